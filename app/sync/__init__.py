@@ -1,0 +1,1 @@
+"""Synchronisation of the branch store with the clinic clouds (Ehjzny, ...)."""

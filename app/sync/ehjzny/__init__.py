@@ -1,0 +1,1 @@
+"""The Ehjzny cloud connector (contract: shared/contracts/ehjzny.md)."""

@@ -1,0 +1,126 @@
+"""Writing a whole Ehjzny-shaped clinic into the branch store (demo data and first sync).
+
+Every payload goes through :mod:`app.sync.ehjzny.mapping`, so the demo import and the cloud
+sync share one translation. Malformed bookings and customers are logged and set aside.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+
+from app.domain import clock
+from app.domain.model import BOOKING_FIELDS, QUEUED_STATUSES
+from app.ids import new_id
+from app.store.store import Store
+from app.sync.ehjzny import mapping
+
+log = logging.getLogger(__name__)
+
+
+def _import_customers(store: Store, customers: list[dict], cloud: str) -> tuple[int, int]:
+    done = skipped = 0
+    for obj in customers:
+        cloud_id = str(obj.get("id") or "")
+        local_id = store.local_id(cloud, cloud_id, "customer") if cloud_id else None
+        number = None if local_id else store.next_customer_number()
+        try:
+            row = mapping.customer_from_cloud(obj, local_id or new_id(), number)
+        except mapping.MappingError as exc:
+            log.warning("customer set aside: %s", exc)
+            skipped += 1
+            continue
+        store.upsert("customers", [row])
+        store.set_cloud_id(row["id"], cloud, cloud_id, entity="customer")
+        done += 1
+    return done, skipped
+
+
+def _queue_number(store: Store, created_at: str | None, zone: str, numbers: dict[date, int]) -> int | None:
+    """The walk-in's ticket number for its branch-local day (next after the stored ones)."""
+    if not created_at:
+        return None
+    day = clock.local_date(clock.from_iso(created_at), zone)
+    if day not in numbers:
+        start, end = clock.local_day_bounds(day, zone)
+        numbers[day] = store.next_queue_number(clock.to_iso(start), clock.to_iso(end))
+    else:
+        numbers[day] += 1
+    return numbers[day]
+
+
+def _import_bookings(store: Store, bookings: list[dict], zone: str, cloud: str,
+                     now: datetime) -> tuple[int, int, int]:
+    done = queued = skipped = 0
+    numbers: dict[date, int] = {}
+    mapped = []
+    for obj in bookings:
+        try:
+            fields = mapping.booking_from_cloud(obj, zone)
+        except mapping.MappingError as exc:
+            log.warning("booking set aside: %s", exc)
+            skipped += 1
+            continue
+        customer = store.local_id(cloud, fields["customerId"], "customer") if fields["customerId"] else None
+        if customer is None:
+            log.warning("booking set aside: booking %s: unknown customer %s", obj["id"], fields["customerId"])
+            skipped += 1
+            continue
+        mapped.append((str(obj["id"]), {**fields, "customerId": customer}))
+    mapped.sort(key=lambda pair: pair[1]["createdAt"] or "")  # queue tickets in arrival order
+    for cloud_id, fields in mapped:
+        local_id = store.local_id(cloud, cloud_id, "booking")
+        old = store.booking(local_id) if local_id else None
+        row = {key: None for key in BOOKING_FIELDS}
+        row.update(old or {"id": new_id(), "version": 0})
+        row.update(fields)
+        row["createdAt"] = row["createdAt"] or clock.to_iso(now)
+        row["updatedAt"] = row["updatedAt"] or row["createdAt"]
+        row["version"] = int(row["version"] or 0) + 1
+        if fields["status"] in QUEUED_STATUSES:
+            queued += 1
+        if fields["status"] in QUEUED_STATUSES and row["queueNumber"] is None:
+            row["queueNumber"] = _queue_number(store, row["createdAt"], zone, numbers)
+        store.replace_booking(row)
+        store.set_cloud_id(row["id"], cloud, cloud_id, entity="booking")
+        done += 1
+    return done, queued, skipped
+
+
+def import_clinic(store: Store, clinic: dict, cloud: str = "demo", now: datetime | None = None) -> dict:
+    """Write a whole clinic into ``store`` in ONE transaction and return counts.
+
+    ``clinic`` is the shape of :func:`app.demo.generate_clinic` (Ehjzny payloads)::
+
+        {"organization": {"name", "name_translations", "timeZone"}, "resources": [...],
+         "types": [...], "customers": [...], "bookings": [...],
+         "timeRules": {resourceId: {"depthOfDays", "rules", "scheduleAfterHoursFromNow", "offRules"}}}
+
+    Resources and types keep their cloud ids; customers and bookings get local ULIDs
+    recorded with ``Store.set_cloud_id(local, cloud, cloud_id, entity=...)`` (an already
+    mapped id is updated in place, so importing twice does not duplicate). Customers get
+    the next ``customerNumber``; walk-ins (``PENDING_ASSIGNMENT``) a ``queueNumber`` per
+    branch-local day in ``createdAt`` order. The organization becomes the ``branch`` setting
+    and its ``timeZone`` (default: the store's) reads the bookings' local fields.
+    Returns ``{"resources", "types", "customers", "bookings", "queued", "skipped"}``.
+    Raises MappingError (nothing written) for a malformed resource or booking type.
+    """
+    org = clinic.get("organization") or {}
+    zone = org.get("timeZone") or store.zone
+    time_rules = clinic.get("timeRules") or {}
+    resources = [mapping.resource_from_cloud(obj, time_rules=time_rules.get(str(obj.get("id"))),
+                                             sort_order=index)
+                 for index, obj in enumerate(clinic.get("resources") or [])]
+    types = [mapping.type_from_cloud(obj) for obj in clinic.get("types") or []]
+    now = now or clock.utc_now()
+    with store.transaction():
+        if org:
+            store.set_setting("branch", {"name": org.get("name"),
+                                         "name_translations": org.get("name_translations"),
+                                         "timeZone": zone})
+        store.upsert("resources", resources)
+        store.upsert("types", types)
+        customers, bad_customers = _import_customers(store, clinic.get("customers") or [], cloud)
+        bookings, queued, bad_bookings = _import_bookings(store, clinic.get("bookings") or [], zone, cloud, now)
+    return {"resources": len(resources), "types": len(types), "customers": customers,
+            "bookings": bookings, "queued": queued, "skipped": bad_customers + bad_bookings}
