@@ -1,0 +1,189 @@
+"""The desk's only way to the branch server: an ``httpx.AsyncClient`` wrapper.
+
+Every method is a coroutine returning plain dicts in the API's shape (see
+:mod:`app.domain.model`) or raising :class:`ApiError` — a refused request carries the
+server's ``code`` and ``message``; a network failure has code ``NETWORK``. Create the
+client inside the running event loop (qasync: ``shared/STYLE.md``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from datetime import date
+
+import httpx
+from httpx_sse import SSEError, aconnect_sse
+
+log = logging.getLogger(__name__)
+INCLUDES = "customer,type"
+
+
+class ApiError(Exception):
+    """A failed request: ``code`` (server code or ``NETWORK``), ``message``, HTTP ``status``."""
+
+    def __init__(self, code: str, message: str, status: int = 0, details: dict | None = None):
+        super().__init__(f"{code}: {message}")
+        self.code, self.message, self.status, self.details = code, message, status, details or {}
+
+
+class DeskClient:
+    def __init__(self, base_url: str, *, token: str | None = None, desk_id: str | None = None,
+                 user: str | None = None, timeout: float = 10.0, verify=True):
+        headers = {"X-Desk-Id": desk_id or "", "X-Desk-User": user or ""}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self.base_url = base_url.rstrip("/")
+        self.http = httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=timeout, verify=verify)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def _call(self, method: str, path: str, **kwargs):
+        try:
+            response = await self.http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ApiError("NETWORK", f"the branch server at {self.base_url} did not answer ({exc})") from exc
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if response.status_code >= 400:
+            error = body.get("error", body) if isinstance(body, dict) else {}
+            raise ApiError(error.get("code", f"HTTP-{response.status_code}"),
+                           error.get("message", response.reason_phrase), response.status_code,
+                           error.get("details"))
+        return body
+
+    async def _result(self, method: str, path: str, **kwargs):
+        return (await self._call(method, path, **kwargs))["result"]
+
+    async def _all(self, path: str, params: dict | None = None) -> list[dict]:
+        """Every page of a list operation."""
+        params, out = dict(params or {}), []
+        while True:
+            body = await self._call("GET", path, params=params)
+            out += body["result"]
+            token = body.get("pagination", {}).get("nextPageToken")
+            if not token:
+                return out
+            params["nextPageToken"] = token
+
+    # reference data
+    async def ready(self) -> dict:
+        return await self._result("GET", "/readyz")
+
+    async def branch(self) -> dict:
+        return await self._result("GET", "/branch")
+
+    async def resources(self) -> list[dict]:
+        return await self._all("/management/resources")
+
+    async def types(self) -> list[dict]:
+        return await self._all("/management/types")
+
+    async def customers(self, search: str = "", limit: int = 30) -> list[dict]:
+        return (await self._call("GET", "/management/customers", params={"search": search, "limit": limit}))["result"]
+
+    async def create_customer(self, firstName: str, lastName: str = "", phone: str | None = None,
+                              email: str | None = None) -> dict:
+        body = {"firstName": firstName, "lastName": lastName, "phone": phone, "email": email}
+        return await self._result("POST", "/management/customers", json={k: v for k, v in body.items() if v})
+
+    # reading bookings
+    async def day(self, day: date, resource_ids: list[str] | None = None) -> list[dict]:
+        """The branch-local day's scheduled bookings, with ``customer`` and ``type`` embedded."""
+        params = {"date": day.isoformat(), "includes": INCLUDES}
+        if resource_ids:
+            params["resources"] = ",".join(resource_ids)
+        return await self._all("/management/bookings", params)
+
+    async def bookings(self, start_iso: str, end_iso: str) -> list[dict]:
+        return await self._all("/management/bookings", {"from": start_iso, "to": end_iso, "includes": INCLUDES})
+
+    async def booking(self, booking_id: str) -> dict:
+        return await self._result("GET", f"/management/bookings/{booking_id}", params={"includes": INCLUDES})
+
+    async def waiting(self) -> list[dict]:
+        return await self._result("GET", "/management/bookings/waiting", params={"includes": INCLUDES})
+
+    async def queue(self, resource_id: str) -> list[dict]:
+        return await self._result("GET", "/management/bookings/unassigned",
+                                  params={"resourceId": resource_id, "includes": INCLUDES})
+
+    async def attendances(self, day: date) -> list[dict]:
+        return await self._result("GET", "/management/attendances", params={"date": day.isoformat()})
+
+    async def history(self, booking_id: str) -> list[dict]:
+        return await self._result("GET", f"/management/bookings/{booking_id}/history")
+
+    async def free_times(self, type_id: str, day: date, resource_id: str | None = None,
+                         ignore_id: str | None = None) -> list[dict]:
+        body = {"type": type_id, "date": day.isoformat(), "resourceId": resource_id,
+                "rescheduleBookingId": ignore_id}
+        return await self._result("POST", "/availability/times", json={k: v for k, v in body.items() if v})
+
+    async def sync_status(self) -> dict:
+        return await self._result("GET", "/sync/status")
+
+    # actions
+    async def book(self, type_id: str, customer_id: str, day: date, time: int, resource_id: str | None = None,
+                   note: str | None = None, overbook_reason: str | None = None) -> dict:
+        body = {"type": type_id, "customerIdentifier": {"id": customer_id}, "date": day.isoformat(),
+                "time": time, "resourceId": resource_id, "note": note, "overbookReason": overbook_reason}
+        return await self._result("PUT", "/management/scheduling/new", json={k: v for k, v in body.items() if v is not None})
+
+    async def walk_in(self, type_id: str, customer_id: str, note: str | None = None) -> dict:
+        body = {"type": type_id, "customerIdentifier": {"id": customer_id}, "assign": False, "note": note}
+        return await self._result("PUT", "/management/scheduling/new", json={k: v for k, v in body.items() if v is not None})
+
+    async def reschedule(self, booking_id: str, day: date, time: int, resource_id: str | None = None,
+                         overbook_reason: str | None = None, type_id: str | None = None) -> dict:
+        body = {"rescheduleBookingId": booking_id, "type": type_id or "-", "date": day.isoformat(), "time": time,
+                "resourceId": resource_id, "overbookReason": overbook_reason}
+        return await self._result("PUT", "/management/scheduling/new", json={k: v for k, v in body.items() if v is not None})
+
+    async def accept(self, booking_id: str, resource_id: str) -> dict:
+        return await self._result("POST", "/management/bookings/assign",
+                                  json={"bookingId": booking_id, "resourceId": resource_id})
+
+    async def cancel(self, booking_id: str, reason: str) -> dict:
+        return await self._result("POST", "/management/bookings/cancel", json={"bookingId": booking_id, "reason": reason})
+
+    async def check_in(self, booking_id: str) -> dict:
+        return await self._result("POST", "/management/bookings/checkin", json={"bookingId": booking_id})
+
+    async def start(self, booking_id: str) -> dict:
+        return await self._result("POST", "/management/bookings/start", json={"bookingId": booking_id})
+
+    async def end(self, booking_id: str) -> dict:
+        return await self._result("POST", "/management/bookings/end", json={"bookingId": booking_id})
+
+    async def no_show(self, booking_id: str) -> dict:
+        return await self._result("POST", "/management/bookings/noshow", json={"bookingId": booking_id})
+
+    # live events
+    async def events(self, last_event_id: int | None = None, retry: float = 1.0) -> AsyncIterator[dict]:
+        """Yield ``{"id", "type", "data"}`` events forever, reconnecting with the last id seen
+        after a dropped connection (so no change is missed or seen twice). A ``resync``
+        event means the server could not replay what was missed: refetch the view."""
+        last = last_event_id
+        while True:
+            headers = {"Last-Event-ID": str(last)} if last is not None else {}
+            try:
+                async with aconnect_sse(self.http, "GET", "/events", headers=headers,
+                                        timeout=httpx.Timeout(10.0, read=None)) as source:
+                    async for sse in source.aiter_sse():
+                        if sse.id and sse.id.isdigit():
+                            last = int(sse.id)
+                        if sse.event in ("hello", "ping", ""):
+                            if sse.event == "hello" and last is None:
+                                last = json.loads(sse.data or "{}").get("lastEventId")
+                            continue
+                        yield {"id": last, "type": sse.event, "data": json.loads(sse.data or "{}")}
+            except (httpx.HTTPError, SSEError) as exc:
+                log.info("event stream interrupted (%s); reconnecting", exc)
+            await asyncio.sleep(retry)
+

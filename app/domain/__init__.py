@@ -1,0 +1,1 @@
+"""Booking rules: statuses, transitions, queues, availability. Pure Python, no I/O."""

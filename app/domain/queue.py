@@ -1,0 +1,74 @@
+"""Queues of walk-ins and instant bookings (seed 000 "Instant Booking", "Queue Booking").
+
+* Queues are per resource: a resource's queue holds the unassigned bookings whose type it
+  serves, oldest ``createdAt`` first ("Resource-Scoped Queues", "Provider: View
+  Unassigned Bookings").
+* ``queuePosition`` 1 is next; ``estimatedWaitMinutes`` = position × the booking type's
+  ``minutes`` ("Queue Booking" step 2; contract "Behaviour").
+* An unassigned booking older than its ``assignmentTimeout`` (clamped to 5..180 minutes,
+  "Assignment Timeout") is expired: it becomes ``REJECTED``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from app.domain.clock import from_iso
+from app.domain.model import (
+    ASSIGNMENT_TIMEOUT_DEFAULT,
+    ASSIGNMENT_TIMEOUT_MAX,
+    ASSIGNMENT_TIMEOUT_MIN,
+    Status,
+)
+
+
+def clamp_timeout(minutes: int | None) -> int:
+    """Assignment timeout in minutes, clamped to 5..180; None → the branch default (120)."""
+    if minutes is None:
+        return ASSIGNMENT_TIMEOUT_DEFAULT
+    return max(ASSIGNMENT_TIMEOUT_MIN, min(ASSIGNMENT_TIMEOUT_MAX, int(minutes)))
+
+
+def expires_at(booking: dict) -> datetime:
+    """UTC instant at which an unassigned booking expires."""
+    return from_iso(booking["createdAt"]) + timedelta(minutes=clamp_timeout(booking.get("assignmentTimeout")))
+
+
+def is_expired(booking: dict, now: datetime) -> bool:
+    return booking["status"] == Status.PENDING_ASSIGNMENT and expires_at(booking) <= now
+
+
+def resource_queue(resource: dict, queued: list[dict], now: datetime) -> list[dict]:
+    """The resource's queue, FIFO: the waiting bookings whose type the resource serves.
+
+    ``queued`` are PENDING_ASSIGNMENT bookings ordered by ``createdAt``; expired ones are
+    left out. Returns the bookings in order (callers add positions with :func:`positions`).
+    """
+    served = set(resource.get("types") or [])
+    return [b for b in queued if b["typeId"] in served and not is_expired(b, now)]
+
+
+def positions(queue: list[dict], types: dict[str, dict]) -> list[dict]:
+    """Copies of ``queue``'s bookings with ``queuePosition`` and ``estimatedWaitMinutes``.
+
+    ``types`` maps type id → booking type (for its ``minutes``).
+    """
+    out = []
+    for index, booking in enumerate(queue, start=1):
+        minutes = int(types.get(booking["typeId"], {}).get("minutes") or 0)
+        out.append({**booking, "queuePosition": index, "estimatedWaitMinutes": index * minutes})
+    return out
+
+
+def best_position(booking: dict, resources: list[dict], queued: list[dict], now: datetime) -> int | None:
+    """The booking's position in the shortest queue among the resources serving its type."""
+    best = None
+    for resource in resources:
+        if booking["typeId"] not in (resource.get("types") or []):
+            continue
+        queue = resource_queue(resource, queued, now)
+        ids = [b["id"] for b in queue]
+        if booking["id"] in ids:
+            pos = ids.index(booking["id"]) + 1
+            best = pos if best is None else min(best, pos)
+    return best

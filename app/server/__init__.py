@@ -1,0 +1,61 @@
+"""The branch booking server: store + booking service + HTTP API + live events.
+
+``BranchServer(data_dir).start()`` opens (and on first start fills with the demo clinic)
+the branch database, and serves the API from a background thread; the desk then talks to
+``.url`` through :mod:`app.client` like any other desk on the LAN.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+
+from app.domain.clock import Clock
+from app.server.api import create_app
+from app.server.runner import ServerThread
+from app.server.service import BookingService
+from app.store import Store, open_store
+
+log = logging.getLogger(__name__)
+DB_NAME = "branch.sqlite3"
+
+
+def load_demo(store: Store, now: datetime | None = None) -> dict:
+    """Fill an empty store with the generated demo clinic, relative to today, through the
+    same Ehjzny mapping the cloud sync uses. Returns the import counts."""
+    from app.demo import generate_clinic
+    from app.domain.clock import local_date, utc_now
+    from app.sync.ehjzny.mapping import import_clinic
+
+    now = now or utc_now()
+    zone = store.zone
+    clinic = generate_clinic(local_date(now, zone), zone=zone, now=now)
+    counts = import_clinic(store, clinic, cloud="demo")
+    log.info("demo clinic imported: %s", counts)
+    return counts
+
+
+class BranchServer:
+    def __init__(self, data_dir: str | Path, host: str = "127.0.0.1", port: int = 0,
+                 clock: Clock | None = None, demo: bool = True):
+        self.data_dir = Path(data_dir)
+        self.store = open_store(self.data_dir / DB_NAME)
+        if demo and self.store.is_empty():
+            load_demo(self.store, clock.now() if clock else None)
+        self.service = BookingService(self.store, clock)
+        self.app = create_app(self.service)
+        self.thread = ServerThread(self.app, host, port)
+
+    @property
+    def url(self) -> str:
+        return self.thread.url
+
+    def start(self) -> BranchServer:
+        self.thread.start()
+        log.info("branch server listening on %s", self.url)
+        return self
+
+    def stop(self) -> None:
+        self.thread.stop()
+        self.store.close()
