@@ -26,7 +26,7 @@ def load_demo(store: Store, now: datetime | None = None) -> dict:
     same Ehjzny mapping the cloud sync uses. Returns the import counts."""
     from app.demo import generate_clinic
     from app.domain.clock import local_date, utc_now
-    from app.sync.ehjzny.mapping import import_clinic
+    from app.sync.ehjzny.importer import import_clinic
 
     now = now or utc_now()
     zone = store.zone
