@@ -1,0 +1,101 @@
+"""Queries of the simulated cloud: the bookings listing and available times (contract
+"Operations" → list bookings; seed 000 "List Available Times", "List Available Booking Types").
+
+``GET /management/bookings``: ``from``/``to`` ISO date-times (``from`` inclusive, ``to``
+exclusive) on ``dateType`` ``dateTime`` (the start; unassigned bookings have none and are
+left out when a bound is given) or ``createdAt``; ``resources`` and ``status``
+comma-separated; ``customerId``; ``orderDirection`` ``asc|desc`` (default ``desc``) on the
+``dateType`` field.
+
+``POST /availability/times`` answers one object per organization-local day
+``{"date": "2026-11-21", "times": [{"time": 900, "resourceIds": [...]}]}``. The grid is
+the finest granularity asked (``showSixthHour`` 10 … ``showOclock`` 60 minutes, default
+60) or ``showFixedTimes``; ``resourceId`` (our extension) narrows to one resource;
+``from``/``to`` default to today and six days on; ``limit`` caps the number of days.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from app.domain.availability import free_starts
+from app.domain.clock import from_iso, local_date, military
+from app.domain.errors import invalid
+
+ORDER_FLAGS = (("showSixthHour", 10), ("showQuarterHour", 15), ("showThirdHour", 20), ("showHalfHour", 30))
+
+
+def _csv(value: str | None) -> set[str] | None:
+    return {v for v in value.split(",") if v} if value else None
+
+
+class ListingMixin:
+    def find_bookings(self, params: dict, customer_id: str | None = None) -> tuple[list[dict], object, bool]:
+        """Records matching ``params`` in order → (records, sort key, descending)."""
+        date_type = params.get("dateType") or "dateTime"
+        direction = params.get("orderDirection") or "desc"
+        if date_type not in ("dateTime", "createdAt") or direction not in ("asc", "desc"):
+            raise invalid("dateType is dateTime|createdAt and orderDirection asc|desc")
+        field = "startDateTime" if date_type == "dateTime" else "createdAt"
+        try:
+            lo, hi = from_iso(params.get("from")), from_iso(params.get("to"))
+        except ValueError as exc:
+            raise invalid(f"from/to must be ISO date-times with a zone: {exc}") from exc
+        resources, statuses = _csv(params.get("resources")), _csv(params.get("status"))
+        customer_id = customer_id or params.get("customerId")
+
+        def wanted(b: dict) -> bool:
+            moment = from_iso(b.get(field))
+            if (lo or hi) and moment is None:
+                return False
+            return ((lo is None or moment >= lo) and (hi is None or moment < hi)
+                    and (resources is None or b.get("resourceId") in resources)
+                    and (statuses is None or b["status"] in statuses)
+                    and (customer_id is None or b["customerId"] == customer_id))
+
+        def key(b: dict) -> tuple:
+            return (b.get(field) or b["createdAt"], b["_seq"])
+
+        with self.lock:
+            self.tick()
+            found = sorted((b for b in self.bookings.values() if wanted(b)), key=key,
+                           reverse=direction == "desc")
+        return found, key, direction == "desc"
+
+    def available_times(self, body: dict) -> list[dict]:
+        with self.lock:
+            btype = self.get("types", body.get("type"))
+            resources = ([self.get("resources", body["resourceId"])] if body.get("resourceId")
+                         else self.serving(btype["id"]))
+            now = self.clock.now()
+            first = _day(body.get("from")) or local_date(now, self.zone)
+            last = _day(body.get("to")) or first + timedelta(days=6)
+            step = next((m for flag, m in ORDER_FLAGS if body.get(flag)), 60)
+            fixed = [int(t) for t in str(body["showFixedTimes"]).split(",")] if body.get("showFixedTimes") else None
+            days = []
+            day = first
+            while day <= last and len(days) < int(body.get("limit") or 366):
+                slots: dict[int, list[str]] = {}
+                for resource in resources:
+                    rules = self.time_rules.get(resource["id"])
+                    depth = int((rules or {}).get("depthOfDays") or 0)
+                    if depth and day > local_date(now, self.zone) + timedelta(days=depth):
+                        continue
+                    for start in free_starts(day, btype, rules, self.active_on(resource["id"]), self.types,
+                                             self.zone, now, step=step, fixed_times=fixed,
+                                             ignore_id=body.get("rescheduleBookingId")):
+                        slots.setdefault(military(start, self.zone), []).append(resource["id"])
+                days.append({"date": day.isoformat(),
+                             "times": [{"time": t, "resourceIds": ids} for t, ids in sorted(slots.items())]})
+                day += timedelta(days=1)
+            return days
+
+
+def _day(text: str | None) -> date | None:
+    """The date part of an ISO date or date-time ("the time component is ignored")."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(str(text)[:10])
+    except ValueError as exc:
+        raise invalid(f"not an ISO date: {text!r}") from exc

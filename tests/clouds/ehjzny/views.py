@@ -1,0 +1,73 @@
+"""How the simulated cloud shapes objects for output (contract "Objects"; seed 000
+"Create Confirmed Booking" response sample, "Instant Booking" step 3 and 7, "Localization").
+
+* ``name`` is picked from ``name_translations`` by the ``lang`` header (``en``/``ar``).
+* Booking times: ``startDateTime``/``endDateTime``/``createdAt`` in the seed's millisecond
+  form ``2023-01-11T18:00:00.000Z`` (UTC); ``startDate``/``startTime`` are the
+  organization's local date and military time.
+* ``resourceId`` is absent while unassigned; ``queuePosition`` and
+  ``estimatedWaitMinutes`` appear only while ``PENDING_ASSIGNMENT`` ("Instant Booking" 7:
+  "Queue fields are removed from the booking after assignment").
+"""
+
+from __future__ import annotations
+
+from app.domain.clock import from_iso, local_date, military
+from app.domain.model import Status
+from app.domain.queue import best_position
+
+ALL_INCLUDES = frozenset({"customer", "type", "resource"})
+
+
+def ms(iso: str | None) -> str | None:
+    """``2026-11-21T09:30:00Z`` → ``2026-11-21T09:30:00.000Z`` (the seed's form)."""
+    if not iso or "." in iso:
+        return iso
+    return iso[:-1] + ".000Z"
+
+
+def localized(obj: dict, lang: str) -> dict:
+    out = {k: v for k, v in obj.items() if not k.startswith("_")}
+    names = obj.get("name_translations")
+    if names:
+        out["name"] = names.get(lang) or names.get("en") or obj.get("name")
+    return out
+
+
+class ViewsMixin:
+    def view(self, record: dict, lang: str = "en", includes=ALL_INCLUDES, position: int | None = None) -> dict:
+        """A booking record as the API returns it.
+
+        ``position``: the booking's place in one resource's queue (the unassigned listing);
+        otherwise a waiting booking shows its best place among the resources serving its type.
+        """
+        out = {k: v for k, v in record.items() if not k.startswith("_") and v is not None}
+        for field in ("startDateTime", "endDateTime", "createdAt", "updatedAt", "reservedUntil"):
+            if field in out:
+                out[field] = ms(out[field])
+        start = from_iso(record.get("startDateTime"))
+        if start is not None:
+            out["startDate"] = local_date(start, self.zone).isoformat()
+            out["startTime"] = military(start, self.zone)
+        if record["status"] == Status.PENDING_ASSIGNMENT:
+            self._add_queue_fields(record, out, position)
+        linked = {"type": ("types", "typeId"), "resource": ("resources", "resourceId"),
+                  "customer": ("customers", "customerId")}
+        for name, (table, key) in linked.items():
+            obj = getattr(self, table).get(record.get(key) or "")
+            if name in includes and obj is not None:
+                out[name] = localized(obj, lang)
+        return out
+
+    def queued(self) -> list[dict]:
+        """Unassigned bookings, oldest ``createdAt`` first (seed 000 "Queue Booking")."""
+        waiting = [b for b in self.bookings.values() if b["status"] == Status.PENDING_ASSIGNMENT]
+        return sorted(waiting, key=lambda b: (b["createdAt"], b["_seq"]))
+
+    def _add_queue_fields(self, record: dict, out: dict, position: int | None) -> None:
+        if position is None:
+            position = best_position(record, list(self.resources.values()), self.queued(), self.clock.now())
+        if position is not None:
+            minutes = int(self.types.get(record["typeId"], {}).get("minutes") or 0)
+            out["queuePosition"] = position
+            out["estimatedWaitMinutes"] = position * minutes
