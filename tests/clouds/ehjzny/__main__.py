@@ -1,4 +1,4 @@
-"""``python -m tests.clouds.ehjzny [--port N] [--zone Z] [--seed S]``: run the simulated cloud
+"""``python -m tests.clouds.ehjzny [--port N] [--zone Z] [--seed S] [--app-id A] [--api-key K]``: run the simulated cloud
 in the foreground with a generated clinic (``app.demo.generate_clinic``, or the small
 :func:`sample_clinic` while that module is missing) and print how to reach it.
 """
@@ -29,9 +29,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (0 = any free port)")
     parser.add_argument("--zone", default="Asia/Riyadh", help="the organization's time zone")
     parser.add_argument("--seed", type=int, default=7, help="seed of the generated clinic")
+    parser.add_argument("--app-id", help="fixed X-APP-ID (default: generated)")
+    parser.add_argument("--api-key", help="fixed API key (default: generated)")
     args = parser.parse_args(argv)
     clinic = _clinic(local_date(utc_now(), args.zone), args.zone, args.seed)
-    with start_cloud(args.port, clinic, zone=args.zone) as running:
+    with start_cloud(args.port, clinic, zone=args.zone, app_id=args.app_id, api_key=args.api_key) as running:
         print(f"Ehjzny simulated cloud at {running.url}")
         print(f"X-APP-ID: {running.app_id}")
         print(f"API key (Authorization: Bearer ...): {running.api_key}")

@@ -44,6 +44,8 @@ class EhjznyCloud(AuthMixin, CatalogMixin, SchedulingMixin, QueueMixin, ListingM
         """
         if start is not None:
             day, time = local_date(start, self.zone), military(start, self.zone)
+        if day is None or time is None:
+            raise ValueError("give start, or day and time")
         with self.lock:
             customer_id = customer_id or next(iter(self.customers))
         body = {"type": type_id, "date": day.isoformat(), "time": time, "resourceId": resource_id, "note": note}

@@ -4,8 +4,9 @@ idempotency key. After a transport error on a create (the write may or may not h
 committed)..." in "Behaviour").
 
 Kinds (each rule optionally scoped by ``method`` and ``path`` prefix; ``count`` = how many
-matching requests it hits, None = until cleared; ``ratio`` = hit each matching request
-with that probability, seeded):
+matching requests it hits — default 1, but until cleared for ``latency`` and for rules
+with a ``ratio``; None = until cleared; ``ratio`` = hit each matching request with that
+probability, from a seeded generator; the first matching non-latency rule wins):
 
 * ``latency``    — wait ``ms`` before handling (default: every matching request).
 * ``fail``       — answer ``status`` (default 503) ``{"error": {"code": "SERVER-UNAVAILABLE"}}``.

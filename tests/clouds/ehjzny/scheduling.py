@@ -10,7 +10,9 @@ Booking", "Create Temporary Booking", "Convert Temporary Booking into Confirmed 
   (409 ``SCH-OUTSIDE-WORKING-HOURS``) and get ``PENDING_APPROVAL`` for a type with
   ``autoConfirm: false``.
 * ``assign: false``: a queue booking, ``PENDING_ASSIGNMENT``, no date/time/resource,
-  ``assignmentTimeout`` clamped to 5..180 (default 120) ("Assignment Timeout").
+  ``assignmentTimeout`` clamped to 5..180 (default 120) ("Assignment Timeout"); it waits
+  in the queue of every resource serving its type (``resourceId`` is ignored). Payments
+  are not simulated, so ``PENDING_PAYMENT`` never occurs.
 * ``rescheduleBookingId``: the old booking is cancelled (``cancelReason: "rescheduled"``)
   and a new booking with a NEW id is created ("Rescheduling" note of both create
   operations). Type, customer and note default to the old booking's.
@@ -52,7 +54,9 @@ class SchedulingMixin:
             old = self.get("bookings", body["rescheduleBookingId"]) if body.get("rescheduleBookingId") else None
             if old is not None and old["status"] in FINAL_STATUSES:
                 raise BookingError(INVALID_TRANSITION, f"booking {old['id']} is {old['status']}")
-            btype = self.get("types", body.get("type") or (old or {}).get("typeId"))
+            if not (body.get("type") or old):
+                raise invalid("type is required")
+            btype = self.get("types", body.get("type") or old["typeId"])
             if customer_id:
                 customer = self.get("customers", customer_id)
             elif body.get("customerIdentifier") or old is None:

@@ -1,7 +1,8 @@
 """How the simulated cloud shapes objects for output (contract "Objects"; seed 000
 "Create Confirmed Booking" response sample, "Instant Booking" step 3 and 7, "Localization").
 
-* ``name`` is picked from ``name_translations`` by the ``lang`` header (``en``/``ar``).
+* ``name`` (and any other ``X``) is picked from ``name_translations`` (``X_translations``)
+  by the ``lang`` header (``en``/``ar``).
 * Booking times: ``startDateTime``/``endDateTime``/``createdAt`` in the seed's millisecond
   form ``2023-01-11T18:00:00.000Z`` (UTC); ``startDate``/``startTime`` are the
   organization's local date and military time.
@@ -27,10 +28,12 @@ def ms(iso: str | None) -> str | None:
 
 
 def localized(obj: dict, lang: str) -> dict:
+    """``obj`` for output, each ``X`` taken from ``X_translations`` in ``lang`` (``name``...)."""
     out = {k: v for k, v in obj.items() if not k.startswith("_")}
-    names = obj.get("name_translations")
-    if names:
-        out["name"] = names.get(lang) or names.get("en") or obj.get("name")
+    for key, texts in obj.items():
+        if key.endswith("_translations") and isinstance(texts, dict) and texts:
+            field = key.removesuffix("_translations")
+            out[field] = texts.get(lang) or texts.get("en") or obj.get(field)
     return out
 
 
