@@ -1,0 +1,98 @@
+"""Today's check-ins: expected, arrived, in room, done — with the actions each state allows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+
+from app.i18n import _
+from app.i18n.formats import format_number
+from app.i18n.labels import action_label
+from ui.models import CHECKIN_FILTERS, CheckinsModel, allowed
+from ui.tables import BookingTableView
+
+ACTIONS = ("check_in", "start", "end", "no_show")
+
+
+class CheckinsPanel(QWidget):
+    actionRequested = Signal(str, str)   # action, booking id
+    bookingSelected = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.model = CheckinsModel()
+        self.now: datetime | None = None
+        self.filter = QComboBox()
+        for key in CHECKIN_FILTERS:
+            self.filter.addItem("", key)
+        self.filter.currentIndexChanged.connect(self._filter_changed)
+        self.table = BookingTableView(self.model, CheckinsModel.CUSTOMER)
+        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.buttons: dict[str, QPushButton] = {}
+        row = QHBoxLayout()
+        for action in ACTIONS:
+            button = QPushButton(action_label(action))
+            button.setEnabled(False)
+            button.clicked.connect(lambda _checked=False, a=action: self._request(a))
+            self.buttons[action] = button
+            row.addWidget(button)
+        top = QHBoxLayout()
+        top.addWidget(self.filter, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(row)
+
+    def set_bookings(self, rows: list[dict], zone: str, types: dict, resources: list[dict], now: datetime) -> None:
+        selected = self.selected_id()
+        self.now = now
+        self.model.set_bookings(rows, zone, types, resources, now)
+        self._label_filters()
+        self._reselect(selected)
+
+    def _label_filters(self) -> None:
+        for i in range(self.filter.count()):
+            key = self.filter.itemData(i)
+            # Translators: a check-in filter and how many bookings it shows, e.g. "Arrived (3)".
+            self.filter.setItemText(i, _("{label} ({count})").format(
+                label=_(CHECKIN_FILTERS[key][0]), count=format_number(self.model.count(key))))
+
+    def _reselect(self, booking_id: str | None) -> None:
+        self.table.select_id(booking_id)
+        self._update_buttons()
+
+    def selected(self) -> dict | None:
+        return self.table.selected_booking()
+
+    def selected_id(self) -> str | None:
+        return self.table.selected_id()
+
+    def select(self, booking_id: str) -> bool:
+        return self.table.select_id(booking_id)
+
+    def set_filter(self, key: str) -> None:
+        self.filter.setCurrentIndex(self.filter.findData(key))
+
+    def _filter_changed(self, _index: int) -> None:
+        selected = self.selected_id()
+        self.model.set_filter(self.filter.currentData())
+        self._reselect(selected)
+
+    def _current_changed(self, current, _previous) -> None:
+        self._update_buttons()
+        booking = self.selected()
+        if booking:
+            self.bookingSelected.emit(booking["id"])
+
+    def _update_buttons(self) -> None:
+        booking = self.selected()
+        for action, button in self.buttons.items():
+            button.setEnabled(bool(self.now) and allowed(action, booking, self.now))
+
+    def _request(self, action: str) -> None:
+        booking_id = self.selected_id()
+        if booking_id:
+            self.actionRequested.emit(action, booking_id)

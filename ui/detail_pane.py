@@ -1,0 +1,91 @@
+"""The selected booking: who, what, with whom, when, its state — and what can be done."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFormLayout, QGridLayout, QGroupBox, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from app.domain.clock import from_iso
+from app.i18n import _
+from app.i18n import formats as fmt
+from app.i18n.labels import STATUS_LABELS, action_label
+from app.i18n.text import display_name
+from ui import formatting as f
+from ui.models import allowed
+
+#: Buttons of the pane, in reading order (two rows of three).
+ACTIONS = ("check_in", "start", "end", "no_show", "reschedule", "cancel")
+
+
+class DetailPane(QGroupBox):
+    actionRequested = Signal(str, str)   # action, booking id
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setTitle(_("Booking"))
+        self.booking: dict | None = None
+        self.placeholder = QLabel(_("Select a booking in the calendar, the queue or the check-ins."))
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.fields: dict[str, QLabel] = {}
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        for key, label in (("customer", _("Customer")), ("phone", _("Phone")), ("type", _("Type")),
+                           ("resource", _("With")), ("when", _("When")), ("status", _("Status")),
+                           ("visit", _("Visit")), ("note", _("Note"))):
+            value = QLabel()
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.fields[key] = value
+            form.addRow(label, value)
+        self.form_box = QWidget()
+        self.form_box.setLayout(form)
+        self.buttons: dict[str, QPushButton] = {}
+        grid = QGridLayout()
+        for i, action in enumerate(ACTIONS):
+            text = action_label(action) + ("…" if action in ("reschedule", "cancel") else "")
+            button = QPushButton(text)
+            button.clicked.connect(lambda _checked=False, a=action: self._request(a))
+            self.buttons[action] = button
+            grid.addWidget(button, i // 3, i % 3)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.placeholder)
+        layout.addWidget(self.form_box)
+        layout.addLayout(grid)
+        layout.addStretch(1)
+        self.show_booking(None, None, "UTC", None)
+
+    def show_booking(self, booking: dict | None, resource: dict | None, zone: str, now: datetime | None,
+                     types: dict | None = None) -> None:
+        self.booking = booking
+        self.placeholder.setVisible(booking is None)
+        self.form_box.setVisible(booking is not None)
+        for action, button in self.buttons.items():
+            button.setEnabled(booking is not None and now is not None and allowed(action, booking, now))
+        if booking is None:
+            return
+        v = self.fields
+        v["customer"].setText(f.customer_name(booking))
+        v["phone"].setText(f.phone_of(booking) or "—")
+        v["type"].setText(f.type_name(booking, types))
+        v["resource"].setText(display_name(resource) if resource else _("Not assigned yet"))
+        if booking.get("startDateTime"):
+            start = from_iso(booking["startDateTime"])
+            v["when"].setText(f"{fmt.format_date(start, zone, 'medium')}\n{f.span_of(booking, zone)}")
+        else:
+            v["when"].setText(_("Waiting in the queue"))
+        status = booking.get("status") or ""
+        v["status"].setText(_(STATUS_LABELS[status]) if status in STATUS_LABELS else status)
+        visit = booking.get("visitStatus")
+        v["visit"].setText(f.booking_status(booking) if visit else _("Not arrived yet"))
+        note = booking.get("note") or ""
+        if booking.get("cancelReason"):
+            # Translators: shown in the note field of a canceled booking.
+            note = (note + "\n" if note else "") + _("Cancel reason: %(reason)s") % {"reason": booking["cancelReason"]}
+        v["note"].setText(note or "—")
+
+    def _request(self, action: str) -> None:
+        if self.booking:
+            self.actionRequested.emit(action, self.booking["id"])

@@ -1,0 +1,367 @@
+"""The desk's main window: day calendar, queue, check-ins and booking detail.
+
+Data flows one way: actions and server events → ``DeskState.refresh()`` → ``changed`` →
+the views redraw from the server's answer. Server events are collected and applied on a
+150 ms debounce timer (calibre), so a burst of changes costs one refetch."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QLabel,
+    QMainWindow,
+    QSizePolicy,
+    QSplitter,
+    QStyle,
+    QTabWidget,
+    QToolBar,
+    QWidget,
+)
+
+from app.client import ApiError, DeskClient
+from app.domain.clock import from_iso
+from app.i18n import _
+from app.i18n.labels import action_label, offline_label, view_label
+from app.i18n.text import display_name, fsi
+from ui import formatting as f
+from ui.calendar import CalendarView
+from ui.checkins_panel import CheckinsPanel
+from ui.detail_pane import DetailPane
+from ui.dialogs import AcceptDialog, CancelDialog, RescheduleDialog
+from ui.errors import message_for
+from ui.models import allowed
+from ui.queue_panel import QueuePanel
+from ui.state import DeskState
+from ui.tasks import Tasks
+
+log = logging.getLogger(__name__)
+DEBOUNCE_MS = 150
+CLOCK_MS = 30_000
+
+#: Desk actions on one booking: (action, shortcut).
+BOOKING_ACTIONS = (("accept", "Ctrl+Shift+A"), ("check_in", "Ctrl+I"), ("start", "Ctrl+G"),
+                   ("end", "Ctrl+E"), ("no_show", "Ctrl+Shift+N"), ("reschedule", "Ctrl+R"),
+                   ("cancel", "Ctrl+Shift+Del"))
+
+
+class MainWindow(QMainWindow):
+    loaded = Signal()           # after every applied refresh
+
+    def __init__(self, client: DeskClient, server_label: str | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.client = client
+        self.state = DeskState(client, self)
+        self.tasks = Tasks(self)
+        self.tasks.failed.connect(self.show_error)
+        self.selected_id: str | None = None
+        self.selected_booking: dict | None = None
+        self._events_task: asyncio.Task | None = None
+        self._pending_events: list[dict] = []
+        self._scrolled_day: date | None = None
+        self._today: date | None = None
+        self._dialog = None  # the open dialog (kept referenced)
+        self.first_load: asyncio.Future = asyncio.get_event_loop().create_future()
+
+        self.setWindowTitle(_("Istiqbal"))
+        self.calendar = CalendarView()
+        self.queue = QueuePanel()
+        self.checkins = CheckinsPanel()
+        self.detail = DetailPane()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.queue, view_label("queue"))
+        self.tabs.addTab(self.checkins, view_label("checkins"))
+        side = QSplitter(Qt.Orientation.Vertical)
+        side.addWidget(self.tabs)
+        side.addWidget(self.detail)
+        side.setStretchFactor(0, 3)
+        side.setStretchFactor(1, 2)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.calendar)
+        self.splitter.addWidget(side)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([1080, 520])
+        self.setCentralWidget(self.splitter)
+
+        self._build_actions()
+        self._build_toolbar()
+        self._build_status_bar(server_label or client.base_url)
+
+        self.calendar.canvas.bookingClicked.connect(self.select_booking)
+        self.queue.bookingSelected.connect(self.select_booking)
+        self.queue.acceptRequested.connect(lambda booking_id: self.run_action("accept", booking_id))
+        self.checkins.bookingSelected.connect(self.select_booking)
+        self.checkins.actionRequested.connect(self.run_action)
+        self.detail.actionRequested.connect(self.run_action)
+        self.state.changed.connect(self._apply)
+
+        self.debounce = QTimer(self)
+        self.debounce.setSingleShot(True)
+        self.debounce.setInterval(DEBOUNCE_MS)
+        self.debounce.timeout.connect(self._apply_events)
+        self.clock = QTimer(self)
+        self.clock.setInterval(CLOCK_MS)
+        self.clock.timeout.connect(self._tick)
+
+    # building ------------------------------------------------------------------------
+    def _build_actions(self) -> None:
+        rtl = self.layoutDirection() == Qt.LayoutDirection.RightToLeft
+        style = self.style()
+        self.act_prev = QAction(style.standardIcon(QStyle.StandardPixmap.SP_ArrowBack), _("Previous day"), self)
+        self.act_prev.setShortcut(QKeySequence("Alt+Right" if rtl else "Alt+Left"))
+        self.act_prev.triggered.connect(lambda: self.go_to(self.state.day - timedelta(days=1)))
+        self.act_today = QAction(_("Today"), self)
+        self.act_today.setShortcut(QKeySequence("Ctrl+T"))
+        self.act_today.triggered.connect(lambda: self.go_to(self.state.today_date()))
+        self.act_next = QAction(style.standardIcon(QStyle.StandardPixmap.SP_ArrowForward), _("Next day"), self)
+        self.act_next.setShortcut(QKeySequence("Alt+Left" if rtl else "Alt+Right"))
+        self.act_next.triggered.connect(lambda: self.go_to(self.state.day + timedelta(days=1)))
+        self.act_refresh = QAction(_("Refresh"), self)
+        self.act_refresh.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
+        self.act_refresh.triggered.connect(self.refresh)
+        day_menu = self.menuBar().addMenu(_("&Day"))
+        for action in (self.act_prev, self.act_today, self.act_next, self.act_refresh):
+            day_menu.addAction(action)
+        booking_menu = self.menuBar().addMenu(_("&Booking"))
+        self.booking_actions: dict[str, QAction] = {}
+        for name, shortcut in BOOKING_ACTIONS:
+            text = action_label(name) + ("…" if name in ("accept", "reschedule", "cancel") else "")
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(shortcut))
+            action.triggered.connect(lambda _checked=False, n=name: self.run_action(n, self.selected_id))
+            action.setEnabled(False)
+            booking_menu.addAction(action)
+            self.booking_actions[name] = action
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar(_("Day"))
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        bar.addAction(self.act_prev)
+        bar.addAction(self.act_today)
+        bar.addAction(self.act_next)
+        bar.widgetForAction(self.act_prev).setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        bar.widgetForAction(self.act_next).setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        self.date_label = QLabel()
+        font = self.date_label.font()
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        font.setBold(True)
+        self.date_label.setFont(font)
+        self.date_label.setContentsMargins(12, 0, 12, 0)
+        bar.addWidget(self.date_label)
+        self.hijri_label = QLabel()
+        self.hijri_label.setStyleSheet("color: #5f6b7a;")
+        bar.addWidget(self.hijri_label)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        self.show_canceled = QCheckBox(_("Show canceled"))
+        self.show_canceled.toggled.connect(self.calendar.canvas.set_show_canceled)
+        bar.addWidget(self.show_canceled)
+        bar.addSeparator()
+        bar.addAction(self.act_refresh)
+        self.addToolBar(bar)
+
+    def _build_status_bar(self, server_label: str) -> None:
+        status = self.statusBar()
+        # Translators: %(url)s is the branch server's address, e.g. http://127.0.0.1:8765.
+        self.server_label = QLabel(_("Server: %(url)s") % {"url": f"\u2066{server_label}\u2069"})
+        self.sync_label = QLabel(offline_label())
+        self.sync_label.setStyleSheet("color: #8a5a00; padding: 0 8px;")
+        status.addPermanentWidget(self.server_label)
+        status.addPermanentWidget(self.sync_label)
+
+    # starting and stopping -------------------------------------------------------------
+    def start(self) -> None:
+        """Load everything, then follow the server's live events."""
+        self.tasks.run(self.state.refresh(), on_error=self._load_failed)
+        self._events_task = asyncio.ensure_future(self._consume_events())
+        self.clock.start()
+
+    def _load_failed(self, exc: BaseException) -> None:
+        self.show_error(exc)
+        if not self.first_load.done():
+            self.first_load.set_exception(exc)
+
+    def stop(self) -> None:
+        self.clock.stop()
+        self.debounce.stop()
+        if self._events_task:
+            self._events_task.cancel()
+        self.tasks.cancel_all()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.stop()
+        super().closeEvent(event)
+
+    async def _consume_events(self) -> None:
+        try:
+            async for event in self.client.events():
+                self._pending_events.append(event)
+                self.debounce.start()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("the live event stream stopped")
+
+    def _apply_events(self) -> None:
+        events, self._pending_events = self._pending_events, []
+        if events:
+            log.debug("applying %d server events", len(events))
+            self.refresh()
+
+    # data → views ----------------------------------------------------------------------
+    def refresh(self) -> None:
+        self.tasks.run(self.state.refresh())
+
+    def go_to(self, day: date) -> None:
+        if day == self.state.day:
+            return
+        self.state.day = day
+        self._show_date()
+        self.refresh()
+
+    def _show_date(self) -> None:
+        day = self.state.day
+        if day is None:
+            return
+        text = f.day_label(day)
+        if day == self.state.today_date():
+            # Translators: the date label of the day view when it shows today.
+            text = _("Today, {date}").format(date=fsi(text))
+        self.date_label.setText(text)
+        self.hijri_label.setText(f.hijri_label(day))
+
+    def _apply(self) -> None:
+        state, now = self.state, self.state.now()
+        branch_name = display_name(state.branch) if state.branch else ""
+        self.setWindowTitle(f"{_('Istiqbal')} — {branch_name}" if branch_name else _("Istiqbal"))
+        self._today = state.today_date()
+        self._show_date()
+        self.calendar.canvas.set_day(state.day, state.resources, state.bookings, state.types, state.zone, now)
+        self.queue.set_waiting(state.waiting, state.zone, state.types, now)
+        self.checkins.set_bookings(state.today, state.zone, state.types, state.resources, now)
+        self.tabs.setTabText(0, f"{view_label('queue')} ({len(state.waiting)})")
+        self._show_selected()
+        if self._scrolled_day != state.day:
+            self._scrolled_day = state.day
+            self._scroll_to_interest()
+        self.loaded.emit()
+        if not self.first_load.done():
+            self.first_load.set_result(True)
+
+    def _scroll_to_interest(self) -> None:
+        state = self.state
+        zone = ZoneInfo(state.zone)
+        if state.day == state.today_date():
+            local = state.now().astimezone(zone)
+            minutes = local.hour * 60 + local.minute - 60
+        else:
+            shown = self.calendar.canvas.visible_bookings()
+            starts = [from_iso(b["startDateTime"]).astimezone(zone) for b in shown]
+            minutes = min((s.hour * 60 + s.minute for s in starts), default=self.calendar.canvas.first_hour * 60)
+        self.calendar.scroll_to_minutes(minutes)
+
+    def _tick(self) -> None:
+        now = self.state.now()
+        self.calendar.canvas.set_now(now)
+        self.queue.model.set_now(now)
+        if self.state.loaded and self.state.today_date() != self._today:
+            self.refresh()  # midnight passed: today's check-ins are another day's now
+
+    # selection -------------------------------------------------------------------------
+    def select_booking(self, booking_id: str | None) -> None:
+        self.selected_id = booking_id
+        self.calendar.canvas.set_selected(booking_id)
+        self._show_selected()
+
+    def _show_selected(self) -> None:
+        booking = self.state.find(self.selected_id)
+        if booking is None and self.selected_id:
+            if self.selected_booking and self.selected_booking["id"] == self.selected_id:
+                booking = self.selected_booking  # on another day: keep showing what we had
+        self.selected_booking = booking
+        resource = self.state.resource(booking.get("resourceId")) if booking else None
+        now = self.state.now()
+        self.detail.show_booking(booking, resource, self.state.zone, now, self.state.types)
+        for name, action in self.booking_actions.items():
+            action.setEnabled(allowed(name, booking, now))
+
+    # actions ---------------------------------------------------------------------------
+    def run_action(self, action: str, booking_id: str | None) -> None:
+        booking = self.state.find(booking_id) or (
+            self.selected_booking if self.selected_booking and self.selected_booking["id"] == booking_id else None)
+        if booking is None:
+            return
+        self.select_booking(booking_id)
+        zone = self.state.zone
+        if action == "accept":
+            dialog = AcceptDialog(booking, self.state.resources_serving(booking["typeId"]), zone, self)
+            dialog.accepted.connect(lambda: self._do(
+                self.client.accept(booking_id, dialog.resource_id()), _("Accepted: {name}"), booking))
+            self._open(dialog)
+        elif action == "cancel":
+            dialog = CancelDialog(booking, zone, self)
+            dialog.accepted.connect(lambda: self._do(
+                self.client.cancel(booking_id, dialog.reason()), _("Canceled: {name}"), booking))
+            self._open(dialog)
+        elif action == "reschedule":
+            dialog = RescheduleDialog(
+                booking, zone, {r["id"]: r for r in self.state.resources}, self.state.day or self.state.today_date(),
+                lambda day: self.client.free_times(booking["typeId"], day, ignore_id=booking_id), self.tasks, self)
+            dialog.accepted.connect(lambda: self._reschedule(booking, dialog.slot()))
+            self._open(dialog)
+            dialog.reload()
+        else:
+            calls = {"check_in": (self.client.check_in, _("Checked in: {name}")),
+                     "start": (self.client.start, _("In room: {name}")),
+                     "end": (self.client.end, _("Visit ended: {name}")),
+                     "no_show": (self.client.no_show, _("No-show: {name}"))}
+            call, message = calls[action]
+            self._do(call(booking_id), message, booking)
+
+    def _open(self, dialog) -> None:
+        self._dialog = dialog
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _result: setattr(self, "_dialog", None))
+        dialog.open()
+
+    def _reschedule(self, booking: dict, slot: dict | None) -> None:
+        if not slot:
+            return
+        day = date.fromisoformat(slot["date"])
+        self._do(self.client.reschedule(booking["id"], day, slot["time"], resource_id=slot["resourceId"]),
+                 _("Rescheduled: {name}"), booking, go_to=day)
+
+    def _do(self, call, message: str, booking: dict, go_to: date | None = None) -> None:
+        """Run an action, then refetch and show what the server says."""
+        name = fsi(f.customer_name(booking))
+
+        async def act() -> dict:
+            try:
+                result = await call
+            except ApiError:
+                await self.state.refresh()
+                raise
+            self.selected_id = result["id"]
+            self.selected_booking = result
+            if go_to is not None and go_to != self.state.day:
+                self.state.day = go_to
+            await self.state.refresh()
+            return result
+
+        self.tasks.run(act(), lambda _result: self.statusBar().showMessage(message.format(name=name), 8000),
+                       self.show_error)
+
+    def show_error(self, exc: BaseException) -> None:
+        text = message_for(exc)
+        log.warning("desk action failed: %s", exc)
+        self.statusBar().showMessage("⚠ " + text, 15000)
+

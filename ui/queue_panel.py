@@ -1,0 +1,61 @@
+"""The unassigned queue: who waits, for what, for how long; Accept picks the resource."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from app.i18n import _
+from app.i18n.formats import localize_digits
+from app.i18n.labels import patients_waiting
+from ui.models import QueueModel
+from ui.tables import BookingTableView
+
+
+class QueuePanel(QWidget):
+    acceptRequested = Signal(str)     # booking id
+    bookingSelected = Signal(str)     # booking id
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.model = QueueModel()
+        self.table = BookingTableView(self.model, QueueModel.CUSTOMER)
+        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.table.doubleClicked.connect(lambda _index: self._accept())
+        self.summary = QLabel()
+        self.accept_button = QPushButton(_("Accept…"))
+        self.accept_button.setToolTip(_("Assign the selected patient to a provider"))
+        self.accept_button.clicked.connect(self._accept)
+        self.accept_button.setEnabled(False)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.summary, 1)
+        buttons.addWidget(self.accept_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+
+    def set_waiting(self, rows: list[dict], zone: str, types: dict, now: datetime) -> None:
+        selected = self.table.selected_id()
+        self.model.set_rows(rows, zone, types, now)
+        self.summary.setText(localize_digits(patients_waiting(len(rows))))
+        self.accept_button.setEnabled(self.table.select_id(selected))
+
+    def selected_id(self) -> str | None:
+        return self.table.selected_id()
+
+    def select(self, booking_id: str) -> bool:
+        return self.table.select_id(booking_id)
+
+    def _current_changed(self, current, _previous) -> None:
+        booking = self.model.booking(current.row()) if current.isValid() else None
+        self.accept_button.setEnabled(booking is not None)
+        if booking:
+            self.bookingSelected.emit(booking["id"])
+
+    def _accept(self) -> None:
+        booking_id = self.table.selected_id()
+        if booking_id:
+            self.acceptRequested.emit(booking_id)
