@@ -37,14 +37,27 @@ def load_demo(store: Store, now: datetime | None = None) -> dict:
 
 
 class BranchServer:
+    """The branch's store, service, API and — with ``cloud`` (an
+    :class:`app.sync.settings.CloudConfig`) — the sync engine, run in the server's loop.
+    With a cloud the demo clinic is never loaded (the cloud fills the store)."""
+
     def __init__(self, data_dir: str | Path, host: str = "127.0.0.1", port: int = 0,
-                 clock: Clock | None = None, demo: bool = True):
+                 clock: Clock | None = None, demo: bool = True, cloud=None, sync_options: dict | None = None):
         self.data_dir = Path(data_dir)
         self.store = open_store(self.data_dir / DB_NAME)
-        if demo and self.store.is_empty():
+        if demo and cloud is None and self.store.is_empty():
             load_demo(self.store, clock.now() if clock else None)
         self.service = BookingService(self.store, clock)
-        self.app = create_app(self.service)
+        self.sync = None
+        if cloud is not None:
+            from app.sync.engine import SyncEngine
+            from app.sync.routes import make_router
+
+            self.sync = SyncEngine(self.service, cloud, **(sync_options or {})).attach()
+        self.app = create_app(self.service, extra_lifespan=self.sync.lifespan() if self.sync else None)
+        if self.sync is not None:
+            self.app.state.sync_status = self.sync.status
+            self.app.include_router(make_router(self.sync))
         self.thread = ServerThread(self.app, host, port)
 
     @property

@@ -62,6 +62,56 @@ def m001_initial(db: Database) -> None:
     db["history"].create_index(["bookingId", "id"])
 
 
+@migrations()
+def m002_sync(db: Database) -> None:
+    """The sync engine's tables (app.sync; issue #3).
+
+    ``sync_outbox``: one row per local change still to be sent to a cloud, written in the
+    same transaction as the change. ``id`` is the operation id reused on every retry;
+    ``seq`` orders one booking's operations; ``requestedAt`` is set (and committed) just
+    before a create/reschedule is sent, so a retry knows it must look the booking up first.
+    ``sync_attention``: refused operations the desk must look at (the cloud's message and
+    what the desk had done). ``sync_cursors``: listing positions (page token, createdAt
+    cursor) committed with the pages they describe; ``sync_seen``: cloud ids read so far by
+    an unfinished window listing. ``sync_retired``: cloud ids replaced by a reschedule.
+    """
+    db["sync_outbox"].create(
+        {"seq": int, "id": str, "cloud": str, "bookingId": str, "action": str, "payload": str,
+         "fields": str, "createdAt": str, "attempts": int, "nextAttemptAt": str, "requestedAt": str,
+         "lastError": str},
+        pk="seq",
+    )
+    db["sync_outbox"].create_index(["id"], unique=True)
+    db["sync_outbox"].create_index(["bookingId", "seq"])
+    db["sync_attention"].create(
+        {"id": str, "cloud": str, "bookingId": str, "opId": str, "action": str, "code": str,
+         "message": str, "desk": str, "cloudState": str, "createdAt": str, "resolvedAt": str,
+         "resolution": str},
+        pk="id",
+    )
+    db["sync_attention"].create_index(["resolvedAt"])
+    db["sync_cursors"].create({"name": str, "value": str, "updatedAt": str}, pk="name")
+    db["sync_seen"].create({"window": str, "cloudId": str}, pk=("window", "cloudId"))
+    db["sync_retired"].create({"cloud": str, "cloudId": str, "localId": str, "retiredAt": str},
+                              pk=("cloud", "cloudId"))
+
+
+@migrations()
+def m003_events_holds_desks(db: Database) -> None:
+    """Branch server: the persisted live-event sequence (ids survive a restart, written in
+    the change's own transaction), temporary holds (``heldUntil``, seed 000 "Create
+    Temporary Booking") and paired LAN desks (tokens kept only as SHA-256 hashes)."""
+    db["events"].create({"id": int, "type": str, "data": str, "createdAt": str}, pk="id")
+    db["bookings"].add_column("heldUntil", str)
+    db["bookings"].create_index(["heldUntil"])
+    db["desks"].create(
+        {"id": str, "name": str, "role": str, "resourceIds": str, "tokenHash": str,
+         "createdAt": str, "lastSeenAt": str, "revokedAt": str},
+        pk="id",
+    )
+    db["desks"].create_index(["tokenHash"], unique=True)
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 
