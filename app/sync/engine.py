@@ -60,7 +60,7 @@ from app.server.service import BookingService
 from app.sync.ehjzny import mapping
 from app.sync.ehjzny.apply import LOOKUP_MARGIN, Applier
 from app.sync.ehjzny.client import CloudError, EhjznyClient, TransportError
-from app.sync.outbox import SYNCED_FIELDS, Outbox
+from app.sync.outbox import SYNCED_FIELDS, Outbox, precise_now, stamp_ms
 from app.sync.settings import CloudConfig
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ class SyncEngine:
         self.service, self.store, self.config = service, service.store, config
         self.hot_every, self.horizon_every, self.horizon_days = hot_every, horizon_every, horizon_days
         self.concurrency, self.page_limit, self.transport = concurrency, page_limit, transport
-        self.outbox = Outbox(self.store, CLOUD, now=service.now, on_change=self.kick)
+        self.outbox = Outbox(self.store, CLOUD, now=precise_now, on_change=self.kick)
         self.applier = Applier(self.store, self.outbox, CLOUD)
         self.client: EhjznyClient | None = None
         self.online: bool | None = None
@@ -125,7 +125,8 @@ class SyncEngine:
                 self._loop.call_soon_threadsafe(self._wake.set)
 
     def now(self) -> datetime:
-        return self.service.now()
+        """Aware UTC with sub-second precision (retry times); the wall clock."""
+        return precise_now()
 
     async def open(self) -> None:
         """Create the HTTP client in the running loop (idempotent)."""
@@ -384,7 +385,7 @@ class SyncEngine:
         with self.store.transaction():
             self.store.db.execute(
                 "update sync_outbox set attempts = max(attempts, ?), nextAttemptAt = ?, lastError = ? where id = ?",
-                [attempts, clock.to_iso(due), str(exc)[:500], op["id"]])
+                [attempts, stamp_ms(due), str(exc)[:500], op["id"]])
         log.info("sync: %s of %s kept for retry in %s: %s", op["action"], op["bookingId"],
                  clock.to_iso(due), exc)
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from app.domain.clock import to_iso, utc_now
 from app.ids import new_id
@@ -35,6 +35,15 @@ CLOUD_ACTIONS = {"create": "create", "reschedule": "reschedule", "accept": "assi
                  "cancel": "cancel", "end": "end"}
 #: the fields a pull may write (cloud-owned), minus bookkeeping
 SYNCED_FIELDS = tuple(f for f in CLOUD_BOOKING_FIELDS if f != "updatedAt")
+
+
+def stamp_ms(moment: datetime) -> str:
+    """UTC with milliseconds, ``2026-11-21T09:30:00.250Z`` (retry times; sorts as text)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def precise_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _loads(row: dict, *keys: str) -> dict:
@@ -99,7 +108,7 @@ class Outbox:
         rows = self.store.db.query(
             "select o.* from sync_outbox o join (select bookingId, min(seq) seq from sync_outbox"
             " where cloud = ? group by bookingId) f on o.seq = f.seq order by o.seq", [self.cloud])
-        stamp = to_iso(now)
+        stamp = stamp_ms(now)
         out = []
         for row in rows:
             if row["bookingId"] in busy or (row["nextAttemptAt"] and row["nextAttemptAt"] > stamp):

@@ -1,0 +1,182 @@
+"""Command-line entry points of the sync engine (issue #3 §4), for ``main.py`` and scripts.
+
+* ``main.py --server-only --data-dir D --cloud ehjzny --cloud-url URL --app-id ID``: the
+  headless branch server, kept in sync (:func:`server_only_sync` gives its
+  ``BranchServer`` options). The API key comes from ``--api-key-env`` (default
+  ``ISTIQBAL_CLOUD_KEY``) or the keyring / secrets file of :mod:`app.sync.settings`.
+* ``main.py sync --data-dir D --once``: one full push and pull (:func:`run_sync_command`).
+  Exit status: 0 nothing pending and no case needs attention; 1 cases need attention;
+  2 changes still pending (cloud unreachable or failing); 3 no cloud connection known.
+* ``python -m app.sync serve|sync|connect ...`` runs the same without ``main.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from app.sync.settings import ENV_KEY, CloudConfig, connect, load_config
+
+log = logging.getLogger(__name__)
+EXIT_OK, EXIT_ATTENTION, EXIT_PENDING, EXIT_NOT_CONNECTED = 0, 1, 2, 3
+
+
+def add_sync_arguments(parser: argparse.ArgumentParser, *, once: bool = False) -> None:
+    """Add ``--cloud``, ``--cloud-url``, ``--app-id`` (and ``--once``, ``--deadline`` with
+    ``once=True``) to ``parser``."""
+    group = parser.add_argument_group("cloud sync")
+    group.add_argument("--cloud", choices=("ehjzny",), default=None,
+                       help="keep the branch in sync with this cloud")
+    group.add_argument("--cloud-url", metavar="URL", help="the cloud's base URL (https://host/api)")
+    group.add_argument("--app-id", metavar="ID", help="the cloud account's app id (X-APP-ID)")
+    if once:
+        group.add_argument("--once", action="store_true", help="one push and pull, then exit")
+        group.add_argument("--deadline", type=float, default=60.0,
+                           help="seconds to keep retrying transient failures (default: %(default)s)")
+
+
+def _config(args: argparse.Namespace, store) -> CloudConfig | None:
+    config = load_config(store, base_url=getattr(args, "cloud_url", None), app_id=getattr(args, "app_id", None))
+    if config is not None and getattr(args, "cloud_url", None) and getattr(args, "app_id", None):
+        connect(store, CloudConfig(config.base_url, config.app_id, auth=config.auth))  # remember, no secret
+    return config
+
+
+def server_only_sync(args: argparse.Namespace) -> dict:
+    """The ``BranchServer`` keyword options for ``args``: ``{"cloud": CloudConfig}`` when
+    ``--cloud`` is given (or the data dir is already connected), else ``{}``.
+    Raises SystemExit (status 3) when ``--cloud`` is given without URL, app id or key."""
+    from app.server import DB_NAME
+    from app.store import open_store
+
+    wanted = getattr(args, "cloud", None)
+    data_dir = Path(args.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = open_store(data_dir / DB_NAME)
+    try:
+        config = _config(args, store)
+    finally:
+        store.close()
+    if config is None:
+        if wanted:
+            raise SystemExit(f"--cloud {wanted} needs --cloud-url and --app-id")
+        return {}
+    if not config.secret:
+        raise SystemExit(f"no key for {config.account}: set {ENV_KEY} or connect the branch first")
+    return {"cloud": config}
+
+
+def run_sync_command(args: argparse.Namespace) -> int:
+    """``sync --once``: push everything, pull every window, print a summary, return the
+    exit status (module docstring)."""
+    from app.server import DB_NAME
+    from app.server.service import BookingService
+    from app.store import open_store
+    from app.sync.engine import SyncEngine
+
+    store = open_store(Path(args.data_dir) / DB_NAME)
+    try:
+        config = _config(args, store)
+        if config is None or not config.secret:
+            print("sync: this branch is not connected to a cloud (give --cloud-url, --app-id and "
+                  f"{ENV_KEY})", file=sys.stderr)
+            return EXIT_NOT_CONNECTED
+        engine = SyncEngine(BookingService(store), config).attach()
+
+        async def once() -> dict:
+            try:
+                return await engine.sync_once(deadline=float(getattr(args, "deadline", 60.0)))
+            finally:
+                await engine.close()
+
+        status = asyncio.run(once())
+        cases = engine.outbox.attention()
+    finally:
+        store.close()
+    print(json.dumps(status, ensure_ascii=False))
+    for case in cases:
+        print(f"needs attention: booking {case['bookingId']} {case['action']}: {case['code']}: {case['message']}")
+    if status["pending"]:
+        print(f"sync: {status['pending']} change(s) still pending ({status['lastError']})", file=sys.stderr)
+        return EXIT_PENDING
+    return EXIT_ATTENTION if status["needsAttention"] else EXIT_OK
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Headless branch server kept in sync, until SIGINT/SIGTERM (prints its URL)."""
+    from app.server import BranchServer
+
+    options = server_only_sync(args)
+    sync_options = {"hot_every": args.hot_every} if getattr(args, "hot_every", None) else None
+    server = BranchServer(args.data_dir, host=args.host, port=args.port, sync_options=sync_options,
+                          **options).start()
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    print(server.url, flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.stop()
+    return 0
+
+
+def _connect(args: argparse.Namespace) -> int:
+    from app.server import DB_NAME
+    from app.store import open_store
+    from app.sync.settings import otp_login
+
+    secret, auth = os.environ.get(ENV_KEY), "apiKey"
+    if args.otp_phone or args.otp_email:
+        if not args.otp_code:
+            asyncio.run(otp_login(args.cloud_url, args.app_id, phone=args.otp_phone, email=args.otp_email))
+            print("code sent: run again with --otp-code")
+            return 0
+        tokens = asyncio.run(otp_login(args.cloud_url, args.app_id, phone=args.otp_phone, email=args.otp_email,
+                                       code=args.otp_code))
+        secret, auth = tokens["refreshToken"], "otp"
+    elif not secret:
+        secret = sys.stdin.readline().strip()
+    store = open_store(Path(args.data_dir) / DB_NAME)
+    try:
+        where = connect(store, CloudConfig(args.cloud_url, args.app_id, secret, auth=auth))
+    finally:
+        store.close()
+    print(f"connected; the secret is kept in: {where}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m app.sync serve|sync|connect --data-dir D ...``"""
+    parser = argparse.ArgumentParser(prog="python -m app.sync")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name in ("serve", "sync", "connect"):
+        sub = commands.add_parser(name)
+        sub.add_argument("--data-dir", type=Path, required=True)
+        add_sync_arguments(sub, once=name == "sync")
+        if name == "serve":
+            sub.add_argument("--host", default="127.0.0.1")
+            sub.add_argument("--port", type=int, default=0)
+            sub.add_argument("--hot-every", type=float, default=None)
+        if name == "connect":
+            sub.add_argument("--otp-phone")
+            sub.add_argument("--otp-email")
+            sub.add_argument("--otp-code")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if args.command == "serve":
+        return serve(args)
+    if args.command == "connect":
+        if not (args.cloud_url and args.app_id):
+            parser.error("connect needs --cloud-url and --app-id")
+        return _connect(args)
+    return run_sync_command(args)
