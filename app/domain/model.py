@@ -21,6 +21,8 @@ Booking (table ``bookings``):
     assignmentTimeout  minutes an unassigned booking may wait (5..180) before REJECTED
     checkedInAt, startedAt, endedAt   UTC visit times or None
     createdAt, updatedAt              UTC
+    heldUntil          UTC end of a temporary hold (seed 000 "Create Temporary Booking"),
+                       None once confirmed; a hold past it no longer occupies its slot
     version            int, +1 on every change (events and sync compare it)
 
 Resource (table ``resources``): id, name, name_translations {en, ar}, category, types
@@ -75,10 +77,16 @@ QUEUED_STATUSES = frozenset({Status.PENDING_ASSIGNMENT})
 BOOKING_FIELDS = (
     "id", "status", "visitStatus", "startDateTime", "endDateTime", "duration", "typeId",
     "resourceId", "customerId", "note", "cancelReason", "queueNumber", "assignmentTimeout",
-    "checkedInAt", "startedAt", "endedAt", "createdAt", "updatedAt", "version",
+    "checkedInAt", "startedAt", "endedAt", "createdAt", "updatedAt", "version", "heldUntil",
 )
 
 #: Assignment timeout bounds and default, minutes (seed 000, "Assignment Timeout").
 ASSIGNMENT_TIMEOUT_MIN = 5
 ASSIGNMENT_TIMEOUT_MAX = 180
 ASSIGNMENT_TIMEOUT_DEFAULT = 120
+
+#: Temporary hold bounds and default, minutes (seed 000 "Create Temporary Booking",
+#: ``reservedForMinutes``; the seed gives no bounds, these are the branch's).
+HOLD_MINUTES_MIN = 1
+HOLD_MINUTES_MAX = 60
+HOLD_MINUTES_DEFAULT = 15

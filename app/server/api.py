@@ -4,8 +4,12 @@ Paths and shapes follow the Ehjzny management API (``shared/contracts/ehjzny.md`
 ``{"result": ...}`` for one object, ``{"result": [...], "pagination": {"nextPageToken",
 "hasMore"}}`` for lists, and ``{"error": {"code", "message"}}`` with a 4xx status for a
 refused request, after which nothing has been written. Operations the cloud does not have
-(check-in, start, no-show, history, attendances, events) sit beside them in the same style.
-The OpenAPI document is served at ``/openapi.json``.
+(check-in, start, no-show, history, attendances, queues, events, desks) sit beside them in
+the same style. The OpenAPI document is served at ``/openapi.json``.
+
+Every request passes :class:`app.server.security.DeskGuard` first (Host allow-list, 64 KiB
+body limit, desk token off loopback, role); a provider desk is further limited here to the
+bookings and queues of its own resources.
 """
 
 from __future__ import annotations
@@ -24,22 +28,29 @@ from sse_starlette.sse import EventSourceResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import app as app_package
-from app.domain import errors
+from app.domain import availability, errors
 from app.domain.clock import from_iso, to_iso
 from app.domain.errors import BookingError
+from app.domain.model import Status
 from app.i18n.text import normalize_arabic
 from app.ids import new_id
-from app.server import schemas
+from app.server import desk_routes, schemas
+from app.server.desks import DeskRegistry
+from app.server.security import DeskGuard
 from app.server.service import BookingService
 
 log = logging.getLogger(__name__)
 MAX_LIMIT = 1000
+INCLUDES = frozenset({"customer", "type", "resource", "invoice"})
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def _page(items: list, limit: int, token: str | None) -> dict:
     """Slice ``items`` into the contract's list envelope with an opaque offset token."""
     try:
         offset = int(base64.urlsafe_b64decode(token.encode()).decode()) if token else 0
+        if offset < 0:
+            raise ValueError(offset)
     except ValueError as exc:
         raise errors.invalid("nextPageToken is not valid", field="nextPageToken") from exc
     chunk = items[offset:offset + limit]
@@ -48,27 +59,75 @@ def _page(items: list, limit: int, token: str | None) -> dict:
     return {"result": chunk, "pagination": {"nextPageToken": next_token, "hasMore": more}}
 
 
-def _day(text: str) -> date:
+def _day(text: str, field: str = "date") -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as exc:
-        raise errors.invalid(f"not a date (YYYY-MM-DD): {text!r}", field="date") from exc
+        raise errors.invalid(f"not a date (YYYY-MM-DD): {text!r}", field=field) from exc
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise errors.invalid(f"{field} must be between {FIRST_YEAR} and {LAST_YEAR}", field=field)
+    return day
 
 
 def _instant(text: str, field: str):
     try:
-        return from_iso(text)
-    except ValueError as exc:
+        moment = from_iso(text)
+    except (ValueError, OverflowError) as exc:
         raise errors.invalid(f"{field} must be an ISO-8601 time with a zone", field=field) from exc
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise errors.invalid(f"{field} must be between {FIRST_YEAR} and {LAST_YEAR}", field=field)
+    return moment
+
+
+def _includes(text: str | None) -> set[str]:
+    wanted = {w for w in (text or "").split(",") if w}
+    if wanted - INCLUDES:
+        raise errors.invalid(f"includes takes {', '.join(sorted(INCLUDES))}", field="includes")
+    return wanted
 
 
 def _actor(request: Request) -> dict:
-    return {"deskId": request.headers.get("x-desk-id"), "user": request.headers.get("x-desk-user")}
+    """Who makes the change: a LAN desk is its authenticated id (the ``X-Desk-User`` header
+    only names the person at it); the server's own desk may name itself by header."""
+    desk = request.state.desk
+    user = (request.headers.get("x-desk-user") or "")[:100] or None
+    if desk is None or desk.local:
+        return {"deskId": (request.headers.get("x-desk-id") or "")[:100] or "local", "user": user}
+    return {"deskId": desk.id, "user": user or desk.name}
 
 
-def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lifespan=None) -> FastAPI:
+def _own(request: Request) -> set[str] | None:
+    """The resource ids a provider desk may act for; None = any."""
+    desk = request.state.desk
+    return set(desk.resourceIds) if desk is not None and desk.role == "provider" else None
+
+
+def _forbid(message: str = "this desk may only work with its own resources") -> BookingError:
+    return BookingError("FORBIDDEN", message, 403)
+
+
+def _check_resource(request: Request, resource_id: str | None) -> None:
+    own = _own(request)
+    if own is not None and resource_id not in own:
+        raise _forbid()
+
+
+def _check_booking(request: Request, service: BookingService, booking: dict) -> None:
+    own = _own(request)
+    if own is None:
+        return
+    if booking.get("resourceId"):
+        if booking["resourceId"] not in own:
+            raise _forbid()
+    elif not any(booking["typeId"] in (service._resource(r).get("types") or []) for r in own):
+        raise _forbid()
+
+
+def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lifespan=None,
+               desks: DeskRegistry | None = None, host_names: frozenset[str] | None = None) -> FastAPI:
     """The ASGI app over ``service``. ``extra_lifespan`` (an async context manager factory
-    taking the app) runs beside it, e.g. the sync engine."""
+    taking the app) runs beside it, e.g. the sync engine. ``desks`` (default: a registry on
+    the service's store) pairs and authenticates LAN desks; ``api.state.desks``."""
 
     @asynccontextmanager
     async def lifespan(api: FastAPI):
@@ -78,7 +137,7 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
                 try:
                     service.expire_overdue()
                 except Exception:  # keep the loop alive; the error is logged
-                    log.exception("expiring overdue queue bookings failed")
+                    log.exception("expiring overdue queue bookings and holds failed")
 
         task = asyncio.create_task(expire_loop())
         try:
@@ -90,8 +149,11 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         finally:
             task.cancel()
 
-    api = FastAPI(title="Istiqbal branch booking server", version=app_package.__version__, lifespan=lifespan)
+    api = FastAPI(title="Istiqbal branch booking server", version=app_package.__version__, lifespan=lifespan,
+                  description=__doc__)
     api.state.service = service
+    api.state.desks = desks or DeskRegistry(service.store)
+    api.add_middleware(DeskGuard, registry=api.state.desks, names=host_names)
 
     @api.exception_handler(BookingError)
     async def booking_error(_: Request, exc: BookingError):
@@ -123,9 +185,36 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
     async def resources(limit: int = Query(100, ge=1, le=MAX_LIMIT), nextPageToken: str | None = None):
         return _page(service.store.resources(), limit, nextPageToken)
 
+    @api.get("/management/resources/mine")
+    async def my_resources(request: Request):
+        """A provider desk's own resources (every resource for other desks)."""
+        own = _own(request)
+        rows = [r for r in service.store.resources() if own is None or r["id"] in own]
+        return {"result": rows, "pagination": {"nextPageToken": None, "hasMore": False}}
+
     @api.get("/management/resources/{resourceId}")
     async def resource(resourceId: str):
         return {"result": service._resource(resourceId)}
+
+    @api.get("/management/resources/{resourceId}/timeRules")
+    async def time_rules(resourceId: str):
+        return {"result": service._resource(resourceId).get("timeRules") or {}}
+
+    @api.put("/management/resources/{resourceId}/timeRules")
+    async def set_time_rules(resourceId: str, body: schemas.TimeRulesBody):
+        """Replace a resource's working hours (manager desks; seed 000 "Manage Time Rules")."""
+        row = service._resource(resourceId)
+        rules = body.model_dump(by_alias=True)
+        for rule in rules["rules"]:
+            for value in (rule["from"], rule["to"]):
+                if value % 100 >= 60:
+                    raise errors.invalid(f"not a military time: {value}", field="rules")
+        for off in rules["offRules"]:
+            _day(off["from"], "offRules.from"), _day(off["to"], "offRules.to")
+        with service.store.transaction():
+            service.store.upsert("resources", [{**row, "timeRules": rules}])
+        service.events.publish("resource.changed", {"resource": service._resource(resourceId)})
+        return {"result": rules}
 
     @api.get("/management/types")
     async def types(limit: int = Query(100, ge=1, le=MAX_LIMIT), nextPageToken: str | None = None):
@@ -152,15 +241,16 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
     @api.post("/management/customers", status_code=201)
     async def create_customer(body: schemas.CustomerBody):
         store = service.store
-        if body.phone and store.customer_by(phone=body.phone):
-            raise BookingError("CUSTOMER-EXISTS", "a customer with this phone number exists", 409,
-                               phone=body.phone)
         row = {"id": new_id(), **body.model_dump(), "createdAt": to_iso(service.now())}
         row["searchText"] = normalize_arabic(f"{row['firstName']} {row['lastName']} {row.get('phone') or ''}")
-        with store.transaction():
-            row["customerNumber"] = store.next_customer_number()
-            store.upsert("customers", [row])
-        service.events.publish("customer.changed", {"customer": row})
+        with store.lock:
+            if body.phone and store.customer_by(phone=body.phone):
+                raise BookingError("CUSTOMER-EXISTS", "a customer with this phone number exists", 409,
+                                   phone=body.phone)
+            with store.transaction():
+                row["customerNumber"] = store.next_customer_number()
+                store.upsert("customers", [row])
+                service.events.record("customer.changed", {"customer": row})
         return {"result": row}
 
     @api.get("/management/customers/{customerId}")
@@ -173,12 +263,16 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
     # bookings ---------------------------------------------------------------------
     @api.get("/management/bookings")
     async def bookings(request: Request,
-                       from_: str | None = Query(None, alias="from"), to: str | None = None,
-                       date_: str | None = Query(None, alias="date"),
-                       resources: str | None = None, status: str | None = None,
-                       includes: str | None = None, orderDirection: str = Query("asc", pattern="^(asc|desc)$"),
+                       from_: str | None = Query(None, alias="from", max_length=40),
+                       to: str | None = Query(None, max_length=40),
+                       date_: str | None = Query(None, alias="date", max_length=10),
+                       resources: str | None = Query(None, max_length=2000),
+                       status: str | None = Query(None, max_length=200),
+                       includes: str | None = Query(None, max_length=100),
+                       orderDirection: str = Query("asc", pattern="^(asc|desc)$"),
                        limit: int = Query(MAX_LIMIT, ge=1, le=5000), nextPageToken: str | None = None):
-        """Scheduled bookings overlapping ``from``..``to`` (UTC ISO) or the branch-local ``date``."""
+        """Scheduled bookings overlapping ``from``..``to`` (UTC ISO) or the branch-local
+        ``date``; ``resources`` and ``status`` comma-separated filters."""
         if date_:
             start, end = service.day_bounds(_day(date_))
         elif from_ and to:
@@ -187,82 +281,148 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
             raise errors.invalid("give either date or from and to", field="from")
         if end <= start or (end - start).days > 62:
             raise errors.invalid("the range must be positive and at most 62 days", field="to")
-        rows = service.list_bookings(start, end, resources.split(",") if resources else None,
-                                     status.split(",") if status else None)
+        wanted = _includes(includes)
+        resource_ids = [r for r in (resources or "").split(",") if r] or None
+        statuses = [s for s in (status or "").split(",") if s] or None
+        if statuses and set(statuses) - set(Status):
+            raise errors.invalid(f"status takes {', '.join(Status)}", field="status")
+        for rid in resource_ids or ():
+            service._resource(rid)
+        own = _own(request)
+        if own is not None:
+            if resource_ids and set(resource_ids) - own:
+                raise _forbid()
+            resource_ids = resource_ids or sorted(own)
+        rows = service.list_bookings(start, end, resource_ids, statuses)
         if orderDirection == "desc":
             rows.reverse()
         page = _page(rows, limit, nextPageToken)
-        _include(service, page["result"], includes)
+        service.embed(page["result"], wanted)
         return page
 
     @api.get("/management/bookings/unassigned")
-    async def unassigned(resourceId: str = Query(min_length=1), includes: str | None = None):
+    async def unassigned(request: Request, resourceId: str = Query(min_length=1, max_length=64),
+                         includes: str | None = Query(None, max_length=100)):
         """The resource's queue, FIFO, with positions (seed 000 "Provider: View Unassigned Bookings")."""
-        rows = service.queue(resourceId)
-        _include(service, rows, includes)
+        _check_resource(request, resourceId)
+        rows = service.embed(service.queue(resourceId), _includes(includes))
         return {"result": rows, "pagination": {"nextPageToken": None, "hasMore": False}}
 
     @api.get("/management/bookings/waiting")
-    async def waiting(includes: str | None = None):
+    async def waiting(includes: str | None = Query(None, max_length=100)):
         """Every booking waiting for any resource, oldest first (the desk's queue panel)."""
-        rows = service.waiting()
-        _include(service, rows, includes)
+        rows = service.embed(service.waiting(), _includes(includes))
         return {"result": rows, "pagination": {"nextPageToken": None, "hasMore": False}}
 
+    @api.get("/management/queues")
+    async def queues(includes: str | None = Query(None, max_length=100)):
+        """Every resource's queue: ``[{"resourceId", "queue": [booking with position]}]``."""
+        wanted = _includes(includes)
+        return {"result": [{"resourceId": r["id"], "queue": service.embed(service.queue(r["id"]), wanted)}
+                           for r in service.store.resources()]}
+
     @api.get("/management/bookings/{bookingId}")
-    async def booking(bookingId: str, includes: str | None = None):
-        out = service.to_api(service._booking(bookingId))
-        _include(service, [out], includes)
-        return {"result": out}
+    async def booking(request: Request, bookingId: str, includes: str | None = Query(None, max_length=100)):
+        row = service._booking(bookingId)
+        _check_booking(request, service, row)
+        return {"result": service.embed([service.to_api(row)], _includes(includes))[0]}
 
     @api.get("/management/bookings/{bookingId}/history")
-    async def history(bookingId: str):
+    async def history(request: Request, bookingId: str):
+        """Every change of the booking: ``[{id, createdAt, action, actor, deskId, before, after}]``."""
+        _check_booking(request, service, service._booking(bookingId))
         return {"result": service.history(bookingId)}
 
     @api.post("/management/bookings/assign")
     async def assign(body: schemas.AssignBody, request: Request):
+        _check_resource(request, body.resourceId)
         return {"result": service.accept(body.bookingId, body.resourceId, _actor(request))}
 
     @api.post("/management/bookings/cancel")
     async def cancel(body: schemas.CancelBody, request: Request):
         return {"result": service.cancel(body.bookingId, body.reason, _actor(request))}
 
-    @api.post("/management/bookings/end")
-    async def end(body: schemas.BookingRef, request: Request):
-        return {"result": service.end(body.bookingId, _actor(request))}
+    def _visit(action):
+        async def handler(body: schemas.BookingRef, request: Request):
+            _check_booking(request, service, service._booking(body.bookingId))
+            return {"result": getattr(service, action)(body.bookingId, _actor(request))}
+        return handler
 
-    @api.post("/management/bookings/checkin")
-    async def checkin(body: schemas.BookingRef, request: Request):
-        return {"result": service.check_in(body.bookingId, _actor(request))}
-
-    @api.post("/management/bookings/start")
-    async def start(body: schemas.BookingRef, request: Request):
-        return {"result": service.start(body.bookingId, _actor(request))}
-
-    @api.post("/management/bookings/noshow")
-    async def noshow(body: schemas.BookingRef, request: Request):
-        return {"result": service.no_show(body.bookingId, _actor(request))}
+    for path, action in (("end", "end"), ("checkin", "check_in"), ("start", "start"), ("noshow", "no_show")):
+        api.post(f"/management/bookings/{path}", name=action)(_visit(action))
 
     @api.put("/management/scheduling/new")
     async def schedule(body: schemas.SchedulingBody, request: Request):
         return {"result": service.create(body.model_dump(exclude_none=True), _actor(request))}
 
-    @api.post("/availability/times")
-    async def times(body: schemas.AvailabilityBody):
-        return {"result": service.free_times(body.type, _day(body.date), body.resourceId,
-                                             ignore_id=body.rescheduleBookingId, step=body.step)}
+    @api.put("/management/scheduling/temporary")
+    async def temporary(body: schemas.HoldBody, request: Request):
+        """Hold a slot for ``reservedForMinutes`` (seed 000 "Create Temporary Booking")."""
+        return {"result": service.hold(body.model_dump(exclude_none=True), _actor(request))}
 
+    @api.post("/management/scheduling/confirm")
+    async def confirm(body: schemas.BookingRef, request: Request):
+        """Turn a temporary hold into a booking (seed 000 "Convert Temporary Booking")."""
+        return {"result": service.confirm(body.bookingId, _actor(request))}
+
+    # availability -------------------------------------------------------------------
+    @api.post("/availability/times")
+    async def times(body: schemas.AvailabilityTimesBody):
+        fixed = list(body.fixedTimes or [])
+        if body.showFixedTimes:
+            fixed += [int(t) for t in body.showFixedTimes.replace(" ", "").split(",") if t]
+        try:
+            grid = availability.grid_from(body.granularity, body.step, fixed,
+                                          body.model_dump(include=set(availability.SHOW_FLAGS)),
+                                          body.showInBetweenSlots)
+        except ValueError as exc:
+            raise errors.invalid(str(exc), field="granularity") from exc
+        result = service.free_times(body.type, _day(body.date), body.resourceId,
+                                    ignore_id=body.rescheduleBookingId, grid=grid)
+        return {"result": result, "pagination": {"nextPageToken": None, "hasMore": False}}
+
+    @api.post("/availability/types")
+    async def available_types(body: schemas.AvailabilityTypesBody):
+        """Booking types with ``pendingCount`` (seed 000 "Queue Booking")."""
+        return _page(service.available_types(body.resourceId), body.limit, body.nextPageToken)
+
+    @api.post("/availability/resources")
+    async def available_resources(body: schemas.AvailabilityResourcesBody):
+        return _page(service.available_resources(body.type), body.limit, body.nextPageToken)
+
+    # attendances (Rekaz "Attendances API") -------------------------------------------
     @api.get("/management/attendances")
-    async def attendances(date_: str = Query(alias="date")):
-        return {"result": service.attendances(_day(date_))}
+    async def attendances(date_: str | None = Query(None, alias="date", max_length=10),
+                          customerId: str | None = Query(None, max_length=64)):
+        """Check-ins and check-outs of a branch-local ``date`` and/or of one customer."""
+        if not date_ and not customerId:
+            raise errors.invalid("give date or customerId", field="date")
+        if date_:
+            rows = service.attendances(_day(date_))
+        else:
+            rows = service.store._rows("select * from attendances where customerId = ? order by createdAt",
+                                       [customerId])
+        return {"result": [r for r in rows if not customerId or r["customerId"] == customerId]}
+
+    @api.post("/management/attendances", status_code=201)
+    async def add_attendance(body: schemas.AttendanceBody, request: Request):
+        """Record a ``CheckIn`` (check-in) or ``CheckOut`` (end of the visit) of a booking."""
+        _check_booking(request, service, service._booking(body.bookingId))
+        action = service.check_in if body.actionType == "CheckIn" else service.end
+        booking = action(body.bookingId, _actor(request))
+        rows = service.store._rows("select * from attendances where bookingId = ? and type = ?"
+                                   " order by createdAt desc limit 1", [body.bookingId, body.actionType])
+        return {"result": {**(rows[0] if rows else {}), "booking": booking}}
 
     # live events --------------------------------------------------------------------
     @api.get("/events")
-    async def events(request: Request, lastEventId: int | None = None):
-        """Server-sent events; resume with the ``Last-Event-ID`` header (or ``lastEventId``)."""
+    async def events(request: Request, lastEventId: int | None = Query(None, ge=0)):
+        """Server-sent events; resume with the ``Last-Event-ID`` header (or ``lastEventId``).
+        Replays what was missed, also across a server restart; ``resync`` when it cannot."""
         header = request.headers.get("last-event-id")
         last = int(header) if header and header.isdigit() else lastEventId
         log_ = service.events
+        keep = _event_filter(service, _own(request))
         queue = log_.subscribe()
 
         async def stream():
@@ -274,14 +434,16 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
                     sent = log_.last_id
                 else:
                     for event in missed:
-                        yield _sse(event)
                         sent = event["id"]
+                        if keep(event):
+                            yield _sse(event)
                 yield {"event": "hello", "data": json.dumps({"lastEventId": sent})}
                 while True:
                     event = await queue.get()
                     if event["id"] > sent:
                         sent = event["id"]
-                        yield _sse(event)
+                        if keep(event):
+                            yield _sse(event)
             finally:
                 log_.unsubscribe(queue)
 
@@ -293,6 +455,7 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         return {"result": status() if status else {"online": False, "connected": False, "cloud": None,
                                                   "lastPullAt": None, "pending": 0, "needsAttention": 0}}
 
+    desk_routes.add_routes(api)
     return api
 
 
@@ -300,24 +463,23 @@ def _sse(event: dict) -> dict:
     return {"event": event["type"], "id": str(event["id"]), "data": json.dumps(event["data"], ensure_ascii=False)}
 
 
-def _include(service: BookingService, rows: list[dict], includes: str | None) -> None:
-    """Embed ``customer``, ``type`` and ``resource`` objects (the contract's ``includes``)."""
-    wanted = set((includes or "").split(","))
-    if not rows or not wanted & {"customer", "type", "resource"}:
-        return
-    types = {t["id"]: t for t in service.store.types()} if "type" in wanted else {}
-    resources = {r["id"]: r for r in service.store.resources()} if "resource" in wanted else {}
-    customers = {}
-    if "customer" in wanted:
-        ids = sorted({r["customerId"] for r in rows if r.get("customerId")})
-        for chunk in range(0, len(ids), 500):
-            part = ids[chunk:chunk + 500]
-            for c in service.store._rows(f"select * from customers where id in ({','.join('?' * len(part))})", part):
-                customers[c["id"]] = c
-    for row in rows:
-        if "customer" in wanted:
-            row["customer"] = customers.get(row.get("customerId"))
-        if "type" in wanted:
-            row["type"] = types.get(row.get("typeId"))
-        if "resource" in wanted and row.get("resourceId"):
-            row["resource"] = resources.get(row["resourceId"])
+def _event_filter(service: BookingService, own: set[str] | None):
+    """Which events a desk sees: all, or for a provider those of its own resources (and
+    waiting bookings of the types they serve)."""
+    if own is None:
+        return lambda event: True
+    served = {t for r in service.store.resources() if r["id"] in own for t in (r.get("types") or [])}
+
+    def keep(event: dict) -> bool:
+        data = event["data"]
+        if event["type"] == "booking.changed":
+            b = data["booking"]
+            return b.get("resourceId") in own if b.get("resourceId") else b["typeId"] in served
+        if event["type"] == "queue.changed":
+            data["queues"] = {r: q for r, q in data.get("queues", {}).items() if r in own}
+            return bool(data["queues"])
+        if event["type"] == "slot.freed":
+            return data.get("resourceId") in own
+        return event["type"] in ("resync", "resource.changed")
+
+    return lambda event: keep({**event, "data": dict(event["data"])})

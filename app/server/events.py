@@ -1,36 +1,83 @@
-"""Live events for connected desks, resumable after a reconnect.
+"""Live events for connected desks, resumable after a reconnect and after a server restart.
 
-Every change gets the next sequence number (the SSE ``id``). The log keeps the last
-``capacity`` events so a desk that reconnects with ``Last-Event-ID`` receives exactly what
-it missed, once; a desk too far behind gets a ``resync`` event and refetches its view.
+Every change gets the next sequence number (the SSE ``id``). With a store, events are rows
+of the ``events`` table written in the same transaction as the change they describe
+(:meth:`EventLog.record` inside ``store.transaction()``; desks get it after the commit), so
+ids survive a restart and a desk that reconnects with ``Last-Event-ID`` receives exactly
+what it missed, once. The newest ``capacity`` events are also kept in memory; older ones are
+read back from SQLite, and only a desk further behind than ``keep`` rows gets ``resync``.
 
-Event shape: ``{"id": int, "type": "booking.changed" | "queue.changed" | "resync" | ...,
-"data": {...}}`` — ``booking.changed`` carries the whole booking as the API returns it.
+Event shape: ``{"id": int, "type": str, "data": {...}}``. Types:
+
+* ``booking.changed`` ``{"action", "booking"}``: the booking as the API returns it, with
+  ``customer`` and ``type`` embedded (a desk updates its row without a refetch);
+* ``queue.changed`` ``{"typeId", "reason", "bookingId", "queues": {resourceId: [{"bookingId",
+  "queuePosition", "estimatedWaitMinutes"}]}}``: the new positions of every resource serving
+  the type (seed 000 "Queue Booking" step 4, ``QUEUE_POSITION_UPDATED``);
+* ``slot.freed`` ``{"resourceId", "from", "to", "bookingId", "firstWaiting"}``: a visit ended
+  early; ``firstWaiting`` is the first waiting booking the resource could take (or None);
+* ``customer.changed`` ``{"customer"}``; ``resync`` ``{}``: refetch the view.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections import deque
 
+from app.domain.clock import to_iso, utc_now
+
 
 class EventLog:
-    def __init__(self, capacity: int = 10_000, first_id: int = 0):
+    """``EventLog(store)`` persists; ``EventLog()`` keeps events in memory only (tests)."""
+
+    def __init__(self, store=None, capacity: int = 10_000, first_id: int = 0, keep: int = 100_000):
+        self.store = store
+        self.keep = keep
         self._events: deque[dict] = deque(maxlen=capacity)
         self._last_id = first_id
         self._subscribers: set[tuple[asyncio.AbstractEventLoop, asyncio.Queue]] = set()
         self._lock = threading.Lock()
+        if store is not None:
+            row = store.db.execute("select coalesce(max(id), 0) from events").fetchone()
+            self._last_id = max(first_id, int(row[0]))
+            with store.transaction():
+                store.db.execute("delete from events where id <= ?", [self._last_id - keep])
 
     @property
     def last_id(self) -> int:
         return self._last_id
 
+    # writing ---------------------------------------------------------------------------
+    def record(self, type_: str, data: dict) -> dict:
+        """Write an event inside the caller's open store transaction; it reaches desks once
+        that transaction commits (``Store.after_commit``), and never if it rolls back.
+        Without a store this is :meth:`publish`."""
+        if self.store is None:
+            return self.publish(type_, data)
+        text = json.dumps(data, ensure_ascii=False)
+        with self.store.transaction():
+            cursor = self.store.db.execute("insert into events (type, data, createdAt) values (?, ?, ?)",
+                                           [type_, text, to_iso(utc_now())])
+            event = {"id": int(cursor.lastrowid), "type": type_, "data": data}
+            self.store.after_commit(lambda: self._fan_out(event))
+        return event
+
     def publish(self, type_: str, data: dict) -> dict:
-        """Append an event and hand it to every subscriber (thread-safe)."""
+        """Append one event and deliver it (thread-safe). With a store it is persisted, in the
+        caller's transaction when one is open, else in its own."""
+        if self.store is not None:
+            return self.record(type_, data)
         with self._lock:
             self._last_id += 1
             event = {"id": self._last_id, "type": type_, "data": data}
+        self._fan_out(event)
+        return event
+
+    def _fan_out(self, event: dict) -> None:
+        with self._lock:
+            self._last_id = max(self._last_id, event["id"])
             self._events.append(event)
             subscribers = list(self._subscribers)
         for loop, queue in subscribers:
@@ -38,16 +85,25 @@ class EventLog:
                 loop.call_soon_threadsafe(queue.put_nowait, event)
             except RuntimeError:  # the subscriber's loop is closed
                 self._subscribers.discard((loop, queue))
-        return event
 
+    # reading ---------------------------------------------------------------------------
     def since(self, last_id: int) -> list[dict] | None:
-        """Events after ``last_id``, or None when some of them are no longer kept."""
+        """Events after ``last_id`` in order, or None when they can no longer be replayed
+        (pruned, or ``last_id`` is ahead of this server: another database)."""
         with self._lock:
-            if last_id >= self._last_id:
+            if last_id == self._last_id:
                 return []
-            if not self._events or self._events[0]["id"] > last_id + 1:
+            if last_id > self._last_id or last_id < 0:
                 return None
-            return [e for e in self._events if e["id"] > last_id]
+            if self._events and self._events[0]["id"] <= last_id + 1:
+                return [e for e in self._events if e["id"] > last_id]
+        if self.store is None:
+            return None
+        rows = self.store.db.execute("select id, type, data from events where id > ? and id <= ? order by id",
+                                     [last_id, self._last_id]).fetchall()
+        if not rows or rows[0][0] != last_id + 1:
+            return None
+        return [{"id": i, "type": t, "data": json.loads(d)} for i, t, d in rows]
 
     def subscribe(self) -> asyncio.Queue:
         queue: asyncio.Queue = asyncio.Queue()
@@ -58,3 +114,7 @@ class EventLog:
     def unsubscribe(self, queue: asyncio.Queue) -> None:
         with self._lock:
             self._subscribers = {s for s in self._subscribers if s[1] is not queue}
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import socket
 import threading
+from dataclasses import dataclass
 
 import uvicorn
 
@@ -32,35 +33,70 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-class ServerThread:
-    """``ServerThread(asgi_app, host, port).start()`` → ``.url``; ``.stop()`` shuts down."""
+@dataclass
+class Listener:
+    """One more socket for the same app: ``certfile``/``keyfile`` make it HTTPS."""
 
-    def __init__(self, asgi_app, host: str = "127.0.0.1", port: int = 0):
-        self.sock = bind(host, port)
+    host: str
+    port: int = 0
+    certfile: str | None = None
+    keyfile: str | None = None
+
+
+class ServerThread:
+    """``ServerThread(asgi_app, host, port).start()`` → ``.url``; ``.stop()`` shuts down.
+
+    ``extra`` listeners (e.g. the LAN's HTTPS socket beside the loopback one) are bound
+    here too, before the thread starts, and served by the same event loop; the app's
+    lifespan runs once (with the first listener). ``.urls`` lists every listener's URL.
+    """
+
+    def __init__(self, asgi_app, host: str = "127.0.0.1", port: int = 0, *, extra: list[Listener] = (),
+                 certfile: str | None = None, keyfile: str | None = None):
+        listeners = [Listener(host, port, certfile, keyfile), *extra]
+        self.socks, self.servers, self.urls = [], [], []
+        try:
+            for index, listener in enumerate(listeners):
+                sock = bind(listener.host, listener.port)
+                self.socks.append(sock)
+                config = uvicorn.Config(asgi_app, log_level="warning", access_log=False,
+                                        lifespan="on" if index == 0 else "off", timeout_graceful_shutdown=2,
+                                        ssl_certfile=listener.certfile, ssl_keyfile=listener.keyfile)
+                self.servers.append(uvicorn.Server(config))
+                bound_host, bound_port = sock.getsockname()[:2]
+                scheme = "https" if listener.certfile else "http"
+                shown = "127.0.0.1" if bound_host in ("0.0.0.0", "") else bound_host
+                shown = f"[{shown}]" if ":" in shown else shown
+                self.urls.append(f"{scheme}://{shown}:{bound_port}")
+        except OSError:
+            for sock in self.socks:
+                sock.close()
+            raise
+        self.sock, self.server = self.socks[0], self.servers[0]
         self.host, self.port = self.sock.getsockname()[:2]
-        config = uvicorn.Config(asgi_app, log_level="warning", access_log=False, lifespan="on",
-                                timeout_graceful_shutdown=2)
-        self.server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name="branch-server", daemon=True)
         self.error: BaseException | None = None
 
     @property
     def url(self) -> str:
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
-        return f"http://{host}:{self.port}"
+        return self.urls[0]
+
+    async def _serve_all(self) -> None:
+        await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in zip(self.servers, self.socks,
+                                                                                     strict=True)))
 
     def _run(self) -> None:
         try:
-            asyncio.run(self.server.serve(sockets=[self.sock]))
+            asyncio.run(self._serve_all())
         except BaseException as exc:  # reported through .error and the log
             self.error = exc
             log.exception("branch server stopped with an error")
 
     def start(self, timeout: float = 15.0) -> ServerThread:
-        """Start serving; returns once the server accepts requests. Raises RuntimeError."""
+        """Start serving; returns once every listener accepts requests. Raises RuntimeError."""
         self._thread.start()
         waited = 0.0
-        while not self.server.started:
+        while not all(server.started for server in self.servers):
             if self.error or not self._thread.is_alive():
                 raise RuntimeError(f"branch server failed to start: {self.error}")
             if waited > timeout:
@@ -70,6 +106,8 @@ class ServerThread:
         return self
 
     def stop(self) -> None:
-        self.server.should_exit = True
+        for server in self.servers:
+            server.should_exit = True
         self._thread.join(timeout=10)
-        self.sock.close()
+        for sock in self.socks:
+            sock.close()

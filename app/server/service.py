@@ -1,11 +1,13 @@
 """The branch booking service: the booking rules applied to the store, one atomic write
-per action, a history entry and a live event for each change.
+per action, a history entry and live events for each change.
 
 Every public method either returns the changed booking in API shape or raises
-:class:`~app.domain.errors.BookingError` with nothing written. The service is used by the
-HTTP API (one event loop thread: calls are serialised, so of two concurrent accepts exactly
-one wins, seed 000 "Race Condition Handling") and by the sync engine, which registers a
-``change listener`` that writes its outbox row inside the same transaction.
+:class:`~app.domain.errors.BookingError` with nothing written. Checks and writes run under
+the store's writer lock, so of two desks racing for one booking or one slot exactly one
+wins (seed 000 "Race Condition Handling"); the other gets ``SCH-ALREADY_ASSIGNED`` (400) or
+``SCH-SLOT-TAKEN`` (409). The sync engine registers a ``change listener`` that writes its
+outbox row inside the same transaction. Events are written in that transaction too
+(:mod:`app.server.events`) and reach desks after the commit.
 """
 
 from __future__ import annotations
@@ -15,28 +17,29 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from app.domain import availability, errors, rules
-from app.domain.clock import Clock, from_iso, from_local, local_date, local_day_bounds, military, to_iso
+from app.domain.clock import Clock, from_iso, from_local, local_date, to_iso
 from app.domain.errors import BookingError
-from app.domain.model import ACTIVE_STATUSES, Status
-from app.domain.queue import best_position, clamp_timeout, is_expired, positions, resource_queue
+from app.domain.model import ACTIVE_STATUSES, HOLD_MINUTES_DEFAULT, HOLD_MINUTES_MAX, HOLD_MINUTES_MIN, Status
+from app.domain.queue import clamp_timeout, is_expired, positions, resource_queue
 from app.ids import new_id
 from app.server.events import EventLog
+from app.server.reads import ReadsMixin
 from app.store import Store
 
 log = logging.getLogger(__name__)
 
 #: ``listener(action, before, after, actor)`` runs inside the write transaction.
 ChangeListener = Callable[[str, dict | None, dict, dict], None]
+HOLD_EXPIRED = "SCH-HOLD-EXPIRED"
 
 
-class BookingService:
+class BookingService(ReadsMixin):
     def __init__(self, store: Store, clock: Clock | None = None, events: EventLog | None = None):
         self.store = store
         self.clock = clock or Clock()
-        self.events = events or EventLog()
+        self.events = events or EventLog(store)
         self.listeners: list[ChangeListener] = []
 
-    # reference data -------------------------------------------------------------
     @property
     def zone(self) -> str:
         return self.store.zone
@@ -44,118 +47,94 @@ class BookingService:
     def now(self) -> datetime:
         return self.clock.now()
 
-    def _types(self) -> dict[str, dict]:
-        return {t["id"]: t for t in self.store.types()}
-
-    def _booking(self, booking_id: str) -> dict:
-        booking = self.store.booking(booking_id)
-        if booking is None:
-            raise errors.not_found("booking", booking_id)
-        return booking
-
-    def _resource(self, resource_id: str) -> dict:
-        resource = self.store.resource(resource_id)
-        if resource is None:
-            raise errors.not_found("resource", resource_id)
-        return resource
-
-    def _type(self, type_id: str) -> dict:
-        booking_type = self.store.booking_type(type_id)
-        if booking_type is None:
-            raise errors.not_found("booking type", type_id)
-        return booking_type
-
-    # output ---------------------------------------------------------------------
-    def to_api(self, booking: dict, queued: list[dict] | None = None,
-               resources: list[dict] | None = None) -> dict:
-        """The booking as the API returns it: stored fields, the branch-local
-        ``startDate``/``startTime`` view, ``cloudIds`` and, while waiting, the queue fields."""
-        out = dict(booking)
-        if booking.get("startDateTime"):
-            start = from_iso(booking["startDateTime"])
-            out["startDate"] = local_date(start, self.zone).isoformat()
-            out["startTime"] = military(start, self.zone)
-        out["cloudIds"] = self.store.cloud_ids(booking["id"])
-        if booking["status"] == Status.PENDING_ASSIGNMENT:
-            now = self.now()
-            queued = self.store.queued_bookings() if queued is None else queued
-            resources = self.store.resources() if resources is None else resources
-            pos = best_position(booking, resources, queued, now)
-            if pos is not None:
-                minutes = int((self.store.booking_type(booking["typeId"]) or {}).get("minutes") or 0)
-                out["queuePosition"], out["estimatedWaitMinutes"] = pos, pos * minutes
-        return out
-
-    def list_bookings(self, start: datetime, end: datetime, resource_ids: list[str] | None = None,
-                      statuses: list[str] | None = None) -> list[dict]:
-        """Scheduled bookings overlapping ``[start, end)`` (UTC), ordered by start."""
-        rows = self.store.bookings_between(to_iso(start), to_iso(end), resource_ids, statuses)
-        return [self.to_api(b) for b in rows]
-
-    def day_bounds(self, day: date) -> tuple[datetime, datetime]:
-        return local_day_bounds(day, self.zone)
-
-    def queue(self, resource_id: str) -> list[dict]:
-        """The resource's queue, FIFO, with ``queuePosition`` and ``estimatedWaitMinutes``
-        (seed 000 "Provider: View Unassigned Bookings")."""
-        self.expire_overdue()
-        resource = self._resource(resource_id)
-        queue = resource_queue(resource, self.store.queued_bookings(), self.now())
-        return [{**self.to_api(b), **{k: p[k] for k in ("queuePosition", "estimatedWaitMinutes")}}
-                for b, p in zip(queue, positions(queue, self._types()), strict=True)]
-
-    def waiting(self) -> list[dict]:
-        """Every booking waiting for a resource, oldest first, with its best position."""
-        self.expire_overdue()
-        queued, resources = self.store.queued_bookings(), self.store.resources()
-        return [self.to_api(b, queued, resources) for b in queued]
-
-    def attendances(self, day: date) -> list[dict]:
-        start, end = self.day_bounds(day)
-        return self.store.attendances(to_iso(start), to_iso(end))
-
     # writing ----------------------------------------------------------------------
     def _commit(self, action: str, before: dict | None, after: dict, actor: dict,
                 attendance: str | None = None, extra: dict | None = None) -> dict:
+        """Write one change: booking row, attendance, history (who, when, which desk, old →
+        new), listeners and events, all in one transaction. Raises CONFLICT (409; for an
+        accept SCH-ALREADY_ASSIGNED) when the booking changed since ``before`` was read."""
         now = to_iso(self.now())
         after = {**after, "updatedAt": now, "version": int((before or {}).get("version") or 0) + 1}
         with self.store.transaction():
-            if before is None:
-                self.store.insert_booking(after)
-            else:
-                current = self.store.booking(after["id"])
-                if current is None or current["version"] != before["version"]:
-                    raise BookingError(errors.ALREADY_ASSIGNED if action == "accept" else "CONFLICT",
-                                       "the booking changed meanwhile; reload and try again", 409,
-                                       bookingId=after["id"])
-                self.store.replace_booking(after)
-            if attendance:
-                self.store.add_attendance({"id": new_id(), "type": attendance, "bookingId": after["id"],
-                                           "customerId": after["customerId"], "createdAt": now})
-            self.store.add_history({
-                "bookingId": after["id"], "createdAt": now, "action": action,
-                "actor": actor.get("user"), "deskId": actor.get("deskId"),
-                "before": _changed(before, after, old=True), "after": {**_changed(before, after), **(extra or {})},
-            })
-            for listener in self.listeners:
-                listener(action, before, after, actor)
+            return self._write(action, before, after, actor, attendance, extra, now)
+
+    def _write(self, action, before, after, actor, attendance, extra, now) -> dict:
+        if before is None:
+            self.store.insert_booking(after)
+        else:
+            current = self.store.booking(after["id"])
+            if current is None or current["version"] != before["version"]:
+                raise BookingError(errors.ALREADY_ASSIGNED if action == "accept" else "CONFLICT",
+                                   "the booking changed meanwhile; reload and try again", 409,
+                                   bookingId=after["id"])
+            self.store.replace_booking(after)
+        if attendance:
+            self.store.add_attendance({"id": new_id(), "type": attendance, "bookingId": after["id"],
+                                       "customerId": after["customerId"], "createdAt": now})
+        self.store.add_history({
+            "bookingId": after["id"], "createdAt": now, "action": action,
+            "actor": actor.get("user"), "deskId": actor.get("deskId"),
+            "before": _changed(before, after, old=True), "after": {**_changed(before, after), **(extra or {})},
+        })
+        for listener in self.listeners:
+            listener(action, before, after, actor)
         out = self.to_api(after)
-        self.events.publish("booking.changed", {"action": action, "booking": out})
+        self.events.record("booking.changed", {"action": action,
+                                               "booking": self.embed([dict(out)], {"customer", "type"})[0]})
+        was_queued = (before or {}).get("status") == Status.PENDING_ASSIGNMENT
+        if was_queued or after["status"] == Status.PENDING_ASSIGNMENT:
+            self.events.record("queue.changed", {"typeId": after["typeId"], "reason": action,
+                                                 "bookingId": after["id"],
+                                                 "queues": self.queue_positions(after["typeId"])})
+        if action == "end" and before and after["endDateTime"] != before["endDateTime"]:
+            self.events.record("slot.freed", self._freed(after, before))
         return out
 
+    def _freed(self, after: dict, before: dict) -> dict:
+        """``slot.freed``: the time from the early end to the resource's next booking (or the end
+        of its working period, at least the booked end) and the first waiting booking whose
+        type the resource serves and that fits (seed 000 "End Booking")."""
+        resource = self._resource(after["resourceId"])
+        start, booked_end = from_iso(after["endDateTime"]), from_iso(before["endDateTime"])
+        day = local_date(start, self.zone)
+        period_end = max([hi for lo, hi in availability.working_spans(resource.get("timeRules"), day, self.zone)
+                          if lo <= start < hi] or [booked_end])
+        types = self._types()
+        later = availability.busy_spans(
+            self.store.resource_bookings(resource["id"], to_iso(start), to_iso(period_end + timedelta(hours=1))),
+            types, ignore_id=after["id"], now=self.now())
+        until = min([s.start for s in later if s.start >= start] + [max(period_end, booked_end)])
+        first = None
+        for b in positions(resource_queue(resource, self.store.queued_bookings(), self.now()), types):
+            lo, hi = availability.span_with_buffers(start, types.get(b["typeId"], {"minutes": 0}))
+            if hi <= until:
+                first = {"bookingId": b["id"], "typeId": b["typeId"], "customerId": b["customerId"],
+                         "queuePosition": b["queuePosition"]}
+                break
+        return {"resourceId": resource["id"], "from": to_iso(start), "to": to_iso(until),
+                "bookingId": after["id"], "firstWaiting": first}
+
     def expire_overdue(self) -> int:
-        """Turn every unassigned booking past its assignment timeout ``REJECTED``."""
+        """Turn every unassigned booking past its assignment timeout ``REJECTED`` (seed 000
+        "Assignment Timeout") and cancel every temporary hold past its ``heldUntil`` (seed 000
+        "Create Temporary Booking": not confirmed in time). Returns how many changed."""
         now, count = self.now(), 0
         for booking in self.store.queued_bookings():
             if is_expired(booking, now):
                 self._commit("expire", booking, rules.expire(booking), {"user": "system"})
                 count += 1
+        for booking in self.store.expired_holds(to_iso(now)):
+            self._commit("hold.expire", booking, {**booking, "status": Status.CANCELED,
+                                                  "cancelReason": "temporary hold expired"}, {"user": "system"})
+            count += 1
         return count
 
     def create(self, body: dict, actor: dict | None = None) -> dict:
         """Book (``assign`` true: date + military time + type, optional resource) or put a
         walk-in in the queue (``assign`` false: type only) — ``PUT /management/scheduling/new``.
         With ``rescheduleBookingId`` it moves that booking instead (its local id stays).
+        A non-empty ``overbookReason`` books over a taken slot or outside working hours; the
+        reason is kept in the history.
 
         Raises NOT-FOUND (type, resource, customer), VALIDATION, SCH-SLOT-TAKEN (409),
         SCH-OUTSIDE-WORKING-HOURS, SCH-TYPE-NOT-SERVED.
@@ -169,21 +148,62 @@ class BookingService:
         booking = {"id": new_id(), "typeId": booking_type["id"], "customerId": customer["id"],
                    "note": body.get("note"), "createdAt": to_iso(now), "visitStatus": None}
         if body.get("assign", True) is False:
-            day_start, day_end = self.day_bounds(local_date(now, self.zone))
-            booking.update(status=Status.PENDING_ASSIGNMENT,
-                           assignmentTimeout=clamp_timeout(body.get("assignmentTimeout")),
-                           queueNumber=self.store.next_queue_number(to_iso(day_start), to_iso(day_end)))
             if not any(booking_type["id"] in (r.get("types") or []) for r in self.store.resources()):
                 raise BookingError(errors.TYPE_NOT_SERVED, "no resource serves this booking type", 400)
-            return self._commit("create", None, booking, actor)
-        start, resource = self._place(body, booking_type, ignore_id=None)
-        minutes = int(booking_type["minutes"])
-        booking.update(status=Status.CONFIRMED if booking_type.get("autoConfirm", True) is not False
-                       else Status.PENDING_APPROVAL,
-                       resourceId=resource["id"], startDateTime=to_iso(start),
-                       endDateTime=to_iso(start + timedelta(minutes=minutes)), duration=minutes)
-        extra = {"overbookReason": body["overbookReason"]} if body.get("overbookReason") else None
-        return self._commit("create", None, booking, actor, extra=extra)
+            with self.store.lock:
+                day_start, day_end = self.day_bounds(local_date(now, self.zone))
+                booking.update(status=Status.PENDING_ASSIGNMENT,
+                               assignmentTimeout=clamp_timeout(body.get("assignmentTimeout")),
+                               queueNumber=self.store.next_queue_number(to_iso(day_start), to_iso(day_end)))
+                return self._commit("create", None, booking, actor)
+        return self._create_at(body, booking, booking_type, actor, held_minutes=None)
+
+    def _create_at(self, body: dict, booking: dict, booking_type: dict, actor: dict,
+                   held_minutes: int | None) -> dict:
+        with self.store.lock:  # the slot check and the write with nothing in between
+            start, resource = self._place(body, booking_type, ignore_id=None)
+            minutes = int(booking_type["minutes"])
+            confirmed = booking_type.get("autoConfirm", True) is not False and held_minutes is None
+            booking.update(status=Status.CONFIRMED if confirmed else Status.PENDING_APPROVAL,
+                           resourceId=resource["id"], startDateTime=to_iso(start),
+                           endDateTime=to_iso(start + timedelta(minutes=minutes)), duration=minutes)
+            if held_minutes is not None:
+                booking["heldUntil"] = to_iso(self.now() + timedelta(minutes=held_minutes))
+            return self._commit("hold" if held_minutes is not None else "create", None, booking, actor,
+                                extra=_overbook(body))
+
+    def hold(self, body: dict, actor: dict | None = None) -> dict:
+        """A temporary booking that keeps its slot for ``reservedForMinutes`` (clamped to
+        1..60, default 15) — ``PUT /management/scheduling/temporary`` (seed 000 "Create
+        Temporary Booking"). Status ``PENDING_APPROVAL`` with ``heldUntil``; not confirmed in
+        time it is canceled and the slot is free. Raises as :meth:`create`."""
+        if body.get("rescheduleBookingId") or body.get("assign") is False:
+            raise errors.invalid("a temporary booking needs a date and time and cannot reschedule",
+                                 field="rescheduleBookingId")
+        booking_type = self._type(body["type"])
+        customer = self._customer(body.get("customerIdentifier") or {})
+        minutes = max(HOLD_MINUTES_MIN, min(HOLD_MINUTES_MAX, int(body.get("reservedForMinutes")
+                                                                   or HOLD_MINUTES_DEFAULT)))
+        booking = {"id": new_id(), "typeId": booking_type["id"], "customerId": customer["id"],
+                   "note": body.get("note"), "createdAt": to_iso(self.now()), "visitStatus": None}
+        return self._create_at(body, booking, booking_type, actor or {}, held_minutes=minutes)
+
+    def confirm(self, booking_id: str, actor: dict | None = None) -> dict:
+        """Turn a temporary hold into a booking (``POST /management/scheduling/confirm``):
+        ``CONFIRMED`` (``PENDING_APPROVAL`` for a type without autoConfirm). Raises
+        SCH-HOLD-EXPIRED (409) once ``heldUntil`` has passed, INVALID-TRANSITION (409) for a
+        booking that is not a live hold."""
+        with self.store.lock:
+            booking = self._booking(booking_id)
+            if not booking.get("heldUntil") or booking["status"] not in ACTIVE_STATUSES:
+                raise BookingError(errors.INVALID_TRANSITION, "this booking is not a temporary hold", 409,
+                                   bookingId=booking_id, status=booking["status"])
+            if from_iso(booking["heldUntil"]) <= self.now():
+                raise BookingError(HOLD_EXPIRED, "the temporary hold has expired; book again", 409,
+                                   bookingId=booking_id, heldUntil=booking["heldUntil"])
+            booking_type = self._type(booking["typeId"])
+            status = Status.CONFIRMED if booking_type.get("autoConfirm", True) is not False else Status.PENDING_APPROVAL
+            return self._commit("confirm", booking, {**booking, "status": status, "heldUntil": None}, actor or {})
 
     def _customer(self, identifier: dict) -> dict:
         customer = None
@@ -195,20 +215,28 @@ class BookingService:
             raise errors.invalid("customerIdentifier needs the customer's id, phone or email",
                                  field="customerIdentifier")
         if customer is None:
-            raise errors.not_found("customer", str(next(iter(identifier.values()))))
+            raise errors.not_found("customer", str(next(v for v in identifier.values() if v)))
         return customer
 
-    def _place(self, body: dict, booking_type: dict, ignore_id: str | None) -> tuple[datetime, dict]:
-        """Resolve the start (``date`` + ``time`` branch-local, or ``startDateTime`` UTC) and the
-        resource (given, or the first free one serving the type), checking hours and overlaps."""
+    def _start_of(self, body: dict) -> datetime:
+        """``startDateTime`` (ISO with a zone) or ``date`` + military ``time`` (branch-local).
+        Raises VALIDATION for a missing, malformed or zone-less time."""
         if body.get("startDateTime"):
-            start = from_iso(body["startDateTime"])
-        else:
             try:
-                start = from_local(date.fromisoformat(body["date"]), int(body["time"]), self.zone)
-            except (KeyError, TypeError, ValueError) as exc:
-                raise errors.invalid("date (YYYY-MM-DD) and time (military, e.g. 930) are required",
-                                     field="date") from exc
+                return from_iso(body["startDateTime"])
+            except ValueError as exc:
+                raise errors.invalid("startDateTime must be ISO-8601 with a zone (e.g. 2026-11-22T07:00:00Z)",
+                                     field="startDateTime") from exc
+        try:
+            return from_local(date.fromisoformat(body["date"]), int(body["time"]), self.zone)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise errors.invalid("date (YYYY-MM-DD) and time (military, e.g. 930) are required",
+                                 field="date") from exc
+
+    def _place(self, body: dict, booking_type: dict, ignore_id: str | None) -> tuple[datetime, dict]:
+        """Resolve the start and the resource (given, or the first free one serving the type),
+        checking hours and overlaps."""
+        start = self._start_of(body)
         override = bool((body.get("overbookReason") or "").strip())
         if body.get("resourceId"):
             candidates = [self._resource(body["resourceId"])]
@@ -235,7 +263,7 @@ class BookingService:
         lo, hi = availability.span_with_buffers(start, booking_type)
         around = self.store.resource_bookings(resource["id"], to_iso(lo - timedelta(hours=4)),
                                               to_iso(hi + timedelta(hours=4)))
-        spans = availability.busy_spans(around, self._types(), ignore_id)
+        spans = availability.busy_spans(around, self._types(), ignore_id, now=self.now())
         if availability.overlaps(lo, hi, spans) and not override:
             return BookingError(errors.SLOT_TAKEN, "the slot is no longer free", 409,
                                 resourceId=resource["id"], startDateTime=to_iso(start))
@@ -244,73 +272,58 @@ class BookingService:
     def reschedule(self, booking_id: str, body: dict, actor: dict | None = None) -> dict:
         """Move a booking to ``date``/``time`` (or ``startDateTime``) and optionally another
         ``resourceId``; the local id stays (seed 000 "Create Confirmed Booking" → Rescheduling)."""
-        booking = self._booking(booking_id)
-        booking_type = self._type(booking["typeId"])
-        body = {**body, "resourceId": body.get("resourceId") or booking.get("resourceId")}
-        rules.ensure_movable(booking)
-        start, resource = self._place(body, booking_type, ignore_id=booking_id)
-        after = rules.reschedule(booking, start, resource["id"], booking_type)
-        extra = {"overbookReason": body["overbookReason"]} if body.get("overbookReason") else None
-        return self._commit("reschedule", booking, after, actor or {}, extra=extra)
+        with self.store.lock:
+            booking = self._booking(booking_id)
+            booking_type = self._type(booking["typeId"])
+            body = {**body, "resourceId": body.get("resourceId") or booking.get("resourceId")}
+            rules.ensure_movable(booking)
+            start, resource = self._place(body, booking_type, ignore_id=booking_id)
+            after = rules.reschedule(booking, start, resource["id"], booking_type)
+            return self._commit("reschedule", booking, after, actor or {}, extra=_overbook(body))
+
+    def _act(self, action: str, booking_id: str, change, actor: dict | None, attendance: str | None = None):
+        with self.store.lock:
+            booking = self._booking(booking_id)
+            return self._commit(action, booking, change(booking), actor or {}, attendance=attendance)
 
     def accept(self, booking_id: str, resource_id: str, actor: dict | None = None) -> dict:
         """Accept a waiting booking for ``resource_id`` (``POST /management/bookings/assign``)."""
-        booking = self._booking(booking_id)
         resource = self._resource(resource_id)
-        after = rules.accept(booking, resource, self._type(booking["typeId"]), self.now())
-        out = self._commit("accept", booking, after, actor or {})
-        self.events.publish("queue.changed", {"typeId": booking["typeId"]})
-        return out
+        return self._act("accept", booking_id, lambda b: rules.accept(b, resource, self._type(b["typeId"]),
+                                                                      self.now()), actor)
 
     def cancel(self, booking_id: str, reason: str, actor: dict | None = None) -> dict:
-        booking = self._booking(booking_id)
-        out = self._commit("cancel", booking, rules.cancel(booking, reason), actor or {})
-        if booking["status"] == Status.PENDING_ASSIGNMENT:
-            self.events.publish("queue.changed", {"typeId": booking["typeId"]})
-        return out
+        return self._act("cancel", booking_id, lambda b: rules.cancel(b, reason), actor)
 
     def check_in(self, booking_id: str, actor: dict | None = None) -> dict:
-        booking = self._booking(booking_id)
-        return self._commit("checkin", booking, rules.check_in(booking, self.now()), actor or {},
-                            attendance="CheckIn")
+        return self._act("checkin", booking_id, lambda b: rules.check_in(b, self.now()), actor, "CheckIn")
 
     def start(self, booking_id: str, actor: dict | None = None) -> dict:
-        booking = self._booking(booking_id)
-        arrived = booking.get("visitStatus") is None
-        return self._commit("start", booking, rules.start(booking, self.now()), actor or {},
-                            attendance="CheckIn" if arrived else None)
+        with self.store.lock:
+            arrived = self._booking(booking_id).get("visitStatus") is None
+            return self._act("start", booking_id, lambda b: rules.start(b, self.now()), actor,
+                             "CheckIn" if arrived else None)
 
     def end(self, booking_id: str, actor: dict | None = None) -> dict:
-        """End the visit (``POST /management/bookings/end``): shortened to the time served."""
-        booking = self._booking(booking_id)
-        return self._commit("end", booking, rules.end(booking, self.now()), actor or {},
-                            attendance="CheckOut")
+        """End the visit (``POST /management/bookings/end``): shortened to the time served;
+        an early end publishes ``slot.freed``."""
+        return self._act("end", booking_id, lambda b: rules.end(b, self.now()), actor, "CheckOut")
 
     def no_show(self, booking_id: str, actor: dict | None = None) -> dict:
-        booking = self._booking(booking_id)
-        return self._commit("noshow", booking, rules.no_show(booking, self.now()), actor or {})
+        return self._act("noshow", booking_id, lambda b: rules.no_show(b, self.now()), actor)
 
-    def free_times(self, type_id: str, day: date, resource_id: str | None = None,
-                   ignore_id: str | None = None, step: int | None = None) -> list[dict]:
-        """Free start times on the branch-local ``day``: ``[{resourceId, startDateTime,
-        date, time}]`` ordered by time then resource (``POST /availability/times``)."""
-        booking_type = self._type(type_id)
-        resources = [self._resource(resource_id)] if resource_id else [
-            r for r in self.store.resources() if type_id in (r.get("types") or [])]
-        lo, hi = self.day_bounds(day)
-        types, now, out = self._types(), self.now(), []
-        for resource in resources:
-            around = self.store.resource_bookings(resource["id"], to_iso(lo - timedelta(hours=4)),
-                                                  to_iso(hi + timedelta(hours=4)))
-            for start in availability.free_starts(day, booking_type, resource.get("timeRules"), around, types,
-                                                  self.zone, now, step=step, ignore_id=ignore_id):
-                out.append({"resourceId": resource["id"], "startDateTime": to_iso(start),
-                            "date": day.isoformat(), "time": military(start, self.zone)})
-        return sorted(out, key=lambda s: (s["startDateTime"], s["resourceId"]))
+    def attendances(self, day: date) -> list[dict]:
+        start, end = self.day_bounds(day)
+        return self.store.attendances(to_iso(start), to_iso(end))
 
     def history(self, booking_id: str) -> list[dict]:
         self._booking(booking_id)
         return self.store.history(booking_id)
+
+
+def _overbook(body: dict) -> dict | None:
+    reason = (body.get("overbookReason") or "").strip()
+    return {"overbookReason": reason} if reason else None
 
 
 def _changed(before: dict | None, after: dict, old: bool = False) -> dict:

@@ -56,17 +56,44 @@ class Store:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self._lock = threading.RLock()
+        self._after: list[list] = []  # after-commit callbacks, one list per open block
         with self._lock:
             migrations.apply(self.db)
 
     def close(self) -> None:
         self.db.close()
 
+    @property
+    def lock(self) -> threading.RLock:
+        """The writer lock: hold it to check and then write with nothing in between."""
+        return self._lock
+
     @contextmanager
     def transaction(self) -> Iterator[Database]:
-        """One atomic write: everything inside commits together or not at all."""
-        with self._lock, self.db.atomic():
-            yield self.db
+        """One atomic write: everything inside commits together or not at all. Nested blocks
+        are savepoints. Callbacks registered with :meth:`after_commit` run (under the writer
+        lock, in order) once the outermost block has committed, and never if theirs rolled back."""
+        with self._lock:
+            self._after.append([])
+            try:
+                with self.db.atomic():
+                    yield self.db
+            except BaseException:
+                self._after.pop()
+                raise
+            done = self._after.pop()
+            if self._after:
+                self._after[-1].extend(done)
+            else:
+                for callback in done:
+                    callback()
+
+    def after_commit(self, callback) -> None:
+        """Run ``callback()`` after the open transaction commits (at once when none is open)."""
+        if self._after:
+            self._after[-1].append(callback)
+        else:
+            callback()
 
     def _rows(self, sql: str, params: Iterable = ()) -> list[dict]:
         return [_decode(dict(r)) for r in self.db.query(sql, list(params))]
@@ -181,6 +208,23 @@ class Store:
             [resource_id, end, start, Status.CONFIRMED, Status.PENDING_APPROVAL, Status.PENDING_PAYMENT],
         )
 
+    def active_bookings(self, resource_ids: list[str], start: str, end: str) -> list[dict]:
+        """Active bookings (occupying time) of several resources overlapping ``[start, end)``."""
+        if not resource_ids:
+            return []
+        marks = ",".join("?" * len(resource_ids))
+        return self._rows(
+            f"select * from bookings where resourceId in ({marks}) and startDateTime < ? and endDateTime > ?"
+            " and status in (?, ?, ?) and coalesce(visitStatus, '') != 'NO_SHOW' order by startDateTime",
+            [*resource_ids, end, start, Status.CONFIRMED, Status.PENDING_APPROVAL, Status.PENDING_PAYMENT],
+        )
+
+    def expired_holds(self, now: str) -> list[dict]:
+        """Temporary holds whose ``heldUntil`` has passed and that still occupy their slot."""
+        return self._rows("select * from bookings where heldUntil is not null and heldUntil <= ?"
+                          " and status in (?, ?, ?) order by heldUntil",
+                          [now, Status.PENDING_APPROVAL, Status.PENDING_PAYMENT, Status.CONFIRMED])
+
     def queued_bookings(self) -> list[dict]:
         """Every booking waiting for a resource, oldest ``createdAt`` first."""
         return self._rows("select * from bookings where status = ? order by createdAt, id",
@@ -227,6 +271,45 @@ class Store:
                                [entity, local_id]).fetchall()
         return {cloud: cloud_id for cloud, cloud_id in rows}
 
+    def cloud_ids_many(self, local_ids: list[str], entity: str = "booking") -> dict[str, dict[str, str]]:
+        """``{localId: {cloud: cloudId}}`` for many local ids in few queries."""
+        out: dict[str, dict[str, str]] = {}
+        for chunk in range(0, len(local_ids), 500):
+            part = local_ids[chunk:chunk + 500]
+            rows = self.db.execute(
+                f"select localId, cloud, cloudId from cloud_ids where entity = ? and localId in"
+                f" ({','.join('?' * len(part))})", [entity, *part]).fetchall()
+            for local, cloud, cloud_id in rows:
+                out.setdefault(local, {})[cloud] = cloud_id
+        return out
+
+    def customers_many(self, ids: list[str]) -> dict[str, dict]:
+        """``{id: customer}`` for many customer ids in few queries."""
+        out: dict[str, dict] = {}
+        for chunk in range(0, len(ids), 500):
+            part = ids[chunk:chunk + 500]
+            for row in self._rows(f"select * from customers where id in ({','.join('?' * len(part))})", part):
+                out[row["id"]] = row
+        return out
+
+    # paired desks (LAN) ------------------------------------------------------------
+    def add_desk(self, row: dict) -> None:
+        with self.transaction():
+            self.db["desks"].insert(_encode_desk(row))
+
+    def desk_by_token_hash(self, token_hash: str) -> dict | None:
+        rows = self._rows("select * from desks where tokenHash = ? and revokedAt is null", [token_hash])
+        return _decode_desk(rows[0]) if rows else None
+
+    def desks(self) -> list[dict]:
+        return [_decode_desk(r) for r in self._rows("select * from desks order by createdAt")]
+
+    def revoke_desk(self, desk_id: str, when: str) -> bool:
+        with self.transaction():
+            cur = self.db.execute("update desks set revokedAt = ? where id = ? and revokedAt is null",
+                                  [when, desk_id])
+            return cur.rowcount > 0
+
     def set_cloud_id(self, local_id: str, cloud: str, cloud_id: str, entity: str = "booking") -> None:
         """Map a local booking (or customer) to its id in ``cloud``, replacing an older mapping
         (a cloud reschedule gives the booking a new cloud id, contract "Behaviour")."""
@@ -239,6 +322,16 @@ class Store:
         row = self.db.execute("select localId from cloud_ids where entity = ? and cloud = ? and cloudId = ?",
                               [entity, cloud, cloud_id]).fetchone()
         return row[0] if row else None
+
+
+def _encode_desk(row: dict) -> dict:
+    return {**row, "resourceIds": json.dumps(row.get("resourceIds") or [])}
+
+
+def _decode_desk(row: dict) -> dict:
+    out = {k: v for k, v in row.items() if k != "tokenHash"}
+    out["resourceIds"] = json.loads(row.get("resourceIds") or "[]")
+    return out
 
 
 def open_store(path: str | Path) -> Store:
