@@ -114,7 +114,8 @@ def serve(args: argparse.Namespace) -> int:
     from app.server import BranchServer
 
     options = server_only_sync(args)
-    sync_options = {"hot_every": args.hot_every} if getattr(args, "hot_every", None) else None
+    sync_options = {k: v for k, v in (("hot_every", getattr(args, "hot_every", None)),
+                                      ("page_limit", getattr(args, "page_limit", None))) if v}
     server = BranchServer(args.data_dir, host=args.host, port=args.port, sync_options=sync_options,
                           **options).start()
     stop = threading.Event()
@@ -165,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         if name == "serve":
             sub.add_argument("--host", default="127.0.0.1")
             sub.add_argument("--port", type=int, default=0)
-            sub.add_argument("--hot-every", type=float, default=None)
+            sub.add_argument("--hot-every", type=float, default=None, help="seconds between hot pulls")
+            sub.add_argument("--page-limit", type=int, default=None, help="bookings per listed page")
         if name == "connect":
             sub.add_argument("--otp-phone")
             sub.add_argument("--otp-email")
