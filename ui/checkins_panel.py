@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QHeaderView, QPushButton, QVBoxLayout, QWidget
 
 from app.i18n import _
 from app.i18n.formats import format_number
@@ -29,6 +29,8 @@ class CheckinsPanel(QWidget):
             self.filter.addItem("", key)
         self.filter.currentIndexChanged.connect(self._filter_changed)
         self.table = BookingTableView(self.model, CheckinsModel.CUSTOMER)
+        for column in (CheckinsModel.TYPE, CheckinsModel.RESOURCE, CheckinsModel.STATE):
+            self.table.horizontalHeader().setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.buttons: dict[str, QPushButton] = {}
         row = QHBoxLayout()

@@ -66,26 +66,31 @@ class DetailPane(QGroupBox):
             button.setEnabled(booking is not None and now is not None and allowed(action, booking, now))
         if booking is None:
             return
-        v = self.fields
-        v["customer"].setText(f.customer_name(booking))
-        v["phone"].setText(f.phone_of(booking) or "—")
-        v["type"].setText(f.type_name(booking, types))
-        v["resource"].setText(display_name(resource) if resource else _("Not assigned yet"))
+        v: dict[str, str] = {}
+        v["customer"] = f.customer_name(booking)
+        v["phone"] = f.phone_of(booking) or "—"
+        v["type"] = f.type_name(booking, types)
+        v["resource"] = display_name(resource) if resource else _("Not assigned yet")
         if booking.get("startDateTime"):
             start = from_iso(booking["startDateTime"])
-            v["when"].setText(f"{fmt.format_date(start, zone, 'medium')}\n{f.span_of(booking, zone)}")
+            v["when"] = f"{fmt.format_date(start, zone, 'medium')}\n{f.span_of(booking, zone)}"
         else:
-            v["when"].setText(_("Waiting in the queue"))
+            v["when"] = _("Waiting in the queue")
         status = booking.get("status") or ""
-        v["status"].setText(_(STATUS_LABELS[status]) if status in STATUS_LABELS else status)
-        visit = booking.get("visitStatus")
-        v["visit"].setText(f.booking_status(booking) if visit else _("Not arrived yet"))
+        v["status"] = _(STATUS_LABELS[status]) if status in STATUS_LABELS else status
+        v["visit"] = f.booking_status(booking) if booking.get("visitStatus") else _("Not arrived yet")
         note = booking.get("note") or ""
         if booking.get("cancelReason"):
             # Translators: shown in the note field of a canceled booking.
             note = (note + "\n" if note else "") + _("Cancel reason: %(reason)s") % {"reason": booking["cancelReason"]}
-        v["note"].setText(note or "—")
+        v["note"] = note or "—"
+        # Each line starts with the layout's direction mark, so a Latin name in the Arabic UI
+        # (or an Arabic one in the English UI) keeps the form's alignment.
+        mark = "\u200f" if self.layoutDirection() == Qt.LayoutDirection.RightToLeft else "\u200e"
+        for key, text in v.items():
+            self.fields[key].setText("\n".join(mark + line for line in text.split("\n")))
 
     def _request(self, action: str) -> None:
         if self.booking:
             self.actionRequested.emit(action, self.booking["id"])
+

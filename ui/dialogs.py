@@ -4,11 +4,11 @@ loop must keep running) and reports through ``accepted`` / ``finished``."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, timedelta
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QCalendarWidget,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.i18n import _
 from app.i18n import formats as fmt
-from app.i18n.text import display_name
+from app.i18n.text import display_name, fsi
 from ui import formatting as f
 from ui.errors import message_for
 from ui.tasks import Tasks
@@ -96,27 +96,37 @@ class CancelDialog(QDialog):
 class RescheduleDialog(QDialog):
     """Pick a day, then one of the free times the server computes for it."""
 
-    def __init__(self, booking: dict, zone: str, resources: dict[str, dict], start_day: date,
+    DAYS_AHEAD = 60
+
+    def __init__(self, booking: dict, zone: str, resources: dict[str, dict], start_day: date, today: date,
                  load: Callable[[date], Awaitable[list[dict]]], tasks: Tasks, parent: QWidget | None = None):
         super().__init__(parent)
         self.booking, self.zone, self.resources, self._load, self.tasks = booking, zone, resources, load, tasks
         self.setWindowTitle(_("Reschedule"))
-        self.calendar = QCalendarWidget()
-        self.calendar.setFirstDayOfWeek(Qt.DayOfWeek(fmt.first_week_day() + 1))
-        self.calendar.setMinimumDate(QDate.currentDate())
-        self.calendar.setSelectedDate(QDate(start_day.year, start_day.month, start_day.day))
-        self.calendar.selectionChanged.connect(self.reload)
+        self.days = QListWidget()
+        weekend = fmt.weekend_days()
+        for offset in range(self.DAYS_AHEAD + 1):
+            day = today + timedelta(days=offset)
+            item = QListWidgetItem(fmt.format_date(day, format="full"))
+            item.setData(Qt.ItemDataRole.UserRole, day)
+            if day.weekday() in weekend:
+                item.setForeground(QColor("#9e9e9e"))
+            self.days.addItem(item)
+        self.days.setCurrentRow(max(0, min(self.DAYS_AHEAD, (start_day - today).days)))
+        self.days.currentRowChanged.connect(lambda _row: self.reload())
         self.times = QListWidget()
         self.times.itemDoubleClicked.connect(lambda _item: self.accept())
         self.status = QLabel()
         self.status.setWordWrap(True)
-        side = QVBoxLayout()
-        side.addWidget(QLabel(_("Free times")))
-        side.addWidget(self.times, 1)
-        side.addWidget(self.status)
+        left, right = QVBoxLayout(), QVBoxLayout()
+        left.addWidget(QLabel(_("Day")))
+        left.addWidget(self.days, 1)
+        right.addWidget(QLabel(_("Free times")))
+        right.addWidget(self.times, 1)
+        right.addWidget(self.status)
         row = QHBoxLayout()
-        row.addWidget(self.calendar)
-        row.addLayout(side, 1)
+        row.addLayout(left, 2)
+        row.addLayout(right, 3)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(_title(booking, zone)))
         layout.addLayout(row, 1)
@@ -125,15 +135,16 @@ class RescheduleDialog(QDialog):
         self.ok.setEnabled(False)
         self.times.currentItemChanged.connect(lambda cur, _prev: self.ok.setEnabled(cur is not None))
         layout.addWidget(self.buttons)
-        self.resize(720, 380)
+        self.resize(640, 440)
         self._loading_day: date | None = None
 
     def day(self) -> date:
-        return self.calendar.selectedDate().toPython()
+        return self.days.currentItem().data(Qt.ItemDataRole.UserRole)
 
     def reload(self) -> None:
         day = self._loading_day = self.day()
         self.times.clear()
+        self.ok.setEnabled(False)
         self.status.setText(_("Looking for free times…"))
         self.tasks.run(self._load(day), lambda slots: self._show(day, slots),
                        lambda exc: self.status.setText(message_for(exc)))
@@ -145,7 +156,8 @@ class RescheduleDialog(QDialog):
             resource = self.resources.get(slot["resourceId"])
             text = f.time_of(slot["startDateTime"], self.zone)
             if resource:
-                text = f"{text}    {display_name(resource)}"
+                # Translators: a free time in the reschedule dialog: time and provider.
+                text = _("{time}  —  {resource}").format(time=fsi(text), resource=fsi(display_name(resource)))
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, slot)
             self.times.addItem(item)

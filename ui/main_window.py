@@ -315,7 +315,7 @@ class MainWindow(QMainWindow):
         elif action == "reschedule":
             dialog = RescheduleDialog(
                 booking, zone, {r["id"]: r for r in self.state.resources}, self.state.day or self.state.today_date(),
-                lambda day: self.client.free_times(booking["typeId"], day, ignore_id=booking_id), self.tasks, self)
+                self.state.today_date(), lambda day: self.client.free_times(booking["typeId"], day, ignore_id=booking_id), self.tasks, self)
             dialog.accepted.connect(lambda: self._reschedule(booking, dialog.slot()))
             self._open(dialog)
             dialog.reload()

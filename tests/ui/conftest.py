@@ -1,0 +1,72 @@
+"""UI test fixtures: a qasync loop per test (pytest-qt does not drive one; shared/STYLE.md).
+
+Drive a UI flow inside ``loop.run_until_complete(scenario())`` where the scenario awaits
+``asyncio.sleep`` while it polls widgets (see :func:`until`)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+
+@pytest.fixture
+def loop(qapp):
+    from qasync import QEventLoop
+
+    from app.i18n import set_language
+
+    set_language("en")
+    errors: list[dict] = []
+    event_loop = QEventLoop(qapp, already_running=False)
+    event_loop.set_exception_handler(lambda _loop, context: errors.append(context))
+    asyncio.set_event_loop(event_loop)
+    try:
+        yield event_loop
+    finally:
+        event_loop.close()
+        asyncio.set_event_loop(None)
+    unexpected = [e for e in errors if not isinstance(e.get("exception"), asyncio.CancelledError)]
+    if unexpected:
+        raise AssertionError(f"errors in the event loop: {unexpected}")
+
+
+async def until(predicate, timeout: float = 10.0, what: str = "condition"):
+    """Poll ``predicate`` while the loop runs; return its first truthy value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+def desk(loop, branch_server):
+    """A started main window on the branch server; yields it, closes it after the test."""
+    from app.client import DeskClient
+    from ui.main_window import MainWindow
+
+    async def open_window():
+        window = MainWindow(DeskClient(branch_server.url))
+        window.resize(1600, 1000)
+        window.start()
+        window.show()
+        await asyncio.wait_for(window.first_load, 15)
+        await window.tasks.wait_idle()
+        return window
+
+    window = loop.run_until_complete(open_window())
+    try:
+        yield window
+    finally:
+        async def close_window():
+            window.stop()
+            await asyncio.sleep(0)
+            await window.client.aclose()
+            window.close()
+        loop.run_until_complete(close_window())
+        window.deleteLater()
