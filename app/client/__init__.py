@@ -17,6 +17,8 @@ from datetime import date
 import httpx
 from httpx_sse import SSEError, aconnect_sse
 
+from app.server.tls import pinned_context
+
 log = logging.getLogger(__name__)
 INCLUDES = "customer,type"
 
@@ -30,12 +32,23 @@ class ApiError(Exception):
 
 
 class DeskClient:
+    """A desk's connection to the branch server.
+
+    On the server's own machine: ``DeskClient("http://127.0.0.1:<port>")`` (no token). On the
+    LAN: ``DeskClient("https://<server>:<port>", token=..., fingerprint=...)`` with what
+    :func:`pair` returned; the client then refuses (``ApiError`` code ``NETWORK``) any server
+    whose certificate's SHA-256 is not ``fingerprint``, before sending a byte.
+    """
+
     def __init__(self, base_url: str, *, token: str | None = None, desk_id: str | None = None,
-                 user: str | None = None, timeout: float = 10.0, verify=True):
+                 user: str | None = None, timeout: float = 10.0, verify=True, fingerprint: str | None = None):
         headers = {"X-Desk-Id": desk_id or "", "X-Desk-User": user or ""}
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        if fingerprint:
+            verify = pinned_context(fingerprint)
         self.base_url = base_url.rstrip("/")
+        self.fingerprint = fingerprint
         self.http = httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=timeout, verify=verify)
 
     async def aclose(self) -> None:
@@ -120,10 +133,40 @@ class DeskClient:
         return await self._result("GET", f"/management/bookings/{booking_id}/history")
 
     async def free_times(self, type_id: str, day: date, resource_id: str | None = None,
-                         ignore_id: str | None = None) -> list[dict]:
+                         ignore_id: str | None = None, granularity: str | None = None,
+                         fixed_times: list[int] | None = None) -> list[dict]:
+        """Free starts ``[{resourceId, startDateTime, date, time}]``; ``granularity`` hour, half,
+        third, quarter (default), sixth, optimize or fixed (with ``fixed_times``, military)."""
         body = {"type": type_id, "date": day.isoformat(), "resourceId": resource_id,
-                "rescheduleBookingId": ignore_id}
+                "rescheduleBookingId": ignore_id, "granularity": granularity, "fixedTimes": fixed_times}
         return await self._result("POST", "/availability/times", json={k: v for k, v in body.items() if v})
+
+    async def available_types(self, resource_id: str | None = None) -> list[dict]:
+        """Booking types with ``pendingCount`` (people waiting), of one resource or all."""
+        body = {"resourceId": resource_id} if resource_id else {}
+        return await self._result("POST", "/availability/types", json=body)
+
+    async def available_resources(self, type_id: str | None = None) -> list[dict]:
+        body = {"type": type_id} if type_id else {}
+        return await self._result("POST", "/availability/resources", json=body)
+
+    async def my_resources(self) -> list[dict]:
+        """A provider desk's own resources (all resources for other desks)."""
+        return await self._result("GET", "/management/resources/mine")
+
+    async def queues(self) -> list[dict]:
+        """Every resource's queue: ``[{"resourceId", "queue": [...]}]``."""
+        return await self._result("GET", "/management/queues", params={"includes": INCLUDES})
+
+    async def time_rules(self, resource_id: str) -> dict:
+        return await self._result("GET", f"/management/resources/{resource_id}/timeRules")
+
+    async def set_time_rules(self, resource_id: str, rules: dict) -> dict:
+        """Replace working hours (manager desks only)."""
+        return await self._result("PUT", f"/management/resources/{resource_id}/timeRules", json=rules)
+
+    async def customer(self, customer_id: str) -> dict:
+        return await self._result("GET", f"/management/customers/{customer_id}")
 
     async def sync_status(self) -> dict:
         return await self._result("GET", "/sync/status")
@@ -144,6 +187,35 @@ class DeskClient:
         body = {"rescheduleBookingId": booking_id, "type": type_id or "-", "date": day.isoformat(), "time": time,
                 "resourceId": resource_id, "overbookReason": overbook_reason}
         return await self._result("PUT", "/management/scheduling/new", json={k: v for k, v in body.items() if v is not None})
+
+    async def hold(self, type_id: str, customer_id: str, day: date, time: int, resource_id: str | None = None,
+                   minutes: int = 15, note: str | None = None) -> dict:
+        """Keep a slot for ``minutes`` (``heldUntil``) while the patient decides; :meth:`confirm`
+        makes it a booking, else it lapses and the slot is free."""
+        body = {"type": type_id, "customerIdentifier": {"id": customer_id}, "date": day.isoformat(),
+                "time": time, "resourceId": resource_id, "reservedForMinutes": minutes, "note": note}
+        return await self._result("PUT", "/management/scheduling/temporary",
+                                  json={k: v for k, v in body.items() if v is not None})
+
+    async def confirm(self, booking_id: str) -> dict:
+        return await self._result("POST", "/management/scheduling/confirm", json={"bookingId": booking_id})
+
+    async def record_attendance(self, booking_id: str, action_type: str = "CheckIn") -> dict:
+        """Rekaz-style attendance: ``CheckIn`` or ``CheckOut`` (ends the visit)."""
+        return await self._result("POST", "/management/attendances",
+                                  json={"bookingId": booking_id, "actionType": action_type})
+
+    # desks (pairing; the server's own desk or a manager)
+    async def pairing_code(self, role: str | None = None, resource_ids: list[str] | None = None) -> dict:
+        """``{"code": "ABCD-EFGH", "expiresAt", "role", "resourceIds", "fingerprint"}`` to show."""
+        return await self._result("POST", "/desks/pairing-code",
+                                  json={"role": role, "resourceIds": resource_ids or []})
+
+    async def desks(self) -> list[dict]:
+        return await self._result("GET", "/desks")
+
+    async def revoke_desk(self, desk_id: str) -> dict:
+        return await self._result("POST", "/desks/revoke", json={"deskId": desk_id})
 
     async def accept(self, booking_id: str, resource_id: str) -> dict:
         return await self._result("POST", "/management/bookings/assign",
@@ -175,6 +247,11 @@ class DeskClient:
             try:
                 async with aconnect_sse(self.http, "GET", "/events", headers=headers,
                                         timeout=httpx.Timeout(10.0, read=None)) as source:
+                    if source.response.status_code in (401, 403):
+                        await source.response.aread()
+                        error = source.response.json().get("error", {})
+                        raise ApiError(error.get("code", "AUTH-REQUIRED"), error.get("message", ""),
+                                       source.response.status_code)
                     async for sse in source.aiter_sse():
                         if sse.id and sse.id.isdigit():
                             last = int(sse.id)
@@ -187,3 +264,33 @@ class DeskClient:
                 log.info("event stream interrupted (%s); reconnecting", exc)
             await asyncio.sleep(retry)
 
+
+
+async def pair(base_url: str, code: str, desk_name: str, role: str = "reception",
+               resource_ids: list[str] | None = None, timeout: float = 10.0) -> dict:
+    """Pair this desk with the branch server at ``base_url`` (``https://host:port``) using the
+    code shown on the server's screen. The code itself never crosses the network: the desk
+    sends ``proof`` = HMAC(code, fingerprint of the certificate it sees), which a machine in
+    the middle cannot forge. Returns ``{"token", "deskId", "deskName", "role", "resourceIds",
+    "fingerprint"}`` — keep the token secret and pass token and fingerprint to
+    :class:`DeskClient`. Raises ApiError (``PAIRING-FAILED`` for a wrong or expired code,
+    ``PIN-MISMATCH`` if the certificate changed during pairing)."""
+    from app.server.desks import pairing_proof
+
+    seen: list[str] = []
+    async with httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout,
+                                 verify=pinned_context(None, seen)) as http:
+        try:
+            await http.get("/readyz")  # the TLS handshake shows the certificate (401 is fine)
+        except httpx.HTTPError as exc:
+            raise ApiError("NETWORK", f"the branch server at {base_url} did not answer ({exc})") from exc
+        if not seen:
+            raise ApiError("NETWORK", "pairing needs the server's HTTPS address")
+        body = {"deskName": desk_name, "role": role, "proof": pairing_proof(code, seen[0]),
+                "resourceIds": resource_ids or []}
+        client = DeskClient.__new__(DeskClient)
+        client.base_url, client.http = base_url.rstrip("/"), http
+        result = await client._result("POST", "/desks/pair", json=body)
+    if len(set(seen)) != 1 or result.get("fingerprint") != seen[0]:
+        raise ApiError("PIN-MISMATCH", "the server's certificate changed during pairing; do not trust it")
+    return result

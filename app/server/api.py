@@ -435,15 +435,15 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
                 else:
                     for event in missed:
                         sent = event["id"]
-                        if keep(event):
-                            yield _sse(event)
+                        if (shown := keep(event)) is not None:
+                            yield _sse(shown)
                 yield {"event": "hello", "data": json.dumps({"lastEventId": sent})}
                 while True:
                     event = await queue.get()
                     if event["id"] > sent:
                         sent = event["id"]
-                        if keep(event):
-                            yield _sse(event)
+                        if (shown := keep(event)) is not None:
+                            yield _sse(shown)
             finally:
                 log_.unsubscribe(queue)
 
@@ -464,22 +464,23 @@ def _sse(event: dict) -> dict:
 
 
 def _event_filter(service: BookingService, own: set[str] | None):
-    """Which events a desk sees: all, or for a provider those of its own resources (and
-    waiting bookings of the types they serve)."""
+    """``keep(event)`` → the event as this desk sees it, or None: all events, or for a provider
+    those of its own resources (and waiting bookings of the types they serve)."""
     if own is None:
-        return lambda event: True
+        return lambda event: event
     served = {t for r in service.store.resources() if r["id"] in own for t in (r.get("types") or [])}
 
-    def keep(event: dict) -> bool:
+    def keep(event: dict) -> dict | None:
         data = event["data"]
         if event["type"] == "booking.changed":
             b = data["booking"]
-            return b.get("resourceId") in own if b.get("resourceId") else b["typeId"] in served
+            mine = b.get("resourceId") in own if b.get("resourceId") else b["typeId"] in served
+            return event if mine else None
         if event["type"] == "queue.changed":
-            data["queues"] = {r: q for r, q in data.get("queues", {}).items() if r in own}
-            return bool(data["queues"])
+            queues = {r: q for r, q in data.get("queues", {}).items() if r in own}
+            return {**event, "data": {**data, "queues": queues}} if queues else None
         if event["type"] == "slot.freed":
-            return data.get("resourceId") in own
-        return event["type"] in ("resync", "resource.changed")
+            return event if data.get("resourceId") in own else None
+        return event if event["type"] in ("resync", "resource.changed") else None
 
-    return lambda event: keep({**event, "data": dict(event["data"])})
+    return keep
