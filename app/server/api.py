@@ -18,6 +18,7 @@ import asyncio
 import base64
 import json
 import logging
+import unicodedata
 from contextlib import asynccontextmanager
 from datetime import date
 
@@ -230,7 +231,7 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         """Customers matching ``search`` by name (Arabic or English, normalised), phone digits
         or customer number."""
         text = (search or "").strip()
-        digits = "".join(ch for ch in text if ch.isdigit())
+        digits = "".join(str(unicodedata.decimal(ch)) for ch in text if ch.isdecimal())  # ٠١٢ too
         found = service.store.customers(
             search_key=normalize_arabic(text) if text else None,
             phone_digits=digits if len(digits) >= 3 else None,

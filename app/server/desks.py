@@ -93,10 +93,10 @@ class DeskRegistry:
             for raw, value in self._codes.items():
                 if value["expires"] <= now:
                     continue
-                if code and hmac.compare_digest(normalize_code(code), raw):
+                if code and hmac.compare_digest(normalize_code(code).encode(), raw.encode()):
                     found = raw
                 elif proof and self.fingerprint and hmac.compare_digest(
-                        proof.lower(), pairing_proof(raw, self.fingerprint)):
+                        proof.lower().encode(), pairing_proof(raw, self.fingerprint).encode()):
                     found = raw
             if found is None:
                 self._failures += 1

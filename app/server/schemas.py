@@ -148,8 +148,8 @@ class PairBody(Body):
 
     deskName: str = Field(min_length=1, max_length=100)
     role: Literal["reception", "provider", "manager"]
-    code: str | None = Field(default=None, max_length=20)
-    proof: str | None = Field(default=None, max_length=64)
+    code: str | None = Field(default=None, max_length=20, pattern=r"^[A-Za-z0-9 -]*$")
+    proof: str | None = Field(default=None, max_length=64, pattern=r"^[0-9a-fA-F]*$")
     resourceIds: list[str] = Field(default_factory=list, max_length=50)
 
 
