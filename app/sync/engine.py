@@ -109,6 +109,7 @@ class SyncEngine:
         self._pull_lock: asyncio.Lock | None = None
         self._pull_now = False
         self._attached = False
+        self._key_locks: dict[tuple, asyncio.Lock] = {}
 
     # wiring -----------------------------------------------------------------------------
     def attach(self) -> SyncEngine:
@@ -134,6 +135,8 @@ class SyncEngine:
             self._loop = asyncio.get_running_loop()
             self._wake = asyncio.Event()
             self._pull_lock = asyncio.Lock()
+            self._key_locks = {}
+            self._busy = set()
             self.client = EhjznyClient(self.config.base_url, self.config.app_id, self._token,
                                        on_unauthorized=self._refresh, transport=self.transport)
 
@@ -295,13 +298,21 @@ class SyncEngine:
             with self.store.transaction():
                 self.outbox.remove(op["id"])
             return
+        lock = contextlib.nullcontext()
+        if op["action"] == "create":  # one create per natural key at a time (no idempotency key)
+            desk = op["payload"]["after"]
+            lock = self._key_locks.setdefault((desk["customerId"], desk["typeId"]), asyncio.Lock())
+        async with lock:
+            await self._push_locked(op, booking)
+
+    async def _push_locked(self, op: dict, booking: dict) -> None:
         try:
             result = await self._send(op, booking)
         except TransportError as exc:
             self._retry_later(op, exc, None)
         except CloudError as exc:
             if exc.transient or exc.status == 401:
-                self._retry_later(op, exc, exc.retry_after)
+                self._retry_later(op, exc, exc.retry_after, answered=True)
             else:
                 await self._refused(op, exc)
         else:
@@ -378,14 +389,18 @@ class SyncEngine:
         candidates = await self.client.all("bookings", params, limit=self.page_limit)
         return self.applier.find_created(candidates, op, self.store.zone)
 
-    def _retry_later(self, op: dict, exc: Exception, retry_after: float | None) -> None:
+    def _retry_later(self, op: dict, exc: Exception, retry_after: float | None, answered: bool = False) -> None:
+        """Keep ``op`` for a retry after the backoff. ``answered``: the cloud replied with an
+        error, so the last attempt wrote nothing and the retry needs no look-up first (only
+        a transport error leaves a create "may or may not have committed", contract)."""
         self._failed(exc)
         attempts = int(op.get("attempts") or 0) + 1
         due = self.now() + timedelta(seconds=backoff_seconds(attempts, retry_after))
         with self.store.transaction():
             self.store.db.execute(
-                "update sync_outbox set attempts = max(attempts, ?), nextAttemptAt = ?, lastError = ? where id = ?",
-                [attempts, stamp_ms(due), str(exc)[:500], op["id"]])
+                "update sync_outbox set attempts = max(attempts, ?), nextAttemptAt = ?, lastError = ?,"
+                " requestedAt = case when ? then null else requestedAt end where id = ?",
+                [attempts, stamp_ms(due), str(exc)[:500], answered, op["id"]])
         log.info("sync: %s of %s kept for retry in %s: %s", op["action"], op["bookingId"],
                  clock.to_iso(due), exc)
 
@@ -394,8 +409,12 @@ class SyncEngine:
         local_id, now = op["bookingId"], self.now()
         with self.store.transaction():
             if op["action"] in ("create", "reschedule"):
-                current = self.applier.cloud_id(local_id)
-                if current != str(result["id"]):
+                holder = self.store.local_id(CLOUD, str(result["id"]))
+                if holder not in (None, local_id):  # never steal another booking's cloud id
+                    log.error("sync: cloud booking %s is already %s's, not %s's", result["id"], holder, local_id)
+                    self.outbox.remove(op["id"])
+                    return
+                if holder is None:
                     self.applier.remap(local_id, str(result["id"]), now)
             self.outbox.remove(op["id"])
             booking = self.store.booking(local_id)
@@ -414,7 +433,7 @@ class SyncEngine:
                 cloud_state = await self.client.call("booking", ids={"id": cloud_id})
             except CloudError as state_exc:
                 if state_exc.transient or state_exc.status == 401:
-                    return self._retry_later(op, state_exc, state_exc.retry_after)
+                    return self._retry_later(op, state_exc, state_exc.retry_after, answered=True)
             except TransportError as state_exc:
                 return self._retry_later(op, state_exc, None)
         now = self.now()

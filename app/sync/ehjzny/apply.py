@@ -206,7 +206,10 @@ class Applier:
             if local_id is None:
                 if in_flight is None:
                     in_flight = self.outbox.in_flight_creates()
-                op = next((o for o in in_flight if self.matches(obj, o, zone)), None)
+                found = [o for o in in_flight if self.matches(obj, o, zone)]
+                if len(found) > 1:  # ambiguous: the pushes settle it one by one
+                    continue
+                op = found[0] if found else None
                 if op is not None:  # our own create whose reply has not arrived (or was lost)
                     in_flight.remove(op)
                     self.outbox.remove(op["id"])
