@@ -123,7 +123,8 @@ class ReadsMixin:
     def queue_positions(self, type_id: str) -> dict[str, list[dict]]:
         """``{resourceId: [{bookingId, queuePosition, estimatedWaitMinutes}]}`` for every
         resource serving ``type_id`` (the payload of ``queue.changed``)."""
-        now, queued, types = self.now(), self.store.queued_bookings(), self._types()
+        now, types = self.now(), self._types()
+        queued = [b for b in self.store.queued_bookings() if not is_expired(b, now)]  # filter once
         out = {}
         for resource in self.store.resources():
             if type_id in (resource.get("types") or []):

@@ -57,6 +57,8 @@ class Store:
         self.db.execute("PRAGMA foreign_keys=ON")
         self._lock = threading.RLock()
         self._after: list[list] = []  # after-commit callbacks, one list per open block
+        #: +1 after every committed write through this Store (read caches key on it)
+        self.generation = 0
         with self._lock:
             migrations.apply(self.db)
 
@@ -85,6 +87,7 @@ class Store:
             if self._after:
                 self._after[-1].extend(done)
             else:
+                self.generation += 1
                 for callback in done:
                     callback()
 
@@ -142,6 +145,7 @@ class Store:
         rows = [_encode(r) for r in rows]
         if rows:
             self.db[table].upsert_all(rows, pk="id", alter=True)
+            self.generation += 1
 
     # customers ----------------------------------------------------------------
     def customer(self, customer_id: str) -> dict | None:
@@ -242,13 +246,16 @@ class Store:
 
     def insert_booking(self, row: dict) -> None:
         self.db["bookings"].insert({k: row.get(k) for k in BOOKING_FIELDS})
+        self.generation += 1  # also when written outside transaction()
 
     def replace_booking(self, row: dict) -> None:
         self.db["bookings"].upsert({k: row.get(k) for k in BOOKING_FIELDS}, pk="id")
+        self.generation += 1  # also when written outside transaction()
 
     def delete_booking(self, booking_id: str) -> None:
         self.db["bookings"].delete_where("id = ?", [booking_id])
         self.db["cloud_ids"].delete_where("entity = 'booking' and localId = ?", [booking_id])
+        self.generation += 1  # also when written outside transaction()
 
     # attendances and history --------------------------------------------------
     def add_attendance(self, row: dict) -> None:
@@ -317,6 +324,7 @@ class Store:
                                           [entity, local_id, cloud])
         self.db["cloud_ids"].upsert({"entity": entity, "localId": local_id, "cloud": cloud,
                                      "cloudId": cloud_id}, pk=("entity", "cloud", "cloudId"))
+        self.generation += 1  # also when written outside transaction()
 
     def local_id(self, cloud: str, cloud_id: str, entity: str = "booking") -> str | None:
         row = self.db.execute("select localId from cloud_ids where entity = ? and cloud = ? and cloudId = ?",

@@ -1,0 +1,1 @@
+"""Benchmarks (scripts, not pytest tests): ``uv run python -m tests.bench.bench_sync``."""
