@@ -17,7 +17,7 @@ from datetime import date
 import httpx
 from httpx_sse import SSEError, aconnect_sse
 
-from app.server.tls import pinned_context
+from app.trust import pairing_proof, pinned_context
 
 log = logging.getLogger(__name__)
 INCLUDES = "customer,type"
@@ -275,7 +275,6 @@ async def pair(base_url: str, code: str, desk_name: str, role: str = "reception"
     "fingerprint"}`` — keep the token secret and pass token and fingerprint to
     :class:`DeskClient`. Raises ApiError (``PAIRING-FAILED`` for a wrong or expired code,
     ``PIN-MISMATCH`` if the certificate changed during pairing)."""
-    from app.server.desks import pairing_proof
 
     seen: list[str] = []
     async with httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout,

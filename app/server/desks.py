@@ -27,6 +27,7 @@ from app.domain import errors
 from app.domain.clock import to_iso, utc_now
 from app.domain.errors import BookingError
 from app.ids import new_id
+from app.trust import normalize_code, pairing_proof
 
 ROLES = ("reception", "provider", "manager")
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -50,15 +51,6 @@ LOCAL_DESK = Desk(id="local", name="server desk", role="manager", local=True)
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def normalize_code(code: str) -> str:
-    return "".join(ch for ch in code.upper() if ch.isalnum())
-
-
-def pairing_proof(code: str, fingerprint: str) -> str:
-    """What a pairing desk sends instead of the code (see the module docstring)."""
-    return hmac.new(normalize_code(code).encode(), fingerprint.lower().encode(), hashlib.sha256).hexdigest()
 
 
 class DeskRegistry:
