@@ -39,6 +39,7 @@ from ui.errors import message_for
 from ui.models import allowed
 from ui.queue_panel import QueuePanel
 from ui.state import DeskState
+from ui.shortcuts import DeskExtras
 from ui.tasks import Tasks
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,8 @@ class MainWindow(QMainWindow):
         self.clock = QTimer(self)
         self.clock.setInterval(CLOCK_MS)
         self.clock.timeout.connect(self._tick)
+        # New booking, doctor mode, waiting-room screen, printing, export and F1 (issue #6).
+        self.extras = DeskExtras(self)
 
     # building ------------------------------------------------------------------------
     def _build_actions(self) -> None:

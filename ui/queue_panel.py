@@ -16,6 +16,7 @@ from ui.tables import BookingTableView
 
 class QueuePanel(QWidget):
     acceptRequested = Signal(str)     # booking id
+    printRequested = Signal(str)      # booking id: print its queue ticket
     bookingSelected = Signal(str)     # booking id
 
     def __init__(self, parent: QWidget | None = None):
@@ -29,8 +30,13 @@ class QueuePanel(QWidget):
         self.accept_button.setToolTip(_("Assign the selected patient to a provider"))
         self.accept_button.clicked.connect(self._accept)
         self.accept_button.setEnabled(False)
+        self.print_button = QPushButton(_("Print &ticket"))
+        self.print_button.setToolTip(_("Print the selected patient's queue ticket"))
+        self.print_button.clicked.connect(lambda: (bid := self.table.selected_id()) and self.printRequested.emit(bid))
+        self.print_button.setEnabled(False)
         buttons = QHBoxLayout()
         buttons.addWidget(self.summary, 1)
+        buttons.addWidget(self.print_button)
         buttons.addWidget(self.accept_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -42,6 +48,7 @@ class QueuePanel(QWidget):
         self.model.set_rows(rows, zone, types, now)
         self.summary.setText(localize_digits(patients_waiting(len(rows))))
         self.accept_button.setEnabled(self.table.select_id(selected))
+        self.print_button.setEnabled(self.accept_button.isEnabled())
 
     def selected_id(self) -> str | None:
         return self.table.selected_id()
@@ -52,6 +59,7 @@ class QueuePanel(QWidget):
     def _current_changed(self, current, _previous) -> None:
         booking = self.model.booking(current.row()) if current.isValid() else None
         self.accept_button.setEnabled(booking is not None)
+        self.print_button.setEnabled(booking is not None)
         if booking:
             self.bookingSelected.emit(booking["id"])
 

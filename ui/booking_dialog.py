@@ -1,0 +1,406 @@
+"""New booking at full speed (Ctrl+N): find or create the customer, pick the type (and a
+provider if it matters), take one of the next free times across resources — or put the
+patient in the queue and print the ticket.
+
+Everything works from the keyboard: the dialog opens in the customer search; Enter picks
+the highlighted customer and moves on to the type; Tab walks type → provider → free times
+→ buttons (Shift+Tab back); Enter on a free time books it; Alt+letter reaches every field
+and button; Esc closes. The dialog shows the server's answer, never a guess: a booked
+slot is reported only after the server confirmed it, and a refused one shows the
+translated reason and reloads the free times."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, timedelta
+
+from PySide6.QtCore import QRegularExpression, Qt, Signal
+from PySide6.QtGui import QFont, QKeyEvent, QRegularExpressionValidator
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.client import ApiError, DeskClient
+from app.i18n import _
+from app.i18n import formats as fmt
+from app.i18n.text import display_name, fsi
+from ui import formatting as f
+from ui.customer_search import CustomerSearch, customer_text
+from ui.errors import message_for
+from ui.tasks import Tasks
+
+SlotRole = Qt.ItemDataRole.UserRole
+WANTED_SLOTS = 10
+DAYS_AHEAD = 14
+
+
+def phone_digits(text: str) -> str:
+    """``+966 (55) 123-4567`` or Arabic-Indic digits → ``+966551234567``."""
+    text = text.strip()
+    digits = "".join(str(unicodedata.decimal(ch)) for ch in text if ch.isdecimal())
+    return ("+" if text.startswith("+") else "") + digits
+
+
+class BookingDialog(QDialog):
+    """``booked`` carries the booking the server returned (a scheduled booking or a walk-in);
+    ``printTicket`` asks the desk to print a walk-in's ticket."""
+
+    booked = Signal(dict)
+    printTicket = Signal(dict)
+
+    def __init__(self, client: DeskClient, resources: list[dict], types: dict[str, dict], zone: str,
+                 today: date, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.client, self.zone, self.today = client, zone, today
+        self.resources = {r["id"]: r for r in resources}
+        self.types = types
+        self.tasks = Tasks(self)
+        self.customer: dict | None = None
+        self.result_booking: dict | None = None
+        self._slots_generation = 0
+        self.setWindowTitle(_("New booking"))
+
+        # customer ---------------------------------------------------------------------
+        self.search = CustomerSearch(lambda text: self.client.customers(text), self.tasks)
+        self.search.picked.connect(self.set_customer)
+        search_label = QLabel(_("Find &customer:"))
+        search_label.setBuddy(self.search.edit)
+        self.chosen = QLabel()
+        self.chosen.setTextFormat(Qt.TextFormat.PlainText)
+        bold = QFont(self.chosen.font())
+        bold.setBold(True)
+        self.chosen.setFont(bold)
+        self.new_button = QPushButton(_("&New customer…"))
+        self.new_button.setCheckable(True)
+        self.new_button.toggled.connect(self._toggle_new)
+
+        self.new_box = QGroupBox(_("New customer"))
+        self.first_name = QLineEdit()
+        self.last_name = QLineEdit()
+        self.phone = QLineEdit()
+        self.phone.setLayoutDirection(Qt.LayoutDirection.LeftToRight)  # digits read left to right
+        self.phone.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.phone.setInputMethodHints(Qt.InputMethodHint.ImhDialableCharactersOnly)
+        self.phone.setValidator(QRegularExpressionValidator(QRegularExpression(r"[+0-9٠-٩ ()\-]{0,24}"), self.phone))
+        self.phone.setPlaceholderText("+9665…")
+        self.email = QLineEdit()
+        self.email.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
+        self.email.setInputMethodHints(Qt.InputMethodHint.ImhEmailCharactersOnly)
+        self.save_customer = QPushButton(_("&Save customer"))
+        self.save_customer.clicked.connect(self.create_customer)
+        form = QFormLayout(self.new_box)
+        for text, field in ((_("&First name:"), self.first_name), (_("&Last name:"), self.last_name),
+                            (_("&Phone:"), self.phone), (_("E-&mail:"), self.email)):
+            label = QLabel(text)
+            label.setBuddy(field)
+            form.addRow(label, field)
+            field.returnPressed.connect(self.create_customer)
+        form.addRow("", self.save_customer)
+        self.new_box.setVisible(False)
+
+        # what and when ------------------------------------------------------------------
+        self.type_combo = QComboBox()
+        served = {t for r in resources for t in (r.get("types") or [])}
+        for booking_type in sorted((t for t in types.values() if t["id"] in served and t.get("on", True) is not False),
+                                   key=display_name):
+            # Translators: a booking type in the new-booking dialog: name and length.
+            text = _("{type} ({minutes})").format(type=display_name(booking_type),
+                                                  minutes=f.minutes_text(int(booking_type.get("minutes") or 0)))
+            self.type_combo.addItem(text, booking_type["id"])
+        self.resource_combo = QComboBox()
+        type_label = QLabel(_("&Type:"))
+        type_label.setBuddy(self.type_combo)
+        resource_label = QLabel(_("&With:"))
+        resource_label.setBuddy(self.resource_combo)
+        self.slots = QListWidget()
+        self.slots.setMinimumHeight(180)
+        self.slots.itemActivated.connect(lambda _item: self.book())
+        self.slots.currentItemChanged.connect(lambda _cur, _prev: self._update_buttons())
+        slots_label = QLabel(_("Next free t&imes:"))
+        slots_label.setBuddy(self.slots)
+
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.book_button = QPushButton(_("&Book"))
+        self.book_button.clicked.connect(self.book)
+        self.queue_button = QPushButton(_("Put in &queue"))
+        self.queue_button.setToolTip(_("Walk-in: the patient waits for the next free provider"))
+        self.queue_button.clicked.connect(self.put_in_queue)
+        self.print_button = QPushButton(_("&Print ticket"))
+        self.print_button.clicked.connect(lambda: self.result_booking and self.printTicket.emit(self.result_booking))
+        self.print_button.setVisible(False)
+        self.close_button = QPushButton(_("Close"))
+        self.close_button.clicked.connect(self.reject)
+        for button in (self.book_button, self.queue_button, self.print_button, self.close_button,
+                       self.new_button, self.save_customer):
+            button.setAutoDefault(True)  # Enter on the focused button presses it…
+            button.setDefault(False)     # …but Enter in a field never books by surprise
+
+        # layout ----------------------------------------------------------------------------
+        left = QVBoxLayout()
+        left.addWidget(search_label)
+        left.addWidget(self.search, 1)
+        chosen_row = QHBoxLayout()
+        chosen_row.addWidget(self.chosen, 1)
+        chosen_row.addWidget(self.new_button)
+        left.addLayout(chosen_row)
+        left.addWidget(self.new_box)
+        right = QFormLayout()
+        right.addRow(type_label, self.type_combo)
+        right.addRow(resource_label, self.resource_combo)
+        right_box = QVBoxLayout()
+        right_box.addLayout(right)
+        right_box.addWidget(slots_label)
+        right_box.addWidget(self.slots, 1)
+        columns = QHBoxLayout()
+        columns.addLayout(left, 1)
+        columns.addSpacing(12)
+        columns.addLayout(right_box, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.status, 1)
+        for button in (self.book_button, self.queue_button, self.print_button, self.close_button):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(columns, 1)
+        layout.addLayout(buttons)
+        chain = (self.search.edit, self.search.results, self.new_button, self.first_name, self.last_name,
+                 self.phone, self.email, self.save_customer, self.type_combo, self.resource_combo, self.slots,
+                 self.book_button, self.queue_button, self.print_button, self.close_button)
+        for a, b in zip(chain, chain[1:], strict=False):
+            QWidget.setTabOrder(a, b)
+        self.resize(900, 520)
+
+        self.type_combo.currentIndexChanged.connect(lambda _i: self._fill_resources())
+        self.resource_combo.currentIndexChanged.connect(lambda _i: self.reload_slots())
+        self._show_customer()
+        self._fill_resources()
+        self.search.edit.setFocus()
+
+    # customer ------------------------------------------------------------------------
+    def focus_search(self) -> None:
+        self.search.edit.setFocus()
+        self.search.edit.selectAll()
+
+    def set_customer(self, customer: dict) -> None:
+        self.customer = customer
+        self._show_customer()
+        self.new_button.setChecked(False)
+        self.type_combo.setFocus()
+
+    def _show_customer(self) -> None:
+        if self.customer:
+            # Translators: the chosen customer in the new-booking dialog.
+            self.chosen.setText(_("For: {customer}").format(customer=customer_text(self.customer)))
+        else:
+            self.chosen.setText(_("No customer chosen yet."))
+        self._update_buttons()
+
+    def _toggle_new(self, on: bool) -> None:
+        self.new_box.setVisible(on)
+        if on:
+            typed = self.search.text()
+            if typed and not self.first_name.text():
+                digits = phone_digits(typed)
+                if len(digits.lstrip("+")) >= 6 and len(digits) >= len(typed.replace(" ", "")) - 1:
+                    self.phone.setText(digits)
+                else:
+                    first, _sep, last = typed.partition(" ")
+                    self.first_name.setText(first)
+                    self.last_name.setText(last)
+            self.first_name.setFocus()
+
+    def create_customer(self) -> None:
+        first = self.first_name.text().strip()
+        if not first:
+            self._say(_("The first name is required."), error=True)
+            self.first_name.setFocus()
+            return
+        phone = phone_digits(self.phone.text()) or None
+        if phone and not 6 <= len(phone.lstrip("+")) <= 15:
+            self._say(_("The phone number needs 6 to 15 digits."), error=True)
+            self.phone.setFocus()
+            return
+        email = self.email.text().strip() or None
+        self._busy(True, _("Saving the customer…"))
+        self.tasks.run(self.client.create_customer(first, self.last_name.text().strip(), phone, email),
+                       self._customer_created, self._customer_failed)
+
+    def _customer_created(self, customer: dict) -> None:
+        self._busy(False, _("Customer saved."))
+        for field in (self.first_name, self.last_name, self.phone, self.email):
+            field.clear()
+        self.set_customer(customer)
+
+    def _customer_failed(self, exc: BaseException) -> None:
+        self._busy(False)
+        if isinstance(exc, ApiError) and exc.code == "CUSTOMER-EXISTS":
+            self._say(_("A customer with this phone number exists already; it is shown in the list."), error=True)
+            self.search.edit.setText(phone_digits(self.phone.text()))
+            self.search.search_now()
+            self.search.results.setFocus()
+            return
+        self._say(message_for(exc), error=True)
+
+    # type, provider and free times --------------------------------------------------------
+    def type_id(self) -> str | None:
+        return self.type_combo.currentData()
+
+    def resource_id(self) -> str | None:
+        return self.resource_combo.currentData() or None
+
+    def _fill_resources(self) -> None:
+        type_id = self.type_id()
+        self.resource_combo.blockSignals(True)
+        self.resource_combo.clear()
+        self.resource_combo.addItem(_("Any provider"), "")
+        for resource in self.resources.values():
+            if type_id in (resource.get("types") or []) and resource.get("on", True) is not False:
+                self.resource_combo.addItem(display_name(resource), resource["id"])
+        self.resource_combo.blockSignals(False)
+        self.reload_slots()
+
+    def reload_slots(self, keep_message: bool = False) -> None:
+        """The next free times from today on, across the chosen provider or all serving ones,
+        until about ``WANTED_SLOTS`` are found (at most ``DAYS_AHEAD`` days)."""
+        self._slots_generation += 1
+        generation = self._slots_generation
+        self.slots.clear()
+        self._update_buttons()
+        type_id, resource_id = self.type_id(), self.resource_id()
+        if not type_id:
+            return
+        if not keep_message:
+            self._say(_("Looking for free times…"))
+
+        async def load() -> list[dict]:
+            found: list[dict] = []
+            for offset in range(DAYS_AHEAD + 1):
+                day = self.today + timedelta(days=offset)
+                found += await self.client.free_times(type_id, day, resource_id=resource_id)
+                if len(found) >= WANTED_SLOTS or generation != self._slots_generation:
+                    break
+            return sorted(found, key=lambda s: (s["startDateTime"], s["resourceId"]))[:WANTED_SLOTS * 2]
+
+        self.tasks.run(load(), lambda slots: self._show_slots(generation, slots, keep_message),
+                       lambda exc: generation == self._slots_generation and self._say(message_for(exc), error=True))
+
+    def _show_slots(self, generation: int, slots: list[dict], keep_message: bool = False) -> None:
+        if generation != self._slots_generation:
+            return
+        self.slots.clear()
+        for slot in slots:
+            day = date.fromisoformat(slot["date"])
+            when = f.time_of(slot["startDateTime"], self.zone)
+            if day == self.today:
+                # Translators: a free time today in the new-booking dialog, e.g. "Today 10:30 AM".
+                when = _("Today {time}").format(time=fsi(when))
+            elif day == self.today + timedelta(days=1):
+                when = _("Tomorrow {time}").format(time=fsi(when))
+            else:
+                when = f"{fmt.format_date(day, format='EEE d MMM')} {fsi(when)}"
+            resource = self.resources.get(slot["resourceId"])
+            text = _("{time}  —  {resource}").format(time=fsi(when), resource=fsi(display_name(resource))) \
+                if resource else when
+            item = QListWidgetItem(text)
+            item.setData(SlotRole, slot)
+            self.slots.addItem(item)
+        if slots:
+            self.slots.setCurrentRow(0)
+            if not keep_message:
+                self._say("")
+        else:
+            self._say(_("No free time in the next two weeks. Put the patient in the queue instead?"))
+        self._update_buttons()
+
+    def slot(self) -> dict | None:
+        item = self.slots.currentItem()
+        return item.data(SlotRole) if item else None
+
+    # actions ----------------------------------------------------------------------------
+    def _update_buttons(self, busy: bool = False) -> None:
+        has_customer = self.customer is not None and not busy
+        self.book_button.setEnabled(has_customer and self.slot() is not None)
+        self.queue_button.setEnabled(has_customer and bool(self.type_id()))
+        self.save_customer.setEnabled(not busy)
+
+    def _busy(self, busy: bool, message: str | None = None) -> None:
+        self._update_buttons(busy)
+        self.setCursor(Qt.CursorShape.BusyCursor if busy else Qt.CursorShape.ArrowCursor)
+        if message is not None:
+            self._say(message)
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.status.setStyleSheet("color: #b3261e;" if error else "color: #3c4650;")
+        self.status.setText(("⚠ " + text) if error and text else text)
+
+    def book(self) -> None:
+        slot, type_id = self.slot(), self.type_id()
+        if not self.customer:
+            self._say(_("Choose or create the customer first."), error=True)
+            self.search.edit.setFocus()
+            return
+        if not slot or not type_id or not self.book_button.isEnabled():
+            return
+        self._busy(True, _("Booking…"))
+        self.tasks.run(self.client.book(type_id, self.customer["id"], date.fromisoformat(slot["date"]),
+                                        int(slot["time"]), resource_id=slot["resourceId"]),
+                       self._booked, self._failed)
+
+    def _booked(self, booking: dict) -> None:
+        self._busy(False)
+        self.result_booking = booking
+        self.booked.emit(booking)
+        self.accept()
+
+    def put_in_queue(self) -> None:
+        type_id = self.type_id()
+        if not self.customer:
+            self._say(_("Choose or create the customer first."), error=True)
+            self.search.edit.setFocus()
+            return
+        if not type_id or not self.queue_button.isEnabled():
+            return
+        self._busy(True, _("Putting in the queue…"))
+        self.tasks.run(self.client.walk_in(type_id, self.customer["id"]), self._queued, self._failed)
+
+    def _queued(self, booking: dict) -> None:
+        self._busy(False)
+        self.result_booking = booking
+        self.booked.emit(booking)
+        number = f.number_text(booking.get("queueNumber"))
+        # Translators: after a walk-in joined the queue; {number} is the ticket number.
+        self._say(_("In the queue with ticket {number}. Print the ticket?").format(number=fsi(number)))
+        self.print_button.setVisible(True)
+        self.print_button.setFocus()
+        self.book_button.setEnabled(False)
+        self.queue_button.setEnabled(False)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._busy(False)
+        self._say(message_for(exc), error=True)
+        if isinstance(exc, ApiError) and exc.code not in ("NETWORK",):
+            self.reload_slots(keep_message=True)  # the slot may be gone: show what is free now
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # QDialog presses its default button on Enter; here Enter in a field only does what
+        # that field says (pick a customer, book a free time), and on a button presses it.
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not isinstance(self.focusWidget(), QPushButton):
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def done(self, result: int) -> None:
+        self.tasks.cancel_all()
+        super().done(result)
