@@ -301,7 +301,8 @@ class SyncEngine:
         lock = contextlib.nullcontext()
         if op["action"] == "create":  # one create per natural key at a time (no idempotency key)
             desk = op["payload"]["after"]
-            lock = self._key_locks.setdefault((desk["customerId"], desk["typeId"]), asyncio.Lock())
+            key = (desk["customerId"], desk["typeId"], desk.get("startDateTime"), desk.get("resourceId"))
+            lock = self._key_locks.setdefault(key, asyncio.Lock())
         async with lock:
             await self._push_locked(op, booking)
 

@@ -1,0 +1,194 @@
+"""Sync benchmarks (issue #3): ``uv run python -m tests.bench.bench_sync [--bookings N]``.
+
+1. Initial sync of N (default 50,000) bookings from the simulated cloud (run in its own
+   process, so it does not share the GIL): end-to-end time (goal < 30 s), the local apply
+   rate (bookings/s inside the store's write transactions, i.e. excluding network wait)
+   and, as the ceiling, the same rows upserted straight into SQLite with one
+   ``executemany`` in one transaction (goal: apply ≥ 50 % of the ceiling).
+2. An offline backlog of 200 changes drained after reconnecting, with 50 ms added to
+   every cloud call (goal < 60 s).
+
+Not a pytest module (pytest collects ``test_*.py`` only). Prints a small table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+
+from app.domain.clock import Clock, from_local, local_date, to_iso
+from app.domain.model import BOOKING_FIELDS
+from app.server.service import BookingService
+from app.store import open_store
+from app.sync.engine import SyncEngine
+from app.sync.settings import CloudConfig
+
+ZONE = "Asia/Riyadh"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cloud_clinic(bookings: int) -> dict:
+    from tests.clouds.ehjzny import sample_clinic
+
+    today = local_date(Clock().now(), ZONE)
+    clinic = sample_clinic(today, ZONE)
+    customers = [{"id": f"cus{i:04d}", "firstName": f"Patient {i}", "lastName": "Bench",
+                  "phone": f"+9665{i:08d}"} for i in range(500)]
+    clinic["customers"] += customers
+    created = to_iso(Clock().now() - timedelta(days=5))
+    rows = []
+    for i in range(bookings):
+        day = today + timedelta(days=i % 30)
+        minutes = (i // 60) % 70 * 20
+        start = from_local(day, minutes // 60 * 100 + minutes % 60, ZONE)
+        rows.append({"id": f"bench{i:06d}", "status": "CONFIRMED", "typeId": "typeGeneral",
+                     "resourceId": ("resAhmed", "resSara")[i % 2], "customerId": customers[i % 500]["id"],
+                     "startDateTime": to_iso(start), "duration": 20, "createdAt": created})
+    clinic["bookings"] += rows
+    return clinic
+
+
+def serve_cloud(bookings: int) -> None:
+    """Child process: run a simulated cloud with ``bookings`` bookings; print how to reach it."""
+    from tests.clouds.ehjzny import start_cloud
+
+    with start_cloud(clinic=cloud_clinic(bookings), zone=ZONE, page_token_ttl=600) as running:
+        print(json.dumps({"url": running.url, "appId": running.app_id, "apiKey": running.api_key}), flush=True)
+        sys.stdin.read()  # until the parent closes our stdin
+
+
+@contextmanager
+def cloud_process(bookings: int):
+    child = subprocess.Popen([sys.executable, "-m", "tests.bench.bench_sync", "--serve-cloud", str(bookings)],
+                             cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        info = json.loads(child.stdout.readline())
+        yield info
+    finally:
+        child.stdin.close()
+        child.wait(timeout=30)
+
+
+class TimedTransactions:
+    """Wraps ``store.transaction`` to add up the seconds spent writing (local apply time)."""
+
+    def __init__(self, store):
+        self.store, self.seconds, self._inner = store, 0.0, store.transaction
+
+    @contextmanager
+    def __call__(self):
+        started = time.perf_counter()
+        with self._inner() as db:
+            yield db
+        self.seconds += time.perf_counter() - started
+
+
+def bench_initial(bookings: int) -> list[tuple[str, str, str]]:
+    with cloud_process(bookings) as info, tempfile.TemporaryDirectory() as tmp:
+        store = open_store(Path(tmp) / "branch.sqlite3")
+        engine = SyncEngine(BookingService(store), CloudConfig(info["url"], info["appId"], info["apiKey"])).attach()
+        timer = TimedTransactions(store)
+
+        async def first_sync():
+            try:
+                await engine.open()
+                await engine.pull_reference()
+                store.transaction = timer  # from here: the booking pages (and their cursors)
+                return await engine.sync_once(deadline=120)
+            finally:
+                await engine.close()
+
+        started = time.perf_counter()
+        status = asyncio.run(first_sync())
+        total = time.perf_counter() - started
+        pulled = store.db.execute("select count(*) from bookings").fetchone()[0]
+        rows = [tuple(r) for r in store.db.execute(f"select {', '.join(chr(34) + f + chr(34) for f in BOOKING_FIELDS)}"
+                                                   " from bookings")]
+        store.close()
+        ceiling_store = open_store(Path(tmp) / "ceiling.sqlite3")
+        from app.sync.ehjzny.apply import _UPSERT
+
+        started = time.perf_counter()
+        with ceiling_store.transaction():
+            ceiling_store.db.conn.executemany(_UPSERT, rows)
+        ceiling = time.perf_counter() - started
+        ceiling_store.close()
+    apply_rate, ceiling_rate = pulled / timer.seconds, len(rows) / ceiling
+    assert status["pending"] == 0 and pulled >= bookings, (status, pulled)
+    return [
+        ("initial sync, end to end", f"{total:.1f} s for {pulled:,} bookings", "< 30 s"),
+        ("local apply (in write transactions)", f"{apply_rate:,.0f} bookings/s ({timer.seconds:.1f} s)", ""),
+        ("ceiling: one executemany, one transaction", f"{ceiling_rate:,.0f} bookings/s ({ceiling:.2f} s)", ""),
+        ("apply / ceiling", f"{100 * apply_rate / ceiling_rate:.0f} %", ">= 50 %"),
+    ]
+
+
+def bench_backlog(changes: int = 200, latency_ms: int = 50) -> list[tuple[str, str, str]]:
+    with cloud_process(0) as info, tempfile.TemporaryDirectory() as tmp:
+        store = open_store(Path(tmp) / "branch.sqlite3")
+        service = BookingService(store)
+        engine = SyncEngine(service, CloudConfig(info["url"], info["appId"], info["apiKey"])).attach()
+
+        async def run(coro_factory):
+            try:
+                return await coro_factory()
+            finally:
+                await engine.close()
+
+        asyncio.run(run(lambda: engine.sync_once(deadline=30)))
+        customer = store.local_id("ehjzny", "cusHuda", "customer")
+        day, made = local_date(Clock().now(), ZONE) + timedelta(days=1), 0
+        while made < changes:
+            if day.weekday() != 4:
+                for resource in ("resAhmed", "resSara"):
+                    for minutes in list(range(9 * 60, 13 * 60, 20)) + list(range(16 * 60, 21 * 60, 20)):
+                        if made < changes:
+                            service.create({"type": "typeGeneral", "date": day.isoformat(),
+                                            "time": minutes // 60 * 100 + minutes % 60, "resourceId": resource,
+                                            "customerIdentifier": {"id": customer}})
+                            made += 1
+            day += timedelta(days=1)
+        httpx.post(info["url"] + "/_sim/faults", json={"kind": "latency", "ms": latency_ms, "count": None})
+
+        async def drain():
+            await engine.open()
+            started = time.perf_counter()
+            while engine.outbox.pending_count():
+                await engine.push()
+                if engine.outbox.pending_count():
+                    await asyncio.sleep(0.05)
+            return time.perf_counter() - started
+
+        seconds = asyncio.run(run(drain))
+        left = engine.outbox.pending_count()
+        store.close()
+    return [(f"offline backlog of {changes} changes, +{latency_ms} ms per call",
+             f"drained in {seconds:.1f} s ({left} left)", "< 60 s")]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.bench_sync", description=__doc__)
+    parser.add_argument("--bookings", type=int, default=50_000)
+    parser.add_argument("--serve-cloud", type=int, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve_cloud is not None:
+        return serve_cloud(args.serve_cloud)
+    rows = bench_initial(args.bookings) + bench_backlog()
+    width = max(len(r[0]) for r in rows)
+    print(f"{'benchmark'.ljust(width)}  {'result':42}  goal")
+    for name, result, goal in rows:
+        print(f"{name.ljust(width)}  {result:42}  {goal}")
+
+
+if __name__ == "__main__":
+    main()
