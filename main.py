@@ -36,6 +36,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--screenshot", type=Path, metavar="PNG",
                         help="render the main window to PNG after loading, then exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    from app.sync.cli import add_sync_arguments
+
+    add_sync_arguments(parser)
     args = parser.parse_args(argv)
     if args.server_only and args.screenshot:
         parser.error("--screenshot needs a window; it cannot be used with --server-only")
@@ -46,7 +49,9 @@ def start_server(args: argparse.Namespace):
     from app.server import BranchServer
 
     args.data_dir.mkdir(parents=True, exist_ok=True)
-    return BranchServer(args.data_dir, host=args.host, port=args.port).start()
+    from app.sync.cli import server_only_sync
+
+    return BranchServer(args.data_dir, host=args.host, port=args.port, **server_only_sync(args)).start()
 
 
 def serve_headless(args: argparse.Namespace) -> int:
@@ -60,6 +65,9 @@ def serve_headless(args: argparse.Namespace) -> int:
         signal.signal(signum, lambda *_: stop.set())
     log.info("branch server ready at %s (data: %s); stop with Ctrl+C", server.url, args.data_dir)
     print(server.url, flush=True)
+    if server.lan_url:
+        print(f"LAN desks: {server.lan_url}  certificate SHA-256: {server.fingerprint}", flush=True)
+        print(f"pairing code (10 min): {server.app.state.desks.pairing_code()['code']}", flush=True)
     try:
         while not stop.wait(0.5):
             pass
@@ -87,7 +95,23 @@ def run_desk(args: argparse.Namespace) -> int:
         server.stop()
 
 
+def run_sync(argv: list[str]) -> int:
+    """``main.py sync --data-dir D --once``: one full push and pull; exit 0 when nothing is
+    left pending, 1 when cases need attention, 2 when changes are still pending, 3 with no cloud."""
+    from app.sync.cli import add_sync_arguments, run_sync_command
+
+    parser = argparse.ArgumentParser(prog="istiqbal sync", description="Sync the branch with its cloud.")
+    parser.add_argument("--data-dir", type=Path, default=Path(user_data_dir("Istiqbal")))
+    add_sync_arguments(parser, once=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    return run_sync_command(parser.parse_args(argv))
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["sync"]:
+        return run_sync(argv[1:])
     args = parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from app.domain.clock import Clock
 from app.server.api import create_app
+from app.server.lan import lan_listener
 from app.server.runner import ServerThread
 from app.server.service import BookingService
 from app.store import Store, open_store
@@ -58,7 +59,21 @@ class BranchServer:
         if self.sync is not None:
             self.app.state.sync_status = self.sync.status
             self.app.include_router(make_router(self.sync))
-        self.thread = ServerThread(self.app, host, port)
+        # off loopback: HTTPS with the server's own certificate for LAN desks (paired, pinned),
+        # and plain HTTP on 127.0.0.1 for the embedded desk
+        lan = lan_listener(self.app, self.data_dir, host, port)
+        self.thread = ServerThread(self.app, "127.0.0.1" if lan else host, 0 if lan else port,
+                                   extra=[lan] if lan else [])
+
+    @property
+    def lan_url(self) -> str | None:
+        """The HTTPS address LAN desks use, or None when serving loopback only."""
+        return self.thread.urls[1] if len(self.thread.urls) > 1 else None
+
+    @property
+    def fingerprint(self) -> str | None:
+        """SHA-256 of the server certificate that paired desks pin."""
+        return self.app.state.desks.fingerprint
 
     @property
     def url(self) -> str:
