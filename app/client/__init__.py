@@ -217,6 +217,49 @@ class DeskClient:
     async def revoke_desk(self, desk_id: str) -> dict:
         return await self._result("POST", "/desks/revoke", json={"deskId": desk_id})
 
+    async def server_info(self) -> dict:
+        """``{"lanUrl", "fingerprint", "loopbackUrl"}``: where LAN desks reach this server and
+        the certificate they pin (``lanUrl`` None when it serves this machine only)."""
+        return await self._result("GET", "/desks/server")
+
+    # cloud sync (issue #3): connection settings, needs-attention cases, sync now
+    async def sync_settings(self) -> dict:
+        """``{cloud, baseUrl, appId, auth, secretStore ("keyring" | "file" | None),
+        secretPath, hasSecret, connected}`` — never the secret itself."""
+        return await self._result("GET", "/sync/settings")
+
+    async def save_sync_settings(self, base_url: str, app_id: str, api_key: str | None = None,
+                                 cloud: str = "ehjzny") -> dict:
+        """Connect the branch with an API key (tried against the cloud first; ApiError
+        ``CLOUD-AUTH-FAILED`` or ``CLOUD-UNREACHABLE``); no key keeps the stored one."""
+        body = {"cloud": cloud, "baseUrl": base_url, "appId": app_id, "apiKey": api_key}
+        return await self._result("PUT", "/sync/settings", json={k: v for k, v in body.items() if v is not None})
+
+    async def disconnect_sync(self) -> dict:
+        return await self._result("DELETE", "/sync/settings")
+
+    async def request_sync_otp(self, base_url: str, app_id: str, phone: str, cloud: str = "ehjzny") -> dict:
+        """Ask the cloud to send a sign-in code to ``phone`` (a staff member's)."""
+        return await self._result("POST", "/sync/otp/request",
+                                  json={"cloud": cloud, "baseUrl": base_url, "appId": app_id, "phone": phone})
+
+    async def verify_sync_otp(self, base_url: str, app_id: str, phone: str, code: str,
+                              cloud: str = "ehjzny") -> dict:
+        """Sign in with the received code and connect the branch; returns the settings."""
+        return await self._result("POST", "/sync/otp/verify", json={"cloud": cloud, "baseUrl": base_url,
+                                                                     "appId": app_id, "phone": phone, "code": code})
+
+    async def attention(self) -> list[dict]:
+        """Open needs-attention cases (changes the cloud refused), oldest first."""
+        return await self._result("GET", "/sync/attention")
+
+    async def resolve_attention(self, case_id: str, resolution: str) -> dict:
+        """``resolution``: ``accept-cloud`` (keep the cloud's version) or ``reapply``."""
+        return await self._result("POST", f"/sync/attention/{case_id}/resolve", json={"resolution": resolution})
+
+    async def sync_now(self) -> dict:
+        return await self._result("POST", "/sync/now")
+
     async def accept(self, booking_id: str, resource_id: str) -> dict:
         return await self._result("POST", "/management/bookings/assign",
                                   json={"bookingId": booking_id, "resourceId": resource_id})

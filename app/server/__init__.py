@@ -8,6 +8,7 @@ the branch database, and serves the API from a background thread; the desk then 
 from __future__ import annotations
 
 import logging
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -44,21 +45,27 @@ class BranchServer:
 
     def __init__(self, data_dir: str | Path, host: str = "127.0.0.1", port: int = 0,
                  clock: Clock | None = None, demo: bool = True, cloud=None, sync_options: dict | None = None):
+        from app.sync.routes import make_router, make_settings_router
+
         self.data_dir = Path(data_dir)
         self.store = open_store(self.data_dir / DB_NAME)
         if demo and cloud is None and self.store.is_empty():
             load_demo(self.store, clock.now() if clock else None)
         self.service = BookingService(self.store, clock)
         self.sync = None
+        self.sync_options = dict(sync_options or {})
         if cloud is not None:
             from app.sync.engine import SyncEngine
-            from app.sync.routes import make_router
 
-            self.sync = SyncEngine(self.service, cloud, **(sync_options or {})).attach()
-        self.app = create_app(self.service, extra_lifespan=self.sync.lifespan() if self.sync else None)
+            self.sync = SyncEngine(self.service, cloud, **self.sync_options).attach()
+        self.app = create_app(self.service, extra_lifespan=self._sync_lifespan())
         if self.sync is not None:
             self.app.state.sync_status = self.sync.status
-            self.app.include_router(make_router(self.sync))
+        # the routes follow whichever engine runs now (connect_cloud may start one later)
+        self.app.include_router(make_router(lambda: self.sync))
+        self.app.include_router(make_settings_router(self.store, self.connect_cloud, self.disconnect_cloud,
+                                                     lambda: self.sync is not None))
+        self._add_server_info_route()
         # off loopback: HTTPS with the server's own certificate for LAN desks (paired, pinned),
         # and plain HTTP on 127.0.0.1 for the embedded desk
         lan = lan_listener(self.app, self.data_dir, host, port)
@@ -83,6 +90,56 @@ class BranchServer:
         self.thread.start()
         log.info("branch server listening on %s", self.url)
         return self
+
+    # the cloud connection, live ---------------------------------------------------------
+    def _sync_lifespan(self, _api=None):
+        """Run the engine present at start-up (``cloud=``) and close whichever runs at the end."""
+        @asynccontextmanager
+        async def run(_app):
+            if self.sync is not None:
+                await self.sync.open()
+                self.sync.start()
+            try:
+                yield
+            finally:
+                if self.sync is not None:
+                    await self.sync.close()
+        return run
+
+    async def connect_cloud(self, config, **sync_options) -> None:
+        """Start (or restart with ``config``) the sync engine inside the running server's
+        loop — call it from that loop, e.g. a route. The attention, sync-now and status
+        routes follow the new engine at once."""
+        from app.sync.engine import SyncEngine
+
+        await self.disconnect_cloud()
+        engine = SyncEngine(self.service, config, **{**self.sync_options, **sync_options}).attach()
+        await engine.open()
+        engine.start()
+        self.sync = engine
+        self.app.state.sync_status = engine.status
+        self.service.events.publish("sync.connected", {"cloud": config.cloud, "baseUrl": config.base_url})
+        log.info("connected to %s at %s", config.cloud, config.base_url)
+
+    async def disconnect_cloud(self) -> None:
+        """Stop the running sync engine (if any); local changes queue no more operations."""
+        engine, self.sync = self.sync, None
+        self.app.state.sync_status = None
+        if engine is None:
+            return
+        try:
+            self.service.listeners.remove(engine.outbox.listener)
+        except ValueError:
+            pass
+        await engine.close()
+        self.service.events.publish("sync.disconnected", {})
+
+    def _add_server_info_route(self) -> None:
+        """``GET /desks/server`` (manager): ``{lanUrl, fingerprint}`` for the pairing screen."""
+        @self.app.get("/desks/server")
+        async def server_info():
+            return {"result": {"lanUrl": self.lan_url, "fingerprint": self.fingerprint,
+                               "loopbackUrl": self.url}}
 
     def stop(self) -> None:
         self.thread.stop()

@@ -70,41 +70,47 @@ def _write_file(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-def save_secret(account: str, secret: str) -> str:
+def _file_key(service: str, account: str) -> str:
+    """The secrets file's key: the bare account for the cloud secret (as it always was),
+    ``<service>|<account>`` for other services (e.g. desk tokens)."""
+    return account if service == KEYRING_SERVICE else f"{service}|{account}"
+
+
+def save_secret(account: str, secret: str, service: str = KEYRING_SERVICE) -> str:
     """Keep ``secret`` for ``account``; returns ``"keyring"`` or ``"file:<path>"``."""
     try:
-        keyring.set_password(KEYRING_SERVICE, account, secret)
+        keyring.set_password(service, account, secret)
         return "keyring"
     except (NoKeyringError, KeyringError, RuntimeError) as exc:
-        log.info("no usable keyring (%s): keeping the cloud secret in a 0600 file", exc)
+        log.info("no usable keyring (%s): keeping the secret in a 0600 file", exc)
     path = secrets_file()
     data = _read_file(path)
-    data[account] = secret
+    data[_file_key(service, account)] = secret
     _write_file(path, data)
     return f"file:{path}"
 
 
-def load_secret(account: str) -> tuple[str | None, str | None]:
+def load_secret(account: str, service: str = KEYRING_SERVICE) -> tuple[str | None, str | None]:
     """``(secret, where)`` for ``account``: where is ``"keyring"``, ``"file:<path>"`` or None."""
     try:
-        secret = keyring.get_password(KEYRING_SERVICE, account)
+        secret = keyring.get_password(service, account)
         if secret:
             return secret, "keyring"
     except (NoKeyringError, KeyringError, RuntimeError):
         pass
     path = secrets_file()
-    secret = _read_file(path).get(account)
+    secret = _read_file(path).get(_file_key(service, account))
     return (secret, f"file:{path}") if secret else (None, None)
 
 
-def delete_secret(account: str) -> None:
+def delete_secret(account: str, service: str = KEYRING_SERVICE) -> None:
     try:
-        keyring.delete_password(KEYRING_SERVICE, account)
+        keyring.delete_password(service, account)
     except (NoKeyringError, KeyringError, PasswordDeleteError, RuntimeError):
         pass
     path = secrets_file()
     data = _read_file(path)
-    if data.pop(account, None) is not None:
+    if data.pop(_file_key(service, account), None) is not None:
         _write_file(path, data)
 
 
@@ -112,8 +118,35 @@ def connect(store: Store, config: CloudConfig) -> str:
     """Save the connection in the store and its secret outside it; returns where the
     secret went (``"keyring"``, ``"file:<path>"``, or ``"none"`` without a secret)."""
     where = save_secret(config.account, config.secret) if config.secret else "none"
-    store.set_setting(SETTING_KEY, {**config.to_setting(), "secretStore": where.split(":")[0]})
+    store.set_setting(SETTING_KEY, {**config.to_setting(), "secretStore": where.split(":")[0],
+                                    "secretPath": where.split(":", 1)[1] if where.startswith("file:") else None})
     return where
+
+
+def disconnect(store: Store) -> bool:
+    """Forget the branch's connection and its secret; False when none was stored."""
+    stored = store.setting(SETTING_KEY, None)
+    if not stored:
+        return False
+    delete_secret(f"{stored.get('appId')}@{str(stored.get('baseUrl') or '').rstrip('/')}")
+    store.set_setting(SETTING_KEY, None)
+    return True
+
+
+def public_settings(store: Store, connected: bool = False) -> dict:
+    """``GET /sync/settings``: the stored connection without its secret — ``{cloud, baseUrl,
+    appId, auth, secretStore ("keyring" | "file" | None), secretPath (the file, or None),
+    hasSecret, connected}`` (``connected``: a sync engine runs now)."""
+    stored = store.setting(SETTING_KEY, None) or {}
+    has_secret, where = False, None
+    if stored.get("appId") and stored.get("baseUrl"):
+        secret, where = load_secret(f"{stored['appId']}@{stored['baseUrl'].rstrip('/')}")
+        has_secret = bool(secret)
+    kind = where.split(":")[0] if where else stored.get("secretStore")
+    path = where.split(":", 1)[1] if where and where.startswith("file:") else None
+    return {"cloud": stored.get("cloud"), "baseUrl": stored.get("baseUrl"), "appId": stored.get("appId"),
+            "auth": stored.get("auth"), "secretStore": kind if kind in ("keyring", "file") else None,
+            "secretPath": path, "hasSecret": has_secret, "connected": connected}
 
 
 def load_config(store: Store, *, base_url: str | None = None, app_id: str | None = None,

@@ -1,0 +1,127 @@
+"""Connecting a running branch server to the cloud over its API (issue #3 §3, "Settings"):
+``/sync/settings`` and the OTP sign-in start the sync engine live, the secret goes to the
+keyring or (without one) a 0600 file, and disconnecting stops it — against the simulated
+Ehjzny cloud over loopback HTTP."""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.domain.clock import Clock, local_date
+from tests.clouds.ehjzny import sample_clinic, start_cloud
+
+ZONE = "Asia/Riyadh"
+
+
+@pytest.fixture
+def no_keyring(monkeypatch, tmp_path):
+    """A machine without a keyring service; the per-user config dir in ``tmp_path``."""
+    import keyring
+    import keyring.backends.fail
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("ISTIQBAL_CLOUD_KEY", raising=False)
+    monkeypatch.setattr(keyring.core, "_keyring_backend", keyring.backends.fail.Keyring())
+    return tmp_path / "config"
+
+
+@pytest.fixture
+def cloud():
+    with start_cloud(clinic=sample_clinic(local_date(Clock().now(), ZONE), ZONE)) as running:
+        yield running
+
+
+@pytest.fixture
+def server(tmp_path, no_keyring):
+    from app.server import BranchServer
+
+    running = BranchServer(tmp_path / "branch", demo=False, sync_options={"hot_every": 0.3}).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def wait(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def test_connect_with_an_api_key_live_then_disconnect(server, cloud, no_keyring):
+    url = server.url
+    before = httpx.get(url + "/sync/settings").json()["result"]
+    assert before["connected"] is False and before["baseUrl"] is None
+    assert httpx.get(url + "/sync/status").json()["result"]["connected"] is False
+    assert httpx.get(url + "/sync/attention").json()["result"] == []
+
+    wrong = httpx.put(url + "/sync/settings", json={"cloud": "ehjzny", "baseUrl": cloud.url,
+                                                    "appId": cloud.app_id, "apiKey": "nope"}, timeout=20)
+    assert wrong.status_code == 400 and wrong.json()["error"]["code"] == "CLOUD-AUTH-FAILED"
+    unreachable = httpx.put(url + "/sync/settings", json={"baseUrl": "http://127.0.0.1:9", "appId": "x",
+                                                          "apiKey": "k"}, timeout=20)
+    assert unreachable.status_code == 502 and unreachable.json()["error"]["code"] == "CLOUD-UNREACHABLE"
+    assert httpx.put(url + "/sync/settings", json={"baseUrl": cloud.url, "appId": "x"}).status_code == 400
+
+    done = httpx.put(url + "/sync/settings", json={"cloud": "ehjzny", "baseUrl": cloud.url + "/",
+                                                   "appId": cloud.app_id, "apiKey": cloud.api_key}, timeout=20)
+    assert done.status_code == 200, done.text
+    shown = done.json()["result"]
+    assert shown["connected"] is True and shown["baseUrl"] == cloud.url and shown["appId"] == cloud.app_id
+    assert shown["secretStore"] == "file" and shown["hasSecret"] is True
+    path = Path(shown["secretPath"])
+    assert path.is_relative_to(no_keyring) and stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert cloud.api_key not in done.text and cloud.api_key not in str(server.store.setting("sync.cloud"))
+
+    # the engine runs inside the running server: status and data without a restart
+    status = wait(lambda: (s := httpx.get(url + "/sync/status").json()["result"])["lastPullAt"] and s)
+    assert status["connected"] is True and status["online"] is True
+    assert {r["id"] for r in server.store.resources()} == {"resAhmed", "resSara"}
+    assert httpx.post(url + "/sync/now").json()["result"]["connected"] is True
+
+    # saving again without a key keeps the stored one (and restarts the engine)
+    again = httpx.put(url + "/sync/settings", json={"baseUrl": cloud.url, "appId": cloud.app_id}, timeout=20)
+    assert again.status_code == 200 and again.json()["result"]["connected"] is True
+
+    gone = httpx.delete(url + "/sync/settings").json()["result"]
+    assert gone["connected"] is False and gone["baseUrl"] is None and gone["hasSecret"] is False
+    assert httpx.get(url + "/sync/status").json()["result"]["connected"] is False
+    assert cloud.api_key not in path.read_text()
+
+
+def test_connect_with_an_otp_login(server, cloud):
+    url = server.url
+    body = {"cloud": "ehjzny", "baseUrl": cloud.url, "appId": cloud.app_id, "phone": "+966500000001"}
+    assert httpx.post(url + "/sync/otp/request", json=body, timeout=20).json()["result"]["sent"] is True
+    wrong = httpx.post(url + "/sync/otp/verify", json={**body, "code": "0000"}, timeout=20)
+    assert wrong.status_code == 400 and wrong.json()["error"]["code"] == "CLOUD-AUTH-FAILED"
+    httpx.post(url + "/sync/otp/request", json=body, timeout=20)
+    done = httpx.post(url + "/sync/otp/verify", json={**body, "code": cloud.cloud.otp_code}, timeout=20)
+    assert done.status_code == 200, done.text
+    assert done.json()["result"]["auth"] == "otp" and done.json()["result"]["connected"] is True
+    wait(lambda: httpx.get(url + "/sync/status").json()["result"]["lastPullAt"])
+    assert server.store.resource("resSara") is not None
+
+
+def test_a_server_started_with_a_cloud_still_serves_its_routes(tmp_path, cloud, no_keyring):
+    from app.server import BranchServer
+    from app.sync.settings import CloudConfig
+
+    server = BranchServer(tmp_path / "b", cloud=CloudConfig(cloud.url, cloud.app_id, cloud.api_key),
+                          sync_options={"hot_every": 0.3}).start()
+    try:
+        wait(lambda: httpx.get(server.url + "/sync/status").json()["result"]["lastPullAt"])
+        assert httpx.get(server.url + "/sync/attention").json()["result"] == []
+        assert httpx.get(server.url + "/sync/settings").json()["result"]["connected"] is True
+    finally:
+        server.stop()
