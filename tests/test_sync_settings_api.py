@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import stat
-import time
 from pathlib import Path
 
 import httpx
@@ -15,6 +14,7 @@ import pytest
 
 from app.domain.clock import Clock, local_date
 from tests.clouds.ehjzny import sample_clinic, start_cloud
+from tests.test_sync_engine import _wait as wait
 
 ZONE = "Asia/Riyadh"
 
@@ -46,16 +46,6 @@ def server(tmp_path, no_keyring):
         yield running
     finally:
         running.stop()
-
-
-def wait(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 def test_connect_with_an_api_key_live_then_disconnect(server, cloud, no_keyring):
