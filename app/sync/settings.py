@@ -6,27 +6,27 @@ organization API key, or the refresh token of an OTP login) never goes there: it
 in the OS keyring (service :data:`KEYRING_SERVICE`, user ``<appId>@<baseUrl>``). On a
 machine without a keyring service ``keyring`` raises ``NoKeyringError``; the secret then
 goes to ``secrets.json`` in the per-user config directory (platformdirs), readable by the
-user only (0600). :func:`save_secret` and :func:`load_secret` report which was used:
-``"keyring"`` or ``"file:<path>"``.
+user only (0600) — :mod:`app.secret_store`. :func:`save_secret` and :func:`load_secret`
+report which was used: ``"keyring"`` or ``"file:<path>"``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
-import keyring
-import platformdirs
-from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
-
+from app.secret_store import (  # noqa: F401  (kept importable from here)
+    KEYRING_SERVICE,
+    delete_secret,
+    load_secret,
+    save_secret,
+    secrets_file,
+)
 from app.store import Store
 
 log = logging.getLogger(__name__)
 SETTING_KEY = "sync.cloud"
-KEYRING_SERVICE = "istiqbal-ehjzny"
 ENV_KEY = "ISTIQBAL_CLOUD_KEY"
 
 
@@ -47,71 +47,6 @@ class CloudConfig:
 
     def to_setting(self) -> dict:
         return {"cloud": self.cloud, "baseUrl": self.base_url.rstrip("/"), "appId": self.app_id, "auth": self.auth}
-
-
-def secrets_file() -> Path:
-    return Path(platformdirs.user_config_dir("istiqbal")) / "secrets.json"
-
-
-def _read_file(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
-def _write_file(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
-
-
-def _file_key(service: str, account: str) -> str:
-    """The secrets file's key: the bare account for the cloud secret (as it always was),
-    ``<service>|<account>`` for other services (e.g. desk tokens)."""
-    return account if service == KEYRING_SERVICE else f"{service}|{account}"
-
-
-def save_secret(account: str, secret: str, service: str = KEYRING_SERVICE) -> str:
-    """Keep ``secret`` for ``account``; returns ``"keyring"`` or ``"file:<path>"``."""
-    try:
-        keyring.set_password(service, account, secret)
-        return "keyring"
-    except (NoKeyringError, KeyringError, RuntimeError) as exc:
-        log.info("no usable keyring (%s): keeping the secret in a 0600 file", exc)
-    path = secrets_file()
-    data = _read_file(path)
-    data[_file_key(service, account)] = secret
-    _write_file(path, data)
-    return f"file:{path}"
-
-
-def load_secret(account: str, service: str = KEYRING_SERVICE) -> tuple[str | None, str | None]:
-    """``(secret, where)`` for ``account``: where is ``"keyring"``, ``"file:<path>"`` or None."""
-    try:
-        secret = keyring.get_password(service, account)
-        if secret:
-            return secret, "keyring"
-    except (NoKeyringError, KeyringError, RuntimeError):
-        pass
-    path = secrets_file()
-    secret = _read_file(path).get(_file_key(service, account))
-    return (secret, f"file:{path}") if secret else (None, None)
-
-
-def delete_secret(account: str, service: str = KEYRING_SERVICE) -> None:
-    try:
-        keyring.delete_password(service, account)
-    except (NoKeyringError, KeyringError, PasswordDeleteError, RuntimeError):
-        pass
-    path = secrets_file()
-    data = _read_file(path)
-    if data.pop(_file_key(service, account), None) is not None:
-        _write_file(path, data)
 
 
 def connect(store: Store, config: CloudConfig) -> str:

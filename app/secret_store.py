@@ -1,0 +1,88 @@
+"""Secrets kept outside any database (issue #3 §3, issue #4 §4): the OS keyring, or — on a
+machine without a keyring service (``keyring`` raises ``NoKeyringError``) — ``secrets.json``
+in the per-user config directory (platformdirs), readable by the user only (0600).
+
+:func:`save_secret` and :func:`load_secret` report which was used: ``"keyring"`` or
+``"file:<path>"``. ``service`` names the keyring service: the cloud secret
+(:data:`KEYRING_SERVICE`, :mod:`app.sync.settings`) or a LAN desk's token
+(:mod:`app.desk_credentials`). No Qt, no store: desks and the server both use it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import keyring
+import platformdirs
+from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
+
+log = logging.getLogger(__name__)
+KEYRING_SERVICE = "istiqbal-ehjzny"
+
+
+def secrets_file() -> Path:
+    return Path(platformdirs.user_config_dir("istiqbal")) / "secrets.json"
+
+
+def read_private_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def write_private_json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def _file_key(service: str, account: str) -> str:
+    """The secrets file's key: the bare account for the cloud secret (as it always was),
+    ``<service>|<account>`` for other services (e.g. desk tokens)."""
+    return account if service == KEYRING_SERVICE else f"{service}|{account}"
+
+
+def save_secret(account: str, secret: str, service: str = KEYRING_SERVICE) -> str:
+    """Keep ``secret`` for ``account``; returns ``"keyring"`` or ``"file:<path>"``."""
+    try:
+        keyring.set_password(service, account, secret)
+        return "keyring"
+    except (NoKeyringError, KeyringError, RuntimeError) as exc:
+        log.info("no usable keyring (%s): keeping the secret in a 0600 file", exc)
+    path = secrets_file()
+    data = read_private_json(path)
+    data[_file_key(service, account)] = secret
+    write_private_json(path, data)
+    return f"file:{path}"
+
+
+def load_secret(account: str, service: str = KEYRING_SERVICE) -> tuple[str | None, str | None]:
+    """``(secret, where)`` for ``account``: where is ``"keyring"``, ``"file:<path>"`` or None."""
+    try:
+        secret = keyring.get_password(service, account)
+        if secret:
+            return secret, "keyring"
+    except (NoKeyringError, KeyringError, RuntimeError):
+        pass
+    path = secrets_file()
+    secret = read_private_json(path).get(_file_key(service, account))
+    return (secret, f"file:{path}") if secret else (None, None)
+
+
+def delete_secret(account: str, service: str = KEYRING_SERVICE) -> None:
+    try:
+        keyring.delete_password(service, account)
+    except (NoKeyringError, KeyringError, PasswordDeleteError, RuntimeError):
+        pass
+    path = secrets_file()
+    data = read_private_json(path)
+    if data.pop(_file_key(service, account), None) is not None:
+        write_private_json(path, data)
