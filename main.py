@@ -27,7 +27,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="istiqbal", description="Istiqbal: the desktop front desk for clinics.")
     parser.add_argument("--data-dir", type=Path, default=Path(user_data_dir("Istiqbal")),
                         help="where the branch database lives (default: %(default)s)")
-    parser.add_argument("--lang", choices=("en", "ar"), default="en", help="the desk's language")
+    parser.add_argument("--lang", choices=("en", "ar", "pseudo"), default=None,
+                        help="the desk's language for this run (default: the saved one; "
+                             "pseudo: stretched, bracketed and right to left, for layout checks)")
     parser.add_argument("--port", type=int, default=0, help="branch server port (0 = any free port)")
     parser.add_argument("--host", default="127.0.0.1", help="branch server address to listen on")
     mode = parser.add_mutually_exclusive_group()

@@ -9,18 +9,16 @@ import sys
 import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QLibraryInfo, QLocale, Qt, QTimer, QTranslator
-from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 from qasync import run as run_qasync  # after PySide6, so qasync picks this binding
 
-from app import i18n
 from app.client import DeskClient
 from app.i18n import _
 
 log = logging.getLogger(__name__)
 WINDOW_SIZE = (1600, 1000)
-_kept: list = []  # translators and message boxes that must stay referenced
+_kept: list = []  # message boxes that must stay referenced (Qt's translators: ui.language)
 
 
 def application() -> QApplication:
@@ -32,41 +30,25 @@ def application() -> QApplication:
     return app
 
 
-def setup_language(app: QApplication, lang: str) -> None:
-    """Once for the whole app: gettext catalog, QLocale default, layout direction and
-    Qt's own translations (kept referenced), and a font family that covers the script."""
-    i18n.set_language(lang)
-    rtl = i18n.is_rtl(lang)
-    QLocale.setDefault(QLocale(QLocale.Language.Arabic, QLocale.Country.SaudiArabia) if lang == "ar"
-                       else QLocale(QLocale.Language.English, QLocale.Country.UnitedStates))
-    app.setLayoutDirection(Qt.LayoutDirection.RightToLeft if rtl else Qt.LayoutDirection.LeftToRight)
-    translations = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
-    for name in ("qtbase",):
-        translator = QTranslator(app)
-        if translator.load(f"{name}_{lang}", translations):
-            app.installTranslator(translator)
-            _kept.append(translator)
-    families = load_fonts()
-    arabic = next((f for f in families if "Arabic" in f), None)
-    latin = next((f for f in families if "Arabic" not in f), None)
-    wanted = [f for f in ((arabic, latin) if lang == "ar" else (latin, arabic)) if f]
-    if wanted:
-        font = QFont(app.font())
-        font.setFamilies(wanted)
-        font.setPointSizeF(10)
-        app.setFont(font)
+def setup_language(app: QApplication, lang: str | None = None) -> None:
+    """Once for the whole app: gettext catalog, QLocale default, layout direction, Qt's own
+    translations (kept referenced) and a font family that covers the script; then the saved
+    digits. ``lang``: ``--lang`` (None: the desk's saved language, or pseudo with
+    ``ISTIQBAL_PSEUDO=1``). See :mod:`ui.language`."""
+    from app.i18n import formats, prefs
+    from ui import language
+
+    digits = prefs.load()["digits"]
+    if digits in formats.DIGITS:
+        formats.set_digits(digits)
+    language.controller().apply(language.startup_language(lang))
 
 
 def load_fonts() -> list[str]:
     """Register the bundled fonts; returns their family names."""
-    families: list[str] = []
-    for path in i18n.font_files():
-        font_id = QFontDatabase.addApplicationFont(str(path))
-        if font_id < 0:
-            log.warning("could not load font %s", path)
-            continue
-        families += [f for f in QFontDatabase.applicationFontFamilies(font_id) if f not in families]
-    return families
+    from ui.language import load_fonts as load
+
+    return load()
 
 
 def install_excepthook() -> None:
@@ -131,7 +113,7 @@ async def _screenshot(window, path: Path) -> int:
     return 0
 
 
-def main(url: str, *, lang: str = "en", screenshot: Path | None = None, server_label: str | None = None) -> int:
+def main(url: str, *, lang: str | None = None, screenshot: Path | None = None, server_label: str | None = None) -> int:
     """Run the desk against the branch server at ``url``; returns the exit code."""
     app = application()
     setup_language(app, lang)
@@ -143,7 +125,7 @@ def main(url: str, *, lang: str = "en", screenshot: Path | None = None, server_l
     return run_qasync(run_desk(url, screenshot=screenshot, server_label=server_label))
 
 
-def show_fatal(lang: str, detail: str) -> None:
+def show_fatal(lang: str | None, detail: str) -> None:
     """Tell the user the desk cannot start (outside any event loop, so ``exec`` is safe)."""
     app = application()
     setup_language(app, lang)

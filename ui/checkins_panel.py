@@ -35,7 +35,7 @@ class CheckinsPanel(QWidget):
         self.buttons: dict[str, QPushButton] = {}
         row = QHBoxLayout()
         for action in ACTIONS:
-            button = QPushButton(action_label(action))
+            button = QPushButton()
             button.setEnabled(False)
             button.clicked.connect(lambda _checked=False, a=action: self._request(a))
             self.buttons[action] = button
@@ -47,6 +47,13 @@ class CheckinsPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
         layout.addLayout(row)
+        self.retranslate_ui()
+
+    def retranslate_ui(self, _lang: str | None = None) -> None:
+        for action, button in self.buttons.items():
+            button.setText(action_label(action))
+        self.model.retranslate()
+        self._label_filters()
 
     def set_bookings(self, rows: list[dict], zone: str, types: dict, resources: list[dict], now: datetime) -> None:
         selected = self.selected_id()

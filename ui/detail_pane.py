@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QGridLayout, QGroupBox, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.domain.clock import from_iso
-from app.i18n import _
+from app.i18n import N_, _
 from app.i18n import formats as fmt
 from app.i18n.labels import STATUS_LABELS, action_label
 from app.i18n.text import display_name
@@ -17,6 +17,10 @@ from ui.models import allowed
 
 #: Buttons of the pane, in reading order (two rows of three).
 ACTIONS = ("check_in", "start", "end", "no_show", "reschedule", "cancel")
+#: The form's rows: (key, msgid of the label).
+FIELDS = (("customer", N_("Customer")), ("phone", N_("Phone")), ("type", N_("Type")),
+          ("resource", N_("With")), ("when", N_("When")), ("status", N_("Status")),
+          ("visit", N_("Visit")), ("note", N_("Note")))
 
 
 class DetailPane(QGroupBox):
@@ -24,29 +28,27 @@ class DetailPane(QGroupBox):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setTitle(_("Booking"))
         self.booking: dict | None = None
-        self.placeholder = QLabel(_("Select a booking in the calendar, the queue or the check-ins."))
+        self.placeholder = QLabel()
         self.placeholder.setWordWrap(True)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.fields: dict[str, QLabel] = {}
+        self.labels: dict[str, QLabel] = {}
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        for key, label in (("customer", _("Customer")), ("phone", _("Phone")), ("type", _("Type")),
-                           ("resource", _("With")), ("when", _("When")), ("status", _("Status")),
-                           ("visit", _("Visit")), ("note", _("Note"))):
+        for key, _label in FIELDS:
             value = QLabel()
             value.setWordWrap(True)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.fields[key] = value
-            form.addRow(label, value)
+            self.labels[key] = QLabel()
+            form.addRow(self.labels[key], value)
         self.form_box = QWidget()
         self.form_box.setLayout(form)
         self.buttons: dict[str, QPushButton] = {}
         grid = QGridLayout()
         for i, action in enumerate(ACTIONS):
-            text = action_label(action) + ("…" if action in ("reschedule", "cancel") else "")
-            button = QPushButton(text)
+            button = QPushButton()
             button.clicked.connect(lambda _checked=False, a=action: self._request(a))
             self.buttons[action] = button
             grid.addWidget(button, i // 3, i % 3)
@@ -55,7 +57,17 @@ class DetailPane(QGroupBox):
         layout.addWidget(self.form_box)
         layout.addLayout(grid)
         layout.addStretch(1)
+        self.retranslate_ui()
         self.show_booking(None, None, "UTC", None)
+
+    def retranslate_ui(self, _lang: str | None = None) -> None:
+        """Static texts; the booking's own values come again with the next show_booking."""
+        self.setTitle(_("Booking"))
+        self.placeholder.setText(_("Select a booking in the calendar, the queue or the check-ins."))
+        for key, label in FIELDS:
+            self.labels[key].setText(_(label))
+        for action, button in self.buttons.items():
+            button.setText(action_label(action) + ("…" if action in ("reschedule", "cancel") else ""))
 
     def show_booking(self, booking: dict | None, resource: dict | None, zone: str, now: datetime | None,
                      types: dict | None = None) -> None:

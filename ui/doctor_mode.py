@@ -181,7 +181,8 @@ class DoctorMode(QMainWindow):
         self.day_table = BookingTableView(self.day_model, CheckinsModel.CUSTOMER)
         self.day_table.selectionModel().currentRowChanged.connect(self._day_row_changed)
         self.day_table.activated.connect(lambda index: self._choose(self.day_model.booking(index.row())))
-        queue_box, day_box = QGroupBox(_("Queue")), QGroupBox(_("Today"))
+        self.queue_box = queue_box = QGroupBox(_("Queue"))
+        self.day_box = day_box = QGroupBox(_("Today"))
         QVBoxLayout(queue_box).addWidget(self.queue_table)
         QVBoxLayout(day_box).addWidget(self.day_table)
         tables = QSplitter(Qt.Orientation.Horizontal)
@@ -212,7 +213,7 @@ class DoctorMode(QMainWindow):
         self.act_refresh = QAction(_("Refresh"), self)
         self.act_refresh.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
         self.act_refresh.triggered.connect(self.refresh)
-        menu = self.menuBar().addMenu(_("&Patient"))
+        self.patient_menu = menu = self.menuBar().addMenu(_("&Patient"))
         menu.addAction(self.act_accept_next)
         for action in self.actions.values():
             menu.addAction(action)
@@ -227,6 +228,25 @@ class DoctorMode(QMainWindow):
         self.debounce.setInterval(DEBOUNCE_MS)
         self.debounce.timeout.connect(self._apply_events)
         self.resize(1100, 760)
+        self._show()
+
+    def retranslate_ui(self, _lang: str | None = None) -> None:
+        """After a language or digits switch (called by the main window, its parent)."""
+        self.setWindowTitle(_("Doctor mode — {provider}").format(provider=display_name(self.resource)))
+        self.title.setText(display_name(self.resource))
+        self.accept_next_button.setText(_("&Accept next"))
+        self.current_box.setTitle(_("Current patient"))
+        self.queue_box.setTitle(_("Queue"))
+        self.day_box.setTitle(_("Today"))
+        mnemonic = {"start": _("&Start"), "end": _("&End visit"), "no_show": _("&No-show")}
+        for name, button in self.buttons.items():
+            button.setText(mnemonic[name])
+            self.actions[name].setText(action_label(name))
+        self.act_accept_next.setText(_("Accept next"))
+        self.act_refresh.setText(_("Refresh"))
+        self.patient_menu.setTitle(_("&Patient"))
+        for model in (self.queue_model, self.day_model):
+            model.retranslate()
         self._show()
 
     # life ---------------------------------------------------------------------------------

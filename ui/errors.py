@@ -14,10 +14,6 @@ CONFLICT = "CONFLICT"
 def message_for(exc: BaseException) -> str:
     """A translated sentence for ``exc`` (an :class:`ApiError` or anything unexpected)."""
     if isinstance(exc, ApiError):
-        if exc.code == NETWORK:
-            return _("The branch server did not answer. Check the connection and try again.")
-        if exc.code == CONFLICT:
-            return _("The booking changed meanwhile. The view was refreshed; please try again.")
-        return error_message(exc.code)
+        return error_message(exc.code)  # NETWORK and CONFLICT too: every code is in labels.py
     # Translators: %(error)s is the technical text of an unexpected error.
     return _("Unexpected error: %(error)s") % {"error": fsi(exc)}

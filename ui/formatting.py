@@ -1,7 +1,9 @@
 """Formatting raw values (UTC ISO strings, ids, minutes) for display, in one place.
 
 Models keep raw values; these helpers turn them into text in the desk's language and
-the branch time zone (Babel through :mod:`app.i18n.formats`)."""
+the branch time zone (Babel through :mod:`app.i18n.formats`). Every number, time and
+date shown goes through :mod:`app.i18n.formats`, so the digits setting (View → Digits)
+applies everywhere; a count put into a sentence with ``%`` goes through :func:`digits`."""
 
 from __future__ import annotations
 
@@ -32,8 +34,8 @@ def day_label(day: date) -> str:
 
 
 def hijri_label(day: date) -> str:
-    hijri = getattr(fmt, "hijri_date", None)
-    return hijri(day) if hijri else ""
+    """The Umm al-Qura date of ``day`` (beside the Gregorian one: header, printed sheets)."""
+    return fmt.hijri_date(day)
 
 
 def customer_name(booking: dict) -> str:
@@ -64,6 +66,11 @@ def minutes_waited(booking: dict, now: datetime) -> int:
 def minutes_text(n: int) -> str:
     """``79`` → ``1 hr 19 min`` / ``ساعة و19 دقيقة`` (CLDR units and plurals)."""
     return fmt.format_duration_minutes(n)
+
+
+def digits(text: str) -> str:
+    """Arabic-Indic digits in ``text`` when the Arabic desk asks for them."""
+    return fmt.localize_digits(text)
 
 
 def number_text(n: int | None) -> str:

@@ -62,6 +62,13 @@ class BookingTable(QAbstractTableModel):
         if self.rows:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, len(self.COLUMNS) - 1))
 
+    def retranslate(self) -> None:
+        """After a language or digits switch: headers and every cell are text again."""
+        if self.COLUMNS:
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.COLUMNS) - 1)
+        if self.rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, len(self.COLUMNS) - 1))
+
     def booking(self, row: int) -> dict | None:
         return self.rows[row] if 0 <= row < len(self.rows) else None
 

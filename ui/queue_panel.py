@@ -26,12 +26,10 @@ class QueuePanel(QWidget):
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.table.doubleClicked.connect(lambda _index: self._accept())
         self.summary = QLabel()
-        self.accept_button = QPushButton(_("Accept…"))
-        self.accept_button.setToolTip(_("Assign the selected patient to a provider"))
+        self.accept_button = QPushButton()
         self.accept_button.clicked.connect(self._accept)
         self.accept_button.setEnabled(False)
-        self.print_button = QPushButton(_("Print &ticket"))
-        self.print_button.setToolTip(_("Print the selected patient's queue ticket"))
+        self.print_button = QPushButton()
         self.print_button.clicked.connect(lambda: (bid := self.table.selected_id()) and self.printRequested.emit(bid))
         self.print_button.setEnabled(False)
         buttons = QHBoxLayout()
@@ -42,6 +40,15 @@ class QueuePanel(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
+        self.retranslate_ui()
+
+    def retranslate_ui(self, _lang: str | None = None) -> None:
+        self.accept_button.setText(_("Accept…"))
+        self.accept_button.setToolTip(_("Assign the selected patient to a provider"))
+        self.print_button.setText(_("Print &ticket"))
+        self.print_button.setToolTip(_("Print the selected patient's queue ticket"))
+        self.model.retranslate()
+        self.summary.setText(localize_digits(patients_waiting(len(self.model.rows))))
 
     def set_waiting(self, rows: list[dict], zone: str, types: dict, now: datetime) -> None:
         selected = self.table.selected_id()

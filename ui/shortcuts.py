@@ -123,11 +123,13 @@ class DeskExtras(QObject):
         self.doctor: DoctorMode | None = None
         self.waiting_room: WaitingRoom | None = None
         self.dialogs: list[QDialog] = []
+        self._msgids: dict[QAction, str] = {}   # action → msgid, for retranslate_ui
         self._build()
 
     # building -----------------------------------------------------------------------------
-    def _action(self, text: str, slot: Callable, shortcut: str | QKeySequence | None = None, icon=None) -> QAction:
-        action = QAction(text, self.window)
+    def _action(self, msgid: str, slot: Callable, shortcut: str | QKeySequence | None = None, icon=None) -> QAction:
+        action = QAction(_(msgid), self.window)
+        self._msgids[action] = msgid
         if icon is not None:
             action.setIcon(icon)
         if shortcut is not None:
@@ -137,20 +139,20 @@ class DeskExtras(QObject):
 
     def _build(self) -> None:
         w, style = self.window, self.window.style()
-        self.act_new_booking = self._action(_("&New booking…"), self.new_booking, "Ctrl+N",
+        self.act_new_booking = self._action(N_("&New booking…"), self.new_booking, "Ctrl+N",
                                             style.standardIcon(QStyle.StandardPixmap.SP_FileDialogNewFolder))
-        self.act_find = self._action(_("&Find customer…"), self.find_customer, QKeySequence.StandardKey.Find)
-        self.act_accept_next = self._action(_("Accept &next"), self.accept_next, ACCEPT_NEXT_SHORTCUT)
-        self.act_print_day = self._action(_("&Print day sheet…"), self.print_day, QKeySequence.StandardKey.Print)
-        self.act_pdf_day = self._action(_("Save day sheet as P&DF…"), self.save_day_pdf, "Ctrl+Shift+P")
-        self.act_csv = self._action(_("Export day as &CSV…"), self.export_csv, "Ctrl+Shift+E")
-        self.act_ics = self._action(_("Export day as i&Calendar…"), self.export_ics, "Ctrl+Shift+I")
-        self.act_doctor = self._action(_("&Doctor mode…"), lambda: self.open_doctor_mode(None), "Ctrl+Shift+D")
+        self.act_find = self._action(N_("&Find customer…"), self.find_customer, QKeySequence.StandardKey.Find)
+        self.act_accept_next = self._action(N_("Accept &next"), self.accept_next, ACCEPT_NEXT_SHORTCUT)
+        self.act_print_day = self._action(N_("&Print day sheet…"), self.print_day, QKeySequence.StandardKey.Print)
+        self.act_pdf_day = self._action(N_("Save day sheet as P&DF…"), self.save_day_pdf, "Ctrl+Shift+P")
+        self.act_csv = self._action(N_("Export day as &CSV…"), self.export_csv, "Ctrl+Shift+E")
+        self.act_ics = self._action(N_("Export day as i&Calendar…"), self.export_ics, "Ctrl+Shift+I")
+        self.act_doctor = self._action(N_("&Doctor mode…"), lambda: self.open_doctor_mode(None), "Ctrl+Shift+D")
         self.act_chime = QAction(_("&Chime on call"), w)
         self.act_chime.setCheckable(True)
         self.act_chime.setChecked(True)
         self.act_chime.toggled.connect(lambda on: self.waiting_room is not None and setattr(self.waiting_room, "chime", on))
-        self.act_shortcuts = self._action(_("&Keyboard shortcuts"), self.show_shortcuts, QKeySequence.StandardKey.HelpContents)
+        self.act_shortcuts = self._action(N_("&Keyboard shortcuts"), self.show_shortcuts, QKeySequence.StandardKey.HelpContents)
 
         booking = _menu(w, _("&Booking"))
         first = booking.actions()[0] if booking.actions() else None
@@ -168,7 +170,7 @@ class DeskExtras(QObject):
         self.screen_menu.aboutToShow.connect(
             lambda: fill_screen_menu(self.screen_menu, self.open_waiting_room, self.act_chime))
         fill_screen_menu(self.screen_menu, self.open_waiting_room, self.act_chime)
-        help_menu = _menu(w, _("&Help"))
+        self.help_menu = help_menu = _menu(w, _("&Help"))
         help_menu.addAction(self.act_shortcuts)
 
         toolbar = next(iter(w.findChildren(QToolBar)), None)
@@ -179,6 +181,13 @@ class DeskExtras(QObject):
         queue = getattr(w, "queue", None)
         if queue is not None and hasattr(queue, "printRequested"):
             queue.printRequested.connect(self.print_ticket)
+
+    def retranslate_ui(self, _lang: str | None = None) -> None:
+        for action, msgid in self._msgids.items():
+            action.setText(_(msgid))
+        self.act_chime.setText(_("&Chime on call"))
+        self.screen_menu.setTitle(_("&Waiting-room screen"))
+        self.help_menu.setTitle(_("&Help"))
 
     # helpers --------------------------------------------------------------------------------
     def _status(self, text: str, error: bool = False) -> None:

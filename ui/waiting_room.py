@@ -236,6 +236,11 @@ class WaitingRoom(QWidget):
         self.resize(1280, 720)
         self._render()
 
+    def retranslate_ui(self, _lang: str | None = None) -> None:
+        """The screen itself shows both languages; only the window's own texts follow the desk."""
+        self.setWindowTitle(_("Waiting room"))
+        self.act_fullscreen.setText(_("Full screen"))
+
     # life ---------------------------------------------------------------------------------
     def start(self) -> None:
         self.refresh()

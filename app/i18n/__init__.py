@@ -46,9 +46,9 @@ from pathlib import Path
 from app.i18n.catalogs import DOMAIN, LOCALES_DIR, mo_path_for, po_path
 
 __all__ = [
-    "DOMAIN", "FONTS_DIR", "LANGUAGES", "LOCALES_DIR", "RTL_LANGUAGES", "SUPPORTED",
-    "N_", "_", "current_language", "font_files", "gettext", "is_rtl", "ngettext",
-    "npgettext", "on_language_changed", "pgettext", "set_language",
+    "DOMAIN", "FONTS_DIR", "LANGUAGES", "LOCALES_DIR", "PSEUDO", "RTL_LANGUAGES", "SUPPORTED",
+    "N_", "_", "current_language", "font_files", "gettext", "is_pseudo", "is_rtl", "language_setting",
+    "ngettext", "npgettext", "on_language_changed", "pgettext", "set_language",
 ]
 
 log = logging.getLogger(__name__)
@@ -60,11 +60,15 @@ LANGUAGES: dict[str, str] = {"ar": "العربية", "en": "English"}
 RTL_LANGUAGES = frozenset({"ar"})
 #: The language of the msgids (used when a catalog is missing).
 SOURCE_LANGUAGE = "en"
+#: Pseudo-localization (``set_language("pseudo")``): English stretched, accented and
+#: bracketed, laid out right to left (see :mod:`app.i18n.pseudo`). Formats stay English.
+PSEUDO = "pseudo"
 
 FONTS_DIR = Path(__file__).resolve().parents[2] / "resources" / "fonts"
 
 _current: str = SOURCE_LANGUAGE
 _translations: _gettext.NullTranslations = _gettext.NullTranslations()
+_pseudo: bool = False
 _listeners: list[Callable[[], Callable[[str], object] | None]] = []
 
 
@@ -87,22 +91,41 @@ def load_translations(lang: str) -> _gettext.NullTranslations:
 
 
 def set_language(lang: str) -> None:
-    """Make ``lang`` (``'ar'`` or ``'en'``) current and tell the listeners if it changed."""
-    global _current, _translations
-    lang = _normalise(lang)
-    translations = load_translations(lang)
-    changed = lang != _current
-    _current, _translations = lang, translations
-    if changed:
-        _notify(lang)
+    """Make ``lang`` (``'ar'``, ``'en'`` or ``'pseudo'``) current and tell the listeners
+    (``callback(lang)``) if it changed."""
+    global _current, _translations, _pseudo
+    before = language_setting()
+    if lang.strip().lower() == PSEUDO:
+        from app.i18n.pseudo import PseudoTranslations
+
+        _current, _translations, _pseudo = SOURCE_LANGUAGE, PseudoTranslations(), True
+    else:
+        lang = _normalise(lang)
+        translations = load_translations(lang)
+        _current, _translations, _pseudo = lang, translations, False
+    if language_setting() != before:
+        _notify(language_setting())
 
 
 def current_language() -> str:
+    """The language of the text and formats: ``'ar'`` or ``'en'`` (also in pseudo mode)."""
     return _current
 
 
+def language_setting() -> str:
+    """What :func:`set_language` was given last, normalised: ``'ar'``, ``'en'`` or ``'pseudo'``."""
+    return PSEUDO if _pseudo else _current
+
+
+def is_pseudo() -> bool:
+    return _pseudo
+
+
 def is_rtl(lang: str | None = None) -> bool:
-    """True for a right-to-left language (the current one unless ``lang`` is given)."""
+    """True for a right-to-left language (the current one unless ``lang`` is given).
+    Pseudo mode is right to left, to show widgets that do not mirror."""
+    if lang is None and _pseudo or (lang or "").strip().lower() == PSEUDO:
+        return True
     return _normalise(lang or _current) in RTL_LANGUAGES
 
 
@@ -141,7 +164,8 @@ def _call(ref: Callable[[], Callable[[str], object] | None], lang: str) -> bool:
     try:
         callback(lang)
     except Exception:
-        log.exception("language-change listener %r failed", callback)
+        name = getattr(callback, "__qualname__", type(callback).__name__)  # repr may fail (deleted Qt objects)
+        log.exception("language-change listener %s failed", name)
     return True
 
 

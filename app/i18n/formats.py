@@ -35,7 +35,7 @@ from hijridate import Gregorian
 from app.i18n import current_language, pgettext
 
 __all__ = [
-    "babel_locale", "current_digits", "first_week_day", "format_currency", "format_date",
+    "babel_locale", "current_digits", "digits_setting", "first_week_day", "format_currency", "format_date",
     "format_datetime", "format_duration_minutes", "format_number", "format_time", "hijri_date",
     "localize_digits", "set_digits", "set_territory", "territory", "weekend_days",
 ]
@@ -55,6 +55,11 @@ def set_digits(system: str) -> None:
     if system not in DIGITS:
         raise ValueError(f"digits must be one of {DIGITS}, not {system!r}")
     _state["digits"] = system
+
+
+def digits_setting() -> str:
+    """The digits chosen for the Arabic UI (``'latn'`` or ``'arab'``), whatever the language."""
+    return _state["digits"]
 
 
 def current_digits() -> str:

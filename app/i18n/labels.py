@@ -12,7 +12,7 @@ from app.i18n import N_, _, ngettext
 from app.i18n.text import fsi
 
 __all__ = [
-    "ACTION_LABELS", "ERROR_MESSAGES", "STATUS_LABELS", "VIEW_LABELS", "VISIT_STATUS_LABELS",
+    "ACTION_LABELS", "ERROR_MESSAGES", "HTTP_STATUS_MESSAGES", "STATUS_LABELS", "VIEW_LABELS", "VISIT_STATUS_LABELS",
     "action_label", "error_message", "offline_label", "patients_waiting", "status_label",
     "view_label",
 ]
@@ -63,6 +63,37 @@ ERROR_MESSAGES: dict[str, str] = {
     errors.INVALID_TRANSITION: N_("This action is not possible in the booking's current state."),
     errors.OUTSIDE_WORKING_HOURS: N_("This time is outside the working hours."),
     errors.TYPE_NOT_SERVED: N_("This provider does not offer this type of appointment."),
+    # Branch server and desk client (app/server, app/client).
+    "SCH-HOLD-EXPIRED": N_("The held time has expired. Please book it again."),
+    "CONFLICT": N_("The booking changed meanwhile. The view was refreshed; please try again."),
+    "NETWORK": N_("The branch server did not answer. Check the connection and try again."),
+    "AUTH-REQUIRED": N_("This desk is not signed in to the branch server. Pair it again."),
+    "FORBIDDEN": N_("This desk's role is not allowed to do this."),
+    "TOO-LARGE": N_("The request is too large."),
+    "CUSTOMER-EXISTS": N_("A customer with this phone number exists already."),
+    "HOST-NOT-ALLOWED": N_("The branch server refused this address. Connect with the address it was set up with."),
+    "METHOD-NOT-ALLOWED": N_("The branch server does not support this request. Update the desk."),
+    "HTTP-ERROR": N_("The branch server could not handle the request."),
+    "PAIRING-FAILED": N_("The pairing code is wrong or has expired."),
+    "PIN-MISMATCH": N_("The server's certificate changed during pairing. Do not trust this server."),
+    # Cloud sync (app/sync): shown in the needs-attention list.
+    "NOT-SYNCED": N_("This booking is not in the cloud: the cloud refused to create it."),
+    "PAGINATION-TOKEN-EXPIRED": N_("The cloud's page token expired; the sync starts the page again."),
+    "PAGINATION-TOKEN-INVALID": N_("The cloud refused the page token; the sync starts the page again."),
+    "AUTH-UNAUTHORIZED": N_("The cloud refused the sign-in. Check the cloud settings."),
+    "AUTH-TOKEN-EXPIRED": N_("The cloud session expired. Sign in to the cloud again."),
+    "AUTH-FORBIDDEN": N_("The cloud account may not do this."),
+    "AUTH-OTP-INVALID": N_("The verification code is wrong or has expired."),
+    "APP-ID-REQUIRED": N_("The cloud settings lack the application id."),
+    "APP-ID-UNKNOWN": N_("The cloud does not know this application id. Check the cloud settings."),
+    "RATE-LIMITED": N_("The cloud asks to slow down; the sync will try again shortly."),
+    "SERVER-UNAVAILABLE": N_("The cloud is not available right now; the sync will try again."),
+    "SCH-NO-RESOURCE": N_("No provider is available for this booking in the cloud."),
+}
+#: ``HTTP-<status>`` codes (a reply without an error body): by the status's first digit.
+HTTP_STATUS_MESSAGES: dict[str, str] = {
+    "4": N_("The server refused the request."),
+    "5": N_("The server had a problem. Please try again in a moment."),
 }
 
 
@@ -85,6 +116,8 @@ def view_label(view: str) -> str:
 def error_message(code: str, fallback: str | None = None) -> str:
     """A user-facing message for an API error ``code``; unknown codes name the code."""
     msgid = ERROR_MESSAGES.get(code)
+    if msgid is None and code.startswith("HTTP-") and code[5:].isdigit():
+        msgid = HTTP_STATUS_MESSAGES.get(code[5:6])
     if msgid:
         return _(msgid)
     if fallback:
