@@ -89,6 +89,8 @@ ERROR_MESSAGES: dict[str, str] = {
     "RATE-LIMITED": N_("The cloud asks to slow down; the sync will try again shortly."),
     "SERVER-UNAVAILABLE": N_("The cloud is not available right now; the sync will try again."),
     "SCH-NO-RESOURCE": N_("No provider is available for this booking in the cloud."),
+    "CLOUD-AUTH-FAILED": N_("The cloud refused the credentials. Check the key or the code and try again."),
+    "CLOUD-UNREACHABLE": N_("The cloud did not answer. Check the internet connection and try again."),
 }
 #: ``HTTP-<status>`` codes (a reply without an error body): by the status's first digit.
 HTTP_STATUS_MESSAGES: dict[str, str] = {
