@@ -75,7 +75,19 @@ async def run_desk(url: str, *, screenshot: Path | None = None, server_label: st
     from ui.main_window import MainWindow
 
     app = application()
-    client = DeskClient(url)
+    if url.startswith("https://"):  # another machine's server: paired token, pinned certificate
+        from ui.pairing import lan_client
+
+        quits = app.quitOnLastWindowClosed()
+        app.setQuitOnLastWindowClosed(False)  # closing the pairing dialog must not end the loop
+        try:
+            client = await lan_client(url)
+        finally:
+            app.setQuitOnLastWindowClosed(quits)
+        if client is None:
+            return 1
+    else:
+        client = DeskClient(url)
     window = MainWindow(client, server_label)
     window.resize(*WINDOW_SIZE)
     closed = asyncio.get_running_loop().create_future()

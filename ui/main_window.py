@@ -39,6 +39,7 @@ from ui.errors import message_for
 from ui.models import allowed
 from ui.queue_panel import QueuePanel
 from ui.state import DeskState
+from ui.sync_status import SyncDesk
 from ui.shortcuts import DeskExtras
 from ui.tasks import Tasks
 
@@ -112,6 +113,8 @@ class MainWindow(QMainWindow):
         self.clock.timeout.connect(self._tick)
         # New booking, doctor mode, waiting-room screen, printing, export and F1 (issue #6).
         self.extras = DeskExtras(self)
+        # Cloud sync: status bar, needs-attention tab, Settings → Cloud account / Pair a desk (issue #3, #4).
+        self.sync_desk = SyncDesk(self)
 
     # building ------------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -187,6 +190,7 @@ class MainWindow(QMainWindow):
         self.tasks.run(self.state.refresh(), on_error=self._load_failed)
         self._events_task = asyncio.ensure_future(self._consume_events())
         self.clock.start()
+        self.sync_desk.start()
 
     def _load_failed(self, exc: BaseException) -> None:
         self.show_error(exc)
@@ -195,6 +199,7 @@ class MainWindow(QMainWindow):
 
     def stop(self) -> None:
         self.clock.stop()
+        self.sync_desk.stop()
         self.debounce.stop()
         if self._events_task:
             self._events_task.cancel()

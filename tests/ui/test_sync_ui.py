@@ -1,0 +1,196 @@
+"""Cloud sync on the desk (issue #3 §3) against a real branch server and the simulated
+Ehjzny cloud: connect through Settings → Cloud account…, see the status bar go online with
+the last pull, make the two-branch accept race and resolve it in the needs-attention tab.
+Screenshots (en/ar) of the dialog and the panel go to /tmp."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app.client import DeskClient
+from tests import test_sync_settings_api as sync_api
+from tests.ui.conftest import until
+
+SHOTS = Path("/tmp")
+no_keyring, cloud = sync_api.no_keyring, sync_api.cloud  # the fixtures
+
+
+@pytest.fixture
+def empty_server(tmp_path, no_keyring):
+    from app.server import BranchServer
+
+    server = BranchServer(tmp_path / "branch", demo=False, sync_options={"hot_every": 0.3}).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def open_window(loop, url):
+    from ui.main_window import MainWindow
+
+    async def start():
+        window = MainWindow(DeskClient(url))
+        window.resize(1400, 900)
+        window.start()
+        window.show()
+        await asyncio.wait_for(window.first_load, 15)
+        return window
+    return loop.run_until_complete(start())
+
+
+def close_window(loop, window):
+    async def close():
+        window.stop()
+        await asyncio.sleep(0)
+        await window.client.aclose()
+        window.close()
+    loop.run_until_complete(close())
+    window.deleteLater()
+
+
+def shot(widget, name: str) -> Path:
+    path = SHOTS / name
+    assert widget.grab().save(str(path), "PNG")
+    return path
+
+
+def test_connect_pull_conflict_and_resolve(loop, empty_server, cloud):
+    from ui.cloud_settings import CloudSettingsDialog
+
+    window = open_window(loop, empty_server.url)
+    sync = window.sync_desk
+    try:
+        async def scenario():
+            await until(lambda: sync.status.status is not None, what="the first sync status")
+            assert window.sync_label.text() == "offline — local only"
+            assert window.tabs.indexOf(sync.panel) == -1
+
+            # Settings → Cloud account…: the secret goes to a 0600 file (no keyring here)
+            sync.act_cloud.trigger()
+            dialog = await until(lambda: isinstance(window._dialog, CloudSettingsDialog) and window._dialog,
+                                 what="the cloud settings dialog")
+            await until(lambda: dialog.state_label.text(), what="the stored settings")
+            assert not dialog.connect_button.isEnabled()
+            dialog.base_url.setText(cloud.url)
+            dialog.app_id.setText(cloud.app_id)
+            dialog.api_key.setText("wrong key")
+            dialog.connect_button.click()
+            await until(lambda: "refused" in dialog.message.text(), what="the refusal")
+            dialog.api_key.setText(cloud.api_key)
+            dialog.connect_button.click()
+            await until(lambda: dialog.settings.get("connected"), what="connected")
+            assert "kept in a file only you can read" in dialog.secret_label.text()
+            assert "secrets.json" in dialog.secret_label.text()
+            assert dialog.api_key.text() == ""
+            await asyncio.sleep(0.1)
+            shot(dialog, "istiqbal-cloud-settings-en.png")
+            dialog.close_button.click()
+
+            # the status bar goes online with the last pull; the pulled clinic shows
+            await until(lambda: "online" in window.sync_label.text() and "last pull" in window.sync_label.text(),
+                        timeout=15, what="online with a last pull")
+            assert "just now" in window.sync_label.text()
+            await until(lambda: {r["id"] for r in window.state.resources} == {"resAhmed", "resSara"},
+                        what="the cloud's resources on the desk")
+            assert window.tabs.tabText(window.tabs.indexOf(sync.panel)) == "Needs attention (0)"
+
+            # the two-branch race: the desk accepts a walk-in the cloud gave to another doctor
+            walk = cloud.cloud.customer_join_queue("cusLina", "typeGeneral")
+            local = await until(lambda: empty_server.store.local_id("ehjzny", walk["id"]), what="the walk-in")
+            await until(lambda: window.queue.model.row_of(local) >= 0, what="the walk-in in the queue")
+            cloud.cloud.faults.drop(count=None)  # the line drops…
+            cloud.cloud.assign(walk["id"], "resSara")  # …while another branch accepts it
+            await window.client.accept(local, "resAhmed")
+            await until(lambda: "offline" in window.sync_label.text() or "waiting" in window.sync_label.text(),
+                        what="the change waiting")
+            cloud.cloud.faults.clear()
+            await window.client.sync_now()
+            await until(lambda: sync.panel.count() == 1, timeout=15, what="the case in the panel")
+            index = window.tabs.indexOf(sync.panel)
+            assert window.tabs.tabText(index) == "Needs attention (1)"
+            model = sync.panel.model
+            assert model.index(0, model.CLOUD).data() == "Another provider accepted this booking first."
+            assert model.index(0, model.DESK).data().startswith("Accepted for")
+            assert "Lina" in model.index(0, model.BOOKING).data()
+            assert "need" in window.sync_label.text()
+            window.tabs.setCurrentIndex(index)
+            await asyncio.sleep(0.2)
+            shot(window, "istiqbal-attention-window-en.png")
+            shot(sync.panel, "istiqbal-attention-panel-en.png")
+
+            assert sync.panel.select(sync.panel.model.cases[0]["id"])
+            assert sync.panel.accept_cloud.isEnabled()
+            sync.panel.accept_cloud.click()
+            await until(lambda: sync.panel.count() == 0, what="the case resolved")
+            assert window.tabs.tabText(index) == "Needs attention (0)"
+            assert sync.panel.empty.isVisible()
+            await until(lambda: "need" not in window.sync_label.text(), what="the status bar count")
+            await window.tasks.wait_idle()
+
+        loop.run_until_complete(scenario())
+    finally:
+        close_window(loop, window)
+
+
+def test_dialogs_render_in_both_languages(loop, branch_server, no_keyring):
+    """Screenshots of the settings dialog and the attention panel, English and Arabic."""
+    from PySide6.QtWidgets import QApplication
+
+    from app.i18n import set_language
+    from ui.attention_panel import AttentionPanel
+    from ui.cloud_settings import CloudSettingsDialog, secret_place
+    from ui.tasks import Tasks
+
+    app = QApplication.instance()
+    case = {"id": "c1", "bookingId": "b1", "action": "assign", "code": "SCH-ALREADY_ASSIGNED",
+            "message": "already assigned", "createdAt": "2026-01-10T07:30:00Z",
+            "desk": {"payload": {"after": {"resourceId": "resSara"}}}}
+    other = {**case, "id": "c2", "action": "create", "code": "XYZ-1", "message": "Something odd",
+             "desk": {"payload": {"after": {"startDateTime": "2026-01-11T09:00:00Z"}}}}
+    booking = {"id": "b1", "customer": {"firstName": "هدى", "lastName": "Ali"}, "type": {"name": "General"},
+               "startDateTime": "2026-01-10T08:00:00Z"}
+
+    async def scenario(lang):
+        client = DeskClient(branch_server.url)
+        dialog = CloudSettingsDialog(client)
+        try:
+            dialog.open()
+            await until(lambda: dialog.state_label.text(), what="settings")
+            dialog.base_url.setText("https://api.ehjzny.com")
+            dialog.app_id.setText("clinic-42")
+            dialog.secret_label.setText(secret_place({"hasSecret": True, "secretStore": "file",
+                                                      "secretPath": "/home/reem/.config/istiqbal/secrets.json"}))
+            dialog.secret_label.show()
+            await asyncio.sleep(0.1)
+            shot(dialog, f"istiqbal-cloud-settings-{lang}.png" if lang == "ar" else "istiqbal-cloud-settings-file-en.png")
+            dialog.use_otp.setChecked(True)
+            await asyncio.sleep(0.05)
+            shot(dialog, f"istiqbal-cloud-settings-otp-{lang}.png")
+            panel = AttentionPanel(client, Tasks())
+            panel.model.set_cases([case, other], {"b1": booking}, None)
+            panel._show_empty()
+            panel.resize(520, 420)
+            panel.show()
+            assert panel.select("c1")
+            await asyncio.sleep(0.1)
+            assert panel.details.isVisible() and panel.accept_cloud.isEnabled()
+            shot(panel, f"istiqbal-attention-panel-sample-{lang}.png")
+            assert "Something odd (XYZ-1)" in panel.model.index(1, panel.model.CLOUD).data()
+            panel.close()
+        finally:
+            dialog.done(0)
+            await client.aclose()
+
+    try:
+        for lang in ("en", "ar"):
+            set_language(lang)
+            app.setLayoutDirection(Qt.LayoutDirection.RightToLeft if lang == "ar" else Qt.LayoutDirection.LeftToRight)
+            loop.run_until_complete(scenario(lang))
+    finally:
+        set_language("en")
+        app.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
