@@ -2,7 +2,10 @@
 
 ``BranchServer(data_dir).start()`` opens (and on first start fills with the demo clinic)
 the branch database, and serves the API from a background thread; the desk then talks to
-``.url`` through :mod:`app.client` like any other desk on the LAN.
+``.url`` through :mod:`app.client` like any other desk on the LAN. The database is checked
+(and, when damaged, recovered from its newest good backup) before it opens, and backed up
+every hour into ``<data-dir>/backups`` (:mod:`app.store.backup`, routes in
+:mod:`app.server.backups`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from app.server.api import create_app
 from app.server.lan import lan_listener
 from app.server.runner import ServerThread
 from app.server.service import BookingService
-from app.store import Store, open_store
+from app.store import Store, backup, open_store
 
 log = logging.getLogger(__name__)
 DB_NAME = "branch.sqlite3"
@@ -44,11 +47,15 @@ class BranchServer:
     With a cloud the demo clinic is never loaded (the cloud fills the store)."""
 
     def __init__(self, data_dir: str | Path, host: str = "127.0.0.1", port: int = 0,
-                 clock: Clock | None = None, demo: bool = True, cloud=None, sync_options: dict | None = None):
+                 clock: Clock | None = None, demo: bool = True, cloud=None, sync_options: dict | None = None,
+                 backup_interval: float | None = backup.INTERVAL):
         from app.sync.routes import make_router, make_settings_router
 
         self.data_dir = Path(data_dir)
         self.store = open_store(self.data_dir / DB_NAME)
+        if (self.store.recovery or {}).get("status") not in ("ok", "new"):
+            log.warning("branch database recovery at start: %s", self.store.recovery)
+        self.backups = backup.BackupSchedule(self.store.path, backup_interval) if backup_interval else None
         if demo and cloud is None and self.store.is_empty():
             load_demo(self.store, clock.now() if clock else None)
         self.service = BookingService(self.store, clock)
@@ -66,6 +73,9 @@ class BranchServer:
         self.app.include_router(make_settings_router(self.store, self.connect_cloud, self.disconnect_cloud,
                                                      lambda: self.sync is not None))
         self._add_server_info_route()
+        from app.server.backups import make_backup_router
+
+        self.app.include_router(make_backup_router(self.store))
         # off loopback: HTTPS with the server's own certificate for LAN desks (paired, pinned),
         # and plain HTTP on 127.0.0.1 for the embedded desk
         lan = lan_listener(self.app, self.data_dir, host, port)
@@ -88,6 +98,8 @@ class BranchServer:
 
     def start(self) -> BranchServer:
         self.thread.start()
+        if self.backups is not None:
+            self.backups.start()
         log.info("branch server listening on %s", self.url)
         return self
 
@@ -142,5 +154,7 @@ class BranchServer:
                                "loopbackUrl": self.url}}
 
     def stop(self) -> None:
+        if self.backups is not None:
+            self.backups.stop()
         self.thread.stop()
         self.store.close()

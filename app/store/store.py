@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from app.domain.model import BOOKING_FIELDS, Status
-from app.store import migrations
+from app.store import backup, migrations
 
 JSON_COLUMNS = ("name_translations", "types", "timeRules", "before", "after")
 BOOL_COLUMNS = ("on", "activated", "autoConfirm")
@@ -59,7 +59,10 @@ class Store:
         self._after: list[list] = []  # after-commit callbacks, one list per open block
         #: +1 after every committed write through this Store (read caches key on it)
         self.generation = 0
+        #: what the start-up check did (:func:`app.store.backup.check_and_recover`), if it ran
+        self.recovery: dict | None = None
         with self._lock:
+            backup.before_migrations(self.db, migrations.migrations, self.path)
             migrations.apply(self.db)
 
     def close(self) -> None:
@@ -342,6 +345,11 @@ def _decode_desk(row: dict) -> dict:
     return out
 
 
-def open_store(path: str | Path) -> Store:
-    """Open (and migrate) the branch database at ``path``, creating it if needed."""
-    return Store(path)
+def open_store(path: str | Path, *, check: bool = True) -> Store:
+    """Open (and migrate) the branch database at ``path``, creating it if needed. With
+    ``check``, a pending restore is done and a damaged file replaced by its newest good
+    backup first (:func:`app.store.backup.check_and_recover`; the report is ``.recovery``)."""
+    report = backup.check_and_recover(path) if check else None
+    store = Store(path)
+    store.recovery = report
+    return store

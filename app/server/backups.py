@@ -1,0 +1,63 @@
+"""The branch server's backup routes (issue #7), mounted by :class:`app.server.BranchServer`.
+
+* ``GET /backups`` → ``{"result": [{name, createdAt, reason, size}, ...] (newest first),
+  "pendingRestore": {name, requestedAt} | null}``.
+* ``GET /backups/recovery`` → ``{"result": report}``: what the start-up check did
+  (:func:`app.store.backup.check_and_recover`: ``status`` "ok" | "new" | "restored" |
+  "recovered" | "damaged-no-backup", ``problem``, ``movedAside``, ``restored``, ``outboxCarried``).
+* ``POST /backups`` → the new backup (reason "manual").
+* ``POST /backups/restore`` ``{"name"}`` → ``{name, requestedAt, restartNeeded: true}``: the
+  restore happens at the server's next start, before the database opens (the current file
+  is kept beside it and its unsent outbox carried over). 404 ``NOT-FOUND`` for an unknown
+  backup. Taking and restoring is for the server's own desk or a manager desk (403 otherwise).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request
+
+from app.domain.errors import BookingError
+from app.store import Store, backup
+
+log = logging.getLogger(__name__)
+
+
+def _manager(request: Request) -> None:
+    desk = getattr(request.state, "desk", None)
+    if desk is not None and desk.role != "manager":
+        raise BookingError("FORBIDDEN", "only the server's desk or a manager desk may do this", 403)
+
+
+def make_backup_router(store: Store) -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/backups")
+    def backups() -> dict:
+        return {"result": backup.list_backups(store.path), "pendingRestore": backup.pending_restore(store.path)}
+
+    @router.get("/backups/recovery")
+    def recovery() -> dict:
+        return {"result": store.recovery or {"status": "unchecked"}}
+
+    @router.post("/backups")
+    def take(request: Request) -> dict:
+        _manager(request)
+        path = backup.take_backup(store.path, "manual")
+        return {"result": next(b for b in backup.list_backups(store.path) if b["name"] == path.name)}
+
+    @router.post("/backups/restore")
+    def restore(request: Request, body: dict) -> dict:
+        _manager(request)
+        name = body.get("name")
+        if not isinstance(name, str):
+            raise BookingError("VALIDATION", "name: the backup to restore is required", 400, field="name")
+        try:
+            pending = backup.schedule_restore(store.path, name)
+        except FileNotFoundError as exc:
+            raise BookingError("NOT-FOUND", str(exc), 404) from exc
+        log.warning("restore of %s scheduled for the next start", name)
+        return {"result": {**pending, "restartNeeded": True}}
+
+    return router
