@@ -7,6 +7,13 @@ Default: start the embedded branch server (its own thread) on ``--host``:``--por
 (0 = any free port) and open the desk on its URL. ``--server-only`` serves headless (no
 Qt is imported on that path). ``--connect URL`` opens a desk against another machine's
 server. ``--screenshot PNG`` renders the main window after its first full load and exits.
+
+A plain start (no ``--data-dir``, ``--connect`` or ``--screenshot``) on a machine with no
+remembered choice shows the first-run page (demo clinic, cloud account, or a LAN branch
+server; ``--first-run`` shows it again). One desk per data directory: a second start
+brings the running window to the front (checked before the database opens). Logs go to
+stderr and to rotating files in the per-user log directory (:mod:`app.logs`).
+``--restore NAME`` puts a backup from ``<data-dir>/backups`` in place before starting.
 """
 
 from __future__ import annotations
@@ -25,8 +32,8 @@ log = logging.getLogger("istiqbal")
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="istiqbal", description="Istiqbal: the desktop front desk for clinics.")
-    parser.add_argument("--data-dir", type=Path, default=Path(user_data_dir("Istiqbal")),
-                        help="where the branch database lives (default: %(default)s)")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help=f"where the branch database lives (default: {user_data_dir('Istiqbal')})")
     parser.add_argument("--lang", choices=("en", "ar", "pseudo"), default=None,
                         help="the desk's language for this run (default: the saved one; "
                              "pseudo: stretched, bracketed and right to left, for layout checks)")
@@ -38,22 +45,33 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--screenshot", type=Path, metavar="PNG",
                         help="render the main window to PNG after loading, then exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument("--first-run", action="store_true",
+                        help="show the first-run page even when a choice is remembered")
+    parser.add_argument("--restore", metavar="NAME",
+                        help="restore this backup (from <data-dir>/backups) before starting")
     from app.sync.cli import add_sync_arguments
 
     add_sync_arguments(parser)
     args = parser.parse_args(argv)
+    args.data_dir_given = args.data_dir is not None
+    if args.data_dir is None:
+        args.data_dir = Path(user_data_dir("Istiqbal"))
     if args.server_only and args.screenshot:
         parser.error("--screenshot needs a window; it cannot be used with --server-only")
     return args
 
 
-def start_server(args: argparse.Namespace):
-    from app.server import BranchServer
+def start_server(args: argparse.Namespace, demo: bool = True):
+    from app.server import DB_NAME, BranchServer
 
     args.data_dir.mkdir(parents=True, exist_ok=True)
     from app.sync.cli import server_only_sync
 
-    return BranchServer(args.data_dir, host=args.host, port=args.port, **server_only_sync(args)).start()
+    if getattr(args, "restore", None):
+        from app.store import backup
+
+        backup.schedule_restore(args.data_dir / DB_NAME, args.restore)  # done as the store opens
+    return BranchServer(args.data_dir, host=args.host, port=args.port, demo=demo, **server_only_sync(args)).start()
 
 
 def serve_headless(args: argparse.Namespace) -> int:
@@ -79,13 +97,50 @@ def serve_headless(args: argparse.Namespace) -> int:
     return 0
 
 
+def first_run_wanted(args: argparse.Namespace) -> bool:
+    """The first-run page: with ``--first-run``, or on a plain start with no remembered choice
+    (never with ``--data-dir``, ``--screenshot`` alone or ``--connect``: scripts and tests)."""
+    if args.first_run:
+        return True
+    if args.data_dir_given or args.screenshot or args.connect:
+        return False
+    from app.settings import start_choice
+
+    return start_choice() is None
+
+
 def run_desk(args: argparse.Namespace) -> int:
     from ui import app as desk
 
     if args.connect:
         return desk.main(args.connect, lang=args.lang, screenshot=args.screenshot)
+    choice = None
+    if first_run_wanted(args):
+        from ui import first_run
+
+        choice = first_run.run(args.lang, screenshot=args.screenshot)
+        if choice is None or isinstance(choice, int):
+            return choice or 0  # closed, or the page's screenshot was taken
+        if choice["mode"] == "cloud":
+            first_run.open_cloud_settings_when_shown()
+    elif not args.data_dir_given:
+        from app.settings import start_choice
+
+        choice = start_choice()
+    if choice and choice["mode"] == "lan":
+        return desk.main(choice["url"], lang=args.lang, screenshot=args.screenshot)
+    # one desk per data directory, decided before the branch server opens the database
+    from ui.single_instance import SingleInstance
+
+    desk.application()
+    instance = SingleInstance(args.data_dir)
+    if not instance.claim():
+        if args.screenshot:
+            log.error("another desk is running on %s; no screenshot taken", args.data_dir)
+            return 3
+        return 0
     try:
-        server = start_server(args)
+        server = start_server(args, demo=not (choice and choice["mode"] == "cloud"))
     except (OSError, RuntimeError) as exc:
         log.error("could not start the branch server on %s:%s: %s", args.host, args.port, exc)
         if not args.screenshot:
@@ -95,6 +150,7 @@ def run_desk(args: argparse.Namespace) -> int:
         return desk.main(server.url, lang=args.lang, screenshot=args.screenshot)
     finally:
         server.stop()
+        instance.release()
 
 
 def run_sync(argv: list[str]) -> int:
@@ -105,8 +161,9 @@ def run_sync(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="istiqbal sync", description="Sync the branch with its cloud.")
     parser.add_argument("--data-dir", type=Path, default=Path(user_data_dir("Istiqbal")))
     add_sync_arguments(parser, once=True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    from app import logs
+
+    logs.setup(role="sync")
     return run_sync_command(parser.parse_args(argv))
 
 
@@ -115,10 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["sync"]:
         return run_sync(argv[1:])
     args = parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if not args.verbose:
-        logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
+    from app import logs
+
+    logs.setup(args.verbose, role="server" if args.server_only else "desk")
     if args.server_only:
         return serve_headless(args)
     return run_desk(args)
