@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyledItemDelegate, QTableView, QWidget
 
+from app.i18n.text import first_strong
 from ui.models import BookingTable
+
+
+class BidiDelegate(QStyledItemDelegate):
+    """Each cell laid out in its own text's direction (practice 7): a Latin name, ``39 mins``
+    or ``Ahmed (VIP)`` in the Arabic table keeps its order and punctuation, an Arabic name
+    in the English table too; the column keeps the table's alignment."""
+
+    def initStyleOption(self, option, index) -> None:
+        super().initStyleOption(option, index)
+        direction = first_strong(option.text)
+        table_rtl = option.direction == Qt.LayoutDirection.RightToLeft
+        if direction is None or (direction == "rtl") == table_rtl:
+            return
+        option.direction = Qt.LayoutDirection.RightToLeft if direction == "rtl" else Qt.LayoutDirection.LeftToRight
+        side = Qt.AlignmentFlag.AlignRight if table_rtl else Qt.AlignmentFlag.AlignLeft
+        option.displayAlignment = side | Qt.AlignmentFlag.AlignAbsolute | Qt.AlignmentFlag.AlignVCenter
 
 
 class BookingTableView(QTableView):
@@ -18,6 +35,7 @@ class BookingTableView(QTableView):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.verticalHeader().hide()
         self.setAlternatingRowColors(True)
+        self.setItemDelegate(BidiDelegate(self))
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(stretch_column, QHeaderView.ResizeMode.Stretch)

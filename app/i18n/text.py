@@ -16,7 +16,8 @@ import re
 import unicodedata
 from collections.abc import Mapping
 
-__all__ = ["FSI", "PDI", "display_name", "fsi", "isolate", "normalize_arabic", "strip_bidi_controls"]
+__all__ = ["FSI", "PDI", "display_name", "first_strong", "fsi", "isolate", "normalize_arabic",
+           "strip_bidi_controls"]
 
 FSI, PDI = "\u2068", "\u2069"
 _ISOLATE_START = "\u2066\u2067\u2068"  # LRI, RLI, FSI
@@ -89,6 +90,24 @@ def isolate(text: str) -> str:
         last = m.end()
     out.append(_isolate_plain(text[last:]))
     return "".join(out)
+
+
+def first_strong(text: str) -> str | None:
+    """``'ltr'`` or ``'rtl'``: the direction of ``text``'s first strong character (Unicode's
+    P2/P3, skipping isolated runs), or None when it has none (digits, punctuation)."""
+    depth = 0
+    for ch in text or "":
+        if ch in _ISOLATE_START:
+            depth += 1
+        elif ch == PDI:
+            depth = max(0, depth - 1)
+        elif not depth:
+            kind = unicodedata.bidirectional(ch)
+            if kind == "L":
+                return "ltr"
+            if kind in ("R", "AL"):
+                return "rtl"
+    return None
 
 
 def fsi(value: object) -> str:
