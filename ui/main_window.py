@@ -115,6 +115,10 @@ class MainWindow(QMainWindow):
         self.extras = DeskExtras(self)
         # Cloud sync: status bar, needs-attention tab, Settings → Cloud account / Pair a desk (issue #3, #4).
         self.sync_desk = SyncDesk(self)
+        # Help → Backups… / Copy diagnostics, and the start-up recovery notice (issue #7).
+        from ui.maintenance import DeskCare
+
+        self.care = DeskCare(self, getattr(self.extras, "help_menu", None))
 
     # building ------------------------------------------------------------------------
     def _build_actions(self) -> None:
