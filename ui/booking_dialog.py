@@ -65,7 +65,7 @@ class BookingDialog(QDialog):
         self.client, self.zone, self.today = client, zone, today
         self.resources = {r["id"]: r for r in resources}
         self.types = types
-        self.tasks = Tasks(self)
+        self.tasks = Tasks()  # no Qt parent: cancelled tasks report after this widget is gone
         self.customer: dict | None = None
         self.result_booking: dict | None = None
         self._slots_generation = 0

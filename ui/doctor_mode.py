@@ -105,7 +105,7 @@ class DoctorMode(QMainWindow):
         self.setWindowFlag(Qt.WindowType.Window, True)
         self.client, self.resource, self.zone, self.types, self.branch = client, resource, zone, types, branch or {}
         self.resource_id = resource["id"]
-        self.tasks = Tasks(self)
+        self.tasks = Tasks()  # no Qt parent: cancelled tasks report after this widget is gone
         self.tasks.failed.connect(self.show_error)
         self.queue_rows: list[dict] = []
         self.day_rows: list[dict] = []
@@ -286,7 +286,8 @@ class DoctorMode(QMainWindow):
         """A server event: note a check-in for this provider, refetch after a short pause."""
         data = event.get("data") or {}
         booking = data.get("booking") or {}
-        if (event.get("type") == "booking.changed" and data.get("action") == "check_in"
+        if (event.get("type") == "booking.changed" and data.get("action") in ("checkin", "check_in")
+                and booking.get("visitStatus") == VisitStatus.CHECKED_IN
                 and booking.get("resourceId") == self.resource_id):
             # Translators: a doctor-mode notification; {name} is the patient.
             self.notify(_("Patient checked in"), _("{name} has arrived.").format(name=fsi(f.customer_name(booking))))

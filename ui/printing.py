@@ -16,7 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QMarginsF, QObject, QSizeF, Qt, Signal
 from PySide6.QtGui import QFont, QPageLayout, QPageSize, QTextDocument, QTextOption
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
-from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QWidget
 
 from app.domain.clock import from_iso
 from app.domain.model import Status
@@ -185,6 +185,7 @@ class Printer(QObject):
         super().__init__(parent)
         self.widget = parent
         self.dialogs: list = []
+        self.printers: list[QPrinter] = []
 
     def _keep(self, dialog) -> None:
         self.dialogs.append(dialog)
@@ -199,9 +200,12 @@ class Printer(QObject):
         dialog = QPrintDialog(printer, self.widget)
         dialog.setWindowTitle(title)
         dialog.accepted.connect(lambda: self._print(markup, printer, title))
-        dialog.printer_ = printer  # the dialog does not own it
+        # The dialog points at the printer until Qt deletes it (later than ``finished``):
+        # keep the printer until the dialog is destroyed, or the dialog touches freed memory.
+        self.printers.append(printer)
+        dialog.destroyed.connect(lambda _obj=None, p=printer: self.printers.remove(p) if p in self.printers else None)
         self._keep(dialog)
-        dialog.open()
+        QDialog.open(dialog)  # QPrintDialog.open(receiver, member) hides the plain overload
         return dialog
 
     def _print(self, markup: str, printer: QPrinter, title: str) -> None:

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -125,6 +125,17 @@ class DeskExtras(QObject):
         self.dialogs: list[QDialog] = []
         self._msgids: dict[QAction, str] = {}   # action → msgid, for retranslate_ui
         self._build()
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.window and event.type() == QEvent.Type.Close:
+            self.close_windows()  # the desk closes: so do its doctor mode and TV screen
+        return super().eventFilter(watched, event)
+
+    def close_windows(self) -> None:
+        for other in (self.doctor, self.waiting_room):
+            if other is not None:
+                other.close()
 
     # building -----------------------------------------------------------------------------
     def _action(self, msgid: str, slot: Callable, shortcut: str | QKeySequence | None = None, icon=None) -> QAction:
@@ -187,6 +198,7 @@ class DeskExtras(QObject):
             action.setText(_(msgid))
         self.act_chime.setText(_("&Chime on call"))
         self.screen_menu.setTitle(_("&Waiting-room screen"))
+        fill_screen_menu(self.screen_menu, self.open_waiting_room, self.act_chime)
         self.help_menu.setTitle(_("&Help"))
 
     # helpers --------------------------------------------------------------------------------

@@ -1,0 +1,121 @@
+"""Paper and files: the day sheet printed to PDF (text read back with pypdf), a queue
+ticket, the print dialog opened without blocking, and CSV / iCalendar exports parsed back."""
+
+from __future__ import annotations
+
+import csv
+import re
+from datetime import UTC
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar
+from pypdf import PdfReader
+
+from app.domain.clock import from_iso
+from app.domain.model import Status
+from app.i18n import set_language
+from app.i18n.text import strip_bidi_controls
+from tests.ui.conftest import until
+
+
+def _pdf_text(path) -> str:
+    text = "\n".join(page.extract_text() or "" for page in PdfReader(str(path)).pages)
+    return re.sub(r"\s+", " ", strip_bidi_controls(text))  # pypdf gives tabs for spaces
+
+
+def test_day_sheet_to_pdf_through_the_save_dialog(loop, desk, tmp_path):
+    from PySide6.QtWidgets import QFileDialog
+
+    from ui.printing import day_sheet_html
+
+    window, state = desk, desk.state
+    path = tmp_path / "sheet.pdf"
+
+    async def scenario():
+        window.extras.act_pdf_day.trigger()
+        dialog = await until(lambda: next((d for d in window.extras.printer.dialogs if isinstance(d, QFileDialog)
+                                           and d.isVisible()), None), what="the non-blocking save dialog")
+        dialog.fileSelected.emit(str(path))  # as if the user chose the file
+        dialog.reject()
+        await until(lambda: path.exists() and "Saved" in window.statusBar().currentMessage(), what="the PDF")
+
+    loop.run_until_complete(scenario())
+    text = _pdf_text(path)
+    day = [b for b in state.bookings if b["status"] != Status.CANCELED]
+    used = [r for r in state.resources if any(b["resourceId"] == r["id"] for b in day)]
+    assert len(PdfReader(str(path)).pages) >= len(used)
+    for resource in used:
+        assert resource["name_translations"]["en"] in text
+    latin = next(b for b in day if b["customer"]["firstName"].isascii())
+    assert latin["customer"]["firstName"] in text
+    assert "AH" in text  # the Hijri date
+    assert str(state.day.year) in text
+    assert "Bookings:" in text
+
+    set_language("ar")
+    try:
+        markup = day_sheet_html(state.day, state.resources, state.bookings, state.types, state.zone, state.branch)
+    finally:
+        set_language("en")
+    assert 'dir="rtl"' in markup and "page-break-before" in markup
+
+
+def test_ticket_and_print_dialog(loop, desk, tmp_path):
+    from PySide6.QtPrintSupport import QPrintDialog
+
+    from ui.printing import ticket_html, write_pdf
+
+    window, state = desk, desk.state
+    waiting = state.waiting[0]
+    path = write_pdf(ticket_html(waiting, state.types, state.zone, state.branch), tmp_path / "ticket.pdf", ticket=True)
+    text = _pdf_text(path)
+    assert str(waiting["queueNumber"]) in text and "Your queue number" in text
+    assert "Patients before you" in text
+
+    async def scenario():
+        window.queue.select(waiting["id"])
+        assert window.queue.print_button.isEnabled()
+        window.queue.print_button.click()
+        dialog = await until(lambda: next((d for d in window.extras.printer.dialogs if isinstance(d, QPrintDialog)
+                                           and d.isVisible()), None), what="the print dialog")
+        assert "Queue ticket" in dialog.windowTitle()
+        dialog.reject()
+        await until(lambda: not window.extras.printer.dialogs, what="the dialog to be released")
+
+    loop.run_until_complete(scenario())
+
+
+def test_csv_and_ics_exports_parse_back(desk, tmp_path):
+    from ui import export
+
+    state = desk.state
+    day = desk.extras._day_bookings()
+    shown = sorted((b for b in day if b["status"] != Status.CANCELED), key=lambda b: (b["startDateTime"], b["resourceId"]))
+    assert shown
+
+    csv_path = export.write_csv(tmp_path / "day.csv", day, state.zone, state.types, state.resources)
+    assert csv_path.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
+    with open(csv_path, encoding="utf-8-sig", newline="") as fp:
+        rows = list(csv.reader(fp))
+    assert rows[0][:3] == ["Date", "Start", "End"]
+    assert len(rows) == len(shown) + 1
+    zone = ZoneInfo(state.zone)
+    for row, booking in zip(rows[1:], shown, strict=True):
+        start = from_iso(booking["startDateTime"]).astimezone(zone)
+        assert row[0] == start.date().isoformat() and row[1] == start.strftime("%H:%M")
+        assert row[4] == f"{booking['customer']['firstName']} {booking['customer']['lastName']}"
+    assert any(any("\u0600" <= ch <= "\u06ff" for ch in row[4]) for row in rows[1:])  # Arabic names survive
+
+    ics_path = export.write_ics(tmp_path / "day.ics", day, state.zone, state.types, state.resources, state.branch)
+    calendar = Calendar.from_ical(ics_path.read_bytes())
+    events = list(calendar.walk("VEVENT"))
+    assert len(events) == len(shown)
+    assert [tz["TZID"] for tz in calendar.walk("VTIMEZONE")] == [state.zone]
+    by_uid = {str(e["UID"]): e for e in events}
+    for booking in shown:
+        event = by_uid[f"{booking['id']}@istiqbal"]
+        start = event.decoded("DTSTART")
+        assert str(event["DTSTART"].params["TZID"]) == state.zone
+        assert start.astimezone(UTC) == from_iso(booking["startDateTime"])
+        assert event.decoded("DTEND").astimezone(UTC) == from_iso(booking["endDateTime"])
+        assert booking["customer"]["firstName"] in str(event["SUMMARY"])
