@@ -1,0 +1,159 @@
+"""Desks on the LAN (issue #4 §4) with the dialogs: the server's desk makes a pairing code
+(Settings → Pair a desk…), a new desk pairs over HTTPS on 127.0.0.2 with
+ConnectToServerDialog and loads the day; a desk whose server shows another certificate is
+refused with a message. Screenshots (en/ar) go to /tmp."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app import desk_credentials
+from app.client import DeskClient
+from tests import test_sync_settings_api as sync_api
+from tests.ui.conftest import until
+from tests.ui.test_sync_ui import shot
+
+no_keyring = sync_api.no_keyring  # the fixture
+
+
+@pytest.fixture(autouse=True)
+def keep_running(qapp):
+    """Closing the last dialog must not quit the app (and stop the test's loop)."""
+    quits = qapp.quitOnLastWindowClosed()
+    qapp.setQuitOnLastWindowClosed(False)
+    yield
+    qapp.setQuitOnLastWindowClosed(quits)
+
+
+@pytest.fixture
+def lan_server(tmp_path, no_keyring):
+    from app.server import BranchServer
+
+    try:
+        server = BranchServer(tmp_path / "branch", host="127.0.0.2", port=0).start()
+    except (OSError, RuntimeError):
+        pytest.skip("127.0.0.2 cannot be bound here")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_pair_a_desk_with_the_dialogs_and_load_the_day(loop, lan_server):
+    from ui.main_window import MainWindow
+    from ui.pairing import ConnectToServerDialog, PairDeskDialog, lan_client
+
+    url = lan_server.lan_url
+
+    async def scenario():
+        local = DeskClient(lan_server.url)
+        pairing = PairDeskDialog(local)
+        pairing.open()
+        await until(lambda: url in pairing.address.text(), what="the LAN address")
+        assert pairing.fingerprint.text().replace(" ", "").strip("\u2066\u2069").lower() == lan_server.fingerprint
+        pairing.new_code.click()
+        code = await until(lambda: "-" in pairing.code.text() and pairing.code.text().strip("\u2066\u2069"),
+                           what="a pairing code")
+        assert "Valid once, until" in pairing.expires.text()
+        shot(pairing, "istiqbal-pair-desk-en.png")
+
+        dialogs: list = []
+        opening = asyncio.ensure_future(lan_client(url, dialogs=dialogs))
+        dialog = await until(lambda: dialogs and dialogs[0].isVisible() and dialogs[0], what="the connect dialog")
+        assert isinstance(dialog, ConnectToServerDialog) and dialog.url.text() == url
+        dialog.code.setText("WRNG-CODE")
+        dialog.name.setText("Reception 2")
+        dialog.ok.click()
+        await until(lambda: "wrong or has expired" in dialog.message.text(), what="the wrong-code message")
+        dialog.code.setText(code.lower())
+        shot(dialog, "istiqbal-connect-en.png")
+        dialog.ok.click()
+        client = await asyncio.wait_for(opening, 15)
+        assert client is not None and client.fingerprint == lan_server.fingerprint
+        stored = desk_credentials.load(url)
+        assert stored.fingerprint == lan_server.fingerprint and stored.where.startswith("file:")
+
+        window = MainWindow(client)
+        window.start()
+        window.show()
+        await asyncio.wait_for(window.first_load, 15)
+        assert window.state.bookings and window.calendar.canvas.visible_bookings()
+        await window.tasks.wait_idle()
+
+        # the server's desk lists the new desk; revoking it locks it out
+        pairing.done(0)
+        pairing = PairDeskDialog(local)
+        pairing.open()
+        await until(lambda: pairing.desks.rowCount() == 1, what="the paired desk")
+        assert pairing.desks.item(0, 0).text() == "Reception 2"
+        pairing.desks.selectRow(0)
+        pairing.revoke.click()
+        await until(lambda: pairing.desks.rowCount() == 0, what="the desk revoked")
+        pairing.done(0)
+        window.stop()
+        await asyncio.sleep(0)
+        await client.aclose()
+        window.close()
+        await local.aclose()
+
+    loop.run_until_complete(scenario())
+
+
+def test_a_server_with_another_certificate_is_refused(loop, lan_server, tmp_path):
+    from app.server.tls import ensure_certificate
+    from ui.pairing import lan_client
+
+    url = lan_server.lan_url
+    _, _, other = ensure_certificate(tmp_path / "impostor")
+    desk_credentials.save(url, {"token": "t" * 40, "fingerprint": other, "deskId": "d1", "deskName": "Front"})
+
+    async def scenario():
+        dialogs: list = []
+        opening = asyncio.ensure_future(lan_client(url, dialogs=dialogs))
+        box = await until(lambda: dialogs and dialogs[0].isVisible() and dialogs[0], what="the refusal")
+        assert isinstance(box, QMessageBox)
+        assert "different certificate" in box.text() and url in box.text()
+        shot(box, "istiqbal-refused-en.png")
+        box.button(QMessageBox.StandardButton.Close).click()
+        assert await asyncio.wait_for(opening, 5) is None
+
+    loop.run_until_complete(scenario())
+
+
+def test_pairing_dialogs_in_arabic(loop, lan_server):
+    from app.i18n import set_language
+    from ui.pairing import ConnectToServerDialog, PairDeskDialog
+
+    app = QApplication.instance()
+
+    async def scenario():
+        local = DeskClient(lan_server.url)
+        pairing = PairDeskDialog(local)
+        connect = ConnectToServerDialog(lan_server.lan_url)
+        try:
+            pairing.open()
+            await until(lambda: lan_server.lan_url in pairing.address.text(), what="the LAN address")
+            pairing.role.setCurrentIndex(1)
+            pairing.new_code.click()
+            await until(lambda: "-" in pairing.code.text(), what="a code")
+            shot(pairing, "istiqbal-pair-desk-ar.png")
+            connect.open()
+            connect.role.setCurrentIndex(1)
+            await asyncio.sleep(0.05)
+            shot(connect, "istiqbal-connect-ar.png")
+        finally:
+            pairing.done(0)
+            connect.done(0)
+            await local.aclose()
+
+    set_language("ar")
+    app.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
+    try:
+        loop.run_until_complete(scenario())
+    finally:
+        set_language("en")
+        app.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
