@@ -9,9 +9,9 @@ import os
 import sys
 
 from babel.messages.frontend import CommandLineInterface
-from babel.messages.pofile import read_po
+from babel.messages.pofile import read_po, write_po
 
-from app.i18n import SUPPORTED
+from app.i18n import SOURCE_LANGUAGE, SUPPORTED
 from app.i18n.catalogs import DOMAIN, ROOT, po_path
 
 SOURCES = ("app", "ui", "main.py")
@@ -28,6 +28,21 @@ COMMANDS = {
 def pybabel(args: list[str]) -> int:
     CommandLineInterface().run(["pybabel", *args])
     return 0
+
+
+def reset_source_catalog() -> None:
+    """The source language's catalog translates nothing: after ``update`` its fuzzy guesses
+    (Babel matches a new msgid with a similar old one) are emptied, so English shows msgids."""
+    path = po_path(SOURCE_LANGUAGE)
+    with path.open("rb") as fp:
+        catalog = read_po(fp, locale=SOURCE_LANGUAGE)
+    for message in catalog:
+        if message.id and (message.fuzzy or any(message.string if message.pluralizable else (message.string,))):
+            message.string = ("",) * catalog.num_plurals if message.pluralizable else ""
+            message.flags.discard("fuzzy")
+            message.previous_id = []
+    with path.open("wb") as fp:
+        write_po(fp, catalog, width=76, sort_by_file=True, include_previous=True)
 
 
 def check() -> int:
@@ -63,7 +78,10 @@ def main(argv: list[str]) -> int:
     args = list(COMMANDS[argv[0]])
     if argv[0] == "extract":
         args += [src for src in SOURCES if (ROOT / src).exists()]
-    return pybabel(args)
+    code = pybabel(args)
+    if argv[0] == "update":
+        reset_source_catalog()
+    return code
 
 
 if __name__ == "__main__":
