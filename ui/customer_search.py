@@ -14,7 +14,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from app.i18n import _
-from app.i18n.formats import format_number
+from app.i18n.formats import localize_digits
 from app.i18n.text import fsi
 from ui.errors import message_for
 from ui.tasks import Tasks
@@ -31,7 +31,7 @@ def customer_text(customer: dict) -> str:
         parts.append(f"\u2066{customer['phone']}\u2069")
     if customer.get("customerNumber") is not None:
         # Translators: a customer's number in the search results, e.g. "No. 1282".
-        parts.append(_("No. {number}").format(number=format_number(customer["customerNumber"])))
+        parts.append(_("No. {number}").format(number=localize_digits(str(customer["customerNumber"]))))
     return " · ".join(parts)
 
 

@@ -152,6 +152,8 @@ class DoctorMode(QMainWindow):
         self.current_name = QLabel()
         self.current_name.setFont(big)
         self.current_name.setTextFormat(Qt.TextFormat.PlainText)
+        # Explicit: a plain label aligns an Arabic name to the right even in an English window.
+        self.current_name.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.current_detail = QLabel()
         self.current_detail.setTextFormat(Qt.TextFormat.PlainText)
         self.buttons: dict[str, QPushButton] = {}
@@ -188,8 +190,9 @@ class DoctorMode(QMainWindow):
         tables = QSplitter(Qt.Orientation.Horizontal)
         tables.addWidget(queue_box)
         tables.addWidget(day_box)
-        tables.setStretchFactor(0, 2)
-        tables.setStretchFactor(1, 3)
+        tables.setStretchFactor(0, 1)
+        tables.setStretchFactor(1, 1)
+        tables.setSizes([540, 540])
 
         header = QHBoxLayout()
         titles = QVBoxLayout()
@@ -401,7 +404,7 @@ class DoctorMode(QMainWindow):
                             continue
                         raise
                     self.current_id = result["id"]
-                    return result
+                    return {**first, **result, "customer": result.get("customer") or first.get("customer")}
                 return None
             finally:
                 await self._load()

@@ -134,7 +134,8 @@ def _label(text: str, size: float, lang: str = "en", bold: bool = False, color: 
     label.setStyleSheet(f"color: {color}; background: transparent;")
     if lang == "ar":
         label.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
-        label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        # Absolute: in a right-to-left widget a plain AlignRight is mirrored to the left.
+        label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignAbsolute | Qt.AlignmentFlag.AlignVCenter)
     else:
         label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
     return label
