@@ -234,3 +234,20 @@ def test_customer_search_through_the_api_folds_arabic_spellings(branch_server):
     assert "0501112201" in found["فاطمه الزهراء"] and "0501112201" in found["فَاطِمَة"]
     assert "0501112202" in found["مصطفي ابراهيم"] and "0501112202" in found["٠٥٠١١١٢٢٠٢"]
     assert "0501112203" in found["امنه"] and "0501112203" in found["أمنة العلى"]
+
+
+def test_listener_of_a_deleted_qt_object_is_dropped():
+    import app.i18n as i18n
+
+    calls = []
+
+    class Gone:
+        def retranslate_ui(self, lang):
+            calls.append(lang)
+            raise RuntimeError("Internal C++ object (Panel) already deleted.")
+
+    gone = Gone()
+    i18n.on_language_changed(gone.retranslate_ui)
+    set_language("ar")
+    set_language("en")
+    assert calls == ["ar"]   # dropped after the first failure, no log noise afterwards

@@ -163,6 +163,10 @@ def _call(ref: Callable[[], Callable[[str], object] | None], lang: str) -> bool:
         return False
     try:
         callback(lang)
+    except RuntimeError as exc:
+        if "already deleted" in str(exc):   # a Qt widget gone while its Python object lives on
+            return False
+        log.exception("language-change listener %s failed", getattr(callback, "__qualname__", "?"))
     except Exception:
         name = getattr(callback, "__qualname__", type(callback).__name__)  # repr may fail (deleted Qt objects)
         log.exception("language-change listener %s failed", name)
