@@ -9,6 +9,7 @@ starting at once never read half a catalog.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -57,8 +58,8 @@ def mo_path_for(lang: str, locales_dir: Path = LOCALES_DIR, cache_dir: Path | No
     """An up-to-date ``.mo`` for ``lang``, compiling it first if needed."""
     po = po_path(lang, locales_dir)
     beside = po.with_suffix(".mo")
-    if _fresh(beside, po):
-        return beside
+    if _fresh(beside, po) or (getattr(sys, "frozen", False) and beside.is_file()):
+        return beside  # (a frozen build's .mo was compiled at build time: packaging/istiqbal.spec)
     if os.access(po.parent, os.W_OK):
         try:
             return compile_po(po, beside)
