@@ -42,6 +42,7 @@ from ui.state import DeskState
 from ui.sync_status import SyncDesk
 from ui.shortcuts import DeskExtras
 from ui.tasks import Tasks
+from ui.undo import UndoStack, inverse
 
 log = logging.getLogger(__name__)
 DEBOUNCE_MS = 150
@@ -73,6 +74,8 @@ class MainWindow(QMainWindow):
 
         self.setWindowTitle(_("Istiqbal"))
         self.calendar = CalendarView()
+        self.calendar.attach(client, self.tasks)
+        self.undo = UndoStack(self)
         self.queue = QueuePanel()
         self.checkins = CheckinsPanel()
         self.detail = DetailPane()
@@ -96,7 +99,9 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self._build_status_bar(server_label or client.base_url)
 
-        self.calendar.canvas.bookingClicked.connect(self.select_booking)
+        self.calendar.bookingClicked.connect(self.select_booking)
+        self.calendar.moveRequested.connect(self._move)
+        self.calendar.modeChanged.connect(lambda _mode: self._show_date())
         self.queue.bookingSelected.connect(self.select_booking)
         self.queue.acceptRequested.connect(lambda booking_id: self.run_action("accept", booking_id))
         self.checkins.bookingSelected.connect(self.select_booking)
@@ -126,19 +131,25 @@ class MainWindow(QMainWindow):
         style = self.style()
         self.act_prev = QAction(style.standardIcon(QStyle.StandardPixmap.SP_ArrowBack), _("Previous day"), self)
         self.act_prev.setShortcut(QKeySequence("Alt+Right" if rtl else "Alt+Left"))
-        self.act_prev.triggered.connect(lambda: self.go_to(self.state.day - timedelta(days=1)))
+        self.act_prev.triggered.connect(lambda: self.go_to(self.state.day - timedelta(days=self.calendar.step_days())))
         self.act_today = QAction(_("Today"), self)
         self.act_today.setShortcut(QKeySequence("Ctrl+T"))
         self.act_today.triggered.connect(lambda: self.go_to(self.state.today_date()))
         self.act_next = QAction(style.standardIcon(QStyle.StandardPixmap.SP_ArrowForward), _("Next day"), self)
         self.act_next.setShortcut(QKeySequence("Alt+Left" if rtl else "Alt+Right"))
-        self.act_next.triggered.connect(lambda: self.go_to(self.state.day + timedelta(days=1)))
+        self.act_next.triggered.connect(lambda: self.go_to(self.state.day + timedelta(days=self.calendar.step_days())))
         self.act_refresh = QAction(_("Refresh"), self)
         self.act_refresh.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
         self.act_refresh.triggered.connect(self.refresh)
         day_menu = self.menuBar().addMenu(_("&Day"))
         for action in (self.act_prev, self.act_today, self.act_next, self.act_refresh):
             day_menu.addAction(action)
+        edit_menu = self.menuBar().addMenu(_("&Edit"))
+        edit_menu.addAction(self.undo.action)
+        self.undo.action.triggered.connect(self.undo_last)
+        view_menu = self.menuBar().addMenu(_("&View"))
+        for action in self.calendar.view_actions():
+            view_menu.addAction(action)
         booking_menu = self.menuBar().addMenu(_("&Booking"))
         self.booking_actions: dict[str, QAction] = {}
         for name, shortcut in BOOKING_ACTIONS:
@@ -173,7 +184,7 @@ class MainWindow(QMainWindow):
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
         self.show_canceled = QCheckBox(_("Show canceled"))
-        self.show_canceled.toggled.connect(self.calendar.canvas.set_show_canceled)
+        self.show_canceled.toggled.connect(self.calendar.set_show_canceled)
         bar.addWidget(self.show_canceled)
         bar.addSeparator()
         bar.addAction(self.act_refresh)
@@ -257,7 +268,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{_('Istiqbal')} — {branch_name}" if branch_name else _("Istiqbal"))
         self._today = state.today_date()
         self._show_date()
-        self.calendar.canvas.set_day(state.day, state.resources, state.bookings, state.types, state.zone, now)
+        self.calendar.set_day(state.day, state.resources, state.bookings, state.types, state.zone, now)
         self.queue.set_waiting(state.waiting, state.zone, state.types, now)
         self.checkins.set_bookings(state.today, state.zone, state.types, state.resources, now)
         self.tabs.setTabText(0, f"{view_label('queue')} ({len(state.waiting)})")
@@ -283,7 +294,7 @@ class MainWindow(QMainWindow):
 
     def _tick(self) -> None:
         now = self.state.now()
-        self.calendar.canvas.set_now(now)
+        self.calendar.set_now(now)
         self.queue.model.set_now(now)
         if self.state.loaded and self.state.today_date() != self._today:
             self.refresh()  # midnight passed: today's check-ins are another day's now
@@ -291,7 +302,7 @@ class MainWindow(QMainWindow):
     # selection -------------------------------------------------------------------------
     def select_booking(self, booking_id: str | None) -> None:
         self.selected_id = booking_id
-        self.calendar.canvas.set_selected(booking_id)
+        self.calendar.set_selected(booking_id)
         self._show_selected()
 
     def _show_selected(self) -> None:
@@ -322,7 +333,7 @@ class MainWindow(QMainWindow):
         elif action == "cancel":
             dialog = CancelDialog(booking, zone, self)
             dialog.accepted.connect(lambda: self._do(
-                self.client.cancel(booking_id, dialog.reason()), _("Canceled: {name}"), booking))
+                self.client.cancel(booking_id, dialog.reason()), _("Canceled: {name}"), booking, record="cancel"))
             self._open(dialog)
         elif action == "reschedule":
             dialog = RescheduleDialog(
@@ -337,7 +348,7 @@ class MainWindow(QMainWindow):
                      "end": (self.client.end, _("Visit ended: {name}")),
                      "no_show": (self.client.no_show, _("No-show: {name}"))}
             call, message = calls[action]
-            self._do(call(booking_id), message, booking)
+            self._do(call(booking_id), message, booking, record=action if action in ("check_in", "end") else None)
 
     def _open(self, dialog) -> None:
         self._dialog = dialog
@@ -350,10 +361,27 @@ class MainWindow(QMainWindow):
             return
         day = date.fromisoformat(slot["date"])
         self._do(self.client.reschedule(booking["id"], day, slot["time"], resource_id=slot["resourceId"]),
-                 _("Rescheduled: {name}"), booking, go_to=day)
+                 _("Rescheduled: {name}"), booking, go_to=day, record="reschedule")
 
-    def _do(self, call, message: str, booking: dict, go_to: date | None = None) -> None:
-        """Run an action, then refetch and show what the server says."""
+    def _move(self, booking_id: str, day: date, time: int, resource_id: str, reason: str) -> None:
+        """A booking dropped in the calendar (``reason``: the overbook reason for a taken slot)."""
+        booking = self.state.find(booking_id) or self.calendar.current().find(booking_id)
+        if booking is None:
+            return
+        self._do(self.client.reschedule(booking_id, day, time, resource_id=resource_id, overbook_reason=reason or None),
+                 _("Overbooked: {name}") if reason else _("Rescheduled: {name}"), booking, record="reschedule")
+
+    def undo_last(self) -> None:
+        entry = self.undo.pop()
+        if entry is None:
+            return
+        call, day = inverse(entry, self.client, self.state.zone)
+        # Translators: status bar message after Ctrl+Z.
+        self._do(call, _("Undone: {name}"), entry.booking, go_to=day)
+
+    def _do(self, call, message: str, booking: dict, go_to: date | None = None, record: str | None = None) -> None:
+        """Run an action, then refetch and show what the server says; ``record``: the kind of
+        action for the undo stack (recorded with the booking as it was before)."""
         name = fsi(f.customer_name(booking))
 
         async def act() -> dict:
@@ -364,6 +392,8 @@ class MainWindow(QMainWindow):
                 raise
             self.selected_id = result["id"]
             self.selected_booking = result
+            if record:
+                self.undo.record(record, booking)
             if go_to is not None and go_to != self.state.day:
                 self.state.day = go_to
             await self.state.refresh()

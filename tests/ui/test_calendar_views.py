@@ -1,0 +1,203 @@
+"""Day and week views: the week's days in the locale's order with resource lanes, mirroring
+in Arabic, culling, zoom, the resource filter, keyboard selection, and the desk's View menu
+against a real branch server."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtTest import QTest
+
+from app.i18n import formats as fmt
+from app.i18n import set_language
+from tests.ui.conftest import until
+from ui.calendar import AXIS_W, DayCanvas
+from ui.week_view import WeekCanvas, WeekHeader, week_days
+
+
+@pytest.fixture(autouse=True)
+def _collect_in_this_thread():
+    """Collect this test's Qt garbage here, on the GUI thread: a cycle collected later by the
+    branch server's thread would destroy QObjects (and their timers) from the wrong thread."""
+    yield
+    gc.collect()
+
+DAY = date(2026, 11, 22)   # a Sunday
+RULES = {"rules": [{"days": ["sat", "sun", "mon", "tue", "wed", "thu"], "from": 900, "to": 1300},
+                   {"days": ["sat", "sun", "mon", "tue", "wed", "thu"], "from": 1600, "to": 2000}]}
+RESOURCES = [{"id": f"r{i}", "name": f"Dr. Number {i}", "timeRules": RULES, "types": ["t"]} for i in range(3)]
+TYPES = {"t": {"id": "t", "name": "Consultation", "color": "#4a90d9", "minutes": 30}}
+NOW = datetime(2026, 11, 22, 8, tzinfo=UTC)
+
+
+def _bookings(days: list[date]) -> list[dict]:
+    out = []
+    for d, day in enumerate(days):
+        for r in range(3):
+            for k in range(4):
+                start = datetime(day.year, day.month, day.day, 6 + k, 15 * r, tzinfo=UTC)  # 9:00+ Riyadh
+                out.append({"id": f"b{d}{r}{k}", "resourceId": f"r{r}", "typeId": "t", "status": "CONFIRMED",
+                            "visitStatus": "CHECKED_IN" if k == 1 else None,
+                            "startDateTime": start.isoformat().replace("+00:00", "Z"),
+                            "endDateTime": (start + timedelta(minutes=30)).isoformat().replace("+00:00", "Z"),
+                            "customer": {"firstName": f"P{d}{r}{k}"}})
+    return out
+
+
+def _week(qtbot, direction=Qt.LayoutDirection.LeftToRight) -> WeekCanvas:
+    canvas = WeekCanvas()
+    qtbot.addWidget(canvas)
+    canvas.setLayoutDirection(direction)
+    canvas.resize(1400, 900)
+    days = week_days(DAY)
+    canvas.set_week(days, RESOURCES, _bookings(days), TYPES, "Asia/Riyadh", NOW)
+    return canvas
+
+
+def test_week_has_seven_days_in_locale_order_with_lanes(qtbot):
+    canvas = _week(qtbot)
+    assert len(canvas.days) == 7
+    assert canvas.days[0].weekday() == fmt.first_week_day() == 6   # Saudi Arabia: Sunday first
+    assert canvas.days == [canvas.days[0] + timedelta(days=i) for i in range(7)] and DAY in canvas.days
+    assert canvas.column_count() == 7 * 3
+    assert len(canvas.blocks) == 7 * 3 * 4
+    for d in range(7):
+        day_rect = canvas.day_rect(d)
+        lanes = [canvas.column_rect(d * 3 + r) for r in range(3)]
+        assert all(day_rect.contains(lane.center()) for lane in lanes)
+        assert lanes[0].x() < lanes[1].x() < lanes[2].x()
+        if d:
+            assert canvas.day_rect(d - 1).right() < day_rect.left()
+    block = canvas.block_of("b310")   # day 3, resource 1
+    assert block.column == 3 * 3 + 1
+    assert canvas.column_rect(block.column).contains(block.rect.center())
+    assert canvas.booking_at(block.rect.center())["id"] == "b310"
+    assert (canvas.first_hour, canvas.last_hour) == (9, 20)
+    canvas.grab()
+
+
+def test_week_is_mirrored_right_to_left(qtbot):
+    ltr, rtl = _week(qtbot), _week(qtbot, Qt.LayoutDirection.RightToLeft)
+    assert rtl.axis_rect().right() == rtl.width() - 1
+    for d in range(6):
+        assert rtl.day_rect(d).left() > rtl.day_rect(d + 1).right()   # the first day is rightmost
+    assert rtl.column_rect(0).left() > rtl.column_rect(1).right()
+    for ident in ("b000", "b321", "b612"):
+        a, b = ltr.block_of(ident).rect, rtl.block_of(ident).rect
+        assert b.x() == ltr.width() - a.x() - a.width() and b.y() == a.y()
+    # hit-testing and the column under a point are mirrored too
+    block = rtl.block_of("b321")
+    assert rtl.column_at(block.rect.center().x()) == block.column
+    assert rtl.booking_at(block.rect.center())["id"] == "b321"
+
+
+def test_arabic_week_header_and_paint(qtbot):
+    set_language("ar")
+    try:
+        canvas = _week(qtbot, Qt.LayoutDirection.RightToLeft)
+        header = WeekHeader(canvas)
+        qtbot.addWidget(header)
+        header.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
+        header.resize(1400, 46)
+        header.grab()
+        canvas.grab()
+    finally:
+        set_language("en")
+
+
+def test_culling_zoom_filter_and_keyboard(qtbot):
+    canvas = _week(qtbot)
+    everything = canvas._visible_blocks(canvas.rect())
+    assert len(everything) == len(canvas.blocks)
+    first_day = canvas.day_rect(0)
+    morning = QRect(first_day.x(), 0, first_day.width(), canvas.y_of(10 * 60))
+    some = canvas._visible_blocks(morning)
+    assert 0 < len(some) < len(everything)
+    assert all(b.column < 3 and b.start < 10 * 60 + 1 for b in some)
+
+    top = canvas.block_of("b000").rect
+    canvas.set_hour_height(200)
+    assert canvas.block_of("b000").rect.height() > top.height()
+    assert canvas.minimumHeight() == canvas.content_height()
+
+    canvas.set_hidden_resources({"r1"})
+    assert [r["id"] for r in canvas.resources] == ["r0", "r2"] and canvas.column_count() == 14
+    assert canvas.block_of("b010") is None and canvas.block_of("b020").column == 1
+    canvas.set_hidden_resources(set())
+
+    canvas.set_selected("b000")
+    canvas.setFocus()
+    QTest.keyClick(canvas, Qt.Key.Key_Down)
+    assert canvas.selected == "b001"
+    QTest.keyClick(canvas, Qt.Key.Key_Right)
+    assert canvas.selected == "b011"
+    QTest.keyClick(canvas, Qt.Key.Key_Up)
+    assert canvas.selected == "b010"
+    QTest.keyClick(canvas, Qt.Key.Key_Left)
+    assert canvas.selected == "b000"
+
+
+def test_day_canvas_status_blocks_paint_small_and_large(qtbot):
+    canvas = DayCanvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(900, 900)
+    canvas.set_day(DAY, RESOURCES, _bookings([DAY]), TYPES, "Asia/Riyadh", NOW)
+    assert canvas.axis_rect().x() == 0 and canvas.column_rect(0).x() == AXIS_W
+    canvas.grab()
+    assert canvas._text_cache   # big blocks laid out their text once
+    cached = dict(canvas._text_cache)
+    canvas.grab()
+    assert all(canvas._text_cache[k] is v for k, v in cached.items())
+    canvas.set_hour_height(24)   # small blocks: batched, no text
+    canvas.grab()
+    assert canvas.block_at(QPoint(1, 1)) is None
+
+
+def test_desk_view_menu_week_and_zoom(loop, desk):
+    window = desk
+
+    async def scenario():
+        calendar = window.calendar
+        assert calendar.act_day.shortcut().toString() == "Ctrl+1"
+        assert calendar.act_week.shortcut().toString() == "Ctrl+2"
+        calendar.act_week.trigger()
+        await until(lambda: calendar.mode == "week" and len(calendar.week.days) == 7 and not window.tasks.busy,
+                    what="the week view")
+        week = calendar.week
+        assert window.state.day in week.days
+        assert week.days[0].weekday() == fmt.first_week_day()
+        assert len(week.resources) == len(window.state.resources)
+        day_ids = {b["id"] for b in calendar.canvas.visible_bookings()}
+        week_ids = {b["id"] for b in week.visible_bookings()}
+        assert day_ids < week_ids   # the whole week, fetched from the server
+        target = next(iter(day_ids))
+        calendar.week.bookingClicked.emit(target)
+        assert window.detail.booking["id"] == target
+
+        hour_h = week.hour_h
+        calendar.act_zoom_in.trigger()
+        assert week.hour_h > hour_h and calendar.canvas.hour_h == week.hour_h
+        calendar.act_zoom_out.trigger()
+        calendar.act_zoom_out.trigger()
+        assert week.hour_h < hour_h
+
+        first = window.state.resources[0]["id"]
+        calendar.filter.actions_[first].setChecked(False)
+        assert first not in {r["id"] for r in week.resources}
+        assert "of" in calendar.filter.text()
+        calendar.filter.set_hidden(set())
+
+        before = window.state.day
+        window.act_next.trigger()   # a week at a time in the week view
+        await until(lambda: window.state.day == before + timedelta(days=7) and not window.tasks.busy,
+                    what="the next week")
+        await until(lambda: window.state.day in week.days, what="the next week's bookings")
+        calendar.act_day.trigger()
+        assert calendar.mode == "day" and calendar.stack.currentWidget() is calendar.day_pane
+        await asyncio.sleep(0)
+
+    loop.run_until_complete(scenario())

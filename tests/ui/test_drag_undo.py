@@ -1,0 +1,169 @@
+"""Drag and drop in the calendar against a real branch server: to a free slot (the block moves,
+the server agrees), to a taken one (an overbook reason is asked first), then Ctrl+Z puts the
+booking back; check-in cannot be undone and says why."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from app.domain.clock import from_iso
+from app.domain.model import Status
+from tests.ui.conftest import until
+from ui.calendar import OverbookDialog
+
+
+@pytest.fixture(autouse=True)
+def _collect_in_this_thread():
+    """Collect this test's Qt garbage here, on the GUI thread: a cycle collected later by the
+    branch server's thread would destroy QObjects (and their timers) from the wrong thread."""
+    yield
+    gc.collect()
+
+
+def _minutes(window, iso: str) -> int:
+    local = from_iso(iso).astimezone(ZoneInfo(window.state.zone))
+    return local.hour * 60 + local.minute
+
+
+def _drag(canvas, booking_id: str, column: int, minutes: int) -> None:
+    """Press on the block's top edge, move in two steps, release at (column, minutes)."""
+    block = canvas.block_of(booking_id)
+    start = QPoint(block.rect.center().x(), block.rect.top() + 2)
+    grab = canvas.minutes_at(start.y()) - block.start
+    end = QPoint(canvas.column_rect(column).center().x(), canvas.y_of(minutes + grab))
+    QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    QTest.mouseMove(canvas, start + QPoint(0, 12))
+    assert canvas.drag is not None, "the drag did not start"
+    QTest.mouseMove(canvas, end)
+    QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, end)
+
+
+def test_drag_to_free_and_busy_slots_then_undo(loop, desk):
+    window, state = desk, desk.state
+    calendar = window.calendar
+    canvas = calendar.canvas
+    client = window.client
+
+    async def scenario():
+        tomorrow = state.today_date() + timedelta(days=1)
+        window.act_next.trigger()
+        await until(lambda: canvas.day == tomorrow and not window.tasks.busy, what="tomorrow")
+        now = state.now()
+        movable = [b for b in canvas.visible_bookings() if b["status"] == Status.CONFIRMED
+                   and not b.get("visitStatus") and from_iso(b["startDateTime"]) > now + timedelta(hours=1)]
+        shown = [r["id"] for r in canvas.resources]
+        # A booking with a free slot elsewhere on its own resource.
+        for target in movable:
+            slots = await client.free_times(target["typeId"], tomorrow, ignore_id=target["id"])
+            slots = [s for s in slots if s["resourceId"] == target["resourceId"]
+                     and abs(_minutes(window, s["startDateTime"]) - _minutes(window, target["startDateTime"])) >= 60]
+            if slots:
+                break
+        original = dict(target)
+        slot = slots[-1]
+        column = shown.index(slot["resourceId"])
+        minutes = _minutes(window, slot["startDateTime"])
+
+        # 1. A free slot: the free times arrive, the drop reschedules, the server agrees.
+        _drag(canvas, target["id"], column, minutes)
+        assert canvas.pending is not None and canvas.pending.minutes == minutes
+        moved = await until(lambda: (b := canvas.block_of(target["id"]))
+                            and b.booking["startDateTime"] == slot["startDateTime"] and b, what="the block to move")
+        assert moved.column == column and moved.start == minutes
+        assert (await client.booking(target["id"]))["startDateTime"] == slot["startDateTime"]
+        assert window._dialog is None and calendar._dialog is None   # no reason asked
+        assert "Undo move" in window.undo.action.text() and window.undo.action.isEnabled()
+
+        # 2. A taken slot (another booking's start on a resource serving the type): a reason is asked.
+        other = next(b for b in canvas.visible_bookings()
+                     if b["id"] != target["id"] and b["status"] == Status.CONFIRMED
+                     and target["typeId"] in (state.resource(b["resourceId"]).get("types") or [])
+                     and from_iso(b["startDateTime"]) > now + timedelta(hours=1))
+        busy_column, busy_minutes = shown.index(other["resourceId"]), _minutes(window, other["startDateTime"])
+        _drag(canvas, target["id"], busy_column, busy_minutes)
+        dialog = await until(lambda: isinstance(calendar._dialog, OverbookDialog) and calendar._dialog.isVisible()
+                             and calendar._dialog, what="the overbook reason dialog")
+        assert not dialog.ok.isEnabled()
+        dialog.reason_edit.setPlainText("Doctor agreed to squeeze in")
+        dialog.ok.click()
+        over = await until(lambda: (b := canvas.block_of(target["id"])) and b.booking["startDateTime"]
+                           == other["startDateTime"] and b, what="the overbooked block")
+        assert over.booking["resourceId"] == other["resourceId"]
+        history = await client.history(target["id"])
+        assert history[-1]["action"] == "reschedule"
+        assert history[-1]["after"].get("overbookReason") == "Doctor agreed to squeeze in"
+        await until(lambda: "Overbooked" in window.statusBar().currentMessage(), what="the status message")
+
+        # 3. Ctrl+Z twice: back to the free slot, then back where it started.
+        window.activateWindow()
+        await until(lambda: QApplication.activeWindow() is window, what="the window to be active")
+        for expected in (slot["startDateTime"], original["startDateTime"]):
+            QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+            back = await until(lambda e=expected: (b := canvas.block_of(target["id"]))
+                               and b.booking["startDateTime"] == e and b, what="the undo")
+        assert back.booking["resourceId"] == original["resourceId"]
+        server = await client.booking(target["id"])
+        assert (server["startDateTime"], server["resourceId"]) == (original["startDateTime"], original["resourceId"])
+        assert not window.undo.action.isEnabled()
+        await asyncio.sleep(0)
+
+    loop.run_until_complete(scenario())
+
+
+def test_escape_cancels_a_drag_and_cancel_undo_rebooks(loop, desk):
+    from ui.dialogs import CancelDialog
+
+    window, state = desk, desk.state
+    canvas = window.calendar.canvas
+
+    async def scenario():
+        tomorrow = state.today_date() + timedelta(days=1)
+        window.act_next.trigger()
+        await until(lambda: canvas.day == tomorrow and not window.tasks.busy, what="tomorrow")
+        now = state.now()
+        target = next(b for b in canvas.visible_bookings() if b["status"] == Status.CONFIRMED
+                      and not b.get("visitStatus") and from_iso(b["startDateTime"]) > now + timedelta(hours=1))
+        block = canvas.block_of(target["id"])
+        start = QPoint(block.rect.center().x(), block.rect.top() + 2)
+        QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+        QTest.mouseMove(canvas, start + QPoint(0, 40))
+        assert canvas.drag is not None
+        await until(lambda: canvas._free is not None, what="the free times while dragging")
+        canvas.grab()   # paints the free/busy overlay and the ghost
+        QTest.keyClick(canvas, Qt.Key.Key_Escape)
+        QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start + QPoint(0, 40))
+        assert canvas.drag is None and canvas.pending is None
+
+        # Cancel, then undo: the same customer, type, resource and time, booked as a new booking.
+        window.select_booking(target["id"])
+        window.booking_actions["cancel"].trigger()
+        dialog = await until(lambda: isinstance(window._dialog, CancelDialog) and window._dialog, what="cancel dialog")
+        dialog.reason_edit.setPlainText("Called to cancel")
+        dialog.ok.click()
+        await until(lambda: canvas.block_of(target["id"]) is None, what="the canceled block to go")
+        assert "new booking" in window.undo.action.text()
+        window.undo.action.trigger()
+        rebooked = await until(lambda: next((b for b in canvas.visible_bookings()
+                                             if b["startDateTime"] == target["startDateTime"]
+                                             and b["resourceId"] == target["resourceId"]
+                                             and b["customerId"] == target["customerId"]
+                                             and b["id"] != target["id"]), None), what="the re-booking")
+        assert rebooked["typeId"] == target["typeId"] and rebooked["status"] == Status.CONFIRMED
+
+        # Check-in: recorded, but the server cannot reverse it; Undo is disabled and says why.
+        today = [b for b in state.today if b["status"] == Status.CONFIRMED and not b.get("visitStatus")]
+        window.run_action("check_in", today[0]["id"])
+        await until(lambda: window.undo.top() is not None and window.undo.top().kind == "check_in", what="check-in")
+        assert not window.undo.action.isEnabled()
+        assert "no way to undo a check-in" in window.undo.action.toolTip()
+        await window.tasks.wait_idle()
+
+    loop.run_until_complete(scenario())
