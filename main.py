@@ -130,9 +130,10 @@ def run_desk(args: argparse.Namespace) -> int:
     if choice and choice["mode"] == "lan":
         return desk.main(choice["url"], lang=args.lang, screenshot=args.screenshot)
     # one desk per data directory, decided before the branch server opens the database
+    from ui.first_run import app_icon
     from ui.single_instance import SingleInstance
 
-    desk.application()
+    desk.application().setWindowIcon(app_icon())
     instance = SingleInstance(args.data_dir)
     if not instance.claim():
         if args.screenshot:
