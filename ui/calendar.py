@@ -40,6 +40,7 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPen,
+    QPixmap,
     QStaticText,
     QTextOption,
     QTransform,
@@ -61,10 +62,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.clock import from_iso, from_local, local_day_bounds, to_iso
+from app.domain.clock import from_local, local_day_bounds, to_iso
 from app.domain.model import Status, VisitStatus
 from app.domain.timerules import periods_on
-from app.i18n import _
+from app.i18n import _, current_language
 from app.i18n import formats as fmt
 from app.i18n.text import display_name, fsi
 from ui import formatting as f
@@ -80,7 +81,8 @@ DEFAULT_HOURS = (7, 22)
 HIDDEN_STATUSES = {Status.CANCELED, Status.REJECTED}
 SNAP_MINUTES = 5
 MAGNET_MINUTES = 7      # a drop this close to a free start snaps to it
-DETAIL_W, DETAIL_H = 46, 16   # smaller blocks are painted in batches, without text
+DETAIL_W, DETAIL_H = 46, 13   # smaller blocks are painted in batches, without text
+TILE_H, MAX_TILES = 512, 10   # the painted content is kept in tiles of the full width
 
 #: Status chip colours: (background, text).
 CHIP = {
@@ -187,6 +189,8 @@ class TimeCanvas(QWidget):
         self._work_rects: list[QRect] = []
         self._break_rects: list[QRect] = []
         self._text_cache: dict[tuple, list] = {}
+        self._tiles: dict[int, QPixmap] = {}
+        self._block_by_id: dict[str, Block] = {}
         self._colors: dict[str, QColor] = {}
         self._free: dict[tuple[int, str], list[int]] | None = None   # (day, resource) → free starts
         self._free_for: str | None = None
@@ -248,7 +252,7 @@ class TimeCanvas(QWidget):
                 and (self.show_canceled or b.get("status") not in HIDDEN_STATUSES)]
 
     def block_of(self, booking_id: str) -> Block | None:
-        return next((b for b in self.blocks if b.booking["id"] == booking_id), None)
+        return self._block_by_id.get(booking_id)
 
     def booking_at(self, pos: QPoint) -> dict | None:
         block = self.block_at(pos)
@@ -276,20 +280,27 @@ class TimeCanvas(QWidget):
         if not self.days:
             return
         zone = ZoneInfo(self.zone)
-        index = {d: i for i, d in enumerate(self.days)}
-        midnights = [datetime.combine(d, time(0), zone) for d in self.days]
+        # Epoch seconds of each shown day's local midnight (and of the day after the last):
+        # minutes are elapsed time since the day's midnight, right across a DST change.
+        days = [*self.days, self.days[-1] + timedelta(days=1)]
+        edges = [datetime.combine(d, time(0), zone).timestamp() for d in days]
+        first, last = edges[0], edges[-1]
+        parse = datetime.fromisoformat
+        items = self._items
         for b in self.bookings:
             text = b.get("startDateTime")
-            if not text or not b.get("resourceId"):
+            resource = b.get("resourceId")
+            if not text or not resource:
                 continue
-            start = from_iso(text).astimezone(zone)
-            day = index.get(start.date())
-            if day is None:
+            start = parse(text).timestamp()
+            if start < first or start >= last:
                 continue
-            end = from_iso(b.get("endDateTime") or text)
-            m0 = int((start - midnights[day]).total_seconds() // 60)
-            m1 = min(24 * 60, int((end - midnights[day]).total_seconds() // 60))
-            self._items.append(_Item(b, day, b["resourceId"], max(0, m0), m1))
+            day = bisect.bisect_right(edges, start) - 1
+            midnight = edges[day]
+            end = parse(b.get("endDateTime") or text).timestamp()
+            m0 = int((start - midnight) // 60)
+            m1 = int((end - midnight) // 60)
+            items.append(_Item(b, day, resource, m0, m1 if m1 < 1440 else 1440))
 
     def _type_colors(self, booking: dict, faded: bool) -> tuple[QColor, QColor]:
         booking_type = booking.get("type") or self.types.get(booking.get("typeId") or "") or {}
@@ -317,40 +328,55 @@ class TimeCanvas(QWidget):
         for periods in self._periods:
             for a, b in periods:
                 lo, hi = min(lo, a), max(hi, b)
+        marks = {key: self._color(color) for key, color in STATUS_MARK.items()}
+        show_canceled = self.show_canceled
+        type_colors = self._type_colors
         for item in self._items:
             r = res_index.get(item.resource)
             if r is None:
                 continue
             b = item.booking
-            if not self.show_canceled and b.get("status") in HIDDEN_STATUSES:
+            if not show_canceled and b.get("status") in HIDDEN_STATUSES:
                 continue
-            key = state_key(b)
-            fill, stripe = self._type_colors(b, key in FADED)
-            mark = STATUS_MARK.get(key)
-            end = max(item.end, item.start + 10)
-            columns[item.day * nres + r].append(
-                Block(b, item.day * nres + r, item.start, end, fill, stripe, self._color(mark) if mark else None, key))
-            lo, hi = min(lo, item.start), max(hi, end)
+            key = b.get("visitStatus") or b.get("status") or ""
+            fill, stripe = type_colors(b, key in FADED)
+            start, end = item.start, item.end
+            if end < start + 10:
+                end = start + 10
+            column = item.day * nres + r
+            columns[column].append(Block(b, column, start, end, fill, stripe, marks.get(key), key))
+            if start < lo:
+                lo = start
+            if end > hi:
+                hi = end
         self.first_hour, self.last_hour = (DEFAULT_HOURS if lo >= hi else (max(0, lo // 60), min(24, -(-hi // 60))))
         self.blocks = []
         self._starts, self._max_len = [], []
         for column in columns:
             column.sort(key=lambda bl: (bl.start, -bl.end))
+            longest = 0
             for cluster in _clusters(column):
-                lanes: list[int] = []
+                lanes: list[int] = []   # the end minute of each lane
                 for block in cluster:
-                    lane = next((i for i, last in enumerate(lanes) if last <= block.start), len(lanes))
-                    if lane == len(lanes):
-                        lanes.append(block.end)
+                    start = block.start
+                    for i, last in enumerate(lanes):
+                        if last <= start:
+                            lanes[i] = block.end
+                            block.lane = i
+                            break
                     else:
-                        lanes[lane] = block.end
-                    block.lane = lane
+                        block.lane = len(lanes)
+                        lanes.append(block.end)
+                    if block.end - start > longest:
+                        longest = block.end - start
+                n = len(lanes)
                 for block in cluster:
-                    block.lanes = len(lanes)
+                    block.lanes = n
             self.blocks.extend(column)
             self._starts.append([bl.start for bl in column])
-            self._max_len.append(max((bl.end - bl.start for bl in column), default=0))
+            self._max_len.append(longest)
         self._by_column = columns
+        self._block_by_id = {bl.booking["id"]: bl for bl in self.blocks}
         self.setMinimumHeight(self.content_height())
         self._geometry()
 
@@ -425,16 +451,24 @@ class TimeCanvas(QWidget):
 
     def _geometry(self) -> None:
         """Rectangles of blocks and working hours for the current zoom and width."""
+        rtl, width = self.is_rtl(), self.width()
+        scale, origin = self.hour_h / 60, TOP_PAD - self.first_hour * self.hour_h
+        min_h = 6 if self.hour_h < 60 else 14
         for column, blocks in enumerate(self._by_column):
             x0, x1 = self._column_x(column)
             inner = x1 - x0 - (3 if x1 - x0 > 24 else 1)
             pad = 2 if x1 - x0 > 24 else 0
             for block in blocks:
                 lane_w = inner / block.lanes
-                y0, y1 = self.y_of(block.start), self.y_of(block.end)
-                rect = QRect(round(x0 + pad + block.lane * lane_w), y0 + 1,
-                             max(3, round(lane_w) - 1), max(6 if self.hour_h < 60 else 14, y1 - y0 - 2))
-                block.rect = self._mirror(rect)
+                y0 = round(origin + block.start * scale)
+                h = round(origin + block.end * scale) - y0 - 2
+                w = round(lane_w) - 1
+                x = round(x0 + pad + block.lane * lane_w)
+                if w < 3:
+                    w = 3
+                if rtl:
+                    x = width - x - w
+                block.rect = QRect(x, y0 + 1, w, h if h > min_h else min_h)
         self._work_rects, self._break_rects = [], []
         for column, periods in enumerate(self._periods):
             x0, x1 = self._column_x(column)
@@ -443,6 +477,7 @@ class TimeCanvas(QWidget):
                 if i + 1 < len(periods) and periods[i + 1][0] > b:
                     nxt = periods[i + 1][0]
                     self._break_rects.append(self._mirror(QRect(x0, self.y_of(b), x1 - x0, self.y_of(nxt) - self.y_of(b))))
+        self._tiles.clear()
         self.update()
         self.layoutChanged.emit()
 
@@ -461,25 +496,83 @@ class TimeCanvas(QWidget):
         return QSize(900, self.content_height())
 
     # painting --------------------------------------------------------------------------
+    def invalidate(self) -> None:
+        """Forget the painted tiles and the laid-out texts (a language switch, new colours)."""
+        self._text_cache.clear()
+        self._tiles.clear()
+        self.update()
+
     def paintEvent(self, event: QPaintEvent) -> None:
+        """The static content (working hours, grid, axis, blocks) comes from tiles painted once
+        per data change / zoom / width; selection, drag state and the time line go on top."""
         p = QPainter(self)
         p.setLayoutDirection(self.layoutDirection())
         exposed = event.rect()
-        p.fillRect(exposed, self._color(OFF_COLOR))
         if not self.days:
+            p.fillRect(exposed, self._color(OFF_COLOR))
             p.end()
             return
-        p.setClipRect(exposed)
-        self._paint_background(p, exposed)
-        if self.drag is not None and self._free is not None:
+        if self.drag is not None and self._free is not None:   # free/busy shading under the blocks
+            p.fillRect(exposed, self._color(OFF_COLOR))
+            p.setClipRect(exposed)
+            self._paint_background(p, exposed)
             self._paint_free_busy(p, exposed)
-        self._paint_axis(p, exposed)
-        self._paint_blocks(p, exposed)
+            self._paint_axis(p, exposed)
+            self._paint_blocks(p, exposed)
+        else:
+            self._paint_tiles(p, exposed)
+            p.setClipRect(exposed)
+        self._paint_overlays(p)
         self._paint_now(p)
         for ghost in (self.pending, self.drag):
             if ghost is not None and ghost.column is not None:
                 self._paint_ghost(p, ghost)
         p.end()
+
+    def _paint_tiles(self, p: QPainter, exposed: QRect) -> None:
+        dpr = self.devicePixelRatioF()
+        for tile in range(max(0, exposed.top()) // TILE_H, exposed.bottom() // TILE_H + 1):
+            pixmap = self._tiles.pop(tile, None)
+            if pixmap is None or pixmap.width() != round(self.width() * dpr):
+                pixmap = self._render_tile(tile, dpr)
+            self._tiles[tile] = pixmap          # most recently used last
+            while len(self._tiles) > MAX_TILES:
+                self._tiles.pop(next(iter(self._tiles)))
+            target = QRect(0, tile * TILE_H, self.width(), TILE_H).intersected(exposed)
+            source = QRectF(target.x() * dpr, (target.y() - tile * TILE_H) * dpr,
+                            target.width() * dpr, target.height() * dpr)
+            p.drawPixmap(QRectF(target), pixmap, source)
+
+    def _render_tile(self, tile: int, dpr: float) -> QPixmap:
+        pixmap = QPixmap(round(self.width() * dpr), round(TILE_H * dpr))
+        pixmap.setDevicePixelRatio(dpr)
+        pixmap.fill(self._color(OFF_COLOR))
+        rect = QRect(0, tile * TILE_H, self.width(), TILE_H)
+        tp = QPainter(pixmap)
+        tp.setLayoutDirection(self.layoutDirection())
+        tp.setFont(self.font())
+        tp.translate(0, -tile * TILE_H)
+        tp.setClipRect(rect)
+        self._paint_background(tp, rect)
+        self._paint_axis(tp, rect)
+        self._paint_blocks(tp, rect)
+        tp.end()
+        return pixmap
+
+    def _paint_overlays(self, p: QPainter) -> None:
+        """Dragged (or waiting to move) blocks veiled, the selected one outlined."""
+        for ghost in (self.drag, self.pending):
+            if ghost is not None and ghost.column is not None:
+                block = self._block_by_id.get(ghost.booking["id"])
+                if block is not None:
+                    veil = QColor(self._color(WORK_COLOR))
+                    veil.setAlpha(150)
+                    p.fillRect(block.rect, veil)
+        block = self._block_by_id.get(self.selected) if self.selected else None
+        if block is not None:
+            p.setPen(QPen(self.palette().highlight().color(), 2.5))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRect(block.rect.adjusted(-1, -1, 0, 0))
 
     def _visible_columns(self, exposed: QRect) -> range:
         n = self.column_count()
@@ -568,8 +661,7 @@ class TimeCanvas(QWidget):
             y = self.y_of(hour * 60)
             if not (exposed.top() - 12 <= y <= exposed.bottom() + 12):
                 continue
-            moment = from_local(day, min(hour, 23) * 100, self.zone) + timedelta(hours=max(0, hour - 23))
-            label = fmt.format_time(moment, self.zone)
+            label = _axis_label(day, hour, self.zone)
             rect = QRect(axis.x() + 4, y - 9, axis.width() - 10, 18)
             # AlignRight is mirrored by the painter's layout direction: next to the columns.
             p.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
@@ -589,8 +681,6 @@ class TimeCanvas(QWidget):
 
     def _paint_blocks(self, p: QPainter, exposed: QRect) -> None:
         visible = self._visible_blocks(exposed)
-        dragged = self.drag.booking["id"] if self.drag is not None and self.drag.column is not None else None
-        pending = self.pending.booking["id"] if self.pending is not None else None
         small: dict[int, tuple[QColor, list[QRect]]] = {}
         stripes: dict[int, tuple[QColor, list[QRect]]] = {}
         marks: dict[int, tuple[QColor, list[QRect]]] = {}
@@ -619,15 +709,6 @@ class TimeCanvas(QWidget):
             for block in big:
                 self._paint_block(p, block)
             p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        for block in visible:
-            if block.booking["id"] in (dragged, pending):
-                veil = QColor(self._color(WORK_COLOR))
-                veil.setAlpha(150)
-                p.fillRect(block.rect, veil)
-            if block.booking["id"] == self.selected:
-                p.setPen(QPen(self.palette().highlight().color(), 2.5))
-                p.setBrush(Qt.BrushStyle.NoBrush)
-                p.drawRect(block.rect.adjusted(-1, -1, 0, 0))
 
     def _paint_block(self, p: QPainter, block: Block) -> None:
         b, rect, key = block.booking, block.rect, block.key
@@ -984,6 +1065,30 @@ class DayCanvas(TimeCanvas):
         self.set_data([day], resources, bookings, types, zone, now)
 
 
+_LABELS: dict[tuple, str] = {}
+
+
+def _axis_label(day: date, hour: int, zone: str) -> str:
+    """The hour label of the time axis, formatted once per language, digits, zone and hour."""
+    key = (hour, zone, current_language(), fmt.current_digits(), day if hour in (2, 3) else None)  # DST hours
+    label = _LABELS.get(key)
+    if label is None:
+        moment = from_local(day, min(hour, 23) * 100, zone) + timedelta(hours=max(0, hour - 23))
+        label = _LABELS[key] = fmt.format_time(moment, zone)
+    return label
+
+
+def day_label(day: date, pattern: str) -> str:
+    """``fmt.format_date(day, pattern)``, cached per language and digits."""
+    key = (day, pattern, current_language(), fmt.current_digits())
+    label = _LABELS.get(key)
+    if label is None:
+        if len(_LABELS) > 5000:
+            _LABELS.clear()
+        label = _LABELS[key] = fmt.format_date(day, format=pattern)
+    return label
+
+
 def _clusters(blocks: list[Block]):
     """Groups of transitively overlapping blocks, sorted by start."""
     cluster: list = []
@@ -1204,8 +1309,7 @@ class CalendarView(QWidget):
         self.zoom_in_button.setText("+")
         self.zoom_out_button.setText("−")
         for canvas in (self.canvas, self.week):
-            canvas._text_cache.clear()
-            canvas.update()
+            canvas.invalidate()
         getattr(self.week_header, "_cache", {}).clear()
         for widget in (self.header, self.week_header, self.legend):
             widget.update()

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QWidget
 
 from app.i18n import formats as fmt
 from app.i18n.text import display_name
-from ui.calendar import AXIS_COLOR, HEADER_H, TimeCanvas
+from ui.calendar import AXIS_COLOR, HEADER_H, TimeCanvas, day_label
 
 
 def week_days(day: date) -> list[date]:
@@ -79,7 +79,7 @@ class WeekHeader(QWidget):
                 p.fillRect(top, QColor("#e3e5e9"))
             p.setFont(bold)
             p.setPen(QColor("#1565c0") if day == today else QColor("#1c2530"))
-            label = fmt.format_date(day, format="EEE d MMM")  # CLDR pattern: Babel localises the names
+            label = day_label(day, "EEE d MMM")  # CLDR pattern: Babel localises the names
             p.drawText(top.adjusted(4, 0, -4, 0), Qt.AlignmentFlag.AlignCenter,
                        QFontMetrics(bold).elidedText(label, Qt.TextElideMode.ElideRight, max(0, top.width() - 8)))
             p.setFont(small)
