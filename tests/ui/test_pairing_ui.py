@@ -14,19 +14,12 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from app import desk_credentials
 from app.client import DeskClient
 from tests import test_sync_settings_api as sync_api
+from tests.ui import test_sync_ui
 from tests.ui.conftest import until
 from tests.ui.test_sync_ui import shot
 
-no_keyring = sync_api.no_keyring  # the fixture
-
-
-@pytest.fixture(autouse=True)
-def keep_running(qapp):
-    """Closing the last dialog must not quit the app (and stop the test's loop)."""
-    quits = qapp.quitOnLastWindowClosed()
-    qapp.setQuitOnLastWindowClosed(False)
-    yield
-    qapp.setQuitOnLastWindowClosed(quits)
+no_keyring = sync_api.no_keyring  # fixtures
+keep_running = test_sync_ui.keep_running
 
 
 @pytest.fixture
@@ -86,6 +79,7 @@ def test_pair_a_desk_with_the_dialogs_and_load_the_day(loop, lan_server):
 
         # the server's desk lists the new desk; revoking it locks it out
         pairing.done(0)
+        pairing.deleteLater()
         pairing = PairDeskDialog(local)
         pairing.open()
         await until(lambda: pairing.desks.rowCount() == 1, what="the paired desk")
@@ -99,6 +93,9 @@ def test_pair_a_desk_with_the_dialogs_and_load_the_day(loop, lan_server):
         await client.aclose()
         window.close()
         await local.aclose()
+        for widget in (pairing, dialog, window):
+            widget.deleteLater()
+        await asyncio.sleep(0.05)
 
     loop.run_until_complete(scenario())
 
@@ -120,6 +117,8 @@ def test_a_server_with_another_certificate_is_refused(loop, lan_server, tmp_path
         shot(box, "istiqbal-refused-en.png")
         box.button(QMessageBox.StandardButton.Close).click()
         assert await asyncio.wait_for(opening, 5) is None
+        box.deleteLater()
+        await asyncio.sleep(0.05)
 
     loop.run_until_complete(scenario())
 
@@ -149,6 +148,9 @@ def test_pairing_dialogs_in_arabic(loop, lan_server):
             pairing.done(0)
             connect.done(0)
             await local.aclose()
+            pairing.deleteLater()
+            connect.deleteLater()
+            await asyncio.sleep(0.05)
 
     set_language("ar")
     app.setLayoutDirection(Qt.LayoutDirection.RightToLeft)

@@ -19,6 +19,15 @@ SHOTS = Path("/tmp")
 no_keyring, cloud = sync_api.no_keyring, sync_api.cloud  # the fixtures
 
 
+@pytest.fixture(autouse=True)
+def keep_running(qapp):
+    """Closing the last dialog must not quit the app (and stop the test's loop)."""
+    quits = qapp.quitOnLastWindowClosed()
+    qapp.setQuitOnLastWindowClosed(False)
+    yield
+    qapp.setQuitOnLastWindowClosed(quits)
+
+
 @pytest.fixture
 def empty_server(tmp_path, no_keyring):
     from app.server import BranchServer
@@ -90,6 +99,7 @@ def test_connect_pull_conflict_and_resolve(loop, empty_server, cloud):
             await asyncio.sleep(0.1)
             shot(dialog, "istiqbal-cloud-settings-en.png")
             dialog.close_button.click()
+            dialog.deleteLater()
 
             # the status bar goes online with the last pull; the pulled clinic shows
             await until(lambda: "online" in window.sync_label.text() and "last pull" in window.sync_label.text(),
@@ -171,7 +181,7 @@ def test_dialogs_render_in_both_languages(loop, branch_server, no_keyring):
             dialog.use_otp.setChecked(True)
             await asyncio.sleep(0.05)
             shot(dialog, f"istiqbal-cloud-settings-otp-{lang}.png")
-            panel = AttentionPanel(client, Tasks())
+            panel = AttentionPanel(client, Tasks(dialog))
             panel.model.set_cases([case, other], {"b1": booking}, None)
             panel._show_empty()
             panel.resize(520, 420)
@@ -182,9 +192,12 @@ def test_dialogs_render_in_both_languages(loop, branch_server, no_keyring):
             shot(panel, f"istiqbal-attention-panel-sample-{lang}.png")
             assert "Something odd (XYZ-1)" in panel.model.index(1, panel.model.CLOUD).data()
             panel.close()
+            panel.deleteLater()
         finally:
             dialog.done(0)
+            dialog.deleteLater()
             await client.aclose()
+            await asyncio.sleep(0.05)
 
     try:
         for lang in ("en", "ar"):
