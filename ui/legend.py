@@ -23,10 +23,16 @@ class Legend(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.entries: list[tuple[str, QColor, str]] = []   # (text, colour, kind: type|status)
+        self._shown: tuple = ({}, None)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def retranslate_ui(self, _lang: str | None = None) -> None:
+        self.entries = []
+        self.set_types(*self._shown)
 
     def set_types(self, types: dict[str, dict], bookings: list[dict] | None = None) -> None:
         used = {b.get("typeId") for b in bookings} if bookings else set(types)
+        self._shown = (types, [{"typeId": t} for t in used] if bookings else None)
         entries = [(display_name(t), QColor(t.get("color") or "#90a4ae"), "type")
                    for t in types.values() if t["id"] in used or not bookings]
         entries.sort(key=lambda e: e[0])

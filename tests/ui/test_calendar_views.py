@@ -109,6 +109,23 @@ def test_arabic_week_header_and_paint(qtbot):
         set_language("en")
 
 
+def test_legend_follows_a_language_switch(qtbot):
+    from ui.legend import Legend
+
+    legend = Legend()
+    qtbot.addWidget(legend)
+    types = {"t": {**TYPES["t"], "name_translations": {"en": "Consultation", "ar": "استشارة"}}}
+    legend.set_types(types, _bookings([DAY]))
+    assert legend.entries[0][0] == "Consultation"
+    set_language("ar")
+    try:
+        legend.retranslate_ui()
+        assert legend.entries[0][0] == "استشارة"
+        legend.grab()
+    finally:
+        set_language("en")
+
+
 def test_culling_zoom_filter_and_keyboard(qtbot):
     canvas = _week(qtbot)
     everything = canvas._visible_blocks(canvas.rect())
