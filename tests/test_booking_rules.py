@@ -183,3 +183,22 @@ def test_times_are_stored_in_utc(service):
     booking = book(service, 900)
     assert service.store.booking(booking["id"])["startDateTime"] == "2026-11-22T06:00:00Z"
     assert at(900).isoformat() == "2026-11-22T06:00:00+00:00"
+
+
+def test_undo_check_in_and_reopen_an_ended_visit(service):
+    booking = book(service, 1000)
+    service.check_in(booking["id"])
+    undone = service.undo_check_in(booking["id"])
+    assert undone["visitStatus"] is None and undone["checkedInAt"] is None
+    assert service.attendances(DAY) == []
+    service.start(booking["id"])
+    service.clock.shift(timedelta(minutes=5))
+    ended = service.end(booking["id"])
+    assert ended["duration"] == 5
+    reopened = service.reopen(booking["id"])
+    assert reopened["visitStatus"] == "IN_PROGRESS" and reopened["endedAt"] is None
+    assert reopened["endDateTime"] == booking["endDateTime"] and reopened["duration"] == 20
+    assert [a["type"] for a in service.attendances(DAY)] == ["CheckIn"]
+    with pytest.raises(BookingError) as err:
+        service.undo_check_in(booking["id"])  # the visit is under way
+    assert err.value.code == "INVALID-TRANSITION"

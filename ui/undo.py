@@ -5,8 +5,9 @@ Each action records the booking as it was before; undoing sends the inverse requ
 * reschedule (dialog or drag and drop) → reschedule back to the old date, time and resource;
 * cancel → there is no un-cancel: the same customer, type, resource and time are booked
   again as a *new* booking (the undo text says so);
-* check-in and end → the branch API has no request that reverses them, so they are recorded
-  but cannot be undone: the Undo action is disabled, with a tooltip saying why.
+* check-in → the check-in is taken back (the patient is "not arrived" again);
+* end → the visit is reopened with its scheduled end (the branch's own: the cloud keeps an
+  end it has already received).
 
 :class:`UndoStack` owns the ``Undo`` action (Ctrl+Z); the main window runs what
 :meth:`UndoStack.inverse` returns like any other action.
@@ -27,7 +28,7 @@ from app.i18n.text import fsi
 from ui import formatting as f
 
 LIMIT = 50
-UNDOABLE = ("reschedule", "cancel")
+UNDOABLE = ("reschedule", "cancel", "check_in", "end")
 
 
 @dataclass
@@ -48,14 +49,10 @@ class UndoEntry:
             # Translators: the Edit menu's undo entry after a cancel: it books the same slot again.
             return _("Undo cancel of {name} (books it again as a new booking)").format(name=name)
         if self.kind == "check_in":
-            return _("Cannot undo check-in of {name}").format(name=name)
-        return _("Cannot undo end of visit of {name}").format(name=name)
+            return _("Undo check-in of {name}").format(name=name)
+        return _("Undo end of visit of {name} (the visit continues)").format(name=name)
 
     def why_not(self) -> str:
-        if self.kind == "check_in":
-            return _("The branch server has no way to undo a check-in.")
-        if self.kind == "end":
-            return _("The branch server has no way to reopen an ended visit.")
         return ""
 
 
@@ -118,4 +115,8 @@ def inverse(entry: UndoEntry, client, zone: str) -> tuple[Awaitable[dict], date]
         customer_id = before.get("customerId") or (before.get("customer") or {}).get("id")
         return client.book(before["typeId"], customer_id, day, time, resource_id=before.get("resourceId"),
                            note=before.get("note")), day
+    if entry.kind == "check_in":
+        return client.undo_check_in(before["id"]), day
+    if entry.kind == "end":
+        return client.reopen(before["id"]), day
     raise ValueError(f"{entry.kind} cannot be undone")

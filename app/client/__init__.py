@@ -279,6 +279,14 @@ class DeskClient:
     async def no_show(self, booking_id: str) -> dict:
         return await self._result("POST", "/management/bookings/noshow", json={"bookingId": booking_id})
 
+    async def undo_check_in(self, booking_id: str) -> dict:
+        """Take back a check-in (the patient is "not arrived" again)."""
+        return await self._result("POST", "/management/bookings/checkin/undo", json={"bookingId": booking_id})
+
+    async def reopen(self, booking_id: str) -> dict:
+        """Take back "end": the visit continues with its scheduled end."""
+        return await self._result("POST", "/management/bookings/end/undo", json={"bookingId": booking_id})
+
     # live events
     async def events(self, last_event_id: int | None = None, retry: float = 1.0) -> AsyncIterator[dict]:
         """Yield ``{"id", "type", "data"}`` events forever, reconnecting with the last id seen

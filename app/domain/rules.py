@@ -136,3 +136,27 @@ def ensure_movable(booking: dict) -> None:
     if booking["status"] in FINAL_STATUSES or booking["status"] == Status.PENDING_ASSIGNMENT \
             or booking.get("visitStatus") not in (None, "", VisitStatus.CHECKED_IN):
         raise _refuse(booking, "reschedule")
+
+
+def undo_check_in(booking: dict) -> dict:
+    """Take back a check-in made by mistake: ``CHECKED_IN`` → not arrived. Only before the
+    visit starts (the desk's own visit state; nothing of it reaches the cloud)."""
+    if booking["status"] != Status.CONFIRMED or booking.get("visitStatus") != VisitStatus.CHECKED_IN:
+        raise _refuse(booking, "undo the check-in of")
+    return {**booking, "visitStatus": None, "checkedInAt": None}
+
+
+def reopen(booking: dict, scheduled_end: str | None, scheduled_duration: int | None) -> dict:
+    """Take back "end": a ``COMPLETED`` visit goes back to the room (or to arrived if it
+    never started), with its scheduled end restored when the end had shortened it.
+
+    The cloud has no reverse of ``/management/bookings/end`` (seed 000 "End Booking"), so a
+    reopen is the branch's own; an end already pushed keeps its shortened time there.
+    """
+    if booking["status"] != Status.CONFIRMED or booking.get("visitStatus") != VisitStatus.COMPLETED:
+        raise _refuse(booking, "reopen")
+    out = {**booking, "endedAt": None,
+           "visitStatus": VisitStatus.IN_PROGRESS if booking.get("startedAt") else VisitStatus.CHECKED_IN}
+    if scheduled_end and scheduled_duration:
+        out.update(endDateTime=scheduled_end, duration=int(scheduled_duration))
+    return out

@@ -356,7 +356,8 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
             return {"result": getattr(service, action)(body.bookingId, _actor(request))}
         return handler
 
-    for path, action in (("end", "end"), ("checkin", "check_in"), ("start", "start"), ("noshow", "no_show")):
+    for path, action in (("end", "end"), ("checkin", "check_in"), ("start", "start"), ("noshow", "no_show"),
+                         ("checkin/undo", "undo_check_in"), ("end/undo", "reopen")):
         api.post(f"/management/bookings/{path}", name=action)(_visit(action))
 
     @api.put("/management/scheduling/new")

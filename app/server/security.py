@@ -34,7 +34,7 @@ _PROVIDER_OK = [
     ("GET", r"/(readyz|branch|events|openapi\.json|docs|redoc)"),
     ("GET", r"/management/(resources|types)(/.*)?"),
     ("GET", r"/management/bookings(/unassigned|/[^/]+|/[^/]+/history)?"),
-    ("POST", r"/management/bookings/(assign|checkin|start|end|noshow)"),
+    ("POST", r"/management/bookings/(assign|checkin|start|end|noshow)(/undo)?"),
 ]
 _MANAGER_ONLY = [("*", r"/desks(/.*)?"), ("PUT", r"/management/resources/[^/]+/timeRules")]
 RANK = {"provider": 0, "reception": 1, "manager": 2}

@@ -28,6 +28,9 @@ from app.store import Store
 
 log = logging.getLogger(__name__)
 
+#: actions that take back the attendance an earlier action recorded
+RETRACTS = {"undo-checkin": "CheckIn", "reopen": "CheckOut"}
+
 #: ``listener(action, before, after, actor)`` runs inside the write transaction.
 ChangeListener = Callable[[str, dict | None, dict, dict], None]
 HOLD_EXPIRED = "SCH-HOLD-EXPIRED"
@@ -71,6 +74,8 @@ class BookingService(ReadsMixin):
         if attendance:
             self.store.add_attendance({"id": new_id(), "type": attendance, "bookingId": after["id"],
                                        "customerId": after["customerId"], "createdAt": now})
+        if action in RETRACTS:
+            self.store.remove_last_attendance(after["id"], RETRACTS[action])
         self.store.add_history({
             "bookingId": after["id"], "createdAt": now, "action": action,
             "actor": actor.get("user"), "deskId": actor.get("deskId"),
@@ -311,6 +316,19 @@ class BookingService(ReadsMixin):
 
     def no_show(self, booking_id: str, actor: dict | None = None) -> dict:
         return self._act("noshow", booking_id, lambda b: rules.no_show(b, self.now()), actor)
+
+    def undo_check_in(self, booking_id: str, actor: dict | None = None) -> dict:
+        """Take back a check-in (the desk's Undo); its CheckIn attendance is removed."""
+        return self._act("undo-checkin", booking_id, rules.undo_check_in, actor)
+
+    def reopen(self, booking_id: str, actor: dict | None = None) -> dict:
+        """Take back "end" (the desk's Undo): the visit continues with its scheduled end,
+        read from the history entry of the end; its CheckOut attendance is removed."""
+        with self.store.lock:
+            ends = [h for h in self.store.history(booking_id) if h["action"] == "end"]
+            before = ends[-1]["before"] if ends else {}
+            return self._act("reopen", booking_id,
+                             lambda b: rules.reopen(b, before.get("endDateTime"), before.get("duration")), actor)
 
     def attendances(self, day: date) -> list[dict]:
         start, end = self.day_bounds(day)

@@ -264,6 +264,11 @@ class Store:
     def add_attendance(self, row: dict) -> None:
         self.db["attendances"].insert(row)
 
+    def remove_last_attendance(self, booking_id: str, kind: str) -> None:
+        """Delete the newest ``kind`` (CheckIn/CheckOut) attendance of a booking (an undo)."""
+        self.db.execute("delete from attendances where id = (select id from attendances where bookingId = ?"
+                        " and type = ? order by createdAt desc, id desc limit 1)", [booking_id, kind])
+
     def attendances(self, start: str, end: str) -> list[dict]:
         return self._rows("select * from attendances where createdAt >= ? and createdAt < ?"
                           " order by createdAt", [start, end])

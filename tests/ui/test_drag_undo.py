@@ -158,12 +158,24 @@ def test_escape_cancels_a_drag_and_cancel_undo_rebooks(loop, desk):
                                              and b["id"] != target["id"]), None), what="the re-booking")
         assert rebooked["typeId"] == target["typeId"] and rebooked["status"] == Status.CONFIRMED
 
-        # Check-in: recorded, but the server cannot reverse it; Undo is disabled and says why.
+        # Check-in by mistake, then undo: the patient is "not arrived" again.
         today = [b for b in state.today if b["status"] == Status.CONFIRMED and not b.get("visitStatus")]
-        window.run_action("check_in", today[0]["id"])
-        await until(lambda: window.undo.top() is not None and window.undo.top().kind == "check_in", what="check-in")
-        assert not window.undo.action.isEnabled()
-        assert "no way to undo a check-in" in window.undo.action.toolTip()
+        patient = today[0]["id"]
+        window.run_action("check_in", patient)
+        await until(lambda: (state.find(patient) or {}).get("visitStatus") == "CHECKED_IN", what="check-in")
+        assert window.undo.action.isEnabled() and "check-in" in window.undo.action.text()
+        window.undo.action.trigger()
+        await until(lambda: (state.find(patient) or {}).get("visitStatus") is None, what="check-in undone")
+
+        # End a visit early, then undo: the visit continues with its scheduled end.
+        window.run_action("start", patient)
+        await until(lambda: (state.find(patient) or {}).get("visitStatus") == "IN_PROGRESS", what="start")
+        window.run_action("end", patient)
+        await until(lambda: (state.find(patient) or {}).get("visitStatus") == "COMPLETED", what="end")
+        window.undo.action.trigger()
+        reopened = await until(lambda: (state.find(patient) or {}).get("visitStatus") == "IN_PROGRESS"
+                               and state.find(patient), what="visit reopened")
+        assert reopened["endDateTime"] == today[0]["endDateTime"] and reopened["endedAt"] is None
         await window.tasks.wait_idle()
 
     loop.run_until_complete(scenario())
