@@ -4,6 +4,7 @@ the qasync loop that runs the main window against a branch server URL."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 import traceback
@@ -49,6 +50,17 @@ def load_fonts() -> list[str]:
     from ui.language import load_fonts as load
 
     return load()
+
+
+def collect_garbage_on_gui_thread(app: QApplication, every_ms: int = 5000) -> QTimer:
+    """Turn off Python's automatic cycle collection and collect on a GUI-thread timer (as
+    Anki does): otherwise a collection that happens to run on the branch server's thread can
+    destroy Qt objects from the wrong thread and crash the desk."""
+    gc.disable()
+    timer = QTimer(app)
+    timer.timeout.connect(gc.collect)
+    timer.start(every_ms)
+    return timer
 
 
 def install_excepthook() -> None:
@@ -130,6 +142,7 @@ def main(url: str, *, lang: str | None = None, screenshot: Path | None = None, s
     app = application()
     setup_language(app, lang)
     install_excepthook()
+    _kept.append(collect_garbage_on_gui_thread(app))
     # Let Ctrl+C reach Python now and then while Qt's loop runs.
     timer = QTimer()
     timer.start(300)

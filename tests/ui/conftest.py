@@ -6,9 +6,19 @@ Drive a UI flow inside ``loop.run_until_complete(scenario())`` where the scenari
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 
 import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def collect_on_the_gui_thread():
+    """Like the desk (ui.app.collect_garbage_on_gui_thread): no automatic cycle collection,
+    which could run on a server thread and destroy Qt objects there; collect between tests."""
+    gc.disable()
+    yield
+    gc.enable()
 
 
 @pytest.fixture
@@ -27,6 +37,7 @@ def loop(qapp):
     finally:
         event_loop.close()
         asyncio.set_event_loop(None)
+        gc.collect()
     unexpected = [e for e in errors if not isinstance(e.get("exception"), asyncio.CancelledError)]
     if unexpected:
         raise AssertionError(f"errors in the event loop: {unexpected}")
