@@ -11,7 +11,7 @@ import logging
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -31,6 +31,7 @@ from app.i18n import _
 from app.i18n.labels import action_label, offline_label, view_label
 from app.i18n.text import display_name, fsi
 from ui import formatting as f
+from ui import language
 from ui.calendar import CalendarView
 from ui.checkins_panel import CheckinsPanel
 from ui.detail_pane import DetailPane
@@ -38,9 +39,9 @@ from ui.dialogs import AcceptDialog, CancelDialog, RescheduleDialog
 from ui.errors import message_for
 from ui.models import allowed
 from ui.queue_panel import QueuePanel
+from ui.shortcuts import DeskExtras
 from ui.state import DeskState
 from ui.sync_status import SyncDesk
-from ui.shortcuts import DeskExtras
 from ui.tasks import Tasks
 from ui.undo import UndoStack, inverse
 
@@ -124,6 +125,10 @@ class MainWindow(QMainWindow):
         from ui.maintenance import DeskCare
 
         self.care = DeskCare(self, getattr(self.extras, "help_menu", None))
+        # View → Language / Digits, switched live: retranslate_ui re-runs on every switch.
+        self.view_menu.addSeparator()
+        self.language_menus = language.controller().install_menus(self.view_menu)
+        language.follow(self)
 
     # building ------------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -141,16 +146,16 @@ class MainWindow(QMainWindow):
         self.act_refresh = QAction(_("Refresh"), self)
         self.act_refresh.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
         self.act_refresh.triggered.connect(self.refresh)
-        day_menu = self.menuBar().addMenu(_("&Day"))
+        self.day_menu = day_menu = self.menuBar().addMenu(_("&Day"))
         for action in (self.act_prev, self.act_today, self.act_next, self.act_refresh):
             day_menu.addAction(action)
-        edit_menu = self.menuBar().addMenu(_("&Edit"))
+        self.edit_menu = edit_menu = self.menuBar().addMenu(_("&Edit"))
         edit_menu.addAction(self.undo.action)
         self.undo.action.triggered.connect(self.undo_last)
-        view_menu = self.menuBar().addMenu(_("&View"))
+        self.view_menu = view_menu = self.menuBar().addMenu(_("&View"))
         for action in self.calendar.view_actions():
             view_menu.addAction(action)
-        booking_menu = self.menuBar().addMenu(_("&Booking"))
+        self.booking_menu = booking_menu = self.menuBar().addMenu(_("&Booking"))
         self.booking_actions: dict[str, QAction] = {}
         for name, shortcut in BOOKING_ACTIONS:
             text = action_label(name) + ("…" if name in ("accept", "reschedule", "cancel") else "")
@@ -162,7 +167,7 @@ class MainWindow(QMainWindow):
             self.booking_actions[name] = action
 
     def _build_toolbar(self) -> None:
-        bar = QToolBar(_("Day"))
+        self.toolbar = bar = QToolBar(_("Day"))
         bar.setMovable(False)
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         bar.addAction(self.act_prev)
@@ -192,12 +197,44 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self, server_label: str) -> None:
         status = self.statusBar()
+        self._server_url = server_label
         # Translators: %(url)s is the branch server's address, e.g. http://127.0.0.1:8765.
         self.server_label = QLabel(_("Server: %(url)s") % {"url": f"\u2066{server_label}\u2069"})
         self.sync_label = QLabel(offline_label())
         self.sync_label.setStyleSheet("color: #8a5a00; padding: 0 8px;")
         status.addPermanentWidget(self.server_label)
         status.addPermanentWidget(self.sync_label)
+
+    def retranslate_ui(self, _lang: str | None = None) -> None:
+        """After a language (or digits) switch: texts, mirrored arrows and shortcuts, then
+        every child with a ``retranslate_ui`` (panels, dialogs, doctor mode, waiting room)
+        and a re-render from the state, keeping the selection and the scroll position."""
+        rtl = self.layoutDirection() == Qt.LayoutDirection.RightToLeft
+        self.act_prev.setIcon(language.direction_icon(self, forward=False))
+        self.act_next.setIcon(language.direction_icon(self, forward=True))
+        self.act_prev.setShortcut(QKeySequence("Alt+Right" if rtl else "Alt+Left"))
+        self.act_next.setShortcut(QKeySequence("Alt+Left" if rtl else "Alt+Right"))
+        self.act_prev.setText(_("Previous day"))
+        self.act_today.setText(_("Today"))
+        self.act_next.setText(_("Next day"))
+        self.act_refresh.setText(_("Refresh"))
+        for menu, title in ((self.day_menu, _("&Day")), (self.edit_menu, _("&Edit")),
+                            (self.view_menu, _("&View")), (self.booking_menu, _("&Booking"))):
+            menu.setTitle(title)
+        for name, action in self.booking_actions.items():
+            action.setText(action_label(name) + ("…" if name in ("accept", "reschedule", "cancel") else ""))
+        self.toolbar.setWindowTitle(_("Day"))
+        self.show_canceled.setText(_("Show canceled"))
+        self.server_label.setText(_("Server: %(url)s") % {"url": f"\u2066{self._server_url}\u2069"})
+        self.tabs.setTabText(1, view_label("checkins"))
+        for child in self.findChildren(QObject):
+            if child is not self and callable(getattr(child, "retranslate_ui", None)):
+                child.retranslate_ui()
+        if self.state.loaded:
+            self._apply()
+        else:
+            self.setWindowTitle(_("Istiqbal"))
+            self.tabs.setTabText(0, view_label("queue"))
 
     # starting and stopping -------------------------------------------------------------
     def start(self) -> None:
