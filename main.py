@@ -42,6 +42,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--server-only", action="store_true", help="run the branch server without a window")
     mode.add_argument("--connect", metavar="URL", help="open a desk on another machine's branch server")
+    parser.add_argument("--provider", metavar="RESOURCE_ID",
+                        help="open this desk in doctor mode for one provider (doctor or room)")
     parser.add_argument("--screenshot", type=Path, metavar="PNG",
                         help="render the main window to PNG after loading, then exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
@@ -113,7 +115,7 @@ def run_desk(args: argparse.Namespace) -> int:
     from ui import app as desk
 
     if args.connect:
-        return desk.main(args.connect, lang=args.lang, screenshot=args.screenshot)
+        return desk.main(args.connect, lang=args.lang, screenshot=args.screenshot, provider=args.provider)
     choice = None
     if first_run_wanted(args):
         from ui import first_run
@@ -128,7 +130,7 @@ def run_desk(args: argparse.Namespace) -> int:
 
         choice = start_choice()
     if choice and choice["mode"] == "lan":
-        return desk.main(choice["url"], lang=args.lang, screenshot=args.screenshot)
+        return desk.main(choice["url"], lang=args.lang, screenshot=args.screenshot, provider=args.provider)
     # one desk per data directory, decided before the branch server opens the database
     from ui.first_run import app_icon
     from ui.single_instance import SingleInstance
@@ -148,7 +150,7 @@ def run_desk(args: argparse.Namespace) -> int:
             desk.show_fatal(args.lang, str(exc))
         return 2
     try:
-        return desk.main(server.url, lang=args.lang, screenshot=args.screenshot)
+        return desk.main(server.url, lang=args.lang, screenshot=args.screenshot, provider=args.provider)
     finally:
         server.stop()
         instance.release()

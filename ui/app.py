@@ -81,9 +81,11 @@ def install_excepthook() -> None:
     sys.excepthook = hook
 
 
-async def run_desk(url: str, *, screenshot: Path | None = None, server_label: str | None = None) -> int:
+async def run_desk(url: str, *, screenshot: Path | None = None, server_label: str | None = None,
+                   provider: str | None = None) -> int:
     """Show the main window against ``url`` until it closes (or, with ``screenshot``, until
-    the first full paint after the initial fetches, saved as PNG)."""
+    the first full paint after the initial fetches, saved as PNG); with ``provider`` (a
+    resource id) it also opens doctor mode for that provider."""
     from ui.main_window import MainWindow
 
     app = application()
@@ -107,6 +109,8 @@ async def run_desk(url: str, *, screenshot: Path | None = None, server_label: st
     try:
         window.start()
         window.show()
+        if provider:  # from the Qt loop, not inside this coroutine (qasync re-entrancy)
+            QTimer.singleShot(0, lambda: window.extras.open_doctor_mode(provider))
         if screenshot is not None:
             return await _screenshot(window, screenshot)
         await closed
@@ -123,9 +127,8 @@ async def _screenshot(window, path: Path) -> int:
     except Exception as exc:
         log.error("the desk could not load its data: %s", exc)
         return 1
-    for _i in range(3):  # let layouts settle and paint
-        QApplication.processEvents()
-        await asyncio.sleep(0.05)
+    for _i in range(4):  # let layouts settle and paint (the qasync loop runs Qt's events while we
+        await asyncio.sleep(0.05)  # sleep; processEvents() here would re-enter other tasks)
     canvas = window.calendar.canvas
     pixmap = window.grab()
     if pixmap.isNull() or not pixmap.save(str(path), "PNG"):
@@ -137,7 +140,8 @@ async def _screenshot(window, path: Path) -> int:
     return 0
 
 
-def main(url: str, *, lang: str | None = None, screenshot: Path | None = None, server_label: str | None = None) -> int:
+def main(url: str, *, lang: str | None = None, screenshot: Path | None = None, server_label: str | None = None,
+         provider: str | None = None) -> int:
     """Run the desk against the branch server at ``url``; returns the exit code."""
     app = application()
     setup_language(app, lang)
@@ -147,7 +151,7 @@ def main(url: str, *, lang: str | None = None, screenshot: Path | None = None, s
     timer = QTimer()
     timer.start(300)
     timer.timeout.connect(lambda: None)
-    return run_qasync(run_desk(url, screenshot=screenshot, server_label=server_label))
+    return run_qasync(run_desk(url, screenshot=screenshot, server_label=server_label, provider=provider))
 
 
 def show_fatal(lang: str | None, detail: str) -> None:

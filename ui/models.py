@@ -101,14 +101,16 @@ class BookingTable(QAbstractTableModel):
 
 
 class QueueModel(BookingTable):
-    """The unassigned queue: position, ticket, customer, booking type, minutes waited."""
+    """The unassigned queue, oldest first: place in the line of arrival (the branch's queues are
+    FIFO; a booking's ``queuePosition`` is per resource and shown in its detail), ticket,
+    customer, booking type, minutes waited."""
 
     POSITION, TICKET, CUSTOMER, TYPE, WAITED = range(5)
     COLUMNS = (N_("#"), N_("Ticket"), N_("Customer"), N_("Type"), N_("Waited"))
 
     def text(self, booking: dict, row: int, column: int) -> str:
         if column == self.POSITION:
-            return format_number(booking.get("queuePosition") or row + 1)
+            return format_number(row + 1)
         if column == self.TICKET:
             return f.number_text(booking.get("queueNumber"))
         if column == self.CUSTOMER:

@@ -266,7 +266,7 @@ class DeskExtras(QObject):
         if not waiting:
             self._status(_("Nobody is waiting."))
             return
-        first = min(waiting, key=lambda b: (b.get("queuePosition") or 0, b.get("createdAt") or ""))
+        first = min(waiting, key=lambda b: (b.get("createdAt") or "", b["id"]))  # FIFO: the longest wait
         self.window.run_action("accept", first["id"])
 
     def open_doctor_mode(self, resource_id: str | None) -> None:
