@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 # Before anything imports Qt: no display needed, and qasync must pick PySide6.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
+
+# The tests (and the desks and servers they start as subprocesses) keep their per-user
+# settings, secrets, logs and caches in a throw-away home, never in the tester's own.
+_home = tempfile.mkdtemp(prefix="istiqbal-tests-")
+for _name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+    os.environ[_name] = os.path.join(_home, _name.lower())
 
 import pytest  # noqa: E402
 
