@@ -52,13 +52,20 @@ def load_fonts() -> list[str]:
     return load()
 
 
-def collect_garbage_on_gui_thread(app: QApplication, every_ms: int = 5000) -> QTimer:
+def collect_garbage_on_gui_thread(app: QApplication, every_ms: int = 5000, full_every: int = 12) -> QTimer:
     """Turn off Python's automatic cycle collection and collect on a GUI-thread timer (as
     Anki does): otherwise a collection that happens to run on the branch server's thread can
-    destroy Qt objects from the wrong thread and crash the desk."""
+    destroy Qt objects from the wrong thread and crash the desk. The young generations are
+    collected every ``every_ms`` (cheap); a full collection every ``full_every`` ticks."""
     gc.disable()
     timer = QTimer(app)
-    timer.timeout.connect(gc.collect)
+    ticks = [0]
+
+    def collect() -> None:
+        ticks[0] += 1
+        gc.collect() if ticks[0] % full_every == 0 else gc.collect(1)
+
+    timer.timeout.connect(collect)
     timer.start(every_ms)
     return timer
 
