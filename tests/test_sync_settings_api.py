@@ -115,3 +115,17 @@ def test_a_server_started_with_a_cloud_still_serves_its_routes(tmp_path, cloud, 
         assert httpx.get(server.url + "/sync/settings").json()["result"]["connected"] is True
     finally:
         server.stop()
+
+
+def test_a_demo_branch_is_not_connected_to_a_real_account(tmp_path):
+    """The demo clinic's made-up patients must never reach a real cloud account."""
+    from app.server import BranchServer
+
+    server = BranchServer(tmp_path / "demo-branch").start()  # first start: the demo clinic
+    try:
+        answer = httpx.put(f"{server.url}/sync/settings", json={
+            "cloud": "ehjzny", "baseUrl": "http://127.0.0.1:9", "appId": "app", "apiKey": "key"})
+        assert answer.status_code == 409 and answer.json()["error"]["code"] == "SYNC-DEMO-DATA"
+        assert httpx.get(f"{server.url}/sync/status").json()["result"]["connected"] is False
+    finally:
+        server.stop()

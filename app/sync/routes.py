@@ -156,6 +156,13 @@ def make_settings_router(store, connect: Callable[[CloudConfig], Awaitable[None]
     def shown() -> dict:
         return {"result": settings.public_settings(store, connected())}
 
+    def no_demo() -> None:
+        """A branch filled with the demo clinic is not connected to a real account: its made-up
+        patients would be pushed to the cloud and mixed with the real ones."""
+        if store.db.execute("select 1 from cloud_ids where cloud = 'demo' limit 1").fetchone():
+            raise BookingError("SYNC-DEMO-DATA", "this branch holds the demo clinic; connect the cloud "
+                               "account from a new branch (the first-run page or another data directory)", 409)
+
     async def save(config: CloudConfig) -> dict:
         settings.connect(store, config)
         await connect(config)
@@ -169,6 +176,7 @@ def make_settings_router(store, connect: Callable[[CloudConfig], Awaitable[None]
     async def put_settings(body: SettingsBody, request: Request):
         _manager(request)
         _cloud(body.cloud)
+        no_demo()
         config = CloudConfig(_url(body.baseUrl), body.appId.strip(), (body.apiKey or "").strip() or None,
                              auth="apiKey", cloud=body.cloud)
         if config.secret is None:
@@ -192,6 +200,7 @@ def make_settings_router(store, connect: Callable[[CloudConfig], Awaitable[None]
 
         _manager(request)
         _cloud(body.cloud)
+        no_demo()
         if not (body.phone or body.email):
             raise errors.invalid("give the phone number (or email) the code goes to", field="phone")
         if verify and not body.code:
