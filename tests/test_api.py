@@ -147,3 +147,20 @@ def test_port_in_use_is_reported(server):
     thread, _ = server
     with pytest.raises(OSError):
         ServerThread(create_app(server[1]), "127.0.0.1", thread.port)
+
+
+def test_one_branch_server_per_data_directory(tmp_path):
+    """A second server (a desk or a headless one) on the same branch file is refused, and a
+    server that failed to start leaves the branch free for the next try."""
+    from app.server import BranchServer, DataDirInUse
+
+    first = BranchServer(tmp_path / "branch", demo=False).start()
+    try:
+        with pytest.raises(DataDirInUse):
+            BranchServer(tmp_path / "branch", demo=False)
+        with pytest.raises(OSError):  # the port is taken: nothing stays claimed
+            BranchServer(tmp_path / "other", demo=False, port=first.thread.port)
+        BranchServer(tmp_path / "other", demo=False).start().stop()
+    finally:
+        first.stop()
+    BranchServer(tmp_path / "branch", demo=False).start().stop()

@@ -32,7 +32,7 @@ def _filled(tmp_path: Path) -> Path:
     server = BranchServer(tmp_path, backup_interval=None)
     with server.store.transaction() as db:
         _outbox_row(db, "op-1")
-    server.store.close()
+    server.stop()  # never started: closes the store and frees the branch
     return tmp_path / DB_NAME
 
 
@@ -164,7 +164,7 @@ def test_restore_through_the_api_happens_at_the_next_start(tmp_path):
         assert [r["id"] for r in server.store.db.query("select id from sync_outbox")] == ["op-after"]
         assert Path(server.store.recovery["movedAside"]).name.startswith("branch.sqlite3.replaced-")
     finally:
-        server.store.close()
+        server.stop()
 
 
 def test_the_server_backs_up_on_its_schedule(tmp_path):

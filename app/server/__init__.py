@@ -15,6 +15,8 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
 from app.domain.clock import Clock
 from app.server.api import create_app
 from app.server.lan import lan_listener
@@ -41,6 +43,23 @@ def load_demo(store: Store, now: datetime | None = None) -> dict:
     return counts
 
 
+class DataDirInUse(RuntimeError):
+    """Another branch server (a desk or a headless one) already uses this data directory."""
+
+
+def claim_data_dir(data_dir: Path) -> FileLock:
+    """Hold ``<data_dir>/branch.lock`` for this process's life: one writer per branch file.
+    The operating system releases it when the process ends, even after kill -9.
+    Raises :class:`DataDirInUse`."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(data_dir / "branch.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise DataDirInUse(f"another Istiqbal branch server is using {data_dir}") from None
+    return lock
+
+
 class BranchServer:
     """The branch's store, service, API and — with ``cloud`` (an
     :class:`app.sync.settings.CloudConfig`) — the sync engine, run in the server's loop.
@@ -49,9 +68,20 @@ class BranchServer:
     def __init__(self, data_dir: str | Path, host: str = "127.0.0.1", port: int = 0,
                  clock: Clock | None = None, demo: bool = True, cloud=None, sync_options: dict | None = None,
                  backup_interval: float | None = backup.INTERVAL):
+        self.data_dir = Path(data_dir)
+        self._lock = claim_data_dir(self.data_dir)
+        self.store = None
+        try:
+            self._build(host, port, clock, demo, cloud, sync_options, backup_interval)
+        except BaseException:  # a bind failure, a damaged file…: let the next try have the branch
+            if self.store is not None:
+                self.store.close()
+            self._lock.release()
+            raise
+
+    def _build(self, host, port, clock, demo, cloud, sync_options, backup_interval) -> None:
         from app.sync.routes import make_router, make_settings_router
 
-        self.data_dir = Path(data_dir)
         self.store = open_store(self.data_dir / DB_NAME)
         if (self.store.recovery or {}).get("status") not in ("ok", "new"):
             log.warning("branch database recovery at start: %s", self.store.recovery)
@@ -158,3 +188,4 @@ class BranchServer:
             self.backups.stop()
         self.thread.stop()
         self.store.close()
+        self._lock.release()

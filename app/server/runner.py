@@ -108,6 +108,7 @@ class ServerThread:
     def stop(self) -> None:
         for server in self.servers:
             server.should_exit = True
-        self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
         for sock in self.socks:
             sock.close()
