@@ -164,3 +164,13 @@ def test_one_branch_server_per_data_directory(tmp_path):
     finally:
         first.stop()
     BranchServer(tmp_path / "branch", demo=False).start().stop()
+
+
+def test_lang_header_picks_the_display_name(server):
+    """Seed 000 "Localization": the ``lang`` header selects the language of display fields."""
+    thread, _ = server
+    arabic = httpx.get(f"{thread.url}/management/resources", headers={"lang": "ar"}).json()["result"]
+    english = httpx.get(f"{thread.url}/management/types/gen", headers={"lang": "en"}).json()["result"]
+    assert {r["id"]: r["name"] for r in arabic} == {"dr-sara": "د. سارة", "dr-omar": "د. عمر"}
+    assert english["name"] == "General consultation"
+    assert arabic[0]["name_translations"]["en"] == "Dr. Sara"

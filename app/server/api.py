@@ -185,8 +185,9 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
 
     # reference data ---------------------------------------------------------------
     @api.get("/management/resources")
-    async def resources(limit: int = Query(100, ge=1, le=MAX_LIMIT), nextPageToken: str | None = None):
-        return _page(service.store.resources(), limit, nextPageToken)
+    async def resources(request: Request, limit: int = Query(100, ge=1, le=MAX_LIMIT),
+                        nextPageToken: str | None = None):
+        return _page(_localized(request, service.store.resources()), limit, nextPageToken)
 
     @api.get("/management/resources/mine")
     async def my_resources(request: Request):
@@ -196,8 +197,8 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         return {"result": rows, "pagination": {"nextPageToken": None, "hasMore": False}}
 
     @api.get("/management/resources/{resourceId}")
-    async def resource(resourceId: str):
-        return {"result": service._resource(resourceId)}
+    async def resource(request: Request, resourceId: str):
+        return {"result": _localized(request, [service._resource(resourceId)])[0]}
 
     @api.get("/management/resources/{resourceId}/timeRules")
     async def time_rules(resourceId: str):
@@ -220,12 +221,13 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         return {"result": rules}
 
     @api.get("/management/types")
-    async def types(limit: int = Query(100, ge=1, le=MAX_LIMIT), nextPageToken: str | None = None):
-        return _page(service.store.types(), limit, nextPageToken)
+    async def types(request: Request, limit: int = Query(100, ge=1, le=MAX_LIMIT),
+                    nextPageToken: str | None = None):
+        return _page(_localized(request, service.store.types()), limit, nextPageToken)
 
     @api.get("/management/types/{typeId}")
-    async def booking_type(typeId: str):
-        return {"result": service._type(typeId)}
+    async def booking_type(request: Request, typeId: str):
+        return {"result": _localized(request, [service._type(typeId)])[0]}
 
     @api.get("/management/customers")
     async def customers(search: str | None = Query(None, max_length=100),
@@ -500,6 +502,15 @@ class ResponseCache:
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
         return response
+
+
+def _localized(request: Request, rows: list[dict]) -> list[dict]:
+    """``name`` in the language of the ``lang`` header (``en``/``ar``; seed 000 "Localization":
+    "Display fields language"), from ``name_translations``; ``name_translations`` stays."""
+    lang = (request.headers.get("lang") or "").strip().lower()[:2]
+    if lang not in ("en", "ar"):
+        return rows
+    return [{**r, "name": (r.get("name_translations") or {}).get(lang) or r.get("name")} for r in rows]
 
 
 def _sse(event: dict) -> dict:
