@@ -804,9 +804,11 @@ class TimeCanvas(QWidget):
         line_h = metrics.height()
         width = max(0, inner.width() - indicator)
         name = f.customer_name(b)
-        if inner.height() < line_h * 2:  # one line: the name first, then the time if it fits
+        if inner.height() < line_h * 2:  # one line: the name first, then the time if it fits whole
             # Translators: a short booking block in the calendar: customer name, then start time.
-            name = _("{name}  {time}").format(name=fsi(name), time=fsi(f.time_of(b.get("startDateTime"), self.zone)))
+            both = _("{name}  {time}").format(name=fsi(name), time=fsi(f.time_of(b.get("startDateTime"), self.zone)))
+            if metrics.horizontalAdvance(both) <= width:  # never a cut-off time such as "1…"
+                name = both
         lines = [(metrics.elidedText(name, Qt.TextElideMode.ElideRight, width), bold, width, line_h)]
         small = QFont(self.font())
         small.setPointSizeF(self.font().pointSizeF() * 0.85)
