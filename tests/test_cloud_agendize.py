@@ -299,3 +299,24 @@ def test_generated_clinic():
     assert all(r["_created"] <= NOW for r in records)
     assert any(len(r["history"]) > 1 for r in records)
     assert {str(c.zone) for c in cloud.companies.values()} == {"Asia/Riyadh", "Asia/Dubai"}
+
+
+def test_runs_as_a_module():
+    """``python -m tests.clouds.agendize --port N`` serves a generated clinic (issue scope)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    command = [sys.executable, "-m", "tests.clouds.agendize", "--port", "0", "--api-key", "k1", "--token", "t1",
+               "--appointments", "20"]
+    process = subprocess.Popen(command, cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.PIPE,
+                               text=True)
+    try:
+        first = process.stdout.readline()
+        assert first.startswith("Agendize simulated cloud at http://127.0.0.1:")
+        url = first.split(" at ")[1].split(" ")[0]
+        companies = httpx.get(url + "/scheduling/companies", params={"apiKey": "k1", "token": "t1"}, timeout=5)
+        assert [c["timeZone"] for c in companies.json()["items"]] == ["Asia/Riyadh", "Asia/Dubai"]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -285,3 +285,24 @@ def test_generated_clinic():
     kinds = {a["kind"] for a in cloud.attendances}
     assert kinds == {"CheckIn", "CheckOut"}
     assert any(not r["providers"] for r in cloud.reservations.values())
+
+
+def test_runs_as_a_module():
+    """``python -m tests.clouds.rekaz --port N`` serves a generated clinic (issue scope)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    command = [sys.executable, "-m", "tests.clouds.rekaz", "--port", "0", "--key", "k1", "--tenant", "t1",
+               "--per-day", "2"]
+    process = subprocess.Popen(command, cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.PIPE,
+                               text=True)
+    try:
+        first = process.stdout.readline()
+        assert first.startswith("Rekaz simulated cloud at http://127.0.0.1:")
+        url = first.split(" at ")[1].strip()
+        branches = httpx.get(url + "/branches", headers={"Authorization": "Basic k1", "__tenant": "t1"}, timeout=5)
+        assert [b["nameEn"] for b in branches.json()] == ["Main Branch", "Al Malqa Branch"]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
