@@ -272,6 +272,27 @@ def test_lost_reply_after_commit_is_committed(sim, http):
     assert http.get("/attendances").json()["totalCount"] == 0  # a dropped call commits nothing
 
 
+def test_lost_replies_on_customer_and_attendance(sim, http):
+    """Contract "Behaviour": a lost ``POST /customers`` is found by paging all customers
+    and matching the mobile digits; a lost ``POST /attendances`` by
+    ``GET /attendances?customerId=`` with the same ``actionId`` and kind."""
+    sim.cloud.faults.lose_reply(method="POST", path="/api/public/customers")
+    with pytest.raises(httpx.TransportError):
+        http.post("/customers", json={"name": "Salem", "mobileNumber": "0555000111", "branchId": sim.ids["main"]})
+    customers = http.get("/customers").json()["items"]
+    assert [c["name"] for c in customers if c["mobileNumber"].endswith("555000111")] == ["Salem"]
+
+    ident = book(sim, http, NOW).json()["reservationIds"][0]
+    sim.cloud.faults.lose_reply(method="POST", path="/api/public/attendances")
+    with pytest.raises(httpx.TransportError):
+        http.post("/attendances", json={"type": 0, "actionType": 0, "customerId": sim.ids["huda"], "actionId": ident})
+    mine = http.get("/attendances", params={"customerId": sim.ids["huda"]}).json()["items"]
+    assert [(a["actionId"], a["type"]) for a in mine] == [(ident, "CheckIn")]
+    again = http.post("/attendances", json={"type": 0, "actionType": 0, "customerId": sim.ids["huda"],
+                                            "actionId": ident})
+    assert again.status_code == 400 and code(again) == "BusinessLogicError"  # a blind re-send is refused
+
+
 def test_generated_clinic():
     """Issue scope: two branches with Arabic and English names, providers, priced and
     free products, reservations in each status, and attendances."""

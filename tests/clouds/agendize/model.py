@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from .faults import Faults
+
 STATUSES = ("pending", "accepted", "inProgress", "completed", "noShow", "declined", "cancelled")
 LIST_STATUSES = ("noShow", "accepted", "completed", "cancelled", "pending")  # seed "List": status
 INACTIVE = ("declined", "cancelled")  # they hold no time
@@ -128,8 +130,6 @@ class AgendizeCloud:
     def __init__(self, *, api_key: str | None = None, token: str | None = None, clock: Clock | None = None,
                  page_size: int = 100, sync_token_ttl: timedelta = timedelta(days=7), currency: str = "USD",
                  fault_seed: int = 0, admin_key: str | None = None):
-        from .faults import Faults
-
         self.api_key = api_key or "ak" + secrets.token_hex(12)
         self.token = token or "sso" + secrets.token_hex(16)
         self.access_token = "at" + secrets.token_hex(16)

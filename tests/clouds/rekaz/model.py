@@ -25,6 +25,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from .faults import Faults
+
 # Error codes, seed "Common Error Codes"; FORBIDDEN is this simulation's (see NOTES.md).
 VALIDATION = "ValidationError"
 NOT_FOUND = "NotFound"
@@ -135,8 +137,6 @@ class RekazCloud:
     def __init__(self, *, key: str | None = None, tenant: str | None = None, clock: Clock | None = None,
                  zone: str = "Asia/Riyadh", hours: tuple[time, time] = (time(9), time(21)),
                  fault_seed: int = 0, admin_key: str | None = None):
-        from .faults import Faults
-
         self.key = key or "sim-" + secrets.token_urlsafe(24)
         self.tenant = tenant or guid()
         self.admin_key = admin_key or "admin-" + secrets.token_urlsafe(18)
