@@ -24,7 +24,7 @@ import json
 import secrets
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from .faults import Faults
@@ -300,9 +300,10 @@ class AgendizeCloud:
         vacation; one local day (contract "Desk operations": working hours, inferred)."""
         local_start, local_end = start.astimezone(company.zone), end.astimezone(company.zone)
         day_date = local_start.date()
-        end_t = "24:00" if local_end.date() > day_date and local_end.time().hour == 0 else local_end.strftime("%H:%M")
-        if local_end.date() > day_date and end_t != "24:00":
+        midnight = local_end.date() == day_date + timedelta(days=1) and local_end.time() == time(0)
+        if local_end.date() > day_date and not midnight:
             return False
+        end_t = "24:00" if midnight else local_end.strftime("%H:%M")
         start_t = local_start.strftime("%H:%M")
         if self._on_vacation(company.vacations, day_date) or not self._within(company.working_hours, day_date,
                                                                                start_t, end_t):
