@@ -320,3 +320,15 @@ def test_runs_as_a_module():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_default_window_and_extended_properties_limit(sim, http):
+    """Seed "List": the window defaults to now −1 month … now +1 month; seed
+    "extendedProperties": size limit 22KB (a larger body is refused, nothing is written)."""
+    near = insert(sim, http, "2026-12-21T10:00:00").json()["id"]  # a Monday, two weeks ahead
+    far = insert(sim, http, "2027-02-01T10:00:00", params={"force": "true"}).json()["id"]
+    assert [x["id"] for x in listing(http)[0]] == [near]
+    assert far in [x["id"] for x in listing(http, endDate="2027-03-01T00:00:00Z")[0]]
+    big = insert(sim, http, "2026-12-14T10:00:00", extendedProperties={"private": {"blob": "x" * 23000}})
+    assert big.status_code == 400
+    assert [x["id"] for x in listing(http)[0]] == [near]
