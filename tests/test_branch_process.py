@@ -242,3 +242,35 @@ def test_bursts_of_signals_stop_the_sync_serve_path(tmp_path):
         return Server([sys.executable, "-m", "app.sync", "serve", "--data-dir", str(data_dir)], _env(tmp_path))
 
     assert len(_rounds(data_dir, tmp_path, 4, 99, command)) == 4
+
+
+def test_ctrl_c_and_sigterm_close_the_desk_and_free_the_branch(tmp_path):
+    """The desk (offscreen) in its own process group: a burst of SIGINT and SIGTERM, as
+    Ctrl+C in its terminal gives, closes it within seconds with status 0, and the branch is
+    free for the next start — three times."""
+    data_dir = tmp_path / "desk"
+    env = _env(tmp_path, QT_QPA_PLATFORM="offscreen", PYTHONUNBUFFERED="1")
+    rng = random.Random(7)
+    for _round in range(3):
+        desk = subprocess.Popen([sys.executable, "main.py", "--data-dir", str(data_dir)], cwd=ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        seen = []
+        for line in desk.stderr:
+            seen.append(line)
+            if "desk ready on" in line:
+                break
+        else:
+            raise AssertionError("the desk did not start: " + "".join(seen)[-3000:])
+        server = Server.__new__(Server)
+        server.process = desk
+        _burst(server, rng)
+        try:
+            desk.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            server.signal_group(signal.SIGKILL)
+            raise AssertionError(f"round {_round}: the desk did not close within 5 s of a signal burst") from None
+        rest = desk.stderr.read()
+        assert desk.returncode == 0, rest[-3000:]
+        assert "Traceback" not in rest, rest[-3000:]
+        assert not is_claimed(data_dir / DB)
+        assert not (data_dir / "server.json").exists()
