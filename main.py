@@ -160,10 +160,23 @@ def run_desk(args: argparse.Namespace) -> int:
         if not args.screenshot:
             desk.show_fatal(args.lang, str(exc))
         return 2
+    running = [server]
+
+    def restart_server() -> str:
+        """The embedded server stopped: start it again on the same data directory (and the
+        same loopback port when it has no LAN listener, so the URL stays); returns its URL."""
+        old = running[0]
+        again = argparse.Namespace(**{**vars(args), "restore": None,
+                                      "port": args.port if old.lan_url else old.thread.port})
+        old.stop()
+        running[0] = start_server(again, demo=False)
+        return running[0].url
+
     try:
-        return desk.main(server.url, lang=args.lang, screenshot=args.screenshot, provider=args.provider)
+        return desk.main(server.url, lang=args.lang, screenshot=args.screenshot, provider=args.provider,
+                         server_alive=lambda: running[0].alive, restart_server=restart_server)
     finally:
-        server.stop()
+        running[0].stop()
         instance.release()
 
 

@@ -138,6 +138,11 @@ class BranchServer:
     def url(self) -> str:
         return self.thread.url
 
+    @property
+    def alive(self) -> bool:
+        """True while the server's thread serves (a cheap check, for the desk's not-live banner)."""
+        return self.thread.alive
+
     def start(self) -> BranchServer:
         """Serve; raises RuntimeError (the branch freed) when the server cannot start."""
         try:
