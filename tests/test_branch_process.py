@@ -274,3 +274,18 @@ def test_ctrl_c_and_sigterm_close_the_desk_and_free_the_branch(tmp_path):
         assert "Traceback" not in rest, rest[-3000:]
         assert not is_claimed(data_dir / DB)
         assert not (data_dir / "server.json").exists()
+
+
+def test_sync_serve_and_connect_beside_a_running_server_are_refused(tmp_path):
+    data_dir = tmp_path / "branch"
+    server = headless(data_dir, tmp_path)
+    try:
+        for command in (["serve"], ["connect", "--cloud-url", "http://127.0.0.1:9/api", "--app-id", "a"]):
+            done = subprocess.run([sys.executable, "-m", "app.sync", command[0], "--data-dir", str(data_dir),
+                                   *command[1:]], cwd=ROOT, env=_env(tmp_path, ISTIQBAL_CLOUD_KEY="k"),
+                                  capture_output=True, text=True, timeout=60)
+            assert done.returncode == 4, done.stderr[-2000:]
+            assert "refused: another Istiqbal process is using" in done.stderr
+            assert "Traceback" not in done.stderr
+    finally:
+        assert server.stop() == 0

@@ -241,10 +241,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    if args.command == "serve":
-        return serve(args)
-    if args.command == "connect":
-        if not (args.cloud_url and args.app_id):
-            parser.error("connect needs --cloud-url and --app-id")
-        return _connect(args)
-    return run_sync_command(args)
+    from app.store import BranchInUse
+
+    try:
+        if args.command == "serve":
+            return serve(args)
+        if args.command == "connect":
+            if not (args.cloud_url and args.app_id):
+                parser.error("connect needs --cloud-url and --app-id")
+            return _connect(args)
+        return run_sync_command(args)
+    except BranchInUse as exc:  # serve or connect beside a running desk or server
+        print(f"{args.command}: refused: {exc}", file=sys.stderr)
+        return EXIT_IN_USE
