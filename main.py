@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-import threading
 from pathlib import Path
 
 from platformdirs import user_data_dir
@@ -64,39 +62,52 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def start_server(args: argparse.Namespace, demo: bool = True):
-    from app.server import DB_NAME, BranchServer
+    """The branch server for ``args`` (started). The branch lock is taken first, before a
+    ``--restore`` is scheduled or the database is read, and freed when anything fails.
+    Raises DataDirInUse (a RuntimeError) when another process holds the branch, OSError for
+    a port in use or an unknown backup."""
+    from app.server import DB_NAME, BranchServer, claim_data_dir
 
-    args.data_dir.mkdir(parents=True, exist_ok=True)
-    from app.sync.cli import server_only_sync
+    lock = claim_data_dir(args.data_dir)
+    try:
+        from app.sync.cli import server_only_sync
 
-    if getattr(args, "restore", None):
-        from app.store import backup
+        if getattr(args, "restore", None):
+            from app.store import backup
 
-        backup.schedule_restore(args.data_dir / DB_NAME, args.restore)  # done as the store opens
-    return BranchServer(args.data_dir, host=args.host, port=args.port, demo=demo, **server_only_sync(args)).start()
+            backup.schedule_restore(args.data_dir / DB_NAME, args.restore)  # done as the store opens
+        options = server_only_sync(args, claim=lock)
+        return BranchServer(args.data_dir, host=args.host, port=args.port, demo=demo, claim=lock,
+                            **options).start()
+    except BaseException:
+        lock.release()
+        raise
 
 
 def serve_headless(args: argparse.Namespace) -> int:
+    """The headless branch server until SIGINT/SIGTERM/SIGHUP (any number, in any burst):
+    the signals are read on the main thread (:mod:`app.stop_signals`), never handled inside
+    a signal handler, and the branch is freed on every way out."""
+    from app.stop_signals import StopSignals
+
+    stop = StopSignals()  # before anything starts: a signal during start-up stops it right after
     try:
         server = start_server(args)
     except (OSError, RuntimeError) as exc:
         log.error("could not start the branch server on %s:%s: %s", args.host, args.port, exc)
         return 2
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    log.info("branch server ready at %s (data: %s); stop with Ctrl+C", server.url, args.data_dir)
-    print(server.url, flush=True)
-    if server.lan_url:
-        print(f"LAN desks: {server.lan_url}  certificate SHA-256: {server.fingerprint}", flush=True)
-        print(f"pairing code (10 min): {server.app.state.desks.pairing_code()['code']}", flush=True)
     try:
-        while not stop.wait(0.5):
-            pass
+        log.info("branch server ready at %s (data: %s); stop with Ctrl+C", server.url, args.data_dir)
+        print(server.url, flush=True)
+        if server.lan_url:
+            print(f"LAN desks: {server.lan_url}  certificate SHA-256: {server.fingerprint}", flush=True)
+            print(f"pairing code (10 min): {server.app.state.desks.pairing_code()['code']}", flush=True)
+        signum = stop.wait()
+        log.info("stopping the branch server (signal %d)", signum)
     finally:
-        log.info("stopping the branch server")
         server.stop()
-    return 0
+    log.info("branch server stopped")
+    return 0  # the handlers stay: a late signal while the interpreter exits changes nothing
 
 
 def first_run_wanted(args: argparse.Namespace) -> bool:
@@ -149,10 +160,23 @@ def run_desk(args: argparse.Namespace) -> int:
         if not args.screenshot:
             desk.show_fatal(args.lang, str(exc))
         return 2
+    running = [server]
+
+    def restart_server() -> str:
+        """The embedded server stopped: start it again on the same data directory (and the
+        same loopback port when it has no LAN listener, so the URL stays); returns its URL."""
+        old = running[0]
+        again = argparse.Namespace(**{**vars(args), "restore": None,
+                                      "port": args.port if old.lan_url else old.thread.port})
+        old.stop()
+        running[0] = start_server(again, demo=False)
+        return running[0].url
+
     try:
-        return desk.main(server.url, lang=args.lang, screenshot=args.screenshot, provider=args.provider)
+        return desk.main(server.url, lang=args.lang, screenshot=args.screenshot, provider=args.provider,
+                         server_alive=lambda: running[0].alive, restart_server=restart_server)
     finally:
-        server.stop()
+        running[0].stop()
         instance.release()
 
 

@@ -1,6 +1,8 @@
 """Logging for the desk and the server: stderr as before, plus rotating log files in the
 per-user log directory (``platformdirs.user_log_dir``; ``$ISTIQBAL_LOG_DIR`` overrides it),
-each run starting with the app's version and platform so a log tells what ran where."""
+each run starting with the app's version and platform so a log tells what ran where.
+Logs name patients now and then, so the folder is 0700 and every log file 0600
+(:mod:`app.private_files`), also the rotated ones and those of an older install."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from pathlib import Path
 from platformdirs import user_log_dir
 
 import app
+from app import private_files
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LOG_NAME = "istiqbal.log"
@@ -28,6 +31,22 @@ def log_dir() -> Path:
 
 def log_file() -> Path:
     return log_dir() / LOG_NAME
+
+
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose files are created readable by the user only (0600)."""
+
+    def _open(self):
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, private_files.FILE_MODE)
+        os.close(fd)
+        private_files.private_file(self.baseFilename)
+        return super()._open()
+
+
+def _secure_logs() -> None:
+    private_files.private_dir(log_dir())
+    for path in log_dir().glob(f"{LOG_NAME}*"):
+        private_files.private_file(path)
 
 
 def platform_summary() -> str:
@@ -50,8 +69,8 @@ def setup(verbose: bool = False, *, to_file: bool = True, role: str = "desk") ->
     path = None
     if to_file and not any(isinstance(h, logging.handlers.RotatingFileHandler) for h in root.handlers):
         try:
-            log_dir().mkdir(parents=True, exist_ok=True)
-            handler = logging.handlers.RotatingFileHandler(log_file(), maxBytes=MAX_BYTES, backupCount=BACKUPS,
+            _secure_logs()
+            handler = PrivateRotatingFileHandler(log_file(), maxBytes=MAX_BYTES, backupCount=BACKUPS,
                                                            encoding="utf-8", delay=False)
         except OSError as exc:
             logging.getLogger(__name__).warning("no log file in %s: %s", log_dir(), exc)

@@ -19,6 +19,8 @@ import keyring
 import platformdirs
 from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
 
+from app import private_files
+
 log = logging.getLogger(__name__)
 KEYRING_SERVICE = "istiqbal-ehjzny"
 
@@ -28,6 +30,11 @@ def secrets_file() -> Path:
 
 
 def read_private_json(path: Path) -> dict:
+    """The JSON object in ``path`` ({} when missing or unreadable); a file or folder left
+    readable by others by an older version is made private first."""
+    if path.exists():
+        private_files.private_dir(path.parent)
+        private_files.private_file(path)
     try:
         return json.loads(path.read_text("utf-8"))
     except (OSError, ValueError):
@@ -35,7 +42,8 @@ def read_private_json(path: Path) -> dict:
 
 
 def write_private_json(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``data`` as JSON to ``path`` whole, 0600 in a 0700 folder."""
+    private_files.private_dir(path.parent)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

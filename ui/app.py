@@ -88,11 +88,47 @@ def install_excepthook() -> None:
     sys.excepthook = hook
 
 
+_stop_signals: list = []  # the process's one StopSignals and its notifier (kept referenced)
+_on_stop_signal: list = []  # what a stop signal also ends (the running desk's "closed" future)
+
+
+def quit_on_stop_signals(app: QApplication):
+    """Ctrl+C (SIGINT), SIGTERM or SIGHUP close the desk cleanly: the C-level handler only
+    writes to a wake-up socket (:mod:`app.stop_signals`) that a ``QSocketNotifier`` reads on
+    the GUI thread, which then ends the running desk (or closes every window) — nothing runs inside a signal handler,
+    so a burst of signals cannot hang the desk. Installed once per process."""
+    if _stop_signals:
+        return _stop_signals[0]
+    from PySide6.QtCore import QSocketNotifier
+
+    from app.stop_signals import StopSignals
+
+    stop = StopSignals()
+    notifier = QSocketNotifier(stop.fileno(), QSocketNotifier.Type.Read, app)
+
+    def on_signal() -> None:
+        got = stop.drain()
+        if not got:
+            return
+        log.info("signal %d: closing the desk", got[0])
+        if _on_stop_signal:  # the running desk ends its coroutine, then the loop
+            for callback in list(_on_stop_signal):
+                callback()
+        else:
+            app.closeAllWindows()
+
+    notifier.activated.connect(on_signal)
+    _stop_signals.extend((stop, notifier))
+    return stop
+
+
 async def run_desk(url: str, *, screenshot: Path | None = None, server_label: str | None = None,
-                   provider: str | None = None) -> int:
+                   provider: str | None = None, server_alive=None, restart_server=None) -> int:
     """Show the main window against ``url`` until it closes (or, with ``screenshot``, until
     the first full paint after the initial fetches, saved as PNG); with ``provider`` (a
-    resource id) it also opens doctor mode for that provider."""
+    resource id) it also opens doctor mode for that provider. ``server_alive()`` (bool) and
+    ``restart_server()`` (→ new URL; blocking, run off the GUI thread) come with an embedded
+    branch server, for the not-live banner (:mod:`ui.live_banner`)."""
     from ui.main_window import MainWindow
 
     app = application()
@@ -110,11 +146,19 @@ async def run_desk(url: str, *, screenshot: Path | None = None, server_label: st
     else:
         client = DeskClient(url)
     window = MainWindow(client, server_label)
+    window.server_alive, window.restart_server = server_alive, restart_server
     window.resize(*WINDOW_SIZE)
     closed = asyncio.get_running_loop().create_future()
     app.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(True))
+    def stopped() -> None:  # a stop signal: the windows close, the desk ends
+        if not closed.done():
+            closed.set_result(True)
+
+    _on_stop_signal.append(stopped)
     try:
         window.start()
+        window.first_load.add_done_callback(lambda done: done.cancelled() or done.exception()
+                                            or log.info("desk ready on %s", url))
         window.show()
         if provider:  # from the Qt loop, not inside this coroutine (qasync re-entrancy)
             QTimer.singleShot(0, lambda: window.extras.open_doctor_mode(provider))
@@ -123,6 +167,7 @@ async def run_desk(url: str, *, screenshot: Path | None = None, server_label: st
         await closed
         return 0
     finally:
+        _on_stop_signal.remove(stopped)
         window.stop()
         await client.aclose()
 
@@ -148,17 +193,16 @@ async def _screenshot(window, path: Path) -> int:
 
 
 def main(url: str, *, lang: str | None = None, screenshot: Path | None = None, server_label: str | None = None,
-         provider: str | None = None) -> int:
-    """Run the desk against the branch server at ``url``; returns the exit code."""
+         provider: str | None = None, server_alive=None, restart_server=None) -> int:
+    """Run the desk against the branch server at ``url``; returns the exit code (the
+    embedded server's ``server_alive``/``restart_server``: :func:`run_desk`)."""
     app = application()
     setup_language(app, lang)
     install_excepthook()
     _kept.append(collect_garbage_on_gui_thread(app))
-    # Let Ctrl+C reach Python now and then while Qt's loop runs.
-    timer = QTimer()
-    timer.start(300)
-    timer.timeout.connect(lambda: None)
-    return run_qasync(run_desk(url, screenshot=screenshot, server_label=server_label, provider=provider))
+    quit_on_stop_signals(app)
+    return run_qasync(run_desk(url, screenshot=screenshot, server_label=server_label, provider=provider,
+                               server_alive=server_alive, restart_server=restart_server))
 
 
 def show_fatal(lang: str | None, detail: str) -> None:

@@ -129,6 +129,13 @@ class MainWindow(QMainWindow):
         self.view_menu.addSeparator()
         self.language_menus = language.controller().install_menus(self.view_menu)
         language.follow(self)
+        # Not live (event stream lost, embedded server stopped): a banner with Retry.
+        from ui.live_banner import LiveWatch
+
+        #: the embedded branch server's liveness check and restart (→ new URL), when it has one
+        self.server_alive = None
+        self.restart_server = None
+        self.live_watch = LiveWatch(self)
 
     # building ------------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -243,6 +250,13 @@ class MainWindow(QMainWindow):
         self._events_task = asyncio.ensure_future(self._consume_events())
         self.clock.start()
         self.sync_desk.start()
+        self.live_watch.start()
+
+    def restart_events(self) -> None:
+        """Reconnect the live event stream now (the not-live banner's Retry)."""
+        if self._events_task:
+            self._events_task.cancel()
+        self._events_task = asyncio.ensure_future(self._consume_events())
 
     def _load_failed(self, exc: BaseException) -> None:
         self.show_error(exc)
@@ -253,6 +267,7 @@ class MainWindow(QMainWindow):
         self.clock.stop()
         self.sync_desk.stop()
         self.debounce.stop()
+        self.live_watch.stop()
         if self._events_task:
             self._events_task.cancel()
         self.tasks.cancel_all()
@@ -263,13 +278,14 @@ class MainWindow(QMainWindow):
 
     async def _consume_events(self) -> None:
         try:
-            async for event in self.client.events():
+            async for event in self.client.events(on_live=self.live_watch.on_live):
                 self._pending_events.append(event)
                 self.debounce.start()
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as exc:
             log.exception("the live event stream stopped")
+            self.live_watch.on_live(False, str(exc))
 
     def _apply_events(self) -> None:
         events, self._pending_events = self._pending_events, []

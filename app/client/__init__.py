@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import date
 
 import httpx
@@ -53,6 +53,12 @@ class DeskClient:
 
     async def aclose(self) -> None:
         await self.http.aclose()
+
+    def use_url(self, base_url: str) -> None:
+        """Talk to the branch server at ``base_url`` from now on (the desk's own server,
+        restarted on another port)."""
+        self.base_url = base_url.rstrip("/")
+        self.http.base_url = self.base_url
 
     async def _call(self, method: str, path: str, **kwargs):
         try:
@@ -288,10 +294,16 @@ class DeskClient:
         return await self._result("POST", "/management/bookings/end/undo", json={"bookingId": booking_id})
 
     # live events
-    async def events(self, last_event_id: int | None = None, retry: float = 1.0) -> AsyncIterator[dict]:
+    async def events(self, last_event_id: int | None = None, retry: float = 1.0,
+                     on_live: Callable[[bool, str | None], None] | None = None) -> AsyncIterator[dict]:
         """Yield ``{"id", "type", "data"}`` events forever, reconnecting with the last id seen
         after a dropped connection (so no change is missed or seen twice). A ``resync``
-        event means the server could not replay what was missed: refetch the view."""
+        event means the server could not replay what was missed: refetch the view.
+
+        ``on_live(True, None)`` is called when the stream is open (the server's ``hello``),
+        ``on_live(False, reason)`` each time it drops or a reconnect fails (``retry``
+        seconds between tries), so a desk can say it is not live. Raises :class:`ApiError`
+        when the server refuses the desk (401/403)."""
         last = last_event_id
         while True:
             headers = {"Last-Event-ID": str(last)} if last is not None else {}
@@ -307,14 +319,20 @@ class DeskClient:
                         if sse.id and sse.id.isdigit():
                             last = int(sse.id)
                         if sse.event in ("hello", "ping", ""):
-                            if sse.event == "hello" and last is None:
-                                last = json.loads(sse.data or "{}").get("lastEventId")
+                            if sse.event == "hello":
+                                if last is None:
+                                    last = json.loads(sse.data or "{}").get("lastEventId")
+                                if on_live:
+                                    on_live(True, None)
                             continue
                         yield {"id": last, "type": sse.event, "data": json.loads(sse.data or "{}")}
+                reason = "the server ended the event stream"
             except (httpx.HTTPError, SSEError) as exc:
-                log.info("event stream interrupted (%s); reconnecting", exc)
+                reason = str(exc) or type(exc).__name__
+            log.info("event stream interrupted (%s); reconnecting", reason)
+            if on_live:
+                on_live(False, reason)
             await asyncio.sleep(retry)
-
 
 
 async def pair(base_url: str, code: str, desk_name: str, role: str = "reception",

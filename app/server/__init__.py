@@ -10,19 +10,20 @@ every hour into ``<data-dir>/backups`` (:mod:`app.store.backup`, routes in
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-
+from app import private_files
 from app.domain.clock import Clock
 from app.server.api import create_app
 from app.server.lan import lan_listener
 from app.server.runner import ServerThread
 from app.server.service import BookingService
-from app.store import Store, backup, open_store
+from app.store import BranchInUse, BranchLock, Store, backup, claim_branch, open_store
 
 log = logging.getLogger(__name__)
 DB_NAME = "branch.sqlite3"
@@ -43,34 +44,45 @@ def load_demo(store: Store, now: datetime | None = None) -> dict:
     return counts
 
 
-class DataDirInUse(RuntimeError):
-    """Another branch server (a desk or a headless one) already uses this data directory."""
+#: another process holds the branch (the lock is taken by :func:`app.store.open_store`)
+DataDirInUse = BranchInUse
+#: where a running server says how to reach it: ``{"url", "pid"}`` (0600), for ``main.py sync``
+SERVER_INFO_NAME = "server.json"
 
 
-def claim_data_dir(data_dir: Path) -> FileLock:
-    """Hold ``<data_dir>/branch.lock`` for this process's life: one writer per branch file.
-    The operating system releases it when the process ends, even after kill -9.
+def claim_data_dir(data_dir: Path) -> BranchLock:
+    """Hold the lock of ``<data_dir>/branch.sqlite3`` for this process's life: one process per
+    branch file. The operating system releases it when the process ends, even after kill -9.
     Raises :class:`DataDirInUse`."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(data_dir / "branch.lock"))
+    return claim_branch(Path(data_dir) / DB_NAME)
+
+
+def running_server(data_dir: Path) -> dict | None:
+    """``{"url", "pid"}`` of the branch server serving ``data_dir`` now, or None."""
     try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        raise DataDirInUse(f"another Istiqbal branch server is using {data_dir}") from None
-    return lock
+        info = json.loads((Path(data_dir) / SERVER_INFO_NAME).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return info if isinstance(info, dict) and isinstance(info.get("url"), str) else None
 
 
 class BranchServer:
     """The branch's store, service, API and — with ``cloud`` (an
     :class:`app.sync.settings.CloudConfig`) — the sync engine, run in the server's loop.
-    With a cloud the demo clinic is never loaded (the cloud fills the store)."""
+    With a cloud the demo clinic is never loaded (the cloud fills the store).
+
+    ``claim``: the branch lock the caller already holds (:func:`claim_data_dir`, taken before
+    e.g. scheduling a restore); the server owns it from then on and frees it in :meth:`stop`
+    or when it fails to start. Without it the server takes the lock itself. Raises
+    :class:`DataDirInUse` when another process holds the branch."""
 
     def __init__(self, data_dir: str | Path, host: str = "127.0.0.1", port: int = 0,
                  clock: Clock | None = None, demo: bool = True, cloud=None, sync_options: dict | None = None,
-                 backup_interval: float | None = backup.INTERVAL):
+                 backup_interval: float | None = backup.INTERVAL, claim: BranchLock | None = None):
         self.data_dir = Path(data_dir)
-        self._lock = claim_data_dir(self.data_dir)
+        self._lock = claim if claim is not None else claim_data_dir(self.data_dir)
         self.store = None
+        self.backups = None
         try:
             self._build(host, port, clock, demo, cloud, sync_options, backup_interval)
         except BaseException:  # a bind failure, a damaged file…: let the next try have the branch
@@ -82,7 +94,7 @@ class BranchServer:
     def _build(self, host, port, clock, demo, cloud, sync_options, backup_interval) -> None:
         from app.sync.routes import make_router, make_settings_router
 
-        self.store = open_store(self.data_dir / DB_NAME)
+        self.store = open_store(self.data_dir / DB_NAME, claim=self._lock)
         if (self.store.recovery or {}).get("status") not in ("ok", "new"):
             log.warning("branch database recovery at start: %s", self.store.recovery)
         self.backups = backup.BackupSchedule(self.store.path, backup_interval) if backup_interval else None
@@ -126,10 +138,22 @@ class BranchServer:
     def url(self) -> str:
         return self.thread.url
 
+    @property
+    def alive(self) -> bool:
+        """True while the server's thread serves (a cheap check, for the desk's not-live banner)."""
+        return self.thread.alive
+
     def start(self) -> BranchServer:
-        self.thread.start()
+        """Serve; raises RuntimeError (the branch freed) when the server cannot start."""
+        try:
+            self.thread.start()
+        except BaseException:
+            self.stop()
+            raise
         if self.backups is not None:
             self.backups.start()
+        private_files.write_private(self.data_dir / SERVER_INFO_NAME,
+                                    json.dumps({"url": self.url, "pid": os.getpid()}))
         log.info("branch server listening on %s", self.url)
         return self
 
@@ -184,6 +208,9 @@ class BranchServer:
                                "loopbackUrl": self.url}}
 
     def stop(self) -> None:
+        """Stop serving, close the store and free the branch (idempotent)."""
+        if (running_server(self.data_dir) or {}).get("pid") == os.getpid():
+            (self.data_dir / SERVER_INFO_NAME).unlink(missing_ok=True)
         if self.backups is not None:
             self.backups.stop()
         self.thread.stop()

@@ -81,6 +81,11 @@ class ServerThread:
     def url(self) -> str:
         return self.urls[0]
 
+    @property
+    def alive(self) -> bool:
+        """True while the serving thread runs (False before start and once it has ended)."""
+        return self._thread.is_alive()
+
     async def _serve_all(self) -> None:
         await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in zip(self.servers, self.socks,
                                                                                      strict=True)))

@@ -1,5 +1,6 @@
 """The branch's SQLite store (one file per branch, WAL, through sqlite-utils)."""
 
+from app.store.lock import BranchInUse, BranchLock, claim_branch
 from app.store.store import Store, open_store
 
-__all__ = ["Store", "open_store"]
+__all__ = ["BranchInUse", "BranchLock", "Store", "claim_branch", "open_store"]

@@ -24,6 +24,8 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+from app import private_files
+
 log = logging.getLogger(__name__)
 KEEP = 10
 INTERVAL = 3600.0
@@ -57,6 +59,7 @@ def _copy(source: sqlite3.Connection, dest_path: Path) -> None:
         dest.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
     finally:
         dest.close()
+    private_files.private_file(tmp)  # patient data: the user's only (0600)
     os.replace(tmp, dest_path)
 
 
@@ -65,8 +68,7 @@ def take_backup(db_path: str | Path, reason: str = "scheduled", keep: int = KEEP
     """Back up the database at ``db_path`` (through ``source`` when given, else through a
     new read connection beside the writer); returns the backup's path."""
     db_path = Path(db_path)
-    folder = backup_dir(db_path)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_files.private_dir(backup_dir(db_path))
     path = folder / f"branch-{_stamp()}-{reason}.sqlite3"
     own = source is None
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) if own else source
@@ -186,7 +188,7 @@ def schedule_restore(db_path: str | Path, name: str) -> dict:
     if name not in {b["name"] for b in list_backups(db_path)}:
         raise FileNotFoundError(f"no backup named {name!r}")
     pending = {"name": name, "requestedAt": datetime.now(UTC).isoformat()}
-    (db_path.parent / PENDING_NAME).write_text(json.dumps(pending), "utf-8")
+    private_files.write_private(db_path.parent / PENDING_NAME, json.dumps(pending))
     return pending
 
 

@@ -16,8 +16,10 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from app import private_files
 from app.domain.model import BOOKING_FIELDS, Status
 from app.store import backup, migrations
+from app.store.lock import BranchLock, claim_branch
 
 JSON_COLUMNS = ("name_translations", "types", "timeRules", "before", "after")
 BOOL_COLUMNS = ("on", "activated", "autoConfirm")
@@ -61,12 +63,17 @@ class Store:
         self.generation = 0
         #: what the start-up check did (:func:`app.store.backup.check_and_recover`), if it ran
         self.recovery: dict | None = None
+        #: the branch lock :func:`open_store` took for this store (freed by :meth:`close`)
+        self.branch_lock: BranchLock | None = None
         with self._lock:
             backup.before_migrations(self.db, migrations.migrations, self.path)
             migrations.apply(self.db)
 
     def close(self) -> None:
+        """Close the connection, then free the branch lock this store took (if any)."""
         self.db.close()
+        if self.branch_lock is not None:
+            self.branch_lock.release()
 
     @property
     def lock(self) -> threading.RLock:
@@ -350,11 +357,32 @@ def _decode_desk(row: dict) -> dict:
     return out
 
 
-def open_store(path: str | Path, *, check: bool = True) -> Store:
-    """Open (and migrate) the branch database at ``path``, creating it if needed. With
-    ``check``, a pending restore is done and a damaged file replaced by its newest good
-    backup first (:func:`app.store.backup.check_and_recover`; the report is ``.recovery``)."""
-    report = backup.check_and_recover(path) if check else None
-    store = Store(path)
+def open_store(path: str | Path, *, check: bool = True, claim: BranchLock | None = None) -> Store:
+    """Open (and migrate) the branch database at ``path``, creating it if needed.
+
+    First the branch lock (:mod:`app.store.lock`) is taken — or ``claim``, the caller's held
+    lock of this file, is used (and stays the caller's to release) — so nothing below ever
+    runs on a file another process has open; then the files' modes are put right
+    (:func:`app.private_files.secure_data_dir`). With ``check``, a pending restore is done
+    and a damaged file replaced by its newest good backup (:func:`app.store.backup.
+    check_and_recover`; the report is ``.recovery``) before migrations run. The store's
+    own lock is freed by :meth:`Store.close`. Raises :class:`app.store.lock.BranchInUse`
+    when another process holds the branch, ``ValueError`` for a ``claim`` of another file."""
+    path = Path(path)
+    own = None
+    if claim is None:
+        own = claim_branch(path)
+    elif not claim.covers(path):
+        raise ValueError(f"the branch lock given is not held for {path}")
+    try:
+        private_files.secure_data_dir(path)
+        report = backup.check_and_recover(path) if check else None
+        store = Store(path)
+        private_files.secure_data_dir(path)  # a new file and its -wal/-shm
+    except BaseException:
+        if own is not None:
+            own.release()
+        raise
     store.recovery = report
+    store.branch_lock = own
     return store

@@ -6,7 +6,10 @@
   ``ISTIQBAL_CLOUD_KEY``) or the keyring / secrets file of :mod:`app.sync.settings`.
 * ``main.py sync --data-dir D --once``: one full push and pull (:func:`run_sync_command`).
   Exit status: 0 nothing pending and no case needs attention; 1 cases need attention;
-  2 changes still pending (cloud unreachable or failing); 3 no cloud connection known.
+  2 changes still pending (cloud unreachable or failing); 3 no cloud connection known;
+  4 refused: another process holds the branch and its server could not be asked to sync.
+  With a branch server running on D, the run asks that server to sync (its HTTP API, with
+  the token in ``D/local-token``) instead of opening the database beside it.
 * ``python -m app.sync serve|sync|connect ...`` runs the same without ``main.py``.
 """
 
@@ -17,15 +20,15 @@ import asyncio
 import json
 import logging
 import os
-import signal
 import sys
-import threading
 from pathlib import Path
 
 from app.sync.settings import ENV_KEY, CloudConfig, connect, load_config
 
 log = logging.getLogger(__name__)
-EXIT_OK, EXIT_ATTENTION, EXIT_PENDING, EXIT_NOT_CONNECTED = 0, 1, 2, 3
+EXIT_OK, EXIT_ATTENTION, EXIT_PENDING, EXIT_NOT_CONNECTED, EXIT_IN_USE = 0, 1, 2, 3, 4
+#: the running headless server's token for local scripts (``Authorization: Bearer <token>``)
+LOCAL_TOKEN_NAME = "local-token"
 
 
 def add_sync_arguments(parser: argparse.ArgumentParser, *, once: bool = False) -> None:
@@ -49,17 +52,18 @@ def _config(args: argparse.Namespace, store) -> CloudConfig | None:
     return config
 
 
-def server_only_sync(args: argparse.Namespace) -> dict:
+def server_only_sync(args: argparse.Namespace, claim=None) -> dict:
     """The ``BranchServer`` keyword options for ``args``: ``{"cloud": CloudConfig}`` when
-    ``--cloud`` is given (or the data dir is already connected), else ``{}``.
-    Raises SystemExit (status 3) when ``--cloud`` is given without URL, app id or key."""
+    ``--cloud`` is given (or the data dir is already connected), else ``{}``. ``claim``: the
+    branch lock the caller holds (:func:`app.server.claim_data_dir`); without it the lock is
+    taken for the read. Raises SystemExit (status 3) when ``--cloud`` is given without URL,
+    app id or key, :class:`app.store.BranchInUse` when another process holds the branch."""
     from app.server import DB_NAME
     from app.store import open_store
 
     wanted = getattr(args, "cloud", None)
     data_dir = Path(args.data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    store = open_store(data_dir / DB_NAME)
+    store = open_store(data_dir / DB_NAME, claim=claim)
     try:
         config = _config(args, store)
     finally:
@@ -75,13 +79,17 @@ def server_only_sync(args: argparse.Namespace) -> dict:
 
 def run_sync_command(args: argparse.Namespace) -> int:
     """``sync --once``: push everything, pull every window, print a summary, return the
-    exit status (module docstring)."""
+    exit status (module docstring). When another process holds the branch, the sync is
+    asked of that server over its HTTP API (:func:`_sync_through_server`) or refused."""
     from app.server import DB_NAME
     from app.server.service import BookingService
-    from app.store import open_store
+    from app.store import BranchInUse, open_store
     from app.sync.engine import SyncEngine
 
-    store = open_store(Path(args.data_dir) / DB_NAME)
+    try:
+        store = open_store(Path(args.data_dir) / DB_NAME)
+    except BranchInUse as exc:
+        return _sync_through_server(args, exc)
     try:
         config = _config(args, store)
         if config is None or not config.secret:
@@ -100,6 +108,10 @@ def run_sync_command(args: argparse.Namespace) -> int:
         cases = engine.outbox.attention()
     finally:
         store.close()
+    return _report(status, cases)
+
+
+def _report(status: dict, cases: list[dict]) -> int:
     print(json.dumps(status, ensure_ascii=False))
     for case in cases:
         print(f"needs attention: booking {case['bookingId']} {case['action']}: {case['code']}: {case['message']}")
@@ -109,22 +121,76 @@ def run_sync_command(args: argparse.Namespace) -> int:
     return EXIT_ATTENTION if status["needsAttention"] else EXIT_OK
 
 
-def serve(args: argparse.Namespace) -> int:
-    """Headless branch server kept in sync, until SIGINT/SIGTERM (prints its URL)."""
-    from app.server import BranchServer
+def _sync_through_server(args: argparse.Namespace, in_use: Exception) -> int:
+    """The branch is held by a running server: ask it to sync now (``POST /sync/now``, with
+    the token of ``<data dir>/local-token``), wait until nothing is pending and a pull has
+    finished after the request (or ``--deadline``), and report as a local run would. Without
+    a server address or token, or when it does not answer: refuse (:data:`EXIT_IN_USE`)."""
+    from app.client import ApiError, DeskClient
+    from app.server import running_server
 
-    options = server_only_sync(args)
-    sync_options = {k: v for k, v in (("hot_every", getattr(args, "hot_every", None)),
-                                      ("page_limit", getattr(args, "page_limit", None))) if v}
-    server = BranchServer(args.data_dir, host=args.host, port=args.port, sync_options=sync_options,
-                          **options).start()
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    data_dir = Path(args.data_dir)
+    info = running_server(data_dir)
+    try:
+        token = (data_dir / LOCAL_TOKEN_NAME).read_text("utf-8").strip()
+    except OSError:
+        token = ""
+    if info is None or not token:
+        print(f"sync: refused: {in_use}. A running desk or branch server syncs this branch itself; "
+              "stop it to sync from here.", file=sys.stderr)
+        return EXIT_IN_USE
+    deadline = float(getattr(args, "deadline", 60.0))
+
+    async def ask() -> tuple[dict, list[dict]]:
+        client = DeskClient(info["url"], token=token, timeout=10.0)
+        try:
+            before = await client.sync_status()
+            if not before.get("connected"):
+                return before, []
+            await client.sync_now()
+            end = asyncio.get_running_loop().time() + deadline
+            while True:
+                status = await client.sync_status()
+                pulled = status.get("lastPullAt") and status.get("lastPullAt") != before.get("lastPullAt")
+                if (pulled and not status["pending"]) or asyncio.get_running_loop().time() > end:
+                    return status, await client.attention()
+                await asyncio.sleep(0.25)
+        finally:
+            await client.aclose()
+
+    try:
+        status, cases = asyncio.run(ask())
+    except (ApiError, OSError) as exc:
+        print(f"sync: refused: {in_use}; its server at {info['url']} did not sync: {exc}", file=sys.stderr)
+        return EXIT_IN_USE
+    if not status.get("connected"):
+        print("sync: the running branch server is not connected to a cloud", file=sys.stderr)
+        return EXIT_NOT_CONNECTED
+    print(f"sync: done by the running branch server at {info['url']}", file=sys.stderr)
+    return _report(status, cases)
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Headless branch server kept in sync, until SIGINT/SIGTERM (prints its URL). The
+    branch lock is taken before the database is read; signals are read on the main thread
+    (:mod:`app.stop_signals`)."""
+    from app.server import BranchServer, claim_data_dir
+    from app.stop_signals import StopSignals
+
+    stop = StopSignals()
+    lock = claim_data_dir(Path(args.data_dir))
+    try:
+        options = server_only_sync(args, claim=lock)
+        sync_options = {k: v for k, v in (("hot_every", getattr(args, "hot_every", None)),
+                                          ("page_limit", getattr(args, "page_limit", None))) if v}
+        server = BranchServer(args.data_dir, host=args.host, port=args.port, sync_options=sync_options,
+                              claim=lock, **options).start()
+    except BaseException:
+        lock.release()
+        raise
     print(server.url, flush=True)
     try:
-        while not stop.wait(0.5):
-            pass
+        stop.wait()
     finally:
         server.stop()
     return 0
@@ -146,7 +212,7 @@ def _connect(args: argparse.Namespace) -> int:
         secret, auth = tokens["refreshToken"], "otp"
     elif not secret:
         secret = sys.stdin.readline().strip()
-    store = open_store(Path(args.data_dir) / DB_NAME)
+    store = open_store(Path(args.data_dir) / DB_NAME)  # raises BranchInUse beside a running server
     try:
         where = connect(store, CloudConfig(args.cloud_url, args.app_id, secret, auth=auth))
     finally:
@@ -175,10 +241,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    if args.command == "serve":
-        return serve(args)
-    if args.command == "connect":
-        if not (args.cloud_url and args.app_id):
-            parser.error("connect needs --cloud-url and --app-id")
-        return _connect(args)
-    return run_sync_command(args)
+    from app.store import BranchInUse
+
+    try:
+        if args.command == "serve":
+            return serve(args)
+        if args.command == "connect":
+            if not (args.cloud_url and args.app_id):
+                parser.error("connect needs --cloud-url and --app-id")
+            return _connect(args)
+        return run_sync_command(args)
+    except BranchInUse as exc:  # serve or connect beside a running desk or server
+        print(f"{args.command}: refused: {exc}", file=sys.stderr)
+        return EXIT_IN_USE
