@@ -51,6 +51,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="show the first-run page even when a choice is remembered")
     parser.add_argument("--restore", metavar="NAME",
                         help="restore this backup (from <data-dir>/backups) before starting")
+    parser.add_argument("--forwarded-allow-ips", metavar="IPS", default=None,
+                        help="trust X-Forwarded-* headers from these proxy addresses (comma-separated; "
+                             "default: ignore them)")
     from app.sync.cli import add_sync_arguments
 
     add_sync_arguments(parser)
@@ -63,7 +66,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def start_server(args: argparse.Namespace, demo: bool = True):
+def start_server(args: argparse.Namespace, demo: bool = True, local_token_file: bool = False):
     from app.server import DB_NAME, BranchServer
 
     args.data_dir.mkdir(parents=True, exist_ok=True)
@@ -73,12 +76,14 @@ def start_server(args: argparse.Namespace, demo: bool = True):
         from app.store import backup
 
         backup.schedule_restore(args.data_dir / DB_NAME, args.restore)  # done as the store opens
-    return BranchServer(args.data_dir, host=args.host, port=args.port, demo=demo, **server_only_sync(args)).start()
+    return BranchServer(args.data_dir, host=args.host, port=args.port, demo=demo, local_token_file=local_token_file,
+                        forwarded_allow_ips=getattr(args, "forwarded_allow_ips", None),
+                        **server_only_sync(args)).start()
 
 
 def serve_headless(args: argparse.Namespace) -> int:
     try:
-        server = start_server(args)
+        server = start_server(args, local_token_file=True)  # <data-dir>/local-token for scripts
     except (OSError, RuntimeError) as exc:
         log.error("could not start the branch server on %s:%s: %s", args.host, args.port, exc)
         return 2
@@ -150,7 +155,8 @@ def run_desk(args: argparse.Namespace) -> int:
             desk.show_fatal(args.lang, str(exc))
         return 2
     try:
-        return desk.main(server.url, lang=args.lang, screenshot=args.screenshot, provider=args.provider)
+        return desk.main(server.url, lang=args.lang, screenshot=args.screenshot, provider=args.provider,
+                         token=server.token)  # handed in-process, never written anywhere
     finally:
         server.stop()
         instance.release()

@@ -89,10 +89,11 @@ def install_excepthook() -> None:
 
 
 async def run_desk(url: str, *, screenshot: Path | None = None, server_label: str | None = None,
-                   provider: str | None = None) -> int:
+                   provider: str | None = None, token: str | None = None) -> int:
     """Show the main window against ``url`` until it closes (or, with ``screenshot``, until
     the first full paint after the initial fetches, saved as PNG); with ``provider`` (a
-    resource id) it also opens doctor mode for that provider."""
+    resource id) it also opens doctor mode for that provider. ``token``: the embedded
+    server's own token (a LAN ``https://`` server uses the paired desk's)."""
     from ui.main_window import MainWindow
 
     app = application()
@@ -108,7 +109,7 @@ async def run_desk(url: str, *, screenshot: Path | None = None, server_label: st
         if client is None:
             return 1
     else:
-        client = DeskClient(url)
+        client = DeskClient(url, token=token)
     window = MainWindow(client, server_label)
     window.resize(*WINDOW_SIZE)
     closed = asyncio.get_running_loop().create_future()
@@ -148,7 +149,7 @@ async def _screenshot(window, path: Path) -> int:
 
 
 def main(url: str, *, lang: str | None = None, screenshot: Path | None = None, server_label: str | None = None,
-         provider: str | None = None) -> int:
+         provider: str | None = None, token: str | None = None) -> int:
     """Run the desk against the branch server at ``url``; returns the exit code."""
     app = application()
     setup_language(app, lang)
@@ -158,7 +159,8 @@ def main(url: str, *, lang: str | None = None, screenshot: Path | None = None, s
     timer = QTimer()
     timer.start(300)
     timer.timeout.connect(lambda: None)
-    return run_qasync(run_desk(url, screenshot=screenshot, server_label=server_label, provider=provider))
+    return run_qasync(run_desk(url, screenshot=screenshot, server_label=server_label, provider=provider,
+                               token=token))
 
 
 def show_fatal(lang: str | None, detail: str) -> None:

@@ -6,6 +6,13 @@ the branch database, and serves the API from a background thread; the desk then 
 (and, when damaged, recovered from its newest good backup) before it opens, and backed up
 every hour into ``<data-dir>/backups`` (:mod:`app.store.backup`, routes in
 :mod:`app.server.backups`).
+
+Every request needs a token (:mod:`app.server.security`). The server's own one,
+:attr:`BranchServer.token`, is random per process: the embedded desk gets it in-process
+(``DeskClient(server.url, token=server.token)``); a headless server
+(``local_token_file=True``) also writes it to ``<data-dir>/local-token`` (0600, the token
+alone on one line, sent as ``Authorization: Bearer <token>``) for scripts and
+``main.py sync`` on the same machine, and removes it when it stops.
 """
 
 from __future__ import annotations
@@ -19,8 +26,10 @@ from filelock import FileLock, Timeout
 
 from app.domain.clock import Clock
 from app.server.api import create_app
+from app.server.desks import remove_local_token, write_local_token
 from app.server.lan import lan_listener
 from app.server.runner import ServerThread
+from app.server.security import Role, require
 from app.server.service import BookingService
 from app.store import Store, backup, open_store
 
@@ -67,8 +76,11 @@ class BranchServer:
 
     def __init__(self, data_dir: str | Path, host: str = "127.0.0.1", port: int = 0,
                  clock: Clock | None = None, demo: bool = True, cloud=None, sync_options: dict | None = None,
-                 backup_interval: float | None = backup.INTERVAL):
+                 backup_interval: float | None = backup.INTERVAL, local_token_file: bool = False,
+                 forwarded_allow_ips: str | None = None):
         self.data_dir = Path(data_dir)
+        self.local_token_file = local_token_file
+        self.forwarded_allow_ips = forwarded_allow_ips
         self._lock = claim_data_dir(self.data_dir)
         self.store = None
         try:
@@ -110,7 +122,7 @@ class BranchServer:
         # and plain HTTP on 127.0.0.1 for the embedded desk
         lan = lan_listener(self.app, self.data_dir, host, port)
         self.thread = ServerThread(self.app, "127.0.0.1" if lan else host, 0 if lan else port,
-                                   extra=[lan] if lan else [])
+                                   extra=[lan] if lan else [], forwarded_allow_ips=self.forwarded_allow_ips)
 
     @property
     def lan_url(self) -> str | None:
@@ -126,8 +138,16 @@ class BranchServer:
     def url(self) -> str:
         return self.thread.url
 
+    @property
+    def token(self) -> str:
+        """The server's own desk's bearer token (manager), random per process."""
+        return self.app.state.desks.local_token
+
     def start(self) -> BranchServer:
         self.thread.start()
+        if self.local_token_file:
+            path = write_local_token(self.data_dir, self.token)
+            log.info("local token written to %s", path)
         if self.backups is not None:
             self.backups.start()
         log.info("branch server listening on %s", self.url)
@@ -178,7 +198,7 @@ class BranchServer:
 
     def _add_server_info_route(self) -> None:
         """``GET /desks/server`` (manager): ``{lanUrl, fingerprint}`` for the pairing screen."""
-        @self.app.get("/desks/server")
+        @self.app.get("/desks/server", dependencies=[require(Role.MANAGER)])
         async def server_info():
             return {"result": {"lanUrl": self.lan_url, "fingerprint": self.fingerprint,
                                "loopbackUrl": self.url}}
@@ -187,5 +207,7 @@ class BranchServer:
         if self.backups is not None:
             self.backups.stop()
         self.thread.stop()
+        if self.local_token_file:
+            remove_local_token(self.data_dir, self.token)
         self.store.close()
         self._lock.release()

@@ -117,7 +117,7 @@ def serve(args: argparse.Namespace) -> int:
     sync_options = {k: v for k, v in (("hot_every", getattr(args, "hot_every", None)),
                                       ("page_limit", getattr(args, "page_limit", None))) if v}
     server = BranchServer(args.data_dir, host=args.host, port=args.port, sync_options=sync_options,
-                          **options).start()
+                          local_token_file=True, **options).start()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
