@@ -498,6 +498,15 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
     return api
 
 
+_ERROR_SCHEMA = {"type": "object", "required": ["error"], "properties": {"error": {
+    "type": "object", "required": ["code", "message"],
+    "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "object"}}}}}
+_ERROR_RESPONSES = {"400": "refused input (code VALIDATION or a booking rule)", "401": "no valid desk token",
+                    "403": "this desk's role may not do this, or another origin or host",
+                    "404": "no such record", "409": "a conflict with the current state",
+                    "413": "the body is larger than 64 KiB", "429": "too many wrong pairing codes"}
+
+
 def _openapi(api: FastAPI) -> dict:
     """``api.openapi()`` with each operation's declared role as ``x-role`` (none, provider,
     reception, manager), built once."""
@@ -505,13 +514,28 @@ def _openapi(api: FastAPI) -> dict:
         from app.server.security import route_roles
 
         schema = api.openapi()
+        components = schema.setdefault("components", {})
+        components.setdefault("securitySchemes", {})["bearer"] = {
+            "type": "http", "scheme": "bearer", "description": "a desk token (the server's own, or a paired desk's)"}
+        components.setdefault("schemas", {})["Error"] = _ERROR_SCHEMA
         for path, methods, role in route_roles(api):
             item = schema.get("paths", {}).get(path)
             if role is None or item is None:
                 continue
             for method in methods:
-                if method.lower() in item:
-                    item[method.lower()]["x-role"] = role.name.lower()
+                operation = item.get(method.lower())
+                if operation is None:
+                    continue
+                operation["x-role"] = role.name.lower()
+                responses = operation.setdefault("responses", {})
+                responses.pop("422", None)  # refused input is a 400 here (the envelope below)
+                for status, text in _ERROR_RESPONSES.items():
+                    if role is Role.NONE and status in ("401", "403") and path != "/desks/pair":
+                        continue
+                    responses.setdefault(status, {"description": text, "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+                if role is not Role.NONE:
+                    operation["security"] = [{"bearer": []}]
         api._roles_marked = schema
     return api.openapi_schema
 

@@ -25,7 +25,7 @@
 
 Roles are declared on each route, once, with ``dependencies=[require(Role.X)]``
 (:func:`require`; :func:`declared_role` reads the declaration back): insufficient → 403
-``FORBIDDEN``. A route without a declaration refuses everyone (:func:`undeclared_refused`,
+``FORBIDDEN``; then a query parameter the route does not know → 400 ``VALIDATION``. A route without a declaration refuses everyone (:func:`undeclared_refused`,
 installed app-wide). Finer checks (a provider's own resources) are the handlers'
 (:mod:`app.server.api`).
 
@@ -74,12 +74,13 @@ RANK = {"provider": Role.PROVIDER, "reception": Role.RECEPTION, "manager": Role.
 def _make_check(role: Role):
     async def check(request: Request) -> None:
         if role is Role.NONE:
-            return
+            return _known_query_only(request)
         desk = getattr(request.state, "desk", None)
         if desk is None:
             raise BookingError("AUTH-REQUIRED", "a valid desk token is required", 401)
         if RANK[desk.role] < role:
             raise BookingError("FORBIDDEN", "this desk's role may not do this", 403)
+        _known_query_only(request)
 
     check.role = role
     check.__name__ = f"require_{role.name.lower()}"
@@ -119,10 +120,37 @@ def route_roles(api) -> list[tuple[str, frozenset[str], Role | None]]:
             if path and getattr(route, "methods", None)]
 
 
+def _known_query_only(request: Request) -> None:
+    """A query parameter the route does not know is a 400 (a misspelt filter is never
+    silently ignored). Checked once the desk may call the route."""
+    route = request.scope.get("route")
+    if route is None or not request.query_params:
+        return
+    unknown = sorted(set(request.query_params) - _query_names(route))
+    if unknown:
+        raise BookingError("VALIDATION", f"unknown query parameter(s): {', '.join(unknown)[:200]}", 400,
+                           field=unknown[0][:100])
+
+
+def _query_names(route) -> frozenset[str]:
+    names = getattr(route, "_istiqbal_query_names", None)
+    if names is None:
+        found, todo = set(), [route.dependant]
+        while todo:
+            dependant = todo.pop()
+            found.update(p.alias for p in dependant.query_params)
+            todo.extend(dependant.dependencies)
+        names = frozenset(found)
+        route._istiqbal_query_names = names
+    return names
+
+
 async def undeclared_refused(request: Request) -> None:
     """App-wide dependency: a route that declares no role answers nobody (fail closed)."""
     route = request.scope.get("route")
-    if route is not None and declared_role(route) is None:
+    if route is None:
+        return
+    if declared_role(route) is None:
         log.error("route %s declares no role; refused", getattr(route, "path", "?"))
         raise BookingError("FORBIDDEN", "this route declares no role", 403)
 
