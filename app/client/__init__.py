@@ -333,15 +333,18 @@ class DeskClient:
 
 
 
-async def pair(base_url: str, code: str, desk_name: str, role: str = "reception",
+async def pair(base_url: str, code: str, desk_name: str, role: str | None = None,
                resource_ids: list[str] | None = None, timeout: float = 10.0) -> dict:
     """Pair this desk with the branch server at ``base_url`` (``https://host:port``) using the
     code shown on the server's screen. The code itself never crosses the network: the desk
     sends ``proof`` = HMAC(code, fingerprint of the certificate it sees), which a machine in
     the middle cannot forge. Returns ``{"token", "deskId", "deskName", "role", "resourceIds",
     "fingerprint"}`` — keep the token secret and pass token and fingerprint to
-    :class:`DeskClient`. Raises ApiError (``PAIRING-FAILED`` for a wrong or expired code,
-    ``PIN-MISMATCH`` if the certificate changed during pairing)."""
+    :class:`DeskClient`. The role (and a provider's resources) is the one the code was made
+    for; ``role``/``resource_ids``, when given, must match it. Raises ApiError
+    (``PAIRING-FAILED`` for a wrong or expired code or another role,
+    ``PAIRING-RATE-LIMITED`` after too many wrong codes from this machine, ``PIN-MISMATCH``
+    if the certificate changed during pairing)."""
 
     seen: list[str] = []
     async with httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout,
@@ -352,8 +355,9 @@ async def pair(base_url: str, code: str, desk_name: str, role: str = "reception"
             raise ApiError("NETWORK", f"the branch server at {base_url} did not answer ({exc})") from exc
         if not seen:
             raise ApiError("NETWORK", "pairing needs the server's HTTPS address")
-        body = {"deskName": desk_name, "role": role, "proof": pairing_proof(code, seen[0]),
-                "resourceIds": resource_ids or []}
+        body = {"deskName": desk_name, "proof": pairing_proof(code, seen[0]), "resourceIds": resource_ids or []}
+        if role:
+            body["role"] = role
         client = DeskClient.__new__(DeskClient)
         client.base_url, client.http = base_url.rstrip("/"), http
         result = await client._result("POST", "/desks/pair", json=body)
