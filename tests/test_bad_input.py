@@ -198,3 +198,19 @@ def test_hand_written_cases_leave_the_connection_open(server):
     ]
     answers = _raw(port, *requests)
     assert [a[9:12] for a in answers] == [b"400", b"400", b"400", b"400", b"200"]
+
+
+def test_unknown_and_repeated_query_parameters_are_refused(server):
+    """A misspelt filter, or one given twice, used to be ignored (FastAPI keeps the last)."""
+    http, _ = server
+    refused(http.get("/management/bookings", params={"date": DAY.isoformat(), "resource": "dr-omar"}), "resource")
+    refused(http.get("/management/attendances", params=[("customerId", "c1"), ("customerId", "c2")]), "customerId")
+    assert http.get("/management/bookings", params={"date": DAY.isoformat(), "resources": "dr-omar"}).status_code == 200
+
+
+def test_a_length_limit_holds_for_the_text_as_sent(server):
+    http, service = server
+    answer = http.post("/management/customers", json={"firstName": "Lina", "lastName": " " + "x" * 100})
+    refused(answer, "lastName")
+    assert http.post("/management/customers", json={"firstName": " Lina ", "lastName": "x" * 99}).json()[
+        "result"]["firstName"] == "Lina"

@@ -54,7 +54,7 @@ LOCAL_TOKEN_FILE = "local-token"
 
 @dataclass(frozen=True)
 class Desk:
-    """An authenticated desk. ``local``: the server's own desk over plain loopback HTTP."""
+    """An authenticated desk. ``local``: the server's own desk (its per-process token)."""
 
     id: str
     name: str

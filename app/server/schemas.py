@@ -44,7 +44,21 @@ MilitaryEnd = Annotated[int, Field(ge=0, le=END_OF_DAY), AfterValidator(_militar
 
 
 class Body(BaseModel):
+    """Text is stripped of surrounding white space, but its length limit (``max_length``)
+    holds for the text as sent, as the OpenAPI document says."""
+
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _length_as_sent(cls, data):
+        if isinstance(data, dict):
+            for name, info in cls.model_fields.items():
+                value = data.get(info.alias or name)
+                limit = next((m.max_length for m in info.metadata if getattr(m, "max_length", None)), None)
+                if isinstance(value, str) and limit is not None and len(value) > limit:
+                    raise ValueError(f"{info.alias or name}: at most {limit} characters")
+        return data
 
 
 class BookingRef(Body):

@@ -25,7 +25,8 @@
 
 Roles are declared on each route, once, with ``dependencies=[require(Role.X)]``
 (:func:`require`; :func:`declared_role` reads the declaration back): insufficient → 403
-``FORBIDDEN``; then a query parameter the route does not know → 400 ``VALIDATION``. A route without a declaration refuses everyone (:func:`undeclared_refused`,
+``FORBIDDEN``; then a query parameter the route does not know, or one given twice → 400
+``VALIDATION``. A route without a declaration refuses everyone (:func:`undeclared_refused`,
 installed app-wide). Finer checks (a provider's own resources) are the handlers'
 (:mod:`app.server.api`).
 
@@ -130,6 +131,10 @@ def _known_query_only(request: Request) -> None:
     if unknown:
         raise BookingError("VALIDATION", f"unknown query parameter(s): {', '.join(unknown)[:200]}", 400,
                            field=unknown[0][:100])
+    repeated = sorted(k for k in set(request.query_params) if len(request.query_params.getlist(k)) > 1)
+    if repeated:  # every parameter here takes one value; FastAPI would silently keep the last
+        raise BookingError("VALIDATION", f"query parameter(s) given more than once: {', '.join(repeated)[:200]}",
+                           400, field=repeated[0][:100])
 
 
 def _query_names(route) -> frozenset[str]:
