@@ -49,6 +49,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="show the first-run page even when a choice is remembered")
     parser.add_argument("--restore", metavar="NAME",
                         help="restore this backup (from <data-dir>/backups) before starting")
+    parser.add_argument("--forwarded-allow-ips", metavar="IPS", default=None,
+                        help="trust X-Forwarded-* headers from these proxy addresses (comma-separated; "
+                             "default: ignore them)")
     from app.sync.cli import add_sync_arguments
 
     add_sync_arguments(parser)
@@ -61,11 +64,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def start_server(args: argparse.Namespace, demo: bool = True):
+def start_server(args: argparse.Namespace, demo: bool = True, local_token_file: bool = False,
+                 local_token: str | None = None):
     """The branch server for ``args`` (started). The branch lock is taken first, before a
     ``--restore`` is scheduled or the database is read, and freed when anything fails.
-    Raises DataDirInUse (a RuntimeError) when another process holds the branch, OSError for
-    a port in use or an unknown backup."""
+    ``local_token_file`` also writes the server's token to ``<data-dir>/local-token``;
+    ``local_token`` keeps a given token (a restart of the embedded server). Raises
+    DataDirInUse (a RuntimeError) when another process holds the branch, OSError for a port
+    in use or an unknown backup."""
     from app.server import DB_NAME, BranchServer, claim_data_dir
 
     lock = claim_data_dir(args.data_dir)
@@ -78,6 +84,8 @@ def start_server(args: argparse.Namespace, demo: bool = True):
             backup.schedule_restore(args.data_dir / DB_NAME, args.restore)  # done as the store opens
         options = server_only_sync(args, claim=lock)
         return BranchServer(args.data_dir, host=args.host, port=args.port, demo=demo, claim=lock,
+                            local_token_file=local_token_file, local_token=local_token,
+                            forwarded_allow_ips=getattr(args, "forwarded_allow_ips", None),
                             **options).start()
     except BaseException:
         lock.release()
@@ -92,7 +100,7 @@ def serve_headless(args: argparse.Namespace) -> int:
 
     stop = StopSignals()  # before anything starts: a signal during start-up stops it right after
     try:
-        server = start_server(args)
+        server = start_server(args, local_token_file=True)  # <data-dir>/local-token for scripts
     except (OSError, RuntimeError) as exc:
         log.error("could not start the branch server on %s:%s: %s", args.host, args.port, exc)
         return 2
@@ -169,11 +177,12 @@ def run_desk(args: argparse.Namespace) -> int:
         again = argparse.Namespace(**{**vars(args), "restore": None,
                                       "port": args.port if old.lan_url else old.thread.port})
         old.stop()
-        running[0] = start_server(again, demo=False)
+        running[0] = start_server(again, demo=False, local_token=old.token)
         return running[0].url
 
     try:
         return desk.main(server.url, lang=args.lang, screenshot=args.screenshot, provider=args.provider,
+                         token=server.token,  # handed in-process, never written anywhere
                          server_alive=lambda: running[0].alive, restart_server=restart_server)
     finally:
         running[0].stop()

@@ -53,3 +53,47 @@ def fill(store: Store, zone: str = ZONE) -> None:
 
 def queued_at(minutes_ago: int, now: datetime) -> str:
     return to_iso(now - timedelta(minutes=minutes_ago))
+
+
+def bearer(token: str) -> dict:
+    """The ``Authorization`` header that carries a desk token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def serve(service, host: str = "127.0.0.1", port: int = 0, **app_options):
+    """A real server over ``service`` on ``host:port`` (started): a
+    :class:`~app.server.runner.ServerThread` with ``.app``, ``.token`` (the server's own
+    desk's, a manager) and ``.auth`` (its header)."""
+    from app.server.api import create_app
+    from app.server.runner import ServerThread
+
+    api = create_app(service, **app_options)
+    thread = ServerThread(api, host, port).start()
+    thread.app, thread.token = api, api.state.desks.local_token
+    thread.auth = bearer(thread.token)
+    return thread
+
+
+class Authed:
+    """``httpx.get/post/put/delete`` carrying ``server``'s own token (anything with ``.token``)."""
+
+    def __init__(self, server):
+        self.headers = bearer(server.token)
+
+    def request(self, method: str, url: str, **kwargs):
+        import httpx
+
+        kwargs["headers"] = {**self.headers, **(kwargs.get("headers") or {})}
+        return httpx.request(method, url, **kwargs)
+
+    def get(self, url: str, **kwargs):
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs):
+        return self.request("POST", url, **kwargs)
+
+    def put(self, url: str, **kwargs):
+        return self.request("PUT", url, **kwargs)
+
+    def delete(self, url: str, **kwargs):
+        return self.request("DELETE", url, **kwargs)

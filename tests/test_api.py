@@ -12,7 +12,7 @@ from app.server.api import create_app
 from app.server.runner import ServerThread
 from app.server.service import BookingService
 from app.store import open_store
-from tests.clinic import DAY, clock_at, fill
+from tests.clinic import DAY, clock_at, fill, serve
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def server(tmp_path):
     store = open_store(tmp_path / "branch.sqlite3")
     fill(store)
     service = BookingService(store, clock_at(1000))
-    thread = ServerThread(create_app(service), "127.0.0.1", 0).start()
+    thread = serve(service)
     yield thread, service
     thread.stop()
     store.close()
@@ -30,8 +30,8 @@ def run(coro):
     return asyncio.run(coro)
 
 
-async def with_client(url, scenario):
-    client = DeskClient(url, desk_id="test-desk", user="tester")
+async def with_client(thread, scenario):
+    client = DeskClient(thread.url, token=thread.token, desk_id="test-desk", user="tester")
     try:
         return await scenario(client)
     finally:
@@ -49,7 +49,7 @@ def test_book_list_day_and_queue(server):
         waiting = await client.waiting()
         return booked, walk, day, queue, waiting
 
-    booked, walk, day, queue, waiting = run(with_client(thread.url, scenario))
+    booked, walk, day, queue, waiting = run(with_client(thread, scenario))
     assert booked["startDate"] == DAY.isoformat() and booked["startTime"] == 1030
     assert [b["id"] for b in day] == [booked["id"]]
     assert day[0]["customer"]["firstName"] == "أحمد" and day[0]["type"]["minutes"] == 20
@@ -66,7 +66,7 @@ def test_two_concurrent_accepts_exactly_one_wins(server):
                                        return_exceptions=True)
         return walk, results
 
-    walk, results = run(with_client(thread.url, scenario))
+    walk, results = run(with_client(thread, scenario))
     wins = [r for r in results if isinstance(r, dict)]
     losses = [r for r in results if isinstance(r, ApiError)]
     assert len(wins) == 1 and len(losses) == 1
@@ -81,7 +81,7 @@ def test_bad_requests_get_a_code_and_change_nothing(server):
                               "customerIdentifier": {"id": "c1"}})
     service.cancel(booking["id"], "patient called")
     version = service.store.booking(booking["id"])["version"]
-    with httpx.Client(base_url=base) as http:
+    with httpx.Client(base_url=base, headers=thread.auth) as http:
         unknown = http.post("/management/bookings/assign", json={"bookingId": "nope", "resourceId": "dr-sara"})
         canceled = http.post("/management/bookings/end", json={"bookingId": booking["id"]})
         malformed = http.post("/management/bookings/assign", content=b"{not json",
@@ -128,7 +128,7 @@ def test_events_reach_a_desk_and_resume_after_reconnect(server):
                 break
         return walk, first, missed
 
-    walk, first, missed = run(with_client(thread.url, scenario))
+    walk, first, missed = run(with_client(thread, scenario))
     assert first["type"] == "booking.changed"
     assert first["data"]["booking"]["id"] == walk["id"] and first["data"]["booking"]["queuePosition"] == 1
     assert [e["data"]["action"] for e in missed] == ["accept", "start"]
@@ -137,7 +137,7 @@ def test_events_reach_a_desk_and_resume_after_reconnect(server):
 
 def test_openapi_is_served(server):
     thread, _ = server
-    spec = httpx.get(f"{thread.url}/openapi.json").json()
+    spec = httpx.get(f"{thread.url}/openapi.json", headers=thread.auth).json()
     for path in ("/management/bookings", "/management/bookings/assign", "/management/bookings/end",
                  "/management/bookings/unassigned", "/management/scheduling/new", "/availability/times"):
         assert path in spec["paths"]
@@ -169,8 +169,8 @@ def test_one_branch_server_per_data_directory(tmp_path):
 def test_lang_header_picks_the_display_name(server):
     """Seed 000 "Localization": the ``lang`` header selects the language of display fields."""
     thread, _ = server
-    arabic = httpx.get(f"{thread.url}/management/resources", headers={"lang": "ar"}).json()["result"]
-    english = httpx.get(f"{thread.url}/management/types/gen", headers={"lang": "en"}).json()["result"]
+    arabic = httpx.get(f"{thread.url}/management/resources", headers={"lang": "ar", **thread.auth}).json()["result"]
+    english = httpx.get(f"{thread.url}/management/types/gen", headers={"lang": "en", **thread.auth}).json()["result"]
     assert {r["id"]: r["name"] for r in arabic} == {"dr-sara": "د. سارة", "dr-omar": "د. عمر"}
     assert english["name"] == "General consultation"
     assert arabic[0]["name_translations"]["en"] == "Dr. Sara"

@@ -11,11 +11,9 @@ import pytest
 
 from app.domain.availability import grid_from
 from app.domain.clock import Clock
-from app.server.api import create_app
-from app.server.runner import ServerThread
 from app.server.service import BookingService
 from app.store import open_store
-from tests.clinic import DAY, clock_at, fill
+from tests.clinic import DAY, clock_at, fill, serve
 from tests.test_booking_rules import service as service  # noqa: F401, F811  (fixture: test clinic at 10:00)
 
 EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -109,9 +107,9 @@ def test_availability_api(service):  # noqa: F811
     svc = service
     svc.create({"type": "gen", "assign": False, "customerIdentifier": {"id": "c1"}})
     svc.create({"type": "gen", "assign": False, "customerIdentifier": {"id": "c2"}})
-    thread = ServerThread(create_app(svc), "127.0.0.1", 0).start()
+    thread = serve(svc)
     try:
-        with httpx.Client(base_url=thread.url) as http:
+        with httpx.Client(base_url=thread.url, headers=thread.auth) as http:
             free = http.post("/availability/times", json={"type": "gen", "date": DAY.isoformat(),
                                                           "resourceId": "dr-omar", "granularity": "half"}).json()
             fixed = http.post("/availability/times", json={"type": "gen", "date": DAY.isoformat(),

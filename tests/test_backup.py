@@ -5,12 +5,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlite_utils import Database
 
 from app.server import DB_NAME, BranchServer
 from app.store import backup, migrations, open_store
+from tests.clinic import Authed
 
 
 def _bookings(path: Path) -> int:
@@ -100,6 +100,7 @@ def test_a_damaged_database_is_moved_aside_and_recovered_with_its_outbox(tmp_pat
     assert backup.quick_check(db_path) is not None
 
     server = BranchServer(tmp_path, backup_interval=None).start()
+    http = Authed(server)
     try:
         report = server.store.recovery
         assert report["status"] == "recovered" and report["restored"] == good.name
@@ -108,9 +109,9 @@ def test_a_damaged_database_is_moved_aside_and_recovered_with_its_outbox(tmp_pat
         assert damaged.name.startswith("branch.sqlite3.damaged-") and damaged.exists()
         ops = [r["id"] for r in server.store.db.query("select id from sync_outbox order by seq")]
         assert ops == ["op-1", "op-2"]
-        answer = httpx.get(f"{server.url}/backups/recovery").json()["result"]
+        answer = http.get(f"{server.url}/backups/recovery").json()["result"]
         assert answer["status"] == "recovered"
-        assert httpx.get(f"{server.url}/readyz").json()["result"]["status"] == "ok"
+        assert http.get(f"{server.url}/readyz").json()["result"]["status"] == "ok"
     finally:
         server.stop()
     assert backup.quick_check(db_path) is None
@@ -142,17 +143,18 @@ def test_damaged_without_backup_starts_fresh_and_keeps_the_file(tmp_path):
 
 def test_restore_through_the_api_happens_at_the_next_start(tmp_path):
     server = BranchServer(tmp_path, backup_interval=None).start()
+    http = Authed(server)
     try:
-        taken = httpx.post(f"{server.url}/backups").json()["result"]
+        taken = http.post(f"{server.url}/backups").json()["result"]
         assert taken["reason"] == "manual"
         server.store.db.execute("delete from bookings where rowid % 2 = 0")
         server.store.db.conn.commit()
         with server.store.transaction() as db:
             _outbox_row(db, "op-after")
-        listed = httpx.get(f"{server.url}/backups").json()
+        listed = http.get(f"{server.url}/backups").json()
         assert [b["name"] for b in listed["result"]] == [taken["name"]] and listed["pendingRestore"] is None
-        assert httpx.post(f"{server.url}/backups/restore", json={"name": "nope"}).status_code == 404
-        answer = httpx.post(f"{server.url}/backups/restore", json={"name": taken["name"]}).json()["result"]
+        assert http.post(f"{server.url}/backups/restore", json={"name": "nope"}).status_code == 404
+        answer = http.post(f"{server.url}/backups/restore", json={"name": taken["name"]}).json()["result"]
         assert answer["restartNeeded"] is True
         fewer = server.store.db["bookings"].count
     finally:

@@ -219,7 +219,7 @@ def test_customer_search_through_the_api_folds_arabic_spellings(branch_server):
               ("آمنة", "العلي", "0501112203")]
 
     async def scenario() -> dict[str, list[str]]:
-        client = DeskClient(branch_server.url)
+        client = DeskClient(branch_server.url, token=branch_server.token)
         try:
             for first, last, phone in people:
                 await client.create_customer(first, last, phone)

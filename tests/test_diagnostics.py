@@ -77,7 +77,7 @@ def test_report_of_a_running_server_is_redacted_json(branch_server, tmp_path, mo
     assert "started: Istiqbal" in tail and "0551234567" in tail
 
     async def scenario():
-        client = DeskClient(branch_server.url)
+        client = DeskClient(branch_server.url, token=branch_server.token)
         try:
             info = await diagnostics.collect(client, {"qt": "6.x"})
             customers = await client.customers("", limit=30)

@@ -32,6 +32,7 @@ def lan(tmp_path):
         thread = ServerThread(api, "127.0.0.1", 0, extra=[listener]).start()
     except OSError:
         pytest.skip("127.0.0.2 cannot be bound here")
+    thread.token = api.state.desks.local_token
     yield thread, service, api.state.desks.fingerprint
     thread.stop()
     store.close()
@@ -42,10 +43,11 @@ def run(coro):
 
 
 async def paired(thread, role="reception", resource_ids=None, name="desk"):
-    """Pair a desk the way a new machine does: code from the server's desk, proof over TLS."""
-    local = DeskClient(thread.urls[0])
+    """Pair a desk the way a new machine does: code (for that role) from the server's desk,
+    proof over TLS."""
+    local = DeskClient(thread.urls[0], token=thread.token)
     try:
-        code = (await local.pairing_code())["code"]
+        code = (await local.pairing_code(role, resource_ids))["code"]
     finally:
         await local.aclose()
     result = await pair(thread.urls[1], code, name, role, resource_ids)
@@ -77,7 +79,7 @@ def test_no_token_wrong_token_and_wrong_role_learn_nothing(lan):
     ctx = pinned_context(fingerprint)
     with httpx.Client(base_url=thread.urls[1], verify=ctx) as http:
         for method, path in (("GET", "/management/bookings?date=2026-11-22"), ("GET", "/openapi.json"),
-                             ("GET", "/management/customers"), ("GET", "/readyz"), ("GET", "/events")):
+                             ("GET", "/management/customers"), ("GET", "/events")):
             response = http.request(method, path)
             assert response.status_code == 401, path
             assert response.json() == {"error": {"code": "AUTH-REQUIRED", "message": "a valid desk token is required"}}
@@ -135,7 +137,7 @@ def test_revoked_desk_is_refused(lan):
 
     async def scenario():
         desk, result = await paired(thread)
-        local = DeskClient(thread.urls[0])
+        local = DeskClient(thread.urls[0], token=thread.token)
         try:
             await desk.resources()
             await local.revoke_desk(result["deskId"])

@@ -32,6 +32,7 @@ class Branch:
         api = create_app(self.service)
         extra = [lan_listener(api, self.data_dir, self.lan_host, 0)] if self.lan_host else []
         self.thread = ServerThread(api, "127.0.0.1", 0, extra=extra).start()
+        self.token = api.state.desks.local_token
         return self
 
     def stop(self) -> None:
@@ -67,7 +68,8 @@ async def until(predicate, timeout=5.0):
 
 def test_two_desks_racing_for_one_slot_one_wins_the_other_is_told(branch):
     async def scenario():
-        a, b = DeskClient(branch.thread.url, desk_id="a"), DeskClient(branch.thread.url, desk_id="b")
+        a = DeskClient(branch.thread.url, token=branch.token, desk_id="a")
+        b = DeskClient(branch.thread.url, token=branch.token, desk_id="b")
         try:
             return await asyncio.gather(a.book("gen", "c1", DAY, 1100, "dr-sara"),
                                         b.book("gen", "c2", DAY, 1110, "dr-sara"), return_exceptions=True)
@@ -91,9 +93,9 @@ def test_provider_accepts_from_its_queue_while_reception_books_walk_ins_both_liv
         pytest.skip("127.0.0.2 cannot be bound here")
 
     async def scenario():
-        reception = DeskClient(b.thread.urls[0], desk_id="reception")
+        reception = DeskClient(b.thread.urls[0], token=b.token, desk_id="reception")
         code = (await reception.pairing_code(role="provider", resource_ids=["dr-omar"]))["code"]
-        creds = await pair(b.thread.urls[1], code, "Dr. Omar's room", "provider")
+        creds = await pair(b.thread.urls[1], code, "Dr. Omar's room", "provider", ["dr-omar"])
         provider = DeskClient(b.thread.urls[1], token=creds["token"], fingerprint=creds["fingerprint"])
         seen_r, seen_p = [], []
         tasks = [asyncio.create_task(collect(reception, seen_r)), asyncio.create_task(collect(provider, seen_p))]
@@ -139,7 +141,7 @@ def test_a_desk_reconnecting_after_a_server_restart_misses_no_event(tmp_path):
     b = Branch(tmp_path).start()
 
     async def first_session():
-        desk = DeskClient(b.thread.url)
+        desk = DeskClient(b.thread.url, token=b.token)
         seen = []
         task = asyncio.create_task(collect(desk, seen))
         try:
@@ -161,7 +163,7 @@ def test_a_desk_reconnecting_after_a_server_restart_misses_no_event(tmp_path):
                                "customerIdentifier": {"id": "c2"}})
 
     async def second_session():
-        desk = DeskClient(b.thread.url)
+        desk = DeskClient(b.thread.url, token=b.token)
         seen = []
         task = asyncio.create_task(collect(desk, seen, last_event_id=last_seen, types=("booking.changed",)))
         try:
@@ -188,7 +190,7 @@ def test_temporary_hold_keeps_the_slot_then_confirms_or_lapses(branch):
             "customerIdentifier": {"id": "c1"}}
 
     async def scenario():
-        desk = DeskClient(branch.thread.url)
+        desk = DeskClient(branch.thread.url, token=branch.token)
         try:
             held = await desk.hold("gen", "c1", DAY, 1100, "dr-sara", minutes=10)
             with pytest.raises(ApiError) as taken:

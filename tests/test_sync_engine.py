@@ -24,6 +24,7 @@ from app.server.service import BookingService
 from app.store import open_store
 from app.sync.engine import SyncEngine, backoff_seconds
 from app.sync.settings import CloudConfig
+from tests.clinic import Authed
 from tests.clouds.ehjzny import sample_clinic, start_cloud
 
 ZONE = "Asia/Riyadh"
@@ -312,27 +313,28 @@ def test_sync_routes_status_attention_resolve_and_now(running, tmp_path):
 
     server = BranchServer(tmp_path, cloud=CloudConfig(running.url, running.app_id, running.api_key),
                           sync_options={"hot_every": 0.3}).start()
+    http = Authed(server)
     try:
         url = server.url
         walk = running.cloud.customer_join_queue("cusLina", "typeGeneral")
         local = _wait(lambda: server.store.local_id("ehjzny", walk["id"]))
         running.cloud.assign(walk["id"], "resSara")  # another branch is quicker
         running.cloud.faults.drop(count=None, method="POST", path="/management/bookings/assign")
-        httpx.post(url + "/management/bookings/assign", json={"bookingId": local, "resourceId": "resAhmed"})
+        http.post(url + "/management/bookings/assign", json={"bookingId": local, "resourceId": "resAhmed"})
         running.cloud.faults.clear()
-        httpx.post(url + "/sync/now")
-        cases = _wait(lambda: httpx.get(url + "/sync/attention").json()["result"])
+        http.post(url + "/sync/now")
+        cases = _wait(lambda: http.get(url + "/sync/attention").json()["result"])
         assert cases[0]["code"] == "SCH-ALREADY_ASSIGNED" and cases[0]["bookingId"] == local
-        status = httpx.get(url + "/sync/status").json()["result"]
+        status = http.get(url + "/sync/status").json()["result"]
         assert status["needsAttention"] == 1 and status["online"] is True and status["lastPullAt"]
-        shown = httpx.get(url + f"/management/bookings/{local}").json()["result"]
+        shown = http.get(url + f"/management/bookings/{local}").json()["result"]
         assert shown["cloudIds"] == {"ehjzny": walk["id"]} and shown["resourceId"] == "resSara"
-        bad = httpx.post(url + f"/sync/attention/{cases[0]['id']}/resolve", json={"resolution": "maybe"})
+        bad = http.post(url + f"/sync/attention/{cases[0]['id']}/resolve", json={"resolution": "maybe"})
         assert bad.status_code == 400
-        done = httpx.post(url + f"/sync/attention/{cases[0]['id']}/resolve", json={"resolution": "accept-cloud"})
+        done = http.post(url + f"/sync/attention/{cases[0]['id']}/resolve", json={"resolution": "accept-cloud"})
         assert done.json()["result"]["resolution"] == "accept-cloud"
-        assert httpx.get(url + "/sync/attention").json()["result"] == []
-        again = httpx.post(url + f"/sync/attention/{cases[0]['id']}/resolve", json={"resolution": "reapply"})
+        assert http.get(url + "/sync/attention").json()["result"] == []
+        again = http.post(url + f"/sync/attention/{cases[0]['id']}/resolve", json={"resolution": "reapply"})
         assert again.status_code == 404
     finally:
         server.stop()

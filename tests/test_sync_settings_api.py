@@ -9,10 +9,10 @@ import os
 import stat
 from pathlib import Path
 
-import httpx
 import pytest
 
 from app.domain.clock import Clock, local_date
+from tests.clinic import Authed
 from tests.clouds.ehjzny import sample_clinic, start_cloud
 from tests.test_sync_engine import _wait as wait
 
@@ -49,21 +49,21 @@ def server(tmp_path, no_keyring):
 
 
 def test_connect_with_an_api_key_live_then_disconnect(server, cloud, no_keyring):
-    url = server.url
-    before = httpx.get(url + "/sync/settings").json()["result"]
+    url, http = server.url, Authed(server)
+    before = http.get(url + "/sync/settings").json()["result"]
     assert before["connected"] is False and before["baseUrl"] is None
-    assert httpx.get(url + "/sync/status").json()["result"]["connected"] is False
-    assert httpx.get(url + "/sync/attention").json()["result"] == []
+    assert http.get(url + "/sync/status").json()["result"]["connected"] is False
+    assert http.get(url + "/sync/attention").json()["result"] == []
 
-    wrong = httpx.put(url + "/sync/settings", json={"cloud": "ehjzny", "baseUrl": cloud.url,
+    wrong = http.put(url + "/sync/settings", json={"cloud": "ehjzny", "baseUrl": cloud.url,
                                                     "appId": cloud.app_id, "apiKey": "nope"}, timeout=20)
     assert wrong.status_code == 400 and wrong.json()["error"]["code"] == "CLOUD-AUTH-FAILED"
-    unreachable = httpx.put(url + "/sync/settings", json={"baseUrl": "http://127.0.0.1:9", "appId": "x",
+    unreachable = http.put(url + "/sync/settings", json={"baseUrl": "http://127.0.0.1:9", "appId": "x",
                                                           "apiKey": "k"}, timeout=20)
     assert unreachable.status_code == 502 and unreachable.json()["error"]["code"] == "CLOUD-UNREACHABLE"
-    assert httpx.put(url + "/sync/settings", json={"baseUrl": cloud.url, "appId": "x"}).status_code == 400
+    assert http.put(url + "/sync/settings", json={"baseUrl": cloud.url, "appId": "x"}).status_code == 400
 
-    done = httpx.put(url + "/sync/settings", json={"cloud": "ehjzny", "baseUrl": cloud.url + "/",
+    done = http.put(url + "/sync/settings", json={"cloud": "ehjzny", "baseUrl": cloud.url + "/",
                                                    "appId": cloud.app_id, "apiKey": cloud.api_key}, timeout=20)
     assert done.status_code == 200, done.text
     shown = done.json()["result"]
@@ -74,32 +74,32 @@ def test_connect_with_an_api_key_live_then_disconnect(server, cloud, no_keyring)
     assert cloud.api_key not in done.text and cloud.api_key not in str(server.store.setting("sync.cloud"))
 
     # the engine runs inside the running server: status and data without a restart
-    status = wait(lambda: (s := httpx.get(url + "/sync/status").json()["result"])["lastPullAt"] and s)
+    status = wait(lambda: (s := http.get(url + "/sync/status").json()["result"])["lastPullAt"] and s)
     assert status["connected"] is True and status["online"] is True
     assert {r["id"] for r in server.store.resources()} == {"resAhmed", "resSara"}
-    assert httpx.post(url + "/sync/now").json()["result"]["connected"] is True
+    assert http.post(url + "/sync/now").json()["result"]["connected"] is True
 
     # saving again without a key keeps the stored one (and restarts the engine)
-    again = httpx.put(url + "/sync/settings", json={"baseUrl": cloud.url, "appId": cloud.app_id}, timeout=20)
+    again = http.put(url + "/sync/settings", json={"baseUrl": cloud.url, "appId": cloud.app_id}, timeout=20)
     assert again.status_code == 200 and again.json()["result"]["connected"] is True
 
-    gone = httpx.delete(url + "/sync/settings").json()["result"]
+    gone = http.delete(url + "/sync/settings").json()["result"]
     assert gone["connected"] is False and gone["baseUrl"] is None and gone["hasSecret"] is False
-    assert httpx.get(url + "/sync/status").json()["result"]["connected"] is False
+    assert http.get(url + "/sync/status").json()["result"]["connected"] is False
     assert cloud.api_key not in path.read_text()
 
 
 def test_connect_with_an_otp_login(server, cloud):
-    url = server.url
+    url, http = server.url, Authed(server)
     body = {"cloud": "ehjzny", "baseUrl": cloud.url, "appId": cloud.app_id, "phone": "+966500000001"}
-    assert httpx.post(url + "/sync/otp/request", json=body, timeout=20).json()["result"]["sent"] is True
-    wrong = httpx.post(url + "/sync/otp/verify", json={**body, "code": "0000"}, timeout=20)
+    assert http.post(url + "/sync/otp/request", json=body, timeout=20).json()["result"]["sent"] is True
+    wrong = http.post(url + "/sync/otp/verify", json={**body, "code": "0000"}, timeout=20)
     assert wrong.status_code == 400 and wrong.json()["error"]["code"] == "CLOUD-AUTH-FAILED"
-    httpx.post(url + "/sync/otp/request", json=body, timeout=20)
-    done = httpx.post(url + "/sync/otp/verify", json={**body, "code": cloud.cloud.otp_code}, timeout=20)
+    http.post(url + "/sync/otp/request", json=body, timeout=20)
+    done = http.post(url + "/sync/otp/verify", json={**body, "code": cloud.cloud.otp_code}, timeout=20)
     assert done.status_code == 200, done.text
     assert done.json()["result"]["auth"] == "otp" and done.json()["result"]["connected"] is True
-    wait(lambda: httpx.get(url + "/sync/status").json()["result"]["lastPullAt"])
+    wait(lambda: http.get(url + "/sync/status").json()["result"]["lastPullAt"])
     assert server.store.resource("resSara") is not None
 
 
@@ -109,10 +109,11 @@ def test_a_server_started_with_a_cloud_still_serves_its_routes(tmp_path, cloud, 
 
     server = BranchServer(tmp_path / "b", cloud=CloudConfig(cloud.url, cloud.app_id, cloud.api_key),
                           sync_options={"hot_every": 0.3}).start()
+    http = Authed(server)
     try:
-        wait(lambda: httpx.get(server.url + "/sync/status").json()["result"]["lastPullAt"])
-        assert httpx.get(server.url + "/sync/attention").json()["result"] == []
-        assert httpx.get(server.url + "/sync/settings").json()["result"]["connected"] is True
+        wait(lambda: http.get(server.url + "/sync/status").json()["result"]["lastPullAt"])
+        assert http.get(server.url + "/sync/attention").json()["result"] == []
+        assert http.get(server.url + "/sync/settings").json()["result"]["connected"] is True
     finally:
         server.stop()
 
@@ -122,10 +123,11 @@ def test_a_demo_branch_is_not_connected_to_a_real_account(tmp_path):
     from app.server import BranchServer
 
     server = BranchServer(tmp_path / "demo-branch").start()  # first start: the demo clinic
+    http = Authed(server)
     try:
-        answer = httpx.put(f"{server.url}/sync/settings", json={
+        answer = http.put(f"{server.url}/sync/settings", json={
             "cloud": "ehjzny", "baseUrl": "http://127.0.0.1:9", "appId": "app", "apiKey": "key"})
         assert answer.status_code == 409 and answer.json()["error"]["code"] == "SYNC-DEMO-DATA"
-        assert httpx.get(f"{server.url}/sync/status").json()["result"]["connected"] is False
+        assert http.get(f"{server.url}/sync/status").json()["result"]["connected"] is False
     finally:
         server.stop()

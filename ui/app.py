@@ -123,12 +123,14 @@ def quit_on_stop_signals(app: QApplication):
 
 
 async def run_desk(url: str, *, screenshot: Path | None = None, server_label: str | None = None,
-                   provider: str | None = None, server_alive=None, restart_server=None) -> int:
+                   provider: str | None = None, token: str | None = None, server_alive=None,
+                   restart_server=None) -> int:
     """Show the main window against ``url`` until it closes (or, with ``screenshot``, until
     the first full paint after the initial fetches, saved as PNG); with ``provider`` (a
-    resource id) it also opens doctor mode for that provider. ``server_alive()`` (bool) and
-    ``restart_server()`` (→ new URL; blocking, run off the GUI thread) come with an embedded
-    branch server, for the not-live banner (:mod:`ui.live_banner`)."""
+    resource id) it also opens doctor mode for that provider. ``token``: the embedded
+    server's own token (a LAN ``https://`` server uses the paired desk's). ``server_alive()``
+    (bool) and ``restart_server()`` (→ new URL, same token; blocking, run off the GUI thread)
+    come with an embedded branch server, for the not-live banner (:mod:`ui.live_banner`)."""
     from ui.main_window import MainWindow
 
     app = application()
@@ -144,7 +146,7 @@ async def run_desk(url: str, *, screenshot: Path | None = None, server_label: st
         if client is None:
             return 1
     else:
-        client = DeskClient(url)
+        client = DeskClient(url, token=token)
     window = MainWindow(client, server_label)
     window.server_alive, window.restart_server = server_alive, restart_server
     window.resize(*WINDOW_SIZE)
@@ -193,16 +195,17 @@ async def _screenshot(window, path: Path) -> int:
 
 
 def main(url: str, *, lang: str | None = None, screenshot: Path | None = None, server_label: str | None = None,
-         provider: str | None = None, server_alive=None, restart_server=None) -> int:
-    """Run the desk against the branch server at ``url``; returns the exit code (the
-    embedded server's ``server_alive``/``restart_server``: :func:`run_desk`)."""
+         provider: str | None = None, token: str | None = None, server_alive=None,
+         restart_server=None) -> int:
+    """Run the desk against the branch server at ``url``; returns the exit code (``token``,
+    and the embedded server's ``server_alive``/``restart_server``: :func:`run_desk`)."""
     app = application()
     setup_language(app, lang)
     install_excepthook()
     _kept.append(collect_garbage_on_gui_thread(app))
     quit_on_stop_signals(app)
     return run_qasync(run_desk(url, screenshot=screenshot, server_label=server_label, provider=provider,
-                               server_alive=server_alive, restart_server=restart_server))
+                               token=token, server_alive=server_alive, restart_server=restart_server))
 
 
 def show_fatal(lang: str | None, detail: str) -> None:

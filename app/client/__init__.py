@@ -4,6 +4,11 @@ Every method is a coroutine returning plain dicts in the API's shape (see
 :mod:`app.domain.model`) or raising :class:`ApiError` — a refused request carries the
 server's ``code`` and ``message``; a network failure has code ``NETWORK``. Create the
 client inside the running event loop (qasync: ``shared/STYLE.md``).
+
+Every request carries a token (``Authorization: Bearer <token>``): the embedded desk gets
+its server's in-process (``BranchServer.token``); a script on the machine of a headless
+server reads it with :func:`local_token` from ``<data dir>/local-token``; a LAN desk uses
+the token :func:`pair` returned.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import date
+from pathlib import Path
 
 import httpx
 from httpx_sse import SSEError, aconnect_sse
@@ -21,6 +27,16 @@ from app.trust import pairing_proof, pinned_context
 
 log = logging.getLogger(__name__)
 INCLUDES = "customer,type"
+LOCAL_TOKEN_FILE = "local-token"
+
+
+def local_token(data_dir: str | Path) -> str | None:
+    """The token a headless branch server on this machine wrote to ``<data_dir>/local-token``
+    (readable by its owner only), or None when no server is running there."""
+    try:
+        return (Path(data_dir) / LOCAL_TOKEN_FILE).read_text(encoding="ascii").strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 class ApiError(Exception):
@@ -34,8 +50,8 @@ class ApiError(Exception):
 class DeskClient:
     """A desk's connection to the branch server.
 
-    On the server's own machine: ``DeskClient("http://127.0.0.1:<port>")`` (no token). On the
-    LAN: ``DeskClient("https://<server>:<port>", token=..., fingerprint=...)`` with what
+    On the server's own machine: ``DeskClient("http://127.0.0.1:<port>", token=...)`` with
+    the server's own token (in-process, or :func:`local_token`). On the LAN: ``DeskClient("https://<server>:<port>", token=..., fingerprint=...)`` with what
     :func:`pair` returned; the client then refuses (``ApiError`` code ``NETWORK``) any server
     whose certificate's SHA-256 is not ``fingerprint``, before sending a byte.
     """
@@ -335,15 +351,19 @@ class DeskClient:
             await asyncio.sleep(retry)
 
 
-async def pair(base_url: str, code: str, desk_name: str, role: str = "reception",
+
+async def pair(base_url: str, code: str, desk_name: str, role: str | None = None,
                resource_ids: list[str] | None = None, timeout: float = 10.0) -> dict:
     """Pair this desk with the branch server at ``base_url`` (``https://host:port``) using the
     code shown on the server's screen. The code itself never crosses the network: the desk
     sends ``proof`` = HMAC(code, fingerprint of the certificate it sees), which a machine in
     the middle cannot forge. Returns ``{"token", "deskId", "deskName", "role", "resourceIds",
     "fingerprint"}`` — keep the token secret and pass token and fingerprint to
-    :class:`DeskClient`. Raises ApiError (``PAIRING-FAILED`` for a wrong or expired code,
-    ``PIN-MISMATCH`` if the certificate changed during pairing)."""
+    :class:`DeskClient`. The role (and a provider's resources) is the one the code was made
+    for; ``role``/``resource_ids``, when given, must match it. Raises ApiError
+    (``PAIRING-FAILED`` for a wrong or expired code or another role,
+    ``PAIRING-RATE-LIMITED`` after too many wrong codes from this machine, ``PIN-MISMATCH``
+    if the certificate changed during pairing)."""
 
     seen: list[str] = []
     async with httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout,
@@ -354,8 +374,9 @@ async def pair(base_url: str, code: str, desk_name: str, role: str = "reception"
             raise ApiError("NETWORK", f"the branch server at {base_url} did not answer ({exc})") from exc
         if not seen:
             raise ApiError("NETWORK", "pairing needs the server's HTTPS address")
-        body = {"deskName": desk_name, "role": role, "proof": pairing_proof(code, seen[0]),
-                "resourceIds": resource_ids or []}
+        body = {"deskName": desk_name, "proof": pairing_proof(code, seen[0]), "resourceIds": resource_ids or []}
+        if role:
+            body["role"] = role
         client = DeskClient.__new__(DeskClient)
         client.base_url, client.http = base_url.rstrip("/"), http
         result = await client._result("POST", "/desks/pair", json=body)

@@ -76,6 +76,9 @@ ERROR_MESSAGES: dict[str, str] = {
     "HTTP-ERROR": N_("The branch server could not handle the request."),
     "PAIRING-FAILED": N_("The pairing code is wrong or has expired."),
     "PIN-MISMATCH": N_("The server's certificate changed during pairing. Do not trust this server."),
+    "ORIGIN-NOT-ALLOWED": N_("The branch server refused a request sent from a web page."),
+    "PAIRING-RATE-LIMITED": N_("Too many wrong pairing codes. Wait a moment, then try again."),
+    "INTERNAL": N_("The branch server met an unexpected error. It was logged; please try again."),
     # Cloud sync (app/sync): shown in the needs-attention list.
     "NOT-SYNCED": N_("This booking is not in the cloud: the cloud refused to create it."),
     "PAGINATION-TOKEN-EXPIRED": N_("The cloud's page token expired; the sync starts the page again."),

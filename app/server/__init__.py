@@ -6,6 +6,13 @@ the branch database, and serves the API from a background thread; the desk then 
 (and, when damaged, recovered from its newest good backup) before it opens, and backed up
 every hour into ``<data-dir>/backups`` (:mod:`app.store.backup`, routes in
 :mod:`app.server.backups`).
+
+Every request needs a token (:mod:`app.server.security`). The server's own one,
+:attr:`BranchServer.token`, is random per process: the embedded desk gets it in-process
+(``DeskClient(server.url, token=server.token)``); a headless server
+(``local_token_file=True``) also writes it to ``<data-dir>/local-token`` (0600, the token
+alone on one line, sent as ``Authorization: Bearer <token>``) for scripts and
+``main.py sync`` on the same machine, and removes it when it stops.
 """
 
 from __future__ import annotations
@@ -20,8 +27,10 @@ from pathlib import Path
 from app import private_files
 from app.domain.clock import Clock
 from app.server.api import create_app
+from app.server.desks import DeskRegistry, remove_local_token, write_local_token
 from app.server.lan import lan_listener
 from app.server.runner import ServerThread
+from app.server.security import Role, require
 from app.server.service import BookingService
 from app.store import BranchInUse, BranchLock, Store, backup, claim_branch, open_store
 
@@ -78,8 +87,13 @@ class BranchServer:
 
     def __init__(self, data_dir: str | Path, host: str = "127.0.0.1", port: int = 0,
                  clock: Clock | None = None, demo: bool = True, cloud=None, sync_options: dict | None = None,
-                 backup_interval: float | None = backup.INTERVAL, claim: BranchLock | None = None):
+                 backup_interval: float | None = backup.INTERVAL, claim: BranchLock | None = None,
+                 local_token_file: bool = False, forwarded_allow_ips: str | None = None,
+                 local_token: str | None = None):
         self.data_dir = Path(data_dir)
+        self._local_token = local_token  # None: a new random one (a restart passes the old one on)
+        self.local_token_file = local_token_file
+        self.forwarded_allow_ips = forwarded_allow_ips
         self._lock = claim if claim is not None else claim_data_dir(self.data_dir)
         self.store = None
         self.backups = None
@@ -107,7 +121,8 @@ class BranchServer:
             from app.sync.engine import SyncEngine
 
             self.sync = SyncEngine(self.service, cloud, **self.sync_options).attach()
-        self.app = create_app(self.service, extra_lifespan=self._sync_lifespan())
+        self.app = create_app(self.service, extra_lifespan=self._sync_lifespan(),
+                              desks=DeskRegistry(self.store, local_token=self._local_token))
         if self.sync is not None:
             self.app.state.sync_status = self.sync.status
         # the routes follow whichever engine runs now (connect_cloud may start one later)
@@ -122,7 +137,7 @@ class BranchServer:
         # and plain HTTP on 127.0.0.1 for the embedded desk
         lan = lan_listener(self.app, self.data_dir, host, port)
         self.thread = ServerThread(self.app, "127.0.0.1" if lan else host, 0 if lan else port,
-                                   extra=[lan] if lan else [])
+                                   extra=[lan] if lan else [], forwarded_allow_ips=self.forwarded_allow_ips)
 
     @property
     def lan_url(self) -> str | None:
@@ -143,6 +158,11 @@ class BranchServer:
         """True while the server's thread serves (a cheap check, for the desk's not-live banner)."""
         return self.thread.alive
 
+    @property
+    def token(self) -> str:
+        """The server's own desk's bearer token (manager), random per process."""
+        return self.app.state.desks.local_token
+
     def start(self) -> BranchServer:
         """Serve; raises RuntimeError (the branch freed) when the server cannot start."""
         try:
@@ -150,6 +170,9 @@ class BranchServer:
         except BaseException:
             self.stop()
             raise
+        if self.local_token_file:
+            path = write_local_token(self.data_dir, self.token)
+            log.info("local token written to %s", path)
         if self.backups is not None:
             self.backups.start()
         private_files.write_private(self.data_dir / SERVER_INFO_NAME,
@@ -202,7 +225,7 @@ class BranchServer:
 
     def _add_server_info_route(self) -> None:
         """``GET /desks/server`` (manager): ``{lanUrl, fingerprint}`` for the pairing screen."""
-        @self.app.get("/desks/server")
+        @self.app.get("/desks/server", dependencies=[require(Role.MANAGER)])
         async def server_info():
             return {"result": {"lanUrl": self.lan_url, "fingerprint": self.fingerprint,
                                "loopbackUrl": self.url}}
@@ -214,5 +237,7 @@ class BranchServer:
         if self.backups is not None:
             self.backups.stop()
         self.thread.stop()
+        if self.local_token_file:
+            remove_local_token(self.data_dir, self.token)
         self.store.close()
         self._lock.release()

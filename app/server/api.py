@@ -7,9 +7,12 @@ refused request, after which nothing has been written. Operations the cloud does
 (check-in, start, no-show, history, attendances, queues, events, desks) sit beside them in
 the same style. The OpenAPI document is served at ``/openapi.json``.
 
-Every request passes :class:`app.server.security.DeskGuard` first (Host allow-list, 64 KiB
-body limit, desk token off loopback, role); a provider desk is further limited here to the
-bookings and queues of its own resources.
+Every request passes :class:`app.server.security.DeskGuard` first (Host and Origin
+allow-lists, 64 KiB body limit, strict JSON, desk token); every route declares its role with
+``dependencies=[require(Role.X)]`` (:mod:`app.server.security`); a provider desk is further
+limited here to the bookings and queues of its own resources. Dates and instants, in
+queries and bodies alike, are read by :mod:`app.server.schemas` (years
+:data:`~app.domain.clock.FIRST_YEAR`–:data:`~app.domain.clock.LAST_YEAR`).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from collections import OrderedDict
 from contextlib import asynccontextmanager
 from datetime import date
 
-from fastapi import FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sse_starlette.sse import EventSourceResponse
@@ -31,20 +34,20 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import app as app_package
 from app.domain import availability, errors
-from app.domain.clock import from_iso, to_iso
+from app.domain.clock import parse_day, parse_instant, to_iso
 from app.domain.errors import BookingError
 from app.domain.model import Status
 from app.i18n.text import normalize_arabic
 from app.ids import new_id
 from app.server import desk_routes, schemas
 from app.server.desks import DeskRegistry
-from app.server.security import DeskGuard
+from app.server.security import DeskGuard, ErrorEnvelope, Role, require, undeclared_refused
 from app.server.service import BookingService
 
 log = logging.getLogger(__name__)
 MAX_LIMIT = 1000
 INCLUDES = frozenset({"customer", "type", "resource", "invoice"})
-FIRST_YEAR, LAST_YEAR = 2000, 2100
+MAX_EVENT_ID = 10**15  # Last-Event-ID / lastEventId: at most 16 ASCII digits
 
 
 def _page(items: list, limit: int, token: str | None) -> dict:
@@ -62,23 +65,27 @@ def _page(items: list, limit: int, token: str | None) -> dict:
 
 
 def _day(text: str, field: str = "date") -> date:
+    """A branch-local date of the API (:func:`app.domain.clock.parse_day`). Raises VALIDATION."""
     try:
-        day = date.fromisoformat(text)
+        return parse_day(text)
     except ValueError as exc:
-        raise errors.invalid(f"not a date (YYYY-MM-DD): {text!r}", field=field) from exc
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise errors.invalid(f"{field} must be between {FIRST_YEAR} and {LAST_YEAR}", field=field)
-    return day
+        raise errors.invalid(f"{field}: {exc}", field=field) from exc
 
 
 def _instant(text: str, field: str):
+    """An instant of the API (:func:`app.domain.clock.parse_instant`). Raises VALIDATION."""
     try:
-        moment = from_iso(text)
-    except (ValueError, OverflowError) as exc:
-        raise errors.invalid(f"{field} must be an ISO-8601 time with a zone", field=field) from exc
-    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
-        raise errors.invalid(f"{field} must be between {FIRST_YEAR} and {LAST_YEAR}", field=field)
-    return moment
+        return parse_instant(text)
+    except ValueError as exc:
+        raise errors.invalid(f"{field}: {exc}", field=field) from exc
+
+
+def _event_id(text: str) -> int:
+    """``Last-Event-ID``: ASCII digits, at most :data:`MAX_EVENT_ID`. Raises VALIDATION."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 16 and int(text) <= MAX_EVENT_ID):
+        raise errors.invalid(f"Last-Event-ID must be an event id (ASCII digits, at most {MAX_EVENT_ID})",
+                             field="Last-Event-ID")
+    return int(text)
 
 
 def _includes(text: str | None) -> set[str]:
@@ -114,14 +121,22 @@ def _check_resource(request: Request, resource_id: str | None) -> None:
         raise _forbid()
 
 
+def _mine(service: BookingService, own: set[str]):
+    """``mine(booking)``: True when a provider desk with resources ``own`` may see the booking
+    (it is on one of them, or waits unassigned for a type one of them serves)."""
+    served = {t for r in service.store.resources() if r["id"] in own for t in (r.get("types") or [])}
+
+    def mine(booking: dict) -> bool:
+        if booking.get("resourceId"):
+            return booking["resourceId"] in own
+        return booking.get("typeId") in served
+
+    return mine
+
+
 def _check_booking(request: Request, service: BookingService, booking: dict) -> None:
     own = _own(request)
-    if own is None:
-        return
-    if booking.get("resourceId"):
-        if booking["resourceId"] not in own:
-            raise _forbid()
-    elif not any(booking["typeId"] in (service._resource(r).get("types") or []) for r in own):
+    if own is not None and not _mine(service, own)(booking):
         raise _forbid()
 
 
@@ -152,15 +167,20 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
             task.cancel()
 
     api = FastAPI(title="Istiqbal branch booking server", version=app_package.__version__, lifespan=lifespan,
-                  description=__doc__)
+                  description=__doc__, openapi_url=None, docs_url=None, redoc_url=None,
+                  dependencies=[Depends(undeclared_refused)])
     api.state.service = service
     api.state.desks = desks or DeskRegistry(service.store)
     api.add_middleware(DeskGuard, registry=api.state.desks, names=host_names)
+    api.add_middleware(ErrorEnvelope)
     day_cache = ResponseCache(service.store)
 
     @api.exception_handler(BookingError)
     async def booking_error(_: Request, exc: BookingError):
-        return JSONResponse(exc.to_json(), status_code=exc.http_status)
+        headers = {"Retry-After": str(exc.details["retryAfter"])} if "retryAfter" in exc.details else None
+        if exc.http_status == 401:
+            headers = {"WWW-Authenticate": "Bearer"}
+        return JSONResponse(exc.to_json(), status_code=exc.http_status, headers=headers)
 
     @api.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError):
@@ -173,63 +193,63 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
     async def http_error(_: Request, exc: StarletteHTTPException):
         code = {400: errors.VALIDATION, 404: errors.NOT_FOUND, 405: "METHOD-NOT-ALLOWED",
                 413: "TOO-LARGE"}.get(exc.status_code, "HTTP-ERROR")
-        return JSONResponse({"error": {"code": code, "message": str(exc.detail)}}, status_code=exc.status_code)
+        return JSONResponse({"error": {"code": code, "message": str(exc.detail)}}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
 
-    @api.get("/readyz")
+    @api.get("/openapi.json", include_in_schema=False, dependencies=[require(Role.PROVIDER)])
+    async def openapi():
+        """The OpenAPI document of every route (with each route's role as ``x-role``)."""
+        return JSONResponse(_openapi(api))
+
+    @api.get("/readyz", dependencies=[require(Role.NONE)])
     async def readyz():
         return {"result": {"status": "ok", "version": app_package.__version__}}
 
-    @api.get("/branch")
+    @api.get("/branch", dependencies=[require(Role.PROVIDER)])
     async def branch():
         return {"result": service.store.branch()}
 
     # reference data ---------------------------------------------------------------
-    @api.get("/management/resources")
+    @api.get("/management/resources", dependencies=[require(Role.PROVIDER)])
     async def resources(request: Request, limit: int = Query(100, ge=1, le=MAX_LIMIT),
                         nextPageToken: str | None = None):
         return _page(_localized(request, service.store.resources()), limit, nextPageToken)
 
-    @api.get("/management/resources/mine")
+    @api.get("/management/resources/mine", dependencies=[require(Role.PROVIDER)])
     async def my_resources(request: Request):
         """A provider desk's own resources (every resource for other desks)."""
         own = _own(request)
         rows = [r for r in service.store.resources() if own is None or r["id"] in own]
         return {"result": rows, "pagination": {"nextPageToken": None, "hasMore": False}}
 
-    @api.get("/management/resources/{resourceId}")
+    @api.get("/management/resources/{resourceId}", dependencies=[require(Role.PROVIDER)])
     async def resource(request: Request, resourceId: str):
         return {"result": _localized(request, [service._resource(resourceId)])[0]}
 
-    @api.get("/management/resources/{resourceId}/timeRules")
+    @api.get("/management/resources/{resourceId}/timeRules", dependencies=[require(Role.PROVIDER)])
     async def time_rules(resourceId: str):
         return {"result": service._resource(resourceId).get("timeRules") or {}}
 
-    @api.put("/management/resources/{resourceId}/timeRules")
+    @api.put("/management/resources/{resourceId}/timeRules", dependencies=[require(Role.MANAGER)])
     async def set_time_rules(resourceId: str, body: schemas.TimeRulesBody):
         """Replace a resource's working hours (manager desks; seed 000 "Manage Time Rules")."""
         row = service._resource(resourceId)
-        rules = body.model_dump(by_alias=True)
-        for rule in rules["rules"]:
-            for value in (rule["from"], rule["to"]):
-                if value % 100 >= 60:
-                    raise errors.invalid(f"not a military time: {value}", field="rules")
-        for off in rules["offRules"]:
-            _day(off["from"], "offRules.from"), _day(off["to"], "offRules.to")
+        rules = body.model_dump(by_alias=True)  # validated: known fields, from < to, 0000–2400
         with service.store.transaction():
             service.store.upsert("resources", [{**row, "timeRules": rules}])
         service.events.publish("resource.changed", {"resource": service._resource(resourceId)})
         return {"result": rules}
 
-    @api.get("/management/types")
+    @api.get("/management/types", dependencies=[require(Role.PROVIDER)])
     async def types(request: Request, limit: int = Query(100, ge=1, le=MAX_LIMIT),
                     nextPageToken: str | None = None):
         return _page(_localized(request, service.store.types()), limit, nextPageToken)
 
-    @api.get("/management/types/{typeId}")
+    @api.get("/management/types/{typeId}", dependencies=[require(Role.PROVIDER)])
     async def booking_type(request: Request, typeId: str):
         return {"result": _localized(request, [service._type(typeId)])[0]}
 
-    @api.get("/management/customers")
+    @api.get("/management/customers", dependencies=[require(Role.RECEPTION)])
     async def customers(search: str | None = Query(None, max_length=100),
                         limit: int = Query(50, ge=1, le=MAX_LIMIT), nextPageToken: str | None = None):
         """Customers matching ``search`` by name (Arabic or English, normalised), phone digits
@@ -243,7 +263,7 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
             limit=MAX_LIMIT * 5)
         return _page(found, limit, nextPageToken)
 
-    @api.post("/management/customers", status_code=201)
+    @api.post("/management/customers", status_code=201, dependencies=[require(Role.RECEPTION)])
     async def create_customer(body: schemas.CustomerBody):
         store = service.store
         row = {"id": new_id(), **body.model_dump(), "createdAt": to_iso(service.now())}
@@ -258,7 +278,7 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
                 service.events.record("customer.changed", {"customer": row})
         return {"result": row}
 
-    @api.get("/management/customers/{customerId}")
+    @api.get("/management/customers/{customerId}", dependencies=[require(Role.RECEPTION)])
     async def customer(customerId: str):
         found = service.store.customer(customerId)
         if found is None:
@@ -266,7 +286,7 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         return {"result": found}
 
     # bookings ---------------------------------------------------------------------
-    @api.get("/management/bookings")
+    @api.get("/management/bookings", dependencies=[require(Role.PROVIDER)])
     async def bookings(request: Request,
                        from_: str | None = Query(None, alias="from", max_length=40),
                        to: str | None = Query(None, max_length=40),
@@ -310,7 +330,7 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         service.embed(page["result"], wanted)
         return day_cache.put(key, _json(page))
 
-    @api.get("/management/bookings/unassigned")
+    @api.get("/management/bookings/unassigned", dependencies=[require(Role.PROVIDER)])
     async def unassigned(request: Request, resourceId: str = Query(min_length=1, max_length=64),
                          includes: str | None = Query(None, max_length=100)):
         """The resource's queue, FIFO, with positions (seed 000 "Provider: View Unassigned Bookings")."""
@@ -318,37 +338,44 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         rows = service.embed(service.queue(resourceId), _includes(includes))
         return {"result": rows, "pagination": {"nextPageToken": None, "hasMore": False}}
 
-    @api.get("/management/bookings/waiting")
-    async def waiting(includes: str | None = Query(None, max_length=100)):
-        """Every booking waiting for any resource, oldest first (the desk's queue panel)."""
-        rows = service.embed(service.waiting(), _includes(includes))
+    @api.get("/management/bookings/waiting", dependencies=[require(Role.PROVIDER)])
+    async def waiting(request: Request, includes: str | None = Query(None, max_length=100)):
+        """Every booking waiting for any resource, oldest first (the desk's queue panel); for a
+        provider desk those waiting for its own resources only."""
+        wanted, own = _includes(includes), _own(request)
+        rows = service.waiting()
+        if own is not None:
+            mine = _mine(service, own)
+            rows = [b for b in rows if mine(b)]
+        rows = service.embed(rows, wanted)
         return {"result": rows, "pagination": {"nextPageToken": None, "hasMore": False}}
 
-    @api.get("/management/queues")
-    async def queues(includes: str | None = Query(None, max_length=100)):
-        """Every resource's queue: ``[{"resourceId", "queue": [booking with position]}]``."""
-        wanted = _includes(includes)
+    @api.get("/management/queues", dependencies=[require(Role.PROVIDER)])
+    async def queues(request: Request, includes: str | None = Query(None, max_length=100)):
+        """Every resource's queue: ``[{"resourceId", "queue": [booking with position]}]``; for
+        a provider desk its own resources' queues only."""
+        wanted, own = _includes(includes), _own(request)
         return {"result": [{"resourceId": r["id"], "queue": service.embed(service.queue(r["id"]), wanted)}
-                           for r in service.store.resources()]}
+                           for r in service.store.resources() if own is None or r["id"] in own]}
 
-    @api.get("/management/bookings/{bookingId}")
+    @api.get("/management/bookings/{bookingId}", dependencies=[require(Role.PROVIDER)])
     async def booking(request: Request, bookingId: str, includes: str | None = Query(None, max_length=100)):
         row = service._booking(bookingId)
         _check_booking(request, service, row)
         return {"result": service.embed([service.to_api(row)], _includes(includes))[0]}
 
-    @api.get("/management/bookings/{bookingId}/history")
+    @api.get("/management/bookings/{bookingId}/history", dependencies=[require(Role.PROVIDER)])
     async def history(request: Request, bookingId: str):
         """Every change of the booking: ``[{id, createdAt, action, actor, deskId, before, after}]``."""
         _check_booking(request, service, service._booking(bookingId))
         return {"result": service.history(bookingId)}
 
-    @api.post("/management/bookings/assign")
+    @api.post("/management/bookings/assign", dependencies=[require(Role.PROVIDER)])
     async def assign(body: schemas.AssignBody, request: Request):
         _check_resource(request, body.resourceId)
         return {"result": service.accept(body.bookingId, body.resourceId, _actor(request))}
 
-    @api.post("/management/bookings/cancel")
+    @api.post("/management/bookings/cancel", dependencies=[require(Role.RECEPTION)])
     async def cancel(body: schemas.CancelBody, request: Request):
         return {"result": service.cancel(body.bookingId, body.reason, _actor(request))}
 
@@ -360,24 +387,24 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
 
     for path, action in (("end", "end"), ("checkin", "check_in"), ("start", "start"), ("noshow", "no_show"),
                          ("checkin/undo", "undo_check_in"), ("end/undo", "reopen")):
-        api.post(f"/management/bookings/{path}", name=action)(_visit(action))
+        api.post(f"/management/bookings/{path}", name=action, dependencies=[require(Role.PROVIDER)])(_visit(action))
 
-    @api.put("/management/scheduling/new")
+    @api.put("/management/scheduling/new", dependencies=[require(Role.RECEPTION)])
     async def schedule(body: schemas.SchedulingBody, request: Request):
         return {"result": service.create(body.model_dump(exclude_none=True), _actor(request))}
 
-    @api.put("/management/scheduling/temporary")
+    @api.put("/management/scheduling/temporary", dependencies=[require(Role.RECEPTION)])
     async def temporary(body: schemas.HoldBody, request: Request):
         """Hold a slot for ``reservedForMinutes`` (seed 000 "Create Temporary Booking")."""
         return {"result": service.hold(body.model_dump(exclude_none=True), _actor(request))}
 
-    @api.post("/management/scheduling/confirm")
+    @api.post("/management/scheduling/confirm", dependencies=[require(Role.RECEPTION)])
     async def confirm(body: schemas.BookingRef, request: Request):
         """Turn a temporary hold into a booking (seed 000 "Convert Temporary Booking")."""
         return {"result": service.confirm(body.bookingId, _actor(request))}
 
     # availability -------------------------------------------------------------------
-    @api.post("/availability/times")
+    @api.post("/availability/times", dependencies=[require(Role.RECEPTION)])
     async def times(body: schemas.AvailabilityTimesBody):
         fixed = list(body.fixedTimes or [])
         if body.showFixedTimes:
@@ -392,17 +419,17 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
                                     ignore_id=body.rescheduleBookingId, grid=grid)
         return {"result": result, "pagination": {"nextPageToken": None, "hasMore": False}}
 
-    @api.post("/availability/types")
+    @api.post("/availability/types", dependencies=[require(Role.RECEPTION)])
     async def available_types(body: schemas.AvailabilityTypesBody):
         """Booking types with ``pendingCount`` (seed 000 "Queue Booking")."""
         return _page(service.available_types(body.resourceId), body.limit, body.nextPageToken)
 
-    @api.post("/availability/resources")
+    @api.post("/availability/resources", dependencies=[require(Role.RECEPTION)])
     async def available_resources(body: schemas.AvailabilityResourcesBody):
         return _page(service.available_resources(body.type), body.limit, body.nextPageToken)
 
     # attendances (Rekaz "Attendances API") -------------------------------------------
-    @api.get("/management/attendances")
+    @api.get("/management/attendances", dependencies=[require(Role.RECEPTION)])
     async def attendances(date_: str | None = Query(None, alias="date", max_length=10),
                           customerId: str | None = Query(None, max_length=64)):
         """Check-ins and check-outs of a branch-local ``date`` and/or of one customer."""
@@ -415,7 +442,7 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
                                        [customerId])
         return {"result": [r for r in rows if not customerId or r["customerId"] == customerId]}
 
-    @api.post("/management/attendances", status_code=201)
+    @api.post("/management/attendances", status_code=201, dependencies=[require(Role.RECEPTION)])
     async def add_attendance(body: schemas.AttendanceBody, request: Request):
         """Record a ``CheckIn`` (check-in) or ``CheckOut`` (end of the visit) of a booking."""
         _check_booking(request, service, service._booking(body.bookingId))
@@ -426,12 +453,13 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         return {"result": {**(rows[0] if rows else {}), "booking": booking}}
 
     # live events --------------------------------------------------------------------
-    @api.get("/events")
-    async def events(request: Request, lastEventId: int | None = Query(None, ge=0)):
+    @api.get("/events", dependencies=[require(Role.PROVIDER)])
+    async def events(request: Request, lastEventId: int | None = Query(None, ge=0, le=MAX_EVENT_ID)):
         """Server-sent events; resume with the ``Last-Event-ID`` header (or ``lastEventId``).
-        Replays what was missed, also across a server restart; ``resync`` when it cannot."""
-        header = request.headers.get("last-event-id")
-        last = int(header) if header and header.isdigit() else lastEventId
+        Replays what was missed, also across a server restart; ``resync`` when it cannot.
+        Raises VALIDATION for a ``Last-Event-ID`` that is not ASCII digits up to 10^15."""
+        header = (request.headers.get("last-event-id") or "").strip()
+        last = _event_id(header) if header else lastEventId
         log_ = service.events
         keep = _event_filter(service, _own(request))
         queue = log_.subscribe()
@@ -460,7 +488,7 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
 
         return EventSourceResponse(stream(), ping=15)
 
-    @api.get("/sync/status")
+    @api.get("/sync/status", dependencies=[require(Role.RECEPTION)])
     async def sync_status():
         status = getattr(api.state, "sync_status", None)
         return {"result": status() if status else {"online": False, "connected": False, "cloud": None,
@@ -468,6 +496,48 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
 
     desk_routes.add_routes(api)
     return api
+
+
+_ERROR_SCHEMA = {"type": "object", "required": ["error"], "properties": {"error": {
+    "type": "object", "required": ["code", "message"],
+    "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "object"}}}}}
+_ERROR_RESPONSES = {"400": "refused input (code VALIDATION or a booking rule)", "401": "no valid desk token",
+                    "403": "this desk's role may not do this, or another origin or host",
+                    "404": "no such record", "409": "a conflict with the current state",
+                    "413": "the body is larger than 64 KiB", "429": "too many wrong pairing codes"}
+
+
+def _openapi(api: FastAPI) -> dict:
+    """``api.openapi()`` with each operation's declared role as ``x-role`` (none, provider,
+    reception, manager), built once."""
+    if api.openapi_schema is None or getattr(api, "_roles_marked", None) is not api.openapi_schema:
+        from app.server.security import route_roles
+
+        schema = api.openapi()
+        components = schema.setdefault("components", {})
+        components.setdefault("securitySchemes", {})["bearer"] = {
+            "type": "http", "scheme": "bearer", "description": "a desk token (the server's own, or a paired desk's)"}
+        components.setdefault("schemas", {})["Error"] = _ERROR_SCHEMA
+        for path, methods, role in route_roles(api):
+            item = schema.get("paths", {}).get(path)
+            if role is None or item is None:
+                continue
+            for method in methods:
+                operation = item.get(method.lower())
+                if operation is None:
+                    continue
+                operation["x-role"] = role.name.lower()
+                responses = operation.setdefault("responses", {})
+                responses.pop("422", None)  # refused input is a 400 here (the envelope below)
+                for status, text in _ERROR_RESPONSES.items():
+                    if role is Role.NONE and status in ("401", "403") and path != "/desks/pair":
+                        continue
+                    responses.setdefault(status, {"description": text, "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+                if role is not Role.NONE:
+                    operation["security"] = [{"bearer": []}]
+        api._roles_marked = schema
+    return api.openapi_schema
 
 
 def _json(content) -> Response:

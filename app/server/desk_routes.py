@@ -1,6 +1,6 @@
 """Routes for pairing and managing LAN desks (see :mod:`app.server.desks`).
 
-``POST /desks/pairing-code`` (the server's desk or a manager) → ``{code, expiresAt, role,
+``POST /desks/pairing-code`` (manager) ``{role, resourceIds}`` → ``{code, expiresAt, role,
 resourceIds, fingerprint}``; ``POST /desks/pair`` (open, needs the code) → ``{token,
 deskId, deskName, role, resourceIds, fingerprint}``; ``GET /desks`` → the paired desks
 (never their tokens); ``POST /desks/revoke`` ``{deskId}``.
@@ -8,36 +8,38 @@ deskId, deskName, role, resourceIds, fingerprint}``; ``GET /desks`` → the pair
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
 from app.domain import errors
 from app.server import schemas
+from app.server.security import Role, require
 
 
 def add_routes(api: FastAPI) -> None:
     registry = api.state.desks
-    service = api.state.service
 
-    @api.post("/desks/pairing-code", status_code=201)
+    @api.post("/desks/pairing-code", status_code=201, dependencies=[require(Role.MANAGER)])
     async def pairing_code(body: schemas.PairingCodeBody):
-        """A single-use code, valid 10 minutes, to show on the server's screen."""
-        for rid in body.resourceIds:
-            service._resource(rid)
+        """A single-use code, valid 10 minutes, to show on the server's screen; it pairs
+        ``role`` (default reception) with ``resourceIds`` only."""
         return {"result": registry.pairing_code(body.role, body.resourceIds)}
 
-    @api.post("/desks/pair", status_code=201)
-    async def pair(body: schemas.PairBody):
-        """Pair a new desk with a code (or its proof) → a bearer token, shown once."""
+    @api.post("/desks/pair", status_code=201, dependencies=[require(Role.NONE)])
+    async def pair(body: schemas.PairBody, request: Request):
+        """Pair a new desk with a code (or its proof) → a bearer token, shown once. Wrong
+        codes are counted per source address (429 ``PAIRING-RATE-LIMITED`` with a
+        ``Retry-After`` header while it must wait)."""
         if not body.code and not body.proof:
             raise errors.invalid("give the pairing code or its proof", field="code")
+        source = (request.client.host if request.client else "") or ""
         return {"result": registry.pair(body.deskName, body.role, code=body.code, proof=body.proof,
-                                        resource_ids=body.resourceIds)}
+                                        resource_ids=body.resourceIds, source=source)}
 
-    @api.get("/desks")
+    @api.get("/desks", dependencies=[require(Role.MANAGER)])
     async def desks():
         return {"result": registry.list()}
 
-    @api.post("/desks/revoke")
+    @api.post("/desks/revoke", dependencies=[require(Role.MANAGER)])
     async def revoke(body: schemas.DeskRef):
         if not registry.revoke(body.deskId):
             raise errors.not_found("desk", body.deskId)

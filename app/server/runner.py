@@ -3,6 +3,10 @@
 The socket is bound before the thread starts, so a port already in use is reported to the
 caller at once (calibre ``srv/embedded.py``); the socket is made with ``IPPROTO_TCP`` so
 asyncio turns Nagle off for accepted connections (``shared/STYLE.md``, pitfalls).
+
+Proxy headers (``X-Forwarded-For``/``-Proto``, ``Forwarded``) are ignored: a peer cannot
+claim another address or scheme. Only when the operator names the proxies in
+``forwarded_allow_ips`` (uvicorn's option) are they read, from those addresses only.
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ class ServerThread:
     """
 
     def __init__(self, asgi_app, host: str = "127.0.0.1", port: int = 0, *, extra: list[Listener] = (),
-                 certfile: str | None = None, keyfile: str | None = None):
+                 certfile: str | None = None, keyfile: str | None = None, forwarded_allow_ips: str | None = None):
         listeners = [Listener(host, port, certfile, keyfile), *extra]
         self.socks, self.servers, self.urls = [], [], []
         try:
@@ -61,7 +65,9 @@ class ServerThread:
                 self.socks.append(sock)
                 config = uvicorn.Config(asgi_app, log_level="warning", access_log=False,
                                         lifespan="on" if index == 0 else "off", timeout_graceful_shutdown=2,
-                                        ssl_certfile=listener.certfile, ssl_keyfile=listener.keyfile)
+                                        ssl_certfile=listener.certfile, ssl_keyfile=listener.keyfile,
+                                        proxy_headers=bool(forwarded_allow_ips),
+                                        forwarded_allow_ips=forwarded_allow_ips or "")
                 self.servers.append(uvicorn.Server(config))
                 bound_host, bound_port = sock.getsockname()[:2]
                 scheme = "https" if listener.certfile else "http"

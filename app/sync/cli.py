@@ -28,7 +28,6 @@ from app.sync.settings import ENV_KEY, CloudConfig, connect, load_config
 log = logging.getLogger(__name__)
 EXIT_OK, EXIT_ATTENTION, EXIT_PENDING, EXIT_NOT_CONNECTED, EXIT_IN_USE = 0, 1, 2, 3, 4
 #: the running headless server's token for local scripts (``Authorization: Bearer <token>``)
-LOCAL_TOKEN_NAME = "local-token"
 
 
 def add_sync_arguments(parser: argparse.ArgumentParser, *, once: bool = False) -> None:
@@ -126,15 +125,12 @@ def _sync_through_server(args: argparse.Namespace, in_use: Exception) -> int:
     the token of ``<data dir>/local-token``), wait until nothing is pending and a pull has
     finished after the request (or ``--deadline``), and report as a local run would. Without
     a server address or token, or when it does not answer: refuse (:data:`EXIT_IN_USE`)."""
-    from app.client import ApiError, DeskClient
+    from app.client import ApiError, DeskClient, local_token
     from app.server import running_server
 
     data_dir = Path(args.data_dir)
     info = running_server(data_dir)
-    try:
-        token = (data_dir / LOCAL_TOKEN_NAME).read_text("utf-8").strip()
-    except OSError:
-        token = ""
+    token = local_token(data_dir)
     if info is None or not token:
         print(f"sync: refused: {in_use}. A running desk or branch server syncs this branch itself; "
               "stop it to sync from here.", file=sys.stderr)
@@ -184,7 +180,7 @@ def serve(args: argparse.Namespace) -> int:
         sync_options = {k: v for k, v in (("hot_every", getattr(args, "hot_every", None)),
                                           ("page_limit", getattr(args, "page_limit", None))) if v}
         server = BranchServer(args.data_dir, host=args.host, port=args.port, sync_options=sync_options,
-                              claim=lock, **options).start()
+                              claim=lock, local_token_file=True, **options).start()
     except BaseException:
         lock.release()
         raise

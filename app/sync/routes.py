@@ -12,7 +12,8 @@ next to ``GET /sync/status`` (which :mod:`app.server.api` serves from
   pull soon (the reply does not wait for the cycle).
 
 Connection settings (issue #3 §3, "Settings"; :func:`make_settings_router`). Changing them
-is for the server's own desk or a manager desk (403 ``FORBIDDEN`` otherwise):
+is for a manager desk (the server's own desk is one; 403 ``FORBIDDEN`` otherwise). Each
+route declares its role (:func:`app.server.security.require`):
 
 * ``GET /sync/settings`` → ``{cloud, baseUrl, appId, auth, secretStore ("keyring" |
   "file" | null), secretPath, hasSecret, connected}`` — never the secret.
@@ -37,6 +38,7 @@ from pydantic import BaseModel, Field
 
 from app.domain import errors
 from app.domain.errors import BookingError
+from app.server.security import Role, require
 from app.sync.engine import SyncEngine
 from app.sync.settings import CloudConfig
 
@@ -69,12 +71,12 @@ def make_router(engine: SyncEngine | Callable[[], SyncEngine | None]) -> APIRout
     current = engine if callable(engine) and not isinstance(engine, SyncEngine) else (lambda: engine)
     router = APIRouter(prefix="/sync")
 
-    @router.get("/attention")
+    @router.get("/attention", dependencies=[require(Role.RECEPTION)])
     async def attention(all: bool = False):
         running = current()
         return {"result": running.outbox.attention(include_resolved=all) if running else []}
 
-    @router.post("/attention/{case_id}/resolve")
+    @router.post("/attention/{case_id}/resolve", dependencies=[require(Role.RECEPTION)])
     async def resolve(case_id: str, body: ResolveBody):
         running = current()
         if running is None:
@@ -86,7 +88,7 @@ def make_router(engine: SyncEngine | Callable[[], SyncEngine | None]) -> APIRout
         except ValueError as exc:
             raise errors.invalid(str(exc), field="resolution") from None
 
-    @router.post("/now")
+    @router.post("/now", dependencies=[require(Role.RECEPTION)])
     async def now():
         running = current()
         if running is None:
@@ -96,13 +98,6 @@ def make_router(engine: SyncEngine | Callable[[], SyncEngine | None]) -> APIRout
         return {"result": running.status()}
 
     return router
-
-
-def _manager(request: Request) -> None:
-    desk = getattr(request.state, "desk", None)
-    if desk is not None and desk.role != "manager":
-        raise BookingError("FORBIDDEN", "only the server's desk or a manager desk may change the cloud connection",
-                           403)
 
 
 def _cloud(name: str) -> None:
@@ -168,13 +163,12 @@ def make_settings_router(store, connect: Callable[[CloudConfig], Awaitable[None]
         await connect(config)
         return shown()
 
-    @router.get("/settings")
+    @router.get("/settings", dependencies=[require(Role.RECEPTION)])
     async def get_settings():
         return shown()
 
-    @router.put("/settings")
+    @router.put("/settings", dependencies=[require(Role.MANAGER)])
     async def put_settings(body: SettingsBody, request: Request):
-        _manager(request)
         _cloud(body.cloud)
         no_demo()
         config = CloudConfig(_url(body.baseUrl), body.appId.strip(), (body.apiKey or "").strip() or None,
@@ -188,9 +182,8 @@ def make_settings_router(store, connect: Callable[[CloudConfig], Awaitable[None]
             await check_credentials(config)
         return await save(config)
 
-    @router.delete("/settings")
+    @router.delete("/settings", dependencies=[require(Role.MANAGER)])
     async def delete_settings(request: Request):
-        _manager(request)
         await disconnect()
         settings.disconnect(store)
         return shown()
@@ -198,7 +191,6 @@ def make_settings_router(store, connect: Callable[[CloudConfig], Awaitable[None]
     async def otp(body: OtpBody, request: Request, verify: bool) -> dict:
         from app.sync.ehjzny.client import CloudError, TransportError
 
-        _manager(request)
         _cloud(body.cloud)
         no_demo()
         if not (body.phone or body.email):
@@ -217,11 +209,11 @@ def make_settings_router(store, connect: Callable[[CloudConfig], Awaitable[None]
             raise BookingError("CLOUD-AUTH-FAILED", "the cloud gave no refresh token", 400)
         return await save(CloudConfig(url, body.appId.strip(), answer["refreshToken"], auth="otp", cloud=body.cloud))
 
-    @router.post("/otp/request")
+    @router.post("/otp/request", dependencies=[require(Role.MANAGER)])
     async def otp_request(body: OtpBody, request: Request):
         return await otp(body, request, verify=False)
 
-    @router.post("/otp/verify")
+    @router.post("/otp/verify", dependencies=[require(Role.MANAGER)])
     async def otp_verify(body: OtpBody, request: Request):
         return await otp(body, request, verify=True)
 

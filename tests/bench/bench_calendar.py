@@ -215,7 +215,7 @@ def desk_rss(data_dir: Path) -> dict:
         from app.client import DeskClient
         from ui.main_window import MainWindow
 
-        window = MainWindow(DeskClient(server.url))
+        window = MainWindow(DeskClient(server.url, token=server.token))
         window.resize(WIDTH, HEIGHT)
         window.start()
         window.show()

@@ -24,6 +24,10 @@ RESOURCES, PER_RESOURCE = 20, 30
 DAY_PATH = f"/management/bookings?date={DAY.isoformat()}&includes=customer,type"
 
 
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
 def serve(data_dir: str, ready) -> None:
     from app.domain.clock import Clock, from_local, to_iso
     from app.server.api import create_app
@@ -49,15 +53,16 @@ def serve(data_dir: str, ready) -> None:
             service.create({"type": "gen", "date": DAY.isoformat(), "time": (minute // 60) * 100 + minute % 60,
                             "resourceId": f"r{r:02d}", "customerIdentifier": {"id": f"k{n}"}})
             n += 1
-    thread = ServerThread(create_app(service), "127.0.0.1", 0).start()
-    ready.put(thread.url)
+    api = create_app(service)
+    thread = ServerThread(api, "127.0.0.1", 0).start()
+    ready.put((thread.url, api.state.desks.local_token))
     while True:
         time.sleep(3600)
 
 
-def latencies(url: str, count: int) -> list[float]:
+def latencies(url: str, token: str, count: int) -> list[float]:
     out = []
-    with httpx.Client(base_url=url) as http:
+    with httpx.Client(base_url=url, headers=bearer(token)) as http:
         for _ in range(10):
             http.get(DAY_PATH)
         for _ in range(count):
@@ -68,7 +73,7 @@ def latencies(url: str, count: int) -> list[float]:
     return out
 
 
-def writers(url: str, desks: int, seconds: float, done) -> None:
+def writers(url: str, token: str, desks: int, seconds: float, done) -> None:
     """``desks`` desks, each one change per second: a walk-in, then its cancel, alternating."""
 
     async def desk(index: int, http: httpx.AsyncClient):
@@ -85,25 +90,25 @@ def writers(url: str, desks: int, seconds: float, done) -> None:
             await asyncio.sleep(max(0.0, 1.0 - (time.perf_counter() - t)))
 
     async def main():
-        async with httpx.AsyncClient(base_url=url, limits=httpx.Limits(max_connections=desks)) as http:
+        async with httpx.AsyncClient(base_url=url, headers=bearer(token), limits=httpx.Limits(max_connections=desks)) as http:
             await asyncio.gather(*(desk(i, http) for i in range(desks)))
 
     asyncio.run(main())
     done.put(True)
 
 
-def hammer(url: str, path: str, seconds: float, out) -> None:
+def hammer(url: str, token: str, path: str, seconds: float, out) -> None:
     count, end = 0, time.perf_counter() + seconds
-    with httpx.Client(base_url=url) as http:
+    with httpx.Client(base_url=url, headers=bearer(token)) as http:
         while time.perf_counter() < end:
             http.get(path)
             count += 1
     out.put(count)
 
 
-def throughput(url: str, path: str, procs: int, seconds: float = 4.0) -> float:
+def throughput(url: str, token: str, path: str, procs: int, seconds: float = 4.0) -> float:
     out = mp.Queue()
-    workers = [mp.Process(target=hammer, args=(url, path, seconds, out)) for _ in range(procs)]
+    workers = [mp.Process(target=hammer, args=(url, token, path, seconds, out)) for _ in range(procs)]
     for w in workers:
         w.start()
     total = sum(out.get() for _ in workers)
@@ -112,7 +117,7 @@ def throughput(url: str, path: str, procs: int, seconds: float = 4.0) -> float:
     return total / seconds
 
 
-async def fan_out(url: str, subscribers: int = 20, rounds: int = 30) -> list[float]:
+async def fan_out(url: str, token: str, subscribers: int = 20, rounds: int = 30) -> list[float]:
     """ms from sending an accept to each of ``subscribers`` desks receiving its event."""
     received: dict[str, list[float]] = {}
 
@@ -127,10 +132,10 @@ async def fan_out(url: str, subscribers: int = 20, rounds: int = 30) -> list[flo
                     if data["action"] == "accept":
                         received.setdefault(data["booking"]["id"], []).append(time.perf_counter())
 
-    clients = [httpx.AsyncClient(base_url=url) for _ in range(subscribers)]
+    clients = [httpx.AsyncClient(base_url=url, headers=bearer(token)) for _ in range(subscribers)]
     tasks = [asyncio.create_task(listen(c)) for c in clients]
     samples = []
-    async with httpx.AsyncClient(base_url=url) as desk:
+    async with httpx.AsyncClient(base_url=url, headers=bearer(token)) as desk:
         await asyncio.sleep(0.5)
         for i in range(rounds):
             walk = (await desk.put("/management/scheduling/new", json={
@@ -166,25 +171,25 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as data_dir:
         server = mp.Process(target=serve, args=(data_dir, ctx_ready), daemon=True)
         server.start()
-        url = ctx_ready.get(timeout=120)
+        url, token = ctx_ready.get(timeout=120)
         rows = []
-        alone = latencies(url, 300)
+        alone = latencies(url, token, 300)
         rows.append(("day view, 1 desk alone", f"{pct(alone, 50):.1f} ms", f"{pct(alone, 99):.1f} ms", "p50 < 10 ms"))
         done = mp.Queue()
-        load = mp.Process(target=writers, args=(url, 32, 12.0, done))
+        load = mp.Process(target=writers, args=(url, token, 32, 12.0, done))
         load.start()
         time.sleep(1.5)
-        busy = latencies(url, 300)
+        busy = latencies(url, token, 300)
         done.get(timeout=60)
         load.join()
         rows.append(("day view, 32 desks writing 1/s", f"{pct(busy, 50):.1f} ms", f"{pct(busy, 99):.1f} ms",
                      "p99 < 50 ms"))
         procs = max(2, min(8, mp.cpu_count()))
-        day_rps = throughput(url, DAY_PATH, procs)
-        ready_rps = throughput(url, "/readyz", procs)
+        day_rps = throughput(url, token, DAY_PATH, procs)
+        ready_rps = throughput(url, token, "/readyz", procs)
         rows.append((f"saturation, {procs} client processes: day view", f"{day_rps:.0f} req/s", "", ""))
         rows.append((f"saturation, {procs} client processes: /readyz", f"{ready_rps:.0f} req/s", "", ""))
-        fan = asyncio.run(fan_out(url))
+        fan = asyncio.run(fan_out(url, token))
         rows.append(("accept → 20 subscribed desks", f"{pct(fan, 50):.1f} ms", f"{pct(fan, 99):.1f} ms",
                      "p99 < 100 ms"))
         server.terminate()

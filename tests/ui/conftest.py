@@ -62,7 +62,7 @@ def desk(loop, branch_server):
     from ui.main_window import MainWindow
 
     async def open_window():
-        window = MainWindow(DeskClient(branch_server.url))
+        window = MainWindow(DeskClient(branch_server.url, token=branch_server.token))
         window.resize(1600, 1000)
         window.start()
         window.show()

@@ -75,7 +75,7 @@ def test_book_a_caller_by_keyboard(loop, desk, branch_server):
         assert booked["startDateTime"] == slot["startDateTime"] and booked["resourceId"] == provider
         await until(lambda: "Booked" in window.statusBar().currentMessage(), what="the status message")
 
-        other = DeskClient(branch_server.url)
+        other = DeskClient(branch_server.url, token=branch_server.token)
         try:
             row = await other.booking(booked["id"])
         finally:

@@ -48,7 +48,7 @@ def test_accept_next_start_end(loop, desk, branch_server):
         row = doctor.day_model.row_of(first["id"])
         assert doctor.day_model.booking(row)["visitStatus"] == VisitStatus.COMPLETED
 
-        other = DeskClient(branch_server.url)
+        other = DeskClient(branch_server.url, token=branch_server.token)
         try:
             served = await other.booking(first["id"])
         finally:
@@ -69,7 +69,7 @@ def test_notifications_from_live_events(loop, desk, branch_server):
         room = next(r for r in window.state.resources if r.get("category") == "rooms"
                     and r["types"][0] in window.state.types)
         type_id = room["types"][0]
-        other = DeskClient(branch_server.url)
+        other = DeskClient(branch_server.url, token=branch_server.token)
         try:
             for booking in await other.queue(room["id"]):  # empty the room's queue first
                 await other.accept(booking["id"], room["id"])

@@ -75,7 +75,8 @@ def test_accept_check_in_start_end(loop, desk):
         else:
             assert ended.rect.height() <= height_before
         assert not checkins.buttons["end"].isEnabled()
-        assert "Visit ended" in window.statusBar().currentMessage()
+        # the message follows the refetch after the action, which may land after the live event
+        await until(lambda: "Visit ended" in window.statusBar().currentMessage(), what="the status message")
 
     loop.run_until_complete(scenario())
 
@@ -141,7 +142,7 @@ def test_live_events_and_refused_action(loop, desk, branch_server):
     window = desk
 
     async def scenario():
-        other = DeskClient(branch_server.url)
+        other = DeskClient(branch_server.url, token=branch_server.token)
         try:
             waiting = window.queue.model.booking(0)
             resource = window.state.resources_serving(waiting["typeId"])[0]

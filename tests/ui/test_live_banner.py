@@ -15,11 +15,11 @@ from tests.ui.conftest import until
 ARABIC = re.compile("[\u0600-\u06ff]")
 
 
-async def _open(url: str):
+async def _open(server):
     from app.client import DeskClient
     from ui.main_window import MainWindow
 
-    window = MainWindow(DeskClient(url))
+    window = MainWindow(DeskClient(server.url, token=server.token))
     window.resize(1400, 900)
     window.start()
     window.show()
@@ -47,7 +47,7 @@ def test_banner_when_the_server_goes_and_gone_when_it_is_back(loop, tmp_path):
     servers = [BranchServer(data_dir, demo=True, backup_interval=None).start()]
 
     async def scenario():
-        window = await _open(servers[0].url)
+        window = await _open(servers[0])
         try:
             banner = window.live_watch.banner
             assert not banner.isVisible()
@@ -64,7 +64,7 @@ def test_banner_when_the_server_goes_and_gone_when_it_is_back(loop, tmp_path):
             set_language("en")
             window.live_watch.retranslate_ui()
 
-            servers.append(BranchServer(data_dir, port=port, backup_interval=None).start())
+            servers.append(BranchServer(data_dir, port=port, backup_interval=None, local_token=servers[0].token).start())
             booked = servers[-1].service.create({"type": servers[-1].store.types()[0]["id"], "assign": False,
                                                  "customerIdentifier": {"id": servers[-1].store.customers()[0]["id"]}})
             banner.retry.click()
@@ -85,12 +85,13 @@ def test_banner_when_the_embedded_server_thread_dies_and_retry_restarts_it(loop,
     running = [BranchServer(data_dir, demo=True, backup_interval=None).start()]
 
     def restart() -> str:
-        running[0].stop()
-        running[0] = BranchServer(data_dir, backup_interval=None).start()
+        old = running[0]
+        old.stop()
+        running[0] = BranchServer(data_dir, backup_interval=None, local_token=old.token).start()
         return running[0].url
 
     async def scenario():
-        window = await _open(running[0].url)
+        window = await _open(running[0])
         window.server_alive = lambda: running[0].alive
         window.restart_server = restart
         first_url = running[0].url
@@ -119,12 +120,12 @@ def test_a_short_drop_mended_by_the_reconnect_shows_nothing(loop, tmp_path, seco
     servers = [BranchServer(data_dir, demo=False, backup_interval=None).start()]
 
     async def scenario():
-        window = await _open(servers[0].url)
+        window = await _open(servers[0])
         try:
             port = servers[0].thread.port
             await asyncio.to_thread(servers[0].stop)
             await asyncio.sleep(seconds)
-            servers.append(BranchServer(data_dir, port=port, backup_interval=None).start())
+            servers.append(BranchServer(data_dir, port=port, backup_interval=None, local_token=servers[0].token).start())
             await until(lambda: window.live_watch.stream_live, what="reconnected")
             await asyncio.sleep(0.2)
             assert not window.live_watch.banner.isVisible()

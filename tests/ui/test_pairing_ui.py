@@ -43,7 +43,7 @@ def test_pair_a_desk_with_the_dialogs_and_load_the_day(loop, lan_server):
     url = lan_server.lan_url
 
     async def scenario():
-        local = DeskClient(lan_server.url)
+        local = DeskClient(lan_server.url, token=lan_server.token)
         pairing = PairDeskDialog(local)
         pairing.open()
         await until(lambda: url in pairing.address.text(), what="the LAN address")
@@ -130,7 +130,7 @@ def test_pairing_dialogs_in_arabic(loop, lan_server):
     app = QApplication.instance()
 
     async def scenario():
-        local = DeskClient(lan_server.url)
+        local = DeskClient(lan_server.url, token=lan_server.token)
         pairing = PairDeskDialog(local)
         connect = ConnectToServerDialog(lan_server.lan_url)
         try:

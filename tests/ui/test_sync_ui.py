@@ -39,11 +39,11 @@ def empty_server(tmp_path, no_keyring):
         server.stop()
 
 
-def open_window(loop, url):
+def open_window(loop, url, token):
     from ui.main_window import MainWindow
 
     async def start():
-        window = MainWindow(DeskClient(url))
+        window = MainWindow(DeskClient(url, token=token))
         window.resize(1400, 900)
         window.start()
         window.show()
@@ -71,7 +71,7 @@ def shot(widget, name: str) -> Path:
 def test_connect_pull_conflict_and_resolve(loop, empty_server, cloud):
     from ui.cloud_settings import CloudSettingsDialog
 
-    window = open_window(loop, empty_server.url)
+    window = open_window(loop, empty_server.url, empty_server.token)
     sync = window.sync_desk
     try:
         async def scenario():
@@ -166,7 +166,7 @@ def test_dialogs_render_in_both_languages(loop, branch_server, no_keyring):
                "startDateTime": "2026-01-10T08:00:00Z"}
 
     async def scenario(lang):
-        client = DeskClient(branch_server.url)
+        client = DeskClient(branch_server.url, token=branch_server.token)
         dialog = CloudSettingsDialog(client)
         try:
             dialog.open()

@@ -28,7 +28,7 @@ def test_waiting_room_updates_when_a_number_is_called(loop, desk, branch_server)
         assert "عيادات النور" in texts and "Al Noor Clinics" in texts  # both languages at once
         chimes = room.chimes
 
-        other = DeskClient(branch_server.url)
+        other = DeskClient(branch_server.url, token=branch_server.token)
         try:
             doctor = next(r for r in window.state.resources if r.get("category") == "doctors")
             type_id = doctor["types"][0]
