@@ -283,6 +283,10 @@ class DeskClient:
         """Take back a check-in (the patient is "not arrived" again)."""
         return await self._result("POST", "/management/bookings/checkin/undo", json={"bookingId": booking_id})
 
+    async def restore(self, booking_id: str) -> dict:
+        """Take back a cancel: the same booking (same id, time and ticket) is live again."""
+        return await self._result("POST", "/management/bookings/cancel/undo", json={"bookingId": booking_id})
+
     async def reopen(self, booking_id: str) -> dict:
         """Take back "end": the visit continues with its scheduled end."""
         return await self._result("POST", "/management/bookings/end/undo", json={"bookingId": booking_id})

@@ -359,7 +359,7 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         return handler
 
     for path, action in (("end", "end"), ("checkin", "check_in"), ("start", "start"), ("noshow", "no_show"),
-                         ("checkin/undo", "undo_check_in"), ("end/undo", "reopen")):
+                         ("checkin/undo", "undo_check_in"), ("end/undo", "reopen"), ("cancel/undo", "restore")):
         api.post(f"/management/bookings/{path}", name=action)(_visit(action))
 
     @api.put("/management/scheduling/new")

@@ -330,6 +330,28 @@ class BookingService(ReadsMixin):
             return self._act("reopen", booking_id,
                              lambda b: rules.reopen(b, before.get("endDateTime"), before.get("duration")), actor)
 
+    def restore(self, booking_id: str, actor: dict | None = None) -> dict:
+        """Take back a cancel (the desk's Undo, ``POST /management/bookings/cancel/undo``):
+        the same booking, same id, time, resource and ticket, gets back the status its last
+        cancel's history entry recorded (:func:`app.domain.rules.restore`). Raises
+        INVALID-TRANSITION (409) unless it is canceled at a desk, SCH-SLOT-TAKEN (409) when
+        another booking took its time meanwhile, BKS-110 for a walk-in past its timeout."""
+        with self.store.lock:
+            booking = self._booking(booking_id)
+            cancels = [h for h in self.store.history(booking_id) if h["action"] == "cancel"]
+            status_before = (cancels[-1]["before"] or {}).get("status") if cancels else None
+            after = rules.restore(booking, status_before, self.now())
+            if after["status"] in ACTIVE_STATUSES and after.get("resourceId") and after.get("startDateTime"):
+                start = from_iso(after["startDateTime"])
+                lo, hi = availability.span_with_buffers(start, self._type(after["typeId"]))
+                around = self.store.resource_bookings(after["resourceId"], to_iso(lo - timedelta(hours=4)),
+                                                      to_iso(hi + timedelta(hours=4)))
+                if availability.overlaps(lo, hi, availability.busy_spans(around, self._types(), booking_id,
+                                                                         now=self.now())):
+                    raise BookingError(errors.SLOT_TAKEN, "another booking took this time meanwhile", 409,
+                                       resourceId=after["resourceId"], startDateTime=after["startDateTime"])
+            return self._commit("restore", booking, after, actor or {})
+
     def attendances(self, day: date) -> list[dict]:
         start, end = self.day_bounds(day)
         return self.store.attendances(to_iso(start), to_iso(end))
