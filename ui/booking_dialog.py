@@ -379,7 +379,7 @@ class BookingDialog(QDialog):
         self._busy(False)
         self.result_booking = booking
         self.booked.emit(booking)
-        number = f.number_text(booking.get("queueNumber"))
+        number = f.ticket_text(booking)
         # Translators: after a walk-in joined the queue; {number} is the ticket number.
         self._say(_("In the queue with ticket {number}. Print the ticket?").format(number=fsi(number)))
         self.print_button.setVisible(True)

@@ -342,9 +342,9 @@ class DoctorMode(QMainWindow):
         if booking:
             self.current_name.setText(f.customer_name(booking))
             parts = [f.type_name(booking, self.types), f.span_of(booking, self.zone), f.booking_status(booking)]
-            if booking.get("queueNumber"):
+            if f.ticket_text(booking):
                 # Translators: a walk-in's ticket number in doctor mode.
-                parts.insert(0, _("Ticket {number}").format(number=f.number_text(booking["queueNumber"])))
+                parts.insert(0, _("Ticket {number}").format(number=fsi(f.ticket_text(booking))))
             self.current_detail.setText(" · ".join(p for p in parts if p))
         else:
             self.current_name.setText(_("No patient with you now."))

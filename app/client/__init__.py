@@ -165,6 +165,11 @@ class DeskClient:
         """Replace working hours (manager desks only)."""
         return await self._result("PUT", f"/management/resources/{resource_id}/timeRules", json=rules)
 
+    async def set_ticket_prefix(self, type_id: str, prefix: str) -> dict:
+        """Set a booking type's ticket prefix (manager desks only); returns the type."""
+        return await self._result("PUT", f"/management/types/{type_id}/ticketPrefix",
+                                  json={"ticketPrefix": prefix})
+
     async def customer(self, customer_id: str) -> dict:
         return await self._result("GET", f"/management/customers/{customer_id}")
 

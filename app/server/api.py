@@ -34,6 +34,7 @@ from app.domain import availability, errors
 from app.domain.clock import from_iso, to_iso
 from app.domain.errors import BookingError
 from app.domain.model import Status
+from app.domain.tickets import check_prefix
 from app.i18n.text import normalize_arabic
 from app.ids import new_id
 from app.server import desk_routes, schemas
@@ -227,6 +228,17 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
 
     @api.get("/management/types/{typeId}")
     async def booking_type(request: Request, typeId: str):
+        return {"result": _localized(request, [service._type(typeId)])[0]}
+
+    @api.put("/management/types/{typeId}/ticketPrefix")
+    async def set_ticket_prefix(request: Request, typeId: str, body: schemas.TicketPrefixBody):
+        """Set the booking type's ticket prefix (manager desks; one or two letters, e.g. ``B``
+        → tickets B001, B002…; :mod:`app.domain.tickets`). Tickets already given keep theirs."""
+        prefix = check_prefix(body.ticketPrefix)
+        with service.store.lock, service.store.transaction():
+            service._type(typeId)
+            service.store.db.execute("update types set ticketPrefix = ? where id = ?", [prefix, typeId])
+            service.store.generation += 1
         return {"result": _localized(request, [service._type(typeId)])[0]}
 
     @api.get("/management/customers")

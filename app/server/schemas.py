@@ -23,6 +23,12 @@ class CancelBody(BookingRef):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class TicketPrefixBody(Body):
+    """``PUT /management/types/{typeId}/ticketPrefix``: one or two Latin letters."""
+
+    ticketPrefix: str = Field(min_length=1, max_length=2)
+
+
 class CustomerIdentifier(Body):
     id: str | None = Field(default=None, max_length=64)
     phone: str | None = Field(default=None, max_length=20)

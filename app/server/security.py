@@ -36,7 +36,8 @@ _PROVIDER_OK = [
     ("GET", r"/management/bookings(/unassigned|/[^/]+|/[^/]+/history)?"),
     ("POST", r"/management/bookings/(assign|checkin|start|end|noshow)(/undo)?"),
 ]
-_MANAGER_ONLY = [("*", r"/desks(/.*)?"), ("PUT", r"/management/resources/[^/]+/timeRules")]
+_MANAGER_ONLY = [("*", r"/desks(/.*)?"), ("PUT", r"/management/resources/[^/]+/timeRules"),
+                 ("PUT", r"/management/types/[^/]+/ticketPrefix")]
 RANK = {"provider": 0, "reception": 1, "manager": 2}
 
 

@@ -155,11 +155,11 @@ class BookingService(ReadsMixin):
         if body.get("assign", True) is False:
             if not any(booking_type["id"] in (r.get("types") or []) for r in self.store.resources()):
                 raise BookingError(errors.TYPE_NOT_SERVED, "no resource serves this booking type", 400)
-            with self.store.lock:
-                day_start, day_end = self.day_bounds(local_date(now, self.zone))
+            with self.store.lock, self.store.transaction():  # the ticket is given with the booking's write
+                number, ticket = self.store.new_ticket(booking_type["id"], booking["createdAt"], self.zone)
                 booking.update(status=Status.PENDING_ASSIGNMENT,
                                assignmentTimeout=clamp_timeout(body.get("assignmentTimeout")),
-                               queueNumber=self.store.next_queue_number(to_iso(day_start), to_iso(day_end)))
+                               queueNumber=number, ticket=ticket)
                 return self._commit("create", None, booking, actor)
         return self._create_at(body, booking, booking_type, actor, held_minutes=None)
 

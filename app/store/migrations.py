@@ -9,6 +9,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from app.domain.tickets import default_prefixes, ticket_text
+
 migrations = Migrations("istiqbal")
 
 
@@ -110,6 +112,24 @@ def m003_events_holds_desks(db: Database) -> None:
         pk="id",
     )
     db["desks"].create_index(["tokenHash"], unique=True)
+
+
+@migrations()
+def m013_tickets(db: Database) -> None:
+    """Queue tickets with a per-type prefix (:mod:`app.domain.tickets`): ``types.ticketPrefix``
+    (the first free letters, in name order) and ``bookings.ticket`` (``A001``) for every
+    booking that has a ``queueNumber``."""
+    db["types"].add_column("ticketPrefix", str)
+    db["bookings"].add_column("ticket", str)
+    types = [dict(r) for r in db.query("select id, name, ticketPrefix from types")]
+    prefixes = default_prefixes(types)
+    for type_id, prefix in prefixes.items():
+        db.execute("update types set ticketPrefix = ? where id = ?", [prefix, type_id])
+    for booking_id, type_id, number in db.execute(
+            "select id, typeId, queueNumber from bookings where queueNumber is not null").fetchall():
+        if type_id in prefixes:
+            db.execute("update bookings set ticket = ? where id = ?", [ticket_text(prefixes[type_id], number),
+                                                                      booking_id])
 
 
 SCHEMA_VERSION = len(migrations._migrations)
