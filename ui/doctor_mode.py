@@ -67,6 +67,8 @@ class ResourcePicker(QDialog):
         for resource in resources:
             item = QListWidgetItem(display_name(resource))
             item.setData(Qt.ItemDataRole.UserRole, resource["id"])
+            # Translators: tooltip of a provider in the doctor-mode picker: its id (for --provider).
+            item.setToolTip(_("Id: {id}").format(id=fsi(resource["id"])))
             self.list.addItem(item)
             if resource["id"] == current:
                 self.list.setCurrentItem(item)
@@ -78,7 +80,12 @@ class ResourcePicker(QDialog):
         ok, cancel = QPushButton(_("&Open")), QPushButton(_("Close"))
         ok.clicked.connect(self.accept)
         cancel.clicked.connect(self.reject)
+        # Translators: copies the chosen provider's id (for --provider) to the clipboard.
+        self.copy_button = QPushButton(_("&Copy id"))
+        self.copy_button.setAutoDefault(False)
+        self.copy_button.clicked.connect(self.copy_id)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.copy_button)
         buttons.addStretch(1)
         buttons.addWidget(ok)
         buttons.addWidget(cancel)
@@ -91,6 +98,11 @@ class ResourcePicker(QDialog):
     def resource_id(self) -> str | None:
         item = self.list.currentItem()
         return item.data(Qt.ItemDataRole.UserRole) if item else None
+
+    def copy_id(self) -> None:
+        """Put the chosen provider's id on the clipboard (for ``--provider`` or a script)."""
+        if self.resource_id():
+            QApplication.clipboard().setText(self.resource_id())
 
 
 class DoctorMode(QMainWindow):
@@ -125,6 +137,8 @@ class DoctorMode(QMainWindow):
         big.setBold(True)
         self.title = QLabel(display_name(resource))
         self.title.setFont(big)
+        self.title.setToolTip(_("Id: {id}").format(id=fsi(resource["id"])))
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.date_label = QLabel()
         self.date_label.setStyleSheet("color: #5f6b7a;")
         self.banner = QLabel()
@@ -322,12 +336,42 @@ class DoctorMode(QMainWindow):
         self.refreshed.emit()
 
     def current(self) -> dict | None:
+        """The patient with (or on the way to) this provider: the one the doctor chose, else
+        the one in the room, else the one reception (or this desk) sent: an accepted walk-in
+        not yet in the room or a checked-in patient, who came first."""
         rows = [b for b in self.day_rows if b.get("status") == Status.CONFIRMED
                 and b.get("visitStatus") in ACTIVE_VISITS]
         chosen = next((b for b in rows if b["id"] == self.current_id), None)
         if chosen is None:
             chosen = next((b for b in rows if b.get("visitStatus") == VisitStatus.IN_PROGRESS), None)
+        if chosen is None:
+            sent = sorted(self.sent(rows), key=lambda b: (b.get("checkedInAt") or b.get("startDateTime") or "",
+                                                          b["id"]))
+            chosen = sent[0] if sent else None
         return chosen
+
+    def sent(self, rows: list[dict] | None = None) -> list[dict]:
+        """Patients called or sent to this provider and not in the room yet: checked in, or
+        walk-ins accepted for them (a ticket) that have not started."""
+        rows = self.day_rows if rows is None else rows
+        return [b for b in rows if b.get("status") == Status.CONFIRMED and b.get("resourceId") == self.resource_id
+                and (b.get("visitStatus") == VisitStatus.CHECKED_IN
+                     or (f.ticket_text(b) and b.get("visitStatus") in (None, "")))]
+
+    def _busy_in(self, day: list[dict]) -> dict | None:
+        rows, self.day_rows = self.day_rows, day
+        try:
+            return self.busy_with()
+        finally:
+            self.day_rows = rows
+
+    def busy_with(self) -> dict | None:
+        """The patient this provider must see before calling another ticket (in the room, or
+        called / checked in), or None: two tickets are never called to one provider at once."""
+        rows = [b for b in self.day_rows if b.get("status") == Status.CONFIRMED
+                and b.get("resourceId") == self.resource_id]
+        in_room = next((b for b in rows if b.get("visitStatus") == VisitStatus.IN_PROGRESS), None)
+        return in_room or next(iter(self.sent(rows)), None)
 
     def _show(self) -> None:
         now = utc_now()
@@ -355,7 +399,12 @@ class DoctorMode(QMainWindow):
             enabled = not busy and allowed(name, booking, now)
             button.setEnabled(enabled)
             self.actions[name].setEnabled(enabled)
-        self.accept_next_button.setEnabled(not busy and self.loaded)
+        waiting_for = self.busy_with()
+        self.accept_next_button.setEnabled(not busy and self.loaded and waiting_for is None)
+        self.accept_next_button.setToolTip(
+            # Translators: doctor mode: why "Accept next" is off; {name} is the patient called or in the room.
+            _("Finish with {name} first: one patient at a time.").format(name=fsi(f.customer_name(waiting_for)))
+            if waiting_for else QKeySequence(ACCEPT_NEXT_SHORTCUT).toString(QKeySequence.SequenceFormat.NativeText))
         self.day_table.select_id(self.current_id)
 
     def _day_row_changed(self, current, _previous) -> None:
@@ -388,11 +437,20 @@ class DoctorMode(QMainWindow):
     def accept_next(self) -> None:
         if self._acting or not self.loaded:
             return
+        waiting_for = self.busy_with()
+        if waiting_for is not None:
+            self.statusBar().showMessage(_("Finish with {name} first: one patient at a time.").format(
+                name=fsi(f.customer_name(waiting_for))), 8000)
+            return
         self._progress(_("Calling the next patient…"))
 
         async def act() -> dict | None:
             try:
                 for _attempt in range(3):  # another provider may take position 1 meanwhile
+                    day = await self.client.day(self.today(), [self.resource_id])
+                    sent = self._busy_in(day)
+                    if sent is not None:  # reception sent someone meanwhile: do not call a second
+                        return {"busyWith": sent}
                     queue = await self.client.queue(self.resource_id)
                     if not queue:
                         return None
@@ -412,6 +470,9 @@ class DoctorMode(QMainWindow):
         def done(result: dict | None) -> None:
             if result is None:
                 self._finish(_("Nobody is waiting for you."))
+            elif result.get("busyWith"):
+                self._finish(_("Finish with {name} first: one patient at a time.").format(
+                    name=fsi(f.customer_name(result["busyWith"]))))
             else:
                 self._finish(_("Accepted: {name}").format(name=fsi(f.customer_name(result))))
 
