@@ -30,7 +30,7 @@ from sse_starlette.sse import EventSourceResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import app as app_package
-from app.domain import availability, errors
+from app.domain import availability, errors, phones
 from app.domain.clock import from_iso, to_iso
 from app.domain.errors import BookingError
 from app.domain.model import Status
@@ -250,20 +250,29 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         digits = "".join(str(unicodedata.decimal(ch)) for ch in text if ch.isdecimal())  # ٠١٢ too
         found = service.store.customers(
             search_key=normalize_arabic(text) if text else None,
-            phone_digits=digits if len(digits) >= 3 else None,
+            phone_digits=phones.search_forms(text, service.store.phone_region),   # 055…, +96655…, 0096655…
             number=int(digits) if digits and len(digits) <= 9 else None,
             limit=MAX_LIMIT * 5)
         return _page(found, limit, nextPageToken)
 
     @api.post("/management/customers", status_code=201)
     async def create_customer(body: schemas.CustomerBody):
+        """A new customer; the phone is stored in E.164 (read in the branch's region, any form:
+        ``055…``, ``+96655…``). Refused with CUSTOMER-EXISTS (409) and ``details.candidate``
+        (the customer who has that number already: a probable duplicate) — the desk offers
+        that customer instead."""
         store = service.store
         row = {"id": new_id(), **body.model_dump(), "createdAt": to_iso(service.now())}
+        try:
+            row["phone"] = phones.normalize(body.phone, store.phone_region)
+        except ValueError as exc:
+            raise errors.invalid("phone is not a phone number", field="phone") from exc
         row["searchText"] = normalize_arabic(f"{row['firstName']} {row['lastName']} {row.get('phone') or ''}")
         with store.lock:
-            if body.phone and store.customer_by(phone=body.phone):
+            existing = store.customer_by(phone=row["phone"]) if row["phone"] else None
+            if existing:
                 raise BookingError("CUSTOMER-EXISTS", "a customer with this phone number exists", 409,
-                                   phone=body.phone)
+                                   phone=row["phone"], candidate=existing)
             with store.transaction():
                 row["customerNumber"] = store.next_customer_number()
                 store.upsert("customers", [row])

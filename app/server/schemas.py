@@ -65,7 +65,8 @@ class AvailabilityBody(Body):
 class CustomerBody(Body):
     firstName: str = Field(min_length=1, max_length=100)
     lastName: str = Field(default="", max_length=100)
-    phone: str | None = Field(default=None, pattern=r"^\+?[0-9]{6,15}$")
+    #: any usual form (``055 123 4567``, ``+966551234567``, Arabic-Indic digits); stored in E.164
+    phone: str | None = Field(default=None, max_length=24, pattern=r"^[+0-9٠-٩ ()\-]*$")
     email: str | None = Field(default=None, max_length=200)
     note: str | None = Field(default=None, max_length=2000)
 

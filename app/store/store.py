@@ -18,6 +18,7 @@ from sqlite_utils import Database
 
 from app.domain.clock import from_iso, local_date, local_day_bounds, to_iso
 from app.domain.model import BOOKING_FIELDS, Status
+from app.domain.phones import normalize_or_keep, region_of
 from app.domain.tickets import default_prefixes, next_number, ticket_text
 from app.store import backup, migrations
 
@@ -127,6 +128,11 @@ class Store:
     def zone(self) -> str:
         return self.branch()["timeZone"]
 
+    @property
+    def phone_region(self) -> str:
+        """The region phone numbers without a country code are read in (branch ``region``, default SA)."""
+        return region_of(self.branch())
+
     def is_empty(self) -> bool:
         return self.db["resources"].count == 0 and self.db["bookings"].count == 0
 
@@ -147,6 +153,9 @@ class Store:
 
     def upsert(self, table: str, rows: Iterable[dict]) -> None:
         """Insert or replace whole reference rows (resources, types, customers)."""
+        if table == "customers":  # phones in E.164, read in the branch's region (app.domain.phones)
+            region = self.phone_region
+            rows = [{**r, "phone": normalize_or_keep(r["phone"], region)} if r.get("phone") else r for r in rows]
         rows = [_encode(r) for r in rows]
         if rows:
             self.db[table].upsert_all(rows, pk="id", alter=True)
@@ -161,24 +170,26 @@ class Store:
 
     def customer_by(self, *, phone: str | None = None, email: str | None = None) -> dict | None:
         if phone:
-            rows = self._rows("select * from customers where phone = ?", [phone])
+            rows = self._rows("select * from customers where phone = ?",
+                              [normalize_or_keep(phone, self.phone_region)])
         elif email:
             rows = self._rows("select * from customers where lower(email) = lower(?)", [email])
         else:
             return None
         return rows[0] if rows else None
 
-    def customers(self, search_key: str | None = None, phone_digits: str | None = None,
+    def customers(self, search_key: str | None = None, phone_digits: str | list[str] | None = None,
                   number: int | None = None, limit: int = 50, offset: int = 0) -> list[dict]:
-        """Customers whose normalised name contains ``search_key``, phone contains
-        ``phone_digits`` or customer number equals ``number`` (any that is given)."""
+        """Customers whose normalised name contains ``search_key``, phone contains one of
+        ``phone_digits`` (digit strings, see :func:`app.domain.phones.search_forms`) or
+        customer number equals ``number`` (any that is given)."""
         where, params = [], []
         if search_key:
             where.append("searchText like ?")
             params.append(f"%{search_key}%")
-        if phone_digits:
+        for digits in [phone_digits] if isinstance(phone_digits, str) else (phone_digits or []):
             where.append("replace(phone, '+', '') like ?")
-            params.append(f"%{phone_digits}%")
+            params.append(f"%{digits}%")
         if number is not None:
             where.append("customerNumber = ?")
             params.append(number)
