@@ -37,6 +37,7 @@ from app.client import ApiError, DeskClient
 from app.domain import errors as domain_errors
 from app.domain.clock import local_date, utc_now
 from app.domain.model import Status, VisitStatus
+from app.domain.queue import called_to
 from app.i18n import _
 from app.i18n.formats import localize_digits
 from app.i18n.labels import action_label, patients_waiting
@@ -345,33 +346,16 @@ class DoctorMode(QMainWindow):
         if chosen is None:
             chosen = next((b for b in rows if b.get("visitStatus") == VisitStatus.IN_PROGRESS), None)
         if chosen is None:
-            sent = sorted(self.sent(rows), key=lambda b: (b.get("checkedInAt") or b.get("startDateTime") or "",
-                                                          b["id"]))
-            chosen = sent[0] if sent else None
+            chosen = next(iter(called_to(self.resource_id, rows)), None)
         return chosen
 
-    def sent(self, rows: list[dict] | None = None) -> list[dict]:
-        """Patients called or sent to this provider and not in the room yet: checked in, or
-        walk-ins accepted for them (a ticket) that have not started."""
-        rows = self.day_rows if rows is None else rows
-        return [b for b in rows if b.get("status") == Status.CONFIRMED and b.get("resourceId") == self.resource_id
-                and (b.get("visitStatus") == VisitStatus.CHECKED_IN
-                     or (f.ticket_text(b) and b.get("visitStatus") in (None, "")))]
-
     def _busy_in(self, day: list[dict]) -> dict | None:
-        rows, self.day_rows = self.day_rows, day
-        try:
-            return self.busy_with()
-        finally:
-            self.day_rows = rows
+        return next(iter(called_to(self.resource_id, day)), None)
 
     def busy_with(self) -> dict | None:
         """The patient this provider must see before calling another ticket (in the room, or
         called / checked in), or None: two tickets are never called to one provider at once."""
-        rows = [b for b in self.day_rows if b.get("status") == Status.CONFIRMED
-                and b.get("resourceId") == self.resource_id]
-        in_room = next((b for b in rows if b.get("visitStatus") == VisitStatus.IN_PROGRESS), None)
-        return in_room or next(iter(self.sent(rows)), None)
+        return next(iter(called_to(self.resource_id, self.day_rows)), None)
 
     def _show(self) -> None:
         now = utc_now()
@@ -456,7 +440,7 @@ class DoctorMode(QMainWindow):
                         return None
                     first = min(queue, key=lambda b: b.get("queuePosition") or 0)
                     try:
-                        result = await self.client.accept(first["id"], self.resource_id)
+                        result = await self.client.accept(first["id"], self.resource_id, when_free=True)
                     except ApiError as exc:
                         if exc.code == domain_errors.ALREADY_ASSIGNED:
                             continue

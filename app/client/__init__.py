@@ -265,9 +265,13 @@ class DeskClient:
     async def sync_now(self) -> dict:
         return await self._result("POST", "/sync/now")
 
-    async def accept(self, booking_id: str, resource_id: str) -> dict:
-        return await self._result("POST", "/management/bookings/assign",
-                                  json={"bookingId": booking_id, "resourceId": resource_id})
+    async def accept(self, booking_id: str, resource_id: str, when_free: bool = False) -> dict:
+        """Assign a waiting booking; ``when_free``: only while the resource has nobody called or
+        in the room (ApiError ``SCH-PROVIDER-BUSY`` otherwise)."""
+        body = {"bookingId": booking_id, "resourceId": resource_id}
+        if when_free:
+            body["whenFree"] = True
+        return await self._result("POST", "/management/bookings/assign", json=body)
 
     async def cancel(self, booking_id: str, reason: str) -> dict:
         return await self._result("POST", "/management/bookings/cancel", json={"bookingId": booking_id, "reason": reason})

@@ -367,7 +367,7 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
     @api.post("/management/bookings/assign")
     async def assign(body: schemas.AssignBody, request: Request):
         _check_resource(request, body.resourceId)
-        return {"result": service.accept(body.bookingId, body.resourceId, _actor(request))}
+        return {"result": service.accept(body.bookingId, body.resourceId, _actor(request), when_free=body.whenFree)}
 
     @api.post("/management/bookings/cancel")
     async def cancel(body: schemas.CancelBody, request: Request):

@@ -17,6 +17,8 @@ class BookingRef(Body):
 
 class AssignBody(BookingRef):
     resourceId: str = Field(min_length=1, max_length=64)
+    #: only while the resource has nobody called or in the room (doctor mode's "Accept next")
+    whenFree: bool = False
 
 
 class CancelBody(BookingRef):

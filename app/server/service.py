@@ -20,7 +20,7 @@ from app.domain import availability, errors, rules
 from app.domain.clock import Clock, from_iso, from_local, local_date, to_iso
 from app.domain.errors import BookingError
 from app.domain.model import ACTIVE_STATUSES, HOLD_MINUTES_DEFAULT, HOLD_MINUTES_MAX, HOLD_MINUTES_MIN, Status
-from app.domain.queue import clamp_timeout, is_expired, positions, resource_queue
+from app.domain.queue import called_to, clamp_timeout, is_expired, positions, resource_queue
 from app.ids import new_id
 from app.server.events import EventLog
 from app.server.reads import ReadsMixin
@@ -291,11 +291,21 @@ class BookingService(ReadsMixin):
             booking = self._booking(booking_id)
             return self._commit(action, booking, change(booking), actor or {}, attendance=attendance)
 
-    def accept(self, booking_id: str, resource_id: str, actor: dict | None = None) -> dict:
-        """Accept a waiting booking for ``resource_id`` (``POST /management/bookings/assign``)."""
+    def accept(self, booking_id: str, resource_id: str, actor: dict | None = None,
+               when_free: bool = False) -> dict:
+        """Accept a waiting booking for ``resource_id`` (``POST /management/bookings/assign``).
+        ``when_free`` (doctor mode's "Accept next"): only while the resource has nobody in the
+        room or called (:func:`app.domain.queue.called_to`), else SCH-PROVIDER-BUSY (409)."""
         resource = self._resource(resource_id)
-        return self._act("accept", booking_id, lambda b: rules.accept(b, resource, self._type(b["typeId"]),
-                                                                      self.now()), actor)
+        with self.store.lock:
+            if when_free:
+                start, end = self.day_bounds(local_date(self.now(), self.zone))
+                busy = called_to(resource_id, self.store.resource_bookings(resource_id, to_iso(start), to_iso(end)))
+                if busy:
+                    raise BookingError(errors.PROVIDER_BUSY, "the provider has a patient called or in the room", 409,
+                                       resourceId=resource_id, bookingId=busy[0]["id"])
+            return self._act("accept", booking_id, lambda b: rules.accept(b, resource, self._type(b["typeId"]),
+                                                                          self.now()), actor)
 
     def cancel(self, booking_id: str, reason: str, actor: dict | None = None) -> dict:
         return self._act("cancel", booking_id, lambda b: rules.cancel(b, reason), actor)

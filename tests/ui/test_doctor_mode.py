@@ -34,7 +34,8 @@ def test_accept_next_start_end(loop, desk, branch_server):
         first = min(doctor.queue_rows, key=lambda b: b["queuePosition"])
         assert doctor.current() is None or doctor.current()["visitStatus"] == VisitStatus.IN_PROGRESS
         QTest.keyClick(doctor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Accept next
-        await until(lambda: doctor.current_id == first["id"] and not doctor._acting, what="the accepted patient")
+        await until(lambda: not doctor._acting, what="accept next to finish")
+        assert doctor.current_id == first["id"], doctor.statusBar().currentMessage()
         assert doctor.queue_model.row_of(first["id"]) == -1
         assert "Accepted" in doctor.statusBar().currentMessage()
         assert doctor.current_name.text() == f"{first['customer']['firstName']} {first['customer']['lastName']}"
