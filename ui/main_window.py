@@ -427,13 +427,13 @@ class MainWindow(QMainWindow):
                     raise UndoImpossible(stale_message(entry))
                 call, day = inverse(entry, self.client, self.state.zone)
                 result = await call
+            except UndoImpossible:
+                self.undo.abandon(entry)
+                raise
             except ApiError as exc:
                 self.undo.abandon(entry)
                 await self.state.refresh()
                 raise UndoImpossible(failed_message(entry, message_for(exc))) from exc
-            except UndoImpossible:
-                self.undo.abandon(entry)
-                raise
             self.undo.undone(entry, result)
             self._follow(seq, result, day)
             # Translators: status bar message after Ctrl+Z.
@@ -481,10 +481,11 @@ class MainWindow(QMainWindow):
             self.state.day = day
 
     def say(self, text: str, timeout: int = 8000, seq: int | None = None) -> bool:
-        """Show ``text`` in the status bar for action ``seq`` (None: a new message of its own);
+        """Show ``text`` in the status bar for action ``seq`` (None: a message of its own, e.g. an
+        error or a removed undo);
         a message of an action older than the one shown is dropped (logged). Returns whether
         it was shown."""
-        seq = self._next_seq() if seq is None else seq
+        seq = self._action_seq if seq is None else seq   # a message of its own: as new as the newest action
         if seq < self._shown_seq:
             log.info("status message of an older action dropped: %s", text)
             return False
@@ -494,12 +495,15 @@ class MainWindow(QMainWindow):
 
     def _failed(self, exc: BaseException, seq: int) -> None:
         log.warning("desk action failed: %s", exc)
-        self.say("⚠ " + (str(exc) if isinstance(exc, UndoImpossible) else message_for(exc)), 15000, seq)
+        self.say("⚠ " + (exc.message if isinstance(exc, UndoImpossible) else message_for(exc)), 15000, seq)
 
     def show_error(self, exc: BaseException) -> None:
         log.warning("desk action failed: %s", exc)
         self.say("⚠ " + message_for(exc), 15000)
 
 
-class UndoImpossible(Exception):
-    """An undo that cannot apply any more; the message says why (translated)."""
+class UndoImpossible(ApiError):
+    """An undo that cannot apply any more; ``message`` says why (translated)."""
+
+    def __init__(self, message: str):
+        super().__init__("UNDO-IMPOSSIBLE", message)

@@ -292,3 +292,35 @@ def test_an_undo_refused_by_the_server_says_why_and_leaves_the_stack(loop, desk,
         assert (await client.booking(target["id"]))["status"] == Status.CANCELED
 
     loop.run_until_complete(scenario())
+
+
+def test_undo_right_after_another_desk_changed_the_booking_is_not_applied(loop, desk, branch_server):
+    """The other desk's change has not reached this desk's view yet: Ctrl+Z checks the booking's
+    version on the server first and says why it does not apply."""
+    from app.client import DeskClient
+
+    window, state, client = desk, desk.state, desk.client
+    canvas = window.calendar.canvas
+
+    async def scenario():
+        other = DeskClient(branch_server.url)
+        try:
+            tomorrow = state.today_date() + timedelta(days=1)
+            window.act_next.trigger()
+            await until(lambda: canvas.day == tomorrow and not window.tasks.busy, what="tomorrow")
+            target = _movable(window, canvas.visible_bookings())[0]
+            window._do(client.cancel(target["id"], "called"), "{name}", target, record="cancel")
+            await until(lambda: (state.find(target["id"]) or {}).get("status") == Status.CANCELED
+                        and not window.tasks.busy, what="the cancel")
+            await other.restore(target["id"])
+            changed = await other.cancel(target["id"], "called again")   # canceled again, elsewhere
+            window.undo.action.trigger()                                   # before the events arrive
+            await until(lambda: "no longer possible" in window.statusBar().currentMessage()
+                        and not window.tasks.busy, what="the reason")
+            assert not window.undo.action.isEnabled()
+            now = await client.booking(target["id"])
+            assert now["status"] == Status.CANCELED and now["version"] == changed["version"]
+        finally:
+            await other.aclose()
+
+    loop.run_until_complete(scenario())
