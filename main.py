@@ -40,8 +40,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--server-only", action="store_true", help="run the branch server without a window")
     mode.add_argument("--connect", metavar="URL", help="open a desk on another machine's branch server")
-    parser.add_argument("--provider", metavar="RESOURCE_ID",
-                        help="open this desk in doctor mode for one provider (doctor or room)")
+    parser.add_argument("--provider", metavar="NAME_OR_ID",
+                        help="open this desk in doctor mode for one provider (doctor or room): its id or its"
+                             " name in either language (case and diacritics ignored; the choices are listed"
+                             " when it matches none or several)")
     parser.add_argument("--screenshot", type=Path, metavar="PNG",
                         help="render the main window to PNG after loading, then exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")

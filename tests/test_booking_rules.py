@@ -45,7 +45,7 @@ def test_queue_is_fifo_per_resource_with_positions_and_wait(service):
     sara = service.queue("dr-sara")  # serves both
     assert [b["id"] for b in sara] == [first["id"], dental["id"], second["id"]]
     assert sara[1]["estimatedWaitMinutes"] == 2 * 30
-    assert [first["queueNumber"], dental["queueNumber"], second["queueNumber"]] == [1, 2, 3]
+    assert [first["ticket"], dental["ticket"], second["ticket"]] == ["B001", "A001", "B002"]  # per type prefix
 
 
 def test_accept_confirms_now_and_second_accept_is_refused(service):

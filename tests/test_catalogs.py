@@ -231,9 +231,9 @@ def test_customer_search_through_the_api_folds_arabic_spellings(branch_server):
             await client.aclose()
 
     found = asyncio.run(scenario())
-    assert "0501112201" in found["فاطمه الزهراء"] and "0501112201" in found["فَاطِمَة"]
-    assert "0501112202" in found["مصطفي ابراهيم"] and "0501112202" in found["٠٥٠١١١٢٢٠٢"]
-    assert "0501112203" in found["امنه"] and "0501112203" in found["أمنة العلى"]
+    assert "+966501112201" in found["فاطمه الزهراء"] and "+966501112201" in found["فَاطِمَة"]
+    assert "+966501112202" in found["مصطفي ابراهيم"] and "+966501112202" in found["٠٥٠١١١٢٢٠٢"]
+    assert "+966501112203" in found["امنه"] and "+966501112203" in found["أمنة العلى"]
 
 
 def test_listener_of_a_deleted_qt_object_is_dropped():

@@ -147,6 +147,12 @@ async def run_desk(url: str, *, screenshot: Path | None = None, server_label: st
             return 1
     else:
         client = DeskClient(url, token=token)
+    if provider:
+        resolved = await resolve_provider(client, provider)
+        if resolved is None:
+            await client.aclose()
+            return 2
+        provider = resolved
     window = MainWindow(client, server_label)
     window.server_alive, window.restart_server = server_alive, restart_server
     window.resize(*WINDOW_SIZE)
@@ -172,6 +178,34 @@ async def run_desk(url: str, *, screenshot: Path | None = None, server_label: st
         _on_stop_signal.remove(stopped)
         window.stop()
         await client.aclose()
+
+
+async def resolve_provider(client: DeskClient, query: str) -> str | None:
+    """The resource id ``--provider`` names (an id, or a name in either language, case and
+    diacritics folded; :func:`app.i18n.search.match_resource`). When none or several match,
+    the choices with their ids go to stderr and None is returned (the desk exits)."""
+    from app.client import ApiError
+    from app.i18n.search import ResourceChoice, match_resource
+    from app.i18n.text import display_name
+
+    try:
+        resources = await client.resources()
+        return match_resource(query, resources)["id"]
+    except ApiError as exc:
+        print(_("Could not read the providers from the branch server: {error}").format(error=exc.message),
+              file=sys.stderr)
+        return None
+    except ResourceChoice as choice:
+        if choice.ambiguous:
+            # Translators: command line: --provider matched several resources; the list follows.
+            head = _("--provider “{query}” matches several providers; give one of these names or ids:")
+        else:
+            # Translators: command line: --provider matched no resource; the list follows.
+            head = _("--provider “{query}”: no provider has this name or id; choose one of these:")
+        lines = [head.format(query=query)]
+        lines += [f"  {display_name(r)}    {r['id']}" for r in choice.candidates]
+        print("\n".join(lines), file=sys.stderr)
+        return None
 
 
 async def _screenshot(window, path: Path) -> int:

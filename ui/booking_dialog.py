@@ -246,8 +246,17 @@ class BookingDialog(QDialog):
     def _customer_failed(self, exc: BaseException) -> None:
         self._busy(False)
         if isinstance(exc, ApiError) and exc.code == "CUSTOMER-EXISTS":
-            self._say(_("A customer with this phone number exists already; it is shown in the list."), error=True)
-            self.search.edit.setText(phone_digits(self.phone.text()))
+            candidate = exc.details.get("candidate")
+            if candidate:  # the same number typed another way (055… / +96655…): probably the same person
+                from ui.customer_search import customer_text
+
+                # Translators: booking dialog; {customer} is e.g. "Ahmed Ali · +966551234567 · No. 1282".
+                self._say(_("Probably the same customer: {customer} has this phone number already;"
+                            " they are shown in the list.").format(customer=customer_text(candidate)), error=True)
+            else:
+                self._say(_("A customer with this phone number exists already; it is shown in the list."),
+                          error=True)
+            self.search.edit.setText((candidate or {}).get("phone") or phone_digits(self.phone.text()))
             self.search.search_now()
             self.search.results.setFocus()
             return
@@ -379,7 +388,7 @@ class BookingDialog(QDialog):
         self._busy(False)
         self.result_booking = booking
         self.booked.emit(booking)
-        number = f.number_text(booking.get("queueNumber"))
+        number = f.ticket_text(booking)
         # Translators: after a walk-in joined the queue; {number} is the ticket number.
         self._say(_("In the queue with ticket {number}. Print the ticket?").format(number=fsi(number)))
         self.print_button.setVisible(True)

@@ -37,6 +37,7 @@ from app.client import ApiError, DeskClient
 from app.domain import errors as domain_errors
 from app.domain.clock import local_date, utc_now
 from app.domain.model import Status, VisitStatus
+from app.domain.queue import called_to
 from app.i18n import _
 from app.i18n.formats import localize_digits
 from app.i18n.labels import action_label, patients_waiting
@@ -67,6 +68,8 @@ class ResourcePicker(QDialog):
         for resource in resources:
             item = QListWidgetItem(display_name(resource))
             item.setData(Qt.ItemDataRole.UserRole, resource["id"])
+            # Translators: tooltip of a provider in the doctor-mode picker: its id (for --provider).
+            item.setToolTip(_("Id: {id}").format(id=fsi(resource["id"])))
             self.list.addItem(item)
             if resource["id"] == current:
                 self.list.setCurrentItem(item)
@@ -78,7 +81,12 @@ class ResourcePicker(QDialog):
         ok, cancel = QPushButton(_("&Open")), QPushButton(_("Close"))
         ok.clicked.connect(self.accept)
         cancel.clicked.connect(self.reject)
+        # Translators: copies the chosen provider's id (for --provider) to the clipboard.
+        self.copy_button = QPushButton(_("&Copy id"))
+        self.copy_button.setAutoDefault(False)
+        self.copy_button.clicked.connect(self.copy_id)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.copy_button)
         buttons.addStretch(1)
         buttons.addWidget(ok)
         buttons.addWidget(cancel)
@@ -91,6 +99,11 @@ class ResourcePicker(QDialog):
     def resource_id(self) -> str | None:
         item = self.list.currentItem()
         return item.data(Qt.ItemDataRole.UserRole) if item else None
+
+    def copy_id(self) -> None:
+        """Put the chosen provider's id on the clipboard (for ``--provider`` or a script)."""
+        if self.resource_id():
+            QApplication.clipboard().setText(self.resource_id())
 
 
 class DoctorMode(QMainWindow):
@@ -125,6 +138,8 @@ class DoctorMode(QMainWindow):
         big.setBold(True)
         self.title = QLabel(display_name(resource))
         self.title.setFont(big)
+        self.title.setToolTip(_("Id: {id}").format(id=fsi(resource["id"])))
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.date_label = QLabel()
         self.date_label.setStyleSheet("color: #5f6b7a;")
         self.banner = QLabel()
@@ -322,12 +337,25 @@ class DoctorMode(QMainWindow):
         self.refreshed.emit()
 
     def current(self) -> dict | None:
+        """The patient with (or on the way to) this provider: the one the doctor chose, else
+        the one in the room, else the one reception (or this desk) sent: an accepted walk-in
+        not yet in the room or a checked-in patient, who came first."""
         rows = [b for b in self.day_rows if b.get("status") == Status.CONFIRMED
                 and b.get("visitStatus") in ACTIVE_VISITS]
         chosen = next((b for b in rows if b["id"] == self.current_id), None)
         if chosen is None:
             chosen = next((b for b in rows if b.get("visitStatus") == VisitStatus.IN_PROGRESS), None)
+        if chosen is None:
+            chosen = next(iter(called_to(self.resource_id, rows)), None)
         return chosen
+
+    def _busy_in(self, day: list[dict]) -> dict | None:
+        return next(iter(called_to(self.resource_id, day)), None)
+
+    def busy_with(self) -> dict | None:
+        """The patient this provider must see before calling another ticket (in the room, or
+        called / checked in), or None: two tickets are never called to one provider at once."""
+        return next(iter(called_to(self.resource_id, self.day_rows)), None)
 
     def _show(self) -> None:
         now = utc_now()
@@ -342,9 +370,9 @@ class DoctorMode(QMainWindow):
         if booking:
             self.current_name.setText(f.customer_name(booking))
             parts = [f.type_name(booking, self.types), f.span_of(booking, self.zone), f.booking_status(booking)]
-            if booking.get("queueNumber"):
+            if f.ticket_text(booking):
                 # Translators: a walk-in's ticket number in doctor mode.
-                parts.insert(0, _("Ticket {number}").format(number=f.number_text(booking["queueNumber"])))
+                parts.insert(0, _("Ticket {number}").format(number=fsi(f.ticket_text(booking))))
             self.current_detail.setText(" · ".join(p for p in parts if p))
         else:
             self.current_name.setText(_("No patient with you now."))
@@ -355,7 +383,12 @@ class DoctorMode(QMainWindow):
             enabled = not busy and allowed(name, booking, now)
             button.setEnabled(enabled)
             self.actions[name].setEnabled(enabled)
-        self.accept_next_button.setEnabled(not busy and self.loaded)
+        waiting_for = self.busy_with()
+        self.accept_next_button.setEnabled(not busy and self.loaded and waiting_for is None)
+        self.accept_next_button.setToolTip(
+            # Translators: doctor mode: why "Accept next" is off; {name} is the patient called or in the room.
+            _("Finish with {name} first: one patient at a time.").format(name=fsi(f.customer_name(waiting_for)))
+            if waiting_for else QKeySequence(ACCEPT_NEXT_SHORTCUT).toString(QKeySequence.SequenceFormat.NativeText))
         self.day_table.select_id(self.current_id)
 
     def _day_row_changed(self, current, _previous) -> None:
@@ -388,17 +421,26 @@ class DoctorMode(QMainWindow):
     def accept_next(self) -> None:
         if self._acting or not self.loaded:
             return
+        waiting_for = self.busy_with()
+        if waiting_for is not None:
+            self.statusBar().showMessage(_("Finish with {name} first: one patient at a time.").format(
+                name=fsi(f.customer_name(waiting_for))), 8000)
+            return
         self._progress(_("Calling the next patient…"))
 
         async def act() -> dict | None:
             try:
                 for _attempt in range(3):  # another provider may take position 1 meanwhile
+                    day = await self.client.day(self.today(), [self.resource_id])
+                    sent = self._busy_in(day)
+                    if sent is not None:  # reception sent someone meanwhile: do not call a second
+                        return {"busyWith": sent}
                     queue = await self.client.queue(self.resource_id)
                     if not queue:
                         return None
                     first = min(queue, key=lambda b: b.get("queuePosition") or 0)
                     try:
-                        result = await self.client.accept(first["id"], self.resource_id)
+                        result = await self.client.accept(first["id"], self.resource_id, when_free=True)
                     except ApiError as exc:
                         if exc.code == domain_errors.ALREADY_ASSIGNED:
                             continue
@@ -412,6 +454,9 @@ class DoctorMode(QMainWindow):
         def done(result: dict | None) -> None:
             if result is None:
                 self._finish(_("Nobody is waiting for you."))
+            elif result.get("busyWith"):
+                self._finish(_("Finish with {name} first: one patient at a time.").format(
+                    name=fsi(f.customer_name(result["busyWith"]))))
             else:
                 self._finish(_("Accepted: {name}").format(name=fsi(f.customer_name(result))))
 

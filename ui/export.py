@@ -55,7 +55,7 @@ def write_csv(path: str | Path, bookings: list[dict], zone: str, types: dict[str
                 display_name(resource) if resource else "",
                 strip_bidi_controls(f.customer_name(b)), customer.get("phone") or "",
                 customer.get("customerNumber") or "", f.type_name(b, types),
-                status_label(b.get("status"), b.get("visitStatus")), b.get("queueNumber") or "",
+                status_label(b.get("status"), b.get("visitStatus")), f.ticket_text(b),
                 b.get("note") or "",
             ])
     return Path(path)

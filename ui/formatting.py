@@ -75,3 +75,13 @@ def digits(text: str) -> str:
 
 def number_text(n: int | None) -> str:
     return fmt.format_number(n) if n is not None else ""
+
+
+def ticket_text(booking: dict | None) -> str:
+    """The walk-in's ticket exactly as the server gave it (``A001``), the same string in the
+    queue, doctor mode, on the waiting-room screen and the printed ticket (never localised
+    digits: it is read aloud and matched by eye); "" for none."""
+    booking = booking or {}
+    if booking.get("ticket"):
+        return str(booking["ticket"])
+    return str(booking["queueNumber"]) if booking.get("queueNumber") else ""

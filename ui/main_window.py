@@ -43,7 +43,7 @@ from ui.shortcuts import DeskExtras
 from ui.state import DeskState
 from ui.sync_status import SyncDesk
 from ui.tasks import Tasks
-from ui.undo import UndoStack, inverse
+from ui.undo import UndoStack, failed_message, inverse, stale_message
 
 log = logging.getLogger(__name__)
 DEBOUNCE_MS = 150
@@ -72,6 +72,10 @@ class MainWindow(QMainWindow):
         self._today: date | None = None
         self._dialog = None  # the open dialog (kept referenced)
         self.first_load: asyncio.Future = asyncio.get_event_loop().create_future()
+        #: the newest action's sequence number, and that of the action whose message the
+        #: status bar shows: an older action's message, selection or day never overwrites a newer one's
+        self._action_seq = 0
+        self._shown_seq = 0
 
         self.setWindowTitle(_("Istiqbal"))
         self.calendar = CalendarView()
@@ -325,6 +329,8 @@ class MainWindow(QMainWindow):
         self.queue.set_waiting(state.waiting, state.zone, state.types, now)
         self.checkins.set_bookings(state.today, state.zone, state.types, state.resources, now)
         self.tabs.setTabText(0, f"{view_label('queue')} ({len(state.waiting)})")
+        for message in self.undo.prune(state.find):
+            self.say("⚠ " + message, 15000)
         self._show_selected()
         if self._scrolled_day != state.day:
             self._scrolled_day = state.day
@@ -428,14 +434,37 @@ class MainWindow(QMainWindow):
         entry = self.undo.pop()
         if entry is None:
             return
-        call, day = inverse(entry, self.client, self.state.zone)
-        # Translators: status bar message after Ctrl+Z.
-        self._do(call, _("Undone: {name}"), entry.booking, go_to=day)
+        name, seq = fsi(f.customer_name(entry.booking)), self._next_seq()
+
+        async def act() -> dict:
+            try:
+                current = await self.client.booking(entry.booking_id)
+                if entry.version is not None and int(current.get("version") or 0) > entry.version:
+                    raise UndoImpossible(stale_message(entry))
+                call, day = inverse(entry, self.client, self.state.zone)
+                result = await call
+            except UndoImpossible:
+                self.undo.abandon(entry)
+                raise
+            except ApiError as exc:
+                self.undo.abandon(entry)
+                await self.state.refresh()
+                raise UndoImpossible(failed_message(entry, message_for(exc))) from exc
+            self.undo.undone(entry, result)
+            self._follow(seq, result, day)
+            # Translators: status bar message after Ctrl+Z.
+            self.say(_("Undone: {name}").format(name=name), 8000, seq)
+            await self.state.refresh()
+            return result
+
+        self.tasks.run(act(), None, lambda exc: self._failed(exc, seq))
 
     def _do(self, call, message: str, booking: dict, go_to: date | None = None, record: str | None = None) -> None:
         """Run an action, then refetch and show what the server says; ``record``: the kind of
-        action for the undo stack (recorded with the booking as it was before)."""
-        name = fsi(f.customer_name(booking))
+        action for the undo stack (recorded with the booking as it was before). Each action has
+        a sequence number: an older one finishing late never overwrites a newer one's status
+        message, selection or day."""
+        name, seq = fsi(f.customer_name(booking)), self._next_seq()
 
         async def act() -> dict:
             try:
@@ -443,20 +472,54 @@ class MainWindow(QMainWindow):
             except ApiError:
                 await self.state.refresh()
                 raise
-            self.selected_id = result["id"]
-            self.selected_booking = result
             if record:
-                self.undo.record(record, booking)
-            if go_to is not None and go_to != self.state.day:
-                self.state.day = go_to
+                self.undo.record(record, booking, result)
+            else:  # e.g. start after check-in: the older undos of this booking cannot apply any more
+                self.undo.forget(result["id"])
+            self._follow(seq, result, go_to)
+            self.say(message.format(name=name), 8000, seq)   # the server agreed: say so at once
             await self.state.refresh()
             return result
 
-        self.tasks.run(act(), lambda _result: self.statusBar().showMessage(message.format(name=name), 8000),
-                       self.show_error)
+        self.tasks.run(act(), None, lambda exc: self._failed(exc, seq))
+
+    def _next_seq(self) -> int:
+        self._action_seq += 1
+        return self._action_seq
+
+    def _follow(self, seq: int, result: dict, day: date | None) -> None:
+        """Select the action's booking and show its day — unless a newer action started since."""
+        if seq != self._action_seq:
+            return
+        self.selected_id = result["id"]
+        self.selected_booking = result
+        if day is not None and day != self.state.day:
+            self.state.day = day
+
+    def say(self, text: str, timeout: int = 8000, seq: int | None = None) -> bool:
+        """Show ``text`` in the status bar for action ``seq`` (None: a message of its own, e.g. an
+        error or a removed undo);
+        a message of an action older than the one shown is dropped (logged). Returns whether
+        it was shown."""
+        seq = self._action_seq if seq is None else seq   # a message of its own: as new as the newest action
+        if seq < self._shown_seq:
+            log.info("status message of an older action dropped: %s", text)
+            return False
+        self._shown_seq = seq
+        self.statusBar().showMessage(text, timeout)
+        return True
+
+    def _failed(self, exc: BaseException, seq: int) -> None:
+        log.warning("desk action failed: %s", exc)
+        self.say("⚠ " + (exc.message if isinstance(exc, UndoImpossible) else message_for(exc)), 15000, seq)
 
     def show_error(self, exc: BaseException) -> None:
-        text = message_for(exc)
         log.warning("desk action failed: %s", exc)
-        self.statusBar().showMessage("⚠ " + text, 15000)
+        self.say("⚠ " + message_for(exc), 15000)
 
+
+class UndoImpossible(ApiError):
+    """An undo that cannot apply any more; ``message`` says why (translated)."""
+
+    def __init__(self, message: str):
+        super().__init__("UNDO-IMPOSSIBLE", message)

@@ -112,7 +112,7 @@ class QueueModel(BookingTable):
         if column == self.POSITION:
             return format_number(row + 1)
         if column == self.TICKET:
-            return f.number_text(booking.get("queueNumber"))
+            return f.ticket_text(booking)
         if column == self.CUSTOMER:
             return f.customer_name(booking)
         if column == self.TYPE:

@@ -132,7 +132,7 @@ def ticket_html(booking: dict, types: dict[str, dict], zone: str, branch: dict |
     """A walk-in's ticket: its number (large), the branch, the booking type, when it was
     taken and how many are ahead in the queue."""
     d = _direction()
-    number = f.number_text(booking.get("queueNumber")) or "—"
+    number = f.ticket_text(booking) or "—"
     taken = from_iso(booking.get("createdAt")) or now
     lines = [display_name(branch) if branch else "", f.type_name(booking, types)]
     if taken is not None:

@@ -248,7 +248,7 @@ class DeskExtras(QObject):
         else:
             # Translators: status message after a walk-in joined the queue.
             text = _("In the queue: {name}, ticket {number}").format(
-                name=name, number=fsi(f.number_text(booking.get("queueNumber"))))
+                name=name, number=fsi(f.ticket_text(booking)))
         w.selected_id, w.selected_booking = booking["id"], booking
         day = date.fromisoformat(booking["startDate"]) if booking.get("startDate") else None
         if day is not None and day != w.state.day:
@@ -351,7 +351,7 @@ class DeskExtras(QObject):
 
         def show(booking: dict) -> None:
             # Translators: a printed ticket's title; {number} is the queue number.
-            title = _("Queue ticket {number}").format(number=f.number_text(booking.get("queueNumber")))
+            title = _("Queue ticket {number}").format(number=f.ticket_text(booking))
             self.printer.print_html(ticket_html(booking, w.state.types, w.state.zone, w.state.branch, utc_now()),
                                     title, ticket=True)
 

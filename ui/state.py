@@ -34,6 +34,8 @@ class DeskState(QObject):
         self.today: list[dict] = []      # today's bookings (check-ins)
         self.loaded = False
         self._lock = asyncio.Lock()
+        self._requested = 0   # refreshes asked for
+        self._applied = 0     # the newest request whose answer the state holds
 
     def now(self) -> datetime:
         return utc_now()
@@ -66,8 +68,18 @@ class DeskState(QObject):
             self.day = self.today_date()
 
     async def refresh(self) -> None:
-        """Refetch the viewed day, the queue and today's bookings (serialised)."""
+        """Refetch the viewed day, the queue and today's bookings.
+
+        Refreshes are numbered and serialised: one fetch serves every refresh asked for
+        before it started, so a refresh that finds a later-started fetch already applied
+        returns at once, and a result is only applied when it is newer than the one shown
+        (an older answer never overwrites a newer one)."""
+        self._requested += 1
+        wanted_seq = self._requested
         async with self._lock:
+            if self._applied >= wanted_seq:
+                return  # a fetch that started after this request has been applied already
+            seq = self._requested
             if not self.branch:
                 await self.load_reference()
             day, today = self.day, self.today_date()
@@ -75,9 +87,10 @@ class DeskState(QObject):
             if day != today:
                 wanted.append(self.client.day(today))
             results = await asyncio.gather(*wanted)
-            if day != self.day:  # the user moved on meanwhile; the next refresh follows
+            if day != self.day or seq <= self._applied:  # moved on meanwhile / an answer older than the shown one
                 return
             self.bookings, self.waiting = results[0], results[1]
             self.today = results[2] if day != today else results[0]
+            self._applied = seq
             self.loaded = True
         self.changed.emit()

@@ -71,8 +71,8 @@ def names(obj: dict | None) -> dict[str, str]:
 
 def ticket_of(booking: dict) -> str:
     """The walk-in's ticket number; a scheduled patient's first name and initial."""
-    if booking.get("queueNumber"):
-        return str(booking["queueNumber"])
+    if booking.get("ticket") or booking.get("queueNumber"):
+        return str(booking.get("ticket") or booking["queueNumber"])
     customer = booking.get("customer") or {}
     first, last = (customer.get("firstName") or "").strip(), (customer.get("lastName") or "").strip()
     return f"{first} {last[:1]}." if last else first
@@ -113,7 +113,7 @@ def waiting_groups(queues: list[dict], resources: dict[str, dict], types: dict[s
         else:
             booking_type = b.get("type") or types.get(b.get("typeId") or "") or {}
             key, label = f"t:{b.get('typeId')}", names(booking_type)
-        groups.setdefault(key, {"names": label, "tickets": []})["tickets"].append(str(b["queueNumber"]))
+        groups.setdefault(key, {"names": label, "tickets": []})["tickets"].append(ticket_of(b))
     return list(groups.values())
 
 

@@ -187,6 +187,11 @@ class DeskClient:
         """Replace working hours (manager desks only)."""
         return await self._result("PUT", f"/management/resources/{resource_id}/timeRules", json=rules)
 
+    async def set_ticket_prefix(self, type_id: str, prefix: str) -> dict:
+        """Set a booking type's ticket prefix (manager desks only); returns the type."""
+        return await self._result("PUT", f"/management/types/{type_id}/ticketPrefix",
+                                  json={"ticketPrefix": prefix})
+
     async def customer(self, customer_id: str) -> dict:
         return await self._result("GET", f"/management/customers/{customer_id}")
 
@@ -282,9 +287,13 @@ class DeskClient:
     async def sync_now(self) -> dict:
         return await self._result("POST", "/sync/now")
 
-    async def accept(self, booking_id: str, resource_id: str) -> dict:
-        return await self._result("POST", "/management/bookings/assign",
-                                  json={"bookingId": booking_id, "resourceId": resource_id})
+    async def accept(self, booking_id: str, resource_id: str, when_free: bool = False) -> dict:
+        """Assign a waiting booking; ``when_free``: only while the resource has nobody called or
+        in the room (ApiError ``SCH-PROVIDER-BUSY`` otherwise)."""
+        body = {"bookingId": booking_id, "resourceId": resource_id}
+        if when_free:
+            body["whenFree"] = True
+        return await self._result("POST", "/management/bookings/assign", json=body)
 
     async def cancel(self, booking_id: str, reason: str) -> dict:
         return await self._result("POST", "/management/bookings/cancel", json={"bookingId": booking_id, "reason": reason})
@@ -304,6 +313,10 @@ class DeskClient:
     async def undo_check_in(self, booking_id: str) -> dict:
         """Take back a check-in (the patient is "not arrived" again)."""
         return await self._result("POST", "/management/bookings/checkin/undo", json={"bookingId": booking_id})
+
+    async def restore(self, booking_id: str) -> dict:
+        """Take back a cancel: the same booking (same id, time and ticket) is live again."""
+        return await self._result("POST", "/management/bookings/cancel/undo", json={"bookingId": booking_id})
 
     async def reopen(self, booking_id: str) -> dict:
         """Take back "end": the visit continues with its scheduled end."""

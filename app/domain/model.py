@@ -18,6 +18,8 @@ Booking (table ``bookings``):
     typeId, resourceId (None while unassigned), customerId
     note, cancelReason
     queueNumber        the walk-in's ticket number for the branch-local day (int) or None
+    ticket             the ticket as called and printed, prefix + number (``A001``), or None
+                       (:mod:`app.domain.tickets`)
     assignmentTimeout  minutes an unassigned booking may wait (5..180) before REJECTED
     checkedInAt, startedAt, endedAt   UTC visit times or None
     createdAt, updatedAt              UTC
@@ -29,7 +31,8 @@ Resource (table ``resources``): id, name, name_translations {en, ar}, category, 
 (booking type ids it serves), on, activated, timeRules (see :mod:`app.domain.availability`).
 
 Booking type (table ``types``): id, name, name_translations, minutes, leaveMinutesBefore,
-leaveMinutesAfter, color (``#rrggbb``), price (string ``d+.dd``), autoConfirm, on.
+leaveMinutesAfter, color (``#rrggbb``), price (string ``d+.dd``), autoConfirm, on,
+ticketPrefix (one or two letters, :mod:`app.domain.tickets`).
 
 Customer (table ``customers``): id, firstName, lastName, phone (E.164), email, note,
 customerNumber (int, branch-unique), searchText (normalised, see app.i18n.search).
@@ -77,7 +80,7 @@ QUEUED_STATUSES = frozenset({Status.PENDING_ASSIGNMENT})
 BOOKING_FIELDS = (
     "id", "status", "visitStatus", "startDateTime", "endDateTime", "duration", "typeId",
     "resourceId", "customerId", "note", "cancelReason", "queueNumber", "assignmentTimeout",
-    "checkedInAt", "startedAt", "endedAt", "createdAt", "updatedAt", "version", "heldUntil",
+    "checkedInAt", "startedAt", "endedAt", "createdAt", "updatedAt", "version", "heldUntil", "ticket",
 )
 
 #: Assignment timeout bounds and default, minutes (seed 000, "Assignment Timeout").

@@ -160,3 +160,27 @@ def reopen(booking: dict, scheduled_end: str | None, scheduled_duration: int | N
     if scheduled_end and scheduled_duration:
         out.update(endDateTime=scheduled_end, duration=int(scheduled_duration))
     return out
+
+
+#: statuses a canceled booking may be restored to (what it was before the cancel)
+RESTORABLE_STATUSES = frozenset({Status.CONFIRMED, Status.PENDING_APPROVAL, Status.PENDING_PAYMENT,
+                                 Status.PENDING_ASSIGNMENT})
+
+
+def restore(booking: dict, status_before: str | None, now: datetime) -> dict:
+    """Take back a cancel made by mistake (the desk's Undo): the same booking (same id,
+    time, resource, ticket) goes back to the status it had, ``cancelReason`` cleared.
+
+    Only a booking canceled at the desk can come back (``status_before`` is the status its
+    cancel's history entry recorded; a hold that lapsed or a rejected walk-in cannot). A
+    walk-in past its assignment timeout stays canceled (``BKS-110``, seed 000 "Assignment
+    Timeout"). Whether the slot is still free is the caller's check. The cloud has no
+    un-cancel (seed 000 "Cancel / Leave Queue"): the sync engine books it there again.
+    """
+    if booking["status"] != Status.CANCELED or status_before not in RESTORABLE_STATUSES:
+        raise _refuse(booking, "restore")
+    out = {**booking, "status": Status(status_before), "cancelReason": None}
+    if out["status"] == Status.PENDING_ASSIGNMENT and is_expired(out, now):
+        raise BookingError(errors.EXPIRED, "booking expired: the assignment timeout has passed", 400,
+                           bookingId=booking["id"])
+    return out

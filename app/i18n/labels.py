@@ -63,6 +63,7 @@ ERROR_MESSAGES: dict[str, str] = {
     errors.INVALID_TRANSITION: N_("This action is not possible in the booking's current state."),
     errors.OUTSIDE_WORKING_HOURS: N_("This time is outside the working hours."),
     errors.TYPE_NOT_SERVED: N_("This provider does not offer this type of appointment."),
+    errors.PROVIDER_BUSY: N_("This provider has a patient called or in the room; finish that visit first."),
     # Branch server and desk client (app/server, app/client).
     "SCH-HOLD-EXPIRED": N_("The held time has expired. Please book it again."),
     "CONFLICT": N_("The booking changed meanwhile. The view was refreshed; please try again."),

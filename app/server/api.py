@@ -33,10 +33,11 @@ from sse_starlette.sse import EventSourceResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import app as app_package
-from app.domain import availability, errors
+from app.domain import availability, errors, phones
 from app.domain.clock import parse_day, parse_instant, to_iso
 from app.domain.errors import BookingError
 from app.domain.model import Status
+from app.domain.tickets import check_prefix
 from app.i18n.text import normalize_arabic
 from app.ids import new_id
 from app.server import desk_routes, schemas
@@ -249,6 +250,17 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
     async def booking_type(request: Request, typeId: str):
         return {"result": _localized(request, [service._type(typeId)])[0]}
 
+    @api.put("/management/types/{typeId}/ticketPrefix", dependencies=[require(Role.MANAGER)])
+    async def set_ticket_prefix(request: Request, typeId: str, body: schemas.TicketPrefixBody):
+        """Set the booking type's ticket prefix (manager desks; one or two letters, e.g. ``B``
+        → tickets B001, B002…; :mod:`app.domain.tickets`). Tickets already given keep theirs."""
+        prefix = check_prefix(body.ticketPrefix)
+        with service.store.lock, service.store.transaction():
+            service._type(typeId)
+            service.store.db.execute("update types set ticketPrefix = ? where id = ?", [prefix, typeId])
+            service.store.generation += 1
+        return {"result": _localized(request, [service._type(typeId)])[0]}
+
     @api.get("/management/customers", dependencies=[require(Role.RECEPTION)])
     async def customers(search: str | None = Query(None, max_length=100),
                         limit: int = Query(50, ge=1, le=MAX_LIMIT), nextPageToken: str | None = None):
@@ -258,20 +270,29 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         digits = "".join(str(unicodedata.decimal(ch)) for ch in text if ch.isdecimal())  # ٠١٢ too
         found = service.store.customers(
             search_key=normalize_arabic(text) if text else None,
-            phone_digits=digits if len(digits) >= 3 else None,
+            phone_digits=phones.search_forms(text, service.store.phone_region),   # 055…, +96655…, 0096655…
             number=int(digits) if digits and len(digits) <= 9 else None,
             limit=MAX_LIMIT * 5)
         return _page(found, limit, nextPageToken)
 
     @api.post("/management/customers", status_code=201, dependencies=[require(Role.RECEPTION)])
     async def create_customer(body: schemas.CustomerBody):
+        """A new customer; the phone is stored in E.164 (read in the branch's region, any form:
+        ``055…``, ``+96655…``). Refused with CUSTOMER-EXISTS (409) and ``details.candidate``
+        (the customer who has that number already: a probable duplicate) — the desk offers
+        that customer instead."""
         store = service.store
         row = {"id": new_id(), **body.model_dump(), "createdAt": to_iso(service.now())}
+        try:
+            row["phone"] = phones.normalize(body.phone, store.phone_region)
+        except ValueError as exc:
+            raise errors.invalid("phone is not a phone number", field="phone") from exc
         row["searchText"] = normalize_arabic(f"{row['firstName']} {row['lastName']} {row.get('phone') or ''}")
         with store.lock:
-            if body.phone and store.customer_by(phone=body.phone):
+            existing = store.customer_by(phone=row["phone"]) if row["phone"] else None
+            if existing:
                 raise BookingError("CUSTOMER-EXISTS", "a customer with this phone number exists", 409,
-                                   phone=body.phone)
+                                   phone=row["phone"], candidate=existing)
             with store.transaction():
                 row["customerNumber"] = store.next_customer_number()
                 store.upsert("customers", [row])
@@ -373,7 +394,7 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
     @api.post("/management/bookings/assign", dependencies=[require(Role.PROVIDER)])
     async def assign(body: schemas.AssignBody, request: Request):
         _check_resource(request, body.resourceId)
-        return {"result": service.accept(body.bookingId, body.resourceId, _actor(request))}
+        return {"result": service.accept(body.bookingId, body.resourceId, _actor(request), when_free=body.whenFree)}
 
     @api.post("/management/bookings/cancel", dependencies=[require(Role.RECEPTION)])
     async def cancel(body: schemas.CancelBody, request: Request):
@@ -388,6 +409,9 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
     for path, action in (("end", "end"), ("checkin", "check_in"), ("start", "start"), ("noshow", "no_show"),
                          ("checkin/undo", "undo_check_in"), ("end/undo", "reopen")):
         api.post(f"/management/bookings/{path}", name=action, dependencies=[require(Role.PROVIDER)])(_visit(action))
+    # undoing a cancel is reception's, as the cancel itself is
+    api.post("/management/bookings/cancel/undo", name="restore",
+             dependencies=[require(Role.RECEPTION)])(_visit("restore"))
 
     @api.put("/management/scheduling/new", dependencies=[require(Role.RECEPTION)])
     async def schedule(body: schemas.SchedulingBody, request: Request):

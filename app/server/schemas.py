@@ -67,10 +67,18 @@ class BookingRef(Body):
 
 class AssignBody(BookingRef):
     resourceId: str = Field(min_length=1, max_length=64)
+    #: only while the resource has nobody called or in the room (doctor mode's "Accept next")
+    whenFree: bool = False
 
 
 class CancelBody(BookingRef):
     reason: str = Field(min_length=1, max_length=500)
+
+
+class TicketPrefixBody(Body):
+    """``PUT /management/types/{typeId}/ticketPrefix``: one or two Latin letters."""
+
+    ticketPrefix: str = Field(min_length=1, max_length=2)
 
 
 class CustomerIdentifier(Body):
@@ -109,7 +117,8 @@ class AvailabilityBody(Body):
 class CustomerBody(Body):
     firstName: str = Field(min_length=1, max_length=100)
     lastName: str = Field(default="", max_length=100)
-    phone: str | None = Field(default=None, pattern=r"^\+?[0-9]{6,15}$")
+    #: any usual form (``055 123 4567``, ``+966551234567``, Arabic-Indic digits); stored in E.164
+    phone: str | None = Field(default=None, max_length=24, pattern=r"^[+0-9٠-٩ ()\-]*$")
     email: str | None = Field(default=None, max_length=200)
     note: str | None = Field(default=None, max_length=2000)
 

@@ -20,7 +20,7 @@ from app.domain import availability, errors, rules
 from app.domain.clock import Clock, from_iso, from_local, local_date, to_iso
 from app.domain.errors import BookingError
 from app.domain.model import ACTIVE_STATUSES, HOLD_MINUTES_DEFAULT, HOLD_MINUTES_MAX, HOLD_MINUTES_MIN, Status
-from app.domain.queue import clamp_timeout, is_expired, positions, resource_queue
+from app.domain.queue import called_to, clamp_timeout, is_expired, positions, resource_queue
 from app.ids import new_id
 from app.server.events import EventLog
 from app.server.reads import ReadsMixin
@@ -155,11 +155,11 @@ class BookingService(ReadsMixin):
         if body.get("assign", True) is False:
             if not any(booking_type["id"] in (r.get("types") or []) for r in self.store.resources()):
                 raise BookingError(errors.TYPE_NOT_SERVED, "no resource serves this booking type", 400)
-            with self.store.lock:
-                day_start, day_end = self.day_bounds(local_date(now, self.zone))
+            with self.store.lock, self.store.transaction():  # the ticket is given with the booking's write
+                number, ticket = self.store.new_ticket(booking_type["id"], booking["createdAt"], self.zone)
                 booking.update(status=Status.PENDING_ASSIGNMENT,
                                assignmentTimeout=clamp_timeout(body.get("assignmentTimeout")),
-                               queueNumber=self.store.next_queue_number(to_iso(day_start), to_iso(day_end)))
+                               queueNumber=number, ticket=ticket)
                 return self._commit("create", None, booking, actor)
         return self._create_at(body, booking, booking_type, actor, held_minutes=None)
 
@@ -291,11 +291,21 @@ class BookingService(ReadsMixin):
             booking = self._booking(booking_id)
             return self._commit(action, booking, change(booking), actor or {}, attendance=attendance)
 
-    def accept(self, booking_id: str, resource_id: str, actor: dict | None = None) -> dict:
-        """Accept a waiting booking for ``resource_id`` (``POST /management/bookings/assign``)."""
+    def accept(self, booking_id: str, resource_id: str, actor: dict | None = None,
+               when_free: bool = False) -> dict:
+        """Accept a waiting booking for ``resource_id`` (``POST /management/bookings/assign``).
+        ``when_free`` (doctor mode's "Accept next"): only while the resource has nobody in the
+        room or called (:func:`app.domain.queue.called_to`), else SCH-PROVIDER-BUSY (409)."""
         resource = self._resource(resource_id)
-        return self._act("accept", booking_id, lambda b: rules.accept(b, resource, self._type(b["typeId"]),
-                                                                      self.now()), actor)
+        with self.store.lock:
+            if when_free:
+                start, end = self.day_bounds(local_date(self.now(), self.zone))
+                busy = called_to(resource_id, self.store.resource_bookings(resource_id, to_iso(start), to_iso(end)))
+                if busy:
+                    raise BookingError(errors.PROVIDER_BUSY, "the provider has a patient called or in the room", 409,
+                                       resourceId=resource_id, bookingId=busy[0]["id"])
+            return self._act("accept", booking_id, lambda b: rules.accept(b, resource, self._type(b["typeId"]),
+                                                                          self.now()), actor)
 
     def cancel(self, booking_id: str, reason: str, actor: dict | None = None) -> dict:
         return self._act("cancel", booking_id, lambda b: rules.cancel(b, reason), actor)
@@ -329,6 +339,28 @@ class BookingService(ReadsMixin):
             before = ends[-1]["before"] if ends else {}
             return self._act("reopen", booking_id,
                              lambda b: rules.reopen(b, before.get("endDateTime"), before.get("duration")), actor)
+
+    def restore(self, booking_id: str, actor: dict | None = None) -> dict:
+        """Take back a cancel (the desk's Undo, ``POST /management/bookings/cancel/undo``):
+        the same booking, same id, time, resource and ticket, gets back the status its last
+        cancel's history entry recorded (:func:`app.domain.rules.restore`). Raises
+        INVALID-TRANSITION (409) unless it is canceled at a desk, SCH-SLOT-TAKEN (409) when
+        another booking took its time meanwhile, BKS-110 for a walk-in past its timeout."""
+        with self.store.lock:
+            booking = self._booking(booking_id)
+            cancels = [h for h in self.store.history(booking_id) if h["action"] == "cancel"]
+            status_before = (cancels[-1]["before"] or {}).get("status") if cancels else None
+            after = rules.restore(booking, status_before, self.now())
+            if after["status"] in ACTIVE_STATUSES and after.get("resourceId") and after.get("startDateTime"):
+                start = from_iso(after["startDateTime"])
+                lo, hi = availability.span_with_buffers(start, self._type(after["typeId"]))
+                around = self.store.resource_bookings(after["resourceId"], to_iso(lo - timedelta(hours=4)),
+                                                      to_iso(hi + timedelta(hours=4)))
+                if availability.overlaps(lo, hi, availability.busy_spans(around, self._types(), booking_id,
+                                                                         now=self.now())):
+                    raise BookingError(errors.SLOT_TAKEN, "another booking took this time meanwhile", 409,
+                                       resourceId=after["resourceId"], startDateTime=after["startDateTime"])
+            return self._commit("restore", booking, after, actor or {})
 
     def attendances(self, day: date) -> list[dict]:
         start, end = self.day_bounds(day)

@@ -6,8 +6,13 @@ Column names are the API's field names (see :mod:`app.domain.model`).
 
 from __future__ import annotations
 
+import json
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
+
+from app.domain.phones import normalize_or_keep, region_of
+from app.domain.tickets import default_prefixes, ticket_text
 
 migrations = Migrations("istiqbal")
 
@@ -110,6 +115,39 @@ def m003_events_holds_desks(db: Database) -> None:
         pk="id",
     )
     db["desks"].create_index(["tokenHash"], unique=True)
+
+
+@migrations()
+def m013_tickets(db: Database) -> None:
+    """Queue tickets with a per-type prefix (:mod:`app.domain.tickets`): ``types.ticketPrefix``
+    (the first free letters, in name order) and ``bookings.ticket`` (``A001``) for every
+    booking that has a ``queueNumber``."""
+    db["types"].add_column("ticketPrefix", str)
+    db["bookings"].add_column("ticket", str)
+    types = [dict(r) for r in db.query("select id, name, ticketPrefix from types")]
+    prefixes = default_prefixes(types)
+    for type_id, prefix in prefixes.items():
+        db.execute("update types set ticketPrefix = ? where id = ?", [prefix, type_id])
+    for booking_id, type_id, number in db.execute(
+            "select id, typeId, queueNumber from bookings where queueNumber is not null").fetchall():
+        if type_id in prefixes:
+            db.execute("update bookings set ticket = ? where id = ?", [ticket_text(prefixes[type_id], number),
+                                                                      booking_id])
+
+
+@migrations()
+def m014_phones(db: Database) -> None:
+    """Customers' phones in E.164 (:mod:`app.domain.phones`), read in the branch's region:
+    ``0551234567`` and ``+966551234567`` are then one number. A phone that cannot be read is
+    kept as it was; the phone part of ``searchText`` follows."""
+    row = db.execute("select value from settings where key = 'branch'").fetchone()
+    region = region_of(json.loads(row[0]) if row else None)
+    for customer_id, phone, search in db.execute(
+            "select id, phone, searchText from customers where phone is not null and phone != ''").fetchall():
+        fixed = normalize_or_keep(phone, region)
+        if fixed != phone:
+            search = (search or "").replace(phone, fixed) if phone in (search or "") else search
+            db.execute("update customers set phone = ?, searchText = ? where id = ?", [fixed, search, customer_id])
 
 
 SCHEMA_VERSION = len(migrations._migrations)

@@ -17,7 +17,10 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from app import private_files
+from app.domain.clock import from_iso, local_date, local_day_bounds, to_iso
 from app.domain.model import BOOKING_FIELDS, Status
+from app.domain.phones import normalize_or_keep, region_of
+from app.domain.tickets import default_prefixes, next_number, ticket_text
 from app.store import backup, migrations
 from app.store.lock import BranchLock, claim_branch
 
@@ -132,6 +135,11 @@ class Store:
     def zone(self) -> str:
         return self.branch()["timeZone"]
 
+    @property
+    def phone_region(self) -> str:
+        """The region phone numbers without a country code are read in (branch ``region``, default SA)."""
+        return region_of(self.branch())
+
     def is_empty(self) -> bool:
         return self.db["resources"].count == 0 and self.db["bookings"].count == 0
 
@@ -152,10 +160,15 @@ class Store:
 
     def upsert(self, table: str, rows: Iterable[dict]) -> None:
         """Insert or replace whole reference rows (resources, types, customers)."""
+        if table == "customers":  # phones in E.164, read in the branch's region (app.domain.phones)
+            region = self.phone_region
+            rows = [{**r, "phone": normalize_or_keep(r["phone"], region)} if r.get("phone") else r for r in rows]
         rows = [_encode(r) for r in rows]
         if rows:
             self.db[table].upsert_all(rows, pk="id", alter=True)
             self.generation += 1
+            if table == "types":
+                self.fill_ticket_prefixes()
 
     # customers ----------------------------------------------------------------
     def customer(self, customer_id: str) -> dict | None:
@@ -164,24 +177,26 @@ class Store:
 
     def customer_by(self, *, phone: str | None = None, email: str | None = None) -> dict | None:
         if phone:
-            rows = self._rows("select * from customers where phone = ?", [phone])
+            rows = self._rows("select * from customers where phone = ?",
+                              [normalize_or_keep(phone, self.phone_region)])
         elif email:
             rows = self._rows("select * from customers where lower(email) = lower(?)", [email])
         else:
             return None
         return rows[0] if rows else None
 
-    def customers(self, search_key: str | None = None, phone_digits: str | None = None,
+    def customers(self, search_key: str | None = None, phone_digits: str | list[str] | None = None,
                   number: int | None = None, limit: int = 50, offset: int = 0) -> list[dict]:
-        """Customers whose normalised name contains ``search_key``, phone contains
-        ``phone_digits`` or customer number equals ``number`` (any that is given)."""
+        """Customers whose normalised name contains ``search_key``, phone contains one of
+        ``phone_digits`` (digit strings, see :func:`app.domain.phones.search_forms`) or
+        customer number equals ``number`` (any that is given)."""
         where, params = [], []
         if search_key:
             where.append("searchText like ?")
             params.append(f"%{search_key}%")
-        if phone_digits:
+        for digits in [phone_digits] if isinstance(phone_digits, str) else (phone_digits or []):
             where.append("replace(phone, '+', '') like ?")
-            params.append(f"%{phone_digits}%")
+            params.append(f"%{digits}%")
         if number is not None:
             where.append("customerNumber = ?")
             params.append(number)
@@ -248,11 +263,50 @@ class Store:
         return self._rows("select * from bookings where createdAt >= ? and createdAt < ?"
                           " order by createdAt", [start, end])
 
-    def next_queue_number(self, day_start: str, day_end: str) -> int:
-        row = self.db.execute(
-            "select coalesce(max(queueNumber), 0) + 1 from bookings where createdAt >= ? and createdAt < ?",
-            [day_start, day_end]).fetchone()
-        return int(row[0])
+    def ticket_prefix(self, type_id: str) -> str:
+        """The booking type's ticket prefix, giving every type without one its default first
+        (:func:`app.domain.tickets.default_prefixes`; call under the writer lock)."""
+        row = self.db.execute("select ticketPrefix from types where id = ?", [type_id]).fetchone()
+        if row is None or not row[0]:
+            self.fill_ticket_prefixes()
+            row = self.db.execute("select ticketPrefix from types where id = ?", [type_id]).fetchone()
+        return row[0] if row and row[0] else "Q"
+
+    def fill_ticket_prefixes(self) -> None:
+        """Give each booking type without a ``ticketPrefix`` the first free letter (name order)."""
+        missing = default_prefixes([dict(r) for r in self.db.query("select id, name, ticketPrefix from types")])
+        for type_id, prefix in missing.items():
+            self.db.execute("update types set ticketPrefix = ? where id = ?", [prefix, type_id])
+        if missing:
+            self.generation += 1
+
+    def next_ticket_number(self, prefix: str, day_start: str, day_end: str,
+                           also: Iterable[int] = ()) -> int:
+        """The next number of ``prefix`` (:mod:`app.domain.tickets`): after the prefix's
+        tickets created in ``[day_start, day_end)`` (UTC ISO, the branch-local day) and those
+        still waiting from earlier; ``also``: numbers given out but not yet written."""
+        rows = self.db.execute(
+            "select queueNumber from bookings where ticket glob ? and queueNumber is not null"
+            " and ((createdAt >= ? and createdAt < ?) or status = ?)",
+            [f"{prefix}[0-9]*", day_start, day_end, Status.PENDING_ASSIGNMENT]).fetchall()
+        return next_number([r[0] for r in rows] + list(also))
+
+    def new_ticket(self, type_id: str, created_at: str, zone: str,
+                   given: dict | None = None) -> tuple[int, str]:
+        """``(queueNumber, ticket)`` for a walk-in of ``type_id`` created at ``created_at``
+        (UTC ISO) in a branch of ``zone``: its type's prefix and the next number of that
+        prefix on the branch-local day. Call under the writer lock, in the transaction that
+        writes the booking. ``given``: a dict that remembers numbers handed out for rows not
+        written yet (a batch)."""
+        prefix = self.ticket_prefix(type_id)
+        day = local_date(from_iso(created_at), zone)
+        start, end = local_day_bounds(day, zone)
+        key = (day, prefix)
+        also = given.get(key, []) if given is not None else []
+        number = self.next_ticket_number(prefix, to_iso(start), to_iso(end), also)
+        if given is not None:
+            given.setdefault(key, []).append(number)
+        return number, ticket_text(prefix, number)
 
     def insert_booking(self, row: dict) -> None:
         self.db["bookings"].insert({k: row.get(k) for k in BOOKING_FIELDS})

@@ -336,6 +336,14 @@ class SyncEngine:
             body = self._create_body(payload["after"])
             self._mark_requested(op)
             return await self.client.call("schedule", body=body)
+        if action == "restore":  # the cloud has no un-cancel: book the same booking there again
+            if op.get("requestedAt"):
+                found = await self._find_created(op)
+                if found is not None:
+                    return found
+            body = self._create_body(payload["after"])
+            self._mark_requested(op)
+            return await self.client.call("schedule", body=body)
         if cloud_id is None:
             raise CloudError("NOT-SYNCED", "the booking is not in the cloud (its create was refused)", 409)
         if action == "reschedule":
@@ -409,7 +417,7 @@ class SyncEngine:
         """The cloud accepted ``op``: map ids, drop the row, take the cloud's state."""
         local_id, now = op["bookingId"], self.now()
         with self.store.transaction():
-            if op["action"] in ("create", "reschedule"):
+            if op["action"] in ("create", "reschedule", "restore"):
                 holder = self.store.local_id(CLOUD, str(result["id"]))
                 if holder not in (None, local_id):  # never steal another booking's cloud id
                     log.error("sync: cloud booking %s is already %s's, not %s's", result["id"], holder, local_id)

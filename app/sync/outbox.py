@@ -7,7 +7,7 @@ the transaction of the change: the change and its row commit together or not at 
 
 Outbox row: ``seq`` (order), ``id`` (operation id, a ULID reused on every retry),
 ``bookingId`` (local), ``action`` (``create`` | ``reschedule`` | ``assign`` | ``cancel`` |
-``end``), ``payload`` (``{"before", "after", "actor"}``: what the desk did), ``fields``
+``end`` | ``restore``: a cancel taken back, booked in the cloud again, which has no un-cancel), ``payload`` (``{"before", "after", "actor"}``: what the desk did), ``fields``
 (cloud-owned fields the change touched: a pull leaves them alone while the row waits),
 ``attempts``, ``nextAttemptAt`` (UTC), ``requestedAt`` (UTC, set just before a create or
 reschedule is sent), ``lastError``.
@@ -32,7 +32,7 @@ from app.sync.ehjzny.mapping import CLOUD_BOOKING_FIELDS
 #: local service action → cloud operation; other actions (check-in, start, no-show,
 #: expire) are the desk's own or happen in the cloud by itself.
 CLOUD_ACTIONS = {"create": "create", "reschedule": "reschedule", "accept": "assign",
-                 "cancel": "cancel", "end": "end"}
+                 "cancel": "cancel", "end": "end", "restore": "restore"}
 #: the fields a pull may write (cloud-owned), minus bookkeeping
 SYNCED_FIELDS = tuple(f for f in CLOUD_BOOKING_FIELDS if f != "updatedAt")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from app.client import DeskClient
+from app.client import ApiError, DeskClient
 from app.domain.clock import from_iso
 from app.domain.model import Status, VisitStatus
 from tests.ui.conftest import until
@@ -75,8 +75,10 @@ def test_accept_check_in_start_end(loop, desk):
         else:
             assert ended.rect.height() <= height_before
         assert not checkins.buttons["end"].isEnabled()
-        # the message follows the refetch after the action, which may land after the live event
-        await until(lambda: "Visit ended" in window.statusBar().currentMessage(), what="the status message")
+        await until(lambda: "Visit ended" in window.statusBar().currentMessage(), what="the end's message")
+        await window.tasks.wait_idle()
+        await asyncio.sleep(0.2)   # every earlier action and refresh has finished: none overwrote it
+        assert "Visit ended" in window.statusBar().currentMessage()
 
     loop.run_until_complete(scenario())
 
@@ -156,5 +158,71 @@ def test_live_events_and_refused_action(loop, desk, branch_server):
             await asyncio.sleep(0)
         finally:
             await other.aclose()
+
+    loop.run_until_complete(scenario())
+
+
+def test_an_older_action_finishing_late_never_overwrites_a_newer_ones_message(loop, desk):
+    """Two actions answered out of order (the first is slower): the status bar, the selection
+    and the day keep the newer action's."""
+    window = desk
+
+    async def scenario():
+        rows = [b for b in window.state.today if b.get("customer")][:2]
+        older, newer = rows[0], rows[1]
+        slow, fast = asyncio.get_running_loop().create_future(), asyncio.get_running_loop().create_future()
+        window._do(slow, "older {name}", older)
+        window._do(fast, "newer {name}", newer)
+        fast.set_result(dict(newer))
+        await until(lambda: "newer" in window.statusBar().currentMessage(), what="the newer message")
+        slow.set_result(dict(older))
+        await window.tasks.wait_idle()
+        assert "newer" in window.statusBar().currentMessage()
+        assert window.selected_id == newer["id"]
+        # an error of the older action does not overwrite the newer message either
+        failing = asyncio.get_running_loop().create_future()
+        window._do(failing, "third {name}", older)
+        done = asyncio.get_running_loop().create_future()
+        window._do(done, "fourth {name}", newer)
+        done.set_result(dict(newer))
+        await until(lambda: "fourth" in window.statusBar().currentMessage(), what="the fourth message")
+        failing.set_exception(ApiError("CONFLICT", "changed"))
+        await window.tasks.wait_idle()
+        assert "fourth" in window.statusBar().currentMessage()
+
+    loop.run_until_complete(scenario())
+
+
+def test_refreshes_asked_during_a_slow_fetch_are_served_by_one_newer_fetch(loop, desk):
+    """Refreshes are numbered: under load a burst of refreshes (events, actions) costs one
+    more fetch, and what is shown at the end is the newest answer, never the slow old one."""
+    window, state = desk, desk.state
+
+    async def scenario():
+        await window.tasks.wait_idle()
+        real_day = state.client.day
+        gate = asyncio.Event()
+        calls = []
+
+        async def day(d, *args, **kwargs):
+            calls.append(d)
+            rows = await real_day(d, *args, **kwargs)
+            if len(calls) == 1:
+                await gate.wait()            # the first fetch is slow
+                return [dict(r, note="stale") for r in rows]
+            return rows
+
+        state.client.day = day
+        try:
+            first = asyncio.ensure_future(state.refresh())
+            await until(lambda: calls, what="the first fetch")
+            burst = [asyncio.ensure_future(state.refresh()) for _ in range(5)]
+            await asyncio.sleep(0.05)
+            gate.set()
+            await asyncio.gather(first, *burst)
+            assert len(calls) == 2
+            assert not any(b.get("note") == "stale" for b in state.bookings)
+        finally:
+            state.client.day = real_day
 
     loop.run_until_complete(scenario())

@@ -69,7 +69,7 @@ def test_ticket_and_print_dialog(loop, desk, tmp_path):
     waiting = state.waiting[0]
     path = write_pdf(ticket_html(waiting, state.types, state.zone, state.branch), tmp_path / "ticket.pdf", ticket=True)
     text = _pdf_text(path)
-    assert str(waiting["queueNumber"]) in text and "Your queue number" in text
+    assert waiting["ticket"] in text and "Your queue number" in text   # the same string as the queue shows
     assert "Patients before you" in text
 
     async def scenario():

@@ -24,7 +24,7 @@ import logging
 import os
 import time
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from operator import itemgetter
 
 from app.domain import clock
@@ -202,7 +202,7 @@ class Applier:
         dirty = self.outbox.dirty_map()
         in_flight = None
         existing = self._rows(list(mapped.values()))
-        numbers: dict[date, int] = {}
+        numbers: dict = {}
         customers = self._customer_ids([str(o.get("customerId") or (o.get("customer") or {}).get("id") or "")
                                         for o in objs])
         changed, rows, new_maps, history = [], [], [], []
@@ -250,7 +250,7 @@ class Applier:
                 row["createdAt"] = row["createdAt"] or stamp
                 row["updatedAt"] = row["updatedAt"] or row["createdAt"]
                 if fields["status"] in QUEUED_STATUSES:
-                    row["queueNumber"] = _queue_number(self.store, row["createdAt"], zone, numbers)
+                    _queue_number(self.store, row, zone, numbers)
                 if local_id is None:
                     new_maps.append((row["id"], cloud_id))
             else:

@@ -7,7 +7,7 @@ sync share one translation. Malformed bookings and customers are logged and set 
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import datetime
 
 from app.domain import clock
 from app.domain.model import BOOKING_FIELDS, QUEUED_STATUSES
@@ -36,23 +36,17 @@ def _import_customers(store: Store, customers: list[dict], cloud: str) -> tuple[
     return done, skipped
 
 
-def _queue_number(store: Store, created_at: str | None, zone: str, numbers: dict[date, int]) -> int | None:
-    """The walk-in's ticket number for its branch-local day (next after the stored ones)."""
-    if not created_at:
-        return None
-    day = clock.local_date(clock.from_iso(created_at), zone)
-    if day not in numbers:
-        start, end = clock.local_day_bounds(day, zone)
-        numbers[day] = store.next_queue_number(clock.to_iso(start), clock.to_iso(end))
-    else:
-        numbers[day] += 1
-    return numbers[day]
+def _queue_number(store: Store, row: dict, zone: str, given: dict) -> None:
+    """Give a walk-in its ticket (``queueNumber`` and ``ticket``) for its branch-local day
+    (:meth:`app.store.Store.new_ticket`)."""
+    if row.get("createdAt"):
+        row["queueNumber"], row["ticket"] = store.new_ticket(row["typeId"], row["createdAt"], zone, given)
 
 
 def _import_bookings(store: Store, bookings: list[dict], zone: str, cloud: str,
                      now: datetime) -> tuple[int, int, int]:
     done = queued = skipped = 0
-    numbers: dict[date, int] = {}
+    numbers: dict = {}
     mapped = []
     for obj in bookings:
         try:
@@ -80,7 +74,7 @@ def _import_bookings(store: Store, bookings: list[dict], zone: str, cloud: str,
         if fields["status"] in QUEUED_STATUSES:
             queued += 1
         if fields["status"] in QUEUED_STATUSES and row["queueNumber"] is None:
-            row["queueNumber"] = _queue_number(store, row["createdAt"], zone, numbers)
+            _queue_number(store, row, zone, numbers)
         store.replace_booking(row)
         store.set_cloud_id(row["id"], cloud, cloud_id, entity="booking")
         done += 1
