@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from app.domain.clock import from_local
 from app.domain.model import Status, VisitStatus
-from app.i18n import current_language
+from app.i18n import N_, current_language
 from app.i18n import formats as fmt
 
 AXIS_W = 72
@@ -21,7 +22,7 @@ DEFAULT_HOURS = (7, 22)
 HIDDEN_STATUSES = {Status.CANCELED, Status.REJECTED}
 SNAP_MINUTES = 5
 MAGNET_MINUTES = 7      # a drop this close to a free start snaps to it
-DETAIL_W, DETAIL_H = 46, 13   # smaller blocks are painted in batches, without text
+DETAIL_W, DETAIL_H = 26, 13   # smaller blocks are painted in batches, without text
 TILE_H, MAX_TILES = 512, 10   # the painted content is kept in tiles of the full width
 
 #: Status chip colours: (background, text).
@@ -47,6 +48,25 @@ STATUS_MARK = {
     Status.CANCELED: "#b71c1c",
     Status.REJECTED: "#b71c1c",
 }
+#: A short word for a state, for a chip in a narrow block (the full label when it fits).
+SHORT_STATE = {
+    VisitStatus.CHECKED_IN: N_("Arrived"),
+    Status.PENDING_APPROVAL: N_("Pending"),
+    Status.PENDING_PAYMENT: N_("Pending"),
+}
+#: A pattern over a block whose state has no room for a word (it does not rely on colour alone;
+#: the legend shows the same patterns).
+STATE_PATTERN = {
+    VisitStatus.CHECKED_IN: Qt.BrushStyle.Dense6Pattern,
+    VisitStatus.IN_PROGRESS: Qt.BrushStyle.VerPattern,
+    VisitStatus.COMPLETED: Qt.BrushStyle.HorPattern,
+    VisitStatus.NO_SHOW: Qt.BrushStyle.DiagCrossPattern,
+    Status.PENDING_APPROVAL: Qt.BrushStyle.BDiagPattern,
+    Status.PENDING_PAYMENT: Qt.BrushStyle.BDiagPattern,
+    Status.CANCELED: Qt.BrushStyle.CrossPattern,
+    Status.REJECTED: Qt.BrushStyle.CrossPattern,
+}
+PATTERN_COLOR = "#37474f"
 FADED = (VisitStatus.COMPLETED, VisitStatus.NO_SHOW, Status.CANCELED, Status.REJECTED)
 OFF_COLOR, WORK_COLOR, AXIS_COLOR = "#e9ebef", "#ffffff", "#eef0f3"
 FREE_COLOR = QColor(76, 175, 80, 70)

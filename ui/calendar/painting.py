@@ -44,11 +44,16 @@ from ui.calendar.common import (
     FREE_COLOR,
     MAX_TILES,
     OFF_COLOR,
+    PATTERN_COLOR,
+    SHORT_STATE,
+    STATE_PATTERN,
     TILE_H,
     WORK_COLOR,
     axis_label,
     luminance,
 )
+from ui.calendar.layout import CHIP as CHIP_ROLE
+from ui.calendar.layout import DETAIL, NAME, BlockText, fit_block
 
 if TYPE_CHECKING:
     from ui.calendar.canvas import Block
@@ -247,6 +252,7 @@ class PaintingMixin:
         small: dict[int, tuple[QColor, list[QRect]]] = {}
         stripes: dict[int, tuple[QColor, list[QRect]]] = {}
         marks: dict[int, tuple[QColor, list[QRect]]] = {}
+        patterns: dict[Qt.BrushStyle, list[QRect]] = {}
         big: list[Block] = []
         rtl = self.is_rtl()
         for block in visible:
@@ -262,11 +268,17 @@ class PaintingMixin:
             if block.mark is not None:
                 marks.setdefault(id(block.mark), (block.mark, []))[1].append(
                     QRect(rect.x(), rect.y(), rect.width(), min(3, rect.height())))
+            style = STATE_PATTERN.get(block.key)
+            if style is not None:
+                patterns.setdefault(style, []).append(rect)
         p.setPen(Qt.PenStyle.NoPen)
         for group in (small, stripes, marks):
             for color, rects in group.values():
                 p.setBrush(color)
                 p.drawRects(rects)
+        for style, rects in patterns.items():   # the state without colour: a pattern per state
+            p.setBrush(QBrush(self._color(PATTERN_COLOR), style))
+            p.drawRects(rects)
         if big:
             p.setRenderHint(QPainter.RenderHint.Antialiasing)
             for block in big:
@@ -306,91 +318,98 @@ class PaintingMixin:
                 p.setPen(QPen(c, 0.6))
                 p.setBrush(a)
                 p.drawRoundedRect(chip, chip.height() / 2, chip.height() / 2)
-            elif kind == "dot":
-                p.setPen(QPen(self._color("#ffffff"), 1.2))
-                p.setBrush(a)
-                p.drawEllipse(item.translated(origin))
+            elif kind == "pattern":
+                style = STATE_PATTERN.get(key)
+                if style is not None:
+                    p.setPen(Qt.PenStyle.NoPen)
+                    p.setBrush(QBrush(self._color(PATTERN_COLOR), style))
+                    p.drawRoundedRect(rect, 4, 4)
             else:
                 p.setPen(c)
                 p.setFont(a)
                 p.drawStaticText(QPointF(origin) + offset, item)
 
-    def _static(self, text: str, font: QFont) -> QStaticText:
+    def _static(self, text: str, font: QFont, rtl: bool | None = None, width: int | None = None) -> QStaticText:
+        """``text`` laid out once in ``font``, in its own direction (``rtl``; default: the
+        layout's), ``width`` wide when given (the right-to-left text then ends at the box's
+        right edge instead of hanging left of the drawing point)."""
         st = QStaticText(text)
         st.setTextFormat(Qt.TextFormat.PlainText)
         option = QTextOption()
         option.setWrapMode(QTextOption.WrapMode.NoWrap)
-        option.setTextDirection(self.layoutDirection())
+        if rtl is None:
+            option.setTextDirection(self.layoutDirection())
+        else:
+            option.setTextDirection(Qt.LayoutDirection.RightToLeft if rtl else Qt.LayoutDirection.LeftToRight)
         st.setTextOption(option)
+        if width is not None:
+            st.setTextWidth(width)
         st.prepare(QTransform(), font)
         return st
 
-    def _layout_text(self, block: Block) -> list:
-        """The block's text and status chip, laid out once (relative to the block's corner)."""
+    def block_fonts(self, strike: bool = False) -> dict[str, QFont]:
+        """The fonts of a block's text by :mod:`ui.calendar.layout` role."""
+        base = self.font()
+        name = QFont(base)
+        name.setPointSizeF(base.pointSizeF() * 0.95)
+        name.setBold(True)
+        name.setStrikeOut(strike)
+        detail = QFont(base)
+        detail.setPointSizeF(base.pointSizeF() * 0.85)
+        chip = QFont(base)
+        chip.setPointSizeF(base.pointSizeF() * 0.78)
+        chip.setBold(True)
+        return {NAME: name, DETAIL: detail, CHIP_ROLE: chip}
+
+    def fit_text(self, block: Block) -> BlockText:
+        """Which lines and chip ``block`` shows (:func:`ui.calendar.layout.fit_block`, measured
+        with this canvas's fonts)."""
         b, rect, key = block.booking, block.rect, block.key
-        rtl = self.is_rtl()
-        parts: list = []
-        inner = QRect(8, 1, rect.width() - 14, rect.height() - 2)
-        indicator = 0
-        colors = CHIP.get(key)
-        if colors:
+        fonts = self.block_fonts(key == VisitStatus.NO_SHOW)
+        metrics = {role: QFontMetrics(font) for role, font in fonts.items()}
+        state = ()
+        if key in CHIP:
             label = f.booking_status(b)
-            chip_font = QFont(self.font())
-            chip_font.setPointSizeF(self.font().pointSizeF() * 0.78)
-            chip_font.setBold(True)
-            cm = QFontMetrics(chip_font)
-            w = cm.horizontalAdvance(label) + 12
-            h = min(cm.height() + 2, inner.height())
-            if w <= inner.width() * 0.42 and (key != Status.CONFIRMED or inner.width() >= 220):
-                chip = QRect(inner.right() - w + 1, inner.y() + 2, w, h)
-                if rtl:
-                    chip.moveLeft(inner.left())
-                parts.append(("chip", chip, None, self._color(colors[0]), self._color(colors[1])))
-                st = self._static(label, chip_font)
-                size = st.size()
-                parts.append(("text", st, QPointF(chip.x() + (w - size.width()) / 2, chip.y() + (h - size.height()) / 2),
-                              chip_font, self._color(colors[1])))
-                indicator = w + 4
-            elif key != Status.CONFIRMED:
-                d = 9
-                dot = QRect(inner.right() - d, inner.y() + 4, d, d)
-                if rtl:
-                    dot.moveLeft(inner.left())
-                parts.append(("dot", dot, None, self._color(colors[0] if colors[0] != "#eceff1" else "#78909c"), None))
-                indicator = d + 4
-        text_color = self._color("#1c2530") if luminance(block.fill) > 0.5 else self._color("#ffffff")
-        bold = QFont(self.font())
-        bold.setPointSizeF(self.font().pointSizeF() * 0.95)
-        bold.setBold(True)
-        bold.setStrikeOut(key == VisitStatus.NO_SHOW)
-        metrics = QFontMetrics(bold)
-        line_h = metrics.height()
-        width = max(0, inner.width() - indicator)
-        name = f.customer_name(b)
-        if inner.height() < line_h * 2:  # one line: the name first, then the time if it fits whole
-            # Translators: a short booking block in the calendar: customer name, then start time.
-            both = _("{name}  {time}").format(name=fsi(name), time=fsi(f.time_of(b.get("startDateTime"), self.zone)))
-            if metrics.horizontalAdvance(both) <= width:  # never a cut-off time such as "1…"
-                name = both
-        lines = [(metrics.elidedText(name, Qt.TextElideMode.ElideRight, width), bold, width, line_h)]
-        small = QFont(self.font())
-        small.setPointSizeF(self.font().pointSizeF() * 0.85)
-        sm = QFontMetrics(small)
-        y = line_h
-        for line in (f.span_of(b, self.zone), f.type_name(b, self.types), f.booking_status(b)):
-            if inner.y() + y + sm.height() > inner.bottom() + 3:
-                break
-            lines.append((sm.elidedText(line, Qt.TextElideMode.ElideRight, inner.width()), small, inner.width(), sm.height()))
-            y += sm.height()
-        y = inner.y()
-        for text, font, _w, h in lines:
-            if not text or y + min(h, inner.height()) > rect.height() + 2:
-                break
-            st = self._static(text, font)
+            short = _(SHORT_STATE[key]) if key in SHORT_STATE else label
+            if key != Status.CONFIRMED:
+                state = (label, short) if short != label else (label,)
+            elif rect.width() >= 234:   # "Confirmed" only where there is room to spare
+                state = (label,)
+        # Translators: a short booking block in the calendar: customer name, then start time.
+        joined = _("{name}  {time}")
+        return fit_block(
+            rect.width(), rect.height(), name=f.customer_name(b),
+            time=f.time_of(b.get("startDateTime"), self.zone), span=f.span_of(b, self.zone),
+            details=(f.type_name(b, self.types),), state=state,
+            state_line=f.booking_status(b) if key != Status.CONFIRMED else "", rtl=self.is_rtl(),
+            measure=lambda text, role: metrics[role].horizontalAdvance(text),
+            line_height=lambda role: metrics[role].height(),
+            name_with_time=lambda n, t: joined.format(name=fsi(n), time=fsi(t)))
+
+    def _layout_text(self, block: Block) -> list:
+        """The block's text and state chip as painted parts (relative to the block's corner)."""
+        key = block.key
+        fitted = self.fit_text(block)
+        fonts = self.block_fonts(key == VisitStatus.NO_SHOW)
+        parts: list = []
+        chip = fitted.chip
+        if chip is not None:
+            colors = CHIP[key]
+            box = QRect(chip.box.x, chip.box.y, chip.box.w, chip.box.h)
+            parts.append(("chip", box, None, self._color(colors[0]), self._color(colors[1])))
+            st = self._static(chip.text, fonts[CHIP_ROLE], width=box.width() - 12)
             size = st.size()
-            x = inner.right() + 1 - size.width() if rtl else inner.x()
-            parts.append(("text", st, QPointF(x, y + (h - size.height()) / 2), font, text_color))
-            y += h
+            parts.append(("text", st, QPointF(box.x() + 6, box.y() + (box.height() - size.height()) / 2),
+                          fonts[CHIP_ROLE], self._color(colors[1])))
+        text_color = self._color("#1c2530") if luminance(block.fill) > 0.5 else self._color("#ffffff")
+        for line in fitted.lines:
+            box = line.box
+            st = self._static(line.text, fonts[line.role], line.rtl, box.w)
+            size = st.size()
+            parts.append(("text", st, QPointF(box.x, box.y + (box.h - size.height()) / 2), fonts[line.role],
+                          text_color))
+        if chip is None and not any(line.text == f.booking_status(block.booking) for line in fitted.lines):
+            parts.insert(0, ("pattern", None, None, None, None))   # no readable state: its pattern, under the text
         return parts
 
     def _paint_now(self, p: QPainter) -> None:
