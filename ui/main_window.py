@@ -338,9 +338,15 @@ class MainWindow(QMainWindow):
 
     # selection -------------------------------------------------------------------------
     def select_booking(self, booking_id: str | None) -> None:
+        """The one selection of the window: the calendar, the queue, the check-ins and the
+        booking pane all show ``booking_id`` (a panel without it shows no row selected)."""
         self.selected_id = booking_id
-        self.calendar.set_selected(booking_id)
         self._show_selected()
+
+    def _show_selection_everywhere(self) -> None:
+        self.calendar.set_selected(self.selected_id)
+        self.queue.show_selection(self.selected_id)
+        self.checkins.show_selection(self.selected_id)
 
     def _show_selected(self) -> None:
         booking = self.state.find(self.selected_id)
@@ -348,6 +354,7 @@ class MainWindow(QMainWindow):
             if self.selected_booking and self.selected_booking["id"] == self.selected_id:
                 booking = self.selected_booking  # on another day: keep showing what we had
         self.selected_booking = booking
+        self._show_selection_everywhere()
         resource = self.state.resource(booking.get("resourceId")) if booking else None
         now = self.state.now()
         self.detail.show_booking(booking, resource, self.state.zone, now, self.state.types)
