@@ -294,6 +294,23 @@ class TimeCanvas(PaintingMixin, DragMixin, QWidget):
         self.setMinimumHeight(self.content_height())
         self._geometry()
 
+    def opening_minutes(self) -> int:
+        """Where the view opens (minutes after local midnight): half an hour before now when
+        now is within a shown day's working hours, else the first working minute of the shown
+        days, else the first booking, else the first hour shown."""
+        starts = [a for periods in self._periods for a, _b in periods]
+        if self.now is not None and self.days:
+            local = self.now.astimezone(ZoneInfo(self.zone))
+            if local.date() in self.days:
+                minute = local.hour * 60 + local.minute
+                if any(a <= minute < b for periods in self._periods for a, b in periods):
+                    return max(0, minute - 30)
+        if starts:
+            return min(starts)
+        if self.blocks:
+            return min(bl.start for bl in self.blocks)
+        return self.first_hour * 60
+
     # geometry (once per zoom / resize) ----------------------------------------------------
     def content_height(self) -> int:
         return TOP_PAD + (self.last_hour - self.first_hour) * self.hour_h + BOTTOM_PAD

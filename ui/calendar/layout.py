@@ -33,6 +33,8 @@ NAME, DETAIL, CHIP = "name", "detail", "chip"
 ELLIPSIS = "…"
 #: Padding inside a block: the type stripe's side (the start side), the other side, top and bottom.
 PAD_START, PAD_END, PAD_Y = 8, 6, 1
+#: Blocks narrower than this (a week lane) keep only the stripe's room and a hair on the other side.
+NARROW, NARROW_PAD_START, NARROW_PAD_END = 60, 6, 2
 CHIP_PAD = 12        # horizontal room around a chip's label
 CHIP_GAP = 4         # between the chip and the name
 MIN_NAME_CHARS = 2   # a name cut shorter than this (plus "…") is not shown at all
@@ -185,8 +187,9 @@ def fit_block(width: int, height: int, *, name: str, time: str, span: str, detai
     first that fits in 42 % of the width is drawn as a chip at the top end corner;
     ``state_line``: the state as the last line when no chip fits; ``rtl``: the layout's direction (the start side); ``name_with_time``: joins name
     and time (a translated pattern). Returns the lines top to bottom and the chip."""
-    inner_x = PAD_END if rtl else PAD_START
-    inner_w = width - PAD_START - PAD_END
+    pad_start, pad_end = (PAD_START, PAD_END) if width >= NARROW else (NARROW_PAD_START, NARROW_PAD_END)
+    inner_x = pad_end if rtl else pad_start
+    inner_w = width - pad_start - pad_end
     inner_y, inner_h = PAD_Y, height - 2 * PAD_Y
     if inner_w <= 0 or inner_h <= 0:
         return BlockText((), None)
@@ -224,17 +227,21 @@ def fit_block(width: int, height: int, *, name: str, time: str, span: str, detai
             title = both
     lines: list[Line] = []
 
-    def place(text: str, role: str, y: int, h: int, avail: int) -> None:
-        fitted = elide_end(text, avail, measure, role)
+    def place(text: str, role: str, y: int, h: int, avail: int, whole: bool = False) -> bool:
+        fitted = text if measure(text, role) <= avail else "" if whole else elide_end(text, avail, measure, role)
         if not fitted:
-            return
+            return False
         w = min(avail, int(measure(fitted, role) + 0.999))
         x = inner_x + inner_w - w if rtl else inner_x
         lines.append(Line(fitted, role, Box(x, y, w, h), _direction(fitted, rtl)))
+        return True
 
-    place(title, name_role, first_y, first_h, name_w)
+    if not place(title, name_role, first_y, first_h, name_w):
+        if name_role == DETAIL or not place(name, DETAIL, first_y, detail_h, name_w):   # a narrow lane: smaller
+            return BlockText((), chip)   # no room for the name: nothing else either (the tooltip has it all)
+        first_h = detail_h
     y = first_y + first_h
     for text in wanted[:room]:
-        place(text, DETAIL, y, detail_h, inner_w)
-        y += detail_h
+        if place(text, DETAIL, y, detail_h, inner_w, whole=text == span):   # never a cut-off time
+            y += detail_h
     return BlockText(tuple(lines), chip)

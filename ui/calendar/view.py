@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QKeySequence,
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from app.domain.clock import local_day_bounds, to_iso
 from app.i18n import _
 from ui.calendar.canvas import DayCanvas, TimeCanvas
-from ui.calendar.common import ZOOM_STEPS
+from ui.calendar.common import TOP_PAD, ZOOM_STEPS
 from ui.calendar.dragdrop import DropHandlerMixin
 from ui.calendar.header import ResourceHeader
 
@@ -67,6 +67,7 @@ class CalendarView(DropHandlerMixin, QWidget):
         self.mode = "day"
         self._context: tuple | None = None
         self._week_generation = 0
+        self._week_opened = False
         self._drag_task = None
         self._free_task = None
         self._dialog: QDialog | None = None
@@ -198,6 +199,7 @@ class CalendarView(DropHandlerMixin, QWidget):
         self.mode = mode
         self.stack.setCurrentWidget(self.week_pane if mode == "week" else self.day_pane)
         if mode == "week":
+            self._week_opened = False   # open it at its working hours once its bookings are in
             self.load_week()
         self.current_scroll().verticalScrollBar().setValue(max(0, self.current().y_of(top)))
         self.current().setFocus()
@@ -218,8 +220,12 @@ class CalendarView(DropHandlerMixin, QWidget):
 
         def show(rows: list[dict]) -> None:
             if generation == self._week_generation:
+                other_week = self.week.days != days
                 self.week.set_week(days, resources, rows, types, zone, self.canvas.now or datetime.now().astimezone())
                 self.legend.set_types(types, rows)
+                if other_week or not self._week_opened:
+                    self._week_opened = True
+                    self._scroll_pane(self.week_pane, self.week.opening_minutes())
 
         self.tasks.run(self.client.bookings(to_iso(start), to_iso(end)), show)
 
@@ -227,6 +233,17 @@ class CalendarView(DropHandlerMixin, QWidget):
         """Scroll so that ``minutes`` after local midnight is near the top."""
         for pane in (self.day_pane, self.week_pane):
             pane.scroll.verticalScrollBar().setValue(max(0, pane.canvas.y_of(minutes) - pane.canvas.hour_h // 2))
+
+    def _scroll_pane(self, pane: _Pane, minutes: int) -> None:
+        """Put ``minutes`` (after local midnight) at the top of ``pane``, once the canvas has
+        its new height (the scroll area lays it out on the next turn of the event loop)."""
+        pane.canvas.resize(pane.canvas.width(), pane.canvas.content_height())
+
+        def scroll() -> None:
+            pane.scroll.verticalScrollBar().setValue(max(0, pane.canvas.y_of(minutes) - TOP_PAD))
+
+        scroll()
+        QTimer.singleShot(0, scroll)
 
     def _clicked(self, booking_id: str) -> None:
         self.bookingClicked.emit(booking_id)

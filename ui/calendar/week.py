@@ -9,14 +9,15 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtCore import QEvent, QPoint, QRect, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QToolTip, QWidget
 
 from app.i18n import formats as fmt
 from app.i18n.text import display_name
 from ui.calendar.canvas import TimeCanvas
 from ui.calendar.common import AXIS_COLOR, HEADER_H, day_label
+from ui.calendar.layout import elide_end
 
 
 def week_days(day: date) -> list[date]:
@@ -34,8 +35,10 @@ def short_name(resource: dict, width: int, metrics: QFontMetrics) -> str:
     words = [w for w in name.split() if not w.endswith(".")]  # no titles (Dr., د.)
     initials = "".join(w[0] for w in words[:3])
     if width >= metrics.horizontalAdvance(name[:6] + "…"):
-        return metrics.elidedText(name, Qt.TextElideMode.ElideRight, width)
-    return initials if metrics.horizontalAdvance(initials) <= width else ""
+        return elide_end(name, width, lambda text, _role: metrics.horizontalAdvance(text), "")
+    while initials and metrics.horizontalAdvance(initials) > width:
+        initials = initials[:-1]   # the lane's tooltip has the whole name
+    return initials
 
 
 class WeekCanvas(TimeCanvas):
@@ -47,7 +50,28 @@ class WeekCanvas(TimeCanvas):
 
 
 class WeekHeader(QWidget):
-    """Day names (today highlighted, weekend greyed) above their resource lanes."""
+    """Day names (today highlighted, weekend greyed) above their resource lanes, each lane
+    labelled with its resource's name, elided name or initials (the tooltip has it whole)."""
+
+    def lane_at(self, pos: QPoint) -> tuple[date, dict] | None:
+        """The (day, resource) of the lane label under ``pos`` (header coordinates)."""
+        offset = self.canvas.mapTo(self.window(), QPoint(0, 0)).x() - self.mapTo(self.window(), QPoint(0, 0)).x()
+        column = self.canvas.column_at(pos.x() - offset)
+        if column is None or not self.canvas.resources:
+            return None
+        return self.canvas.column_day_resource(column)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            lane = self.lane_at(event.pos())
+            if lane is None:
+                QToolTip.hideText()
+            else:
+                day, resource = lane
+                QToolTip.showText(event.globalPos(), "\n".join((display_name(resource), day_label(day, "EEEE d MMMM"))),
+                                  self)
+            return True
+        return super().event(event)
 
     def __init__(self, canvas: WeekCanvas, parent: QWidget | None = None):
         super().__init__(parent)
