@@ -101,6 +101,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar(server_label or client.base_url)
 
         self.calendar.bookingClicked.connect(self.select_booking)
+        self.calendar.bookHereRequested.connect(self.book_here)
         self.calendar.moveRequested.connect(self._move)
         self.calendar.modeChanged.connect(lambda _mode: self._show_date())
         self.queue.bookingSelected.connect(self.select_booking)
@@ -340,8 +341,15 @@ class MainWindow(QMainWindow):
     def select_booking(self, booking_id: str | None) -> None:
         """The one selection of the window: the calendar, the queue, the check-ins and the
         booking pane all show ``booking_id`` (a panel without it shows no row selected)."""
-        self.selected_id = booking_id
+        self.selected_id = booking_id or None
         self._show_selected()
+
+    def book_here(self, resource_id: str, start) -> None:
+        """An empty calendar slot double-clicked (or Enter on it): the booking dialog with
+        that resource, day and time."""
+        dialog = self.extras.new_booking()
+        if dialog is not None:
+            dialog.book_at(resource_id, start)
 
     def _show_selection_everywhere(self) -> None:
         self.calendar.set_selected(self.selected_id)

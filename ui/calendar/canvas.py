@@ -52,6 +52,7 @@ from ui.calendar.common import (
     FADED,
     HIDDEN_STATUSES,
     HOUR_H,
+    SLOT_MINUTES,
     STATUS_MARK,
     TOP_PAD,
     military_minutes,
@@ -97,6 +98,8 @@ class TimeCanvas(PaintingMixin, DragMixin, QWidget):
     dragStarted = Signal(str)                       # booking id
     dropped = Signal(str, object, int, str, bool)   # booking id, day, local minutes, resource id, free
     zoomRequested = Signal(int, int)                # steps (+ in, - out), anchor y in the canvas
+    bookHere = Signal(object, int, str)             # day, local minutes, resource id: book on an empty slot
+    slotMoved = Signal(QRect)                       # the slot cursor moved (keep it in view)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -129,6 +132,7 @@ class TimeCanvas(PaintingMixin, DragMixin, QWidget):
         self.drag: DragState | None = None
         self.pending: DragState | None = None   # a drop waiting for the server's answer
         self._press: tuple[QPoint, Block] | None = None
+        self.slot: tuple[int, int] | None = None   # the empty slot cursor: (column, local minutes)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMouseTracking(False)
@@ -157,6 +161,8 @@ class TimeCanvas(PaintingMixin, DragMixin, QWidget):
     def set_selected(self, booking_id: str | None) -> None:
         if booking_id != self.selected:
             self.selected = booking_id
+            if booking_id:
+                self.slot = None   # a booking selected: no empty slot under the cursor any more
             self.update()
 
     def set_show_canceled(self, show: bool) -> None:
@@ -427,13 +433,61 @@ class TimeCanvas(PaintingMixin, DragMixin, QWidget):
         return QSize(900, self.content_height())
 
     # interaction -----------------------------------------------------------------------
+    # empty slots ------------------------------------------------------------------------
+    def slot_at(self, pos: QPoint) -> tuple[int, int] | None:
+        """The empty slot under ``pos``: (column, start minutes snapped to :data:`SLOT_MINUTES`)."""
+        column = self.column_at(pos.x())
+        if column is None or self.block_at(pos) is not None:
+            return None
+        minutes = int(self.minutes_at(pos.y()) // SLOT_MINUTES * SLOT_MINUTES)
+        return (column, minutes) if 0 <= minutes < 24 * 60 else None
+
+    def set_slot(self, slot: tuple[int, int] | None) -> None:
+        """Show (or clear) the slot cursor: the empty slot Enter books."""
+        if slot != self.slot:
+            self.slot = slot
+            self.update()
+
+    def slot_rect(self) -> QRect | None:
+        if self.slot is None:
+            return None
+        column, minutes = self.slot
+        col = self.column_rect(column)
+        y0, y1 = self.y_of(minutes), self.y_of(minutes + SLOT_MINUTES)
+        return QRect(col.x() + 1, y0, col.width() - 2, max(4, y1 - y0))
+
+    def book_slot(self) -> None:
+        """Ask for a booking on the slot cursor (:attr:`bookHere`: day, minutes, resource id)."""
+        if self.slot is None:
+            return
+        column, minutes = self.slot
+        day, resource = self.column_day_resource(column)
+        self.bookHere.emit(day, minutes, resource["id"])
+
+    def _move_slot(self, dx: int, dy: int) -> None:
+        column, minutes = self.slot
+        step = -dx if self.is_rtl() else dx
+        column = max(0, min(self.column_count() - 1, column + step))
+        minutes = max(0, min(24 * 60 - SLOT_MINUTES, minutes + dy * SLOT_MINUTES))
+        self.set_slot((column, minutes))
+        rect = self.slot_rect()
+        if rect is not None:
+            self.slotMoved.emit(rect)
+
+    # interaction -----------------------------------------------------------------------
     def mousePressEvent(self, event: QMouseEvent) -> None:
         pos = event.position().toPoint()
         block = self.block_at(pos)
         if block is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.set_slot(None)
             self.set_selected(block.booking["id"])
             self.bookingClicked.emit(block.booking["id"])
             self._press = (pos, block)
+        elif event.button() == Qt.MouseButton.LeftButton and (slot := self.slot_at(pos)) is not None:
+            self.set_slot(slot)
+            if self.selected:
+                self.set_selected(None)
+                self.bookingClicked.emit("")   # an empty slot: no booking selected
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
@@ -456,9 +510,13 @@ class TimeCanvas(PaintingMixin, DragMixin, QWidget):
         super().mouseReleaseEvent(event)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
-        booking = self.booking_at(event.position().toPoint())
+        pos = event.position().toPoint()
+        booking = self.booking_at(pos)
         if booking is not None:
             self.bookingActivated.emit(booking["id"])
+        elif event.button() == Qt.MouseButton.LeftButton and (slot := self.slot_at(pos)) is not None:
+            self.set_slot(slot)
+            self.book_slot()
         super().mouseDoubleClickEvent(event)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
@@ -475,8 +533,27 @@ class TimeCanvas(PaintingMixin, DragMixin, QWidget):
         if key == Qt.Key.Key_Escape and self.drag is not None:
             self.end_drag(drop=False)
             return
+        if key == Qt.Key.Key_Escape and self.slot is None and self.column_count():
+            # From the selected booking (or the opening hour) to the empty slot after it.
+            block = self.block_of(self.selected) if self.selected else None
+            minutes = -(-block.end // SLOT_MINUTES) * SLOT_MINUTES if block else self.opening_minutes()
+            self.set_slot((block.column if block else 0, min(24 * 60 - SLOT_MINUTES, minutes)))
+            if self.selected:
+                self.set_selected(None)
+                self.bookingClicked.emit("")
+            event.accept()
+            return
         moves = {Qt.Key.Key_Up: (0, -1), Qt.Key.Key_Down: (0, 1), Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0)}
-        if key in moves and not event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier):
+        plain = not event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
+        if self.slot is not None and plain and key in moves:
+            self._move_slot(*moves[key])
+            event.accept()
+            return
+        if self.slot is not None and plain and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.book_slot()
+            event.accept()
+            return
+        if key in moves and plain:
             target = self.neighbour(self.selected, *moves[key])
             if target is not None:
                 self.set_selected(target.booking["id"])

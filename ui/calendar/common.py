@@ -21,6 +21,7 @@ DAY_GAP = 5
 DEFAULT_HOURS = (7, 22)
 HIDDEN_STATUSES = {Status.CANCELED, Status.REJECTED}
 SNAP_MINUTES = 5
+SLOT_MINUTES = 15     # the slot cursor's step (an empty slot to book on)
 MAGNET_MINUTES = 7      # a drop this close to a free start snaps to it
 DETAIL_W, DETAIL_H = 26, 13   # smaller blocks are painted in batches, without text
 TILE_H, MAX_TILES = 512, 10   # the painted content is kept in tiles of the full width

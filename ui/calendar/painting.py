@@ -136,6 +136,11 @@ class PaintingMixin:
                     veil = QColor(self._color(WORK_COLOR))
                     veil.setAlpha(150)
                     p.fillRect(block.rect, veil)
+        slot = self.slot_rect()
+        if slot is not None:   # the empty slot Enter books
+            p.setPen(QPen(self.palette().highlight().color(), 2, Qt.PenStyle.DashLine))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRect(slot)
         block = self._block_by_id.get(self.selected) if self.selected else None
         if block is not None:
             p.setPen(QPen(self.palette().highlight().color(), 2.5))

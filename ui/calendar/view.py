@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.clock import local_day_bounds, to_iso
+from app.domain.clock import from_local, local_day_bounds, to_iso
 from app.i18n import _
 from ui.calendar.canvas import DayCanvas, TimeCanvas
 from ui.calendar.common import TOP_PAD, ZOOM_STEPS
@@ -55,6 +55,7 @@ class CalendarView(DropHandlerMixin, QWidget):
     moveRequested = Signal(str, object, int, str, str)   # booking id, day, military time, resource id, reason
     bookingClicked = Signal(str)
     modeChanged = Signal(str)
+    bookHereRequested = Signal(str, object)   # resource id, start (an aware datetime): book on an empty slot
 
     def __init__(self, parent: QWidget | None = None):
         from ui.legend import Legend
@@ -131,6 +132,12 @@ class CalendarView(DropHandlerMixin, QWidget):
             canvas.dragStarted.connect(lambda booking_id, c=canvas: self._drag_started(c, booking_id))
             canvas.dropped.connect(lambda *args, c=canvas: self._dropped(c, *args))
             canvas.zoomRequested.connect(lambda steps, y, c=canvas: self.zoom(steps, c, y))
+            canvas.bookHere.connect(lambda day, minutes, resource_id, c=canvas: self.bookHereRequested.emit(
+                resource_id, from_local(day, minutes // 60 * 100 + minutes % 60, c.zone)))
+        self.canvas.slotMoved.connect(lambda rect: self.scroll.ensureVisible(rect.center().x(), rect.center().y(),
+                                                                             0, rect.height()))
+        self.week.slotMoved.connect(lambda rect: self.week_pane.scroll.ensureVisible(
+            rect.center().x(), rect.center().y(), 0, rect.height()))
 
     # wiring ----------------------------------------------------------------------------
     def attach(self, client, tasks) -> None:
@@ -246,7 +253,7 @@ class CalendarView(DropHandlerMixin, QWidget):
         QTimer.singleShot(0, scroll)
 
     def _clicked(self, booking_id: str) -> None:
-        self.bookingClicked.emit(booking_id)
+        self.bookingClicked.emit(booking_id)   # "" for an empty slot: no booking selected
 
     # zoom ------------------------------------------------------------------------------
     def zoom(self, steps: int, canvas: TimeCanvas | None = None, anchor_y: int | None = None) -> None:
