@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 from PySide6.QtCore import QPoint, Qt
 
+from app.i18n import _
 from ui.calendar import AXIS_W, DayCanvas
 
 DAY = date(2026, 11, 22)
@@ -144,3 +145,33 @@ def test_arabic_blocks_keep_their_text_inside(qtbot):
         assert not stray, f"{len(stray)} dark (text) pixels outside every block, e.g. {stray[:5]}"
     finally:
         set_language("en")
+
+
+def test_block_state_is_readable_not_a_colour_dot(qtbot):
+    from app.i18n.labels import status_label
+    from ui.calendar.common import STATE_PATTERN
+
+    states = ["CHECKED_IN", "IN_PROGRESS", "NO_SHOW", "COMPLETED"]
+    bookings = [_booking(f"s{i}", "r1" if i % 2 else "r2", f"2026-11-22T0{6 + i}:00:00Z", f"2026-11-22T0{6 + i}:30:00Z",
+                         visitStatus=state) for i, state in enumerate(states)]
+    bookings += [_booking(f"n{i}", "r1" if i % 2 else "r2", f"2026-11-22T0{6 + i}:00:00Z",
+                          f"2026-11-22T0{6 + i}:30:00Z") for i in range(4)]   # side by side: narrow lanes
+    for width in (1400, 800, 420):
+        canvas = DayCanvas()
+        qtbot.addWidget(canvas)
+        canvas.resize(width, 900)
+        canvas.set_day(DAY, RESOURCES, bookings, TYPES, "Asia/Riyadh", datetime(2026, 11, 22, 8, tzinfo=UTC))
+        for i, state in enumerate(states):
+            block = canvas.block_of(f"s{i}")
+            parts = canvas._layout_text(block)
+            kinds = [part[0] for part in parts]
+            assert "dot" not in kinds
+            fitted = canvas.fit_text(block)
+            words = {status_label("CONFIRMED", state), _(SHORT.get(state, "-"))}
+            readable = (fitted.chip is not None and fitted.chip.text in words) or \
+                any(line.text in words for line in fitted.lines)
+            assert readable or ("pattern" in kinds and STATE_PATTERN[state] is not None), (width, state, fitted)
+        canvas.grab()
+
+
+SHORT = {"CHECKED_IN": "Arrived"}

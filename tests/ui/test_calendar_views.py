@@ -280,3 +280,30 @@ def test_week_opens_at_the_working_hours(loop, desk):
         assert top < max(b for _a, b in periods)
 
     loop.run_until_complete(scenario())
+
+
+def test_legend_never_drops_an_entry(qtbot):
+    from ui.legend import Legend
+
+    legend = Legend()
+    qtbot.addWidget(legend)
+    legend.show()
+    types = {f"t{i}": {"id": f"t{i}", "name": f"Booking type number {i}", "color": "#4a90d9"} for i in range(9)}
+    legend.set_types(types)
+    total = len(legend.entries)
+    assert total == 9 + 6
+    for width in (2600, 900, 420, 160):
+        legend.resize(width, legend.height())
+        shown = [i for i, _swatch, _label in legend.placed]
+        assert sorted(shown + legend.overflow) == list(range(total)), width   # each painted or listed
+        for _i, swatch, label in legend.placed:
+            assert label.right() <= width and swatch.left() >= 0
+        menu = [a.text() for a in legend.more.menu().actions()]
+        assert menu == [legend.entries[i][0] for i in legend.overflow]
+        assert legend.more.isVisibleTo(legend) == bool(legend.overflow)
+        if width == 900:
+            assert legend.height() > legend.row_height() + 4          # a second row
+    assert legend.overflow                                            # at 160 px: behind "+N…"
+    # States carry a pattern as well as a colour.
+    assert all(pattern is not None for _t, _c, kind, pattern in legend.entries if kind == "status")
+    legend.grab()
