@@ -81,6 +81,9 @@ class Line:
     role: str
     box: Box
     rtl: bool
+    #: Pixels from the font's line top to ``box.y``: for a line boxed by its ink (a block
+    #: lower than a whole line), draw the text that much higher than the box.
+    ink_top: int | None = None
 
 
 @dataclass(frozen=True)
@@ -176,7 +179,8 @@ def _direction(text: str, rtl_layout: bool) -> bool:
 
 def fit_block(width: int, height: int, *, name: str, time: str, span: str, details: Sequence[str],
               state: Sequence[str], state_line: str = "", rtl: bool, measure: Measure, line_height: LineHeight,
-              name_with_time: Callable[[str, str], str] = lambda n, t: f"{n}  {t}") -> BlockText:
+              name_with_time: Callable[[str, str], str] = lambda n, t: f"{n}  {t}",
+              ink: Callable[[str, str], tuple[int, int]] | None = None) -> BlockText:
     """The text of a ``width`` × ``height`` block (pixels).
 
     ``name``: the customer's name; ``time``: the start time, shown after the name on its
@@ -186,7 +190,10 @@ def fit_block(width: int, height: int, *, name: str, time: str, span: str, detai
     chip labels, longest first (e.g. ``("Checked in", "Arrived")``), empty for none — the
     first that fits in 42 % of the width is drawn as a chip at the top end corner;
     ``state_line``: the state as the last line when no chip fits; ``rtl``: the layout's direction (the start side); ``name_with_time``: joins name
-    and time (a translated pattern). Returns the lines top to bottom and the chip."""
+    and time (a translated pattern); ``ink(text, role) -> (top, height)``: where the glyphs of
+    ``text`` lie within its line (a block lower than a whole line still shows the name when
+    its glyphs fit, as Arabic fonts reserve much room for marks). Returns the lines top to
+    bottom and the chip."""
     pad_start, pad_end = (PAD_START, PAD_END) if width >= NARROW else (NARROW_PAD_START, NARROW_PAD_END)
     inner_x = pad_end if rtl else pad_start
     inner_w = width - pad_start - pad_end
@@ -200,7 +207,7 @@ def fit_block(width: int, height: int, *, name: str, time: str, span: str, detai
     elif detail_h <= height:
         name_role, first_y, first_h = DETAIL, (height - detail_h) // 2, detail_h
     else:
-        return BlockText((), None)
+        return _ink_line(width, height, name, inner_x, inner_w, rtl, measure, ink)
     chip = None
     chip_h = line_height(CHIP) + 2
     for label in state:
@@ -245,3 +252,19 @@ def fit_block(width: int, height: int, *, name: str, time: str, span: str, detai
         if place(text, DETAIL, y, detail_h, inner_w, whole=text == span):   # never a cut-off time
             y += detail_h
     return BlockText(tuple(lines), chip)
+
+
+def _ink_line(width: int, height: int, name: str, inner_x: int, inner_w: int, rtl: bool, measure: Measure,
+              ink: Callable[[str, str], tuple[int, int]] | None) -> BlockText:
+    """The name alone in the small font, boxed by its glyphs, when they fit the block's height."""
+    if ink is None:
+        return BlockText((), None)
+    fitted = elide_end(name, inner_w, measure, DETAIL)
+    if not fitted:
+        return BlockText((), None)
+    top, h = ink(fitted, DETAIL)
+    if h > height - 2:
+        return BlockText((), None)
+    w = min(inner_w, int(measure(fitted, DETAIL) + 0.999))
+    x = inner_x + inner_w - w if rtl else inner_x
+    return BlockText((Line(fitted, DETAIL, Box(x, (height - h) // 2, w, h), _direction(fitted, rtl), top),), None)

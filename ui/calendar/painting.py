@@ -60,6 +60,12 @@ if TYPE_CHECKING:
     from ui.calendar.dragdrop import DragState
 
 
+def _ink(metrics: QFontMetrics, text: str) -> tuple[int, int]:
+    """(top below the line's top, height) of ``text``'s glyphs."""
+    rect = metrics.tightBoundingRect(text)
+    return metrics.ascent() + rect.top(), rect.height()
+
+
 class PaintingMixin:
     """The painting half of :class:`ui.calendar.canvas.TimeCanvas` (it relies on the canvas's
     geometry: ``column_rect``, ``y_of``, ``_visible_columns`` …)."""
@@ -327,7 +333,9 @@ class PaintingMixin:
                 style = STATE_PATTERN.get(key)
                 if style is not None:
                     p.setPen(Qt.PenStyle.NoPen)
-                    p.setBrush(QBrush(self._color(PATTERN_COLOR), style))
+                    veil = QColor(self._color(PATTERN_COLOR))
+                    veil.setAlpha(70)   # light under the text: the name stays readable
+                    p.setBrush(QBrush(veil, style))
                     p.drawRoundedRect(rect, 4, 4)
             else:
                 p.setPen(c)
@@ -389,6 +397,7 @@ class PaintingMixin:
             state_line=f.booking_status(b) if key != Status.CONFIRMED else "", rtl=self.is_rtl(),
             measure=lambda text, role: metrics[role].horizontalAdvance(text),
             line_height=lambda role: metrics[role].height(),
+            ink=lambda text, role: _ink(metrics[role], text),
             name_with_time=lambda n, t: joined.format(name=fsi(n), time=fsi(t)))
 
     def _layout_text(self, block: Block) -> list:
@@ -411,8 +420,8 @@ class PaintingMixin:
             box = line.box
             st = self._static(line.text, fonts[line.role], line.rtl, box.w)
             size = st.size()
-            parts.append(("text", st, QPointF(box.x, box.y + (box.h - size.height()) / 2), fonts[line.role],
-                          text_color))
+            y = box.y - line.ink_top if line.ink_top is not None else box.y + (box.h - size.height()) / 2
+            parts.append(("text", st, QPointF(box.x, y), fonts[line.role], text_color))
         if chip is None and not any(line.text == f.booking_status(block.booking) for line in fitted.lines):
             parts.insert(0, ("pattern", None, None, None, None))   # no readable state: its pattern, under the text
         return parts
