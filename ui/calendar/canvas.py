@@ -1,5 +1,8 @@
-"""The calendar: a time axis, one column per resource (day view) or per day and resource
-lane (week view, :mod:`ui.week_view`), bookings painted as blocks.
+"""The calendar canvas: a time axis, one column per resource (day view) or per day and
+resource lane (week view, :mod:`ui.calendar.week`), bookings painted as blocks. This module
+holds its data, geometry and keyboard/mouse handling; painting is in
+:mod:`ui.calendar.painting`, dragging in :mod:`ui.calendar.dragdrop`, lanes and text fitting
+in the Qt-free :mod:`ui.calendar.layout`.
 
 One painted widget (no widget or scene item per booking), built to stay smooth with
 thousands of bookings:
@@ -10,6 +13,10 @@ thousands of bookings:
 * painting visits only the columns and the minutes the exposed rectangle intersects (a
   bisection on each column's sorted starts), draws small blocks in batches of one colour
   (``drawRects``) and big ones with their text laid out once (``QStaticText``, cached).
+
+An empty slot can be booked: a click puts the slot cursor there (Escape moves it from the
+selected booking to the slot after it, the arrows move it by a quarter hour or a column),
+and a double-click or Enter emits :attr:`TimeCanvas.bookHere`.
 
 In a right-to-left layout the time axis is on the right and the first day / resource is the
 rightmost column: every rectangle is computed left to right and mirrored.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ui.calendar.common import AXIS_COLOR, HEADER_H
+from ui.calendar.layout import elide_end
 
 if TYPE_CHECKING:
     from ui.calendar.canvas import TimeCanvas
@@ -60,7 +61,8 @@ class ResourceHeader(QWidget):
                         lines[-1] = joined
                     else:
                         lines.append(word)
-                name = "\n".join(metrics.elidedText(x, Qt.TextElideMode.ElideRight, rect.width()) for x in lines)
+                name = "\n".join(elide_end(x, rect.width(), lambda t, _r: metrics.horizontalAdvance(t), "") or x[:1]
+                                 for x in lines)
             p.drawText(rect, Qt.AlignmentFlag.AlignCenter, name)
             p.setPen(QColor("#c3c9d0"))
             x = col.left() if not self.canvas.is_rtl() else col.right()

@@ -58,9 +58,9 @@ class CalendarView(DropHandlerMixin, QWidget):
     bookHereRequested = Signal(str, object)   # resource id, start (an aware datetime): book on an empty slot
 
     def __init__(self, parent: QWidget | None = None):
+        from ui.calendar.week import WeekCanvas, WeekHeader
         from ui.legend import Legend
         from ui.resource_filter import ResourceFilter
-        from ui.week_view import WeekCanvas, WeekHeader
 
         super().__init__(parent)
         self.client = None
@@ -216,7 +216,7 @@ class CalendarView(DropHandlerMixin, QWidget):
         """Fetch the bookings of the week around the viewed day and show them."""
         if self._context is None or self.client is None or self.tasks is None:
             return
-        from ui.week_view import week_days
+        from ui.calendar.week import week_days
 
         day, resources, types, zone = self._context
         days = week_days(day)

@@ -106,7 +106,7 @@ class WeekHeader(QWidget):
             p.setPen(QColor("#1565c0") if day == today else QColor("#1c2530"))
             label = day_label(day, "EEE d MMM")  # CLDR pattern: Babel localises the names
             p.drawText(top.adjusted(4, 0, -4, 0), Qt.AlignmentFlag.AlignCenter,
-                       QFontMetrics(bold).elidedText(label, Qt.TextElideMode.ElideRight, max(0, top.width() - 8)))
+                       elide_end(label, max(0, top.width() - 8), lambda t, _r: QFontMetrics(bold).horizontalAdvance(t), ""))
             p.setFont(small)
             p.setPen(QColor("#5f6b7a"))
             for r, resource in enumerate(canvas.resources):
