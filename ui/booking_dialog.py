@@ -69,6 +69,8 @@ class BookingDialog(QDialog):
         self.customer: dict | None = None
         self.result_booking: dict | None = None
         self._slots_generation = 0
+        self.from_day = today               # the free times are looked for from this day on
+        self.wanted: tuple | None = None    # (resource id, aware start): a slot picked in the calendar
         self.setWindowTitle(_("New booking"))
 
         # customer ---------------------------------------------------------------------
@@ -296,7 +298,7 @@ class BookingDialog(QDialog):
         async def load() -> list[dict]:
             found: list[dict] = []
             for offset in range(DAYS_AHEAD + 1):
-                day = self.today + timedelta(days=offset)
+                day = self.from_day + timedelta(days=offset)
                 found += await self.client.free_times(type_id, day, resource_id=resource_id)
                 if len(found) >= WANTED_SLOTS or generation != self._slots_generation:
                     break
@@ -329,9 +331,38 @@ class BookingDialog(QDialog):
             self.slots.setCurrentRow(0)
             if not keep_message:
                 self._say("")
+            if self.wanted is not None:
+                from app.domain.clock import from_iso
+
+                row = next((i for i, slot in enumerate(slots) if slot["resourceId"] == self.wanted[0]
+                            and from_iso(slot["startDateTime"]) == self.wanted[1]), None)
+                if row is not None:
+                    self.slots.setCurrentRow(row)
+                else:
+                    self._say(_("That time is not free; the next free times are listed."))
         else:
             self._say(_("No free time in the next two weeks. Put the patient in the queue instead?"))
         self._update_buttons()
+
+    def book_at(self, resource_id: str, start) -> None:
+        """Pre-fill a slot picked in the calendar: that resource (and a booking type it serves),
+        the free times from that day on, and the slot at ``start`` (an aware datetime) chosen
+        if it is free."""
+        from zoneinfo import ZoneInfo
+
+        served = (self.resources.get(resource_id) or {}).get("types") or []
+        if self.type_id() not in served:
+            index = next((i for i in range(self.type_combo.count()) if self.type_combo.itemData(i) in served), -1)
+            if index >= 0:
+                self.type_combo.setCurrentIndex(index)
+        index = self.resource_combo.findData(resource_id)
+        if index >= 0:
+            self.resource_combo.blockSignals(True)
+            self.resource_combo.setCurrentIndex(index)
+            self.resource_combo.blockSignals(False)
+        self.from_day = max(self.today, start.astimezone(ZoneInfo(self.zone)).date())
+        self.wanted = (resource_id, start)
+        self.reload_slots()
 
     def slot(self) -> dict | None:
         item = self.slots.currentItem()

@@ -23,6 +23,8 @@ class CheckinsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.model = CheckinsModel()
+        self._selection: str | None = None   # the window's selection (one for the whole window)
+        self._quiet = False
         self.now: datetime | None = None
         self.filter = QComboBox()
         for key in CHECKIN_FILTERS:
@@ -56,11 +58,15 @@ class CheckinsPanel(QWidget):
         self._label_filters()
 
     def set_bookings(self, rows: list[dict], zone: str, types: dict, resources: list[dict], now: datetime) -> None:
-        selected = self.selected_id()
         self.now = now
         self.model.set_bookings(rows, zone, types, resources, now)
         self._label_filters()
-        self._reselect(selected)
+        self._reselect(self._selection)
+
+    def show_selection(self, booking_id: str | None) -> None:
+        """Show the window's selection (its row, or none) without announcing it back."""
+        self._selection = booking_id
+        self._reselect(booking_id)
 
     def _label_filters(self) -> None:
         for i in range(self.filter.count()):
@@ -70,7 +76,11 @@ class CheckinsPanel(QWidget):
                 label=_(CHECKIN_FILTERS[key][0]), count=format_number(self.model.count(key))))
 
     def _reselect(self, booking_id: str | None) -> None:
-        self.table.select_id(booking_id)
+        self._quiet = True
+        try:
+            self.table.show_selection(booking_id)
+        finally:
+            self._quiet = False
         self._update_buttons()
 
     def selected(self) -> dict | None:
@@ -86,14 +96,14 @@ class CheckinsPanel(QWidget):
         self.filter.setCurrentIndex(self.filter.findData(key))
 
     def _filter_changed(self, _index: int) -> None:
-        selected = self.selected_id()
         self.model.set_filter(self.filter.currentData())
-        self._reselect(selected)
+        self._reselect(self._selection)
 
     def _current_changed(self, current, _previous) -> None:
         self._update_buttons()
         booking = self.selected()
-        if booking:
+        if booking and not self._quiet:
+            self._selection = booking["id"]
             self.bookingSelected.emit(booking["id"])
 
     def _update_buttons(self) -> None:

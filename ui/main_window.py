@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar(server_label or client.base_url)
 
         self.calendar.bookingClicked.connect(self.select_booking)
+        self.calendar.bookHereRequested.connect(self.book_here)
         self.calendar.moveRequested.connect(self._move)
         self.calendar.modeChanged.connect(lambda _mode: self._show_date())
         self.queue.bookingSelected.connect(self.select_booking)
@@ -360,9 +361,22 @@ class MainWindow(QMainWindow):
 
     # selection -------------------------------------------------------------------------
     def select_booking(self, booking_id: str | None) -> None:
-        self.selected_id = booking_id
-        self.calendar.set_selected(booking_id)
+        """The one selection of the window: the calendar, the queue, the check-ins and the
+        booking pane all show ``booking_id`` (a panel without it shows no row selected)."""
+        self.selected_id = booking_id or None
         self._show_selected()
+
+    def book_here(self, resource_id: str, start) -> None:
+        """An empty calendar slot double-clicked (or Enter on it): the booking dialog with
+        that resource, day and time."""
+        dialog = self.extras.new_booking()
+        if dialog is not None:
+            dialog.book_at(resource_id, start)
+
+    def _show_selection_everywhere(self) -> None:
+        self.calendar.set_selected(self.selected_id)
+        self.queue.show_selection(self.selected_id)
+        self.checkins.show_selection(self.selected_id)
 
     def _show_selected(self) -> None:
         booking = self.state.find(self.selected_id)
@@ -370,6 +384,7 @@ class MainWindow(QMainWindow):
             if self.selected_booking and self.selected_booking["id"] == self.selected_id:
                 booking = self.selected_booking  # on another day: keep showing what we had
         self.selected_booking = booking
+        self._show_selection_everywhere()
         resource = self.state.resource(booking.get("resourceId")) if booking else None
         now = self.state.now()
         self.detail.show_booking(booking, resource, self.state.zone, now, self.state.types)

@@ -22,6 +22,8 @@ class QueuePanel(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.model = QueueModel()
+        self._selection: str | None = None   # the window's selection (one for the whole window)
+        self._quiet = False
         self.table = BookingTableView(self.model, QueueModel.CUSTOMER)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.table.doubleClicked.connect(lambda _index: self._accept())
@@ -51,11 +53,20 @@ class QueuePanel(QWidget):
         self.summary.setText(localize_digits(patients_waiting(len(self.model.rows))))
 
     def set_waiting(self, rows: list[dict], zone: str, types: dict, now: datetime) -> None:
-        selected = self.table.selected_id()
         self.model.set_rows(rows, zone, types, now)
         self.summary.setText(localize_digits(patients_waiting(len(rows))))
-        self.accept_button.setEnabled(self.table.select_id(selected))
-        self.print_button.setEnabled(self.accept_button.isEnabled())
+        self.show_selection(self._selection)
+
+    def show_selection(self, booking_id: str | None) -> None:
+        """Show the window's selection (its row, or none) without announcing it back."""
+        self._selection = booking_id
+        self._quiet = True
+        try:
+            shown = self.table.show_selection(booking_id)
+        finally:
+            self._quiet = False
+        self.accept_button.setEnabled(shown)
+        self.print_button.setEnabled(shown)
 
     def selected_id(self) -> str | None:
         return self.table.selected_id()
@@ -67,7 +78,8 @@ class QueuePanel(QWidget):
         booking = self.model.booking(current.row()) if current.isValid() else None
         self.accept_button.setEnabled(booking is not None)
         self.print_button.setEnabled(booking is not None)
-        if booking:
+        if booking and not self._quiet:
+            self._selection = booking["id"]
             self.bookingSelected.emit(booking["id"])
 
     def _accept(self) -> None:

@@ -48,6 +48,14 @@ class BookingTableView(QTableView):
         booking = self.selected_booking()
         return booking["id"] if booking else None
 
+    def show_selection(self, booking_id: str | None) -> bool:
+        """Show the window's one selection: the row of ``booking_id`` selected, or no row at all
+        when it is not in this table (never another row). False when it is not shown."""
+        if self.select_id(booking_id):
+            return True
+        self.selectionModel().clear()
+        return False
+
     def select_id(self, booking_id: str | None) -> bool:
         """Make the row of ``booking_id`` current; False when it is not shown."""
         row = self.booking_model.row_of(booking_id) if booking_id else -1

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 from PySide6.QtCore import QPoint, Qt
 
+from app.i18n import _
 from ui.calendar import AXIS_W, DayCanvas
 
 DAY = date(2026, 11, 22)
@@ -64,3 +65,113 @@ def test_right_to_left_mirrors_axis_and_columns(qtbot):
         left, right = ltr.block_of(ident).rect, rtl.block_of(ident).rect
         assert right.x() == ltr.width() - left.x() - left.width() and right.y() == left.y()
     rtl.grab()
+
+
+ARABIC_NAMES = ("عمر عبد الرحمن القحطاني", "فاطمة الزهراء بنت عبد الله", "Ravi Khan", "مُحَمَّد الشَّهْرِي")
+
+
+def _arabic_day(qtbot, minutes: tuple[int, ...]):
+    """An Arabic (right-to-left) day canvas with one booking per duration in ``minutes``,
+    in the desk's own fonts (Noto Naskh Arabic first)."""
+    from PySide6.QtGui import QFont
+    from PySide6.QtWidgets import QApplication
+
+    from ui.language import load_fonts
+
+    families = load_fonts()
+    font = QFont(QApplication.font())
+    font.setFamilies([f for f in families if "Arabic" in f] + [f for f in families if "Arabic" not in f])
+    font.setPointSizeF(10)
+    bookings, start = [], datetime(2026, 11, 22, 6, tzinfo=UTC)
+    from datetime import timedelta
+
+    states = (None, "CHECKED_IN", "IN_PROGRESS", "NO_SHOW", "COMPLETED")
+    for i, length in enumerate(minutes):
+        for r, resource in enumerate(("r1", "r2")):
+            end = start + timedelta(minutes=length)
+            name = ARABIC_NAMES[(i + r) % len(ARABIC_NAMES)].split(" ", 1)
+            bookings.append(_booking(f"{resource}-{i}", resource, start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                     end.strftime("%Y-%m-%dT%H:%M:%SZ"), visitStatus=states[i % len(states)],
+                                     customer={"firstName": name[0], "lastName": name[1] if len(name) > 1 else ""}))
+        start = end + timedelta(minutes=5)
+    canvas = DayCanvas()
+    qtbot.addWidget(canvas)
+    canvas.setFont(font)
+    canvas.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
+    canvas.resize(520, 900)
+    types = {"t": {**TYPES["t"], "name_translations": {"en": "Consultation", "ar": "استشارة"}}}
+    canvas.set_day(DAY, RESOURCES, bookings, types, "Asia/Riyadh", datetime(2026, 11, 22, 5, tzinfo=UTC))
+    canvas.resize(520, canvas.content_height())
+    return canvas
+
+
+def test_arabic_blocks_keep_their_text_inside(qtbot):
+    """Every line laid out inside its block, names cut at their logical end, and no text
+    pixel painted outside the blocks (short Arabic bookings used to spill over the next)."""
+    from app.i18n import set_language
+    from ui.calendar.layout import ELLIPSIS
+
+    set_language("ar")
+    try:
+        canvas = _arabic_day(qtbot, (10, 15, 20, 25, 30, 40, 60))
+        names = set()
+        for block in canvas.blocks:
+            fitted = canvas.fit_text(block)
+            w, h = block.rect.width(), block.rect.height()
+            for line in fitted.lines:
+                assert line.box.inside(w, h), (block.booking["id"], line)
+            if fitted.chip:
+                assert fitted.chip.box.inside(w, h)
+            if fitted.lines:
+                first = fitted.lines[0].text
+                full = f"{block.booking['customer']['firstName']} {block.booking['customer']['lastName']}".strip()
+                names.add(first)
+                if ELLIPSIS in first:
+                    assert first.endswith(ELLIPSIS) and full.startswith(first[:-1].strip("\u2068\u2069"))
+            if block.end - block.start >= 40:   # a 40-minute block keeps its type line
+                assert any("استشارة" in line.text for line in fitted.lines), [x.text for x in fitted.lines]
+        assert names
+        image = canvas.grab().toImage()
+        rects = [bl.rect.adjusted(-1, -1, 1, 1) for bl in canvas.blocks]
+        axis = canvas.axis_rect()
+        stray = []
+        for y in range(0, image.height(), 1):
+            for x in range(0, image.width(), 2):
+                if axis.contains(x, y):
+                    continue
+                color = image.pixelColor(x, y)
+                if color.lightnessF() < 0.3 and not any(r.contains(x, y) for r in rects):
+                    stray.append((x, y))
+        assert not stray, f"{len(stray)} dark (text) pixels outside every block, e.g. {stray[:5]}"
+    finally:
+        set_language("en")
+
+
+def test_block_state_is_readable_not_a_colour_dot(qtbot):
+    from app.i18n.labels import status_label
+    from ui.calendar.common import STATE_PATTERN
+
+    states = ["CHECKED_IN", "IN_PROGRESS", "NO_SHOW", "COMPLETED"]
+    bookings = [_booking(f"s{i}", "r1" if i % 2 else "r2", f"2026-11-22T0{6 + i}:00:00Z", f"2026-11-22T0{6 + i}:30:00Z",
+                         visitStatus=state) for i, state in enumerate(states)]
+    bookings += [_booking(f"n{i}", "r1" if i % 2 else "r2", f"2026-11-22T0{6 + i}:00:00Z",
+                          f"2026-11-22T0{6 + i}:30:00Z") for i in range(4)]   # side by side: narrow lanes
+    for width in (1400, 800, 420):
+        canvas = DayCanvas()
+        qtbot.addWidget(canvas)
+        canvas.resize(width, 900)
+        canvas.set_day(DAY, RESOURCES, bookings, TYPES, "Asia/Riyadh", datetime(2026, 11, 22, 8, tzinfo=UTC))
+        for i, state in enumerate(states):
+            block = canvas.block_of(f"s{i}")
+            parts = canvas._layout_text(block)
+            kinds = [part[0] for part in parts]
+            assert "dot" not in kinds
+            fitted = canvas.fit_text(block)
+            words = {status_label("CONFIRMED", state), _(SHORT.get(state, "-"))}
+            readable = (fitted.chip is not None and fitted.chip.text in words) or \
+                any(line.text in words for line in fitted.lines)
+            assert readable or ("pattern" in kinds and STATE_PATTERN[state] is not None), (width, state, fitted)
+        canvas.grab()
+
+
+SHORT = {"CHECKED_IN": "Arrived"}

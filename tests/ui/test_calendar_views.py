@@ -218,3 +218,92 @@ def test_desk_view_menu_week_and_zoom(loop, desk):
         await asyncio.sleep(0)
 
     loop.run_until_complete(scenario())
+
+
+def test_week_lanes_are_labelled_and_narrow_blocks_show_the_name(qtbot):
+    from PySide6.QtGui import QFontMetrics
+
+    from ui.week_view import short_name
+
+    canvas = WeekCanvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(900, 900)   # lanes of about 38 px
+    days = week_days(DAY)
+    canvas.set_week(days, RESOURCES, _bookings(days), TYPES, "Asia/Riyadh", NOW)
+    header = WeekHeader(canvas)
+    qtbot.addWidget(header)
+    header.resize(900, 46)
+    metrics = QFontMetrics(header.font())
+    resource = {"id": "x", "name": "Dr. Sara Al-Harbi"}
+    assert short_name(resource, 14, metrics)                     # initials (or one) rather than nothing
+    assert short_name(resource, 14, metrics) in "SA"
+    lane = canvas.column_rect(1)
+    day, found = header.lane_at(QPoint(lane.center().x(), 40))
+    assert found["id"] == "r1" and day == canvas.days[0]
+    block = canvas.block_of("b000")
+    assert 26 <= block.rect.width() < 46
+    canvas.grab()
+    lines = canvas.fit_text(block).lines
+    assert lines and lines[0].text.startswith("P0")               # the patient's name in the block
+    assert any(key[0] == "b000" for key in canvas._text_cache)    # and it was painted
+
+
+def test_week_opens_at_the_working_hours(loop, desk):
+    window = desk
+
+    async def scenario():
+        from zoneinfo import ZoneInfo
+
+        zone = ZoneInfo(window.state.zone)
+        night = datetime.combine(window.state.today_date(), datetime.min.time(), zone) + timedelta(hours=1, minutes=16)
+        window.state.now = lambda: night.astimezone(UTC)     # 01:16, long before the working hours
+        early = next(b for b in window.state.bookings if b.get("startDateTime") and b["status"] == "CONFIRMED"
+                     and not b.get("visitStatus"))
+        await window.client.reschedule(early["id"], window.state.today_date(), 100, resource_id=early["resourceId"],
+                                       overbook_reason="a night walk-in")   # a booking at 01:00
+        window.refresh()
+        await window.tasks.wait_idle()
+        window.calendar.set_now(night)
+        window.calendar.scroll_to_minutes(16)                 # the day view at now - 1 h, as the desk does
+        window.calendar.act_week.trigger()
+        week = window.calendar.week
+        await until(lambda: len(week.days) == 7 and week.blocks, what="the week's bookings")
+        await asyncio.sleep(0.2)
+        bar = window.calendar.week_pane.scroll.verticalScrollBar()
+        assert week.first_hour <= 1
+        top = week.minutes_at(bar.value())
+        shown = window.calendar.week_pane.scroll.viewport().height() * 60 / week.hour_h
+        periods = [p for column in week._periods for p in column]
+        first_work = min(a for a, _b in periods)
+        assert top >= first_work - 60, (top, first_work, week.first_hour)   # not at 01:00
+        assert any(a < top + shown and b > top for a, b in periods)   # working hours in view
+        assert top < max(b for _a, b in periods)
+
+    loop.run_until_complete(scenario())
+
+
+def test_legend_never_drops_an_entry(qtbot):
+    from ui.legend import Legend
+
+    legend = Legend()
+    qtbot.addWidget(legend)
+    legend.show()
+    types = {f"t{i}": {"id": f"t{i}", "name": f"Booking type number {i}", "color": "#4a90d9"} for i in range(9)}
+    legend.set_types(types)
+    total = len(legend.entries)
+    assert total == 9 + 6
+    for width in (2600, 900, 420, 160):
+        legend.resize(width, legend.height())
+        shown = [i for i, _swatch, _label in legend.placed]
+        assert sorted(shown + legend.overflow) == list(range(total)), width   # each painted or listed
+        for _i, swatch, label in legend.placed:
+            assert label.right() <= width and swatch.left() >= 0
+        menu = [a.text() for a in legend.more.menu().actions()]
+        assert menu == [legend.entries[i][0] for i in legend.overflow]
+        assert legend.more.isVisibleTo(legend) == bool(legend.overflow)
+        if width == 900:
+            assert legend.height() > legend.row_height() + 4          # a second row
+    assert legend.overflow                                            # at 160 px: behind "+N…"
+    # States carry a pattern as well as a colour.
+    assert all(pattern is not None for _t, _c, kind, pattern in legend.entries if kind == "status")
+    legend.grab()
