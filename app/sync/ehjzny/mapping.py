@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from app.domain import clock
+from app.domain import clock, timerules
 from app.domain.model import (
     ASSIGNMENT_TIMEOUT_DEFAULT,
     ASSIGNMENT_TIMEOUT_MAX,
@@ -114,6 +114,28 @@ def clamp_timeout(minutes: int | None) -> int:
 
 
 # reference data ---------------------------------------------------------------------
+def time_rules_from_cloud(obj) -> dict:
+    """A resource's time rules as the cloud gives them (contract "Shapes the seed lost":
+    ``{"depthOfDays", "scheduleAfterHoursFromNow", "rules": [{"weekDays": [0..6], "times":
+    [{"from", "to"}], "fromDate"?, "toDate"?}]}`` and the variants it asks readers to take)
+    → the project's shape (:mod:`app.domain.timerules`). A shape that cannot be read gives
+    :func:`app.domain.timerules.unknown` (hours unknown, never closed); never raises."""
+    try:
+        return timerules.read(obj)
+    except (timerules.UnreadableTimeRules, TypeError, ValueError) as exc:
+        return timerules.unknown(str(exc), obj)
+
+
+def time_rules_to_cloud(time_rules: dict) -> dict:
+    """The project's time rules → the body of ``PUT /management/resources/{id}/timeRules``
+    (contract shape). Raises MappingError for unknown or unreadable hours."""
+    try:
+        return timerules.to_contract(time_rules)
+    except (timerules.UnreadableTimeRules, TypeError, ValueError) as exc:
+        raise MappingError(f"time rules: {exc}") from None
+
+
+
 def resource_from_cloud(obj: dict, *, time_rules: dict | None = None,
                         sort_order: int | None = None) -> dict:
     """Ehjzny Resource (seed 000 "ResourceForManagement") → local ``resources`` row.

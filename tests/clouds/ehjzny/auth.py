@@ -18,11 +18,8 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from app.domain.clock import to_iso
-from app.domain.errors import invalid
-
 from .errors import OTP_INVALID, TOKEN_EXPIRED, UNAUTHORIZED, unauthorized
-from .views import ms
+from .rules import invalid, iso
 
 MEMBER = {"role": "member"}
 
@@ -89,7 +86,7 @@ class AuthMixin:
         expires = self.clock.now() + timedelta(seconds=self.access_token_ttl)
         self.access_tokens[token] = (expires, user)
         return {"accessToken": token, "refreshToken": refresh, "expiresIn": self.access_token_ttl,
-                "accessTokenExpiresAt": ms(to_iso(expires)), "user": user}
+                "accessTokenExpiresAt": iso(expires), "user": user}
 
     @staticmethod
     def _otp_key(body: dict) -> tuple:
