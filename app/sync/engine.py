@@ -53,7 +53,7 @@ import time
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
-from app.domain import clock
+from app.domain import clock, timerules
 from app.domain.errors import ALREADY_ASSIGNED
 from app.domain.model import Status
 from app.server.service import BookingService
@@ -101,6 +101,7 @@ class SyncEngine:
         self.last_pull_at: str | None = self.store.setting("sync.lastPullAt")
         self.last_push_at: str | None = None
         self.last_error: str | None = None
+        self.hours_unknown: list[str] = []  # resources whose pulled time rules could not be read
         self._access_token: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
@@ -185,11 +186,13 @@ class SyncEngine:
     # status -----------------------------------------------------------------------------
     def status(self) -> dict:
         """``GET /sync/status``: ``{online, connected, cloud, baseUrl, lastPullAt (UTC),
-        lastPushAt, pending, needsAttention, lastError}``."""
+        lastPushAt, pending, needsAttention, lastError, hoursUnknown}`` (``hoursUnknown``:
+        ids of resources whose working hours came in a shape that cannot be read)."""
         return {"online": bool(self.online), "connected": True, "cloud": CLOUD,
                 "baseUrl": self.config.base_url, "lastPullAt": self.last_pull_at,
                 "lastPushAt": self.last_push_at, "pending": self.outbox.pending_count(),
-                "needsAttention": self.outbox.attention_count(), "lastError": self.last_error}
+                "needsAttention": self.outbox.attention_count(), "lastError": self.last_error,
+                "hoursUnknown": list(self.hours_unknown)}
 
     def _ok(self) -> None:
         self.online, self.last_error = True, None
@@ -313,7 +316,7 @@ class SyncEngine:
             self._retry_later(op, exc, None)
         except CloudError as exc:
             if exc.transient or exc.status == 401:
-                self._retry_later(op, exc, exc.retry_after, answered=True)
+                self._retry_later(op, exc, exc.retry_after)
             else:
                 await self._refused(op, exc)
         else:
@@ -336,13 +339,17 @@ class SyncEngine:
             body = self._create_body(payload["after"])
             self._mark_requested(op)
             return await self.client.call("schedule", body=body)
-        if cloud_id is None:
-            raise CloudError("NOT-SYNCED", "the booking is not in the cloud (its create was refused)", 409)
+        if cloud_id is None:  # never reached the cloud (made before connecting, or refused)
+            return await self._create_first(op, booking)
         if action == "reschedule":
-            if op.get("requestedAt"):
+            if op.get("requestedAt"):  # an earlier attempt may have committed (contract "Reschedule replies")
                 old = await self.client.call("booking", ids={"id": cloud_id})
-                if old.get("rescheduledTo"):
+                if old.get("rescheduledTo"):  # not a seed field: used only when a deployment sends it
                     return await self.client.call("booking", ids={"id": old["rescheduledTo"]})
+                if old.get("status") == Status.CANCELED:
+                    found = await self._find_created(op)
+                    if found is not None:
+                        return found
             body = self._create_body(payload["after"], reschedule=cloud_id)
             self._mark_requested(op)
             return await self.client.call("schedule", body=body)
@@ -364,6 +371,45 @@ class SyncEngine:
         if action == "end":
             return await self.client.call("end", body={"bookingId": cloud_id})
         raise ValueError(f"unknown outbox action {action!r}")
+
+    async def _create_first(self, op: dict, booking: dict) -> dict | None:
+        """A change to a booking the cloud has never had: the booking is created first, in
+        its current state, which already holds this change and the later ones. A booking
+        that is over (canceled, rejected) has nothing to send. Its ``end`` still follows."""
+        later = self.outbox.later_ops(op)
+        with self.store.transaction():
+            for dropped in [op, *later]:
+                self.outbox.remove(dropped["id"])
+            if booking["status"] in (Status.CANCELED, Status.REJECTED):
+                log.info("sync: %s of %s dropped: the cloud never had the booking and it is over",
+                         op["action"], booking["id"])
+                return None
+            fields = list(SYNCED_FIELDS)
+            self.outbox.add(booking["id"], "create", {"before": None, "after": booking, "actor": op["payload"].get("actor")},
+                            fields)
+            if any(o["action"] == "end" for o in [op, *later]):
+                self.outbox.add(booking["id"], "end", {"before": booking, "after": booking, "actor": None}, [])
+        self.kick()
+        return None
+
+    def upload_local(self) -> int:
+        """Queue a create for every local booking the cloud does not have (made before the
+        branch was connected) that is not over and has nothing waiting in the outbox.
+        Returns how many were queued. The caller refuses the demo clinic first."""
+        rows = self.store.db.query(
+            "select * from bookings b where b.status not in (?, ?) and not exists (select 1 from cloud_ids c"
+            " where c.entity = 'booking' and c.cloud = ? and c.localId = b.id) and not exists"
+            " (select 1 from sync_outbox o where o.cloud = ? and o.bookingId = b.id) order by b.createdAt",
+            [Status.CANCELED.value, Status.REJECTED.value, CLOUD, CLOUD])
+        count = 0
+        with self.store.transaction():
+            for row in rows:
+                booking = self.store.booking(row["id"])
+                self.outbox.add(booking["id"], "create", {"before": None, "after": booking,
+                                                          "actor": {"user": "upload"}}, list(SYNCED_FIELDS))
+                count += 1
+        self.kick()
+        return count
 
     def _create_body(self, desk: dict, reschedule: str | None = None) -> dict:
         customer = self.store.customer(desk["customerId"]) or {}
@@ -388,20 +434,19 @@ class SyncEngine:
         params = {"dateType": "createdAt", "from": clock.to_iso(since), "orderDirection": "asc",
                   "customerId": customer_cloud, "includes": "customer"}
         candidates = await self.client.all("bookings", params, limit=self.page_limit)
-        return self.applier.find_created(candidates, op, self.store.zone)
+        return self.applier.find_created(candidates, op, self.store.zone, self.now())
 
-    def _retry_later(self, op: dict, exc: Exception, retry_after: float | None, answered: bool = False) -> None:
-        """Keep ``op`` for a retry after the backoff. ``answered``: the cloud replied with an
-        error, so the last attempt wrote nothing and the retry needs no look-up first (only
-        a transport error leaves a create "may or may not have committed", contract)."""
+    def _retry_later(self, op: dict, exc: Exception, retry_after: float | None) -> None:
+        """Keep ``op`` for a retry after the backoff. ``requestedAt`` stays: an earlier
+        attempt may have committed whatever the last one met (a 503 or 429 on the look-up
+        says nothing about the write), so the retry looks by natural key first."""
         self._failed(exc)
         attempts = int(op.get("attempts") or 0) + 1
         due = self.now() + timedelta(seconds=backoff_seconds(attempts, retry_after))
         with self.store.transaction():
             self.store.db.execute(
-                "update sync_outbox set attempts = max(attempts, ?), nextAttemptAt = ?, lastError = ?,"
-                " requestedAt = case when ? then null else requestedAt end where id = ?",
-                [attempts, stamp_ms(due), str(exc)[:500], answered, op["id"]])
+                "update sync_outbox set attempts = max(attempts, ?), nextAttemptAt = ?, lastError = ?"
+                " where id = ?", [attempts, stamp_ms(due), str(exc)[:500], op["id"]])
         log.info("sync: %s of %s kept for retry in %s: %s", op["action"], op["bookingId"],
                  clock.to_iso(due), exc)
 
@@ -422,7 +467,26 @@ class SyncEngine:
             changed = self.applier.apply_bookings([result], self.store.zone, now,
                                                   fallback_customers={str(result["id"]): booking["customerId"]}
                                                   ) if booking else []
+            moved = self._moved(op, result, booking, now)
         self._publish(changed)
+        if moved:
+            self.service.events.publish("sync.moved", moved)
+
+    def _moved(self, op: dict, result: dict, booking: dict | None, now: datetime) -> dict | None:
+        """The cloud placed a booking on another resource than the desk chose (contract
+        "Shapes the seed lost": the connector takes the cloud's resource and shows the
+        move). Writes a history entry and returns the ``sync.moved`` event data, or None."""
+        asked = (op["payload"].get("after") or {}).get("resourceId")
+        placed = result.get("resourceId") or (result.get("resource") or {}).get("id")
+        if op["action"] not in ("create", "reschedule") or not asked or not placed or str(placed) == asked \
+                or booking is None:
+            return None
+        self.store.add_history({"bookingId": booking["id"], "createdAt": clock.to_iso(now), "action": "sync.moved",
+                                "actor": CLOUD, "deskId": None, "before": {"resourceId": asked},
+                                "after": {"resourceId": str(placed),
+                                          "message": "the cloud placed the booking on another resource"}})
+        log.warning("sync: the cloud placed %s on %s, not on %s", booking["id"], placed, asked)
+        return {"bookingId": booking["id"], "asked": asked, "resourceId": str(placed)}
 
     async def _refused(self, op: dict, exc: CloudError) -> None:
         """A refusal: the local booking takes the cloud's state; the case needs attention."""
@@ -434,7 +498,7 @@ class SyncEngine:
                 cloud_state = await self.client.call("booking", ids={"id": cloud_id})
             except CloudError as state_exc:
                 if state_exc.transient or state_exc.status == 401:
-                    return self._retry_later(op, state_exc, state_exc.retry_after, answered=True)
+                    return self._retry_later(op, state_exc, state_exc.retry_after)
             except TransportError as state_exc:
                 return self._retry_later(op, state_exc, None)
         now = self.now()
@@ -524,13 +588,21 @@ class SyncEngine:
     async def pull_reference(self) -> dict:
         """Resources (with their time rules), booking types and customers."""
         resources = await self.client.all("resources", limit=self.page_limit)
-        rules = {}
+        rules, unknown = {}, []
         for resource in resources:
+            rid = str(resource["id"])
             try:
-                rules[str(resource["id"])] = await self.client.call("time_rules", ids={"id": resource["id"]})
+                raw = await self.client.call("time_rules", ids={"id": resource["id"]})
             except CloudError as exc:
                 if exc.transient:
                     raise
+                raw = timerules.unknown(f"{exc.code}: {exc.message}")
+            rules[rid] = mapping.time_rules_from_cloud(raw)
+            if timerules.is_unknown(rules[rid]):  # never "closed": the desk books without the hours
+                unknown.append(rid)
+                log.warning("sync: working hours of resource %s cannot be read (%s): hours unknown",
+                            rid, rules[rid]["reason"])
+        self.hours_unknown = unknown
         types = await self.client.all("types", limit=self.page_limit)
         customers = await self.client.all("customers", limit=self.page_limit)
         with self.store.transaction():

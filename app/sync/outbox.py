@@ -137,8 +137,14 @@ class Outbox:
         return out
 
     def in_flight_creates(self) -> list[dict]:
-        """Creates sent at least once without an answer (candidates for natural-key matching)."""
-        return self._ops("action = 'create' and requestedAt is not null")
+        """Creates and reschedules sent at least once without an answer (candidates for
+        natural-key matching: both make a new cloud booking)."""
+        return self._ops("action in ('create', 'reschedule') and requestedAt is not null")
+
+    def rescheduling(self) -> set[str]:
+        """Local booking ids with a reschedule waiting in the outbox."""
+        return {r[0] for r in self.store.db.execute(
+            "select distinct bookingId from sync_outbox where cloud = ? and action = 'reschedule'", [self.cloud])}
 
     def retry_all_now(self) -> None:
         """Make every waiting operation due now (``POST /sync/now``, ``sync --once``)."""
