@@ -146,3 +146,140 @@ def test_created_at_keeps_milliseconds_and_the_queue_follows_the_cloud(tmp_path)
             assert from_iso(b.store.booking(queue[0]["id"])["createdAt"]) == from_iso(first["createdAt"])
         finally:
             b.close()
+
+
+# ---- every local change reaches the cloud ---------------------------------------------------
+def offline_book(b: Branch, day, time: int, resource: str = "resAhmed", customer: str = "cusOmar") -> dict:
+    """A booking made while the branch had no cloud connection (no outbox row)."""
+    b.service.listeners.remove(b.engine.outbox.listener)
+    try:
+        return b.book(day, time, resource=resource, customer=customer)
+    finally:
+        b.service.listeners.append(b.engine.outbox.listener)
+
+
+def test_bookings_made_before_connecting_are_uploaded_when_staff_agree(branch, running):
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from app.sync.routes import make_router
+
+    day = work_days(2)[1]
+    first, second = offline_book(branch, day, 1000), offline_book(branch, day, 1100, resource="resSara")
+    assert branch.engine.status()["pending"] == 0  # nothing would ever reach the cloud by itself
+    api = FastAPI()
+    api.include_router(make_router(branch.engine))
+    with TestClient(api) as http:
+        answer = http.post("/sync/upload-local").json()["result"]
+    assert answer["queued"] == 2
+    status = run(branch, lambda: branch.engine.sync_once(deadline=10))
+    assert status["pending"] == 0 and status["needsAttention"] == 0
+    made = {b["id"]: b for b in desk_made(running.cloud, "cusOmar")}
+    assert set(made) == {branch.cloud_id(first["id"]), branch.cloud_id(second["id"])}
+    assert made[branch.cloud_id(second["id"])]["resourceId"] == "resSara"
+    assert branch.engine.upload_local() == 0  # nothing twice
+
+
+def test_the_demo_clinic_is_not_uploaded(branch):
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from app.sync.routes import make_router
+
+    with branch.store.transaction():
+        branch.store.set_cloud_id("demo-local", "demo", "demo-cloud")
+    api = FastAPI()
+    api.include_router(make_router(branch.engine))
+
+    @api.exception_handler(Exception)
+    async def refused(request, exc):
+        from fastapi.responses import JSONResponse
+        return JSONResponse({"error": {"code": exc.code}}, status_code=exc.http_status)
+
+    with TestClient(api, raise_server_exceptions=False) as http:
+        answer = http.post("/sync/upload-local")
+    assert answer.status_code == 409 and answer.json()["error"]["code"] == "SYNC-DEMO-DATA"
+
+
+def test_a_change_to_a_booking_the_cloud_never_had_creates_it_first(branch, running):
+    day = work_days(2)[1]
+    booking = offline_book(branch, day, 1000)
+    branch.service.reschedule(booking["id"], {"date": day.isoformat(), "time": 1200})
+    gone = offline_book(branch, day, 1600)
+    branch.service.cancel(gone["id"], "ill")
+    status = run(branch, lambda: branch.engine.sync_once(deadline=10))
+    local = branch.store.booking(booking["id"])
+    assert status["pending"] == 0 and status["needsAttention"] == 0
+    assert local["status"] == Status.CONFIRMED
+    made = desk_made(running.cloud, "cusOmar")
+    assert [b["id"] for b in made] == [branch.cloud_id(booking["id"])]  # the canceled one never went
+    assert from_iso(made[0]["startDateTime"]) == from_iso(local["startDateTime"])
+
+
+def test_a_hold_goes_to_scheduling_temporary_and_its_confirmation_to_confirm(branch, running):
+    day = work_days(1)[0]
+    held = branch.service.hold({"type": "typeGeneral", "date": day.isoformat(), "time": 1000, "resourceId": "resAhmed",
+                                "reservedForMinutes": 10, "customerIdentifier": {"id": branch.customer("cusHuda")}})
+    run(branch, lambda: branch.engine.sync_once(deadline=10))
+    cloud_id = branch.cloud_id(held["id"])
+    assert cloud_id and running.cloud.bookings[cloud_id].get("_reservedUntil")  # held in the cloud
+    branch.service.confirm(held["id"])
+    run(branch, lambda: branch.engine.sync_once(deadline=10))
+    record = running.cloud.bookings[cloud_id]
+    assert record["status"] == Status.CONFIRMED and not record.get("_reservedUntil")
+    branch.service.cancel(held["id"], "changed plans")
+    status = run(branch, lambda: branch.engine.sync_once(deadline=10))
+    assert status["needsAttention"] == 0 and running.cloud.bookings[cloud_id]["status"] == Status.CANCELED
+    assert branch.store.booking(held["id"])["status"] == Status.CANCELED
+
+
+def test_a_time_rule_edit_is_pushed_in_the_contract_shape(branch, running):
+    edited = {"depthOfDays": 14, "scheduleAfterHoursFromNow": 0, "offRules": [],
+              "rules": [{"days": ["sun", "mon"], "from": 800, "to": 1400}]}
+    with branch.store.transaction():  # what PUT /management/resources/{id}/timeRules does
+        branch.store.upsert("resources", [{**branch.store.resource("resAhmed"), "timeRules": edited}])
+        for listener in branch.service.time_rule_listeners:
+            listener("resAhmed", edited)
+    status = run(branch, lambda: branch.engine.sync_once(deadline=10))
+    assert status["pending"] == 0
+    assert running.cloud.time_rules["resAhmed"]["rules"] == [{"weekDays": [0, 1], "times": [{"from": 800, "to": 1400}]}]
+    run(branch, lambda: branch.engine.pull(horizon=True))  # the next pull does not undo it
+    rules = branch.store.resource("resAhmed")["timeRules"]["rules"]
+    assert [(sorted(r["days"]), r["from"], r["to"]) for r in rules] == [(["mon", "sun"], 800, 1400)]
+
+
+def test_a_rotated_refresh_token_survives_a_restart(running, tmp_path):
+    import httpx
+
+    from app.sync import settings
+    from app.sync.engine import SyncEngine
+
+    running.cloud.rotate_refresh_tokens = True
+    base = {"X-APP-ID": running.app_id}
+    login = {"method": "sms", "phoneNumber": "+966511111111", "isOrgMember": True}
+    httpx.post(running.url + "/auth/otp/request", json=login, headers=base)
+    tokens = httpx.post(running.url + "/auth/otp/verify", json={**login, "code": "1234"}, headers=base).json()["result"]
+    b = Branch(running, tmp_path)
+    try:
+        config = settings.CloudConfig(running.url, running.app_id, tokens["refreshToken"], auth="otp")
+        settings.connect(b.store, config)
+        b.engine = SyncEngine(b.service, settings.load_config(b.store)).attach()
+        assert run(b, lambda: b.engine.sync_once(deadline=10))["online"] is True
+        assert b.engine.config.secret != tokens["refreshToken"]  # the cloud rotated it
+        restarted = SyncEngine(b.service, settings.load_config(b.store))  # a new process reads it back
+        b.engine = restarted
+        status = run(b, lambda: restarted.sync_once(deadline=10))
+        assert status["online"] is True and status["lastError"] is None
+    finally:
+        b.close()
+
+
+def test_a_queue_booking_awaiting_payment_is_shown_in_the_queue(branch, running):
+    running.cloud.payments = True
+    unpaid = running.cloud.customer_join_queue("cusLina", "typeGeneral")  # priced: 150.00
+    assert unpaid["status"] == Status.PENDING_PAYMENT
+    run(branch, lambda: branch.engine.sync_once(deadline=10))
+    local = branch.store.local_id("ehjzny", unpaid["id"])
+    waiting = {w["id"]: w for w in branch.service.waiting()}
+    assert waiting[local]["awaitingPayment"] is True and waiting[local]["status"] == Status.PENDING_PAYMENT
+    assert [q["id"] for q in branch.service.queue("resAhmed") if q.get("awaitingPayment")] == [local]

@@ -27,6 +27,7 @@ from app.domain.clock import from_iso
 from app.domain.errors import BookingError
 from app.domain.model import FINAL_STATUSES, Status
 from app.sync.ehjzny.client import CloudError, TransportError
+from tests.clouds.ehjzny.rules import SimError
 from tests.test_sync_engine import Branch, cloud_for_tests, slots, work_days
 
 CUSTOMERS = ("cusHuda", "cusOmar", "cusLina")
@@ -61,7 +62,7 @@ class SyncMachine(RuleBasedStateMachine):
         try:
             self.branch.book(day, time, resource, customer)
             self.made += 1
-        except BookingError:
+        except (BookingError, SimError):
             pass
 
     @rule(customer=st.sampled_from(CUSTOMERS))
@@ -92,7 +93,7 @@ class SyncMachine(RuleBasedStateMachine):
     def _try(action, *args):
         try:
             action(*args)
-        except BookingError:
+        except (BookingError, SimError):
             pass
 
     # cloud side -----------------------------------------------------------------------
@@ -103,7 +104,7 @@ class SyncMachine(RuleBasedStateMachine):
             self.cloud.add_online_booking("typeGeneral", day=day, time=time, resource_id=resource,
                                           customer_id=customer)
             self.made += 1
-        except BookingError:
+        except (BookingError, SimError):
             pass
 
     @rule(customer=st.sampled_from(CUSTOMERS))

@@ -61,7 +61,7 @@ from app.sync.ehjzny import mapping
 from app.sync.ehjzny.apply import LOOKUP_MARGIN, Applier
 from app.sync.ehjzny.client import CloudError, EhjznyClient, TransportError
 from app.sync.outbox import SYNCED_FIELDS, Outbox, precise_now, stamp_ms
-from app.sync.settings import CloudConfig
+from app.sync.settings import CloudConfig, save_secret
 
 log = logging.getLogger(__name__)
 CLOUD = "ehjzny"
@@ -117,6 +117,7 @@ class SyncEngine:
         """Queue every later local change of the service (its change listener)."""
         if not self._attached:
             self.service.listeners.append(self.outbox.listener)
+            self.service.time_rule_listeners.append(self.outbox.time_rules_listener)
             self._attached = True
         return self
 
@@ -177,7 +178,8 @@ class SyncEngine:
             tokens = await self.client.call("token", params={"refreshToken": self.config.secret}, auth=False)
             self._access_token = tokens["accessToken"]
             if tokens.get("refreshToken") and tokens["refreshToken"] != self.config.secret:
-                self.config.secret = tokens["refreshToken"]
+                self.config.secret = tokens["refreshToken"]  # rotated: keep it where the old one was
+                await asyncio.to_thread(save_secret, self.config.account, self.config.secret)
         return self._access_token
 
     async def _refresh(self) -> None:
@@ -186,13 +188,24 @@ class SyncEngine:
     # status -----------------------------------------------------------------------------
     def status(self) -> dict:
         """``GET /sync/status``: ``{online, connected, cloud, baseUrl, lastPullAt (UTC),
-        lastPushAt, pending, needsAttention, lastError, hoursUnknown}`` (``hoursUnknown``:
-        ids of resources whose working hours came in a shape that cannot be read)."""
+        lastPushAt, pending, needsAttention, lastError, hoursUnknown, unsynced}``
+        (``hoursUnknown``: ids of resources whose working hours came in a shape that cannot be
+        read; ``unsynced``: local bookings the cloud does not have, see :meth:`upload_local`)."""
         return {"online": bool(self.online), "connected": True, "cloud": CLOUD,
                 "baseUrl": self.config.base_url, "lastPullAt": self.last_pull_at,
                 "lastPushAt": self.last_push_at, "pending": self.outbox.pending_count(),
                 "needsAttention": self.outbox.attention_count(), "lastError": self.last_error,
-                "hoursUnknown": list(self.hours_unknown)}
+                "hoursUnknown": list(self.hours_unknown), "unsynced": self.unsynced_count()}
+
+    _UNSYNCED = ("from bookings b where b.status not in (?, ?) and not exists (select 1 from cloud_ids c"
+                 " where c.entity = 'booking' and c.cloud = ? and c.localId = b.id) and not exists"
+                 " (select 1 from sync_outbox o where o.cloud = ? and o.bookingId = b.id)")
+
+    def unsynced_count(self) -> int:
+        """Local bookings the cloud does not have and nothing will send (made before the
+        branch was connected): what :meth:`upload_local` would queue."""
+        args = [Status.CANCELED.value, Status.REJECTED.value, CLOUD, CLOUD]
+        return self.store.db.execute("select count(*) " + self._UNSYNCED, args).fetchone()[0]
 
     def _ok(self) -> None:
         self.online, self.last_error = True, None
@@ -296,13 +309,15 @@ class SyncEngine:
             await asyncio.gather(*(one(op) for op in ops))
 
     async def _push_op(self, op: dict) -> None:
+        if op["action"] == "time_rules":
+            return await self._push_time_rules(op)
         booking = self.store.booking(op["bookingId"])
         if booking is None:
             with self.store.transaction():
                 self.outbox.remove(op["id"])
             return
         lock = contextlib.nullcontext()
-        if op["action"] == "create":  # one create per natural key at a time (no idempotency key)
+        if op["action"] in ("create", "hold"):  # one create per natural key at a time (no idempotency key)
             desk = op["payload"]["after"]
             key = (desk["customerId"], desk["typeId"], desk.get("startDateTime"), desk.get("resourceId"))
             lock = self._key_locks.setdefault(key, asyncio.Lock())
@@ -329,7 +344,7 @@ class SyncEngine:
         """Send one operation; returns the cloud's booking (None: nothing to apply)."""
         action, payload = op["action"], op["payload"]
         cloud_id = self.applier.cloud_id(booking["id"])
-        if action == "create":
+        if action in ("create", "hold"):
             if cloud_id:  # a pull already recognised it
                 return await self.client.call("booking", ids={"id": cloud_id})
             if op.get("requestedAt"):
@@ -337,8 +352,12 @@ class SyncEngine:
                 if found is not None:
                     return found
             body = self._create_body(payload["after"])
+            if action == "hold":  # seed 000 "Create Temporary Booking"
+                held = clock.from_iso(payload["after"].get("heldUntil"))
+                body["reservedForMinutes"] = max(1, int(((held - self.now()).total_seconds() + 59) // 60)) \
+                    if held else 15
             self._mark_requested(op)
-            return await self.client.call("schedule", body=body)
+            return await self.client.call("schedule_temporary" if action == "hold" else "schedule", body=body)
         if cloud_id is None:  # never reached the cloud (made before connecting, or refused)
             return await self._create_first(op, booking)
         if action == "reschedule":
@@ -370,7 +389,31 @@ class SyncEngine:
             return await self.client.call("cancel", body={"bookingId": cloud_id, "reason": reason})
         if action == "end":
             return await self.client.call("end", body={"bookingId": cloud_id})
+        if action == "confirm":  # seed 000 "Convert Temporary Booking into Confirmed Booking"
+            return await self.client.call("confirm", body={"bookingId": cloud_id})
         raise ValueError(f"unknown outbox action {action!r}")
+
+    async def _push_time_rules(self, op: dict) -> None:
+        """A time-rule edit of the desk → ``PUT /management/resources/{id}/timeRules`` in the
+        contract's shape. Transient failures retry; a refusal (or hours that cannot be
+        written) is logged and the cloud's rules come back with the next pull."""
+        resource_id = op["payload"]["resourceId"]
+        try:
+            body = mapping.time_rules_to_cloud(op["payload"]["after"])
+            await self.client.call("put_time_rules", ids={"id": resource_id}, body=body)
+        except TransportError as exc:
+            return self._retry_later(op, exc, None)
+        except CloudError as exc:
+            if exc.transient or exc.status == 401:
+                return self._retry_later(op, exc, exc.retry_after)
+            log.warning("sync: the cloud refused the time rules of %s: %s", resource_id, exc)
+        except mapping.MappingError as exc:
+            log.warning("sync: time rules of %s not sent: %s", resource_id, exc)
+        else:
+            self._ok()
+        with self.store.transaction():
+            self.outbox.remove(op["id"])
+        return None
 
     async def _create_first(self, op: dict, booking: dict) -> dict | None:
         """A change to a booking the cloud has never had: the booking is created first, in
@@ -396,11 +439,8 @@ class SyncEngine:
         """Queue a create for every local booking the cloud does not have (made before the
         branch was connected) that is not over and has nothing waiting in the outbox.
         Returns how many were queued. The caller refuses the demo clinic first."""
-        rows = self.store.db.query(
-            "select * from bookings b where b.status not in (?, ?) and not exists (select 1 from cloud_ids c"
-            " where c.entity = 'booking' and c.cloud = ? and c.localId = b.id) and not exists"
-            " (select 1 from sync_outbox o where o.cloud = ? and o.bookingId = b.id) order by b.createdAt",
-            [Status.CANCELED.value, Status.REJECTED.value, CLOUD, CLOUD])
+        rows = list(self.store.db.query("select b.id " + self._UNSYNCED + " order by b.createdAt",
+                                        [Status.CANCELED.value, Status.REJECTED.value, CLOUD, CLOUD]))
         count = 0
         with self.store.transaction():
             for row in rows:
@@ -454,7 +494,7 @@ class SyncEngine:
         """The cloud accepted ``op``: map ids, drop the row, take the cloud's state."""
         local_id, now = op["bookingId"], self.now()
         with self.store.transaction():
-            if op["action"] in ("create", "reschedule"):
+            if op["action"] in ("create", "hold", "reschedule"):
                 holder = self.store.local_id(CLOUD, str(result["id"]))
                 if holder not in (None, local_id):  # never steal another booking's cloud id
                     log.error("sync: cloud booking %s is already %s's, not %s's", result["id"], holder, local_id)
@@ -478,7 +518,7 @@ class SyncEngine:
         move). Writes a history entry and returns the ``sync.moved`` event data, or None."""
         asked = (op["payload"].get("after") or {}).get("resourceId")
         placed = result.get("resourceId") or (result.get("resource") or {}).get("id")
-        if op["action"] not in ("create", "reschedule") or not asked or not placed or str(placed) == asked \
+        if op["action"] not in ("create", "hold", "reschedule") or not asked or not placed or str(placed) == asked \
                 or booking is None:
             return None
         self.store.add_history({"bookingId": booking["id"], "createdAt": clock.to_iso(now), "action": "sync.moved",
@@ -589,8 +629,11 @@ class SyncEngine:
         """Resources (with their time rules), booking types and customers."""
         resources = await self.client.all("resources", limit=self.page_limit)
         rules, unknown = {}, []
+        edited = self.outbox.time_rules_waiting()  # the desk's edit wins until the cloud has it
         for resource in resources:
             rid = str(resource["id"])
+            if rid in edited:
+                continue
             try:
                 raw = await self.client.call("time_rules", ids={"id": resource["id"]})
             except CloudError as exc:

@@ -51,6 +51,10 @@ class AuthMixin:
             self.refresh_tokens[refresh] = user
             return self._issue_access(refresh, user)
 
+    #: answer ``GET /auth/token`` with a NEW refresh token and retire the old one (the seed's
+    #: reply carries a ``refreshToken``; whether it is new is not said)
+    rotate_refresh_tokens = False
+
     def token_from_refresh(self, token: str | None) -> dict:
         with self.lock:
             user = self.refresh_tokens.get(token or "")
@@ -58,6 +62,10 @@ class AuthMixin:
                 user = self.access_tokens[token][1]
             if user is None:
                 raise unauthorized(UNAUTHORIZED, "unknown refresh token")
+            if self.rotate_refresh_tokens and token in self.refresh_tokens:
+                del self.refresh_tokens[token]
+                token = "rt-" + secrets.token_urlsafe(24)
+                self.refresh_tokens[token] = user
             return self._issue_access(token, user)
 
     def authenticate(self, header: str | None) -> dict:
