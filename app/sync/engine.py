@@ -10,11 +10,21 @@ Push (issue #3 "Outbox", "Replies"; contract "Transport", "Behaviour"):
 * The first waiting operation of each booking goes out (one booking's operations in order,
   others in parallel, at most ``concurrency`` at a time). The operation id stays the same
   on every retry.
-* Before a create or reschedule is sent, ``requestedAt`` is committed. A retry of an
-  operation with ``requestedAt`` set first looks for what the earlier attempt may have
-  created: a create by its natural key (``GET /management/bookings?customerId=&dateType=
-  createdAt&from=<requestedAt - 1 min>``), a reschedule by the old booking's
-  ``rescheduledTo``. Only when nothing is found is it sent again.
+* Before a create, hold or reschedule is sent, ``requestedAt`` is committed, and it stays
+  until the operation is answered for good (a failed look-up is no answer). A retry of an
+  operation with ``requestedAt`` set first looks for what an earlier attempt may have
+  created, by natural key (``GET /management/bookings?customerId=&dateType=createdAt&
+  from=<requestedAt - 1 min>``: customer, type, start; not the resource, which the cloud
+  may have changed). A reschedule reads the old booking first: still active → sent again;
+  ``CANCELED`` → the new booking is looked up the same way (contract "Reschedule
+  replies"). Only when nothing is found is it sent again.
+* The desk's resource goes as ``resourceFilters: {"resourceId": ..}``; when the cloud
+  places the booking elsewhere the booking takes the cloud's resource, with a history
+  entry and a ``sync.moved`` event (contract "Shapes the seed lost").
+* A change to a booking the cloud never had (made before the branch was connected)
+  creates it first (:meth:`SyncEngine.upload_local` offers the rest on connecting);
+  holds go to ``scheduling/temporary`` and their confirmation to ``scheduling/confirm``;
+  time-rule edits are sent with ``PUT .../timeRules`` in the contract's shape.
 * No answer, 5xx, 429 → kept, retried after an exponential backoff with jitter
   (:func:`backoff_seconds`; ``Retry-After`` seconds when the cloud gives them) without
   waiting for a new local change. 401 → the access token is refreshed and the call retried
@@ -39,7 +49,8 @@ A booking mapped locally but absent from a fully read ``day``/``queues``/``horiz
 window is fetched by id: 404 → removed locally (unless it has pending changes);
 otherwise its new state is applied (it moved out of the window). An expired page token
 restarts that listing. Reference data (resources with time rules, booking types,
-customers) is pulled with the horizon.
+customers) is pulled with the horizon; time rules in a shape that cannot be read are kept
+as "hours unknown" (:mod:`app.domain.timerules`), never as a closed clinic.
 """
 
 from __future__ import annotations
