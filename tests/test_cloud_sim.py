@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from app.domain.clock import Clock
-from app.domain.errors import BookingError
 from tests.clouds.ehjzny import EhjznyCloud, sample_clinic, start_cloud
+from tests.clouds.ehjzny.rules import SimError
 
 TODAY = date(2026, 11, 22)  # a Sunday: the sample clinic works 09-13 and 16-21 (Riyadh)
 NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)  # 09:00 in Riyadh
@@ -37,6 +37,16 @@ def http(sim):
 
 def code(response: httpx.Response) -> str:
     return response.json()["error"]["code"]
+
+
+def customer_headers(sim, phone: str | None = None, email: str | None = None) -> dict:
+    """Sign in as a customer (OTP with ``isOrgMember: false``): their bearer header."""
+    who = {"phoneNumber": phone} if phone else {"email": email}
+    base = {"X-APP-ID": sim.app_id}
+    httpx.post(sim.url + "/auth/otp/request", json={"method": "sms", **who, "isOrgMember": False}, headers=base)
+    tokens = httpx.post(sim.url + "/auth/otp/verify", json={**who, "isOrgMember": False, "code": "1234"},
+                        headers=base).json()["result"]
+    return {**base, "Authorization": f"Bearer {tokens['accessToken']}"}
 
 
 def book(http: httpx.Client, time_: int, **extra) -> httpx.Response:
@@ -73,7 +83,7 @@ def test_booking_shape_is_local_date_and_millisecond_utc(http):
 
 def test_pagination_follows_tokens_and_tokens_expire(sim, http):
     for hour in (1000, 1030, 1100, 1130, 1200):
-        assert book(http, hour, resourceId="resSara").status_code == 200
+        assert book(http, hour, resourceFilters={"resourceId": "resSara"}).status_code == 200
     seen, token, pages = [], None, 0
     while True:
         params = {"limit": 2, "resources": "resSara", "orderDirection": "asc"}
@@ -97,7 +107,7 @@ def test_pagination_follows_tokens_and_tokens_expire(sim, http):
 def test_bookings_filters(sim, http):
     a = book(http, 1000).json()["result"]
     sim.cloud.clock.shift(timedelta(minutes=5))
-    b = book(http, 1600, resourceId="resSara").json()["result"]
+    b = book(http, 1600, resourceFilters={"resourceId": "resSara"}).json()["result"]
     http.post("/management/bookings/cancel", json={"bookingId": a["id"], "reason": "ill"})
 
     def ids(**params) -> list[str]:
@@ -116,24 +126,31 @@ def test_bookings_filters(sim, http):
 
 # ---- scheduling ---------------------------------------------------------------------------
 def test_slot_taken_and_reschedule_gives_a_new_id(sim, http):
-    first = book(http, 1000, resourceId="resAhmed").json()["result"]
-    taken = book(http, 1010, resourceId="resAhmed")
-    assert taken.status_code == 409 and code(taken) == "SCH-SLOT-TAKEN"
-    assert book(http, 1010).json()["result"]["resourceId"] == "resSara"  # first free resource
+    first = book(http, 1000, resourceFilters={"resourceId": "resAhmed"}).json()["result"]
+    elsewhere = book(http, 1010, resourceFilters={"resourceId": "resAhmed"})
+    assert elsewhere.json()["result"]["resourceId"] == "resSara"  # the named one is busy: placed elsewhere
     assert code(book(http, 1005)) == "SCH-SLOT-TAKEN"
+    ignored = book(http, 1230, resourceId="resSara")  # a top-level resourceId is not in the seed
+    assert ignored.json()["result"]["resourceId"] == "resAhmed"
+    sim.cloud.strict_resource_filters = True
+    strict = book(http, 1230, resourceFilters={"resourceId": "resAhmed"})
+    assert strict.status_code == 409 and code(strict) == "SCH-SLOT-TAKEN"
+    sim.cloud.strict_resource_filters = False
 
-    moved = book(http, 1100, resourceId="resAhmed", rescheduleBookingId=first["id"]).json()["result"]
+    moved = book(http, 1100, resourceFilters={"resourceId": "resAhmed"}, rescheduleBookingId=first["id"]).json()["result"]
     assert moved["id"] != first["id"] and moved["startTime"] == 1100 and moved["status"] == "CONFIRMED"
     old = http.get(f"/management/bookings/{first['id']}").json()["result"]
-    assert old["status"] == "CANCELED"
-    assert book(http, 1000, resourceId="resAhmed").status_code == 200  # the old slot is free again
+    assert old["status"] == "CANCELED" and not {"rescheduledTo", "cancelReason"} & set(old)
+    again = book(http, 1130, rescheduleBookingId=first["id"])
+    assert again.status_code == 400 and code(again) == "BKS-NOT-ACTIVE"
+    assert book(http, 1000, resourceFilters={"resourceId": "resAhmed"}).status_code == 200  # the old slot is free again
 
 
 def test_temporary_booking_is_held_then_confirmed_or_deleted(sim, http):
     body = {"date": TODAY.isoformat(), "time": 1130, "type": "typeFollowUp", "reservedForMinutes": 10,
             "customerIdentifier": {"phone": "+966500000099"}}
     held = http.put("/management/scheduling/temporary", json=body).json()["result"]
-    assert held["status"] == "PENDING_APPROVAL" and "reservedUntil" in held
+    assert held["status"] == "PENDING_APPROVAL" and "reservedUntil" not in held
     assert sim.cloud.customers[held["customerId"]]["phone"] == "+966500000099"  # created on the fly
     confirmed = http.post("/management/scheduling/confirm", json={"bookingId": held["id"]}).json()["result"]
     assert confirmed["status"] == "CONFIRMED" and "reservedUntil" not in confirmed
@@ -157,23 +174,26 @@ def test_queue_positions_and_shift_after_leaving(sim, http):
     pending = {t["id"]: t["pendingCount"] for t in http.post("/availability/types", json={}).json()["result"]}
     assert pending["typeFollowUp"] == 3 and pending["typeGeneral"] == 0
 
-    left = http.post("/customer/bookings/cancel", json={"bookingId": joined[0]["id"]},
-                     headers={"X-CUSTOMER-ID": "cusHuda"})
+    huda, lina = customer_headers(sim, phone="+966500000001"), customer_headers(sim, email="lina@example.com")
+    left = httpx.post(sim.url + "/customer/bookings/cancel", json={"bookingId": joined[0]["id"]}, headers=huda)
     assert left.json()["result"]["status"] == "CANCELED"
-    mine = http.get("/customer/bookings", params={"status": "PENDING_ASSIGNMENT"},
-                    headers={"X-CUSTOMER-ID": "cusLina"}).json()["result"]
+    mine = httpx.get(sim.url + "/customer/bookings", params={"status": "PENDING_ASSIGNMENT"},
+                     headers=lina).json()["result"]
     assert [(b["queuePosition"], b["estimatedWaitMinutes"]) for b in mine] == [(2, 20)]
-    foreign = http.post("/customer/bookings/cancel", json={"bookingId": joined[1]["id"]},
-                        headers={"X-CUSTOMER-ID": "cusLina"})
+    foreign = httpx.post(sim.url + "/customer/bookings/cancel", json={"bookingId": joined[1]["id"]}, headers=lina)
     assert foreign.status_code == 404
+    shortcut = http.post("/customer/bookings/cancel", json={"bookingId": joined[1]["id"]},
+                         headers={"X-CUSTOMER-ID": "cusOmar"})  # not in the seed: no such shortcut
+    assert shortcut.status_code == 403
 
 
 def test_customer_joins_queue_over_http(sim, http):
-    response = http.put("/customer/scheduling/new", json={"type": "typeGeneral", "assign": False,
-                                                           "assignmentTimeout": 999},
-                        headers={"X-CUSTOMER-ID": "cusOmar"})
+    response = httpx.put(sim.url + "/customer/scheduling/new", json={"type": "typeGeneral", "assign": False,
+                                                                      "assignmentTimeout": 999},
+                         headers=customer_headers(sim, phone="+966500000002"))
     joined = response.json()["result"]
-    assert joined["status"] == "PENDING_ASSIGNMENT" and joined["assignmentTimeout"] == 180
+    assert joined["status"] == "PENDING_ASSIGNMENT" and "assignmentTimeout" not in joined
+    assert sim.cloud.bookings[joined["id"]]["_timeout"] == 180  # clamped, kept inside the cloud
     assert joined["queuePosition"] == 1 and joined["estimatedWaitMinutes"] == 20
 
 
@@ -195,7 +215,7 @@ def test_accept_race_exactly_one_wins(sim):
     won = winners[0].json()["result"]
     assert won["status"] == "CONFIRMED" and "queuePosition" not in won
     assert sim.cloud.booking(booking["id"])["resourceId"] == won["resourceId"]
-    with pytest.raises(BookingError) as moved:  # another branch: never moves
+    with pytest.raises(SimError) as moved:  # another branch: never moves
         sim.cloud.assign(booking["id"], "resSara" if won["resourceId"] == "resAhmed" else "resAhmed")
     assert moved.value.code == "SCH-ALREADY_ASSIGNED"
 
@@ -210,7 +230,7 @@ def test_accept_race_in_process_threads():
         barrier.wait()
         try:
             outcomes.append(cloud.assign(booking["id"], resource_id)["status"])
-        except BookingError as exc:
+        except SimError as exc:
             outcomes.append(exc.code)
 
     threads = [threading.Thread(target=accept, args=(r,)) for r in ["resAhmed", "resSara"] * 4]
@@ -223,7 +243,7 @@ def test_accept_race_in_process_threads():
 
 def test_assignment_timeout_rejects_then_bks110(sim, http):
     booking = sim.cloud.customer_join_queue("cusOmar", "typeFollowUp", assignment_timeout=1)
-    assert booking["assignmentTimeout"] == 5  # clamped
+    assert "assignmentTimeout" not in booking and sim.cloud.bookings[booking["id"]]["_timeout"] == 5  # clamped
     sim.cloud.clock.shift(timedelta(minutes=4))
     assert http.get(f"/management/bookings/{booking['id']}").json()["result"]["status"] == "PENDING_ASSIGNMENT"
     sim.cloud.clock.shift(timedelta(minutes=1))
@@ -260,10 +280,35 @@ def test_customers_create_update_and_duplicates(http):
     assert len(http.get("/management/customers", params={"limit": 500}).json()["result"]) == 4
 
 
-def test_time_rules_round_trip(http):
-    rules = {"depthOfDays": 7, "scheduleAfterHoursFromNow": 1, "rules": [{"days": ["sun"], "from": 800, "to": 1200}]}
+def test_time_rules_round_trip_in_the_contract_shape(sim, http):
+    rules = {"depthOfDays": 7, "scheduleAfterHoursFromNow": 1,
+             "rules": [{"weekDays": [0], "times": [{"from": 800, "to": 1200}]}]}
     assert http.put("/management/resources/resAhmed/timeRules", json=rules).json()["result"]["depthOfDays"] == 7
     assert http.get("/management/resources/resAhmed/timeRules").json()["result"]["rules"] == rules["rules"]
+    ours = {"rules": [{"days": ["sun"], "from": 800, "to": 1200}]}  # the app's own shape is not the cloud's
+    assert http.put("/management/resources/resAhmed/timeRules", json=ours).status_code == 400
+
+
+def test_time_rules_close_the_customer_side_by_weekday_number(sim):
+    friday = TODAY + timedelta(days=5)  # weekDays 5: not in the sample's 6, 0..4
+    with pytest.raises(SimError) as closed:
+        sim.cloud.schedule({"type": "typeGeneral", "date": friday.isoformat(), "time": 1000},
+                           customer_id="cusOmar", customer_side=True)
+    assert closed.value.code == "SCH-OUTSIDE-WORKING-HOURS"
+    sunday = sim.cloud.schedule({"type": "typeGeneral", "date": TODAY.isoformat(), "time": 1000},
+                                customer_id="cusOmar", customer_side=True)
+    assert sunday["status"] == "CONFIRMED"
+
+
+def test_extensions_stay_off_unless_named():
+    cloud = EhjznyCloud(Clock(lambda: NOW), extensions={"rescheduledTo", "assignmentTimeout"})
+    cloud.load(sample_clinic(TODAY))
+    moved = cloud.schedule({"type": "typeGeneral", "date": TODAY.isoformat(), "time": 1100,
+                            "rescheduleBookingId": "bkMorning"})
+    assert cloud.booking("bkMorning")["rescheduledTo"] == moved["id"]
+    assert cloud.customer_join_queue("cusOmar", "typeGeneral")["assignmentTimeout"] == 120
+    with pytest.raises(ValueError):
+        EhjznyCloud(extensions={"resourceId"})
 
 
 # ---- auth ---------------------------------------------------------------------------------
@@ -375,7 +420,10 @@ def test_faults_over_admin_http(sim, http):
 
 def test_loads_the_demo_clinic():
     demo = pytest.importorskip("app.demo")
+    from app.sync.ehjzny.mapping import time_rules_to_cloud
+
     clinic = demo.generate_clinic(TODAY, "Asia/Riyadh", 7, NOW)
+    clinic["timeRules"] = {rid: time_rules_to_cloud(rules) for rid, rules in clinic["timeRules"].items()}
     cloud = EhjznyCloud(Clock(lambda: NOW))
     cloud.load(clinic)
     assert len(cloud.bookings) == len(clinic["bookings"]) and len(cloud.resources) == len(clinic["resources"])

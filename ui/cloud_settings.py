@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QRadioButton,
     QVBoxLayout,
@@ -26,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.client import ApiError, DeskClient
-from app.i18n import _
+from app.i18n import _, ngettext
 from app.i18n.text import fsi
 from ui.errors import message_for
 from ui.tasks import Tasks
@@ -240,6 +241,29 @@ class CloudSettingsDialog(QDialog):
         self._show(settings)
         self._say(_("Connected. The branch is syncing with the cloud now."))
         self.saved.emit(settings)
+        self.tasks.run(self.client.sync_status(), self._offer_upload, lambda exc: None)
+
+    def _offer_upload(self, status: dict) -> None:
+        """Bookings made before the branch was connected reach the cloud only if staff agree."""
+        count = int((status or {}).get("unsynced") or 0)
+        if not count:
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, _("Cloud account"),
+                          ngettext("%(count)s booking made here before connecting is not in the cloud. "
+                                   "Upload it now?",
+                                   "%(count)s bookings made here before connecting are not in the cloud. "
+                                   "Upload them now?", count) % {"count": count},
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        self.upload_box = box
+
+        def answered(_result: int) -> None:
+            if box.clickedButton() is box.button(QMessageBox.StandardButton.Yes):
+                self.tasks.run(self.client.upload_local(), lambda r: self._say(
+                    ngettext("%(count)s booking queued for the cloud.", "%(count)s bookings queued for the cloud.",
+                             int(r.get("queued") or 0)) % {"count": int(r.get("queued") or 0)}), self._failed)
+
+        box.finished.connect(answered)
+        box.open()
 
     def request_code(self) -> None:
         url, app_id, cloud = self._fields()

@@ -287,6 +287,11 @@ class DeskClient:
     async def sync_now(self) -> dict:
         return await self._result("POST", "/sync/now")
 
+    async def upload_local(self) -> dict:
+        """Send every local booking the cloud does not have (``{queued, ...sync status}``);
+        409 SYNC-DEMO-DATA on a branch holding the demo clinic."""
+        return await self._result("POST", "/sync/upload-local")
+
     async def accept(self, booking_id: str, resource_id: str, when_free: bool = False) -> dict:
         """Assign a waiting booking; ``when_free``: only while the resource has nobody called or
         in the room (ApiError ``SCH-PROVIDER-BUSY`` otherwise)."""

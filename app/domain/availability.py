@@ -110,8 +110,9 @@ def overlaps(start: datetime, end: datetime, spans: list[Busy]) -> bool:
 
 def working_spans(time_rules: dict | None, day: date, zone: str) -> list[tuple[datetime, datetime]]:
     """The UTC spans of the resource's working periods on the branch-local ``day``."""
-    return [(from_local(day, p_from, zone), from_local(day, p_to, zone))
-            for p_from, p_to in periods_on(time_rules, day)]
+    def at(military: int) -> datetime:  # 2400: midnight at the day's end
+        return from_local(day + timedelta(days=1), 0, zone) if military >= 2400 else from_local(day, military, zone)
+    return [(at(p_from), at(p_to)) for p_from, p_to in periods_on(time_rules, day)]
 
 
 def within_working_hours(start: datetime, booking_type: dict, time_rules: dict | None, zone: str) -> bool:

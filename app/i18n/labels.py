@@ -95,6 +95,7 @@ ERROR_MESSAGES: dict[str, str] = {
     "SCH-NO-RESOURCE": N_("No provider is available for this booking in the cloud."),
     "CLOUD-AUTH-FAILED": N_("The cloud refused the credentials. Check the key or the code and try again."),
     "CLOUD-UNREACHABLE": N_("The cloud did not answer. Check the internet connection and try again."),
+    "SYNC-NOT-CONNECTED": N_("This branch is not connected to a cloud account."),
     "SYNC-DEMO-DATA": N_("This branch holds the demo clinic. Connect the cloud account from a new branch: the first-run page or another data folder."),
 }
 #: ``HTTP-<status>`` codes (a reply without an error body): by the status's first digit.

@@ -238,6 +238,8 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         rules = body.model_dump(by_alias=True)  # validated: known fields, from < to, 0000–2400
         with service.store.transaction():
             service.store.upsert("resources", [{**row, "timeRules": rules}])
+            for listener in service.time_rule_listeners:  # the sync engine queues the cloud's PUT
+                listener(resourceId, rules)
         service.events.publish("resource.changed", {"resource": service._resource(resourceId)})
         return {"result": rules}
 

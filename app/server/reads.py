@@ -107,18 +107,29 @@ class ReadsMixin:
     # queues ------------------------------------------------------------------------------
     def queue(self, resource_id: str) -> list[dict]:
         """The resource's queue, FIFO, with ``queuePosition`` and ``estimatedWaitMinutes``
-        (seed 000 "Provider: View Unassigned Bookings")."""
+        (seed 000 "Provider: View Unassigned Bookings"), then the queue bookings of its types
+        still awaiting payment (``PENDING_PAYMENT``, ``awaitingPayment: true``, no position:
+        they join the queue once paid, seed 000 "Instant Booking" step 2)."""
         self.expire_overdue()
         resource = self._resource(resource_id)
         queue = resource_queue(resource, self.store.queued_bookings(), self.now())
+        served = set(resource.get("types") or [])
+        unpaid = [b for b in self._awaiting_payment() if b["typeId"] in served]
         return [{**b, **{k: p[k] for k in ("queuePosition", "estimatedWaitMinutes")}}
-                for b, p in zip(self.to_api_many(queue), positions(queue, self._types()), strict=True)]
+                for b, p in zip(self.to_api_many(queue), positions(queue, self._types()), strict=True)] + \
+            [{**b, "awaitingPayment": True} for b in self.to_api_many(unpaid)]
+
+    def _awaiting_payment(self) -> list[dict]:
+        """Queue bookings (no start) in ``PENDING_PAYMENT``, oldest first."""
+        return self.store._rows("select * from bookings where status = ? and startDateTime is null"
+                                " order by createdAt, id", [Status.PENDING_PAYMENT])
 
     def waiting(self) -> list[dict]:
         """Every booking waiting for a resource, oldest first, with its best position."""
         self.expire_overdue()
         queued = self.store.queued_bookings()
-        return self.to_api_many(queued, queued, self.store.resources())
+        return self.to_api_many(queued, queued, self.store.resources()) + \
+            [{**b, "awaitingPayment": True} for b in self.to_api_many(self._awaiting_payment())]
 
     def queue_positions(self, type_id: str) -> dict[str, list[dict]]:
         """``{resourceId: [{bookingId, queuePosition, estimatedWaitMinutes}]}`` for every

@@ -42,6 +42,8 @@ class BookingService(ReadsMixin):
         self.clock = clock or Clock()
         self.events = events or EventLog(store)
         self.listeners: list[ChangeListener] = []
+        #: ``listener(resource_id, time_rules)`` runs inside the transaction of a time-rule edit
+        self.time_rule_listeners: list[Callable[[str, dict], None]] = []
 
     @property
     def zone(self) -> str:

@@ -10,11 +10,21 @@ Push (issue #3 "Outbox", "Replies"; contract "Transport", "Behaviour"):
 * The first waiting operation of each booking goes out (one booking's operations in order,
   others in parallel, at most ``concurrency`` at a time). The operation id stays the same
   on every retry.
-* Before a create or reschedule is sent, ``requestedAt`` is committed. A retry of an
-  operation with ``requestedAt`` set first looks for what the earlier attempt may have
-  created: a create by its natural key (``GET /management/bookings?customerId=&dateType=
-  createdAt&from=<requestedAt - 1 min>``), a reschedule by the old booking's
-  ``rescheduledTo``. Only when nothing is found is it sent again.
+* Before a create, hold or reschedule is sent, ``requestedAt`` is committed, and it stays
+  until the operation is answered for good (a failed look-up is no answer). A retry of an
+  operation with ``requestedAt`` set first looks for what an earlier attempt may have
+  created, by natural key (``GET /management/bookings?customerId=&dateType=createdAt&
+  from=<requestedAt - 1 min>``: customer, type, start; not the resource, which the cloud
+  may have changed). A reschedule reads the old booking first: still active → sent again;
+  ``CANCELED`` → the new booking is looked up the same way (contract "Reschedule
+  replies"). Only when nothing is found is it sent again.
+* The desk's resource goes as ``resourceFilters: {"resourceId": ..}``; when the cloud
+  places the booking elsewhere the booking takes the cloud's resource, with a history
+  entry and a ``sync.moved`` event (contract "Shapes the seed lost").
+* A change to a booking the cloud never had (made before the branch was connected)
+  creates it first (:meth:`SyncEngine.upload_local` offers the rest on connecting);
+  holds go to ``scheduling/temporary`` and their confirmation to ``scheduling/confirm``;
+  time-rule edits are sent with ``PUT .../timeRules`` in the contract's shape.
 * No answer, 5xx, 429 → kept, retried after an exponential backoff with jitter
   (:func:`backoff_seconds`; ``Retry-After`` seconds when the cloud gives them) without
   waiting for a new local change. 401 → the access token is refreshed and the call retried
@@ -39,7 +49,8 @@ A booking mapped locally but absent from a fully read ``day``/``queues``/``horiz
 window is fetched by id: 404 → removed locally (unless it has pending changes);
 otherwise its new state is applied (it moved out of the window). An expired page token
 restarts that listing. Reference data (resources with time rules, booking types,
-customers) is pulled with the horizon.
+customers) is pulled with the horizon; time rules in a shape that cannot be read are kept
+as "hours unknown" (:mod:`app.domain.timerules`), never as a closed clinic.
 """
 
 from __future__ import annotations
@@ -53,7 +64,7 @@ import time
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
-from app.domain import clock
+from app.domain import clock, timerules
 from app.domain.errors import ALREADY_ASSIGNED
 from app.domain.model import Status
 from app.server.service import BookingService
@@ -61,7 +72,7 @@ from app.sync.ehjzny import mapping
 from app.sync.ehjzny.apply import LOOKUP_MARGIN, Applier
 from app.sync.ehjzny.client import CloudError, EhjznyClient, TransportError
 from app.sync.outbox import SYNCED_FIELDS, Outbox, precise_now, stamp_ms
-from app.sync.settings import CloudConfig
+from app.sync.settings import CloudConfig, save_secret
 
 log = logging.getLogger(__name__)
 CLOUD = "ehjzny"
@@ -101,6 +112,7 @@ class SyncEngine:
         self.last_pull_at: str | None = self.store.setting("sync.lastPullAt")
         self.last_push_at: str | None = None
         self.last_error: str | None = None
+        self.hours_unknown: list[str] = []  # resources whose pulled time rules could not be read
         self._access_token: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
@@ -116,6 +128,7 @@ class SyncEngine:
         """Queue every later local change of the service (its change listener)."""
         if not self._attached:
             self.service.listeners.append(self.outbox.listener)
+            self.service.time_rule_listeners.append(self.outbox.time_rules_listener)
             self._attached = True
         return self
 
@@ -176,7 +189,8 @@ class SyncEngine:
             tokens = await self.client.call("token", params={"refreshToken": self.config.secret}, auth=False)
             self._access_token = tokens["accessToken"]
             if tokens.get("refreshToken") and tokens["refreshToken"] != self.config.secret:
-                self.config.secret = tokens["refreshToken"]
+                self.config.secret = tokens["refreshToken"]  # rotated: keep it where the old one was
+                await asyncio.to_thread(save_secret, self.config.account, self.config.secret)
         return self._access_token
 
     async def _refresh(self) -> None:
@@ -185,11 +199,24 @@ class SyncEngine:
     # status -----------------------------------------------------------------------------
     def status(self) -> dict:
         """``GET /sync/status``: ``{online, connected, cloud, baseUrl, lastPullAt (UTC),
-        lastPushAt, pending, needsAttention, lastError}``."""
+        lastPushAt, pending, needsAttention, lastError, hoursUnknown, unsynced}``
+        (``hoursUnknown``: ids of resources whose working hours came in a shape that cannot be
+        read; ``unsynced``: local bookings the cloud does not have, see :meth:`upload_local`)."""
         return {"online": bool(self.online), "connected": True, "cloud": CLOUD,
                 "baseUrl": self.config.base_url, "lastPullAt": self.last_pull_at,
                 "lastPushAt": self.last_push_at, "pending": self.outbox.pending_count(),
-                "needsAttention": self.outbox.attention_count(), "lastError": self.last_error}
+                "needsAttention": self.outbox.attention_count(), "lastError": self.last_error,
+                "hoursUnknown": list(self.hours_unknown), "unsynced": self.unsynced_count()}
+
+    _UNSYNCED = ("from bookings b where b.status not in (?, ?) and not exists (select 1 from cloud_ids c"
+                 " where c.entity = 'booking' and c.cloud = ? and c.localId = b.id) and not exists"
+                 " (select 1 from sync_outbox o where o.cloud = ? and o.bookingId = b.id)")
+
+    def unsynced_count(self) -> int:
+        """Local bookings the cloud does not have and nothing will send (made before the
+        branch was connected): what :meth:`upload_local` would queue."""
+        args = [Status.CANCELED.value, Status.REJECTED.value, CLOUD, CLOUD]
+        return self.store.db.execute("select count(*) " + self._UNSYNCED, args).fetchone()[0]
 
     def _ok(self) -> None:
         self.online, self.last_error = True, None
@@ -293,13 +320,15 @@ class SyncEngine:
             await asyncio.gather(*(one(op) for op in ops))
 
     async def _push_op(self, op: dict) -> None:
+        if op["action"] == "time_rules":
+            return await self._push_time_rules(op)
         booking = self.store.booking(op["bookingId"])
         if booking is None:
             with self.store.transaction():
                 self.outbox.remove(op["id"])
             return
         lock = contextlib.nullcontext()
-        if op["action"] == "create":  # one create per natural key at a time (no idempotency key)
+        if op["action"] in ("create", "hold"):  # one create per natural key at a time (no idempotency key)
             desk = op["payload"]["after"]
             key = (desk["customerId"], desk["typeId"], desk.get("startDateTime"), desk.get("resourceId"))
             lock = self._key_locks.setdefault(key, asyncio.Lock())
@@ -313,7 +342,7 @@ class SyncEngine:
             self._retry_later(op, exc, None)
         except CloudError as exc:
             if exc.transient or exc.status == 401:
-                self._retry_later(op, exc, exc.retry_after, answered=True)
+                self._retry_later(op, exc, exc.retry_after)
             else:
                 await self._refused(op, exc)
         else:
@@ -326,7 +355,7 @@ class SyncEngine:
         """Send one operation; returns the cloud's booking (None: nothing to apply)."""
         action, payload = op["action"], op["payload"]
         cloud_id = self.applier.cloud_id(booking["id"])
-        if action == "create":
+        if action in ("create", "hold"):
             if cloud_id:  # a pull already recognised it
                 return await self.client.call("booking", ids={"id": cloud_id})
             if op.get("requestedAt"):
@@ -334,8 +363,12 @@ class SyncEngine:
                 if found is not None:
                     return found
             body = self._create_body(payload["after"])
+            if action == "hold":  # seed 000 "Create Temporary Booking"
+                held = clock.from_iso(payload["after"].get("heldUntil"))
+                body["reservedForMinutes"] = max(1, int(((held - self.now()).total_seconds() + 59) // 60)) \
+                    if held else 15
             self._mark_requested(op)
-            return await self.client.call("schedule", body=body)
+            return await self.client.call("schedule_temporary" if action == "hold" else "schedule", body=body)
         if action == "restore":  # the cloud has no un-cancel: book the same booking there again
             if op.get("requestedAt"):
                 found = await self._find_created(op)
@@ -344,13 +377,17 @@ class SyncEngine:
             body = self._create_body(payload["after"])
             self._mark_requested(op)
             return await self.client.call("schedule", body=body)
-        if cloud_id is None:
-            raise CloudError("NOT-SYNCED", "the booking is not in the cloud (its create was refused)", 409)
+        if cloud_id is None:  # never reached the cloud (made before connecting, or refused)
+            return await self._create_first(op, booking)
         if action == "reschedule":
-            if op.get("requestedAt"):
+            if op.get("requestedAt"):  # an earlier attempt may have committed (contract "Reschedule replies")
                 old = await self.client.call("booking", ids={"id": cloud_id})
-                if old.get("rescheduledTo"):
+                if old.get("rescheduledTo"):  # not a seed field: used only when a deployment sends it
                     return await self.client.call("booking", ids={"id": old["rescheduledTo"]})
+                if old.get("status") == Status.CANCELED:
+                    found = await self._find_created(op)
+                    if found is not None:
+                        return found
             body = self._create_body(payload["after"], reschedule=cloud_id)
             self._mark_requested(op)
             return await self.client.call("schedule", body=body)
@@ -371,7 +408,67 @@ class SyncEngine:
             return await self.client.call("cancel", body={"bookingId": cloud_id, "reason": reason})
         if action == "end":
             return await self.client.call("end", body={"bookingId": cloud_id})
+        if action == "confirm":  # seed 000 "Convert Temporary Booking into Confirmed Booking"
+            return await self.client.call("confirm", body={"bookingId": cloud_id})
         raise ValueError(f"unknown outbox action {action!r}")
+
+    async def _push_time_rules(self, op: dict) -> None:
+        """A time-rule edit of the desk → ``PUT /management/resources/{id}/timeRules`` in the
+        contract's shape. Transient failures retry; a refusal (or hours that cannot be
+        written) is logged and the cloud's rules come back with the next pull."""
+        resource_id = op["payload"]["resourceId"]
+        try:
+            body = mapping.time_rules_to_cloud(op["payload"]["after"])
+            await self.client.call("put_time_rules", ids={"id": resource_id}, body=body)
+        except TransportError as exc:
+            return self._retry_later(op, exc, None)
+        except CloudError as exc:
+            if exc.transient or exc.status == 401:
+                return self._retry_later(op, exc, exc.retry_after)
+            log.warning("sync: the cloud refused the time rules of %s: %s", resource_id, exc)
+        except mapping.MappingError as exc:
+            log.warning("sync: time rules of %s not sent: %s", resource_id, exc)
+        else:
+            self._ok()
+        with self.store.transaction():
+            self.outbox.remove(op["id"])
+        return None
+
+    async def _create_first(self, op: dict, booking: dict) -> dict | None:
+        """A change to a booking the cloud has never had: the booking is created first, in
+        its current state, which already holds this change and the later ones. A booking
+        that is over (canceled, rejected) has nothing to send. Its ``end`` still follows."""
+        later = self.outbox.later_ops(op)
+        with self.store.transaction():
+            for dropped in [op, *later]:
+                self.outbox.remove(dropped["id"])
+            if booking["status"] in (Status.CANCELED, Status.REJECTED):
+                log.info("sync: %s of %s dropped: the cloud never had the booking and it is over",
+                         op["action"], booking["id"])
+                return None
+            fields = list(SYNCED_FIELDS)
+            self.outbox.add(booking["id"], "create", {"before": None, "after": booking, "actor": op["payload"].get("actor")},
+                            fields)
+            if any(o["action"] == "end" for o in [op, *later]):
+                self.outbox.add(booking["id"], "end", {"before": booking, "after": booking, "actor": None}, [])
+        self.kick()
+        return None
+
+    def upload_local(self) -> int:
+        """Queue a create for every local booking the cloud does not have (made before the
+        branch was connected) that is not over and has nothing waiting in the outbox.
+        Returns how many were queued. The caller refuses the demo clinic first."""
+        rows = list(self.store.db.query("select b.id " + self._UNSYNCED + " order by b.createdAt",
+                                        [Status.CANCELED.value, Status.REJECTED.value, CLOUD, CLOUD]))
+        count = 0
+        with self.store.transaction():
+            for row in rows:
+                booking = self.store.booking(row["id"])
+                self.outbox.add(booking["id"], "create", {"before": None, "after": booking,
+                                                          "actor": {"user": "upload"}}, list(SYNCED_FIELDS))
+                count += 1
+        self.kick()
+        return count
 
     def _create_body(self, desk: dict, reschedule: str | None = None) -> dict:
         customer = self.store.customer(desk["customerId"]) or {}
@@ -396,20 +493,19 @@ class SyncEngine:
         params = {"dateType": "createdAt", "from": clock.to_iso(since), "orderDirection": "asc",
                   "customerId": customer_cloud, "includes": "customer"}
         candidates = await self.client.all("bookings", params, limit=self.page_limit)
-        return self.applier.find_created(candidates, op, self.store.zone)
+        return self.applier.find_created(candidates, op, self.store.zone, self.now())
 
-    def _retry_later(self, op: dict, exc: Exception, retry_after: float | None, answered: bool = False) -> None:
-        """Keep ``op`` for a retry after the backoff. ``answered``: the cloud replied with an
-        error, so the last attempt wrote nothing and the retry needs no look-up first (only
-        a transport error leaves a create "may or may not have committed", contract)."""
+    def _retry_later(self, op: dict, exc: Exception, retry_after: float | None) -> None:
+        """Keep ``op`` for a retry after the backoff. ``requestedAt`` stays: an earlier
+        attempt may have committed whatever the last one met (a 503 or 429 on the look-up
+        says nothing about the write), so the retry looks by natural key first."""
         self._failed(exc)
         attempts = int(op.get("attempts") or 0) + 1
         due = self.now() + timedelta(seconds=backoff_seconds(attempts, retry_after))
         with self.store.transaction():
             self.store.db.execute(
-                "update sync_outbox set attempts = max(attempts, ?), nextAttemptAt = ?, lastError = ?,"
-                " requestedAt = case when ? then null else requestedAt end where id = ?",
-                [attempts, stamp_ms(due), str(exc)[:500], answered, op["id"]])
+                "update sync_outbox set attempts = max(attempts, ?), nextAttemptAt = ?, lastError = ?"
+                " where id = ?", [attempts, stamp_ms(due), str(exc)[:500], op["id"]])
         log.info("sync: %s of %s kept for retry in %s: %s", op["action"], op["bookingId"],
                  clock.to_iso(due), exc)
 
@@ -417,7 +513,7 @@ class SyncEngine:
         """The cloud accepted ``op``: map ids, drop the row, take the cloud's state."""
         local_id, now = op["bookingId"], self.now()
         with self.store.transaction():
-            if op["action"] in ("create", "reschedule", "restore"):
+            if op["action"] in ("create", "hold", "reschedule", "restore"):
                 holder = self.store.local_id(CLOUD, str(result["id"]))
                 if holder not in (None, local_id):  # never steal another booking's cloud id
                     log.error("sync: cloud booking %s is already %s's, not %s's", result["id"], holder, local_id)
@@ -430,7 +526,26 @@ class SyncEngine:
             changed = self.applier.apply_bookings([result], self.store.zone, now,
                                                   fallback_customers={str(result["id"]): booking["customerId"]}
                                                   ) if booking else []
+            moved = self._moved(op, result, booking, now)
         self._publish(changed)
+        if moved:
+            self.service.events.publish("sync.moved", moved)
+
+    def _moved(self, op: dict, result: dict, booking: dict | None, now: datetime) -> dict | None:
+        """The cloud placed a booking on another resource than the desk chose (contract
+        "Shapes the seed lost": the connector takes the cloud's resource and shows the
+        move). Writes a history entry and returns the ``sync.moved`` event data, or None."""
+        asked = (op["payload"].get("after") or {}).get("resourceId")
+        placed = result.get("resourceId") or (result.get("resource") or {}).get("id")
+        if op["action"] not in ("create", "hold", "reschedule") or not asked or not placed or str(placed) == asked \
+                or booking is None:
+            return None
+        self.store.add_history({"bookingId": booking["id"], "createdAt": clock.to_iso(now), "action": "sync.moved",
+                                "actor": CLOUD, "deskId": None, "before": {"resourceId": asked},
+                                "after": {"resourceId": str(placed),
+                                          "message": "the cloud placed the booking on another resource"}})
+        log.warning("sync: the cloud placed %s on %s, not on %s", booking["id"], placed, asked)
+        return {"bookingId": booking["id"], "asked": asked, "resourceId": str(placed)}
 
     async def _refused(self, op: dict, exc: CloudError) -> None:
         """A refusal: the local booking takes the cloud's state; the case needs attention."""
@@ -442,7 +557,7 @@ class SyncEngine:
                 cloud_state = await self.client.call("booking", ids={"id": cloud_id})
             except CloudError as state_exc:
                 if state_exc.transient or state_exc.status == 401:
-                    return self._retry_later(op, state_exc, state_exc.retry_after, answered=True)
+                    return self._retry_later(op, state_exc, state_exc.retry_after)
             except TransportError as state_exc:
                 return self._retry_later(op, state_exc, None)
         now = self.now()
@@ -532,13 +647,24 @@ class SyncEngine:
     async def pull_reference(self) -> dict:
         """Resources (with their time rules), booking types and customers."""
         resources = await self.client.all("resources", limit=self.page_limit)
-        rules = {}
+        rules, unknown = {}, []
+        edited = self.outbox.time_rules_waiting()  # the desk's edit wins until the cloud has it
         for resource in resources:
+            rid = str(resource["id"])
+            if rid in edited:
+                continue
             try:
-                rules[str(resource["id"])] = await self.client.call("time_rules", ids={"id": resource["id"]})
+                raw = await self.client.call("time_rules", ids={"id": resource["id"]})
             except CloudError as exc:
                 if exc.transient:
                     raise
+                raw = timerules.unknown(f"{exc.code}: {exc.message}")
+            rules[rid] = mapping.time_rules_from_cloud(raw)
+            if timerules.is_unknown(rules[rid]):  # never "closed": the desk books without the hours
+                unknown.append(rid)
+                log.warning("sync: working hours of resource %s cannot be read (%s): hours unknown",
+                            rid, rules[rid]["reason"])
+        self.hours_unknown = unknown
         types = await self.client.all("types", limit=self.page_limit)
         customers = await self.client.all("customers", limit=self.page_limit)
         with self.store.transaction():

@@ -6,8 +6,10 @@ the transaction of the change: the change and its row commit together or not at 
 (issue #3, "Outbox"; a crash can lose neither alone).
 
 Outbox row: ``seq`` (order), ``id`` (operation id, a ULID reused on every retry),
-``bookingId`` (local), ``action`` (``create`` | ``reschedule`` | ``assign`` | ``cancel`` |
-``end`` | ``restore``: a cancel taken back, booked in the cloud again, which has no un-cancel), ``payload`` (``{"before", "after", "actor"}``: what the desk did), ``fields``
+``bookingId`` (local), ``action`` (``create`` | ``hold`` | ``confirm`` | ``reschedule`` |
+``assign`` | ``cancel`` | ``end`` | ``restore`` | ``time_rules``; ``restore`` is a cancel
+taken back, booked in the cloud again since it has no un-cancel; a ``time_rules`` row's
+``bookingId`` is ``resource:<id>``), ``payload`` (``{"before", "after", "actor"}``: what the desk did), ``fields``
 (cloud-owned fields the change touched: a pull leaves them alone while the row waits),
 ``attempts``, ``nextAttemptAt`` (UTC), ``requestedAt`` (UTC, set just before a create or
 reschedule is sent), ``lastError``.
@@ -32,7 +34,10 @@ from app.sync.ehjzny.mapping import CLOUD_BOOKING_FIELDS
 #: local service action → cloud operation; other actions (check-in, start, no-show,
 #: expire) are the desk's own or happen in the cloud by itself.
 CLOUD_ACTIONS = {"create": "create", "reschedule": "reschedule", "accept": "assign",
-                 "cancel": "cancel", "end": "end", "restore": "restore"}
+                 "cancel": "cancel", "end": "end", "hold": "hold", "confirm": "confirm",
+                 "restore": "restore"}
+#: operations that make a new cloud booking (looked up by natural key after a lost reply)
+CREATING = ("create", "hold", "reschedule", "restore")
 #: the fields a pull may write (cloud-owned), minus bookkeeping
 SYNCED_FIELDS = tuple(f for f in CLOUD_BOOKING_FIELDS if f != "updatedAt")
 
@@ -75,6 +80,21 @@ class Outbox:
         self.add(after["id"], kind, {"before": before, "after": after, "actor": actor}, fields)
         if self.on_change:
             self.on_change()
+
+    def time_rules_listener(self, resource_id: str, time_rules: dict) -> None:
+        """The BookingService time-rule listener: queue the cloud's ``PUT .../timeRules``
+        (the latest edit of a resource replaces an earlier one still waiting)."""
+        key = f"resource:{resource_id}"
+        self.store.db.execute("delete from sync_outbox where cloud = ? and bookingId = ? and action = 'time_rules'"
+                              " and requestedAt is null", [self.cloud, key])
+        self.add(key, "time_rules", {"before": None, "after": time_rules, "resourceId": resource_id}, [])
+        if self.on_change:
+            self.on_change()
+
+    def time_rules_waiting(self) -> set[str]:
+        """Resource ids whose edited time rules have not reached the cloud yet."""
+        return {r[0].split(":", 1)[1] for r in self.store.db.execute(
+            "select bookingId from sync_outbox where cloud = ? and action = 'time_rules'", [self.cloud])}
 
     def add(self, booking_id: str, action: str, payload: dict, fields: list[str]) -> str:
         """Append one operation (call inside a transaction); returns its id."""
@@ -137,8 +157,14 @@ class Outbox:
         return out
 
     def in_flight_creates(self) -> list[dict]:
-        """Creates sent at least once without an answer (candidates for natural-key matching)."""
-        return self._ops("action = 'create' and requestedAt is not null")
+        """Creates and reschedules sent at least once without an answer (candidates for
+        natural-key matching: both make a new cloud booking)."""
+        return self._ops("action in ('create', 'hold', 'reschedule') and requestedAt is not null")
+
+    def rescheduling(self) -> set[str]:
+        """Local booking ids with a reschedule waiting in the outbox."""
+        return {r[0] for r in self.store.db.execute(
+            "select distinct bookingId from sync_outbox where cloud = ? and action = 'reschedule'", [self.cloud])}
 
     def retry_all_now(self) -> None:
         """Make every waiting operation due now (``POST /sync/now``, ``sync --once``)."""

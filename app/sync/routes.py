@@ -88,6 +88,20 @@ def make_router(engine: SyncEngine | Callable[[], SyncEngine | None]) -> APIRout
         except ValueError as exc:
             raise errors.invalid(str(exc), field="resolution") from None
 
+    @router.post("/upload-local", dependencies=[require(Role.MANAGER)])
+    async def upload_local(request: Request):
+        """Offer made on connecting: queue a create for every local booking the cloud does
+        not have (``{"result": {"queued": n, ...status}}``). The demo clinic is refused
+        (409 SYNC-DEMO-DATA): its made-up patients must never reach the cloud."""
+        running = current()
+        if running is None:
+            raise BookingError("SYNC-NOT-CONNECTED", "the branch is not connected to a cloud account", 409)
+        if running.store.db.execute("select 1 from cloud_ids where cloud = 'demo' limit 1").fetchone():
+            raise BookingError("SYNC-DEMO-DATA", "this branch holds the demo clinic; its bookings are not "
+                               "uploaded to a real cloud account", 409)
+        queued = running.upload_local()
+        return {"result": {"queued": queued, **running.status()}}
+
     @router.post("/now", dependencies=[require(Role.RECEPTION)])
     async def now():
         running = current()

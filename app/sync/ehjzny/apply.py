@@ -6,15 +6,21 @@ store's transaction; nothing here does I/O besides SQLite.
 Rules (issue #3, "Pull" and "Identity"):
 
 * Local ids stay. A cloud booking id is mapped in ``cloud_ids``; an id replaced by a
-  reschedule (the old booking comes back ``CANCELED`` with ``rescheduledTo``) is retired
-  in ``sync_retired`` and the local booking follows the new id (contract "Behaviour":
-  "A sync client must map the old id to the new").
+  reschedule is retired in ``sync_retired`` and the local booking follows the new id
+  (contract "Behaviour": "A sync client must map the old id to the new"). The new id is
+  the reply to the reschedule, or — reply lost — the booking found by natural key
+  (contract "Reschedule replies"); a ``rescheduledTo`` on the old booking is used only
+  when a deployment sends it (not a seed field).
+* While a reschedule of a booking waits in the outbox, the old cloud booking (about to be,
+  or already, ``CANCELED`` by that reschedule) is not applied to it.
 * A pulled booking never overwrites a field with an unacknowledged local change
   (``dirty`` fields of the outbox); the desk-only fields (visit, ticket number) are never
   touched.
-* An unknown cloud booking that matches the natural key of a create sent without an answer
-  is that create: it is mapped instead of being added twice (contract "Behaviour", no
-  idempotency key).
+* An unknown cloud booking that matches the natural key of a create or reschedule sent
+  without an answer is that write: it is mapped instead of being added twice (contract
+  "Behaviour", no idempotency key). The key is customer, type and start (a queue booking:
+  no start yet, or started since it was created); the resource is not part of it, since
+  the cloud may place a booking on another resource than the one asked for.
 """
 
 from __future__ import annotations
@@ -150,10 +156,12 @@ class Applier:
         return done
 
     # natural key ------------------------------------------------------------------------
-    def matches(self, obj: dict, op: dict, zone: str) -> bool:
-        """Is cloud booking ``obj`` the one the create ``op`` asked for? Type, customer,
-        ``createdAt`` not before the request − 1 min, and start + resource (timed) or
-        "created as a queue booking" (contract "Behaviour", no idempotency key)."""
+    def matches(self, obj: dict, op: dict, zone: str, now: datetime | None = None) -> bool:
+        """Is cloud booking ``obj`` the one the create/reschedule ``op`` asked for? Type,
+        customer, ``createdAt`` not before the request − 1 min, and the same start (timed)
+        or, for a queue booking, no start or a start (accepted) between its ``createdAt``
+        and ``now`` (contract "Behaviour", no idempotency key). The resource is not
+        compared: the cloud may have placed the booking elsewhere."""
         desk = op["payload"]["after"]
         try:
             fields = mapping.booking_from_cloud(obj, zone)
@@ -167,9 +175,14 @@ class Applier:
         if not self._same_customer(fields["customerId"], obj.get("customer"), desk["customerId"]):
             return False
         if desk.get("startDateTime") is None:
-            return obj.get("assignmentTimeout") is not None
-        return (fields["startDateTime"] == desk["startDateTime"]
-                and (not desk.get("resourceId") or fields["resourceId"] == desk["resourceId"]))
+            start = obj.get("startDateTime")
+            if not start:
+                return True
+            began = mapping._utc(start, "booking")
+            return clock.from_iso(fields["createdAt"]) <= began <= (now or datetime.now(began.tzinfo))
+        if fields["startDateTime"] is None:
+            return False
+        return clock.from_iso(fields["startDateTime"]) == clock.from_iso(desk["startDateTime"])
 
     def _same_customer(self, cloud_customer_id: str | None, obj: dict | None, local_id: str) -> bool:
         mapped = self.store.local_id(self.cloud, cloud_customer_id, "customer") if cloud_customer_id else None
@@ -181,11 +194,11 @@ class Applier:
                         or (local.get("email") and (obj.get("email") or "").lower() == local["email"].lower()))
         return False
 
-    def find_created(self, candidates: list[dict], op: dict, zone: str) -> dict | None:
+    def find_created(self, candidates: list[dict], op: dict, zone: str, now: datetime | None = None) -> dict | None:
         """The oldest unmapped candidate matching ``op``'s natural key, or None."""
         mapped = self.booking_ids([str(c["id"]) for c in candidates])
         for obj in sorted(candidates, key=lambda c: str(c.get("createdAt") or "")):
-            if str(obj["id"]) not in mapped and self.matches(obj, op, zone):
+            if str(obj["id"]) not in mapped and self.matches(obj, op, zone, now):
                 return obj
         return None
 
@@ -200,6 +213,7 @@ class Applier:
         mapped = self.booking_ids(ids)
         retired = self.retired([i for i in ids if i not in mapped])
         dirty = self.outbox.dirty_map()
+        rescheduling = self.outbox.rescheduling()
         in_flight = None
         existing = self._rows(list(mapped.values()))
         numbers: dict = {}
@@ -214,6 +228,8 @@ class Applier:
             local_id = mapped.get(cloud_id)
             if obj.get("rescheduledTo") and local_id and self._follow_reschedule(local_id, obj, now):
                 continue
+            if local_id and local_id in rescheduling:  # the old booking of a reschedule in flight
+                continue
             try:
                 fields = mapping.booking_from_cloud(obj, zone)
             except mapping.MappingError as exc:
@@ -222,15 +238,16 @@ class Applier:
             if local_id is None:
                 if in_flight is None:
                     in_flight = self.outbox.in_flight_creates()
-                found = [o for o in in_flight if self.matches(obj, o, zone)]
+                found = [o for o in in_flight if self.matches(obj, o, zone, now)]
                 if len(found) > 1:  # ambiguous: the pushes settle it one by one
                     continue
                 op = found[0] if found else None
-                if op is not None:  # our own create whose reply has not arrived (or was lost)
+                if op is not None:  # our own write whose reply has not arrived (or was lost)
                     in_flight.remove(op)
                     self.outbox.remove(op["id"])
                     local_id = op["bookingId"]
-                    self.store.set_cloud_id(local_id, self.cloud, cloud_id)
+                    self.remap(local_id, cloud_id, now)
+                    rescheduling = self.outbox.rescheduling()
                     dirty = self.outbox.dirty_map()
                     existing.update(self._rows([local_id]))
             fallback = (fallback_customers or {}).get(cloud_id)

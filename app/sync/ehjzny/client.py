@@ -40,6 +40,9 @@ ROUTES: dict[str, tuple[str, str]] = {
     "assign": ("POST", "/management/bookings/assign"),
     "end": ("POST", "/management/bookings/end"),
     "schedule": ("PUT", "/management/scheduling/new"),
+    "schedule_temporary": ("PUT", "/management/scheduling/temporary"),
+    "confirm": ("POST", "/management/scheduling/confirm"),
+    "put_time_rules": ("PUT", "/management/resources/{id}/timeRules"),
 }
 
 #: error codes of an expired or unknown page token (restart the listing, contract "Transport")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from app.domain import clock
+from app.domain import clock, timerules
 from app.domain.model import (
     ASSIGNMENT_TIMEOUT_DEFAULT,
     ASSIGNMENT_TIMEOUT_MAX,
@@ -34,6 +34,10 @@ CLOUD_BOOKING_FIELDS = (
     "status", "startDateTime", "endDateTime", "duration", "typeId", "resourceId",
     "customerId", "note", "cancelReason", "assignmentTimeout", "createdAt", "updatedAt",
 )
+
+#: Reply fields that are not in the seed (contract "Shapes the seed lost"): used when a
+#: deployment sends them, left out of the row when it does not (the local value stays).
+OPTIONAL_FIELDS = ("cancelReason", "assignmentTimeout")
 
 #: Statuses whose booking must have a time (a queued, unpaid, canceled or rejected
 #: booking may have none: seed 000 "Instant Booking", "Queue Booking").
@@ -68,14 +72,24 @@ def _utc(text, what: str) -> datetime | None:
     if text in (None, ""):
         return None
     if isinstance(text, str) and len(text) in (20, 24) and text[-1] == "Z" and text[10] == "T":
-        try:  # the cloud's own form: skip the general parser (bulk pulls, issue #3)
-            return datetime.fromisoformat(text[:19]).replace(tzinfo=UTC)
+        try:  # the cloud's own form: skip the general parser (bulk pulls); keep the milliseconds
+            moment = datetime.fromisoformat(text[:19]).replace(tzinfo=UTC)
+            return moment.replace(microsecond=int(text[20:23]) * 1000) if len(text) == 24 else moment
         except ValueError:
             pass
     try:
         return clock.from_iso(str(text))
     except ValueError as exc:
         raise MappingError(f"{what}: bad time {text!r} ({exc})") from None
+
+
+def _iso_ms(moment: datetime | None) -> str | None:
+    """Aware UTC datetime → ``2026-11-21T09:30:00.395Z`` (``createdAt``: queue order is by it,
+    so the milliseconds stay, contract "Shapes the seed lost")."""
+    if moment is None:
+        return None
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -114,6 +128,28 @@ def clamp_timeout(minutes: int | None) -> int:
 
 
 # reference data ---------------------------------------------------------------------
+def time_rules_from_cloud(obj) -> dict:
+    """A resource's time rules as the cloud gives them (contract "Shapes the seed lost":
+    ``{"depthOfDays", "scheduleAfterHoursFromNow", "rules": [{"weekDays": [0..6], "times":
+    [{"from", "to"}], "fromDate"?, "toDate"?}]}`` and the variants it asks readers to take)
+    → the project's shape (:mod:`app.domain.timerules`). A shape that cannot be read gives
+    :func:`app.domain.timerules.unknown` (hours unknown, never closed); never raises."""
+    try:
+        return timerules.read(obj)
+    except (timerules.UnreadableTimeRules, TypeError, ValueError) as exc:
+        return timerules.unknown(str(exc), obj)
+
+
+def time_rules_to_cloud(time_rules: dict) -> dict:
+    """The project's time rules → the body of ``PUT /management/resources/{id}/timeRules``
+    (contract shape). Raises MappingError for unknown or unreadable hours."""
+    try:
+        return timerules.to_contract(time_rules)
+    except (timerules.UnreadableTimeRules, TypeError, ValueError) as exc:
+        raise MappingError(f"time rules: {exc}") from None
+
+
+
 def resource_from_cloud(obj: dict, *, time_rules: dict | None = None,
                         sort_order: int | None = None) -> dict:
     """Ehjzny Resource (seed 000 "ResourceForManagement") → local ``resources`` row.
@@ -256,8 +292,8 @@ def booking_from_cloud(obj: dict, zone: str) -> dict:
     customer_id = obj.get("customerId") or (obj.get("customer") or {}).get("id")
     resource_id = obj.get("resourceId") or (obj.get("resource") or {}).get("id")
     timeout = obj.get("assignmentTimeout")
-    created = _iso(_utc(obj.get("createdAt"), what))
-    return {
+    created = _iso_ms(_utc(obj.get("createdAt"), what))
+    out = {
         "status": str(status),
         "startDateTime": None if queued else _iso(start),
         "endDateTime": None if queued else _iso(end),
@@ -271,6 +307,10 @@ def booking_from_cloud(obj: dict, zone: str) -> dict:
         "createdAt": created,
         "updatedAt": _iso(_utc(obj.get("updatedAt"), what)) or created,
     }
+    for optional in OPTIONAL_FIELDS:  # not seed fields: absent means "not said", never "none"
+        if optional not in obj:
+            del out[optional]
+    return out
 
 
 def booking_to_cloud(local_booking: dict, zone: str, cloud_type_id: str,
@@ -279,7 +319,9 @@ def booking_to_cloud(local_booking: dict, zone: str, cloud_type_id: str,
     """Local booking → body of ``PUT /management/scheduling/new`` (contract "Operations").
 
     A timed booking gives ``date`` (branch-local ``YYYY-MM-DD``), ``time`` (branch-local
-    military, 18:20 → 1820), ``resourceId`` and ``assign: true``. A booking without a start
+    military, 18:20 → 1820), ``assign: true`` and the chosen resource as
+    ``resourceFilters: {"resourceId": ..}`` (contract "Shapes the seed lost": the one filter
+    that names a resource; no top-level ``resourceId``, the seed has none). A booking without a start
     (waiting in a queue) gives ``assign: false`` and ``assignmentTimeout`` minutes clamped
     to 5..180 (seed 000 "Instant Booking", "Assignment Timeout") and no date, time or resource.
     ``customer_identifier`` is ``{"phone": ..}``, ``{"email": ..}`` or ``{"id": ..}``.
@@ -298,7 +340,7 @@ def booking_to_cloud(local_booking: dict, zone: str, cloud_type_id: str,
         body["time"] = clock.military(start, zone)
         body["assign"] = True
         if cloud_resource_id:
-            body["resourceId"] = cloud_resource_id
+            body["resourceFilters"] = {"resourceId": cloud_resource_id}
     if local_booking.get("note"):
         body["note"] = local_booking["note"]
     if reschedule_booking_id:

@@ -7,8 +7,8 @@ Transport (contract "Transport"; seed 000 "Prerequisites", "Localization", "Pagi
   ``APP-ID-UNKNOWN``). ``lang: en|ar`` picks ``name`` from ``name_translations``.
 * ``Authorization: Bearer <access token or API key>`` on ``/management`` and
   ``/customer`` calls (:mod:`.auth`); ``/auth`` and ``/availability`` need only the app id.
-* Customer calls: the customer is the one signed in with ``isOrgMember: false``, or — a
-  simulation shortcut — the id in the ``X-CUSTOMER-ID`` header (with any valid bearer).
+* Customer calls: the customer is the one signed in with ``isOrgMember: false`` (their
+  access token); a member's token or the API key is refused there (403).
 * Envelopes ``{"result": {...}}``, lists ``{"result": [...], "pagination":
   {"nextPageToken": str|null, "hasMore": bool}}``; errors ``{"error": {"code", "message"}}``.
   ``limit`` defaults to 100 on bookings and 10 elsewhere (seed "Pagination": default 10),
@@ -33,11 +33,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from app.domain.errors import BookingError, invalid
-
 from .cloud import EhjznyCloud
 from .errors import APP_ID_REQUIRED, APP_ID_UNKNOWN, FORBIDDEN
 from .faults import FaultMiddleware
+from .rules import SimError, invalid
 from .views import localized
 
 log = logging.getLogger(__name__)
@@ -77,11 +76,7 @@ class Ctx:
     def customer_id(self) -> str:
         if self.user and self.user.get("customerId"):
             return self.user["customerId"]
-        ident = self.request.headers.get("x-customer-id")
-        if not ident:
-            raise invalid("X-CUSTOMER-ID header (or a customer's token) is required")
-        self.cloud.get("customers", ident)
-        return ident
+        raise SimError(FORBIDDEN, "customer operations need a customer's access token", 403)
 
     def page(self, items, key, show, descending: bool = False, default_limit: int = 10) -> dict:
         """List envelope for one page of ``items`` (sorted by ``key``), each shaped by ``show``."""
@@ -274,8 +269,8 @@ def customer_bookings(ctx: Ctx):
 
 
 # ---- assembly -----------------------------------------------------------------------------
-def _error(exc: BookingError) -> JSONResponse:
-    return JSONResponse(exc.to_json(), status_code=exc.http_status)
+def _error(exc: SimError) -> JSONResponse:
+    return JSONResponse(exc.to_json(), status_code=exc.status)
 
 
 def _endpoint(cloud: EhjznyCloud, handler: Callable, access: str):
@@ -283,12 +278,12 @@ def _endpoint(cloud: EhjznyCloud, handler: Callable, access: str):
         try:
             app_id = request.headers.get("x-app-id")
             if not app_id:
-                raise BookingError(APP_ID_REQUIRED, "the X-APP-ID header is required")
+                raise SimError(APP_ID_REQUIRED, "the X-APP-ID header is required")
             if app_id != cloud.app_id:
-                raise BookingError(APP_ID_UNKNOWN, "unknown X-APP-ID")
+                raise SimError(APP_ID_UNKNOWN, "unknown X-APP-ID")
             user = None if access == "open" else cloud.authenticate(request.headers.get("authorization"))
             if access == "member" and user.get("role") != "member":
-                raise BookingError(FORBIDDEN, "a customer's token cannot call management operations", 403)
+                raise SimError(FORBIDDEN, "a customer's token cannot call management operations", 403)
             raw = await request.body()
             try:
                 body = json.loads(raw) if raw else {}
@@ -297,7 +292,7 @@ def _endpoint(cloud: EhjznyCloud, handler: Callable, access: str):
             if not isinstance(body, dict):
                 raise invalid("the body must be a JSON object")
             result = handler(Ctx(cloud, request, user, body))
-        except BookingError as exc:
+        except SimError as exc:
             return _error(exc)
         except Exception:
             log.exception("simulated cloud failed on %s %s", request.method, request.url.path)

@@ -18,11 +18,8 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from app.domain.clock import to_iso
-from app.domain.errors import invalid
-
 from .errors import OTP_INVALID, TOKEN_EXPIRED, UNAUTHORIZED, unauthorized
-from .views import ms
+from .rules import invalid, iso
 
 MEMBER = {"role": "member"}
 
@@ -54,6 +51,10 @@ class AuthMixin:
             self.refresh_tokens[refresh] = user
             return self._issue_access(refresh, user)
 
+    #: answer ``GET /auth/token`` with a NEW refresh token and retire the old one (the seed's
+    #: reply carries a ``refreshToken``; whether it is new is not said)
+    rotate_refresh_tokens = False
+
     def token_from_refresh(self, token: str | None) -> dict:
         with self.lock:
             user = self.refresh_tokens.get(token or "")
@@ -61,6 +62,10 @@ class AuthMixin:
                 user = self.access_tokens[token][1]
             if user is None:
                 raise unauthorized(UNAUTHORIZED, "unknown refresh token")
+            if self.rotate_refresh_tokens and token in self.refresh_tokens:
+                del self.refresh_tokens[token]
+                token = "rt-" + secrets.token_urlsafe(24)
+                self.refresh_tokens[token] = user
             return self._issue_access(token, user)
 
     def authenticate(self, header: str | None) -> dict:
@@ -89,7 +94,7 @@ class AuthMixin:
         expires = self.clock.now() + timedelta(seconds=self.access_token_ttl)
         self.access_tokens[token] = (expires, user)
         return {"accessToken": token, "refreshToken": refresh, "expiresIn": self.access_token_ttl,
-                "accessTokenExpiresAt": ms(to_iso(expires)), "user": user}
+                "accessTokenExpiresAt": iso(expires), "user": user}
 
     @staticmethod
     def _otp_key(body: dict) -> tuple:

@@ -1,6 +1,8 @@
 """Customers and resource time rules of the simulated cloud (contract "Operations":
 customers list/get/update, time rules GET/PUT; seed 000 "Manage Time Rules").
 
+Time rules are in the contract's shape ("Shapes the seed lost"), checked on PUT.
+
 Simulation choices (the seed does not say): ``POST /management/customers`` creates a
 customer and answers 409 ``CUSTOMER-EXISTS`` when the phone or email is already known,
 so a client retrying a create after a lost reply sees the first one; scheduling with an
@@ -9,23 +11,21 @@ unknown ``customerIdentifier`` phone/email creates the customer.
 
 from __future__ import annotations
 
-from app.domain.clock import to_iso
-from app.domain.errors import BookingError, invalid
-
 from .errors import CUSTOMER_EXISTS
+from .rules import SimError, invalid, iso
 from .state import CUSTOMER_DEFAULTS, cloud_id
 
 CUSTOMER_FIELDS = tuple(CUSTOMER_DEFAULTS)
-TIME_RULE_FIELDS = ("depthOfDays", "rules", "offRules", "scheduleAfterHoursFromNow")
+TIME_RULE_FIELDS = ("depthOfDays", "rules", "scheduleAfterHoursFromNow")
 
 
 class CatalogMixin:
     def create_customer(self, body: dict) -> dict:
         with self.lock:
             if self._customer_by(body.get("phone"), body.get("email")):
-                raise BookingError(CUSTOMER_EXISTS, "a customer with this phone or email exists", 409)
+                raise SimError(CUSTOMER_EXISTS, "a customer with this phone or email exists", 409)
             customer = {**CUSTOMER_DEFAULTS, **{k: body[k] for k in CUSTOMER_FIELDS if k in body},
-                        "id": cloud_id(), "createdAt": to_iso(self.clock.now())}
+                        "id": cloud_id(), "createdAt": iso(self.clock.now())}
             self.customers[customer["id"]] = customer
             return dict(customer)
 
@@ -55,8 +55,13 @@ class CatalogMixin:
     def put_time_rules(self, resource_id: str, body: dict) -> dict:
         with self.lock:
             self.get("resources", resource_id)
-            if not isinstance(body.get("rules", []), list):
-                raise invalid("rules must be a list")
+            rules = body.get("rules", [])
+            if not isinstance(rules, list) or not all(
+                    isinstance(r, dict) and isinstance(r.get("weekDays"), list) and isinstance(r.get("times"), list)
+                    and all(isinstance(d, int) and 0 <= d <= 6 for d in r["weekDays"])
+                    and all(isinstance(t, dict) and isinstance(t.get("from"), int) and isinstance(t.get("to"), int)
+                            for t in r["times"]) for r in rules):
+                raise invalid("rules: [{weekDays: [0..6], times: [{from, to}] (military)}]")
             self.time_rules[resource_id] = {k: body[k] for k in TIME_RULE_FIELDS if k in body}
             return self.get_time_rules(resource_id)
 

@@ -11,20 +11,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from app.domain.clock import Clock, local_date, military
-
 from .auth import AuthMixin
 from .catalog import CatalogMixin
 from .faults import Faults
 from .listing import ListingMixin
 from .queueing import QueueMixin
+from .rules import local_day, military_of
 from .scheduling import SchedulingMixin
 from .state import CloudState
 from .views import ViewsMixin
 
 
 class EhjznyCloud(AuthMixin, CatalogMixin, SchedulingMixin, QueueMixin, ListingMixin, ViewsMixin, CloudState):
-    def __init__(self, clock: Clock | None = None, zone: str = "Asia/Riyadh", *, fault_seed: int = 0, **options):
+    def __init__(self, clock=None, zone: str = "Asia/Riyadh", *, fault_seed: int = 0, **options):
         super().__init__(clock, zone, **options)
         self._auth_init()
         self.faults = Faults(fault_seed)
@@ -43,12 +42,13 @@ class EhjznyCloud(AuthMixin, CatalogMixin, SchedulingMixin, QueueMixin, ListingM
         Without ``customer_id`` the first customer books. Working hours are not checked.
         """
         if start is not None:
-            day, time = local_date(start, self.zone), military(start, self.zone)
+            day, time = local_day(start, self.zone), military_of(start, self.zone)
         if day is None or time is None:
             raise ValueError("give start, or day and time")
         with self.lock:
             customer_id = customer_id or next(iter(self.customers))
-        body = {"type": type_id, "date": day.isoformat(), "time": time, "resourceId": resource_id, "note": note}
+        body = {"type": type_id, "date": day.isoformat(), "time": time, "note": note,
+                "resourceFilters": {"resourceId": resource_id} if resource_id else {}}
         return self.schedule(body, customer_id=customer_id)
 
     def customer_cancel(self, customer_id: str, booking_id: str) -> dict:

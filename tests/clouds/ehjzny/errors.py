@@ -1,14 +1,14 @@
-"""Error codes of the simulated Ehjzny cloud that the app's rules module does not name.
+"""Transport-level error codes of the simulated Ehjzny cloud.
 
 Contract (``shared/contracts/ehjzny.md``, "Transport" → Errors): errors are
 ``{"error": {"code", "message"}}`` with a 4xx/5xx status. The booking codes
 (``SCH-ALREADY_ASSIGNED``, ``BKS-110``, ``SCH-SLOT-TAKEN``, ``NOT-FOUND``...) come from
-:mod:`app.domain.errors`; these are the transport-level ones of the simulation.
+:mod:`.rules`; these are the transport-level ones of the simulation.
 """
 
 from __future__ import annotations
 
-from app.domain.errors import BookingError
+from .rules import SimError
 
 APP_ID_REQUIRED = "APP-ID-REQUIRED"
 APP_ID_UNKNOWN = "APP-ID-UNKNOWN"
@@ -24,5 +24,5 @@ RATE_LIMITED = "RATE-LIMITED"
 UNAVAILABLE = "SERVER-UNAVAILABLE"
 
 
-def unauthorized(code: str, message: str) -> BookingError:
-    return BookingError(code, message, 401)
+def unauthorized(code: str, message: str) -> SimError:
+    return SimError(code, message, 401)

@@ -10,7 +10,7 @@ comma-separated; ``customerId``; ``orderDirection`` ``asc|desc`` (default ``desc
 ``POST /availability/times`` answers one object per organization-local day
 ``{"date": "2026-11-21", "times": [{"time": 900, "resourceIds": [...]}]}``. The grid is
 the finest granularity asked (``showSixthHour`` 10 … ``showOclock`` 60 minutes, default
-60) or ``showFixedTimes``; ``resourceId`` (our extension) narrows to one resource;
+60) or ``showFixedTimes``; ``resourceFilters`` narrows the resources as in scheduling;
 ``from``/``to`` default to today and six days on; ``limit`` caps the number of days.
 """
 
@@ -18,9 +18,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from app.domain.availability import free_starts
-from app.domain.clock import from_iso, local_date, military
-from app.domain.errors import invalid
+from .rules import free_times, invalid, local_day, military_of, parse
 
 ORDER_FLAGS = (("showSixthHour", 10), ("showQuarterHour", 15), ("showThirdHour", 20), ("showHalfHour", 30))
 
@@ -38,14 +36,14 @@ class ListingMixin:
             raise invalid("dateType is dateTime|createdAt and orderDirection asc|desc")
         field = "startDateTime" if date_type == "dateTime" else "createdAt"
         try:
-            lo, hi = from_iso(params.get("from")), from_iso(params.get("to"))
-        except ValueError as exc:
-            raise invalid(f"from/to must be ISO date-times with a zone: {exc}") from exc
+            lo, hi = parse(params.get("from")), parse(params.get("to"))
+        except ValueError as exc:  # pragma: no cover - parse raises SimError
+            raise invalid(str(exc)) from exc
         resources, statuses = _csv(params.get("resources")), _csv(params.get("status"))
         customer_id = customer_id or params.get("customerId")
 
         def wanted(b: dict) -> bool:
-            moment = from_iso(b.get(field))
+            moment = parse(b.get(field))
             if (lo or hi) and moment is None:
                 return False
             return ((lo is None or moment >= lo) and (hi is None or moment < hi)
@@ -65,10 +63,11 @@ class ListingMixin:
     def available_times(self, body: dict) -> list[dict]:
         with self.lock:
             btype = self.get("types", body.get("type"))
-            resources = ([self.get("resources", body["resourceId"])] if body.get("resourceId")
-                         else self.serving(btype["id"]))
+            resources = self._matching(btype, body.get("resourceFilters") or {})
+            if (body.get("resourceFilters") or {}).get("resourceId"):
+                resources = [r for r in resources if r["id"] == body["resourceFilters"]["resourceId"]]
             now = self.clock.now()
-            first = _day(body.get("from")) or local_date(now, self.zone)
+            first = _day(body.get("from")) or local_day(now, self.zone)
             last = _day(body.get("to")) or first + timedelta(days=6)
             step = next((m for flag, m in ORDER_FLAGS if body.get(flag)), 60)
             fixed = [int(t) for t in str(body["showFixedTimes"]).split(",")] if body.get("showFixedTimes") else None
@@ -77,14 +76,10 @@ class ListingMixin:
             while day <= last and len(days) < int(body.get("limit") or 366):
                 slots: dict[int, list[str]] = {}
                 for resource in resources:
-                    rules = self.time_rules.get(resource["id"])
-                    depth = int((rules or {}).get("depthOfDays") or 0)
-                    if depth and day > local_date(now, self.zone) + timedelta(days=depth):
-                        continue
-                    for start in free_starts(day, btype, rules, self.active_on(resource["id"]), self.types,
-                                             self.zone, now, step=step, fixed_times=fixed,
-                                             ignore_id=body.get("rescheduleBookingId")):
-                        slots.setdefault(military(start, self.zone), []).append(resource["id"])
+                    for start in free_times(day, btype, self.time_rules.get(resource["id"]),
+                                            self.active_on(resource["id"]), self.types, self.zone, now,
+                                            step=step, fixed=fixed, ignore_id=body.get("rescheduleBookingId")):
+                        slots.setdefault(military_of(start, self.zone), []).append(resource["id"])
                 days.append({"date": day.isoformat(),
                              "times": [{"time": t, "resourceIds": ids} for t, ids in sorted(slots.items())]})
                 day += timedelta(days=1)

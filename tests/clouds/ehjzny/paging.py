@@ -15,14 +15,12 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
-from app.domain.clock import Clock
-from app.domain.errors import BookingError
-
 from .errors import PAGE_TOKEN_EXPIRED, PAGE_TOKEN_INVALID
+from .rules import SimError
 
 
 class PageTokens:
-    def __init__(self, clock: Clock, ttl: float = 60.0):
+    def __init__(self, clock, ttl: float = 60.0):
         self.clock = clock
         self.ttl = ttl
         self._tokens: dict[str, tuple] = {}
@@ -58,8 +56,8 @@ class PageTokens:
         with self._lock:
             entry = self._tokens.get(token)
         if entry is None or entry[1] != scope:
-            raise BookingError(PAGE_TOKEN_INVALID, "unknown page token, or other filters than its listing")
+            raise SimError(PAGE_TOKEN_INVALID, "unknown page token, or other filters than its listing")
         issued, _, last = entry
         if self.clock.now() - issued > timedelta(seconds=self.ttl):
-            raise BookingError(PAGE_TOKEN_EXPIRED, "page token expired: restart the listing from page one")
+            raise SimError(PAGE_TOKEN_EXPIRED, "page token expired: restart the listing from page one")
         return last

@@ -2,8 +2,7 @@
 "Queue Booking", "Assignment Timeout", "Race Condition Handling", "End Booking").
 
 * Queues are per resource, FIFO by ``createdAt`` over the types the resource serves
-  ("Resource-Scoped Queues", "Provider: View Unassigned Bookings"; positions from
-  :mod:`app.domain.queue`).
+  ("Resource-Scoped Queues", "Provider: View Unassigned Bookings").
 * Accept (``assign``) under the cloud's lock: exactly one concurrent assign wins (200,
   ``CONFIRMED``, ``resourceId`` set, starting now); every other gets 400
   ``SCH-ALREADY_ASSIGNED``; an assigned booking never moves ("Race Condition Handling").
@@ -11,7 +10,7 @@
   on every operation, :meth:`QueueMixin.tick`); a later assign → 400 ``BKS-110``.
 * End: ``endDateTime`` = now and ``duration`` recomputed to the minutes served (rounded
   up) — "shortens the booking duration to the actual time served".
-* Unheld temporary bookings are deleted once ``reservedUntil`` passes ("Create Temporary
+* Unheld temporary bookings are deleted once their reservation passes ("Create Temporary
   Booking").
 """
 
@@ -20,16 +19,20 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
-from app.domain.clock import from_iso, to_iso
-from app.domain.errors import (
+from .rules import (
     ALREADY_ASSIGNED,
+    CONFIRMED,
     EXPIRED,
-    INVALID_TRANSITION,
+    NOT_ACTIVE,
+    PENDING_ASSIGNMENT,
+    REJECTED,
     TYPE_NOT_SERVED,
-    BookingError,
+    SimError,
+    expired,
+    iso,
+    parse,
+    queue_of,
 )
-from app.domain.model import Status
-from app.domain.queue import is_expired, resource_queue
 
 
 class QueueMixin:
@@ -37,11 +40,11 @@ class QueueMixin:
         """Apply what time did: expire unassigned bookings, delete lapsed temporary holds."""
         with self.lock:
             now = self.clock.now()
-            stamp = to_iso(now)
+            stamp = iso(now)
             for record in list(self.bookings.values()):
-                if is_expired(record, now):
-                    record.update(status=Status.REJECTED.value, updatedAt=stamp)
-                elif record.get("reservedUntil") and from_iso(record["reservedUntil"]) <= now:
+                if expired(record, now):
+                    record.update(status=REJECTED, updatedAt=stamp)
+                elif record.get("_reservedUntil") and parse(record["_reservedUntil"]) <= now:
                     del self.bookings[record["id"]]
 
     def assign(self, booking_id: str, resource_id: str, lang: str = "en") -> dict:
@@ -50,18 +53,17 @@ class QueueMixin:
             self.tick()
             record = self.get("bookings", booking_id)
             resource = self.get("resources", resource_id)
-            if record["status"] == Status.REJECTED:
-                raise BookingError(EXPIRED, "booking expired: its assignment timeout passed")
-            if record.get("resourceId") or record["status"] == Status.CONFIRMED:
-                raise BookingError(ALREADY_ASSIGNED, "another provider accepted this booking first")
-            if record["status"] != Status.PENDING_ASSIGNMENT:
-                raise BookingError(INVALID_TRANSITION, f"booking {booking_id} is {record['status']}")
+            if record["status"] == REJECTED:
+                raise SimError(EXPIRED, "booking expired: its assignment timeout passed")
+            if record.get("resourceId") or record["status"] == CONFIRMED:
+                raise SimError(ALREADY_ASSIGNED, "another provider accepted this booking first")
+            if record["status"] != PENDING_ASSIGNMENT:
+                raise SimError(NOT_ACTIVE, f"booking {booking_id} is {record['status']}")
             if record["typeId"] not in (resource.get("types") or []):
-                raise BookingError(TYPE_NOT_SERVED, f"resource {resource_id} does not serve {record['typeId']}")
+                raise SimError(TYPE_NOT_SERVED, f"resource {resource_id} does not serve {record['typeId']}")
             now = self.clock.now()
-            record.update(status=Status.CONFIRMED.value, resourceId=resource_id, startDateTime=to_iso(now),
-                          endDateTime=to_iso(now + timedelta(minutes=record["duration"])),
-                          assignedAt=to_iso(now), updatedAt=to_iso(now))
+            record.update(status=CONFIRMED, resourceId=resource_id, startDateTime=iso(now),
+                          endDateTime=iso(now + timedelta(minutes=record["duration"])), updatedAt=iso(now))
             return self.view(record, lang)
 
     def end(self, booking_id: str, lang: str = "en") -> dict:
@@ -69,20 +71,20 @@ class QueueMixin:
         with self.lock:
             self.tick()
             record = self.get("bookings", booking_id)
-            start = from_iso(record.get("startDateTime"))
+            start = parse(record.get("startDateTime"))
             now = self.clock.now()
-            if record["status"] != Status.CONFIRMED or start is None or now <= start:
-                raise BookingError(INVALID_TRANSITION, "only a started CONFIRMED booking can be ended")
-            end = min(now, from_iso(record["endDateTime"]))
-            record.update(endDateTime=to_iso(end), duration=math.ceil((end - start).total_seconds() / 60),
-                          updatedAt=to_iso(now))
+            if record["status"] != CONFIRMED or start is None or now <= start:
+                raise SimError(NOT_ACTIVE, "only a started CONFIRMED booking can be ended")
+            end = min(now, parse(record["endDateTime"]))
+            record.update(endDateTime=iso(end), duration=max(1, math.ceil((end - start).total_seconds() / 60)),
+                          updatedAt=iso(now))
             return self.view(record, lang)
 
     def unassigned(self, resource_id: str) -> list[dict]:
         """Records of ``resource_id``'s queue, FIFO."""
         with self.lock:
             self.tick()
-            return resource_queue(self.get("resources", resource_id), self.queued(), self.clock.now())
+            return queue_of(self.get("resources", resource_id), self.queued())
 
     def pending_count(self, type_id: str) -> int:
         """How many wait for ``type_id`` across resources (``pendingCount``, "Queue Booking")."""

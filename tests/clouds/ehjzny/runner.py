@@ -13,8 +13,6 @@ import time
 
 import uvicorn
 
-from app.domain.clock import Clock
-
 from .app import build_app
 from .cloud import EhjznyCloud
 
@@ -52,12 +50,13 @@ class RunningCloud:
         self.stop()
 
 
-def start_cloud(port: int = 0, clinic: dict | None = None, clock: Clock | None = None,
+def start_cloud(port: int = 0, clinic: dict | None = None, clock=None,
                 **options) -> RunningCloud:
-    """Start a cloud serving ``clinic`` (``app.demo.generate_clinic`` shape) on ``port`` (0 = free).
+    """Start a cloud serving ``clinic`` (the shape of :meth:`CloudState.load`) on ``port`` (0 = free).
 
+    ``clock`` is any object with ``now()`` (aware UTC) and ``shift(timedelta)``.
     ``options`` go to :class:`EhjznyCloud` (``zone``, ``app_id``, ``api_key``,
-    ``access_token_ttl``, ``page_token_ttl``, ``otp_code``, ``fault_seed``).
+    ``access_token_ttl``, ``page_token_ttl``, ``otp_code``, ``fault_seed``, ``extensions``).
     """
     cloud = EhjznyCloud(clock, **options)
     if clinic:

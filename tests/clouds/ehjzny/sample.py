@@ -1,8 +1,9 @@
-"""A small clinic in the ``app.demo.generate_clinic`` shape, for the simulation's own tests
-and for ``python -m tests.clouds.ehjzny`` while ``app.demo`` is not there.
+"""A small clinic in the shape :meth:`CloudState.load` takes, for the simulation's own tests
+and for ``python -m tests.clouds.ehjzny``.
 
 Two doctors, three booking types, three customers, working hours Saturday to Thursday
-09:00–13:00 and 16:00–21:00 (rule shape of :mod:`app.domain.timerules`).
+09:00–13:00 and 16:00–21:00 (time rules in the contract's
+shape, "Shapes the seed lost"; 0 = Sunday).
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from app.domain.clock import to_iso
+from .rules import iso
 
-WEEK = ["sat", "sun", "mon", "tue", "wed", "thu"]
+WEEK = [6, 0, 1, 2, 3, 4]  # Saturday to Thursday (0 = Sunday)
 HOURS = {"depthOfDays": 30, "scheduleAfterHoursFromNow": 0,
-         "rules": [{"days": WEEK, "from": 900, "to": 1300}, {"days": WEEK, "from": 1600, "to": 2100}]}
+         "rules": [{"weekDays": WEEK, "times": [{"from": 900, "to": 1300}, {"from": 1600, "to": 2100}]}]}
 
 
 def _names(en: str, ar: str) -> dict:
@@ -42,8 +43,8 @@ def sample_clinic(today: date, zone: str = "Asia/Riyadh") -> dict:
     start = datetime.combine(today, time(12, 0), ZoneInfo(zone))
     bookings = [
         {"id": "bkMorning", "status": "CONFIRMED", "typeId": "typeGeneral", "resourceId": "resAhmed",
-         "customerId": "cusHuda", "startDateTime": to_iso(start), "duration": 20,
-         "createdAt": to_iso(start - timedelta(days=2))},
+         "customerId": "cusHuda", "startDateTime": iso(start), "duration": 20,
+         "createdAt": iso(start - timedelta(days=2))},
     ]
     return {"organization": {"timeZone": zone, **_names("Sample clinic", "عيادة تجريبية")},
             "resources": resources, "types": types, "customers": customers, "bookings": bookings,

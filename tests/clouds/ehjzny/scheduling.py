@@ -1,23 +1,26 @@
 """Creating, rescheduling, holding and cancelling bookings (seed 000 "Create Confirmed
 Booking", "Create Temporary Booking", "Convert Temporary Booking into Confirmed Booking",
-"Instant Booking", "Cancel / Leave Queue"; contract "Behaviour").
+"Instant Booking", "Cancel / Leave Queue"; contract "Behaviour", "Shapes the seed lost").
 
 * ``assign`` true (default): ``date`` + military ``time`` (organization-local) are
-  required; the booking gets ``resourceId`` (our extension) or the first resource that is
-  on, serves the type and is free then; none free → 409 ``SCH-SLOT-TAKEN``. A taken span
-  counts the types' ``leaveMinutesBefore/After`` (:mod:`app.domain.availability`). Staff
-  (``/management``) may book outside working hours; customers (``/customer``) may not
-  (409 ``SCH-OUTSIDE-WORKING-HOURS``) and get ``PENDING_APPROVAL`` for a type with
+  required. The resource is chosen through ``resourceFilters``: the contract fixes
+  ``{"resourceId": "<id>"}`` as the filter naming one resource; any other key is matched
+  against the resource's own fields (custom data). A top-level ``resourceId`` is not in
+  the seed and is ignored. When the named resource is not free the cloud places the
+  booking on another free resource serving the type (contract: "The cloud may still place
+  a booking elsewhere"); ``strict_resource_filters`` makes it answer 409 instead. None
+  free → 409 ``SCH-SLOT-TAKEN``. A taken span counts the types' ``leaveMinutesBefore/After``.
+  Staff (``/management``) may book outside working hours; customers (``/customer``) may
+  not (409 ``SCH-OUTSIDE-WORKING-HOURS``) and get ``PENDING_APPROVAL`` for a type with
   ``autoConfirm: false``.
-* ``assign: false``: a queue booking, ``PENDING_ASSIGNMENT``, no date/time/resource,
-  ``assignmentTimeout`` clamped to 5..180 (default 120) ("Assignment Timeout"); it waits
-  in the queue of every resource serving its type (``resourceId`` is ignored). Payments
-  are not simulated, so ``PENDING_PAYMENT`` never occurs.
-* ``rescheduleBookingId``: the old booking is cancelled (``cancelReason: "rescheduled"``)
-  and a new booking with a NEW id is created ("Rescheduling" note of both create
-  operations). Type, customer and note default to the old booking's.
-* Temporary booking: ``reservedForMinutes`` (default 15) → ``PENDING_APPROVAL`` with
-  ``reservedUntil``; not confirmed in time → deleted (a later confirm → 404).
+* ``assign: false``: a queue booking, ``PENDING_ASSIGNMENT`` (``PENDING_PAYMENT`` first
+  for a priced type while ``payments`` is on, seed "Payment Integration"), no
+  date/time/resource, ``assignmentTimeout`` clamped to 5..180 ("Assignment Timeout").
+* ``rescheduleBookingId``: the old booking becomes ``CANCELED`` and a new booking with a
+  NEW id is created; the reply is the new booking and nothing on the old one points to it
+  (contract "Reschedule replies"). An old booking already final → 400 ``BKS-NOT-ACTIVE``.
+* Temporary booking: ``reservedForMinutes`` (default 15) → ``PENDING_APPROVAL``; not
+  confirmed in time → deleted (a later confirm → 404). The hold's end is not shown.
 * Cancel is idempotent on a final booking (returns it unchanged).
 """
 
@@ -25,35 +28,48 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from app.domain.availability import busy_spans, overlaps, span_with_buffers, within_working_hours
-from app.domain.clock import from_local, to_iso
-from app.domain.errors import (
-    INVALID_TRANSITION,
-    OUTSIDE_WORKING_HOURS,
-    SLOT_TAKEN,
-    TYPE_NOT_SERVED,
-    BookingError,
-    invalid,
-    not_found,
-)
-from app.domain.model import ACTIVE_STATUSES, FINAL_STATUSES, Status
-from app.domain.queue import clamp_timeout
-
 from .errors import NO_RESOURCE
+from .rules import (
+    CANCELED,
+    CONFIRMED,
+    FINAL,
+    NOT_ACTIVE,
+    OCCUPYING,
+    OUTSIDE_WORKING_HOURS,
+    PENDING_APPROVAL,
+    PENDING_ASSIGNMENT,
+    PENDING_PAYMENT,
+    SLOT_TAKEN,
+    SimError,
+    at_local,
+    clamp_timeout,
+    collides,
+    invalid,
+    iso,
+    not_found,
+    span,
+    taken,
+    within_hours,
+)
 from .state import cloud_id
 
 TEMPORARY_DEFAULT_MINUTES = 15
 
 
 class SchedulingMixin:
+    #: answer 409 instead of placing a booking on another resource than the filter names
+    strict_resource_filters = False
+    #: priced queue bookings start PENDING_PAYMENT (a payment gateway is linked)
+    payments = False
+
     def schedule(self, body: dict, *, customer_id: str | None = None, customer_side: bool = False,
                  reserved_minutes: int | None = None, lang: str = "en") -> dict:
         """``PUT /management/scheduling/new`` (or ``/temporary`` with ``reserved_minutes``)."""
         with self.lock:
             self.tick()
             old = self.get("bookings", body["rescheduleBookingId"]) if body.get("rescheduleBookingId") else None
-            if old is not None and old["status"] in FINAL_STATUSES:
-                raise BookingError(INVALID_TRANSITION, f"booking {old['id']} is {old['status']}")
+            if old is not None and old["status"] in FINAL:
+                raise SimError(NOT_ACTIVE, f"booking {old['id']} is {old['status']}")
             if not (body.get("type") or old):
                 raise invalid("type is required")
             btype = self.get("types", body.get("type") or old["typeId"])
@@ -64,32 +80,31 @@ class SchedulingMixin:
             else:
                 customer = self.get("customers", old["customerId"])
             now = self.clock.now()
-            record = {"id": cloud_id(), "status": Status.CONFIRMED.value, "typeId": btype["id"],
+            record = {"id": cloud_id(), "status": CONFIRMED, "typeId": btype["id"],
                       "customerId": customer["id"], "duration": int(btype["minutes"]),
                       "note": body.get("note", (old or {}).get("note")), "info": body.get("info") or {},
-                      "createdAt": to_iso(now), "_seq": self.next_seq()}
+                      "createdAt": iso(now), "_seq": self.next_seq(),
+                      "_timeout": clamp_timeout(body.get("assignmentTimeout"))}
             if body.get("assign", True) is False:
                 if reserved_minutes is not None:
                     raise invalid("a temporary booking needs a date and time")
                 if not self.serving(btype["id"]):
-                    raise BookingError(NO_RESOURCE, f"no resource serves type {btype['id']}")
-                record.update(status=Status.PENDING_ASSIGNMENT.value,
-                              assignmentTimeout=clamp_timeout(body.get("assignmentTimeout")))
+                    raise SimError(NO_RESOURCE, f"no resource serves type {btype['id']}")
+                priced = float(btype.get("price") or 0) > 0
+                record["status"] = PENDING_PAYMENT if self.payments and priced else PENDING_ASSIGNMENT
             else:
                 start = self._start_of(body)
-                resource = self._free_resource(btype, start, body.get("resourceId"),
+                resource = self._free_resource(btype, start, body.get("resourceFilters") or {},
                                                ignore_id=old and old["id"], check_hours=customer_side)
-                record.update(resourceId=resource["id"], startDateTime=to_iso(start),
-                              endDateTime=to_iso(start + timedelta(minutes=int(btype["minutes"]))))
+                record.update(resourceId=resource["id"], startDateTime=iso(start),
+                              endDateTime=iso(start + timedelta(minutes=int(btype["minutes"]))))
                 if reserved_minutes is not None:
-                    record.update(status=Status.PENDING_APPROVAL.value,
-                                  reservedUntil=to_iso(now + timedelta(minutes=reserved_minutes)))
+                    record.update(status=PENDING_APPROVAL, _reservedUntil=iso(now + timedelta(minutes=reserved_minutes)))
                 elif customer_side and btype.get("autoConfirm") is False:
-                    record["status"] = Status.PENDING_APPROVAL.value
+                    record["status"] = PENDING_APPROVAL
             if old is not None:
-                old.update(status=Status.CANCELED.value, cancelReason="rescheduled", rescheduledTo=record["id"],
-                           updatedAt=to_iso(now))
-                old.pop("reservedUntil", None)
+                old.update(status=CANCELED, _cancelReason="rescheduled", _rescheduledTo=record["id"], updatedAt=iso(now))
+                old.pop("_reservedUntil", None)
             self.bookings[record["id"]] = record
             return self.view(record, lang)
 
@@ -98,10 +113,18 @@ class SchedulingMixin:
         with self.lock:
             self.tick()
             record = self.get("bookings", booking_id)
-            if record.pop("reservedUntil", None) is not None:
-                record.update(status=Status.CONFIRMED.value, updatedAt=to_iso(self.clock.now()))
-            elif record["status"] != Status.CONFIRMED:
-                raise BookingError(INVALID_TRANSITION, f"booking {booking_id} is not a temporary booking")
+            if record.pop("_reservedUntil", None) is not None:
+                record.update(status=CONFIRMED, updatedAt=iso(self.clock.now()))
+            elif record["status"] != CONFIRMED:
+                raise SimError(NOT_ACTIVE, f"booking {booking_id} is not a temporary booking")
+            return self.view(record, lang)
+
+    def pay(self, booking_id: str, lang: str = "en") -> dict:
+        """The customer pays a ``PENDING_PAYMENT`` queue booking → ``PENDING_ASSIGNMENT``."""
+        with self.lock:
+            record = self.get("bookings", booking_id)
+            if record["status"] == PENDING_PAYMENT:
+                record.update(status=PENDING_ASSIGNMENT, updatedAt=iso(self.clock.now()))
             return self.view(record, lang)
 
     def cancel(self, booking_id: str, reason: str | None = None, *, customer_id: str | None = None,
@@ -112,41 +135,53 @@ class SchedulingMixin:
             record = self.get("bookings", booking_id)
             if customer_id and record["customerId"] != customer_id:
                 raise not_found("Booking", booking_id)
-            if record["status"] not in FINAL_STATUSES:
-                record.update(status=Status.CANCELED.value, cancelReason=reason, updatedAt=to_iso(self.clock.now()))
-                record.pop("reservedUntil", None)
+            if record["status"] not in FINAL:
+                record.update(status=CANCELED, _cancelReason=reason, updatedAt=iso(self.clock.now()))
+                record.pop("_reservedUntil", None)
             return self.view(record, lang)
 
     def _start_of(self, body: dict):
         if not body.get("date") or body.get("time") is None:
             raise invalid("date and time are required unless assign is false")
         try:
-            return from_local(date.fromisoformat(str(body["date"])), int(body["time"]), self.zone)
+            return at_local(date.fromisoformat(str(body["date"])), int(body["time"]), self.zone)
         except ValueError as exc:
             raise invalid(str(exc)) from exc
 
-    def _free_resource(self, btype: dict, start, resource_id: str | None, ignore_id: str | None,
-                       check_hours: bool) -> dict:
-        if resource_id:
-            resource = self.get("resources", resource_id)
-            if btype["id"] not in (resource.get("types") or []):
-                raise BookingError(TYPE_NOT_SERVED, f"resource {resource_id} does not serve {btype['id']}")
-            candidates = [resource]
-        else:
-            candidates = self.serving(btype["id"])
-        lo, hi = span_with_buffers(start, btype)
-        outside = False
+    def _matching(self, btype: dict, filters: dict) -> list[dict]:
+        """Resources serving ``btype`` that match ``resourceFilters``; the named one first."""
+        serving = self.serving(btype["id"])
+        wanted = filters.get("resourceId")
+        others = {k: v for k, v in filters.items() if k != "resourceId"}
+
+        def fits(resource: dict) -> bool:
+            for key, value in others.items():
+                have = resource.get(key, (resource.get("data") or {}).get(key))
+                if have not in (value if isinstance(value, list) else [value]):
+                    return False
+            return True
+
+        found = [r for r in serving if fits(r)]
+        if wanted:
+            named = [r for r in found if r["id"] == wanted]
+            rest = [] if self.strict_resource_filters else [r for r in found if r["id"] != wanted]
+            return named + rest
+        return found
+
+    def _free_resource(self, btype: dict, start, filters: dict, ignore_id: str | None, check_hours: bool) -> dict:
+        candidates = self._matching(btype, filters)
+        lo, hi = span(start, btype)
+        inside = 0
         for resource in candidates:
-            if check_hours and not within_working_hours(start, btype, self.time_rules.get(resource["id"]), self.zone):
-                outside = True
+            if check_hours and not within_hours(lo, hi, self.time_rules.get(resource["id"]), self.zone):
                 continue
-            if not overlaps(lo, hi, busy_spans(self.active_on(resource["id"]), self.types, ignore_id)):
+            inside += 1
+            if not collides(lo, hi, taken(self.active_on(resource["id"]), self.types, ignore_id)):
                 return resource
-        if outside and len(candidates) == 1:
-            raise BookingError(OUTSIDE_WORKING_HOURS, "the time is outside working hours", 409)
-        raise BookingError(SLOT_TAKEN, "the slot is no longer free", 409)
+        if candidates and not inside:
+            raise SimError(OUTSIDE_WORKING_HOURS, "the time is outside working hours", 409)
+        raise SimError(SLOT_TAKEN, "the slot is no longer free", 409)
 
     def active_on(self, resource_id: str) -> list[dict]:
         """Bookings occupying ``resource_id``'s time (held temporary bookings included)."""
-        return [b for b in self.bookings.values()
-                if b.get("resourceId") == resource_id and b["status"] in ACTIVE_STATUSES]
+        return [b for b in self.bookings.values() if b.get("resourceId") == resource_id and b["status"] in OCCUPYING]

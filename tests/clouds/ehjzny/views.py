@@ -13,18 +13,16 @@
 
 from __future__ import annotations
 
-from app.domain.clock import from_iso, local_date, military
-from app.domain.model import Status
-from app.domain.queue import best_position
+from .rules import PENDING_ASSIGNMENT, local_day, military_of, parse, queue_of
 
 ALL_INCLUDES = frozenset({"customer", "type", "resource"})
 
 
-def ms(iso: str | None) -> str | None:
+def ms(text: str | None) -> str | None:
     """``2026-11-21T09:30:00Z`` → ``2026-11-21T09:30:00.000Z`` (the seed's form)."""
-    if not iso or "." in iso:
-        return iso
-    return iso[:-1] + ".000Z"
+    if not text or "." in text:
+        return text
+    return text[:-1] + ".000Z"
 
 
 def localized(obj: dict, lang: str) -> dict:
@@ -45,14 +43,18 @@ class ViewsMixin:
         otherwise a waiting booking shows its best place among the resources serving its type.
         """
         out = {k: v for k, v in record.items() if not k.startswith("_") and v is not None}
+        for name in self.extensions:  # fields the seed lacks, only when a test asks for them
+            value = record.get("_timeout" if name == "assignmentTimeout" else "_" + name)
+            if value is not None:
+                out[name] = value
         for field in ("startDateTime", "endDateTime", "createdAt", "updatedAt", "reservedUntil"):
             if field in out:
                 out[field] = ms(out[field])
-        start = from_iso(record.get("startDateTime"))
+        start = parse(record.get("startDateTime"))
         if start is not None:
-            out["startDate"] = local_date(start, self.zone).isoformat()
-            out["startTime"] = military(start, self.zone)
-        if record["status"] == Status.PENDING_ASSIGNMENT:
+            out["startDate"] = local_day(start, self.zone).isoformat()
+            out["startTime"] = military_of(start, self.zone)
+        if record["status"] == PENDING_ASSIGNMENT:
             self._add_queue_fields(record, out, position)
         linked = {"type": ("types", "typeId"), "resource": ("resources", "resourceId"),
                   "customer": ("customers", "customerId")}
@@ -64,12 +66,15 @@ class ViewsMixin:
 
     def queued(self) -> list[dict]:
         """Unassigned bookings, oldest ``createdAt`` first (seed 000 "Queue Booking")."""
-        waiting = [b for b in self.bookings.values() if b["status"] == Status.PENDING_ASSIGNMENT]
+        waiting = [b for b in self.bookings.values() if b["status"] == PENDING_ASSIGNMENT]
         return sorted(waiting, key=lambda b: (b["createdAt"], b["_seq"]))
 
     def _add_queue_fields(self, record: dict, out: dict, position: int | None) -> None:
-        if position is None:
-            position = best_position(record, list(self.resources.values()), self.queued(), self.clock.now())
+        if position is None:  # the best place among the resources serving its type
+            places = [[b["id"] for b in queue_of(r, self.queued())].index(record["id"]) + 1
+                      for r in self.resources.values() if record["typeId"] in (r.get("types") or [])
+                      and record["id"] in [b["id"] for b in queue_of(r, self.queued())]]
+            position = min(places) if places else None
         if position is not None:
             minutes = int(self.types.get(record["typeId"], {}).get("minutes") or 0)
             out["queuePosition"] = position
