@@ -158,19 +158,29 @@ def offline_book(b: Branch, day, time: int, resource: str = "resAhmed", customer
         b.service.listeners.append(b.engine.outbox.listener)
 
 
-def test_bookings_made_before_connecting_are_uploaded_when_staff_agree(branch, running):
-    from fastapi import FastAPI
-    from fastapi.testclient import TestClient
-
+def _api(branch):
+    """The branch's real HTTP app (roles, errors) with the sync routes of ``branch``'s engine."""
+    from app.server.api import create_app
     from app.sync.routes import make_router
+
+    api = create_app(branch.service)
+    api.include_router(make_router(branch.engine))
+    return api
+
+
+def _manager(api) -> dict:
+    return {"Authorization": f"Bearer {api.state.desks.local_token}"}
+
+
+def test_bookings_made_before_connecting_are_uploaded_when_staff_agree(branch, running):
+    from fastapi.testclient import TestClient
 
     day = work_days(2)[1]
     first, second = offline_book(branch, day, 1000), offline_book(branch, day, 1100, resource="resSara")
     assert branch.engine.status()["pending"] == 0  # nothing would ever reach the cloud by itself
-    api = FastAPI()
-    api.include_router(make_router(branch.engine))
-    with TestClient(api) as http:
-        answer = http.post("/sync/upload-local").json()["result"]
+    api = _api(branch)
+    with TestClient(api, base_url="http://127.0.0.1") as http:
+        answer = http.post("/sync/upload-local", headers=_manager(api)).json()["result"]
     assert answer["queued"] == 2
     status = run(branch, lambda: branch.engine.sync_once(deadline=10))
     assert status["pending"] == 0 and status["needsAttention"] == 0
@@ -181,23 +191,13 @@ def test_bookings_made_before_connecting_are_uploaded_when_staff_agree(branch, r
 
 
 def test_the_demo_clinic_is_not_uploaded(branch):
-    from fastapi import FastAPI
     from fastapi.testclient import TestClient
-
-    from app.sync.routes import make_router
 
     with branch.store.transaction():
         branch.store.set_cloud_id("demo-local", "demo", "demo-cloud")
-    api = FastAPI()
-    api.include_router(make_router(branch.engine))
-
-    @api.exception_handler(Exception)
-    async def refused(request, exc):
-        from fastapi.responses import JSONResponse
-        return JSONResponse({"error": {"code": exc.code}}, status_code=exc.http_status)
-
-    with TestClient(api, raise_server_exceptions=False) as http:
-        answer = http.post("/sync/upload-local")
+    api = _api(branch)
+    with TestClient(api, base_url="http://127.0.0.1", raise_server_exceptions=False) as http:
+        answer = http.post("/sync/upload-local", headers=_manager(api))
     assert answer.status_code == 409 and answer.json()["error"]["code"] == "SYNC-DEMO-DATA"
 
 

@@ -75,8 +75,11 @@ def _local(day, minutes: int):
 class Desk:
     """The desk's HTTP calls to the branch server process (loopback: the server's own desk)."""
 
-    def __init__(self, url: str, customers: dict[str, str]):
-        self.http = httpx.Client(base_url=url, timeout=10)
+    def __init__(self, url: str, customers: dict[str, str], data_dir):
+        from app.client import local_token
+
+        token = local_token(data_dir)  # written by the headless server before it prints its URL
+        self.http = httpx.Client(base_url=url, timeout=10, headers={"Authorization": f"Bearer {token}"})
         self.customers = customers
 
     def call(self, method: str, path: str, body: dict) -> dict | None:
@@ -123,7 +126,7 @@ def test_fault_storm(tmp_path, seed):
         cloud.faults.lose_reply(ratio=0.2, method="POST")
         cloud.faults.rate_limit(ratio=0.05, retry_after=1)
         cloud.faults.latency(rng.choice((20, 60, 120)), ratio=0.5)
-        desk = Desk(url, customers)
+        desk = Desk(url, customers, tmp_path)
         days = work_days(3)
         free = [(d, t) for d in days[1:] for t in slots(d) if t >= 1600]
         rng.shuffle(free)
@@ -137,7 +140,7 @@ def test_fault_storm(tmp_path, seed):
                 _kill(server)
                 desk.close()
                 server, url = _start(running, tmp_path, env)
-                desk = Desk(url, customers)
+                desk = Desk(url, customers, tmp_path)
             roll = rng.random()
             who = people[step % len(people)]
             if roll < 0.3:
