@@ -11,11 +11,9 @@ from sqlite_utils import Database
 
 from app.client import ApiError, DeskClient
 from app.domain import phones
-from app.server.api import create_app
-from app.server.runner import ServerThread
 from app.server.service import BookingService
 from app.store import migrations, open_store
-from tests.clinic import DAY, clock_at, fill
+from tests.clinic import DAY, clock_at, fill, serve
 
 
 @pytest.mark.parametrize("typed", ["0551234567", "055 123 4567", "+966 55 123 4567", "00966551234567",
@@ -36,7 +34,7 @@ def server(tmp_path):
     store = open_store(tmp_path / "branch.sqlite3")
     fill(store)
     service = BookingService(store, clock_at(1000))
-    thread = ServerThread(create_app(service), "127.0.0.1", 0).start()
+    thread = serve(service)
     yield thread, service
     thread.stop()
     store.close()
@@ -46,7 +44,7 @@ def test_create_stores_e164_search_finds_any_form_and_a_duplicate_names_the_cand
     thread, service = server
 
     async def scenario():
-        client = DeskClient(thread.url)
+        client = DeskClient(thread.url, token=thread.token)
         try:
             made = await client.create_customer("Huda", "Saleh", "055 123 4567")
             assert made["phone"] == "+966551234567"

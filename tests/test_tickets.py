@@ -10,11 +10,9 @@ import pytest
 
 from app.client import ApiError, DeskClient
 from app.domain.clock import Clock
-from app.server.api import create_app
-from app.server.runner import ServerThread
 from app.server.service import BookingService
 from app.store import open_store
-from tests.clinic import DAY, at, clock_at, fill
+from tests.clinic import DAY, at, clock_at, fill, serve
 
 
 @pytest.fixture
@@ -66,10 +64,10 @@ def test_the_prefix_is_configurable_through_the_api(tmp_path):
     store = open_store(tmp_path / "branch.sqlite3")
     fill(store)
     service = BookingService(store, clock_at(1000))
-    thread = ServerThread(create_app(service), "127.0.0.1", 0).start()
+    thread = serve(service)
 
     async def scenario():
-        client = DeskClient(thread.url)
+        client = DeskClient(thread.url, token=thread.token)
         try:
             changed = await client.set_ticket_prefix("gen", "g")
             assert changed["ticketPrefix"] == "G"

@@ -3,7 +3,7 @@ and ticket, with a history entry and an outbox row, and refuses when that cannot
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -108,7 +108,8 @@ def test_a_restore_reaches_the_cloud_as_the_same_local_booking(tmp_path):
             again = branch.cloud_id(booking["id"])
             assert status["pending"] == 0 and again != first_cloud
             assert running.cloud.bookings[again]["status"] == Status.CONFIRMED
-            assert running.cloud.bookings[again]["startDateTime"] == booking["startDateTime"]
+            assert datetime.fromisoformat(running.cloud.bookings[again]["startDateTime"]) == \
+                    datetime.fromisoformat(booking["startDateTime"])
             local = branch.store.booking(booking["id"])
             assert local["status"] == Status.CONFIRMED
             run(branch, lambda: branch.engine.pull(horizon=True))   # the canceled one never comes back

@@ -104,7 +104,7 @@ def test_the_patient_reception_sends_is_current_and_one_ticket_at_a_time(loop, d
     window = desk
 
     async def scenario():
-        other = DeskClient(branch_server.url)
+        other = DeskClient(branch_server.url, token=branch_server.token)
         try:
             for resource in [r for r in window.state.resources if r.get("category") == "doctors"]:
                 doctor = await _doctor(window, resource["id"])
@@ -154,7 +154,7 @@ def test_provider_by_name_or_id_and_the_copy_id_action(loop, desk, branch_server
     doctor = next(r for r in resources if r.get("category") == "doctors")
 
     async def scenario():
-        client = DeskClient(branch_server.url)
+        client = DeskClient(branch_server.url, token=branch_server.token)
         try:
             assert await resolve_provider(client, doctor["id"]) == doctor["id"]
             shouted = doctor["name_translations"]["en"].upper()

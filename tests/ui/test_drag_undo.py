@@ -237,7 +237,7 @@ def test_an_undo_made_stale_by_another_desk_is_removed_with_the_reason(loop, des
     canvas = window.calendar.canvas
 
     async def scenario():
-        other = DeskClient(branch_server.url)
+        other = DeskClient(branch_server.url, token=branch_server.token)
         try:
             tomorrow = state.today_date() + timedelta(days=1)
             window.act_next.trigger()
@@ -303,7 +303,7 @@ def test_undo_right_after_another_desk_changed_the_booking_is_not_applied(loop, 
     canvas = window.calendar.canvas
 
     async def scenario():
-        other = DeskClient(branch_server.url)
+        other = DeskClient(branch_server.url, token=branch_server.token)
         try:
             tomorrow = state.today_date() + timedelta(days=1)
             window.act_next.trigger()

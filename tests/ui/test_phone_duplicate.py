@@ -17,7 +17,7 @@ def test_new_customer_with_an_existing_phone_in_local_form_shows_the_candidate(l
     window = desk
 
     async def scenario():
-        other = DeskClient(branch_server.url)
+        other = DeskClient(branch_server.url, token=branch_server.token)
         try:
             existing = next(c for c in await other.customers("ahmed") if (c.get("phone") or "").startswith("+9665"))
         finally:

@@ -59,7 +59,7 @@ def test_one_selection_across_panels_language_refresh_and_live_event(loop, desk,
         assert i18n.current_language() == "ar"
         _agree(window, chosen)
 
-        other = DeskClient(branch_server.url)                # another desk changes the queue
+        other = DeskClient(branch_server.url, token=branch_server.token)                # another desk changes the queue
         try:
             loaded = asyncio.Event()
             window.loaded.connect(loaded.set)
