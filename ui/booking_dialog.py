@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from PySide6.QtCore import QDate, QLocale, QRegularExpression, Qt, Signal
 from PySide6.QtGui import QFont, QKeyEvent, QRegularExpressionValidator
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QComboBox,
     QDateEdit,
     QDialog,
@@ -57,11 +58,23 @@ def phone_digits(text: str) -> str:
 
 
 class DateField(QDateEdit):
-    """A date field that Tab leaves (Qt's walks through day, month and year first; here
-    Left/Right move between them, Up/Down change the day, Alt+Down opens the calendar)."""
+    """A date field that Tab leaves (Qt's walks through day, month and year first); Up and
+    Down change the day, Alt+Down (or the arrow) opens the month calendar."""
 
     def focusNextPrevChild(self, next_child: bool) -> bool:
         return QWidget.focusNextPrevChild(self, next_child)
+
+    def stepBy(self, steps: int) -> None:
+        """Up/Down move by one day (Page Up/Down by ten), whichever part the cursor is in."""
+        self.setDate(self.date().addDays(steps))
+
+    def stepEnabled(self) -> QAbstractSpinBox.StepEnabledFlag:
+        flags = QAbstractSpinBox.StepEnabledFlag.StepNone
+        if self.date() < self.maximumDate():
+            flags |= QAbstractSpinBox.StepEnabledFlag.StepUpEnabled
+        if self.date() > self.minimumDate():
+            flags |= QAbstractSpinBox.StepEnabledFlag.StepDownEnabled
+        return flags
 
 
 class BookingDialog(QDialog):

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QDate, Qt
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
     QCalendarWidget,
@@ -120,6 +120,14 @@ class AcceptDialog(QDialog):
         item = self.list.currentItem()
         return item.data(Qt.ItemDataRole.UserRole) if item else None
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.focusWidget() is self.list:
+            if self.ok.isEnabled():
+                self._try_accept()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
     def outside_hours(self) -> list[tuple[int, int]] | None:
         """None when the chosen resource works now; else its working periods today ([] = a day off)."""
         resource = self.resources.get(self.resource_id() or "")
@@ -194,8 +202,22 @@ class CancelDialog(QDialog):
         self.ok.setDefault(True)  # Enter in the reason field confirms
         self.reason_edit.currentTextChanged.connect(lambda _t: self.ok.setEnabled(bool(self.reason())))
         layout.addWidget(self.buttons)
-        self.reason_edit.setFocus()
         self.resize(460, 240)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.reason_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Enter in the reason confirms — never the Close button that Tab passed through
+        # (Qt makes a focused auto-default button the default one until focus comes back).
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.focusWidget() in (
+                self.reason_edit, self.reason_edit.lineEdit()):
+            if self.ok.isEnabled():
+                self.ok.click()
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def reason(self) -> str:
         return self.reason_edit.currentText().strip()
@@ -303,8 +325,11 @@ class GoToDateDialog(QDialog):
         self.buttons = _buttons(self, _("&Go"))
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setDefault(True)
         layout.addWidget(self.buttons)
-        self.calendar.setFocus()
         self._show()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.calendar.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def day(self) -> date:
         d = self.calendar.selectedDate()

@@ -120,7 +120,8 @@ def day_sheet_html(day: date, resources: list[dict], bookings: list[dict], types
                                       for h in heads) + "</tr>")
         for b in rows:
             phone = (b.get("customer") or {}).get("phone") or ""
-            cells = (f.span_of(b, zone), f.customer_name(b), f'<span dir="ltr">{_e(phone)}</span>',
+            # LRI … PDI: QTextDocument ignores dir on a span; the phone must read left to right
+            cells = (f.span_of(b, zone), f.customer_name(b), f'\u2066{_e(phone)}\u2069' if phone else "",
                      f.type_name(b, types), status_label(b.get("status"), b.get("visitStatus")), b.get("note"))
             parts.append("<tr>" + "".join(
                 f'<td align="{align}">{c if i == 2 else _e(c)}</td>' for i, c in enumerate(cells)) + "</tr>")

@@ -270,6 +270,7 @@ class DeskExtras(QObject):
     def retranslate_ui(self, _lang: str | None = None) -> None:
         if getattr(self, "file_menu", None) is not None:
             self.file_menu.setTitle(_("&File"))
+            self.style_menus()  # menus rebuilt by a language switch
         for action, msgid in self._msgids.items():
             action.setText(_(msgid))
         self.act_chime.setText(_("&Chime on call"))

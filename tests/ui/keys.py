@@ -3,7 +3,7 @@
 With the Arabic (101) layout the key that carries N gives Qt ``key() == 0x649`` and the
 text ``ى``; the native virtual key is still the key's position (VK_N on Windows) and the
 scan code is the physical key's. :func:`arabic` sends exactly such an event (press and
-release) to the focused widget, through the application's event filters like a real one.
+release) to the focused widget, the way the window system delivers one.
 """
 
 from __future__ import annotations
@@ -18,25 +18,28 @@ _SCAN = {ch: code for code, ch in XKB_KEYCODES.items()}
 STROKES: list[str] = []  # every key press sent, for the walk's keystroke counts
 
 
-def _send(kind: QEvent.Type, key: int, modifiers, text: str, scan: int, vk: int) -> QKeyEvent:
-    target = QApplication.focusWidget() or QApplication.activeWindow()
-    event = QKeyEvent(kind, key, modifiers, scan, vk, 0, text)
-    QApplication.sendEvent(target, event)
-    return event
-
-
-def arabic(latin: str, modifiers=Qt.KeyboardModifier.NoModifier, native: bool = True) -> QKeyEvent:
-    """Press and release the key at the position of US ``latin`` (e.g. ``"n"``) on the
-    Arabic layout. ``native``: with the Latin virtual key and scan code (False: only the
-    Arabic text, as some platforms give)."""
+def arabic_event(latin: str, modifiers=Qt.KeyboardModifier.NoModifier, native: bool = True,
+                 kind: QEvent.Type = QEvent.Type.KeyPress) -> QKeyEvent:
+    """The event Qt makes for the key at the position of US ``latin`` on the Arabic layout:
+    Arabic key and text; with ``native`` the Latin virtual key and the evdev scan code."""
     ch = ARABIC_AT[latin.lower()]
-    key = ord(ch.upper())
     vk = ord(latin.upper()) if native and latin.isalnum() else 0
     scan = _SCAN.get(latin.lower(), 0) if native else 0
+    return QKeyEvent(kind, ord(ch.upper()), modifiers, scan, vk, 0, ch)
+
+
+def arabic(latin: str, modifiers=Qt.KeyboardModifier.NoModifier, native: bool = True) -> None:
+    """Press and release the key at the position of US ``latin`` (e.g. ``"n"``) on the
+    Arabic layout, delivered like a window-system event (QTest: spontaneous, through Qt's
+    shortcut map first, then the application's event filters): the Arabic key and text.
+    (The virtual key / scan code path is checked on :func:`arabic_event` directly; events
+    with native codes cannot be made spontaneous from Python.)"""
+    from PySide6.QtTest import QTest
+
+    ch = ARABIC_AT[latin.lower()]
     STROKES.append(latin)
-    event = _send(QEvent.Type.KeyPress, key, modifiers, ch, scan, vk)
-    _send(QEvent.Type.KeyRelease, key, modifiers, ch, scan, vk)
-    return event
+    target = QApplication.focusWidget() or QApplication.activeWindow()
+    QTest.sendKeyEvent(QTest.KeyAction.Click, target, Qt.Key(ord(ch.upper())), ch, modifiers)
 
 
 def plain(key: Qt.Key, modifiers=Qt.KeyboardModifier.NoModifier, text: str = "") -> None:
@@ -49,8 +52,10 @@ def plain(key: Qt.Key, modifiers=Qt.KeyboardModifier.NoModifier, text: str = "")
 
 def typed(text: str) -> None:
     """Type ``text`` (Arabic letters, digits, spaces) one key at a time."""
+    from PySide6.QtTest import QTest
+
     for ch in text:
         STROKES.append(ch)
         key = ord(ch.upper()) if ch != " " else Qt.Key.Key_Space
-        _send(QEvent.Type.KeyPress, key, Qt.KeyboardModifier.NoModifier, ch, 0, 0)
-        _send(QEvent.Type.KeyRelease, key, Qt.KeyboardModifier.NoModifier, ch, 0, 0)
+        QTest.sendKeyEvent(QTest.KeyAction.Click, QApplication.focusWidget(), Qt.Key(key), ch,
+                           Qt.KeyboardModifier.NoModifier)

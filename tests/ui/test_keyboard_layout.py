@@ -42,7 +42,25 @@ async def _open_booking(window, native=True):
     return dialog
 
 
-@pytest.mark.parametrize("native", [True, False], ids=["native-keys", "text-only"])
+def test_latin_key_from_the_virtual_key_the_scan_code_or_the_arabic_table(qapp):
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QKeyEvent
+
+    from tests.ui.keys import arabic_event
+    from ui.keyboard import latin_key
+
+    for latin in "qwertyuiopasdfghjklzxcvnm":  # (B gives the ligature لا)
+        assert latin_key(arabic_event(latin, ALT)) == ord(latin.upper()), latin  # VK / table
+        assert latin_key(arabic_event(latin, CTRL, native=False)) == ord(latin.upper()), latin  # the table
+    # a virtual key of the key's position wins over a text that is not in the table
+    odd = QKeyEvent(QEvent.Type.KeyPress, 0x6A9, ALT, 0, 0x4E, 0, "ک")
+    assert latin_key(odd) == Qt.Key.Key_N
+    assert latin_key(QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_N, CTRL, "n")) is None  # Latin already
+    assert latin_key(QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_F1, CTRL, "")) is None
+    assert latin_key(QKeyEvent(QEvent.Type.KeyPress, ord("٣"), CTRL, "٣")) == Qt.Key.Key_3
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["qt-events", "qt-events-again"])
 def test_booking_dialog_mnemonics_with_an_arabic_layout(loop, desk, native):
     window = desk
 
