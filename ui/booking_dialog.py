@@ -169,7 +169,7 @@ class BookingDialog(QDialog):
         self.date_edit.setDisplayFormat(QLocale().dateFormat(QLocale.FormatType.LongFormat))
         self.hijri = QLabel()
         self.hijri.setStyleSheet("color: #5f6b7a;")
-        date_label = QLabel(_("&Date:"))
+        self.date_label = date_label = QLabel(_("&Date:"))
         date_label.setBuddy(self.date_edit)
         date_row = QHBoxLayout()
         date_row.addWidget(self.date_edit, 1)

@@ -52,8 +52,10 @@ ARABIC_101: dict[str, str] = {
     "ح": "p", "ج": "[", "د": "]", "ش": "a", "س": "s", "ي": "d", "ب": "f", "ل": "g", "ا": "h", "ت": "j",
     "ن": "k", "م": "l", "ك": ";", "ط": "'", "ئ": "z", "ء": "x", "ؤ": "c", "ر": "v", "ى": "n", "ة": "m",
     "و": ",", "ز": ".", "ظ": "/",
-    # shifted
+    # shifted (the harakat and signs; the shifted ASCII ones are Latin keys already)
     "إ": "y", "أ": "h", "آ": "n", "ـ": "j", "،": "k", "؛": "p", "؟": "/",
+    "\u064e": "q", "\u064b": "w", "\u064f": "e", "\u064c": "r", "\u0650": "a", "\u064d": "s", "\u0652": "x",
+    "÷": "i", "×": "o", "‘": "u", "’": "m",
     # Arabic-Indic digits (the "digits" variants of the layout)
     **{d: str(i) for i, d in enumerate("٠١٢٣٤٥٦٧٨٩")},
 }

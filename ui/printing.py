@@ -226,7 +226,7 @@ class TicketPrinterDialog(QDialog):
         wanted = current or default
         rows = [i for i in range(self.list.count()) if self.list.item(i).data(Qt.ItemDataRole.UserRole) == wanted]
         self.list.setCurrentRow(rows[0] if rows else 0)
-        self.list.itemActivated.connect(lambda _item: self.accept())
+        self.list.itemDoubleClicked.connect(lambda _item: self.accept())  # Enter: the default button
         label = QLabel(_("&Print queue tickets on:"))
         label.setBuddy(self.list)
         note = QLabel(_("Tickets are printed on an 80 mm roll, without asking again. "

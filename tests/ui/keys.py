@@ -15,6 +15,9 @@ from PySide6.QtWidgets import QApplication
 from ui.keyboard import ARABIC_AT, XKB_KEYCODES
 
 _SCAN = {ch: code for code, ch in XKB_KEYCODES.items()}
+#: What Shift + a key gives on the Arabic (101) layout (the harakat on the letter keys).
+SHIFTED_AT = {"q": "\u064e", "w": "\u064b", "e": "\u064f", "r": "\u064c", "a": "\u0650", "s": "\u064d",
+              "x": "\u0652", "h": "أ", "y": "إ", "n": "آ"}
 STROKES: list[str] = []  # every key press sent, for the walk's keystroke counts
 
 
@@ -37,6 +40,8 @@ def arabic(latin: str, modifiers=Qt.KeyboardModifier.NoModifier, native: bool = 
     from PySide6.QtTest import QTest
 
     ch = ARABIC_AT[latin.lower()]
+    if modifiers & Qt.KeyboardModifier.ShiftModifier:
+        ch = SHIFTED_AT.get(latin.lower(), ch)
     STROKES.append(latin)
     target = QApplication.focusWidget() or QApplication.activeWindow()
     QTest.sendKeyEvent(QTest.KeyAction.Click, target, Qt.Key(ord(ch.upper())), ch, modifiers)
