@@ -17,6 +17,8 @@ from app.i18n import prefs
 
 MODES = ("demo", "cloud", "lan")
 KEY_MODE, KEY_URL = "start", "startServer"
+#: The printer queue tickets go to without a dialog (a system printer name, or ``pdf:PATH``).
+KEY_TICKET_PRINTER = "ticketPrinter"
 
 
 def data_dir() -> Path:
@@ -44,3 +46,13 @@ def remember_start(mode: str, url: str | None = None) -> dict:
 
 def forget_start() -> None:
     prefs.save(**{KEY_MODE: "", KEY_URL: ""})
+
+
+def ticket_printer() -> str | None:
+    """The chosen ticket printer: a system printer's name, ``pdf:PATH`` (each ticket saved
+    as that PDF file), or None before the first ticket."""
+    return prefs.load().get(KEY_TICKET_PRINTER) or None
+
+
+def remember_ticket_printer(name: str | None) -> None:
+    prefs.save(**{KEY_TICKET_PRINTER: name or ""})

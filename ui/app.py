@@ -28,6 +28,9 @@ def application() -> QApplication:
         app = QApplication(sys.argv[:1])
         app.setApplicationName("Istiqbal")
         app.setOrganizationName("Istiqbal")
+        from ui import keyboard
+
+        keyboard.install(app)  # shortcuts and mnemonics whatever the keyboard layout
     return app
 
 

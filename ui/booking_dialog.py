@@ -12,12 +12,15 @@ translated reason and reloads the free times."""
 from __future__ import annotations
 
 import unicodedata
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QRegularExpression, Qt, Signal
+from PySide6.QtCore import QDate, QLocale, QRegularExpression, Qt, Signal
 from PySide6.QtGui import QFont, QKeyEvent, QRegularExpressionValidator
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QComboBox,
+    QDateEdit,
     QDialog,
     QFormLayout,
     QGroupBox,
@@ -32,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.client import ApiError, DeskClient
+from app.domain.clock import from_iso
 from app.i18n import _
 from app.i18n import formats as fmt
 from app.i18n.text import display_name, fsi
@@ -43,6 +47,7 @@ from ui.tasks import Tasks
 SlotRole = Qt.ItemDataRole.UserRole
 WANTED_SLOTS = 10
 DAYS_AHEAD = 14
+MAX_DAYS_AHEAD = 366  # the date picker's range from today
 
 
 def phone_digits(text: str) -> str:
@@ -52,6 +57,26 @@ def phone_digits(text: str) -> str:
     return ("+" if text.startswith("+") else "") + digits
 
 
+class DateField(QDateEdit):
+    """A date field that Tab leaves (Qt's walks through day, month and year first); Up and
+    Down change the day, Alt+Down (or the arrow) opens the month calendar."""
+
+    def focusNextPrevChild(self, next_child: bool) -> bool:
+        return QWidget.focusNextPrevChild(self, next_child)
+
+    def stepBy(self, steps: int) -> None:
+        """Up/Down move by one day (Page Up/Down by ten), whichever part the cursor is in."""
+        self.setDate(self.date().addDays(steps))
+
+    def stepEnabled(self) -> QAbstractSpinBox.StepEnabledFlag:
+        flags = QAbstractSpinBox.StepEnabledFlag.StepNone
+        if self.date() < self.maximumDate():
+            flags |= QAbstractSpinBox.StepEnabledFlag.StepUpEnabled
+        if self.date() > self.minimumDate():
+            flags |= QAbstractSpinBox.StepEnabledFlag.StepDownEnabled
+        return flags
+
+
 class BookingDialog(QDialog):
     """``booked`` carries the booking the server returned (a scheduled booking or a walk-in);
     ``printTicket`` asks the desk to print a walk-in's ticket."""
@@ -59,17 +84,22 @@ class BookingDialog(QDialog):
     booked = Signal(dict)
     printTicket = Signal(dict)
 
+    customerCardRequested = Signal(dict)   # the chosen customer
+
     def __init__(self, client: DeskClient, resources: list[dict], types: dict[str, dict], zone: str,
-                 today: date, parent: QWidget | None = None):
+                 today: date, parent: QWidget | None = None, resource_id: str | None = None,
+                 start: datetime | None = None):
+        """``resource_id`` / ``start`` (aware): pre-fill the provider and the date, and pick
+        that free time once the free times arrive (an empty calendar slot)."""
         super().__init__(parent)
         self.client, self.zone, self.today = client, zone, today
+        self._wanted_resource, self._wanted_start = resource_id, start
         self.resources = {r["id"]: r for r in resources}
         self.types = types
         self.tasks = Tasks()  # no Qt parent: cancelled tasks report after this widget is gone
         self.customer: dict | None = None
         self.result_booking: dict | None = None
         self._slots_generation = 0
-        self.from_day = today               # the free times are looked for from this day on
         self.wanted: tuple | None = None    # (resource id, aware start): a slot picked in the calendar
         self.setWindowTitle(_("New booking"))
 
@@ -83,6 +113,9 @@ class BookingDialog(QDialog):
         bold = QFont(self.chosen.font())
         bold.setBold(True)
         self.chosen.setFont(bold)
+        self.card_button = QPushButton(_("Customer c&ard…"))
+        self.card_button.setToolTip(_("The customer's upcoming and past bookings, no-shows and phone"))
+        self.card_button.clicked.connect(lambda: self.customer and self.customerCardRequested.emit(self.customer))
         self.new_button = QPushButton(_("&New customer…"))
         self.new_button.setCheckable(True)
         self.new_button.toggled.connect(self._toggle_new)
@@ -103,7 +136,7 @@ class BookingDialog(QDialog):
         self.save_customer.clicked.connect(self.create_customer)
         form = QFormLayout(self.new_box)
         for text, field in ((_("&First name:"), self.first_name), (_("&Last name:"), self.last_name),
-                            (_("&Phone:"), self.phone), (_("E-&mail:"), self.email)):
+                            (_("P&hone:"), self.phone), (_("E-&mail:"), self.email)):
             label = QLabel(text)
             label.setBuddy(field)
             form.addRow(label, field)
@@ -129,6 +162,19 @@ class BookingDialog(QDialog):
         self.slots.setMinimumHeight(180)
         self.slots.itemActivated.connect(lambda _item: self.book())
         self.slots.currentItemChanged.connect(lambda _cur, _prev: self._update_buttons())
+        self.date_edit = DateField()
+        self.date_edit.setCalendarPopup(True)  # Alt+Down or the arrow: a month calendar
+        self.date_edit.setDateRange(QDate(today.year, today.month, today.day),
+                                    QDate(today.year, today.month, today.day).addDays(MAX_DAYS_AHEAD))
+        self.date_edit.setDate(QDate(today.year, today.month, today.day))
+        self.date_edit.setDisplayFormat(QLocale().dateFormat(QLocale.FormatType.LongFormat))
+        self.hijri = QLabel()
+        self.hijri.setStyleSheet("color: #5f6b7a;")
+        self.date_label = date_label = QLabel(_("&Date:"))
+        date_label.setBuddy(self.date_edit)
+        date_row = QHBoxLayout()
+        date_row.addWidget(self.date_edit, 1)
+        date_row.addWidget(self.hijri)
         slots_label = QLabel(_("Next free t&imes:"))
         slots_label.setBuddy(self.slots)
 
@@ -146,7 +192,7 @@ class BookingDialog(QDialog):
         self.close_button = QPushButton(_("Close"))
         self.close_button.clicked.connect(self.reject)
         for button in (self.book_button, self.queue_button, self.print_button, self.close_button,
-                       self.new_button, self.save_customer):
+                       self.new_button, self.save_customer, self.card_button):
             button.setAutoDefault(True)  # Enter on the focused button presses it…
             button.setDefault(False)     # …but Enter in a field never books by surprise
 
@@ -156,12 +202,14 @@ class BookingDialog(QDialog):
         left.addWidget(self.search, 1)
         chosen_row = QHBoxLayout()
         chosen_row.addWidget(self.chosen, 1)
+        chosen_row.addWidget(self.card_button)
         chosen_row.addWidget(self.new_button)
         left.addLayout(chosen_row)
         left.addWidget(self.new_box)
         right = QFormLayout()
         right.addRow(type_label, self.type_combo)
         right.addRow(resource_label, self.resource_combo)
+        right.addRow(date_label, date_row)
         right_box = QVBoxLayout()
         right_box.addLayout(right)
         right_box.addWidget(slots_label)
@@ -177,8 +225,8 @@ class BookingDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(columns, 1)
         layout.addLayout(buttons)
-        chain = (self.search.edit, self.search.results, self.new_button, self.first_name, self.last_name,
-                 self.phone, self.email, self.save_customer, self.type_combo, self.resource_combo, self.slots,
+        chain = (self.search.edit, self.search.results, self.card_button, self.new_button, self.first_name, self.last_name,
+                 self.phone, self.email, self.save_customer, self.type_combo, self.resource_combo, self.date_edit, self.slots,
                  self.book_button, self.queue_button, self.print_button, self.close_button)
         for a, b in zip(chain, chain[1:], strict=False):
             QWidget.setTabOrder(a, b)
@@ -186,8 +234,17 @@ class BookingDialog(QDialog):
 
         self.type_combo.currentIndexChanged.connect(lambda _i: self._fill_resources())
         self.resource_combo.currentIndexChanged.connect(lambda _i: self.reload_slots())
+        self.date_edit.dateChanged.connect(lambda _d: self._date_changed())
         self._show_customer()
+        if start is not None:
+            local = start.astimezone(ZoneInfo(zone)).date()
+            self.date_edit.setDate(QDate(local.year, local.month, local.day))
+        self._show_hijri()
         self._fill_resources()
+        if resource_id:
+            index = self.resource_combo.findData(resource_id)
+            if index >= 0:
+                self.resource_combo.setCurrentIndex(index)
         self.search.edit.setFocus()
 
     # customer ------------------------------------------------------------------------
@@ -207,6 +264,7 @@ class BookingDialog(QDialog):
             self.chosen.setText(_("For: {customer}").format(customer=customer_text(self.customer)))
         else:
             self.chosen.setText(_("No customer chosen yet."))
+        self.card_button.setEnabled(self.customer is not None)
         self._update_buttons()
 
     def _toggle_new(self, on: bool) -> None:
@@ -282,9 +340,25 @@ class BookingDialog(QDialog):
         self.resource_combo.blockSignals(False)
         self.reload_slots()
 
+    def day(self) -> date:
+        """The chosen date (branch-local); the free times start on it."""
+        d = self.date_edit.date()
+        return date(d.year(), d.month(), d.day())
+
+    def set_day(self, day: date) -> None:
+        self.date_edit.setDate(QDate(day.year, day.month, day.day))
+
+    def _show_hijri(self) -> None:
+        self.hijri.setText(f.hijri_label(self.day()))
+
+    def _date_changed(self) -> None:
+        self._show_hijri()
+        self.reload_slots()
+
     def reload_slots(self, keep_message: bool = False) -> None:
-        """The next free times from today on, across the chosen provider or all serving ones,
-        until about ``WANTED_SLOTS`` are found (at most ``DAYS_AHEAD`` days)."""
+        """The next free times from the chosen date on (today by default), across the chosen
+        provider or all serving ones, until about ``WANTED_SLOTS`` are found (at most
+        ``DAYS_AHEAD`` days); fetched through ``client.free_times`` in a task."""
         self._slots_generation += 1
         generation = self._slots_generation
         self.slots.clear()
@@ -297,8 +371,9 @@ class BookingDialog(QDialog):
 
         async def load() -> list[dict]:
             found: list[dict] = []
+            first = self.day()
             for offset in range(DAYS_AHEAD + 1):
-                day = self.from_day + timedelta(days=offset)
+                day = first + timedelta(days=offset)
                 found += await self.client.free_times(type_id, day, resource_id=resource_id)
                 if len(found) >= WANTED_SLOTS or generation != self._slots_generation:
                     break
@@ -329,11 +404,17 @@ class BookingDialog(QDialog):
             self.slots.addItem(item)
         if slots:
             self.slots.setCurrentRow(0)
+            if self._wanted_start is not None:  # pre-filled from an empty calendar slot
+                wanted = self._wanted_start.astimezone(UTC)
+                for row, slot in enumerate(slots):
+                    if from_iso(slot["startDateTime"]) == wanted and (
+                            not self._wanted_resource or slot["resourceId"] == self._wanted_resource):
+                        self.slots.setCurrentRow(row)
+                        break
+                self._wanted_start = None
             if not keep_message:
                 self._say("")
             if self.wanted is not None:
-                from app.domain.clock import from_iso
-
                 row = next((i for i, slot in enumerate(slots) if slot["resourceId"] == self.wanted[0]
                             and from_iso(slot["startDateTime"]) == self.wanted[1]), None)
                 if row is not None:
@@ -341,7 +422,12 @@ class BookingDialog(QDialog):
                 else:
                     self._say(_("That time is not free; the next free times are listed."))
         else:
-            self._say(_("No free time in the next two weeks. Put the patient in the queue instead?"))
+            if self.day() == self.today:
+                self._say(_("No free time in the next two weeks. Put the patient in the queue instead?"))
+            else:
+                # Translators: {date} is the date chosen in the new-booking dialog.
+                self._say(_("No free time in the two weeks from {date}.").format(
+                    date=fsi(fmt.format_date(self.day(), format="medium"))))
         self._update_buttons()
 
     def book_at(self, resource_id: str, start) -> None:
@@ -360,9 +446,12 @@ class BookingDialog(QDialog):
             self.resource_combo.blockSignals(True)
             self.resource_combo.setCurrentIndex(index)
             self.resource_combo.blockSignals(False)
-        self.from_day = max(self.today, start.astimezone(ZoneInfo(self.zone)).date())
         self.wanted = (resource_id, start)
-        self.reload_slots()
+        day = max(self.today, start.astimezone(ZoneInfo(self.zone)).date())
+        if day != self.day():
+            self.set_day(day)  # the date picker reloads the free times from that day on
+        else:
+            self.reload_slots()
 
     def slot(self) -> dict | None:
         item = self.slots.currentItem()
@@ -398,8 +487,16 @@ class BookingDialog(QDialog):
                                         int(slot["time"]), resource_id=slot["resourceId"]),
                        self._booked, self._failed)
 
+    def _with_customer(self, booking: dict) -> dict:
+        """The server's answer carries the customer's id only: add the customer chosen here,
+        so "Booked: …" names a customer created a moment ago."""
+        if not booking.get("customer") and self.customer and booking.get("customerId") == self.customer.get("id"):
+            booking = {**booking, "customer": self.customer}
+        return booking
+
     def _booked(self, booking: dict) -> None:
         self._busy(False)
+        booking = self._with_customer(booking)
         self.result_booking = booking
         self.booked.emit(booking)
         self.accept()
@@ -417,6 +514,7 @@ class BookingDialog(QDialog):
 
     def _queued(self, booking: dict) -> None:
         self._busy(False)
+        booking = self._with_customer(booking)
         self.result_booking = booking
         self.booked.emit(booking)
         number = f.ticket_text(booking)

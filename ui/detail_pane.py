@@ -25,6 +25,7 @@ FIELDS = (("customer", N_("Customer")), ("phone", N_("Phone")), ("type", N_("Typ
 
 class DetailPane(QGroupBox):
     actionRequested = Signal(str, str)   # action, booking id
+    customerCardRequested = Signal(dict)  # the booking's customer
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -52,6 +53,9 @@ class DetailPane(QGroupBox):
             button.clicked.connect(lambda _checked=False, a=action: self._request(a))
             self.buttons[action] = button
             grid.addWidget(button, i // 3, i % 3)
+        self.card_button = QPushButton()
+        self.card_button.clicked.connect(self._request_card)
+        grid.addWidget(self.card_button, 2, 0, 1, 3)
         layout = QVBoxLayout(self)
         layout.addWidget(self.placeholder)
         layout.addWidget(self.form_box)
@@ -68,6 +72,7 @@ class DetailPane(QGroupBox):
             self.labels[key].setText(_(label))
         for action, button in self.buttons.items():
             button.setText(action_label(action) + ("…" if action in ("reschedule", "cancel") else ""))
+        self.card_button.setText(_("Customer card…"))
 
     def show_booking(self, booking: dict | None, resource: dict | None, zone: str, now: datetime | None,
                      types: dict | None = None) -> None:
@@ -76,6 +81,7 @@ class DetailPane(QGroupBox):
         self.form_box.setVisible(booking is not None)
         for action, button in self.buttons.items():
             button.setEnabled(booking is not None and now is not None and allowed(action, booking, now))
+        self.card_button.setEnabled(bool(booking and (booking.get("customer") or {}).get("id")))
         if booking is None:
             return
         v: dict[str, str] = {}
@@ -106,3 +112,7 @@ class DetailPane(QGroupBox):
         if self.booking:
             self.actionRequested.emit(action, self.booking["id"])
 
+    def _request_card(self) -> None:
+        customer = (self.booking or {}).get("customer")
+        if customer and customer.get("id"):
+            self.customerCardRequested.emit(customer)

@@ -30,6 +30,8 @@ from app.i18n import _
 
 log = logging.getLogger(__name__)
 ICON = Path(__file__).resolve().parents[1] / "resources" / "icons" / "istiqbal.png"
+FOCUS_STYLE = ("QCommandLinkButton { border: 2px solid transparent; border-radius: 6px; }"
+               "QCommandLinkButton:focus { border: 2px solid #1a73e8; background: #e8f0fe; }")
 
 
 def app_icon() -> QIcon:
@@ -69,10 +71,21 @@ class FirstRunPage(QDialog):
                "using a code shown there.")),
         ):
             button = QCommandLinkButton(text, note)
+            button.setAutoDefault(True)  # Enter presses the focused choice
             button.clicked.connect(lambda _checked=False, m=mode: self._choose(m))
             layout.addWidget(button)
             self.buttons[mode] = button
         layout.addStretch(1)
+        # The keyboard focus must show on every style: a clear frame around the focused
+        # choice (Tab / Shift+Tab / arrows move it, Enter or Space takes it).
+        self.setStyleSheet(FOCUS_STYLE)
+        self.buttons["demo"].setDefault(True)
+        self.buttons["demo"].setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not any(b.hasFocus() for b in self.buttons.values()):
+            self.buttons["demo"].setFocus(Qt.FocusReason.ActiveWindowFocusReason)
 
     def _choose(self, mode: str) -> None:
         self.choice = mode

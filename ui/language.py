@@ -155,7 +155,7 @@ class LanguageMenus(QObject):
 
     def retranslate_ui(self, _lang: str | None = None) -> None:
         self.language_menu.setTitle(_("&Language"))
-        self.digits_menu.setTitle(_("D&igits"))
+        self.digits_menu.setTitle(_("Di&gits"))
         for action in self.language_menu.actions():
             action.setChecked(action.data() == i18n.language_setting())
         # Translators: the digit choices, each showing its own digits (0123 / ٠١٢٣).

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import date, timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -53,6 +54,16 @@ CLOCK_MS = 30_000
 BOOKING_ACTIONS = (("accept", "Ctrl+Shift+A"), ("check_in", "Ctrl+I"), ("start", "Ctrl+G"),
                    ("end", "Ctrl+E"), ("no_show", "Ctrl+Shift+N"), ("reschedule", "Ctrl+R"),
                    ("cancel", "Ctrl+Shift+Del"))
+
+
+def server_text(url: str, branch: dict | None = None) -> str:
+    """The status bar's server: "this computer" for the embedded one (loopback), else the
+    branch's name (the host until the branch is known); the address is the tooltip."""
+    host = urlsplit(url).hostname or url
+    if host in ("127.0.0.1", "localhost", "::1"):
+        return _("Server: this computer")
+    # Translators: %(name)s is the branch (or the server's host name) this desk works with.
+    return _("Server: %(name)s") % {"name": fsi(display_name(branch) if branch else host)}
 
 
 class MainWindow(QMainWindow):
@@ -142,6 +153,8 @@ class MainWindow(QMainWindow):
         self.restart_server = None
         self.live_watch = LiveWatch(self)
 
+        self.extras.finish_menus()  # File (Quit) first, Help last
+
     # building ------------------------------------------------------------------------
     def _build_actions(self) -> None:
         rtl = self.layoutDirection() == Qt.LayoutDirection.RightToLeft
@@ -210,8 +223,8 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self, server_label: str) -> None:
         status = self.statusBar()
         self._server_url = server_label
-        # Translators: %(url)s is the branch server's address, e.g. http://127.0.0.1:8765.
-        self.server_label = QLabel(_("Server: %(url)s") % {"url": f"\u2066{server_label}\u2069"})
+        self.server_label = QLabel(server_text(server_label))
+        self.server_label.setToolTip(f"\u2066{server_label}\u2069")
         self.sync_label = QLabel(offline_label())
         self.sync_label.setStyleSheet("color: #8a5a00; padding: 0 8px;")
         status.addPermanentWidget(self.server_label)
@@ -237,7 +250,7 @@ class MainWindow(QMainWindow):
             action.setText(action_label(name) + ("…" if name in ("accept", "reschedule", "cancel") else ""))
         self.toolbar.setWindowTitle(_("Day"))
         self.show_canceled.setText(_("Show canceled"))
-        self.server_label.setText(_("Server: %(url)s") % {"url": f"\u2066{self._server_url}\u2069"})
+        self.server_label.setText(server_text(self._server_url, self.state.branch))
         self.tabs.setTabText(1, view_label("checkins"))
         for child in self.findChildren(QObject):
             if child is not self and callable(getattr(child, "retranslate_ui", None)):
@@ -323,6 +336,7 @@ class MainWindow(QMainWindow):
     def _apply(self) -> None:
         state, now = self.state, self.state.now()
         branch_name = display_name(state.branch) if state.branch else ""
+        self.server_label.setText(server_text(self._server_url, state.branch))
         self.setWindowTitle(f"{_('Istiqbal')} — {branch_name}" if branch_name else _("Istiqbal"))
         self._today = state.today_date()
         self._show_date()
@@ -400,7 +414,8 @@ class MainWindow(QMainWindow):
         self.select_booking(booking_id)
         zone = self.state.zone
         if action == "accept":
-            dialog = AcceptDialog(booking, self.state.resources_serving(booking["typeId"]), zone, self)
+            dialog = AcceptDialog(booking, self.state.resources_serving(booking["typeId"]), zone, self,
+                                  now=self.state.now())
             dialog.accepted.connect(lambda: self._do(
                 self.client.accept(booking_id, dialog.resource_id()), _("Accepted: {name}"), booking))
             self._open(dialog)

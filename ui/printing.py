@@ -15,9 +15,20 @@ from pathlib import Path
 
 from PySide6.QtCore import QMarginsF, QObject, QSizeF, Qt, Signal
 from PySide6.QtGui import QFont, QPageLayout, QPageSize, QTextDocument, QTextOption
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter
-from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QWidget
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrinterInfo
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
+from app import settings
 from app.domain.clock import from_iso
 from app.domain.model import Status
 from app.i18n import _, is_rtl
@@ -109,7 +120,8 @@ def day_sheet_html(day: date, resources: list[dict], bookings: list[dict], types
                                       for h in heads) + "</tr>")
         for b in rows:
             phone = (b.get("customer") or {}).get("phone") or ""
-            cells = (f.span_of(b, zone), f.customer_name(b), f'<span dir="ltr">{_e(phone)}</span>',
+            # LRI … PDI: QTextDocument ignores dir on a span; the phone must read left to right
+            cells = (f.span_of(b, zone), f.customer_name(b), f'\u2066{_e(phone)}\u2069' if phone else "",
                      f.type_name(b, types), status_label(b.get("status"), b.get("visitStatus")), b.get("note"))
             parts.append("<tr>" + "".join(
                 f'<td align="{align}">{c if i == 2 else _e(c)}</td>' for i, c in enumerate(cells)) + "</tr>")
@@ -172,6 +184,70 @@ def _ticket_page(printer: QPrinter) -> None:
     printer.setPageLayout(QPageLayout(QPageSize(TICKET_SIZE_MM, QPageSize.Unit.Millimeter),
                                       QPageLayout.Orientation.Portrait, QMarginsF(4, 4, 4, 4),
                                       QPageLayout.Unit.Millimeter))
+
+
+PDF_PREFIX = "pdf:"
+
+
+def ticket_printer(name: str) -> QPrinter | None:
+    """A QPrinter for the ticket printer ``name`` (a system printer, or ``pdf:PATH``) on an
+    80 mm roll page; None when that printer is not installed any more."""
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    if name.startswith(PDF_PREFIX):
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        printer.setOutputFileName(name[len(PDF_PREFIX):])
+    else:
+        if name not in QPrinterInfo.availablePrinterNames():
+            return None
+        printer.setPrinterName(name)
+    printer.setFullPage(False)
+    _ticket_page(printer)
+    return printer
+
+
+class TicketPrinterDialog(QDialog):
+    """Choose the printer tickets go to from now on (the system's printers, or a PDF file
+    for a desk without a receipt printer); remembered per user (app.settings)."""
+
+    def __init__(self, current: str | None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(_("Ticket printer"))
+        self.list = QListWidget()
+        names = QPrinterInfo.availablePrinterNames()
+        default = QPrinterInfo.defaultPrinterName()
+        for name in names:
+            item = QListWidgetItem(f"\u2068{name}\u2069")
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            self.list.addItem(item)
+        pdf = PDF_PREFIX + str(Path.home() / "istiqbal-ticket.pdf")
+        item = QListWidgetItem(_("No ticket printer: save each ticket as a PDF file"))
+        item.setData(Qt.ItemDataRole.UserRole, current if current and current.startswith(PDF_PREFIX) else pdf)
+        self.list.addItem(item)
+        wanted = current or default
+        rows = [i for i in range(self.list.count()) if self.list.item(i).data(Qt.ItemDataRole.UserRole) == wanted]
+        self.list.setCurrentRow(rows[0] if rows else 0)
+        self.list.itemDoubleClicked.connect(lambda _item: self.accept())  # Enter: the default button
+        label = QLabel(_("&Print queue tickets on:"))
+        label.setBuddy(self.list)
+        note = QLabel(_("Tickets are printed on an 80 mm roll, without asking again. "
+                        "Change it with File → Ticket printer."))
+        note.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(_("Use this printer"))
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(_("Close"))
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(label)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(note)
+        layout.addWidget(buttons)
+        self.list.setFocus()
+        self.resize(460, 320)
+
+    def choice(self) -> str | None:
+        item = self.list.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item else None
 
 
 class Printer(QObject):
@@ -237,3 +313,28 @@ class Printer(QObject):
             return
         # Translators: %(path)s is the saved file's path.
         self.done.emit(_("Saved: %(path)s") % {"path": f"\u2066{path}\u2069"})
+
+    # queue tickets --------------------------------------------------------------------------
+    def print_ticket(self, markup: str, title: str) -> TicketPrinterDialog | None:
+        """Print a ticket on the chosen ticket printer without a dialog; the first time (or
+        when that printer is gone) ask which printer, remember it, then print."""
+        name = settings.ticket_printer()
+        printer = ticket_printer(name) if name else None
+        if printer is not None:
+            printer.setDocName(title)
+            self._print(markup, printer, title)
+            return None
+        return self.choose_ticket_printer(lambda: self.print_ticket(markup, title))
+
+    def choose_ticket_printer(self, then=None) -> TicketPrinterDialog:
+        dialog = TicketPrinterDialog(settings.ticket_printer(), self.widget)
+
+        def chosen() -> None:
+            settings.remember_ticket_printer(dialog.choice())
+            if then is not None:
+                then()
+
+        dialog.accepted.connect(chosen)
+        self._keep(dialog)
+        dialog.open()
+        return dialog

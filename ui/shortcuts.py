@@ -21,8 +21,10 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QMenu,
+    QProxyStyle,
     QPushButton,
     QStyle,
+    QStyleOptionMenuItem,
     QTableWidget,
     QTableWidgetItem,
     QToolBar,
@@ -33,27 +35,70 @@ from PySide6.QtWidgets import (
 from app.domain.clock import from_iso, utc_now
 from app.i18n import N_, _
 from app.i18n.text import fsi
-from ui import export
+from ui import export, keyboard
 from ui import formatting as f
 from ui.booking_dialog import BookingDialog
+from ui.customer_card import CustomerCard
+from ui.dialogs import GoToDateDialog
 from ui.doctor_mode import ACCEPT_NEXT_SHORTCUT, PATIENT_ACTIONS, DoctorMode, ResourcePicker
 from ui.errors import message_for
 from ui.printing import Printer, day_sheet_html, ticket_html
 from ui.waiting_room import WaitingRoom, fill_screen_menu
 
 log = logging.getLogger(__name__)
+#: Day → Go to date (Ctrl+G is Start in the Booking menu).
+GO_TO_DATE_SHORTCUT = "Ctrl+D"
 
 #: Keys that are not menu actions, for the shortcut sheet: (keys, msgid).
 KEY_HINTS = (
-    ("Enter", N_("New booking: pick the highlighted customer; on a free time, book it")),
-    ("Down / Up", N_("New booking: move through the customers found")),
-    ("Alt+N", N_("New booking: new customer")),
-    ("Alt+Q", N_("New booking: put in the queue (walk-in)")),
-    ("Alt+P", N_("New booking: print the queue ticket")),
-    ("Esc", N_("Close a dialog; leave full screen on the waiting-room screen")),
-    ("F11", N_("Waiting-room screen: full screen on or off")),
-    ("Tab / Shift+Tab", N_("Next or previous field")),
+    (("Enter",), N_("New booking: pick the highlighted customer; on a free time, book it")),
+    (("Down", "Up"), N_("New booking: move through the customers found")),
+    (("Esc",), N_("Close a dialog; leave full screen on the waiting-room screen")),
+    (("F11",), N_("Waiting-room screen: full screen on or off")),
+    (("Tab", "Shift+Tab"), N_("Next or previous field")),
+    (("Enter",), N_("Cancel booking: confirm with the reason chosen or typed")),
 )
+#: The new-booking dialog's mnemonics, for the shortcut sheet: (label msgid, msgid). The key
+#: shown is Alt + the label's mnemonic in the desk's language (ui.keyboard makes it work on
+#: any keyboard layout).
+MNEMONIC_HINTS = (
+    (N_("&New customer…"), N_("New booking: new customer")),
+    (N_("&Date:"), N_("New booking: choose the date")),
+    (N_("&With:"), N_("New booking: choose the provider")),
+    (N_("Put in &queue"), N_("New booking: put in the queue (walk-in)")),
+    (N_("&Print ticket"), N_("New booking: print the queue ticket")),
+    (N_("Customer c&ard…"), N_("New booking: the chosen customer's card")),
+)
+
+
+def native_keys(keys: tuple[str, ...] | list[str]) -> str:
+    """``("Down", "Up")`` → ``"Down / Up"`` in Qt's translated key names (الأسفل / الأعلى)."""
+    return " / ".join(QKeySequence(k).toString(QKeySequence.SequenceFormat.NativeText) or k for k in keys)
+
+
+def mnemonic_keys(label: str) -> str:
+    """``"عميل &جديد…"`` → ``"Alt+ج"``: the key of a translated label's mnemonic."""
+    letter = keyboard.mnemonic_of(label)
+    return native_keys([f"Alt+{letter.upper()}"]) if letter else ""
+
+
+class MenuShortcutStyle(QProxyStyle):
+    """Menus draw each shortcut as one left-to-right isolate, so the Arabic desk shows
+    ``Ctrl+=`` (not ``=+Ctrl``): Qt passes a menu entry as ``label\tshortcut``."""
+
+    def drawControl(self, element, option, painter, widget=None) -> None:
+        if element == QStyle.ControlElement.CE_MenuItem and isinstance(option, QStyleOptionMenuItem):
+            option = QStyleOptionMenuItem(option)
+            option.text = isolate_shortcut(option.text)
+        super().drawControl(element, option, painter, widget)
+
+
+def isolate_shortcut(text: str) -> str:
+    """``"Zoom in\tCtrl+="`` → ``"Zoom in\t\u2066Ctrl+=\u2069"`` (idempotent)."""
+    label, tab, keys = text.partition("\t")
+    if not tab or not keys or keys.startswith("\u2066"):
+        return text
+    return f"{label}\t\u2066{keys}\u2069"
 
 
 def _plain(text: str) -> str:
@@ -126,6 +171,7 @@ class DeskExtras(QObject):
         self._msgids: dict[QAction, str] = {}   # action → msgid, for retranslate_ui
         self._build()
         window.installEventFilter(self)
+        keyboard.install()  # shortcuts and mnemonics whatever the keyboard layout
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.window and event.type() == QEvent.Type.Close:
@@ -153,16 +199,17 @@ class DeskExtras(QObject):
         self.act_new_booking = self._action(N_("&New booking…"), self.new_booking, "Ctrl+N",
                                             style.standardIcon(QStyle.StandardPixmap.SP_FileDialogNewFolder))
         self.act_find = self._action(N_("&Find customer…"), self.find_customer, QKeySequence.StandardKey.Find)
-        self.act_accept_next = self._action(N_("Accept &next"), self.accept_next, ACCEPT_NEXT_SHORTCUT)
+        self.act_accept_next = self._action(N_("&Accept next"), self.accept_next, ACCEPT_NEXT_SHORTCUT)
         self.act_print_day = self._action(N_("&Print day sheet…"), self.print_day, QKeySequence.StandardKey.Print)
         self.act_pdf_day = self._action(N_("Save day sheet as P&DF…"), self.save_day_pdf, "Ctrl+Shift+P")
         self.act_csv = self._action(N_("Export day as &CSV…"), self.export_csv, "Ctrl+Shift+E")
-        self.act_ics = self._action(N_("Export day as i&Calendar…"), self.export_ics, "Ctrl+Shift+I")
-        self.act_doctor = self._action(N_("&Doctor mode…"), lambda: self.open_doctor_mode(None), "Ctrl+Shift+D")
+        self.act_ics = self._action(N_("Export day as &iCalendar…"), self.export_ics, "Ctrl+Shift+I")
+        self.act_doctor = self._action(N_("Do&ctor mode…"), lambda: self.open_doctor_mode(None), "Ctrl+Shift+D")
         self.act_chime = QAction(_("&Chime on call"), w)
         self.act_chime.setCheckable(True)
         self.act_chime.setChecked(True)
         self.act_chime.toggled.connect(lambda on: self.waiting_room is not None and setattr(self.waiting_room, "chime", on))
+        self.act_go_to = self._action(N_("&Go to date…"), self.go_to_date, GO_TO_DATE_SHORTCUT)
         self.act_shortcuts = self._action(N_("&Keyboard shortcuts"), self.show_shortcuts, QKeySequence.StandardKey.HelpContents)
 
         booking = _menu(w, _("&Booking"))
@@ -171,13 +218,14 @@ class DeskExtras(QObject):
         if first is not None:
             booking.insertSeparator(first)
         day = _menu(w, _("&Day"))
+        day.addAction(self.act_go_to)
         day.addSeparator()
         for action in (self.act_print_day, self.act_pdf_day, self.act_csv, self.act_ics):
             day.addAction(action)
         view = _menu(w, _("&View"))
         view.addSeparator()
         view.addAction(self.act_doctor)
-        self.screen_menu = view.addMenu(_("&Waiting-room screen"))
+        self.screen_menu = view.addMenu(_("Waiting-&room screen"))
         self.screen_menu.aboutToShow.connect(
             lambda: fill_screen_menu(self.screen_menu, self.open_waiting_room, self.act_chime))
         fill_screen_menu(self.screen_menu, self.open_waiting_room, self.act_chime)
@@ -189,15 +237,44 @@ class DeskExtras(QObject):
             before = toolbar.actions()[0] if toolbar.actions() else None
             toolbar.insertAction(before, self.act_new_booking)
             toolbar.insertSeparator(before)
+        detail = getattr(w, "detail", None)
+        if detail is not None and hasattr(detail, "customerCardRequested"):
+            detail.customerCardRequested.connect(self.open_customer_card)
         queue = getattr(w, "queue", None)
         if queue is not None and hasattr(queue, "printRequested"):
             queue.printRequested.connect(self.print_ticket)
 
+    def finish_menus(self) -> None:
+        """Once every part of the window added its menus: File (Quit, Ctrl+Q) first, Help
+        last, and every menu drawing its shortcuts left to right."""
+        bar = self.window.menuBar()
+        self.act_quit = self._action(N_("&Quit"), self.window.close, "Ctrl+Q")
+        self.act_quit.setMenuRole(QAction.MenuRole.QuitRole)
+        first = bar.actions()[0] if bar.actions() else None
+        self.file_menu = QMenu(_("&File"), self.window)
+        self.act_ticket_printer = self._action(N_("Ticket &printer…"), self.printer.choose_ticket_printer)
+        self.file_menu.addAction(self.act_ticket_printer)
+        self.file_menu.addSeparator()
+        self.file_menu.addAction(self.act_quit)
+        bar.insertMenu(first, self.file_menu)
+        bar.removeAction(self.help_menu.menuAction())
+        bar.addMenu(self.help_menu)
+        self.style_menus()
+
+    def style_menus(self) -> None:
+        self.menu_style = getattr(self, "menu_style", None) or MenuShortcutStyle()
+        for menu in self.window.findChildren(QMenu):
+            if menu.style() is not self.menu_style:
+                menu.setStyle(self.menu_style)
+
     def retranslate_ui(self, _lang: str | None = None) -> None:
+        if getattr(self, "file_menu", None) is not None:
+            self.file_menu.setTitle(_("&File"))
+            self.style_menus()  # menus rebuilt by a language switch
         for action, msgid in self._msgids.items():
             action.setText(_(msgid))
         self.act_chime.setText(_("&Chime on call"))
-        self.screen_menu.setTitle(_("&Waiting-room screen"))
+        self.screen_menu.setTitle(_("Waiting-&room screen"))
         fill_screen_menu(self.screen_menu, self.open_waiting_room, self.act_chime)
         self.help_menu.setTitle(_("&Help"))
 
@@ -229,12 +306,31 @@ class DeskExtras(QObject):
         dialog = BookingDialog(self.window.client, state.resources, state.types, state.zone, state.today_date(),
                                self.window)
         dialog.booked.connect(self._booked)
+        dialog.customerCardRequested.connect(lambda customer: self.open_customer_card(customer, dialog))
         dialog.printTicket.connect(lambda booking: self.print_ticket(booking["id"]))
         dialog.finished.connect(lambda _r: setattr(self, "booking_dialog", None))
         self.booking_dialog = dialog
         self._keep(dialog)
         dialog.open()
         dialog.focus_search()
+        return dialog
+
+    def open_customer_card(self, customer: dict, parent: QWidget | None = None) -> CustomerCard:
+        """The customer's card over ``parent`` (the main window by default)."""
+        card = CustomerCard(self.window.client, customer, self.window.state.zone, parent or self.window,
+                            now=self.window.state.now())
+        self._keep(card)
+        card.open()
+        card.load()
+        return card
+
+    def go_to_date(self) -> GoToDateDialog | None:
+        """Day → Go to date (Ctrl+D): a month calendar with the Hijri date beside."""
+        state = self.window.state
+        dialog = GoToDateDialog(state.day or state.today_date(), state.today_date(), self.window)
+        dialog.accepted.connect(lambda: self.window.go_to(dialog.day()))
+        self._keep(dialog)
+        dialog.open()
         return dialog
 
     def find_customer(self) -> None:
@@ -352,8 +448,8 @@ class DeskExtras(QObject):
         def show(booking: dict) -> None:
             # Translators: a printed ticket's title; {number} is the queue number.
             title = _("Queue ticket {number}").format(number=f.ticket_text(booking))
-            self.printer.print_html(ticket_html(booking, w.state.types, w.state.zone, w.state.branch, utc_now()),
-                                    title, ticket=True)
+            self.printer.print_ticket(ticket_html(booking, w.state.types, w.state.zone, w.state.branch, utc_now()),
+                                      title)
 
         self._status(_("Preparing the ticket…"))
         w.tasks.run(load(), show, lambda exc: self._status(message_for(exc), error=True))
@@ -402,7 +498,8 @@ class DeskExtras(QObject):
         doctor = [(_("Doctor mode: ") + _plain(_("Accept next")), ACCEPT_NEXT_SHORTCUT)]
         doctor += [(_("Doctor mode: ") + _(label), keys) for label, keys in
                    zip((N_("Start"), N_("End"), N_("No-show")), (k for _n, k in PATIENT_ACTIONS), strict=True)]
-        hints = [(_(msgid), keys) for keys, msgid in KEY_HINTS]
+        hints = [(_(msgid), native_keys(keys)) for keys, msgid in KEY_HINTS]
+        hints += [(_(msgid), keys) for label, msgid in MNEMONIC_HINTS if (keys := mnemonic_keys(_(label)))]
         native = [(text, QKeySequence(keys).toString(QKeySequence.SequenceFormat.NativeText) or keys)
                   for text, keys in doctor]
         return rows + [r for r in native if r not in rows] + hints

@@ -195,6 +195,11 @@ class DeskClient:
     async def customer(self, customer_id: str) -> dict:
         return await self._result("GET", f"/management/customers/{customer_id}")
 
+    async def customer_bookings(self, customer_id: str, limit: int = 200) -> list[dict]:
+        """The customer's bookings, newest first, with ``type`` and ``resource`` embedded."""
+        return await self._result("GET", f"/management/customers/{customer_id}/bookings",
+                                  params={"includes": "type,resource", "limit": limit})
+
     async def sync_status(self) -> dict:
         return await self._result("GET", "/sync/status")
 

@@ -308,6 +308,14 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
             raise errors.not_found("customer", customerId)
         return {"result": found}
 
+    @api.get("/management/customers/{customerId}/bookings")
+    async def customer_bookings(customerId: str, includes: str | None = Query(None, max_length=100),
+                                limit: int = Query(200, ge=1, le=MAX_LIMIT)):
+        """The customer's bookings (any status), newest start first, waiting ones first of
+        all: the desk's customer card (reception role)."""
+        rows = service.customer_bookings(customerId, limit)
+        return {"result": service.embed(rows, _includes(includes))}
+
     # bookings ---------------------------------------------------------------------
     @api.get("/management/bookings", dependencies=[require(Role.PROVIDER)])
     async def bookings(request: Request,

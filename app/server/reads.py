@@ -144,6 +144,13 @@ class ReadsMixin:
                                         "estimatedWaitMinutes": b["estimatedWaitMinutes"]} for b in queue]
         return out
 
+    def customer_bookings(self, customer_id: str, limit: int = 500) -> list[dict]:
+        """The customer's bookings in API shape, newest first (waiting ones first of all);
+        raises NOT-FOUND for an unknown customer."""
+        if self.store.customer(customer_id) is None:
+            raise errors.not_found("customer", customer_id)
+        return self.to_api_many(self.store.customer_bookings(customer_id, limit))
+
     # availability ------------------------------------------------------------------------
     def free_times(self, type_id: str, day: date, resource_id: str | None = None,
                    ignore_id: str | None = None, step: int | None = None,

@@ -254,6 +254,13 @@ class Store:
                           " and status in (?, ?, ?) order by heldUntil",
                           [now, Status.PENDING_APPROVAL, Status.PENDING_PAYMENT, Status.CONFIRMED])
 
+    def customer_bookings(self, customer_id: str, limit: int = 500) -> list[dict]:
+        """Every booking of one customer (any status), newest start first, waiting ones
+        (no start yet) first of all; at most ``limit``."""
+        return self._rows("select * from bookings where customerId = ?"
+                          " order by startDateTime is not null, startDateTime desc, createdAt desc limit ?",
+                          [customer_id, limit])
+
     def queued_bookings(self) -> list[dict]:
         """Every booking waiting for a resource, oldest ``createdAt`` first."""
         return self._rows("select * from bookings where status = ? order by createdAt, id",

@@ -60,6 +60,8 @@ def test_book_a_caller_by_keyboard(loop, desk, branch_server):
         provider = dialog.resource_id()
         assert provider
         _key(Qt.Key.Key_Tab)
+        assert _focus() is dialog.date_edit  # today unless another date is chosen
+        _key(Qt.Key.Key_Tab)
         assert _focus() is dialog.slots
         await until(lambda: dialog.slots.count() >= 3 and dialog.status.text() == "", what="free times")
         slots = [dialog.slots.item(i).data(256) for i in range(dialog.slots.count())]

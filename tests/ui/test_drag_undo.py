@@ -147,7 +147,7 @@ def test_escape_cancels_a_drag_and_cancel_undo_restores(loop, desk):
         window.select_booking(target["id"])
         window.booking_actions["cancel"].trigger()
         dialog = await until(lambda: isinstance(window._dialog, CancelDialog) and window._dialog, what="cancel dialog")
-        dialog.reason_edit.setPlainText("Called to cancel")
+        dialog.reason_edit.setEditText("Called to cancel")
         dialog.ok.click()
         await until(lambda: canvas.block_of(target["id"]) is None, what="the canceled block to go")
         assert "Undo cancel" in window.undo.action.text() and "new booking" not in window.undo.action.text()

@@ -126,7 +126,7 @@ def test_reschedule_and_cancel(loop, desk):
         window.booking_actions["cancel"].trigger()
         dialog = await _dialog(window, CancelDialog)
         assert not dialog.ok.isEnabled()  # a reason is required
-        dialog.reason_edit.setPlainText("Patient called to cancel")
+        dialog.reason_edit.setEditText("Patient called to cancel")
         assert dialog.ok.isEnabled()
         dialog.ok.click()
         await until(lambda: _block(window, other["id"]) is None, what="the canceled block to go")

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 from pypdf import PdfReader
+from PySide6.QtCore import Qt
 
 from app.domain.clock import from_iso
 from app.domain.model import Status
@@ -60,29 +61,87 @@ def test_day_sheet_to_pdf_through_the_save_dialog(loop, desk, tmp_path):
     assert 'dir="rtl"' in markup and "page-break-before" in markup
 
 
-def test_ticket_and_print_dialog(loop, desk, tmp_path):
+MM = 72 / 25.4  # PDF points per millimetre
+
+
+def test_ticket_goes_to_the_chosen_ticket_printer_without_a_dialog(loop, desk, tmp_path, monkeypatch):
+    """The first ticket asks which printer (here: the PDF choice); the next ones print there
+    on an 80 mm roll with no dialog at all, entirely in the desk's language."""
     from PySide6.QtPrintSupport import QPrintDialog
 
-    from ui.printing import ticket_html, write_pdf
+    from app import settings
+    from app.i18n import prefs
+    from ui import language
+    from ui.printing import PDF_PREFIX, TicketPrinterDialog
 
+    monkeypatch.setenv(prefs.ENV_DIR, str(tmp_path / "config"))
     window, state = desk, desk.state
     waiting = state.waiting[0]
-    path = write_pdf(ticket_html(waiting, state.types, state.zone, state.branch), tmp_path / "ticket.pdf", ticket=True)
-    text = _pdf_text(path)
-    assert waiting["ticket"] in text and "Your queue number" in text   # the same string as the queue shows
-    assert "Patients before you" in text
+    path = tmp_path / "ticket.pdf"
+    assert settings.ticket_printer() is None
 
     async def scenario():
         window.queue.select(waiting["id"])
         assert window.queue.print_button.isEnabled()
         window.queue.print_button.click()
-        dialog = await until(lambda: next((d for d in window.extras.printer.dialogs if isinstance(d, QPrintDialog)
-                                           and d.isVisible()), None), what="the print dialog")
-        assert "Queue ticket" in dialog.windowTitle()
-        dialog.reject()
-        await until(lambda: not window.extras.printer.dialogs, what="the dialog to be released")
+        chooser = await until(lambda: next((d for d in window.extras.printer.dialogs
+                                            if isinstance(d, TicketPrinterDialog) and d.isVisible()), None),
+                              what="the ticket printer chooser (first time)")
+        pdf_row = chooser.list.count() - 1
+        chooser.list.item(pdf_row).setData(256, PDF_PREFIX + str(path))
+        chooser.list.setCurrentRow(pdf_row)
+        chooser.accept()
+        await until(lambda: path.exists() and "Sent to the printer" in window.statusBar().currentMessage(),
+                    what="the first ticket")
+        assert settings.ticket_printer() == PDF_PREFIX + str(path)
+        first = _pdf_text(path)
+        assert waiting["ticket"] in first and "Your queue number" in first  # the string the queue shows
+        assert "Please wait until your number is called." in first
+        path.unlink()
+
+        language.controller().apply("ar")
+        try:
+            window.queue.print_button.click()
+            await until(lambda: path.exists(), what="the second ticket, straight to the printer")
+            assert not any(isinstance(d, (QPrintDialog, TicketPrinterDialog)) for d in window.extras.printer.dialogs)
+        finally:
+            language.controller().apply("en")
 
     loop.run_until_complete(scenario())
+    page = PdfReader(str(path)).pages[0]
+    assert abs(float(page.mediabox.width) - 80 * MM) < 1  # an 80 mm roll, not Letter/A4
+    assert float(page.mediabox.height) < 150 * MM
+    text = _pdf_text(path)
+    latin = re.sub(r"[^A-Za-z]", "", text.replace(waiting["ticket"], ""))  # the ticket's prefix is Latin
+    branch = state.branch.get("name_translations", {}).get("ar") if state.branch else None
+    assert latin == "" or (branch and latin in re.sub(r"[^A-Za-z]", "", branch)), text  # no English line
+    assert any("\u0600" <= ch <= "\u06ff" or "\ufb50" <= ch <= "\ufeff" for ch in text)
+
+
+def test_arabic_ticket_lays_out_right_to_left_with_the_period_at_the_end():
+    """The document is laid out right to left, so a sentence's final period sits at its
+    visual left end (its logical end) in Arabic."""
+    from PySide6.QtGui import QTextLayout
+
+    from ui.printing import document, ticket_html
+
+    set_language("ar")
+    try:
+        doc = document(ticket_html({"queueNumber": 7, "customer": {}}, {}, "Asia/Riyadh"))
+        doc.setTextWidth(300)
+        block = doc.lastBlock()
+        text = block.text()
+        assert text.endswith(".") and not re.search(r"[A-Za-z]", text)
+        doc.size()  # lays the document out
+        assert block.textDirection() == Qt.LayoutDirection.RightToLeft
+        xs = {}
+        line = block.layout().lineAt(0)
+        for run in line.glyphRuns(-1, -1, QTextLayout.GlyphRunRetrievalFlag.RetrieveAll):
+            for index, position in zip(run.stringIndexes(), run.positions(), strict=False):
+                xs[index] = position.x()
+        assert xs[len(text) - 1] < min(x for i, x in xs.items() if i < len(text) - 1)  # the sentence's end (its period) is on the left
+    finally:
+        set_language("en")
 
 
 def test_csv_and_ics_exports_parse_back(desk, tmp_path):
