@@ -91,7 +91,7 @@ def test_cancel_dialog_enter_confirms_tab_moves_on_and_reasons_are_offered(loop,
         QTest.keyClicks(_focus(), "Called, will come next week")  # free text too
         plain(Qt.Key.Key_Return)
         await until(lambda: window._dialog is None, what="Enter to confirm")
-        other = DeskClient(branch_server.url)
+        other = DeskClient(branch_server.url, token=branch_server.token)
         try:
             row = await until_async(lambda: other.booking(target["id"]), lambda r: r["status"] == Status.CANCELED)
         finally:
@@ -232,7 +232,7 @@ def test_customer_card_from_the_booking_dialog_and_the_booking_pane(loop, desk, 
     window, state = desk, desk.state
 
     async def scenario():
-        other = DeskClient(branch_server.url)
+        other = DeskClient(branch_server.url, token=branch_server.token)
         try:
             booking = _future(window) if window.calendar.canvas.visible_bookings() else None
             if booking is None:
