@@ -308,7 +308,7 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
             raise errors.not_found("customer", customerId)
         return {"result": found}
 
-    @api.get("/management/customers/{customerId}/bookings")
+    @api.get("/management/customers/{customerId}/bookings", dependencies=[require(Role.RECEPTION)])
     async def customer_bookings(customerId: str, includes: str | None = Query(None, max_length=100),
                                 limit: int = Query(200, ge=1, le=MAX_LIMIT)):
         """The customer's bookings (any status), newest start first, waiting ones first of
