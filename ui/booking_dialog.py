@@ -100,6 +100,7 @@ class BookingDialog(QDialog):
         self.customer: dict | None = None
         self.result_booking: dict | None = None
         self._slots_generation = 0
+        self._status_about_slots = False  # the status line shows a free-times message
         self.wanted: tuple | None = None    # (resource id, aware start): a slot picked in the calendar
         self.setWindowTitle(_("New booking"))
 
@@ -367,7 +368,8 @@ class BookingDialog(QDialog):
         if not type_id:
             return
         if not keep_message:
-            self._say(_("Looking for free times…"))
+            self._status_about_slots = True  # a new search: its own message replaces any
+            self._say(_("Looking for free times…"), about_slots=True)
 
         async def load() -> list[dict]:
             found: list[dict] = []
@@ -380,7 +382,8 @@ class BookingDialog(QDialog):
             return sorted(found, key=lambda s: (s["startDateTime"], s["resourceId"]))[:WANTED_SLOTS * 2]
 
         self.tasks.run(load(), lambda slots: self._show_slots(generation, slots, keep_message),
-                       lambda exc: generation == self._slots_generation and self._say(message_for(exc), error=True))
+                       lambda exc: generation == self._slots_generation and self._say(message_for(exc), error=True,
+                                                                                      about_slots=True))
 
     def _show_slots(self, generation: int, slots: list[dict], keep_message: bool = False) -> None:
         if generation != self._slots_generation:
@@ -413,21 +416,22 @@ class BookingDialog(QDialog):
                         break
                 self._wanted_start = None
             if not keep_message:
-                self._say("")
+                self._say("", about_slots=True)
             if self.wanted is not None:
                 row = next((i for i, slot in enumerate(slots) if slot["resourceId"] == self.wanted[0]
                             and from_iso(slot["startDateTime"]) == self.wanted[1]), None)
                 if row is not None:
                     self.slots.setCurrentRow(row)
                 else:
-                    self._say(_("That time is not free; the next free times are listed."))
+                    self._say(_("That time is not free; the next free times are listed."), about_slots=True)
         else:
             if self.day() == self.today:
-                self._say(_("No free time in the next two weeks. Put the patient in the queue instead?"))
+                self._say(_("No free time in the next two weeks. Put the patient in the queue instead?"),
+                          about_slots=True)
             else:
                 # Translators: {date} is the date chosen in the new-booking dialog.
                 self._say(_("No free time in the two weeks from {date}.").format(
-                    date=fsi(fmt.format_date(self.day(), format="medium"))))
+                    date=fsi(fmt.format_date(self.day(), format="medium"))), about_slots=True)
         self._update_buttons()
 
     def book_at(self, resource_id: str, start) -> None:
@@ -470,7 +474,13 @@ class BookingDialog(QDialog):
         if message is not None:
             self._say(message)
 
-    def _say(self, text: str, error: bool = False) -> None:
+    def _say(self, text: str, error: bool = False, about_slots: bool = False) -> None:
+        """Show ``text`` in the dialog's status line. A message ``about_slots`` (the free-times
+        search) never replaces one about something else the user did meanwhile (a refused
+        customer, a probable duplicate): the search finishes in the background."""
+        if about_slots and self.status.text() and not self._status_about_slots:
+            return
+        self._status_about_slots = about_slots
         self.status.setStyleSheet("color: #b3261e;" if error else "color: #3c4650;")
         self.status.setText(("⚠ " + text) if error and text else text)
 

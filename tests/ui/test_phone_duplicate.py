@@ -29,6 +29,8 @@ def test_new_customer_with_an_existing_phone_in_local_form_shows_the_candidate(l
         dialog.create_customer()
         await until(lambda: "Probably the same customer" in dialog.status.text(), what="the duplicate warning")
         assert existing["firstName"] in dialog.status.text()
+        await dialog.tasks.wait_idle()                   # the free-times search ends meanwhile…
+        assert "Probably the same customer" in dialog.status.text()  # …and does not erase the warning
         assert dialog.customer is None                   # nobody was created
         await until(lambda: dialog.search.results.count() > 0, what="the candidate listed")
         listed = [dialog.search.results.item(i).data(CustomerRole)["id"] for i in range(dialog.search.results.count())]
