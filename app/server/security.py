@@ -24,6 +24,7 @@ import json
 import re
 import socket
 
+from app.server import payment_routes
 from app.server.desks import LOCAL_DESK, DeskRegistry
 
 MAX_BODY = 64 * 1024
@@ -36,7 +37,8 @@ _PROVIDER_OK = [
     ("GET", r"/management/bookings(/unassigned|/[^/]+|/[^/]+/history)?"),
     ("POST", r"/management/bookings/(assign|checkin|start|end|noshow)(/undo)?"),
 ]
-_MANAGER_ONLY = [("*", r"/desks(/.*)?"), ("PUT", r"/management/resources/[^/]+/timeRules")]
+_MANAGER_ONLY = [("*", r"/desks(/.*)?"), ("PUT", r"/management/resources/[^/]+/timeRules"),
+                 *payment_routes.MANAGER_ONLY]
 RANK = {"provider": 0, "reception": 1, "manager": 2}
 
 
