@@ -41,6 +41,16 @@ def test_prices_become_minor_units_of_the_currency():
     assert bad.value.code == pay.BAD_AMOUNT
 
 
+def test_typed_amounts_in_latin_or_arabic_indic_digits():
+    assert pay.parse_amount("150") == 15000
+    assert pay.parse_amount("1,234.5") == 123450
+    assert pay.parse_amount("١٥٠٫٥٠") == 15050
+    assert pay.parse_amount("١٬٢٣٤") == 123400
+    for bad in ("", "abc", "1.234", "-5", "1.", "1e3", "12.3.4"):
+        with pytest.raises(BookingError):
+            pay.parse_amount(bad)
+
+
 @pytest.mark.parametrize(("amount", "method", "reason", "code"), [
     (0, "cash", None, pay.BAD_AMOUNT), (1.5, "cash", None, pay.BAD_AMOUNT), ("100", "cash", None, pay.BAD_AMOUNT),
     (True, "cash", None, pay.BAD_AMOUNT), (100, "cheque", None, pay.BAD_METHOD), (100, None, None, pay.BAD_METHOD),

@@ -125,6 +125,10 @@ class MainWindow(QMainWindow):
         from ui.maintenance import DeskCare
 
         self.care = DeskCare(self, getattr(self.extras, "help_menu", None))
+        # Payments, refunds and receipts: the booking pane's Payment…, F9, and after check-out.
+        from ui.payment_dialog import PaymentDesk
+
+        self.payments = PaymentDesk(self)
         # View → Language / Digits, switched live: retranslate_ui re-runs on every switch.
         self.view_menu.addSeparator()
         self.language_menus = language.controller().install_menus(self.view_menu)
@@ -372,6 +376,8 @@ class MainWindow(QMainWindow):
             dialog.accepted.connect(lambda: self._do(
                 self.client.cancel(booking_id, dialog.reason()), _("Canceled: {name}"), booking, record="cancel"))
             self._open(dialog)
+        elif action == "payment":
+            self.payments.open(booking)
         elif action == "reschedule":
             dialog = RescheduleDialog(
                 booking, zone, {r["id"]: r for r in self.state.resources}, self.state.day or self.state.today_date(),
@@ -385,7 +391,8 @@ class MainWindow(QMainWindow):
                      "end": (self.client.end, _("Visit ended: {name}")),
                      "no_show": (self.client.no_show, _("No-show: {name}"))}
             call, message = calls[action]
-            self._do(call(booking_id), message, booking, record=action if action in ("check_in", "end") else None)
+            self._do(call(booking_id), message, booking, record=action if action in ("check_in", "end") else None,
+                     then=self.payments.after_checkout if action == "end" else None)
 
     def _open(self, dialog) -> None:
         self._dialog = dialog
@@ -416,9 +423,11 @@ class MainWindow(QMainWindow):
         # Translators: status bar message after Ctrl+Z.
         self._do(call, _("Undone: {name}"), entry.booking, go_to=day)
 
-    def _do(self, call, message: str, booking: dict, go_to: date | None = None, record: str | None = None) -> None:
+    def _do(self, call, message: str, booking: dict, go_to: date | None = None, record: str | None = None,
+            then=None) -> None:
         """Run an action, then refetch and show what the server says; ``record``: the kind of
-        action for the undo stack (recorded with the booking as it was before)."""
+        action for the undo stack (recorded with the booking as it was before); ``then``:
+        called with the server's booking afterwards."""
         name = fsi(f.customer_name(booking))
 
         async def act() -> dict:
@@ -436,8 +445,12 @@ class MainWindow(QMainWindow):
             await self.state.refresh()
             return result
 
-        self.tasks.run(act(), lambda _result: self.statusBar().showMessage(message.format(name=name), 8000),
-                       self.show_error)
+        def done(result: dict) -> None:
+            self.statusBar().showMessage(message.format(name=name), 8000)
+            if then is not None:
+                then(result)
+
+        self.tasks.run(act(), done, self.show_error)
 
     def show_error(self, exc: BaseException) -> None:
         text = message_for(exc)

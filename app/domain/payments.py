@@ -21,6 +21,7 @@ touches the store.
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel.numbers import get_currency_precision
@@ -62,6 +63,20 @@ def to_minor(price: str | int | Decimal | None, currency: str = CURRENCY_DEFAULT
     if not value.is_finite():
         raise BookingError(BAD_AMOUNT, f"not an amount: {price!r}", 400, field="price")
     return int((value * 10 ** decimals(currency)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def parse_amount(text: str, currency: str = CURRENCY_DEFAULT) -> int:
+    """What a receptionist typed (``"150"``, ``"1,234.50"``, ``"١٥٠٫٥٠"``; Latin or
+    Arabic-Indic digits, ``٫``/``.`` decimal and ``٬``/``,`` grouping marks) → minor units.
+    Raises PAY-BAD-AMOUNT for anything else or more decimals than the currency has."""
+    cleaned = "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in (text or "").strip())
+    cleaned = cleaned.replace("٫", ".").replace("٬", "").replace(",", "").replace(" ", "")
+    cleaned = cleaned.replace(" ", "")
+    places = decimals(currency)
+    whole, _dot, frac = cleaned.partition(".")
+    if not whole.isdigit() or (frac and not frac.isdigit()) or len(frac) > places or (_dot and not frac):
+        raise BookingError(BAD_AMOUNT, f"not an amount: {text!r}", 400, field="amount")
+    return to_minor(cleaned, currency)
 
 
 def to_major(amount: int, currency: str = CURRENCY_DEFAULT) -> Decimal:
