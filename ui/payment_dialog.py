@@ -184,10 +184,40 @@ class PaymentDesk(QObject):
         self.action.setShortcut(QKeySequence(self.SHORTCUT))
         self.action.triggered.connect(lambda _checked=False: self.open_selected())
         window.addAction(self.action)
+        self.close_action = QAction(window)
+        self.close_action.triggered.connect(lambda _checked=False: self.close_day())
+        self.close_dialog = None
+        from ui.shortcuts import _menu  # the menu bar's Booking and Day menus
+
+        _menu(window, _("&Booking")).addAction(self.action)
+        day_menu = _menu(window, _("&Day"))
+        day_menu.addSeparator()
+        day_menu.addAction(self.close_action)
         self.retranslate_ui()
 
     def retranslate_ui(self, _lang: str | None = None) -> None:
         self.action.setText(_("&Payment…"))
+        self.close_action.setText(_("&Close the day…"))
+
+    def close_day(self):
+        """This desk's cash drawer for today (ui.close_day); the saved count is printed."""
+        from ui.close_day import CloseDayDialog, drawer_html
+
+        window = self.window
+        dialog = CloseDayDialog(window.client, window.tasks, window.state.today_date(), window.state.zone, window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _r: setattr(self, "close_dialog", None))
+
+        def saved(report: dict) -> None:
+            window.statusBar().showMessage(_("The day's drawer is saved."), 8000)
+            if dialog.print_report.isChecked():
+                self.printer.print_markup(drawer_html(report, window.state.zone), _("Cash drawer"))
+
+        dialog.saved.connect(saved)
+        self.close_dialog = dialog
+        dialog.open()
+        dialog.load()
+        return dialog
 
     def open_selected(self) -> None:
         if self.window.selected_booking:

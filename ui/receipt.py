@@ -176,8 +176,13 @@ class ReceiptPrinter(QObject):
         dialog.finished.connect(lambda _r: self.dialogs.remove(dialog) if dialog in self.dialogs else None)
 
     def print_receipt(self, receipt: dict, zone: str) -> QPrintDialog:
-        markup = receipt_html(receipt, zone)
-        title = self.title(receipt)
+        return self.print_markup(receipt_html(receipt, zone), self.title(receipt))
+
+    def save_pdf(self, receipt: dict, zone: str) -> QFileDialog:
+        return self.save_markup(receipt_html(receipt, zone), f"invoice-{receipt['payment']['invoiceNumber']}.pdf")
+
+    def print_markup(self, markup: str, title: str) -> QPrintDialog:
+        """Any 80 mm document (a receipt, the day's drawer report) through the print dialog."""
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         printer.setDocName(title)
         printer.setPageLayout(page_layout(document(markup)))
@@ -190,9 +195,7 @@ class ReceiptPrinter(QObject):
         QDialog.open(dialog)
         return dialog
 
-    def save_pdf(self, receipt: dict, zone: str) -> QFileDialog:
-        markup = receipt_html(receipt, zone)
-        suggested = f"invoice-{receipt['payment']['invoiceNumber']}.pdf"
+    def save_markup(self, markup: str, suggested: str) -> QFileDialog:
         dialog = QFileDialog(self.widget, _("Save as PDF"), str(Path.home() / suggested), _("PDF files (*.pdf)"))
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setDefaultSuffix("pdf")

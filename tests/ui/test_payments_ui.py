@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QWidget
 
 from app.client import DeskClient
 from app.domain import zatca
@@ -217,3 +218,57 @@ def test_payment_dialog_in_arabic_with_arabic_indic_digits(loop, clinic):
     finally:
         fmt.set_digits("latn")
         set_language("en")
+
+
+def test_closing_the_day_counts_the_drawer_after_a_refund(loop, clinic, tmp_path):
+    """Cash 150 − refund 50 + card 250 taken by this desk; another desk's cash is not ours.
+    A short drawer needs a note; the saved count prints with its difference."""
+    from ui.close_day import CloseDayDialog, drawer_html
+    from ui.receipt import write_pdf
+    from ui.tasks import Tasks
+
+    thread, service = clinic
+    a = service.create({"type": "gen", "date": DAY.isoformat(), "time": 1100, "resourceId": "dr-sara",
+                        "customerIdentifier": {"id": "c2"}})
+    b = service.create({"type": "dental", "date": DAY.isoformat(), "time": 1200, "resourceId": "dr-sara",
+                        "customerIdentifier": {"id": "c3"}})
+    mine, theirs = DeskClient(thread.url, desk_id="desk-1", user="Huda"), DeskClient(thread.url, desk_id="desk-2")
+    tasks = Tasks()
+    owner = QWidget()  # the closing dialog is not the last window (that would stop the loop)
+    owner.show()
+
+    async def scenario():
+        await mine.take_payment(a["id"], 10000, "cash")
+        await theirs.take_payment(a["id"], 5000, "cash")
+        await mine.take_payment(b["id"], 25000, "card")
+        await mine.take_payment(a["id"], -5000, "cash", reason="partly refunded")
+        dialog = CloseDayDialog(mine, tasks, DAY, service.zone, owner)
+        dialog.show()
+        dialog.load()
+        await until(lambda: dialog.ok.isEnabled(), what="the expected takings")
+        assert dialog.expected_labels["cash"].text() == fmt.format_currency("50.00", "SAR")
+        assert dialog.expected_labels["card"].text() == fmt.format_currency("250.00", "SAR")
+        QTest.keyClicks(dialog.counted["cash"], "45")
+        QTest.keyClicks(dialog.counted["card"], "250")
+        assert dialog.differences["cash"].text() == fmt.format_currency(-5, "SAR")
+        dialog.submit()
+        assert "note" in dialog.error.text()
+        QTest.keyClicks(dialog.note, "5 SAR short")
+        dialog.submit()
+        await until(lambda: dialog.report is not None, what="the saved count")
+        return dialog.report
+
+    try:
+        report = loop.run_until_complete(scenario())
+    finally:
+        loop.run_until_complete(mine.aclose())
+        loop.run_until_complete(theirs.aclose())
+        owner.close()
+    assert report["difference"] == -500 and report["differenceByMethod"]["card"] == 0
+    assert report["deskId"] == "desk-1" and report["user"] == "Huda" and report["note"] == "5 SAR short"
+    [saved] = service.store.db.execute("select difference, note from drawer_counts").fetchall()
+    assert saved == (-500, "5 SAR short")
+    write_pdf(drawer_html(report, service.zone), tmp_path / "drawer.pdf")
+    text = _pdf_text(tmp_path / "drawer.pdf")
+    assert "Cash drawer" in text and "5 SAR short" in text and "desk-1" in text
+    assert re.sub(r"\s+", " ", fmt.format_currency(-5, "SAR")) in text
