@@ -91,6 +91,11 @@ class PaymentDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(_("Close"))
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
+        # A manager desk changes this booking's price (with a reason kept in its history).
+        self.price_button = self.buttons.addButton(_("Change &price…"), QDialogButtonBox.ButtonRole.ActionRole)
+        self.price_button.setAutoDefault(False)
+        self.price_button.clicked.connect(self.change_price)
+        self.price_dialog: PriceDialog | None = None
         layout = QVBoxLayout(self)
         for widget in (self.head, self.figures, self.refund):
             layout.addWidget(widget)
@@ -160,9 +165,79 @@ class PaymentDialog(QDialog):
         self.error.setText(error_message(code) if isinstance(exc, BookingError) else message_for(exc))
         (self.reason if code == pay.REASON_REQUIRED else self.amount).setFocus()
 
+    def change_price(self) -> PriceDialog:
+        dialog = self.price_dialog = PriceDialog(self.booking, self.client, self.tasks, self)
+        dialog.changed.connect(self._repriced)
+        dialog.open()
+        return dialog
+
+    def _repriced(self, booking: dict) -> None:
+        self.booking = {**self.booking, **{k: booking[k] for k in ("price", "paid", "balance", "currency")
+                                           if k in booking}}
+        self._mode(self.refund.isChecked())
+
     def _done(self, payment: dict) -> None:
         self.result_payment = payment
         self.paid.emit(payment)
+        self.accept()
+
+
+class PriceDialog(QDialog):
+    """A booking's own price (VAT included) with the required reason; ``PUT
+    /management/bookings/{id}/price`` (manager desks; others get the server's FORBIDDEN)."""
+
+    changed = Signal(dict)  # the booking with its new price and balance
+
+    def __init__(self, booking: dict, client, tasks: Tasks, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.booking, self.client, self.tasks = booking, client, tasks
+        self.currency = booking.get("currency") or pay.CURRENCY_DEFAULT
+        self.setWindowTitle(_("Change price"))
+        self.price = QLineEdit(amount_text(booking.get("price", 0), self.currency))
+        self.reason = QLineEdit()
+        self.reason.setMaxLength(500)
+        self.reason.setPlaceholderText(_("Why does this booking cost differently? (required)"))
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #b00020;")
+        form = QFormLayout()
+        for text, widget in ((_("&Price"), self.price), (_("R&eason"), self.reason)):
+            label = QLabel(text)
+            label.setBuddy(widget)
+            form.addRow(label, widget)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok.setText(_("Change price"))
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(_("Close"))
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f.customer_name(booking)))
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        self.price.selectAll()
+
+    def submit(self) -> None:
+        try:
+            price = pay.parse_amount(self.price.text(), self.currency)
+        except BookingError as exc:
+            self.error.setText(error_message(exc.code))
+            return
+        if not self.reason.text().strip():
+            self.error.setText(_("A price change needs a reason."))
+            self.reason.setFocus()
+            return
+        self.ok.setEnabled(False)
+        self.tasks.run(self.client.set_price(self.booking["id"], price, self.reason.text().strip()),
+                       self._done, self._refused)
+
+    def _refused(self, exc: BaseException) -> None:
+        self.ok.setEnabled(True)
+        self.error.setText(message_for(exc))
+
+    def _done(self, booking: dict) -> None:
+        self.changed.emit(booking)
         self.accept()
 
 

@@ -89,16 +89,18 @@ class Payments:
                     f"select bookingId, sum(amount) from payments where bookingId in ({marks}) group by bookingId",
                     part):
                 paid[booking_id] = total
-        type_prices = {t["id"]: t.get("price") for t in self.store.types()}
+        type_prices = {}
+        for t in self.store.types():
+            try:
+                type_prices[t["id"]] = payments.to_minor(t.get("price"), currency)
+            except BookingError:
+                type_prices[t["id"]] = 0  # a cloud type with an unreadable price: no price
         for row in rows:
             price = own.get(row["id"])
             if price is None:
-                try:
-                    price = payments.to_minor(type_prices.get(row.get("typeId")), currency)
-                except BookingError:
-                    price = 0  # a cloud type with an unreadable price: no price
-            row.update(price=price, paid=int(paid.get(row["id"]) or 0), currency=currency)
-            row["balance"] = row["price"] - row["paid"]
+                price = type_prices.get(row.get("typeId"), 0)
+            row["price"], row["paid"], row["currency"] = price, int(paid.get(row["id"]) or 0), currency
+            row["balance"] = price - row["paid"]
         return rows
 
     def figures(self, booking_id: str) -> dict:

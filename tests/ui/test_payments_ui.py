@@ -272,3 +272,37 @@ def test_closing_the_day_counts_the_drawer_after_a_refund(loop, clinic, tmp_path
     text = _pdf_text(tmp_path / "drawer.pdf")
     assert "Cash drawer" in text and "5 SAR short" in text and "desk-1" in text
     assert re.sub(r"\s+", " ", fmt.format_currency(-5, "SAR")) in text
+
+
+def test_a_manager_changes_the_price_from_the_payment_dialog(loop, clinic):
+    from ui.payment_dialog import PaymentDialog
+    from ui.tasks import Tasks
+
+    thread, service = clinic
+    created = service.create({"type": "gen", "date": DAY.isoformat(), "time": 1100, "resourceId": "dr-sara",
+                              "customerIdentifier": {"id": "c2"}})
+    booking = service.embed([service.to_api(service.store.booking(created["id"]))], {"customer", "type"})[0]
+    client, owner = DeskClient(thread.url, user="Manager Mona"), QWidget()
+    owner.show()
+
+    async def scenario():
+        dialog = PaymentDialog(booking, client, Tasks(), owner)
+        dialog.show()
+        prices = dialog.change_price()
+        prices.price.selectAll()
+        QTest.keyClicks(prices.price, "120")
+        prices.submit()
+        assert "reason" in prices.error.text()
+        QTest.keyClicks(prices.reason, "returning patient")
+        prices.submit()
+        await until(lambda: dialog.booking["price"] == 12000, what="the new price in the payment dialog")
+        assert dialog.amount_minor() == 12000 and fmt.format_currency("120.00", "SAR") in dialog.figures.text()
+        dialog.reject()
+
+    try:
+        loop.run_until_complete(scenario())
+    finally:
+        loop.run_until_complete(client.aclose())
+        owner.close()
+    last = service.history(created["id"])[-1]
+    assert (last["action"], last["after"]["priceReason"], last["actor"]) == ("price", "returning patient", "Manager Mona")
