@@ -32,7 +32,7 @@ from app.i18n import _, is_rtl
 from app.i18n import formats as fmt
 from app.i18n.labels import error_message
 from ui.errors import message_for
-from ui.receipt import method_label, money
+from ui.receipt import ltr_cells, method_label, money
 from ui.tasks import Tasks
 
 
@@ -40,25 +40,26 @@ def drawer_html(report: dict, zone: str) -> str:
     """A saved drawer count (``POST /management/drawer-counts``' answer) as an 80 mm page:
     per method expected, counted and difference, the totals, the note, who and when."""
     d = "rtl" if is_rtl() else "ltr"
-    start, end = ("right", "left") if d == "rtl" else ("left", "right")
     currency = report.get("currency") or pay.CURRENCY_DEFAULT
 
     def e(value) -> str:
         return html.escape(str(value if value is not None else ""))
 
-    head = "".join(f'<th align="{end if i else start}">{e(h)}</th>' for i, h in enumerate(
-        (_("Method"), _("Expected"), _("Counted"), _("Difference"))))
+    def row(cells, tag="td", bold=False) -> str:
+        wrap = (lambda t: f"<b>{t}</b>") if bold else (lambda t: t)
+        return "<tr>" + "".join(f'<{tag} align="{a}" dir="{d}">{wrap(e(c))}</{tag}>' for c, a in ltr_cells(
+            *((c, "right" if i else "left") for i, c in enumerate(cells)))) + "</tr>"
+
+    head = row((_("Method"), _("Expected"), _("Counted"), _("Difference")), "th")
     rows = []
     for method in pay.METHODS:
         cells = (method_label(method), money(report["expected"].get(method, 0), currency),
                  money(report["counted"].get(method, 0), currency),
                  money(report["differenceByMethod"].get(method, 0), currency))
-        rows.append("<tr>" + "".join(f'<td align="{end if i else start}">{e(c)}</td>'
-                                     for i, c in enumerate(cells)) + "</tr>")
+        rows.append(row(cells))
     total = (_("Total"), money(sum(report["expected"].values()), currency),
              money(sum(report["counted"].values()), currency), money(report["difference"], currency))
-    rows.append("<tr>" + "".join(f'<td align="{end if i else start}"><b>{e(c)}</b></td>'
-                                 for i, c in enumerate(total)) + "</tr>")
+    rows.append(row(total, bold=True))
     lines = [fmt.format_date(date.fromisoformat(report["date"]), format="full")]
     # Translators: on the printed cash drawer report: the desk and the person at it.
     lines.append(_("Desk {desk} · {user}").format(desk=report.get("deskId") or "—", user=report.get("user") or "—"))
@@ -69,7 +70,7 @@ def drawer_html(report: dict, zone: str) -> str:
     return (f'<html><body dir="{d}"><p align="center" style="font-size:12pt; font-weight:bold;">'
             f'{e(_("Cash drawer"))}</p>'
             + "".join(f'<p align="center" dir="{d}" style="margin:0;">{e(x)}</p>' for x in lines)
-            + f'<hr/><table dir="{d}" width="100%" cellspacing="0" cellpadding="1"><tr>{head}</tr>{"".join(rows)}'
+            + f'<hr/><table width="100%" cellspacing="0" cellpadding="1">{head}{"".join(rows)}'
             "</table></body></html>")
 
 

@@ -54,6 +54,15 @@ def qr_data_uri(payload: str, scale: int = 4) -> str:
     return segno.make(payload, error="m").png_data_uri(scale=scale, border=4)
 
 
+def ltr_cells(*cells: tuple[str, str]) -> list[tuple[str, str]]:
+    """Table cells ``(text, align)`` in reading order → in left-to-right order: QTextDocument
+    does not mirror table columns, so a right-to-left row is given reversed and mirrored."""
+    if not is_rtl():
+        return list(cells)
+    flip = {"left": "right", "right": "left"}
+    return [(text, flip.get(align, align)) for text, align in reversed(cells)]
+
+
 def _e(value: object) -> str:
     return html.escape(str(value if value is not None else ""))
 
@@ -63,7 +72,6 @@ def receipt_html(receipt: dict, zone: str) -> str:
     p = receipt["payment"]
     currency = p["currency"]
     d = "rtl" if is_rtl() else "ltr"
-    start, end = ("right", "left") if d == "rtl" else ("left", "right")
     refund = p["amount"] < 0
     title_ar, title_en = ("إشعار دائن", "Credit note") if refund else ("فاتورة ضريبية مبسطة", "Simplified tax invoice")
     customer = receipt.get("customer") or {}
@@ -91,11 +99,11 @@ def receipt_html(receipt: dict, zone: str) -> str:
         after.append((_("Received by"), p["actor"]))
 
     def table(pairs, bold_last=False):
-        out = [f'<table dir="{d}" width="100%" cellspacing="0" cellpadding="1">']
+        out = ['<table width="100%" cellspacing="0" cellpadding="1">']
         for i, (label, value) in enumerate(pairs):
             weight = "font-weight:bold;" if bold_last and i == len(pairs) - 1 else ""
-            out.append(f'<tr><td align="{start}" style="{weight}">{_e(label)}</td>'
-                       f'<td align="{end}" style="{weight}">{_e(value)}</td></tr>')
+            out.append("<tr>" + "".join(f'<td align="{a}" dir="{d}" style="{weight}">{_e(c)}</td>'
+                                        for c, a in ltr_cells((label, "left"), (value, "right"))) + "</tr>")
         return "".join(out) + "</table>"
 
     total = (_("Total with VAT"), money(p["amount"], currency))
