@@ -20,7 +20,7 @@ ACTIONS = ("check_in", "start", "end", "no_show", "reschedule", "cancel")
 #: The form's rows: (key, msgid of the label).
 FIELDS = (("customer", N_("Customer")), ("phone", N_("Phone")), ("type", N_("Type")),
           ("resource", N_("With")), ("when", N_("When")), ("status", N_("Status")),
-          ("visit", N_("Visit")), ("note", N_("Note")))
+          ("visit", N_("Visit")), ("money", N_("Payment")), ("note", N_("Note")))
 
 
 class DetailPane(QGroupBox):
@@ -56,6 +56,10 @@ class DetailPane(QGroupBox):
         self.card_button = QPushButton()
         self.card_button.clicked.connect(self._request_card)
         grid.addWidget(self.card_button, 2, 0, 1, 3)
+        # Take a payment or make a refund (ui.payment_dialog); F9 in the main window.
+        self.pay_button = QPushButton()
+        self.pay_button.clicked.connect(lambda _checked=False: self._request("payment"))
+        grid.addWidget(self.pay_button, 3, 0)
         layout = QVBoxLayout(self)
         layout.addWidget(self.placeholder)
         layout.addWidget(self.form_box)
@@ -73,6 +77,7 @@ class DetailPane(QGroupBox):
         for action, button in self.buttons.items():
             button.setText(action_label(action) + ("…" if action in ("reschedule", "cancel") else ""))
         self.card_button.setText(_("Customer card…"))
+        self.pay_button.setText(_("Payment…"))
 
     def show_booking(self, booking: dict | None, resource: dict | None, zone: str, now: datetime | None,
                      types: dict | None = None) -> None:
@@ -82,6 +87,8 @@ class DetailPane(QGroupBox):
         for action, button in self.buttons.items():
             button.setEnabled(booking is not None and now is not None and allowed(action, booking, now))
         self.card_button.setEnabled(bool(booking and (booking.get("customer") or {}).get("id")))
+        self.pay_button.setEnabled(booking is not None and "price" in booking
+                                   and (booking["balance"] > 0 or booking["paid"] > 0))
         if booking is None:
             return
         v: dict[str, str] = {}
@@ -97,6 +104,7 @@ class DetailPane(QGroupBox):
         status = booking.get("status") or ""
         v["status"] = _(STATUS_LABELS[status]) if status in STATUS_LABELS else status
         v["visit"] = f.booking_status(booking) if booking.get("visitStatus") else _("Not arrived yet")
+        v["money"] = _money(booking)
         note = booking.get("note") or ""
         if booking.get("cancelReason"):
             # Translators: shown in the note field of a canceled booking.
@@ -116,3 +124,16 @@ class DetailPane(QGroupBox):
         customer = (self.booking or {}).get("customer")
         if customer and customer.get("id"):
             self.customerCardRequested.emit(customer)
+
+
+def _money(booking: dict) -> str:
+    """``Price SAR 150.00 · Paid … · Balance …`` (minor units from the server)."""
+    if "price" not in booking:
+        return "—"
+    from ui.receipt import money
+
+    currency = booking.get("currency") or "SAR"
+    # Translators: the booking pane's payment line.
+    return _("Price {price} · Paid {paid} · Balance {balance}").format(
+        price=money(booking["price"], currency), paid=money(booking["paid"], currency),
+        balance=money(booking["balance"], currency))

@@ -141,6 +141,10 @@ class MainWindow(QMainWindow):
         from ui.maintenance import DeskCare
 
         self.care = DeskCare(self, getattr(self.extras, "help_menu", None))
+        # Payments, refunds and receipts: the booking pane's Payment…, F9, and after check-out.
+        from ui.payment_dialog import PaymentDesk
+
+        self.payments = PaymentDesk(self)
         # View → Language / Digits, switched live: retranslate_ui re-runs on every switch.
         self.view_menu.addSeparator()
         self.language_menus = language.controller().install_menus(self.view_menu)
@@ -424,6 +428,8 @@ class MainWindow(QMainWindow):
             dialog.accepted.connect(lambda: self._do(
                 self.client.cancel(booking_id, dialog.reason()), _("Canceled: {name}"), booking, record="cancel"))
             self._open(dialog)
+        elif action == "payment":
+            self.payments.open(booking)
         elif action == "reschedule":
             dialog = RescheduleDialog(
                 booking, zone, {r["id"]: r for r in self.state.resources}, self.state.day or self.state.today_date(),
@@ -437,7 +443,8 @@ class MainWindow(QMainWindow):
                      "end": (self.client.end, _("Visit ended: {name}")),
                      "no_show": (self.client.no_show, _("No-show: {name}"))}
             call, message = calls[action]
-            self._do(call(booking_id), message, booking, record=action if action in ("check_in", "end") else None)
+            self._do(call(booking_id), message, booking, record=action if action in ("check_in", "end") else None,
+                     then=self.payments.after_checkout if action == "end" else None)
 
     def _open(self, dialog) -> None:
         self._dialog = dialog
@@ -489,11 +496,13 @@ class MainWindow(QMainWindow):
 
         self.tasks.run(act(), None, lambda exc: self._failed(exc, seq))
 
-    def _do(self, call, message: str, booking: dict, go_to: date | None = None, record: str | None = None) -> None:
+    def _do(self, call, message: str, booking: dict, go_to: date | None = None, record: str | None = None,
+            then=None) -> None:
         """Run an action, then refetch and show what the server says; ``record``: the kind of
-        action for the undo stack (recorded with the booking as it was before). Each action has
-        a sequence number: an older one finishing late never overwrites a newer one's status
-        message, selection or day."""
+        action for the undo stack (recorded with the booking as it was before); ``then``:
+        called with the server's booking afterwards. Each action has a sequence number: an
+        older one finishing late never overwrites a newer one's status message, selection or
+        day."""
         name, seq = fsi(f.customer_name(booking)), self._next_seq()
 
         async def act() -> dict:
@@ -511,7 +520,7 @@ class MainWindow(QMainWindow):
             await self.state.refresh()
             return result
 
-        self.tasks.run(act(), None, lambda exc: self._failed(exc, seq))
+        self.tasks.run(act(), then, lambda exc: self._failed(exc, seq))
 
     def _next_seq(self) -> int:
         self._action_seq += 1

@@ -332,6 +332,48 @@ class DeskClient:
         """Take back "end": the visit continues with its scheduled end."""
         return await self._result("POST", "/management/bookings/end/undo", json={"bookingId": booking_id})
 
+    # payments, receipts and the cash drawer (app.server.payment_routes; money in minor units)
+    async def payments(self, booking_id: str | None = None, day: date | None = None,
+                       desk_id: str | None = None, user: str | None = None) -> list[dict]:
+        """A booking's payments, or a branch-local day's (optionally one desk's and user's)."""
+        params = {k: v for k, v in {"bookingId": booking_id, "date": day.isoformat() if day else None,
+                                    "deskId": desk_id, "user": user}.items() if v}
+        return await self._result("GET", "/management/payments", params=params)
+
+    async def take_payment(self, booking_id: str, amount: int, method: str, reference: str | None = None,
+                           reason: str | None = None) -> dict:
+        """A payment (``amount`` > 0, minor units) or refund (< 0, with ``reason``) → the payment
+        with ``invoiceNumber`` and ``booking`` ``{price, paid, balance, currency}``."""
+        body = {"bookingId": booking_id, "amount": amount, "method": method, "reference": reference,
+                "reason": reason}
+        return await self._result("POST", "/management/payments", json={k: v for k, v in body.items() if v is not None})
+
+    async def receipt(self, payment_id: str) -> dict:
+        return await self._result("GET", f"/management/payments/{payment_id}/receipt")
+
+    async def set_price(self, booking_id: str, price: int, reason: str) -> dict:
+        return await self._result("PUT", f"/management/bookings/{booking_id}/price",
+                                  json={"price": price, "reason": reason})
+
+    async def billing(self) -> dict:
+        return await self._result("GET", "/management/billing")
+
+    async def save_billing(self, **changes) -> dict:
+        return await self._result("PUT", "/management/billing", json=changes)
+
+    async def drawer(self, day: date, desk_id: str | None = None, user: str | None = None) -> dict:
+        params = {k: v for k, v in {"date": day.isoformat(), "deskId": desk_id, "user": user}.items() if v}
+        return await self._result("GET", "/management/drawer", params=params)
+
+    async def close_drawer(self, day: date, counted: dict[str, int], note: str | None = None,
+                           desk_id: str | None = None, user: str | None = None) -> dict:
+        body = {"date": day.isoformat(), "counted": counted, "note": note, "deskId": desk_id, "user": user}
+        return await self._result("POST", "/management/drawer-counts",
+                                  json={k: v for k, v in body.items() if v is not None})
+
+    async def drawer_counts(self, day: date) -> list[dict]:
+        return await self._result("GET", "/management/drawer-counts", params={"date": day.isoformat()})
+
     # live events
     async def events(self, last_event_id: int | None = None, retry: float = 1.0,
                      on_live: Callable[[bool, str | None], None] | None = None) -> AsyncIterator[dict]:

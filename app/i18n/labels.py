@@ -97,6 +97,15 @@ ERROR_MESSAGES: dict[str, str] = {
     "CLOUD-UNREACHABLE": N_("The cloud did not answer. Check the internet connection and try again."),
     "SYNC-NOT-CONNECTED": N_("This branch is not connected to a cloud account."),
     "SYNC-DEMO-DATA": N_("This branch holds the demo clinic. Connect the cloud account from a new branch: the first-run page or another data folder."),
+    # Payments (app.domain.payments, app.server.payments).
+    "PAY-BAD-AMOUNT": N_("Type an amount greater than zero, e.g. 150 or 150.50."),
+    "PAY-BAD-METHOD": N_("Choose how the patient pays."),
+    "PAY-OVER-BALANCE": N_("The amount is more than the balance of this booking."),
+    "PAY-REASON-REQUIRED": N_("A refund needs a reason."),
+    "PAY-REFUND-OVER-PAID": N_("A refund cannot be more than has been paid."),
+    "PAY-BAD-VAT-RATE": N_("The VAT rate must be between 0 and 100 per cent."),
+    "PAY-BAD-CURRENCY": N_("This is not a currency code of three letters."),
+    "PAY-CURRENCY-IN-USE": N_("The currency cannot change once payments are recorded."),
 }
 #: ``HTTP-<status>`` codes (a reply without an error body): by the status's first digit.
 HTTP_STATUS_MESSAGES: dict[str, str] = {

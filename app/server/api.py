@@ -40,7 +40,7 @@ from app.domain.model import Status
 from app.domain.tickets import check_prefix
 from app.i18n.text import normalize_arabic
 from app.ids import new_id
-from app.server import desk_routes, schemas
+from app.server import desk_routes, payment_routes, schemas
 from app.server.desks import DeskRegistry
 from app.server.security import DeskGuard, ErrorEnvelope, Role, require, undeclared_refused
 from app.server.service import BookingService
@@ -529,6 +529,7 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
                                                   "lastPullAt": None, "pending": 0, "needsAttention": 0}}
 
     desk_routes.add_routes(api)
+    api.include_router(payment_routes.router)
     return api
 
 

@@ -13,6 +13,7 @@ from app.domain import availability, errors
 from app.domain.clock import from_iso, local_date, local_day_bounds, military, to_iso
 from app.domain.model import Status
 from app.domain.queue import best_position, is_expired, positions, resource_queue
+from app.server.payments import Payments
 
 
 def _on(row: dict) -> bool:
@@ -52,7 +53,9 @@ class ReadsMixin:
     def to_api(self, booking: dict, queued: list[dict] | None = None,
                resources: list[dict] | None = None) -> dict:
         """The booking as the API returns it: stored fields, the branch-local
-        ``startDate``/``startTime`` view, ``cloudIds`` and, while waiting, the queue fields."""
+        ``startDate``/``startTime`` view, ``cloudIds``, ``price``/``paid``/``balance`` (minor
+        units, VAT included) with ``currency`` (:mod:`app.server.payments`) and, while
+        waiting, the queue fields."""
         return self.to_api_many([booking], queued, resources)[0]
 
     def to_api_many(self, rows: list[dict], queued: list[dict] | None = None,
@@ -79,7 +82,7 @@ class ReadsMixin:
                     minutes = int(types.get(booking["typeId"], {}).get("minutes") or 0)
                     item["queuePosition"], item["estimatedWaitMinutes"] = pos, pos * minutes
             out.append(item)
-        return out
+        return Payments(self).add_figures(out)
 
     def embed(self, rows: list[dict], wanted: set[str]) -> list[dict]:
         """Add ``customer``, ``type`` and ``resource`` objects in place (the contract's

@@ -150,6 +150,39 @@ def m014_phones(db: Database) -> None:
             db.execute("update customers set phone = ?, searchText = ? where id = ?", [fixed, search, customer_id])
 
 
+@migrations()
+def m015_payments(db: Database) -> None:
+    """Money at the desk (:mod:`app.server.payments`; amounts integer minor units, VAT rates
+    basis points, times UTC). ``payments``: payments and refunds (negative), never updated
+    or deleted; ``invoiceNumber`` is the branch's gap-free simplified-invoice sequence.
+    ``booking_prices``: a booking's own price instead of its booking type's, with the
+    reason. ``drawer_counts``: a desk's and user's counted cash drawer for a branch-local
+    ``date`` (``expected``/``counted``: JSON ``{method: amount}``)."""
+    db["payments"].create(
+        {"id": str, "invoiceNumber": int, "bookingId": str, "customerId": str, "amount": int,
+         "currency": str, "method": str, "reference": str, "reason": str, "vatRate": int,
+         "vatAmount": int, "actor": str, "deskId": str, "createdAt": str},
+        pk="id", not_null={"invoiceNumber", "bookingId", "amount", "currency", "method", "vatRate",
+                           "vatAmount", "createdAt"},
+    )
+    db["payments"].create_index(["invoiceNumber"], unique=True)
+    db["payments"].create_index(["bookingId"])
+    db["payments"].create_index(["createdAt"])
+    for event in ("update", "delete"):  # a refund is a new row; a payment is never changed or removed
+        db.execute(f"create trigger payments_no_{event} before {event} on payments"
+                   " begin select raise(abort, 'payments are never changed or deleted'); end")
+    db["booking_prices"].create(
+        {"bookingId": str, "price": int, "reason": str, "actor": str, "deskId": str, "updatedAt": str},
+        pk="bookingId", not_null={"price"},
+    )
+    db["drawer_counts"].create(
+        {"id": str, "date": str, "deskId": str, "user": str, "expected": str, "counted": str,
+         "difference": int, "note": str, "currency": str, "actor": str, "createdAt": str},
+        pk="id",
+    )
+    db["drawer_counts"].create_index(["date"])
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 
