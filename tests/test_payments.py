@@ -14,11 +14,9 @@ from app.client import ApiError, DeskClient
 from app.domain import payments as pay
 from app.domain import zatca
 from app.domain.errors import BookingError
-from app.server.api import create_app
-from app.server.runner import ServerThread
 from app.server.service import BookingService
 from app.store import open_store
-from tests.clinic import DAY, clock_at, fill
+from tests.clinic import DAY, clock_at, fill, serve
 
 # --- rules ------------------------------------------------------------------------------
 
@@ -81,7 +79,7 @@ def server(tmp_path):
     store = open_store(tmp_path / "branch.sqlite3")
     fill(store)
     service = BookingService(store, clock_at(1000))
-    thread = ServerThread(create_app(service), "127.0.0.1", 0).start()
+    thread = serve(service)
     yield thread, service
     thread.stop()
     store.close()
@@ -91,8 +89,9 @@ def run(coro):
     return asyncio.run(coro)
 
 
-async def with_client(url, scenario, **kwargs):
-    client = DeskClient(url, desk_id=kwargs.pop("desk_id", "desk-1"), user=kwargs.pop("user", "Huda"), **kwargs)
+async def with_client(server, scenario, **kwargs):
+    """``scenario(client)`` with a desk client of ``server`` (its own token)."""
+    client = DeskClient(server.url, token=server.token, desk_id=kwargs.pop("desk_id", "desk-1"), user=kwargs.pop("user", "Huda"), **kwargs)
     try:
         return await scenario(client)
     finally:
@@ -111,7 +110,7 @@ def test_a_booking_shows_its_price_paid_and_balance_and_a_refund_is_negative(ser
             await client.payments(booking_id=booked["id"]), await client.day(DAY), \
             await client.history(booked["id"])
 
-    booked, first, second, refund, after, listed, day, history = run(with_client(thread.url, scenario))
+    booked, first, second, refund, after, listed, day, history = run(with_client(thread, scenario))
     assert (booked["price"], booked["paid"], booked["balance"], booked["currency"]) == (15000, 0, 15000, "SAR")
     assert first["invoiceNumber"] == 1 and second["invoiceNumber"] == 2 and refund["invoiceNumber"] == 3
     assert first["vatRate"] == 1500 and first["vatAmount"] == 1304 and refund["vatAmount"] == -391
@@ -143,7 +142,7 @@ def test_bad_payments_get_a_code_and_write_nothing(server):
             codes.append((exc.status, exc.code, True))
         return codes
 
-    codes = run(with_client(thread.url, scenario))
+    codes = run(with_client(thread, scenario))
     assert codes == [(400, "PAY-BAD-AMOUNT", True), (400, "PAY-BAD-AMOUNT", True), (400, "PAY-BAD-METHOD", True),
                      (400, "PAY-OVER-BALANCE", True), (400, "PAY-REFUND-OVER-PAID", True),
                      (400, "PAY-REASON-REQUIRED", True), (404, "NOT-FOUND", True)]
@@ -154,7 +153,7 @@ def test_payments_are_never_changed_or_deleted_in_the_file(server):
     thread, service = server
     booking = service.create({"type": "gen", "date": DAY.isoformat(), "time": 1100, "resourceId": "dr-sara",
                               "customerIdentifier": {"id": "c2"}})
-    run(with_client(thread.url, lambda c: c.take_payment(booking["id"], 500, "cash")))
+    run(with_client(thread, lambda c: c.take_payment(booking["id"], 500, "cash")))
     with pytest.raises(sqlite3.DatabaseError, match="never changed"):
         service.store.db.execute("delete from payments")
     with pytest.raises(sqlite3.DatabaseError, match="never changed"):
@@ -176,7 +175,7 @@ def test_manager_edits_the_price_with_a_reason_kept_in_history(server):
         changed = await client.set_price(booking["id"], 20000, "family discount")
         return errors, changed, await client.history(booking["id"])
 
-    errors, changed, history = run(with_client(thread.url, scenario))
+    errors, changed, history = run(with_client(thread, scenario))
     assert errors == ["PAY-BAD-AMOUNT", "PAY-BAD-AMOUNT", "VALIDATION"]
     assert (changed["price"], changed["balance"]) == (20000, 20000)   # the type's price was 25000
     assert history[-1]["action"] == "price" and history[-1]["before"] == {"price": 25000}
@@ -203,7 +202,7 @@ def test_billing_settings_and_a_booking_type_overriding_the_rate(server):
         taken = await client.take_payment(booking["id"], 25000, "card")
         return default, errors, saved, taken
 
-    default, errors, saved, taken = run(with_client(thread.url, scenario))
+    default, errors, saved, taken = run(with_client(thread, scenario))
     assert default == {"sellerName": "Test clinic", "vatNumber": "", "vatRate": 1500, "currency": "SAR",
                        "typeVatRates": {}}
     assert errors == ["PAY-BAD-VAT-RATE", "PAY-BAD-VAT-RATE", "VALIDATION", "PAY-BAD-CURRENCY", "NOT-FOUND"]
@@ -220,7 +219,7 @@ def test_invoice_numbers_stay_gap_free_when_desks_race_and_some_are_refused(serv
         calls = [client.take_payment(b["id"], amount, "cash") for b in bookings for amount in (9000, 9000)]
         return await asyncio.gather(*calls, return_exceptions=True)
 
-    results = run(with_client(thread.url, scenario))
+    results = run(with_client(thread, scenario))
     taken = [r for r in results if isinstance(r, dict)]
     refused = [r for r in results if isinstance(r, ApiError)]
     assert len(taken) == 4 and {r.code for r in refused} == {"PAY-OVER-BALANCE"}  # 9000 + 9000 > 15000
@@ -238,7 +237,7 @@ def test_receipt_carries_the_zatca_qr_payload(server):
         taken = await client.take_payment(booking["id"], 15000, "card")
         return await client.receipt(taken["id"])
 
-    receipt = run(with_client(thread.url, scenario))
+    receipt = run(with_client(thread, scenario))
     assert receipt["payment"]["invoiceNumber"] == 1 and receipt["net"] == 15000 - 1957
     assert zatca.read_invoice_qr(receipt["qr"]) == {
         "sellerName": "Test clinic", "vatNumber": "310122393500003", "timestamp": "2026-11-22T07:00:00Z",
@@ -251,9 +250,8 @@ def desks_server(tmp_path):
     store = open_store(tmp_path / "branch.sqlite3")
     fill(store)
     service = BookingService(store, clock_at(1000))
-    app = create_app(service)
-    thread = ServerThread(app, "127.0.0.1", 0).start()
-    yield thread, service, app.state.desks
+    thread = serve(service)
+    yield thread, service, thread.app.state.desks
     thread.stop()
     store.close()
 
@@ -262,8 +260,12 @@ def test_roles_provider_takes_no_payment_reception_edits_no_price(desks_server):
     thread, service, registry = desks_server
     booking = service.create({"type": "gen", "date": DAY.isoformat(), "time": 1100, "resourceId": "dr-sara",
                               "customerIdentifier": {"id": "c2"}})
-    tokens = {role: registry.pair(f"{role} desk", role, code=registry.pairing_code(role, ["dr-sara"])["code"],
-                                  resource_ids=["dr-sara"])["token"] for role in ("provider", "reception", "manager")}
+    def paired(role: str) -> str:
+        resources = ["dr-sara"] if role == "provider" else None  # only a provider desk is limited
+        code = registry.pairing_code(role, resources)["code"]
+        return registry.pair(f"{role} desk", role, code=code, resource_ids=resources)["token"]
+
+    tokens = {role: paired(role) for role in ("provider", "reception", "manager")}
 
     async def as_desk(role, call):
         client = DeskClient(thread.url, token=tokens[role], user="someone")
@@ -310,7 +312,7 @@ def test_closing_the_day_balances_cash_after_a_refund(server):
         balanced = await client.close_drawer(DAY, {"cash": 10000, "card": 25000})
         return expected, missing_note, closed, balanced, await client.drawer_counts(DAY)
 
-    expected, missing_note, closed, balanced, counts = run(with_client(thread.url, scenario))
+    expected, missing_note, closed, balanced, counts = run(with_client(thread, scenario))
     assert expected["expected"] == {"cash": 10000, "card": 25000, "transfer": 0, "online": 0}
     assert expected["deskId"] == "desk-1" and expected["user"] == "Huda" and expected["count"] == 3
     assert missing_note == "VALIDATION"
@@ -331,14 +333,14 @@ def test_another_desk_day_is_not_in_my_drawer(server):
         await client.take_payment(a["id"], 6000, "cash")
         return await client.drawer(DAY), await client.payments(day=DAY)
 
-    run(with_client(thread.url, mine))
-    drawer, day = run(with_client(thread.url, theirs, desk_id="desk-2", user="Sami"))
+    run(with_client(thread, mine))
+    drawer, day = run(with_client(thread, theirs, desk_id="desk-2", user="Sami"))
     assert drawer["expected"]["cash"] == 6000 and len(day) == 2
 
 
 def test_payment_body_over_http_with_junk_gets_a_code(server):
     thread, _ = server
-    with httpx.Client(base_url=thread.url) as http:
+    with httpx.Client(base_url=thread.url, headers=thread.auth) as http:
         junk = http.post("/management/payments", content=b"{not json", headers={"content-type": "application/json"})
         missing = http.post("/management/payments", json={"amount": 100, "method": "cash"})
     assert junk.status_code == 400 and junk.json()["error"]["code"] == "VALIDATION"

@@ -21,11 +21,9 @@ from app.domain.model import Status
 from app.i18n import formats as fmt
 from app.i18n import set_language
 from app.i18n.text import strip_bidi_controls
-from app.server.api import create_app
-from app.server.runner import ServerThread
 from app.server.service import BookingService
 from app.store import open_store
-from tests.clinic import DAY, clock_at, fill
+from tests.clinic import DAY, clock_at, fill, serve
 from tests.ui.conftest import until
 
 
@@ -50,7 +48,7 @@ def clinic(tmp_path):
     fill(store)
     store.set_setting("billing", {"vatNumber": "310122393500003", "sellerName": "عيادة الاختبار"})
     service = BookingService(store, clock_at(1000))
-    thread = ServerThread(create_app(service), "127.0.0.1", 0).start()
+    thread = serve(service)
     yield thread, service
     thread.stop()
     store.close()
@@ -65,7 +63,7 @@ def test_receipt_pdf_has_the_invoice_and_a_qr_code_with_the_five_fields(loop, cl
                               "customerIdentifier": {"id": "c2"}})
 
     async def take():
-        client = DeskClient(thread.url, desk_id="desk-1", user="Huda")
+        client = DeskClient(thread.url, token=thread.token, desk_id="desk-1", user="Huda")
         try:
             await client.take_payment(booking["id"], 5000, "cash")
             second = await client.take_payment(booking["id"], 10000, "card", reference="POS 77")
@@ -108,7 +106,7 @@ def test_refund_prints_as_a_credit_note_with_negative_amounts(loop, clinic, tmp_
                               "customerIdentifier": {"id": "c2"}})
 
     async def take():
-        client = DeskClient(thread.url)
+        client = DeskClient(thread.url, token=thread.token)
         try:
             await client.take_payment(booking["id"], 15000, "cash")
             refund = await client.take_payment(booking["id"], -5000, "cash", reason="test not done")
@@ -165,7 +163,7 @@ def test_payment_dialog_from_the_booking_pane_keyboard_only(loop, desk, branch_s
         printing.reject()
         await until(lambda: "Payment taken: invoice 1" in window.statusBar().currentMessage(), what="the message")
         await until(lambda: (window.detail.booking or {}).get("paid") == 5000, what="the pane's new balance")
-        client = DeskClient(branch_server.url)
+        client = DeskClient(branch_server.url, token=branch_server.token)
         try:
             [taken] = await client.payments(booking_id=booking["id"])
         finally:
@@ -236,7 +234,7 @@ def test_closing_the_day_counts_the_drawer_after_a_refund(loop, clinic, tmp_path
                         "customerIdentifier": {"id": "c2"}})
     b = service.create({"type": "dental", "date": DAY.isoformat(), "time": 1200, "resourceId": "dr-sara",
                         "customerIdentifier": {"id": "c3"}})
-    mine, theirs = DeskClient(thread.url, desk_id="desk-1", user="Huda"), DeskClient(thread.url, desk_id="desk-2")
+    mine, theirs = DeskClient(thread.url, token=thread.token, desk_id="desk-1", user="Huda"), DeskClient(thread.url, token=thread.token, desk_id="desk-2")
     tasks = Tasks()
     owner = QWidget()  # the closing dialog is not the last window (that would stop the loop)
     owner.show()
@@ -286,7 +284,7 @@ def test_a_manager_changes_the_price_from_the_payment_dialog(loop, clinic):
     created = service.create({"type": "gen", "date": DAY.isoformat(), "time": 1100, "resourceId": "dr-sara",
                               "customerIdentifier": {"id": "c2"}})
     booking = service.embed([service.to_api(service.store.booking(created["id"]))], {"customer", "type"})[0]
-    client, owner = DeskClient(thread.url, user="Manager Mona"), QWidget()
+    client, owner = DeskClient(thread.url, token=thread.token, user="Manager Mona"), QWidget()
     owner.show()
 
     async def scenario():
