@@ -26,7 +26,7 @@ def test_a_customers_bookings_newest_first_with_waiting_ones_on_top(server):  # 
             await client.customer_bookings("nobody")
         return early, later, other, canceled, walk, rows, missing.value
 
-    early, later, other, canceled, walk, rows, missing = run(with_client(thread.url, scenario))
+    early, later, other, canceled, walk, rows, missing = run(with_client(thread, scenario))
     ids = [r["id"] for r in rows]
     assert ids == [walk["id"], later["id"], canceled["id"], early["id"]]
     assert other["id"] not in ids

@@ -41,12 +41,17 @@ class Tasks(QObject):
             if task.cancelled():
                 return
             exc = task.exception()
-            if exc is not None:
-                if not isinstance(exc, ApiError):
-                    log.error("background task failed", exc_info=exc)
-                (on_error or self.failed.emit)(exc)
-            elif on_done is not None:
-                on_done(task.result())
+            try:
+                if exc is not None:
+                    if not isinstance(exc, ApiError):
+                        log.error("background task failed", exc_info=exc)
+                    (on_error or self.failed.emit)(exc)
+                elif on_done is not None:
+                    on_done(task.result())
+            except RuntimeError as gone:  # the widget the result was for was closed meanwhile
+                if "already deleted" not in str(gone):
+                    raise
+                log.debug("a background result for a closed widget dropped: %s", gone)
         finally:
             if not self._running:
                 self.idle.emit()
