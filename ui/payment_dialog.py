@@ -272,7 +272,7 @@ class PaymentDesk(QObject):
 
     def retranslate_ui(self, _lang: str | None = None) -> None:
         self.action.setText(_("&Payment…"))
-        self.close_action.setText(_("&Close the day…"))
+        self.close_action.setText(_("C&lose the day…"))
 
     def close_day(self):
         """This desk's cash drawer for today (ui.close_day); the saved count is printed."""
