@@ -242,7 +242,10 @@ def test_transient_failures_are_retried_with_backoff_and_retry_after(branch, run
         return False
     assert run(branch, until_sent)
     assert branch.cloud_id(booking["id"])
-    assert backoff_seconds(1) <= 0.5 and 15 <= backoff_seconds(7) <= 30 and backoff_seconds(3, 2.0) == 2.0
+    # uniform(0.5, 1) × min(60, 0.5 × 2^(n-1)): the 7th retry waits 16–32 s, never more than the cap
+    assert backoff_seconds(1) <= 0.5 and backoff_seconds(3, 2.0) == 2.0
+    assert all(16 <= backoff_seconds(7) <= 32 for _ in range(200))
+    assert all(30 <= backoff_seconds(20) <= 60 for _ in range(200))
 
 
 def test_an_expired_access_token_is_refreshed(running, tmp_path):
