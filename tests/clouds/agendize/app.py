@@ -30,9 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-import socket
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -43,6 +41,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..serving import serve_in_thread
 from .faults import FaultMiddleware
 from .model import AgendizeCloud, AgendizeError, envelope, invalid, not_found
 
@@ -359,27 +358,8 @@ class RunningCloud:
 def start_cloud(cloud: AgendizeCloud | None = None, port: int = 0) -> RunningCloud:
     """Serve ``cloud`` (a new empty one by default) on 127.0.0.1:``port`` (0 = any free).
 
-    The socket is bound before the server thread starts, so a bind failure raises here,
-    and is made with ``IPPROTO_TCP`` (``shared/STYLE.md``: the Nagle note).
+    A bind failure raises here (:func:`tests.clouds.serving.serve_in_thread`).
     """
     cloud = cloud or AgendizeCloud()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind(("127.0.0.1", port))
-    except OSError:
-        sock.close()
-        raise
-    sock.listen(128)
-    config = uvicorn.Config(build_app(cloud), http="h11", lifespan="off", log_level="warning",
-                            access_log=False, timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="agendize-sim", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            raise RuntimeError("the simulated Agendize cloud did not start")
-        time.sleep(0.005)
-    return RunningCloud(cloud, server, thread, sock.getsockname()[1])
+    server, thread, bound = serve_in_thread(build_app(cloud), port, "agendize-sim")
+    return RunningCloud(cloud, server, thread, bound)

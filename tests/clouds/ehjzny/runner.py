@@ -1,18 +1,13 @@
-"""Run the simulated cloud on 127.0.0.1 in a background thread (uvicorn).
-
-The socket is bound before the server thread starts (a bind failure raises here, in the
-caller) and is made with ``IPPROTO_TCP`` so accepted connections get ``TCP_NODELAY``
-(``shared/STYLE.md``, "Embedded server" and the Nagle note).
-"""
+"""Run the simulated cloud on 127.0.0.1 in a background thread (uvicorn, through
+:func:`tests.clouds.serving.serve_in_thread`: bound before the thread starts, TCP_NODELAY)."""
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 
 import uvicorn
 
+from ..serving import serve_in_thread
 from .app import build_app
 from .cloud import EhjznyCloud
 
@@ -61,23 +56,5 @@ def start_cloud(port: int = 0, clinic: dict | None = None, clock=None,
     cloud = EhjznyCloud(clock, **options)
     if clinic:
         cloud.load(clinic)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind(("127.0.0.1", port))
-    except OSError:
-        sock.close()
-        raise
-    sock.listen(128)
-    config = uvicorn.Config(build_app(cloud), http="h11", lifespan="off", log_level="warning",
-                            access_log=False, timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="ehjzny-sim", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            raise RuntimeError("the simulated Ehjzny cloud did not start")
-        time.sleep(0.005)
-    return RunningCloud(cloud, server, thread, sock.getsockname()[1])
+    server, thread, bound = serve_in_thread(build_app(cloud), port, "ehjzny-sim")
+    return RunningCloud(cloud, server, thread, bound)

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import threading
 import time
 from collections import deque
@@ -44,6 +43,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..serving import serve_in_thread
 from .faults import FaultMiddleware
 from .model import (
     CHECK_IN,
@@ -395,27 +395,8 @@ def start_cloud(cloud: RekazCloud | None = None, port: int = 0,
                 rate_limit: tuple[int, float] | None = None) -> RunningCloud:
     """Serve ``cloud`` (a new empty one by default) on 127.0.0.1:``port`` (0 = any free).
 
-    The socket is bound before the server thread starts, so a bind failure raises here,
-    and is made with ``IPPROTO_TCP`` (``shared/STYLE.md``: the Nagle note).
+    A bind failure raises here (:func:`tests.clouds.serving.serve_in_thread`).
     """
     cloud = cloud or RekazCloud()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind(("127.0.0.1", port))
-    except OSError:
-        sock.close()
-        raise
-    sock.listen(128)
-    config = uvicorn.Config(build_app(cloud, rate_limit), http="h11", lifespan="off", log_level="warning",
-                            access_log=False, timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="rekaz-sim", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            raise RuntimeError("the simulated Rekaz cloud did not start")
-        time.sleep(0.005)
-    return RunningCloud(cloud, server, thread, sock.getsockname()[1])
+    server, thread, bound = serve_in_thread(build_app(cloud, rate_limit), port, "rekaz-sim")
+    return RunningCloud(cloud, server, thread, bound)
