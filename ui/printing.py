@@ -268,11 +268,15 @@ class Printer(QObject):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.finished.connect(lambda _r: self.dialogs.remove(dialog) if dialog in self.dialogs else None)
 
-    def print_html(self, markup: str, title: str, ticket: bool = False) -> QPrintDialog:
+    def print_html(self, markup: str, title: str, ticket: bool = False, layout=None) -> QPrintDialog:
+        """``markup`` through the print dialog: on a ticket roll (``ticket``), on ``layout``
+        (a ``QPageLayout``) or on the printer's own page."""
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         printer.setDocName(title)
         if ticket:
             _ticket_page(printer)
+        elif layout is not None:
+            printer.setPageLayout(layout)
         dialog = QPrintDialog(printer, self.widget)
         dialog.setWindowTitle(title)
         dialog.accepted.connect(lambda: self._print(markup, printer, title))
@@ -284,9 +288,13 @@ class Printer(QObject):
         QDialog.open(dialog)  # QPrintDialog.open(receiver, member) hides the plain overload
         return dialog
 
+    def _render(self, markup: str, printer: QPrinter) -> None:
+        """Lay ``markup`` out on ``printer`` (a subclass lays out its own kind of page)."""
+        render(markup, printer)
+
     def _print(self, markup: str, printer: QPrinter, title: str) -> None:
         try:
-            render(markup, printer)
+            self._render(markup, printer)
         except Exception as exc:  # a driver error must not end the desk
             log.exception("printing failed")
             self.failed.emit(_("Printing failed: {error}").format(error=exc))

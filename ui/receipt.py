@@ -20,16 +20,17 @@ import logging
 from pathlib import Path
 
 import segno
-from PySide6.QtCore import QMarginsF, QObject, QSizeF, Qt, Signal
+from PySide6.QtCore import QMarginsF, QSizeF, Qt
 from PySide6.QtGui import QPageLayout, QPageSize, QTextDocument, QTextOption
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
-from PySide6.QtWidgets import QDialog, QFileDialog, QWidget
+from PySide6.QtWidgets import QFileDialog
 
 from app.domain.clock import from_iso
 from app.domain.payments import to_major
 from app.i18n import _, is_rtl
 from app.i18n import formats as fmt
 from app.i18n.text import display_name
+from ui.printing import Printer
 
 log = logging.getLogger(__name__)
 PAGE_WIDTH_MM = 80
@@ -164,24 +165,11 @@ def write_pdf(markup: str, path: str | Path) -> Path:
     return Path(path)
 
 
-class ReceiptPrinter(QObject):
+class ReceiptPrinter(Printer):
     """Print (``QPrintDialog`` opened with ``open()``) or save a receipt as PDF (a
-    non-blocking ``QFileDialog``) from the desk; ``done`` / ``failed`` carry a message.
-    Dialogs and printers stay referenced until they close."""
-
-    done = Signal(str)
-    failed = Signal(str)
-
-    def __init__(self, parent: QWidget):
-        super().__init__(parent)
-        self.widget = parent
-        self.dialogs: list = []
-        self.printers: list[QPrinter] = []
-
-    def _keep(self, dialog) -> None:
-        self.dialogs.append(dialog)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.finished.connect(lambda _r: self.dialogs.remove(dialog) if dialog in self.dialogs else None)
+    non-blocking ``QFileDialog``) from the desk, on pages as long as the receipt;
+    ``done`` / ``failed`` carry a message. Dialogs and printers stay referenced until they
+    close (:class:`ui.printing.Printer`)."""
 
     def print_receipt(self, receipt: dict, zone: str) -> QPrintDialog:
         return self.print_markup(receipt_html(receipt, zone), self.title(receipt))
@@ -191,17 +179,7 @@ class ReceiptPrinter(QObject):
 
     def print_markup(self, markup: str, title: str) -> QPrintDialog:
         """Any 80 mm document (a receipt, the day's drawer report) through the print dialog."""
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        printer.setDocName(title)
-        printer.setPageLayout(page_layout(document(markup)))
-        dialog = QPrintDialog(printer, self.widget)
-        dialog.setWindowTitle(title)
-        dialog.accepted.connect(lambda: self._print(markup, printer, title))
-        self.printers.append(printer)  # the dialog points at it until Qt deletes the dialog
-        dialog.destroyed.connect(lambda _obj=None, p=printer: self.printers.remove(p) if p in self.printers else None)
-        self._keep(dialog)
-        QDialog.open(dialog)
-        return dialog
+        return self.print_html(markup, title, layout=page_layout(document(markup)))
 
     def save_markup(self, markup: str, suggested: str) -> QFileDialog:
         dialog = QFileDialog(self.widget, _("Save as PDF"), str(Path.home() / suggested), _("PDF files (*.pdf)"))
@@ -221,14 +199,8 @@ class ReceiptPrinter(QObject):
             return
         self.done.emit(_("Saved: %(path)s") % {"path": f"\u2066{path}\u2069"})
 
-    def _print(self, markup: str, printer: QPrinter, title: str) -> None:
-        try:
-            render(markup, printer)
-        except Exception as exc:  # a driver error must not end the desk
-            log.exception("printing the receipt failed")
-            self.failed.emit(_("Printing failed: {error}").format(error=exc))
-            return
-        self.done.emit(_("Sent to the printer: %(title)s") % {"title": title})
+    def _render(self, markup: str, printer: QPrinter) -> None:
+        render(markup, printer)  # this module's: the page is as long as the receipt
 
     @staticmethod
     def title(receipt: dict) -> str:
