@@ -19,6 +19,23 @@ import pytest  # noqa: E402
 
 
 @pytest.fixture
+def clinic_server(tmp_path):
+    """The small test clinic (:func:`tests.clinic.fill`, clock at 10:00 on ``DAY``) behind a
+    real HTTP server on 127.0.0.1: ``(thread, service)``; ``thread.url``, ``.token``, ``.auth``."""
+    from app.server.service import BookingService
+    from app.store import open_store
+    from tests.clinic import clock_at, fill, serve
+
+    store = open_store(tmp_path / "branch.sqlite3")
+    fill(store)
+    service = BookingService(store, clock_at(1000))
+    thread = serve(service)
+    yield thread, service
+    thread.stop()
+    store.close()
+
+
+@pytest.fixture
 def branch_server(tmp_path):
     """A real branch server (the demo clinic, relative to now) on 127.0.0.1, any free port."""
     from app.server import BranchServer

@@ -10,20 +10,12 @@ import pytest
 from app.client import ApiError, DeskClient
 from app.server.api import create_app
 from app.server.runner import ServerThread
-from app.server.service import BookingService
-from app.store import open_store
-from tests.clinic import DAY, clock_at, fill, serve
+from tests.clinic import DAY
 
 
 @pytest.fixture
-def server(tmp_path):
-    store = open_store(tmp_path / "branch.sqlite3")
-    fill(store)
-    service = BookingService(store, clock_at(1000))
-    thread = serve(service)
-    yield thread, service
-    thread.stop()
-    store.close()
+def server(clinic_server):
+    return clinic_server
 
 
 def run(coro):

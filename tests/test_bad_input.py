@@ -12,22 +12,14 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from app.store import open_store
-from tests.clinic import DAY, WEEK, clock_at, fill, serve
+from tests.clinic import DAY, WEEK
 
 
 @pytest.fixture
-def server(tmp_path):
-    from app.server.service import BookingService
-
-    store = open_store(tmp_path / "branch.sqlite3")
-    fill(store)
-    service = BookingService(store, clock_at(1000))
-    thread = serve(service)
+def server(clinic_server):
+    thread, service = clinic_server
     with httpx.Client(base_url=thread.url, headers=thread.auth, timeout=10) as http:
         yield http, service
-    thread.stop()
-    store.close()
 
 
 def refused(answer: httpx.Response, *words: str) -> None:

@@ -75,14 +75,8 @@ def test_allowed_payments_and_refunds():
 
 
 @pytest.fixture
-def server(tmp_path):
-    store = open_store(tmp_path / "branch.sqlite3")
-    fill(store)
-    service = BookingService(store, clock_at(1000))
-    thread = serve(service)
-    yield thread, service
-    thread.stop()
-    store.close()
+def server(clinic_server):
+    return clinic_server
 
 
 def run(coro):

@@ -11,9 +11,8 @@ from sqlite_utils import Database
 
 from app.client import ApiError, DeskClient
 from app.domain import phones
-from app.server.service import BookingService
 from app.store import migrations, open_store
-from tests.clinic import DAY, clock_at, fill, serve
+from tests.clinic import DAY, fill
 
 
 @pytest.mark.parametrize("typed", ["0551234567", "055 123 4567", "+966 55 123 4567", "00966551234567",
@@ -30,14 +29,8 @@ def test_the_branch_region_reads_local_numbers():
 
 
 @pytest.fixture
-def server(tmp_path):
-    store = open_store(tmp_path / "branch.sqlite3")
-    fill(store)
-    service = BookingService(store, clock_at(1000))
-    thread = serve(service)
-    yield thread, service
-    thread.stop()
-    store.close()
+def server(clinic_server):
+    return clinic_server
 
 
 def test_create_stores_e164_search_finds_any_form_and_a_duplicate_names_the_candidate(server):
