@@ -12,7 +12,7 @@ translated reason and reloads the free times."""
 from __future__ import annotations
 
 import unicodedata
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QDate, QLocale, QRegularExpression, Qt, Signal
@@ -90,10 +90,10 @@ class BookingDialog(QDialog):
                  today: date, parent: QWidget | None = None, resource_id: str | None = None,
                  start: datetime | None = None):
         """``resource_id`` / ``start`` (aware): pre-fill the provider and the date, and pick
-        that free time once the free times arrive (an empty calendar slot)."""
+        that free time once the free times arrive (an empty calendar slot; as
+        :meth:`book_at`)."""
         super().__init__(parent)
         self.client, self.zone, self.today = client, zone, today
-        self._wanted_resource, self._wanted_start = resource_id, start
         self.resources = {r["id"]: r for r in resources}
         self.types = types
         self.tasks = Tasks()  # no Qt parent: cancelled tasks report after this widget is gone
@@ -237,12 +237,14 @@ class BookingDialog(QDialog):
         self.resource_combo.currentIndexChanged.connect(lambda _i: self.reload_slots())
         self.date_edit.dateChanged.connect(lambda _d: self._date_changed())
         self._show_customer()
-        if start is not None:
+        if start is not None and not resource_id:
             local = start.astimezone(ZoneInfo(zone)).date()
             self.date_edit.setDate(QDate(local.year, local.month, local.day))
         self._show_hijri()
         self._fill_resources()
-        if resource_id:
+        if resource_id and start is not None:
+            self.book_at(resource_id, start)
+        elif resource_id:
             index = self.resource_combo.findData(resource_id)
             if index >= 0:
                 self.resource_combo.setCurrentIndex(index)
@@ -407,19 +409,13 @@ class BookingDialog(QDialog):
             self.slots.addItem(item)
         if slots:
             self.slots.setCurrentRow(0)
-            if self._wanted_start is not None:  # pre-filled from an empty calendar slot
-                wanted = self._wanted_start.astimezone(UTC)
-                for row, slot in enumerate(slots):
-                    if from_iso(slot["startDateTime"]) == wanted and (
-                            not self._wanted_resource or slot["resourceId"] == self._wanted_resource):
-                        self.slots.setCurrentRow(row)
-                        break
-                self._wanted_start = None
             if not keep_message:
                 self._say("", about_slots=True)
-            if self.wanted is not None:
-                row = next((i for i, slot in enumerate(slots) if slot["resourceId"] == self.wanted[0]
-                            and from_iso(slot["startDateTime"]) == self.wanted[1]), None)
+            if self.wanted is not None:   # a slot picked in the calendar: looked for once
+                resource_id, start = self.wanted
+                self.wanted = None
+                row = next((i for i, slot in enumerate(slots) if slot["resourceId"] == resource_id
+                            and from_iso(slot["startDateTime"]) == start), None)
                 if row is not None:
                     self.slots.setCurrentRow(row)
                 else:

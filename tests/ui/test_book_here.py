@@ -70,3 +70,23 @@ def test_double_click_or_enter_on_an_empty_slot_books_there(loop, desk):
         _check_dialog(window, resource, slot).reject()
 
     loop.run_until_complete(scenario())
+
+
+def test_the_slot_picked_in_the_calendar_is_looked_for_once(loop, desk):
+    """Once the dialog has shown the slot picked in the calendar, the receptionist may look at
+    another day: its free times are listed without a "that time is not free" warning."""
+    window = desk
+
+    async def scenario():
+        _canvas, _point, resource, slot = await _free_slot(window)
+        window.book_here(resource["id"], from_iso(slot["startDateTime"]))
+        dialog = await until(lambda: (d := window.extras.booking_dialog) and d.slot() is not None
+                             and from_iso(d.slot()["startDateTime"]) == from_iso(slot["startDateTime"]) and d,
+                             what="the picked slot chosen")
+        dialog.set_day(dialog.day() + timedelta(days=2))
+        await until(lambda: dialog.slot() is not None and from_iso(dialog.slot()["startDateTime"]).date()
+                    >= dialog.day() - timedelta(days=1), what="the later day's free times")
+        assert dialog.status.text() == "", dialog.status.text()
+        dialog.reject()
+
+    loop.run_until_complete(scenario())
