@@ -1,4 +1,4 @@
-"""What a LAN desk keeps after pairing with a branch server (issue #4 §4).
+"""What a LAN desk keeps after pairing with a branch server (docs/architecture.md).
 
 The bearer token is a secret: it goes to the OS keyring (service :data:`SERVICE`, user =
 the server's URL), or — on a machine without a keyring service — to the same 0600

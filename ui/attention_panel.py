@@ -1,4 +1,4 @@
-"""The needs-attention tab (issue #3 §3): changes this branch made that the cloud refused.
+"""The needs-attention tab: changes this branch made that the cloud refused.
 
 Each case shows the booking (customer, type, time), what the desk had done, the cloud's
 answer (translated when its code is known) and when it happened, with two ways out:

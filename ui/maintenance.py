@@ -1,4 +1,4 @@
-"""Help → Copy diagnostics and Help → Backups…, and the start-up recovery notice (issue #7).
+"""Help → Copy diagnostics and Help → Backups…, and the start-up recovery notice.
 
 :class:`DeskCare` adds both actions to the window's Help menu. Copy diagnostics puts a
 redacted report (:mod:`app.diagnostics`: no patient names, phones, e-mails or tokens) on

@@ -1,4 +1,4 @@
-"""Desks on the LAN (issue #4 §4).
+"""Desks on the LAN (docs/architecture.md).
 
 * :class:`PairDeskDialog` — on the server's desk (or a manager desk), Settings → Pair a
   desk…: a single-use pairing code with its expiry, the server's LAN address and the

@@ -156,7 +156,7 @@ def shortcut_rows(actions: list[QAction]) -> list[tuple[str, str]]:
 
 
 class DeskExtras(QObject):
-    """The issue #6 actions of the main window (see the module docstring)."""
+    """The extra actions of the main window (see the module docstring)."""
 
     def __init__(self, window):
         super().__init__(window)

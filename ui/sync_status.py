@@ -1,4 +1,4 @@
-"""Cloud sync on the desk (issue #3 §3): the status bar's sync state, the needs-attention
+"""Cloud sync on the desk: the status bar's sync state, the needs-attention
 tab and the Settings menu (cloud account, pairing desks).
 
 :class:`SyncStatus` polls ``GET /sync/status`` every :data:`POLL_MS` through the async

@@ -171,7 +171,7 @@ def test_keyboard_only_walk_with_an_arabic_layout(loop, desk, lang, tmp_path):
                 # Check-out asks for the balance; the receptionist takes it later (Esc).
                 payment = await until(lambda: (d := window.payments.dialog) and d.isVisible() and d,
                                       what="the payment asked at check-out")
-                await until(lambda: _focus() is not None and payment.isAncestorOf(_focus()), what="focus in the payment")
+                await until(lambda p=payment: _focus() is not None and p.isAncestorOf(_focus()), what="focus in the payment")
                 plain(Qt.Key.Key_Escape)
                 await until(lambda: window.payments.dialog is None, what="the payment put off")
             watch.stop()
