@@ -43,8 +43,10 @@ def loop(qapp):
         raise AssertionError(f"errors in the event loop: {unexpected}")
 
 
-async def until(predicate, timeout: float = 10.0, what: str = "condition"):
-    """Poll ``predicate`` while the loop runs; return its first truthy value."""
+async def until(predicate, timeout: float = 30.0, what: str = "condition"):
+    """Poll ``predicate`` while the loop runs; return its first truthy value. The timeout is
+    generous (a loaded 2-core CI machine runs a desk several times slower); a passing wait
+    returns as soon as the predicate holds."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
