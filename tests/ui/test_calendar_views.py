@@ -9,13 +9,16 @@ import gc
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtCore import QEvent, QPoint, QRect, Qt
+from PySide6.QtGui import QColor, QHelpEvent
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QToolTip
 
 from app.i18n import formats as fmt
 from app.i18n import set_language
 from tests.ui.conftest import until
 from ui.calendar import AXIS_W, DayCanvas
+from ui.calendar.common import HEADER_H
 from ui.week_view import WeekCanvas, WeekHeader, week_days
 
 
@@ -32,6 +35,7 @@ RULES = {"rules": [{"days": ["sat", "sun", "mon", "tue", "wed", "thu"], "from": 
 RESOURCES = [{"id": f"r{i}", "name": f"Dr. Number {i}", "timeRules": RULES, "types": ["t"]} for i in range(3)]
 TYPES = {"t": {"id": "t", "name": "Consultation", "color": "#4a90d9", "minutes": 30}}
 NOW = datetime(2026, 11, 22, 8, tzinfo=UTC)
+TODAY_COLOUR, WEEKEND_COLOUR = "#dbe7fb", "#e3e5e9"   # the week header's day backgrounds
 
 
 def _bookings(days: list[date]) -> list[dict]:
@@ -96,6 +100,10 @@ def test_week_is_mirrored_right_to_left(qtbot):
 
 
 def test_arabic_week_header_and_paint(qtbot):
+    """In Arabic the week reads from the right: today (Sunday, the first day) is highlighted
+    in the rightmost day beside the time axis, the weekend (Friday, Saturday) is greyed at the
+    left, the lane under the pointer names its doctor and the Arabic day, and the bookings
+    are painted where the mirrored geometry puts them."""
     set_language("ar")
     try:
         canvas = _week(qtbot, Qt.LayoutDirection.RightToLeft)
@@ -103,8 +111,30 @@ def test_arabic_week_header_and_paint(qtbot):
         qtbot.addWidget(header)
         header.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
         header.resize(1400, 46)
-        header.grab()
-        canvas.grab()
+        shown = header.grab().toImage()
+
+        def day_colour(d: int) -> str:   # the day row's background, beside its centred label
+            return QColor(shown.pixel(canvas.day_rect(d).x() + 3, 3)).name()
+
+        assert canvas.days[0] == DAY and canvas.day_rect(0).right() < canvas.axis_rect().left()
+        assert canvas.day_rect(0).left() > canvas.day_rect(1).right()   # the first day is rightmost
+        assert day_colour(0) == TODAY_COLOUR
+        assert [canvas.days[d].weekday() for d in (5, 6)] == [4, 5]     # Friday, Saturday: leftmost
+        assert day_colour(5) == day_colour(6) == WEEKEND_COLOUR
+        assert {day_colour(d) for d in range(1, 5)}.isdisjoint({TODAY_COLOUR, WEEKEND_COLOUR})
+
+        lane = QPoint(canvas.column_rect(0).center().x(), HEADER_H - 8)   # the rightmost lane label
+        header.event(QHelpEvent(QEvent.Type.ToolTip, lane, header.mapToGlobal(lane)))
+        try:
+            assert QToolTip.text().splitlines() == [RESOURCES[0]["name"], "الأحد 22 نوفمبر"]
+        finally:
+            QToolTip.hideText()
+
+        painted = canvas.grab().toImage()
+        block = canvas.block_of("b000")   # Sunday, the first doctor, 09:00 Riyadh
+        assert canvas.day_rect(0).contains(block.rect.center())
+        colour = QColor(painted.pixel(block.rect.center()))
+        assert abs(colour.hue() - QColor(TYPES["t"]["color"]).hue()) <= 5 and colour.saturation() > 60
     finally:
         set_language("en")
 

@@ -6,10 +6,11 @@ refused with a message. Screenshots (en/ar) go to /tmp."""
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QFormLayout, QMessageBox
 
 from app import desk_credentials
 from app.client import DeskClient
@@ -123,11 +124,31 @@ def test_a_server_with_another_certificate_is_refused(loop, lan_server, tmp_path
     loop.run_until_complete(scenario())
 
 
+def _arabic(text: str) -> bool:
+    return any("\u0600" <= ch <= "\u06ff" for ch in text)
+
+
 def test_pairing_dialogs_in_arabic(loop, lan_server):
-    from app.i18n import set_language
+    """Both pairing dialogs in Arabic: translated, laid out right to left (each label to the
+    right of its field), while what is typed or compared character by character (the
+    server address, the pairing code, the fingerprint) stays left to right; choosing the
+    provider role shows the doctor-or-room chooser with the branch's names in Arabic and,
+    on the new desk, the note about provider desks."""
+    from app.i18n import _, set_language
     from ui.pairing import ConnectToServerDialog, PairDeskDialog
 
     app = QApplication.instance()
+    def isolated(text: str) -> str:
+        """The text inside LRI … PDI (left to right inside Arabic text); fails when it is not."""
+        match = re.fullmatch("\u2066(.+)\u2069", text)
+        assert match, f"not isolated left to right: {text!r}"
+        return match.group(1)
+
+    def label_right_of_field(dialog, field) -> bool:
+        form = next(item.layout() for item in (dialog.layout().itemAt(i) for i in range(dialog.layout().count()))
+                    if isinstance(item.layout(), QFormLayout))
+        label = form.labelForField(field)
+        return label.geometry().left() > field.geometry().right()
 
     async def scenario():
         local = DeskClient(lan_server.url, token=lan_server.token)
@@ -136,12 +157,34 @@ def test_pairing_dialogs_in_arabic(loop, lan_server):
         try:
             pairing.open()
             await until(lambda: lan_server.lan_url in pairing.address.text(), what="the LAN address")
+            assert pairing.windowTitle() == _("Pair a desk") and _arabic(pairing.windowTitle())
+            assert pairing.isRightToLeft() and label_right_of_field(pairing, pairing.role)
+            assert isolated(pairing.address.text()) == lan_server.lan_url
+            fingerprint = isolated(pairing.fingerprint.text())
+            assert fingerprint.replace(" ", "").lower() == lan_server.fingerprint
+            assert not pairing.resource.isVisible()
             pairing.role.setCurrentIndex(1)
+            assert pairing.role.currentData() == "provider" and _arabic(pairing.role.currentText())
+            assert pairing.resource.isVisible() and pairing.resource_label.text() == _("Doctor or room")
+            names = [pairing.resource.itemText(i) for i in range(pairing.resource.count())]
+            assert len(names) == len(lan_server.store.resources()) and all(_arabic(n) for n in names)
             pairing.new_code.click()
             await until(lambda: "-" in pairing.code.text(), what="a code")
+            assert re.fullmatch("[A-Z0-9]{4}-[A-Z0-9]{4}", isolated(pairing.code.text()))
+            assert pairing.code.layoutDirection() == Qt.LayoutDirection.LeftToRight
+            assert _arabic(pairing.expires.text()) and pairing.message.text() == ""
             shot(pairing, "istiqbal-pair-desk-ar.png")
+
             connect.open()
+            await asyncio.sleep(0.05)
+            assert connect.windowTitle() == _("Connect to the branch server") and _arabic(connect.windowTitle())
+            assert connect.isRightToLeft() and label_right_of_field(connect, connect.code)
+            assert connect.url.text() == lan_server.lan_url and not connect.url.isRightToLeft()
+            assert not connect.code.isRightToLeft()
+            assert not connect.ok.isEnabled() and _arabic(connect.ok.text())   # no code typed yet
+            assert not connect.role_note.isVisible()
             connect.role.setCurrentIndex(1)
+            assert connect.role_note.isVisible() and _arabic(connect.role_note.text())
             await asyncio.sleep(0.05)
             shot(connect, "istiqbal-connect-ar.png")
         finally:
