@@ -281,17 +281,15 @@ class ConnectToServerDialog(QDialog):
         self.code.setPlaceholderText("ABCD-EFGH")
         self.code.setMaxLength(12)
         self.name = QLineEdit(socket.gethostname())
-        self.role = QComboBox()
-        for role, _label in ROLES:
-            self.role.addItem(role_label(role), role)
-        self.role_note = QLabel(_("A provider desk shows the doctor or room chosen when the code was made."))
+        # The code fixes the desk's role (and a provider desk's doctor or room): nothing to choose here.
+        self.role_note = QLabel(_("The desk works in the role chosen when the code was made: reception, "
+                                  "manager, or the desk of one doctor or room."))
         self.role_note.setWordWrap(True)
         self.role_note.setStyleSheet("color: #5f6b7a;")
         form = QFormLayout()
         form.addRow(_("Server address"), self.url)
         form.addRow(_("Pairing code"), self.code)
         form.addRow(_("Desk name"), self.name)
-        form.addRow(_("Role"), self.role)
         form.addRow("", self.role_note)
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -308,8 +306,6 @@ class ConnectToServerDialog(QDialog):
         layout.addWidget(self.buttons)
         for field in (self.url, self.code, self.name):
             field.textChanged.connect(lambda _t: self._enable())
-        self.role.currentIndexChanged.connect(lambda _i: self.role_note.setVisible(self.role.currentData() == "provider"))
-        self.role_note.setVisible(False)
         self._working = False
         self._enable()
         (self.code if url else self.url).setFocus()
@@ -327,7 +323,7 @@ class ConnectToServerDialog(QDialog):
         self._enable()
         self.message.setStyleSheet("color: #1f7a3a;")
         self.message.setText(_("Connecting…"))
-        call = pair(url, self.code.text().strip(), self.name.text().strip(), self.role.currentData())
+        call = pair(url, self.code.text().strip(), self.name.text().strip())
         self.tasks.run(call, lambda result: self._paired(url, result), self._failed)
 
     def _paired(self, url: str, result: dict) -> None:

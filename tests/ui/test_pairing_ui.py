@@ -10,7 +10,7 @@ import re
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QFormLayout, QMessageBox
+from PySide6.QtWidgets import QApplication, QComboBox, QFormLayout, QMessageBox
 
 from app import desk_credentials
 from app.client import DeskClient
@@ -101,6 +101,30 @@ def test_pair_a_desk_with_the_dialogs_and_load_the_day(loop, lan_server):
     loop.run_until_complete(scenario())
 
 
+def test_a_code_made_for_a_doctor_pairs_a_doctor_desk_without_choosing_a_role(loop, lan_server):
+    """The manager makes a code for one doctor's desk; on the new desk the receptionist types
+    the address and the code only, and the desk is that doctor's."""
+    from ui.pairing import ConnectToServerDialog
+
+    async def scenario():
+        local = DeskClient(lan_server.url, token=lan_server.token)
+        doctor = (await local.resources())[0]
+        made = await local.pairing_code("provider", [doctor["id"]])
+        dialog = ConnectToServerDialog(lan_server.lan_url)
+        dialog.open()
+        dialog.code.setText(made["code"])
+        dialog.name.setText("Room 3")
+        dialog.ok.click()
+        await until(lambda: dialog.credentials is not None or "⚠" in dialog.message.text(), what="paired or refused")
+        assert dialog.credentials is not None, dialog.message.text()
+        assert dialog.credentials.role == "provider" and dialog.credentials.resource_ids == [doctor["id"]]
+        await local.aclose()
+        dialog.deleteLater()
+        await asyncio.sleep(0.05)
+
+    loop.run_until_complete(scenario())
+
+
 def test_a_server_with_another_certificate_is_refused(loop, lan_server, tmp_path):
     from app.server.tls import ensure_certificate
     from ui.pairing import lan_client
@@ -182,9 +206,9 @@ def test_pairing_dialogs_in_arabic(loop, lan_server):
             assert connect.url.text() == lan_server.lan_url and not connect.url.isRightToLeft()
             assert not connect.code.isRightToLeft()
             assert not connect.ok.isEnabled() and _arabic(connect.ok.text())   # no code typed yet
-            assert not connect.role_note.isVisible()
-            connect.role.setCurrentIndex(1)
+            # The role comes with the code: the new desk is told so and has nothing to choose.
             assert connect.role_note.isVisible() and _arabic(connect.role_note.text())
+            assert not connect.findChildren(QComboBox)
             await asyncio.sleep(0.05)
             shot(connect, "istiqbal-connect-ar.png")
         finally:
