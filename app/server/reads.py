@@ -135,16 +135,26 @@ class ReadsMixin:
             [{**b, "awaitingPayment": True} for b in self.to_api_many(self._awaiting_payment())]
 
     def queue_positions(self, type_id: str) -> dict[str, list[dict]]:
-        """``{resourceId: [{bookingId, queuePosition, estimatedWaitMinutes}]}`` for every
-        resource serving ``type_id`` (the payload of ``queue.changed``)."""
+        """``{resourceId: [{bookingId, queuePosition, estimatedWaitMinutes, bestPosition,
+        bestWaitMinutes}]}`` for every resource serving ``type_id`` (the payload of
+        ``queue.changed``). ``bestPosition``/``bestWaitMinutes``: the booking's position in
+        the shortest queue among all resources serving its own type and that × its type's
+        minutes — what the waiting list shows (:meth:`to_api`), so a desk updates it
+        without a refetch (:mod:`app.client.live`)."""
         now, types = self.now(), self._types()
         queued = [b for b in self.store.queued_bookings() if not is_expired(b, now)]  # filter once
-        out = {}
+        out, best = {}, {}
         for resource in self.store.resources():
+            queue = resource_queue(resource, queued, now)
+            for index, b in enumerate(queue, start=1):
+                if b["typeId"] in (resource.get("types") or []):
+                    best[b["id"]] = min(best.get(b["id"], index), index)
             if type_id in (resource.get("types") or []):
-                queue = positions(resource_queue(resource, queued, now), types)
-                out[resource["id"]] = [{"bookingId": b["id"], "queuePosition": b["queuePosition"],
-                                        "estimatedWaitMinutes": b["estimatedWaitMinutes"]} for b in queue]
+                out[resource["id"]] = [
+                    {"bookingId": b["id"], "queuePosition": b["queuePosition"],
+                     "estimatedWaitMinutes": b["estimatedWaitMinutes"], "bestPosition": best.get(b["id"]),
+                     "bestWaitMinutes": (best.get(b["id"]) or 0) * int(types.get(b["typeId"], {}).get("minutes") or 0)}
+                    for b in positions(queue, types)]
         return out
 
     def customer_bookings(self, customer_id: str, limit: int = 500) -> list[dict]:
