@@ -44,6 +44,7 @@ from app.i18n.text import normalize_arabic
 from app.ids import new_id
 from app.server import desk_routes, payment_routes, schemas
 from app.server.desks import DeskRegistry
+from app.server.events import encode_sse
 from app.server.security import DeskGuard, ErrorEnvelope, Role, require, undeclared_refused
 from app.server.service import BookingService
 
@@ -548,11 +549,20 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
                             yield _sse(shown)
                 yield {"event": "hello", "data": json.dumps({"lastEventId": sent})}
                 while True:
-                    event = await queue.get()
-                    if event["id"] > sent:
-                        sent = event["id"]
-                        if (shown := keep(event)) is not None:
-                            yield _sse(shown)
+                    burst = [await queue.get()]
+                    while not queue.empty():  # what came meanwhile goes out in one write
+                        burst.append(queue.get_nowait())
+                    chunk = []
+                    for event in burst:
+                        if event["id"] > sent:
+                            sent = event["id"]
+                            shown = keep(event)
+                            if shown is event:
+                                chunk.append(log_.wire(event))
+                            elif shown is not None:
+                                chunk.append(encode_sse(shown))
+                    if chunk:
+                        yield b"".join(chunk)
             finally:
                 log_.unsubscribe(queue)
 
