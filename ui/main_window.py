@@ -271,8 +271,16 @@ class MainWindow(QMainWindow):
             self.tabs.setTabText(0, view_label("queue"))
 
     # starting and stopping -------------------------------------------------------------
+    def show_starting(self) -> None:
+        """The window before its data: the empty day and "starting…" in the status bar (the
+        embedded branch server is still starting; :meth:`start` follows once it answers)."""
+        self._show_date_of(self.state.today_date())
+        # Translators: status bar while the desk's own branch server starts, before the day shows.
+        self.statusBar().showMessage(_("Starting the branch server…"))
+
     def start(self) -> None:
         """Load everything, then follow the server's live events."""
+        self.statusBar().clearMessage()  # "starting…" is over
         self.tasks.run(self.state.refresh(), on_error=self._load_failed)
         self._events_task = asyncio.ensure_future(self._consume_events())
         self.clock.start()
@@ -346,9 +354,10 @@ class MainWindow(QMainWindow):
         self.refresh()
 
     def _show_date(self) -> None:
-        day = self.state.day
-        if day is None:
-            return
+        if self.state.day is not None:
+            self._show_date_of(self.state.day)
+
+    def _show_date_of(self, day: date) -> None:
         text = f.day_label(day)
         if day == self.state.today_date():
             # Translators: the date label of the day view when it shows today.
