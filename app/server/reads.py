@@ -46,6 +46,15 @@ class ReadsMixin:
             raise errors.not_found("booking type", type_id)
         return booking_type
 
+    def _expire_due(self) -> None:
+        """Expire what is overdue before a queue is read (:meth:`expire_overdue`), under the
+        writer lock so two readers never expire the same booking; without taking the lock
+        when nothing is due (the common case: a read does not wait for a running write)."""
+        now = self.now()
+        if any(is_expired(b, now) for b in self.store.queued_bookings()) or self.store.expired_holds(to_iso(now)):
+            with self.store.lock:
+                self.expire_overdue()
+
     def day_bounds(self, day: date) -> tuple[datetime, datetime]:
         return local_day_bounds(day, self.zone)
 
@@ -113,7 +122,7 @@ class ReadsMixin:
         (seed 000 "Provider: View Unassigned Bookings"), then the queue bookings of its types
         still awaiting payment (``PENDING_PAYMENT``, ``awaitingPayment: true``, no position:
         they join the queue once paid, seed 000 "Instant Booking" step 2)."""
-        self.expire_overdue()
+        self._expire_due()
         resource = self._resource(resource_id)
         queue = resource_queue(resource, self.store.queued_bookings(), self.now())
         served = set(resource.get("types") or [])
@@ -129,7 +138,7 @@ class ReadsMixin:
 
     def waiting(self) -> list[dict]:
         """Every booking waiting for a resource, oldest first, with its best position."""
-        self.expire_overdue()
+        self._expire_due()
         queued = self.store.queued_bookings()
         return self.to_api_many(queued, queued, self.store.resources()) + \
             [{**b, "awaitingPayment": True} for b in self.to_api_many(self._awaiting_payment())]

@@ -179,8 +179,9 @@ class Store:
                     callback()
 
     def after_commit(self, callback) -> None:
-        """Run ``callback()`` after the open transaction commits (at once when none is open)."""
-        if self._after:
+        """Run ``callback()`` after this thread's open transaction commits (at once when none
+        is open; another thread's transaction is not this caller's)."""
+        if self._after and self._lock._is_owned():
             self._after[-1].append(callback)
         else:
             callback()
