@@ -38,6 +38,11 @@ def test_day_view_answers_while_a_slow_write_runs(clinic_server):
             day = {"date": DAY.isoformat(), "includes": "customer,type"}
             before = (await http.get("/management/bookings", params=day)).json()["result"]
             assert len(before) == 40
+            baseline = []
+            for limit in range(800, 810):          # the same reads with no write running
+                t0 = time.perf_counter()
+                assert (await http.get("/management/bookings", params={**day, "limit": limit})).status_code == 200
+                baseline.append(time.perf_counter() - t0)
             service.listeners.append(slow_listener)
             write = asyncio.ensure_future(http.put("/management/scheduling/new", json={
                 "type": "gen", "customerIdentifier": {"id": "c1"}, "resourceId": "dr-omar",
@@ -57,13 +62,14 @@ def test_day_view_answers_while_a_slow_write_runs(clinic_server):
             assert created.status_code == 200, created.text
             after = (await http.get("/management/bookings", params=day)).json()["result"]
             assert len(after) == 41
-            return times
+            return times, baseline
 
-    times = sorted(asyncio.run(scenario()))
-    shown = [round(t * 1000, 1) for t in times]
-    # within 50 ms (the median: a loaded 2-core CI machine may stretch one), and not one
-    # of them waited for the write: each is a small part of the 1.5 s it kept its transaction open
-    assert times[len(times) // 2] < 0.050, shown
+    times, baseline = (sorted(t) for t in asyncio.run(scenario()))
+    shown = [round(t * 1000, 1) for t in times], [round(t * 1000, 1) for t in baseline]
+    # within 50 ms — or, on a machine so busy that the same reads take longer with no write
+    # running, no slower than those (the median; one may be stretched) — and not one of them
+    # waited for the write: each is a small part of the 1.5 s it kept its transaction open
+    assert times[len(times) // 2] < max(0.050, 1.5 * baseline[len(baseline) // 2]), shown
     assert times[-1] < SLOW / 6, shown
 
 
