@@ -124,12 +124,17 @@ class LiveDay:
                     booking[key] = held[key]
             if booking == held:
                 return False
-        changed = self._place(self.bookings, booking, self._on_day(booking), _day_order)
+        rows = self._place(self.bookings, booking, self._on_day(booking), _day_order)
+        changed = rows is not None
+        if changed:
+            self.bookings = rows
         if self.with_waiting:
             kind = _waiting_kind(booking)
             if kind == "unpaid":
                 booking = {**booking, "awaitingPayment": True}
-            changed = self._place(self.waiting, booking, kind is not None, _waiting_order) or changed
+            rows = self._place(self.waiting, booking, kind is not None, _waiting_order)
+            if rows is not None:
+                self.waiting, changed = rows, True
         return changed
 
     def remove(self, booking_id: str) -> bool:
@@ -139,16 +144,19 @@ class LiveDay:
         return len(self.bookings) + len(self.waiting) != before
 
     @staticmethod
-    def _place(rows: list[dict], booking: dict, belongs: bool, order) -> bool:
+    def _place(rows: list[dict], booking: dict, belongs: bool, order) -> list[dict] | None:
+        """A new list with ``booking`` in (``belongs``) or out, or None when ``rows`` stays
+        as it is. The lists are never changed in place: a view holding one keeps what it got."""
         index = next((i for i, r in enumerate(rows) if r["id"] == booking["id"]), None)
-        if index is not None:
-            if belongs and rows[index] == booking:
-                return False
-            del rows[index]
+        if index is None and not belongs:
+            return None
+        if index is not None and belongs and rows[index] == booking:
+            return None
+        out = [r for r in rows if r["id"] != booking["id"]]
         if belongs:
-            rows.append(booking)
-            rows.sort(key=order)
-        return index is not None or belongs
+            out.append(booking)
+            out.sort(key=order)
+        return out
 
     # events -----------------------------------------------------------------------------
     def apply(self, event: dict) -> str:
@@ -178,24 +186,28 @@ class LiveDay:
                 pos = item.get("bestPosition", item.get("queuePosition"))
                 if pos is not None and (item["bookingId"] not in best or pos < best[item["bookingId"]]):
                     best[item["bookingId"]] = pos
-        changed = False
-        for i, row in enumerate(self.waiting):
+        rows = []
+        for row in self.waiting:
             pos = best.get(row["id"])
-            if pos is None or row.get("awaitingPayment"):
-                continue
-            minutes = int(((row.get("type") or self.types.get(row["typeId"])) or {}).get("minutes") or 0)
-            new = {**row, "queuePosition": pos, "estimatedWaitMinutes": pos * minutes}
-            if new != row:
-                self.waiting[i], changed = new, True
-        return changed
+            if pos is not None and not row.get("awaitingPayment"):
+                minutes = int(((row.get("type") or self.types.get(row["typeId"])) or {}).get("minutes") or 0)
+                row = {**row, "queuePosition": pos, "estimatedWaitMinutes": pos * minutes}
+            rows.append(row)
+        if rows == self.waiting:
+            return False
+        self.waiting = rows
+        return True
 
     def _customer(self, customer: dict) -> bool:
-        changed = False
-        for rows in (self.bookings, self.waiting):
-            for i, row in enumerate(rows):
-                if row.get("customerId") == customer.get("id") and row.get("customer") != customer:
-                    rows[i], changed = {**row, "customer": customer}, True
-        return changed
+        def with_customer(rows: list[dict]) -> list[dict]:
+            return [{**r, "customer": customer} if r.get("customerId") == customer.get("id")
+                    and r.get("customer") != customer else r for r in rows]
+
+        bookings, waiting = with_customer(self.bookings), with_customer(self.waiting)
+        if bookings == self.bookings and waiting == self.waiting:
+            return False
+        self.bookings, self.waiting = bookings, waiting
+        return True
 
 
 def _day_order(booking: dict):
