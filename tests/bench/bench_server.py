@@ -172,11 +172,12 @@ def desks_process(url: str, token: str, first: int, count: int, seconds: float, 
     second (a walk-in, then its cancel). ``react="apply"``: events and the action's own reply
     are applied to the rows (:class:`app.client.live.LiveDay`, a refetch only when it asks);
     ``react="refetch"`` (the desk before): every burst of events refetches day and queue.
-    Puts ``{"changes", "requests", "refetches", "events"}``."""
+    Puts ``{"changes", "requests", "refetches", "events", "failed"}`` (after each desk's
+    first load; ``failed``: desks whose request failed, e.g. timed out)."""
     from app.client import DeskClient
     from app.client.live import REFETCH, LiveDay
 
-    totals = {"changes": 0, "requests": 0, "refetches": 0, "events": 0}
+    totals = {"changes": 0, "requests": 0, "refetches": 0, "events": 0, "failed": 0}
 
     async def desk(index: int):
         client = DeskClient(url, token=token, desk_id=f"bench-{index}")
@@ -204,7 +205,14 @@ def desks_process(url: str, token: str, first: int, count: int, seconds: float, 
                 dirty.clear()
                 await refetch()
 
-        await refetch()
+        try:
+            await refetch()
+        except Exception:
+            totals["failed"] += 1
+            await client.aclose()
+            return
+        totals["requests"] -= 2      # the first load is not a change's cost
+        totals["refetches"] -= 1
         tasks = [asyncio.create_task(follow()), asyncio.create_task(refetcher())]
         await asyncio.sleep(index % 100 / 100)  # spread the desks over the second
         pending = None
@@ -221,6 +229,8 @@ def desks_process(url: str, token: str, first: int, count: int, seconds: float, 
                 totals["changes"] += 1
                 totals["requests"] += 1
                 await asyncio.sleep(max(0.0, 1.0 - (time.perf_counter() - t)))
+        except Exception:
+            totals["failed"] += 1
         finally:
             for task in tasks:
                 task.cancel()
@@ -244,15 +254,15 @@ def capacity(url: str, token: str, desks: int, react: str, seconds: float = 10.0
         w.start()
     time.sleep(2.5)  # the desks loaded and their streams open
     samples, end = [], time.perf_counter() + seconds - 1.5
-    with httpx.Client(base_url=url, headers=bearer(token)) as http:
+    with httpx.Client(base_url=url, headers=bearer(token), timeout=60) as http:
         i = 0
-        while time.perf_counter() < end:
+        while time.perf_counter() < end or not samples:
             i += 1
             t = time.perf_counter()
             assert http.get(DAY_PATH + f"&limit={4000 + i % 997}").status_code == 200  # never a cached answer
             samples.append((time.perf_counter() - t) * 1000)
             time.sleep(0.02)
-    totals = {"changes": 0, "requests": 0, "refetches": 0, "events": 0}
+    totals = {"changes": 0, "requests": 0, "refetches": 0, "events": 0, "failed": 0}
     for _ in workers:
         for key, value in out.get(timeout=120).items():
             totals[key] += value
@@ -313,16 +323,19 @@ def main(argv: list[str] | None = None) -> None:
                 curve.append((react, n, result))
                 print(f"  {react:8} N={n:4}: p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms, "
                       f"{result['per_change']:.2f} requests per change, {result['refetches']} refetches, "
-                      f"{result['events']} events", flush=True)
+                      f"{result['events']} events, {result['changes']} changes, {result['failed']} desks failed",
+                      flush=True)
         server.terminate()
     print("\n| measurement | p50 / rate | p99 | goal |\n|---|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
     print("\nCapacity: N desks, each one change a second and an event stream it reacts to as the desk does"
           " (apply: the events' rows applied; refetch: the desk before, every event refetches day and queue)")
-    print("\n| desks react | N | day view p50 | p99 | requests per change | full refetches |\n|---|---|---|---|---|---|")
+    print("\n| desks react | N | day view p50 | p99 | requests per change | full refetches | changes |"
+          "\n|---|---|---|---|---|---|---|")
     for react, n, r in curve:
-        print(f"| {react} | {n} | {r['p50']:.1f} ms | {r['p99']:.1f} ms | {r['per_change']:.2f} | {r['refetches']} |")
+        print(f"| {react} | {n} | {r['p50']:.1f} ms | {r['p99']:.1f} ms | {r['per_change']:.2f} | {r['refetches']} |"
+              f" {r['changes']} |")
     fits = [n for react, n, r in curve if react == "apply" and r["p99"] < 50]
     print(f"\nlargest N with p99 < 50 ms (apply): {max(fits) if fits else 'none'} (goal ≥ 100)")
     print(f"\n({RESOURCES} resources, {RESOURCES * PER_RESOURCE} bookings on the day; "
