@@ -163,14 +163,7 @@ def run_desk(args: argparse.Namespace) -> int:
             log.error("another desk is running on %s; no screenshot taken", args.data_dir)
             return 3
         return 0
-    try:
-        server = start_server(args, demo=not (choice and choice["mode"] == "cloud"))
-    except (OSError, RuntimeError) as exc:
-        log.error("could not start the branch server on %s:%s: %s", args.host, args.port, exc)
-        if not args.screenshot:
-            desk.show_fatal(args.lang, str(exc))
-        return 2
-    running = [server]
+    running: list = []
 
     def restart_server() -> str:
         """The embedded server stopped: start it again on the same data directory (and the
@@ -182,12 +175,24 @@ def run_desk(args: argparse.Namespace) -> int:
         running[0] = start_server(again, demo=False, local_token=old.token)
         return running[0].url
 
+    def starting() -> dict:
+        """The branch server, started off the GUI thread while the window already shows (its
+        imports — FastAPI, uvicorn, cryptography — and the database's opening with it)."""
+        try:
+            server = start_server(args, demo=not (choice and choice["mode"] == "cloud"))
+        except (OSError, RuntimeError) as exc:
+            log.error("could not start the branch server on %s:%s: %s", args.host, args.port, exc)
+            raise
+        running.append(server)
+        return {"url": server.url, "token": server.token,  # handed in-process, never written anywhere
+                "server_alive": lambda: running[0].alive, "restart_server": restart_server}
+
     try:
-        return desk.main(server.url, lang=args.lang, screenshot=args.screenshot, provider=args.provider,
-                         token=server.token,  # handed in-process, never written anywhere
-                         server_alive=lambda: running[0].alive, restart_server=restart_server)
+        return desk.main(None, lang=args.lang, screenshot=args.screenshot, provider=args.provider,
+                         start_server=starting)
     finally:
-        running[0].stop()
+        if running:
+            running[0].stop()
         instance.release()
 
 

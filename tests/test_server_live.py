@@ -130,7 +130,8 @@ def test_provider_accepts_from_its_queue_while_reception_books_walk_ins_both_liv
     # queue events carry the new positions: after the accept the second walk-in is first
     after_accept = [e for e in seen_r if e["type"] == "queue.changed" and e["data"]["reason"] == "accept"][0]
     omar = after_accept["data"]["queues"]["dr-omar"]
-    assert omar[0] == {"bookingId": second["id"], "queuePosition": 1, "estimatedWaitMinutes": 20}
+    assert omar[0] == {"bookingId": second["id"], "queuePosition": 1, "estimatedWaitMinutes": 20,
+                       "bestPosition": 1, "bestWaitMinutes": 20}
     provider_queues = [e["data"]["queues"] for e in seen_p if e["type"] == "queue.changed"]
     assert provider_queues and all(set(q) == {"dr-omar"} for q in provider_queues)
     ids = [e["id"] for e in seen_r]

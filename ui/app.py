@@ -19,6 +19,7 @@ from app.i18n import _
 
 log = logging.getLogger(__name__)
 WINDOW_SIZE = (1600, 1000)
+LOOPBACK = "http://127.0.0.1"  # the embedded server's address until it has its port
 _kept: list = []  # message boxes that must stay referenced (Qt's translators: ui.language)
 
 
@@ -125,18 +126,25 @@ def quit_on_stop_signals(app: QApplication):
     return stop
 
 
-async def run_desk(url: str, *, screenshot: Path | None = None, server_label: str | None = None,
+async def run_desk(url: str | None, *, screenshot: Path | None = None, server_label: str | None = None,
                    provider: str | None = None, token: str | None = None, server_alive=None,
-                   restart_server=None) -> int:
+                   restart_server=None, start_server=None, failed: list | None = None) -> int:
     """Show the main window against ``url`` until it closes (or, with ``screenshot``, until
     the first full paint after the initial fetches, saved as PNG); with ``provider`` (a
     resource id) it also opens doctor mode for that provider. ``token``: the embedded
     server's own token (a LAN ``https://`` server uses the paired desk's). ``server_alive()``
     (bool) and ``restart_server()`` (→ new URL, same token; blocking, run off the GUI thread)
-    come with an embedded branch server, for the not-live banner (:mod:`ui.live_banner`)."""
+    come with an embedded branch server, for the not-live banner (:mod:`ui.live_banner`).
+
+    ``start_server()`` (blocking; → ``{"url", "token", "server_alive", "restart_server"}``,
+    raises OSError/RuntimeError) starts the embedded server: the window is shown first, in
+    its "starting…" state, and the server starts on a worker thread meanwhile; the day fills
+    when it answers. A failure is appended to ``failed`` and 2 returned."""
     from ui.main_window import MainWindow
 
     app = application()
+    if start_server is not None:
+        return await _run_starting(start_server, screenshot=screenshot, provider=provider, failed=failed)
     if url.startswith("https://"):  # another machine's server: paired token, pinned certificate
         from ui.pairing import lan_client
 
@@ -159,6 +167,59 @@ async def run_desk(url: str, *, screenshot: Path | None = None, server_label: st
     window = MainWindow(client, server_label)
     window.server_alive, window.restart_server = server_alive, restart_server
     window.resize(*WINDOW_SIZE)
+    return await _run_window(window, url, screenshot=screenshot, provider=provider)
+
+
+async def _run_starting(start_server, *, screenshot: Path | None, provider: str | None,
+                        failed: list | None) -> int:
+    """The window at once, the embedded branch server started meanwhile (off the GUI thread)."""
+    from ui.main_window import MainWindow
+
+    client = DeskClient(LOOPBACK)
+    window = MainWindow(client, LOOPBACK)
+    window.resize(*WINDOW_SIZE)
+    window.show_starting()
+    closed_early: list[bool] = []
+    app = application()
+
+    def closed() -> None:
+        closed_early.append(True)
+
+    app.lastWindowClosed.connect(closed)
+    _on_stop_signal.append(closed)
+    window.show()
+    QTimer.singleShot(0, lambda: log.info("window shown"))  # after its first paint
+    try:
+        started = await asyncio.to_thread(start_server)
+    except (OSError, RuntimeError) as exc:
+        if failed is not None:
+            failed.append(str(exc))
+        window.close()
+        await client.aclose()
+        return 2
+    finally:
+        app.lastWindowClosed.disconnect(closed)
+        _on_stop_signal.remove(closed)
+    if closed_early:  # closed (or a stop signal) while the server started: the caller stops it
+        window.close()
+        await client.aclose()
+        return 0
+    client.use_url(started["url"])
+    client.use_token(started["token"])
+    window.server_alive, window.restart_server = started["server_alive"], started["restart_server"]
+    if provider:
+        resolved = await resolve_provider(client, provider)
+        if resolved is None:
+            window.close()
+            await client.aclose()
+            return 2
+        provider = resolved
+    return await _run_window(window, started["url"], screenshot=screenshot, provider=provider)
+
+
+async def _run_window(window, url: str, *, screenshot: Path | None, provider: str | None) -> int:
+    """Start ``window`` (load, follow events) and run until it closes (or the screenshot)."""
+    app, client = application(), window.client
     closed = asyncio.get_running_loop().create_future()
     app.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(True))
     def stopped() -> None:  # a stop signal: the windows close, the desk ends
@@ -231,18 +292,26 @@ async def _screenshot(window, path: Path) -> int:
     return 0
 
 
-def main(url: str, *, lang: str | None = None, screenshot: Path | None = None, server_label: str | None = None,
-         provider: str | None = None, token: str | None = None, server_alive=None,
-         restart_server=None) -> int:
+def main(url: str | None, *, lang: str | None = None, screenshot: Path | None = None,
+         server_label: str | None = None, provider: str | None = None, token: str | None = None,
+         server_alive=None, restart_server=None, start_server=None) -> int:
     """Run the desk against the branch server at ``url``; returns the exit code (``token``,
-    and the embedded server's ``server_alive``/``restart_server``: :func:`run_desk`)."""
+    and the embedded server's ``server_alive``/``restart_server``: :func:`run_desk`). With
+    ``start_server`` (and no ``url``) the window shows first and the embedded server starts
+    meanwhile off the GUI thread (:func:`run_desk`); when it cannot start, the user is told
+    and 2 is returned."""
     app = application()
     setup_language(app, lang)
     install_excepthook()
     _kept.append(collect_garbage_on_gui_thread(app))
     quit_on_stop_signals(app)
-    return run_qasync(run_desk(url, screenshot=screenshot, server_label=server_label, provider=provider,
-                               token=token, server_alive=server_alive, restart_server=restart_server))
+    failed: list[str] = []
+    code = run_qasync(run_desk(url, screenshot=screenshot, server_label=server_label, provider=provider,
+                               token=token, server_alive=server_alive, restart_server=restart_server,
+                               start_server=start_server, failed=failed))
+    if failed and screenshot is None:
+        show_fatal(lang, failed[0])  # after the loop: a modal box is safe here
+    return code
 
 
 def show_fatal(lang: str | None, detail: str) -> None:

@@ -2,8 +2,9 @@
 mode…). It shows the provider's day and queue, a large "Accept next" (position 1 of the
 provider's queue), and Start / End / No-show for the current patient.
 
-It follows the server's live events on its own stream: every change refetches (debounced)
-and the view shows the server's answer. When a patient joins the provider's empty queue,
+It follows the server's live events on its own stream and applies the bookings and queue
+positions they carry (:mod:`app.client.live`, debounced); it refetches only for an event
+it cannot apply (a ``resync``, another day). When a patient joins the provider's empty queue,
 or one of the provider's patients is checked in, the doctor is told: a system-tray
 message when the platform has a tray, else a banner in the window, and a beep
 (``QApplication.beep()``; PySide6-Essentials has no QtMultimedia)."""
@@ -34,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.client import ApiError, DeskClient
+from app.client.live import REFETCH, LiveDay, LiveQueues
 from app.domain import errors as domain_errors
 from app.domain.clock import local_date, utc_now
 from app.domain.model import Status, VisitStatus
@@ -128,6 +130,9 @@ class DoctorMode(QMainWindow):
         self._acting = False  # an action runs: its buttons stay disabled, the cursor is busy
         self._queue_count: int | None = None
         self._pending: list[dict] = []
+        self._live_day: LiveDay | None = None       # the day and queue as the events keep them
+        self._live_queue: LiveQueues | None = None
+        self._during: list[list[dict]] = []          # events seen while a fetch runs
         self._events_task: asyncio.Task | None = None
         self._follow = follow_events
         self.tray: QSystemTrayIcon | None = None
@@ -310,21 +315,44 @@ class DoctorMode(QMainWindow):
             # Translators: a doctor-mode notification; {name} is the patient.
             self.notify(_("Patient checked in"), _("{name} has arrived.").format(name=fsi(f.customer_name(booking))))
         self._pending.append(event)
+        for during in self._during:
+            during.append(event)
         self.debounce.start()
 
     def _apply_events(self) -> None:
-        if self._pending:
-            self._pending = []
+        events, self._pending = self._pending, []
+        if not events:
+            return
+        if not self.loaded or self._live_day is None or self._live_day.day != self.today():
             self.refresh()
+            return
+        answers = {view.apply(e) for e in events for view in (self._live_day, self._live_queue)}
+        if REFETCH in answers or self._live_queue.unplaced or self._live_day.missing:
+            self.refresh()
+            return
+        self._apply(self._live_queue.queues[self.resource_id], self._live_day.bookings)
 
     # data ---------------------------------------------------------------------------------
     def refresh(self) -> None:
         self.tasks.run(self._load())
 
     async def _load(self) -> None:
-        queue, day = await asyncio.gather(self.client.queue(self.resource_id),
-                                          self.client.day(self.today(), [self.resource_id]))
-        self._apply(queue, day)
+        today, during = self.today(), []
+        self._during.append(during)
+        try:
+            queue, day = await asyncio.gather(self.client.queue(self.resource_id),
+                                              self.client.day(today, [self.resource_id]))
+        finally:
+            self._during.remove(during)
+        live_day = LiveDay(self.zone, today, {self.resource_id}, self.types, with_waiting=False)
+        live_day.load(day)
+        live_queue = LiveQueues({self.resource_id: set(self.resource.get("types") or [])})
+        live_queue.load(self.resource_id, queue)
+        for event in during:  # what changed while the fetch ran (an older version never wins)
+            live_day.apply(event)
+            live_queue.apply(event)
+        self._live_day, self._live_queue = live_day, live_queue
+        self._apply(live_queue.queues[self.resource_id], live_day.bookings)
 
     def _apply(self, queue: list[dict], day: list[dict]) -> None:
         before, count = self._queue_count, len(queue)

@@ -10,9 +10,8 @@ from __future__ import annotations
 import csv
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-from icalendar import Calendar, Event
 
 from app.domain.clock import from_iso, utc_now
 from app.domain.model import Status
@@ -20,6 +19,9 @@ from app.i18n import _
 from app.i18n.labels import status_label
 from app.i18n.text import display_name, strip_bidi_controls
 from ui import formatting as f
+
+if TYPE_CHECKING:
+    from icalendar import Calendar
 
 PRODID = "-//Istiqbal//Clinic front desk//EN"
 
@@ -63,6 +65,8 @@ def write_csv(path: str | Path, bookings: list[dict], zone: str, types: dict[str
 
 def calendar(bookings: list[dict], zone: str, types: dict[str, dict], resources: list[dict],
              branch: dict | None = None, include_canceled: bool = False) -> Calendar:
+    from icalendar import Calendar, Event  # here, not on the desk's start-up path
+
     tz, by_id = ZoneInfo(zone), {r["id"]: r for r in resources}
     cal = Calendar()
     cal.add("prodid", PRODID)

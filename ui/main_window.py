@@ -1,8 +1,11 @@
 """The desk's main window: day calendar, queue, check-ins and booking detail.
 
-Data flows one way: actions and server events → ``DeskState.refresh()`` → ``changed`` →
-the views redraw from the server's answer. Server events are collected and applied on a
-150 ms debounce timer (calibre), so a burst of changes costs one refetch."""
+Data flows one way: actions' replies and server events → ``DeskState`` → ``changed`` →
+the views redraw from what the server sent. Server events carry the changed booking and are
+applied to the rows (:meth:`DeskState.apply_events`, no request); they are collected on a
+150 ms debounce timer (calibre), so a burst redraws once. The view is refetched whole only
+on the first load, another day, a ``resync`` (a gap the server could not replay), a
+reconnect, F5, or an event the desk does not know."""
 
 from __future__ import annotations
 
@@ -67,7 +70,9 @@ def server_text(url: str, branch: dict | None = None) -> str:
 
 
 class MainWindow(QMainWindow):
-    loaded = Signal()           # after every applied refresh
+    loaded = Signal()           # after every applied refresh or applied events
+    #: the sync status may have changed: a full refetch or a sync event (else its own timer polls)
+    sync_hint = Signal()
 
     def __init__(self, client: DeskClient, server_label: str | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -266,8 +271,16 @@ class MainWindow(QMainWindow):
             self.tabs.setTabText(0, view_label("queue"))
 
     # starting and stopping -------------------------------------------------------------
+    def show_starting(self) -> None:
+        """The window before its data: the empty day and "starting…" in the status bar (the
+        embedded branch server is still starting; :meth:`start` follows once it answers)."""
+        self._show_date_of(self.state.today_date())
+        # Translators: status bar while the desk's own branch server starts, before the day shows.
+        self.statusBar().showMessage(_("Starting the branch server…"))
+
     def start(self) -> None:
         """Load everything, then follow the server's live events."""
+        self.statusBar().clearMessage()  # "starting…" is over
         self.tasks.run(self.state.refresh(), on_error=self._load_failed)
         self._events_task = asyncio.ensure_future(self._consume_events())
         self.clock.start()
@@ -311,13 +324,27 @@ class MainWindow(QMainWindow):
 
     def _apply_events(self) -> None:
         events, self._pending_events = self._pending_events, []
-        if events:
-            log.debug("applying %d server events", len(events))
+        if not events:
+            return
+        log.debug("applying %d server events", len(events))
+        if any(str(e.get("type", "")).startswith("sync.") for e in events):
+            self.sync_hint.emit()
+        if not self.state.apply_events(events):
             self.refresh()
 
     # data → views ----------------------------------------------------------------------
     def refresh(self) -> None:
+        """Refetch the whole view (F5, another day, a gap in the events)."""
         self.tasks.run(self.state.refresh())
+        self.sync_hint.emit()
+
+    async def _show_reply(self, result: dict) -> None:
+        """Show an action's reply: applied to the rows (its echo then costs nothing), or the
+        view refetched when the action moved the view to another day."""
+        if self.state.day != self.state.bookings_day:
+            await self.state.refresh()
+        else:
+            self.state.put(result)
 
     def go_to(self, day: date) -> None:
         if day == self.state.day:
@@ -327,9 +354,10 @@ class MainWindow(QMainWindow):
         self.refresh()
 
     def _show_date(self) -> None:
-        day = self.state.day
-        if day is None:
-            return
+        if self.state.day is not None:
+            self._show_date_of(self.state.day)
+
+    def _show_date_of(self, day: date) -> None:
         text = f.day_label(day)
         if day == self.state.today_date():
             # Translators: the date label of the day view when it shows today.
@@ -491,14 +519,14 @@ class MainWindow(QMainWindow):
             self._follow(seq, result, day)
             # Translators: status bar message after Ctrl+Z.
             self.say(_("Undone: {name}").format(name=name), 8000, seq)
-            await self.state.refresh()
+            await self._show_reply(result)
             return result
 
         self.tasks.run(act(), None, lambda exc: self._failed(exc, seq))
 
     def _do(self, call, message: str, booking: dict, go_to: date | None = None, record: str | None = None,
             then=None) -> None:
-        """Run an action, then refetch and show what the server says; ``record``: the kind of
+        """Run an action, then show what the server says (its reply); ``record``: the kind of
         action for the undo stack (recorded with the booking as it was before); ``then``:
         called with the server's booking afterwards. Each action has a sequence number: an
         older one finishing late never overwrites a newer one's status message, selection or
@@ -517,7 +545,7 @@ class MainWindow(QMainWindow):
                 self.undo.forget(result["id"])
             self._follow(seq, result, go_to)
             self.say(message.format(name=name), 8000, seq)   # the server agreed: say so at once
-            await self.state.refresh()
+            await self._show_reply(result)
             return result
 
         self.tasks.run(act(), then, lambda exc: self._failed(exc, seq))

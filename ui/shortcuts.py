@@ -350,7 +350,7 @@ class DeskExtras(QObject):
         if day is not None and day != w.state.day:
             w.go_to(day)
         else:
-            w.refresh()
+            w.state.put(booking)  # the reply is the booking: no refetch
         self._status(text)
 
     # queue and doctor mode ----------------------------------------------------------------------

@@ -153,7 +153,7 @@ class SyncDesk(QObject):
         self.panel.resolved.connect(self._resolved)
         self.status.changed.connect(self._status_changed)
         self.status.forbidden.connect(self._forbidden)
-        window.loaded.connect(self.status.poll_soon)
+        window.sync_hint.connect(self.status.poll_soon)
         self._build_menu()
 
     # menu ------------------------------------------------------------------------------

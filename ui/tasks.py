@@ -38,8 +38,8 @@ class Tasks(QObject):
     def _finished(self, task: asyncio.Future, on_done, on_error) -> None:
         self._running.discard(task)
         try:
-            if task.cancelled():
-                return
+            if task.cancelled() or getattr(task, "cancelling", lambda: 0)():
+                return  # cancelled (its widget closing): what it ended with, even an error, is dropped
             exc = task.exception()
             try:
                 if exc is not None:
@@ -49,12 +49,15 @@ class Tasks(QObject):
                 elif on_done is not None:
                     on_done(task.result())
             except RuntimeError as gone:  # the widget the result was for was closed meanwhile
-                if "already deleted" not in str(gone):
+                if "already deleted" not in str(gone) and "has been deleted" not in str(gone):
                     raise
                 log.debug("a background result for a closed widget dropped: %s", gone)
         finally:
             if not self._running:
-                self.idle.emit()
+                try:
+                    self.idle.emit()
+                except RuntimeError:  # this Tasks went with its widget: nobody waits for idle
+                    pass
 
     async def wait_idle(self, timeout: float = 15.0) -> None:
         """Wait until no task runs (tests and ``--screenshot``)."""

@@ -4,7 +4,9 @@ whatever the desk's language (both gettext catalogs are used explicitly).
 It shows who is called now (walk-ins just accepted and patients in a room, with the room
 or provider) and the ticket numbers still waiting, grouped by the room or provider that
 serves them (by booking type when several providers share a queue). It follows the
-server's live events on its own stream and refetches (debounced); a new call can chime
+server's live events on its own stream and applies the bookings and queue positions they
+carry (:mod:`app.client.live`, debounced; a refetch only for an event it cannot apply);
+a new call can chime
 (``QApplication.beep()``). View → Waiting-room screen lists the monitors (``QScreen``):
 full screen on the chosen one, or in a window."""
 
@@ -33,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.client import DeskClient
+from app.client.live import REFETCH, LiveDay, LiveQueues
 from app.domain.clock import from_iso, local_date, utc_now
 from app.domain.model import Status, VisitStatus
 from app.i18n import N_, _, load_translations
@@ -182,6 +185,9 @@ class WaitingRoom(QWidget):
         self._events_task: asyncio.Task | None = None
         self._follow = follow_events
         self._tasks: set[asyncio.Future] = set()
+        self._pending: list[dict] = []
+        self._during: list[list[dict]] = []          # events seen while a fetch runs
+        self._live: tuple[LiveDay, LiveQueues] | None = None
         self.setWindowTitle(_("Waiting room"))
         self.setAutoFillBackground(True)
         self.setStyleSheet("WaitingRoom { background: #0f1e2e; }")
@@ -226,7 +232,7 @@ class WaitingRoom(QWidget):
         self.debounce = QTimer(self)
         self.debounce.setSingleShot(True)
         self.debounce.setInterval(DEBOUNCE_MS)
-        self.debounce.timeout.connect(self.refresh)
+        self.debounce.timeout.connect(self._apply_events)
         self.clock = QTimer(self)
         self.clock.setInterval(CLOCK_MS)
         self.clock.timeout.connect(self._tick)
@@ -286,8 +292,10 @@ class WaitingRoom(QWidget):
     async def _consume_events(self) -> None:
         try:
             async for event in self.client.events():
-                if event.get("type") in ("booking.changed", "queue.changed", "resync", "resource.changed"):
-                    self.debounce.start()
+                self._pending.append(event)
+                for during in self._during:
+                    during.append(event)
+                self.debounce.start()
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -311,9 +319,43 @@ class WaitingRoom(QWidget):
             self.branch, self.zone = branch, branch.get("timeZone") or self.zone
             self.resources = {r["id"]: r for r in resources}
             self.types = {t["id"]: t for t in types}
+        now, during = utc_now(), []
+        self._during.append(during)
+        try:
+            queues, day = await asyncio.gather(self.client.queues(), self.client.day(local_date(now, self.zone)))
+        finally:
+            self._during.remove(during)
+        live_day = LiveDay(self.zone, local_date(now, self.zone), types=self.types, with_waiting=False)
+        live_day.load(day)
+        live_queues = LiveQueues({rid: set(r.get("types") or []) for rid, r in self.resources.items()})
+        for item in queues:
+            live_queues.load(item["resourceId"], item["queue"])
+        for event in during:  # what changed while the fetch ran (an older version never wins)
+            live_day.apply(event)
+            live_queues.apply(event)
+        self._live = (live_day, live_queues)
+        self._show_live(now)
+
+    def _show_live(self, now: datetime) -> None:
+        live_day, live_queues = self._live
+        queues = [{"resourceId": rid, "queue": rows} for rid, rows in live_queues.queues.items()]
+        self.apply(queues, live_day.bookings, now)
+
+    def _apply_events(self) -> None:
+        """Apply the collected events to the day and queues; refetch when one cannot be."""
+        events, self._pending = self._pending, []
+        if not events:
+            return
         now = utc_now()
-        queues, day = await asyncio.gather(self.client.queues(), self.client.day(local_date(now, self.zone)))
-        self.apply(queues, day, now)
+        if self._live is None or self._live[0].day != local_date(now, self.zone):
+            self.refresh()
+            return
+        live_day, live_queues = self._live
+        answers = {view.apply(e) for e in events for view in (live_day, live_queues)}
+        if REFETCH in answers or live_queues.unplaced or live_day.missing:
+            self.refresh()
+            return
+        self._show_live(now)
 
     def apply(self, queues: list[dict], day: list[dict], now: datetime) -> None:
         self.called_rows = called_bookings(day, now)

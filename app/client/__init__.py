@@ -16,14 +16,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sys
 from collections.abc import AsyncIterator, Callable
 from datetime import date
 from pathlib import Path
 
-import httpx
-from httpx_sse import SSEError, aconnect_sse
+# httpx's command-line tool (httpx._main) imports click, rich and pygments when they are
+# installed; the desk never runs it, and skipping it keeps them off the start-up path
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+import httpx  # noqa: E402
+from httpx_sse import SSEError, aconnect_sse  # noqa: E402
 
-from app.trust import pairing_proof, pinned_context
+from app.trust import pairing_proof, pinned_context  # noqa: E402
 
 log = logging.getLogger(__name__)
 INCLUDES = "customer,type"
@@ -75,6 +79,10 @@ class DeskClient:
         restarted on another port)."""
         self.base_url = base_url.rstrip("/")
         self.http.base_url = self.base_url
+
+    def use_token(self, token: str) -> None:
+        """Send ``token`` from now on (the embedded server's, once it has started)."""
+        self.http.headers["Authorization"] = f"Bearer {token}"
 
     async def _call(self, method: str, path: str, **kwargs):
         try:

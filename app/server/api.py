@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import json
 import logging
+import threading
 import unicodedata
 from collections import OrderedDict
 from contextlib import asynccontextmanager
@@ -42,6 +44,7 @@ from app.i18n.text import normalize_arabic
 from app.ids import new_id
 from app.server import desk_routes, payment_routes, schemas
 from app.server.desks import DeskRegistry
+from app.server.events import encode_sse
 from app.server.security import DeskGuard, ErrorEnvelope, Role, require, undeclared_refused
 from app.server.service import BookingService
 
@@ -153,7 +156,7 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
             while True:
                 await asyncio.sleep(expire_every)
                 try:
-                    service.expire_overdue()
+                    await service.store.write(service.expire_overdue)
                 except Exception:  # keep the loop alive; the error is logged
                     log.exception("expiring overdue queue bookings and holds failed")
 
@@ -175,6 +178,9 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
     api.add_middleware(DeskGuard, registry=api.state.desks, names=host_names)
     api.add_middleware(ErrorEnvelope)
     day_cache = ResponseCache(service.store)
+    # the loop never waits on SQLite: reads run on the store's reader threads, writes on its
+    # one writer thread (app.store.Store.read / .write); the loop keeps serving meanwhile
+    reading, writing = _off_loop(service.store.read), _off_loop(service.store.write)
 
     @api.exception_handler(BookingError)
     async def booking_error(_: Request, exc: BookingError):
@@ -207,32 +213,38 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         return {"result": {"status": "ok", "version": app_package.__version__}}
 
     @api.get("/branch", dependencies=[require(Role.PROVIDER)])
-    async def branch():
+    @reading
+    def branch():
         return {"result": service.store.branch()}
 
     # reference data ---------------------------------------------------------------
     @api.get("/management/resources", dependencies=[require(Role.PROVIDER)])
-    async def resources(request: Request, limit: int = Query(100, ge=1, le=MAX_LIMIT),
+    @reading
+    def resources(request: Request, limit: int = Query(100, ge=1, le=MAX_LIMIT),
                         nextPageToken: str | None = None):
         return _page(_localized(request, service.store.resources()), limit, nextPageToken)
 
     @api.get("/management/resources/mine", dependencies=[require(Role.PROVIDER)])
-    async def my_resources(request: Request):
+    @reading
+    def my_resources(request: Request):
         """A provider desk's own resources (every resource for other desks)."""
         own = _own(request)
         rows = [r for r in service.store.resources() if own is None or r["id"] in own]
         return {"result": rows, "pagination": {"nextPageToken": None, "hasMore": False}}
 
     @api.get("/management/resources/{resourceId}", dependencies=[require(Role.PROVIDER)])
-    async def resource(request: Request, resourceId: str):
+    @reading
+    def resource(request: Request, resourceId: str):
         return {"result": _localized(request, [service._resource(resourceId)])[0]}
 
     @api.get("/management/resources/{resourceId}/timeRules", dependencies=[require(Role.PROVIDER)])
-    async def time_rules(resourceId: str):
+    @reading
+    def time_rules(resourceId: str):
         return {"result": service._resource(resourceId).get("timeRules") or {}}
 
     @api.put("/management/resources/{resourceId}/timeRules", dependencies=[require(Role.MANAGER)])
-    async def set_time_rules(resourceId: str, body: schemas.TimeRulesBody):
+    @writing
+    def set_time_rules(resourceId: str, body: schemas.TimeRulesBody):
         """Replace a resource's working hours (manager desks; seed 000 "Manage Time Rules")."""
         row = service._resource(resourceId)
         rules = body.model_dump(by_alias=True)  # validated: known fields, from < to, 0000–2400
@@ -244,16 +256,19 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         return {"result": rules}
 
     @api.get("/management/types", dependencies=[require(Role.PROVIDER)])
-    async def types(request: Request, limit: int = Query(100, ge=1, le=MAX_LIMIT),
+    @reading
+    def types(request: Request, limit: int = Query(100, ge=1, le=MAX_LIMIT),
                     nextPageToken: str | None = None):
         return _page(_localized(request, service.store.types()), limit, nextPageToken)
 
     @api.get("/management/types/{typeId}", dependencies=[require(Role.PROVIDER)])
-    async def booking_type(request: Request, typeId: str):
+    @reading
+    def booking_type(request: Request, typeId: str):
         return {"result": _localized(request, [service._type(typeId)])[0]}
 
     @api.put("/management/types/{typeId}/ticketPrefix", dependencies=[require(Role.MANAGER)])
-    async def set_ticket_prefix(request: Request, typeId: str, body: schemas.TicketPrefixBody):
+    @writing
+    def set_ticket_prefix(request: Request, typeId: str, body: schemas.TicketPrefixBody):
         """Set the booking type's ticket prefix (manager desks; one or two letters, e.g. ``B``
         → tickets B001, B002…; :mod:`app.domain.tickets`). Tickets already given keep theirs."""
         prefix = check_prefix(body.ticketPrefix)
@@ -264,7 +279,8 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         return {"result": _localized(request, [service._type(typeId)])[0]}
 
     @api.get("/management/customers", dependencies=[require(Role.RECEPTION)])
-    async def customers(search: str | None = Query(None, max_length=100),
+    @reading
+    def customers(search: str | None = Query(None, max_length=100),
                         limit: int = Query(50, ge=1, le=MAX_LIMIT), nextPageToken: str | None = None):
         """Customers matching ``search`` by name (Arabic or English, normalised), phone digits
         or customer number."""
@@ -278,7 +294,8 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         return _page(found, limit, nextPageToken)
 
     @api.post("/management/customers", status_code=201, dependencies=[require(Role.RECEPTION)])
-    async def create_customer(body: schemas.CustomerBody):
+    @writing
+    def create_customer(body: schemas.CustomerBody):
         """A new customer; the phone is stored in E.164 (read in the branch's region, any form:
         ``055…``, ``+96655…``). Refused with CUSTOMER-EXISTS (409) and ``details.candidate``
         (the customer who has that number already: a probable duplicate) — the desk offers
@@ -302,14 +319,16 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         return {"result": row}
 
     @api.get("/management/customers/{customerId}", dependencies=[require(Role.RECEPTION)])
-    async def customer(customerId: str):
+    @reading
+    def customer(customerId: str):
         found = service.store.customer(customerId)
         if found is None:
             raise errors.not_found("customer", customerId)
         return {"result": found}
 
     @api.get("/management/customers/{customerId}/bookings", dependencies=[require(Role.RECEPTION)])
-    async def customer_bookings(customerId: str, includes: str | None = Query(None, max_length=100),
+    @reading
+    def customer_bookings(customerId: str, includes: str | None = Query(None, max_length=100),
                                 limit: int = Query(200, ge=1, le=MAX_LIMIT)):
         """The customer's bookings (any status), newest start first, waiting ones first of
         all: the desk's customer card (reception role)."""
@@ -318,7 +337,8 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
 
     # bookings ---------------------------------------------------------------------
     @api.get("/management/bookings", dependencies=[require(Role.PROVIDER)])
-    async def bookings(request: Request,
+    @reading
+    def bookings(request: Request,
                        from_: str | None = Query(None, alias="from", max_length=40),
                        to: str | None = Query(None, max_length=40),
                        date_: str | None = Query(None, alias="date", max_length=10),
@@ -340,6 +360,7 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         own = _own(request)
         key = (start, end, resources, status, includes, orderDirection, limit, nextPageToken,
                frozenset(own) if own is not None else None)
+        generation = day_cache.generation()
         cached = day_cache.get(key)
         if cached is not None:
             return cached
@@ -359,10 +380,11 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
             rows.reverse()
         page = _page(rows, limit, nextPageToken)
         service.embed(page["result"], wanted)
-        return day_cache.put(key, _json(page))
+        return day_cache.put(key, _json(page), generation)
 
     @api.get("/management/bookings/unassigned", dependencies=[require(Role.PROVIDER)])
-    async def unassigned(request: Request, resourceId: str = Query(min_length=1, max_length=64),
+    @reading
+    def unassigned(request: Request, resourceId: str = Query(min_length=1, max_length=64),
                          includes: str | None = Query(None, max_length=100)):
         """The resource's queue, FIFO, with positions (seed 000 "Provider: View Unassigned Bookings")."""
         _check_resource(request, resourceId)
@@ -370,7 +392,8 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         return {"result": rows, "pagination": {"nextPageToken": None, "hasMore": False}}
 
     @api.get("/management/bookings/waiting", dependencies=[require(Role.PROVIDER)])
-    async def waiting(request: Request, includes: str | None = Query(None, max_length=100)):
+    @reading
+    def waiting(request: Request, includes: str | None = Query(None, max_length=100)):
         """Every booking waiting for any resource, oldest first (the desk's queue panel); for a
         provider desk those waiting for its own resources only."""
         wanted, own = _includes(includes), _own(request)
@@ -382,7 +405,8 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         return {"result": rows, "pagination": {"nextPageToken": None, "hasMore": False}}
 
     @api.get("/management/queues", dependencies=[require(Role.PROVIDER)])
-    async def queues(request: Request, includes: str | None = Query(None, max_length=100)):
+    @reading
+    def queues(request: Request, includes: str | None = Query(None, max_length=100)):
         """Every resource's queue: ``[{"resourceId", "queue": [booking with position]}]``; for
         a provider desk its own resources' queues only."""
         wanted, own = _includes(includes), _own(request)
@@ -390,28 +414,33 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
                            for r in service.store.resources() if own is None or r["id"] in own]}
 
     @api.get("/management/bookings/{bookingId}", dependencies=[require(Role.PROVIDER)])
-    async def booking(request: Request, bookingId: str, includes: str | None = Query(None, max_length=100)):
+    @reading
+    def booking(request: Request, bookingId: str, includes: str | None = Query(None, max_length=100)):
         row = service._booking(bookingId)
         _check_booking(request, service, row)
         return {"result": service.embed([service.to_api(row)], _includes(includes))[0]}
 
     @api.get("/management/bookings/{bookingId}/history", dependencies=[require(Role.PROVIDER)])
-    async def history(request: Request, bookingId: str):
+    @reading
+    def history(request: Request, bookingId: str):
         """Every change of the booking: ``[{id, createdAt, action, actor, deskId, before, after}]``."""
         _check_booking(request, service, service._booking(bookingId))
         return {"result": service.history(bookingId)}
 
     @api.post("/management/bookings/assign", dependencies=[require(Role.PROVIDER)])
-    async def assign(body: schemas.AssignBody, request: Request):
+    @writing
+    def assign(body: schemas.AssignBody, request: Request):
         _check_resource(request, body.resourceId)
         return {"result": service.accept(body.bookingId, body.resourceId, _actor(request), when_free=body.whenFree)}
 
     @api.post("/management/bookings/cancel", dependencies=[require(Role.RECEPTION)])
-    async def cancel(body: schemas.CancelBody, request: Request):
+    @writing
+    def cancel(body: schemas.CancelBody, request: Request):
         return {"result": service.cancel(body.bookingId, body.reason, _actor(request))}
 
     def _visit(action):
-        async def handler(body: schemas.BookingRef, request: Request):
+        @writing
+        def handler(body: schemas.BookingRef, request: Request):
             _check_booking(request, service, service._booking(body.bookingId))
             return {"result": getattr(service, action)(body.bookingId, _actor(request))}
         return handler
@@ -424,22 +453,26 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
              dependencies=[require(Role.RECEPTION)])(_visit("restore"))
 
     @api.put("/management/scheduling/new", dependencies=[require(Role.RECEPTION)])
-    async def schedule(body: schemas.SchedulingBody, request: Request):
+    @writing
+    def schedule(body: schemas.SchedulingBody, request: Request):
         return {"result": service.create(body.model_dump(exclude_none=True), _actor(request))}
 
     @api.put("/management/scheduling/temporary", dependencies=[require(Role.RECEPTION)])
-    async def temporary(body: schemas.HoldBody, request: Request):
+    @writing
+    def temporary(body: schemas.HoldBody, request: Request):
         """Hold a slot for ``reservedForMinutes`` (seed 000 "Create Temporary Booking")."""
         return {"result": service.hold(body.model_dump(exclude_none=True), _actor(request))}
 
     @api.post("/management/scheduling/confirm", dependencies=[require(Role.RECEPTION)])
-    async def confirm(body: schemas.BookingRef, request: Request):
+    @writing
+    def confirm(body: schemas.BookingRef, request: Request):
         """Turn a temporary hold into a booking (seed 000 "Convert Temporary Booking")."""
         return {"result": service.confirm(body.bookingId, _actor(request))}
 
     # availability -------------------------------------------------------------------
     @api.post("/availability/times", dependencies=[require(Role.RECEPTION)])
-    async def times(body: schemas.AvailabilityTimesBody):
+    @reading
+    def times(body: schemas.AvailabilityTimesBody):
         fixed = list(body.fixedTimes or [])
         if body.showFixedTimes:
             fixed += [int(t) for t in body.showFixedTimes.replace(" ", "").split(",") if t]
@@ -454,17 +487,20 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         return {"result": result, "pagination": {"nextPageToken": None, "hasMore": False}}
 
     @api.post("/availability/types", dependencies=[require(Role.RECEPTION)])
-    async def available_types(body: schemas.AvailabilityTypesBody):
+    @reading
+    def available_types(body: schemas.AvailabilityTypesBody):
         """Booking types with ``pendingCount`` (seed 000 "Queue Booking")."""
         return _page(service.available_types(body.resourceId), body.limit, body.nextPageToken)
 
     @api.post("/availability/resources", dependencies=[require(Role.RECEPTION)])
-    async def available_resources(body: schemas.AvailabilityResourcesBody):
+    @reading
+    def available_resources(body: schemas.AvailabilityResourcesBody):
         return _page(service.available_resources(body.type), body.limit, body.nextPageToken)
 
     # attendances (Rekaz "Attendances API") -------------------------------------------
     @api.get("/management/attendances", dependencies=[require(Role.RECEPTION)])
-    async def attendances(date_: str | None = Query(None, alias="date", max_length=10),
+    @reading
+    def attendances(date_: str | None = Query(None, alias="date", max_length=10),
                           customerId: str | None = Query(None, max_length=64)):
         """Check-ins and check-outs of a branch-local ``date`` and/or of one customer."""
         if not date_ and not customerId:
@@ -477,7 +513,8 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         return {"result": [r for r in rows if not customerId or r["customerId"] == customerId]}
 
     @api.post("/management/attendances", status_code=201, dependencies=[require(Role.RECEPTION)])
-    async def add_attendance(body: schemas.AttendanceBody, request: Request):
+    @writing
+    def add_attendance(body: schemas.AttendanceBody, request: Request):
         """Record a ``CheckIn`` (check-in) or ``CheckOut`` (end of the visit) of a booking."""
         _check_booking(request, service, service._booking(body.bookingId))
         action = service.check_in if body.actionType == "CheckIn" else service.end
@@ -512,11 +549,20 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
                             yield _sse(shown)
                 yield {"event": "hello", "data": json.dumps({"lastEventId": sent})}
                 while True:
-                    event = await queue.get()
-                    if event["id"] > sent:
-                        sent = event["id"]
-                        if (shown := keep(event)) is not None:
-                            yield _sse(shown)
+                    burst = [await queue.get()]
+                    while not queue.empty():  # what came meanwhile goes out in one write
+                        burst.append(queue.get_nowait())
+                    chunk = []
+                    for event in burst:
+                        if event["id"] > sent:
+                            sent = event["id"]
+                            shown = keep(event)
+                            if shown is event:
+                                chunk.append(log_.wire(event))
+                            elif shown is not None:
+                                chunk.append(encode_sse(shown))
+                    if chunk:
+                        yield b"".join(chunk)
             finally:
                 log_.unsubscribe(queue)
 
@@ -575,6 +621,17 @@ def _openapi(api: FastAPI) -> dict:
     return api.openapi_schema
 
 
+def _off_loop(run):
+    """A decorator: the route's plain function runs through ``run`` (``Store.read`` or
+    ``Store.write``) off the event loop; FastAPI still reads its parameters."""
+    def decorate(fn):
+        @functools.wraps(fn)
+        async def route(*args, **kwargs):
+            return await run(functools.partial(fn, *args, **kwargs))
+        return route
+    return decorate
+
+
 def _json(content) -> Response:
     """A JSON response encoded once with the stdlib encoder (FastAPI's generic encoder costs
     ~60 ms for a day of 600 bookings)."""
@@ -590,22 +647,33 @@ class ResponseCache:
         self.store, self.size = store, size
         self._items: OrderedDict = OrderedDict()
         self._generation = -1
+        self._lock = threading.Lock()  # reader threads share it
 
     def get(self, key):
-        if self._generation != self.store.generation:
-            self._items.clear()
-            self._generation = self.store.generation
-            return None
-        item = self._items.get(key)
-        if item is not None:
-            self._items.move_to_end(key)
-        return item
+        """The cached response, or None; ``key`` is then remembered with the current
+        generation, and :meth:`put` keeps the answer only if no write came in between."""
+        with self._lock:
+            if self._generation != self.store.generation:
+                self._items.clear()
+                self._generation = self.store.generation
+                return None
+            item = self._items.get(key)
+            if item is not None:
+                self._items.move_to_end(key)
+            return item
 
-    def put(self, key, response: Response) -> Response:
-        if self._generation == self.store.generation:
-            self._items[key] = response
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+    def generation(self) -> int:
+        return self.store.generation
+
+    def put(self, key, response: Response, generation: int | None = None) -> Response:
+        """Keep ``response`` for ``key`` if it was computed at ``generation`` (read before
+        the query) and the store is still at it."""
+        with self._lock:
+            now = self.store.generation
+            if self._generation == now and (generation is None or generation == now):
+                self._items[key] = response
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
         return response
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 
 from app.domain.clock import to_iso, utc_now
 
@@ -39,6 +39,7 @@ class EventLog:
         self._last_id = first_id
         self._subscribers: set[tuple[asyncio.AbstractEventLoop, asyncio.Queue]] = set()
         self._lock = threading.Lock()
+        self._wire: OrderedDict[int, bytes] = OrderedDict()  # events encoded once for every desk
         if store is not None:
             row = store.db.execute("select coalesce(max(id), 0) from events").fetchone()
             self._last_id = max(first_id, int(row[0]))
@@ -105,6 +106,20 @@ class EventLog:
             return None
         return [{"id": i, "type": t, "data": json.loads(d)} for i, t, d in rows]
 
+    def wire(self, event: dict) -> bytes:
+        """The event as one server-sent-events message (``id``, ``event``, ``data`` lines),
+        encoded once however many desks receive it."""
+        with self._lock:
+            cached = self._wire.get(event["id"])
+        if cached is not None:
+            return cached
+        text = encode_sse(event)
+        with self._lock:
+            self._wire[event["id"]] = text
+            while len(self._wire) > 1000:
+                self._wire.popitem(last=False)
+        return text
+
     def subscribe(self) -> asyncio.Queue:
         queue: asyncio.Queue = asyncio.Queue()
         with self._lock:
@@ -118,3 +133,9 @@ class EventLog:
     @property
     def subscriber_count(self) -> int:
         return len(self._subscribers)
+
+
+def encode_sse(event: dict) -> bytes:
+    """``{"id", "type", "data"}`` as one server-sent-events message (the data on one line)."""
+    data = json.dumps(event["data"], ensure_ascii=False, separators=(",", ":"))
+    return f"id: {event['id']}\r\nevent: {event['type']}\r\ndata: {data}\r\n\r\n".encode()

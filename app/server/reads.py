@@ -46,6 +46,15 @@ class ReadsMixin:
             raise errors.not_found("booking type", type_id)
         return booking_type
 
+    def _expire_due(self) -> None:
+        """Expire what is overdue before a queue is read (:meth:`expire_overdue`), under the
+        writer lock so two readers never expire the same booking; without taking the lock
+        when nothing is due (the common case: a read does not wait for a running write)."""
+        now = self.now()
+        if any(is_expired(b, now) for b in self.store.queued_bookings()) or self.store.expired_holds(to_iso(now)):
+            with self.store.lock:
+                self.expire_overdue()
+
     def day_bounds(self, day: date) -> tuple[datetime, datetime]:
         return local_day_bounds(day, self.zone)
 
@@ -113,7 +122,7 @@ class ReadsMixin:
         (seed 000 "Provider: View Unassigned Bookings"), then the queue bookings of its types
         still awaiting payment (``PENDING_PAYMENT``, ``awaitingPayment: true``, no position:
         they join the queue once paid, seed 000 "Instant Booking" step 2)."""
-        self.expire_overdue()
+        self._expire_due()
         resource = self._resource(resource_id)
         queue = resource_queue(resource, self.store.queued_bookings(), self.now())
         served = set(resource.get("types") or [])
@@ -129,22 +138,32 @@ class ReadsMixin:
 
     def waiting(self) -> list[dict]:
         """Every booking waiting for a resource, oldest first, with its best position."""
-        self.expire_overdue()
+        self._expire_due()
         queued = self.store.queued_bookings()
         return self.to_api_many(queued, queued, self.store.resources()) + \
             [{**b, "awaitingPayment": True} for b in self.to_api_many(self._awaiting_payment())]
 
     def queue_positions(self, type_id: str) -> dict[str, list[dict]]:
-        """``{resourceId: [{bookingId, queuePosition, estimatedWaitMinutes}]}`` for every
-        resource serving ``type_id`` (the payload of ``queue.changed``)."""
+        """``{resourceId: [{bookingId, queuePosition, estimatedWaitMinutes, bestPosition,
+        bestWaitMinutes}]}`` for every resource serving ``type_id`` (the payload of
+        ``queue.changed``). ``bestPosition``/``bestWaitMinutes``: the booking's position in
+        the shortest queue among all resources serving its own type and that × its type's
+        minutes — what the waiting list shows (:meth:`to_api`), so a desk updates it
+        without a refetch (:mod:`app.client.live`)."""
         now, types = self.now(), self._types()
         queued = [b for b in self.store.queued_bookings() if not is_expired(b, now)]  # filter once
-        out = {}
+        out, best = {}, {}
         for resource in self.store.resources():
+            queue = resource_queue(resource, queued, now)
+            for index, b in enumerate(queue, start=1):
+                if b["typeId"] in (resource.get("types") or []):
+                    best[b["id"]] = min(best.get(b["id"], index), index)
             if type_id in (resource.get("types") or []):
-                queue = positions(resource_queue(resource, queued, now), types)
-                out[resource["id"]] = [{"bookingId": b["id"], "queuePosition": b["queuePosition"],
-                                        "estimatedWaitMinutes": b["estimatedWaitMinutes"]} for b in queue]
+                out[resource["id"]] = [
+                    {"bookingId": b["id"], "queuePosition": b["queuePosition"],
+                     "estimatedWaitMinutes": b["estimatedWaitMinutes"], "bestPosition": best.get(b["id"]),
+                     "bestWaitMinutes": (best.get(b["id"]) or 0) * int(types.get(b["typeId"], {}).get("minutes") or 0)}
+                    for b in positions(queue, types)]
         return out
 
     def customer_bookings(self, customer_id: str, limit: int = 500) -> list[dict]:

@@ -98,7 +98,10 @@ class ServerThread:
 
     def _run(self) -> None:
         try:
-            asyncio.run(self._serve_all())
+            # a plain asyncio loop of its own, whatever loop policy the desk's GUI thread
+            # installed (qasync's would make a Qt loop here when started from a worker thread)
+            with asyncio.Runner(loop_factory=asyncio.DefaultEventLoopPolicy().new_event_loop) as runner:
+                runner.run(self._serve_all())
         except BaseException as exc:  # reported through .error and the log
             self.error = exc
             log.exception("branch server stopped with an error")

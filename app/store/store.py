@@ -1,16 +1,24 @@
 """Reading and writing the branch's SQLite file.
 
-One ``Store`` per process owns the file's only writer connection (the branch server's
-thread); WAL lets readers run beside it. JSON columns (``name_translations``, ``types``,
-``timeRules``) are decoded on read. All times are UTC ISO strings (app.domain.clock).
+One ``Store`` per process owns the file's only writer connection; WAL lets readers run
+beside it. :attr:`Store.db` is that writer connection for the thread holding the writer
+lock (:attr:`Store.lock`, taken by :meth:`Store.transaction`) and, for every other thread,
+a read connection of its own (autocommit, so each statement sees what is committed): a
+long write never makes a reader wait. :meth:`Store.read` and :meth:`Store.write` run a
+function off the caller's event loop — reads on a small pool of threads, writes on the
+one writer thread, in short transactions — so the server's loop never waits on SQLite.
+JSON columns (``name_translations``, ``types``, ``timeRules``) are decoded on read. All
+times are UTC ISO strings (app.domain.clock).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,6 +32,8 @@ from app.domain.tickets import default_prefixes, next_number, ticket_text
 from app.store import backup, migrations
 from app.store.lock import BranchLock, claim_branch
 
+#: threads that serve reads (:meth:`Store.read`); WAL lets them all read beside the writer
+READERS = 4
 JSON_COLUMNS = ("name_translations", "types", "timeRules", "before", "after")
 BOOL_COLUMNS = ("on", "activated", "autoConfirm")
 
@@ -56,11 +66,19 @@ class Store:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=10)
-        self.db = Database(conn)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
+        self._writer = Database(conn)
+        self._writer.execute("PRAGMA journal_mode=WAL")
+        self._writer.execute("PRAGMA synchronous=NORMAL")
+        self._writer.execute("PRAGMA foreign_keys=ON")
         self._lock = threading.RLock()
+        self._local = threading.local()          # each thread's read connection
+        self._readers: list[Database] = []
+        self._readers_lock = threading.Lock()
+        self._read_pool: ThreadPoolExecutor | None = None
+        self._write_pool: ThreadPoolExecutor | None = None
+        self._closed = False
+        #: the connection for the calling thread, chosen at each use (:meth:`_current`)
+        self.db: Database = _PerThread(self)  # type: ignore[assignment]
         self._after: list[list] = []  # after-commit callbacks, one list per open block
         #: +1 after every committed write through this Store (read caches key on it)
         self.generation = 0
@@ -72,9 +90,65 @@ class Store:
             backup.before_migrations(self.db, migrations.migrations, self.path)
             migrations.apply(self.db)
 
+    def _current(self) -> Database:
+        """The writer connection while this thread holds :attr:`lock` (inside
+        :meth:`transaction`), else this thread's own read connection."""
+        if self._lock._is_owned():
+            return self._writer
+        reader = getattr(self._local, "db", None)
+        if reader is None:
+            reader = self._open_reader()
+        return reader
+
+    def _open_reader(self) -> Database:
+        if self._closed:
+            raise sqlite3.ProgrammingError("the store is closed")
+        # autocommit: a read never holds a snapshot open, and a stray write outside
+        # transaction() commits at once instead of keeping the file locked
+        conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=10, isolation_level=None)
+        conn.execute("PRAGMA foreign_keys=ON")
+        reader = Database(conn)
+        self._local.db = reader
+        with self._readers_lock:
+            self._readers.append(reader)
+        return reader
+
+    async def read(self, fn, *args):
+        """``fn(*args)`` on one of the store's reader threads (each with its read
+        connection); the caller's loop goes on meanwhile. Returns what ``fn`` returns."""
+        if self._read_pool is None:
+            with self._readers_lock:
+                if self._read_pool is None:
+                    self._read_pool = ThreadPoolExecutor(READERS, thread_name_prefix="store-read")
+        return await asyncio.get_running_loop().run_in_executor(self._read_pool, fn, *args)
+
+    async def write(self, fn, *args):
+        """``fn(*args)`` on the store's one writer thread, under the writer lock: the way to
+        run a write (e.g. a sync page's apply, one :meth:`transaction` per bounded batch)
+        without the caller's event loop waiting on SQLite. Writes queue in order; reads go
+        on beside them. Returns what ``fn`` returns, raises what it raises."""
+        if self._write_pool is None:
+            with self._readers_lock:
+                if self._write_pool is None:
+                    self._write_pool = ThreadPoolExecutor(1, thread_name_prefix="store-write")
+
+        def locked():
+            with self._lock:
+                return fn(*args)
+
+        return await asyncio.get_running_loop().run_in_executor(self._write_pool, locked)
+
     def close(self) -> None:
-        """Close the connection, then free the branch lock this store took (if any)."""
-        self.db.close()
+        """Close the connections, then free the branch lock this store took (if any)."""
+        self._closed = True
+        for pool in (self._read_pool, self._write_pool):
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+        with self._readers_lock:
+            readers, self._readers = self._readers, []
+        for reader in readers:
+            reader.close()
+        self._writer.close()
         if self.branch_lock is not None:
             self.branch_lock.release()
 
@@ -105,8 +179,9 @@ class Store:
                     callback()
 
     def after_commit(self, callback) -> None:
-        """Run ``callback()`` after the open transaction commits (at once when none is open)."""
-        if self._after:
+        """Run ``callback()`` after this thread's open transaction commits (at once when none
+        is open; another thread's transaction is not this caller's)."""
+        if self._after and self._lock._is_owned():
             self._after[-1].append(callback)
         else:
             callback()
@@ -406,6 +481,22 @@ class Store:
         row = self.db.execute("select localId from cloud_ids where entity = ? and cloud = ? and cloudId = ?",
                               [entity, cloud, cloud_id]).fetchone()
         return row[0] if row else None
+
+
+class _PerThread:
+    """``store.db``: each attribute and table lookup goes to the connection of the calling
+    thread (:meth:`Store._current`), so a reference kept to it stays right on any thread."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: Store):
+        self._store = store
+
+    def __getattr__(self, name):
+        return getattr(self._store._current(), name)
+
+    def __getitem__(self, table: str):
+        return self._store._current()[table]
 
 
 def _encode_desk(row: dict) -> dict:

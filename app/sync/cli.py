@@ -22,8 +22,12 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from app.sync.settings import ENV_KEY, CloudConfig, connect, load_config
+if TYPE_CHECKING:
+    from app.sync.settings import CloudConfig
+# app.sync.settings (the store, keyring) is imported where it is used: the desk parses these
+# arguments on its start-up path, before any window shows
 
 log = logging.getLogger(__name__)
 EXIT_OK, EXIT_ATTENTION, EXIT_PENDING, EXIT_NOT_CONNECTED, EXIT_IN_USE = 0, 1, 2, 3, 4
@@ -45,6 +49,7 @@ def add_sync_arguments(parser: argparse.ArgumentParser, *, once: bool = False) -
 
 
 def _config(args: argparse.Namespace, store) -> CloudConfig | None:
+    from app.sync.settings import CloudConfig, connect, load_config
     config = load_config(store, base_url=getattr(args, "cloud_url", None), app_id=getattr(args, "app_id", None))
     if config is not None and getattr(args, "cloud_url", None) and getattr(args, "app_id", None):
         connect(store, CloudConfig(config.base_url, config.app_id, auth=config.auth))  # remember, no secret
@@ -59,6 +64,7 @@ def server_only_sync(args: argparse.Namespace, claim=None) -> dict:
     app id or key, :class:`app.store.BranchInUse` when another process holds the branch."""
     from app.server import DB_NAME
     from app.store import open_store
+    from app.sync.settings import ENV_KEY
 
     wanted = getattr(args, "cloud", None)
     data_dir = Path(args.data_dir)
@@ -84,6 +90,7 @@ def run_sync_command(args: argparse.Namespace) -> int:
     from app.server.service import BookingService
     from app.store import BranchInUse, open_store
     from app.sync.engine import SyncEngine
+    from app.sync.settings import ENV_KEY
 
     try:
         store = open_store(Path(args.data_dir) / DB_NAME)
@@ -195,7 +202,7 @@ def serve(args: argparse.Namespace) -> int:
 def _connect(args: argparse.Namespace) -> int:
     from app.server import DB_NAME
     from app.store import open_store
-    from app.sync.settings import otp_login
+    from app.sync.settings import ENV_KEY, CloudConfig, connect, otp_login
 
     secret, auth = os.environ.get(ENV_KEY), "apiKey"
     if args.otp_phone or args.otp_email:

@@ -4,7 +4,12 @@ The server runs in its own process on loopback with a day of 20 resources and 60
 bookings. Measured: the day view (``GET /management/bookings?date=&includes=customer,type``)
 p50/p99 for one desk alone and while 32 other desks each make one change per second;
 saturation throughput of the day view and of ``/readyz`` with several client processes;
-event fan-out from an accept on one desk to 20 subscribed desks. Prints a markdown table.
+event fan-out from an accept on one desk to 20 and to 100 subscribed desks; the capacity
+curve: the day view while N desks (8…128) each make one change a second and react to the
+events as the real desk does (``app.client.live``), next to the refetching desk of before
+as the baseline, with the requests the server serves per change. Prints markdown tables.
+
+    uv run python -m tests.bench.bench_server [--desks 8,16,32,64,128] [--baseline 8,32] [--seconds 10]
 """
 
 from __future__ import annotations
@@ -161,12 +166,127 @@ async def fan_out(url: str, token: str, subscribers: int = 20, rounds: int = 30)
     return samples
 
 
+def desks_process(url: str, token: str, first: int, count: int, seconds: float, react: str, out) -> None:
+    """``count`` desks (numbered from ``first``), each as the real desk: the day and the queue
+    loaded once, an event stream open (:meth:`app.client.DeskClient.events`), one change a
+    second (a walk-in, then its cancel). ``react="apply"``: events and the action's own reply
+    are applied to the rows (:class:`app.client.live.LiveDay`, a refetch only when it asks);
+    ``react="refetch"`` (the desk before): every burst of events refetches day and queue.
+    Puts ``{"changes", "requests", "refetches", "events", "failed"}`` (after each desk's
+    first load; ``failed``: desks whose request failed, e.g. timed out)."""
+    from app.client import DeskClient
+    from app.client.live import REFETCH, LiveDay
+
+    totals = {"changes": 0, "requests": 0, "refetches": 0, "events": 0, "failed": 0}
+
+    async def desk(index: int):
+        client = DeskClient(url, token=token, desk_id=f"bench-{index}")
+        live = LiveDay("Asia/Riyadh", DAY)
+        stop = time.perf_counter() + seconds
+        dirty = asyncio.Event()
+
+        async def refetch():
+            day, waiting = await asyncio.gather(client.day(DAY), client.waiting())
+            live.load(day, waiting)
+            totals["requests"] += 2
+            totals["refetches"] += 1
+
+        async def follow():
+            async for event in client.events():
+                totals["events"] += 1
+                if react == "refetch" or live.apply(event) == REFETCH or live.missing:
+                    live.missing.clear()
+                    dirty.set()
+
+        async def refetcher():
+            while True:
+                await dirty.wait()
+                await asyncio.sleep(0.15)  # the desk's debounce
+                dirty.clear()
+                await refetch()
+
+        try:
+            await refetch()
+        except Exception:
+            totals["failed"] += 1
+            await client.aclose()
+            return
+        totals["requests"] -= 2      # the first load is not a change's cost
+        totals["refetches"] -= 1
+        tasks = [asyncio.create_task(follow()), asyncio.create_task(refetcher())]
+        await asyncio.sleep(index % 100 / 100)  # spread the desks over the second
+        pending = None
+        try:
+            while time.perf_counter() < stop:
+                t = time.perf_counter()
+                if pending is None:
+                    reply = await client.walk_in("gen", f"k{(600 + index) % 800}")
+                    pending = reply["id"]
+                else:
+                    reply = await client.cancel(pending, "bench")
+                    pending = None
+                live.put(reply)
+                totals["changes"] += 1
+                totals["requests"] += 1
+                await asyncio.sleep(max(0.0, 1.0 - (time.perf_counter() - t)))
+        except Exception:
+            totals["failed"] += 1
+        finally:
+            for task in tasks:
+                task.cancel()
+            await client.aclose()
+
+    async def main():
+        await asyncio.gather(*(desk(first + i) for i in range(count)), return_exceptions=True)
+
+    asyncio.run(main())
+    out.put(totals)
+
+
+def capacity(url: str, token: str, desks: int, react: str, seconds: float = 10.0, procs: int = 2) -> dict:
+    """Day-view latency (a separate prober) while ``desks`` desks work as :func:`desks_process`."""
+    out = mp.Queue()
+    share = [desks // procs + (1 if i < desks % procs else 0) for i in range(procs)]
+    starts = [sum(share[:i]) for i in range(procs)]
+    workers = [mp.Process(target=desks_process, args=(url, token, starts[i], share[i], seconds + 2, react, out))
+               for i in range(procs) if share[i]]
+    for w in workers:
+        w.start()
+    time.sleep(2.5)  # the desks loaded and their streams open
+    samples, end = [], time.perf_counter() + seconds - 1.5
+    with httpx.Client(base_url=url, headers=bearer(token), timeout=60) as http:
+        i = 0
+        while time.perf_counter() < end or not samples:
+            i += 1
+            t = time.perf_counter()
+            assert http.get(DAY_PATH + f"&limit={4000 + i % 997}").status_code == 200  # never a cached answer
+            samples.append((time.perf_counter() - t) * 1000)
+            time.sleep(0.02)
+    totals = {"changes": 0, "requests": 0, "refetches": 0, "events": 0, "failed": 0}
+    for _ in workers:
+        for key, value in out.get(timeout=120).items():
+            totals[key] += value
+    for w in workers:
+        w.join()
+    return {"p50": pct(samples, 50), "p99": pct(samples, 99), **totals,
+            "per_change": totals["requests"] / max(1, totals["changes"])}
+
+
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="branch server benchmarks")
+    parser.add_argument("--desks", type=lambda t: [int(x) for x in t.split(",")], default=[8, 16, 32, 64, 128],
+                        help="capacity curve sizes (comma-separated)")
+    parser.add_argument("--baseline", type=lambda t: [int(x) for x in t.split(",") if x], default=[8, 32],
+                        help="sizes measured with the refetching desk of before, as the baseline")
+    parser.add_argument("--seconds", type=float, default=10.0, help="seconds per capacity point")
+    args = parser.parse_args(argv)
     ctx_ready = mp.Queue()
     with tempfile.TemporaryDirectory() as data_dir:
         server = mp.Process(target=serve, args=(data_dir, ctx_ready), daemon=True)
@@ -189,13 +309,35 @@ def main() -> None:
         ready_rps = throughput(url, token, "/readyz", procs)
         rows.append((f"saturation, {procs} client processes: day view", f"{day_rps:.0f} req/s", "", ""))
         rows.append((f"saturation, {procs} client processes: /readyz", f"{ready_rps:.0f} req/s", "", ""))
+        rows.append(("saturation: day view / `/readyz`", f"{day_rps / ready_rps:.0%}", "", "≥ 60 %"))
         fan = asyncio.run(fan_out(url, token))
         rows.append(("accept → 20 subscribed desks", f"{pct(fan, 50):.1f} ms", f"{pct(fan, 99):.1f} ms",
                      "p99 < 100 ms"))
+        fan = asyncio.run(fan_out(url, token, subscribers=100, rounds=20))
+        rows.append(("accept → 100 subscribed desks", f"{pct(fan, 50):.1f} ms", f"{pct(fan, 99):.1f} ms",
+                     "p99 < 100 ms"))
+        curve = []
+        for react, sizes in (("refetch", args.baseline), ("apply", args.desks)):
+            for n in sizes:
+                result = capacity(url, token, n, react, seconds=args.seconds)
+                curve.append((react, n, result))
+                print(f"  {react:8} N={n:4}: p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms, "
+                      f"{result['per_change']:.2f} requests per change, {result['refetches']} refetches, "
+                      f"{result['events']} events, {result['changes']} changes, {result['failed']} desks failed",
+                      flush=True)
         server.terminate()
     print("\n| measurement | p50 / rate | p99 | goal |\n|---|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
+    print("\nCapacity: N desks, each one change a second and an event stream it reacts to as the desk does"
+          " (apply: the events' rows applied; refetch: the desk before, every event refetches day and queue)")
+    print("\n| desks react | N | day view p50 | p99 | requests per change | full refetches | changes |"
+          "\n|---|---|---|---|---|---|---|")
+    for react, n, r in curve:
+        print(f"| {react} | {n} | {r['p50']:.1f} ms | {r['p99']:.1f} ms | {r['per_change']:.2f} | {r['refetches']} |"
+              f" {r['changes']} |")
+    fits = [n for react, n, r in curve if react == "apply" and r["p99"] < 50]
+    print(f"\nlargest N with p99 < 50 ms (apply): {max(fits) if fits else 'none'} (goal ≥ 100)")
     print(f"\n({RESOURCES} resources, {RESOURCES * PER_RESOURCE} bookings on the day; "
           f"{mp.cpu_count()} CPUs; {time.strftime('%Y-%m-%d')})")
 
