@@ -92,7 +92,7 @@ def classify(error: BaseException) -> Failure | None:
     401 → auth; 404 → not found; an expired page token → cursor expired; any other 4xx →
     refused with the cloud's code and message."""
     if isinstance(error, TransportError):
-        return Failure(FailureKind.TRANSIENT, "NO-ANSWER", str(error))
+        return Failure(FailureKind.TRANSIENT, "NETWORK", str(error))
     if not isinstance(error, CloudError):
         return None
     if error.transient:
