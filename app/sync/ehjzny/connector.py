@@ -106,6 +106,16 @@ def classify(error: BaseException) -> Failure | None:
     return Failure(FailureKind.REFUSED, error.code, error.message, None, error.status)
 
 
+def plan(action: str, before: dict | None, after: dict) -> list[PlannedOp]:
+    """The cloud operations of a desk change (:data:`ACTIONS`; ``[]``: the desk's own)."""
+    kind = ACTIONS.get(action)
+    if kind is None:
+        return []
+    if kind == "time_rules":
+        return [PlannedOp("time_rules", ())]
+    return [PlannedOp(kind, None, kind in CREATING)]
+
+
 class EhjznyConnector:
     """One Ehjzny account (:class:`~app.sync.connector.Connector`). ``options``:
     ``page_limit`` (items per page, 500), ``horizon_days`` ((first, last) days around today,
@@ -290,12 +300,7 @@ class EhjznyConnector:
 
     # writing ------------------------------------------------------------------------------
     def plan(self, action: str, before: dict | None, after: dict) -> list[PlannedOp]:
-        kind = ACTIONS.get(action)
-        if kind is None:
-            return []
-        if kind == "time_rules":
-            return [PlannedOp("time_rules", ())]
-        return [PlannedOp(kind, None, kind in CREATING)]
+        return plan(action, before, after)
 
     def _customer_identifier(self, local_customer_id: str) -> dict:
         cloud = self.ctx.cloud_id("customer", local_customer_id)
