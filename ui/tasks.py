@@ -56,8 +56,8 @@ class Tasks(QObject):
             if not self._running:
                 try:
                     self.idle.emit()
-                except RuntimeError:  # this Tasks went with its widget: nobody waits for idle
-                    pass
+                except RuntimeError as gone:  # this Tasks was deleted with its widget meanwhile
+                    log.debug("idle not told, the tasks' owner is gone: %s", gone)
 
     async def wait_idle(self, timeout: float = 15.0) -> None:
         """Wait until no task runs (tests and ``--screenshot``)."""

@@ -1,4 +1,4 @@
-"""The branch server's backup routes, mounted by :class:`app.server.BranchServer`.
+"""The branch server's backup routes, mounted by :class:`app.composition.BranchServer`.
 
 * ``GET /backups`` → ``{"result": [{name, createdAt, reason, size}, ...] (newest first),
   "pendingRestore": {name, requestedAt} | null}``.

@@ -35,7 +35,7 @@ class RequestCounter:
 
 @pytest.fixture
 def counted_server(tmp_path):
-    from app.server import BranchServer
+    from app.composition import BranchServer
 
     seen: dict[str, list] = defaultdict(list)
     server = BranchServer(tmp_path / "branch", host="127.0.0.1", port=0)

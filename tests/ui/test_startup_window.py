@@ -19,7 +19,7 @@ def _main_window():
 
 
 def test_the_window_shows_before_the_server_and_fills_when_it_answers(loop, tmp_path):
-    from app.server import BranchServer
+    from app.composition import BranchServer
     from ui import app as desk_app
     from ui.app import run_desk
 
