@@ -183,6 +183,22 @@ def m015_payments(db: Database) -> None:
     db["drawer_counts"].create_index(["date"])
 
 
+@migrations()
+def m016_reports_payment_links(db: Database) -> None:
+    """Reports and payment links (:mod:`app.server.reports`). ``bookings.source``: where a
+    booking was made, ``desk``, ``walk-in`` (a desk's queue) or ``cloud`` (the default: rows
+    the sync engine writes); existing rows made at a desk are found by their ``create`` or
+    ``hold`` history entry. ``bookings.paymentLink``: the link a cloud booking awaiting
+    payment carries (Ehjzny ``PENDING_PAYMENT``, seed 000 "Booking Invoice"). An index on the
+    day a report counts a booking in (its start, or when it joined the queue)."""
+    db.execute("alter table bookings add column source text not null default 'cloud'")
+    db.execute("alter table bookings add column paymentLink text")
+    db.execute("update bookings set source = case when queueNumber is not null then 'walk-in' else 'desk' end"
+               " where exists (select 1 from history h where h.bookingId = bookings.id"
+               " and h.action in ('create', 'hold'))")
+    db.execute("create index bookings_report_day on bookings (coalesce(startDateTime, createdAt))")
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 
