@@ -42,10 +42,10 @@ from app.store import open_store
 from tests.clinic import DAY, at, fill, serve
 
 
-@pytest.fixture
-def clinic(tmp_path):
-    """The day above on a real server: ``(client_factory, service)``."""
-    store = open_store(tmp_path / "branch.sqlite3")
+def make_day(path):
+    """The day of the module docstring in a new store at ``path``: ``(store, service)``,
+    the service's clock left at 12:00."""
+    store = open_store(path)
     fill(store)
     now = [at(800)]
     service = BookingService(store, Clock(lambda: now[0]))
@@ -123,6 +123,13 @@ def clinic(tmp_path):
                               "endDateTime": to_iso(at(1250)), "duration": 20, "createdAt": to_iso(at(1130)),
                               "updatedAt": to_iso(at(1130)), "version": 1})
     when(1200)
+    return store, service
+
+
+@pytest.fixture
+def clinic(tmp_path):
+    """The day above on a real server: ``(client_factory, service, thread)``."""
+    store, service = make_day(tmp_path / "branch.sqlite3")
     thread = serve(service)
 
     def client():
