@@ -146,7 +146,7 @@ class MainWindow(QMainWindow):
 
         self.payments = PaymentDesk(self)
         # Day → Reports…: the branch's figures and charts for a range of days.
-        from ui.reports_window import ReportsDesk
+        from ui.reports_desk import ReportsDesk
 
         self.reports = ReportsDesk(self)
         # View → Language / Digits, switched live: retranslate_ui re-runs on every switch.

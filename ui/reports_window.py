@@ -1,4 +1,4 @@
-"""The *Reports* window (*Day → Reports…*): the branch's figures for a range of days.
+"""The *Reports* window (*Day → Reports…*, :mod:`ui.reports_desk`): the branch's figures for a range of days.
 
 Everything comes from ``GET /reports/{kind}`` (:mod:`app.server.reports`, through
 :meth:`app.client.DeskClient.report`), fetched together on the desk's :class:`Tasks`
@@ -29,8 +29,8 @@ from PySide6.QtCharts import (
     QChartView,
     QStackedBarSeries,
 )
-from PySide6.QtCore import QBuffer, QDate, QIODevice, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor, QFont, QKeySequence, QPainter
+from PySide6.QtCore import QBuffer, QDate, QIODevice, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -536,42 +536,3 @@ _ORDER = ("COMPLETED", "IN_PROGRESS", "CHECKED_IN", "CONFIRMED", "PENDING_APPROV
           "PENDING_ASSIGNMENT", "NO_SHOW", "CANCELED", "REJECTED")
 
 
-
-class ReportsDesk(QObject):
-    """The main window's *Day → Reports…* (Ctrl+Shift+R): one Reports window, raised again
-    when it is open already."""
-
-    SHORTCUT = "Ctrl+Shift+R"
-
-    def __init__(self, window):
-        super().__init__(window)
-        self.window = window
-        self.reports_window: ReportsWindow | None = None
-        self.action = QAction(window)
-        self.action.setShortcut(QKeySequence(self.SHORTCUT))
-        self.action.triggered.connect(lambda _checked=False: self.open())
-        from ui.shortcuts import _menu  # the menu bar's Day menu
-
-        day_menu = _menu(window, _("&Day"))
-        day_menu.addAction(self.action)
-        self.retranslate_ui()
-        from ui import language
-
-        language.follow(self)
-
-    def retranslate_ui(self, _lang: str | None = None) -> None:
-        self.action.setText(_("&Reports…"))
-
-    def open(self) -> ReportsWindow:
-        if self.reports_window is not None:
-            self.reports_window.raise_()
-            self.reports_window.activateWindow()
-            return self.reports_window
-        w = self.window
-        today = w.state.today_date()
-        dialog = ReportsWindow(w.client, w.tasks, w.state.zone, today.replace(day=1), today, w)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.finished.connect(lambda _r: setattr(self, "reports_window", None))
-        self.reports_window = dialog
-        dialog.show()
-        return dialog
