@@ -189,14 +189,14 @@ def _median_ms(fn, runs: int) -> float:
 
 
 def bench_server(path: Path, first: date, last: date, runs: int) -> list[tuple]:
+    from zoneinfo import ZoneInfo
+
     from app.client import DeskClient
     from app.domain.clock import Clock
     from app.server.reports import KINDS
     from app.server.service import BookingService
     from app.store import open_store
     from tests.clinic import serve
-
-    from zoneinfo import ZoneInfo
 
     now = datetime.combine(FIRST + timedelta(days=DAYS - 20), datetime.min.time(), ZoneInfo(ZONE)).astimezone(UTC)
     store = open_store(path)
