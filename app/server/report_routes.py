@@ -46,6 +46,7 @@ async def report(request: Request, kind: str,
         conn = sqlite3.connect(str(service.store.path), timeout=10)
         try:
             conn.execute("PRAGMA query_only = 1")
+            conn.execute("PRAGMA mmap_size = 268435456")  # a new connection: read the pages in place
             reports.conn = conn
             return reports.run(kind, start, end, resourceId, typeId, groupBy)
         finally:

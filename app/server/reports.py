@@ -49,7 +49,12 @@ from app.server.payments import billing
 
 _GROUP = {None: "null", "resource": "b.resourceId", "type": "b.typeId"}
 _DAY = "coalesce(b.startDateTime, b.createdAt)"
-_STATE = "case when b.status = 'CONFIRMED' and b.visitStatus is not null then b.visitStatus else b.status end"
+#: The expressions of migration ``m016``'s report indexes (the same trees, or SQLite will not
+#: use them): an index in each report's ``group by`` order lets a year be aggregated
+#: without sorting it (``indexed by`` when the report is not broken down).
+_WAIT = ("max(0, case when b.source = 'walk-in' then unixepoch(b.startedAt) - unixepoch(b.createdAt)"
+         " else unixepoch(b.startedAt) - unixepoch(b.checkedInAt) end)")
+_SERVED = "unixepoch(b.endedAt) - unixepoch(b.startedAt)"
 _ACTIVE = (Status.CONFIRMED, Status.PENDING_APPROVAL, Status.PENDING_PAYMENT)
 KINDS = ("bookings", "no-shows", "waits", "visits", "utilisation", "revenue")
 
@@ -74,11 +79,6 @@ def _scope(first: date, last: date, zone: str, resource_id: str | None, type_id:
         where.append("b.typeId = ?")
         params.append(type_id)
     return _GROUP[group_by], " and ".join(where), params
-
-
-def _seconds(later: str, earlier: str) -> str:
-    """SQL: whole seconds from ``earlier`` to ``later`` (UTC ISO columns)."""
-    return f"(unixepoch({later}) - unixepoch({earlier}))"
 
 
 def _spread(hist: list[tuple[float, int]]) -> dict:
@@ -106,19 +106,24 @@ class Reports:
     """``Reports(conn, zone, now, resources, currency)``: the reports of one branch store,
     read through ``conn`` (a ``sqlite3`` connection of its own, so a report may run on a
     worker thread beside the writer); ``now()`` is the server's clock (UTC, aware),
-    ``resources`` the store's resources, ``currency`` the branch's (ISO 4217). Every method
+    ``resources`` the store's resources, ``currency`` the branch's (ISO 4217), ``minutes``
+    the booking types' lengths. Every method
     takes ``first``/``last`` (branch-local dates, inclusive), ``resource_id``, ``type_id``,
     ``group_by`` (None, ``"resource"``, ``"type"``) and returns ``{"from", "to", "groupBy",
     "rows": [...]}`` plus its totals."""
 
-    def __init__(self, conn, zone: str, now, resources: list[dict], currency: str):
+    def __init__(self, conn, zone: str, now, resources: list[dict], currency: str,
+                 minutes: dict[str, int] | None = None):
         self.conn, self.zone, self.now = conn, zone, now
         self.resources, self.currency = resources, currency
+        #: booking type id → its minutes (the booked length of a visit)
+        self.minutes = minutes or {}
 
     @classmethod
     def of_store(cls, store, zone: str, now, conn=None) -> Reports:
         """The reports of ``store`` (through ``conn``, default the store's own connection)."""
-        return cls(conn or store.db.conn, zone, now, store.resources(), billing(store)["currency"])
+        return cls(conn or store.db.conn, zone, now, store.resources(), billing(store)["currency"],
+                   {t["id"]: t.get("minutes") for t in store.types()})
 
     def _q(self, sql: str, params: list) -> list[tuple]:
         return self.conn.execute(sql, params).fetchall()
@@ -137,29 +142,35 @@ class Reports:
 
     def bookings(self, first, last, resource_id=None, type_id=None, group_by=None) -> dict:
         group, where, params = _scope(first, last, self.zone, resource_id, type_id, group_by)
-        rows = self._q(f"select {group}, {_STATE}, b.source, count(*) from bookings b where {where}"
-                       " group by 1, 2, 3 order by 1, 2, 3", params)
-        out = [{"group": g, "state": s, "source": src or "cloud", "count": n} for g, s, src, n in rows]
+        by = "indexed by bookings_report_states" if group_by is None else ""
+        rows = self._q(f"select {group}, b.source, b.status, b.visitStatus, count(*) from bookings b {by}"
+                       f" where {where} group by {'' if by else '1, '}b.source, b.status, b.visitStatus", params)
+        counts: dict = defaultdict(int)
+        for g, source, status, visit, n in rows:
+            state = visit if status == Status.CONFIRMED and visit else status
+            counts[(g, state, source or "cloud")] += n
+        out = [{"group": g, "state": state, "source": source, "count": n}
+               for (g, state, source), n in sorted(counts.items(), key=lambda kv: tuple(x or "" for x in kv[0]))]
         return {**self._head(first, last, group_by), "rows": out, "total": sum(r["count"] for r in out)}
 
     def no_shows(self, first, last, resource_id=None, type_id=None, group_by=None) -> dict:
         group, where, params = _scope(first, last, self.zone, resource_id, type_id, group_by)
-        rows = self._q(f"select {group}, count(*), coalesce(sum(b.visitStatus = 'NO_SHOW'), 0) from bookings b"
+        by = "indexed by bookings_report_states" if group_by is None and not (resource_id or type_id) else ""
+        # a CONFIRMED booking has a start, so the day it counts in is its start (all in the index)
+        rows = self._q(f"select {group}, count(*), coalesce(sum(b.visitStatus = 'NO_SHOW'), 0) from bookings b {by}"
                        f" where {where} and b.status = 'CONFIRMED' and b.source != 'walk-in'"
-                       " and b.startDateTime < ? group by 1 order by 1", [*params, to_iso(self.now())])
-        out = [{"group": g, "expected": n, "noShows": k, "rate": rules.rate(k, n)} for g, n, k in rows]
+                       f" and {_DAY} < ?" + (" group by 1" if group_by else ""), [*params, to_iso(self.now())])
+        out = [{"group": g, "expected": n, "noShows": k, "rate": rules.rate(k, n)} for g, n, k in rows if n]
         expected, no_shows = sum(r["expected"] for r in out), sum(r["noShows"] for r in out)
         return {**self._head(first, last, group_by), "rows": out, "expected": expected, "noShows": no_shows,
                 "rate": rules.rate(no_shows, expected)}
 
     def waits(self, first, last, resource_id=None, type_id=None, group_by=None) -> dict:
         group, where, params = _scope(first, last, self.zone, resource_id, type_id, group_by)
-        walk_in = "b.source = 'walk-in'"
-        wait = (f"case when {walk_in} then {_seconds('b.startedAt', 'b.createdAt')}"
-                f" else {_seconds('b.startedAt', 'b.checkedInAt')} end")
-        rows = self._q(f"select {group}, {walk_in}, max(0, {wait}), count(*) from bookings b"
+        by = "indexed by bookings_report_waits" if group_by is None else ""
+        rows = self._q(f"select {group}, b.source = 'walk-in', {_WAIT}, count(*) from bookings b {by}"
                        f" where {where} and b.startedAt is not null and b.checkedInAt is not null"
-                       " group by 1, 2, 3", params)
+                       f" group by {'2, 3' if by else '1, 2, 3'}", params)
         hists: dict = defaultdict(list)
         for g, is_walk_in, seconds, n in rows:
             kind = "walk-in" if is_walk_in else "booked"
@@ -174,12 +185,13 @@ class Reports:
 
     def visits(self, first, last, resource_id=None, type_id=None, group_by=None) -> dict:
         group, where, params = _scope(first, last, self.zone, resource_id, type_id, group_by)
-        served = _seconds("b.endedAt", "b.startedAt")
-        rows = self._q(f"select {group}, {served}, t.minutes, count(*) from bookings b"
-                       f" left join types t on t.id = b.typeId where {where} and b.visitStatus = 'COMPLETED'"
-                       " and b.startedAt is not null and b.endedAt is not null group by 1, 2, 3", params)
+        by = "indexed by bookings_report_visits" if group_by is None else ""
+        rows = self._q(f"select {group}, {_SERVED}, b.typeId, count(*) from bookings b {by}"
+                       f" where {where} and b.visitStatus = 'COMPLETED' and b.startedAt is not null"
+                       f" and b.endedAt is not null group by {'2, 3' if by else '1, 2, 3'}", params)
         acc: dict = defaultdict(lambda: {"hist": defaultdict(int), "booked": 0.0, "over": 0})
-        for g, seconds, minutes, n in rows:
+        for g, seconds, booking_type, n in rows:
+            minutes = self.minutes.get(booking_type)
             for key in {g, None} if group_by is not None else {None}:
                 a = acc[key]
                 a["hist"][seconds] += n
@@ -200,12 +212,22 @@ class Reports:
 
     def utilisation(self, first, last, resource_id=None, type_id=None, group_by=None) -> dict:
         """Always per resource (``groupBy`` is ignored); see the module docstring."""
-        _group, where, params = _scope(first, last, self.zone, resource_id, type_id, None)
+        _scope(first, last, self.zone, None, None, None)  # the range's checks
+        start, end = local_day_bounds(first, self.zone)[0], local_day_bounds(last, self.zone)[1]
+        # a booking with a resource has a start: the day it counts in is its start's
+        where, params = ["b.resourceId is not null", "b.startDateTime >= ?", "b.startDateTime < ?"], \
+            [to_iso(start), to_iso(end)]
+        if resource_id:
+            where.append("b.resourceId = ?")
+            params.append(resource_id)
+        if type_id:
+            where.append("b.typeId = ?")
+            params.append(type_id)
         marks = ",".join("?" * len(_ACTIVE))
         rows = self._q(f"select b.resourceId, coalesce(sum(case when b.status in ({marks}) then b.duration end), 0),"
-                       f" coalesce(sum(case when b.visitStatus = 'COMPLETED' then {_seconds('b.endedAt', 'b.startedAt')}"
-                       f" end), 0) from bookings b where {where} and b.resourceId is not null group by 1",
-                       [*_ACTIVE, *params])
+                       f" coalesce(sum(case when b.visitStatus = 'COMPLETED' then {_SERVED} end), 0)"
+                       f" from bookings b indexed by idx_bookings_resourceId_startDateTime where {' and '.join(where)}"
+                       " group by 1", [*_ACTIVE, *params])
         used = {r: (booked, served / 60) for r, booked, served in rows}
         out = []
         for resource in self.resources:
@@ -239,10 +261,11 @@ class Reports:
         if type_id:
             where.append("b.typeId = ?")
             params.append(type_id)
-        source = "payments p join bookings b on b.id = p.bookingId" if joined else "payments p"
+        source = "payments p join bookings b on b.id = p.bookingId" if joined else \
+            "payments p indexed by payments_report_methods"
         rows = self._q(f"select {group}, p.method, count(*), coalesce(sum(max(p.amount, 0)), 0),"
                        f" coalesce(sum(min(p.amount, 0)), 0), sum(p.amount), sum(p.vatAmount) from {source}"
-                       f" where {' and '.join(where)} group by 1, 2 order by 1, 2", params)
+                       f" where {' and '.join(where)} group by {'1, ' if joined else ''}p.method", params)
         out = [{"group": g, "method": m, "count": n, "taken": taken, "refunded": refunded, "net": net,
                 "vat": vat, "netOfVat": net - vat} for g, m, n, taken, refunded, net, vat in rows]
         total = {k: sum(r[k] for r in out) for k in ("count", "taken", "refunded", "net", "vat", "netOfVat")}

@@ -223,7 +223,7 @@ def bench_server(path: Path, first: date, last: date, runs: int) -> list[tuple]:
 
 
 async def _client(thread, factory):
-    return factory(thread.url, token=thread.token)
+    return factory(thread.url, token=thread.token, timeout=120)
 
 
 def bench_window(path: Path, first: date, last: date, runs: int) -> list[float]:
@@ -247,7 +247,7 @@ def bench_window(path: Path, first: date, last: date, runs: int) -> list[float]:
     times = []
 
     async def scenario():
-        client = DeskClient(thread.url, token=thread.token)
+        client = DeskClient(thread.url, token=thread.token, timeout=120)
         tasks = Tasks()
         try:
             for _ in range(runs + 1):
@@ -255,7 +255,10 @@ def bench_window(path: Path, first: date, last: date, runs: int) -> list[float]:
                 window = ReportsWindow(client, tasks, ZONE, first=first, last=last)
                 window.resize(1280, 860)
                 window.show()
+                deadline = time.perf_counter() + 120
                 while not window.drawn:
+                    if time.perf_counter() > deadline or window.status.text().startswith("⚠"):
+                        raise RuntimeError(f"the Reports window did not draw: {window.status.text()}")
                     await asyncio.sleep(0.002)
                 window.grab()  # everything painted
                 times.append((time.perf_counter() - t0) * 1000)
