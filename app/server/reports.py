@@ -81,6 +81,15 @@ def _scope(first: date, last: date, zone: str, resource_id: str | None, type_id:
     return _GROUP[group_by], " and ".join(where), params
 
 
+#: From this many days on a report reads the whole table in its index's order (no sort);
+#: a shorter range is found through the day index and its few rows sorted.
+LONG_RANGE_DAYS = 45
+
+
+def _long(first: date, last: date) -> bool:
+    return (last - first).days + 1 >= LONG_RANGE_DAYS
+
+
 def _spread(hist: list[tuple[float, int]]) -> dict:
     """count, median, p90 and mean (minutes) of a seconds histogram."""
     count = sum(c for _v, c in hist)
@@ -142,7 +151,7 @@ class Reports:
 
     def bookings(self, first, last, resource_id=None, type_id=None, group_by=None) -> dict:
         group, where, params = _scope(first, last, self.zone, resource_id, type_id, group_by)
-        by = "indexed by bookings_report_states" if group_by is None else ""
+        by = "indexed by bookings_report_states" if group_by is None and _long(first, last) else ""
         rows = self._q(f"select {group}, b.source, b.status, b.visitStatus, count(*) from bookings b {by}"
                        f" where {where} group by {'' if by else '1, '}b.source, b.status, b.visitStatus", params)
         counts: dict = defaultdict(int)
@@ -155,7 +164,7 @@ class Reports:
 
     def no_shows(self, first, last, resource_id=None, type_id=None, group_by=None) -> dict:
         group, where, params = _scope(first, last, self.zone, resource_id, type_id, group_by)
-        by = "indexed by bookings_report_states" if group_by is None and not (resource_id or type_id) else ""
+        by = "indexed by bookings_report_states" if group_by is None and _long(first, last) else ""
         # a CONFIRMED booking has a start, so the day it counts in is its start (all in the index)
         rows = self._q(f"select {group}, count(*), coalesce(sum(b.visitStatus = 'NO_SHOW'), 0) from bookings b {by}"
                        f" where {where} and b.status = 'CONFIRMED' and b.source != 'walk-in'"
@@ -167,7 +176,7 @@ class Reports:
 
     def waits(self, first, last, resource_id=None, type_id=None, group_by=None) -> dict:
         group, where, params = _scope(first, last, self.zone, resource_id, type_id, group_by)
-        by = "indexed by bookings_report_waits" if group_by is None else ""
+        by = "indexed by bookings_report_waits" if group_by is None and _long(first, last) else ""
         rows = self._q(f"select {group}, b.source = 'walk-in', {_WAIT}, count(*) from bookings b {by}"
                        f" where {where} and b.startedAt is not null and b.checkedInAt is not null"
                        f" group by {'2, 3' if by else '1, 2, 3'}", params)
@@ -185,7 +194,7 @@ class Reports:
 
     def visits(self, first, last, resource_id=None, type_id=None, group_by=None) -> dict:
         group, where, params = _scope(first, last, self.zone, resource_id, type_id, group_by)
-        by = "indexed by bookings_report_visits" if group_by is None else ""
+        by = "indexed by bookings_report_visits" if group_by is None and _long(first, last) else ""
         rows = self._q(f"select {group}, {_SERVED}, b.typeId, count(*) from bookings b {by}"
                        f" where {where} and b.visitStatus = 'COMPLETED' and b.startedAt is not null"
                        f" and b.endedAt is not null group by {'2, 3' if by else '1, 2, 3'}", params)
@@ -226,7 +235,8 @@ class Reports:
         marks = ",".join("?" * len(_ACTIVE))
         rows = self._q(f"select b.resourceId, coalesce(sum(case when b.status in ({marks}) then b.duration end), 0),"
                        f" coalesce(sum(case when b.visitStatus = 'COMPLETED' then {_SERVED} end), 0)"
-                       f" from bookings b indexed by idx_bookings_resourceId_startDateTime where {' and '.join(where)}"
+                       f" from bookings b {'indexed by idx_bookings_resourceId_startDateTime' if _long(first, last) else ''}"
+                       f" where {' and '.join(where)}"
                        " group by 1", [*_ACTIVE, *params])
         used = {r: (booked, served / 60) for r, booked, served in rows}
         out = []
@@ -262,7 +272,7 @@ class Reports:
             where.append("b.typeId = ?")
             params.append(type_id)
         source = "payments p join bookings b on b.id = p.bookingId" if joined else \
-            "payments p indexed by payments_report_methods"
+            f"payments p {'indexed by payments_report_methods' if _long(first, last) else ''}"
         rows = self._q(f"select {group}, p.method, count(*), coalesce(sum(max(p.amount, 0)), 0),"
                        f" coalesce(sum(min(p.amount, 0)), 0), sum(p.amount), sum(p.vatAmount) from {source}"
                        f" where {' and '.join(where)} group by {'1, ' if joined else ''}p.method", params)
