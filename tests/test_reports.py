@@ -294,3 +294,30 @@ def test_a_long_range_read_in_index_order_gives_the_same_figures(clinic):
                 [(r["group"], r["bookedMinutes"], r["servedMinutes"]) for r in short["rows"]]
             continue
         assert {k: v for k, v in long.items() if k not in strip} == {k: v for k, v in short.items() if k not in strip}, kind
+
+
+def test_the_migration_gives_existing_bookings_their_source(tmp_path):
+    """Bookings from before ``m016``: made at a desk (a ``create`` or ``hold`` in their
+    history; with a queue number: a walk-in), else pulled from a cloud."""
+    import sqlite3
+
+    from sqlite_utils import Database
+
+    from app.store import migrations
+
+    path = tmp_path / "old.sqlite3"
+    db = Database(sqlite3.connect(str(path)))
+    migrations.migrations.apply(db, stop_before="m016_reports_payment_links")
+    for booking_id, number, action in (("desk1", None, "create"), ("held", None, "hold"), ("walk", 7, "create"),
+                                       ("pulled", None, "sync"), ("queued-cloud", 3, None)):
+        db["bookings"].insert({"id": booking_id, "status": "CONFIRMED", "queueNumber": number, "version": 1})
+        if action:
+            db["history"].insert({"bookingId": booking_id, "action": action, "createdAt": "2026-11-22T07:00:00Z"})
+    db.conn.commit()
+    db.conn.close()
+    store = open_store(path)
+    try:
+        sources = dict(store.db.execute("select id, source from bookings").fetchall())
+    finally:
+        store.close()
+    assert sources == {"desk1": "desk", "held": "desk", "walk": "walk-in", "pulled": "cloud", "queued-cloud": "cloud"}
