@@ -141,3 +141,25 @@ def test_day_menu_opens_reports_from_the_keyboard(loop, desk):
     assert "&Reports…" in [a.text() for a in day_menu.actions()]
     assert window.tabs.count() == 2 and window.first_edit.date().day() == 1
     window.close()
+
+
+def test_a_live_language_switch_mirrors_the_open_window(loop, day_server):
+    from ui import language
+    from ui.reports_window import source_label
+
+    window, client = _open(loop, day_server)
+    try:
+        language.controller().apply("ar")
+
+        async def mirrored():
+            await until(lambda: window.drawn and window.layoutDirection() == Qt.LayoutDirection.RightToLeft,
+                        what="the window in Arabic")
+
+        loop.run_until_complete(mirrored())
+        _chart, x, y = _axes(window.charts[0])
+        assert x.categories() == [source_label(s) for s in ("cloud", "walk-in", "desk")]
+        assert y.alignment() == Qt.AlignmentFlag.AlignRight
+        assert window.windowTitle() == "التقارير" and window.show_button.text() == "&عرض"
+    finally:
+        language.controller().apply("en")
+        _close(loop, window, client)
