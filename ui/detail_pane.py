@@ -60,9 +60,19 @@ class DetailPane(QGroupBox):
         self.pay_button = QPushButton()
         self.pay_button.clicked.connect(lambda _checked=False: self._request("payment"))
         grid.addWidget(self.pay_button, 3, 0)
+        # A cloud booking awaiting payment: its payment page as a QR code the patient scans.
+        self.pay_link_qr = QLabel()
+        self.pay_link_qr.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.pay_link_text = QLabel()
+        self.pay_link_text.setWordWrap(True)
+        self.pay_link_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.pay_link_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.pay_link_link: str | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(self.placeholder)
         layout.addWidget(self.form_box)
+        layout.addWidget(self.pay_link_qr)
+        layout.addWidget(self.pay_link_text)
         layout.addLayout(grid)
         layout.addStretch(1)
         self.retranslate_ui()
@@ -89,6 +99,7 @@ class DetailPane(QGroupBox):
         self.card_button.setEnabled(bool(booking and (booking.get("customer") or {}).get("id")))
         self.pay_button.setEnabled(booking is not None and "price" in booking
                                    and (booking["balance"] > 0 or booking["paid"] > 0))
+        self._show_payment_link(booking)
         if booking is None:
             return
         v: dict[str, str] = {}
@@ -115,6 +126,30 @@ class DetailPane(QGroupBox):
         mark = "\u200f" if self.layoutDirection() == Qt.LayoutDirection.RightToLeft else "\u200e"
         for key, text in v.items():
             self.fields[key].setText("\n".join(mark + line for line in text.split("\n")))
+
+    def _show_payment_link(self, booking: dict | None) -> None:
+        """The QR code of the booking's payment page while it awaits payment (Ehjzny
+        ``PENDING_PAYMENT`` with ``paymentLink``); hidden otherwise, e.g. once the cloud
+        reports it paid."""
+        link = (booking or {}).get("paymentLink") if (booking or {}).get("status") == "PENDING_PAYMENT" else None
+        self.pay_link_qr.setVisible(bool(link))
+        self.pay_link_text.setVisible(bool(link))
+        if link == self.pay_link_link:
+            return
+        self.pay_link_link = link
+        if link:
+            from PySide6.QtGui import QPixmap
+
+            from ui.receipt import qr_png
+
+            pixmap = QPixmap()
+            pixmap.loadFromData(qr_png(link, scale=3), "PNG")
+            self.pay_link_qr.setPixmap(pixmap)
+            # Translators: under the QR code of a booking awaiting payment in the cloud.
+            self.pay_link_text.setText(_("Awaiting payment: scan to pay") + f"\n\u2066{link}\u2069")
+        else:
+            self.pay_link_qr.clear()
+            self.pay_link_text.clear()
 
     def _request(self, action: str) -> None:
         if self.booking:

@@ -150,6 +150,10 @@ class MainWindow(QMainWindow):
         from ui.payment_dialog import PaymentDesk
 
         self.payments = PaymentDesk(self)
+        # Day → Reports…: the branch's figures and charts for a range of days.
+        from ui.reports_desk import ReportsDesk
+
+        self.reports = ReportsDesk(self)
         # View → Language / Digits, switched live: retranslate_ui re-runs on every switch.
         self.view_menu.addSeparator()
         self.language_menus = language.controller().install_menus(self.view_menu)

@@ -155,6 +155,12 @@ def ticket_html(booking: dict, types: dict[str, dict], zone: str, branch: dict |
         # Translators: on a queue ticket: how many patients are before this one.
         lines.append(_("Patients before you: {n}").format(n=fmt.format_number(ahead)))
     body = "".join(f'<p align="center" dir="{d}">{_e(x)}</p>' for x in lines if x)
+    link = booking.get("paymentLink") if booking.get("status") == "PENDING_PAYMENT" else None
+    if link:  # a cloud booking awaiting payment: the patient scans its payment page
+        from ui.receipt import qr_data_uri
+
+        body += (f'<p align="center" dir="{d}">{_e(_("Awaiting payment: scan to pay"))}</p>'
+                 f'<p align="center"><img src="{qr_data_uri(link)}" width="150" height="150"/></p>')
     return (f'<html><body dir="{d}">'
             f'<p align="center" dir="{d}" style="font-size:12pt;">{_e(_("Your queue number"))}</p>'
             f'<p align="center" style="font-size:48pt; font-weight:bold;">{_e(number)}</p>'

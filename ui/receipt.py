@@ -50,6 +50,15 @@ def money(amount: int, currency: str) -> str:
     return fmt.format_currency(to_major(amount, currency), currency)
 
 
+def qr_png(payload: str, scale: int = 4) -> bytes:
+    """The QR code of ``payload`` as PNG bytes (error correction M, 4-module border)."""
+    import io
+
+    out = io.BytesIO()
+    segno.make(payload, error="m").save(out, kind="png", scale=scale, border=4)
+    return out.getvalue()
+
+
 def qr_data_uri(payload: str, scale: int = 4) -> str:
     """The QR code of ``payload`` as a PNG ``data:`` URI (error correction M, 4-module border)."""
     return segno.make(payload, error="m").png_data_uri(scale=scale, border=4)

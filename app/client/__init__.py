@@ -401,6 +401,15 @@ class DeskClient:
     async def drawer_counts(self, day: date) -> list[dict]:
         return await self._result("GET", "/management/drawer-counts", params={"date": day.isoformat()})
 
+    # reports (app.server.report_routes; minutes and minor units, branch-local days)
+    async def report(self, kind: str, first: date, last: date, resource_id: str | None = None,
+                     type_id: str | None = None, group_by: str | None = None) -> dict:
+        """The report ``kind`` (``bookings``, ``no-shows``, ``waits``, ``visits``,
+        ``utilisation``, ``revenue``) over the branch-local days ``first``..``last``."""
+        params = {k: v for k, v in {"from": first.isoformat(), "to": last.isoformat(), "resourceId": resource_id,
+                                    "typeId": type_id, "groupBy": group_by}.items() if v}
+        return await self._result("GET", f"/reports/{kind}", params=params)
+
     # live events
     async def events(self, last_event_id: int | None = None, retry: float = 1.0,
                      on_live: Callable[[bool, str | None], None] | None = None) -> AsyncIterator[dict]:

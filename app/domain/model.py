@@ -26,6 +26,10 @@ Booking (table ``bookings``):
     heldUntil          UTC end of a temporary hold (seed 000 "Create Temporary Booking"),
                        None once confirmed; a hold past it no longer occupies its slot
     version            int, +1 on every change (events and sync compare it)
+    paymentLink        the cloud's payment page (URL) of a booking awaiting payment
+                       (Ehjzny ``PENDING_PAYMENT``, ``payment.paymentLink``), or None
+    source             (stored, not in :data:`BOOKING_FIELDS`) where it was made: ``desk``,
+                       ``walk-in`` or ``cloud`` (:mod:`app.domain.reports`)
 
 Resource (table ``resources``): id, name, name_translations {en, ar}, category, types
 (booking type ids it serves), on, activated, timeRules (see :mod:`app.domain.availability`).
@@ -81,6 +85,7 @@ BOOKING_FIELDS = (
     "id", "status", "visitStatus", "startDateTime", "endDateTime", "duration", "typeId",
     "resourceId", "customerId", "note", "cancelReason", "queueNumber", "assignmentTimeout",
     "checkedInAt", "startedAt", "endedAt", "createdAt", "updatedAt", "version", "heldUntil", "ticket",
+    "paymentLink",
 )
 
 #: Assignment timeout bounds and default, minutes (seed 000, "Assignment Timeout").

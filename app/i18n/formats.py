@@ -36,7 +36,7 @@ from app.i18n import current_language, pgettext
 
 __all__ = [
     "babel_locale", "current_digits", "digits_setting", "first_week_day", "format_currency", "format_date",
-    "format_datetime", "format_duration_minutes", "format_number", "format_time", "hijri_date",
+    "format_datetime", "format_duration_minutes", "format_number", "format_percent", "format_time", "hijri_date",
     "localize_digits", "set_digits", "set_territory", "territory", "weekend_days",
 ]
 
@@ -203,6 +203,12 @@ def format_number(number: int | float | Decimal | str) -> str:
     """Grouped decimal number in the current language and digits (``1,234.5`` / ``١٬٢٣٤٫٥``)."""
     text = bnumbers.format_decimal(number, locale=babel_locale(), numbering_system=current_digits())
     return localize_digits(text)  # Babel swaps the separators (٫ ٬) but not the digits
+
+
+def format_percent(ratio: float | Decimal) -> str:
+    """A ratio (0.219) as a whole percent in the current language and digits (``22%`` / ``٢٢٪``)."""
+    text = bnumbers.format_percent(ratio, locale=babel_locale(), numbering_system=current_digits())
+    return localize_digits(text)
 
 
 # CLDR currencySpacing: a letter symbol next to a digit gets a no-break space ("SAR 150.00").

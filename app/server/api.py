@@ -42,7 +42,7 @@ from app.domain.model import Status
 from app.domain.tickets import check_prefix
 from app.i18n.text import normalize_arabic
 from app.ids import new_id
-from app.server import desk_routes, payment_routes, schemas
+from app.server import desk_routes, payment_routes, report_routes, schemas
 from app.server.desks import DeskRegistry
 from app.server.events import encode_sse
 from app.server.security import DeskGuard, ErrorEnvelope, Role, require, undeclared_refused
@@ -576,6 +576,7 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
 
     desk_routes.add_routes(api)
     api.include_router(payment_routes.router)
+    api.include_router(report_routes.router)
     return api
 
 

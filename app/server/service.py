@@ -153,7 +153,7 @@ class BookingService(ReadsMixin):
                 raise BookingError(errors.TYPE_NOT_SERVED, "no resource serves this booking type", 400)
             with self.store.lock, self.store.transaction():  # the ticket is given with the booking's write
                 number, ticket = self.store.new_ticket(booking_type["id"], booking["createdAt"], self.zone)
-                booking.update(status=Status.PENDING_ASSIGNMENT,
+                booking.update(status=Status.PENDING_ASSIGNMENT, source="walk-in",
                                assignmentTimeout=clamp_timeout(body.get("assignmentTimeout")),
                                queueNumber=number, ticket=ticket)
                 return self._commit("create", None, booking, actor)
@@ -165,7 +165,7 @@ class BookingService(ReadsMixin):
             start, resource = self._place(body, booking_type, ignore_id=None)
             minutes = int(booking_type["minutes"])
             confirmed = booking_type.get("autoConfirm", True) is not False and held_minutes is None
-            booking.update(status=Status.CONFIRMED if confirmed else Status.PENDING_APPROVAL,
+            booking.update(status=Status.CONFIRMED if confirmed else Status.PENDING_APPROVAL, source="desk",
                            resourceId=resource["id"], startDateTime=to_iso(start),
                            endDateTime=to_iso(start + timedelta(minutes=minutes)), duration=minutes)
             if held_minutes is not None:

@@ -18,8 +18,10 @@ from operator import itemgetter
 
 from app.domain.model import BOOKING_FIELDS
 
-_COLUMNS = ", ".join(f'"{f}"' for f in BOOKING_FIELDS)
-UPSERT = (f"insert into bookings ({_COLUMNS}) values ({', '.join('?' * len(BOOKING_FIELDS))})"
+#: ``source`` (where a booking was made: ``desk``, ``walk-in``, ``cloud``) is written on insert
+#: only: a later change, from a desk or a pull, never moves it
+_COLUMNS = ", ".join(f'"{f}"' for f in (*BOOKING_FIELDS, "source"))
+UPSERT = (f"insert into bookings ({_COLUMNS}) values ({', '.join('?' * (len(BOOKING_FIELDS) + 1))})"
           " on conflict(id) do update set "
           + ", ".join(f'"{f}" = excluded."{f}"' for f in BOOKING_FIELDS if f != "id"))
 _HISTORY = ('insert into history ("bookingId", "createdAt", "action", "actor", "deskId", "before", "after")'
@@ -77,9 +79,9 @@ def write_changes(db, changes: Iterable[BookingChange], now: str) -> int:
             if current is None or current[0] != change.before.get("version"):
                 raise StaleWrite(after["id"])
         try:
-            rows.append(_ROW(after))
+            rows.append((*_ROW(after), after.get("source") or "cloud"))
         except KeyError:  # a row without some (empty) columns
-            rows.append(_ROW({**dict.fromkeys(BOOKING_FIELDS), **after}))
+            rows.append((*_ROW({**dict.fromkeys(BOOKING_FIELDS), **after}), after.get("source") or "cloud"))
         if change.history:
             diff_after = changed_fields(change.before, after)
             if change.extra:

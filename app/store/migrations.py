@@ -226,6 +226,34 @@ def m016_clouds(db: Database) -> None:
                               pk="key")
 
 
+@migrations()
+def m017_reports_payment_links(db: Database) -> None:
+    """Reports and payment links (:mod:`app.server.reports`). ``bookings.source``: where a
+    booking was made, ``desk``, ``walk-in`` (a desk's queue) or ``cloud`` (the default: rows
+    the sync engine writes); existing rows made at a desk are found by their ``create`` or
+    ``hold`` history entry. ``bookings.paymentLink``: the link a cloud booking awaiting
+    payment carries (Ehjzny ``PENDING_PAYMENT``, the Ehjzny reference, "Online Payments"). Indexes for
+    the reports: the day a report counts a booking in (its start, or when it joined the
+    queue), and indexes in the order of the reports' ``group by`` so SQLite aggregates a
+    year without sorting it (the expressions are those of :mod:`app.server.reports`, which
+    must stay the same to use them)."""
+    db.execute("alter table bookings add column source text not null default 'cloud'")
+    db.execute("alter table bookings add column paymentLink text")
+    db.execute("update bookings set source = case when queueNumber is not null then 'walk-in' else 'desk' end"
+               " where exists (select 1 from history h where h.bookingId = bookings.id"
+               " and h.action in ('create', 'hold'))")
+    day = "coalesce(startDateTime, createdAt)"
+    wait = ("max(0, case when source = 'walk-in' then unixepoch(startedAt) - unixepoch(createdAt)"
+            " else unixepoch(startedAt) - unixepoch(checkedInAt) end)")
+    db.execute(f"create index bookings_report_day on bookings ({day})")
+    db.execute(f"create index bookings_report_states on bookings (source, status, visitStatus, {day})")
+    db.execute(f"create index bookings_report_waits on bookings (source = 'walk-in', {wait}, {day})"
+               " where startedAt is not null and checkedInAt is not null")
+    db.execute(f"create index bookings_report_visits on bookings (unixepoch(endedAt) - unixepoch(startedAt), typeId,"
+               f" {day}) where visitStatus = 'COMPLETED' and startedAt is not null and endedAt is not null")
+    db.execute("create index payments_report_methods on payments (method, createdAt, amount, vatAmount)")
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 

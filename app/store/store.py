@@ -408,7 +408,10 @@ class Store:
         return number, ticket_text(prefix, number)
 
     def insert_booking(self, row: dict) -> None:
-        self.db["bookings"].insert({k: row.get(k) for k in BOOKING_FIELDS})
+        """Insert a new booking; its ``source`` (``desk``/``walk-in``; ``cloud`` when not
+        given, migration ``m017``) is kept only on insert."""
+        extra = {"source": row["source"]} if row.get("source") else {}
+        self.db["bookings"].insert({**{k: row.get(k) for k in BOOKING_FIELDS}, **extra})
         self.generation += 1  # also when written outside transaction()
 
     def write_changes(self, changes, now: str) -> int:

@@ -32,7 +32,7 @@ from app.i18n.search import search_text
 #: ``startedAt``, ``endedAt``, ``version``) are the caller's.
 CLOUD_BOOKING_FIELDS = (
     "status", "startDateTime", "endDateTime", "duration", "typeId", "resourceId",
-    "customerId", "note", "cancelReason", "assignmentTimeout", "createdAt", "updatedAt",
+    "customerId", "note", "cancelReason", "assignmentTimeout", "createdAt", "updatedAt", "paymentLink",
 )
 
 #: Reply fields that are not in the seed (contract "Shapes the seed lost"): used when a
@@ -265,6 +265,17 @@ def _times(obj: dict, zone: str, what: str) -> tuple[datetime | None, datetime |
     return start, end, int((end - start).total_seconds() // 60)
 
 
+def _payment_link(obj: dict) -> str | None:
+    """``payment.paymentLink`` of a booking awaiting payment (seed 000 "Online Payments":
+    "Use the paymentLink's URL in payment object found inside scheduling response"), when it
+    is an http(s) URL of at most 2,000 characters; else None (the booking is still kept)."""
+    link = (obj.get("payment") or {}).get("paymentLink") if isinstance(obj.get("payment"), dict) else None
+    if isinstance(link, str) and link.startswith(("https://", "http://")) and len(link) <= 2000 \
+            and not any(c.isspace() for c in link):
+        return link
+    return None
+
+
 def booking_from_cloud(obj: dict, zone: str) -> dict:
     """Ehjzny Booking (seed 000 "Create Confirmed Booking" response) → local booking fields.
 
@@ -272,7 +283,8 @@ def booking_from_cloud(obj: dict, zone: str) -> dict:
     strings ``YYYY-MM-DDTHH:MM:SSZ`` (the payload's UTC fields; else ``startDate`` +
     ``startTime`` read in the branch ``zone`` and ``duration``), ``duration`` minutes (end −
     start), ``typeId``/``resourceId`` (local = cloud ids), ``customerId`` (the CLOUD customer
-    id, to be mapped by the caller), ``assignmentTimeout`` minutes (5..180) or None.
+    id, to be mapped by the caller), ``assignmentTimeout`` minutes (5..180) or None,
+    ``paymentLink`` (the payment page of a booking awaiting payment) or None.
     A ``PENDING_ASSIGNMENT`` booking has no start, end or resource (model: waiting in a queue).
     ``updatedAt`` falls back to ``createdAt``.
 
@@ -306,6 +318,7 @@ def booking_from_cloud(obj: dict, zone: str) -> dict:
         "assignmentTimeout": None if timeout in (None, "") else clamp_timeout(_minutes(timeout, what)),
         "createdAt": created,
         "updatedAt": _iso(_utc(obj.get("updatedAt"), what)) or created,
+        "paymentLink": _payment_link(obj),
     }
     for optional in OPTIONAL_FIELDS:  # not seed fields: absent means "not said", never "none"
         if optional not in obj:

@@ -90,8 +90,7 @@ class SchedulingMixin:
                     raise invalid("a temporary booking needs a date and time")
                 if not self.serving(btype["id"]):
                     raise SimError(NO_RESOURCE, f"no resource serves type {btype['id']}")
-                priced = float(btype.get("price") or 0) > 0
-                record["status"] = PENDING_PAYMENT if self.payments and priced else PENDING_ASSIGNMENT
+                record["status"] = PENDING_PAYMENT if self.payments and self._priced(btype) else PENDING_ASSIGNMENT
             else:
                 start = self._start_of(body)
                 resource = self._free_resource(btype, start, body.get("resourceFilters") or {},
@@ -102,6 +101,10 @@ class SchedulingMixin:
                     record.update(status=PENDING_APPROVAL, _reservedUntil=iso(now + timedelta(minutes=reserved_minutes)))
                 elif customer_side and btype.get("autoConfirm") is False:
                     record["status"] = PENDING_APPROVAL
+                elif customer_id and self.payments and self._priced(btype):  # booked online by the customer
+                    record["status"] = PENDING_PAYMENT
+            if record["status"] == PENDING_PAYMENT:
+                record["payment"] = self._invoice(btype, record["id"])
             if old is not None:
                 old.update(status=CANCELED, _cancelReason="rescheduled", _rescheduledTo=record["id"], updatedAt=iso(now))
                 old.pop("_reservedUntil", None)
@@ -119,12 +122,33 @@ class SchedulingMixin:
                 raise SimError(NOT_ACTIVE, f"booking {booking_id} is not a temporary booking")
             return self.view(record, lang)
 
+    @staticmethod
+    def _priced(btype: dict) -> bool:
+        return float(btype.get("price") or 0) > 0
+
+    def _invoice(self, btype: dict, booking_id: str) -> dict:
+        """The ``payment`` object of a booking awaiting payment (contract "Objects": invoiceId,
+        invoiceNumber, paymentLink, paymentWebViewLink, amount{subTotal,total,balance,discount})."""
+        self.invoices = getattr(self, "invoices", 0) + 1
+        invoice_id = f"inv{booking_id}"
+        total = f"{float(btype.get('price') or 0):.2f}"
+        return {"invoiceId": invoice_id, "invoiceNumber": 5000 + self.invoices,
+                "paymentLink": f"https://pay.ehjzny.test/i/{invoice_id}",
+                "paymentWebViewLink": f"https://pay.ehjzny.test/i/{invoice_id}?view=web",
+                "amount": {"subTotal": total, "total": total, "balance": total, "discount": "0.00"}}
+
     def pay(self, booking_id: str, lang: str = "en") -> dict:
-        """The customer pays a ``PENDING_PAYMENT`` queue booking → ``PENDING_ASSIGNMENT``."""
+        """The customer pays a ``PENDING_PAYMENT`` booking: a queue booking →
+        ``PENDING_ASSIGNMENT``, a booking with a time → ``CONFIRMED`` (seed 000 "Online
+        Payments"); its invoice's balance becomes 0."""
         with self.lock:
             record = self.get("bookings", booking_id)
             if record["status"] == PENDING_PAYMENT:
-                record.update(status=PENDING_ASSIGNMENT, updatedAt=iso(self.clock.now()))
+                status = CONFIRMED if record.get("startDateTime") else PENDING_ASSIGNMENT
+                record.update(status=status, updatedAt=iso(self.clock.now()))
+                if record.get("payment"):
+                    record["payment"] = {**record["payment"],
+                                         "amount": {**record["payment"]["amount"], "balance": "0.00"}}
             return self.view(record, lang)
 
     def cancel(self, booking_id: str, reason: str | None = None, *, customer_id: str | None = None,

@@ -1,0 +1,74 @@
+"""A cloud booking awaiting payment on the desk: the booking pane and the printed ticket show
+its payment link as a QR code (decoded back from the pixels), and when the simulated Ehjzny
+cloud (real HTTP) marks it paid the desk, refreshed by the live events, shows it paid."""
+
+from __future__ import annotations
+
+import asyncio
+
+import zxingcpp
+from PySide6.QtGui import QImage
+
+from app.client import DeskClient
+from app.domain.clock import utc_now
+from app.domain.model import Status
+from tests.clinic import serve
+from tests.test_sync_engine import Branch
+from tests.test_sync_seed import running  # noqa: F401  (fixture)
+from tests.ui.conftest import until
+from tests.ui.test_payments_ui import _qr_texts
+
+
+def _decode(image: QImage) -> list[str]:
+    return [b.text for b in zxingcpp.read_barcodes(image.convertToFormat(QImage.Format.Format_Grayscale8))]
+
+
+def test_the_desk_shows_the_payment_link_as_a_qr_code_until_the_cloud_reports_it_paid(loop, running, tmp_path):  # noqa: F811
+    from ui.main_window import MainWindow
+    from ui.printing import ticket_html, write_pdf
+
+    branch = Branch(running, tmp_path)
+    thread = serve(branch.service)
+    running.cloud.payments = True
+    unpaid = running.cloud.customer_join_queue("cusLina", "typeGeneral")  # priced: 150.00
+    link = unpaid["payment"]["paymentLink"]
+
+    async def scenario():
+        await branch.engine.open()
+        await branch.engine.sync_once(deadline=10)
+        local = branch.store.local_id("ehjzny", unpaid["id"])
+        window = MainWindow(DeskClient(thread.url, token=thread.token))
+        window.resize(1400, 900)
+        window.start()
+        window.show()
+        try:
+            await asyncio.wait_for(window.first_load, 15)
+            await window.tasks.wait_idle()
+            window.select_booking(local)
+            pane = window.detail
+            await until(lambda: pane.booking and pane.booking["id"] == local, what="the booking in the pane")
+            assert pane.booking["status"] == Status.PENDING_PAYMENT
+            assert not pane.pay_link_qr.isHidden() and link in pane.pay_link_text.text()
+            assert _decode(pane.pay_link_qr.pixmap().toImage()) == [link]
+
+            pdf = write_pdf(ticket_html(pane.booking, window.state.types, window.state.zone, window.state.branch,
+                                        utc_now()), tmp_path / "ticket.pdf", ticket=True)
+            assert link in _qr_texts(pdf)
+
+            running.cloud.pay(unpaid["id"])  # the patient paid on their phone
+            await branch.engine.sync_once(deadline=10)
+            await until(lambda: pane.booking and pane.booking["status"] == Status.PENDING_ASSIGNMENT,
+                        what="the desk showing the booking paid")
+            assert pane.pay_link_qr.isHidden() and pane.pay_link_text.isHidden()
+        finally:
+            window.stop()
+            await asyncio.sleep(0)
+            await window.client.aclose()
+            window.close()
+            await branch.engine.close()
+
+    try:
+        loop.run_until_complete(scenario())
+    finally:
+        thread.stop()
+        branch.close()
