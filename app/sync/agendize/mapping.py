@@ -168,15 +168,47 @@ def _vacations(vacations, what: str) -> list[dict]:
     return out
 
 
-def time_rules(company: dict, staff: dict | None = None) -> dict:
+def _minus(periods: list[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, int]]:
+    out = []
+    for a, b in periods:
+        if hi <= a or b <= lo:
+            out.append((a, b))
+            continue
+        if a < lo:
+            out.append((a, lo))
+        if hi < b:
+            out.append((hi, b))
+    return out
+
+
+def block_spans(block: dict, zone: str) -> list[tuple[str, int, int]]:
+    """A block (a personal appointment's row: UTC ``startDateTime``/``endDateTime``) →
+    ``(company-local date, from, to)`` military spans, one per local day it touches."""
+    start = clock.from_iso(block["startDateTime"]).astimezone(ZoneInfo(zone))
+    end = clock.from_iso(block["endDateTime"]).astimezone(ZoneInfo(zone))
+    out = []
+    day = start.date()
+    while datetime.combine(day, datetime.min.time(), ZoneInfo(zone)) < end:
+        lo = start.hour * 100 + start.minute if day == start.date() else 0
+        hi = end.hour * 100 + end.minute if day == end.date() else 2400
+        if hi > lo:
+            out.append((day.isoformat(), lo, hi))
+        day += timedelta(days=1)
+    return out
+
+
+def time_rules(company: dict, staff: dict | None = None, blocks: list[dict] | None = None) -> dict:
     """Working hours of a staff member (or of the company alone, for a room) → the project's
     time rules (:mod:`app.domain.timerules`), in the company's wall times (contract "Desk
     operations": working hours; shapes in ``tests/clouds/agendize/NOTES.md``).
 
     A staff member works inside both their hours and the company's; their
     ``customWorkingHours`` for a date replace the weekly hours of that date (an empty list
-    closes it); company and staff vacations are off days. Raises MappingError for hours in
-    another shape (the caller keeps them as "hours unknown")."""
+    closes it); company and staff vacations are off days. ``blocks`` (the staff member's
+    personal appointments, rows of :func:`appointment`) are cut out of the hours of their
+    dates: blocked time on the provider's column (contract "Objects": personal
+    appointments). Raises MappingError for hours in another shape (the caller keeps them
+    as "hours unknown")."""
     what = f"hours of {'staff ' + str(staff.get('id')) if staff else 'company ' + str(company.get('id'))}"
     firm = weekly_hours(company.get("workingHours"), what)
     weekly = firm if staff is None else {d: _intersect(p, firm.get(d, []))
@@ -191,6 +223,13 @@ def time_rules(company: dict, staff: dict | None = None) -> dict:
             except (TypeError, KeyError, ValueError):
                 raise MappingError(f"{what}: not a custom day {entry!r}") from None
             custom[day.isoformat()] = _intersect(_periods(entry.get("hours"), what), firm.get(_SHORT[day.weekday()], []))
+    zone = str(company.get("timeZone") or "UTC")
+    for block in blocks or []:
+        for day, lo, hi in block_spans(block, zone):
+            base = custom.get(day)
+            if base is None:
+                base = weekly.get(_SHORT[date.fromisoformat(day).weekday()], [])
+            custom[day] = _minus(base, lo, hi)
     rules: list[dict] = []
     for name, periods in weekly.items():
         dates = sorted(d for d in custom if _SHORT[date.fromisoformat(d).weekday()] == name)
