@@ -319,9 +319,9 @@ def test_create_carries_desk_ids_and_a_lost_reply_is_found_not_doubled(sim):
     desk = Desk()
     booking = _desk_booking(sim, desk)
     connector_plan = registry.get("agendize").factory(CloudConfig(sim.url, "k", "t"), desk).plan
-    assert [p.action for p in connector_plan("create", None, booking)] == ["insert"]
+    assert [p.action for p in connector_plan("create", None, booking)] == ["create"]
     assert connector_plan("create", None, {**booking, "startDateTime": None, "status": "PENDING_ASSIGNMENT"}) == []
-    op = _op("insert", booking)
+    op = _op("create", booking)
 
     async def body(connector):
         sim.cloud.faults.lose_reply(method="POST", path="/api/2.1")
@@ -349,7 +349,7 @@ def test_visit_flow_is_pushed_silently(sim):
     booking = _desk_booking(sim, desk)
 
     async def body(connector):
-        made = (await connector.send(_op("insert", booking))).booking
+        made = (await connector.send(_op("create", booking))).booking
         desk.maps[("booking", "B1")] = made.cloud_id
         sent = len(sim.cloud.notifications)
         checked = {**booking, "visitStatus": "CHECKED_IN"}
@@ -372,7 +372,7 @@ def test_visit_flow_is_pushed_silently(sim):
     no_show = _desk_booking(sim, other, after=NOW + timedelta(days=3))
 
     async def body2(connector):
-        made = (await connector.send(_op("insert", no_show))).booking
+        made = (await connector.send(_op("create", no_show))).booking
         other.maps[("booking", "B1")] = made.cloud_id
         after = {**no_show, "visitStatus": "NO_SHOW"}
         [visit] = connector.plan("noshow", no_show, after)
@@ -388,7 +388,7 @@ def test_cancel_writes_the_reason_and_a_resent_cancel_after_delete_is_done(sim):
     booking = _desk_booking(sim, desk)
 
     async def body(connector):
-        made = (await connector.send(_op("insert", booking))).booking
+        made = (await connector.send(_op("create", booking))).booking
         desk.maps[("booking", "B1")] = made.cloud_id
         cancelled = {**booking, "status": "CANCELED", "cancelReason": "patient travelling"}
         [cancel] = connector.plan("cancel", booking, cancelled)
@@ -454,7 +454,7 @@ def test_reschedule_same_id_and_overbook_override_forces(sim):
     booking = _desk_booking(sim, desk)
 
     async def body(connector):
-        made = (await connector.send(_op("insert", booking))).booking
+        made = (await connector.send(_op("create", booking))).booking
         desk.maps[("booking", "B1")] = made.cloud_id
         late = {**booking, "startDateTime": booking["startDateTime"][:10] + "T13:00:00Z"}  # 16:00, Sara is off
         [move] = connector.plan("reschedule", booking, late)
@@ -517,3 +517,39 @@ def test_incremental_pull_figure(sim):
 
     quiet, full = run(_with(sim, desk, body))
     assert quiet[0] == 1 and full[0] > 2 and quiet[1] * 20 < full[1]
+
+
+def test_history_entries_say_who_changed_what(sim):
+    """Seed "history[].type" / "source"; contract "Objects": the cloud's history is read
+    into audit entries with their channel, so a desk can say "rescheduled by the client
+    online at 09:00"."""
+    desk = Desk()
+    start = free_start(sim, 2, 0, NOW + timedelta(days=4))
+    made = sim.cloud.online_booking(sim.company.id, service_ids(sim)[0], start, staff_id=staff_ids(sim)[2],
+                                    status="accepted")
+    later = free_start(sim, 2, 0, start + timedelta(hours=2))
+    sim.cloud.client_reschedule(sim.company.id, made["id"], later)
+
+    async def body(connector):
+        return await connector.fetch(made["id"])
+
+    booking = run(_with(sim, desk, body))
+    entries = mapping.history_entries(booking.raw, "Asia/Riyadh")
+    assert [e["after"]["type"] for e in entries] == ["booked", "client_rescheduled_changed_start"]
+    moved = entries[-1]
+    assert moved["after"]["by"] == "client" and moved["after"]["channel"] == "online"
+    assert moved["createdAt"] == "2026-12-07T06:00:00Z" and moved["key"] != entries[0]["key"]
+    assert booking.row["startDateTime"] == clock_iso(later)
+
+
+def test_companies_for_the_settings(sim):
+    """Contract "Operations" (list companies): the settings offer the account's companies;
+    a wrong token is refused as auth."""
+    from app.sync.agendize.connector import list_companies
+
+    config = CloudConfig(sim.url, sim.cloud.api_key, sim.cloud.token, cloud="agendize")
+    found = run(list_companies(config))
+    assert [c["id"] for c in found] == sim.clinic["companies"] and found[0]["name"] == "Istiqbal Clinic Riyadh"
+    with pytest.raises(CloudError) as refused:
+        run(list_companies(CloudConfig(sim.url, sim.cloud.api_key, "wrong", cloud="agendize")))
+    assert connect(sim, Desk()).classify(refused.value).kind == FailureKind.AUTH

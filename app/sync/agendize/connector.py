@@ -106,9 +106,7 @@ class AgendizeConnector:
         """``GET /scheduling/companies`` → ``[{id, name, timeZone}]`` (ids as text), for
         the settings' choice of company."""
         await self.open()
-        data = await self.client.call("companies") or {}
-        return [{"id": str(c["id"]), "name": c.get("name"), "timeZone": c.get("timeZone")}
-                for c in data.get("items") or [] if isinstance(c, dict) and c.get("id") is not None]
+        return _companies(await self.client.call("companies") or {})
 
     async def _company(self) -> dict:
         """The chosen company (its ``timeZone`` is the zone of every time sent). Without a
@@ -309,15 +307,16 @@ class AgendizeConnector:
     # push ---------------------------------------------------------------------------------
     def plan(self, action: str, before: dict | None, after: dict) -> list[PlannedOp]:
         """A desk change → Agendize operations (contract "Desk operations on Agendize"):
-        ``insert`` (a new timed booking; a walk-in waiting in the queue or a hold stays
-        local), ``accept`` (a request taken by a provider), ``cancel`` (or decline for a
+        ``create`` (a new timed booking, inserted; a walk-in waiting in the queue or a hold
+        stays local), ``accept`` (a request taken by a provider), ``cancel`` (or decline for a
         request), ``restore``, ``reschedule`` (time and/or provider, same id) and ``visit``
-        (start → inProgress, end → completed, no-show → noShow; check-in stays local)."""
+        (start → inProgress, end → completed, no-show → noShow; check-in stays local).
+        :meth:`send` also takes the engine's own ``end`` (queued after a create-first)."""
         if after.get("heldUntil"):
             return []
         if before is None or before.get("heldUntil"):
             if after.get("startDateTime") and after.get("status") not in (Status.CANCELED, Status.REJECTED):
-                return [PlannedOp("insert", creates=True)]
+                return [PlannedOp("create", creates=True)]
             return []
         status, was = after.get("status"), before.get("status")
         if status == Status.CANCELED and was != Status.CANCELED:
@@ -343,7 +342,7 @@ class AgendizeConnector:
         await self._zone()
         after = op.payload.get("after") or {}
         cloud_id = self.ctx.cloud_id("booking", op.booking_id)
-        if op.action == "insert" or cloud_id is None:
+        if op.action == "create" or cloud_id is None:
             return await self._insert(op, after, cloud_id)
         if op.action == "accept":
             return await self._accept(op, after, cloud_id)
@@ -401,7 +400,7 @@ class AgendizeConnector:
                 params["force"] = True
                 body["staff"] = {"id": staff}
             return body, params
-        if op.action == "visit":
+        if op.action in ("visit", "end", "start", "noshow"):
             status = _cloud_visit(after) or "accepted"
             body = {"status": status}
             if status == "completed":
@@ -533,6 +532,23 @@ def _overbook(op: Operation) -> bool:
     return bool((actor.get("overbookReason") or after.get("overbookReason") or "").strip())
 
 
+def _companies(data: dict) -> list[dict]:
+    return [{"id": str(c["id"]), "name": c.get("name"), "timeZone": c.get("timeZone")}
+            for c in data.get("items") or [] if isinstance(c, dict) and c.get("id") is not None]
+
+
+async def list_companies(config: CloudConfig, *, transport=None) -> list[dict]:
+    """The companies of the account in ``config`` (API key and token) → ``[{id, name,
+    timeZone}]``: the settings dialog's choices for the ``companyId`` field. Raises
+    CloudError / TransportError (a wrong key or token: 401)."""
+    client = AgendizeClient(config.base_url, config.account, config.secret or "",
+                            clients_url=(config.extra or {}).get("clientsUrl") or None, transport=transport)
+    try:
+        return _companies(await client.call("companies") or {})
+    finally:
+        await client.aclose()
+
+
 def make(config: CloudConfig, ctx: ConnectorContext, *, transport=None) -> AgendizeConnector:
     return AgendizeConnector(config, ctx, transport=transport)
 
@@ -548,4 +564,4 @@ CONNECTOR = ConnectorInfo(
     factory=make, synced_fields=SYNCED_FIELDS, auth_kinds=(("apiKey", N_("API key and token")),),
     default_url=DEFAULT_URL)
 
-__all__ = ["CONNECTOR", "AgendizeConnector", "make"]
+__all__ = ["CONNECTOR", "AgendizeConnector", "list_companies", "make"]
