@@ -45,6 +45,8 @@ class Desk:
         return self.maps.get((entity, local_id))
 
     def local_id(self, entity, cloud_id):
+        if entity == "booking" and cloud_id in self.bookings:
+            return "L" + cloud_id
         return next((lo for (e, lo), c in self.maps.items() if e == entity and c == cloud_id), None)
 
     def customer(self, local_id):
@@ -553,3 +555,33 @@ def test_companies_for_the_settings(sim):
     with pytest.raises(CloudError) as refused:
         run(list_companies(CloudConfig(sim.url, sim.cloud.api_key, "wrong", cloud="agendize")))
     assert connect(sim, Desk()).classify(refused.value).kind == FailureKind.AUTH
+
+
+def test_plan_follows_the_desk_operations_table():
+    """Contract "Desk operations on Agendize": what each desk change sends; check-in, a
+    hold, a walk-in still waiting and an expired request stay the desk's own."""
+    plan = registry.get("agendize").factory(CloudConfig("http://127.0.0.1:9", "k", "t"), Desk()).plan
+    booked = {"id": "B", "status": "CONFIRMED", "visitStatus": None, "startDateTime": "2026-12-08T06:00:00Z",
+              "resourceId": "R", "typeId": "T", "customerId": "C"}
+
+    def actions(action, before, after):
+        return [p.action for p in plan(action, before, after)]
+
+    assert actions("create", None, booked) == ["create"]
+    assert actions("hold", None, {**booked, "heldUntil": "2026-12-07T06:15:00Z"}) == []
+    assert actions("confirm", {**booked, "heldUntil": "2026-12-07T06:15:00Z"}, booked) == ["create"]
+    walk_in = {**booked, "status": "PENDING_ASSIGNMENT", "startDateTime": None, "resourceId": None}
+    assert actions("create", None, walk_in) == []
+    assert actions("accept", walk_in, booked) == ["accept"]
+    assert actions("expire", walk_in, {**walk_in, "status": "REJECTED"}) == []
+    assert actions("reschedule", booked, {**booked, "startDateTime": "2026-12-08T07:00:00Z"}) == ["reschedule"]
+    assert actions("reschedule", booked, {**booked, "resourceId": "R2"}) == ["reschedule"]
+    checked = {**booked, "visitStatus": "CHECKED_IN"}
+    assert actions("checkin", booked, checked) == []
+    assert actions("start", checked, {**checked, "visitStatus": "IN_PROGRESS"}) == ["visit"]
+    ended = {**checked, "visitStatus": "COMPLETED", "endDateTime": "2026-12-08T06:10:00Z"}
+    assert actions("end", {**checked, "visitStatus": "IN_PROGRESS"}, ended) == ["visit"]
+    assert actions("noshow", booked, {**booked, "visitStatus": "NO_SHOW"}) == ["visit"]
+    cancelled = {**booked, "status": "CANCELED", "cancelReason": "ill"}
+    assert actions("cancel", booked, cancelled) == ["cancel"]
+    assert actions("restore", cancelled, booked) == ["restore"]

@@ -89,6 +89,7 @@ class AgendizeConnector:
         self.zone: str | None = None
         self.client: AgendizeClient | None = None
         self.blocks: dict[str, dict] | None = None  # cloud id → block row (personal appointments)
+        self._customers: dict[tuple, dict] = {}
 
     # connection ---------------------------------------------------------------------------
     async def open(self) -> None:
@@ -229,15 +230,27 @@ class AgendizeConnector:
             # the actual end the desk recorded stays local (contract: end early)
             row.pop("endDateTime", None)
             row.pop("duration", None)
-        customer = None
-        if found.client is not None:
+        return CloudBooking(found.cloud_id, row, customer=self._customer(found.client), raw=raw)
+
+    def _customer(self, client: dict | None) -> dict | None:
+        """The embedded client as a customer row (cloud id), read once per client and
+        contact details (phone parsing is the costly part of a large pull)."""
+        if client is None:
+            return None
+        key = (str(client.get("id")), client.get("firstName"), client.get("lastName"), client.get("email"),
+               client.get("mobilePhone"), client.get("phone"), client.get("externalId"))
+        cached = self._customers.get(key)
+        if cached is None:
             try:
-                customer = {"id": str(found.client["id"]), **mapping.customer(found.client)}
-                if found.client.get("externalId"):
-                    customer["externalId"] = str(found.client["externalId"])
+                cached = {"id": key[0], **mapping.customer(client)}
             except mapping.MappingError:
-                customer = None
-        return CloudBooking(found.cloud_id, row, customer=customer, raw=raw)
+                return None
+            if client.get("externalId"):
+                cached["externalId"] = str(client["externalId"])
+            if len(self._customers) > 50_000:
+                self._customers.clear()
+            self._customers[key] = cached
+        return dict(cached)
 
     async def _listing(self, params: dict, state: dict, window: Window | None) -> AsyncIterator[PullPage]:
         """Every page of one listing; the last page's cursor holds the new sync token."""
@@ -328,8 +341,7 @@ class AgendizeConnector:
         if status in (Status.REJECTED,):
             return []  # an expired request: the desk's own (the cloud keeps it pending)
         out = []
-        if (before.get("startDateTime") != after.get("startDateTime") and after.get("visitStatus") is None) or \
-                before.get("resourceId") != after.get("resourceId"):
+        if before.get("startDateTime") != after.get("startDateTime") or before.get("resourceId") != after.get("resourceId"):
             out.append(PlannedOp("reschedule", ("startDateTime", "endDateTime", "duration", "resourceId")))
         if _cloud_visit(before) != _cloud_visit(after):
             out.append(PlannedOp("visit", ("visitStatus",)))

@@ -18,7 +18,7 @@ times (:mod:`app.domain.timerules`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -356,7 +356,7 @@ class Appointment:
     personal appointment: staff time off); ``row`` (the booking's cloud-owned fields, or the
     block's ``resourceId``/``startDateTime``/``endDateTime``/``note``); ``client`` (the
     embedded client, cloud id under ``id``) or None; ``desk_op_id`` (the outbox operation id
-    the desk wrote on insert) or None; ``history`` (:func:`history_entries`); ``deleted``
+    the desk wrote on insert) or None; ``deleted``
     (cancelled or deleted: the local booking is cancelled); ``requested_start`` (UTC) of a
     request waiting in the queue."""
 
@@ -365,7 +365,6 @@ class Appointment:
     row: dict
     client: dict | None = None
     desk_op_id: str | None = None
-    history: list[dict] = field(default_factory=list)
     deleted: bool = False
     requested_start: str | None = None
 
@@ -450,14 +449,13 @@ def appointment(obj: dict, default_zone: str) -> Appointment:
     staff = obj.get("staff") if isinstance(obj.get("staff"), dict) and obj["staff"].get("id") else None
     room = obj.get("resource") if isinstance(obj.get("resource"), dict) and obj["resource"].get("id") else None
     resource_id = staff_key(staff["id"]) if staff else room_key(room["id"]) if room else None
-    history = history_entries(obj, zone)
     deleted = obj.get("status") == "cancelled" or obj.get("deleted") is True
     if obj.get("type") == "personal":
         if not staff:
             raise MappingError(f"{what}: a personal appointment without staff")
         return Appointment(ident, "block", {"resourceId": resource_id, "startDateTime": clock.to_iso(start),
                                             "endDateTime": clock.to_iso(end), "note": obj.get("notes") or None},
-                           history=history, deleted=deleted)
+                           deleted=deleted)
     service = obj.get("service")
     if not isinstance(service, dict) or not service.get("id"):
         raise MappingError(f"{what}: missing service")
@@ -467,7 +465,9 @@ def appointment(obj: dict, default_zone: str) -> Appointment:
         status, visit = Status.CANCELED, None
     created = zoned_to_utc(obj["created"], zone, f"{what} created") if obj.get("created") else None
     created_at = clock.to_iso(created) if created else None
-    updated_at = max([h["createdAt"] for h in history] + ([created_at] if created_at else []), default=None)
+    updated_at = _last_change(obj.get("history"), zone)
+    if created_at and (updated_at is None or updated_at < created_at):
+        updated_at = created_at
     note, reason = split_notes(obj.get("notes"))
     queued = status == Status.PENDING_ASSIGNMENT
     row = {"status": str(status),
@@ -476,7 +476,7 @@ def appointment(obj: dict, default_zone: str) -> Appointment:
            "duration": int((end - start).total_seconds() // 60),
            "typeId": str(service["id"]), "resourceId": None if queued else resource_id,
            "customerId": str(client["id"]) if client else None, "note": note,
-           "cancelReason": reason or (_deleted_reason(history) if status == Status.CANCELED else None),
+           "cancelReason": reason or (_deleted_reason(obj.get("history")) if status == Status.CANCELED else None),
            "createdAt": created_at, "updatedAt": updated_at or created_at}
     if queued:
         row["assignmentTimeout"] = ASSIGNMENT_TIMEOUT_MAX
@@ -485,16 +485,27 @@ def appointment(obj: dict, default_zone: str) -> Appointment:
     private = (obj.get("extendedProperties") or {}).get("private") or {}
     op_id = private.get("deskOpId") if isinstance(private, dict) else None
     return Appointment(ident, "booking", row, client=client, desk_op_id=str(op_id) if op_id else None,
-                       history=history, deleted=deleted,
+                       deleted=deleted,
                        requested_start=clock.to_iso(start) if queued else None)
 
 
-def _deleted_reason(history: list[dict]) -> str:
-    for entry in reversed(history):
-        kind = entry["after"]["type"]
+def _last_change(history, zone: str) -> str | None:
+    """UTC time of the newest ``history[]`` entry (entries are in order), or None."""
+    for entry in reversed(history or []):
+        if isinstance(entry, dict):
+            try:
+                return clock.to_iso(zoned_to_utc(entry.get("date"), zone, "history date"))
+            except MappingError:
+                continue
+    return None
+
+
+def _deleted_reason(history) -> str:
+    for entry in reversed(history or []):
+        kind = entry.get("type") if isinstance(entry, dict) else None
         if kind in ("client_deleted", "user_deleted", "declined", "archived"):
             who = "the client" if kind == "client_deleted" else "staff"
-            channel = entry["after"]["channel"]
+            channel = CHANNELS.get(str(entry.get("source") or ""), entry.get("source"))
             return f"cancelled in Agendize by {who}" + (f" ({channel})" if channel else "")
     return "cancelled in Agendize"
 

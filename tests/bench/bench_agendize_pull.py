@@ -1,0 +1,145 @@
+"""What an Agendize pull costs: ``uv run python -m tests.bench.bench_agendize_pull [--appointments N]``.
+
+The simulated Agendize cloud runs in its own process (``python -m tests.clouds.agendize``)
+with N normal appointments (default 100,000: two companies of about 50,000). The
+connector (``app/sync/agendize``) reads the first company through its interface methods:
+
+1. the initial full read (requests, bytes, seconds);
+2. a pull with no change, and a pull after one appointment changed cloud-side (issue's
+   goal: one request, under 50 ms);
+3. a full window re-read in the same run, for comparison.
+
+The engine is not in the loop (no store writes): this measures the connector and the
+network only. Not a pytest module. Prints a small table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from app.sync import registry
+from app.sync.connector import CloudConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Context:
+    """A ConnectorContext with in-memory maps (the engine's part, without a store)."""
+
+    zone = "Asia/Riyadh"
+
+    def __init__(self):
+        self.bookings: set[str] = set()
+
+    def now(self):
+        return datetime.now(UTC)
+
+    def cloud_id(self, entity, local_id):
+        return None
+
+    def local_id(self, entity, cloud_id):
+        return cloud_id if entity == "booking" and cloud_id in self.bookings else None
+
+    def customer(self, local_id):
+        return None
+
+    async def mark_requested(self, op):
+        pass
+
+    async def save_steps(self, op, steps):
+        op.steps = steps
+
+    async def save_secret(self, secret):
+        pass
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def pull(connector, ctx, cursor, full=False):
+    client = connector.client
+    requests, received, began = client.requests, client.received, time.perf_counter()
+    rows = 0
+    async for page in connector.pull(cursor, full=full):
+        rows += len(page.bookings)
+        ctx.bookings.update(b.cloud_id for b in page.bookings)
+        cursor = page.cursor
+    return cursor, {"requests": client.requests - requests, "bytes": client.received - received,
+                    "seconds": time.perf_counter() - began, "rows": rows}
+
+
+async def run(url: str, root: str, key: str, token: str, admin: str) -> list[tuple[str, dict]]:
+    ctx = Context()
+    companies = httpx.get(f"{url}/scheduling/companies", params={"apiKey": key, "token": token}).json()["items"]
+    company = str(companies[0]["id"])
+    config = CloudConfig(url, key, token, cloud="agendize", extra={"companyId": company})
+    connector = registry.get("agendize").factory(config, ctx)
+    connector.horizon_days = (-8, 4000)  # the whole generated calendar
+    await connector.open()
+    out = []
+    try:
+        cursor, first = await pull(connector, ctx, None)
+        out.append(("initial full read", first))
+        quiet = []
+        for _ in range(7):
+            cursor, one = await pull(connector, ctx, cursor)
+            quiet.append(one)
+        out.append(("no-change pull (median of 7)", {**quiet[0], "seconds": statistics.median(q["seconds"]
+                                                                                             for q in quiet)}))
+        changed = []
+        for n in range(7):
+            target = sorted(ctx.bookings)[n * 97]
+            httpx.post(f"{root}/_sim/companies/{company}/appointments/{target}/status", json={"status": "noShow"},
+                       headers={"X-Sim-Admin": admin}).raise_for_status()
+            cursor, one = await pull(connector, ctx, cursor)
+            changed.append(one)
+        out.append(("one-change pull (median of 7)", {**changed[0], "seconds": statistics.median(c["seconds"]
+                                                                                               for c in changed)}))
+        cursor, full = await pull(connector, ctx, cursor, full=True)
+        full["requests"] -= 1  # the change feed's own call before the window
+        out.append(("full window re-read, same run", full))
+    finally:
+        await connector.close()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--appointments", type=int, default=100_000)
+    args = parser.parse_args()
+    port, key, token, admin = free_port(), "ak" + secrets.token_hex(8), "st" + secrets.token_hex(8), secrets.token_hex(8)
+    process = subprocess.Popen([sys.executable, "-m", "tests.clouds.agendize", "--port", str(port), "--appointments",
+                                str(args.appointments), "--page-size", "500", "--api-key", key, "--token", token,
+                                "--admin-key", admin], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        for line in process.stdout:
+            if line.startswith("admin"):
+                break
+        root = f"http://127.0.0.1:{port}"
+        results = asyncio.run(run(root + "/api/2.1", root, key, token, admin))
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    print(f"{'measurement':34} {'rows':>7} {'requests':>9} {'bytes':>12} {'time':>10}")
+    for name, r in results:
+        seconds = r["seconds"]
+        shown = f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+        print(f"{name:34} {r['rows']:>7} {r['requests']:>9} {r['bytes']:>12,} {shown:>10}")
+
+
+if __name__ == "__main__":
+    main()
