@@ -511,6 +511,7 @@ def test_incremental_pull_figure(sim):
         await desk.pull(connector)
         quiet = (connector.client.requests - requests, connector.client.received - received,
                  time.perf_counter() - began)
+        connector.full_every = 0  # the nightly re-read, now
         requests, received, began = connector.client.requests, connector.client.received, time.perf_counter()
         await desk.pull(connector, full=True)
         full = (connector.client.requests - requests, connector.client.received - received,
@@ -585,3 +586,135 @@ def test_plan_follows_the_desk_operations_table():
     cancelled = {**booked, "status": "CANCELED", "cancelReason": "ill"}
     assert actions("cancel", booked, cancelled) == ["cancel"]
     assert actions("restore", cancelled, booked) == ["restore"]
+
+
+# through the sync engine ---------------------------------------------------------------------
+# A real branch store (SQLite in a temporary directory), the booking service and the sync
+# engine with the Agendize connector, against the simulated cloud on the wall clock.
+@pytest.fixture
+def live():
+    cloud = AgendizeCloud(page_size=50)
+    clinic = generate_clinic(cloud, seed=5)
+    with start_cloud(cloud) as running:
+        running.clinic = clinic
+        running.company = cloud.companies[clinic["companies"][0]]
+        yield running
+
+
+class Branch:
+    def __init__(self, live, path):
+        from app.server.service import BookingService
+        from app.store import open_store
+        from app.sync.engine import SyncEngine
+
+        self.live = live
+        self.store = open_store(path / "branch.sqlite3")
+        self.service = BookingService(self.store)
+        config = CloudConfig(live.url, live.cloud.api_key, live.cloud.token, cloud="agendize",
+                             extra={"companyId": live.company.id})
+        self.engine = SyncEngine(self.service, config).attach()
+
+    def sync(self):
+        async def once():
+            try:
+                return await self.engine.sync_once(deadline=20)
+            finally:
+                await self.engine.close()
+        return asyncio.run(once())
+
+    def local(self, cloud_id):
+        return self.store.local_id("agendize", cloud_id)
+
+    def booking(self, cloud_id):
+        return self.store.booking(self.local(cloud_id))
+
+    def mapped(self):
+        return [r[0] for r in self.store.db.execute(
+            "select cloudId from cloud_ids where cloud = 'agendize' and entity = 'booking'")]
+
+
+@pytest.fixture
+def branch(live, tmp_path):
+    made = Branch(live, tmp_path)
+    yield made
+    made.store.close()
+
+
+def in_horizon(live):
+    now = datetime.now(UTC)
+    low = now - timedelta(days=2)
+    return {i for i, r in live.company.appointments.items() if r["type"] == "normal"
+            and r["_start"] >= low + timedelta(days=1, hours=3) and r["_start"] < now + timedelta(days=29)}
+
+
+def test_engine_full_then_token_refused_nothing_lost_nothing_doubled(live, branch, caplog):
+    """Issue "Done when": a token invalidated in the simulated cloud leads to a full re-read
+    with nothing lost and nothing doubled; a cloud delete cancels the local booking."""
+    status = branch.sync()
+    assert status["lastError"] is None, status
+    first = branch.mapped()
+    assert in_horizon(live) <= set(first) and len(first) == len(set(first))
+    count = branch.store.db.execute("select count(*) from bookings").fetchone()[0]
+    target = next(c for c in first if branch.booking(c)["status"] == Status.CONFIRMED
+                  and branch.booking(c)["startDateTime"] > datetime.now(UTC).isoformat())
+    live.cloud.dashboard_delete(live.company.id, target)
+    live.cloud.invalidate_sync_tokens()
+    with caplog.at_level("INFO", logger="app.sync.engine"):
+        status = branch.sync()
+    assert status["lastError"] is None, status
+    assert "cursor expired" in caplog.text  # the refused token restarted the pull in full
+    again = branch.mapped()
+    assert sorted(again) == sorted(first)
+    assert branch.store.db.execute("select count(*) from bookings").fetchone()[0] == count
+    assert branch.booking(target)["status"] == Status.CANCELED
+    providers = [r for r in branch.store.resources() if r.get("category") == "provider"]
+    assert len(providers) == 3 and all(r["timeRules"]["rules"] for r in providers)
+
+
+def test_engine_desk_create_and_visit_flow_show_in_the_cloud(live, branch):
+    """Issue "Done when": a desk's start/end/no-show shows in the cloud's status; a desk
+    booking reaches Agendize with the desk's ids, once, even when the insert's reply is
+    lost."""
+    branch.sync()
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    staff, service = staff_ids(live)[2], service_ids(live)[0]  # Lina works the whole week
+    bodies = []
+    for minutes in (40, 20):
+        with live.cloud.lock:
+            made = live.cloud.insert(live.company.id, {
+                "client": {"id": live.clinic["clients"][1]}, "service": {"id": service}, "staff": {"id": staff},
+                "start": live.cloud.zoned_view(now - timedelta(minutes=minutes), live.company)},
+                force=True, silent=True, source="dashboard")
+        bodies.append(made["id"])
+    live.cloud.clock.shift(timedelta(seconds=1))
+    branch.sync()
+    visit, missed = (branch.local(c) for c in bodies)
+    sent = len(live.cloud.notifications)
+    branch.service.check_in(visit)
+    branch.service.start(visit)
+    branch.sync()
+    assert live.company.appointments[bodies[0]]["status"] == "inProgress"
+    branch.service.end(visit)
+    branch.service.no_show(missed)
+    branch.sync()
+    assert live.company.appointments[bodies[0]]["status"] == "completed"
+    assert live.company.appointments[bodies[1]]["status"] == "noShow"
+    assert len(live.cloud.notifications) == sent  # silent
+    assert branch.store.booking(visit)["visitStatus"] == "COMPLETED"
+
+    start = free_start(live, 2, 0, now + timedelta(days=2))
+    customer = branch.store.local_id("agendize", live.clinic["clients"][3], "customer")
+    local = datetime.fromtimestamp(start.timestamp(), UTC).astimezone(live.company.zone)
+    before = len(live.company.appointments)
+    live.cloud.faults.lose_reply(method="POST", path="/api/2.1")
+    booked = branch.service.create({"type": branch.store.local_id("agendize", service, "type") or service,
+                                    "date": local.date().isoformat(), "time": local.hour * 100 + local.minute,
+                                    "resourceId": branch.store.local_id("agendize", f"staff:{staff}", "resource"),
+                                    "customerIdentifier": {"id": customer}})
+    status = branch.sync()
+    assert status["pending"] == 0 and status["needsAttention"] == 0, status
+    assert len(live.company.appointments) == before + 1  # the lost reply did not double it
+    cloud_id = branch.store.cloud_ids(booked["id"]).get("agendize")
+    record = live.company.appointments[cloud_id]
+    assert record["extendedProperties"]["private"]["deskOpId"]
+    assert record["_start"] == start and record["_staff"] == staff

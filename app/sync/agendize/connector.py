@@ -19,8 +19,9 @@ Pull (cursor ``{"syncToken", "horizon": [start, end], "dayReadAt", "blocks"}``):
    token (410, or a 400 naming it) is raised; :meth:`AgendizeConnector.classify` calls it
    ``cursor_expired`` and the engine starts again with ``pull(None, full=True)``.
 3. Backstop (contract "Behaviour" 5): today is re-read by window every ``day_every``
-   seconds and, with ``full``, the whole horizon; each such window is reported fully read
-   so the engine checks what it did not list by GET (404: deleted).
+   seconds and, with ``full``, the whole horizon at most every ``full_every`` seconds
+   (nightly); each such window is reported fully read so the engine checks what it did not
+   list by GET (404: deleted).
 
 Deleted and cancelled appointments come back as cancelled bookings (``showDeleted``).
 Personal appointments (staff blocks) are not bookings: they are kept in the cursor and cut
@@ -76,15 +77,18 @@ class AgendizeConnector:
     """One Agendize company (branch) behind the connector interface.
 
     ``horizon_days``: (first, last) company-local days around today that the full read
-    covers; ``day_every``: seconds between backstop re-reads of today."""
+    covers; ``day_every``: seconds between backstop re-reads of today; ``full_every``:
+    seconds between backstop re-reads of the horizon (a ``full`` pull asks for one, at
+    most this often: the contract's "nightly")."""
 
     name = NAME
     capabilities = CAPABILITIES
 
     def __init__(self, config: CloudConfig, ctx: ConnectorContext, *, transport=None,
-                 horizon_days: tuple[int, int] = (-1, 30), day_every: float = 300.0):
+                 horizon_days: tuple[int, int] = (-1, 30), day_every: float = 300.0,
+                 full_every: float = 86_400.0):
         self.config, self.ctx, self.transport = config, ctx, transport
-        self.horizon_days, self.day_every = horizon_days, day_every
+        self.horizon_days, self.day_every, self.full_every = horizon_days, day_every, full_every
         self.company_id: str | None = (config.extra or {}).get("companyId") or None
         self.zone: str | None = None
         self.client: AgendizeClient | None = None
@@ -290,6 +294,8 @@ class AgendizeConnector:
                 state["syncToken"] = page.cursor["syncToken"]
             yield page
         due = clock.from_iso(state.get("dayReadAt") or now) + timedelta(seconds=self.day_every) <= self.ctx.now()
+        if full and clock.from_iso(state.get("fullAt") or now) + timedelta(seconds=self.full_every) > self.ctx.now():
+            full = False  # the horizon was read recently enough: the change feed holds the rest
         if full:
             lo, hi = self._horizon()
             state.update(horizon=[lo, hi], dayReadAt=now, fullAt=now)
@@ -561,8 +567,12 @@ async def list_companies(config: CloudConfig, *, transport=None) -> list[dict]:
         await client.aclose()
 
 
-def make(config: CloudConfig, ctx: ConnectorContext, *, transport=None) -> AgendizeConnector:
-    return AgendizeConnector(config, ctx, transport=transport)
+def make(config: CloudConfig, ctx: ConnectorContext, *, transport=None, options: dict | None = None
+         ) -> AgendizeConnector:
+    """The connector for ``config``; ``options["horizon_days"]`` (first, last) sets the
+    horizon of a full read (the engine's)."""
+    horizon = tuple((options or {}).get("horizon_days") or (-1, 30))
+    return AgendizeConnector(config, ctx, transport=transport, horizon_days=horizon)
 
 
 CONNECTOR = ConnectorInfo(
