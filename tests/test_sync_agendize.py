@@ -718,3 +718,29 @@ def test_engine_desk_create_and_visit_flow_show_in_the_cloud(live, branch):
     record = live.company.appointments[cloud_id]
     assert record["extendedProperties"]["private"]["deskOpId"]
     assert record["_start"] == start and record["_staff"] == staff
+
+
+def test_command_line_takes_key_token_and_company(tmp_path, monkeypatch):
+    """Issue: ``--cloud agendize --cloud-url URL --cloud-account APIKEY`` with the token in
+    ``ISTIQBAL_CLOUD_KEY``; the company is the connector's own field (``--company``) and
+    is remembered with the connection (no secret stored)."""
+    import argparse
+
+    from app.composition.sync_cli import _config, add_sync_arguments
+    from app.store import open_store
+
+    monkeypatch.setenv("ISTIQBAL_CLOUD_KEY", "sso-token")
+    parser = argparse.ArgumentParser()
+    add_sync_arguments(parser)
+    args = parser.parse_args(["--cloud", "agendize", "--cloud-url", "http://127.0.0.1:9/api/2.1/",
+                              "--cloud-account", "API-KEY", "--company", "1717074"])
+    store = open_store(tmp_path / "branch.sqlite3")
+    try:
+        config = _config(args, store)
+        assert (config.cloud, config.base_url, config.account, config.secret) == (
+            "agendize", "http://127.0.0.1:9/api/2.1", "API-KEY", "sso-token")
+        assert config.extra["companyId"] == "1717074"
+        stored = store.setting("sync.cloud")
+        assert stored["extra"]["companyId"] == "1717074" and "sso-token" not in str(stored)
+    finally:
+        store.close()

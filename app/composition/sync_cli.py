@@ -48,6 +48,15 @@ def add_sync_arguments(parser: argparse.ArgumentParser, *, once: bool = False) -
             aliases.append(f"--{declared.cli}")
     group.add_argument("--cloud-account", *aliases, dest="cloud_account", metavar="ID",
                        help="the cloud account (app id, tenant, company or key id)")
+    options: set[str] = set()
+    for info in registry.connectors():  # each connector's other fields (Agendize: --company)
+        for declared in info.fields:
+            option = "--" + (declared.cli or declared.key)
+            if declared.key in ("baseUrl", "account", "secret") or option in options:
+                continue
+            options.add(option)
+            group.add_argument(option, dest=f"cloud_extra_{declared.key}", metavar="VALUE",
+                               help=f"{info.title}: {declared.help or declared.label}")
     if once:
         group.add_argument("--once", action="store_true", help="one push and pull, then exit")
         group.add_argument("--deadline", type=float, default=60.0,
@@ -56,7 +65,8 @@ def add_sync_arguments(parser: argparse.ArgumentParser, *, once: bool = False) -
 
 def _config(args: argparse.Namespace, store) -> CloudConfig | None:
     url, account = getattr(args, "cloud_url", None), getattr(args, "cloud_account", None)
-    config = load_config(store, cloud=getattr(args, "cloud", None), base_url=url, account=account)
+    extra = {k[len("cloud_extra_"):]: v for k, v in vars(args).items() if k.startswith("cloud_extra_") and v}
+    config = load_config(store, cloud=getattr(args, "cloud", None), base_url=url, account=account, extra=extra)
     if config is not None and url and account:
         connect(store, CloudConfig(config.base_url, config.account, auth=config.auth, cloud=config.cloud,
                                    extra=config.extra))  # remember, no secret
