@@ -581,7 +581,7 @@ CONNECTOR = ConnectorInfo(
                         help=N_("The Agendize API address, ending in /api/2.1")),
             ConfigField("account", N_("API key"), help=N_("The Agendize account's API key")),
             ConfigField("secret", N_("Token"), kind="secret", help=N_("The Agendize SSO token")),
-            ConfigField("companyId", N_("Company"), kind="choice", required=False, cli="company",
+            ConfigField("companyId", N_("Company"), required=False, cli="company",
                         help=N_("The Agendize company of this branch (one company is one branch)"))),
     factory=make, synced_fields=SYNCED_FIELDS, auth_kinds=(("apiKey", N_("API key and token")),),
     default_url=DEFAULT_URL)
