@@ -744,3 +744,26 @@ def test_command_line_takes_key_token_and_company(tmp_path, monkeypatch):
         assert stored["extra"]["companyId"] == "1717074" and "sso-token" not in str(stored)
     finally:
         store.close()
+
+
+def test_engine_cancelled_in_the_cloud_with_a_desk_change_waiting_needs_attention(live, branch):
+    """Contract "Behaviour" 4: a cancellation in the cloud cancels the local booking; when
+    the desk has a change of it still waiting, the case goes to needs-attention and the
+    cloud's state is kept (the desk's change does not revive it)."""
+    branch.sync()
+    now = datetime.now(UTC)
+    cloud_id = next(c for c in branch.mapped() if branch.booking(c)["status"] == Status.CONFIRMED
+                    and branch.booking(c)["startDateTime"] > (now + timedelta(days=1)).isoformat()
+                    and live.company.appointments[c]["_staff"] == staff_ids(live)[2])
+    booking = branch.booking(cloud_id)
+    start = datetime.fromisoformat(booking["startDateTime"].replace("Z", "+00:00"))
+    free = free_start(live, 2, 0, start + timedelta(days=1))
+    local = free.astimezone(live.company.zone)
+    live.cloud.client_cancel(live.company.id, cloud_id)
+    branch.service.reschedule(booking["id"], {"date": local.date().isoformat(),
+                                              "time": local.hour * 100 + local.minute, "overbookReason": "test"})
+    status = branch.sync()
+    assert status["needsAttention"] == 1 and status["pending"] == 0, status
+    assert branch.booking(cloud_id)["status"] == Status.CANCELED
+    case = branch.engine.outbox.attention()[0]
+    assert case["code"] == "AGENDIZE-409-cancelledInCloud"

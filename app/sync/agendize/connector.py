@@ -378,6 +378,10 @@ class AgendizeConnector:
             if op.action == "restore":  # deleted in the cloud: booked again
                 return await self._insert(op, after, None)
             raise
+        if op.action not in ("cancel", "restore") and raw.get("status") in ("cancelled", "declined"):
+            # cancelled in the cloud meanwhile (contract "Behaviour" 4): the desk's change
+            # does not revive it; the case goes to needs-attention with the cloud's state
+            raise CloudError(409, "cancelledInCloud", f"the appointment is {raw.get('status')} in Agendize")
         return SendResult(self._result(raw))
 
     def _result(self, raw: dict) -> CloudBooking | None:
