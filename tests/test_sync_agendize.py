@@ -177,7 +177,7 @@ def test_reference_data_and_company_choice(sim):
     assert [c["timeZone"] for c in companies] == ["Asia/Riyadh", "Asia/Dubai"]
     providers = [r for r in ref.resources if r["category"] == "provider"]
     rooms = [r for r in ref.resources if r["category"] == "room"]
-    assert [p["id"] for p in providers] == [f"staff:{i}" for i in staff_ids(sim)]
+    assert [p["id"] for p in providers] == list(staff_ids(sim))
     assert {r["name"] for r in rooms} == {"Room 1", "X-ray room"}
     cleaning = next(t for t in ref.types if t["name"] == "Dental cleaning")
     assert cleaning["minutes"] == 45 and cleaning["leaveMinutesAfter"] == 15 and cleaning["price"] == "350.00"
@@ -224,7 +224,7 @@ def test_initial_pull_then_incremental_only_changes(sim):
     assert len(desk.bookings) >= len(in_cloud) - 5  # the horizon starts at the local day before
     assert {r["status"] for r in desk.bookings.values()} >= {"CONFIRMED", "CANCELED", "REJECTED"}
     assert desk.cursor["blocks"]  # lunch blocks: personal appointments, not bookings
-    assert all(b["resourceId"].startswith("staff:") for b in desk.cursor["blocks"].values())
+    assert all(b["resourceId"] in staff_ids(sim) for b in desk.cursor["blocks"].values())
     assert quiet_requests == 1 and sum(len(p.bookings) for p in quiet) == 0
     assert changed_requests == 1 and [b.cloud_id for p in changed for b in p.bookings] == [some]
     entry = changed[0].bookings[0].raw["history"][-1]
@@ -302,7 +302,7 @@ def _desk_booking(sim, desk, after=NOW + timedelta(days=2), staff=0, service=0, 
     desk.customers.setdefault(customer, {"firstName": "Noura", "lastName": "Aziz", "phone": "+966551112233",
                                          "email": "noura@example.com"})
     desk.maps[("type", "T")] = service_ids(sim)[service]
-    desk.maps[("resource", "R")] = f"staff:{staff_ids(sim)[staff]}"
+    desk.maps[("resource", "R")] = staff_ids(sim)[staff]
     minutes = sim.company.services[service_ids(sim)[service]]["duration"]
     return {"id": "B1", "status": "CONFIRMED", "visitStatus": None, "startDateTime": clock_iso(start),
             "endDateTime": clock_iso(start + timedelta(minutes=minutes)), "duration": minutes,
@@ -425,7 +425,7 @@ def test_accept_a_request_and_the_lost_race(sim):
         assert row["status"] == Status.PENDING_ASSIGNMENT and row["startDateTime"] is None
         desk.maps[("booking", "Q1")] = request["id"]
         desk.maps[("booking", "Q2")] = second["id"]
-        desk.maps[("resource", "R")] = f"staff:{staff_ids(sim)[0]}"
+        desk.maps[("resource", "R")] = staff_ids(sim)[0]
         queued = {"id": "Q1", "status": "PENDING_ASSIGNMENT", "resourceId": None, "startDateTime": None,
                   "typeId": "T", "customerId": "C"}
         accepted = {**queued, "status": "CONFIRMED", "resourceId": "R", "startDateTime": "2026-12-07T06:00:00Z"}
@@ -438,7 +438,7 @@ def test_accept_a_request_and_the_lost_race(sim):
         return won, connector.classify(lost.value)
 
     won, verdict = run(_with(sim, desk, body))
-    assert won.booking.raw["status"] == "accepted" and won.booking.row["resourceId"] == f"staff:{staff_ids(sim)[0]}"
+    assert won.booking.raw["status"] == "accepted" and won.booking.row["resourceId"] == staff_ids(sim)[0]
     assert won.booking.row["startDateTime"] == clock_iso(start)  # the requested time stays
     assert verdict.kind == FailureKind.REFUSED and verdict.code == "AGENDIZE-409-alreadyAccepted"
     assert sim.company.appointments[second["id"]]["_staff"] == staff_ids(sim)[1]
@@ -709,7 +709,7 @@ def test_engine_desk_create_and_visit_flow_show_in_the_cloud(live, branch):
     live.cloud.faults.lose_reply(method="POST", path="/api/2.1")
     booked = branch.service.create({"type": branch.store.local_id("agendize", service, "type") or service,
                                     "date": local.date().isoformat(), "time": local.hour * 100 + local.minute,
-                                    "resourceId": branch.store.local_id("agendize", f"staff:{staff}", "resource"),
+                                    "resourceId": branch.store.local_id("agendize", staff, "resource"),
                                     "customerIdentifier": {"id": customer}})
     status = branch.sync()
     assert status["pending"] == 0 and status["needsAttention"] == 0, status

@@ -5,8 +5,8 @@ times are translated (seed ``003_707c71aee94e5c34.txt`` "Appointments"; contract
 Pure functions, no I/O. Field names of the rows are the domain's (:mod:`app.domain.model`).
 
 Ids: every Agendize id is kept as text. Staff members and resources (rooms) both become
-local resources, so their cloud ids carry a kind: ``staff:<id>`` and ``room:<id>``
-(:func:`staff_key`, :func:`room_key`). Services are booking types (cloud id = service
+local resources: a staff member's cloud id is its Agendize id, a room's carries its kind,
+``room:<id>`` (:func:`staff_key`, :func:`room_key`), so the two never collide. Services are booking types (cloud id = service
 id), clients are customers (cloud id = client id). The caller maps cloud ids to local ids.
 
 Times: an appointment's ``start``/``end``/``created`` and a history entry's ``date`` are
@@ -55,7 +55,7 @@ class MappingError(ValueError):
 
 # ids ----------------------------------------------------------------------------------
 def staff_key(staff_id) -> str:
-    return f"staff:{staff_id}"
+    return str(staff_id)
 
 
 def room_key(resource_id) -> str:
@@ -63,11 +63,14 @@ def room_key(resource_id) -> str:
 
 
 def split_key(key: str) -> tuple[str, str]:
-    """``staff:12`` → ``("staff", "12")``; raises MappingError for another shape."""
-    kind, _, ident = str(key or "").partition(":")
-    if kind not in ("staff", "room") or not ident:
+    """``12`` → ``("staff", "12")``, ``room:7`` → ``("room", "7")``; raises MappingError
+    for an empty key."""
+    text = str(key or "")
+    if text.startswith("room:") and len(text) > 5:
+        return "room", text[5:]
+    if not text or text.startswith("room:"):
         raise MappingError(f"not an Agendize resource key: {key!r}")
-    return kind, ident
+    return "staff", text
 
 
 def _id(obj, what: str) -> str:
