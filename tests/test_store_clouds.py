@@ -13,8 +13,8 @@ import sqlite3
 import pytest
 from sqlite_utils import Database
 
-from app.store import open_store
 from app.store import migrations as store_migrations
+from app.store import open_store
 from app.store.changes import BookingChange, StaleWrite
 
 

@@ -3,7 +3,7 @@
 * ``main.py --server-only --data-dir D --cloud NAME --cloud-url URL --cloud-account ID``:
   the headless branch server, kept in sync with cloud ``NAME`` (a registered connector,
   :mod:`app.sync.registry`; :func:`server_only_sync` gives its ``BranchServer`` options).
-  A connector may give ``--cloud-account`` another spelling too (Ehjzny: ``--app-id``). The
+  A connector may give ``--cloud-account`` another spelling too (e.g. ``--app-id``). The
   key, token or password comes from ``ISTIQBAL_CLOUD_KEY`` or the keyring / secrets file of
   :mod:`app.sync.settings`.
 * ``main.py sync --data-dir D --once``: one full push and pull (:func:`run_sync_command`).
