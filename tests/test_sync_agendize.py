@@ -171,9 +171,11 @@ def test_reference_data_and_company_choice(sim):
     async def body(connector):
         companies = await connector.companies()
         ref = await connector.pull_reference()
-        return companies, ref
+        again = await connector.pull_reference()  # the address book is not read on every pull
+        return companies, ref, again
 
-    companies, ref = run(_with(sim, desk, body))
+    companies, ref, again = run(_with(sim, desk, body))
+    assert again.customers == [] and len(again.resources) == len(ref.resources)
     assert [c["timeZone"] for c in companies] == ["Asia/Riyadh", "Asia/Dubai"]
     providers = [r for r in ref.resources if r["category"] == "provider"]
     rooms = [r for r in ref.resources if r["category"] == "room"]

@@ -9,8 +9,12 @@ connector (``app/sync/agendize``) reads the first company through its interface 
    goal: one request, under 50 ms);
 3. a full window re-read in the same run, for comparison.
 
-The engine is not in the loop (no store writes): this measures the connector and the
-network only. Not a pytest module. Prints a small table.
+Then the same through the sync engine with a branch store (SQLite in a temporary
+directory): the initial sync end to end, the local apply rate (seconds inside the store's
+write transactions) next to the ceiling (the same rows in one ``executemany``, one
+transaction), and a pull after one cloud-side change, end to end (goal < 50 ms).
+
+Not a pytest module. Prints two small tables.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -118,6 +124,83 @@ async def run(url: str, root: str, key: str, token: str, admin: str) -> list[tup
     return out
 
 
+class TimedTransactions:
+    """Wraps ``store.transaction`` to add up the seconds spent writing (local apply time)."""
+
+    def __init__(self, store):
+        self.store, self.seconds, self._inner = store, 0.0, store.transaction
+
+    @contextmanager
+    def __call__(self):
+        started = time.perf_counter()
+        with self._inner() as db:
+            yield db
+        self.seconds += time.perf_counter() - started
+
+
+def engine_run(url: str, root: str, key: str, token: str, admin: str) -> list[tuple[str, str]]:
+    from app.domain.model import BOOKING_FIELDS
+    from app.server.service import BookingService
+    from app.store import open_store
+    from app.store.changes import UPSERT
+    from app.sync.engine import SyncEngine
+
+    companies = httpx.get(f"{url}/scheduling/companies", params={"apiKey": key, "token": token}).json()["items"]
+    company = str(companies[0]["id"])
+    config = CloudConfig(url, key, token, cloud="agendize", extra={"companyId": company})
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(Path(tmp) / "branch.sqlite3")
+        engine = SyncEngine(BookingService(store), config, horizon_days=(-8, 4000)).attach()
+        timer = TimedTransactions(store)
+
+        async def scenario():
+            await engine.open()
+            try:
+                began = time.perf_counter()
+                await engine.pull_reference()
+                store.transaction = timer  # from here: the booking pages (and their cursors)
+                await engine.pull(horizon=False, reference=False)
+                total = time.perf_counter() - began
+                client = engine.connector.client
+                changes = []
+                for n in range(7):
+                    cloud_id = store.db.execute(
+                        "select c.cloudId from cloud_ids c join bookings b on b.id = c.localId where c.cloud ="
+                        " 'agendize' and c.entity = 'booking' and b.status = 'CONFIRMED' and b.visitStatus is null"
+                        " order by c.cloudId limit 1 offset ?", [n * 89]).fetchone()[0]
+                    httpx.post(f"{root}/_sim/companies/{company}/appointments/{cloud_id}/status",
+                               json={"status": "noShow"}, headers={"X-Sim-Admin": admin}).raise_for_status()
+                    requests, began = client.requests, time.perf_counter()
+                    await engine.pull(horizon=False, reference=False)
+                    changes.append((time.perf_counter() - began, client.requests - requests))
+                    assert store.booking(store.local_id("agendize", cloud_id))["visitStatus"] == "NO_SHOW"
+                return total, changes
+            finally:
+                await engine.close()
+
+        total, changes = asyncio.run(scenario())
+        pulled = store.db.execute("select count(*) from bookings").fetchone()[0]
+        rows = [tuple(r) for r in store.db.execute(
+            f"select {', '.join(chr(34) + f + chr(34) for f in BOOKING_FIELDS)} from bookings")]
+        store.close()
+        ceiling_store = open_store(Path(tmp) / "ceiling.sqlite3")
+        began = time.perf_counter()
+        with ceiling_store.transaction():
+            ceiling_store.db.conn.executemany(UPSERT, rows)
+        ceiling = time.perf_counter() - began
+        ceiling_store.close()
+    apply_rate, ceiling_rate = pulled / timer.seconds, len(rows) / ceiling
+    seconds = statistics.median(c[0] for c in changes)
+    out += [("initial sync through the engine, end to end", f"{total:.1f} s for {pulled:,} bookings"),
+            ("local apply (in write transactions)", f"{apply_rate:,.0f} bookings/s ({timer.seconds:.1f} s)"),
+            ("ceiling: one executemany, one transaction", f"{ceiling_rate:,.0f} bookings/s ({ceiling:.2f} s)"),
+            ("apply / ceiling", f"{100 * apply_rate / ceiling_rate:.0f} %"),
+            ("pull after one cloud change, end to end (median of 7)",
+             f"{seconds * 1000:.1f} ms, {max(c[1] for c in changes)} request(s)")]
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--appointments", type=int, default=100_000)
@@ -132,6 +215,7 @@ def main() -> None:
                 break
         root = f"http://127.0.0.1:{port}"
         results = asyncio.run(run(root + "/api/2.1", root, key, token, admin))
+        through_engine = engine_run(root + "/api/2.1", root, key, token, admin)
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -140,6 +224,9 @@ def main() -> None:
         seconds = r["seconds"]
         shown = f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
         print(f"{name:34} {r['rows']:>7} {r['requests']:>9} {r['bytes']:>12,} {shown:>10}")
+    print()
+    for name, value in through_engine:
+        print(f"{name:55} {value}")
 
 
 if __name__ == "__main__":

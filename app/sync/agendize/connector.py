@@ -31,6 +31,7 @@ out of that provider's working hours by :meth:`AgendizeConnector.pull_reference`
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -79,21 +80,24 @@ class AgendizeConnector:
     ``horizon_days``: (first, last) company-local days around today that the full read
     covers; ``day_every``: seconds between backstop re-reads of today; ``full_every``:
     seconds between backstop re-reads of the horizon (a ``full`` pull asks for one, at
-    most this often: the contract's "nightly")."""
+    most this often: the contract's "nightly"); ``clients_every``: seconds between reads
+    of the Client API (the clients of the appointments come with them in every pull)."""
 
     name = NAME
     capabilities = CAPABILITIES
 
     def __init__(self, config: CloudConfig, ctx: ConnectorContext, *, transport=None,
                  horizon_days: tuple[int, int] = (-1, 30), day_every: float = 300.0,
-                 full_every: float = 86_400.0):
+                 full_every: float = 86_400.0, clients_every: float = 1_800.0):
         self.config, self.ctx, self.transport = config, ctx, transport
         self.horizon_days, self.day_every, self.full_every = horizon_days, day_every, full_every
+        self.clients_every = clients_every
         self.company_id: str | None = (config.extra or {}).get("companyId") or None
         self.zone: str | None = None
         self.client: AgendizeClient | None = None
         self.blocks: dict[str, dict] | None = None  # cloud id → block row (personal appointments)
         self._customers: dict[tuple, dict] = {}
+        self._clients_read: float | None = None
 
     # connection ---------------------------------------------------------------------------
     async def open(self) -> None:
@@ -144,13 +148,17 @@ class AgendizeConnector:
     async def pull_reference(self) -> Reference:
         """Staff (providers) and resources (rooms) as resources with their time rules,
         services as booking types, clients as customers (ids the cloud's; contract "Desk
-        operations": resources / providers, services / types, customers)."""
+        operations": resources / providers, services / types, customers). The Client API
+        is read at most every ``clients_every`` seconds (no customers in between)."""
         company = await self._company()
         ids = self._ids()
         staff = await self.client.all("staff", ids=ids)
         services = await self.client.all("services", ids=ids)
         rooms = await self.client.all("resources", ids=ids)
-        clients = await self.client.all("clients")
+        clients: list[dict] = []
+        if self._clients_read is None or time.monotonic() - self._clients_read >= self.clients_every:
+            clients = await self.client.all("clients")  # the account's whole address book: not every pull
+            self._clients_read = time.monotonic()
         out = Reference()
         blocks_by_staff: dict[str, list[dict]] = {}
         for block in (self.blocks or {}).values():
