@@ -51,14 +51,17 @@ def test_a_registered_cloud_is_a_command_line_choice_and_gets_its_own_spelling()
 
     other = ConnectorInfo(name="testcloud", title="Test Cloud", capabilities=Capabilities(pull_mode=PullMode.NONE),
                           fields=(ConfigField("baseUrl", "Address", "url"),
-                                  ConfigField("account", "Tenant", cli="tenant-id")),
+                                  ConfigField("account", "Tenant", cli="tenant-id"),
+                                  ConfigField("region", "Region", cli="test-region"), ConfigField("zone", "Zone")),
                           factory=lambda *a, **k: None, synced_fields=("status",))
     registry.register(other)
     try:
         parser = argparse.ArgumentParser()
         add_sync_arguments(parser)
-        args = parser.parse_args(["--cloud", "testcloud", "--cloud-url", "https://x", "--tenant-id", "t-1"])
+        args = parser.parse_args(["--cloud", "testcloud", "--cloud-url", "https://x", "--tenant-id", "t-1",
+                                  "--test-region", "riyadh", "--zone", "b"])
         assert (args.cloud, args.cloud_url, args.cloud_account) == ("testcloud", "https://x", "t-1")
+        assert (args.cloud_extra_region, args.cloud_extra_zone) == ("riyadh", "b")  # its other fields
         assert parser.parse_args(["--app-id", "a-1"]).cloud_account == "a-1"  # Ehjzny's spelling
         assert parser.parse_args(["--cloud-account", "c-1"]).cloud_account == "c-1"
         with pytest.raises(SystemExit):

@@ -48,19 +48,27 @@ def add_sync_arguments(parser: argparse.ArgumentParser, *, once: bool = False) -
             aliases.append(f"--{declared.cli}")
     group.add_argument("--cloud-account", *aliases, dest="cloud_account", metavar="ID",
                        help="the cloud account (app id, tenant, company or key id)")
-    options: set[str] = set()
-    for info in registry.connectors():  # each connector's other fields (Agendize: --company)
-        for declared in info.fields:
-            option = "--" + (declared.cli or declared.key)
-            if declared.key in ("baseUrl", "account", "secret") or option in options:
-                continue
-            options.add(option)
-            group.add_argument(option, dest=f"cloud_extra_{declared.key}", metavar="VALUE",
-                               help=f"{info.title}: {declared.help or declared.label}")
+    for option, (key, help_text) in extra_options().items():  # a connector's other fields
+        group.add_argument(option, dest=f"cloud_extra_{key}", metavar="VALUE", help=help_text)
     if once:
         group.add_argument("--once", action="store_true", help="one push and pull, then exit")
         group.add_argument("--deadline", type=float, default=60.0,
                            help="seconds to keep retrying transient failures (default: %(default)s)")
+
+
+def extra_options() -> dict[str, tuple[str, str]]:
+    """``{"--option": (field key, help)}`` for the connectors' declared fields other than the
+    URL, the account and the secret: ``--<cli>`` when the field names one, else ``--<key>``
+    (the first connector declaring an option has it). The values go to
+    :attr:`~app.sync.connector.CloudConfig.extra`."""
+    out: dict[str, tuple[str, str]] = {}
+    for info in registry.connectors():
+        for declared in info.fields:
+            option = "--" + (declared.cli or declared.key)
+            if declared.key in ("baseUrl", "account", "secret") or option in out:
+                continue
+            out[option] = (declared.key, f"{info.title}: {declared.help or declared.label}")
+    return out
 
 
 def _config(args: argparse.Namespace, store) -> CloudConfig | None:

@@ -46,7 +46,6 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -68,7 +67,7 @@ from app.sync.connector import (
     PullPage,
     Window,
 )
-from app.sync.outbox import Outbox, precise_now, stamp_ms
+from app.sync.outbox import CREATING, Outbox, precise_now, stamp_ms
 from app.sync.settings import save_secret
 
 log = logging.getLogger(__name__)
@@ -421,8 +420,7 @@ class SyncEngine:
             await asyncio.gather(*(one(op) for op in ops))
 
     def _creates(self, op: dict) -> bool:
-        from app.sync.outbox import CREATING
-
+        """Does ``op`` make a new cloud booking (looked up by natural key after a lost reply)?"""
         return op["action"] in CREATING or bool((op["payload"] or {}).get("creates"))
 
     async def _push_op(self, op: dict) -> None:
@@ -821,4 +819,4 @@ class SyncEngine:
             self._forget_seen(window.name)
 
 
-__all__ = ["BookingPort", "CloudFailure", "SyncEngine", "backoff_seconds", "Callable"]
+__all__ = ["BookingPort", "CloudFailure", "SyncEngine", "backoff_seconds"]
