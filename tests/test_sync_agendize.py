@@ -769,3 +769,24 @@ def test_engine_cancelled_in_the_cloud_with_a_desk_change_waiting_needs_attentio
     assert branch.booking(cloud_id)["status"] == Status.CANCELED
     case = branch.engine.outbox.attention()[0]
     assert case["code"] == "AGENDIZE-409-cancelledInCloud"
+
+
+def test_engine_history_says_who_changed_it_in_the_cloud(live, branch):
+    """Issue "History" (seed "history[]"): a change pulled from Agendize is written in the
+    booking's history with the cloud's account of it: "rescheduled by the client online"."""
+    branch.sync()
+    now = datetime.now(UTC)
+    cloud_id = next(c for c in branch.mapped() if branch.booking(c)["status"] == Status.CONFIRMED
+                    and branch.booking(c)["startDateTime"] > (now + timedelta(days=1)).isoformat()
+                    and live.company.appointments[c]["_staff"] == staff_ids(live)[2])
+    start = live.company.appointments[cloud_id]["_start"]
+    moved = free_start(live, 2, 0, start + timedelta(days=1))
+    live.cloud.client_reschedule(live.company.id, cloud_id, moved)
+    branch.sync()
+    local = branch.booking(cloud_id)
+    assert local["startDateTime"] == clock_iso(moved)
+    entry = [h for h in branch.store.history(local["id"]) if h["action"] == "sync"][-1]
+    after = entry["after"] if isinstance(entry["after"], dict) else __import__("json").loads(entry["after"])
+    change = after["cloudChange"]
+    assert change["type"] == "client_rescheduled_changed_start"
+    assert (change["by"], change["channel"]) == ("client", "online") and change["at"].endswith("Z")

@@ -242,7 +242,8 @@ class AgendizeConnector:
             # the actual end the desk recorded stays local (contract: end early)
             row.pop("endDateTime", None)
             row.pop("duration", None)
-        return CloudBooking(found.cloud_id, row, customer=self._customer(found.client), raw=raw)
+        change = mapping.last_change(raw, self.zone or self.ctx.zone) if raw.get("history") else None
+        return CloudBooking(found.cloud_id, row, customer=self._customer(found.client), raw=raw, change=change)
 
     def _customer(self, client: dict | None) -> dict | None:
         """The embedded client as a customer row (cloud id), read once per client and

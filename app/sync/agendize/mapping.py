@@ -431,6 +431,17 @@ def history_entries(obj: dict, default_zone: str) -> list[dict]:
     return out
 
 
+def last_change(obj: dict, default_zone: str) -> dict | None:
+    """The newest ``history[]`` entry as the cloud's account of its last change: ``{"type",
+    "at" (UTC), "status", "channel", "by", "user"}`` (see :func:`history_entries`), or None."""
+    for entry in reversed(obj.get("history") or []):
+        found = history_entries({"history": [entry]}, default_zone)
+        if found:
+            return {"type": found[0]["after"]["type"], "at": found[0]["createdAt"],
+                    **{k: found[0]["after"][k] for k in ("status", "channel", "by", "user")}}
+    return None
+
+
 def appointment(obj: dict, default_zone: str) -> Appointment:
     """An Appointment resource (seed "Appointments") → :class:`Appointment`.
 
