@@ -84,14 +84,15 @@ class Verdict:
     retry_after: float | None = None
 
 
-def classify(error: BaseException) -> Verdict:
+def classify(error: BaseException) -> Verdict | None:
     """Sort an error of this client (contract "Transport" → Errors). 401/403 → ``auth``;
     404 → ``not_found``; 410 or a 400 naming the sync token → ``cursor_expired``; 5xx/429
-    and no answer → ``transient``; any other 4xx → ``refused``."""
+    and no answer (code ``CLOUD-UNREACHABLE``) → ``transient``; any other 4xx →
+    ``refused``. None for an error that is not this client's."""
     if isinstance(error, TransportError):
-        return Verdict("transient", "AGENDIZE-NO-ANSWER", str(error))
+        return Verdict("transient", "CLOUD-UNREACHABLE", str(error))
     if not isinstance(error, CloudError):
-        return Verdict("refused", "AGENDIZE-ERROR", str(error))
+        return None
     if error.transient:
         return Verdict("transient", error.code, error.message, error.retry_after)
     if error.sync_token_refused:

@@ -39,7 +39,7 @@ from app.domain import clock
 from app.domain.model import Status, VisitStatus
 from app.i18n import N_
 from app.sync.agendize import mapping
-from app.sync.agendize.client import AgendizeClient, CloudError, TransportError, classify
+from app.sync.agendize.client import AgendizeClient, CloudError, classify
 from app.sync.connector import (
     Capabilities,
     CloudBooking,
@@ -541,9 +541,9 @@ class AgendizeConnector:
     def classify(self, error: BaseException) -> Failure | None:
         """Agendize errors → :class:`Failure` (contract "Transport" → Errors); None for
         anything that is not a cloud error."""
-        if not isinstance(error, CloudError | TransportError):
-            return None
         verdict = classify(error)
+        if verdict is None:
+            return None
         return Failure(FailureKind(verdict.kind), verdict.code, verdict.message, verdict.retry_after,
                        error.status if isinstance(error, CloudError) else None)
 
