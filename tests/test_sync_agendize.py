@@ -790,3 +790,22 @@ def test_engine_history_says_who_changed_it_in_the_cloud(live, branch):
     change = after["cloudChange"]
     assert change["type"] == "client_rescheduled_changed_start"
     assert (change["by"], change["channel"]) == ("client", "online") and change["at"].endswith("Z")
+
+
+def test_engine_overbook_override_is_sent_as_force(live, branch):
+    """Contract "Desk operations": the desk's audited overbook override (a reschedule out
+    of the provider's hours with a reason) goes to Agendize as ``force=true`` with the staff
+    id; without it the cloud would refuse (400 outside working hours)."""
+    branch.sync()
+    now = datetime.now(UTC)
+    sara = staff_ids(live)[0]  # works 08:00-14:00
+    cloud_id = next(c for c in branch.mapped() if branch.booking(c)["status"] == Status.CONFIRMED
+                    and branch.booking(c)["startDateTime"] > (now + timedelta(days=1)).isoformat()
+                    and live.company.appointments[c]["_staff"] == sara)
+    start = live.company.appointments[cloud_id]["_start"].astimezone(live.company.zone)
+    late = start.replace(hour=16, minute=0)  # after her hours, inside the clinic's
+    branch.service.reschedule(branch.local(cloud_id), {"date": late.date().isoformat(), "time": 1600,
+                                                       "overbookReason": "urgent case"})
+    status = branch.sync()
+    assert status["needsAttention"] == 0 and status["pending"] == 0, status
+    assert live.company.appointments[cloud_id]["_start"] == late.astimezone(UTC)
