@@ -11,6 +11,7 @@ from app.domain.errors import BookingError
 from app.domain.model import Status
 from app.server.service import BookingService
 from app.store import open_store
+from app.sync.ehjzny.connector import plan
 from app.sync.outbox import Outbox
 from tests.clinic import DAY, clock_at, fill
 
@@ -20,7 +21,7 @@ def service(tmp_path):
     store = open_store(tmp_path / "branch.sqlite3")
     fill(store)
     svc = BookingService(store, clock_at(1000))
-    svc.listeners.append(Outbox(store).listener)
+    svc.listeners.append(Outbox(store, "ehjzny", plan=plan).listener)
     yield svc
     store.close()
 
@@ -43,7 +44,7 @@ def test_undo_cancel_restores_the_same_booking_with_history_and_outbox(service):
     assert restored["cancelReason"] is None
     assert [b["id"] for b in bookings_of(service, "c2")] == [booking["id"]]   # never a second booking
     assert [h["action"] for h in service.history(booking["id"])] == ["create", "cancel", "restore"]
-    ops = Outbox(service.store).pending()
+    ops = Outbox(service.store, "ehjzny").pending()
     assert [op["action"] for op in ops] == ["create", "cancel", "restore"]
     assert ops[-1]["payload"]["after"]["status"] == Status.CONFIRMED
 

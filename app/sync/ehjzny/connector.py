@@ -92,7 +92,7 @@ def classify(error: BaseException) -> Failure | None:
     401 → auth; 404 → not found; an expired page token → cursor expired; any other 4xx →
     refused with the cloud's code and message."""
     if isinstance(error, TransportError):
-        return Failure(FailureKind.TRANSIENT, "NO-ANSWER", str(error))
+        return Failure(FailureKind.TRANSIENT, "NETWORK", str(error))
     if not isinstance(error, CloudError):
         return None
     if error.transient:
@@ -104,6 +104,16 @@ def classify(error: BaseException) -> Failure | None:
     if error.status == 404:
         return Failure(FailureKind.NOT_FOUND, error.code, error.message, None, error.status)
     return Failure(FailureKind.REFUSED, error.code, error.message, None, error.status)
+
+
+def plan(action: str, before: dict | None, after: dict) -> list[PlannedOp]:
+    """The cloud operations of a desk change (:data:`ACTIONS`; ``[]``: the desk's own)."""
+    kind = ACTIONS.get(action)
+    if kind is None:
+        return []
+    if kind == "time_rules":
+        return [PlannedOp("time_rules", ())]
+    return [PlannedOp(kind, None, kind in CREATING)]
 
 
 class EhjznyConnector:
@@ -290,12 +300,7 @@ class EhjznyConnector:
 
     # writing ------------------------------------------------------------------------------
     def plan(self, action: str, before: dict | None, after: dict) -> list[PlannedOp]:
-        kind = ACTIONS.get(action)
-        if kind is None:
-            return []
-        if kind == "time_rules":
-            return [PlannedOp("time_rules", ())]
-        return [PlannedOp(kind, None, kind in CREATING)]
+        return plan(action, before, after)
 
     def _customer_identifier(self, local_customer_id: str) -> dict:
         cloud = self.ctx.cloud_id("customer", local_customer_id)
