@@ -77,6 +77,8 @@ class BookingService(ReadsMixin):
                                        "customerId": after["customerId"], "createdAt": now})
         if action in RETRACTS:
             self.store.remove_last_attendance(after["id"], RETRACTS[action])
+        if extra and extra.get("overbookReason"):  # the audited override goes out with the change
+            actor = {**actor, "overbookReason": extra["overbookReason"]}
         for listener in self.listeners:
             listener(action, before, after, actor)
         out = self.to_api(after)

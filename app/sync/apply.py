@@ -372,6 +372,7 @@ class _Batch:
             if not diff:
                 return
             row = {**old, **diff, "updatedAt": self.stamp, "version": int(old.get("version") or 0) + 1}
-            self.changes.append(BookingChange("sync", old, row, self.a.cloud))
+            self.changes.append(BookingChange("sync", old, row, self.a.cloud,
+                                              extra={"cloudChange": booking.change} if booking.change else None))
         self.existing[row["id"]] = row
         self.changed.append(row["id"])

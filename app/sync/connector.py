@@ -212,13 +212,17 @@ class CloudBooking:
     docstring; ids are the cloud's, ``row["id"]`` is :attr:`cloud_id`); ``customer``: the
     embedded customer as a customer row (cloud id) when the cloud sent one, to create or
     match the local customer; ``replaced_by``: the new cloud id when the cloud says a
-    reschedule replaced this booking; ``raw``: the payload (kept with needs-attention)."""
+    reschedule replaced this booking; ``raw``: the payload (kept with needs-attention);
+    ``change``: the cloud's own account of its last change, when it keeps one (e.g.
+    ``{"type", "at" (UTC), "channel", "by", "user"}``), copied into the history entry of
+    the change it brings."""
 
     cloud_id: str
     row: dict
     customer: dict | None = None
     replaced_by: str | None = None
     raw: dict | None = None
+    change: dict | None = None
 
 
 @dataclass(frozen=True)
