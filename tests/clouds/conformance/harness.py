@@ -65,6 +65,8 @@ class CloudHarness:
     create_call: tuple[str, str] = ("POST", "/")
     #: what kind of listing state can expire here ("page token", "sync token") or None
     cursor: str | None = None
+    #: (method, path prefix) of the booking listing a pull reads
+    list_call: tuple[str, str] = ("GET", "/")
     #: a reply this slow is a timeout for the connector's HTTP client (the engine's 15 s)
     timeout_ms: int = 16_000
 
@@ -261,6 +263,8 @@ class EhjznyHarness(CloudHarness):
         self.cloud_made.add(made["id"])
         return made["id"]
 
+    list_call = ("GET", "/management/bookings")
+
     def reschedule_call(self, cloud_id: str) -> tuple[str, str]:
         return ("PUT", "/management/scheduling/new")  # rescheduleBookingId: a new booking
 
@@ -407,6 +411,8 @@ class RekazHarness(CloudHarness):
                                          branch_id=self.branch_id)
         self.cloud_made.add(made["id"])
         return made["id"]
+
+    list_call = ("GET", "/api/public/reservations")
 
     def reschedule_call(self, cloud_id: str) -> tuple[str, str]:
         return ("PUT", f"/api/public/reservations/{cloud_id}")
@@ -555,6 +561,10 @@ class AgendizeHarness(CloudHarness):
             made = self.cloud.insert(self.company_id, body, force=True, silent=True, source="dashboard")
         self.cloud_made.add(made["id"])
         return made["id"]
+
+    @property
+    def list_call(self) -> tuple[str, str]:
+        return ("GET", f"/api/2.1/scheduling/companies/{self.company_id}/appointments")
 
     def reschedule_call(self, cloud_id: str) -> tuple[str, str]:
         return ("PUT", f"/api/2.1/scheduling/companies/{self.company_id}/appointments/{cloud_id}")
