@@ -350,10 +350,9 @@ class RekazHarness(CloudHarness):
             yield self
 
     def config_values(self) -> dict:
-        values = {"baseUrl": self.running.url, "account": self.cloud.tenant, "secret": self.cloud.key}
-        for key in ("branchId", "branch"):
-            values[key] = self.branch_id
-        return values
+        """Tenant, key and the branch (seed "Authentication": ``__tenant``, ``Basic <key>``)."""
+        return {"baseUrl": self.running.url, "account": self.cloud.tenant, "secret": self.cloud.key,
+                "branchId": self.branch_id}
 
     def _provider_ids(self, names: list[str]) -> list[str]:
         by_name = {p["name"]: p["id"] for p in self.cloud.providers.values()}
@@ -501,8 +500,10 @@ class AgendizeHarness(CloudHarness):
         return day.weekday() not in (4,) and day not in off
 
     def config_values(self) -> dict:
-        return {"baseUrl": self.running.url, "account": self.company_id, "secret": self.cloud.api_key,
-                "token": self.cloud.token, "apiKey": self.cloud.api_key, "clientsUrl": self.running.clients_url}
+        """The connection as the Agendize connector's fields name it: the account is the API key,
+        the secret the SSO token, and the company the branch's (contract "Transport")."""
+        return {"baseUrl": self.running.url, "account": self.cloud.api_key, "secret": self.cloud.token,
+                "companyId": self.company_id}
 
     def records(self) -> dict[str, Record]:
         out = {}
