@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -67,8 +67,8 @@ class CloudHarness:
     cursor: str | None = None
     #: (method, path prefix) of the booking listing a pull reads
     list_call: tuple[str, str] = ("GET", "/")
-    #: a reply this slow is a timeout for the connector's HTTP client (the engine's 15 s)
-    timeout_ms: int = 16_000
+    #: a reply this slow is far beyond the connectors' HTTP timeout (15 s each)
+    slow_reply_ms: int = 90_000
 
     def __init__(self, seed: int = 7):
         self.seed = seed
@@ -148,9 +148,21 @@ class CloudHarness:
         raise NotImplementedError
 
     def started_booking(self, pick: DeskPick) -> str:
-        """A booking that began a few minutes ago (the patient is due now)."""
-        start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=4)
-        return self.online_booking(pick, start)
+        """A booking that began a few minutes ago (the patient is due now), on the pick's
+        resource or another one serving its type when the generated clinic holds that one."""
+        now = datetime.now(UTC).replace(second=0, microsecond=0)
+        refused = None
+        for resource in self.resources_for(pick):
+            for minutes in (4, 6, 8):
+                try:
+                    return self.online_booking(replace(pick, resource=resource), now - timedelta(minutes=minutes))
+                except Exception as exc:  # noqa: BLE001 (that resource is busy then)
+                    refused = exc
+        raise AssertionError(f"no resource is free now for {pick}: {refused}")
+
+    def resources_for(self, pick: DeskPick) -> list[str]:
+        """Resources (cloud ids) that serve the pick's type, the pick's own first."""
+        return [r for r in (pick.resource, pick.other_resource) if r]
 
     def reschedule_call(self, cloud_id: str) -> tuple[str, str]:
         """(method, path prefix) of the call that moves ``cloud_id``."""
@@ -385,8 +397,9 @@ class RekazHarness(CloudHarness):
     def local_statuses(self, record: Record) -> set[str]:
         if record.canceled:
             return {CANCELED}
-        if record.queued:
-            return {PENDING_ASSIGNMENT}
+        if record.queued:  # an unassigned one whose time has passed no longer waits: the desk's own expiry
+            lapsed = record.start is not None and record.start < datetime.now(UTC)
+            return {PENDING_ASSIGNMENT, REJECTED} if lapsed else {PENDING_ASSIGNMENT}
         if record.status == "Pending":  # waiting for payment or confirmation (contract "Behaviour")
             return {PENDING_PAYMENT, PENDING_APPROVAL, CONFIRMED}
         return {CONFIRMED}
@@ -405,6 +418,12 @@ class RekazHarness(CloudHarness):
     def queue_type(self) -> str:
         return self.desk_pick(1).type
 
+    def resources_for(self, pick: DeskPick) -> list[str]:
+        with self.cloud.lock:
+            product = next(p for p in self.cloud.products.values() if any(x["id"] == pick.type for x in p["pricing"]))
+            staff = [p["id"] for p in product["productProviders"]]
+        return [pick.resource] + [s for s in staff if s != pick.resource]
+
     def online_booking(self, pick: DeskPick, start: datetime) -> str:
         made = self.cloud.online_booking(pick.type, start, customer_id=pick.customer, provider_ids=[pick.resource],
                                          branch_id=self.branch_id)
@@ -415,6 +434,13 @@ class RekazHarness(CloudHarness):
 
     def reschedule_call(self, cloud_id: str) -> tuple[str, str]:
         return ("PUT", f"/api/public/reservations/{cloud_id}")
+
+    def started_booking(self, pick: DeskPick) -> str:
+        """As for every cloud, and confirmed in the dashboard (a priced one is ``Pending``
+        until then, contract "Behaviour": created state)."""
+        made = super().started_booking(pick)
+        self.cloud.confirm(made)
+        return made
 
     def cloud_cancel(self, cloud_id: str) -> None:
         self.cloud.cloud_cancel(cloud_id)

@@ -7,6 +7,7 @@ connector's declaration as the reason when the connector does not have it.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -254,12 +255,19 @@ def test_transient_failures_of_a_pull_are_retried(harness, branch, fault):
 
 
 def test_a_reply_slower_than_the_timeout_is_retried(harness, branch):
+    """One listing call answers only after ``slow_reply_ms`` (far beyond the connector's
+    15 s HTTP timeout): the branch gives up on it, asks again and has the change long
+    before that reply would have come."""
     desk = Desk(branch, harness.desk_pick(15))
     day, time_ = free_slot(branch, harness, desk, day_index=1, nth=7)
     online = harness.online_booking(desk.pick, harness.local_start(day, time_))
-    harness.faults.add("latency", ms=harness.timeout_ms, count=1, method="GET")
-    assert_settled(branch.settle(timeout=harness.timeout_ms / 1000 + 60))
+    method, path = harness.list_call
+    harness.faults.add("latency", ms=harness.slow_reply_ms, count=1, method=method, path=path)
+    began = time.monotonic()
+    assert_settled(branch.settle(timeout=harness.slow_reply_ms / 1000))
     assert online in branch.by_cloud_id()
+    assert not harness.faults.rules()  # the slow reply was met
+    assert time.monotonic() - began < harness.slow_reply_ms / 1000 * 0.7, "the branch waited for the slow reply"
     assert_mirrors(harness, branch)
 
 
