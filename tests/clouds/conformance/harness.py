@@ -569,7 +569,7 @@ class AgendizeHarness(CloudHarness):
             service = self.company.services[self.clinic["services"][self.company_id][0]]  # all staff serve it
             clients = self.clinic["clients"]
             client = self.cloud.clients[clients[(n * 5) % len(clients)]]
-        return DeskPick(service["id"], staff[2 if n % 2 == 0 else 0], client["id"], client["email"],
+        return DeskPick(service["id"], staff[2 if n % 2 == 0 else 0], client["id"], client["mobilePhone"],
                         staff[0 if n % 2 == 0 else 2])
 
     def queue_type(self) -> str:

@@ -82,21 +82,32 @@ def test_desk_cancel_cancels_in_the_cloud(harness, branch):
     assert not live_desk_made(harness)
 
 
-def test_desk_accept_assigns_the_queue_booking_in_the_cloud(harness, branch):
+def test_a_desk_walk_in_joins_the_cloud_queue(harness, branch):
     require(harness.name, "queue")
     desk = Desk(branch, harness.desk_pick(3))
     walk_in = branch.walk_in(desk.type, desk.customer)
     assert_settled(branch.settle())
     cloud_id = branch.cloud_id(walk_in["id"])
-    assert cloud_id and harness.record(cloud_id).queued
-    branch.accept(walk_in["id"], desk.resource)
+    assert cloud_id, branch.booking(walk_in["id"])
+    assert harness.record(cloud_id).queued
+    assert [r.id for r in live_desk_made(harness)] == [cloud_id]
+
+
+def test_desk_accept_assigns_the_queue_booking_in_the_cloud(harness, branch):
+    require(harness.name, "queue")
+    desk = Desk(branch, harness.desk_pick(3))
+    cloud_id = harness.join_queue(harness.desk_pick(19))  # a customer joined the queue online
     assert_settled(branch.settle())
-    now_id = branch.cloud_id(walk_in["id"])
+    local_id = branch.by_cloud_id()[cloud_id][0]["id"]
+    assert branch.booking(local_id)["status"] == "PENDING_ASSIGNMENT"
+    branch.accept(local_id, desk.resource)
+    assert_settled(branch.settle())
+    now_id = branch.cloud_id(local_id)
     record = harness.record(now_id)
     assert not record.queued and record.resource == desk.pick.resource, record
-    local = branch.booking(walk_in["id"])
+    local = branch.booking(local_id)
     assert local["status"] == "CONFIRMED" and local["resourceId"] == desk.resource
-    assert [r.id for r in live_desk_made(harness)] == [now_id]
+    assert not live_desk_made(harness) or [r.id for r in live_desk_made(harness)] == [now_id]
 
 
 def test_another_branch_accepting_first_is_taken_from_the_cloud(harness, branch):
