@@ -608,15 +608,24 @@ class AgendizeHarness(CloudHarness):
         self.cloud.dashboard_delete(self.company_id, cloud_id)
 
     def join_queue(self, pick: DeskPick) -> str:
-        start = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=1)
-        start = self.local_start(self.work_days(1)[0], 1000)
-        made = self.cloud.online_booking(self.company_id, pick.type, start, client_id=pick.customer)
-        self.cloud_made.add(made["id"])
-        return made["id"]
+        """A request in the widget for a free time tomorrow, with no staff (a ``pending`` request)."""
+        refused = None
+        for hhmm in range(1000, 1400, 15):
+            if hhmm % 100 >= 60:
+                continue
+            try:
+                made = self.cloud.online_booking(self.company_id, pick.type,
+                                                 self.local_start(self.work_days(1)[0], hhmm), client_id=pick.customer)
+            except Exception as exc:  # noqa: BLE001 (taken in the generated clinic)
+                refused = exc
+                continue
+            self.cloud_made.add(made["id"])
+            return made["id"]
+        raise AssertionError(f"no free time for a request: {refused}")
 
     def accept_elsewhere(self, cloud_id: str, resource: str) -> None:
         self.cloud.update(self.company_id, cloud_id, {"status": "accepted", "staff": {"id": resource}},
-                          source="dashboard", silent=True)
+                          source="dashboard", silent=True, force=True)  # the dashboard may overbook
 
     def arm_cursor_expiry(self) -> None:
         self._expiries += self.cloud.invalidate_sync_tokens()
