@@ -139,7 +139,7 @@ class Branch:
         """``sync --once`` on the data dir (run with the server stopped, or it asks the server)."""
         return subprocess.run([sys.executable, "-m", "app.sync", "sync", "--data-dir", str(self.data_dir), "--once",
                                "--deadline", str(deadline)], cwd=ROOT, env=self.env(), capture_output=True,
-                              text=True, timeout=deadline + 90)
+                              text=True, timeout=deadline + 240)
 
     # ---- the desk's calls ----------------------------------------------------------------
     def call(self, method: str, path: str, body: dict | None = None, *, ok: bool = True, **params):
