@@ -92,7 +92,7 @@ def classify(error: BaseException) -> Failure | None:
     401 → auth; 404 → not found; an expired page token → cursor expired; any other 4xx →
     refused with the cloud's code and message."""
     if isinstance(error, TransportError):
-        return Failure(FailureKind.TRANSIENT, "NO-ANSWER", str(error))
+        return Failure(FailureKind.TRANSIENT, "NETWORK", str(error))
     if not isinstance(error, CloudError):
         return None
     if error.transient:
@@ -431,4 +431,4 @@ CONNECTOR = ConnectorInfo(
     auth_kinds=(("apiKey", N_("Organization API key")), ("otp", N_("One-time code by SMS"))),
     sign_in=(SignInStep("request", N_("Send code"), (ConfigField("phone", N_("Staff phone"), "phone"),)),
              SignInStep("verify", N_("Connect"), (ConfigField("code", N_("Code"), "text"),))),
-    sign_in_step=sign_in_step, default_url=None)
+    sign_in_step=sign_in_step, default_url=None, primary=True)
