@@ -45,8 +45,8 @@ def iso_z(moment: datetime) -> str:
 
 
 def cli_arguments(harness) -> list[str]:
-    """``--cloud NAME --cloud-url URL --cloud-account ID``, and ``--<cli>`` for each other
-    field the connector declares with a command-line name, with the harness's values."""
+    """``--cloud NAME --cloud-url URL --cloud-account ID``, and ``--<cli>`` (else
+    ``--<key>``) for each other field the connector declares, with the harness's values."""
     info = described(harness.name)
     values = harness.config_values()
     args = ["--cloud", harness.name, "--cloud-url", values["baseUrl"]]
@@ -60,12 +60,8 @@ def cli_arguments(harness) -> list[str]:
             continue
         if key == "account":
             option = "--app-id" if info.get("legacy") else "--cloud-account"
-        elif field.get("cli"):
-            option = "--" + field["cli"]
-        elif field.get("required", True) and field.get("default") is None:
-            raise AssertionError(f"{harness.name} needs the field {key!r}, which the command line cannot give")
         else:
-            continue
+            option = "--" + (field.get("cli") or key)
         args += [option, str(values[key])]
     return args
 
