@@ -1,0 +1,655 @@
+"""One small harness per simulated cloud: start it with a generated clinic, read its state
+(in-process, under the simulation's own lock), make cloud-side changes and inject faults.
+
+Every harness gives the cloud's bookings in one neutral shape (:class:`Record`) and says
+which local statuses stand for each (from the cloud's contract, ``shared/contracts/*.md``
+"Objects" → statuses), so that one suite compares any connector's branch with its cloud.
+
+Faults are the simulations' own (:mod:`tests.clouds.faults`): ``fail`` (5xx),
+``rate_limit`` (429 with ``Retry-After``), ``latency`` (a reply slower than the client's
+timeout is a timeout), ``drop``, ``lose_reply`` (the write commits, the reply is lost).
+"""
+
+from __future__ import annotations
+
+import random
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+CONFIRMED, CANCELED, REJECTED = "CONFIRMED", "CANCELED", "REJECTED"
+PENDING_ASSIGNMENT, PENDING_APPROVAL, PENDING_PAYMENT = "PENDING_ASSIGNMENT", "PENDING_APPROVAL", "PENDING_PAYMENT"
+
+
+@dataclass
+class Record:
+    """A cloud booking in a neutral shape: cloud ids, UTC start, and what happened to it."""
+
+    id: str
+    status: str  # the cloud's own spelling
+    start: datetime | None
+    resource: str | None
+    customer: str | None
+    type: str | None
+    canceled: bool = False
+    queued: bool = False
+    checked_in: bool = False
+    ended: bool = False
+    no_show: bool = False
+    retired: bool = False  # replaced by a reschedule that made a new booking
+    created: datetime | None = None
+
+
+@dataclass
+class DeskPick:
+    """What the desk books with: a booking type and a resource serving it (cloud ids), and
+    a customer (cloud id, and the text that finds them in the branch's customer search)."""
+
+    type: str
+    resource: str
+    customer: str
+    search: str
+    other_resource: str | None = None
+
+
+def _minute(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(UTC).replace(second=0, microsecond=0) if moment else None
+
+
+class CloudHarness:
+    """The parts every harness has; subclasses fill in the cloud's own calls."""
+
+    name: str = ""
+    #: faults a case may use on the cloud's write calls: (method, path prefix) of a create
+    create_call: tuple[str, str] = ("POST", "/")
+    #: what kind of listing state can expire here ("page token", "sync token") or None
+    cursor: str | None = None
+    #: (method, path prefix) of the booking listing a pull reads
+    list_call: tuple[str, str] = ("GET", "/")
+    #: a reply this slow is far beyond the connectors' HTTP timeout (15 s each)
+    slow_reply_ms: int = 90_000
+
+    def __init__(self, seed: int = 7):
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.cloud_made: set[str] = set()  # bookings made cloud-side by a case
+        self.initial: set[str] = set()
+        self.since: set[str] = set()
+        self.running = None
+
+    # ---- shared helpers ------------------------------------------------------------------
+    @property
+    def faults(self):
+        return self.cloud.faults
+
+    def today(self) -> date:
+        return datetime.now(UTC).astimezone(self.zone).date()
+
+    def local_start(self, day: date, hhmm: int) -> datetime:
+        return datetime.combine(day, time(hhmm // 100, hhmm % 100), self.zone).astimezone(UTC)
+
+    def in_scope(self, record: Record) -> bool:
+        """Whether a branch that has pulled everything holds ``record``: a booking starting
+        from yesterday to 30 days ahead (branch-local), or one waiting in a queue."""
+        if record.retired:
+            return False
+        if record.start is None:
+            return record.queued
+        day = record.start.astimezone(self.zone).date()
+        return self.today() - timedelta(days=1) <= day <= self.today() + timedelta(days=30)
+
+    def mark(self) -> None:
+        """A case begins: :meth:`desk_made` counts from here."""
+        self.since = set(self.records())
+
+    def desk_made(self) -> list[Record]:
+        """Cloud bookings made since :meth:`mark`, other than those a case made cloud-side."""
+        return [r for r in self.records().values() if r.id not in self.initial and r.id not in self.since
+                and r.id not in self.cloud_made]
+
+    def work_days(self, count: int, skip: int = 1) -> list[date]:
+        """The next ``count`` days (from today + ``skip``) the generated clinic is open."""
+        day, out = self.today() + timedelta(days=skip), []
+        while len(out) < count:
+            if self.open_on(day):
+                out.append(day)
+            day += timedelta(days=1)
+        return out
+
+    def open_on(self, day: date) -> bool:
+        return True
+
+    @staticmethod
+    def same_start(a: datetime | None, b: datetime | None) -> bool:
+        return _minute(a) == _minute(b)
+
+    def record(self, cloud_id: str) -> Record | None:
+        return self.records().get(cloud_id)
+
+    # ---- per cloud -----------------------------------------------------------------------
+    @contextmanager
+    def started(self):
+        raise NotImplementedError
+
+    def config_values(self) -> dict:
+        raise NotImplementedError
+
+    def records(self) -> dict[str, Record]:
+        raise NotImplementedError
+
+    def local_statuses(self, record: Record) -> set[str]:
+        raise NotImplementedError
+
+    def desk_pick(self, n: int = 0) -> DeskPick:
+        raise NotImplementedError
+
+    def online_booking(self, pick: DeskPick, start: datetime) -> str:
+        raise NotImplementedError
+
+    def started_booking(self, pick: DeskPick) -> str:
+        """A booking that began a few minutes ago (the patient is due now), on the pick's
+        resource or another one serving its type when the generated clinic holds that one."""
+        now = datetime.now(UTC).replace(second=0, microsecond=0)
+        refused = None
+        for resource in self.resources_for(pick):
+            for minutes in (4, 6, 8):
+                try:
+                    return self.online_booking(replace(pick, resource=resource), now - timedelta(minutes=minutes))
+                except Exception as exc:  # noqa: BLE001 (that resource is busy then)
+                    refused = exc
+        raise AssertionError(f"no resource is free now for {pick}: {refused}")
+
+    def resources_for(self, pick: DeskPick) -> list[str]:
+        """Resources (cloud ids) that serve the pick's type, the pick's own first."""
+        return [r for r in (pick.resource, pick.other_resource) if r]
+
+    def reschedule_call(self, cloud_id: str) -> tuple[str, str]:
+        """(method, path prefix) of the call that moves ``cloud_id``."""
+        raise NotImplementedError
+
+    def cloud_cancel(self, cloud_id: str) -> None:
+        raise NotImplementedError
+
+    def cloud_move(self, cloud_id: str, start: datetime) -> str:
+        """Move the booking in the cloud; returns its cloud id afterwards (a new one where a
+        move makes a new booking)."""
+        raise NotImplementedError
+
+    def cloud_delete(self, cloud_id: str) -> None:
+        raise NotImplementedError
+
+    def join_queue(self, pick: DeskPick) -> str:
+        raise NotImplementedError
+
+    def accept_elsewhere(self, cloud_id: str, resource: str) -> None:
+        raise NotImplementedError
+
+    def arm_cursor_expiry(self) -> None:
+        """The next listing that presents its cursor finds it expired."""
+        raise NotImplementedError
+
+    def cursor_expiries(self) -> int:
+        raise NotImplementedError
+
+    def load_many(self, count: int) -> int:
+        """Add about ``count`` bookings in the synced window; returns how many were added."""
+        raise NotImplementedError
+
+
+# ================================================================================ Ehjzny ====
+class EhjznyHarness(CloudHarness):
+    """Seed ``000_14e7845dce989d17.txt``, contract ``ehjzny.md``: the sample clinic, two dozen
+    more customers and a week of bookings (confirmed, canceled, a queue)."""
+
+    name = "ehjzny"
+    create_call = ("PUT", "/management/scheduling")
+    cursor = "page token"
+    zone = ZoneInfo("Asia/Riyadh")
+    TYPES = {"resAhmed": ("typeGeneral", "typeFollowUp"), "resSara": ("typeGeneral", "typeDental")}
+
+    @contextmanager
+    def started(self):
+        from tests.clouds.ehjzny import sample_clinic, start_cloud
+
+        clinic = sample_clinic(self.today(), self.zone.key)
+        clinic["customers"] += [{"id": f"cusG{i:02d}", "firstName": f"Guest{i:02d}", "lastName": "Conformance",
+                                 "phone": f"+9665010000{i:02d}"} for i in range(24)]
+        created = (datetime.now(UTC) - timedelta(days=3)).isoformat().replace("+00:00", "Z")
+        for day in self.work_days(5):
+            for i, hhmm in enumerate((900, 940, 1020, 1100, 1620, 1700, 1740)):
+                if self.rng.random() < 0.4:
+                    continue
+                resource = ("resAhmed", "resSara")[i % 2]
+                clinic["bookings"].append({
+                    "id": f"bkG{day:%m%d}{i}", "status": CANCELED if self.rng.random() < 0.15 else CONFIRMED,
+                    "typeId": "typeGeneral", "resourceId": resource, "customerId": f"cusG{self.rng.randrange(24):02d}",
+                    "startDateTime": self.local_start(day, hhmm).isoformat().replace("+00:00", "Z"),
+                    "duration": 20, "createdAt": created})
+        with start_cloud(clinic=clinic, fault_seed=self.seed) as running:
+            self.running, self.cloud = running, running.cloud
+            for customer in ("cusG20", "cusG21"):
+                self.cloud.customer_join_queue(customer, "typeFollowUp")
+            self.initial = set(self.cloud.bookings)
+            self._expiries = 0
+            yield self
+
+    def open_on(self, day: date) -> bool:
+        return day.weekday() != 4  # Saturday to Thursday (sample clinic hours)
+
+    def config_values(self) -> dict:
+        return {"baseUrl": self.running.url, "account": self.running.app_id, "secret": self.running.api_key}
+
+    def records(self) -> dict[str, Record]:
+        def parse(text):
+            return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+        with self.cloud.lock:
+            rows = [dict(b) for b in self.cloud.bookings.values()]
+        out = {}
+        for b in rows:
+            start = parse(b.get("startDateTime"))
+            booked_end = start + timedelta(minutes=int(self.cloud.types[b["typeId"]]["minutes"])) if start else None
+            end = parse(b.get("endDateTime"))
+            out[b["id"]] = Record(
+                id=b["id"], status=b["status"], start=start, resource=b.get("resourceId"), customer=b["customerId"],
+                type=b["typeId"], canceled=b["status"] in (CANCELED, REJECTED),
+                queued=b["status"] in (PENDING_ASSIGNMENT, PENDING_PAYMENT),
+                ended=bool(end and booked_end and end < booked_end), retired=bool(b.get("_rescheduledTo")),
+                created=parse(b.get("createdAt")))
+        return out
+
+    def local_statuses(self, record: Record) -> set[str]:
+        return {record.status}  # the branch keeps Ehjzny's statuses (contract "Objects" → Statuses)
+
+    def desk_pick(self, n: int = 0) -> DeskPick:
+        customer = f"cusG{n % 20:02d}"
+        resource, other = ("resAhmed", "resSara") if n % 2 == 0 else ("resSara", "resAhmed")
+        return DeskPick("typeGeneral", resource, customer, f"+9665010000{n % 20:02d}", other)
+
+    def queue_type(self) -> str:
+        return "typeGeneral"
+
+    def online_booking(self, pick: DeskPick, start: datetime) -> str:
+        made = self.cloud.add_online_booking(pick.type, start, resource_id=pick.resource, customer_id=pick.customer)
+        self.cloud_made.add(made["id"])
+        return made["id"]
+
+    list_call = ("GET", "/management/bookings")
+
+    def reschedule_call(self, cloud_id: str) -> tuple[str, str]:
+        return ("PUT", "/management/scheduling/new")  # rescheduleBookingId: a new booking
+
+    def cloud_cancel(self, cloud_id: str) -> None:
+        self.cloud.customer_cancel(self.cloud.bookings[cloud_id]["customerId"], cloud_id)
+
+    def cloud_move(self, cloud_id: str, start: datetime) -> str:
+        with self.cloud.lock:
+            old = self.cloud.bookings[cloud_id]
+            day, hhmm = start.astimezone(self.zone).date(), int(start.astimezone(self.zone).strftime("%H%M"))
+            made = self.cloud.schedule({"rescheduleBookingId": cloud_id, "date": day.isoformat(), "time": hhmm,
+                                        "resourceFilters": {"resourceId": old["resourceId"]}},
+                                       customer_id=old["customerId"])
+        self.cloud_made.add(made["id"])
+        return made["id"]
+
+    def cloud_delete(self, cloud_id: str) -> None:
+        with self.cloud.lock:  # gone from the cloud: listed no more, GET answers 404
+            del self.cloud.bookings[cloud_id]
+
+    def join_queue(self, pick: DeskPick) -> str:
+        made = self.cloud.customer_join_queue(pick.customer, pick.type)
+        self.cloud_made.add(made["id"])
+        return made["id"]
+
+    def accept_elsewhere(self, cloud_id: str, resource: str) -> None:
+        self.cloud.assign(cloud_id, resource)
+
+    def arm_cursor_expiry(self) -> None:
+        pages = self.cloud.pages
+        original = pages.page
+
+        def page(items, key, limit, token, scope, descending=False):
+            if token and pages.page is page:
+                pages.page = original  # once: this token, and every other one, is now expired
+                pages.expire_all()
+                self._expiries += 1
+            return original(items, key, limit, token, scope, descending)
+
+        pages.page = page
+
+    def cursor_expiries(self) -> int:
+        return self._expiries
+
+    def load_many(self, count: int) -> int:
+        created = (datetime.now(UTC) - timedelta(days=3)).isoformat().replace("+00:00", "Z")
+        bookings = []
+        for offset in range(0, 25):
+            day = self.today() + timedelta(days=offset)
+            for resource in ("resAhmed", "resSara"):
+                for minutes in range(0, 24 * 60 - 20, 20):
+                    if len(bookings) >= count:
+                        break
+                    start = self.local_start(day, minutes // 60 * 100 + minutes % 60)
+                    bookings.append({"id": f"load{len(bookings):05d}", "status": CONFIRMED, "typeId": "typeGeneral",
+                                     "resourceId": resource, "customerId": "cusOmar", "duration": 20,
+                                     "startDateTime": start.isoformat().replace("+00:00", "Z"), "createdAt": created})
+        self.cloud.load({"bookings": bookings})
+        self.cloud_made.update(b["id"] for b in bookings)
+        return len(bookings)
+
+
+# ================================================================================= Rekaz ====
+class RekazHarness(CloudHarness):
+    """Seed ``002_8fee4d72956658de.txt``, contract ``rekaz.md``: the generated Rekaz clinic
+    (:func:`tests.clouds.rekaz.generate_clinic`); the branch is its main branch."""
+
+    name = "rekaz"
+    create_call = ("POST", "/api/public/reservations/bulk")
+    cursor = None  # windows polled with skipCount: nothing that expires (contract "incremental sync: none")
+    zone = ZoneInfo("Asia/Riyadh")
+
+    @contextmanager
+    def started(self):
+        from tests.clouds.rekaz import RekazCloud, generate_clinic, start_cloud
+
+        cloud = RekazCloud(fault_seed=self.seed)
+        self.clinic = generate_clinic(cloud, seed=self.seed)
+        self.branch_id = self.clinic["branches"][0]
+        with start_cloud(cloud) as running:
+            self.running, self.cloud = running, cloud
+            self.initial = set(cloud.reservations)
+            yield self
+
+    def config_values(self) -> dict:
+        """Tenant, key and the branch (seed "Authentication": ``__tenant``, ``Basic <key>``)."""
+        return {"baseUrl": self.running.url, "account": self.cloud.tenant, "secret": self.cloud.key,
+                "branchId": self.branch_id}
+
+    def _provider_ids(self, names: list[str]) -> list[str]:
+        by_name = {p["name"]: p["id"] for p in self.cloud.providers.values()}
+        return [by_name[n] for n in names if n in by_name]
+
+    def _attendance(self, reservation_id: str) -> tuple[bool, bool]:
+        kinds = [a["kind"] for a in self.cloud.attendances if a["reservationId"] == reservation_id]
+        return "CheckIn" in kinds, "CheckOut" in kinds
+
+    def records(self) -> dict[str, Record]:
+        out = {}
+        with self.cloud.lock:
+            for r in self.cloud.reservations.values():
+                if r["branchId"] != self.branch_id:
+                    continue
+                checked_in, checked_out = self._attendance(r["id"])
+                providers = list(r["_providerIds"])
+                out[r["id"]] = Record(
+                    id=r["id"], status=r["status"], start=r["_start"], resource=providers[0] if providers else None,
+                    customer=r["customerId"], type=r["_priceId"], canceled=r["status"] == "Cancelled",
+                    queued=not providers and r["status"] != "Cancelled", checked_in=checked_in, ended=checked_out)
+        return out
+
+    def in_scope(self, record: Record) -> bool:
+        if record.start is None:
+            return False
+        day = record.start.astimezone(self.zone).date()  # queue reservations have a start too
+        return self.today() - timedelta(days=1) <= day <= self.today() + timedelta(days=30)
+
+    def local_statuses(self, record: Record) -> set[str]:
+        if record.canceled:
+            return {CANCELED}
+        if record.queued:  # an unassigned one whose time has passed no longer waits: the desk's own expiry
+            lapsed = record.start is not None and record.start < datetime.now(UTC)
+            return {PENDING_ASSIGNMENT, REJECTED} if lapsed else {PENDING_ASSIGNMENT}
+        if record.status == "Pending":  # waiting for payment or confirmation (contract "Behaviour")
+            return {PENDING_PAYMENT, PENDING_APPROVAL, CONFIRMED}
+        return {CONFIRMED}
+
+    def desk_pick(self, n: int = 0) -> DeskPick:
+        with self.cloud.lock:
+            products = [p for p in self.cloud.products.values() if self.branch_id in p["branchIds"]]
+            product = products[0]
+            price = next(p for p in product["pricing"] if p["amount"] == 0) if n % 2 else product["pricing"][0]
+            staff = [p["id"] for p in product["productProviders"]]
+            customers = [c for c in self.cloud.customers.values() if self.branch_id in c["branchIds"]]
+            customer = customers[n % len(customers)]
+        return DeskPick(price["id"], staff[n % len(staff)], customer["id"], customer["name"],
+                        staff[(n + 1) % len(staff)])
+
+    def queue_type(self) -> str:
+        return self.desk_pick(1).type
+
+    def resources_for(self, pick: DeskPick) -> list[str]:
+        with self.cloud.lock:
+            product = next(p for p in self.cloud.products.values() if any(x["id"] == pick.type for x in p["pricing"]))
+            staff = [p["id"] for p in product["productProviders"]]
+        return [pick.resource] + [s for s in staff if s != pick.resource]
+
+    def online_booking(self, pick: DeskPick, start: datetime) -> str:
+        made = self.cloud.online_booking(pick.type, start, customer_id=pick.customer, provider_ids=[pick.resource],
+                                         branch_id=self.branch_id)
+        self.cloud_made.add(made["id"])
+        return made["id"]
+
+    list_call = ("GET", "/api/public/reservations")
+
+    def reschedule_call(self, cloud_id: str) -> tuple[str, str]:
+        return ("PUT", f"/api/public/reservations/{cloud_id}")
+
+    def started_booking(self, pick: DeskPick) -> str:
+        """As for every cloud, and confirmed in the dashboard (a priced one is ``Pending``
+        until then, contract "Behaviour": created state)."""
+        made = super().started_booking(pick)
+        self.cloud.confirm(made)
+        return made
+
+    def cloud_cancel(self, cloud_id: str) -> None:
+        self.cloud.cloud_cancel(cloud_id)
+
+    def cloud_move(self, cloud_id: str, start: datetime) -> str:
+        self.cloud.cloud_move(cloud_id, start)
+        return cloud_id  # same id (contract "reschedule": PUT, same id)
+
+    def cloud_delete(self, cloud_id: str) -> None:
+        self.cloud.remove(cloud_id)
+
+    def join_queue(self, pick: DeskPick) -> str:
+        start = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=30)
+        made = self.cloud.online_booking(pick.type, start, customer_id=pick.customer, provider_ids=[],
+                                         branch_id=self.branch_id)
+        self.cloud_made.add(made["id"])
+        return made["id"]
+
+    def accept_elsewhere(self, cloud_id: str, resource: str) -> None:
+        with self.cloud.lock:
+            start = self.cloud.reservations[cloud_id]["_start"]
+        self.cloud.cloud_move(cloud_id, start, provider_ids=[resource])
+
+    def arm_cursor_expiry(self) -> None:
+        raise AssertionError("Rekaz has no cursor that expires")
+
+    def cursor_expiries(self) -> int:
+        return 0
+
+    def load_many(self, count: int) -> int:
+        pick = self.desk_pick(1)
+        with self.cloud.lock:
+            staff = [p["id"] for p in self.cloud.products[next(
+                p["id"] for p in self.cloud.products.values() if any(x["id"] == pick.type for x in p["pricing"]))
+            ]["productProviders"]]
+        added = 0
+        for offset in range(0, 25):
+            day = self.today() + timedelta(days=offset)
+            for provider in staff:
+                for minutes in range(0, 24 * 60 - 15, 15):
+                    if added >= count:
+                        return added
+                    start = self.local_start(day, minutes // 60 * 100 + minutes % 60)
+                    try:
+                        self.cloud_made.add(self.cloud.online_booking(
+                            pick.type, start, customer_id=pick.customer, provider_ids=[provider],
+                            branch_id=self.branch_id)["id"])
+                        added += 1
+                    except Exception:  # noqa: BLE001 (the provider is taken then)
+                        continue
+        return added
+
+
+# ============================================================================== Agendize ====
+class AgendizeHarness(CloudHarness):
+    """Seed ``003_707c71aee94e5c34.txt``, contract ``agendize.md``: the generated Agendize
+    clinic (:func:`tests.clouds.agendize.generate_clinic`); the branch is its first company."""
+
+    name = "agendize"
+    create_call = ("POST", "/api/2.1/scheduling/companies")
+    cursor = "sync token"
+
+    @contextmanager
+    def started(self):
+        from tests.clouds.agendize import AgendizeCloud, generate_clinic, start_cloud
+
+        cloud = AgendizeCloud(fault_seed=self.seed)
+        self.clinic = generate_clinic(cloud, seed=self.seed)
+        self.company_id = self.clinic["companies"][0]
+        self.zone = cloud.companies[self.company_id].zone
+        with start_cloud(cloud) as running:
+            self.running, self.cloud = running, cloud
+            self.initial = set(self.company.appointments)
+            self._expiries = 0
+            yield self
+
+    @property
+    def company(self):
+        return self.cloud.companies[self.company_id]
+
+    def open_on(self, day: date) -> bool:
+        off = (self.today() + timedelta(days=3), self.today() + timedelta(days=10))  # a vacation; the holiday
+        return day.weekday() not in (4,) and day not in off
+
+    def config_values(self) -> dict:
+        """The connection as the Agendize connector's fields name it: the account is the API key,
+        the secret the SSO token, and the company the branch's (contract "Transport")."""
+        return {"baseUrl": self.running.url, "account": self.cloud.api_key, "secret": self.cloud.token,
+                "companyId": self.company_id}
+
+    def records(self) -> dict[str, Record]:
+        out = {}
+        with self.cloud.lock:
+            for a in self.company.appointments.values():
+                if a["type"] == "personal":
+                    continue
+                status = "cancelled" if a["_deleted"] else a["status"]
+                out[a["id"]] = Record(
+                    id=a["id"], status=status, start=a["_start"], resource=a["_staff"], customer=a["_client"],
+                    type=a["_service"], canceled=status in ("cancelled", "declined"),
+                    queued=a["_staff"] is None and status in ("pending", "accepted"),
+                    checked_in=status in ("inProgress", "completed"), ended=status == "completed",
+                    no_show=status == "noShow", created=a["_created"])
+        return out
+
+    def in_scope(self, record: Record) -> bool:
+        day = record.start.astimezone(self.zone).date()
+        return self.today() - timedelta(days=1) <= day <= self.today() + timedelta(days=30)
+
+    def local_statuses(self, record: Record) -> set[str]:
+        """Contract "Objects" → statuses: ``inProgress``, ``completed`` and ``noShow`` are a
+        confirmed booking's visit; ``declined`` is refused; no staff is a request in the queue."""
+        if record.status == "cancelled":
+            return {CANCELED}
+        if record.status == "declined":
+            return {REJECTED, CANCELED}
+        if record.queued:
+            return {PENDING_ASSIGNMENT}
+        if record.status == "pending":
+            return {PENDING_APPROVAL}
+        return {CONFIRMED}
+
+    def desk_pick(self, n: int = 0) -> DeskPick:
+        with self.cloud.lock:
+            staff = self.clinic["staff"][self.company_id]
+            service = self.company.services[self.clinic["services"][self.company_id][0]]  # all staff serve it
+            clients = self.clinic["clients"]
+            client = self.cloud.clients[clients[(n * 5) % len(clients)]]
+        return DeskPick(service["id"], staff[2 if n % 2 == 0 else 0], client["id"], client["mobilePhone"],
+                        staff[0 if n % 2 == 0 else 2])
+
+    def queue_type(self) -> str:
+        return self.desk_pick().type
+
+    def online_booking(self, pick: DeskPick, start: datetime) -> str:
+        made = self.cloud.online_booking(self.company_id, pick.type, start, client_id=pick.customer,
+                                         staff_id=pick.resource, status="accepted")
+        self.cloud_made.add(made["id"])
+        return made["id"]
+
+    def started_booking(self, pick: DeskPick) -> str:
+        start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=4)
+        with self.cloud.lock:  # the dashboard books it (working time is not checked with force)
+            body = {"client": {"id": pick.customer}, "service": {"id": pick.type}, "staff": {"id": pick.resource},
+                    "start": self.cloud.zoned_view(start, self.company), "status": "accepted"}
+            made = self.cloud.insert(self.company_id, body, force=True, silent=True, source="dashboard")
+        self.cloud_made.add(made["id"])
+        return made["id"]
+
+    @property
+    def list_call(self) -> tuple[str, str]:
+        return ("GET", f"/api/2.1/scheduling/companies/{self.company_id}/appointments")
+
+    def reschedule_call(self, cloud_id: str) -> tuple[str, str]:
+        return ("PUT", f"/api/2.1/scheduling/companies/{self.company_id}/appointments/{cloud_id}")
+
+    def cloud_cancel(self, cloud_id: str) -> None:
+        self.cloud.client_cancel(self.company_id, cloud_id)
+
+    def cloud_move(self, cloud_id: str, start: datetime) -> str:
+        self.cloud.client_reschedule(self.company_id, cloud_id, start)
+        return cloud_id
+
+    def cloud_delete(self, cloud_id: str) -> None:
+        self.cloud.dashboard_delete(self.company_id, cloud_id)
+
+    def join_queue(self, pick: DeskPick) -> str:
+        """A request in the widget for a free time tomorrow, with no staff (a ``pending`` request)."""
+        refused = None
+        for hhmm in range(1000, 1400, 15):
+            if hhmm % 100 >= 60:
+                continue
+            try:
+                made = self.cloud.online_booking(self.company_id, pick.type,
+                                                 self.local_start(self.work_days(1)[0], hhmm), client_id=pick.customer)
+            except Exception as exc:  # noqa: BLE001 (taken in the generated clinic)
+                refused = exc
+                continue
+            self.cloud_made.add(made["id"])
+            return made["id"]
+        raise AssertionError(f"no free time for a request: {refused}")
+
+    def accept_elsewhere(self, cloud_id: str, resource: str) -> None:
+        self.cloud.update(self.company_id, cloud_id, {"status": "accepted", "staff": {"id": resource}},
+                          source="dashboard", silent=True, force=True)  # the dashboard may overbook
+
+    def arm_cursor_expiry(self) -> None:
+        self._expiries += self.cloud.invalidate_sync_tokens()
+
+    def cursor_expiries(self) -> int:
+        return self._expiries
+
+    def load_many(self, count: int) -> int:
+        pick = self.desk_pick()
+        added = 0
+        with self.cloud.lock:
+            for offset in range(0, 25):
+                day = self.today() + timedelta(days=offset)
+                for staff in self.clinic["staff"][self.company_id]:
+                    for minutes in range(0, 24 * 60 - 30, 30):
+                        if added >= count:
+                            return added
+                        start = self.local_start(day, minutes // 60 * 100 + minutes % 60)
+                        body = {"client": {"id": pick.customer}, "service": {"id": pick.type}, "staff": {"id": staff},
+                                "start": self.cloud.zoned_view(start, self.company), "status": "accepted"}
+                        made = self.cloud.insert(self.company_id, body, force=True, silent=True, reply=False)
+                        self.cloud_made.add(made["id"])
+                        added += 1
+        return added
+
+
+HARNESSES = {h.name: h for h in (EhjznyHarness, RekazHarness, AgendizeHarness)}
