@@ -59,7 +59,7 @@ def cli_arguments(harness) -> list[str]:
                 raise AssertionError(f"the {harness.name} harness has no value for the connector's field {key!r}")
             continue
         if key == "account":
-            option = "--app-id" if info.get("legacy") else "--cloud-account"
+            option = "--cloud-account"
         else:
             option = "--" + (field.get("cli") or key)
         args += [option, str(values[key])]

@@ -2,11 +2,6 @@
 (``registry.describe()``: ``[{name, title, capabilities, fields, ...}]``), read once per
 test session in a separate Python process, so the suite imports nothing from ``app``.
 
-Before the connector registry existed, the engine spoke Ehjzny only; its declaration was
-the engine's action table (``app.sync.outbox.CLOUD_ACTIONS`` and ``CREATING``), which
-:data:`_PROBE` reads in that case (``legacy: true``: the command line then takes
-``--app-id`` instead of ``--cloud-account``).
-
 A case asks :func:`require` for the capabilities it needs; it is skipped with the
 connector's own declaration as the reason ("connector not registered", or "ehjzny
 declares attendances = False"), never silently.
@@ -27,22 +22,8 @@ ROOT = Path(__file__).resolve().parents[3]
 
 _PROBE = r"""
 import json
-try:
-    from app.sync import registry
-except ImportError:
-    registry = None
-if registry is not None:
-    print(json.dumps(registry.describe()))
-else:
-    from app.sync.outbox import CLOUD_ACTIONS, CREATING
-    actions = set(CLOUD_ACTIONS)
-    capabilities = {"pull_mode": "windows", "queue": "accept" in actions, "end_early": "end" in actions,
-                    "holds": "hold" in actions, "approve": False, "attendances": "checkin" in actions,
-                    "visit_status_push": "noshow" in actions, "payments": False,
-                    "reschedule_new_id": "reschedule" in CREATING, "customer_write": False,
-                    "time_rules_write": True, "restore": "restore" in actions, "deleted_feed": False}
-    fields = [{"key": "baseUrl", "cli": None}, {"key": "account", "cli": "app-id"}, {"key": "secret", "cli": None}]
-    print(json.dumps([{"name": "ehjzny", "capabilities": capabilities, "fields": fields, "legacy": True}]))
+from app.sync import registry
+print(json.dumps(registry.describe()))
 """
 
 
