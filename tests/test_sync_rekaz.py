@@ -499,3 +499,51 @@ def test_mobile_keys_agree():
     """Contract "Behaviour": ``+966…``, ``966…`` and ``05…`` all become ``9665…``."""
     assert {mapping.mobile_key(m) for m in ("+966501234567", "966501234567", "0501234567",
                                              "00966501234567")} == {"966501234567"}
+
+
+def test_unassigned_reservation_waits_180_minutes_then_is_rejected(sim):
+    """Contract "Desk operations": unassigned queue; Rekaz has no assignment timeout, so a
+    waiting reservation gets the longest (seed 000 "Assignment Timeout": 5..180) from its time."""
+    waiting = _book(sim, price="free", providers=(), start=NOW - timedelta(minutes=170))
+    over = _book(sim, price="free", providers=(), start=NOW - timedelta(minutes=181))
+    conn = connector(sim)
+    pages = run(_with(conn, lambda: _pages(conn)))
+    rows = {b.cloud_id: b.row for p in pages for b in p.bookings}
+    assert rows[waiting]["status"] == "PENDING_ASSIGNMENT" and rows[waiting]["assignmentTimeout"] == 180
+    assert rows[over]["status"] == "REJECTED" and rows[over]["startDateTime"] is None
+
+
+def test_created_at_only_for_reservations_the_branch_does_not_have(sim):
+    """Rekaz has no creation time: a new timed row is stamped when first seen (the engine's
+    natural-key match needs one); a mapped row leaves the local value alone."""
+    new, known = _book(sim), _book(sim, start=NOW + timedelta(hours=3))
+    ctx = mapped_ctx(sim)
+    ctx.map("booking", "B-known", known)
+    conn = connector(sim, ctx)
+    pages = run(_with(conn, lambda: _pages(conn)))
+    rows = {b.cloud_id: b.row for p in pages for b in p.bookings}
+    assert rows[new]["createdAt"] == "2026-12-07T06:00:00Z" and "createdAt" not in rows[known]
+
+
+def test_find_sent_candidates_carry_the_request_time(sim):
+    ctx = mapped_ctx(sim)
+    conn = connector(sim, ctx)
+    operation = op("create", _desk(sim))
+
+    async def scenario():
+        sim.cloud.faults.lose_reply(method="POST", path="/api/public/reservations/bulk")
+        with pytest.raises(TransportError):
+            await conn.send(operation)
+        operation.requested_at = "2026-12-07T05:59:30Z"
+        [found] = await conn.find_sent(operation)
+        assert found.row["createdAt"] == "2026-12-07T05:59:30Z" and found.row["startDateTime"] == "2026-12-07T08:00:00Z"
+    run(_with(conn, scenario))
+
+
+def test_a_kiosk_check_in_carries_its_time(sim):
+    ident = _book(sim, price="free", start=NOW - timedelta(minutes=5))
+    sim.cloud.kiosk_attendance(ident)
+    conn = connector(sim)
+    pages = run(_with(conn, lambda: _pages(conn, None, full=False)))
+    row = next(b.row for p in pages for b in p.bookings if b.cloud_id == ident)
+    assert row["visitStatus"] == "CHECKED_IN" and row["checkedInAt"] == "2026-12-07T06:00:00Z"

@@ -69,7 +69,8 @@ NAMES_RETRY = 300.0
 #: the horizon, days around the branch-local today (contract "Behaviour" → Pull)
 HORIZON_DAYS = (-1, 30)
 #: booking fields the pull writes (the others are the desk's own)
-SYNCED_FIELDS = (*mapping.CLOUD_BOOKING_FIELDS, "createdAt", "visitStatus")
+SYNCED_FIELDS = (*mapping.CLOUD_BOOKING_FIELDS, "createdAt", "assignmentTimeout", "visitStatus", "checkedInAt",
+                 "endedAt")
 
 CAPABILITIES = Capabilities(
     pull_mode=PullMode.WINDOWS, queue=True, end_early=True, holds=False, approve=True, attendances=True,
@@ -173,13 +174,25 @@ class RekazConnector:
                          hours_unknown=[r["id"] for r in resources])
 
     # bookings in the domain's shape -------------------------------------------------------
-    def booking(self, obj: dict, visits: dict[str, str] | None = None) -> CloudBooking:
-        """A reservation as a :class:`CloudBooking` (raises MappingError)."""
-        row, problems = mapping.booking_from_cloud(obj, self.names or mapping.NameIndex())
+    def booking(self, obj: dict, visits: dict[str, str] | None = None,
+                created_at: str | None = None, own: bool = False) -> CloudBooking:
+        """A reservation as a :class:`CloudBooking` (raises MappingError).
+
+        Rekaz gives no creation time: a timed reservation the branch has not mapped yet gets
+        ``createdAt`` = ``created_at`` or now (when it was first seen), so the engine's
+        natural-key match of an unanswered create can take it; a mapped one leaves
+        ``createdAt`` out (the local value stays), and so does the reply to this desk's own
+        write (``own``). ``visits``: reservation id → the visit
+        status an attendance made in Rekaz gives (with ``checkedInAt``/``endedAt`` = now)."""
+        now = self.ctx.now()
+        row, problems = mapping.booking_from_cloud(obj, self.names or mapping.NameIndex(), now)
         cloud_id = str(obj["id"])
         row["id"] = cloud_id
+        if "createdAt" not in row and not own and (created_at or self.ctx.local_id("booking", cloud_id) is None):
+            row["createdAt"] = created_at or clock.to_iso(now)
         if visits and cloud_id in visits:
             row["visitStatus"] = visits[cloud_id]
+            row["checkedInAt" if visits[cloud_id] == VisitStatus.CHECKED_IN else "endedAt"] = clock.to_iso(now)
         if problems:
             self.problems[cloud_id] = problems
         else:
@@ -344,7 +357,7 @@ class RekazConnector:
         return await self.client.call("reservation", ids={"id": reservation_id})
 
     async def _result(self, reservation_id: str, replaces: str | None = None, extra: dict | None = None) -> SendResult:
-        booking = self.booking(await self._get(reservation_id))
+        booking = self.booking(await self._get(reservation_id), own=True)
         if extra:
             booking.raw = {**(booking.raw or {}), **extra}
         return SendResult(booking=booking, replaces=replaces)
@@ -589,7 +602,13 @@ class RekazConnector:
         body = (op.steps or {}).get("body")
         if not body:
             return []
-        return self._bookings(await self._find_created(body))[0]
+        out = []
+        for obj in await self._find_created(body):  # matched on the whole natural key here
+            try:
+                out.append(self.booking(obj, created_at=op.requested_at))
+            except mapping.MappingError as exc:
+                log.warning("Rekaz reservation set aside: %s", exc)
+        return out
 
     def classify(self, error: BaseException) -> Failure | None:
         if isinstance(error, TransportError):

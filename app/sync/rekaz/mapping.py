@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from app.domain import clock, timerules
-from app.domain.model import Status, VisitStatus
+from app.domain.model import ASSIGNMENT_TIMEOUT_MAX, Status, VisitStatus
 from app.domain.phones import normalize_or_keep
 from app.i18n.search import search_text
 
@@ -301,7 +301,7 @@ def is_cancelled(obj: dict) -> bool:
     return status_key(obj.get("status")) == "cancelled"
 
 
-def booking_from_cloud(obj: dict, names: NameIndex) -> tuple[dict, list[Problem]]:
+def booking_from_cloud(obj: dict, names: NameIndex, now: datetime | None = None) -> tuple[dict, list[Problem]]:
     """Rekaz reservation → (booking fields, problems).
 
     Fields: the keys of :data:`CLOUD_BOOKING_FIELDS` plus ``createdAt`` for a queue booking.
@@ -310,8 +310,11 @@ def booking_from_cloud(obj: dict, names: NameIndex) -> tuple[dict, list[Problem]
     "Objects": stored raw, shown as confirmed; the raw value is :func:`cloud_state`'s).
     A reservation that is not cancelled and has no provider waits in the queue
     (``PENDING_ASSIGNMENT``, contract "Desk operations": unassigned queue): no start, end
-    or resource, and ``createdAt`` = its ``startAt`` (Rekaz has no creation time; the queue
-    is ordered by it). ``startDateTime``/``endDateTime`` UTC; ``duration`` minutes.
+    or resource, ``createdAt`` = its ``startAt`` (Rekaz has no creation time; the queue
+    is ordered by it) and ``assignmentTimeout`` the longest, 180 minutes (Rekaz has no
+    assignment timeout). Once that has passed (``now`` given), it is ``REJECTED``, as the
+    desk's own expiry would make it, so the pull and the desk agree.
+    ``startDateTime``/``endDateTime`` UTC; ``duration`` minutes.
     ``typeId``/``resourceId`` are CLOUD ids (price id, provider id) or None when the name
     is a problem; ``customerId`` is the CLOUD customer id. With several providers the first
     is the booking's resource. Raises MappingError for a missing id or a bad time.
@@ -339,7 +342,8 @@ def booking_from_cloud(obj: dict, names: NameIndex) -> tuple[dict, list[Problem]
     status = {"pending": Status.PENDING_APPROVAL, "cancelled": Status.CANCELED}.get(key, Status.CONFIRMED)
     queued = status != Status.CANCELED and not providers
     if queued:
-        status = Status.PENDING_ASSIGNMENT
+        expired = now is not None and start + timedelta(minutes=ASSIGNMENT_TIMEOUT_MAX) <= now
+        status = Status.REJECTED if expired else Status.PENDING_ASSIGNMENT
     row = {
         "status": str(status),
         "startDateTime": None if queued else _iso(start),
@@ -351,6 +355,7 @@ def booking_from_cloud(obj: dict, names: NameIndex) -> tuple[dict, list[Problem]
     }
     if queued:
         row["createdAt"] = _iso(start)
+        row["assignmentTimeout"] = ASSIGNMENT_TIMEOUT_MAX
     return row, problems
 
 
