@@ -114,6 +114,7 @@ class RekazConnector:
         #: attendances this desk sent, so that the pull does not play them back over a later
         #: local state (reservation id → kind)
         self._sent_visits: dict[str, str] = {}
+        self._customers: dict[tuple, dict] = {}  # (id, name, mobile) → the customer row
 
     # lifecycle -----------------------------------------------------------------------
     async def open(self) -> None:
@@ -199,10 +200,12 @@ class RekazConnector:
             self.problems.pop(cloud_id, None)
         customer = None
         if obj.get("customerId"):
-            first, last = mapping.split_name(obj.get("customerName"))
-            mobile = obj.get("customerMobile")
-            customer = mapping.customer_from_cloud({"id": obj["customerId"], "name": obj.get("customerName"),
-                                                    "mobileNumber": mobile}) if (first or mobile) else None
+            key = (str(obj["customerId"]), obj.get("customerName"), obj.get("customerMobile"))
+            customer = self._customers.get(key)
+            if customer is None and (key[1] or key[2]):  # phone parsing is slow: once per customer
+                customer = self._customers[key] = mapping.customer_from_cloud(
+                    {"id": key[0], "name": key[1], "mobileNumber": key[2]})
+            customer = dict(customer) if customer else None
         raw = mapping.cloud_state(obj)
         if problems:
             raw["problems"] = [{"code": p.code, "field": p.field, "reason": p.reason, "name": p.name,
