@@ -395,8 +395,10 @@ def test_accept_is_read_check_write_check(sim):
     ctx.map("booking", "B1", won)
     ctx.map("booking", "B2", lost)
     conn = connector(sim, ctx)
-    after = _desk(sim, typeId="L-" + sim.ids["free"], resourceId="L-" + sim.ids["sara"])
+    after = _desk(sim, typeId="L-" + sim.ids["free"], resourceId="L-" + sim.ids["sara"],
+                  startDateTime="2026-12-07T06:20:00Z", endDateTime="2026-12-07T06:35:00Z", duration=15)
     assert [p.action for p in conn.plan("accept", {**after, "resourceId": None}, after)] == ["assign"]
+    _book(sim, price="free", providers=("sara",), start=NOW)  # Sara was busy when the walk-in came
 
     async def scenario():
         result = await conn.send(op("assign", after))
@@ -408,7 +410,7 @@ def test_accept_is_read_check_write_check(sim):
         assert failure.kind == FailureKind.REFUSED and failure.code == ALREADY_ASSIGNED
     run(_with(conn, scenario))
     assert sim.cloud.reservations[lost]["providers"] == ["Dr. Omar"]
-    assert sim.cloud.reservations[won]["startAt"] == "2026-12-07T06:00:00Z"  # the start is kept
+    assert sim.cloud.reservations[won]["startAt"] == "2026-12-07T06:20:00Z"  # accepted at the desk's time
 
 
 def test_end_early_rereads_the_start_and_checks_out(sim):

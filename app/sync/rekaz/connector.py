@@ -263,6 +263,7 @@ class RekazConnector:
                 continue  # our own check-in/out coming back
             changed[ident] = visit
         state["visits"] = latest
+        self._sent_visits = {k: v for k, v in self._sent_visits.items() if k in latest}
         return changed
 
     async def pull(self, cursor: dict | None, *, full: bool) -> AsyncIterator[PullPage]:
@@ -493,8 +494,9 @@ class RekazConnector:
     async def _send_assign(self, op: Operation) -> SendResult:
         """Accept as read-check-write-check (contract "Behaviour": accept race): GET; if a
         provider other than the acceptor holds it, the accept is lost; else PUT the provider
-        with the current ``startAt``; GET again; anything but exactly the acceptor is lost
-        (:class:`AcceptLost`, refused with ``SCH-ALREADY_ASSIGNED``)."""
+        with the desk's accepted start and end (the current ``startAt`` when the desk has
+        none); GET again; anything but exactly the acceptor is lost (:class:`AcceptLost`,
+        refused with ``SCH-ALREADY_ASSIGNED``)."""
         after = op.payload["after"]
         ident = self._reservation_id(op)
         provider = self._cloud("resource", after.get("resourceId"))
@@ -506,8 +508,13 @@ class RekazConnector:
         if names and mine != [provider]:
             raise AcceptLost(names)
         if not names:
+            # the desk's accept starts the visit now (its start and end); a provider-only PUT
+            # keeps the current startAt: the walk-in's arrival, when the provider may have been
+            # busy with someone else, which Rekaz refuses as a double booking
+            start = after.get("startDateTime") or current["startAt"]
+            end = after.get("endDateTime") if after.get("startDateTime") else None
             await self.client.call("update", ids={"id": ident}, body=mapping.update_body(
-                current["startAt"], provider_ids=[provider]))
+                start, end=end, provider_ids=[provider]))
             current = await self._get(ident)
             names = [p for p in current.get("providers") or [] if str(p).strip()]
             if [self.names.provider(p)[0] for p in names] != [provider]:
