@@ -549,3 +549,20 @@ def test_a_kiosk_check_in_carries_its_time(sim):
     pages = run(_with(conn, lambda: _pages(conn, None, full=False)))
     row = next(b.row for p in pages for b in p.bookings if b.cloud_id == ident)
     assert row["visitStatus"] == "CHECKED_IN" and row["checkedInAt"] == "2026-12-07T06:00:00Z"
+
+
+def test_a_cancel_taken_back_is_booked_again_with_a_new_id(sim):
+    """Contract "Desk operations": no un-cancel in Rekaz (the cancel PUT is the only way),
+    so the desk's undo books the same visit again."""
+    ctx = mapped_ctx(sim)
+    ident = _book(sim, start=datetime(2026, 12, 7, 8, 0, tzinfo=UTC))
+    sim.cloud.cancel(ident, "by mistake", notify=False)
+    ctx.map("booking", "B1", ident)
+    conn = connector(sim, ctx)
+    row = _desk(sim)
+    [planned] = conn.plan("restore", {**row, "status": "CANCELED"}, row)
+    assert planned.creates
+    result = run(_with(conn, lambda: conn.send(op(planned.action, row, {**row, "status": "CANCELED"}))))
+    assert result.replaces == ident and result.booking.cloud_id != ident
+    assert result.booking.row["status"] == "CONFIRMED" and result.booking.row["startDateTime"] == row["startDateTime"]
+    assert sim.cloud.reservations[ident]["status"] == "Cancelled"

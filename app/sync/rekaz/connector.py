@@ -75,12 +75,13 @@ SYNCED_FIELDS = (*mapping.CLOUD_BOOKING_FIELDS, "createdAt", "assignmentTimeout"
 CAPABILITIES = Capabilities(
     pull_mode=PullMode.WINDOWS, queue=True, end_early=True, holds=False, approve=True, attendances=True,
     visit_status_push=False, payments=False, reschedule_new_id=False, customer_write=True,
-    time_rules_write=False, restore=False, deleted_feed=False)
+    time_rules_write=False, restore=True, deleted_feed=False)
 
 #: service action → the Rekaz operation (contract "Desk operations on Rekaz"); an action
 #: not listed is the desk's own (in progress, no-show, undoing a check-in, expiry)
 ACTIONS = {"create": "create", "confirm": "confirm", "reschedule": "reschedule", "cancel": "cancel",
-           "accept": "assign", "end": "end", "checkin": "check_in", "check-in": "check_in"}
+           "accept": "assign", "end": "end", "checkin": "check_in", "check-in": "check_in",
+           "restore": "restore"}
 
 
 class AcceptLost(Exception):
@@ -324,7 +325,9 @@ class RekazConnector:
         create (creates a reservation), confirm, reschedule (same id; a change of booking
         type is cancel + create, a new id), cancel, accept (assign a provider), end (end
         early + check-out), check-in (and a start straight from "not arrived", which checks
-        in). In progress, no-show, undoing a check-in or an end, holds and expiry stay local."""
+        in), restore (a cancel taken back: Rekaz has no un-cancel, so the reservation is
+        booked again, a new id). In progress, no-show, undoing a check-in or an end, holds
+        and expiry stay local."""
         if action == "start" and before is not None and not before.get("visitStatus"):
             return [PlannedOp("check_in", fields=("visitStatus",))]
         kind = ACTIONS.get(action)
@@ -332,8 +335,8 @@ class RekazConnector:
             return []
         if kind == "reschedule" and before is not None and before.get("typeId") != after.get("typeId"):
             return [PlannedOp("change_service", creates=True)]
-        if kind == "create":
-            return [PlannedOp("create", creates=True)]
+        if kind in ("create", "restore"):
+            return [PlannedOp(kind, creates=True)]
         if kind in ("check_in", "end"):
             return [PlannedOp(kind, fields=("visitStatus",) if kind == "check_in" else None)]
         return [PlannedOp(kind)]
@@ -598,6 +601,19 @@ class RekazConnector:
             steps["cancelled"] = True
             await self.ctx.save_steps(op, steps)
             op.steps = steps
+        after = op.payload["after"]
+        ident, extra = await self._create(op, after)
+        await self._confirm_if_pending(ident, after)
+        return await self._result(ident, replaces=old, extra=extra)
+
+    async def _send_restore(self, op: Operation) -> SendResult:
+        """A cancel taken back at the desk: the cancelled reservation stays cancelled in
+        Rekaz (no un-cancel) and the same visit is booked again; the booking follows the
+        new id (mapped old → new)."""
+        old = (op.steps or {}).get("oldId") or self._cloud("booking", op.booking_id)
+        if old and not (op.steps or {}).get("oldId"):
+            await self.ctx.save_steps(op, {**(op.steps or {}), "oldId": old})
+            op.steps = {**(op.steps or {}), "oldId": old}
         after = op.payload["after"]
         ident, extra = await self._create(op, after)
         await self._confirm_if_pending(ident, after)
