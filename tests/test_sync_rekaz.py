@@ -566,3 +566,20 @@ def test_a_cancel_taken_back_is_booked_again_with_a_new_id(sim):
     assert result.replaces == ident and result.booking.cloud_id != ident
     assert result.booking.row["status"] == "CONFIRMED" and result.booking.row["startDateTime"] == row["startDateTime"]
     assert sim.cloud.reservations[ident]["status"] == "Cancelled"
+
+
+def test_branch_is_checked_and_the_only_one_is_taken(sim):
+    """Contract "Transport": one desk branch = one Rekaz branch; 403 for another tenant's."""
+    conn = connector(sim, branch="not-a-branch")
+    with pytest.raises(RekazError) as caught:
+        run(_with(conn, conn.check))
+    assert conn.classify(caught.value).kind == FailureKind.REFUSED
+    conn = connector(sim)
+    conn.branch_id = ""
+    with pytest.raises(RekazError) as caught:  # two branches: the desk must choose
+        run(_with(conn, conn.check))
+    assert "Main Branch" in caught.value.message
+    with sim.cloud.lock:
+        del sim.cloud.branches[sim.ids["other"]]
+    run(_with(conn, conn.check))
+    assert conn.branch_id == sim.ids["main"]

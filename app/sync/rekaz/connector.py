@@ -129,11 +129,26 @@ class RekazConnector:
             self.client = None
 
     async def check(self) -> None:
-        """``GET /branches``: the key and tenant work and the branch is one the key sees."""
+        """``GET /branches``: the key and tenant work and the branch is one the key sees (a
+        connection without a branch takes the key's only branch; with several it is refused
+        with the list, contract "Transport": one desk branch = one Rekaz branch)."""
         await self.open()
         branches = await self.client.listing("branches")
-        if self.branch_id and all(str(b.get("id")) != self.branch_id for b in branches):
+        ids = [str(b.get("id")) for b in branches if b.get("id")]
+        if not self.branch_id:
+            if len(ids) != 1:
+                names = ", ".join(f"{b.get('nameEn') or b.get('name')} ({b.get('id')})" for b in branches)
+                raise RekazError(400, "ValidationError", f"choose the Rekaz branch of this desk: {names}")
+            self.branch_id = ids[0]
+        elif self.branch_id not in ids:
             raise RekazError(403, "Forbidden", f"the key does not see the branch {self.branch_id}")
+
+    async def _ready(self) -> None:
+        await self.open()
+        if not self.branch_id:
+            await self.check()
+        if self.names is None:
+            await self._load_names()
 
     # reference data -------------------------------------------------------------------
     async def _load_names(self) -> tuple[list[dict], list[dict]]:
@@ -149,7 +164,7 @@ class RekazConnector:
     async def pull_reference(self) -> Reference:
         """Booking types (products × pricing offered in the branch), resources (the
         providers serving them; hours unknown) and every customer (paged)."""
-        await self.open()
+        await self._ready()
         products, providers = await self._load_names()
         types, serves = [], {}
         for product in products:
@@ -271,9 +286,7 @@ class RekazConnector:
         """The hot window (or, with ``full`` or on the first pull, the horizon), page by page.
         The cursor is ``{"listing": {name, start, end, skip} | None, "visits": {reservation
         id: visitStatus}}``: a listing cut short resumes at its page."""
-        await self.open()
-        if self.names is None:
-            await self._load_names()
+        await self._ready()
         state = dict(cursor or {})
         visits = await self._recent_visits(state)
         listing = state.get("listing")
@@ -308,15 +321,14 @@ class RekazConnector:
             listing = None
 
     async def fetch(self, cloud_id: str) -> CloudBooking | None:
-        await self.open()
+        """``GET /reservations/{id}``; None on 404 (deleted in Rekaz)."""
+        await self._ready()
         try:
             obj = await self.client.call("reservation", ids={"id": cloud_id})
         except RekazError as exc:
             if exc.kind == "not_found":
                 return None
             raise
-        if self.names is None:
-            await self._load_names()
         return self.booking(obj)
 
     # push ------------------------------------------------------------------------------
@@ -342,9 +354,7 @@ class RekazConnector:
         return [PlannedOp(kind)]
 
     async def send(self, op: Operation) -> SendResult:
-        await self.open()
-        if self.names is None:
-            await self._load_names()
+        await self._ready()
         handler = getattr(self, f"_send_{op.action}", None)
         if handler is None:
             raise RekazError(400, "ValidationError", f"the Rekaz connector has no operation {op.action!r}")
@@ -622,9 +632,7 @@ class RekazConnector:
     async def find_sent(self, op: Operation) -> list[CloudBooking]:
         """What an unanswered create may have made: the reservations matching the saved
         create body (customer, branch, ``from``, ``to``, price, provider)."""
-        await self.open()
-        if self.names is None:
-            await self._load_names()
+        await self._ready()
         body = (op.steps or {}).get("body")
         if not body:
             return []
