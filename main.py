@@ -54,7 +54,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--forwarded-allow-ips", metavar="IPS", default=None,
                         help="trust X-Forwarded-* headers from these proxy addresses (comma-separated; "
                              "default: ignore them)")
-    from app.sync.cli import add_sync_arguments
+    from app.composition.sync_cli import add_sync_arguments
 
     add_sync_arguments(parser)
     args = parser.parse_args(argv)
@@ -74,11 +74,11 @@ def start_server(args: argparse.Namespace, demo: bool = True, local_token_file: 
     ``local_token`` keeps a given token (a restart of the embedded server). Raises
     DataDirInUse (a RuntimeError) when another process holds the branch, OSError for a port
     in use or an unknown backup."""
-    from app.server import DB_NAME, BranchServer, claim_data_dir
+    from app.composition import DB_NAME, BranchServer, claim_data_dir
 
     lock = claim_data_dir(args.data_dir)
     try:
-        from app.sync.cli import server_only_sync
+        from app.composition.sync_cli import server_only_sync
 
         if getattr(args, "restore", None):
             from app.store import backup
@@ -194,7 +194,7 @@ def run_desk(args: argparse.Namespace) -> int:
 def run_sync(argv: list[str]) -> int:
     """``main.py sync --data-dir D --once``: one full push and pull; exit 0 when nothing is
     left pending, 1 when cases need attention, 2 when changes are still pending, 3 with no cloud."""
-    from app.sync.cli import add_sync_arguments, run_sync_command
+    from app.composition.sync_cli import add_sync_arguments, run_sync_command
 
     parser = argparse.ArgumentParser(prog="istiqbal sync", description="Sync the branch with its cloud.")
     parser.add_argument("--data-dir", type=Path, default=Path(user_data_dir("Istiqbal")))

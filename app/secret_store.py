@@ -3,8 +3,8 @@ machine without a keyring service (``keyring`` raises ``NoKeyringError``) — ``
 in the per-user config directory (platformdirs), readable by the user only (0600).
 
 :func:`save_secret` and :func:`load_secret` report which was used: ``"keyring"`` or
-``"file:<path>"``. ``service`` names the keyring service: the cloud secret
-(:data:`KEYRING_SERVICE`, :mod:`app.sync.settings`) or a LAN desk's token
+``"file:<path>"``. ``service`` names the keyring service: a cloud's secret
+(:func:`cloud_service`, :mod:`app.sync.settings`) or a LAN desk's token
 (:mod:`app.desk_credentials`). No Qt, no store: desks and the server both use it.
 """
 
@@ -22,7 +22,16 @@ from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
 from app import private_files
 
 log = logging.getLogger(__name__)
-KEYRING_SERVICE = "istiqbal-ehjzny"
+#: keyring services of cloud secrets are ``istiqbal-<cloud name>`` (:func:`cloud_service`)
+CLOUD_SERVICE_PREFIX = "istiqbal-"
+#: services whose entries in the secrets file are the bare account (the first cloud's,
+#: as they always were; :mod:`app.sync.settings` adds it); others are ``<service>|<account>``
+BARE_FILE_SERVICES: set[str] = set()
+
+
+def cloud_service(cloud: str) -> str:
+    """The keyring service of cloud ``cloud``'s secret."""
+    return CLOUD_SERVICE_PREFIX + cloud
 
 
 def secrets_file() -> Path:
@@ -53,12 +62,12 @@ def write_private_json(path: Path, data: dict) -> None:
 
 
 def _file_key(service: str, account: str) -> str:
-    """The secrets file's key: the bare account for the cloud secret (as it always was),
+    """The secrets file's key: the bare account for the first cloud's secret (as it always was),
     ``<service>|<account>`` for other services (e.g. desk tokens)."""
-    return account if service == KEYRING_SERVICE else f"{service}|{account}"
+    return account if service in BARE_FILE_SERVICES else f"{service}|{account}"
 
 
-def save_secret(account: str, secret: str, service: str = KEYRING_SERVICE) -> str:
+def save_secret(account: str, secret: str, service: str) -> str:
     """Keep ``secret`` for ``account``; returns ``"keyring"`` or ``"file:<path>"``."""
     try:
         keyring.set_password(service, account, secret)
@@ -72,7 +81,7 @@ def save_secret(account: str, secret: str, service: str = KEYRING_SERVICE) -> st
     return f"file:{path}"
 
 
-def load_secret(account: str, service: str = KEYRING_SERVICE) -> tuple[str | None, str | None]:
+def load_secret(account: str, service: str) -> tuple[str | None, str | None]:
     """``(secret, where)`` for ``account``: where is ``"keyring"``, ``"file:<path>"`` or None."""
     try:
         secret = keyring.get_password(service, account)
@@ -85,7 +94,7 @@ def load_secret(account: str, service: str = KEYRING_SERVICE) -> tuple[str | Non
     return (secret, f"file:{path}") if secret else (None, None)
 
 
-def delete_secret(account: str, service: str = KEYRING_SERVICE) -> None:
+def delete_secret(account: str, service: str) -> None:
     try:
         keyring.delete_password(service, account)
     except (NoKeyringError, KeyringError, PasswordDeleteError, RuntimeError):

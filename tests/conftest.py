@@ -38,7 +38,7 @@ def clinic_server(tmp_path):
 @pytest.fixture
 def branch_server(tmp_path):
     """A real branch server (the demo clinic, relative to now) on 127.0.0.1, any free port."""
-    from app.server import BranchServer
+    from app.composition import BranchServer
 
     server = BranchServer(tmp_path / "branch", host="127.0.0.1", port=0).start()
     try:

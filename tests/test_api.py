@@ -144,7 +144,7 @@ def test_port_in_use_is_reported(server):
 def test_one_branch_server_per_data_directory(tmp_path):
     """A second server (a desk or a headless one) on the same branch file is refused, and a
     server that failed to start leaves the branch free for the next try."""
-    from app.server import BranchServer, DataDirInUse
+    from app.composition import BranchServer, DataDirInUse
 
     first = BranchServer(tmp_path / "branch", demo=False).start()
     try:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from app.server import DB_NAME, BranchServer
+from app.composition import DB_NAME, BranchServer
 from app.store import backup, migrations, open_store
 from tests.clinic import Authed
 

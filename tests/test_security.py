@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def branch(tmp_path):
     """A full branch server (backup and sync routes too) on the test clinic."""
-    from app.server import BranchServer
+    from app.composition import BranchServer
 
     store = open_store(tmp_path / "branch" / "branch.sqlite3")
     fill(store)

@@ -56,7 +56,7 @@ CONFIG = SchemathesisConfig.from_dict({"checks": {"negative_data_rejection": {
 def start_fuzz_server(data_dir: str | Path):
     """``(server, schema, auth headers)``: a started BranchServer on the test clinic with a
     queued walk-in, and its OpenAPI document loaded with the server's own token."""
-    from app.server import BranchServer
+    from app.composition import BranchServer
     from app.server.service import BookingService
     from app.store import open_store
 

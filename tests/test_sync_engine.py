@@ -289,10 +289,11 @@ def test_an_expired_page_token_restarts_the_listing(branch, running):
     branch.engine.page_limit = 5
     with branch.store.transaction():
         params = branch.engine.windows(True)["horizon"]
-        branch.engine._set_cursor("window.horizon", {"params": params, "token": "stale-token"})
+        branch.engine._set_cursor("pull", {"createdSince": None,
+                                           "windows": {"horizon": {"params": params, "token": "stale-token"}}})
     run(branch, lambda: branch.engine.pull(horizon=True))
     assert all(branch.store.local_id("ehjzny", b) for b in running.cloud.bookings)
-    assert branch.engine._cursor("window.horizon") == {"done": True}
+    assert branch.engine._cursor("pull")["windows"]["horizon"] == {"done": True}
 
 
 def test_a_booking_gone_from_the_cloud_is_removed_unless_pending(branch, running):
@@ -312,7 +313,7 @@ def test_a_booking_gone_from_the_cloud_is_removed_unless_pending(branch, running
 
 
 def test_sync_routes_status_attention_resolve_and_now(running, tmp_path):
-    from app.server import BranchServer
+    from app.composition import BranchServer
 
     server = BranchServer(tmp_path, cloud=CloudConfig(running.url, running.app_id, running.api_key),
                           sync_options={"hot_every": 0.3}).start()
@@ -387,7 +388,7 @@ def test_secret_falls_back_to_a_private_file_without_keyring(monkeypatch, tmp_pa
 
 
 def test_sync_once_command_exit_status(running, tmp_path, monkeypatch, capsys):
-    from app.sync.cli import main
+    from app.composition.sync_cli import main
 
     monkeypatch.setenv("ISTIQBAL_CLOUD_KEY", running.api_key)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))

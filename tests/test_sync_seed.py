@@ -160,8 +160,8 @@ def offline_book(b: Branch, day, time: int, resource: str = "resAhmed", customer
 
 def _api(branch):
     """The branch's real HTTP app (roles, errors) with the sync routes of ``branch``'s engine."""
+    from app.composition.sync_routes import make_router
     from app.server.api import create_app
-    from app.sync.routes import make_router
 
     api = create_app(branch.service)
     api.include_router(make_router(branch.engine))

@@ -39,7 +39,7 @@ def cloud():
 
 @pytest.fixture
 def server(tmp_path, no_keyring):
-    from app.server import BranchServer
+    from app.composition import BranchServer
 
     running = BranchServer(tmp_path / "branch", demo=False, sync_options={"hot_every": 0.3}).start()
     try:
@@ -104,7 +104,7 @@ def test_connect_with_an_otp_login(server, cloud):
 
 
 def test_a_server_started_with_a_cloud_still_serves_its_routes(tmp_path, cloud, no_keyring):
-    from app.server import BranchServer
+    from app.composition import BranchServer
     from app.sync.settings import CloudConfig
 
     server = BranchServer(tmp_path / "b", cloud=CloudConfig(cloud.url, cloud.app_id, cloud.api_key),
@@ -120,7 +120,7 @@ def test_a_server_started_with_a_cloud_still_serves_its_routes(tmp_path, cloud, 
 
 def test_a_demo_branch_is_not_connected_to_a_real_account(tmp_path):
     """The demo clinic's made-up patients must never reach a real cloud account."""
-    from app.server import BranchServer
+    from app.composition import BranchServer
 
     server = BranchServer(tmp_path / "demo-branch").start()  # first start: the demo clinic
     http = Authed(server)

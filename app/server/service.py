@@ -25,6 +25,7 @@ from app.ids import new_id
 from app.server.events import EventLog
 from app.server.reads import ReadsMixin
 from app.store import Store
+from app.store.changes import BookingChange, StaleWrite
 
 log = logging.getLogger(__name__)
 
@@ -64,25 +65,18 @@ class BookingService(ReadsMixin):
             return self._write(action, before, after, actor, attendance, extra, now)
 
     def _write(self, action, before, after, actor, attendance, extra, now) -> dict:
-        if before is None:
-            self.store.insert_booking(after)
-        else:
-            current = self.store.booking(after["id"])
-            if current is None or current["version"] != before["version"]:
-                raise BookingError(errors.ALREADY_ASSIGNED if action == "accept" else "CONFLICT",
-                                   "the booking changed meanwhile; reload and try again", 409,
-                                   bookingId=after["id"])
-            self.store.replace_booking(after)
+        try:
+            self.store.write_changes([BookingChange(action, before, after, actor.get("user"), actor.get("deskId"),
+                                                    extra, check=True)], now)
+        except StaleWrite:
+            raise BookingError(errors.ALREADY_ASSIGNED if action == "accept" else "CONFLICT",
+                               "the booking changed meanwhile; reload and try again", 409,
+                               bookingId=after["id"]) from None
         if attendance:
             self.store.add_attendance({"id": new_id(), "type": attendance, "bookingId": after["id"],
                                        "customerId": after["customerId"], "createdAt": now})
         if action in RETRACTS:
             self.store.remove_last_attendance(after["id"], RETRACTS[action])
-        self.store.add_history({
-            "bookingId": after["id"], "createdAt": now, "action": action,
-            "actor": actor.get("user"), "deskId": actor.get("deskId"),
-            "before": _changed(before, after, old=True), "after": {**_changed(before, after), **(extra or {})},
-        })
         for listener in self.listeners:
             listener(action, before, after, actor)
         out = self.to_api(after)
@@ -376,13 +370,6 @@ class BookingService(ReadsMixin):
 def _overbook(body: dict) -> dict | None:
     reason = (body.get("overbookReason") or "").strip()
     return {"overbookReason": reason} if reason else None
-
-
-def _changed(before: dict | None, after: dict, old: bool = False) -> dict:
-    """The fields that differ between two versions (``old``: their previous values)."""
-    keys = [k for k in after if k not in ("updatedAt", "version") and (before or {}).get(k) != after.get(k)]
-    source = (before or {}) if old else after
-    return {k: source.get(k) for k in keys}
 
 
 __all__ = ["BookingService", "ACTIVE_STATUSES"]

@@ -183,6 +183,49 @@ def m015_payments(db: Database) -> None:
     db["drawer_counts"].create_index(["date"])
 
 
+@migrations()
+def m016_clouds(db: Database) -> None:
+    """Sync scoped by cloud (:mod:`app.sync.connector`): ``sync_cursors`` and ``sync_seen``
+    keyed by ``cloud``; ``sync_outbox.steps`` (JSON step state of a multi-step operation);
+    ``cloud_ids`` also maps resources and booking types (entities ``resource``, ``type``:
+    local ids of their own); ``sync.connections`` keeps each cloud's connection settings.
+
+    Today's data was Ehjzny's: its cursors (``window.<name>``, ``created.since``) become the
+    Ehjzny connector's one cursor ``pull`` = ``{"createdSince", "windows": {name: state}}``,
+    its seen-lists and outbox stay as they are under ``ehjzny``, and when the branch was
+    connected to Ehjzny (a mapped booking or customer, or the stored connection) every
+    resource and booking type is mapped to itself there (their ids were Ehjzny's)."""
+    cloud = "ehjzny"
+    db["sync_outbox"].add_column("steps", str)
+    old = {name: value for name, value, _ in db.execute("select name, value, updatedAt from sync_cursors")}
+    stamps = [r[0] for r in db.execute("select max(updatedAt) from sync_cursors")]
+    db["sync_cursors"].drop()
+    db["sync_cursors"].create({"cloud": str, "name": str, "value": str, "updatedAt": str}, pk=("cloud", "name"))
+    if old:
+        windows = {k.split(".", 1)[1]: json.loads(v) for k, v in old.items() if k.startswith("window.")}
+        since = json.loads(old["created.since"]) if "created.since" in old else None
+        db["sync_cursors"].insert({"cloud": cloud, "name": "pull", "updatedAt": stamps[0],
+                                   "value": json.dumps({"createdSince": since, "windows": windows})})
+    seen = db.execute("select window, cloudId from sync_seen").fetchall()
+    db["sync_seen"].drop()
+    db["sync_seen"].create({"cloud": str, "window": str, "cloudId": str}, pk=("cloud", "window", "cloudId"))
+    db.conn.executemany("insert into sync_seen (cloud, window, cloudId) values (?, ?, ?)",
+                        [(cloud, w, c) for w, c in seen])
+    row = db.execute("select value from settings where key = 'sync.cloud'").fetchone()
+    setting = json.loads(row[0]) if row and row[0] else None
+    connected = bool(db.execute("select 1 from cloud_ids where cloud = ? limit 1", [cloud]).fetchone()) \
+        or bool(setting and (setting.get("cloud") or cloud) == cloud)
+    if connected:
+        for table, entity in (("resources", "resource"), ("types", "type")):
+            db.execute(f"insert or ignore into cloud_ids (entity, localId, cloud, cloudId)"
+                       f" select '{entity}', id, '{cloud}', id from {table}")
+    if setting:
+        setting = {**setting, "cloud": setting.get("cloud") or cloud, "account": setting.get("appId")}
+        db.execute("update settings set value = ? where key = 'sync.cloud'", [json.dumps(setting)])
+        db["settings"].upsert({"key": "sync.connections", "value": json.dumps({setting["cloud"]: setting})},
+                              pk="key")
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 

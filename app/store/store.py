@@ -22,6 +22,7 @@ from app.domain.model import BOOKING_FIELDS, Status
 from app.domain.phones import normalize_or_keep, region_of
 from app.domain.tickets import default_prefixes, next_number, ticket_text
 from app.store import backup, migrations
+from app.store import changes as changes_module
 from app.store.lock import BranchLock, claim_branch
 
 JSON_COLUMNS = ("name_translations", "types", "timeRules", "before", "after")
@@ -318,6 +319,14 @@ class Store:
     def insert_booking(self, row: dict) -> None:
         self.db["bookings"].insert({k: row.get(k) for k in BOOKING_FIELDS})
         self.generation += 1  # also when written outside transaction()
+
+    def write_changes(self, changes, now: str) -> int:
+        """Write booking changes and their history (:func:`app.store.changes.write_changes`,
+        the one write path of the booking service and the sync engine); call inside
+        :meth:`transaction`. Raises :class:`~app.store.changes.StaleWrite`."""
+        written = changes_module.write_changes(self.db, changes, now)
+        self.generation += 1
+        return written
 
     def replace_booking(self, row: dict) -> None:
         self.db["bookings"].upsert({k: row.get(k) for k in BOOKING_FIELDS}, pk="id")

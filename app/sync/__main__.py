@@ -1,7 +1,7 @@
-"""``python -m app.sync serve|sync|connect``: see :mod:`app.sync.cli`."""
+"""``python -m app.sync serve|sync|connect``: see :mod:`app.composition.sync_cli`."""
 
 import sys
 
-from app.sync.cli import main
+from app.composition.sync_cli import main
 
 sys.exit(main())

@@ -436,3 +436,38 @@ class ConnectorInfo:
                 "signIn": [{"name": s.name, "label": s.label, "fields": [one(f) for f in s.fields]}
                            for s in self.sign_in],
                 "defaultUrl": self.default_url}
+
+
+class BareContext:
+    """A :class:`ConnectorContext` without a store, for one-off calls outside the engine
+    (a credential check, a sign-in step): nothing is mapped, nothing is committed."""
+
+    def __init__(self, zone: str = "UTC"):
+        self._zone = zone
+
+    @property
+    def zone(self) -> str:
+        return self._zone
+
+    def now(self) -> datetime:
+        from datetime import UTC
+
+        return datetime.now(UTC)
+
+    def cloud_id(self, entity: str, local_id: str) -> str | None:
+        return None
+
+    def local_id(self, entity: str, cloud_id: str) -> str | None:
+        return None
+
+    def customer(self, local_id: str) -> dict | None:
+        return None
+
+    async def mark_requested(self, op: Operation) -> None:
+        op.requested_at = self.now().isoformat()
+
+    async def save_steps(self, op: Operation, steps: dict) -> None:
+        op.steps = dict(steps)
+
+    async def save_secret(self, secret: str) -> None:
+        return None

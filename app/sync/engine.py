@@ -1,56 +1,41 @@
-"""The sync engine: the branch server's link to the Ehjzny cloud (issue #3).
+"""The sync engine: the branch server's link to its cloud, through a connector.
 
 It runs as two asyncio tasks in the branch server's event loop (never in the GUI): the
-**pusher** sends the outbox, the **puller** polls the cloud. Neither blocks the loop for
-long: HTTP is async (httpx) and pulled pages are written one page per transaction,
-yielding between pages.
+**pusher** sends the outbox, the **puller** asks the cloud what changed. Neither blocks
+the loop for long: HTTP is async and pulled pages are written one page per transaction,
+yielding between pages. Everything cloud-specific is the connector's
+(:mod:`app.sync.connector`, found in :mod:`app.sync.registry`); what is here holds for
+every cloud:
 
-Push (issue #3 "Outbox", "Replies"; contract "Transport", "Behaviour"):
+Push:
 
 * The first waiting operation of each booking goes out (one booking's operations in order,
   others in parallel, at most ``concurrency`` at a time). The operation id stays the same
   on every retry.
-* Before a create, hold or reschedule is sent, ``requestedAt`` is committed, and it stays
-  until the operation is answered for good (a failed look-up is no answer). A retry of an
-  operation with ``requestedAt`` set first looks for what an earlier attempt may have
-  created, by natural key (``GET /management/bookings?customerId=&dateType=createdAt&
-  from=<requestedAt - 1 min>``: customer, type, start; not the resource, which the cloud
-  may have changed). A reschedule reads the old booking first: still active → sent again;
-  ``CANCELED`` → the new booking is looked up the same way (contract "Reschedule
-  replies"). Only when nothing is found is it sent again.
-* The desk's resource goes as ``resourceFilters: {"resourceId": ..}``; when the cloud
-  places the booking elsewhere the booking takes the cloud's resource, with a history
-  entry and a ``sync.moved`` event (contract "Shapes the seed lost").
+* Before a write is sent the connector commits ``requestedAt``; it stays until the
+  operation is answered for good. A retry of a creating operation with ``requestedAt`` set
+  first asks the connector for candidates (:meth:`~app.sync.connector.Connector.find_sent`)
+  and takes the unmapped one matching the natural key (customer, booking type, start);
+  only when none matches is it sent again.
+* When the cloud places a booking on another resource than the desk asked for, the booking
+  takes the cloud's resource, with a history entry and a ``sync.moved`` event.
 * A change to a booking the cloud never had (made before the branch was connected)
-  creates it first (:meth:`SyncEngine.upload_local` offers the rest on connecting);
-  holds go to ``scheduling/temporary`` and their confirmation to ``scheduling/confirm``;
-  time-rule edits are sent with ``PUT .../timeRules`` in the contract's shape.
-* No answer, 5xx, 429 → kept, retried after an exponential backoff with jitter
-  (:func:`backoff_seconds`; ``Retry-After`` seconds when the cloud gives them) without
-  waiting for a new local change. 401 → the access token is refreshed and the call retried
-  once (an API key that is refused stays an error and is retried with backoff).
-* Any other 4xx (validation, ``SCH-ALREADY_ASSIGNED``, ``BKS-110``, slot taken, not
-  found) → the local booking takes the cloud's state (none: a refused create becomes
-  ``REJECTED``) and the case, with the later operations of that booking, goes to the
-  needs-attention list; the rest of the queue goes on.
+  creates it first (:meth:`SyncEngine.upload_local` offers the rest on connecting).
+* Transient failures (no answer, 5xx, 429) and refused credentials → kept, retried after
+  an exponential backoff with jitter (:func:`backoff_seconds`; ``Retry-After`` seconds
+  when the cloud gives them) without waiting for a new local change.
+* A refusal (validation, already assigned, slot taken, not found) → the local booking
+  takes the cloud's state (none: a refused create becomes ``REJECTED``) and the case, with
+  the later operations of that booking, goes to the needs-attention list; the rest of the
+  queue goes on.
 
-Pull (issue #3 "Pull"; contract "no changed-since filter"): windows of
-``GET /management/bookings``, each listed to the end, page by page; every page commits
-with the listing's cursor (page token, cloud ids seen):
-
-* ``day`` and ``queues`` (every ``hot_every`` s): bookings starting on the branch-local
-  today, and bookings created since today's start − 3 h (queue bookings have no start);
-* ``horizon`` (every ``horizon_every`` s): bookings starting from ``horizon_days[0]`` to
-  ``horizon_days[1]`` days around today;
-* ``created`` (with every hot pull): bookings created since the last pull (cursor =
-  newest ``createdAt`` seen − 2 min), for bookings far ahead.
-
-A booking mapped locally but absent from a fully read ``day``/``queues``/``horizon``
-window is fetched by id: 404 → removed locally (unless it has pending changes);
-otherwise its new state is applied (it moved out of the window). An expired page token
-restarts that listing. Reference data (resources with time rules, booking types,
-customers) is pulled with the horizon; time rules in a shape that cannot be read are kept
-as "hours unknown" (:mod:`app.domain.timerules`), never as a closed clinic.
+Pull: reference data (resources with time rules, booking types, customers) with every
+``full`` pull (every ``horizon_every`` s), then the connector's pages (every ``hot_every``
+s), each committed with the connector's cursor. Bookings the cloud lists as deleted, and
+bookings mapped locally but absent from a fully read window whose fetch by id finds
+nothing, are removed locally (unless they have pending changes). An expired cursor
+restarts the pull. Time rules in a shape that cannot be read are kept as "hours unknown"
+(:mod:`app.domain.timerules`), never as a closed clinic.
 """
 
 from __future__ import annotations
@@ -61,29 +46,57 @@ import json
 import logging
 import random
 import time
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from app.domain import clock, timerules
-from app.domain.errors import ALREADY_ASSIGNED
+from app.domain import clock
 from app.domain.model import Status
-from app.server.service import BookingService
-from app.sync.ehjzny import mapping
-from app.sync.ehjzny.apply import LOOKUP_MARGIN, Applier
-from app.sync.ehjzny.client import CloudError, EhjznyClient, TransportError
-from app.sync.outbox import SYNCED_FIELDS, Outbox, precise_now, stamp_ms
-from app.sync.settings import CloudConfig, save_secret
+from app.store import Store
+from app.store.changes import BookingChange
+from app.sync import registry
+from app.sync.apply import Applier
+from app.sync.connector import (
+    CloudBooking,
+    CloudConfig,
+    Connector,
+    ConnectorInfo,
+    Failure,
+    FailureKind,
+    Operation,
+    PullPage,
+    Window,
+)
+from app.sync.outbox import Outbox, precise_now, stamp_ms
+from app.sync.settings import save_secret
 
 log = logging.getLogger(__name__)
-CLOUD = "ehjzny"
-SWEPT_WINDOWS = ("day", "queues", "horizon")
-MAX_QUEUE_MINUTES = 180  # contract: assignmentTimeout is clamped to 5..180 minutes
+PULL_CURSOR = "pull"
+
+
+class Events(Protocol):
+    def publish(self, type_: str, data: dict) -> dict: ...
+
+
+class BookingPort(Protocol):
+    """What the engine needs of the branch's booking service (it never imports the server):
+    the ``store``, the live ``events``, the change ``listeners`` (``listener(action, before,
+    after, actor)`` inside the write's transaction), ``time_rule_listeners``
+    (``listener(resource_id, time_rules)``) and ``to_api(booking)`` (the API shape)."""
+
+    store: Store
+    events: Events
+    listeners: list
+    time_rule_listeners: list
+
+    def to_api(self, booking: dict) -> dict: ...
 
 
 def backoff_seconds(attempts: int, retry_after: float | None = None, *, base: float = 0.5,
                     cap: float = 60.0, rng: random.Random | None = None) -> float:
     """Seconds to wait before retry number ``attempts`` (1, 2, ...): ``Retry-After`` when the
-    cloud sent it (contract "Transport": honour it), else "full jitter" exponential backoff
+    cloud sent it (honour it), else "full jitter" exponential backoff
     ``uniform(0.5, 1) × min(cap, base × 2^(attempts-1))``."""
     if retry_after is not None:
         return max(0.0, float(retry_after))
@@ -91,29 +104,91 @@ def backoff_seconds(attempts: int, retry_after: float | None = None, *, base: fl
     return ceiling * (rng or random).uniform(0.5, 1.0)
 
 
+class CloudFailure(Exception):
+    """A classified failure of a cloud call (:class:`~app.sync.connector.Failure`)."""
+
+    def __init__(self, failure: Failure, cause: BaseException):
+        super().__init__(str(cause))
+        self.failure, self.cause = failure, cause
+
+
+class _Context:
+    """The :class:`~app.sync.connector.ConnectorContext` the engine lends its connector."""
+
+    def __init__(self, engine: SyncEngine):
+        self.engine = engine
+
+    @property
+    def zone(self) -> str:
+        return self.engine.store.zone
+
+    def now(self) -> datetime:
+        return self.engine.now()
+
+    def cloud_id(self, entity: str, local_id: str) -> str | None:
+        return self.engine.store.cloud_ids(local_id, entity).get(self.engine.cloud)
+
+    def local_id(self, entity: str, cloud_id: str) -> str | None:
+        return self.engine.store.local_id(self.engine.cloud, cloud_id, entity)
+
+    def customer(self, local_id: str) -> dict | None:
+        return self.engine.store.customer(local_id)
+
+    async def mark_requested(self, op: Operation) -> None:
+        stamp = clock.to_iso(self.engine.now())
+        with self.engine.store.transaction():
+            self.engine.store.db.execute("update sync_outbox set requestedAt = ?, attempts = attempts + 1 where id = ?",
+                                         [stamp, op.id])
+        op.requested_at = stamp
+
+    async def save_steps(self, op: Operation, steps: dict) -> None:
+        with self.engine.store.transaction():
+            self.engine.outbox.save_steps(op.id, steps)
+        op.steps = dict(steps)
+
+    async def save_secret(self, secret: str) -> None:
+        config = self.engine.config
+        await asyncio.to_thread(save_secret, config.secret_user, secret, config.cloud)
+
+
+def _operation(op: dict) -> Operation:
+    return Operation(op["id"], op["bookingId"], op["action"], op["payload"], int(op.get("attempts") or 0),
+                     op.get("requestedAt"), dict(op.get("steps") or {}))
+
+
 class SyncEngine:
     """``SyncEngine(service, config)``; ``attach()`` registers the outbox listener (do it
     before the first local change); ``lifespan`` runs it beside the branch API.
 
-    Times: ``hot_every``/``horizon_every`` seconds; ``horizon_days`` (first, last) days
-    around today, branch-local; every stored time UTC.
+    ``service``: a :class:`BookingPort`; ``config``: a :class:`CloudConfig` naming its
+    cloud (``config.cloud``, a registered connector). Times: ``hot_every``/``horizon_every``
+    seconds; ``horizon_days`` (first, last) days around today, branch-local, for a
+    connector that lists windows; every stored time UTC. ``transport``: an httpx transport
+    for the connector (tests).
     """
 
-    def __init__(self, service: BookingService, config: CloudConfig, *, hot_every: float = 5.0,
+    def __init__(self, service: BookingPort, config: CloudConfig, *, hot_every: float = 5.0,
                  horizon_every: float = 60.0, horizon_days: tuple[int, int] = (-1, 30),
-                 concurrency: int = 8, page_limit: int = 500, transport=None):
+                 concurrency: int = 8, page_limit: int = 500, transport=None,
+                 info: ConnectorInfo | None = None):
         self.service, self.store, self.config = service, service.store, config
-        self.hot_every, self.horizon_every, self.horizon_days = hot_every, horizon_every, horizon_days
-        self.concurrency, self.page_limit, self.transport = concurrency, page_limit, transport
-        self.outbox = Outbox(self.store, CLOUD, now=precise_now, on_change=self.kick)
-        self.applier = Applier(self.store, self.outbox, CLOUD)
-        self.client: EhjznyClient | None = None
+        self.info = info or registry.get(config.cloud)
+        self.cloud = self.info.name
+        self.hot_every, self.horizon_every = hot_every, horizon_every
+        self.concurrency, self.transport = concurrency, transport
+        self.ctx = _Context(self)
+        self.connector: Connector = self.info.factory(config, self.ctx, transport=transport, options={
+            "page_limit": page_limit, "horizon_days": horizon_days})
+        self.outbox = Outbox(self.store, self.cloud, now=precise_now, on_change=self.kick,
+                             plan=self.connector.plan, synced_fields=self.info.synced_fields)
+        self.applier = Applier(self.store, self.outbox, self.cloud, self.info.synced_fields)
         self.online: bool | None = None
-        self.last_pull_at: str | None = self.store.setting("sync.lastPullAt")
+        self.last_pull_at: str | None = self.store.setting(f"sync.{self.cloud}.lastPullAt") \
+            or self.store.setting("sync.lastPullAt")
         self.last_push_at: str | None = None
         self.last_error: str | None = None
         self.hours_unknown: list[str] = []  # resources whose pulled time rules could not be read
-        self._access_token: str | None = None
+        self._opened = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._tasks: list[asyncio.Task] = []
@@ -122,6 +197,19 @@ class SyncEngine:
         self._pull_now = False
         self._attached = False
         self._key_locks: dict[tuple, asyncio.Lock] = {}
+
+    # options the connector holds ----------------------------------------------------------
+    @property
+    def page_limit(self) -> int:
+        return getattr(self.connector, "page_limit", 500)
+
+    @page_limit.setter
+    def page_limit(self, value: int) -> None:
+        self.connector.page_limit = value
+
+    @property
+    def capabilities(self):
+        return self.info.capabilities
 
     # wiring -----------------------------------------------------------------------------
     def attach(self) -> SyncEngine:
@@ -143,15 +231,15 @@ class SyncEngine:
         return precise_now()
 
     async def open(self) -> None:
-        """Create the HTTP client in the running loop (idempotent)."""
-        if self.client is None:
+        """Open the connector in the running loop (idempotent)."""
+        if not self._opened:
             self._loop = asyncio.get_running_loop()
             self._wake = asyncio.Event()
             self._pull_lock = asyncio.Lock()
             self._key_locks = {}
             self._busy = set()
-            self.client = EhjznyClient(self.config.base_url, self.config.app_id, self._token,
-                                       on_unauthorized=self._refresh, transport=self.transport)
+            await self.connector.open()
+            self._opened = True
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -160,9 +248,9 @@ class SyncEngine:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
-        if self.client is not None:
-            await self.client.aclose()
-            self.client = None
+        if self._opened:
+            await self.connector.close()
+            self._opened = False
 
     def start(self) -> None:
         """Start the pusher and puller tasks in the running loop (after :meth:`open`)."""
@@ -181,20 +269,23 @@ class SyncEngine:
                 await self.close()
         return run
 
-    # auth ---------------------------------------------------------------------------------
-    async def _token(self) -> str:
-        if self.config.auth != "otp":
-            return self.config.secret or ""
-        if self._access_token is None:
-            tokens = await self.client.call("token", params={"refreshToken": self.config.secret}, auth=False)
-            self._access_token = tokens["accessToken"]
-            if tokens.get("refreshToken") and tokens["refreshToken"] != self.config.secret:
-                self.config.secret = tokens["refreshToken"]  # rotated: keep it where the old one was
-                await asyncio.to_thread(save_secret, self.config.account, self.config.secret)
-        return self._access_token
+    # failures ---------------------------------------------------------------------------
+    def classify(self, exc: BaseException) -> Failure | None:
+        if isinstance(exc, CloudFailure):
+            return exc.failure
+        return self.connector.classify(exc)
 
-    async def _refresh(self) -> None:
-        self._access_token = None
+    async def _call(self, coro):
+        """Await a connector call, raising :class:`CloudFailure` for a cloud error."""
+        try:
+            return await coro
+        except CloudFailure:
+            raise
+        except Exception as exc:
+            failure = self.connector.classify(exc)
+            if failure is None:
+                raise
+            raise CloudFailure(failure, exc) from exc
 
     # status -----------------------------------------------------------------------------
     def status(self) -> dict:
@@ -202,7 +293,7 @@ class SyncEngine:
         lastPushAt, pending, needsAttention, lastError, hoursUnknown, unsynced}``
         (``hoursUnknown``: ids of resources whose working hours came in a shape that cannot be
         read; ``unsynced``: local bookings the cloud does not have, see :meth:`upload_local`)."""
-        return {"online": bool(self.online), "connected": True, "cloud": CLOUD,
+        return {"online": bool(self.online), "connected": True, "cloud": self.cloud,
                 "baseUrl": self.config.base_url, "lastPullAt": self.last_pull_at,
                 "lastPushAt": self.last_push_at, "pending": self.outbox.pending_count(),
                 "needsAttention": self.outbox.attention_count(), "lastError": self.last_error,
@@ -215,14 +306,15 @@ class SyncEngine:
     def unsynced_count(self) -> int:
         """Local bookings the cloud does not have and nothing will send (made before the
         branch was connected): what :meth:`upload_local` would queue."""
-        args = [Status.CANCELED.value, Status.REJECTED.value, CLOUD, CLOUD]
+        args = [Status.CANCELED.value, Status.REJECTED.value, self.cloud, self.cloud]
         return self.store.db.execute("select count(*) " + self._UNSYNCED, args).fetchone()[0]
 
     def _ok(self) -> None:
         self.online, self.last_error = True, None
 
     def _failed(self, exc: Exception) -> None:
-        if isinstance(exc, TransportError) or (isinstance(exc, CloudError) and exc.transient):
+        failure = self.classify(exc)
+        if failure is not None and failure.kind == FailureKind.TRANSIENT:
             self.online = False
         self.last_error = str(exc)
 
@@ -255,7 +347,7 @@ class SyncEngine:
                     await self.pull(horizon=False)
                 next_hot = time.monotonic() + self.hot_every
             except Exception as exc:
-                if not isinstance(exc, TransportError | CloudError):
+                if self.classify(exc) is None:
                     log.exception("sync pull failed")
                 self._failed(exc)
                 next_hot = time.monotonic() + self.hot_every
@@ -267,17 +359,22 @@ class SyncEngine:
         self._pull_now = True
         self.kick()
 
+    def _cloud_error(self, exc: BaseException) -> bool:
+        return self.classify(exc) is not None
+
     async def sync_once(self, deadline: float = 60.0) -> dict:
         """One full push and pull (``sync --once``, tests): every waiting operation is sent,
-        retrying transient failures until ``deadline`` seconds have passed, then every
-        window is pulled. Returns :meth:`status`. Raises nothing for cloud failures (they
-        are in the status)."""
+        retrying transient failures until ``deadline`` seconds have passed, then everything
+        is pulled. Returns :meth:`status`. Raises nothing for cloud failures (they are in the
+        status)."""
         await self.open()
         end = time.monotonic() + deadline
         self.outbox.retry_all_now()
         try:
             await self.pull_reference()
-        except (TransportError, CloudError) as exc:
+        except Exception as exc:
+            if not self._cloud_error(exc):
+                raise
             self._failed(exc)
         while self.outbox.pending_count() and time.monotonic() < end:
             await self.push()
@@ -289,7 +386,9 @@ class SyncEngine:
             try:
                 await self.pull(horizon=True, reference=False)
                 break
-            except (TransportError, CloudError) as exc:
+            except Exception as exc:
+                if not self._cloud_error(exc):
+                    raise
                 self._failed(exc)
                 if time.monotonic() > end:
                     break
@@ -319,8 +418,13 @@ class SyncEngine:
             tried += len(ops)
             await asyncio.gather(*(one(op) for op in ops))
 
+    def _creates(self, op: dict) -> bool:
+        from app.sync.outbox import CREATING
+
+        return op["action"] in CREATING or bool((op["payload"] or {}).get("creates"))
+
     async def _push_op(self, op: dict) -> None:
-        if op["action"] == "time_rules":
+        if op["bookingId"].startswith("resource:"):
             return await self._push_time_rules(op)
         booking = self.store.booking(op["bookingId"])
         if booking is None:
@@ -328,7 +432,7 @@ class SyncEngine:
                 self.outbox.remove(op["id"])
             return
         lock = contextlib.nullcontext()
-        if op["action"] in ("create", "hold"):  # one create per natural key at a time (no idempotency key)
+        if self._creates(op) and op["action"] != "reschedule":  # one create per natural key at a time
             desk = op["payload"]["after"]
             key = (desk["customerId"], desk["typeId"], desk.get("startDateTime"), desk.get("resourceId"))
             lock = self._key_locks.setdefault(key, asyncio.Lock())
@@ -338,95 +442,51 @@ class SyncEngine:
     async def _push_locked(self, op: dict, booking: dict) -> None:
         try:
             result = await self._send(op, booking)
-        except TransportError as exc:
-            self._retry_later(op, exc, None)
-        except CloudError as exc:
-            if exc.transient or exc.status == 401:
-                self._retry_later(op, exc, exc.retry_after)
+        except Exception as exc:
+            failure = self.classify(exc)
+            if failure is None:
+                raise
+            if failure.kind in (FailureKind.TRANSIENT, FailureKind.AUTH, FailureKind.CURSOR_EXPIRED):
+                self._retry_later(op, exc, failure.retry_after)
             else:
-                await self._refused(op, exc)
+                await self._refused(op, failure)
         else:
             self._ok()
             self.last_push_at = clock.to_iso(self.now())
             if result is not None:
                 self._acknowledge(op, result)
 
-    async def _send(self, op: dict, booking: dict) -> dict | None:
+    async def _send(self, op: dict, booking: dict) -> CloudBooking | None:
         """Send one operation; returns the cloud's booking (None: nothing to apply)."""
-        action, payload = op["action"], op["payload"]
         cloud_id = self.applier.cloud_id(booking["id"])
-        if action in ("create", "hold"):
-            if cloud_id:  # a pull already recognised it
-                return await self.client.call("booking", ids={"id": cloud_id})
-            if op.get("requestedAt"):
-                found = await self._find_created(op)
-                if found is not None:
-                    return found
-            body = self._create_body(payload["after"])
-            if action == "hold":  # seed 000 "Create Temporary Booking"
-                held = clock.from_iso(payload["after"].get("heldUntil"))
-                body["reservedForMinutes"] = max(1, int(((held - self.now()).total_seconds() + 59) // 60)) \
-                    if held else 15
-            self._mark_requested(op)
-            return await self.client.call("schedule_temporary" if action == "hold" else "schedule", body=body)
-        if action == "restore":  # the cloud has no un-cancel: book the same booking there again
-            if op.get("requestedAt"):
-                found = await self._find_created(op)
-                if found is not None:
-                    return found
-            body = self._create_body(payload["after"])
-            self._mark_requested(op)
-            return await self.client.call("schedule", body=body)
-        if cloud_id is None:  # never reached the cloud (made before connecting, or refused)
+        creates = self._creates(op)
+        if creates and op["action"] != "reschedule":
+            if cloud_id and op["action"] != "restore":  # a pull already recognised it
+                return await self._call(self.connector.fetch(cloud_id))
+        elif cloud_id is None:  # never reached the cloud (made before connecting, or refused)
             return await self._create_first(op, booking)
-        if action == "reschedule":
-            if op.get("requestedAt"):  # an earlier attempt may have committed (contract "Reschedule replies")
-                old = await self.client.call("booking", ids={"id": cloud_id})
-                if old.get("rescheduledTo"):  # not a seed field: used only when a deployment sends it
-                    return await self.client.call("booking", ids={"id": old["rescheduledTo"]})
-                if old.get("status") == Status.CANCELED:
-                    found = await self._find_created(op)
-                    if found is not None:
-                        return found
-            body = self._create_body(payload["after"], reschedule=cloud_id)
-            self._mark_requested(op)
-            return await self.client.call("schedule", body=body)
-        self._mark_requested(op)
-        if action == "assign":
-            resource_id = payload["after"]["resourceId"]
-            try:
-                return await self.client.call("assign", body={"bookingId": cloud_id, "resourceId": resource_id})
-            except CloudError as exc:
-                if exc.code != ALREADY_ASSIGNED or op["attempts"] == 0:
-                    raise
-                current = await self.client.call("booking", ids={"id": cloud_id})
-                if current.get("resourceId") != resource_id:  # not our earlier, unanswered attempt
-                    raise
-                return current
-        if action == "cancel":
-            reason = payload["after"].get("cancelReason") or "canceled at the desk"
-            return await self.client.call("cancel", body={"bookingId": cloud_id, "reason": reason})
-        if action == "end":
-            return await self.client.call("end", body={"bookingId": cloud_id})
-        if action == "confirm":  # seed 000 "Convert Temporary Booking into Confirmed Booking"
-            return await self.client.call("confirm", body={"bookingId": cloud_id})
-        raise ValueError(f"unknown outbox action {action!r}")
+        operation = _operation(op)
+        if creates and op.get("requestedAt"):  # an earlier attempt may have committed
+            candidates = await self._call(self.connector.find_sent(operation))
+            found = self.applier.find_created(candidates, op, self.now())
+            if found is not None:
+                return found
+        result = await self._call(self.connector.send(operation))
+        op["requestedAt"] = operation.requested_at
+        return result.booking
 
     async def _push_time_rules(self, op: dict) -> None:
-        """A time-rule edit of the desk → ``PUT /management/resources/{id}/timeRules`` in the
-        contract's shape. Transient failures retry; a refusal (or hours that cannot be
-        written) is logged and the cloud's rules come back with the next pull."""
+        """A time-rule edit of the desk → the connector. Transient failures retry; a refusal
+        (or hours that cannot be written) is logged and the cloud's rules come back with the
+        next pull."""
         resource_id = op["payload"]["resourceId"]
         try:
-            body = mapping.time_rules_to_cloud(op["payload"]["after"])
-            await self.client.call("put_time_rules", ids={"id": resource_id}, body=body)
-        except TransportError as exc:
-            return self._retry_later(op, exc, None)
-        except CloudError as exc:
-            if exc.transient or exc.status == 401:
-                return self._retry_later(op, exc, exc.retry_after)
+            await self._call(self.connector.send(_operation(op)))
+        except CloudFailure as exc:
+            if exc.failure.kind in (FailureKind.TRANSIENT, FailureKind.AUTH):
+                return self._retry_later(op, exc, exc.failure.retry_after)
             log.warning("sync: the cloud refused the time rules of %s: %s", resource_id, exc)
-        except mapping.MappingError as exc:
+        except ValueError as exc:
             log.warning("sync: time rules of %s not sent: %s", resource_id, exc)
         else:
             self._ok()
@@ -434,7 +494,7 @@ class SyncEngine:
             self.outbox.remove(op["id"])
         return None
 
-    async def _create_first(self, op: dict, booking: dict) -> dict | None:
+    async def _create_first(self, op: dict, booking: dict) -> None:
         """A change to a booking the cloud has never had: the booking is created first, in
         its current state, which already holds this change and the later ones. A booking
         that is over (canceled, rejected) has nothing to send. Its ``end`` still follows."""
@@ -446,9 +506,9 @@ class SyncEngine:
                 log.info("sync: %s of %s dropped: the cloud never had the booking and it is over",
                          op["action"], booking["id"])
                 return None
-            fields = list(SYNCED_FIELDS)
-            self.outbox.add(booking["id"], "create", {"before": None, "after": booking, "actor": op["payload"].get("actor")},
-                            fields)
+            self.outbox.add(booking["id"], "create", {"before": None, "after": booking,
+                                                      "actor": op["payload"].get("actor"), "creates": True},
+                            list(self.info.synced_fields))
             if any(o["action"] == "end" for o in [op, *later]):
                 self.outbox.add(booking["id"], "end", {"before": booking, "after": booking, "actor": None}, [])
         self.kick()
@@ -459,41 +519,17 @@ class SyncEngine:
         branch was connected) that is not over and has nothing waiting in the outbox.
         Returns how many were queued. The caller refuses the demo clinic first."""
         rows = list(self.store.db.query("select b.id " + self._UNSYNCED + " order by b.createdAt",
-                                        [Status.CANCELED.value, Status.REJECTED.value, CLOUD, CLOUD]))
+                                        [Status.CANCELED.value, Status.REJECTED.value, self.cloud, self.cloud]))
         count = 0
         with self.store.transaction():
             for row in rows:
                 booking = self.store.booking(row["id"])
                 self.outbox.add(booking["id"], "create", {"before": None, "after": booking,
-                                                          "actor": {"user": "upload"}}, list(SYNCED_FIELDS))
+                                                          "actor": {"user": "upload"}, "creates": True},
+                                list(self.info.synced_fields))
                 count += 1
         self.kick()
         return count
-
-    def _create_body(self, desk: dict, reschedule: str | None = None) -> dict:
-        customer = self.store.customer(desk["customerId"]) or {}
-        customer_cloud = self.store.cloud_ids(desk["customerId"], "customer").get(CLOUD)
-        identifier = ({"id": customer_cloud} if customer_cloud else
-                      {"phone": customer["phone"]} if customer.get("phone") else {"email": customer.get("email")})
-        return mapping.booking_to_cloud(desk, self.store.zone, desk["typeId"], desk.get("resourceId"),
-                                        identifier, reschedule_booking_id=reschedule)
-
-    def _mark_requested(self, op: dict) -> None:
-        stamp = clock.to_iso(self.now())
-        with self.store.transaction():
-            self.store.db.execute("update sync_outbox set requestedAt = ?, attempts = attempts + 1 where id = ?",
-                                  [stamp, op["id"]])
-        op["requestedAt"] = stamp
-
-    async def _find_created(self, op: dict) -> dict | None:
-        """The booking an unanswered create made, by natural key (contract "Behaviour")."""
-        desk = op["payload"]["after"]
-        customer_cloud = self.store.cloud_ids(desk["customerId"], "customer").get(CLOUD)
-        since = clock.from_iso(op["requestedAt"]) - LOOKUP_MARGIN
-        params = {"dateType": "createdAt", "from": clock.to_iso(since), "orderDirection": "asc",
-                  "customerId": customer_cloud, "includes": "customer"}
-        candidates = await self.client.all("bookings", params, limit=self.page_limit)
-        return self.applier.find_created(candidates, op, self.store.zone, self.now())
 
     def _retry_later(self, op: dict, exc: Exception, retry_after: float | None) -> None:
         """Keep ``op`` for a retry after the backoff. ``requestedAt`` stays: an earlier
@@ -509,57 +545,56 @@ class SyncEngine:
         log.info("sync: %s of %s kept for retry in %s: %s", op["action"], op["bookingId"],
                  clock.to_iso(due), exc)
 
-    def _acknowledge(self, op: dict, result: dict) -> None:
+    def _acknowledge(self, op: dict, result: CloudBooking) -> None:
         """The cloud accepted ``op``: map ids, drop the row, take the cloud's state."""
         local_id, now = op["bookingId"], self.now()
         with self.store.transaction():
-            if op["action"] in ("create", "hold", "reschedule", "restore"):
-                holder = self.store.local_id(CLOUD, str(result["id"]))
+            if self._creates(op):
+                holder = self.store.local_id(self.cloud, result.cloud_id)
                 if holder not in (None, local_id):  # never steal another booking's cloud id
-                    log.error("sync: cloud booking %s is already %s's, not %s's", result["id"], holder, local_id)
+                    log.error("sync: cloud booking %s is already %s's, not %s's", result.cloud_id, holder, local_id)
                     self.outbox.remove(op["id"])
                     return
                 if holder is None:
-                    self.applier.remap(local_id, str(result["id"]), now)
+                    self.applier.remap(local_id, result.cloud_id, now)
             self.outbox.remove(op["id"])
             booking = self.store.booking(local_id)
             changed = self.applier.apply_bookings([result], self.store.zone, now,
-                                                  fallback_customers={str(result["id"]): booking["customerId"]}
+                                                  fallback_customers={result.cloud_id: booking["customerId"]}
                                                   ) if booking else []
             moved = self._moved(op, result, booking, now)
         self._publish(changed)
         if moved:
             self.service.events.publish("sync.moved", moved)
 
-    def _moved(self, op: dict, result: dict, booking: dict | None, now: datetime) -> dict | None:
-        """The cloud placed a booking on another resource than the desk chose (contract
-        "Shapes the seed lost": the connector takes the cloud's resource and shows the
-        move). Writes a history entry and returns the ``sync.moved`` event data, or None."""
+    def _moved(self, op: dict, result: CloudBooking, booking: dict | None, now: datetime) -> dict | None:
+        """The cloud placed a booking on another resource than the desk chose (the booking
+        takes the cloud's resource and the move is shown). Writes a history entry and
+        returns the ``sync.moved`` event data, or None."""
         asked = (op["payload"].get("after") or {}).get("resourceId")
-        placed = result.get("resourceId") or (result.get("resource") or {}).get("id")
-        if op["action"] not in ("create", "hold", "reschedule") or not asked or not placed or str(placed) == asked \
-                or booking is None:
+        placed = result.row.get("resourceId")
+        if placed:
+            placed = self.store.local_id(self.cloud, placed, "resource") or placed
+        if not self._creates(op) or not asked or not placed or str(placed) == asked or booking is None:
             return None
         self.store.add_history({"bookingId": booking["id"], "createdAt": clock.to_iso(now), "action": "sync.moved",
-                                "actor": CLOUD, "deskId": None, "before": {"resourceId": asked},
+                                "actor": self.cloud, "deskId": None, "before": {"resourceId": asked},
                                 "after": {"resourceId": str(placed),
                                           "message": "the cloud placed the booking on another resource"}})
         log.warning("sync: the cloud placed %s on %s, not on %s", booking["id"], placed, asked)
         return {"bookingId": booking["id"], "asked": asked, "resourceId": str(placed)}
 
-    async def _refused(self, op: dict, exc: CloudError) -> None:
+    async def _refused(self, op: dict, failure: Failure) -> None:
         """A refusal: the local booking takes the cloud's state; the case needs attention."""
         self._ok()
         cloud_id = self.applier.cloud_id(op["bookingId"])
-        cloud_state = None
+        cloud_state: CloudBooking | None = None
         if cloud_id:
             try:
-                cloud_state = await self.client.call("booking", ids={"id": cloud_id})
-            except CloudError as state_exc:
-                if state_exc.transient or state_exc.status == 401:
-                    return self._retry_later(op, state_exc, state_exc.retry_after)
-            except TransportError as state_exc:
-                return self._retry_later(op, state_exc, None)
+                cloud_state = await self._call(self.connector.fetch(cloud_id))
+            except CloudFailure as exc:
+                if exc.failure.kind in (FailureKind.TRANSIENT, FailureKind.AUTH):
+                    return self._retry_later(op, exc, exc.failure.retry_after)
         now = self.now()
         with self.store.transaction():
             if self.outbox.op(op["id"]) is None:
@@ -567,31 +602,31 @@ class SyncEngine:
             later = self.outbox.later_ops(op)
             for dropped in [op, *later]:
                 self.outbox.remove(dropped["id"])
-            self.outbox.add_attention(op, exc.code, exc.message, cloud_state, later)
+            self.outbox.add_attention(op, failure.code, failure.message,
+                                      (cloud_state.raw or cloud_state.row) if cloud_state else None, later)
             if cloud_state is not None:
                 changed = self.applier.apply_bookings([cloud_state], self.store.zone, now)
             else:
-                changed = self._reject_locally(op["bookingId"], exc, now)
-        log.warning("sync: the cloud refused %s of %s: %s", op["action"], op["bookingId"], exc)
+                changed = self._reject_locally(op["bookingId"], failure, now)
+        log.warning("sync: the cloud refused %s of %s: %s %s", op["action"], op["bookingId"], failure.code,
+                    failure.message)
         self._publish(changed)
-        self.service.events.publish("sync.attention", {"bookingId": op["bookingId"], "code": exc.code,
-                                                       "message": exc.message})
+        self.service.events.publish("sync.attention", {"bookingId": op["bookingId"], "code": failure.code,
+                                                       "message": failure.message})
         return None
 
-    def _reject_locally(self, local_id: str, exc: CloudError, now: datetime) -> list[str]:
+    def _reject_locally(self, local_id: str, failure: Failure, now: datetime) -> list[str]:
         booking = self.store.booking(local_id)
         if booking is None or booking["status"] == Status.REJECTED:
             return []
-        self._write(booking, {"status": Status.REJECTED.value}, now, f"{exc.code}: {exc.message}")
+        self._write(booking, {"status": Status.REJECTED.value}, now, f"{failure.code}: {failure.message}")
         return [local_id]
 
     def _write(self, booking: dict, changes: dict, now: datetime, note: str | None = None) -> None:
         stamp = clock.to_iso(now)
         row = {**booking, **changes, "updatedAt": stamp, "version": int(booking.get("version") or 0) + 1}
-        self.store.replace_booking(row)
-        self.store.add_history({"bookingId": booking["id"], "createdAt": stamp, "action": "sync", "actor": CLOUD,
-                                "deskId": None, "before": {k: booking.get(k) for k in changes},
-                                "after": {**changes, **({"message": note} if note else {})}})
+        self.store.write_changes([BookingChange("sync", booking, row, self.cloud,
+                                                extra={"message": note} if note else None)], stamp)
 
     def _publish(self, changed: list[str]) -> None:
         if not changed:
@@ -617,6 +652,7 @@ class SyncEngine:
             raise KeyError(case_id)
         now = self.now()
         changed: list[str] = []
+        synced = self.info.synced_fields
         with self.store.transaction():
             if resolution == "reapply":
                 ops = [{"action": case["desk"]["action"], "payload": case["desk"]["payload"]},
@@ -624,7 +660,7 @@ class SyncEngine:
                 booking = self.store.booking(case["bookingId"])
                 if booking is not None:
                     desk = ops[-1]["payload"]["after"]
-                    changes = {k: desk.get(k) for k in SYNCED_FIELDS if k != "createdAt" and desk.get(k) != booking.get(k)}
+                    changes = {k: desk.get(k) for k in synced if k != "createdAt" and desk.get(k) != booking.get(k)}
                     if changes:
                         self._write(booking, changes, now, "desk version re-applied")
                         changed.append(booking["id"])
@@ -635,7 +671,7 @@ class SyncEngine:
                             action = "reschedule"
                         if action != "create" and not in_cloud and not any(o["action"] == "create" for o in ops):
                             continue
-                        fields = [f for f in SYNCED_FIELDS if f in (op["payload"].get("after") or {})]
+                        fields = [f for f in synced if f in (op["payload"].get("after") or {})]
                         self.outbox.add(booking["id"], action, op["payload"], fields)
             self.store.db.execute("update sync_attention set resolvedAt = ?, resolution = ? where id = ?",
                                   [clock.to_iso(now), resolution, case_id])
@@ -646,147 +682,112 @@ class SyncEngine:
     # pull -------------------------------------------------------------------------------
     async def pull_reference(self) -> dict:
         """Resources (with their time rules), booking types and customers."""
-        resources = await self.client.all("resources", limit=self.page_limit)
-        rules, unknown = {}, []
+        ref = await self._call(self.connector.pull_reference())
         edited = self.outbox.time_rules_waiting()  # the desk's edit wins until the cloud has it
-        for resource in resources:
-            rid = str(resource["id"])
-            if rid in edited:
-                continue
-            try:
-                raw = await self.client.call("time_rules", ids={"id": resource["id"]})
-            except CloudError as exc:
-                if exc.transient:
-                    raise
-                raw = timerules.unknown(f"{exc.code}: {exc.message}")
-            rules[rid] = mapping.time_rules_from_cloud(raw)
-            if timerules.is_unknown(rules[rid]):  # never "closed": the desk books without the hours
-                unknown.append(rid)
-                log.warning("sync: working hours of resource %s cannot be read (%s): hours unknown",
-                            rid, rules[rid]["reason"])
-        self.hours_unknown = unknown
-        types = await self.client.all("types", limit=self.page_limit)
-        customers = await self.client.all("customers", limit=self.page_limit)
+        edited_cloud = {self.store.cloud_ids(r, "resource").get(self.cloud) or r for r in edited}
         with self.store.transaction():
-            self.store.upsert("types", [mapping.type_from_cloud(t) for t in types])
-            self.store.upsert("resources", [mapping.resource_from_cloud(r, time_rules=rules.get(str(r["id"])))
-                                            for r in resources])
-            count = self.applier.apply_customers(customers)
+            self.applier.apply_reference("types", "type", ref.types)
+            self.applier.apply_reference("resources", "resource", ref.resources, keep=edited_cloud,
+                                         keep_column="timeRules")
+            count = self.applier.apply_customers(ref.customers)
+        resources = self.applier.reference_map("resource")
+        self.hours_unknown = [resources.get(r, r) for r in ref.hours_unknown if r not in edited_cloud]
         self._ok()
-        return {"resources": len(resources), "types": len(types), "customers": count}
+        return {"resources": len(ref.resources), "types": len(ref.types), "customers": count}
 
     def windows(self, horizon: bool) -> dict[str, dict]:
-        """The listings of one pull: name → query parameters (contract "list bookings")."""
-        zone = self.store.zone
-        today = clock.local_date(self.now(), zone)
-        day_start, day_end = clock.local_day_bounds(today, zone)
-        base = {"orderDirection": "asc", "includes": "customer"}
-        out = {"day": {**base, "dateType": "dateTime", "from": clock.to_iso(day_start), "to": clock.to_iso(day_end)},
-               "queues": {**base, "dateType": "createdAt",
-                          "from": clock.to_iso(day_start - timedelta(minutes=MAX_QUEUE_MINUTES))}}
-        cursor = self._cursor("created.since")
-        if cursor:
-            out["created"] = {**base, "dateType": "createdAt", "from": cursor}
-        if horizon or not cursor:
-            first = clock.local_day_bounds(today + timedelta(days=self.horizon_days[0]), zone)[0]
-            last = clock.local_day_bounds(today + timedelta(days=self.horizon_days[1]), zone)[1]
-            out["horizon"] = {**base, "dateType": "dateTime", "from": clock.to_iso(first), "to": clock.to_iso(last)}
-        return out
+        """The listings of the next pull of a connector that lists windows (name → its
+        parameters); ``{}`` for the others."""
+        windows = getattr(self.connector, "windows", None)
+        return windows(self._cursor(PULL_CURSOR), horizon) if windows else {}
 
     async def pull(self, horizon: bool = False, reference: bool | None = None) -> None:
-        """One pull: reference data (with the horizon), then each window to its end."""
+        """One pull: reference data (with the horizon), then the connector's pages, each
+        committed with its cursor; an expired cursor restarts the pull once."""
         async with self._pull_lock:
             if reference if reference is not None else horizon:
                 await self.pull_reference()
-            started = clock.to_iso(self.now())
-            for name, params in self.windows(horizon).items():
-                await self._pull_window(name, params)
-            if not self._cursor("created.since") or horizon:
-                since = clock.from_iso(started) - timedelta(minutes=2)
-                self._set_cursor("created.since", clock.to_iso(since))
+            cursor = self._cursor(PULL_CURSOR)
+            for attempt in (1, 2):
+                try:
+                    await self._pull_pages(cursor, horizon)
+                    break
+                except CloudFailure as exc:
+                    if exc.failure.kind != FailureKind.CURSOR_EXPIRED or attempt == 2:
+                        raise
+                    log.info("sync: the %s cursor expired; pulling again from the start", self.cloud)
+                    cursor, horizon = None, True
             self.last_pull_at = clock.to_iso(self.now())
-            self.store.set_setting("sync.lastPullAt", self.last_pull_at)
+            self.store.set_setting(f"sync.{self.cloud}.lastPullAt", self.last_pull_at)
             self._ok()
 
+    async def _pull_pages(self, cursor: dict | None, full: bool) -> None:
+        pages = self.connector.pull(cursor, full=full).__aiter__()
+        while True:
+            try:
+                page = await self._call(pages.__anext__())
+            except StopAsyncIteration:
+                return
+            changed = self._apply_page(page)
+            self._publish(changed)
+            await asyncio.sleep(0)
+            for window in page.windows_done:
+                await self._sweep(window)
+
+    def _apply_page(self, page: PullPage) -> list[str]:
+        """One page in one transaction: bookings, deletions, the window's seen ids, the cursor."""
+        deleted: list[str] = []
+        with self.store.transaction():
+            if page.window and page.restarted:
+                self._forget_seen(page.window)
+            changed = self.applier.apply_bookings(page.bookings, self.store.zone, self.now())
+            if page.window:
+                self.store.db.conn.executemany(
+                    "insert or ignore into sync_seen (cloud, window, cloudId) values (?, ?, ?)",
+                    [(self.cloud, page.window, b.cloud_id) for b in page.bookings])
+            if page.deleted:
+                dirty = self.outbox.dirty_map()
+                mapped = self.applier.booking_ids([str(c) for c in page.deleted])
+                for local_id in mapped.values():
+                    if local_id not in dirty:
+                        self.applier.delete_booking(local_id)
+                        deleted.append(local_id)
+            if page.cursor is not None:
+                self._set_cursor(PULL_CURSOR, page.cursor)
+        for local_id in deleted:
+            self.service.events.publish("booking.deleted", {"id": local_id})
+        return [c for c in changed if c not in deleted]
+
+    def _forget_seen(self, window: str) -> None:
+        self.store.db.execute("delete from sync_seen where cloud = ? and window = ?", [self.cloud, window])
+
     def _cursor(self, name: str):
-        row = self.store.db.execute("select value from sync_cursors where name = ?", [name]).fetchone()
+        row = self.store.db.execute("select value from sync_cursors where cloud = ? and name = ?",
+                                    [self.cloud, name]).fetchone()
         return json.loads(row[0]) if row else None
 
     def _set_cursor(self, name: str, value) -> None:
-        self.store.db["sync_cursors"].upsert({"name": name, "value": json.dumps(value),
-                                              "updatedAt": clock.to_iso(self.now())}, pk="name")
+        self.store.db["sync_cursors"].upsert({"cloud": self.cloud, "name": name, "value": json.dumps(value),
+                                              "updatedAt": clock.to_iso(self.now())}, pk=("cloud", "name"))
 
-    async def _pull_window(self, name: str, params: dict) -> None:
-        """List one window to its end, committing each page with the listing's cursor."""
-        key = f"window.{name}"
-        state = self._cursor(key) or {}
-        if state.get("token") and state.get("params", {}).get("dateType") == params["dateType"]:
-            params = state["params"]  # resume an interrupted listing with its own filters
-        else:
-            state = {}
-            with self.store.transaction():
-                self.store.db.execute("delete from sync_seen where window = ?", [name])
-        token = state.get("token")
-        restarts = 0
-        sweep = name in SWEPT_WINDOWS
-        newest = None
-        while True:
-            try:
-                page = await self.client.call("bookings", params={**params, "limit": self.page_limit,
-                                                                  "nextPageToken": token}, envelope=True)
-            except CloudError as exc:
-                if exc.page_token_expired and restarts < 2:
-                    restarts += 1
-                    token = None
-                    with self.store.transaction():
-                        self.store.db.execute("delete from sync_seen where window = ?", [name])
-                    continue
-                raise
-            items = list(page.get("result") or [])
-            pagination = page.get("pagination") or {}
-            token = pagination.get("nextPageToken") if pagination.get("hasMore", True) else None
-            with self.store.transaction():
-                changed = self.applier.apply_bookings(items, self.store.zone, self.now())
-                if sweep:
-                    self.store.db.conn.executemany("insert or ignore into sync_seen (window, cloudId) values (?, ?)",
-                                                   [(name, str(i["id"])) for i in items if i.get("id")])
-                self._set_cursor(key, {"params": params, "token": token} if token else {"done": True})
-                if name == "created" and items:
-                    newest = max(str(i.get("createdAt") or "") for i in items)
-                    since = clock.from_iso(newest) - timedelta(minutes=2)
-                    if since > clock.from_iso(params["from"]):
-                        self._set_cursor("created.since", clock.to_iso(since))
-            self._publish(changed)
-            await asyncio.sleep(0)
-            if not token:
-                break
-        if sweep:
-            await self._sweep(name, params)
-
-    async def _sweep(self, name: str, params: dict) -> None:
-        """Bookings mapped locally, inside the window, absent from its full listing."""
-        column = "startDateTime" if params["dateType"] == "dateTime" else "createdAt"
-        lo, hi = params.get("from"), params.get("to")
+    async def _sweep(self, window: Window) -> None:
+        """Bookings mapped locally, inside a fully read window, absent from its listing."""
+        column = "startDateTime" if window.column == "startDateTime" else "createdAt"
         sql = ("select c.cloudId, c.localId from cloud_ids c join bookings b on b.id = c.localId"
                f" where c.entity = 'booking' and c.cloud = ? and b.{column} >= ?")
-        args = [CLOUD, clock.to_iso(clock.from_iso(lo))]
-        if hi:
+        args = [self.cloud, window.start]
+        if window.end:
             sql += f" and b.{column} < ?"
-            args.append(clock.to_iso(clock.from_iso(hi)))
-        sql += " and c.cloudId not in (select cloudId from sync_seen where window = ?)"
-        missing = self.store.db.execute(sql, [*args, name]).fetchall()
+            args.append(window.end)
+        sql += " and c.cloudId not in (select cloudId from sync_seen where cloud = ? and window = ?)"
+        missing = self.store.db.execute(sql, [*args, self.cloud, window.name]).fetchall()
         dirty = self.outbox.dirty_map()
         for cloud_id, local_id in missing:
             if local_id in dirty:
                 continue
-            try:
-                current = await self.client.call("booking", ids={"id": cloud_id})
-            except CloudError as exc:
-                if exc.status != 404:
-                    raise
-                current = None
+            current = await self._call(self.connector.fetch(cloud_id))
             with self.store.transaction():
-                if self.store.local_id(CLOUD, cloud_id) != local_id or self.outbox.dirty_fields(local_id):
+                if self.store.local_id(self.cloud, cloud_id) != local_id or self.outbox.dirty_fields(local_id):
                     continue
                 if current is None:
                     self.applier.delete_booking(local_id)
@@ -796,4 +797,7 @@ class SyncEngine:
                     changed = self.applier.apply_bookings([current], self.store.zone, self.now())
             self._publish(changed)
         with self.store.transaction():
-            self.store.db.execute("delete from sync_seen where window = ?", [name])
+            self._forget_seen(window.name)
+
+
+__all__ = ["BookingPort", "CloudFailure", "SyncEngine", "backoff_seconds", "Callable"]

@@ -11,8 +11,10 @@ Outbox row: ``seq`` (order), ``id`` (operation id, a ULID reused on every retry)
 taken back, booked in the cloud again since it has no un-cancel; a ``time_rules`` row's
 ``bookingId`` is ``resource:<id>``), ``payload`` (``{"before", "after", "actor"}``: what the desk did), ``fields``
 (cloud-owned fields the change touched: a pull leaves them alone while the row waits),
-``attempts``, ``nextAttemptAt`` (UTC), ``requestedAt`` (UTC, set just before a create or
-reschedule is sent), ``lastError``.
+``attempts``, ``nextAttemptAt`` (UTC), ``requestedAt`` (UTC, set just before a write that
+may commit in the cloud without a reply is sent), ``lastError``, ``steps`` (JSON: the step
+state of a multi-step operation, :meth:`app.sync.connector.ConnectorContext.save_steps`).
+Which operations a desk change needs is the connector's :meth:`~app.sync.connector.Connector.plan`.
 
 Attention case: ``id``, ``bookingId``, ``opId``, ``action``, ``code`` and ``message`` (the
 cloud's), ``desk`` (the refused operation and any later ones of that booking that were
@@ -29,17 +31,19 @@ from datetime import UTC, datetime
 from app.domain.clock import to_iso, utc_now
 from app.ids import new_id
 from app.store import Store
-from app.sync.ehjzny.mapping import CLOUD_BOOKING_FIELDS
+from app.sync.connector import PlannedOp
 
-#: local service action → cloud operation; other actions (check-in, start, no-show,
-#: expire) are the desk's own or happen in the cloud by itself.
-CLOUD_ACTIONS = {"create": "create", "reschedule": "reschedule", "accept": "assign",
-                 "cancel": "cancel", "end": "end", "hold": "hold", "confirm": "confirm",
-                 "restore": "restore"}
 #: operations that make a new cloud booking (looked up by natural key after a lost reply)
+#: besides those the connector's plan marked ``creates``
 CREATING = ("create", "hold", "reschedule", "restore")
-#: the fields a pull may write (cloud-owned), minus bookkeeping
-SYNCED_FIELDS = tuple(f for f in CLOUD_BOOKING_FIELDS if f != "updatedAt")
+#: the booking fields most clouds own (a connector declares its own ``synced_fields``)
+SYNCED_FIELDS = ("status", "startDateTime", "endDateTime", "duration", "typeId", "resourceId",
+                 "customerId", "note", "cancelReason", "assignmentTimeout", "createdAt")
+Plan = Callable[[str, dict | None, dict], list[PlannedOp]]
+
+
+def _default_plan(action: str, before: dict | None, after: dict) -> list[PlannedOp]:
+    return []
 
 
 def stamp_ms(moment: datetime) -> str:
@@ -59,42 +63,52 @@ def _loads(row: dict, *keys: str) -> dict:
 
 
 class Outbox:
-    """Queries over the sync tables of one store for one ``cloud`` (e.g. ``"ehjzny"``).
+    """Queries over the sync tables of one store for one ``cloud`` (a connector's name).
 
-    ``now`` is the clock (aware UTC); ``on_change()`` is called (from any thread) after a
-    row is queued, to wake the engine.
+    ``plan(action, before, after)`` is the connector's :meth:`~app.sync.connector.Connector.plan`;
+    ``synced_fields`` the booking fields that cloud owns; ``now`` is the clock (aware UTC);
+    ``on_change()`` is called (from any thread) after a row is queued, to wake the engine.
     """
 
-    def __init__(self, store: Store, cloud: str = "ehjzny", now: Callable[[], datetime] = utc_now,
-                 on_change: Callable[[], None] | None = None):
+    def __init__(self, store: Store, cloud: str, now: Callable[[], datetime] = utc_now,
+                 on_change: Callable[[], None] | None = None, *, plan: Plan = _default_plan,
+                 synced_fields: tuple[str, ...] = SYNCED_FIELDS):
         self.store, self.cloud, self.now = store, cloud, now
         self.on_change = on_change
+        self.plan, self.synced_fields = plan, tuple(synced_fields)
 
     # writing (inside the caller's transaction) ---------------------------------------
     def listener(self, action: str, before: dict | None, after: dict, actor: dict) -> None:
-        """The BookingService change listener: queue the cloud operation of ``action``."""
-        kind = CLOUD_ACTIONS.get(action)
-        if kind is None:
-            return
-        fields = [f for f in SYNCED_FIELDS if before is None or (before.get(f) != after.get(f))]
-        self.add(after["id"], kind, {"before": before, "after": after, "actor": actor}, fields)
-        if self.on_change:
+        """The BookingService change listener: queue the cloud operations of ``action``
+        (the connector's plan; none for the desk's own actions)."""
+        planned = self.plan(action, before, after)
+        for op in planned:
+            fields = list(op.fields) if op.fields is not None else \
+                [f for f in self.synced_fields if before is None or (before.get(f) != after.get(f))]
+            payload = {"before": before, "after": after, "actor": actor}
+            if op.creates:
+                payload["creates"] = True
+            self.add(after["id"], op.action, payload, fields)
+        if planned and self.on_change:
             self.on_change()
 
     def time_rules_listener(self, resource_id: str, time_rules: dict) -> None:
         """The BookingService time-rule listener: queue the cloud's ``PUT .../timeRules``
         (the latest edit of a resource replaces an earlier one still waiting)."""
+        planned = self.plan("time_rules", None, {"id": resource_id, "resourceId": resource_id})
+        if not planned:
+            return
         key = f"resource:{resource_id}"
-        self.store.db.execute("delete from sync_outbox where cloud = ? and bookingId = ? and action = 'time_rules'"
+        self.store.db.execute("delete from sync_outbox where cloud = ? and bookingId = ? and bookingId like 'resource:%'"
                               " and requestedAt is null", [self.cloud, key])
-        self.add(key, "time_rules", {"before": None, "after": time_rules, "resourceId": resource_id}, [])
+        self.add(key, planned[0].action, {"before": None, "after": time_rules, "resourceId": resource_id}, [])
         if self.on_change:
             self.on_change()
 
     def time_rules_waiting(self) -> set[str]:
         """Resource ids whose edited time rules have not reached the cloud yet."""
         return {r[0].split(":", 1)[1] for r in self.store.db.execute(
-            "select bookingId from sync_outbox where cloud = ? and action = 'time_rules'", [self.cloud])}
+            "select bookingId from sync_outbox where cloud = ? and bookingId like 'resource:%'", [self.cloud])}
 
     def add(self, booking_id: str, action: str, payload: dict, fields: list[str]) -> str:
         """Append one operation (call inside a transaction); returns its id."""
@@ -103,14 +117,14 @@ class Outbox:
             "id": op_id, "cloud": self.cloud, "bookingId": booking_id, "action": action,
             "payload": json.dumps(payload, ensure_ascii=False, default=str),
             "fields": json.dumps(fields), "createdAt": to_iso(self.now()), "attempts": 0,
-            "nextAttemptAt": None, "requestedAt": None, "lastError": None})
+            "nextAttemptAt": None, "requestedAt": None, "lastError": None, "steps": None})
         return op_id
 
     # reading --------------------------------------------------------------------------
     def _ops(self, where: str = "1", params: list | None = None) -> list[dict]:
         rows = self.store.db.query(f"select * from sync_outbox where cloud = ? and {where} order by seq",
                                    [self.cloud, *(params or [])])
-        return [_loads(dict(r), "payload", "fields") for r in rows]
+        return [_loads(dict(r), "payload", "fields", "steps") for r in rows]
 
     def op(self, op_id: str) -> dict | None:
         found = self._ops("id = ?", [op_id])
@@ -133,7 +147,7 @@ class Outbox:
         for row in rows:
             if row["bookingId"] in busy or (row["nextAttemptAt"] and row["nextAttemptAt"] > stamp):
                 continue
-            out.append(_loads(dict(row), "payload", "fields"))
+            out.append(_loads(dict(row), "payload", "fields", "steps"))
         return out
 
     def next_attempt_at(self) -> str | None:
@@ -157,14 +171,20 @@ class Outbox:
         return out
 
     def in_flight_creates(self) -> list[dict]:
-        """Creates and reschedules sent at least once without an answer (candidates for
-        natural-key matching: both make a new cloud booking)."""
-        return self._ops("action in ('create', 'hold', 'reschedule') and requestedAt is not null")
+        """Creating operations sent at least once without an answer (candidates for
+        natural-key matching: each makes a new cloud booking)."""
+        return [op for op in self._ops("requestedAt is not null")
+                if op["action"] in CREATING or (op["payload"] or {}).get("creates")]
 
     def rescheduling(self) -> set[str]:
         """Local booking ids with a reschedule waiting in the outbox."""
         return {r[0] for r in self.store.db.execute(
             "select distinct bookingId from sync_outbox where cloud = ? and action = 'reschedule'", [self.cloud])}
+
+    def save_steps(self, op_id: str, steps: dict) -> None:
+        """Keep the step state of a multi-step operation (call inside a transaction)."""
+        self.store.db.execute("update sync_outbox set steps = ? where id = ?",
+                              [json.dumps(steps, ensure_ascii=False, default=str), op_id])
 
     def retry_all_now(self) -> None:
         """Make every waiting operation due now (``POST /sync/now``, ``sync --once``)."""

@@ -1,60 +1,70 @@
-"""Connecting a branch to an Ehjzny account (issue #3, "Settings").
+"""Connecting a branch to a cloud account (any registered connector, :mod:`app.sync.registry`).
 
-The connection — ``{"cloud": "ehjzny", "baseUrl", "appId", "auth": "apiKey" | "otp"}`` — is
-kept in the branch store's ``settings`` table under :data:`SETTING_KEY`. The secret (the
-organization API key, or the refresh token of an OTP login) never goes there: it is kept
-in the OS keyring (service :data:`KEYRING_SERVICE`, user ``<appId>@<baseUrl>``). On a
-machine without a keyring service ``keyring`` raises ``NoKeyringError``; the secret then
-goes to ``secrets.json`` in the per-user config directory (platformdirs), readable by the
-user only (0600) — :mod:`app.secret_store`. :func:`save_secret` and :func:`load_secret`
-report which was used: ``"keyring"`` or ``"file:<path>"``.
+The connection — :meth:`CloudConfig.to_setting`: ``{"cloud", "baseUrl", "account",
+"appId", "auth", "extra"}`` — is kept in the branch store's ``settings`` table under
+:data:`SETTING_KEY` (the connection in use) and, per cloud, under :data:`CONNECTIONS_KEY`
+(``{cloud: setting}``, so the dialog finds each cloud's details again). The secret (API
+key, token, password, or the refresh token of a sign-in) never goes there: it is kept in
+the OS keyring (service ``istiqbal-<cloud>``, :func:`app.secret_store.cloud_service`;
+user ``<account>@<baseUrl>``). On a machine without a keyring service ``keyring`` raises
+``NoKeyringError``; the secret then goes to ``secrets.json`` in the per-user config
+directory (platformdirs), readable by the user only (0600) — :mod:`app.secret_store`.
+:func:`save_secret` and :func:`load_secret` report which was used: ``"keyring"`` or
+``"file:<path>"``.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
 
-from app.secret_store import (  # noqa: F401  (kept importable from here)
-    KEYRING_SERVICE,
-    delete_secret,
-    load_secret,
-    save_secret,
-    secrets_file,
-)
+from app import secret_store
+from app.secret_store import cloud_service, secrets_file  # noqa: F401  (kept importable)
 from app.store import Store
+from app.sync import registry
+from app.sync.connector import CloudConfig
+
+#: the first cloud's secrets (in the keyring since before there were others)
+KEYRING_SERVICE = cloud_service(registry.DEFAULT_CLOUD)
+secret_store.BARE_FILE_SERVICES.add(KEYRING_SERVICE)
 
 log = logging.getLogger(__name__)
 SETTING_KEY = "sync.cloud"
+CONNECTIONS_KEY = "sync.connections"
 ENV_KEY = "ISTIQBAL_CLOUD_KEY"
 
+__all__ = ["CloudConfig", "ENV_KEY", "SETTING_KEY", "connect", "disconnect", "load_config", "load_secret",
+           "public_settings", "save_secret", "delete_secret"]
 
-@dataclass
-class CloudConfig:
-    """One branch's cloud connection. ``secret``: the API key (``auth="apiKey"``) or the
-    refresh token (``auth="otp"``); never stored in the branch database."""
 
-    base_url: str
-    app_id: str
-    secret: str | None = None
-    auth: str = "apiKey"
-    cloud: str = "ehjzny"
+def save_secret(account: str, secret: str, cloud: str | None = None) -> str:
+    """Keep cloud ``cloud``'s secret for keyring user ``account``; ``"keyring"`` or ``"file:<path>"``."""
+    return secret_store.save_secret(account, secret, cloud_service(cloud or registry.DEFAULT_CLOUD))
 
-    @property
-    def account(self) -> str:
-        return f"{self.app_id}@{self.base_url.rstrip('/')}"
 
-    def to_setting(self) -> dict:
-        return {"cloud": self.cloud, "baseUrl": self.base_url.rstrip("/"), "appId": self.app_id, "auth": self.auth}
+def load_secret(account: str, cloud: str | None = None) -> tuple[str | None, str | None]:
+    """``(secret, where)`` of cloud ``cloud`` for keyring user ``account``."""
+    return secret_store.load_secret(account, cloud_service(cloud or registry.DEFAULT_CLOUD))
+
+
+def delete_secret(account: str, cloud: str | None = None) -> None:
+    secret_store.delete_secret(account, cloud_service(cloud or registry.DEFAULT_CLOUD))
+
+
+def _user(stored: dict) -> str:
+    return f"{stored.get('account') or stored.get('appId')}@{str(stored.get('baseUrl') or '').rstrip('/')}"
 
 
 def connect(store: Store, config: CloudConfig) -> str:
     """Save the connection in the store and its secret outside it; returns where the
     secret went (``"keyring"``, ``"file:<path>"``, or ``"none"`` without a secret)."""
-    where = save_secret(config.account, config.secret) if config.secret else "none"
-    store.set_setting(SETTING_KEY, {**config.to_setting(), "secretStore": where.split(":")[0],
-                                    "secretPath": where.split(":", 1)[1] if where.startswith("file:") else None})
+    registry.get(config.cloud)  # KeyError for an unknown cloud
+    where = save_secret(config.secret_user, config.secret, config.cloud) if config.secret else "none"
+    setting = {**config.to_setting(), "secretStore": where.split(":")[0],
+               "secretPath": where.split(":", 1)[1] if where.startswith("file:") else None}
+    with store.transaction():
+        store.set_setting(SETTING_KEY, setting)
+        store.set_setting(CONNECTIONS_KEY, {**(store.setting(CONNECTIONS_KEY, None) or {}), config.cloud: setting})
     return where
 
 
@@ -63,64 +73,52 @@ def disconnect(store: Store) -> bool:
     stored = store.setting(SETTING_KEY, None)
     if not stored:
         return False
-    delete_secret(f"{stored.get('appId')}@{str(stored.get('baseUrl') or '').rstrip('/')}")
+    delete_secret(_user(stored), stored.get("cloud"))
     store.set_setting(SETTING_KEY, None)
     return True
 
 
 def public_settings(store: Store, connected: bool = False) -> dict:
     """``GET /sync/settings``: the stored connection without its secret — ``{cloud, baseUrl,
-    appId, auth, secretStore ("keyring" | "file" | None), secretPath (the file, or None),
-    hasSecret, connected}`` (``connected``: a sync engine runs now)."""
+    account, appId (= account), auth, extra, secretStore ("keyring" | "file" | None),
+    secretPath (the file, or None), hasSecret, connected, clouds}`` (``connected``: a sync
+    engine runs now; ``clouds``: every registered connector's fields and capabilities,
+    :func:`app.sync.registry.describe`)."""
     stored = store.setting(SETTING_KEY, None) or {}
+    account = stored.get("account") or stored.get("appId")
     has_secret, where = False, None
-    if stored.get("appId") and stored.get("baseUrl"):
-        secret, where = load_secret(f"{stored['appId']}@{stored['baseUrl'].rstrip('/')}")
+    if account and stored.get("baseUrl"):
+        secret, where = load_secret(_user(stored), stored.get("cloud"))
         has_secret = bool(secret)
     kind = where.split(":")[0] if where else stored.get("secretStore")
     path = where.split(":", 1)[1] if where and where.startswith("file:") else None
-    return {"cloud": stored.get("cloud"), "baseUrl": stored.get("baseUrl"), "appId": stored.get("appId"),
-            "auth": stored.get("auth"), "secretStore": kind if kind in ("keyring", "file") else None,
-            "secretPath": path, "hasSecret": has_secret, "connected": connected}
+    return {"cloud": stored.get("cloud"), "baseUrl": stored.get("baseUrl"), "account": account, "appId": account,
+            "auth": stored.get("auth"), "extra": stored.get("extra") or {},
+            "secretStore": kind if kind in ("keyring", "file") else None,
+            "secretPath": path, "hasSecret": has_secret, "connected": connected, "clouds": registry.describe()}
 
 
-def load_config(store: Store, *, base_url: str | None = None, app_id: str | None = None,
-                secret: str | None = None) -> CloudConfig | None:
-    """The branch's connection: arguments win over the stored setting; the secret comes from
-    ``secret``, else the environment variable :data:`ENV_KEY`, else keyring/file.
-    None when no base URL and app id are known."""
+def load_config(store: Store, *, cloud: str | None = None, base_url: str | None = None,
+                account: str | None = None, app_id: str | None = None, secret: str | None = None,
+                extra: dict | None = None) -> CloudConfig | None:
+    """The branch's connection: arguments win over the stored setting (``app_id`` is
+    Ehjzny's spelling of ``account``); the secret comes from ``secret``, else the
+    environment variable :data:`ENV_KEY`, else keyring/file. None when no base URL and
+    account are known. Raises KeyError for an unknown ``cloud``."""
     stored = store.setting(SETTING_KEY, None) or {}
-    base_url = base_url or stored.get("baseUrl")
-    app_id = app_id or stored.get("appId")
-    if not (base_url and app_id):
+    cloud = cloud or stored.get("cloud") or registry.DEFAULT_CLOUD
+    info = registry.get(cloud)
+    if stored.get("cloud") and stored["cloud"] != cloud:  # another cloud's details, if it was connected before
+        stored = (store.setting(CONNECTIONS_KEY, None) or {}).get(cloud) or {}
+    base_url = base_url or stored.get("baseUrl") or info.default_url
+    account = account or app_id or stored.get("account") or stored.get("appId")
+    if not (base_url and account):
         return None
-    config = CloudConfig(base_url.rstrip("/"), app_id, auth=stored.get("auth", "apiKey")
-                         if stored.get("baseUrl") == base_url.rstrip("/") else "apiKey")
-    config.secret = secret or os.environ.get(ENV_KEY) or load_secret(config.account)[0]
+    same = stored.get("baseUrl") == base_url.rstrip("/")
+    config = CloudConfig(base_url.rstrip("/"), account, auth=stored.get("auth", info.auth_kinds[0][0])
+                         if same else info.auth_kinds[0][0], cloud=cloud,
+                         extra={**(stored.get("extra") or {}), **(extra or {})})
+    config.secret = secret or os.environ.get(ENV_KEY) or load_secret(config.secret_user, cloud)[0]
     if secret or os.environ.get(ENV_KEY):
-        config.auth = "apiKey"
+        config.auth = info.auth_kinds[0][0]
     return config
-
-
-async def otp_login(base_url: str, app_id: str, *, phone: str | None = None, email: str | None = None,
-                    code: str | None = None) -> dict:
-    """OTP sign-in of a staff member (contract "Operations": request/verify OTP).
-
-    Without ``code`` it requests the code and returns ``{"sent": True, ...}``; with ``code``
-    it verifies and returns the tokens ``{accessToken, refreshToken, expiresIn, ...}``.
-    Raises :class:`~app.sync.ehjzny.client.CloudError` or ``TransportError``.
-    """
-    from app.sync.ehjzny.client import EhjznyClient
-
-    async def no_token() -> str:
-        return ""
-
-    client = EhjznyClient(base_url, app_id, no_token)
-    body = {"method": "sms" if phone else "email", "phoneNumber": phone, "email": email, "isOrgMember": True}
-    body = {k: v for k, v in body.items() if v is not None}
-    try:
-        if code is None:
-            return await client.call("otp_request", body=body, auth=False)
-        return await client.call("otp_verify", body={**body, "code": code}, auth=False)
-    finally:
-        await client.aclose()

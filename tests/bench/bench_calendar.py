@@ -163,9 +163,9 @@ def make_store(data_dir: Path, n: int = 100_000, seed: int = 7) -> int:
     the store directly (one transaction, batched inserts)."""
     from zoneinfo import ZoneInfo
 
+    from app.composition import DB_NAME, load_demo
     from app.domain.model import BOOKING_FIELDS
     from app.ids import new_id
-    from app.server import DB_NAME, load_demo
     from app.store import open_store
 
     store = open_store(data_dir / DB_NAME)
@@ -203,7 +203,7 @@ def desk_rss(data_dir: Path) -> dict:
     from PySide6.QtWidgets import QApplication  # noqa: F401 - before qasync
     from qasync import run as run_qasync
 
-    from app.server import BranchServer
+    from app.composition import BranchServer
     from ui.app import application, setup_language
 
     app = application()

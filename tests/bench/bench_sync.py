@@ -116,7 +116,7 @@ def bench_initial(bookings: int) -> list[tuple[str, str, str]]:
                                                    " from bookings")]
         store.close()
         ceiling_store = open_store(Path(tmp) / "ceiling.sqlite3")
-        from app.sync.ehjzny.apply import _UPSERT
+        from app.store.changes import UPSERT as _UPSERT
 
         started = time.perf_counter()
         with ceiling_store.transaction():

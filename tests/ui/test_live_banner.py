@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from app.server import BranchServer
+from app.composition import BranchServer
 from tests.ui.conftest import until
 
 ARABIC = re.compile("[\u0600-\u06ff]")

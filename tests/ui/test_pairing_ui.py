@@ -24,7 +24,7 @@ keep_running = test_sync_ui.keep_running
 
 @pytest.fixture
 def lan_server(tmp_path, no_keyring):
-    from app.server import BranchServer
+    from app.composition import BranchServer
 
     try:
         server = BranchServer(tmp_path / "branch", host="127.0.0.2", port=0).start()

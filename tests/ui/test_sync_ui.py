@@ -30,7 +30,7 @@ def keep_running(qapp):
 
 @pytest.fixture
 def empty_server(tmp_path, no_keyring):
-    from app.server import BranchServer
+    from app.composition import BranchServer
 
     server = BranchServer(tmp_path / "branch", demo=False, sync_options={"hot_every": 0.3}).start()
     try:

@@ -1,9 +1,11 @@
 """Command-line entry points of the sync engine (issue #3 §4), for ``main.py`` and scripts.
 
-* ``main.py --server-only --data-dir D --cloud ehjzny --cloud-url URL --app-id ID``: the
-  headless branch server, kept in sync (:func:`server_only_sync` gives its
-  ``BranchServer`` options). The API key comes from ``--api-key-env`` (default
-  ``ISTIQBAL_CLOUD_KEY``) or the keyring / secrets file of :mod:`app.sync.settings`.
+* ``main.py --server-only --data-dir D --cloud NAME --cloud-url URL --cloud-account ID``:
+  the headless branch server, kept in sync with cloud ``NAME`` (a registered connector,
+  :mod:`app.sync.registry`; :func:`server_only_sync` gives its ``BranchServer`` options).
+  A connector may give ``--cloud-account`` another spelling too (Ehjzny: ``--app-id``). The
+  key, token or password comes from ``ISTIQBAL_CLOUD_KEY`` or the keyring / secrets file of
+  :mod:`app.sync.settings`.
 * ``main.py sync --data-dir D --once``: one full push and pull (:func:`run_sync_command`).
   Exit status: 0 nothing pending and no case needs attention; 1 cases need attention;
   2 changes still pending (cloud unreachable or failing); 3 no cloud connection known;
@@ -23,7 +25,9 @@ import os
 import sys
 from pathlib import Path
 
-from app.sync.settings import ENV_KEY, CloudConfig, connect, load_config
+from app.sync import registry
+from app.sync.connector import CloudConfig
+from app.sync.settings import ENV_KEY, connect, load_config
 
 log = logging.getLogger(__name__)
 EXIT_OK, EXIT_ATTENTION, EXIT_PENDING, EXIT_NOT_CONNECTED, EXIT_IN_USE = 0, 1, 2, 3, 4
@@ -31,13 +35,19 @@ EXIT_OK, EXIT_ATTENTION, EXIT_PENDING, EXIT_NOT_CONNECTED, EXIT_IN_USE = 0, 1, 2
 
 
 def add_sync_arguments(parser: argparse.ArgumentParser, *, once: bool = False) -> None:
-    """Add ``--cloud``, ``--cloud-url``, ``--app-id`` (and ``--once``, ``--deadline`` with
-    ``once=True``) to ``parser``."""
+    """Add ``--cloud`` (the registered clouds), ``--cloud-url``, ``--cloud-account`` and each
+    connector's own spelling of it (and ``--once``, ``--deadline`` with ``once=True``)."""
     group = parser.add_argument_group("cloud sync")
-    group.add_argument("--cloud", choices=("ehjzny",), default=None,
+    group.add_argument("--cloud", choices=registry.names(), default=None,
                        help="keep the branch in sync with this cloud")
     group.add_argument("--cloud-url", metavar="URL", help="the cloud's base URL (https://host/api)")
-    group.add_argument("--app-id", metavar="ID", help="the cloud account's app id (X-APP-ID)")
+    aliases = []
+    for info in registry.connectors():
+        declared = info.field("account")
+        if declared is not None and declared.cli and f"--{declared.cli}" not in aliases:
+            aliases.append(f"--{declared.cli}")
+    group.add_argument("--cloud-account", *aliases, dest="cloud_account", metavar="ID",
+                       help="the cloud account (app id, tenant, company or key id)")
     if once:
         group.add_argument("--once", action="store_true", help="one push and pull, then exit")
         group.add_argument("--deadline", type=float, default=60.0,
@@ -45,9 +55,11 @@ def add_sync_arguments(parser: argparse.ArgumentParser, *, once: bool = False) -
 
 
 def _config(args: argparse.Namespace, store) -> CloudConfig | None:
-    config = load_config(store, base_url=getattr(args, "cloud_url", None), app_id=getattr(args, "app_id", None))
-    if config is not None and getattr(args, "cloud_url", None) and getattr(args, "app_id", None):
-        connect(store, CloudConfig(config.base_url, config.app_id, auth=config.auth))  # remember, no secret
+    url, account = getattr(args, "cloud_url", None), getattr(args, "cloud_account", None)
+    config = load_config(store, cloud=getattr(args, "cloud", None), base_url=url, account=account)
+    if config is not None and url and account:
+        connect(store, CloudConfig(config.base_url, config.account, auth=config.auth, cloud=config.cloud,
+                                   extra=config.extra))  # remember, no secret
     return config
 
 
@@ -57,7 +69,7 @@ def server_only_sync(args: argparse.Namespace, claim=None) -> dict:
     branch lock the caller holds (:func:`app.server.claim_data_dir`); without it the lock is
     taken for the read. Raises SystemExit (status 3) when ``--cloud`` is given without URL,
     app id or key, :class:`app.store.BranchInUse` when another process holds the branch."""
-    from app.server import DB_NAME
+    from app.composition import DB_NAME
     from app.store import open_store
 
     wanted = getattr(args, "cloud", None)
@@ -69,10 +81,10 @@ def server_only_sync(args: argparse.Namespace, claim=None) -> dict:
         store.close()
     if config is None:
         if wanted:
-            raise SystemExit(f"--cloud {wanted} needs --cloud-url and --app-id")
+            raise SystemExit(f"--cloud {wanted} needs --cloud-url and --cloud-account")
         return {}
     if not config.secret:
-        raise SystemExit(f"no key for {config.account}: set {ENV_KEY} or connect the branch first")
+        raise SystemExit(f"no key for {config.secret_user}: set {ENV_KEY} or connect the branch first")
     return {"cloud": config}
 
 
@@ -80,7 +92,7 @@ def run_sync_command(args: argparse.Namespace) -> int:
     """``sync --once``: push everything, pull every window, print a summary, return the
     exit status (module docstring). When another process holds the branch, the sync is
     asked of that server over its HTTP API (:func:`_sync_through_server`) or refused."""
-    from app.server import DB_NAME
+    from app.composition import DB_NAME
     from app.server.service import BookingService
     from app.store import BranchInUse, open_store
     from app.sync.engine import SyncEngine
@@ -92,7 +104,7 @@ def run_sync_command(args: argparse.Namespace) -> int:
     try:
         config = _config(args, store)
         if config is None or not config.secret:
-            print("sync: this branch is not connected to a cloud (give --cloud-url, --app-id and "
+            print("sync: this branch is not connected to a cloud (give --cloud, --cloud-url, --cloud-account and "
                   f"{ENV_KEY})", file=sys.stderr)
             return EXIT_NOT_CONNECTED
         engine = SyncEngine(BookingService(store), config).attach()
@@ -126,7 +138,7 @@ def _sync_through_server(args: argparse.Namespace, in_use: Exception) -> int:
     finished after the request (or ``--deadline``), and report as a local run would. Without
     a server address or token, or when it does not answer: refuse (:data:`EXIT_IN_USE`)."""
     from app.client import ApiError, DeskClient, local_token
-    from app.server import running_server
+    from app.composition import running_server
 
     data_dir = Path(args.data_dir)
     info = running_server(data_dir)
@@ -170,7 +182,7 @@ def serve(args: argparse.Namespace) -> int:
     """Headless branch server kept in sync, until SIGINT/SIGTERM (prints its URL). The
     branch lock is taken before the database is read; signals are read on the main thread
     (:mod:`app.stop_signals`)."""
-    from app.server import BranchServer, claim_data_dir
+    from app.composition import BranchServer, claim_data_dir
     from app.stop_signals import StopSignals
 
     stop = StopSignals()
@@ -193,24 +205,25 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def _connect(args: argparse.Namespace) -> int:
-    from app.server import DB_NAME
+    from app.composition import DB_NAME
     from app.store import open_store
-    from app.sync.settings import otp_login
 
-    secret, auth = os.environ.get(ENV_KEY), "apiKey"
-    if args.otp_phone or args.otp_email:
-        if not args.otp_code:
-            asyncio.run(otp_login(args.cloud_url, args.app_id, phone=args.otp_phone, email=args.otp_email))
+    info = registry.get(args.cloud)
+    config = CloudConfig(args.cloud_url.rstrip("/"), args.cloud_account, os.environ.get(ENV_KEY),
+                         auth=info.auth_kinds[0][0], cloud=info.name)
+    values = {k: v for k, v in (("phone", args.otp_phone), ("email", args.otp_email), ("code", args.otp_code)) if v}
+    if values and info.sign_in_step is not None:
+        step = info.sign_in[-1].name if args.otp_code else info.sign_in[0].name
+        answer = asyncio.run(info.sign_in_step(config, step, values))
+        if not answer.done:
             print("code sent: run again with --otp-code")
             return 0
-        tokens = asyncio.run(otp_login(args.cloud_url, args.app_id, phone=args.otp_phone, email=args.otp_email,
-                                       code=args.otp_code))
-        secret, auth = tokens["refreshToken"], "otp"
-    elif not secret:
-        secret = sys.stdin.readline().strip()
+        config.secret, config.auth = answer.secret, answer.auth or config.auth
+    elif not config.secret:
+        config.secret = sys.stdin.readline().strip()
     store = open_store(Path(args.data_dir) / DB_NAME)  # raises BranchInUse beside a running server
     try:
-        where = connect(store, CloudConfig(args.cloud_url, args.app_id, secret, auth=auth))
+        where = connect(store, config)
     finally:
         store.close()
     print(f"connected; the secret is kept in: {where}")
@@ -243,8 +256,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             return serve(args)
         if args.command == "connect":
-            if not (args.cloud_url and args.app_id):
-                parser.error("connect needs --cloud-url and --app-id")
+            if not (args.cloud_url and args.cloud_account):
+                parser.error("connect needs --cloud-url and --cloud-account")
             return _connect(args)
         return run_sync_command(args)
     except BranchInUse as exc:  # serve or connect beside a running desk or server

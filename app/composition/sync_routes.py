@@ -15,16 +15,23 @@ Connection settings (issue #3 §3, "Settings"; :func:`make_settings_router`). Ch
 is for a manager desk (the server's own desk is one; 403 ``FORBIDDEN`` otherwise). Each
 route declares its role (:func:`app.server.security.require`):
 
-* ``GET /sync/settings`` → ``{cloud, baseUrl, appId, auth, secretStore ("keyring" |
-  "file" | null), secretPath, hasSecret, connected}`` — never the secret.
-* ``PUT /sync/settings`` ``{cloud: "ehjzny", baseUrl, appId, apiKey}`` → the same shape:
-  the key is tried against the cloud first (400 ``CLOUD-AUTH-FAILED`` when refused, 502
-  ``CLOUD-UNREACHABLE`` without an answer), then saved (key in the OS keyring, else a 0600
-  file) and the sync engine (re)started inside the running server. Without ``apiKey`` the
-  stored secret of the same account is kept.
-* ``POST /sync/otp/request`` ``{cloud, baseUrl, appId, phone | email}`` → ``{"sent": true}``;
-  ``POST /sync/otp/verify`` (same plus ``code``) → the settings, connected with the OTP
-  login's refresh token (``auth: "otp"``); 400 ``CLOUD-AUTH-FAILED`` for a wrong code.
+* ``GET /sync/clouds`` → ``{"result": [connector, ...]}``: every registered cloud's name,
+  title, capabilities, connection fields and sign-in steps
+  (:meth:`app.sync.connector.ConnectorInfo.describe`); the settings dialog is built from it.
+* ``GET /sync/settings`` → ``{cloud, baseUrl, account, appId, auth, extra, secretStore
+  ("keyring" | "file" | null), secretPath, hasSecret, connected, clouds}`` — never the secret.
+* ``PUT /sync/settings`` ``{cloud, baseUrl, account (or appId), secret (or apiKey), extra}``
+  → the same shape: the credential is tried against the cloud first (400
+  ``CLOUD-AUTH-FAILED`` when refused, 502 ``CLOUD-UNREACHABLE`` without an answer), then
+  saved (secret in the OS keyring, else a 0600 file) and the sync engine (re)started inside
+  the running server. Without a secret the stored secret of the same account is kept. 400
+  ``VALIDATION`` (field ``cloud``) for a cloud that is not registered.
+* ``POST /sync/sign-in/{step}`` ``{cloud, baseUrl, account, values: {...}}`` → a step of
+  the cloud's sign-in (its declared ``signIn`` steps): ``{"sent": true, "message"}`` until
+  the last step, which connects (the settings, with the sign-in's credential).
+  ``POST /sync/otp/request`` and ``/sync/otp/verify`` (``{cloud, baseUrl, appId, phone |
+  email, code}``) are the same for the steps ``request`` and ``verify``; 400
+  ``CLOUD-AUTH-FAILED`` for a wrong code.
 * ``DELETE /sync/settings`` → the settings after disconnecting (the engine stops; the
   connection and its secret are forgotten; local data stays).
 """
@@ -39,10 +46,9 @@ from pydantic import BaseModel, Field
 from app.domain import errors
 from app.domain.errors import BookingError
 from app.server.security import Role, require
+from app.sync import registry
+from app.sync.connector import BareContext, CloudConfig, FailureKind
 from app.sync.engine import SyncEngine
-from app.sync.settings import CloudConfig
-
-CLOUDS = ("ehjzny",)
 
 
 class ResolveBody(BaseModel):
@@ -50,19 +56,36 @@ class ResolveBody(BaseModel):
 
 
 class SettingsBody(BaseModel):
-    cloud: str = "ehjzny"
+    cloud: str = Field(registry.DEFAULT_CLOUD, max_length=40)
     baseUrl: str = Field(min_length=1, max_length=500)
-    appId: str = Field(min_length=1, max_length=200)
+    account: str | None = Field(None, max_length=200)
+    appId: str | None = Field(None, max_length=200)
+    secret: str | None = Field(None, max_length=2000)
     apiKey: str | None = Field(None, max_length=2000)
+    extra: dict[str, str] = Field(default_factory=dict, max_length=20)
+
+    def account_id(self) -> str:
+        account = (self.account or self.appId or "").strip()
+        if not account:
+            raise errors.invalid("the account (app id) is required", field="account")
+        return account
 
 
-class OtpBody(BaseModel):
-    cloud: str = "ehjzny"
+class SignInBody(BaseModel):
+    cloud: str = Field(registry.DEFAULT_CLOUD, max_length=40)
     baseUrl: str = Field(min_length=1, max_length=500)
-    appId: str = Field(min_length=1, max_length=200)
+    account: str | None = Field(None, max_length=200)
+    appId: str | None = Field(None, max_length=200)
+    values: dict[str, str] = Field(default_factory=dict, max_length=20)
     phone: str | None = Field(None, max_length=40)
     email: str | None = Field(None, max_length=200)
     code: str | None = Field(None, max_length=20)
+
+    def account_id(self) -> str:
+        account = (self.account or self.appId or "").strip()
+        if not account:
+            raise errors.invalid("the account (app id) is required", field="account")
+        return account
 
 
 def make_router(engine: SyncEngine | Callable[[], SyncEngine | None]) -> APIRouter:
@@ -114,9 +137,11 @@ def make_router(engine: SyncEngine | Callable[[], SyncEngine | None]) -> APIRout
     return router
 
 
-def _cloud(name: str) -> None:
-    if name not in CLOUDS:
-        raise errors.invalid(f"cloud must be one of {', '.join(CLOUDS)}", field="cloud")
+def _cloud(name: str):
+    try:
+        return registry.get(name)
+    except KeyError:
+        raise errors.invalid(f"cloud must be one of {', '.join(registry.names())}", field="cloud") from None
 
 
 def _url(text: str) -> str:
@@ -126,30 +151,27 @@ def _url(text: str) -> str:
     return url
 
 
-def _cloud_failure(exc: Exception) -> BookingError:
-    from app.sync.ehjzny.client import CloudError
-
-    if isinstance(exc, CloudError) and not exc.transient:
-        return BookingError("CLOUD-AUTH-FAILED", f"the cloud refused the credentials ({exc.code}: {exc.message})",
-                            400, cloudCode=exc.code)
+def _cloud_failure(info, exc: Exception) -> BookingError:
+    failure = info.factory(CloudConfig("http://x", "x", cloud=info.name), BareContext()).classify(exc)
+    if failure is None:
+        raise exc
+    if failure.kind != FailureKind.TRANSIENT:
+        return BookingError("CLOUD-AUTH-FAILED", f"the cloud refused the credentials ({failure.code}: "
+                            f"{failure.message})", 400, cloudCode=failure.code)
     return BookingError("CLOUD-UNREACHABLE", f"the cloud did not answer ({exc})", 502)
 
 
 async def check_credentials(config: CloudConfig) -> None:
-    """One authenticated call (a page of one resource). Raises CLOUD-AUTH-FAILED or
-    CLOUD-UNREACHABLE (:class:`BookingError`)."""
-    from app.sync.ehjzny.client import CloudError, EhjznyClient, TransportError
-
-    async def token() -> str:
-        return config.secret or ""
-
-    client = EhjznyClient(config.base_url, config.app_id, token, timeout=10.0)
+    """One authenticated call of the connector (:meth:`~app.sync.connector.Connector.check`).
+    Raises CLOUD-AUTH-FAILED or CLOUD-UNREACHABLE (:class:`BookingError`)."""
+    info = registry.get(config.cloud)
+    connector = info.factory(config, BareContext())
     try:
-        await client.call("resources", params={"limit": 1})
-    except (CloudError, TransportError) as exc:
-        raise _cloud_failure(exc) from None
+        await connector.check()
+    except Exception as exc:
+        raise _cloud_failure(info, exc) from None
     finally:
-        await client.aclose()
+        await connector.close()
 
 
 def make_settings_router(store, connect: Callable[[CloudConfig], Awaitable[None]],
@@ -183,16 +205,17 @@ def make_settings_router(store, connect: Callable[[CloudConfig], Awaitable[None]
 
     @router.put("/settings", dependencies=[require(Role.MANAGER)])
     async def put_settings(body: SettingsBody, request: Request):
-        _cloud(body.cloud)
+        info = _cloud(body.cloud)
         no_demo()
-        config = CloudConfig(_url(body.baseUrl), body.appId.strip(), (body.apiKey or "").strip() or None,
-                             auth="apiKey", cloud=body.cloud)
+        secret = (body.secret or body.apiKey or "").strip() or None
+        config = CloudConfig(_url(body.baseUrl), body.account_id(), secret, auth=info.auth_kinds[0][0],
+                             cloud=info.name, extra={k: v.strip() for k, v in body.extra.items()})
         if config.secret is None:
-            stored = settings.load_config(store, base_url=config.base_url, app_id=config.app_id)
+            stored = settings.load_config(store, cloud=info.name, base_url=config.base_url, account=config.account)
             if stored is None or not stored.secret:
-                raise errors.invalid("the API key is required", field="apiKey")
+                raise errors.invalid("the key is required", field="secret")
             config.secret, config.auth = stored.secret, stored.auth
-        if config.auth == "apiKey":
+        if config.auth == info.auth_kinds[0][0]:
             await check_credentials(config)
         return await save(config)
 
@@ -202,33 +225,50 @@ def make_settings_router(store, connect: Callable[[CloudConfig], Awaitable[None]
         settings.disconnect(store)
         return shown()
 
-    async def otp(body: OtpBody, request: Request, verify: bool) -> dict:
-        from app.sync.ehjzny.client import CloudError, TransportError
-
-        _cloud(body.cloud)
+    async def sign_in(step: str, body: SignInBody) -> dict:
+        info = _cloud(body.cloud)
         no_demo()
-        if not (body.phone or body.email):
-            raise errors.invalid("give the phone number (or email) the code goes to", field="phone")
-        if verify and not body.code:
-            raise errors.invalid("give the code you received", field="code")
-        url = _url(body.baseUrl)
+        steps = [s.name for s in info.sign_in]
+        if info.sign_in_step is None or step not in steps:
+            raise errors.invalid(f"{info.title} has no sign-in step {step!r}", field="step")
+        values = {**body.values, **{k: v for k, v in (("phone", body.phone), ("email", body.email),
+                                                       ("code", body.code)) if v}}
+        for declared in next(s for s in info.sign_in if s.name == step).fields:
+            if declared.required and not values.get(declared.key) and not (declared.key == "phone"
+                                                                            and values.get("email")):
+                raise errors.invalid(f"give the {declared.label.lower()}", field=declared.key)
+        config = CloudConfig(_url(body.baseUrl), body.account_id(), cloud=info.name)
         try:
-            answer = await settings.otp_login(url, body.appId.strip(), phone=body.phone or None,
-                                              email=body.email or None, code=body.code if verify else None)
-        except (CloudError, TransportError) as exc:
-            raise _cloud_failure(exc) from None
-        if not verify:
-            return {"result": {"sent": True}}
-        if not answer.get("refreshToken"):
-            raise BookingError("CLOUD-AUTH-FAILED", "the cloud gave no refresh token", 400)
-        return await save(CloudConfig(url, body.appId.strip(), answer["refreshToken"], auth="otp", cloud=body.cloud))
+            answer = await info.sign_in_step(config, step, values)
+        except Exception as exc:
+            raise _cloud_failure(info, exc) from None
+        if not answer.done:
+            return {"result": {"sent": True, "message": answer.message}}
+        if not answer.secret:
+            raise BookingError("CLOUD-AUTH-FAILED", "the cloud gave no credential", 400)
+        config.secret, config.auth = answer.secret, answer.auth or config.auth
+        return await save(config)
+
+    @router.get("/clouds", dependencies=[require(Role.RECEPTION)])
+    async def clouds():
+        return {"result": registry.describe()}
+
+    @router.post("/sign-in/{step}", dependencies=[require(Role.MANAGER)])
+    async def sign_in_route(step: str, body: SignInBody, request: Request):
+        return await sign_in(step, body)
 
     @router.post("/otp/request", dependencies=[require(Role.MANAGER)])
-    async def otp_request(body: OtpBody, request: Request):
-        return await otp(body, request, verify=False)
+    async def otp_request(body: SignInBody, request: Request):
+        if not (body.phone or body.email or body.values):
+            raise errors.invalid("give the phone number (or email) the code goes to", field="phone")
+        return await sign_in("request", body)
 
     @router.post("/otp/verify", dependencies=[require(Role.MANAGER)])
-    async def otp_verify(body: OtpBody, request: Request):
-        return await otp(body, request, verify=True)
+    async def otp_verify(body: SignInBody, request: Request):
+        if not (body.phone or body.email or body.values):
+            raise errors.invalid("give the phone number (or email) the code goes to", field="phone")
+        if not (body.code or body.values.get("code")):
+            raise errors.invalid("give the code you received", field="code")
+        return await sign_in("verify", body)
 
     return router

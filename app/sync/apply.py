@@ -1,0 +1,377 @@
+"""Applying what a cloud says to the branch store (pulled pages, replies), for any connector.
+
+Rows come from the connector in the domain's shape with the cloud's ids
+(:mod:`app.sync.connector`); here they get local ids through ``cloud_ids`` (one mapping
+per cloud) and are written through the one write path of booking changes
+(:func:`app.store.changes.write_changes`, bulk form). The caller holds the store's
+transaction; nothing here does I/O besides SQLite.
+
+Rules (contract "Behaviour" and "Reschedule replies" of each cloud):
+
+* Local ids stay. A cloud booking id is mapped in ``cloud_ids``; an id replaced by a
+  reschedule is retired in ``sync_retired`` and the local booking follows the new id. The
+  new id is the reply to the reschedule, or — reply lost — the booking found by natural
+  key; a ``replaced_by`` on the old booking is used when the cloud sends it.
+* Resources and booking types have local ids of their own, mapped per cloud; a new one
+  keeps the cloud's id as its local id when that id is free (readable ids), else gets a
+  ULID. Customers and bookings get ULIDs.
+* While a reschedule of a booking waits in the outbox, the old cloud booking (about to be,
+  or already, canceled by that reschedule) is not applied to it.
+* A pulled booking never overwrites a field with an unacknowledged local change
+  (``dirty`` fields of the outbox); the desk-only fields (visit, ticket number) are never
+  touched.
+* An unknown cloud booking that matches the natural key of a creating operation sent
+  without an answer is that write: it is mapped instead of being added twice (no
+  idempotency key). The key is customer, booking type and start (a queue booking: no
+  start yet, or started since it was created); the resource is not part of it, since the
+  cloud may place a booking on another resource than the one asked for.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from app.domain import clock
+from app.domain.model import BOOKING_FIELDS, QUEUED_STATUSES
+from app.ids import new_id
+from app.store import Store
+from app.store.changes import BookingChange
+from app.sync.connector import CloudBooking
+from app.sync.outbox import Outbox
+
+log = logging.getLogger(__name__)
+#: how far before the request a created booking may carry its ``createdAt``
+LOOKUP_MARGIN = timedelta(minutes=1)
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def fast_ulid() -> str:
+    """A ULID like :func:`app.ids.new_id` (48-bit ms time + 80 random bits, Crockford
+    base32), made without the ulid package's object overhead for bulk pulls."""
+    value = (int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big")
+    return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+
+
+def _chunks(items: list, size: int = 500) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+class Applier:
+    """Cloud rows → local rows for one store and one cloud (``cloud``: the connector's
+    name); ``synced_fields``: the booking fields that cloud owns."""
+
+    def __init__(self, store: Store, outbox: Outbox, cloud: str, synced_fields: tuple[str, ...]):
+        self.store, self.outbox, self.cloud, self.synced = store, outbox, cloud, frozenset(synced_fields)
+        self.db = store.db
+
+    # identity ---------------------------------------------------------------------------
+    def mapped(self, entity: str, cloud_ids: list[str]) -> dict[str, str]:
+        """cloud id → local id, for those of ``entity`` mapped in this cloud."""
+        out: dict[str, str] = {}
+        for part in _chunks(sorted({c for c in cloud_ids if c})):
+            rows = self.db.execute(
+                f"select cloudId, localId from cloud_ids where entity = ? and cloud = ?"
+                f" and cloudId in ({','.join('?' * len(part))})", [entity, self.cloud, *part])
+            out.update(dict(rows.fetchall()))
+        return out
+
+    def booking_ids(self, cloud_ids: list[str]) -> dict[str, str]:
+        return self.mapped("booking", cloud_ids)
+
+    def reference_map(self, entity: str) -> dict[str, str]:
+        """Every mapped ``resource`` or ``type`` of this cloud: cloud id → local id."""
+        return dict(self.db.execute("select cloudId, localId from cloud_ids where entity = ? and cloud = ?",
+                                    [entity, self.cloud]).fetchall())
+
+    def retired(self, cloud_ids: list[str]) -> set[str]:
+        out: set[str] = set()
+        for part in _chunks(cloud_ids):
+            rows = self.db.execute(f"select cloudId from sync_retired where cloud = ?"
+                                   f" and cloudId in ({','.join('?' * len(part))})", [self.cloud, *part])
+            out.update(r[0] for r in rows)
+        return out
+
+    def cloud_id(self, local_id: str, entity: str = "booking") -> str | None:
+        return self.store.cloud_ids(local_id, entity).get(self.cloud)
+
+    def remap(self, local_id: str, new_cloud_id: str, now: datetime) -> None:
+        """Point ``local_id`` at ``new_cloud_id``, retiring its previous cloud id."""
+        old = self.cloud_id(local_id)
+        if old and old != new_cloud_id:
+            self.db["sync_retired"].upsert({"cloud": self.cloud, "cloudId": old, "localId": local_id,
+                                            "retiredAt": clock.to_iso(now)}, pk=("cloud", "cloudId"))
+        self.store.set_cloud_id(local_id, self.cloud, new_cloud_id)
+
+    # reference data ---------------------------------------------------------------------
+    def apply_reference(self, table: str, entity: str, rows: list[dict], keep: set[str] = frozenset(),
+                        keep_column: str | None = None) -> int:
+        """Upsert resources (``table="resources"``, ``entity="resource"``) or booking types
+        from cloud rows, mapping their ids (a new one keeps the cloud's id when free).
+        ``keep``: cloud ids whose ``keep_column`` is left as stored (a desk edit waiting)."""
+        known = self.reference_map(entity)
+        types = self.reference_map("type") if table == "resources" else {}
+        out = []
+        for row in rows:
+            cloud_id = str(row["id"])
+            local = known.get(cloud_id)
+            if local is None:  # new here: the cloud's id when no other thing holds it
+                holder = self.db.execute("select 1 from cloud_ids where entity = ? and cloud = ? and localId = ?",
+                                         [entity, self.cloud, cloud_id]).fetchone()
+                local = fast_ulid() if holder or self._mapped_elsewhere(entity, cloud_id) else cloud_id
+                self.store.set_cloud_id(local, self.cloud, cloud_id, entity=entity)
+                known[cloud_id] = local
+            local_row = {**row, "id": local}
+            if table == "resources" and "types" in row:
+                local_row["types"] = [types.get(str(t), str(t)) for t in row["types"] or []]
+            if keep_column and cloud_id in keep:
+                local_row.pop(keep_column, None)
+            out.append(local_row)
+        self.store.upsert(table, out)
+        return len(out)
+
+    def _mapped_elsewhere(self, entity: str, local_id: str) -> bool:
+        """Is the local ``entity`` ``local_id`` another cloud's (then this cloud's same id is
+        another thing and gets its own local id)?"""
+        return self.db.execute("select 1 from cloud_ids where entity = ? and localId = ? and cloud != ?",
+                               [entity, local_id, self.cloud]).fetchone() is not None
+
+    # customers --------------------------------------------------------------------------
+    def local_customer(self, cloud_customer_id: str | None, obj: dict | None = None,
+                       fallback: str | None = None) -> str | None:
+        """The local id of a cloud customer, mapping or creating it: an already mapped id,
+        else ``fallback`` (the local customer a desk create named), else the local customer
+        with the same phone/email, else a new local customer made from ``obj`` (a customer
+        row with the cloud's id)."""
+        if not cloud_customer_id:
+            return fallback
+        local = self.store.local_id(self.cloud, cloud_customer_id, "customer")
+        if local:
+            return local
+        found = None
+        if fallback and self.store.customer(fallback):
+            found = fallback
+        elif obj:
+            match = self.store.customer_by(phone=obj.get("phone")) or self.store.customer_by(email=obj.get("email"))
+            found = match["id"] if match else None
+        if found is None:
+            if not obj:
+                return None
+            row = {**obj, "id": new_id(), "customerNumber": self.store.next_customer_number()}
+            self.store.upsert("customers", [row])
+            found = row["id"]
+        self.store.set_cloud_id(found, self.cloud, cloud_customer_id, entity="customer")
+        return found
+
+    def apply_customers(self, rows: list[dict]) -> int:
+        """Upsert cloud customers (rows with the cloud's ids); returns how many were written."""
+        done = 0
+        for obj in rows:
+            cloud_id = str(obj.get("id") or "")
+            local = self.store.local_id(self.cloud, cloud_id, "customer") if cloud_id else None
+            if local is None:
+                local = self.local_customer(cloud_id, obj)
+                if local is None:
+                    continue
+            row = {**obj, "id": local}
+            row.pop("customerNumber", None)
+            if self.store.customer(local) is None:
+                row["customerNumber"] = self.store.next_customer_number()
+            self.store.upsert("customers", [row])
+            done += 1
+        return done
+
+    # natural key ------------------------------------------------------------------------
+    def local_fields(self, booking: CloudBooking, types: dict[str, str] | None = None,
+                     resources: dict[str, str] | None = None) -> dict:
+        """The booking row with local type and resource ids (the customer is still the cloud's)."""
+        row = dict(booking.row)
+        row.pop("id", None)
+        types = self.reference_map("type") if types is None else types
+        resources = self.reference_map("resource") if resources is None else resources
+        if row.get("typeId"):
+            row["typeId"] = types.get(row["typeId"], row["typeId"])
+        if row.get("resourceId"):
+            row["resourceId"] = resources.get(row["resourceId"], row["resourceId"])
+        return row
+
+    def matches(self, booking: CloudBooking, op: dict, now: datetime | None = None,
+                fields: dict | None = None) -> bool:
+        """Is cloud ``booking`` the one the creating ``op`` asked for? Booking type,
+        customer, ``createdAt`` not before the request − 1 min, and the same start (timed)
+        or, for a queue booking, no start or a start (accepted) between its ``createdAt``
+        and ``now``. The resource is not compared: the cloud may have placed it elsewhere."""
+        desk = op["payload"]["after"]
+        fields = fields if fields is not None else self.local_fields(booking)
+        if fields.get("typeId") != desk["typeId"] or not op.get("requestedAt"):
+            return False
+        since = clock.from_iso(op["requestedAt"]) - LOOKUP_MARGIN
+        if fields.get("createdAt") is None or clock.from_iso(fields["createdAt"]) < since:
+            return False
+        if not self._same_customer(fields.get("customerId"), booking.customer, desk["customerId"]):
+            return False
+        start = fields.get("startDateTime")
+        if desk.get("startDateTime") is None:
+            if not start:
+                return True
+            began = clock.from_iso(start)
+            return clock.from_iso(fields["createdAt"]) <= began <= (now or datetime.now(began.tzinfo))
+        if start is None:
+            return False
+        return clock.from_iso(start) == clock.from_iso(desk["startDateTime"])
+
+    def _same_customer(self, cloud_customer_id: str | None, obj: dict | None, local_id: str) -> bool:
+        mapped = self.store.local_id(self.cloud, cloud_customer_id, "customer") if cloud_customer_id else None
+        if mapped:
+            return mapped == local_id
+        local = self.store.customer(local_id) or {}
+        if obj:
+            return bool((local.get("phone") and obj.get("phone") == local["phone"])
+                        or (local.get("email") and (obj.get("email") or "").lower() == local["email"].lower()))
+        return False
+
+    def find_created(self, candidates: list[CloudBooking], op: dict, now: datetime | None = None) -> CloudBooking | None:
+        """The oldest unmapped candidate matching ``op``'s natural key, or None."""
+        mapped = self.booking_ids([c.cloud_id for c in candidates])
+        for booking in sorted(candidates, key=lambda c: str(c.row.get("createdAt") or "")):
+            if booking.cloud_id not in mapped and self.matches(booking, op, now):
+                return booking
+        return None
+
+    # bookings ---------------------------------------------------------------------------
+    def apply_bookings(self, bookings: list[CloudBooking], zone: str, now: datetime, *,
+                       fallback_customers: dict[str, str] | None = None) -> list[str]:
+        """Write cloud bookings into the store (call inside a transaction). Returns the
+        local ids whose row changed."""
+        if not bookings:
+            return []
+        ids = [b.cloud_id for b in bookings]
+        mapped = self.booking_ids(ids)
+        retired = self.retired([i for i in ids if i not in mapped])
+        state = _Batch(self, zone, now, mapped, fallback_customers or {})
+        state.existing = self._rows(list(mapped.values()))
+        state.customers = self.mapped("customer", [str(b.row.get("customerId") or "") for b in bookings])
+        for booking in bookings:
+            if booking.cloud_id not in retired:
+                state.take(booking)
+        if state.new_maps:
+            self.db.conn.executemany(
+                "insert or replace into cloud_ids (entity, localId, cloud, cloudId) values ('booking', ?, ?, ?)",
+                [(local, self.cloud, cid) for local, cid in state.new_maps])
+        if state.changes:
+            self.store.write_changes(state.changes, clock.to_iso(now))
+        return state.changed
+
+    def _rows(self, local_ids: list[str]) -> dict[str, dict]:
+        out: dict[str, dict] = {}
+        for part in _chunks(local_ids):
+            for row in self.db.query(f"select * from bookings where id in ({','.join('?' * len(part))})", part):
+                out[row["id"]] = dict(row)
+        return out
+
+    def follow_reschedule(self, local_id: str, new_cloud_id: str, now: datetime) -> bool:
+        """The old booking of a reschedule: move ``local_id`` to the new cloud id when that id
+        is not mapped yet (and settle a reschedule of ours whose reply was lost). Returns
+        True when the old payload must not be applied."""
+        holder = self.store.local_id(self.cloud, new_cloud_id)
+        if holder is None:
+            self.remap(local_id, new_cloud_id, now)
+            first = next(iter(self.outbox._ops("bookingId = ?", [local_id])), None)
+            if first and first["action"] == "reschedule" and first.get("requestedAt"):
+                self.outbox.remove(first["id"])
+            return True
+        return holder == local_id
+
+    def delete_booking(self, local_id: str) -> None:
+        """The cloud no longer has this booking (404 after it left a fully read window, or
+        listed as deleted)."""
+        self.db.execute("delete from attendances where bookingId = ?", [local_id])
+        self.store.delete_booking(local_id)
+
+
+class _Batch:
+    """The state of one :meth:`Applier.apply_bookings` call: maps read once, rows to write."""
+
+    def __init__(self, applier: Applier, zone: str, now: datetime, mapped: dict, fallbacks: dict):
+        self.a, self.zone, self.now, self.mapped, self.fallbacks = applier, zone, now, mapped, fallbacks
+        self.dirty = applier.outbox.dirty_map()
+        self.rescheduling = applier.outbox.rescheduling()
+        self.in_flight: list[dict] | None = None
+        self.types = applier.reference_map("type")
+        self.resources = applier.reference_map("resource")
+        self.existing: dict[str, dict] = {}
+        self.customers: dict[str, str] = {}
+        self.numbers: dict = {}
+        self.stamp = clock.to_iso(now)
+        self.changed: list[str] = []
+        self.changes: list[BookingChange] = []
+        self.new_maps: list[tuple[str, str]] = []
+
+    def _own_write(self, booking: CloudBooking, fields: dict) -> str | None:
+        """The local booking of an unanswered creating operation this booking matches."""
+        if self.in_flight is None:
+            self.in_flight = self.a.outbox.in_flight_creates()
+        found = [o for o in self.in_flight if self.a.matches(booking, o, self.now, fields)]
+        if len(found) != 1:  # none, or ambiguous: the pushes settle it one by one
+            return "" if found else None
+        op = found[0]
+        self.in_flight.remove(op)
+        self.a.outbox.remove(op["id"])
+        self.a.remap(op["bookingId"], booking.cloud_id, self.now)
+        self.rescheduling = self.a.outbox.rescheduling()
+        self.dirty = self.a.outbox.dirty_map()
+        self.existing.update(self.a._rows([op["bookingId"]]))
+        return op["bookingId"]
+
+    def _customer(self, booking: CloudBooking, fields: dict, local_id: str | None) -> str | None:
+        cloud_customer = fields.get("customerId")
+        fallback = self.fallbacks.get(booking.cloud_id)
+        if local_id and local_id in self.existing:
+            fallback = fallback or self.existing[local_id]["customerId"]
+        local = self.customers.get(cloud_customer or "") or self.a.local_customer(cloud_customer, booking.customer,
+                                                                                   fallback)
+        if cloud_customer and local:
+            self.customers[cloud_customer] = local
+        return local
+
+    def take(self, booking: CloudBooking) -> None:
+        local_id = self.mapped.get(booking.cloud_id)
+        if booking.replaced_by and local_id and self.a.follow_reschedule(local_id, booking.replaced_by, self.now):
+            return
+        if local_id and local_id in self.rescheduling:  # the old booking of a reschedule in flight
+            return
+        fields = self.a.local_fields(booking, self.types, self.resources)
+        if local_id is None:
+            local_id = self._own_write(booking, fields)
+            if local_id == "":
+                return
+        fields["customerId"] = self._customer(booking, fields, local_id)
+        if fields["customerId"] is None:
+            log.warning("booking %s set aside: unknown customer (%s)", booking.cloud_id, booking.customer)
+            return
+        old = self.existing.get(local_id) if local_id else None
+        if old is None:
+            row = dict.fromkeys(BOOKING_FIELDS)
+            row.update(fields, id=local_id or fast_ulid(), version=1)
+            row["createdAt"] = row["createdAt"] or self.stamp
+            row["updatedAt"] = row["updatedAt"] or row["createdAt"]
+            if fields.get("status") in QUEUED_STATUSES and row.get("createdAt"):
+                row["queueNumber"], row["ticket"] = self.a.store.new_ticket(row["typeId"], row["createdAt"],
+                                                                            self.zone, self.numbers)
+            if local_id is None:
+                self.new_maps.append((row["id"], booking.cloud_id))
+            self.changes.append(BookingChange("sync", None, row, self.a.cloud, history=False))
+        else:
+            protect = self.dirty.get(local_id, ())
+            diff = {k: v for k, v in fields.items()
+                    if k in self.a.synced and k not in protect and old.get(k) != v}
+            if not diff:
+                return
+            row = {**old, **diff, "updatedAt": self.stamp, "version": int(old.get("version") or 0) + 1}
+            self.changes.append(BookingChange("sync", old, row, self.a.cloud))
+        self.existing[row["id"]] = row
+        self.changed.append(row["id"])
