@@ -232,7 +232,7 @@ def test_pull_maps_names_to_ids_and_reads_windows_to_the_end(sim):
     pages = run(_with(conn, lambda: _pages(conn)))
     rows = {b.cloud_id: b.row for p in pages for b in p.bookings}
     assert len(rows) == 25 and pages[-1].windows_done and pages[0].restarted
-    assert {w.column for w in pages[-1].windows_done} == {"startDateTime", "createdAt"}
+    assert [w.column for w in pages[-1].windows_done] == ["startDateTime"]
     assert rows[ids[1]]["typeId"] == sim.ids["paid"] and rows[ids[1]]["resourceId"] == sim.ids["sara"]
     assert rows[ids[1]]["status"] == "PENDING_APPROVAL" and rows[ids[1]]["customerId"] == sim.ids["huda"]
     assert rows[ids[0]]["status"] == "CANCELED"
@@ -583,3 +583,37 @@ def test_branch_is_checked_and_the_only_one_is_taken(sim):
         del sim.cloud.branches[sim.ids["other"]]
     run(_with(conn, conn.check))
     assert conn.branch_id == sim.ids["main"]
+
+
+def test_a_queue_booking_gone_from_its_window_is_checked_by_id(sim):
+    """Contract "Behaviour" → Pull: a reservation missing from a fully read window is GET by
+    id (200 moved, 404 deleted); queue bookings have no local start, so the connector
+    checks the ones it listed as waiting itself."""
+    gone = _book(sim, price="free", providers=(), start=NOW + timedelta(minutes=5))
+    moved = _book(sim, price="free", providers=(), start=NOW + timedelta(minutes=10))
+    stays = _book(sim, price="free", providers=(), start=NOW + timedelta(minutes=20))
+    conn = connector(sim)
+
+    async def scenario():
+        first = await _pages(conn, None, full=False)
+        assert set(first[-1].cursor["queued"]) == {gone, moved, stays} and not first[-1].deleted
+        sim.cloud.remove(gone)
+        sim.cloud.cloud_move(moved, NOW + timedelta(days=3))
+        second = await _pages(conn, first[-1].cursor, full=False)
+        assert second[-1].deleted == [gone]
+        rows = {b.cloud_id: b.row for p in second for b in p.bookings}
+        assert rows[moved]["createdAt"] == clock_iso(NOW + timedelta(days=3)) and stays in rows
+        assert set(second[-1].cursor["queued"]) == {moved, stays}
+    run(_with(conn, scenario))
+
+
+def clock_iso(moment):
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_page_limit_is_at_most_100(sim):
+    conn = registry.get("rekaz").factory(CloudConfig(sim.url, sim.cloud.tenant, sim.cloud.key, cloud="rekaz"),
+                                         Ctx(), options={"page_limit": 500, "horizon_days": (0, 2)})
+    assert conn.page_limit == 100 and conn.horizon_days == (0, 2)
+    conn.page_limit = 7
+    assert conn.page_limit == 7

@@ -103,8 +103,11 @@ class RekazConnector:
     name = NAME
     capabilities = CAPABILITIES
 
-    def __init__(self, config: CloudConfig, ctx: ConnectorContext, *, transport=None):
+    def __init__(self, config: CloudConfig, ctx: ConnectorContext, *, transport=None, options: dict | None = None):
         self.config, self.ctx, self.transport = config, ctx, transport
+        options = options or {}
+        self.page_limit = options.get("page_limit") or MAX_RESULT_COUNT
+        self.horizon_days = tuple(options.get("horizon_days") or HORIZON_DAYS)
         self.branch_id: str = str((config.extra or {}).get("branchId") or "")
         self.client: RekazClient | None = None
         self.names: mapping.NameIndex | None = None
@@ -116,6 +119,15 @@ class RekazConnector:
         #: local state (reservation id → kind)
         self._sent_visits: dict[str, str] = {}
         self._customers: dict[tuple, dict] = {}  # (id, name, mobile) → the customer row
+
+    @property
+    def page_limit(self) -> int:
+        """Rows per page of a listing: at most 100 (seed: ``maxResultCount`` max 100)."""
+        return self._page_limit
+
+    @page_limit.setter
+    def page_limit(self, value: int) -> None:
+        self._page_limit = max(1, min(MAX_RESULT_COUNT, int(value)))
 
     # lifecycle -----------------------------------------------------------------------
     async def open(self) -> None:
@@ -257,8 +269,8 @@ class RekazConnector:
     def _windows(self, full: bool) -> list[tuple[str, str, str]]:
         today = clock.local_date(self.ctx.now(), self.ctx.zone)
         if full:
-            start, _ = clock.local_day_bounds(today + timedelta(days=HORIZON_DAYS[0]), self.ctx.zone)
-            _, end = clock.local_day_bounds(today + timedelta(days=HORIZON_DAYS[1]), self.ctx.zone)
+            start, _ = clock.local_day_bounds(today + timedelta(days=self.horizon_days[0]), self.ctx.zone)
+            _, end = clock.local_day_bounds(today + timedelta(days=self.horizon_days[1]), self.ctx.zone)
             return [("horizon", clock.to_iso(start), clock.to_iso(end))]
         start, end = clock.local_day_bounds(today, self.ctx.zone)
         return [("day", clock.to_iso(start), clock.to_iso(end))]
@@ -284,8 +296,14 @@ class RekazConnector:
 
     async def pull(self, cursor: dict | None, *, full: bool) -> AsyncIterator[PullPage]:
         """The hot window (or, with ``full`` or on the first pull, the horizon), page by page.
+
         The cursor is ``{"listing": {name, start, end, skip} | None, "visits": {reservation
-        id: visitStatus}}``: a listing cut short resumes at its page."""
+        id: visitStatus}, "queued": {reservation id: startAt}}``: a listing cut short resumes
+        at its page. The engine sweeps a fully read window by ``startDateTime``; a queue
+        booking has none locally, so the connector checks its own: a reservation listed as
+        waiting in an earlier listing, inside this window and missing from it now (read from
+        its first page), is fetched by id: gone (404) → in the page's ``deleted``; else its
+        new state is in the page."""
         await self._ready()
         state = dict(cursor or {})
         visits = await self._recent_visits(state)
@@ -296,29 +314,57 @@ class RekazConnector:
         for name, start, end in windows:
             skip = int(listing["skip"]) if listing and listing.get("name") == name else 0
             restarted = skip == 0
+            whole = restarted  # every page of this listing read in this run
+            seen: set[str] = set()
+            queued: dict[str, str] = {}
             params = {"dateMin": start, "dateMax": clock.to_iso(clock.from_iso(end) - timedelta(seconds=1)),
                       "branchId": self.branch_id or None}
             while True:
                 data = await self.client.call("reservations", params={**params, "skipCount": skip,
-                                                                      "maxResultCount": MAX_RESULT_COUNT})
+                                                                      "maxResultCount": self.page_limit})
                 objs = [o for o in (data or {}).get("items") or [] if isinstance(o, dict)]
                 total = int((data or {}).get("totalCount") or 0)
                 await self._maybe_reload_names(objs)
                 bookings, set_aside = self._bookings(objs, visits)
+                for booking in bookings:
+                    seen.add(booking.cloud_id)
+                    if booking.row["status"] == Status.PENDING_ASSIGNMENT:
+                        queued[booking.cloud_id] = booking.row["createdAt"]
                 skip += len((data or {}).get("items") or [])
                 last = not objs or skip >= total
                 state["listing"] = None if last else {"name": name, "start": start, "end": end, "skip": skip}
-                done = []
+                deleted: list[str] = []
                 if last:
-                    done = [Window(name, "startDateTime", start, end)]
-                    if name == "horizon":  # queue bookings have no start locally: createdAt = startAt
-                        done.append(Window(name, "createdAt", start, end))
-                yield PullPage(bookings=bookings, cursor=dict(state), window=name, restarted=restarted,
-                               windows_done=done, set_aside=set_aside)
+                    deleted = await self._check_queue(state, start, end, seen, queued, bookings, whole)
+                done = [Window(name, "startDateTime", start, end)] if last else []
+                yield PullPage(bookings=bookings, deleted=deleted, cursor=dict(state), window=name,
+                               restarted=restarted, windows_done=done, set_aside=set_aside)
                 restarted = False
                 if last:
                     break
             listing = None
+
+    async def _check_queue(self, state: dict, start: str, end: str, seen: set[str], queued: dict[str, str],
+                           bookings: list[CloudBooking], whole: bool) -> list[str]:
+        """Queue bookings listed before inside ``[start, end)`` and missing now: fetched by id
+        (their new state joins ``bookings``); returns the ids that are gone (404)."""
+        before = dict(state.get("queued") or {})
+        inside = {i: at for i, at in before.items() if at and start <= at < end}
+        deleted = []
+        if whole:
+            for ident in inside:
+                if ident in seen:
+                    continue
+                current = await self.fetch(ident)
+                if current is None:
+                    deleted.append(ident)
+                else:
+                    bookings.append(current)
+                    if current.row["status"] == Status.PENDING_ASSIGNMENT:
+                        queued[ident] = current.row["createdAt"]
+        kept = {i: at for i, at in before.items() if i not in inside or (not whole and i not in seen)}
+        state["queued"] = {**kept, **queued}
+        return deleted
 
     async def fetch(self, cloud_id: str) -> CloudBooking | None:
         """``GET /reservations/{id}``; None on 404 (deleted in Rekaz)."""
@@ -676,8 +722,9 @@ async def list_branches(config: CloudConfig, step: str, values: dict, *, transpo
                         data={"branches": branches})
 
 
-def make(config: CloudConfig, ctx: ConnectorContext, *, transport=None) -> RekazConnector:
-    return RekazConnector(config, ctx, transport=transport)
+def make(config: CloudConfig, ctx: ConnectorContext, *, transport=None, options: dict | None = None) -> RekazConnector:
+    """The factory of :data:`CONNECTOR` (``options``: ``page_limit``, ``horizon_days``)."""
+    return RekazConnector(config, ctx, transport=transport, options=options)
 
 
 CONNECTOR = ConnectorInfo(
