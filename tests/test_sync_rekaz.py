@@ -617,3 +617,135 @@ def test_page_limit_is_at_most_100(sim):
     assert conn.page_limit == 100 and conn.horizon_days == (0, 2)
     conn.page_limit = 7
     assert conn.page_limit == 7
+
+
+# ---- through the engine (a real branch store and booking service) ---------------------------
+class EngineBranch:
+    """A branch store + booking service + sync engine connected to a started Rekaz cloud."""
+
+    def __init__(self, running, branch_id, path):
+        from app.server.service import BookingService
+        from app.store import open_store
+        from app.sync.engine import SyncEngine
+
+        self.running = running
+        self.store = open_store(path / "branch.sqlite3")
+        self.service = BookingService(self.store)
+        config = CloudConfig(running.url, running.cloud.tenant, running.cloud.key, cloud="rekaz",
+                             extra={"branchId": branch_id})
+        self.engine = SyncEngine(self.service, config).attach()
+
+    def local(self, cloud_id, entity="booking"):
+        return self.store.local_id("rekaz", cloud_id, entity)
+
+    def cloud_id(self, local_id, entity="booking"):
+        return self.store.cloud_ids(local_id, entity).get("rekaz")
+
+    def run(self, scenario):
+        async def main():
+            await self.engine.open()
+            try:
+                return await scenario()
+            finally:
+                await self.engine.close()
+        return asyncio.run(main())
+
+
+@pytest.fixture
+def clinic(tmp_path):
+    cloud = RekazCloud()
+    made = generate_clinic(cloud)
+    with start_cloud(cloud) as running:
+        branch = EngineBranch(running, made["branches"][0], tmp_path)
+        try:
+            yield branch, made
+        finally:
+            branch.store.close()
+
+
+def _in_horizon(cloud, branch_id):
+    from zoneinfo import ZoneInfo
+    zone = ZoneInfo("Asia/Riyadh")
+    today = datetime.now(UTC).astimezone(zone).date()
+    return {r["id"] for r in cloud.reservations.values() if r["branchId"] == branch_id
+            and -1 <= (r["_start"].astimezone(zone).date() - today).days <= 30}
+
+
+def test_engine_initial_sync_and_a_kiosk_check_in(clinic):
+    """Issue "Done when": an attendance made in the simulated cloud shows on a desk as arrived."""
+    branch, made = clinic
+    cloud = branch.running.cloud
+
+    async def scenario():
+        status = await branch.engine.sync_once(deadline=20)
+        assert status["pending"] == 0 and status["needsAttention"] == 0, status
+        want = _in_horizon(cloud, made["branches"][0])
+        got = {r[0] for r in branch.store.db.execute(
+            "select cloudId from cloud_ids where entity = 'booking' and cloud = 'rekaz'")}
+        assert got == want
+        today = [r for r in cloud.reservations.values() if r["branchId"] == made["branches"][0]
+                 and r["status"] == "Confirmed" and r["_providerIds"] and cloud._attendance_state(r["id"]) is None
+                 and abs((r["_start"] - datetime.now(UTC)).total_seconds()) < 20 * 3600]
+        if not today:  # the generated day may have none left: make one
+            price = made["prices"]["Follow-up"]
+            today = [cloud.reservations[cloud.online_booking(price, datetime.now(UTC).replace(microsecond=0),
+                                                             provider_ids=[made["providers"][0]],
+                                                             branch_id=made["branches"][0])["id"]]]
+            await branch.engine.pull(horizon=False)
+        target = today[0]["id"]
+        cloud.kiosk_attendance(target)
+        await branch.engine.pull(horizon=False)
+        local = branch.store.booking(branch.local(target))
+        assert local["visitStatus"] == "CHECKED_IN" and local["checkedInAt"]
+        types = branch.store.types()
+        assert any(t["name_translations"]["en"] == "General consultation · New visit" for t in types)
+    branch.run(scenario)
+
+
+def test_engine_desk_booking_with_a_lost_reply_is_made_once(clinic):
+    """Issue "Done when": a bulk create whose reply is lost creates exactly one reservation."""
+    branch, made = clinic
+    cloud = branch.running.cloud
+
+    async def scenario():
+        await branch.engine.sync_once(deadline=20)
+        before = set(cloud.reservations)
+        type_id = branch.local(made["prices"]["Follow-up"], "type")
+        resource = branch.local(made["providers"][0], "resource")
+        customer = branch.store.customers(limit=1)[0]["id"]
+        from zoneinfo import ZoneInfo
+        day = (datetime.now(UTC).astimezone(ZoneInfo("Asia/Riyadh")) + timedelta(days=20)).date()
+        cloud.faults.lose_reply(method="POST", path="/api/public/reservations/bulk")
+        booking = branch.service.create({"type": type_id, "date": day.isoformat(), "time": 2030,
+                                         "resourceId": resource, "customerIdentifier": {"id": customer}})
+        status = await branch.engine.sync_once(deadline=30)
+        assert status["pending"] == 0 and status["needsAttention"] == 0, status
+        assert not cloud.faults.rules()  # the reply was lost
+        new = set(cloud.reservations) - before
+        assert len(new) == 1 and branch.cloud_id(booking["id"]) == next(iter(new))
+        assert cloud.reservations[next(iter(new))]["status"] == "Confirmed"  # confirmed after the create
+        assert len([b for b in branch.store.db.execute("select id from bookings where startDateTime = ?",
+                                                       [booking["startDateTime"]])]) == 1
+    branch.run(scenario)
+
+
+def test_engine_walk_in_then_accept(clinic):
+    branch, made = clinic
+    cloud = branch.running.cloud
+
+    async def scenario():
+        await branch.engine.sync_once(deadline=20)
+        type_id = branch.local(made["prices"]["Follow-up"], "type")
+        customer = branch.store.customers(limit=1)[0]["id"]
+        walk_in = branch.service.create({"type": type_id, "assign": False, "customerIdentifier": {"id": customer}})
+        await branch.engine.sync_once(deadline=20)
+        cloud_id = branch.cloud_id(walk_in["id"])
+        assert cloud_id and cloud.reservations[cloud_id]["providers"] == []
+        free = next(p for p in made["providers"][:3]
+                    if not cloud.busy(p, datetime.now(UTC), datetime.now(UTC) + timedelta(minutes=15)))
+        branch.service.accept(walk_in["id"], branch.local(free, "resource"))
+        status = await branch.engine.sync_once(deadline=20)
+        assert status["needsAttention"] == 0, branch.engine.outbox.attention()
+        assert cloud.reservations[cloud_id]["_providerIds"] == [free]
+        assert branch.store.booking(walk_in["id"])["status"] == "CONFIRMED"
+    branch.run(scenario)

@@ -48,15 +48,31 @@ def add_sync_arguments(parser: argparse.ArgumentParser, *, once: bool = False) -
             aliases.append(f"--{declared.cli}")
     group.add_argument("--cloud-account", *aliases, dest="cloud_account", metavar="ID",
                        help="the cloud account (app id, tenant, company or key id)")
+    for option, key in _extra_options().items():  # a connector's other fields (Rekaz: its branch)
+        group.add_argument(f"--{option}", dest=f"cloud_extra_{key}", metavar="VALUE",
+                           help=f"the {key} of the connection (kept in its settings)")
     if once:
         group.add_argument("--once", action="store_true", help="one push and pull, then exit")
         group.add_argument("--deadline", type=float, default=60.0,
                            help="seconds to keep retrying transient failures (default: %(default)s)")
 
 
+def _extra_options() -> dict[str, str]:
+    """``{option: field key}`` for the connectors' fields other than the URL, the account and
+    the secret that name a ``cli`` option."""
+    out: dict[str, str] = {}
+    for info in registry.connectors():
+        for declared in info.fields:
+            if declared.key not in ("baseUrl", "account", "secret") and declared.cli:
+                out.setdefault(declared.cli, declared.key)
+    return out
+
+
 def _config(args: argparse.Namespace, store) -> CloudConfig | None:
     url, account = getattr(args, "cloud_url", None), getattr(args, "cloud_account", None)
-    config = load_config(store, cloud=getattr(args, "cloud", None), base_url=url, account=account)
+    extra = {key: getattr(args, f"cloud_extra_{key}") for key in _extra_options().values()
+             if getattr(args, f"cloud_extra_{key}", None) is not None}
+    config = load_config(store, cloud=getattr(args, "cloud", None), base_url=url, account=account, extra=extra)
     if config is not None and url and account:
         connect(store, CloudConfig(config.base_url, config.account, auth=config.auth, cloud=config.cloud,
                                    extra=config.extra))  # remember, no secret
