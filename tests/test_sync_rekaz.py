@@ -512,7 +512,8 @@ def test_unassigned_reservation_waits_180_minutes_then_is_rejected(sim):
     pages = run(_with(conn, lambda: _pages(conn)))
     rows = {b.cloud_id: b.row for p in pages for b in p.bookings}
     assert rows[waiting]["status"] == "PENDING_ASSIGNMENT" and rows[waiting]["assignmentTimeout"] == 180
-    assert rows[over]["status"] == "REJECTED" and rows[over]["startDateTime"] is None
+    assert rows[over]["status"] == "REJECTED" and rows[over]["startDateTime"] == clock_iso(NOW - timedelta(minutes=181))
+    assert rows[over]["resourceId"] is None
 
 
 def test_created_at_only_for_reservations_the_branch_does_not_have(sim):

@@ -313,7 +313,8 @@ def booking_from_cloud(obj: dict, names: NameIndex, now: datetime | None = None)
     or resource, ``createdAt`` = its ``startAt`` (Rekaz has no creation time; the queue
     is ordered by it) and ``assignmentTimeout`` the longest, 180 minutes (Rekaz has no
     assignment timeout). Once that has passed (``now`` given), it is ``REJECTED``, as the
-    desk's own expiry would make it, so the pull and the desk agree.
+    desk's own expiry would make it, so the pull and the desk agree; a rejected one keeps
+    its time (it is no longer waiting, and the day it belonged to lists it).
     ``startDateTime``/``endDateTime`` UTC; ``duration`` minutes.
     ``typeId``/``resourceId`` are CLOUD ids (price id, provider id) or None when the name
     is a problem; ``customerId`` is the CLOUD customer id. With several providers the first
@@ -340,10 +341,12 @@ def booking_from_cloud(obj: dict, names: NameIndex, now: datetime | None = None)
             problems.append(problem)
     key = status_key(obj.get("status"))
     status = {"pending": Status.PENDING_APPROVAL, "cancelled": Status.CANCELED}.get(key, Status.CONFIRMED)
-    queued = status != Status.CANCELED and not providers
-    if queued:
+    unassigned = status != Status.CANCELED and not providers
+    queued = False
+    if unassigned:
         expired = now is not None and start + timedelta(minutes=ASSIGNMENT_TIMEOUT_MAX) <= now
         status = Status.REJECTED if expired else Status.PENDING_ASSIGNMENT
+        queued = not expired
     row = {
         "status": str(status),
         "startDateTime": None if queued else _iso(start),
@@ -353,7 +356,7 @@ def booking_from_cloud(obj: dict, names: NameIndex, now: datetime | None = None)
         "resourceId": None if queued else resource_id,
         "customerId": str(obj["customerId"]) if obj.get("customerId") else None,
     }
-    if queued:
+    if unassigned:
         row["createdAt"] = _iso(start)
         row["assignmentTimeout"] = ASSIGNMENT_TIMEOUT_MAX
     return row, problems
