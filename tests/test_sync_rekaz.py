@@ -750,3 +750,22 @@ def test_engine_walk_in_then_accept(clinic):
         assert cloud.reservations[cloud_id]["_providerIds"] == [free]
         assert branch.store.booking(walk_in["id"])["status"] == "CONFIRMED"
     branch.run(scenario)
+
+
+def test_customers_are_scanned_once_and_known_ones_not_sent_again(sim):
+    """Contract "Objects": no customer update, so the desk's edits stay local; "Behaviour":
+    a full scan of customers at start and nightly."""
+    ctx = Ctx()
+    conn = connector(sim, ctx)
+
+    async def scenario():
+        first = await conn.pull_reference()
+        assert [c["id"] for c in first.customers] == [sim.ids["huda"]]
+        ctx.map("customer", "L-huda", sim.ids["huda"])
+        sim.cloud.add_customer("Noura", "0551112222", sim.ids["main"])
+        calls = conn.client.calls.get("customers", 0)
+        assert (await conn.pull_reference()).customers == [] and conn.client.calls.get("customers", 0) == calls
+        conn._customers_at -= 24 * 3600
+        again = await conn.pull_reference()
+        assert [c["firstName"] for c in again.customers] == ["Noura"]  # Huda is known: not sent again
+    run(_with(conn, scenario))

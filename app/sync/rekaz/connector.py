@@ -66,6 +66,8 @@ NAME = "rekaz"
 DEFAULT_URL = "https://platform.rekaz.io/api/public"
 #: seconds between two re-reads of the reference data caused by unknown names
 NAMES_RETRY = 300.0
+#: seconds between two full scans of the customers (contract "Behaviour": nightly)
+CUSTOMER_SCAN_EVERY = 24 * 3600.0
 #: the horizon, days around the branch-local today (contract "Behaviour" → Pull)
 HORIZON_DAYS = (-1, 30)
 #: booking fields the pull writes (the others are the desk's own)
@@ -119,6 +121,7 @@ class RekazConnector:
         #: local state (reservation id → kind)
         self._sent_visits: dict[str, str] = {}
         self._customers: dict[tuple, dict] = {}  # (id, name, mobile) → the customer row
+        self._customers_at: float | None = None  # monotonic time of the last full customer scan
 
     @property
     def page_limit(self) -> int:
@@ -175,7 +178,11 @@ class RekazConnector:
 
     async def pull_reference(self) -> Reference:
         """Booking types (products × pricing offered in the branch), resources (the
-        providers serving them; hours unknown) and every customer (paged)."""
+        providers serving them; hours unknown) and the customers the branch does not have
+        yet: all of ``GET /customers`` (paged) is scanned at the first call and then every
+        :data:`CUSTOMER_SCAN_EVERY` seconds (contract "Behaviour": at start and nightly);
+        between scans new customers come with their reservations. Known customers are not
+        sent again: Rekaz has no customer update, so the desk's edits stay local."""
         await self._ready()
         products, providers = await self._load_names()
         types, serves = [], {}
@@ -194,11 +201,15 @@ class RekazConnector:
         resources = [mapping.resource_from_provider(known[pid], sorted(set(tids)))
                      for pid, tids in serves.items() if pid in known]
         customers = []
-        for obj in await self.client.all("customers"):
-            try:
-                customers.append(mapping.customer_from_cloud(obj))
-            except mapping.MappingError as exc:
-                log.warning("Rekaz customer set aside: %s", exc)
+        if self._customers_at is None or time.monotonic() - self._customers_at >= CUSTOMER_SCAN_EVERY:
+            for obj in await self.client.all("customers"):
+                if obj.get("id") and self.ctx.local_id("customer", str(obj["id"])):
+                    continue  # known: Rekaz has no customer update, so desk edits stay local
+                try:
+                    customers.append(mapping.customer_from_cloud(obj))
+                except mapping.MappingError as exc:
+                    log.warning("Rekaz customer set aside: %s", exc)
+            self._customers_at = time.monotonic()
         return Reference(resources=resources, types=types, customers=customers,
                          hours_unknown=[r["id"] for r in resources])
 
