@@ -769,3 +769,37 @@ def test_customers_are_scanned_once_and_known_ones_not_sent_again(sim):
         again = await conn.pull_reference()
         assert [c["firstName"] for c in again.customers] == ["Noura"]  # Huda is known: not sent again
     run(_with(conn, scenario))
+
+
+def test_a_create_whose_confirm_failed_is_not_made_again(sim):
+    """The create committed and its reply came, then the confirm met a 5xx: the retry
+    confirms the same reservation (steps kept), it does not book again."""
+    ctx = mapped_ctx(sim)
+    conn = connector(sim, ctx)
+    operation = op("create", _desk(sim))
+
+    async def scenario():
+        sim.cloud.faults.fail(status=503, method="PUT")
+        with pytest.raises(RekazError):
+            await conn.send(operation)
+        result = await conn.send(operation)
+        assert result.booking.row["status"] == "CONFIRMED"
+    run(_with(conn, scenario))
+    assert len(sim.cloud.reservations) == 1
+
+
+def test_a_lost_create_that_a_pull_mapped_is_not_made_again(sim):
+    """Lost reply, then a pull recognised the reservation as this booking's: the retry's
+    natural-key scan takes it (it is this booking's own), it does not book again."""
+    ctx = mapped_ctx(sim)
+    conn = connector(sim, ctx)
+    operation = op("create", _desk(sim))
+
+    async def scenario():
+        sim.cloud.faults.lose_reply(method="POST", path="/api/public/reservations/bulk")
+        with pytest.raises(TransportError):
+            await conn.send(operation)
+        ctx.map("booking", "B1", next(iter(sim.cloud.reservations)))
+        await conn.send(operation)
+    run(_with(conn, scenario))
+    assert len(sim.cloud.reservations) == 1

@@ -476,6 +476,9 @@ class RekazConnector:
         """Customer first when new, then ``POST /reservations/bulk`` with one item; a
         ``Pending`` result of a confirmed desk booking is confirmed. Returns (reservation
         id, ``{invoiceId, paymentLink}``)."""
+        steps = dict(op.steps or {})
+        if steps.get("reservationId") and steps.get("body"):  # created; a later step failed
+            return steps["reservationId"], {k: steps.get(k) for k in ("invoiceId", "paymentLink")}
         customer_id = await self._customer_id(op, after.get("customerId"))
         price_id, provider_id, minutes = self._item(after)
         steps = dict(op.steps or {})
@@ -488,7 +491,7 @@ class RekazConnector:
             await self.ctx.save_steps(op, steps)
             op.steps = steps
         elif steps.get("createRequested"):
-            found = await self._find_created(body)
+            found = await self._find_created(body, op.booking_id)
             if found:
                 return str(found[0]["id"]), {}
         steps["createRequested"] = True
@@ -503,7 +506,9 @@ class RekazConnector:
         op.steps = steps
         return ident, extra
 
-    async def _find_created(self, body: dict) -> list[dict]:
+    async def _find_created(self, body: dict, own: str | None = None) -> list[dict]:
+        """The reservations matching a saved create body, without those another local
+        booking than ``own`` already holds."""
         item = body["items"][0]
         exclude = set()
         rows = await lookups.find_reservations(
@@ -511,7 +516,7 @@ class RekazConnector:
             start=item["from"], end=item["to"], price_id=item["priceId"],
             provider_id=(item.get("providerIds") or [None])[0])
         for row in rows:
-            if self.ctx.local_id("booking", str(row["id"])):
+            if self.ctx.local_id("booking", str(row["id"])) not in (None, own):
                 exclude.add(str(row["id"]))
         return [r for r in rows if str(r["id"]) not in exclude]
 
@@ -694,7 +699,7 @@ class RekazConnector:
         if not body:
             return []
         out = []
-        for obj in await self._find_created(body):  # matched on the whole natural key here
+        for obj in await self._find_created(body, op.booking_id):  # matched on the whole natural key here
             try:
                 out.append(self.booking(obj, created_at=op.requested_at))
             except mapping.MappingError as exc:
