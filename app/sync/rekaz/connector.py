@@ -54,8 +54,6 @@ from app.sync.connector import (
     PullPage,
     Reference,
     SendResult,
-    SignInResult,
-    SignInStep,
     Window,
 )
 from app.sync.rekaz import lookups, mapping
@@ -725,19 +723,6 @@ def mapping_visit(kind: str) -> str:
     return str(VisitStatus.CHECKED_IN if kind == mapping.CHECK_IN else VisitStatus.COMPLETED)
 
 
-async def list_branches(config: CloudConfig, step: str, values: dict, *, transport=None) -> SignInResult:
-    """The settings dialog's "List branches" step: the branches the key and tenant can see,
-    ``data["branches"] = [{"id", "name", "name_translations"}]`` (the desk picks one)."""
-    client = RekazClient(config.base_url, values.get("secret") or config.secret or "",
-                         values.get("account") or config.account, transport=transport)
-    try:
-        branches = [mapping.branch_from_cloud(b) for b in await client.listing("branches") if b.get("id")]
-    finally:
-        await client.aclose()
-    return SignInResult(done=False, message=N_("Choose the Rekaz branch of this desk."),
-                        data={"branches": branches})
-
-
 def make(config: CloudConfig, ctx: ConnectorContext, *, transport=None, options: dict | None = None) -> RekazConnector:
     """The factory of :data:`CONNECTOR` (``options``: ``page_limit``, ``horizon_days``)."""
     return RekazConnector(config, ctx, transport=transport, options=options)
@@ -751,10 +736,10 @@ CONNECTOR = ConnectorInfo(
         ConfigField("account", N_("Tenant ID"), help=N_("The __tenant value Rekaz gave with the key")),
         ConfigField("secret", N_("API key"), kind="secret",
                     help=N_("The key exactly as Rekaz issued it (sent after Basic)")),
-        ConfigField("branchId", N_("Rekaz branch"), kind="choice", cli="rekaz-branch",
-                    help=N_("One desk branch is one Rekaz branch; the list is what the key can see")),
+        ConfigField("branchId", N_("Rekaz branch"), required=False, cli="rekaz-branch",
+                    help=N_("One desk branch is one Rekaz branch. Leave it empty when the key sees one "
+                            "branch; otherwise connecting lists the branches the key can see.")),
     ),
     factory=make, synced_fields=SYNCED_FIELDS, auth_kinds=(("apiKey", N_("API key")),),
-    sign_in=(SignInStep("branches", N_("List branches")),), sign_in_step=list_branches,
     default_url=DEFAULT_URL,
 )
