@@ -13,8 +13,8 @@ import sqlite3
 import pytest
 from sqlite_utils import Database
 
-from app.store import open_store
 from app.store import migrations as store_migrations
+from app.store import open_store
 from app.store.changes import BookingChange, StaleWrite
 
 
@@ -113,5 +113,37 @@ def test_one_write_path_writes_the_rows_and_their_history_or_nothing(tmp_path):
                                                check=True)], "2026-12-07T09:10:00Z")
         assert store.booking("b2") is None and store.booking("b1")["startDateTime"] == "2026-12-08T07:00:00Z"
         assert len(store.history("b1")) == 2
+    finally:
+        store.close()
+
+
+def test_the_step_state_of_an_operation_survives_a_restart(tmp_path):
+    """A multi-step operation's progress (``ctx.save_steps``) is committed in its outbox row
+    and comes back to the connector as ``op.steps`` in the next process."""
+    import asyncio
+
+    from app.server.service import BookingService
+    from app.sync.connector import CloudConfig
+    from app.sync.engine import SyncEngine, _operation
+
+    path = tmp_path / "branch.sqlite3"
+    store = open_store(path)
+    engine = SyncEngine(BookingService(store), CloudConfig("http://127.0.0.1:9", "app", "key", cloud="ehjzny"))
+    with store.transaction():
+        op_id = engine.outbox.add("b1", "create", {"before": None, "after": {"id": "b1"}}, [])
+    (row,) = engine.outbox.ready(engine.now())
+    op = _operation(row)
+    assert op.steps == {}
+    asyncio.run(engine.ctx.save_steps(op, {"reserved": "r-17"}))
+    asyncio.run(engine.ctx.mark_requested(op))
+    store.close()
+
+    store = open_store(path)  # the next process
+    try:
+        again = SyncEngine(BookingService(store), CloudConfig("http://127.0.0.1:9", "app", "key", cloud="ehjzny"))
+        (row,) = again.outbox.ready(again.now())
+        op = _operation(row)
+        assert (op.id, op.steps, op.attempts) == (op_id, {"reserved": "r-17"}, 1)
+        assert op.requested_at is not None
     finally:
         store.close()

@@ -1,8 +1,11 @@
-"""Settings → Cloud account… (issue #3 §3): connect this branch to an Ehjzny account.
+"""Settings → Cloud account…: connect this branch to its cloud booking platform.
 
-Base URL and app id, then an organization API key or a one-time code sent by SMS to a
-staff member's phone. The branch server tries the key, keeps it in the OS keyring (or, on a
-machine without a keyring service, in a file only the user can read — the dialog says
+Built from what the branch server says each registered cloud needs (``GET /sync/settings``
+→ ``clouds``: every connector's fields, auth kinds and sign-in steps,
+:meth:`app.sync.connector.ConnectorInfo.describe`): pick the cloud, then its address,
+account and key — or its sign-in steps (e.g. a one-time code sent by SMS to a staff
+member's phone). The branch server tries the credential, keeps it in the OS keyring (or, on
+a machine without a keyring service, in a file only the user can read — the dialog says
 which, and where) and starts syncing at once. Open it with ``dialog.open()``; it runs its
 requests in the event loop and never blocks.
 """
@@ -31,8 +34,6 @@ from app.i18n import _, ngettext
 from app.i18n.text import fsi
 from ui.errors import message_for
 from ui.tasks import Tasks
-
-CLOUDS = (("ehjzny", "Ehjzny"),)
 
 
 def ltr_field(field: QLineEdit) -> QLineEdit:
@@ -68,7 +69,14 @@ def cloud_error(exc: BaseException) -> str:
 
 class CloudSettingsDialog(QDialog):
     """``CloudSettingsDialog(client, parent)``; ``saved(settings)`` after connecting or
-    disconnecting (the server's ``/sync/settings`` answer)."""
+    disconnecting (the server's ``/sync/settings`` answer).
+
+    The form follows the chosen cloud's declared fields: ``base_url`` (``baseUrl``),
+    ``app_id`` (``account``, labelled as the cloud names it), ``api_key`` (``secret``) and one
+    line per other field (:attr:`extra`); one radio button per auth kind (``use_key`` the
+    first, ``use_otp`` the second when there is one); the sign-in steps' fields
+    (:attr:`sign_in_inputs`, e.g. ``phone`` and ``code``) with a button per step but the last
+    (``send_code`` the first), the last one being *Connect*."""
 
     saved = Signal(object)
 
@@ -77,58 +85,44 @@ class CloudSettingsDialog(QDialog):
         self.client = client
         self.tasks = Tasks(self)
         self.settings: dict = {}
+        self.clouds: list[dict] = []
         self.setWindowTitle(_("Cloud account"))
         self.setMinimumWidth(560)
 
-        intro = QLabel(_("Connect this branch to its Ehjzny account. Bookings made here are sent to the "
-                         "cloud, and online bookings arrive here. Without a connection the branch works "
-                         "on its own."))
-        intro.setWordWrap(True)
+        self.intro = QLabel(_("Connect this branch to its cloud booking account. Bookings made here are sent "
+                              "to the cloud, and online bookings arrive here. Without a connection the "
+                              "branch works on its own."))
+        self.intro.setWordWrap(True)
         self.state_label = QLabel()
         font = self.state_label.font()
         font.setBold(True)
         self.state_label.setFont(font)
 
         self.cloud = QComboBox()
-        for key, name in CLOUDS:
-            self.cloud.addItem(name, key)
         self.base_url = ltr_field(QLineEdit())
-        self.base_url.setPlaceholderText("https://api.ehjzny.com")
         self.app_id = ltr_field(QLineEdit())
-        self.use_key = QRadioButton(_("Organization API key"))
-        self.use_otp = QRadioButton(_("One-time code by SMS"))
-        self.use_key.setChecked(True)
-        self.method = QButtonGroup(self)
-        self.method.addButton(self.use_key)
-        self.method.addButton(self.use_otp)
-        methods = QHBoxLayout()
-        methods.addWidget(self.use_key)
-        methods.addWidget(self.use_otp)
-        methods.addStretch(1)
         self.api_key = ltr_field(QLineEdit())
         self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
-        self.phone = ltr_field(QLineEdit())
-        self.phone.setPlaceholderText("+9665XXXXXXXX")
-        self.send_code = QPushButton(_("Send code"))
-        self.send_code.clicked.connect(self.request_code)
-        phone_row = QHBoxLayout()
-        phone_row.addWidget(self.phone, 1)
-        phone_row.addWidget(self.send_code)
-        self.code = ltr_field(QLineEdit())
-        self.code.setMaxLength(12)
+        self.method = QButtonGroup(self)
+        self.methods = QHBoxLayout()
+        self.auth_buttons: dict[str, QRadioButton] = {}
+        self.use_key = self.use_otp = None
+        self.extra: dict[str, QLineEdit] = {}
+        self.sign_in_inputs: dict[str, QLineEdit] = {}
+        self.step_buttons: dict[str, QPushButton] = {}
+        self.phone = self.code = self.send_code = None
 
         form = QFormLayout()
         form.addRow(_("Cloud"), self.cloud)
-        form.addRow(_("Address"), self.base_url)
-        form.addRow(_("App id"), self.app_id)
-        form.addRow(_("Sign in with"), methods)
-        self.key_label = QLabel(_("API key"))
+        self.url_label, self.account_label, self.key_label = QLabel(_("Address")), QLabel(_("App id")), \
+            QLabel(_("API key"))
+        form.addRow(self.url_label, self.base_url)
+        form.addRow(self.account_label, self.app_id)
+        self.methods_label = QLabel(_("Sign in with"))
+        form.addRow(self.methods_label, self.methods)
         form.addRow(self.key_label, self.api_key)
-        self.phone_label = QLabel(_("Staff phone"))
-        form.addRow(self.phone_label, phone_row)
-        self.code_label = QLabel(_("Code"))
-        form.addRow(self.code_label, self.code)
         self.form = form
+        self._dynamic_rows: list[QWidget] = []
 
         self.secret_label = QLabel()
         self.secret_label.setWordWrap(True)
@@ -147,37 +141,133 @@ class CloudSettingsDialog(QDialog):
         self.close_button.clicked.connect(self.reject)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(intro)
+        layout.addWidget(self.intro)
         layout.addWidget(self.state_label)
         layout.addLayout(form)
         layout.addWidget(self.secret_label)
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
 
-        self.use_key.toggled.connect(lambda _checked: self._show_method())
-        for field in (self.base_url, self.app_id, self.api_key, self.phone, self.code):
+        self.cloud.currentIndexChanged.connect(lambda _index: self._build_cloud())
+        for field in (self.base_url, self.app_id, self.api_key):
             field.textChanged.connect(lambda _text: self._enable())
-        self._show_method()
         self._busy(True)
         self.tasks.run(client.sync_settings(), self._show, self._failed)
 
+    # the chosen cloud's form -------------------------------------------------------------
+    def _info(self) -> dict:
+        name = self.cloud.currentData()
+        return next((c for c in self.clouds if c["name"] == name), {"fields": [], "authKinds": [], "signIn": []})
+
+    def _declared(self, key: str) -> dict | None:
+        return next((f for f in self._info().get("fields") or [] if f["key"] == key), None)
+
+    def _line(self, declared: dict) -> QLineEdit:
+        line = ltr_field(QLineEdit())
+        if declared.get("kind") == "secret":
+            line.setEchoMode(QLineEdit.EchoMode.Password)
+        if declared.get("kind") == "phone":
+            line.setPlaceholderText("+9665XXXXXXXX")
+        line.textChanged.connect(lambda _text: self._enable())
+        return line
+
+    def _build_cloud(self) -> None:
+        """Labels, auth kinds, other fields and sign-in steps of the chosen cloud."""
+        info = self._info()
+        for widget in self._dynamic_rows:
+            self.form.removeRow(widget)
+        self._dynamic_rows = []
+        for button in list(self.method.buttons()):
+            self.method.removeButton(button)
+            self.methods.removeWidget(button)
+            button.deleteLater()
+        self.auth_buttons, self.extra, self.sign_in_inputs, self.step_buttons = {}, {}, {}, {}
+        for key, label in ((k, lbl) for k, lbl in (("baseUrl", self.url_label), ("account", self.account_label),
+                                                   ("secret", self.key_label))):
+            declared = self._declared(key)
+            if declared:
+                label.setText(_(declared["label"]))
+        self.base_url.setPlaceholderText(info.get("defaultUrl") or "https://")
+        for kind, label in info.get("authKinds") or []:
+            button = QRadioButton(_(label))
+            button.toggled.connect(lambda _checked: self._show_method())
+            self.method.addButton(button)
+            self.methods.addWidget(button)
+            self.auth_buttons[kind] = button
+        kinds = list(self.auth_buttons.values())
+        self.use_key = kinds[0] if kinds else None
+        self.use_otp = kinds[1] if len(kinds) > 1 else None
+        if self.use_key is not None:
+            self.use_key.setChecked(True)
+        self.methods_label.setVisible(len(kinds) > 1)
+        for declared in info.get("fields") or []:
+            if declared["key"] in ("baseUrl", "account", "secret"):
+                continue
+            line = self._line(declared)
+            self.extra[declared["key"]] = line
+            label = QLabel(_(declared["label"]))
+            self.form.addRow(label, line)
+            self._dynamic_rows.append(line)
+        steps = info.get("signIn") or []
+        for number, step in enumerate(steps):
+            for declared in step.get("fields") or []:
+                line = self._line(declared)
+                self.sign_in_inputs[declared["key"]] = line
+                row: QWidget = line
+                if number < len(steps) - 1:
+                    button = QPushButton(_(step["label"]))
+                    button.clicked.connect(lambda _checked=False, name=step["name"]: self.request_code(name))
+                    self.step_buttons[step["name"]] = button
+                    row = QWidget()
+                    box = QHBoxLayout(row)
+                    box.setContentsMargins(0, 0, 0, 0)
+                    box.addWidget(line, 1)
+                    box.addWidget(button)
+                self.form.addRow(QLabel(_(declared["label"])), row)
+                self._dynamic_rows.append(row)
+        self.phone, self.code = self.sign_in_inputs.get("phone"), self.sign_in_inputs.get("code")
+        self.send_code = next(iter(self.step_buttons.values()), None)
+        self._show_method()
+
+    def _signing_in(self) -> bool:
+        """True when the chosen auth kind is a sign-in (not the first kind, the key)."""
+        return bool(self.use_key is not None and not self.use_key.isChecked() and self.sign_in_inputs)
+
     # showing ---------------------------------------------------------------------------
     def _show_method(self) -> None:
-        key = self.use_key.isChecked()
+        signing_in = self._signing_in()
         for widget in (self.key_label, self.api_key):
-            widget.setVisible(key)
-        for widget in (self.phone_label, self.phone, self.send_code, self.code_label, self.code):
-            widget.setVisible(not key)
+            widget.setVisible(not signing_in)
+        for widget in self._dynamic_rows:
+            if widget in self.extra.values():
+                continue
+            widget.setVisible(signing_in)
+            label = self.form.labelForField(widget)
+            if label is not None:
+                label.setVisible(signing_in)
         self._enable()
 
     def _show(self, settings: dict) -> None:
         self.settings = settings
         self._busy(False)
+        clouds = settings.get("clouds") or []
+        if clouds and [c["name"] for c in clouds] != [c["name"] for c in self.clouds]:
+            self.clouds = clouds
+            self.cloud.blockSignals(True)
+            self.cloud.clear()
+            for info in clouds:
+                self.cloud.addItem(info.get("title") or info["name"], info["name"])
+            self.cloud.blockSignals(False)
+            if settings.get("cloud"):
+                self.cloud.setCurrentIndex(max(0, self.cloud.findData(settings["cloud"])))
+            self._build_cloud()
         if settings.get("baseUrl"):
             self.base_url.setText(settings["baseUrl"])
-            self.app_id.setText(settings.get("appId") or "")
-        if settings.get("auth") == "otp":
-            self.use_otp.setChecked(True)
+            self.app_id.setText(settings.get("account") or settings.get("appId") or "")
+            for key, line in self.extra.items():
+                line.setText((settings.get("extra") or {}).get(key) or "")
+        if settings.get("auth") in self.auth_buttons:
+            self.auth_buttons[settings["auth"]].setChecked(True)
         if settings.get("connected"):
             self.state_label.setText(_("Connected to %(url)s") % {"url": fsi(settings.get("baseUrl") or "")})
             self.state_label.setStyleSheet("color: #1f7a3a;")
@@ -196,21 +286,29 @@ class CloudSettingsDialog(QDialog):
         self._working = busy
         self._enable()
 
+    def _required_filled(self, lines: dict[str, QLineEdit], declared: list[dict]) -> bool:
+        wanted = {f["key"] for f in declared if f.get("required", True)}
+        return all(line.text().strip() for key, line in lines.items() if key in wanted)
+
     def _enable(self) -> None:
         working = getattr(self, "_working", False)
         ready = bool(self.base_url.text().strip() and self.app_id.text().strip())
-        if self.use_key.isChecked():
-            ready = ready and bool(self.api_key.text().strip() or (self.settings.get("hasSecret") and self._same()))
+        ready = ready and self._required_filled(self.extra, self._info().get("fields") or [])
+        if self._signing_in():
+            ready = ready and all(line.text().strip() for line in self.sign_in_inputs.values())
         else:
-            ready = ready and bool(self.phone.text().strip() and self.code.text().strip())
+            ready = ready and bool(self.api_key.text().strip() or (self.settings.get("hasSecret") and self._same()))
         self.connect_button.setEnabled(ready and not working)
-        self.send_code.setEnabled(bool(self.base_url.text().strip() and self.app_id.text().strip()
-                                       and self.phone.text().strip()) and not working)
+        first = next(iter(self.sign_in_inputs.values()), None)
+        for button in self.step_buttons.values():
+            button.setEnabled(bool(self.base_url.text().strip() and self.app_id.text().strip()
+                                   and first is not None and first.text().strip()) and not working)
         self.disconnect_button.setEnabled(bool(self.settings.get("baseUrl")) and not working)
 
     def _same(self) -> bool:
         return (self.base_url.text().strip().rstrip("/") == (self.settings.get("baseUrl") or "")
-                and self.app_id.text().strip() == (self.settings.get("appId") or ""))
+                and self.app_id.text().strip() == (self.settings.get("account") or self.settings.get("appId") or "")
+                and self.cloud.currentData() == (self.settings.get("cloud") or self.cloud.currentData()))
 
     def _say(self, text: str, error: bool = False) -> None:
         self.message.setText(("⚠ " if error else "") + text)
@@ -224,25 +322,29 @@ class CloudSettingsDialog(QDialog):
     def _fields(self) -> tuple[str, str, str]:
         return self.base_url.text().strip(), self.app_id.text().strip(), self.cloud.currentData()
 
+    def _values(self) -> dict:
+        return {key: line.text().strip() for key, line in self.sign_in_inputs.items() if line.text().strip()}
+
     def save(self) -> None:
-        url, app_id, cloud = self._fields()
+        url, account, cloud = self._fields()
         self._busy(True)
         self._say(_("Connecting…"))
-        if self.use_key.isChecked():
-            call = self.client.save_sync_settings(url, app_id, self.api_key.text().strip() or None, cloud=cloud)
+        if self._signing_in():
+            steps = self._info().get("signIn") or []
+            call = self.client.sign_in_step(cloud, url, account, steps[-1]["name"], self._values())
         else:
-            call = self.client.verify_sync_otp(url, app_id, self.phone.text().strip(), self.code.text().strip(),
-                                               cloud=cloud)
+            extra = {key: line.text().strip() for key, line in self.extra.items() if line.text().strip()}
+            call = self.client.connect_cloud(cloud, url, account, self.api_key.text().strip() or None, extra)
         self.tasks.run(call, self._connected, self._failed)
 
     def _connected(self, settings: dict) -> None:
         self.api_key.clear()
-        self.code.clear()
+        if self.code is not None:
+            self.code.clear()
         self._show(settings)
         self._say(_("Connected. The branch is syncing with the cloud now."))
         self.saved.emit(settings)
         self.tasks.run(self.client.sync_status(), self._offer_upload, lambda exc: None)
-
     def _offer_upload(self, status: dict) -> None:
         """Bookings made before the branch was connected reach the cloud only if staff agree."""
         count = int((status or {}).get("unsynced") or 0)
@@ -265,17 +367,23 @@ class CloudSettingsDialog(QDialog):
         box.finished.connect(answered)
         box.open()
 
-    def request_code(self) -> None:
-        url, app_id, cloud = self._fields()
+    def request_code(self, step: str | None = None) -> None:
+        """Run a sign-in step before the last one (the first by default: send the code)."""
+        url, account, cloud = self._fields()
+        steps = self._info().get("signIn") or []
+        if not steps:
+            return
+        step = step or steps[0]["name"]
         self._busy(True)
 
         def sent(_result) -> None:
             self._busy(False)
-            self._say(_("A code was sent to %(phone)s.") % {"phone": fsi(self.phone.text().strip())})
-            self.code.setFocus()
+            where = self.phone.text().strip() if self.phone is not None else ""
+            self._say(_("A code was sent to %(phone)s.") % {"phone": fsi(where)})
+            if self.code is not None:
+                self.code.setFocus()
 
-        self.tasks.run(self.client.request_sync_otp(url, app_id, self.phone.text().strip(), cloud=cloud),
-                       sent, self._failed)
+        self.tasks.run(self.client.sign_in_step(cloud, url, account, step, self._values()), sent, self._failed)
 
     def disconnect(self) -> None:
         self._busy(True)

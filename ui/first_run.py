@@ -64,7 +64,7 @@ class FirstRunPage(QDialog):
             ("demo", _("Try the demo clinic"),
              _("A made-up clinic with eight doctors and rooms and today's bookings, kept on this computer.")),
             ("cloud", _("Connect to a cloud account"),
-             _("This computer keeps the branch's bookings and syncs them with your Ehjzny account; "
+             _("This computer keeps the branch's bookings and syncs them with your cloud booking account; "
                "it keeps working when the internet drops.")),
             ("lan", _("Connect to a branch server on the network"),
              _("Another computer in the clinic runs the branch server; this desk pairs with it "

@@ -54,7 +54,10 @@ class Tasks(QObject):
                 log.debug("a background result for a closed widget dropped: %s", gone)
         finally:
             if not self._running:
-                self.idle.emit()
+                try:
+                    self.idle.emit()
+                except RuntimeError as gone:  # this Tasks was deleted with its widget meanwhile
+                    log.debug("idle not told, the tasks' owner is gone: %s", gone)
 
     async def wait_idle(self, timeout: float = 15.0) -> None:
         """Wait until no task runs (tests and ``--screenshot``)."""

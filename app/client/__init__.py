@@ -254,32 +254,51 @@ class DeskClient:
         the certificate they pin (``lanUrl`` None when it serves this machine only)."""
         return await self._result("GET", "/desks/server")
 
-    # cloud sync (issue #3): connection settings, needs-attention cases, sync now
+    # cloud sync: the registered clouds, connection settings, needs-attention cases, sync now
+    async def sync_clouds(self) -> list[dict]:
+        """Every registered cloud: ``[{name, title, capabilities, fields: [{key, label, kind,
+        required, help, default, choices, cli}], authKinds, signIn: [{name, label, fields}],
+        defaultUrl}]`` — the cloud settings dialog is built from it."""
+        return await self._result("GET", "/sync/clouds")
+
     async def sync_settings(self) -> dict:
-        """``{cloud, baseUrl, appId, auth, secretStore ("keyring" | "file" | None),
-        secretPath, hasSecret, connected}`` — never the secret itself."""
+        """``{cloud, baseUrl, account, appId, auth, extra, secretStore ("keyring" | "file" |
+        None), secretPath, hasSecret, connected, clouds}`` — never the secret itself."""
         return await self._result("GET", "/sync/settings")
 
+    async def connect_cloud(self, cloud: str, base_url: str, account: str, secret: str | None = None,
+                            extra: dict | None = None) -> dict:
+        """Connect the branch to ``cloud`` with its key, token or password (tried against the
+        cloud first; ApiError ``CLOUD-AUTH-FAILED`` or ``CLOUD-UNREACHABLE``); no secret keeps
+        the stored one of the same account. ``extra``: the connector's other declared fields."""
+        body = {"cloud": cloud, "baseUrl": base_url, "account": account, "secret": secret, "extra": extra or None}
+        return await self._result("PUT", "/sync/settings", json={k: v for k, v in body.items() if v is not None})
+
     async def save_sync_settings(self, base_url: str, app_id: str, api_key: str | None = None,
-                                 cloud: str = "ehjzny") -> dict:
-        """Connect the branch with an API key (tried against the cloud first; ApiError
-        ``CLOUD-AUTH-FAILED`` or ``CLOUD-UNREACHABLE``); no key keeps the stored one."""
+                                 cloud: str | None = None) -> dict:
+        """:meth:`connect_cloud` with the first cloud's names (app id, API key)."""
         body = {"cloud": cloud, "baseUrl": base_url, "appId": app_id, "apiKey": api_key}
         return await self._result("PUT", "/sync/settings", json={k: v for k, v in body.items() if v is not None})
 
     async def disconnect_sync(self) -> dict:
         return await self._result("DELETE", "/sync/settings")
 
-    async def request_sync_otp(self, base_url: str, app_id: str, phone: str, cloud: str = "ehjzny") -> dict:
+    async def sign_in_step(self, cloud: str, base_url: str, account: str, step: str, values: dict) -> dict:
+        """One step of the cloud's sign-in (its declared ``signIn`` steps): ``{"sent": True,
+        "message"}`` before the last step; the last one connects and returns the settings."""
+        return await self._result("POST", f"/sync/sign-in/{step}", json={
+            "cloud": cloud, "baseUrl": base_url, "account": account, "values": values})
+
+    async def request_sync_otp(self, base_url: str, app_id: str, phone: str, cloud: str | None = None) -> dict:
         """Ask the cloud to send a sign-in code to ``phone`` (a staff member's)."""
-        return await self._result("POST", "/sync/otp/request",
-                                  json={"cloud": cloud, "baseUrl": base_url, "appId": app_id, "phone": phone})
+        body = {"cloud": cloud, "baseUrl": base_url, "appId": app_id, "phone": phone}
+        return await self._result("POST", "/sync/otp/request", json={k: v for k, v in body.items() if v is not None})
 
     async def verify_sync_otp(self, base_url: str, app_id: str, phone: str, code: str,
-                              cloud: str = "ehjzny") -> dict:
+                              cloud: str | None = None) -> dict:
         """Sign in with the received code and connect the branch; returns the settings."""
-        return await self._result("POST", "/sync/otp/verify", json={"cloud": cloud, "baseUrl": base_url,
-                                                                     "appId": app_id, "phone": phone, "code": code})
+        body = {"cloud": cloud, "baseUrl": base_url, "appId": app_id, "phone": phone, "code": code}
+        return await self._result("POST", "/sync/otp/verify", json={k: v for k, v in body.items() if v is not None})
 
     async def attention(self) -> list[dict]:
         """Open needs-attention cases (changes the cloud refused), oldest first."""

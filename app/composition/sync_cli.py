@@ -3,7 +3,7 @@
 * ``main.py --server-only --data-dir D --cloud NAME --cloud-url URL --cloud-account ID``:
   the headless branch server, kept in sync with cloud ``NAME`` (a registered connector,
   :mod:`app.sync.registry`; :func:`server_only_sync` gives its ``BranchServer`` options).
-  A connector may give ``--cloud-account`` another spelling too (Ehjzny: ``--app-id``). The
+  A connector may give ``--cloud-account`` another spelling too (e.g. ``--app-id``). The
   key, token or password comes from ``ISTIQBAL_CLOUD_KEY`` or the keyring / secrets file of
   :mod:`app.sync.settings`.
 * ``main.py sync --data-dir D --once``: one full push and pull (:func:`run_sync_command`).
@@ -48,30 +48,32 @@ def add_sync_arguments(parser: argparse.ArgumentParser, *, once: bool = False) -
             aliases.append(f"--{declared.cli}")
     group.add_argument("--cloud-account", *aliases, dest="cloud_account", metavar="ID",
                        help="the cloud account (app id, tenant, company or key id)")
-    for option, key in _extra_options().items():  # a connector's other fields (Rekaz: its branch)
-        group.add_argument(f"--{option}", dest=f"cloud_extra_{key}", metavar="VALUE",
-                           help=f"the {key} of the connection (kept in its settings)")
+    for option, (key, help_text) in extra_options().items():  # a connector's other fields
+        group.add_argument(option, dest=f"cloud_extra_{key}", metavar="VALUE", help=help_text)
     if once:
         group.add_argument("--once", action="store_true", help="one push and pull, then exit")
         group.add_argument("--deadline", type=float, default=60.0,
                            help="seconds to keep retrying transient failures (default: %(default)s)")
 
 
-def _extra_options() -> dict[str, str]:
-    """``{option: field key}`` for the connectors' fields other than the URL, the account and
-    the secret that name a ``cli`` option."""
-    out: dict[str, str] = {}
+def extra_options() -> dict[str, tuple[str, str]]:
+    """``{"--option": (field key, help)}`` for the connectors' declared fields other than the
+    URL, the account and the secret: ``--<cli>`` when the field names one, else ``--<key>``
+    (the first connector declaring an option has it). The values go to
+    :attr:`~app.sync.connector.CloudConfig.extra`."""
+    out: dict[str, tuple[str, str]] = {}
     for info in registry.connectors():
         for declared in info.fields:
-            if declared.key not in ("baseUrl", "account", "secret") and declared.cli:
-                out.setdefault(declared.cli, declared.key)
+            option = "--" + (declared.cli or declared.key)
+            if declared.key in ("baseUrl", "account", "secret") or option in out:
+                continue
+            out[option] = (declared.key, f"{info.title}: {declared.help or declared.label}")
     return out
 
 
 def _config(args: argparse.Namespace, store) -> CloudConfig | None:
     url, account = getattr(args, "cloud_url", None), getattr(args, "cloud_account", None)
-    extra = {key: getattr(args, f"cloud_extra_{key}") for key in _extra_options().values()
-             if getattr(args, f"cloud_extra_{key}", None) is not None}
+    extra = {k[len("cloud_extra_"):]: v for k, v in vars(args).items() if k.startswith("cloud_extra_") and v}
     config = load_config(store, cloud=getattr(args, "cloud", None), base_url=url, account=account, extra=extra)
     if config is not None and url and account:
         connect(store, CloudConfig(config.base_url, config.account, auth=config.auth, cloud=config.cloud,

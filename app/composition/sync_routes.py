@@ -56,7 +56,7 @@ class ResolveBody(BaseModel):
 
 
 class SettingsBody(BaseModel):
-    cloud: str = Field(registry.DEFAULT_CLOUD, max_length=40)
+    cloud: str | None = Field(None, max_length=40)
     baseUrl: str = Field(min_length=1, max_length=500)
     account: str | None = Field(None, max_length=200)
     appId: str | None = Field(None, max_length=200)
@@ -72,7 +72,7 @@ class SettingsBody(BaseModel):
 
 
 class SignInBody(BaseModel):
-    cloud: str = Field(registry.DEFAULT_CLOUD, max_length=40)
+    cloud: str | None = Field(None, max_length=40)
     baseUrl: str = Field(min_length=1, max_length=500)
     account: str | None = Field(None, max_length=200)
     appId: str | None = Field(None, max_length=200)
@@ -137,7 +137,7 @@ def make_router(engine: SyncEngine | Callable[[], SyncEngine | None]) -> APIRout
     return router
 
 
-def _cloud(name: str):
+def _cloud(name: str | None):
     try:
         return registry.get(name)
     except KeyError:

@@ -41,7 +41,7 @@ class StaleWrite(Exception):
 class BookingChange:
     """One booking change. ``after``: the whole new row (``updatedAt`` and ``version``
     already set by the caller); ``before``: the row it replaces (None: a new booking);
-    ``actor``: the user (``"ehjzny"`` etc. for a cloud), ``desk_id``; ``extra``: more for the
+    ``actor``: the user (a cloud's name for a cloud's change), ``desk_id``; ``extra``: more for the
     history entry's ``after``; ``history``: write an entry; ``check``: raise
     :class:`StaleWrite` when the stored version is no longer ``before``'s."""
 

@@ -145,18 +145,34 @@ class Store:
         return self.db["resources"].count == 0 and self.db["bookings"].count == 0
 
     # reference data -----------------------------------------------------------
+    def with_cloud_ids(self, rows: list[dict], entity: str) -> list[dict]:
+        """Add ``cloudIds`` (``{cloud: cloud id}``, ``{}`` when none) to rows of ``entity``
+        (``resource``, ``type``, ``customer``) in place; returns ``rows``. :meth:`upsert`
+        leaves the key out again."""
+        ids = [r["id"] for r in rows]
+        found: dict[str, dict[str, str]] = {}
+        for chunk in range(0, len(ids), 500):
+            part = ids[chunk:chunk + 500]
+            for local, cloud, cloud_id in self.db.execute(
+                    f"select localId, cloud, cloudId from cloud_ids where entity = ? and localId in"
+                    f" ({','.join('?' * len(part))})", [entity, *part]).fetchall():
+                found.setdefault(local, {})[cloud] = cloud_id
+        for row in rows:
+            row["cloudIds"] = found.get(row["id"], {})
+        return rows
+
     def resources(self) -> list[dict]:
-        return self._rows('select * from resources order by sortOrder, name')
+        return self.with_cloud_ids(self._rows('select * from resources order by sortOrder, name'), "resource")
 
     def resource(self, resource_id: str) -> dict | None:
-        rows = self._rows("select * from resources where id = ?", [resource_id])
+        rows = self.with_cloud_ids(self._rows("select * from resources where id = ?", [resource_id]), "resource")
         return rows[0] if rows else None
 
     def types(self) -> list[dict]:
-        return self._rows("select * from types order by name")
+        return self.with_cloud_ids(self._rows("select * from types order by name"), "type")
 
     def booking_type(self, type_id: str) -> dict | None:
-        rows = self._rows("select * from types where id = ?", [type_id])
+        rows = self.with_cloud_ids(self._rows("select * from types where id = ?", [type_id]), "type")
         return rows[0] if rows else None
 
     def upsert(self, table: str, rows: Iterable[dict]) -> None:
@@ -164,7 +180,7 @@ class Store:
         if table == "customers":  # phones in E.164, read in the branch's region (app.domain.phones)
             region = self.phone_region
             rows = [{**r, "phone": normalize_or_keep(r["phone"], region)} if r.get("phone") else r for r in rows]
-        rows = [_encode(r) for r in rows]
+        rows = [_encode({k: v for k, v in r.items() if k != "cloudIds"}) for r in rows]
         if rows:
             self.db[table].upsert_all(rows, pk="id", alter=True)
             self.generation += 1
@@ -173,7 +189,7 @@ class Store:
 
     # customers ----------------------------------------------------------------
     def customer(self, customer_id: str) -> dict | None:
-        rows = self._rows("select * from customers where id = ?", [customer_id])
+        rows = self.with_cloud_ids(self._rows("select * from customers where id = ?", [customer_id]), "customer")
         return rows[0] if rows else None
 
     def customer_by(self, *, phone: str | None = None, email: str | None = None) -> dict | None:
@@ -184,7 +200,7 @@ class Store:
             rows = self._rows("select * from customers where lower(email) = lower(?)", [email])
         else:
             return None
-        return rows[0] if rows else None
+        return self.with_cloud_ids(rows[:1], "customer")[0] if rows else None
 
     def customers(self, search_key: str | None = None, phone_digits: str | list[str] | None = None,
                   number: int | None = None, limit: int = 50, offset: int = 0) -> list[dict]:
@@ -205,7 +221,7 @@ class Store:
         if where:
             sql += " where " + " or ".join(where)
         sql += " order by firstName, lastName limit ? offset ?"
-        return self._rows(sql, [*params, limit, offset])
+        return self.with_cloud_ids(self._rows(sql, [*params, limit, offset]), "customer")
 
     def next_customer_number(self) -> int:
         row = self.db.execute("select coalesce(max(customerNumber), 1000) + 1 from customers").fetchone()
@@ -358,7 +374,7 @@ class Store:
 
     # cloud identity -----------------------------------------------------------
     def cloud_ids(self, local_id: str, entity: str = "booking") -> dict[str, str]:
-        """``{"ehjzny": "<cloud id>", ...}`` for a local booking (or customer)."""
+        """``{"<cloud name>": "<cloud id>", ...}`` for a local booking (or customer, resource, type)."""
         rows = self.db.execute("select cloud, cloudId from cloud_ids where entity = ? and localId = ?",
                                [entity, local_id]).fetchall()
         return {cloud: cloud_id for cloud, cloud_id in rows}
@@ -382,6 +398,7 @@ class Store:
             part = ids[chunk:chunk + 500]
             for row in self._rows(f"select * from customers where id in ({','.join('?' * len(part))})", part):
                 out[row["id"]] = row
+        self.with_cloud_ids(list(out.values()), "customer")
         return out
 
     # paired desks (LAN) ------------------------------------------------------------

@@ -1,1 +1,1 @@
-"""Synchronisation of the branch store with the clinic clouds (Ehjzny, ...)."""
+"""Synchronisation of the branch store with the clinic clouds: one connector per cloud (:mod:`app.sync.registry`)."""

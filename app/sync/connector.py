@@ -96,7 +96,7 @@ class ConfigField:
     ``kind``: ``"url"`` | ``"text"`` | ``"secret"`` | ``"phone"`` | ``"choice"``;
     ``choices``: ``(value, label msgid)`` pairs for ``"choice"``. ``cli``: the long option
     of the command line besides the generic ones (``--cloud-url``, ``--cloud-account``),
-    e.g. ``"app-id"`` as Ehjzny's spelling of ``--cloud-account``.
+    e.g. ``"app-id"`` as one cloud's own spelling of ``--cloud-account``.
     """
 
     key: str
@@ -111,7 +111,7 @@ class ConfigField:
 
 @dataclass(frozen=True)
 class SignInStep:
-    """One step of an interactive sign-in (Ehjzny: request an SMS code, then verify it).
+    """One step of an interactive sign-in (e.g. request an SMS code, then verify it).
     ``name`` is passed to :meth:`Connector.sign_in`; ``fields`` are asked in this step;
     ``label`` is the button's msgid."""
 
@@ -140,7 +140,8 @@ class CloudConfig:
     ``base_url`` (no trailing slash), ``account`` (app id, tenant, company or key id),
     ``secret`` (API key, token, password or refresh token; never stored in the branch
     database), ``auth`` (the connector's auth kind, e.g. ``"apiKey"`` | ``"otp"``),
-    ``cloud`` (the connector's :attr:`ConnectorInfo.name`), ``extra`` (other declared
+    ``cloud`` (the connector's :attr:`ConnectorInfo.name`; empty: the registry's default
+    cloud), ``extra`` (other declared
     :class:`ConfigField` values). The keyring entry's user is :attr:`secret_user`.
     """
 
@@ -148,12 +149,18 @@ class CloudConfig:
     account: str
     secret: str | None = None
     auth: str = "apiKey"
-    cloud: str = "ehjzny"
+    cloud: str = ""
     extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.cloud:  # the default cloud (the registry's primary connector)
+            from app.sync import registry
+
+            self.cloud = registry.default_cloud()
 
     @property
     def app_id(self) -> str:
-        """Ehjzny's name for :attr:`account` (kept for callers that say so)."""
+        """The primary cloud's name for :attr:`account` (kept for callers that say so)."""
         return self.account
 
     @property
@@ -368,7 +375,7 @@ class Connector(Protocol):
 
     def pull(self, cursor: dict | None, *, full: bool) -> AsyncIterator[PullPage]:
         """The changes since ``cursor`` (None: the first pull, everything), page by page;
-        ``full``: also the slow parts (Ehjzny's horizon window). The engine commits each
+        ``full``: also the slow parts (e.g. a far horizon window). The engine commits each
         page with its ``cursor`` before asking for the next. Raises (classify:
         ``cursor_expired``) when the cursor is no longer valid: the engine then calls
         ``pull(None, full=True)``."""
@@ -407,7 +414,8 @@ class ConnectorInfo:
     ctx, *, transport=None)`` → :class:`Connector` (``ctx``: a :class:`ConnectorContext`) (``transport``: an httpx transport for tests);
     ``sign_in_step(config, step, values)`` → :class:`SignInResult` (async; None without
     sign-in steps); ``default_url``: prefilled base URL, or None; ``synced_fields``: the
-    booking fields the cloud owns (a pull writes only these)."""
+    booking fields the cloud owns (a pull writes only these); ``primary``: the default cloud
+    (where a connection, an argument or a stored row names none; one connector says so)."""
 
     name: str
     title: str
@@ -419,6 +427,7 @@ class ConnectorInfo:
     sign_in: tuple[SignInStep, ...] = ()
     sign_in_step: Callable[[CloudConfig, str, dict], Awaitable[SignInResult]] | None = None
     default_url: str | None = None
+    primary: bool = False
 
     def field(self, key: str) -> ConfigField | None:
         """The declared field ``key``, or None."""

@@ -46,7 +46,6 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -68,11 +67,13 @@ from app.sync.connector import (
     PullPage,
     Window,
 )
-from app.sync.outbox import Outbox, precise_now, stamp_ms
+from app.sync.outbox import CREATING, Outbox, precise_now, stamp_ms
 from app.sync.settings import save_secret
 
 log = logging.getLogger(__name__)
 PULL_CURSOR = "pull"
+#: :meth:`SyncEngine._send`'s answer when the operation was replaced by others in the outbox
+_QUEUED = object()
 
 
 class Events(Protocol):
@@ -419,8 +420,7 @@ class SyncEngine:
             await asyncio.gather(*(one(op) for op in ops))
 
     def _creates(self, op: dict) -> bool:
-        from app.sync.outbox import CREATING
-
+        """Does ``op`` make a new cloud booking (looked up by natural key after a lost reply)?"""
         return op["action"] in CREATING or bool((op["payload"] or {}).get("creates"))
 
     async def _push_op(self, op: dict) -> None:
@@ -453,18 +453,29 @@ class SyncEngine:
         else:
             self._ok()
             self.last_push_at = clock.to_iso(self.now())
+            if result is _QUEUED:
+                return
             if result is not None:
                 self._acknowledge(op, result)
+            else:  # answered, with nothing to apply
+                with self.store.transaction():
+                    self.outbox.remove(op["id"])
 
-    async def _send(self, op: dict, booking: dict) -> CloudBooking | None:
-        """Send one operation; returns the cloud's booking (None: nothing to apply)."""
+    async def _send(self, op: dict, booking: dict):
+        """Send one operation; returns the cloud's booking (None: nothing to apply;
+        :data:`_QUEUED`: the operation was replaced by others in the outbox)."""
         cloud_id = self.applier.cloud_id(booking["id"])
         creates = self._creates(op)
         if creates and op["action"] != "reschedule":
             if cloud_id and op["action"] != "restore":  # a pull already recognised it
-                return await self._call(self.connector.fetch(cloud_id))
+                found = await self._call(self.connector.fetch(cloud_id))
+                if found is None:
+                    raise CloudFailure(Failure(FailureKind.NOT_FOUND, "NOT-FOUND", f"cloud booking {cloud_id} is gone"),
+                                       LookupError(cloud_id))
+                return found
         elif cloud_id is None:  # never reached the cloud (made before connecting, or refused)
-            return await self._create_first(op, booking)
+            await self._create_first(op, booking)
+            return _QUEUED
         operation = _operation(op)
         if creates and op.get("requestedAt"):  # an earlier attempt may have committed
             candidates = await self._call(self.connector.find_sent(operation))
@@ -681,8 +692,9 @@ class SyncEngine:
 
     # pull -------------------------------------------------------------------------------
     async def pull_reference(self) -> dict:
-        """Resources (with their time rules), booking types and customers."""
-        ref = await self._call(self.connector.pull_reference())
+        """Resources (with their time rules), booking types and customers. Raises the
+        connector's error for a failed call."""
+        ref = await self.connector.pull_reference()
         edited = self.outbox.time_rules_waiting()  # the desk's edit wins until the cloud has it
         edited_cloud = {self.store.cloud_ids(r, "resource").get(self.cloud) or r for r in edited}
         with self.store.transaction():
@@ -703,7 +715,14 @@ class SyncEngine:
 
     async def pull(self, horizon: bool = False, reference: bool | None = None) -> None:
         """One pull: reference data (with the horizon), then the connector's pages, each
-        committed with its cursor; an expired cursor restarts the pull once."""
+        committed with its cursor; an expired cursor restarts the pull once. Raises the
+        connector's error for a failed call (what :meth:`classify` reads)."""
+        try:
+            await self._pull(horizon, reference)
+        except CloudFailure as exc:
+            raise exc.cause from None
+
+    async def _pull(self, horizon: bool, reference: bool | None) -> None:
         async with self._pull_lock:
             if reference if reference is not None else horizon:
                 await self.pull_reference()
@@ -800,4 +819,4 @@ class SyncEngine:
             self._forget_seen(window.name)
 
 
-__all__ = ["BookingPort", "CloudFailure", "SyncEngine", "backoff_seconds", "Callable"]
+__all__ = ["BookingPort", "CloudFailure", "SyncEngine", "backoff_seconds"]

@@ -3,7 +3,8 @@ settings, the keyring and the UI (through the branch API) read instead of naming
 
 A connector lives in its own package ``app/sync/<name>/`` whose ``connector`` module
 defines ``CONNECTOR`` (a :class:`~app.sync.connector.ConnectorInfo`). The registry finds
-every such package on first use (no list to edit when a cloud is added);
+every such package on first use (no list to edit when a cloud is added; a frozen build
+lists them through PyInstaller's ``pkgutil`` hook and ``collect_submodules``);
 :func:`register` adds one by hand (tests, plug-ins).
 """
 
@@ -16,10 +17,6 @@ import pkgutil
 from app.sync.connector import ConnectorInfo
 
 log = logging.getLogger(__name__)
-#: the cloud used when a stored connection or an argument names none (the first connector)
-DEFAULT_CLOUD = "ehjzny"
-#: connector packages looked for even when the package cannot be listed (a frozen build)
-KNOWN_PACKAGES = ("ehjzny", "rekaz", "agendize", "digitalbooker", "qmatic")
 
 _registry: dict[str, ConnectorInfo] = {}
 _discovered = False
@@ -38,8 +35,7 @@ def _discover() -> None:
     _discovered = True
     import app.sync as package
 
-    names = {m.name for m in pkgutil.iter_modules(package.__path__) if m.ispkg} | set(KNOWN_PACKAGES)
-    for name in sorted(names):
+    for name in sorted(m.name for m in pkgutil.iter_modules(package.__path__) if m.ispkg):
         try:
             module = importlib.import_module(f"app.sync.{name}.connector")
         except ModuleNotFoundError as exc:
@@ -51,11 +47,22 @@ def _discover() -> None:
             _registry[info.name] = info
 
 
+def default_cloud() -> str:
+    """The cloud used where a stored connection, an argument or a row names none: the
+    connector that says it is ``primary`` (else the first by name). Raises LookupError when
+    no connector is registered."""
+    _discover()
+    primary = sorted(n for n, info in _registry.items() if info.primary) or sorted(_registry)
+    if not primary:
+        raise LookupError("no cloud connector is registered")
+    return primary[0]
+
+
 def names() -> list[str]:
     """The registered cloud names, the default first, then alphabetical (``--cloud``
     choices, the settings dialog's list)."""
-    _discover()
-    return sorted(_registry, key=lambda n: (n != DEFAULT_CLOUD, n))
+    first = default_cloud()
+    return sorted(_registry, key=lambda n: (n != first, n))
 
 
 def connectors() -> list[ConnectorInfo]:
@@ -64,10 +71,10 @@ def connectors() -> list[ConnectorInfo]:
 
 
 def get(name: str | None) -> ConnectorInfo:
-    """The connector ``name`` (None: :data:`DEFAULT_CLOUD`). Raises KeyError for an
+    """The connector ``name`` (None: :func:`default_cloud`). Raises KeyError for an
     unknown name (the message lists the known ones)."""
     _discover()
-    name = name or DEFAULT_CLOUD
+    name = name or default_cloud()
     try:
         return _registry[name]
     except KeyError:

@@ -24,9 +24,15 @@ from app.store import Store
 from app.sync import registry
 from app.sync.connector import CloudConfig
 
-#: the first cloud's secrets (in the keyring since before there were others)
-KEYRING_SERVICE = cloud_service(registry.DEFAULT_CLOUD)
-secret_store.BARE_FILE_SERVICES.add(KEYRING_SERVICE)
+
+def _service(cloud: str | None) -> str:
+    """The keyring service of ``cloud`` (None: the default cloud, whose entries in the
+    secrets file are the bare account, as they were before there were other clouds)."""
+    primary = registry.default_cloud()
+    service = cloud_service(cloud or primary)
+    if (cloud or primary) == primary:
+        secret_store.BARE_FILE_SERVICES.add(service)
+    return service
 
 log = logging.getLogger(__name__)
 SETTING_KEY = "sync.cloud"
@@ -39,16 +45,16 @@ __all__ = ["CloudConfig", "ENV_KEY", "SETTING_KEY", "connect", "disconnect", "lo
 
 def save_secret(account: str, secret: str, cloud: str | None = None) -> str:
     """Keep cloud ``cloud``'s secret for keyring user ``account``; ``"keyring"`` or ``"file:<path>"``."""
-    return secret_store.save_secret(account, secret, cloud_service(cloud or registry.DEFAULT_CLOUD))
+    return secret_store.save_secret(account, secret, _service(cloud))
 
 
 def load_secret(account: str, cloud: str | None = None) -> tuple[str | None, str | None]:
     """``(secret, where)`` of cloud ``cloud`` for keyring user ``account``."""
-    return secret_store.load_secret(account, cloud_service(cloud or registry.DEFAULT_CLOUD))
+    return secret_store.load_secret(account, _service(cloud))
 
 
 def delete_secret(account: str, cloud: str | None = None) -> None:
-    secret_store.delete_secret(account, cloud_service(cloud or registry.DEFAULT_CLOUD))
+    secret_store.delete_secret(account, _service(cloud))
 
 
 def _user(stored: dict) -> str:
@@ -102,11 +108,11 @@ def load_config(store: Store, *, cloud: str | None = None, base_url: str | None 
                 account: str | None = None, app_id: str | None = None, secret: str | None = None,
                 extra: dict | None = None) -> CloudConfig | None:
     """The branch's connection: arguments win over the stored setting (``app_id`` is
-    Ehjzny's spelling of ``account``); the secret comes from ``secret``, else the
+    a cloud's own spelling of ``account``); the secret comes from ``secret``, else the
     environment variable :data:`ENV_KEY`, else keyring/file. None when no base URL and
     account are known. Raises KeyError for an unknown ``cloud``."""
     stored = store.setting(SETTING_KEY, None) or {}
-    cloud = cloud or stored.get("cloud") or registry.DEFAULT_CLOUD
+    cloud = cloud or stored.get("cloud") or registry.default_cloud()
     info = registry.get(cloud)
     if stored.get("cloud") and stored["cloud"] != cloud:  # another cloud's details, if it was connected before
         stored = (store.setting(CONNECTIONS_KEY, None) or {}).get(cloud) or {}

@@ -207,3 +207,48 @@ def test_dialogs_render_in_both_languages(loop, branch_server, no_keyring):
     finally:
         set_language("en")
         app.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
+
+
+def test_the_dialog_is_built_from_the_chosen_clouds_fields(loop, empty_server):
+    """A second registered cloud: its own account label and extra field, no sign-in choice;
+    the connection goes out with those values (refused here: no such cloud answers)."""
+    from app.sync import registry
+    from app.sync.connector import Capabilities, ConfigField, ConnectorInfo, PullMode
+    from ui.cloud_settings import CloudSettingsDialog
+
+    registry.register(ConnectorInfo(
+        name="testcloud", title="Test Cloud", capabilities=Capabilities(pull_mode=PullMode.NONE),
+        fields=(ConfigField("baseUrl", "Address", "url"), ConfigField("account", "Tenant"),
+                ConfigField("region", "Region"), ConfigField("secret", "Password", "secret")),
+        factory=registry.get("ehjzny").factory, synced_fields=("status",), auth_kinds=(("password", "Password"),)))
+
+    async def scenario():
+        client = DeskClient(empty_server.url, token=empty_server.token)
+        dialog = CloudSettingsDialog(client)
+        try:
+            dialog.open()
+            await until(lambda: dialog.state_label.text(), what="settings")
+            assert dialog.cloud.count() == 2 and dialog.cloud.itemData(0) == "ehjzny"
+            assert dialog.account_label.text() == "App id" and dialog.use_otp is not None
+            dialog.cloud.setCurrentIndex(dialog.cloud.findData("testcloud"))
+            assert dialog.account_label.text() == "Tenant" and dialog.key_label.text() == "Password"
+            assert set(dialog.extra) == {"region"} and dialog.use_otp is None and dialog.send_code is None
+            assert not dialog.methods_label.isVisibleTo(dialog)
+            dialog.base_url.setText("http://127.0.0.1:9")
+            dialog.app_id.setText("tenant-1")
+            dialog.api_key.setText("pw")
+            assert not dialog.connect_button.isEnabled()  # the region is required
+            dialog.extra["region"].setText("riyadh")
+            assert dialog.connect_button.isEnabled()
+            dialog.connect_button.click()
+            await until(lambda: "did not answer" in dialog.message.text(), what="the cloud's silence")
+        finally:
+            dialog.done(0)
+            dialog.deleteLater()
+            await client.aclose()
+            await asyncio.sleep(0.05)
+
+    try:
+        loop.run_until_complete(scenario())
+    finally:
+        registry._registry.pop("testcloud", None)

@@ -431,4 +431,4 @@ CONNECTOR = ConnectorInfo(
     auth_kinds=(("apiKey", N_("Organization API key")), ("otp", N_("One-time code by SMS"))),
     sign_in=(SignInStep("request", N_("Send code"), (ConfigField("phone", N_("Staff phone"), "phone"),)),
              SignInStep("verify", N_("Connect"), (ConfigField("code", N_("Code"), "text"),))),
-    sign_in_step=sign_in_step, default_url=None)
+    sign_in_step=sign_in_step, default_url=None, primary=True)
