@@ -803,3 +803,25 @@ def test_a_lost_create_that_a_pull_mapped_is_not_made_again(sim):
         await conn.send(operation)
     run(_with(conn, scenario))
     assert len(sim.cloud.reservations) == 1
+
+
+def test_engine_ambiguous_provider_name_needs_attention_once(clinic):
+    """Contract "Behaviour": an ambiguous name leaves the field unresolved on the local
+    booking and raises a needs-attention note, never a guess."""
+    branch, made = clinic
+    cloud = branch.running.cloud
+    name = cloud.providers[made["providers"][1]]["name"]
+    cloud.add_provider(name)  # a second provider with the same name
+    theirs = {r["id"] for r in cloud.reservations.values() if r["branchId"] == made["branches"][0]
+              and name in r["providers"]} & _in_horizon(cloud, made["branches"][0])
+    assert theirs
+
+    async def scenario():
+        await branch.engine.sync_once(deadline=20)
+        cases = branch.engine.outbox.attention()
+        assert {c["bookingId"] for c in cases} == {branch.local(i) for i in theirs}
+        assert {c["code"] for c in cases} == {"REKAZ-RESOURCE-AMBIGUOUS"}
+        assert all(branch.store.booking(branch.local(i))["resourceId"] is None for i in theirs)
+        await branch.engine.pull(horizon=True)
+        assert len(branch.engine.outbox.attention()) == len(cases)
+    branch.run(scenario)

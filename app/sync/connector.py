@@ -212,13 +212,17 @@ class CloudBooking:
     docstring; ids are the cloud's, ``row["id"]`` is :attr:`cloud_id`); ``customer``: the
     embedded customer as a customer row (cloud id) when the cloud sent one, to create or
     match the local customer; ``replaced_by``: the new cloud id when the cloud says a
-    reschedule replaced this booking; ``raw``: the payload (kept with needs-attention)."""
+    reschedule replaced this booking; ``raw``: the payload (kept with needs-attention);
+    ``problems``: what could not be mapped (each opens a needs-attention case)."""
 
     cloud_id: str
     row: dict
     customer: dict | None = None
     replaced_by: str | None = None
     raw: dict | None = None
+    #: what the connector could not map and staff must look at, ``[{"code", "message"}]``
+    #: (e.g. a provider name that fits no resource); each opens one needs-attention case
+    problems: list[dict] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -244,10 +244,11 @@ class RekazConnector:
                     {"id": key[0], "name": key[1], "mobileNumber": key[2]})
             customer = dict(customer) if customer else None
         raw = mapping.cloud_state(obj)
-        if problems:
-            raw["problems"] = [{"code": p.code, "field": p.field, "reason": p.reason, "name": p.name,
-                                "candidates": list(p.candidates), "message": p.message()} for p in problems]
-        return CloudBooking(cloud_id, row, customer=customer, raw=raw)
+        notes = [{"code": p.code, "field": p.field, "reason": p.reason, "name": p.name,
+                  "candidates": list(p.candidates), "message": p.message()} for p in problems]
+        if notes:
+            raw["problems"] = notes
+        return CloudBooking(cloud_id, row, customer=customer, raw=raw, problems=notes)
 
     def _bookings(self, objs: list[dict], visits: dict[str, str] | None = None) -> tuple[list[CloudBooking], int]:
         out, set_aside = [], 0
