@@ -684,13 +684,14 @@ def test_engine_initial_sync_and_a_kiosk_check_in(clinic):
         got = {r[0] for r in branch.store.db.execute(
             "select cloudId from cloud_ids where entity = 'booking' and cloud = 'rekaz'")}
         assert got == want
+        from zoneinfo import ZoneInfo
+        local_today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Riyadh")).date()
         today = [r for r in cloud.reservations.values() if r["branchId"] == made["branches"][0]
                  and r["status"] == "Confirmed" and r["_providerIds"] and cloud._attendance_state(r["id"]) is None
-                 and abs((r["_start"] - datetime.now(UTC)).total_seconds()) < 20 * 3600]
-        if not today:  # the generated day may have none left: make one
+                 and r["_start"].astimezone(ZoneInfo("Asia/Riyadh")).date() == local_today]  # the hot window
+        if not today:  # the generated day may have none left: make one (waiting, no provider)
             price = made["prices"]["Follow-up"]
             today = [cloud.reservations[cloud.online_booking(price, datetime.now(UTC).replace(microsecond=0),
-                                                             provider_ids=[made["providers"][0]],
                                                              branch_id=made["branches"][0])["id"]]]
             await branch.engine.pull(horizon=False)
         target = today[0]["id"]
