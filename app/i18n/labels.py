@@ -106,6 +106,14 @@ ERROR_MESSAGES: dict[str, str] = {
     "PAY-BAD-VAT-RATE": N_("The VAT rate must be between 0 and 100 per cent."),
     "PAY-BAD-CURRENCY": N_("This is not a currency code of three letters."),
     "PAY-CURRENCY-IN-USE": N_("The currency cannot change once payments are recorded."),
+    # Cloud connectors (app.sync; Rekaz: app.sync.rekaz, names that cannot be resolved).
+    "CLOUD-PROBLEM": N_("The cloud's booking could not be fully read. Check it in the cloud."),
+    "NO-ANSWER": N_("The cloud did not answer; the sync will try again."),
+    "REKAZ-NOT-MAPPED": N_("Rekaz does not know this booking's service, provider or customer yet. Sync the reference data and try again."),
+    "REKAZ-RESOURCE-UNKNOWN": N_("Rekaz names a provider this branch does not know. Choose the provider for this booking."),
+    "REKAZ-RESOURCE-AMBIGUOUS": N_("Rekaz names a provider that several providers share. Choose the provider for this booking."),
+    "REKAZ-TYPE-UNKNOWN": N_("Rekaz names a service this branch does not know. Check the booking's service."),
+    "REKAZ-TYPE-AMBIGUOUS": N_("Rekaz names a service that several services share. Check the booking's service."),
 }
 #: ``HTTP-<status>`` codes (a reply without an error body): by the status's first digit.
 HTTP_STATUS_MESSAGES: dict[str, str] = {

@@ -215,7 +215,8 @@ class CloudBooking:
     reschedule replaced this booking; ``raw``: the payload (kept with needs-attention);
     ``change``: the cloud's own account of its last change, when it keeps one (e.g.
     ``{"type", "at" (UTC), "channel", "by", "user"}``), copied into the history entry of
-    the change it brings."""
+    the change it brings; ``problems``: what could not be mapped (each opens a
+    needs-attention case)."""
 
     cloud_id: str
     row: dict
@@ -223,6 +224,9 @@ class CloudBooking:
     replaced_by: str | None = None
     raw: dict | None = None
     change: dict | None = None
+    #: what the connector could not map and staff must look at, ``[{"code", "message"}]``
+    #: (e.g. a provider name that fits no resource); each opens one needs-attention case
+    problems: list[dict] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

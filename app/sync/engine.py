@@ -678,6 +678,8 @@ class SyncEngine:
                     in_cloud = self.applier.cloud_id(booking["id"]) is not None
                     for op in ops:
                         action = op["action"]
+                        if action == "pull":  # a problem found by a pull: nothing of the desk to send
+                            continue
                         if action == "create" and in_cloud:
                             action = "reschedule"
                         if action != "create" and not in_cloud and not any(o["action"] == "create" for o in ops):
@@ -760,6 +762,7 @@ class SyncEngine:
             if page.window and page.restarted:
                 self._forget_seen(page.window)
             changed = self.applier.apply_bookings(page.bookings, self.store.zone, self.now())
+            noted = self._note_problems(page.bookings)
             if page.window:
                 self.store.db.conn.executemany(
                     "insert or ignore into sync_seen (cloud, window, cloudId) values (?, ?, ?)",
@@ -775,7 +778,32 @@ class SyncEngine:
                 self._set_cursor(PULL_CURSOR, page.cursor)
         for local_id in deleted:
             self.service.events.publish("booking.deleted", {"id": local_id})
+        for event in noted:
+            self.service.events.publish("sync.attention", event)
         return [c for c in changed if c not in deleted]
+
+    def _note_problems(self, bookings: list[CloudBooking]) -> list[dict]:
+        """A needs-attention case for each problem a connector reported on a pulled booking
+        (``CloudBooking.problems``), once while it is open (inside the page's transaction).
+        Returns the ``sync.attention`` event data of the new cases."""
+        troubled = [b for b in bookings if b.problems]
+        if not troubled:
+            return []
+        mapped = self.applier.booking_ids([b.cloud_id for b in troubled])
+        noted = []
+        for booking in troubled:
+            local_id = mapped.get(booking.cloud_id)
+            for problem in booking.problems if local_id else ():
+                code = str(problem.get("code") or "CLOUD-PROBLEM")
+                if self.store.db.execute("select 1 from sync_attention where cloud = ? and bookingId = ? and code = ?"
+                                         " and resolvedAt is null", [self.cloud, local_id, code]).fetchone():
+                    continue
+                op = {"id": f"pull:{booking.cloud_id}:{code}", "bookingId": local_id, "action": "pull",
+                      "payload": {"cloudId": booking.cloud_id, "problem": problem}}
+                message = str(problem.get("message") or code)
+                self.outbox.add_attention(op, code, message, booking.raw or booking.row, [])
+                noted.append({"bookingId": local_id, "code": code, "message": message})
+        return noted
 
     def _forget_seen(self, window: str) -> None:
         self.store.db.execute("delete from sync_seen where cloud = ? and window = ?", [self.cloud, window])

@@ -162,7 +162,10 @@ def create_customer(ctx: Ctx):
 # ---- reservations -------------------------------------------------------------------------
 @route("GET", "/reservations")
 def reservations(ctx: Ctx):
-    return ctx.paged(ctx.cloud.find_reservations(ctx.query))
+    with ctx.cloud.lock:  # view only the page served (a large clinic is listed page by page)
+        page = ctx.paged(ctx.cloud.find_reservations(ctx.query, view=False))
+        page["items"] = [ctx.cloud.reservation_view(r) for r in page["items"]]
+    return page
 
 
 @route("GET", "/reservations/slots")

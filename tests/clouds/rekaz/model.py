@@ -242,12 +242,14 @@ class RekazCloud:
     def reservation_view(self, record: dict) -> dict:
         return {k: v for k, v in record.items() if not k.startswith("_")}
 
-    def find_reservations(self, query: Callable[[str], list[str]]) -> list[dict]:
+    def find_reservations(self, query: Callable[[str], list[str]], *, view: bool = True) -> list[dict]:
         """``GET /reservations`` filters (seed "Reservations API" query parameters):
         ``dateMin``/``dateMax`` bound ``startAt`` (both inclusive; contract "Desk operations":
         the dates filter ``startAt``), ``statuses`` repeated and case-insensitive
         (``Canceled`` = ``Cancelled``), ``customerId``, ``customerMobile`` (digits compared),
-        ``upcoming=true`` (``startAt`` ≥ now), ``keyword``, ``branchId``. Ordered by ``startAt``."""
+        ``upcoming=true`` (``startAt`` ≥ now), ``keyword``, ``branchId``. Ordered by ``startAt``.
+        ``view=False`` gives the records themselves (the caller views the page it serves, under
+        :attr:`lock`)."""
         def one(name):
             values = query(name)
             return values[-1] if values else None
@@ -282,7 +284,7 @@ class RekazCloud:
                     continue
                 found.append(r)
             found.sort(key=lambda r: (r["_start"], r["reservationNumber"]))
-            return [self.reservation_view(r) for r in found]
+            return [self.reservation_view(r) for r in found] if view else found
 
     def reservation(self, ident: str) -> dict:
         with self.lock:
