@@ -54,7 +54,9 @@ class Capabilities:
     (:meth:`Connector.plan` returns nothing for it); a test of a capability that is False is
     skipped by this declaration, never by silence.
 
-    ``queue``: queue (instant) bookings and accept/assign; ``end_early``: end a booking
+    ``queue``: queue (instant) bookings and accept/assign; ``walk_ins``: a desk's walk-in
+    joins the cloud's queue when it is made (else it stays the desk's own until accepted,
+    then goes as a timed booking); ``end_early``: end a booking
     before its time; ``holds``: temporary bookings and their confirmation; ``approve``:
     bookings pending approval; ``attendances``: check-ins reach the cloud;
     ``visit_status_push``: check-in / start / no-show are sent; ``payments``: payments
@@ -67,6 +69,7 @@ class Capabilities:
 
     pull_mode: PullMode
     queue: bool = False
+    walk_ins: bool = False
     end_early: bool = False
     holds: bool = False
     approve: bool = False

@@ -76,7 +76,7 @@ SWEPT_WINDOWS = ("day", "queues", "horizon")
 SYNCED_FIELDS = tuple(f for f in mapping.CLOUD_BOOKING_FIELDS if f != "updatedAt")
 
 CAPABILITIES = Capabilities(
-    pull_mode=PullMode.WINDOWS, queue=True, end_early=True, holds=True, approve=False, attendances=False,
+    pull_mode=PullMode.WINDOWS, queue=True, walk_ins=True, end_early=True, holds=True, approve=False, attendances=False,
     visit_status_push=False, payments=False, reschedule_new_id=True, customer_write=False,
     time_rules_write=True, restore=True, deleted_feed=False)
 

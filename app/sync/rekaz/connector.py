@@ -73,7 +73,7 @@ SYNCED_FIELDS = (*mapping.CLOUD_BOOKING_FIELDS, "createdAt", "assignmentTimeout"
                  "endedAt")
 
 CAPABILITIES = Capabilities(
-    pull_mode=PullMode.WINDOWS, queue=True, end_early=True, holds=False, approve=True, attendances=True,
+    pull_mode=PullMode.WINDOWS, queue=True, walk_ins=True, end_early=True, holds=False, approve=True, attendances=True,
     visit_status_push=False, payments=False, reschedule_new_id=False, customer_write=True,
     time_rules_write=False, restore=True, deleted_feed=False)
 

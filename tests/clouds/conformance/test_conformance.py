@@ -83,7 +83,7 @@ def test_desk_cancel_cancels_in_the_cloud(harness, branch):
 
 
 def test_a_desk_walk_in_joins_the_cloud_queue(harness, branch):
-    require(harness.name, "queue")
+    require(harness.name, "queue", "walk_ins")
     desk = Desk(branch, harness.desk_pick(3))
     walk_in = branch.walk_in(desk.type, desk.customer)
     assert_settled(branch.settle())
