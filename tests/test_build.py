@@ -111,7 +111,9 @@ def test_frozen_build_leaves_out_unused_qt(frozen):
     internal = frozen.parent / "_internal"
     modules = {p.name.split(".")[0] for p in (internal / "PySide6").glob("Qt*.so")} | \
               {p.name.split(".")[0] for p in (internal / "PySide6").glob("Qt*.pyd")}
-    assert modules <= {"QtCore", "QtGui", "QtWidgets", "QtPrintSupport", "QtNetwork"}, modules
+    # QtCharts (the Reports window) links QtOpenGL and QtOpenGLWidgets
+    assert modules <= {"QtCore", "QtGui", "QtWidgets", "QtPrintSupport", "QtNetwork", "QtCharts", "QtOpenGL",
+                       "QtOpenGLWidgets"}, modules
     names = {p.name for p in internal.rglob("*")}
     for unwanted in ("libQt6Qml.so.6", "libQt6Quick.so.6", "libQt6WebEngineCore.so.6", "libqgtk3.so"):
         assert unwanted not in names

@@ -256,7 +256,7 @@ class CloudSettingsDialog(QDialog):
             self.cloud.blockSignals(True)
             self.cloud.clear()
             for info in clouds:
-                self.cloud.addItem(info.get("title") or info["name"], info["name"])
+                self.cloud.addItem(_(info["title"]) if info.get("title") else info["name"], info["name"])
             self.cloud.blockSignals(False)
             if settings.get("cloud"):
                 self.cloud.setCurrentIndex(max(0, self.cloud.findData(settings["cloud"])))

@@ -419,7 +419,7 @@ class ConnectorInfo:
     """A registered cloud (:func:`app.sync.registry.register`).
 
     ``name``: the id used everywhere (``--cloud``, ``cloud_ids.cloud``, settings, keyring
-    entries); ``title``: shown as is (a product name); ``capabilities``; ``fields``: the
+    entries); ``title``: the product name, translated where the catalog has it (Rekaz: ركاز); ``capabilities``; ``fields``: the
     connection's fields, in dialog order; ``auth_kinds``: ``(kind, label msgid)`` pairs, the
     first is the default; ``sign_in``: interactive steps (empty: none); ``factory(config,
     ctx, *, transport=None)`` → :class:`Connector` (``ctx``: a :class:`ConnectorContext`) (``transport``: an httpx transport for tests);

@@ -730,7 +730,7 @@ def make(config: CloudConfig, ctx: ConnectorContext, *, transport=None, options:
 
 
 CONNECTOR = ConnectorInfo(
-    name=NAME, title="Rekaz", capabilities=CAPABILITIES,
+    name=NAME, title=N_("Rekaz"), capabilities=CAPABILITIES,
     fields=(
         ConfigField("baseUrl", N_("API address"), kind="url", default=DEFAULT_URL,
                     help=N_("The Rekaz public API, e.g. https://platform.rekaz.io/api/public")),
