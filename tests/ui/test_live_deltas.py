@@ -112,10 +112,6 @@ def test_an_accept_costs_its_desk_one_request_and_other_desks_none(loop, counted
                     what="doctor mode to show the accept")
         await until(lambda: not any(ticket in t for g in room.groups for t in g["tickets"])
                     and any(r["id"] == booking["id"] for r in room.called_rows), what="the waiting room to call it")
-        # the other waiting bookings of the type moved up: positions from the event, not a refetch
-        positions = [r.get("queuePosition") for r in b.state.waiting if r["typeId"] == booking["typeId"]
-                     and not r.get("awaitingPayment")]
-        assert 1 in positions or not positions
         await asyncio.sleep(1.0)                 # any late reaction (the echo, a debounce) would show now
         for window in (a, b):
             await window.tasks.wait_idle()
