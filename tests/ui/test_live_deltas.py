@@ -91,6 +91,7 @@ def test_an_accept_costs_its_desk_one_request_and_other_desks_none(loop, counted
         for window in (a, b):
             await window.tasks.wait_idle()
         mark = {desk: len(rows) for desk, rows in seen.items()}
+        before = {r["id"]: r.get("queuePosition") for r in b.state.waiting if r.get("queuePosition")}
         fetches = (a.state.fetches, b.state.fetches)
 
         a.run_action("accept", booking["id"])    # the desk's Accept… dialog, OK
@@ -121,6 +122,12 @@ def test_an_accept_costs_its_desk_one_request_and_other_desks_none(loop, counted
             assert _since(seen, desk, mark) == [], desk
         assert (a.state.fetches, b.state.fetches) == fetches
         assert a.queue.model.row_of(booking["id"]) == -1 and b.queue.model.row_of(booking["id"]) == -1
+        # the bookings behind it moved up on the other desk, from the event alone: its
+        # positions are what a refetch (here another client's) shows now
+        truth = {r["id"]: r.get("queuePosition") for r in await client("check").waiting()}
+        shown = {r["id"]: r.get("queuePosition") for r in b.state.waiting}
+        assert shown == truth
+        assert any(shown[i] < p for i, p in before.items() if i in shown), "no waiting booking moved up"
 
     try:
         loop.run_until_complete(scenario())
