@@ -365,6 +365,36 @@ def test_reapply_queues_the_desk_version_again(branch, running):
     assert status["pending"] == 0 and status["needsAttention"] == 0 and branch.cloud_id(booking["id"])
 
 
+def test_a_booking_the_cloud_cannot_take_stays_on_the_desk_and_needs_attention(branch, running):
+    """Ehjzny books a customer by phone or e-mail: a walk-in known by name only cannot go up.
+    The booking stays as the desk made it, the outbox does not stick on it (the next booking
+    still goes up), and staff see why; with a phone added, re-applying sends it."""
+    day = work_days(1)[0]
+    now = to_iso(Clock().now())
+    nameless = {"id": "cusLocalOnly", "firstName": "Salma", "lastName": "Nour", "phone": None, "email": None,
+                "createdAt": now, "searchText": "salma nour", "customerNumber": 9001}
+    with branch.store.transaction():
+        branch.store.upsert("customers", [nameless])
+    stuck = branch.service.create({"type": "typeGeneral", "date": day.isoformat(), "time": 1000,
+                                   "resourceId": "resAhmed", "customerIdentifier": {"id": "cusLocalOnly"}})
+    other = branch.book(day, 1100)
+    status = run(branch, lambda: branch.engine.sync_once(deadline=10))
+    assert status["pending"] == 0 and status["needsAttention"] == 1
+    assert branch.cloud_id(other["id"]) is not None            # the queue did not stop behind it
+    assert branch.cloud_id(stuck["id"]) is None
+    assert branch.store.booking(stuck["id"])["status"] == Status.CONFIRMED   # not rejected: the visit stands
+    case = branch.engine.outbox.attention()[0]
+    assert case["bookingId"] == stuck["id"] and case["code"] == "SYNC-NOT-SENT"
+    assert "phone" in case["message"] and "e-mail" in case["message"]
+    with branch.store.transaction():
+        branch.store.upsert("customers", [{**nameless, "phone": "+966551230000"}])
+    branch.engine.resolve(case["id"], "reapply")
+    status = run(branch, lambda: branch.engine.sync_once(deadline=10))
+    assert status["pending"] == 0 and status["needsAttention"] == 0
+    cloud_id = branch.cloud_id(stuck["id"])
+    assert cloud_id and from_iso(running.cloud.bookings[cloud_id]["startDateTime"]) == from_iso(stuck["startDateTime"])
+
+
 def test_secret_falls_back_to_a_private_file_without_keyring(monkeypatch, tmp_path):
     from app.sync import settings
 

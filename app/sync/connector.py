@@ -196,6 +196,15 @@ class FailureKind(StrEnum):
     CURSOR_EXPIRED = "cursor_expired"
 
 
+class NotSendable(ValueError):
+    """The desk's change cannot be put in the cloud's terms: a field the cloud requires is
+    missing (e.g. a customer with neither phone nor e-mail, which Ehjzny books by). Raised by
+    a connector while building a request, before anything is sent. The engine keeps the
+    booking as the desk has it, sends nothing more for it, and opens a needs-attention case
+    (code ``SYNC-NOT-SENT``, the exception's text as the message: say what is missing, in
+    words staff can act on); re-applying the case after the fix sends it."""
+
+
 @dataclass(frozen=True)
 class Failure:
     """``kind``; ``retry_after`` seconds (the cloud's ``Retry-After``, or None); ``code`` and

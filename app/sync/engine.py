@@ -63,6 +63,7 @@ from app.sync.connector import (
     ConnectorInfo,
     Failure,
     FailureKind,
+    NotSendable,
     Operation,
     PullPage,
     Window,
@@ -442,6 +443,8 @@ class SyncEngine:
     async def _push_locked(self, op: dict, booking: dict) -> None:
         try:
             result = await self._send(op, booking)
+        except NotSendable as exc:
+            self._not_sendable(op, exc)
         except Exception as exc:
             failure = self.classify(exc)
             if failure is None:
@@ -625,6 +628,21 @@ class SyncEngine:
         self.service.events.publish("sync.attention", {"bookingId": op["bookingId"], "code": failure.code,
                                                        "message": failure.message})
         return None
+
+    def _not_sendable(self, op: dict, exc: NotSendable) -> None:
+        """The connector cannot express ``op`` (:class:`~app.sync.connector.NotSendable`): the
+        booking stays as the desk has it; ``op`` and the later operations of the booking leave
+        the outbox for a needs-attention case (``SYNC-NOT-SENT``) that a re-apply sends again."""
+        with self.store.transaction():
+            if self.outbox.op(op["id"]) is None:
+                return
+            later = self.outbox.later_ops(op)
+            for dropped in [op, *later]:
+                self.outbox.remove(dropped["id"])
+            self.outbox.add_attention(op, "SYNC-NOT-SENT", str(exc), None, later)
+        log.warning("sync: %s of %s not sent: %s", op["action"], op["bookingId"], exc)
+        self.service.events.publish("sync.attention", {"bookingId": op["bookingId"], "code": "SYNC-NOT-SENT",
+                                                       "message": str(exc)})
 
     def _reject_locally(self, local_id: str, failure: Failure, now: datetime) -> list[str]:
         booking = self.store.booking(local_id)

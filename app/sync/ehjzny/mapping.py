@@ -26,6 +26,7 @@ from app.domain.model import (
     Status,
 )
 from app.i18n.search import search_text
+from app.sync.connector import NotSendable
 
 #: Keys of the row :func:`booking_from_cloud` returns: the booking fields the cloud owns.
 #: The desk-only fields (``id``, ``visitStatus``, ``queueNumber``, ``checkedInAt``,
@@ -339,10 +340,12 @@ def booking_to_cloud(local_booking: dict, zone: str, cloud_type_id: str,
     to 5..180 (seed 000 "Instant Booking", "Assignment Timeout") and no date, time or resource.
     ``customer_identifier`` is ``{"phone": ..}``, ``{"email": ..}`` or ``{"id": ..}``.
     ``reschedule_booking_id`` (the cloud id of the booking replaced) is added when given.
-    Raises MappingError for an empty customer identifier.
+    Raises NotSendable for an empty customer identifier (a customer with neither phone nor
+    e-mail: Ehjzny books by one of them, seed 000 "Create Booking" ``customerIdentifier``).
     """
     if not customer_identifier or not any(customer_identifier.values()):
-        raise MappingError(f"booking {local_booking.get('id')}: no customer identifier")
+        raise NotSendable("the customer has neither a phone number nor an e-mail address, and Ehjzny "
+                          "needs one of them to book: add one to the customer, then re-apply")
     body: dict = {"type": cloud_type_id, "customerIdentifier": dict(customer_identifier)}
     start = clock.from_iso(local_booking.get("startDateTime"))
     if start is None:
