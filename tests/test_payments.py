@@ -143,6 +143,29 @@ def test_bad_payments_get_a_code_and_write_nothing(server):
     assert service.store.db["payments"].count == 0
 
 
+def test_a_canceled_booking_takes_no_payment_but_gives_its_money_back(server):
+    thread, service = server
+    booking = service.create({"type": "gen", "date": DAY.isoformat(), "time": 1130, "resourceId": "dr-sara",
+                              "customerIdentifier": {"id": "c2"}})
+
+    async def scenario(client):
+        await client.take_payment(booking["id"], 5000, "cash")          # a deposit
+        await client.cancel(booking["id"], "patient travelling")
+        try:
+            await client.take_payment(booking["id"], 1000, "cash")
+        except ApiError as exc:
+            refused = exc
+        else:
+            raise AssertionError("a payment on a canceled booking was taken")
+        refund = await client.take_payment(booking["id"], -5000, "cash", reason="visit canceled")
+        return refused, refund, await client.payments(booking_id=booking["id"])
+
+    refused, refund, listed = run(with_client(thread, scenario))
+    assert (refused.status, refused.code) == (409, pay.BOOKING_CLOSED)
+    assert refund["booking"]["paid"] == 0
+    assert [p["amount"] for p in listed] == [5000, -5000]
+
+
 def test_payments_are_never_changed_or_deleted_in_the_file(server):
     thread, service = server
     booking = service.create({"type": "gen", "date": DAY.isoformat(), "time": 1100, "resourceId": "dr-sara",

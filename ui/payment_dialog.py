@@ -149,7 +149,8 @@ class PaymentDialog(QDialog):
         try:
             amount = self.amount_minor()
             pay.check_payment(amount, self.method_code(), self.reason.text(),
-                              price=self.booking.get("price", 0), paid=self.booking.get("paid", 0))
+                              price=self.booking.get("price", 0), paid=self.booking.get("paid", 0),
+                              status=self.booking.get("status"))
         except BookingError as exc:
             self._refused(exc)
             return

@@ -13,6 +13,9 @@ Rules (the branch's own, as Saudi simplified tax invoices need them):
   from zero to the minor unit, so a refund's VAT is exactly the negative of the payment's.
 - A payment is positive and at most the booking's balance (price − paid); a refund is
   negative, needs a reason, and never takes back more than has been paid.
+- A canceled or rejected booking takes no new payment (there is no visit to pay for); a
+  refund of what was paid on it is still allowed. A no-show may still be charged (a
+  no-show fee is the branch's call).
 - Methods: ``cash``, ``card``, ``transfer``, ``online``.
 
 Raises :class:`~app.domain.errors.BookingError` (400) with the codes below; nothing here
@@ -39,6 +42,8 @@ BAD_METHOD = "PAY-BAD-METHOD"
 OVER_BALANCE = "PAY-OVER-BALANCE"
 OVER_REFUND = "PAY-REFUND-OVER-PAID"
 REASON_REQUIRED = "PAY-REASON-REQUIRED"
+BOOKING_CLOSED = "PAY-BOOKING-CLOSED"
+CLOSED_STATUSES = ("CANCELED", "REJECTED")  # :class:`app.domain.model.Status` values
 BAD_RATE = "PAY-BAD-VAT-RATE"
 BAD_CURRENCY = "PAY-BAD-CURRENCY"
 
@@ -111,11 +116,13 @@ def check_price(price) -> int:
     return price
 
 
-def check_payment(amount, method: str, reason: str | None, *, price: int, paid: int) -> None:
+def check_payment(amount, method: str, reason: str | None, *, price: int, paid: int,
+                  status: str | None = None) -> None:
     """Refuse a payment (``amount`` > 0) or refund (``amount`` < 0) the rules do not allow.
 
-    ``price`` and ``paid`` are the booking's, in minor units. Raises PAY-BAD-AMOUNT (zero,
-    not an int, too large), PAY-BAD-METHOD, PAY-OVER-BALANCE (more than price − paid),
+    ``price`` and ``paid`` are the booking's, in minor units; ``status`` its status. Raises
+    PAY-BAD-AMOUNT (zero, not an int, too large), PAY-BAD-METHOD, PAY-BOOKING-CLOSED (409: a
+    payment on a canceled or rejected booking), PAY-OVER-BALANCE (more than price − paid),
     PAY-REASON-REQUIRED (a refund without a reason), PAY-REFUND-OVER-PAID (a refund larger
     than what has been paid)."""
     if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0 or abs(amount) > AMOUNT_MAX:
@@ -123,6 +130,9 @@ def check_payment(amount, method: str, reason: str | None, *, price: int, paid: 
                            " a refund is negative", 400, field="amount")
     if method not in METHODS:
         raise BookingError(BAD_METHOD, f"method takes {', '.join(METHODS)}", 400, field="method")
+    if amount > 0 and status in CLOSED_STATUSES:
+        raise BookingError(BOOKING_CLOSED, "a canceled or rejected booking takes no payment; a refund is"
+                           " still possible", 409, field="bookingId", status=status)
     if amount > 0:
         balance = price - paid
         if amount > balance:

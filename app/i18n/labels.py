@@ -95,6 +95,7 @@ ERROR_MESSAGES: dict[str, str] = {
     "SCH-NO-RESOURCE": N_("No provider is available for this booking in the cloud."),
     "CLOUD-AUTH-FAILED": N_("The cloud refused the credentials. Check the key or the code and try again."),
     "CLOUD-UNREACHABLE": N_("The cloud did not answer. Check the internet connection and try again."),
+    "SYNC-NOT-SENT": N_("This booking is not in the cloud: the cloud needs a detail of the customer the desk does not have. Add it, then re-apply."),
     "SYNC-NOT-CONNECTED": N_("This branch is not connected to a cloud account."),
     "SYNC-DEMO-DATA": N_("This branch holds the demo clinic. Connect the cloud account from a new branch: the first-run page or another data folder."),
     # Payments (app.domain.payments, app.server.payments).
@@ -102,6 +103,7 @@ ERROR_MESSAGES: dict[str, str] = {
     "PAY-BAD-METHOD": N_("Choose how the patient pays."),
     "PAY-OVER-BALANCE": N_("The amount is more than the balance of this booking."),
     "PAY-REASON-REQUIRED": N_("A refund needs a reason."),
+    "PAY-BOOKING-CLOSED": N_("This booking is canceled: it takes no payment. A refund is still possible."),
     "PAY-REFUND-OVER-PAID": N_("A refund cannot be more than has been paid."),
     "PAY-BAD-VAT-RATE": N_("The VAT rate must be between 0 and 100 per cent."),
     "PAY-BAD-CURRENCY": N_("This is not a currency code of three letters."),

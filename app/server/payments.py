@@ -123,7 +123,7 @@ class Payments:
             booking = self.service._booking(body["bookingId"])
             money = self.figures(booking["id"])
             payments.check_payment(body.get("amount"), body.get("method"), body.get("reason"),
-                                   price=money["price"], paid=money["paid"])
+                                   price=money["price"], paid=money["paid"], status=booking["status"])
             rate = self.vat_rate(booking["typeId"])
             row = {"id": new_id(), "bookingId": booking["id"], "customerId": booking.get("customerId"),
                    "amount": body["amount"], "currency": money["currency"], "method": body["method"],
