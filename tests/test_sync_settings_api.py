@@ -118,6 +118,39 @@ def test_a_server_started_with_a_cloud_still_serves_its_routes(tmp_path, cloud, 
         server.stop()
 
 
+def test_a_branch_whose_key_is_gone_still_opens_and_asks_to_connect_again(tmp_path, cloud, no_keyring):
+    """The key lives outside the data folder (keyring or a private file): a folder copied to a
+    new PC, or a wiped keyring, leaves the connection without its key. The desk still opens
+    (the branch works on its own) and the settings say to connect again; only an explicit
+    ``--cloud`` without a key is refused, since that asks for sync."""
+    import main
+    from app.composition import BranchServer
+
+    data = tmp_path / "branch"
+    server = BranchServer(data, demo=False).start()
+    try:
+        answer = Authed(server).put(server.url + "/sync/settings", json={
+            "cloud": "ehjzny", "baseUrl": cloud.url, "appId": cloud.app_id, "apiKey": cloud.api_key}, timeout=20)
+        assert answer.status_code == 200, answer.text
+        secrets = Path(answer.json()["result"]["secretPath"])
+    finally:
+        server.stop()
+    secrets.unlink()                                    # the key is gone
+
+    started = main.start_server(main.parse_args(["--data-dir", str(data)]), demo=False)
+    try:
+        http = Authed(started)
+        settings = http.get(started.url + "/sync/settings").json()["result"]
+        assert settings["baseUrl"] == cloud.url and settings["hasSecret"] is False
+        assert settings["connected"] is False
+        assert http.get(started.url + "/sync/status").json()["result"]["connected"] is False
+    finally:
+        started.stop()
+    with pytest.raises(SystemExit, match="no key"):
+        main.start_server(main.parse_args(["--data-dir", str(data), "--server-only", "--cloud", "ehjzny",
+                                           "--cloud-url", cloud.url, "--cloud-account", cloud.app_id]))
+
+
 def test_a_demo_branch_is_not_connected_to_a_real_account(tmp_path):
     """The demo clinic's made-up patients must never reach a real cloud account."""
     from app.composition import BranchServer

@@ -89,8 +89,9 @@ def server_only_sync(args: argparse.Namespace, claim=None) -> dict:
     """The ``BranchServer`` keyword options for ``args``: ``{"cloud": CloudConfig}`` when
     ``--cloud`` is given (or the data dir is already connected), else ``{}``. ``claim``: the
     branch lock the caller holds (:func:`app.server.claim_data_dir`); without it the lock is
-    taken for the read. Raises SystemExit (status 3) when ``--cloud`` is given without URL,
-    app id or key, :class:`app.store.BranchInUse` when another process holds the branch."""
+    taken for the read. A remembered connection whose key is gone (a new PC, a wiped keyring)
+    is logged and the branch starts without sync (its settings say to connect again).
+    Raises SystemExit (status 3) when ``--cloud`` is given without URL, app id or key, :class:`app.store.BranchInUse` when another process holds the branch."""
     from app.composition import DB_NAME
     from app.store import open_store
     from app.sync.settings import ENV_KEY
@@ -107,7 +108,11 @@ def server_only_sync(args: argparse.Namespace, claim=None) -> dict:
             raise SystemExit(f"--cloud {wanted} needs --cloud-url and --cloud-account")
         return {}
     if not config.secret:
-        raise SystemExit(f"no key for {config.secret_user}: set {ENV_KEY} or connect the branch first")
+        if wanted:
+            raise SystemExit(f"no key for {config.secret_user}: set {ENV_KEY} or connect the branch first")
+        log.warning("the branch's cloud connection (%s) has no key here (a new PC or a wiped keyring): "
+                    "the branch runs without sync until it is connected again", config.secret_user)
+        return {}
     return {"cloud": config}
 
 
