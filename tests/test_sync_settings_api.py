@@ -86,6 +86,10 @@ def test_connect_with_an_api_key_live_then_disconnect(server, cloud, no_keyring)
     gone = http.delete(url + "/sync/settings").json()["result"]
     assert gone["connected"] is False and gone["baseUrl"] is None and gone["hasSecret"] is False
     assert http.get(url + "/sync/status").json()["result"]["connected"] is False
+    # disconnected, a manager's edit of working hours stays local: nothing is queued for the cloud
+    rules = http.get(url + "/management/resources/resAhmed/timeRules").json()["result"]
+    assert http.put(url + "/management/resources/resAhmed/timeRules", json=rules).status_code == 200
+    assert server.store.db.execute("select count(*) from sync_outbox").fetchone()[0] == 0
     assert cloud.api_key not in path.read_text()
 
 

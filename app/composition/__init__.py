@@ -210,10 +210,7 @@ class BranchServer:
         self.app.state.sync_status = None
         if engine is None:
             return
-        try:
-            self.service.listeners.remove(engine.outbox.listener)
-        except ValueError:
-            pass
+        engine.detach()
         await engine.close()
         self.service.events.publish("sync.disconnected", {})
 

@@ -222,6 +222,14 @@ class SyncEngine:
             self._attached = True
         return self
 
+    def detach(self) -> None:
+        """Stop queueing the service's local changes (the engine is being disconnected)."""
+        for listeners, listener in ((self.service.listeners, self.outbox.listener),
+                                    (self.service.time_rule_listeners, self.outbox.time_rules_listener)):
+            if listener in listeners:
+                listeners.remove(listener)
+        self._attached = False
+
     def kick(self) -> None:
         """Wake the pusher (thread-safe; called after a change is queued)."""
         if self._loop is not None and self._wake is not None:
