@@ -18,7 +18,6 @@ from app.client import DeskClient
 from app.i18n import _
 
 log = logging.getLogger(__name__)
-WINDOW_SIZE = (1600, 1000)
 LOOPBACK = "http://127.0.0.1"  # the embedded server's address until it has its port
 _kept: list = []  # message boxes that must stay referenced (Qt's translators: ui.language)
 
@@ -166,7 +165,7 @@ async def run_desk(url: str | None, *, screenshot: Path | None = None, server_la
         provider = resolved
     window = MainWindow(client, server_label)
     window.server_alive, window.restart_server = server_alive, restart_server
-    window.resize(*WINDOW_SIZE)
+    _place(window, screenshot)
     return await _run_window(window, url, screenshot=screenshot, provider=provider)
 
 
@@ -177,7 +176,7 @@ async def _run_starting(start_server, *, screenshot: Path | None, provider: str 
 
     client = DeskClient(LOOPBACK)
     window = MainWindow(client, LOOPBACK)
-    window.resize(*WINDOW_SIZE)
+    _place(window, screenshot)
     window.show_starting()
     closed_early: list[bool] = []
     app = application()
@@ -215,6 +214,19 @@ async def _run_starting(start_server, *, screenshot: Path | None, provider: str 
             return 2
         provider = resolved
     return await _run_window(window, started["url"], screenshot=screenshot, provider=provider)
+
+
+def _place(window, screenshot: Path | None) -> None:
+    """The last size and place of the window (kept when it closes), or the default size fitted
+    to the screen; a screenshot always takes the default size (never shown, the same on every
+    run and machine)."""
+    from ui import window_place
+
+    if screenshot is not None:
+        window.resize(*window_place.DEFAULT_SIZE)
+        return
+    window_place.place(window)
+    window.remember_place = True
 
 
 async def _run_window(window, url: str, *, screenshot: Path | None, provider: str | None) -> int:

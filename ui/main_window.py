@@ -35,7 +35,7 @@ from app.i18n import _
 from app.i18n.labels import action_label, offline_label, view_label
 from app.i18n.text import display_name, fsi
 from ui import formatting as f
-from ui import language
+from ui import language, window_place
 from ui.calendar import CalendarView
 from ui.checkins_panel import CheckinsPanel
 from ui.detail_pane import DetailPane
@@ -76,6 +76,8 @@ class MainWindow(QMainWindow):
 
     def __init__(self, client: DeskClient, server_label: str | None = None, parent: QWidget | None = None):
         super().__init__(parent)
+        #: keep the window's size and place when it closes (:mod:`ui.window_place`; set by ui.app)
+        self.remember_place = False
         self.client = client
         self.state = DeskState(client, self)
         self.tasks = Tasks(self)
@@ -313,6 +315,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.stop()
+        if self.remember_place:  # a real run (ui.app), not a screenshot or a test
+            window_place.remember(self)
         super().closeEvent(event)
 
     async def _consume_events(self) -> None:
