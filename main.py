@@ -116,8 +116,9 @@ def serve_headless(args: argparse.Namespace) -> int:
         log.info("stopping the branch server (signal %d)", signum)
     finally:
         server.stop()
+        stop.ignore_from_now()
     log.info("branch server stopped")
-    return 0  # the handlers stay: a late signal while the interpreter exits changes nothing
+    return 0  # a late signal while the interpreter exits is ignored (StopSignals.ignore_from_now)
 
 
 def first_run_wanted(args: argparse.Namespace) -> bool:

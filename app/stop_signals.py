@@ -70,6 +70,15 @@ class StopSignals:
             if not ready and timeout is not None:
                 return None
 
+    def ignore_from_now(self) -> None:
+        """The process has stopped and is exiting: the stop signals are ignored by the OS
+        from now on. Interpreter shutdown puts Python-level handlers back to the default
+        (CPython's signal finalisation), so the tail of a burst — a second Ctrl+C, the
+        SIGTERM of a service manager — would otherwise end the exiting process with -15
+        after everything was already closed; an ignored signal stays ignored."""
+        for signum in self.signals:
+            signal.signal(signum, signal.SIG_IGN)
+
     def close(self) -> None:
         """Give back the previous handlers (signals still arriving go nowhere until then)."""
         for signum, handler in self._previous.items():

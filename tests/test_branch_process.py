@@ -235,6 +235,20 @@ def test_bursts_of_sigint_and_sigterm_always_stop_the_headless_server(tmp_path):
     print(f"20 signal bursts: stopped in {min(took):.2f}–{max(took):.2f} s")
 
 
+def test_signals_that_keep_coming_while_the_server_exits_do_not_kill_it(tmp_path):
+    """A service manager, or a user holding Ctrl+C, may keep signalling while the server is
+    already on its way out: it still ends with status 0, three times in a row."""
+    for _round in range(3):
+        server = headless(tmp_path / "branch", tmp_path)
+        server.signal_group(signal.SIGTERM)
+        while server.process.poll() is None:      # SIGTERM every millisecond until it is gone
+            server.signal_group(signal.SIGTERM)
+            time.sleep(0.001)
+        err = server.process.communicate(timeout=10)[1]
+        assert server.process.returncode == 0, err[-3000:]
+        assert "branch server stopped" in err
+
+
 def test_bursts_of_signals_stop_the_sync_serve_path(tmp_path):
     data_dir = tmp_path / "branch"
 

@@ -323,6 +323,7 @@ def main(url: str | None, *, lang: str | None = None, screenshot: Path | None = 
                                start_server=start_server, failed=failed))
     if failed and screenshot is None:
         show_fatal(lang, failed[0])  # after the loop: a modal box is safe here
+    quit_on_stop_signals(app).ignore_from_now()  # the desk is closed: a late Ctrl+C ends nothing
     return code
 
 

@@ -230,6 +230,7 @@ def serve(args: argparse.Namespace) -> int:
         stop.wait()
     finally:
         server.stop()
+        stop.ignore_from_now()
     return 0
 
 
