@@ -1,4 +1,4 @@
-"""Secrets kept outside any database (issue #3 §3, issue #4 §4): the OS keyring, or — on a
+"""Secrets kept outside any database: the OS keyring, or — on a
 machine without a keyring service (``keyring`` raises ``NoKeyringError``) — ``secrets.json``
 in the per-user config directory (platformdirs), readable by the user only (0600).
 

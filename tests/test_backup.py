@@ -1,4 +1,4 @@
-"""Backups, the start-up integrity check and recovery (app/store/backup.py, issue #7 §5)."""
+"""Backups, the start-up integrity check and recovery (app/store/backup.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The diagnostics report is redacted: no patient names, phones, e-mails or tokens (issue #7 §4)."""
+"""The diagnostics report is redacted: no patient names, phones, e-mails or tokens."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One desk per data directory (ui/single_instance.py, issue #7 §6)."""
+"""One desk per data directory (ui/single_instance.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The sync engine against the simulated Ehjzny cloud over loopback HTTP (issue #3).
+"""The sync engine against the simulated Ehjzny cloud over loopback HTTP.
 
 Named cases: an offline day (100 changes arrive once), two branches accepting the same
 walk-in, a reschedule made offline, a create whose reply was lost; plus retries (5xx, 429

@@ -1,4 +1,4 @@
-"""kill -9 during push and during pull (issue #3 §5): a real branch server process
+"""kill -9 during push and during pull: a real branch server process
 (``python -m app.sync serve``) is killed with SIGKILL mid-way, then ``sync --once`` runs
 on the same data dir; the end state equals an uninterrupted run: every change arrives
 once, every cloud booking exists once locally."""

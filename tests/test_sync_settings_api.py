@@ -1,4 +1,4 @@
-"""Connecting a running branch server to the cloud over its API (issue #3 §3, "Settings"):
+"""Connecting a running branch server to the cloud over its API:
 ``/sync/settings`` and the OTP sign-in start the sync engine live, the secret goes to the
 keyring or (without one) a 0600 file, and disconnecting stops it — against the simulated
 Ehjzny cloud over loopback HTTP."""

@@ -1,4 +1,4 @@
-"""Stateful property test of the sync engine (issue #3, "Tests").
+"""Stateful property test of the sync engine.
 
 Hypothesis drives random desk actions (book, walk-in, accept, cancel, reschedule), random
 cloud-side actions (online bookings, customers joining and leaving queues, another branch

@@ -1,4 +1,4 @@
-"""The first-run page: how this desk starts (issue #7 §3).
+"""The first-run page: how this desk starts.
 
 Shown by ``main.py`` on a plain start when no choice is remembered yet (and with
 ``--first-run``): try the demo clinic, connect a cloud account, or connect to a branch

@@ -140,11 +140,11 @@ class MainWindow(QMainWindow):
         self.clock = QTimer(self)
         self.clock.setInterval(CLOCK_MS)
         self.clock.timeout.connect(self._tick)
-        # New booking, doctor mode, waiting-room screen, printing, export and F1 (issue #6).
+        # New booking, doctor mode, waiting-room screen, printing, export and F1.
         self.extras = DeskExtras(self)
-        # Cloud sync: status bar, needs-attention tab, Settings → Cloud account / Pair a desk (issue #3, #4).
+        # Cloud sync: status bar, needs-attention tab, Settings → Cloud account / Pair a desk.
         self.sync_desk = SyncDesk(self)
-        # Help → Backups… / Copy diagnostics, and the start-up recovery notice (issue #7).
+        # Help → Backups… / Copy diagnostics, and the start-up recovery notice.
         from ui.maintenance import DeskCare
 
         self.care = DeskCare(self, getattr(self.extras, "help_menu", None))

@@ -1,4 +1,4 @@
-"""Command-line entry points of the sync engine (issue #3 §4), for ``main.py`` and scripts.
+"""Command-line entry points of the sync engine, for ``main.py`` and scripts.
 
 * ``main.py --server-only --data-dir D --cloud NAME --cloud-url URL --cloud-account ID``:
   the headless branch server, kept in sync with cloud ``NAME`` (a registered connector,

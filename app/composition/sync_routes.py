@@ -1,4 +1,4 @@
-"""The branch API's sync routes (issue #3 §4), mounted by :class:`app.composition.BranchServer`
+"""The branch API's sync routes, mounted by :class:`app.composition.BranchServer`
 next to ``GET /sync/status`` (which :mod:`app.server.api` serves from
 ``api.state.sync_status``):
 
@@ -11,7 +11,7 @@ next to ``GET /sync/status`` (which :mod:`app.server.api` serves from
 * ``POST /sync/now`` → ``{"result": <sync status>}``: retry every waiting operation now and
   pull soon (the reply does not wait for the cycle).
 
-Connection settings (issue #3 §3, "Settings"; :func:`make_settings_router`). Changing them
+Connection settings (:func:`make_settings_router`). Changing them
 is for a manager desk (the server's own desk is one; 403 ``FORBIDDEN`` otherwise). Each
 route declares its role (:func:`app.server.security.require`):
 

@@ -69,7 +69,7 @@ def m001_initial(db: Database) -> None:
 
 @migrations()
 def m002_sync(db: Database) -> None:
-    """The sync engine's tables (app.sync; issue #3).
+    """The sync engine's tables (app.sync).
 
     ``sync_outbox``: one row per local change still to be sent to a cloud, written in the
     same transaction as the change. ``id`` is the operation id reused on every retry;

@@ -3,7 +3,7 @@
 Tables of migration ``m002_sync`` (:mod:`app.store.migrations`). An outbox row is written
 by :meth:`Outbox.listener`, which :class:`~app.server.service.BookingService` calls INSIDE
 the transaction of the change: the change and its row commit together or not at all
-(issue #3, "Outbox"; a crash can lose neither alone).
+(a crash can lose neither alone).
 
 Outbox row: ``seq`` (order), ``id`` (operation id, a ULID reused on every retry),
 ``bookingId`` (local), ``action`` (``create`` | ``hold`` | ``confirm`` | ``reschedule`` |

@@ -1,4 +1,4 @@
-"""Sync benchmarks (issue #3): ``uv run python -m tests.bench.bench_sync [--bookings N]``.
+"""Sync benchmarks: ``uv run python -m tests.bench.bench_sync [--bookings N]``.
 
 1. Initial sync of N (default 50,000) bookings from the simulated cloud (run in its own
    process, so it does not share the GIL): end-to-end time (goal < 30 s), the local apply

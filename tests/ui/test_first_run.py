@@ -1,4 +1,4 @@
-"""First run, Help → Backups… / Copy diagnostics and the recovery notice (issue #7)."""
+"""First run, Help → Backups… / Copy diagnostics and the recovery notice."""
 
 from __future__ import annotations
 

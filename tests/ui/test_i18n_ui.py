@@ -1,4 +1,4 @@
-"""Arabic and English as equals in the running desk (issue #5).
+"""Arabic and English as equals in the running desk.
 
 * every visible text of the main window and of each dialog is in the Arabic catalog while
   the language is Arabic (clinic data excepted: see :func:`untranslated`);

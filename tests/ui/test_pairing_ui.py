@@ -1,4 +1,4 @@
-"""Desks on the LAN (issue #4 §4) with the dialogs: the server's desk makes a pairing code
+"""Desks on the LAN with the dialogs: the server's desk makes a pairing code
 (Settings → Pair a desk…), a new desk pairs over HTTPS on 127.0.0.2 with
 ConnectToServerDialog and loads the day; a desk whose server shows another certificate is
 refused with a message. Screenshots (en/ar) go to /tmp."""

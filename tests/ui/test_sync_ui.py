@@ -1,4 +1,4 @@
-"""Cloud sync on the desk (issue #3 §3) against a real branch server and the simulated
+"""Cloud sync on the desk against a real branch server and the simulated
 Ehjzny cloud: connect through Settings → Cloud account…, see the status bar go online with
 the last pull, make the two-branch accept race and resolve it in the needs-attention tab.
 Screenshots (en/ar) of the dialog and the panel go to /tmp."""
