@@ -16,6 +16,13 @@ for _name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_H
     os.environ[_name] = os.path.join(_home, _name.lower())
 
 import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+# Property tests check rules, not speed: on a loaded machine one slow draw or example must not
+# fail them (the "too slow" health check and the per-example deadline measure the machine).
+settings.register_profile("istiqbal", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("istiqbal")
 
 
 @pytest.fixture

@@ -439,7 +439,9 @@ def test_sync_once_command_exit_status(running, tmp_path, monkeypatch, capsys):
     assert "pending" in capsys.readouterr().out
 
 
-def _wait(probe, timeout: float = 10.0):
+def _wait(probe, timeout: float = 30.0):
+    """Poll ``probe`` until truthy (returned). Generous: a loaded 2-core machine runs the
+    branch's sync several times slower; a passing wait returns at once."""
     import time
 
     end = time.monotonic() + timeout
