@@ -76,6 +76,10 @@ def test_admin_api_needs_the_key_id_and_password_by_http_basic(sim, http):
     assert wrong.status_code == 401
     bearer = httpx.get(f"{sim.admin_url}/bookings", headers={"Authorization": f"Bearer {sim.cloud.password}"})
     assert bearer.status_code == 401
+    garbled = httpx.get(f"{sim.admin_url}/bookings", headers={"Authorization": "Basic !!not-base64"})
+    assert garbled.status_code == 401 and garbled.headers["www-authenticate"].startswith("Basic")
+    swapped = httpx.get(f"{sim.admin_url}/bookings", auth=(sim.cloud.password, sim.cloud.key_id))
+    assert swapped.status_code == 401
     assert http.get("/bookings").status_code == 200
     assert httpx.get(f"{sim.public_url}/locations").status_code == 200  # the Public API needs none
 
@@ -434,6 +438,13 @@ def test_cloud_side_online_booking_move_assign_payment_and_delete(sim, http):
     assert admin.delete(f"/bookings/{made['id']}").json() == {"id": made["id"]}
     assert http.get("/bookings/deleted").json()["data"] == [made["id"]]
     assert admin.post("/bookings/999999/move", json={"date": "2026-12-09", "start_time": "11:00"}).status_code == 404
+    staff = admin.post("/bookings", json={"by": "staff", "location_id": sim.ids["loc"], "service_id": sim.ids["consult"],
+                                          "date": "2026-12-08", "start_time": "20:00", "worker_id": sim.ids["sara"],
+                                          "user_id": sim.ids["huda"]})
+    assert staff.status_code == 200  # staff may book outside the work hours; the API may not
+    assert (staff.json()["interface"], staff.json()["confirmed"]) == (1, True)
+    assert book(sim, http, "20:00", day=TODAY + timedelta(days=1)).json()["error"]["code"] == "outside_work_hours"
+    assert httpx.post(f"{sim.root}/_sim/bookings", json={}).status_code == 401
     admin.close()
 
 

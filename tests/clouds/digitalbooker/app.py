@@ -19,7 +19,9 @@ Admin interface for tests (``/_sim/...``, not part of DigitalBooker; never fault
 as in :mod:`.faults`); ``POST /_sim/clock`` ``{"shift_seconds"}``; ``POST /_sim/keys``
 ``{"id"?, "password"?, "privileges"?}`` and ``DELETE /_sim/keys/{id}``; cloud-side changes:
 ``POST /_sim/bookings`` ``{"location_id", "service_id", "date", "start_time", "worker_id"?,
-"user_id"?, "campaign_code"?, "confirmed"?}`` (an online booking, interface 2),
+"user_id"?, "campaign_code"?, "confirmed"?}`` (an online booking, interface 2; with
+``"by": "staff"`` and ``"user_id"``, ``"room_id"``? a booking made in the admin calendar,
+interface 1, work hours not checked),
 ``POST /_sim/bookings/{id}/move`` ``{"date", "start_time", "resources"?}`` (same id),
 ``POST /_sim/bookings/{id}/assign`` ``{"worker_id"}``, ``POST /_sim/bookings/{id}/confirm``
 ``{"confirmed"}``, ``POST /_sim/bookings/{id}/payments`` ``{"type", "amount", "tax"}`` (any
@@ -508,6 +510,12 @@ def _admin_routes(cloud: DigitalBookerCloud) -> list[Route]:
         return {"id": key.id, "password": key.password, "privileges": sorted(key.privileges or []) or None}
 
     def online(request, body, _):
+        if body.get("by") == "staff":
+            return cloud.calendar_booking(int(body["location_id"]), int(body["service_id"]),
+                                          parse_date(body["date"], "date"),
+                                          parse_time(body["start_time"], "start_time"), user_id=int(body["user_id"]),
+                                          worker_id=body.get("worker_id"), room_id=body.get("room_id"),
+                                          confirmed=bool(body.get("confirmed", True)))
         return cloud.online_booking(int(body["location_id"]), int(body["service_id"]),
                                     parse_date(body["date"], "date"), parse_time(body["start_time"], "start_time"),
                                     user_id=body.get("user_id"), worker_id=body.get("worker_id"),

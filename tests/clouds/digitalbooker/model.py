@@ -1195,8 +1195,28 @@ class DigitalBookerCloud:
             self.changed()
             return self.booking_view(record, lang)
 
+    def calendar_booking(self, location_id: int, service_id: int, day: date, start: time, *, user_id: int,
+                         worker_id: int | None = None, room_id: int | None = None, confirmed: bool = True,
+                         lang: str = "en") -> dict:
+        """Staff book in the admin calendar (``interface`` 1): clashes are refused, work hours
+        are not checked (staff may book outside them)."""
+        with self.lock:
+            body = {"location_id": location_id, "service_id": service_id, "date": day.isoformat(),
+                    "start_time": hhmm(start), "resources": [r for r in (worker_id, room_id) if r],
+                    "user_id": user_id}
+            made = self.create_service_booking(body, check_hours=False, lang=lang)
+            record = self.bookings[made["id"]]
+            record["confirmed"] = confirmed
+            self.changed()
+            return self.booking_view(record, lang)
+
+    def start_of(self, record: dict) -> datetime:
+        """A booking's start as an aware UTC moment (its local date and start time in the zone)."""
+        return datetime.combine(record["date"], record["start"], self.zone).astimezone(UTC)
+
     def load_bookings(self, location_id: int, count: int, *, service_id: int | None = None,
-                      user_id: int | None = None, first_day: date | None = None, days: int = 25) -> list[int]:
+                      user_id: int | None = None, first_day: date | None = None, days: int = 25,
+                      confirmed: bool = True) -> list[int]:
         """Bulk load for benchmarks: up to ``count`` service bookings at the location, each
         worker's days filled back to back from 00:00 (work hours not checked, clashes
         skipped), from ``first_day`` (default today) over ``days`` days; returns their ids."""
@@ -1218,7 +1238,8 @@ class DigitalBookerCloud:
                         record = self._new_record("service", location_id, day, time(minutes // 60, minutes % 60),
                                                   service.durations[0], [worker], user_id, ADMIN)
                         record.update(service_id=service.id, price=service.price, start_offset=service.start_offset,
-                                      end_offset=service.end_offset, tax=_tax(service.price, service.tax_percent))
+                                      end_offset=service.end_offset, tax=_tax(service.price, service.tax_percent),
+                                      confirmed=confirmed)
                         if self.clash(record) is None:
                             made.append(self._store(record)["id"])
             self.changed()
