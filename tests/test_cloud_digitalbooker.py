@@ -290,7 +290,8 @@ def test_users_create_edit_delete_and_the_list_leaves_out_temporary_ones(sim, ht
     temp = http.post("/users", json={"type": "temporary", "first_name": "Walk", "last_name": "In"}).json()
     listed = {u["id"] for u in all_pages(http, "/users")}
     assert user["id"] in listed and temp["id"] not in listed
-    assert http.get(f"/users/{temp['id']}").json()["type"] == "temporary"
+    temp_read = http.get(f"/users/{temp['id']}").json()
+    assert temp_read["type"] == "temporary" and temp_read["email"] is None and "phone" not in temp_read
     edited = http.post(f"/users/{user['id']}", json={"first_name": "Omar", "last_name": "Nasr", "city": "Riyadh"})
     assert edited.json()["name"] == "Omar Nasr" and edited.json()["phone"] == "+966501234567"
     for body, param in (({"first_name": "A"}, "last_name"), ({"first_name": "A", "last_name": "B", "gender": "x"},
@@ -488,3 +489,79 @@ def test_a_bulk_load_reads_back_page_by_page(sim, http):
     worker = "sara" if nine["resources"] == [sim.ids["sara"]] else "omar"
     again = book(sim, http, "10:00", day=TODAY + timedelta(days=1), worker=worker)
     assert again.json()["error"]["code"] == "slot_taken"  # the loaded bookings hold their workers
+
+
+def test_offset_paging_over_a_changing_list_can_repeat_a_row(sim, http):
+    for start in ("10:00", "10:30", "11:00"):
+        book(sim, http, start)
+    first = http.get("/bookings", params={"limit": 2}).json()["data"]
+    book(sim, http, "09:00")  # sorts first: every later row moves down one place
+    second = http.get("/bookings", params={"limit": 2, "cursor": 2}).json()["data"]
+    assert [b["start_time"] for b in first] == ["10:00", "10:30"]
+    assert [b["start_time"] for b in second] == ["10:30", "11:00"]  # contract: "can skip or repeat a row"
+
+
+def test_a_rate_limited_or_failed_create_does_nothing(sim, http):
+    sim.cloud.faults.rate_limit(method="POST")
+    assert book(sim, http, "09:00").status_code == 429
+    sim.cloud.faults.fail(method="POST", status=502)
+    assert book(sim, http, "09:00").status_code == 502
+    assert http.get("/bookings").json()["data"] == []
+    assert book(sim, http, "09:00").status_code == 200
+
+
+def test_a_lost_reply_on_a_payment_commits_it(sim, http):
+    made = book(sim, http, "09:00").json()
+    sim.cloud.faults.lose_reply(method="POST", path=f"/api/en/admin/v1/bookings/{made['id']}/payments")
+    with pytest.raises(httpx.TransportError):
+        http.post(f"/bookings/{made['id']}/payments", json={"amount": 230, "tax": 15})
+    assert [p["amount"] for p in http.get(f"/bookings/{made['id']}/payments").json()["data"]] == [230.0]
+    assert http.get(f"/bookings/{made['id']}").json()["paid"] is True
+
+
+def test_a_course_booking_is_a_class_booking_until_the_class_is_full(sim, http):
+    category = sim.cloud.add_class_category({"en": "Group sessions", "ar": "جلسات جماعية"})
+    kind = sim.cloud.add_class_type("Diabetes education", category["id"])
+    held = sim.cloud.add_class(kind["id"], sim.ids["loc"], TODAY + timedelta(days=1), time(17), time(18),
+                               resources=[sim.ids["room"]], price=50.0, tax_percent=15, max_bookings=1)
+    made = http.post("/bookings/course", json={"course_id": held["id"], "user_id": sim.ids["huda"]})
+    assert made.status_code == 200
+    assert (made.json()["type"], made.json()["class_id"], made.json()["title"]) == ("class", held["id"],
+                                                                                     "Diabetes education")
+    assert "service_id" not in made.json() and made.json()["start_time"] == "17:00"
+    full = http.post("/bookings/course", json={"course_id": held["id"], "user_id": sim.ids["huda"]})
+    assert full.status_code == 409 and full.json()["error"]["code"] == "class_full"
+    assert http.post("/bookings/course", json={"course_id": 999999, "user_id": sim.ids["huda"]}).status_code == 400
+    assert http.get("/class_types").json()["data"][0]["title"] == "Diabetes education"
+    assert http.get("/class_categories", headers={}).json()["data"][0]["object"] == "category"
+    arabic = httpx.get(f"{sim.url}/ar/admin/v1/class_categories", auth=sim.auth).json()["data"][0]
+    assert arabic["name"] == "جلسات جماعية"
+
+
+def test_user_groups_and_the_group_filter(sim, http):
+    group = sim.cloud.add_user_group({"en": "VIP", "ar": "كبار العملاء"})
+    other = http.post("/users", json={"first_name": "Reem", "last_name": "Shehri"}).json()
+    group["members"].append(sim.ids["huda"])
+    assert [u["id"] for u in http.get("/users", params={"group_id": group["id"]}).json()["data"]] == [sim.ids["huda"]]
+    assert http.get(f"/users/{sim.ids['huda']}/groups").json()["data"] == [
+        {"object": "user_group", "id": group["id"], "name": "VIP"}]
+    assert http.get(f"/users/{other['id']}/groups").json()["data"] == []
+    assert http.get(f"/user_groups/{group['id']}").json()["name"] == "VIP"
+    assert http.get("/user_groups/999999").status_code == 404
+    assert http.get("/users", params={"group_id": 999999}).status_code == 404
+
+
+def test_the_public_api_locations_views_and_service_resources(sim):
+    listed = httpx.get(f"{sim.public_url}/locations").json()
+    assert {loc["url_text"] for loc in listed["data"]} == {"olaya", "north"}
+    assert all("admin_calendar" not in loc and "external_id" not in loc for loc in listed["data"])
+    olaya = httpx.get(f"{sim.public_url}/locations/olaya", params={"expand": "views"}).json()
+    assert [(v["type"], v["url_text"]) for v in olaya["views"]] == [("services", "book")]
+    assert "views" not in httpx.get(f"{sim.public_url}/locations/olaya").json()
+    assert httpx.get(f"{sim.public_url}/locations/nowhere").status_code == 404
+    assert httpx.get(f"{sim.public_url}/locations/olaya/views/book").json()["object"] == "view"
+    base = f"{sim.public_url}/locations/olaya/views/book/services"
+    workers = httpx.get(f"{base}/{sim.ids['cleaning']}/resources").json()["data"]
+    assert [w["id"] for w in workers] == [sim.ids["sara"]]
+    assert httpx.get(f"{base}/{sim.ids['consult']}/alternatives").json()["data"] == []
+    assert httpx.get(f"{base}/999999/resources").status_code == 404

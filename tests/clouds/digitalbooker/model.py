@@ -516,10 +516,12 @@ class DigitalBookerCloud:
 
     @staticmethod
     def user_view(user: dict) -> dict:
-        return _set_only({"object": "user", "id": user["id"], "name": user["name"], "email": user["email"],
-                          "phone": user["phone"], "type": user["type"], "address": user["address"],
-                          "zip_code": user["zip_code"], "city": user["city"], "birth_year": user["birth_year"],
-                          "gender": user["gender"]})
+        """The user object (seed "The user object"): ``email`` and ``type`` always (``email``
+        null when none); the attributes it marks "If set" only when set."""
+        out = _set_only({"object": "user", "id": user["id"], "name": user["name"], "phone": user["phone"],
+                         "type": user["type"], "address": user["address"], "zip_code": user["zip_code"],
+                         "city": user["city"], "birth_year": user["birth_year"], "gender": user["gender"]})
+        return {"object": "user", "id": user["id"], "name": user["name"], "email": user["email"], **out}
 
     def _user_fields(self, body: dict, creating: bool) -> dict:
         errors = []
