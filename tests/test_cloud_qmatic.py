@@ -18,7 +18,6 @@ from tests.clouds.qmatic import (
     BASE,
     CONFIRMED,
     EXPIRED,
-    HOLD,
     RESERVED,
     Clock,
     QmaticCloud,
@@ -30,6 +29,7 @@ from tests.clouds.qmatic.app import ROUTES
 from tests.clouds.qmatic.clinic import WEEK
 
 NOW = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)  # a Monday, 09:00 in Riyadh
+HOLD = timedelta(minutes=15)  # seed "Create a new Reservation"
 REASON = {"required": True, "questionText": "Reason for the visit", "clarificationText": "for the doctor"}
 ALLERGIES = {"required": False, "questionText": "Known allergies", "clarificationText": ""}
 HUDA = {"personalIdentifier": "a1b2c3d4e5f60718293a4b5c6d7e8f90", "firstName": "Huda", "lastName": "Saleh",

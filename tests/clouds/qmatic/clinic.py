@@ -40,12 +40,14 @@ SCREENING = {"yesRequiredAnswer": True, "questionText": "Are you free of fever t
              "answerDeniedMessage": "Please book again once you are well"}
 
 
-def generate_clinic(cloud: QmaticCloud, today: date | None = None, *, seed: int = 7, customers: int = 24,
+def generate_clinic(cloud: QmaticCloud, today: date | None = None, *, seed: int = 7, customers: int | list = 24,
                     appointments: int = 80, days: tuple[int, int] = (-1, 30)) -> dict:
     """Fill ``cloud``; returns ``{"tenant", "branches": [ids], "resources": {branch: [ids]},
     "services": {branch: [ids]}, "groups": [ids], "customers": [customer as in confirm],
     "appointments": [ids]}``. ``today`` is branch-local (default: the cloud clock's date);
-    ``appointments`` confirmed ones are made (as many as find a free slot), at least one today."""
+    ``appointments`` confirmed ones are made (as many as find a free slot), at least one today.
+    ``customers``: how many known customers to invent, or the customers themselves (dicts as a
+    confirm sends them, e.g. the desk's own with its ``personalIdentifier``)."""
     rng = random.Random(seed)
 
     def guid() -> str:
@@ -87,7 +89,7 @@ def generate_clinic(cloud: QmaticCloud, today: date | None = None, *, seed: int 
                                       "de_DE": "Allgemeinmedizin"}, [consult.id, follow.id], ident=guid()).id,
                      cloud.add_group({"en_US": "Dental care", "fr_FR": "Soins dentaires", "de_DE": "Zahnpflege"},
                                      [dental.id], ident=guid()).id]
-    for n in range(customers):
+    for n in range(customers if isinstance(customers, int) else 0):
         first, last = PEOPLE[n % len(PEOPLE)]
         customer = {"personalIdentifier": uuid.UUID(int=rng.getrandbits(128), version=4).hex,
                     "firstName": first, "lastName": last if n < len(PEOPLE) else f"{last} {n}",
@@ -95,6 +97,8 @@ def generate_clinic(cloud: QmaticCloud, today: date | None = None, *, seed: int 
         if n % 4 == 0:
             customer["dateOfBirth"] = date(1960 + rng.randrange(50), rng.randrange(1, 13), rng.randrange(1, 29)).isoformat()
         out["customers"].append(customer)
+    if not isinstance(customers, int):
+        out["customers"] = [dict(c) for c in customers]
     services = [consult, follow, vaccine, dental]
     made, attempts = 0, 0
     while made < appointments and attempts < appointments * 20:
