@@ -593,6 +593,7 @@ def test_cloud_side_booking_cancel_move_and_delete(sim, http):
     body = {"serviceId": sim.ids["consult"], "branchId": sim.ids["riyadh"], "start": "2026-12-07T08:56:00+03:00",
             "customer": HUDA, "resourceId": sim.ids["sara"], "answers": answers()}
     assert admin.post("/appointments", json={**body, "start": "2026-12-07T07:00:00+03:00"}).status_code == 400
+    assert admin.post("/appointments", json={**body, "resourceId": sim.ids["lina"]}).status_code == 400
     online = admin.post("/appointments", json=body)  # began four minutes ago, off the grid
     assert online.status_code == 200, online.text
     ident = online.json()["appointmentId"]

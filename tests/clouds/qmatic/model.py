@@ -688,7 +688,8 @@ class QmaticCloud:
         """A customer books (reserve and confirm at once) on the booking page, or staff book
         (``source="staff"``, which may book a service that is not ``onlineBookable``). The
         start may lie in the past and off the grid unless ``check_grid``; it must lie inside
-        the opening hours and be free (ValueError otherwise). ``customer`` as in confirm."""
+        the opening hours and be free (ValueError otherwise; a resource not serving the service
+        there is a :class:`QmaticError` 400). ``customer`` as in confirm."""
         self.sweep()
         with self.lock:
             service = self.service(service_id)
@@ -703,7 +704,7 @@ class QmaticCloud:
                 raise ValueError(f"{start} is not a time slot of the service")
             if not self._inside_hours(offer, branch, start, end):
                 raise ValueError(f"{start} is outside the opening hours")
-            free, resource = self.free_resource(service, offer, start, end, resource_id)
+            free, resource = self.free_resource(service, offer, start, end, self._requested(offer, resource_id))
             if not free:
                 raise ValueError(f"{start} is not free")
             stored, pid = self._customer(customer)
@@ -729,7 +730,8 @@ class QmaticCloud:
             end = start + timedelta(minutes=service.minutes)
             if not self._inside_hours(offer, branch, start, end):
                 raise ValueError(f"{start} is outside the opening hours")
-            free, resource = self.free_resource(service, offer, start, end, resource_id or record.resource_id,
+            free, resource = self.free_resource(service, offer, start, end,
+                                                self._requested(offer, resource_id) or record.resource_id,
                                                 skip=record.id)
             if not free and resource_id is None and offer.resources:
                 free, resource = self.free_resource(service, offer, start, end, None, skip=record.id)
