@@ -6,10 +6,12 @@ Each test names the seed (``001_07b4ebc8faea0778.txt``) or contract
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -143,6 +145,15 @@ def test_accept_language_has_no_arabic(sim, http):
     german = http.get("/services/groups", headers={"Accept-Language": "de_DE"}).json()
     assert german["serviceGroups"][0]["services"][1]["name"] == "Nachkontrolle"
     assert http.get("/services", headers={"Accept-Language": "es_ES"}).status_code == 200  # the seed's ES_es
+    body = {"serviceId": sim.ids["follow"], "branchId": sim.ids["riyadh"], "timeSlot": slot("2026-12-08T10:00", 15)}
+    arabic = http.post("/reservations", json=body, headers={"Accept-Language": "ar_SA"})
+    assert arabic.status_code == 400 and sim.cloud.appointments == {}
+    no_language = {"X-TENANT-ID": sim.cloud.tenant}  # not required on reserve (seed: not in its table)
+    made = httpx.post(sim.url + "/reservations", json=body, headers=no_language)
+    assert made.status_code == 201 and made.json()["service"]["name"] == "Follow-up"
+    german = httpx.get(sim.url + f"/appointments/{made.json()['appointmentId']}",
+                       headers={**no_language, "Accept-Language": "de_DE"})
+    assert german.json()["service"]["name"] == "Nachkontrolle"
 
 
 def test_language_limited_to_the_tenants_localization():
@@ -174,6 +185,17 @@ def test_without_configured_authorization_none_is_needed(sim):
     """Contract "Transport": the seed names no credential."""
     assert "Authorization" not in sim.headers
     assert httpx.get(sim.url + "/services", headers=sim.headers).status_code == 200
+
+
+def test_imports_nothing_from_the_desk():
+    """The simulated cloud is written from the seed and the contract alone: no module of it
+    imports the desk's ``app`` package."""
+    folder = Path(__file__).parent / "clouds" / "qmatic"
+    for source in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            assert not any(n == "app" or n.startswith("app.") for n in names), (source.name, names)
 
 
 def test_offers_only_the_contracts_operations(sim, http):
