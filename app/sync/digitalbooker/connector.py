@@ -119,6 +119,8 @@ class DigitalBookerConnector:
         self.page_limit = options.get("page_limit") or MAX_LIMIT
         self.horizon_days = tuple(options.get("horizon_days") or HORIZON_DAYS)
         self.day_every = float(options.get("day_every") or 300.0)
+        self.reference_every = float(options.get("reference_every") or REFERENCE_EVERY)
+        self._reference: tuple[float, Reference] | None = None
         self.full_every = float(options.get("full_every") or 86_400.0)
         extra = config.extra or {}
         self.lang = str(extra.get("lang") or "en")
@@ -295,8 +297,17 @@ class DigitalBookerConnector:
         hours at the location for the horizon; ``type=resource``: rooms, hours unknown),
         services as booking types (minutes from the Public API's ``durations`` where the
         location has a public view), the read-only class and room types, and the users the
-        list gives (not ``temporary`` ones, seed "List user objects")."""
+        list gives (not ``temporary`` ones, seed "List user objects"). Read at most every
+        :data:`REFERENCE_EVERY` seconds (contract "Behaviour": at start and hourly); in
+        between the last reading is given again."""
         await self._ready()
+        if self._reference is not None and time.monotonic() - self._reference[0] < self.reference_every:
+            return self._reference[1]
+        out = await self._read_reference()
+        self._reference = (time.monotonic(), out)
+        return out
+
+    async def _read_reference(self) -> Reference:
         resources = await self._load_kinds()
         services = await self.client.all("services", limit=self.page_limit)
         minutes, serves = await self._public(services)
