@@ -737,7 +737,11 @@ class DigitalBookerConnector:
             steps = await self._save(op, oldId=old)
         if accept and not steps.get("newId") and not steps.get("newRequested"):
             await self._check_accept(old, before, after)
-        body = steps.get("body") or await self._create_body(op, after)
+        # an accepted queue booking keeps the time it was booked for (a DigitalBooker booking
+        # without a worker is still a timed booking); the desk's accept "now" is the desk's
+        desk = {**after, "startDateTime": before.get("startDateTime") or after.get("startDateTime")} if accept \
+            else after
+        body = steps.get("body") or await self._create_body(op, desk)
         if not steps.get("body"):
             steps = await self._save(op, body=body)
         key = mapping.body_key(body)
