@@ -562,3 +562,25 @@ def test_a_reschedule_with_either_reply_dropped_ends_with_one_booking(tmp_path_f
             assert not faults.rules()  # every fault was met
         finally:
             branch.store.close()
+
+
+def test_a_cancel_deletes_and_its_undo_books_the_same_visit_again(sim, branch):
+    """Contract "Desk operations": cancel is a delete (the reason stays local); the desk's
+    undo books the visit again under a new id, which the booking follows."""
+    branch.sync()
+    day = sim.workday(1)
+    at = sim.free(sim.lina, day)
+    booking = branch.book(sim.lina, day, at, sim.users[9])
+    branch.sync()
+    first = branch.cloud_id(booking["id"])
+    branch.service.cancel(booking["id"], "patient called")
+    branch.sync()
+    assert int(first) not in sim.cloud.bookings and not sim.live_for(sim.users[9], sim.consult)
+    assert branch.store.booking(booking["id"])["cancelReason"] == "patient called"
+    branch.service.restore(booking["id"])
+    status = branch.sync()
+    assert status["pending"] == 0 and status["needsAttention"] == 0, status
+    live = [b for b in sim.live_for(sim.users[9], sim.consult) if b["date"] == day]
+    assert len(live) == 1 and live[0]["start"] == at and str(live[0]["id"]) != first
+    assert branch.cloud_id(booking["id"]) == str(live[0]["id"])
+    assert branch.store.booking(booking["id"])["status"] == Status.CONFIRMED
