@@ -806,26 +806,33 @@ class DigitalBookerHarness(CloudHarness):
         return 0
 
     def load_many(self, count: int) -> int:
-        """``count`` confirmed bookings over the next 25 days, on the location's workers, at
-        every free 15-minute start (the work hours aside)."""
+        """``count`` confirmed bookings over the next 25 days, on the location's workers, every
+        free half hour (the work hours aside), written into the cloud's state as its admin
+        calendar would (no slot check per booking: the grid does not overlap itself)."""
+        from tests.clouds.digitalbooker import ADMIN
+
         users = self.clinic["users"]
         added = 0
         with self.cloud.lock:
+            taken: dict[tuple, list] = {}
+            for b in self.cloud.bookings.values():
+                span = self.cloud.held(b)
+                for r in b["resources"]:
+                    taken.setdefault((r, b["date"]), []).append(span)
             for offset in range(0, 25):
                 day = self.today() + timedelta(days=offset)
                 for worker in self.workers:
                     for minutes in range(0, 24 * 60 - 30, 30):
                         if added >= count:
                             return added
-                        body = {"location_id": self.location, "service_id": self.service, "date": day.isoformat(),
-                                "start_time": f"{minutes // 60:02d}:{minutes % 60:02d}", "resources": [worker],
-                                "user_id": users[added % len(users)]}
-                        try:
-                            made = self.cloud.create_service_booking(body, check_hours=False)
-                        except Exception:  # noqa: BLE001 (taken in the generated clinic)
+                        begin = datetime.combine(day, time(minutes // 60, minutes % 60))
+                        end = begin + timedelta(minutes=30)
+                        if any(s.start < end and begin < s.end for s in taken.get((worker, day), ())):
                             continue
-                        self.cloud.bookings[made["id"]]["confirmed"] = True
-                        self.cloud_made.add(str(made["id"]))
+                        record = self.cloud._new_record("service", self.location, day, begin.time(), 30, [worker],
+                                                        users[added % len(users)], ADMIN)
+                        record.update(service_id=self.service, confirmed=True)
+                        self.cloud_made.add(str(self.cloud._store(record)["id"]))
                         added += 1
         return added
 
