@@ -19,7 +19,9 @@ Admin interface for tests (``/_sim/...``, not part of DigitalBooker; never fault
 as in :mod:`.faults`); ``POST /_sim/clock`` ``{"shift_seconds"}``; ``POST /_sim/keys``
 ``{"id"?, "password"?, "privileges"?}`` and ``DELETE /_sim/keys/{id}``; cloud-side changes:
 ``POST /_sim/bookings`` ``{"location_id", "service_id", "date", "start_time", "worker_id"?,
-"user_id"?, "campaign_code"?, "confirmed"?}`` (an online booking, interface 2),
+"user_id"?, "campaign_code"?, "confirmed"?}`` (an online booking, interface 2; with
+``"by": "staff"`` and ``"user_id"``, ``"room_id"``? a booking made in the admin calendar,
+interface 1, work hours not checked),
 ``POST /_sim/bookings/{id}/move`` ``{"date", "start_time", "resources"?}`` (same id),
 ``POST /_sim/bookings/{id}/assign`` ``{"worker_id"}``, ``POST /_sim/bookings/{id}/confirm``
 ``{"confirmed"}``, ``POST /_sim/bookings/{id}/payments`` ``{"type", "amount", "tax"}`` (any
@@ -109,6 +111,11 @@ class Ctx:
         return parse_bool(value, name) if value else False
 
 
+def whole(items: list) -> dict:
+    """A list reply for a method the seed gives no paging arguments: all of it, ``has_more`` false."""
+    return {"object": "list", "data": items, "has_more": False, "total_count": len(items)}
+
+
 def _sorted(table: dict) -> list:
     return [table[k] for k in sorted(table)]
 
@@ -117,7 +124,9 @@ def _sorted(table: dict) -> list:
 @route("GET", ADMIN + "/bookings", "bookings:read")
 def bookings(ctx: Ctx):
     with ctx.cloud.lock:
-        return ctx.paged([ctx.cloud.booking_view(r, ctx.lang) for r in ctx.cloud.list_bookings(ctx.params())])
+        page = ctx.paged(ctx.cloud.list_bookings(ctx.params()))
+        page["data"] = [ctx.cloud.booking_view(r, ctx.lang) for r in page["data"]]
+        return page
 
 
 @route("GET", ADMIN + "/bookings/deleted", "bookings:read")
@@ -165,7 +174,7 @@ def unconfirm(ctx: Ctx):
 @route("GET", ADMIN + "/bookings/{id:int}/payments", "payments:read")
 def payments(ctx: Ctx):
     with ctx.cloud.lock:
-        return ctx.paged([ctx.cloud.payment_view(p) for p in ctx.cloud.booking(ctx.id())["payments"]])
+        return whole([ctx.cloud.payment_view(p) for p in ctx.cloud.booking(ctx.id())["payments"]])
 
 
 @route("GET", ADMIN + "/bookings/{id:int}/payments/{payment_id:int}", "payments:read")
@@ -212,7 +221,7 @@ def user_groups_of(ctx: Ctx):
     with cloud.lock:
         cloud.find(cloud.users, ctx.id(), "user")
         groups = [g for g in _sorted(cloud.user_groups) if ctx.id() in g["members"]]
-        return ctx.paged([cloud.category_view(g, ctx.lang, "user_group") for g in groups])
+        return whole([cloud.category_view(g, ctx.lang, "user_group") for g in groups])
 
 
 @route("GET", ADMIN + "/user_groups/{id:int}", "users:read")
@@ -280,17 +289,17 @@ def resource_category(ctx: Ctx):
 
 @route("GET", ADMIN + "/workers/{id:int}/work_hours", "workers:read")
 def work_hours(ctx: Ctx):
-    return ctx.paged(ctx.cloud.list_work_hours(ctx.id(), ctx.params()))
+    return whole(ctx.cloud.list_work_hours(ctx.id(), ctx.params()))
 
 
 @route("GET", ADMIN + "/workers/{id:int}/locations/{location_id:int}/work_hours", "workers:read")
 def work_hours_at(ctx: Ctx):
-    return ctx.paged(ctx.cloud.list_work_hours(ctx.id(), ctx.params(), ctx.id("location_id")))
+    return whole(ctx.cloud.list_work_hours(ctx.id(), ctx.params(), ctx.id("location_id")))
 
 
 @route("POST", ADMIN + "/workers/{id:int}/work_hours", "workers:write")
 def add_work_hours(ctx: Ctx):
-    return ctx.paged(ctx.cloud.add_work_hours(ctx.id(), ctx.object_body()))
+    return whole(ctx.cloud.add_work_hours(ctx.id(), ctx.object_body()))
 
 
 @route("DELETE", ADMIN + "/workers/{id:int}/work_hours", "workers:write")
@@ -343,7 +352,7 @@ def class_categories(ctx: Ctx):
 def public_locations(ctx: Ctx):
     with ctx.cloud.lock:
         rows = [loc for loc in _sorted(ctx.cloud.locations) if loc["public"]]
-        return ctx.paged([ctx.cloud.public_location_view(loc, ctx.lang) for loc in rows])
+        return whole([ctx.cloud.public_location_view(loc, ctx.lang) for loc in rows])
 
 
 @route("GET", PUBLIC + "/locations/{url_text}", None)
@@ -382,7 +391,7 @@ def public_services(ctx: Ctx):
             mine = [cloud.public_service_view(s, ctx.lang) for s in offered if s.category_id == category["id"]]
             if mine:
                 out.append({**cloud.category_view(category, ctx.lang, "service_category"), "services": mine})
-        return ctx.paged(out)
+        return whole(out)
 
 
 @route("GET", PUBLIC + "/locations/{url_text}/views/{view}/services/{service_id}/alternatives", None)
@@ -391,7 +400,7 @@ def public_alternatives(ctx: Ctx):
         location, _ = _view(ctx)
         ctx.cloud.public_service(location, ctx.request.path_params["service_id"])
         parse_int_list(ctx.request.query_params.get("extra_services"), "extra_services")
-        return ctx.paged([])  # no simulated service has alternatives (NOTES.md)
+        return whole([])  # no simulated service has alternatives (NOTES.md)
 
 
 @route("GET", PUBLIC + "/locations/{url_text}/views/{view}/services/{service_id}/resources", None)
@@ -400,7 +409,7 @@ def public_service_resources(ctx: Ctx):
     with cloud.lock:
         location, _ = _view(ctx)
         found = cloud.public_service(location, ctx.request.path_params["service_id"])
-        return ctx.paged([{"object": "resource", "id": w["id"], "type": w["type"],
+        return whole([{"object": "resource", "id": w["id"], "type": w["type"],
                            "name": cloud.resource_view(w, ctx.lang)["name"]}
                           for w in cloud.service_workers(location, found)])
 
@@ -412,7 +421,7 @@ def public_times(ctx: Ctx):
         if not ctx.request.query_params.get("service_id"):
             raise invalid("service_id", "is required")
         found = ctx.cloud.available_times(location, view, ctx.params())
-        page = ctx.paged(found["data"])
+        page = whole(found["data"])
         if "next_date" in found:
             page["next_date"] = found["next_date"]
         return page
@@ -501,6 +510,12 @@ def _admin_routes(cloud: DigitalBookerCloud) -> list[Route]:
         return {"id": key.id, "password": key.password, "privileges": sorted(key.privileges or []) or None}
 
     def online(request, body, _):
+        if body.get("by") == "staff":
+            return cloud.calendar_booking(int(body["location_id"]), int(body["service_id"]),
+                                          parse_date(body["date"], "date"),
+                                          parse_time(body["start_time"], "start_time"), user_id=int(body["user_id"]),
+                                          worker_id=body.get("worker_id"), room_id=body.get("room_id"),
+                                          confirmed=bool(body.get("confirmed", True)))
         return cloud.online_booking(int(body["location_id"]), int(body["service_id"]),
                                     parse_date(body["date"], "date"), parse_time(body["start_time"], "start_time"),
                                     user_id=body.get("user_id"), worker_id=body.get("worker_id"),

@@ -228,9 +228,8 @@ def _extras(cloud, out, rng, today, now, location_id, consult, follow, room1, ge
                 break
             except DigitalBookerError:
                 continue
-        moment = min(now, now - timedelta(days=days_ago, hours=1))
+        moment = now - timedelta(days=days_ago, hours=1)
         cloud.bookings[gone["id"]]["_created"] = moment - timedelta(days=1)
-        del cloud.bookings[gone["id"]]
-        cloud.deleted.append((cloud.local(moment).date(), moment, gone["id"]))
+        cloud.remove(gone["id"], moment)
         out["deleted"].append(gone["id"])
-    cloud.deleted.sort(key=lambda d: (d[1], d[2]))
+    cloud.changed()

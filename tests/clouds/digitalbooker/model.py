@@ -127,7 +127,7 @@ def parse_time(value, param: str) -> time:
     if not isinstance(value, str) or not re.fullmatch(r"\d{2}:\d{2}(:\d{2})?", value):
         raise invalid(param, "must be a time HH:MM")
     try:
-        return time.fromisoformat(value)
+        return time.fromisoformat(value).replace(second=0)
     except ValueError as exc:
         raise invalid(param, "must be a time HH:MM") from exc
 
@@ -259,8 +259,12 @@ class DigitalBookerCloud:
         self.user_groups: dict[int, dict] = {}
         self.work_hours: dict[tuple[int, int, date], list[tuple[time, time]]] = {}  # (worker, location, day)
         self.bookings: dict[int, dict] = {}
+        self.removed: dict[int, dict] = {}  # deleted bookings as they were, for tests to read
         self.deleted: list[tuple[date, datetime, int]] = []  # (local date, UTC moment, booking id)
         self._ids: dict[str, itertools.count] = {}
+        self._held: dict[tuple[int, date], set[int]] = {}  # (resource, date) → booking ids
+        self._version = 0
+        self._listed: dict[tuple, list[dict]] = {}  # (version, filters) → matching records
 
     # ---- ids, time -----------------------------------------------------------------------------
     def new_id(self, kind: str) -> int:
@@ -271,6 +275,17 @@ class DigitalBookerCloud:
     def local(self, moment: datetime) -> datetime:
         """Aware UTC → the account's local time, naive, to the second."""
         return moment.astimezone(self.zone).replace(tzinfo=None, microsecond=0)
+
+    def at(self, moment: datetime) -> tuple[date, time]:
+        """An aware moment → the account's local date and time (to the minute)."""
+        local = self.local(moment)
+        return local.date(), local.time().replace(second=0)
+
+    def changed(self) -> None:
+        """A booking changed: cached listings are stale. Code that edits ``bookings`` records
+        directly (a test arranging state) calls this."""
+        self._version += 1
+        self._listed.clear()
 
     def local_now(self) -> datetime:
         return self.local(self.clock.now())
@@ -501,10 +516,12 @@ class DigitalBookerCloud:
 
     @staticmethod
     def user_view(user: dict) -> dict:
-        return _set_only({"object": "user", "id": user["id"], "name": user["name"], "email": user["email"],
-                          "phone": user["phone"], "type": user["type"], "address": user["address"],
-                          "zip_code": user["zip_code"], "city": user["city"], "birth_year": user["birth_year"],
-                          "gender": user["gender"]})
+        """The user object (seed "The user object"): ``email`` and ``type`` always (``email``
+        null when none); the attributes it marks "If set" only when set."""
+        out = _set_only({"object": "user", "id": user["id"], "name": user["name"], "phone": user["phone"],
+                         "type": user["type"], "address": user["address"], "zip_code": user["zip_code"],
+                         "city": user["city"], "birth_year": user["birth_year"], "gender": user["gender"]})
+        return {"object": "user", "id": user["id"], "name": user["name"], "email": user["email"], **out}
 
     def _user_fields(self, body: dict, creating: bool) -> dict:
         errors = []
@@ -777,6 +794,9 @@ class DigitalBookerCloud:
         bookings holding any of the ids; ``changed_since`` keeps those created or modified at
         or after it; ``confirmed=true`` keeps confirmed ones only."""
         with self.lock:
+            key = (self._version, tuple(sorted((k, v) for k, v in params.items() if k not in ("limit", "cursor"))))
+            if key in self._listed:
+                return self._listed[key]
             low, high = self.date_window(params)
             location_id = parse_int(params["location_id"], "location_id") if params.get("location_id") else None
             wanted = set(parse_int_list(params.get("resources"), "resources"))
@@ -797,6 +817,7 @@ class DigitalBookerCloud:
                     continue
                 out.append(record)
             out.sort(key=lambda r: (r["date"], r["start"], r["id"]))
+            self._listed[key] = out
             return out
 
     def list_deleted(self, params: dict) -> list[int]:
@@ -857,13 +878,23 @@ class DigitalBookerCloud:
     def clash(self, record: dict, ignore: int | None = None) -> dict | None:
         """The first live booking holding one of ``record``'s resources at an overlapping time."""
         span = self.held(record)
-        mine = set(record["resources"])
-        for other in self.bookings.values():
-            if other["id"] in (record.get("id"), ignore) or not mine & set(other["resources"]):
-                continue
-            if self.held(other).overlaps(span):
+        near = set()
+        for resource in record["resources"]:
+            for days in (-1, 0, 1):
+                near |= self._held.get((resource, record["date"] + timedelta(days=days)), set())
+        for ident in sorted(near):
+            other = self.bookings[ident]
+            if other["id"] not in (record.get("id"), ignore) and other["_span"].overlaps(span):
                 return other
         return None
+
+    def _index(self, record: dict, add: bool) -> None:
+        """Keep the (resource, date) index of live bookings, and each one's held span."""
+        if add:
+            record["_span"] = self.held(record)
+        for resource in record["resources"]:
+            held = self._held.setdefault((resource, record["date"]), set())
+            held.add(record["id"]) if add else held.discard(record["id"])
 
     def control(self, record: dict, check_hours: bool = True) -> None:
         """The slot rules of a create (contract "Transport" → Errors: 409 slot no longer free):
@@ -901,6 +932,8 @@ class DigitalBookerCloud:
     def _store(self, record: dict) -> dict:
         record["id"] = self.new_id("booking")
         self.bookings[record["id"]] = record
+        self._index(record, True)
+        self.changed()
         return record
 
     def create_service_booking(self, body: dict, *, interface: int = ADMIN, check_hours: bool = True,
@@ -1003,11 +1036,21 @@ class DigitalBookerCloud:
         """``DELETE /admin/v1/bookings/{id}`` (seed "Delete a booking") → ``{"id"}``. The
         booking is gone (404 after) and its id is in the deleted list under today's date."""
         with self.lock:
-            self.booking(ident)
-            del self.bookings[ident]
-            now = self.clock.now()
-            self.deleted.append((self.local(now).date(), now, ident))
+            self.remove(ident, self.clock.now())
             return {"id": ident}
+
+    def remove(self, ident: int, moment: datetime) -> None:
+        """Delete a booking at ``moment`` (aware): it goes to :attr:`removed` and its id to the
+        deleted list under the local date of ``moment``."""
+        with self.lock:
+            record = self.booking(ident)
+            self._index(record, False)
+            del self.bookings[ident]
+            record["_deleted"] = moment
+            self.removed[ident] = record
+            self.deleted.append((self.local(moment).date(), moment, ident))
+            self.deleted.sort(key=lambda d: (d[1], d[2]))
+            self.changed()
 
     def set_confirmed(self, ident: int, confirmed: bool, lang: str = "en") -> dict:
         """``POST …/{id}/confirm`` / ``…/unconfirm`` (seed "Confirm a booking") → the booking;
@@ -1017,6 +1060,7 @@ class DigitalBookerCloud:
             if record["confirmed"] != confirmed:
                 record["confirmed"] = confirmed
                 record["_modified"] = self.clock.now()
+                self.changed()
             return self.booking_view(record, lang)
 
     def add_payment(self, ident: int, body: dict, *, allowed: tuple[str, ...] = ("cash",)) -> dict:
@@ -1038,6 +1082,7 @@ class DigitalBookerCloud:
             payment = {"id": self.new_id("payment"), "type": kind, "amount": round(amount, 2), "tax": tax}
             record["payments"].append(payment)
             record["_modified"] = self.clock.now()
+            self.changed()
             return self.payment_view(payment)
 
     def payment(self, ident: int, payment_id: int) -> dict:
@@ -1149,7 +1194,58 @@ class DigitalBookerCloud:
             made = self.create_service_booking(body, interface=WWW, lang=lang)
             record = self.bookings[made["id"]]
             record["campaign_code"], record["confirmed"] = campaign_code, confirmed
+            self.changed()
             return self.booking_view(record, lang)
+
+    def calendar_booking(self, location_id: int, service_id: int, day: date, start: time, *, user_id: int,
+                         worker_id: int | None = None, room_id: int | None = None, confirmed: bool = True,
+                         lang: str = "en") -> dict:
+        """Staff book in the admin calendar (``interface`` 1): clashes are refused, work hours
+        are not checked (staff may book outside them)."""
+        with self.lock:
+            body = {"location_id": location_id, "service_id": service_id, "date": day.isoformat(),
+                    "start_time": hhmm(start), "resources": [r for r in (worker_id, room_id) if r],
+                    "user_id": user_id}
+            made = self.create_service_booking(body, check_hours=False, lang=lang)
+            record = self.bookings[made["id"]]
+            record["confirmed"] = confirmed
+            self.changed()
+            return self.booking_view(record, lang)
+
+    def start_of(self, record: dict) -> datetime:
+        """A booking's start as an aware UTC moment (its local date and start time in the zone)."""
+        return datetime.combine(record["date"], record["start"], self.zone).astimezone(UTC)
+
+    def load_bookings(self, location_id: int, count: int, *, service_id: int | None = None,
+                      user_id: int | None = None, first_day: date | None = None, days: int = 25,
+                      confirmed: bool = True) -> list[int]:
+        """Bulk load for benchmarks: up to ``count`` service bookings at the location, each
+        worker's days filled back to back from 00:00 (work hours not checked, clashes
+        skipped), from ``first_day`` (default today) over ``days`` days; returns their ids."""
+        with self.lock:
+            location = self.find(self.locations, location_id, "location")
+            service = self.services[service_id] if service_id else self.view_services(location)[0]
+            user_id = user_id or next(u["id"] for u in self.users.values() if u["type"] == "normal")
+            workers = [w["id"] for w in self.service_workers(location, service)]
+            first_day = first_day or self.today()
+            step = service.start_offset + service.durations[0] + service.end_offset
+            made: list[int] = []
+            for offset in range(days):
+                day = first_day + timedelta(days=offset)
+                for worker in workers:
+                    for minutes in range(service.start_offset, 24 * 60 - step + service.start_offset + 1, step):
+                        if len(made) >= count:
+                            self.changed()
+                            return made
+                        record = self._new_record("service", location_id, day, time(minutes // 60, minutes % 60),
+                                                  service.durations[0], [worker], user_id, ADMIN)
+                        record.update(service_id=service.id, price=service.price, start_offset=service.start_offset,
+                                      end_offset=service.end_offset, tax=_tax(service.price, service.tax_percent),
+                                      confirmed=confirmed)
+                        if self.clash(record) is None:
+                            made.append(self._store(record)["id"])
+            self.changed()
+            return made
 
     def calendar_move(self, ident: int, day: date, start: time, resources: list[int] | None = None) -> dict:
         """Staff drag the booking in the admin calendar: the same id at a new date and time
@@ -1163,7 +1259,10 @@ class DigitalBookerCloud:
             moved["end"] = (datetime.combine(day, start) + length).time()
             self.control(moved, check_hours=False)
             moved["_modified"] = self.clock.now()
+            self._index(record, False)
             record.update(moved)
+            self._index(record, True)
+            self.changed()
             return self.booking_view(record)
 
     def calendar_assign(self, ident: int, worker_id: int) -> dict:
