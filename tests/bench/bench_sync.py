@@ -259,7 +259,7 @@ def bench_digitalbooker(bookings: int) -> list[tuple[str, str, str]]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.bench_sync", description=__doc__)
     parser.add_argument("--bookings", type=int, default=50_000)
-    parser.add_argument("--digitalbooker-bookings", type=int, default=10_000,
+    parser.add_argument("--digitalbooker-bookings", type=int, default=50_000,
                         help="bookings of the DigitalBooker initial sync (default: %(default)s)")
     parser.add_argument("--only", choices=("ehjzny", "digitalbooker"), default=None,
                         help="run one cloud's benchmarks only")
