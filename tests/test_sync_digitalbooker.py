@@ -331,6 +331,10 @@ def test_the_first_pull_mirrors_the_location_with_its_people_hours_and_read_only
     assert mapped == horizon_ids(sim)  # every booking of this location, once; none of the other location's
     providers = {r["id"]: r for r in branch.store.resources() if r.get("category") == "provider"}
     assert len(providers) == 3 and all(r["timeRules"]["rules"] for r in providers.values())
+    rooms = [r for r in branch.store.resources() if r.get("category") == "room"]
+    assert rooms and all(r["types"] == ["resource"] for r in rooms)  # no service is booked on a room alone
+    minutes = {t["name"]: t["minutes"] for t in branch.store.db["types"].rows}
+    assert minutes["Follow-up"] == 15 and minutes["Dental cleaning"] == 45  # the Public API's durations
     kinds = {b["typeId"] for b in (branch.store.booking(branch.local(c)) for c in mapped)}
     assert {"class", "resource"} <= kinds  # class and room bookings show (read-only types)
     temporary = sim.clinic["temporary_users"][0]

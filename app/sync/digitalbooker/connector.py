@@ -343,7 +343,9 @@ class DigitalBookerConnector:
                     rules = {"unknown": True, "reason": str(exc), "cloud": None}
             else:
                 rules = {"unknown": True, "reason": "DigitalBooker gives no hours for rooms", "cloud": None}
-            served = serves.get(ident, type_ids) if worker else [*serves.get(ident, type_ids), mapping.ROOM_TYPE]
+            # a room serves the services the Public API names for it, and its own room bookings: a
+            # service booked on a room alone would have no worker (a queue booking in the cloud)
+            served = serves.get(ident, type_ids) if worker else [*serves.get(ident, []), mapping.ROOM_TYPE]
             try:
                 row = mapping.resource_row(obj, served, rules)
             except mapping.MappingError as exc:
