@@ -202,7 +202,7 @@ class DigitalBookerClient:
             reply = await self.call(operation, ids=ids, params={**(params or {}), name("list.limit"): limit,
                                                                 name("list.cursor"): cursor})
             if not isinstance(reply, dict) or not isinstance(reply.get(name("list.data")), list):
-                raise DigitalBookerError(200, "BAD-LIST", f"{operation}: the reply is not a list object")
+                raise DigitalBookerError(200, "bad_list", f"{operation}: the reply is not a list object")
             data = reply[name("list.data")]
             more = bool(reply.get(name("list.has_more"))) and bool(data)
             cursor += len(data)

@@ -170,10 +170,10 @@ class DigitalBookerConnector:
             if len(ids) != 1:
                 names = ", ".join(f"{loc.get(name('location.name'))} ({loc.get(name('location.id'))})"
                                   for loc in locations if isinstance(loc, dict)) or "none"
-                raise DigitalBookerError(400, "LOCATION-REQUIRED", f"choose the location of this branch: {names}")
+                raise DigitalBookerError(400, "location_required", f"choose the location of this branch: {names}")
             self.location_id = ids[0]
         elif self.location_id not in ids:
-            raise DigitalBookerError(403, "LOCATION-NOT-VISIBLE", f"the key does not see location {self.location_id}")
+            raise DigitalBookerError(403, "location_not_visible", f"the key does not see location {self.location_id}")
 
     async def _ready(self) -> None:
         await self.open()
@@ -814,7 +814,7 @@ class DigitalBookerConnector:
                     and holder is None:
                 self._replaced[old] = ident
                 raise AcceptLost(f"booking {old} was accepted elsewhere as {ident}")
-        raise DigitalBookerError(404, "NOT-FOUND", f"booking {old} is gone from DigitalBooker")
+        raise DigitalBookerError(404, "not_found", f"booking {old} is gone from DigitalBooker")
 
     async def _send_payment(self, op: Operation) -> SendResult:
         """Add a cash payment (amount including tax, tax a percentage; seed "Add a payment to
