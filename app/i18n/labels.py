@@ -116,6 +116,10 @@ ERROR_MESSAGES: dict[str, str] = {
     "REKAZ-RESOURCE-AMBIGUOUS": N_("Rekaz names a provider that several providers share. Choose the provider for this booking."),
     "REKAZ-TYPE-UNKNOWN": N_("Rekaz names a service this branch does not know. Check the booking's service."),
     "REKAZ-TYPE-AMBIGUOUS": N_("Rekaz names a service that several services share. Check the booking's service."),
+    # DigitalBooker (app.sync.digitalbooker).
+    "DIGITALBOOKER-NOT-MAPPED": N_("DigitalBooker does not know this booking's service, worker or customer yet. Sync the reference data and try again."),
+    "DIGITALBOOKER-BAD-VALUE": N_("DigitalBooker cannot take this value, e.g. a payment over 99,999."),
+    "DIGITALBOOKER-MOVE-ROLLED-BACK": N_("DigitalBooker refused the new time, so the booking was put back at its old time. Choose another time."),
 }
 #: ``HTTP-<status>`` codes (a reply without an error body): by the status's first digit.
 HTTP_STATUS_MESSAGES: dict[str, str] = {

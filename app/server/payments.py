@@ -143,6 +143,8 @@ class Payments:
                                    "after": {"paid": money["paid"] + row["amount"], "paymentId": row["id"],
                                              "invoiceNumber": row["invoiceNumber"]}})
                 self._changed(booking, "payment")
+                for listener in self.service.listeners:  # a cloud that takes payments queues it (same transaction)
+                    listener("payment", booking, {**booking, "payment": dict(row)}, actor)
         return {**row, "booking": self.figures(booking["id"])}
 
     def set_price(self, booking_id: str, price: int, reason: str, actor: dict) -> dict:

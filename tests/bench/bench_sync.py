@@ -112,7 +112,7 @@ def bench_initial(bookings: int) -> list[tuple[str, str, str]]:
         status = asyncio.run(first_sync())
         total = time.perf_counter() - started
         pulled = store.db.execute("select count(*) from bookings").fetchone()[0]
-        rows = [tuple(r) for r in store.db.execute(f"select {', '.join(chr(34) + f + chr(34) for f in BOOKING_FIELDS)}"
+        rows = [tuple(r) for r in store.db.execute(f"select {', '.join(chr(34) + f + chr(34) for f in (*BOOKING_FIELDS, 'source'))}"
                                                    " from bookings")]
         store.close()
         ceiling_store = open_store(Path(tmp) / "ceiling.sqlite3")
@@ -176,14 +176,105 @@ def bench_backlog(changes: int = 200, latency_ms: int = 50) -> list[tuple[str, s
              f"drained in {seconds:.1f} s ({left} left)", "< 60 s")]
 
 
+# ---- DigitalBooker: the same initial sync through its connector (changed-since, offset pages of 100) ----
+def serve_digitalbooker(bookings: int) -> None:
+    """Child process: a simulated DigitalBooker cloud whose first location holds ``bookings``
+    confirmed service bookings over the next 30 days (written straight into its state)."""
+    from datetime import time
+
+    from tests.clouds.digitalbooker import ADMIN, DigitalBookerCloud, generate_clinic, start_cloud
+
+    cloud = DigitalBookerCloud(zone=ZONE)
+    clinic = generate_clinic(cloud, bookings=0)
+    location = clinic["locations"][0]
+    workers, service = clinic["workers"][location], clinic["services"][location][0]
+    today = cloud.today()
+    with cloud.lock:  # straight into the state, several bookings a slot (a listing benchmark, not a calendar)
+        for i in range(bookings):
+            column, row = divmod(i, len(workers) * 30)
+            start = time(column // 6 % 24, column % 6 * 10)
+            record = cloud._new_record("service", location, today + timedelta(days=row % 30), start, 30,
+                                       [workers[row // 30 % len(workers)]], clinic["users"][i % len(clinic["users"])],
+                                       ADMIN)
+            record.update(service_id=service, confirmed=True)
+            cloud._store(record)
+    with start_cloud(cloud) as running:
+        print(json.dumps({"url": running.url, "account": cloud.key_id, "secret": cloud.password,
+                          "location": str(location)}), flush=True)
+        sys.stdin.read()
+
+
+def bench_digitalbooker(bookings: int) -> list[tuple[str, str, str]]:
+    """Initial sync of ``bookings`` DigitalBooker bookings through the engine, the local apply
+    rate, and the ``executemany`` ceiling of the same rows in the same run."""
+    child = subprocess.Popen([sys.executable, "-m", "tests.bench.bench_sync", "--serve-digitalbooker",
+                              str(bookings)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        info = json.loads(child.stdout.readline())
+        with tempfile.TemporaryDirectory() as tmp:
+            store = open_store(Path(tmp) / "branch.sqlite3")
+            config = CloudConfig(info["url"], info["account"], info["secret"], cloud="digitalbooker",
+                                 extra={"locationId": info["location"]})
+            engine = SyncEngine(BookingService(store), config).attach()
+            timer = TimedTransactions(store)
+
+            async def first_sync():
+                try:
+                    await engine.open()
+                    await engine.pull_reference()
+                    store.transaction = timer
+                    return await engine.sync_once(deadline=600)
+                finally:
+                    await engine.close()
+
+            started = time.perf_counter()
+            status = asyncio.run(first_sync())
+            total = time.perf_counter() - started
+            pulled = store.db.execute("select count(*) from bookings").fetchone()[0]
+            rows = [tuple(r) for r in store.db.execute(
+                f"select {', '.join(chr(34) + f + chr(34) for f in (*BOOKING_FIELDS, 'source'))} from bookings")]
+            store.close()
+            ceiling_store = open_store(Path(tmp) / "ceiling.sqlite3")
+            from app.store.changes import UPSERT as _UPSERT
+
+            started = time.perf_counter()
+            with ceiling_store.transaction():
+                ceiling_store.db.conn.executemany(_UPSERT, rows)
+            ceiling = time.perf_counter() - started
+            ceiling_store.close()
+    finally:
+        child.stdin.close()
+        child.wait(timeout=30)
+    apply_rate, ceiling_rate = pulled / timer.seconds, len(rows) / ceiling
+    assert status["pending"] == 0 and pulled >= bookings, (status, pulled)
+    return [
+        ("DigitalBooker: initial sync, end to end", f"{total:.1f} s for {pulled:,} bookings", ""),
+        ("DigitalBooker: local apply (in write transactions)", f"{apply_rate:,.0f} bookings/s ({timer.seconds:.1f} s)",
+         ""),
+        ("DigitalBooker: ceiling, one executemany", f"{ceiling_rate:,.0f} bookings/s ({ceiling:.2f} s)", ""),
+        ("DigitalBooker: apply / ceiling", f"{100 * apply_rate / ceiling_rate:.0f} %", ">= 50 %"),
+    ]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.bench_sync", description=__doc__)
     parser.add_argument("--bookings", type=int, default=50_000)
+    parser.add_argument("--digitalbooker-bookings", type=int, default=50_000,
+                        help="bookings of the DigitalBooker initial sync (default: %(default)s)")
+    parser.add_argument("--only", choices=("ehjzny", "digitalbooker"), default=None,
+                        help="run one cloud's benchmarks only")
     parser.add_argument("--serve-cloud", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--serve-digitalbooker", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_cloud is not None:
         return serve_cloud(args.serve_cloud)
-    rows = bench_initial(args.bookings) + bench_backlog()
+    if args.serve_digitalbooker is not None:
+        return serve_digitalbooker(args.serve_digitalbooker)
+    rows = []
+    if args.only != "digitalbooker":
+        rows += bench_initial(args.bookings) + bench_backlog()
+    if args.only != "ehjzny":
+        rows += bench_digitalbooker(args.digitalbooker_bookings)
     width = max(len(r[0]) for r in rows)
     print(f"{'benchmark'.ljust(width)}  {'result':42}  goal")
     for name, result, goal in rows:

@@ -652,4 +652,183 @@ class AgendizeHarness(CloudHarness):
         return added
 
 
-HARNESSES = {h.name: h for h in (EhjznyHarness, RekazHarness, AgendizeHarness)}
+# ========================================================================= DigitalBooker ====
+class DigitalBookerHarness(CloudHarness):
+    """Seed ``004_7907c60232aa2c57.txt``, contract ``digitalbooker.md``: the generated
+    DigitalBooker clinic (:func:`tests.clouds.digitalbooker.generate_clinic`); the branch is
+    its first location. DigitalBooker has no cancel status: a cancel is a delete, so a
+    canceled booking is no longer listed (:meth:`records`); :meth:`record` still answers for
+    it, ``canceled``. It has no edit either: a move or an accept through the API makes a new
+    booking and deletes the old one."""
+
+    name = "digitalbooker"
+    create_call = ("POST", "/api/en/admin/v1/bookings/service")
+    list_call = ("GET", "/api/en/admin/v1/bookings")
+    cursor = None  # offset paging: nothing that expires (contract "Transport": Paging)
+    #: canceled bookings leave the cloud (deleted), so none is listed
+    lists_canceled = False
+    zone = ZoneInfo("Asia/Riyadh")
+
+    @contextmanager
+    def started(self):
+        from tests.clouds.digitalbooker import DigitalBookerCloud, generate_clinic, start_cloud
+
+        cloud = DigitalBookerCloud(zone=self.zone.key, fault_seed=self.seed)
+        self.clinic = generate_clinic(cloud, seed=self.seed)
+        self.location = self.clinic["locations"][0]
+        self.workers = self.clinic["workers"][self.location]
+        self.service = self.clinic["services"][self.location][0]  # every worker of the location gives it
+        with start_cloud(cloud) as running:
+            self.running, self.cloud = running, cloud
+            self.initial = {str(i) for i in cloud.bookings}
+            # queue bookings made cloud-side → (user, service): a desk's accept of one makes a new booking
+            self._queued_made: dict[str, tuple] = {r.id: (r.customer, r.type) for r in self.records().values()
+                                                   if r.queued}
+            yield self
+
+    def open_on(self, day: date) -> bool:
+        return day.weekday() in (6, 0, 1, 2, 3)  # the generated clinic's Sunday to Thursday
+
+    def config_values(self) -> dict:
+        return {"baseUrl": self.running.url, "account": self.cloud.key_id, "secret": self.cloud.password,
+                "locationId": str(self.location)}
+
+    def _record(self, b: dict) -> Record:
+        kinds = {i: r["type"] for i, r in self.cloud.resources.items()}
+        workers = [r for r in b["resources"] if kinds.get(r) == "worker"]
+        rooms = [r for r in b["resources"] if kinds.get(r) != "worker"]
+        start = datetime.combine(b["date"], b["start"], self.zone).astimezone(UTC)
+        queued = b["type"] == "service" and not workers
+        resource = (workers or rooms or [None])[0]
+        return Record(id=str(b["id"]), status="CONFIRMED" if b["confirmed"] else "UNCONFIRMED", start=start,
+                      resource=str(resource) if resource is not None else None, customer=str(b["user_id"]),
+                      type=str(b["service_id"]) if b["service_id"] else b["type"], queued=queued,
+                      created=b["_created"])
+
+    def records(self) -> dict[str, Record]:
+        with self.cloud.lock:
+            rows = [dict(b) for b in self.cloud.bookings.values() if b["location_id"] == self.location]
+        return {str(b["id"]): self._record(b) for b in rows}
+
+    def record(self, cloud_id: str) -> Record | None:
+        found = self.records().get(str(cloud_id))
+        if found is not None:
+            return found
+        with self.cloud.lock:
+            deleted = any(str(ident) == str(cloud_id) for _, _, ident in self.cloud.deleted)
+        return Record(id=str(cloud_id), status="deleted", start=None, resource=None, customer=None, type=None,
+                      canceled=True) if deleted else None
+
+    def desk_made(self) -> list[Record]:
+        """As for every cloud, less the new booking of a desk's accept of a queue booking made
+        cloud-side: it stands for that booking (accept is create-then-delete here)."""
+        made = super().desk_made()
+        live = self.records()
+        taken = {key for ident, key in self._queued_made.items() if ident not in live}
+        return [r for r in made if (r.customer, r.type) not in taken]
+
+    def local_statuses(self, record: Record) -> set[str]:
+        if record.canceled:
+            return {CANCELED}
+        if record.queued:  # one whose time has passed no longer waits: the desk's own expiry
+            lapsed = record.start is not None and record.start < datetime.now(UTC)
+            return {PENDING_ASSIGNMENT, REJECTED} if lapsed else {PENDING_ASSIGNMENT}
+        return {CONFIRMED} if record.status == CONFIRMED else {PENDING_APPROVAL}
+
+    def desk_pick(self, n: int = 0) -> DeskPick:
+        users = [u for u in self.clinic["users"] if self.cloud.users[u]["type"] == "normal"]
+        user = self.cloud.users[users[n % len(users)]]
+        sara, lina = self.workers[0], self.workers[2]  # both work Sunday to Thursday
+        resource, other = (sara, lina) if n % 2 == 0 else (lina, sara)
+        return DeskPick(str(self.service), str(resource), str(user["id"]), user["phone"], str(other))
+
+    def queue_type(self) -> str:
+        return str(self.service)
+
+    def online_booking(self, pick: DeskPick, start: datetime) -> str:
+        local = start.astimezone(self.zone)
+        made = self.cloud.online_booking(self.location, int(pick.type), local.date(), local.time(),
+                                         user_id=int(pick.customer), worker_id=int(pick.resource), confirmed=True)
+        self.cloud_made.add(str(made["id"]))
+        return str(made["id"])
+
+    def started_booking(self, pick: DeskPick) -> str:
+        """A booking that began a few minutes ago, booked by staff in DigitalBooker's own
+        calendar (work hours not checked there), so the case does not depend on the time of day."""
+        now = datetime.now(UTC).replace(second=0, microsecond=0)
+        refused = None
+        for resource in self.resources_for(pick):
+            for minutes in (4, 6, 8):
+                local = (now - timedelta(minutes=minutes)).astimezone(self.zone)
+                try:
+                    made = self.cloud.calendar_booking(self.location, int(pick.type), local.date(), local.time(),
+                                                       user_id=int(pick.customer), worker_id=int(resource))
+                except Exception as exc:  # noqa: BLE001 (that worker is busy then)
+                    refused = exc
+                    continue
+                self.cloud_made.add(str(made["id"]))
+                return str(made["id"])
+        raise AssertionError(f"no resource is free now for {pick}: {refused}")
+
+    def reschedule_call(self, cloud_id: str) -> tuple[str, str]:
+        return self.create_call  # a move is a new booking (then the old one is deleted)
+
+    def cloud_cancel(self, cloud_id: str) -> None:
+        self.cloud.calendar_delete(int(cloud_id))
+
+    def cloud_move(self, cloud_id: str, start: datetime) -> str:
+        local = start.astimezone(self.zone)  # staff drag it in DigitalBooker's own calendar: same id
+        self.cloud.calendar_move(int(cloud_id), local.date(), local.time().replace(second=0))
+        return cloud_id
+
+    def cloud_delete(self, cloud_id: str) -> None:
+        self.cloud.calendar_delete(int(cloud_id))
+
+    def join_queue(self, pick: DeskPick) -> str:
+        """Booked on the public site with no worker chosen, tomorrow at a free time."""
+        from tests.clouds.digitalbooker.model import Span
+
+        day = self.work_days(1)[0]
+        accepting = (self.workers[0], self.workers[2])
+        for hour in range(9, 19):
+            for minute in (0, 20, 40):
+                begin = datetime.combine(day, time(hour, minute))
+                visit = {"id": None, "date": day, "start": begin.time(), "start_offset": 0, "end_offset": 0,
+                         "end": (begin + timedelta(minutes=30)).time()}
+                with self.cloud.lock:  # a time either accepting worker can take
+                    free = all(self.cloud.works(w, self.location, Span(begin, begin + timedelta(minutes=30)))
+                               and self.cloud.clash({**visit, "resources": [w]}) is None for w in accepting)
+                if not free:
+                    continue
+                try:
+                    made = self.cloud.online_booking(self.location, int(pick.type), day, time(hour, minute),
+                                                     user_id=int(pick.customer))
+                except Exception:  # noqa: BLE001 (the slot rules refused it)
+                    continue
+                ident = str(made["id"])
+                self.cloud_made.add(ident)
+                self._queued_made[ident] = (pick.customer, pick.type)
+                return ident
+        raise AssertionError("no time for a queue booking")
+
+    def accept_elsewhere(self, cloud_id: str, resource: str) -> None:
+        """Staff give the queue booking a worker in DigitalBooker's own calendar (same id,
+        ``modified``). An accept through the API (create-then-delete, a new id) is followed in
+        ``tests/test_sync_digitalbooker.py``."""
+        self.cloud.calendar_assign(int(cloud_id), int(resource))
+
+    def arm_cursor_expiry(self) -> None:
+        raise AssertionError("DigitalBooker pages by offset: no cursor expires")
+
+    def cursor_expiries(self) -> int:
+        return 0
+
+    def load_many(self, count: int) -> int:
+        """``count`` confirmed bookings over the next 25 days on the location's workers (the
+        simulator's bulk load: back to back, work hours aside, clashes skipped)."""
+        made = self.cloud.load_bookings(self.location, count, service_id=self.service, days=25)
+        self.cloud_made.update(str(i) for i in made)
+        return len(made)
+
+
+HARNESSES = {h.name: h for h in (EhjznyHarness, RekazHarness, AgendizeHarness, DigitalBookerHarness)}

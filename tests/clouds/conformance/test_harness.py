@@ -24,7 +24,8 @@ def test_the_generated_clinic_is_read_in_the_neutral_shape(sim):
     records = sim.records()
     in_scope = [r for r in records.values() if sim.in_scope(r)]
     assert len(in_scope) >= 10
-    assert any(r.canceled for r in in_scope) and any(not r.canceled for r in in_scope)
+    assert any(r.canceled for r in in_scope) or not getattr(sim, "lists_canceled", True)  # or deleted
+    assert any(not r.canceled for r in in_scope)
     for r in in_scope:
         assert sim.local_statuses(r), r
         assert r.start is None or r.start.tzinfo is not None
