@@ -379,6 +379,7 @@ class _Batch:
                 return
             row = {**old, **diff, "updatedAt": self.stamp, "version": int(old.get("version") or 0) + 1}
             self.changes.append(BookingChange("sync", old, row, self.a.cloud,
-                                              extra={"cloudChange": booking.change} if booking.change else None))
+                                              extra={"cloudChange": booking.change} if booking.change else None,
+                                              fields=tuple(k for k in diff if k not in ("updatedAt", "version"))))
         self.existing[row["id"]] = row
         self.changed.append(row["id"])

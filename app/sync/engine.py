@@ -74,9 +74,10 @@ from app.sync.settings import save_secret
 
 log = logging.getLogger(__name__)
 PULL_CURSOR = "pull"
-#: pulled bookings written per transaction (:meth:`SyncEngine._apply_page`): at the apply
-#: rate of this machine a batch holds the writer for a few milliseconds
-APPLY_BATCH = 250
+#: pulled bookings written per transaction (:meth:`SyncEngine._apply_page`), whatever size
+#: of page a connector pulls: a batch holds the writer for a few milliseconds, and a
+#: smaller one costs more commits than it saves (each commit writes the indexes' pages)
+APPLY_BATCH = 500
 #: :meth:`SyncEngine._send`'s answer when the operation was replaced by others in the outbox
 _QUEUED = object()
 
@@ -123,10 +124,16 @@ class _Context:
 
     def __init__(self, engine: SyncEngine):
         self.engine = engine
+        self._zone: tuple[int, str] | None = None  # (store generation, zone) read last
 
     @property
     def zone(self) -> str:
-        return self.engine.store.zone
+        """The branch's zone, read again after any committed write (a connector asks it for
+        every booking of a page)."""
+        store = self.engine.store
+        if self._zone is None or self._zone[0] != store.generation:
+            self._zone = (store.generation, store.zone)
+        return self._zone[1]
 
     def now(self) -> datetime:
         return self.engine.now()
