@@ -10,6 +10,7 @@ import threading
 import time
 
 import httpx
+import pytest
 
 from tests.clinic import DAY, at
 
@@ -108,3 +109,59 @@ def test_store_write_runs_off_the_loop_and_reads_go_on(tmp_path):
         assert asyncio.run(scenario()) < 0.05
     finally:
         store.close()
+
+
+def _booked(service) -> str:
+    return service.create({"type": "gen", "customerIdentifier": {"id": "c2"}, "resourceId": "dr-sara",
+                           "startDateTime": at(1100).isoformat(), "overbookReason": "test"})["id"]
+
+
+# the writes of the other routes (payments, drawer, billing, desks), each made while another
+# write holds the writer for a second: it waits its turn on the writer thread, and the loop
+# serves the day view meanwhile (on the loop, its wait for the writer lock stalled every desk)
+OTHER_WRITES = {
+    "payment": lambda booking: ("POST", "/management/payments",
+                                {"bookingId": booking, "amount": 5000, "method": "cash"}, 201),
+    "price": lambda booking: ("PUT", f"/management/bookings/{booking}/price", {"price": 9000, "reason": "offer"}, 200),
+    "billing": lambda booking: ("PUT", "/management/billing", {"sellerName": "Clinic"}, 200),
+    "drawer count": lambda booking: ("POST", "/management/drawer-counts",
+                                     {"date": DAY.isoformat(), "counted": {"cash": 0}}, 201),
+    "desk revoke": lambda booking: ("POST", "/desks/revoke", {"deskId": "no-such-desk"}, 404),
+}
+
+
+@pytest.mark.parametrize("name", list(OTHER_WRITES))
+def test_other_routes_write_off_the_loop(clinic_server, name):
+    thread, service = clinic_server
+    _book(service, 40)
+    method, path, body, status = OTHER_WRITES[name](_booked(service))
+    store = service.store
+    inside = threading.Event()
+
+    def slow_write():
+        with store.transaction():
+            store.db.execute("update customers set lastName = lastName")
+            inside.set()
+            time.sleep(SLOW)
+
+    async def scenario():
+        async with httpx.AsyncClient(base_url=thread.url, headers=thread.auth, timeout=10) as http:
+            day = {"date": DAY.isoformat()}
+            holder = asyncio.ensure_future(store.write(slow_write))
+            while not inside.is_set():
+                await asyncio.sleep(0.01)
+            write = asyncio.ensure_future(http.request(method, path, json=body))
+            await asyncio.sleep(0.1)                       # the route is waiting for the writer
+            times = []
+            for limit in range(700, 708):
+                t0 = time.perf_counter()
+                assert (await http.get("/management/bookings", params={**day, "limit": limit})).status_code == 200
+                times.append(time.perf_counter() - t0)
+            assert not holder.done()
+            await holder
+            reply = await write
+            assert reply.status_code == status, reply.text
+            return sorted(times)
+
+    times = asyncio.run(scenario())
+    assert times[len(times) // 2] < 0.050 and times[-1] < SLOW / 6, [round(t * 1000, 1) for t in times]

@@ -38,6 +38,7 @@ route declares its role (:func:`app.server.security.require`):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request
@@ -97,7 +98,7 @@ def make_router(engine: SyncEngine | Callable[[], SyncEngine | None]) -> APIRout
     @router.get("/attention", dependencies=[require(Role.RECEPTION)])
     async def attention(all: bool = False):
         running = current()
-        return {"result": running.outbox.attention(include_resolved=all) if running else []}
+        return {"result": await running.store.read(running.outbox.attention, all) if running else []}
 
     @router.post("/attention/{case_id}/resolve", dependencies=[require(Role.RECEPTION)])
     async def resolve(case_id: str, body: ResolveBody):
@@ -105,7 +106,7 @@ def make_router(engine: SyncEngine | Callable[[], SyncEngine | None]) -> APIRout
         if running is None:
             raise errors.not_found("attention case", case_id)
         try:
-            return {"result": running.resolve(case_id, body.resolution)}
+            return {"result": await running.store.write(running.resolve, case_id, body.resolution)}
         except KeyError:
             raise errors.not_found("attention case", case_id) from None
         except ValueError as exc:
@@ -119,11 +120,14 @@ def make_router(engine: SyncEngine | Callable[[], SyncEngine | None]) -> APIRout
         running = current()
         if running is None:
             raise BookingError("SYNC-NOT-CONNECTED", "the branch is not connected to a cloud account", 409)
-        if running.store.db.execute("select 1 from cloud_ids where cloud = 'demo' limit 1").fetchone():
-            raise BookingError("SYNC-DEMO-DATA", "this branch holds the demo clinic; its bookings are not "
-                               "uploaded to a real cloud account", 409)
-        queued = running.upload_local()
-        return {"result": {"queued": queued, **running.status()}}
+
+        def upload() -> dict:
+            if running.store.db.execute("select 1 from cloud_ids where cloud = 'demo' limit 1").fetchone():
+                raise BookingError("SYNC-DEMO-DATA", "this branch holds the demo clinic; its bookings are not "
+                                   "uploaded to a real cloud account", 409)
+            return {"queued": running.upload_local(), **running.status()}
+
+        return {"result": await running.store.write(upload)}
 
     @router.post("/now", dependencies=[require(Role.RECEPTION)])
     async def now():
@@ -131,8 +135,8 @@ def make_router(engine: SyncEngine | Callable[[], SyncEngine | None]) -> APIRout
         if running is None:
             return {"result": {"online": False, "connected": False, "cloud": None, "lastPullAt": None,
                                "pending": 0, "needsAttention": 0}}
-        running.request_cycle()
-        return {"result": running.status()}
+        await running.store.write(running.request_cycle)
+        return {"result": await running.store.read(running.status)}
 
     return router
 
@@ -195,23 +199,24 @@ def make_settings_router(store, connect: Callable[[CloudConfig], Awaitable[None]
                                "account from a new branch (the first-run page or another data directory)", 409)
 
     async def save(config: CloudConfig) -> dict:
-        settings.connect(store, config)
+        await store.write(settings.connect, store, config)
         await connect(config)
-        return shown()
+        return await store.read(shown)
 
     @router.get("/settings", dependencies=[require(Role.RECEPTION)])
     async def get_settings():
-        return shown()
+        return await store.read(shown)
 
     @router.put("/settings", dependencies=[require(Role.MANAGER)])
     async def put_settings(body: SettingsBody, request: Request):
         info = _cloud(body.cloud)
-        no_demo()
+        await store.read(no_demo)
         secret = (body.secret or body.apiKey or "").strip() or None
         config = CloudConfig(_url(body.baseUrl), body.account_id(), secret, auth=info.auth_kinds[0][0],
                              cloud=info.name, extra={k: v.strip() for k, v in body.extra.items()})
         if config.secret is None:
-            stored = settings.load_config(store, cloud=info.name, base_url=config.base_url, account=config.account)
+            stored = await store.read(functools.partial(settings.load_config, store, cloud=info.name,
+                                                        base_url=config.base_url, account=config.account))
             if stored is None or not stored.secret:
                 raise errors.invalid("the key is required", field="secret")
             config.secret, config.auth = stored.secret, stored.auth
@@ -222,12 +227,12 @@ def make_settings_router(store, connect: Callable[[CloudConfig], Awaitable[None]
     @router.delete("/settings", dependencies=[require(Role.MANAGER)])
     async def delete_settings(request: Request):
         await disconnect()
-        settings.disconnect(store)
-        return shown()
+        await store.write(settings.disconnect, store)
+        return await store.read(shown)
 
     async def sign_in(step: str, body: SignInBody) -> dict:
         info = _cloud(body.cloud)
-        no_demo()
+        await store.read(no_demo)
         steps = [s.name for s in info.sign_in]
         if info.sign_in_step is None or step not in steps:
             raise errors.invalid(f"{info.title} has no sign-in step {step!r}", field="step")

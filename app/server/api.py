@@ -532,13 +532,13 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         header = (request.headers.get("last-event-id") or "").strip()
         last = _event_id(header) if header else lastEventId
         log_ = service.events
-        keep = _event_filter(service, _own(request))
+        keep = await service.store.read(_event_filter, service, _own(request))
         queue = log_.subscribe()
 
         async def stream():
             try:
                 sent = last if last is not None else log_.last_id
-                missed = log_.since(sent)
+                missed = await service.store.read(log_.since, sent)  # older events are read back
                 if missed is None:
                     yield {"event": "resync", "id": str(log_.last_id), "data": "{}"}
                     sent = log_.last_id
@@ -571,8 +571,9 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
     @api.get("/sync/status", dependencies=[require(Role.RECEPTION)])
     async def sync_status():
         status = getattr(api.state, "sync_status", None)
-        return {"result": status() if status else {"online": False, "connected": False, "cloud": None,
-                                                  "lastPullAt": None, "pending": 0, "needsAttention": 0}}
+        return {"result": await service.store.read(status) if status else {
+            "online": False, "connected": False, "cloud": None, "lastPullAt": None, "pending": 0,
+            "needsAttention": 0}}
 
     desk_routes.add_routes(api)
     api.include_router(payment_routes.router)

@@ -18,6 +18,9 @@ are :mod:`app.domain.payments`, the storage :mod:`app.server.payments`.
   ``POST /management/drawer-counts`` ``{date, deskId?, user?, counted, note?}`` → 201 the saved
   count with its differences; ``GET /management/drawer-counts?date=``
 
+Every route runs its SQLite work off the event loop (reads on the store's reader threads,
+writes on its writer thread: :meth:`app.store.Store.read` / :meth:`~app.store.Store.write`).
+
 Payment errors: 400 ``PAY-BAD-AMOUNT``, ``PAY-BAD-METHOD``, ``PAY-OVER-BALANCE``,
 ``PAY-REASON-REQUIRED``, ``PAY-REFUND-OVER-PAID``, ``PAY-BAD-VAT-RATE``, ``PAY-BAD-CURRENCY``;
 404 ``NOT-FOUND``.
@@ -74,6 +77,16 @@ def _payments(request: Request) -> Payments:
     return Payments(request.app.state.service)
 
 
+async def _read(request: Request, fn, *args):
+    """``fn(*args)`` on the store's reader threads: the loop never waits on SQLite."""
+    return await request.app.state.service.store.read(fn, *args)
+
+
+async def _write(request: Request, fn, *args):
+    """``fn(*args)`` on the store's one writer thread (:meth:`app.store.Store.write`)."""
+    return await request.app.state.service.store.write(fn, *args)
+
+
 def _actor(request: Request) -> dict:
     from app.server.api import _actor as actor  # the one place that reads the credentials
 
@@ -93,9 +106,9 @@ async def list_payments(request: Request, bookingId: str | None = Query(None, ma
                         user: str | None = Query(None, max_length=100)):
     """A booking's payments, or those of a branch-local day, by invoice number."""
     if bookingId:
-        rows = _payments(request).of_booking(bookingId)
+        rows = await _read(request, _payments(request).of_booking, bookingId)
     elif date_:
-        rows = _payments(request).of_day(_day(date_), deskId, user)
+        rows = await _read(request, _payments(request).of_day, _day(date_), deskId, user)
     else:
         raise errors.invalid("give bookingId or date", field="bookingId")
     return {"result": rows, "pagination": {"nextPageToken": None, "hasMore": False}}
@@ -105,35 +118,36 @@ async def list_payments(request: Request, bookingId: str | None = Query(None, ma
 async def take_payment(body: PaymentBody, request: Request):
     """Take a payment or make a refund (reception); the desk and user come from the request's
     credentials."""
-    return {"result": _payments(request).take(body.model_dump(), _actor(request))}
+    return {"result": await _write(request, _payments(request).take, body.model_dump(), _actor(request))}
 
 
 @router.get("/management/payments/{paymentId}", dependencies=[require(Role.RECEPTION)])
 async def payment(request: Request, paymentId: str):
-    return {"result": _payments(request).payment(paymentId)}
+    return {"result": await _read(request, _payments(request).payment, paymentId)}
 
 
 @router.get("/management/payments/{paymentId}/receipt", dependencies=[require(Role.RECEPTION)])
 async def receipt(request: Request, paymentId: str):
     """The simplified tax invoice of a payment (see :meth:`Payments.receipt`)."""
-    return {"result": _payments(request).receipt(paymentId)}
+    return {"result": await _read(request, _payments(request).receipt, paymentId)}
 
 
 @router.put("/management/bookings/{bookingId}/price", dependencies=[require(Role.MANAGER)])
 async def set_price(request: Request, bookingId: str, body: PriceBody):
     """A booking's own price (manager), with the reason kept in its history."""
-    return {"result": _payments(request).set_price(bookingId, body.price, body.reason, _actor(request))}
+    return {"result": await _write(request, _payments(request).set_price, bookingId, body.price, body.reason,
+                                   _actor(request))}
 
 
 @router.get("/management/billing", dependencies=[require(Role.RECEPTION)])
 async def get_billing(request: Request):
-    return {"result": billing(request.app.state.service.store)}
+    return {"result": await _read(request, billing, request.app.state.service.store)}
 
 
 @router.put("/management/billing", dependencies=[require(Role.MANAGER)])
 async def put_billing(request: Request, body: BillingBody):
     """Change the branch's seller name, VAT number, VAT rate, currency or per-type rates (manager)."""
-    return {"result": save_billing(request.app.state.service.store, body.model_dump())}
+    return {"result": await _write(request, save_billing, request.app.state.service.store, body.model_dump())}
 
 
 @router.get("/management/drawer", dependencies=[require(Role.RECEPTION)])
@@ -142,17 +156,18 @@ async def drawer(request: Request, date_: str = Query(alias="date", max_length=1
     """Expected takings by method of a branch-local day for one desk and user (default: the
     calling desk and its user)."""
     me = _actor(request)
-    return {"result": _payments(request).drawer(_day(date_), deskId or me["deskId"], user or me["user"])}
+    return {"result": await _read(request, _payments(request).drawer, _day(date_), deskId or me["deskId"],
+                                  user or me["user"])}
 
 
 @router.post("/management/drawer-counts", status_code=201, dependencies=[require(Role.RECEPTION)])
 async def close_drawer(request: Request, body: DrawerCountBody):
     """Close the day: save the counted drawer against the expected (a difference needs a note)."""
     me = _actor(request)
-    return {"result": _payments(request).close_drawer(_day(body.date), body.deskId or me["deskId"],
-                                                      body.user or me["user"], body.counted, body.note, me)}
+    return {"result": await _write(request, _payments(request).close_drawer, _day(body.date),
+                                   body.deskId or me["deskId"], body.user or me["user"], body.counted, body.note, me)}
 
 
 @router.get("/management/drawer-counts", dependencies=[require(Role.RECEPTION)])
 async def drawer_counts(request: Request, date_: str = Query(alias="date", max_length=10)):
-    return {"result": _payments(request).drawer_counts(_day(date_))}
+    return {"result": await _read(request, _payments(request).drawer_counts, _day(date_))}

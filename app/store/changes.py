@@ -27,6 +27,8 @@ UPSERT = (f"insert into bookings ({_COLUMNS}) values ({', '.join('?' * (len(BOOK
 _HISTORY = ('insert into history ("bookingId", "createdAt", "action", "actor", "deskId", "before", "after")'
             " values (?, ?, ?, ?, ?, ?, ?)")
 _ROW = itemgetter(*BOOKING_FIELDS)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+_dumps = _ENCODER.encode
 #: bookkeeping fields that change with every write and are not part of a history entry
 _BOOKKEEPING = ("updatedAt", "version")
 
@@ -45,7 +47,8 @@ class BookingChange:
     already set by the caller); ``before``: the row it replaces (None: a new booking);
     ``actor``: the user (a cloud's name for a cloud's change), ``desk_id``; ``extra``: more for the
     history entry's ``after``; ``history``: write an entry; ``check``: raise
-    :class:`StaleWrite` when the stored version is no longer ``before``'s."""
+    :class:`StaleWrite` when the stored version is no longer ``before``'s; ``fields``: the
+    fields that changed, when the caller knows them (a pull's diff), else found by comparing."""
 
     action: str
     before: dict | None
@@ -55,6 +58,7 @@ class BookingChange:
     extra: dict | None = None
     history: bool = True
     check: bool = False
+    fields: tuple[str, ...] | None = None
 
 
 def changed_fields(before: dict | None, after: dict, old: bool = False) -> dict:
@@ -83,13 +87,17 @@ def write_changes(db, changes: Iterable[BookingChange], now: str) -> int:
         except KeyError:  # a row without some (empty) columns
             rows.append((*_ROW({**dict.fromkeys(BOOKING_FIELDS), **after}), after.get("source") or "cloud"))
         if change.history:
-            diff_after = changed_fields(change.before, after)
+            before = change.before or {}
+            if change.fields is not None:
+                diff_before = {k: before.get(k) for k in change.fields}
+                diff_after = {k: after.get(k) for k in change.fields}
+            else:
+                diff_before = changed_fields(change.before, after, old=True)
+                diff_after = changed_fields(change.before, after)
             if change.extra:
                 diff_after.update(change.extra)
             history.append((after["id"], now, change.action, change.actor, change.desk_id,
-                            json.dumps(changed_fields(change.before, after, old=True), ensure_ascii=False,
-                                       default=str),
-                            json.dumps(diff_after, ensure_ascii=False, default=str)))
+                            _dumps(diff_before), _dumps(diff_after)))
     if rows:
         conn.executemany(UPSERT, rows)
     if history:

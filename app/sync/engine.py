@@ -1,9 +1,11 @@
 """The sync engine: the branch server's link to its cloud, through a connector.
 
 It runs as two asyncio tasks in the branch server's event loop (never in the GUI): the
-**pusher** sends the outbox, the **puller** asks the cloud what changed. Neither blocks
-the loop for long: HTTP is async and pulled pages are written one page per transaction,
-yielding between pages. Everything cloud-specific is the connector's
+**pusher** sends the outbox, the **puller** asks the cloud what changed. Neither makes the
+loop wait on SQLite: HTTP is async and every write (a pulled page in batches of
+:data:`APPLY_BATCH` bookings, one transaction each; a reply; a retry's bookkeeping) runs
+on the store's writer thread (:meth:`app.store.Store.write`), with the events for desks in
+the same transaction. Everything cloud-specific is the connector's
 (:mod:`app.sync.connector`, found in :mod:`app.sync.registry`); what is here holds for
 every cloud:
 
@@ -73,6 +75,10 @@ from app.sync.settings import save_secret
 
 log = logging.getLogger(__name__)
 PULL_CURSOR = "pull"
+#: pulled bookings written per transaction (:meth:`SyncEngine._apply_page`), whatever size
+#: of page a connector pulls: a batch holds the writer for a few milliseconds, and a
+#: smaller one costs more commits than it saves (each commit writes the indexes' pages)
+APPLY_BATCH = 500
 #: :meth:`SyncEngine._send`'s answer when the operation was replaced by others in the outbox
 _QUEUED = object()
 
@@ -119,10 +125,16 @@ class _Context:
 
     def __init__(self, engine: SyncEngine):
         self.engine = engine
+        self._zone: tuple[int, str] | None = None  # (store generation, zone) read last
 
     @property
     def zone(self) -> str:
-        return self.engine.store.zone
+        """The branch's zone, read again after any committed write (a connector asks it for
+        every booking of a page)."""
+        store = self.engine.store
+        if self._zone is None or self._zone[0] != store.generation:
+            self._zone = (store.generation, store.zone)
+        return self._zone[1]
 
     def now(self) -> datetime:
         return self.engine.now()
@@ -138,14 +150,22 @@ class _Context:
 
     async def mark_requested(self, op: Operation) -> None:
         stamp = clock.to_iso(self.engine.now())
-        with self.engine.store.transaction():
-            self.engine.store.db.execute("update sync_outbox set requestedAt = ?, attempts = attempts + 1 where id = ?",
-                                         [stamp, op.id])
+        store = self.engine.store
+
+        def mark():
+            with store.transaction():
+                store.db.execute("update sync_outbox set requestedAt = ?, attempts = attempts + 1 where id = ?",
+                                 [stamp, op.id])
+
+        await store.write(mark)
         op.requested_at = stamp
 
     async def save_steps(self, op: Operation, steps: dict) -> None:
-        with self.engine.store.transaction():
-            self.engine.outbox.save_steps(op.id, steps)
+        def save():
+            with self.engine.store.transaction():
+                self.engine.outbox.save_steps(op.id, steps)
+
+        await self.engine.store.write(save)
         op.steps = dict(steps)
 
     async def save_secret(self, secret: str) -> None:
@@ -437,13 +457,14 @@ class SyncEngine:
             return await self._push_time_rules(op)
         booking = self.store.booking(op["bookingId"])
         if booking is None:
-            with self.store.transaction():
-                self.outbox.remove(op["id"])
+            await self.store.write(self._remove, op["id"])
             return
         lock = contextlib.nullcontext()
         if self._creates(op) and op["action"] != "reschedule":  # one create per natural key at a time
+            # the key of the look-up after a lost reply (Applier.matches): no resource, so two
+            # creates it cannot tell apart never look up while the other's answer is unwritten
             desk = op["payload"]["after"]
-            key = (desk["customerId"], desk["typeId"], desk.get("startDateTime"), desk.get("resourceId"))
+            key = (desk["customerId"], desk["typeId"], desk.get("startDateTime"))
             lock = self._key_locks.setdefault(key, asyncio.Lock())
         async with lock:
             await self._push_locked(op, booking)
@@ -458,7 +479,7 @@ class SyncEngine:
             if failure is None:
                 raise
             if failure.kind in (FailureKind.TRANSIENT, FailureKind.AUTH, FailureKind.CURSOR_EXPIRED):
-                self._retry_later(op, exc, failure.retry_after)
+                await self._retry_later(op, exc, failure.retry_after)
             else:
                 await self._refused(op, failure)
         else:
@@ -467,10 +488,14 @@ class SyncEngine:
             if result is _QUEUED:
                 return
             if result is not None:
-                self._acknowledge(op, result)
+                await self.store.write(self._acknowledge, op, result)
             else:  # answered, with nothing to apply
-                with self.store.transaction():
-                    self.outbox.remove(op["id"])
+                await self.store.write(self._remove, op["id"])
+
+    def _remove(self, op_id: str) -> None:
+        """Drop an answered operation from the outbox (writer thread)."""
+        with self.store.transaction():
+            self.outbox.remove(op_id)
 
     async def _send(self, op: dict, booking: dict):
         """Send one operation; returns the cloud's booking (None: nothing to apply;
@@ -506,33 +531,35 @@ class SyncEngine:
             await self._call(self.connector.send(_operation(op)))
         except CloudFailure as exc:
             if exc.failure.kind in (FailureKind.TRANSIENT, FailureKind.AUTH):
-                return self._retry_later(op, exc, exc.failure.retry_after)
+                return await self._retry_later(op, exc, exc.failure.retry_after)
             log.warning("sync: the cloud refused the time rules of %s: %s", resource_id, exc)
         except ValueError as exc:
             log.warning("sync: time rules of %s not sent: %s", resource_id, exc)
         else:
             self._ok()
-        with self.store.transaction():
-            self.outbox.remove(op["id"])
+        await self.store.write(self._remove, op["id"])
         return None
 
     async def _create_first(self, op: dict, booking: dict) -> None:
         """A change to a booking the cloud has never had: the booking is created first, in
         its current state, which already holds this change and the later ones. A booking
         that is over (canceled, rejected) has nothing to send. Its ``end`` still follows."""
-        later = self.outbox.later_ops(op)
-        with self.store.transaction():
-            for dropped in [op, *later]:
-                self.outbox.remove(dropped["id"])
-            if booking["status"] in (Status.CANCELED, Status.REJECTED):
-                log.info("sync: %s of %s dropped: the cloud never had the booking and it is over",
-                         op["action"], booking["id"])
-                return None
-            self.outbox.add(booking["id"], "create", {"before": None, "after": booking,
-                                                      "actor": op["payload"].get("actor"), "creates": True},
-                            list(self.info.synced_fields))
-            if any(o["action"] == "end" for o in [op, *later]):
-                self.outbox.add(booking["id"], "end", {"before": booking, "after": booking, "actor": None}, [])
+        def queue_create():
+            later = self.outbox.later_ops(op)
+            with self.store.transaction():
+                for dropped in [op, *later]:
+                    self.outbox.remove(dropped["id"])
+                if booking["status"] in (Status.CANCELED, Status.REJECTED):
+                    log.info("sync: %s of %s dropped: the cloud never had the booking and it is over",
+                             op["action"], booking["id"])
+                    return
+                self.outbox.add(booking["id"], "create", {"before": None, "after": booking,
+                                                          "actor": op["payload"].get("actor"), "creates": True},
+                                list(self.info.synced_fields))
+                if any(o["action"] == "end" for o in [op, *later]):
+                    self.outbox.add(booking["id"], "end", {"before": booking, "after": booking, "actor": None}, [])
+
+        await self.store.write(queue_create)
         self.kick()
         return None
 
@@ -553,22 +580,27 @@ class SyncEngine:
         self.kick()
         return count
 
-    def _retry_later(self, op: dict, exc: Exception, retry_after: float | None) -> None:
+    async def _retry_later(self, op: dict, exc: Exception, retry_after: float | None) -> None:
         """Keep ``op`` for a retry after the backoff. ``requestedAt`` stays: an earlier
         attempt may have committed whatever the last one met (a 503 or 429 on the look-up
         says nothing about the write), so the retry looks by natural key first."""
         self._failed(exc)
         attempts = int(op.get("attempts") or 0) + 1
         due = self.now() + timedelta(seconds=backoff_seconds(attempts, retry_after))
-        with self.store.transaction():
-            self.store.db.execute(
-                "update sync_outbox set attempts = max(attempts, ?), nextAttemptAt = ?, lastError = ?"
-                " where id = ?", [attempts, stamp_ms(due), str(exc)[:500], op["id"]])
+
+        def keep():
+            with self.store.transaction():
+                self.store.db.execute(
+                    "update sync_outbox set attempts = max(attempts, ?), nextAttemptAt = ?, lastError = ?"
+                    " where id = ?", [attempts, stamp_ms(due), str(exc)[:500], op["id"]])
+
+        await self.store.write(keep)
         log.info("sync: %s of %s kept for retry in %s: %s", op["action"], op["bookingId"],
                  clock.to_iso(due), exc)
 
     def _acknowledge(self, op: dict, result: CloudBooking) -> None:
-        """The cloud accepted ``op``: map ids, drop the row, take the cloud's state."""
+        """The cloud accepted ``op``: map ids, drop the row, take the cloud's state (one
+        transaction with its events; on the writer thread, :meth:`Store.write`)."""
         local_id, now = op["bookingId"], self.now()
         with self.store.transaction():
             if self._creates(op):
@@ -585,9 +617,9 @@ class SyncEngine:
                                                   fallback_customers={result.cloud_id: booking["customerId"]}
                                                   ) if booking else []
             moved = self._moved(op, result, booking, now)
-        self._publish(changed)
-        if moved:
-            self.service.events.publish("sync.moved", moved)
+            self._publish(changed)
+            if moved:
+                self.service.events.publish("sync.moved", moved)
 
     def _moved(self, op: dict, result: CloudBooking, booking: dict | None, now: datetime) -> dict | None:
         """The cloud placed a booking on another resource than the desk chose (the booking
@@ -616,11 +648,16 @@ class SyncEngine:
                 cloud_state = await self._call(self.connector.fetch(cloud_id))
             except CloudFailure as exc:
                 if exc.failure.kind in (FailureKind.TRANSIENT, FailureKind.AUTH):
-                    return self._retry_later(op, exc, exc.failure.retry_after)
+                    return await self._retry_later(op, exc, exc.failure.retry_after)
+        await self.store.write(self._take_refusal, op, failure, cloud_state)
+        return None
+
+    def _take_refusal(self, op: dict, failure: Failure, cloud_state: CloudBooking | None) -> None:
+        """:meth:`_refused`'s write, one transaction with its events (writer thread)."""
         now = self.now()
         with self.store.transaction():
             if self.outbox.op(op["id"]) is None:
-                return None
+                return
             later = self.outbox.later_ops(op)
             for dropped in [op, *later]:
                 self.outbox.remove(dropped["id"])
@@ -630,12 +667,11 @@ class SyncEngine:
                 changed = self.applier.apply_bookings([cloud_state], self.store.zone, now)
             else:
                 changed = self._reject_locally(op["bookingId"], failure, now)
+            self._publish(changed)
+            self.service.events.publish("sync.attention", {"bookingId": op["bookingId"], "code": failure.code,
+                                                           "message": failure.message})
         log.warning("sync: the cloud refused %s of %s: %s %s", op["action"], op["bookingId"], failure.code,
                     failure.message)
-        self._publish(changed)
-        self.service.events.publish("sync.attention", {"bookingId": op["bookingId"], "code": failure.code,
-                                                       "message": failure.message})
-        return None
 
     def _not_sendable(self, op: dict, exc: NotSendable) -> None:
         """The connector cannot express ``op`` (:class:`~app.sync.connector.NotSendable`): the
@@ -666,6 +702,8 @@ class SyncEngine:
                                                 extra={"message": note} if note else None)], stamp)
 
     def _publish(self, changed: list[str]) -> None:
+        """``booking.changed`` for each changed local booking (``resync`` for more than 50);
+        inside the write's transaction, the events reach desks after its commit."""
         if not changed:
             return
         if len(changed) > 50:
@@ -723,6 +761,13 @@ class SyncEngine:
         """Resources (with their time rules), booking types and customers. Raises the
         connector's error for a failed call."""
         ref = await self.connector.pull_reference()
+        count, self.hours_unknown = await self.store.write(self._apply_reference, ref)
+        self._ok()
+        return {"resources": len(ref.resources), "types": len(ref.types), "customers": count}
+
+    def _apply_reference(self, ref) -> tuple[int, list[str]]:
+        """Write pulled reference data in one transaction (writer thread). Returns the
+        customers written and the local ids of resources whose hours could not be read."""
         edited = self.outbox.time_rules_waiting()  # the desk's edit wins until the cloud has it
         edited_cloud = {self.store.cloud_ids(r, "resource").get(self.cloud) or r for r in edited}
         with self.store.transaction():
@@ -731,9 +776,7 @@ class SyncEngine:
                                          keep_column="timeRules")
             count = self.applier.apply_customers(ref.customers)
         resources = self.applier.reference_map("resource")
-        self.hours_unknown = [resources.get(r, r) for r in ref.hours_unknown if r not in edited_cloud]
-        self._ok()
-        return {"resources": len(ref.resources), "types": len(ref.types), "customers": count}
+        return count, [resources.get(r, r) for r in ref.hours_unknown if r not in edited_cloud]
 
     def windows(self, horizon: bool) -> dict[str, dict]:
         """The listings of the next pull of a connector that lists windows (name → its
@@ -765,7 +808,7 @@ class SyncEngine:
                     log.info("sync: the %s cursor expired; pulling again from the start", self.cloud)
                     cursor, horizon = None, True
             self.last_pull_at = clock.to_iso(self.now())
-            self.store.set_setting(f"sync.{self.cloud}.lastPullAt", self.last_pull_at)
+            await self.store.write(self.store.set_setting, f"sync.{self.cloud}.lastPullAt", self.last_pull_at)
             self._ok()
 
     async def _pull_pages(self, cursor: dict | None, full: bool) -> None:
@@ -775,38 +818,56 @@ class SyncEngine:
                 page = await self._call(pages.__anext__())
             except StopAsyncIteration:
                 return
-            changed = self._apply_page(page)
-            self._publish(changed)
-            await asyncio.sleep(0)
+            await self._apply_page(page)
             for window in page.windows_done:
                 await self._sweep(window)
 
-    def _apply_page(self, page: PullPage) -> list[str]:
-        """One page in one transaction: bookings, deletions, the window's seen ids, the cursor."""
+    async def _apply_page(self, page: PullPage) -> list[str]:
+        """One page, in batches of at most :data:`APPLY_BATCH` bookings, each one transaction
+        on the store's writer thread (:meth:`Store.write`): the loop serves desks meanwhile
+        and a desk's write waits for one batch at most. The page's deletions and its cursor
+        commit with the last batch, so a page cut short (a crash) is pulled again from the
+        previous cursor and its applied batches are found mapped (nothing twice). Returns
+        the local ids whose row changed."""
+        bookings = page.bookings
+        batches = [bookings[i:i + APPLY_BATCH] for i in range(0, len(bookings), APPLY_BATCH)] or [[]]
+        changed: list[str] = []
+        for number, batch in enumerate(batches):
+            changed += await self.store.write(self._apply_batch, page, batch, number == 0,
+                                              number == len(batches) - 1)
+        return changed
+
+    def _apply_batch(self, page: PullPage, bookings: list[CloudBooking], first: bool, last: bool) -> list[str]:
+        """One transaction of :meth:`_apply_page` (under the writer lock): ``bookings`` (part of
+        ``page``), their needs-attention cases and seen ids, the events for desks; with
+        ``last`` also the page's deletions and its cursor."""
         deleted: list[str] = []
         with self.store.transaction():
-            if page.window and page.restarted:
+            if first and page.window and page.restarted:
                 self._forget_seen(page.window)
-            changed = self.applier.apply_bookings(page.bookings, self.store.zone, self.now())
-            noted = self._note_problems(page.bookings)
-            if page.window:
+            changed = self.applier.apply_bookings(bookings, self.store.zone, self.now())
+            noted = self._note_problems(bookings)
+            if page.window and bookings:
                 self.store.db.conn.executemany(
                     "insert or ignore into sync_seen (cloud, window, cloudId) values (?, ?, ?)",
-                    [(self.cloud, page.window, b.cloud_id) for b in page.bookings])
-            if page.deleted:
+                    [(self.cloud, page.window, b.cloud_id) for b in bookings])
+            if last and page.deleted:
                 dirty = self.outbox.dirty_map()
                 mapped = self.applier.booking_ids([str(c) for c in page.deleted])
                 for local_id in mapped.values():
                     if local_id not in dirty:
                         self.applier.delete_booking(local_id)
                         deleted.append(local_id)
-            if page.cursor is not None:
+            if last and page.cursor is not None:
                 self._set_cursor(PULL_CURSOR, page.cursor)
-        for local_id in deleted:
-            self.service.events.publish("booking.deleted", {"id": local_id})
-        for event in noted:
-            self.service.events.publish("sync.attention", event)
-        return [c for c in changed if c not in deleted]
+            changed = [c for c in changed if c not in deleted]
+            # the events commit with the change they describe and reach desks after it
+            for local_id in deleted:
+                self.service.events.publish("booking.deleted", {"id": local_id})
+            for event in noted:
+                self.service.events.publish("sync.attention", event)
+            self._publish(changed)
+        return changed
 
     def _note_problems(self, bookings: list[CloudBooking]) -> list[dict]:
         """A needs-attention case for each problem a connector reported on a pulled booking
@@ -853,24 +914,32 @@ class SyncEngine:
             sql += f" and b.{column} < ?"
             args.append(window.end)
         sql += " and c.cloudId not in (select cloudId from sync_seen where cloud = ? and window = ?)"
-        missing = self.store.db.execute(sql, [*args, self.cloud, window.name]).fetchall()
-        dirty = self.outbox.dirty_map()
+
+        def missing_ones():
+            return self.store.db.execute(sql, [*args, self.cloud, window.name]).fetchall(), self.outbox.dirty_map()
+
+        missing, dirty = await self.store.read(missing_ones)
         for cloud_id, local_id in missing:
             if local_id in dirty:
                 continue
             current = await self._call(self.connector.fetch(cloud_id))
-            with self.store.transaction():
-                if self.store.local_id(self.cloud, cloud_id) != local_id or self.outbox.dirty_fields(local_id):
-                    continue
-                if current is None:
-                    self.applier.delete_booking(local_id)
-                    changed = []
-                    self.service.events.publish("booking.deleted", {"id": local_id})
-                else:
-                    changed = self.applier.apply_bookings([current], self.store.zone, self.now())
-            self._publish(changed)
-        with self.store.transaction():
-            self._forget_seen(window.name)
+            await self.store.write(self._swept, cloud_id, local_id, current)
+        await self.store.write(self._forget_window, window.name)
 
+    def _swept(self, cloud_id: str, local_id: str, current: CloudBooking | None) -> None:
+        """A booking absent from its window's listing: gone from the cloud (``current`` None)
+        → removed here, else its fetched state applied (writer thread, one transaction)."""
+        with self.store.transaction():
+            if self.store.local_id(self.cloud, cloud_id) != local_id or self.outbox.dirty_fields(local_id):
+                return
+            if current is None:
+                self.applier.delete_booking(local_id)
+                self.service.events.publish("booking.deleted", {"id": local_id})
+            else:
+                self._publish(self.applier.apply_bookings([current], self.store.zone, self.now()))
+
+    def _forget_window(self, window: str) -> None:
+        with self.store.transaction():
+            self._forget_seen(window)
 
 __all__ = ["BookingPort", "CloudFailure", "SyncEngine", "backoff_seconds"]

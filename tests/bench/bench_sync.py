@@ -112,8 +112,8 @@ def bench_initial(bookings: int) -> list[tuple[str, str, str]]:
         status = asyncio.run(first_sync())
         total = time.perf_counter() - started
         pulled = store.db.execute("select count(*) from bookings").fetchone()[0]
-        rows = [tuple(r) for r in store.db.execute(f"select {', '.join(chr(34) + f + chr(34) for f in (*BOOKING_FIELDS, 'source'))}"
-                                                   " from bookings")]
+        columns = ", ".join(f'"{f}"' for f in (*BOOKING_FIELDS, "source"))
+        rows = [tuple(r) for r in store.db.execute(f"select {columns} from bookings")]
         store.close()
         ceiling_store = open_store(Path(tmp) / "ceiling.sqlite3")
         from app.store.changes import UPSERT as _UPSERT
