@@ -473,7 +473,7 @@ class SyncEngine:
         try:
             result = await self._send(op, booking)
         except NotSendable as exc:
-            self._not_sendable(op, exc)
+            await self.store.write(self._not_sendable, op, exc)
         except Exception as exc:
             failure = self.classify(exc)
             if failure is None:
@@ -676,7 +676,8 @@ class SyncEngine:
     def _not_sendable(self, op: dict, exc: NotSendable) -> None:
         """The connector cannot express ``op`` (:class:`~app.sync.connector.NotSendable`): the
         booking stays as the desk has it; ``op`` and the later operations of the booking leave
-        the outbox for a needs-attention case (``SYNC-NOT-SENT``) that a re-apply sends again."""
+        the outbox for a needs-attention case (``SYNC-NOT-SENT``) that a re-apply sends again.
+        One transaction with its event (writer thread)."""
         with self.store.transaction():
             if self.outbox.op(op["id"]) is None:
                 return
@@ -684,9 +685,9 @@ class SyncEngine:
             for dropped in [op, *later]:
                 self.outbox.remove(dropped["id"])
             self.outbox.add_attention(op, "SYNC-NOT-SENT", str(exc), None, later)
+            self.service.events.publish("sync.attention", {"bookingId": op["bookingId"], "code": "SYNC-NOT-SENT",
+                                                           "message": str(exc)})
         log.warning("sync: %s of %s not sent: %s", op["action"], op["bookingId"], exc)
-        self.service.events.publish("sync.attention", {"bookingId": op["bookingId"], "code": "SYNC-NOT-SENT",
-                                                       "message": str(exc)})
 
     def _reject_locally(self, local_id: str, failure: Failure, now: datetime) -> list[str]:
         booking = self.store.booking(local_id)
