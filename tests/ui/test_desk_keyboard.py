@@ -46,10 +46,12 @@ async def _active(window):
 
 
 def _future(window, exclude=()):
+    """A confirmed booking of the shown day starting over an hour from now (None: the day has
+    none left, e.g. late in the evening)."""
     now = window.state.now()
-    return next(b for b in window.calendar.canvas.visible_bookings()
-                if b["status"] == Status.CONFIRMED and not b.get("visitStatus")
-                and from_iso(b["startDateTime"]) > now + timedelta(hours=1) and b["id"] not in exclude)
+    return next((b for b in window.calendar.canvas.visible_bookings()
+                 if b["status"] == Status.CONFIRMED and not b.get("visitStatus")
+                 and from_iso(b["startDateTime"]) > now + timedelta(hours=1) and b["id"] not in exclude), None)
 
 
 async def _tomorrow(window):
@@ -234,8 +236,8 @@ def test_customer_card_from_the_booking_dialog_and_the_booking_pane(loop, desk, 
     async def scenario():
         other = DeskClient(branch_server.url, token=branch_server.token)
         try:
-            booking = _future(window) if window.calendar.canvas.visible_bookings() else None
-            if booking is None:
+            booking = _future(window)
+            if booking is None:                  # late in the day: tomorrow's
                 await _tomorrow(window)
                 booking = _future(window)
             customer = booking["customer"]
