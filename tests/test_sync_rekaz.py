@@ -826,3 +826,42 @@ def test_engine_ambiguous_provider_name_needs_attention_once(clinic):
         await branch.engine.pull(horizon=True)
         assert len(branch.engine.outbox.attention()) == len(cases)
     branch.run(scenario)
+
+
+def test_engine_a_provider_busy_in_the_other_branch_is_refused_into_needs_attention(clinic):
+    """The generated clinic's general-consultation providers work in both branches; the
+    branch reads its own branch only (contract "Desk operations": ``branchId``), so the
+    desk offers a time the provider has in the other branch. Rekaz refuses the create
+    (``BusinessLogicError``, contract "Transport": not retried): nothing is left pending,
+    the desk's booking stays as rejected, and one needs-attention case carries Rekaz's
+    reason (a known gap, docs/clouds/rekaz.md)."""
+    branch, made = clinic
+    cloud = branch.running.cloud
+    main, north = made["branches"]
+    from zoneinfo import ZoneInfo
+    zone = ZoneInfo("Asia/Riyadh")
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    general = {p["id"] for p in cloud.products[made["products"][0]]["pricing"]}
+    theirs = next(r for r in sorted(cloud.reservations.values(), key=lambda r: r["_start"])
+                  if r["branchId"] == north and r["_providerIds"] and r["status"] != "Cancelled"
+                  and r["_priceId"] in general and r["_start"] > tomorrow)
+    provider, start = theirs["_providerIds"][0], theirs["_start"].astimezone(zone)
+
+    async def scenario():
+        status = await branch.engine.sync_once(deadline=20)
+        assert status["needsAttention"] == 0, status
+        before = set(cloud.reservations)
+        booking = branch.service.create({
+            "type": branch.local(theirs["_priceId"], "type"), "date": start.date().isoformat(),
+            "time": start.hour * 100 + start.minute, "resourceId": branch.local(provider, "resource"),
+            "customerIdentifier": {"id": branch.store.customers(limit=1)[0]["id"]}})
+        status = await branch.engine.sync_once(deadline=20)
+        assert status["pending"] == 0 and status["needsAttention"] == 1, status
+        cases = branch.engine.outbox.attention()
+        assert [(c["bookingId"], c["action"], c["code"]) for c in cases] == [(booking["id"], "create",
+                                                                                "BusinessLogicError")]
+        assert cloud.providers[provider]["name"] in cases[0]["message"]  # Rekaz's reason, as it came
+        assert set(cloud.reservations) == before  # nothing booked in Rekaz
+        local = branch.store.booking(booking["id"])  # kept, and shown as refused by the cloud
+        assert local is not None and local["status"] == "REJECTED"
+    branch.run(scenario)
