@@ -865,3 +865,33 @@ def test_engine_a_provider_busy_in_the_other_branch_is_refused_into_needs_attent
         local = branch.store.booking(booking["id"])  # kept, and shown as refused by the cloud
         assert local is not None and local["status"] == "REJECTED"
     branch.run(scenario)
+
+
+def test_a_kiosk_check_in_shows_on_a_desk_as_arrived_within_a_minute(tmp_path):
+    """Contract "Behaviour": attendances made in Rekaz (a kiosk, the Rekaz app) move the
+    booking to arrived, then done, on every desk within a minute. A real branch server
+    process at the engine's own hot period (5 s), read over its HTTP API as a desk reads
+    it; the desk sends nothing back to Rekaz for them."""
+    from tests.clouds.conformance.branch import Branch
+    from tests.clouds.conformance.harness import RekazHarness
+
+    with RekazHarness().started() as harness:
+        branch = Branch(harness, tmp_path / "branch", hot_every=5.0).start()
+        try:
+            branch.settle()
+            cloud_id = harness.started_booking(harness.desk_pick(2))  # due now, confirmed in the dashboard
+            branch.call("POST", "/sync/now")
+            local_id = branch.wait_for(lambda: (branch.by_cloud_id().get(cloud_id) or [{}])[0].get("id"),
+                                       what="the booking on the desk")
+            assert not branch.booking(local_id)["visitStatus"]
+            for kind, shown in (("CheckIn", "CHECKED_IN"), ("CheckOut", "COMPLETED")):
+                began = time.monotonic()
+                harness.cloud.kiosk_attendance(cloud_id, kind)
+                branch.wait_for(lambda shown=shown: branch.booking(local_id)["visitStatus"] == shown, timeout=60,
+                                what=f"the desk to show {shown}")
+                assert time.monotonic() - began < 60
+            assert [a["kind"] for a in harness.cloud.attendances if a["reservationId"] == cloud_id] == [
+                "CheckIn", "CheckOut"]  # the kiosk's two, none sent back by the desk
+            assert branch.booking(local_id)["status"] == "CONFIRMED"
+        finally:
+            branch.stop()
