@@ -895,3 +895,37 @@ def test_a_kiosk_check_in_shows_on_a_desk_as_arrived_within_a_minute(tmp_path):
             assert branch.booking(local_id)["status"] == "CONFIRMED"
         finally:
             branch.stop()
+
+
+def test_the_choices_route_lists_the_branches_the_key_sees(tmp_path, monkeypatch):
+    """``POST /sync/choices/branchId`` (the settings dialog's branch picker; contract
+    "Transport": one desk branch = one Rekaz branch, seed "Branches API"): the branches
+    with both names, never the key; a wrong key is ``CLOUD-AUTH-FAILED``; a field Rekaz does
+    not list is a 400."""
+    import keyring
+    import keyring.backends.fail
+
+    from app.composition import BranchServer
+    from tests.clinic import Authed
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setattr(keyring.core, "_keyring_backend", keyring.backends.fail.Keyring())
+    cloud = RekazCloud()
+    made = generate_clinic(cloud)
+    with start_cloud(cloud) as running:
+        server = BranchServer(tmp_path / "branch", demo=False).start()
+        try:
+            http = Authed(server)
+            body = {"cloud": "rekaz", "baseUrl": running.url, "account": cloud.tenant, "secret": cloud.key}
+            answer = http.post(server.url + "/sync/choices/branchId", json=body, timeout=20)
+            assert answer.status_code == 200, answer.text
+            assert [(c["value"], c["labels"]) for c in answer.json()["result"]] == [
+                (made["branches"][0], {"en": "Main Branch", "ar": "الفرع الرئيسي"}),
+                (made["branches"][1], {"en": "Al Malqa Branch", "ar": "فرع الملقا"})]
+            wrong = http.post(server.url + "/sync/choices/branchId", json={**body, "secret": "nope"}, timeout=20)
+            assert wrong.status_code == 400 and wrong.json()["error"]["code"] == "CLOUD-AUTH-FAILED"
+            other = http.post(server.url + "/sync/choices/account", json=body, timeout=20)
+            assert other.status_code == 400 and other.json()["error"]["code"] == "VALIDATION", other.text
+            assert cloud.key not in answer.text
+        finally:
+            server.stop()
