@@ -826,3 +826,106 @@ def test_engine_ambiguous_provider_name_needs_attention_once(clinic):
         await branch.engine.pull(horizon=True)
         assert len(branch.engine.outbox.attention()) == len(cases)
     branch.run(scenario)
+
+
+def test_engine_a_provider_busy_in_the_other_branch_is_refused_into_needs_attention(clinic):
+    """The generated clinic's general-consultation providers work in both branches; the
+    branch reads its own branch only (contract "Desk operations": ``branchId``), so the
+    desk offers a time the provider has in the other branch. Rekaz refuses the create
+    (``BusinessLogicError``, contract "Transport": not retried): nothing is left pending,
+    the desk's booking stays as rejected, and one needs-attention case carries Rekaz's
+    reason (a known gap, docs/clouds/rekaz.md)."""
+    branch, made = clinic
+    cloud = branch.running.cloud
+    main, north = made["branches"]
+    from zoneinfo import ZoneInfo
+    zone = ZoneInfo("Asia/Riyadh")
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    general = {p["id"] for p in cloud.products[made["products"][0]]["pricing"]}
+    theirs = next(r for r in sorted(cloud.reservations.values(), key=lambda r: r["_start"])
+                  if r["branchId"] == north and r["_providerIds"] and r["status"] != "Cancelled"
+                  and r["_priceId"] in general and r["_start"] > tomorrow)
+    provider, start = theirs["_providerIds"][0], theirs["_start"].astimezone(zone)
+
+    async def scenario():
+        status = await branch.engine.sync_once(deadline=20)
+        assert status["needsAttention"] == 0, status
+        before = set(cloud.reservations)
+        booking = branch.service.create({
+            "type": branch.local(theirs["_priceId"], "type"), "date": start.date().isoformat(),
+            "time": start.hour * 100 + start.minute, "resourceId": branch.local(provider, "resource"),
+            "customerIdentifier": {"id": branch.store.customers(limit=1)[0]["id"]}})
+        status = await branch.engine.sync_once(deadline=20)
+        assert status["pending"] == 0 and status["needsAttention"] == 1, status
+        cases = branch.engine.outbox.attention()
+        assert [(c["bookingId"], c["action"], c["code"]) for c in cases] == [(booking["id"], "create",
+                                                                                "BusinessLogicError")]
+        assert cloud.providers[provider]["name"] in cases[0]["message"]  # Rekaz's reason, as it came
+        assert set(cloud.reservations) == before  # nothing booked in Rekaz
+        local = branch.store.booking(booking["id"])  # kept, and shown as refused by the cloud
+        assert local is not None and local["status"] == "REJECTED"
+    branch.run(scenario)
+
+
+def test_a_kiosk_check_in_shows_on_a_desk_as_arrived_within_a_minute(tmp_path):
+    """Contract "Behaviour": attendances made in Rekaz (a kiosk, the Rekaz app) move the
+    booking to arrived, then done, on every desk within a minute. A real branch server
+    process at the engine's own hot period (5 s), read over its HTTP API as a desk reads
+    it; the desk sends nothing back to Rekaz for them."""
+    from tests.clouds.conformance.branch import Branch
+    from tests.clouds.conformance.harness import RekazHarness
+
+    with RekazHarness().started() as harness:
+        branch = Branch(harness, tmp_path / "branch", hot_every=5.0).start()
+        try:
+            branch.settle()
+            cloud_id = harness.started_booking(harness.desk_pick(2))  # due now, confirmed in the dashboard
+            branch.call("POST", "/sync/now")
+            local_id = branch.wait_for(lambda: (branch.by_cloud_id().get(cloud_id) or [{}])[0].get("id"),
+                                       what="the booking on the desk")
+            assert not branch.booking(local_id)["visitStatus"]
+            for kind, shown in (("CheckIn", "CHECKED_IN"), ("CheckOut", "COMPLETED")):
+                began = time.monotonic()
+                harness.cloud.kiosk_attendance(cloud_id, kind)
+                branch.wait_for(lambda shown=shown: branch.booking(local_id)["visitStatus"] == shown, timeout=60,
+                                what=f"the desk to show {shown}")
+                assert time.monotonic() - began < 60
+            assert [a["kind"] for a in harness.cloud.attendances if a["reservationId"] == cloud_id] == [
+                "CheckIn", "CheckOut"]  # the kiosk's two, none sent back by the desk
+            assert branch.booking(local_id)["status"] == "CONFIRMED"
+        finally:
+            branch.stop()
+
+
+def test_the_choices_route_lists_the_branches_the_key_sees(tmp_path, monkeypatch):
+    """``POST /sync/choices/branchId`` (the settings dialog's branch picker; contract
+    "Transport": one desk branch = one Rekaz branch, seed "Branches API"): the branches
+    with both names, never the key; a wrong key is ``CLOUD-AUTH-FAILED``; a field Rekaz does
+    not list is a 400."""
+    import keyring
+    import keyring.backends.fail
+
+    from app.composition import BranchServer
+    from tests.clinic import Authed
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setattr(keyring.core, "_keyring_backend", keyring.backends.fail.Keyring())
+    cloud = RekazCloud()
+    made = generate_clinic(cloud)
+    with start_cloud(cloud) as running:
+        server = BranchServer(tmp_path / "branch", demo=False).start()
+        try:
+            http = Authed(server)
+            body = {"cloud": "rekaz", "baseUrl": running.url, "account": cloud.tenant, "secret": cloud.key}
+            answer = http.post(server.url + "/sync/choices/branchId", json=body, timeout=20)
+            assert answer.status_code == 200, answer.text
+            assert [(c["value"], c["labels"]) for c in answer.json()["result"]] == [
+                (made["branches"][0], {"en": "Main Branch", "ar": "الفرع الرئيسي"}),
+                (made["branches"][1], {"en": "Al Malqa Branch", "ar": "فرع الملقا"})]
+            wrong = http.post(server.url + "/sync/choices/branchId", json={**body, "secret": "nope"}, timeout=20)
+            assert wrong.status_code == 400 and wrong.json()["error"]["code"] == "CLOUD-AUTH-FAILED"
+            other = http.post(server.url + "/sync/choices/account", json=body, timeout=20)
+            assert other.status_code == 400 and other.json()["error"]["code"] == "VALIDATION", other.text
+            assert cloud.key not in answer.text
+        finally:
+            server.stop()

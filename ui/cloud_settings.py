@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.client import ApiError, DeskClient
-from app.i18n import _, ngettext
+from app.i18n import _, current_language, ngettext
 from app.i18n.text import fsi
 from ui.errors import message_for
 from ui.tasks import Tasks
@@ -67,6 +67,57 @@ def cloud_error(exc: BaseException) -> str:
     return message_for(exc)
 
 
+class ListedField(QWidget):
+    """A connection field whose values the cloud lists (declared ``listed``, e.g. the Rekaz
+    branch): an editable list (``combo``; a value may still be typed) and a button
+    (``list_button``) that asks the branch server for the cloud's values with the
+    credentials typed so far. Reads and writes like a line: :meth:`text` is the picked
+    value's id (or the typed text), :meth:`setText` picks the value with that id."""
+
+    textChanged = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.combo = QComboBox()
+        self.combo.setEditable(True)
+        self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.list_button = QPushButton(_("Load the list"))
+        box = QHBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.combo, 1)
+        box.addWidget(self.list_button)
+        self.combo.editTextChanged.connect(lambda _text: self.textChanged.emit(self.text()))
+
+    def text(self) -> str:
+        typed = self.combo.currentText().strip()
+        index = self.combo.findText(typed, Qt.MatchFlag.MatchExactly)
+        return str(self.combo.itemData(index)) if index >= 0 and self.combo.itemData(index) else typed
+
+    def setText(self, value: str) -> None:
+        index = self.combo.findData(value) if value else -1
+        if index >= 0:
+            self.combo.setCurrentIndex(index)
+        else:
+            self.combo.setEditText(value or "")
+
+    def set_values(self, values: list[dict]) -> None:
+        """Offer ``values`` (``[{value, label, labels: {en, ar}}]``), each by its name in the
+        desk's language, keeping the current value picked when it is among them."""
+        current = self.text()
+        self.combo.blockSignals(True)
+        self.combo.clear()
+        lang = current_language()
+        for item in values:
+            label = (item.get("labels") or {}).get(lang) or item.get("label") or item["value"]
+            self.combo.addItem(str(label), str(item["value"]))
+        self.combo.blockSignals(False)
+        index = self.combo.findData(current) if current else -1
+        self.combo.setCurrentIndex(index if index >= 0 else (0 if len(values) == 1 else -1))
+        if index < 0 and len(values) != 1:
+            self.combo.setEditText(current)
+        self.textChanged.emit(self.text())
+
+
 class CloudSettingsDialog(QDialog):
     """``CloudSettingsDialog(client, parent)``; ``saved(settings)`` after connecting or
     disconnecting (the server's ``/sync/settings`` answer).
@@ -76,7 +127,9 @@ class CloudSettingsDialog(QDialog):
     line per other field (:attr:`extra`); one radio button per auth kind (``use_key`` the
     first, ``use_otp`` the second when there is one); the sign-in steps' fields
     (:attr:`sign_in_inputs`, e.g. ``phone`` and ``code``) with a button per step but the last
-    (``send_code`` the first), the last one being *Connect*."""
+    (``send_code`` the first), the last one being *Connect*. A field the cloud lists (e.g.
+    the Rekaz branch) is a :class:`ListedField` in :attr:`extra`: *Load the list* fills it
+    with the cloud's values (``POST /sync/choices/{key}``) to pick one."""
 
     saved = Signal(object)
 
@@ -107,7 +160,7 @@ class CloudSettingsDialog(QDialog):
         self.methods = QHBoxLayout()
         self.auth_buttons: dict[str, QRadioButton] = {}
         self.use_key = self.use_otp = None
-        self.extra: dict[str, QLineEdit] = {}
+        self.extra: dict[str, QLineEdit | ListedField] = {}
         self.sign_in_inputs: dict[str, QLineEdit] = {}
         self.step_buttons: dict[str, QPushButton] = {}
         self.phone = self.code = self.send_code = None
@@ -203,7 +256,14 @@ class CloudSettingsDialog(QDialog):
         for declared in info.get("fields") or []:
             if declared["key"] in ("baseUrl", "account", "secret"):
                 continue
-            line = self._line(declared)
+            if declared.get("listed"):
+                line = ListedField()
+                line.textChanged.connect(lambda _text: self._enable())
+                line.list_button.clicked.connect(lambda _checked=False, key=declared["key"]: self.list_values(key))
+            else:
+                line = self._line(declared)
+            if declared.get("help"):
+                line.setToolTip(_(declared["help"]))
             self.extra[declared["key"]] = line
             label = QLabel(_(declared["label"]))
             self.form.addRow(label, line)
@@ -304,6 +364,11 @@ class CloudSettingsDialog(QDialog):
             button.setEnabled(bool(self.base_url.text().strip() and self.app_id.text().strip()
                                    and first is not None and first.text().strip()) and not working)
         self.disconnect_button.setEnabled(bool(self.settings.get("baseUrl")) and not working)
+        keyed = bool(self.api_key.text().strip() or (self.settings.get("hasSecret") and self._same()))
+        for line in self.extra.values():
+            if isinstance(line, ListedField):
+                line.list_button.setEnabled(bool(self.base_url.text().strip() and self.app_id.text().strip())
+                                            and keyed and not working)
 
     def _same(self) -> bool:
         return (self.base_url.text().strip().rstrip("/") == (self.settings.get("baseUrl") or "")
@@ -366,6 +431,30 @@ class CloudSettingsDialog(QDialog):
 
         box.finished.connect(answered)
         box.open()
+
+    def list_values(self, key: str) -> None:
+        """Ask the branch server for the values the cloud lists for ``key`` with the address,
+        account and key typed so far (or the stored key), and offer them in its field."""
+        url, account, cloud = self._fields()
+        field = self.extra.get(key)
+        if not isinstance(field, ListedField) or not (url and account):
+            return
+        self._busy(True)
+        others = {k: line.text().strip() for k, line in self.extra.items() if k != key and line.text().strip()}
+
+        def listed(values: list[dict]) -> None:
+            self._busy(False)
+            field.set_values(values or [])
+            if values:
+                self._say(ngettext("The cloud lists %(count)s choice: pick it, then connect.",
+                                   "The cloud lists %(count)s choices: pick one, then connect.",
+                                   len(values)) % {"count": len(values)})
+            else:
+                self._say(_("The cloud lists nothing to choose from with this key."), error=True)
+            field.combo.setFocus()
+
+        self.tasks.run(self.client.cloud_choices(key, cloud, url, account, self.api_key.text().strip() or None,
+                                                 others), listed, self._failed)
 
     def request_code(self, step: str | None = None) -> None:
         """Run a sign-in step before the last one (the first by default: send the code)."""

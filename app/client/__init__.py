@@ -282,6 +282,15 @@ class DeskClient:
         body = {"cloud": cloud, "baseUrl": base_url, "account": account, "secret": secret, "extra": extra or None}
         return await self._result("PUT", "/sync/settings", json={k: v for k, v in body.items() if v is not None})
 
+    async def cloud_choices(self, key: str, cloud: str, base_url: str, account: str, secret: str | None = None,
+                            extra: dict | None = None) -> list[dict]:
+        """The values ``cloud`` lists for its field ``key`` (declared ``listed``), asked with
+        these credentials (no secret: the stored one of the same account):
+        ``[{value, label, labels: {en, ar}}]``. ApiError as for :meth:`connect_cloud`."""
+        body = {"cloud": cloud, "baseUrl": base_url, "account": account, "secret": secret, "extra": extra or None}
+        return await self._result("POST", f"/sync/choices/{key}",
+                                  json={k: v for k, v in body.items() if v is not None})
+
     async def save_sync_settings(self, base_url: str, app_id: str, api_key: str | None = None,
                                  cloud: str | None = None) -> dict:
         """:meth:`connect_cloud` with the first cloud's names (app id, API key)."""

@@ -32,6 +32,11 @@ route declares its role (:func:`app.server.security.require`):
   ``POST /sync/otp/request`` and ``/sync/otp/verify`` (``{cloud, baseUrl, appId, phone |
   email, code}``) are the same for the steps ``request`` and ``verify``; 400
   ``CLOUD-AUTH-FAILED`` for a wrong code.
+* ``POST /sync/choices/{key}`` ``{cloud, baseUrl, account, secret, extra}`` → ``{"result":
+  [{value, label, labels: {en, ar}}]}``: the values the cloud lists for a field it declares
+  ``listed`` (e.g. the Rekaz branches the key can see), asked with the credentials given
+  (or the stored secret of the same account); 400 ``VALIDATION`` (field ``key``) for a field
+  the cloud does not list, ``CLOUD-AUTH-FAILED`` / ``CLOUD-UNREACHABLE`` as for connecting.
 * ``DELETE /sync/settings`` → the settings after disconnecting (the engine stops; the
   connection and its secret are forgotten; local data stays).
 """
@@ -223,6 +228,31 @@ def make_settings_router(store, connect: Callable[[CloudConfig], Awaitable[None]
         if config.auth == info.auth_kinds[0][0]:
             await check_credentials(config)
         return await save(config)
+
+    @router.post("/choices/{key}", dependencies=[require(Role.MANAGER)])
+    async def choices(key: str, body: SettingsBody, request: Request):
+        info = _cloud(body.cloud)
+        declared = info.field(key)
+        if declared is None or not declared.listed:
+            raise errors.invalid(f"{info.title} lists no values for {key!r}", field="key")
+        secret = (body.secret or body.apiKey or "").strip() or None
+        config = CloudConfig(_url(body.baseUrl), body.account_id(), secret, auth=info.auth_kinds[0][0],
+                             cloud=info.name, extra={k: v.strip() for k, v in body.extra.items()})
+        if config.secret is None:
+            stored = settings.load_config(store, cloud=info.name, base_url=config.base_url, account=config.account)
+            if stored is None or not stored.secret:
+                raise errors.invalid("the key is required", field="secret")
+            config.secret, config.auth = stored.secret, stored.auth
+        connector = info.factory(config, BareContext())
+        if not callable(getattr(connector, "choices", None)):
+            raise errors.invalid(f"{info.title} lists no values for {key!r}", field="key")
+        try:
+            found = await connector.choices(key)
+        except Exception as exc:
+            raise _cloud_failure(info, exc) from None
+        finally:
+            await connector.close()
+        return {"result": found}
 
     @router.delete("/settings", dependencies=[require(Role.MANAGER)])
     async def delete_settings(request: Request):

@@ -99,7 +99,9 @@ class ConfigField:
     ``kind``: ``"url"`` | ``"text"`` | ``"secret"`` | ``"phone"`` | ``"choice"``;
     ``choices``: ``(value, label msgid)`` pairs for ``"choice"``. ``cli``: the long option
     of the command line besides the generic ones (``--cloud-url``, ``--cloud-account``),
-    e.g. ``"app-id"`` as one cloud's own spelling of ``--cloud-account``.
+    e.g. ``"app-id"`` as one cloud's own spelling of ``--cloud-account``. ``listed``: the
+    cloud lists the values once the credentials are given (``POST /sync/choices/{key}``,
+    the connector's ``choices(key)``), and the settings dialog offers them to pick from.
     """
 
     key: str
@@ -110,6 +112,7 @@ class ConfigField:
     default: str | None = None
     choices: tuple[tuple[str, str], ...] = ()
     cli: str | None = None
+    listed: bool = False
 
 
 @dataclass(frozen=True)
@@ -455,11 +458,12 @@ class ConnectorInfo:
 
     def describe(self) -> dict:
         """The JSON form for the settings dialog (``GET /sync/clouds``): ``{name, title,
-        capabilities, fields: [{key, label, kind, required, help, default, choices, cli}],
+        capabilities, fields: [{key, label, kind, required, help, default, choices, cli, listed}],
         authKinds: [[kind, label]], signIn: [{name, label, fields}], defaultUrl}``."""
         def one(f: ConfigField) -> dict:
             return {"key": f.key, "label": f.label, "kind": f.kind, "required": f.required, "help": f.help,
-                    "default": f.default, "choices": [list(c) for c in f.choices], "cli": f.cli}
+                    "default": f.default, "choices": [list(c) for c in f.choices], "cli": f.cli,
+                    "listed": f.listed}
         return {"name": self.name, "title": self.title, "capabilities": self.capabilities.as_dict(),
                 "fields": [one(f) for f in self.fields], "authKinds": [list(a) for a in self.auth_kinds],
                 "signIn": [{"name": s.name, "label": s.label, "fields": [one(f) for f in s.fields]}

@@ -7,6 +7,11 @@
    ``executemany`` in one transaction (goal: apply ≥ 50 % of the ceiling).
 2. An offline backlog of 200 changes drained after reconnecting, with 50 ms added to
    every cloud call (goal < 60 s).
+3. Rekaz: the initial sync of N (``--rekaz-bookings``, default 10,000) reservations of one
+   branch in the horizon (−1 to +30 days) from the simulated Rekaz cloud (its own
+   process), read 100 a page (seed: ``maxResultCount`` max 100): end to end, the local
+   apply rate and the same ceiling. The simulation filters and sorts every reservation
+   for each page, so its end-to-end time grows with N squared; the apply rate does not.
 
 Not a pytest module (pytest collects ``test_*.py`` only). Prints a small table.
 """
@@ -67,9 +72,46 @@ def serve_cloud(bookings: int) -> None:
         sys.stdin.read()  # until the parent closes our stdin
 
 
+def rekaz_cloud(bookings: int, providers: int = 40):
+    """A simulated Rekaz tenant with one branch, one free 15-minute price served by
+    ``providers`` providers, 500 customers and ``bookings`` confirmed reservations over the
+    30 days from today (no provider holds two at once); returns (cloud, branch id)."""
+    from tests.clouds.rekaz import RekazCloud
+
+    cloud = RekazCloud(zone=ZONE)
+    branch = cloud.add_branch("الفرع الرئيسي", "Main Branch")["id"]
+    staff = [cloud.add_provider(f"Dr. Bench {i:02d}")["id"] for i in range(providers)]
+    product = cloud.add_product("كشف عام", "General consultation",
+                                [{"nameAr": "كشف", "nameEn": "Visit", "amount": 0, "duration": 15}], staff, [branch])
+    customers = [cloud.add_customer(f"Patient{i} Bench", f"+9665{i:08d}", branch)["id"] for i in range(500)]
+    today = local_date(Clock().now(), ZONE)
+    rows = []
+    for i in range(bookings):
+        slot, provider = divmod(i // 30, providers)
+        minutes = slot * 15
+        if minutes >= 24 * 60:
+            raise ValueError(f"{bookings} reservations do not fit {providers} providers in 30 days")
+        start = from_local(today + timedelta(days=i % 30), minutes // 60 * 100 + minutes % 60, ZONE)
+        rows.append((start, customers[i % 500], staff[provider]))
+    cloud.load_reservations(branch, product["pricing"][0]["id"], rows)
+    return cloud, branch
+
+
+def serve_rekaz(bookings: int) -> None:
+    """Child process: run a simulated Rekaz cloud (:func:`rekaz_cloud`); print how to reach it."""
+    from tests.clouds.rekaz import start_cloud
+
+    cloud, branch = rekaz_cloud(bookings)
+    with start_cloud(cloud) as running:
+        print(json.dumps({"url": running.url, "tenant": cloud.tenant, "key": cloud.key, "branchId": branch}),
+              flush=True)
+        sys.stdin.read()
+
+
 @contextmanager
-def cloud_process(bookings: int):
-    child = subprocess.Popen([sys.executable, "-m", "tests.bench.bench_sync", "--serve-cloud", str(bookings)],
+def cloud_process(bookings: int, cloud: str = "ehjzny"):
+    serve = "--serve-rekaz" if cloud == "rekaz" else "--serve-cloud"
+    child = subprocess.Popen([sys.executable, "-m", "tests.bench.bench_sync", serve, str(bookings)],
                              cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         info = json.loads(child.stdout.readline())
@@ -93,10 +135,15 @@ class TimedTransactions:
         self.seconds += time.perf_counter() - started
 
 
-def bench_initial(bookings: int) -> list[tuple[str, str, str]]:
-    with cloud_process(bookings) as info, tempfile.TemporaryDirectory() as tmp:
+def bench_initial(bookings: int, cloud: str = "ehjzny") -> list[tuple[str, str, str]]:
+    with cloud_process(bookings, cloud) as info, tempfile.TemporaryDirectory() as tmp:
         store = open_store(Path(tmp) / "branch.sqlite3")
-        engine = SyncEngine(BookingService(store), CloudConfig(info["url"], info["appId"], info["apiKey"])).attach()
+        if cloud == "rekaz":
+            config = CloudConfig(info["url"], info["tenant"], info["key"], cloud="rekaz",
+                                 extra={"branchId": info["branchId"]})
+        else:
+            config = CloudConfig(info["url"], info["appId"], info["apiKey"])
+        engine = SyncEngine(BookingService(store), config).attach()
         timer = TimedTransactions(store)
 
         async def first_sync():
@@ -112,7 +159,7 @@ def bench_initial(bookings: int) -> list[tuple[str, str, str]]:
         status = asyncio.run(first_sync())
         total = time.perf_counter() - started
         pulled = store.db.execute("select count(*) from bookings").fetchone()[0]
-        columns = ", ".join(f'"{f}"' for f in (*BOOKING_FIELDS, "source"))
+        columns = ", ".join(f'"{f}"' for f in (*BOOKING_FIELDS, "source"))  # as the store's UPSERT takes them
         rows = [tuple(r) for r in store.db.execute(f"select {columns} from bookings")]
         store.close()
         ceiling_store = open_store(Path(tmp) / "ceiling.sqlite3")
@@ -125,11 +172,14 @@ def bench_initial(bookings: int) -> list[tuple[str, str, str]]:
         ceiling_store.close()
     apply_rate, ceiling_rate = pulled / timer.seconds, len(rows) / ceiling
     assert status["pending"] == 0 and pulled >= bookings, (status, pulled)
+    label = "" if cloud == "ehjzny" else f"{cloud}: "
     return [
-        ("initial sync, end to end", f"{total:.1f} s for {pulled:,} bookings", "< 30 s"),
-        ("local apply (in write transactions)", f"{apply_rate:,.0f} bookings/s ({timer.seconds:.1f} s)", ""),
-        ("ceiling: one executemany, one transaction", f"{ceiling_rate:,.0f} bookings/s ({ceiling:.2f} s)", ""),
-        ("apply / ceiling", f"{100 * apply_rate / ceiling_rate:.0f} %", ">= 50 %"),
+        (f"{label}initial sync, end to end", f"{total:.1f} s for {pulled:,} bookings", "< 30 s"),
+        (f"{label}local apply (in write transactions)", f"{apply_rate:,.0f} bookings/s ({timer.seconds:.1f} s)",
+         ""),
+        (f"{label}ceiling: one executemany, one transaction", f"{ceiling_rate:,.0f} bookings/s ({ceiling:.2f} s)",
+         ""),
+        (f"{label}apply / ceiling", f"{100 * apply_rate / ceiling_rate:.0f} %", ">= 50 %"),
     ]
 
 
@@ -261,19 +311,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--bookings", type=int, default=50_000)
     parser.add_argument("--digitalbooker-bookings", type=int, default=50_000,
                         help="bookings of the DigitalBooker initial sync (default: %(default)s)")
-    parser.add_argument("--only", choices=("ehjzny", "digitalbooker"), default=None,
+    parser.add_argument("--rekaz-bookings", type=int, default=10_000, help="Rekaz reservations (0: skip Rekaz)")
+    parser.add_argument("--only", choices=("ehjzny", "rekaz", "digitalbooker"), default=None,
                         help="run one cloud's benchmarks only")
     parser.add_argument("--serve-cloud", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--serve-rekaz", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--serve-digitalbooker", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_cloud is not None:
         return serve_cloud(args.serve_cloud)
+    if args.serve_rekaz is not None:
+        return serve_rekaz(args.serve_rekaz)
     if args.serve_digitalbooker is not None:
         return serve_digitalbooker(args.serve_digitalbooker)
     rows = []
-    if args.only != "digitalbooker":
+    if args.only in (None, "ehjzny"):
         rows += bench_initial(args.bookings) + bench_backlog()
-    if args.only != "ehjzny":
+    if args.only in (None, "rekaz") and args.rekaz_bookings:
+        rows += bench_initial(args.rekaz_bookings, "rekaz")
+    if args.only in (None, "digitalbooker"):
         rows += bench_digitalbooker(args.digitalbooker_bookings)
     width = max(len(r[0]) for r in rows)
     print(f"{'benchmark'.ljust(width)}  {'result':42}  goal")

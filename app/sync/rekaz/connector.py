@@ -156,6 +156,23 @@ class RekazConnector:
         elif self.branch_id not in ids:
             raise RekazError(403, "Forbidden", f"the key does not see the branch {self.branch_id}")
 
+    async def choices(self, key: str) -> list[dict]:
+        """The values Rekaz lists for a connection field: for ``branchId`` the branches the
+        key can see (``GET /branches``, seed "Branches API"), ``[{value: id, label, labels:
+        {en: nameEn, ar: nameAr}}]`` (a missing name falls back to ``name``). Raises
+        ValueError for another field, RekazError/TransportError as the call does."""
+        if key != "branchId":
+            raise ValueError(f"Rekaz lists no values for {key!r}")
+        await self.open()
+        out = []
+        for branch in await self.client.listing("branches"):
+            if not isinstance(branch, dict) or not branch.get("id"):
+                continue
+            name = str(branch.get("name") or branch["id"])
+            labels = {"en": str(branch.get("nameEn") or name), "ar": str(branch.get("nameAr") or name)}
+            out.append({"value": str(branch["id"]), "label": labels["en"], "labels": labels})
+        return out
+
     async def _ready(self) -> None:
         await self.open()
         if not self.branch_id:
@@ -737,7 +754,7 @@ CONNECTOR = ConnectorInfo(
         ConfigField("account", N_("Tenant ID"), help=N_("The __tenant value Rekaz gave with the key")),
         ConfigField("secret", N_("API key"), kind="secret",
                     help=N_("The key exactly as Rekaz issued it (sent after Basic)")),
-        ConfigField("branchId", N_("Rekaz branch"), required=False, cli="rekaz-branch",
+        ConfigField("branchId", N_("Rekaz branch"), required=False, cli="rekaz-branch", listed=True,
                     help=N_("One desk branch is one Rekaz branch. Leave it empty when the key sees one "
                             "branch; otherwise connecting lists the branches the key can see.")),
     ),

@@ -41,11 +41,7 @@ def connectors() -> dict[str, dict]:
 
 #: Registered connectors that do not pass the suite yet, with what is missing: their cases
 #: are skipped with this reason (every run says so) until the connector is fixed.
-NOT_YET_CONFORMANT = {
-    "rekaz": "the Rekaz connector does not pass the conformance suite yet: after the accept "
-             "cases the branch keeps changes pending (a provider shared by branches makes Rekaz "
-             "refuse desk bookings as double bookings), so every later case times out",
-}
+NOT_YET_CONFORMANT: dict[str, str] = {}
 
 
 def described(name: str) -> dict:

@@ -342,7 +342,14 @@ class EhjznyHarness(CloudHarness):
 # ================================================================================= Rekaz ====
 class RekazHarness(CloudHarness):
     """Seed ``002_8fee4d72956658de.txt``, contract ``rekaz.md``: the generated Rekaz clinic
-    (:func:`tests.clouds.rekaz.generate_clinic`); the branch is its main branch."""
+    (:func:`tests.clouds.rekaz.generate_clinic`); the branch is its main branch.
+
+    The second branch books nothing here: its providers are the main branch's too, and the
+    branch reads its own branch only (contract "Desk operations": ``branchId``), so a
+    reservation there takes a provider's time the desk cannot see and Rekaz refuses the
+    desk's booking then (a known gap, ``docs/clouds/rekaz.md``; the refusal is needs-attention,
+    ``tests/test_sync_rekaz.py``). The suite's cases assume the desk's free times are the
+    cloud's."""
 
     name = "rekaz"
     create_call = ("POST", "/api/public/reservations/bulk")
@@ -354,7 +361,7 @@ class RekazHarness(CloudHarness):
         from tests.clouds.rekaz import RekazCloud, generate_clinic, start_cloud
 
         cloud = RekazCloud(fault_seed=self.seed)
-        self.clinic = generate_clinic(cloud, seed=self.seed)
+        self.clinic = generate_clinic(cloud, seed=self.seed, second_branch_books=False)
         self.branch_id = self.clinic["branches"][0]
         with start_cloud(cloud) as running:
             self.running, self.cloud = running, cloud

@@ -8,6 +8,7 @@ connector's declaration as the reason when the connector does not have it.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -186,9 +187,10 @@ def test_cloud_side_changes_are_pulled(harness, branch):
     online = harness.online_booking(desk.pick, harness.local_start(day, time_))
     canceled, moved = _initial_in_scope(harness, 2)
     harness.cloud_cancel(canceled.id)
-    moved_desk = Desk(branch, harness.desk_pick(6))
-    to_day, to_time = free_slot(branch, harness, moved_desk, day_index=3, nth=5,
-                                resource=moved_desk.resources[moved.resource])
+    # a free time of the moved booking's own type and resource (a cloud whose resources serve
+    # different types has none of another type's there)
+    moved_desk = Desk(branch, replace(harness.desk_pick(6), type=moved.type, resource=moved.resource))
+    to_day, to_time = free_slot(branch, harness, moved_desk, day_index=3, nth=5)
     moved_id = harness.cloud_move(moved.id, harness.local_start(to_day, to_time))
     assert_settled(branch.settle())
     mirrored = assert_mirrors(harness, branch)

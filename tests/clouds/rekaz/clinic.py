@@ -24,10 +24,16 @@ LAST = [("الشهري", "Alshehri"), ("الحربي", "Alharbi"), ("الغام�
 
 
 def generate_clinic(cloud: RekazCloud, today: date | None = None, *, seed: int = 7, customers: int = 24,
-                    per_day: int = 8, days: tuple[int, int] = (-1, 7)) -> dict:
+                    per_day: int = 8, days: tuple[int, int] = (-1, 7), second_branch_books: bool = True) -> dict:
     """Fill ``cloud`` with a clinic; returns ``{"branches", "providers", "products", "prices"}``
     (lists of ids; ``prices`` maps an English price name to its id). ``per_day``
-    reservations per branch and day, for the days ``today + days[0] … today + days[1]``."""
+    reservations per branch and day, for the days ``today + days[0] … today + days[1]``.
+
+    The providers of the general consultation and the free advice work in both branches, so
+    a reservation of the second branch takes their time in the first one too (a provider
+    holds one reservation at a time, NOTES.md). ``second_branch_books=False`` leaves the
+    second branch without reservations: a clinic where the first branch's desk, which reads
+    its own branch only, sees all of its providers' time."""
     rng = random.Random(seed)
     today = today or cloud.clock.now().astimezone(cloud.zone).date()
     main = cloud.add_branch("الفرع الرئيسي", "Main Branch")
@@ -58,7 +64,7 @@ def generate_clinic(cloud: RekazCloud, today: date | None = None, *, seed: int =
     now = cloud.clock.now()
     for offset in range(days[0], days[1] + 1):
         day = today + timedelta(days=offset)
-        for branch in (main, north):
+        for branch in (main, north) if second_branch_books else (main,):
             offered = [p for p in products if branch["id"] in p["branchIds"]]
             for _ in range(per_day):
                 product = rng.choice(offered)
