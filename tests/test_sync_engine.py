@@ -322,9 +322,12 @@ def test_sync_routes_status_attention_resolve_and_now(running, tmp_path):
         url = server.url
         walk = running.cloud.customer_join_queue("cusLina", "typeGeneral")
         local = _wait(lambda: server.store.local_id("ehjzny", walk["id"]))
+        # the branch cannot read the cloud's bookings meanwhile, so it accepts without knowing
+        running.cloud.faults.fail(count=None, method="GET", path="/management/bookings")
         running.cloud.assign(walk["id"], "resSara")  # another branch is quicker
         running.cloud.faults.drop(count=None, method="POST", path="/management/bookings/assign")
-        http.post(url + "/management/bookings/assign", json={"bookingId": local, "resourceId": "resAhmed"})
+        accepted = http.post(url + "/management/bookings/assign", json={"bookingId": local, "resourceId": "resAhmed"})
+        assert accepted.status_code == 200, accepted.text
         running.cloud.faults.clear()
         http.post(url + "/sync/now")
         cases = _wait(lambda: http.get(url + "/sync/attention").json()["result"])
