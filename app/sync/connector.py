@@ -453,6 +453,9 @@ class ConnectorInfo:
     sign_in_step: Callable[[CloudConfig, str, dict], Awaitable[SignInResult]] | None = None
     default_url: str | None = None
     primary: bool = False
+    #: customer fields (``firstName``, ``lastName``, ``email``, ``phone``) without which the
+    #: cloud takes no booking (the booking dialog warns before saving)
+    customer_requires: tuple[str, ...] = ()
 
     def field(self, key: str) -> ConfigField | None:
         """The declared field ``key``, or None."""
@@ -469,7 +472,7 @@ class ConnectorInfo:
     def describe(self) -> dict:
         """The JSON form for the settings dialog (``GET /sync/clouds``): ``{name, title,
         capabilities, fields: [{key, label, kind, required, help, default, choices, cli}],
-        authKinds: [[kind, label]], signIn: [{name, label, fields}], defaultUrl}``."""
+        authKinds: [[kind, label]], signIn: [{name, label, fields}], defaultUrl, customerRequires}``."""
         def one(f: ConfigField) -> dict:
             return {"key": f.key, "label": f.label, "kind": f.kind, "required": f.required, "help": f.help,
                     "default": f.default, "choices": [list(c) for c in f.choices], "cli": f.cli}
@@ -477,7 +480,7 @@ class ConnectorInfo:
                 "fields": [one(f) for f in self.fields], "authKinds": [list(a) for a in self.auth_kinds],
                 "signIn": [{"name": s.name, "label": s.label, "fields": [one(f) for f in s.fields]}
                            for s in self.sign_in],
-                "defaultUrl": self.default_url}
+                "defaultUrl": self.default_url, "customerRequires": list(self.customer_requires)}
 
 
 class BareContext:

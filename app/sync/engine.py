@@ -306,16 +306,19 @@ class SyncEngine:
     # status -----------------------------------------------------------------------------
     def status(self) -> dict:
         """``GET /sync/status``: ``{online, connected, cloud, baseUrl, lastPullAt (UTC),
-        lastPushAt, pending, needsAttention, lastError, hoursUnknown, unsynced, pullGap}``
+        lastPushAt, pending, needsAttention, lastError, hoursUnknown, unsynced, pullGap, cloudTitle,
+        customerRequires}``
         (``hoursUnknown``: ids of resources whose working hours came in a shape that cannot be
         read; ``unsynced``: local bookings the cloud does not have, see :meth:`upload_local`;
-        ``pullGap``: a msgid saying what the cloud's pull cannot see, or None)."""
+        ``pullGap``: a msgid saying what the cloud's pull cannot see, or None;
+        ``customerRequires``: the customer fields the cloud needs to take a booking)."""
         return {"online": bool(self.online), "connected": True, "cloud": self.cloud,
                 "baseUrl": self.config.base_url, "lastPullAt": self.last_pull_at,
                 "lastPushAt": self.last_push_at, "pending": self.outbox.pending_count(),
                 "needsAttention": self.outbox.attention_count(), "lastError": self.last_error,
                 "hoursUnknown": list(self.hours_unknown), "unsynced": self.unsynced_count(),
-                "pullGap": getattr(self.connector, "pull_gap", None)}
+                "pullGap": getattr(self.connector, "pull_gap", None), "cloudTitle": self.info.title,
+                "customerRequires": list(self.info.customer_requires)}
 
     _UNSYNCED = ("from bookings b where b.status not in (?, ?) and not exists (select 1 from cloud_ids c"
                  " where c.entity = 'booking' and c.cloud = ? and c.localId = b.id) and not exists"

@@ -698,4 +698,5 @@ CONNECTOR = ConnectorInfo(
                             "can edit.")),
     ),
     factory=make, synced_fields=SYNCED_FIELDS, auth_kinds=(("authorization", N_("Authorization header")),),
+    customer_requires=("firstName", "lastName", "email"),
 )
