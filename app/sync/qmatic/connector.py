@@ -124,7 +124,8 @@ class QmaticConnector:
         self.rows: dict[str, dict] = {}  # service id → its row of GET /services in this branch
         self.pools: dict[str, str] = {}  # service id → the branch pool (no named resources)
         self.slots: dict[tuple[str, str | None], list] = {}  # (service, resource or None) → slot spans
-        self._reference_at: float | None = None
+        self._reference_at: float | None = None  # monotonic time services were read
+        self._slots_at: float | None = None  # monotonic time the time slots were read
 
     # lifecycle -----------------------------------------------------------------------
     async def open(self) -> None:
@@ -190,18 +191,19 @@ class QmaticConnector:
         hours none), no customers (Qmatic lists none). Read at start and every
         :data:`REFERENCE_EVERY` seconds, or when staff ask for a sync."""
         await self._ready()
-        if self._reference_at is not None and time.monotonic() - self._reference_at < REFERENCE_EVERY \
-                and not self._asked() and self.slots:
-            return await self._reference()
-        await self._load_services()
+        if self._slots_at is not None:
+            if time.monotonic() - self._slots_at < REFERENCE_EVERY and not self._asked():
+                return self._reference()
+            await self._load_services()  # read at start by _ready; again now
         self.slots = {}
         for sid, row in self.rows.items():
             named = [str(r["id"]) for r in mapping.named_resources(row)]
             for resource in named or [None]:
                 await self._slots(sid, resource)
-        return await self._reference()
+        self._slots_at = time.monotonic()
+        return self._reference()
 
-    async def _reference(self) -> Reference:
+    def _reference(self) -> Reference:
         zone = self.ctx.zone
         types, serves, names, unknown_hours = [], {}, {}, []
         for sid, row in self.rows.items():
