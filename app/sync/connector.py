@@ -472,7 +472,7 @@ class ConnectorInfo:
     def describe(self) -> dict:
         """The JSON form for the settings dialog (``GET /sync/clouds``): ``{name, title,
         capabilities, fields: [{key, label, kind, required, help, default, choices, cli}],
-        authKinds: [[kind, label]], signIn: [{name, label, fields}], defaultUrl, customerRequires}``."""
+        authKinds: [[kind, label]], signIn: [{name, label, fields}], defaultUrl, customerRequires, secretRequired}``."""
         def one(f: ConfigField) -> dict:
             return {"key": f.key, "label": f.label, "kind": f.kind, "required": f.required, "help": f.help,
                     "default": f.default, "choices": [list(c) for c in f.choices], "cli": f.cli}
@@ -480,7 +480,8 @@ class ConnectorInfo:
                 "fields": [one(f) for f in self.fields], "authKinds": [list(a) for a in self.auth_kinds],
                 "signIn": [{"name": s.name, "label": s.label, "fields": [one(f) for f in s.fields]}
                            for s in self.sign_in],
-                "defaultUrl": self.default_url, "customerRequires": list(self.customer_requires)}
+                "defaultUrl": self.default_url, "customerRequires": list(self.customer_requires),
+                "secretRequired": self.secret_required}
 
 
 class BareContext:
