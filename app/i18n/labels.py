@@ -111,6 +111,7 @@ ERROR_MESSAGES: dict[str, str] = {
     "NO-ANSWER": N_("The cloud did not answer; the sync will try again."),
     "QMATIC-CUSTOMER-INCOMPLETE": N_("Qmatic needs the customer's first name, last name and e-mail (and the service's required answers). The booking stays on this desk: complete the customer, then apply the desk's version again."),
     "QMATIC-NOT-MAPPED": N_("Qmatic does not know this booking's service or resource yet. Sync the reference data and try again."),
+    "QMATIC-HOLD-LAPSED": N_("Qmatic let the reservation lapse before it was used; the sync reserves the time again."),
     "QMATIC-SLOT-HELD": N_("Qmatic still holds this time, most likely for an earlier try whose answer was lost; the sync tries again until the hold expires."),
     "SLOT-TAKEN": N_("The cloud no longer has this time free. Choose another time."),
     "REKAZ-NOT-MAPPED": N_("Rekaz does not know this booking's service, provider or customer yet. Sync the reference data and try again."),

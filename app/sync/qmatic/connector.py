@@ -105,6 +105,11 @@ class OrphanHeld(Exception):
         self.retry_after = retry_after
 
 
+class HoldLapsed(Exception):
+    """A reservation of this operation lapsed before it was used (404): the next attempt
+    reserves again (contract "Behaviour": after the hold, reserve again)."""
+
+
 class QmaticConnector:
     """One Qmatic tenant and branch: ``config.account`` is the tenant (``X-TENANT-ID``),
     ``config.secret`` the optional ``Authorization`` value, ``config.extra["branchId"]``
@@ -554,6 +559,7 @@ class QmaticConnector:
             if exc.kind == "not_found":  # the hold is gone already: reserve again on the next try
                 steps.pop(part, None)
                 await self._save(op, steps)
+                raise HoldLapsed(f"the reservation lapsed before its confirm: {exc.message}") from exc
             raise
 
     async def _reschedule(self, op: Operation, after: dict) -> SendResult:
@@ -588,8 +594,12 @@ class QmaticConnector:
             reply = await self.client.call("reschedule", ids={"appointmentId": old},
                                            body={NAMES["reservationId"]: state["reservationId"]})
         except QmaticError as exc:
-            if exc.kind == "not_found" and self.ctx.now() - clock.from_iso(state["reservedAt"]) < mapping.HOLD:
-                raise  # the appointment is gone: needs-attention (the engine reads it)
+            if exc.kind == "not_found":
+                if await self._get(old) is None:
+                    raise  # the appointment itself is gone: needs-attention (the engine reads it)
+                steps.pop("move", None)  # the new hold is gone: reserve again on the next try
+                await self._save(op, steps)
+                raise HoldLapsed(f"the reservation lapsed before the reschedule: {exc.message}") from exc
             if exc.kind in ("refused", "conflict"):
                 await self._release(state["reservationId"])
                 steps.pop("move", None)
@@ -663,6 +673,8 @@ class QmaticConnector:
     def classify(self, error: BaseException) -> Failure | None:
         if isinstance(error, TransportError):
             return Failure(FailureKind.TRANSIENT, "NO-ANSWER", str(error))
+        if isinstance(error, HoldLapsed):
+            return Failure(FailureKind.TRANSIENT, "QMATIC-HOLD-LAPSED", str(error), 0.0)
         if isinstance(error, OrphanHeld):
             return Failure(FailureKind.TRANSIENT, "QMATIC-SLOT-HELD", str(error), error.retry_after, 409)
         if isinstance(error, CustomerIncomplete):
