@@ -342,12 +342,12 @@ class SyncEngine:
     # loops ------------------------------------------------------------------------------
     async def _push_loop(self) -> None:
         while True:
+            self._wake.clear()  # before the push: a change queued while it runs wakes the next one
             try:
                 await self.push()
             except Exception as exc:  # keep the loop alive; logged
                 log.exception("sync push failed")
                 self._failed(exc)
-            self._wake.clear()
             due = self.outbox.next_attempt_at()
             timeout = 30.0
             if due:
