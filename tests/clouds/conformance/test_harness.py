@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from .declared import require
 from .harness import HARNESSES
 
 
@@ -23,8 +24,11 @@ def sim(request):
 def test_the_generated_clinic_is_read_in_the_neutral_shape(sim):
     records = sim.records()
     in_scope = [r for r in records.values() if sim.in_scope(r)]
-    assert len(in_scope) >= 10
-    assert any(r.canceled for r in in_scope) and any(not r.canceled for r in in_scope)
+    if sim.listed:
+        assert len(in_scope) >= 10
+        assert any(r.canceled for r in in_scope) and any(not r.canceled for r in in_scope)
+    else:  # a branch holds only what it booked itself: nothing yet
+        assert len(records) >= 10 and in_scope == []
     for r in in_scope:
         assert sim.local_statuses(r), r
         assert r.start is None or r.start.tzinfo is not None
@@ -66,6 +70,7 @@ def test_cloud_side_changes_change_the_cloud(sim):
 
 
 def test_queue_joins_and_another_branch_accepting(sim):
+    require(sim.name, "queue")
     queued = sim.join_queue(sim.desk_pick(5))
     assert sim.record(queued).queued
     sim.accept_elsewhere(queued, sim.desk_pick(5).other_resource)
