@@ -66,8 +66,6 @@ TODAY_EVERY = 60.0
 REST_EVERY = 3600.0
 #: seconds between two reads of services, branches and time slots (contract: at start and hourly)
 REFERENCE_EVERY = 3600.0
-#: when staff ask for a sync, the reference data is read again if older than this (seconds)
-ASKED_REFERENCE_EVERY = 30.0
 #: a re-sent reserve answered 409 is retried until this long after the first attempt
 #: (contract "Behaviour": lost reply on reserve — the orphaned hold expires by itself)
 ORPHAN_WINDOW = timedelta(minutes=16)
@@ -196,12 +194,10 @@ class QmaticConnector:
         (the named resources of each service, and one pool for the services without any),
         their working hours from the free time slots (contract "Desk operations": working
         hours none), no customers (Qmatic lists none). Read at start and every
-        :data:`REFERENCE_EVERY` seconds, or when staff ask for a sync and the last read is
-        older than :data:`ASKED_REFERENCE_EVERY` seconds."""
+        :data:`REFERENCE_EVERY` seconds, and whenever staff ask for a sync (fresh free times)."""
         await self._ready()
         if self._slots_at is not None:
-            age = time.monotonic() - self._slots_at
-            if age < (ASKED_REFERENCE_EVERY if self._asked() else REFERENCE_EVERY):
+            if time.monotonic() - self._slots_at < REFERENCE_EVERY and not self._asked():
                 return self._reference()
             await self._load_services()  # read at start by _ready; again now
         self.slots = {}
