@@ -791,7 +791,11 @@ class QmaticHarness(CloudHarness):
 
     def in_scope(self, record: Record) -> bool:
         """A branch that has pulled everything holds a booking of a customer it booked itself
-        and still holds a live booking of, from yesterday to 30 days ahead."""
+        and still holds a live booking of, from yesterday to 30 days ahead. One cancelled in
+        Qmatic before the branch ever saw it cannot come down (search lists confirmed
+        appointments only), so a cancelled one counts only when the desk made it."""
+        if record.canceled and (record.id in self.initial or record.id in self.cloud_made):
+            return False
         return record.customer in self.linked and super().in_scope(record)
 
     def local_statuses(self, record: Record) -> set[str]:
