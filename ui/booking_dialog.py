@@ -15,6 +15,7 @@ import unicodedata
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.lists import format_list
 from PySide6.QtCore import QDate, QLocale, QRegularExpression, Qt, Signal
 from PySide6.QtGui import QFont, QKeyEvent, QRegularExpressionValidator
 from PySide6.QtWidgets import (
@@ -88,11 +89,15 @@ class BookingDialog(QDialog):
 
     def __init__(self, client: DeskClient, resources: list[dict], types: dict[str, dict], zone: str,
                  today: date, parent: QWidget | None = None, resource_id: str | None = None,
-                 start: datetime | None = None):
+                 start: datetime | None = None, cloud_status: dict | None = None):
         """``resource_id`` / ``start`` (aware): pre-fill the provider and the date, and pick
         that free time once the free times arrive (an empty calendar slot; as
-        :meth:`book_at`)."""
+        :meth:`book_at`). ``cloud_status``: the branch's ``/sync/status`` (its
+        ``customerRequires`` and ``cloudTitle``: :meth:`book` warns before saving a booking
+        whose customer the cloud cannot take)."""
         super().__init__(parent)
+        self.cloud_status = cloud_status or {}
+        self._warned_for: str | None = None  # the customer whose missing fields were shown
         self.client, self.zone, self.today = client, zone, today
         self.resources = {r["id"]: r for r in resources}
         self.types = types
@@ -488,10 +493,37 @@ class BookingDialog(QDialog):
             return
         if not slot or not type_id or not self.book_button.isEnabled():
             return
+        if self._warn_cloud_fields():
+            return
         self._busy(True, _("Booking…"))
         self.tasks.run(self.client.book(type_id, self.customer["id"], date.fromisoformat(slot["date"]),
                                         int(slot["time"]), resource_id=slot["resourceId"]),
                        self._booked, self._failed)
+
+    def missing_for_cloud(self) -> list[str]:
+        """The fields the branch's cloud requires that the chosen customer lacks."""
+        if not self.cloud_status.get("connected") or not self.customer:
+            return []
+        return [k for k in self.cloud_status.get("customerRequires") or ()
+                if not str(self.customer.get(k) or "").strip()]
+
+    def _warn_cloud_fields(self) -> bool:
+        """Warn once per customer, before saving, when the cloud cannot take the booking
+        (contract of a cloud such as Qmatic: first name, last name and e-mail); True when
+        the warning was shown now (the next Book saves anyway: the booking stays on the
+        desk and waits in Needs attention)."""
+        missing = self.missing_for_cloud()
+        if not missing or self._warned_for == self.customer.get("id"):
+            return False
+        self._warned_for = self.customer.get("id")
+        names = {"firstName": _("first name"), "lastName": _("last name"), "email": _("e-mail"),
+                 "phone": _("phone number")}
+        # Translators: booking dialog, before saving; {cloud} is e.g. "Qmatic", {fields} e.g. "e-mail".
+        self._say(_("{cloud} needs the customer's {fields}: this booking will stay on the desk and wait in "
+                    "Needs attention. Book again to save it anyway.").format(
+            cloud=_(self.cloud_status.get("cloudTitle") or self.cloud_status.get("cloud") or ""),
+            fields=format_list([names.get(k, k) for k in missing], locale=fmt.babel_locale())), error=True)
+        return True
 
     def _with_customer(self, booking: dict) -> dict:
         """The server's answer carries the customer's id only: add the customer chosen here,

@@ -357,7 +357,8 @@ class CloudSettingsDialog(QDialog):
         if self._signing_in():
             ready = ready and all(line.text().strip() for line in self.sign_in_inputs.values())
         else:
-            ready = ready and bool(self.api_key.text().strip() or (self.settings.get("hasSecret") and self._same()))
+            ready = ready and bool(self.api_key.text().strip() or (self.settings.get("hasSecret") and self._same())
+                                   or not self._info().get("secretRequired", True))  # e.g. an optional gateway key
         self.connect_button.setEnabled(ready and not working)
         first = next(iter(self.sign_in_inputs.values()), None)
         for button in self.step_buttons.values():

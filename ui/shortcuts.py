@@ -304,7 +304,7 @@ class DeskExtras(QObject):
             return None
         state = self.window.state
         dialog = BookingDialog(self.window.client, state.resources, state.types, state.zone, state.today_date(),
-                               self.window)
+                               self.window, cloud_status=self.window.sync_desk.status.status)
         dialog.booked.connect(self._booked)
         dialog.customerCardRequested.connect(lambda customer: self.open_customer_card(customer, dialog))
         dialog.printTicket.connect(lambda booking: self.print_ticket(booking["id"]))

@@ -71,6 +71,9 @@ def describe(status: dict | None, now: datetime | None = None, zone: str = "UTC"
         tooltip += "\n" + _("Last successful pull: %(time)s") % {"time": fmt.format_datetime(last, zone)}
     if status.get("lastError") and not status.get("online"):
         tooltip += "\n" + _("Last error: %(error)s") % {"error": status["lastError"]}
+    if status.get("pullGap"):  # what this cloud's pull cannot see (a msgid of its connector)
+        parts.append(_("push + known customers"))
+        tooltip += "\n" + _(status["pullGap"])
     return " · ".join(parts), tooltip, "online" if status.get("online") else "offline"
 
 

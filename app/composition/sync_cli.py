@@ -107,7 +107,7 @@ def server_only_sync(args: argparse.Namespace, claim=None) -> dict:
         if wanted:
             raise SystemExit(f"--cloud {wanted} needs --cloud-url and --cloud-account")
         return {}
-    if not config.secret:
+    if not config.secret and registry.get(config.cloud).secret_required:
         if wanted:
             raise SystemExit(f"no key for {config.secret_user}: set {ENV_KEY} or connect the branch first")
         log.warning("the branch's cloud connection (%s) has no key here (a new PC or a wiped keyring): "
@@ -132,7 +132,7 @@ def run_sync_command(args: argparse.Namespace) -> int:
         return _sync_through_server(args, exc)
     try:
         config = _config(args, store)
-        if config is None or not config.secret:
+        if config is None or (not config.secret and registry.get(config.cloud).secret_required):
             print("sync: this branch is not connected to a cloud (give --cloud, --cloud-url, --cloud-account and "
                   f"{ENV_KEY})", file=sys.stderr)
             return EXIT_NOT_CONNECTED

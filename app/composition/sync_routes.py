@@ -222,9 +222,10 @@ def make_settings_router(store, connect: Callable[[CloudConfig], Awaitable[None]
         if config.secret is None:
             stored = await store.read(functools.partial(settings.load_config, store, cloud=info.name,
                                                         base_url=config.base_url, account=config.account))
-            if stored is None or not stored.secret:
+            if (stored is None or not stored.secret) and info.secret_required:
                 raise errors.invalid("the key is required", field="secret")
-            config.secret, config.auth = stored.secret, stored.auth
+            if stored is not None and stored.secret:
+                config.secret, config.auth = stored.secret, stored.auth
         if config.auth == info.auth_kinds[0][0]:
             await check_credentials(config)
         return await save(config)
@@ -240,9 +241,10 @@ def make_settings_router(store, connect: Callable[[CloudConfig], Awaitable[None]
                              cloud=info.name, extra={k: v.strip() for k, v in body.extra.items()})
         if config.secret is None:
             stored = settings.load_config(store, cloud=info.name, base_url=config.base_url, account=config.account)
-            if stored is None or not stored.secret:
+            if (stored is None or not stored.secret) and info.secret_required:
                 raise errors.invalid("the key is required", field="secret")
-            config.secret, config.auth = stored.secret, stored.auth
+            if stored is not None and stored.secret:
+                config.secret, config.auth = stored.secret, stored.auth
         connector = info.factory(config, BareContext())
         if not callable(getattr(connector, "choices", None)):
             raise errors.invalid(f"{info.title} lists no values for {key!r}", field="key")

@@ -111,6 +111,11 @@ ERROR_MESSAGES: dict[str, str] = {
     # Cloud connectors (app.sync; Rekaz: app.sync.rekaz, names that cannot be resolved).
     "CLOUD-PROBLEM": N_("The cloud's booking could not be fully read. Check it in the cloud."),
     "NO-ANSWER": N_("The cloud did not answer; the sync will try again."),
+    "QMATIC-CUSTOMER-INCOMPLETE": N_("Qmatic needs the customer's first name, last name and e-mail (and the service's required answers). The booking stays on this desk and is not sent to Qmatic."),
+    "QMATIC-NOT-MAPPED": N_("Qmatic does not know this booking's service or resource yet. Sync the reference data and try again."),
+    "QMATIC-HOLD-LAPSED": N_("Qmatic let the reservation lapse before it was used; the sync reserves the time again."),
+    "QMATIC-SLOT-HELD": N_("Qmatic still holds this time, most likely for an earlier try whose answer was lost; the sync tries again until the hold expires."),
+    "SLOT-TAKEN": N_("The cloud no longer has this time free. Choose another time."),
     "REKAZ-NOT-MAPPED": N_("Rekaz does not know this booking's service, provider or customer yet. Sync the reference data and try again."),
     "REKAZ-RESOURCE-UNKNOWN": N_("Rekaz names a provider this branch does not know. Choose the provider for this booking."),
     "REKAZ-RESOURCE-AMBIGUOUS": N_("Rekaz names a provider that several providers share. Choose the provider for this booking."),

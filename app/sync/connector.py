@@ -212,13 +212,16 @@ class NotSendable(ValueError):
 class Failure:
     """``kind``; ``retry_after`` seconds (the cloud's ``Retry-After``, or None); ``code`` and
     ``message`` (the cloud's, for needs-attention and the status); ``status`` (HTTP, or
-    None when there was no answer)."""
+    None when there was no answer); ``keep_local``: a refusal of a create that leaves the
+    booking the desk's own (it goes to needs-attention without being rejected locally, e.g.
+    a customer the cloud cannot take yet)."""
 
     kind: FailureKind
     code: str = ""
     message: str = ""
     retry_after: float | None = None
     status: int | None = None
+    keep_local: bool = False
 
 
 @dataclass
@@ -359,6 +362,17 @@ class ConnectorContext(Protocol):
         """The local customer row (``firstName``, ``lastName``, ``phone`` E.164, ``email``)."""
         ...
 
+    def held_bookings(self, since: str) -> list[dict]:
+        """This cloud's bookings the branch holds that start at or after ``since`` (UTC ISO):
+        ``[{"cloudId", "localId", "customer" (this cloud's customer id, or None),
+        "localCustomer", "startDateTime", "status"}]`` (a known-customer pull)."""
+        ...
+
+    @property
+    def pull_asked(self) -> bool:
+        """The pull running now was asked for by staff (``POST /sync/now``, ``sync --once``)."""
+        ...
+
     async def mark_requested(self, op: Operation) -> None:
         """Commit that ``op`` is about to go out (``requested_at`` = now, attempts + 1) —
         call it just before a write that may commit in the cloud without a reply."""
@@ -451,15 +465,26 @@ class ConnectorInfo:
     sign_in_step: Callable[[CloudConfig, str, dict], Awaitable[SignInResult]] | None = None
     default_url: str | None = None
     primary: bool = False
+    #: customer fields (``firstName``, ``lastName``, ``email``, ``phone``) without which the
+    #: cloud takes no booking (the booking dialog warns before saving)
+    customer_requires: tuple[str, ...] = ()
 
     def field(self, key: str) -> ConfigField | None:
         """The declared field ``key``, or None."""
         return next((f for f in self.fields if f.key == key), None)
 
+    @property
+    def secret_required(self) -> bool:
+        """A connection needs a secret: its ``secret`` field is required, or a sign-in gives
+        it. A cloud whose credential is optional declares it ``required=False`` and has no
+        sign-in steps."""
+        declared = self.field("secret")
+        return declared is None or declared.required or bool(self.sign_in)
+
     def describe(self) -> dict:
         """The JSON form for the settings dialog (``GET /sync/clouds``): ``{name, title,
         capabilities, fields: [{key, label, kind, required, help, default, choices, cli, listed}],
-        authKinds: [[kind, label]], signIn: [{name, label, fields}], defaultUrl}``."""
+        authKinds: [[kind, label]], signIn: [{name, label, fields}], defaultUrl, customerRequires, secretRequired}``."""
         def one(f: ConfigField) -> dict:
             return {"key": f.key, "label": f.label, "kind": f.kind, "required": f.required, "help": f.help,
                     "default": f.default, "choices": [list(c) for c in f.choices], "cli": f.cli,
@@ -468,7 +493,8 @@ class ConnectorInfo:
                 "fields": [one(f) for f in self.fields], "authKinds": [list(a) for a in self.auth_kinds],
                 "signIn": [{"name": s.name, "label": s.label, "fields": [one(f) for f in s.fields]}
                            for s in self.sign_in],
-                "defaultUrl": self.default_url}
+                "defaultUrl": self.default_url, "customerRequires": list(self.customer_requires),
+                "secretRequired": self.secret_required}
 
 
 class BareContext:
@@ -495,6 +521,13 @@ class BareContext:
 
     def customer(self, local_id: str) -> dict | None:
         return None
+
+    def held_bookings(self, since: str) -> list[dict]:
+        return []
+
+    @property
+    def pull_asked(self) -> bool:
+        return False
 
     async def mark_requested(self, op: Operation) -> None:
         op.requested_at = self.now().isoformat()

@@ -148,6 +148,20 @@ class _Context:
     def customer(self, local_id: str) -> dict | None:
         return self.engine.store.customer(local_id)
 
+    def held_bookings(self, since: str) -> list[dict]:
+        cloud = self.engine.cloud
+        rows = self.engine.store.db.execute(
+            "select c.cloudId, b.id, k.cloudId, b.customerId, b.startDateTime, b.status from cloud_ids c"
+            " join bookings b on b.id = c.localId left join cloud_ids k on k.entity = 'customer'"
+            " and k.cloud = c.cloud and k.localId = b.customerId"
+            " where c.entity = 'booking' and c.cloud = ? and b.startDateTime >= ?", [cloud, since]).fetchall()
+        return [{"cloudId": r[0], "localId": r[1], "customer": r[2], "localCustomer": r[3], "startDateTime": r[4],
+                 "status": r[5]} for r in rows]
+
+    @property
+    def pull_asked(self) -> bool:
+        return self.engine.pull_asked
+
     async def mark_requested(self, op: Operation) -> None:
         stamp = clock.to_iso(self.engine.now())
         store = self.engine.store
@@ -210,6 +224,7 @@ class SyncEngine:
         self.last_push_at: str | None = None
         self.last_error: str | None = None
         self.hours_unknown: list[str] = []  # resources whose pulled time rules could not be read
+        self.pull_asked = False  # the pull running now was asked for (POST /sync/now, sync --once)
         self._opened = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
@@ -320,14 +335,19 @@ class SyncEngine:
     # status -----------------------------------------------------------------------------
     def status(self) -> dict:
         """``GET /sync/status``: ``{online, connected, cloud, baseUrl, lastPullAt (UTC),
-        lastPushAt, pending, needsAttention, lastError, hoursUnknown, unsynced}``
+        lastPushAt, pending, needsAttention, lastError, hoursUnknown, unsynced, pullGap, cloudTitle,
+        customerRequires}``
         (``hoursUnknown``: ids of resources whose working hours came in a shape that cannot be
-        read; ``unsynced``: local bookings the cloud does not have, see :meth:`upload_local`)."""
+        read; ``unsynced``: local bookings the cloud does not have, see :meth:`upload_local`;
+        ``pullGap``: a msgid saying what the cloud's pull cannot see, or None;
+        ``customerRequires``: the customer fields the cloud needs to take a booking)."""
         return {"online": bool(self.online), "connected": True, "cloud": self.cloud,
                 "baseUrl": self.config.base_url, "lastPullAt": self.last_pull_at,
                 "lastPushAt": self.last_push_at, "pending": self.outbox.pending_count(),
                 "needsAttention": self.outbox.attention_count(), "lastError": self.last_error,
-                "hoursUnknown": list(self.hours_unknown), "unsynced": self.unsynced_count()}
+                "hoursUnknown": list(self.hours_unknown), "unsynced": self.unsynced_count(),
+                "pullGap": getattr(self.connector, "pull_gap", None), "cloudTitle": self.info.title,
+                "customerRequires": list(self.info.customer_requires)}
 
     _UNSYNCED = ("from bookings b where b.status not in (?, ?) and not exists (select 1 from cloud_ids c"
                  " where c.entity = 'booking' and c.cloud = ? and c.localId = b.id) and not exists"
@@ -351,12 +371,12 @@ class SyncEngine:
     # loops ------------------------------------------------------------------------------
     async def _push_loop(self) -> None:
         while True:
+            self._wake.clear()  # before the push: a change queued while it runs wakes the next one
             try:
                 await self.push()
             except Exception as exc:  # keep the loop alive; logged
                 log.exception("sync push failed")
                 self._failed(exc)
-            self._wake.clear()
             due = self.outbox.next_attempt_at()
             timeout = 30.0
             if due:
@@ -370,8 +390,11 @@ class SyncEngine:
             started = time.monotonic()
             try:
                 if started >= next_horizon or self._pull_now:
-                    self._pull_now = False
-                    await self.pull(horizon=True)
+                    self.pull_asked, self._pull_now = self._pull_now, False
+                    try:
+                        await self.pull(horizon=True)
+                    finally:
+                        self.pull_asked = False
                     next_horizon = time.monotonic() + self.horizon_every
                 else:
                     await self.pull(horizon=False)
@@ -414,6 +437,7 @@ class SyncEngine:
                 await asyncio.sleep(min(max(0.02, wait), max(0.0, end - time.monotonic())))
         for _ in range(3):
             try:
+                self.pull_asked = True
                 await self.pull(horizon=True, reference=False)
                 break
             except Exception as exc:
@@ -423,6 +447,8 @@ class SyncEngine:
                 if time.monotonic() > end:
                     break
                 await asyncio.sleep(0.5)
+            finally:
+                self.pull_asked = False
         return self.status()
 
     # push -------------------------------------------------------------------------------
@@ -665,6 +691,8 @@ class SyncEngine:
                                       (cloud_state.raw or cloud_state.row) if cloud_state else None, later)
             if cloud_state is not None:
                 changed = self.applier.apply_bookings([cloud_state], self.store.zone, now)
+            elif failure.keep_local:  # the booking stays the desk's own until staff act
+                changed = []
             else:
                 changed = self._reject_locally(op["bookingId"], failure, now)
             self._publish(changed)

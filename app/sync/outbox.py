@@ -90,7 +90,7 @@ class Outbox:
                 payload["creates"] = True
             self.add(after["id"], op.action, payload, fields)
         if planned and self.on_change:
-            self.on_change()
+            self.store.after_commit(self.on_change)  # the pusher must find the rows when it wakes
 
     def time_rules_listener(self, resource_id: str, time_rules: dict) -> None:
         """The BookingService time-rule listener: queue the cloud's ``PUT .../timeRules``
@@ -103,7 +103,7 @@ class Outbox:
                               " and requestedAt is null", [self.cloud, key])
         self.add(key, planned[0].action, {"before": None, "after": time_rules, "resourceId": resource_id}, [])
         if self.on_change:
-            self.on_change()
+            self.store.after_commit(self.on_change)
 
     def time_rules_waiting(self) -> set[str]:
         """Resource ids whose edited time rules have not reached the cloud yet."""

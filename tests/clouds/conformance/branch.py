@@ -100,6 +100,9 @@ class Branch:
         self.url = line
         token = (self.data_dir / "local-token").read_text(encoding="utf-8").strip()
         self.http = httpx.Client(base_url=self.url, timeout=30, headers={"Authorization": f"Bearer {token}"})
+        prepare = getattr(self.harness, "prepare_branch", None)
+        if prepare is not None:  # what the desk does before a cloud can hold its bookings (Qmatic: customers)
+            prepare(self)
         return self
 
     def kill(self) -> None:

@@ -69,6 +69,8 @@ class CloudHarness:
     list_call: tuple[str, str] = ("GET", "/")
     #: a reply this slow is far beyond the connectors' HTTP timeout (15 s each)
     slow_reply_ms: int = 90_000
+    #: the cloud lists a branch's bookings (False: a branch holds only what it booked itself)
+    listed: bool = True
 
     def __init__(self, seed: int = 7):
         self.seed = seed
@@ -838,4 +840,210 @@ class DigitalBookerHarness(CloudHarness):
         return len(made)
 
 
-HARNESSES = {h.name: h for h in (EhjznyHarness, RekazHarness, AgendizeHarness, DigitalBookerHarness)}
+# ================================================================================ Qmatic ====
+class _QmaticFaults:
+    """The simulated cloud's faults, and one more step when they are cleared: holds a lost
+    reply may have orphaned expire, as a real tenant's do after 15 minutes (seed "Create a
+    new Reservation"; contract "Behaviour": lost reply on reserve), by moving the cloud's
+    clock past the hold instead of waiting for it."""
+
+    def __init__(self, harness):
+        self.harness, self.faults = harness, harness.cloud.faults
+
+    def __getattr__(self, name):
+        return getattr(self.faults, name)
+
+    def clear(self) -> None:
+        self.faults.clear()
+        self.harness.expire_orphans()
+
+
+class QmaticHarness(CloudHarness):
+    """Seed ``001_07b4ebc8faea0778.txt``, contract ``qmatic.md``: the generated Qmatic clinic
+    (:func:`tests.clouds.qmatic.generate_clinic`); the branch is its first (Riyadh) branch,
+    behind a gateway that wants an ``Authorization`` header.
+
+    Qmatic lists no calendar (contract "Desk operations": push plus known-customer pull), so
+    a branch holds only the appointments of customers it has booked itself (:meth:`in_scope`).
+    The desk's four customers are registered at the desk when a branch starts
+    (:meth:`prepare_branch`; their ``personalIdentifier`` is the desk's customer UUID in 32 hex
+    digits, contract "Objects"), and each has an appointment booked online before the desk
+    ever sees it: it comes down once the desk has booked that customer. The desk books the
+    Follow-up (15 minutes, no required question, a doctor of the customer's choice)."""
+
+    name = "qmatic"
+    listed = False  # no listing: nothing of the generated clinic is held before the desk books
+    create_call = ("PUT", "/external/v1/reservations/")  # the confirm makes the booking; the reserve only holds
+    cursor = None  # no listing, nothing that expires (contract "incremental sync: none")
+    list_call = ("POST", "/external/v1/appointments/search")
+    AUTHORIZATION = "Bearer conformance-gateway"
+    PEOPLE = (("Mona", "Saleh", "+966501110001"), ("Khalid", "Amin", "+966501110002"),
+              ("Rana", "Fouad", "+966501110003"), ("Sami", "Hariri", "+966501110004"))
+    #: pick n → customer: the cases' online bookings (picks 6, 12-15) are of customers the desk
+    #: booked before them and kept (picks 0, 1); a pick ≥ 8 alternates between those two
+    CUSTOMER_OF = (0, 1, 2, 3, 3, 3, 0, 3)
+
+    @contextmanager
+    def started(self):
+        import uuid
+
+        from tests.clouds.qmatic import QmaticCloud, generate_clinic, start_cloud
+
+        cloud = QmaticCloud(authorization=self.AUTHORIZATION, fault_seed=self.seed)
+        self.clinic = generate_clinic(cloud, seed=self.seed)
+        self.branch_id = self.clinic["branches"][0]
+        self.zone = cloud.branches[self.branch_id].zone
+        self.service_id = next(s.id for s in cloud.services.values() if s.name("en_US") == "Follow-up")
+        self.doctors = list(cloud.services[self.service_id].offers[self.branch_id].resources)
+        # until a branch registers them, the desk's customers have a stand-in identifier
+        self.customers = [{"personalIdentifier": uuid.UUID(int=self.rng.getrandbits(128)).hex, "firstName": first,
+                           "lastName": last, "email": f"{first.lower()}@example.com", "phoneNumber": phone[1:],
+                           "search": phone} for first, last, phone in self.PEOPLE]
+        self.prepared = False
+        self.linked: set[str] = set()
+        with start_cloud(cloud) as running:
+            self.running, self.cloud = running, cloud
+            self.initial = set(cloud.appointments)
+            yield self
+
+    @property
+    def faults(self):
+        return _QmaticFaults(self)
+
+    def expire_orphans(self) -> None:
+        """Let every open hold lapse (see :class:`_QmaticFaults`) when one is open."""
+        from tests.clouds.qmatic import HOLD, RESERVED
+
+        with self.cloud.lock:
+            held = any(r.state == RESERVED for r in self.cloud.appointments.values())
+        if held:
+            self.cloud.clock.shift(HOLD + timedelta(minutes=1))
+
+    def config_values(self) -> dict:
+        return {"baseUrl": self.running.url, "account": self.cloud.tenant, "secret": self.AUTHORIZATION,
+                "branchId": self.branch_id}
+
+    def prepare_branch(self, branch) -> None:
+        """The desk registers its customers (a reception's everyday step: Qmatic has no
+        customer list to pull them from); the first time, each gets an appointment booked
+        online in Qmatic that the branch cannot see yet."""
+        from ulid import ULID
+
+        for person in self.customers:
+            answer = branch.call("POST", "/management/customers", {
+                "firstName": person["firstName"], "lastName": person["lastName"], "phone": person["search"],
+                "email": person["email"]}, ok=False)
+            body = answer.json()
+            local = body["result"]["id"] if answer.status_code == 201 else body["error"]["details"]["candidate"]["id"]
+            person["personalIdentifier"] = ULID.from_str(local).hex
+        if self.prepared:
+            return
+        self.prepared = True
+        for n in range(len(self.customers)):
+            day = self.work_days(1, skip=3 + n)[0]
+            made = self.cloud.online_booking(self.service_id, self.branch_id, self.local_start(day, 1100 + 15 * n),
+                                             self.customer(n), resource_id=self.doctors[n % len(self.doctors)])
+            self.initial.add(made.id)
+
+    def customer(self, n: int) -> dict:
+        """The ``n``-th desk customer as a confirm names it."""
+        found = dict(self.customers[n % len(self.customers)])
+        found.pop("search")
+        return found
+
+    def open_on(self, day: date) -> bool:
+        with self.cloud.lock:
+            service = self.cloud.services[self.service_id]
+            return bool(self.cloud._grid(service, service.offers[self.branch_id], self.cloud.branches[self.branch_id],
+                                         day))
+
+    def records(self) -> dict[str, Record]:
+        from tests.clouds.qmatic import CANCELLED, CONFIRMED
+
+        mine = {c["personalIdentifier"] for c in self.customers}
+        with self.cloud.lock:
+            self.cloud.sweep()
+            rows = [r for r in self.cloud.appointments.values()
+                    if r.branch_id == self.branch_id and r.state in (CONFIRMED, CANCELLED)]  # a hold is no booking
+        # the customers a branch searches: those of its own live bookings (contract "Behaviour": Pull)
+        self.linked = {r.personal_identifier for r in rows if r.state == CONFIRMED and r.personal_identifier in mine
+                       and r.id not in self.initial and r.id not in self.cloud_made}
+        return {r.id: Record(id=r.id, status=r.state, start=r.start, resource=r.resource_id,
+                             customer=r.personal_identifier, type=r.service_id, canceled=r.state == CANCELLED,
+                             created=r.created) for r in rows}
+
+    def in_scope(self, record: Record) -> bool:
+        """A branch that has pulled everything holds a booking of a customer it booked itself
+        and still holds a live booking of, from yesterday to 30 days ahead. One cancelled in
+        Qmatic before the branch ever saw it cannot come down (search lists confirmed
+        appointments only), so a cancelled one counts only when the desk made it."""
+        if record.canceled and (record.id in self.initial or record.id in self.cloud_made):
+            return False
+        return record.customer in self.linked and super().in_scope(record)
+
+    def local_statuses(self, record: Record) -> set[str]:
+        return {CANCELED} if record.canceled else {CONFIRMED}
+
+    def desk_pick(self, n: int = 0) -> DeskPick:
+        person = self.customers[self.CUSTOMER_OF[n] if n < len(self.CUSTOMER_OF) else n % 2]
+        return DeskPick(self.service_id, self.doctors[n % 2], person["personalIdentifier"], person["search"],
+                        self.doctors[(n + 1) % 2])
+
+    def online_booking(self, pick: DeskPick, start: datetime) -> str:
+        n = next(i for i, c in enumerate(self.customers) if c["personalIdentifier"] == pick.customer)
+        made = self.cloud.online_booking(pick.type, self.branch_id, start, self.customer(n), resource_id=pick.resource)
+        self.cloud_made.add(made.id)
+        return made.id
+
+    def reschedule_call(self, cloud_id: str) -> tuple[str, str]:
+        return ("PUT", f"/external/v1/appointments/{cloud_id}/reschedule")
+
+    def cloud_cancel(self, cloud_id: str) -> None:
+        self.cloud.customer_cancel(cloud_id)
+
+    def cloud_move(self, cloud_id: str, start: datetime) -> str:
+        self.cloud.cloud_move(cloud_id, start)
+        return cloud_id  # staff move it, same id
+
+    def cloud_delete(self, cloud_id: str) -> None:
+        self.cloud.cloud_delete(cloud_id)
+
+    def join_queue(self, pick: DeskPick) -> str:
+        raise AssertionError("Qmatic has no queue (contract \"Desk operations on Qmatic\")")
+
+    def accept_elsewhere(self, cloud_id: str, resource: str) -> None:
+        raise AssertionError("Qmatic has no accept/assign (contract \"Desk operations on Qmatic\")")
+
+    def arm_cursor_expiry(self) -> None:
+        raise AssertionError("Qmatic has no cursor that expires")
+
+    def cursor_expiries(self) -> int:
+        return 0
+
+    def load_many(self, count: int) -> int:
+        """Online bookings of customers the desk does not know, on the Follow-up's slots."""
+        added = 0
+        for offset in range(1, 26):
+            day = self.today() + timedelta(days=offset)
+            with self.cloud.lock:
+                service = self.cloud.services[self.service_id]
+                grid = self.cloud._grid(service, service.offers[self.branch_id], self.cloud.branches[self.branch_id],
+                                        day)
+            for start, _end in grid:
+                for doctor in self.doctors:
+                    if added >= count:
+                        return added
+                    customer = {"personalIdentifier": f"{added:032x}", "firstName": "Guest", "lastName": str(added),
+                                "email": f"guest{added}@example.com"}
+                    try:
+                        made = self.cloud.online_booking(self.service_id, self.branch_id, start, customer,
+                                                         resource_id=doctor)
+                    except ValueError:  # taken in the generated clinic
+                        continue
+                    self.cloud_made.add(made.id)
+                    added += 1
+        return added
+
+
+HARNESSES = {h.name: h for h in (EhjznyHarness, RekazHarness, AgendizeHarness, DigitalBookerHarness,
+                                 QmaticHarness)}

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from .declared import capability, require
 from .harness import HARNESSES
 
 
@@ -23,9 +24,12 @@ def sim(request):
 def test_the_generated_clinic_is_read_in_the_neutral_shape(sim):
     records = sim.records()
     in_scope = [r for r in records.values() if sim.in_scope(r)]
-    assert len(in_scope) >= 10
-    assert any(r.canceled for r in in_scope) or not getattr(sim, "lists_canceled", True)  # or deleted
-    assert any(not r.canceled for r in in_scope)
+    if sim.listed:
+        assert len(in_scope) >= 10
+        assert any(r.canceled for r in in_scope) or not getattr(sim, "lists_canceled", True)  # or deleted
+        assert any(not r.canceled for r in in_scope)
+    else:  # a branch holds only what it booked itself: nothing yet
+        assert len(records) >= 10 and in_scope == []
     for r in in_scope:
         assert sim.local_statuses(r), r
         assert r.start is None or r.start.tzinfo is not None
@@ -61,12 +65,14 @@ def test_cloud_side_changes_change_the_cloud(sim):
     sim.cloud_delete(other)
     gone = sim.record(other)
     assert gone is None or gone.canceled
-    begun = sim.record(sim.started_booking(sim.desk_pick(2)))
-    assert begun.start <= datetime.now(UTC) and not begun.canceled
+    if any(capability(sim.name, k) for k in ("attendances", "end_early", "visit_status_push")):
+        begun = sim.record(sim.started_booking(sim.desk_pick(2)))  # what the visit cases start from
+        assert begun.start <= datetime.now(UTC) and not begun.canceled
     assert not sim.desk_made()  # everything above was made cloud-side
 
 
 def test_queue_joins_and_another_branch_accepting(sim):
+    require(sim.name, "queue")
     queued = sim.join_queue(sim.desk_pick(5))
     assert sim.record(queued).queued
     sim.accept_elsewhere(queued, sim.desk_pick(5).other_resource)

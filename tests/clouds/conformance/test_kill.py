@@ -8,6 +8,7 @@ import sqlite3
 
 from .branch import DB_NAME
 from .checks import Desk, assert_mirrors, assert_settled, live_desk_made
+from .declared import require
 
 
 def _slots(branch, harness, count: int) -> list[tuple]:
@@ -56,6 +57,7 @@ def test_kill_9_during_push(fresh, new_branch):
 
 def test_kill_9_during_pull(fresh, new_branch):
     harness = fresh
+    require(harness.name, pull_modes=("windows", "changed-since", "sync-token"))  # a bulk pull of a listing
     total = harness.load_many(1500)
     method, path = harness.list_call
     harness.faults.latency(40, method=method, path=path)
