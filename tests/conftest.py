@@ -52,3 +52,17 @@ def branch_server(tmp_path):
         yield server
     finally:
         server.stop()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests run on several workers (pytest-xdist ``--dist loadgroup``), one group per test
+    file, so a file's module fixtures (a started cloud, the frozen build) are made once; the
+    conformance suite's files are split by cloud, each cloud a group of its own."""
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        group = item.nodeid.split("::")[0]
+        cloud = getattr(getattr(item, "callspec", None), "params", {}).get("cloud_name")
+        if cloud:
+            group += f"[{cloud}]"
+        item.add_marker(pytest.mark.xdist_group(group))
