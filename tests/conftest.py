@@ -54,15 +54,23 @@ def branch_server(tmp_path):
         server.stop()
 
 
-def pytest_collection_modifyitems(config, items):
-    """Tests run on several workers (pytest-xdist ``--dist loadgroup``), one group per test
-    file, so a file's module fixtures (a started cloud, the frozen build) are made once; the
-    conformance suite's files are split by cloud, each cloud a group of its own."""
-    for item in items:
-        if item.get_closest_marker("xdist_group"):
-            continue
-        group = item.nodeid.split("::")[0]
-        cloud = getattr(getattr(item, "callspec", None), "params", {}).get("cloud_name")
-        if cloud:
-            group += f"[{cloud}]"
-        item.add_marker(pytest.mark.xdist_group(group))
+def pytest_xdist_make_scheduler(config, log):
+    """Tests run on several workers (pytest-xdist): one scope per test file, so a file's
+    module fixtures (a started cloud, the frozen build) are made once; the conformance
+    suite's files are split by cloud (``test_x[rekaz]``), each cloud a scope of its own, so
+    the clouds' cases run side by side."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    from tests.clouds.conformance.harness import HARNESSES
+
+    class ByFileAndCloud(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::")[0]
+            if "/conformance/" in path and nodeid.endswith("]"):
+                params = nodeid[nodeid.rindex("[") + 1:-1].split("-")
+                cloud = next((p for p in params if p in HARNESSES), None)
+                if cloud:
+                    return f"{path}[{cloud}]"
+            return path
+
+    return ByFileAndCloud(config, log)
