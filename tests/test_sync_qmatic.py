@@ -17,7 +17,7 @@ import pytest
 from app.domain.timerules import periods_on
 from app.ids import new_id
 from app.sync import registry
-from app.sync.connector import CloudConfig, FailureKind, Operation
+from app.sync.connector import CloudConfig, FailureKind, NotSendable, Operation
 from app.sync.qmatic import mapping
 from app.sync.qmatic.client import NAMES, QmaticError, TransportError
 from app.sync.qmatic.connector import CustomerIncomplete, OrphanHeld, QmaticConnector
@@ -220,8 +220,8 @@ def test_classify_sorts_the_failures_the_contract_names():
     assert c.classify(QmaticError(400, "PATTERN", "bad id")).kind == FailureKind.REFUSED
     held = c.classify(OrphanHeld("held", 5))
     assert held.kind == FailureKind.TRANSIENT and held.retry_after == 5
-    incomplete = c.classify(CustomerIncomplete(["email"]))
-    assert incomplete.kind == FailureKind.REFUSED and incomplete.keep_local and "email" in incomplete.message
+    incomplete = CustomerIncomplete(["email"])  # not a failed call: the booking stays on the desk
+    assert isinstance(incomplete, NotSendable) and c.classify(incomplete) is None and "email" in str(incomplete)
     assert c.classify(ValueError("a bug")) is None
 
 

@@ -205,23 +205,24 @@ class NotSendable(ValueError):
     a connector while building a request, before anything is sent. The engine keeps the
     booking as the desk has it, sends nothing more for it, and opens a needs-attention case
     (code ``SYNC-NOT-SENT``, the exception's text as the message: say what is missing, in
-    words staff can act on); re-applying the case after the fix sends it."""
+    words staff can act on); re-applying the case after the fix sends it. A connector may
+    subclass it with a ``code`` of its own (a label the desk translates)."""
+
+    code = "SYNC-NOT-SENT"
 
 
 @dataclass(frozen=True)
 class Failure:
     """``kind``; ``retry_after`` seconds (the cloud's ``Retry-After``, or None); ``code`` and
     ``message`` (the cloud's, for needs-attention and the status); ``status`` (HTTP, or
-    None when there was no answer); ``keep_local``: a refusal of a create that leaves the
-    booking the desk's own (it goes to needs-attention without being rejected locally, e.g.
-    a customer the cloud cannot take yet)."""
+    None when there was no answer). (A change the cloud cannot take at all, which stays the
+    desk's own, is not a failure of a call: :class:`NotSendable`.)"""
 
     kind: FailureKind
     code: str = ""
     message: str = ""
     retry_after: float | None = None
     status: int | None = None
-    keep_local: bool = False
 
 
 @dataclass

@@ -691,8 +691,6 @@ class SyncEngine:
                                       (cloud_state.raw or cloud_state.row) if cloud_state else None, later)
             if cloud_state is not None:
                 changed = self.applier.apply_bookings([cloud_state], self.store.zone, now)
-            elif failure.keep_local:  # the booking stays the desk's own until staff act
-                changed = []
             else:
                 changed = self._reject_locally(op["bookingId"], failure, now)
             self._publish(changed)
@@ -704,7 +702,8 @@ class SyncEngine:
     def _not_sendable(self, op: dict, exc: NotSendable) -> None:
         """The connector cannot express ``op`` (:class:`~app.sync.connector.NotSendable`): the
         booking stays as the desk has it; ``op`` and the later operations of the booking leave
-        the outbox for a needs-attention case (``SYNC-NOT-SENT``) that a re-apply sends again.
+        the outbox for a needs-attention case (the exception's ``code``, ``SYNC-NOT-SENT`` unless
+        the connector names its own) that a re-apply sends again.
         One transaction with its event (writer thread)."""
         with self.store.transaction():
             if self.outbox.op(op["id"]) is None:
@@ -712,8 +711,8 @@ class SyncEngine:
             later = self.outbox.later_ops(op)
             for dropped in [op, *later]:
                 self.outbox.remove(dropped["id"])
-            self.outbox.add_attention(op, "SYNC-NOT-SENT", str(exc), None, later)
-            self.service.events.publish("sync.attention", {"bookingId": op["bookingId"], "code": "SYNC-NOT-SENT",
+            self.outbox.add_attention(op, exc.code, str(exc), None, later)
+            self.service.events.publish("sync.attention", {"bookingId": op["bookingId"], "code": exc.code,
                                                            "message": str(exc)})
         log.warning("sync: %s of %s not sent: %s", op["action"], op["bookingId"], exc)
 

@@ -48,6 +48,7 @@ from app.sync.connector import (
     ConnectorInfo,
     Failure,
     FailureKind,
+    NotSendable,
     Operation,
     PlannedOp,
     PullMode,
@@ -87,9 +88,12 @@ class NotReady(Exception):
     """A desk row names something Qmatic does not know (an unmapped service or resource)."""
 
 
-class CustomerIncomplete(Exception):
+class CustomerIncomplete(NotSendable):
     """The desk customer lacks what Qmatic requires to confirm (contract "Behaviour":
-    customer data): the booking stays local; ``missing`` names the fields."""
+    customer data): the booking stays local, in needs-attention (the engine's
+    :class:`~app.sync.connector.NotSendable` path); ``missing`` names the fields."""
+
+    code = "QMATIC-CUSTOMER-INCOMPLETE"
 
     def __init__(self, missing: list[str]):
         super().__init__("Qmatic needs the customer's " + ", ".join(missing))
@@ -677,8 +681,6 @@ class QmaticConnector:
             return Failure(FailureKind.TRANSIENT, "QMATIC-HOLD-LAPSED", str(error), 0.0)
         if isinstance(error, OrphanHeld):
             return Failure(FailureKind.TRANSIENT, "QMATIC-SLOT-HELD", str(error), error.retry_after, 409)
-        if isinstance(error, CustomerIncomplete):
-            return Failure(FailureKind.REFUSED, "QMATIC-CUSTOMER-INCOMPLETE", str(error), keep_local=True)
         if isinstance(error, NotReady):
             return Failure(FailureKind.REFUSED, "QMATIC-NOT-MAPPED", str(error))
         if isinstance(error, QmaticError):
