@@ -296,20 +296,40 @@ def test_an_expired_page_token_restarts_the_listing(branch, running):
     assert branch.engine._cursor("pull")["windows"]["horizon"] == {"done": True}
 
 
-def test_a_booking_gone_from_the_cloud_is_removed_unless_pending(branch, running):
+def test_a_booking_gone_from_the_cloud_shows_canceled_and_keeps_what_the_desk_recorded(branch, running):
+    """A cloud deletion never loses the desk's record: the booking turns CANCELED with its
+    payments and a history entry; one with a pending desk change waits for that change;
+    one whose patient has arrived stays as it is and needs attention."""
+    from app.server.payments import Payments
+
     day = work_days(1)[0]
-    gone = running.cloud.add_online_booking("typeGeneral", day=day, time=1000, resource_id="resAhmed")
-    kept = running.cloud.add_online_booking("typeGeneral", day=day, time=1100, resource_id="resAhmed")
+    gone, kept, here = (running.cloud.add_online_booking("typeGeneral", day=day, time=t, resource_id="resAhmed")
+                        for t in (1000, 1100, 1200))
     run(branch, lambda: branch.engine.pull(horizon=True))
-    gone_local, kept_local = (branch.store.local_id("ehjzny", b["id"]) for b in (gone, kept))
+    gone_local, kept_local, here_local = (branch.store.local_id("ehjzny", b["id"]) for b in (gone, kept, here))
+
+    Payments(branch.service).take({"bookingId": gone_local, "amount": 5000, "method": "cash"},
+                                        {"user": "reception"})
+    branch.service.check_in(here_local)
+    run(branch, lambda: branch.engine.push())
+    assert not branch.engine.outbox.dirty_map()
     running.cloud.faults.drop(count=None, method="POST")
     branch.service.cancel(kept_local, "desk change pending")
     with running.cloud.lock:
-        del running.cloud.bookings[gone["id"]]
-        del running.cloud.bookings[kept["id"]]
+        for b in (gone, kept, here):
+            del running.cloud.bookings[b["id"]]
     run(branch, lambda: branch.engine.pull(horizon=True))
-    assert branch.store.booking(gone_local) is None
-    assert branch.store.booking(kept_local) is not None
+    canceled = branch.store.booking(gone_local)
+    assert canceled["status"] == Status.CANCELED
+    assert [p["amount"] for p in Payments(branch.service).of_booking(gone_local)] == [5000]
+    assert branch.service.history(gone_local)[-1]["after"]["cloudChange"]["type"] == "deleted"
+    assert branch.store.booking(kept_local)["cancelReason"] == "desk change pending"
+    stays = branch.store.booking(here_local)
+    assert stays["status"] == Status.CONFIRMED and stays["visitStatus"] == "CHECKED_IN"
+    cases = [c for c in branch.engine.outbox.attention() if c["bookingId"] == here_local]
+    assert [c["code"] for c in cases] == ["SYNC-DELETED-DURING-VISIT"]
+    run(branch, lambda: branch.engine.pull(horizon=True))  # once, while it is open
+    assert len([c for c in branch.engine.outbox.attention() if c["bookingId"] == here_local]) == 1
 
 
 def test_sync_routes_status_attention_resolve_and_now(running, tmp_path):

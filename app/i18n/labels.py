@@ -96,6 +96,7 @@ ERROR_MESSAGES: dict[str, str] = {
     "CLOUD-AUTH-FAILED": N_("The cloud refused the credentials. Check the key or the code and try again."),
     "CLOUD-UNREACHABLE": N_("The cloud did not answer. Check the internet connection and try again."),
     "SYNC-NOT-SENT": N_("This booking is not in the cloud: the cloud needs a detail of the customer the desk does not have. Add it, then re-apply."),
+    "SYNC-DELETED-DURING-VISIT": N_("The cloud deleted this booking after the patient arrived. It stays on the desk as it is: finish the visit, then cancel it here if it should not have happened."),
     "SYNC-NOT-CONNECTED": N_("This branch is not connected to a cloud account."),
     "SYNC-DEMO-DATA": N_("This branch holds the demo clinic. Connect the cloud account from a new branch: the first-run page or another data folder."),
     # Payments (app.domain.payments, app.server.payments).

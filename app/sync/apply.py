@@ -37,7 +37,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from app.domain import clock
-from app.domain.model import BOOKING_FIELDS, QUEUED_STATUSES
+from app.domain.model import BOOKING_FIELDS, FINAL_STATUSES, QUEUED_STATUSES, Status
 from app.ids import new_id
 from app.store import Store
 from app.store.changes import BookingChange
@@ -313,11 +313,20 @@ class Applier:
             return True
         return holder == local_id
 
-    def delete_booking(self, local_id: str) -> None:
-        """The cloud no longer has this booking (404 after it left a fully read window, or
-        listed as deleted)."""
-        self.db.execute("delete from attendances where bookingId = ?", [local_id])
-        self.store.delete_booking(local_id)
+    def cancel_deleted(self, gone: dict[str, str], zone: str, now: datetime) -> tuple[list[str], list[str]]:
+        """Bookings the cloud no longer has (``gone``: cloud id → local id; listed as deleted,
+        or 404 after leaving a fully read window). A booking is never removed: it keeps its
+        history, attendances and payments and becomes ``CANCELED`` through the one write path,
+        with a history entry whose ``cloudChange`` is ``{"type": "deleted"}``. One whose visit
+        has begun at the desk (arrived, in the room, done, no-show) is left as it is: the
+        patient is here, so a person decides. Returns (the local ids canceled, those kept)."""
+        rows = self._rows(list(gone.values()))
+        kept = [local for local in gone.values() if (rows.get(local) or {}).get("visitStatus")]
+        deleted = [CloudBooking(cloud_id, {"id": cloud_id, "status": Status.CANCELED.value},
+                                change={"type": "deleted", "channel": "cloud"})
+                   for cloud_id, local in gone.items()
+                   if local in rows and local not in kept and rows[local]["status"] not in FINAL_STATUSES]
+        return self.apply_bookings(deleted, zone, now), kept
 
 
 class _Batch:

@@ -35,7 +35,8 @@ Pull: reference data (resources with time rules, booking types, customers) with 
 ``full`` pull (every ``horizon_every`` s), then the connector's pages (every ``hot_every``
 s), each committed with the connector's cursor. Bookings the cloud lists as deleted, and
 bookings mapped locally but absent from a fully read window whose fetch by id finds
-nothing, are removed locally (unless they have pending changes). An expired cursor
+nothing, become ``CANCELED`` locally with their history, attendances and payments (unless
+they have pending changes; one whose patient has arrived stays and needs attention). An expired cursor
 restarts the pull. Time rules in a shape that cannot be read are kept as "hours unknown"
 (:mod:`app.domain.timerules`), never as a closed clinic.
 """
@@ -869,7 +870,6 @@ class SyncEngine:
         """One transaction of :meth:`_apply_page` (under the writer lock): ``bookings`` (part of
         ``page``), their needs-attention cases and seen ids, the events for desks; with
         ``last`` also the page's deletions and its cursor."""
-        deleted: list[str] = []
         with self.store.transaction():
             if first and page.window and page.restarted:
                 self._forget_seen(page.window)
@@ -882,16 +882,13 @@ class SyncEngine:
             if last and page.deleted:
                 dirty = self.outbox.dirty_map()
                 mapped = self.applier.booking_ids([str(c) for c in page.deleted])
-                for local_id in mapped.values():
-                    if local_id not in dirty:
-                        self.applier.delete_booking(local_id)
-                        deleted.append(local_id)
+                gone = {c: local for c, local in mapped.items() if local not in dirty}
+                canceled, kept = self.applier.cancel_deleted(gone, self.store.zone, self.now())
+                changed = list(dict.fromkeys([*changed, *canceled]))
+                noted += self._note_deleted_during_visit(kept)
             if last and page.cursor is not None:
                 self._set_cursor(PULL_CURSOR, page.cursor)
-            changed = [c for c in changed if c not in deleted]
             # the events commit with the change they describe and reach desks after it
-            for local_id in deleted:
-                self.service.events.publish("booking.deleted", {"id": local_id})
             for event in noted:
                 self.service.events.publish("sync.attention", event)
             self._publish(changed)
@@ -920,6 +917,23 @@ class SyncEngine:
                 noted.append({"bookingId": local_id, "code": code, "message": message})
         return noted
 
+    def _note_deleted_during_visit(self, local_ids: list[str]) -> list[dict]:
+        """A needs-attention case (``SYNC-DELETED-DURING-VISIT``, once while open) for each
+        booking the cloud deleted after the patient arrived: it stays as the desk has it.
+        Returns the ``sync.attention`` event data of the new cases."""
+        noted = []
+        code = "SYNC-DELETED-DURING-VISIT"
+        for local_id in local_ids:
+            if self.store.db.execute("select 1 from sync_attention where cloud = ? and bookingId = ? and code = ?"
+                                     " and resolvedAt is null", [self.cloud, local_id, code]).fetchone():
+                continue
+            message = "The cloud deleted this booking after the patient arrived; it is kept here."
+            op = {"id": f"pull:{local_id}:{code}", "bookingId": local_id, "action": "pull",
+                  "payload": {"deleted": True}}
+            self.outbox.add_attention(op, code, message, {"deleted": True}, [])
+            noted.append({"bookingId": local_id, "code": code, "message": message})
+        return noted
+
     def _forget_seen(self, window: str) -> None:
         self.store.db.execute("delete from sync_seen where cloud = ? and window = ?", [self.cloud, window])
 
@@ -936,7 +950,8 @@ class SyncEngine:
         """Bookings mapped locally, inside a fully read window, absent from its listing."""
         column = "startDateTime" if window.column == "startDateTime" else "createdAt"
         sql = ("select c.cloudId, c.localId from cloud_ids c join bookings b on b.id = c.localId"
-               f" where c.entity = 'booking' and c.cloud = ? and b.{column} >= ?")
+               f" where c.entity = 'booking' and c.cloud = ? and b.status not in ('CANCELED', 'REJECTED')"
+               f" and b.{column} >= ?")
         args = [self.cloud, window.start]
         if window.end:
             sql += f" and b.{column} < ?"
@@ -961,8 +976,10 @@ class SyncEngine:
             if self.store.local_id(self.cloud, cloud_id) != local_id or self.outbox.dirty_fields(local_id):
                 return
             if current is None:
-                self.applier.delete_booking(local_id)
-                self.service.events.publish("booking.deleted", {"id": local_id})
+                canceled, kept = self.applier.cancel_deleted({cloud_id: local_id}, self.store.zone, self.now())
+                for event in self._note_deleted_during_visit(kept):
+                    self.service.events.publish("sync.attention", event)
+                self._publish(canceled)
             else:
                 self._publish(self.applier.apply_bookings([current], self.store.zone, self.now()))
 
