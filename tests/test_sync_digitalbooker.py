@@ -588,3 +588,36 @@ def test_a_cancel_deletes_and_its_undo_books_the_same_visit_again(sim, branch):
     assert len(live) == 1 and live[0]["start"] == at and str(live[0]["id"]) != first
     assert branch.cloud_id(booking["id"]) == str(live[0]["id"])
     assert branch.store.booking(booking["id"])["status"] == Status.CONFIRMED
+
+
+def test_a_move_whose_delete_keeps_failing_shows_one_booking_at_the_desk(sim, branch):
+    """Contract "Behaviour" (reschedule is create-then-delete): while the old booking's delete
+    waits to be retried, a pull meets the new booking in the cloud. It is the same visit: the
+    desk never shows it as a second booking, and once the delete goes through the desk's
+    booking follows the new id."""
+    branch.sync()
+    day = sim.workday(1)
+    at = sim.free(sim.sara, day, minutes=150)
+    booking = branch.book(sim.sara, day, at, sim.users[3])
+    branch.sync()
+    old = branch.cloud_id(booking["id"])
+    customer = booking["customerId"]
+
+    def on_desk() -> set[str]:
+        return {b["id"] for b in branch.store.db.query(
+            "select id from bookings where customerId = ? and status != 'CANCELED'", [customer])}
+
+    before = on_desk()
+    sim.cloud.faults.fail(count=None, method=DELETE[0], path=DELETE[1])
+    moved_to = (datetime.combine(day, at) + timedelta(minutes=120)).time()
+    branch.move(booking["id"], day, moved_to)
+    status = branch.sync(deadline=8)
+    assert status["pending"] == 1, status
+    made = [b for b in sim.live_for(sim.users[3], sim.consult) if b["date"] == day and str(b["id"]) != old]
+    assert len(made) == 1  # the new booking is in the cloud, the old one not deleted yet
+    assert on_desk() == before
+    sim.cloud.faults.clear()
+    status = branch.sync()
+    assert status["pending"] == 0 and status["needsAttention"] == 0, status
+    assert branch.cloud_id(booking["id"]) == str(made[0]["id"])
+    assert on_desk() == before

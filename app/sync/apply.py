@@ -16,7 +16,9 @@ Rules (contract "Behaviour" and "Reschedule replies" of each cloud):
   keeps the cloud's id as its local id when that id is free (readable ids), else gets a
   ULID. Customers and bookings get ULIDs.
 * While a reschedule of a booking waits in the outbox, the old cloud booking (about to be,
-  or already, canceled by that reschedule) is not applied to it.
+  or already, canceled by that reschedule) is not applied to it, and a cloud booking a
+  waiting operation has made (named in its step state, e.g. a move's new booking) is not
+  taken for a new one.
 * A pulled booking never overwrites a field with an unacknowledged local change
   (``dirty`` fields of the outbox); the desk-only fields (visit, ticket number) are never
   touched.
@@ -336,6 +338,7 @@ class _Batch:
         self.a, self.zone, self.now, self.mapped, self.fallbacks = applier, zone, now, mapped, fallbacks
         self.dirty = applier.outbox.dirty_map()
         self.rescheduling = applier.outbox.rescheduling()
+        self.made = applier.outbox.made_ids()
         self.in_flight: list[dict] | None = None
         self.types = applier.reference_map("type")
         self.resources = applier.reference_map("resource")
@@ -382,6 +385,8 @@ class _Batch:
             return
         fields = self.a.local_fields(booking, self.types, self.resources)
         if local_id is None:
+            if booking.cloud_id in self.made:  # a waiting operation's own (e.g. a move's new booking)
+                return
             local_id = self._own_write(booking, fields)
             if local_id == "":
                 return

@@ -316,7 +316,9 @@ class Operation:
     :class:`ConnectorContext` to find the cloud's); ``attempts``; ``requested_at``: UTC ISO,
     set once the write may have reached the cloud (a retry must look first); ``steps``: the
     persisted step state of a multi-step operation (``{}`` at first; save it with
-    :meth:`ConnectorContext.save_steps` before each step goes out)."""
+    :meth:`ConnectorContext.save_steps` before each step goes out). A step key ending in
+    ``Id`` holds a cloud booking id (e.g. ``newId``): while the operation waits, a pull never
+    takes that booking for a new one (it is this operation's, mapped when it completes)."""
 
     id: str
     booking_id: str

@@ -181,6 +181,20 @@ class Outbox:
         return {r[0] for r in self.store.db.execute(
             "select distinct bookingId from sync_outbox where cloud = ? and action = 'reschedule'", [self.cloud])}
 
+    def made_ids(self) -> set[str]:
+        """Cloud booking ids named in the step state of waiting operations (step keys ending
+        in ``Id``, :class:`app.sync.connector.Operation`): bookings those operations made."""
+        out: set[str] = set()
+        for (raw,) in self.store.db.execute("select steps from sync_outbox where cloud = ? and steps is not null",
+                                            [self.cloud]):
+            try:
+                steps = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(steps, dict):
+                out.update(str(v) for k, v in steps.items() if k.endswith("Id") and isinstance(v, (str, int)) and v)
+        return out
+
     def save_steps(self, op_id: str, steps: dict) -> None:
         """Keep the step state of a multi-step operation (call inside a transaction)."""
         self.store.db.execute("update sync_outbox set steps = ? where id = ?",
