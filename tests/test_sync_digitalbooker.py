@@ -621,3 +621,22 @@ def test_a_move_whose_delete_keeps_failing_shows_one_booking_at_the_desk(sim, br
     assert status["pending"] == 0 and status["needsAttention"] == 0, status
     assert branch.cloud_id(booking["id"]) == str(made[0]["id"])
     assert on_desk() == before
+
+
+def test_a_move_of_a_booking_deleted_in_the_cloud_meanwhile_is_not_booked_again(sim, branch):
+    """A patient cancels online (the cloud deletes the booking) while the desk's move of it
+    waits to go out: the move does not book the visit again; the booking shows cancelled and
+    the case needs attention."""
+    branch.sync()
+    day = sim.workday(1)
+    at = sim.free(sim.sara, day, minutes=150)
+    booking = branch.book(sim.sara, day, at, sim.users[4])
+    branch.sync()
+    old = branch.cloud_id(booking["id"])
+    branch.move(booking["id"], day, (datetime.combine(day, at) + timedelta(minutes=120)).time())
+    sim.cloud.delete_booking(int(old))
+    status = branch.sync()
+    assert status["pending"] == 0 and status["needsAttention"] == 1, status
+    assert [c["code"] for c in branch.engine.outbox.attention()] == ["DIGITALBOOKER-BOOKING-GONE"]
+    assert not [b for b in sim.live_for(sim.users[4], sim.consult) if b["date"] == day]
+    assert branch.store.booking(booking["id"])["status"] == "CANCELED"

@@ -125,6 +125,7 @@ ERROR_MESSAGES: dict[str, str] = {
     # DigitalBooker (app.sync.digitalbooker).
     "DIGITALBOOKER-NOT-MAPPED": N_("DigitalBooker does not know this booking's service, worker or customer yet. Sync the reference data and try again."),
     "DIGITALBOOKER-BAD-VALUE": N_("DigitalBooker cannot take this value, e.g. a payment over 99,999."),
+    "DIGITALBOOKER-BOOKING-GONE": N_("The booking was deleted in DigitalBooker before the new time could be sent, so it was not booked again. Book the patient again if the visit is still wanted."),
     "DIGITALBOOKER-MOVE-ROLLED-BACK": N_("DigitalBooker refused the new time, so the booking was put back at its old time. Choose another time."),
 }
 #: ``HTTP-<status>`` codes (a reply without an error body): by the status's first digit.

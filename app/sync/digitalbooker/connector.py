@@ -87,6 +87,11 @@ class AcceptLost(Exception):
     """The queue booking was accepted elsewhere first (contract: accept is not race-safe)."""
 
 
+class BookingGone(Exception):
+    """The booking a desk moves was deleted in the cloud before the move went out (a patient
+    who cancelled online): moving it would book the visit again."""
+
+
 class RolledBack(Exception):
     """The new booking of a delete-first reschedule was refused; the old one was booked
     again (``restored``: its new id) and the case goes to needs-attention."""
@@ -193,11 +198,14 @@ class DigitalBookerConnector:
     def classify(self, error: BaseException) -> Failure | None:
         """Contract "Transport" → Errors: no answer, 5xx, 429 → transient; 401/403 → auth;
         404 → not found; 409 (slot taken) and other 4xx → refused; a lost accept →
-        ``SCH-ALREADY_ASSIGNED``; a rolled-back move → refused."""
+        ``SCH-ALREADY_ASSIGNED``; a rolled-back move, or a move of a booking deleted meanwhile →
+        refused."""
         if isinstance(error, TransportError):
             return Failure(FailureKind.TRANSIENT, "NO-ANSWER", str(error))
         if isinstance(error, AcceptLost):
             return Failure(FailureKind.REFUSED, errors.ALREADY_ASSIGNED, str(error), status=409)
+        if isinstance(error, BookingGone):
+            return Failure(FailureKind.REFUSED, "DIGITALBOOKER-BOOKING-GONE", str(error), status=404)
         if isinstance(error, RolledBack):
             return Failure(FailureKind.REFUSED, "DIGITALBOOKER-MOVE-ROLLED-BACK", str(error),
                            status=error.cause.status)
@@ -730,7 +738,10 @@ class DigitalBookerConnector:
         ``oldDeleted``. A create refused only because it overlaps the old booking (same
         worker) deletes the old one first; if the create then fails, the old booking is
         made again (``restoredId``) and the case goes to needs-attention (:class:`RolledBack`).
-        An accept whose queue booking is gone or has a worker was lost (:class:`AcceptLost`)."""
+        An accept whose queue booking is gone or has a worker was lost (:class:`AcceptLost`); a
+        move of a booking deleted in the cloud meanwhile is refused (:class:`BookingGone`:
+        the booking takes the cloud's state, cancelled, and needs attention) rather than
+        booking the visit again."""
         before, after = op.payload.get("before") or {}, op.payload["after"]
         steps = op.steps or {}
         accept = before.get("status") == Status.PENDING_ASSIGNMENT
@@ -739,6 +750,9 @@ class DigitalBookerConnector:
             steps = await self._save(op, oldId=old)
         if accept and not steps.get("newId") and not steps.get("newRequested"):
             await self._check_accept(old, before, after)
+        elif not (steps.get("newId") or steps.get("newRequested") or steps.get("oldDeleted")) \
+                and await self._get(old) is None:
+            raise BookingGone(f"booking {old} was deleted in DigitalBooker before the move")
         # an accepted queue booking keeps the time it was booked for (a DigitalBooker booking
         # without a worker is still a timed booking); the desk's accept "now" is the desk's
         desk = {**after, "startDateTime": before.get("startDateTime") or after.get("startDateTime")} if accept \
