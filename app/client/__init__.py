@@ -203,6 +203,12 @@ class DeskClient:
     async def customer(self, customer_id: str) -> dict:
         return await self._result("GET", f"/management/customers/{customer_id}")
 
+    async def update_customer(self, customer_id: str, **changes) -> dict:
+        """Correct a customer (``changes``: any of ``firstName``, ``lastName``, ``phone``,
+        ``email``, ``note``; ``""`` clears one) → the customer as stored. Raises
+        :class:`ApiError` (CUSTOMER-EXISTS with ``details["candidate"]``, VALIDATION, NOT-FOUND)."""
+        return await self._result("PATCH", f"/management/customers/{customer_id}", json=changes)
+
     async def customer_bookings(self, customer_id: str, limit: int = 200) -> list[dict]:
         """The customer's bookings, newest first, with ``type`` and ``resource`` embedded."""
         return await self._result("GET", f"/management/customers/{customer_id}/bookings",

@@ -318,6 +318,42 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
                 service.events.record("customer.changed", {"customer": row})
         return {"result": row}
 
+    @api.patch("/management/customers/{customerId}", dependencies=[require(Role.RECEPTION)])
+    @writing
+    def update_customer(customerId: str, body: schemas.CustomerPatch):
+        """Correct a customer's name, phone, e-mail or note (``body``: the fields to change)
+        → the customer as stored. The phone is stored in E.164 like a new customer's. Raises
+        NOT-FOUND (404), VALIDATION (400: an empty first name, a phone that is no phone) and
+        CUSTOMER-EXISTS (409, ``details.candidate``: another customer has that number). The
+        change stays on this branch: a cloud keeps its own copy of the customer
+        (``docs/clouds/``); desks get ``customer.changed``."""
+        store = service.store
+        changes = body.model_dump(exclude_unset=True)
+        if "firstName" in changes and not (changes["firstName"] or "").strip():
+            raise errors.invalid("the first name is required", field="firstName")
+        with store.lock:
+            current = store.customer(customerId)
+            if current is None:
+                raise errors.not_found("customer", customerId)
+            row = {k: current.get(k) for k in ("id", "firstName", "lastName", "phone", "email", "note")}
+            row.update({k: (v.strip() if isinstance(v, str) else v) or (None if k != "lastName" else "")
+                        for k, v in changes.items()})
+            if "phone" in changes:
+                try:
+                    row["phone"] = phones.normalize(row["phone"], store.phone_region) if row["phone"] else None
+                except ValueError as exc:
+                    raise errors.invalid("phone is not a phone number", field="phone") from exc
+                existing = store.customer_by(phone=row["phone"]) if row["phone"] else None
+                if existing and existing["id"] != customerId:
+                    raise BookingError("CUSTOMER-EXISTS", "a customer with this phone number exists", 409,
+                                       phone=row["phone"], candidate=existing)
+            row["searchText"] = normalize_arabic(f"{row['firstName']} {row['lastName'] or ''} {row.get('phone') or ''}")
+            with store.transaction():
+                store.upsert("customers", [row])
+                saved = store.customer(customerId)
+                service.events.record("customer.changed", {"customer": saved})
+        return {"result": saved}
+
     @api.get("/management/customers/{customerId}", dependencies=[require(Role.RECEPTION)])
     @reading
     def customer(customerId: str):

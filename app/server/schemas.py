@@ -123,6 +123,17 @@ class CustomerBody(Body):
     note: str | None = Field(default=None, max_length=2000)
 
 
+class CustomerPatch(Body):
+    """``PATCH /management/customers/{customerId}``: the fields to change (absent: kept;
+    ``lastName``, ``phone``, ``email``, ``note`` may be cleared with ``""`` or null)."""
+
+    firstName: str | None = Field(default=None, min_length=1, max_length=100)
+    lastName: str | None = Field(default=None, max_length=100)
+    phone: str | None = Field(default=None, max_length=24, pattern=r"^[+0-9٠-٩ ()\-]*$")
+    email: str | None = Field(default=None, max_length=200)
+    note: str | None = Field(default=None, max_length=2000)
+
+
 class HoldBody(SchedulingBody):
     """``PUT /management/scheduling/temporary``: a booking that keeps its slot for
     ``reservedForMinutes`` (seed 000 "Create Temporary Booking"; clamped to 1..60)."""

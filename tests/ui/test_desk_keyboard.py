@@ -372,6 +372,47 @@ def _isolated_ltr(text: str, phone: str) -> bool:
     return f"\u2066{phone}\u2069" in text
 
 
+def test_a_customers_phone_corrected_from_the_card_shows_on_the_card_and_the_booking_pane(loop, desk,
+                                                                                          branch_server):
+    from ui.customer_card import CustomerCard, CustomerEdit
+
+    window, state = desk, desk.state
+
+    async def scenario():
+        booking = _future(window)
+        if booking is None:  # late in the day: tomorrow's
+            await _tomorrow(window)
+            booking = _future(window)
+        customer = booking["customer"]
+        other = next(b["customer"] for b in state.bookings if (b.get("customer") or {}).get("phone")
+                     and b["customer"]["id"] != customer["id"])
+        window.select_booking(booking["id"])
+        window.detail.card_button.click()
+        card = await until(lambda: next((d for d in window.extras.dialogs if isinstance(d, CustomerCard)
+                                         and d.isVisible()), None), what="the card")
+        card.activateWindow()
+        await until(lambda: QApplication.activeWindow() is card, what="the card to be active")
+        QTest.keyClick(card, Qt.Key.Key_E, ALT)  # &Edit…
+        editor = await until(lambda: isinstance(card.editor, CustomerEdit) and card.editor.isVisible()
+                             and card.editor, what="the edit form")
+        await until(lambda: _focus() is editor.first_name, what="the first name to have the focus")
+        editor.phone.selectAll()
+        QTest.keyClicks(editor.phone, other["phone"])  # a number another customer has
+        QTest.keyClick(editor.phone, Qt.Key.Key_Return)
+        await until(lambda: "⚠" in editor.message.text(), what="the refusal")
+        assert editor.isVisible() and editor.buttons.isEnabled()
+        editor.phone.selectAll()
+        QTest.keyClicks(editor.phone, "0559876543")
+        QTest.keyClick(editor.phone, Qt.Key.Key_Return)
+        await until(lambda: not editor.isVisible(), what="the form to close once saved")
+        assert "+966559876543" in strip_bidi_controls(card.values["phone"].text())
+        card.reject()
+        await until(lambda: "+966559876543" in strip_bidi_controls(window.detail.fields["phone"].text()),
+                    timeout=10, what="the booking pane to show the new phone (customer.changed)")
+
+    loop.run_until_complete(scenario())
+
+
 def test_phones_read_left_to_right_in_the_arabic_desk(loop, desk):
     from ui import language
     from ui.customer_card import CustomerCard
