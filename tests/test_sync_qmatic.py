@@ -793,3 +793,10 @@ def test_a_customer_qmatic_cannot_take_stays_on_the_desk_and_needs_attention(qma
     assert branch.booking(booking["id"])["status"] == "CONFIRMED"  # still the desk's booking
     assert not _desk_appointments(harness)  # nothing reserved in Qmatic
     assert status["customerRequires"] == ["firstName", "lastName", "email"] and status["pullGap"]
+    # the receptionist adds the e-mail on the customer's card and re-applies the case: it goes out
+    branch.call("PATCH", f"/management/customers/{customer['id']}", {"email": "nour@example.com"})
+    branch.call("POST", f"/sync/attention/{case['id']}/resolve", {"resolution": "reapply"})
+    status = branch.settle()
+    assert status["pending"] == 0 and status["needsAttention"] == 0, status
+    made = _desk_appointments(harness)
+    assert len(made) == 1 and branch.cloud_id(booking["id"]) == made[0].id
