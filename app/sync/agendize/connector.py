@@ -117,6 +117,21 @@ class AgendizeConnector:
         await self.open()
         return _companies(await self.client.call("companies") or {})
 
+    async def choices(self, key: str) -> list[dict]:
+        """The values Agendize lists for a connection field: for ``companyId`` the account's
+        companies (``GET /scheduling/companies``, contract "Desk operations on Agendize":
+        one company is one branch), ``[{value: id, label: name, labels: {en, ar}}]`` (the
+        cloud gives one name, used in both languages; the company's id when it has none).
+        Raises ValueError for another field, CloudError/TransportError as the call does
+        (a wrong key or token: 401)."""
+        if key != "companyId":
+            raise ValueError(f"Agendize lists no values for {key!r}")
+        out = []
+        for company in await self.companies():
+            label = str(company.get("name") or company["id"])
+            out.append({"value": company["id"], "label": label, "labels": {"en": label, "ar": label}})
+        return out
+
     async def _company(self) -> dict:
         """The chosen company (its ``timeZone`` is the zone of every time sent). Without a
         choice, the account's only company; raises CloudError 400 ``companyRequired`` when
@@ -594,7 +609,7 @@ CONNECTOR = ConnectorInfo(
                         help=N_("The Agendize API address, ending in /api/2.1")),
             ConfigField("account", N_("API key"), help=N_("The Agendize account's API key")),
             ConfigField("secret", N_("Token"), kind="secret", help=N_("The Agendize SSO token")),
-            ConfigField("companyId", N_("Company"), required=False, cli="company",
+            ConfigField("companyId", N_("Company"), required=False, cli="company", listed=True,
                         help=N_("The Agendize company of this branch (one company is one branch)"))),
     factory=make, synced_fields=SYNCED_FIELDS, auth_kinds=(("apiKey", N_("API key and token")),),
     default_url=DEFAULT_URL)

@@ -180,6 +180,42 @@ class DigitalBookerConnector:
         elif self.location_id not in ids:
             raise DigitalBookerError(403, "location_not_visible", f"the key does not see location {self.location_id}")
 
+    async def choices(self, key: str) -> list[dict]:
+        """The values DigitalBooker lists for a connection field: for ``locationId`` the
+        locations the key sees (``GET /admin/v1/locations``, contract "Desk operations on
+        DigitalBooker": one desk branch = one location), ``[{value: id, label, labels: {en,
+        ar}}]``. ``label``/``labels.en`` is the name in the configured language segment,
+        ``labels.ar`` the name asked with the ``ar`` segment (contract "Transport" →
+        Language: a missing localization falls back to any defined one); when the cloud
+        refuses that segment (a 4xx), the configured language's name stands for both. Raises
+        ValueError for another field, DigitalBookerError/TransportError as the listing does
+        (a wrong key: 401)."""
+        if key != "locationId":
+            raise ValueError(f"DigitalBooker lists no values for {key!r}")
+        await self.open()
+        locations = [loc for loc in await self.client.all("locations")
+                     if isinstance(loc, dict) and loc.get(name("location.id")) is not None]
+        arabic: dict[str, str] = {}
+        if self.lang != "ar" and locations:
+            other = DigitalBookerClient(self.config.base_url, self.config.account, self.config.secret or "",
+                                        lang="ar", transport=self.transport)
+            try:
+                arabic = {str(loc.get(name("location.id"))): str(loc.get(name("location.name")) or "")
+                          for loc in await other.all("locations") if isinstance(loc, dict)}
+            except DigitalBookerError as exc:
+                if exc.status >= 500:
+                    raise
+                log.info("DigitalBooker lists no Arabic location names (%s); the configured language's stand", exc)
+            finally:
+                await other.aclose()
+        out = []
+        for loc in locations:
+            ident = str(loc.get(name("location.id")))
+            label = str(loc.get(name("location.name")) or ident)
+            labels = {"en": label, "ar": arabic.get(ident) or label}
+            out.append({"value": ident, "label": label, "labels": labels})
+        return out
+
     async def _ready(self) -> None:
         await self.open()
         if not self.location_id:
@@ -905,7 +941,7 @@ CONNECTOR = ConnectorInfo(
         ConfigField("lang", N_("Language"), kind="choice", required=False, default="en", cli="digitalbooker-lang",
                     choices=(("en", N_("English")), ("fi", N_("Finnish")), ("sv", N_("Swedish"))),
                     help=N_("The language segment of the API address")),
-        ConfigField("locationId", N_("Location"), required=False, cli="digitalbooker-location",
+        ConfigField("locationId", N_("Location"), required=False, cli="digitalbooker-location", listed=True,
                     help=N_("One desk branch is one DigitalBooker location. Leave it empty when the key "
                             "sees one location; otherwise connecting lists them.")),
     ),
