@@ -75,7 +75,7 @@ SYNCED_FIELDS = (*mapping.CLOUD_BOOKING_FIELDS, "createdAt", "assignmentTimeout"
 CAPABILITIES = Capabilities(
     pull_mode=PullMode.WINDOWS, queue=True, walk_ins=True, end_early=True, holds=False, approve=True, attendances=True,
     visit_status_push=False, payments=False, reschedule_new_id=False, customer_write=True,
-    time_rules_write=False, restore=True, deleted_feed=False)
+    time_rules_write=False, restore=True, deleted_feed=False, payments_down=True)
 
 #: service action → the Rekaz operation (contract "Desk operations on Rekaz"); an action
 #: not listed is the desk's own (in progress, no-show, undoing a check-in, expiry)
@@ -265,7 +265,7 @@ class RekazConnector:
                   "candidates": list(p.candidates), "message": p.message()} for p in problems]
         if notes:
             raw["problems"] = notes
-        return CloudBooking(cloud_id, row, customer=customer, raw=raw, problems=notes)
+        return CloudBooking(cloud_id, row, customer=customer, raw=raw, problems=notes, money=mapping.money(obj))
 
     def _bookings(self, objs: list[dict], visits: dict[str, str] | None = None) -> tuple[list[CloudBooking], int]:
         out, set_aside = [], 0
