@@ -929,3 +929,47 @@ def test_the_choices_route_lists_the_branches_the_key_sees(tmp_path, monkeypatch
             assert cloud.key not in answer.text
         finally:
             server.stop()
+
+
+# ---- money coming down ----------------------------------------------------------------------
+def test_the_reservations_amounts_map_to_cloud_money():
+    money = mapping.money({"invoiceTotalAmount": 400, "reservationTotalAmount": 200,
+                           "reservationRemainingAmount": 50})
+    assert (money.price, money.paid, money.fully_paid) == ("200.00", "150.00", False)
+    assert mapping.money({"reservationTotalAmount": 200, "reservationRemainingAmount": 0}).fully_paid is True
+    assert mapping.money({"reservationTotalAmount": 0, "reservationRemainingAmount": 0}).fully_paid is None
+    assert mapping.money({"invoiceTotalAmount": 400}) is None
+
+
+def test_engine_invoice_amounts_come_down_and_a_payment_in_rekaz_shows_once(clinic):
+    """A reservation's total and remaining amount (contract "Objects") are its price and paid
+    on the desk; a payment made in Rekaz (the simulation's ``/_sim`` surface over HTTP) shows
+    as paid in the cloud, once, however often the branch pulls."""
+    import httpx
+
+    from app.server.payments import Payments
+
+    branch, made = clinic
+    cloud = branch.running.cloud
+    payments = Payments(branch.service)
+
+    async def scenario():
+        assert (await branch.engine.sync_once(deadline=20))["lastError"] is None
+        with cloud.lock:
+            priced = next(r["id"] for r in cloud.reservations.values() if r["reservationTotalAmount"] > 10
+                          and r["reservationRemainingAmount"] == r["reservationTotalAmount"]
+                          and r["status"] != "Cancelled" and branch.local(r["id"]))
+            total = round(cloud.reservations[priced]["reservationTotalAmount"] * 100)
+        local = branch.local(priced)
+        figures = payments.figures(local, parts=True)
+        assert (figures["price"], figures["priceSource"], figures["paid"]) == (total, "cloud", 0)
+        async with httpx.AsyncClient() as http:
+            reply = await http.post(f"{branch.running.root}/_sim/reservations/{priced}/pay",
+                                    headers=branch.running.admin, json={"amount": 10})
+        assert reply.status_code == 200, reply.text
+        for _ in range(2):
+            await branch.engine.sync_once(deadline=20)
+            figures = payments.figures(local, parts=True)
+            assert (figures["paidCloud"], figures["paidLocal"], figures["balance"], figures["cloud"]) == (
+                1000, 0, total - 1000, "rekaz")
+    branch.run(scenario)
