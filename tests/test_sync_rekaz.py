@@ -322,6 +322,7 @@ def test_create_with_a_new_customer_first_then_confirmed(sim):
     result = run(_with(conn, lambda: conn.send(op("create", after))))
     assert result.booking.row["status"] == "CONFIRMED" and result.booking.row["startDateTime"] == after["startDateTime"]
     assert result.booking.raw["paymentLink"].startswith("https://") and result.booking.raw["invoiceId"]
+    assert result.booking.row["paymentLink"] == result.booking.raw["paymentLink"]  # shown on the desk as a QR code
     [created] = [c for c in sim.cloud.customers.values() if c["name"] == "Reem Alharbi"]
     assert created["mobileNumber"] == "+966551230000"
     assert sim.cloud.reservations[result.booking.cloud_id]["customerId"] == created["id"]
@@ -939,6 +940,8 @@ def test_the_reservations_amounts_map_to_cloud_money():
     assert mapping.money({"reservationTotalAmount": 200, "reservationRemainingAmount": 0}).fully_paid is True
     assert mapping.money({"reservationTotalAmount": 0, "reservationRemainingAmount": 0}).fully_paid is None
     assert mapping.money({"invoiceTotalAmount": 400}) is None
+    assert mapping.payment_link("https://pay.rekaz.io/i/1") == "https://pay.rekaz.io/i/1"
+    assert mapping.payment_link("javascript:alert(1)") is None and mapping.payment_link(None) is None
 
 
 def test_engine_invoice_amounts_come_down_and_a_payment_in_rekaz_shows_once(clinic):

@@ -129,9 +129,12 @@ class DetailPane(QGroupBox):
 
     def _show_payment_link(self, booking: dict | None) -> None:
         """The QR code of the booking's payment page while it awaits payment (Ehjzny
-        ``PENDING_PAYMENT`` with ``paymentLink``); hidden otherwise, e.g. once the cloud
+        ``PENDING_PAYMENT`` with ``paymentLink``, or a cloud booking with a link and a
+        balance left, e.g. a Rekaz reservation's); hidden otherwise, e.g. once the cloud
         reports it paid."""
-        link = (booking or {}).get("paymentLink") if (booking or {}).get("status") == "PENDING_PAYMENT" else None
+        b = booking or {}
+        awaiting = b.get("status") == "PENDING_PAYMENT" or (b.get("cloud") and int(b.get("balance") or 0) > 0)
+        link = b.get("paymentLink") if awaiting else None
         self.pay_link_qr.setVisible(bool(link))
         self.pay_link_text.setVisible(bool(link))
         if link == self.pay_link_link:

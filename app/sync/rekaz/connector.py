@@ -70,7 +70,7 @@ CUSTOMER_SCAN_EVERY = 24 * 3600.0
 HORIZON_DAYS = (-1, 30)
 #: booking fields the pull writes (the others are the desk's own)
 SYNCED_FIELDS = (*mapping.CLOUD_BOOKING_FIELDS, "createdAt", "assignmentTimeout", "visitStatus", "checkedInAt",
-                 "endedAt")
+                 "endedAt", "paymentLink")
 
 CAPABILITIES = Capabilities(
     pull_mode=PullMode.WINDOWS, queue=True, walk_ins=True, end_early=True, holds=False, approve=True, attendances=True,
@@ -450,6 +450,9 @@ class RekazConnector:
         booking = self.booking(await self._get(reservation_id), own=True)
         if extra:
             booking.raw = {**(booking.raw or {}), **extra}
+            link = mapping.payment_link(extra.get("paymentLink"))
+            if link:  # the create reply's payment page (contract "Create body"); the listing has none
+                booking.row["paymentLink"] = link
         return SendResult(booking=booking, replaces=replaces)
 
     async def _customer_id(self, op: Operation, local_customer: str | None) -> str:

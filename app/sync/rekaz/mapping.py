@@ -363,6 +363,15 @@ def booking_from_cloud(obj: dict, names: NameIndex, now: datetime | None = None)
     return row, problems
 
 
+def payment_link(link) -> str | None:
+    """The ``paymentLink`` of a create reply (contract "Create body": the desk stores it)
+    when it is an http(s) URL of at most 2,000 characters without spaces; else None."""
+    if isinstance(link, str) and link.startswith(("https://", "http://")) and len(link) <= 2000 \
+            and not any(c.isspace() for c in link):
+        return link
+    return None
+
+
 def money(obj: dict) -> CloudMoney | None:
     """A reservation's invoice amounts (contract "Objects": ``reservationTotalAmount``,
     ``reservationRemainingAmount``; SAR, VAT included) → :class:`CloudMoney`: the price is
