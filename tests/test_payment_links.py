@@ -46,3 +46,37 @@ def test_a_booking_awaiting_payment_arrives_with_its_link_and_turns_paid(branch,
     run(branch, lambda: branch.engine.sync_once(deadline=10))
     row = branch.store.booking(local)
     assert row["status"] == Status.CONFIRMED  # the desk's copy is paid: no QR code any more
+
+
+def test_the_invoice_amounts_map_to_cloud_money():
+    obj = {"payment": {"invoiceNumber": 5001, "amount": {"subTotal": "150.00", "total": "172.50",
+                                                         "balance": "72.50", "discount": "0.00"}}}
+    money = mapping.money(obj)
+    assert (money.price, money.paid, money.fully_paid, money.reference) == ("172.50", "100.00", False, "5001")
+    assert mapping.money({"payment": {"amount": {"total": "10.00", "balance": "0.00"}}}).fully_paid is True
+    assert mapping.money({}) is None and mapping.money({"payment": {"amount": {"total": "x"}}}) is None
+
+
+def test_the_invoice_comes_down_and_turns_paid_once_when_paid_in_the_cloud(branch, running):  # noqa: F811
+    """The invoice amounts of a booking awaiting payment (contract "Objects": ``payment.amount``)
+    show as the booking's price and paid; paid online (the simulation's ``/_sim`` surface over
+    HTTP) it shows paid in the cloud, once, however often the branch pulls."""
+    import httpx
+
+    from app.server.payments import Payments
+
+    unpaid = unpaid_booking(running.cloud)
+    run(branch, lambda: branch.engine.sync_once(deadline=10))
+    local = branch.store.local_id("ehjzny", unpaid["id"])
+    payments = Payments(branch.service)
+    total = round(float(unpaid["payment"]["amount"]["total"]) * 100)
+    figures = payments.figures(local, parts=True)
+    assert (figures["price"], figures["priceSource"], figures["paid"], figures["balance"]) == (total, "cloud", 0, total)
+    reply = httpx.post(f"{running.url}/_sim/bookings/{unpaid['id']}/pay")
+    assert reply.status_code == 200, reply.text
+    for _ in range(2):
+        run(branch, lambda: branch.engine.sync_once(deadline=10))
+        figures = payments.figures(local, parts=True)
+        assert (figures["paidCloud"], figures["paidLocal"], figures["balance"], figures["cloud"]) == (
+            total, 0, 0, "ehjzny")
+        assert figures["cloudFullyPaid"] is True

@@ -20,7 +20,7 @@ from app.domain.model import Status, VisitStatus
 from app.sync import registry
 from app.sync.agendize import mapping
 from app.sync.agendize.client import CloudError
-from app.sync.connector import CloudConfig, FailureKind, Operation
+from app.sync.connector import CloudConfig, CloudMoney, FailureKind, Operation
 from tests.clouds.agendize import AgendizeCloud, Clock, generate_clinic, start_cloud
 
 NOW = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)  # a Monday, 09:00 in Riyadh
@@ -809,3 +809,42 @@ def test_engine_overbook_override_is_sent_as_force(live, branch):
     status = branch.sync()
     assert status["needsAttention"] == 0 and status["pending"] == 0, status
     assert live.company.appointments[cloud_id]["_start"] == late.astimezone(UTC)
+
+
+# ---- money coming down ----------------------------------------------------------------------
+def test_price_and_the_paid_flag_map_to_cloud_money():
+    assert mapping.money({"price": {"amount": 150.5, "currency": "SAR"}, "paid": "true"}) == CloudMoney(
+        price="150.5", paid="150.5", fully_paid=True)
+    assert mapping.money({"price": {"amount": 80, "currency": "SAR"}, "paid": False}).paid == "0"
+    assert mapping.money({"paid": False}) == CloudMoney(price=None, paid="0", fully_paid=False)
+    assert mapping.money({"price": {"amount": "n/a"}}).price is None and mapping.money({}) is None
+
+
+def test_engine_price_and_paid_come_down_and_show_once(live, branch):
+    """Agendize's ``price`` and ``paid`` (seed "Appointment resource") reach the booking's
+    figures; the appointment paid in Agendize (the simulation's admin surface, over HTTP)
+    shows as paid in the cloud, once, however often the branch pulls."""
+    import httpx
+
+    from app.server.payments import Payments
+
+    assert branch.sync()["lastError"] is None
+    payments = Payments(branch.service)
+    with live.cloud.lock:
+        priced = next(i for i, r in live.company.appointments.items() if r["type"] == "normal" and branch.local(i)
+                      and live.company.services[r["_service"]]["price"] and r["status"] == "accepted"
+                      and r["_start"] > datetime.now(UTC))
+        amount = live.company.services[live.company.appointments[priced]["_service"]]["price"]["amount"]
+    local = branch.local(priced)
+    figures = payments.figures(local, parts=True)
+    assert (figures["price"], figures["priceSource"], figures["paid"], figures["cloudFullyPaid"]) == (
+        round(amount * 100), "cloud", 0, False)
+    reply = httpx.post(f"{live.root}/_sim/companies/{live.company.id}/appointments/{priced}/paid",
+                       headers=live.admin, json={"paid": True})
+    assert reply.status_code == 200, reply.text
+    for _ in range(2):
+        assert branch.sync()["lastError"] is None
+        figures = payments.figures(local, parts=True)
+        assert (figures["paidCloud"], figures["paidLocal"], figures["balance"], figures["cloud"]) == (
+            round(amount * 100), 0, 0, "agendize")
+        assert figures["cloudFullyPaid"] is True

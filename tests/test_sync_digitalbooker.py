@@ -640,3 +640,78 @@ def test_a_move_of_a_booking_deleted_in_the_cloud_meanwhile_is_not_booked_again(
     assert [c["code"] for c in branch.engine.outbox.attention()] == ["DIGITALBOOKER-BOOKING-GONE"]
     assert not [b for b in sim.live_for(sim.users[4], sim.consult) if b["date"] == day]
     assert branch.store.booking(booking["id"])["status"] == "CANCELED"
+
+
+# ---- money coming down ----------------------------------------------------------------------
+def test_a_bookings_payments_and_paid_flag_map_to_cloud_money():
+    obj = {**booking(), "price": 230.0, "paid": False}
+    money = mapping.money_from_cloud(obj, [{"object": "payment", "id": 7, "type": "prepaid", "amount": 100, "tax": 15},
+                                           {"object": "payment", "id": 8, "type": "online", "amount": 30.5, "tax": 15},
+                                           {"object": "payment", "type": "cash"}])  # no id: left out
+    assert money.price == "230.0" and money.fully_paid is False and money.paid is None
+    assert [(p.cloud_id, p.amount, p.method, p.kind, p.vat_rate) for p in money.payments] == [
+        ("7", "100.0", "other", "prepaid", 1500), ("8", "30.5", "online", "online", 1500)]
+    assert mapping.has_money(obj) and not mapping.has_money({**booking(), "price": None, "paid": None})
+
+
+def _admin_payment(sim: Sim, cloud_id: str, kind: str, amount: float) -> dict:
+    """A payment taken in DigitalBooker itself, through the simulation's admin surface over HTTP."""
+    import httpx
+
+    reply = httpx.post(f"{sim.running.root}/_sim/bookings/{cloud_id}/payments", headers=sim.running.admin,
+                       json={"type": kind, "amount": amount, "tax": 15})
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
+def test_payments_made_in_the_cloud_show_on_the_booking_once_and_a_repull_changes_nothing(sim, branch):
+    """The clinic's paid bookings come down with their price and payments (seed "The booking
+    object" price and paid, "List payments for a booking"); one more payment taken in the
+    cloud shows once, marked with its source, however often the branch pulls."""
+    branch.sync()
+    with sim.cloud.lock:
+        paid = {str(i): (b["price"], [p["amount"] for p in b["payments"]]) for i, b in sim.cloud.bookings.items()
+                if b["payments"] and branch.local(i)}
+    assert paid
+    for cloud_id, (price, amounts) in paid.items():
+        figures = branch.payments.figures(branch.local(cloud_id), parts=True)
+        assert figures["price"] == round(price * 100) and figures["priceSource"] == "cloud"
+        assert (figures["paidCloud"], figures["paidLocal"]) == (round(sum(amounts) * 100), 0)
+        assert figures["cloud"] == "digitalbooker"
+    day = sim.workday(1)
+    with sim.cloud.lock:
+        unpaid = next(str(i) for i, b in sim.cloud.bookings.items() if b["price"] and not b["payments"]
+                      and branch.local(i) and b["date"] >= day)
+    local = branch.local(unpaid)
+    before = branch.payments.figures(local, parts=True)
+    assert before["paid"] == 0 and before["cloudFullyPaid"] is False
+    made = _admin_payment(sim, unpaid, "online", 50.0)
+    for _ in range(3):
+        status = branch.sync()
+        assert status["lastError"] is None, status
+        figures = branch.payments.figures(local, parts=True)
+        assert (figures["paidCloud"], figures["paid"], figures["balance"]) == (5000, 5000, before["price"] - 5000)
+        rows = branch.payments.of_booking(local)
+        assert [(r["source"], r["amount"], r["method"], r["cloudId"]) for r in rows] == [
+            ("digitalbooker", 5000, "online", str(made["id"]))]
+    assert branch.store.db.execute("select count(*) from cloud_payments where bookingId = ?", [local]).fetchone()[0] == 1
+
+
+def test_a_cash_payment_pushed_from_the_desk_does_not_come_back_as_a_second_one(sim, branch):
+    """The desk's cash payment goes up (its reply lost once), the pull lists it back: it is
+    the desk's own (matched by the cloud payment id the push got), so it counts once, local."""
+    branch.sync()
+    day = sim.workday(1)
+    booking = branch.book(sim.omar, day, sim.free(sim.omar, day), sim.users[6])
+    branch.sync()
+    sim.cloud.faults.lose_reply(method="POST", path="/api/en/admin/v1/bookings/")
+    taken = branch.payments.take({"bookingId": booking["id"], "amount": 10000, "method": "cash"}, {"user": "desk"})
+    for _ in range(3):
+        status = branch.sync()
+        assert status["pending"] == 0 and status["needsAttention"] == 0, status
+    record = sim.cloud.bookings[int(branch.cloud_id(booking["id"]))]
+    assert [(p["type"], p["amount"]) for p in record["payments"]] == [("cash", 100.0)]
+    assert branch.store.local_id("digitalbooker", str(record["payments"][0]["id"]), "payment") == taken["id"]
+    figures = branch.payments.figures(booking["id"], parts=True)
+    assert (figures["paidLocal"], figures["paidCloud"], figures["paid"]) == (10000, 0, 10000)
+    assert [r["source"] for r in branch.payments.of_booking(booking["id"])] == ["local"]

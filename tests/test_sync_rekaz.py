@@ -322,6 +322,7 @@ def test_create_with_a_new_customer_first_then_confirmed(sim):
     result = run(_with(conn, lambda: conn.send(op("create", after))))
     assert result.booking.row["status"] == "CONFIRMED" and result.booking.row["startDateTime"] == after["startDateTime"]
     assert result.booking.raw["paymentLink"].startswith("https://") and result.booking.raw["invoiceId"]
+    assert result.booking.row["paymentLink"] == result.booking.raw["paymentLink"]  # shown on the desk as a QR code
     [created] = [c for c in sim.cloud.customers.values() if c["name"] == "Reem Alharbi"]
     assert created["mobileNumber"] == "+966551230000"
     assert sim.cloud.reservations[result.booking.cloud_id]["customerId"] == created["id"]
@@ -929,3 +930,49 @@ def test_the_choices_route_lists_the_branches_the_key_sees(tmp_path, monkeypatch
             assert cloud.key not in answer.text
         finally:
             server.stop()
+
+
+# ---- money coming down ----------------------------------------------------------------------
+def test_the_reservations_amounts_map_to_cloud_money():
+    money = mapping.money({"invoiceTotalAmount": 400, "reservationTotalAmount": 200,
+                           "reservationRemainingAmount": 50})
+    assert (money.price, money.paid, money.fully_paid) == ("200.00", "150.00", False)
+    assert mapping.money({"reservationTotalAmount": 200, "reservationRemainingAmount": 0}).fully_paid is True
+    assert mapping.money({"reservationTotalAmount": 0, "reservationRemainingAmount": 0}).fully_paid is None
+    assert mapping.money({"invoiceTotalAmount": 400}) is None
+    assert mapping.payment_link("https://pay.rekaz.io/i/1") == "https://pay.rekaz.io/i/1"
+    assert mapping.payment_link("javascript:alert(1)") is None and mapping.payment_link(None) is None
+
+
+def test_engine_invoice_amounts_come_down_and_a_payment_in_rekaz_shows_once(clinic):
+    """A reservation's total and remaining amount (contract "Objects") are its price and paid
+    on the desk; a payment made in Rekaz (the simulation's ``/_sim`` surface over HTTP) shows
+    as paid in the cloud, once, however often the branch pulls."""
+    import httpx
+
+    from app.server.payments import Payments
+
+    branch, made = clinic
+    cloud = branch.running.cloud
+    payments = Payments(branch.service)
+
+    async def scenario():
+        assert (await branch.engine.sync_once(deadline=20))["lastError"] is None
+        with cloud.lock:
+            priced = next(r["id"] for r in cloud.reservations.values() if r["reservationTotalAmount"] > 10
+                          and r["reservationRemainingAmount"] == r["reservationTotalAmount"]
+                          and r["status"] != "Cancelled" and branch.local(r["id"]))
+            total = round(cloud.reservations[priced]["reservationTotalAmount"] * 100)
+        local = branch.local(priced)
+        figures = payments.figures(local, parts=True)
+        assert (figures["price"], figures["priceSource"], figures["paid"]) == (total, "cloud", 0)
+        async with httpx.AsyncClient() as http:
+            reply = await http.post(f"{branch.running.root}/_sim/reservations/{priced}/pay",
+                                    headers=branch.running.admin, json={"amount": 10})
+        assert reply.status_code == 200, reply.text
+        for _ in range(2):
+            await branch.engine.sync_once(deadline=20)
+            figures = payments.figures(local, parts=True)
+            assert (figures["paidCloud"], figures["paidLocal"], figures["balance"], figures["cloud"]) == (
+                1000, 0, total - 1000, "rekaz")
+    branch.run(scenario)

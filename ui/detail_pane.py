@@ -129,9 +129,12 @@ class DetailPane(QGroupBox):
 
     def _show_payment_link(self, booking: dict | None) -> None:
         """The QR code of the booking's payment page while it awaits payment (Ehjzny
-        ``PENDING_PAYMENT`` with ``paymentLink``); hidden otherwise, e.g. once the cloud
+        ``PENDING_PAYMENT`` with ``paymentLink``, or a cloud booking with a link and a
+        balance left, e.g. a Rekaz reservation's); hidden otherwise, e.g. once the cloud
         reports it paid."""
-        link = (booking or {}).get("paymentLink") if (booking or {}).get("status") == "PENDING_PAYMENT" else None
+        b = booking or {}
+        awaiting = b.get("status") == "PENDING_PAYMENT" or (b.get("cloud") and int(b.get("balance") or 0) > 0)
+        link = b.get("paymentLink") if awaiting else None
         self.pay_link_qr.setVisible(bool(link))
         self.pay_link_text.setVisible(bool(link))
         if link == self.pay_link_link:
@@ -162,13 +165,27 @@ class DetailPane(QGroupBox):
 
 
 def _money(booking: dict) -> str:
-    """``Price SAR 150.00 · Paid … · Balance …`` (minor units from the server)."""
+    """``Price SAR 150.00 · Paid … · Balance …`` (minor units from the server); when a cloud
+    reported money on the booking, a second line says what was paid in that cloud and what
+    at the desk (local), and a price that is the cloud's says so."""
     if "price" not in booking:
         return "—"
     from ui.receipt import money
 
     currency = booking.get("currency") or "SAR"
     # Translators: the booking pane's payment line.
-    return _("Price {price} · Paid {paid} · Balance {balance}").format(
+    text = _("Price {price} · Paid {paid} · Balance {balance}").format(
         price=money(booking["price"], currency), paid=money(booking["paid"], currency),
         balance=money(booking["balance"], currency))
+    cloud = booking.get("cloud")
+    if cloud:
+        source = f"\u2066{cloud}\u2069"  # the cloud's name, isolated left to right
+        # Translators: the booking pane, under the payment line: money a cloud booking platform
+        # reports paid, and money taken at this desk (kept locally).
+        text += "\n" + _("Paid in {cloud}: {cloud_paid} · Paid here (local): {local_paid}").format(
+            cloud=source, cloud_paid=money(int(booking.get("paidCloud") or 0), currency),
+            local_paid=money(int(booking.get("paidLocal") or 0), currency))
+        if booking.get("priceSource") == "cloud":
+            # Translators: the booking pane: the price shown is the one the cloud gives.
+            text += "\n" + _("Price from {cloud}").format(cloud=source)
+    return text

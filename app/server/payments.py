@@ -10,6 +10,11 @@ Branch billing settings (``Store.setting("billing")``), defaults in :data:`BILLI
 ZATCA), ``vatRate`` (bp), ``currency`` (ISO 4217) and ``typeVatRates`` ``{typeId: bp}``
 (a booking type's own rate).
 
+Money a cloud reports (migration ``m018_cloud_money``, written by :mod:`app.sync.apply`):
+``cloud_money`` (the cloud's price and paid per booking) and ``cloud_payments`` (the
+cloud's own payments on it). They are shown beside the desk's payments and counted in a
+booking's ``paid``, never numbered as the branch's invoices nor counted in a desk's drawer.
+
 Invoice numbers: every payment and refund is a simplified tax invoice (a refund a credit
 note) numbered 1, 2, 3… per branch database, assigned under the writer lock in the
 transaction that writes the row, so the sequence has no gaps and no repeats.
@@ -73,12 +78,16 @@ class Payments:
     def add_figures(self, rows: list[dict]) -> list[dict]:
         """Add ``price``, ``paid``, ``balance`` (minor units, VAT included) and ``currency`` to
         bookings in API shape, in place, with one query per table. ``price`` is the booking's
-        own (``booking_prices``) or its booking type's."""
+        own (``booking_prices``), else the cloud's (``cloud_money``), else its booking type's;
+        ``priceSource`` says which (``desk`` | ``cloud`` | ``type``). ``paid`` = ``paidLocal``
+        (the desk's payments) + ``paidCloud`` (what the cloud reports paid besides them);
+        ``cloud``: the cloud that reported money on it (None: none); ``cloudFullyPaid``: that
+        cloud's own paid flag (None when it gives none)."""
         if not rows:
             return rows
         currency = billing(self.store)["currency"]
         ids = [r["id"] for r in rows]
-        own, paid = {}, {}
+        own, paid, cloud = {}, {}, {}
         for chunk in range(0, len(ids), 500):
             part = ids[chunk:chunk + 500]
             marks = ",".join("?" * len(part))
@@ -89,6 +98,10 @@ class Payments:
                     f"select bookingId, sum(amount) from payments where bookingId in ({marks}) group by bookingId",
                     part):
                 paid[booking_id] = total
+            for booking_id, name, price, cloud_paid, full in self.store.db.execute(
+                    f"select bookingId, cloud, price, paid, fullyPaid from cloud_money where bookingId in ({marks})"
+                    " order by cloud", part):
+                cloud.setdefault(booking_id, (name, price, int(cloud_paid or 0), full))
         type_prices = {}
         for t in self.store.types():
             try:
@@ -96,17 +109,26 @@ class Payments:
             except BookingError:
                 type_prices[t["id"]] = 0  # a cloud type with an unreadable price: no price
         for row in rows:
-            price = own.get(row["id"])
+            name, cloud_price, cloud_paid, full = cloud.get(row["id"], (None, None, 0, None))
+            price, source = own.get(row["id"]), "desk"
+            if price is None and cloud_price is not None:
+                price, source = cloud_price, "cloud"
             if price is None:
-                price = type_prices.get(row.get("typeId"), 0)
-            row["price"], row["paid"], row["currency"] = price, int(paid.get(row["id"]) or 0), currency
+                price, source = type_prices.get(row.get("typeId"), 0), "type"
+            local = int(paid.get(row["id"]) or 0)
+            row.update(price=price, priceSource=source, paidLocal=local, paidCloud=cloud_paid, paid=local + cloud_paid,
+                       currency=currency, cloud=name, cloudFullyPaid=None if full is None else bool(full))
             row["balance"] = price - row["paid"]
         return rows
 
-    def figures(self, booking_id: str) -> dict:
+    def figures(self, booking_id: str, *, parts: bool = False) -> dict:
+        """``{price, paid, balance, currency}`` of one booking; ``parts``: also ``priceSource``,
+        ``paidLocal``, ``paidCloud``, ``cloud``, ``cloudFullyPaid`` (:meth:`add_figures`)."""
         booking = self.service._booking(booking_id)
         row = self.add_figures([{"id": booking["id"], "typeId": booking["typeId"]}])[0]
-        return {k: row[k] for k in ("price", "paid", "balance", "currency")}
+        keys = ("price", "paid", "balance", "currency")
+        return {k: row[k] for k in (*keys, "priceSource", "paidLocal", "paidCloud", "cloud", "cloudFullyPaid")
+                if parts or k in keys}
 
     def vat_rate(self, type_id: str) -> int:
         settings = billing(self.store)
@@ -121,9 +143,10 @@ class Payments:
         store = self.store
         with store.lock:
             booking = self.service._booking(body["bookingId"])
-            money = self.figures(booking["id"])
-            payments.check_payment(body.get("amount"), body.get("method"), body.get("reason"),
-                                   price=money["price"], paid=money["paid"], status=booking["status"])
+            money = self.figures(booking["id"], parts=True)
+            refund = isinstance(body.get("amount"), int) and body["amount"] < 0  # the desk refunds only its own
+            payments.check_payment(body.get("amount"), body.get("method"), body.get("reason"), price=money["price"],
+                                   paid=money["paidLocal"] if refund else money["paid"], status=booking["status"])
             rate = self.vat_rate(booking["typeId"])
             row = {"id": new_id(), "bookingId": booking["id"], "customerId": booking.get("customerId"),
                    "amount": body["amount"], "currency": money["currency"], "method": body["method"],
@@ -177,8 +200,21 @@ class Payments:
 
     # reading -----------------------------------------------------------------------
     def of_booking(self, booking_id: str) -> list[dict]:
+        """The desk's payments of a booking by invoice number (``source: "local"``), then the
+        ones a cloud reported (``source``: the cloud's name; ``id`` ``<cloud>:<cloud id>``,
+        no ``invoiceNumber``, ``kind`` the cloud's word, ``createdAt`` when first pulled)."""
         self.service._booking(booking_id)
-        return self.store._rows("select * from payments where bookingId = ? order by invoiceNumber", [booking_id])
+        rows = self.store._rows("select * from payments where bookingId = ? order by invoiceNumber", [booking_id])
+        for row in rows:
+            row["source"] = "local"
+        currency = billing(self.store)["currency"]
+        for row in self.store._rows("select * from cloud_payments where bookingId = ? order by seenAt, cloudId",
+                                    [booking_id]):
+            rows.append({"id": f"{row['cloud']}:{row['cloudId']}", "invoiceNumber": None, "bookingId": booking_id,
+                         "amount": row["amount"], "currency": currency, "method": row["method"], "kind": row["kind"],
+                         "vatRate": row["vatRate"], "source": row["cloud"], "cloudId": row["cloudId"],
+                         "createdAt": row["seenAt"]})
+        return rows
 
     def of_day(self, day, desk_id: str | None = None, user: str | None = None) -> list[dict]:
         """Payments taken on the branch-local ``day`` (optionally by one desk and/or user)."""

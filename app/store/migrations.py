@@ -254,6 +254,30 @@ def m017_reports_payment_links(db: Database) -> None:
     db.execute("create index payments_report_methods on payments (method, createdAt, amount, vatAmount)")
 
 
+@migrations()
+def m018_cloud_money(db: Database) -> None:
+    """What a cloud says about a booking's money (:mod:`app.sync.apply`, connector
+    ``CloudMoney``; amounts integer minor units of the branch currency, times UTC).
+    ``cloud_money``: per cloud and local booking, the cloud's ``price`` and ``paid`` (the
+    cloud's payments that are not the desk's own, or the paid total it reports), its
+    ``fullyPaid`` flag and invoice ``reference``. ``cloud_payments``: the payments a cloud
+    lists on a booking (``method`` the desk's word, ``kind`` the cloud's), replaced as a whole
+    on each pull of that booking; a payment the desk pushed is not here (``cloud_ids`` entity
+    ``payment`` maps it to the desk's payment). The desk's own ``payments`` stay as they are."""
+    db["cloud_money"].create(
+        {"cloud": str, "bookingId": str, "price": int, "paid": int, "fullyPaid": int, "reference": str,
+         "updatedAt": str},
+        pk=("cloud", "bookingId"), not_null={"cloud", "bookingId"},
+    )
+    db["cloud_money"].create_index(["bookingId"])
+    db["cloud_payments"].create(
+        {"cloud": str, "cloudId": str, "bookingId": str, "amount": int, "method": str, "kind": str,
+         "vatRate": int, "seenAt": str},
+        pk=("cloud", "cloudId"), not_null={"cloud", "cloudId", "bookingId", "amount"},
+    )
+    db["cloud_payments"].create_index(["bookingId"])
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 

@@ -429,6 +429,8 @@ class Store:
     def delete_booking(self, booking_id: str) -> None:
         self.db["bookings"].delete_where("id = ?", [booking_id])
         self.db["cloud_ids"].delete_where("entity = 'booking' and localId = ?", [booking_id])
+        self.db["cloud_money"].delete_where("bookingId = ?", [booking_id])
+        self.db["cloud_payments"].delete_where("bookingId = ?", [booking_id])
         self.generation += 1  # also when written outside transaction()
 
     # attendances and history --------------------------------------------------

@@ -27,6 +27,12 @@ Rules (contract "Behaviour" and "Reschedule replies" of each cloud):
   idempotency key). The key is customer, booking type and start (a queue booking: no
   start yet, or started since it was created); the resource is not part of it, since the
   cloud may place a booking on another resource than the one asked for.
+* Money (a connector that declares ``payments_down``): the cloud's price and paid and its
+  own payments are kept beside the desk's (``cloud_money``, ``cloud_payments``), never in
+  the desk's ``payments`` (the branch's invoices). A payment the desk pushed is mapped to
+  its cloud id (``cloud_ids`` entity ``payment``) and is not counted again; one that may
+  be it while its push waits unanswered (same amount, cash) is left out until the push
+  settles. Re-pulling the same payments changes nothing.
 """
 
 from __future__ import annotations
@@ -39,11 +45,13 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from app.domain import clock
+from app.domain import payments as money_rules
+from app.domain.errors import BookingError
 from app.domain.model import BOOKING_FIELDS, FINAL_STATUSES, QUEUED_STATUSES, Status
 from app.ids import new_id
 from app.store import Store
 from app.store.changes import BookingChange
-from app.sync.connector import CloudBooking
+from app.sync.connector import CloudBooking, CloudMoney
 from app.sync.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -293,7 +301,103 @@ class Applier:
                 [(local, self.cloud, cid) for local, cid in state.new_maps])
         if state.changes:
             self.store.write_changes(state.changes, clock.to_iso(now))
+        with_money = [b for b in bookings if b.money is not None and b.cloud_id not in retired]
+        if with_money:
+            local = self.booking_ids([b.cloud_id for b in with_money])
+            for booking in with_money:
+                local_id = local.get(booking.cloud_id)
+                if local_id and self.apply_money(local_id, booking.money, now) and local_id not in state.changed:
+                    state.changed.append(local_id)
         return state.changed
+
+    # money ------------------------------------------------------------------------------
+    def _currency(self) -> str:
+        """The branch currency (billing settings ``currency``, :mod:`app.server.payments`)."""
+        return (self.store.setting("billing") or {}).get("currency") or money_rules.CURRENCY_DEFAULT
+
+    def _minor(self, amount: str | None, currency: str, what: str) -> int | None:
+        if amount is None:
+            return None
+        try:
+            return money_rules.to_minor(amount, currency)
+        except BookingError:
+            log.warning("cloud %s: %s %r set aside (not an amount)", self.cloud, what, amount)
+            return None
+
+    def apply_money(self, local_id: str, money: CloudMoney, now: datetime) -> bool:
+        """Keep what the cloud says about booking ``local_id``'s money (call inside a
+        transaction). The cloud's payments replace the ones stored for this booking and
+        cloud, without those the desk pushed (mapped) and those that may be a push still
+        unanswered (a waiting ``payment`` operation of the same amount); ``paid`` is their
+        sum, or the cloud's reported total when it lists none. Returns True when the stored
+        figures changed (desks are told)."""
+        currency = self._currency()
+        old = self.db.execute("select price, paid, fullyPaid, reference from cloud_money where cloud = ?"
+                              " and bookingId = ?", [self.cloud, local_id]).fetchone()
+        price = self._minor(money.price, currency, "price")
+        paid = self._minor(money.paid, currency, "paid")
+        changed = False
+        if money.payments is not None:
+            pushed = set(self.mapped("payment", [p.cloud_id for p in money.payments]).keys())
+            waiting = self._waiting_pushes(local_id, currency)
+            rows = []
+            for p in money.payments:
+                amount = self._minor(p.amount, currency, "payment")
+                if amount is None or p.cloud_id in pushed:
+                    continue
+                if p.method == "cash" and amount in waiting:  # maybe the push whose reply was lost
+                    waiting.remove(amount)
+                    continue
+                rows.append({"cloud": self.cloud, "cloudId": p.cloud_id, "bookingId": local_id, "amount": amount,
+                             "method": p.method, "kind": p.kind or p.method, "vatRate": p.vat_rate,
+                             "seenAt": clock.to_iso(now)})
+            stored = {r[0]: r[1:] for r in self.db.execute(
+                "select cloudId, amount, method, kind, vatRate from cloud_payments where cloud = ? and bookingId = ?",
+                [self.cloud, local_id])}
+            fresh = {r["cloudId"]: (r["amount"], r["method"], r["kind"], r["vatRate"]) for r in rows}
+            if stored != fresh:
+                seen = dict(self.db.execute("select cloudId, seenAt from cloud_payments where cloud = ?"
+                                            " and bookingId = ?", [self.cloud, local_id]).fetchall())
+                self.db.execute("delete from cloud_payments where cloud = ? and bookingId = ?", [self.cloud, local_id])
+                for r in rows:
+                    r["seenAt"] = seen.get(r["cloudId"], r["seenAt"])
+                if rows:
+                    self.db["cloud_payments"].upsert_all(rows, pk=("cloud", "cloudId"))
+                changed = True
+            paid = sum(r["amount"] for r in rows)
+        new = (price, paid, None if money.fully_paid is None else int(money.fully_paid), money.reference)
+        if old is None or tuple(old) != new:
+            self.db["cloud_money"].upsert({"cloud": self.cloud, "bookingId": local_id, "price": price, "paid": paid,
+                                           "fullyPaid": new[2], "reference": money.reference,
+                                           "updatedAt": clock.to_iso(now)}, pk=("cloud", "bookingId"))
+            changed = True
+        return changed
+
+    def _waiting_pushes(self, local_id: str, currency: str) -> list[int]:
+        """Amounts (minor units) of this booking's ``payment`` operations sent without an
+        answer yet: the cloud may list such a payment before the push learns its id."""
+        out = []
+        for op in self.outbox._ops("bookingId = ? and action = 'payment'", [local_id]):
+            payment = ((op.get("payload") or {}).get("after") or {}).get("payment") or {}
+            if op.get("requestedAt") and payment.get("amount"):
+                out.append(int(payment["amount"]))
+        return out
+
+    def map_payment(self, local_payment_id: str, cloud_payment_id: str, local_booking_id: str,
+                    now: datetime) -> bool:
+        """A pushed payment's cloud id is known: map it to the desk's payment and take it out
+        of the cloud's own payments if a pull counted it meanwhile. Returns True when the
+        booking's cloud figures changed."""
+        self.store.set_cloud_id(local_payment_id, self.cloud, cloud_payment_id, entity="payment")
+        gone = self.db.execute("delete from cloud_payments where cloud = ? and cloudId = ?",
+                               [self.cloud, cloud_payment_id]).rowcount
+        if not gone:
+            return False
+        total = self.db.execute("select coalesce(sum(amount), 0) from cloud_payments where cloud = ?"
+                                " and bookingId = ?", [self.cloud, local_booking_id]).fetchone()[0]
+        self.db.execute("update cloud_money set paid = ?, updatedAt = ? where cloud = ? and bookingId = ?",
+                        [int(total), clock.to_iso(now), self.cloud, local_booking_id])
+        return True
 
     def _rows(self, local_ids: list[str]) -> dict[str, dict]:
         out: dict[str, dict] = {}

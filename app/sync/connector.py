@@ -64,7 +64,9 @@ class Capabilities:
     id is retired); ``customer_write``: customers are created/updated in the cloud
     (otherwise sent inside a booking); ``time_rules_write``: working hours are sent;
     ``restore``: a cancel taken back is booked again; ``pull_mode``: :class:`PullMode`;
-    ``deleted_feed``: the cloud lists deleted bookings (else a sweep finds them).
+    ``deleted_feed``: the cloud lists deleted bookings (else a sweep finds them);
+    ``payments_down``: a pulled booking carries what the cloud knows about its money
+    (:attr:`CloudBooking.money`: price, paid, the cloud's own payments), shown on every desk.
     """
 
     pull_mode: PullMode
@@ -81,6 +83,7 @@ class Capabilities:
     time_rules_write: bool = False
     restore: bool = False
     deleted_feed: bool = False
+    payments_down: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """``{name: bool, "pull_mode": str}`` (``GET /sync/clouds``, the conformance suite)."""
@@ -225,6 +228,39 @@ class Failure:
     status: int | None = None
 
 
+@dataclass(frozen=True)
+class CloudPayment:
+    """One payment the cloud lists on a booking. ``cloud_id``: the cloud's payment id (a
+    payment the desk pushed is recognised by it and not counted twice); ``amount``: major
+    units as decimal text, VAT included (``"230.00"``; a refund negative); ``method``: the
+    desk's word (``cash`` | ``card`` | ``transfer`` | ``online``, :mod:`app.domain.payments`)
+    or ``other``; ``kind``: the cloud's own word (e.g. ``prepaid``); ``vat_rate``: basis
+    points, or None when the cloud gives none."""
+
+    cloud_id: str
+    amount: str
+    method: str
+    kind: str = ""
+    vat_rate: int | None = None
+
+
+@dataclass(frozen=True)
+class CloudMoney:
+    """What a cloud says about a booking's money (:attr:`Capabilities.payments_down`).
+    Amounts are major units as decimal text, VAT included (the applier converts them to the
+    branch currency's minor units). ``price``: the booking's price in the cloud (None: it
+    gives none); ``paid``: the total the cloud reports paid when it lists no payments (None:
+    not given); ``payments``: the cloud's payments when it lists them (None: it lists none;
+    then ``paid`` counts); ``fully_paid``: the cloud's own "paid" flag, or None;
+    ``reference``: the cloud's invoice or receipt reference, or None."""
+
+    price: str | None = None
+    paid: str | None = None
+    payments: tuple[CloudPayment, ...] | None = None
+    fully_paid: bool | None = None
+    reference: str | None = None
+
+
 @dataclass
 class CloudBooking:
     """A cloud booking in the domain's shape. ``row``: booking fields (see the module
@@ -235,7 +271,8 @@ class CloudBooking:
     ``change``: the cloud's own account of its last change, when it keeps one (e.g.
     ``{"type", "at" (UTC), "channel", "by", "user"}``), copied into the history entry of
     the change it brings; ``problems``: what could not be mapped (each opens a
-    needs-attention case)."""
+    needs-attention case); ``money``: what the cloud says about its price and payments
+    (:class:`CloudMoney`; None: nothing, the stored figures stay)."""
 
     cloud_id: str
     row: dict
@@ -246,6 +283,7 @@ class CloudBooking:
     #: what the connector could not map and staff must look at, ``[{"code", "message"}]``
     #: (e.g. a provider name that fits no resource); each opens one needs-attention case
     problems: list[dict] = field(default_factory=list)
+    money: CloudMoney | None = None
 
 
 @dataclass(frozen=True)
@@ -333,10 +371,13 @@ class Operation:
 class SendResult:
     """What :meth:`Connector.send` got back: ``booking``: the cloud's booking afterwards
     (None: nothing to apply, e.g. a time-rule edit or a delete); ``replaces``: the cloud id
-    it replaced (a reschedule that makes a new id)."""
+    it replaced (a reschedule that makes a new id); ``payment_id``: the cloud's id of the
+    payment a ``payment`` operation added (kept with the desk's payment, so the payment
+    does not come back down as a second one)."""
 
     booking: CloudBooking | None = None
     replaces: str | None = None
+    payment_id: str | None = None
 
 
 class ConnectorContext(Protocol):

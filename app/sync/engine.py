@@ -547,7 +547,19 @@ class SyncEngine:
                 return found
         result = await self._call(self.connector.send(operation))
         op["requestedAt"] = operation.requested_at
+        if result.payment_id:
+            await self.store.write(self._map_payment, op, result.payment_id)
         return result.booking
+
+    def _map_payment(self, op: dict, cloud_payment_id: str) -> None:
+        """A pushed payment's cloud id: kept with the desk's payment so a pull does not bring
+        it back as a second payment (writer thread)."""
+        payment = ((op["payload"].get("after") or {}).get("payment") or {})
+        if not payment.get("id"):
+            return
+        with self.store.transaction():
+            if self.applier.map_payment(payment["id"], cloud_payment_id, op["bookingId"], self.now()):
+                self._publish([op["bookingId"]])
 
     async def _push_time_rules(self, op: dict) -> None:
         """A time-rule edit of the desk → the connector. Transient failures retry; a refusal

@@ -72,3 +72,55 @@ def test_the_desk_shows_the_payment_link_as_a_qr_code_until_the_cloud_reports_it
     finally:
         thread.stop()
         branch.close()
+
+
+def test_the_booking_pane_shows_a_payment_made_in_the_cloud_with_its_source(loop, running, tmp_path):  # noqa: F811
+    """A booking paid in the cloud (the simulated Ehjzny over HTTP, its ``/_sim`` surface):
+    every desk's booking pane shows the cloud's paid, marked with the cloud, beside what was
+    paid here (local)."""
+    import httpx
+
+    from ui.main_window import MainWindow
+
+    branch = Branch(running, tmp_path)
+    thread = serve(branch.service)
+    running.cloud.payments = True
+    unpaid = running.cloud.customer_join_queue("cusLina", "typeGeneral")  # priced: 150.00
+
+    async def scenario():
+        await branch.engine.open()
+        await branch.engine.sync_once(deadline=10)
+        local = branch.store.local_id("ehjzny", unpaid["id"])
+        window = MainWindow(DeskClient(thread.url, token=thread.token))
+        window.resize(1400, 900)
+        window.start()
+        window.show()
+        try:
+            await asyncio.wait_for(window.first_load, 15)
+            await window.tasks.wait_idle()
+            window.select_booking(local)
+            pane = window.detail
+            await until(lambda: pane.booking and pane.booking["id"] == local, what="the booking in the pane")
+            text = pane.fields["money"].text()
+            assert "ehjzny" in text and "0.00" in text and "150.00" in text, text
+            assert httpx.post(f"{running.url}/_sim/bookings/{unpaid['id']}/pay").status_code == 200
+            await branch.engine.sync_once(deadline=10)
+            await until(lambda: pane.booking and pane.booking.get("paidCloud") == 15000,
+                        what="the desk showing the cloud's payment")
+            text = pane.fields["money"].text()
+            lines = [line.strip("\u200e\u200f") for line in text.split("\n")]
+            assert lines[0].endswith("0.00") and "150.00" in lines[0], lines  # balance 0
+            assert "\u2066ehjzny\u2069" in lines[1] and "150.00" in lines[1] and "(local)" in lines[1], lines
+            await window.tasks.wait_idle()
+        finally:
+            window.stop()
+            await asyncio.sleep(0)
+            await window.client.aclose()
+            window.close()
+            await branch.engine.close()
+
+    try:
+        loop.run_until_complete(scenario())
+    finally:
+        thread.stop()
+        branch.close()

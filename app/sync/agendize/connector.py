@@ -70,7 +70,7 @@ LOOKUP_MARGIN = timedelta(minutes=2)
 SYNCED_FIELDS = ("status", "visitStatus", "startDateTime", "endDateTime", "duration", "typeId", "resourceId",
                  "customerId", "note", "cancelReason", "assignmentTimeout", "createdAt")
 CAPABILITIES = Capabilities(pull_mode=PullMode.SYNC_TOKEN, queue=True, visit_status_push=True, restore=True,
-                            deleted_feed=True)
+                            deleted_feed=True, payments_down=True)
 _REQUESTS = (Status.PENDING_ASSIGNMENT, Status.PENDING_APPROVAL)
 
 
@@ -258,7 +258,8 @@ class AgendizeConnector:
             row.pop("endDateTime", None)
             row.pop("duration", None)
         change = mapping.last_change(raw, self.zone or self.ctx.zone) if raw.get("history") else None
-        return CloudBooking(found.cloud_id, row, customer=self._customer(found.client), raw=raw, change=change)
+        return CloudBooking(found.cloud_id, row, customer=self._customer(found.client), raw=raw, change=change,
+                            money=mapping.money(raw))
 
     def _customer(self, client: dict | None) -> dict | None:
         """The embedded client as a customer row (cloud id), read once per client and

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.domain import clock, phones
 from app.domain.model import ASSIGNMENT_TIMEOUT_MAX, Status, VisitStatus
 from app.i18n.search import search_text
+from app.sync.connector import CloudMoney
 
 #: cloud status → (local status, visit status or None = "the cloud does not say").
 #: ``pending`` depends on the staff (:func:`local_status`). Contract "Desk operations".
@@ -525,6 +527,27 @@ def _deleted_reason(history) -> str:
 
 
 # bodies sent --------------------------------------------------------------------------
+def money(obj: dict) -> CloudMoney | None:
+    """An appointment's ``price{amount, currency}`` and ``paid`` (seed "Appointment
+    resource": ``paid`` "true" if the appointment has been paid, a string or a boolean)
+    → :class:`CloudMoney`: ``paid`` is the whole price when the flag is true, else 0 (the
+    seed gives no partial amount). None when the appointment says neither. A price that
+    is no number is left out (None)."""
+    price = obj.get("price")
+    amount = price.get("amount") if isinstance(price, dict) else None
+    flag = obj.get("paid")
+    if amount is None and flag is None:
+        return None
+    try:
+        text = None if amount is None else str(Decimal(str(amount)))
+        if text is not None and not Decimal(text).is_finite():
+            text = None
+    except InvalidOperation:
+        text = None
+    paid = flag is True or (isinstance(flag, str) and flag.strip().lower() == "true")
+    return CloudMoney(price=text, paid=(text or "0") if paid else "0", fully_paid=None if flag is None else paid)
+
+
 def insert_body(booking: dict, *, client: dict, service_id: str, staff_id: str | None,
                 room_id: str | None, zone: str, op_id: str) -> dict:
     """A desk booking → the body of ``POST …/appointments`` (contract "Desk operations":

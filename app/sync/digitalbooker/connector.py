@@ -23,6 +23,9 @@ Pull (``changed-since``; cursor ``{"mark", "deletedFrom", "dayAt", "horizonAt"}`
    reschedule or accept looks in a cloud without edits).
 4. Backstop: today is re-read in full every ``day_every`` seconds and the horizon with a
    ``full`` pull at most every ``full_every`` seconds (nightly); each is swept.
+5. Money: each listed or fetched booking with a ``price`` or ``paid`` flag has its payments
+   read (seed "List payments for a booking") and comes with them as ``money``; a payment
+   the desk added is known by the id its push got back and is not counted twice.
 
 Push: see :meth:`DigitalBookerConnector.plan`. Reschedule and accept are one two-step
 operation (create the new booking, then delete the old one) whose steps are committed as
@@ -31,6 +34,7 @@ they happen, the new id as soon as it is known, so a retry never makes a third b
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -69,6 +73,8 @@ MARK_OVERLAP_MINUTES = 5
 #: (contract "Behaviour": ``changed_since=<request time − 2 min>``)
 LOOKUP_MARGIN = timedelta(minutes=2)
 HORIZON_DAYS = (-1, 30)
+#: payment listings read at once during a pull (one per booking with a price or paid flag)
+PAYMENT_READS = 4
 #: seconds between re-reads of the reference data (contract: at start and hourly)
 REFERENCE_EVERY = 3600.0
 #: booking fields the cloud owns (a pull writes only these)
@@ -80,7 +86,7 @@ MOVE_FIELDS = ("status", "startDateTime", "endDateTime", "duration", "resourceId
 CAPABILITIES = Capabilities(
     pull_mode=PullMode.CHANGED_SINCE, queue=True, walk_ins=False, end_early=False, holds=False, approve=False,
     attendances=False, visit_status_push=False, payments=True, reschedule_new_id=True, customer_write=True,
-    time_rules_write=False, restore=True, deleted_feed=True)
+    time_rules_write=False, restore=True, deleted_feed=True, payments_down=True)
 
 
 class AcceptLost(Exception):
@@ -296,6 +302,28 @@ class DigitalBookerConnector:
             except mapping.MappingError as exc:
                 log.warning("DigitalBooker user %s set aside: %s", uid, exc)
 
+    async def _add_money(self, bookings: list[CloudBooking]) -> None:
+        """Each booking whose object has a price or a paid flag gets its payments (``GET
+        …/bookings/{id}/payments``, seed "List payments for a booking"; the booking object
+        carries none) as :attr:`CloudBooking.money`, a few calls at a time. A booking whose
+        payments cannot be read (404: deleted meanwhile; a refusal) keeps no money (the stored
+        figures stay); a transient failure raises (the page is read again)."""
+        wanted = [b for b in bookings if isinstance(b.raw, dict) and mapping.has_money(b.raw)]
+        gate = asyncio.Semaphore(PAYMENT_READS)
+
+        async def one(booking: CloudBooking) -> None:
+            async with gate:
+                try:
+                    items = await self._payments(booking.cloud_id)
+                except DigitalBookerError as exc:
+                    if exc.transient:
+                        raise
+                    log.info("DigitalBooker payments of %s not read: %s", booking.cloud_id, exc)
+                    return
+            booking.money = mapping.money_from_cloud(booking.raw, items)
+
+        await asyncio.gather(*(one(b) for b in wanted))
+
     def _bookings(self, objs: list) -> tuple[list[CloudBooking], int]:
         out = []
         for obj in objs:
@@ -328,7 +356,10 @@ class DigitalBookerConnector:
         if obj is None:
             return self._deleted(cloud_id)
         await self._expand_users([obj])
-        return self._booking(obj)
+        found = self._booking(obj)
+        if found is not None:
+            await self._add_money([found])
+        return found
 
     @staticmethod
     def _deleted(cloud_id: str) -> CloudBooking:
@@ -476,6 +507,7 @@ class DigitalBookerConnector:
             for obj in objs:
                 state["mark"] = _newer(state.get("mark"), mapping.booking_mark(obj))
             bookings, set_aside = self._bookings(data)
+            await self._add_money(bookings)
             done = nxt is None
             yield PullPage(bookings=bookings, cursor=dict(state) if done and last_cursor else None,
                            window=window.name, restarted=first, windows_done=[window] if done else [],
@@ -526,6 +558,7 @@ class DigitalBookerConnector:
             if stamp and mark and stamp <= mark:
                 mark = mapping.shift_stamp(stamp, -0.02)
         bookings, set_aside = self._bookings([o for o in objs if o not in held])
+        await self._add_money(bookings)
         mapped_deleted = [d for d in deleted_ids if self.ctx.local_id("booking", d) is not None]
         replaced = self._replacements([d for d in mapped_deleted if d not in self._own_deletes], bookings)
         if replaced:
@@ -868,24 +901,33 @@ class DigitalBookerConnector:
 
     async def _send_payment(self, op: Operation) -> SendResult:
         """Add a cash payment (amount including tax, tax a percentage; seed "Add a payment to
-        a booking"). After a lost reply the booking's payments are read first: one more
-        cash payment of that amount than before is this one."""
+        a booking"); the reply's payment id goes back as :attr:`SendResult.payment_id`, so
+        the payment is not pulled back as a second one. After a lost reply the booking's
+        payments are read first: a cash payment of that amount whose id was not listed
+        before the request is this one."""
         payment = op.payload["after"]["payment"]
         ident = self._booking_id(op)
         body = mapping.payment_body(int(payment["amount"]), currency_decimals(payment.get("currency") or "SAR"),
                                     int(payment.get("vatRate") or 0))
         steps = op.steps or {}
+
+        def same(listed: list[dict]) -> list[dict]:
+            return [p for p in listed if p["type"] == "cash" and abs(p["amount"] - body[name("payment.amount")]) < 1e-6]
+
         if steps.get("paymentRequested"):
-            listed = mapping.payments_from_cloud(await self._payments(ident))
-            same = [p for p in listed if p["type"] == "cash" and abs(p["amount"] - body[name("payment.amount")]) < 1e-6]
-            if len(same) > int(steps.get("sameBefore") or 0):
-                return SendResult(None)
+            found = same(mapping.payments_from_cloud(await self._payments(ident)))
+            before = steps.get("idsBefore")
+            fresh = [p for p in found if p["id"] not in before] if before is not None else []
+            if fresh:
+                return SendResult(None, payment_id=fresh[0]["id"])
+            if before is None and len(found) > int(steps.get("sameBefore") or 0):
+                return SendResult(None)  # a push saved before the ids were kept: done, id unknown
         else:
-            listed = mapping.payments_from_cloud(await self._payments(ident))
-            same = [p for p in listed if p["type"] == "cash" and abs(p["amount"] - body[name("payment.amount")]) < 1e-6]
-            await self._save(op, paymentRequested=True, sameBefore=len(same))
-        await self.client.call("add_payment", ids={"id": ident}, body=body)
-        return SendResult(None)
+            found = same(mapping.payments_from_cloud(await self._payments(ident)))
+            await self._save(op, paymentRequested=True, sameBefore=len(found), idsBefore=[p["id"] for p in found])
+        reply = await self.client.call("add_payment", ids={"id": ident}, body=body)
+        made = reply.get(name("payment.id")) if isinstance(reply, dict) else None
+        return SendResult(None, payment_id=None if made is None else str(made))
 
     async def _payments(self, booking_id: str) -> list:
         reply = await self.client.call("payments", ids={"id": booking_id})

@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from app.domain import phones
 from app.domain.model import Status
 from app.i18n.search import search_text
+from app.sync.connector import CloudMoney, CloudPayment
 from app.sync.digitalbooker.names import name
 
 #: booking types of the bookings the desk shows but never sends (contract "Behaviour":
@@ -283,6 +285,37 @@ def payments_from_cloud(items: list) -> list[dict]:
         except (TypeError, ValueError):
             continue
     return out
+
+
+#: the seed's payment types (seed "The payment object": cash, prepaid, other, online) → the
+#: desk's methods (:mod:`app.domain.payments`); ``prepaid`` and ``other`` stay ``other``
+PAYMENT_METHODS = {"cash": "cash", "online": "online"}
+
+
+def has_money(obj: dict) -> bool:
+    """The booking object says something about money: a ``price`` or a ``paid`` flag (the
+    seed sends both "If set"); only then are its payments read."""
+    return obj.get(name("booking.price")) is not None or obj.get(name("booking.paid")) is not None
+
+
+def money_from_cloud(obj: dict, items: list) -> CloudMoney:
+    """A booking object and its payment objects → :class:`CloudMoney` (seed "The booking
+    object": ``price`` including tax, ``paid`` "has payments so that is considered fully
+    paid"; "The payment object": ``amount`` including tax, ``tax`` a percentage). Amounts
+    stay major units as text; a malformed payment is left out (logged by the caller's
+    count); a price that is no number is None."""
+    price = obj.get(name("booking.price"))
+    try:
+        price_text = None if price is None else str(Decimal(str(float(price))))
+    except (TypeError, ValueError):
+        price_text = None
+    payments = []
+    for p in payments_from_cloud(items):
+        payments.append(CloudPayment(p["id"], str(Decimal(str(p["amount"]))), PAYMENT_METHODS.get(p["type"], "other"),
+                                     p["type"], int(round(p["tax"] * 100))))
+    paid = obj.get(name("booking.paid"))
+    return CloudMoney(price=price_text, payments=tuple(payments),
+                      fully_paid=None if paid is None else bool(paid))
 
 
 # ---- users --------------------------------------------------------------------------------

@@ -78,7 +78,7 @@ SYNCED_FIELDS = tuple(f for f in mapping.CLOUD_BOOKING_FIELDS if f != "updatedAt
 CAPABILITIES = Capabilities(
     pull_mode=PullMode.WINDOWS, queue=True, walk_ins=True, end_early=True, holds=True, approve=False, attendances=False,
     visit_status_push=False, payments=False, reschedule_new_id=True, customer_write=False,
-    time_rules_write=True, restore=True, deleted_feed=False)
+    time_rules_write=True, restore=True, deleted_feed=False, payments_down=True)
 
 #: the booking service's action → the cloud operation; the others (check-in, start,
 #: no-show, expire) are the desk's own or happen in the cloud by itself
@@ -181,7 +181,8 @@ class EhjznyConnector:
                 customer = None
         cloud_id = str(obj["id"])
         return CloudBooking(cloud_id, {"id": cloud_id, **row}, customer,
-                            str(obj["rescheduledTo"]) if obj.get("rescheduledTo") else None, obj)
+                            str(obj["rescheduledTo"]) if obj.get("rescheduledTo") else None, obj,
+                            money=mapping.money(obj))
 
     def _bookings(self, objs: list[dict]) -> tuple[list[CloudBooking], int]:
         out = [b for b in (self._booking(o) for o in objs) if b is not None]

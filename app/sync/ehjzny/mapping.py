@@ -26,7 +26,7 @@ from app.domain.model import (
     Status,
 )
 from app.i18n.search import search_text
-from app.sync.connector import NotSendable
+from app.sync.connector import CloudMoney, NotSendable
 
 #: Keys of the row :func:`booking_from_cloud` returns: the booking fields the cloud owns.
 #: The desk-only fields (``id``, ``visitStatus``, ``queueNumber``, ``checkedInAt``,
@@ -275,6 +275,30 @@ def _payment_link(obj: dict) -> str | None:
             and not any(c.isspace() for c in link):
         return link
     return None
+
+
+def money(obj: dict) -> CloudMoney | None:
+    """A booking's invoice (contract "Objects": ``payment`` ``{invoiceId, invoiceNumber,
+    paymentLink, …, amount{subTotal, total, balance, discount}}``; amounts ``d+.dd`` with
+    VAT, seed 000 "Online Payments") → :class:`CloudMoney`: price = ``total``, paid =
+    ``total`` − ``balance``, fully paid when the balance is 0, the invoice number as the
+    reference. None without an invoice or with amounts that are no numbers."""
+    payment = obj.get("payment")
+    amount = payment.get("amount") if isinstance(payment, dict) else None
+    if not isinstance(amount, dict):
+        return None
+    try:
+        total = _price(amount.get("total"), "invoice total")
+        balance = _price(amount.get("balance"), "invoice balance")
+    except MappingError:
+        return None
+    if total is None:
+        return None
+    paid = None if balance is None else max(0.0, float(total) - float(balance))
+    number = payment.get("invoiceNumber") or payment.get("invoiceId")
+    return CloudMoney(price=total, paid=None if paid is None else f"{paid:.2f}",
+                      fully_paid=None if balance is None else float(balance) == 0,
+                      reference=None if number in (None, "") else str(number))
 
 
 def booking_from_cloud(obj: dict, zone: str) -> dict:

@@ -81,7 +81,7 @@ LIVE = (Status.CONFIRMED, Status.PENDING_APPROVAL, Status.PENDING_PAYMENT)
 CAPABILITIES = Capabilities(
     pull_mode=PullMode.NONE, queue=False, walk_ins=False, end_early=False, holds=False, approve=False,
     attendances=False, visit_status_push=False, payments=False, reschedule_new_id=False, customer_write=False,
-    time_rules_write=False, restore=True, deleted_feed=False)
+    time_rules_write=False, restore=True, deleted_feed=False, payments_down=False)
 
 
 class NotReady(Exception):

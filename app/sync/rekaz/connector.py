@@ -70,12 +70,12 @@ CUSTOMER_SCAN_EVERY = 24 * 3600.0
 HORIZON_DAYS = (-1, 30)
 #: booking fields the pull writes (the others are the desk's own)
 SYNCED_FIELDS = (*mapping.CLOUD_BOOKING_FIELDS, "createdAt", "assignmentTimeout", "visitStatus", "checkedInAt",
-                 "endedAt")
+                 "endedAt", "paymentLink")
 
 CAPABILITIES = Capabilities(
     pull_mode=PullMode.WINDOWS, queue=True, walk_ins=True, end_early=True, holds=False, approve=True, attendances=True,
     visit_status_push=False, payments=False, reschedule_new_id=False, customer_write=True,
-    time_rules_write=False, restore=True, deleted_feed=False)
+    time_rules_write=False, restore=True, deleted_feed=False, payments_down=True)
 
 #: service action → the Rekaz operation (contract "Desk operations on Rekaz"); an action
 #: not listed is the desk's own (in progress, no-show, undoing a check-in, expiry)
@@ -265,7 +265,7 @@ class RekazConnector:
                   "candidates": list(p.candidates), "message": p.message()} for p in problems]
         if notes:
             raw["problems"] = notes
-        return CloudBooking(cloud_id, row, customer=customer, raw=raw, problems=notes)
+        return CloudBooking(cloud_id, row, customer=customer, raw=raw, problems=notes, money=mapping.money(obj))
 
     def _bookings(self, objs: list[dict], visits: dict[str, str] | None = None) -> tuple[list[CloudBooking], int]:
         out, set_aside = [], 0
@@ -450,6 +450,9 @@ class RekazConnector:
         booking = self.booking(await self._get(reservation_id), own=True)
         if extra:
             booking.raw = {**(booking.raw or {}), **extra}
+            link = mapping.payment_link(extra.get("paymentLink"))
+            if link:  # the create reply's payment page (contract "Create body"); the listing has none
+                booking.row["paymentLink"] = link
         return SendResult(booking=booking, replaces=replaces)
 
     async def _customer_id(self, op: Operation, local_customer: str | None) -> str:

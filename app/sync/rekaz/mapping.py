@@ -33,6 +33,7 @@ from app.domain import clock, timerules
 from app.domain.model import ASSIGNMENT_TIMEOUT_MAX, Status, VisitStatus
 from app.domain.phones import normalize_or_keep
 from app.i18n.search import search_text
+from app.sync.connector import CloudMoney
 
 #: minutes of a booking type whose price and product give no ``duration`` (the seed's
 #: ``duration`` is nullable and has no default; contract "Objects": read as minutes)
@@ -360,6 +361,30 @@ def booking_from_cloud(obj: dict, names: NameIndex, now: datetime | None = None)
         row["createdAt"] = _iso(start)
         row["assignmentTimeout"] = ASSIGNMENT_TIMEOUT_MAX
     return row, problems
+
+
+def payment_link(link) -> str | None:
+    """The ``paymentLink`` of a create reply (contract "Create body": the desk stores it)
+    when it is an http(s) URL of at most 2,000 characters without spaces; else None."""
+    if isinstance(link, str) and link.startswith(("https://", "http://")) and len(link) <= 2000 \
+            and not any(c.isspace() for c in link):
+        return link
+    return None
+
+
+def money(obj: dict) -> CloudMoney | None:
+    """A reservation's invoice amounts (contract "Objects": ``reservationTotalAmount``,
+    ``reservationRemainingAmount``; SAR, VAT included) → :class:`CloudMoney`: the price is
+    the reservation's total (``invoiceTotalAmount`` may cover other reservations of the same
+    invoice), paid = total − remaining (never below 0), fully paid when nothing remains of
+    a priced reservation. None when the reservation gives no total."""
+    total = _amount(obj.get("reservationTotalAmount"))
+    if total is None:
+        return None
+    remaining = _amount(obj.get("reservationRemainingAmount"))
+    paid = max(0.0, float(total) - float(remaining)) if remaining is not None else None
+    return CloudMoney(price=total, paid=None if paid is None else f"{paid:.2f}",
+                      fully_paid=None if paid is None or float(total) == 0 else float(remaining or 0) == 0)
 
 
 def cloud_state(obj: dict) -> dict:

@@ -21,7 +21,8 @@ key>``): ``GET /_sim/health``; ``GET|POST|DELETE /_sim/faults`` (rules as in
 ``POST appointments`` ``{"serviceId", "start" (UTC ISO), "clientId"?, "staffId"?, "status"?}``
 (an online booking), ``POST appointments/{id}/reschedule`` ``{"start"}`` (by the client),
 ``POST appointments/{id}/cancel`` (by the client), ``POST appointments/{id}/status``
-``{"status"}`` (dashboard), ``DELETE appointments/{id}`` (dashboard), ``POST personal``
+``{"status"}`` (dashboard), ``POST appointments/{id}/paid`` ``{"paid"}`` (paid in Agendize),
+``DELETE appointments/{id}`` (dashboard), ``POST personal``
 ``{"staffId", "start", "end", "notes"?}``.
 """
 
@@ -289,6 +290,9 @@ def _admin_routes(cloud: AgendizeCloud) -> list[Route]:
     def status(request, body, company_id, ident):
         return cloud.dashboard_status(company_id, ident, body["status"])
 
+    def paid(request, body, company_id, ident):
+        return cloud.dashboard_paid(company_id, ident, bool(body.get("paid", True)))
+
     def remove(request, body, company_id, ident):
         cloud.dashboard_delete(company_id, ident)
         return NO_CONTENT
@@ -309,6 +313,7 @@ def _admin_routes(cloud: AgendizeCloud) -> list[Route]:
             Route(base + "/appointments/{id}/reschedule", admin(reschedule), methods=["POST"]),
             Route(base + "/appointments/{id}/cancel", admin(cancel), methods=["POST"]),
             Route(base + "/appointments/{id}/status", admin(status), methods=["POST"]),
+            Route(base + "/appointments/{id}/paid", admin(paid), methods=["POST"]),
             Route(base + "/personal", admin(personal), methods=["POST"])]
 
 

@@ -693,6 +693,18 @@ class AgendizeCloud:
         """A staff member sets the status in the Agendize dashboard."""
         return self.update(company_id, ident, {"status": status}, source="dashboard", silent=True)
 
+    def dashboard_paid(self, company_id: str, ident: str, paid: bool = True) -> dict:
+        """The appointment is paid (or not) in Agendize itself, e.g. online by the client or
+        marked in the dashboard (seed "paid": "true" if the appointment has been paid,
+        writable): the flag changes and the change is in the next sync-token page."""
+        with self.lock:
+            record = self.find(self.company(company_id), ident)
+            if record["paid"] != bool(paid):
+                record["paid"] = bool(paid)
+                self.touch(record)
+                self._notify(record, "updated", True)
+            return self.view(record)
+
     def dashboard_delete(self, company_id: str, ident: str) -> None:
         """A staff member deletes the appointment in the dashboard (history ``user_deleted``)."""
         self.delete(company_id, ident, source="dashboard", silent=True)

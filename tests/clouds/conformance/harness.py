@@ -194,6 +194,24 @@ class CloudHarness:
     def cursor_expiries(self) -> int:
         raise NotImplementedError
 
+    def priced_unpaid(self, pick: DeskPick, start: datetime) -> str | None:
+        """A cloud booking the branch lists, with a price and nothing paid yet (one of the
+        generated clinic's, or made now with ``pick`` at ``start``); None: none to be had."""
+        return None
+
+    def cloud_payment(self, cloud_id: str) -> int:
+        """Pay booking ``cloud_id`` in the cloud, through the simulation's ``/_sim`` surface
+        over HTTP; returns what the cloud then reports paid on it, in minor units."""
+        raise NotImplementedError
+
+    def _sim_post(self, path: str, body: dict | None = None, headers: dict | None = None) -> dict:
+        import httpx
+
+        root = getattr(self.running, "root", None) or self.running.url  # Ehjzny's url is its root
+        reply = httpx.post(f"{root}{path}", json=body or {}, headers=headers or {}, timeout=30)
+        assert reply.status_code < 300, f"{path}: {reply.status_code} {reply.text[:300]}"
+        return reply.json() if reply.content else {}
+
     def load_many(self, count: int) -> int:
         """Add about ``count`` bookings in the synced window; returns how many were added."""
         raise NotImplementedError
@@ -298,6 +316,21 @@ class EhjznyHarness(CloudHarness):
     def cloud_delete(self, cloud_id: str) -> None:
         with self.cloud.lock:  # gone from the cloud: listed no more, GET answers 404
             del self.cloud.bookings[cloud_id]
+
+
+    def priced_unpaid(self, pick: DeskPick, start: datetime) -> str | None:
+        self.cloud.payments = True  # booked online while online payments are on: PENDING_PAYMENT, with its invoice
+        try:
+            made = self.cloud.add_online_booking("typeGeneral", start, resource_id=pick.resource,
+                                                 customer_id=pick.customer)
+        finally:
+            self.cloud.payments = False
+        self.cloud_made.add(made["id"])
+        return made["id"] if made.get("payment") else None
+
+    def cloud_payment(self, cloud_id: str) -> int:
+        paid = self._sim_post(f"/_sim/bookings/{cloud_id}/pay")["result"]["payment"]["amount"]
+        return round(float(paid["total"]) * 100) - round(float(paid["balance"]) * 100)
 
     def join_queue(self, pick: DeskPick) -> str:
         made = self.cloud.customer_join_queue(pick.customer, pick.type)
@@ -461,6 +494,19 @@ class RekazHarness(CloudHarness):
     def cloud_delete(self, cloud_id: str) -> None:
         self.cloud.remove(cloud_id)
 
+
+    def priced_unpaid(self, pick: DeskPick, start: datetime) -> str | None:
+        low, high = datetime.now(UTC) + timedelta(days=1), datetime.now(UTC) + timedelta(days=20)
+        with self.cloud.lock:
+            return next((r["id"] for r in self.cloud.reservations.values()
+                         if r["branchId"] == self.branch_id and r["reservationTotalAmount"] > 10
+                         and r["reservationRemainingAmount"] == r["reservationTotalAmount"] and r["_providerIds"]
+                         and r["status"] != "Cancelled" and low <= r["_start"] <= high), None)
+
+    def cloud_payment(self, cloud_id: str) -> int:
+        paid = self._sim_post(f"/_sim/reservations/{cloud_id}/pay", {"amount": 10}, self.running.admin)
+        return round(paid["reservationTotalAmount"] * 100) - round(paid["reservationRemainingAmount"] * 100)
+
     def join_queue(self, pick: DeskPick) -> str:
         start = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=30)
         made = self.cloud.online_booking(pick.type, start, customer_id=pick.customer, provider_ids=[],
@@ -615,6 +661,21 @@ class AgendizeHarness(CloudHarness):
 
     def cloud_delete(self, cloud_id: str) -> None:
         self.cloud.dashboard_delete(self.company_id, cloud_id)
+
+
+    def priced_unpaid(self, pick: DeskPick, start: datetime) -> str | None:
+        low, high = datetime.now(UTC) + timedelta(days=1), datetime.now(UTC) + timedelta(days=20)
+        company = self.cloud.companies[self.company_id]
+        with self.cloud.lock:
+            return next((i for i, r in company.appointments.items()
+                         if r["type"] == "normal" and r["status"] == "accepted" and not r["paid"]
+                         and (company.services.get(r["_service"] or "") or {}).get("price")
+                         and low <= r["_start"] <= high), None)
+
+    def cloud_payment(self, cloud_id: str) -> int:
+        paid = self._sim_post(f"/_sim/companies/{self.company_id}/appointments/{cloud_id}/paid", {"paid": True},
+                              self.running.admin)
+        return round(float(paid["price"]["amount"]) * 100) if paid.get("paid") else 0
 
     def join_queue(self, pick: DeskPick) -> str:
         """A request in the widget for a free time tomorrow, with no staff (a ``pending`` request)."""
@@ -792,6 +853,20 @@ class DigitalBookerHarness(CloudHarness):
 
     def cloud_delete(self, cloud_id: str) -> None:
         self.cloud.calendar_delete(int(cloud_id))
+
+
+    def priced_unpaid(self, pick: DeskPick, start: datetime) -> str | None:
+        today = self.today()
+        with self.cloud.lock:
+            return next((str(i) for i, b in self.cloud.bookings.items()
+                         if b["location_id"] == self.location and b["price"] and not b["payments"]
+                         and today + timedelta(days=1) <= b["date"] <= today + timedelta(days=20)), None)
+
+    def cloud_payment(self, cloud_id: str) -> int:
+        self._sim_post(f"/_sim/bookings/{cloud_id}/payments", {"type": "online", "amount": 20.0, "tax": 15},
+                       self.running.admin)
+        with self.cloud.lock:
+            return round(sum(p["amount"] for p in self.cloud.bookings[int(cloud_id)]["payments"]) * 100)
 
     def join_queue(self, pick: DeskPick) -> str:
         """Booked on the public site with no worker chosen, tomorrow at a free time."""

@@ -325,3 +325,26 @@ def test_sync_once_asks_the_running_server_and_waits_for_it(fresh, new_branch):
     made = live_desk_made(harness)
     assert [r.id for r in made] == [branch.cloud_id(booking["id"])]
     assert_settled(branch.status())
+
+
+# ---- money ----------------------------------------------------------------------------------
+
+
+def test_a_payment_made_in_the_cloud_shows_on_the_desk_once(harness, branch):
+    """A cloud that declares ``payments_down``: a booking paid in the cloud shows the cloud's
+    paid on the desk (the booking's ``paidCloud``), once, also after more pulls."""
+    require(harness.name, "payments_down", pull_modes=LISTING)
+    desk = Desk(branch, harness.desk_pick(7))
+    day, time_ = free_slot(branch, harness, desk, day_index=2, nth=4)
+    cloud_id = harness.priced_unpaid(desk.pick, harness.local_start(day, time_))
+    assert cloud_id, f"{harness.name}: the simulated clinic has no priced, unpaid booking"
+    assert_settled(branch.settle())
+    local_id = branch.by_cloud_id()[cloud_id][0]["id"]
+    assert branch.booking(local_id)["paidCloud"] == 0
+    expected = harness.cloud_payment(cloud_id)
+    assert expected > 0
+    for _ in range(2):
+        assert_settled(branch.settle())
+        booking = branch.booking(local_id)
+        assert (booking["paidCloud"], booking["paidLocal"], booking["cloud"]) == (expected, 0, harness.name), booking
+        assert booking["paid"] == expected and booking["balance"] == booking["price"] - expected

@@ -16,7 +16,8 @@ Transport (contract "Transport"; seed 000 "Prerequisites", "Localization", "Pagi
   ``PAGINATION-TOKEN-EXPIRED`` (:mod:`.paging`).
 * ``/_sim/...`` (no headers needed, never faulted): ``GET /_sim/health``,
   ``GET|POST|DELETE /_sim/faults`` (:mod:`.faults`), ``POST /_sim/clock``
-  ``{"shiftSeconds": n}`` moves the cloud's clock.
+  ``{"shiftSeconds": n}`` moves the cloud's clock, ``POST /_sim/bookings/{id}/pay`` (the
+  customer pays a ``PENDING_PAYMENT`` booking online, seed 000 "Online Payments").
 """
 
 from __future__ import annotations
@@ -331,8 +332,15 @@ def _sim_routes(cloud: EhjznyCloud) -> list[Route]:
     async def health(request: Request):
         return JSONResponse({"result": {"ok": True, "appId": cloud.app_id}})
 
+    async def pay(request: Request):
+        try:
+            return JSONResponse({"result": cloud.pay(request.path_params["id"])})
+        except SimError as exc:
+            return _error(exc)
+
     return [Route("/_sim/faults", faults, methods=["GET", "POST", "DELETE"]),
-            Route("/_sim/clock", clock, methods=["POST"]), Route("/_sim/health", health, methods=["GET"])]
+            Route("/_sim/clock", clock, methods=["POST"]), Route("/_sim/health", health, methods=["GET"]),
+            Route("/_sim/bookings/{id}/pay", pay, methods=["POST"])]
 
 
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:

@@ -22,6 +22,7 @@ a list ``{"faults": [...]}``, or ``{"kind": "clear"}``); ``POST /_sim/clock``
 ``{"priceId", "startAt", "endAt"?, "customerId"?, "providerIds"?, "branchId"?}`` (an
 online booking), ``POST /_sim/reservations/{id}/cancel`` ``{"reason"?}``,
 ``POST /_sim/reservations/{id}/move`` ``{"startAt", "endAt"?, "providerIds"?}``,
+``POST /_sim/reservations/{id}/pay`` ``{"amount"}`` (paid in Rekaz),
 ``DELETE /_sim/reservations/{id}``, ``POST /_sim/customers`` ``{"name", "mobileNumber",
 "branchId"}``, and ``GET /_sim/reservations/{id}`` (with the hidden fields).
 """
@@ -336,6 +337,9 @@ def _admin_routes(cloud: RekazCloud) -> list[Route]:
         return cloud.cloud_move(request.path_params["id"], parse_time(body.get("startAt"), "startAt"), end,
                                 body.get("providerIds"))
 
+    def pay(request, body):
+        return cloud.cloud_payment(request.path_params["id"], body.get("amount"))
+
     def new_customer(request, body):
         return cloud.add_customer(body["name"], body["mobileNumber"], body["branchId"], body.get("email"))
 
@@ -347,7 +351,8 @@ def _admin_routes(cloud: RekazCloud) -> list[Route]:
             Route("/_sim/reservations", admin(online), methods=["POST"]),
             Route("/_sim/reservations/{id}", admin(one), methods=["GET", "DELETE"]),
             Route("/_sim/reservations/{id}/cancel", admin(cancel_one), methods=["POST"]),
-            Route("/_sim/reservations/{id}/move", admin(move), methods=["POST"])]
+            Route("/_sim/reservations/{id}/move", admin(move), methods=["POST"]),
+            Route("/_sim/reservations/{id}/pay", admin(pay), methods=["POST"])]
 
 
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:

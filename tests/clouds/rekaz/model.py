@@ -590,6 +590,17 @@ class RekazCloud:
         self.cancel(reservation_id, reason, notify=False)
         return self.reservation(reservation_id)
 
+    def cloud_payment(self, reservation_id: str, amount: float) -> dict:
+        """The customer pays ``amount`` (SAR, VAT included) of the reservation in Rekaz, e.g.
+        through its ``paymentLink`` (contract "Objects": ``reservationRemainingAmount``): the
+        remaining amount goes down, never below 0. 400 for an amount that is not positive."""
+        if isinstance(amount, bool) or not isinstance(amount, int | float) or amount <= 0:
+            raise invalid("amount must be a positive number", "amount")
+        with self.lock:
+            record = self.get("reservations", reservation_id, "reservation")
+            record["reservationRemainingAmount"] = round(max(0.0, record["reservationRemainingAmount"] - amount), 2)
+            return self.reservation_view(record)
+
     def cloud_move(self, reservation_id: str, start: datetime, end: datetime | None = None,
                    provider_ids: list[str] | None = None) -> dict:
         """Someone moves the reservation (or changes its providers) in the Rekaz dashboard."""
