@@ -1014,10 +1014,19 @@ class QmaticHarness(CloudHarness):
         if self.prepared:
             return
         self.prepared = True
+        days = self.work_days(len(self.customers), skip=3)  # one open day each, whatever today's weekday
         for n in range(len(self.customers)):
-            day = self.work_days(1, skip=3 + n)[0]
-            made = self.cloud.online_booking(self.service_id, self.branch_id, self.local_start(day, 1100 + 15 * n),
-                                             self.customer(n), resource_id=self.doctors[n % len(self.doctors)])
+            made = None
+            for minutes in range(11 * 60, 17 * 60, 15):  # the first free time from 11:00 (the generated
+                try:                                     # clinic's own bookings depend on the date)
+                    made = self.cloud.online_booking(
+                        self.service_id, self.branch_id, self.local_start(days[n], minutes // 60 * 100 + minutes % 60),
+                        self.customer(n), resource_id=self.doctors[n % len(self.doctors)])
+                    break
+                except ValueError as exc:
+                    if "is not free" not in str(exc):
+                        raise
+            assert made is not None, f"no free time on {days[n]}"
             self.initial.add(made.id)
 
     def customer(self, n: int) -> dict:
