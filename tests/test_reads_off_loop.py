@@ -164,4 +164,5 @@ def test_other_routes_write_off_the_loop(clinic_server, name):
             return sorted(times)
 
     times = asyncio.run(scenario())
-    assert times[len(times) // 2] < 0.050 and times[-1] < SLOW / 6, [round(t * 1000, 1) for t in times]
+    # a day view that waited for the writer would take SLOW; a loaded 2-core machine adds tens of ms
+    assert times[len(times) // 2] < SLOW / 10 and times[-1] < SLOW / 4, [round(t * 1000, 1) for t in times]
