@@ -289,6 +289,16 @@ class Branch:
                                     "time": at.hour * 100 + at.minute, "resourceId": self.local_of("resource", worker),
                                     "customerIdentifier": {"id": self.local_of("customer", user)}})
 
+    def booked_in_cloud(self, worker: int, user: int, minutes: int = 30) -> tuple[dict, object, time]:
+        """After a first sync, a desk booking with ``worker`` for ``user`` at the first free time
+        (``minutes`` long) of the next working day, synced: (booking, day, start)."""
+        self.sync()
+        day = self.sim.workday(1)
+        at = self.sim.free(worker, day, minutes=minutes)
+        booking = self.book(worker, day, at, user)
+        self.sync()
+        return booking, day, at
+
     def move(self, local_id: str, day, at: time, **extra) -> dict:
         return self.service.reschedule(local_id, {"date": day.isoformat(), "time": at.hour * 100 + at.minute,
                                                   **extra})
@@ -485,11 +495,7 @@ def test_a_payment_is_queued_only_for_a_cloud_that_takes_payments(tmp_path):
 def test_a_small_shift_on_the_same_worker_deletes_first(sim, branch):
     """Contract "Behaviour": a new booking refused only because it overlaps the old one (a
     small shift on the same worker) — the old one is deleted first."""
-    branch.sync()
-    day = sim.workday(1)
-    at = sim.free(sim.sara, day, minutes=60)
-    booking = branch.book(sim.sara, day, at, sim.users[6])
-    branch.sync()
+    booking, day, at = branch.booked_in_cloud(sim.sara, sim.users[6], minutes=60)
     old = branch.cloud_id(booking["id"])
     shifted = (datetime.combine(day, at) + timedelta(minutes=15)).time()
     branch.move(booking["id"], day, shifted)
@@ -503,11 +509,7 @@ def test_a_small_shift_on_the_same_worker_deletes_first(sim, branch):
 def test_a_refused_move_after_the_delete_books_the_old_time_again(sim, branch):
     """Contract "Behaviour": if the create fails after the delete-first, the old booking is
     re-created (another new id) and the case goes to needs-attention."""
-    branch.sync()
-    day = sim.workday(1)
-    at = sim.free(sim.sara, day, minutes=60)
-    booking = branch.book(sim.sara, day, at, sim.users[7])
-    branch.sync()
+    booking, day, at = branch.booked_in_cloud(sim.sara, sim.users[7], minutes=60)
     blocker_at = (datetime.combine(day, at) + timedelta(minutes=30)).time()
     sim.cloud.online_booking(sim.location, sim.consult, day, blocker_at, user_id=sim.users[8],
                              worker_id=sim.sara, confirmed=True)  # the next half hour, booked online meanwhile
@@ -571,11 +573,7 @@ def test_a_reschedule_with_either_reply_dropped_ends_with_one_booking(tmp_path_f
 def test_a_cancel_deletes_and_its_undo_books_the_same_visit_again(sim, branch):
     """Contract "Desk operations": cancel is a delete (the reason stays local); the desk's
     undo books the visit again under a new id, which the booking follows."""
-    branch.sync()
-    day = sim.workday(1)
-    at = sim.free(sim.lina, day)
-    booking = branch.book(sim.lina, day, at, sim.users[9])
-    branch.sync()
+    booking, day, at = branch.booked_in_cloud(sim.lina, sim.users[9])
     first = branch.cloud_id(booking["id"])
     branch.service.cancel(booking["id"], "patient called")
     branch.sync()
@@ -595,11 +593,7 @@ def test_a_move_whose_delete_keeps_failing_shows_one_booking_at_the_desk(sim, br
     waits to be retried, a pull meets the new booking in the cloud. It is the same visit: the
     desk never shows it as a second booking, and once the delete goes through the desk's
     booking follows the new id."""
-    branch.sync()
-    day = sim.workday(1)
-    at = sim.free(sim.sara, day, minutes=150)
-    booking = branch.book(sim.sara, day, at, sim.users[3])
-    branch.sync()
+    booking, day, at = branch.booked_in_cloud(sim.sara, sim.users[3], minutes=150)
     old = branch.cloud_id(booking["id"])
     customer = booking["customerId"]
 
@@ -627,11 +621,7 @@ def test_a_move_of_a_booking_deleted_in_the_cloud_meanwhile_is_not_booked_again(
     """A patient cancels online (the cloud deletes the booking) while the desk's move of it
     waits to go out: the move does not book the visit again; the booking shows cancelled and
     the case needs attention."""
-    branch.sync()
-    day = sim.workday(1)
-    at = sim.free(sim.sara, day, minutes=150)
-    booking = branch.book(sim.sara, day, at, sim.users[4])
-    branch.sync()
+    booking, day, at = branch.booked_in_cloud(sim.sara, sim.users[4], minutes=150)
     old = branch.cloud_id(booking["id"])
     branch.move(booking["id"], day, (datetime.combine(day, at) + timedelta(minutes=120)).time())
     sim.cloud.delete_booking(int(old))

@@ -10,31 +10,22 @@ import asyncio
 import pytest
 
 from app.client import DeskClient
-from tests import test_sync_settings_api as sync_api
 from tests.clouds import agendize as agendize_sim
 from tests.clouds import digitalbooker as digitalbooker_sim
 from tests.ui.conftest import until
 
-no_keyring = sync_api.no_keyring  # the fixture
+pytestmark = pytest.mark.usefixtures("keep_running")
 
 
-@pytest.fixture(autouse=True)
-def keep_running(qapp):
-    quits = qapp.quitOnLastWindowClosed()
-    qapp.setQuitOnLastWindowClosed(False)
-    yield
-    qapp.setQuitOnLastWindowClosed(quits)
-
-
-@pytest.fixture
-def empty_server(tmp_path, no_keyring):
-    from app.composition import BranchServer
-
-    server = BranchServer(tmp_path / "branch", demo=False, sync_options={"hot_every": 0.3}).start()
-    try:
-        yield server
-    finally:
-        server.stop()
+async def _open_on(dialog, cloud: str, url: str, account: str):
+    """Open the settings dialog on ``cloud`` with its URL and account typed; returns the
+    dialog's fields of the cloud's connection (``dialog.extra``)."""
+    dialog.open()
+    await until(lambda: dialog.state_label.text(), what="settings")
+    dialog.cloud.setCurrentIndex(dialog.cloud.findData(cloud))
+    dialog.base_url.setText(url)
+    dialog.app_id.setText(account)
+    return dialog.extra
 
 
 async def _pick(dialog, field, *, wrong: str, right: str, count: int) -> list[str]:
@@ -69,12 +60,7 @@ def test_the_agendize_company_is_picked_from_the_companies_of_the_account(loop, 
         client = DeskClient(empty_server.url, token=empty_server.token)
         dialog = CloudSettingsDialog(client)
         try:
-            dialog.open()
-            await until(lambda: dialog.state_label.text(), what="settings")
-            dialog.cloud.setCurrentIndex(dialog.cloud.findData("agendize"))
-            field = dialog.extra["companyId"]
-            dialog.base_url.setText(running.url)
-            dialog.app_id.setText(cloud.api_key)
+            field = (await _open_on(dialog, "agendize", running.url, cloud.api_key))["companyId"]
             names = await _pick(dialog, field, wrong="not the token", right=cloud.token, count=2)
             assert names == ["Istiqbal Clinic Riyadh", "Istiqbal Clinic Dubai"]
             assert field.text() == ""  # two companies: nothing picked for the manager
@@ -103,12 +89,7 @@ def test_the_digitalbooker_location_is_picked_from_the_locations_the_key_sees(lo
         client = DeskClient(empty_server.url, token=empty_server.token)
         dialog = CloudSettingsDialog(client)
         try:
-            dialog.open()
-            await until(lambda: dialog.state_label.text(), what="settings")
-            dialog.cloud.setCurrentIndex(dialog.cloud.findData("digitalbooker"))
-            field = dialog.extra["locationId"]
-            dialog.base_url.setText(running.url)
-            dialog.app_id.setText(cloud.key_id)
+            field = (await _open_on(dialog, "digitalbooker", running.url, cloud.key_id))["locationId"]
             names = await _pick(dialog, field, wrong="not the password", right=cloud.password, count=2)
             assert names == ["Istiqbal Clinic Olaya", "Istiqbal Clinic North"]  # the desk's language
             field.combo.setCurrentIndex(1)

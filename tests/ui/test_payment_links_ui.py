@@ -5,6 +5,7 @@ cloud (real HTTP) marks it paid the desk, refreshed by the live events, shows it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import zxingcpp
 from PySide6.QtGui import QImage
@@ -19,12 +20,39 @@ from tests.ui.conftest import until
 from tests.ui.test_payments_ui import _qr_texts
 
 
+@contextlib.asynccontextmanager
+async def _desk_showing(branch, thread, cloud_id: str):
+    """After a first sync of ``branch``, a desk window on ``thread`` (the branch server) with
+    the booking of ``cloud_id`` in its booking pane; yields (window, pane)."""
+    from ui.main_window import MainWindow
+
+    await branch.engine.open()
+    await branch.engine.sync_once(deadline=10)
+    local = branch.store.local_id("ehjzny", cloud_id)
+    window = MainWindow(DeskClient(thread.url, token=thread.token))
+    window.resize(1400, 900)
+    window.start()
+    window.show()
+    try:
+        await asyncio.wait_for(window.first_load, 15)
+        await window.tasks.wait_idle()
+        window.select_booking(local)
+        pane = window.detail
+        await until(lambda: pane.booking and pane.booking["id"] == local, what="the booking in the pane")
+        yield window, pane
+    finally:
+        window.stop()
+        await asyncio.sleep(0)
+        await window.client.aclose()
+        window.close()
+        await branch.engine.close()
+
+
 def _decode(image: QImage) -> list[str]:
     return [b.text for b in zxingcpp.read_barcodes(image.convertToFormat(QImage.Format.Format_Grayscale8))]
 
 
 def test_the_desk_shows_the_payment_link_as_a_qr_code_until_the_cloud_reports_it_paid(loop, running, tmp_path):  # noqa: F811
-    from ui.main_window import MainWindow
     from ui.printing import ticket_html, write_pdf
 
     branch = Branch(running, tmp_path)
@@ -34,19 +62,7 @@ def test_the_desk_shows_the_payment_link_as_a_qr_code_until_the_cloud_reports_it
     link = unpaid["payment"]["paymentLink"]
 
     async def scenario():
-        await branch.engine.open()
-        await branch.engine.sync_once(deadline=10)
-        local = branch.store.local_id("ehjzny", unpaid["id"])
-        window = MainWindow(DeskClient(thread.url, token=thread.token))
-        window.resize(1400, 900)
-        window.start()
-        window.show()
-        try:
-            await asyncio.wait_for(window.first_load, 15)
-            await window.tasks.wait_idle()
-            window.select_booking(local)
-            pane = window.detail
-            await until(lambda: pane.booking and pane.booking["id"] == local, what="the booking in the pane")
+        async with _desk_showing(branch, thread, unpaid["id"]) as (window, pane):
             assert pane.booking["status"] == Status.PENDING_PAYMENT
             assert not pane.pay_link_qr.isHidden() and link in pane.pay_link_text.text()
             assert _decode(pane.pay_link_qr.pixmap().toImage()) == [link]
@@ -60,12 +76,6 @@ def test_the_desk_shows_the_payment_link_as_a_qr_code_until_the_cloud_reports_it
             await until(lambda: pane.booking and pane.booking["status"] == Status.PENDING_ASSIGNMENT,
                         what="the desk showing the booking paid")
             assert pane.pay_link_qr.isHidden() and pane.pay_link_text.isHidden()
-        finally:
-            window.stop()
-            await asyncio.sleep(0)
-            await window.client.aclose()
-            window.close()
-            await branch.engine.close()
 
     try:
         loop.run_until_complete(scenario())
@@ -80,27 +90,13 @@ def test_the_booking_pane_shows_a_payment_made_in_the_cloud_with_its_source(loop
     paid here (local)."""
     import httpx
 
-    from ui.main_window import MainWindow
-
     branch = Branch(running, tmp_path)
     thread = serve(branch.service)
     running.cloud.payments = True
     unpaid = running.cloud.customer_join_queue("cusLina", "typeGeneral")  # priced: 150.00
 
     async def scenario():
-        await branch.engine.open()
-        await branch.engine.sync_once(deadline=10)
-        local = branch.store.local_id("ehjzny", unpaid["id"])
-        window = MainWindow(DeskClient(thread.url, token=thread.token))
-        window.resize(1400, 900)
-        window.start()
-        window.show()
-        try:
-            await asyncio.wait_for(window.first_load, 15)
-            await window.tasks.wait_idle()
-            window.select_booking(local)
-            pane = window.detail
-            await until(lambda: pane.booking and pane.booking["id"] == local, what="the booking in the pane")
+        async with _desk_showing(branch, thread, unpaid["id"]) as (window, pane):
             text = pane.fields["money"].text()
             assert "ehjzny" in text and "0.00" in text and "150.00" in text, text
             assert httpx.post(f"{running.url}/_sim/bookings/{unpaid['id']}/pay").status_code == 200
@@ -112,12 +108,6 @@ def test_the_booking_pane_shows_a_payment_made_in_the_cloud_with_its_source(loop
             assert lines[0].endswith("0.00") and "150.00" in lines[0], lines  # balance 0
             assert "\u2066ehjzny\u2069" in lines[1] and "150.00" in lines[1] and "(local)" in lines[1], lines
             await window.tasks.wait_idle()
-        finally:
-            window.stop()
-            await asyncio.sleep(0)
-            await window.client.aclose()
-            window.close()
-            await branch.engine.close()
 
     try:
         loop.run_until_complete(scenario())
