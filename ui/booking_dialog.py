@@ -11,13 +11,12 @@ translated reason and reloads the free times."""
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.lists import format_list
-from PySide6.QtCore import QDate, QLocale, QRegularExpression, Qt, Signal
-from PySide6.QtGui import QFont, QKeyEvent, QRegularExpressionValidator
+from PySide6.QtCore import QDate, QLocale, Qt, Signal
+from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QComboBox,
@@ -37,11 +36,13 @@ from PySide6.QtWidgets import (
 
 from app.client import ApiError, DeskClient
 from app.domain.clock import from_iso
+from app.domain.phones import digits_of as phone_digits
 from app.i18n import _
 from app.i18n import formats as fmt
 from app.i18n.text import display_name, fsi
 from ui import formatting as f
 from ui.customer_search import CustomerSearch, customer_text
+from ui.dialogs import phone_line_edit
 from ui.errors import message_for
 from ui.tasks import Tasks
 
@@ -49,13 +50,6 @@ SlotRole = Qt.ItemDataRole.UserRole
 WANTED_SLOTS = 10
 DAYS_AHEAD = 14
 MAX_DAYS_AHEAD = 366  # the date picker's range from today
-
-
-def phone_digits(text: str) -> str:
-    """``+966 (55) 123-4567`` or Arabic-Indic digits → ``+966551234567``."""
-    text = text.strip()
-    digits = "".join(str(unicodedata.decimal(ch)) for ch in text if ch.isdecimal())
-    return ("+" if text.startswith("+") else "") + digits
 
 
 class DateField(QDateEdit):
@@ -129,12 +123,7 @@ class BookingDialog(QDialog):
         self.new_box = QGroupBox(_("New customer"))
         self.first_name = QLineEdit()
         self.last_name = QLineEdit()
-        self.phone = QLineEdit()
-        self.phone.setLayoutDirection(Qt.LayoutDirection.LeftToRight)  # digits read left to right
-        self.phone.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        self.phone.setInputMethodHints(Qt.InputMethodHint.ImhDialableCharactersOnly)
-        self.phone.setValidator(QRegularExpressionValidator(QRegularExpression(r"[+0-9٠-٩ ()\-]{0,24}"), self.phone))
-        self.phone.setPlaceholderText("+9665…")
+        self.phone = phone_line_edit()
         self.email = QLineEdit()
         self.email.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
         self.email.setInputMethodHints(Qt.InputMethodHint.ImhEmailCharactersOnly)

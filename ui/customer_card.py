@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import QRegularExpression, Qt, Signal
-from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -31,12 +30,13 @@ from PySide6.QtWidgets import (
 from app.client import ApiError, DeskClient
 from app.domain.clock import from_iso, utc_now
 from app.domain.model import Status, VisitStatus
+from app.domain.phones import digits_of
 from app.i18n import _
 from app.i18n import formats as fmt
 from app.i18n.formats import localize_digits
 from app.i18n.text import display_name
 from ui import formatting as f
-from ui.dialogs import header_label
+from ui.dialogs import header_label, phone_line_edit
 from ui.errors import message_for
 from ui.tables import BidiDelegate
 from ui.tasks import Tasks
@@ -60,15 +60,6 @@ def split_bookings(bookings: list[dict], now: datetime) -> tuple[list[dict], lis
     return upcoming, past, no_shows
 
 
-def _phone_digits(text: str) -> str:
-    """``+966 (55) 123-4567`` or Arabic-Indic digits → ``+966551234567``."""
-    import unicodedata
-
-    text = text.strip()
-    return ("+" if text.startswith("+") else "") + "".join(
-        str(unicodedata.decimal(ch)) for ch in text if ch.isdecimal())
-
-
 class CustomerEdit(QDialog):
     """Correct ``customer``'s first and last name, phone, e-mail and note. Saves through
     ``client.update_customer`` in a task (the dialog stays responsive, *Save* is disabled
@@ -84,10 +75,7 @@ class CustomerEdit(QDialog):
         self.setWindowTitle(_("Edit customer"))
         self.first_name = QLineEdit(customer.get("firstName") or "")
         self.last_name = QLineEdit(customer.get("lastName") or "")
-        self.phone = QLineEdit(customer.get("phone") or "")
-        self.phone.setLayoutDirection(Qt.LayoutDirection.LeftToRight)  # digits read left to right
-        self.phone.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        self.phone.setValidator(QRegularExpressionValidator(QRegularExpression(r"[+0-9٠-٩ ()\-]{0,24}"), self.phone))
+        self.phone = phone_line_edit(customer.get("phone") or "")
         self.email = QLineEdit(customer.get("email") or "")
         self.email.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
         self.note = QPlainTextEdit(customer.get("note") or "")
@@ -121,10 +109,10 @@ class CustomerEdit(QDialog):
     def changes(self) -> dict:
         """The fields that differ from the customer as opened (``""``: cleared)."""
         typed = {"firstName": self.first_name.text().strip(), "lastName": self.last_name.text().strip(),
-                 "phone": _phone_digits(self.phone.text()), "email": self.email.text().strip(),
+                 "phone": digits_of(self.phone.text()), "email": self.email.text().strip(),
                  "note": self.note.toPlainText().strip()}
         was = {k: (self.customer.get(k) or "") for k in typed}
-        was["phone"] = _phone_digits(was["phone"])
+        was["phone"] = digits_of(was["phone"])
         return {k: v for k, v in typed.items() if v != was[k]}
 
     def save(self) -> None:

@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QDate, Qt
-from PySide6.QtGui import QColor, QFont, QKeyEvent
+from PySide6.QtCore import QDate, QRegularExpression, Qt
+from PySide6.QtGui import QColor, QFont, QKeyEvent, QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QApplication,
     QCalendarWidget,
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -51,6 +52,18 @@ def _title(booking: dict, zone: str, with_date: bool = False) -> str:
         when = _("{date} {times}").format(date=fsi(fmt.format_date(from_iso(booking["startDateTime"]), zone, "full")),
                                           times=fsi(when))
     return " · ".join(x for x in (fsi(f.customer_name(booking)), fsi(f.type_name(booking)), when) if x)
+
+
+def phone_line_edit(text: str = "") -> QLineEdit:
+    """A phone field: digits left to right in either language, only what a phone number is
+    typed with (``+``, digits, Arabic-Indic digits, spaces, brackets, dashes; at most 24)."""
+    edit = QLineEdit(text)
+    edit.setLayoutDirection(Qt.LayoutDirection.LeftToRight)  # digits read left to right
+    edit.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    edit.setInputMethodHints(Qt.InputMethodHint.ImhDialableCharactersOnly)
+    edit.setValidator(QRegularExpressionValidator(QRegularExpression(r"[+0-9٠-٩ ()\-]{0,24}"), edit))
+    edit.setPlaceholderText("+9665…")
+    return edit
 
 
 def header_label(text: str, parent: QWidget | None = None) -> QLabel:

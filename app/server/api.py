@@ -54,6 +54,22 @@ INCLUDES = frozenset({"customer", "type", "resource", "invoice"})
 MAX_EVENT_ID = 10**15  # Last-Event-ID / lastEventId: at most 16 ASCII digits
 
 
+def _check_customer(store, row: dict) -> None:
+    """Make ``row`` (a customer about to be stored, ``id`` set) storable, in place: the phone
+    in E.164 read in the branch's region, ``searchText`` from name and phone. Raises
+    VALIDATION (400, a phone that is no phone) and CUSTOMER-EXISTS (409, ``details.candidate``:
+    another customer who has that number, a probable duplicate). Call under the store's lock."""
+    try:
+        row["phone"] = phones.normalize(row.get("phone"), store.phone_region) if row.get("phone") else None
+    except ValueError as exc:
+        raise errors.invalid("phone is not a phone number", field="phone") from exc
+    existing = store.customer_by(phone=row["phone"]) if row["phone"] else None
+    if existing and existing["id"] != row["id"]:
+        raise BookingError("CUSTOMER-EXISTS", "a customer with this phone number exists", 409,
+                           phone=row["phone"], candidate=existing)
+    row["searchText"] = normalize_arabic(f"{row['firstName']} {row.get('lastName') or ''} {row['phone'] or ''}")
+
+
 def _page(items: list, limit: int, token: str | None) -> dict:
     """Slice ``items`` into the contract's list envelope with an opaque offset token."""
     try:
@@ -302,16 +318,8 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         that customer instead."""
         store = service.store
         row = {"id": new_id(), **body.model_dump(), "createdAt": to_iso(service.now())}
-        try:
-            row["phone"] = phones.normalize(body.phone, store.phone_region)
-        except ValueError as exc:
-            raise errors.invalid("phone is not a phone number", field="phone") from exc
-        row["searchText"] = normalize_arabic(f"{row['firstName']} {row['lastName']} {row.get('phone') or ''}")
         with store.lock:
-            existing = store.customer_by(phone=row["phone"]) if row["phone"] else None
-            if existing:
-                raise BookingError("CUSTOMER-EXISTS", "a customer with this phone number exists", 409,
-                                   phone=row["phone"], candidate=existing)
+            _check_customer(store, row)
             with store.transaction():
                 row["customerNumber"] = store.next_customer_number()
                 store.upsert("customers", [row])
@@ -338,16 +346,7 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
             row = {k: current.get(k) for k in ("id", "firstName", "lastName", "phone", "email", "note")}
             row.update({k: (v.strip() if isinstance(v, str) else v) or (None if k != "lastName" else "")
                         for k, v in changes.items()})
-            if "phone" in changes:
-                try:
-                    row["phone"] = phones.normalize(row["phone"], store.phone_region) if row["phone"] else None
-                except ValueError as exc:
-                    raise errors.invalid("phone is not a phone number", field="phone") from exc
-                existing = store.customer_by(phone=row["phone"]) if row["phone"] else None
-                if existing and existing["id"] != customerId:
-                    raise BookingError("CUSTOMER-EXISTS", "a customer with this phone number exists", 409,
-                                       phone=row["phone"], candidate=existing)
-            row["searchText"] = normalize_arabic(f"{row['firstName']} {row['lastName'] or ''} {row.get('phone') or ''}")
+            _check_customer(store, row)
             with store.transaction():
                 store.upsert("customers", [row])
                 saved = store.customer(customerId)

@@ -914,36 +914,36 @@ class SyncEngine:
         if not troubled:
             return []
         mapped = self.applier.booking_ids([b.cloud_id for b in troubled])
-        noted = []
+        noted: list[dict] = []
         for booking in troubled:
             local_id = mapped.get(booking.cloud_id)
             for problem in booking.problems if local_id else ():
                 code = str(problem.get("code") or "CLOUD-PROBLEM")
-                if self.store.db.execute("select 1 from sync_attention where cloud = ? and bookingId = ? and code = ?"
-                                         " and resolvedAt is null", [self.cloud, local_id, code]).fetchone():
-                    continue
                 op = {"id": f"pull:{booking.cloud_id}:{code}", "bookingId": local_id, "action": "pull",
                       "payload": {"cloudId": booking.cloud_id, "problem": problem}}
-                message = str(problem.get("message") or code)
-                self.outbox.add_attention(op, code, message, booking.raw or booking.row, [])
-                noted.append({"bookingId": local_id, "code": code, "message": message})
+                noted += self._attention_once(op, code, str(problem.get("message") or code), booking.raw or booking.row)
         return noted
+
+    def _attention_once(self, op: dict, code: str, message: str, cloud_state: dict | None) -> list[dict]:
+        """A needs-attention case found by a pull (``op``: its pseudo-operation), unless one with
+        the same booking and ``code`` is still open. Returns its ``sync.attention`` event data
+        (empty: already open)."""
+        if self.store.db.execute("select 1 from sync_attention where cloud = ? and bookingId = ? and code = ?"
+                                 " and resolvedAt is null", [self.cloud, op["bookingId"], code]).fetchone():
+            return []
+        self.outbox.add_attention(op, code, message, cloud_state, [])
+        return [{"bookingId": op["bookingId"], "code": code, "message": message}]
 
     def _note_deleted_during_visit(self, local_ids: list[str]) -> list[dict]:
         """A needs-attention case (``SYNC-DELETED-DURING-VISIT``, once while open) for each
         booking the cloud deleted after the patient arrived: it stays as the desk has it.
         Returns the ``sync.attention`` event data of the new cases."""
-        noted = []
+        noted: list[dict] = []
         code = "SYNC-DELETED-DURING-VISIT"
         for local_id in local_ids:
-            if self.store.db.execute("select 1 from sync_attention where cloud = ? and bookingId = ? and code = ?"
-                                     " and resolvedAt is null", [self.cloud, local_id, code]).fetchone():
-                continue
-            message = "The cloud deleted this booking after the patient arrived; it is kept here."
-            op = {"id": f"pull:{local_id}:{code}", "bookingId": local_id, "action": "pull",
-                  "payload": {"deleted": True}}
-            self.outbox.add_attention(op, code, message, {"deleted": True}, [])
-            noted.append({"bookingId": local_id, "code": code, "message": message})
+            op = {"id": f"pull:{local_id}:{code}", "bookingId": local_id, "action": "pull", "payload": {"deleted": True}}
+            noted += self._attention_once(op, code, "The cloud deleted this booking after the patient arrived;"
+                                          " it is kept here.", {"deleted": True})
         return noted
 
     def _forget_seen(self, window: str) -> None:
