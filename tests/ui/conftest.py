@@ -11,6 +11,8 @@ import time
 
 import pytest
 
+from tests.test_sync_settings_api import no_keyring  # noqa: F401 (the fixture, for empty_server)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def collect_on_the_gui_thread():
@@ -55,6 +57,41 @@ async def until(predicate, timeout: float = 30.0, what: str = "condition"):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+def keep_running(qapp):
+    """Closing the last dialog must not quit the app (and stop the test's loop); a test file
+    of dialogs asks for it with ``pytestmark = pytest.mark.usefixtures("keep_running")``."""
+    quits = qapp.quitOnLastWindowClosed()
+    qapp.setQuitOnLastWindowClosed(False)
+    yield
+    qapp.setQuitOnLastWindowClosed(quits)
+
+
+@pytest.fixture
+def empty_server(tmp_path, no_keyring):  # noqa: F811 (the imported fixture)
+    """A started branch server with no demo clinic and no cloud yet (its secrets in a file,
+    no keyring), pulling every 0.3 s once connected; stopped after the test."""
+    from app.composition import BranchServer
+
+    server = BranchServer(tmp_path / "branch", demo=False, sync_options={"hot_every": 0.3}).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+async def until_pulled(client, tries: int = 200) -> dict:
+    """The branch's sync status once it has pulled from its cloud (``lastPullAt`` set),
+    polled every 0.1 s; AssertionError after ``tries`` polls."""
+    status: dict = {}
+    for _ in range(tries):
+        status = await client.sync_status()
+        if status.get("lastPullAt"):
+            return status
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no pull: {status}")
 
 
 @pytest.fixture

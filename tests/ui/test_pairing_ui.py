@@ -14,13 +14,10 @@ from PySide6.QtWidgets import QApplication, QComboBox, QFormLayout, QMessageBox
 
 from app import desk_credentials
 from app.client import DeskClient
-from tests import test_sync_settings_api as sync_api
-from tests.ui import test_sync_ui
 from tests.ui.conftest import until
 from tests.ui.test_sync_ui import shot
 
-no_keyring = sync_api.no_keyring  # fixtures
-keep_running = test_sync_ui.keep_running
+pytestmark = pytest.mark.usefixtures("keep_running")
 
 
 @pytest.fixture

@@ -10,30 +10,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.client import DeskClient
-from tests import test_sync_settings_api as sync_api
 from tests.clouds.agendize import AgendizeCloud, generate_clinic, start_cloud
-from tests.ui.conftest import until
+from tests.ui.conftest import until, until_pulled
 
-no_keyring = sync_api.no_keyring  # the fixture
-
-
-@pytest.fixture(autouse=True)
-def keep_running(qapp):
-    quits = qapp.quitOnLastWindowClosed()
-    qapp.setQuitOnLastWindowClosed(False)
-    yield
-    qapp.setQuitOnLastWindowClosed(quits)
-
-
-@pytest.fixture
-def empty_server(tmp_path, no_keyring):
-    from app.composition import BranchServer
-
-    server = BranchServer(tmp_path / "branch", demo=False, sync_options={"hot_every": 0.3}).start()
-    try:
-        yield server
-    finally:
-        server.stop()
+pytestmark = pytest.mark.usefixtures("keep_running")
 
 
 def test_connect_to_agendize_from_the_dialog(loop, empty_server):
@@ -59,7 +39,7 @@ def test_connect_to_agendize_from_the_dialog(loop, empty_server):
             assert dialog.connect_button.isEnabled()
             dialog.connect_button.click()
             await until(lambda: dialog.settings.get("connected"), what="connected", timeout=20)
-            status = await until_status(client)
+            status = await until_pulled(client)
             assert status["cloud"] == "agendize" and status["lastError"] is None
             now = datetime.now(UTC)
             bookings = await client.bookings((now - timedelta(hours=12)).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -71,14 +51,6 @@ def test_connect_to_agendize_from_the_dialog(loop, empty_server):
             dialog.deleteLater()
             await client.aclose()
             await asyncio.sleep(0.05)
-
-    async def until_status(client):
-        for _ in range(200):
-            status = await client.sync_status()
-            if status.get("lastPullAt"):
-                return status
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"no pull: {status}")
 
     with start_cloud(cloud) as running:
         loop.run_until_complete(scenario())

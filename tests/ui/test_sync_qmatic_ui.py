@@ -10,30 +10,10 @@ import asyncio
 import pytest
 
 from app.client import DeskClient
-from tests import test_sync_settings_api as sync_api
 from tests.clouds.qmatic import QmaticCloud, generate_clinic, start_cloud
 from tests.ui.conftest import until
 
-no_keyring = sync_api.no_keyring  # the fixture
-
-
-@pytest.fixture(autouse=True)
-def keep_running(qapp):
-    quits = qapp.quitOnLastWindowClosed()
-    qapp.setQuitOnLastWindowClosed(False)
-    yield
-    qapp.setQuitOnLastWindowClosed(quits)
-
-
-@pytest.fixture
-def empty_server(tmp_path, no_keyring):
-    from app.composition import BranchServer
-
-    server = BranchServer(tmp_path / "branch", demo=False, sync_options={"hot_every": 0.3}).start()
-    try:
-        yield server
-    finally:
-        server.stop()
+pytestmark = pytest.mark.usefixtures("keep_running")
 
 
 def test_connect_to_qmatic_from_the_dialog_without_an_authorization(loop, empty_server):

@@ -16,27 +16,10 @@ from tests import test_sync_settings_api as sync_api
 from tests.ui.conftest import until
 
 SHOTS = Path("/tmp")
-no_keyring, cloud = sync_api.no_keyring, sync_api.cloud  # the fixtures
+cloud = sync_api.cloud  # the fixture
 
 
-@pytest.fixture(autouse=True)
-def keep_running(qapp):
-    """Closing the last dialog must not quit the app (and stop the test's loop)."""
-    quits = qapp.quitOnLastWindowClosed()
-    qapp.setQuitOnLastWindowClosed(False)
-    yield
-    qapp.setQuitOnLastWindowClosed(quits)
-
-
-@pytest.fixture
-def empty_server(tmp_path, no_keyring):
-    from app.composition import BranchServer
-
-    server = BranchServer(tmp_path / "branch", demo=False, sync_options={"hot_every": 0.3}).start()
-    try:
-        yield server
-    finally:
-        server.stop()
+pytestmark = pytest.mark.usefixtures("keep_running")
 
 
 def open_window(loop, url, token):
