@@ -47,7 +47,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import random
 import time
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -73,6 +72,7 @@ from app.sync.connector import (
 )
 from app.sync.outbox import CREATING, Outbox, precise_now, stamp_ms
 from app.sync.settings import save_secret
+from app.sync.transport import backoff_seconds
 
 log = logging.getLogger(__name__)
 PULL_CURSOR = "pull"
@@ -100,17 +100,6 @@ class BookingPort(Protocol):
     time_rule_listeners: list
 
     def to_api(self, booking: dict) -> dict: ...
-
-
-def backoff_seconds(attempts: int, retry_after: float | None = None, *, base: float = 0.5,
-                    cap: float = 60.0, rng: random.Random | None = None) -> float:
-    """Seconds to wait before retry number ``attempts`` (1, 2, ...): ``Retry-After`` when the
-    cloud sent it (honour it), else "full jitter" exponential backoff
-    ``uniform(0.5, 1) × min(cap, base × 2^(attempts-1))``."""
-    if retry_after is not None:
-        return max(0.0, float(retry_after))
-    ceiling = min(cap, base * (2 ** max(0, attempts - 1)))
-    return ceiling * (rng or random).uniform(0.5, 1.0)
 
 
 class CloudFailure(Exception):

@@ -23,6 +23,9 @@ from dataclasses import dataclass
 
 import httpx
 
+from app.sync import transport as http
+from app.sync.transport import retry_after
+
 log = logging.getLogger(__name__)
 
 #: operation → (method, base ("scheduling" | "clients"), path). Contract "Operations".
@@ -104,20 +107,30 @@ def classify(error: BaseException) -> Verdict | None:
     return Verdict("refused", error.code, error.message)
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
-
-
 def _flag(value) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _json(response: httpx.Response):
+    """The reply's JSON, or None for an empty body or one that is not JSON."""
+    try:
+        return response.json() if response.content else None
+    except ValueError:
+        return None
+
+
+def _error(response: httpx.Response) -> CloudError:
+    """An answer ≥ 400 as :class:`CloudError` (the ``error`` envelope, or the same keys at
+    the top level; contract "Transport" → Errors)."""
+    data = _json(response)
+    error = data.get("error", data) if isinstance(data, dict) else {}
+    error = error if isinstance(error, dict) else {}
+    return CloudError(response.status_code, str(error.get("reason") or ""),
+                      str(error.get("message") or response.reason_phrase), retry_after(response))
 
 
 class AgendizeClient:
@@ -131,38 +144,35 @@ class AgendizeClient:
         self.base_url = base_url.rstrip("/")
         self.clients_url = (clients_url or default_clients_url(self.base_url)).rstrip("/")
         self.auth = {"apiKey": api_key, "token": token}
-        self.http = httpx.AsyncClient(timeout=timeout, transport=transport,
-                                      limits=httpx.Limits(max_connections=16, max_keepalive_connections=16))
-        self.requests = 0
-        self.received = 0
+        self.transport = http.Transport("Agendize", http.http_client(timeout=timeout, transport=transport,
+                                                                     connections=16),
+                                        error=_error, unreachable=TransportError)
+        self.http = self.transport.http
+
+    @property
+    def requests(self) -> int:
+        """Requests sent so far."""
+        return self.transport.requests
+
+    @property
+    def received(self) -> int:
+        """Bytes of the replies so far (the pull benchmark reads them)."""
+        return self.transport.received
 
     async def aclose(self) -> None:
-        await self.http.aclose()
+        await self.transport.aclose()
 
     async def call(self, operation: str, *, ids: dict | None = None, params: dict | None = None,
                    body: dict | None = None):
         """One call of ``operation`` (a key of :data:`ROUTES`); ``ids`` fills the path
-        (``company``, ``id``). Returns the reply's JSON (None for an empty body). Raises
-        TransportError or CloudError."""
+        (``company``, ``id``). Returns the reply's JSON (None for an empty body or one that
+        is not JSON). Never retried here (the engine backs off). Raises TransportError or
+        CloudError."""
         method, base, path = ROUTES[operation]
         url = (self.base_url if base == "scheduling" else self.clients_url) + path.format(**(ids or {}))
         query = {**{k: _flag(v) for k, v in (params or {}).items() if v is not None}, **self.auth}
-        self.requests += 1
-        try:
-            response = await self.http.request(method, url, params=query, json=body)
-        except httpx.HTTPError as exc:
-            raise TransportError(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
-        self.received += len(response.content)
-        try:
-            data = response.json() if response.content else None
-        except ValueError:
-            data = None
-        if response.status_code >= 400:
-            error = data.get("error", data) if isinstance(data, dict) else {}
-            error = error if isinstance(error, dict) else {}
-            raise CloudError(response.status_code, str(error.get("reason") or ""),
-                             str(error.get("message") or response.reason_phrase), _retry_after(response))
-        return data
+        response = await self.transport.send(method, url, operation=operation, params=query, json=body)
+        return _json(response)
 
     async def pages(self, operation: str, *, ids: dict | None = None,
                     params: dict | None = None) -> AsyncIterator[dict]:

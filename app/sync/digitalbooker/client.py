@@ -17,22 +17,21 @@ Failures (contract "Transport" → Errors), sorted by :attr:`DigitalBookerError.
 :class:`TransportError` (no answer: the request may or may not have been handled),
 ``transient`` (5xx, 429 with ``Retry-After``), ``auth`` (401, 403: a key without the
 privilege), ``not_found`` (404), ``conflict`` (409: the slot is no longer free) and
-``refused`` (any other 4xx). Reads (GET) are retried here a few times after a transient
+``refused`` (any other 4xx). Reads (GET) are retried a few times after a transient
 failure with a jittered exponential backoff (``Retry-After`` when sent); writes never are:
-the outbox retries them after its own lost-reply look-up.
+the outbox retries them after its own lost-reply look-up (:mod:`app.sync.transport`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import random
 
 import httpx
 
+from app.sync import transport as http
 from app.sync.digitalbooker.names import name, route
+from app.sync.transport import retry_after
 
-log = logging.getLogger(__name__)
 #: rows per page, at most (seed "Pagination": "Range 1 to 100")
 MAX_LIMIT = 100
 
@@ -76,23 +75,6 @@ class DigitalBookerError(Exception):
         return f"DIGITALBOOKER-{self.status}" + (f"-{self.code}" if self.code else "")
 
 
-def backoff_seconds(attempts: int, retry_after: float | None = None, *, base: float = 0.3,
-                    cap: float = 10.0, rng: random.Random | None = None) -> float:
-    """Seconds before retry ``attempts`` (1, 2, ...) of a read: ``Retry-After`` when sent,
-    else ``uniform(0.5, 1) × min(cap, base × 2^(n-1))`` (the engine's convention)."""
-    if retry_after is not None:
-        return max(0.0, float(retry_after))
-    return min(cap, base * (2 ** max(0, attempts - 1))) * (rng or random).uniform(0.5, 1.0)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
-
-
 def _error(response: httpx.Response) -> DigitalBookerError:
     """The contract's error reply (``{"error": {code?, message?, errors?}}``, the same keys at
     the top level accepted) as an exception."""
@@ -108,7 +90,7 @@ def _error(response: httpx.Response) -> DigitalBookerError:
     return DigitalBookerError(response.status_code, str(code) if code is not None else None,
                               str(error.get(name("error.message")) or response.reason_phrase or "error"),
                               errors=errors if isinstance(errors, list) else None,
-                              retry_after=_retry_after(response))
+                              retry_after=retry_after(response))
 
 
 def _query(params: dict | None) -> dict:
@@ -138,16 +120,21 @@ class DigitalBookerClient:
                  transport: httpx.AsyncBaseTransport | None = None, rng: random.Random | None = None):
         self.base_url = base_url.rstrip("/")
         self.lang = (lang or "en").strip().strip("/") or "en"
-        self.read_retries, self.max_wait = read_retries, max_wait
-        self.rng = rng or random.Random()
-        self.requests = 0
-        self._auth = httpx.BasicAuth(key_id or "", password or "")
-        self.http = httpx.AsyncClient(timeout=timeout, transport=transport,
-                                      headers={"Accept": "application/json"},
-                                      limits=httpx.Limits(max_connections=8, max_keepalive_connections=8))
+        self.transport = http.Transport(
+            "DigitalBooker",
+            http.http_client(auth=httpx.BasicAuth(key_id or "", password or ""), timeout=timeout, transport=transport),
+            error=_error, unreachable=TransportError,
+            malformed=lambda status, message: DigitalBookerError(status, None, message),
+            reads=http.ReadRetry(read_retries, max_wait, base=0.3, cap=10.0), rng=rng)
+        self.http = self.transport.http
+
+    @property
+    def requests(self) -> int:
+        """Requests sent so far (each retry too)."""
+        return self.transport.requests
 
     async def aclose(self) -> None:
-        await self.http.aclose()
+        await self.transport.aclose()
 
     def url(self, operation: str, ids: dict | None = None) -> tuple[str, str]:
         """``(method, absolute URL)`` of ``operation`` with ``ids`` filled into its path."""
@@ -158,38 +145,15 @@ class DigitalBookerClient:
                    body: dict | None = None, public: bool = False):
         """One call of ``operation`` (a ``route.*`` key of the names table): the decoded
         JSON reply (None for an empty one). ``public``: without credentials (the Public
-        API). Raises TransportError or DigitalBookerError."""
+        API). A GET is retried after a transient failure (:class:`app.sync.transport.Transport`).
+        Raises TransportError or DigitalBookerError."""
         method, url = self.url(operation, ids)
-        query = _query(params)
-        attempts = 0
-        while True:
-            attempts += 1
-            self.requests += 1
-            try:
-                kwargs: dict = {"params": query}
-                if not public:
-                    kwargs["auth"] = self._auth
-                if method in ("POST", "PUT"):
-                    kwargs["json"] = body if body is not None else {}
-                response = await self.http.request(method, url, **kwargs)
-                if response.status_code >= 400:
-                    raise _error(response)
-            except (httpx.HTTPError, DigitalBookerError) as exc:
-                failure = exc if isinstance(exc, DigitalBookerError) else TransportError(
-                    f"{method} {url}: {type(exc).__name__}: {exc}")
-                transient = isinstance(failure, TransportError) or failure.transient
-                wait = backoff_seconds(attempts, getattr(failure, "retry_after", None), rng=self.rng)
-                if method != "GET" or not transient or attempts > self.read_retries or wait > self.max_wait:
-                    raise failure from (exc if failure is not exc else None)
-                log.info("DigitalBooker %s %s: %s; retry %d in %.1f s", method, url, failure, attempts, wait)
-                await asyncio.sleep(wait)
-                continue
-            if not response.content:
-                return None
-            try:
-                return response.json()
-            except ValueError as exc:
-                raise DigitalBookerError(response.status_code, None, f"{method} {url}: the reply is not JSON") from exc
+        kwargs: dict = {"params": _query(params)}
+        if public:
+            kwargs["auth"] = None
+        if method in ("POST", "PUT"):
+            kwargs["json"] = body if body is not None else {}
+        return await self.transport.json(method, url, operation=operation, read=method == "GET", **kwargs)
 
     async def pages(self, operation: str, *, ids: dict | None = None, params: dict | None = None,
                     limit: int = MAX_LIMIT, start: int = 0):

@@ -22,6 +22,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 
+from app.sync import transport as http
+from app.sync.transport import retry_after
+
 log = logging.getLogger(__name__)
 
 #: operation → (method, path). Keep every path of the connector here (contract "Operations").
@@ -70,12 +73,22 @@ class CloudError(Exception):
         return self.code in PAGE_TOKEN_CODES
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
+def _json(response: httpx.Response):
+    """The reply's JSON, ``{}`` for a body that is not JSON."""
     try:
-        return max(0.0, float(value)) if value is not None else None
+        return response.json()
     except ValueError:
-        return None
+        return {}
+
+
+def _error(response: httpx.Response) -> CloudError:
+    """An answer ≥ 400 as :class:`CloudError` (contract "Transport" → Errors)."""
+    data = _json(response)
+    error = data.get("error", data) if isinstance(data, dict) else {}
+    error = error if isinstance(error, dict) else {}
+    return CloudError(str(error.get("code") or f"HTTP-{response.status_code}"),
+                      str(error.get("message") or response.reason_phrase), response.status_code,
+                      retry_after(response))
 
 
 class EhjznyClient:
@@ -93,40 +106,29 @@ class EhjznyClient:
         self.app_id = app_id
         self.token_source = token_source
         self.on_unauthorized = on_unauthorized
-        self.http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport,
-                                      headers={"X-APP-ID": app_id, "lang": lang},
-                                      limits=httpx.Limits(max_connections=16, max_keepalive_connections=16))
+        self.transport = http.Transport(
+            "Ehjzny",
+            http.http_client(base_url=self.base_url, timeout=timeout, transport=transport, connections=16,
+                             headers={"X-APP-ID": app_id, "lang": lang},
+                             auth=http.BearerAuth(token_source, on_unauthorized)),
+            error=_error, unreachable=TransportError)
+        self.http = self.transport.http
 
     async def aclose(self) -> None:
-        await self.http.aclose()
+        await self.transport.aclose()
 
     async def call(self, operation: str, *, ids: dict | None = None, params: dict | None = None,
                    body: dict | None = None, auth: bool = True, envelope: bool = False):
-        """One call of ``operation`` (a key of :data:`ROUTES`). Returns ``result`` (or the
-        whole envelope with ``envelope=True``). Raises TransportError or CloudError."""
+        """One call of ``operation`` (a key of :data:`ROUTES`); ``auth=False`` sends no
+        bearer. Returns ``result`` (or the whole envelope with ``envelope=True``). Never
+        retried here (the engine backs off; a 401 is retried once after ``on_unauthorized``).
+        Raises TransportError or CloudError."""
         method, path = ROUTES[operation]
-        path = path.format(**(ids or {}))
-        params = {k: v for k, v in (params or {}).items() if v is not None}
-        for attempt in (1, 2):
-            headers = {"Authorization": f"Bearer {await self.token_source()}"} if auth else {}
-            try:
-                response = await self.http.request(method, path, params=params, json=body, headers=headers)
-            except httpx.HTTPError as exc:
-                raise TransportError(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
-            if response.status_code == 401 and auth and attempt == 1 and self.on_unauthorized:
-                await self.on_unauthorized()
-                continue
-            break
-        try:
-            data = response.json()
-        except ValueError:
-            data = {}
-        if response.status_code >= 400:
-            error = data.get("error", data) if isinstance(data, dict) else {}
-            error = error if isinstance(error, dict) else {}
-            raise CloudError(str(error.get("code") or f"HTTP-{response.status_code}"),
-                             str(error.get("message") or response.reason_phrase), response.status_code,
-                             _retry_after(response))
+        kwargs: dict = {"params": {k: v for k, v in (params or {}).items() if v is not None}, "json": body}
+        if not auth:
+            kwargs["auth"] = None
+        response = await self.transport.send(method, path.format(**(ids or {})), operation=operation, **kwargs)
+        data = _json(response)
         if envelope:
             return data
         return data.get("result") if isinstance(data, dict) else data

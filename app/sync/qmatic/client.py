@@ -27,13 +27,12 @@ a transient failure; writes never are: the outbox retries them after its own loo
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import random
 
 import httpx
 
-log = logging.getLogger(__name__)
+from app.sync import transport as http
+from app.sync.transport import retry_after
 
 #: The contract in one table. ``routes``: operation → (method, path relative to the base
 #: URL ``…/external/v1``); ``query``: the time-slot query names; ``names``: the JSON names
@@ -106,22 +105,9 @@ class QmaticError(Exception):
             return "conflict"
         return "refused"
 
-
-def backoff_seconds(attempts: int, retry_after: float | None = None, *, base: float = 0.5,
-                    cap: float = 30.0, rng: random.Random | None = None) -> float:
-    """Seconds before retry number ``attempts`` (1, 2, ...): ``Retry-After`` when sent, else
-    ``uniform(0.5, 1) × min(cap, base × 2^(n-1))`` (the engine's "full jitter" backoff)."""
-    if retry_after is not None:
-        return max(0.0, float(retry_after))
-    return min(cap, base * (2 ** max(0, attempts - 1))) * (rng or random).uniform(0.5, 1.0)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
+    @property
+    def transient(self) -> bool:
+        return self.kind == "transient"
 
 
 def _error(response: httpx.Response) -> QmaticError:
@@ -135,7 +121,7 @@ def _error(response: httpx.Response) -> QmaticError:
     message = data.get("message") or nested.get("message") or response.reason_phrase or "error"
     code = data.get("code") if data.get("code") is not None else nested.get("code")
     return QmaticError(response.status_code, str(code) if code is not None else None, str(message),
-                       _retry_after(response))
+                       retry_after(response))
 
 
 class QmaticClient:
@@ -148,50 +134,29 @@ class QmaticClient:
                  timeout: float = 15.0, read_retries: int = 3, max_wait: float = 30.0,
                  transport: httpx.AsyncBaseTransport | None = None, rng: random.Random | None = None):
         self.base_url = base_url.rstrip("/")
-        self.read_retries, self.max_wait = read_retries, max_wait
-        self.rng = rng or random.Random()
-        #: calls made per operation (tests, the sync status)
-        self.calls: dict[str, int] = {}
-        headers = {"X-TENANT-ID": tenant, "Accept-Language": language or "en_US", "Accept": "application/json"}
-        if authorization:
-            headers["Authorization"] = authorization
-        self.http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport, headers=headers,
-                                      limits=httpx.Limits(max_connections=8, max_keepalive_connections=8))
+        self.transport = http.Transport(
+            "Qmatic",
+            http.http_client(base_url=self.base_url, timeout=timeout, transport=transport,
+                             headers={"X-TENANT-ID": tenant, "Accept-Language": language or "en_US"},
+                             auth=http.HeaderAuth("Authorization", authorization) if authorization else None),
+            error=_error, unreachable=TransportError,
+            malformed=lambda status, message: QmaticError(status, None, message),
+            reads=http.ReadRetry(read_retries, max_wait, base=0.5, cap=30.0), rng=rng)
+        self.http = self.transport.http
+        #: calls made per operation, each retry too (tests, the sync status)
+        self.calls: dict[str, int] = self.transport.calls
 
     async def aclose(self) -> None:
-        await self.http.aclose()
+        await self.transport.aclose()
 
     async def call(self, operation: str, *, ids: dict | None = None, params: dict | None = None, body=None):
         """One call of ``operation`` (a key of :data:`ROUTES`): the decoded JSON reply, or
-        None for 204 / an empty body. Raises TransportError or QmaticError."""
+        None for 204 / an empty body. Reads (GET, and the search, which changes nothing in
+        the cloud) are retried after a transient failure (:class:`app.sync.transport.Transport`).
+        Raises TransportError or QmaticError."""
         method, path = ROUTES[operation]
-        path = path.format(**(ids or {}))
-        query = {k: v for k, v in (params or {}).items() if v is not None}
-        retried = method == "GET" or operation == "search"  # reads change nothing in the cloud
-        attempts = 0
-        while True:
-            attempts += 1
-            self.calls[operation] = self.calls.get(operation, 0) + 1
-            try:
-                kwargs: dict = {"params": query}
-                if body is not None:
-                    kwargs["json"] = body
-                response = await self.http.request(method, path, **kwargs)
-                if response.status_code >= 400:
-                    raise _error(response)
-            except (httpx.HTTPError, QmaticError) as exc:
-                failure = exc if isinstance(exc, QmaticError) else TransportError(
-                    f"{method} {path}: {type(exc).__name__}: {exc}")
-                transient = isinstance(failure, TransportError) or failure.kind == "transient"
-                wait = backoff_seconds(attempts, getattr(failure, "retry_after", None), rng=self.rng)
-                if not retried or not transient or attempts > self.read_retries or wait > self.max_wait:
-                    raise failure from (exc if failure is not exc else None)
-                log.info("Qmatic %s %s: %s; retry %d in %.1f s", method, path, failure, attempts, wait)
-                await asyncio.sleep(wait)
-                continue
-            if response.status_code == 204 or not response.content:
-                return None
-            try:
-                return response.json()
-            except ValueError as exc:
-                raise QmaticError(response.status_code, None, f"{method} {path}: the reply is not JSON") from exc
+        kwargs: dict = {"params": {k: v for k, v in (params or {}).items() if v is not None}}
+        if body is not None:
+            kwargs["json"] = body
+        return await self.transport.json(method, path.format(**(ids or {})), operation=operation,
+                                         read=method == "GET" or operation == "search", **kwargs)

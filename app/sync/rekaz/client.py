@@ -19,22 +19,21 @@ Failures (contract "Transport" → Errors), sorted for the sync engine by :attr:
 Error codes are compared case-insensitively with ``_`` ignored (``VALIDATION_ERROR`` is
 ``ValidationError``, contract "Transport"), through :func:`code_key`.
 
-Reads (GET) are retried here a few times on a transient failure, waiting ``Retry-After``
+Reads (GET) are retried a few times on a transient failure, waiting ``Retry-After``
 when the cloud sends it and a jittered exponential backoff otherwise
-(:func:`backoff_seconds`, the engine's convention); writes are never retried here: the
+(:mod:`app.sync.transport`, the engine's convention); writes are never retried here: the
 outbox retries them after its own lost-reply look-up.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import random
 from collections.abc import AsyncIterator
 
 import httpx
 
-log = logging.getLogger(__name__)
+from app.sync import transport as http
+from app.sync.transport import retry_after
 
 #: operation → (method, path relative to the base URL ``…/api/public``) (contract "Operations")
 ROUTES: dict[str, tuple[str, str]] = {
@@ -111,25 +110,6 @@ class RekazError(Exception):
         return self.kind == "transient"
 
 
-def backoff_seconds(attempts: int, retry_after: float | None = None, *, base: float = 0.5,
-                    cap: float = 30.0, rng: random.Random | None = None) -> float:
-    """Seconds before retry number ``attempts`` (1, 2, ...): ``Retry-After`` when sent
-    (contract "Transport": honoured), else ``uniform(0.5, 1) × min(cap, base × 2^(n-1))``
-    (the engine's "full jitter" backoff)."""
-    if retry_after is not None:
-        return max(0.0, float(retry_after))
-    ceiling = min(cap, base * (2 ** max(0, attempts - 1)))
-    return ceiling * (rng or random).uniform(0.5, 1.0)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
-
-
 def _error(response: httpx.Response) -> RekazError:
     try:
         data = response.json()
@@ -143,7 +123,7 @@ def _error(response: httpx.Response) -> RekazError:
     return RekazError(response.status_code, str(code) if code is not None else None,
                       str(error.get("message") or response.reason_phrase or "error"),
                       details=error.get("details"), validation_errors=error.get("validationErrors"),
-                      retry_after=_retry_after(response))
+                      retry_after=retry_after(response))
 
 
 class RekazClient:
@@ -160,55 +140,34 @@ class RekazClient:
                  read_retries: int = 3, max_wait: float = 30.0,
                  transport: httpx.AsyncBaseTransport | None = None, rng: random.Random | None = None):
         self.base_url = base_url.rstrip("/")
-        self.read_retries, self.max_wait = read_retries, max_wait
-        self.rng = rng or random.Random()
-        #: calls made (per operation), for tests and the sync status
-        self.calls: dict[str, int] = {}
-        self.http = httpx.AsyncClient(
-            base_url=self.base_url, timeout=timeout, transport=transport,
-            headers={"Authorization": f"Basic {key}", "__tenant": tenant, "Content-Type": "application/json",
-                     "Accept": "application/json"},
-            limits=httpx.Limits(max_connections=8, max_keepalive_connections=8))
+        self.transport = http.Transport(
+            "Rekaz",
+            http.http_client(base_url=self.base_url, timeout=timeout, transport=transport,
+                             headers={"__tenant": tenant, "Content-Type": "application/json"},
+                             auth=http.HeaderAuth("Authorization", f"Basic {key}")),
+            error=_error, unreachable=TransportError,
+            malformed=lambda status, message: RekazError(status, None, message),
+            reads=http.ReadRetry(read_retries, max_wait, base=0.5, cap=30.0), rng=rng)
+        self.http = self.transport.http
+        #: calls made per operation, each retry too (tests, the sync status)
+        self.calls: dict[str, int] = self.transport.calls
 
     async def aclose(self) -> None:
-        await self.http.aclose()
+        await self.transport.aclose()
 
     async def call(self, operation: str, *, ids: dict | None = None, params: dict | None = None,
                    body=None):
         """One call of ``operation`` (a key of :data:`ROUTES`): the decoded JSON reply, or
         None for 204. List values of ``params`` are sent as repeated keys (contract
-        "Transport", ASP.NET style); None values are left out. Raises TransportError or
+        "Transport", ASP.NET style); None values are left out. A GET is retried after a
+        transient failure (:class:`app.sync.transport.Transport`). Raises TransportError or
         RekazError."""
         method, path = ROUTES[operation]
-        path = path.format(**(ids or {}))
-        query = {k: v for k, v in (params or {}).items() if v is not None and v != []}
-        attempts = 0
-        while True:
-            attempts += 1
-            self.calls[operation] = self.calls.get(operation, 0) + 1
-            try:
-                kwargs = {"params": query}
-                if method != "GET":
-                    kwargs["json"] = body if body is not None else {}
-                response = await self.http.request(method, path, **kwargs)
-                if response.status_code >= 400:
-                    raise _error(response)
-            except (httpx.HTTPError, RekazError) as exc:
-                failure = exc if isinstance(exc, RekazError) else TransportError(
-                    f"{method} {path}: {type(exc).__name__}: {exc}")
-                transient = isinstance(failure, TransportError) or failure.transient
-                wait = backoff_seconds(attempts, getattr(failure, "retry_after", None), rng=self.rng)
-                if method != "GET" or not transient or attempts > self.read_retries or wait > self.max_wait:
-                    raise failure from (exc if failure is not exc else None)
-                log.info("Rekaz %s %s: %s; retry %d in %.1f s", method, path, failure, attempts, wait)
-                await asyncio.sleep(wait)
-                continue
-            if response.status_code == 204 or not response.content:
-                return None
-            try:
-                return response.json()
-            except ValueError as exc:
-                raise RekazError(response.status_code, None, f"{method} {path}: the reply is not JSON") from exc
+        kwargs: dict = {"params": {k: v for k, v in (params or {}).items() if v is not None and v != []}}
+        if method != "GET":
+            kwargs["json"] = body if body is not None else {}
+        return await self.transport.json(method, path.format(**(ids or {})), operation=operation,
+                                         read=method == "GET", **kwargs)
 
     async def pages(self, operation: str, params: dict | None = None, *,
                     page_size: int = MAX_RESULT_COUNT) -> AsyncIterator[tuple[list[dict], int]]:

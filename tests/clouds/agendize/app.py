@@ -37,11 +37,11 @@ from datetime import UTC, datetime, timedelta
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .. import serving
 from ..serving import serve_in_thread
 from .faults import FaultMiddleware
 from .model import AgendizeCloud, AgendizeError, envelope, invalid, not_found
@@ -317,47 +317,30 @@ def _admin_routes(cloud: AgendizeCloud) -> list[Route]:
             Route(base + "/personal", admin(personal), methods=["POST"])]
 
 
-async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-    reason = "notFound" if exc.status_code == 404 else None
-    return JSONResponse(envelope(exc.status_code, str(exc.detail), reason), status_code=exc.status_code)
+def _http_error(status: int, detail: str) -> dict:
+    return envelope(status, detail, "notFound" if status == 404 else None)
 
 
 def build_app(cloud: AgendizeCloud):
     """The ASGI app serving ``cloud``, with the fault injection in front."""
     routes = [Route(path, _endpoint(cloud, handler), methods=[method]) for method, path, handler in ROUTES]
-    app = Starlette(routes=_admin_routes(cloud) + routes, exception_handlers={HTTPException: _http_error})
+    app = Starlette(routes=_admin_routes(cloud) + routes, exception_handlers=serving.http_errors(_http_error))
     return FaultMiddleware(app, cloud.faults, lambda status, code, message: envelope(status, message),
                            "rateLimitExceeded")
 
 
-class RunningCloud:
+class RunningCloud(serving.RunningCloud):
     """A started cloud: ``url`` (``…/api/2.1``), ``clients_url`` (``…/api/2.0``), ``root``,
     ``cloud``, ``params`` (the auth query a client sends), ``admin`` headers."""
 
     def __init__(self, cloud: AgendizeCloud, server: uvicorn.Server, thread: threading.Thread, port: int):
-        self.cloud = cloud
-        self.root = f"http://127.0.0.1:{port}"
+        super().__init__(cloud, server, thread, port)
         self.url = self.root + BASE
         self.clients_url = self.root + CLIENTS_BASE
-        self._server, self._thread = server, thread
 
     @property
     def params(self) -> dict:
         return {"apiKey": self.cloud.api_key, "token": self.cloud.token}
-
-    @property
-    def admin(self) -> dict:
-        return {"X-Sim-Admin": self.cloud.admin_key}
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> RunningCloud:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def start_cloud(cloud: AgendizeCloud | None = None, port: int = 0) -> RunningCloud:

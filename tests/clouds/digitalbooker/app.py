@@ -41,11 +41,11 @@ from datetime import timedelta
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .. import serving
 from ..serving import serve_in_thread
 from .faults import FaultMiddleware
 from .model import (
@@ -551,51 +551,34 @@ def _admin_routes(cloud: DigitalBookerCloud) -> list[Route]:
             Route("/_sim/bookings/{id}/payments", admin(pay), methods=["POST"])]
 
 
-async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
-    return JSONResponse(envelope(code, str(exc.detail)), status_code=exc.status_code)
+def _http_error(status: int, detail: str) -> dict:
+    return envelope({404: "not_found", 405: "method_not_allowed"}.get(status, "error"), detail)
 
 
 def build_app(cloud: DigitalBookerCloud):
     """The ASGI app serving ``cloud``, with the fault injection in front."""
     routes = [Route(path, _endpoint(cloud, privilege, handler), methods=[method])
               for method, path, privilege, handler in ROUTES]
-    app = Starlette(routes=_admin_routes(cloud) + routes, exception_handlers={HTTPException: _http_error})
+    app = Starlette(routes=_admin_routes(cloud) + routes, exception_handlers=serving.http_errors(_http_error))
     return FaultMiddleware(app, cloud.faults,
                            lambda status, code, message: envelope(code or f"http_{status}", message),
                            "rate_limited")
 
 
-class RunningCloud:
+class RunningCloud(serving.RunningCloud):
     """A started cloud: ``url`` (the base, ``…/api``; requests go to ``{url}/{lang}/admin/v1/…``),
     ``admin_url`` (``{url}/en/admin/v1``), ``public_url`` (``{url}/en/public/v1``), ``root``,
     ``cloud``, ``auth`` (the ``(key id, password)`` pair for httpx), ``admin`` headers."""
 
     def __init__(self, cloud: DigitalBookerCloud, server: uvicorn.Server, thread: threading.Thread, port: int):
-        self.cloud = cloud
-        self.root = f"http://127.0.0.1:{port}"
+        super().__init__(cloud, server, thread, port)
         self.url = self.root + BASE
         self.admin_url = self.url + "/en/admin/v1"
         self.public_url = self.url + "/en/public/v1"
-        self._server, self._thread = server, thread
 
     @property
     def auth(self) -> tuple[str, str]:
         return self.cloud.key_id, self.cloud.password
-
-    @property
-    def admin(self) -> dict:
-        return {"X-Sim-Admin": self.cloud.admin_key}
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> RunningCloud:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def start_cloud(cloud: DigitalBookerCloud | None = None, port: int = 0) -> RunningCloud:

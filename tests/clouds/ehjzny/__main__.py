@@ -7,19 +7,17 @@ The clinic is the small :func:`sample_clinic`, or a JSON file in the shape
 
 from __future__ import annotations
 
-import argparse
 import json
-import time
 from datetime import UTC, datetime
 
+from ..serving import runner_arguments, serve_until_interrupted
 from .rules import local_day
 from .runner import start_cloud
 from .sample import sample_clinic
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m tests.clouds.ehjzny", description=__doc__)
-    parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (0 = any free port)")
+    parser = runner_arguments("ehjzny", __doc__, 8765, seed=False, admin_key=False)
     parser.add_argument("--zone", default="Asia/Riyadh", help="the organization's time zone")
     parser.add_argument("--clinic", help="a clinic JSON file (default: the small sample clinic)")
     parser.add_argument("--app-id", help="fixed X-APP-ID (default: generated)")
@@ -30,16 +28,13 @@ def main(argv: list[str] | None = None) -> None:
             clinic = json.load(handle)
     else:
         clinic = sample_clinic(local_day(datetime.now(UTC), args.zone), args.zone)
-    with start_cloud(args.port, clinic, zone=args.zone, app_id=args.app_id, api_key=args.api_key) as running:
-        print(f"Ehjzny simulated cloud at {running.url}")
-        print(f"X-APP-ID: {running.app_id}")
-        print(f"API key (Authorization: Bearer ...): {running.api_key}")
-        print("Faults: POST /_sim/faults, clock: POST /_sim/clock. Ctrl+C stops.", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+    running = start_cloud(args.port, clinic, zone=args.zone, app_id=args.app_id, api_key=args.api_key)
+    serve_until_interrupted(running, [
+        f"Ehjzny simulated cloud at {running.url}",
+        f"X-APP-ID: {running.app_id}",
+        f"API key (Authorization: Bearer ...): {running.api_key}",
+        "Faults: POST /_sim/faults, clock: POST /_sim/clock.",
+    ])
 
 
 if __name__ == "__main__":

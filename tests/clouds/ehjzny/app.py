@@ -29,11 +29,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from .. import serving
 from .cloud import EhjznyCloud
 from .errors import APP_ID_REQUIRED, APP_ID_UNKNOWN, FORBIDDEN
 from .faults import FaultMiddleware
@@ -343,14 +343,13 @@ def _sim_routes(cloud: EhjznyCloud) -> list[Route]:
             Route("/_sim/bookings/{id}/pay", pay, methods=["POST"])]
 
 
-async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-    code = "NOT-FOUND" if exc.status_code == 404 else f"HTTP-{exc.status_code}"
-    return JSONResponse({"error": {"code": code, "message": str(exc.detail)}}, status_code=exc.status_code)
+def _http_error(status: int, detail: str) -> dict:
+    return {"error": {"code": "NOT-FOUND" if status == 404 else f"HTTP-{status}", "message": detail}}
 
 
 def build_app(cloud: EhjznyCloud):
     """The ASGI app (faults in front) serving ``cloud``."""
     routes = [Route(path, _endpoint(cloud, handler, access), methods=[method])
               for method, path, handler, access in ROUTES]
-    app = Starlette(routes=_sim_routes(cloud) + routes, exception_handlers={HTTPException: _http_error})
+    app = Starlette(routes=_sim_routes(cloud) + routes, exception_handlers=serving.http_errors(_http_error))
     return FaultMiddleware(app, cloud.faults)

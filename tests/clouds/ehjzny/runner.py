@@ -7,19 +7,18 @@ import threading
 
 import uvicorn
 
+from .. import serving
 from ..serving import serve_in_thread
 from .app import build_app
 from .cloud import EhjznyCloud
 
 
-class RunningCloud:
+class RunningCloud(serving.RunningCloud):
     """A started cloud: ``url``, ``cloud``, ``app_id``, ``api_key``; ``stop()`` or use ``with``."""
 
     def __init__(self, cloud: EhjznyCloud, server: uvicorn.Server, thread: threading.Thread, port: int):
-        self.cloud = cloud
-        self.url = f"http://127.0.0.1:{port}"
-        self._server = server
-        self._thread = thread
+        super().__init__(cloud, server, thread, port)
+        self.url = self.root
 
     @property
     def app_id(self) -> str:
@@ -33,16 +32,6 @@ class RunningCloud:
     def headers(self) -> dict:
         """Headers a management client sends (app id and the API key)."""
         return {"X-APP-ID": self.app_id, "Authorization": f"Bearer {self.api_key}"}
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> RunningCloud:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def start_cloud(port: int = 0, clinic: dict | None = None, clock=None,

@@ -42,11 +42,11 @@ from datetime import timedelta
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .. import serving
 from ..serving import serve_in_thread
 from .faults import FaultMiddleware
 from .model import DEFAULT_LANGUAGE, LANGUAGES, QmaticCloud, QmaticError, envelope, invalid, parse_time
@@ -270,30 +270,26 @@ def _admin_routes(cloud: QmaticCloud) -> list[Route]:
             Route("/_sim/appointments/{id}/move", admin(move), methods=["POST"])]
 
 
-async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-    code = {404: "not.found", 405: "method.not.allowed"}.get(exc.status_code, "http.error")
-    return JSONResponse(envelope(code, str(exc.detail)), status_code=exc.status_code)
+def _http_error(status: int, detail: str) -> dict:
+    return envelope({404: "not.found", 405: "method.not.allowed"}.get(status, "http.error"), detail)
 
 
 def build_app(cloud: QmaticCloud):
     """The ASGI app serving ``cloud``, with the fault injection in front."""
     routes = [Route(row.path, _endpoint(cloud, row), methods=[row.method]) for row in ROUTES]
-    app = Starlette(routes=_admin_routes(cloud) + routes, exception_handlers={HTTPException: _http_error})
+    app = Starlette(routes=_admin_routes(cloud) + routes, exception_handlers=serving.http_errors(_http_error))
     return FaultMiddleware(app, cloud.faults, lambda status, code, message: envelope(code or "server.error", message),
                            "rate.limited")
 
 
-class RunningCloud:
+class RunningCloud(serving.RunningCloud):
     """A started cloud: ``url`` (``http://127.0.0.1:<port>/external/v1``), ``root``, ``cloud``,
     ``headers`` (what a client sends: ``X-TENANT-ID``, ``Accept-Language: en_US`` and the
     ``Authorization`` when one is configured), ``admin`` headers; ``stop()`` or use ``with``."""
 
     def __init__(self, cloud: QmaticCloud, server: uvicorn.Server, thread: threading.Thread, port: int):
-        self.cloud = cloud
-        self.port = port
-        self.root = f"http://127.0.0.1:{port}"
+        super().__init__(cloud, server, thread, port)
         self.url = self.root + BASE
-        self._server, self._thread = server, thread
 
     @property
     def headers(self) -> dict:
@@ -301,20 +297,6 @@ class RunningCloud:
         if self.cloud.authorization is not None:
             out["Authorization"] = self.cloud.authorization
         return out
-
-    @property
-    def admin(self) -> dict:
-        return {"X-Sim-Admin": self.cloud.admin_key}
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> RunningCloud:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def start_cloud(cloud: QmaticCloud | None = None, port: int = 0) -> RunningCloud:

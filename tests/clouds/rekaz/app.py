@@ -39,11 +39,11 @@ from datetime import timedelta
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .. import serving
 from ..serving import serve_in_thread
 from .faults import FaultMiddleware
 from .model import (
@@ -355,48 +355,31 @@ def _admin_routes(cloud: RekazCloud) -> list[Route]:
             Route("/_sim/reservations/{id}/pay", admin(pay), methods=["POST"])]
 
 
-async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-    code = NOT_FOUND if exc.status_code == 404 else None
-    return JSONResponse(envelope(exc.status_code, code, str(exc.detail)), status_code=exc.status_code)
+def _http_error(status: int, detail: str) -> dict:
+    return envelope(status, NOT_FOUND if status == 404 else None, detail)
 
 
 def build_app(cloud: RekazCloud, rate_limit: tuple[int, float] | None = None):
     """The ASGI app serving ``cloud``, with the fault injection in front."""
     limiter = RateLimiter(*rate_limit) if rate_limit else None
     routes = [Route(path, _endpoint(cloud, handler, limiter), methods=[method]) for method, path, handler in ROUTES]
-    app = Starlette(routes=_admin_routes(cloud) + routes, exception_handlers={HTTPException: _http_error})
+    app = Starlette(routes=_admin_routes(cloud) + routes, exception_handlers=serving.http_errors(_http_error))
     return FaultMiddleware(app, cloud.faults, lambda status, code, message: envelope(status, code, message),
                            RATE_LIMIT)
 
 
-class RunningCloud:
+class RunningCloud(serving.RunningCloud):
     """A started cloud: ``url`` (the API base, ``…/api/public``), ``root``, ``cloud``,
     ``headers`` (what a client sends), ``admin`` headers; ``stop()`` or use ``with``."""
 
     def __init__(self, cloud: RekazCloud, server: uvicorn.Server, thread: threading.Thread, port: int):
-        self.cloud = cloud
-        self.root = f"http://127.0.0.1:{port}"
+        super().__init__(cloud, server, thread, port)
         self.url = self.root + BASE
-        self._server, self._thread = server, thread
 
     @property
     def headers(self) -> dict:
         return {"Authorization": f"Basic {self.cloud.key}", "__tenant": self.cloud.tenant,
                 "Content-Type": "application/json"}
-
-    @property
-    def admin(self) -> dict:
-        return {"X-Sim-Admin": self.cloud.admin_key}
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> RunningCloud:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def start_cloud(cloud: RekazCloud | None = None, port: int = 0,
