@@ -23,7 +23,7 @@ import logging
 import sys
 from pathlib import Path
 
-from platformdirs import user_data_dir
+from app.user_dirs import data_dir
 
 log = logging.getLogger("istiqbal")
 
@@ -31,7 +31,7 @@ log = logging.getLogger("istiqbal")
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="istiqbal", description="Istiqbal: the desktop front desk for clinics.")
     parser.add_argument("--data-dir", type=Path, default=None,
-                        help=f"where the branch database lives (default: {user_data_dir('Istiqbal')})")
+                        help=f"where the branch database lives (default: {data_dir()})")
     parser.add_argument("--lang", choices=("en", "ar", "pseudo"), default=None,
                         help="the desk's language for this run (default: the saved one; "
                              "pseudo: stretched, bracketed and right to left, for layout checks)")
@@ -60,7 +60,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.data_dir_given = args.data_dir is not None
     if args.data_dir is None:
-        args.data_dir = Path(user_data_dir("Istiqbal"))
+        args.data_dir = data_dir()
     if args.server_only and args.screenshot:
         parser.error("--screenshot needs a window; it cannot be used with --server-only")
     return args
@@ -128,7 +128,7 @@ def first_run_wanted(args: argparse.Namespace) -> bool:
         return True
     if args.data_dir_given or args.screenshot or args.connect:
         return False
-    from app.settings import start_choice
+    from app.desk_prefs import start_choice
 
     return start_choice() is None
 
@@ -148,7 +148,7 @@ def run_desk(args: argparse.Namespace) -> int:
         if choice["mode"] == "cloud":
             first_run.open_cloud_settings_when_shown()
     elif not args.data_dir_given:
-        from app.settings import start_choice
+        from app.desk_prefs import start_choice
 
         choice = start_choice()
     if choice and choice["mode"] == "lan":
@@ -203,7 +203,7 @@ def run_sync(argv: list[str]) -> int:
     from app.composition.sync_cli import add_sync_arguments, run_sync_command
 
     parser = argparse.ArgumentParser(prog="istiqbal sync", description="Sync the branch with its cloud.")
-    parser.add_argument("--data-dir", type=Path, default=Path(user_data_dir("Istiqbal")))
+    parser.add_argument("--data-dir", type=Path, default=data_dir())
     add_sync_arguments(parser, once=True)
     from app import logs
 

@@ -1,10 +1,10 @@
 """Secrets kept outside any database: the OS keyring, or — on a
 machine without a keyring service (``keyring`` raises ``NoKeyringError``) — ``secrets.json``
-in the per-user config directory (platformdirs), readable by the user only (0600).
+in the per-user config directory (:func:`app.user_dirs.config_dir`), readable by the user only (0600).
 
 :func:`save_secret` and :func:`load_secret` report which was used: ``"keyring"`` or
 ``"file:<path>"``. ``service`` names the keyring service: a cloud's secret
-(:func:`cloud_service`, :mod:`app.sync.settings`) or a LAN desk's token
+(:func:`cloud_service`, :mod:`app.sync.connection`) or a LAN desk's token
 (:mod:`app.desk_credentials`). No Qt, no store: desks and the server both use it.
 """
 
@@ -16,16 +16,15 @@ import os
 from pathlib import Path
 
 import keyring
-import platformdirs
 from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
 
-from app import private_files
+from app import private_files, user_dirs
 
 log = logging.getLogger(__name__)
 #: keyring services of cloud secrets are ``istiqbal-<cloud name>`` (:func:`cloud_service`)
 CLOUD_SERVICE_PREFIX = "istiqbal-"
 #: services whose entries in the secrets file are the bare account (the first cloud's,
-#: as they always were; :mod:`app.sync.settings` adds it); others are ``<service>|<account>``
+#: as they always were; :mod:`app.sync.connection` adds it); others are ``<service>|<account>``
 BARE_FILE_SERVICES: set[str] = set()
 
 
@@ -35,7 +34,8 @@ def cloud_service(cloud: str) -> str:
 
 
 def secrets_file() -> Path:
-    return Path(platformdirs.user_config_dir("istiqbal")) / "secrets.json"
+    """``secrets.json`` in the per-user config directory (:func:`app.user_dirs.config_dir`)."""
+    return user_dirs.config_dir() / "secrets.json"
 
 
 def read_private_json(path: Path) -> dict:

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from app.i18n import _, catalogs, formats, ngettext, prefs, set_language
+from app import desk_prefs
+from app.i18n import _, catalogs, formats, ngettext, set_language
 from app.i18n.labels import ERROR_MESSAGES, error_message
 from app.i18n.pseudo import pseudo
 
@@ -198,13 +199,13 @@ def test_pseudo_stretches_accents_brackets_and_keeps_placeholders():
 
 
 def test_desk_settings_round_trip(tmp_path, monkeypatch):
-    monkeypatch.setenv(prefs.ENV_DIR, str(tmp_path))
-    assert prefs.load() == prefs.DEFAULTS
-    prefs.save(language="ar")
-    prefs.save(digits="arab")
-    assert prefs.load() == {"language": "ar", "digits": "arab"}
+    monkeypatch.setenv(desk_prefs.ENV_DIR, str(tmp_path))
+    assert desk_prefs.load() == desk_prefs.DEFAULTS
+    desk_prefs.save(language="ar")
+    desk_prefs.save(digits="arab")
+    assert desk_prefs.load() == {"language": "ar", "digits": "arab"}
     (tmp_path / "desk.json").write_text("{not json")
-    assert prefs.load() == prefs.DEFAULTS
+    assert desk_prefs.load() == desk_prefs.DEFAULTS
 
 
 # --- names in both languages, searched the way people type them ------------------------------------

@@ -22,8 +22,8 @@ from app.domain.clock import Clock, from_iso, local_date, to_iso
 from app.domain.model import Status
 from app.server.service import BookingService
 from app.store import open_store
+from app.sync.connection import CloudConfig
 from app.sync.engine import SyncEngine, backoff_seconds
-from app.sync.settings import CloudConfig
 from tests.clinic import Authed
 from tests.clouds.ehjzny import sample_clinic, start_cloud
 
@@ -419,23 +419,23 @@ def test_a_booking_the_cloud_cannot_take_stays_on_the_desk_and_needs_attention(b
 
 
 def test_secret_falls_back_to_a_private_file_without_keyring(monkeypatch, tmp_path):
-    from app.sync import settings
+    from app.sync import connection
 
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     import keyring
     import keyring.backends.fail
     monkeypatch.setattr(keyring.core, "_keyring_backend", keyring.backends.fail.Keyring())
-    where = settings.save_secret("app@http://x", "s3cret")
+    where = connection.save_secret("app@http://x", "s3cret")
     assert where.startswith("file:")
     path = Path(where[5:])
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    assert settings.load_secret("app@http://x") == ("s3cret", where)
+    assert connection.load_secret("app@http://x") == ("s3cret", where)
     store = open_store(tmp_path / "b.sqlite3")
-    assert settings.connect(store, CloudConfig("http://x/", "app", "s3cret")).startswith("file:")
-    assert "s3cret" not in str(store.setting(settings.SETTING_KEY))
-    monkeypatch.delenv(settings.ENV_KEY, raising=False)
-    config = settings.load_config(store)
+    assert connection.connect(store, CloudConfig("http://x/", "app", "s3cret")).startswith("file:")
+    assert "s3cret" not in str(store.setting(connection.SETTING_KEY))
+    monkeypatch.delenv(connection.ENV_KEY, raising=False)
+    config = connection.load_config(store)
     assert (config.base_url, config.app_id, config.secret) == ("http://x", "app", "s3cret")
     store.close()
 

@@ -16,7 +16,7 @@ import httpx
 
 from app.domain.clock import Clock, from_local, local_date, to_iso
 from app.sync import engine as engine_module
-from app.sync.settings import CloudConfig
+from app.sync.connection import CloudConfig
 from tests.clinic import bearer
 from tests.clouds.ehjzny import sample_clinic, start_cloud
 

@@ -251,7 +251,7 @@ def test_a_time_rule_edit_is_pushed_in_the_contract_shape(branch, running):
 def test_a_rotated_refresh_token_survives_a_restart(running, tmp_path):
     import httpx
 
-    from app.sync import settings
+    from app.sync import connection
     from app.sync.engine import SyncEngine
 
     running.cloud.rotate_refresh_tokens = True
@@ -261,12 +261,12 @@ def test_a_rotated_refresh_token_survives_a_restart(running, tmp_path):
     tokens = httpx.post(running.url + "/auth/otp/verify", json={**login, "code": "1234"}, headers=base).json()["result"]
     b = Branch(running, tmp_path)
     try:
-        config = settings.CloudConfig(running.url, running.app_id, tokens["refreshToken"], auth="otp")
-        settings.connect(b.store, config)
-        b.engine = SyncEngine(b.service, settings.load_config(b.store)).attach()
+        config = connection.CloudConfig(running.url, running.app_id, tokens["refreshToken"], auth="otp")
+        connection.connect(b.store, config)
+        b.engine = SyncEngine(b.service, connection.load_config(b.store)).attach()
         assert run(b, lambda: b.engine.sync_once(deadline=10))["online"] is True
         assert b.engine.config.secret != tokens["refreshToken"]  # the cloud rotated it
-        restarted = SyncEngine(b.service, settings.load_config(b.store))  # a new process reads it back
+        restarted = SyncEngine(b.service, connection.load_config(b.store))  # a new process reads it back
         b.engine = restarted
         status = run(b, lambda: restarted.sync_once(deadline=10))
         assert status["online"] is True and status["lastError"] is None

@@ -109,7 +109,7 @@ def test_connect_with_an_otp_login(server, cloud):
 
 def test_a_server_started_with_a_cloud_still_serves_its_routes(tmp_path, cloud, no_keyring):
     from app.composition import BranchServer
-    from app.sync.settings import CloudConfig
+    from app.sync.connection import CloudConfig
 
     server = BranchServer(tmp_path / "b", cloud=CloudConfig(cloud.url, cloud.app_id, cloud.api_key),
                           sync_options={"hot_every": 0.3}).start()

@@ -39,10 +39,11 @@ def setup_language(app: QApplication, lang: str | None = None) -> None:
     translations (kept referenced) and a font family that covers the script; then the saved
     digits. ``lang``: ``--lang`` (None: the desk's saved language, or pseudo with
     ``ISTIQBAL_PSEUDO=1``). See :mod:`ui.language`."""
-    from app.i18n import formats, prefs
+    from app import desk_prefs
+    from app.i18n import formats
     from ui import language
 
-    digits = prefs.load()["digits"]
+    digits = desk_prefs.load()["digits"]
     if digits in formats.DIGITS:
         formats.set_digits(digits)
     language.controller().apply(language.startup_language(lang))

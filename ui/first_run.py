@@ -3,7 +3,7 @@
 Shown by ``main.py`` on a plain start when no choice is remembered yet (and with
 ``--first-run``): try the demo clinic, connect a cloud account, or connect to a branch
 server on the LAN (pairing with :class:`ui.pairing.ConnectToServerDialog`). The choice is
-remembered per user (:mod:`app.settings`). A cloud choice opens the cloud-connection
+remembered per user (:mod:`app.desk_prefs`). A cloud choice opens the cloud-connection
 dialog (:class:`ui.cloud_settings.CloudSettingsDialog`) once the desk's window is up.
 """
 
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import settings
+from app import desk_prefs
 from app.i18n import _
 
 log = logging.getLogger(__name__)
@@ -138,8 +138,8 @@ async def choose(screenshot: Path | None = None) -> dict | int | None:
                 url = await _pair()
                 if url is None:
                     continue  # back to the three choices
-                return settings.remember_start("lan", url)
-            return settings.remember_start(page.choice)
+                return desk_prefs.remember_start("lan", url)
+            return desk_prefs.remember_start(page.choice)
     finally:
         app.setQuitOnLastWindowClosed(quits)
 

@@ -19,7 +19,7 @@ Widgets follow the pattern::
         def retranslate_ui(self, _lang: str | None = None) -> None:
             self.title.setText(_("Queue"))
 
-The settings (language, digits) are per desk user (:mod:`app.i18n.prefs`); the menu
+The settings (language, digits) are per desk user (:mod:`app.desk_prefs`); the menu
 entries (View → Language, View → Digits) save them; ``--lang`` overrides for one run.
 Pseudo-localization (``--lang pseudo`` or ``ISTIQBAL_PSEUDO=1``) is English stretched and
 bracketed, laid out right to left.
@@ -36,8 +36,8 @@ from PySide6.QtCore import QLibraryInfo, QLocale, QObject, Qt, QTranslator, Sign
 from PySide6.QtGui import QAction, QActionGroup, QFont, QFontDatabase, QIcon
 from PySide6.QtWidgets import QApplication, QLineEdit, QMenu, QStyle, QWidget
 
-from app import i18n
-from app.i18n import _, prefs
+from app import desk_prefs, i18n
+from app.i18n import _
 from app.i18n import formats as fmt
 
 __all__ = ["LanguageController", "controller", "direction_icon", "follow", "ltr_field", "startup_language"]
@@ -54,7 +54,7 @@ def startup_language(cli_lang: str | None) -> str:
         return cli_lang
     if os.environ.get(PSEUDO_ENV, "").strip() not in ("", "0"):
         return i18n.PSEUDO
-    return prefs.load()["language"]
+    return desk_prefs.load()["language"]
 
 
 class LanguageController(QObject):
@@ -82,7 +82,7 @@ class LanguageController(QObject):
         self.lang = setting
         i18n.set_language(setting)        # runs every retranslate_ui
         if save:
-            prefs.save(language=setting)
+            desk_prefs.save(language=setting)
         self.languageChanged.emit(setting)
 
     def _load_qt_translations(self, lang: str) -> None:
@@ -117,7 +117,7 @@ class LanguageController(QObject):
         """'latn' (0123) or 'arab' (٠١٢٣) for the Arabic UI; views re-render like on a switch."""
         fmt.set_digits(system)
         if save:
-            prefs.save(digits=system)
+            desk_prefs.save(digits=system)
         i18n._notify(i18n.language_setting())   # numbers are text: the same re-render
         self.digitsChanged.emit(system)
 

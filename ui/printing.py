@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import settings
+from app import desk_prefs
 from app.domain.clock import from_iso
 from app.domain.model import Status
 from app.i18n import _, is_rtl
@@ -213,7 +213,7 @@ def ticket_printer(name: str) -> QPrinter | None:
 
 class TicketPrinterDialog(QDialog):
     """Choose the printer tickets go to from now on (the system's printers, or a PDF file
-    for a desk without a receipt printer); remembered per user (app.settings)."""
+    for a desk without a receipt printer); remembered per user (app.desk_prefs)."""
 
     def __init__(self, current: str | None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -332,7 +332,7 @@ class Printer(QObject):
     def print_ticket(self, markup: str, title: str) -> TicketPrinterDialog | None:
         """Print a ticket on the chosen ticket printer without a dialog; the first time (or
         when that printer is gone) ask which printer, remember it, then print."""
-        name = settings.ticket_printer()
+        name = desk_prefs.ticket_printer()
         printer = ticket_printer(name) if name else None
         if printer is not None:
             printer.setDocName(title)
@@ -341,10 +341,10 @@ class Printer(QObject):
         return self.choose_ticket_printer(lambda: self.print_ticket(markup, title))
 
     def choose_ticket_printer(self, then=None) -> TicketPrinterDialog:
-        dialog = TicketPrinterDialog(settings.ticket_printer(), self.widget)
+        dialog = TicketPrinterDialog(desk_prefs.ticket_printer(), self.widget)
 
         def chosen() -> None:
-            settings.remember_ticket_printer(dialog.choice())
+            desk_prefs.remember_ticket_printer(dialog.choice())
             if then is not None:
                 then()
 

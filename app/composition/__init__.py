@@ -71,7 +71,7 @@ def running_server(data_dir: Path) -> dict | None:
 
 class BranchServer:
     """The branch's store, service, API and — with ``cloud`` (an
-    :class:`app.sync.settings.CloudConfig`) — the sync engine, run in the server's loop.
+    :class:`app.sync.connection.CloudConfig`) — the sync engine, run in the server's loop.
     With a cloud the demo clinic is never loaded (the cloud fills the store).
 
     ``claim``: the branch lock the caller already holds (:func:`claim_data_dir`, taken before

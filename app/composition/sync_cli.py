@@ -5,7 +5,7 @@
   :mod:`app.sync.registry`; :func:`server_only_sync` gives its ``BranchServer`` options).
   A connector may give ``--cloud-account`` another spelling too (e.g. ``--app-id``). The
   key, token or password comes from ``ISTIQBAL_CLOUD_KEY`` or the keyring / secrets file of
-  :mod:`app.sync.settings`.
+  :mod:`app.sync.connection`.
 * ``main.py sync --data-dir D --once``: one full push and pull (:func:`run_sync_command`).
   Exit status: 0 nothing pending and no case needs attention; 1 cases need attention;
   2 changes still pending (cloud unreachable or failing); 3 no cloud connection known;
@@ -28,7 +28,7 @@ from pathlib import Path
 from app.sync import registry
 from app.sync.connector import CloudConfig
 
-# app.sync.settings (the store, the keyring) is imported where it is used: the desk parses
+# app.sync.connection (the store, the keyring) is imported where it is used: the desk parses
 # these arguments on its start-up path, before any window shows.
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def extra_options() -> dict[str, tuple[str, str]]:
 
 
 def _config(args: argparse.Namespace, store) -> CloudConfig | None:
-    from app.sync.settings import connect, load_config
+    from app.sync.connection import connect, load_config
 
     url, account = getattr(args, "cloud_url", None), getattr(args, "cloud_account", None)
     extra = {k[len("cloud_extra_"):]: v for k, v in vars(args).items() if k.startswith("cloud_extra_") and v}
@@ -94,7 +94,7 @@ def server_only_sync(args: argparse.Namespace, claim=None) -> dict:
     Raises SystemExit (status 3) when ``--cloud`` is given without URL, app id or key, :class:`app.store.BranchInUse` when another process holds the branch."""
     from app.composition import DB_NAME
     from app.store import open_store
-    from app.sync.settings import ENV_KEY
+    from app.sync.connection import ENV_KEY
 
     wanted = getattr(args, "cloud", None)
     data_dir = Path(args.data_dir)
@@ -123,8 +123,8 @@ def run_sync_command(args: argparse.Namespace) -> int:
     from app.composition import DB_NAME
     from app.server.service import BookingService
     from app.store import BranchInUse, open_store
+    from app.sync.connection import ENV_KEY
     from app.sync.engine import SyncEngine
-    from app.sync.settings import ENV_KEY
 
     try:
         store = open_store(Path(args.data_dir) / DB_NAME)
@@ -237,7 +237,7 @@ def serve(args: argparse.Namespace) -> int:
 def _connect(args: argparse.Namespace) -> int:
     from app.composition import DB_NAME
     from app.store import open_store
-    from app.sync.settings import ENV_KEY, connect
+    from app.sync.connection import ENV_KEY, connect
 
     info = registry.get(args.cloud)
     config = CloudConfig(args.cloud_url.rstrip("/"), args.cloud_account, os.environ.get(ENV_KEY),

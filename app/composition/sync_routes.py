@@ -189,12 +189,12 @@ def make_settings_router(store, connect: Callable[[CloudConfig], Awaitable[None]
     """``/sync/settings`` and the OTP sign-in over ``store``; ``connect(config)`` starts (or
     restarts) the sync engine in the running server, ``disconnect()`` stops it,
     ``connected()`` tells whether one runs."""
-    from app.sync import settings
+    from app.sync import connection
 
     router = APIRouter(prefix="/sync")
 
     def shown() -> dict:
-        return {"result": settings.public_settings(store, connected())}
+        return {"result": connection.public_settings(store, connected())}
 
     def no_demo() -> None:
         """A branch filled with the demo clinic is not connected to a real account: its made-up
@@ -204,7 +204,7 @@ def make_settings_router(store, connect: Callable[[CloudConfig], Awaitable[None]
                                "account from a new branch (the first-run page or another data directory)", 409)
 
     async def save(config: CloudConfig) -> dict:
-        await store.write(settings.connect, store, config)
+        await store.write(connection.connect, store, config)
         await connect(config)
         return await store.read(shown)
 
@@ -220,7 +220,7 @@ def make_settings_router(store, connect: Callable[[CloudConfig], Awaitable[None]
         config = CloudConfig(_url(body.baseUrl), body.account_id(), secret, auth=info.auth_kinds[0][0],
                              cloud=info.name, extra={k: v.strip() for k, v in body.extra.items()})
         if config.secret is None:
-            stored = await store.read(functools.partial(settings.load_config, store, cloud=info.name,
+            stored = await store.read(functools.partial(connection.load_config, store, cloud=info.name,
                                                         base_url=config.base_url, account=config.account))
             if (stored is None or not stored.secret) and info.secret_required:
                 raise errors.invalid("the key is required", field="secret")
@@ -240,7 +240,7 @@ def make_settings_router(store, connect: Callable[[CloudConfig], Awaitable[None]
         config = CloudConfig(_url(body.baseUrl), body.account_id(), secret, auth=info.auth_kinds[0][0],
                              cloud=info.name, extra={k: v.strip() for k, v in body.extra.items()})
         if config.secret is None:
-            stored = settings.load_config(store, cloud=info.name, base_url=config.base_url, account=config.account)
+            stored = connection.load_config(store, cloud=info.name, base_url=config.base_url, account=config.account)
             if (stored is None or not stored.secret) and info.secret_required:
                 raise errors.invalid("the key is required", field="secret")
             if stored is not None and stored.secret:
@@ -259,7 +259,7 @@ def make_settings_router(store, connect: Callable[[CloudConfig], Awaitable[None]
     @router.delete("/settings", dependencies=[require(Role.MANAGER)])
     async def delete_settings(request: Request):
         await disconnect()
-        await store.write(settings.disconnect, store)
+        await store.write(connection.disconnect, store)
         return await store.read(shown)
 
     async def sign_in(step: str, body: SignInBody) -> dict:

@@ -17,7 +17,7 @@ The UI calls :func:`set_language` and registers ``translateUI``-style callbacks 
 Catalogs live in ``locales/<lang>/LC_MESSAGES/istiqbal.po`` (domain ``istiqbal``).
 Compiled ``.mo`` files are not committed: :func:`set_language` compiles a ``.po`` whose
 ``.mo`` is missing or older, next to it when ``locales/`` is writable, else into the
-per-user cache (``platformdirs.user_cache_dir("istiqbal")/locales``), so a fresh clone
+per-user cache (``locales`` in :func:`app.user_dirs.cache_dir`), so a fresh clone
 runs with no extra step.
 
 Maintaining the catalogs (run from the repository root; the wrappers only add the

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from platformdirs import user_cache_dir
+
+from app.user_dirs import cache_dir
 
 DOMAIN = "istiqbal"
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +29,7 @@ def po_path(lang: str, locales_dir: Path = LOCALES_DIR) -> Path:
 
 
 def cache_locales_dir() -> Path:
-    return Path(user_cache_dir("istiqbal", appauthor=False)) / "locales"
+    return cache_dir() / "locales"
 
 
 def _fresh(mo: Path, po: Path) -> bool:

@@ -58,6 +58,7 @@ from app.store import Store
 from app.store.changes import BookingChange
 from app.sync import registry
 from app.sync.apply import Applier
+from app.sync.connection import save_secret
 from app.sync.connector import (
     CloudBooking,
     CloudConfig,
@@ -71,7 +72,6 @@ from app.sync.connector import (
     Window,
 )
 from app.sync.outbox import CREATING, Outbox, precise_now, stamp_ms
-from app.sync.settings import save_secret
 from app.sync.transport import backoff_seconds
 
 log = logging.getLogger(__name__)

@@ -35,8 +35,8 @@ from app.domain.clock import Clock, from_local, local_date, to_iso
 from app.domain.model import BOOKING_FIELDS
 from app.server.service import BookingService
 from app.store import open_store
+from app.sync.connection import CloudConfig
 from app.sync.engine import SyncEngine
-from app.sync.settings import CloudConfig
 
 ZONE = "Asia/Riyadh"
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,11 +13,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from app import i18n
+from app import desk_prefs, i18n
 from app.client import DeskClient
 from app.domain.clock import from_iso
 from app.domain.model import Status
-from app.i18n import prefs
 from app.i18n.text import first_strong, strip_bidi_controls
 from tests.ui.conftest import until
 from tests.ui.keys import arabic, plain, typed
@@ -27,7 +26,7 @@ ALT, CTRL, SHIFT = Qt.KeyboardModifier.AltModifier, Qt.KeyboardModifier.ControlM
 
 @pytest.fixture(autouse=True)
 def _own_settings_and_english_afterwards(tmp_path, monkeypatch):
-    monkeypatch.setenv(prefs.ENV_DIR, str(tmp_path / "config"))
+    monkeypatch.setenv(desk_prefs.ENV_DIR, str(tmp_path / "config"))
     yield
     from ui import language
 

@@ -25,10 +25,10 @@ def config_dir(tmp_path, monkeypatch):
 
 
 def test_first_run_choice_is_remembered(loop, config_dir):
-    from app import settings
+    from app import desk_prefs
     from ui import first_run
 
-    assert settings.start_choice() is None
+    assert desk_prefs.start_choice() is None
 
     async def scenario():
         task = asyncio.ensure_future(first_run.choose())
@@ -39,11 +39,11 @@ def test_first_run_choice_is_remembered(loop, config_dir):
         return await asyncio.wait_for(task, 10)
 
     assert loop.run_until_complete(scenario()) == {"mode": "demo", "url": None}
-    assert settings.start_choice() == {"mode": "demo", "url": None}
+    assert desk_prefs.start_choice() == {"mode": "demo", "url": None}
 
 
 def test_closing_the_page_chooses_nothing(loop, config_dir):
-    from app import settings
+    from app import desk_prefs
     from ui import first_run
 
     async def scenario():
@@ -54,18 +54,18 @@ def test_closing_the_page_chooses_nothing(loop, config_dir):
         return await asyncio.wait_for(task, 10)
 
     assert loop.run_until_complete(scenario()) is None
-    assert settings.start_choice() is None
+    assert desk_prefs.start_choice() is None
 
 
 def test_first_run_wanted_only_on_a_plain_start(config_dir):
     import main
-    from app import settings
+    from app import desk_prefs
 
     assert main.first_run_wanted(main.parse_args([]))
     for argv in (["--data-dir", "/tmp/x"], ["--screenshot", "x.png"], ["--connect", "http://127.0.0.1:1"]):
         assert not main.first_run_wanted(main.parse_args(argv)), argv
     assert main.first_run_wanted(main.parse_args(["--first-run", "--data-dir", "/tmp/x"]))
-    settings.remember_start("demo")
+    desk_prefs.remember_start("demo")
     assert not main.first_run_wanted(main.parse_args([]))
 
 

@@ -37,8 +37,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import i18n
-from app.i18n import catalogs, prefs
+from app import desk_prefs, i18n
+from app.i18n import catalogs
 from app.i18n import formats as fmt
 from app.i18n.text import display_name, strip_bidi_controls
 from tests.ui.conftest import until
@@ -55,7 +55,7 @@ ALWAYS_LATIN = {"Ctrl", "Shift", "Alt", "Del", "Delete", "Enter", "Return", "Esc
 
 @pytest.fixture(autouse=True)
 def _own_settings_and_english_afterwards(tmp_path, monkeypatch):
-    monkeypatch.setenv(prefs.ENV_DIR, str(tmp_path / "config"))
+    monkeypatch.setenv(desk_prefs.ENV_DIR, str(tmp_path / "config"))
     yield
     from ui import language
 
@@ -357,7 +357,7 @@ def test_live_switch_keeps_selection_and_scroll_and_mirrors(loop, desk):
         assert window.detail.title() == i18n._("Booking") != "Booking"
         assert window.act_prev.icon().cacheKey() != prev_icon        # ◀ became ▶
         assert window.act_prev.shortcut().toString() == "Alt+Right"
-        assert prefs.load()["language"] == "ar"                     # remembered for this desk
+        assert desk_prefs.load()["language"] == "ar"                     # remembered for this desk
         canvas = window.calendar.canvas
         assert canvas.axis_rect().x() > canvas.column_rect(0).x()
         # Qt's own strings: the qtbase translator is installed and kept referenced.
@@ -385,7 +385,7 @@ def test_digits_menu_shows_arabic_indic_digits_everywhere(loop, desk):
         assert digits.isEnabled()
         next(a for a in digits.actions() if a.data() == "arab").trigger()
         await _settle(window)
-        assert prefs.load()["digits"] == "arab"
+        assert desk_prefs.load()["digits"] == "arab"
         model = window.checkins.model
         times = [model.data(model.index(r, 0)) for r in range(model.rowCount())]
         assert times and all(not re.search(r"[0-9]", t) and re.search(r"[٠-٩]", t) for t in times)
@@ -437,7 +437,7 @@ def test_startup_language_pseudo_env_and_saved_setting(monkeypatch):
     from ui.language import startup_language
 
     assert startup_language(None) == "en"
-    prefs.save(language="ar")
+    desk_prefs.save(language="ar")
     assert startup_language(None) == "ar"
     assert startup_language("en") == "en"                      # --lang overrides
     monkeypatch.setenv("ISTIQBAL_PSEUDO", "1")

@@ -8,8 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QMenu
 
-from app import i18n
-from app.i18n import prefs
+from app import desk_prefs, i18n
 from tests.ui.conftest import until
 from tests.ui.keys import arabic, plain
 
@@ -18,7 +17,7 @@ ALT, CTRL = Qt.KeyboardModifier.AltModifier, Qt.KeyboardModifier.ControlModifier
 
 @pytest.fixture(autouse=True)
 def _english_afterwards(tmp_path, monkeypatch):
-    monkeypatch.setenv(prefs.ENV_DIR, str(tmp_path / "config"))
+    monkeypatch.setenv(desk_prefs.ENV_DIR, str(tmp_path / "config"))
     yield
     from ui import language
 

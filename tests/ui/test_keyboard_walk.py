@@ -13,9 +13,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from app import i18n
+from app import desk_prefs, i18n
 from app.domain.model import Status, VisitStatus
-from app.i18n import prefs
 from tests.ui import keys
 from tests.ui.conftest import until
 from tests.ui.keys import arabic, plain, typed
@@ -28,10 +27,9 @@ BUDGET = {"book on a chosen date": 30, "cancel with a reason": 6, "walk-in with 
 
 @pytest.fixture(autouse=True)
 def _settings(tmp_path, monkeypatch):
-    from app import settings
 
-    monkeypatch.setenv(prefs.ENV_DIR, str(tmp_path / "config"))
-    settings.remember_ticket_printer(f"pdf:{tmp_path / 'ticket.pdf'}")
+    monkeypatch.setenv(desk_prefs.ENV_DIR, str(tmp_path / "config"))
+    desk_prefs.remember_ticket_printer(f"pdf:{tmp_path / 'ticket.pdf'}")
     yield
     from ui import language
 

@@ -69,16 +69,15 @@ def test_ticket_goes_to_the_chosen_ticket_printer_without_a_dialog(loop, desk, t
     on an 80 mm roll with no dialog at all, entirely in the desk's language."""
     from PySide6.QtPrintSupport import QPrintDialog
 
-    from app import settings
-    from app.i18n import prefs
+    from app import desk_prefs
     from ui import language
     from ui.printing import PDF_PREFIX, TicketPrinterDialog
 
-    monkeypatch.setenv(prefs.ENV_DIR, str(tmp_path / "config"))
+    monkeypatch.setenv(desk_prefs.ENV_DIR, str(tmp_path / "config"))
     window, state = desk, desk.state
     waiting = state.waiting[0]
     path = tmp_path / "ticket.pdf"
-    assert settings.ticket_printer() is None
+    assert desk_prefs.ticket_printer() is None
 
     async def scenario():
         window.queue.select(waiting["id"])
@@ -93,7 +92,7 @@ def test_ticket_goes_to_the_chosen_ticket_printer_without_a_dialog(loop, desk, t
         chooser.accept()
         await until(lambda: path.exists() and "Sent to the printer" in window.statusBar().currentMessage(),
                     what="the first ticket")
-        assert settings.ticket_printer() == PDF_PREFIX + str(path)
+        assert desk_prefs.ticket_printer() == PDF_PREFIX + str(path)
         first = _pdf_text(path)
         assert waiting["ticket"] in first and "Your queue number" in first  # the string the queue shows
         assert "Please wait until your number is called." in first

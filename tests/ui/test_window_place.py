@@ -7,15 +7,15 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMainWindow
 
-from app.i18n import prefs
+from app import desk_prefs
 from ui import window_place
 
 
 @pytest.fixture
 def forget_place():
-    prefs.save(**{window_place.KEY: ""})
+    desk_prefs.save(**{window_place.KEY: ""})
     yield
-    prefs.save(**{window_place.KEY: ""})
+    desk_prefs.save(**{window_place.KEY: ""})
 
 
 def _window(qapp):

@@ -1,4 +1,6 @@
-"""Connecting a branch to a cloud account (any registered connector, :mod:`app.sync.registry`).
+"""The branch's cloud connection: which cloud account (any registered connector,
+:mod:`app.sync.registry`) the branch syncs with. A setting of the branch, shared by all its
+desks (not a desk preference: those are :mod:`app.desk_prefs`).
 
 The connection — :meth:`CloudConfig.to_setting`: ``{"cloud", "baseUrl", "account",
 "appId", "auth", "extra"}`` — is kept in the branch store's ``settings`` table under
@@ -8,7 +10,7 @@ key, token, password, or the refresh token of a sign-in) never goes there: it is
 the OS keyring (service ``istiqbal-<cloud>``, :func:`app.secret_store.cloud_service`;
 user ``<account>@<baseUrl>``). On a machine without a keyring service ``keyring`` raises
 ``NoKeyringError``; the secret then goes to ``secrets.json`` in the per-user config
-directory (platformdirs), readable by the user only (0600) — :mod:`app.secret_store`.
+directory (:func:`app.user_dirs.config_dir`), readable by the user only (0600) — :mod:`app.secret_store`.
 :func:`save_secret` and :func:`load_secret` report which was used: ``"keyring"`` or
 ``"file:<path>"``.
 """
