@@ -619,7 +619,7 @@ def _openapi(api: FastAPI) -> dict:
                         "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
                 if role is not Role.NONE:
                     operation["security"] = [{"bearer": []}]
-        api._roles_marked = schema
+        api._roles_marked = schema  # type: ignore[attr-defined]
     return api.openapi_schema
 
 

@@ -8,12 +8,16 @@ resources and 600 bookings is the hot path, see ``tests/bench/bench_server.py``)
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from app.domain import availability, errors
 from app.domain.clock import from_iso, local_date, local_day_bounds, military, to_iso
 from app.domain.model import Status
 from app.domain.queue import best_position, is_expired, positions, resource_queue
 from app.server.payments import Payments
+
+if TYPE_CHECKING:
+    from app.store.store import Store
 
 
 def _on(row: dict) -> bool:
@@ -23,6 +27,13 @@ def _on(row: dict) -> bool:
 class ReadsMixin:
     """Needs ``self.store``, ``self.zone``, ``self.now()`` and the ``_resource``/``_type``
     lookups of the service."""
+
+    store: Store
+    if TYPE_CHECKING:  # provided by BookingService
+        @property
+        def zone(self) -> str: ...
+        def now(self) -> datetime: ...
+        def expire_overdue(self) -> int: ...
 
     # lookups ---------------------------------------------------------------------------
     def _types(self) -> dict[str, dict]:

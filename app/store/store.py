@@ -94,7 +94,7 @@ class Store:
     def _current(self) -> Database:
         """The writer connection while this thread holds :attr:`lock` (inside
         :meth:`transaction`), else this thread's own read connection."""
-        if self._lock._is_owned():
+        if self._lock._is_owned():  # type: ignore[attr-defined]  # CPython's RLock has it
             return self._writer
         reader = getattr(self._local, "db", None)
         if reader is None:
@@ -182,7 +182,7 @@ class Store:
     def after_commit(self, callback) -> None:
         """Run ``callback()`` after this thread's open transaction commits (at once when none
         is open; another thread's transaction is not this caller's)."""
-        if self._after and self._lock._is_owned():
+        if self._after and self._lock._is_owned():  # type: ignore[attr-defined]
             self._after[-1].append(callback)
         else:
             callback()
@@ -282,7 +282,8 @@ class Store:
         """Customers whose normalised name contains ``search_key``, phone contains one of
         ``phone_digits`` (digit strings, see :func:`app.domain.phones.search_forms`) or
         customer number equals ``number`` (any that is given)."""
-        where, params = [], []
+        where: list[str] = []
+        params: list = []
         if search_key:
             where.append("searchText like ?")
             params.append(f"%{search_key}%")

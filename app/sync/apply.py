@@ -33,7 +33,7 @@ import base64
 import logging
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from datetime import datetime, timedelta
 
 from app.domain import clock
@@ -112,12 +112,12 @@ class Applier:
         """Point ``local_id`` at ``new_cloud_id``, retiring its previous cloud id."""
         old = self.cloud_id(local_id)
         if old and old != new_cloud_id:
-            self.db["sync_retired"].upsert({"cloud": self.cloud, "cloudId": old, "localId": local_id,
+            self.db.table("sync_retired").upsert({"cloud": self.cloud, "cloudId": old, "localId": local_id,
                                             "retiredAt": clock.to_iso(now)}, pk=("cloud", "cloudId"))
         self.store.set_cloud_id(local_id, self.cloud, new_cloud_id)
 
     # reference data ---------------------------------------------------------------------
-    def apply_reference(self, table: str, entity: str, rows: list[dict], keep: set[str] = frozenset(),
+    def apply_reference(self, table: str, entity: str, rows: list[dict], keep: Set[str] = frozenset(),
                         keep_column: str | None = None) -> int:
         """Upsert resources (``table="resources"``, ``entity="resource"``) or booking types
         from cloud rows, mapping their ids (a new one keeps the cloud's id when free).

@@ -94,7 +94,10 @@ class BookingPort(Protocol):
     (``listener(resource_id, time_rules)``) and ``to_api(booking)`` (the API shape)."""
 
     store: Store
-    events: Events
+
+    @property
+    def events(self) -> Events: ...
+
     listeners: list
     time_rule_listeners: list
 
@@ -242,7 +245,7 @@ class SyncEngine:
 
     @page_limit.setter
     def page_limit(self, value: int) -> None:
-        self.connector.page_limit = value
+        self.connector.page_limit = value  # type: ignore[attr-defined]  # connectors that page have it
 
     @property
     def capabilities(self):
@@ -485,7 +488,7 @@ class SyncEngine:
         if booking is None:
             await self.store.write(self._remove, op["id"])
             return
-        lock = contextlib.nullcontext()
+        lock: contextlib.AbstractAsyncContextManager = contextlib.nullcontext()
         if self._creates(op) and op["action"] != "reschedule":  # one create per natural key at a time
             # the key of the look-up after a lost reply (Applier.matches): no resource, so two
             # creates it cannot tell apart never look up while the other's answer is unwritten
@@ -929,7 +932,7 @@ class SyncEngine:
         return json.loads(row[0]) if row else None
 
     def _set_cursor(self, name: str, value) -> None:
-        self.store.db["sync_cursors"].upsert({"cloud": self.cloud, "name": name, "value": json.dumps(value),
+        self.store.db.table("sync_cursors").upsert({"cloud": self.cloud, "name": name, "value": json.dumps(value),
                                               "updatedAt": clock.to_iso(self.now())}, pk=("cloud", "name"))
 
     async def _sweep(self, window: Window) -> None:

@@ -25,7 +25,7 @@ dropped with it), ``cloudState`` (the cloud's booking then, or None), ``createdA
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from datetime import UTC, datetime
 
 from app.domain.clock import to_iso, utc_now
@@ -85,7 +85,7 @@ class Outbox:
         for op in planned:
             fields = list(op.fields) if op.fields is not None else \
                 [f for f in self.synced_fields if before is None or (before.get(f) != after.get(f))]
-            payload = {"before": before, "after": after, "actor": actor}
+            payload: dict[str, object] = {"before": before, "after": after, "actor": actor}
             if op.creates:
                 payload["creates"] = True
             self.add(after["id"], op.action, payload, fields)
@@ -113,7 +113,7 @@ class Outbox:
     def add(self, booking_id: str, action: str, payload: dict, fields: list[str]) -> str:
         """Append one operation (call inside a transaction); returns its id."""
         op_id = new_id()
-        self.store.db["sync_outbox"].insert({
+        self.store.db.table("sync_outbox").insert({
             "id": op_id, "cloud": self.cloud, "bookingId": booking_id, "action": action,
             "payload": json.dumps(payload, ensure_ascii=False, default=str),
             "fields": json.dumps(fields), "createdAt": to_iso(self.now()), "attempts": 0,
@@ -136,7 +136,7 @@ class Outbox:
     def pending_count(self) -> int:
         return self.store.db.execute("select count(*) from sync_outbox where cloud = ?", [self.cloud]).fetchone()[0]
 
-    def ready(self, now: datetime, busy: set[str] = frozenset()) -> list[dict]:
+    def ready(self, now: datetime, busy: Set[str] = frozenset()) -> list[dict]:
         """The first waiting operation of each booking not in ``busy``, whose retry time has
         come (one booking's operations go out in order; others keep flowing)."""
         rows = self.store.db.query(
@@ -214,7 +214,7 @@ class Outbox:
         case_id = new_id()
         desk = {"action": op["action"], "opId": op["id"], "payload": op["payload"],
                 "dropped": [{"action": d["action"], "opId": d["id"], "payload": d["payload"]} for d in dropped]}
-        self.store.db["sync_attention"].insert({
+        self.store.db.table("sync_attention").insert({
             "id": case_id, "cloud": self.cloud, "bookingId": op["bookingId"], "opId": op["id"],
             "action": op["action"], "code": code, "message": message,
             "desk": json.dumps(desk, ensure_ascii=False, default=str),

@@ -31,6 +31,7 @@ import asyncio
 import logging
 import random
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 
@@ -187,7 +188,7 @@ class RekazClient:
             attempts += 1
             self.calls[operation] = self.calls.get(operation, 0) + 1
             try:
-                kwargs = {"params": query}
+                kwargs: dict[str, Any] = {"params": query}
                 if method != "GET":
                     kwargs["json"] = body if body is not None else {}
                 response = await self.http.request(method, path, **kwargs)
