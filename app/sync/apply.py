@@ -38,6 +38,7 @@ from datetime import datetime, timedelta
 
 from app.domain import clock
 from app.domain.model import BOOKING_FIELDS, QUEUED_STATUSES
+from app.domain.rows import OutboxOp
 from app.ids import new_id
 from app.store import Store
 from app.store.changes import BookingChange
@@ -226,7 +227,7 @@ class Applier:
             row["resourceId"] = resources.get(row["resourceId"], row["resourceId"])
         return row
 
-    def matches(self, booking: CloudBooking, op: dict, now: datetime | None = None,
+    def matches(self, booking: CloudBooking, op: OutboxOp, now: datetime | None = None,
                 fields: dict | None = None) -> bool:
         """Is cloud ``booking`` the one the creating ``op`` asked for? Booking type,
         customer, ``createdAt`` not before the request − 1 min, and the same start (timed)
@@ -261,7 +262,7 @@ class Applier:
                         or (local.get("email") and (obj.get("email") or "").lower() == local["email"].lower()))
         return False
 
-    def find_created(self, candidates: list[CloudBooking], op: dict, now: datetime | None = None) -> CloudBooking | None:
+    def find_created(self, candidates: list[CloudBooking], op: OutboxOp, now: datetime | None = None) -> CloudBooking | None:
         """The oldest unmapped candidate matching ``op``'s natural key, or None."""
         mapped = self.booking_ids([c.cloud_id for c in candidates])
         for booking in sorted(candidates, key=lambda c: str(c.row.get("createdAt") or "")):
@@ -327,7 +328,7 @@ class _Batch:
         self.a, self.zone, self.now, self.mapped, self.fallbacks = applier, zone, now, mapped, fallbacks
         self.dirty = applier.outbox.dirty_map()
         self.rescheduling = applier.outbox.rescheduling()
-        self.in_flight: list[dict] | None = None
+        self.in_flight: list[OutboxOp] | None = None
         self.types = applier.reference_map("type")
         self.resources = applier.reference_map("resource")
         self.existing: dict[str, dict] = {}

@@ -50,10 +50,11 @@ import random
 import time
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, cast
 
 from app.domain import clock
 from app.domain.model import Status
+from app.domain.rows import BookingRow, CustomerRow, OutboxOp
 from app.store import Store
 from app.store.changes import BookingChange
 from app.sync import registry
@@ -101,7 +102,7 @@ class BookingPort(Protocol):
     listeners: list
     time_rule_listeners: list
 
-    def to_api(self, booking: dict) -> dict: ...
+    def to_api(self, booking: BookingRow) -> dict: ...
 
 
 def backoff_seconds(attempts: int, retry_after: float | None = None, *, base: float = 0.5,
@@ -148,7 +149,7 @@ class _Context:
     def local_id(self, entity: str, cloud_id: str) -> str | None:
         return self.engine.store.local_id(self.engine.cloud, cloud_id, entity)
 
-    def customer(self, local_id: str) -> dict | None:
+    def customer(self, local_id: str) -> CustomerRow | None:
         return self.engine.store.customer(local_id)
 
     def held_bookings(self, since: str) -> list[dict]:
@@ -190,8 +191,8 @@ class _Context:
         await asyncio.to_thread(save_secret, config.secret_user, secret, config.cloud)
 
 
-def _operation(op: dict) -> Operation:
-    return Operation(op["id"], op["bookingId"], op["action"], op["payload"], int(op.get("attempts") or 0),
+def _operation(op: OutboxOp) -> Operation:
+    return Operation(op["id"], op["bookingId"], op["action"], cast(dict, op["payload"]), int(op.get("attempts") or 0),
                      op.get("requestedAt"), dict(op.get("steps") or {}))
 
 
@@ -461,7 +462,7 @@ class SyncEngine:
         tried = 0
         semaphore = asyncio.Semaphore(self.concurrency)
 
-        async def one(op: dict) -> None:
+        async def one(op: OutboxOp) -> None:
             async with semaphore:
                 try:
                     await self._push_op(op)
@@ -477,11 +478,11 @@ class SyncEngine:
             tried += len(ops)
             await asyncio.gather(*(one(op) for op in ops))
 
-    def _creates(self, op: dict) -> bool:
+    def _creates(self, op: OutboxOp) -> bool:
         """Does ``op`` make a new cloud booking (looked up by natural key after a lost reply)?"""
         return op["action"] in CREATING or bool((op["payload"] or {}).get("creates"))
 
-    async def _push_op(self, op: dict) -> None:
+    async def _push_op(self, op: OutboxOp) -> None:
         if op["bookingId"].startswith("resource:"):
             return await self._push_time_rules(op)
         booking = self.store.booking(op["bookingId"])
@@ -498,7 +499,7 @@ class SyncEngine:
         async with lock:
             await self._push_locked(op, booking)
 
-    async def _push_locked(self, op: dict, booking: dict) -> None:
+    async def _push_locked(self, op: OutboxOp, booking: BookingRow) -> None:
         try:
             result = await self._send(op, booking)
         except NotSendable as exc:
@@ -526,7 +527,7 @@ class SyncEngine:
         with self.store.transaction():
             self.outbox.remove(op_id)
 
-    async def _send(self, op: dict, booking: dict):
+    async def _send(self, op: OutboxOp, booking: BookingRow):
         """Send one operation; returns the cloud's booking (None: nothing to apply;
         :data:`_QUEUED`: the operation was replaced by others in the outbox)."""
         cloud_id = self.applier.cloud_id(booking["id"])
@@ -551,7 +552,7 @@ class SyncEngine:
         op["requestedAt"] = operation.requested_at
         return result.booking
 
-    async def _push_time_rules(self, op: dict) -> None:
+    async def _push_time_rules(self, op: OutboxOp) -> None:
         """A time-rule edit of the desk → the connector. Transient failures retry; a refusal
         (or hours that cannot be written) is logged and the cloud's rules come back with the
         next pull."""
@@ -569,7 +570,7 @@ class SyncEngine:
         await self.store.write(self._remove, op["id"])
         return None
 
-    async def _create_first(self, op: dict, booking: dict) -> None:
+    async def _create_first(self, op: OutboxOp, booking: BookingRow) -> None:
         """A change to a booking the cloud has never had: the booking is created first, in
         its current state, which already holds this change and the later ones. A booking
         that is over (canceled, rejected) has nothing to send. Its ``end`` still follows."""
@@ -609,7 +610,7 @@ class SyncEngine:
         self.kick()
         return count
 
-    async def _retry_later(self, op: dict, exc: Exception, retry_after: float | None) -> None:
+    async def _retry_later(self, op: OutboxOp, exc: Exception, retry_after: float | None) -> None:
         """Keep ``op`` for a retry after the backoff. ``requestedAt`` stays: an earlier
         attempt may have committed whatever the last one met (a 503 or 429 on the look-up
         says nothing about the write), so the retry looks by natural key first."""
@@ -627,7 +628,7 @@ class SyncEngine:
         log.info("sync: %s of %s kept for retry in %s: %s", op["action"], op["bookingId"],
                  clock.to_iso(due), exc)
 
-    def _acknowledge(self, op: dict, result: CloudBooking) -> None:
+    def _acknowledge(self, op: OutboxOp, result: CloudBooking) -> None:
         """The cloud accepted ``op``: map ids, drop the row, take the cloud's state (one
         transaction with its events; on the writer thread, :meth:`Store.write`)."""
         local_id, now = op["bookingId"], self.now()
@@ -650,7 +651,7 @@ class SyncEngine:
             if moved:
                 self.service.events.publish("sync.moved", moved)
 
-    def _moved(self, op: dict, result: CloudBooking, booking: dict | None, now: datetime) -> dict | None:
+    def _moved(self, op: OutboxOp, result: CloudBooking, booking: BookingRow | None, now: datetime) -> dict | None:
         """The cloud placed a booking on another resource than the desk chose (the booking
         takes the cloud's resource and the move is shown). Writes a history entry and
         returns the ``sync.moved`` event data, or None."""
@@ -667,7 +668,7 @@ class SyncEngine:
         log.warning("sync: the cloud placed %s on %s, not on %s", booking["id"], placed, asked)
         return {"bookingId": booking["id"], "asked": asked, "resourceId": str(placed)}
 
-    async def _refused(self, op: dict, failure: Failure) -> None:
+    async def _refused(self, op: OutboxOp, failure: Failure) -> None:
         """A refusal: the local booking takes the cloud's state; the case needs attention."""
         self._ok()
         cloud_id = self.applier.cloud_id(op["bookingId"])
@@ -681,7 +682,7 @@ class SyncEngine:
         await self.store.write(self._take_refusal, op, failure, cloud_state)
         return None
 
-    def _take_refusal(self, op: dict, failure: Failure, cloud_state: CloudBooking | None) -> None:
+    def _take_refusal(self, op: OutboxOp, failure: Failure, cloud_state: CloudBooking | None) -> None:
         """:meth:`_refused`'s write, one transaction with its events (writer thread)."""
         now = self.now()
         with self.store.transaction():
@@ -702,7 +703,7 @@ class SyncEngine:
         log.warning("sync: the cloud refused %s of %s: %s %s", op["action"], op["bookingId"], failure.code,
                     failure.message)
 
-    def _not_sendable(self, op: dict, exc: NotSendable) -> None:
+    def _not_sendable(self, op: OutboxOp, exc: NotSendable) -> None:
         """The connector cannot express ``op`` (:class:`~app.sync.connector.NotSendable`): the
         booking stays as the desk has it; ``op`` and the later operations of the booking leave
         the outbox for a needs-attention case (the exception's ``code``, ``SYNC-NOT-SENT`` unless
@@ -726,7 +727,7 @@ class SyncEngine:
         self._write(booking, {"status": Status.REJECTED.value}, now, f"{failure.code}: {failure.message}")
         return [local_id]
 
-    def _write(self, booking: dict, changes: dict, now: datetime, note: str | None = None) -> None:
+    def _write(self, booking: BookingRow, changes: dict, now: datetime, note: str | None = None) -> None:
         stamp = clock.to_iso(now)
         row = {**booking, **changes, "updatedAt": stamp, "version": int(booking.get("version") or 0) + 1}
         self.store.write_changes([BookingChange("sync", booking, row, self.cloud,
