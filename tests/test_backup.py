@@ -77,6 +77,13 @@ def test_a_backup_is_taken_before_pending_migrations_of_an_existing_branch(tmp_p
     assert len(backup.list_backups(path)) == 1 and not backup.list_backups(tmp_path / "other" / DB_NAME)
 
 
+def test_a_new_branch_file_has_the_newest_schema(tmp_path):
+    store = open_store(tmp_path / DB_NAME)
+    applied = [m.name for m in migrations.migrations.applied(store.db)]
+    store.close()
+    assert len(applied) == migrations.SCHEMA_VERSION > 0
+
+
 def _corrupt_page(path: Path, index_name: str) -> None:
     """Overwrite the root page of one index with garbage (the tables stay readable)."""
     conn = sqlite3.connect(str(path))

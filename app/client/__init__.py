@@ -342,7 +342,7 @@ class DeskClient:
     async def accept(self, booking_id: str, resource_id: str, when_free: bool = False) -> dict:
         """Assign a waiting booking; ``when_free``: only while the resource has nobody called or
         in the room (ApiError ``SCH-PROVIDER-BUSY`` otherwise)."""
-        body = {"bookingId": booking_id, "resourceId": resource_id}
+        body: dict[str, object] = {"bookingId": booking_id, "resourceId": resource_id}
         if when_free:
             body["whenFree"] = True
         return await self._result("POST", "/management/bookings/assign", json=body)

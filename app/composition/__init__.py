@@ -89,8 +89,8 @@ class BranchServer:
         self.local_token_file = local_token_file
         self.forwarded_allow_ips = forwarded_allow_ips
         self._lock = claim if claim is not None else claim_data_dir(self.data_dir)
-        self.store = None
-        self.backups = None
+        self.store: Store | None = None
+        self.backups: backup.BackupSchedule | None = None
         try:
             self._build(host, port, clock, demo, cloud, sync_options, backup_interval)
         except BaseException:  # a bind failure, a damaged file…: let the next try have the branch

@@ -16,6 +16,7 @@ import random
 import string
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.demo import catalog
@@ -73,7 +74,7 @@ def _make_resources(c: _Clinic) -> None:
     days = [d for d in ("sat", "sun", "mon", "tue", "wed", "thu", "fri") if d != off_day]
     conference = (c.today + timedelta(days=4)).isoformat()
     for key, en, ar, category, spec_en, spec_ar, served, periods in catalog.RESOURCES:
-        resource = {
+        resource: dict[str, Any] = {
             "id": c.new_id(), "name": en, "name_translations": {"en": en, "ar": ar}, "on": True,
             "description": spec_en, "description_translations": {"en": spec_en, "ar": spec_ar},
             "category": category, "bookFromWebsite": True, "activated": True, "meta": {},

@@ -19,9 +19,11 @@ repeated one. ``fixed_times`` are military local times (``800`` = 08:00).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from math import gcd
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.domain.clock import from_iso, from_local, local_date
@@ -81,8 +83,8 @@ def grid_from(granularity: str | None = None, step: int | None = None, fixed_tim
     return Grid(tuple(sorted(steps)), fixed, in_between)
 
 
-def busy_spans(bookings: list[dict], types: dict[str, dict], ignore_id: str | None = None,
-               now: datetime | None = None) -> list[Busy]:
+def busy_spans(bookings: Iterable[Mapping[str, Any]], types: Mapping[str, Mapping[str, Any]],
+               ignore_id: str | None = None, now: datetime | None = None) -> list[Busy]:
     """Occupied spans of a resource's active bookings (their buffers included). With ``now``,
     a temporary hold whose ``heldUntil`` has passed is left out."""
     spans = []
@@ -97,7 +99,7 @@ def busy_spans(bookings: list[dict], types: dict[str, dict], ignore_id: str | No
     return spans
 
 
-def span_with_buffers(start: datetime, booking_type: dict) -> tuple[datetime, datetime]:
+def span_with_buffers(start: datetime, booking_type: Mapping[str, Any]) -> tuple[datetime, datetime]:
     """The UTC span a booking of ``booking_type`` starting at ``start`` occupies."""
     before = timedelta(minutes=booking_type.get("leaveMinutesBefore") or 0)
     after = timedelta(minutes=booking_type.get("leaveMinutesAfter") or 0)
@@ -115,7 +117,7 @@ def working_spans(time_rules: dict | None, day: date, zone: str) -> list[tuple[d
     return [(at(p_from), at(p_to)) for p_from, p_to in periods_on(time_rules, day)]
 
 
-def within_working_hours(start: datetime, booking_type: dict, time_rules: dict | None, zone: str) -> bool:
+def within_working_hours(start: datetime, booking_type: Mapping[str, Any], time_rules: dict | None, zone: str) -> bool:
     """True when the booking (with buffers) fits inside one working period of its local day."""
     lo, hi = span_with_buffers(start, booking_type)
     return any(p_lo <= lo and hi <= p_hi for p_lo, p_hi in working_spans(time_rules, local_date(start, zone), zone))
@@ -169,8 +171,9 @@ def _fixed_starts(day: date, fixed: tuple[int, ...], zone: str) -> list[datetime
     return sorted(out)
 
 
-def free_starts(day: date, booking_type: dict, time_rules: dict | None, bookings: list[dict],
-                types: dict[str, dict], zone: str, now: datetime, step: int | None = None,
+def free_starts(day: date, booking_type: Mapping[str, Any], time_rules: dict | None,
+                bookings: Iterable[Mapping[str, Any]],
+                types: Mapping[str, Mapping[str, Any]], zone: str, now: datetime, step: int | None = None,
                 fixed_times: list[int] | None = None, ignore_id: str | None = None,
                 grid: Grid | None = None) -> list[datetime]:
     """Free UTC start times on the branch-local ``day`` for ``booking_type`` on one resource,

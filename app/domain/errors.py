@@ -19,7 +19,7 @@ class BookingError(Exception):
         self.details = details
 
     def to_json(self) -> dict:
-        body = {"code": self.code, "message": self.message}
+        body: dict[str, object] = {"code": self.code, "message": self.message}
         if self.details:
             body["details"] = self.details
         return {"error": body}

@@ -8,38 +8,8 @@ Times: every ``...DateTime`` / ``...At`` value is UTC, ISO-8601 with ``Z``
 (``2026-11-21T09:30:00Z``). Durations are whole minutes. ``startDate``/``startTime`` are the
 branch-local view (date ``YYYY-MM-DD`` and military time ``930`` = 09:30) derived on output.
 
-Booking (table ``bookings``):
-    id                 local ULID, stable for the booking's life (also across reschedule)
-    status             one of :class:`Status` (Ehjzny booking status)
-    visitStatus        one of :class:`VisitStatus` or None (not arrived yet)
-    startDateTime      UTC start, None while the booking waits unassigned in a queue
-    endDateTime        UTC end, None while unassigned
-    duration           minutes (the booking type's ``minutes`` unless ended early)
-    typeId, resourceId (None while unassigned), customerId
-    note, cancelReason
-    queueNumber        the walk-in's ticket number for the branch-local day (int) or None
-    ticket             the ticket as called and printed, prefix + number (``A001``), or None
-                       (:mod:`app.domain.tickets`)
-    assignmentTimeout  minutes an unassigned booking may wait (5..180) before REJECTED
-    checkedInAt, startedAt, endedAt   UTC visit times or None
-    createdAt, updatedAt              UTC
-    heldUntil          UTC end of a temporary hold (seed 000 "Create Temporary Booking"),
-                       None once confirmed; a hold past it no longer occupies its slot
-    version            int, +1 on every change (events and sync compare it)
-    paymentLink        the cloud's payment page (URL) of a booking awaiting payment
-                       (Ehjzny ``PENDING_PAYMENT``, ``payment.paymentLink``), or None
-    source             (stored, not in :data:`BOOKING_FIELDS`) where it was made: ``desk``,
-                       ``walk-in`` or ``cloud`` (:mod:`app.domain.reports`)
-
-Resource (table ``resources``): id, name, name_translations {en, ar}, category, types
-(booking type ids it serves), on, activated, timeRules (see :mod:`app.domain.availability`).
-
-Booking type (table ``types``): id, name, name_translations, minutes, leaveMinutesBefore,
-leaveMinutesAfter, color (``#rrggbb``), price (string ``d+.dd``), autoConfirm, on,
-ticketPrefix (one or two letters, :mod:`app.domain.tickets`).
-
-Customer (table ``customers``): id, firstName, lastName, phone (E.164), email, note,
-customerNumber (int, branch-unique), searchText (normalised, see app.i18n.search).
+The rows themselves (booking, customer, resource, booking type, outbox operation) are typed
+in :mod:`app.domain.rows`, each key with its meaning and unit.
 
 Attendance (table ``attendances``, the Rekaz "Attendances" shape of
 ``002_8fee4d72956658de.txt``): id, type (``CheckIn``/``CheckOut``), bookingId,

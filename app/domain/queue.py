@@ -11,7 +11,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from app.domain.clock import from_iso
 from app.domain.model import (
@@ -21,6 +23,8 @@ from app.domain.model import (
     Status,
 )
 
+#: a booking row (:class:`app.domain.rows.BookingRow`) or its API shape
+_Row = TypeVar("_Row", bound=Mapping[str, Any])
 
 def clamp_timeout(minutes: int | None) -> int:
     """Assignment timeout in minutes, clamped to 5..180; None → the branch default (120)."""
@@ -29,16 +33,16 @@ def clamp_timeout(minutes: int | None) -> int:
     return max(ASSIGNMENT_TIMEOUT_MIN, min(ASSIGNMENT_TIMEOUT_MAX, int(minutes)))
 
 
-def expires_at(booking: dict) -> datetime:
+def expires_at(booking: Mapping[str, Any]) -> datetime:
     """UTC instant at which an unassigned booking expires."""
     return from_iso(booking["createdAt"]) + timedelta(minutes=clamp_timeout(booking.get("assignmentTimeout")))
 
 
-def is_expired(booking: dict, now: datetime) -> bool:
+def is_expired(booking: Mapping[str, Any], now: datetime) -> bool:
     return booking["status"] == Status.PENDING_ASSIGNMENT and expires_at(booking) <= now
 
 
-def resource_queue(resource: dict, queued: list[dict], now: datetime) -> list[dict]:
+def resource_queue(resource: Mapping[str, Any], queued: Iterable[_Row], now: datetime) -> list[_Row]:
     """The resource's queue, FIFO: the waiting bookings whose type the resource serves.
 
     ``queued`` are PENDING_ASSIGNMENT bookings ordered by ``createdAt``; expired ones are
@@ -48,7 +52,7 @@ def resource_queue(resource: dict, queued: list[dict], now: datetime) -> list[di
     return [b for b in queued if b["typeId"] in served and not is_expired(b, now)]
 
 
-def positions(queue: list[dict], types: dict[str, dict]) -> list[dict]:
+def positions(queue: Sequence[Mapping[str, Any]], types: Mapping[str, Mapping[str, Any]]) -> list[dict]:
     """Copies of ``queue``'s bookings with ``queuePosition`` and ``estimatedWaitMinutes``.
 
     ``types`` maps type id → booking type (for its ``minutes``).
@@ -60,7 +64,8 @@ def positions(queue: list[dict], types: dict[str, dict]) -> list[dict]:
     return out
 
 
-def best_position(booking: dict, resources: list[dict], queued: list[dict], now: datetime) -> int | None:
+def best_position(booking: Mapping[str, Any], resources: Iterable[Mapping[str, Any]],
+                  queued: Iterable[Mapping[str, Any]], now: datetime) -> int | None:
     """The booking's position in the shortest queue among the resources serving its type."""
     best = None
     for resource in resources:
@@ -74,7 +79,7 @@ def best_position(booking: dict, resources: list[dict], queued: list[dict], now:
     return best
 
 
-def called_to(resource_id: str, bookings: list[dict]) -> list[dict]:
+def called_to(resource_id: str, bookings: Iterable[_Row]) -> list[_Row]:
     """The patients ``resource_id`` is seeing or has been sent, in order: the one in the room
     (``IN_PROGRESS``) first, then those checked in and the walk-ins accepted for it (a
     ticket) that have not gone in, who came first first. ``bookings``: the resource's

@@ -54,6 +54,6 @@ def quantile(histogram: Iterable[tuple[float, int]], p: float) -> float | None:
     return lo + (h - lo_rank) * (hi - lo)
 
 
-def rate(part: int, whole: int) -> float | None:
+def rate(part: float, whole: float) -> float | None:
     """``part / whole`` (0..1), None when ``whole`` is 0."""
     return part / whole if whole else None

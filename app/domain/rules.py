@@ -10,7 +10,9 @@ Rekaz "Attendances" shape (``002_8fee4d72956658de.txt``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from app.domain import errors
 from app.domain.clock import from_iso, to_iso
@@ -19,7 +21,7 @@ from app.domain.model import FINAL_STATUSES, Status, VisitStatus
 from app.domain.queue import is_expired
 
 
-def _refuse(booking: dict, action: str) -> BookingError:
+def _refuse(booking: Mapping[str, Any], action: str) -> BookingError:
     state = booking.get("visitStatus") or booking["status"]
     return BookingError(errors.INVALID_TRANSITION,
                         f"cannot {action} a booking that is {state}", 409,
@@ -27,7 +29,8 @@ def _refuse(booking: dict, action: str) -> BookingError:
                         visitStatus=booking.get("visitStatus"))
 
 
-def accept(booking: dict, resource: dict, booking_type: dict, now: datetime) -> dict:
+def accept(booking: Mapping[str, Any], resource: Mapping[str, Any], booking_type: Mapping[str, Any],
+           now: datetime) -> dict:
     """Assign a waiting booking to ``resource`` → ``CONFIRMED``, starting now.
 
     Seed 000 "Instant Booking" step 5 and "Race Condition Handling": an assigned booking is
@@ -54,7 +57,7 @@ def accept(booking: dict, resource: dict, booking_type: dict, now: datetime) -> 
             "duration": minutes}
 
 
-def expire(booking: dict) -> dict:
+def expire(booking: Mapping[str, Any]) -> dict:
     """An unassigned booking past its timeout → ``REJECTED`` (seed 000 "Assignment Timeout")."""
     return {**booking, "status": Status.REJECTED}
 
@@ -115,7 +118,8 @@ def no_show(booking: dict, now: datetime) -> dict:
     return {**booking, "visitStatus": VisitStatus.NO_SHOW}
 
 
-def reschedule(booking: dict, start_at: datetime, resource_id: str, booking_type: dict) -> dict:
+def reschedule(booking: Mapping[str, Any], start_at: datetime, resource_id: str,
+               booking_type: Mapping[str, Any]) -> dict:
     """Move a booking to a new start (and resource), keeping its local id.
 
     The cloud cancels the old booking and creates one with a new id (seed 000 "Create
@@ -130,7 +134,7 @@ def reschedule(booking: dict, start_at: datetime, resource_id: str, booking_type
             "duration": minutes, "resourceId": resource_id}
 
 
-def ensure_movable(booking: dict) -> None:
+def ensure_movable(booking: Mapping[str, Any]) -> None:
     """Raise INVALID-TRANSITION unless the booking may be rescheduled: scheduled, not final,
     and its visit not under way (a checked-in patient may still be moved)."""
     if booking["status"] in FINAL_STATUSES or booking["status"] == Status.PENDING_ASSIGNMENT \
@@ -167,7 +171,7 @@ RESTORABLE_STATUSES = frozenset({Status.CONFIRMED, Status.PENDING_APPROVAL, Stat
                                  Status.PENDING_ASSIGNMENT})
 
 
-def restore(booking: dict, status_before: str | None, now: datetime) -> dict:
+def restore(booking: Mapping[str, Any], status_before: str | None, now: datetime) -> dict:
     """Take back a cancel made by mistake (the desk's Undo): the same booking (same id,
     time, resource, ticket) goes back to the status it had, ``cancelReason`` cleared.
 

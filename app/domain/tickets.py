@@ -15,7 +15,7 @@ queue, in doctor mode, on the waiting-room screen and on the printed ticket).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from itertools import product
 from string import ascii_uppercase
 
@@ -39,7 +39,7 @@ def check_prefix(prefix: str | None) -> str:
     return text
 
 
-def free_prefixes(taken: Iterable[str]) -> Iterable[str]:
+def free_prefixes(taken: Iterable[str]) -> Iterator[str]:
     """A, B, … Z, then AA, AB, … — those not in ``taken``."""
     used = set(taken)
     for size in (1, 2):

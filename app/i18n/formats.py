@@ -170,7 +170,7 @@ def format_datetime(moment: dt.datetime, zone: Zone, date_format: str = "medium"
     day = bdates.format_date(local.date(), date_format, locale=loc)
     clock = bdates.format_time(local.time().replace(tzinfo=None), time_format, locale=loc)
     width = date_format if date_format in ("short", "medium", "long", "full") else "medium"
-    pattern = bdates.get_datetime_format(width, locale=loc)
+    pattern = bdates.get_datetime_format(width, locale=loc)  # type: ignore[arg-type]  # one of the four
     return localize_digits(str(pattern).replace("{1}", day).replace("{0}", clock))
 
 
@@ -184,7 +184,7 @@ def format_duration_minutes(minutes: int) -> str:
     hours, rest = divmod(minutes, 60)
 
     def unit(n: int, name: str) -> str:
-        return format_unit(n, name, length=length, locale=loc)
+        return format_unit(n, name, length=length, locale=loc)  # type: ignore[arg-type]  # long/short
 
     if hours and rest:
         # Translators: joins "1 hr" and "30 min"; Arabic attaches و to the minutes.
@@ -239,5 +239,5 @@ def hijri_date(value: dt.date | dt.datetime, zone: Zone | None = None) -> str:
     lang = "ar" if current_language() == "ar" else "en"
     # Translators: Hijri (Umm al-Qura) date; {month} is the Hijri month name.
     text = pgettext("hijri date", "{day} {month} {year} AH").format(
-        day=hijri.day, month=hijri.month_name(lang), year=hijri.year)
+        day=hijri.day, month=hijri.month_name(lang), year=hijri.year)  # type: ignore[arg-type]  # en or ar
     return localize_digits(text)

@@ -124,7 +124,7 @@ def strip_bidi_controls(text: str) -> str:
     return text.translate(_BIDI_CONTROLS)
 
 
-_FOLD = str.maketrans({
+_FOLD = str.maketrans({  # type: ignore[misc]  # str and code-point keys, as maketrans takes them
     "\u0671": "\u0627",  # ٱ alef wasla → ا (أ إ آ lose their hamza/madda as marks)
     "\u0649": "\u064a",  # ى alef maksura → ي
     "\u06cc": "\u064a",  # ی Farsi yeh → ي

@@ -25,8 +25,10 @@ import logging
 import threading
 import unicodedata
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import date
+from typing import Any
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -154,7 +156,7 @@ def _mine(service: BookingService, own: set[str]):
     return mine
 
 
-def _check_booking(request: Request, service: BookingService, booking: dict) -> None:
+def _check_booking(request: Request, service: BookingService, booking: Mapping[str, Any]) -> None:
     own = _own(request)
     if own is not None and not _mine(service, own)(booking):
         raise _forbid()
@@ -654,7 +656,7 @@ def _openapi(api: FastAPI) -> dict:
                         "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
                 if role is not Role.NONE:
                     operation["security"] = [{"bearer": []}]
-        api._roles_marked = schema
+        api._roles_marked = schema  # type: ignore[attr-defined]
     return api.openapi_schema
 
 
@@ -714,12 +716,12 @@ class ResponseCache:
         return response
 
 
-def _localized(request: Request, rows: list[dict]) -> list[dict]:
+def _localized(request: Request, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
     """``name`` in the language of the ``lang`` header (``en``/``ar``; seed 000 "Localization":
     "Display fields language"), from ``name_translations``; ``name_translations`` stays."""
     lang = (request.headers.get("lang") or "").strip().lower()[:2]
     if lang not in ("en", "ar"):
-        return rows
+        return list(rows)
     return [{**r, "name": (r.get("name_translations") or {}).get(lang) or r.get("name")} for r in rows]
 
 

@@ -7,16 +7,22 @@ resources and 600 bookings is the hot path, see ``tests/bench/bench_server.py``)
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from app.domain import availability, errors
 from app.domain.clock import from_iso, local_date, local_day_bounds, military, to_iso
 from app.domain.model import Status
 from app.domain.queue import best_position, is_expired, positions, resource_queue
+from app.domain.rows import BookingRow, BookingTypeRow, ResourceRow
 from app.server.payments import Payments
 
+if TYPE_CHECKING:
+    from app.store.store import Store
 
-def _on(row: dict) -> bool:
+
+def _on(row: Mapping[str, Any]) -> bool:
     return row.get("on") is not False and row.get("activated") is not False
 
 
@@ -24,23 +30,30 @@ class ReadsMixin:
     """Needs ``self.store``, ``self.zone``, ``self.now()`` and the ``_resource``/``_type``
     lookups of the service."""
 
+    store: Store
+    if TYPE_CHECKING:  # provided by BookingService
+        @property
+        def zone(self) -> str: ...
+        def now(self) -> datetime: ...
+        def expire_overdue(self) -> int: ...
+
     # lookups ---------------------------------------------------------------------------
-    def _types(self) -> dict[str, dict]:
+    def _types(self) -> dict[str, BookingTypeRow]:
         return {t["id"]: t for t in self.store.types()}
 
-    def _booking(self, booking_id: str) -> dict:
+    def _booking(self, booking_id: str) -> BookingRow:
         booking = self.store.booking(booking_id)
         if booking is None:
             raise errors.not_found("booking", booking_id)
         return booking
 
-    def _resource(self, resource_id: str) -> dict:
+    def _resource(self, resource_id: str) -> ResourceRow:
         resource = self.store.resource(resource_id)
         if resource is None:
             raise errors.not_found("resource", resource_id)
         return resource
 
-    def _type(self, type_id: str) -> dict:
+    def _type(self, type_id: str) -> BookingTypeRow:
         booking_type = self.store.booking_type(type_id)
         if booking_type is None:
             raise errors.not_found("booking type", type_id)
@@ -59,16 +72,16 @@ class ReadsMixin:
         return local_day_bounds(day, self.zone)
 
     # bookings in API shape ---------------------------------------------------------------
-    def to_api(self, booking: dict, queued: list[dict] | None = None,
-               resources: list[dict] | None = None) -> dict:
+    def to_api(self, booking: BookingRow, queued: Sequence[BookingRow] | None = None,
+               resources: Sequence[ResourceRow] | None = None) -> dict:
         """The booking as the API returns it: stored fields, the branch-local
         ``startDate``/``startTime`` view, ``cloudIds``, ``price``/``paid``/``balance`` (minor
         units, VAT included) with ``currency`` (:mod:`app.server.payments`) and, while
         waiting, the queue fields."""
         return self.to_api_many([booking], queued, resources)[0]
 
-    def to_api_many(self, rows: list[dict], queued: list[dict] | None = None,
-                    resources: list[dict] | None = None) -> list[dict]:
+    def to_api_many(self, rows: Sequence[Mapping[str, Any]], queued: Sequence[BookingRow] | None = None,
+                    resources: Sequence[ResourceRow] | None = None) -> list[dict]:
         """:meth:`to_api` for many bookings with one query per table."""
         cloud = self.store.cloud_ids_many([b["id"] for b in rows]) if rows else {}
         zone, out = self.zone, []
@@ -214,7 +227,7 @@ class ReadsMixin:
         return [{**t, "pendingCount": counts.get(t["id"], 0)} for t in self.store.types()
                 if t["id"] in served and t.get("on") is not False]
 
-    def available_resources(self, type_id: str | None = None) -> list[dict]:
+    def available_resources(self, type_id: str | None = None) -> list[ResourceRow]:
         """Active resources, those serving ``type_id`` when given (``POST
         /availability/resources``, seed 000 "List Available Resources")."""
         if type_id:

@@ -198,7 +198,7 @@ class Reports:
         rows = self._q(f"select {group}, {_SERVED}, b.typeId, count(*) from bookings b {by}"
                        f" where {where} and b.visitStatus = 'COMPLETED' and b.startedAt is not null"
                        f" and b.endedAt is not null group by {'2, 3' if by else '1, 2, 3'}", params)
-        acc: dict = defaultdict(lambda: {"hist": defaultdict(int), "booked": 0.0, "over": 0})
+        acc: defaultdict = defaultdict(lambda: {"hist": defaultdict(int), "booked": 0.0, "over": 0})
         for g, seconds, booking_type, n in rows:
             minutes = self.minutes.get(booking_type)
             for key in {g, None} if group_by is not None else {None}:

@@ -15,6 +15,7 @@ import asyncio
 import logging
 import socket
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import uvicorn
@@ -55,7 +56,7 @@ class ServerThread:
     lifespan runs once (with the first listener). ``.urls`` lists every listener's URL.
     """
 
-    def __init__(self, asgi_app, host: str = "127.0.0.1", port: int = 0, *, extra: list[Listener] = (),
+    def __init__(self, asgi_app, host: str = "127.0.0.1", port: int = 0, *, extra: Sequence[Listener] = (),
                  certfile: str | None = None, keyfile: str | None = None, forwarded_allow_ips: str | None = None):
         listeners = [Listener(host, port, certfile, keyfile), *extra]
         self.socks, self.servers, self.urls = [], [], []

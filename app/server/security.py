@@ -83,7 +83,7 @@ def _make_check(role: Role):
             raise BookingError("FORBIDDEN", "this desk's role may not do this", 403)
         _known_query_only(request)
 
-    check.role = role
+    check.role = role  # type: ignore[attr-defined]  # read by the route table's role check
     check.__name__ = f"require_{role.name.lower()}"
     return check
 

@@ -13,14 +13,16 @@ outbox row inside the same transaction. Events are written in that transaction t
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from app.domain import availability, errors, rules
 from app.domain.clock import Clock, from_iso, from_local, local_date, to_iso
 from app.domain.errors import BookingError
 from app.domain.model import ACTIVE_STATUSES, HOLD_MINUTES_DEFAULT, HOLD_MINUTES_MAX, HOLD_MINUTES_MIN, Status
 from app.domain.queue import called_to, clamp_timeout, is_expired, positions, resource_queue
+from app.domain.rows import BookingTypeRow, CustomerRow, ResourceRow
 from app.ids import new_id
 from app.server.events import EventLog
 from app.server.reads import ReadsMixin
@@ -54,7 +56,7 @@ class BookingService(ReadsMixin):
         return self.clock.now()
 
     # writing ----------------------------------------------------------------------
-    def _commit(self, action: str, before: dict | None, after: dict, actor: dict,
+    def _commit(self, action: str, before: Mapping[str, Any] | None, after: Mapping[str, Any], actor: dict,
                 attendance: str | None = None, extra: dict | None = None) -> dict:
         """Write one change: booking row, attendance, history (who, when, which desk, old →
         new), listeners and events, all in one transaction. Raises CONFLICT (409; for an
@@ -161,7 +163,7 @@ class BookingService(ReadsMixin):
                 return self._commit("create", None, booking, actor)
         return self._create_at(body, booking, booking_type, actor, held_minutes=None)
 
-    def _create_at(self, body: dict, booking: dict, booking_type: dict, actor: dict,
+    def _create_at(self, body: dict, booking: dict, booking_type: BookingTypeRow, actor: dict,
                    held_minutes: int | None) -> dict:
         with self.store.lock:  # the slot check and the write with nothing in between
             start, resource = self._place(body, booking_type, ignore_id=None)
@@ -208,7 +210,7 @@ class BookingService(ReadsMixin):
             status = Status.CONFIRMED if booking_type.get("autoConfirm", True) is not False else Status.PENDING_APPROVAL
             return self._commit("confirm", booking, {**booking, "status": status, "heldUntil": None}, actor or {})
 
-    def _customer(self, identifier: dict) -> dict:
+    def _customer(self, identifier: dict) -> CustomerRow:
         customer = None
         if identifier.get("id"):
             customer = self.store.customer(identifier["id"])
@@ -236,7 +238,7 @@ class BookingService(ReadsMixin):
             raise errors.invalid("date (YYYY-MM-DD) and time (military, e.g. 930) are required",
                                  field="date") from exc
 
-    def _place(self, body: dict, booking_type: dict, ignore_id: str | None) -> tuple[datetime, dict]:
+    def _place(self, body: dict, booking_type: BookingTypeRow, ignore_id: str | None) -> tuple[datetime, ResourceRow]:
         """Resolve the start and the resource (given, or the first free one serving the type),
         checking hours and overlaps."""
         start = self._start_of(body)
@@ -254,7 +256,7 @@ class BookingService(ReadsMixin):
                 return start, resource
         raise problem
 
-    def _check_slot(self, resource: dict, booking_type: dict, start: datetime, ignore_id: str | None,
+    def _check_slot(self, resource: ResourceRow, booking_type: BookingTypeRow, start: datetime, ignore_id: str | None,
                     override: bool) -> BookingError | None:
         if booking_type["id"] not in (resource.get("types") or []):
             return BookingError(errors.TYPE_NOT_SERVED, f"{resource['name']} does not serve this booking type",

@@ -12,11 +12,13 @@ no entry (``history=False``): its history starts with its first change.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import Any
 
 from app.domain.model import BOOKING_FIELDS
+from app.domain.rows import BookingRow
 
 #: ``source`` (where a booking was made: ``desk``, ``walk-in``, ``cloud``) is written on insert
 #: only: a later change, from a desk or a pull, never moves it
@@ -51,7 +53,7 @@ class BookingChange:
     fields that changed, when the caller knows them (a pull's diff), else found by comparing."""
 
     action: str
-    before: dict | None
+    before: BookingRow | dict | None
     after: dict
     actor: str | None = None
     desk_id: str | None = None
@@ -61,7 +63,7 @@ class BookingChange:
     fields: tuple[str, ...] | None = None
 
 
-def changed_fields(before: dict | None, after: dict, old: bool = False) -> dict:
+def changed_fields(before: Mapping[str, Any] | None, after: Mapping[str, Any], old: bool = False) -> dict:
     """The fields that differ between two versions (``old``: their previous values),
     bookkeeping left out."""
     keys = [k for k in after if k not in _BOOKKEEPING and (before or {}).get(k) != after.get(k)]

@@ -278,7 +278,8 @@ def m018_cloud_money(db: Database) -> None:
     db["cloud_payments"].create_index(["bookingId"])
 
 
-SCHEMA_VERSION = len(migrations._migrations)
+#: How many migrations make the newest schema (those a new, empty database still lacks).
+SCHEMA_VERSION = len(migrations.pending(Database(memory=True)))
 
 
 def apply(db: Database) -> None:

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -28,6 +29,7 @@ from app import private_files
 from app.domain.clock import from_iso, local_date, local_day_bounds, to_iso
 from app.domain.model import BOOKING_FIELDS, Status
 from app.domain.phones import normalize_or_keep, region_of
+from app.domain.rows import BookingRow, BookingTypeRow, CustomerRow, ResourceRow
 from app.domain.tickets import default_prefixes, next_number, ticket_text
 from app.store import backup, migrations
 from app.store import changes as changes_module
@@ -94,7 +96,7 @@ class Store:
     def _current(self) -> Database:
         """The writer connection while this thread holds :attr:`lock` (inside
         :meth:`transaction`), else this thread's own read connection."""
-        if self._lock._is_owned():
+        if self._lock._is_owned():  # type: ignore[attr-defined]  # CPython's RLock has it
             return self._writer
         reader = getattr(self._local, "db", None)
         if reader is None:
@@ -182,12 +184,12 @@ class Store:
     def after_commit(self, callback) -> None:
         """Run ``callback()`` after this thread's open transaction commits (at once when none
         is open; another thread's transaction is not this caller's)."""
-        if self._after and self._lock._is_owned():
+        if self._after and self._lock._is_owned():  # type: ignore[attr-defined]
             self._after[-1].append(callback)
         else:
             callback()
 
-    def _rows(self, sql: str, params: Iterable = ()) -> list[dict]:
+    def _rows(self, sql: str, params: Iterable = ()) -> list[Any]:
         return [_decode(dict(r)) for r in self.db.query(sql, list(params))]
 
     # settings -----------------------------------------------------------------
@@ -220,7 +222,7 @@ class Store:
         return self.db["resources"].count == 0 and self.db["bookings"].count == 0
 
     # reference data -----------------------------------------------------------
-    def with_cloud_ids(self, rows: list[dict], entity: str) -> list[dict]:
+    def with_cloud_ids(self, rows: list[Any], entity: str) -> list[Any]:
         """Add ``cloudIds`` (``{cloud: cloud id}``, ``{}`` when none) to rows of ``entity``
         (``resource``, ``type``, ``customer``) in place; returns ``rows``. :meth:`upsert`
         leaves the key out again."""
@@ -236,17 +238,17 @@ class Store:
             row["cloudIds"] = found.get(row["id"], {})
         return rows
 
-    def resources(self) -> list[dict]:
+    def resources(self) -> list[ResourceRow]:
         return self.with_cloud_ids(self._rows('select * from resources order by sortOrder, name'), "resource")
 
-    def resource(self, resource_id: str) -> dict | None:
+    def resource(self, resource_id: str) -> ResourceRow | None:
         rows = self.with_cloud_ids(self._rows("select * from resources where id = ?", [resource_id]), "resource")
         return rows[0] if rows else None
 
-    def types(self) -> list[dict]:
+    def types(self) -> list[BookingTypeRow]:
         return self.with_cloud_ids(self._rows("select * from types order by name"), "type")
 
-    def booking_type(self, type_id: str) -> dict | None:
+    def booking_type(self, type_id: str) -> BookingTypeRow | None:
         rows = self.with_cloud_ids(self._rows("select * from types where id = ?", [type_id]), "type")
         return rows[0] if rows else None
 
@@ -263,11 +265,11 @@ class Store:
                 self.fill_ticket_prefixes()
 
     # customers ----------------------------------------------------------------
-    def customer(self, customer_id: str) -> dict | None:
+    def customer(self, customer_id: str) -> CustomerRow | None:
         rows = self.with_cloud_ids(self._rows("select * from customers where id = ?", [customer_id]), "customer")
         return rows[0] if rows else None
 
-    def customer_by(self, *, phone: str | None = None, email: str | None = None) -> dict | None:
+    def customer_by(self, *, phone: str | None = None, email: str | None = None) -> CustomerRow | None:
         if phone:
             rows = self._rows("select * from customers where phone = ?",
                               [normalize_or_keep(phone, self.phone_region)])
@@ -278,11 +280,12 @@ class Store:
         return self.with_cloud_ids(rows[:1], "customer")[0] if rows else None
 
     def customers(self, search_key: str | None = None, phone_digits: str | list[str] | None = None,
-                  number: int | None = None, limit: int = 50, offset: int = 0) -> list[dict]:
+                  number: int | None = None, limit: int = 50, offset: int = 0) -> list[CustomerRow]:
         """Customers whose normalised name contains ``search_key``, phone contains one of
         ``phone_digits`` (digit strings, see :func:`app.domain.phones.search_forms`) or
         customer number equals ``number`` (any that is given)."""
-        where, params = [], []
+        where: list[str] = []
+        params: list = []
         if search_key:
             where.append("searchText like ?")
             params.append(f"%{search_key}%")
@@ -303,12 +306,12 @@ class Store:
         return int(row[0])
 
     # bookings -----------------------------------------------------------------
-    def booking(self, booking_id: str) -> dict | None:
+    def booking(self, booking_id: str) -> BookingRow | None:
         rows = self._rows("select * from bookings where id = ?", [booking_id])
         return rows[0] if rows else None
 
     def bookings_between(self, start: str, end: str, resource_ids: list[str] | None = None,
-                         statuses: list[str] | None = None) -> list[dict]:
+                         statuses: list[str] | None = None) -> list[BookingRow]:
         """Bookings that overlap ``[start, end)`` (UTC ISO), ordered by start."""
         sql = "select * from bookings where startDateTime < ? and endDateTime > ?"
         params: list = [end, start]
@@ -320,7 +323,7 @@ class Store:
             params += statuses
         return self._rows(sql + " order by startDateTime, resourceId", params)
 
-    def resource_bookings(self, resource_id: str, start: str, end: str) -> list[dict]:
+    def resource_bookings(self, resource_id: str, start: str, end: str) -> list[BookingRow]:
         """Active bookings of one resource overlapping ``[start, end)``."""
         return self._rows(
             "select * from bookings where resourceId = ? and startDateTime < ? and endDateTime > ?"
@@ -329,7 +332,7 @@ class Store:
             [resource_id, end, start, Status.CONFIRMED, Status.PENDING_APPROVAL, Status.PENDING_PAYMENT],
         )
 
-    def active_bookings(self, resource_ids: list[str], start: str, end: str) -> list[dict]:
+    def active_bookings(self, resource_ids: list[str], start: str, end: str) -> list[BookingRow]:
         """Active bookings (occupying time) of several resources overlapping ``[start, end)``."""
         if not resource_ids:
             return []
@@ -340,25 +343,25 @@ class Store:
             [*resource_ids, end, start, Status.CONFIRMED, Status.PENDING_APPROVAL, Status.PENDING_PAYMENT],
         )
 
-    def expired_holds(self, now: str) -> list[dict]:
+    def expired_holds(self, now: str) -> list[BookingRow]:
         """Temporary holds whose ``heldUntil`` has passed and that still occupy their slot."""
         return self._rows("select * from bookings where heldUntil is not null and heldUntil <= ?"
                           " and status in (?, ?, ?) order by heldUntil",
                           [now, Status.PENDING_APPROVAL, Status.PENDING_PAYMENT, Status.CONFIRMED])
 
-    def customer_bookings(self, customer_id: str, limit: int = 500) -> list[dict]:
+    def customer_bookings(self, customer_id: str, limit: int = 500) -> list[BookingRow]:
         """Every booking of one customer (any status), newest start first, waiting ones
         (no start yet) first of all; at most ``limit``."""
         return self._rows("select * from bookings where customerId = ?"
                           " order by startDateTime is not null, startDateTime desc, createdAt desc limit ?",
                           [customer_id, limit])
 
-    def queued_bookings(self) -> list[dict]:
+    def queued_bookings(self) -> list[BookingRow]:
         """Every booking waiting for a resource, oldest ``createdAt`` first."""
         return self._rows("select * from bookings where status = ? order by createdAt, id",
                           [Status.PENDING_ASSIGNMENT])
 
-    def bookings_created_between(self, start: str, end: str) -> list[dict]:
+    def bookings_created_between(self, start: str, end: str) -> list[BookingRow]:
         return self._rows("select * from bookings where createdAt >= ? and createdAt < ?"
                           " order by createdAt", [start, end])
 
@@ -471,9 +474,9 @@ class Store:
                 out.setdefault(local, {})[cloud] = cloud_id
         return out
 
-    def customers_many(self, ids: list[str]) -> dict[str, dict]:
+    def customers_many(self, ids: list[str]) -> dict[str, CustomerRow]:
         """``{id: customer}`` for many customer ids in few queries."""
-        out: dict[str, dict] = {}
+        out: dict[str, CustomerRow] = {}
         for chunk in range(0, len(ids), 500):
             part = ids[chunk:chunk + 500]
             for row in self._rows(f"select * from customers where id in ({','.join('?' * len(part))})", part):

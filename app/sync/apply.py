@@ -41,13 +41,15 @@ import base64
 import logging
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from app.domain import clock
 from app.domain import payments as money_rules
 from app.domain.errors import BookingError
 from app.domain.model import BOOKING_FIELDS, FINAL_STATUSES, QUEUED_STATUSES, Status
+from app.domain.rows import OutboxOp
 from app.ids import new_id
 from app.store import Store
 from app.store.changes import BookingChange
@@ -122,12 +124,12 @@ class Applier:
         """Point ``local_id`` at ``new_cloud_id``, retiring its previous cloud id."""
         old = self.cloud_id(local_id)
         if old and old != new_cloud_id:
-            self.db["sync_retired"].upsert({"cloud": self.cloud, "cloudId": old, "localId": local_id,
+            self.db.table("sync_retired").upsert({"cloud": self.cloud, "cloudId": old, "localId": local_id,
                                             "retiredAt": clock.to_iso(now)}, pk=("cloud", "cloudId"))
         self.store.set_cloud_id(local_id, self.cloud, new_cloud_id)
 
     # reference data ---------------------------------------------------------------------
-    def apply_reference(self, table: str, entity: str, rows: list[dict], keep: set[str] = frozenset(),
+    def apply_reference(self, table: str, entity: str, rows: list[dict], keep: Set[str] = frozenset(),
                         keep_column: str | None = None) -> int:
         """Upsert resources (``table="resources"``, ``entity="resource"``) or booking types
         from cloud rows, mapping their ids (a new one keeps the cloud's id when free).
@@ -236,7 +238,7 @@ class Applier:
             row["resourceId"] = resources.get(row["resourceId"], row["resourceId"])
         return row
 
-    def matches(self, booking: CloudBooking, op: dict, now: datetime | None = None,
+    def matches(self, booking: CloudBooking, op: OutboxOp, now: datetime | None = None,
                 fields: dict | None = None) -> bool:
         """Is cloud ``booking`` the one the creating ``op`` asked for? Booking type,
         customer, ``createdAt`` not before the request − 1 min, and the same start (timed)
@@ -271,7 +273,7 @@ class Applier:
                         or (local.get("email") and (obj.get("email") or "").lower() == local["email"].lower()))
         return False
 
-    def find_created(self, candidates: list[CloudBooking], op: dict, now: datetime | None = None) -> CloudBooking | None:
+    def find_created(self, candidates: list[CloudBooking], op: OutboxOp, now: datetime | None = None) -> CloudBooking | None:
         """The oldest unmapped candidate matching ``op``'s natural key, or None."""
         mapped = self.booking_ids([c.cloud_id for c in candidates])
         for booking in sorted(candidates, key=lambda c: str(c.row.get("createdAt") or "")):
@@ -340,7 +342,7 @@ class Applier:
         if money.payments is not None:
             pushed = set(self.mapped("payment", [p.cloud_id for p in money.payments]).keys())
             waiting = self._waiting_pushes(local_id, currency)
-            rows = []
+            rows: list[dict[str, Any]] = []
             for p in money.payments:
                 amount = self._minor(p.amount, currency, "payment")
                 if amount is None or p.cloud_id in pushed:
@@ -362,12 +364,12 @@ class Applier:
                 for r in rows:
                     r["seenAt"] = seen.get(r["cloudId"], r["seenAt"])
                 if rows:
-                    self.db["cloud_payments"].upsert_all(rows, pk=("cloud", "cloudId"))
+                    self.db.table("cloud_payments").upsert_all(rows, pk=("cloud", "cloudId"))
                 changed = True
             paid = sum(r["amount"] for r in rows)
         new = (price, paid, None if money.fully_paid is None else int(money.fully_paid), money.reference)
         if old is None or tuple(old) != new:
-            self.db["cloud_money"].upsert({"cloud": self.cloud, "bookingId": local_id, "price": price, "paid": paid,
+            self.db.table("cloud_money").upsert({"cloud": self.cloud, "bookingId": local_id, "price": price, "paid": paid,
                                            "fullyPaid": new[2], "reference": money.reference,
                                            "updatedAt": clock.to_iso(now)}, pk=("cloud", "bookingId"))
             changed = True
@@ -378,7 +380,8 @@ class Applier:
         answer yet: the cloud may list such a payment before the push learns its id."""
         out = []
         for op in self.outbox._ops("bookingId = ? and action = 'payment'", [local_id]):
-            payment = ((op.get("payload") or {}).get("after") or {}).get("payment") or {}
+            after = cast(dict[str, Any], (op.get("payload") or {}).get("after") or {})
+            payment = after.get("payment") or {}
             if op.get("requestedAt") and payment.get("amount"):
                 out.append(int(payment["amount"]))
         return out
@@ -443,7 +446,7 @@ class _Batch:
         self.dirty = applier.outbox.dirty_map()
         self.rescheduling = applier.outbox.rescheduling()
         self.made = applier.outbox.made_ids()
-        self.in_flight: list[dict] | None = None
+        self.in_flight: list[OutboxOp] | None = None
         self.types = applier.reference_map("type")
         self.resources = applier.reference_map("resource")
         self.existing: dict[str, dict] = {}

@@ -25,7 +25,7 @@ Errors
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -506,7 +506,7 @@ class ConnectorInfo:
     synced_fields: tuple[str, ...]
     auth_kinds: tuple[tuple[str, str], ...] = (("apiKey", "API key"),)
     sign_in: tuple[SignInStep, ...] = ()
-    sign_in_step: Callable[[CloudConfig, str, dict], Awaitable[SignInResult]] | None = None
+    sign_in_step: Callable[[CloudConfig, str, dict], Coroutine[Any, Any, SignInResult]] | None = None
     default_url: str | None = None
     primary: bool = False
     #: customer fields (``firstName``, ``lastName``, ``email``, ``phone``) without which the

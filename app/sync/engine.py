@@ -50,10 +50,11 @@ import logging
 import time
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol, cast
 
 from app.domain import clock
 from app.domain.model import Status
+from app.domain.rows import BookingRow, CustomerRow, OutboxOp
 from app.store import Store
 from app.store.changes import BookingChange
 from app.sync import registry
@@ -95,11 +96,14 @@ class BookingPort(Protocol):
     (``listener(resource_id, time_rules)``) and ``to_api(booking)`` (the API shape)."""
 
     store: Store
-    events: Events
+
+    @property
+    def events(self) -> Events: ...
+
     listeners: list
     time_rule_listeners: list
 
-    def to_api(self, booking: dict) -> dict: ...
+    def to_api(self, booking: BookingRow) -> dict: ...
 
 
 class CloudFailure(Exception):
@@ -135,7 +139,7 @@ class _Context:
     def local_id(self, entity: str, cloud_id: str) -> str | None:
         return self.engine.store.local_id(self.engine.cloud, cloud_id, entity)
 
-    def customer(self, local_id: str) -> dict | None:
+    def customer(self, local_id: str) -> CustomerRow | None:
         return self.engine.store.customer(local_id)
 
     def held_bookings(self, since: str) -> list[dict]:
@@ -177,8 +181,8 @@ class _Context:
         await asyncio.to_thread(save_secret, config.secret_user, secret, config.cloud)
 
 
-def _operation(op: dict) -> Operation:
-    return Operation(op["id"], op["bookingId"], op["action"], op["payload"], int(op.get("attempts") or 0),
+def _operation(op: OutboxOp) -> Operation:
+    return Operation(op["id"], op["bookingId"], op["action"], cast(dict, op["payload"]), int(op.get("attempts") or 0),
                      op.get("requestedAt"), dict(op.get("steps") or {}))
 
 
@@ -232,7 +236,7 @@ class SyncEngine:
 
     @page_limit.setter
     def page_limit(self, value: int) -> None:
-        self.connector.page_limit = value
+        self.connector.page_limit = value  # type: ignore[attr-defined]  # connectors that page have it
 
     @property
     def capabilities(self):
@@ -448,7 +452,7 @@ class SyncEngine:
         tried = 0
         semaphore = asyncio.Semaphore(self.concurrency)
 
-        async def one(op: dict) -> None:
+        async def one(op: OutboxOp) -> None:
             async with semaphore:
                 try:
                     await self._push_op(op)
@@ -464,18 +468,18 @@ class SyncEngine:
             tried += len(ops)
             await asyncio.gather(*(one(op) for op in ops))
 
-    def _creates(self, op: dict) -> bool:
+    def _creates(self, op: OutboxOp) -> bool:
         """Does ``op`` make a new cloud booking (looked up by natural key after a lost reply)?"""
         return op["action"] in CREATING or bool((op["payload"] or {}).get("creates"))
 
-    async def _push_op(self, op: dict) -> None:
+    async def _push_op(self, op: OutboxOp) -> None:
         if op["bookingId"].startswith("resource:"):
             return await self._push_time_rules(op)
         booking = self.store.booking(op["bookingId"])
         if booking is None:
             await self.store.write(self._remove, op["id"])
             return
-        lock = contextlib.nullcontext()
+        lock: contextlib.AbstractAsyncContextManager = contextlib.nullcontext()
         if self._creates(op) and op["action"] != "reschedule":  # one create per natural key at a time
             # the key of the look-up after a lost reply (Applier.matches): no resource, so two
             # creates it cannot tell apart never look up while the other's answer is unwritten
@@ -485,7 +489,7 @@ class SyncEngine:
         async with lock:
             await self._push_locked(op, booking)
 
-    async def _push_locked(self, op: dict, booking: dict) -> None:
+    async def _push_locked(self, op: OutboxOp, booking: BookingRow) -> None:
         try:
             result = await self._send(op, booking)
         except NotSendable as exc:
@@ -513,7 +517,7 @@ class SyncEngine:
         with self.store.transaction():
             self.outbox.remove(op_id)
 
-    async def _send(self, op: dict, booking: dict):
+    async def _send(self, op: OutboxOp, booking: BookingRow):
         """Send one operation; returns the cloud's booking (None: nothing to apply;
         :data:`_QUEUED`: the operation was replaced by others in the outbox)."""
         cloud_id = self.applier.cloud_id(booking["id"])
@@ -540,17 +544,18 @@ class SyncEngine:
             await self.store.write(self._map_payment, op, result.payment_id)
         return result.booking
 
-    def _map_payment(self, op: dict, cloud_payment_id: str) -> None:
+    def _map_payment(self, op: OutboxOp, cloud_payment_id: str) -> None:
         """A pushed payment's cloud id: kept with the desk's payment so a pull does not bring
         it back as a second payment (writer thread)."""
-        payment = ((op["payload"].get("after") or {}).get("payment") or {})
+        after = cast(dict[str, Any], op["payload"].get("after") or {})
+        payment = after.get("payment") or {}
         if not payment.get("id"):
             return
         with self.store.transaction():
             if self.applier.map_payment(payment["id"], cloud_payment_id, op["bookingId"], self.now()):
                 self._publish([op["bookingId"]])
 
-    async def _push_time_rules(self, op: dict) -> None:
+    async def _push_time_rules(self, op: OutboxOp) -> None:
         """A time-rule edit of the desk → the connector. Transient failures retry; a refusal
         (or hours that cannot be written) is logged and the cloud's rules come back with the
         next pull."""
@@ -568,7 +573,7 @@ class SyncEngine:
         await self.store.write(self._remove, op["id"])
         return None
 
-    async def _create_first(self, op: dict, booking: dict) -> None:
+    async def _create_first(self, op: OutboxOp, booking: BookingRow) -> None:
         """A change to a booking the cloud has never had: the booking is created first, in
         its current state, which already holds this change and the later ones. A booking
         that is over (canceled, rejected) has nothing to send. Its ``end`` still follows."""
@@ -608,7 +613,7 @@ class SyncEngine:
         self.kick()
         return count
 
-    async def _retry_later(self, op: dict, exc: Exception, retry_after: float | None) -> None:
+    async def _retry_later(self, op: OutboxOp, exc: Exception, retry_after: float | None) -> None:
         """Keep ``op`` for a retry after the backoff. ``requestedAt`` stays: an earlier
         attempt may have committed whatever the last one met (a 503 or 429 on the look-up
         says nothing about the write), so the retry looks by natural key first."""
@@ -626,7 +631,7 @@ class SyncEngine:
         log.info("sync: %s of %s kept for retry in %s: %s", op["action"], op["bookingId"],
                  clock.to_iso(due), exc)
 
-    def _acknowledge(self, op: dict, result: CloudBooking) -> None:
+    def _acknowledge(self, op: OutboxOp, result: CloudBooking) -> None:
         """The cloud accepted ``op``: map ids, drop the row, take the cloud's state (one
         transaction with its events; on the writer thread, :meth:`Store.write`)."""
         local_id, now = op["bookingId"], self.now()
@@ -649,7 +654,7 @@ class SyncEngine:
             if moved:
                 self.service.events.publish("sync.moved", moved)
 
-    def _moved(self, op: dict, result: CloudBooking, booking: dict | None, now: datetime) -> dict | None:
+    def _moved(self, op: OutboxOp, result: CloudBooking, booking: BookingRow | None, now: datetime) -> dict | None:
         """The cloud placed a booking on another resource than the desk chose (the booking
         takes the cloud's resource and the move is shown). Writes a history entry and
         returns the ``sync.moved`` event data, or None."""
@@ -666,7 +671,7 @@ class SyncEngine:
         log.warning("sync: the cloud placed %s on %s, not on %s", booking["id"], placed, asked)
         return {"bookingId": booking["id"], "asked": asked, "resourceId": str(placed)}
 
-    async def _refused(self, op: dict, failure: Failure) -> None:
+    async def _refused(self, op: OutboxOp, failure: Failure) -> None:
         """A refusal: the local booking takes the cloud's state; the case needs attention."""
         self._ok()
         cloud_id = self.applier.cloud_id(op["bookingId"])
@@ -680,7 +685,7 @@ class SyncEngine:
         await self.store.write(self._take_refusal, op, failure, cloud_state)
         return None
 
-    def _take_refusal(self, op: dict, failure: Failure, cloud_state: CloudBooking | None) -> None:
+    def _take_refusal(self, op: OutboxOp, failure: Failure, cloud_state: CloudBooking | None) -> None:
         """:meth:`_refused`'s write, one transaction with its events (writer thread)."""
         now = self.now()
         with self.store.transaction():
@@ -701,7 +706,7 @@ class SyncEngine:
         log.warning("sync: the cloud refused %s of %s: %s %s", op["action"], op["bookingId"], failure.code,
                     failure.message)
 
-    def _not_sendable(self, op: dict, exc: NotSendable) -> None:
+    def _not_sendable(self, op: OutboxOp, exc: NotSendable) -> None:
         """The connector cannot express ``op`` (:class:`~app.sync.connector.NotSendable`): the
         booking stays as the desk has it; ``op`` and the later operations of the booking leave
         the outbox for a needs-attention case (the exception's ``code``, ``SYNC-NOT-SENT`` unless
@@ -725,7 +730,7 @@ class SyncEngine:
         self._write(booking, {"status": Status.REJECTED.value}, now, f"{failure.code}: {failure.message}")
         return [local_id]
 
-    def _write(self, booking: dict, changes: dict, now: datetime, note: str | None = None) -> None:
+    def _write(self, booking: BookingRow, changes: dict, now: datetime, note: str | None = None) -> None:
         stamp = clock.to_iso(now)
         row = {**booking, **changes, "updatedAt": stamp, "version": int(booking.get("version") or 0) + 1}
         self.store.write_changes([BookingChange("sync", booking, row, self.cloud,
@@ -944,7 +949,7 @@ class SyncEngine:
         return json.loads(row[0]) if row else None
 
     def _set_cursor(self, name: str, value) -> None:
-        self.store.db["sync_cursors"].upsert({"cloud": self.cloud, "name": name, "value": json.dumps(value),
+        self.store.db.table("sync_cursors").upsert({"cloud": self.cloud, "name": name, "value": json.dumps(value),
                                               "updatedAt": clock.to_iso(self.now())}, pk=("cloud", "name"))
 
     async def _sweep(self, window: Window) -> None:

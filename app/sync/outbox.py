@@ -25,10 +25,12 @@ dropped with it), ``cloudState`` (the cloud's booking then, or None), ``createdA
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence, Set
 from datetime import UTC, datetime
+from typing import Any, cast
 
 from app.domain.clock import to_iso, utc_now
+from app.domain.rows import OutboxOp
 from app.ids import new_id
 from app.store import Store
 from app.sync.connector import PlannedOp
@@ -85,7 +87,7 @@ class Outbox:
         for op in planned:
             fields = list(op.fields) if op.fields is not None else \
                 [f for f in self.synced_fields if before is None or (before.get(f) != after.get(f))]
-            payload = {"before": before, "after": after, "actor": actor}
+            payload: dict[str, object] = {"before": before, "after": after, "actor": actor}
             if op.creates:
                 payload["creates"] = True
             self.add(after["id"], op.action, payload, fields)
@@ -113,7 +115,7 @@ class Outbox:
     def add(self, booking_id: str, action: str, payload: dict, fields: list[str]) -> str:
         """Append one operation (call inside a transaction); returns its id."""
         op_id = new_id()
-        self.store.db["sync_outbox"].insert({
+        self.store.db.table("sync_outbox").insert({
             "id": op_id, "cloud": self.cloud, "bookingId": booking_id, "action": action,
             "payload": json.dumps(payload, ensure_ascii=False, default=str),
             "fields": json.dumps(fields), "createdAt": to_iso(self.now()), "attempts": 0,
@@ -121,33 +123,33 @@ class Outbox:
         return op_id
 
     # reading --------------------------------------------------------------------------
-    def _ops(self, where: str = "1", params: list | None = None) -> list[dict]:
+    def _ops(self, where: str = "1", params: list | None = None) -> list[OutboxOp]:
         rows = self.store.db.query(f"select * from sync_outbox where cloud = ? and {where} order by seq",
                                    [self.cloud, *(params or [])])
-        return [_loads(dict(r), "payload", "fields", "steps") for r in rows]
+        return [cast(OutboxOp, _loads(dict(r), "payload", "fields", "steps")) for r in rows]
 
-    def op(self, op_id: str) -> dict | None:
+    def op(self, op_id: str) -> OutboxOp | None:
         found = self._ops("id = ?", [op_id])
         return found[0] if found else None
 
-    def pending(self) -> list[dict]:
+    def pending(self) -> list[OutboxOp]:
         return self._ops()
 
     def pending_count(self) -> int:
         return self.store.db.execute("select count(*) from sync_outbox where cloud = ?", [self.cloud]).fetchone()[0]
 
-    def ready(self, now: datetime, busy: set[str] = frozenset()) -> list[dict]:
+    def ready(self, now: datetime, busy: Set[str] = frozenset()) -> list[OutboxOp]:
         """The first waiting operation of each booking not in ``busy``, whose retry time has
         come (one booking's operations go out in order; others keep flowing)."""
         rows = self.store.db.query(
             "select o.* from sync_outbox o join (select bookingId, min(seq) seq from sync_outbox"
             " where cloud = ? group by bookingId) f on o.seq = f.seq order by o.seq", [self.cloud])
         stamp = stamp_ms(now)
-        out = []
+        out: list[OutboxOp] = []
         for row in rows:
             if row["bookingId"] in busy or (row["nextAttemptAt"] and row["nextAttemptAt"] > stamp):
                 continue
-            out.append(_loads(dict(row), "payload", "fields", "steps"))
+            out.append(cast(OutboxOp, _loads(dict(row), "payload", "fields", "steps")))
         return out
 
     def next_attempt_at(self) -> str | None:
@@ -170,7 +172,7 @@ class Outbox:
             out.setdefault(booking_id, set()).update(json.loads(fields or "[]"))
         return out
 
-    def in_flight_creates(self) -> list[dict]:
+    def in_flight_creates(self) -> list[OutboxOp]:
         """Creating operations sent at least once without an answer (candidates for
         natural-key matching: each makes a new cloud booking)."""
         return [op for op in self._ops("requestedAt is not null")
@@ -222,13 +224,14 @@ class Outbox:
         return self.store.db.execute("select count(*) from sync_attention where cloud = ? and resolvedAt is null",
                                      [self.cloud]).fetchone()[0]
 
-    def add_attention(self, op: dict, code: str, message: str, cloud_state: dict | None,
-                      dropped: list[dict]) -> str:
-        """Record a refused operation (call inside a transaction); returns the case id."""
+    def add_attention(self, op: Mapping[str, Any], code: str, message: str, cloud_state: dict | None,
+                      dropped: Sequence[Mapping[str, Any]]) -> str:
+        """Record a refused operation (call inside a transaction; ``op`` an :class:`OutboxOp`, or a
+        pull's problem in that shape); returns the case id."""
         case_id = new_id()
         desk = {"action": op["action"], "opId": op["id"], "payload": op["payload"],
                 "dropped": [{"action": d["action"], "opId": d["id"], "payload": d["payload"]} for d in dropped]}
-        self.store.db["sync_attention"].insert({
+        self.store.db.table("sync_attention").insert({
             "id": case_id, "cloud": self.cloud, "bookingId": op["bookingId"], "opId": op["id"],
             "action": op["action"], "code": code, "message": message,
             "desk": json.dumps(desk, ensure_ascii=False, default=str),
@@ -239,5 +242,5 @@ class Outbox:
     def remove(self, op_id: str) -> None:
         self.store.db.execute("delete from sync_outbox where id = ?", [op_id])
 
-    def later_ops(self, op: dict) -> list[dict]:
+    def later_ops(self, op: Mapping[str, Any]) -> list[OutboxOp]:
         return self._ops("bookingId = ? and seq > ?", [op["bookingId"], op["seq"]])

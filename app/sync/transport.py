@@ -26,7 +26,14 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from dataclasses import dataclass
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_any,
+)
+from tenacity.stop import stop_base
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +50,16 @@ def http_client(*, base_url: str = "", headers: dict | None = None, auth: httpx.
                              limits=httpx.Limits(max_connections=connections,
                                                  max_keepalive_connections=connections))
 
+
+class _WaitLongerThan(stop_base):
+    """Stop when the next wait would be longer than ``seconds`` (a Retry-After beyond what a
+    read may wait)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return (retry_state.upcoming_sleep or 0.0) > self.seconds
 
 class HeaderAuth(httpx.Auth):
     """Sends the header ``name: value`` exactly as given (the client never composes or
@@ -166,8 +183,6 @@ class Transport:
             return backoff_seconds(state.attempt_number, getattr(failure, "retry_after", None),
                                    base=policy.base, cap=policy.cap, rng=self.rng)
 
-        def too_long(state: RetryCallState) -> bool:
-            return (state.upcoming_sleep or 0.0) > policy.max_wait
 
         def before_sleep(state: RetryCallState) -> None:
             failure = state.outcome.exception() if state.outcome else None
@@ -175,7 +190,7 @@ class Transport:
                      state.upcoming_sleep)
 
         return AsyncRetrying(retry=retry_if_exception(lambda exc: is_transient(exc, self.unreachable)),
-                             wait=wait, stop=stop_after_attempt(policy.retries + 1) | too_long,
+                             wait=wait, stop=stop_any(stop_after_attempt(policy.retries + 1), _WaitLongerThan(policy.max_wait)),
                              before_sleep=before_sleep, reraise=True)
 
     async def json(self, method: str, url: str, *, operation: str = "", read: bool = False, **kwargs):

@@ -194,13 +194,23 @@ def test_day_canvas_status_blocks_paint_small_and_large(qtbot):
     canvas.resize(900, 900)
     canvas.set_day(DAY, RESOURCES, _bookings([DAY]), TYPES, "Asia/Riyadh", NOW)
     assert canvas.axis_rect().x() == 0 and canvas.column_rect(0).x() == AXIS_W
-    canvas.grab()
+
+    def painted_in_its_type_colour(ident: str) -> bool:
+        block = canvas.block_of(ident)
+        inside = block.rect.adjusted(2, 2, -2, -2)
+        shown = canvas.grab(inside).toImage()
+        hues = [QColor(shown.pixel(x, y)) for x in range(0, shown.width(), 3) for y in range(0, shown.height(), 3)]
+        want = QColor(TYPES["t"]["color"]).hue()
+        return sum(abs(c.hue() - want) <= 5 and c.saturation() > 60 for c in hues) > len(hues) // 3
+
+    assert painted_in_its_type_colour("b000") and painted_in_its_type_colour("b021")
     assert canvas._text_cache   # big blocks laid out their text once
     cached = dict(canvas._text_cache)
     canvas.grab()
     assert all(canvas._text_cache[k] is v for k, v in cached.items())
-    canvas.set_hour_height(24)   # small blocks: batched, no text
-    canvas.grab()
+    canvas.set_hour_height(24)   # small blocks: batched, no text, still in their type's colour
+    assert canvas.block_of("b000").rect.height() < 20
+    assert painted_in_its_type_colour("b000") and painted_in_its_type_colour("b021")
     assert canvas.block_at(QPoint(1, 1)) is None
 
 

@@ -40,7 +40,7 @@ STATUS_IN = {
 }
 #: local visit status → cloud status pushed (contract: start → inProgress, end →
 #: completed, no-show → noShow; check-in has none and stays local).
-VISIT_OUT = {VisitStatus.IN_PROGRESS: "inProgress", VisitStatus.COMPLETED: "completed",
+VISIT_OUT: dict[str, str] = {VisitStatus.IN_PROGRESS: "inProgress", VisitStatus.COMPLETED: "completed",
              VisitStatus.NO_SHOW: "noShow"}
 #: the line the desk appends to ``notes`` on a cancel (contract: no reason field)
 CANCEL_PREFIX = "Cancelled: "
@@ -224,10 +224,10 @@ def time_rules(company: dict, staff: dict | None = None, blocks: list[dict] | No
         off += _vacations(staff.get("vacations"), what)
         for entry in staff.get("customWorkingHours") or []:
             try:
-                day = date.fromisoformat(str(entry["date"])[:10])
+                on = date.fromisoformat(str(entry["date"])[:10])
             except (TypeError, KeyError, ValueError):
                 raise MappingError(f"{what}: not a custom day {entry!r}") from None
-            custom[day.isoformat()] = _intersect(_periods(entry.get("hours"), what), firm.get(_SHORT[day.weekday()], []))
+            custom[on.isoformat()] = _intersect(_periods(entry.get("hours"), what), firm.get(_SHORT[on.weekday()], []))
     zone = str(company.get("timeZone") or "UTC")
     for block in blocks or []:
         for day, lo, hi in block_spans(block, zone):

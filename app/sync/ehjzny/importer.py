@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from app.domain import clock
 from app.domain.model import BOOKING_FIELDS, QUEUED_STATUSES
@@ -65,7 +66,7 @@ def _import_bookings(store: Store, bookings: list[dict], zone: str, cloud: str,
     for cloud_id, fields in mapped:
         local_id = store.local_id(cloud, cloud_id, "booking")
         old = store.booking(local_id) if local_id else None
-        row = {key: None for key in BOOKING_FIELDS}
+        row: dict[str, Any] = {key: None for key in BOOKING_FIELDS}
         row.update(old or {"id": new_id(), "version": 0})
         row.update(fields)
         row["createdAt"] = row["createdAt"] or clock.to_iso(now)

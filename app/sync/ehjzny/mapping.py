@@ -16,6 +16,7 @@ branch zone, here and nowhere else in the project.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from app.domain import clock, timerules
 from app.domain.model import (
@@ -49,7 +50,7 @@ class MappingError(ValueError):
     """A cloud payload that cannot become a local row (missing id, unknown status, bad time)."""
 
 
-def _require(obj: dict, key: str, what: str) -> object:
+def _require(obj: dict, key: str, what: str) -> Any:
     if not isinstance(obj, dict):
         raise MappingError(f"{what}: expected an object, got {type(obj).__name__}")
     value = obj.get(key)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -189,13 +190,13 @@ def time_rules_from_slots(spans: list[tuple[datetime, datetime, dict]], zone: st
     rules = []
     for day in sorted(days):
         merged: list[list[int]] = []
-        for lo, hi in sorted(days[day]):
-            if merged and lo <= merged[-1][1]:
-                merged[-1][1] = max(hi, merged[-1][1])
+        for first, last in sorted(days[day]):  # military times
+            if merged and first <= merged[-1][1]:
+                merged[-1][1] = max(last, merged[-1][1])
             else:
-                merged.append([lo, hi])
-        rules += [{"days": [day_name(day)], "from": lo, "to": hi, "fromDate": day.isoformat(),
-                   "toDate": day.isoformat()} for lo, hi in merged]
+                merged.append([first, last])
+        rules += [{"days": [day_name(day)], "from": first, "to": last, "fromDate": day.isoformat(),
+                   "toDate": day.isoformat()} for first, last in merged]
     return {"depthOfDays": 0, "scheduleAfterHoursFromNow": 0, "rules": rules, "offRules": []}
 
 
@@ -242,7 +243,7 @@ def pool_row(branch: dict, types: list[str], rules: dict, *, known: bool) -> dic
 
 
 # ---- customers -------------------------------------------------------------------------
-def missing_fields(customer: dict | None, identifier: str | None, questions: list[str] = ()) -> list[str]:
+def missing_fields(customer: dict | None, identifier: str | None, questions: Sequence[str] = ()) -> list[str]:
     """What Qmatic requires that the desk customer lacks (contract "Behaviour": customer
     data; seed "Confirm a reservation"): ``firstName``, ``lastName``, ``email``,
     ``personalIdentifier`` (10–48 of ``[A-Za-z0-9]``), and each required information

@@ -15,6 +15,7 @@ is sent again:
 
 from __future__ import annotations
 
+from collections.abc import Set
 from datetime import datetime
 
 from app.domain import clock
@@ -24,7 +25,7 @@ from app.sync.rekaz.client import RekazClient
 
 async def find_reservations(client: RekazClient, names: mapping.NameIndex, *, customer_id: str, branch_id: str,
                             start: datetime | str, end: datetime | str, price_id: str,
-                            provider_id: str | None, exclude: set[str] = frozenset()) -> list[dict]:
+                            provider_id: str | None, exclude: Set[str] = frozenset()) -> list[dict]:
     """The reservations that match one create item (oldest ``reservationNumber`` first),
     leaving out cancelled ones and the ids in ``exclude`` (already mapped)."""
     start = clock.from_iso(start) if isinstance(start, str) else start

@@ -419,7 +419,7 @@ def update_body(start: str | datetime, *, end: str | datetime | None = None,
                 provider_ids: list[str] | None = None) -> dict:
     """Body of ``PUT /reservations/{id}``: ``startDate`` always (seed: required), ``endDate``
     and ``providerIds`` only when given (seed: omitted ones are kept)."""
-    body = {"startDate": cloud_time(start)}
+    body: dict[str, object] = {"startDate": cloud_time(start)}
     if end is not None:
         body["endDate"] = cloud_time(end)
     if provider_ids is not None:
