@@ -29,13 +29,16 @@ from datetime import date
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
 
+from app.domain.actions import ACTIONS
 from app.domain.clock import from_iso, local_date, military
+from app.domain.model import Action
 from app.i18n import _
 from app.i18n.text import fsi
 from ui import formatting as f
 
 LIMIT = 50
-UNDOABLE = ("reschedule", "cancel", "check_in", "end")
+#: the actions the desk can take back (:data:`app.domain.actions.ACTIONS` ``undone_by``)
+UNDOABLE = tuple(action for action, spec in ACTIONS.items() if spec.undone_by)
 
 
 @dataclass
@@ -172,12 +175,8 @@ def inverse(entry: UndoEntry, client, zone: str) -> tuple[Awaitable[dict], date]
     before = entry.booking
     start = from_iso(before["startDateTime"]) if before.get("startDateTime") else None
     day, time = (local_date(start, zone), military(start, zone)) if start else (None, None)
-    if entry.kind == "reschedule":
+    if entry.kind == Action.RESCHEDULE:
         return client.reschedule(before["id"], day, time, resource_id=before.get("resourceId")), day
-    if entry.kind == "cancel":
-        return client.restore(before["id"]), day
-    if entry.kind == "check_in":
-        return client.undo_check_in(before["id"]), day
-    if entry.kind == "end":
-        return client.reopen(before["id"]), day
+    if entry.kind in UNDOABLE:
+        return client.act(ACTIONS[Action(entry.kind)].undone_by, before["id"]), day
     raise ValueError(f"{entry.kind} cannot be undone")

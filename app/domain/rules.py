@@ -54,6 +54,13 @@ def accept(booking: dict, resource: dict, booking_type: dict, now: datetime) -> 
             "duration": minutes}
 
 
+def ensure_waiting(booking: dict) -> None:
+    """Raise INVALID-TRANSITION unless the booking waits unassigned in a queue
+    (``PENDING_ASSIGNMENT``), the one state an accept starts from (seed 000 "Instant Booking")."""
+    if booking.get("status") != Status.PENDING_ASSIGNMENT:
+        raise _refuse(booking, "accept")
+
+
 def expire(booking: dict) -> dict:
     """An unassigned booking past its timeout → ``REJECTED`` (seed 000 "Assignment Timeout")."""
     return {**booking, "status": Status.REJECTED}

@@ -254,6 +254,24 @@ def m017_reports_payment_links(db: Database) -> None:
     db.execute("create index payments_report_methods on payments (method, createdAt, amount, vatAmount)")
 
 
+#: the action spellings before :class:`app.domain.model.Action` (history and events), and now
+_ACTION_SPELLINGS = {"checkin": "check_in", "noshow": "no_show", "undo-checkin": "undo_check_in"}
+
+
+@migrations()
+def m018_action_spellings(db: Database) -> None:
+    """One spelling per action (:class:`app.domain.model.Action`): the ``action`` of history
+    entries and of stored ``booking.changed`` events (and a ``queue.changed`` event's
+    ``reason``) written ``checkin``, ``noshow`` or ``undo-checkin`` become ``check_in``,
+    ``no_show`` and ``undo_check_in``. The literal spellings stay here: a migration never
+    changes with the code."""
+    for old, new in _ACTION_SPELLINGS.items():
+        db.execute("update history set action = ? where action = ?", [new, old])
+        for key in ("$.action", "$.reason"):
+            db.execute(f"update events set data = json_set(data, '{key}', ?)"
+                       f" where json_valid(data) and json_extract(data, '{key}') = ?", [new, old])
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 

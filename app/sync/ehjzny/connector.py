@@ -38,6 +38,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from app.domain import clock, timerules
+from app.domain.actions import cloud_operations
 from app.domain.errors import ALREADY_ASSIGNED
 from app.domain.model import Status
 from app.i18n import N_
@@ -82,8 +83,8 @@ CAPABILITIES = Capabilities(
 
 #: the booking service's action → the cloud operation; the others (check-in, start,
 #: no-show, expire) are the desk's own or happen in the cloud by itself
-ACTIONS = {"create": "create", "reschedule": "reschedule", "accept": "assign", "cancel": "cancel",
-           "end": "end", "hold": "hold", "confirm": "confirm", "restore": "restore", "time_rules": "time_rules"}
+#: desk action → Ehjzny operation (the ``cloud`` column of :data:`app.domain.actions.ACTIONS`)
+ACTIONS = cloud_operations()
 CREATING = frozenset({"create", "hold", "reschedule", "restore"})
 
 
