@@ -132,7 +132,8 @@ def test_every_event_type_is_in_the_catalogue_and_nowhere_spelt_by_hand():
     doc = events_module.__doc__ or ""
     missing = [t for t in EventType if f"``{t}``" not in doc]
     assert missing == []
-    quoted = re.compile(r'(?<![`\w])"(%s)"' % "|".join(re.escape(t) for t in EventType if "." in t))
+    names = "|".join(re.escape(t) for t in EventType if "." in t)
+    quoted = re.compile(rf'(?<![`\w])"({names})"')
     by_hand = [f"{p.relative_to(ROOT)}:{n}" for folder in ("app", "ui") for p in (ROOT / folder).rglob("*.py")
                if p.name != "model.py" for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
                if quoted.search(line)]
