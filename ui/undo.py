@@ -35,6 +35,7 @@ from app.domain.model import Action
 from app.i18n import _
 from app.i18n.text import fsi
 from ui import formatting as f
+from ui.actions import DESK_ACTIONS
 
 LIMIT = 50
 #: the actions the desk can take back (:data:`app.domain.actions.ACTIONS` ``undone_by``)
@@ -57,15 +58,7 @@ class UndoEntry:
 
     def text(self) -> str:
         name = fsi(f.customer_name(self.booking))
-        if self.kind == "reschedule":
-            # Translators: the Edit menu's undo entry after moving a booking.
-            return _("Undo move of {name}").format(name=name)
-        if self.kind == "cancel":
-            # Translators: the Edit menu's undo entry after a cancel: the same booking comes back.
-            return _("Undo cancel of {name}").format(name=name)
-        if self.kind == "check_in":
-            return _("Undo check-in of {name}").format(name=name)
-        return _("Undo end of visit of {name} (the visit continues)").format(name=name)
+        return _(DESK_ACTIONS[Action(self.kind)].undo).format(name=name)
 
     def why_not(self) -> str:
         return ""

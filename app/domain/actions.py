@@ -34,6 +34,9 @@ class ActionSpec:
     """One action of :data:`ACTIONS`.
 
     ``check``: see :data:`Check` (None: the desk cannot tell beforehand; the server decides).
+    ``plain``: ``check`` returns the booking as it must become and nothing else is needed
+    (no other row to read), so ``BookingService.act`` applies it and commits; otherwise the
+    service's ``method`` does the work.
     ``route``: the branch API's path ("": none of its own); ``ref_only``: its body is ``{"bookingId"}`` alone, so
     the route, the service call and the client call are generic. ``role``: the least desk
     role allowed (:class:`DeskRole`). ``method``: the name of the ``BookingService`` method,
@@ -46,6 +49,7 @@ class ActionSpec:
     """
 
     check: Check | None = None
+    plain: bool = False
     route: str = ""
     ref_only: bool = False
     role: DeskRole = DeskRole.RECEPTION
@@ -72,21 +76,22 @@ ACTIONS: dict[Action, ActionSpec] = {
     # undoing a cancel is reception's, as the cancel itself is
     Action.RESTORE: ActionSpec(route=f"{_BOOKINGS}/cancel/undo", ref_only=True, method="restore",
                                cloud="restore"),
-    Action.CHECK_IN: ActionSpec(check=rules.check_in, route=f"{_BOOKINGS}/checkin", ref_only=True,
+    Action.CHECK_IN: ActionSpec(check=rules.check_in, plain=True, route=f"{_BOOKINGS}/checkin", ref_only=True,
                                 role=DeskRole.PROVIDER, method="check_in", records=AttendanceKind.CHECK_IN,
                                 undone_by=Action.UNDO_CHECK_IN),
-    Action.UNDO_CHECK_IN: ActionSpec(check=lambda b, now: rules.undo_check_in(b), route=f"{_BOOKINGS}/checkin/undo",
+    Action.UNDO_CHECK_IN: ActionSpec(check=lambda b, now: rules.undo_check_in(b), plain=True,
+                                     route=f"{_BOOKINGS}/checkin/undo",
                                      ref_only=True, role=DeskRole.PROVIDER, method="undo_check_in",
                                      retracts=AttendanceKind.CHECK_IN),
     # start records a check-in only for a patient not checked in yet (BookingService.start)
     Action.START: ActionSpec(check=rules.start, route=f"{_BOOKINGS}/start", ref_only=True,
                              role=DeskRole.PROVIDER, method="start"),
-    Action.END: ActionSpec(check=rules.end, route=f"{_BOOKINGS}/end", ref_only=True, role=DeskRole.PROVIDER,
+    Action.END: ActionSpec(check=rules.end, plain=True, route=f"{_BOOKINGS}/end", ref_only=True, role=DeskRole.PROVIDER,
                            method="end", records=AttendanceKind.CHECK_OUT, cloud="end", undone_by=Action.REOPEN),
     Action.REOPEN: ActionSpec(check=lambda b, now: rules.reopen(b, None, None), route=f"{_BOOKINGS}/end/undo",
                               ref_only=True, role=DeskRole.PROVIDER, method="reopen",
                               retracts=AttendanceKind.CHECK_OUT),
-    Action.NO_SHOW: ActionSpec(check=rules.no_show, route=f"{_BOOKINGS}/noshow", ref_only=True,
+    Action.NO_SHOW: ActionSpec(check=rules.no_show, plain=True, route=f"{_BOOKINGS}/noshow", ref_only=True,
                                role=DeskRole.PROVIDER, method="no_show"),
     # the server's own: a walk-in past its timeout, a hold not confirmed in time
     Action.EXPIRE: ActionSpec(),

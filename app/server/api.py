@@ -439,16 +439,16 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
     def cancel(body: schemas.CancelBody, request: Request):
         return {"result": service.cancel(body.bookingId, body.reason, _actor(request))}
 
-    def _visit(method: str):
+    def _visit(action: Action):
         @writing
         def handler(body: schemas.BookingRef, request: Request):
             _check_booking(request, service, service._booking(body.bookingId))
-            return {"result": getattr(service, method)(body.bookingId, _actor(request))}
+            return {"result": service.act(action, body.bookingId, _actor(request))}
         return handler
 
-    # the actions whose body is {"bookingId"} alone: route, role and service method from the table
-    for _action, spec in ref_actions():
-        api.post(spec.route, name=spec.method, dependencies=[require(RANK[spec.role])])(_visit(spec.method))
+    # the actions whose body is {"bookingId"} alone: route, role and service call from the table
+    for action, spec in ref_actions():
+        api.post(spec.route, name=spec.method or action, dependencies=[require(RANK[spec.role])])(_visit(action))
 
     @api.put(ACTIONS[Action.CREATE].route, dependencies=[require(RANK[ACTIONS[Action.CREATE].role])])
     @writing

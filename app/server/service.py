@@ -322,8 +322,22 @@ class BookingService(ReadsMixin):
     def cancel(self, booking_id: str, reason: str, actor: dict | None = None) -> dict:
         return self._act(Action.CANCEL, booking_id, lambda b: rules.cancel(b, reason), actor)
 
+    def act(self, action: Action | str, booking_id: str, actor: dict | None = None) -> dict:
+        """Do an action whose request names the booking alone (the ``ref_only`` ones of
+        :data:`app.domain.actions.ACTIONS`): a ``plain`` one applies its rule and commits with
+        the attendance it records; another runs the service method the table names. Raises
+        as the rule does, NOT-FOUND for an unknown booking, ValueError for another action."""
+        action = Action(action)
+        spec = ACTIONS[action]
+        if not spec.ref_only:
+            raise ValueError(f"{action} needs more than the booking's id")
+        if spec.plain and spec.check is not None:
+            check = spec.check
+            return self._act(action, booking_id, lambda b: check(b, self.now()), actor)
+        return getattr(self, spec.method or "")(booking_id, actor)
+
     def check_in(self, booking_id: str, actor: dict | None = None) -> dict:
-        return self._act(Action.CHECK_IN, booking_id, lambda b: rules.check_in(b, self.now()), actor)
+        return self.act(Action.CHECK_IN, booking_id, actor)
 
     def start(self, booking_id: str, actor: dict | None = None) -> dict:
         with self.store.lock:
@@ -334,14 +348,14 @@ class BookingService(ReadsMixin):
     def end(self, booking_id: str, actor: dict | None = None) -> dict:
         """End the visit (``POST /management/bookings/end``): shortened to the time served;
         an early end publishes ``slot.freed``."""
-        return self._act(Action.END, booking_id, lambda b: rules.end(b, self.now()), actor)
+        return self.act(Action.END, booking_id, actor)
 
     def no_show(self, booking_id: str, actor: dict | None = None) -> dict:
-        return self._act(Action.NO_SHOW, booking_id, lambda b: rules.no_show(b, self.now()), actor)
+        return self.act(Action.NO_SHOW, booking_id, actor)
 
     def undo_check_in(self, booking_id: str, actor: dict | None = None) -> dict:
         """Take back a check-in (the desk's Undo); its CheckIn attendance is removed."""
-        return self._act(Action.UNDO_CHECK_IN, booking_id, rules.undo_check_in, actor)
+        return self.act(Action.UNDO_CHECK_IN, booking_id, actor)
 
     def reopen(self, booking_id: str, actor: dict | None = None) -> dict:
         """Take back "end" (the desk's Undo): the visit continues with its scheduled end,

@@ -422,9 +422,10 @@ class Connector(Protocol):
         """One booking by cloud id; None when the cloud does not have it (404)."""
 
     def plan(self, action: str, before: dict | None, after: dict) -> list[PlannedOp]:
-        """The cloud operations a desk change needs (``action``: the booking service's —
-        ``create`` | ``hold`` | ``confirm`` | ``reschedule`` | ``accept`` | ``cancel`` |
-        ``restore`` | ``end`` | ``check-in`` | ``start`` | ``no-show`` | ``time_rules`` | ...;
+        """The cloud operations a desk change needs (``action``: an
+        :class:`~app.domain.model.Action` — ``create``, ``hold``, ``confirm``, ``reschedule``,
+        ``accept``, ``cancel``, ``restore``, ``end``, ``check_in``, ``start``, ``no_show``,
+        ``time_rules``, ...;
         ``before``/``after``: the booking rows, local ids). ``[]``: the desk's own."""
 
     async def send(self, op: Operation) -> SendResult:

@@ -19,7 +19,8 @@ Which operations a desk change needs is the connector's :meth:`~app.sync.connect
 Attention case: ``id``, ``bookingId``, ``opId``, ``action``, ``code`` and ``message`` (the
 cloud's), ``desk`` (the refused operation and any later ones of that booking that were
 dropped with it), ``cloudState`` (the cloud's booking then, or None), ``createdAt``,
-``resolvedAt``, ``resolution`` (``accept-cloud`` | ``reapply``).
+``resolvedAt``, ``resolution`` (:class:`~app.domain.model.Resolution`: ``accept-cloud`` |
+``reapply``).
 """
 
 from __future__ import annotations
