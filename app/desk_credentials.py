@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.domain.model import DeskRole
 from app.secret_store import (
     delete_secret,
     load_secret,
@@ -31,7 +32,7 @@ class DeskCredentials:
     fingerprint: str
     desk_id: str | None = None
     desk_name: str | None = None
-    role: str = "reception"
+    role: str = DeskRole.RECEPTION
     resource_ids: list[str] = field(default_factory=list)
     where: str | None = None  # "keyring" or "file:<path>"
 
@@ -51,11 +52,11 @@ def save(url: str, paired: dict) -> DeskCredentials:
     where = save_secret(key, paired["token"], service=SERVICE)
     data = read_private_json(desks_file())
     data[key] = {"fingerprint": paired["fingerprint"], "deskId": paired.get("deskId"),
-                 "deskName": paired.get("deskName"), "role": paired.get("role") or "reception",
+                 "deskName": paired.get("deskName"), "role": paired.get("role") or DeskRole.RECEPTION,
                  "resourceIds": list(paired.get("resourceIds") or [])}
     write_private_json(desks_file(), data)
     return DeskCredentials(url, paired["token"], paired["fingerprint"], paired.get("deskId"), paired.get("deskName"),
-                           paired.get("role") or "reception", list(paired.get("resourceIds") or []), where)
+                           paired.get("role") or DeskRole.RECEPTION, list(paired.get("resourceIds") or []), where)
 
 
 def load(url: str) -> DeskCredentials | None:
@@ -66,7 +67,7 @@ def load(url: str) -> DeskCredentials | None:
     if not info or not token:
         return None
     return DeskCredentials(url, token, info["fingerprint"], info.get("deskId"), info.get("deskName"),
-                           info.get("role") or "reception", list(info.get("resourceIds") or []), where)
+                           info.get("role") or DeskRole.RECEPTION, list(info.get("resourceIds") or []), where)
 
 
 def forget(url: str) -> None:

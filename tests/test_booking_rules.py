@@ -163,7 +163,7 @@ def test_history_records_who_and_what_changed(service):
     booking = book(service, 1000)
     service.check_in(booking["id"], {"deskId": "reception-1", "user": "mona"})
     history = service.history(booking["id"])
-    assert [h["action"] for h in history] == ["create", "checkin"]
+    assert [h["action"] for h in history] == ["create", "check_in"]
     assert history[1]["deskId"] == "reception-1" and history[1]["actor"] == "mona"
     assert history[1]["before"] == {"visitStatus": None, "checkedInAt": None}
     assert history[1]["after"]["visitStatus"] == "CHECKED_IN"

@@ -357,7 +357,7 @@ def test_visit_flow_is_pushed_silently(sim):
         desk.maps[("booking", "B1")] = made.cloud_id
         sent = len(sim.cloud.notifications)
         checked = {**booking, "visitStatus": "CHECKED_IN"}
-        assert connector.plan("checkin", booking, checked) == []
+        assert connector.plan("check_in", booking, checked) == []
         started = {**checked, "visitStatus": "IN_PROGRESS"}
         [visit] = connector.plan("start", checked, started)
         states = [(await connector.send(_op(visit.action, started, checked, "op2"))).booking.raw["status"]]
@@ -379,7 +379,7 @@ def test_visit_flow_is_pushed_silently(sim):
         made = (await connector.send(_op("create", no_show))).booking
         other.maps[("booking", "B1")] = made.cloud_id
         after = {**no_show, "visitStatus": "NO_SHOW"}
-        [visit] = connector.plan("noshow", no_show, after)
+        [visit] = connector.plan("no_show", no_show, after)
         return (await connector.send(_op(visit.action, after, no_show, "op4"))).booking
 
     assert run(_with(sim, other, body2)).raw["status"] == "noShow"
@@ -580,11 +580,11 @@ def test_plan_follows_the_desk_operations_table():
     assert actions("reschedule", booked, {**booked, "startDateTime": "2026-12-08T07:00:00Z"}) == ["reschedule"]
     assert actions("reschedule", booked, {**booked, "resourceId": "R2"}) == ["reschedule"]
     checked = {**booked, "visitStatus": "CHECKED_IN"}
-    assert actions("checkin", booked, checked) == []
+    assert actions("check_in", booked, checked) == []
     assert actions("start", checked, {**checked, "visitStatus": "IN_PROGRESS"}) == ["visit"]
     ended = {**checked, "visitStatus": "COMPLETED", "endDateTime": "2026-12-08T06:10:00Z"}
     assert actions("end", {**checked, "visitStatus": "IN_PROGRESS"}, ended) == ["visit"]
-    assert actions("noshow", booked, {**booked, "visitStatus": "NO_SHOW"}) == ["visit"]
+    assert actions("no_show", booked, {**booked, "visitStatus": "NO_SHOW"}) == ["visit"]
     cancelled = {**booked, "status": "CANCELED", "cancelReason": "ill"}
     assert actions("cancel", booked, cancelled) == ["cancel"]
     assert actions("restore", cancelled, booked) == ["restore"]

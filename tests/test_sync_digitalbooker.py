@@ -170,7 +170,7 @@ def test_the_plan_of_each_desk_action():
     assert [p.action for p in connector.plan("reschedule", timed, timed)] == ["reschedule"]
     assert [p.action for p in connector.plan("accept", walk_in, timed)] == ["reschedule"]
     assert [p.action for p in connector.plan("cancel", timed, {**timed, "status": "CANCELED"})] == ["cancel"]
-    for local in ("checkin", "start", "end", "noshow"):
+    for local in ("check_in", "start", "end", "no_show"):
         assert connector.plan(local, timed, timed) == []
     assert [p.action for p in connector.plan("payment", timed, {**timed, "payment": {"method": "cash",
                                                                                      "amount": 100}})] == ["payment"]

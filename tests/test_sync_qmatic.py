@@ -200,7 +200,7 @@ def test_plan_follows_the_desk_operations_table():
     assert [p.action for p in c.plan("reschedule", _row(), _row(resourceId="r2"))] == ["reschedule"]
     assert [p.action for p in c.plan("reschedule", _row(), _row(typeId="t2"))] == ["reschedule"]
     for visit in ("CHECKED_IN", "IN_PROGRESS", "COMPLETED", "NO_SHOW"):  # local only
-        assert c.plan("checkin", _row(), _row(visitStatus=visit)) == []
+        assert c.plan("check_in", _row(), _row(visitStatus=visit)) == []
     accepted = c.plan("accept", _row(status="PENDING_ASSIGNMENT", startDateTime=None, resourceId=None), _row())
     assert [(p.action, p.creates) for p in accepted] == [("create", True)]  # a desk walk-in, now timed
 

@@ -474,7 +474,7 @@ def test_local_only_actions_plan_nothing(sim):
     conn = connector(sim)
     row = _desk(sim, visitStatus="CHECKED_IN")
     assert conn.plan("start", row, {**row, "visitStatus": "IN_PROGRESS"}) == []
-    assert conn.plan("noshow", row, row) == [] and conn.plan("hold", None, row) == []
+    assert conn.plan("no_show", row, row) == [] and conn.plan("hold", None, row) == []
     assert [p.action for p in conn.plan("start", {**row, "visitStatus": None}, row)] == ["check_in"]
 
 

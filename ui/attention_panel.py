@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from app.client import ApiError, DeskClient
 from app.domain.clock import from_iso
+from app.domain.model import Resolution
 from app.i18n import N_, _
 from app.i18n import formats as fmt
 from app.i18n.labels import error_message
@@ -166,8 +167,8 @@ class AttentionPanel(QWidget):
         self.table.selectionModel().selectionChanged.connect(lambda *_a: self._show_details())
         self.accept_cloud = QPushButton()
         self.reapply = QPushButton()
-        self.accept_cloud.clicked.connect(lambda: self.resolve("accept-cloud"))
-        self.reapply.clicked.connect(lambda: self.resolve("reapply"))
+        self.accept_cloud.clicked.connect(lambda: self.resolve(Resolution.ACCEPT_CLOUD))
+        self.reapply.clicked.connect(lambda: self.resolve(Resolution.REAPPLY))
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #b3261e;")

@@ -7,13 +7,14 @@ from datetime import datetime
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QHeaderView, QPushButton, QVBoxLayout, QWidget
 
+from app.domain.model import Action
 from app.i18n import _
 from app.i18n.formats import format_number
 from app.i18n.labels import action_label
 from ui.models import CHECKIN_FILTERS, CheckinsModel, allowed
 from ui.tables import BookingTableView
 
-ACTIONS = ("check_in", "start", "end", "no_show")
+ACTIONS = (Action.CHECK_IN, Action.START, Action.END, Action.NO_SHOW)
 
 
 class CheckinsPanel(QWidget):

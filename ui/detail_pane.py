@@ -8,15 +8,17 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QGridLayout, QGroupBox, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.domain.clock import from_iso
+from app.domain.model import Action
 from app.i18n import N_, _
 from app.i18n import formats as fmt
 from app.i18n.labels import STATUS_LABELS, action_label
 from app.i18n.text import display_name
 from ui import formatting as f
+from ui.actions import DESK_ACTIONS
 from ui.models import allowed
 
 #: Buttons of the pane, in reading order (two rows of three).
-ACTIONS = ("check_in", "start", "end", "no_show", "reschedule", "cancel")
+ACTIONS = (Action.CHECK_IN, Action.START, Action.END, Action.NO_SHOW, Action.RESCHEDULE, Action.CANCEL)
 #: The form's rows: (key, msgid of the label).
 FIELDS = (("customer", N_("Customer")), ("phone", N_("Phone")), ("type", N_("Type")),
           ("resource", N_("With")), ("when", N_("When")), ("status", N_("Status")),
@@ -85,7 +87,7 @@ class DetailPane(QGroupBox):
         for key, label in FIELDS:
             self.labels[key].setText(_(label))
         for action, button in self.buttons.items():
-            button.setText(action_label(action) + ("…" if action in ("reschedule", "cancel") else ""))
+            button.setText(action_label(action) + ("…" if DESK_ACTIONS[action].dialog else ""))
         self.card_button.setText(_("Customer card…"))
         self.pay_button.setText(_("Payment…"))
 

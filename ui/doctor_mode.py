@@ -38,13 +38,14 @@ from app.client import ApiError, DeskClient
 from app.client.live import REFETCH, LiveDay, LiveQueues
 from app.domain import errors as domain_errors
 from app.domain.clock import local_date, utc_now
-from app.domain.model import Status, VisitStatus
+from app.domain.model import Action, EventType, Status, VisitStatus
 from app.domain.queue import called_to
 from app.i18n import _
 from app.i18n.formats import localize_digits
 from app.i18n.labels import action_label, patients_waiting
 from app.i18n.text import display_name, fsi
 from ui import formatting as f
+from ui.actions import DESK_ACTIONS, PATIENT_ACTIONS
 from ui.errors import message_for
 from ui.models import CheckinsModel, QueueModel, allowed
 from ui.tables import BookingTableView
@@ -55,8 +56,6 @@ DEBOUNCE_MS = 150
 BANNER_MS = 10_000
 ACTIVE_VISITS = (None, "", VisitStatus.CHECKED_IN, VisitStatus.IN_PROGRESS)
 
-#: Doctor-mode actions on the current patient: (action, shortcut).
-PATIENT_ACTIONS = (("start", "Ctrl+G"), ("end", "Ctrl+E"), ("no_show", "Ctrl+Shift+N"))
 ACCEPT_NEXT_SHORTCUT = "Ctrl+Return"
 
 
@@ -178,10 +177,9 @@ class DoctorMode(QMainWindow):
         self.current_detail.setTextFormat(Qt.TextFormat.PlainText)
         self.buttons: dict[str, QPushButton] = {}
         self.actions: dict[str, QAction] = {}
-        mnemonic = {"start": _("&Start"), "end": _("&End visit"), "no_show": _("&No-show")}
         button_row = QHBoxLayout()
         for name, shortcut in PATIENT_ACTIONS:
-            button = QPushButton(mnemonic[name])
+            button = QPushButton(_(DESK_ACTIONS[name].button))
             button.setMinimumHeight(40)
             button.clicked.connect(lambda _checked=False, n=name: self.run(n))
             button.setToolTip(QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText))
@@ -261,9 +259,8 @@ class DoctorMode(QMainWindow):
         self.current_box.setTitle(_("Current patient"))
         self.queue_box.setTitle(_("Queue"))
         self.day_box.setTitle(_("Today"))
-        mnemonic = {"start": _("&Start"), "end": _("&End visit"), "no_show": _("&No-show")}
         for name, button in self.buttons.items():
-            button.setText(mnemonic[name])
+            button.setText(_(DESK_ACTIONS[name].button))
             self.actions[name].setText(action_label(name))
         self.act_accept_next.setText(_("Accept next"))
         self.act_refresh.setText(_("Refresh"))
@@ -309,7 +306,7 @@ class DoctorMode(QMainWindow):
         """A server event: note a check-in for this provider, refetch after a short pause."""
         data = event.get("data") or {}
         booking = data.get("booking") or {}
-        if (event.get("type") == "booking.changed" and data.get("action") in ("checkin", "check_in")
+        if (event.get("type") == EventType.BOOKING_CHANGED and data.get("action") == Action.CHECK_IN
                 and booking.get("visitStatus") == VisitStatus.CHECKED_IN
                 and booking.get("resourceId") == self.resource_id):
             # Translators: a doctor-mode notification; {name} is the patient.
@@ -494,16 +491,14 @@ class DoctorMode(QMainWindow):
         booking = self.current()
         if booking is None or not allowed(action, booking, utc_now()) or self._acting:
             return
-        calls = {"start": (self.client.start, _("Starting the visit…"), _("In room: {name}")),
-                 "end": (self.client.end, _("Ending the visit…"), _("Visit ended: {name}")),
-                 "no_show": (self.client.no_show, _("Marking as no-show…"), _("No-show: {name}"))}
-        call, progress, message = calls[action]
+        desk = DESK_ACTIONS[Action(action)]
+        progress, message = _(desk.progress), _(desk.done)
         name = fsi(f.customer_name(booking))
         self._progress(progress)
 
         async def act() -> dict:
             try:
-                return await call(booking["id"])
+                return await self.client.act(action, booking["id"])
             finally:
                 await self._load()
 

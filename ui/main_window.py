@@ -31,11 +31,13 @@ from PySide6.QtWidgets import (
 
 from app.client import ApiError, DeskClient
 from app.domain.clock import from_iso
+from app.domain.model import Action
 from app.i18n import _
 from app.i18n.labels import action_label, offline_label, view_label
 from app.i18n.text import display_name, fsi
 from ui import formatting as f
 from ui import language, window_place
+from ui.actions import BOOKING_ACTIONS, DESK_ACTIONS
 from ui.calendar import CalendarView
 from ui.checkins_panel import CheckinsPanel
 from ui.detail_pane import DetailPane
@@ -47,16 +49,11 @@ from ui.shortcuts import DeskExtras
 from ui.state import DeskState
 from ui.sync_status import SyncDesk
 from ui.tasks import Tasks
-from ui.undo import UndoStack, failed_message, inverse, stale_message
+from ui.undo import UNDOABLE, UndoStack, failed_message, inverse, stale_message
 
 log = logging.getLogger(__name__)
 DEBOUNCE_MS = 150
 CLOCK_MS = 30_000
-
-#: Desk actions on one booking: (action, shortcut).
-BOOKING_ACTIONS = (("accept", "Ctrl+Shift+A"), ("check_in", "Ctrl+I"), ("start", "Ctrl+G"),
-                   ("end", "Ctrl+E"), ("no_show", "Ctrl+Shift+N"), ("reschedule", "Ctrl+R"),
-                   ("cancel", "Ctrl+Shift+Del"))
 
 
 def server_text(url: str, branch: dict | None = None) -> str:
@@ -198,7 +195,7 @@ class MainWindow(QMainWindow):
         self.booking_menu = booking_menu = self.menuBar().addMenu(_("&Booking"))
         self.booking_actions: dict[str, QAction] = {}
         for name, shortcut in BOOKING_ACTIONS:
-            text = action_label(name) + ("…" if name in ("accept", "reschedule", "cancel") else "")
+            text = action_label(name) + ("…" if DESK_ACTIONS[name].dialog else "")
             action = QAction(text, self)
             action.setShortcut(QKeySequence(shortcut))
             action.triggered.connect(lambda _checked=False, n=name: self.run_action(n, self.selected_id))
@@ -453,20 +450,21 @@ class MainWindow(QMainWindow):
             return
         self.select_booking(booking_id)
         zone = self.state.zone
-        if action == "accept":
+        done = _(DESK_ACTIONS[Action(action)].done) if action in DESK_ACTIONS else ""
+        if action == Action.ACCEPT:
             dialog = AcceptDialog(booking, self.state.resources_serving(booking["typeId"]), zone, self,
                                   now=self.state.now())
             dialog.accepted.connect(lambda: self._do(
-                self.client.accept(booking_id, dialog.resource_id()), _("Accepted: {name}"), booking))
+                self.client.accept(booking_id, dialog.resource_id()), done, booking))
             self._open(dialog)
-        elif action == "cancel":
+        elif action == Action.CANCEL:
             dialog = CancelDialog(booking, zone, self)
             dialog.accepted.connect(lambda: self._do(
-                self.client.cancel(booking_id, dialog.reason()), _("Canceled: {name}"), booking, record="cancel"))
+                self.client.cancel(booking_id, dialog.reason()), done, booking, record=Action.CANCEL))
             self._open(dialog)
         elif action == "payment":
             self.payments.open(booking)
-        elif action == "reschedule":
+        elif action == Action.RESCHEDULE:
             dialog = RescheduleDialog(
                 booking, zone, {r["id"]: r for r in self.state.resources}, self.state.day or self.state.today_date(),
                 self.state.today_date(), lambda day: self.client.free_times(booking["typeId"], day, ignore_id=booking_id), self.tasks, self)
@@ -474,13 +472,9 @@ class MainWindow(QMainWindow):
             self._open(dialog)
             dialog.reload()
         else:
-            calls = {"check_in": (self.client.check_in, _("Checked in: {name}")),
-                     "start": (self.client.start, _("In room: {name}")),
-                     "end": (self.client.end, _("Visit ended: {name}")),
-                     "no_show": (self.client.no_show, _("No-show: {name}"))}
-            call, message = calls[action]
-            self._do(call(booking_id), message, booking, record=action if action in ("check_in", "end") else None,
-                     then=self.payments.after_checkout if action == "end" else None)
+            self._do(self.client.act(action, booking_id), done, booking,
+                     record=action if action in UNDOABLE else None,
+                     then=self.payments.after_checkout if action == Action.END else None)
 
     def _open(self, dialog) -> None:
         self._dialog = dialog
@@ -493,7 +487,7 @@ class MainWindow(QMainWindow):
             return
         day = date.fromisoformat(slot["date"])
         self._do(self.client.reschedule(booking["id"], day, slot["time"], resource_id=slot["resourceId"]),
-                 _("Rescheduled: {name}"), booking, go_to=day, record="reschedule")
+                 _(DESK_ACTIONS[Action.RESCHEDULE].done), booking, go_to=day, record=Action.RESCHEDULE)
 
     def _move(self, booking_id: str, day: date, time: int, resource_id: str, reason: str) -> None:
         """A booking dropped in the calendar (``reason``: the overbook reason for a taken slot)."""

@@ -7,8 +7,7 @@ from datetime import datetime
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from app.domain import rules
-from app.domain.errors import BookingError
+from app.domain import actions
 from app.domain.model import Status, VisitStatus
 from app.i18n import N_, _
 from app.i18n.formats import format_number
@@ -18,27 +17,9 @@ from ui import formatting as f
 RawRole = Qt.ItemDataRole.UserRole + 1  # the booking dict of a row
 Index = QModelIndex | QPersistentModelIndex
 
-_CHECKS = {
-    "check_in": lambda b, now: rules.check_in(b, now),
-    "start": lambda b, now: rules.start(b, now),
-    "end": lambda b, now: rules.end(b, now),
-    "no_show": lambda b, now: rules.no_show(b, now),
-    "reschedule": lambda b, now: rules.ensure_movable(b),
-    "cancel": lambda b, now: rules.cancel(b, "-"),
-}
-
-
-def allowed(action: str, booking: dict | None, now: datetime) -> bool:
-    """True when the booking rules accept ``action`` on ``booking`` now."""
-    if not booking:
-        return False
-    if action == "accept":
-        return booking.get("status") == Status.PENDING_ASSIGNMENT
-    try:
-        _CHECKS[action](booking, now)
-    except (BookingError, KeyError, TypeError, ValueError):
-        return False
-    return True
+#: True when the booking rules accept an action on a booking now (the rules of
+#: :data:`app.domain.actions.ACTIONS`).
+allowed = actions.allowed
 
 
 class BookingTable(QAbstractTableModel):

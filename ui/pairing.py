@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 from app import desk_credentials
 from app.client import ApiError, DeskClient, pair
 from app.domain.clock import from_iso
+from app.domain.model import DeskRole
 from app.i18n import _
 from app.i18n import formats as fmt
 from app.i18n.text import display_name, fsi
@@ -49,12 +50,12 @@ from ui.tasks import Tasks
 
 log = logging.getLogger(__name__)
 #: roles a new desk can ask for: (role, label)
-ROLES = (("reception", "Reception"), ("provider", "Doctor or room (provider)"))
+ROLES = ((DeskRole.RECEPTION, "Reception"), (DeskRole.PROVIDER, "Doctor or room (provider)"))
 
 
 def role_label(role: str) -> str:
-    return {"reception": _("Reception"), "provider": _("Doctor or room (provider)"),
-            "manager": _("Manager")}.get(role, role)
+    return {DeskRole.RECEPTION: _("Reception"), DeskRole.PROVIDER: _("Doctor or room (provider)"),
+            DeskRole.MANAGER: _("Manager")}.get(role, role)
 
 
 def grouped_fingerprint(fingerprint: str | None) -> str:
@@ -204,7 +205,7 @@ class PairDeskDialog(QDialog):
             self.message.setText("⚠ " + message_for(exc))
 
     def _show_role(self) -> None:
-        provider = self.role.currentData() == "provider"
+        provider = self.role.currentData() == DeskRole.PROVIDER
         self.resource.setVisible(provider)
         self.resource_label.setVisible(provider)
 
@@ -230,7 +231,7 @@ class PairDeskDialog(QDialog):
 
     def make_code(self) -> None:
         role = self.role.currentData()
-        resources = [self.resource.currentData()] if role == "provider" and self.resource.currentData() else None
+        resources = [self.resource.currentData()] if role == DeskRole.PROVIDER and self.resource.currentData() else None
         self.message.clear()
 
         def shown(code: dict) -> None:

@@ -29,13 +29,17 @@ from datetime import date
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
 
+from app.domain.actions import ACTIONS
 from app.domain.clock import from_iso, local_date, military
+from app.domain.model import Action
 from app.i18n import _
 from app.i18n.text import fsi
 from ui import formatting as f
+from ui.actions import DESK_ACTIONS
 
 LIMIT = 50
-UNDOABLE = ("reschedule", "cancel", "check_in", "end")
+#: the actions the desk can take back (:data:`app.domain.actions.ACTIONS` ``undone_by``)
+UNDOABLE = tuple(action for action, spec in ACTIONS.items() if spec.undone_by)
 
 
 @dataclass
@@ -54,15 +58,7 @@ class UndoEntry:
 
     def text(self) -> str:
         name = fsi(f.customer_name(self.booking))
-        if self.kind == "reschedule":
-            # Translators: the Edit menu's undo entry after moving a booking.
-            return _("Undo move of {name}").format(name=name)
-        if self.kind == "cancel":
-            # Translators: the Edit menu's undo entry after a cancel: the same booking comes back.
-            return _("Undo cancel of {name}").format(name=name)
-        if self.kind == "check_in":
-            return _("Undo check-in of {name}").format(name=name)
-        return _("Undo end of visit of {name} (the visit continues)").format(name=name)
+        return _(DESK_ACTIONS[Action(self.kind)].undo).format(name=name)
 
     def why_not(self) -> str:
         return ""
@@ -172,12 +168,8 @@ def inverse(entry: UndoEntry, client, zone: str) -> tuple[Awaitable[dict], date]
     before = entry.booking
     start = from_iso(before["startDateTime"]) if before.get("startDateTime") else None
     day, time = (local_date(start, zone), military(start, zone)) if start else (None, None)
-    if entry.kind == "reschedule":
+    if entry.kind == Action.RESCHEDULE:
         return client.reschedule(before["id"], day, time, resource_id=before.get("resourceId")), day
-    if entry.kind == "cancel":
-        return client.restore(before["id"]), day
-    if entry.kind == "check_in":
-        return client.undo_check_in(before["id"]), day
-    if entry.kind == "end":
-        return client.reopen(before["id"]), day
+    if entry.kind in UNDOABLE:
+        return client.act(ACTIONS[Action(entry.kind)].undone_by, before["id"]), day
     raise ValueError(f"{entry.kind} cannot be undone")

@@ -27,6 +27,8 @@ sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 import httpx  # noqa: E402
 from httpx_sse import SSEError, aconnect_sse  # noqa: E402
 
+from app.domain.actions import ACTIONS  # noqa: E402
+from app.domain.model import Action, AttendanceKind, EventType  # noqa: E402
 from app.trust import pairing_proof, pinned_context  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -222,17 +224,17 @@ class DeskClient:
                    note: str | None = None, overbook_reason: str | None = None) -> dict:
         body = {"type": type_id, "customerIdentifier": {"id": customer_id}, "date": day.isoformat(),
                 "time": time, "resourceId": resource_id, "note": note, "overbookReason": overbook_reason}
-        return await self._result("PUT", "/management/scheduling/new", json={k: v for k, v in body.items() if v is not None})
+        return await self._result("PUT", ACTIONS[Action.CREATE].route, json={k: v for k, v in body.items() if v is not None})
 
     async def walk_in(self, type_id: str, customer_id: str, note: str | None = None) -> dict:
         body = {"type": type_id, "customerIdentifier": {"id": customer_id}, "assign": False, "note": note}
-        return await self._result("PUT", "/management/scheduling/new", json={k: v for k, v in body.items() if v is not None})
+        return await self._result("PUT", ACTIONS[Action.CREATE].route, json={k: v for k, v in body.items() if v is not None})
 
     async def reschedule(self, booking_id: str, day: date, time: int, resource_id: str | None = None,
                          overbook_reason: str | None = None, type_id: str | None = None) -> dict:
         body = {"rescheduleBookingId": booking_id, "type": type_id or "-", "date": day.isoformat(), "time": time,
                 "resourceId": resource_id, "overbookReason": overbook_reason}
-        return await self._result("PUT", "/management/scheduling/new", json={k: v for k, v in body.items() if v is not None})
+        return await self._result("PUT", ACTIONS[Action.CREATE].route, json={k: v for k, v in body.items() if v is not None})
 
     async def hold(self, type_id: str, customer_id: str, day: date, time: int, resource_id: str | None = None,
                    minutes: int = 15, note: str | None = None) -> dict:
@@ -240,13 +242,13 @@ class DeskClient:
         makes it a booking, else it lapses and the slot is free."""
         body = {"type": type_id, "customerIdentifier": {"id": customer_id}, "date": day.isoformat(),
                 "time": time, "resourceId": resource_id, "reservedForMinutes": minutes, "note": note}
-        return await self._result("PUT", "/management/scheduling/temporary",
+        return await self._result("PUT", ACTIONS[Action.HOLD].route,
                                   json={k: v for k, v in body.items() if v is not None})
 
     async def confirm(self, booking_id: str) -> dict:
-        return await self._result("POST", "/management/scheduling/confirm", json={"bookingId": booking_id})
+        return await self.act(Action.CONFIRM, booking_id)
 
-    async def record_attendance(self, booking_id: str, action_type: str = "CheckIn") -> dict:
+    async def record_attendance(self, booking_id: str, action_type: str = AttendanceKind.CHECK_IN) -> dict:
         """Rekaz-style attendance: ``CheckIn`` or ``CheckOut`` (ends the visit)."""
         return await self._result("POST", "/management/attendances",
                                   json={"bookingId": booking_id, "actionType": action_type})
@@ -345,34 +347,43 @@ class DeskClient:
         body: dict[str, object] = {"bookingId": booking_id, "resourceId": resource_id}
         if when_free:
             body["whenFree"] = True
-        return await self._result("POST", "/management/bookings/assign", json=body)
+        return await self._result("POST", ACTIONS[Action.ACCEPT].route, json=body)
 
     async def cancel(self, booking_id: str, reason: str) -> dict:
-        return await self._result("POST", "/management/bookings/cancel", json={"bookingId": booking_id, "reason": reason})
+        return await self._result("POST", ACTIONS[Action.CANCEL].route, json={"bookingId": booking_id, "reason": reason})
+
+    async def act(self, action: Action | str, booking_id: str) -> dict:
+        """Do ``action`` to a booking: one whose route takes ``{"bookingId"}`` alone
+        (:func:`app.domain.actions.ref_actions`: check-in, start, end, no-show, confirm and the
+        undos); returns the changed booking. Raises ValueError for another action."""
+        spec = ACTIONS.get(Action(action))
+        if spec is None or not spec.ref_only:
+            raise ValueError(f"{action} needs more than the booking's id")
+        return await self._result("POST", spec.route, json={"bookingId": booking_id})
 
     async def check_in(self, booking_id: str) -> dict:
-        return await self._result("POST", "/management/bookings/checkin", json={"bookingId": booking_id})
+        return await self.act(Action.CHECK_IN, booking_id)
 
     async def start(self, booking_id: str) -> dict:
-        return await self._result("POST", "/management/bookings/start", json={"bookingId": booking_id})
+        return await self.act(Action.START, booking_id)
 
     async def end(self, booking_id: str) -> dict:
-        return await self._result("POST", "/management/bookings/end", json={"bookingId": booking_id})
+        return await self.act(Action.END, booking_id)
 
     async def no_show(self, booking_id: str) -> dict:
-        return await self._result("POST", "/management/bookings/noshow", json={"bookingId": booking_id})
+        return await self.act(Action.NO_SHOW, booking_id)
 
     async def undo_check_in(self, booking_id: str) -> dict:
         """Take back a check-in (the patient is "not arrived" again)."""
-        return await self._result("POST", "/management/bookings/checkin/undo", json={"bookingId": booking_id})
+        return await self.act(Action.UNDO_CHECK_IN, booking_id)
 
     async def restore(self, booking_id: str) -> dict:
         """Take back a cancel: the same booking (same id, time and ticket) is live again."""
-        return await self._result("POST", "/management/bookings/cancel/undo", json={"bookingId": booking_id})
+        return await self.act(Action.RESTORE, booking_id)
 
     async def reopen(self, booking_id: str) -> dict:
         """Take back "end": the visit continues with its scheduled end."""
-        return await self._result("POST", "/management/bookings/end/undo", json={"bookingId": booking_id})
+        return await self.act(Action.REOPEN, booking_id)
 
     # payments, receipts and the cash drawer (app.server.payment_routes; money in minor units)
     async def payments(self, booking_id: str | None = None, day: date | None = None,
@@ -450,8 +461,8 @@ class DeskClient:
                     async for sse in source.aiter_sse():
                         if sse.id and sse.id.isdigit():
                             last = int(sse.id)
-                        if sse.event in ("hello", "ping", ""):
-                            if sse.event == "hello":
+                        if sse.event in (EventType.HELLO, "ping", ""):
+                            if sse.event == EventType.HELLO:
                                 if last is None:
                                     last = json.loads(sse.data or "{}").get("lastEventId")
                                 if on_live:

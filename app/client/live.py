@@ -23,12 +23,12 @@ from __future__ import annotations
 from datetime import date
 
 from app.domain.clock import local_day_bounds, to_iso
-from app.domain.model import Status
+from app.domain.model import EventType, Status
 
 APPLIED, UNCHANGED, REFETCH = "applied", "unchanged", "refetch"
 #: events that never change the bookings a desk shows
-QUIET = frozenset({"slot.freed", "sync.moved", "sync.attention", "sync.connected", "sync.disconnected",
-                   "hello", "ping"})
+QUIET = frozenset({EventType.SLOT_FREED, EventType.SYNC_MOVED, EventType.SYNC_ATTENTION, EventType.SYNC_CONNECTED,
+                   EventType.SYNC_DISCONNECTED, EventType.HELLO, "ping"})
 
 
 def _version(row: dict | None) -> int:
@@ -163,13 +163,13 @@ class LiveDay:
         """Apply one server event ``{"id", "type", "data"}``; returns :data:`APPLIED`,
         :data:`UNCHANGED` or :data:`REFETCH`."""
         kind, data = event.get("type"), event.get("data") or {}
-        if kind == "booking.changed" and isinstance(data.get("booking"), dict):
+        if kind == EventType.BOOKING_CHANGED and isinstance(data.get("booking"), dict):
             return APPLIED if self.put(data["booking"]) else UNCHANGED
-        if kind == "booking.deleted":
+        if kind == EventType.BOOKING_DELETED:
             return APPLIED if self.remove(str(data.get("id"))) else UNCHANGED
-        if kind == "queue.changed":
+        if kind == EventType.QUEUE_CHANGED:
             return APPLIED if self._positions(data) else UNCHANGED
-        if kind == "customer.changed" and isinstance(data.get("customer"), dict):
+        if kind == EventType.CUSTOMER_CHANGED and isinstance(data.get("customer"), dict):
             return APPLIED if self._customer(data["customer"]) else UNCHANGED
         if kind in QUIET:
             return UNCHANGED
@@ -243,13 +243,13 @@ class LiveQueues:
 
     def apply(self, event: dict) -> str:
         kind, data = event.get("type"), event.get("data") or {}
-        if kind == "booking.changed" and isinstance(data.get("booking"), dict):
+        if kind == EventType.BOOKING_CHANGED and isinstance(data.get("booking"), dict):
             return APPLIED if self._booking(data["booking"]) else UNCHANGED
-        if kind == "booking.deleted":
+        if kind == EventType.BOOKING_DELETED:
             return APPLIED if self._drop(str(data.get("id"))) else UNCHANGED
-        if kind == "queue.changed":
+        if kind == EventType.QUEUE_CHANGED:
             return self._order(data)
-        if kind == "customer.changed" and isinstance(data.get("customer"), dict):
+        if kind == EventType.CUSTOMER_CHANGED and isinstance(data.get("customer"), dict):
             customer, changed = data["customer"], False
             for rid, rows in self.queues.items():
                 new = [{**r, "customer": customer} if r.get("customerId") == customer.get("id") else r for r in rows]

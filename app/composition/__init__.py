@@ -28,6 +28,7 @@ from pathlib import Path
 
 from app import private_files
 from app.domain.clock import Clock
+from app.domain.model import EventType
 from app.server.api import create_app
 from app.server.desks import DeskRegistry, remove_local_token, write_local_token
 from app.server.lan import lan_listener
@@ -201,7 +202,7 @@ class BranchServer:
         engine.start()
         self.sync = engine
         self.app.state.sync_status = engine.status
-        self.service.events.publish("sync.connected", {"cloud": config.cloud, "baseUrl": config.base_url})
+        self.service.events.publish(EventType.SYNC_CONNECTED, {"cloud": config.cloud, "baseUrl": config.base_url})
         log.info("connected to %s at %s", config.cloud, config.base_url)
 
     async def disconnect_cloud(self) -> None:
@@ -212,7 +213,7 @@ class BranchServer:
             return
         engine.detach()
         await engine.close()
-        self.service.events.publish("sync.disconnected", {})
+        self.service.events.publish(EventType.SYNC_DISCONNECTED, {})
 
     def _add_server_info_route(self) -> None:
         """``GET /desks/server`` (manager): ``{lanUrl, fingerprint}`` for the pairing screen."""

@@ -12,8 +12,10 @@ The rows themselves (booking, customer, resource, booking type, outbox operation
 in :mod:`app.domain.rows`, each key with its meaning and unit.
 
 Attendance (table ``attendances``, the Rekaz "Attendances" shape of
-``002_8fee4d72956658de.txt``): id, type (``CheckIn``/``CheckOut``), bookingId,
+``002_8fee4d72956658de.txt``): id, type (:class:`AttendanceKind`), bookingId,
 customerId, createdAt.
+
+History (table ``history``): ``action`` is one of :class:`Action`.
 """
 
 from __future__ import annotations
@@ -42,6 +44,80 @@ class VisitStatus(StrEnum):
     IN_PROGRESS = "IN_PROGRESS"
     COMPLETED = "COMPLETED"
     NO_SHOW = "NO_SHOW"
+
+
+class Action(StrEnum):
+    """What was done to a booking: the ``action`` of a history entry (SQLite ``history``), of a
+    ``booking.changed`` event and of a change listener's call, and the key of the desk's
+    action tables (:mod:`app.domain.actions`, ``app.i18n.labels.ACTION_LABELS``).
+
+    The branch server's own; a cloud's operation names live in that connector's mapping.
+    """
+
+    CREATE = "create"
+    HOLD = "hold"
+    CONFIRM = "confirm"
+    RESCHEDULE = "reschedule"
+    ACCEPT = "accept"
+    CANCEL = "cancel"
+    RESTORE = "restore"
+    CHECK_IN = "check_in"
+    UNDO_CHECK_IN = "undo_check_in"
+    START = "start"
+    END = "end"
+    REOPEN = "reopen"
+    NO_SHOW = "no_show"
+    EXPIRE = "expire"
+    HOLD_EXPIRE = "hold.expire"
+    PRICE = "price"
+    PAYMENT = "payment"
+    REFUND = "refund"
+    SYNC = "sync"
+    SYNC_MOVED = "sync.moved"
+    TIME_RULES = "time_rules"
+
+
+class EventType(StrEnum):
+    """The ``type`` of a live event (SQLite ``events``, SSE ``event:``); shapes in
+    :mod:`app.server.events`."""
+
+    BOOKING_CHANGED = "booking.changed"
+    BOOKING_DELETED = "booking.deleted"
+    QUEUE_CHANGED = "queue.changed"
+    SLOT_FREED = "slot.freed"
+    CUSTOMER_CHANGED = "customer.changed"
+    RESOURCE_CHANGED = "resource.changed"
+    RESYNC = "resync"
+    HELLO = "hello"
+    SYNC_CONNECTED = "sync.connected"
+    SYNC_DISCONNECTED = "sync.disconnected"
+    SYNC_MOVED = "sync.moved"
+    SYNC_ATTENTION = "sync.attention"
+
+
+class DeskRole(StrEnum):
+    """A paired desk's role (SQLite ``desks.role``, pairing JSON ``role``), least first;
+    what each may do: :mod:`app.server.desks`."""
+
+    PROVIDER = "provider"
+    RECEPTION = "reception"
+    MANAGER = "manager"
+
+
+class AttendanceKind(StrEnum):
+    """``type`` of an attendance (SQLite ``attendances``, ``POST /management/attendances``
+    ``actionType``): the Rekaz "Attendances" spelling (``002_8fee4d72956658de.txt``)."""
+
+    CHECK_IN = "CheckIn"
+    CHECK_OUT = "CheckOut"
+
+
+class Resolution(StrEnum):
+    """How a needs-attention case was closed (SQLite ``sync_attention.resolution``,
+    ``POST /sync/attention/{id}/resolve``): keep the cloud's version, or send the desk's again."""
+
+    ACCEPT_CLOUD = "accept-cloud"
+    REAPPLY = "reapply"
 
 
 #: Statuses after which nothing more happens to a booking.

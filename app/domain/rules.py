@@ -57,6 +57,13 @@ def accept(booking: Mapping[str, Any], resource: Mapping[str, Any], booking_type
             "duration": minutes}
 
 
+def ensure_waiting(booking: Mapping[str, Any]) -> None:
+    """Raise INVALID-TRANSITION unless the booking waits unassigned in a queue
+    (``PENDING_ASSIGNMENT``), the one state an accept starts from (seed 000 "Instant Booking")."""
+    if booking.get("status") != Status.PENDING_ASSIGNMENT:
+        raise _refuse(booking, "accept")
+
+
 def expire(booking: Mapping[str, Any]) -> dict:
     """An unassigned booking past its timeout → ``REJECTED`` (seed 000 "Assignment Timeout")."""
     return {**booking, "status": Status.REJECTED}

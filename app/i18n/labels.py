@@ -7,7 +7,7 @@ at call time, so a live language switch shows the new language on the next repai
 from __future__ import annotations
 
 from app.domain import errors
-from app.domain.model import Status, VisitStatus
+from app.domain.model import Action, Status, VisitStatus
 from app.i18n import N_, _, ngettext
 from app.i18n.text import fsi
 
@@ -33,15 +33,16 @@ VISIT_STATUS_LABELS: dict[str, str] = {
     VisitStatus.NO_SHOW: N_("No-show"),
 }
 
-#: Desk actions (buttons, menu entries).
+#: Desk actions (buttons, menu entries), keyed by :class:`~app.domain.model.Action`
+#: (``"reason"``: the label of a cancel's reason).
 ACTION_LABELS: dict[str, str] = {
-    "accept": N_("Accept"),
-    "check_in": N_("Check in"),
-    "start": N_("Start"),
-    "end": N_("End"),
-    "no_show": N_("No-show"),
-    "reschedule": N_("Reschedule"),
-    "cancel": N_("Cancel booking"),
+    Action.ACCEPT: N_("Accept"),
+    Action.CHECK_IN: N_("Check in"),
+    Action.START: N_("Start"),
+    Action.END: N_("End"),
+    Action.NO_SHOW: N_("No-show"),
+    Action.RESCHEDULE: N_("Reschedule"),
+    Action.CANCEL: N_("Cancel booking"),
     "reason": N_("Reason"),
 }
 

@@ -38,16 +38,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import app as app_package
 from app.domain import availability, errors, phones
+from app.domain.actions import ACTIONS, ref_actions
 from app.domain.clock import parse_day, parse_instant, to_iso
 from app.domain.errors import BookingError
-from app.domain.model import Status
+from app.domain.model import Action, AttendanceKind, DeskRole, EventType, Status
 from app.domain.tickets import check_prefix
 from app.i18n.text import normalize_arabic
 from app.ids import new_id
 from app.server import desk_routes, payment_routes, report_routes, schemas
 from app.server.desks import DeskRegistry
 from app.server.events import encode_sse
-from app.server.security import DeskGuard, ErrorEnvelope, Role, require, undeclared_refused
+from app.server.security import RANK, DeskGuard, ErrorEnvelope, Role, require, undeclared_refused
 from app.server.service import BookingService
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ def _actor(request: Request) -> dict:
 def _own(request: Request) -> set[str] | None:
     """The resource ids a provider desk may act for; None = any."""
     desk = request.state.desk
-    return set(desk.resourceIds) if desk is not None and desk.role == "provider" else None
+    return set(desk.resource_ids) if desk is not None and desk.role == DeskRole.PROVIDER else None
 
 
 def _forbid(message: str = "this desk may only work with its own resources") -> BookingError:
@@ -270,7 +271,7 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
             service.store.upsert("resources", [{**row, "timeRules": rules}])
             for listener in service.time_rule_listeners:  # the sync engine queues the cloud's PUT
                 listener(resourceId, rules)
-        service.events.publish("resource.changed", {"resource": service._resource(resourceId)})
+        service.events.publish(EventType.RESOURCE_CHANGED, {"resource": service._resource(resourceId)})
         return {"result": rules}
 
     @api.get("/management/types", dependencies=[require(Role.PROVIDER)])
@@ -325,7 +326,7 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
             with store.transaction():
                 row["customerNumber"] = store.next_customer_number()
                 store.upsert("customers", [row])
-                service.events.record("customer.changed", {"customer": row})
+                service.events.record(EventType.CUSTOMER_CHANGED, {"customer": row})
         return {"result": row}
 
     @api.patch("/management/customers/{customerId}", dependencies=[require(Role.RECEPTION)])
@@ -352,7 +353,7 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
             with store.transaction():
                 store.upsert("customers", [row])
                 saved = store.customer(customerId)
-                service.events.record("customer.changed", {"customer": saved})
+                service.events.record(EventType.CUSTOMER_CHANGED, {"customer": saved})
         return {"result": saved}
 
     @api.get("/management/customers/{customerId}", dependencies=[require(Role.RECEPTION)])
@@ -464,47 +465,38 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         _check_booking(request, service, service._booking(bookingId))
         return {"result": service.history(bookingId)}
 
-    @api.post("/management/bookings/assign", dependencies=[require(Role.PROVIDER)])
+    @api.post(ACTIONS[Action.ACCEPT].route, dependencies=[require(RANK[ACTIONS[Action.ACCEPT].role])])
     @writing
     def assign(body: schemas.AssignBody, request: Request):
         _check_resource(request, body.resourceId)
         return {"result": service.accept(body.bookingId, body.resourceId, _actor(request), when_free=body.whenFree)}
 
-    @api.post("/management/bookings/cancel", dependencies=[require(Role.RECEPTION)])
+    @api.post(ACTIONS[Action.CANCEL].route, dependencies=[require(RANK[ACTIONS[Action.CANCEL].role])])
     @writing
     def cancel(body: schemas.CancelBody, request: Request):
         return {"result": service.cancel(body.bookingId, body.reason, _actor(request))}
 
-    def _visit(action):
+    def _visit(action: Action):
         @writing
         def handler(body: schemas.BookingRef, request: Request):
             _check_booking(request, service, service._booking(body.bookingId))
-            return {"result": getattr(service, action)(body.bookingId, _actor(request))}
+            return {"result": service.act(action, body.bookingId, _actor(request))}
         return handler
 
-    for path, action in (("end", "end"), ("checkin", "check_in"), ("start", "start"), ("noshow", "no_show"),
-                         ("checkin/undo", "undo_check_in"), ("end/undo", "reopen")):
-        api.post(f"/management/bookings/{path}", name=action, dependencies=[require(Role.PROVIDER)])(_visit(action))
-    # undoing a cancel is reception's, as the cancel itself is
-    api.post("/management/bookings/cancel/undo", name="restore",
-             dependencies=[require(Role.RECEPTION)])(_visit("restore"))
+    # the actions whose body is {"bookingId"} alone: route, role and service call from the table
+    for action, spec in ref_actions():
+        api.post(spec.route, name=spec.method or action, dependencies=[require(RANK[spec.role])])(_visit(action))
 
-    @api.put("/management/scheduling/new", dependencies=[require(Role.RECEPTION)])
+    @api.put(ACTIONS[Action.CREATE].route, dependencies=[require(RANK[ACTIONS[Action.CREATE].role])])
     @writing
     def schedule(body: schemas.SchedulingBody, request: Request):
         return {"result": service.create(body.model_dump(exclude_none=True), _actor(request))}
 
-    @api.put("/management/scheduling/temporary", dependencies=[require(Role.RECEPTION)])
+    @api.put(ACTIONS[Action.HOLD].route, dependencies=[require(RANK[ACTIONS[Action.HOLD].role])])
     @writing
     def temporary(body: schemas.HoldBody, request: Request):
         """Hold a slot for ``reservedForMinutes`` (seed 000 "Create Temporary Booking")."""
         return {"result": service.hold(body.model_dump(exclude_none=True), _actor(request))}
-
-    @api.post("/management/scheduling/confirm", dependencies=[require(Role.RECEPTION)])
-    @writing
-    def confirm(body: schemas.BookingRef, request: Request):
-        """Turn a temporary hold into a booking (seed 000 "Convert Temporary Booking")."""
-        return {"result": service.confirm(body.bookingId, _actor(request))}
 
     # availability -------------------------------------------------------------------
     @api.post("/availability/times", dependencies=[require(Role.RECEPTION)])
@@ -554,7 +546,7 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
     def add_attendance(body: schemas.AttendanceBody, request: Request):
         """Record a ``CheckIn`` (check-in) or ``CheckOut`` (end of the visit) of a booking."""
         _check_booking(request, service, service._booking(body.bookingId))
-        action = service.check_in if body.actionType == "CheckIn" else service.end
+        action = service.check_in if body.actionType == AttendanceKind.CHECK_IN else service.end
         booking = action(body.bookingId, _actor(request))
         rows = service.store._rows("select * from attendances where bookingId = ? and type = ?"
                                    " order by createdAt desc limit 1", [body.bookingId, body.actionType])
@@ -738,15 +730,15 @@ def _event_filter(service: BookingService, own: set[str] | None):
 
     def keep(event: dict) -> dict | None:
         data = event["data"]
-        if event["type"] == "booking.changed":
+        if event["type"] == EventType.BOOKING_CHANGED:
             b = data["booking"]
             mine = b.get("resourceId") in own if b.get("resourceId") else b["typeId"] in served
             return event if mine else None
-        if event["type"] == "queue.changed":
+        if event["type"] == EventType.QUEUE_CHANGED:
             queues = {r: q for r, q in data.get("queues", {}).items() if r in own}
             return {**event, "data": {**data, "queues": queues}} if queues else None
-        if event["type"] == "slot.freed":
+        if event["type"] == EventType.SLOT_FREED:
             return event if data.get("resourceId") in own else None
-        return event if event["type"] in ("resync", "resource.changed") else None
+        return event if event["type"] in (EventType.RESYNC, EventType.RESOURCE_CHANGED) else None
 
     return keep

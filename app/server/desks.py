@@ -41,10 +41,11 @@ from pathlib import Path
 from app.domain import errors
 from app.domain.clock import to_iso, utc_now
 from app.domain.errors import BookingError
+from app.domain.model import DeskRole
 from app.ids import new_id
 from app.trust import normalize_code, pairing_proof
 
-ROLES = ("reception", "provider", "manager")
+ROLES = tuple(DeskRole)
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_MINUTES = 10
 FREE_GUESSES = 3  # wrong codes per source address before the backoff starts
@@ -58,12 +59,12 @@ class Desk:
 
     id: str
     name: str
-    role: str
-    resourceIds: tuple[str, ...] = field(default_factory=tuple)
+    role: DeskRole
+    resource_ids: tuple[str, ...] = field(default_factory=tuple)
     local: bool = False
 
 
-LOCAL_DESK = Desk(id="local", name="server desk", role="manager", local=True)
+LOCAL_DESK = Desk(id="local", name="server desk", role=DeskRole.MANAGER, local=True)
 
 
 def token_hash(token: str) -> str:
@@ -120,13 +121,13 @@ class DeskRegistry:
         ``role`` only (None = ``reception``) and, for a provider, those resources. Raises
         VALIDATION (unknown role, a provider without resources, resources for another role)
         or NOT-FOUND (an unknown resource)."""
-        role = role or "reception"
         resources = list(dict.fromkeys(resource_ids or []))
-        if role not in ROLES:
+        if (role or DeskRole.RECEPTION) not in ROLES:
             raise errors.invalid(f"role must be one of {', '.join(ROLES)}", field="role")
-        if role == "provider" and not resources:
+        role = DeskRole(role or DeskRole.RECEPTION)
+        if role == DeskRole.PROVIDER and not resources:
             raise errors.invalid("a provider desk needs the ids of its resources", field="resourceIds")
-        if role != "provider" and resources:
+        if role != DeskRole.PROVIDER and resources:
             raise errors.invalid("only a provider desk is limited to resources", field="resourceIds")
         for rid in resources:
             if self.store.resource(rid) is None:
@@ -215,7 +216,7 @@ class DeskRegistry:
         if digest in self._cache:
             return self._cache[digest]
         row = self.store.desk_by_token_hash(digest)
-        desk = Desk(row["id"], row["name"], row["role"], tuple(row["resourceIds"])) if row else None
+        desk = Desk(row["id"], row["name"], DeskRole(row["role"]), tuple(row["resourceIds"])) if row else None
         if len(self._cache) > 1000:
             self._cache.clear()
         self._cache[digest] = desk

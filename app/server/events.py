@@ -7,16 +7,28 @@ ids survive a restart and a desk that reconnects with ``Last-Event-ID`` receives
 what it missed, once. The newest ``capacity`` events are also kept in memory; older ones are
 read back from SQLite, and only a desk further behind than ``keep`` rows gets ``resync``.
 
-Event shape: ``{"id": int, "type": str, "data": {...}}``. Types:
+Event shape: ``{"id": int, "type": str, "data": {...}}``; ``type`` is one of
+:class:`app.domain.model.EventType`:
 
-* ``booking.changed`` ``{"action", "booking"}``: the booking as the API returns it, with
-  ``customer`` and ``type`` embedded (a desk updates its row without a refetch);
+* ``booking.changed`` ``{"action", "booking"}``: ``action`` an :class:`~app.domain.model.Action`,
+  the booking as the API returns it, with ``customer`` and ``type`` embedded (a desk updates
+  its row without a refetch);
+* ``booking.deleted`` ``{"id"}``: the cloud deleted a booking the branch had pulled and
+  never changed (the sync engine);
 * ``queue.changed`` ``{"typeId", "reason", "bookingId", "queues": {resourceId: [{"bookingId",
   "queuePosition", "estimatedWaitMinutes"}]}}``: the new positions of every resource serving
   the type (seed 000 "Queue Booking" step 4, ``QUEUE_POSITION_UPDATED``);
 * ``slot.freed`` ``{"resourceId", "from", "to", "bookingId", "firstWaiting"}``: a visit ended
   early; ``firstWaiting`` is the first waiting booking the resource could take (or None);
-* ``customer.changed`` ``{"customer"}``; ``resync`` ``{}``: refetch the view.
+* ``customer.changed`` ``{"customer"}``; ``resource.changed`` ``{"resource"}``: a resource's
+  working hours were edited;
+* ``resync`` ``{}`` (``{"reason": "sync"}`` after a pull): refetch the view;
+* ``sync.connected`` ``{"cloud", "baseUrl"}``, ``sync.disconnected`` ``{}``: the branch was
+  connected to a cloud account or disconnected;
+* ``sync.moved`` ``{"bookingId", "asked", "resourceId"}``: the cloud placed a booking the
+  desk sent on another resource than the desk chose; ``sync.attention`` ``{"bookingId", "code", "message", ...}``: a needs-attention
+  case was opened;
+* ``hello`` ``{"lastEventId"}``: sent once per stream after the replay (not stored).
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ import json
 from app.domain import errors, payments, zatca
 from app.domain.clock import from_iso, local_date, to_iso
 from app.domain.errors import BookingError
+from app.domain.model import Action, EventType
 from app.ids import new_id
 
 BILLING_KEY = "billing"
@@ -160,12 +161,12 @@ class Payments:
                 row["invoiceNumber"] = int(number)
                 store.db["payments"].insert(row)
                 store.add_history({"bookingId": booking["id"], "createdAt": row["createdAt"],
-                                   "action": "payment" if row["amount"] > 0 else "refund",
+                                   "action": Action.PAYMENT if row["amount"] > 0 else Action.REFUND,
                                    "actor": actor.get("user"), "deskId": actor.get("deskId"),
                                    "before": {"paid": money["paid"]},
                                    "after": {"paid": money["paid"] + row["amount"], "paymentId": row["id"],
                                              "invoiceNumber": row["invoiceNumber"]}})
-                self._changed(booking, "payment")
+                self._changed(booking, Action.PAYMENT)
                 for listener in self.service.listeners:  # a cloud that takes payments queues it (same transaction)
                     listener("payment", booking, {**booking, "payment": dict(row)}, actor)
         return {**row, "booking": self.figures(booking["id"])}
@@ -186,16 +187,16 @@ class Payments:
                 store.db["booking_prices"].upsert({"bookingId": booking_id, "price": price, "reason": reason,
                                                    "actor": actor.get("user"), "deskId": actor.get("deskId"),
                                                    "updatedAt": now}, pk="bookingId")
-                store.add_history({"bookingId": booking_id, "createdAt": now, "action": "price",
+                store.add_history({"bookingId": booking_id, "createdAt": now, "action": Action.PRICE,
                                    "actor": actor.get("user"), "deskId": actor.get("deskId"),
                                    "before": {"price": old}, "after": {"price": price, "priceReason": reason}})
-                self._changed(booking, "price")
+                self._changed(booking, Action.PRICE)
         return self.service.embed([self.service.to_api(self.service._booking(booking_id))], {"customer", "type"})[0]
 
-    def _changed(self, booking: dict, action: str) -> None:
+    def _changed(self, booking: dict, action: Action) -> None:
         """``booking.changed`` inside the open transaction: desks refetch the new balance."""
         out = self.service.to_api(booking)
-        self.service.events.record("booking.changed", {"action": action,
+        self.service.events.record(EventType.BOOKING_CHANGED, {"action": action,
                                                        "booking": self.service.embed([out], {"customer", "type"})[0]})
 
     # reading -----------------------------------------------------------------------

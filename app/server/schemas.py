@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from app.domain.clock import END_OF_DAY, parse_day, parse_instant
+from app.domain.model import AttendanceKind, DeskRole
 
 
 def _day(text: str) -> str:
@@ -184,7 +185,7 @@ class AvailabilityResourcesBody(Body):
 class AttendanceBody(BookingRef):
     """``POST /management/attendances`` (Rekaz "Attendances"): ``CheckIn`` or ``CheckOut``."""
 
-    actionType: Literal["CheckIn", "CheckOut"]
+    actionType: AttendanceKind
 
 
 class Strict(Body):
@@ -250,7 +251,7 @@ class PairingCodeBody(Body):
     """``POST /desks/pairing-code``: the role the code pairs (none = ``reception``) and, for
     a provider, its resources."""
 
-    role: Literal["reception", "provider", "manager"] | None = None
+    role: DeskRole | None = None
     resourceIds: list[str] = Field(default_factory=list, max_length=50)
 
 
@@ -259,7 +260,7 @@ class PairBody(Body):
     (and ``resourceIds``), when given, must be what the code was made for."""
 
     deskName: str = Field(min_length=1, max_length=100)
-    role: Literal["reception", "provider", "manager"] | None = None
+    role: DeskRole | None = None
     code: str | None = Field(default=None, max_length=20, pattern=r"^[A-Za-z0-9 -]*$")
     proof: str | None = Field(default=None, max_length=64, pattern=r"^[0-9a-fA-F]*$")
     resourceIds: list[str] = Field(default_factory=list, max_length=50)

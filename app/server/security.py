@@ -47,6 +47,7 @@ import socket
 from fastapi import Depends, Request
 
 from app.domain.errors import BookingError
+from app.domain.model import DeskRole
 from app.server.desks import DeskRegistry
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,8 @@ class Role(enum.IntEnum):
     MANAGER = 3
 
 
-RANK = {"provider": Role.PROVIDER, "reception": Role.RECEPTION, "manager": Role.MANAGER}
+#: the route role each desk role reaches (:class:`~app.domain.model.DeskRole`)
+RANK = {DeskRole.PROVIDER: Role.PROVIDER, DeskRole.RECEPTION: Role.RECEPTION, DeskRole.MANAGER: Role.MANAGER}
 
 
 def _make_check(role: Role):

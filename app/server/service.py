@@ -18,9 +18,19 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from app.domain import availability, errors, rules
+from app.domain.actions import ACTIONS
 from app.domain.clock import Clock, from_iso, from_local, local_date, to_iso
 from app.domain.errors import BookingError
-from app.domain.model import ACTIVE_STATUSES, HOLD_MINUTES_DEFAULT, HOLD_MINUTES_MAX, HOLD_MINUTES_MIN, Status
+from app.domain.model import (
+    ACTIVE_STATUSES,
+    HOLD_MINUTES_DEFAULT,
+    HOLD_MINUTES_MAX,
+    HOLD_MINUTES_MIN,
+    Action,
+    AttendanceKind,
+    EventType,
+    Status,
+)
 from app.domain.queue import called_to, clamp_timeout, is_expired, positions, resource_queue
 from app.domain.rows import BookingTypeRow, CustomerRow, ResourceRow
 from app.ids import new_id
@@ -31,8 +41,8 @@ from app.store.changes import BookingChange, StaleWrite
 
 log = logging.getLogger(__name__)
 
-#: actions that take back the attendance an earlier action recorded
-RETRACTS = {"undo-checkin": "CheckIn", "reopen": "CheckOut"}
+#: actions that take back the attendance an earlier action recorded (:data:`app.domain.actions.ACTIONS`)
+RETRACTS = {action: spec.retracts for action, spec in ACTIONS.items() if spec.retracts}
 
 #: ``listener(action, before, after, actor)`` runs inside the write transaction.
 ChangeListener = Callable[[str, dict | None, dict, dict], None]
@@ -56,8 +66,8 @@ class BookingService(ReadsMixin):
         return self.clock.now()
 
     # writing ----------------------------------------------------------------------
-    def _commit(self, action: str, before: Mapping[str, Any] | None, after: Mapping[str, Any], actor: dict,
-                attendance: str | None = None, extra: dict | None = None) -> dict:
+    def _commit(self, action: Action, before: Mapping[str, Any] | None, after: Mapping[str, Any], actor: dict,
+                attendance: AttendanceKind | None = None, extra: dict | None = None) -> dict:
         """Write one change: booking row, attendance, history (who, when, which desk, old →
         new), listeners and events, all in one transaction. Raises CONFLICT (409; for an
         accept SCH-ALREADY_ASSIGNED) when the booking changed since ``before`` was read."""
@@ -71,7 +81,7 @@ class BookingService(ReadsMixin):
             self.store.write_changes([BookingChange(action, before, after, actor.get("user"), actor.get("deskId"),
                                                     extra, check=True)], now)
         except StaleWrite:
-            raise BookingError(errors.ALREADY_ASSIGNED if action == "accept" else "CONFLICT",
+            raise BookingError(errors.ALREADY_ASSIGNED if action == Action.ACCEPT else "CONFLICT",
                                "the booking changed meanwhile; reload and try again", 409,
                                bookingId=after["id"]) from None
         if attendance:
@@ -84,15 +94,15 @@ class BookingService(ReadsMixin):
         for listener in self.listeners:
             listener(action, before, after, actor)
         out = self.to_api(after)
-        self.events.record("booking.changed", {"action": action,
+        self.events.record(EventType.BOOKING_CHANGED, {"action": action,
                                                "booking": self.embed([dict(out)], {"customer", "type"})[0]})
         was_queued = (before or {}).get("status") == Status.PENDING_ASSIGNMENT
         if was_queued or after["status"] == Status.PENDING_ASSIGNMENT:
-            self.events.record("queue.changed", {"typeId": after["typeId"], "reason": action,
+            self.events.record(EventType.QUEUE_CHANGED, {"typeId": after["typeId"], "reason": action,
                                                  "bookingId": after["id"],
                                                  "queues": self.queue_positions(after["typeId"])})
-        if action == "end" and before and after["endDateTime"] != before["endDateTime"]:
-            self.events.record("slot.freed", self._freed(after, before))
+        if action == Action.END and before and after["endDateTime"] != before["endDateTime"]:
+            self.events.record(EventType.SLOT_FREED, self._freed(after, before))
         return out
 
     def _freed(self, after: dict, before: dict) -> dict:
@@ -126,10 +136,10 @@ class BookingService(ReadsMixin):
         now, count = self.now(), 0
         for booking in self.store.queued_bookings():
             if is_expired(booking, now):
-                self._commit("expire", booking, rules.expire(booking), {"user": "system"})
+                self._commit(Action.EXPIRE, booking, rules.expire(booking), {"user": "system"})
                 count += 1
         for booking in self.store.expired_holds(to_iso(now)):
-            self._commit("hold.expire", booking, {**booking, "status": Status.CANCELED,
+            self._commit(Action.HOLD_EXPIRE, booking, {**booking, "status": Status.CANCELED,
                                                   "cancelReason": "temporary hold expired"}, {"user": "system"})
             count += 1
         return count
@@ -160,7 +170,7 @@ class BookingService(ReadsMixin):
                 booking.update(status=Status.PENDING_ASSIGNMENT, source="walk-in",
                                assignmentTimeout=clamp_timeout(body.get("assignmentTimeout")),
                                queueNumber=number, ticket=ticket)
-                return self._commit("create", None, booking, actor)
+                return self._commit(Action.CREATE, None, booking, actor)
         return self._create_at(body, booking, booking_type, actor, held_minutes=None)
 
     def _create_at(self, body: dict, booking: dict, booking_type: BookingTypeRow, actor: dict,
@@ -174,7 +184,7 @@ class BookingService(ReadsMixin):
                            endDateTime=to_iso(start + timedelta(minutes=minutes)), duration=minutes)
             if held_minutes is not None:
                 booking["heldUntil"] = to_iso(self.now() + timedelta(minutes=held_minutes))
-            return self._commit("hold" if held_minutes is not None else "create", None, booking, actor,
+            return self._commit(Action.HOLD if held_minutes is not None else Action.CREATE, None, booking, actor,
                                 extra=_overbook(body))
 
     def hold(self, body: dict, actor: dict | None = None) -> dict:
@@ -208,7 +218,7 @@ class BookingService(ReadsMixin):
                                    bookingId=booking_id, heldUntil=booking["heldUntil"])
             booking_type = self._type(booking["typeId"])
             status = Status.CONFIRMED if booking_type.get("autoConfirm", True) is not False else Status.PENDING_APPROVAL
-            return self._commit("confirm", booking, {**booking, "status": status, "heldUntil": None}, actor or {})
+            return self._commit(Action.CONFIRM, booking, {**booking, "status": status, "heldUntil": None}, actor or {})
 
     def _customer(self, identifier: dict) -> CustomerRow:
         customer = None
@@ -284,12 +294,16 @@ class BookingService(ReadsMixin):
             rules.ensure_movable(booking)
             start, resource = self._place(body, booking_type, ignore_id=booking_id)
             after = rules.reschedule(booking, start, resource["id"], booking_type)
-            return self._commit("reschedule", booking, after, actor or {}, extra=_overbook(body))
+            return self._commit(Action.RESCHEDULE, booking, after, actor or {}, extra=_overbook(body))
 
-    def _act(self, action: str, booking_id: str, change, actor: dict | None, attendance: str | None = None):
+    def _act(self, action: Action, booking_id: str, change, actor: dict | None,
+             attendance: AttendanceKind | None = None):
+        """Apply ``change`` (the rule) to the stored booking and commit it, with the attendance
+        the action records (:data:`app.domain.actions.ACTIONS`) unless ``attendance`` is given."""
         with self.store.lock:
             booking = self._booking(booking_id)
-            return self._commit(action, booking, change(booking), actor or {}, attendance=attendance)
+            return self._commit(action, booking, change(booking), actor or {},
+                                attendance=attendance or ACTIONS[action].records)
 
     def accept(self, booking_id: str, resource_id: str, actor: dict | None = None,
                when_free: bool = False) -> dict:
@@ -304,40 +318,54 @@ class BookingService(ReadsMixin):
                 if busy:
                     raise BookingError(errors.PROVIDER_BUSY, "the provider has a patient called or in the room", 409,
                                        resourceId=resource_id, bookingId=busy[0]["id"])
-            return self._act("accept", booking_id, lambda b: rules.accept(b, resource, self._type(b["typeId"]),
+            return self._act(Action.ACCEPT, booking_id, lambda b: rules.accept(b, resource, self._type(b["typeId"]),
                                                                           self.now()), actor)
 
     def cancel(self, booking_id: str, reason: str, actor: dict | None = None) -> dict:
-        return self._act("cancel", booking_id, lambda b: rules.cancel(b, reason), actor)
+        return self._act(Action.CANCEL, booking_id, lambda b: rules.cancel(b, reason), actor)
+
+    def act(self, action: Action | str, booking_id: str, actor: dict | None = None) -> dict:
+        """Do an action whose request names the booking alone (the ``ref_only`` ones of
+        :data:`app.domain.actions.ACTIONS`): a ``plain`` one applies its rule and commits with
+        the attendance it records; another runs the service method the table names. Raises
+        as the rule does, NOT-FOUND for an unknown booking, ValueError for another action."""
+        action = Action(action)
+        spec = ACTIONS[action]
+        if not spec.ref_only:
+            raise ValueError(f"{action} needs more than the booking's id")
+        if spec.plain and spec.check is not None:
+            check = spec.check
+            return self._act(action, booking_id, lambda b: check(b, self.now()), actor)
+        return getattr(self, spec.method or "")(booking_id, actor)
 
     def check_in(self, booking_id: str, actor: dict | None = None) -> dict:
-        return self._act("checkin", booking_id, lambda b: rules.check_in(b, self.now()), actor, "CheckIn")
+        return self.act(Action.CHECK_IN, booking_id, actor)
 
     def start(self, booking_id: str, actor: dict | None = None) -> dict:
         with self.store.lock:
             arrived = self._booking(booking_id).get("visitStatus") is None
-            return self._act("start", booking_id, lambda b: rules.start(b, self.now()), actor,
-                             "CheckIn" if arrived else None)
+            return self._act(Action.START, booking_id, lambda b: rules.start(b, self.now()), actor,
+                             AttendanceKind.CHECK_IN if arrived else None)
 
     def end(self, booking_id: str, actor: dict | None = None) -> dict:
         """End the visit (``POST /management/bookings/end``): shortened to the time served;
         an early end publishes ``slot.freed``."""
-        return self._act("end", booking_id, lambda b: rules.end(b, self.now()), actor, "CheckOut")
+        return self.act(Action.END, booking_id, actor)
 
     def no_show(self, booking_id: str, actor: dict | None = None) -> dict:
-        return self._act("noshow", booking_id, lambda b: rules.no_show(b, self.now()), actor)
+        return self.act(Action.NO_SHOW, booking_id, actor)
 
     def undo_check_in(self, booking_id: str, actor: dict | None = None) -> dict:
         """Take back a check-in (the desk's Undo); its CheckIn attendance is removed."""
-        return self._act("undo-checkin", booking_id, rules.undo_check_in, actor)
+        return self.act(Action.UNDO_CHECK_IN, booking_id, actor)
 
     def reopen(self, booking_id: str, actor: dict | None = None) -> dict:
         """Take back "end" (the desk's Undo): the visit continues with its scheduled end,
         read from the history entry of the end; its CheckOut attendance is removed."""
         with self.store.lock:
-            ends = [h for h in self.store.history(booking_id) if h["action"] == "end"]
+            ends = [h for h in self.store.history(booking_id) if h["action"] == Action.END]
             before = ends[-1]["before"] if ends else {}
-            return self._act("reopen", booking_id,
+            return self._act(Action.REOPEN, booking_id,
                              lambda b: rules.reopen(b, before.get("endDateTime"), before.get("duration")), actor)
 
     def restore(self, booking_id: str, actor: dict | None = None) -> dict:
@@ -348,7 +376,7 @@ class BookingService(ReadsMixin):
         another booking took its time meanwhile, BKS-110 for a walk-in past its timeout."""
         with self.store.lock:
             booking = self._booking(booking_id)
-            cancels = [h for h in self.store.history(booking_id) if h["action"] == "cancel"]
+            cancels = [h for h in self.store.history(booking_id) if h["action"] == Action.CANCEL]
             status_before = (cancels[-1]["before"] or {}).get("status") if cancels else None
             after = rules.restore(booking, status_before, self.now())
             if after["status"] in ACTIVE_STATUSES and after.get("resourceId") and after.get("startDateTime"):
@@ -360,7 +388,7 @@ class BookingService(ReadsMixin):
                                                                          now=self.now())):
                     raise BookingError(errors.SLOT_TAKEN, "another booking took this time meanwhile", 409,
                                        resourceId=after["resourceId"], startDateTime=after["startDateTime"])
-            return self._commit("restore", booking, after, actor or {})
+            return self._commit(Action.RESTORE, booking, after, actor or {})
 
     def attendances(self, day: date) -> list[dict]:
         start, end = self.day_bounds(day)

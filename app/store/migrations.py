@@ -278,6 +278,24 @@ def m018_cloud_money(db: Database) -> None:
     db["cloud_payments"].create_index(["bookingId"])
 
 
+#: the action spellings before :class:`app.domain.model.Action` (history and events), and now
+_ACTION_SPELLINGS = {"checkin": "check_in", "noshow": "no_show", "undo-checkin": "undo_check_in"}
+
+
+@migrations()
+def m019_action_spellings(db: Database) -> None:
+    """One spelling per action (:class:`app.domain.model.Action`): the ``action`` of history
+    entries and of stored ``booking.changed`` events (and a ``queue.changed`` event's
+    ``reason``) written ``checkin``, ``noshow`` or ``undo-checkin`` become ``check_in``,
+    ``no_show`` and ``undo_check_in``. The literal spellings stay here: a migration never
+    changes with the code."""
+    for old, new in _ACTION_SPELLINGS.items():
+        db.execute("update history set action = ? where action = ?", [new, old])
+        for key in ("$.action", "$.reason"):
+            db.execute(f"update events set data = json_set(data, '{key}', ?)"
+                       f" where json_valid(data) and json_extract(data, '{key}') = ?", [new, old])
+
+
 #: How many migrations make the newest schema (those a new, empty database still lacks).
 SCHEMA_VERSION = len(migrations.pending(Database(memory=True)))
 

@@ -31,6 +31,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
+from app.domain.model import Action
+
 
 class PullMode(StrEnum):
     """How a cloud tells what changed (seed API references, each contract's "Sync" table).
@@ -464,10 +466,11 @@ class Connector(Protocol):
     async def fetch(self, cloud_id: str) -> CloudBooking | None:
         """One booking by cloud id; None when the cloud does not have it (404)."""
 
-    def plan(self, action: str, before: dict | None, after: dict) -> list[PlannedOp]:
-        """The cloud operations a desk change needs (``action``: the booking service's —
-        ``create`` | ``hold`` | ``confirm`` | ``reschedule`` | ``accept`` | ``cancel`` |
-        ``restore`` | ``end`` | ``check-in`` | ``start`` | ``no-show`` | ``time_rules`` | ...;
+    def plan(self, action: Action, before: dict | None, after: dict) -> list[PlannedOp]:
+        """The cloud operations a desk change needs (``action``: an
+        :class:`~app.domain.model.Action` — ``create``, ``hold``, ``confirm``, ``reschedule``,
+        ``accept``, ``cancel``, ``restore``, ``end``, ``check_in``, ``start``, ``no_show``,
+        ``time_rules``, ...;
         ``before``/``after``: the booking rows, local ids). ``[]``: the desk's own."""
 
     async def send(self, op: Operation) -> SendResult:

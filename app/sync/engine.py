@@ -53,7 +53,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
 from app.domain import clock
-from app.domain.model import Status
+from app.domain.model import Action, EventType, Resolution, Status
 from app.domain.rows import BookingRow, CustomerRow, OutboxOp
 from app.store import Store
 from app.store.changes import BookingChange
@@ -652,7 +652,7 @@ class SyncEngine:
             moved = self._moved(op, result, booking, now)
             self._publish(changed)
             if moved:
-                self.service.events.publish("sync.moved", moved)
+                self.service.events.publish(EventType.SYNC_MOVED, moved)
 
     def _moved(self, op: OutboxOp, result: CloudBooking, booking: BookingRow | None, now: datetime) -> dict | None:
         """The cloud placed a booking on another resource than the desk chose (the booking
@@ -664,7 +664,8 @@ class SyncEngine:
             placed = self.store.local_id(self.cloud, placed, "resource") or placed
         if not self._creates(op) or not asked or not placed or str(placed) == asked or booking is None:
             return None
-        self.store.add_history({"bookingId": booking["id"], "createdAt": clock.to_iso(now), "action": "sync.moved",
+        self.store.add_history({"bookingId": booking["id"], "createdAt": clock.to_iso(now),
+                                "action": Action.SYNC_MOVED,
                                 "actor": self.cloud, "deskId": None, "before": {"resourceId": asked},
                                 "after": {"resourceId": str(placed),
                                           "message": "the cloud placed the booking on another resource"}})
@@ -701,7 +702,7 @@ class SyncEngine:
             else:
                 changed = self._reject_locally(op["bookingId"], failure, now)
             self._publish(changed)
-            self.service.events.publish("sync.attention", {"bookingId": op["bookingId"], "code": failure.code,
+            self.service.events.publish(EventType.SYNC_ATTENTION, {"bookingId": op["bookingId"], "code": failure.code,
                                                            "message": failure.message})
         log.warning("sync: the cloud refused %s of %s: %s %s", op["action"], op["bookingId"], failure.code,
                     failure.message)
@@ -719,7 +720,7 @@ class SyncEngine:
             for dropped in [op, *later]:
                 self.outbox.remove(dropped["id"])
             self.outbox.add_attention(op, exc.code, str(exc), None, later)
-            self.service.events.publish("sync.attention", {"bookingId": op["bookingId"], "code": exc.code,
+            self.service.events.publish(EventType.SYNC_ATTENTION, {"bookingId": op["bookingId"], "code": exc.code,
                                                            "message": str(exc)})
         log.warning("sync: %s of %s not sent: %s", op["action"], op["bookingId"], exc)
 
@@ -733,7 +734,7 @@ class SyncEngine:
     def _write(self, booking: BookingRow, changes: dict, now: datetime, note: str | None = None) -> None:
         stamp = clock.to_iso(now)
         row = {**booking, **changes, "updatedAt": stamp, "version": int(booking.get("version") or 0) + 1}
-        self.store.write_changes([BookingChange("sync", booking, row, self.cloud,
+        self.store.write_changes([BookingChange(Action.SYNC, booking, row, self.cloud,
                                                 extra={"message": note} if note else None)], stamp)
 
     def _publish(self, changed: list[str]) -> None:
@@ -742,12 +743,12 @@ class SyncEngine:
         if not changed:
             return
         if len(changed) > 50:
-            self.service.events.publish("resync", {"reason": "sync"})
+            self.service.events.publish(EventType.RESYNC, {"reason": "sync"})
             return
         for local_id in changed:
             booking = self.store.booking(local_id)
             if booking is not None:
-                self.service.events.publish("booking.changed", {"action": "sync",
+                self.service.events.publish(EventType.BOOKING_CHANGED, {"action": Action.SYNC,
                                                                 "booking": self.service.to_api(booking)})
 
     # attention --------------------------------------------------------------------------
@@ -755,8 +756,8 @@ class SyncEngine:
         """Close a needs-attention case: ``accept-cloud`` keeps the cloud's version (already
         applied); ``reapply`` writes the desk's version back and queues it again as new
         operations. Raises KeyError (unknown or closed case) or ValueError (bad resolution)."""
-        if resolution not in ("accept-cloud", "reapply"):
-            raise ValueError("resolution must be accept-cloud or reapply")
+        if resolution not in tuple(Resolution):
+            raise ValueError(f"resolution must be {' or '.join(Resolution)}")
         case = self.outbox.attention_case(case_id)
         if case is None or case.get("resolvedAt"):
             raise KeyError(case_id)
@@ -764,7 +765,7 @@ class SyncEngine:
         changed: list[str] = []
         synced = self.info.synced_fields
         with self.store.transaction():
-            if resolution == "reapply":
+            if resolution == Resolution.REAPPLY:
                 ops = [{"action": case["desk"]["action"], "payload": case["desk"]["payload"]},
                        *case["desk"]["dropped"]]
                 booking = self.store.booking(case["bookingId"])
@@ -896,7 +897,7 @@ class SyncEngine:
                 self._set_cursor(PULL_CURSOR, page.cursor)
             # the events commit with the change they describe and reach desks after it
             for event in noted:
-                self.service.events.publish("sync.attention", event)
+                self.service.events.publish(EventType.SYNC_ATTENTION, event)
             self._publish(changed)
         return changed
 
@@ -984,7 +985,7 @@ class SyncEngine:
             if current is None:
                 canceled, kept = self.applier.cancel_deleted({cloud_id: local_id}, self.store.zone, self.now())
                 for event in self._note_deleted_during_visit(kept):
-                    self.service.events.publish("sync.attention", event)
+                    self.service.events.publish(EventType.SYNC_ATTENTION, event)
                 self._publish(canceled)
             else:
                 self._publish(self.applier.apply_bookings([current], self.store.zone, self.now()))

@@ -19,7 +19,8 @@ Which operations a desk change needs is the connector's :meth:`~app.sync.connect
 Attention case: ``id``, ``bookingId``, ``opId``, ``action``, ``code`` and ``message`` (the
 cloud's), ``desk`` (the refused operation and any later ones of that booking that were
 dropped with it), ``cloudState`` (the cloud's booking then, or None), ``createdAt``,
-``resolvedAt``, ``resolution`` (``accept-cloud`` | ``reapply``).
+``resolvedAt``, ``resolution`` (:class:`~app.domain.model.Resolution`: ``accept-cloud`` |
+``reapply``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from app.domain.clock import to_iso, utc_now
+from app.domain.model import Action
 from app.domain.rows import OutboxOp
 from app.ids import new_id
 from app.store import Store
@@ -41,10 +43,10 @@ CREATING = ("create", "hold", "reschedule", "restore")
 #: the booking fields most clouds own (a connector declares its own ``synced_fields``)
 SYNCED_FIELDS = ("status", "startDateTime", "endDateTime", "duration", "typeId", "resourceId",
                  "customerId", "note", "cancelReason", "assignmentTimeout", "createdAt")
-Plan = Callable[[str, dict | None, dict], list[PlannedOp]]
+Plan = Callable[[Action, dict | None, dict], list[PlannedOp]]
 
 
-def _default_plan(action: str, before: dict | None, after: dict) -> list[PlannedOp]:
+def _default_plan(action: Action, before: dict | None, after: dict) -> list[PlannedOp]:
     return []
 
 
@@ -80,7 +82,7 @@ class Outbox:
         self.plan, self.synced_fields = plan, tuple(synced_fields)
 
     # writing (inside the caller's transaction) ---------------------------------------
-    def listener(self, action: str, before: dict | None, after: dict, actor: dict) -> None:
+    def listener(self, action: Action, before: dict | None, after: dict, actor: dict) -> None:
         """The BookingService change listener: queue the cloud operations of ``action``
         (the connector's plan; none for the desk's own actions)."""
         planned = self.plan(action, before, after)
@@ -97,7 +99,7 @@ class Outbox:
     def time_rules_listener(self, resource_id: str, time_rules: dict) -> None:
         """The BookingService time-rule listener: queue the cloud's ``PUT .../timeRules``
         (the latest edit of a resource replaces an earlier one still waiting)."""
-        planned = self.plan("time_rules", None, {"id": resource_id, "resourceId": resource_id})
+        planned = self.plan(Action.TIME_RULES, None, {"id": resource_id, "resourceId": resource_id})
         if not planned:
             return
         key = f"resource:{resource_id}"

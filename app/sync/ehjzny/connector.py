@@ -38,8 +38,9 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from app.domain import clock, timerules
+from app.domain.actions import cloud_operations
 from app.domain.errors import ALREADY_ASSIGNED
-from app.domain.model import Status
+from app.domain.model import Action, Status
 from app.i18n import N_
 from app.sync.connector import (
     Capabilities,
@@ -82,8 +83,8 @@ CAPABILITIES = Capabilities(
 
 #: the booking service's action → the cloud operation; the others (check-in, start,
 #: no-show, expire) are the desk's own or happen in the cloud by itself
-ACTIONS = {"create": "create", "reschedule": "reschedule", "accept": "assign", "cancel": "cancel",
-           "end": "end", "hold": "hold", "confirm": "confirm", "restore": "restore", "time_rules": "time_rules"}
+#: desk action → Ehjzny operation (the ``cloud`` column of :data:`app.domain.actions.ACTIONS`)
+ACTIONS = cloud_operations()
 CREATING = frozenset({"create", "hold", "reschedule", "restore"})
 
 
@@ -106,7 +107,7 @@ def classify(error: BaseException) -> Failure | None:
     return Failure(FailureKind.REFUSED, error.code, error.message, None, error.status)
 
 
-def plan(action: str, before: dict | None, after: dict) -> list[PlannedOp]:
+def plan(action: Action, before: dict | None, after: dict) -> list[PlannedOp]:
     """The cloud operations of a desk change (:data:`ACTIONS`; ``[]``: the desk's own)."""
     kind = ACTIONS.get(action)
     if kind is None:
@@ -300,7 +301,7 @@ class EhjznyConnector:
                 return
 
     # writing ------------------------------------------------------------------------------
-    def plan(self, action: str, before: dict | None, after: dict) -> list[PlannedOp]:
+    def plan(self, action: Action, before: dict | None, after: dict) -> list[PlannedOp]:
         return plan(action, before, after)
 
     def _customer_identifier(self, local_customer_id: str) -> dict:

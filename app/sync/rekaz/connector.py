@@ -37,7 +37,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from app.domain import clock, errors
-from app.domain.model import Status, VisitStatus
+from app.domain.model import Action, Status, VisitStatus
 from app.i18n import N_
 from app.sync.connector import (
     Capabilities,
@@ -79,9 +79,9 @@ CAPABILITIES = Capabilities(
 
 #: service action → the Rekaz operation (contract "Desk operations on Rekaz"); an action
 #: not listed is the desk's own (in progress, no-show, undoing a check-in, expiry)
-ACTIONS = {"create": "create", "confirm": "confirm", "reschedule": "reschedule", "cancel": "cancel",
-           "accept": "assign", "end": "end", "checkin": "check_in", "check-in": "check_in",
-           "restore": "restore"}
+ACTIONS = {Action.CREATE: "create", Action.CONFIRM: "confirm", Action.RESCHEDULE: "reschedule",
+           Action.CANCEL: "cancel", Action.ACCEPT: "assign", Action.END: "end", Action.CHECK_IN: "check_in",
+           Action.RESTORE: "restore"}
 
 
 class AcceptLost(Exception):
@@ -405,7 +405,7 @@ class RekazConnector:
         return self.booking(obj)
 
     # push ------------------------------------------------------------------------------
-    def plan(self, action: str, before: dict | None, after: dict) -> list[PlannedOp]:
+    def plan(self, action: Action, before: dict | None, after: dict) -> list[PlannedOp]:
         """The Rekaz operation of a desk change (contract "Desk operations on Rekaz"):
         create (creates a reservation), confirm, reschedule (same id; a change of booking
         type is cancel + create, a new id), cancel, accept (assign a provider), end (end
@@ -413,7 +413,7 @@ class RekazConnector:
         in), restore (a cancel taken back: Rekaz has no un-cancel, so the reservation is
         booked again, a new id). In progress, no-show, undoing a check-in or an end, holds
         and expiry stay local."""
-        if action == "start" and before is not None and not before.get("visitStatus"):
+        if action == Action.START and before is not None and not before.get("visitStatus"):
             return [PlannedOp("check_in", fields=("visitStatus",))]
         kind = ACTIONS.get(action)
         if kind is None:
