@@ -220,7 +220,7 @@ class _PaintWatch(QObject):
         return False
 
 
-async def painted(widget: QWidget, what: str, timeout: float = 5.0) -> None:
+async def painted(widget: QWidget, what: str, timeout: float = 2.0) -> None:
     """Wait until ``widget`` has painted (at most ``timeout`` seconds: a hidden or minimised
     window may never paint), then log ``what`` (the start-up benchmark reads these lines)."""
     done = asyncio.get_running_loop().create_future()
