@@ -54,16 +54,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--forwarded-allow-ips", metavar="IPS", default=None,
                         help="trust X-Forwarded-* headers from these proxy addresses (comma-separated; "
                              "default: ignore them)")
-    from app.composition.sync_cli import add_sync_arguments
-
-    add_sync_arguments(parser)
-    args = parser.parse_args(argv)
+    args = _parse(parser, sys.argv[1:] if argv is None else argv)
     args.data_dir_given = args.data_dir is not None
     if args.data_dir is None:
         args.data_dir = data_dir()
     if args.server_only and args.screenshot:
         parser.error("--screenshot needs a window; it cannot be used with --server-only")
     return args
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """``argv`` parsed with the cloud sync options added (:mod:`app.composition.sync_cli`)
+    only when they may be there: listing them means finding every connector (and importing
+    the branch server's package), work the desk's start-up path leaves to the server's
+    thread. Every ``--option`` of ``argv`` must be one of the desk's own, spelled out, to
+    skip them; otherwise (a cloud option, an abbreviation, ``--help``) the full parser
+    decides, with the same result and messages as always."""
+    own = {option for action in parser._actions for option in action.option_strings} - {"-h", "--help"}
+    if all(not word.startswith("-") or word.split("=", 1)[0] in own for word in argv):
+        return parser.parse_args(argv)
+    from app.composition.sync_cli import add_sync_arguments
+
+    add_sync_arguments(parser)
+    return parser.parse_args(argv)
 
 
 def start_server(args: argparse.Namespace, demo: bool = True, local_token_file: bool = False,
@@ -134,9 +147,9 @@ def first_run_wanted(args: argparse.Namespace) -> bool:
 
 
 def run_desk(args: argparse.Namespace) -> int:
-    from ui import app as desk
-
     if args.connect:
+        from ui import app as desk
+
         return desk.main(args.connect, lang=args.lang, screenshot=args.screenshot, provider=args.provider)
     choice = None
     if first_run_wanted(args):
@@ -152,12 +165,14 @@ def run_desk(args: argparse.Namespace) -> int:
 
         choice = start_choice()
     if choice and choice["mode"] == "lan":
+        from ui import app as desk
+
         return desk.main(choice["url"], lang=args.lang, screenshot=args.screenshot, provider=args.provider)
     # one desk per data directory, decided before the branch server opens the database
-    from ui.first_run import app_icon
+    from ui import startup_window
     from ui.single_instance import SingleInstance
 
-    desk.application().setWindowIcon(app_icon())
+    startup_window.application().setWindowIcon(startup_window.app_icon())
     instance = SingleInstance(args.data_dir)
     if not instance.claim():
         if args.screenshot:
@@ -189,8 +204,11 @@ def run_desk(args: argparse.Namespace) -> int:
                 "server_alive": lambda: running[0].alive, "restart_server": restart_server}
 
     try:
+        shown = startup_window.show_for(args.lang, args.screenshot)  # before the rest is imported
+        from ui import app as desk
+
         return desk.main(None, lang=args.lang, screenshot=args.screenshot, provider=args.provider,
-                         start_server=starting)
+                         start_server=starting, startup_window=shown)
     finally:
         if running:
             running[0].stop()

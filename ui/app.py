@@ -9,44 +9,20 @@ import logging
 import sys
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
-from qasync import run as run_qasync  # after PySide6, so qasync picks this binding
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from app.client import DeskClient
 from app.i18n import _
+from ui.startup_window import application, setup_language  # the desk's first steps (re-exported)
+
+if TYPE_CHECKING:  # the HTTP client and qasync are imported once a window shows (start-up path)
+    from app.client import DeskClient
 
 log = logging.getLogger(__name__)
 LOOPBACK = "http://127.0.0.1"  # the embedded server's address until it has its port
 _kept: list = []  # message boxes that must stay referenced (Qt's translators: ui.language)
-
-
-def application() -> QApplication:
-    app = QApplication.instance()
-    if app is None:
-        app = QApplication(sys.argv[:1])
-        app.setApplicationName("Istiqbal")
-        app.setOrganizationName("Istiqbal")
-        from ui import keyboard
-
-        keyboard.install(app)  # shortcuts and mnemonics whatever the keyboard layout
-    return app
-
-
-def setup_language(app: QApplication, lang: str | None = None) -> None:
-    """Once for the whole app: gettext catalog, QLocale default, layout direction, Qt's own
-    translations (kept referenced) and a font family that covers the script; then the saved
-    digits. ``lang``: ``--lang`` (None: the desk's saved language, or pseudo with
-    ``ISTIQBAL_PSEUDO=1``). See :mod:`ui.language`."""
-    from app import desk_prefs
-    from app.i18n import formats
-    from ui import language
-
-    digits = desk_prefs.load()["digits"]
-    if digits in formats.DIGITS:
-        formats.set_digits(digits)
-    language.controller().apply(language.startup_language(lang))
 
 
 def load_fonts() -> list[str]:
@@ -128,7 +104,8 @@ def quit_on_stop_signals(app: QApplication):
 
 async def run_desk(url: str | None, *, screenshot: Path | None = None, server_label: str | None = None,
                    provider: str | None = None, token: str | None = None, server_alive=None,
-                   restart_server=None, start_server=None, failed: list | None = None) -> int:
+                   restart_server=None, start_server=None, failed: list | None = None,
+                   startup_window: QWidget | None = None) -> int:
     """Show the main window against ``url`` until it closes (or, with ``screenshot``, until
     the first full paint after the initial fetches, saved as PNG); with ``provider`` (a
     resource id) it also opens doctor mode for that provider. ``token``: the embedded
@@ -139,12 +116,16 @@ async def run_desk(url: str | None, *, screenshot: Path | None = None, server_la
     ``start_server()`` (blocking; → ``{"url", "token", "server_alive", "restart_server"}``,
     raises OSError/RuntimeError) starts the embedded server: the window is shown first, in
     its "starting…" state, and the server starts on a worker thread meanwhile; the day fills
-    when it answers. A failure is appended to ``failed`` and 2 returned."""
+    when it answers. A failure is appended to ``failed`` and 2 returned. ``startup_window``
+    (:mod:`ui.startup_window`, shown while this module's imports ran) closes once the main
+    window has painted in its place."""
+    from app.client import DeskClient
     from ui.main_window import MainWindow
 
     app = application()
     if start_server is not None:
-        return await _run_starting(start_server, screenshot=screenshot, provider=provider, failed=failed)
+        return await _run_starting(start_server, screenshot=screenshot, provider=provider, failed=failed,
+                                   startup_window=startup_window)
     if url.startswith("https://"):  # another machine's server: paired token, pinned certificate
         from ui.pairing import lan_client
 
@@ -171,8 +152,9 @@ async def run_desk(url: str | None, *, screenshot: Path | None = None, server_la
 
 
 async def _run_starting(start_server, *, screenshot: Path | None, provider: str | None,
-                        failed: list | None) -> int:
+                        failed: list | None, startup_window: QWidget | None = None) -> int:
     """The window at once, the embedded branch server started meanwhile (off the GUI thread)."""
+    from app.client import DeskClient
     from ui.main_window import MainWindow
 
     client = DeskClient(LOOPBACK)
@@ -188,8 +170,11 @@ async def _run_starting(start_server, *, screenshot: Path | None, provider: str 
     app.lastWindowClosed.connect(closed)
     _on_stop_signal.append(closed)
     window.show()
-    QTimer.singleShot(0, lambda: log.info("window shown"))  # after its first paint
     try:
+        # the server's imports hold the GIL: they start once the window has painted
+        await painted(window.calendar.canvas, "desk window shown")
+        if startup_window is not None:
+            startup_window.close()
         started = await asyncio.to_thread(start_server)
     except (OSError, RuntimeError) as exc:
         if failed is not None:
@@ -215,6 +200,36 @@ async def _run_starting(start_server, *, screenshot: Path | None, provider: str 
             return 2
         provider = resolved
     return await _run_window(window, started["url"], screenshot=screenshot, provider=provider)
+
+
+class _PaintWatch(QObject):
+    """Calls ``then()`` once, right after the watched widget's next paint."""
+
+    def __init__(self, widget: QWidget, then):
+        super().__init__(widget)
+        self.then = then
+        widget.installEventFilter(self)
+        widget.update()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and self.then is not None:
+            then, self.then = self.then, None
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, then)  # once this paint is over
+            self.deleteLater()
+        return False
+
+
+async def painted(widget: QWidget, what: str, timeout: float = 2.0) -> None:
+    """Wait until ``widget`` has painted (at most ``timeout`` seconds: a hidden or minimised
+    window may never paint), then log ``what`` (the start-up benchmark reads these lines)."""
+    done = asyncio.get_running_loop().create_future()
+    _PaintWatch(widget, lambda: done.done() or done.set_result(None))
+    try:
+        await asyncio.wait_for(done, timeout)
+    except TimeoutError:
+        pass
+    log.info("%s", what)
 
 
 def _place(window, screenshot: Path | None) -> None:
@@ -244,6 +259,7 @@ async def _run_window(window, url: str, *, screenshot: Path | None, provider: st
         window.start()
         window.first_load.add_done_callback(lambda done: done.cancelled() or done.exception()
                                             or log.info("desk ready on %s", url))
+        _log_day_painted(window)
         window.show()
         if provider:  # from the Qt loop, not inside this coroutine (qasync re-entrancy)
             QTimer.singleShot(0, lambda: window.extras.open_doctor_mode(provider))
@@ -255,6 +271,17 @@ async def _run_window(window, url: str, *, screenshot: Path | None, provider: st
         _on_stop_signal.remove(stopped)
         window.stop()
         await client.aclose()
+
+
+def _log_day_painted(window) -> None:
+    """Log "day painted" once the calendar has painted the first loaded day (the start-up
+    benchmark reads this line)."""
+
+    def loaded(done: asyncio.Future) -> None:
+        if not done.cancelled() and done.exception() is None:
+            _PaintWatch(window.calendar.canvas, lambda: log.info("day painted"))
+
+    window.first_load.add_done_callback(loaded)
 
 
 async def resolve_provider(client: DeskClient, query: str) -> str | None:
@@ -307,7 +334,7 @@ async def _screenshot(window, path: Path) -> int:
 
 def main(url: str | None, *, lang: str | None = None, screenshot: Path | None = None,
          server_label: str | None = None, provider: str | None = None, token: str | None = None,
-         server_alive=None, restart_server=None, start_server=None) -> int:
+         server_alive=None, restart_server=None, start_server=None, startup_window: QWidget | None = None) -> int:
     """Run the desk against the branch server at ``url``; returns the exit code (``token``,
     and the embedded server's ``server_alive``/``restart_server``: :func:`run_desk`). With
     ``start_server`` (and no ``url``) the window shows first and the embedded server starts
@@ -318,10 +345,12 @@ def main(url: str | None, *, lang: str | None = None, screenshot: Path | None = 
     install_excepthook()
     _kept.append(collect_garbage_on_gui_thread(app))
     quit_on_stop_signals(app)
+    from qasync import run as run_qasync  # after PySide6, so qasync picks this binding
+
     failed: list[str] = []
     code = run_qasync(run_desk(url, screenshot=screenshot, server_label=server_label, provider=provider,
                                token=token, server_alive=server_alive, restart_server=restart_server,
-                               start_server=start_server, failed=failed))
+                               start_server=start_server, failed=failed, startup_window=startup_window))
     if failed and screenshot is None:
         show_fatal(lang, failed[0])  # after the loop: a modal box is safe here
     quit_on_stop_signals(app).ignore_from_now()  # the desk is closed: a late Ctrl+C ends nothing

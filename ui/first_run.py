@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QFont, QIcon
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QApplication,
     QCommandLinkButton,
@@ -27,15 +27,11 @@ from PySide6.QtWidgets import (
 
 from app import desk_prefs
 from app.i18n import _
+from ui.startup_window import app_icon
 
 log = logging.getLogger(__name__)
-ICON = Path(__file__).resolve().parents[1] / "resources" / "icons" / "istiqbal.png"
 FOCUS_STYLE = ("QCommandLinkButton { border: 2px solid transparent; border-radius: 6px; }"
                "QCommandLinkButton:focus { border: 2px solid #1a73e8; background: #e8f0fe; }")
-
-
-def app_icon() -> QIcon:
-    return QIcon(str(ICON)) if ICON.is_file() else QIcon()
 
 
 class FirstRunPage(QDialog):

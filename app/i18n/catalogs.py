@@ -13,9 +13,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-
 from app.user_dirs import cache_dir
 
 DOMAIN = "istiqbal"
@@ -41,6 +38,9 @@ def _fresh(mo: Path, po: Path) -> bool:
 
 def compile_po(po: Path, mo: Path) -> Path:
     """Compile ``po`` into ``mo`` (fuzzy entries left out, as ``pybabel compile`` does)."""
+    from babel.messages.mofile import write_mo  # only when a catalog changed: not on every start
+    from babel.messages.pofile import read_po
+
     with po.open("rb") as fp:
         catalog = read_po(fp, locale=po.parent.parent.name, domain=DOMAIN)
     mo.parent.mkdir(parents=True, exist_ok=True)

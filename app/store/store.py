@@ -429,6 +429,12 @@ class Store:
         self.db["bookings"].upsert({k: row.get(k) for k in BOOKING_FIELDS}, pk="id")
         self.generation += 1  # also when written outside transaction()
 
+    def replace_bookings(self, rows: list[dict]) -> None:
+        """:meth:`replace_booking` for many rows at once (one statement per chunk)."""
+        if rows:
+            self.db["bookings"].upsert_all([{k: row.get(k) for k in BOOKING_FIELDS} for row in rows], pk="id")
+            self.generation += 1  # also when written outside transaction()
+
     def delete_booking(self, booking_id: str) -> None:
         self.db["bookings"].delete_where("id = ?", [booking_id])
         self.db["cloud_ids"].delete_where("entity = 'booking' and localId = ?", [booking_id])
@@ -509,6 +515,16 @@ class Store:
                                           [entity, local_id, cloud])
         self.db["cloud_ids"].upsert({"entity": entity, "localId": local_id, "cloud": cloud,
                                      "cloudId": cloud_id}, pk=("entity", "cloud", "cloudId"))
+        self.generation += 1  # also when written outside transaction()
+
+    def set_cloud_ids(self, pairs: list[tuple[str, str]], cloud: str, entity: str = "booking") -> None:
+        """:meth:`set_cloud_id` for many ``(local id, cloud id)`` pairs of one cloud at once."""
+        if not pairs:
+            return
+        self.db.conn.executemany("delete from cloud_ids where entity = ? and localId = ? and cloud = ?",
+                                 [(entity, local, cloud) for local, _cloud_id in pairs])
+        self.db["cloud_ids"].upsert_all([{"entity": entity, "localId": local, "cloud": cloud, "cloudId": cloud_id}
+                                         for local, cloud_id in pairs], pk=("entity", "cloud", "cloudId"))
         self.generation += 1  # also when written outside transaction()
 
     def local_id(self, cloud: str, cloud_id: str, entity: str = "booking") -> str | None:

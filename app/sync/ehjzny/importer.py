@@ -20,21 +20,31 @@ log = logging.getLogger(__name__)
 
 
 def _import_customers(store: Store, customers: list[dict], cloud: str) -> tuple[int, int]:
-    done = skipped = 0
+    """Map and write ``customers`` in one batch (one upsert, one cloud-id write): a new one
+    gets the next ``customerNumber``; a cloud id seen twice is one customer."""
+    skipped, rows, links = 0, {}, {}
+    number = None
     for obj in customers:
         cloud_id = str(obj.get("id") or "")
-        local_id = store.local_id(cloud, cloud_id, "customer") if cloud_id else None
-        number = None if local_id else store.next_customer_number()
+        local_id = links.get(cloud_id) or (store.local_id(cloud, cloud_id, "customer") if cloud_id else None)
+        if local_id is None:
+            number = store.next_customer_number() if number is None else number + 1
         try:
-            row = mapping.customer_from_cloud(obj, local_id or new_id(), number)
+            row = mapping.customer_from_cloud(obj, local_id or new_id(), None if local_id else number)
         except mapping.MappingError as exc:
             log.warning("customer set aside: %s", exc)
             skipped += 1
+            if local_id is None:
+                number -= 1  # the number was not used
             continue
-        store.upsert("customers", [row])
-        store.set_cloud_id(row["id"], cloud, cloud_id, entity="customer")
-        done += 1
-    return done, skipped
+        if local_id in rows:  # the same cloud customer again: its number stays
+            row["customerNumber"] = rows[local_id].get("customerNumber")
+        rows[row["id"]] = row
+        if cloud_id:
+            links[cloud_id] = row["id"]
+    store.upsert("customers", list(rows.values()))
+    store.set_cloud_ids([(local, cloud_id) for cloud_id, local in links.items()], cloud, entity="customer")
+    return len(rows), skipped
 
 
 def _queue_number(store: Store, row: dict, zone: str, given: dict) -> None:
@@ -63,9 +73,11 @@ def _import_bookings(store: Store, bookings: list[dict], zone: str, cloud: str,
             continue
         mapped.append((str(obj["id"]), {**fields, "customerId": customer}))
     mapped.sort(key=lambda pair: pair[1]["createdAt"] or "")  # queue tickets in arrival order
+    rows: dict[str, dict] = {}  # written in one batch at the end
+    links: dict[str, str] = {}  # cloud id → local id
     for cloud_id, fields in mapped:
-        local_id = store.local_id(cloud, cloud_id, "booking")
-        old = store.booking(local_id) if local_id else None
+        local_id = links.get(cloud_id) or store.local_id(cloud, cloud_id, "booking")
+        old = (rows.get(local_id) or store.booking(local_id)) if local_id else None
         row: dict[str, Any] = {key: None for key in BOOKING_FIELDS}
         row.update(old or {"id": new_id(), "version": 0})
         row.update(fields)
@@ -76,9 +88,11 @@ def _import_bookings(store: Store, bookings: list[dict], zone: str, cloud: str,
             queued += 1
         if fields["status"] in QUEUED_STATUSES and row["queueNumber"] is None:
             _queue_number(store, row, zone, numbers)
-        store.replace_booking(row)
-        store.set_cloud_id(row["id"], cloud, cloud_id, entity="booking")
+        rows[row["id"]] = row
+        links[cloud_id] = row["id"]
         done += 1
+    store.replace_bookings(list(rows.values()))
+    store.set_cloud_ids([(local, cloud_id) for cloud_id, local in links.items()], cloud, entity="booking")
     return done, queued, skipped
 
 
