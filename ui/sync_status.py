@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QLabel
 
 from app.client import ApiError, DeskClient
 from app.domain.clock import from_iso, utc_now
-from app.i18n import _, ngettext
+from app.i18n import _, ngettext, translate
 from app.i18n import formats as fmt
 from app.i18n.labels import offline_label
 
@@ -73,7 +73,7 @@ def describe(status: dict | None, now: datetime | None = None, zone: str = "UTC"
         tooltip += "\n" + _("Last error: %(error)s") % {"error": status["lastError"]}
     if status.get("pullGap"):  # what this cloud's pull cannot see (a msgid of its connector)
         parts.append(_("push + known customers"))
-        tooltip += "\n" + _(status["pullGap"])
+        tooltip += "\n" + translate(status["pullGap"])
     return " · ".join(parts), tooltip, "online" if status.get("online") else "offline"
 
 
