@@ -213,6 +213,8 @@ class SyncDesk(QObject):
 
     def _status_changed(self, status: dict) -> None:
         connected = bool(status.get("connected"))
+        if status.get("cloud") and status.get("cloudTitle"):
+            self.window.detail.cloud_titles[status["cloud"]] = status["cloudTitle"]
         self.act_sync_now.setEnabled(connected)
         count = int(status.get("needsAttention") or 0)
         if count != self.panel.count() or connected != self._connected:
