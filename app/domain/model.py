@@ -2,7 +2,7 @@
 
 One concept has one name everywhere: the SQLite column, the JSON field of the branch API,
 the dict key in Python and the msgid of the UI label all use the Ehjzny names of
-``docs/clouds/ehjzny.md`` ("Objects"). Rows travel as plain dicts with these keys.
+the Ehjzny page of ``docs/clouds/`` ("Objects"). Rows travel as plain dicts with these keys.
 
 Times: every ``...DateTime`` / ``...At`` value is UTC, ISO-8601 with ``Z``
 (``2026-11-21T09:30:00Z``). Durations are whole minutes. ``startDate``/``startTime`` are the

@@ -1,5 +1,5 @@
 """Working hours of a resource ("Time Rules" and "Off Rules", Ehjzny API reference, "Manage Time Rules";
-``docs/clouds/ehjzny.md`` "Shapes the reference lost").
+the Ehjzny page of ``docs/clouds/``, "Shapes the reference lost").
 
 The project's own shape (branch-local wall times, what the desk edits and stores)::
 

@@ -1,6 +1,6 @@
 """The branch booking server's HTTP API (FastAPI on Starlette).
 
-Paths and shapes follow the Ehjzny management API (``docs/clouds/ehjzny.md``):
+Paths and shapes follow the Ehjzny management API (the Ehjzny page of ``docs/clouds/``):
 ``{"result": ...}`` for one object, ``{"result": [...], "pagination": {"nextPageToken",
 "hasMore"}}`` for lists, and ``{"error": {"code", "message"}}`` with a 4xx status for a
 refused request, after which nothing has been written. Operations the cloud does not have
