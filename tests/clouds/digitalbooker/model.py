@@ -233,7 +233,7 @@ class DigitalBookerCloud:
 
     ``key_id`` and ``password`` are the first API key (HTTP Basic user and password, API reference
     "Authentication"); more keys with fewer privileges come from :meth:`add_key`. ``zone`` is
-    the account's local zone (IANA). ``fault_seed`` API references the fault injection's generator.
+    the account's local zone (IANA). ``fault_seed`` seeds the fault injection's generator.
     """
 
     def __init__(self, *, key_id: str | None = None, password: str | None = None, zone: str = "Asia/Riyadh",

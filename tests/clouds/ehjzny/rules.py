@@ -1,6 +1,6 @@
 """The simulated cloud's own rules: errors, clock, times, time rules, free times and queues.
 
-Written from the API reference (Ehjzny API reference) and the contract
+Written from the Ehjzny API reference and the contract
 (``docs/clouds/ehjzny.md``) only, and sharing no code with the app: the simulation
 is there to disagree with the connector when the connector is wrong, so it must not reuse
 the connector's reading of a rule.
