@@ -68,9 +68,10 @@ def test_day_view_answers_while_a_slow_write_runs(clinic_server):
     times, baseline = (sorted(t) for t in asyncio.run(scenario()))
     shown = [round(t * 1000, 1) for t in times], [round(t * 1000, 1) for t in baseline]
     # within 50 ms — or, on a machine so busy that the same reads take longer with no write
-    # running, no slower than those (the median; one may be stretched) — and not one of them
-    # waited for the write: each is a small part of the 1.5 s it kept its transaction open
-    assert times[len(times) // 2] < max(0.050, 1.5 * baseline[len(baseline) // 2]), shown
+    # running, not much slower than those (the median; one may be stretched: at a load of 11 on
+    # two cores the same reads spread from 23 to 55 ms) — and not one of them waited for the
+    # write: each is a small part of the 1.5 s it kept its transaction open
+    assert times[len(times) // 2] < max(0.050, 2 * baseline[len(baseline) // 2]), shown
     assert times[-1] < SLOW / 6, shown
 
 

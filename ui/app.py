@@ -70,6 +70,7 @@ def install_excepthook() -> None:
 
 _stop_signals: list = []  # the process's one StopSignals and its notifier (kept referenced)
 _on_stop_signal: list = []  # what a stop signal also ends (the running desk's "closed" future)
+_stopping: list = []  # a stop signal has ended the running desk (later signals change nothing)
 
 
 def quit_on_stop_signals(app: QApplication):
@@ -92,10 +93,13 @@ def quit_on_stop_signals(app: QApplication):
             return
         log.info("signal %d: closing the desk", got[0])
         if _on_stop_signal:  # the running desk ends its coroutine, then the loop
+            _stopping.append(True)
             for callback in list(_on_stop_signal):
                 callback()
-        else:
+        elif not _stopping:
             app.closeAllWindows()
+        # else: the desk is already closing on an earlier signal; closing its windows now
+        # would quit Qt and stop the loop before the desk's coroutine has finished
 
     notifier.activated.connect(on_signal)
     _stop_signals.extend((stop, notifier))

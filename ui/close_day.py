@@ -67,8 +67,9 @@ def drawer_html(report: dict, zone: str) -> str:
         lines.append(_("Note: {note}").format(note=report["note"]))
     if report.get("createdAt"):
         lines.append(_("Saved {when}").format(when=fmt.format_datetime(from_iso(report["createdAt"]), zone)))
+    heading = _("Cash drawer")
     return (f'<html><body dir="{d}"><p align="center" style="font-size:12pt; font-weight:bold;">'
-            f'{e(_("Cash drawer"))}</p>'
+            f'{e(heading)}</p>'
             + "".join(f'<p align="center" dir="{d}" style="margin:0;">{e(x)}</p>' for x in lines)
             + f'<hr/><table width="100%" cellspacing="0" cellpadding="1">{head}{"".join(rows)}'
             "</table></body></html>")

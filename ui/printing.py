@@ -126,7 +126,8 @@ def day_sheet_html(day: date, resources: list[dict], bookings: list[dict], types
             parts.append("<tr>" + "".join(
                 f'<td align="{align}">{c if i == 2 else _e(c)}</td>' for i, c in enumerate(cells)) + "</tr>")
         if not rows:
-            parts.append(f'<tr><td colspan="{len(heads)}" align="{align}">{_e(_("No bookings on this day."))}</td></tr>')
+            empty = _("No bookings on this day.")
+            parts.append(f'<tr><td colspan="{len(heads)}" align="{align}">{_e(empty)}</td></tr>')
         parts.append("</table>")
         count = len(rows)
         # Translators: the foot of a printed day sheet; {n} is the number of bookings.
@@ -159,14 +160,16 @@ def ticket_html(booking: dict, types: dict[str, dict], zone: str, branch: dict |
     if link:  # a cloud booking awaiting payment: the patient scans its payment page
         from ui.receipt import qr_data_uri
 
-        body += (f'<p align="center" dir="{d}">{_e(_("Awaiting payment: scan to pay"))}</p>'
+        scan = _("Awaiting payment: scan to pay")
+        body += (f'<p align="center" dir="{d}">{_e(scan)}</p>'
                  f'<p align="center"><img src="{qr_data_uri(link)}" width="150" height="150"/></p>')
+    heading, wait = _("Your queue number"), _("Please wait until your number is called.")
     return (f'<html><body dir="{d}">'
-            f'<p align="center" dir="{d}" style="font-size:12pt;">{_e(_("Your queue number"))}</p>'
+            f'<p align="center" dir="{d}" style="font-size:12pt;">{_e(heading)}</p>'
             f'<p align="center" style="font-size:48pt; font-weight:bold;">{_e(number)}</p>'
             f"{body}"
             f'<p align="center" dir="{d}" style="font-size:9pt;">'
-            f'{_e(_("Please wait until your number is called."))}</p></body></html>')
+            f'{_e(wait)}</p></body></html>')
 
 
 # --- printing and PDF -------------------------------------------------------------------

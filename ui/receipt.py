@@ -118,16 +118,17 @@ def receipt_html(receipt: dict, zone: str) -> str:
 
     total = (_("Total with VAT"), money(p["amount"], currency))
     qr_px = round(QR_MM / 25.4 * _SCREEN_DPI)
+    vat_number, vat_included = _("VAT number"), _("Prices include VAT.")
     return (
         f'<html><body dir="{d}">'
         f'<p align="center" style="font-size:12pt; font-weight:bold; margin:0;">{_e(title_ar)}</p>'
         f'<p align="center" style="font-size:10pt; font-weight:bold; margin:0;">{_e(title_en)}</p>'
         f'<p align="center" dir="{d}" style="font-size:11pt; margin-top:4px;">{_e(receipt["sellerName"])}</p>'
-        f'<p align="center" dir="{d}" style="margin:0;">{_e(_("VAT number"))}: '
+        f'<p align="center" dir="{d}" style="margin:0;">{_e(vat_number)}: '
         f'<span dir="ltr">{_e(fmt.localize_digits(receipt["vatNumber"] or "—"))}</span></p>'
         f"<hr/>{table(rows)}<hr/>{table([*amounts, total], bold_last=True)}<hr/>{table(after)}"
         f'<p align="center"><img src="{qr_data_uri(receipt["qr"])}" width="{qr_px}" height="{qr_px}"/></p>'
-        f'<p align="center" dir="{d}" style="font-size:8pt;">{_e(_("Prices include VAT."))}</p>'
+        f'<p align="center" dir="{d}" style="font-size:8pt;">{_e(vat_included)}</p>'
         "</body></html>"
     )
 

@@ -367,7 +367,9 @@ class ReportsWindow(QDialog):
             groups = sorted({r["group"] for r in report["rows"]}, key=lambda g: self.group_name(g, report["groupBy"]))
             categories = [self.group_name(g, report["groupBy"]) for g in groups]
             by = {(r["group"], r["kind"]): r for r in report["rows"]}
-            series = [(f"{label} · {_('median')}", [(by.get((g, k)) or {}).get("median") or 0 for g in groups])
+            # Translators: reports, waiting-time chart: the series of each kind's median wait.
+            median = _("median")
+            series = [(f"{label} · {median}", [(by.get((g, k)) or {}).get("median") or 0 for g in groups])
                       for k, label in kinds]
         return bar_chart(_("Waiting time (minutes)"), categories, series, lambda v: fmt.format_number(round(v)))
 
@@ -488,7 +490,8 @@ class ReportsWindow(QDialog):
                                     for t, a in ltr_cells(*((t, "left") for t in row))) + "</tr>"
 
         table = cells((_("Report"), _("Figure"), _("Value")), "th") + "".join(cells(r) for r in self.figure_rows())
-        return (f'<html><body dir="{d}"><h2 dir="{d}">{html.escape(_("Reports"))}</h2>'
+        heading = _("Reports")
+        return (f'<html><body dir="{d}"><h2 dir="{d}">{html.escape(heading)}</h2>'
                 f'<p dir="{d}">{html.escape(self.range_text())}</p><p dir="{d}">{html.escape(self.summary_text())}</p>'
                 f'<p align="center">{" ".join(images)}</p>'
                 f'<table width="100%" cellspacing="0" cellpadding="2" border="1">{table}</table></body></html>')

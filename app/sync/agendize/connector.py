@@ -605,7 +605,7 @@ def make(config: CloudConfig, ctx: ConnectorContext, *, transport=None, options:
 
 
 CONNECTOR = ConnectorInfo(
-    name=NAME, title="Agendize", capabilities=CAPABILITIES,
+    name=NAME, title=N_("Agendize"), capabilities=CAPABILITIES,
     fields=(ConfigField("baseUrl", N_("Server address"), kind="url", default=DEFAULT_URL,
                         help=N_("The Agendize API address, ending in /api/2.1")),
             ConfigField("account", N_("API key"), help=N_("The Agendize account's API key")),

@@ -973,7 +973,7 @@ def make(config: CloudConfig, ctx: ConnectorContext, *, transport=None, options:
 
 
 CONNECTOR = ConnectorInfo(
-    name=NAME, title="DigitalBooker", capabilities=CAPABILITIES,
+    name=NAME, title=N_("DigitalBooker"), capabilities=CAPABILITIES,
     fields=(
         ConfigField("baseUrl", N_("API address"), kind="url",
                     help=N_("The DigitalBooker API address, e.g. https://example.digitalbooker.com/api")),

@@ -431,7 +431,7 @@ async def sign_in_step(config: CloudConfig, step: str, values: dict) -> SignInRe
 
 
 CONNECTOR = ConnectorInfo(
-    name=NAME, title="Ehjzny", capabilities=CAPABILITIES, factory=make, synced_fields=SYNCED_FIELDS,
+    name=NAME, title=N_("Ehjzny"), capabilities=CAPABILITIES, factory=make, synced_fields=SYNCED_FIELDS,
     fields=(ConfigField("baseUrl", N_("Address"), "url", help=N_("The cloud's address, https://…")),
             ConfigField("account", N_("App id"), "text", cli="app-id"),
             ConfigField("secret", N_("API key"), "secret", required=False)),
