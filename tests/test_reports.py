@@ -227,6 +227,93 @@ def test_revenue_and_vat_by_method(clinic):
     assert sara["total"]["net"] == 15000 + 15000 - 5000 + 25000
 
 
+def _booking_at(store, resource_id, moment) -> str:
+    return store.db.execute("select id from bookings where resourceId = ? and startDateTime = ?",
+                            [resource_id, to_iso(moment)]).fetchone()[0]
+
+
+def test_revenue_counts_what_the_clouds_report_paid_once(clinic):
+    """On top of the day above, as the sync engine writes them (:class:`app.sync.apply.Applier`):
+    C1 paid online through Ehjzny's payment link (an invoice total of 150.00, no payments
+    listed); B7 (dental, its own VAT rate 5 %) with a desk cash payment of 50.00 that was pushed
+    to DigitalBooker, which lists it back beside a payment of 100.00 taken in DigitalBooker
+    itself (kind ``prepaid``, no tax given); B8, the next day, paid 150.00 in Ehjzny.
+
+    Revenue of the day: cash 300.00 + 50.00 (the pushed one, once, on the day it was taken;
+    VAT 39.14 + 2.38), ``other`` 100.00 (VAT 5 %: 4.76), ``online`` 150.00 (VAT 19.57); B8 is
+    outside the range. The booking pane's ``paid`` of B7 is the same 150.00."""
+    from app.server.payments import Payments, save_billing
+    from app.sync import registry
+    from app.sync.apply import Applier
+    from app.sync.connector import CloudMoney, CloudPayment
+    from app.sync.outbox import Outbox
+
+    _client, service, _thread = clinic
+    store = service.store
+    b7, b8 = _booking_at(store, "dr-sara", at(1600)), _booking_at(store, "dr-sara", at(900, DAY + timedelta(days=1)))
+    save_billing(store, {"typeVatRates": {"dental": 500}})
+    payments = Payments(service)
+    pushed = payments.take({"bookingId": b7, "amount": 5000, "method": "cash"}, {"deskId": "d1", "user": "amal"})
+
+    def applier(cloud):
+        fields = registry.get(cloud).synced_fields
+        return Applier(store, Outbox(store, cloud, synced_fields=fields), cloud, fields)
+
+    now = service.now()
+    with store.transaction():
+        ehjzny = applier("ehjzny")
+        ehjzny.apply_money("C1", CloudMoney(price="150.00", paid="150.00", fully_paid=True, reference="INV-7"), now)
+        ehjzny.apply_money(b8, CloudMoney(price="150.00", paid="150.00", fully_paid=True), now)
+        digitalbooker = applier("digitalbooker")
+        digitalbooker.map_payment(pushed["id"], "db-1", b7, now)
+        digitalbooker.apply_money(b7, CloudMoney(price="250.00", payments=(
+            CloudPayment("db-1", "50.0", "cash", "cash", 1500),
+            CloudPayment("db-2", "100.0", "other", "prepaid", None))), now)
+    assert payments.figures(b7)["paid"] == 15000
+
+    out = report(clinic[0], "revenue")
+    by = {r["method"]: {k: r[k] for k in ("count", "taken", "refunded", "net", "vat", "netOfVat", "cloud")}
+          for r in out["rows"]}
+    assert by == {
+        "cash": {"count": 3, "taken": 35000, "refunded": 0, "net": 35000, "vat": 3914 + 238, "netOfVat": 35000 - 4152,
+                 "cloud": 0},
+        "card": {"count": 3, "taken": 40000, "refunded": -5000, "net": 35000, "vat": 4566, "netOfVat": 30434,
+                 "cloud": 0},
+        "other": {"count": 1, "taken": 10000, "refunded": 0, "net": 10000, "vat": 476, "netOfVat": 9524,
+                  "cloud": 10000},
+        "online": {"count": 1, "taken": 15000, "refunded": 0, "net": 15000, "vat": 1957, "netOfVat": 13043,
+                   "cloud": 15000}}
+    assert [r["method"] for r in out["rows"]] == ["cash", "card", "online", "other"]
+    assert (out["total"]["net"], out["total"]["vat"], out["total"]["cloud"]) == (95000, 11151, 25000)
+    sara = report(clinic[0], "revenue", resource_id="dr-sara")
+    assert sara["total"]["net"] == 15000 + 15000 - 5000 + 25000 + 5000 + 10000 + 15000
+    omar = report(clinic[0], "revenue", group_by="resource")
+    assert {r["group"]: r["net"] for r in omar["rows"] if r["method"] == "online"} == {"dr-sara": 15000}
+    # the long-range path (index order) gives the same money
+    long = asyncio.run(_long_revenue(clinic[0]))
+    assert long["total"] == out["total"]
+    nxt = asyncio.run(_revenue_of(clinic[0], DAY + timedelta(days=1)))
+    assert [(r["method"], r["net"], r["cloud"]) for r in nxt["rows"]] == [("online", 15000, 15000)]
+
+
+async def _revenue_of(client_factory, day):
+    client = client_factory()
+    try:
+        return await client.report("revenue", day, day)
+    finally:
+        await client.aclose()
+
+
+async def _long_revenue(client_factory):
+    from app.server.reports import LONG_RANGE_DAYS
+
+    client = client_factory()
+    try:
+        return await client.report("revenue", DAY - timedelta(days=LONG_RANGE_DAYS), DAY)
+    finally:
+        await client.aclose()
+
+
 def test_bad_report_requests_get_a_code(clinic):
     async def go():
         client = clinic[0]()

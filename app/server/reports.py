@@ -30,8 +30,21 @@ Definitions (minutes are real numbers; the quantiles are :func:`app.domain.repor
   ``servedMinutes`` (completed visits, start to end), and both over working minutes.
   A booking-type filter keeps that type's bookings and the resources serving it.
 * **revenue** — per payment ``method``: ``count``, ``taken`` (payments), ``refunded``
-  (refunds, negative), ``net`` (their sum), ``vat`` (VAT in the net) and ``netOfVat``, in
-  minor units of the branch currency (:mod:`app.server.payments`).
+  (refunds, negative), ``net`` (their sum), ``vat`` (VAT in the net), ``netOfVat`` and
+  ``cloud`` (the part of ``net`` a cloud reported), in minor units of the branch currency
+  (:mod:`app.server.payments`). Each amount of money is counted once:
+
+  - the desk's payments and refunds (``payments``), on the day they were taken;
+  - what a cloud reports paid (``cloud_payments``, ``cloud_money``; :mod:`app.sync.apply`),
+    on the day of its booking (the range's rule above: a cloud says when it was paid only
+    by when the desk pulled it, which a long offline spell or a first sync would pile onto
+    one day). A cloud that lists its payments gives their method (DigitalBooker's
+    ``cash``/``online``, else ``other``) and VAT rate; a cloud that reports only a paid total
+    (Ehjzny's and Rekaz's invoice, Agendize's ``paid``) counts as ``online`` — the booking
+    was paid through the cloud (its payment link), not at this desk. Their VAT is worked out
+    at the rate a desk payment on that booking would carry. A payment the desk took and
+    pushed to a cloud stays the desk's: the cloud's copy is never stored as the cloud's
+    (``cloud_ids`` entity ``payment``), so it is not counted twice.
 """
 
 from __future__ import annotations
@@ -42,6 +55,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 from app.domain import availability, errors
+from app.domain import payments as payments_rules
 from app.domain import reports as rules
 from app.domain.clock import local_day_bounds, to_iso
 from app.domain.model import Status
@@ -116,23 +130,27 @@ class Reports:
     read through ``conn`` (a ``sqlite3`` connection of its own, so a report may run on a
     worker thread beside the writer); ``now()`` is the server's clock (UTC, aware),
     ``resources`` the store's resources, ``currency`` the branch's (ISO 4217), ``minutes``
-    the booking types' lengths. Every method
+    the booking types' lengths, ``vat_rates`` the branch's VAT rates. Every method
     takes ``first``/``last`` (branch-local dates, inclusive), ``resource_id``, ``type_id``,
     ``group_by`` (None, ``"resource"``, ``"type"``) and returns ``{"from", "to", "groupBy",
     "rows": [...]}`` plus its totals."""
 
     def __init__(self, conn, zone: str, now, resources: list[dict], currency: str,
-                 minutes: dict[str, int] | None = None):
+                 minutes: dict[str, int] | None = None, vat_rates: dict | None = None):
         self.conn, self.zone, self.now = conn, zone, now
         self.resources, self.currency = resources, currency
         #: booking type id → its minutes (the booked length of a visit)
         self.minutes = minutes or {}
+        #: ``{"rate": bp, "types": {typeId: bp}}``: the branch's VAT rate and the booking types' own
+        self.vat_rates = vat_rates or {"rate": payments_rules.VAT_RATE_DEFAULT, "types": {}}
 
     @classmethod
     def of_store(cls, store, zone: str, now, conn=None) -> Reports:
         """The reports of ``store`` (through ``conn``, default the store's own connection)."""
-        return cls(conn or store.db.conn, zone, now, store.resources(), billing(store)["currency"],
-                   {t["id"]: t.get("minutes") for t in store.types()})
+        settings = billing(store)
+        return cls(conn or store.db.conn, zone, now, store.resources(), settings["currency"],
+                   {t["id"]: t.get("minutes") for t in store.types()},
+                   {"rate": settings["vatRate"], "types": settings["typeVatRates"] or {}})
 
     def _q(self, sql: str, params: list) -> list[tuple]:
         return self.conn.execute(sql, params).fetchall()
@@ -259,9 +277,11 @@ class Reports:
                           "booked": rules.rate(booked, working), "served": rules.rate(served, working)}}
 
     def revenue(self, first, last, resource_id=None, type_id=None, group_by=None) -> dict:
+        """Money in, by method: the desk's payments on the day they were taken, and what the
+        clouds report paid on the bookings of the range (module docstring)."""
         if last < first:
             raise errors.invalid("the range ends before it starts", field="to")
-        group, _where, _params = _scope(first, last, self.zone, None, None, group_by)
+        group, where_b, params_b = _scope(first, last, self.zone, resource_id, type_id, group_by)
         start, end = local_day_bounds(first, self.zone)[0], local_day_bounds(last, self.zone)[1]
         where, params = ["p.createdAt >= ?", "p.createdAt < ?"], [to_iso(start), to_iso(end)]
         joined = group_by is not None or resource_id or type_id
@@ -276,9 +296,42 @@ class Reports:
         rows = self._q(f"select {group}, p.method, count(*), coalesce(sum(max(p.amount, 0)), 0),"
                        f" coalesce(sum(min(p.amount, 0)), 0), sum(p.amount), sum(p.vatAmount) from {source}"
                        f" where {' and '.join(where)} group by {'1, ' if joined else ''}p.method", params)
-        out = [{"group": g, "method": m, "count": n, "taken": taken, "refunded": refunded, "net": net,
-                "vat": vat, "netOfVat": net - vat} for g, m, n, taken, refunded, net, vat in rows]
-        total = {k: sum(r[k] for r in out) for k in ("count", "taken", "refunded", "net", "vat", "netOfVat")}
+        acc: dict = {}
+        for g, m, n, taken, refunded, net, vat in rows:
+            acc[(g, m)] = {"group": g, "method": m, "count": n, "taken": taken, "refunded": refunded, "net": net,
+                           "vat": vat, "cloud": 0}
+        rate, rate_params = self._vat_rate_sql()
+        # the clouds' own payments (listed one by one), then the paid totals of the clouds that
+        # list none (``online``); a payment the desk pushed to a cloud is neither (it is the desk's)
+        cloud = (f"select {group} as g, cp.method as m, cp.amount as a, coalesce(cp.vatRate, {rate}) as r"
+                 f" from cloud_payments cp join bookings b on b.id = cp.bookingId where {where_b}"
+                 f" union all select {group}, 'online', cm.paid, {rate}"
+                 f" from cloud_money cm join bookings b on b.id = cm.bookingId where {where_b} and cm.paid != 0"
+                 " and not exists (select 1 from cloud_payments x where x.cloud = cm.cloud and x.bookingId = cm.bookingId)")
+        vat = "(case when a < 0 then -1 else 1 end) * ((abs(a) * r * 2 + 10000 + r) / (2 * (10000 + r)))"
+        for g, m, n, taken, refunded, net, vat_sum in self._q(
+                f"select g, m, count(*), coalesce(sum(max(a, 0)), 0), coalesce(sum(min(a, 0)), 0), sum(a), sum({vat})"
+                f" from ({cloud}) group by 1, 2", [*rate_params, *params_b, *rate_params, *params_b]):
+            row = acc.setdefault((g, m), {"group": g, "method": m, "count": 0, "taken": 0, "refunded": 0, "net": 0,
+                                          "vat": 0, "cloud": 0})
+            for key, value in (("count", n), ("taken", taken), ("refunded", refunded), ("net", net), ("vat", vat_sum)):
+                row[key] += value
+            row["cloud"] += net
+        order = {m: i for i, m in enumerate(payments_rules.METHODS)}
+        out = sorted(acc.values(), key=lambda r: (r["group"] or "", order.get(r["method"], len(order)), r["method"]))
+        for row in out:
+            row["netOfVat"] = row["net"] - row["vat"]
+        total = {k: sum(r[k] for r in out) for k in ("count", "taken", "refunded", "net", "vat", "netOfVat", "cloud")}
         return {**self._head(first, last, group_by), "rows": out, "total": total,
                 "currency": self.currency}
 
+    def _vat_rate_sql(self) -> tuple[str, list]:
+        """The VAT rate (bp) of a booking ``b`` as SQL: its booking type's own rate, else the
+        branch's (billing settings, :mod:`app.server.payments`) — the rate a desk payment on it
+        would carry, for cloud money that gives none."""
+        own = self.vat_rates.get("types") or {}
+        if not own:
+            return "?", [int(self.vat_rates["rate"])]
+        whens = " ".join("when ? then ?" for _t in own)
+        return f"(case b.typeId {whens} else ? end)", \
+            [*(x for t, r in own.items() for x in (t, int(r))), int(self.vat_rates["rate"])]
