@@ -253,7 +253,7 @@ class Reports:
         marks = ",".join("?" * len(_ACTIVE))
         rows = self._q(f"select b.resourceId, coalesce(sum(case when b.status in ({marks}) then b.duration end), 0),"
                        f" coalesce(sum(case when b.visitStatus = 'COMPLETED' then {_SERVED} end), 0)"
-                       f" from bookings b {'indexed by idx_bookings_resourceId_startDateTime' if _long(first, last) else ''}"
+                       f" from bookings b {'indexed by bookings_report_utilisation' if _long(first, last) else ''}"
                        f" where {' and '.join(where)}"
                        " group by 1", [*_ACTIVE, *params])
         used = {r: (booked, served / 60) for r, booked, served in rows}
@@ -302,11 +302,19 @@ class Reports:
                            "vat": vat, "cloud": 0}
         rate, rate_params = self._vat_rate_sql()
         # the clouds' own payments (listed one by one), then the paid totals of the clouds that
-        # list none (``online``); a payment the desk pushed to a cloud is neither (it is the desk's)
+        # list none (``online``); a payment the desk pushed to a cloud is neither (it is the desk's).
+        # ``cross join`` fixes the order: over a long range walk the clouds' rows and look their
+        # bookings up by id (index only); over a short one the range's bookings by day
+        if _long(first, last):
+            payments_src = "cloud_payments cp cross join bookings b indexed by bookings_report_money on b.id = cp.bookingId"
+            money_src = "cloud_money cm cross join bookings b indexed by bookings_report_money on b.id = cm.bookingId"
+        else:  # the range's few bookings by day, their money by booking id
+            payments_src = "bookings b indexed by bookings_report_day cross join cloud_payments cp on cp.bookingId = b.id"
+            money_src = "bookings b indexed by bookings_report_day cross join cloud_money cm on cm.bookingId = b.id"
         cloud = (f"select {group} as g, cp.method as m, cp.amount as a, coalesce(cp.vatRate, {rate}) as r"
-                 f" from cloud_payments cp join bookings b on b.id = cp.bookingId where {where_b}"
+                 f" from {payments_src} where {where_b}"
                  f" union all select {group}, 'online', cm.paid, {rate}"
-                 f" from cloud_money cm join bookings b on b.id = cm.bookingId where {where_b} and cm.paid != 0"
+                 f" from {money_src} where {where_b} and cm.paid != 0"
                  " and not exists (select 1 from cloud_payments x where x.cloud = cm.cloud and x.bookingId = cm.bookingId)")
         vat = "(case when a < 0 then -1 else 1 end) * ((abs(a) * r * 2 + 10000 + r) / (2 * (10000 + r)))"
         for g, m, n, taken, refunded, net, vat_sum in self._q(
