@@ -283,10 +283,10 @@ def m018_cloud_money(db: Database) -> None:
 def m020_report_covering_indexes(db: Database) -> None:
     """Two more indexes for the reports (:mod:`app.server.reports`), each holding every column
     its report reads, so a year is aggregated from the index alone: utilisation (per resource
-    in start order: status, length, visit and its times) and the bookings behind the money a
+    in start order: status, length, visit and its times, booking type) and the bookings behind the money a
     cloud reports (looked up by id: the day a booking counts in, its resource and type)."""
     db.execute("create index bookings_report_utilisation on bookings (resourceId, startDateTime, status, duration,"
-               " visitStatus, startedAt, endedAt) where resourceId is not null")
+               " visitStatus, startedAt, endedAt, typeId) where resourceId is not null")
     db.execute("create index bookings_report_money on bookings (id, startDateTime, createdAt, resourceId, typeId)")
 
 
