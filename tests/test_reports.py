@@ -408,3 +408,39 @@ def test_the_migration_gives_existing_bookings_their_source(tmp_path):
     finally:
         store.close()
     assert sources == {"desk1": "desk", "held": "desk", "walk": "walk-in", "pulled": "cloud", "queued-cloud": "cloud"}
+
+
+def test_a_days_reports_read_that_day_not_the_year(tmp_path):
+    """A year of bookings in a store with no ``ANALYZE`` statistics (as every branch store):
+    each report over one day costs a small part of the same report over the year (SQLite
+    virtual-machine steps, counted by a progress handler), broken down or not. Left to the
+    planner, one day's no-shows read every confirmed booking of the year."""
+    import sqlite3
+    from datetime import UTC, date, datetime
+
+    from app.server.reports import KINDS, Reports
+    from tests.bench.bench_reports import DAYS, FIRST, ZONE, build
+
+    path = tmp_path / "year.sqlite3"
+    build(path, 7300)  # one booking a resource and day, 20 resources, with visits and payments
+    store = open_store(path)
+    conn = sqlite3.connect(str(path))
+    steps = [0]
+    conn.set_progress_handler(lambda: steps.__setitem__(0, steps[0] + 1), 100)
+    try:
+        assert conn.execute("select count(*) from sqlite_master where name = 'sqlite_stat1'").fetchone()[0] == 0
+        reports = Reports.of_store(store, ZONE, lambda: datetime(2026, 11, 10, tzinfo=UTC), conn)
+        day, last = date(2026, 3, 10), FIRST + timedelta(days=DAYS - 1)
+
+        def cost(kind, first, to, group_by=None):
+            steps[0] = 0
+            reports.run(kind, first, to, group_by=group_by)
+            return steps[0]
+
+        for kind in KINDS:
+            for group_by in (None, "type"):
+                one, year = cost(kind, day, day, group_by), cost(kind, FIRST, last, group_by)
+                assert one * 20 < year, (kind, group_by, one, year)
+    finally:
+        conn.close()
+        store.close()
