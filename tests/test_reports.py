@@ -189,6 +189,30 @@ def test_waits_median_and_90th_percentile(clinic):
     assert rows == {("gen", "booked"): (2, 15.0), ("dental", "booked"): (1, 30.0), ("gen", "walk-in"): (2, 25.0)}
 
 
+def test_a_walk_in_from_a_clouds_queue_waits_from_joining_it(clinic):
+    """Q1, pulled from the cloud's queue (Ehjzny ``PENDING_ASSIGNMENT``, given a ticket) at
+    10:20, accepted by Omar and started at 10:50 without a separate check-in (the start marks
+    it arrived), ended 11:05: a walk-in that waited 30 min, not a booked patient who waited 0,
+    and no booking made ahead that could be a no-show."""
+    store = clinic[1].store
+    with store.transaction():  # as the sync engine writes it: source cloud, a queue number
+        store.insert_booking({"id": "Q1", "status": "CONFIRMED", "visitStatus": "COMPLETED", "typeId": "gen",
+                              "resourceId": "dr-omar", "customerId": "c4", "queueNumber": 9, "ticket": "A009",
+                              "startDateTime": to_iso(at(1050)), "endDateTime": to_iso(at(1105)), "duration": 15,
+                              "createdAt": to_iso(at(1020)), "updatedAt": to_iso(at(1105)), "version": 3,
+                              "checkedInAt": to_iso(at(1050)), "startedAt": to_iso(at(1050)),
+                              "endedAt": to_iso(at(1105))})
+    out = report(clinic[0], "waits")
+    assert out["total"]["booked"] == {"count": 3, "median": 20.0, "p90": pytest.approx(28.0), "mean": 20.0}
+    # walk-ins: 15, 35 and Q1's 30 min; p90: h = 1.8 → 30 + 0.8·5
+    assert out["total"]["walk-in"] == {"count": 3, "median": 30.0, "p90": pytest.approx(34.0),
+                                       "mean": pytest.approx(80 / 3)}
+    no_shows = report(clinic[0], "no-shows")
+    assert (no_shows["expected"], no_shows["noShows"]) == (5, 1)
+    assert {(r["state"], r["source"]): r["count"] for r in report(clinic[0], "bookings")["rows"]}[
+        ("COMPLETED", "cloud")] == 1  # its source stays the cloud
+
+
 def test_visit_length_against_booked(clinic):
     out = report(clinic[0], "visits", group_by="resource")
     # served 20, 8, 45, 20, 10 → sorted 8 10 20 20 45; p90: h = 3.6 → 20 + 0.6·25

@@ -15,12 +15,15 @@ Definitions (minutes are real numbers; the quantiles are :func:`app.domain.repor
 
 * **bookings** — count per ``state`` (:data:`app.domain.reports.STATES`: the status, or the
   visit of a CONFIRMED booking) and ``source`` (:data:`app.domain.reports.SOURCES`).
-* **no-shows** — of the CONFIRMED bookings made ahead (source not ``walk-in``) whose start
-  has passed, those marked ``NO_SHOW``: ``expected``, ``noShows``, ``rate`` (0..1).
+* **no-shows** — of the CONFIRMED bookings made ahead (not through a queue: no
+  ``queueNumber``) whose start has passed, those marked ``NO_SHOW``: ``expected``,
+  ``noShows``, ``rate`` (0..1).
 * **waits** — for every started visit: a booking made ahead waits from its check-in
   (``checkedInAt``) to its start (``startedAt``); a walk-in waits in the queue from joining
-  it (``createdAt``) to its start. ``kind`` ``booked``/``walk-in``: count, median, p90,
-  mean, minutes.
+  it (``createdAt``) to its start. A walk-in is any booking that came through a queue (it
+  has a ``queueNumber``): put in the queue at a desk, or pulled from a cloud's queue (an
+  Ehjzny ``PENDING_ASSIGNMENT``), whose start also marks it arrived. ``kind``
+  ``booked``/``walk-in``: count, median, p90, mean, minutes.
 * **visits** — completed visits: served (``startedAt`` → ``endedAt``) against booked (the
   booking type's ``minutes``): count, mean of each, median and p90 served, ``overran``
   (served longer than booked).
@@ -63,10 +66,10 @@ from app.server.payments import billing
 
 _GROUP = {None: "null", "resource": "b.resourceId", "type": "b.typeId"}
 _DAY = "coalesce(b.startDateTime, b.createdAt)"
-#: The expressions of migration ``m017``'s report indexes (the same trees, or SQLite will not
+#: The expressions of the report indexes (migrations ``m017``, ``m020``: the same trees, or SQLite will not
 #: use them): an index in each report's ``group by`` order lets a year be aggregated
 #: without sorting it (``indexed by`` when the report is not broken down).
-_WAIT = ("max(0, case when b.source = 'walk-in' then unixepoch(b.startedAt) - unixepoch(b.createdAt)"
+_WAIT = ("max(0, case when b.queueNumber is not null then unixepoch(b.startedAt) - unixepoch(b.createdAt)"
          " else unixepoch(b.startedAt) - unixepoch(b.checkedInAt) end)")
 _SERVED = "unixepoch(b.endedAt) - unixepoch(b.startedAt)"
 _ACTIVE = (Status.CONFIRMED, Status.PENDING_APPROVAL, Status.PENDING_PAYMENT)
@@ -196,7 +199,7 @@ class Reports:
         ordered, by = _index(first, last, group_by, "bookings_report_states")
         # a CONFIRMED booking has a start, so the day it counts in is its start (all in the index)
         rows = self._q(f"select {group}, count(*), coalesce(sum(b.visitStatus = 'NO_SHOW'), 0) from bookings b {by}"
-                       f" where {where} and b.status = 'CONFIRMED' and b.source != 'walk-in'"
+                       f" where {where} and b.status = 'CONFIRMED' and b.queueNumber is null"
                        f" and {_DAY} < ?" + (" group by 1" if group_by else ""), [*params, to_iso(self.now())])
         out = [{"group": g, "expected": n, "noShows": k, "rate": rules.rate(k, n)} for g, n, k in rows if n]
         expected, no_shows = sum(r["expected"] for r in out), sum(r["noShows"] for r in out)
@@ -206,7 +209,7 @@ class Reports:
     def waits(self, first, last, resource_id=None, type_id=None, group_by=None) -> dict:
         group, where, params = _scope(first, last, self.zone, resource_id, type_id, group_by)
         ordered, by = _index(first, last, group_by, "bookings_report_waits")
-        rows = self._q(f"select {group}, b.source = 'walk-in', {_WAIT}, count(*) from bookings b {by}"
+        rows = self._q(f"select {group}, b.queueNumber is not null, {_WAIT}, count(*) from bookings b {by}"
                        f" where {where} and b.startedAt is not null and b.checkedInAt is not null"
                        f" group by {'2, 3' if ordered else '1, 2, 3'}", params)
         hists: dict = defaultdict(list)

@@ -285,14 +285,22 @@ def m020_report_covering_indexes(db: Database) -> None:
     its report reads, so a year is aggregated from the index alone: utilisation (per resource
     in start order: status, length, visit and its times, booking type) and the bookings behind the money a
     cloud reports (looked up by id: the day a booking counts in, its resource and type); and
-    the day index of ``m017`` again with the columns a short range's reports read."""
+    the day index of ``m017`` again with the columns a short range's reports read; the waits
+    index of ``m017`` again with a walk-in told by its queue number."""
     db.execute("create index bookings_report_utilisation on bookings (resourceId, startDateTime, status, duration,"
                " visitStatus, startedAt, endedAt, typeId) where resourceId is not null")
     db.execute("create index bookings_report_money on bookings (id, startDateTime, createdAt, resourceId, typeId)")
     # the day index made wide enough for a short range's reports to read nothing else
     db.execute("drop index bookings_report_day")
     db.execute("create index bookings_report_day on bookings (coalesce(startDateTime, createdAt), source, status,"
-               " visitStatus, resourceId, typeId, startDateTime, createdAt, checkedInAt, startedAt, endedAt, id)")
+               " visitStatus, resourceId, typeId, queueNumber, startDateTime, createdAt, checkedInAt, startedAt,"
+               " endedAt, id)")
+    # a walk-in is a booking that came through a queue (a queue number), also from a cloud's queue
+    wait = ("max(0, case when queueNumber is not null then unixepoch(startedAt) - unixepoch(createdAt)"
+            " else unixepoch(startedAt) - unixepoch(checkedInAt) end)")
+    db.execute("drop index bookings_report_waits")
+    db.execute(f"create index bookings_report_waits on bookings (queueNumber is not null, {wait},"
+               " coalesce(startDateTime, createdAt)) where startedAt is not null and checkedInAt is not null")
 
 
 SCHEMA_VERSION = len(migrations._migrations)

@@ -174,13 +174,13 @@ def hand_written(first: date, last: date, now: datetime) -> dict[str, tuple[str,
 
     lo, hi = to_iso(local_day_bounds(first, ZONE)[0]), to_iso(local_day_bounds(last, ZONE)[1])
     day = "coalesce(b.startDateTime, b.createdAt) >= ? and coalesce(b.startDateTime, b.createdAt) < ?"
-    wait = ("b.source = 'walk-in' as k, max(0, unixepoch(b.startedAt) - unixepoch(case when b.source = 'walk-in'"
-            " then b.createdAt else b.checkedInAt end)) as s")
+    wait = ("b.queueNumber is not null as k, max(0, unixepoch(b.startedAt) - unixepoch(case when b.queueNumber"
+            " is not null then b.createdAt else b.checkedInAt end)) as s")
     return {
         "bookings": ("select case when status = 'CONFIRMED' and visitStatus is not null then visitStatus else status"
                      f" end, source, count(*) from bookings b where {day} group by 1, 2", [lo, hi]),
         "no-shows": (f"select count(*), sum(visitStatus = 'NO_SHOW') from bookings b where {day}"
-                     " and status = 'CONFIRMED' and source != 'walk-in' and startDateTime < ?", [lo, hi, to_iso(now)]),
+                     " and status = 'CONFIRMED' and queueNumber is null and startDateTime < ?", [lo, hi, to_iso(now)]),
         "waits": (_quantile_sql(wait, f"{day} and b.startedAt is not null and b.checkedInAt is not null"), [lo, hi]),
         "visits": (_quantile_sql("1 as k, unixepoch(b.endedAt) - unixepoch(b.startedAt) as s",
                                  f"{day} and b.visitStatus = 'COMPLETED' and b.endedAt is not null"), [lo, hi]),
