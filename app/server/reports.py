@@ -330,6 +330,7 @@ class Reports:
                  f" union all select {group}, 'online', cm.paid, {rate}"
                  f" from {money_src} where {where_b} and cm.paid != 0"
                  " and not exists (select 1 from cloud_payments x where x.cloud = cm.cloud and x.bookingId = cm.bookingId)")
+        # :func:`app.domain.payments.vat_in` in integer SQL: a·r/(10000 + r), half away from zero
         vat = "(case when a < 0 then -1 else 1 end) * ((abs(a) * r * 2 + 10000 + r) / (2 * (10000 + r)))"
         for g, m, n, taken, refunded, net, vat_sum in self._q(
                 f"select g, m, count(*), coalesce(sum(max(a, 0)), 0), coalesce(sum(min(a, 0)), 0), sum(a), sum({vat})"
