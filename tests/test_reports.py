@@ -189,6 +189,30 @@ def test_waits_median_and_90th_percentile(clinic):
     assert rows == {("gen", "booked"): (2, 15.0), ("dental", "booked"): (1, 30.0), ("gen", "walk-in"): (2, 25.0)}
 
 
+def test_a_walk_in_from_a_clouds_queue_waits_from_joining_it(clinic):
+    """Q1, pulled from the cloud's queue (Ehjzny ``PENDING_ASSIGNMENT``, given a ticket) at
+    10:20, accepted by Omar and started at 10:50 without a separate check-in (the start marks
+    it arrived), ended 11:05: a walk-in that waited 30 min, not a booked patient who waited 0,
+    and no booking made ahead that could be a no-show."""
+    store = clinic[1].store
+    with store.transaction():  # as the sync engine writes it: source cloud, a queue number
+        store.insert_booking({"id": "Q1", "status": "CONFIRMED", "visitStatus": "COMPLETED", "typeId": "gen",
+                              "resourceId": "dr-omar", "customerId": "c4", "queueNumber": 9, "ticket": "A009",
+                              "startDateTime": to_iso(at(1050)), "endDateTime": to_iso(at(1105)), "duration": 15,
+                              "createdAt": to_iso(at(1020)), "updatedAt": to_iso(at(1105)), "version": 3,
+                              "checkedInAt": to_iso(at(1050)), "startedAt": to_iso(at(1050)),
+                              "endedAt": to_iso(at(1105))})
+    out = report(clinic[0], "waits")
+    assert out["total"]["booked"] == {"count": 3, "median": 20.0, "p90": pytest.approx(28.0), "mean": 20.0}
+    # walk-ins: 15, 35 and Q1's 30 min; p90: h = 1.8 → 30 + 0.8·5
+    assert out["total"]["walk-in"] == {"count": 3, "median": 30.0, "p90": pytest.approx(34.0),
+                                       "mean": pytest.approx(80 / 3)}
+    no_shows = report(clinic[0], "no-shows")
+    assert (no_shows["expected"], no_shows["noShows"]) == (5, 1)
+    assert {(r["state"], r["source"]): r["count"] for r in report(clinic[0], "bookings")["rows"]}[
+        ("COMPLETED", "cloud")] == 1  # its source stays the cloud
+
+
 def test_visit_length_against_booked(clinic):
     out = report(clinic[0], "visits", group_by="resource")
     # served 20, 8, 45, 20, 10 → sorted 8 10 20 20 45; p90: h = 3.6 → 20 + 0.6·25
@@ -225,6 +249,93 @@ def test_revenue_and_vat_by_method(clinic):
     assert out["total"]["net"] == 65000 and out["total"]["vat"] == 8480 and out["currency"] == "SAR"
     sara = report(clinic[0], "revenue", resource_id="dr-sara")
     assert sara["total"]["net"] == 15000 + 15000 - 5000 + 25000
+
+
+def _booking_at(store, resource_id, moment) -> str:
+    return store.db.execute("select id from bookings where resourceId = ? and startDateTime = ?",
+                            [resource_id, to_iso(moment)]).fetchone()[0]
+
+
+def test_revenue_counts_what_the_clouds_report_paid_once(clinic):
+    """On top of the day above, as the sync engine writes them (:class:`app.sync.apply.Applier`):
+    C1 paid online through Ehjzny's payment link (an invoice total of 150.00, no payments
+    listed); B7 (dental, its own VAT rate 5 %) with a desk cash payment of 50.00 that was pushed
+    to DigitalBooker, which lists it back beside a payment of 100.00 taken in DigitalBooker
+    itself (kind ``prepaid``, no tax given); B8, the next day, paid 150.00 in Ehjzny.
+
+    Revenue of the day: cash 300.00 + 50.00 (the pushed one, once, on the day it was taken;
+    VAT 39.14 + 2.38), ``other`` 100.00 (VAT 5 %: 4.76), ``online`` 150.00 (VAT 19.57); B8 is
+    outside the range. The booking pane's ``paid`` of B7 is the same 150.00."""
+    from app.server.payments import Payments, save_billing
+    from app.sync import registry
+    from app.sync.apply import Applier
+    from app.sync.connector import CloudMoney, CloudPayment
+    from app.sync.outbox import Outbox
+
+    _client, service, _thread = clinic
+    store = service.store
+    b7, b8 = _booking_at(store, "dr-sara", at(1600)), _booking_at(store, "dr-sara", at(900, DAY + timedelta(days=1)))
+    save_billing(store, {"typeVatRates": {"dental": 500}})
+    payments = Payments(service)
+    pushed = payments.take({"bookingId": b7, "amount": 5000, "method": "cash"}, {"deskId": "d1", "user": "amal"})
+
+    def applier(cloud):
+        fields = registry.get(cloud).synced_fields
+        return Applier(store, Outbox(store, cloud, synced_fields=fields), cloud, fields)
+
+    now = service.now()
+    with store.transaction():
+        ehjzny = applier("ehjzny")
+        ehjzny.apply_money("C1", CloudMoney(price="150.00", paid="150.00", fully_paid=True, reference="INV-7"), now)
+        ehjzny.apply_money(b8, CloudMoney(price="150.00", paid="150.00", fully_paid=True), now)
+        digitalbooker = applier("digitalbooker")
+        digitalbooker.map_payment(pushed["id"], "db-1", b7, now)
+        digitalbooker.apply_money(b7, CloudMoney(price="250.00", payments=(
+            CloudPayment("db-1", "50.0", "cash", "cash", 1500),
+            CloudPayment("db-2", "100.0", "other", "prepaid", None))), now)
+    assert payments.figures(b7)["paid"] == 15000
+
+    out = report(clinic[0], "revenue")
+    by = {r["method"]: {k: r[k] for k in ("count", "taken", "refunded", "net", "vat", "netOfVat", "cloud")}
+          for r in out["rows"]}
+    assert by == {
+        "cash": {"count": 3, "taken": 35000, "refunded": 0, "net": 35000, "vat": 3914 + 238, "netOfVat": 35000 - 4152,
+                 "cloud": 0},
+        "card": {"count": 3, "taken": 40000, "refunded": -5000, "net": 35000, "vat": 4566, "netOfVat": 30434,
+                 "cloud": 0},
+        "other": {"count": 1, "taken": 10000, "refunded": 0, "net": 10000, "vat": 476, "netOfVat": 9524,
+                  "cloud": 10000},
+        "online": {"count": 1, "taken": 15000, "refunded": 0, "net": 15000, "vat": 1957, "netOfVat": 13043,
+                   "cloud": 15000}}
+    assert [r["method"] for r in out["rows"]] == ["cash", "card", "online", "other"]
+    assert (out["total"]["net"], out["total"]["vat"], out["total"]["cloud"]) == (95000, 11151, 25000)
+    sara = report(clinic[0], "revenue", resource_id="dr-sara")
+    assert sara["total"]["net"] == 15000 + 15000 - 5000 + 25000 + 5000 + 10000 + 15000
+    omar = report(clinic[0], "revenue", group_by="resource")
+    assert {r["group"]: r["net"] for r in omar["rows"] if r["method"] == "online"} == {"dr-sara": 15000}
+    # the long-range path (index order) gives the same money
+    long = asyncio.run(_long_revenue(clinic[0]))
+    assert long["total"] == out["total"]
+    nxt = asyncio.run(_revenue_of(clinic[0], DAY + timedelta(days=1)))
+    assert [(r["method"], r["net"], r["cloud"]) for r in nxt["rows"]] == [("online", 15000, 15000)]
+
+
+async def _revenue_of(client_factory, day):
+    client = client_factory()
+    try:
+        return await client.report("revenue", day, day)
+    finally:
+        await client.aclose()
+
+
+async def _long_revenue(client_factory):
+    from app.server.reports import LONG_RANGE_DAYS
+
+    client = client_factory()
+    try:
+        return await client.report("revenue", DAY - timedelta(days=LONG_RANGE_DAYS), DAY)
+    finally:
+        await client.aclose()
 
 
 def test_bad_report_requests_get_a_code(clinic):
@@ -321,3 +432,39 @@ def test_the_migration_gives_existing_bookings_their_source(tmp_path):
     finally:
         store.close()
     assert sources == {"desk1": "desk", "held": "desk", "walk": "walk-in", "pulled": "cloud", "queued-cloud": "cloud"}
+
+
+def test_a_days_reports_read_that_day_not_the_year(tmp_path):
+    """A year of bookings in a store with no ``ANALYZE`` statistics (as every branch store):
+    each report over one day costs a small part of the same report over the year (SQLite
+    virtual-machine steps, counted by a progress handler), broken down or not. Left to the
+    planner, one day's no-shows read every confirmed booking of the year."""
+    import sqlite3
+    from datetime import UTC, date, datetime
+
+    from app.server.reports import KINDS, Reports
+    from tests.bench.bench_reports import DAYS, FIRST, ZONE, build
+
+    path = tmp_path / "year.sqlite3"
+    build(path, 7300)  # one booking a resource and day, 20 resources, with visits and payments
+    store = open_store(path)
+    conn = sqlite3.connect(str(path))
+    steps = [0]
+    conn.set_progress_handler(lambda: steps.__setitem__(0, steps[0] + 1), 100)
+    try:
+        assert conn.execute("select count(*) from sqlite_master where name = 'sqlite_stat1'").fetchone()[0] == 0
+        reports = Reports.of_store(store, ZONE, lambda: datetime(2026, 11, 10, tzinfo=UTC), conn)
+        day, last = date(2026, 3, 10), FIRST + timedelta(days=DAYS - 1)
+
+        def cost(kind, first, to, group_by=None):
+            steps[0] = 0
+            reports.run(kind, first, to, group_by=group_by)
+            return steps[0]
+
+        for kind in KINDS:
+            for group_by in (None, "type"):
+                one, year = cost(kind, day, day, group_by), cost(kind, FIRST, last, group_by)
+                assert one * 20 < year, (kind, group_by, one, year)
+    finally:
+        conn.close()
+        store.close()

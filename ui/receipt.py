@@ -41,8 +41,9 @@ _SCREEN_DPI = 96  # QTextDocument lays out in 96-dpi pixels and scales to the pr
 
 def method_label(method: str) -> str:
     """The payment method's name in the desk's language."""
-    return {"cash": _("Cash"), "card": _("Card"), "transfer": _("Bank transfer"),
-            "online": _("Online")}.get(method, method)
+    return {"cash": _("Cash"), "card": _("Card"), "transfer": _("Bank transfer"), "online": _("Online"),
+            # Translators: a payment method a cloud booking platform names that the desk has no word for (prepaid…).
+            "other": _("Other")}.get(method, method)
 
 
 def money(amount: int, currency: str) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import html
+import textwrap
 from datetime import date
 from pathlib import Path
 
@@ -104,10 +105,22 @@ def nice_step(top: float) -> float:
         magnitude *= 10
 
 
+#: characters of a category label's line: longer names (a doctor's full name) go on more lines
+LABEL_LINE = 14
+
+
+def category_label(text: str) -> str:
+    """A category axis' label, broken between words into lines of about :data:`LABEL_LINE`
+    characters (the axis draws rich text; it would cut a long name to "Dr. …")."""
+    lines = textwrap.wrap(text, LABEL_LINE, break_long_words=False, break_on_hyphens=False) or [text]
+    return "<br>".join(html.escape(line, quote=False) for line in lines)
+
+
 def bar_chart(title: str, categories: list[str], series: list[tuple[str, list[float]]], value_text,
               stacked: bool = False, legend_aside: bool = False) -> QChartView:
     """A bar chart (stacked or side by side) mirrored for a right-to-left desk; ``value_text``
-    formats the value axis' labels."""
+    formats the value axis' labels. Category labels are whole, on as many lines as they need
+    (:func:`category_label`)."""
     rtl = is_rtl()
     if rtl:  # categories read right to left: the first one is drawn rightmost
         categories = list(reversed(categories))
@@ -127,7 +140,8 @@ def bar_chart(title: str, categories: list[str], series: list[tuple[str, list[fl
     small.setPointSizeF(8)
     x = QBarCategoryAxis()
     x.setLabelsFont(small)  # before the labels: they are fitted to the font they have then
-    x.append(categories or [""])
+    x.setTruncateLabels(False)  # wrapped instead
+    x.append([category_label(c) for c in categories] or [""])
     chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
     bars.attachAxis(x)
     if stacked:
@@ -314,8 +328,10 @@ class ReportsWindow(QDialog):
                 item.widget().deleteLater()
         self.charts = [self._bookings_chart(), self._waits_chart(), self._visits_chart(),
                        self._utilisation_chart(), self._revenue_chart()]
-        for i, view in enumerate(self.charts):
-            self.grid.addWidget(view, i // 3, i % 3)
+        # three a row; utilisation (a bar pair per resource) takes two places of the second row
+        for view, (row, col, span) in zip(self.charts, ((0, 0, 1), (0, 1, 1), (0, 2, 1), (1, 0, 2), (1, 2, 1)),
+                                          strict=True):
+            self.grid.addWidget(view, row, col, 1, span)
         self.summary.setText(self.summary_text())
         rows = self.figure_rows()
         self.table.setColumnCount(3)
@@ -395,7 +411,8 @@ class ReportsWindow(QDialog):
     def _revenue_chart(self) -> QChartView:
         report = self.reports["revenue"]
         currency = report.get("currency") or pay.CURRENCY_DEFAULT
-        methods = [m for m in pay.METHODS if any(r["method"] == m for r in report["rows"])] or list(pay.METHODS)
+        present = {r["method"] for r in report["rows"]}
+        methods = [m for m in pay.METHODS if m in present] + sorted(present - set(pay.METHODS)) or list(pay.METHODS)
         scale = 10 ** pay.decimals(currency)
 
         def total(method, key):
@@ -454,9 +471,13 @@ class ReportsWindow(QDialog):
             name = _("Total") if row["method"] is None else method_label(row["method"])
             if row["method"] is not None and r["revenue"]["groupBy"]:
                 name = f"{self.group_name(row['group'], r['revenue']['groupBy'])} · {name}"
-            out.append((head, name, _("net {net} (taken {taken}, refunded {refunded}) · VAT {vat}").format(
+            value = _("net {net} (taken {taken}, refunded {refunded}) · VAT {vat}").format(
                 net=money(row["net"], currency), taken=money(row["taken"], currency),
-                refunded=money(row["refunded"], currency), vat=money(row["vat"], currency))))
+                refunded=money(row["refunded"], currency), vat=money(row["vat"], currency))
+            if row.get("cloud"):
+                # Translators: appended to a revenue figure: the part a cloud booking platform reported paid.
+                value += " · " + _("{amount} paid in the cloud").format(amount=money(row["cloud"], currency))
+            out.append((head, name, value))
         return out
 
     def range_text(self) -> str:

@@ -163,3 +163,48 @@ def test_a_live_language_switch_mirrors_the_open_window(loop, day_server):
     finally:
         language.controller().apply("en")
         _close(loop, window, client)
+
+
+def test_long_names_are_whole_and_cloud_money_shows_by_its_method(loop, tmp_path):
+    """A doctor's full name under the utilisation bars is broken into lines, not cut to
+    "Dr. …"; money a cloud reported paid (Ehjzny's invoice total: online; a DigitalBooker
+    ``prepaid`` payment: other) is charted by its method and named in the figures."""
+    from app.sync import registry
+    from app.sync.apply import Applier
+    from app.sync.connector import CloudMoney, CloudPayment
+    from app.sync.outbox import Outbox
+    from ui.reports_window import category_label
+
+    store, service = make_day(tmp_path / "branch.sqlite3")
+    long_name = "Dr. Sara Abdulrahman Al-Qahtani"
+    store.upsert("resources", [{**r, "name": long_name, "name_translations": {"en": long_name, "ar": long_name}}
+                               for r in store.resources() if r["id"] == "dr-sara"])
+    b7 = store.db.execute("select id from bookings where resourceId = 'dr-sara' and typeId = 'dental'"
+                          " and visitStatus is null").fetchone()[0]
+    now = service.now()
+    with store.transaction():
+        for cloud, booking_id, money in (
+                ("ehjzny", "C1", CloudMoney(price="150.00", paid="150.00", fully_paid=True)),
+                ("digitalbooker", b7, CloudMoney(price="250.00", payments=(
+                    CloudPayment("db-2", "100.0", "other", "prepaid", 1500),)))):
+            fields = registry.get(cloud).synced_fields
+            Applier(store, Outbox(store, cloud, synced_fields=fields), cloud, fields).apply_money(booking_id, money, now)
+    thread = serve(service)
+    try:
+        window, client = _open(loop, thread)
+        try:
+            _chart, x, _y = _axes(window.charts[3])
+            assert not x.truncateLabels()
+            assert x.categories()[0] == category_label(long_name) == "Dr. Sara<br>Abdulrahman<br>Al-Qahtani"
+            _chart, x, _y = _axes(window.charts[4])
+            assert x.categories() == ["Cash", "Card", "Online", "Other"]
+            assert _bars(window.charts[4])["Net of VAT"][2:] == pytest.approx([130.43, 86.96])
+            figures = {(r, f): v for r, f, v in window.figure_rows()}
+            assert figures[("Revenue", "Online")].endswith("SAR\xa0150.00 paid in the cloud")
+            assert "paid in the cloud" not in figures[("Revenue", "Cash")]
+            assert figures[("Revenue", "Total")].startswith("net SAR\xa0900.00")
+        finally:
+            _close(loop, window, client)
+    finally:
+        thread.stop()
+        store.close()
