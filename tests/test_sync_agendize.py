@@ -858,6 +858,14 @@ def _history(branch, cloud_id):
             for h in rows]
 
 
+def cloud_time(entry: dict) -> datetime:
+    """A ``history[]`` entry's ``date`` (the company's wall time and zone) in UTC."""
+    from zoneinfo import ZoneInfo
+
+    date = entry["date"]
+    return datetime.fromisoformat(date["dateTime"]).replace(tzinfo=ZoneInfo(date["timeZone"])).astimezone(UTC)
+
+
 def test_engine_copies_every_cloud_history_entry_once_with_its_source_and_time(live, branch):
     """Contract "Objects" (``history[].type`` … "The desk copies these into the booking's
     audit history"): every entry of an appointment's ``history[]`` is in the local booking's
@@ -892,7 +900,7 @@ def test_engine_copies_every_cloud_history_entry_once_with_its_source_and_time(l
     change = moved_entry["after"]["cloudChange"]
     assert change["type"] == "client_rescheduled_changed_start"
     assert (change["by"], change["channel"]) == ("client", "online")
-    assert change["at"] == clock_iso(live.cloud.clock.now().replace(microsecond=0))
+    assert change["at"] == clock_iso(cloud_time(cloud_entries[-1]))
     assert moved_entry["after"]["startDateTime"] == clock_iso(moved)
     staff_entry = [h for h in after_pull if h["action"] == "cloud.pending"]
     assert len(staff_entry) == 1 and staff_entry[0]["after"]["by"] == "staff"

@@ -293,7 +293,8 @@ class Applier:
         state.existing = self._rows(list(mapped.values()))
         state.customers = self.mapped("customer", [str(b.row.get("customerId") or "") for b in bookings])
         if any(b.history for b in bookings):
-            state.copied = self.store.cloud_history_keys(list(mapped.values()))
+            state.copied = {local: set() for local in mapped.values()}
+            state.copied.update(self.store.cloud_history_keys(list(mapped.values())))
         for booking in bookings:
             if booking.cloud_id not in retired:
                 state.take(booking)
@@ -515,6 +516,7 @@ class _Batch:
                                                                             self.zone, self.numbers)
             if local_id is None:
                 self.new_maps.append((row["id"], booking.cloud_id))
+                self.copied[row["id"]] = set()  # a new booking: nothing of it copied yet
             self.changes.append(BookingChange("sync", None, row, self.a.cloud, history=False))
         else:
             protect = self.dirty.get(local_id, ())
@@ -538,8 +540,8 @@ class _Batch:
         entry holds as ``cloudChange``, not copied twice). Returns how many."""
         if not booking.history:
             return 0
-        if local_id not in self.copied:
-            self.copied.update(self.a.store.cloud_history_keys([local_id]) or {local_id: set()})
+        if local_id not in self.copied:  # e.g. the booking of a create whose reply was lost
+            self.copied[local_id] = self.a.store.cloud_history_keys([local_id]).get(local_id, set())
         copied = self.copied[local_id]
         if carried and carried.get("key"):
             copied.add(carried["key"])

@@ -18,7 +18,7 @@ from app.domain.model import Status
 from app.i18n import formats as fmt
 from app.i18n.text import strip_bidi_controls
 from tests.clouds.agendize import AgendizeCloud, generate_clinic, start_cloud
-from tests.test_sync_agendize import free_start, staff_ids
+from tests.test_sync_agendize import cloud_time, free_start, staff_ids
 from tests.ui.conftest import until, until_pulled
 
 pytestmark = pytest.mark.usefixtures("keep_running")
@@ -108,7 +108,7 @@ def test_history_reads_newest_first_with_who_and_when(loop, empty_server, tmp_pa
             await until(lambda: company.appointments[cloud_id]["_start"] == new_start, what="the push")
             moved = free_start(running, 2, 0, new_start + timedelta(days=1))
             cloud.client_reschedule(company.id, cloud_id, moved)
-            at = cloud.clock.now()
+            at = cloud_time(company.appointments[cloud_id]["history"][-1])  # when the cloud recorded it
             client_line = (_plain(fmt.format_datetime(at, zone, "medium", "short")),
                            _plain(words["moved"].format(start=fmt.format_datetime(new_start, zone, "medium", "short"),
                                                         end=fmt.format_datetime(moved, zone, "medium", "short"))),
