@@ -848,3 +848,79 @@ def test_engine_price_and_paid_come_down_and_show_once(live, branch):
         assert (figures["paidCloud"], figures["paidLocal"], figures["balance"], figures["cloud"]) == (
             round(amount * 100), 0, 0, "agendize")
         assert figures["cloudFullyPaid"] is True
+
+
+def _history(branch, cloud_id):
+    import json
+
+    rows = branch.store.history(branch.local(cloud_id))
+    return [{**h, "after": h["after"] if isinstance(h["after"], dict) else json.loads(h["after"] or "{}")}
+            for h in rows]
+
+
+def cloud_time(entry: dict) -> datetime:
+    """A ``history[]`` entry's ``date`` (the company's wall time and zone) in UTC."""
+    from zoneinfo import ZoneInfo
+
+    date = entry["date"]
+    return datetime.fromisoformat(date["dateTime"]).replace(tzinfo=ZoneInfo(date["timeZone"])).astimezone(UTC)
+
+
+def test_engine_copies_every_cloud_history_entry_once_with_its_source_and_time(live, branch):
+    """Contract "Objects" (``history[].type`` … "The desk copies these into the booking's
+    audit history"): every entry of an appointment's ``history[]`` is in the local booking's
+    history once, with who acted (the client online, staff in the dashboard, the branch's own
+    API key) at the cloud's time, in UTC; a full re-read of the same appointments adds
+    nothing; the desk's own reschedule coming back from the cloud is marked as made through
+    the API, not as someone else's."""
+    branch.sync()
+    now = datetime.now(UTC)
+    cloud_id = next(c for c in branch.mapped() if branch.booking(c)["status"] == Status.CONFIRMED
+                    and branch.booking(c)["startDateTime"] > (now + timedelta(days=1)).isoformat()
+                    and live.company.appointments[c]["_staff"] == staff_ids(live)[2])
+    first = _history(branch, cloud_id)
+    booked = [h for h in first if h["action"].startswith("cloud.")]
+    assert [h["after"]["type"] for h in booked] == [e["type"] for e in live.company.appointments[cloud_id]["history"]]
+
+    # two changes in the cloud between pulls: staff put it back to pending in the dashboard,
+    # then the client moves it online; both are copied, each at its own time
+    live.cloud.dashboard_status(live.company.id, cloud_id, "pending")
+    live.cloud.clock.shift(timedelta(minutes=2))
+    start = live.company.appointments[cloud_id]["_start"]
+    moved = free_start(live, 2, 0, start + timedelta(days=1))
+    live.cloud.client_reschedule(live.company.id, cloud_id, moved)
+    cloud_entries = live.company.appointments[cloud_id]["history"]
+    branch.sync()
+    assert branch.booking(cloud_id)["startDateTime"] == clock_iso(moved)
+    after_pull = _history(branch, cloud_id)
+    keys = [h["after"].get("cloudKey") or h["after"].get("cloudChange", {}).get("key") for h in after_pull]
+    keys = [k for k in keys if k]
+    assert len(keys) == len(set(keys)) == len(cloud_entries)
+    moved_entry = next(h for h in after_pull if h["action"] == "sync")
+    change = moved_entry["after"]["cloudChange"]
+    assert change["type"] == "client_rescheduled_changed_start"
+    assert (change["by"], change["channel"]) == ("client", "online")
+    assert change["at"] == clock_iso(cloud_time(cloud_entries[-1]))
+    assert moved_entry["after"]["startDateTime"] == clock_iso(moved)
+    staff_entry = [h for h in after_pull if h["action"] == "cloud.pending"]
+    assert len(staff_entry) == 1 and staff_entry[0]["after"]["by"] == "staff"
+    assert staff_entry[0]["after"]["channel"] == "dashboard" and staff_entry[0]["createdAt"].endswith("Z")
+    assert staff_entry[0]["createdAt"] < change["at"]
+
+    # a full re-read (the sync token refused) lists the same appointments again: nothing added
+    live.cloud.invalidate_sync_tokens()
+    branch.sync()
+    assert len(_history(branch, cloud_id)) == len(after_pull)
+
+    # the desk's own reschedule comes back in history[] as made through the API (its key)
+    later = free_start(live, 2, 0, moved + timedelta(days=1)).astimezone(live.company.zone)
+    branch.service.reschedule(branch.local(cloud_id), {"date": later.date().isoformat(),
+                                                       "time": later.hour * 100 + later.minute})
+    live.cloud.clock.shift(timedelta(minutes=2))
+    branch.sync()
+    branch.sync()
+    mine = _history(branch, cloud_id)
+    assert [h["action"] for h in mine].count("reschedule") == 1
+    echo = [h for h in mine if h["action"] == "cloud.user_rescheduled_changed_start"]
+    assert len(echo) == 1 and echo[0]["after"]["by"] == "api" and echo[0]["after"]["channel"] == "api"
+    assert len(_history(branch, cloud_id)) == len(mine)

@@ -64,6 +64,10 @@ class DetailPane(QGroupBox):
         self.pay_button = QPushButton()
         self.pay_button.clicked.connect(lambda _checked=False: self._request("payment"))
         grid.addWidget(self.pay_button, 3, 0)
+        # What happened to the booking, newest first (ui.history_view); Ctrl+H in the main window.
+        self.history_button = QPushButton()
+        self.history_button.clicked.connect(lambda _checked=False: self._request("history"))
+        grid.addWidget(self.history_button, 3, 1)
         # A cloud booking awaiting payment: its payment page as a QR code the patient scans.
         self.pay_link_qr = QLabel()
         self.pay_link_qr.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -92,6 +96,7 @@ class DetailPane(QGroupBox):
             button.setText(action_label(action) + ("…" if DESK_ACTIONS[action].dialog else ""))
         self.card_button.setText(_("Customer card…"))
         self.pay_button.setText(_("Payment…"))
+        self.history_button.setText(_("History…"))
 
     def show_booking(self, booking: dict | None, resource: dict | None, zone: str, now: datetime | None,
                      types: dict | None = None) -> None:
@@ -101,6 +106,7 @@ class DetailPane(QGroupBox):
         for action, button in self.buttons.items():
             button.setEnabled(booking is not None and now is not None and allowed(action, booking, now))
         self.card_button.setEnabled(bool(booking and (booking.get("customer") or {}).get("id")))
+        self.history_button.setEnabled(booking is not None)
         self.pay_button.setEnabled(booking is not None and "price" in booking
                                    and (booking["balance"] > 0 or booking["paid"] > 0))
         self._show_payment_link(booking)

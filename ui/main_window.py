@@ -68,6 +68,8 @@ def server_text(url: str, branch: dict | None = None) -> str:
 
 class MainWindow(QMainWindow):
     loaded = Signal()           # after every applied refresh or applied events
+    #: the server events of each debounced batch, as they arrived (e.g. an open history follows its booking)
+    events_applied = Signal(list)
     #: the sync status may have changed: a full refetch or a sync event (else its own timer polls)
     sync_hint = Signal()
 
@@ -149,6 +151,10 @@ class MainWindow(QMainWindow):
         from ui.payment_dialog import PaymentDesk
 
         self.payments = PaymentDesk(self)
+        # The booking's history: the booking pane's History…, Booking → Booking history… (Ctrl+H).
+        from ui.history_view import HistoryDesk
+
+        self.history = HistoryDesk(self)
         # Day → Reports…: the branch's figures and charts for a range of days.
         from ui.reports_desk import ReportsDesk
 
@@ -336,6 +342,7 @@ class MainWindow(QMainWindow):
             self.sync_hint.emit()
         if not self.state.apply_events(events):
             self.refresh()
+        self.events_applied.emit(events)
 
     # data → views ----------------------------------------------------------------------
     def refresh(self) -> None:
@@ -464,6 +471,8 @@ class MainWindow(QMainWindow):
             self._open(dialog)
         elif action == "payment":
             self.payments.open(booking)
+        elif action == "history":
+            self.history.open(booking)
         elif action == Action.RESCHEDULE:
             dialog = RescheduleDialog(
                 booking, zone, {r["id"]: r for r in self.state.resources}, self.state.day or self.state.today_date(),

@@ -6,7 +6,9 @@ cloud's reply) both write through :func:`write_changes`: the booking rows in one
 history entry holds who (``actor``, ``deskId``), when (``createdAt``, UTC), the action and
 the fields that changed (``before``: their old values, ``after``: the new ones plus
 ``extra``, e.g. a sync note or an overbook reason). A new booking written by a pull gets
-no entry (``history=False``): its history starts with its first change.
+no entry of its own (``history=False``): its history starts with its first change, or with
+the cloud's own account of it (``entries``: a cloud's history entries, each with its own time
+and actor, written by the same statement).
 """
 
 from __future__ import annotations
@@ -71,11 +73,14 @@ def changed_fields(before: Mapping[str, Any] | None, after: Mapping[str, Any], o
     return {k: source.get(k) for k in keys}
 
 
-def write_changes(db, changes: Iterable[BookingChange], now: str) -> int:
+def write_changes(db, changes: Iterable[BookingChange], now: str, entries: Iterable[dict] = ()) -> int:
     """Write ``changes`` (inside the caller's transaction; ``db``: the store's sqlite-utils
-    Database) with their history entries stamped ``now`` (UTC ISO). Returns how many rows
-    were written. Raises :class:`StaleWrite` (nothing of the batch kept when the caller's
-    transaction rolls back)."""
+    Database) with their history entries stamped ``now`` (UTC ISO). ``entries``: more
+    history entries written as they are, ``{"bookingId", "createdAt" (UTC ISO), "action",
+    "actor", "deskId"?, "before"?, "after"}`` (a cloud's account of changes made there, at
+    the cloud's time). Returns how many booking rows were written. Raises
+    :class:`StaleWrite` (nothing of the batch kept when the caller's transaction rolls
+    back)."""
     rows, history = [], []
     conn = db.conn
     for change in changes:
@@ -100,6 +105,9 @@ def write_changes(db, changes: Iterable[BookingChange], now: str) -> int:
                 diff_after.update(change.extra)
             history.append((after["id"], now, change.action, change.actor, change.desk_id,
                             _dumps(diff_before), _dumps(diff_after)))
+    for entry in entries:
+        history.append((entry["bookingId"], entry["createdAt"], entry["action"], entry.get("actor"),
+                        entry.get("deskId"), _dumps(entry.get("before") or {}), _dumps(entry.get("after") or {})))
     if rows:
         conn.executemany(UPSERT, rows)
     if history:

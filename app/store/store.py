@@ -417,11 +417,12 @@ class Store:
         self.db["bookings"].insert({**{k: row.get(k) for k in BOOKING_FIELDS}, **extra})
         self.generation += 1  # also when written outside transaction()
 
-    def write_changes(self, changes, now: str) -> int:
+    def write_changes(self, changes, now: str, entries=()) -> int:
         """Write booking changes and their history (:func:`app.store.changes.write_changes`,
-        the one write path of the booking service and the sync engine); call inside
-        :meth:`transaction`. Raises :class:`~app.store.changes.StaleWrite`."""
-        written = changes_module.write_changes(self.db, changes, now)
+        the one write path of the booking service and the sync engine; ``entries``: a
+        cloud's own history entries); call inside :meth:`transaction`. Raises
+        :class:`~app.store.changes.StaleWrite`."""
+        written = changes_module.write_changes(self.db, changes, now, entries)
         self.generation += 1
         return written
 
@@ -460,6 +461,23 @@ class Store:
 
     def history(self, booking_id: str) -> list[dict]:
         return self._rows("select * from history where bookingId = ? order by id", [booking_id])
+
+    def cloud_history_keys(self, booking_ids: list[str]) -> dict[str, set[str]]:
+        """``{local booking id: {key, ...}}``: the cloud history entries already copied for
+        these bookings (``after.cloudKey`` of a copied entry, ``after.cloudChange.key`` of the
+        pull's change that carried one), so a re-pull copies each entry once."""
+        out: dict[str, set[str]] = {}
+        ids = list(dict.fromkeys(booking_ids))
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            rows = self.db.execute(
+                "select bookingId, coalesce(json_extract(after, '$.cloudKey'), json_extract(after, '$.cloudChange.key'))"
+                f" from history where bookingId in ({', '.join('?' * len(part))})"
+                " and (action = 'sync' or action like 'cloud.%')", part).fetchall()
+            for booking_id, key in rows:
+                if key:
+                    out.setdefault(booking_id, set()).add(key)
+        return out
 
     # cloud identity -----------------------------------------------------------
     def cloud_ids(self, local_id: str, entity: str = "booking") -> dict[str, str]:

@@ -294,6 +294,9 @@ class Applier:
         state = _Batch(self, zone, now, mapped, fallback_customers or {})
         state.existing = self._rows(list(mapped.values()))
         state.customers = self.mapped("customer", [str(b.row.get("customerId") or "") for b in bookings])
+        if any(b.history for b in bookings):
+            state.copied = {local: set() for local in mapped.values()}
+            state.copied.update(self.store.cloud_history_keys(list(mapped.values())))
         for booking in bookings:
             if booking.cloud_id not in retired:
                 state.take(booking)
@@ -301,8 +304,8 @@ class Applier:
             self.db.conn.executemany(
                 "insert or replace into cloud_ids (entity, localId, cloud, cloudId) values ('booking', ?, ?, ?)",
                 [(local, self.cloud, cid) for local, cid in state.new_maps])
-        if state.changes:
-            self.store.write_changes(state.changes, clock.to_iso(now))
+        if state.changes or state.entries:
+            self.store.write_changes(state.changes, clock.to_iso(now), state.entries)
         with_money = [b for b in bookings if b.money is not None and b.cloud_id not in retired]
         if with_money:
             local = self.booking_ids([b.cloud_id for b in with_money])
@@ -456,6 +459,10 @@ class _Batch:
         self.changed: list[str] = []
         self.changes: list[BookingChange] = []
         self.new_maps: list[tuple[str, str]] = []
+        #: the cloud's own history entries to copy, and the keys of those copied before
+        #: (:meth:`app.store.Store.cloud_history_keys`, by local booking id)
+        self.entries: list[dict] = []
+        self.copied: dict[str, set[str]] = {}
 
     def _own_write(self, booking: CloudBooking, fields: dict) -> str | None:
         """The local booking of an unanswered creating operation this booking matches."""
@@ -512,16 +519,41 @@ class _Batch:
                                                                             self.zone, self.numbers)
             if local_id is None:
                 self.new_maps.append((row["id"], booking.cloud_id))
+                self.copied[row["id"]] = set()  # a new booking: nothing of it copied yet
             self.changes.append(BookingChange("sync", None, row, self.a.cloud, history=False))
         else:
             protect = self.dirty.get(local_id, ())
             diff = {k: v for k, v in fields.items()
                     if k in self.a.synced and k not in protect and old.get(k) != v}
             if not diff:
+                if self._copy_history(booking, local_id, None) and local_id not in self.changed:
+                    self.changed.append(local_id)
                 return
             row = {**old, **diff, "updatedAt": self.stamp, "version": int(old.get("version") or 0) + 1}
             self.changes.append(BookingChange("sync", old, row, self.a.cloud,
                                               extra={"cloudChange": booking.change} if booking.change else None,
                                               fields=tuple(k for k in diff if k not in ("updatedAt", "version"))))
         self.existing[row["id"]] = row
+        self._copy_history(booking, row["id"], booking.change if old is not None else None)
         self.changed.append(row["id"])
+
+    def _copy_history(self, booking: CloudBooking, local_id: str, carried: dict | None) -> int:
+        """Queue the cloud's history entries of ``booking`` not copied before into the local
+        booking's history (their own time and actor; ``carried``: the change the pull's own
+        entry holds as ``cloudChange``, not copied twice). Returns how many."""
+        if not booking.history:
+            return 0
+        if local_id not in self.copied:  # e.g. the booking of a create whose reply was lost
+            self.copied[local_id] = self.a.store.cloud_history_keys([local_id]).get(local_id, set())
+        copied = self.copied[local_id]
+        if carried and carried.get("key"):
+            copied.add(carried["key"])
+        count = 0
+        for entry in booking.history:
+            if entry["key"] in copied:
+                continue
+            copied.add(entry["key"])
+            self.entries.append({"bookingId": local_id, "createdAt": entry["createdAt"], "action": entry["action"],
+                                 "actor": entry.get("actor") or self.a.cloud, "after": entry.get("after") or {}})
+            count += 1
+        return count

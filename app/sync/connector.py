@@ -274,7 +274,11 @@ class CloudBooking:
     ``{"type", "at" (UTC), "channel", "by", "user"}``), copied into the history entry of
     the change it brings; ``problems``: what could not be mapped (each opens a
     needs-attention case); ``money``: what the cloud says about its price and payments
-    (:class:`CloudMoney`; None: nothing, the stored figures stay)."""
+    (:class:`CloudMoney`; None: nothing, the stored figures stay); ``history``: the cloud's
+    own history of the booking, when it keeps one, oldest first, as history entries
+    ``{"key", "createdAt" (UTC), "action": "cloud.<kind>", "actor": <cloud>, "after": {...}}``
+    (``key`` names the entry in the cloud, so each is copied into the booking's history
+    once; ``change["key"]``, when given, is that of the entry ``change`` is)."""
 
     cloud_id: str
     row: dict
@@ -286,6 +290,7 @@ class CloudBooking:
     #: (e.g. a provider name that fits no resource); each opens one needs-attention case
     problems: list[dict] = field(default_factory=list)
     money: CloudMoney | None = None
+    history: list[dict] | None = None
 
 
 @dataclass(frozen=True)

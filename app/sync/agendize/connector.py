@@ -257,9 +257,10 @@ class AgendizeConnector:
             # the actual end the desk recorded stays local (contract: end early)
             row.pop("endDateTime", None)
             row.pop("duration", None)
-        change = mapping.last_change(raw, self.zone or self.ctx.zone) if raw.get("history") else None
+        history = mapping.history_entries(raw, self.zone or self.ctx.zone) if raw.get("history") else None
+        change = mapping.change_of(history)
         return CloudBooking(found.cloud_id, row, customer=self._customer(found.client), raw=raw, change=change,
-                            money=mapping.money(raw))
+                            money=mapping.money(raw), history=history)
 
     def _customer(self, client: dict | None) -> dict | None:
         """The embedded client as a customer row (cloud id), read once per client and

@@ -407,11 +407,14 @@ def cancel_notes(note: str | None, reason: str) -> str:
 
 def history_entries(obj: dict, default_zone: str) -> list[dict]:
     """``history[]`` (API reference "history") → audit entries ``{"key", "createdAt" (UTC), "action":
-    "cloud.<type>", "actor": "agendize", "after": {"type", "status", "source", "channel",
-    "by", "user"}}``: ``channel`` is ``online`` (widget), ``dashboard`` or ``api``; ``by``
-    is ``client`` for a client's own change. ``key`` (type and time) lets the caller copy
-    each entry once. Entries without a readable date are left out."""
+    "cloud.<type>", "actor": "agendize", "after": {"cloudKey", "type", "status", "source",
+    "channel", "by", "user"}}``: ``channel`` is ``online`` (widget), ``dashboard`` or
+    ``api``; ``by`` is ``client`` for a client's own change, ``api`` for one made through the
+    API with the branch's key (the desk's own pushes come back so), else ``staff``. ``key``
+    (type and UTC time, ``#2``… for a repeat of both) names the entry, so the caller copies
+    each once. Entries without a readable date are left out."""
     out = []
+    seen: dict[str, int] = {}
     for entry in obj.get("history") or []:
         if not isinstance(entry, dict):
             continue
@@ -423,25 +426,28 @@ def history_entries(obj: dict, default_zone: str) -> list[dict]:
         source = str(entry.get("source") or "")
         user = entry.get("user") if isinstance(entry.get("user"), dict) else {}
         stamp = clock.to_iso(moment)
-        out.append({"key": f"{kind}@{stamp}", "createdAt": stamp, "action": f"cloud.{kind or 'change'}",
+        key = f"{kind}@{stamp}"
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:
+            key = f"{key}#{seen[key]}"
+        by = "client" if kind.startswith("client_") else "api" if source == "api" else "staff"
+        out.append({"key": key, "createdAt": stamp, "action": f"cloud.{kind or 'change'}",
                     "actor": "agendize",
-                    "after": {"type": kind, "status": entry.get("text"), "source": source,
-                              "channel": CHANNELS.get(source, source or None),
-                              "by": "client" if kind.startswith("client_") else "staff",
+                    "after": {"cloudKey": key, "type": kind, "status": entry.get("text"), "source": source,
+                              "channel": CHANNELS.get(source, source or None), "by": by,
                               "user": _name(user) if (user.get("firstName") or user.get("lastName")) else
                               user.get("userName")}})
     return out
 
 
-def last_change(obj: dict, default_zone: str) -> dict | None:
-    """The newest ``history[]`` entry as the cloud's account of its last change: ``{"type",
-    "at" (UTC), "status", "channel", "by", "user"}`` (see :func:`history_entries`), or None."""
-    for entry in reversed(obj.get("history") or []):
-        found = history_entries({"history": [entry]}, default_zone)
-        if found:
-            return {"type": found[0]["after"]["type"], "at": found[0]["createdAt"],
-                    **{k: found[0]["after"][k] for k in ("status", "channel", "by", "user")}}
-    return None
+def change_of(entries: list[dict] | None) -> dict | None:
+    """The newest of :func:`history_entries`' entries as ``{"key", "type", "at" (UTC),
+    "status", "channel", "by", "user"}``, or None for none."""
+    if not entries:
+        return None
+    last = entries[-1]
+    return {"key": last["key"], "type": last["after"]["type"], "at": last["createdAt"],
+            **{k: last["after"][k] for k in ("status", "channel", "by", "user")}}
 
 
 def appointment(obj: dict, default_zone: str) -> Appointment:
