@@ -441,6 +441,10 @@ class Connector(Protocol):
 
     name: str
     capabilities: Capabilities
+    #: optional, default False: True when :meth:`pull` reads nothing that applying its
+    #: pages writes (no lookups of local ids), so the engine may fetch page N+1 while it
+    #: applies page N (the pages still commit in order, each with its cursor)
+    read_ahead: bool
 
     async def open(self) -> None:
         """Create the HTTP client in the running loop (idempotent)."""
@@ -457,7 +461,8 @@ class Connector(Protocol):
     def pull(self, cursor: dict | None, *, full: bool) -> AsyncIterator[PullPage]:
         """The changes since ``cursor`` (None: the first pull, everything), page by page;
         ``full``: also the slow parts (e.g. a far horizon window). The engine commits each
-        page with its ``cursor`` before asking for the next. Raises (classify:
+        page with its ``cursor`` before asking for the next, unless the connector says
+        :attr:`read_ahead` (then it asks for the next while this one is written). Raises (classify:
         ``cursor_expired``) when the cursor is no longer valid: the engine then calls
         ``pull(None, full=True)``."""
 

@@ -853,15 +853,38 @@ class SyncEngine:
             self._ok()
 
     async def _pull_pages(self, cursor: dict | None, full: bool) -> None:
+        """The connector's pages, applied one after the other, each committed with its
+        cursor. A connector that says ``read_ahead`` has its next page fetched (HTTP, then
+        read off the loop) while this one is written; the next is applied only after this
+        one (and the sweeps of the windows it ends) committed, and a failed apply drops it."""
         pages = self.connector.pull(cursor, full=full).__aiter__()
-        while True:
+
+        async def fetch() -> PullPage | None:
             try:
-                page = await self._call(pages.__anext__())
+                return await self._call(pages.__anext__())
             except StopAsyncIteration:
-                return
-            await self._apply_page(page)
-            for window in page.windows_done:
-                await self._sweep(window)
+                return None
+
+        ahead = bool(getattr(self.connector, "read_ahead", False))
+        upcoming = asyncio.ensure_future(fetch()) if ahead else None
+        try:
+            while True:
+                page = await upcoming if upcoming is not None else await fetch()
+                if page is None:
+                    return
+                upcoming = asyncio.ensure_future(fetch()) if ahead else None
+                await self._apply_page(page)
+                for window in page.windows_done:
+                    await self._sweep(window)
+        finally:
+            if upcoming is not None and not upcoming.done():
+                upcoming.cancel()
+                with contextlib.suppress(BaseException):
+                    await upcoming
+            elif upcoming is not None and not upcoming.cancelled():
+                upcoming.exception()  # retrieved: a failure of a page never applied is not logged as lost
+            with contextlib.suppress(BaseException):
+                await pages.aclose()
 
     async def _apply_page(self, page: PullPage) -> list[str]:
         """One page, in batches of at most :data:`APPLY_BATCH` bookings, each one transaction
