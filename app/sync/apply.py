@@ -473,6 +473,8 @@ class _Batch:
         """The local booking of an unanswered creating operation this booking matches."""
         if self.in_flight is None:
             self.in_flight = self.a.outbox.in_flight_creates()
+        if not self.in_flight:
+            return None
         found = [o for o in self.in_flight if self.a.matches(booking, o, self.now, fields)]
         if len(found) != 1:  # none, or ambiguous: the pushes settle it one by one
             return "" if found else None

@@ -978,8 +978,11 @@ class SyncEngine:
         return json.loads(row[0]) if row else None
 
     def _set_cursor(self, name: str, value) -> None:
-        self.store.db["sync_cursors"].upsert({"cloud": self.cloud, "name": name, "value": json.dumps(value),
-                                              "updatedAt": clock.to_iso(self.now())}, pk=("cloud", "name"))
+        """Keep the pull cursor ``name`` (inside the caller's transaction; one statement)."""
+        self.store.db.execute(
+            "insert into sync_cursors (cloud, name, value, updatedAt) values (?, ?, ?, ?)"
+            " on conflict (cloud, name) do update set value = excluded.value, updatedAt = excluded.updatedAt",
+            [self.cloud, name, json.dumps(value), clock.to_iso(self.now())])
 
     async def _sweep(self, window: Window) -> None:
         """Bookings mapped locally, inside a fully read window, absent from its listing."""
