@@ -441,10 +441,10 @@ class Connector(Protocol):
 
     name: str
     capabilities: Capabilities
-    #: optional, default False: True when :meth:`pull` reads nothing that applying its
-    #: pages writes (no lookups of local ids), so the engine may fetch page N+1 while it
-    #: applies page N (the pages still commit in order, each with its cursor)
-    read_ahead: bool
+    # Optional: ``read_ahead = True`` when :meth:`pull` reads nothing that applying its pages
+    # writes (no lookups of local ids), so the engine may fetch page N+1 while it applies
+    # page N (the pages still commit in order, each with its cursor). Not a Protocol member:
+    # the connectors without it stay instances of this runtime-checkable Protocol.
 
     async def open(self) -> None:
         """Create the HTTP client in the running loop (idempotent)."""

@@ -33,7 +33,9 @@ Push:
 
 Pull: reference data (resources with time rules, booking types, customers) with every
 ``full`` pull (every ``horizon_every`` s), then the connector's pages (every ``hot_every``
-s), each committed with the connector's cursor. Bookings the cloud lists as deleted, and
+s), each committed with the connector's cursor, in order; a connector whose pages do not
+depend on what earlier pages wrote (``read_ahead``) has its next page fetched while one
+is written. Bookings the cloud lists as deleted, and
 bookings mapped locally but absent from a fully read window whose fetch by id finds
 nothing, become ``CANCELED`` locally with their history, attendances and payments (unless
 they have pending changes; one whose patient has arrived stays and needs attention). An expired cursor

@@ -40,7 +40,7 @@ from app.domain.clock import Clock, from_local, local_date, to_iso
 from app.domain.model import BOOKING_FIELDS
 from app.server.service import BookingService
 from app.store import open_store
-from app.sync.engine import SyncEngine
+from app.sync.engine import APPLY_BATCH, SyncEngine
 from app.sync.settings import CloudConfig
 
 ZONE = "Asia/Riyadh"
@@ -226,6 +226,13 @@ def bench_initial(bookings: int, cloud: str = "ehjzny") -> list[tuple[str, str, 
             ceiling_store.db.conn.executemany(_UPSERT, rows)
         ceiling = time.perf_counter() - started
         ceiling_store.close()
+        batched_store = open_store(Path(tmp) / "batched.sqlite3")  # the same, in the engine's transactions
+        started = time.perf_counter()
+        for first in range(0, len(rows), APPLY_BATCH):
+            with batched_store.transaction():
+                batched_store.db.conn.executemany(_UPSERT, rows[first:first + APPLY_BATCH])
+        batched = time.perf_counter() - started
+        batched_store.close()
     assert pulled >= bookings, pulled
     apply_rate, ceiling_rate = pulled / alone, len(rows) / ceiling
     label = "" if cloud == "ehjzny" else f"{cloud}: "
@@ -239,6 +246,8 @@ def bench_initial(bookings: int, cloud: str = "ehjzny") -> list[tuple[str, str, 
         (f"{label}ceiling: one executemany, one transaction", f"{ceiling_rate:,.0f} bookings/s ({ceiling:.2f} s)",
          ""),
         (f"{label}apply / ceiling", f"{100 * apply_rate / ceiling_rate:.0f} %", ">= 50 %"),
+        (f"{label}the ceiling's executemany in {APPLY_BATCH}-row transactions",
+         f"{len(rows) / batched:,.0f} bookings/s ({batched:.2f} s)", ""),
         (f"{label}GUI stand-in thread, worst wait / p99 during the sync",
          "{:.1f} ms / {:.1f} ms".format(*during.figures()), "< 50 ms"),
         (f"{label}GUI stand-in thread, worst wait / p99 idle (baseline)", "{:.1f} ms / {:.1f} ms".format(
