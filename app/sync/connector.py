@@ -417,6 +417,12 @@ class ConnectorContext(Protocol):
         """The pull running now was asked for by staff (``POST /sync/now``, ``sync --once``)."""
         ...
 
+    async def off_loop(self, fn, *args):
+        """``fn(*args)`` (CPU work such as reading a page of payloads) on a worker thread,
+        never alongside the engine's page writes (they would slow each other down on the
+        interpreter lock); the loop serves desks meanwhile. Returns what ``fn`` returns."""
+        ...
+
     async def mark_requested(self, op: Operation) -> None:
         """Commit that ``op`` is about to go out (``requested_at`` = now, attempts + 1) —
         call it just before a write that may commit in the cloud without a reply."""

@@ -165,6 +165,11 @@ class _Context:
     def pull_asked(self) -> bool:
         return self.engine.pull_asked
 
+    async def off_loop(self, fn, *args):
+        """:meth:`ConnectorContext.off_loop`: a worker thread, in turn with page writes."""
+        async with self.engine._cpu_turn():
+            return await asyncio.to_thread(fn, *args)
+
     async def mark_requested(self, op: Operation) -> None:
         stamp = clock.to_iso(self.engine.now())
         store = self.engine.store
@@ -234,6 +239,7 @@ class SyncEngine:
         self._tasks: list[asyncio.Task] = []
         self._busy: set[str] = set()
         self._pull_lock: asyncio.Lock | None = None
+        self._cpu: asyncio.Lock | None = None  # a page write, or a connector's off-loop reading
         self._pull_now = False
         self._attached = False
         self._key_locks: dict[tuple, asyncio.Lock] = {}
@@ -284,6 +290,7 @@ class SyncEngine:
             self._loop = asyncio.get_running_loop()
             self._wake = asyncio.Event()
             self._pull_lock = asyncio.Lock()
+            self._cpu = asyncio.Lock()
             self._key_locks = {}
             self._busy = set()
             await self.connector.open()
@@ -888,6 +895,16 @@ class SyncEngine:
             with contextlib.suppress(BaseException):
                 await pages.aclose()
 
+    @asynccontextmanager
+    async def _cpu_turn(self):
+        """One page write or one off-loop reading at a time: read ahead, the next page's
+        HTTP wait overlaps this page's write, its reading does not (two CPU-bound threads
+        slow each other down on the interpreter lock, and the desk's GUI thread with them)."""
+        if self._cpu is None:
+            self._cpu = asyncio.Lock()
+        async with self._cpu:
+            yield
+
     async def _apply_page(self, page: PullPage) -> list[str]:
         """One page, in batches of at most :data:`APPLY_BATCH` bookings, each one transaction
         on the store's writer thread (:meth:`Store.write`): the loop serves desks meanwhile
@@ -898,9 +915,10 @@ class SyncEngine:
         bookings = page.bookings
         batches = [bookings[i:i + APPLY_BATCH] for i in range(0, len(bookings), APPLY_BATCH)] or [[]]
         changed: list[str] = []
-        for number, batch in enumerate(batches):
-            changed += await self.store.write(self._apply_batch, page, batch, number == 0,
-                                              number == len(batches) - 1)
+        async with self._cpu_turn():
+            for number, batch in enumerate(batches):
+                changed += await self.store.write(self._apply_batch, page, batch, number == 0,
+                                                  number == len(batches) - 1)
         return changed
 
     def _apply_batch(self, page: PullPage, bookings: list[CloudBooking], first: bool, last: bool) -> list[str]:

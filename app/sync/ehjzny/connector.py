@@ -307,7 +307,8 @@ class EhjznyConnector:
                 if since > clock.from_iso(params["from"]):
                     state["createdSince"] = clock.to_iso(since)
             # read off the loop (one page, at most ``page_limit`` payloads): desks are served meanwhile
-            bookings, set_aside = await asyncio.to_thread(self._bookings, items, self.ctx.zone, customers)
+            off_loop = getattr(self.ctx, "off_loop", None) or asyncio.to_thread
+            bookings, set_aside = await off_loop(self._bookings, items, self.ctx.zone, customers)
             done = []
             if sweep and not token:
                 column = "startDateTime" if params["dateType"] == "dateTime" else "createdAt"
