@@ -104,6 +104,73 @@ def test_pagination_follows_tokens_and_tokens_expire(sim, http):
     assert expired.status_code == 400 and code(expired) == "PAGINATION-TOKEN-EXPIRED"
 
 
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+def test_a_listing_read_page_by_page_shows_what_changed_between_its_pages(sim, http, direction):
+    """Each page is as if the whole listing were read again for it (keyset paging): a
+    booking added beyond the last one served shows, and one canceled, one deleted and one
+    moved to another resource before their page is read are left out."""
+    times = (1000, 1030, 1100, 1130, 1200)
+    made = [book(http, t, resourceFilters={"resourceId": "resSara"}).json()["result"]["id"] for t in times]
+    order = made if direction == "asc" else made[::-1]
+    params = {"limit": 2, "resources": "resSara", "status": "CONFIRMED", "orderDirection": direction}
+    page = http.get("/management/bookings", params=params).json()
+    assert [b["id"] for b in page["result"]] == order[:2]
+    later = order[2:]
+    added = book(http, 1230 if direction == "asc" else 930, resourceFilters={"resourceId": "resSara"}).json()
+    http.post("/management/bookings/cancel", json={"bookingId": later[0], "reason": "ill"})
+    with sim.cloud.lock:  # changed cloud-side, as a test may
+        del sim.cloud.bookings[later[1]]
+        sim.cloud.bookings[later[2]]["resourceId"] = "resAhmed"
+    rest, token = [], page["pagination"]["nextPageToken"]
+    while token:
+        page = http.get("/management/bookings", params={**params, "nextPageToken": token}).json()
+        rest += [b["id"] for b in page["result"]]
+        token = page["pagination"]["nextPageToken"]
+    assert rest == [added["result"]["id"]]
+
+
+def test_a_waiting_booking_leaves_the_listing_when_its_timeout_passes(sim, http):
+    """Time alone changes a listing: an unassigned booking past its assignment timeout is
+    listed REJECTED though no booking was touched since the listing was last read."""
+    joined = sim.cloud.customer_join_queue("cusOmar", "typeFollowUp", assignment_timeout=5)["id"]
+    waiting = {"status": "PENDING_ASSIGNMENT", "dateType": "createdAt"}
+    assert [b["id"] for b in http.get("/management/bookings", params=waiting).json()["result"]] == [joined]
+    sim.cloud.clock.shift(timedelta(minutes=4))
+    assert [b["id"] for b in http.get("/management/bookings", params=waiting).json()["result"]] == [joined]
+    sim.cloud.clock.shift(timedelta(minutes=1))
+    assert http.get("/management/bookings", params=waiting).json()["result"] == []
+    assert [b["status"] for b in http.get("/management/bookings", params={"dateType": "createdAt"}).json()["result"]
+            if b["id"] == joined] == ["REJECTED"]
+
+
+def test_the_pages_of_a_long_listing_cost_about_one_sort_not_one_each():
+    """Reading 40 pages of a 20,000-booking listing costs a few times its first page (which
+    filters and sorts), not 40 times: the cloud serves an initial sync at HTTP speed."""
+    cloud = EhjznyCloud(clock=Clock(lambda: NOW))
+    clinic = sample_clinic(TODAY)
+    clinic["bookings"] = [{"id": f"bk{i:05d}", "status": "CONFIRMED", "typeId": "typeGeneral",
+                           "resourceId": "resAhmed", "customerId": "cusHuda", "duration": 20,
+                           "startDateTime": f"2026-12-{1 + i % 28:02d}T{6 + i // 28 % 10:02d}:{i % 60:02d}:00Z",
+                           "createdAt": "2026-11-20T06:00:00Z"} for i in range(20_000)]
+    cloud.load(clinic)
+    params = {"orderDirection": "asc", "dateType": "dateTime", "from": "2026-11-30T00:00:00Z"}
+
+    def page(token):
+        found, key, descending = cloud.find_bookings(params)
+        return cloud.pages.page(found, key, 500, token, "bench", descending)
+
+    started = time.perf_counter()
+    items, token = page(None)
+    first = time.perf_counter() - started
+    started, seen = time.perf_counter(), len(items)
+    while token:
+        items, token = page(token)
+        seen += len(items)
+    rest = time.perf_counter() - started
+    assert seen == 20_000
+    assert rest < 8 * first, f"39 more pages took {rest / first:.1f}× the first"
+
+
 def test_bookings_filters(sim, http):
     a = book(http, 1000).json()["result"]
     sim.cloud.clock.shift(timedelta(minutes=5))

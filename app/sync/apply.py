@@ -37,9 +37,9 @@ Rules (contract "Behaviour" and "Reschedule replies" of each cloud):
 
 from __future__ import annotations
 
-import base64
 import logging
 import os
+import threading
 import time
 from collections.abc import Iterable, Set
 from datetime import datetime, timedelta
@@ -62,19 +62,34 @@ LOOKUP_MARGIN = timedelta(minutes=1)
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
-_TO_CROCKFORD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _CROCKFORD)
+_PAIRS = [a + b for a in _CROCKFORD for b in _CROCKFORD]  # 10 bits → their two characters
 _head: tuple[int, str] = (-1, "")  # the last millisecond and its ten characters
+
+
+_local = threading.local()
+
+
+def _random80() -> int:
+    """80 random bits (``os.urandom``, read 10 KiB at a time per thread)."""
+    try:
+        return next(_local.bits)
+    except (AttributeError, StopIteration):
+        block = os.urandom(10 * 1024)
+        _local.bits = (int.from_bytes(block[i:i + 10], "big") for i in range(0, len(block), 10))
+        return next(_local.bits)
 
 
 def fast_ulid() -> str:
     """A ULID like :func:`app.ids.new_id` (48-bit ms time + 80 random bits, Crockford
-    base32), made without the ulid package's object overhead for bulk pulls: the time in
-    10 characters, the 10 random bytes as standard base32 read in Crockford's alphabet."""
+    base32, most significant first), made without the ulid package's object overhead for
+    bulk pulls: the time in 10 characters, the 80 random bits in 16, two at a time."""
     global _head
     ms = int(time.time() * 1000)
     if _head[0] != ms:  # a page's ids mostly share their millisecond
         _head = (ms, "".join(_CROCKFORD[(ms >> shift) & 31] for shift in range(45, -1, -5)))
-    return _head[1] + base64.b32encode(os.urandom(10)).decode().translate(_TO_CROCKFORD)
+    n, p = _random80(), _PAIRS
+    return (_head[1] + p[n >> 70] + p[(n >> 60) & 1023] + p[(n >> 50) & 1023] + p[(n >> 40) & 1023]
+            + p[(n >> 30) & 1023] + p[(n >> 20) & 1023] + p[(n >> 10) & 1023] + p[n & 1023])
 
 
 def _chunks(items: list, size: int = 500) -> Iterable[list]:
@@ -468,6 +483,8 @@ class _Batch:
         """The local booking of an unanswered creating operation this booking matches."""
         if self.in_flight is None:
             self.in_flight = self.a.outbox.in_flight_creates()
+        if not self.in_flight:
+            return None
         found = [o for o in self.in_flight if self.a.matches(booking, o, self.now, fields)]
         if len(found) != 1:  # none, or ambiguous: the pushes settle it one by one
             return "" if found else None

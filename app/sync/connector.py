@@ -424,6 +424,12 @@ class ConnectorContext(Protocol):
         """The pull running now was asked for by staff (``POST /sync/now``, ``sync --once``)."""
         ...
 
+    async def off_loop(self, fn, *args):
+        """``fn(*args)`` (CPU work such as reading a page of payloads) on a worker thread,
+        never alongside the engine's page writes (they would slow each other down on the
+        interpreter lock); the loop serves desks meanwhile. Returns what ``fn`` returns."""
+        ...
+
     async def mark_requested(self, op: Operation) -> None:
         """Commit that ``op`` is about to go out (``requested_at`` = now, attempts + 1) —
         call it just before a write that may commit in the cloud without a reply."""
@@ -448,6 +454,10 @@ class Connector(Protocol):
 
     name: str
     capabilities: Capabilities
+    # Optional: ``read_ahead = True`` when :meth:`pull` reads nothing that applying its pages
+    # writes (no lookups of local ids), so the engine may fetch page N+1 while it applies
+    # page N (the pages still commit in order, each with its cursor). Not a Protocol member:
+    # the connectors without it stay instances of this runtime-checkable Protocol.
 
     async def open(self) -> None:
         """Create the HTTP client in the running loop (idempotent)."""
@@ -464,7 +474,8 @@ class Connector(Protocol):
     def pull(self, cursor: dict | None, *, full: bool) -> AsyncIterator[PullPage]:
         """The changes since ``cursor`` (None: the first pull, everything), page by page;
         ``full``: also the slow parts (e.g. a far horizon window). The engine commits each
-        page with its ``cursor`` before asking for the next. Raises (classify:
+        page with its ``cursor`` before asking for the next, unless the connector says
+        :attr:`read_ahead` (then it asks for the next while this one is written). Raises (classify:
         ``cursor_expired``) when the cursor is no longer valid: the engine then calls
         ``pull(None, full=True)``."""
 

@@ -33,7 +33,9 @@ Push:
 
 Pull: reference data (resources with time rules, booking types, customers) with every
 ``full`` pull (every ``horizon_every`` s), then the connector's pages (every ``hot_every``
-s), each committed with the connector's cursor. Bookings the cloud lists as deleted, and
+s), each committed with the connector's cursor, in order; a connector whose pages do not
+depend on what earlier pages wrote (``read_ahead``) has its next page fetched while one
+is written. Bookings the cloud lists as deleted, and
 bookings mapped locally but absent from a fully read window whose fetch by id finds
 nothing, become ``CANCELED`` locally with their history, attendances and payments (unless
 they have pending changes; one whose patient has arrived stays and needs attention). An expired cursor
@@ -156,6 +158,11 @@ class _Context:
     def pull_asked(self) -> bool:
         return self.engine.pull_asked
 
+    async def off_loop(self, fn, *args):
+        """:meth:`ConnectorContext.off_loop`: a worker thread, in turn with page writes."""
+        async with self.engine._cpu_turn():
+            return await asyncio.to_thread(fn, *args)
+
     async def mark_requested(self, op: Operation) -> None:
         stamp = clock.to_iso(self.engine.now())
         store = self.engine.store
@@ -225,6 +232,7 @@ class SyncEngine:
         self._tasks: list[asyncio.Task] = []
         self._busy: set[str] = set()
         self._pull_lock: asyncio.Lock | None = None
+        self._cpu: asyncio.Lock | None = None  # a page write, or a connector's off-loop reading
         self._pull_now = False
         self._attached = False
         self._key_locks: dict[tuple, asyncio.Lock] = {}
@@ -275,6 +283,7 @@ class SyncEngine:
             self._loop = asyncio.get_running_loop()
             self._wake = asyncio.Event()
             self._pull_lock = asyncio.Lock()
+            self._cpu = asyncio.Lock()
             self._key_locks = {}
             self._busy = set()
             await self.connector.open()
@@ -848,15 +857,50 @@ class SyncEngine:
             self._ok()
 
     async def _pull_pages(self, cursor: dict | None, full: bool) -> None:
+        """The connector's pages, applied one after the other, each committed with its
+        cursor. A connector that says ``read_ahead`` has its next page fetched (HTTP, then
+        read off the loop) while this one is written; the next is applied only after this
+        one (and the sweeps of the windows it ends) committed, and a failed apply drops it."""
         pages = self.connector.pull(cursor, full=full).__aiter__()
-        while True:
+
+        async def fetch() -> PullPage | None:
             try:
-                page = await self._call(pages.__anext__())
+                return await self._call(pages.__anext__())
             except StopAsyncIteration:
-                return
-            await self._apply_page(page)
-            for window in page.windows_done:
-                await self._sweep(window)
+                return None
+
+        ahead = bool(getattr(self.connector, "read_ahead", False))
+        upcoming = asyncio.ensure_future(fetch()) if ahead else None
+        try:
+            while True:
+                page = await upcoming if upcoming is not None else await fetch()
+                if page is None:
+                    return
+                upcoming = asyncio.ensure_future(fetch()) if ahead else None
+                await self._apply_page(page)
+                for window in page.windows_done:
+                    await self._sweep(window)
+        finally:
+            if upcoming is not None and not upcoming.done():
+                upcoming.cancel()
+                with contextlib.suppress(BaseException):
+                    await upcoming
+            elif upcoming is not None and not upcoming.cancelled():
+                upcoming.exception()  # retrieved: a failure of a page never applied is not logged as lost
+            aclose = getattr(pages, "aclose", None)  # an async generator's: its finally runs now
+            if aclose is not None:
+                with contextlib.suppress(BaseException):
+                    await aclose()
+
+    @asynccontextmanager
+    async def _cpu_turn(self):
+        """One page write or one off-loop reading at a time: read ahead, the next page's
+        HTTP wait overlaps this page's write, its reading does not (two CPU-bound threads
+        slow each other down on the interpreter lock, and the desk's GUI thread with them)."""
+        if self._cpu is None:
+            self._cpu = asyncio.Lock()
+        async with self._cpu:
+            yield
 
     async def _apply_page(self, page: PullPage) -> list[str]:
         """One page, in batches of at most :data:`APPLY_BATCH` bookings, each one transaction
@@ -868,9 +912,10 @@ class SyncEngine:
         bookings = page.bookings
         batches = [bookings[i:i + APPLY_BATCH] for i in range(0, len(bookings), APPLY_BATCH)] or [[]]
         changed: list[str] = []
-        for number, batch in enumerate(batches):
-            changed += await self.store.write(self._apply_batch, page, batch, number == 0,
-                                              number == len(batches) - 1)
+        async with self._cpu_turn():
+            for number, batch in enumerate(batches):
+                changed += await self.store.write(self._apply_batch, page, batch, number == 0,
+                                                  number == len(batches) - 1)
         return changed
 
     def _apply_batch(self, page: PullPage, bookings: list[CloudBooking], first: bool, last: bool) -> list[str]:
@@ -950,8 +995,11 @@ class SyncEngine:
         return json.loads(row[0]) if row else None
 
     def _set_cursor(self, name: str, value) -> None:
-        self.store.db.table("sync_cursors").upsert({"cloud": self.cloud, "name": name, "value": json.dumps(value),
-                                              "updatedAt": clock.to_iso(self.now())}, pk=("cloud", "name"))
+        """Keep the pull cursor ``name`` (inside the caller's transaction; one statement)."""
+        self.store.db.execute(
+            "insert into sync_cursors (cloud, name, value, updatedAt) values (?, ?, ?, ?)"
+            " on conflict (cloud, name) do update set value = excluded.value, updatedAt = excluded.updatedAt",
+            [self.cloud, name, json.dumps(value), clock.to_iso(self.now())])
 
     async def _sweep(self, window: Window) -> None:
         """Bookings mapped locally, inside a fully read window, absent from its listing."""

@@ -33,6 +33,7 @@ an interrupted listing resumes with its own filters, an expired page token resta
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -124,6 +125,9 @@ class EhjznyConnector:
 
     name = NAME
     capabilities = CAPABILITIES
+    #: a page is read without the store (only the zone and the clock), so the engine may
+    #: fetch the next one while this one is applied (:attr:`Connector.read_ahead`)
+    read_ahead = True
 
     def __init__(self, config: CloudConfig, ctx: ConnectorContext, *, transport=None, options: dict | None = None):
         self.config, self.ctx, self.transport = config, ctx, transport
@@ -167,26 +171,40 @@ class EhjznyConnector:
         return classify(error)
 
     # reading ------------------------------------------------------------------------------
-    def _booking(self, obj: dict) -> CloudBooking | None:
-        """A payload → :class:`CloudBooking`; None (logged) when it cannot be read."""
+    def _booking(self, obj: dict, zone: str | None = None, customers: dict | None = None) -> CloudBooking | None:
+        """A payload → :class:`CloudBooking`; None (logged) when it cannot be read.
+        ``zone``: the branch's (default: asked of the context); ``customers``: embedded
+        customers read so far in this page (cloud id → (payload, row)), so each is read once."""
         try:
-            row = mapping.booking_from_cloud(obj, self.ctx.zone)
+            row = mapping.booking_from_cloud(obj, zone or self.ctx.zone)
         except mapping.MappingError as exc:
             log.warning("booking set aside: %s", exc)
             return None
         customer = None
-        if isinstance(obj.get("customer"), dict) and obj["customer"].get("id"):
-            try:
-                customer = mapping.customer_from_cloud(obj["customer"], str(obj["customer"]["id"]))
-            except mapping.MappingError:
-                customer = None
+        embedded = obj.get("customer")
+        if isinstance(embedded, dict) and embedded.get("id"):
+            key = str(embedded["id"])
+            seen = customers.get(key) if customers is not None else None
+            if seen is not None and seen[0] == embedded:
+                customer = seen[1]
+            else:
+                try:
+                    customer = mapping.customer_from_cloud(embedded, key)
+                except mapping.MappingError:
+                    customer = None
+                if customers is not None:
+                    customers[key] = (embedded, customer)
         cloud_id = str(obj["id"])
         return CloudBooking(cloud_id, {"id": cloud_id, **row}, customer,
                             str(obj["rescheduledTo"]) if obj.get("rescheduledTo") else None, obj,
                             money=mapping.money(obj))
 
-    def _bookings(self, objs: list[dict]) -> tuple[list[CloudBooking], int]:
-        out = [b for b in (self._booking(o) for o in objs) if b is not None]
+    def _bookings(self, objs: list[dict], zone: str | None = None,
+                  customers: dict | None = None) -> tuple[list[CloudBooking], int]:
+        """Payloads → (the bookings read, how many were set aside as malformed, logged);
+        ``customers``: as :meth:`_booking`'s, kept across the pages of one pull."""
+        zone, customers = zone or self.ctx.zone, {} if customers is None else customers
+        out = [b for b in (self._booking(o, zone, customers) for o in objs) if b is not None]
         return out, len(objs) - len(out)
 
     async def fetch(self, cloud_id: str) -> CloudBooking | None:
@@ -254,14 +272,15 @@ class EhjznyConnector:
     async def pull(self, cursor: dict | None, *, full: bool) -> AsyncIterator[PullPage]:
         state = {"createdSince": (cursor or {}).get("createdSince"), "windows": dict((cursor or {}).get("windows") or {})}
         started = self.ctx.now()
+        customers: dict = {}  # the embedded customers read in this pull (each read once)
         for name, params in self.windows(state, full).items():
-            async for page in self._window(name, params, state):
+            async for page in self._window(name, params, state, customers):
                 yield page
         if not state.get("createdSince") or full:
             state["createdSince"] = clock.to_iso(started - timedelta(minutes=2))
         yield PullPage(cursor=_copy(state))
 
-    async def _window(self, name: str, params: dict, state: dict) -> AsyncIterator[PullPage]:
+    async def _window(self, name: str, params: dict, state: dict, customers: dict) -> AsyncIterator[PullPage]:
         """One window listed to its end, a page at a time (each with the whole cursor)."""
         saved = state["windows"].get(name) or {}
         restarted = True
@@ -288,7 +307,9 @@ class EhjznyConnector:
                 since = clock.from_iso(newest) - timedelta(minutes=2)
                 if since > clock.from_iso(params["from"]):
                     state["createdSince"] = clock.to_iso(since)
-            bookings, set_aside = self._bookings(items)
+            # read off the loop (one page, at most ``page_limit`` payloads): desks are served meanwhile
+            off_loop = getattr(self.ctx, "off_loop", None) or asyncio.to_thread
+            bookings, set_aside = await off_loop(self._bookings, items, self.ctx.zone, customers)
             done = []
             if sweep and not token:
                 column = "startDateTime" if params["dateType"] == "dateTime" else "createdAt"

@@ -5,7 +5,9 @@
 exclusive) on ``dateType`` ``dateTime`` (the start; unassigned bookings have none and are
 left out when a bound is given) or ``createdAt``; ``resources`` and ``status``
 comma-separated; ``customerId``; ``orderDirection`` ``asc|desc`` (default ``desc``) on the
-``dateType`` field.
+``dateType`` field. A listing is filtered and sorted once and its pages served from that
+while no booking changes (:attr:`.state.CloudState.revision`): what a page shows is as
+if the whole listing were read again for it, without the O(bookings) work per page.
 
 ``POST /availability/times`` answers one object per organization-local day
 ``{"date": "2026-11-21", "times": [{"time": 900, "resourceIds": [...]}]}``. The grid is
@@ -20,6 +22,8 @@ from datetime import date, timedelta
 
 from .rules import free_times, invalid, local_day, military_of, parse
 
+#: sorted listings kept for their next pages (one per set of filters), while no booking changes
+LISTINGS_KEPT = 16
 ORDER_FLAGS = (("showSixthHour", 10), ("showQuarterHour", 15), ("showThirdHour", 20), ("showHalfHour", 30))
 
 
@@ -27,7 +31,20 @@ def _csv(value: str | None) -> set[str] | None:
     return {v for v in value.split(",") if v} if value else None
 
 
+class Listing(list):
+    """Records in listing order with their sort keys in ascending order
+    (``ascending_keys``), so a page token resumes by bisection
+    (:meth:`.paging.PageTokens.page`). Shared between the requests of one listing: read
+    it, never change it."""
+
+    def __init__(self, records: list[dict], key, descending: bool):
+        super().__init__(records)
+        self.ascending_keys = [key(r) for r in (reversed(records) if descending else records)]
+
+
 class ListingMixin:
+    _listings: dict
+
     def find_bookings(self, params: dict, customer_id: str | None = None) -> tuple[list[dict], object, bool]:
         """Records matching ``params`` in order → (records, sort key, descending)."""
         date_type = params.get("dateType") or "dateTime"
@@ -54,11 +71,18 @@ class ListingMixin:
         def key(b: dict) -> tuple:
             return (b.get(field) or b["createdAt"], b["_seq"])
 
+        query = (field, lo, hi, frozenset(resources or ()) if resources is not None else None,
+                 frozenset(statuses or ()) if statuses is not None else None, customer_id, direction)
         with self.lock:
             self.tick()
-            found = sorted((b for b in self.bookings.values() if wanted(b)), key=key,
-                           reverse=direction == "desc")
-        return found, key, direction == "desc"
+            cached = self._listings.get(query)
+            if cached is None or cached[0] != self.revision:
+                found = Listing(sorted((b for b in self.bookings.values() if wanted(b)), key=key,
+                                       reverse=direction == "desc"), key, direction == "desc")
+                if len(self._listings) >= LISTINGS_KEPT:
+                    self._listings.pop(next(iter(self._listings)))
+                self._listings[query] = cached = (self.revision, found)
+        return cached[1], key, direction == "desc"
 
     def available_times(self, body: dict) -> list[dict]:
         with self.lock:

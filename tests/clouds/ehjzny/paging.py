@@ -10,6 +10,7 @@ with other filters than the listing it came from, answers 400 ``PAGINATION-TOKEN
 
 from __future__ import annotations
 
+import bisect
 import secrets
 import threading
 from collections.abc import Callable, Sequence
@@ -28,12 +29,21 @@ class PageTokens:
 
     def page(self, items: Sequence, key: Callable, limit: int, token: str | None, scope: str,
              descending: bool = False) -> tuple[list, str | None]:
-        """One page of ``items`` (already sorted by ``key``) → (page, next token or None)."""
+        """One page of ``items`` (already sorted by ``key``) → (page, next token or None).
+        ``items`` may carry ``ascending_keys`` (the items' keys, ascending, as
+        :class:`.listing.Listing` does): the page then starts by bisection, not a scan."""
+        start = 0
         if token:
             last = self._resume(token, scope)
-            items = [i for i in items if (key(i) < last if descending else key(i) > last)]
-        page = list(items[:limit])
-        if len(items) <= limit:
+            keys = getattr(items, "ascending_keys", None)
+            if keys is None:
+                items = [i for i in items if (key(i) < last if descending else key(i) > last)]
+            elif descending:  # the items after ``last`` are those with a smaller key: the tail
+                start = len(keys) - bisect.bisect_left(keys, last)
+            else:
+                start = bisect.bisect_right(keys, last)
+        page = list(items[start:start + limit])
+        if len(items) - start <= limit:
             return page, None
         return page, self._issue(scope, key(page[-1]))
 

@@ -37,15 +37,25 @@ from .rules import (
 
 class QueueMixin:
     def tick(self) -> None:
-        """Apply what time did: expire unassigned bookings, delete lapsed temporary holds."""
+        """Apply what time did: expire unassigned bookings, delete lapsed temporary holds.
+        Nothing to do (no scan) while no booking changed and the earliest such deadline
+        found by the last scan has not come."""
         with self.lock:
             now = self.clock.now()
+            if self._ticked[0] == self.revision and (self._ticked[1] is None or now < self._ticked[1]):
+                return
             stamp = iso(now)
+            soonest = None
             for record in list(self.bookings.values()):
                 if expired(record, now):
                     record.update(status=REJECTED, updatedAt=stamp)
                 elif record.get("_reservedUntil") and parse(record["_reservedUntil"]) <= now:
                     del self.bookings[record["id"]]
+                else:
+                    deadline = _deadline(record)
+                    if deadline is not None and (soonest is None or deadline < soonest):
+                        soonest = deadline
+            self._ticked = (self.revision, soonest)
 
     def assign(self, booking_id: str, resource_id: str, lang: str = "en") -> dict:
         """Accept a queue booking for ``resource_id`` (``POST /management/bookings/assign``)."""
@@ -91,3 +101,14 @@ class QueueMixin:
         with self.lock:
             self.tick()
             return sum(1 for b in self.queued() if b["typeId"] == type_id)
+
+
+def _deadline(record: dict):
+    """When time alone changes ``record`` (:meth:`QueueMixin.tick`): an unassigned
+    booking's assignment timeout, a temporary booking's reservation end; else None."""
+    times = []
+    if record["status"] == PENDING_ASSIGNMENT:
+        times.append(parse(record["createdAt"]) + timedelta(minutes=record["_timeout"]))
+    if record.get("_reservedUntil"):
+        times.append(parse(record["_reservedUntil"]))
+    return min(times) if times else None

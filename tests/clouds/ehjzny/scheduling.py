@@ -80,11 +80,11 @@ class SchedulingMixin:
             else:
                 customer = self.get("customers", old["customerId"])
             now = self.clock.now()
-            record = {"id": cloud_id(), "status": CONFIRMED, "typeId": btype["id"],
-                      "customerId": customer["id"], "duration": int(btype["minutes"]),
-                      "note": body.get("note", (old or {}).get("note")), "info": body.get("info") or {},
-                      "createdAt": iso(now), "_seq": self.next_seq(),
-                      "_timeout": clamp_timeout(body.get("assignmentTimeout"))}
+            record = self.bookings.record({
+                "id": cloud_id(), "status": CONFIRMED, "typeId": btype["id"], "customerId": customer["id"],
+                "duration": int(btype["minutes"]), "note": body.get("note", (old or {}).get("note")),
+                "info": body.get("info") or {}, "createdAt": iso(now), "_seq": self.next_seq(),
+                "_timeout": clamp_timeout(body.get("assignmentTimeout"))})
             if body.get("assign", True) is False:
                 if reserved_minutes is not None:
                     raise invalid("a temporary booking needs a date and time")

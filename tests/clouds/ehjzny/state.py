@@ -6,7 +6,9 @@ derived per request from ``name_translations``, Ehjzny API reference, "Localizat
 records in the contract's field names (UTC times with milliseconds, ``_seq`` breaking
 ``createdAt`` ties; fields the API reference lacks are kept under ``_`` names and never shown unless
 an extension is switched on by name, :data:`EXTENSIONS`), shaped for output by
-:mod:`.views`. :meth:`CloudState.load` takes ``{"organization", "resources", "types",
+:mod:`.views`. Every change to the bookings (a record added, removed or edited, by the
+cloud or by a test) moves :attr:`CloudState.revision`, so a listing sorted once is served
+page after page until something changes (:mod:`.listing`). :meth:`CloudState.load` takes ``{"organization", "resources", "types",
 "customers", "bookings", "timeRules": {resourceId: TimeRules}}`` in the contract's shapes.
 """
 
@@ -33,6 +35,107 @@ BOOKING_KEEP = ("id", "status", "startDateTime", "endDateTime", "duration", "typ
 EXTENSIONS = frozenset({"rescheduledTo", "cancelReason", "assignmentTimeout", "reservedUntil"})
 
 
+class Revision:
+    """A counter that moves on every change to the bookings it watches."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+    def bump(self) -> None:
+        self.value += 1
+
+
+class Record(dict):
+    """A booking record: a dict whose every change moves its table's :class:`Revision`."""
+
+    __slots__ = ("_revision",)
+
+    def __init__(self, revision: Revision, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._revision = revision
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        self._revision.bump()
+
+    def __delitem__(self, key):
+        super().__delitem__(key)
+        self._revision.bump()
+
+    def __ior__(self, other):
+        self.update(other)
+        return self
+
+    def update(self, *args, **kwargs):
+        super().update(*args, **kwargs)
+        self._revision.bump()
+
+    def pop(self, *args):
+        self._revision.bump()
+        return super().pop(*args)
+
+    def popitem(self):
+        self._revision.bump()
+        return super().popitem()
+
+    def setdefault(self, key, default=None):
+        self._revision.bump()
+        return super().setdefault(key, default)
+
+    def clear(self):
+        super().clear()
+        self._revision.bump()
+
+
+class Bookings(dict):
+    """The bookings table (id → :class:`Record`); adding or removing one moves ``revision``.
+    A plain dict stored here is kept as a :class:`Record` copy of it."""
+
+    def __init__(self):
+        super().__init__()
+        self.revision = Revision()
+
+    def record(self, fields: dict) -> Record:
+        return Record(self.revision, fields)
+
+    def __setitem__(self, key, value):
+        if not isinstance(value, Record) or value._revision is not self.revision:
+            value = self.record(value)
+        super().__setitem__(key, value)
+        self.revision.bump()
+
+    def __delitem__(self, key):
+        super().__delitem__(key)
+        self.revision.bump()
+
+    def __ior__(self, other):
+        self.update(other)
+        return self
+
+    def update(self, *args, **kwargs):
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def pop(self, *args):
+        self.revision.bump()
+        return super().pop(*args)
+
+    def popitem(self):
+        self.revision.bump()
+        return super().popitem()
+
+    def clear(self):
+        super().clear()
+        self.revision.bump()
+
+
 def cloud_id() -> str:
     """An id in Ehjzny's style (20 letters and digits, like ``djeWd83ncD3989RtebfiR``)."""
     return "".join(secrets.choice(ID_ALPHABET) for _ in range(20))
@@ -57,9 +160,11 @@ class CloudState:
         self.resources: dict[str, dict] = {}
         self.types: dict[str, dict] = {}
         self.customers: dict[str, dict] = {}
-        self.bookings: dict[str, dict] = {}
+        self.bookings: Bookings = Bookings()
         self.time_rules: dict[str, dict] = {}
         self.pages = PageTokens(self.clock, page_token_ttl)
+        self._listings: dict[tuple, tuple[int, list]] = {}  # filters → (revision, sorted records)
+        self._ticked: tuple = (None, None)  # (revision, next deadline) of the last full tick
         self._seq = itertools.count(1)
 
     # ---- seeding -------------------------------------------------------------------------
@@ -81,7 +186,7 @@ class CloudState:
                 self.bookings[record["id"]] = record
 
     def _record_from_api(self, api: dict) -> dict:
-        record = {k: api.get(k) for k in BOOKING_KEEP}
+        record = self.bookings.record({k: api.get(k) for k in BOOKING_KEEP})
         record["id"] = record["id"] or cloud_id()
         record["info"] = record["info"] or {}
         minutes = int(api.get("duration") or self.types.get(api.get("typeId"), {}).get("minutes") or 30)
@@ -111,6 +216,11 @@ class CloudState:
         """Resources that are on, activated and serve ``type_id``, in catalogue order."""
         return [r for r in self.resources.values()
                 if r.get("on", True) and r.get("activated", True) and type_id in (r.get("types") or [])]
+
+    @property
+    def revision(self) -> int:
+        """Moves on every change to :attr:`bookings` (see :class:`Bookings`)."""
+        return self.bookings.revision.value
 
     def next_seq(self) -> int:
         return next(self._seq)
