@@ -26,6 +26,7 @@ from app.sync.connection import CloudConfig
 from app.sync.engine import SyncEngine, backoff_seconds
 from tests.clinic import Authed
 from tests.clouds.ehjzny import sample_clinic, start_cloud
+from tests.clouds.ehjzny.sample import BOOKING_IDS
 
 ZONE = "Asia/Riyadh"
 
@@ -104,7 +105,7 @@ def run(branch_or_branches, scenario):
 
 
 def desk_bookings_in_cloud(cloud) -> list[dict]:
-    return [b for b in cloud.bookings.values() if not b["id"].startswith("bk")]
+    return [b for b in cloud.bookings.values() if b["id"] not in BOOKING_IDS]
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import pytest
 from app.domain.clock import from_iso
 from app.domain.model import Status
 from tests.clouds.ehjzny.rules import SimClock
+from tests.clouds.ehjzny.sample import BOOKING_IDS
 from tests.test_sync_engine import Branch, cloud_for_tests, run, work_days
 
 
@@ -32,7 +33,7 @@ def branch(running, tmp_path):
 
 
 def desk_made(cloud, customer: str = "cusHuda") -> list[dict]:
-    return [b for b in cloud.bookings.values() if not b["id"].startswith("bk") and b["customerId"] == customer]
+    return [b for b in cloud.bookings.values() if b["id"] not in BOOKING_IDS and b["customerId"] == customer]
 
 
 # ---- time rules -----------------------------------------------------------------------------

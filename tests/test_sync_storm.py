@@ -32,6 +32,7 @@ import pytest
 
 from app.domain.clock import Clock, from_iso, local_date, to_iso
 from app.store import open_store
+from tests.clouds.ehjzny.sample import BOOKING_IDS
 from tests.test_sync_engine import Branch, cloud_for_tests, run, slots, work_days
 from tests.test_sync_kill import _env, _kill, _serve
 
@@ -233,7 +234,7 @@ def test_fault_storm(tmp_path, seed):
                 assert record["status"] == local["status"], (local, record)
                 assert record.get("resourceId") == local["resourceId"], (local, record)
             # no orphan: every cloud booking the desk made is mapped, or replaced by a reschedule
-            desk_made = {c for c in records if not c.startswith("bk") and c not in cloud_made}
+            desk_made = {c for c in records if c not in BOOKING_IDS and c not in cloud_made}
             orphans = {c for c in desk_made if c not in mapped and c not in retired}
             assert not orphans, [records[c] for c in orphans]
             live = [r for c, r in records.items() if r["status"] not in ("CANCELED", "REJECTED") and r.get("startDateTime")

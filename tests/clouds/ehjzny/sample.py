@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 from .rules import iso
 
+#: the ids of the bookings the sample clinic starts with (every other id is random)
+BOOKING_IDS = frozenset({"bkMorning"})
 WEEK = [6, 0, 1, 2, 3, 4]  # Saturday to Thursday (0 = Sunday)
 HOURS = {"depthOfDays": 30, "scheduleAfterHoursFromNow": 0,
          "rules": [{"weekDays": WEEK, "times": [{"from": 900, "to": 1300}, {"from": 1600, "to": 2100}]}]}
