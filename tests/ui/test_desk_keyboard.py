@@ -28,7 +28,7 @@ ALT, CTRL, SHIFT = Qt.KeyboardModifier.AltModifier, Qt.KeyboardModifier.ControlM
 def _own_settings_and_english_afterwards(tmp_path, monkeypatch):
     monkeypatch.setenv(desk_prefs.ENV_DIR, str(tmp_path / "config"))
     yield
-    from ui import language
+    from ui.core import language
 
     if QApplication.instance() is not None:
         language.controller().apply("en")
@@ -61,7 +61,7 @@ async def _tomorrow(window):
 
 
 def test_cancel_dialog_enter_confirms_tab_moves_on_and_reasons_are_offered(loop, desk, branch_server):
-    from ui.dialogs import CANCEL_REASONS, CancelDialog
+    from ui.dialogs.common import CANCEL_REASONS, CancelDialog
 
     window = desk
 
@@ -117,7 +117,7 @@ async def until_async(fetch, ok, timeout: float = 10.0):
 
 
 def test_cancel_dialog_mnemonic_confirms(loop, desk):
-    from ui.dialogs import CancelDialog
+    from ui.dialogs.common import CancelDialog
 
     window = desk
     booking = next(b for b in window.state.bookings if b["status"] == Status.CONFIRMED)
@@ -175,7 +175,7 @@ def test_book_on_a_chosen_date_with_the_hijri_date_shown(loop, desk, branch_serv
 
 
 def test_booking_dialog_prefilled_with_resource_and_start(loop, desk):
-    from ui.booking_dialog import BookingDialog
+    from ui.dialogs.booking import BookingDialog
 
     window, state = desk, desk.state
 
@@ -203,7 +203,7 @@ def test_booking_dialog_prefilled_with_resource_and_start(loop, desk):
 
 
 def test_go_to_date_from_the_keyboard(loop, desk):
-    from ui.shortcuts import GO_TO_DATE_SHORTCUT
+    from ui.core.shortcuts import GO_TO_DATE_SHORTCUT
 
     window, state = desk, desk.state
     assert GO_TO_DATE_SHORTCUT == "Ctrl+D"
@@ -231,7 +231,7 @@ def test_go_to_date_from_the_keyboard(loop, desk):
 
 
 def test_customer_card_from_the_booking_dialog_and_the_booking_pane(loop, desk, branch_server):
-    from ui.customer_card import CustomerCard
+    from ui.dialogs.customer_card import CustomerCard
 
     window, state = desk, desk.state
 
@@ -278,7 +278,7 @@ def test_customer_card_from_the_booking_dialog_and_the_booking_pane(loop, desk, 
 
 
 def test_split_bookings_counts_no_shows_in_the_past():
-    from ui.customer_card import split_bookings
+    from ui.dialogs.customer_card import split_bookings
 
     now = datetime(2026, 12, 7, 10, tzinfo=ZoneInfo("UTC"))
     rows = [{"id": "a", "status": "CONFIRMED", "startDateTime": "2026-12-08T09:00:00Z"},
@@ -316,7 +316,7 @@ def test_booked_names_the_customer_created_a_moment_ago(loop, desk):
 
 
 def test_accept_outside_working_hours_warns_then_confirms(loop, desk):
-    from ui.dialogs import AcceptDialog
+    from ui.dialogs.common import AcceptDialog
 
     window, state = desk, desk.state
     waiting = state.waiting[0]
@@ -354,8 +354,8 @@ def test_accept_outside_working_hours_warns_then_confirms(loop, desk):
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
 def test_dialog_headers_follow_the_desk_direction(loop, desk, lang):
-    from ui import language
-    from ui.dialogs import AcceptDialog, CancelDialog
+    from ui.core import language
+    from ui.dialogs.common import AcceptDialog, CancelDialog
 
     window, state = desk, desk.state
     language.controller().apply(lang)
@@ -376,7 +376,7 @@ def _isolated_ltr(text: str, phone: str) -> bool:
 
 def test_a_customers_phone_corrected_from_the_card_shows_on_the_card_and_the_booking_pane(loop, desk,
                                                                                           branch_server):
-    from ui.customer_card import CustomerCard, CustomerEdit
+    from ui.dialogs.customer_card import CustomerCard, CustomerEdit
 
     window, state = desk, desk.state
 
@@ -416,10 +416,10 @@ def test_a_customers_phone_corrected_from_the_card_shows_on_the_card_and_the_boo
 
 
 def test_phones_read_left_to_right_in_the_arabic_desk(loop, desk):
-    from ui import language
-    from ui.customer_card import CustomerCard
-    from ui.customer_search import customer_text
-    from ui.printing import day_sheet_html, document
+    from ui.core import language
+    from ui.dialogs.customer_card import CustomerCard
+    from ui.dialogs.customer_search import customer_text
+    from ui.paper.printing import day_sheet_html, document
 
     window, state = desk, desk.state
     language.controller().apply("ar")
@@ -437,8 +437,8 @@ def test_phones_read_left_to_right_in_the_arabic_desk(loop, desk):
 
 
 def test_menus_file_quit_first_help_last_and_shortcuts_left_to_right(loop, desk):
-    from ui import language
-    from ui.shortcuts import isolate_shortcut
+    from ui.core import language
+    from ui.core.shortcuts import isolate_shortcut
 
     window = desk
     bar = window.menuBar()
@@ -475,7 +475,7 @@ def test_menus_file_quit_first_help_last_and_shortcuts_left_to_right(loop, desk)
 
 
 def test_status_bar_names_the_server(loop, desk):
-    from ui.main_window import server_text
+    from ui.windows.main import server_text
 
     window = desk
     text = window.server_label.text()
@@ -488,7 +488,7 @@ def test_status_bar_names_the_server(loop, desk):
 
 
 def test_first_run_page_shows_where_the_keyboard_focus_is(loop, tmp_path):
-    from ui.first_run import FirstRunPage
+    from ui.windows.first_run import FirstRunPage
 
     async def scenario():
         page = FirstRunPage()

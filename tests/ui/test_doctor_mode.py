@@ -147,7 +147,7 @@ def test_the_patient_reception_sends_is_current_and_one_ticket_at_a_time(loop, d
 
 def test_provider_by_name_or_id_and_the_copy_id_action(loop, desk, branch_server, capsys):
     from ui.app import resolve_provider
-    from ui.doctor_mode import ResourcePicker
+    from ui.windows.doctor_mode import ResourcePicker
 
     window = desk
     resources = window.state.resources

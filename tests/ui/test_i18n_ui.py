@@ -57,7 +57,7 @@ ALWAYS_LATIN = {"Ctrl", "Shift", "Alt", "Del", "Delete", "Enter", "Return", "Esc
 def _own_settings_and_english_afterwards(tmp_path, monkeypatch):
     monkeypatch.setenv(desk_prefs.ENV_DIR, str(tmp_path / "config"))
     yield
-    from ui import language
+    from ui.core import language
 
     fmt.set_digits("latn")
     if QApplication.instance() is not None:
@@ -73,7 +73,7 @@ def shots(tmp_path) -> Path:
 
 
 def _switch(lang: str) -> None:
-    from ui import language
+    from ui.core import language
 
     language.controller().apply(lang)
 
@@ -204,8 +204,8 @@ def untranslated(texts: list[tuple[str, str]], msgstrs: set[str], data: set[str]
 
 def _dialogs(window):
     """Open each dialog of the desk in turn; yields (name, dialog) while it is open."""
-    from ui.dialogs import AcceptDialog, CancelDialog, RescheduleDialog
-    from ui.doctor_mode import ResourcePicker
+    from ui.dialogs.common import AcceptDialog, CancelDialog, RescheduleDialog
+    from ui.windows.doctor_mode import ResourcePicker
 
     state = window.state
     waiting = state.waiting[0]
@@ -224,11 +224,11 @@ def _dialogs(window):
 
     for name, module, cls, args in (
             ("overbook", "ui.calendar", "OverbookDialog", (booked, "10:00", state.resources[0])),
-            ("cloud-settings", "ui.cloud_settings", "CloudSettingsDialog", (window.client,)),
-            ("pair-desk", "ui.pairing", "PairDeskDialog", (window.client,)),
-            ("connect", "ui.pairing", "ConnectToServerDialog", (None,)),
-            ("backups", "ui.maintenance", "BackupsDialog", (window.client,)),
-            ("first-run", "ui.first_run", "FirstRunPage", ())):
+            ("cloud-settings", "ui.dialogs.cloud_settings", "CloudSettingsDialog", (window.client,)),
+            ("pair-desk", "ui.dialogs.pairing", "PairDeskDialog", (window.client,)),
+            ("connect", "ui.dialogs.pairing", "ConnectToServerDialog", (None,)),
+            ("backups", "ui.dialogs.maintenance", "BackupsDialog", (window.client,)),
+            ("first-run", "ui.windows.first_run", "FirstRunPage", ())):
         try:
             dialog_class = getattr(import_module(module), cls)
         except (ImportError, AttributeError):
@@ -258,7 +258,7 @@ async def _visit_dialogs(window, folder: Path, lang: str, check=None) -> list[st
 # --- tests -------------------------------------------------------------------------------------
 
 def test_arabic_desk_shows_no_untranslated_text(loop, desk, shots):
-    from ui.doctor_mode import DoctorMode
+    from ui.windows.doctor_mode import DoctorMode
 
     window = desk
 
@@ -328,7 +328,7 @@ def test_screenshots_of_each_screen_and_dialog(loop, desk, shots, lang):
 
 
 def test_live_switch_keeps_selection_and_scroll_and_mirrors(loop, desk):
-    from ui.language import controller
+    from ui.core.language import controller
 
     window = desk
 
@@ -434,7 +434,7 @@ def test_names_follow_the_language(loop, desk):
 
 
 def test_startup_language_pseudo_env_and_saved_setting(monkeypatch):
-    from ui.language import startup_language
+    from ui.core.language import startup_language
 
     assert startup_language(None) == "en"
     desk_prefs.save(language="ar")

@@ -19,7 +19,7 @@ ALT, CTRL = Qt.KeyboardModifier.AltModifier, Qt.KeyboardModifier.ControlModifier
 def _english_afterwards(tmp_path, monkeypatch):
     monkeypatch.setenv(desk_prefs.ENV_DIR, str(tmp_path / "config"))
     yield
-    from ui import language
+    from ui.core import language
 
     if QApplication.instance() is not None:
         language.controller().apply("en")
@@ -46,7 +46,7 @@ def test_latin_key_from_the_virtual_key_the_scan_code_or_the_arabic_table(qapp):
     from PySide6.QtGui import QKeyEvent
 
     from tests.ui.keys import arabic_event
-    from ui.keyboard import latin_key
+    from ui.core.keyboard import latin_key
 
     for latin in "qwertyuiopasdfghjklzxcvnm":  # (B gives the ligature لا)
         assert latin_key(arabic_event(latin, ALT)) == ord(latin.upper()), latin  # VK / table
@@ -87,7 +87,7 @@ def test_arabic_desk_mnemonics_on_arabic_and_us_layouts(loop, desk):
     from PySide6.QtCore import QEvent
     from PySide6.QtGui import QKeyEvent
 
-    from ui import language
+    from ui.core import language
 
     window = desk
     language.controller().apply("ar")
@@ -136,7 +136,7 @@ def test_menu_shortcuts_and_menu_letters_with_an_arabic_layout(loop, desk):
 
 
 def _mnemonics(texts: list[str]) -> list[str]:
-    from ui.keyboard import mnemonic_of
+    from ui.core.keyboard import mnemonic_of
 
     return [m for m in (mnemonic_of(t) for t in texts) if m]
 
@@ -166,9 +166,9 @@ def _dialog_texts(dialog) -> list[str]:
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
 def test_mnemonics_are_unique_in_every_menu_and_dialog(loop, desk, lang):
-    from ui import language
-    from ui.dialogs import AcceptDialog, CancelDialog
-    from ui.keyboard import ARABIC_101
+    from ui.core import language
+    from ui.core.keyboard import ARABIC_101
+    from ui.dialogs.common import AcceptDialog, CancelDialog
 
     window = desk
     language.controller().apply(lang)
@@ -195,7 +195,7 @@ def test_mnemonics_are_unique_in_every_menu_and_dialog(loop, desk, lang):
 
 
 def test_shortcut_sheet_is_translated(loop, desk):
-    from ui import language
+    from ui.core import language
 
     window = desk
     language.controller().apply("ar")

@@ -31,7 +31,7 @@ def _settings(tmp_path, monkeypatch):
     monkeypatch.setenv(desk_prefs.ENV_DIR, str(tmp_path / "config"))
     desk_prefs.remember_ticket_printer(f"pdf:{tmp_path / 'ticket.pdf'}")
     yield
-    from ui import language
+    from ui.core import language
 
     if QApplication.instance() is not None:
         language.controller().apply("en")
@@ -40,7 +40,7 @@ def _settings(tmp_path, monkeypatch):
 
 def position_of(label: str) -> str:
     """The key (its US position) of a label's mnemonic on the Arabic layout, as F1 shows it."""
-    from ui.keyboard import ARABIC_101, mnemonic_of
+    from ui.core.keyboard import ARABIC_101, mnemonic_of
 
     letter = mnemonic_of(label)
     return ARABIC_101.get(letter, letter)
@@ -63,7 +63,7 @@ class Stopwatch:
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
 def test_keyboard_only_walk_with_an_arabic_layout(loop, desk, lang, tmp_path):
-    from ui import language
+    from ui.core import language
 
     window, state = desk, desk.state
     language.controller().apply(lang)
@@ -116,7 +116,7 @@ def test_keyboard_only_walk_with_an_arabic_layout(loop, desk, lang, tmp_path):
         await back_to_desk()
         watch.start("cancel with a reason")
         plain(Qt.Key.Key_Delete, CTRL | SHIFT)
-        from ui.dialogs import CancelDialog
+        from ui.dialogs.common import CancelDialog
 
         cancel = await until(lambda: isinstance(window._dialog, CancelDialog) and window._dialog.isVisible()
                              and window._dialog, what="the cancel dialog")
@@ -143,7 +143,7 @@ def test_keyboard_only_walk_with_an_arabic_layout(loop, desk, lang, tmp_path):
         watch.stop()
 
         watch.start("accept")
-        from ui.dialogs import AcceptDialog
+        from ui.dialogs.common import AcceptDialog
 
         await back_to_desk()
         await until(lambda: window.booking_actions["accept"].isEnabled(), what="accept enabled")

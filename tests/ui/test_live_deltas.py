@@ -52,9 +52,9 @@ def _since(seen, desk, mark):
 
 
 def test_an_accept_costs_its_desk_one_request_and_other_desks_none(loop, counted_server):
-    from ui.doctor_mode import DoctorMode
-    from ui.main_window import MainWindow
-    from ui.waiting_room import WaitingRoom
+    from ui.windows.doctor_mode import DoctorMode
+    from ui.windows.main import MainWindow
+    from ui.windows.waiting_room import WaitingRoom
 
     server, seen = counted_server
     windows = []

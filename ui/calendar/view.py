@@ -58,9 +58,9 @@ class CalendarView(DropHandlerMixin, QWidget):
     bookHereRequested = Signal(str, object)   # resource id, start (an aware datetime): book on an empty slot
 
     def __init__(self, parent: QWidget | None = None):
+        from ui.calendar.legend import Legend
+        from ui.calendar.resource_filter import ResourceFilter
         from ui.calendar.week import WeekCanvas, WeekHeader
-        from ui.legend import Legend
-        from ui.resource_filter import ResourceFilter
 
         super().__init__(parent)
         self.client = None
