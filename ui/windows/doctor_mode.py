@@ -47,6 +47,7 @@ from app.i18n.text import display_name, fsi
 from ui.core import formatting as f
 from ui.core.actions import DESK_ACTIONS, PATIENT_ACTIONS
 from ui.core.errors import message_for
+from ui.core.live_events import LiveEvents
 from ui.core.models import CheckinsModel, QueueModel, allowed
 from ui.core.tables import BookingTableView
 from ui.core.tasks import Tasks
@@ -128,11 +129,10 @@ class DoctorMode(QMainWindow):
         self.loaded = False
         self._acting = False  # an action runs: its buttons stay disabled, the cursor is busy
         self._queue_count: int | None = None
-        self._pending: list[dict] = []
         self._live_day: LiveDay | None = None       # the day and queue as the events keep them
         self._live_queue: LiveQueues | None = None
-        self._during: list[list[dict]] = []          # events seen while a fetch runs
-        self._events_task: asyncio.Task | None = None
+        self.live = LiveEvents(client, self._apply_events, self, debounce_ms=DEBOUNCE_MS, on_event=self.on_event,
+                               name="doctor mode")
         self._follow = follow_events
         self.tray: QSystemTrayIcon | None = None
         self.setWindowTitle(_("Doctor mode — {provider}").format(provider=display_name(resource)))
@@ -244,10 +244,6 @@ class DoctorMode(QMainWindow):
                         (*self.buttons.values(), self.queue_table, self.day_table), strict=True):
             QWidget.setTabOrder(a, b)
 
-        self.debounce = QTimer(self)
-        self.debounce.setSingleShot(True)
-        self.debounce.setInterval(DEBOUNCE_MS)
-        self.debounce.timeout.connect(self._apply_events)
         self.resize(1100, 760)
         self._show()
 
@@ -273,13 +269,10 @@ class DoctorMode(QMainWindow):
     def start(self) -> None:
         self.refresh()
         if self._follow:
-            self._events_task = asyncio.ensure_future(self._consume_events())
+            self.live.start()
 
     def stop(self) -> None:
-        self.debounce.stop()
-        if self._events_task:
-            self._events_task.cancel()
-            self._events_task = None
+        self.live.stop()
         self.tasks.cancel_all()
         if self._acting:
             self._finish()
@@ -293,17 +286,9 @@ class DoctorMode(QMainWindow):
     def today(self) -> date:
         return local_date(utc_now(), self.zone)
 
-    async def _consume_events(self) -> None:
-        try:
-            async for event in self.client.events():
-                self.on_event(event)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("doctor mode: the live event stream stopped")
-
     def on_event(self, event: dict) -> None:
-        """A server event: note a check-in for this provider, refetch after a short pause."""
+        """A server event as it arrives: a check-in for this provider is notified at once
+        (the rows follow with the debounced batch, :meth:`_apply_events`)."""
         data = event.get("data") or {}
         booking = data.get("booking") or {}
         if (event.get("type") == EventType.BOOKING_CHANGED and data.get("action") == Action.CHECK_IN
@@ -311,15 +296,9 @@ class DoctorMode(QMainWindow):
                 and booking.get("resourceId") == self.resource_id):
             # Translators: a doctor-mode notification; {name} is the patient.
             self.notify(_("Patient checked in"), _("{name} has arrived.").format(name=fsi(f.customer_name(booking))))
-        self._pending.append(event)
-        for during in self._during:
-            during.append(event)
-        self.debounce.start()
 
-    def _apply_events(self) -> None:
-        events, self._pending = self._pending, []
-        if not events:
-            return
+    def _apply_events(self, events: list[dict]) -> None:
+        """A debounced batch of events applied to the day and queue; a refetch when one cannot be."""
         if not self.loaded or self._live_day is None or self._live_day.day != self.today():
             self.refresh()
             return
@@ -334,13 +313,10 @@ class DoctorMode(QMainWindow):
         self.tasks.run(self._load())
 
     async def _load(self) -> None:
-        today, during = self.today(), []
-        self._during.append(during)
-        try:
+        today = self.today()
+        with self.live.collecting() as during:
             queue, day = await asyncio.gather(self.client.queue(self.resource_id),
                                               self.client.day(today, [self.resource_id]))
-        finally:
-            self._during.remove(during)
         live_day = LiveDay(self.zone, today, {self.resource_id}, self.types, with_waiting=False)
         live_day.load(day)
         live_queue = LiveQueues({self.resource_id: set(self.resource.get("types") or [])})

@@ -3,7 +3,7 @@
 Data flows one way: actions' replies and server events → ``DeskState`` → ``changed`` →
 the views redraw from what the server sent. Server events carry the changed booking and are
 applied to the rows (:meth:`DeskState.apply_events`, no request); they are collected on a
-150 ms debounce timer (calibre), so a burst redraws once. The view is refetched whole only
+150 ms debounce timer (calibre; :class:`ui.core.live_events.LiveEvents`), so a burst redraws once. The view is refetched whole only
 on the first load, another day, a ``resync`` (a gap the server could not replay), a
 reconnect, F5, or an event the desk does not know."""
 
@@ -40,6 +40,7 @@ from ui.core import formatting as f
 from ui.core import language, window_place
 from ui.core.actions import BOOKING_ACTIONS, DESK_ACTIONS
 from ui.core.errors import message_for
+from ui.core.live_events import LiveEvents
 from ui.core.models import allowed
 from ui.core.shortcuts import DeskExtras
 from ui.core.state import DeskState
@@ -52,7 +53,7 @@ from ui.panels.queue import QueuePanel
 from ui.panels.sync_status import SyncDesk
 
 log = logging.getLogger(__name__)
-DEBOUNCE_MS = 150
+DEBOUNCE_MS = 150  # live events collected before the state applies them
 CLOCK_MS = 30_000
 
 
@@ -81,8 +82,6 @@ class MainWindow(QMainWindow):
         self.tasks.failed.connect(self.show_error)
         self.selected_id: str | None = None
         self.selected_booking: dict | None = None
-        self._events_task: asyncio.Task | None = None
-        self._pending_events: list[dict] = []
         self._scrolled_day: date | None = None
         self._today: date | None = None
         self._dialog = None  # the open dialog (kept referenced)
@@ -130,10 +129,6 @@ class MainWindow(QMainWindow):
         self.detail.actionRequested.connect(self.run_action)
         self.state.changed.connect(self._apply)
 
-        self.debounce = QTimer(self)
-        self.debounce.setSingleShot(True)
-        self.debounce.setInterval(DEBOUNCE_MS)
-        self.debounce.timeout.connect(self._apply_events)
         self.clock = QTimer(self)
         self.clock.setInterval(CLOCK_MS)
         self.clock.timeout.connect(self._tick)
@@ -164,6 +159,8 @@ class MainWindow(QMainWindow):
         self.server_alive = None
         self.restart_server = None
         self.live_watch = LiveWatch(self)
+        self.live = LiveEvents(client, self._apply_events, self, debounce_ms=DEBOUNCE_MS,
+                               on_live=self.live_watch.on_live, name="desk")
 
         self.extras.finish_menus()  # File (Quit) first, Help last
 
@@ -285,16 +282,14 @@ class MainWindow(QMainWindow):
         """Load everything, then follow the server's live events."""
         self.statusBar().clearMessage()  # "starting…" is over
         self.tasks.run(self.state.refresh(), on_error=self._load_failed)
-        self._events_task = asyncio.ensure_future(self._consume_events())
+        self.live.start()
         self.clock.start()
         self.sync_desk.start()
         self.live_watch.start()
 
     def restart_events(self) -> None:
         """Reconnect the live event stream now (the not-live banner's Retry)."""
-        if self._events_task:
-            self._events_task.cancel()
-        self._events_task = asyncio.ensure_future(self._consume_events())
+        self.live.start()
 
     def _load_failed(self, exc: BaseException) -> None:
         self.show_error(exc)
@@ -304,10 +299,8 @@ class MainWindow(QMainWindow):
     def stop(self) -> None:
         self.clock.stop()
         self.sync_desk.stop()
-        self.debounce.stop()
+        self.live.stop()
         self.live_watch.stop()
-        if self._events_task:
-            self._events_task.cancel()
         self.tasks.cancel_all()
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -316,21 +309,8 @@ class MainWindow(QMainWindow):
             window_place.remember(self)
         super().closeEvent(event)
 
-    async def _consume_events(self) -> None:
-        try:
-            async for event in self.client.events(on_live=self.live_watch.on_live):
-                self._pending_events.append(event)
-                self.debounce.start()
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.exception("the live event stream stopped")
-            self.live_watch.on_live(False, str(exc))
-
-    def _apply_events(self) -> None:
-        events, self._pending_events = self._pending_events, []
-        if not events:
-            return
+    def _apply_events(self, events: list[dict]) -> None:
+        """A debounced batch of server events: applied to the state, or the view refetched."""
         log.debug("applying %d server events", len(events))
         if any(str(e.get("type", "")).startswith("sync.") for e in events):
             self.sync_hint.emit()

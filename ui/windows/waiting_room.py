@@ -41,6 +41,7 @@ from app.domain.model import Status, VisitStatus
 from app.i18n import N_, _, load_translations
 from app.i18n.formats import babel_locale
 from app.i18n.text import display_name
+from ui.core.live_events import LiveEvents
 from ui.paper.printing import bundled_families
 
 log = logging.getLogger(__name__)
@@ -182,11 +183,9 @@ class WaitingRoom(QWidget):
         self.loaded = False
         self.chimes = 0
         self._seen_calls: set[str] | None = None
-        self._events_task: asyncio.Task | None = None
         self._follow = follow_events
         self._tasks: set[asyncio.Future] = set()
-        self._pending: list[dict] = []
-        self._during: list[list[dict]] = []          # events seen while a fetch runs
+        self.live = LiveEvents(client, self._apply_events, self, debounce_ms=DEBOUNCE_MS, name="waiting room")
         self._live: tuple[LiveDay, LiveQueues] | None = None
         self.setWindowTitle(_("Waiting room"))
         self.setAutoFillBackground(True)
@@ -229,10 +228,6 @@ class WaitingRoom(QWidget):
         layout.addWidget(self.called_frame, 3)
         layout.addWidget(self.waiting_frame, 2)
 
-        self.debounce = QTimer(self)
-        self.debounce.setSingleShot(True)
-        self.debounce.setInterval(DEBOUNCE_MS)
-        self.debounce.timeout.connect(self._apply_events)
         self.clock = QTimer(self)
         self.clock.setInterval(CLOCK_MS)
         self.clock.timeout.connect(self._tick)
@@ -253,14 +248,11 @@ class WaitingRoom(QWidget):
         self.refresh()
         self.clock.start()
         if self._follow:
-            self._events_task = asyncio.ensure_future(self._consume_events())
+            self.live.start()
 
     def stop(self) -> None:
         self.clock.stop()
-        self.debounce.stop()
-        if self._events_task:
-            self._events_task.cancel()
-            self._events_task = None
+        self.live.stop()
         for task in list(self._tasks):
             task.cancel()
 
@@ -289,18 +281,6 @@ class WaitingRoom(QWidget):
         else:
             self.show_on(self.screen())
 
-    async def _consume_events(self) -> None:
-        try:
-            async for event in self.client.events():
-                self._pending.append(event)
-                for during in self._during:
-                    during.append(event)
-                self.debounce.start()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("waiting room: the live event stream stopped")
-
     # data ---------------------------------------------------------------------------------
     def refresh(self) -> None:
         task = asyncio.ensure_future(self._load())
@@ -319,12 +299,9 @@ class WaitingRoom(QWidget):
             self.branch, self.zone = branch, branch.get("timeZone") or self.zone
             self.resources = {r["id"]: r for r in resources}
             self.types = {t["id"]: t for t in types}
-        now, during = utc_now(), []
-        self._during.append(during)
-        try:
+        now = utc_now()
+        with self.live.collecting() as during:
             queues, day = await asyncio.gather(self.client.queues(), self.client.day(local_date(now, self.zone)))
-        finally:
-            self._during.remove(during)
         live_day = LiveDay(self.zone, local_date(now, self.zone), types=self.types, with_waiting=False)
         live_day.load(day)
         live_queues = LiveQueues({rid: set(r.get("types") or []) for rid, r in self.resources.items()})
@@ -341,11 +318,8 @@ class WaitingRoom(QWidget):
         queues = [{"resourceId": rid, "queue": rows} for rid, rows in live_queues.queues.items()]
         self.apply(queues, live_day.bookings, now)
 
-    def _apply_events(self) -> None:
-        """Apply the collected events to the day and queues; refetch when one cannot be."""
-        events, self._pending = self._pending, []
-        if not events:
-            return
+    def _apply_events(self, events: list[dict]) -> None:
+        """Apply a debounced batch of events to the day and queues; refetch when one cannot be."""
         now = utc_now()
         if self._live is None or self._live[0].day != local_date(now, self.zone):
             self.refresh()
