@@ -112,6 +112,29 @@ def _plain(text: str) -> str:
     return text.strip()
 
 
+def arabic_translations() -> dict[str, str]:
+    """``{plain msgid: plain Arabic msgstr}`` of the singular messages translated to
+    something else (the texts that must change when the desk switches to Arabic)."""
+    with catalogs.po_path("ar").open("rb") as fp:
+        catalog = read_po(fp, locale="ar")
+    out: dict[str, str] = {}
+    for message in catalog:
+        if message.id and isinstance(message.id, str) and isinstance(message.string, str) and message.string:
+            english, arabic = _plain(message.id), _plain(message.string)
+            if english and arabic != english:
+                out.setdefault(english, arabic)
+    return out
+
+
+def still_english(before: list[tuple[str, str]], after: list[tuple[str, str]],
+                  translations: dict[str, str]) -> list[tuple[str, str]]:
+    """The translatable texts shown before a switch to Arabic that are still shown, in the
+    same kind of widget, after it: a widget that did not retranslate."""
+    shown_after = {(where, _plain(text)) for where, text in after}
+    return sorted({(where, _plain(text)) for where, text in before
+                   if _plain(text) in translations and (where, _plain(text)) in shown_after})
+
+
 def visible_texts(top: QWidget) -> list[tuple[str, str]]:
     """(where, text) of every text a user can see in ``top``: titles, labels, buttons,
     tooltips, placeholders, tabs, group boxes, combo items, headers, menus and actions."""
@@ -341,12 +364,19 @@ def test_live_switch_keeps_selection_and_scroll_and_mirrors(loop, desk):
         await _settle(window)
         prev_icon = window.act_prev.icon().cacheKey()
         english_detail = window.detail.fields["customer"].text()
+        english_texts = visible_texts(window)
+        # View → Language lists each language in its own name, in any desk language
+        translations = {en: ar for en, ar in arabic_translations().items() if en not in i18n.LANGUAGES.values()}
+        translatable = [(w, t) for w, t in english_texts if _plain(t) in translations]
+        assert len(translatable) > 50, translatable   # menus, actions, buttons, tabs, headers, labels
 
         menus = window.language_menus
         arabic = next(a for a in menus.language_menu.actions() if a.data() == "ar")
         arabic.trigger()                                    # View → Language → العربية
         await _settle(window)
         assert i18n.current_language() == "ar" and QApplication.layoutDirection() == Qt.LayoutDirection.RightToLeft
+        # every label, menu, action, button, tab and header of the window changed language
+        assert still_english(english_texts, visible_texts(window), translations) == []
         assert window.selected_id == booking["id"] and window.detail.booking["id"] == booking["id"]
         assert window.calendar.canvas.selected_id == booking["id"] if hasattr(window.calendar.canvas, "selected_id") \
             else True
@@ -370,6 +400,8 @@ def test_live_switch_keeps_selection_and_scroll_and_mirrors(loop, desk):
         english.trigger()
         await _settle(window)
         assert window.act_today.text() == "Today" and not window.isRightToLeft()
+        back = {(w, _plain(t)) for w, t in visible_texts(window)}
+        assert [(w, _plain(t)) for w, t in translatable if (w, _plain(t)) not in back] == []   # and back again
         assert window.selected_id == booking["id"] and bar.value() == scroll
         assert window.act_prev.icon().cacheKey() != 0
 

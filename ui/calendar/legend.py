@@ -16,6 +16,7 @@ from app.i18n.formats import format_number
 from app.i18n.labels import status_label
 from app.i18n.text import display_name
 from ui.calendar.common import PATTERN_COLOR, STATE_PATTERN
+from ui.core import language
 
 #: State entries of the legend, in visit order: (status, visit status, colour).
 STATUSES = ((Status.PENDING_APPROVAL, None, "#6a1b9a"), (Status.CONFIRMED, VisitStatus.CHECKED_IN, "#f9a825"),
@@ -30,6 +31,7 @@ class Legend(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        language.follow(self)  # retranslate_ui after every language or digits switch
         # (text, colour, kind: type|status, pattern or None)
         self.entries: list[tuple[str, QColor, str, Qt.BrushStyle | None]] = []
         self.placed: list[tuple[int, QRect, QRect]] = []   # (entry index, swatch, label) painted

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QMenu, QToolButton, QWidget
 from app.i18n import _
 from app.i18n.formats import format_number
 from app.i18n.text import display_name
+from ui.core import language
 
 
 class ResourceFilter(QToolButton):
@@ -16,6 +17,7 @@ class ResourceFilter(QToolButton):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        language.follow(self)  # retranslate_ui after every language or digits switch
         self.menu_ = QMenu(self)
         self.setMenu(self.menu_)
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)

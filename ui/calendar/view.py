@@ -26,6 +26,7 @@ from ui.calendar.canvas import DayCanvas, TimeCanvas
 from ui.calendar.common import TOP_PAD, ZOOM_STEPS
 from ui.calendar.dragdrop import DropHandlerMixin
 from ui.calendar.header import ResourceHeader
+from ui.core import language
 
 
 class _Pane(QWidget):
@@ -63,6 +64,7 @@ class CalendarView(DropHandlerMixin, QWidget):
         from ui.calendar.week import WeekCanvas, WeekHeader
 
         super().__init__(parent)
+        language.follow(self)  # retranslate_ui after every language or digits switch
         self.client = None
         self.tasks = None
         self.mode = "day"

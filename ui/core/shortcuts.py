@@ -36,7 +36,7 @@ from app.domain.clock import from_iso, utc_now
 from app.i18n import N_, _
 from app.i18n.text import fsi
 from ui.core import formatting as f
-from ui.core import keyboard
+from ui.core import keyboard, language
 from ui.core.errors import message_for
 from ui.dialogs.booking import BookingDialog
 from ui.dialogs.common import GoToDateDialog
@@ -161,6 +161,7 @@ class DeskExtras(QObject):
 
     def __init__(self, window):
         super().__init__(window)
+        language.follow(self)  # retranslate_ui after every language or digits switch
         self.window = window
         self.printer = Printer(window)
         self.printer.done.connect(lambda text: window.statusBar().showMessage(text, 8000))

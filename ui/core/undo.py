@@ -35,6 +35,7 @@ from app.domain.model import Action
 from app.i18n import _
 from app.i18n.text import fsi
 from ui.core import formatting as f
+from ui.core import language
 from ui.core.actions import DESK_ACTIONS
 
 LIMIT = 50
@@ -69,6 +70,7 @@ class UndoStack(QObject):
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
+        language.follow(self)  # retranslate_ui after every language or digits switch
         self.entries: list[UndoEntry] = []
         #: bookings whose undo is on its way to the server (:meth:`prune` leaves them alone)
         self.busy: set[str] = set()

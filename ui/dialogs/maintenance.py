@@ -14,7 +14,7 @@ import logging
 import platform
 
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -32,7 +32,8 @@ from PySide6.QtWidgets import (
 from app import diagnostics, logs
 from app.client import DeskClient
 from app.domain.clock import from_iso
-from app.i18n import N_, _, formats, on_language_changed
+from app.i18n import N_, _, formats
+from ui.core import language
 from ui.core.tasks import Tasks
 
 log = logging.getLogger(__name__)
@@ -144,10 +145,12 @@ class BackupsDialog(QDialog):
         self.back_up.setEnabled(True)
 
 
-class DeskCare:
+class DeskCare(QObject):
     """Help → Copy diagnostics and Backups… on ``window`` (a :class:`ui.windows.main.MainWindow`)."""
 
     def __init__(self, window, help_menu: QMenu | None = None):
+        super().__init__(window)
+        language.follow(self)  # retranslate_ui after every language or digits switch
         self.window = window
         self.client: DeskClient = window.client
         self.tasks = Tasks(window)
@@ -162,7 +165,6 @@ class DeskCare:
         menu.addAction(self.act_diagnostics)
         self._dialog = None
         self.retranslate_ui()
-        self._unsubscribe = on_language_changed(self.retranslate_ui)
         first_load = getattr(window, "first_load", None)
         if first_load is not None:
             first_load.add_done_callback(lambda fut: None if fut.cancelled() or fut.exception()

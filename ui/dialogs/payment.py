@@ -30,6 +30,7 @@ from app.i18n import _
 from app.i18n import formats as fmt
 from app.i18n.labels import error_message
 from ui.core import formatting as f
+from ui.core import language
 from ui.core.errors import message_for
 from ui.core.tasks import Tasks
 from ui.paper.receipt import ReceiptPrinter, method_label, money
@@ -251,6 +252,7 @@ class PaymentDesk(QObject):
 
     def __init__(self, window):
         super().__init__(window)
+        language.follow(self)  # retranslate_ui after every language or digits switch
         self.window = window
         self.dialog: PaymentDialog | None = None
         self.printer = ReceiptPrinter(window)

@@ -11,6 +11,7 @@ from app.domain.model import Action
 from app.i18n import _
 from app.i18n.formats import format_number
 from app.i18n.labels import action_label
+from ui.core import language
 from ui.core.models import CHECKIN_FILTERS, CheckinsModel, allowed
 from ui.core.tables import BookingTableView
 
@@ -23,6 +24,7 @@ class CheckinsPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        language.follow(self)  # retranslate_ui after every language or digits switch
         self.model = CheckinsModel()
         self._selection: str | None = None   # the window's selection (one for the whole window)
         self._quiet = False

@@ -14,6 +14,7 @@ from app.i18n import formats as fmt
 from app.i18n.labels import STATUS_LABELS, action_label
 from app.i18n.text import display_name
 from ui.core import formatting as f
+from ui.core import language
 from ui.core.actions import DESK_ACTIONS
 from ui.core.models import allowed
 
@@ -31,6 +32,7 @@ class DetailPane(QGroupBox):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        language.follow(self)  # retranslate_ui after every language or digits switch
         self.booking: dict | None = None
         self.placeholder = QLabel()
         self.placeholder.setWordWrap(True)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 from app.domain.clock import to_iso
 from app.i18n import _
 from ui.core import formatting as f
+from ui.core import language
 
 log = logging.getLogger(__name__)
 GRACE_MS = 2500
@@ -34,6 +35,7 @@ class LiveBanner(QFrame):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        language.follow(self)  # retranslate_ui after every language or digits switch
         self.setObjectName("liveBanner")
         self.setStyleSheet("#liveBanner { background: #fdecea; border-bottom: 1px solid #d93025; }"
                            "#liveBanner QLabel { color: #8c1d18; font-weight: bold; }")
@@ -47,7 +49,7 @@ class LiveBanner(QFrame):
         self.retranslate_ui()
         self.hide()
 
-    def retranslate_ui(self) -> None:
+    def retranslate_ui(self, _lang: str | None = None) -> None:
         self.retry.setText(_("Retry"))
 
 
@@ -58,6 +60,7 @@ class LiveWatch(QObject):
 
     def __init__(self, window):
         super().__init__(window)
+        language.follow(self)  # retranslate_ui after every language or digits switch
         self.window = window
         self.banner = LiveBanner()
         central = window.takeCentralWidget()
@@ -132,7 +135,7 @@ class LiveWatch(QObject):
         self.retranslate_ui()
         self.banner.show()
 
-    def retranslate_ui(self) -> None:
+    def retranslate_ui(self, _lang: str | None = None) -> None:
         when = f.time_of(self.lost_at, self.window.state.zone) if self.lost_at else ""
         if self._retrying:
             text = _("Reconnecting to the branch server…")

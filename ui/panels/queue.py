@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 from app.i18n import _
 from app.i18n.formats import localize_digits
 from app.i18n.labels import patients_waiting
+from ui.core import language
 from ui.core.models import QueueModel
 from ui.core.tables import BookingTableView
 
@@ -21,6 +22,7 @@ class QueuePanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        language.follow(self)  # retranslate_ui after every language or digits switch
         self.model = QueueModel()
         self._selection: str | None = None   # the window's selection (one for the whole window)
         self._quiet = False

@@ -22,6 +22,7 @@ from app.domain.clock import from_iso, utc_now
 from app.i18n import _, ngettext
 from app.i18n import formats as fmt
 from app.i18n.labels import offline_label
+from ui.core import language
 
 log = logging.getLogger(__name__)
 POLL_MS = 5000
@@ -142,6 +143,7 @@ class SyncDesk(QObject):
 
     def __init__(self, window):
         super().__init__(window)
+        language.follow(self)  # retranslate_ui after every language or digits switch
         from ui.panels.attention import AttentionPanel
 
         self.window = window

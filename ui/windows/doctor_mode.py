@@ -45,6 +45,7 @@ from app.i18n.formats import localize_digits
 from app.i18n.labels import action_label, patients_waiting
 from app.i18n.text import display_name, fsi
 from ui.core import formatting as f
+from ui.core import language
 from ui.core.actions import DESK_ACTIONS, PATIENT_ACTIONS
 from ui.core.errors import message_for
 from ui.core.live_events import LiveEvents
@@ -117,6 +118,7 @@ class DoctorMode(QMainWindow):
     def __init__(self, client: DeskClient, resource: dict, zone: str, types: dict[str, dict],
                  branch: dict | None = None, parent: QWidget | None = None, follow_events: bool = True):
         super().__init__(parent)
+        language.follow(self)  # retranslate_ui after every language or digits switch
         self.setWindowFlag(Qt.WindowType.Window, True)
         self.client, self.resource, self.zone, self.types, self.branch = client, resource, zone, types, branch or {}
         self.resource_id = resource["id"]
@@ -248,7 +250,7 @@ class DoctorMode(QMainWindow):
         self._show()
 
     def retranslate_ui(self, _lang: str | None = None) -> None:
-        """After a language or digits switch (called by the main window, its parent)."""
+        """After a language or digits switch (it follows the switch itself)."""
         self.setWindowTitle(_("Doctor mode — {provider}").format(provider=display_name(self.resource)))
         self.title.setText(display_name(self.resource))
         self.accept_next_button.setText(_("&Accept next"))

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -151,7 +151,6 @@ class MainWindow(QMainWindow):
         # View → Language / Digits, switched live: retranslate_ui re-runs on every switch.
         self.view_menu.addSeparator()
         self.language_menus = language.controller().install_menus(self.view_menu)
-        language.follow(self)
         # Not live (event stream lost, embedded server stopped): a banner with Retry.
         from ui.panels.live_banner import LiveWatch
 
@@ -163,6 +162,9 @@ class MainWindow(QMainWindow):
                                on_live=self.live_watch.on_live, name="desk")
 
         self.extras.finish_menus()  # File (Quit) first, Help last
+        # Last, so that on a language switch every part built above has retranslated itself
+        # (each follows the switch on its own) before the window re-renders from its state.
+        language.follow(self)
 
     # building ------------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -240,9 +242,10 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.sync_label)
 
     def retranslate_ui(self, _lang: str | None = None) -> None:
-        """After a language (or digits) switch: texts, mirrored arrows and shortcuts, then
-        every child with a ``retranslate_ui`` (panels, dialogs, doctor mode, waiting room)
-        and a re-render from the state, keeping the selection and the scroll position."""
+        """After a language (or digits) switch: the window's own texts, mirrored arrows and
+        shortcuts, and a re-render from the state, keeping the selection and the scroll
+        position. Its panels, menus, dialogs, doctor mode and the waiting room retranslate
+        themselves (each follows the switch, :func:`ui.core.language.follow`)."""
         rtl = self.layoutDirection() == Qt.LayoutDirection.RightToLeft
         self.act_prev.setIcon(language.direction_icon(self, forward=False))
         self.act_next.setIcon(language.direction_icon(self, forward=True))
@@ -261,9 +264,6 @@ class MainWindow(QMainWindow):
         self.show_canceled.setText(_("Show canceled"))
         self.server_label.setText(server_text(self._server_url, self.state.branch))
         self.tabs.setTabText(1, view_label("checkins"))
-        for child in self.findChildren(QObject):
-            if child is not self and callable(getattr(child, "retranslate_ui", None)):
-                child.retranslate_ui()
         if self.state.loaded:
             self._apply()
         else:

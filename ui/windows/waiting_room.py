@@ -41,6 +41,7 @@ from app.domain.model import Status, VisitStatus
 from app.i18n import N_, _, load_translations
 from app.i18n.formats import babel_locale
 from app.i18n.text import display_name
+from ui.core import language
 from ui.core.live_events import LiveEvents
 from ui.paper.printing import bundled_families
 
@@ -170,6 +171,7 @@ class WaitingRoom(QWidget):
 
     def __init__(self, client: DeskClient, parent: QWidget | None = None, follow_events: bool = True):
         super().__init__(parent)
+        language.follow(self)  # retranslate_ui after every language or digits switch
         self.setWindowFlag(Qt.WindowType.Window, True)
         self.setLayoutDirection(Qt.LayoutDirection.LeftToRight)  # English left, Arabic right, always
         self.client = client
