@@ -5,4 +5,4 @@ Start-up (:mod:`ui.app`, :mod:`ui.startup_window`), then by what a reader looks 
 ``windows/`` (main window, doctor mode, waiting room, reports, first run), ``calendar/``,
 ``panels/`` (queue, check-ins, needs attention, booking pane, sync status, live banner),
 ``dialogs/``, ``paper/`` (printing, receipt, export) and ``core/`` (state, tasks, undo,
-models, formatting, language, keyboard, shortcuts)."""
+models, formatting, live events, language, keyboard, menus)."""

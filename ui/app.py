@@ -262,7 +262,7 @@ async def _run_window(window, url: str, *, screenshot: Path | None, provider: st
         _log_day_painted(window)
         window.show()
         if provider:  # from the Qt loop, not inside this coroutine (qasync re-entrancy)
-            QTimer.singleShot(0, lambda: window.extras.open_doctor_mode(provider))
+            QTimer.singleShot(0, lambda: window.screens.open_doctor_mode(provider))
         if screenshot is not None:
             return await _screenshot(window, screenshot)
         await closed

@@ -146,7 +146,7 @@ def test_book_on_a_chosen_date_with_the_hijri_date_shown(loop, desk, branch_serv
         await _active(window)
         window.calendar.setFocus()
         QTest.keyClick(window, Qt.Key.Key_N, CTRL)
-        dialog = await until(lambda: (d := window.extras.booking_dialog) and d.isVisible() and d, what="the dialog")
+        dialog = await until(lambda: (d := window.booking_desk.booking_dialog) and d.isVisible() and d, what="the dialog")
         QTest.keyClicks(dialog.search.edit, "ahmed")
         await until(lambda: dialog.search.results.count() > 0, what="customers found")
         plain(Qt.Key.Key_Return)
@@ -168,7 +168,7 @@ def test_book_on_a_chosen_date_with_the_hijri_date_shown(loop, desk, branch_serv
         assert all(s["date"] >= wanted.isoformat() for s in slots)
         slot = dialog.slot()
         plain(Qt.Key.Key_Return)
-        await until(lambda: window.extras.booking_dialog is None, what="booked")
+        await until(lambda: window.booking_desk.booking_dialog is None, what="booked")
         await until(lambda: state.day.isoformat() == slot["date"], what="the calendar to go to the booked day")
 
     loop.run_until_complete(scenario())
@@ -203,18 +203,18 @@ def test_booking_dialog_prefilled_with_resource_and_start(loop, desk):
 
 
 def test_go_to_date_from_the_keyboard(loop, desk):
-    from ui.core.shortcuts import GO_TO_DATE_SHORTCUT
+    from ui.windows.booking_desk import GO_TO_DATE_SHORTCUT
 
     window, state = desk, desk.state
     assert GO_TO_DATE_SHORTCUT == "Ctrl+D"
-    rows = dict((k, t) for t, k in window.extras.shortcut_rows())
+    rows = dict((k, t) for t, k in window.shortcut_help.shortcut_rows())
     assert "Ctrl+D" in rows
 
     async def scenario():
         await _active(window)
         window.calendar.setFocus()
         arabic("d", CTRL)  # Ctrl+D on the Arabic layout (Ctrl+ي)
-        dialog = await until(lambda: next((d for d in window.extras.dialogs if d.isVisible()
+        dialog = await until(lambda: next((d for d in window.booking_desk.dialogs if d.isVisible()
                                            and d.windowTitle() == "Go to date"), None), what="the go-to-date dialog")
         await until(lambda: dialog.calendar.isAncestorOf(_focus()) or _focus() is dialog.calendar,
                     what="focus in the month calendar")
@@ -250,7 +250,7 @@ def test_customer_card_from_the_booking_dialog_and_the_booking_pane(loop, desk, 
         window.select_booking(booking["id"])
         assert window.detail.card_button.isEnabled()
         window.detail.card_button.click()
-        card = await until(lambda: next((d for d in window.extras.dialogs if isinstance(d, CustomerCard)
+        card = await until(lambda: next((d for d in window.booking_desk.dialogs if isinstance(d, CustomerCard)
                                          and d.isVisible()), None), what="the card from the booking pane")
         await until(lambda: card.bookings is not None, what="the bookings")
         assert customer["phone"] in strip_bidi_controls(card.values["phone"].text())
@@ -261,13 +261,13 @@ def test_customer_card_from_the_booking_dialog_and_the_booking_pane(loop, desk, 
 
         await _active(window)
         QTest.keyClick(window, Qt.Key.Key_N, CTRL)
-        dialog = await until(lambda: (d := window.extras.booking_dialog) and d.isVisible() and d, what="the dialog")
+        dialog = await until(lambda: (d := window.booking_desk.booking_dialog) and d.isVisible() and d, what="the dialog")
         assert not dialog.card_button.isEnabled()
         QTest.keyClicks(dialog.search.edit, customer["phone"])
         await until(lambda: dialog.search.results.count() > 0, what="found by phone")
         plain(Qt.Key.Key_Return)
         arabic("a", ALT)  # Customer c&ard… (ش on the Arabic layout)
-        card = await until(lambda: next((d for d in window.extras.dialogs if isinstance(d, CustomerCard)
+        card = await until(lambda: next((d for d in window.booking_desk.dialogs if isinstance(d, CustomerCard)
                                          and d.isVisible()), None), what="the card from the booking dialog")
         await until(lambda: card.bookings is not None, what="the bookings")
         assert card.customer["id"] == customer["id"]
@@ -297,7 +297,7 @@ def test_booked_names_the_customer_created_a_moment_ago(loop, desk):
     async def scenario():
         await _active(window)
         QTest.keyClick(window, Qt.Key.Key_N, CTRL)
-        dialog = await until(lambda: (d := window.extras.booking_dialog) and d.isVisible() and d, what="the dialog")
+        dialog = await until(lambda: (d := window.booking_desk.booking_dialog) and d.isVisible() and d, what="the dialog")
         QTest.keyClicks(dialog.search.edit, "Zainab Haddad")
         await until(lambda: "No customer found" in dialog.search.status.text(), what="no match")
         QTest.keyClick(dialog, Qt.Key.Key_N, ALT)
@@ -307,7 +307,7 @@ def test_booked_names_the_customer_created_a_moment_ago(loop, desk):
         await until(lambda: dialog.slot() is not None, what="free times")
         dialog.slots.setFocus()
         plain(Qt.Key.Key_Return)
-        await until(lambda: window.extras.booking_dialog is None, what="booked")
+        await until(lambda: window.booking_desk.booking_dialog is None, what="booked")
         await until(lambda: "Booked" in window.statusBar().currentMessage(), what="the message")
         message = strip_bidi_controls(window.statusBar().currentMessage())
         assert message == "Booked: Zainab Haddad", message
@@ -390,7 +390,7 @@ def test_a_customers_phone_corrected_from_the_card_shows_on_the_card_and_the_boo
                      and b["customer"]["id"] != customer["id"])
         window.select_booking(booking["id"])
         window.detail.card_button.click()
-        card = await until(lambda: next((d for d in window.extras.dialogs if isinstance(d, CustomerCard)
+        card = await until(lambda: next((d for d in window.booking_desk.dialogs if isinstance(d, CustomerCard)
                                          and d.isVisible()), None), what="the card")
         card.activateWindow()
         await until(lambda: QApplication.activeWindow() is card, what="the card to be active")
@@ -438,18 +438,18 @@ def test_phones_read_left_to_right_in_the_arabic_desk(loop, desk):
 
 def test_menus_file_quit_first_help_last_and_shortcuts_left_to_right(loop, desk):
     from ui.core import language
-    from ui.core.shortcuts import isolate_shortcut
+    from ui.core.menus import isolate_shortcut
 
     window = desk
     bar = window.menuBar()
     titles = [a.text() for a in bar.actions()]
     assert titles[0] == "&File" and titles[-1] == "&Help", titles
-    quit_action = window.extras.act_quit
+    quit_action = window.menus.act_quit
     assert quit_action.shortcut().toString() == "Ctrl+Q"
-    assert quit_action in window.extras.file_menu.actions()
+    assert quit_action in window.menus.file_menu.actions()
     language.controller().apply("ar")
     titles = [a.text() for a in bar.actions()]
-    assert titles[-1] == window.extras.help_menu.title()
+    assert titles[-1] == window.menus.help_menu.title()
     def menus(menu):
         yield menu
         for action in menu.actions():
@@ -458,7 +458,7 @@ def test_menus_file_quit_first_help_last_and_shortcuts_left_to_right(loop, desk)
 
     for top in bar.actions():
         for menu in menus(top.menu()):
-            assert menu.style() is window.extras.menu_style, menu.title()
+            assert menu.style() is window.menus.menu_style, menu.title()
     assert isolate_shortcut("تكبير\tCtrl+=") == "تكبير\t\u2066Ctrl+=\u2069"
     assert isolate_shortcut(isolate_shortcut("تكبير\tCtrl+=")) == "تكبير\t\u2066Ctrl+=\u2069"
     assert isolate_shortcut("Today") == "Today"
@@ -516,7 +516,7 @@ def test_typed_arabic_reaches_the_search(loop, desk):
     async def scenario():
         await _active(window)
         QTest.keyClick(window, Qt.Key.Key_N, CTRL)
-        dialog = await until(lambda: (d := window.extras.booking_dialog) and d.isVisible() and d, what="the dialog")
+        dialog = await until(lambda: (d := window.booking_desk.booking_dialog) and d.isVisible() and d, what="the dialog")
         await until(lambda: _focus() is dialog.search.edit, what="focus in the search")
         typed("أحمد")  # plain Arabic letters are typed, never taken as shortcuts
         assert dialog.search.edit.text() == "أحمد"

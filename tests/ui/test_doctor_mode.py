@@ -14,8 +14,8 @@ from tests.ui.conftest import until
 
 
 async def _doctor(window, resource_id):
-    window.extras.open_doctor_mode(resource_id)
-    doctor = window.extras.doctor
+    window.screens.open_doctor_mode(resource_id)
+    doctor = window.screens.doctor
     await until(lambda: doctor.loaded and doctor.isVisible(), what="doctor mode")
     doctor.activateWindow()
     await until(lambda: QApplication.activeWindow() is doctor, what="doctor mode to be active")

@@ -240,8 +240,8 @@ def _dialogs(window):
                                          lambda day: window.client.free_times(booked["typeId"], day),
                                          window.tasks, window)
     yield "provider-picker", ResourcePicker(state.resources, None, window)
-    yield "shortcuts", window.extras.show_shortcuts()
-    yield "new-booking", window.extras.new_booking()
+    yield "shortcuts", window.shortcut_help.show_shortcuts()
+    yield "new-booking", window.booking_desk.new_booking()
     # Dialogs of the other features, when this checkout has them.
     from importlib import import_module
 
@@ -296,13 +296,13 @@ def test_arabic_desk_shows_no_untranslated_text(loop, desk, shots):
                             untranslated(visible_texts(dialog), msgstrs, data))
 
         await _visit_dialogs(window, shots, "ar-check", check)
-        window.extras.open_doctor_mode(window.state.resources[0]["id"])
-        doctor = await until(lambda: isinstance(window.extras.doctor, DoctorMode) and window.extras.doctor.loaded
-                             and window.extras.doctor, what="doctor mode")
+        window.screens.open_doctor_mode(window.state.resources[0]["id"])
+        doctor = await until(lambda: isinstance(window.screens.doctor, DoctorMode) and window.screens.doctor.loaded
+                             and window.screens.doctor, what="doctor mode")
         await _settle(doctor)
         problems.extend((f"doctor mode: {w}", t) for w, t in untranslated(visible_texts(doctor), msgstrs, data))
         doctor.close()
-        room = window.extras.open_waiting_room(None)
+        room = window.screens.open_waiting_room(None)
         await _settle()
         # The waiting-room screen shows Arabic and English side by side on purpose: only
         # the window's own title and actions follow the desk's language.
@@ -435,7 +435,7 @@ def test_phone_and_email_fields_stay_left_to_right_in_arabic(loop, desk):
 
     async def scenario():
         _switch("ar")
-        dialog = window.extras.new_booking()
+        dialog = window.booking_desk.new_booking()
         await _settle(window)
         assert dialog.isRightToLeft()
         for field in (dialog.phone, dialog.email):

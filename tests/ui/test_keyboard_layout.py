@@ -35,7 +35,7 @@ async def _open_booking(window, native=True):
     window.calendar.setFocus()
     await until(lambda: QApplication.activeWindow() is window, what="the main window to be active")
     arabic("n", CTRL, native=native)  # Ctrl+N on the Arabic layout: Ctrl+ى
-    dialog = await until(lambda: (d := window.extras.booking_dialog) and d.isVisible() and d,
+    dialog = await until(lambda: (d := window.booking_desk.booking_dialog) and d.isVisible() and d,
                          what="the booking dialog from Ctrl+ى")
     await until(lambda: _focus() is dialog.search.edit, what="focus in the customer search")
     return dialog
@@ -78,7 +78,7 @@ def test_booking_dialog_mnemonics_with_an_arabic_layout(loop, desk, native):
         arabic("q", ALT, native=native)  # Put in &queue: disabled without a customer, types nothing
         assert dialog.first_name.text() == ""
         plain(Qt.Key.Key_Escape)
-        await until(lambda: window.extras.booking_dialog is None, what="Esc to close")
+        await until(lambda: window.booking_desk.booking_dialog is None, what="Esc to close")
 
     loop.run_until_complete(scenario())
 
@@ -105,7 +105,7 @@ def test_arabic_desk_mnemonics_on_arabic_and_us_layouts(loop, desk):
         await until(lambda: dialog.new_button.isChecked(), what="Alt+[ on a US layout")
         assert dialog.search.edit.text() == ""
         plain(Qt.Key.Key_Escape)
-        await until(lambda: window.extras.booking_dialog is None, what="Esc to close")
+        await until(lambda: window.booking_desk.booking_dialog is None, what="Esc to close")
 
     loop.run_until_complete(scenario())
 
@@ -125,9 +125,9 @@ def test_menu_shortcuts_and_menu_letters_with_an_arabic_layout(loop, desk):
         arabic("h", ALT)  # &Help is Alt+H (ا): opens the menu
         menu = await until(lambda: isinstance(QApplication.activePopupWidget(), QMenu)
                            and QApplication.activePopupWidget(), what="Alt+ا to open the Help menu")
-        assert menu is window.extras.help_menu
+        assert menu is window.menus.help_menu
         arabic("k")  # &Keyboard shortcuts: the letter ن in the open menu
-        sheet = await until(lambda: next((d for d in window.extras.dialogs if d.isVisible()
+        sheet = await until(lambda: next((d for d in window.shortcut_help.dialogs if d.isVisible()
                                           and d.windowTitle() == "Keyboard shortcuts"), None),
                             what="the shortcut sheet from the menu letter")
         sheet.close()
@@ -199,7 +199,7 @@ def test_shortcut_sheet_is_translated(loop, desk):
 
     window = desk
     language.controller().apply("ar")
-    rows = window.extras.shortcut_rows()
+    rows = window.shortcut_help.shortcut_rows()
     keys = " ".join(k for _t, k in rows)
     assert "Down" not in keys and "Up" not in keys
     assert "الأسفل" in keys

@@ -74,7 +74,7 @@ def test_keyboard_only_walk_with_an_arabic_layout(loop, desk, lang, tmp_path):
 
     async def open_booking():
         arabic("n", CTRL)  # Ctrl+N: Ctrl+ى
-        dialog = await until(lambda: (d := window.extras.booking_dialog) and d.isVisible() and d, what="the dialog")
+        dialog = await until(lambda: (d := window.booking_desk.booking_dialog) and d.isVisible() and d, what="the dialog")
         await until(lambda: _focus() is dialog.search.edit, what="focus in the search")
         return dialog
 
@@ -108,7 +108,7 @@ def test_keyboard_only_walk_with_an_arabic_layout(loop, desk, lang, tmp_path):
         await until(lambda: dialog.slot() is not None and dialog.slot()["date"] >= wanted.isoformat(),
                     what="free times from that date")
         plain(Qt.Key.Key_Return)
-        await until(lambda: window.extras.booking_dialog is None, what="booked")
+        await until(lambda: window.booking_desk.booking_dialog is None, what="booked")
         booked_id = window.selected_id
         await until(lambda: (b := state.find(booked_id)) and b["status"] == Status.CONFIRMED, what="the booking shown")
         watch.stop()
@@ -138,7 +138,7 @@ def test_keyboard_only_walk_with_an_arabic_layout(loop, desk, lang, tmp_path):
         plain(Qt.Key.Key_Return)  # print the ticket: straight to the ticket printer
         await until(lambda: ticket.exists(), what="the ticket printed")
         plain(Qt.Key.Key_Escape)
-        await until(lambda: window.extras.booking_dialog is None, what="the dialog closed")
+        await until(lambda: window.booking_desk.booking_dialog is None, what="the dialog closed")
         await until(lambda: window.selected_id == walk_in["id"], what="the walk-in selected")
         watch.stop()
 

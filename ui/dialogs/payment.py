@@ -265,10 +265,10 @@ class PaymentDesk(QObject):
         self.close_action = QAction(window)
         self.close_action.triggered.connect(lambda _checked=False: self.close_day())
         self.close_dialog = None
-        from ui.core.shortcuts import _menu  # the menu bar's Booking and Day menus
+        from ui.core.menus import menu_named  # the menu bar's Booking and Day menus
 
-        _menu(window, _("&Booking")).addAction(self.action)
-        day_menu = _menu(window, _("&Day"))
+        menu_named(window, _("&Booking")).addAction(self.action)
+        day_menu = menu_named(window, _("&Day"))
         day_menu.addSeparator()
         day_menu.addAction(self.close_action)
         self.retranslate_ui()

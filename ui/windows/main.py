@@ -37,20 +37,24 @@ from app.i18n.labels import action_label, offline_label, view_label
 from app.i18n.text import display_name, fsi
 from ui.calendar import CalendarView
 from ui.core import formatting as f
-from ui.core import language, window_place
+from ui.core import keyboard, language, window_place
 from ui.core.actions import BOOKING_ACTIONS, DESK_ACTIONS
 from ui.core.errors import message_for
 from ui.core.live_events import LiveEvents
+from ui.core.menus import DeskMenus
 from ui.core.models import allowed
-from ui.core.shortcuts import DeskExtras
 from ui.core.state import DeskState
 from ui.core.tasks import Tasks
 from ui.core.undo import UNDOABLE, UndoStack, failed_message, inverse, stale_message
 from ui.dialogs.common import AcceptDialog, CancelDialog, RescheduleDialog
+from ui.dialogs.shortcut_sheet import ShortcutsHelp
 from ui.panels.checkins import CheckinsPanel
 from ui.panels.detail import DetailPane
 from ui.panels.queue import QueuePanel
 from ui.panels.sync_status import SyncDesk
+from ui.windows.booking_desk import BookingDesk
+from ui.windows.paper_desk import PaperDesk
+from ui.windows.screens_desk import ScreensDesk
 
 log = logging.getLogger(__name__)
 DEBOUNCE_MS = 150  # live events collected before the state applies them
@@ -132,14 +136,21 @@ class MainWindow(QMainWindow):
         self.clock = QTimer(self)
         self.clock.setInterval(CLOCK_MS)
         self.clock.timeout.connect(self._tick)
-        # New booking, doctor mode, waiting-room screen, printing, export and F1.
-        self.extras = DeskExtras(self)
+        # The menu bar's frame (Help now; File first and Help last at the end), then the parts
+        # that fill the menus: new booking, customers and Go to date; printing and export;
+        # doctor mode and the waiting-room screen; the shortcut sheet (F1).
+        self.menus = DeskMenus(self)
+        self.booking_desk = BookingDesk(self)
+        self.paper = PaperDesk(self)
+        self.screens = ScreensDesk(self)
+        self.shortcut_help = ShortcutsHelp(self, self.menus.help_menu)
+        keyboard.install()  # shortcuts and mnemonics whatever the keyboard layout
         # Cloud sync: status bar, needs-attention tab, Settings → Cloud account / Pair a desk.
         self.sync_desk = SyncDesk(self)
         # Help → Backups… / Copy diagnostics, and the start-up recovery notice.
         from ui.dialogs.maintenance import DeskCare
 
-        self.care = DeskCare(self, getattr(self.extras, "help_menu", None))
+        self.care = DeskCare(self, self.menus.help_menu)
         # Payments, refunds and receipts: the booking pane's Payment…, F9, and after check-out.
         from ui.dialogs.payment import PaymentDesk
 
@@ -161,7 +172,7 @@ class MainWindow(QMainWindow):
         self.live = LiveEvents(client, self._apply_events, self, debounce_ms=DEBOUNCE_MS,
                                on_live=self.live_watch.on_live, name="desk")
 
-        self.extras.finish_menus()  # File (Quit) first, Help last
+        self.menus.finish([self.paper.act_ticket_printer])  # File (Ticket printer, Quit) first, Help last
         # Last, so that on a language switch every part built above has retranslated itself
         # (each follows the switch on its own) before the window re-renders from its state.
         language.follow(self)
@@ -400,7 +411,7 @@ class MainWindow(QMainWindow):
     def book_here(self, resource_id: str, start) -> None:
         """An empty calendar slot double-clicked (or Enter on it): the booking dialog with
         that resource, day and time."""
-        dialog = self.extras.new_booking()
+        dialog = self.booking_desk.new_booking()
         if dialog is not None:
             dialog.book_at(resource_id, start)
 

@@ -23,9 +23,9 @@ class ReportsDesk(QObject):
         self.action = QAction(window)
         self.action.setShortcut(QKeySequence(self.SHORTCUT))
         self.action.triggered.connect(lambda _checked=False: self.open())
-        from ui.core.shortcuts import _menu  # the menu bar's Day menu
+        from ui.core.menus import menu_named  # the menu bar's Day menu
 
-        day_menu = _menu(window, _("&Day"))
+        day_menu = menu_named(window, _("&Day"))
         day_menu.addAction(self.action)
         self.retranslate_ui()
         from ui.core import language
