@@ -159,7 +159,7 @@ def test_one_branch_server_per_data_directory(tmp_path):
 
 
 def test_lang_header_picks_the_display_name(server):
-    """Seed 000 "Localization": the ``lang`` header selects the language of display fields."""
+    """Ehjzny API reference, "Localization": the ``lang`` header selects the language of display fields."""
     thread, _ = server
     arabic = httpx.get(f"{thread.url}/management/resources", headers={"lang": "ar", **thread.auth}).json()["result"]
     english = httpx.get(f"{thread.url}/management/types/gen", headers={"lang": "en", **thread.auth}).json()["result"]

@@ -1,4 +1,4 @@
-"""Free times (seed 000 "List Available Times", "Manage Time Rules") across daylight-saving
+"""Free times (Ehjzny API reference, "List Available Times", "Manage Time Rules") across daylight-saving
 changes in Europe/Berlin and none in Asia/Riyadh, grids, fixed times, depth and lead time,
 and the /availability/* API."""
 

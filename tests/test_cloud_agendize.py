@@ -1,7 +1,7 @@
 """The simulated Agendize cloud over real HTTP on 127.0.0.1 (``tests/clouds/agendize``).
 
-Each test names the seed (``003_707c71aee94e5c34.txt``) or contract
-(``shared/contracts/agendize.md``) section whose rule it checks.
+Each test names the Agendize API reference or the contract
+(``docs/clouds/agendize.md``) section whose rule it checks.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def test_auth_by_query_headers_or_bearer(sim):
 def test_reference_data(sim, http):
     """Contract "Operations" and "Objects" (company, staff, services, resources; inferred
     rows): company ``timeZone``/``workingHours``, staff hours, custom hours and vacations,
-    service duration and staff; every id is text of at most 16 characters (seed)."""
+    service duration and staff; every id is text of at most 16 characters (API reference)."""
     company = httpx.get(f"{sim.url}/scheduling/companies/{sim.ids['company']}", params=sim.params).json()
     assert company["timeZone"] == "Asia/Riyadh" and company["workingHours"][0]["day"] == "sunday"
     staff = http.get("/staff").json()["items"]
@@ -99,7 +99,7 @@ def test_reference_data(sim, http):
 
 
 def test_insert_shape_and_working_time_control(sim, http):
-    """Seed "Insert" and "Appointments": the end follows the service duration, times are
+    """API reference "Insert" and "Appointments": the end follows the service duration, times are
     ``{dateTime, timeZone}`` with no offset, ``extendedProperties.private`` is kept,
     ``history[]`` starts with ``booked``; outside working hours → 400, a taken slot → 409
     (contract "Transport" → Errors), ``force`` needs a staff id and overrides both."""
@@ -111,7 +111,7 @@ def test_insert_shape_and_working_time_control(sim, http):
     assert a["status"] == "accepted" and a["staff"]["id"] == sim.ids["sara"] and a["client"]["externalId"] == "desk-1"
     assert a["extendedProperties"]["private"] == {"deskOpId": "op-1"} and a["history"][0]["type"] == "booked"
     assert a["price"] == {"amount": 200.0, "currency": "USD"} and a["type"] == "normal"
-    assert http.get(f"/appointments/{a['reference']}").json()["id"] == a["id"]  # seed "Get": id or reference
+    assert http.get(f"/appointments/{a['reference']}").json()["id"] == a["id"]  # API reference "Get": id or reference
 
     late = insert(sim, http, "2026-12-07T15:00:00")  # Sara works 08-14
     assert late.status_code == 400 and late.json()["error"]["reason"] == "outsideWorkingHours"
@@ -123,11 +123,11 @@ def test_insert_shape_and_working_time_control(sim, http):
     forced = insert(sim, http, "2026-12-07T10:15:00", params={"force": "true"})
     assert forced.status_code == 200  # the audited overbook override
     offset = insert(sim, http, "2026-12-07T10:00:00+03:00")
-    assert offset.status_code == 400  # dateTime carries no zone information (seed "start.dateTime")
+    assert offset.status_code == 400  # dateTime carries no zone information (API reference "start.dateTime")
 
 
 def test_update_is_partial_with_history_and_silent(sim, http):
-    """Seed "Update" and "history[].type"; contract "Desk operations": reschedule keeps
+    """API reference "Update" and "history[].type"; contract "Desk operations": reschedule keeps
     the id; the visit flow pushes ``inProgress``, ``completed``, ``noShow`` with
     ``silent=true`` (no message to the client); ``status`` with ``customStatus`` is refused."""
     a = insert(sim, http, "2026-12-07T11:00:00").json()
@@ -147,7 +147,7 @@ def test_update_is_partial_with_history_and_silent(sim, http):
     assert http.put(f"/appointments/{a['id']}", json={"status": "finished"}).status_code == 400
 
     ended = http.put(f"/appointments/{a['id']}", json={"end": at("2026-12-07T12:10:00")}).json()
-    assert ended["end"] == at("2026-12-07T12:30:00")  # end is for personal appointments only (seed)
+    assert ended["end"] == at("2026-12-07T12:30:00")  # end is for personal appointments only (API reference)
 
     past = insert(sim, http, "2026-12-07T08:00:00", params={"force": "true"}).json()  # ended at 08:30
     stuck = http.put(f"/appointments/{past['id']}", json={"start": at("2026-12-07T13:00:00")})
@@ -155,7 +155,7 @@ def test_update_is_partial_with_history_and_silent(sim, http):
 
 
 def test_all_seven_statuses_are_written_and_read(sim, http):
-    """Seed "status": the seven native statuses."""
+    """API reference "status": the seven native statuses."""
     a = insert(sim, http, "2026-12-07T13:00:00").json()
     for status in ("pending", "accepted", "inProgress", "completed", "noShow", "declined", "cancelled"):
         assert http.put(f"/appointments/{a['id']}", json={"status": status}).json()["status"] == status
@@ -163,7 +163,7 @@ def test_all_seven_statuses_are_written_and_read(sim, http):
 
 
 def test_delete_then_404_and_listed_only_with_show_deleted(sim, http):
-    """Seed "Delete", "List" ``showDeleted``; contract "Behaviour": a re-sent delete
+    """API reference "Delete", "List" ``showDeleted``; contract "Behaviour": a re-sent delete
     answered by 404; deleted appointments come back as ``cancelled``."""
     a = insert(sim, http, "2026-12-07T10:00:00").json()
     assert http.delete(f"/appointments/{a['id']}").status_code == 204
@@ -176,7 +176,7 @@ def test_delete_then_404_and_listed_only_with_show_deleted(sim, http):
 
 
 def test_list_window_filters_paging_and_detail(sim, http):
-    """Seed "List" parameters; contract "Transport": the window is an overlap, the list
+    """API reference "List" parameters; contract "Transport": the window is an overlap, the list
     pages with ``pageToken``, ``levelDetail=light`` by default, ``fields`` projects."""
     ids = [insert(sim, http, f"2026-12-07T{h:02d}:00:00").json()["id"] for h in (8, 9, 10, 11, 12)]
     insert(sim, http, "2026-12-07T16:00:00", staff="omar")
@@ -198,7 +198,7 @@ def test_list_window_filters_paging_and_detail(sim, http):
 
 
 def test_sync_tokens_incremental_deleted_and_refused(sim, http):
-    """Seed "List" (``syncToken``, ``nextSyncToken`` on the last page, ``showDeleted``);
+    """API reference "List" (``syncToken``, ``nextSyncToken`` on the last page, ``showDeleted``);
     contract "Behaviour" → Incremental sync: a pull holds only the changes since the
     token; an invalidated or expired token is refused with 410 (contract "Transport")."""
     sync = {"showDeleted": "true", "personalAppointments": "true", "levelDetail": "full"}
@@ -323,7 +323,7 @@ def test_runs_as_a_module():
 
 
 def test_default_window_and_extended_properties_limit(sim, http):
-    """Seed "List": the window defaults to now −1 month … now +1 month; seed
+    """API reference "List": the window defaults to now −1 month … now +1 month; API reference
     "extendedProperties": size limit 22KB (a larger body is refused, nothing is written)."""
     near = insert(sim, http, "2026-12-21T10:00:00").json()["id"]  # a Monday, two weeks ahead
     far = insert(sim, http, "2027-02-01T10:00:00", params={"force": "true"}).json()["id"]

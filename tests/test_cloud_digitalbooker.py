@@ -1,7 +1,7 @@
 """The simulated DigitalBooker cloud over real HTTP on 127.0.0.1 (``tests/clouds/digitalbooker``).
 
-Each test names the seed (``004_7907c60232aa2c57.txt``) section or the contract
-(``shared/contracts/digitalbooker.md``) line whose rule it checks.
+Each test names the DigitalBooker API reference or the contract
+(``docs/clouds/digitalbooker.md``) line whose rule it checks.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def all_pages(http, path: str, **params) -> list:
         cursor += len(page["data"])
 
 
-# ---- authentication and transport (seed "Authentication", "Localization", "Pagination") --------
+# ---- authentication and transport (API reference "Authentication", "Localization", "Pagination") --------
 def test_admin_api_needs_the_key_id_and_password_by_http_basic(sim, http):
     plain = httpx.get(f"{sim.admin_url}/bookings")
     assert plain.status_code == 401
@@ -124,12 +124,12 @@ def test_ids_are_integers_and_stamps_are_local_without_offset(sim, http):
     made = book(sim, http, "09:00").json()
     assert isinstance(made["id"], int) and made["object"] == "booking"
     assert made["created"] == "2026-12-07T09:00:00"  # 06:00 UTC on the cloud's clock, in Riyadh, no zone
-    assert "modified" not in made  # only once modified (seed: "Included only if the booking has been modified")
+    assert "modified" not in made  # only once modified (API reference: "Included only if the booking has been modified")
     assert made["interface"] == 1 and made["confirmed"] is False
     assert made["price"] == 230.0 and made["tax"] == 30.0 and made["paid"] is False
 
 
-# ---- listing (seed "List booking objects") ---------------------------------------------------------
+# ---- listing (API reference "List booking objects") ---------------------------------------------------------
 def test_the_list_defaults_to_today_and_takes_a_date_range(sim, http):
     book(sim, http, "09:00")
     book(sim, http, "09:00", day=TODAY + timedelta(days=2))
@@ -170,7 +170,7 @@ def test_list_filters_by_location_resources_and_confirmed(sim, http):
     assert http.get("/bookings", params={"location_id": sim.ids["other"]}).json()["data"] == []
 
 
-# ---- create, delete, deleted ids (seed "Create a service booking", "Delete a booking") ---------------
+# ---- create, delete, deleted ids (API reference "Create a service booking", "Delete a booking") ---------------
 def test_a_deleted_booking_is_gone_and_listed_by_id_under_its_deletion_date(sim, http):
     made = book(sim, http, "09:00", day=TODAY + timedelta(days=3)).json()
     assert http.delete(f"/bookings/{made['id']}").json() == {"id": made["id"]}
@@ -239,7 +239,7 @@ def test_a_resource_booking_holds_the_room(sim, http):
     assert http.post("/bookings/resource", json={**body, "duration": None}).status_code == 400
 
 
-# ---- confirm, payments (seed "Confirm a booking", "Payments") ---------------------------------------
+# ---- confirm, payments (API reference "Confirm a booking", "Payments") ---------------------------------------
 def test_confirm_and_unconfirm_can_be_resent(sim, http):
     made = book(sim, http, "09:00").json()
     assert http.post(f"/bookings/{made['id']}/confirm").json()["confirmed"] is True
@@ -280,7 +280,7 @@ def test_only_cash_can_be_added_within_the_seed_ranges(sim, http):
     assert http.post("/bookings/999999/payments", json={"amount": 1, "tax": 0}).status_code == 404
 
 
-# ---- users (seed "Users") ---------------------------------------------------------------------------
+# ---- users (API reference "Users") ---------------------------------------------------------------------------
 def test_users_create_edit_delete_and_the_list_leaves_out_temporary_ones(sim, http):
     made = http.post("/users", json={"first_name": "Omar", "last_name": "Nasser", "phone": "+966501234567",
                                      "gender": "male", "birth_year": 1980})
@@ -310,7 +310,7 @@ def test_a_booking_carries_its_user_not_fully_expanded(sim, http):
     assert http.get(f"/users/{sim.ids['huda']}").json()["email"] == "huda@example.com"
 
 
-# ---- reference data, work hours (seed "Locations", "Resources", "Workers", "Services") ---------------
+# ---- reference data, work hours (API reference "Locations", "Resources", "Workers", "Services") ---------------
 def test_resources_by_type_and_location(sim, http):
     workers = http.get("/resources", params={"type": "worker", "location_id": sim.ids["other"]}).json()["data"]
     assert [w["id"] for w in workers] == [sim.ids["omar"]]

@@ -1,7 +1,7 @@
 """The simulated Qmatic cloud over real HTTP on 127.0.0.1 (``tests/clouds/qmatic``).
 
-Each test names the seed (``001_07b4ebc8faea0778.txt``) or contract
-(``shared/contracts/qmatic.md``) section whose rule it checks.
+Each test names the Qmatic API reference or the contract
+(``docs/clouds/qmatic.md``) section whose rule it checks.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from tests.clouds.qmatic.app import ROUTES
 from tests.clouds.qmatic.clinic import WEEK
 
 NOW = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)  # a Monday, 09:00 in Riyadh
-HOLD = timedelta(minutes=15)  # seed "Create a new Reservation"
+HOLD = timedelta(minutes=15)  # API reference "Create a new Reservation"
 REASON = {"required": True, "questionText": "Reason for the visit", "clarificationText": "for the doctor"}
 ALLERGIES = {"required": False, "questionText": "Known allergies", "clarificationText": ""}
 HUDA = {"personalIdentifier": "a1b2c3d4e5f60718293a4b5c6d7e8f90", "firstName": "Huda", "lastName": "Saleh",
@@ -121,7 +121,7 @@ def shift(sim, delta: timedelta) -> None:
 
 # ---- transport ------------------------------------------------------------------------------
 def test_tenant_header_names_the_tenant(sim, http):
-    """Seed (every table): ``X-TENANT-ID`` "must be the same as an existing system Id";
+    """API reference (every table): ``X-TENANT-ID`` "must be the same as an existing system Id";
     contract "Errors": 401/403 for an unknown tenant, body with ``message`` and ``code``."""
     assert http.get("/services").status_code == 200
     for headers in ({"X-TENANT-ID": "someone-else", "Accept-Language": "en_US"}, {"Accept-Language": "en_US"}):
@@ -133,7 +133,7 @@ def test_tenant_header_names_the_tenant(sim, http):
 
 
 def test_accept_language_has_no_arabic(sim, http):
-    """Seed "Services": Accept-Language is required and one of en_US, en_UK, fr_FR, nl_NL,
+    """API reference "Services": Accept-Language is required and one of en_US, en_UK, fr_FR, nl_NL,
     de_DE, it_IT, ES_es; names come in that language (contract: "There is no Arabic")."""
     bare = httpx.get(sim.url + "/services", headers={"X-TENANT-ID": sim.cloud.tenant})
     assert bare.status_code == 400 and bare.json()["code"] == "language.required"
@@ -144,11 +144,11 @@ def test_accept_language_has_no_arabic(sim, http):
     assert "Consultation générale" in names and "Follow-up" in names  # no French name: en_US
     german = http.get("/services/groups", headers={"Accept-Language": "de_DE"}).json()
     assert german["serviceGroups"][0]["services"][1]["name"] == "Nachkontrolle"
-    assert http.get("/services", headers={"Accept-Language": "es_ES"}).status_code == 200  # the seed's ES_es
+    assert http.get("/services", headers={"Accept-Language": "es_ES"}).status_code == 200  # the API reference's ES_es
     body = {"serviceId": sim.ids["follow"], "branchId": sim.ids["riyadh"], "timeSlot": slot("2026-12-08T10:00", 15)}
     arabic = http.post("/reservations", json=body, headers={"Accept-Language": "ar_SA"})
     assert arabic.status_code == 400 and sim.cloud.appointments == {}
-    no_language = {"X-TENANT-ID": sim.cloud.tenant}  # not required on reserve (seed: not in its table)
+    no_language = {"X-TENANT-ID": sim.cloud.tenant}  # not required on reserve (API reference: not in its table)
     made = httpx.post(sim.url + "/reservations", json=body, headers=no_language)
     assert made.status_code == 201 and made.json()["service"]["name"] == "Follow-up"
     german = httpx.get(sim.url + f"/appointments/{made.json()['appointmentId']}",
@@ -157,7 +157,7 @@ def test_accept_language_has_no_arabic(sim, http):
 
 
 def test_language_limited_to_the_tenants_localization():
-    """Seed: "The system will support languages depending on Tenant Localization settings"."""
+    """API reference: "The system will support languages depending on Tenant Localization settings"."""
     cloud, _ = build(languages=("en_US", "fr_FR"))
     with start_cloud(cloud) as running, httpx.Client(base_url=running.url, headers=running.headers) as http:
         assert http.get("/services", headers={"Accept-Language": "fr_FR"}).status_code == 200
@@ -182,13 +182,13 @@ def test_configured_authorization_is_required_on_every_call():
 
 
 def test_without_configured_authorization_none_is_needed(sim):
-    """Contract "Transport": the seed names no credential."""
+    """Contract "Transport": the API reference names no credential."""
     assert "Authorization" not in sim.headers
     assert httpx.get(sim.url + "/services", headers=sim.headers).status_code == 200
 
 
 def test_imports_nothing_from_the_desk():
-    """The simulated cloud is written from the seed and the contract alone: no module of it
+    """The simulated cloud is written from the API reference and the contract alone: no module of it
     imports the desk's ``app`` package."""
     folder = Path(__file__).parent / "clouds" / "qmatic"
     for source in folder.glob("*.py"):
@@ -215,7 +215,7 @@ def test_offers_only_the_contracts_operations(sim, http):
 
 # ---- reference data -------------------------------------------------------------------------
 def test_services_rows_carry_branch_resources_and_questions(sim, http):
-    """Seed "Services": one row per branch and service, with ``resourceSelection`` (a
+    """API reference "Services": one row per branch and service, with ``resourceSelection`` (a
     virtual pool: ``required false``, no resources), questions and ``onlineBookable``."""
     rows = http.get("/services").json()
     by = {(r["branch"]["id"], r["service"]["id"]): r for r in rows}
@@ -233,7 +233,7 @@ def test_services_rows_carry_branch_resources_and_questions(sim, http):
 
 
 def test_groups_and_branches_of_a_service(sim, http):
-    """Seed "Service Groups" (``services`` and ``serviceGroups``) and "Branches"
+    """API reference "Service Groups" (``services`` and ``serviceGroups``) and "Branches"
     (``GET /services/{serviceId}``: the branches with their resources)."""
     groups = http.get("/services/groups").json()
     assert [g["name"] for g in groups["serviceGroups"]] == ["General medicine"]
@@ -248,7 +248,7 @@ def test_groups_and_branches_of_a_service(sim, http):
 
 
 def test_groups_endpoint_needs_groups_configured():
-    """Seed "Service Groups": "valid only in case if service groups are configured"."""
+    """API reference "Service Groups": "valid only in case if service groups are configured"."""
     cloud = QmaticCloud(tenant="t1", clock=Clock(NOW))
     with start_cloud(cloud) as running:
         reply = httpx.get(running.url + "/services/groups", headers=running.headers)
@@ -257,7 +257,7 @@ def test_groups_endpoint_needs_groups_configured():
 
 # ---- time slots -----------------------------------------------------------------------------
 def test_time_slots_are_consecutive_service_lengths_over_the_horizon(sim, http):
-    """Seed "Timeslots": "8am-9am, 9am-10am etc." for the service's length; contract
+    """API reference "Timeslots": "8am-9am, 9am-10am etc." for the service's length; contract
     "Bodies": a bare array of ``{startTime, endTime}`` with an offset, over the horizon."""
     reply = http.get(f"/services/{sim.ids['consult']}/timeslots",
                      params={"branchId": sim.ids["riyadh"], "numberOfReservations": 1}).json()
@@ -274,7 +274,7 @@ def test_time_slots_are_consecutive_service_lengths_over_the_horizon(sim, http):
 
 
 def test_time_slot_query_is_checked(sim, http):
-    """Seed "Timeslots": ``branchId`` required; ``requestedResourceId`` a resource of the
+    """API reference "Timeslots": ``branchId`` required; ``requestedResourceId`` a resource of the
     service; ``numberOfReservations`` 1 by default, at most ``maxNumberOfReservations``."""
     url = f"/services/{sim.ids['vaccine']}/timeslots"
     assert http.get(url).status_code == 400
@@ -287,7 +287,7 @@ def test_time_slot_query_is_checked(sim, http):
 
 
 def test_a_resource_serves_one_appointment_at_a_time_across_services(sim, http):
-    """Seed "Timeslots": availability from the resources: Sara booked for a follow-up at
+    """API reference "Timeslots": availability from the resources: Sara booked for a follow-up at
     09:00 is not free for a consultation at 09:00; Omar still is."""
     book(sim, http, "2026-12-07T09:00", service="follow", resource="sara")
     assert "2026-12-07T09:00:00+03:00" not in starts(http, sim, requestedResourceId=sim.ids["sara"])
@@ -299,7 +299,7 @@ def test_a_resource_serves_one_appointment_at_a_time_across_services(sim, http):
 
 # ---- reserve, hold, confirm -----------------------------------------------------------------
 def test_reserve_holds_the_slot_for_15_minutes_of_the_cloud_clock(sim, http):
-    """Seed "Create a new Reservation": "If the reservation is not confirmed the timeslot will
+    """API reference "Create a new Reservation": "If the reservation is not confirmed the timeslot will
     become available in 15 minutes"; contract "Behaviour": after the hold, 404 on confirm."""
     made = reserve(sim, http, "2026-12-08T10:00")
     assert made.status_code == 201
@@ -325,7 +325,7 @@ def test_reserve_holds_the_slot_for_15_minutes_of_the_cloud_clock(sim, http):
 
 
 def test_confirm_within_the_hold_books_the_customer(sim, http):
-    """Seed "Confirm a reservation": 201 "Appointment confirmed"; contract "Objects": the
+    """API reference "Confirm a reservation": 201 "Appointment confirmed"; contract "Objects": the
     appointment with its customer; GET and search find it."""
     made = reserve(sim, http, "2026-12-08T10:00", notes="First visit").json()
     shift(sim, timedelta(minutes=14))
@@ -351,7 +351,7 @@ def test_confirm_within_the_hold_books_the_customer(sim, http):
     ({"phoneNumber": "0501 234"}, "phoneNumber"), ({"dateOfBirth": "01/02/2000"}, "dateOfBirth"),
     ({"dateOfBirth": "2030-01-01"}, "dateOfBirth")])
 def test_confirm_refuses_an_invalid_customer_and_keeps_the_hold(sim, http, change, field):
-    """Seed "Confirm a reservation": personalIdentifier 10-48 characters of A-Za-z0-9;
+    """API reference "Confirm a reservation": personalIdentifier 10-48 characters of A-Za-z0-9;
     firstName, lastName max 255 and required; email required; phoneNumber an integer;
     dateOfBirth like "2000-01-01". The reservation stays held after a refusal."""
     made = reserve(sim, http, "2026-12-08T10:00").json()
@@ -366,7 +366,7 @@ def test_confirm_refuses_an_invalid_customer_and_keeps_the_hold(sim, http, chang
 
 
 def test_confirm_needs_the_required_answers(sim, http):
-    """Seed "Confirm a reservation": informationQuestions "yes/no (depends on configs)": the
+    """API reference "Confirm a reservation": informationQuestions "yes/no (depends on configs)": the
     ``required`` flags of ``GET /services``; answers at most 2048."""
     made = reserve(sim, http, "2026-12-08T10:00").json()
     url = f"/reservations/{made['appointmentId']}"
@@ -381,7 +381,7 @@ def test_confirm_needs_the_required_answers(sim, http):
 
 
 def test_phone_number_as_integer_or_digits(sim, http):
-    """Seed: ``phoneNumber`` integer; contract "Bodies": sent as a string of digits, the
+    """API reference: ``phoneNumber`` integer; contract "Bodies": sent as a string of digits, the
     simulated cloud accepts both, and gives it back as sent."""
     first = book(sim, http, "2026-12-08T10:00", customer={**HUDA, "phoneNumber": 966501234567})
     assert first["customer"]["phoneNumber"] == 966501234567
@@ -390,7 +390,7 @@ def test_phone_number_as_integer_or_digits(sim, http):
 
 
 def test_date_of_birth_required_by_the_tenant():
-    """Seed "Confirm a reservation": dateOfBirth "yes/no (depends on configs)"."""
+    """API reference "Confirm a reservation": dateOfBirth "yes/no (depends on configs)"."""
     cloud, ids = build(date_of_birth_required=True)
     with start_cloud(cloud) as running, httpx.Client(base_url=running.url, headers=running.headers) as http:
         running.ids = ids
@@ -413,8 +413,8 @@ def test_a_second_confirm_changes_nothing(sim, http):
 
 
 def test_reserve_checks_the_slot_and_body(sim, http):
-    """Seed "Create a new Reservation": serviceId, branchId, timeSlot required; a slot of the
-    service's own grid (seed "Timeslots"); contract: 400 validation, 409 slot taken."""
+    """API reference "Create a new Reservation": serviceId, branchId, timeSlot required; a slot of the
+    service's own grid (API reference "Timeslots"); contract: 400 validation, 409 slot taken."""
     cases = [({"resource": "sara", "local": "2026-12-08T10:10"}, "timeslot.not.valid"),  # off the grid
              ({"resource": "sara", "local": "2026-12-07T08:30"}, "timeslot.not.valid"),  # before now
              ({"resource": "sara", "local": "2026-12-11T10:00"}, "timeslot.not.valid"),  # Friday: closed
@@ -435,7 +435,7 @@ def test_reserve_checks_the_slot_and_body(sim, http):
 
 
 def test_the_cloud_picks_a_resource_when_none_is_required(sim, http):
-    """Seed "Services": ``resourceSelection.required false``: the cloud serves it with a
+    """API reference "Services": ``resourceSelection.required false``: the cloud serves it with a
     free resource; a virtual pool has no named resource."""
     first = reserve(sim, http, "2026-12-08T10:00", service="follow", resource=None).json()
     second = reserve(sim, http, "2026-12-08T10:00", service="follow", resource=None).json()
@@ -447,7 +447,7 @@ def test_the_cloud_picks_a_resource_when_none_is_required(sim, http):
 
 
 def test_staff_only_service_can_be_booked_by_the_desk(sim, http):
-    """Seed "Services": ``onlineBookable: false`` "can be used only for internal bookings";
+    """API reference "Services": ``onlineBookable: false`` "can be used only for internal bookings";
     contract: "the desk may still book it"."""
     booked = book(sim, http, "2026-12-08T11:00", service="dental", resource="omar")  # 08:00 + 4 × 45 min
     assert booked["service"]["id"] == sim.ids["dental"]
@@ -544,7 +544,7 @@ def test_delete_cancels_and_get_answers_404(sim, http):
 
 
 def test_update_customer_details(sim, http):
-    """Seed "Update customer details on Appointment"; contract: ``PUT .../customer``, body as
+    """API reference "Update customer details on Appointment"; contract: ``PUT .../customer``, body as
     in confirm (checked the same way)."""
     booked = book(sim, http, "2026-12-08T10:00")
     url = f"/appointments/{booked['appointmentId']}/customer"
@@ -558,7 +558,7 @@ def test_update_customer_details(sim, http):
 # ---- faults ---------------------------------------------------------------------------------
 def test_lost_reserve_reply_leaves_an_orphan_hold_that_expires(sim, http):
     """Contract "Lost reply on reserve": the re-sent reserve of that same slot gets 409 (the
-    orphan); the orphaned hold expires by itself (seed: 15 minutes)."""
+    orphan); the orphaned hold expires by itself (API reference: 15 minutes)."""
     sim.cloud.faults.lose_reply(method="POST", path=BASE + "/reservations")
     with pytest.raises(httpx.TransportError):
         reserve(sim, http, "2026-12-08T10:00")
@@ -641,7 +641,7 @@ def test_cloud_side_booking_cancel_move_and_delete(sim, http):
 
 # ---- generated clinic and the command line ----------------------------------------------------
 def test_generated_clinic_is_bookable_and_has_todays_appointments():
-    """A realistic tenant for the connector: reference data as the seed shapes it, known
+    """A realistic tenant for the connector: reference data as the API reference shapes it, known
     customers whose appointments (today included) search finds, open slots ahead."""
     cloud = QmaticCloud(clock=Clock(NOW))
     clinic = generate_clinic(cloud, seed=3)

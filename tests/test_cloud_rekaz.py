@@ -1,7 +1,7 @@
 """The simulated Rekaz cloud over real HTTP on 127.0.0.1 (``tests/clouds/rekaz``).
 
-Each test names the seed (``002_8fee4d72956658de.txt``) or contract
-(``shared/contracts/rekaz.md``) section whose rule it checks.
+Each test names the Rekaz API reference or the contract
+(``docs/clouds/rekaz.md``) section whose rule it checks.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def book(sim, http, start: datetime, price: str = "paid", providers=("sara",), m
 
 
 def test_every_call_needs_the_key_and_the_tenant(sim):
-    """Seed "Authentication": Authorization (Basic) and ``__tenant`` on every call; seed
+    """API reference "Authentication": Authorization (Basic) and ``__tenant`` on every call; API reference
     "Error Response Format" / "HTTP Status Codes": 401 ``Unauthorized`` in the envelope."""
     good = sim.headers
     assert httpx.get(sim.url + "/branches", headers=good).status_code == 200
@@ -66,7 +66,7 @@ def test_every_call_needs_the_key_and_the_tenant(sim):
 
 
 def test_reference_data_shapes(sim, http):
-    """Seed "Branches API", "Products API", "Providers": branches and products are bare
+    """API reference "Branches API", "Products API", "Providers": branches and products are bare
     arrays with ``nameAr``/``nameEn``; providers ``{"items"}``; pricing ids are priceIds."""
     branches = http.get("/branches").json()
     assert [b["nameEn"] for b in branches] == ["Main Branch", "Secondary Branch"]
@@ -81,9 +81,9 @@ def test_reference_data_shapes(sim, http):
 
 
 def test_customers_paging_and_create(sim, http):
-    """Seed "Customers API": skipCount/maxResultCount (max 100) → items + totalCount;
+    """API reference "Customers API": skipCount/maxResultCount (max 100) → items + totalCount;
     ``POST /customers`` answers the new id as a JSON string; a bad mobile is a 400
-    ``ValidationError`` naming the field (seed "Error Response Format")."""
+    ``ValidationError`` naming the field (API reference "Error Response Format")."""
     for n in range(4):
         made = http.post("/customers", json={"name": f"Patient {n}", "mobileNumber": f"05000000{n:02d}",
                                              "type": 1, "branchId": sim.ids["main"]})
@@ -101,11 +101,11 @@ def test_customers_paging_and_create(sim, http):
     assert bad.status_code == 400 and code(bad) == "ValidationError"
     assert bad.json()["error"]["validationErrors"][0]["field"] == "mobileNumber"
     no_branch = http.post("/customers", json={"name": "X", "mobileNumber": "0500000099"})
-    assert no_branch.status_code == 403  # seed "HTTP Status Codes": missing branch ID
+    assert no_branch.status_code == 403  # API reference "HTTP Status Codes": missing branch ID
 
 
 def test_bulk_create_invoice_payment_link_and_status(sim, http):
-    """Seed "POST /api/public/reservations/bulk": ``{invoiceId, reservationIds,
+    """API reference "POST /api/public/reservations/bulk": ``{invoiceId, reservationIds,
     paymentLink}``; contract "Behaviour" (created state): a priced reservation is Pending
     until confirmed; a free one is Confirmed, zero-priced and has no payment link."""
     paid = book(sim, http, NOW + timedelta(hours=1)).json()
@@ -130,7 +130,7 @@ def test_bulk_create_invoice_payment_link_and_status(sim, http):
 
 
 def test_list_filters_and_paging(sim, http):
-    """Seed "GET /api/public/reservations" query parameters; contract "Transport": repeated
+    """API reference "GET /api/public/reservations" query parameters; contract "Transport": repeated
     ``statuses`` keys, compared case-insensitively; contract "Desk operations": the dates
     filter ``startAt``, and cancelled rows stay listed."""
     ids = [book(sim, http, NOW + timedelta(days=d, hours=1)).json()["reservationIds"][0] for d in range(3)]
@@ -152,7 +152,7 @@ def test_list_filters_and_paging(sim, http):
 
 
 def test_update_keeps_duration_and_providers(sim, http):
-    """Seed "PUT /api/public/reservations/{id}": ``startDate`` required; without
+    """API reference "PUT /api/public/reservations/{id}": ``startDate`` required; without
     ``endDate`` the duration is preserved; without ``providerIds`` providers are kept."""
     ident = book(sim, http, NOW + timedelta(hours=1)).json()["reservationIds"][0]
     assert http.put(f"/reservations/{ident}", json={}).status_code == 400
@@ -167,7 +167,7 @@ def test_update_keeps_duration_and_providers(sim, http):
 
 
 def test_cancel_twice_is_a_business_error(sim, http):
-    """Seed "PUT …/cancel"; contract "Behaviour": a re-sent cancel meets
+    """API reference "PUT …/cancel"; contract "Behaviour": a re-sent cancel meets
     ``BusinessLogicError`` and GET shows the reservation cancelled."""
     ident = book(sim, http, NOW + timedelta(hours=1)).json()["reservationIds"][0]
     body = {"cancellationReason": "Customer requested cancellation", "notifyCustomer": True}
@@ -179,7 +179,7 @@ def test_cancel_twice_is_a_business_error(sim, http):
 
 
 def test_slots_follow_bookings(sim, http):
-    """Seed "GET /api/public/reservations/slots": required StartDate/EndDate (no zone),
+    """API reference "GET /api/public/reservations/slots": required StartDate/EndDate (no zone),
     PriceId, MinQuantity ≥ 1; a provider with a reservation is not available then."""
     book(sim, http, NOW + timedelta(hours=1))  # Sara, 10:00-10:30 Riyadh
     params = {"StartDate": "2026-12-07T06:00:00", "EndDate": "2026-12-07T08:00:00", "PriceId": sim.ids["paid"],
@@ -195,7 +195,7 @@ def test_slots_follow_bookings(sim, http):
 
 
 def test_attendances_check_in_and_out(sim, http):
-    """Seed "Attendances API": POST ``{type: 0, actionType: 0|1, customerId, actionId}``;
+    """API reference "Attendances API": POST ``{type: 0, actionType: 0|1, customerId, actionId}``;
     GET lists kind in ``type`` and target in ``actionType`` (contract "Objects":
     Attendance), newest first; no check-out before a check-in."""
     ident = book(sim, http, NOW - timedelta(minutes=10)).json()["reservationIds"][0]
@@ -231,7 +231,7 @@ def test_cloud_side_changes_over_admin_http(sim, http):
 
 def test_rate_limit_and_5xx_faults(sim, http):
     """Contract "Transport": ``RateLimit`` comes as 429 with ``Retry-After``; 500 is the
-    seed's internal error, in the error envelope."""
+    API reference's internal error, in the error envelope."""
     sim.cloud.faults.rate_limit(retry_after=3)
     limited = http.get("/branches")
     assert limited.status_code == 429 and limited.headers["Retry-After"] == "3" and code(limited) == "RateLimit"
@@ -247,7 +247,7 @@ def test_rate_limit_and_5xx_faults(sim, http):
 
 
 def test_built_in_rate_limit():
-    """Seed "Common Error Codes": ``RateLimit`` (too many requests) with ``Retry-After``."""
+    """API reference "Common Error Codes": ``RateLimit`` (too many requests) with ``Retry-After``."""
     cloud = RekazCloud()
     with start_cloud(cloud, rate_limit=(3, 60)) as running:
         answers = [httpx.get(running.url + "/branches", headers=running.headers) for _ in range(4)]

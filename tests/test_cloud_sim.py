@@ -1,6 +1,6 @@
 """The simulated Ehjzny cloud over real HTTP on 127.0.0.1 (tests/clouds/ehjzny).
 
-Rules checked come from ``shared/contracts/ehjzny.md`` and seed 000 ("Pagination",
+Rules checked come from ``docs/clouds/ehjzny.md`` and Ehjzny API reference ("Pagination",
 "Instant Booking", "Queue Booking", "Assignment Timeout", "Race Condition Handling",
 "Create Confirmed Booking", "Create Temporary Booking").
 """
@@ -130,7 +130,7 @@ def test_slot_taken_and_reschedule_gives_a_new_id(sim, http):
     elsewhere = book(http, 1010, resourceFilters={"resourceId": "resAhmed"})
     assert elsewhere.json()["result"]["resourceId"] == "resSara"  # the named one is busy: placed elsewhere
     assert code(book(http, 1005)) == "SCH-SLOT-TAKEN"
-    ignored = book(http, 1230, resourceId="resSara")  # a top-level resourceId is not in the seed
+    ignored = book(http, 1230, resourceId="resSara")  # a top-level resourceId is not in the API reference
     assert ignored.json()["result"]["resourceId"] == "resAhmed"
     sim.cloud.strict_resource_filters = True
     strict = book(http, 1230, resourceFilters={"resourceId": "resAhmed"})
@@ -183,7 +183,7 @@ def test_queue_positions_and_shift_after_leaving(sim, http):
     foreign = httpx.post(sim.url + "/customer/bookings/cancel", json={"bookingId": joined[1]["id"]}, headers=lina)
     assert foreign.status_code == 404
     shortcut = http.post("/customer/bookings/cancel", json={"bookingId": joined[1]["id"]},
-                         headers={"X-CUSTOMER-ID": "cusOmar"})  # not in the seed: no such shortcut
+                         headers={"X-CUSTOMER-ID": "cusOmar"})  # not in the API reference: no such shortcut
     assert shortcut.status_code == 403
 
 

@@ -17,7 +17,7 @@ from app.sync.ehjzny.mapping import (
     type_from_cloud,
 )
 
-# Seed 000, "Create Confirmed Booking", response sample, verbatim (collapsed objects empty).
+# Ehjzny API reference, "Create Confirmed Booking", response sample, verbatim (collapsed objects empty).
 SEED_SAMPLE = {
     "id": "djeWd83ncD3989RtebfiR",
     "status": "CONFIRMED",
@@ -36,14 +36,14 @@ SEED_SAMPLE = {
 
 
 def local_only(**changes) -> dict:
-    """The seed sample without its UTC fields: only the organisation-local date and time."""
+    """The API reference sample without its UTC fields: only the organisation-local date and time."""
     payload = {k: v for k, v in SEED_SAMPLE.items() if k not in ("startDateTime", "endDateTime")}
     return payload | changes
 
 
 def test_seed_sample_maps_with_utc_as_truth():
     row = booking_from_cloud(SEED_SAMPLE, "UTC")
-    # cancelReason and assignmentTimeout are not seed fields: absent from the payload, absent from the row
+    # cancelReason and assignmentTimeout are not API reference fields: absent from the payload, absent from the row
     assert set(row) == set(CLOUD_BOOKING_FIELDS) - {"cancelReason", "assignmentTimeout"}
     assert set(CLOUD_BOOKING_FIELDS) <= set(BOOKING_FIELDS)
     assert row["status"] == "CONFIRMED"
@@ -89,7 +89,7 @@ def test_queued_booking_has_no_time_or_resource():
                "duration": 20, "createdAt": "2026-11-21T07:00:00.000Z", "assignmentTimeout": 500}
     row = booking_from_cloud(payload, "Asia/Riyadh")
     assert row["startDateTime"] is row["endDateTime"] is row["resourceId"] is None
-    assert row["assignmentTimeout"] == 180  # clamped (seed 000 "Assignment Timeout")
+    assert row["assignmentTimeout"] == 180  # clamped (Ehjzny API reference, "Assignment Timeout")
     assert row["createdAt"] == row["updatedAt"] == "2026-11-21T07:00:00.000Z"  # milliseconds kept
     assert row["customerId"] == "c1"
     assert booking_from_cloud({**payload, "createdAt": "2026-11-21T07:00:00.395Z"}, "UTC")["createdAt"] \

@@ -1,5 +1,5 @@
 """Payment links: a cloud booking awaiting payment (Ehjzny ``PENDING_PAYMENT`` with its
-``payment.paymentLink``, seed 000 "Online Payments") reaches the branch with its link, and
+``payment.paymentLink``, Ehjzny API reference, "Online Payments") reaches the branch with its link, and
 turns paid when the simulated cloud (real HTTP) marks it paid. The desk side (the QR code in
 the booking pane and on the ticket) is ``tests/ui/test_payment_links_ui.py``."""
 

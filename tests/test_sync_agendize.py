@@ -4,8 +4,8 @@ methods (pull_reference, pull with sync tokens, plan/send, find_sent, classify).
 
 The engine's side is :class:`Desk` below: it lends the connector a context (id maps,
 customers, the outbox row's commits) and applies each pulled page to dicts keyed by cloud
-id, as the engine does per transaction. Each test names the seed
-(``003_707c71aee94e5c34.txt``) or contract (``shared/contracts/agendize.md``) section.
+id, as the engine does per transaction. Each test names the Agendize API
+reference's section or the contract's (``docs/clouds/agendize.md``).
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def service_ids(sim):
 
 # mapping -----------------------------------------------------------------------------------
 def test_zoned_times_and_statuses():
-    """Seed "start.dateTime" (no offset, ``timeZone`` IANA, default the company's) and
+    """API reference "start.dateTime" (no offset, ``timeZone`` IANA, default the company's) and
     "status" (seven values); contract "Desk operations": the visit states."""
     assert mapping.zoned_to_utc({"dateTime": "2026-12-07T09:00:00", "timeZone": "Asia/Riyadh"}, "UTC") == NOW
     assert mapping.zoned_to_utc({"dateTime": "2026-12-07T10:00:00"}, "Asia/Dubai") == NOW
@@ -525,7 +525,7 @@ def test_incremental_pull_figure(sim):
 
 
 def test_history_entries_say_who_changed_what(sim):
-    """Seed "history[].type" / "source"; contract "Objects": the cloud's history is read
+    """API reference "history[].type" / "source"; contract "Objects": the cloud's history is read
     into audit entries with their channel, so a desk can say "rescheduled by the client
     online at 09:00"."""
     desk = Desk()
@@ -772,7 +772,7 @@ def test_engine_cancelled_in_the_cloud_with_a_desk_change_waiting_needs_attentio
 
 
 def test_engine_history_says_who_changed_it_in_the_cloud(live, branch):
-    """Issue "History" (seed "history[]"): a change pulled from Agendize is written in the
+    """Issue "History" (API reference "history[]"): a change pulled from Agendize is written in the
     booking's history with the cloud's account of it: "rescheduled by the client online"."""
     branch.sync()
     now = datetime.now(UTC)
@@ -821,7 +821,7 @@ def test_price_and_the_paid_flag_map_to_cloud_money():
 
 
 def test_engine_price_and_paid_come_down_and_show_once(live, branch):
-    """Agendize's ``price`` and ``paid`` (seed "Appointment resource") reach the booking's
+    """Agendize's ``price`` and ``paid`` (API reference "Appointment resource") reach the booking's
     figures; the appointment paid in Agendize (the simulation's admin surface, over HTTP)
     shows as paid in the cloud, once, however often the branch pulls."""
     import httpx

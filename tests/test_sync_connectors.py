@@ -2,7 +2,7 @@
 ``cloudIds`` of every booking, customer, resource and booking type in the branch API.
 
 Ehjzny is the first connector; its simulated cloud (``tests/clouds/ehjzny``) is a real HTTP
-server following the seed reference.
+server following the platform's API reference.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The DigitalBooker connector (``app/sync/digitalbooker``).
 
 Part one: the mapping and the plan on payloads in the contract's shapes
-(``shared/contracts/digitalbooker.md`` "The inferred names", seed
-``004_7907c60232aa2c57.txt`` "The booking object" and the others). Part two (below): the
+(``docs/clouds/digitalbooker.md`` "The inferred names", API reference
+the DigitalBooker API reference "The booking object" and the others). Part two (below): the
 connector against the simulated DigitalBooker cloud over real HTTP.
 """
 
@@ -23,7 +23,7 @@ KINDS = {"11": "worker", "12": "worker", "21": "resource"}
 
 
 def booking(**changes) -> dict:
-    """A booking object as the contract names it (seed "The booking object")."""
+    """A booking object as the contract names it (API reference "The booking object")."""
     obj = {"object": "booking", "id": 501, "type": "service", "title": "General", "location_id": 1,
            "date": "2026-12-08", "start_time": "09:30", "end_time": "10:00", "service_id": 7,
            "resources": [11, 21], "price": 230.0, "tax": 30.0, "paid": False,
@@ -47,7 +47,7 @@ def test_local_date_and_time_become_utc_with_the_location_zone():
 
 def test_the_mark_is_the_clouds_newest_created_or_modified_in_its_own_wall_time():
     """Contract "Behaviour" → Pull: the mark comes from the cloud's values, never the desk's
-    clock; ``modified`` is present only on modified bookings (seed)."""
+    clock; ``modified`` is present only on modified bookings (API reference)."""
     assert mapping.booking_mark(booking()) == "2026-12-01T08:15:00"
     assert mapping.booking_mark(booking(modified="2026-12-03 10:00:00")) == "2026-12-03T10:00:00"
     assert mapping.shift_stamp("2026-12-03T10:00:00", -5) == "2026-12-03T09:55:00"
@@ -116,7 +116,7 @@ def test_users_are_normal_with_an_email_or_phone_and_temporary_without():
 def test_a_cash_payment_goes_with_its_amount_including_tax_and_the_tax_percentage():
     assert mapping.payment_body(23000, 2, 1500) == {"type": "cash", "amount": 230.0, "tax": 15.0}
     with pytest.raises(mapping.MappingError):
-        mapping.payment_body(100_000_00, 2, 1500)  # seed: amount range 0 - 99999
+        mapping.payment_body(100_000_00, 2, 1500)  # API reference: amount range 0 - 99999
     assert mapping.payments_from_cloud([{"object": "payment", "id": 4, "type": "cash", "amount": 230, "tax": 15},
                                         "junk"]) == [{"id": "4", "type": "cash", "amount": 230.0, "tax": 15.0}]
 
@@ -319,7 +319,7 @@ def horizon_ids(sim: Sim) -> set[str]:
 
 
 def test_a_wrong_key_password_is_an_auth_failure(sim):
-    """Seed "Authentication": HTTP Basic with the key's id and password; contract: 401."""
+    """API reference "Authentication": HTTP Basic with the key's id and password; contract: 401."""
     connector = registry.get("digitalbooker").factory(sim.config(), BareContext("Asia/Riyadh"))
     connector.config.secret = "wrong"
 
@@ -447,7 +447,7 @@ def test_a_new_customer_becomes_a_normal_user_once_even_after_a_lost_reply(sim, 
 
 def test_a_cash_payment_taken_at_the_desk_is_in_the_cloud(sim, branch):
     """Issue "Done when": a cash payment taken at the desk is in the cloud (amount including
-    tax, tax a percentage: seed "Add a payment to a booking"); a card payment stays local."""
+    tax, tax a percentage: API reference "Add a payment to a booking"); a card payment stays local."""
     branch.sync()
     day = sim.workday(1)
     booking = branch.book(sim.sara, day, sim.free(sim.sara, day), sim.users[5])
@@ -655,7 +655,7 @@ def _admin_payment(sim: Sim, cloud_id: str, kind: str, amount: float) -> dict:
 
 
 def test_payments_made_in_the_cloud_show_on_the_booking_once_and_a_repull_changes_nothing(sim, branch):
-    """The clinic's paid bookings come down with their price and payments (seed "The booking
+    """The clinic's paid bookings come down with their price and payments (API reference "The booking
     object" price and paid, "List payments for a booking"); one more payment taken in the
     cloud shows once, marked with its source, however often the branch pulls."""
     branch.sync()

@@ -1,8 +1,8 @@
 """The Qmatic connector (``app/sync/qmatic``).
 
-Each test names the seed (``001_07b4ebc8faea0778.txt``) or contract
-(``shared/contracts/qmatic.md``) section whose rule it checks. The first part reads the
-seed's own example payloads through the mapping (no I/O); the second drives the connector
+Each test names the Qmatic API reference or the contract
+(``docs/clouds/qmatic.md``) section whose rule it checks. The first part reads the
+API reference's own example payloads through the mapping (no I/O); the second drives the connector
 through its protocol methods against the simulated Qmatic cloud over real HTTP, with a
 small in-memory :class:`Ctx` standing in for the engine's context; the last part runs a
 real branch server process and kills it.
@@ -34,7 +34,7 @@ from tests.clouds.qmatic import (
 ZONE = "Asia/Riyadh"
 NOW = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)  # 09:00 in Riyadh
 
-# seed "Services" → Response (the example as written, with its placeholder GUIDs)
+# API reference "Services" → Response (the example as written, with its placeholder GUIDs)
 SEED_SERVICES = [{
     "branch": {"id": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "name": "string",
                "address": {"streetName": "string", "zipCode": "string", "city": "string", "country": "string"},
@@ -50,16 +50,16 @@ SEED_SERVICES = [{
 BRANCH = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 
 
-# ---- the mapping, on the seed's payloads ----------------------------------------------------
+# ---- the mapping, on the API reference's payloads ----------------------------------------------------
 
 def test_service_rows_give_the_branch_its_services_resources_and_required_questions():
-    """Seed "Services": one row per branch and service, with its resources and questions."""
+    """API reference "Services": one row per branch and service, with its resources and questions."""
     assert list(mapping.branches(SEED_SERVICES)) == [BRANCH]
     rows = mapping.branch_rows(SEED_SERVICES, BRANCH)
     assert len(rows) == 1 and mapping.branch_rows(SEED_SERVICES, "another") == []
     assert [r["id"] for r in mapping.named_resources(rows[0])] == ["3fa85f64-5717-4562-b3fc-2c963f66afa6"]
     assert mapping.required_questions(rows[0]) == ["string"]
-    # seed note: a virtual pool gives an empty list, and the service books on the branch's pool
+    # API reference note: a virtual pool gives an empty list, and the service books on the branch's pool
     pool = {**rows[0], "resourceSelection": {"required": False, "availableResources": []}}
     assert mapping.named_resources(pool) == []
 
@@ -83,7 +83,7 @@ def test_cloud_times_with_an_offset_become_utc_and_desk_times_go_out_in_the_bran
 
 
 def test_slots_give_the_duration_and_the_hours_of_a_day():
-    """Seed "Timeslots": a 60-minute service open 8–16 offers 8–9, 9–10, …; the duration is
+    """API reference "Timeslots": a 60-minute service open 8–16 offers 8–9, 9–10, …; the duration is
     the slots' length and the desk's working hours are the periods they cover."""
     day = "2026-12-08"
     reply = [{"startTime": f"{day}T{h:02d}:00:00+03:00", "endTime": f"{day}T{h + 1:02d}:00:00+03:00"}
@@ -98,7 +98,7 @@ def test_slots_give_the_duration_and_the_hours_of_a_day():
 
 
 def test_the_personal_identifier_is_the_customer_uuid_in_32_hex_digits():
-    """Seed "Confirm a reservation": 10–48 characters of [A-Za-z0-9] (also called GUID)."""
+    """API reference "Confirm a reservation": 10–48 characters of [A-Za-z0-9] (also called GUID)."""
     local = new_id()
     ident = mapping.personal_identifier(local)
     assert len(ident) == 32 and int(ident, 16) >= 0 and mapping.valid_identifier(ident)
@@ -145,7 +145,7 @@ def test_a_searched_appointment_maps_to_a_confirmed_booking_with_its_customer():
 
 
 def test_a_reserve_body_names_the_slot_as_qmatic_offered_it():
-    """Seed "Create a new Reservation": service, branch, resource, time slot, notes, 1."""
+    """API reference "Create a new Reservation": service, branch, resource, time slot, notes, 1."""
     slot = {"startTime": "2026-12-08T09:00:00+03:00", "endTime": "2026-12-08T09:30:00+03:00"}
     body = mapping.reserve_body(service_id="svc", branch_id=BRANCH, resource_id="r1", slot=slot, notes="x")
     assert body == {"serviceId": "svc", "branchId": BRANCH, "requestedResourceId": "r1", "timeSlot": slot,

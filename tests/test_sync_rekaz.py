@@ -1,7 +1,7 @@
 """The Rekaz connector (``app/sync/rekaz``) against the simulated Rekaz cloud over real HTTP.
 
-Each test names the seed (``002_8fee4d72956658de.txt``) or contract
-(``shared/contracts/rekaz.md``) section whose rule it checks. The connector is driven
+Each test names the Rekaz API reference or the contract
+(``docs/clouds/rekaz.md``) section whose rule it checks. The connector is driven
 through its protocol methods (pull_reference, pull, fetch, plan/send, find_sent,
 classify) with a small in-memory :class:`Ctx` standing in for the engine's context.
 """
@@ -129,7 +129,7 @@ def test_registered_with_its_fields_and_capabilities():
 
 # ---- transport ----------------------------------------------------------------------------
 def test_key_goes_as_issued_and_a_wrong_key_is_auth(sim):
-    """Seed "Authentication": ``Basic <key>`` and ``__tenant``; 401 → auth, not retried."""
+    """API reference "Authentication": ``Basic <key>`` and ``__tenant``; 401 → auth, not retried."""
     async def scenario():
         good = RekazClient(sim.url, sim.cloud.key, sim.cloud.tenant)
         bad = RekazClient(sim.url, sim.cloud.key + "x", sim.cloud.tenant)
@@ -173,7 +173,7 @@ def test_429_retry_after_is_honoured_on_reads_and_raised_on_writes(sim):
 
 
 def test_paged_listings_are_read_to_the_end(sim):
-    """Seed "Customers API": ``skipCount``/``maxResultCount`` ≤ 100 and ``totalCount``."""
+    """API reference "Customers API": ``skipCount``/``maxResultCount`` ≤ 100 and ``totalCount``."""
     for n in range(230):
         sim.cloud.add_customer(f"Customer {n}", f"05{n:08d}", sim.ids["main"])
 
@@ -366,7 +366,7 @@ def test_lost_customer_reply_makes_exactly_one_customer(sim):
 
 
 def test_reschedule_keeps_the_id_and_cancel_twice_is_done(sim):
-    """Seed "PUT /reservations/{id}": same id; contract: a re-sent cancel meeting
+    """API reference "PUT /reservations/{id}": same id; contract: a re-sent cancel meeting
     ``BusinessLogicError`` is done when GET shows it cancelled."""
     ctx = mapped_ctx(sim)
     ident = _book(sim, start=datetime(2026, 12, 7, 8, 0, tzinfo=UTC))
@@ -506,7 +506,7 @@ def test_mobile_keys_agree():
 
 def test_unassigned_reservation_waits_180_minutes_then_is_rejected(sim):
     """Contract "Desk operations": unassigned queue; Rekaz has no assignment timeout, so a
-    waiting reservation gets the longest (seed 000 "Assignment Timeout": 5..180) from its time."""
+    waiting reservation gets the longest (Ehjzny API reference, "Assignment Timeout": 5..180) from its time."""
     waiting = _book(sim, price="free", providers=(), start=NOW - timedelta(minutes=170))
     over = _book(sim, price="free", providers=(), start=NOW - timedelta(minutes=181))
     conn = connector(sim)
@@ -900,7 +900,7 @@ def test_a_kiosk_check_in_shows_on_a_desk_as_arrived_within_a_minute(tmp_path):
 
 def test_the_choices_route_lists_the_branches_the_key_sees(tmp_path, monkeypatch):
     """``POST /sync/choices/branchId`` (the settings dialog's branch picker; contract
-    "Transport": one desk branch = one Rekaz branch, seed "Branches API"): the branches
+    "Transport": one desk branch = one Rekaz branch, API reference "Branches API"): the branches
     with both names, never the key; a wrong key is ``CLOUD-AUTH-FAILED``; a field Rekaz does
     not list is a 400."""
     import keyring

@@ -1,5 +1,5 @@
-"""The sync engine against a simulated cloud that follows the seed and the contract only
-(``shared/contracts/ehjzny.md`` "Shapes the seed lost"), not the connector's habits:
+"""The sync engine against a simulated cloud that follows the API reference and the contract only
+(``docs/clouds/ehjzny.md`` "Shapes the reference lost"), not the connector's habits:
 time rules in the contract's shape (and unreadable ones), a resource chosen through
 ``resourceFilters`` and moved by the cloud, lost replies of creates and reschedules found by
 natural key, failed look-ups, and queue order by millisecond ``createdAt``.

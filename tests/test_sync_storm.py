@@ -1,6 +1,6 @@
 """Fault storm: a synced clinic, then a burst of desk and cloud-side actions under faults, a
 kill -9 of the real branch server process mid-burst and a restart (contract "Transport",
-"Behaviour"; the simulated cloud follows the seed, not the connector).
+"Behaviour"; the simulated cloud follows the API reference, not the connector).
 
 Desk actions go over HTTP to ``python -m app.sync serve`` (book on a chosen resource,
 walk-in, accept, cancel, reschedule, check-in + end); cloud-side actions go to the cloud

@@ -3,7 +3,7 @@
 Every method is a coroutine returning plain dicts in the API's shape (see
 :mod:`app.domain.model`) or raising :class:`ApiError` — a refused request carries the
 server's ``code`` and ``message``; a network failure has code ``NETWORK``. Create the
-client inside the running event loop (qasync: ``shared/STYLE.md``).
+client inside the running event loop (qasync: ``docs/architecture.md``, "Pitfalls").
 
 Every request carries a token (``Authorization: Bearer <token>``): the embedded desk gets
 its server's in-process (``BranchServer.token``); a script on the machine of a headless

@@ -27,13 +27,13 @@ SCHEDULED_BOOKINGS = 600
 TODAY_MINIMUM = 5  # bookings per working resource today, placed first
 WALK_INS = 12
 WALK_IN_WINDOW_MINUTES = 90
-WALK_IN_TIMEOUT = 180  # minutes (seed 000 "Assignment Timeout": at most 180)
+WALK_IN_TIMEOUT = 180  # minutes (Ehjzny API reference, "Assignment Timeout": at most 180)
 CUSTOMERS = 300
 _ID_ALPHABET = string.ascii_letters + string.digits
 
 
 def _cloud_time(moment: datetime) -> str:
-    """UTC in the cloud's own format: ``2023-01-11T18:00:00.000Z`` (seed 000 sample)."""
+    """UTC in the cloud's own format: ``2023-01-11T18:00:00.000Z`` (Ehjzny API reference sample)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
@@ -210,7 +210,7 @@ def _make_walk_ins(c: _Clinic) -> None:
 
 def generate_clinic(today: date, zone: str = "Asia/Riyadh", seed: int = 7,
                     now: datetime | None = None) -> dict:
-    """A demo clinic as Ehjzny payloads (contract "Objects"; seed 000 response samples).
+    """A demo clinic as Ehjzny payloads (contract "Objects"; Ehjzny API reference response samples).
 
     Returns ``{"organization": {"name", "name_translations", "timeZone"}, "resources",
     "types", "customers", "bookings", "timeRules": {resourceId: {"depthOfDays", "rules",

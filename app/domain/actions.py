@@ -7,7 +7,7 @@ The places that used to list actions one by one are built from :data:`ACTIONS`: 
 of :mod:`app.server.api` (and their roles, :mod:`app.server.security`), the attendances of
 :mod:`app.server.service`, :meth:`app.client.DeskClient.act`, the desk's enabled actions
 (:func:`allowed`, used by ``ui.core.models``) and the Ehjzny connector's operations
-(:mod:`app.sync.ehjzny.connector`). What only the desk shows (label, shortcut, message)
+(``ACTIONS`` of its ``connector`` module). What only the desk shows (label, shortcut, message)
 is keyed by the same :class:`Action` in ``app.i18n.labels`` and ``ui.core.actions``. Adding an
 action: ``docs/adding-an-action.md``.
 """

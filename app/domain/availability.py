@@ -1,4 +1,4 @@
-"""Free times of a resource for a booking type (seed 000 "List Available Times"
+"""Free times of a resource for a booking type (Ehjzny API reference, "List Available Times"
 ``POST /availability/times``, "Manage Time Rules"; contract "Operations").
 
 A start time is free when the booking's span, widened by the type's
@@ -8,7 +8,7 @@ resource (itself widened by its own type's buffers; a temporary hold past its
 ``heldUntil`` no longer counts), it is not earlier than "now" plus
 ``scheduleAfterHoursFromNow`` and its day is within ``depthOfDays``.
 
-Candidate starts (the seed's granularity flags ``showOclock``, ``showHalfHour``,
+Candidate starts (the API reference's granularity flags ``showOclock``, ``showHalfHour``,
 ``showThirdHour``, ``showQuarterHour``, ``showSixthHour``, ``showFixedTimes`` and
 ``showInBetweenSlots``) are branch-local wall times: a start is on the grid of ``step``
 minutes when its local minute of the day is a multiple of ``step`` (60 on the hour, 30 half,
@@ -29,11 +29,11 @@ from zoneinfo import ZoneInfo
 from app.domain.clock import from_iso, from_local, local_date
 from app.domain.timerules import periods_on
 
-#: Grid names → minutes. The first five are this API's names, the rest the seed's
-#: ``bookingTimeSplitting`` values (seed 000, widget settings).
+#: Grid names → minutes. The first five are this API's names, the rest the API reference's
+#: ``bookingTimeSplitting`` values (Ehjzny API reference, widget settings).
 GRANULARITY = {"hour": 60, "half": 30, "third": 20, "quarter": 15, "sixth": 10,
                "oclock": 60, "oclockAndHalf": 30, "20": 20, "15": 15, "10": 10}
-#: The seed's ``show...`` flags of ``/availability/times`` → minutes.
+#: The API reference's ``show...`` flags of ``/availability/times`` → minutes.
 SHOW_FLAGS = {"showOclock": 60, "showHalfHour": 30, "showThirdHour": 20, "showQuarterHour": 15,
               "showSixthHour": 10}
 
@@ -50,7 +50,7 @@ class Busy:
 class Grid:
     """Which local start times to offer: any multiple of one of ``steps`` (minutes), the
     ``fixed`` military times, and with ``in_between`` also the first minute after each busy
-    span and each period start (the seed's ``showInBetweenSlots`` / "optimize")."""
+    span and each period start (the API reference's ``showInBetweenSlots`` / "optimize")."""
 
     steps: tuple[int, ...] = (15,)
     fixed: tuple[int, ...] = ()
@@ -124,7 +124,7 @@ def within_working_hours(start: datetime, booking_type: Mapping[str, Any], time_
 
 
 def earliest_start(time_rules: dict | None, now: datetime, zone: str) -> datetime:
-    """"Schedule after N hours from now" (seed 000 "Update Resource's Time Rules"):
+    """"Schedule after N hours from now" (Ehjzny API reference, "Update Resource's Time Rules"):
     -1 = from tomorrow (branch-local midnight), n ≥ 0 = now + n hours."""
     hours = int((time_rules or {}).get("scheduleAfterHoursFromNow") or 0)
     if hours < 0:
@@ -134,7 +134,7 @@ def earliest_start(time_rules: dict | None, now: datetime, zone: str) -> datetim
 
 
 def within_depth(day: date, time_rules: dict | None, now: datetime, zone: str) -> bool:
-    """``depthOfDays`` (seed 000 "Manage Time Rules"): with n > 0 only the n branch-local days
+    """``depthOfDays`` (Ehjzny API reference, "Manage Time Rules"): with n > 0 only the n branch-local days
     from today on (today .. today + n - 1) may be booked; 0 or absent = no limit."""
     depth = int((time_rules or {}).get("depthOfDays") or 0)
     return depth <= 0 or day < local_date(now, zone) + timedelta(days=depth)

@@ -110,7 +110,7 @@ def local_date(moment: datetime, zone: str) -> date:
 
 
 def military(moment: datetime, zone: str) -> int:
-    """Branch-local military time of ``moment``: 18:20 → ``1820`` (seed 000, scheduling body)."""
+    """Branch-local military time of ``moment``: 18:20 → ``1820`` (Ehjzny API reference, scheduling body)."""
     local = moment.astimezone(ZoneInfo(zone))
     return local.hour * 100 + local.minute
 

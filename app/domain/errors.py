@@ -1,6 +1,6 @@
 """Errors of the booking rules: a stable code, a message and the HTTP status the API uses.
 
-Codes from the contract (``shared/contracts/ehjzny.md``, "Transport" → Errors):
+Codes from the contract (the Ehjzny page of ``docs/clouds/``, "Transport" → Errors):
 ``SCH-ALREADY_ASSIGNED`` (400), ``BKS-110`` (400), slot no longer free (409), unknown id
 (404). The others are this project's own and keep the same ``AREA-NAME`` form.
 """

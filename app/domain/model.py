@@ -2,7 +2,7 @@
 
 One concept has one name everywhere: the SQLite column, the JSON field of the branch API,
 the dict key in Python and the msgid of the UI label all use the Ehjzny names of
-``shared/contracts/ehjzny.md`` ("Objects"). Rows travel as plain dicts with these keys.
+the Ehjzny page of ``docs/clouds/`` ("Objects"). Rows travel as plain dicts with these keys.
 
 Times: every ``...DateTime`` / ``...At`` value is UTC, ISO-8601 with ``Z``
 (``2026-11-21T09:30:00Z``). Durations are whole minutes. ``startDate``/``startTime`` are the
@@ -12,7 +12,7 @@ The rows themselves (booking, customer, resource, booking type, outbox operation
 in :mod:`app.domain.rows`, each key with its meaning and unit.
 
 Attendance (table ``attendances``, the Rekaz "Attendances" shape of
-``002_8fee4d72956658de.txt``): id, type (:class:`AttendanceKind`), bookingId,
+the Rekaz API reference): id, type (:class:`AttendanceKind`), bookingId,
 customerId, createdAt.
 
 History (table ``history``): ``action`` is one of :class:`Action`.
@@ -106,7 +106,7 @@ class DeskRole(StrEnum):
 
 class AttendanceKind(StrEnum):
     """``type`` of an attendance (SQLite ``attendances``, ``POST /management/attendances``
-    ``actionType``): the Rekaz "Attendances" spelling (``002_8fee4d72956658de.txt``)."""
+    ``actionType``): the Rekaz "Attendances" spelling (Rekaz API reference)."""
 
     CHECK_IN = "CheckIn"
     CHECK_OUT = "CheckOut"
@@ -134,13 +134,13 @@ BOOKING_FIELDS = (
     "paymentLink",
 )
 
-#: Assignment timeout bounds and default, minutes (seed 000, "Assignment Timeout").
+#: Assignment timeout bounds and default, minutes (Ehjzny API reference, "Assignment Timeout").
 ASSIGNMENT_TIMEOUT_MIN = 5
 ASSIGNMENT_TIMEOUT_MAX = 180
 ASSIGNMENT_TIMEOUT_DEFAULT = 120
 
-#: Temporary hold bounds and default, minutes (seed 000 "Create Temporary Booking",
-#: ``reservedForMinutes``; the seed gives no bounds, these are the branch's).
+#: Temporary hold bounds and default, minutes (Ehjzny API reference, "Create Temporary Booking",
+#: ``reservedForMinutes``; the API reference gives no bounds, these are the branch's).
 HOLD_MINUTES_MIN = 1
 HOLD_MINUTES_MAX = 60
 HOLD_MINUTES_DEFAULT = 15

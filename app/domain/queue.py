@@ -1,4 +1,4 @@
-"""Queues of walk-ins and instant bookings (seed 000 "Instant Booking", "Queue Booking").
+"""Queues of walk-ins and instant bookings (Ehjzny API reference, "Instant Booking", "Queue Booking").
 
 * Queues are per resource: a resource's queue holds the unassigned bookings whose type it
   serves, oldest ``createdAt`` first ("Resource-Scoped Queues", "Provider: View
@@ -84,7 +84,7 @@ def called_to(resource_id: str, bookings: Iterable[_Row]) -> list[_Row]:
     (``IN_PROGRESS``) first, then those checked in and the walk-ins accepted for it (a
     ticket) that have not gone in, who came first first. ``bookings``: the resource's
     bookings of the day. A provider calls the next ticket only when this is empty, so two
-    tickets are never called to one provider at once (the desk's rule; seed 000 "Instant
+    tickets are never called to one provider at once (the desk's rule; Ehjzny API reference, "Instant
     Booking" leaves the pace of accepting to the provider)."""
     mine = [b for b in bookings if b.get("resourceId") == resource_id and b.get("status") == Status.CONFIRMED]
     in_room = [b for b in mine if b.get("visitStatus") == "IN_PROGRESS"]

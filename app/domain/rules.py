@@ -1,11 +1,11 @@
 """Transitions of one booking. Pure functions: each takes the booking as it is and returns
 the booking as it must become, or raises :class:`~app.domain.errors.BookingError`.
 
-Sources: seed ``000_14e7845dce989d17.txt`` ("Instant Booking", "Assignment Timeout",
+Sources: Ehjzny API reference ("Instant Booking", "Assignment Timeout",
 "Race Condition Handling", "Cancel / Leave Queue", "End Booking", "Create Confirmed
 Booking" → Rescheduling) and the contract's "Behaviour the desk relies on". The visit
 states (check-in, start, end, no-show) are the desk's own, recorded as attendances in the
-Rekaz "Attendances" shape (``002_8fee4d72956658de.txt``).
+Rekaz "Attendances" shape (Rekaz API reference).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def accept(booking: Mapping[str, Any], resource: Mapping[str, Any], booking_type
            now: datetime) -> dict:
     """Assign a waiting booking to ``resource`` → ``CONFIRMED``, starting now.
 
-    Seed 000 "Instant Booking" step 5 and "Race Condition Handling": an assigned booking is
+    Ehjzny API reference, "Instant Booking" step 5 and "Race Condition Handling": an assigned booking is
     never re-assigned (``SCH-ALREADY_ASSIGNED``); an expired one answers ``BKS-110``
     ("Assignment Timeout"). The resource must serve the booking's type
     ("Provider: View Unassigned Bookings"). The queue fields are dropped (step 7).
@@ -59,18 +59,18 @@ def accept(booking: Mapping[str, Any], resource: Mapping[str, Any], booking_type
 
 def ensure_waiting(booking: Mapping[str, Any]) -> None:
     """Raise INVALID-TRANSITION unless the booking waits unassigned in a queue
-    (``PENDING_ASSIGNMENT``), the one state an accept starts from (seed 000 "Instant Booking")."""
+    (``PENDING_ASSIGNMENT``), the one state an accept starts from (Ehjzny API reference, "Instant Booking")."""
     if booking.get("status") != Status.PENDING_ASSIGNMENT:
         raise _refuse(booking, "accept")
 
 
 def expire(booking: Mapping[str, Any]) -> dict:
-    """An unassigned booking past its timeout → ``REJECTED`` (seed 000 "Assignment Timeout")."""
+    """An unassigned booking past its timeout → ``REJECTED`` (Ehjzny API reference, "Assignment Timeout")."""
     return {**booking, "status": Status.REJECTED}
 
 
 def cancel(booking: dict, reason: str) -> dict:
-    """Cancel, or leave the queue, with a reason (seed 000 "Cancel / Leave Queue").
+    """Cancel, or leave the queue, with a reason (Ehjzny API reference, "Cancel / Leave Queue").
 
     A visit already started or finished cannot be canceled; the reason is required.
     """
@@ -102,7 +102,7 @@ def start(booking: dict, now: datetime) -> dict:
 
 def end(booking: dict, now: datetime) -> dict:
     """End the visit → ``COMPLETED``; when it ends before its scheduled end, the booking is
-    shortened to the time served (seed 000 "End Booking": ``endDateTime`` = now,
+    shortened to the time served (Ehjzny API reference, "End Booking": ``endDateTime`` = now,
     ``duration`` recomputed). A visit that overruns keeps its scheduled end."""
     if booking["status"] != Status.CONFIRMED or booking.get("visitStatus") not in (
             VisitStatus.CHECKED_IN, VisitStatus.IN_PROGRESS):
@@ -129,7 +129,7 @@ def reschedule(booking: Mapping[str, Any], start_at: datetime, resource_id: str,
                booking_type: Mapping[str, Any]) -> dict:
     """Move a booking to a new start (and resource), keeping its local id.
 
-    The cloud cancels the old booking and creates one with a new id (seed 000 "Create
+    The cloud cancels the old booking and creates one with a new id (Ehjzny API reference, "Create
     Confirmed Booking" → Rescheduling); locally the id stays and the sync engine maps the
     new cloud id. Only bookings that are not under way can move. Free-slot checks are the
     caller's (they need the resource's other bookings).
@@ -161,7 +161,7 @@ def reopen(booking: dict, scheduled_end: str | None, scheduled_duration: int | N
     """Take back "end": a ``COMPLETED`` visit goes back to the room (or to arrived if it
     never started), with its scheduled end restored when the end had shortened it.
 
-    The cloud has no reverse of ``/management/bookings/end`` (seed 000 "End Booking"), so a
+    The cloud has no reverse of ``/management/bookings/end`` (Ehjzny API reference, "End Booking"), so a
     reopen is the branch's own; an end already pushed keeps its shortened time there.
     """
     if booking["status"] != Status.CONFIRMED or booking.get("visitStatus") != VisitStatus.COMPLETED:
@@ -184,9 +184,9 @@ def restore(booking: Mapping[str, Any], status_before: str | None, now: datetime
 
     Only a booking canceled at the desk can come back (``status_before`` is the status its
     cancel's history entry recorded; a hold that lapsed or a rejected walk-in cannot). A
-    walk-in past its assignment timeout stays canceled (``BKS-110``, seed 000 "Assignment
+    walk-in past its assignment timeout stays canceled (``BKS-110``, Ehjzny API reference, "Assignment
     Timeout"). Whether the slot is still free is the caller's check. The cloud has no
-    un-cancel (seed 000 "Cancel / Leave Queue"): the sync engine books it there again.
+    un-cancel (Ehjzny API reference, "Cancel / Leave Queue"): the sync engine books it there again.
     """
     if booking["status"] != Status.CANCELED or status_before not in RESTORABLE_STATUSES:
         raise _refuse(booking, "restore")

@@ -5,7 +5,7 @@ capital letters, configurable per type; a new type gets the first free letter in
 and numbers count per prefix. Numbering restarts each branch-local day, but never repeats a
 ticket still waiting from the day before: the next number is one more than the highest of
 the same prefix created that day or still waiting, so a called ticket is never ambiguous,
-also across the branch's local midnight (the queue rules: seed 000 "Instant Booking",
+also across the branch's local midnight (the queue rules: Ehjzny API reference, "Instant Booking",
 "Queue Booking"; the numbering is the branch's own, the cloud has no tickets).
 
 Booking fields: ``queueNumber`` (int, the count) and ``ticket`` (the string shown on the

@@ -1,5 +1,5 @@
-"""Working hours of a resource ("Time Rules" and "Off Rules", seed 000 "Manage Time Rules";
-``shared/contracts/ehjzny.md`` "Shapes the seed lost").
+"""Working hours of a resource ("Time Rules" and "Off Rules", Ehjzny API reference, "Manage Time Rules";
+the Ehjzny page of ``docs/clouds/``, "Shapes the reference lost").
 
 The project's own shape (branch-local wall times, what the desk edits and stores)::
 
@@ -148,7 +148,7 @@ def read(raw) -> dict:
 
 
 def to_contract(time_rules: dict) -> dict:
-    """The project's shape → the cloud's (contract "Shapes the seed lost"): one rule per
+    """The project's shape → the cloud's (contract "Shapes the reference lost"): one rule per
     set of days and dates, its periods in ``times``. Off rules have no contract shape and
     stay local. Raises UnreadableTimeRules for unknown or unreadable hours."""
     if is_unknown(time_rules):

@@ -48,7 +48,7 @@ from app.i18n.catalogs import DOMAIN, LOCALES_DIR, mo_path_for, po_path
 __all__ = [
     "DOMAIN", "FONTS_DIR", "LANGUAGES", "LOCALES_DIR", "PSEUDO", "RTL_LANGUAGES", "SUPPORTED",
     "N_", "_", "current_language", "font_files", "gettext", "is_pseudo", "is_rtl", "language_setting",
-    "ngettext", "npgettext", "on_language_changed", "pgettext", "set_language",
+    "ngettext", "npgettext", "on_language_changed", "pgettext", "set_language", "translate",
 ]
 
 log = logging.getLogger(__name__)
@@ -200,6 +200,13 @@ def npgettext(context: str, singular: str, plural: str, n: int) -> str:
 def N_(message: str) -> str:
     """Mark ``message`` for extraction without translating it now (module-level tables)."""
     return message
+
+
+def translate(msgid: str) -> str:
+    """Translate a msgid known only at run time (a connector's field label or help, marked
+    with :func:`N_` where it is declared). Same as :func:`_`, but the extractor does not take
+    the argument's subscript (``_(field["label"])`` would make ``"label"`` a msgid)."""
+    return _translations.gettext(msgid)
 
 
 # --- fonts --------------------------------------------------------------------------------

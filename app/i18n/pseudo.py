@@ -1,4 +1,4 @@
-"""Pseudo-localization: English made longer, accented and bracketed (practice 8).
+"""Pseudo-localization: English made longer, accented and bracketed (``docs/architecture.md``, "Pitfalls").
 
 ``set_language("pseudo")`` (``--lang pseudo`` or ``ISTIQBAL_PSEUDO=1``) shows every
 translated string as ``[Ţőđàý ·····]``: about 40 % longer, with accented letters and

@@ -1,6 +1,6 @@
 """The branch booking server's HTTP API (FastAPI on Starlette).
 
-Paths and shapes follow the Ehjzny management API (``shared/contracts/ehjzny.md``):
+Paths and shapes follow the Ehjzny management API (the Ehjzny page of ``docs/clouds/``):
 ``{"result": ...}`` for one object, ``{"result": [...], "pagination": {"nextPageToken",
 "hasMore"}}`` for lists, and ``{"error": {"code", "message"}}`` with a 4xx status for a
 refused request, after which nothing has been written. Operations the cloud does not have
@@ -264,7 +264,7 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
     @api.put("/management/resources/{resourceId}/timeRules", dependencies=[require(Role.MANAGER)])
     @writing
     def set_time_rules(resourceId: str, body: schemas.TimeRulesBody):
-        """Replace a resource's working hours (manager desks; seed 000 "Manage Time Rules")."""
+        """Replace a resource's working hours (manager desks; Ehjzny API reference, "Manage Time Rules")."""
         row = service._resource(resourceId)
         rules = body.model_dump(by_alias=True)  # validated: known fields, from < to, 0000–2400
         with service.store.transaction():
@@ -424,7 +424,7 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
     @reading
     def unassigned(request: Request, resourceId: str = Query(min_length=1, max_length=64),
                          includes: str | None = Query(None, max_length=100)):
-        """The resource's queue, FIFO, with positions (seed 000 "Provider: View Unassigned Bookings")."""
+        """The resource's queue, FIFO, with positions (Ehjzny API reference, "Provider: View Unassigned Bookings")."""
         _check_resource(request, resourceId)
         rows = service.embed(service.queue(resourceId), _includes(includes))
         return {"result": rows, "pagination": {"nextPageToken": None, "hasMore": False}}
@@ -495,7 +495,7 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
     @api.put(ACTIONS[Action.HOLD].route, dependencies=[require(RANK[ACTIONS[Action.HOLD].role])])
     @writing
     def temporary(body: schemas.HoldBody, request: Request):
-        """Hold a slot for ``reservedForMinutes`` (seed 000 "Create Temporary Booking")."""
+        """Hold a slot for ``reservedForMinutes`` (Ehjzny API reference, "Create Temporary Booking")."""
         return {"result": service.hold(body.model_dump(exclude_none=True), _actor(request))}
 
     # availability -------------------------------------------------------------------
@@ -518,7 +518,7 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
     @api.post("/availability/types", dependencies=[require(Role.RECEPTION)])
     @reading
     def available_types(body: schemas.AvailabilityTypesBody):
-        """Booking types with ``pendingCount`` (seed 000 "Queue Booking")."""
+        """Booking types with ``pendingCount`` (Ehjzny API reference, "Queue Booking")."""
         return _page(service.available_types(body.resourceId), body.limit, body.nextPageToken)
 
     @api.post("/availability/resources", dependencies=[require(Role.RECEPTION)])
@@ -709,7 +709,7 @@ class ResponseCache:
 
 
 def _localized(request: Request, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
-    """``name`` in the language of the ``lang`` header (``en``/``ar``; seed 000 "Localization":
+    """``name`` in the language of the ``lang`` header (``en``/``ar``; Ehjzny API reference, "Localization":
     "Display fields language"), from ``name_translations``; ``name_translations`` stays."""
     lang = (request.headers.get("lang") or "").strip().lower()[:2]
     if lang not in ("en", "ar"):

@@ -17,7 +17,7 @@ Event shape: ``{"id": int, "type": str, "data": {...}}``; ``type`` is one of
   never changed (the sync engine);
 * ``queue.changed`` ``{"typeId", "reason", "bookingId", "queues": {resourceId: [{"bookingId",
   "queuePosition", "estimatedWaitMinutes"}]}}``: the new positions of every resource serving
-  the type (seed 000 "Queue Booking" step 4, ``QUEUE_POSITION_UPDATED``);
+  the type (Ehjzny API reference, "Queue Booking" step 4, ``QUEUE_POSITION_UPDATED``);
 * ``slot.freed`` ``{"resourceId", "from", "to", "bookingId", "firstWaiting"}``: a visit ended
   early; ``firstWaiting`` is the first waiting booking the resource could take (or None);
 * ``customer.changed`` ``{"customer"}``; ``resource.changed`` ``{"resource"}``: a resource's

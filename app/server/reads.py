@@ -132,9 +132,9 @@ class ReadsMixin:
     # queues ------------------------------------------------------------------------------
     def queue(self, resource_id: str) -> list[dict]:
         """The resource's queue, FIFO, with ``queuePosition`` and ``estimatedWaitMinutes``
-        (seed 000 "Provider: View Unassigned Bookings"), then the queue bookings of its types
+        (Ehjzny API reference, "Provider: View Unassigned Bookings"), then the queue bookings of its types
         still awaiting payment (``PENDING_PAYMENT``, ``awaitingPayment: true``, no position:
-        they join the queue once paid, seed 000 "Instant Booking" step 2)."""
+        they join the queue once paid, Ehjzny API reference, "Instant Booking" step 2)."""
         self._expire_due()
         resource = self._resource(resource_id)
         queue = resource_queue(resource, self.store.queued_bookings(), self.now())
@@ -211,7 +211,7 @@ class ReadsMixin:
         return sorted(out, key=lambda s: (s["startDateTime"], s["resourceId"]))
 
     def pending_counts(self) -> dict[str, int]:
-        """Waiting (not expired) bookings per type id (seed 000 "Queue Booking": pendingCount)."""
+        """Waiting (not expired) bookings per type id (Ehjzny API reference, "Queue Booking": pendingCount)."""
         now, counts = self.now(), {}
         for b in self.store.queued_bookings():
             if not is_expired(b, now):
@@ -220,7 +220,7 @@ class ReadsMixin:
 
     def available_types(self, resource_id: str | None = None) -> list[dict]:
         """Booking types that are on and served by an active resource (or by ``resource_id``),
-        each with ``pendingCount`` (``POST /availability/types``, seed 000 "Queue Booking")."""
+        each with ``pendingCount`` (``POST /availability/types``, Ehjzny API reference, "Queue Booking")."""
         resources = [self._resource(resource_id)] if resource_id else self.store.resources()
         served = {t for r in resources if _on(r) for t in (r.get("types") or [])}
         counts = self.pending_counts()
@@ -229,7 +229,7 @@ class ReadsMixin:
 
     def available_resources(self, type_id: str | None = None) -> list[ResourceRow]:
         """Active resources, those serving ``type_id`` when given (``POST
-        /availability/resources``, seed 000 "List Available Resources")."""
+        /availability/resources``, Ehjzny API reference, "List Available Resources")."""
         if type_id:
             self._type(type_id)
         return [r for r in self.store.resources()

@@ -2,7 +2,7 @@
 
 The socket is bound before the thread starts, so a port already in use is reported to the
 caller at once (calibre ``srv/embedded.py``); the socket is made with ``IPPROTO_TCP`` so
-asyncio turns Nagle off for accepted connections (``shared/STYLE.md``, pitfalls).
+asyncio turns Nagle off for accepted connections (``docs/architecture.md``, "Pitfalls").
 
 Proxy headers (``X-Forwarded-For``/``-Proto``, ``Forwarded``) are ignored: a peer cannot
 claim another address or scheme. Only when the operator names the proxies in

@@ -137,15 +137,15 @@ class CustomerPatch(Body):
 
 class HoldBody(SchedulingBody):
     """``PUT /management/scheduling/temporary``: a booking that keeps its slot for
-    ``reservedForMinutes`` (seed 000 "Create Temporary Booking"; clamped to 1..60)."""
+    ``reservedForMinutes`` (Ehjzny API reference, "Create Temporary Booking"; clamped to 1..60)."""
 
     reservedForMinutes: int | None = Field(default=None, ge=1, le=1440)
 
 
 class AvailabilityTimesBody(Body):
-    """``POST /availability/times`` (seed 000 "List Available Times"): free start times of the
+    """``POST /availability/times`` (Ehjzny API reference, "List Available Times"): free start times of the
     branch-local ``date``. Candidate starts: ``granularity`` (hour, half, third, quarter,
-    sixth, fixed, optimize, or the seed's oclock/oclockAndHalf/20/15/10), the seed's
+    sixth, fixed, optimize, or the API reference's oclock/oclockAndHalf/20/15/10), the API reference's
     ``show...`` flags, ``step`` minutes, ``fixedTimes`` (military ints) or ``showFixedTimes``
     (``"800,1200"``); default quarter hours."""
 
@@ -227,7 +227,7 @@ TIME_RULE_FIELDS = ("depthOfDays", "scheduleAfterHoursFromNow", "rules", "offRul
 
 
 class TimeRulesBody(Strict):
-    """``PUT /management/resources/{id}/timeRules`` (seed 000 "Update Resource's Time Rules"):
+    """``PUT /management/resources/{id}/timeRules`` (Ehjzny API reference, "Update Resource's Time Rules"):
     replaces the resource's time rules. Known fields only, and at least one of them (a body
     without any, such as ``{"workingHours": "09:00-17:00"}``, is a 400 and changes nothing);
     a field left out takes its default."""

@@ -1,7 +1,7 @@
 """The gate in front of every request, and the roles routes declare.
 
 :class:`DeskGuard` (pure ASGI middleware, so event streams pass through) checks, in order
-(``shared/STYLE.md``: Anki ``mediasrv``'s token and Host/Origin allow-list):
+(after Anki's ``mediasrv``: a token and a Host/Origin allow-list):
 
 1. ``Host``, parsed strictly (``name[:port]`` or ``[v6][:port]``, port 1–65535, nothing
    else): over plain loopback HTTP only ``127.0.0.1``, ``localhost`` and ``[::1]``; over the

@@ -4,7 +4,7 @@ per action, a history entry and live events for each change.
 Every public method either returns the changed booking in API shape or raises
 :class:`~app.domain.errors.BookingError` with nothing written. Checks and writes run under
 the store's writer lock, so of two desks racing for one booking or one slot exactly one
-wins (seed 000 "Race Condition Handling"); the other gets ``SCH-ALREADY_ASSIGNED`` (400) or
+wins (Ehjzny API reference, "Race Condition Handling"); the other gets ``SCH-ALREADY_ASSIGNED`` (400) or
 ``SCH-SLOT-TAKEN`` (409). The sync engine registers a ``change listener`` that writes its
 outbox row inside the same transaction. Events are written in that transaction too
 (:mod:`app.server.events`) and reach desks after the commit.
@@ -108,7 +108,7 @@ class BookingService(ReadsMixin):
     def _freed(self, after: dict, before: dict) -> dict:
         """``slot.freed``: the time from the early end to the resource's next booking (or the end
         of its working period, at least the booked end) and the first waiting booking whose
-        type the resource serves and that fits (seed 000 "End Booking")."""
+        type the resource serves and that fits (Ehjzny API reference, "End Booking")."""
         resource = self._resource(after["resourceId"])
         start, booked_end = from_iso(after["endDateTime"]), from_iso(before["endDateTime"])
         day = local_date(start, self.zone)
@@ -130,8 +130,8 @@ class BookingService(ReadsMixin):
                 "bookingId": after["id"], "firstWaiting": first}
 
     def expire_overdue(self) -> int:
-        """Turn every unassigned booking past its assignment timeout ``REJECTED`` (seed 000
-        "Assignment Timeout") and cancel every temporary hold past its ``heldUntil`` (seed 000
+        """Turn every unassigned booking past its assignment timeout ``REJECTED`` (Ehjzny API reference
+        "Assignment Timeout") and cancel every temporary hold past its ``heldUntil`` (Ehjzny API reference
         "Create Temporary Booking": not confirmed in time). Returns how many changed."""
         now, count = self.now(), 0
         for booking in self.store.queued_bookings():
@@ -189,7 +189,7 @@ class BookingService(ReadsMixin):
 
     def hold(self, body: dict, actor: dict | None = None) -> dict:
         """A temporary booking that keeps its slot for ``reservedForMinutes`` (clamped to
-        1..60, default 15) — ``PUT /management/scheduling/temporary`` (seed 000 "Create
+        1..60, default 15) — ``PUT /management/scheduling/temporary`` (Ehjzny API reference, "Create
         Temporary Booking"). Status ``PENDING_APPROVAL`` with ``heldUntil``; not confirmed in
         time it is canceled and the slot is free. Raises as :meth:`create`."""
         if body.get("rescheduleBookingId") or body.get("assign") is False:
@@ -286,7 +286,7 @@ class BookingService(ReadsMixin):
 
     def reschedule(self, booking_id: str, body: dict, actor: dict | None = None) -> dict:
         """Move a booking to ``date``/``time`` (or ``startDateTime``) and optionally another
-        ``resourceId``; the local id stays (seed 000 "Create Confirmed Booking" → Rescheduling)."""
+        ``resourceId``; the local id stays (Ehjzny API reference, "Create Confirmed Booking" → Rescheduling)."""
         with self.store.lock:
             booking = self._booking(booking_id)
             booking_type = self._type(booking["typeId"])

@@ -104,7 +104,7 @@ def m002_sync(db: Database) -> None:
 @migrations()
 def m003_events_holds_desks(db: Database) -> None:
     """Branch server: the persisted live-event sequence (ids survive a restart, written in
-    the change's own transaction), temporary holds (``heldUntil``, seed 000 "Create
+    the change's own transaction), temporary holds (``heldUntil``, Ehjzny API reference, "Create
     Temporary Booking") and paired LAN desks (tokens kept only as SHA-256 hashes)."""
     db["events"].create({"id": int, "type": str, "data": str, "createdAt": str}, pk="id")
     db["bookings"].add_column("heldUntil", str)

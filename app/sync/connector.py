@@ -35,7 +35,7 @@ from app.domain.model import Action
 
 
 class PullMode(StrEnum):
-    """How a cloud tells what changed (seed API references, each contract's "Sync" table).
+    """How a cloud tells what changed (the platforms' API references; each cloud's ``docs/clouds/`` page, "Pulling").
 
     ``windows``: no change feed; date windows are listed to the end and a booking mapped
     locally but absent from a fully read window is fetched by id (404: deleted).

@@ -1,5 +1,5 @@
 """The connectors' one HTTP transport: the httpx client, its auth, timeouts and the retry
-of reads (contracts ``shared/contracts/<cloud>.md`` "Transport"; each cloud's client keeps
+of reads (contracts ``docs/clouds/<cloud>.md`` "Transport"; each cloud's client keeps
 its routes, its error body and its paging).
 
 * :func:`http_client`: the ``httpx.AsyncClient`` of one cloud account (JSON ``Accept``,

@@ -9,7 +9,7 @@
    every cloud call (goal < 60 s).
 3. Rekaz: the initial sync of N (``--rekaz-bookings``, default 10,000) reservations of one
    branch in the horizon (−1 to +30 days) from the simulated Rekaz cloud (its own
-   process), read 100 a page (seed: ``maxResultCount`` max 100): end to end, the local
+   process), read 100 a page (Rekaz API reference: ``maxResultCount`` max 100): end to end, the local
    apply rate and the same ceiling. The simulation filters and sorts every reservation
    for each page, so its end-to-end time grows with N squared; the apply rate does not.
 

@@ -2,7 +2,7 @@
 what any real deployment does to a client, whatever its API (slow replies, 5xx, 429 with
 ``Retry-After``, dropped connections, replies lost after the write committed). Each cloud
 gives its own error envelope (``error_body``) and rate-limit code; its ``faults`` module says
-which seed and contract sections the faults stand for.
+which API reference and contract sections the faults stand for.
 
 Kinds (each rule optionally scoped by ``method`` and a ``path`` prefix; ``count`` is how
 many matching requests it hits: 1 by default, until cleared for ``latency`` and for rules

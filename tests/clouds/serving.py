@@ -79,7 +79,7 @@ class RunningCloud:
 def http_errors(body: Callable[[int, str], dict]) -> dict:
     """Starlette's ``exception_handlers`` for its own HTTP errors (an unknown path: 404, a
     wrong method: 405): the reply is ``body(status, detail)`` as JSON with that status, so
-    even these speak the cloud's error shape (each seed's "Errors")."""
+    even these speak the cloud's error shape (each API reference's "Errors")."""
 
     async def handler(request: Request, exc: HTTPException) -> JSONResponse:
         return JSONResponse(body(exc.status_code, str(exc.detail)), status_code=exc.status_code)

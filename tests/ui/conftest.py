@@ -1,4 +1,4 @@
-"""UI test fixtures: a qasync loop per test (pytest-qt does not drive one; shared/STYLE.md).
+"""UI test fixtures: a qasync loop per test (pytest-qt does not drive one; docs/architecture.md "Pitfalls").
 
 Drive a UI flow inside ``loop.run_until_complete(scenario())`` where the scenario awaits
 ``asyncio.sleep`` while it polls widgets (see :func:`until`)."""

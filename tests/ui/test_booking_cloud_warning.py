@@ -1,5 +1,5 @@
 """The booking dialog warns before saving when the branch's cloud cannot take the customer
-(contract ``shared/contracts/qmatic.md`` "Behaviour": customer data — a Qmatic booking
+(contract ``docs/clouds/qmatic.md`` "Behaviour": customer data — a Qmatic booking
 needs first name, last name and e-mail; the desk invents none and the booking stays on the
 desk). Real branch server, real widgets offscreen, on a qasync loop."""
 

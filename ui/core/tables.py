@@ -10,7 +10,7 @@ from ui.core.models import BookingTable
 
 
 class BidiDelegate(QStyledItemDelegate):
-    """Each cell laid out in its own text's direction (practice 7): a Latin name, ``39 mins``
+    """Each cell laid out in its own text's direction (``docs/architecture.md``, "Pitfalls"): a Latin name, ``39 mins``
     or ``Ahmed (VIP)`` in the Arabic table keeps its order and punctuation, an Arabic name
     in the English table too; the column keeps the table's alignment."""
 

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 from app.client import ApiError, DeskClient
 from app.domain.clock import from_iso
 from app.domain.phones import digits_of as phone_digits
-from app.i18n import _
+from app.i18n import _, translate
 from app.i18n import formats as fmt
 from app.i18n.text import display_name, fsi
 from ui.core import formatting as f
@@ -510,7 +510,7 @@ class BookingDialog(QDialog):
         # Translators: booking dialog, before saving; {cloud} is e.g. "Qmatic", {fields} e.g. "e-mail".
         self._say(_("{cloud} needs the customer's {fields}: this booking will stay on the desk and wait in "
                     "Needs attention. Book again to save it anyway.").format(
-            cloud=_(self.cloud_status.get("cloudTitle") or self.cloud_status.get("cloud") or ""),
+            cloud=translate(self.cloud_status.get("cloudTitle") or self.cloud_status.get("cloud") or ""),
             fields=format_list([names.get(k, k) for k in missing], locale=fmt.babel_locale())), error=True)
         return True
 

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.client import ApiError, DeskClient
-from app.i18n import _, current_language, ngettext
+from app.i18n import _, current_language, ngettext, translate
 from app.i18n.text import fsi
 from ui.core.errors import message_for
 from ui.core.tasks import Tasks
@@ -239,7 +239,7 @@ class CloudSettingsDialog(QDialog):
                                                    ("secret", self.key_label))):
             declared = self._declared(key)
             if declared:
-                label.setText(_(declared["label"]))
+                label.setText(translate(declared["label"]))
         self.base_url.setPlaceholderText(info.get("defaultUrl") or "https://")
         for kind, label in info.get("authKinds") or []:
             button = QRadioButton(_(label))
@@ -263,9 +263,9 @@ class CloudSettingsDialog(QDialog):
             else:
                 line = self._line(declared)
             if declared.get("help"):
-                line.setToolTip(_(declared["help"]))
+                line.setToolTip(translate(declared["help"]))
             self.extra[declared["key"]] = line
-            label = QLabel(_(declared["label"]))
+            label = QLabel(translate(declared["label"]))
             self.form.addRow(label, line)
             self._dynamic_rows.append(line)
         steps = info.get("signIn") or []
@@ -275,7 +275,7 @@ class CloudSettingsDialog(QDialog):
                 self.sign_in_inputs[declared["key"]] = line
                 row: QWidget = line
                 if number < len(steps) - 1:
-                    button = QPushButton(_(step["label"]))
+                    button = QPushButton(translate(step["label"]))
                     button.clicked.connect(lambda _checked=False, name=step["name"]: self.request_code(name))
                     self.step_buttons[step["name"]] = button
                     row = QWidget()
@@ -283,7 +283,7 @@ class CloudSettingsDialog(QDialog):
                     box.setContentsMargins(0, 0, 0, 0)
                     box.addWidget(line, 1)
                     box.addWidget(button)
-                self.form.addRow(QLabel(_(declared["label"])), row)
+                self.form.addRow(QLabel(translate(declared["label"])), row)
                 self._dynamic_rows.append(row)
         self.phone, self.code = self.sign_in_inputs.get("phone"), self.sign_in_inputs.get("code")
         self.send_code = next(iter(self.step_buttons.values()), None)
@@ -316,7 +316,7 @@ class CloudSettingsDialog(QDialog):
             self.cloud.blockSignals(True)
             self.cloud.clear()
             for info in clouds:
-                self.cloud.addItem(_(info["title"]) if info.get("title") else info["name"], info["name"])
+                self.cloud.addItem(translate(info["title"]) if info.get("title") else info["name"], info["name"])
             self.cloud.blockSignals(False)
             if settings.get("cloud"):
                 self.cloud.setCurrentIndex(max(0, self.cloud.findData(settings["cloud"])))

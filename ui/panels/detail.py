@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QFormLayout, QGridLayout, QGroupBox, QLabel, QPush
 
 from app.domain.clock import from_iso
 from app.domain.model import Action
-from app.i18n import N_, _
+from app.i18n import N_, _, translate
 from app.i18n import formats as fmt
 from app.i18n.labels import STATUS_LABELS, action_label
 from app.i18n.text import display_name
@@ -34,6 +34,8 @@ class DetailPane(QGroupBox):
         super().__init__(parent)
         language.follow(self)  # retranslate_ui after every language or digits switch
         self.booking: dict | None = None
+        #: a cloud's name → its title msgid (set from the branch's sync status)
+        self.cloud_titles: dict[str, str] = {}
         self.placeholder = QLabel()
         self.placeholder.setWordWrap(True)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -119,7 +121,7 @@ class DetailPane(QGroupBox):
         status = booking.get("status") or ""
         v["status"] = _(STATUS_LABELS[status]) if status in STATUS_LABELS else status
         v["visit"] = f.booking_status(booking) if booking.get("visitStatus") else _("Not arrived yet")
-        v["money"] = _money(booking)
+        v["money"] = _money(booking, self.cloud_titles)
         note = booking.get("note") or ""
         if booking.get("cancelReason"):
             # Translators: shown in the note field of a canceled booking.
@@ -168,10 +170,12 @@ class DetailPane(QGroupBox):
             self.customerCardRequested.emit(customer)
 
 
-def _money(booking: dict) -> str:
+def _money(booking: dict, cloud_titles: dict[str, str]) -> str:
     """``Price SAR 150.00 · Paid … · Balance …`` (minor units from the server); when a cloud
     reported money on the booking, a second line says what was paid in that cloud and what
-    at the desk (local), and a price that is the cloud's says so."""
+    at the desk (local), and a price that is the cloud's says so. ``cloud_titles``: a cloud's
+    name → its title msgid (from the branch's sync status), so the pane says "DigitalBooker"
+    (Arabic: ديجيتال بوكر), not the connector's name."""
     if "price" not in booking:
         return "—"
     from ui.paper.receipt import money
@@ -183,7 +187,8 @@ def _money(booking: dict) -> str:
         balance=money(booking["balance"], currency))
     cloud = booking.get("cloud")
     if cloud:
-        source = f"\u2066{cloud}\u2069"  # the cloud's name, isolated left to right
+        title = translate(cloud_titles[cloud]) if cloud in cloud_titles else cloud
+        source = f"\u2068{title}\u2069"  # the cloud's title, isolated (Latin or Arabic script)
         # Translators: the booking pane, under the payment line: money a cloud booking platform
         # reports paid, and money taken at this desk (kept locally).
         text += "\n" + _("Paid in {cloud}: {cloud_paid} · Paid here (local): {local_paid}").format(

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QLabel
 
 from app.client import ApiError, DeskClient
 from app.domain.clock import from_iso, utc_now
-from app.i18n import _, ngettext
+from app.i18n import _, ngettext, translate
 from app.i18n import formats as fmt
 from app.i18n.labels import offline_label
 from ui.core import language
@@ -74,7 +74,7 @@ def describe(status: dict | None, now: datetime | None = None, zone: str = "UTC"
         tooltip += "\n" + _("Last error: %(error)s") % {"error": status["lastError"]}
     if status.get("pullGap"):  # what this cloud's pull cannot see (a msgid of its connector)
         parts.append(_("push + known customers"))
-        tooltip += "\n" + _(status["pullGap"])
+        tooltip += "\n" + translate(status["pullGap"])
     return " · ".join(parts), tooltip, "online" if status.get("online") else "offline"
 
 
@@ -215,6 +215,8 @@ class SyncDesk(QObject):
 
     def _status_changed(self, status: dict) -> None:
         connected = bool(status.get("connected"))
+        if status.get("cloud") and status.get("cloudTitle"):
+            self.window.detail.cloud_titles[status["cloud"]] = status["cloudTitle"]
         self.act_sync_now.setEnabled(connected)
         count = int(status.get("needsAttention") or 0)
         if count != self.panel.count() or connected != self._connected:

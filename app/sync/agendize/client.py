@@ -1,4 +1,4 @@
-"""HTTP client of the Agendize Scheduling API 2.1 (``shared/contracts/agendize.md``).
+"""HTTP client of the Agendize Scheduling API 2.1 (``docs/clouds/agendize.md``).
 
 :data:`ROUTES` is the contract's route table in ONE place: most reference-data paths are
 inferred (contract "Operations"), so a real deployment corrects them here. Every call

@@ -1,7 +1,7 @@
 """The Agendize connector (:class:`app.sync.connector.Connector`): reference data, the
 incremental pull with sync tokens, and the desk operations of
-``shared/contracts/agendize.md`` ("Desk operations on Agendize", "Behaviour the desk
-relies on"; seed ``003_707c71aee94e5c34.txt`` "List", "Insert", "Update").
+``docs/clouds/agendize.md`` ("Desk operations on Agendize", "Behaviour the desk
+relies on"; Agendize API reference "List", "Insert", "Update").
 
 Connection (:data:`CONNECTOR` fields): the base URL (``…/api/2.1``), the API key as the
 account, the SSO token as the secret (``ISTIQBAL_CLOUD_KEY`` or the keyring), and the
@@ -253,7 +253,7 @@ class AgendizeConnector:
     def _booking(self, found: mapping.Appointment, raw: dict) -> CloudBooking:
         row = {"id": found.cloud_id, **found.row}
         if row.get("visitStatus") == VisitStatus.COMPLETED and self.ctx.local_id("booking", found.cloud_id):
-            # the cloud keeps the booked end (seed "end": only for personal appointments):
+            # the cloud keeps the booked end (API reference "end": only for personal appointments):
             # the actual end the desk recorded stays local (contract: end early)
             row.pop("endDateTime", None)
             row.pop("duration", None)

@@ -1,6 +1,6 @@
 """Agendize payloads ⇄ the domain's rows: the one place where Agendize's shapes and local
-times are translated (seed ``003_707c71aee94e5c34.txt`` "Appointments"; contract
-``shared/contracts/agendize.md`` "Objects", "Desk operations on Agendize").
+times are translated (Agendize API reference "Appointments"; contract
+``docs/clouds/agendize.md`` "Objects", "Desk operations on Agendize").
 
 Pure functions, no I/O. Field names of the rows are the domain's (:mod:`app.domain.model`).
 
@@ -10,7 +10,7 @@ local resources: a staff member's cloud id is its Agendize id, a room's carries 
 id), clients are customers (cloud id = client id). The caller maps cloud ids to local ids.
 
 Times: an appointment's ``start``/``end``/``created`` and a history entry's ``date`` are
-``{"dateTime": <local, no offset>, "timeZone": <IANA>}`` (seed "start.dateTime"); they are
+``{"dateTime": <local, no offset>, "timeZone": <IANA>}`` (API reference "start.dateTime"); they are
 read and written by :func:`zoned_to_utc` and :func:`utc_to_zoned` only. Working hours are
 the company's wall times (``"09:00"``) and become the project's branch-local military
 times (:mod:`app.domain.timerules`).
@@ -91,7 +91,7 @@ def _zone(name: str | None, default: str) -> ZoneInfo:
 
 def zoned_to_utc(value, default_zone: str, what: str = "time") -> datetime:
     """``{"dateTime": "2025-01-20T14:00:00", "timeZone": "Europe/Paris"}`` → aware UTC
-    (seed "start.dateTime": RFC 3339 without zone; ``timeZone`` defaults to the company's,
+    (API reference "start.dateTime": RFC 3339 without zone; ``timeZone`` defaults to the company's,
     ``default_zone``). Raises MappingError for a missing or malformed value."""
     if not isinstance(value, dict) or not isinstance(value.get("dateTime"), str):
         raise MappingError(f"{what}: expected {{dateTime, timeZone}}, got {value!r}")
@@ -113,7 +113,7 @@ def utc_to_zoned(moment: datetime, zone: str) -> dict:
 
 
 def gmt(moment: datetime) -> str:
-    """A list filter in GMT (seed "List": RFC 3339), ``2025-01-20T00:00:00Z``."""
+    """A list filter in GMT (API reference "List": RFC 3339), ``2025-01-20T00:00:00Z``."""
     return clock.to_iso(moment)
 
 
@@ -324,7 +324,7 @@ def booking_type(service: dict) -> dict:
 
 
 def customer(client: dict, region: str = phones.DEFAULT_REGION) -> dict:
-    """A client (the Client API, or the ``client`` embedded in an appointment; seed
+    """A client (the Client API, or the ``client`` embedded in an appointment; API reference
     "client") → customer fields without ``id`` (the caller's ULID): ``firstName``,
     ``lastName``, ``phone`` (E.164 from ``mobilePhone`` or ``phone``; None when it is not a
     number), ``email``, ``searchText``. Raises MappingError without id."""
@@ -406,7 +406,7 @@ def cancel_notes(note: str | None, reason: str) -> str:
 
 
 def history_entries(obj: dict, default_zone: str) -> list[dict]:
-    """``history[]`` (seed "history") → audit entries ``{"key", "createdAt" (UTC), "action":
+    """``history[]`` (API reference "history") → audit entries ``{"key", "createdAt" (UTC), "action":
     "cloud.<type>", "actor": "agendize", "after": {"type", "status", "source", "channel",
     "by", "user"}}``: ``channel`` is ``online`` (widget), ``dashboard`` or ``api``; ``by``
     is ``client`` for a client's own change. ``key`` (type and time) lets the caller copy
@@ -445,7 +445,7 @@ def last_change(obj: dict, default_zone: str) -> dict | None:
 
 
 def appointment(obj: dict, default_zone: str) -> Appointment:
-    """An Appointment resource (seed "Appointments") → :class:`Appointment`.
+    """An Appointment resource (API reference "Appointments") → :class:`Appointment`.
 
     A booking's ``row`` has the domain's keys: ``status``, ``visitStatus`` (only when the
     cloud says it: ``inProgress``, ``completed``, ``noShow``; check-in is the desk's own),
@@ -528,10 +528,10 @@ def _deleted_reason(history) -> str:
 
 # bodies sent --------------------------------------------------------------------------
 def money(obj: dict) -> CloudMoney | None:
-    """An appointment's ``price{amount, currency}`` and ``paid`` (seed "Appointment
+    """An appointment's ``price{amount, currency}`` and ``paid`` (API reference "Appointment
     resource": ``paid`` "true" if the appointment has been paid, a string or a boolean)
     → :class:`CloudMoney`: ``paid`` is the whole price when the flag is true, else 0 (the
-    seed gives no partial amount). None when the appointment says neither. A price that
+    API reference gives no partial amount). None when the appointment says neither. A price that
     is no number is left out (None)."""
     price = obj.get("price")
     amount = price.get("amount") if isinstance(price, dict) else None

@@ -1,12 +1,12 @@
-"""HTTP client of the DigitalBooker Admin and Public API (seed ``004_7907c60232aa2c57.txt``
+"""HTTP client of the DigitalBooker Admin and Public API (DigitalBooker API reference
 "Introduction", "Authentication", "Errors", "Pagination"; contract
-``shared/contracts/digitalbooker.md`` "Transport").
+``docs/clouds/digitalbooker.md`` "Transport").
 
 * URL: ``{base}/{lang}/admin/v1/...`` and ``{base}/{lang}/public/v1/...``; the language
-  segment goes first (seed "Localization": "change the language identifier in the API
+  segment goes first (API reference "Localization": "change the language identifier in the API
   endpoint URL"; the placement is the contract's inference). Paths come from
   :data:`app.sync.digitalbooker.names.NAMES` only.
-* Auth: HTTP Basic, the API key's id as the user and its password as the password (seed
+* Auth: HTTP Basic, the API key's id as the user and its password as the password (API reference
   "Authentication"); the Public API is called without it.
 * Paging: ``limit`` (1–100) and ``cursor`` (an offset: the next page is ``cursor +
   len(data)`` while ``has_more``); rows of one listing are merged by id, since offset paging
@@ -32,7 +32,7 @@ from app.sync import transport as http
 from app.sync.digitalbooker.names import name, route
 from app.sync.transport import retry_after
 
-#: rows per page, at most (seed "Pagination": "Range 1 to 100")
+#: rows per page, at most (API reference "Pagination": "Range 1 to 100")
 MAX_LIMIT = 100
 
 
@@ -42,7 +42,7 @@ class TransportError(Exception):
 
 class DigitalBookerError(Exception):
     """DigitalBooker answered with an error: ``status`` (HTTP), ``code`` and ``message`` (the
-    seed's optional error code and message), ``errors`` (the per-parameter list,
+    API reference's optional error code and message), ``errors`` (the per-parameter list,
     ``[{param, message}]``) and ``retry_after`` (seconds, from a 429's ``Retry-After``)."""
 
     def __init__(self, status: int, code: str | None, message: str, *, errors: list | None = None,

@@ -1,5 +1,5 @@
-"""The DigitalBooker connector (seed ``004_7907c60232aa2c57.txt``; contract
-``shared/contracts/digitalbooker.md``): what the contract's "Desk operations on
+"""The DigitalBooker connector (DigitalBooker API reference; contract
+``docs/clouds/digitalbooker.md``): what the contract's "Desk operations on
 DigitalBooker" table and "Behaviour the desk relies on" section say, through
 :class:`app.sync.connector.Connector`. ``docs/clouds/digitalbooker.md`` says it in prose.
 
@@ -24,7 +24,7 @@ Pull (``changed-since``; cursor ``{"mark", "deletedFrom", "dayAt", "horizonAt"}`
 4. Backstop: today is re-read in full every ``day_every`` seconds and the horizon with a
    ``full`` pull at most every ``full_every`` seconds (nightly); each is swept.
 5. Money: each listed or fetched booking with a ``price`` or ``paid`` flag has its payments
-   read (seed "List payments for a booking") and comes with them as ``money``; a payment
+   read (API reference "List payments for a booking") and comes with them as ``money``; a payment
    the desk added is known by the id its push got back and is not counted twice.
 
 Push: see :meth:`DigitalBookerConnector.plan`. Reschedule and accept are one two-step
@@ -152,7 +152,7 @@ class DigitalBookerConnector:
 
     @property
     def page_limit(self) -> int:
-        """Rows per page (seed "Pagination": 1 to 100)."""
+        """Rows per page (API reference "Pagination": 1 to 100)."""
         return self._page_limit
 
     @page_limit.setter
@@ -285,7 +285,7 @@ class DigitalBookerConnector:
 
     async def _expand_users(self, objs: list[dict]) -> None:
         """Read the users the bookings name that are neither mapped nor read yet (a booking's
-        ``user`` is not fully expanded, seed "Users"): get-user, once each."""
+        ``user`` is not fully expanded, API reference "Users"): get-user, once each."""
         wanted = set()
         for obj in objs:
             uid = mapping.user_id(obj) if isinstance(obj, dict) else None
@@ -304,7 +304,7 @@ class DigitalBookerConnector:
 
     async def _add_money(self, bookings: list[CloudBooking]) -> None:
         """Each booking whose object has a price or a paid flag gets its payments (``GET
-        …/bookings/{id}/payments``, seed "List payments for a booking"; the booking object
+        …/bookings/{id}/payments``, API reference "List payments for a booking"; the booking object
         carries none) as :attr:`CloudBooking.money`, a few calls at a time. A booking whose
         payments cannot be read (404: deleted meanwhile; a refusal) keeps no money (the stored
         figures stay); a transient failure raises (the page is read again)."""
@@ -372,7 +372,7 @@ class DigitalBookerConnector:
         hours at the location for the horizon; ``type=resource``: rooms, hours unknown),
         services as booking types (minutes from the Public API's ``durations`` where the
         location has a public view), the read-only class and room types, and the users the
-        list gives (not ``temporary`` ones, seed "List user objects"). Read at most every
+        list gives (not ``temporary`` ones, API reference "List user objects"). Read at most every
         :data:`REFERENCE_EVERY` seconds (contract "Behaviour": at start and hourly); in
         between the last reading is given again."""
         await self._ready()
@@ -900,7 +900,7 @@ class DigitalBookerConnector:
         raise DigitalBookerError(404, "not_found", f"booking {old} is gone from DigitalBooker")
 
     async def _send_payment(self, op: Operation) -> SendResult:
-        """Add a cash payment (amount including tax, tax a percentage; seed "Add a payment to
+        """Add a cash payment (amount including tax, tax a percentage; API reference "Add a payment to
         a booking"); the reply's payment id goes back as :attr:`SendResult.payment_id`, so
         the payment is not pulled back as a second one. After a lost reply the booking's
         payments are read first: a cash payment of that amount whose id was not listed

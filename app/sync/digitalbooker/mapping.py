@@ -1,7 +1,7 @@
 """DigitalBooker payloads ⇄ the domain's rows, and the ONE place where the cloud's local
-date-times are converted (seed ``004_7907c60232aa2c57.txt`` "The booking object", "The user
+date-times are converted (DigitalBooker API reference "The booking object", "The user
 object", "The resource object", "The payment object"; contract
-``shared/contracts/digitalbooker.md`` "Transport" → value formats, "Desk operations on
+``docs/clouds/digitalbooker.md`` "Transport" → value formats, "Desk operations on
 DigitalBooker", "Behaviour the desk relies on").
 
 Pure functions, no I/O. Row field names are the domain's (:mod:`app.domain.model`); every
@@ -37,11 +37,11 @@ from app.sync.digitalbooker.names import name
 CLASS_TYPE = "class"
 ROOM_TYPE = "resource"
 READ_ONLY_TYPES = frozenset({CLASS_TYPE, ROOM_TYPE})
-#: booking ``type`` values (seed "The booking object": service, class, resource)
+#: booking ``type`` values (API reference "The booking object": service, class, resource)
 SERVICE, CLASS, RESOURCE = "service", "class", "resource"
-#: resource ``type`` values (seed "The resource object")
+#: resource ``type`` values (API reference "The resource object")
 WORKER, ROOM = "worker", "resource"
-#: ``interface`` of a booking made through the Admin API (seed: 1 = admin, 2 = www)
+#: ``interface`` of a booking made through the Admin API (API reference: 1 = admin, 2 = www)
 ADMIN_INTERFACE = 1
 #: minutes of a service whose length the cloud does not give (the Admin API has no
 #: duration; contract "Desk operations": durations only in the Public API)
@@ -145,7 +145,7 @@ def ids_of(values) -> list[str]:
 
 
 def user_id(obj: dict) -> str | None:
-    """The booking's ``user`` (an object not fully expanded, seed "Users"; a bare id
+    """The booking's ``user`` (an object not fully expanded, API reference "Users"; a bare id
     accepted) → its id as text."""
     user = obj.get(name("booking.user"))
     if isinstance(user, dict):
@@ -212,7 +212,7 @@ def booking_from_cloud(obj: dict, zone: str, kinds: dict[str, str]) -> dict:
 
 def booking_mark(obj: dict) -> str | None:
     """The newer of the booking's ``created`` and ``modified`` (``modified`` is present only
-    on modified bookings, seed), in the cloud's wall time: the pull's mark."""
+    on modified bookings, API reference), in the cloud's wall time: the pull's mark."""
     stamps = [normal_stamp(obj.get(name("booking.created"))), normal_stamp(obj.get(name("booking.modified")))]
     stamps = [s for s in stamps if s]
     return max(stamps) if stamps else None
@@ -232,7 +232,7 @@ def booking_key(obj: dict) -> tuple:
 
 def service_booking_body(*, location_id: str, service_id: str, start: datetime, zone: str,
                          resources: list[str], user: str) -> dict:
-    """The body of "Create a service booking" (seed; names inferred): location, service,
+    """The body of "Create a service booking" (API reference; names inferred): location, service,
     the location's date and start time, ``resources`` = [worker (, room)], ``user_id``."""
     day, clock_time = utc_to_local(start, zone)
     return {name("booking.location_id"): _int(location_id), name("booking.service_id"): _int(service_id),
@@ -247,7 +247,7 @@ def body_key(body: dict) -> tuple:
 
 
 def _int(value):
-    """Cloud ids are ints (seed: "int | Booking ID."); a non-numeric id is sent as given."""
+    """Cloud ids are ints (API reference: "int | Booking ID."); a non-numeric id is sent as given."""
     text = str(value)
     return int(text) if text.lstrip("-").isdigit() else text
 
@@ -258,10 +258,10 @@ def _iso(moment: datetime) -> str:
 
 # ---- payments -----------------------------------------------------------------------------
 def payment_body(amount_minor: int, decimals: int, vat_rate_bp: int) -> dict:
-    """"Add a payment to a booking" (seed): ``type`` cash (the only type that can be added),
+    """"Add a payment to a booking" (API reference): ``type`` cash (the only type that can be added),
     ``amount`` including tax (0–99999, a float in the currency's units) and ``tax`` (a
     percentage 0–100). ``amount_minor``: the desk's minor units; ``vat_rate_bp``: basis
-    points (1500 = 15 %). Raises MappingError outside the seed's ranges."""
+    points (1500 = 15 %). Raises MappingError outside the API reference's ranges."""
     amount = round(amount_minor / (10 ** decimals), decimals)
     tax = round(vat_rate_bp / 100, 2)
     if not 0 <= amount <= 99999:
@@ -273,7 +273,7 @@ def payment_body(amount_minor: int, decimals: int, vat_rate_bp: int) -> dict:
 
 def payments_from_cloud(items: list) -> list[dict]:
     """Payment objects → ``[{id, type, amount, tax}]`` (amount including tax, tax a
-    percentage; seed "The payment object"); malformed items are left out."""
+    percentage; API reference "The payment object"); malformed items are left out."""
     out = []
     for item in items or []:
         if not isinstance(item, dict) or item.get(name("payment.id")) is None:
@@ -287,19 +287,19 @@ def payments_from_cloud(items: list) -> list[dict]:
     return out
 
 
-#: the seed's payment types (seed "The payment object": cash, prepaid, other, online) → the
+#: the API reference's payment types (API reference "The payment object": cash, prepaid, other, online) → the
 #: desk's methods (:mod:`app.domain.payments`); ``prepaid`` and ``other`` stay ``other``
 PAYMENT_METHODS = {"cash": "cash", "online": "online"}
 
 
 def has_money(obj: dict) -> bool:
     """The booking object says something about money: a ``price`` or a ``paid`` flag (the
-    seed sends both "If set"); only then are its payments read."""
+    API reference sends both "If set"); only then are its payments read."""
     return obj.get(name("booking.price")) is not None or obj.get(name("booking.paid")) is not None
 
 
 def money_from_cloud(obj: dict, items: list) -> CloudMoney:
-    """A booking object and its payment objects → :class:`CloudMoney` (seed "The booking
+    """A booking object and its payment objects → :class:`CloudMoney` (API reference "The booking
     object": ``price`` including tax, ``paid`` "has payments so that is considered fully
     paid"; "The payment object": ``amount`` including tax, ``tax`` a percentage). Amounts
     stay major units as text; a malformed payment is left out (logged by the caller's
@@ -320,7 +320,7 @@ def money_from_cloud(obj: dict, items: list) -> CloudMoney:
 
 # ---- users --------------------------------------------------------------------------------
 def split_name(full: str | None) -> tuple[str, str]:
-    """A full name (the user object has one, seed) → (first, last): the last word is the
+    """A full name (the user object has one, API reference) → (first, last): the last word is the
     last name; a single word is the first name."""
     parts = (full or "").split()
     if len(parts) <= 1:
@@ -345,7 +345,7 @@ def customer_from_cloud(user: dict, region: str = phones.DEFAULT_REGION) -> dict
 
 
 def user_body(customer: dict) -> dict:
-    """"Create a user object" (seed): first and last name (both required), email, phone and
+    """"Create a user object" (API reference): first and last name (both required), email, phone and
     ``type`` — ``normal`` whenever there is an email or phone (the user list, scanned after
     a lost reply, omits ``temporary`` users), ``temporary`` for a walk-in with neither
     (contract "Behaviour" → Users)."""
@@ -378,7 +378,7 @@ def booking_type(service: dict, minutes: int | None = None) -> dict:
     """A service → a ``types`` row (cloud id = service id). ``minutes``: the first of the
     public ``durations`` when known, else :data:`DEFAULT_MINUTES` (the desk takes a pulled
     booking's own length from the booking). Names are user-generated and localised by the
-    URL's language (seed "Localization"): the same name in both languages until the desk
+    URL's language (API reference "Localization"): the same name in both languages until the desk
     gives its own."""
     ident = _id(service, "service")
     label = str(service.get(name("service.name")) or ident)
@@ -414,7 +414,7 @@ def public_minutes(categories: list) -> dict[str, int]:
 
 def resource_row(resource: dict, types: list[str], time_rules: dict | None) -> dict:
     """A resource object → a ``resources`` row: a ``worker`` is a provider, a ``resource``
-    a room (seed "The resource object"); ``types`` the service ids it serves."""
+    a room (API reference "The resource object"); ``types`` the service ids it serves."""
     ident = _id(resource, "resource")
     label = str(resource.get(name("resource.name")) or ident)
     worker = resource.get(name("resource.type")) == WORKER

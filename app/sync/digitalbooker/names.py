@@ -1,8 +1,8 @@
 """Every inferred path and field name of DigitalBooker, in one table.
 
-The seed export (``004_7907c60232aa2c57.txt``) kept each operation's description and each
+The DigitalBooker API reference's export kept each operation's description and each
 attribute's type, values and range, but lost **both the HTTP paths and the names**; the
-contract (``shared/contracts/digitalbooker.md``, "The inferred names (one table)") infers
+contract (``docs/clouds/digitalbooker.md``, "The inferred names (one table)") infers
 them in the Stripe-like style the reference imitates. Nothing else in this package spells a
 path or a cloud field name: a real deployment that spells one differently corrects it here,
 in :data:`NAMES`, and nowhere else.
@@ -79,7 +79,7 @@ NAMES: dict[str, object] = {
     "query.location_id": "location_id",
     "query.resources": "resources",
     "query.date": "date",
-    "query.from_date": "from_date",  # the one query name the seed writes
+    "query.from_date": "from_date",  # the one query name the API reference writes
     "query.to_date": "to_date",
     "query.changed_since": "changed_since",
     "query.type": "type",
@@ -99,7 +99,7 @@ NAMES: dict[str, object] = {
     # ---- locations, resources, categories, services, work hours -------------------------
     "location.id": "id",
     "location.name": "name",
-    "location.url_text": "url_text",  # written by the seed
+    "location.url_text": "url_text",  # written by the API reference
     "location.views": "views",
     "view.type": "type",
     "view.url_text": "url_text",

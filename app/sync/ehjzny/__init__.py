@@ -1,1 +1,1 @@
-"""The Ehjzny cloud connector (contract: shared/contracts/ehjzny.md)."""
+"""The Ehjzny cloud connector (contract: docs/clouds/ehjzny.md)."""

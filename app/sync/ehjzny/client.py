@@ -1,4 +1,4 @@
-"""HTTP client of the Ehjzny cloud API (``shared/contracts/ehjzny.md``).
+"""HTTP client of the Ehjzny cloud API (``docs/clouds/ehjzny.md``).
 
 :data:`ROUTES` is the contract's route table in ONE place (the contract asks for it: most
 paths are inferred, so a real deployment corrects them here). Every call sends

@@ -1,5 +1,5 @@
 """Ehjzny behind the connector interface (:mod:`app.sync.connector`;
-contract ``shared/contracts/ehjzny.md``, seed 000).
+contract ``docs/clouds/ehjzny.md``, Ehjzny API reference).
 
 Push (contract "Operations", "Behaviour"):
 
@@ -330,7 +330,7 @@ class EhjznyConnector:
         cloud_id = self.ctx.cloud_id("booking", op.booking_id)
         if action in ("create", "hold", "restore"):
             body = self._create_body(after)
-            if action == "hold":  # seed 000 "Create Temporary Booking"
+            if action == "hold":  # Ehjzny API reference, "Create Temporary Booking"
                 held = clock.from_iso(after.get("heldUntil"))
                 body["reservedForMinutes"] = max(1, int(((held - self.ctx.now()).total_seconds() + 59) // 60)) \
                     if held else 15
@@ -359,7 +359,7 @@ class EhjznyConnector:
             obj = await self.client.call("cancel", body={"bookingId": cloud_id, "reason": reason})
         elif action == "end":
             obj = await self.client.call("end", body={"bookingId": cloud_id})
-        elif action == "confirm":  # seed 000 "Convert Temporary Booking into Confirmed Booking"
+        elif action == "confirm":  # Ehjzny API reference, "Convert Temporary Booking into Confirmed Booking"
             obj = await self.client.call("confirm", body={"bookingId": cloud_id})
         else:
             raise ValueError(f"unknown outbox action {action!r}")
@@ -367,7 +367,7 @@ class EhjznyConnector:
 
     async def find_sent(self, op: Operation) -> list[CloudBooking]:
         """A reschedule reads the old booking first (contract "Reschedule replies"): still
-        active → nothing was made (``[]``); a ``rescheduledTo`` (not a seed field: used when
+        active → nothing was made (``[]``); a ``rescheduledTo`` (not a API reference field: used when
         a deployment sends it) → that booking; ``CANCELED`` → the customer's bookings
         created since the request − 1 min, like a create."""
         if op.action == "reschedule":

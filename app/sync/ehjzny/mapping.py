@@ -1,7 +1,7 @@
 """Ehjzny payloads ⇄ local rows: the one place where the cloud's shapes are translated.
 
 Pure functions, no Qt and no I/O (writing to the store is :mod:`app.sync.ehjzny.importer`).
-Field names follow ``shared/contracts/ehjzny.md`` ("Objects") and :mod:`app.domain.model`.
+Field names follow ``docs/clouds/ehjzny.md`` ("Objects") and :mod:`app.domain.model`.
 
 Ids: resources and booking types keep the cloud's id as their local id; customers and
 bookings get local ULIDs that the caller maps with ``Store.set_cloud_id``. So in a row
@@ -37,12 +37,12 @@ CLOUD_BOOKING_FIELDS = (
     "customerId", "note", "cancelReason", "assignmentTimeout", "createdAt", "updatedAt", "paymentLink",
 )
 
-#: Reply fields that are not in the seed (contract "Shapes the seed lost"): used when a
+#: Reply fields that are not in the API reference (contract "Shapes the reference lost"): used when a
 #: deployment sends them, left out of the row when it does not (the local value stays).
 OPTIONAL_FIELDS = ("cancelReason", "assignmentTimeout")
 
 #: Statuses whose booking must have a time (a queued, unpaid, canceled or rejected
-#: booking may have none: seed 000 "Instant Booking", "Queue Booking").
+#: booking may have none: Ehjzny API reference, "Instant Booking", "Queue Booking").
 _TIMED_STATUSES = frozenset({Status.CONFIRMED, Status.PENDING_APPROVAL})
 
 
@@ -87,7 +87,7 @@ def _utc(text, what: str) -> datetime | None:
 
 def _iso_ms(moment: datetime | None) -> str | None:
     """Aware UTC datetime → ``2026-11-21T09:30:00.395Z`` (``createdAt``: queue order is by it,
-    so the milliseconds stay, contract "Shapes the seed lost")."""
+    so the milliseconds stay, contract "Shapes the reference lost")."""
     if moment is None:
         return None
     moment = moment.astimezone(UTC)
@@ -104,7 +104,7 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def _price(value, what: str) -> str | None:
-    """Cloud price (string ``d+.dd``, seed 000) → the same string; None stays None."""
+    """Cloud price (string ``d+.dd``, Ehjzny API reference) → the same string; None stays None."""
     if value in (None, ""):
         return None
     try:
@@ -122,7 +122,7 @@ def _translations(obj: dict) -> dict:
 
 
 def clamp_timeout(minutes: int | None) -> int:
-    """Assignment timeout in minutes clamped to 5..180, default when None (seed 000,
+    """Assignment timeout in minutes clamped to 5..180, default when None (Ehjzny API reference,
     "Assignment Timeout")."""
     if minutes is None:
         return ASSIGNMENT_TIMEOUT_DEFAULT
@@ -131,7 +131,7 @@ def clamp_timeout(minutes: int | None) -> int:
 
 # reference data ---------------------------------------------------------------------
 def time_rules_from_cloud(obj) -> dict:
-    """A resource's time rules as the cloud gives them (contract "Shapes the seed lost":
+    """A resource's time rules as the cloud gives them (contract "Shapes the reference lost":
     ``{"depthOfDays", "scheduleAfterHoursFromNow", "rules": [{"weekDays": [0..6], "times":
     [{"from", "to"}], "fromDate"?, "toDate"?}]}`` and the variants it asks readers to take)
     → the project's shape (:mod:`app.domain.timerules`). A shape that cannot be read gives
@@ -154,7 +154,7 @@ def time_rules_to_cloud(time_rules: dict) -> dict:
 
 def resource_from_cloud(obj: dict, *, time_rules: dict | None = None,
                         sort_order: int | None = None) -> dict:
-    """Ehjzny Resource (seed 000 "ResourceForManagement") → local ``resources`` row.
+    """Ehjzny Resource (Ehjzny API reference, "ResourceForManagement") → local ``resources`` row.
 
     The row keeps the cloud's ``id``. ``types`` is the list of served booking type ids.
     ``timeRules`` (shape of :mod:`app.domain.timerules`) and ``sortOrder`` are set only when
@@ -176,7 +176,7 @@ def resource_from_cloud(obj: dict, *, time_rules: dict | None = None,
 
 
 def type_from_cloud(obj: dict) -> dict:
-    """Ehjzny booking type (seed 000 "BookingTypeForManagement") → local ``types`` row.
+    """Ehjzny booking type (Ehjzny API reference, "BookingTypeForManagement") → local ``types`` row.
 
     ``minutes``, ``leaveMinutesBefore``/``After`` are whole minutes; ``price`` stays the
     cloud's ``d+.dd`` string. Raises MappingError for a missing id/name or bad minutes.
@@ -268,7 +268,7 @@ def _times(obj: dict, zone: str, what: str) -> tuple[datetime | None, datetime |
 
 
 def _payment_link(obj: dict) -> str | None:
-    """``payment.paymentLink`` of a booking awaiting payment (seed 000 "Online Payments":
+    """``payment.paymentLink`` of a booking awaiting payment (Ehjzny API reference, "Online Payments":
     "Use the paymentLink's URL in payment object found inside scheduling response"), when it
     is an http(s) URL of at most 2,000 characters; else None (the booking is still kept)."""
     link = (obj.get("payment") or {}).get("paymentLink") if isinstance(obj.get("payment"), dict) else None
@@ -281,7 +281,7 @@ def _payment_link(obj: dict) -> str | None:
 def money(obj: dict) -> CloudMoney | None:
     """A booking's invoice (contract "Objects": ``payment`` ``{invoiceId, invoiceNumber,
     paymentLink, …, amount{subTotal, total, balance, discount}}``; amounts ``d+.dd`` with
-    VAT, seed 000 "Online Payments") → :class:`CloudMoney`: price = ``total``, paid =
+    VAT, Ehjzny API reference, "Online Payments") → :class:`CloudMoney`: price = ``total``, paid =
     ``total`` − ``balance``, fully paid when the balance is 0, the invoice number as the
     reference. None without an invoice or with amounts that are no numbers."""
     payment = obj.get("payment")
@@ -303,7 +303,7 @@ def money(obj: dict) -> CloudMoney | None:
 
 
 def booking_from_cloud(obj: dict, zone: str) -> dict:
-    """Ehjzny Booking (seed 000 "Create Confirmed Booking" response) → local booking fields.
+    """Ehjzny Booking (Ehjzny API reference, "Create Confirmed Booking" response) → local booking fields.
 
     Returns the keys of :data:`CLOUD_BOOKING_FIELDS`: ``startDateTime``/``endDateTime`` UTC
     strings ``YYYY-MM-DDTHH:MM:SSZ`` (the payload's UTC fields; else ``startDate`` +
@@ -346,7 +346,7 @@ def booking_from_cloud(obj: dict, zone: str) -> dict:
         "updatedAt": _iso(_utc(obj.get("updatedAt"), what)) or created,
         "paymentLink": _payment_link(obj),
     }
-    for optional in OPTIONAL_FIELDS:  # not seed fields: absent means "not said", never "none"
+    for optional in OPTIONAL_FIELDS:  # not API reference fields: absent means "not said", never "none"
         if optional not in obj:
             del out[optional]
     return out
@@ -359,14 +359,14 @@ def booking_to_cloud(local_booking: dict, zone: str, cloud_type_id: str,
 
     A timed booking gives ``date`` (branch-local ``YYYY-MM-DD``), ``time`` (branch-local
     military, 18:20 → 1820), ``assign: true`` and the chosen resource as
-    ``resourceFilters: {"resourceId": ..}`` (contract "Shapes the seed lost": the one filter
-    that names a resource; no top-level ``resourceId``, the seed has none). A booking without a start
+    ``resourceFilters: {"resourceId": ..}`` (contract "Shapes the reference lost": the one filter
+    that names a resource; no top-level ``resourceId``, the API reference has none). A booking without a start
     (waiting in a queue) gives ``assign: false`` and ``assignmentTimeout`` minutes clamped
-    to 5..180 (seed 000 "Instant Booking", "Assignment Timeout") and no date, time or resource.
+    to 5..180 (Ehjzny API reference, "Instant Booking", "Assignment Timeout") and no date, time or resource.
     ``customer_identifier`` is ``{"phone": ..}``, ``{"email": ..}`` or ``{"id": ..}``.
     ``reschedule_booking_id`` (the cloud id of the booking replaced) is added when given.
     Raises NotSendable for an empty customer identifier (a customer with neither phone nor
-    e-mail: Ehjzny books by one of them, seed 000 "Create Booking" ``customerIdentifier``).
+    e-mail: Ehjzny books by one of them, Ehjzny API reference, "Create Booking" ``customerIdentifier``).
     """
     if not customer_identifier or not any(customer_identifier.values()):
         raise NotSendable("the customer has neither a phone number nor an e-mail address, and Ehjzny "

@@ -1,12 +1,12 @@
-"""HTTP client of the Qmatic Cloud Appointments external API (seed
-``001_07b4ebc8faea0778.txt``; contract ``shared/contracts/qmatic.md``).
+"""HTTP client of the Qmatic Cloud Appointments external API (Qmatic API
+reference; contract ``docs/clouds/qmatic.md``).
 
 :data:`TABLE` holds every path and every JSON name the contract infers (rows marked
 "inferred" or "public page" in its "Operations" table and "Bodies"), in ONE place: a real
 deployment that spells one differently is corrected here and nowhere else. The mapping
 (:mod:`.mapping`) reads its JSON names from :data:`NAMES`.
 
-Every call sends ``X-TENANT-ID`` and ``Accept-Language`` (seed "Attributes", doc) and, only
+Every call sends ``X-TENANT-ID`` and ``Accept-Language`` (API reference "Attributes", doc) and, only
 when one is configured, ``Authorization`` exactly as given (a gateway in front of the
 tenant; contract "Transport", inferred). Bodies are JSON; lists are bare arrays.
 
@@ -36,7 +36,7 @@ from app.sync.transport import retry_after
 
 #: The contract in one table. ``routes``: operation → (method, path relative to the base
 #: URL ``…/external/v1``); ``query``: the time-slot query names; ``names``: the JSON names
-#: of bodies and replies the seed's attribute tables only describe (contract "Bodies",
+#: of bodies and replies the API reference's attribute tables only describe (contract "Bodies",
 #: "Objects": inferred). Correct a deployment's spelling here.
 TABLE: dict[str, dict] = {
     "routes": {
@@ -76,7 +76,7 @@ ROUTES: dict[str, tuple[str, str]] = TABLE["routes"]
 QUERY: dict[str, str] = TABLE["query"]
 NAMES: dict[str, str] = TABLE["names"]
 
-#: Accept-Language codes the seed lists (no Arabic: the desk keeps its own Arabic names)
+#: Accept-Language codes the API reference lists (no Arabic: the desk keeps its own Arabic names)
 LANGUAGES = ("en_US", "en_UK", "fr_FR", "nl_NL", "de_DE", "it_IT", "ES_es")
 
 

@@ -1,4 +1,4 @@
-"""The Qmatic connector (seed ``001_07b4ebc8faea0778.txt``; contract ``shared/contracts/qmatic.md``).
+"""The Qmatic connector (Qmatic API reference; contract ``docs/clouds/qmatic.md``).
 
 It implements :class:`app.sync.connector.Connector` for one Qmatic tenant and one of its
 branches (one desk branch = one Qmatic branch). What it does is the contract's "Desk

@@ -1,5 +1,5 @@
-"""Qmatic payloads ⇄ rows in the domain's shape (contract ``shared/contracts/qmatic.md``
-"Objects", "Bodies"; seed ``001_07b4ebc8faea0778.txt``). No I/O.
+"""Qmatic payloads ⇄ rows in the domain's shape (contract ``docs/clouds/qmatic.md``
+"Objects", "Bodies"; Qmatic API reference). No I/O.
 
 Times: Qmatic writes ISO-8601 with an offset (``2022-03-03T09:00:00+01:00``, contract
 "Transport"). :func:`from_cloud_time` and :func:`to_cloud_time` are the ONE place where
@@ -9,8 +9,8 @@ as branch-local.
 
 JSON names the contract infers come from :data:`app.sync.qmatic.client.NAMES`.
 
-Identity: a desk customer is known to Qmatic by its ``personalIdentifier`` (seed "Confirm a
-reservation": 10–48 characters of ``[A-Za-z0-9]``; the seed also says "GUID"). The desk
+Identity: a desk customer is known to Qmatic by its ``personalIdentifier`` (API reference "Confirm a
+reservation": 10–48 characters of ``[A-Za-z0-9]``; the API reference also says "GUID"). The desk
 sends its customer's UUID as 32 hex digits (:func:`personal_identifier`), which is both; it
 is also the customer's cloud id in the branch's id map.
 """
@@ -32,16 +32,16 @@ from app.sync.qmatic.client import NAMES
 
 #: minutes of a service whose time slots say nothing (none offered yet)
 DEFAULT_MINUTES = 30
-#: the hold of a reservation that is not confirmed (seed "Create a new Reservation")
+#: the hold of a reservation that is not confirmed (API reference "Create a new Reservation")
 HOLD = timedelta(minutes=15)
-#: ``personalIdentifier`` (seed "Confirm a reservation")
+#: ``personalIdentifier`` (API reference "Confirm a reservation")
 IDENTIFIER = re.compile(r"[A-Za-z0-9]{10,48}")
 #: appointment ``status`` values that are a booking (contract "Objects", inferred); absent:
 #: confirmed. ``RESERVED`` is a hold, not a booking.
 CONFIRMED_STATUSES = ("CONFIRMED", "FINALIZED")
 RESERVED = "RESERVED"
 #: the prefix of the virtual pool resource of a branch (a service without named resources,
-#: seed "Services": ``availableResources`` empty)
+#: API reference "Services": ``availableResources`` empty)
 POOL_PREFIX = "pool:"
 
 
@@ -110,7 +110,7 @@ def _id(obj, what: str) -> str:
 
 
 def branches(service_rows: list) -> dict[str, dict]:
-    """Branch id → its ``branch`` object, from the rows of ``GET /services`` (seed
+    """Branch id → its ``branch`` object, from the rows of ``GET /services`` (API reference
     "Services": each row names its branch)."""
     out: dict[str, dict] = {}
     for row in service_rows or []:
@@ -147,7 +147,7 @@ def required_questions(row: dict) -> list[str]:
 
 def slot_spans(reply, zone: str) -> list[tuple[datetime, datetime, dict]]:
     """A time-slot reply → ``(start UTC, end UTC, the slot as sent)``, sorted. The schema
-    was lost in the seed's export; the contract takes ``[{"startTime", "endTime"}]`` (the
+    was lost in the API reference's export; the contract takes ``[{"startTime", "endTime"}]`` (the
     shape of an appointment's ``timeSlot``). Raises MappingError for another shape."""
     items = reply
     if isinstance(reply, dict):
@@ -205,7 +205,7 @@ def hours_unknown(reason: str, cloud=None) -> dict:
 
 
 def booking_type(service: dict, minutes: int | None, *, known: bool) -> dict:
-    """A ``service`` (seed "Services") → a local ``types`` row (``minutes`` from the time
+    """A ``service`` (API reference "Services") → a local ``types`` row (``minutes`` from the time
     slots). Qmatic has no Arabic (contract "Transport"): a new type takes the service name
     in both languages; a known one keeps the names the desk gave it (``name_translations``
     left out, so a manager's Arabic name stays)."""
@@ -245,7 +245,7 @@ def pool_row(branch: dict, types: list[str], rules: dict, *, known: bool) -> dic
 # ---- customers -------------------------------------------------------------------------
 def missing_fields(customer: dict | None, identifier: str | None, questions: Sequence[str] = ()) -> list[str]:
     """What Qmatic requires that the desk customer lacks (contract "Behaviour": customer
-    data; seed "Confirm a reservation"): ``firstName``, ``lastName``, ``email``,
+    data; API reference "Confirm a reservation"): ``firstName``, ``lastName``, ``email``,
     ``personalIdentifier`` (10–48 of ``[A-Za-z0-9]``), and each required information
     question (the desk keeps no answers, so a required one is always missing). Empty: the
     reservation can be confirmed."""
@@ -258,8 +258,8 @@ def missing_fields(customer: dict | None, identifier: str | None, questions: Seq
 
 
 def customer_body(customer: dict, identifier: str) -> dict:
-    """A desk customer → the ``customer`` of a confirm (seed "Confirm a reservation"):
-    ``phoneNumber`` as a string of digits (typed integer in the seed; contract "Bodies")."""
+    """A desk customer → the ``customer`` of a confirm (API reference "Confirm a reservation"):
+    ``phoneNumber`` as a string of digits (typed integer in the API reference; contract "Bodies")."""
     n = NAMES
     body = {n["personalIdentifier"]: identifier, n["firstName"]: str(customer["firstName"]).strip(),
             n["lastName"]: str(customer["lastName"]).strip(), n["email"]: str(customer["email"]).strip()}
@@ -361,7 +361,7 @@ def natural_key(obj: dict, zone: str) -> tuple[str, str, datetime] | None:
 
 def reserve_body(*, service_id: str, branch_id: str, resource_id: str | None, slot: dict,
                  notes: str | None = None) -> dict:
-    """``POST /reservations`` (seed "Create a new Reservation"): one reservation of the
+    """``POST /reservations`` (API reference "Create a new Reservation"): one reservation of the
     slot as Qmatic offered it (``startTime``/``endTime`` as sent in the time-slot reply)."""
     n = NAMES
     body = {n["serviceId"]: service_id, n["branchId"]: branch_id,

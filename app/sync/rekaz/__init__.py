@@ -1,1 +1,1 @@
-"""The Rekaz connector (seed ``002_8fee4d72956658de.txt``; contract ``shared/contracts/rekaz.md``)."""
+"""The Rekaz connector (Rekaz API reference; contract ``docs/clouds/rekaz.md``)."""

@@ -1,5 +1,5 @@
-"""HTTP client of the Rekaz public API v2 (seed ``002_8fee4d72956658de.txt``; contract
-``shared/contracts/rekaz.md``).
+"""HTTP client of the Rekaz public API v2 (Rekaz API reference; contract
+``docs/clouds/rekaz.md``).
 
 :data:`ROUTES` is the contract's "Operations" table in ONE place: a real deployment that
 spells a path differently is corrected here. Every call sends ``Authorization: Basic <key>``
@@ -56,7 +56,7 @@ ROUTES: dict[str, tuple[str, str]] = {
     "attend": ("POST", "/attendances"),
 }
 
-#: the page size limit of every paged listing (seed: ``maxResultCount`` max 100)
+#: the page size limit of every paged listing (API reference: ``maxResultCount`` max 100)
 MAX_RESULT_COUNT = 100
 
 
@@ -172,7 +172,7 @@ class RekazClient:
     async def pages(self, operation: str, params: dict | None = None, *,
                     page_size: int = MAX_RESULT_COUNT) -> AsyncIterator[tuple[list[dict], int]]:
         """Yield ``(items, totalCount)`` page by page (``skipCount``/``maxResultCount``,
-        seed "Query Parameters"); the listing ends when ``skipCount + len(items) >=
+        API reference "Query Parameters"); the listing ends when ``skipCount + len(items) >=
         totalCount`` or a page comes back empty (contract "Transport": Paging)."""
         skip = 0
         while True:

@@ -1,4 +1,4 @@
-"""The Rekaz connector (seed ``002_8fee4d72956658de.txt``; contract ``shared/contracts/rekaz.md``).
+"""The Rekaz connector (Rekaz API reference; contract ``docs/clouds/rekaz.md``).
 
 It implements :class:`app.sync.connector.Connector` for one Rekaz tenant and one of its
 branches (one desk branch = one Rekaz branch, chosen in the settings). What it does is the
@@ -123,7 +123,7 @@ class RekazConnector:
 
     @property
     def page_limit(self) -> int:
-        """Rows per page of a listing: at most 100 (seed: ``maxResultCount`` max 100)."""
+        """Rows per page of a listing: at most 100 (API reference: ``maxResultCount`` max 100)."""
         return self._page_limit
 
     @page_limit.setter
@@ -158,7 +158,7 @@ class RekazConnector:
 
     async def choices(self, key: str) -> list[dict]:
         """The values Rekaz lists for a connection field: for ``branchId`` the branches the
-        key can see (``GET /branches``, seed "Branches API"), ``[{value: id, label, labels:
+        key can see (``GET /branches``, API reference "Branches API"), ``[{value: id, label, labels:
         {en: nameEn, ar: nameAr}}]`` (a missing name falls back to ``name``). Raises
         ValueError for another field, RekazError/TransportError as the call does."""
         if key != "branchId":

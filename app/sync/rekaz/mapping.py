@@ -1,6 +1,6 @@
 """Rekaz payloads ⇄ the domain's rows: the one place where Rekaz's shapes are translated.
 
-Pure functions, no I/O. Field names follow ``shared/contracts/rekaz.md`` ("Objects") on
+Pure functions, no I/O. Field names follow ``docs/clouds/rekaz.md`` ("Objects") on
 the cloud side and :mod:`app.domain.model` on the desk's.
 
 What maps to what (contract "Desk operations on Rekaz"):
@@ -18,7 +18,7 @@ What maps to what (contract "Desk operations on Rekaz"):
   ids). A name that is unknown or ambiguous leaves the field ``None`` and is reported as a
   :class:`Problem` (a needs-attention note), never guessed.
 
-Times: Rekaz's ``startAt``/``endAt`` are UTC with ``Z`` (seed "Reservations API"); the slot
+Times: Rekaz's ``startAt``/``endAt`` are UTC with ``Z`` (API reference "Reservations API"); the slot
 search's zone-less ``StartDate``/``EndDate`` are sent as UTC (contract "Transport",
 inferred) by :func:`slot_time`. There are no branch-local cloud times to convert.
 """
@@ -35,7 +35,7 @@ from app.domain.phones import normalize_or_keep
 from app.i18n.search import search_text
 from app.sync.connector import CloudMoney
 
-#: minutes of a booking type whose price and product give no ``duration`` (the seed's
+#: minutes of a booking type whose price and product give no ``duration`` (the API reference's
 #: ``duration`` is nullable and has no default; contract "Objects": read as minutes)
 DEFAULT_MINUTES = 60
 #: Rekaz's booking fields the pull writes (the desk-only ones are the caller's)
@@ -125,13 +125,13 @@ def mobile_key(text: str | None) -> str:
 
 
 def slot_time(moment: datetime) -> str:
-    """Aware datetime → ``2025-08-10T20:00:00`` in UTC, no zone (seed "slots": "DateTime
+    """Aware datetime → ``2025-08-10T20:00:00`` in UTC, no zone (API reference "slots": "DateTime
     format should be YYYY-MM-DDTHH:mm:ss (without timezone)"; contract: sent as UTC)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def cloud_time(moment: datetime | str) -> str:
-    """A UTC time as the PUT and create bodies take it, ISO-8601 with ``Z`` (seed)."""
+    """A UTC time as the PUT and create bodies take it, ISO-8601 with ``Z`` (API reference)."""
     if isinstance(moment, str):
         moment = clock.from_iso(moment)
     return clock.to_iso(moment)
@@ -217,14 +217,14 @@ def customer_from_cloud(obj: dict, region: str = "SA") -> dict:
     first, last = split_name(obj.get("name"))
     mobile = obj.get("mobileNumber")
     if mobile and not str(mobile).startswith(("+", "0")) and str(mobile).startswith("966"):
-        mobile = "+" + str(mobile)  # the seed's samples write 9665… as well as +9665…
+        mobile = "+" + str(mobile)  # the API reference's samples write 9665… as well as +9665…
     phone = normalize_or_keep(mobile, region) if mobile else None
     return {"id": str(obj["id"]), "firstName": first, "lastName": last, "phone": phone,
             "email": obj.get("email") or None, "searchText": search_text(first, last, phone)}
 
 
 def customer_to_cloud(row: dict, branch_id: str) -> dict:
-    """Local customer → body of ``POST /customers`` (seed "Customers API"): ``name`` (first
+    """Local customer → body of ``POST /customers`` (API reference "Customers API"): ``name`` (first
     and last name), ``mobileNumber`` (E.164), ``email``, ``type`` 1 (individual) and
     ``branchId`` (sent wherever an operation takes one: contract "Transport", the 403)."""
     name = " ".join(p for p in (row.get("firstName"), row.get("lastName")) if p) or (row.get("phone") or "")
@@ -408,7 +408,7 @@ def create_body(*, customer_id: str, branch_id: str, price_id: str, start: datet
                 provider_id: str | None) -> dict:
     """Body of ``POST /reservations/bulk`` with one item (contract "Operations": create body).
     ``start`` aware; the item runs ``minutes`` from it. No provider → ``providerIds: []``,
-    a queue booking (seed sample)."""
+    a queue booking (API reference sample)."""
     return {"customerId": customer_id, "branchId": branch_id,
             "items": [{"quantity": 1, "priceId": price_id, "from": cloud_time(start),
                        "to": cloud_time(start + timedelta(minutes=minutes)),
@@ -417,8 +417,8 @@ def create_body(*, customer_id: str, branch_id: str, price_id: str, start: datet
 
 def update_body(start: str | datetime, *, end: str | datetime | None = None,
                 provider_ids: list[str] | None = None) -> dict:
-    """Body of ``PUT /reservations/{id}``: ``startDate`` always (seed: required), ``endDate``
-    and ``providerIds`` only when given (seed: omitted ones are kept)."""
+    """Body of ``PUT /reservations/{id}``: ``startDate`` always (API reference: required), ``endDate``
+    and ``providerIds`` only when given (API reference: omitted ones are kept)."""
     body: dict[str, object] = {"startDate": cloud_time(start)}
     if end is not None:
         body["endDate"] = cloud_time(end)
@@ -448,7 +448,7 @@ def attendance_kind(obj: dict) -> tuple[str | None, str | None]:
 
 
 def attendance_body(kind: str, customer_id: str, reservation_id: str) -> dict:
-    """Body of ``POST /attendances`` (seed): ``type`` 0 (reservation), ``actionType`` 0
+    """Body of ``POST /attendances`` (API reference): ``type`` 0 (reservation), ``actionType`` 0
     check-in / 1 check-out."""
     return {"type": 0, "actionType": 0 if kind == CHECK_IN else 1, "customerId": customer_id,
             "actionId": reservation_id}

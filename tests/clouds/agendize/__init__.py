@@ -1,4 +1,4 @@
-"""A simulated Agendize cloud (seed ``003_707c71aee94e5c34.txt``; contract ``shared/contracts/agendize.md``).
+"""A simulated Agendize cloud (Agendize API reference; contract ``docs/clouds/agendize.md``).
 
 A real HTTP server for tests and for watching a desk sync::
 
@@ -12,7 +12,7 @@ A real HTTP server for tests and for watching a desk sync::
 
 ``python -m tests.clouds.agendize --port 8767`` runs one in the foreground. It imports
 nothing from the desk's ``app`` package: its rules are its own (``NOTES.md`` lists what
-it had to decide where the seed and the contract are silent).
+it had to decide where the API reference and the contract are silent).
 """
 
 from .app import RunningCloud, build_app, start_cloud

@@ -1,5 +1,5 @@
 """HTTP face of the simulated Agendize cloud: the route table of
-``shared/contracts/agendize.md`` ("Operations"; one place) over an
+``docs/clouds/agendize.md`` ("Operations"; one place) over an
 :class:`AgendizeCloud`, and the server runner.
 
 Transport (contract "Transport"):
@@ -10,7 +10,7 @@ Transport (contract "Transport"):
   ``token:`` headers, or ``Authorization: Bearer <access token>``; otherwise 401.
 * Errors ``{"error": {"code": <status>, "message", "reason"}}``; 410 for a sync token
   that is no longer valid.
-* ``silent`` and ``force`` are ``true``/``false`` query parameters (seed "Insert",
+* ``silent`` and ``force`` are ``true``/``false`` query parameters (API reference "Insert",
   "Update", "Delete").
 
 Admin interface for tests (``/_sim/...``; never faulted; header ``X-Sim-Admin: <admin
@@ -125,7 +125,7 @@ def resources(ctx: Ctx):
         return {"items": list(ctx.company.resources.values())}
 
 
-# ---- appointments (seed "Appointments") --------------------------------------------------
+# ---- appointments (API reference "Appointments") --------------------------------------------------
 @route("GET", COMPANY + "/appointments")
 def appointments(ctx: Ctx):
     return ctx.cloud.list_page(ctx.path("companyId"), ctx.params())

@@ -1,15 +1,15 @@
-"""The state and rules of the simulated Agendize cloud (seed ``003_707c71aee94e5c34.txt``,
+"""The state and rules of the simulated Agendize cloud (Agendize API reference,
 "Appointments": resource, delete, get, list, insert, update; contract
-``shared/contracts/agendize.md``). One account, in memory, guarded by one lock.
+``docs/clouds/agendize.md``). One account, in memory, guarded by one lock.
 
 Appointments are records whose times are aware UTC datetimes (``_start``, ``_end``,
-``_created``); :meth:`AgendizeCloud.view` shapes them as the seed's Appointment resource,
+``_created``); :meth:`AgendizeCloud.view` shapes them as the API reference's Appointment resource,
 with ``{"dateTime": <local, no offset>, "timeZone": <IANA>}`` in the company's zone
-(seed "start.dateTime": RFC 3339 without time zone information).
+(API reference "start.dateTime": RFC 3339 without time zone information).
 
 Every write bumps a change sequence and appends ``(seq, id)`` to a change log; a sync
 token (:class:`SyncToken`) remembers the sequence its listing began at, so an incremental
-pull costs only the changes since (seed "List": ``syncToken``, ``nextSyncToken``).
+pull costs only the changes since (API reference "List": ``syncToken``, ``nextSyncToken``).
 
 Cloud-side changes for tests (an online booking, the client rescheduling or cancelling,
 a staff member's status change or delete in the dashboard, a personal block, tokens
@@ -30,14 +30,14 @@ from zoneinfo import ZoneInfo
 from .faults import Faults
 
 STATUSES = ("pending", "accepted", "inProgress", "completed", "noShow", "declined", "cancelled")
-LIST_STATUSES = ("noShow", "accepted", "completed", "cancelled", "pending")  # seed "List": status
+LIST_STATUSES = ("noShow", "accepted", "completed", "cancelled", "pending")  # API reference "List": status
 INACTIVE = ("declined", "cancelled")  # they hold no time
 STATUS_HISTORY = {"pending": "pending", "accepted": "accepted", "inProgress": "in_progress",
                   "completed": "completed", "noShow": "no_show", "declined": "declined"}
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WINDOW_FILTERS = ("startDate", "endDate", "createdStartDate", "createdEndDate")
 QUERY_FILTERS = ("status", "clientId", "serviceId", "staffId", "resourceId", "q", "externalClientId")
-EXTENDED_LIMIT = 22 * 1024  # seed "extendedProperties": size limit 22KB
+EXTENDED_LIMIT = 22 * 1024  # API reference "extendedProperties": size limit 22KB
 API_USER = {"firstName": "API", "lastName": "User", "email": "api@agendize.invalid", "userName": "api"}
 
 
@@ -81,7 +81,7 @@ class Clock:
 
 
 def parse_gmt(text: str, name: str) -> datetime:
-    """An RFC 3339 list filter in GMT (seed "List": ``startDate`` … ``createdEndDate``)."""
+    """An RFC 3339 list filter in GMT (API reference "List": ``startDate`` … ``createdEndDate``)."""
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
@@ -152,7 +152,7 @@ class AgendizeCloud:
 
     # ---- ids, sequence -------------------------------------------------------------------
     def new_id(self) -> str:
-        """An id as text of at most 16 characters (seed: ``Max length 16``)."""
+        """An id as text of at most 16 characters (API reference: ``Max length 16``)."""
         return str(next(self._ids))
 
     def touch(self, record: dict) -> None:
@@ -208,7 +208,7 @@ class AgendizeCloud:
         return company
 
     def lookup(self, table: dict, ref, kind: str) -> dict:
-        """A staff/service/resource by ``{"id"}`` or ``{"externalId"}`` (seed "Insert":
+        """A staff/service/resource by ``{"id"}`` or ``{"externalId"}`` (API reference "Insert":
         "You can also use service.externalId"); 400 when unknown."""
         if not isinstance(ref, dict):
             raise invalid(f"{kind} must be an object with an id")
@@ -223,7 +223,7 @@ class AgendizeCloud:
 
     # ---- clients -------------------------------------------------------------------------
     def create_client(self, body: dict) -> dict:
-        """``POST /clients``: ``firstName`` or ``lastName`` required (seed "client": Max
+        """``POST /clients``: ``firstName`` or ``lastName`` required (API reference "client": Max
         length 127 each); duplicates are allowed."""
         first, last = body.get("firstName") or "", body.get("lastName") or ""
         if not (first or last):
@@ -239,7 +239,7 @@ class AgendizeCloud:
         return client
 
     def resolve_client(self, ref) -> dict:
-        """The appointment's client (seed "Insert": client.id, or names and email): by
+        """The appointment's client (API reference "Insert": client.id, or names and email): by
         ``id``; else the first client with that ``externalId``; else by ``email``; else a
         new client (it then needs a name and an email)."""
         if not isinstance(ref, dict):
@@ -260,7 +260,7 @@ class AgendizeCloud:
 
     # ---- times and working hours ---------------------------------------------------------
     def zoned(self, value, company: Company, name: str) -> datetime:
-        """``{"dateTime", "timeZone"?}`` → aware UTC; ``dateTime`` has no offset (seed)."""
+        """``{"dateTime", "timeZone"?}`` → aware UTC; ``dateTime`` has no offset (API reference)."""
         if not isinstance(value, dict) or not isinstance(value.get("dateTime"), str):
             raise invalid(f"{name}.dateTime is required")
         try:
@@ -336,7 +336,7 @@ class AgendizeCloud:
         return None
 
     def control(self, company: Company, record: dict, force: bool) -> None:
-        """Working time control, skipped with ``force`` (seed "Insert": force)."""
+        """Working time control, skipped with ``force`` (API reference "Insert": force)."""
         if force or record["status"] in INACTIVE:
             return
         staff = company.staff.get(record.get("_staff") or "")
@@ -349,7 +349,7 @@ class AgendizeCloud:
 
     # ---- appointments: views -------------------------------------------------------------
     def find(self, company: Company, ident: str, deleted: bool = False) -> dict:
-        """By id or reference (seed "Get": "Appointment identifier or appointment reference")."""
+        """By id or reference (API reference "Get": "Appointment identifier or appointment reference")."""
         record = company.appointments.get(ident)
         if record is None:
             record = next((r for r in company.appointments.values() if r["reference"] == ident), None)
@@ -358,7 +358,7 @@ class AgendizeCloud:
         return record
 
     def view(self, record: dict, level: str = "full", fields: list[str] | None = None) -> dict:
-        """The Appointment resource (seed "Appointments"); ``light`` leaves out ``history``,
+        """The Appointment resource (API reference "Appointments"); ``light`` leaves out ``history``,
         ``form`` and ``extendedProperties``, and the client's contact fields (NOTES.md)."""
         company = self.companies[record["_company"]]
         service = company.services.get(record.get("_service") or "")
@@ -405,14 +405,14 @@ class AgendizeCloud:
     # ---- appointments: writes ------------------------------------------------------------
     def insert(self, company_id: str, body: dict, *, force: bool = False, silent: bool = False,
                source: str = "api", user: dict | None = None, reply: bool = True) -> dict:
-        """``POST …/appointments`` (seed "Insert") → the new appointment (full; only
+        """``POST …/appointments`` (API reference "Insert") → the new appointment (full; only
         ``{"id"}`` with ``reply=False``, for bulk loading).
 
         ``client``, ``service`` and ``start`` are required for a normal appointment, whose
         end is the service's duration after the start (``end`` is only for personal ones);
         a personal one needs ``staff``, ``start`` and ``end``. ``status`` defaults to
         ``accepted``. Without ``force``: 400 outside working hours, 409 when taken;
-        ``force`` needs ``staff.id`` (seed "force")."""
+        ``force`` needs ``staff.id`` (API reference "force")."""
         with self.lock:
             company = self.company(company_id)
             kind = body.get("type") or "normal"
@@ -454,9 +454,9 @@ class AgendizeCloud:
 
     def update(self, company_id: str, ident: str, body: dict, *, force: bool = False, silent: bool = False,
                source: str = "api", user: dict | None = None, actor: str = "user") -> dict:
-        """``PUT …/appointments/{id}`` (seed "Update"): partial, every property optional
+        """``PUT …/appointments/{id}`` (API reference "Update"): partial, every property optional
         (contract "Behaviour": PUT is partial). ``end`` changes personal appointments only;
-        a finished appointment cannot be moved (seed "rescheduleLink"). Each change adds
+        a finished appointment cannot be moved (API reference "rescheduleLink"). Each change adds
         its ``history[]`` entry (``user_rescheduled_changed_start``…, ``in_progress``…)."""
         with self.lock:
             company = self.company(company_id)
@@ -529,7 +529,7 @@ class AgendizeCloud:
 
     def delete(self, company_id: str, ident: str, *, silent: bool = False, source: str = "api",
                user: dict | None = None, actor: str = "user") -> None:
-        """``DELETE …/appointments/{id}`` (seed "Delete"): the appointment is deleted. It
+        """``DELETE …/appointments/{id}`` (API reference "Delete"): the appointment is deleted. It
         then answers 404 and is listed only with ``showDeleted=true``, as ``cancelled``."""
         with self.lock:
             company = self.company(company_id)
@@ -577,7 +577,7 @@ class AgendizeCloud:
 
     # ---- appointments: listing and sync --------------------------------------------------
     def list_page(self, company_id: str, params: dict) -> dict:
-        """``GET …/appointments`` (seed "List"; contract "Transport": list envelope) →
+        """``GET …/appointments`` (API reference "List"; contract "Transport": list envelope) →
         ``{"items", "nextPageToken"?, "nextSyncToken"?}`` (the sync token on the last page).
 
         ``params``: the query as a dict of strings. With ``syncToken`` the reply holds what
@@ -695,7 +695,7 @@ class AgendizeCloud:
 
     def dashboard_paid(self, company_id: str, ident: str, paid: bool = True) -> dict:
         """The appointment is paid (or not) in Agendize itself, e.g. online by the client or
-        marked in the dashboard (seed "paid": "true" if the appointment has been paid,
+        marked in the dashboard (API reference "paid": "true" if the appointment has been paid,
         writable): the flag changes and the change is in the next sync-token page."""
         with self.lock:
             record = self.find(self.company(company_id), ident)
@@ -764,7 +764,7 @@ def _matches(cloud: AgendizeCloud, r: dict, filters: dict) -> bool:
 
 
 def _reference() -> str:
-    """A reference code such as ``9F3A1C0B`` (seed: "Reference code of the appointment")."""
+    """A reference code such as ``9F3A1C0B`` (API reference: "Reference code of the appointment")."""
     return secrets.token_hex(4).upper()
 
 

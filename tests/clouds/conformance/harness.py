@@ -2,7 +2,7 @@
 (in-process, under the simulation's own lock), make cloud-side changes and inject faults.
 
 Every harness gives the cloud's bookings in one neutral shape (:class:`Record`) and says
-which local statuses stand for each (from the cloud's contract, ``shared/contracts/*.md``
+which local statuses stand for each (from the cloud's contract, ``docs/clouds/*.md``
 "Objects" → statuses), so that one suite compares any connector's branch with its cloud.
 
 Faults are the simulations' own (:mod:`tests.clouds.faults`): ``fail`` (5xx),
@@ -219,7 +219,7 @@ class CloudHarness:
 
 # ================================================================================ Ehjzny ====
 class EhjznyHarness(CloudHarness):
-    """Seed ``000_14e7845dce989d17.txt``, contract ``ehjzny.md``: the sample clinic, two dozen
+    """Ehjzny API reference, contract ``docs/clouds/ehjzny.md``: the sample clinic, two dozen
     more customers and a week of bookings (confirmed, canceled, a queue)."""
 
     name = "ehjzny"
@@ -376,7 +376,7 @@ class EhjznyHarness(CloudHarness):
 
 # ================================================================================= Rekaz ====
 class RekazHarness(CloudHarness):
-    """Seed ``002_8fee4d72956658de.txt``, contract ``rekaz.md``: the generated Rekaz clinic
+    """Rekaz API reference, contract ``docs/clouds/rekaz.md``: the generated Rekaz clinic
     (:func:`tests.clouds.rekaz.generate_clinic`); the branch is its main branch.
 
     The second branch books nothing here: its providers are the main branch's too, and the
@@ -404,7 +404,7 @@ class RekazHarness(CloudHarness):
             yield self
 
     def config_values(self) -> dict:
-        """Tenant, key and the branch (seed "Authentication": ``__tenant``, ``Basic <key>``)."""
+        """Tenant, key and the branch (API reference "Authentication": ``__tenant``, ``Basic <key>``)."""
         return {"baseUrl": self.running.url, "account": self.cloud.tenant, "secret": self.cloud.key,
                 "branchId": self.branch_id}
 
@@ -551,7 +551,7 @@ class RekazHarness(CloudHarness):
 
 # ============================================================================== Agendize ====
 class AgendizeHarness(CloudHarness):
-    """Seed ``003_707c71aee94e5c34.txt``, contract ``agendize.md``: the generated Agendize
+    """Agendize API reference, contract ``docs/clouds/agendize.md``: the generated Agendize
     clinic (:func:`tests.clouds.agendize.generate_clinic`); the branch is its first company."""
 
     name = "agendize"
@@ -724,7 +724,7 @@ class AgendizeHarness(CloudHarness):
 
 # ========================================================================= DigitalBooker ====
 class DigitalBookerHarness(CloudHarness):
-    """Seed ``004_7907c60232aa2c57.txt``, contract ``digitalbooker.md``: the generated
+    """DigitalBooker API reference, contract ``docs/clouds/digitalbooker.md``: the generated
     DigitalBooker clinic (:func:`tests.clouds.digitalbooker.generate_clinic`); the branch is
     its first location. DigitalBooker has no cancel status: a cancel is a delete, so a
     canceled booking is no longer listed (:meth:`records`); :meth:`record` still answers for
@@ -918,7 +918,7 @@ class DigitalBookerHarness(CloudHarness):
 # ================================================================================ Qmatic ====
 class _QmaticFaults:
     """The simulated cloud's faults, and one more step when they are cleared: holds a lost
-    reply may have orphaned expire, as a real tenant's do after 15 minutes (seed "Create a
+    reply may have orphaned expire, as a real tenant's do after 15 minutes (API reference "Create a
     new Reservation"; contract "Behaviour": lost reply on reserve), by moving the cloud's
     clock past the hold instead of waiting for it."""
 
@@ -934,7 +934,7 @@ class _QmaticFaults:
 
 
 class QmaticHarness(CloudHarness):
-    """Seed ``001_07b4ebc8faea0778.txt``, contract ``qmatic.md``: the generated Qmatic clinic
+    """Qmatic API reference, contract ``docs/clouds/qmatic.md``: the generated Qmatic clinic
     (:func:`tests.clouds.qmatic.generate_clinic`); the branch is its first (Riyadh) branch,
     behind a gateway that wants an ``Authorization`` header.
 

@@ -1,4 +1,4 @@
-"""A simulated DigitalBooker cloud (seed ``004_7907c60232aa2c57.txt``; contract ``shared/contracts/digitalbooker.md``).
+"""A simulated DigitalBooker cloud (DigitalBooker API reference; contract ``docs/clouds/digitalbooker.md``).
 
 A real HTTP server for tests and for watching a desk sync::
 
@@ -13,7 +13,7 @@ A real HTTP server for tests and for watching a desk sync::
 
 ``python -m tests.clouds.digitalbooker --port 8768`` runs one in the foreground. It imports
 nothing from the desk's ``app`` package: its rules are its own (``NOTES.md`` lists what
-it had to decide where the seed and the contract are silent).
+it had to decide where the API reference and the contract are silent).
 """
 
 from .app import RunningCloud, build_app, start_cloud

@@ -1,14 +1,14 @@
 """HTTP face of the simulated DigitalBooker cloud: the route table of
-``shared/contracts/digitalbooker.md`` ("The inferred names (one table)"; one place here too)
+``docs/clouds/digitalbooker.md`` ("The inferred names (one table)"; one place here too)
 over a :class:`DigitalBookerCloud`, and the server runner.
 
 Transport (contract "Transport"):
 
 * Paths ``{base}/{lang}/admin/v1/...`` and ``{base}/{lang}/public/v1/...`` with ``base`` =
   ``/api``; ``lang`` is a two-letter code choosing the localized strings (fallback: any
-  defined one, seed "Localization"). Any other ``lang`` segment is a 404.
+  defined one, API reference "Localization"). Any other ``lang`` segment is a 404.
 * Admin API: HTTP Basic with the API key's id and password, else 401; a key without the
-  call's privilege gets 403. The Public API needs no authentication (seed "Authentication").
+  call's privilege gets 403. The Public API needs no authentication (API reference "Authentication").
 * Lists ``{"object": "list", "data", "has_more", "total_count"}`` with ``limit`` (1–100,
   default 100) and ``cursor`` (an offset, default 0).
 * Errors ``{"error": {"code", "message", "errors": [{"param", "message"}]}}``: 400 invalid
@@ -97,7 +97,7 @@ class Ctx:
         return self.body
 
     def paged(self, items: list) -> dict:
-        """One page of ``items`` (seed "Pagination"): ``limit`` 1–100 (default 100) from
+        """One page of ``items`` (API reference "Pagination"): ``limit`` 1–100 (default 100) from
         ``cursor`` (an offset, default 0)."""
         params = self.request.query_params
         limit = parse_int(params["limit"], "limit", minimum=1, maximum=MAX_LIMIT) if params.get("limit") else MAX_LIMIT
@@ -112,7 +112,7 @@ class Ctx:
 
 
 def whole(items: list) -> dict:
-    """A list reply for a method the seed gives no paging arguments: all of it, ``has_more`` false."""
+    """A list reply for a method the API reference gives no paging arguments: all of it, ``has_more`` false."""
     return {"object": "list", "data": items, "has_more": False, "total_count": len(items)}
 
 
@@ -120,7 +120,7 @@ def _sorted(table: dict) -> list:
     return [table[k] for k in sorted(table)]
 
 
-# ---- bookings (seed "Bookings") ------------------------------------------------------------------
+# ---- bookings (API reference "Bookings") ------------------------------------------------------------------
 @route("GET", ADMIN + "/bookings", "bookings:read")
 def bookings(ctx: Ctx):
     with ctx.cloud.lock:
@@ -170,7 +170,7 @@ def unconfirm(ctx: Ctx):
     return ctx.cloud.set_confirmed(ctx.id(), False, ctx.lang)
 
 
-# ---- payments (seed "Payments") -------------------------------------------------------------------
+# ---- payments (API reference "Payments") -------------------------------------------------------------------
 @route("GET", ADMIN + "/bookings/{id:int}/payments", "payments:read")
 def payments(ctx: Ctx):
     with ctx.cloud.lock:
@@ -187,7 +187,7 @@ def add_payment(ctx: Ctx):
     return ctx.cloud.add_payment(ctx.id(), ctx.object_body())
 
 
-# ---- users (seed "Users") -------------------------------------------------------------------------
+# ---- users (API reference "Users") -------------------------------------------------------------------------
 @route("GET", ADMIN + "/users", "users:read")
 def users(ctx: Ctx):
     group = ctx.request.query_params.get("group_id")
@@ -231,7 +231,7 @@ def user_group(ctx: Ctx):
                                        "user_group")
 
 
-# ---- locations, resources, workers (seed "Locations", "Resources", "Workers") ----------------------
+# ---- locations, resources, workers (API reference "Locations", "Resources", "Workers") ----------------------
 @route("GET", ADMIN + "/locations", "locations:read")
 def locations(ctx: Ctx):
     external = ctx.flag("external_ids")
@@ -309,7 +309,7 @@ def remove_work_hours(ctx: Ctx):
     return NO_CONTENT
 
 
-# ---- services and class types (seed "Services", "Class types") -------------------------------------
+# ---- services and class types (API reference "Services", "Class types") -------------------------------------
 @route("GET", ADMIN + "/services", "services:read")
 def services(ctx: Ctx):
     with ctx.cloud.lock:
@@ -380,7 +380,7 @@ def public_view(ctx: Ctx):
 
 @route("GET", PUBLIC + "/locations/{url_text}/views/{view}/services", None)
 def public_services(ctx: Ctx):
-    """Service categories with their services (seed Public API "List service objects":
+    """Service categories with their services (API reference Public API "List service objects":
     "Returns list of service category objects")."""
     cloud = ctx.cloud
     with cloud.lock:

@@ -44,7 +44,7 @@ def generate_clinic(cloud: DigitalBookerCloud, today: date | None = None, *, see
         if n == 5:
             body["type"] = "company"
         out["users"].append(cloud.create_user(body)["id"])
-    for n in range(2):  # walk-ins with neither email nor phone (not in the user list, seed "List user objects")
+    for n in range(2):  # walk-ins with neither email nor phone (not in the user list, API reference "List user objects")
         out["temporary_users"].append(cloud.create_user({"type": "temporary", "first_name": "Walk-in",
                                                          "last_name": f"Guest {n + 1}"})["id"])
     vip = cloud.add_user_group({"en": "VIP", "ar": "كبار العملاء"})

@@ -1,18 +1,18 @@
-"""The state and rules of the simulated DigitalBooker cloud (seed ``004_7907c60232aa2c57.txt``:
+"""The state and rules of the simulated DigitalBooker cloud (DigitalBooker API reference:
 the Admin API's Bookings, Payments, Users, Locations, Resources, Workers, Services and Class
 types sections, and the Public API's Locations, Views and Services sections; contract
-``shared/contracts/digitalbooker.md``, whose one table of inferred names this follows).
+``docs/clouds/digitalbooker.md``, whose one table of inferred names this follows).
 One account, in memory, guarded by one lock.
 
 The account keeps its date-times in one local zone (``zone``) and sends them without an
 offset (contract "Transport": "datetimes in the account's local time with no offset").
 Bookings are records with a local ``date``, ``start_time`` and ``end_time`` (text) and
 aware UTC ``_created`` / ``_modified``; :meth:`DigitalBookerCloud.booking_view` shapes them
-as the seed's booking object. Ids are integers, one counter per kind of object.
+as the API reference's booking object. Ids are integers, one counter per kind of object.
 
 A deleted booking is gone (404) and its id is listed by the deleted-ids listing under the
-local date it was deleted on (seed "List IDs of deleted bookings"). There is no edit of a
-booking: the Admin API can only create, delete, confirm, unconfirm and add payments (seed
+local date it was deleted on (API reference "List IDs of deleted bookings"). There is no edit of a
+booking: the Admin API can only create, delete, confirm, unconfirm and add payments (API reference
 "Bookings", "Payments"). Cloud-side changes for tests (an online booking made in the public
 booking site, a move, a worker assigned or a payment taken in the admin calendar) are the
 methods under "cloud-side".
@@ -37,7 +37,7 @@ GENDERS = ("female", "male", "other")
 RESOURCE_TYPES = ("resource", "worker")
 VIEW_TYPES = ("services", "classes", "time", "time-list", "courses")
 TIME_RANGES = ("day", "week", "next7")
-ADMIN, WWW = 1, 2  # booking "interface" (seed: 1 = admin, 2 = www)
+ADMIN, WWW = 1, 2  # booking "interface" (API reference: 1 = admin, 2 = www)
 MAX_LIMIT = 100
 SLOT_STEP = 15  # minutes between the public available times offered (NOTES.md)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -46,7 +46,7 @@ PHONE = re.compile(r"^\+?[0-9 ()-]{5,20}$")
 
 class DigitalBookerError(Exception):
     """An API error: HTTP ``status`` and the contract's error reply
-    ``{"error": {"code", "message", "errors": [{"param", "message"}]}}`` (seed "Errors":
+    ``{"error": {"code", "message", "errors": [{"param", "message"}]}}`` (API reference "Errors":
     an error code, a human readable message, a list of per-parameter errors)."""
 
     def __init__(self, status: int, code: str, message: str, errors: list[dict] | None = None):
@@ -150,7 +150,7 @@ def parse_bool(value, param: str) -> bool:
 
 
 def parse_int_list(value, param: str, *, nullable: bool = True) -> list[int]:
-    """A JSON array of ints (bodies; ``null`` unsets, seed "Set to 'null' to unset") or a
+    """A JSON array of ints (bodies; ``null`` unsets, API reference "Set to 'null' to unset") or a
     comma-separated list (queries)."""
     if value is None:
         if not nullable:
@@ -177,7 +177,7 @@ def duration_text(minutes: int) -> str:
 
 
 def localized(texts: dict | str | None, lang: str) -> str | None:
-    """A user-generated localized string: the ``lang`` text, else any defined one (seed
+    """A user-generated localized string: the ``lang`` text, else any defined one (API reference
     "Localization": "the API will fallback to any defined localization")."""
     if texts is None or isinstance(texts, str):
         return texts
@@ -191,7 +191,7 @@ class ApiKey:
     """An API key: ``id`` (the Basic user name) and ``password``; ``privileges`` the areas it
     may use (None: all). Areas are ``bookings``, ``payments``, ``users``, ``locations``,
     ``resources``, ``workers``, ``services``, ``classes``, each ``:read`` or ``:write``
-    (seed "Authentication": key-specific privileges; contract: 403 without one)."""
+    (API reference "Authentication": key-specific privileges; contract: 403 without one)."""
 
     id: str
     password: str
@@ -231,7 +231,7 @@ class Service:
 class DigitalBookerCloud:
     """One simulated DigitalBooker account.
 
-    ``key_id`` and ``password`` are the first API key (HTTP Basic user and password, seed
+    ``key_id`` and ``password`` are the first API key (HTTP Basic user and password, API reference
     "Authentication"); more keys with fewer privileges come from :meth:`add_key`. ``zone`` is
     the account's local zone (IANA). ``fault_seed`` seeds the fault injection's generator.
     """
@@ -313,7 +313,7 @@ class DigitalBookerCloud:
     # ---- keys ----------------------------------------------------------------------------------
     def add_key(self, key_id: str | None = None, password: str | None = None,
                 privileges: set[str] | None = None) -> ApiKey:
-        """A new API key (seed: "Multiple API keys is allowed"); ``privileges`` None = all."""
+        """A new API key (API reference: "Multiple API keys is allowed"); ``privileges`` None = all."""
         key = ApiKey(key_id or "k" + secrets.token_hex(8), password or secrets.token_urlsafe(24),
                      set(privileges) if privileges is not None else None)
         with self.lock:
@@ -321,7 +321,7 @@ class DigitalBookerCloud:
         return key
 
     def delete_key(self, key_id: str) -> None:
-        """The key is deleted (seed: "just delete the key"): its calls answer 401."""
+        """The key is deleted (API reference: "just delete the key"): its calls answer 401."""
         with self.lock:
             self.keys.pop(key_id, None)
 
@@ -364,7 +364,7 @@ class DigitalBookerCloud:
     def add_resource(self, resource_type: str, name: dict | str, category_id: int, locations: list[int], *,
                      description=None, user_id: int | None = None, bookable: bool = True,
                      external_id: str | None = None) -> dict:
-        """A worker (a person) or a resource (a room) at ``locations`` (seed "Resources")."""
+        """A worker (a person) or a resource (a room) at ``locations`` (API reference "Resources")."""
         if resource_type not in RESOURCE_TYPES:
             raise ValueError(f"resource type is one of {RESOURCE_TYPES}")
         resource = {"id": self.new_id("resource"), "type": resource_type, "name": _texts(name),
@@ -469,14 +469,14 @@ class DigitalBookerCloud:
 
     @staticmethod
     def service_view(service: Service, lang: str) -> dict:
-        """The admin service object (seed "Services"): no durations, no price."""
+        """The admin service object (API reference "Services"): no durations, no price."""
         return _set_only({"object": "service", "id": service.id, "name": localized(service.name, lang),
                           "description": localized(service.description, lang), "category_id": service.category_id})
 
     @staticmethod
     def public_service_view(service: Service, lang: str) -> dict:
-        """The public service object (seed Public API "Services"): ``durations`` set, so
-        ``has_alternatives`` is not (seed: "If set, has_alternatives will not be set")."""
+        """The public service object (API reference Public API "Services"): ``durations`` set, so
+        ``has_alternatives`` is not (API reference: "If set, has_alternatives will not be set")."""
         out = {"object": "service", "id": service.id, "name": localized(service.name, lang),
                "extra_services": [], "durations": [duration_text(m) for m in service.durations],
                "phone_only": service.phone_only, "min_extra_services": 0}
@@ -508,15 +508,15 @@ class DigitalBookerCloud:
             raise not_found("worker", ident)
         return resource
 
-    # ---- users (seed "Users") ------------------------------------------------------------------
+    # ---- users (API reference "Users") ------------------------------------------------------------------
     @staticmethod
     def user_ref(user: dict) -> dict:
-        """A user as other objects carry it, not fully expanded (seed "Users"): id and name."""
+        """A user as other objects carry it, not fully expanded (API reference "Users"): id and name."""
         return {"object": "user", "id": user["id"], "name": user["name"]}
 
     @staticmethod
     def user_view(user: dict) -> dict:
-        """The user object (seed "The user object"): ``email`` and ``type`` always (``email``
+        """The user object (API reference "The user object"): ``email`` and ``type`` always (``email``
         null when none); the attributes it marks "If set" only when set."""
         out = _set_only({"object": "user", "id": user["id"], "name": user["name"], "phone": user["phone"],
                          "type": user["type"], "address": user["address"], "zip_code": user["zip_code"],
@@ -576,7 +576,7 @@ class DigitalBookerCloud:
         return out
 
     def create_user(self, body: dict) -> dict:
-        """``POST /admin/v1/users`` (seed "Create a user object"): ``first_name`` and
+        """``POST /admin/v1/users`` (API reference "Create a user object"): ``first_name`` and
         ``last_name`` required; ``type`` defaults to ``normal``. Duplicates are allowed."""
         if not isinstance(body, dict):
             raise invalid("body", "must be a JSON object")
@@ -588,7 +588,7 @@ class DigitalBookerCloud:
             return self.user_view(user)
 
     def edit_user(self, ident: int, body: dict) -> dict:
-        """``POST /admin/v1/users/{id}`` (seed "Edit a user object"): the names are required;
+        """``POST /admin/v1/users/{id}`` (API reference "Edit a user object"): the names are required;
         each optional field sent replaces the stored one (``null`` clears it)."""
         if not isinstance(body, dict):
             raise invalid("body", "must be a JSON object")
@@ -604,7 +604,7 @@ class DigitalBookerCloud:
             return self.user_view(user)
 
     def delete_user(self, ident: int) -> dict:
-        """``DELETE /admin/v1/users/{id}`` → ``{"id"}`` (seed: returns the id of the deleted
+        """``DELETE /admin/v1/users/{id}`` → ``{"id"}`` (API reference: returns the id of the deleted
         user). Bookings keep their user reference."""
         with self.lock:
             self.find(self.users, ident, "user")
@@ -615,7 +615,7 @@ class DigitalBookerCloud:
             return {"id": ident}
 
     def list_users(self, group_id: int | None = None) -> list[dict]:
-        """Registered users in creation order; never ``temporary`` ones (seed "List user
+        """Registered users in creation order; never ``temporary`` ones (API reference "List user
         objects": "Does not include temporary users")."""
         with self.lock:
             if group_id is not None:
@@ -624,9 +624,9 @@ class DigitalBookerCloud:
                      and (group_id is None or u["id"] in members)]
             return [self.user_view(u) for u in sorted(users, key=lambda u: u["id"])]
 
-    # ---- work hours (seed "Workers") ----------------------------------------------------------
+    # ---- work hours (API reference "Workers") ----------------------------------------------------------
     def set_work_hours(self, worker_id: int, location_id: int, days: dict[date, list[tuple[time, time]]]) -> None:
-        """Replace the hours of each given date at the location (seed "Add work hours":
+        """Replace the hours of each given date at the location (API reference "Add work hours":
         "Removes work hours for defined date before add"); an empty list leaves the day off."""
         with self.lock:
             for day, hours in days.items():
@@ -670,7 +670,7 @@ class DigitalBookerCloud:
             return [self.work_hours_view(worker_id, location_id, d) for d in sorted(days)]
 
     def remove_work_hours(self, worker_id: int, location_id, day) -> None:
-        """``DELETE /admin/v1/workers/{id}/work_hours?location_id=&date=`` (seed "Remove work
+        """``DELETE /admin/v1/workers/{id}/work_hours?location_id=&date=`` (API reference "Remove work
         hours": all three required)."""
         with self.lock:
             worker = self.worker(worker_id)
@@ -697,7 +697,7 @@ class DigitalBookerCloud:
 
     def list_work_hours(self, worker_id: int, params: dict, location_id: int | None = None) -> list[dict]:
         """A worker's hours by date (and location), dates with hours only, in date order
-        (seed "List a worker's work hours", "List work hours for location")."""
+        (API reference "List a worker's work hours", "List work hours for location")."""
         with self.lock:
             worker = self.worker(worker_id)
             if location_id is not None:
@@ -720,7 +720,7 @@ class DigitalBookerCloud:
     # ---- date windows -------------------------------------------------------------------------
     def date_window(self, params: dict) -> tuple[date, date | None]:
         """``date`` or ``from_date``..``to_date`` (inclusive; an open end without ``to_date``);
-        without both ``date`` and ``from_date`` the current date (seed "List booking
+        without both ``date`` and ``from_date`` the current date (API reference "List booking
         objects"). ``date`` with a range, or ``to_date`` alone, is a 400 (NOTES.md)."""
         has_date = params.get("date") not in (None, "")
         has_from = params.get("from_date") not in (None, "")
@@ -748,7 +748,7 @@ class DigitalBookerCloud:
         return record
 
     def booking_view(self, record: dict, lang: str = "en") -> dict:
-        """The booking object (seed "The booking object"; contract names). Attributes the seed
+        """The booking object (API reference "The booking object"; contract names). Attributes the API reference
         marks "If set" are left out when unset; ``modified`` only once modified (doc)."""
         user = self.users.get(record["user_id"])
         out = {"object": "booking", "id": record["id"], "type": record["type"],
@@ -777,7 +777,7 @@ class DigitalBookerCloud:
 
     @staticmethod
     def paid(record: dict) -> bool:
-        """Fully paid: it has payments and they add up to its price (seed "paid": "Tells if
+        """Fully paid: it has payments and they add up to its price (API reference "paid": "Tells if
         the booking has payments so that is considered fully paid")."""
         total = round(sum(p["amount"] for p in record["payments"]), 2)
         return bool(record["payments"]) and total >= (record["price"] or 0)
@@ -789,7 +789,7 @@ class DigitalBookerCloud:
 
     # ---- bookings: listing ----------------------------------------------------------------------
     def list_bookings(self, params: dict) -> list[dict]:
-        """``GET /admin/v1/bookings`` (seed "List booking objects") → the matching records, by
+        """``GET /admin/v1/bookings`` (API reference "List booking objects") → the matching records, by
         date, start time and id. ``params``: the query as strings. ``resources`` keeps
         bookings holding any of the ids; ``changed_since`` keeps those created or modified at
         or after it; ``confirmed=true`` keeps confirmed ones only."""
@@ -821,7 +821,7 @@ class DigitalBookerCloud:
             return out
 
     def list_deleted(self, params: dict) -> list[int]:
-        """``GET /admin/v1/bookings/deleted`` (seed "List IDs of deleted bookings") → ids of
+        """``GET /admin/v1/bookings/deleted`` (API reference "List IDs of deleted bookings") → ids of
         bookings deleted on the local dates of the window, in deletion order."""
         with self.lock:
             low, high = self.date_window(params)
@@ -938,7 +938,7 @@ class DigitalBookerCloud:
 
     def create_service_booking(self, body: dict, *, interface: int = ADMIN, check_hours: bool = True,
                                lang: str = "en") -> dict:
-        """``POST /admin/v1/bookings/service`` (seed "Create a service booking") → the new
+        """``POST /admin/v1/bookings/service`` (API reference "Create a service booking") → the new
         booking. Required: ``location_id``, ``service_id``, ``date``, ``start_time``,
         ``resources`` (``null`` or ``[]``: no resource, a booking waiting for a worker) and
         ``user_id``. The end is the service's first duration after the start; price and tax
@@ -982,7 +982,7 @@ class DigitalBookerCloud:
             return self.booking_view(self._store(record), lang)
 
     def create_resource_booking(self, body: dict, *, interface: int = ADMIN, lang: str = "en") -> dict:
-        """``POST /admin/v1/bookings/resource`` (seed "Create a resource booking"): a room (or
+        """``POST /admin/v1/bookings/resource`` (API reference "Create a resource booking"): a room (or
         a worker) for ``duration`` from ``start_time``. No price. 400/409 as for a service."""
         if not isinstance(body, dict):
             raise invalid("body", "must be a JSON object")
@@ -1005,7 +1005,7 @@ class DigitalBookerCloud:
             return self.booking_view(self._store(record), lang)
 
     def create_course_booking(self, body: dict, *, interface: int = ADMIN, lang: str = "en") -> dict:
-        """``POST /admin/v1/bookings/course`` (seed "Create a course booking"): a place in a
+        """``POST /admin/v1/bookings/course`` (API reference "Create a course booking"): a place in a
         held class (``course_id`` names the class, NOTES.md) → a booking of type ``class``.
         409 when the class is full."""
         if not isinstance(body, dict):
@@ -1033,7 +1033,7 @@ class DigitalBookerCloud:
             return self.booking_view(record, lang)
 
     def delete_booking(self, ident: int) -> dict:
-        """``DELETE /admin/v1/bookings/{id}`` (seed "Delete a booking") → ``{"id"}``. The
+        """``DELETE /admin/v1/bookings/{id}`` (API reference "Delete a booking") → ``{"id"}``. The
         booking is gone (404 after) and its id is in the deleted list under today's date."""
         with self.lock:
             self.remove(ident, self.clock.now())
@@ -1053,7 +1053,7 @@ class DigitalBookerCloud:
             self.changed()
 
     def set_confirmed(self, ident: int, confirmed: bool, lang: str = "en") -> dict:
-        """``POST …/{id}/confirm`` / ``…/unconfirm`` (seed "Confirm a booking") → the booking;
+        """``POST …/{id}/confirm`` / ``…/unconfirm`` (API reference "Confirm a booking") → the booking;
         ``modified`` is stamped only when the flag changes."""
         with self.lock:
             record = self.booking(ident)
@@ -1064,7 +1064,7 @@ class DigitalBookerCloud:
             return self.booking_view(record, lang)
 
     def add_payment(self, ident: int, body: dict, *, allowed: tuple[str, ...] = ("cash",)) -> dict:
-        """``POST /admin/v1/bookings/{id}/payments`` ``{type?, amount, tax}`` (seed "Add a
+        """``POST /admin/v1/bookings/{id}/payments`` ``{type?, amount, tax}`` (API reference "Add a
         payment to a booking": only ``cash``, the default; amount 0–99999 incl. tax; tax a
         percentage 0–100) → the payment. Stamps the booking's ``modified``."""
         if not isinstance(body, dict):
@@ -1092,7 +1092,7 @@ class DigitalBookerCloud:
                     return self.payment_view(payment)
             raise not_found("payment", payment_id)
 
-    # ---- public available times (seed Public API "List available times") -------------------------
+    # ---- public available times (API reference Public API "List available times") -------------------------
     def public_view(self, url_text: str, view_url_text: str) -> tuple[dict, dict]:
         location = next((loc for loc in self.locations.values() if loc["url_text"] == url_text and loc["public"]),
                         None)
@@ -1183,7 +1183,7 @@ class DigitalBookerCloud:
     def online_booking(self, location_id: int, service_id: int, day: date, start: time, *,
                        user_id: int | None = None, worker_id: int | None = None,
                        campaign_code: str | None = None, confirmed: bool = False, lang: str = "en") -> dict:
-        """A customer books on the public booking site (``interface`` 2, seed "interface":
+        """A customer books on the public booking site (``interface`` 2, API reference "interface":
         2 = www). Without ``worker_id`` no worker is chosen (a booking waiting for one);
         without ``user_id`` the first registered user books. The slot rules apply."""
         with self.lock:
@@ -1284,7 +1284,7 @@ class DigitalBookerCloud:
 
     def calendar_payment(self, ident: int, kind: str, amount: float, tax: float = 0.0) -> dict:
         """A payment taken elsewhere: ``online`` on the booking site, ``prepaid`` or ``other``
-        in the admin calendar (seed "The payment object": type)."""
+        in the admin calendar (API reference "The payment object": type)."""
         if kind not in PAYMENT_TYPES:
             raise ValueError(f"payment type is one of {PAYMENT_TYPES}")
         return self.add_payment(ident, {"type": kind, "amount": amount, "tax": tax}, allowed=PAYMENT_TYPES)

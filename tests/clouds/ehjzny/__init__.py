@@ -1,4 +1,4 @@
-"""A simulated Ehjzny cloud (``shared/contracts/ehjzny.md``; seed ``000_14e7845dce989d17.txt``).
+"""A simulated Ehjzny cloud (``docs/clouds/ehjzny.md``; Ehjzny API reference).
 
 A real HTTP server for tests and for watching the desk sync::
 

@@ -2,7 +2,7 @@
 run the simulated cloud in the foreground and print how to reach it.
 
 The clinic is the small :func:`sample_clinic`, or a JSON file in the shape
-:meth:`CloudState.load` takes (contract shapes; time rules as in "Shapes the seed lost").
+:meth:`CloudState.load` takes (contract shapes; time rules as in "Shapes the reference lost").
 """
 
 from __future__ import annotations

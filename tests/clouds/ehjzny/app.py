@@ -1,7 +1,7 @@
-"""HTTP face of the simulated Ehjzny cloud: the route table of ``shared/contracts/ehjzny.md``
+"""HTTP face of the simulated Ehjzny cloud: the route table of ``docs/clouds/ehjzny.md``
 ("Operations"; one place, as the contract asks) over an :class:`EhjznyCloud`.
 
-Transport (contract "Transport"; seed 000 "Prerequisites", "Localization", "Pagination"):
+Transport (contract "Transport"; Ehjzny API reference, "Prerequisites", "Localization", "Pagination"):
 
 * ``X-APP-ID`` on every call, else 400 ``APP-ID-REQUIRED`` (another app's id: 400
   ``APP-ID-UNKNOWN``). ``lang: en|ar`` picks ``name`` from ``name_translations``.
@@ -11,13 +11,13 @@ Transport (contract "Transport"; seed 000 "Prerequisites", "Localization", "Pagi
   access token); a member's token or the API key is refused there (403).
 * Envelopes ``{"result": {...}}``, lists ``{"result": [...], "pagination":
   {"nextPageToken": str|null, "hasMore": bool}}``; errors ``{"error": {"code", "message"}}``.
-  ``limit`` defaults to 100 on bookings and 10 elsewhere (seed "Pagination": default 10),
+  ``limit`` defaults to 100 on bookings and 10 elsewhere (API reference "Pagination": default 10),
   at most 500. Page tokens expire after ``page_token_ttl`` seconds (default 60): 400
   ``PAGINATION-TOKEN-EXPIRED`` (:mod:`.paging`).
 * ``/_sim/...`` (no headers needed, never faulted): ``GET /_sim/health``,
   ``GET|POST|DELETE /_sim/faults`` (:mod:`.faults`), ``POST /_sim/clock``
   ``{"shiftSeconds": n}`` moves the cloud's clock, ``POST /_sim/bookings/{id}/pay`` (the
-  customer pays a ``PENDING_PAYMENT`` booking online, seed 000 "Online Payments").
+  customer pays a ``PENDING_PAYMENT`` booking online, Ehjzny API reference, "Online Payments").
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Sign-in of the simulated cloud (seed 000 "Request Otp", "Verify Otp", "Get Access Token";
+"""Sign-in of the simulated cloud (Ehjzny API reference, "Request Otp", "Verify Otp", "Get Access Token";
 contract "Transport": ``Authorization: Bearer <access token or organization API key>``).
 
 * ``POST /auth/otp/request`` ``{method, phoneNumber | email, isOrgMember}`` "sends" the code;
@@ -6,7 +6,7 @@ contract "Transport": ``Authorization: Bearer <access token or organization API 
 * ``POST /auth/otp/verify`` (same body plus ``code``) →
   ``{accessToken, refreshToken, expiresIn, accessTokenExpiresAt, user}``. With
   ``isOrgMember: false`` the user is the customer of that phone/email (created if new).
-* ``GET /auth/token?refreshToken=`` → a fresh access token; the seed allows the access
+* ``GET /auth/token?refreshToken=`` → a fresh access token; the API reference allows the access
   token in place of the refresh token.
 * The API key never expires. An access token lives ``access_token_ttl`` seconds on the
   cloud's clock; :meth:`expire_tokens` ages them all at once (fault injection). A missing
@@ -51,7 +51,7 @@ class AuthMixin:
             self.refresh_tokens[refresh] = user
             return self._issue_access(refresh, user)
 
-    #: answer ``GET /auth/token`` with a NEW refresh token and retire the old one (the seed's
+    #: answer ``GET /auth/token`` with a NEW refresh token and retire the old one (the API reference's
     #: reply carries a ``refreshToken``; whether it is new is not said)
     rotate_refresh_tokens = False
 

@@ -1,9 +1,9 @@
 """Customers and resource time rules of the simulated cloud (contract "Operations":
-customers list/get/update, time rules GET/PUT; seed 000 "Manage Time Rules").
+customers list/get/update, time rules GET/PUT; Ehjzny API reference, "Manage Time Rules").
 
-Time rules are in the contract's shape ("Shapes the seed lost"), checked on PUT.
+Time rules are in the contract's shape ("Shapes the reference lost"), checked on PUT.
 
-Simulation choices (the seed does not say): ``POST /management/customers`` creates a
+Simulation choices (the API reference does not say): ``POST /management/customers`` creates a
 customer and answers 409 ``CUSTOMER-EXISTS`` when the phone or email is already known,
 so a client retrying a create after a lost reply sees the first one; scheduling with an
 unknown ``customerIdentifier`` phone/email creates the customer.

@@ -2,7 +2,7 @@
 
 Tests act "cloud-side" through these methods while the desk talks HTTP to the same
 instance: a customer joining the queue from the Ehjzny app, another branch's provider
-accepting a booking, an online booking arriving (seed 000 "Queue Booking", "Instant
+accepting a booking, an online booking arriving (Ehjzny API reference, "Queue Booking", "Instant
 Booking", "Race Condition Handling"). Every method takes the cloud's lock; booking
 methods return the booking as the API shows it (``lang`` picks the names).
 """

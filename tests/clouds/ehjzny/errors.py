@@ -1,6 +1,6 @@
 """Transport-level error codes of the simulated Ehjzny cloud.
 
-Contract (``shared/contracts/ehjzny.md``, "Transport" → Errors): errors are
+Contract (``docs/clouds/ehjzny.md``, "Transport" → Errors): errors are
 ``{"error": {"code", "message"}}`` with a 4xx/5xx status. The booking codes
 (``SCH-ALREADY_ASSIGNED``, ``BKS-110``, ``SCH-SLOT-TAKEN``, ``NOT-FOUND``...) come from
 :mod:`.rules`; these are the transport-level ones of the simulation.

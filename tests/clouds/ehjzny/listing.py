@@ -1,5 +1,5 @@
 """Queries of the simulated cloud: the bookings listing and available times (contract
-"Operations" → list bookings; seed 000 "List Available Times", "List Available Booking Types").
+"Operations" → list bookings; Ehjzny API reference, "List Available Times", "List Available Booking Types").
 
 ``GET /management/bookings``: ``from``/``to`` ISO date-times (``from`` inclusive, ``to``
 exclusive) on ``dateType`` ``dateTime`` (the start; unassigned bookings have none and are

@@ -1,4 +1,4 @@
-"""Opaque, expiring page tokens (seed 000, "Pagination" at the top of the reference).
+"""Opaque, expiring page tokens (Ehjzny API reference, "Pagination" at the top of the reference).
 
 "Pagination tokens have an expiration time, so don't store them for extended periods."
 The simulation keeps each token server-side with the instant it was issued (on the cloud's

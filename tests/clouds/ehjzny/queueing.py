@@ -1,4 +1,4 @@
-"""Queue bookings on the simulated cloud: accept, expire, end (seed 000 "Instant Booking",
+"""Queue bookings on the simulated cloud: accept, expire, end (Ehjzny API reference, "Instant Booking",
 "Queue Booking", "Assignment Timeout", "Race Condition Handling", "End Booking").
 
 * Queues are per resource, FIFO by ``createdAt`` over the types the resource serves

@@ -1,20 +1,20 @@
 """The simulated cloud's own rules: errors, clock, times, time rules, free times and queues.
 
-Written from the seed (``000_14e7845dce989d17.txt``) and the contract
-(``shared/contracts/ehjzny.md``) only, and sharing no code with the app: the simulation
+Written from the Ehjzny API reference and the contract
+(``docs/clouds/ehjzny.md``) only, and sharing no code with the app: the simulation
 is there to disagree with the connector when the connector is wrong, so it must not reuse
 the connector's reading of a rule.
 
 * Times are UTC; the cloud shows them with milliseconds, ``2026-12-01T10:00:00.395Z``
-  (contract "Shapes the seed lost": ``createdAt`` carries milliseconds).
+  (contract "Shapes the reference lost": ``createdAt`` carries milliseconds).
 * Local dates and military times (``1820`` = 18:20) are the organization's zone.
-* Time rules (contract "Shapes the seed lost"): ``{"depthOfDays", "scheduleAfterHoursFromNow",
+* Time rules (contract "Shapes the reference lost"): ``{"depthOfDays", "scheduleAfterHoursFromNow",
   "rules": [{"weekDays": [0..6] (0 = Sunday), "times": [{"from": 900, "to": 1700}],
   "fromDate"?, "toDate"?}]}``; several rules of one day are merged. ``depthOfDays`` 0 = no
-  limit; ``scheduleAfterHoursFromNow`` -1 = from tomorrow (seed "Update Resource's Time Rules").
-* Queues (seed "Queue Booking", "Resource-Scoped Queues"): a resource's queue holds the
+  limit; ``scheduleAfterHoursFromNow`` -1 = from tomorrow (API reference "Update Resource's Time Rules").
+* Queues (API reference "Queue Booking", "Resource-Scoped Queues"): a resource's queue holds the
   unassigned bookings whose type it serves, oldest ``createdAt`` first.
-* Assignment timeout (seed "Assignment Timeout"): minutes clamped to 5..180; the "system
+* Assignment timeout (API reference "Assignment Timeout"): minutes clamped to 5..180; the "system
   default" when absent is :data:`DEFAULT_TIMEOUT`.
 """
 
@@ -48,8 +48,8 @@ class SimError(Exception):
 
 NOT_FOUND = "NOT-FOUND"
 VALIDATION = "VALIDATION"
-ALREADY_ASSIGNED = "SCH-ALREADY_ASSIGNED"  # seed "Race Condition Handling"
-EXPIRED = "BKS-110"  # seed "Assignment Timeout"
+ALREADY_ASSIGNED = "SCH-ALREADY_ASSIGNED"  # API reference "Race Condition Handling"
+EXPIRED = "BKS-110"  # API reference "Assignment Timeout"
 SLOT_TAKEN = "SCH-SLOT-TAKEN"
 NOT_ACTIVE = "BKS-NOT-ACTIVE"
 OUTSIDE_WORKING_HOURS = "SCH-OUTSIDE-WORKING-HOURS"
@@ -121,7 +121,7 @@ def at_local(day: date, military: int, zone: str) -> datetime:
 
 # ---- time rules ---------------------------------------------------------------------------
 def contract_weekday(day: date) -> int:
-    """0 = Sunday … 6 = Saturday (contract "Shapes the seed lost")."""
+    """0 = Sunday … 6 = Saturday (contract "Shapes the reference lost")."""
     return (day.weekday() + 1) % 7
 
 
@@ -190,7 +190,7 @@ def collides(lo: datetime, hi: datetime, spans: list[tuple[datetime, datetime]])
 def free_times(day: date, btype: dict, time_rules: dict | None, records: list[dict], types: dict[str, dict],
                zone: str, now: datetime, step: int = 60, fixed: list[int] | None = None,
                ignore_id: str | None = None) -> list[datetime]:
-    """Free starts on ``day`` for ``btype`` on one resource (seed "List Available Times"):
+    """Free starts on ``day`` for ``btype`` on one resource (API reference "List Available Times"):
     every ``step`` minutes of each working period (or the ``fixed`` military times)."""
     if not bookable_day(day, time_rules, now, zone):
         return []

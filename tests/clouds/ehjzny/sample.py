@@ -3,7 +3,7 @@ and for ``python -m tests.clouds.ehjzny``.
 
 Two doctors, three booking types, three customers, working hours Saturday to Thursday
 09:00–13:00 and 16:00–21:00 (time rules in the contract's
-shape, "Shapes the seed lost"; 0 = Sunday).
+shape, "Shapes the reference lost"; 0 = Sunday).
 """
 
 from __future__ import annotations

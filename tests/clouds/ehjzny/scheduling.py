@@ -1,12 +1,12 @@
-"""Creating, rescheduling, holding and cancelling bookings (seed 000 "Create Confirmed
+"""Creating, rescheduling, holding and cancelling bookings (Ehjzny API reference, "Create Confirmed
 Booking", "Create Temporary Booking", "Convert Temporary Booking into Confirmed Booking",
-"Instant Booking", "Cancel / Leave Queue"; contract "Behaviour", "Shapes the seed lost").
+"Instant Booking", "Cancel / Leave Queue"; contract "Behaviour", "Shapes the reference lost").
 
 * ``assign`` true (default): ``date`` + military ``time`` (organization-local) are
   required. The resource is chosen through ``resourceFilters``: the contract fixes
   ``{"resourceId": "<id>"}`` as the filter naming one resource; any other key is matched
   against the resource's own fields (custom data). A top-level ``resourceId`` is not in
-  the seed and is ignored. When the named resource is not free the cloud places the
+  the API reference and is ignored. When the named resource is not free the cloud places the
   booking on another free resource serving the type (contract: "The cloud may still place
   a booking elsewhere"); ``strict_resource_filters`` makes it answer 409 instead. None
   free → 409 ``SCH-SLOT-TAKEN``. A taken span counts the types' ``leaveMinutesBefore/After``.
@@ -14,7 +14,7 @@ Booking", "Create Temporary Booking", "Convert Temporary Booking into Confirmed 
   not (409 ``SCH-OUTSIDE-WORKING-HOURS``) and get ``PENDING_APPROVAL`` for a type with
   ``autoConfirm: false``.
 * ``assign: false``: a queue booking, ``PENDING_ASSIGNMENT`` (``PENDING_PAYMENT`` first
-  for a priced type while ``payments`` is on, seed "Payment Integration"), no
+  for a priced type while ``payments`` is on, API reference "Payment Integration"), no
   date/time/resource, ``assignmentTimeout`` clamped to 5..180 ("Assignment Timeout").
 * ``rescheduleBookingId``: the old booking becomes ``CANCELED`` and a new booking with a
   NEW id is created; the reply is the new booking and nothing on the old one points to it
@@ -139,7 +139,7 @@ class SchedulingMixin:
 
     def pay(self, booking_id: str, lang: str = "en") -> dict:
         """The customer pays a ``PENDING_PAYMENT`` booking: a queue booking →
-        ``PENDING_ASSIGNMENT``, a booking with a time → ``CONFIRMED`` (seed 000 "Online
+        ``PENDING_ASSIGNMENT``, a booking with a time → ``CONFIRMED`` (Ehjzny API reference, "Online
         Payments"); its invoice's balance becomes 0."""
         with self.lock:
             record = self.get("bookings", booking_id)

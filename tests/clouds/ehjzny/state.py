@@ -1,10 +1,10 @@
 """The in-memory organization of the simulated Ehjzny cloud: dicts guarded by one lock.
 
-Objects are kept in the contract's shapes (``shared/contracts/ehjzny.md``, "Objects"):
+Objects are kept in the contract's shapes (``docs/clouds/ehjzny.md``, "Objects"):
 resources, booking types and customers exactly as the API returns them (``name`` is
-derived per request from ``name_translations``, seed 000 "Localization"); bookings as
+derived per request from ``name_translations``, Ehjzny API reference, "Localization"); bookings as
 records in the contract's field names (UTC times with milliseconds, ``_seq`` breaking
-``createdAt`` ties; fields the seed lacks are kept under ``_`` names and never shown unless
+``createdAt`` ties; fields the API reference lacks are kept under ``_`` names and never shown unless
 an extension is switched on by name, :data:`EXTENSIONS`), shaped for output by
 :mod:`.views`. :meth:`CloudState.load` takes ``{"organization", "resources", "types",
 "customers", "bookings", "timeRules": {resourceId: TimeRules}}`` in the contract's shapes.
@@ -28,7 +28,7 @@ TYPE_DEFAULTS = {"minutes": 30, "leaveMinutesBefore": 0, "leaveMinutesAfter": 0,
 CUSTOMER_DEFAULTS = {"firstName": "", "lastName": "", "phone": None, "email": None, "note": None, "data": {}}
 BOOKING_KEEP = ("id", "status", "startDateTime", "endDateTime", "duration", "typeId", "resourceId",
                 "customerId", "note", "info", "createdAt")
-#: Fields some deployments might send but the seed does not have. Off unless a test names
+#: Fields some deployments might send but the API reference does not have. Off unless a test names
 #: them: ``EhjznyCloud(extensions={"rescheduledTo"})`` shows the old booking's successor.
 EXTENSIONS = frozenset({"rescheduledTo", "cancelReason", "assignmentTimeout", "reservedUntil"})
 

@@ -1,9 +1,9 @@
-"""How the simulated cloud shapes objects for output (contract "Objects"; seed 000
+"""How the simulated cloud shapes objects for output (contract "Objects"; Ehjzny API reference
 "Create Confirmed Booking" response sample, "Instant Booking" step 3 and 7, "Localization").
 
 * ``name`` (and any other ``X``) is picked from ``name_translations`` (``X_translations``)
   by the ``lang`` header (``en``/``ar``).
-* Booking times: ``startDateTime``/``endDateTime``/``createdAt`` in the seed's millisecond
+* Booking times: ``startDateTime``/``endDateTime``/``createdAt`` in the API reference's millisecond
   form ``2023-01-11T18:00:00.000Z`` (UTC); ``startDate``/``startTime`` are the
   organization's local date and military time.
 * ``resourceId`` is absent while unassigned; ``queuePosition`` and
@@ -19,7 +19,7 @@ ALL_INCLUDES = frozenset({"customer", "type", "resource"})
 
 
 def ms(text: str | None) -> str | None:
-    """``2026-11-21T09:30:00Z`` → ``2026-11-21T09:30:00.000Z`` (the seed's form)."""
+    """``2026-11-21T09:30:00Z`` → ``2026-11-21T09:30:00.000Z`` (the API reference's form)."""
     if not text or "." in text:
         return text
     return text[:-1] + ".000Z"
@@ -43,7 +43,7 @@ class ViewsMixin:
         otherwise a waiting booking shows its best place among the resources serving its type.
         """
         out = {k: v for k, v in record.items() if not k.startswith("_") and v is not None}
-        for name in self.extensions:  # fields the seed lacks, only when a test asks for them
+        for name in self.extensions:  # fields the API reference lacks, only when a test asks for them
             value = record.get("_timeout" if name == "assignmentTimeout" else "_" + name)
             if value is not None:
                 out[name] = value
@@ -65,7 +65,7 @@ class ViewsMixin:
         return out
 
     def queued(self) -> list[dict]:
-        """Unassigned bookings, oldest ``createdAt`` first (seed 000 "Queue Booking")."""
+        """Unassigned bookings, oldest ``createdAt`` first (Ehjzny API reference, "Queue Booking")."""
         waiting = [b for b in self.bookings.values() if b["status"] == PENDING_ASSIGNMENT]
         return sorted(waiting, key=lambda b: (b["createdAt"], b["_seq"]))
 

@@ -1,5 +1,5 @@
-"""A simulated Qmatic Cloud Appointments tenant (seed ``001_07b4ebc8faea0778.txt``; contract
-``shared/contracts/qmatic.md``).
+"""A simulated Qmatic Cloud Appointments tenant (Qmatic API reference; contract
+``docs/clouds/qmatic.md``).
 
 A real HTTP server for tests and for watching a desk sync::
 
@@ -12,7 +12,7 @@ A real HTTP server for tests and for watching a desk sync::
 
 ``python -m tests.clouds.qmatic --port 8768`` runs one in the foreground. It imports
 nothing from the desk's ``app`` package: its rules are its own (``NOTES.md`` lists what
-it had to decide where the seed and the contract are silent).
+it had to decide where the API reference and the contract are silent).
 """
 
 from .app import BASE, RunningCloud, build_app, start_cloud

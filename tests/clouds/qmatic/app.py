@@ -1,21 +1,21 @@
-"""HTTP face of the simulated Qmatic cloud: the route table of ``shared/contracts/qmatic.md``
+"""HTTP face of the simulated Qmatic cloud: the route table of ``docs/clouds/qmatic.md``
 ("Operations"; one place) over a :class:`QmaticCloud`, and the server runner.
 
-Transport (seed ``001_07b4ebc8faea0778.txt`` attribute tables; contract "Transport"):
+Transport (Qmatic API reference attribute tables; contract "Transport"):
 
 * Paths under ``/external/v1``; JSON bodies; lists are bare arrays, unpaged.
 * ``Authorization``: when the cloud is configured with one, every call must carry exactly
-  that header, else 401 ``unauthorized``; otherwise none is needed (the seed names no
+  that header, else 401 ``unauthorized``; otherwise none is needed (the API reference names no
   credential).
 * ``X-TENANT-ID`` on every call; missing or not the tenant's → 403 ``tenant.unknown``.
 * ``Accept-Language``: required on ``GET /services``, ``/services/groups`` and
-  ``/services/{serviceId}`` (seed: "yes" there); wherever it is sent it must be one of the
+  ``/services/{serviceId}`` (API reference: "yes" there); wherever it is sent it must be one of the
   tenant's localizations (of ``en_US en_UK fr_FR nl_NL de_DE it_IT ES_es``, matched without
   regard to case), else 400 ``language.not.supported``; there is no Arabic. It chooses the
   language of service and group names (``en_US`` where a name lacks that language).
 * Errors: ``{"code", "message"}`` with 400 validation, 401/403, 404 unknown id (a lapsed
   hold too), 409 slot taken or a state that forbids the call, 429 and 5xx from the faults.
-* Success codes: 201 for reserve and confirm (seed "Code 201"), 204 for release and delete
+* Success codes: 201 for reserve and confirm (API reference "Code 201"), 204 for release and delete
   (contract), 200 otherwise.
 
 Admin interface for tests (``/_sim/...``; never faulted; header ``X-Sim-Admin: <admin
@@ -87,7 +87,7 @@ class Ctx:
         return self.body
 
 
-# ---- reference data (seed "Services", "Service Groups", "Branches", "Timeslots") ------------
+# ---- reference data (API reference "Services", "Service Groups", "Branches", "Timeslots") ------------
 @route("GET", "/services", language=True)
 def services(ctx: Ctx):
     return ctx.cloud.service_rows(ctx.lang)
@@ -108,7 +108,7 @@ def timeslots(ctx: Ctx):
     return ctx.cloud.timeslots(ctx.path("serviceId"), dict(ctx.request.query_params))
 
 
-# ---- reservations (seed "Create a new Reservation", "Confirm a reservation"; contract) -------
+# ---- reservations (API reference "Create a new Reservation", "Confirm a reservation"; contract) -------
 @route("POST", "/reservations", status=201)
 def reserve(ctx: Ctx):
     return ctx.cloud.view(ctx.cloud.reserve(ctx.object_body()), ctx.lang)

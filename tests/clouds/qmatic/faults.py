@@ -1,7 +1,7 @@
 """Fault injection of the simulated Qmatic cloud, switchable at run time.
 
 Faults stand for what a real deployment does to a client: slow replies, transient 5xx
-and 429 with ``Retry-After`` (contract ``shared/contracts/qmatic.md`` "Transport" → Errors:
+and 429 with ``Retry-After`` (contract ``docs/clouds/qmatic.md`` "Transport" → Errors:
 "429 rate limited (honour Retry-After seconds); 5xx transient"), dropped connections, and
 replies lost after the work was done (contract "Behaviour the desk relies on": "Lost reply
 on reserve", "Lost reply on confirm").

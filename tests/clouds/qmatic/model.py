@@ -1,19 +1,19 @@
-"""The state and rules of the simulated Qmatic Cloud Appointments tenant (seed
-``001_07b4ebc8faea0778.txt``, "Book an appointment": Services, Service Groups, Branches,
+"""The state and rules of the simulated Qmatic Cloud Appointments tenant (Qmatic API
+reference, "Book an appointment": Services, Service Groups, Branches,
 Timeslots, Create a new Reservation, Confirm a reservation; contract
-``shared/contracts/qmatic.md``). One tenant, in memory, guarded by one lock.
+``docs/clouds/qmatic.md``). One tenant, in memory, guarded by one lock.
 
 An appointment is one :class:`Appointment` record from the reserve on: ``RESERVED`` while
-its 15-minute hold runs on the cloud's :class:`Clock` (seed "Create a new Reservation": "If
+its 15-minute hold runs on the cloud's :class:`Clock` (API reference "Create a new Reservation": "If
 the reservation is not confirmed the timeslot will become available in 15 minutes"), then
-``CONFIRMED`` once the customer is given (seed "Confirm a reservation"). Ends the API never
+``CONFIRMED`` once the customer is given (API reference "Confirm a reservation"). Ends the API never
 shows (GET answers 404): ``EXPIRED`` (the hold lapsed), ``RELEASED``, ``CANCELLED``
 (deleted), ``USED`` (a reservation an appointment was rescheduled onto). Times are aware
 UTC datetimes; :meth:`QmaticCloud.view` shapes them with the branch's offset
 (``2022-03-03T09:00:00+01:00``, contract "Transport").
 
 Availability: a branch's opening hours (or a service's own hours there) cut into
-consecutive slots of the service's length from the opening time (seed "Timeslots": "open
+consecutive slots of the service's length from the opening time (API reference "Timeslots": "open
 from 8am to 4pm ... duration of 60 minutes ... 8am-9am, 9am-10am"). A named resource serves
 one appointment at a time, whatever the service; a virtual pool has ``pool`` anonymous
 units. ``NOTES.md`` lists every choice the texts leave open.
@@ -35,18 +35,18 @@ from zoneinfo import ZoneInfo
 
 from .faults import Faults
 
-HOLD = timedelta(minutes=15)  # seed "Create a new Reservation"
-#: seed "Services" → Accept-Language: the possible values (spelled as the seed spells them)
+HOLD = timedelta(minutes=15)  # API reference "Create a new Reservation"
+#: API reference "Services" → Accept-Language: the possible values (spelled as the API reference spells them)
 LANGUAGES = ("en_US", "en_UK", "fr_FR", "nl_NL", "de_DE", "it_IT", "ES_es")
 DEFAULT_LANGUAGE = "en_US"
 HORIZON_DAYS = 30
 RESERVED, CONFIRMED = "RESERVED", "CONFIRMED"
 EXPIRED, RELEASED, CANCELLED, USED = "EXPIRED", "RELEASED", "CANCELLED", "USED"
 LIVE = (RESERVED, CONFIRMED)
-PERSONAL_IDENTIFIER = re.compile(r"[A-Za-z0-9]{10,48}")  # seed "Confirm a reservation"
+PERSONAL_IDENTIFIER = re.compile(r"[A-Za-z0-9]{10,48}")  # API reference "Confirm a reservation"
 PHONE_DIGITS = re.compile(r"[0-9]{1,255}")
-MAX_NAME = 255  # seed: firstName, lastName "max 255 symbols"; email "1- 255 symbols"
-MAX_ANSWER = 2048  # seed: informationQuestions / answer "maxLength: 2048"
+MAX_NAME = 255  # API reference: firstName, lastName "max 255 symbols"; email "1- 255 symbols"
+MAX_ANSWER = 2048  # API reference: informationQuestions / answer "maxLength: 2048"
 
 
 class QmaticError(Exception):
@@ -143,7 +143,7 @@ class Service:
     index: int = 0
     descriptions: dict = field(default_factory=dict)
     questions: list = field(default_factory=list)  # [{required, questionText, clarificationText}]
-    screening: list = field(default_factory=list)  # seed "Services" → screeningQuestions
+    screening: list = field(default_factory=list)  # API reference "Services" → screeningQuestions
     offers: dict = field(default_factory=dict)  # branch id → Offer
 
     def name(self, lang: str) -> str:
@@ -193,11 +193,11 @@ class Appointment:
 class QmaticCloud:
     """One simulated Qmatic tenant.
 
-    ``tenant`` is the ``X-TENANT-ID`` it answers to (seed: "must be the same as an existing
+    ``tenant`` is the ``X-TENANT-ID`` it answers to (API reference: "must be the same as an existing
     system Id"); ``authorization``, when set, is the exact ``Authorization`` header every
     call must carry (contract "Transport": a gateway in front of the tenant); ``languages``
     the tenant's localizations (a subset of :data:`LANGUAGES`); ``date_of_birth_required``
-    the tenant setting that makes ``dateOfBirth`` required on confirm (seed: "yes/no
+    the tenant setting that makes ``dateOfBirth`` required on confirm (API reference: "yes/no
     (depends on configs)"). ``admin_key`` guards the ``/_sim/`` test interface.
     """
 
@@ -227,7 +227,7 @@ class QmaticCloud:
     # ---- ids, reference data ----------------------------------------------------------------
     @staticmethod
     def new_id() -> str:
-        """A GUID such as ``3fa85f64-5717-4562-b3fc-2c963f66afa6`` (the seed's examples)."""
+        """A GUID such as ``3fa85f64-5717-4562-b3fc-2c963f66afa6`` (the API reference's examples)."""
         return str(uuid.uuid4())
 
     def add_branch(self, name: str, zone: str, *, hours: dict, address: dict | None = None,
@@ -297,9 +297,9 @@ class QmaticCloud:
             raise not_found("service", ident)
         return found
 
-    # ---- reference data views (seed "Services", "Service Groups", "Branches") ---------------
+    # ---- reference data views (API reference "Services", "Service Groups", "Branches") ---------------
     def _selection(self, offer: Offer) -> dict:
-        """seed "Services": ``resourceSelection``; a virtual pool gives the seed's empty form."""
+        """API reference "Services": ``resourceSelection``; a virtual pool gives the API reference's empty form."""
         return {"required": offer.selection_required,
                 "availableResources": [self.resources[r].view() for r in offer.resources]}
 
@@ -325,7 +325,7 @@ class QmaticCloud:
 
     def groups_view(self, lang: str) -> dict:
         """``GET /services/groups``: ``services`` are those in no group; 404 when the tenant
-        has no groups (seed: "valid only in case if service groups are configured")."""
+        has no groups (API reference: "valid only in case if service groups are configured")."""
         with self.lock:
             if not self.groups:
                 raise QmaticError(404, "service.groups.not.configured", "no service groups are configured")
@@ -418,7 +418,7 @@ class QmaticCloud:
         return requested
 
     def _number(self, service: Service, value) -> int:
-        """``numberOfReservations``: 1 by default (seed), at most ``maxNumberOfReservations``."""
+        """``numberOfReservations``: 1 by default (API reference), at most ``maxNumberOfReservations``."""
         if value in (None, ""):
             return 1
         try:
@@ -462,7 +462,7 @@ class QmaticCloud:
     def slot_view(start: datetime, end: datetime, branch: Branch) -> dict:
         return {"startTime": iso(start, branch), "endTime": iso(end, branch)}
 
-    # ---- reserve, confirm, release (seed "Create a new Reservation", "Confirm a reservation")
+    # ---- reserve, confirm, release (API reference "Create a new Reservation", "Confirm a reservation")
     def reserve(self, body: dict) -> Appointment:
         """``POST /reservations``: a ``RESERVED`` appointment held 15 minutes. 400 for a body
         that is not valid, a slot off the service's grid, in the past or beyond the horizon;
@@ -527,7 +527,7 @@ class QmaticCloud:
             return record
 
     def _customer(self, value) -> tuple[dict, str]:
-        """The confirm's customer (seed "Confirm a reservation" attributes) → (stored customer,
+        """The confirm's customer (API reference "Confirm a reservation" attributes) → (stored customer,
         personalIdentifier); 400 naming the first field that is missing or invalid."""
         if not isinstance(value, dict):
             raise invalid("customer is required")

@@ -1,4 +1,4 @@
-"""A simulated Rekaz cloud (seed ``002_8fee4d72956658de.txt``; contract ``shared/contracts/rekaz.md``).
+"""A simulated Rekaz cloud (Rekaz API reference; contract ``docs/clouds/rekaz.md``).
 
 A real HTTP server for tests and for watching a desk sync::
 
@@ -11,7 +11,7 @@ A real HTTP server for tests and for watching a desk sync::
 
 ``python -m tests.clouds.rekaz --port 8766`` runs one in the foreground. It imports
 nothing from the desk's ``app`` package: its rules are its own (``NOTES.md`` lists what
-it had to decide where the seed and the contract are silent).
+it had to decide where the API reference and the contract are silent).
 """
 
 from .app import RunningCloud, build_app, start_cloud

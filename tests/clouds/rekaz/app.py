@@ -1,15 +1,15 @@
-"""HTTP face of the simulated Rekaz cloud: the route table of ``shared/contracts/rekaz.md``
+"""HTTP face of the simulated Rekaz cloud: the route table of ``docs/clouds/rekaz.md``
 ("Operations"; one place) over a :class:`RekazCloud`, and the server runner.
 
-Transport (seed "Authentication", "Error Handling"; contract "Transport"):
+Transport (API reference "Authentication", "Error Handling"; contract "Transport"):
 
-* Paths under ``/api/public`` (seed "Base URL").
+* Paths under ``/api/public`` (API reference "Base URL").
 * ``Authorization: Basic <key>`` with the key exactly as issued, and ``__tenant``, on every
   call; a missing or wrong one → 401 ``Unauthorized``.
 * Paged listings (attendances, customers, reservations): ``skipCount`` (default 0) and
   ``maxResultCount`` (default 100, max 100) → ``{"items": [...], "totalCount": n}``.
   Branches and products are bare arrays, providers ``{"items": [...]}``, all unpaged.
-* Errors: the seed's envelope, built by :class:`.model.RekazError`.
+* Errors: the API reference's envelope, built by :class:`.model.RekazError`.
 * An optional rate limit (``rate_limit=(requests, seconds)``) answers 429 ``RateLimit``
   with ``Retry-After``; the faults (:mod:`.faults`) can do the same on demand.
 
@@ -95,7 +95,7 @@ class Ctx:
         return self.body
 
     def paged(self, items: list) -> dict:
-        """One page (seed "skipCount", "maxResultCount": default 100, max 100)."""
+        """One page (API reference "skipCount", "maxResultCount": default 100, max 100)."""
         skip, count = self._int("skipCount", 0), self._int("maxResultCount", MAX_RESULT_COUNT)
         if skip < 0:
             raise invalid("skipCount must be 0 or more", "skipCount")

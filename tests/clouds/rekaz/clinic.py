@@ -1,6 +1,6 @@
 """A generated Rekaz clinic: two branches with Arabic and English names, providers, priced
 and free products (each with pricing), customers with mobile numbers written the ways
-the seed's samples write them, reservations around ``today`` in every status, queue
+the API reference's samples write them, reservations around ``today`` in every status, queue
 reservations with no provider, and attendances (check-ins and check-outs) for the
 visits already under way or over. Deterministic for a given ``seed``.
 

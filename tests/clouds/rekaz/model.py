@@ -1,14 +1,13 @@
-"""The state and rules of the simulated Rekaz cloud (seed ``002_8fee4d72956658de.txt``;
-contract ``shared/contracts/rekaz.md``). One tenant, in memory, guarded by one lock.
+"""The state and rules of the simulated Rekaz cloud (Rekaz API reference; contract ``docs/clouds/rekaz.md``). One tenant, in memory, guarded by one lock.
 
-Objects are kept in the seed's shapes ("Branches API", "Products API", "Customers API",
+Objects are kept in the API reference's shapes ("Branches API", "Products API", "Customers API",
 "Providers", "Reservations API", "Attendances API"). A reservation also keeps what the
 API never shows (its price id, product id, provider ids, cancellation reason), under keys
 that start with ``_``; :meth:`RekazCloud.reservation_view` strips them.
 
-Times are aware UTC datetimes inside, ``2025-01-20T14:00:00Z`` outside (seed
+Times are aware UTC datetimes inside, ``2025-01-20T14:00:00Z`` outside (API reference
 "Reservations API": ``startAt``/``endAt`` in UTC with ``Z``). Errors are
-:class:`RekazError`, shaped as the seed's "Error Response Format".
+:class:`RekazError`, shaped as the API reference's "Error Response Format".
 
 Cloud-side changes for tests (a kiosk check-in, an online booking, a cancellation in the
 Rekaz dashboard...) are the methods under "cloud-side"; each takes the lock.
@@ -27,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from .faults import Faults
 
-# Error codes, seed "Common Error Codes"; FORBIDDEN is this simulation's (see NOTES.md).
+# Error codes, API reference "Common Error Codes"; FORBIDDEN is this simulation's (see NOTES.md).
 VALIDATION = "ValidationError"
 NOT_FOUND = "NotFound"
 UNAUTHORIZED = "Unauthorized"
@@ -42,7 +41,7 @@ DEFAULT_MINUTES = 60
 
 
 class RekazError(Exception):
-    """An API error: HTTP ``status`` and the seed's envelope ``{"error": {code, message,
+    """An API error: HTTP ``status`` and the API reference's envelope ``{"error": {code, message,
     details, validationErrors}}``."""
 
     def __init__(self, status: int, code: str | None, message: str, details: str | None = None,
@@ -57,7 +56,7 @@ class RekazError(Exception):
 
 def envelope(status: int, code: str | None, message: str, details: str | None = None,
              validation_errors: list | None = None) -> dict:
-    """The seed's "Error Response Format" (``status`` is not part of the body)."""
+    """The API reference's "Error Response Format" (``status`` is not part of the body)."""
     return {"error": {"code": code, "message": message, "details": details,
                       "validationErrors": validation_errors or []}}
 
@@ -90,7 +89,7 @@ class Clock:
 
 
 def iso(moment: datetime | None) -> str | None:
-    """Aware datetime → ``2025-01-20T14:00:00Z`` (seed "Reservations API")."""
+    """Aware datetime → ``2025-01-20T14:00:00Z`` (API reference "Reservations API")."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
@@ -121,7 +120,7 @@ def mobile_digits(text: str | None) -> str:
 
 
 def guid() -> str:
-    """An id as the seed shows them (a GUID, ``3a1c29af-6c55-0661-5e51-8403ff2b9288``)."""
+    """An id as the API reference shows them (a GUID, ``3a1c29af-6c55-0661-5e51-8403ff2b9288``)."""
     return str(uuid.uuid4())
 
 
@@ -130,7 +129,7 @@ class RekazCloud:
 
     ``key``: the API key exactly as ``Authorization: Basic <key>`` carries it; ``tenant``:
     the ``__tenant`` header's value; ``zone`` and ``hours`` (local opening hours as two
-    ``datetime.time``) only drive the slot search, which is the seed's one availability
+    ``datetime.time``) only drive the slot search, which is the API reference's one availability
     signal (contract "Desk operations": working hours **none**).
     """
 
@@ -208,7 +207,7 @@ class RekazCloud:
 
     def branch_for_write(self, branch_id: str | None) -> dict:
         """The branch a write names: 403 when none is named or it is not this tenant's
-        (seed "HTTP Status Codes": 403 missing branch ID or permissions)."""
+        (API reference "HTTP Status Codes": 403 missing branch ID or permissions)."""
         branch = self.branches.get(branch_id or "")
         if branch is None:
             raise RekazError(403, FORBIDDEN, "a branchId of this tenant is required", field="branchId")
@@ -216,8 +215,8 @@ class RekazCloud:
 
     # ---- customers -----------------------------------------------------------------------
     def create_customer(self, body: dict) -> str:
-        """``POST /customers`` (seed "Customers API") → the new id. A mobile number must be
-        a valid Saudi mobile (seed "Error Response Format" sample); duplicates are allowed."""
+        """``POST /customers`` (API reference "Customers API") → the new id. A mobile number must be
+        a valid Saudi mobile (API reference "Error Response Format" sample); duplicates are allowed."""
         name = (body.get("name") or "").strip() if isinstance(body.get("name"), str) else ""
         if not name:
             raise invalid("name is required", "name")
@@ -243,7 +242,7 @@ class RekazCloud:
         return {k: v for k, v in record.items() if not k.startswith("_")}
 
     def find_reservations(self, query: Callable[[str], list[str]], *, view: bool = True) -> list[dict]:
-        """``GET /reservations`` filters (seed "Reservations API" query parameters):
+        """``GET /reservations`` filters (API reference "Reservations API" query parameters):
         ``dateMin``/``dateMax`` bound ``startAt`` (both inclusive; contract "Desk operations":
         the dates filter ``startAt``), ``statuses`` repeated and case-insensitive
         (``Canceled`` = ``Cancelled``), ``customerId``, ``customerMobile`` (digits compared),
@@ -306,7 +305,7 @@ class RekazCloud:
         return list(dict.fromkeys(provider_ids))
 
     def bulk_create(self, body: dict, source: str = "PublicApi") -> dict:
-        """``POST /reservations/bulk`` (seed "Reservations API") → ``{invoiceId,
+        """``POST /reservations/bulk`` (API reference "Reservations API") → ``{invoiceId,
         reservationIds, paymentLink}``. All items or none. A priced item is ``Pending``
         until confirmed; a free one is ``Confirmed`` and has no payment link (NOTES.md)."""
         items = body.get("items")
@@ -393,7 +392,7 @@ class RekazCloud:
 
     def update(self, ident: str, body: dict) -> None:
         """``PUT /reservations/{id}``: ``startDate`` required; without ``endDate`` the
-        duration is kept; without ``providerIds`` the providers are kept (seed "PUT
+        duration is kept; without ``providerIds`` the providers are kept (API reference "PUT
         /api/public/reservations/{id}"). A cancelled reservation cannot change."""
         with self.lock:
             record = self.get("reservations", ident, "reservation")
@@ -435,7 +434,7 @@ class RekazCloud:
                                            "kind": "cancelled", "reason": reason})
 
     def slots(self, query: Callable[[str], list[str]]) -> list[dict]:
-        """``GET /reservations/slots`` (seed): ``StartDate``, ``EndDate`` (no zone, read as
+        """``GET /reservations/slots`` (API reference): ``StartDate``, ``EndDate`` (no zone, read as
         UTC), ``PriceId``, ``MinQuantity`` ≥ 1 required; ``MinProvidersCount``,
         ``ProvidersIds`` (repeated) optional. Slots are the price's duration long, within
         the opening hours in :attr:`zone`; a slot is available when enough of the
@@ -491,7 +490,7 @@ class RekazCloud:
 
     # ---- attendances ---------------------------------------------------------------------
     def attend(self, body: dict, source: str = "PublicApi") -> dict:
-        """``POST /attendances`` ``{type: 0, actionType: 0|1, customerId, actionId}`` (seed
+        """``POST /attendances`` ``{type: 0, actionType: 0|1, customerId, actionId}`` (API reference
         "Attendances API") → the new item as ``GET /attendances`` lists it. Only
         reservations (``type`` 0) exist here. A check-in needs a reservation that is not
         cancelled and not checked in; a check-out needs a check-in before it."""
@@ -527,7 +526,7 @@ class RekazCloud:
 
     def attendance_view(self, entry: dict) -> dict:
         """An item of ``GET /attendances``: ``type`` is the kind (``CheckIn``/``CheckOut``)
-        and ``actionType`` the target (``Reservation``), as the seed's GET sample spells
+        and ``actionType`` the target (``Reservation``), as the API reference's GET sample spells
         them (contract "Objects": Attendance)."""
         r = self.reservations[entry["reservationId"]]
         state = self._attendance_state(r["id"])
@@ -542,7 +541,7 @@ class RekazCloud:
                 "isPackage": False}
 
     def find_attendances(self, customer_id: str | None, mobile: str | None, number: str | None) -> list[dict]:
-        """``GET /attendances`` filters (seed): ``customerId``, ``mobileNumber`` (digits
+        """``GET /attendances`` filters (API reference): ``customerId``, ``mobileNumber`` (digits
         compared), ``customerNumber``; newest first (contract "Behaviour": recent first)."""
         if number is not None and not number.isdigit():
             raise invalid("customerNumber is a number", "customerNumber")
