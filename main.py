@@ -153,7 +153,7 @@ def run_desk(args: argparse.Namespace) -> int:
         return desk.main(args.connect, lang=args.lang, screenshot=args.screenshot, provider=args.provider)
     choice = None
     if first_run_wanted(args):
-        from ui import first_run
+        from ui.windows import first_run
 
         choice = first_run.run(args.lang, screenshot=args.screenshot)
         if choice is None or isinstance(choice, int):
@@ -170,7 +170,7 @@ def run_desk(args: argparse.Namespace) -> int:
         return desk.main(choice["url"], lang=args.lang, screenshot=args.screenshot, provider=args.provider)
     # one desk per data directory, decided before the branch server opens the database
     from ui import startup_window
-    from ui.single_instance import SingleInstance
+    from ui.core.single_instance import SingleInstance
 
     startup_window.application().setWindowIcon(startup_window.app_icon())
     instance = SingleInstance(args.data_dir)

@@ -12,7 +12,7 @@ What it holds — string values only:
   a cloud account) or ``"lan"`` (a desk of another machine's branch server at that URL)
   (:func:`start_choice`);
 - ``ticketPrinter``: where queue tickets go without a dialog (:func:`ticket_printer`);
-- the window's place (``ui/window_place.py``).
+- the window's place (``ui/core/window_place.py``).
 
 Not here: the branch's own settings, shared by every desk of the branch (billing, the cloud
 connection in use), are rows of the branch database's ``settings`` table

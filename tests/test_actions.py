@@ -21,7 +21,7 @@ from app.server.service import BookingService
 from app.store import migrations, open_store
 from app.sync.ehjzny.connector import plan as ehjzny_plan
 from tests.clinic import DAY, at, clock_at, fill
-from ui.actions import BOOKING_ACTIONS, DESK_ACTIONS, PATIENT_ACTIONS
+from ui.core.actions import BOOKING_ACTIONS, DESK_ACTIONS, PATIENT_ACTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""One desk per data directory (ui/single_instance.py)."""
+"""One desk per data directory (ui/core/single_instance.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def qapp_instance():
 
 
 def test_names_differ_per_data_dir_and_are_stable(tmp_path):
-    from ui.single_instance import server_name
+    from ui.core.single_instance import server_name
 
     assert server_name(tmp_path / "a") == server_name(tmp_path / "a" / ".." / "a")
     assert server_name(tmp_path / "a") != server_name(tmp_path / "b")
@@ -30,7 +30,7 @@ def test_names_differ_per_data_dir_and_are_stable(tmp_path):
 def test_second_claim_raises_the_first_window(qapp_instance, qtbot, tmp_path):
     from PySide6.QtWidgets import QMainWindow
 
-    from ui.single_instance import SingleInstance
+    from ui.core.single_instance import SingleInstance
 
     window = QMainWindow()
     qtbot.addWidget(window)

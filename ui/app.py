@@ -22,12 +22,12 @@ if TYPE_CHECKING:  # the HTTP client and qasync are imported once a window shows
 
 log = logging.getLogger(__name__)
 LOOPBACK = "http://127.0.0.1"  # the embedded server's address until it has its port
-_kept: list = []  # message boxes that must stay referenced (Qt's translators: ui.language)
+_kept: list = []  # message boxes that must stay referenced (Qt's translators: ui.core.language)
 
 
 def load_fonts() -> list[str]:
     """Register the bundled fonts; returns their family names."""
-    from ui.language import load_fonts as load
+    from ui.core.language import load_fonts as load
 
     return load()
 
@@ -115,7 +115,7 @@ async def run_desk(url: str | None, *, screenshot: Path | None = None, server_la
     resource id) it also opens doctor mode for that provider. ``token``: the embedded
     server's own token (a LAN ``https://`` server uses the paired desk's). ``server_alive()``
     (bool) and ``restart_server()`` (→ new URL, same token; blocking, run off the GUI thread)
-    come with an embedded branch server, for the not-live banner (:mod:`ui.live_banner`).
+    come with an embedded branch server, for the not-live banner (:mod:`ui.panels.live_banner`).
 
     ``start_server()`` (blocking; → ``{"url", "token", "server_alive", "restart_server"}``,
     raises OSError/RuntimeError) starts the embedded server: the window is shown first, in
@@ -124,14 +124,14 @@ async def run_desk(url: str | None, *, screenshot: Path | None = None, server_la
     (:mod:`ui.startup_window`, shown while this module's imports ran) closes once the main
     window has painted in its place."""
     from app.client import DeskClient
-    from ui.main_window import MainWindow
+    from ui.windows.main import MainWindow
 
     app = application()
     if start_server is not None:
         return await _run_starting(start_server, screenshot=screenshot, provider=provider, failed=failed,
                                    startup_window=startup_window)
     if url.startswith("https://"):  # another machine's server: paired token, pinned certificate
-        from ui.pairing import lan_client
+        from ui.dialogs.pairing import lan_client
 
         quits = app.quitOnLastWindowClosed()
         app.setQuitOnLastWindowClosed(False)  # closing the pairing dialog must not end the loop
@@ -159,7 +159,7 @@ async def _run_starting(start_server, *, screenshot: Path | None, provider: str 
                         failed: list | None, startup_window: QWidget | None = None) -> int:
     """The window at once, the embedded branch server started meanwhile (off the GUI thread)."""
     from app.client import DeskClient
-    from ui.main_window import MainWindow
+    from ui.windows.main import MainWindow
 
     client = DeskClient(LOOPBACK)
     window = MainWindow(client, LOOPBACK)
@@ -240,7 +240,7 @@ def _place(window, screenshot: Path | None) -> None:
     """The last size and place of the window (kept when it closes), or the default size fitted
     to the screen; a screenshot always takes the default size (never shown, the same on every
     run and machine)."""
-    from ui import window_place
+    from ui.core import window_place
 
     if screenshot is not None:
         window.resize(*window_place.DEFAULT_SIZE)
@@ -266,7 +266,7 @@ async def _run_window(window, url: str, *, screenshot: Path | None, provider: st
         _log_day_painted(window)
         window.show()
         if provider:  # from the Qt loop, not inside this coroutine (qasync re-entrancy)
-            QTimer.singleShot(0, lambda: window.extras.open_doctor_mode(provider))
+            QTimer.singleShot(0, lambda: window.screens.open_doctor_mode(provider))
         if screenshot is not None:
             return await _screenshot(window, screenshot)
         await closed

@@ -41,7 +41,7 @@ def application() -> QApplication:
         app = QApplication(sys.argv[:1])
         app.setApplicationName("Istiqbal")
         app.setOrganizationName("Istiqbal")
-        from ui import keyboard
+        from ui.core import keyboard
 
         keyboard.install(app)  # shortcuts and mnemonics whatever the keyboard layout
     return app
@@ -54,12 +54,12 @@ def setup_language(app: QApplication, lang: str | None = None) -> None:
     """Once for the whole app: gettext catalog, QLocale default, layout direction, Qt's own
     translations (kept referenced) and a font family that covers the script; then the saved
     digits. ``lang``: ``--lang`` (None: the desk's saved language, or pseudo with
-    ``ISTIQBAL_PSEUDO=1``). See :mod:`ui.language`."""
+    ``ISTIQBAL_PSEUDO=1``). See :mod:`ui.core.language`."""
     if _set_before_loop and _set_before_loop.pop() == lang:
         return  # done a moment ago, for the start-up window (:func:`show_for`)
     from app import desk_prefs
     from app.i18n import formats
-    from ui import language
+    from ui.core import language
 
     digits = desk_prefs.load()["digits"]
     if digits in formats.DIGITS:
@@ -118,8 +118,8 @@ class StartupWindow(QWidget):
 def show_for(lang: str | None, screenshot: Path | None) -> StartupWindow:
     """The start-up window of a desk run, shown and painted now, before the main window's
     modules load: the language (``--lang``) is set first, the place is the main window's
-    (the default size for a ``screenshot``, :mod:`ui.window_place`)."""
-    from ui import window_place
+    (the default size for a ``screenshot``, :mod:`ui.core.window_place`)."""
+    from ui.core import window_place
 
     setup_language(application(), lang)
     _set_before_loop[:] = [lang]

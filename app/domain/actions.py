@@ -6,9 +6,9 @@ cloud operation it becomes.
 The places that used to list actions one by one are built from :data:`ACTIONS`: the routes
 of :mod:`app.server.api` (and their roles, :mod:`app.server.security`), the attendances of
 :mod:`app.server.service`, :meth:`app.client.DeskClient.act`, the desk's enabled actions
-(:func:`allowed`, used by ``ui.models``) and the Ehjzny connector's operations
+(:func:`allowed`, used by ``ui.core.models``) and the Ehjzny connector's operations
 (``ACTIONS`` of its ``connector`` module). What only the desk shows (label, shortcut, message)
-is keyed by the same :class:`Action` in ``app.i18n.labels`` and ``ui.actions``. Adding an
+is keyed by the same :class:`Action` in ``app.i18n.labels`` and ``ui.core.actions``. Adding an
 action: ``docs/adding-an-action.md``.
 """
 

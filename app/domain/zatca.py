@@ -10,7 +10,7 @@ tag, one byte length (of the UTF-8 value, so at most 255 bytes) and the UTF-8 va
 4. the invoice total with VAT (``"115.00"``)
 5. the VAT total (``"15.00"``)
 
-Qt-free and without a QR library: drawing the code is the desk's (``ui/receipt.py``).
+Qt-free and without a QR library: drawing the code is the desk's (``ui/paper/receipt.py``).
 """
 
 from __future__ import annotations

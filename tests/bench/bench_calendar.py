@@ -94,7 +94,7 @@ def _paint_bench(quick: bool = False) -> dict:
 
     from app.i18n import set_language
     from ui.calendar import CalendarView
-    from ui.week_view import week_days
+    from ui.calendar.week import week_days
 
     app = QApplication.instance() or QApplication([])
     set_language("en")
@@ -213,7 +213,7 @@ def desk_rss(data_dir: Path) -> dict:
 
     async def main() -> None:
         from app.client import DeskClient
-        from ui.main_window import MainWindow
+        from ui.windows.main import MainWindow
 
         window = MainWindow(DeskClient(server.url, token=server.token))
         window.resize(WIDTH, HEIGHT)

@@ -260,8 +260,8 @@ def bench_window(path: Path, ranges: list[tuple[date, date]], runs: int) -> list
     from app.server.service import BookingService
     from app.store import open_store
     from tests.clinic import serve
-    from ui.reports_window import ReportsWindow
-    from ui.tasks import Tasks
+    from ui.core.tasks import Tasks
+    from ui.windows.reports import ReportsWindow
 
     app = QApplication.instance() or QApplication([])
     app.setQuitOnLastWindowClosed(False)

@@ -98,7 +98,7 @@ async def until_pulled(client, tries: int = 200) -> dict:
 def desk(loop, branch_server):
     """A started main window on the branch server; yields it, closes it after the test."""
     from app.client import DeskClient
-    from ui.main_window import MainWindow
+    from ui.windows.main import MainWindow
 
     async def open_window():
         window = MainWindow(DeskClient(branch_server.url, token=branch_server.token))

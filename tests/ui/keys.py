@@ -12,7 +12,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 
-from ui.keyboard import ARABIC_AT, XKB_KEYCODES
+from ui.core.keyboard import ARABIC_AT, XKB_KEYCODES
 
 _SCAN = {ch: code for code, ch in XKB_KEYCODES.items()}
 #: What Shift + a key gives on the Arabic (101) layout (the harakat on the letter keys).

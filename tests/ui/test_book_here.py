@@ -32,7 +32,7 @@ async def _free_slot(window):
 
 
 def _check_dialog(window, resource, slot):
-    dialog = window.extras.booking_dialog
+    dialog = window.booking_desk.booking_dialog
     assert dialog is not None and dialog.isVisible()
     assert dialog.resource_id() == resource["id"]
     assert dialog.type_id() in resource["types"]
@@ -50,13 +50,13 @@ def test_double_click_or_enter_on_an_empty_slot_books_there(loop, desk):
         window.calendar.scroll.ensureVisible(point.x(), point.y(), 0, 200)
         await asyncio.sleep(0.05)
         QTest.mouseDClick(canvas, Qt.MouseButton.LeftButton, pos=point)
-        await until(lambda: (d := window.extras.booking_dialog) is not None and d.slot() is not None
+        await until(lambda: (d := window.booking_desk.booking_dialog) is not None and d.slot() is not None
                     and d.slot()["resourceId"] == resource["id"]
                     and from_iso(d.slot()["startDateTime"]) == from_iso(slot["startDateTime"]),
                     what="the dialog on the double-clicked slot")
         dialog = _check_dialog(window, resource, slot)
         dialog.reject()
-        await until(lambda: window.extras.booking_dialog is None, what="the dialog closed")
+        await until(lambda: window.booking_desk.booking_dialog is None, what="the dialog closed")
 
         QTest.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=point)     # the slot cursor …
         assert canvas.slot is not None and window.selected_id is None
@@ -64,7 +64,7 @@ def test_double_click_or_enter_on_an_empty_slot_books_there(loop, desk):
         QTest.keyClick(canvas, Qt.Key.Key_Down)                            # … a quarter later …
         QTest.keyClick(canvas, Qt.Key.Key_Up)                              # … and back
         QTest.keyClick(canvas, Qt.Key.Key_Return)                          # Enter books there
-        await until(lambda: (d := window.extras.booking_dialog) is not None and d.slot() is not None
+        await until(lambda: (d := window.booking_desk.booking_dialog) is not None and d.slot() is not None
                     and from_iso(d.slot()["startDateTime"]) == from_iso(slot["startDateTime"]),
                     what="the dialog on the slot cursor")
         _check_dialog(window, resource, slot).reject()
@@ -80,7 +80,7 @@ def test_the_slot_picked_in_the_calendar_is_looked_for_once(loop, desk):
     async def scenario():
         _canvas, _point, resource, slot = await _free_slot(window)
         window.book_here(resource["id"], from_iso(slot["startDateTime"]))
-        dialog = await until(lambda: (d := window.extras.booking_dialog) and d.slot() is not None
+        dialog = await until(lambda: (d := window.booking_desk.booking_dialog) and d.slot() is not None
                              and from_iso(d.slot()["startDateTime"]) == from_iso(slot["startDateTime"]) and d,
                              what="the picked slot chosen")
         dialog.set_day(dialog.day() + timedelta(days=2))

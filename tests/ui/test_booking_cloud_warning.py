@@ -22,7 +22,7 @@ async def _open(window):
     window.activateWindow()
     await until(lambda: QApplication.activeWindow() is window, what="the main window to be active")
     QTest.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
-    return await until(lambda: (d := window.extras.booking_dialog) and d.isVisible() and d, what="the dialog")
+    return await until(lambda: (d := window.booking_desk.booking_dialog) and d.isVisible() and d, what="the dialog")
 
 
 async def _pick_customer_and_slot(dialog, client: DeskClient, email: str | None):
@@ -51,7 +51,7 @@ def test_a_customer_without_email_is_warned_about_before_saving_on_qmatic(loop, 
             text = dialog.status.text()
             assert "Qmatic" in text and "e-mail" in text and "Needs attention" in text, text
             await asyncio.sleep(0.5)
-            assert not booked and window.extras.booking_dialog is dialog  # nothing saved yet
+            assert not booked and window.booking_desk.booking_dialog is dialog  # nothing saved yet
             dialog.book()  # the second press saves anyway: the booking stays on the desk
             await until(lambda: booked, what="the booking saved after the warning")
         finally:
@@ -74,7 +74,7 @@ def test_a_complete_customer_or_a_branch_not_on_qmatic_books_without_a_warning(l
             assert dialog.missing_for_cloud() == []
             dialog.book()
             await until(lambda: booked, what="booked at the first press")
-            await until(lambda: window.extras.booking_dialog is None, what="the dialog to close")
+            await until(lambda: window.booking_desk.booking_dialog is None, what="the dialog to close")
 
             window.sync_desk.status.status = {"connected": False}  # not connected to a cloud
             dialog = await _open(window)

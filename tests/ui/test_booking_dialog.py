@@ -31,7 +31,7 @@ async def _open(window):
     window.activateWindow()
     await until(lambda: QApplication.activeWindow() is window, what="the main window to be active")
     QTest.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
-    dialog = await until(lambda: (d := window.extras.booking_dialog) and d.isVisible() and d,
+    dialog = await until(lambda: (d := window.booking_desk.booking_dialog) and d.isVisible() and d,
                          what="the booking dialog")
     await until(lambda: _focus() is dialog.search.edit, what="focus in the customer search")
     return dialog
@@ -72,7 +72,7 @@ def test_book_a_caller_by_keyboard(loop, desk, branch_server):
         slot = dialog.slot()
         assert slot == slots[2]
         _key(Qt.Key.Key_Return)  # Enter on a free time books it
-        await until(lambda: window.extras.booking_dialog is None, what="the dialog to close after booking")
+        await until(lambda: window.booking_desk.booking_dialog is None, what="the dialog to close after booking")
         booked = results[0]
         assert booked["startDateTime"] == slot["startDateTime"] and booked["resourceId"] == provider
         await until(lambda: "Booked" in window.statusBar().currentMessage(), what="the status message")
@@ -120,6 +120,6 @@ def test_new_customer_into_the_queue_by_keyboard(loop, desk, branch_server):
         assert _focus() is dialog.print_button
         await until(lambda: len(window.state.waiting) == before + 1, what="the queue to grow")
         _key(Qt.Key.Key_Escape)
-        await until(lambda: window.extras.booking_dialog is None, what="Esc to close the dialog")
+        await until(lambda: window.booking_desk.booking_dialog is None, what="Esc to close the dialog")
 
     loop.run_until_complete(scenario())

@@ -76,7 +76,7 @@ def _arabic_day(qtbot, minutes: tuple[int, ...]):
     from PySide6.QtGui import QFont
     from PySide6.QtWidgets import QApplication
 
-    from ui.language import load_fonts
+    from ui.core.language import load_fonts
 
     families = load_fonts()
     font = QFont(QApplication.font())

@@ -19,7 +19,7 @@ from app.i18n import set_language
 from tests.ui.conftest import until
 from ui.calendar import AXIS_W, DayCanvas
 from ui.calendar.common import HEADER_H
-from ui.week_view import WeekCanvas, WeekHeader, week_days
+from ui.calendar.week import WeekCanvas, WeekHeader, week_days
 
 
 @pytest.fixture(autouse=True)
@@ -140,7 +140,7 @@ def test_arabic_week_header_and_paint(qtbot):
 
 
 def test_legend_follows_a_language_switch(qtbot):
-    from ui.legend import Legend
+    from ui.calendar.legend import Legend
 
     legend = Legend()
     qtbot.addWidget(legend)
@@ -263,7 +263,7 @@ def test_desk_view_menu_week_and_zoom(loop, desk):
 def test_week_lanes_are_labelled_and_narrow_blocks_show_the_name(qtbot):
     from PySide6.QtGui import QFontMetrics
 
-    from ui.week_view import short_name
+    from ui.calendar.week import short_name
 
     canvas = WeekCanvas()
     qtbot.addWidget(canvas)
@@ -323,7 +323,7 @@ def test_week_opens_at_the_working_hours(loop, desk):
 
 
 def test_legend_never_drops_an_entry(qtbot):
-    from ui.legend import Legend
+    from ui.calendar.legend import Legend
 
     legend = Legend()
     qtbot.addWidget(legend)

@@ -30,7 +30,7 @@ async def _open_on(dialog, cloud: str, url: str, account: str):
 
 async def _pick(dialog, field, *, wrong: str, right: str, count: int) -> list[str]:
     """Load the list with a wrong secret (a refusal, nothing listed), then the right one."""
-    from ui.cloud_settings import ListedField
+    from ui.dialogs.cloud_settings import ListedField
 
     assert isinstance(field, ListedField)
     dialog.api_key.setText(wrong)
@@ -50,7 +50,7 @@ def _close(dialog):
 
 
 def test_the_agendize_company_is_picked_from_the_companies_of_the_account(loop, empty_server):
-    from ui.cloud_settings import CloudSettingsDialog
+    from ui.dialogs.cloud_settings import CloudSettingsDialog
 
     cloud = agendize_sim.AgendizeCloud()
     clinic = agendize_sim.generate_clinic(cloud)
@@ -79,7 +79,7 @@ def test_the_agendize_company_is_picked_from_the_companies_of_the_account(loop, 
 
 
 def test_the_digitalbooker_location_is_picked_from_the_locations_the_key_sees(loop, empty_server):
-    from ui.cloud_settings import CloudSettingsDialog
+    from ui.dialogs.cloud_settings import CloudSettingsDialog
 
     cloud = digitalbooker_sim.DigitalBookerCloud()
     clinic = digitalbooker_sim.generate_clinic(cloud, bookings=10)

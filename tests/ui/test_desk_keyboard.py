@@ -28,7 +28,7 @@ ALT, CTRL, SHIFT = Qt.KeyboardModifier.AltModifier, Qt.KeyboardModifier.ControlM
 def _own_settings_and_english_afterwards(tmp_path, monkeypatch):
     monkeypatch.setenv(desk_prefs.ENV_DIR, str(tmp_path / "config"))
     yield
-    from ui import language
+    from ui.core import language
 
     if QApplication.instance() is not None:
         language.controller().apply("en")
@@ -61,7 +61,7 @@ async def _tomorrow(window):
 
 
 def test_cancel_dialog_enter_confirms_tab_moves_on_and_reasons_are_offered(loop, desk, branch_server):
-    from ui.dialogs import CANCEL_REASONS, CancelDialog
+    from ui.dialogs.common import CANCEL_REASONS, CancelDialog
 
     window = desk
 
@@ -117,7 +117,7 @@ async def until_async(fetch, ok, timeout: float = 10.0):
 
 
 def test_cancel_dialog_mnemonic_confirms(loop, desk):
-    from ui.dialogs import CancelDialog
+    from ui.dialogs.common import CancelDialog
 
     window = desk
     booking = next(b for b in window.state.bookings if b["status"] == Status.CONFIRMED)
@@ -146,7 +146,7 @@ def test_book_on_a_chosen_date_with_the_hijri_date_shown(loop, desk, branch_serv
         await _active(window)
         window.calendar.setFocus()
         QTest.keyClick(window, Qt.Key.Key_N, CTRL)
-        dialog = await until(lambda: (d := window.extras.booking_dialog) and d.isVisible() and d, what="the dialog")
+        dialog = await until(lambda: (d := window.booking_desk.booking_dialog) and d.isVisible() and d, what="the dialog")
         QTest.keyClicks(dialog.search.edit, "ahmed")
         await until(lambda: dialog.search.results.count() > 0, what="customers found")
         plain(Qt.Key.Key_Return)
@@ -168,14 +168,14 @@ def test_book_on_a_chosen_date_with_the_hijri_date_shown(loop, desk, branch_serv
         assert all(s["date"] >= wanted.isoformat() for s in slots)
         slot = dialog.slot()
         plain(Qt.Key.Key_Return)
-        await until(lambda: window.extras.booking_dialog is None, what="booked")
+        await until(lambda: window.booking_desk.booking_dialog is None, what="booked")
         await until(lambda: state.day.isoformat() == slot["date"], what="the calendar to go to the booked day")
 
     loop.run_until_complete(scenario())
 
 
 def test_booking_dialog_prefilled_with_resource_and_start(loop, desk):
-    from ui.booking_dialog import BookingDialog
+    from ui.dialogs.booking import BookingDialog
 
     window, state = desk, desk.state
 
@@ -203,18 +203,18 @@ def test_booking_dialog_prefilled_with_resource_and_start(loop, desk):
 
 
 def test_go_to_date_from_the_keyboard(loop, desk):
-    from ui.shortcuts import GO_TO_DATE_SHORTCUT
+    from ui.windows.booking_desk import GO_TO_DATE_SHORTCUT
 
     window, state = desk, desk.state
     assert GO_TO_DATE_SHORTCUT == "Ctrl+D"
-    rows = dict((k, t) for t, k in window.extras.shortcut_rows())
+    rows = dict((k, t) for t, k in window.shortcut_help.shortcut_rows())
     assert "Ctrl+D" in rows
 
     async def scenario():
         await _active(window)
         window.calendar.setFocus()
         arabic("d", CTRL)  # Ctrl+D on the Arabic layout (Ctrl+ي)
-        dialog = await until(lambda: next((d for d in window.extras.dialogs if d.isVisible()
+        dialog = await until(lambda: next((d for d in window.booking_desk.dialogs if d.isVisible()
                                            and d.windowTitle() == "Go to date"), None), what="the go-to-date dialog")
         await until(lambda: dialog.calendar.isAncestorOf(_focus()) or _focus() is dialog.calendar,
                     what="focus in the month calendar")
@@ -231,7 +231,7 @@ def test_go_to_date_from_the_keyboard(loop, desk):
 
 
 def test_customer_card_from_the_booking_dialog_and_the_booking_pane(loop, desk, branch_server):
-    from ui.customer_card import CustomerCard
+    from ui.dialogs.customer_card import CustomerCard
 
     window, state = desk, desk.state
 
@@ -250,7 +250,7 @@ def test_customer_card_from_the_booking_dialog_and_the_booking_pane(loop, desk, 
         window.select_booking(booking["id"])
         assert window.detail.card_button.isEnabled()
         window.detail.card_button.click()
-        card = await until(lambda: next((d for d in window.extras.dialogs if isinstance(d, CustomerCard)
+        card = await until(lambda: next((d for d in window.booking_desk.dialogs if isinstance(d, CustomerCard)
                                          and d.isVisible()), None), what="the card from the booking pane")
         await until(lambda: card.bookings is not None, what="the bookings")
         assert customer["phone"] in strip_bidi_controls(card.values["phone"].text())
@@ -261,13 +261,13 @@ def test_customer_card_from_the_booking_dialog_and_the_booking_pane(loop, desk, 
 
         await _active(window)
         QTest.keyClick(window, Qt.Key.Key_N, CTRL)
-        dialog = await until(lambda: (d := window.extras.booking_dialog) and d.isVisible() and d, what="the dialog")
+        dialog = await until(lambda: (d := window.booking_desk.booking_dialog) and d.isVisible() and d, what="the dialog")
         assert not dialog.card_button.isEnabled()
         QTest.keyClicks(dialog.search.edit, customer["phone"])
         await until(lambda: dialog.search.results.count() > 0, what="found by phone")
         plain(Qt.Key.Key_Return)
         arabic("a", ALT)  # Customer c&ard… (ش on the Arabic layout)
-        card = await until(lambda: next((d for d in window.extras.dialogs if isinstance(d, CustomerCard)
+        card = await until(lambda: next((d for d in window.booking_desk.dialogs if isinstance(d, CustomerCard)
                                          and d.isVisible()), None), what="the card from the booking dialog")
         await until(lambda: card.bookings is not None, what="the bookings")
         assert card.customer["id"] == customer["id"]
@@ -278,7 +278,7 @@ def test_customer_card_from_the_booking_dialog_and_the_booking_pane(loop, desk, 
 
 
 def test_split_bookings_counts_no_shows_in_the_past():
-    from ui.customer_card import split_bookings
+    from ui.dialogs.customer_card import split_bookings
 
     now = datetime(2026, 12, 7, 10, tzinfo=ZoneInfo("UTC"))
     rows = [{"id": "a", "status": "CONFIRMED", "startDateTime": "2026-12-08T09:00:00Z"},
@@ -297,7 +297,7 @@ def test_booked_names_the_customer_created_a_moment_ago(loop, desk):
     async def scenario():
         await _active(window)
         QTest.keyClick(window, Qt.Key.Key_N, CTRL)
-        dialog = await until(lambda: (d := window.extras.booking_dialog) and d.isVisible() and d, what="the dialog")
+        dialog = await until(lambda: (d := window.booking_desk.booking_dialog) and d.isVisible() and d, what="the dialog")
         QTest.keyClicks(dialog.search.edit, "Zainab Haddad")
         await until(lambda: "No customer found" in dialog.search.status.text(), what="no match")
         QTest.keyClick(dialog, Qt.Key.Key_N, ALT)
@@ -307,7 +307,7 @@ def test_booked_names_the_customer_created_a_moment_ago(loop, desk):
         await until(lambda: dialog.slot() is not None, what="free times")
         dialog.slots.setFocus()
         plain(Qt.Key.Key_Return)
-        await until(lambda: window.extras.booking_dialog is None, what="booked")
+        await until(lambda: window.booking_desk.booking_dialog is None, what="booked")
         await until(lambda: "Booked" in window.statusBar().currentMessage(), what="the message")
         message = strip_bidi_controls(window.statusBar().currentMessage())
         assert message == "Booked: Zainab Haddad", message
@@ -316,7 +316,7 @@ def test_booked_names_the_customer_created_a_moment_ago(loop, desk):
 
 
 def test_accept_outside_working_hours_warns_then_confirms(loop, desk):
-    from ui.dialogs import AcceptDialog
+    from ui.dialogs.common import AcceptDialog
 
     window, state = desk, desk.state
     waiting = state.waiting[0]
@@ -354,8 +354,8 @@ def test_accept_outside_working_hours_warns_then_confirms(loop, desk):
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
 def test_dialog_headers_follow_the_desk_direction(loop, desk, lang):
-    from ui import language
-    from ui.dialogs import AcceptDialog, CancelDialog
+    from ui.core import language
+    from ui.dialogs.common import AcceptDialog, CancelDialog
 
     window, state = desk, desk.state
     language.controller().apply(lang)
@@ -376,7 +376,7 @@ def _isolated_ltr(text: str, phone: str) -> bool:
 
 def test_a_customers_phone_corrected_from_the_card_shows_on_the_card_and_the_booking_pane(loop, desk,
                                                                                           branch_server):
-    from ui.customer_card import CustomerCard, CustomerEdit
+    from ui.dialogs.customer_card import CustomerCard, CustomerEdit
 
     window, state = desk, desk.state
 
@@ -390,7 +390,7 @@ def test_a_customers_phone_corrected_from_the_card_shows_on_the_card_and_the_boo
                      and b["customer"]["id"] != customer["id"])
         window.select_booking(booking["id"])
         window.detail.card_button.click()
-        card = await until(lambda: next((d for d in window.extras.dialogs if isinstance(d, CustomerCard)
+        card = await until(lambda: next((d for d in window.booking_desk.dialogs if isinstance(d, CustomerCard)
                                          and d.isVisible()), None), what="the card")
         card.activateWindow()
         await until(lambda: QApplication.activeWindow() is card, what="the card to be active")
@@ -416,10 +416,10 @@ def test_a_customers_phone_corrected_from_the_card_shows_on_the_card_and_the_boo
 
 
 def test_phones_read_left_to_right_in_the_arabic_desk(loop, desk):
-    from ui import language
-    from ui.customer_card import CustomerCard
-    from ui.customer_search import customer_text
-    from ui.printing import day_sheet_html, document
+    from ui.core import language
+    from ui.dialogs.customer_card import CustomerCard
+    from ui.dialogs.customer_search import customer_text
+    from ui.paper.printing import day_sheet_html, document
 
     window, state = desk, desk.state
     language.controller().apply("ar")
@@ -437,19 +437,19 @@ def test_phones_read_left_to_right_in_the_arabic_desk(loop, desk):
 
 
 def test_menus_file_quit_first_help_last_and_shortcuts_left_to_right(loop, desk):
-    from ui import language
-    from ui.shortcuts import isolate_shortcut
+    from ui.core import language
+    from ui.core.menus import isolate_shortcut
 
     window = desk
     bar = window.menuBar()
     titles = [a.text() for a in bar.actions()]
     assert titles[0] == "&File" and titles[-1] == "&Help", titles
-    quit_action = window.extras.act_quit
+    quit_action = window.menus.act_quit
     assert quit_action.shortcut().toString() == "Ctrl+Q"
-    assert quit_action in window.extras.file_menu.actions()
+    assert quit_action in window.menus.file_menu.actions()
     language.controller().apply("ar")
     titles = [a.text() for a in bar.actions()]
-    assert titles[-1] == window.extras.help_menu.title()
+    assert titles[-1] == window.menus.help_menu.title()
     def menus(menu):
         yield menu
         for action in menu.actions():
@@ -458,7 +458,7 @@ def test_menus_file_quit_first_help_last_and_shortcuts_left_to_right(loop, desk)
 
     for top in bar.actions():
         for menu in menus(top.menu()):
-            assert menu.style() is window.extras.menu_style, menu.title()
+            assert menu.style() is window.menus.menu_style, menu.title()
     assert isolate_shortcut("تكبير\tCtrl+=") == "تكبير\t\u2066Ctrl+=\u2069"
     assert isolate_shortcut(isolate_shortcut("تكبير\tCtrl+=")) == "تكبير\t\u2066Ctrl+=\u2069"
     assert isolate_shortcut("Today") == "Today"
@@ -475,7 +475,7 @@ def test_menus_file_quit_first_help_last_and_shortcuts_left_to_right(loop, desk)
 
 
 def test_status_bar_names_the_server(loop, desk):
-    from ui.main_window import server_text
+    from ui.windows.main import server_text
 
     window = desk
     text = window.server_label.text()
@@ -488,7 +488,7 @@ def test_status_bar_names_the_server(loop, desk):
 
 
 def test_first_run_page_shows_where_the_keyboard_focus_is(loop, tmp_path):
-    from ui.first_run import FirstRunPage
+    from ui.windows.first_run import FirstRunPage
 
     async def scenario():
         page = FirstRunPage()
@@ -516,7 +516,7 @@ def test_typed_arabic_reaches_the_search(loop, desk):
     async def scenario():
         await _active(window)
         QTest.keyClick(window, Qt.Key.Key_N, CTRL)
-        dialog = await until(lambda: (d := window.extras.booking_dialog) and d.isVisible() and d, what="the dialog")
+        dialog = await until(lambda: (d := window.booking_desk.booking_dialog) and d.isVisible() and d, what="the dialog")
         await until(lambda: _focus() is dialog.search.edit, what="focus in the search")
         typed("أحمد")  # plain Arabic letters are typed, never taken as shortcuts
         assert dialog.search.edit.text() == "أحمد"

@@ -14,8 +14,8 @@ from tests.ui.conftest import until
 
 
 async def _doctor(window, resource_id):
-    window.extras.open_doctor_mode(resource_id)
-    doctor = window.extras.doctor
+    window.screens.open_doctor_mode(resource_id)
+    doctor = window.screens.doctor
     await until(lambda: doctor.loaded and doctor.isVisible(), what="doctor mode")
     doctor.activateWindow()
     await until(lambda: QApplication.activeWindow() is doctor, what="doctor mode to be active")
@@ -147,7 +147,7 @@ def test_the_patient_reception_sends_is_current_and_one_ticket_at_a_time(loop, d
 
 def test_provider_by_name_or_id_and_the_copy_id_action(loop, desk, branch_server, capsys):
     from ui.app import resolve_provider
-    from ui.doctor_mode import ResourcePicker
+    from ui.windows.doctor_mode import ResourcePicker
 
     window = desk
     resources = window.state.resources

@@ -120,7 +120,7 @@ def test_drag_to_free_and_busy_slots_then_undo(loop, desk):
 
 
 def test_escape_cancels_a_drag_and_cancel_undo_restores(loop, desk):
-    from ui.dialogs import CancelDialog
+    from ui.dialogs.common import CancelDialog
 
     window, state = desk, desk.state
     canvas = window.calendar.canvas

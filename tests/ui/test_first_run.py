@@ -26,7 +26,7 @@ def config_dir(tmp_path, monkeypatch):
 
 def test_first_run_choice_is_remembered(loop, config_dir):
     from app import desk_prefs
-    from ui import first_run
+    from ui.windows import first_run
 
     assert desk_prefs.start_choice() is None
 
@@ -44,7 +44,7 @@ def test_first_run_choice_is_remembered(loop, config_dir):
 
 def test_closing_the_page_chooses_nothing(loop, config_dir):
     from app import desk_prefs
-    from ui import first_run
+    from ui.windows import first_run
 
     async def scenario():
         task = asyncio.ensure_future(first_run.choose())
@@ -97,7 +97,7 @@ def test_copy_diagnostics_puts_a_redacted_report_on_the_clipboard(loop, desk):
 
 
 def test_backups_dialog_lists_takes_and_schedules_a_restore(loop, desk):
-    from ui.maintenance import BackupsDialog
+    from ui.dialogs.maintenance import BackupsDialog
 
     async def scenario():
         desk.care.act_backups.trigger()

@@ -10,7 +10,7 @@ from app.client import ApiError, DeskClient
 from app.domain.clock import from_iso
 from app.domain.model import Status, VisitStatus
 from tests.ui.conftest import until
-from ui.models import CheckinsModel
+from ui.core.models import CheckinsModel
 
 
 def _block(window, booking_id):
@@ -23,7 +23,7 @@ def _dialog(window, kind):
 
 
 def test_accept_check_in_start_end(loop, desk):
-    from ui.dialogs import AcceptDialog
+    from ui.dialogs.common import AcceptDialog
 
     window, state = desk, desk.state
 
@@ -90,7 +90,7 @@ def _future_booking(window, day_rows, exclude=()):
 
 
 def test_reschedule_and_cancel(loop, desk):
-    from ui.dialogs import CancelDialog, RescheduleDialog
+    from ui.dialogs.common import CancelDialog, RescheduleDialog
 
     window, state = desk, desk.state
 

@@ -57,7 +57,7 @@ ALWAYS_LATIN = {"Ctrl", "Shift", "Alt", "Del", "Delete", "Enter", "Return", "Esc
 def _own_settings_and_english_afterwards(tmp_path, monkeypatch):
     monkeypatch.setenv(desk_prefs.ENV_DIR, str(tmp_path / "config"))
     yield
-    from ui import language
+    from ui.core import language
 
     fmt.set_digits("latn")
     if QApplication.instance() is not None:
@@ -73,7 +73,7 @@ def shots(tmp_path) -> Path:
 
 
 def _switch(lang: str) -> None:
-    from ui import language
+    from ui.core import language
 
     language.controller().apply(lang)
 
@@ -110,6 +110,29 @@ def _plain(text: str) -> str:
     text = re.sub(r"<[^>]+>", " ", text)                    # rich text
     text = text.replace("&&", "\0").replace("&", "").replace("\0", "&")
     return text.strip()
+
+
+def arabic_translations() -> dict[str, str]:
+    """``{plain msgid: plain Arabic msgstr}`` of the singular messages translated to
+    something else (the texts that must change when the desk switches to Arabic)."""
+    with catalogs.po_path("ar").open("rb") as fp:
+        catalog = read_po(fp, locale="ar")
+    out: dict[str, str] = {}
+    for message in catalog:
+        if message.id and isinstance(message.id, str) and isinstance(message.string, str) and message.string:
+            english, arabic = _plain(message.id), _plain(message.string)
+            if english and arabic != english:
+                out.setdefault(english, arabic)
+    return out
+
+
+def still_english(before: list[tuple[str, str]], after: list[tuple[str, str]],
+                  translations: dict[str, str]) -> list[tuple[str, str]]:
+    """The translatable texts shown before a switch to Arabic that are still shown, in the
+    same kind of widget, after it: a widget that did not retranslate."""
+    shown_after = {(where, _plain(text)) for where, text in after}
+    return sorted({(where, _plain(text)) for where, text in before
+                   if _plain(text) in translations and (where, _plain(text)) in shown_after})
 
 
 def visible_texts(top: QWidget) -> list[tuple[str, str]]:
@@ -204,8 +227,8 @@ def untranslated(texts: list[tuple[str, str]], msgstrs: set[str], data: set[str]
 
 def _dialogs(window):
     """Open each dialog of the desk in turn; yields (name, dialog) while it is open."""
-    from ui.dialogs import AcceptDialog, CancelDialog, RescheduleDialog
-    from ui.doctor_mode import ResourcePicker
+    from ui.dialogs.common import AcceptDialog, CancelDialog, RescheduleDialog
+    from ui.windows.doctor_mode import ResourcePicker
 
     state = window.state
     waiting = state.waiting[0]
@@ -217,18 +240,18 @@ def _dialogs(window):
                                          lambda day: window.client.free_times(booked["typeId"], day),
                                          window.tasks, window)
     yield "provider-picker", ResourcePicker(state.resources, None, window)
-    yield "shortcuts", window.extras.show_shortcuts()
-    yield "new-booking", window.extras.new_booking()
+    yield "shortcuts", window.shortcut_help.show_shortcuts()
+    yield "new-booking", window.booking_desk.new_booking()
     # Dialogs of the other features, when this checkout has them.
     from importlib import import_module
 
     for name, module, cls, args in (
             ("overbook", "ui.calendar", "OverbookDialog", (booked, "10:00", state.resources[0])),
-            ("cloud-settings", "ui.cloud_settings", "CloudSettingsDialog", (window.client,)),
-            ("pair-desk", "ui.pairing", "PairDeskDialog", (window.client,)),
-            ("connect", "ui.pairing", "ConnectToServerDialog", (None,)),
-            ("backups", "ui.maintenance", "BackupsDialog", (window.client,)),
-            ("first-run", "ui.first_run", "FirstRunPage", ())):
+            ("cloud-settings", "ui.dialogs.cloud_settings", "CloudSettingsDialog", (window.client,)),
+            ("pair-desk", "ui.dialogs.pairing", "PairDeskDialog", (window.client,)),
+            ("connect", "ui.dialogs.pairing", "ConnectToServerDialog", (None,)),
+            ("backups", "ui.dialogs.maintenance", "BackupsDialog", (window.client,)),
+            ("first-run", "ui.windows.first_run", "FirstRunPage", ())):
         try:
             dialog_class = getattr(import_module(module), cls)
         except (ImportError, AttributeError):
@@ -258,7 +281,7 @@ async def _visit_dialogs(window, folder: Path, lang: str, check=None) -> list[st
 # --- tests -------------------------------------------------------------------------------------
 
 def test_arabic_desk_shows_no_untranslated_text(loop, desk, shots):
-    from ui.doctor_mode import DoctorMode
+    from ui.windows.doctor_mode import DoctorMode
 
     window = desk
 
@@ -273,13 +296,13 @@ def test_arabic_desk_shows_no_untranslated_text(loop, desk, shots):
                             untranslated(visible_texts(dialog), msgstrs, data))
 
         await _visit_dialogs(window, shots, "ar-check", check)
-        window.extras.open_doctor_mode(window.state.resources[0]["id"])
-        doctor = await until(lambda: isinstance(window.extras.doctor, DoctorMode) and window.extras.doctor.loaded
-                             and window.extras.doctor, what="doctor mode")
+        window.screens.open_doctor_mode(window.state.resources[0]["id"])
+        doctor = await until(lambda: isinstance(window.screens.doctor, DoctorMode) and window.screens.doctor.loaded
+                             and window.screens.doctor, what="doctor mode")
         await _settle(doctor)
         problems.extend((f"doctor mode: {w}", t) for w, t in untranslated(visible_texts(doctor), msgstrs, data))
         doctor.close()
-        room = window.extras.open_waiting_room(None)
+        room = window.screens.open_waiting_room(None)
         await _settle()
         # The waiting-room screen shows Arabic and English side by side on purpose: only
         # the window's own title and actions follow the desk's language.
@@ -328,7 +351,7 @@ def test_screenshots_of_each_screen_and_dialog(loop, desk, shots, lang):
 
 
 def test_live_switch_keeps_selection_and_scroll_and_mirrors(loop, desk):
-    from ui.language import controller
+    from ui.core.language import controller
 
     window = desk
 
@@ -341,12 +364,19 @@ def test_live_switch_keeps_selection_and_scroll_and_mirrors(loop, desk):
         await _settle(window)
         prev_icon = window.act_prev.icon().cacheKey()
         english_detail = window.detail.fields["customer"].text()
+        english_texts = visible_texts(window)
+        # View → Language lists each language in its own name, in any desk language
+        translations = {en: ar for en, ar in arabic_translations().items() if en not in i18n.LANGUAGES.values()}
+        translatable = [(w, t) for w, t in english_texts if _plain(t) in translations]
+        assert len(translatable) > 50, translatable   # menus, actions, buttons, tabs, headers, labels
 
         menus = window.language_menus
         arabic = next(a for a in menus.language_menu.actions() if a.data() == "ar")
         arabic.trigger()                                    # View → Language → العربية
         await _settle(window)
         assert i18n.current_language() == "ar" and QApplication.layoutDirection() == Qt.LayoutDirection.RightToLeft
+        # every label, menu, action, button, tab and header of the window changed language
+        assert still_english(english_texts, visible_texts(window), translations) == []
         assert window.selected_id == booking["id"] and window.detail.booking["id"] == booking["id"]
         assert window.calendar.canvas.selected_id == booking["id"] if hasattr(window.calendar.canvas, "selected_id") \
             else True
@@ -370,6 +400,8 @@ def test_live_switch_keeps_selection_and_scroll_and_mirrors(loop, desk):
         english.trigger()
         await _settle(window)
         assert window.act_today.text() == "Today" and not window.isRightToLeft()
+        back = {(w, _plain(t)) for w, t in visible_texts(window)}
+        assert [(w, _plain(t)) for w, t in translatable if (w, _plain(t)) not in back] == []   # and back again
         assert window.selected_id == booking["id"] and bar.value() == scroll
         assert window.act_prev.icon().cacheKey() != 0
 
@@ -403,7 +435,7 @@ def test_phone_and_email_fields_stay_left_to_right_in_arabic(loop, desk):
 
     async def scenario():
         _switch("ar")
-        dialog = window.extras.new_booking()
+        dialog = window.booking_desk.new_booking()
         await _settle(window)
         assert dialog.isRightToLeft()
         for field in (dialog.phone, dialog.email):
@@ -434,7 +466,7 @@ def test_names_follow_the_language(loop, desk):
 
 
 def test_startup_language_pseudo_env_and_saved_setting(monkeypatch):
-    from ui.language import startup_language
+    from ui.core.language import startup_language
 
     assert startup_language(None) == "en"
     desk_prefs.save(language="ar")

@@ -19,7 +19,7 @@ ALT, CTRL = Qt.KeyboardModifier.AltModifier, Qt.KeyboardModifier.ControlModifier
 def _english_afterwards(tmp_path, monkeypatch):
     monkeypatch.setenv(desk_prefs.ENV_DIR, str(tmp_path / "config"))
     yield
-    from ui import language
+    from ui.core import language
 
     if QApplication.instance() is not None:
         language.controller().apply("en")
@@ -35,7 +35,7 @@ async def _open_booking(window, native=True):
     window.calendar.setFocus()
     await until(lambda: QApplication.activeWindow() is window, what="the main window to be active")
     arabic("n", CTRL, native=native)  # Ctrl+N on the Arabic layout: Ctrl+ى
-    dialog = await until(lambda: (d := window.extras.booking_dialog) and d.isVisible() and d,
+    dialog = await until(lambda: (d := window.booking_desk.booking_dialog) and d.isVisible() and d,
                          what="the booking dialog from Ctrl+ى")
     await until(lambda: _focus() is dialog.search.edit, what="focus in the customer search")
     return dialog
@@ -46,7 +46,7 @@ def test_latin_key_from_the_virtual_key_the_scan_code_or_the_arabic_table(qapp):
     from PySide6.QtGui import QKeyEvent
 
     from tests.ui.keys import arabic_event
-    from ui.keyboard import latin_key
+    from ui.core.keyboard import latin_key
 
     for latin in "qwertyuiopasdfghjklzxcvnm":  # (B gives the ligature لا)
         assert latin_key(arabic_event(latin, ALT)) == ord(latin.upper()), latin  # VK / table
@@ -78,7 +78,7 @@ def test_booking_dialog_mnemonics_with_an_arabic_layout(loop, desk, native):
         arabic("q", ALT, native=native)  # Put in &queue: disabled without a customer, types nothing
         assert dialog.first_name.text() == ""
         plain(Qt.Key.Key_Escape)
-        await until(lambda: window.extras.booking_dialog is None, what="Esc to close")
+        await until(lambda: window.booking_desk.booking_dialog is None, what="Esc to close")
 
     loop.run_until_complete(scenario())
 
@@ -87,7 +87,7 @@ def test_arabic_desk_mnemonics_on_arabic_and_us_layouts(loop, desk):
     from PySide6.QtCore import QEvent
     from PySide6.QtGui import QKeyEvent
 
-    from ui import language
+    from ui.core import language
 
     window = desk
     language.controller().apply("ar")
@@ -105,7 +105,7 @@ def test_arabic_desk_mnemonics_on_arabic_and_us_layouts(loop, desk):
         await until(lambda: dialog.new_button.isChecked(), what="Alt+[ on a US layout")
         assert dialog.search.edit.text() == ""
         plain(Qt.Key.Key_Escape)
-        await until(lambda: window.extras.booking_dialog is None, what="Esc to close")
+        await until(lambda: window.booking_desk.booking_dialog is None, what="Esc to close")
 
     loop.run_until_complete(scenario())
 
@@ -125,9 +125,9 @@ def test_menu_shortcuts_and_menu_letters_with_an_arabic_layout(loop, desk):
         arabic("h", ALT)  # &Help is Alt+H (ا): opens the menu
         menu = await until(lambda: isinstance(QApplication.activePopupWidget(), QMenu)
                            and QApplication.activePopupWidget(), what="Alt+ا to open the Help menu")
-        assert menu is window.extras.help_menu
+        assert menu is window.menus.help_menu
         arabic("k")  # &Keyboard shortcuts: the letter ن in the open menu
-        sheet = await until(lambda: next((d for d in window.extras.dialogs if d.isVisible()
+        sheet = await until(lambda: next((d for d in window.shortcut_help.dialogs if d.isVisible()
                                           and d.windowTitle() == "Keyboard shortcuts"), None),
                             what="the shortcut sheet from the menu letter")
         sheet.close()
@@ -136,7 +136,7 @@ def test_menu_shortcuts_and_menu_letters_with_an_arabic_layout(loop, desk):
 
 
 def _mnemonics(texts: list[str]) -> list[str]:
-    from ui.keyboard import mnemonic_of
+    from ui.core.keyboard import mnemonic_of
 
     return [m for m in (mnemonic_of(t) for t in texts) if m]
 
@@ -166,9 +166,9 @@ def _dialog_texts(dialog) -> list[str]:
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
 def test_mnemonics_are_unique_in_every_menu_and_dialog(loop, desk, lang):
-    from ui import language
-    from ui.dialogs import AcceptDialog, CancelDialog
-    from ui.keyboard import ARABIC_101
+    from ui.core import language
+    from ui.core.keyboard import ARABIC_101
+    from ui.dialogs.common import AcceptDialog, CancelDialog
 
     window = desk
     language.controller().apply(lang)
@@ -195,11 +195,11 @@ def test_mnemonics_are_unique_in_every_menu_and_dialog(loop, desk, lang):
 
 
 def test_shortcut_sheet_is_translated(loop, desk):
-    from ui import language
+    from ui.core import language
 
     window = desk
     language.controller().apply("ar")
-    rows = window.extras.shortcut_rows()
+    rows = window.shortcut_help.shortcut_rows()
     keys = " ".join(k for _t, k in rows)
     assert "Down" not in keys and "Up" not in keys
     assert "الأسفل" in keys

@@ -31,7 +31,7 @@ def _settings(tmp_path, monkeypatch):
     monkeypatch.setenv(desk_prefs.ENV_DIR, str(tmp_path / "config"))
     desk_prefs.remember_ticket_printer(f"pdf:{tmp_path / 'ticket.pdf'}")
     yield
-    from ui import language
+    from ui.core import language
 
     if QApplication.instance() is not None:
         language.controller().apply("en")
@@ -40,7 +40,7 @@ def _settings(tmp_path, monkeypatch):
 
 def position_of(label: str) -> str:
     """The key (its US position) of a label's mnemonic on the Arabic layout, as F1 shows it."""
-    from ui.keyboard import ARABIC_101, mnemonic_of
+    from ui.core.keyboard import ARABIC_101, mnemonic_of
 
     letter = mnemonic_of(label)
     return ARABIC_101.get(letter, letter)
@@ -63,7 +63,7 @@ class Stopwatch:
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
 def test_keyboard_only_walk_with_an_arabic_layout(loop, desk, lang, tmp_path):
-    from ui import language
+    from ui.core import language
 
     window, state = desk, desk.state
     language.controller().apply(lang)
@@ -74,7 +74,7 @@ def test_keyboard_only_walk_with_an_arabic_layout(loop, desk, lang, tmp_path):
 
     async def open_booking():
         arabic("n", CTRL)  # Ctrl+N: Ctrl+ى
-        dialog = await until(lambda: (d := window.extras.booking_dialog) and d.isVisible() and d, what="the dialog")
+        dialog = await until(lambda: (d := window.booking_desk.booking_dialog) and d.isVisible() and d, what="the dialog")
         await until(lambda: _focus() is dialog.search.edit, what="focus in the search")
         return dialog
 
@@ -108,7 +108,7 @@ def test_keyboard_only_walk_with_an_arabic_layout(loop, desk, lang, tmp_path):
         await until(lambda: dialog.slot() is not None and dialog.slot()["date"] >= wanted.isoformat(),
                     what="free times from that date")
         plain(Qt.Key.Key_Return)
-        await until(lambda: window.extras.booking_dialog is None, what="booked")
+        await until(lambda: window.booking_desk.booking_dialog is None, what="booked")
         booked_id = window.selected_id
         await until(lambda: (b := state.find(booked_id)) and b["status"] == Status.CONFIRMED, what="the booking shown")
         watch.stop()
@@ -116,7 +116,7 @@ def test_keyboard_only_walk_with_an_arabic_layout(loop, desk, lang, tmp_path):
         await back_to_desk()
         watch.start("cancel with a reason")
         plain(Qt.Key.Key_Delete, CTRL | SHIFT)
-        from ui.dialogs import CancelDialog
+        from ui.dialogs.common import CancelDialog
 
         cancel = await until(lambda: isinstance(window._dialog, CancelDialog) and window._dialog.isVisible()
                              and window._dialog, what="the cancel dialog")
@@ -138,12 +138,12 @@ def test_keyboard_only_walk_with_an_arabic_layout(loop, desk, lang, tmp_path):
         plain(Qt.Key.Key_Return)  # print the ticket: straight to the ticket printer
         await until(lambda: ticket.exists(), what="the ticket printed")
         plain(Qt.Key.Key_Escape)
-        await until(lambda: window.extras.booking_dialog is None, what="the dialog closed")
+        await until(lambda: window.booking_desk.booking_dialog is None, what="the dialog closed")
         await until(lambda: window.selected_id == walk_in["id"], what="the walk-in selected")
         watch.stop()
 
         watch.start("accept")
-        from ui.dialogs import AcceptDialog
+        from ui.dialogs.common import AcceptDialog
 
         await back_to_desk()
         await until(lambda: window.booking_actions["accept"].isEnabled(), what="accept enabled")

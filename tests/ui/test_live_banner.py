@@ -17,7 +17,7 @@ ARABIC = re.compile("[\u0600-\u06ff]")
 
 async def _open(server):
     from app.client import DeskClient
-    from ui.main_window import MainWindow
+    from ui.windows.main import MainWindow
 
     window = MainWindow(DeskClient(server.url, token=server.token))
     window.resize(1400, 900)

@@ -52,9 +52,9 @@ def _since(seen, desk, mark):
 
 
 def test_an_accept_costs_its_desk_one_request_and_other_desks_none(loop, counted_server):
-    from ui.doctor_mode import DoctorMode
-    from ui.main_window import MainWindow
-    from ui.waiting_room import WaitingRoom
+    from ui.windows.doctor_mode import DoctorMode
+    from ui.windows.main import MainWindow
+    from ui.windows.waiting_room import WaitingRoom
 
     server, seen = counted_server
     windows = []
@@ -142,3 +142,35 @@ def test_an_accept_costs_its_desk_one_request_and_other_desks_none(loop, counted
         loop.run_until_complete(close())
         for window in windows:
             window.deleteLater()
+
+
+def test_the_live_events_helper_hands_a_burst_over_once_in_order_and_to_a_running_fetch(loop):
+    """The one consumer of live events the main window, doctor mode and the waiting-room
+    screen share: a burst is one batch, oldest first; each event is seen at once by
+    ``on_event``; a fetch running meanwhile gets the events that arrived during it; a
+    stopped window applies nothing more."""
+    from PySide6.QtCore import QObject
+
+    from ui.core.live_events import LiveEvents
+
+    owner, batches, seen_at_once = QObject(), [], []
+    live = LiveEvents(DeskClient("http://127.0.0.1:9", token="t"), batches.append, owner, debounce_ms=50,
+                      on_event=lambda e: seen_at_once.append(e["id"]))
+    events = [{"id": n, "type": "booking.changed", "data": {}} for n in (1, 2, 3)]
+
+    async def scenario():
+        for event in events[:2]:
+            live.receive(event)
+        with live.collecting() as during_fetch:
+            live.receive(events[2])
+        assert during_fetch == [events[2]]
+        assert seen_at_once == [1, 2, 3] and batches == []   # nothing applied before the pause
+        await until(lambda: batches, what="the batch")
+        await asyncio.sleep(0.2)
+        assert batches == [events]
+        live.receive({"id": 4, "type": "booking.changed", "data": {}})
+        live.stop()
+        await asyncio.sleep(0.2)
+        assert batches == [events], "a stopped window still applied events"
+
+    loop.run_until_complete(scenario())

@@ -63,7 +63,7 @@ def _in_a_fresh_process(code: str, tmp_path: Path) -> subprocess.CompletedProces
 
 
 HEAVY = ("fastapi", "uvicorn", "cryptography", "sqlite_utils", "httpx", "asyncio", "qasync",
-         "ui.main_window", "app.composition", "app.server", "app.sync.registry")
+         "ui.windows.main", "app.composition", "app.server", "app.sync.registry")
 
 
 def test_the_start_up_window_paints_before_the_server_and_the_main_window_are_imported(tmp_path):

@@ -35,8 +35,8 @@ def lan_server(tmp_path, no_keyring):
 
 
 def test_pair_a_desk_with_the_dialogs_and_load_the_day(loop, lan_server):
-    from ui.main_window import MainWindow
-    from ui.pairing import ConnectToServerDialog, PairDeskDialog, lan_client
+    from ui.dialogs.pairing import ConnectToServerDialog, PairDeskDialog, lan_client
+    from ui.windows.main import MainWindow
 
     url = lan_server.lan_url
 
@@ -101,7 +101,7 @@ def test_pair_a_desk_with_the_dialogs_and_load_the_day(loop, lan_server):
 def test_a_code_made_for_a_doctor_pairs_a_doctor_desk_without_choosing_a_role(loop, lan_server):
     """The manager makes a code for one doctor's desk; on the new desk the receptionist types
     the address and the code only, and the desk is that doctor's."""
-    from ui.pairing import ConnectToServerDialog
+    from ui.dialogs.pairing import ConnectToServerDialog
 
     async def scenario():
         local = DeskClient(lan_server.url, token=lan_server.token)
@@ -124,7 +124,7 @@ def test_a_code_made_for_a_doctor_pairs_a_doctor_desk_without_choosing_a_role(lo
 
 def test_a_server_with_another_certificate_is_refused(loop, lan_server, tmp_path):
     from app.server.tls import ensure_certificate
-    from ui.pairing import lan_client
+    from ui.dialogs.pairing import lan_client
 
     url = lan_server.lan_url
     _, _, other = ensure_certificate(tmp_path / "impostor")
@@ -156,7 +156,7 @@ def test_pairing_dialogs_in_arabic(loop, lan_server):
     provider role shows the doctor-or-room chooser with the branch's names in Arabic and,
     on the new desk, the note about provider desks."""
     from app.i18n import _, set_language
-    from ui.pairing import ConnectToServerDialog, PairDeskDialog
+    from ui.dialogs.pairing import ConnectToServerDialog, PairDeskDialog
 
     app = QApplication.instance()
     def isolated(text: str) -> str:

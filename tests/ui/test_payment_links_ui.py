@@ -24,7 +24,7 @@ from tests.ui.test_payments_ui import _qr_texts
 async def _desk_showing(branch, thread, cloud_id: str):
     """After a first sync of ``branch``, a desk window on ``thread`` (the branch server) with
     the booking of ``cloud_id`` in its booking pane; yields (window, pane)."""
-    from ui.main_window import MainWindow
+    from ui.windows.main import MainWindow
 
     await branch.engine.open()
     await branch.engine.sync_once(deadline=10)
@@ -53,7 +53,7 @@ def _decode(image: QImage) -> list[str]:
 
 
 def test_the_desk_shows_the_payment_link_as_a_qr_code_until_the_cloud_reports_it_paid(loop, running, tmp_path):  # noqa: F811
-    from ui.printing import ticket_html, write_pdf
+    from ui.paper.printing import ticket_html, write_pdf
 
     branch = Branch(running, tmp_path)
     thread = serve(branch.service)

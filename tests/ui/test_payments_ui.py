@@ -56,7 +56,7 @@ def clinic(tmp_path):
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
 def test_receipt_pdf_has_the_invoice_and_a_qr_code_with_the_five_fields(loop, clinic, tmp_path, lang):
-    from ui.receipt import receipt_html, write_pdf
+    from ui.paper.receipt import receipt_html, write_pdf
 
     thread, service = clinic
     booking = service.create({"type": "gen", "date": DAY.isoformat(), "time": 1100, "resourceId": "dr-sara",
@@ -99,7 +99,7 @@ def test_receipt_pdf_has_the_invoice_and_a_qr_code_with_the_five_fields(loop, cl
 
 
 def test_refund_prints_as_a_credit_note_with_negative_amounts(loop, clinic, tmp_path):
-    from ui.receipt import receipt_html, write_pdf
+    from ui.paper.receipt import receipt_html, write_pdf
 
     thread, service = clinic
     booking = service.create({"type": "gen", "date": DAY.isoformat(), "time": 1100, "resourceId": "dr-sara",
@@ -132,7 +132,7 @@ def _booking_in_pane(window, state):
 def test_payment_dialog_from_the_booking_pane_keyboard_only(loop, desk, branch_server):
     from PySide6.QtPrintSupport import QPrintDialog
 
-    from ui.payment_dialog import PaymentDialog
+    from ui.dialogs.payment import PaymentDialog
 
     window, state = desk, desk.state
 
@@ -178,7 +178,7 @@ def test_payment_dialog_from_the_booking_pane_keyboard_only(loop, desk, branch_s
 
 
 def test_check_out_opens_the_payment_dialog_for_the_balance(loop, desk):
-    from ui.payment_dialog import PaymentDialog
+    from ui.dialogs.payment import PaymentDialog
 
     window, state = desk, desk.state
 
@@ -202,8 +202,8 @@ def test_check_out_opens_the_payment_dialog_for_the_balance(loop, desk):
 
 
 def test_payment_dialog_in_arabic_with_arabic_indic_digits(loop, clinic):
-    from ui.payment_dialog import PaymentDialog
-    from ui.tasks import Tasks
+    from ui.core.tasks import Tasks
+    from ui.dialogs.payment import PaymentDialog
 
     thread, service = clinic
     booking = service.create({"type": "gen", "date": DAY.isoformat(), "time": 1100, "resourceId": "dr-sara",
@@ -225,9 +225,9 @@ def test_payment_dialog_in_arabic_with_arabic_indic_digits(loop, clinic):
 def test_closing_the_day_counts_the_drawer_after_a_refund(loop, clinic, tmp_path):
     """Cash 150 − refund 50 + card 250 taken by this desk; another desk's cash is not ours.
     A short drawer needs a note; the saved count prints with its difference."""
-    from ui.close_day import CloseDayDialog, drawer_html
-    from ui.receipt import write_pdf
-    from ui.tasks import Tasks
+    from ui.core.tasks import Tasks
+    from ui.dialogs.close_day import CloseDayDialog, drawer_html
+    from ui.paper.receipt import write_pdf
 
     thread, service = clinic
     a = service.create({"type": "gen", "date": DAY.isoformat(), "time": 1100, "resourceId": "dr-sara",
@@ -277,8 +277,8 @@ def test_closing_the_day_counts_the_drawer_after_a_refund(loop, clinic, tmp_path
 
 
 def test_a_manager_changes_the_price_from_the_payment_dialog(loop, clinic):
-    from ui.payment_dialog import PaymentDialog
-    from ui.tasks import Tasks
+    from ui.core.tasks import Tasks
+    from ui.dialogs.payment import PaymentDialog
 
     thread, service = clinic
     created = service.create({"type": "gen", "date": DAY.isoformat(), "time": 1100, "resourceId": "dr-sara",

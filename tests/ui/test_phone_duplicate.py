@@ -10,7 +10,7 @@ from PySide6.QtTest import QTest
 from app.client import DeskClient
 from tests.ui.conftest import until
 from tests.ui.test_booking_dialog import _open
-from ui.customer_search import CustomerRole
+from ui.dialogs.customer_search import CustomerRole
 
 
 def test_new_customer_with_an_existing_phone_in_local_form_shows_the_candidate(loop, desk, branch_server):

@@ -27,14 +27,14 @@ def _pdf_text(path) -> str:
 def test_day_sheet_to_pdf_through_the_save_dialog(loop, desk, tmp_path):
     from PySide6.QtWidgets import QFileDialog
 
-    from ui.printing import day_sheet_html
+    from ui.paper.printing import day_sheet_html
 
     window, state = desk, desk.state
     path = tmp_path / "sheet.pdf"
 
     async def scenario():
-        window.extras.act_pdf_day.trigger()
-        dialog = await until(lambda: next((d for d in window.extras.printer.dialogs if isinstance(d, QFileDialog)
+        window.paper.act_pdf_day.trigger()
+        dialog = await until(lambda: next((d for d in window.paper.printer.dialogs if isinstance(d, QFileDialog)
                                            and d.isVisible()), None), what="the non-blocking save dialog")
         dialog.fileSelected.emit(str(path))  # as if the user chose the file
         dialog.reject()
@@ -70,8 +70,8 @@ def test_ticket_goes_to_the_chosen_ticket_printer_without_a_dialog(loop, desk, t
     from PySide6.QtPrintSupport import QPrintDialog
 
     from app import desk_prefs
-    from ui import language
-    from ui.printing import PDF_PREFIX, TicketPrinterDialog
+    from ui.core import language
+    from ui.paper.printing import PDF_PREFIX, TicketPrinterDialog
 
     monkeypatch.setenv(desk_prefs.ENV_DIR, str(tmp_path / "config"))
     window, state = desk, desk.state
@@ -83,7 +83,7 @@ def test_ticket_goes_to_the_chosen_ticket_printer_without_a_dialog(loop, desk, t
         window.queue.select(waiting["id"])
         assert window.queue.print_button.isEnabled()
         window.queue.print_button.click()
-        chooser = await until(lambda: next((d for d in window.extras.printer.dialogs
+        chooser = await until(lambda: next((d for d in window.paper.printer.dialogs
                                             if isinstance(d, TicketPrinterDialog) and d.isVisible()), None),
                               what="the ticket printer chooser (first time)")
         pdf_row = chooser.list.count() - 1
@@ -102,7 +102,7 @@ def test_ticket_goes_to_the_chosen_ticket_printer_without_a_dialog(loop, desk, t
         try:
             window.queue.print_button.click()
             await until(lambda: path.exists(), what="the second ticket, straight to the printer")
-            assert not any(isinstance(d, (QPrintDialog, TicketPrinterDialog)) for d in window.extras.printer.dialogs)
+            assert not any(isinstance(d, (QPrintDialog, TicketPrinterDialog)) for d in window.paper.printer.dialogs)
         finally:
             language.controller().apply("en")
 
@@ -123,7 +123,7 @@ def test_arabic_ticket_lays_out_right_to_left_with_the_period_at_the_end():
     visual left end (its logical end) in Arabic."""
     from PySide6.QtGui import QTextLayout
 
-    from ui.printing import document, ticket_html
+    from ui.paper.printing import document, ticket_html
 
     set_language("ar")
     try:
@@ -145,10 +145,10 @@ def test_arabic_ticket_lays_out_right_to_left_with_the_period_at_the_end():
 
 
 def test_csv_and_ics_exports_parse_back(desk, tmp_path):
-    from ui import export
+    from ui.paper import export
 
     state = desk.state
-    day = desk.extras._day_bookings()
+    day = desk.paper._day_bookings()
     shown = sorted((b for b in day if b["status"] != Status.CANCELED), key=lambda b: (b["startDateTime"], b["resourceId"]))
     assert shown
 

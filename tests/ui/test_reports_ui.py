@@ -32,8 +32,8 @@ def day_server(tmp_path):
 
 
 def _open(loop, thread, *, lang="en", digits="latn"):
-    from ui.reports_window import ReportsWindow
-    from ui.tasks import Tasks
+    from ui.core.tasks import Tasks
+    from ui.windows.reports import ReportsWindow
 
     set_language(lang)
     fmt.set_digits(digits)
@@ -95,7 +95,7 @@ def test_arabic_charts_are_mirrored_with_arabic_indic_digits(loop, day_server):
     try:
         chart, x, y = _axes(window.charts[0])
         assert chart.layoutDirection() == Qt.LayoutDirection.RightToLeft
-        from ui.reports_window import source_label
+        from ui.windows.reports import source_label
 
         # the first source (desk) is drawn rightmost; the value axis stands on the right
         assert x.categories() == [source_label(s) for s in ("cloud", "walk-in", "desk")]
@@ -105,7 +105,7 @@ def test_arabic_charts_are_mirrored_with_arabic_indic_digits(loop, day_server):
         assert re.search("[٠-٩]", labels) and not re.search("[0-9]", labels)
         assert "١١" in window.summary.text()
         bars = _bars(window.charts[0])
-        from ui.reports_window import state_label
+        from ui.windows.reports import state_label
 
         assert bars[state_label("COMPLETED")] == [0, 2, 3]  # cloud, walk-in, desk
     finally:
@@ -144,8 +144,8 @@ def test_day_menu_opens_reports_from_the_keyboard(loop, desk):
 
 
 def test_a_live_language_switch_mirrors_the_open_window(loop, day_server):
-    from ui import language
-    from ui.reports_window import source_label
+    from ui.core import language
+    from ui.windows.reports import source_label
 
     window, client = _open(loop, day_server)
     try:

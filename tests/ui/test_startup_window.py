@@ -13,7 +13,7 @@ from tests.ui.conftest import until
 
 
 def _main_window():
-    from ui.main_window import MainWindow
+    from ui.windows.main import MainWindow
 
     return next((w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()), None)
 

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.usefixtures("keep_running")
 
 
 def test_connect_to_agendize_from_the_dialog(loop, empty_server):
-    from ui.cloud_settings import CloudSettingsDialog
+    from ui.dialogs.cloud_settings import CloudSettingsDialog
 
     cloud = AgendizeCloud()
     clinic = generate_clinic(cloud)

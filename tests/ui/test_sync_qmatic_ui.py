@@ -17,7 +17,7 @@ pytestmark = pytest.mark.usefixtures("keep_running")
 
 
 def test_connect_to_qmatic_from_the_dialog_without_an_authorization(loop, empty_server):
-    from ui.cloud_settings import CloudSettingsDialog
+    from ui.dialogs.cloud_settings import CloudSettingsDialog
 
     cloud = QmaticCloud()  # no gateway in front of this tenant
     clinic = generate_clinic(cloud)
@@ -45,7 +45,7 @@ def test_connect_to_qmatic_from_the_dialog_without_an_authorization(loop, empty_
                 await asyncio.sleep(0.1)
             assert status["cloud"] == "qmatic" and status["lastError"] is None, status
             assert status["pullGap"] and status["customerRequires"] == ["firstName", "lastName", "email"]
-            from ui.sync_status import describe
+            from ui.panels.sync_status import describe
 
             text, tooltip, _colour = describe(status)  # the gap is shown, not hidden
             assert "push + known customers" in text and "never booked" in tooltip

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.usefixtures("keep_running")
 
 
 def test_the_rekaz_branch_is_picked_from_the_branches_the_key_sees(loop, empty_server):
-    from ui.cloud_settings import CloudSettingsDialog, ListedField
+    from ui.dialogs.cloud_settings import CloudSettingsDialog, ListedField
 
     cloud = RekazCloud()
     clinic = generate_clinic(cloud)

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.usefixtures("keep_running")
 
 
 def open_window(loop, url, token):
-    from ui.main_window import MainWindow
+    from ui.windows.main import MainWindow
 
     async def start():
         window = MainWindow(DeskClient(url, token=token))
@@ -52,7 +52,7 @@ def shot(widget, name: str) -> Path:
 
 
 def test_connect_pull_conflict_and_resolve(loop, empty_server, cloud):
-    from ui.cloud_settings import CloudSettingsDialog
+    from ui.dialogs.cloud_settings import CloudSettingsDialog
 
     window = open_window(loop, empty_server.url, empty_server.token)
     sync = window.sync_desk
@@ -135,9 +135,9 @@ def test_dialogs_render_in_both_languages(loop, branch_server, no_keyring):
     from PySide6.QtWidgets import QApplication
 
     from app.i18n import set_language
-    from ui.attention_panel import AttentionPanel
-    from ui.cloud_settings import CloudSettingsDialog, secret_place
-    from ui.tasks import Tasks
+    from ui.core.tasks import Tasks
+    from ui.dialogs.cloud_settings import CloudSettingsDialog, secret_place
+    from ui.panels.attention import AttentionPanel
 
     app = QApplication.instance()
     case = {"id": "c1", "bookingId": "b1", "action": "assign", "code": "SCH-ALREADY_ASSIGNED",
@@ -197,7 +197,7 @@ def test_the_dialog_is_built_from_the_chosen_clouds_fields(loop, empty_server):
     the connection goes out with those values (refused here: no such cloud answers)."""
     from app.sync import registry
     from app.sync.connector import Capabilities, ConfigField, ConnectorInfo, PullMode
-    from ui.cloud_settings import CloudSettingsDialog
+    from ui.dialogs.cloud_settings import CloudSettingsDialog
 
     registry.register(ConnectorInfo(
         name="testcloud", title="Test Cloud", capabilities=Capabilities(pull_mode=PullMode.NONE),

@@ -19,7 +19,7 @@ def test_waiting_room_updates_when_a_number_is_called(loop, desk, branch_server)
     window = desk
 
     async def scenario():
-        room = window.extras.open_waiting_room(None)  # windowed in tests
+        room = window.screens.open_waiting_room(None)  # windowed in tests
         await until(lambda: room.loaded, what="the waiting room's first load")
         assert not room.isFullScreen()
         assert current_language() == "en"
@@ -62,9 +62,9 @@ def test_waiting_room_updates_when_a_number_is_called(loop, desk, branch_server)
 def test_screen_menu_lists_the_monitors(loop, desk):
     from PySide6.QtGui import QGuiApplication
 
-    menu = desk.extras.screen_menu
+    menu = desk.screens.screen_menu
     menu.aboutToShow.emit()
     texts = [a.text() for a in menu.actions() if not a.isSeparator()]
     assert texts[0] == "In a &window"
     assert len([t for t in texts if t.startswith("Full screen on monitor")]) == len(QGuiApplication.screens())
-    assert desk.extras.act_chime.isCheckable()
+    assert desk.screens.act_chime.isCheckable()

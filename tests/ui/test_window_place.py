@@ -8,7 +8,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMainWindow
 
 from app import desk_prefs
-from ui import window_place
+from ui.core import window_place
 
 
 @pytest.fixture

@@ -50,7 +50,6 @@ from PySide6.QtWidgets import (
 
 from app.domain.timerules import periods_on
 from app.i18n.text import display_name
-from ui import formatting as f
 from ui.calendar.common import (
     AXIS_W,
     BOTTOM_PAD,
@@ -68,7 +67,8 @@ from ui.calendar.common import (
 from ui.calendar.dragdrop import DragMixin, DragState
 from ui.calendar.layout import assign_lanes
 from ui.calendar.painting import PaintingMixin
-from ui.models import allowed
+from ui.core import formatting as f
+from ui.core.models import allowed
 
 
 class Block:

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 
 from app.i18n import _
 from app.i18n.text import display_name, fsi
-from ui import formatting as f
+from ui.core import formatting as f
 
 
 class OverbookDialog(QDialog):

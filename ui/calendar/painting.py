@@ -32,7 +32,6 @@ from app.domain.model import Status, VisitStatus
 from app.i18n import _
 from app.i18n import formats as fmt
 from app.i18n.text import fsi
-from ui import formatting as f
 from ui.calendar.common import (
     AXIS_COLOR,
     AXIS_W,
@@ -54,6 +53,7 @@ from ui.calendar.common import (
 )
 from ui.calendar.layout import CHIP as CHIP_ROLE
 from ui.calendar.layout import DETAIL, NAME, BlockText, fit_block
+from ui.core import formatting as f
 
 if TYPE_CHECKING:
     from ui.calendar.canvas import Block

@@ -26,6 +26,7 @@ from ui.calendar.canvas import DayCanvas, TimeCanvas
 from ui.calendar.common import TOP_PAD, ZOOM_STEPS
 from ui.calendar.dragdrop import DropHandlerMixin
 from ui.calendar.header import ResourceHeader
+from ui.core import language
 
 
 class _Pane(QWidget):
@@ -58,11 +59,12 @@ class CalendarView(DropHandlerMixin, QWidget):
     bookHereRequested = Signal(str, object)   # resource id, start (an aware datetime): book on an empty slot
 
     def __init__(self, parent: QWidget | None = None):
+        from ui.calendar.legend import Legend
+        from ui.calendar.resource_filter import ResourceFilter
         from ui.calendar.week import WeekCanvas, WeekHeader
-        from ui.legend import Legend
-        from ui.resource_filter import ResourceFilter
 
         super().__init__(parent)
+        language.follow(self)  # retranslate_ui after every language or digits switch
         self.client = None
         self.tasks = None
         self.mode = "day"
