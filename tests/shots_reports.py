@@ -147,10 +147,10 @@ def main() -> None:
     from app.i18n import formats as fmt
     from app.i18n import prefs
     from tests.clinic import serve
-    from ui import language
-    from ui.close_day import CloseDayDialog
-    from ui.reports_window import ReportsWindow
-    from ui.tasks import Tasks
+    from ui.core import language
+    from ui.core.tasks import Tasks
+    from ui.dialogs.close_day import CloseDayDialog
+    from ui.windows.reports import ReportsWindow
 
     app = QApplication.instance() or QApplication([])
     app.setQuitOnLastWindowClosed(False)

@@ -45,9 +45,9 @@ def _rows(dialog) -> list[tuple[str, str, str]]:
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
 def test_history_reads_newest_first_with_who_and_when(loop, empty_server, tmp_path, lang):
-    from ui import language
-    from ui.history_view import HistoryDialog
-    from ui.main_window import MainWindow
+    from ui.core import language
+    from ui.dialogs.history import HistoryDialog
+    from ui.windows.main import MainWindow
 
     cloud = AgendizeCloud(page_size=50)
     clinic = generate_clinic(cloud, seed=5)

@@ -1,4 +1,4 @@
-"""The history view's words (ui.history_view.history_lines, no server): every action the
+"""The history view's words (ui.dialogs.history.history_lines, no server): every action the
 branch server writes into a booking's history, and every ``history[].type`` of the Agendize
 seed (``003_707c71aee94e5c34.txt`` "history[].type"), reads as words in English and in
 Arabic, never as the raw key."""
@@ -44,7 +44,7 @@ def server_actions() -> set[str]:
 
 
 def _line(action: str, **after):
-    from ui.history_view import history_lines
+    from ui.dialogs.history import history_lines
 
     cloud = action.startswith(("cloud.", "sync"))
     entry = {"createdAt": "2026-12-08T07:02:00Z", "action": action,
@@ -80,7 +80,7 @@ def test_words_say_what_and_who():
     set_language("en")
     moved = _line("reschedule")
     assert moved.what == "Rescheduled"
-    from ui.history_view import history_lines
+    from ui.dialogs.history import history_lines
 
     entries = [
         {"createdAt": "2026-12-08T07:00:00Z", "action": "reschedule", "actor": "Reception 1", "deskId": "d1",

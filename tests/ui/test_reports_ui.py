@@ -173,7 +173,7 @@ def test_long_names_are_whole_and_cloud_money_shows_by_its_method(loop, tmp_path
     from app.sync.apply import Applier
     from app.sync.connector import CloudMoney, CloudPayment
     from app.sync.outbox import Outbox
-    from ui.reports_window import category_label
+    from ui.windows.reports import category_label
 
     store, service = make_day(tmp_path / "branch.sqlite3")
     long_name = "Dr. Sara Abdulrahman Al-Qahtani"

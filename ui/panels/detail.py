@@ -66,7 +66,7 @@ class DetailPane(QGroupBox):
         self.pay_button = QPushButton()
         self.pay_button.clicked.connect(lambda _checked=False: self._request("payment"))
         grid.addWidget(self.pay_button, 3, 0)
-        # What happened to the booking, newest first (ui.history_view); Ctrl+H in the main window.
+        # What happened to the booking, newest first (ui.dialogs.history); Ctrl+H in the main window.
         self.history_button = QPushButton()
         self.history_button.clicked.connect(lambda _checked=False: self._request("history"))
         grid.addWidget(self.history_button, 3, 1)

@@ -158,7 +158,7 @@ class MainWindow(QMainWindow):
 
         self.payments = PaymentDesk(self)
         # The booking's history: the booking pane's History…, Booking → Booking history… (Ctrl+H).
-        from ui.history_view import HistoryDesk
+        from ui.dialogs.history import HistoryDesk
 
         self.history = HistoryDesk(self)
         # Day → Reports…: the branch's figures and charts for a range of days.

@@ -36,11 +36,11 @@ from app.i18n import N_, _
 from app.i18n import formats as fmt
 from app.i18n.labels import STATUS_LABELS, VISIT_STATUS_LABELS
 from app.i18n.text import display_name, fsi
-from ui import formatting as f
-from ui.dialogs import header_label
-from ui.errors import message_for
-from ui.tables import BidiDelegate
-from ui.tasks import Tasks
+from ui.core import formatting as f
+from ui.core.errors import message_for
+from ui.core.tables import BidiDelegate
+from ui.core.tasks import Tasks
+from ui.dialogs.common import header_label
 
 #: the cloud platforms' names as they are written (a product name, not translated)
 CLOUD_TITLES = {"ehjzny": "Ehjzny", "rekaz": "Rekaz", "agendize": "Agendize", "digitalbooker": "DigitalBooker",
@@ -152,7 +152,7 @@ def _what(entry: dict, zone: str, resources: dict, currency: str) -> str:
     if action == "cancel":
         return _cancelled(after.get("cancelReason"))
     if action in ("payment", "refund"):
-        from ui.receipt import money
+        from ui.paper.receipt import money
 
         amount = int(after.get("paid") or 0) - int(before.get("paid") or 0)
         if action == "refund":
@@ -161,7 +161,7 @@ def _what(entry: dict, zone: str, resources: dict, currency: str) -> str:
         # Translators: a history line; {amount} is e.g. "SAR 150.00".
         return _("Payment of {amount}").format(amount=fsi(money(amount, currency)))
     if action == "price":
-        from ui.receipt import money
+        from ui.paper.receipt import money
 
         # Translators: a history line: a manager set this booking's own price, with a reason.
         return _("Price set to {price}: {reason}").format(price=fsi(money(int(after.get("price") or 0), currency)),
@@ -334,7 +334,7 @@ class HistoryDialog(QDialog):
         layout.addWidget(self.buttons)
         self.resize(760, 420)
         self.retranslate_ui()
-        from ui import language
+        from ui.core import language
 
         language.follow(self)
 
@@ -405,12 +405,12 @@ class HistoryDesk(QObject):
         self.action = QAction(window)
         self.action.setShortcut(QKeySequence(self.SHORTCUT))
         self.action.triggered.connect(lambda _checked=False: self.open_selected())
-        from ui.shortcuts import _menu  # the menu bar's Booking menu
+        from ui.core.menus import menu_named as _menu  # the menu bar's Booking menu
 
         _menu(window, _("&Booking")).addAction(self.action)
         window.events_applied.connect(self._events)
         self.retranslate_ui()
-        from ui import language
+        from ui.core import language
 
         language.follow(self)
 
