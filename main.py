@@ -29,31 +29,50 @@ log = logging.getLogger("istiqbal")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="istiqbal", description="Istiqbal: the desktop front desk for clinics.")
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help=f"where the branch database lives (default: {data_dir()})")
-    parser.add_argument("--lang", choices=("en", "ar", "pseudo"), default=None,
-                        help="the desk's language for this run (default: the saved one; "
-                             "pseudo: stretched, bracketed and right to left, for layout checks)")
+    parser = argparse.ArgumentParser(
+        prog="istiqbal", description="Istiqbal: the desktop front desk for clinics."
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help=f"where the branch database lives (default: {data_dir()})"
+    )
+    parser.add_argument(
+        "--lang",
+        choices=("en", "ar", "pseudo"),
+        default=None,
+        help="the desk's language for this run (default: the saved one; "
+        "pseudo: stretched, bracketed and right to left, for layout checks)",
+    )
     parser.add_argument("--port", type=int, default=0, help="branch server port (0 = any free port)")
     parser.add_argument("--host", default="127.0.0.1", help="branch server address to listen on")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--server-only", action="store_true", help="run the branch server without a window")
     mode.add_argument("--connect", metavar="URL", help="open a desk on another machine's branch server")
-    parser.add_argument("--provider", metavar="NAME_OR_ID",
-                        help="open this desk in doctor mode for one provider (doctor or room): its id or its"
-                             " name in either language (case and diacritics ignored; the choices are listed"
-                             " when it matches none or several)")
-    parser.add_argument("--screenshot", type=Path, metavar="PNG",
-                        help="render the main window to PNG after loading, then exit")
+    parser.add_argument(
+        "--provider",
+        metavar="NAME_OR_ID",
+        help="open this desk in doctor mode for one provider (doctor or room): its id or its"
+        " name in either language (case and diacritics ignored; the choices are listed"
+        " when it matches none or several)",
+    )
+    parser.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="PNG",
+        help="render the main window to PNG after loading, then exit",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
-    parser.add_argument("--first-run", action="store_true",
-                        help="show the first-run page even when a choice is remembered")
-    parser.add_argument("--restore", metavar="NAME",
-                        help="restore this backup (from <data-dir>/backups) before starting")
-    parser.add_argument("--forwarded-allow-ips", metavar="IPS", default=None,
-                        help="trust X-Forwarded-* headers from these proxy addresses (comma-separated; "
-                             "default: ignore them)")
+    parser.add_argument(
+        "--first-run", action="store_true", help="show the first-run page even when a choice is remembered"
+    )
+    parser.add_argument(
+        "--restore", metavar="NAME", help="restore this backup (from <data-dir>/backups) before starting"
+    )
+    parser.add_argument(
+        "--forwarded-allow-ips",
+        metavar="IPS",
+        default=None,
+        help="trust X-Forwarded-* headers from these proxy addresses (comma-separated; default: ignore them)",
+    )
     args = _parse(parser, sys.argv[1:] if argv is None else argv)
     args.data_dir_given = args.data_dir is not None
     if args.data_dir is None:
@@ -79,8 +98,12 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespa
     return parser.parse_args(argv)
 
 
-def start_server(args: argparse.Namespace, demo: bool = True, local_token_file: bool = False,
-                 local_token: str | None = None):
+def start_server(
+    args: argparse.Namespace,
+    demo: bool = True,
+    local_token_file: bool = False,
+    local_token: str | None = None,
+):
     """The branch server for ``args`` (started). The branch lock is taken first, before a
     ``--restore`` is scheduled or the database is read, and freed when anything fails.
     ``local_token_file`` also writes the server's token to ``<data-dir>/local-token``;
@@ -98,10 +121,17 @@ def start_server(args: argparse.Namespace, demo: bool = True, local_token_file: 
 
             backup.schedule_restore(args.data_dir / DB_NAME, args.restore)  # done as the store opens
         options = server_only_sync(args, claim=lock)
-        return BranchServer(args.data_dir, host=args.host, port=args.port, demo=demo, claim=lock,
-                            local_token_file=local_token_file, local_token=local_token,
-                            forwarded_allow_ips=getattr(args, "forwarded_allow_ips", None),
-                            **options).start()
+        return BranchServer(
+            args.data_dir,
+            host=args.host,
+            port=args.port,
+            demo=demo,
+            claim=lock,
+            local_token_file=local_token_file,
+            local_token=local_token,
+            forwarded_allow_ips=getattr(args, "forwarded_allow_ips", None),
+            **options,
+        ).start()
     except BaseException:
         lock.release()
         raise
@@ -185,8 +215,9 @@ def run_desk(args: argparse.Namespace) -> int:
         """The embedded server stopped: start it again on the same data directory (and the
         same loopback port when it has no LAN listener, so the URL stays); returns its URL."""
         old = running[0]
-        again = argparse.Namespace(**{**vars(args), "restore": None,
-                                      "port": args.port if old.lan_url else old.thread.port})
+        again = argparse.Namespace(
+            **{**vars(args), "restore": None, "port": args.port if old.lan_url else old.thread.port}
+        )
         old.stop()
         running[0] = start_server(again, demo=False, local_token=old.token)
         return running[0].url
@@ -200,15 +231,25 @@ def run_desk(args: argparse.Namespace) -> int:
             log.error("could not start the branch server on %s:%s: %s", args.host, args.port, exc)
             raise
         running.append(server)
-        return {"url": server.url, "token": server.token,  # handed in-process, never written anywhere
-                "server_alive": lambda: running[0].alive, "restart_server": restart_server}
+        return {
+            "url": server.url,
+            "token": server.token,  # handed in-process, never written anywhere
+            "server_alive": lambda: running[0].alive,
+            "restart_server": restart_server,
+        }
 
     try:
         shown = startup_window.show_for(args.lang, args.screenshot)  # before the rest is imported
         from ui import app as desk
 
-        return desk.main(None, lang=args.lang, screenshot=args.screenshot, provider=args.provider,
-                         start_server=starting, startup_window=shown)
+        return desk.main(
+            None,
+            lang=args.lang,
+            screenshot=args.screenshot,
+            provider=args.provider,
+            start_server=starting,
+            startup_window=shown,
+        )
     finally:
         if running:
             running[0].stop()

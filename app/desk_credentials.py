@@ -51,12 +51,24 @@ def save(url: str, paired: dict) -> DeskCredentials:
     key = normalize_url(url)
     where = save_secret(key, paired["token"], service=SERVICE)
     data = read_private_json(desks_file())
-    data[key] = {"fingerprint": paired["fingerprint"], "deskId": paired.get("deskId"),
-                 "deskName": paired.get("deskName"), "role": paired.get("role") or DeskRole.RECEPTION,
-                 "resourceIds": list(paired.get("resourceIds") or [])}
+    data[key] = {
+        "fingerprint": paired["fingerprint"],
+        "deskId": paired.get("deskId"),
+        "deskName": paired.get("deskName"),
+        "role": paired.get("role") or DeskRole.RECEPTION,
+        "resourceIds": list(paired.get("resourceIds") or []),
+    }
     write_private_json(desks_file(), data)
-    return DeskCredentials(url, paired["token"], paired["fingerprint"], paired.get("deskId"), paired.get("deskName"),
-                           paired.get("role") or DeskRole.RECEPTION, list(paired.get("resourceIds") or []), where)
+    return DeskCredentials(
+        url,
+        paired["token"],
+        paired["fingerprint"],
+        paired.get("deskId"),
+        paired.get("deskName"),
+        paired.get("role") or DeskRole.RECEPTION,
+        list(paired.get("resourceIds") or []),
+        where,
+    )
 
 
 def load(url: str) -> DeskCredentials | None:
@@ -66,8 +78,16 @@ def load(url: str) -> DeskCredentials | None:
     token, where = load_secret(key, service=SERVICE)
     if not info or not token:
         return None
-    return DeskCredentials(url, token, info["fingerprint"], info.get("deskId"), info.get("deskName"),
-                           info.get("role") or DeskRole.RECEPTION, list(info.get("resourceIds") or []), where)
+    return DeskCredentials(
+        url,
+        token,
+        info["fingerprint"],
+        info.get("deskId"),
+        info.get("deskName"),
+        info.get("role") or DeskRole.RECEPTION,
+        list(info.get("resourceIds") or []),
+        where,
+    )
 
 
 def forget(url: str) -> None:

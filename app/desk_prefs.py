@@ -33,8 +33,20 @@ from pathlib import Path
 from app import private_files, user_dirs
 from app.user_dirs import ENV_CONFIG_DIR as ENV_DIR
 
-__all__ = ["DEFAULTS", "ENV_DIR", "MODES", "config_path", "data_dir", "forget_start", "load",
-           "remember_start", "remember_ticket_printer", "save", "start_choice", "ticket_printer"]
+__all__ = [
+    "DEFAULTS",
+    "ENV_DIR",
+    "MODES",
+    "config_path",
+    "data_dir",
+    "forget_start",
+    "load",
+    "remember_start",
+    "remember_ticket_printer",
+    "save",
+    "start_choice",
+    "ticket_printer",
+]
 
 log = logging.getLogger(__name__)
 DEFAULTS: dict[str, str] = {"language": "en", "digits": "latn"}

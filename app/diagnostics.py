@@ -23,9 +23,30 @@ MASK = "[redacted]"
 
 #: fields whose values are personal or secret, wherever they appear (JSON or key=value)
 SENSITIVE_KEYS = (
-    "firstName", "lastName", "name", "fullName", "customerName", "phone", "mobile", "email", "note",
-    "notes", "address", "token", "accessToken", "refreshToken", "apiKey", "api_key", "secret",
-    "password", "authorization", "code", "otp", "tokenHash", "searchText", "displayName",
+    "firstName",
+    "lastName",
+    "name",
+    "fullName",
+    "customerName",
+    "phone",
+    "mobile",
+    "email",
+    "note",
+    "notes",
+    "address",
+    "token",
+    "accessToken",
+    "refreshToken",
+    "apiKey",
+    "api_key",
+    "secret",
+    "password",
+    "authorization",
+    "code",
+    "otp",
+    "tokenHash",
+    "searchText",
+    "displayName",
 )
 _KEYS = "|".join(sorted(map(re.escape, SENSITIVE_KEYS), key=len, reverse=True))
 # "key": "value" (JSON), 'key': 'value' (repr) and key=value / key: value (logs, URLs)
@@ -34,13 +55,17 @@ _PLAIN_FIELD = re.compile(rf"""\b({_KEYS})(\s*[=:]\s*)(?!["'\[{{])([^\s,;&}})\]]
 _BEARER = re.compile(r"\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{6,}", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}")
-_LONG_SECRET = re.compile(r"(?<![\w/.-])(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{24,}(?![\w/.-])")
+_LONG_SECRET = re.compile(
+    r"(?<![\w/.-])(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{24,}(?![\w/.-])"
+)
 _DIGIT = r"[0-9\u0660-\u0669\u06F0-\u06F9]"
 # a phone: 7+ digits, maybe with a leading + or 00, spaces, dashes, dots or parentheses between
 _PHONE = re.compile(rf"(?<![\w:.\-/]){'(?:[+]|00)?'}\(?{_DIGIT}(?:[\s().-]{{0,2}}{_DIGIT}){{6,14}}(?![\w:/])")
 # ISO dates/times and ULIDs/ids must survive the phone rule
-_SAFE = re.compile(r"(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
-                   r"|\b\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?\b")
+_SAFE = re.compile(
+    r"(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|\b\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?\b"
+)
 
 
 def _names_pattern(names: Iterable[str]) -> re.Pattern | None:
@@ -99,8 +124,11 @@ async def collect(client, extra: dict | None = None) -> dict:
 
     info: dict = {
         "app": {"version": app.__version__, "frozen": bool(getattr(sys, "frozen", False))},
-        "platform": {"system": platform.platform(), "python": platform.python_version(),
-                     "machine": platform.machine()},
+        "platform": {
+            "system": platform.platform(),
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+        },
         **(extra or {}),
         "server": {"url": client.base_url, "ready": await read(client.ready)},
         "sync": await read(client.sync_status),

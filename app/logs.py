@@ -70,8 +70,9 @@ def setup(verbose: bool = False, *, to_file: bool = True, role: str = "desk") ->
     if to_file and not any(isinstance(h, logging.handlers.RotatingFileHandler) for h in root.handlers):
         try:
             _secure_logs()
-            handler = PrivateRotatingFileHandler(log_file(), maxBytes=MAX_BYTES, backupCount=BACKUPS,
-                                                           encoding="utf-8", delay=False)
+            handler = PrivateRotatingFileHandler(
+                log_file(), maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=False
+            )
         except OSError as exc:
             logging.getLogger(__name__).warning("no log file in %s: %s", log_dir(), exc)
         else:

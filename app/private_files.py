@@ -20,8 +20,14 @@ DIR_MODE = 0o700
 FILE_MODE = 0o600
 POSIX = os.name == "posix"
 #: the data directory's own entries besides ``<db name>*`` (lock, restore, token, TLS)
-OWN_NAMES = ("branch.lock", "restore-pending.json", "local-token", "server.json", "server-key.pem",
-             "server-cert.pem")
+OWN_NAMES = (
+    "branch.lock",
+    "restore-pending.json",
+    "local-token",
+    "server.json",
+    "server-key.pem",
+    "server-cert.pem",
+)
 OWN_DIRS = ("backups",)
 
 
@@ -85,6 +91,10 @@ def secure_data_dir(db_path: str | Path) -> None:
             for inner in entry.iterdir():
                 if inner.is_file() and not inner.is_symlink():
                     _fix(inner, FILE_MODE)
-        elif entry.is_file() and (name.startswith(db_path.name) or name.startswith(f".{db_path.name}")
-                                  or name in OWN_NAMES or name == f"{stem}.lock"):
+        elif entry.is_file() and (
+            name.startswith(db_path.name)
+            or name.startswith(f".{db_path.name}")
+            or name in OWN_NAMES
+            or name == f"{stem}.lock"
+        ):
             _fix(entry, FILE_MODE)

@@ -66,9 +66,25 @@ def build(force: bool = False, dist: Path = DIST) -> Path:
     started = time.monotonic()
     digest = inputs_hash()
     env = {**os.environ, "ISTIQBAL_STAGE": str(WORK / "stage"), "QT_QPA_PLATFORM": "offscreen"}
-    subprocess.run([sys.executable, "-m", "PyInstaller", str(SPEC), "--noconfirm", "--clean",
-                    "--log-level", "WARN", "--distpath", str(dist), "--workpath", str(WORK / "pyinstaller")],
-                   cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "PyInstaller",
+            str(SPEC),
+            "--noconfirm",
+            "--clean",
+            "--log-level",
+            "WARN",
+            "--distpath",
+            str(dist),
+            "--workpath",
+            str(WORK / "pyinstaller"),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
     STAMP.parent.mkdir(parents=True, exist_ok=True)
     STAMP.write_text(digest)
     size = folder_size(app_dir(dist))

@@ -12,8 +12,12 @@ from app.store import Store
 ZONE = "Asia/Riyadh"
 #: a Sunday in the branch's zone, a working day; 10:00 local = 07:00 UTC
 DAY = date(2026, 11, 22)
-WEEK = {"rules": [{"days": ["sat", "sun", "mon", "tue", "wed", "thu"], "from": 900, "to": 1300},
-                  {"days": ["sat", "sun", "mon", "tue", "wed", "thu"], "from": 1600, "to": 2100}]}
+WEEK = {
+    "rules": [
+        {"days": ["sat", "sun", "mon", "tue", "wed", "thu"], "from": 900, "to": 1300},
+        {"days": ["sat", "sun", "mon", "tue", "wed", "thu"], "from": 1600, "to": 2100},
+    ]
+}
 
 
 def at(military: int, day: date = DAY, zone: str = ZONE) -> datetime:
@@ -25,30 +29,91 @@ def clock_at(military: int, day: date = DAY) -> Clock:
 
 
 def fill(store: Store, zone: str = ZONE) -> None:
-    store.set_setting("branch", {"name": "Test clinic", "name_translations": {"en": "Test clinic", "ar": "عيادة"},
-                                 "timeZone": zone})
-    store.upsert("types", [
-        {"id": "gen", "name": "General consultation", "name_translations": {"en": "General consultation",
-                                                                            "ar": "استشارة عامة"},
-         "minutes": 20, "leaveMinutesBefore": 0, "leaveMinutesAfter": 0, "color": "#4f9dde", "price": "150.00",
-         "autoConfirm": True, "on": True},
-        {"id": "dental", "name": "Dental cleaning", "name_translations": {"en": "Dental cleaning", "ar": "تنظيف أسنان"},
-         "minutes": 30, "leaveMinutesBefore": 0, "leaveMinutesAfter": 10, "color": "#e59a3c", "price": "250.00",
-         "autoConfirm": True, "on": True},
-    ])
-    store.upsert("resources", [
-        {"id": "dr-sara", "name": "Dr. Sara", "name_translations": {"en": "Dr. Sara", "ar": "د. سارة"},
-         "category": "doctors", "types": ["gen", "dental"], "on": True, "activated": True, "timeRules": WEEK,
-         "sortOrder": 1},
-        {"id": "dr-omar", "name": "Dr. Omar", "name_translations": {"en": "Dr. Omar", "ar": "د. عمر"},
-         "category": "doctors", "types": ["gen"], "on": True, "activated": True, "timeRules": WEEK, "sortOrder": 2},
-    ])
-    store.upsert("customers", [
-        {"id": f"c{i}", "firstName": first, "lastName": last, "phone": f"+96650000000{i}", "email": None,
-         "customerNumber": 1000 + i, "searchText": normalize_arabic(f"{first} {last}"), "createdAt": to_iso(at(800))}
-        for i, (first, last) in enumerate([("أحمد", "الغامدي"), ("Fatima", "Zahra"), ("Noura", "Saleh"),
-                                           ("Khalid", "Otaibi"), ("ريم", "العتيبي")], start=1)
-    ])
+    store.set_setting(
+        "branch",
+        {"name": "Test clinic", "name_translations": {"en": "Test clinic", "ar": "عيادة"}, "timeZone": zone},
+    )
+    store.upsert(
+        "types",
+        [
+            {
+                "id": "gen",
+                "name": "General consultation",
+                "name_translations": {"en": "General consultation", "ar": "استشارة عامة"},
+                "minutes": 20,
+                "leaveMinutesBefore": 0,
+                "leaveMinutesAfter": 0,
+                "color": "#4f9dde",
+                "price": "150.00",
+                "autoConfirm": True,
+                "on": True,
+            },
+            {
+                "id": "dental",
+                "name": "Dental cleaning",
+                "name_translations": {"en": "Dental cleaning", "ar": "تنظيف أسنان"},
+                "minutes": 30,
+                "leaveMinutesBefore": 0,
+                "leaveMinutesAfter": 10,
+                "color": "#e59a3c",
+                "price": "250.00",
+                "autoConfirm": True,
+                "on": True,
+            },
+        ],
+    )
+    store.upsert(
+        "resources",
+        [
+            {
+                "id": "dr-sara",
+                "name": "Dr. Sara",
+                "name_translations": {"en": "Dr. Sara", "ar": "د. سارة"},
+                "category": "doctors",
+                "types": ["gen", "dental"],
+                "on": True,
+                "activated": True,
+                "timeRules": WEEK,
+                "sortOrder": 1,
+            },
+            {
+                "id": "dr-omar",
+                "name": "Dr. Omar",
+                "name_translations": {"en": "Dr. Omar", "ar": "د. عمر"},
+                "category": "doctors",
+                "types": ["gen"],
+                "on": True,
+                "activated": True,
+                "timeRules": WEEK,
+                "sortOrder": 2,
+            },
+        ],
+    )
+    store.upsert(
+        "customers",
+        [
+            {
+                "id": f"c{i}",
+                "firstName": first,
+                "lastName": last,
+                "phone": f"+96650000000{i}",
+                "email": None,
+                "customerNumber": 1000 + i,
+                "searchText": normalize_arabic(f"{first} {last}"),
+                "createdAt": to_iso(at(800)),
+            }
+            for i, (first, last) in enumerate(
+                [
+                    ("أحمد", "الغامدي"),
+                    ("Fatima", "Zahra"),
+                    ("Noura", "Saleh"),
+                    ("Khalid", "Otaibi"),
+                    ("ريم", "العتيبي"),
+                ],
+                start=1,
+            )
+        ],
+    )
 
 
 def queued_at(minutes_ago: int, now: datetime) -> str:

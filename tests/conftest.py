@@ -20,8 +20,7 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 
 # Property tests check rules, not speed: on a loaded machine one slow draw or example must not
 # fail them (the "too slow" health check and the per-example deadline measure the machine).
-settings.register_profile("istiqbal", deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("istiqbal", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("istiqbal")
 
 
@@ -67,7 +66,7 @@ def pytest_xdist_make_scheduler(config, log):
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::")[0]
             if "/conformance/" in path and nodeid.endswith("]"):
-                params = nodeid[nodeid.rindex("[") + 1:-1].split("-")
+                params = nodeid[nodeid.rindex("[") + 1 : -1].split("-")
                 cloud = next((p for p in params if p in HARNESSES), None)
                 if cloud:
                     return f"{path}[{cloud}]"

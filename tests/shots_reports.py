@@ -25,9 +25,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 
 ZONE = "Asia/Riyadh"
-TODAY = date(2026, 11, 26)    # a Thursday
+TODAY = date(2026, 11, 26)  # a Thursday
 FIRST = TODAY - timedelta(days=6)
-NOW_LOCAL = 1330              # the reports are read at 13:30 branch time
+NOW_LOCAL = 1330  # the reports are read at 13:30 branch time
 DESK, USER = "desk-1", "Huda"
 
 
@@ -62,57 +62,91 @@ def build(path: Path):
 
     paid_desk, paid_cloud = [], []
     customers = [c[0] for c in store.db.execute("select id from customers").fetchall()]
-    past = store._rows("select * from bookings where status = 'CONFIRMED' and startDateTime < ?"
-                       " and startDateTime >= ? order by startDateTime", [iso(now), iso(from_local(FIRST, 0, ZONE))])
+    past = store._rows(
+        "select * from bookings where status = 'CONFIRMED' and startDateTime < ?"
+        " and startDateTime >= ? order by startDateTime",
+        [iso(now), iso(from_local(FIRST, 0, ZONE))],
+    )
     with store.transaction():
         for b in past:
             start = from_iso(b["startDateTime"])
             source = "cloud" if rnd.random() < 0.4 else "desk"
             if rnd.random() < 0.07:
-                store.db.execute("update bookings set visitStatus = 'NO_SHOW', source = ? where id = ?",
-                                 [source, b["id"]])
+                store.db.execute(
+                    "update bookings set visitStatus = 'NO_SHOW', source = ? where id = ?", [source, b["id"]]
+                )
                 continue
             arrived = start - timedelta(minutes=rnd.randrange(0, 16))
             began = max(arrived, start) + timedelta(minutes=rnd.choice((0, 2, 5, 8, 12, 18, 25, 35)))
             ended = began + timedelta(minutes=round(b["duration"] * rnd.uniform(0.6, 1.35)))
             if ended > now:
-                store.db.execute("update bookings set visitStatus = 'IN_PROGRESS', checkedInAt = ?, startedAt = ?,"
-                                 " source = ? where id = ?", [iso(arrived), iso(began), source, b["id"]])
+                store.db.execute(
+                    "update bookings set visitStatus = 'IN_PROGRESS', checkedInAt = ?, startedAt = ?,"
+                    " source = ? where id = ?",
+                    [iso(arrived), iso(began), source, b["id"]],
+                )
                 continue
-            store.db.execute("update bookings set visitStatus = 'COMPLETED', checkedInAt = ?, startedAt = ?,"
-                             " endedAt = ?, source = ? where id = ?",
-                             [iso(arrived), iso(began), iso(ended), source, b["id"]])
+            store.db.execute(
+                "update bookings set visitStatus = 'COMPLETED', checkedInAt = ?, startedAt = ?,"
+                " endedAt = ?, source = ? where id = ?",
+                [iso(arrived), iso(began), iso(ended), source, b["id"]],
+            )
             (paid_cloud if source == "cloud" and rnd.random() < 0.5 else paid_desk).append((b, ended))
         k = 0
         for offset in range(7):
             day = FIRST + timedelta(days=offset)
             for _ in range(rnd.randrange(4, 9)):
                 type_id = rnd.choice([t for t in ("consult", "followup") if t in types] or list(types))
-                joined = from_local(day, rnd.choice((930, 1010, 1045, 1120, 1600, 1700, 1815)), ZONE) \
-                    + timedelta(minutes=rnd.randrange(0, 30))
+                joined = from_local(
+                    day, rnd.choice((930, 1010, 1045, 1120, 1600, 1700, 1815)), ZONE
+                ) + timedelta(minutes=rnd.randrange(0, 30))
                 began = joined + timedelta(minutes=rnd.randrange(4, 45))
                 ended = began + timedelta(minutes=round(types[type_id]["minutes"] * rnd.uniform(0.5, 1.2)))
                 if ended > now:
                     continue
                 k += 1
-                row = {"id": f"walk-in-{k}", "status": "CONFIRMED", "visitStatus": "COMPLETED", "typeId": type_id,
-                       "resourceId": rnd.choice(serving[type_id]), "customerId": rnd.choice(customers),
-                       "startDateTime": iso(began), "endDateTime": iso(ended),
-                       "duration": round((ended - began).total_seconds() / 60), "createdAt": iso(joined),
-                       "updatedAt": iso(ended), "checkedInAt": iso(joined), "startedAt": iso(began),
-                       "endedAt": iso(ended), "queueNumber": k, "ticket": f"A{k:03d}", "version": 1}
+                row = {
+                    "id": f"walk-in-{k}",
+                    "status": "CONFIRMED",
+                    "visitStatus": "COMPLETED",
+                    "typeId": type_id,
+                    "resourceId": rnd.choice(serving[type_id]),
+                    "customerId": rnd.choice(customers),
+                    "startDateTime": iso(began),
+                    "endDateTime": iso(ended),
+                    "duration": round((ended - began).total_seconds() / 60),
+                    "createdAt": iso(joined),
+                    "updatedAt": iso(ended),
+                    "checkedInAt": iso(joined),
+                    "startedAt": iso(began),
+                    "endedAt": iso(ended),
+                    "queueNumber": k,
+                    "ticket": f"A{k:03d}",
+                    "version": 1,
+                }
                 store.insert_booking({**row, "source": "walk-in"})
                 paid_desk.append((row, ended))
     methods = ("cash", "cash", "card", "card", "card", "transfer")
     for b, ended in sorted(paid_desk, key=lambda x: x[1]):
         clock[0] = ended + timedelta(minutes=2)
-        taken = payments.take({"bookingId": b["id"], "amount": price(b["typeId"]), "method": rnd.choice(methods)},
-                              {"deskId": DESK if clock[0].date() == now.date() or rnd.random() < 0.5 else "desk-2",
-                               "user": USER})
+        taken = payments.take(
+            {"bookingId": b["id"], "amount": price(b["typeId"]), "method": rnd.choice(methods)},
+            {
+                "deskId": DESK if clock[0].date() == now.date() or rnd.random() < 0.5 else "desk-2",
+                "user": USER,
+            },
+        )
         if rnd.random() < 0.02:
             clock[0] += timedelta(minutes=5)
-            payments.take({"bookingId": b["id"], "amount": -(taken["amount"] // 2), "method": taken["method"],
-                           "reason": "shorter visit"}, {"deskId": DESK, "user": USER})
+            payments.take(
+                {
+                    "bookingId": b["id"],
+                    "amount": -(taken["amount"] // 2),
+                    "method": taken["method"],
+                    "reason": "shorter visit",
+                },
+                {"deskId": DESK, "user": USER},
+            )
     fields = registry.get("ehjzny").synced_fields
     cloud = Applier(store, Outbox(store, "ehjzny", synced_fields=fields), "ehjzny", fields)
     with store.transaction():
@@ -184,9 +218,14 @@ def main() -> None:
                     for method, edit in dialog.counted.items():
                         expected = dialog.expected.get(method, 0)
                         shown = expected - 1000 if method == "cash" and expected else expected
-                        edit.setText(fmt.localize_digits(f"{shown / 100:.2f}"))  # typed (QTest types ASCII only)
-                    dialog.note.setText("١٠ ر.س. ناقصة — فكّة لمراجع" if lang == "ar"
-                                    else "10 SAR short: change given to a patient")
+                        edit.setText(
+                            fmt.localize_digits(f"{shown / 100:.2f}")
+                        )  # typed (QTest types ASCII only)
+                    dialog.note.setText(
+                        "١٠ ر.س. ناقصة — فكّة لمراجع"
+                        if lang == "ar"
+                        else "10 SAR short: change given to a patient"
+                    )
                     await asyncio.sleep(0.2)
                     dialog.grab().save(str(args.out / f"close-day-{lang}.png"), "PNG")
                     dialog.close()

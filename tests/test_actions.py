@@ -36,8 +36,15 @@ def service(tmp_path):
 
 
 def _book(svc, time=1000):
-    return svc.create({"type": "gen", "date": DAY.isoformat(), "time": time, "resourceId": "dr-sara",
-                       "customerIdentifier": {"id": "c2"}})
+    return svc.create(
+        {
+            "type": "gen",
+            "date": DAY.isoformat(),
+            "time": time,
+            "resourceId": "dr-sara",
+            "customerIdentifier": {"id": "c2"},
+        }
+    )
 
 
 def test_a_check_in_is_spelt_one_way_in_the_history_the_stored_event_and_the_desk(service):
@@ -48,8 +55,10 @@ def test_a_check_in_is_spelt_one_way_in_the_history_the_stored_event_and_the_des
     service.no_show(booking["id"])
     actions = [h["action"] for h in service.history(booking["id"])]
     assert actions == ["create", "check_in", "undo_check_in", "no_show"]
-    stored = [(t, json.loads(d).get("action")) for t, d in
-              service.store.db.execute("select type, data from events order by id").fetchall()]
+    stored = [
+        (t, json.loads(d).get("action"))
+        for t, d in service.store.db.execute("select type, data from events order by id").fetchall()
+    ]
     assert [a for t, a in stored if t == "booking.changed"] == actions
     # the desk's label, shortcut and the rule the desk checks use the same key
     assert Action.CHECK_IN in ACTION_LABELS and Action.CHECK_IN in DESK_ACTIONS
@@ -64,10 +73,22 @@ def test_the_migration_rewrites_the_old_spellings_of_stored_actions(tmp_path):
     migrations.migrations.apply(db, stop_before="m019_action_spellings")
     for n, action in enumerate(("create", "checkin", "undo-checkin", "noshow", "end", "sync.moved")):
         db["history"].insert({"bookingId": "b1", "action": action, "createdAt": f"2026-11-22T07:0{n}:00Z"})
-        db["events"].insert({"id": n + 1, "type": "booking.changed", "createdAt": "2026-11-22T07:00:00Z",
-                             "data": json.dumps({"action": action, "booking": {"id": "b1", "note": "checkin"}})})
-    db["events"].insert({"id": 9, "type": "queue.changed", "createdAt": "2026-11-22T07:00:00Z",
-                         "data": json.dumps({"reason": "checkin", "typeId": "gen"})})
+        db["events"].insert(
+            {
+                "id": n + 1,
+                "type": "booking.changed",
+                "createdAt": "2026-11-22T07:00:00Z",
+                "data": json.dumps({"action": action, "booking": {"id": "b1", "note": "checkin"}}),
+            }
+        )
+    db["events"].insert(
+        {
+            "id": 9,
+            "type": "queue.changed",
+            "createdAt": "2026-11-22T07:00:00Z",
+            "data": json.dumps({"reason": "checkin", "typeId": "gen"}),
+        }
+    )
     db["events"].insert({"id": 10, "type": "resync", "createdAt": "2026-11-22T07:00:00Z", "data": "{}"})
     db.conn.commit()
     db.conn.close()
@@ -88,14 +109,16 @@ def test_the_migration_rewrites_the_old_spellings_of_stored_actions(tmp_path):
 def test_every_route_of_the_table_answers_with_the_role_the_table_gives(service):
     """The routes are built from the table: each action's path is served with its role,
     and the URLs a desk of this version calls are the ones it had (``checkin``, ``noshow``...)."""
-    declared = {(path, method): role for path, methods, role in route_roles(create_app(service))
-                for method in methods}
+    declared = {
+        (path, method): role for path, methods, role in route_roles(create_app(service)) for method in methods
+    }
     for action, spec in ACTIONS.items():
         if spec.route:
             method = "PUT" if action in (Action.CREATE, Action.HOLD) else "POST"
             assert declared[(spec.route, method)] == RANK[spec.role], action
-    assert {spec.route.rsplit("/bookings/", 1)[-1] for _a, spec in ref_actions() if "/bookings/" in spec.route} == {
-        "checkin", "checkin/undo", "start", "end", "end/undo", "noshow", "cancel/undo"}
+    assert {
+        spec.route.rsplit("/bookings/", 1)[-1] for _a, spec in ref_actions() if "/bookings/" in spec.route
+    } == {"checkin", "checkin/undo", "start", "end", "end/undo", "noshow", "cancel/undo"}
 
 
 def test_the_desk_enables_an_action_when_its_rule_allows_it(service):
@@ -134,7 +157,12 @@ def test_every_event_type_is_in_the_catalogue_and_nowhere_spelt_by_hand():
     assert missing == []
     names = "|".join(re.escape(t) for t in EventType if "." in t)
     quoted = re.compile(rf'(?<![`\w])"({names})"')
-    by_hand = [f"{p.relative_to(ROOT)}:{n}" for folder in ("app", "ui") for p in (ROOT / folder).rglob("*.py")
-               if p.name != "model.py" for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
-               if quoted.search(line)]
+    by_hand = [
+        f"{p.relative_to(ROOT)}:{n}"
+        for folder in ("app", "ui")
+        for p in (ROOT / folder).rglob("*.py")
+        if p.name != "model.py"
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if quoted.search(line)
+    ]
     assert by_hand == []

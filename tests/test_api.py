@@ -54,8 +54,9 @@ def test_two_concurrent_accepts_exactly_one_wins(server):
 
     async def scenario(client):
         walk = await client.walk_in("gen", "c1")
-        results = await asyncio.gather(client.accept(walk["id"], "dr-omar"), client.accept(walk["id"], "dr-sara"),
-                                       return_exceptions=True)
+        results = await asyncio.gather(
+            client.accept(walk["id"], "dr-omar"), client.accept(walk["id"], "dr-sara"), return_exceptions=True
+        )
         return walk, results
 
     walk, results = run(with_client(thread, scenario))
@@ -69,18 +70,31 @@ def test_two_concurrent_accepts_exactly_one_wins(server):
 def test_bad_requests_get_a_code_and_change_nothing(server):
     thread, service = server
     base = thread.url
-    booking = service.create({"type": "gen", "date": DAY.isoformat(), "time": 1100, "resourceId": "dr-sara",
-                              "customerIdentifier": {"id": "c1"}})
+    booking = service.create(
+        {
+            "type": "gen",
+            "date": DAY.isoformat(),
+            "time": 1100,
+            "resourceId": "dr-sara",
+            "customerIdentifier": {"id": "c1"},
+        }
+    )
     service.cancel(booking["id"], "patient called")
     version = service.store.booking(booking["id"])["version"]
     with httpx.Client(base_url=base, headers=thread.auth) as http:
-        unknown = http.post("/management/bookings/assign", json={"bookingId": "nope", "resourceId": "dr-sara"})
+        unknown = http.post(
+            "/management/bookings/assign", json={"bookingId": "nope", "resourceId": "dr-sara"}
+        )
         canceled = http.post("/management/bookings/end", json={"bookingId": booking["id"]})
-        malformed = http.post("/management/bookings/assign", content=b"{not json",
-                              headers={"content-type": "application/json"})
+        malformed = http.post(
+            "/management/bookings/assign", content=b"{not json", headers={"content-type": "application/json"}
+        )
         missing = http.put("/management/scheduling/new", json={"date": "2026-13-40"})
-        bad_utf8 = http.post("/management/bookings/cancel", content=b'{"bookingId": "\xff\xfe"}',
-                             headers={"content-type": "application/json"})
+        bad_utf8 = http.post(
+            "/management/bookings/cancel",
+            content=b'{"bookingId": "\xff\xfe"}',
+            headers={"content-type": "application/json"},
+        )
         no_route = http.get("/management/nothing")
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "NOT-FOUND"
     assert canceled.status_code == 409 and canceled.json()["error"]["code"] == "INVALID-TRANSITION"
@@ -130,8 +144,14 @@ def test_events_reach_a_desk_and_resume_after_reconnect(server):
 def test_openapi_is_served(server):
     thread, _ = server
     spec = httpx.get(f"{thread.url}/openapi.json", headers=thread.auth).json()
-    for path in ("/management/bookings", "/management/bookings/assign", "/management/bookings/end",
-                 "/management/bookings/unassigned", "/management/scheduling/new", "/availability/times"):
+    for path in (
+        "/management/bookings",
+        "/management/bookings/assign",
+        "/management/bookings/end",
+        "/management/bookings/unassigned",
+        "/management/scheduling/new",
+        "/availability/times",
+    ):
         assert path in spec["paths"]
 
 
@@ -161,8 +181,12 @@ def test_one_branch_server_per_data_directory(tmp_path):
 def test_lang_header_picks_the_display_name(server):
     """Ehjzny API reference, "Localization": the ``lang`` header selects the language of display fields."""
     thread, _ = server
-    arabic = httpx.get(f"{thread.url}/management/resources", headers={"lang": "ar", **thread.auth}).json()["result"]
-    english = httpx.get(f"{thread.url}/management/types/gen", headers={"lang": "en", **thread.auth}).json()["result"]
+    arabic = httpx.get(f"{thread.url}/management/resources", headers={"lang": "ar", **thread.auth}).json()[
+        "result"
+    ]
+    english = httpx.get(f"{thread.url}/management/types/gen", headers={"lang": "en", **thread.auth}).json()[
+        "result"
+    ]
     assert {r["id"]: r["name"] for r in arabic} == {"dr-sara": "د. سارة", "dr-omar": "د. عمر"}
     assert english["name"] == "General consultation"
     assert arabic[0]["name_translations"]["en"] == "Dr. Sara"

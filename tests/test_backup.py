@@ -22,9 +22,18 @@ def _bookings(path: Path) -> int:
 
 
 def _outbox_row(db, op_id: str) -> None:
-    db["sync_outbox"].insert({"id": op_id, "cloud": "ehjzny", "bookingId": "b-" + op_id, "action": "create",
-                              "payload": "{}", "fields": "[]", "createdAt": "2026-01-01T00:00:00Z",
-                              "attempts": 0})
+    db["sync_outbox"].insert(
+        {
+            "id": op_id,
+            "cloud": "ehjzny",
+            "bookingId": "b-" + op_id,
+            "action": "create",
+            "payload": "{}",
+            "fields": "[]",
+            "createdAt": "2026-01-01T00:00:00Z",
+            "attempts": 0,
+        }
+    )
 
 
 def _filled(tmp_path: Path) -> Path:

@@ -30,8 +30,16 @@ def walk_in(svc, customer="c1", type_id="gen", minutes_ago=0, **extra):
 
 
 def book(svc, time, resource="dr-sara", customer="c2", type_id="gen", **extra):
-    return svc.create({"type": type_id, "date": DAY.isoformat(), "time": time, "resourceId": resource,
-                       "customerIdentifier": {"id": customer}, **extra})
+    return svc.create(
+        {
+            "type": type_id,
+            "date": DAY.isoformat(),
+            "time": time,
+            "resourceId": resource,
+            "customerIdentifier": {"id": customer},
+            **extra,
+        }
+    )
 
 
 def test_queue_is_fifo_per_resource_with_positions_and_wait(service):
@@ -45,7 +53,11 @@ def test_queue_is_fifo_per_resource_with_positions_and_wait(service):
     sara = service.queue("dr-sara")  # serves both
     assert [b["id"] for b in sara] == [first["id"], dental["id"], second["id"]]
     assert sara[1]["estimatedWaitMinutes"] == 2 * 30
-    assert [first["ticket"], dental["ticket"], second["ticket"]] == ["B001", "A001", "B002"]  # per type prefix
+    assert [first["ticket"], dental["ticket"], second["ticket"]] == [
+        "B001",
+        "A001",
+        "B002",
+    ]  # per type prefix
 
 
 def test_accept_confirms_now_and_second_accept_is_refused(service):
@@ -81,7 +93,11 @@ def test_timeout_rejects_and_later_accept_is_bks_110(service):
 
 
 def test_leaving_the_queue_moves_the_others_up(service):
-    a, b, c = walk_in(service, "c1", minutes_ago=3), walk_in(service, "c2", minutes_ago=2), walk_in(service, "c3", minutes_ago=1)
+    a, b, c = (
+        walk_in(service, "c1", minutes_ago=3),
+        walk_in(service, "c2", minutes_ago=2),
+        walk_in(service, "c3", minutes_ago=1),
+    )
     service.cancel(a["id"], "patient left")
     assert [(x["id"], x["queuePosition"]) for x in service.queue("dr-omar")] == [(b["id"], 1), (c["id"], 2)]
 
@@ -135,8 +151,9 @@ def test_reschedule_keeps_the_local_id_and_respects_busy_slots_and_hours(service
         service.reschedule(booking["id"], {"date": DAY.isoformat(), "time": 1250})  # runs past 13:00
     assert err.value.code == "SCH-OUTSIDE-WORKING-HOURS"
     assert service.store.booking(booking["id"])["startDateTime"] == "2026-11-22T09:00:00Z"
-    overbooked = service.reschedule(booking["id"], {"date": DAY.isoformat(), "time": 1110,
-                                                    "overbookReason": "doctor agreed"})
+    overbooked = service.reschedule(
+        booking["id"], {"date": DAY.isoformat(), "time": 1110, "overbookReason": "doctor agreed"}
+    )
     assert overbooked["startTime"] == 1110
     assert service.history(booking["id"])[-1]["after"]["overbookReason"] == "doctor agreed"
 

@@ -40,12 +40,21 @@ class Server:
     """A real headless server process in its own process group; ``.url`` once it is ready."""
 
     def __init__(self, command: list[str], env: dict):
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        text=True, start_new_session=True)
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
         self.url = self.process.stdout.readline().strip()
         if not self.url.startswith("http"):
             self.process.kill()
-            raise AssertionError(f"the server did not start: {self.process.communicate(timeout=10)[1][-3000:]}")
+            raise AssertionError(
+                f"the server did not start: {self.process.communicate(timeout=10)[1][-3000:]}"
+            )
 
     def signal_group(self, signum: int) -> None:
         try:
@@ -64,8 +73,10 @@ class Server:
 
 
 def headless(data_dir: Path, tmp_path: Path, *extra: str) -> Server:
-    return Server([sys.executable, "main.py", "--server-only", "--data-dir", str(data_dir), "--port", "0", *extra],
-                  _env(tmp_path))
+    return Server(
+        [sys.executable, "main.py", "--server-only", "--data-dir", str(data_dir), "--port", "0", *extra],
+        _env(tmp_path),
+    )
 
 
 def _headers(data_dir: Path) -> dict:
@@ -76,8 +87,10 @@ def _headers(data_dir: Path) -> dict:
 def _walk_in(http: httpx.Client) -> str:
     type_id = http.get("/management/types").json()["result"][0]["id"]
     customer_id = http.get("/management/customers", params={"limit": 1}).json()["result"][0]["id"]
-    answer = http.put("/management/scheduling/new", json={"type": type_id, "customerIdentifier": {"id": customer_id},
-                                                          "assign": False})
+    answer = http.put(
+        "/management/scheduling/new",
+        json={"type": type_id, "customerIdentifier": {"id": customer_id}, "assign": False},
+    )
     assert answer.status_code == 200, answer.text
     return answer.json()["result"]["id"]
 
@@ -91,8 +104,14 @@ def _booking_ids(db_path: Path) -> set[str]:
 
 
 def _run_main(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "main.py", *args], cwd=ROOT, env=_env(tmp_path), capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "main.py", *args],
+        cwd=ROOT,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_sync_restore_and_a_second_server_never_touch_a_running_servers_branch(tmp_path):
@@ -109,12 +128,15 @@ def test_sync_restore_and_a_second_server_never_touch_a_running_servers_branch(t
             backup.schedule_restore(data_dir / DB, name)
 
             synced = _run_main(tmp_path, "sync", "--data-dir", str(data_dir), "--once", "--deadline", "5")
-            assert not list(data_dir.glob(f"{DB}.replaced-*")), "sync --once restored under the running server"
+            assert not list(data_dir.glob(f"{DB}.replaced-*")), (
+                "sync --once restored under the running server"
+            )
             assert synced.returncode != 0, synced.stdout + synced.stderr
             assert "another Istiqbal process is using" in synced.stderr or "not connected" in synced.stderr
 
-            restored = _run_main(tmp_path, "--server-only", "--data-dir", str(data_dir), "--port", "0",
-                                 "--restore", name)
+            restored = _run_main(
+                tmp_path, "--server-only", "--data-dir", str(data_dir), "--port", "0", "--restore", name
+            )
             assert restored.returncode == 2
             assert "another Istiqbal process is using" in restored.stderr
 
@@ -143,12 +165,35 @@ def test_sync_once_beside_a_running_server_is_done_by_that_server(tmp_path):
         data_dir = tmp_path / "branch"
         script_token = "script-" + "t" * 32  # a manager desk's token, for a server that writes no local token
         store = open_store(data_dir / DB)
-        store.add_desk({"id": "deskScript", "name": "script", "role": "manager", "resourceIds": [],
-                        "tokenHash": token_hash(script_token), "createdAt": "2026-01-01T00:00:00Z"})
+        store.add_desk(
+            {
+                "id": "deskScript",
+                "name": "script",
+                "role": "manager",
+                "resourceIds": [],
+                "tokenHash": token_hash(script_token),
+                "createdAt": "2026-01-01T00:00:00Z",
+            }
+        )
         store.close()
         env = _env(tmp_path, ISTIQBAL_CLOUD_KEY=running.api_key)
-        server = Server([sys.executable, "-m", "app.sync", "serve", "--data-dir", str(data_dir), "--cloud", "ehjzny",
-                         "--cloud-url", running.url, "--app-id", running.app_id], env)
+        server = Server(
+            [
+                sys.executable,
+                "-m",
+                "app.sync",
+                "serve",
+                "--data-dir",
+                str(data_dir),
+                "--cloud",
+                "ehjzny",
+                "--cloud-url",
+                running.url,
+                "--app-id",
+                running.app_id,
+            ],
+            env,
+        )
         try:
             token = data_dir / "local-token"
             if not token.exists():  # read the same way as the server's own
@@ -160,8 +205,23 @@ def test_sync_once_beside_a_running_server_is_done_by_that_server(tmp_path):
                     time.sleep(0.1)
                 running.cloud.faults.latency(300, method="PUT")  # the server's own push is not done yet
                 booked = _walk_in(http)
-            done = subprocess.run([sys.executable, "main.py", "sync", "--data-dir", str(data_dir), "--once",
-                                   "--deadline", "20"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    "main.py",
+                    "sync",
+                    "--data-dir",
+                    str(data_dir),
+                    "--once",
+                    "--deadline",
+                    "20",
+                ],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
             assert done.returncode == 0, done.stdout + done.stderr
             assert "done by the running branch server" in done.stderr
             assert json.loads(done.stdout.splitlines()[0])["pending"] == 0
@@ -214,7 +274,9 @@ def _rounds(data_dir: Path, tmp_path: Path, rounds: int, seed: int, command=None
         except subprocess.TimeoutExpired:
             server.signal_group(signal.SIGKILL)
             server.process.communicate(timeout=10)
-            raise AssertionError(f"round {_round}: the server did not stop within 5 s of a signal burst") from None
+            raise AssertionError(
+                f"round {_round}: the server did not stop within 5 s of a signal burst"
+            ) from None
         finally:
             busy.stop()
         took.append(time.monotonic() - started)
@@ -241,7 +303,7 @@ def test_signals_that_keep_coming_while_the_server_exits_do_not_kill_it(tmp_path
     for _round in range(3):
         server = headless(tmp_path / "branch", tmp_path)
         server.signal_group(signal.SIGTERM)
-        while server.process.poll() is None:      # SIGTERM every millisecond until it is gone
+        while server.process.poll() is None:  # SIGTERM every millisecond until it is gone
             server.signal_group(signal.SIGTERM)
             time.sleep(0.001)
         err = server.process.communicate(timeout=10)[1]
@@ -253,7 +315,9 @@ def test_bursts_of_signals_stop_the_sync_serve_path(tmp_path):
     data_dir = tmp_path / "branch"
 
     def command() -> Server:
-        return Server([sys.executable, "-m", "app.sync", "serve", "--data-dir", str(data_dir)], _env(tmp_path))
+        return Server(
+            [sys.executable, "-m", "app.sync", "serve", "--data-dir", str(data_dir)], _env(tmp_path)
+        )
 
     assert len(_rounds(data_dir, tmp_path, 4, 99, command)) == 4
 
@@ -266,8 +330,15 @@ def test_ctrl_c_and_sigterm_close_the_desk_and_free_the_branch(tmp_path):
     env = _env(tmp_path, QT_QPA_PLATFORM="offscreen", PYTHONUNBUFFERED="1")
     rng = random.Random(7)
     for _round in range(3):
-        desk = subprocess.Popen([sys.executable, "main.py", "--data-dir", str(data_dir)], cwd=ROOT, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        desk = subprocess.Popen(
+            [sys.executable, "main.py", "--data-dir", str(data_dir)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
         seen = []
         for line in desk.stderr:
             seen.append(line)
@@ -282,7 +353,9 @@ def test_ctrl_c_and_sigterm_close_the_desk_and_free_the_branch(tmp_path):
             desk.wait(timeout=5)
         except subprocess.TimeoutExpired:
             server.signal_group(signal.SIGKILL)
-            raise AssertionError(f"round {_round}: the desk did not close within 5 s of a signal burst") from None
+            raise AssertionError(
+                f"round {_round}: the desk did not close within 5 s of a signal burst"
+            ) from None
         rest = desk.stderr.read()
         assert desk.returncode == 0, rest[-3000:]
         assert "Traceback" not in rest, rest[-3000:]
@@ -295,9 +368,14 @@ def test_sync_serve_and_connect_beside_a_running_server_are_refused(tmp_path):
     server = headless(data_dir, tmp_path)
     try:
         for command in (["serve"], ["connect", "--cloud-url", "http://127.0.0.1:9/api", "--app-id", "a"]):
-            done = subprocess.run([sys.executable, "-m", "app.sync", command[0], "--data-dir", str(data_dir),
-                                   *command[1:]], cwd=ROOT, env=_env(tmp_path, ISTIQBAL_CLOUD_KEY="k"),
-                                  capture_output=True, text=True, timeout=60)
+            done = subprocess.run(
+                [sys.executable, "-m", "app.sync", command[0], "--data-dir", str(data_dir), *command[1:]],
+                cwd=ROOT,
+                env=_env(tmp_path, ISTIQBAL_CLOUD_KEY="k"),
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
             assert done.returncode == 4, done.stderr[-2000:]
             assert "refused: another Istiqbal process is using" in done.stderr
             assert "Traceback" not in done.stderr

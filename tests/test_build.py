@@ -36,15 +36,27 @@ def test_windows_version_resource_comes_from_the_version():
     text = buildinfo.version_info_text("0.4.2", "Istiqbal (استقبال): the desk")
     assert "filevers=(0, 4, 2, 0)" in text and "StringStruct('ProductVersion', '0.4.2')" in text
     # the spec reads it with PyInstaller's own classes; here: it is one Python expression
-    names = {"VSVersionInfo", "FixedFileInfo", "StringFileInfo", "StringTable", "StringStruct",
-             "VarFileInfo", "VarStruct"}
+    names = {
+        "VSVersionInfo",
+        "FixedFileInfo",
+        "StringFileInfo",
+        "StringTable",
+        "StringStruct",
+        "VarFileInfo",
+        "VarStruct",
+    }
     eval(compile(text, "version_info", "eval"), {n: (lambda *a, **k: (a, k)) for n in names})
 
 
 @pytest.fixture(scope="module")
 def frozen() -> Path:
-    done = subprocess.run([sys.executable, str(ROOT / "packaging" / "build.py")], cwd=ROOT,
-                          capture_output=True, text=True, timeout=1200)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "packaging" / "build.py")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert done.returncode == 0, (done.stdout + done.stderr)[-6000:]
     exe = Path(done.stdout.strip().splitlines()[-1])
     assert exe.is_file() and os.access(exe, os.X_OK), exe
@@ -53,16 +65,28 @@ def frozen() -> Path:
 
 def _env(tmp_path: Path) -> dict:
     # a private HOME/XDG so the frozen desk's per-user files stay in the test's folder
-    return {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path / "home"),
-            "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "share"),
-            "XDG_STATE_HOME": str(tmp_path / "state"), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    return {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "HOME": str(tmp_path / "home"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "share"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+    }
 
 
 @pytest.mark.build
 def test_frozen_desk_takes_a_screenshot_of_the_demo_clinic(frozen, tmp_path):
     png = tmp_path / "out.png"
-    done = subprocess.run([str(frozen), "--data-dir", str(tmp_path / "data"), "--screenshot", str(png)],
-                          cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(frozen), "--data-dir", str(tmp_path / "data"), "--screenshot", str(png)],
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-4000:]
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert png.stat().st_size > 10_000
@@ -73,18 +97,28 @@ def test_frozen_desk_takes_a_screenshot_of_the_demo_clinic(frozen, tmp_path):
 @pytest.mark.build
 def test_frozen_desk_speaks_arabic(frozen, tmp_path):
     png = tmp_path / "ar.png"
-    done = subprocess.run([str(frozen), "--data-dir", str(tmp_path / "data"), "--lang", "ar",
-                           "--screenshot", str(png)],
-                          cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(frozen), "--data-dir", str(tmp_path / "data"), "--lang", "ar", "--screenshot", str(png)],
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-4000:]
     assert png.stat().st_size > 10_000
 
 
 @pytest.mark.build
 def test_frozen_server_only_answers_readyz(frozen, tmp_path):
-    proc = subprocess.Popen([str(frozen), "--server-only", "--data-dir", str(tmp_path / "data")],
-                            cwd=tmp_path, env={**_env(tmp_path), "PYTHONUNBUFFERED": "1"},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [str(frozen), "--server-only", "--data-dir", str(tmp_path / "data")],
+        cwd=tmp_path,
+        env={**_env(tmp_path), "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         url = proc.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:"), proc.stderr.read() if proc.poll() is not None else url
@@ -100,8 +134,9 @@ def test_frozen_server_only_answers_readyz(frozen, tmp_path):
 
 @pytest.mark.build
 def test_frozen_sync_command_is_there(frozen, tmp_path):
-    done = subprocess.run([str(frozen), "sync", "--help"], env=_env(tmp_path), capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [str(frozen), "sync", "--help"], env=_env(tmp_path), capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert "--once" in done.stdout
 
@@ -109,11 +144,20 @@ def test_frozen_sync_command_is_there(frozen, tmp_path):
 @pytest.mark.build
 def test_frozen_build_leaves_out_unused_qt(frozen):
     internal = frozen.parent / "_internal"
-    modules = {p.name.split(".")[0] for p in (internal / "PySide6").glob("Qt*.so")} | \
-              {p.name.split(".")[0] for p in (internal / "PySide6").glob("Qt*.pyd")}
+    modules = {p.name.split(".")[0] for p in (internal / "PySide6").glob("Qt*.so")} | {
+        p.name.split(".")[0] for p in (internal / "PySide6").glob("Qt*.pyd")
+    }
     # QtCharts (the Reports window) links QtOpenGL and QtOpenGLWidgets
-    assert modules <= {"QtCore", "QtGui", "QtWidgets", "QtPrintSupport", "QtNetwork", "QtCharts", "QtOpenGL",
-                       "QtOpenGLWidgets"}, modules
+    assert modules <= {
+        "QtCore",
+        "QtGui",
+        "QtWidgets",
+        "QtPrintSupport",
+        "QtNetwork",
+        "QtCharts",
+        "QtOpenGL",
+        "QtOpenGLWidgets",
+    }, modules
     names = {p.name for p in internal.rglob("*")}
     for unwanted in ("libQt6Qml.so.6", "libQt6Quick.so.6", "libQt6WebEngineCore.so.6", "libqgtk3.so"):
         assert unwanted not in names

@@ -28,8 +28,19 @@ LATIN = "Ravi Khan Fitzgerald-Smith"
 
 
 def _fit(width, height, name=ARABIC, rtl=True, state=(), state_line=""):
-    return fit_block(width, height, name=name, time="10:40 ص", span="10:40 – 11:20", details=("استشارة",),
-                     state=state, state_line=state_line, rtl=rtl, measure=measure, line_height=line_height)
+    return fit_block(
+        width,
+        height,
+        name=name,
+        time="10:40 ص",
+        span="10:40 – 11:20",
+        details=("استشارة",),
+        state=state,
+        state_line=state_line,
+        rtl=rtl,
+        measure=measure,
+        line_height=line_height,
+    )
 
 
 @pytest.mark.parametrize("rtl", [True, False])
@@ -44,7 +55,7 @@ def test_every_line_and_chip_stay_inside_the_block(rtl, name, width, height):
     for line in fitted.lines:
         assert measure(line.text, line.role) <= line.box.w
     for a, b in zip(fitted.lines, fitted.lines[1:], strict=False):
-        assert a.box.bottom <= b.box.y   # lines never overlap
+        assert a.box.bottom <= b.box.y  # lines never overlap
     if fitted.chip and fitted.lines:
         first = fitted.lines[0].box
         assert first.right <= fitted.chip.box.x or fitted.chip.box.right <= first.x
@@ -59,15 +70,16 @@ def test_the_ellipsis_is_at_the_logical_end(name):
         assert measure(text, NAME) <= width
         if text != name:
             assert text.endswith(ELLIPSIS) and text.count(ELLIPSIS) == 1
-            assert name.startswith(text[:-1])           # a prefix in reading order, never "القحط…عمر"
+            assert name.startswith(text[:-1])  # a prefix in reading order, never "القحط…عمر"
             import unicodedata
+
             cut = len(text) - 1
             assert not unicodedata.combining(name[cut])  # no mark cut off its letter
 
 
 def test_the_name_line_follows_its_own_direction_and_the_start_side():
     latin_in_arabic = _fit(140, 22, LATIN, rtl=True).lines[0]
-    assert latin_in_arabic.rtl is False and latin_in_arabic.box.right == 140 - 8   # on the right
+    assert latin_in_arabic.rtl is False and latin_in_arabic.box.right == 140 - 8  # on the right
     arabic_in_english = _fit(140, 22, ARABIC, rtl=False).lines[0]
     assert arabic_in_english.rtl is True and arabic_in_english.box.x == 8
 

@@ -45,8 +45,11 @@ def _names(text: str) -> set[str]:
 
 # --- catalogs -----------------------------------------------------------------------------------
 
+
 def test_check_command_passes_and_catalogs_compile_without_fuzzy(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "app.i18n", "check"], cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "app.i18n", "check"], cwd=ROOT, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     for lang in ("ar", "en"):
         catalog = _catalog(lang)
@@ -54,9 +57,16 @@ def test_check_command_passes_and_catalogs_compile_without_fuzzy(tmp_path):
         mo = catalogs.compile_po(catalogs.po_path(lang), tmp_path / f"{lang}.mo")
         with mo.open("rb") as fp:
             compiled = gettext.GNUTranslations(fp)
-        if lang == "ar":   # every msgid made it into the .mo (nothing dropped as fuzzy)
-            missing = [m.id for m in catalog if m.id and not m.pluralizable and not m.context
-                       and compiled.gettext(m.id) == m.id and m.string != m.id]
+        if lang == "ar":  # every msgid made it into the .mo (nothing dropped as fuzzy)
+            missing = [
+                m.id
+                for m in catalog
+                if m.id
+                and not m.pluralizable
+                and not m.context
+                and compiled.gettext(m.id) == m.id
+                and m.string != m.id
+            ]
             assert missing == []
 
 
@@ -76,11 +86,22 @@ def test_every_message_the_code_translates_is_in_the_template():
     with catalogs.POT_PATH.open("rb") as fp:
         template = {m.id for m in read_po(fp) if m.id and isinstance(m.id, str)}
     missing = []
-    for path in [ROOT / "main.py", *sorted((ROOT / "app").rglob("*.py")), *sorted((ROOT / "ui").rglob("*.py"))]:
+    for path in [
+        ROOT / "main.py",
+        *sorted((ROOT / "app").rglob("*.py")),
+        *sorted((ROOT / "ui").rglob("*.py")),
+    ]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "N_")
-                    and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
-                    and node.args[0].value and node.args[0].value not in template):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("_", "N_")
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+                and node.args[0].value
+                and node.args[0].value not in template
+            ):
                 missing.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.args[0].value!r}")
     assert missing == [], "not extracted (an f-string?):\n" + "\n".join(missing)
 
@@ -98,10 +119,17 @@ def test_arabic_plural_entries_have_six_forms_picked_by_cldr_category():
             assert ngettext(singular, plural, n) == message.string[index], (message.id, n)
 
 
-@pytest.mark.parametrize(("n", "expected"), [
-    (0, "لا يوجد مرضى في الانتظار"), (1, "مريض واحد في الانتظار"), (2, "مريضان في الانتظار"),
-    (3, "3 مرضى في الانتظار"), (11, "11 مريضًا في الانتظار"), (100, "100 مريض في الانتظار"),
-])
+@pytest.mark.parametrize(
+    ("n", "expected"),
+    [
+        (0, "لا يوجد مرضى في الانتظار"),
+        (1, "مريض واحد في الانتظار"),
+        (2, "مريضان في الانتظار"),
+        (3, "3 مرضى في الانتظار"),
+        (11, "11 مريضًا في الانتظار"),
+        (100, "100 مريض في الانتظار"),
+    ],
+)
 def test_arabic_plural_sentences(n, expected):
     set_language("ar")
     assert ngettext("%(n)d patient waiting", "%(n)d patients waiting", n) % {"n": n} == expected
@@ -114,7 +142,7 @@ def test_translations_keep_their_placeholders():
             continue
         if message.pluralizable:
             wanted = _names(message.id[1])
-            for form in message.string:   # "one"/"two" may leave the number out, never add one
+            for form in message.string:  # "one"/"two" may leave the number out, never add one
                 if not _names(form) <= wanted:
                     problems.append((message.id, form))
         elif _names(message.string) != _names(message.id):
@@ -125,7 +153,7 @@ def test_translations_keep_their_placeholders():
 # --- error codes ----------------------------------------------------------------------------------
 
 #: Quoted strings in app/ shaped like codes that are not error codes.
-NOT_CODES = {"ABCD-EFGH"}   # the pairing code's format in a docstring
+NOT_CODES = {"ABCD-EFGH"}  # the pairing code's format in a docstring
 
 
 def _codes_in_sources() -> set[str]:
@@ -144,26 +172,37 @@ def _codes_in_sources() -> set[str]:
 
 def test_every_error_code_has_a_translated_message():
     codes = _codes_in_sources()
-    assert {"SCH-HOLD-EXPIRED", "AUTH-REQUIRED", "FORBIDDEN", "TOO-LARGE", "CUSTOMER-EXISTS", "CONFLICT",
-            "NETWORK", "SCH-OUTSIDE-WORKING-HOURS", "SCH-TYPE-NOT-SERVED", "PAIRING-FAILED"} <= codes
+    assert {
+        "SCH-HOLD-EXPIRED",
+        "AUTH-REQUIRED",
+        "FORBIDDEN",
+        "TOO-LARGE",
+        "CUSTOMER-EXISTS",
+        "CONFLICT",
+        "NETWORK",
+        "SCH-OUTSIDE-WORKING-HOURS",
+        "SCH-TYPE-NOT-SERVED",
+        "PAIRING-FAILED",
+    } <= codes
     unmapped = sorted(c for c in codes if c not in ERROR_MESSAGES)
     assert unmapped == [], "add these codes to app/i18n/labels.py ERROR_MESSAGES"
     set_language("ar")
     for code in sorted(codes):
         text = error_message(code)
-        assert not re.search(r"[A-Za-z]", text), (code, text)   # Arabic, not the code or English
+        assert not re.search(r"[A-Za-z]", text), (code, text)  # Arabic, not the code or English
     assert not re.search(r"[A-Za-z]{3}", error_message("HTTP-503"))
-    assert "BKS-999" in error_message("BKS-999")   # an unknown code is named
+    assert "BKS-999" in error_message("BKS-999")  # an unknown code is named
 
 
 # --- formats ----------------------------------------------------------------------------------------
+
 
 def at(*args) -> dt.datetime:
     return dt.datetime(*args, tzinfo=UTC)
 
 
 def test_times_across_midnight_in_both_languages_and_digits():
-    late, early = at(2026, 11, 21, 20, 45), at(2026, 11, 21, 21, 15)   # 23:45 and 00:15 in Riyadh
+    late, early = at(2026, 11, 21, 20, 45), at(2026, 11, 21, 21, 15)  # 23:45 and 00:15 in Riyadh
     set_language("en")
     assert formats.format_time(late, "Asia/Riyadh") == "11:45\u202fpm"
     assert formats.format_date(early, "Asia/Riyadh", "yyyy-MM-dd") == "2026-11-22"
@@ -176,28 +215,32 @@ def test_times_across_midnight_in_both_languages_and_digits():
 
 
 def test_dst_in_berlin_both_languages():
-    before, after = at(2026, 3, 29, 0, 30), at(2026, 3, 29, 1, 30)   # 01:30 CET, then 03:30 CEST
+    before, after = at(2026, 3, 29, 0, 30), at(2026, 3, 29, 1, 30)  # 01:30 CET, then 03:30 CEST
     for lang in ("en", "ar"):
         set_language(lang)
         assert formats.format_time(before, "Europe/Berlin", "HH:mm") == "01:30"
         assert formats.format_time(after, "Europe/Berlin", "HH:mm") == "03:30"
     set_language("en")
-    assert formats.format_time(at(2026, 10, 25, 0, 30), "Europe/Berlin") == formats.format_time(
-        at(2026, 10, 25, 1, 30), "Europe/Berlin") == "2:30\u202fam"   # the repeated hour
+    assert (
+        formats.format_time(at(2026, 10, 25, 0, 30), "Europe/Berlin")
+        == formats.format_time(at(2026, 10, 25, 1, 30), "Europe/Berlin")
+        == "2:30\u202fam"
+    )  # the repeated hour
 
 
 def test_clock_follows_the_locale():
-    moment = at(2026, 11, 21, 18, 5)   # 21:05 in Riyadh, 19:05 in Berlin
+    moment = at(2026, 11, 21, 18, 5)  # 21:05 in Riyadh, 19:05 in Berlin
     set_language("en")
-    assert formats.format_time(moment, "Asia/Riyadh") == "9:05\u202fpm"       # en_001: 12-hour
+    assert formats.format_time(moment, "Asia/Riyadh") == "9:05\u202fpm"  # en_001: 12-hour
     formats.set_territory("DE")
     try:
-        assert formats.format_time(moment, "Europe/Berlin") == "19:05"        # en_DE: 24-hour
+        assert formats.format_time(moment, "Europe/Berlin") == "19:05"  # en_DE: 24-hour
     finally:
         formats.set_territory("SA")
 
 
 # --- pseudo-localization and settings -------------------------------------------------------------
+
 
 def test_pseudo_stretches_accents_brackets_and_keeps_placeholders():
     text = pseudo("Hello %(name)s, {count} waiting & <b>now</b>")
@@ -205,7 +248,7 @@ def test_pseudo_stretches_accents_brackets_and_keeps_placeholders():
     assert "%(name)s" in text and "{count}" in text and "<b>" in text and "</b>" in text
     assert len(text) >= 1.3 * len("Hello %(name)s, {count} waiting & <b>now</b>") - 10
     assert "Ĥéĺĺö" in text
-    assert pseudo("&Day") .startswith("[&Đàý")   # accelerator kept
+    assert pseudo("&Day").startswith("[&Đàý")  # accelerator kept
     set_language("pseudo")
     import app.i18n as i18n
 
@@ -228,14 +271,18 @@ def test_desk_settings_round_trip(tmp_path, monkeypatch):
 
 # --- names in both languages, searched the way people type them ------------------------------------
 
+
 def test_customer_search_through_the_api_folds_arabic_spellings(branch_server):
     """Diacritics, أ/إ/آ/ا, ى/ي and ة/ه: the branch API finds the customer either way."""
     import asyncio
 
     from app.client import DeskClient
 
-    people = [("فاطِمَة", "الزَّهراء", "0501112201"), ("مصطفى", "إبراهيم", "0501112202"),
-              ("آمنة", "العلي", "0501112203")]
+    people = [
+        ("فاطِمَة", "الزَّهراء", "0501112201"),
+        ("مصطفى", "إبراهيم", "0501112202"),
+        ("آمنة", "العلي", "0501112203"),
+    ]
 
     async def scenario() -> dict[str, list[str]]:
         client = DeskClient(branch_server.url, token=branch_server.token)
@@ -269,4 +316,4 @@ def test_listener_of_a_deleted_qt_object_is_dropped():
     i18n.on_language_changed(gone.retranslate_ui)
     set_language("ar")
     set_language("en")
-    assert calls == ["ar"]   # dropped after the first failure, no log noise afterwards
+    assert calls == ["ar"]  # dropped after the first failure, no log noise afterwards

@@ -21,17 +21,35 @@ NOW = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)  # a Monday, 09:00 in Riyadh
 def sim():
     cloud = AgendizeCloud(clock=Clock(NOW), page_size=3)
     company = cloud.add_company("Riyadh clinic", "Asia/Riyadh", working_hours=WEEK)
-    sara = cloud.add_staff(company.id, "Sara", "Qahtani", working_hours=MORNING, external_id="prov-sara",
-                           vacations=[{"startDate": "2026-12-09", "endDate": "2026-12-09"}])
-    omar = cloud.add_staff(company.id, "Omar", "Haddad", working_hours=EVENING,
-                           custom_hours=[{"date": "2026-12-08", "hours": [{"start": "09:00", "end": "11:00"}]}])
+    sara = cloud.add_staff(
+        company.id,
+        "Sara",
+        "Qahtani",
+        working_hours=MORNING,
+        external_id="prov-sara",
+        vacations=[{"startDate": "2026-12-09", "endDate": "2026-12-09"}],
+    )
+    omar = cloud.add_staff(
+        company.id,
+        "Omar",
+        "Haddad",
+        working_hours=EVENING,
+        custom_hours=[{"date": "2026-12-08", "hours": [{"start": "09:00", "end": "11:00"}]}],
+    )
     service = cloud.add_service(company.id, "Consultation", 30, [sara["id"], omar["id"]], price=200)
     room = cloud.add_resource(company.id, "Room 1", "room-1")
-    huda = cloud.create_client({"firstName": "Huda", "lastName": "Saleh", "email": "huda@example.com",
-                                "externalId": "desk-1"})
+    huda = cloud.create_client(
+        {"firstName": "Huda", "lastName": "Saleh", "email": "huda@example.com", "externalId": "desk-1"}
+    )
     with start_cloud(cloud) as running:
-        running.ids = {"company": company.id, "sara": sara["id"], "omar": omar["id"], "service": service["id"],
-                       "room": room["id"], "huda": huda["id"]}
+        running.ids = {
+            "company": company.id,
+            "sara": sara["id"],
+            "omar": omar["id"],
+            "service": service["id"],
+            "room": room["id"],
+            "huda": huda["id"],
+        }
         yield running
 
 
@@ -46,8 +64,15 @@ def at(local: str) -> dict:
     return {"dateTime": local, "timeZone": "Asia/Riyadh"}
 
 
-def insert(sim, http, local: str, staff: str | None = "sara", params: dict | None = None, **extra) -> httpx.Response:
-    body = {"client": {"id": sim.ids["huda"]}, "service": {"id": sim.ids["service"]}, "start": at(local), **extra}
+def insert(
+    sim, http, local: str, staff: str | None = "sara", params: dict | None = None, **extra
+) -> httpx.Response:
+    body = {
+        "client": {"id": sim.ids["huda"]},
+        "service": {"id": sim.ids["service"]},
+        "start": at(local),
+        **extra,
+    }
     if staff:
         body["staff"] = {"id": sim.ids[staff]}
     return http.post("/appointments", json=body, params=params or {})
@@ -91,7 +116,10 @@ def test_reference_data(sim, http):
     assert staff[0]["vacations"] == [{"startDate": "2026-12-09", "endDate": "2026-12-09"}]
     assert staff[1]["customWorkingHours"][0]["date"] == "2026-12-08"
     service = http.get("/services").json()["items"][0]
-    assert service["duration"] == 30 and service["staff"] == [{"id": sim.ids["sara"]}, {"id": sim.ids["omar"]}]
+    assert service["duration"] == 30 and service["staff"] == [
+        {"id": sim.ids["sara"]},
+        {"id": sim.ids["omar"]},
+    ]
     assert http.get("/resources").json()["items"][0]["name"] == "Room 1"
     assert all(isinstance(i, str) and len(i) <= 16 for i in sim.ids.values())
     clients = httpx.get(sim.clients_url + "/clients", params=sim.params).json()["items"]
@@ -103,15 +131,26 @@ def test_insert_shape_and_working_time_control(sim, http):
     ``{dateTime, timeZone}`` with no offset, ``extendedProperties.private`` is kept,
     ``history[]`` starts with ``booked``; outside working hours → 400, a taken slot → 409
     (contract "Transport" → Errors), ``force`` needs a staff id and overrides both."""
-    made = insert(sim, http, "2026-12-07T10:00:00", extendedProperties={"private": {"deskOpId": "op-1"}},
-                  notes="first visit")
+    made = insert(
+        sim,
+        http,
+        "2026-12-07T10:00:00",
+        extendedProperties={"private": {"deskOpId": "op-1"}},
+        notes="first visit",
+    )
     assert made.status_code == 200
     a = made.json()
     assert a["start"] == at("2026-12-07T10:00:00") and a["end"] == at("2026-12-07T10:30:00")
-    assert a["status"] == "accepted" and a["staff"]["id"] == sim.ids["sara"] and a["client"]["externalId"] == "desk-1"
+    assert (
+        a["status"] == "accepted"
+        and a["staff"]["id"] == sim.ids["sara"]
+        and a["client"]["externalId"] == "desk-1"
+    )
     assert a["extendedProperties"]["private"] == {"deskOpId": "op-1"} and a["history"][0]["type"] == "booked"
     assert a["price"] == {"amount": 200.0, "currency": "USD"} and a["type"] == "normal"
-    assert http.get(f"/appointments/{a['reference']}").json()["id"] == a["id"]  # API reference "Get": id or reference
+    assert (
+        http.get(f"/appointments/{a['reference']}").json()["id"] == a["id"]
+    )  # API reference "Get": id or reference
 
     late = insert(sim, http, "2026-12-07T15:00:00")  # Sara works 08-14
     assert late.status_code == 400 and late.json()["error"]["reason"] == "outsideWorkingHours"
@@ -181,7 +220,9 @@ def test_list_window_filters_paging_and_detail(sim, http):
     ids = [insert(sim, http, f"2026-12-07T{h:02d}:00:00").json()["id"] for h in (8, 9, 10, 11, 12)]
     insert(sim, http, "2026-12-07T16:00:00", staff="omar")
     http.put(f"/appointments/{ids[1]}", json={"status": "cancelled"})
-    sim.cloud.add_personal(sim.ids["company"], sim.ids["sara"], NOW + timedelta(hours=5), NOW + timedelta(hours=6))
+    sim.cloud.add_personal(
+        sim.ids["company"], sim.ids["sara"], NOW + timedelta(hours=5), NOW + timedelta(hours=6)
+    )
 
     everything, _ = listing(http)
     assert [x["id"] for x in everything][:5] == ids and len(everything) == 6
@@ -212,8 +253,11 @@ def test_sync_tokens_incremental_deleted_and_refused(sim, http):
     http.delete(f"/appointments/{c}")
     online = sim.cloud.online_booking(sim.ids["company"], sim.ids["service"], NOW + timedelta(hours=4))
     changed, token = listing(http, syncToken=token, **sync)
-    assert [(x["id"], x["status"]) for x in changed] == [(b, "inProgress"), (c, "cancelled"),
-                                                         (online["id"], "pending")]
+    assert [(x["id"], x["status"]) for x in changed] == [
+        (b, "inProgress"),
+        (c, "cancelled"),
+        (online["id"], "pending"),
+    ]
     assert online["source"] == "widget" and "staff" not in online  # a request waiting in the queue
     assert listing(http, syncToken=token, **sync)[0] == []
 
@@ -232,21 +276,34 @@ def test_cloud_side_changes_over_admin_http(sim, http):
     """Contract "Desk operations" (accept a request) and "History": an online request,
     accepted with a staff member; the client reschedules (``client_rescheduled_changed_start``,
     source widget) and cancels (``client_deleted``); a dashboard delete; a personal block."""
-    admin = httpx.Client(base_url=f"{sim.root}/_sim/companies/{sim.ids['company']}", headers=sim.admin, timeout=5)
+    admin = httpx.Client(
+        base_url=f"{sim.root}/_sim/companies/{sim.ids['company']}", headers=sim.admin, timeout=5
+    )
     assert httpx.get(sim.root + "/_sim/health").status_code == 401
-    request = admin.post("/appointments", json={"serviceId": sim.ids["service"],
-                                                "start": "2026-12-07T08:00:00Z"}).json()
+    request = admin.post(
+        "/appointments", json={"serviceId": sim.ids["service"], "start": "2026-12-07T08:00:00Z"}
+    ).json()
     assert request["status"] == "pending" and "staff" not in request
-    accepted = http.put(f"/appointments/{request['id']}", json={"status": "accepted",
-                                                                "staff": {"id": sim.ids["sara"]}}).json()
+    accepted = http.put(
+        f"/appointments/{request['id']}", json={"status": "accepted", "staff": {"id": sim.ids["sara"]}}
+    ).json()
     assert accepted["status"] == "accepted" and accepted["staff"]["id"] == sim.ids["sara"]
-    moved = admin.post(f"/appointments/{request['id']}/reschedule", json={"start": "2026-12-07T09:00:00Z"}).json()
+    moved = admin.post(
+        f"/appointments/{request['id']}/reschedule", json={"start": "2026-12-07T09:00:00Z"}
+    ).json()
     assert moved["history"][-1]["type"] == "client_rescheduled_changed_start"
     assert moved["history"][-1]["source"] == "widget" and moved["history"][-1]["user"]["firstName"] == "Huda"
     cancelled = admin.post(f"/appointments/{request['id']}/cancel").json()
     assert cancelled["status"] == "cancelled" and cancelled["history"][-1]["type"] == "client_deleted"
-    block = admin.post("/personal", json={"staffId": sim.ids["sara"], "start": "2026-12-07T07:00:00Z",
-                                          "end": "2026-12-07T08:00:00Z", "notes": "meeting"}).json()
+    block = admin.post(
+        "/personal",
+        json={
+            "staffId": sim.ids["sara"],
+            "start": "2026-12-07T07:00:00Z",
+            "end": "2026-12-07T08:00:00Z",
+            "notes": "meeting",
+        },
+    ).json()
     assert block["type"] == "personal" and block["end"] == at("2026-12-07T11:00:00")
     assert insert(sim, http, "2026-12-07T10:30:00").status_code == 409  # the block holds the time
     assert admin.delete(f"/appointments/{block['id']}").status_code == 204
@@ -261,9 +318,13 @@ def test_lost_reply_on_insert_is_committed_and_findable(sim, http):
     sim.cloud.faults.lose_reply(method="POST", path="/api/2.1/scheduling")
     with pytest.raises(httpx.TransportError):
         insert(sim, http, "2026-12-07T10:00:00", extendedProperties={"private": {"deskOpId": "op-42"}})
-    found, _ = listing(http, createdStartDate="2026-12-07T05:58:00Z", externalClientId="desk-1", levelDetail="full")
+    found, _ = listing(
+        http, createdStartDate="2026-12-07T05:58:00Z", externalClientId="desk-1", levelDetail="full"
+    )
     assert [x["extendedProperties"]["private"]["deskOpId"] for x in found] == ["op-42"]
-    assert listing(http, createdStartDate="2026-12-07T06:00:00Z", externalClientId="desk-1")[0] == []  # exclusive
+    assert (
+        listing(http, createdStartDate="2026-12-07T06:00:00Z", externalClientId="desk-1")[0] == []
+    )  # exclusive
 
     sim.cloud.faults.drop(method="POST")
     with pytest.raises(httpx.TransportError):
@@ -274,8 +335,10 @@ def test_lost_reply_on_insert_is_committed_and_findable(sim, http):
 def test_rate_limit_5xx_and_latency_faults(sim, http):
     """Contract "Transport" → Errors: 429 with ``Retry-After``; 5xx transient."""
     admin = httpx.Client(base_url=sim.root, headers=sim.admin, timeout=5)
-    admin.post("/_sim/faults", json={"faults": [{"kind": "rate_limit", "retry_after": 4},
-                                                {"kind": "fail", "status": 502}]})
+    admin.post(
+        "/_sim/faults",
+        json={"faults": [{"kind": "rate_limit", "retry_after": 4}, {"kind": "fail", "status": 502}]},
+    )
     limited = http.get("/staff")
     assert limited.status_code == 429 and limited.headers["Retry-After"] == "4"
     assert limited.json()["error"]["code"] == 429
@@ -307,15 +370,29 @@ def test_runs_as_a_module():
     import sys
     from pathlib import Path
 
-    command = [sys.executable, "-m", "tests.clouds.agendize", "--port", "0", "--api-key", "k1", "--token", "t1",
-               "--appointments", "20"]
-    process = subprocess.Popen(command, cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.PIPE,
-                               text=True)
+    command = [
+        sys.executable,
+        "-m",
+        "tests.clouds.agendize",
+        "--port",
+        "0",
+        "--api-key",
+        "k1",
+        "--token",
+        "t1",
+        "--appointments",
+        "20",
+    ]
+    process = subprocess.Popen(
+        command, cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.PIPE, text=True
+    )
     try:
         first = process.stdout.readline()
         assert first.startswith("Agendize simulated cloud at http://127.0.0.1:")
         url = first.split(" at ")[1].split(" ")[0]
-        companies = httpx.get(url + "/scheduling/companies", params={"apiKey": "k1", "token": "t1"}, timeout=5)
+        companies = httpx.get(
+            url + "/scheduling/companies", params={"apiKey": "k1", "token": "t1"}, timeout=5
+        )
         assert [c["timeZone"] for c in companies.json()["items"]] == ["Asia/Riyadh", "Asia/Dubai"]
     finally:
         process.terminate()

@@ -29,17 +29,43 @@ def sim():
     omar = cloud.add_resource("worker", "Omar", doctors["id"], [loc["id"], other["id"]])
     room = cloud.add_resource("resource", "Room 1", rooms["id"], [loc["id"]])
     for worker in (sara, omar):
-        cloud.set_work_hours(worker["id"], loc["id"], {TODAY + timedelta(days=n): [(time(9), time(12)), (time(13), time(17))]
-                                                       for n in range(-1, 8)})
+        cloud.set_work_hours(
+            worker["id"],
+            loc["id"],
+            {TODAY + timedelta(days=n): [(time(9), time(12)), (time(13), time(17))] for n in range(-1, 8)},
+        )
     general = cloud.add_service_category("General")
-    consult = cloud.add_service({"en": "Consultation", "ar": "استشارة"}, general["id"], [30],
-                                [sara["id"], omar["id"]], [loc["id"]], price=230.0, tax_percent=15)
-    cleaning = cloud.add_service("Cleaning", general["id"], [45], [sara["id"]], [loc["id"]], price=100.0,
-                                 start_offset=10, end_offset=15)
+    consult = cloud.add_service(
+        {"en": "Consultation", "ar": "استشارة"},
+        general["id"],
+        [30],
+        [sara["id"], omar["id"]],
+        [loc["id"]],
+        price=230.0,
+        tax_percent=15,
+    )
+    cleaning = cloud.add_service(
+        "Cleaning",
+        general["id"],
+        [45],
+        [sara["id"]],
+        [loc["id"]],
+        price=100.0,
+        start_offset=10,
+        end_offset=15,
+    )
     huda = cloud.create_user({"first_name": "Huda", "last_name": "Saleh", "email": "huda@example.com"})
     with start_cloud(cloud) as running:
-        running.ids = {"loc": loc["id"], "other": other["id"], "sara": sara["id"], "omar": omar["id"],
-                       "room": room["id"], "consult": consult.id, "cleaning": cleaning.id, "huda": huda["id"]}
+        running.ids = {
+            "loc": loc["id"],
+            "other": other["id"],
+            "sara": sara["id"],
+            "omar": omar["id"],
+            "room": room["id"],
+            "consult": consult.id,
+            "cleaning": cleaning.id,
+            "huda": huda["id"],
+        }
         yield running
 
 
@@ -49,11 +75,18 @@ def http(sim):
         yield client
 
 
-def book(sim, http, start: str, day: date = TODAY, worker: str | None = "sara", service: str = "consult",
-         **extra) -> httpx.Response:
-    body = {"location_id": sim.ids["loc"], "service_id": sim.ids[service], "date": day.isoformat(),
-            "start_time": start, "resources": [sim.ids[worker]] if worker else [], "user_id": sim.ids["huda"],
-            **extra}
+def book(
+    sim, http, start: str, day: date = TODAY, worker: str | None = "sara", service: str = "consult", **extra
+) -> httpx.Response:
+    body = {
+        "location_id": sim.ids["loc"],
+        "service_id": sim.ids[service],
+        "date": day.isoformat(),
+        "start_time": start,
+        "resources": [sim.ids[worker]] if worker else [],
+        "user_id": sim.ids["huda"],
+        **extra,
+    }
     return http.post("/bookings/service", json=body)
 
 
@@ -97,7 +130,9 @@ def test_a_key_without_the_privilege_gets_403_and_a_deleted_key_401(sim):
 
 def test_the_language_segment_picks_the_localization_and_falls_back(sim):
     def name(lang):
-        return httpx.get(f"{sim.url}/{lang}/admin/v1/locations/{sim.ids['loc']}", auth=sim.auth).json()["name"]
+        return httpx.get(f"{sim.url}/{lang}/admin/v1/locations/{sim.ids['loc']}", auth=sim.auth).json()[
+            "name"
+        ]
 
     assert name("en") == "Olaya"
     assert name("ar") == "العليا"
@@ -124,7 +159,9 @@ def test_ids_are_integers_and_stamps_are_local_without_offset(sim, http):
     made = book(sim, http, "09:00").json()
     assert isinstance(made["id"], int) and made["object"] == "booking"
     assert made["created"] == "2026-12-07T09:00:00"  # 06:00 UTC on the cloud's clock, in Riyadh, no zone
-    assert "modified" not in made  # only once modified (API reference: "Included only if the booking has been modified")
+    assert (
+        "modified" not in made
+    )  # only once modified (API reference: "Included only if the booking has been modified")
     assert made["interface"] == 1 and made["confirmed"] is False
     assert made["price"] == 230.0 and made["tax"] == 30.0 and made["paid"] is False
 
@@ -154,8 +191,10 @@ def test_changed_since_holds_creates_and_modifications_after_it(sim, http):
     assert {b["id"] for b in changed} == {old["id"], fresh["id"]}
     assert untouched["id"] not in {b["id"] for b in changed}
     # an offset is accepted and converted: 06:30Z is 09:30 in Riyadh
-    assert {b["id"] for b in http.get("/bookings", params={"changed_since": "2026-12-07T06:30:00Z"}).json()["data"]} \
-        == {old["id"], fresh["id"]}
+    assert {
+        b["id"]
+        for b in http.get("/bookings", params={"changed_since": "2026-12-07T06:30:00Z"}).json()["data"]
+    } == {old["id"], fresh["id"]}
     assert http.get("/bookings", params={"changed_since": "yesterday"}).status_code == 400
 
 
@@ -163,7 +202,9 @@ def test_list_filters_by_location_resources_and_confirmed(sim, http):
     a = book(sim, http, "09:00", worker="sara").json()
     b = book(sim, http, "09:00", worker="omar").json()
     http.post(f"/bookings/{b['id']}/confirm")
-    assert [x["id"] for x in http.get("/bookings", params={"resources": str(sim.ids["sara"])}).json()["data"]] == [a["id"]]
+    assert [
+        x["id"] for x in http.get("/bookings", params={"resources": str(sim.ids["sara"])}).json()["data"]
+    ] == [a["id"]]
     both = f"{sim.ids['sara']},{sim.ids['omar']}"
     assert len(http.get("/bookings", params={"resources": both}).json()["data"]) == 2
     assert [x["id"] for x in http.get("/bookings", params={"confirmed": "true"}).json()["data"]] == [b["id"]]
@@ -176,7 +217,9 @@ def test_a_deleted_booking_is_gone_and_listed_by_id_under_its_deletion_date(sim,
     assert http.delete(f"/bookings/{made['id']}").json() == {"id": made["id"]}
     assert http.get(f"/bookings/{made['id']}").status_code == 404
     assert http.delete(f"/bookings/{made['id']}").status_code == 404  # a re-sent delete
-    assert made["id"] not in [b["id"] for b in http.get("/bookings", params={"from_date": "2026-12-01"}).json()["data"]]
+    assert made["id"] not in [
+        b["id"] for b in http.get("/bookings", params={"from_date": "2026-12-01"}).json()["data"]
+    ]
     assert http.get("/bookings/deleted").json()["data"] == [made["id"]]  # default: deleted today
     sim.cloud.clock.shift(timedelta(days=1))
     assert http.get("/bookings/deleted").json()["data"] == []
@@ -198,9 +241,13 @@ def test_validation_errors_name_each_bad_argument(sim, http):
     assert missing.status_code == 400
     params = {e["param"] for e in missing.json()["error"]["errors"]}
     assert params == {"service_id", "date", "start_time", "resources", "user_id"}
-    for bad, param in ((dict(date="07/12/2026"), "date"), (dict(start_time="9am"), "start_time"),
-                       (dict(user_id=999999), "user_id"), (dict(service_id="consult"), "service_id"),
-                       (dict(resources=[sim.ids["huda"] + 10**6]), "resources")):
+    for bad, param in (
+        (dict(date="07/12/2026"), "date"),
+        (dict(start_time="9am"), "start_time"),
+        (dict(user_id=999999), "user_id"),
+        (dict(service_id="consult"), "service_id"),
+        (dict(resources=[sim.ids["huda"] + 10**6]), "resources"),
+    ):
         answer = book(sim, http, "09:00", **bad)
         assert answer.status_code == 400, bad
         assert answer.json()["error"]["errors"][0]["param"] == param
@@ -230,8 +277,14 @@ def test_offsets_block_the_resource_around_the_visit(sim, http):
 
 
 def test_a_resource_booking_holds_the_room(sim, http):
-    body = {"location_id": sim.ids["loc"], "date": TODAY.isoformat(), "start_time": "14:00", "duration": "01:30",
-            "resources": [sim.ids["room"]], "user_id": sim.ids["huda"]}
+    body = {
+        "location_id": sim.ids["loc"],
+        "date": TODAY.isoformat(),
+        "start_time": "14:00",
+        "duration": "01:30",
+        "resources": [sim.ids["room"]],
+        "user_id": sim.ids["huda"],
+    }
     made = http.post("/bookings/resource", json=body)
     assert made.status_code == 200
     assert made.json()["type"] == "resource" and made.json()["end_time"] == "15:30"
@@ -253,8 +306,13 @@ def test_a_cash_payment_is_added_and_paid_follows_the_price(sim, http):
     sim.cloud.clock.shift(timedelta(minutes=10))
     first = http.post(f"/bookings/{made['id']}/payments", json={"amount": 100, "tax": 15})
     assert first.status_code == 200
-    assert first.json() == {"object": "payment", "id": first.json()["id"], "type": "cash", "amount": 100.0,
-                            "tax": 15.0}
+    assert first.json() == {
+        "object": "payment",
+        "id": first.json()["id"],
+        "type": "cash",
+        "amount": 100.0,
+        "tax": 15.0,
+    }
     after = http.get(f"/bookings/{made['id']}").json()
     assert after["paid"] is False and after["modified"] == "2026-12-07T09:10:00"
     http.post(f"/bookings/{made['id']}/payments", json={"type": "cash", "amount": 130, "tax": 15})
@@ -270,9 +328,13 @@ def test_a_cash_payment_is_added_and_paid_follows_the_price(sim, http):
 
 def test_only_cash_can_be_added_within_the_seed_ranges(sim, http):
     made = book(sim, http, "09:00").json()
-    for body, param in (({"type": "online", "amount": 10, "tax": 0}, "type"), ({"amount": 100000, "tax": 0}, "amount"),
-                        ({"amount": -1, "tax": 0}, "amount"), ({"amount": 10, "tax": 101}, "tax"),
-                        ({"amount": 10}, "tax")):
+    for body, param in (
+        ({"type": "online", "amount": 10, "tax": 0}, "type"),
+        ({"amount": 100000, "tax": 0}, "amount"),
+        ({"amount": -1, "tax": 0}, "amount"),
+        ({"amount": 10, "tax": 101}, "tax"),
+        ({"amount": 10}, "tax"),
+    ):
         answer = http.post(f"/bookings/{made['id']}/payments", json=body)
         assert answer.status_code == 400, body
         assert answer.json()["error"]["errors"][0]["param"] == param
@@ -282,8 +344,16 @@ def test_only_cash_can_be_added_within_the_seed_ranges(sim, http):
 
 # ---- users (API reference "Users") ---------------------------------------------------------------------------
 def test_users_create_edit_delete_and_the_list_leaves_out_temporary_ones(sim, http):
-    made = http.post("/users", json={"first_name": "Omar", "last_name": "Nasser", "phone": "+966501234567",
-                                     "gender": "male", "birth_year": 1980})
+    made = http.post(
+        "/users",
+        json={
+            "first_name": "Omar",
+            "last_name": "Nasser",
+            "phone": "+966501234567",
+            "gender": "male",
+            "birth_year": 1980,
+        },
+    )
     assert made.status_code == 200
     user = made.json()
     assert user["name"] == "Omar Nasser" and user["type"] == "normal" and isinstance(user["id"], int)
@@ -292,12 +362,16 @@ def test_users_create_edit_delete_and_the_list_leaves_out_temporary_ones(sim, ht
     assert user["id"] in listed and temp["id"] not in listed
     temp_read = http.get(f"/users/{temp['id']}").json()
     assert temp_read["type"] == "temporary" and temp_read["email"] is None and "phone" not in temp_read
-    edited = http.post(f"/users/{user['id']}", json={"first_name": "Omar", "last_name": "Nasr", "city": "Riyadh"})
+    edited = http.post(
+        f"/users/{user['id']}", json={"first_name": "Omar", "last_name": "Nasr", "city": "Riyadh"}
+    )
     assert edited.json()["name"] == "Omar Nasr" and edited.json()["phone"] == "+966501234567"
-    for body, param in (({"first_name": "A"}, "last_name"), ({"first_name": "A", "last_name": "B", "gender": "x"},
-                                                             "gender"),
-                        ({"first_name": "A", "last_name": "B", "birth_year": 1850}, "birth_year"),
-                        ({"first_name": "A", "last_name": "B", "email": "not-an-email"}, "email")):
+    for body, param in (
+        ({"first_name": "A"}, "last_name"),
+        ({"first_name": "A", "last_name": "B", "gender": "x"}, "gender"),
+        ({"first_name": "A", "last_name": "B", "birth_year": 1850}, "birth_year"),
+        ({"first_name": "A", "last_name": "B", "email": "not-an-email"}, "email"),
+    ):
         answer = http.post("/users", json=body)
         assert answer.status_code == 400 and answer.json()["error"]["errors"][0]["param"] == param
     assert http.delete(f"/users/{user['id']}").json() == {"id": user["id"]}
@@ -312,37 +386,60 @@ def test_a_booking_carries_its_user_not_fully_expanded(sim, http):
 
 # ---- reference data, work hours (API reference "Locations", "Resources", "Workers", "Services") ---------------
 def test_resources_by_type_and_location(sim, http):
-    workers = http.get("/resources", params={"type": "worker", "location_id": sim.ids["other"]}).json()["data"]
+    workers = http.get("/resources", params={"type": "worker", "location_id": sim.ids["other"]}).json()[
+        "data"
+    ]
     assert [w["id"] for w in workers] == [sim.ids["omar"]]
     rooms = http.get("/resources", params={"type": "resource"}).json()["data"]
     assert [r["name"] for r in rooms] == ["Room 1"]
     assert http.get("/resources", params={"type": "robot"}).status_code == 400
     assert http.get("/locations/999999").status_code == 404
     assert "external_id" not in http.get(f"/locations/{sim.ids['loc']}").json()
-    assert http.get(f"/locations/{sim.ids['loc']}", params={"external_ids": "true"}).json()["external_id"] == "branch-1"
+    assert (
+        http.get(f"/locations/{sim.ids['loc']}", params={"external_ids": "true"}).json()["external_id"]
+        == "branch-1"
+    )
     service = http.get(f"/services/{sim.ids['consult']}").json()
-    assert service == {"object": "service", "id": sim.ids["consult"], "name": "Consultation",
-                       "category_id": service["category_id"]}  # the admin service object has no durations
+    assert service == {
+        "object": "service",
+        "id": sim.ids["consult"],
+        "name": "Consultation",
+        "category_id": service["category_id"],
+    }  # the admin service object has no durations
 
 
 def test_work_hours_are_read_by_date_and_replaced_per_date(sim, http):
     sara = sim.ids["sara"]
-    read = http.get(f"/workers/{sara}/work_hours", params={"from_date": "2026-12-07", "to_date": "2026-12-08"}).json()
+    read = http.get(
+        f"/workers/{sara}/work_hours", params={"from_date": "2026-12-07", "to_date": "2026-12-08"}
+    ).json()
     assert [(d["date"], d["location_id"], d["hours"][0]) for d in read["data"]] == [
         ("2026-12-07", sim.ids["loc"], {"start_time": "09:00", "end_time": "12:00"}),
-        ("2026-12-08", sim.ids["loc"], {"start_time": "09:00", "end_time": "12:00"})]
+        ("2026-12-08", sim.ids["loc"], {"start_time": "09:00", "end_time": "12:00"}),
+    ]
     assert len(http.get(f"/workers/{sara}/work_hours").json()["data"]) == 1  # default: today
-    body = {"location_id": sim.ids["loc"], "work_hours": [{"date": "2026-12-07",
-                                                           "hours": [{"start_time": "18:00", "end_time": "20:00"}]}]}
+    body = {
+        "location_id": sim.ids["loc"],
+        "work_hours": [{"date": "2026-12-07", "hours": [{"start_time": "18:00", "end_time": "20:00"}]}],
+    }
     assert http.post(f"/workers/{sara}/work_hours", json=body).status_code == 200
     at_loc = http.get(f"/workers/{sara}/locations/{sim.ids['loc']}/work_hours").json()["data"]
     assert at_loc[0]["hours"] == [{"start_time": "18:00", "end_time": "20:00"}]
     assert book(sim, http, "09:00").json()["error"]["code"] == "outside_work_hours"
     assert book(sim, http, "18:00").status_code == 200
-    assert http.delete(f"/workers/{sara}/work_hours", params={"location_id": sim.ids["loc"],
-                                                              "date": "2026-12-08"}).status_code == 204
-    assert book(sim, http, "09:00", day=TODAY + timedelta(days=1)).json()["error"]["code"] == "outside_work_hours"
-    assert http.delete(f"/workers/{sara}/work_hours", params={"location_id": sim.ids["loc"]}).status_code == 400
+    assert (
+        http.delete(
+            f"/workers/{sara}/work_hours", params={"location_id": sim.ids["loc"], "date": "2026-12-08"}
+        ).status_code
+        == 204
+    )
+    assert (
+        book(sim, http, "09:00", day=TODAY + timedelta(days=1)).json()["error"]["code"]
+        == "outside_work_hours"
+    )
+    assert (
+        http.delete(f"/workers/{sara}/work_hours", params={"location_id": sim.ids["loc"]}).status_code == 400
+    )
     assert http.get(f"/workers/{sim.ids['room']}/work_hours").status_code == 404  # a room is no worker
     wrong = http.post(f"/workers/{sara}/work_hours", json={"location_id": sim.ids["other"], "work_hours": []})
     assert wrong.status_code == 400
@@ -355,17 +452,31 @@ def test_public_times_leave_out_taken_and_past_slots(sim, http):
     assert services[0]["services"][0]["durations"] == ["00:30"]
     sim.cloud.clock.shift(timedelta(hours=1))  # 10:00 in Riyadh
     book(sim, http, "10:30", worker="sara")
-    times = httpx.get(f"{base}/times", params={"service_id": sim.ids["consult"], "worker_id": sim.ids["sara"],
-                                               "date": "2026-12-07", "range": "day"}).json()["data"]
+    times = httpx.get(
+        f"{base}/times",
+        params={
+            "service_id": sim.ids["consult"],
+            "worker_id": sim.ids["sara"],
+            "date": "2026-12-07",
+            "range": "day",
+        },
+    ).json()["data"]
     starts = [t["start_time"] for t in times]
     assert "09:30" not in starts and "10:00" in starts  # past; now
     assert "10:30" not in starts and "10:15" not in starts and "11:00" in starts
     assert all(t["worker_id"] == sim.ids["sara"] and t["date"] == "2026-12-07" for t in times)
     week = httpx.get(f"{base}/times", params={"service_id": sim.ids["consult"], "date": "2026-12-09"}).json()
-    assert {t["date"] for t in week["data"]} == {f"2026-12-{d:02d}" for d in range(7, 14)}  # the ISO week (till +7)
-    assert httpx.get(f"{base}/times", params={"service_id": sim.ids["consult"], "range": "month"}).status_code == 400
-    later = httpx.get(f"{base}/times", params={"service_id": sim.ids["consult"], "date": "2026-12-21",
-                                               "next_available": "true"}).json()
+    assert {t["date"] for t in week["data"]} == {
+        f"2026-12-{d:02d}" for d in range(7, 14)
+    }  # the ISO week (till +7)
+    assert (
+        httpx.get(f"{base}/times", params={"service_id": sim.ids["consult"], "range": "month"}).status_code
+        == 400
+    )
+    later = httpx.get(
+        f"{base}/times",
+        params={"service_id": sim.ids["consult"], "date": "2026-12-21", "next_available": "true"},
+    ).json()
     assert later["data"] == []  # no hours beyond the generated week, and none within 90 days after
 
 
@@ -374,10 +485,18 @@ def test_a_lost_reply_on_create_commits_the_booking(sim, http):
     sim.cloud.faults.lose_reply(method="POST", path="/api/en/admin/v1/bookings/service")
     with pytest.raises(httpx.TransportError):
         book(sim, http, "09:00")
-    found = http.get("/bookings", params={"date": "2026-12-07", "location_id": sim.ids["loc"],
-                                          "resources": str(sim.ids["sara"]),
-                                          "changed_since": "2026-12-07T08:58:00"}).json()["data"]
-    assert [(b["start_time"], b["user"]["id"], b["interface"]) for b in found] == [("09:00", sim.ids["huda"], 1)]
+    found = http.get(
+        "/bookings",
+        params={
+            "date": "2026-12-07",
+            "location_id": sim.ids["loc"],
+            "resources": str(sim.ids["sara"]),
+            "changed_since": "2026-12-07T08:58:00",
+        },
+    ).json()["data"]
+    assert [(b["start_time"], b["user"]["id"], b["interface"]) for b in found] == [
+        ("09:00", sim.ids["huda"], 1)
+    ]
     assert book(sim, http, "09:00").status_code == 409  # a blind re-send finds the slot taken
 
 
@@ -421,30 +540,59 @@ def test_the_admin_interface_is_never_faulted_and_needs_its_key(sim):
 # ---- cloud-side changes (the admin interface) ---------------------------------------------------------
 def test_cloud_side_online_booking_move_assign_payment_and_delete(sim, http):
     admin = httpx.Client(base_url=f"{sim.root}/_sim", headers=sim.admin)
-    online = admin.post("/bookings", json={"location_id": sim.ids["loc"], "service_id": sim.ids["consult"],
-                                           "date": "2026-12-08", "start_time": "10:00", "campaign_code": "WINTER"})
+    online = admin.post(
+        "/bookings",
+        json={
+            "location_id": sim.ids["loc"],
+            "service_id": sim.ids["consult"],
+            "date": "2026-12-08",
+            "start_time": "10:00",
+            "campaign_code": "WINTER",
+        },
+    )
     assert online.status_code == 200
     made = online.json()
     assert made["interface"] == WWW and "resources" not in made and made["campaign_code"] == "WINTER"
     sim.cloud.clock.shift(timedelta(minutes=5))
     assigned = admin.post(f"/bookings/{made['id']}/assign", json={"worker_id": sim.ids["omar"]}).json()
     assert assigned["id"] == made["id"] and assigned["resources"] == [sim.ids["omar"]]
-    moved = admin.post(f"/bookings/{made['id']}/move", json={"date": "2026-12-09", "start_time": "11:00"}).json()
-    assert (moved["id"], moved["date"], moved["start_time"], moved["end_time"]) == (made["id"], "2026-12-09",
-                                                                                    "11:00", "11:30")
+    moved = admin.post(
+        f"/bookings/{made['id']}/move", json={"date": "2026-12-09", "start_time": "11:00"}
+    ).json()
+    assert (moved["id"], moved["date"], moved["start_time"], moved["end_time"]) == (
+        made["id"],
+        "2026-12-09",
+        "11:00",
+        "11:30",
+    )
     assert moved["modified"] == "2026-12-07T09:05:00"
     paid = admin.post(f"/bookings/{made['id']}/payments", json={"type": "online", "amount": 230, "tax": 15})
     assert paid.json()["type"] == "online" and http.get(f"/bookings/{made['id']}").json()["paid"] is True
     assert admin.post("/clock", json={"shift_seconds": 3600}).json()["now"] == "2026-12-07T10:05:00"
     assert admin.delete(f"/bookings/{made['id']}").json() == {"id": made["id"]}
     assert http.get("/bookings/deleted").json()["data"] == [made["id"]]
-    assert admin.post("/bookings/999999/move", json={"date": "2026-12-09", "start_time": "11:00"}).status_code == 404
-    staff = admin.post("/bookings", json={"by": "staff", "location_id": sim.ids["loc"], "service_id": sim.ids["consult"],
-                                          "date": "2026-12-08", "start_time": "20:00", "worker_id": sim.ids["sara"],
-                                          "user_id": sim.ids["huda"]})
+    assert (
+        admin.post("/bookings/999999/move", json={"date": "2026-12-09", "start_time": "11:00"}).status_code
+        == 404
+    )
+    staff = admin.post(
+        "/bookings",
+        json={
+            "by": "staff",
+            "location_id": sim.ids["loc"],
+            "service_id": sim.ids["consult"],
+            "date": "2026-12-08",
+            "start_time": "20:00",
+            "worker_id": sim.ids["sara"],
+            "user_id": sim.ids["huda"],
+        },
+    )
     assert staff.status_code == 200  # staff may book outside the work hours; the API may not
     assert (staff.json()["interface"], staff.json()["confirmed"]) == (1, True)
-    assert book(sim, http, "20:00", day=TODAY + timedelta(days=1)).json()["error"]["code"] == "outside_work_hours"
+    assert (
+        book(sim, http, "20:00", day=TODAY + timedelta(days=1)).json()["error"]["code"]
+        == "outside_work_hours"
+    )
     assert httpx.post(f"{sim.root}/_sim/bookings", json={}).status_code == 401
     admin.close()
 
@@ -467,12 +615,16 @@ def test_the_generated_clinic_is_realistic():
         assert any(b["confirmed"] for b in rows) and any(not b["confirmed"] for b in rows)
         assert any(b["type"] == "service" and "resources" not in b for b in rows)  # waiting for a worker
         assert all(b["created"] <= "2026-12-07T09:00:00" for b in rows)
-        deleted = http.get("/bookings/deleted", params={"from_date": "2026-12-04", "to_date": "2026-12-08"}).json()
+        deleted = http.get(
+            "/bookings/deleted", params={"from_date": "2026-12-04", "to_date": "2026-12-08"}
+        ).json()
         assert deleted["data"] == clinic["deleted"]
         workers = http.get("/resources", params={"type": "worker", "location_id": location}).json()["data"]
         assert len(workers) == 3
-        hours = http.get(f"/workers/{workers[0]['id']}/work_hours",
-                         params={"from_date": "2026-12-06", "to_date": "2027-01-06"}).json()["data"]
+        hours = http.get(
+            f"/workers/{workers[0]['id']}/work_hours",
+            params={"from_date": "2026-12-06", "to_date": "2027-01-06"},
+        ).json()["data"]
         assert hours[0]["date"] == "2026-12-06" and hours[-1]["date"] >= "2027-01-05"
         assert all(date.fromisoformat(h["date"]).weekday() != 4 for h in hours)  # Fridays closed
         users = {u["id"] for u in all_pages(http, "/users")}
@@ -483,7 +635,9 @@ def test_the_generated_clinic_is_realistic():
 def test_a_bulk_load_reads_back_page_by_page(sim, http):
     made = sim.cloud.load_bookings(sim.ids["loc"], 1500, service_id=sim.ids["consult"])
     assert len(made) == 1500
-    rows = all_pages(http, "/bookings", from_date="2026-12-07", to_date="2027-01-06", location_id=sim.ids["loc"])
+    rows = all_pages(
+        http, "/bookings", from_date="2026-12-07", to_date="2027-01-06", location_id=sim.ids["loc"]
+    )
     assert sorted(b["id"] for b in rows) == sorted(made)
     nine = next(b for b in rows if b["start_time"] == "10:00" and b["date"] == "2026-12-08")
     worker = "sara" if nine["resources"] == [sim.ids["sara"]] else "omar"
@@ -522,16 +676,31 @@ def test_a_lost_reply_on_a_payment_commits_it(sim, http):
 def test_a_course_booking_is_a_class_booking_until_the_class_is_full(sim, http):
     category = sim.cloud.add_class_category({"en": "Group sessions", "ar": "جلسات جماعية"})
     kind = sim.cloud.add_class_type("Diabetes education", category["id"])
-    held = sim.cloud.add_class(kind["id"], sim.ids["loc"], TODAY + timedelta(days=1), time(17), time(18),
-                               resources=[sim.ids["room"]], price=50.0, tax_percent=15, max_bookings=1)
+    held = sim.cloud.add_class(
+        kind["id"],
+        sim.ids["loc"],
+        TODAY + timedelta(days=1),
+        time(17),
+        time(18),
+        resources=[sim.ids["room"]],
+        price=50.0,
+        tax_percent=15,
+        max_bookings=1,
+    )
     made = http.post("/bookings/course", json={"course_id": held["id"], "user_id": sim.ids["huda"]})
     assert made.status_code == 200
-    assert (made.json()["type"], made.json()["class_id"], made.json()["title"]) == ("class", held["id"],
-                                                                                     "Diabetes education")
+    assert (made.json()["type"], made.json()["class_id"], made.json()["title"]) == (
+        "class",
+        held["id"],
+        "Diabetes education",
+    )
     assert "service_id" not in made.json() and made.json()["start_time"] == "17:00"
     full = http.post("/bookings/course", json={"course_id": held["id"], "user_id": sim.ids["huda"]})
     assert full.status_code == 409 and full.json()["error"]["code"] == "class_full"
-    assert http.post("/bookings/course", json={"course_id": 999999, "user_id": sim.ids["huda"]}).status_code == 400
+    assert (
+        http.post("/bookings/course", json={"course_id": 999999, "user_id": sim.ids["huda"]}).status_code
+        == 400
+    )
     assert http.get("/class_types").json()["data"][0]["title"] == "Diabetes education"
     assert http.get("/class_categories", headers={}).json()["data"][0]["object"] == "category"
     arabic = httpx.get(f"{sim.url}/ar/admin/v1/class_categories", auth=sim.auth).json()["data"][0]
@@ -542,9 +711,12 @@ def test_user_groups_and_the_group_filter(sim, http):
     group = sim.cloud.add_user_group({"en": "VIP", "ar": "كبار العملاء"})
     other = http.post("/users", json={"first_name": "Reem", "last_name": "Shehri"}).json()
     group["members"].append(sim.ids["huda"])
-    assert [u["id"] for u in http.get("/users", params={"group_id": group["id"]}).json()["data"]] == [sim.ids["huda"]]
+    assert [u["id"] for u in http.get("/users", params={"group_id": group["id"]}).json()["data"]] == [
+        sim.ids["huda"]
+    ]
     assert http.get(f"/users/{sim.ids['huda']}/groups").json()["data"] == [
-        {"object": "user_group", "id": group["id"], "name": "VIP"}]
+        {"object": "user_group", "id": group["id"], "name": "VIP"}
+    ]
     assert http.get(f"/users/{other['id']}/groups").json()["data"] == []
     assert http.get(f"/user_groups/{group['id']}").json()["name"] == "VIP"
     assert http.get("/user_groups/999999").status_code == 404

@@ -34,22 +34,41 @@ NOW = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)  # a Monday, 09:00 in Riyadh
 HOLD = timedelta(minutes=15)  # API reference "Create a new Reservation"
 REASON = {"required": True, "questionText": "Reason for the visit", "clarificationText": "for the doctor"}
 ALLERGIES = {"required": False, "questionText": "Known allergies", "clarificationText": ""}
-HUDA = {"personalIdentifier": "a1b2c3d4e5f60718293a4b5c6d7e8f90", "firstName": "Huda", "lastName": "Saleh",
-        "email": "huda@example.com", "phoneNumber": "966501234567"}
-OMAR = {"personalIdentifier": "0f1e2d3c4b5a69788796a5b4c3d2e1f0", "firstName": "Omar", "lastName": "Nasser",
-        "email": "omar@example.com"}
+HUDA = {
+    "personalIdentifier": "a1b2c3d4e5f60718293a4b5c6d7e8f90",
+    "firstName": "Huda",
+    "lastName": "Saleh",
+    "email": "huda@example.com",
+    "phoneNumber": "966501234567",
+}
+OMAR = {
+    "personalIdentifier": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+    "firstName": "Omar",
+    "lastName": "Nasser",
+    "email": "omar@example.com",
+}
 
 
 def build(**options) -> tuple[QmaticCloud, dict]:
     cloud = QmaticCloud(tenant="istiqbal-test", clock=Clock(NOW), **options)
-    riyadh = cloud.add_branch("Riyadh clinic", "Asia/Riyadh", hours=WEEK,
-                              address={"streetName": "King Fahd Road", "zipCode": "12271", "city": "Riyadh",
-                                       "country": "Saudi Arabia"}, location={"longitude": 46.7, "latitude": 24.7})
+    riyadh = cloud.add_branch(
+        "Riyadh clinic",
+        "Asia/Riyadh",
+        hours=WEEK,
+        address={
+            "streetName": "King Fahd Road",
+            "zipCode": "12271",
+            "city": "Riyadh",
+            "country": "Saudi Arabia",
+        },
+        location={"longitude": 46.7, "latitude": 24.7},
+    )
     jeddah = cloud.add_branch("Jeddah clinic", "Asia/Riyadh", hours=WEEK)
     sara, omar = cloud.add_resource(riyadh.id, "Dr. Sara"), cloud.add_resource(riyadh.id, "Dr. Omar")
     lina = cloud.add_resource(jeddah.id, "Dr. Lina")
-    consult = cloud.add_service({"en_US": "Consultation", "fr_FR": "Consultation générale"}, 30,
-                                questions=[REASON, ALLERGIES])
+    consult = cloud.add_service(
+        {"en_US": "Consultation", "fr_FR": "Consultation générale"}, 30, questions=[REASON, ALLERGIES]
+    )
     follow = cloud.add_service({"en_US": "Follow-up", "de_DE": "Nachkontrolle"}, 15)
     vaccine = cloud.add_service("Vaccination", 20, max_reservations=3)
     dental = cloud.add_service("Dental cleaning", 45, online_bookable=False)
@@ -58,9 +77,21 @@ def build(**options) -> tuple[QmaticCloud, dict]:
     cloud.offer(follow.id, riyadh.id, resources=[sara.id, omar.id])
     cloud.offer(vaccine.id, riyadh.id, pool=1)
     cloud.offer(dental.id, riyadh.id, resources=[omar.id])
-    group = cloud.add_group({"en_US": "General medicine", "fr_FR": "Médecine générale"}, [consult.id, follow.id])
-    ids = {"riyadh": riyadh.id, "jeddah": jeddah.id, "sara": sara.id, "omar": omar.id, "lina": lina.id,
-           "consult": consult.id, "follow": follow.id, "vaccine": vaccine.id, "dental": dental.id, "group": group.id}
+    group = cloud.add_group(
+        {"en_US": "General medicine", "fr_FR": "Médecine générale"}, [consult.id, follow.id]
+    )
+    ids = {
+        "riyadh": riyadh.id,
+        "jeddah": jeddah.id,
+        "sara": sara.id,
+        "omar": omar.id,
+        "lina": lina.id,
+        "consult": consult.id,
+        "follow": follow.id,
+        "vaccine": vaccine.id,
+        "dental": dental.id,
+        "group": group.id,
+    }
     return cloud, ids
 
 
@@ -84,11 +115,23 @@ def slot(local: str, minutes: int) -> dict:
     return {"startTime": start.isoformat(), "endTime": (start + timedelta(minutes=minutes)).isoformat()}
 
 
-def reserve(sim, http, local: str, service: str = "consult", resource: str | None = "sara",
-            branch: str = "riyadh", **extra) -> httpx.Response:
+def reserve(
+    sim,
+    http,
+    local: str,
+    service: str = "consult",
+    resource: str | None = "sara",
+    branch: str = "riyadh",
+    **extra,
+) -> httpx.Response:
     minutes = sim.cloud.services[sim.ids[service]].minutes
-    body = {"serviceId": sim.ids[service], "branchId": sim.ids[branch], "timeSlot": slot(local, minutes),
-            "numberOfReservations": 1, **extra}
+    body = {
+        "serviceId": sim.ids[service],
+        "branchId": sim.ids[branch],
+        "timeSlot": slot(local, minutes),
+        "numberOfReservations": 1,
+        **extra,
+    }
     if resource:
         body["requestedResourceId"] = sim.ids[resource]
     return http.post("/reservations", json=body)
@@ -102,21 +145,29 @@ def book(sim, http, local: str, customer: dict = HUDA, **kw) -> dict:
     made = reserve(sim, http, local, **kw)
     assert made.status_code == 201, made.text
     questions = answers() if kw.get("service", "consult") == "consult" else []
-    confirmed = http.put(f"/reservations/{made.json()['appointmentId']}",
-                         json={"customer": customer, "informationQuestions": questions})
+    confirmed = http.put(
+        f"/reservations/{made.json()['appointmentId']}",
+        json={"customer": customer, "informationQuestions": questions},
+    )
     assert confirmed.status_code == 201, confirmed.text
     return confirmed.json()
 
 
 def starts(http, sim, service: str = "consult", **params) -> list[str]:
-    reply = http.get(f"/services/{sim.ids[service]}/timeslots", params={"branchId": sim.ids["riyadh"], **params})
+    reply = http.get(
+        f"/services/{sim.ids[service]}/timeslots", params={"branchId": sim.ids["riyadh"], **params}
+    )
     assert reply.status_code == 200, reply.text
     return [s["startTime"] for s in reply.json()]
 
 
 def shift(sim, delta: timedelta) -> None:
-    assert httpx.post(sim.root + "/_sim/clock", json={"shiftSeconds": delta.total_seconds()},
-                      headers=sim.admin).status_code == 200
+    assert (
+        httpx.post(
+            sim.root + "/_sim/clock", json={"shiftSeconds": delta.total_seconds()}, headers=sim.admin
+        ).status_code
+        == 200
+    )
 
 
 # ---- transport ------------------------------------------------------------------------------
@@ -124,7 +175,10 @@ def test_tenant_header_names_the_tenant(sim, http):
     """API reference (every table): ``X-TENANT-ID`` "must be the same as an existing system Id";
     contract "Errors": 401/403 for an unknown tenant, body with ``message`` and ``code``."""
     assert http.get("/services").status_code == 200
-    for headers in ({"X-TENANT-ID": "someone-else", "Accept-Language": "en_US"}, {"Accept-Language": "en_US"}):
+    for headers in (
+        {"X-TENANT-ID": "someone-else", "Accept-Language": "en_US"},
+        {"Accept-Language": "en_US"},
+    ):
         refused = httpx.get(sim.url + "/services", headers=headers)
         assert refused.status_code == 403
         assert refused.json() == {"code": "tenant.unknown", "message": refused.json()["message"]}
@@ -144,15 +198,25 @@ def test_accept_language_has_no_arabic(sim, http):
     assert "Consultation générale" in names and "Follow-up" in names  # no French name: en_US
     german = http.get("/services/groups", headers={"Accept-Language": "de_DE"}).json()
     assert german["serviceGroups"][0]["services"][1]["name"] == "Nachkontrolle"
-    assert http.get("/services", headers={"Accept-Language": "es_ES"}).status_code == 200  # the API reference's ES_es
-    body = {"serviceId": sim.ids["follow"], "branchId": sim.ids["riyadh"], "timeSlot": slot("2026-12-08T10:00", 15)}
+    assert (
+        http.get("/services", headers={"Accept-Language": "es_ES"}).status_code == 200
+    )  # the API reference's ES_es
+    body = {
+        "serviceId": sim.ids["follow"],
+        "branchId": sim.ids["riyadh"],
+        "timeSlot": slot("2026-12-08T10:00", 15),
+    }
     arabic = http.post("/reservations", json=body, headers={"Accept-Language": "ar_SA"})
     assert arabic.status_code == 400 and sim.cloud.appointments == {}
-    no_language = {"X-TENANT-ID": sim.cloud.tenant}  # not required on reserve (API reference: not in its table)
+    no_language = {
+        "X-TENANT-ID": sim.cloud.tenant
+    }  # not required on reserve (API reference: not in its table)
     made = httpx.post(sim.url + "/reservations", json=body, headers=no_language)
     assert made.status_code == 201 and made.json()["service"]["name"] == "Follow-up"
-    german = httpx.get(sim.url + f"/appointments/{made.json()['appointmentId']}",
-                       headers={**no_language, "Accept-Language": "de_DE"})
+    german = httpx.get(
+        sim.url + f"/appointments/{made.json()['appointmentId']}",
+        headers={**no_language, "Accept-Language": "de_DE"},
+    )
     assert german.json()["service"]["name"] == "Nachkontrolle"
 
 
@@ -176,8 +240,11 @@ def test_configured_authorization_is_required_on_every_call():
             headers = {k: v for k, v in running.headers.items() if k != "Authorization"}
             if auth:
                 headers["Authorization"] = auth
-            refused = httpx.get(running.url + f"/services/{ids['consult']}/timeslots",
-                                params={"branchId": ids["riyadh"]}, headers=headers)
+            refused = httpx.get(
+                running.url + f"/services/{ids['consult']}/timeslots",
+                params={"branchId": ids["riyadh"]},
+                headers=headers,
+            )
             assert refused.status_code == 401 and refused.json()["code"] == "unauthorized"
 
 
@@ -193,8 +260,11 @@ def test_imports_nothing_from_the_desk():
     folder = Path(__file__).parent / "clouds" / "qmatic"
     for source in folder.glob("*.py"):
         for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else ([node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            )
             assert not any(n == "app" or n.startswith("app.") for n in names), (source.name, names)
 
 
@@ -202,14 +272,27 @@ def test_offers_only_the_contracts_operations(sim, http):
     """Contract "Operations" is the whole API: no calendar listing, queue or check-in
     ("Desk operations on Qmatic": none)."""
     table = {(r.method, r.path.removeprefix(BASE)) for r in ROUTES}
-    assert table == {("GET", "/services"), ("GET", "/services/groups"), ("GET", "/services/{serviceId}"),
-                     ("GET", "/services/{serviceId}/timeslots"), ("POST", "/reservations"),
-                     ("PUT", "/reservations/{reservationId}"),
-                     ("DELETE", "/reservations/reservations/{appointmentId}"), ("POST", "/appointments/search"),
-                     ("GET", "/appointments/{appointmentId}"), ("PUT", "/appointments/{appointmentId}/reschedule"),
-                     ("DELETE", "/appointments/{appointmentId}"), ("PUT", "/appointments/{appointmentId}/customer")}
-    for method, path in (("GET", "/appointments"), ("GET", "/branches"), ("GET", "/queues"),
-                         ("POST", "/appointments/x/checkin"), ("GET", "/customers")):
+    assert table == {
+        ("GET", "/services"),
+        ("GET", "/services/groups"),
+        ("GET", "/services/{serviceId}"),
+        ("GET", "/services/{serviceId}/timeslots"),
+        ("POST", "/reservations"),
+        ("PUT", "/reservations/{reservationId}"),
+        ("DELETE", "/reservations/reservations/{appointmentId}"),
+        ("POST", "/appointments/search"),
+        ("GET", "/appointments/{appointmentId}"),
+        ("PUT", "/appointments/{appointmentId}/reschedule"),
+        ("DELETE", "/appointments/{appointmentId}"),
+        ("PUT", "/appointments/{appointmentId}/customer"),
+    }
+    for method, path in (
+        ("GET", "/appointments"),
+        ("GET", "/branches"),
+        ("GET", "/queues"),
+        ("POST", "/appointments/x/checkin"),
+        ("GET", "/customers"),
+    ):
         assert http.request(method, path).status_code in (404, 405), path
 
 
@@ -221,13 +304,22 @@ def test_services_rows_carry_branch_resources_and_questions(sim, http):
     by = {(r["branch"]["id"], r["service"]["id"]): r for r in rows}
     assert len(rows) == 5
     consult = by[(sim.ids["riyadh"], sim.ids["consult"])]
-    assert consult["branch"]["address"]["city"] == "Riyadh" and consult["branch"]["location"]["latitude"] == 24.7
-    assert consult["resourceSelection"] == {"required": True, "availableResources": [
-        {"id": sim.ids["sara"], "name": "Dr. Sara"}, {"id": sim.ids["omar"], "name": "Dr. Omar"}]}
+    assert (
+        consult["branch"]["address"]["city"] == "Riyadh" and consult["branch"]["location"]["latitude"] == 24.7
+    )
+    assert consult["resourceSelection"] == {
+        "required": True,
+        "availableResources": [
+            {"id": sim.ids["sara"], "name": "Dr. Sara"},
+            {"id": sim.ids["omar"], "name": "Dr. Omar"},
+        ],
+    }
     assert [q["required"] for q in consult["informationQuestions"]] == [True, False]
     assert consult["service"]["config"] == {"maxNumberOfReservations": 1, "onlineBookable": True}
-    assert by[(sim.ids["riyadh"], sim.ids["vaccine"])]["resourceSelection"] == {"required": False,
-                                                                             "availableResources": []}
+    assert by[(sim.ids["riyadh"], sim.ids["vaccine"])]["resourceSelection"] == {
+        "required": False,
+        "availableResources": [],
+    }
     assert by[(sim.ids["riyadh"], sim.ids["dental"])]["service"]["config"]["onlineBookable"] is False
     assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", sim.ids["consult"])
 
@@ -237,12 +329,16 @@ def test_groups_and_branches_of_a_service(sim, http):
     (``GET /services/{serviceId}``: the branches with their resources)."""
     groups = http.get("/services/groups").json()
     assert [g["name"] for g in groups["serviceGroups"]] == ["General medicine"]
-    assert [s["id"] for s in groups["serviceGroups"][0]["services"]] == [sim.ids["consult"], sim.ids["follow"]]
+    assert [s["id"] for s in groups["serviceGroups"][0]["services"]] == [
+        sim.ids["consult"],
+        sim.ids["follow"],
+    ]
     assert {s["id"] for s in groups["services"]} == {sim.ids["vaccine"], sim.ids["dental"]}
     assert set(groups["services"][0]) == {"id", "name", "index", "externalDescription", "onlineBookable"}
     branches = http.get(f"/services/{sim.ids['consult']}").json()
-    assert [(b["branch"]["id"], [r["id"] for r in b["resourceSelection"]["availableResources"]]) for b in branches] \
-        == [(sim.ids["riyadh"], [sim.ids["sara"], sim.ids["omar"]]), (sim.ids["jeddah"], [sim.ids["lina"]])]
+    assert [
+        (b["branch"]["id"], [r["id"] for r in b["resourceSelection"]["availableResources"]]) for b in branches
+    ] == [(sim.ids["riyadh"], [sim.ids["sara"], sim.ids["omar"]]), (sim.ids["jeddah"], [sim.ids["lina"]])]
     missing = http.get("/services/3fa85f64-5717-4562-b3fc-2c963f66afa6")
     assert missing.status_code == 404 and missing.json()["code"] == "service.not.found"
 
@@ -259,8 +355,10 @@ def test_groups_endpoint_needs_groups_configured():
 def test_time_slots_are_consecutive_service_lengths_over_the_horizon(sim, http):
     """API reference "Timeslots": "8am-9am, 9am-10am etc." for the service's length; contract
     "Bodies": a bare array of ``{startTime, endTime}`` with an offset, over the horizon."""
-    reply = http.get(f"/services/{sim.ids['consult']}/timeslots",
-                     params={"branchId": sim.ids["riyadh"], "numberOfReservations": 1}).json()
+    reply = http.get(
+        f"/services/{sim.ids['consult']}/timeslots",
+        params={"branchId": sim.ids["riyadh"], "numberOfReservations": 1},
+    ).json()
     assert reply[0] == {"startTime": "2026-12-07T09:00:00+03:00", "endTime": "2026-12-07T09:30:00+03:00"}
     assert reply[1]["startTime"] == "2026-12-07T09:30:00+03:00"
     days = {s["startTime"][:10] for s in reply}
@@ -270,7 +368,11 @@ def test_time_slots_are_consecutive_service_lengths_over_the_horizon(sim, http):
     saturday = [s["startTime"][11:16] for s in reply if s["startTime"].startswith("2026-12-12")]
     assert saturday[0] == "09:00" and saturday[-1] == "13:30" and len(saturday) == 10
     follow = starts(http, sim, "follow")
-    assert follow[:3] == ["2026-12-07T09:00:00+03:00", "2026-12-07T09:15:00+03:00", "2026-12-07T09:30:00+03:00"]
+    assert follow[:3] == [
+        "2026-12-07T09:00:00+03:00",
+        "2026-12-07T09:15:00+03:00",
+        "2026-12-07T09:30:00+03:00",
+    ]
 
 
 def test_time_slot_query_is_checked(sim, http):
@@ -281,8 +383,13 @@ def test_time_slot_query_is_checked(sim, http):
     assert http.get(url, params={"branchId": sim.ids["jeddah"]}).json()["code"] == "service.not.offered"
     assert http.get(url, params={"branchId": sim.ids["riyadh"], "numberOfReservations": 3}).status_code == 200
     assert http.get(url, params={"branchId": sim.ids["riyadh"], "numberOfReservations": 4}).status_code == 400
-    assert http.get(f"/services/{sim.ids['consult']}/timeslots",
-                    params={"branchId": sim.ids["riyadh"], "requestedResourceId": sim.ids["lina"]}).status_code == 400
+    assert (
+        http.get(
+            f"/services/{sim.ids['consult']}/timeslots",
+            params={"branchId": sim.ids["riyadh"], "requestedResourceId": sim.ids["lina"]},
+        ).status_code
+        == 400
+    )
     assert http.get("/services/nope/timeslots", params={"branchId": sim.ids["riyadh"]}).status_code == 404
 
 
@@ -329,40 +436,65 @@ def test_confirm_within_the_hold_books_the_customer(sim, http):
     appointment with its customer; GET and search find it."""
     made = reserve(sim, http, "2026-12-08T10:00", notes="First visit").json()
     shift(sim, timedelta(minutes=14))
-    confirmed = http.put(f"/reservations/{made['appointmentId']}",
-                         json={"customer": HUDA, "informationQuestions": answers()})
+    confirmed = http.put(
+        f"/reservations/{made['appointmentId']}", json={"customer": HUDA, "informationQuestions": answers()}
+    )
     assert confirmed.status_code == 201
     body = confirmed.json()
     assert body["status"] == CONFIRMED and body["appointmentId"] == made["appointmentId"]
-    assert body["customer"] == {"firstName": "Huda", "lastName": "Saleh", "phoneNumber": "966501234567",
-                                "email": "huda@example.com", "dateOfBirth": None}
-    assert body["service"] == {"id": sim.ids["consult"], "name": "Consultation",
-                               "config": {"maxNumberOfReservations": 1}}
+    assert body["customer"] == {
+        "firstName": "Huda",
+        "lastName": "Saleh",
+        "phoneNumber": "966501234567",
+        "email": "huda@example.com",
+        "dateOfBirth": None,
+    }
+    assert body["service"] == {
+        "id": sim.ids["consult"],
+        "name": "Consultation",
+        "config": {"maxNumberOfReservations": 1},
+    }
     assert body["notes"] == "First visit" and body["numberOfReservations"] == 1
     shift(sim, timedelta(hours=1))  # confirmed: no hold expires it
     assert http.get(f"/appointments/{made['appointmentId']}").json() == body
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"firstName": None}, "firstName"), ({"lastName": "  "}, "lastName"), ({"email": ""}, "email"),
-    ({"firstName": "x" * 256}, "firstName"), ({"personalIdentifier": "short1234"}, "personalIdentifier"),
-    ({"personalIdentifier": "a1b2c3d4-e5f6-0718-293a-4b5c6d7e8f90"}, "personalIdentifier"),
-    ({"personalIdentifier": "a" * 49}, "personalIdentifier"), ({"phoneNumber": "+966501234567"}, "phoneNumber"),
-    ({"phoneNumber": "0501 234"}, "phoneNumber"), ({"dateOfBirth": "01/02/2000"}, "dateOfBirth"),
-    ({"dateOfBirth": "2030-01-01"}, "dateOfBirth")])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"firstName": None}, "firstName"),
+        ({"lastName": "  "}, "lastName"),
+        ({"email": ""}, "email"),
+        ({"firstName": "x" * 256}, "firstName"),
+        ({"personalIdentifier": "short1234"}, "personalIdentifier"),
+        ({"personalIdentifier": "a1b2c3d4-e5f6-0718-293a-4b5c6d7e8f90"}, "personalIdentifier"),
+        ({"personalIdentifier": "a" * 49}, "personalIdentifier"),
+        ({"phoneNumber": "+966501234567"}, "phoneNumber"),
+        ({"phoneNumber": "0501 234"}, "phoneNumber"),
+        ({"dateOfBirth": "01/02/2000"}, "dateOfBirth"),
+        ({"dateOfBirth": "2030-01-01"}, "dateOfBirth"),
+    ],
+)
 def test_confirm_refuses_an_invalid_customer_and_keeps_the_hold(sim, http, change, field):
     """API reference "Confirm a reservation": personalIdentifier 10-48 characters of A-Za-z0-9;
     firstName, lastName max 255 and required; email required; phoneNumber an integer;
     dateOfBirth like "2000-01-01". The reservation stays held after a refusal."""
     made = reserve(sim, http, "2026-12-08T10:00").json()
     customer = {**HUDA, **change}
-    refused = http.put(f"/reservations/{made['appointmentId']}",
-                       json={"customer": customer, "informationQuestions": answers()})
+    refused = http.put(
+        f"/reservations/{made['appointmentId']}",
+        json={"customer": customer, "informationQuestions": answers()},
+    )
     assert refused.status_code == 400
     assert refused.json()["code"] == "validation.error" and f"customer.{field}" in refused.json()["message"]
     assert http.get(f"/appointments/{made['appointmentId']}").json()["status"] == RESERVED
-    assert http.put(f"/reservations/{made['appointmentId']}",
-                    json={"customer": HUDA, "informationQuestions": answers()}).status_code == 201
+    assert (
+        http.put(
+            f"/reservations/{made['appointmentId']}",
+            json={"customer": HUDA, "informationQuestions": answers()},
+        ).status_code
+        == 201
+    )
 
 
 def test_confirm_needs_the_required_answers(sim, http):
@@ -370,8 +502,14 @@ def test_confirm_needs_the_required_answers(sim, http):
     ``required`` flags of ``GET /services``; answers at most 2048."""
     made = reserve(sim, http, "2026-12-08T10:00").json()
     url = f"/reservations/{made['appointmentId']}"
-    for questions in (None, [], answers("   "), [{"questionText": "Known allergies", "answer": ["none"]}],
-                      [{"questionText": "Favourite colour", "answer": ["red"]}], answers("x" * 2049)):
+    for questions in (
+        None,
+        [],
+        answers("   "),
+        [{"questionText": "Known allergies", "answer": ["none"]}],
+        [{"questionText": "Favourite colour", "answer": ["red"]}],
+        answers("x" * 2049),
+    ):
         body = {"customer": HUDA} | ({} if questions is None else {"informationQuestions": questions})
         refused = http.put(url, json=body)
         assert refused.status_code == 400 and "informationQuestions" in refused.json()["message"], questions
@@ -398,9 +536,13 @@ def test_date_of_birth_required_by_the_tenant():
         url = f"/reservations/{made['appointmentId']}"
         refused = http.put(url, json={"customer": HUDA, "informationQuestions": answers()})
         assert refused.status_code == 400 and "dateOfBirth" in refused.json()["message"]
-        assert http.put(url, json={"customer": {**HUDA, "dateOfBirth": "1990-05-01"},
-                                   "informationQuestions": answers()}).json()["customer"]["dateOfBirth"] \
+        assert (
+            http.put(
+                url,
+                json={"customer": {**HUDA, "dateOfBirth": "1990-05-01"}, "informationQuestions": answers()},
+            ).json()["customer"]["dateOfBirth"]
             == "1990-05-01"
+        )
 
 
 def test_a_second_confirm_changes_nothing(sim, http):
@@ -415,22 +557,32 @@ def test_a_second_confirm_changes_nothing(sim, http):
 def test_reserve_checks_the_slot_and_body(sim, http):
     """API reference "Create a new Reservation": serviceId, branchId, timeSlot required; a slot of the
     service's own grid (API reference "Timeslots"); contract: 400 validation, 409 slot taken."""
-    cases = [({"resource": "sara", "local": "2026-12-08T10:10"}, "timeslot.not.valid"),  # off the grid
-             ({"resource": "sara", "local": "2026-12-07T08:30"}, "timeslot.not.valid"),  # before now
-             ({"resource": "sara", "local": "2026-12-11T10:00"}, "timeslot.not.valid"),  # Friday: closed
-             ({"resource": "sara", "local": "2027-01-08T10:00"}, "timeslot.not.valid"),  # beyond 30 days
-             ({"resource": None, "local": "2026-12-08T10:00"}, "resource.required"),
-             ({"resource": "lina", "local": "2026-12-08T10:00"}, "resource.not.found")]
+    cases = [
+        ({"resource": "sara", "local": "2026-12-08T10:10"}, "timeslot.not.valid"),  # off the grid
+        ({"resource": "sara", "local": "2026-12-07T08:30"}, "timeslot.not.valid"),  # before now
+        ({"resource": "sara", "local": "2026-12-11T10:00"}, "timeslot.not.valid"),  # Friday: closed
+        ({"resource": "sara", "local": "2027-01-08T10:00"}, "timeslot.not.valid"),  # beyond 30 days
+        ({"resource": None, "local": "2026-12-08T10:00"}, "resource.required"),
+        ({"resource": "lina", "local": "2026-12-08T10:00"}, "resource.not.found"),
+    ]
     for kw, code in cases:
         refused = reserve(sim, http, kw["local"], resource=kw["resource"])
         assert refused.status_code == 400 and refused.json()["code"] == code, (kw, refused.text)
-    wrong_end = {"serviceId": sim.ids["follow"], "branchId": sim.ids["riyadh"], "timeSlot": slot("2026-12-08T10:00", 30)}
+    wrong_end = {
+        "serviceId": sim.ids["follow"],
+        "branchId": sim.ids["riyadh"],
+        "timeSlot": slot("2026-12-08T10:00", 30),
+    }
     assert http.post("/reservations", json=wrong_end).json()["code"] == "timeslot.not.valid"
     naive = {**wrong_end, "timeSlot": {"startTime": "2026-12-08T10:00:00", "endTime": "2026-12-08T10:15:00"}}
     assert http.post("/reservations", json=naive).status_code == 400
     assert http.post("/reservations", json={"branchId": sim.ids["riyadh"]}).status_code == 400
-    assert reserve(sim, http, "2026-12-08T10:00", service="vaccine", resource=None,
-                   numberOfReservations=4).status_code == 400
+    assert (
+        reserve(
+            sim, http, "2026-12-08T10:00", service="vaccine", resource=None, numberOfReservations=4
+        ).status_code
+        == 400
+    )
     assert sim.cloud.appointments == {}
 
 
@@ -443,7 +595,9 @@ def test_the_cloud_picks_a_resource_when_none_is_required(sim, http):
     assert reserve(sim, http, "2026-12-08T10:00", service="follow", resource=None).status_code == 409
     pooled = reserve(sim, http, "2026-12-08T10:00", service="vaccine", resource=None)
     assert pooled.status_code == 201 and "resource" not in pooled.json()
-    assert reserve(sim, http, "2026-12-08T10:00", service="vaccine", resource=None).status_code == 409  # pool of 1
+    assert (
+        reserve(sim, http, "2026-12-08T10:00", service="vaccine", resource=None).status_code == 409
+    )  # pool of 1
 
 
 def test_staff_only_service_can_be_booked_by_the_desk(sim, http):
@@ -476,12 +630,17 @@ def test_search_finds_a_known_customers_appointments(sim, http):
     sooner = book(sim, http, "2026-12-08T10:00", branch="jeddah", resource="lina")
     book(sim, http, "2026-12-08T10:00", customer=OMAR)
     reserve(sim, http, "2026-12-08T12:00")  # held only: no customer yet
-    found = http.post("/appointments/search", json={"customer": {"personalIdentifier": HUDA["personalIdentifier"]}})
+    found = http.post(
+        "/appointments/search", json={"customer": {"personalIdentifier": HUDA["personalIdentifier"]}}
+    )
     assert found.status_code == 200
     assert [a["appointmentId"] for a in found.json()] == [sooner["appointmentId"], later["appointmentId"]]
     assert found.json()[0]["branch"]["id"] == sim.ids["jeddah"]
     assert http.post("/appointments/search", json={"customer": {"personalIdentifier": "z" * 20}}).json() == []
-    assert http.post("/appointments/search", json={"customer": {"personalIdentifier": "bad-id"}}).status_code == 400
+    assert (
+        http.post("/appointments/search", json={"customer": {"personalIdentifier": "bad-id"}}).status_code
+        == 400
+    )
     assert http.post("/appointments/search", json={}).status_code == 400
 
 
@@ -490,7 +649,9 @@ def test_reschedule_rebases_onto_a_new_reservation_keeping_the_id(sim, http):
     it; the service never changes; the appointment keeps its id (inferred)."""
     booked = book(sim, http, "2026-12-08T10:00")
     new = reserve(sim, http, "2026-12-09T11:30", resource="omar").json()
-    moved = http.put(f"/appointments/{booked['appointmentId']}/reschedule", json={"reservationId": new["appointmentId"]})
+    moved = http.put(
+        f"/appointments/{booked['appointmentId']}/reschedule", json={"reservationId": new["appointmentId"]}
+    )
     assert moved.status_code == 200
     body = moved.json()
     assert body["appointmentId"] == booked["appointmentId"] and body["status"] == CONFIRMED
@@ -499,7 +660,9 @@ def test_reschedule_rebases_onto_a_new_reservation_keeping_the_id(sim, http):
     assert http.get(f"/appointments/{new['appointmentId']}").status_code == 404  # used up
     assert "2026-12-08T10:00:00+03:00" in starts(http, sim, requestedResourceId=sim.ids["sara"])
     assert "2026-12-09T11:30:00+03:00" not in starts(http, sim, requestedResourceId=sim.ids["omar"])
-    resent = http.put(f"/appointments/{booked['appointmentId']}/reschedule", json={"reservationId": new["appointmentId"]})
+    resent = http.put(
+        f"/appointments/{booked['appointmentId']}/reschedule", json={"reservationId": new["appointmentId"]}
+    )
     assert resent.status_code == 404  # a lost reply re-sent: the client GETs and sees the new start
     assert http.get(f"/appointments/{booked['appointmentId']}").json()["timeSlot"] == body["timeSlot"]
 
@@ -509,8 +672,10 @@ def test_change_of_resource_is_a_reschedule_to_the_same_time(sim, http):
     another resource"."""
     booked = book(sim, http, "2026-12-08T10:00")
     same_time = reserve(sim, http, "2026-12-08T10:00", resource="omar").json()
-    moved = http.put(f"/appointments/{booked['appointmentId']}/reschedule",
-                     json={"reservationId": same_time["appointmentId"]}).json()
+    moved = http.put(
+        f"/appointments/{booked['appointmentId']}/reschedule",
+        json={"reservationId": same_time["appointmentId"]},
+    ).json()
     assert moved["resource"]["id"] == sim.ids["omar"] and moved["timeSlot"] == booked["timeSlot"]
 
 
@@ -522,8 +687,13 @@ def test_reschedule_refusals(sim, http):
     other = reserve(sim, http, "2026-12-09T11:00", service="follow", resource="omar").json()
     assert http.put(url, json={"reservationId": other["appointmentId"]}).json()["code"] == "service.mismatch"
     held = reserve(sim, http, "2026-12-09T12:00").json()
-    assert http.put(f"/appointments/{held['appointmentId']}/reschedule",
-                    json={"reservationId": other["appointmentId"]}).status_code == 409
+    assert (
+        http.put(
+            f"/appointments/{held['appointmentId']}/reschedule",
+            json={"reservationId": other["appointmentId"]},
+        ).status_code
+        == 409
+    )
     shift(sim, HOLD)
     assert http.put(url, json={"reservationId": held["appointmentId"]}).status_code == 404
     assert http.put(url, json={}).status_code == 400
@@ -537,8 +707,12 @@ def test_delete_cancels_and_get_answers_404(sim, http):
     url = f"/appointments/{booked['appointmentId']}"
     assert http.delete(url).status_code == 204
     assert http.get(url).status_code == 404
-    assert http.post("/appointments/search", json={"customer": {"personalIdentifier": HUDA["personalIdentifier"]}}
-                     ).json() == []
+    assert (
+        http.post(
+            "/appointments/search", json={"customer": {"personalIdentifier": HUDA["personalIdentifier"]}}
+        ).json()
+        == []
+    )
     assert http.delete(url).status_code == 404
     assert "2026-12-08T10:00:00+03:00" in starts(http, sim, requestedResourceId=sim.ids["sara"])
 
@@ -552,7 +726,10 @@ def test_update_customer_details(sim, http):
     changed = http.put(url, json={"customer": {**HUDA, "lastName": "Saleh-Fahad"}})
     assert changed.status_code == 200 and changed.json()["customer"]["lastName"] == "Saleh-Fahad"
     held = reserve(sim, http, "2026-12-08T11:00").json()
-    assert http.put(f"/appointments/{held['appointmentId']}/customer", json={"customer": HUDA}).status_code == 409
+    assert (
+        http.put(f"/appointments/{held['appointmentId']}/customer", json={"customer": HUDA}).status_code
+        == 409
+    )
 
 
 # ---- faults ---------------------------------------------------------------------------------
@@ -577,7 +754,10 @@ def test_lost_confirm_reply_then_get_shows_it_confirmed(sim, http):
     made = reserve(sim, http, "2026-12-08T10:00").json()
     sim.cloud.faults.lose_reply(method="PUT", path=BASE + "/reservations")
     with pytest.raises(httpx.TransportError):
-        http.put(f"/reservations/{made['appointmentId']}", json={"customer": HUDA, "informationQuestions": answers()})
+        http.put(
+            f"/reservations/{made['appointmentId']}",
+            json={"customer": HUDA, "informationQuestions": answers()},
+        )
     assert http.get(f"/appointments/{made['appointmentId']}").json()["status"] == CONFIRMED
 
 
@@ -612,18 +792,34 @@ def test_cloud_side_booking_cancel_move_and_delete(sim, http):
     customer cancelling it, staff moving (same id) or deleting it; it needs the admin key."""
     admin = httpx.Client(base_url=sim.root + "/_sim", headers=sim.admin)
     assert httpx.get(sim.root + "/_sim/appointments").status_code == 401
-    body = {"serviceId": sim.ids["consult"], "branchId": sim.ids["riyadh"], "start": "2026-12-07T08:56:00+03:00",
-            "customer": HUDA, "resourceId": sim.ids["sara"], "answers": answers()}
+    body = {
+        "serviceId": sim.ids["consult"],
+        "branchId": sim.ids["riyadh"],
+        "start": "2026-12-07T08:56:00+03:00",
+        "customer": HUDA,
+        "resourceId": sim.ids["sara"],
+        "answers": answers(),
+    }
     assert admin.post("/appointments", json={**body, "start": "2026-12-07T07:00:00+03:00"}).status_code == 400
     assert admin.post("/appointments", json={**body, "resourceId": sim.ids["lina"]}).status_code == 400
     online = admin.post("/appointments", json=body)  # began four minutes ago, off the grid
     assert online.status_code == 200, online.text
     ident = online.json()["appointmentId"]
-    assert online.json()["source"] == "online" and online.json()["personalIdentifier"] == HUDA["personalIdentifier"]
-    found = http.post("/appointments/search", json={"customer": {"personalIdentifier": HUDA["personalIdentifier"]}})
+    assert (
+        online.json()["source"] == "online"
+        and online.json()["personalIdentifier"] == HUDA["personalIdentifier"]
+    )
+    found = http.post(
+        "/appointments/search", json={"customer": {"personalIdentifier": HUDA["personalIdentifier"]}}
+    )
     assert [a["appointmentId"] for a in found.json()] == [ident]
-    staff_only = {**body, "serviceId": sim.ids["dental"], "resourceId": sim.ids["omar"],
-                  "start": "2026-12-08T12:00:00+03:00", "answers": []}
+    staff_only = {
+        **body,
+        "serviceId": sim.ids["dental"],
+        "resourceId": sim.ids["omar"],
+        "start": "2026-12-08T12:00:00+03:00",
+        "answers": [],
+    }
     assert admin.post("/appointments", json=staff_only).status_code == 400  # not bookable online
     assert admin.post("/appointments", json={**staff_only, "source": "staff"}).status_code == 200
     moved = admin.post(f"/appointments/{ident}/move", json={"start": "2026-12-09T13:00:00+03:00"})
@@ -634,7 +830,9 @@ def test_cloud_side_booking_cancel_move_and_delete(sim, http):
     assert admin.get(f"/appointments/{ident}").json()["status"] == "CANCELLED"
     other = book(sim, http, "2026-12-08T10:00")
     assert admin.delete(f"/appointments/{other['appointmentId']}").status_code == 204
-    assert other["appointmentId"] not in {a["appointmentId"] for a in admin.get("/appointments").json()["items"]}
+    assert other["appointmentId"] not in {
+        a["appointmentId"] for a in admin.get("/appointments").json()["items"]
+    }
     assert http.get(f"/appointments/{other['appointmentId']}").status_code == 404
     admin.close()
 
@@ -652,7 +850,9 @@ def test_generated_clinic_is_bookable_and_has_todays_appointments():
     assert len(records) == 80
     days = {r.start.astimezone(cloud.branches[r.branch_id].zone).date() for r in records}
     today = date(2026, 12, 7)
-    assert today in days and min(days) >= today - timedelta(days=1) and max(days) <= today + timedelta(days=30)
+    assert (
+        today in days and min(days) >= today - timedelta(days=1) and max(days) <= today + timedelta(days=30)
+    )
     assert all(r.state in (CONFIRMED, "CANCELLED") for r in records)
     with start_cloud(cloud) as running, httpx.Client(base_url=running.url, headers=running.headers) as http:
         rows = http.get("/services").json()
@@ -667,23 +867,43 @@ def test_generated_clinic_is_bookable_and_has_todays_appointments():
         branch = clinic["branches"][0]
         service = clinic["services"][branch][1]
         free = http.get(f"/services/{service}/timeslots", params={"branchId": branch}).json()
-        made = http.post("/reservations", json={"serviceId": service, "branchId": branch, "timeSlot": free[0],
-                                                "numberOfReservations": 1})
+        made = http.post(
+            "/reservations",
+            json={"serviceId": service, "branchId": branch, "timeSlot": free[0], "numberOfReservations": 1},
+        )
         assert made.status_code == 201
-        confirm = http.put(f"/reservations/{made.json()['appointmentId']}", json={"customer": customer_of(clinic, 2)})
+        confirm = http.put(
+            f"/reservations/{made.json()['appointmentId']}", json={"customer": customer_of(clinic, 2)}
+        )
         assert confirm.status_code == 201, confirm.text
 
 
 def test_command_line_runs_the_cloud():
     """``python -m tests.clouds.qmatic --port N`` serves a generated clinic and prints the
     url and the tenant."""
-    proc = subprocess.Popen([sys.executable, "-m", "tests.clouds.qmatic", "--port", "0", "--tenant", "demo-tenant",
-                             "--authorization", "Bearer k"], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.clouds.qmatic",
+            "--port",
+            "0",
+            "--tenant",
+            "demo-tenant",
+            "--authorization",
+            "Bearer k",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         url = proc.stdout.readline().split(" at ")[1].strip()
         assert "demo-tenant" in proc.stdout.readline()
-        reply = httpx.get(url + "/services", headers={"X-TENANT-ID": "demo-tenant", "Accept-Language": "en_US",
-                                                      "Authorization": "Bearer k"}, timeout=5)
+        reply = httpx.get(
+            url + "/services",
+            headers={"X-TENANT-ID": "demo-tenant", "Accept-Language": "en_US", "Authorization": "Bearer k"},
+            timeout=5,
+        )
         assert reply.status_code == 200 and len(reply.json()) == 7
     finally:
         proc.terminate()

@@ -22,15 +22,28 @@ def sim():
     main = cloud.add_branch("الفرع الرئيسي", "Main Branch")
     other = cloud.add_branch("الفرع الثانوي", "Secondary Branch")
     sara, omar = cloud.add_provider("د. سارة"), cloud.add_provider("Dr. Omar")
-    product = cloud.add_product("كشف عام", "General consultation", [
-        {"nameAr": "كشف جديد", "nameEn": "New visit", "amount": 200, "duration": 30},
-        {"nameAr": "مراجعة", "nameEn": "Follow-up", "amount": 0, "duration": 15},
-    ], [sara["id"], omar["id"]], [main["id"]])
+    product = cloud.add_product(
+        "كشف عام",
+        "General consultation",
+        [
+            {"nameAr": "كشف جديد", "nameEn": "New visit", "amount": 200, "duration": 30},
+            {"nameAr": "مراجعة", "nameEn": "Follow-up", "amount": 0, "duration": 15},
+        ],
+        [sara["id"], omar["id"]],
+        [main["id"]],
+    )
     huda = cloud.add_customer("Huda Saleh", "+966501234567", main["id"])
     with start_cloud(cloud) as running:
-        running.ids = {"main": main["id"], "other": other["id"], "sara": sara["id"], "omar": omar["id"],
-                       "product": product["id"], "paid": product["pricing"][0]["id"],
-                       "free": product["pricing"][1]["id"], "huda": huda["id"]}
+        running.ids = {
+            "main": main["id"],
+            "other": other["id"],
+            "sara": sara["id"],
+            "omar": omar["id"],
+            "product": product["id"],
+            "paid": product["pricing"][0]["id"],
+            "free": product["pricing"][1]["id"],
+            "huda": huda["id"],
+        }
         yield running
 
 
@@ -44,11 +57,23 @@ def code(response: httpx.Response) -> str:
     return response.json()["error"]["code"]
 
 
-def book(sim, http, start: datetime, price: str = "paid", providers=("sara",), minutes: int = 30) -> httpx.Response:
-    body = {"customerId": sim.ids["huda"], "branchId": sim.ids["main"],
-            "items": [{"quantity": 1, "priceId": sim.ids[price], "from": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                       "to": (start + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                       "providerIds": [sim.ids[p] for p in providers], "customFields": {}}]}
+def book(
+    sim, http, start: datetime, price: str = "paid", providers=("sara",), minutes: int = 30
+) -> httpx.Response:
+    body = {
+        "customerId": sim.ids["huda"],
+        "branchId": sim.ids["main"],
+        "items": [
+            {
+                "quantity": 1,
+                "priceId": sim.ids[price],
+                "from": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "to": (start + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "providerIds": [sim.ids[p] for p in providers],
+                "customFields": {},
+            }
+        ],
+    }
     return http.post("/reservations/bulk", json=body)
 
 
@@ -57,8 +82,12 @@ def test_every_call_needs_the_key_and_the_tenant(sim):
     "Error Response Format" / "HTTP Status Codes": 401 ``Unauthorized`` in the envelope."""
     good = sim.headers
     assert httpx.get(sim.url + "/branches", headers=good).status_code == 200
-    for headers in ({"__tenant": good["__tenant"]}, {"Authorization": good["Authorization"]},
-                    {**good, "Authorization": "Basic wrong"}, {**good, "__tenant": "another-tenant"}):
+    for headers in (
+        {"__tenant": good["__tenant"]},
+        {"Authorization": good["Authorization"]},
+        {**good, "Authorization": "Basic wrong"},
+        {**good, "__tenant": "another-tenant"},
+    ):
         refused = httpx.get(sim.url + "/branches", headers=headers)
         assert refused.status_code == 401
         assert set(refused.json()["error"]) == {"code", "message", "details", "validationErrors"}
@@ -85,8 +114,15 @@ def test_customers_paging_and_create(sim, http):
     ``POST /customers`` answers the new id as a JSON string; a bad mobile is a 400
     ``ValidationError`` naming the field (API reference "Error Response Format")."""
     for n in range(4):
-        made = http.post("/customers", json={"name": f"Patient {n}", "mobileNumber": f"05000000{n:02d}",
-                                             "type": 1, "branchId": sim.ids["main"]})
+        made = http.post(
+            "/customers",
+            json={
+                "name": f"Patient {n}",
+                "mobileNumber": f"05000000{n:02d}",
+                "type": 1,
+                "branchId": sim.ids["main"],
+            },
+        )
         assert made.status_code == 200 and isinstance(made.json(), str)
     seen, skip = [], 0
     while True:
@@ -124,8 +160,17 @@ def test_bulk_create_invoice_payment_link_and_status(sim, http):
 
     taken = book(sim, http, NOW + timedelta(hours=1, minutes=15))
     assert taken.status_code == 400 and code(taken) == "BusinessLogicError"
-    body = {"customerId": sim.ids["huda"], "items": [{"quantity": 1, "priceId": sim.ids["paid"],
-                                                      "from": "2026-12-07T10:00:00Z", "to": "2026-12-07T10:30:00Z"}]}
+    body = {
+        "customerId": sim.ids["huda"],
+        "items": [
+            {
+                "quantity": 1,
+                "priceId": sim.ids["paid"],
+                "from": "2026-12-07T10:00:00Z",
+                "to": "2026-12-07T10:30:00Z",
+            }
+        ],
+    }
     assert http.post("/reservations/bulk", json=body).status_code == 403  # no branchId
 
 
@@ -158,10 +203,19 @@ def test_update_keeps_duration_and_providers(sim, http):
     assert http.put(f"/reservations/{ident}", json={}).status_code == 400
     assert http.put(f"/reservations/{ident}", json={"startDate": "2026-12-07T10:00:00Z"}).status_code == 204
     row = http.get(f"/reservations/{ident}").json()
-    assert (row["startAt"], row["endAt"], row["providers"]) == ("2026-12-07T10:00:00Z", "2026-12-07T10:30:00Z",
-                                                               ["د. سارة"])
-    http.put(f"/reservations/{ident}", json={"startDate": row["startAt"], "endDate": "2026-12-07T10:20:00Z",
-                                             "providerIds": [sim.ids["omar"]]})
+    assert (row["startAt"], row["endAt"], row["providers"]) == (
+        "2026-12-07T10:00:00Z",
+        "2026-12-07T10:30:00Z",
+        ["د. سارة"],
+    )
+    http.put(
+        f"/reservations/{ident}",
+        json={
+            "startDate": row["startAt"],
+            "endDate": "2026-12-07T10:20:00Z",
+            "providerIds": [sim.ids["omar"]],
+        },
+    )
     row = http.get(f"/reservations/{ident}").json()
     assert row["endAt"] == "2026-12-07T10:20:00Z" and row["providers"] == ["Dr. Omar"]
 
@@ -182,13 +236,24 @@ def test_slots_follow_bookings(sim, http):
     """API reference "GET /api/public/reservations/slots": required StartDate/EndDate (no zone),
     PriceId, MinQuantity ≥ 1; a provider with a reservation is not available then."""
     book(sim, http, NOW + timedelta(hours=1))  # Sara, 10:00-10:30 Riyadh
-    params = {"StartDate": "2026-12-07T06:00:00", "EndDate": "2026-12-07T08:00:00", "PriceId": sim.ids["paid"],
-              "MinQuantity": 1}
+    params = {
+        "StartDate": "2026-12-07T06:00:00",
+        "EndDate": "2026-12-07T08:00:00",
+        "PriceId": sim.ids["paid"],
+        "MinQuantity": 1,
+    }
     slots = http.get("/reservations/slots", params=params).json()
-    assert [s["from"] for s in slots] == ["2026-12-07T06:00:00Z", "2026-12-07T06:30:00Z",
-                                          "2026-12-07T07:00:00Z", "2026-12-07T07:30:00Z"]
+    assert [s["from"] for s in slots] == [
+        "2026-12-07T06:00:00Z",
+        "2026-12-07T06:30:00Z",
+        "2026-12-07T07:00:00Z",
+        "2026-12-07T07:30:00Z",
+    ]
     busy = slots[2]
-    assert busy["availableProviderIds"] == [sim.ids["omar"]] and busy["allProvidersAvailability"][sim.ids["sara"]] is False
+    assert (
+        busy["availableProviderIds"] == [sim.ids["omar"]]
+        and busy["allProvidersAvailability"][sim.ids["sara"]] is False
+    )
     only_sara = http.get("/reservations/slots", params={**params, "ProvidersIds": sim.ids["sara"]}).json()
     assert [s["isAvailable"] for s in only_sara] == [True, True, False, True]
     assert http.get("/reservations/slots", params={**params, "MinQuantity": 0}).status_code == 400
@@ -203,7 +268,11 @@ def test_attendances_check_in_and_out(sim, http):
     early = http.post("/attendances", json=body)
     assert early.status_code == 400 and code(early) == "BusinessLogicError"
     checked_in = http.post("/attendances", json={**body, "actionType": 0}).json()
-    assert (checked_in["type"], checked_in["actionType"], checked_in["isFirstCheckIn"]) == ("CheckIn", "Reservation", True)
+    assert (checked_in["type"], checked_in["actionType"], checked_in["isFirstCheckIn"]) == (
+        "CheckIn",
+        "Reservation",
+        True,
+    )
     assert http.post("/attendances", json=body).status_code == 200
     items = http.get("/attendances", params={"customerId": sim.ids["huda"]}).json()
     assert [(i["type"], i["actionId"]) for i in items["items"]] == [("CheckOut", ident), ("CheckIn", ident)]
@@ -216,8 +285,9 @@ def test_cloud_side_changes_over_admin_http(sim, http):
     booking, a cancellation and a deletion (GET → 404) made in the cloud show in the API."""
     admin = httpx.Client(base_url=sim.root, headers=sim.admin, timeout=5)
     assert httpx.get(sim.root + "/_sim/health").status_code == 401  # the admin key is required
-    online = admin.post("/_sim/reservations", json={"priceId": sim.ids["free"],
-                                                    "startAt": "2026-12-07T06:15:00Z"}).json()
+    online = admin.post(
+        "/_sim/reservations", json={"priceId": sim.ids["free"], "startAt": "2026-12-07T06:15:00Z"}
+    ).json()
     assert online["source"] == "WebBooking" and online["endAt"] == "2026-12-07T06:30:00Z"
     kiosk = admin.post("/_sim/attendances", json={"reservationId": online["id"]}).json()
     assert kiosk["type"] == "CheckIn"
@@ -234,7 +304,9 @@ def test_rate_limit_and_5xx_faults(sim, http):
     API reference's internal error, in the error envelope."""
     sim.cloud.faults.rate_limit(retry_after=3)
     limited = http.get("/branches")
-    assert limited.status_code == 429 and limited.headers["Retry-After"] == "3" and code(limited) == "RateLimit"
+    assert (
+        limited.status_code == 429 and limited.headers["Retry-After"] == "3" and code(limited) == "RateLimit"
+    )
     sim.cloud.faults.fail(1, status=503, path="/api/public/products")
     assert http.get("/products").status_code == 503 and http.get("/products").status_code == 200
     admin = httpx.Client(base_url=sim.root, headers=sim.admin, timeout=5)
@@ -261,9 +333,15 @@ def test_lost_reply_after_commit_is_committed(sim, http):
     sim.cloud.faults.lose_reply(method="POST", path="/api/public/reservations/bulk")
     with pytest.raises(httpx.TransportError):
         book(sim, http, NOW + timedelta(hours=3))
-    found = http.get("/reservations", params={"customerId": sim.ids["huda"], "branchId": sim.ids["main"],
-                                             "dateMin": "2026-12-07T09:00:00Z",
-                                             "dateMax": "2026-12-07T09:00:00Z"}).json()
+    found = http.get(
+        "/reservations",
+        params={
+            "customerId": sim.ids["huda"],
+            "branchId": sim.ids["main"],
+            "dateMin": "2026-12-07T09:00:00Z",
+            "dateMax": "2026-12-07T09:00:00Z",
+        },
+    ).json()
     assert found["totalCount"] == 1 and found["items"][0]["startAt"] == "2026-12-07T09:00:00Z"
     sim.cloud.faults.drop(method="POST", path="/api/public/attendances")
     body = {"type": 0, "actionType": 0, "customerId": sim.ids["huda"], "actionId": found["items"][0]["id"]}
@@ -278,18 +356,24 @@ def test_lost_replies_on_customer_and_attendance(sim, http):
     ``GET /attendances?customerId=`` with the same ``actionId`` and kind."""
     sim.cloud.faults.lose_reply(method="POST", path="/api/public/customers")
     with pytest.raises(httpx.TransportError):
-        http.post("/customers", json={"name": "Salem", "mobileNumber": "0555000111", "branchId": sim.ids["main"]})
+        http.post(
+            "/customers", json={"name": "Salem", "mobileNumber": "0555000111", "branchId": sim.ids["main"]}
+        )
     customers = http.get("/customers").json()["items"]
     assert [c["name"] for c in customers if c["mobileNumber"].endswith("555000111")] == ["Salem"]
 
     ident = book(sim, http, NOW).json()["reservationIds"][0]
     sim.cloud.faults.lose_reply(method="POST", path="/api/public/attendances")
     with pytest.raises(httpx.TransportError):
-        http.post("/attendances", json={"type": 0, "actionType": 0, "customerId": sim.ids["huda"], "actionId": ident})
+        http.post(
+            "/attendances",
+            json={"type": 0, "actionType": 0, "customerId": sim.ids["huda"], "actionId": ident},
+        )
     mine = http.get("/attendances", params={"customerId": sim.ids["huda"]}).json()["items"]
     assert [(a["actionId"], a["type"]) for a in mine] == [(ident, "CheckIn")]
-    again = http.post("/attendances", json={"type": 0, "actionType": 0, "customerId": sim.ids["huda"],
-                                            "actionId": ident})
+    again = http.post(
+        "/attendances", json={"type": 0, "actionType": 0, "customerId": sim.ids["huda"], "actionId": ident}
+    )
     assert again.status_code == 400 and code(again) == "BusinessLogicError"  # a blind re-send is refused
 
 
@@ -314,15 +398,29 @@ def test_runs_as_a_module():
     import sys
     from pathlib import Path
 
-    command = [sys.executable, "-m", "tests.clouds.rekaz", "--port", "0", "--key", "k1", "--tenant", "t1",
-               "--per-day", "2"]
-    process = subprocess.Popen(command, cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.PIPE,
-                               text=True)
+    command = [
+        sys.executable,
+        "-m",
+        "tests.clouds.rekaz",
+        "--port",
+        "0",
+        "--key",
+        "k1",
+        "--tenant",
+        "t1",
+        "--per-day",
+        "2",
+    ]
+    process = subprocess.Popen(
+        command, cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.PIPE, text=True
+    )
     try:
         first = process.stdout.readline()
         assert first.startswith("Rekaz simulated cloud at http://127.0.0.1:")
         url = first.split(" at ")[1].strip()
-        branches = httpx.get(url + "/branches", headers={"Authorization": "Basic k1", "__tenant": "t1"}, timeout=5)
+        branches = httpx.get(
+            url + "/branches", headers={"Authorization": "Basic k1", "__tenant": "t1"}, timeout=5
+        )
         assert [b["nameEn"] for b in branches.json()] == ["Main Branch", "Al Malqa Branch"]
     finally:
         process.terminate()

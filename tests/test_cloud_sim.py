@@ -43,15 +43,23 @@ def customer_headers(sim, phone: str | None = None, email: str | None = None) ->
     """Sign in as a customer (OTP with ``isOrgMember: false``): their bearer header."""
     who = {"phoneNumber": phone} if phone else {"email": email}
     base = {"X-APP-ID": sim.app_id}
-    httpx.post(sim.url + "/auth/otp/request", json={"method": "sms", **who, "isOrgMember": False}, headers=base)
-    tokens = httpx.post(sim.url + "/auth/otp/verify", json={**who, "isOrgMember": False, "code": "1234"},
-                        headers=base).json()["result"]
+    httpx.post(
+        sim.url + "/auth/otp/request", json={"method": "sms", **who, "isOrgMember": False}, headers=base
+    )
+    tokens = httpx.post(
+        sim.url + "/auth/otp/verify", json={**who, "isOrgMember": False, "code": "1234"}, headers=base
+    ).json()["result"]
     return {**base, "Authorization": f"Bearer {tokens['accessToken']}"}
 
 
 def book(http: httpx.Client, time_: int, **extra) -> httpx.Response:
-    body = {"date": TODAY.isoformat(), "time": time_, "type": "typeGeneral",
-            "customerIdentifier": {"id": "cusOmar"}, **extra}
+    body = {
+        "date": TODAY.isoformat(),
+        "time": time_,
+        "type": "typeGeneral",
+        "customerIdentifier": {"id": "cusOmar"},
+        **extra,
+    }
     return http.put("/management/scheduling/new", json=body)
 
 
@@ -87,7 +95,9 @@ def test_pagination_follows_tokens_and_tokens_expire(sim, http):
     seen, token, pages = [], None, 0
     while True:
         params = {"limit": 2, "resources": "resSara", "orderDirection": "asc"}
-        body = http.get("/management/bookings", params={**params, **({"nextPageToken": token} if token else {})}).json()
+        body = http.get(
+            "/management/bookings", params={**params, **({"nextPageToken": token} if token else {})}
+        ).json()
         seen += [b["startTime"] for b in body["result"]]
         pages += 1
         token = body["pagination"]["nextPageToken"]
@@ -97,7 +107,9 @@ def test_pagination_follows_tokens_and_tokens_expire(sim, http):
     assert seen == [1000, 1030, 1100, 1130, 1200] and pages == 3
 
     first = http.get("/management/bookings", params={"limit": 2}).json()["pagination"]["nextPageToken"]
-    other = http.get("/management/bookings", params={"limit": 2, "status": "CANCELED", "nextPageToken": first})
+    other = http.get(
+        "/management/bookings", params={"limit": 2, "status": "CANCELED", "nextPageToken": first}
+    )
     assert other.status_code == 400 and code(other) == "PAGINATION-TOKEN-INVALID"
     sim.cloud.clock.shift(timedelta(seconds=61))
     expired = http.get("/management/bookings", params={"limit": 2, "nextPageToken": first})
@@ -139,8 +151,11 @@ def test_a_waiting_booking_leaves_the_listing_when_its_timeout_passes(sim, http)
     assert [b["id"] for b in http.get("/management/bookings", params=waiting).json()["result"]] == [joined]
     sim.cloud.clock.shift(timedelta(minutes=1))
     assert http.get("/management/bookings", params=waiting).json()["result"] == []
-    assert [b["status"] for b in http.get("/management/bookings", params={"dateType": "createdAt"}).json()["result"]
-            if b["id"] == joined] == ["REJECTED"]
+    assert [
+        b["status"]
+        for b in http.get("/management/bookings", params={"dateType": "createdAt"}).json()["result"]
+        if b["id"] == joined
+    ] == ["REJECTED"]
 
 
 def test_the_pages_of_a_long_listing_cost_about_one_sort_not_one_each():
@@ -148,10 +163,19 @@ def test_the_pages_of_a_long_listing_cost_about_one_sort_not_one_each():
     filters and sorts), not 40 times: the cloud serves an initial sync at HTTP speed."""
     cloud = EhjznyCloud(clock=Clock(lambda: NOW))
     clinic = sample_clinic(TODAY)
-    clinic["bookings"] = [{"id": f"bk{i:05d}", "status": "CONFIRMED", "typeId": "typeGeneral",
-                           "resourceId": "resAhmed", "customerId": "cusHuda", "duration": 20,
-                           "startDateTime": f"2026-12-{1 + i % 28:02d}T{6 + i // 28 % 10:02d}:{i % 60:02d}:00Z",
-                           "createdAt": "2026-11-20T06:00:00Z"} for i in range(20_000)]
+    clinic["bookings"] = [
+        {
+            "id": f"bk{i:05d}",
+            "status": "CONFIRMED",
+            "typeId": "typeGeneral",
+            "resourceId": "resAhmed",
+            "customerId": "cusHuda",
+            "duration": 20,
+            "startDateTime": f"2026-12-{1 + i % 28:02d}T{6 + i // 28 % 10:02d}:{i % 60:02d}:00Z",
+            "createdAt": "2026-11-20T06:00:00Z",
+        }
+        for i in range(20_000)
+    ]
     cloud.load(clinic)
     params = {"orderDirection": "asc", "dateType": "dateTime", "from": "2026-11-30T00:00:00Z"}
 
@@ -204,18 +228,27 @@ def test_slot_taken_and_reschedule_gives_a_new_id(sim, http):
     assert strict.status_code == 409 and code(strict) == "SCH-SLOT-TAKEN"
     sim.cloud.strict_resource_filters = False
 
-    moved = book(http, 1100, resourceFilters={"resourceId": "resAhmed"}, rescheduleBookingId=first["id"]).json()["result"]
+    moved = book(
+        http, 1100, resourceFilters={"resourceId": "resAhmed"}, rescheduleBookingId=first["id"]
+    ).json()["result"]
     assert moved["id"] != first["id"] and moved["startTime"] == 1100 and moved["status"] == "CONFIRMED"
     old = http.get(f"/management/bookings/{first['id']}").json()["result"]
     assert old["status"] == "CANCELED" and not {"rescheduledTo", "cancelReason"} & set(old)
     again = book(http, 1130, rescheduleBookingId=first["id"])
     assert again.status_code == 400 and code(again) == "BKS-NOT-ACTIVE"
-    assert book(http, 1000, resourceFilters={"resourceId": "resAhmed"}).status_code == 200  # the old slot is free again
+    assert (
+        book(http, 1000, resourceFilters={"resourceId": "resAhmed"}).status_code == 200
+    )  # the old slot is free again
 
 
 def test_temporary_booking_is_held_then_confirmed_or_deleted(sim, http):
-    body = {"date": TODAY.isoformat(), "time": 1130, "type": "typeFollowUp", "reservedForMinutes": 10,
-            "customerIdentifier": {"phone": "+966500000099"}}
+    body = {
+        "date": TODAY.isoformat(),
+        "time": 1130,
+        "type": "typeFollowUp",
+        "reservedForMinutes": 10,
+        "customerIdentifier": {"phone": "+966500000099"},
+    }
     held = http.put("/management/scheduling/temporary", json=body).json()["result"]
     assert held["status"] == "PENDING_APPROVAL" and "reservedUntil" not in held
     assert sim.cloud.customers[held["customerId"]]["phone"] == "+966500000099"  # created on the fly
@@ -236,28 +269,38 @@ def test_queue_positions_and_shift_after_leaving(sim, http):
     assert all("resourceId" not in j and "startDate" not in j for j in joined)
     queue = http.get("/management/bookings/unassigned", params={"resourceId": "resAhmed"}).json()["result"]
     assert [b["id"] for b in queue] == [j["id"] for j in joined]
-    assert http.get("/management/bookings/unassigned", params={"resourceId": "resSara"}).json()["result"] == []
+    assert (
+        http.get("/management/bookings/unassigned", params={"resourceId": "resSara"}).json()["result"] == []
+    )
     assert code(http.get("/management/bookings/unassigned")) == "VALIDATION"
     pending = {t["id"]: t["pendingCount"] for t in http.post("/availability/types", json={}).json()["result"]}
     assert pending["typeFollowUp"] == 3 and pending["typeGeneral"] == 0
 
     huda, lina = customer_headers(sim, phone="+966500000001"), customer_headers(sim, email="lina@example.com")
-    left = httpx.post(sim.url + "/customer/bookings/cancel", json={"bookingId": joined[0]["id"]}, headers=huda)
+    left = httpx.post(
+        sim.url + "/customer/bookings/cancel", json={"bookingId": joined[0]["id"]}, headers=huda
+    )
     assert left.json()["result"]["status"] == "CANCELED"
-    mine = httpx.get(sim.url + "/customer/bookings", params={"status": "PENDING_ASSIGNMENT"},
-                     headers=lina).json()["result"]
+    mine = httpx.get(
+        sim.url + "/customer/bookings", params={"status": "PENDING_ASSIGNMENT"}, headers=lina
+    ).json()["result"]
     assert [(b["queuePosition"], b["estimatedWaitMinutes"]) for b in mine] == [(2, 20)]
-    foreign = httpx.post(sim.url + "/customer/bookings/cancel", json={"bookingId": joined[1]["id"]}, headers=lina)
+    foreign = httpx.post(
+        sim.url + "/customer/bookings/cancel", json={"bookingId": joined[1]["id"]}, headers=lina
+    )
     assert foreign.status_code == 404
-    shortcut = http.post("/customer/bookings/cancel", json={"bookingId": joined[1]["id"]},
-                         headers={"X-CUSTOMER-ID": "cusOmar"})  # not in the API reference: no such shortcut
+    shortcut = http.post(
+        "/customer/bookings/cancel", json={"bookingId": joined[1]["id"]}, headers={"X-CUSTOMER-ID": "cusOmar"}
+    )  # not in the API reference: no such shortcut
     assert shortcut.status_code == 403
 
 
 def test_customer_joins_queue_over_http(sim, http):
-    response = httpx.put(sim.url + "/customer/scheduling/new", json={"type": "typeGeneral", "assign": False,
-                                                                      "assignmentTimeout": 999},
-                         headers=customer_headers(sim, phone="+966500000002"))
+    response = httpx.put(
+        sim.url + "/customer/scheduling/new",
+        json={"type": "typeGeneral", "assign": False, "assignmentTimeout": 999},
+        headers=customer_headers(sim, phone="+966500000002"),
+    )
     joined = response.json()["result"]
     assert joined["status"] == "PENDING_ASSIGNMENT" and "assignmentTimeout" not in joined
     assert sim.cloud.bookings[joined["id"]]["_timeout"] == 180  # clamped, kept inside the cloud
@@ -271,8 +314,9 @@ def test_accept_race_exactly_one_wins(sim):
     def accept(resource_id: str) -> httpx.Response:
         with httpx.Client(base_url=sim.url, headers=sim.headers, timeout=5) as client:
             barrier.wait()
-            return client.post("/management/bookings/assign", json={"bookingId": booking["id"],
-                                                                    "resourceId": resource_id})
+            return client.post(
+                "/management/bookings/assign", json={"bookingId": booking["id"], "resourceId": resource_id}
+            )
 
     with ThreadPoolExecutor(4) as pool:
         answers = list(pool.map(accept, ["resAhmed", "resSara", "resAhmed", "resSara"]))
@@ -310,12 +354,18 @@ def test_accept_race_in_process_threads():
 
 def test_assignment_timeout_rejects_then_bks110(sim, http):
     booking = sim.cloud.customer_join_queue("cusOmar", "typeFollowUp", assignment_timeout=1)
-    assert "assignmentTimeout" not in booking and sim.cloud.bookings[booking["id"]]["_timeout"] == 5  # clamped
+    assert (
+        "assignmentTimeout" not in booking and sim.cloud.bookings[booking["id"]]["_timeout"] == 5
+    )  # clamped
     sim.cloud.clock.shift(timedelta(minutes=4))
-    assert http.get(f"/management/bookings/{booking['id']}").json()["result"]["status"] == "PENDING_ASSIGNMENT"
+    assert (
+        http.get(f"/management/bookings/{booking['id']}").json()["result"]["status"] == "PENDING_ASSIGNMENT"
+    )
     sim.cloud.clock.shift(timedelta(minutes=1))
     assert http.get(f"/management/bookings/{booking['id']}").json()["result"]["status"] == "REJECTED"
-    late = http.post("/management/bookings/assign", json={"bookingId": booking["id"], "resourceId": "resAhmed"})
+    late = http.post(
+        "/management/bookings/assign", json={"bookingId": booking["id"], "resourceId": "resAhmed"}
+    )
     assert late.status_code == 400 and code(late) == "BKS-110"
 
 
@@ -330,8 +380,10 @@ def test_end_shortens_to_time_served(sim, http):
 
 def test_online_booking_and_available_times(sim, http):
     sim.cloud.add_online_booking("typeDental", day=TODAY, time=1600, customer_id="cusLina")
-    days = http.post("/availability/times", json={"type": "typeDental", "from": "2026-11-22T00:00:00Z",
-                                                  "to": "2026-11-22T00:00:00Z"}).json()["result"]
+    days = http.post(
+        "/availability/times",
+        json={"type": "typeDental", "from": "2026-11-22T00:00:00Z", "to": "2026-11-22T00:00:00Z"},
+    ).json()["result"]
     assert [d["date"] for d in days] == ["2026-11-22"]
     times = [t["time"] for t in days[0]["times"]]
     assert 1600 not in times and 1700 in times and 900 in times
@@ -348,9 +400,14 @@ def test_customers_create_update_and_duplicates(http):
 
 
 def test_time_rules_round_trip_in_the_contract_shape(sim, http):
-    rules = {"depthOfDays": 7, "scheduleAfterHoursFromNow": 1,
-             "rules": [{"weekDays": [0], "times": [{"from": 800, "to": 1200}]}]}
-    assert http.put("/management/resources/resAhmed/timeRules", json=rules).json()["result"]["depthOfDays"] == 7
+    rules = {
+        "depthOfDays": 7,
+        "scheduleAfterHoursFromNow": 1,
+        "rules": [{"weekDays": [0], "times": [{"from": 800, "to": 1200}]}],
+    }
+    assert (
+        http.put("/management/resources/resAhmed/timeRules", json=rules).json()["result"]["depthOfDays"] == 7
+    )
     assert http.get("/management/resources/resAhmed/timeRules").json()["result"]["rules"] == rules["rules"]
     ours = {"rules": [{"days": ["sun"], "from": 800, "to": 1200}]}  # the app's own shape is not the cloud's
     assert http.put("/management/resources/resAhmed/timeRules", json=ours).status_code == 400
@@ -359,19 +416,26 @@ def test_time_rules_round_trip_in_the_contract_shape(sim, http):
 def test_time_rules_close_the_customer_side_by_weekday_number(sim):
     friday = TODAY + timedelta(days=5)  # weekDays 5: not in the sample's 6, 0..4
     with pytest.raises(SimError) as closed:
-        sim.cloud.schedule({"type": "typeGeneral", "date": friday.isoformat(), "time": 1000},
-                           customer_id="cusOmar", customer_side=True)
+        sim.cloud.schedule(
+            {"type": "typeGeneral", "date": friday.isoformat(), "time": 1000},
+            customer_id="cusOmar",
+            customer_side=True,
+        )
     assert closed.value.code == "SCH-OUTSIDE-WORKING-HOURS"
-    sunday = sim.cloud.schedule({"type": "typeGeneral", "date": TODAY.isoformat(), "time": 1000},
-                                customer_id="cusOmar", customer_side=True)
+    sunday = sim.cloud.schedule(
+        {"type": "typeGeneral", "date": TODAY.isoformat(), "time": 1000},
+        customer_id="cusOmar",
+        customer_side=True,
+    )
     assert sunday["status"] == "CONFIRMED"
 
 
 def test_extensions_stay_off_unless_named():
     cloud = EhjznyCloud(Clock(lambda: NOW), extensions={"rescheduledTo", "assignmentTimeout"})
     cloud.load(sample_clinic(TODAY))
-    moved = cloud.schedule({"type": "typeGeneral", "date": TODAY.isoformat(), "time": 1100,
-                            "rescheduleBookingId": "bkMorning"})
+    moved = cloud.schedule(
+        {"type": "typeGeneral", "date": TODAY.isoformat(), "time": 1100, "rescheduleBookingId": "bkMorning"}
+    )
     assert cloud.booking("bkMorning")["rescheduledTo"] == moved["id"]
     assert cloud.customer_join_queue("cusOmar", "typeGeneral")["assignmentTimeout"] == 120
     with pytest.raises(ValueError):
@@ -399,11 +463,17 @@ def test_auth_tokens_expire_and_refresh(sim):
         assert stale.status_code == 401 and code(stale) == "AUTH-TOKEN-EXPIRED"
         assert client.get("/management/types", headers=sim.headers).status_code == 200  # the API key stays
         fresh = client.get("/auth/token", params={"refreshToken": tokens["refreshToken"]}).json()["result"]
-        assert client.get("/management/types",
-                          headers={"Authorization": f"Bearer {fresh['accessToken']}"}).status_code == 200
+        assert (
+            client.get(
+                "/management/types", headers={"Authorization": f"Bearer {fresh['accessToken']}"}
+            ).status_code
+            == 200
+        )
         sim.cloud.clock.shift(timedelta(seconds=3601))
-        assert code(client.get("/management/types",
-                               headers={"Authorization": f"Bearer {fresh['accessToken']}"})) == "AUTH-TOKEN-EXPIRED"
+        assert (
+            code(client.get("/management/types", headers={"Authorization": f"Bearer {fresh['accessToken']}"}))
+            == "AUTH-TOKEN-EXPIRED"
+        )
 
 
 def test_customer_sign_in_reaches_only_customer_side(sim):
@@ -434,7 +504,11 @@ def test_fault_fail_next_requests_and_ratio(sim, http):
 def test_fault_rate_limit_and_latency(sim, http):
     sim.cloud.faults.rate_limit(retry_after=2)
     limited = http.get("/management/types")
-    assert limited.status_code == 429 and limited.headers["Retry-After"] == "2" and code(limited) == "RATE-LIMITED"
+    assert (
+        limited.status_code == 429
+        and limited.headers["Retry-After"] == "2"
+        and code(limited) == "RATE-LIMITED"
+    )
     sim.cloud.faults.latency(150, path="/management/types")
     began = time.monotonic()
     assert http.get("/management/types").status_code == 200
@@ -454,16 +528,20 @@ def test_fault_drop_and_lost_reply(sim, http):
     assert http.get("/management/types").status_code == 200  # out of scope
     with pytest.raises(httpx.TransportError):
         book(http, 1000)
-    found = http.get("/management/bookings", params={"customerId": "cusOmar", "dateType": "createdAt",
-                                                     "from": "2026-11-22T05:59:00Z"}).json()["result"]
+    found = http.get(
+        "/management/bookings",
+        params={"customerId": "cusOmar", "dateType": "createdAt", "from": "2026-11-22T05:59:00Z"},
+    ).json()["result"]
     assert [b["startTime"] for b in found] == [1000]  # the write committed
     assert book(http, 1100).status_code == 200  # faults are spent
 
 
 def test_faults_over_admin_http(sim, http):
     admin = httpx.Client(base_url=sim.url, timeout=5)
-    rules = admin.post("/_sim/faults", json={"kind": "fail", "count": 1, "status": 500,
-                                             "path": "/management/bookings", "method": "GET"}).json()
+    rules = admin.post(
+        "/_sim/faults",
+        json={"kind": "fail", "count": 1, "status": 500, "path": "/management/bookings", "method": "GET"},
+    ).json()
     assert rules["result"][0]["kind"] == "fail"
     assert http.get("/management/types").status_code == 200
     assert http.get("/management/bookings").status_code == 500
@@ -475,10 +553,14 @@ def test_faults_over_admin_http(sim, http):
     with httpx.Client(base_url=sim.url, headers={"X-APP-ID": sim.app_id}, timeout=5) as client:
         login = {"method": "email", "email": "desk@example.com", "isOrgMember": True}
         client.post("/auth/otp/request", json=login)
-        token = client.post("/auth/otp/verify", json={**login, "code": "1234"}).json()["result"]["accessToken"]
+        token = client.post("/auth/otp/verify", json={**login, "code": "1234"}).json()["result"][
+            "accessToken"
+        ]
         admin.post("/_sim/faults", json={"kind": "expire_tokens"})
-        assert code(client.get("/management/types", headers={"Authorization": f"Bearer {token}"})) \
+        assert (
+            code(client.get("/management/types", headers={"Authorization": f"Bearer {token}"}))
             == "AUTH-TOKEN-EXPIRED"
+        )
     admin.post("/_sim/clock", json={"shiftSeconds": 600})
     assert sim.cloud.clock.now() == NOW + timedelta(minutes=10)
     assert admin.delete("/_sim/faults").json()["result"] == []
@@ -495,5 +577,6 @@ def test_loads_the_demo_clinic():
     cloud.load(clinic)
     assert len(cloud.bookings) == len(clinic["bookings"]) and len(cloud.resources) == len(clinic["resources"])
     shown = cloud.booking(clinic["bookings"][0]["id"])
-    assert {k: shown[k] for k in ("startDate", "startTime", "startDateTime")} == \
-        {k: clinic["bookings"][0][k] for k in ("startDate", "startTime", "startDateTime")}
+    assert {k: shown[k] for k in ("startDate", "startTime", "startDateTime")} == {
+        k: clinic["bookings"][0][k] for k in ("startDate", "startTime", "startDateTime")
+    }

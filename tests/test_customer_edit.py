@@ -15,8 +15,9 @@ def test_a_corrected_phone_and_email_are_kept_found_by_search_and_shown_on_booki
     async def scenario(client):
         made = await client.create_customer("Huda", "Salem", "0551112222")
         booking = await client.book("gen", made["id"], DAY, 1030, "dr-omar")
-        fixed = await client.update_customer(made["id"], phone="055 111 2233", email="huda@example.com",
-                                             lastName="Al-Salem")
+        fixed = await client.update_customer(
+            made["id"], phone="055 111 2233", email="huda@example.com", lastName="Al-Salem"
+        )
         found = await client.customers("0551112233")
         day = await client.day(DAY)
         return made, booking, fixed, found, day

@@ -50,16 +50,20 @@ def test_customers(clinic):
 
 def test_same_seed_same_output():
     first = generate_clinic(SATURDAY, seed=7, now=NOW)
-    assert json.dumps(first, sort_keys=True) == json.dumps(generate_clinic(SATURDAY, seed=7, now=NOW),
-                                                           sort_keys=True)
+    assert json.dumps(first, sort_keys=True) == json.dumps(
+        generate_clinic(SATURDAY, seed=7, now=NOW), sort_keys=True
+    )
     assert json.dumps(first) != json.dumps(generate_clinic(SATURDAY, seed=8, now=NOW))
 
 
 @pytest.mark.parametrize("today", [SATURDAY, FRIDAY])
 def test_today_is_busy_in_several_resources(today):
     clinic = generate_clinic(today, "Asia/Riyadh", now=datetime.combine(today, NOW.timetz()))
-    today_resources = {b["resourceId"] for b in scheduled(clinic)
-                       if clock.local_date(clock.from_iso(b["startDateTime"]), "Asia/Riyadh") == today}
+    today_resources = {
+        b["resourceId"]
+        for b in scheduled(clinic)
+        if clock.local_date(clock.from_iso(b["startDateTime"]), "Asia/Riyadh") == today
+    }
     assert len(today_resources) >= 6
 
 
@@ -88,20 +92,29 @@ def test_no_overlaps_and_inside_working_hours(zone):
         assert booking["startDate"] == day.isoformat()
         assert booking["startTime"] == clock.military(start, zone)
         periods = timerules.periods_on(clinic["timeRules"][booking["resourceId"]], day)
-        assert any(lo <= clock.military(start, zone) and clock.military(end, zone) <= hi
-                   for lo, hi in periods), booking
+        assert any(
+            lo <= clock.military(start, zone) and clock.military(end, zone) <= hi for lo, hi in periods
+        ), booking
         by_resource[booking["resourceId"]].append((start, end))
     for intervals in by_resource.values():
         intervals.sort()
-        assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(intervals, intervals[1:], strict=False))
+        assert all(
+            a_end <= b_start for (_, a_end), (b_start, _) in zip(intervals, intervals[1:], strict=False)
+        )
 
 
 def test_import_into_a_store_file_keeps_arabic_and_utc(clinic, tmp_path):
     path = tmp_path / "branch.sqlite"
     store = open_store(path)
     result = import_clinic(store, clinic)
-    assert result == {"resources": 8, "types": 6, "customers": 300,
-                      "bookings": len(clinic["bookings"]), "queued": 12, "skipped": 0}
+    assert result == {
+        "resources": 8,
+        "types": 6,
+        "customers": 300,
+        "bookings": len(clinic["bookings"]),
+        "queued": 12,
+        "skipped": 0,
+    }
     store.close()
 
     store = open_store(path)
@@ -110,7 +123,10 @@ def test_import_into_a_store_file_keeps_arabic_and_utc(clinic, tmp_path):
     assert "د. سارة القحطاني" in names
     cloud_customer = clinic["customers"][0]
     local = store.customer(store.local_id("demo", cloud_customer["id"], "customer"))
-    assert (local["firstName"], local["lastName"]) == (cloud_customer["firstName"], cloud_customer["lastName"])
+    assert (local["firstName"], local["lastName"]) == (
+        cloud_customer["firstName"],
+        cloud_customer["lastName"],
+    )
     assert local["customerNumber"] >= 1001 and local["searchText"]
     cloud_booking = scheduled(clinic)[0]
     row = store.booking(store.local_id("demo", cloud_booking["id"]))
@@ -120,7 +136,7 @@ def test_import_into_a_store_file_keeps_arabic_and_utc(clinic, tmp_path):
     assert len(queued) == 12
     tickets = [q["ticket"] for q in queued]
     assert len(set(tickets)) == 12 and all(t[0].isalpha() and t[-3:].isdigit() for t in tickets)
-    for prefix in {t[:-3] for t in tickets}:   # each type's tickets count 1, 2, 3… in arrival order
+    for prefix in {t[:-3] for t in tickets}:  # each type's tickets count 1, 2, 3… in arrival order
         mine = [q["queueNumber"] for q in queued if q["ticket"].startswith(prefix)]
         assert mine == list(range(1, len(mine) + 1))
     assert store.resource(clinic["resources"][0]["id"])["timeRules"]["rules"]

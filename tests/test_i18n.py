@@ -47,6 +47,7 @@ def _read(lang: str):
 
 # --- catalogs -----------------------------------------------------------------------------
 
+
 def test_arabic_catalog_is_complete_and_not_fuzzy():
     catalog = _read("ar")
     with catalogs.POT_PATH.open("rb") as fp:
@@ -63,7 +64,8 @@ def test_arabic_catalog_is_complete_and_not_fuzzy():
     assert problems == []
     assert [(m, e) for m, e in catalog.check()] == []
     missing = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in template if m.id} - {
-        (m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in catalog if m.id}
+        (m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in catalog if m.id
+    }
     assert missing == set(), "ar lacks template entries; run `python -m app.i18n update`"
 
 
@@ -82,19 +84,22 @@ def test_catalogs_compile_and_english_is_identity(tmp_path):
     assert patients_waiting(4) == "4 patients waiting"
 
 
-@pytest.mark.parametrize(("n", "expected"), [
-    (0, "لا يوجد مرضى في الانتظار"),
-    (1, "مريض واحد في الانتظار"),
-    (2, "مريضان في الانتظار"),
-    (3, "3 مرضى في الانتظار"),
-    (10, "10 مرضى في الانتظار"),
-    (11, "11 مريضًا في الانتظار"),
-    (99, "99 مريضًا في الانتظار"),
-    (100, "100 مريض في الانتظار"),
-    (102, "102 مريض في الانتظار"),
-    (111, "111 مريضًا في الانتظار"),
-    (203, "203 مرضى في الانتظار"),
-])
+@pytest.mark.parametrize(
+    ("n", "expected"),
+    [
+        (0, "لا يوجد مرضى في الانتظار"),
+        (1, "مريض واحد في الانتظار"),
+        (2, "مريضان في الانتظار"),
+        (3, "3 مرضى في الانتظار"),
+        (10, "10 مرضى في الانتظار"),
+        (11, "11 مريضًا في الانتظار"),
+        (99, "99 مريضًا في الانتظار"),
+        (100, "100 مريض في الانتظار"),
+        (102, "102 مريض في الانتظار"),
+        (111, "111 مريضًا في الانتظار"),
+        (203, "203 مرضى في الانتظار"),
+    ],
+)
 def test_arabic_plural_forms_pick_the_cldr_category(ar, n, expected):
     assert patients_waiting(n) == expected
 
@@ -124,6 +129,7 @@ def test_mo_compiled_when_missing_or_stale_and_cached_when_read_only(tmp_path, m
 
 
 # --- language switching -------------------------------------------------------------------
+
 
 def test_live_switch_notifies_and_module_functions_follow(ar):
     assert i18n.current_language() == "ar" and i18n.is_rtl()
@@ -172,20 +178,29 @@ def test_labels_and_error_messages(ar):
     assert status_label("CONFIRMED") == "مؤكد"
     assert status_label("CONFIRMED", "IN_PROGRESS") == "في غرفة الكشف"
     assert status_label("PENDING_ASSIGNMENT") == "في قائمة الانتظار"
-    for code in ("SCH-ALREADY_ASSIGNED", "BKS-110", "SCH-SLOT-TAKEN", "NOT-FOUND", "VALIDATION",
-                 "INVALID-TRANSITION"):
+    for code in (
+        "SCH-ALREADY_ASSIGNED",
+        "BKS-110",
+        "SCH-SLOT-TAKEN",
+        "NOT-FOUND",
+        "VALIDATION",
+        "INVALID-TRANSITION",
+    ):
         message = error_message(code)
         assert message and message.isascii() is False, code
     assert error_message("XYZ-1") == f"حدث خطأ ({FSI}XYZ-1{PDI})."
 
 
 def test_app_i18n_imports_no_qt():
-    code = ("import sys, app.i18n, app.i18n.formats, app.i18n.text, app.i18n.labels, app.i18n.search;"
-            "sys.exit(any(m.startswith(('PySide6', 'qasync')) for m in sys.modules))")
+    code = (
+        "import sys, app.i18n, app.i18n.formats, app.i18n.text, app.i18n.labels, app.i18n.search;"
+        "sys.exit(any(m.startswith(('PySide6', 'qasync')) for m in sys.modules))"
+    )
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
 
 
 # --- formatting ---------------------------------------------------------------------------
+
 
 def at(*args) -> dt.datetime:
     return dt.datetime(*args, tzinfo=UTC)
@@ -208,15 +223,18 @@ def test_arabic_time_and_date_across_midnight(ar):
     assert formats.format_date(dt.date(2026, 11, 22), format="full") == "الأحد، ٢٢ نوفمبر ٢٠٢٦"
 
 
-@pytest.mark.parametrize(("utc", "local_time", "local_date"), [
-    (at(2026, 3, 29, 0, 30), "01:30", "2026-03-29"),   # CET, before spring forward
-    (at(2026, 3, 29, 1, 30), "03:30", "2026-03-29"),   # CEST: 02:00-03:00 does not exist
-    (at(2026, 10, 25, 0, 30), "02:30", "2026-10-25"),  # CEST, first 02:30
-    (at(2026, 10, 25, 1, 30), "02:30", "2026-10-25"),  # CET, second 02:30
-    (at(2026, 11, 21, 22, 59), "23:59", "2026-11-21"),
-    (at(2026, 11, 21, 23, 0), "00:00", "2026-11-22"),  # midnight in Berlin, still 21st in UTC
-    (at(2026, 6, 30, 22, 15), "00:15", "2026-07-01"),  # summer: +2, new day and month
-])
+@pytest.mark.parametrize(
+    ("utc", "local_time", "local_date"),
+    [
+        (at(2026, 3, 29, 0, 30), "01:30", "2026-03-29"),  # CET, before spring forward
+        (at(2026, 3, 29, 1, 30), "03:30", "2026-03-29"),  # CEST: 02:00-03:00 does not exist
+        (at(2026, 10, 25, 0, 30), "02:30", "2026-10-25"),  # CEST, first 02:30
+        (at(2026, 10, 25, 1, 30), "02:30", "2026-10-25"),  # CET, second 02:30
+        (at(2026, 11, 21, 22, 59), "23:59", "2026-11-21"),
+        (at(2026, 11, 21, 23, 0), "00:00", "2026-11-22"),  # midnight in Berlin, still 21st in UTC
+        (at(2026, 6, 30, 22, 15), "00:15", "2026-07-01"),  # summer: +2, new day and month
+    ],
+)
 def test_berlin_dst_and_midnight(utc, local_time, local_date):
     set_language("en")
     assert formats.format_time(utc, "Europe/Berlin", "HH:mm") == local_time
@@ -276,11 +294,23 @@ def test_hijri_dates():
 
 # --- text ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("a", "b"), [
-    ("أحمد", "احمد"), ("أَحْمَد", "احمد"), ("إبراهيم", "ابراهيم"), ("آمنة", "امنه"),
-    ("فاطمة", "فاطمه"), ("مصطفى", "مصطفي"), ("محمـــد", "محمد"), ("ٱلله", "الله"),
-    ("JOSÉ Smith", "jose smith"), ("٠٥٠ ١٢٣", "050 123"), ("\u200fسارة  \u2068Lee\u2069", "ساره lee"),
-])
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("أحمد", "احمد"),
+        ("أَحْمَد", "احمد"),
+        ("إبراهيم", "ابراهيم"),
+        ("آمنة", "امنه"),
+        ("فاطمة", "فاطمه"),
+        ("مصطفى", "مصطفي"),
+        ("محمـــد", "محمد"),
+        ("ٱلله", "الله"),
+        ("JOSÉ Smith", "jose smith"),
+        ("٠٥٠ ١٢٣", "050 123"),
+        ("\u200fسارة  \u2068Lee\u2069", "ساره lee"),
+    ],
+)
 def test_normalize_arabic_folds_spellings(a, b):
     assert normalize_arabic(a) == normalize_arabic(b)
 

@@ -40,8 +40,14 @@ def _same(rows: list[dict]) -> list[dict]:
 def test_events_bring_the_day_and_the_queue_to_what_a_fetch_returns(tmp_path):
     service = _service(tmp_path)
     try:
-        booked = service.create({"type": "gen", "customerIdentifier": {"id": "c1"}, "resourceId": "dr-sara",
-                                 "startDateTime": at(1100).isoformat()})
+        booked = service.create(
+            {
+                "type": "gen",
+                "customerIdentifier": {"id": "c1"},
+                "resourceId": "dr-sara",
+                "startDateTime": at(1100).isoformat(),
+            }
+        )
         first = service.create({"type": "gen", "customerIdentifier": {"id": "c2"}, "assign": False})
         live = LiveDay(service.zone, DAY, types=service._types())
         live.load(_day(service), _waiting(service))
@@ -49,10 +55,10 @@ def test_events_bring_the_day_and_the_queue_to_what_a_fetch_returns(tmp_path):
 
         second = service.create({"type": "gen", "customerIdentifier": {"id": "c3"}, "assign": False})
         service.create({"type": "dental", "customerIdentifier": {"id": "c4"}, "assign": False})
-        reply = service.accept(first["id"], "dr-omar")          # the second walk-in moves up
+        reply = service.accept(first["id"], "dr-omar")  # the second walk-in moves up
         service.check_in(booked["id"])
         service.cancel(second["id"], "left")
-        service.reschedule(booked["id"], {"date": "2026-11-23", "time": 900})   # off the day
+        service.reschedule(booked["id"], {"date": "2026-11-23", "time": 900})  # off the day
         answers = [live.apply(e) for e in _events(service, mark)]
 
         assert APPLIED in answers
@@ -68,16 +74,22 @@ def test_events_bring_the_day_and_the_queue_to_what_a_fetch_returns(tmp_path):
 def test_an_older_version_never_replaces_a_newer_one(tmp_path):
     service = _service(tmp_path)
     try:
-        booked = service.create({"type": "gen", "customerIdentifier": {"id": "c1"}, "resourceId": "dr-sara",
-                                 "startDateTime": at(1100).isoformat()})
+        booked = service.create(
+            {
+                "type": "gen",
+                "customerIdentifier": {"id": "c1"},
+                "resourceId": "dr-sara",
+                "startDateTime": at(1100).isoformat(),
+            }
+        )
         live = LiveDay(service.zone, DAY, types=service._types())
         live.load(_day(service), _waiting(service))
         mark = service.events.last_id
         service.check_in(booked["id"])
         newer = _events(service, mark)
         service.undo_check_in(booked["id"])
-        newest = _events(service, mark)[len(newer):]
-        for event in newest + newer:                            # arriving out of order
+        newest = _events(service, mark)[len(newer) :]
+        for event in newest + newer:  # arriving out of order
             live.apply(event)
         assert _same(live.bookings) == _same(_day(service))
         assert live.find(booked["id"])["visitStatus"] is None
@@ -92,9 +104,25 @@ def test_what_cannot_be_applied_asks_for_a_refetch():
     assert live.apply({"id": 3, "type": "something.new", "data": {}}) == REFETCH
     assert live.apply({"id": 4, "type": "slot.freed", "data": {}}) == UNCHANGED
     # a booking without its customer, of a customer this view has never seen: fetch it
-    live.apply({"id": 5, "type": "booking.changed", "data": {"action": "sync", "booking": {
-        "id": "b1", "status": "CONFIRMED", "customerId": "c9", "typeId": "gen", "resourceId": "r",
-        "startDateTime": at(1100).isoformat(), "endDateTime": at(1120).isoformat(), "version": 1}}})
+    live.apply(
+        {
+            "id": 5,
+            "type": "booking.changed",
+            "data": {
+                "action": "sync",
+                "booking": {
+                    "id": "b1",
+                    "status": "CONFIRMED",
+                    "customerId": "c9",
+                    "typeId": "gen",
+                    "resourceId": "r",
+                    "startDateTime": at(1100).isoformat(),
+                    "endDateTime": at(1120).isoformat(),
+                    "version": 1,
+                },
+            },
+        }
+    )
     assert live.missing == {"b1"}
 
 

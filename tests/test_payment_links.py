@@ -22,25 +22,41 @@ def unpaid_booking(cloud) -> dict:
 
 
 def test_the_mapping_keeps_the_payment_link_and_drops_a_bad_one():
-    base = {"id": "b1", "status": "PENDING_PAYMENT", "typeId": "t", "customerId": "c",
-            "startDateTime": "2026-11-22T07:00:00.000Z", "endDateTime": "2026-11-22T07:20:00.000Z",
-            "createdAt": "2026-11-21T07:00:00.000Z"}
+    base = {
+        "id": "b1",
+        "status": "PENDING_PAYMENT",
+        "typeId": "t",
+        "customerId": "c",
+        "startDateTime": "2026-11-22T07:00:00.000Z",
+        "endDateTime": "2026-11-22T07:20:00.000Z",
+        "createdAt": "2026-11-21T07:00:00.000Z",
+    }
     link = "https://pay.example/i/42?x=1"
     assert mapping.booking_from_cloud({**base, "payment": {"paymentLink": link}}, ZONE)["paymentLink"] == link
-    for bad in ({"paymentLink": "javascript:alert(1)"}, {"paymentLink": 5}, "nope", {"paymentLink": "https://a b"},
-                {"paymentLink": "https://x/" + "a" * 2000}, None):
+    for bad in (
+        {"paymentLink": "javascript:alert(1)"},
+        {"paymentLink": 5},
+        "nope",
+        {"paymentLink": "https://a b"},
+        {"paymentLink": "https://x/" + "a" * 2000},
+        None,
+    ):
         assert mapping.booking_from_cloud({**base, "payment": bad}, ZONE)["paymentLink"] is None
     assert mapping.booking_from_cloud(base, ZONE)["paymentLink"] is None
 
 
 def test_a_booking_awaiting_payment_arrives_with_its_link_and_turns_paid(branch, running):  # noqa: F811
     unpaid = unpaid_booking(running.cloud)
-    assert unpaid["status"] == Status.PENDING_PAYMENT and unpaid["payment"]["paymentLink"].startswith("https://")
+    assert unpaid["status"] == Status.PENDING_PAYMENT and unpaid["payment"]["paymentLink"].startswith(
+        "https://"
+    )
     run(branch, lambda: branch.engine.sync_once(deadline=10))
     local = branch.store.local_id("ehjzny", unpaid["id"])
     row = branch.service.to_api(branch.store.booking(local))
     assert (row["status"], row["paymentLink"]) == (Status.PENDING_PAYMENT, unpaid["payment"]["paymentLink"])
-    assert branch.store.db.execute("select source from bookings where id = ?", [local]).fetchone()[0] == "cloud"
+    assert (
+        branch.store.db.execute("select source from bookings where id = ?", [local]).fetchone()[0] == "cloud"
+    )
 
     running.cloud.pay(unpaid["id"])
     run(branch, lambda: branch.engine.sync_once(deadline=10))
@@ -49,8 +65,12 @@ def test_a_booking_awaiting_payment_arrives_with_its_link_and_turns_paid(branch,
 
 
 def test_the_invoice_amounts_map_to_cloud_money():
-    obj = {"payment": {"invoiceNumber": 5001, "amount": {"subTotal": "150.00", "total": "172.50",
-                                                         "balance": "72.50", "discount": "0.00"}}}
+    obj = {
+        "payment": {
+            "invoiceNumber": 5001,
+            "amount": {"subTotal": "150.00", "total": "172.50", "balance": "72.50", "discount": "0.00"},
+        }
+    }
     money = mapping.money(obj)
     assert (money.price, money.paid, money.fully_paid, money.reference) == ("172.50", "100.00", False, "5001")
     assert mapping.money({"payment": {"amount": {"total": "10.00", "balance": "0.00"}}}).fully_paid is True
@@ -71,12 +91,21 @@ def test_the_invoice_comes_down_and_turns_paid_once_when_paid_in_the_cloud(branc
     payments = Payments(branch.service)
     total = round(float(unpaid["payment"]["amount"]["total"]) * 100)
     figures = payments.figures(local, parts=True)
-    assert (figures["price"], figures["priceSource"], figures["paid"], figures["balance"]) == (total, "cloud", 0, total)
+    assert (figures["price"], figures["priceSource"], figures["paid"], figures["balance"]) == (
+        total,
+        "cloud",
+        0,
+        total,
+    )
     reply = httpx.post(f"{running.url}/_sim/bookings/{unpaid['id']}/pay")
     assert reply.status_code == 200, reply.text
     for _ in range(2):
         run(branch, lambda: branch.engine.sync_once(deadline=10))
         figures = payments.figures(local, parts=True)
         assert (figures["paidCloud"], figures["paidLocal"], figures["balance"], figures["cloud"]) == (
-            total, 0, 0, "ehjzny")
+            total,
+            0,
+            0,
+            "ehjzny",
+        )
         assert figures["cloudFullyPaid"] is True

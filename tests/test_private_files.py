@@ -27,8 +27,10 @@ def mode(path: Path) -> int:
 
 
 def _serve(data_dir: Path, tmp_path: Path) -> Server:
-    return Server([sys.executable, "main.py", "--server-only", "--data-dir", str(data_dir), "--port", "0"],
-                  _env(tmp_path))
+    return Server(
+        [sys.executable, "main.py", "--server-only", "--data-dir", str(data_dir), "--port", "0"],
+        _env(tmp_path),
+    )
 
 
 def _assert_private(data_dir: Path, logs: Path) -> None:
@@ -39,7 +41,9 @@ def _assert_private(data_dir: Path, logs: Path) -> None:
     taken = list((data_dir / "backups").glob("branch-*.sqlite3"))
     assert taken and all(mode(path) == 0o600 for path in taken)
     assert mode(logs) == 0o700
-    assert [mode(path) for path in logs.glob("istiqbal.log*")] == [0o600] * len(list(logs.glob("istiqbal.log*")))
+    assert [mode(path) for path in logs.glob("istiqbal.log*")] == [0o600] * len(
+        list(logs.glob("istiqbal.log*"))
+    )
     assert (logs / "istiqbal.log").exists()
 
 

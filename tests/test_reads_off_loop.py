@@ -20,9 +20,15 @@ SLOW = 1.5  # seconds the write transaction stays open
 def _book(service, count: int) -> None:
     for i in range(count):
         resource = ("dr-sara", "dr-omar")[i % 2]
-        service.create({"type": "gen", "customerIdentifier": {"id": f"c{i % 5 + 1}"}, "resourceId": resource,
-                        "startDateTime": at(800 + (i // 2) // 3 * 100 + (i // 2) % 3 * 20).isoformat(),
-                        "overbookReason": "a full day for the test"})
+        service.create(
+            {
+                "type": "gen",
+                "customerIdentifier": {"id": f"c{i % 5 + 1}"},
+                "resourceId": resource,
+                "startDateTime": at(800 + (i // 2) // 3 * 100 + (i // 2) % 3 * 20).isoformat(),
+                "overbookReason": "a full day for the test",
+            }
+        )
 
 
 def test_day_view_answers_while_a_slow_write_runs(clinic_server):
@@ -40,23 +46,34 @@ def test_day_view_answers_while_a_slow_write_runs(clinic_server):
             before = (await http.get("/management/bookings", params=day)).json()["result"]
             assert len(before) == 40
             baseline = []
-            for limit in range(800, 810):          # the same reads with no write running
+            for limit in range(800, 810):  # the same reads with no write running
                 t0 = time.perf_counter()
-                assert (await http.get("/management/bookings", params={**day, "limit": limit})).status_code == 200
+                assert (
+                    await http.get("/management/bookings", params={**day, "limit": limit})
+                ).status_code == 200
                 baseline.append(time.perf_counter() - t0)
             service.listeners.append(slow_listener)
-            write = asyncio.ensure_future(http.put("/management/scheduling/new", json={
-                "type": "gen", "customerIdentifier": {"id": "c1"}, "resourceId": "dr-omar",
-                "startDateTime": at(1500).isoformat(), "overbookReason": "test"}))
+            write = asyncio.ensure_future(
+                http.put(
+                    "/management/scheduling/new",
+                    json={
+                        "type": "gen",
+                        "customerIdentifier": {"id": "c1"},
+                        "resourceId": "dr-omar",
+                        "startDateTime": at(1500).isoformat(),
+                        "overbookReason": "test",
+                    },
+                )
+            )
             while not inside.is_set():
                 await asyncio.sleep(0.01)
             started, times = time.monotonic(), []
-            for limit in range(900, 910):          # each a new query: no cached answer
+            for limit in range(900, 910):  # each a new query: no cached answer
                 t0 = time.perf_counter()
                 reply = await http.get("/management/bookings", params={**day, "limit": limit})
                 times.append(time.perf_counter() - t0)
                 assert reply.status_code == 200
-                assert len(reply.json()["result"]) == 40   # the uncommitted booking is not seen
+                assert len(reply.json()["result"]) == 40  # the uncommitted booking is not seen
             assert time.monotonic() - started < SLOW, "the reads must have run while the write was open"
             assert not write.done()
             created = await write
@@ -99,7 +116,7 @@ def test_store_write_runs_off_the_loop_and_reads_go_on(tmp_path):
         names = await store.read(lambda: [c["firstName"] for c in store.customers()])
         waited = time.perf_counter() - t0
         tick = time.perf_counter()
-        await asyncio.sleep(0)                                  # the loop itself is free
+        await asyncio.sleep(0)  # the loop itself is free
         assert time.perf_counter() - tick < 0.05
         assert "X" not in names and not page.done()
         assert await page == "applied"
@@ -113,20 +130,40 @@ def test_store_write_runs_off_the_loop_and_reads_go_on(tmp_path):
 
 
 def _booked(service) -> str:
-    return service.create({"type": "gen", "customerIdentifier": {"id": "c2"}, "resourceId": "dr-sara",
-                           "startDateTime": at(1100).isoformat(), "overbookReason": "test"})["id"]
+    return service.create(
+        {
+            "type": "gen",
+            "customerIdentifier": {"id": "c2"},
+            "resourceId": "dr-sara",
+            "startDateTime": at(1100).isoformat(),
+            "overbookReason": "test",
+        }
+    )["id"]
 
 
 # the writes of the other routes (payments, drawer, billing, desks), each made while another
 # write holds the writer for a second: it waits its turn on the writer thread, and the loop
 # serves the day view meanwhile (on the loop, its wait for the writer lock stalled every desk)
 OTHER_WRITES = {
-    "payment": lambda booking: ("POST", "/management/payments",
-                                {"bookingId": booking, "amount": 5000, "method": "cash"}, 201),
-    "price": lambda booking: ("PUT", f"/management/bookings/{booking}/price", {"price": 9000, "reason": "offer"}, 200),
+    "payment": lambda booking: (
+        "POST",
+        "/management/payments",
+        {"bookingId": booking, "amount": 5000, "method": "cash"},
+        201,
+    ),
+    "price": lambda booking: (
+        "PUT",
+        f"/management/bookings/{booking}/price",
+        {"price": 9000, "reason": "offer"},
+        200,
+    ),
     "billing": lambda booking: ("PUT", "/management/billing", {"sellerName": "Clinic"}, 200),
-    "drawer count": lambda booking: ("POST", "/management/drawer-counts",
-                                     {"date": DAY.isoformat(), "counted": {"cash": 0}}, 201),
+    "drawer count": lambda booking: (
+        "POST",
+        "/management/drawer-counts",
+        {"date": DAY.isoformat(), "counted": {"cash": 0}},
+        201,
+    ),
     "desk revoke": lambda booking: ("POST", "/desks/revoke", {"deskId": "no-such-desk"}, 404),
 }
 
@@ -152,11 +189,13 @@ def test_other_routes_write_off_the_loop(clinic_server, name):
             while not inside.is_set():
                 await asyncio.sleep(0.01)
             write = asyncio.ensure_future(http.request(method, path, json=body))
-            await asyncio.sleep(0.1)                       # the route is waiting for the writer
+            await asyncio.sleep(0.1)  # the route is waiting for the writer
             times = []
             for limit in range(700, 708):
                 t0 = time.perf_counter()
-                assert (await http.get("/management/bookings", params={**day, "limit": limit})).status_code == 200
+                assert (
+                    await http.get("/management/bookings", params={**day, "limit": limit})
+                ).status_code == 200
                 times.append(time.perf_counter() - t0)
             assert not holder.done()
             await holder

@@ -54,14 +54,23 @@ def make_day(path):
         now[0] = at(military)
 
     def book(type_id, resource, time, customer, day=DAY):
-        return service.create({"type": type_id, "date": day.isoformat(), "time": time, "resourceId": resource,
-                               "customerIdentifier": {"id": customer}})["id"]
+        return service.create(
+            {
+                "type": type_id,
+                "date": day.isoformat(),
+                "time": time,
+                "resourceId": resource,
+                "customerIdentifier": {"id": customer},
+            }
+        )["id"]
 
     def pay(booking_id, amount, method, reason=None):
         from app.server.payments import Payments
 
-        Payments(service).take({"bookingId": booking_id, "amount": amount, "method": method, "reason": reason},
-                               {"deskId": "d1", "user": "amal"})
+        Payments(service).take(
+            {"bookingId": booking_id, "amount": amount, "method": method, "reason": reason},
+            {"deskId": "d1", "user": "amal"},
+        )
 
     b1, b2 = book("gen", "dr-sara", 900, "c1"), book("gen", "dr-sara", 930, "c2")
     b3, b4 = book("dental", "dr-sara", 1000, "c3"), book("gen", "dr-omar", 900, "c4")
@@ -118,10 +127,21 @@ def make_day(path):
     when(1130)
     pay(b2, -5000, "card", "shorter visit")
     with store.transaction():  # as the sync engine writes a pulled booking: no source given
-        store.insert_booking({"id": "C1", "status": "PENDING_PAYMENT", "typeId": "gen", "resourceId": "dr-sara",
-                              "customerId": "c5", "startDateTime": to_iso(at(1230)),
-                              "endDateTime": to_iso(at(1250)), "duration": 20, "createdAt": to_iso(at(1130)),
-                              "updatedAt": to_iso(at(1130)), "version": 1})
+        store.insert_booking(
+            {
+                "id": "C1",
+                "status": "PENDING_PAYMENT",
+                "typeId": "gen",
+                "resourceId": "dr-sara",
+                "customerId": "c5",
+                "startDateTime": to_iso(at(1230)),
+                "endDateTime": to_iso(at(1250)),
+                "duration": 20,
+                "createdAt": to_iso(at(1130)),
+                "updatedAt": to_iso(at(1130)),
+                "version": 1,
+            }
+        )
     when(1200)
     return store, service
 
@@ -154,9 +174,15 @@ def report(client_factory, kind, **options):
 def test_bookings_by_state_and_source(clinic):
     out = report(clinic[0], "bookings")
     counts = {(r["state"], r["source"]): r["count"] for r in out["rows"]}
-    assert counts == {("COMPLETED", "desk"): 3, ("NO_SHOW", "desk"): 1, ("CANCELED", "desk"): 1,
-                      ("CONFIRMED", "desk"): 2, ("COMPLETED", "walk-in"): 2,
-                      ("PENDING_ASSIGNMENT", "walk-in"): 1, ("PENDING_PAYMENT", "cloud"): 1}
+    assert counts == {
+        ("COMPLETED", "desk"): 3,
+        ("NO_SHOW", "desk"): 1,
+        ("CANCELED", "desk"): 1,
+        ("CONFIRMED", "desk"): 2,
+        ("COMPLETED", "walk-in"): 2,
+        ("PENDING_ASSIGNMENT", "walk-in"): 1,
+        ("PENDING_PAYMENT", "cloud"): 1,
+    }
     assert out["total"] == 11  # B8 is on the next day
 
 
@@ -186,7 +212,11 @@ def test_waits_median_and_90th_percentile(clinic):
     assert walk_in == {"count": 2, "median": 25.0, "p90": pytest.approx(33.0), "mean": 25.0}
     per_type = report(clinic[0], "waits", group_by="type")
     rows = {(r["group"], r["kind"]): (r["count"], r["median"]) for r in per_type["rows"]}
-    assert rows == {("gen", "booked"): (2, 15.0), ("dental", "booked"): (1, 30.0), ("gen", "walk-in"): (2, 25.0)}
+    assert rows == {
+        ("gen", "booked"): (2, 15.0),
+        ("dental", "booked"): (1, 30.0),
+        ("gen", "walk-in"): (2, 25.0),
+    }
 
 
 def test_a_walk_in_from_a_clouds_queue_waits_from_joining_it(clinic):
@@ -196,40 +226,76 @@ def test_a_walk_in_from_a_clouds_queue_waits_from_joining_it(clinic):
     and no booking made ahead that could be a no-show."""
     store = clinic[1].store
     with store.transaction():  # as the sync engine writes it: source cloud, a queue number
-        store.insert_booking({"id": "Q1", "status": "CONFIRMED", "visitStatus": "COMPLETED", "typeId": "gen",
-                              "resourceId": "dr-omar", "customerId": "c4", "queueNumber": 9, "ticket": "A009",
-                              "startDateTime": to_iso(at(1050)), "endDateTime": to_iso(at(1105)), "duration": 15,
-                              "createdAt": to_iso(at(1020)), "updatedAt": to_iso(at(1105)), "version": 3,
-                              "checkedInAt": to_iso(at(1050)), "startedAt": to_iso(at(1050)),
-                              "endedAt": to_iso(at(1105))})
+        store.insert_booking(
+            {
+                "id": "Q1",
+                "status": "CONFIRMED",
+                "visitStatus": "COMPLETED",
+                "typeId": "gen",
+                "resourceId": "dr-omar",
+                "customerId": "c4",
+                "queueNumber": 9,
+                "ticket": "A009",
+                "startDateTime": to_iso(at(1050)),
+                "endDateTime": to_iso(at(1105)),
+                "duration": 15,
+                "createdAt": to_iso(at(1020)),
+                "updatedAt": to_iso(at(1105)),
+                "version": 3,
+                "checkedInAt": to_iso(at(1050)),
+                "startedAt": to_iso(at(1050)),
+                "endedAt": to_iso(at(1105)),
+            }
+        )
     out = report(clinic[0], "waits")
     assert out["total"]["booked"] == {"count": 3, "median": 20.0, "p90": pytest.approx(28.0), "mean": 20.0}
     # walk-ins: 15, 35 and Q1's 30 min; p90: h = 1.8 → 30 + 0.8·5
-    assert out["total"]["walk-in"] == {"count": 3, "median": 30.0, "p90": pytest.approx(34.0),
-                                       "mean": pytest.approx(80 / 3)}
+    assert out["total"]["walk-in"] == {
+        "count": 3,
+        "median": 30.0,
+        "p90": pytest.approx(34.0),
+        "mean": pytest.approx(80 / 3),
+    }
     no_shows = report(clinic[0], "no-shows")
     assert (no_shows["expected"], no_shows["noShows"]) == (5, 1)
     assert {(r["state"], r["source"]): r["count"] for r in report(clinic[0], "bookings")["rows"]}[
-        ("COMPLETED", "cloud")] == 1  # its source stays the cloud
+        ("COMPLETED", "cloud")
+    ] == 1  # its source stays the cloud
 
 
 def test_visit_length_against_booked(clinic):
     out = report(clinic[0], "visits", group_by="resource")
     # served 20, 8, 45, 20, 10 → sorted 8 10 20 20 45; p90: h = 3.6 → 20 + 0.6·25
-    assert out["total"] == {"count": 5, "servedMean": pytest.approx(20.6), "servedMedian": 20.0,
-                            "servedP90": pytest.approx(35.0), "bookedMean": 22.0, "overran": 1}
+    assert out["total"] == {
+        "count": 5,
+        "servedMean": pytest.approx(20.6),
+        "servedMedian": 20.0,
+        "servedP90": pytest.approx(35.0),
+        "bookedMean": 22.0,
+        "overran": 1,
+    }
     by = {r["group"]: r for r in out["rows"]}
-    assert (by["dr-sara"]["count"], by["dr-sara"]["servedMedian"], by["dr-sara"]["servedP90"]) == (3, 20.0,
-                                                                                                 pytest.approx(40.0))
-    assert (by["dr-omar"]["servedMedian"], by["dr-omar"]["bookedMean"], by["dr-omar"]["overran"]) == (15.0, 20.0, 0)
+    assert (by["dr-sara"]["count"], by["dr-sara"]["servedMedian"], by["dr-sara"]["servedP90"]) == (
+        3,
+        20.0,
+        pytest.approx(40.0),
+    )
+    assert (by["dr-omar"]["servedMedian"], by["dr-omar"]["bookedMean"], by["dr-omar"]["overran"]) == (
+        15.0,
+        20.0,
+        0,
+    )
 
 
 def test_utilisation_booked_and_served_over_working_minutes(clinic):
     out = report(clinic[0], "utilisation")
     by = {r["group"]: r for r in out["rows"]}
     # Sara: B1 20 + B2 18 + B3 30 + B7 30 + C1 20 booked; served 20 + 8 + 45
-    assert (by["dr-sara"]["workingMinutes"], by["dr-sara"]["bookedMinutes"], by["dr-sara"]["servedMinutes"]) == (
-        540, 118, 73)
+    assert (
+        by["dr-sara"]["workingMinutes"],
+        by["dr-sara"]["bookedMinutes"],
+        by["dr-sara"]["servedMinutes"],
+    ) == (540, 118, 73)
     # Omar: B4 20 (a no-show held the time) + B6 20 + W1 20 + W2 10; served 20 + 10
     assert (by["dr-omar"]["bookedMinutes"], by["dr-omar"]["servedMinutes"]) == (70, 30)
     assert out["total"]["booked"] == pytest.approx(188 / 1080)
@@ -242,18 +308,30 @@ def test_revenue_and_vat_by_method(clinic):
     out = report(clinic[0], "revenue")
     by = {r["method"]: r for r in out["rows"]}
     assert {k: by["cash"][k] for k in ("count", "taken", "refunded", "net", "vat", "netOfVat")} == {
-        "count": 2, "taken": 30000, "refunded": 0, "net": 30000, "vat": 3914, "netOfVat": 26086}
+        "count": 2,
+        "taken": 30000,
+        "refunded": 0,
+        "net": 30000,
+        "vat": 3914,
+        "netOfVat": 26086,
+    }
     # card: 150.00 (19.57) + 250.00 (32.61) − 50.00 (−6.52)
     assert {k: by["card"][k] for k in ("count", "taken", "refunded", "net", "vat")} == {
-        "count": 3, "taken": 40000, "refunded": -5000, "net": 35000, "vat": 4566}
+        "count": 3,
+        "taken": 40000,
+        "refunded": -5000,
+        "net": 35000,
+        "vat": 4566,
+    }
     assert out["total"]["net"] == 65000 and out["total"]["vat"] == 8480 and out["currency"] == "SAR"
     sara = report(clinic[0], "revenue", resource_id="dr-sara")
     assert sara["total"]["net"] == 15000 + 15000 - 5000 + 25000
 
 
 def _booking_at(store, resource_id, moment) -> str:
-    return store.db.execute("select id from bookings where resourceId = ? and startDateTime = ?",
-                            [resource_id, to_iso(moment)]).fetchone()[0]
+    return store.db.execute(
+        "select id from bookings where resourceId = ? and startDateTime = ?", [resource_id, to_iso(moment)]
+    ).fetchone()[0]
 
 
 def test_revenue_counts_what_the_clouds_report_paid_once(clinic):
@@ -274,10 +352,15 @@ def test_revenue_counts_what_the_clouds_report_paid_once(clinic):
 
     _client, service, _thread = clinic
     store = service.store
-    b7, b8 = _booking_at(store, "dr-sara", at(1600)), _booking_at(store, "dr-sara", at(900, DAY + timedelta(days=1)))
+    b7, b8 = (
+        _booking_at(store, "dr-sara", at(1600)),
+        _booking_at(store, "dr-sara", at(900, DAY + timedelta(days=1))),
+    )
     save_billing(store, {"typeVatRates": {"dental": 500}})
     payments = Payments(service)
-    pushed = payments.take({"bookingId": b7, "amount": 5000, "method": "cash"}, {"deskId": "d1", "user": "amal"})
+    pushed = payments.take(
+        {"bookingId": b7, "amount": 5000, "method": "cash"}, {"deskId": "d1", "user": "amal"}
+    )
 
     def applier(cloud):
         fields = registry.get(cloud).synced_fields
@@ -286,27 +369,68 @@ def test_revenue_counts_what_the_clouds_report_paid_once(clinic):
     now = service.now()
     with store.transaction():
         ehjzny = applier("ehjzny")
-        ehjzny.apply_money("C1", CloudMoney(price="150.00", paid="150.00", fully_paid=True, reference="INV-7"), now)
+        ehjzny.apply_money(
+            "C1", CloudMoney(price="150.00", paid="150.00", fully_paid=True, reference="INV-7"), now
+        )
         ehjzny.apply_money(b8, CloudMoney(price="150.00", paid="150.00", fully_paid=True), now)
         digitalbooker = applier("digitalbooker")
         digitalbooker.map_payment(pushed["id"], "db-1", b7, now)
-        digitalbooker.apply_money(b7, CloudMoney(price="250.00", payments=(
-            CloudPayment("db-1", "50.0", "cash", "cash", 1500),
-            CloudPayment("db-2", "100.0", "other", "prepaid", None))), now)
+        digitalbooker.apply_money(
+            b7,
+            CloudMoney(
+                price="250.00",
+                payments=(
+                    CloudPayment("db-1", "50.0", "cash", "cash", 1500),
+                    CloudPayment("db-2", "100.0", "other", "prepaid", None),
+                ),
+            ),
+            now,
+        )
     assert payments.figures(b7)["paid"] == 15000
 
     out = report(clinic[0], "revenue")
-    by = {r["method"]: {k: r[k] for k in ("count", "taken", "refunded", "net", "vat", "netOfVat", "cloud")}
-          for r in out["rows"]}
+    by = {
+        r["method"]: {k: r[k] for k in ("count", "taken", "refunded", "net", "vat", "netOfVat", "cloud")}
+        for r in out["rows"]
+    }
     assert by == {
-        "cash": {"count": 3, "taken": 35000, "refunded": 0, "net": 35000, "vat": 3914 + 238, "netOfVat": 35000 - 4152,
-                 "cloud": 0},
-        "card": {"count": 3, "taken": 40000, "refunded": -5000, "net": 35000, "vat": 4566, "netOfVat": 30434,
-                 "cloud": 0},
-        "other": {"count": 1, "taken": 10000, "refunded": 0, "net": 10000, "vat": 476, "netOfVat": 9524,
-                  "cloud": 10000},
-        "online": {"count": 1, "taken": 15000, "refunded": 0, "net": 15000, "vat": 1957, "netOfVat": 13043,
-                   "cloud": 15000}}
+        "cash": {
+            "count": 3,
+            "taken": 35000,
+            "refunded": 0,
+            "net": 35000,
+            "vat": 3914 + 238,
+            "netOfVat": 35000 - 4152,
+            "cloud": 0,
+        },
+        "card": {
+            "count": 3,
+            "taken": 40000,
+            "refunded": -5000,
+            "net": 35000,
+            "vat": 4566,
+            "netOfVat": 30434,
+            "cloud": 0,
+        },
+        "other": {
+            "count": 1,
+            "taken": 10000,
+            "refunded": 0,
+            "net": 10000,
+            "vat": 476,
+            "netOfVat": 9524,
+            "cloud": 10000,
+        },
+        "online": {
+            "count": 1,
+            "taken": 15000,
+            "refunded": 0,
+            "net": 15000,
+            "vat": 1957,
+            "netOfVat": 13043,
+            "cloud": 15000,
+        },
+    }
     assert [r["method"] for r in out["rows"]] == ["cash", "card", "online", "other"]
     assert (out["total"]["net"], out["total"]["vat"], out["total"]["cloud"]) == (95000, 11151, 25000)
     sara = report(clinic[0], "revenue", resource_id="dr-sara")
@@ -369,7 +493,9 @@ def test_reports_need_a_reception_desk(clinic):
     thread = clinic[2]
     roles = {path: role for path, _methods, role in route_roles(thread.app)}
     assert roles["/reports/{kind}"] is Role.RECEPTION  # a provider desk gets 403 FORBIDDEN
-    response = httpx.get(f"{thread.url}/reports/bookings", params={"from": DAY.isoformat(), "to": DAY.isoformat()})
+    response = httpx.get(
+        f"{thread.url}/reports/bookings", params={"from": DAY.isoformat(), "to": DAY.isoformat()}
+    )
     assert response.status_code == 401 and response.json()["error"]["code"] == "AUTH-REQUIRED"
 
 
@@ -401,10 +527,13 @@ def test_a_long_range_read_in_index_order_gives_the_same_figures(clinic):
     for kind, short, long in asyncio.run(go()):
         strip = {"from", "to"}
         if kind == "utilisation":  # more days, more working minutes: compare what was used
-            assert [(r["group"], r["bookedMinutes"], r["servedMinutes"]) for r in long["rows"]] == \
-                [(r["group"], r["bookedMinutes"], r["servedMinutes"]) for r in short["rows"]]
+            assert [(r["group"], r["bookedMinutes"], r["servedMinutes"]) for r in long["rows"]] == [
+                (r["group"], r["bookedMinutes"], r["servedMinutes"]) for r in short["rows"]
+            ]
             continue
-        assert {k: v for k, v in long.items() if k not in strip} == {k: v for k, v in short.items() if k not in strip}, kind
+        assert {k: v for k, v in long.items() if k not in strip} == {
+            k: v for k, v in short.items() if k not in strip
+        }, kind
 
 
 def test_the_migration_gives_existing_bookings_their_source(tmp_path):
@@ -419,11 +548,18 @@ def test_the_migration_gives_existing_bookings_their_source(tmp_path):
     path = tmp_path / "old.sqlite3"
     db = Database(sqlite3.connect(str(path)))
     migrations.migrations.apply(db, stop_before="m017_reports_payment_links")
-    for booking_id, number, action in (("desk1", None, "create"), ("held", None, "hold"), ("walk", 7, "create"),
-                                       ("pulled", None, "sync"), ("queued-cloud", 3, None)):
+    for booking_id, number, action in (
+        ("desk1", None, "create"),
+        ("held", None, "hold"),
+        ("walk", 7, "create"),
+        ("pulled", None, "sync"),
+        ("queued-cloud", 3, None),
+    ):
         db["bookings"].insert({"id": booking_id, "status": "CONFIRMED", "queueNumber": number, "version": 1})
         if action:
-            db["history"].insert({"bookingId": booking_id, "action": action, "createdAt": "2026-11-22T07:00:00Z"})
+            db["history"].insert(
+                {"bookingId": booking_id, "action": action, "createdAt": "2026-11-22T07:00:00Z"}
+            )
     db.conn.commit()
     db.conn.close()
     store = open_store(path)
@@ -431,7 +567,13 @@ def test_the_migration_gives_existing_bookings_their_source(tmp_path):
         sources = dict(store.db.execute("select id, source from bookings").fetchall())
     finally:
         store.close()
-    assert sources == {"desk1": "desk", "held": "desk", "walk": "walk-in", "pulled": "cloud", "queued-cloud": "cloud"}
+    assert sources == {
+        "desk1": "desk",
+        "held": "desk",
+        "walk": "walk-in",
+        "pulled": "cloud",
+        "queued-cloud": "cloud",
+    }
 
 
 def test_a_days_reports_read_that_day_not_the_year(tmp_path):
@@ -452,7 +594,9 @@ def test_a_days_reports_read_that_day_not_the_year(tmp_path):
     steps = [0]
     conn.set_progress_handler(lambda: steps.__setitem__(0, steps[0] + 1), 100)
     try:
-        assert conn.execute("select count(*) from sqlite_master where name = 'sqlite_stat1'").fetchone()[0] == 0
+        assert (
+            conn.execute("select count(*) from sqlite_master where name = 'sqlite_stat1'").fetchone()[0] == 0
+        )
         reports = Reports.of_store(store, ZONE, lambda: datetime(2026, 11, 10, tzinfo=UTC), conn)
         day, last = date(2026, 3, 10), FIRST + timedelta(days=DAYS - 1)
 

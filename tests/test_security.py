@@ -53,8 +53,13 @@ def desk_token(server, role: str, resources: list[str] | None = None) -> str:
 # a token on every listener ---------------------------------------------------------------
 def test_a_loopback_request_without_a_token_is_refused(branch):
     """Any process on this machine used to be the manager desk without a token."""
-    for method, path in (("GET", "/management/customers"), ("POST", "/backups"), ("GET", "/events"),
-                         ("GET", "/management/bookings/waiting?includes=customer"), ("GET", "/desks")):
+    for method, path in (
+        ("GET", "/management/customers"),
+        ("POST", "/backups"),
+        ("GET", "/events"),
+        ("GET", "/management/bookings/waiting?includes=customer"),
+        ("GET", "/desks"),
+    ):
         answer = httpx.request(method, branch.url + path)
         assert answer.status_code == 401, (path, answer.text)
         assert answer.json()["error"]["code"] == "AUTH-REQUIRED" and "Fatima" not in answer.text
@@ -75,8 +80,14 @@ def test_a_headless_server_writes_its_token_for_scripts_only_its_owner_reads(tmp
     """``main.py --server-only`` writes ``<data dir>/local-token`` (0600, the token alone on one
     line); a script sends it as a bearer token; the file goes when the server stops."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "main.py", "--server-only", "--data-dir", str(tmp_path)], cwd=ROOT,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "main.py", "--server-only", "--data-dir", str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         url = proc.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:"), proc.stderr.read() if proc.poll() is not None else url
@@ -101,22 +112,43 @@ def test_a_web_page_cannot_drive_the_server_even_with_a_token(branch):
     """A page on another origin may POST ``text/plain`` without a preflight: refused before
     anything runs, token or not, and no backup is taken."""
     before = httpx.get(branch.url + "/backups", headers=bearer(branch.token)).json()["result"]
-    for headers in ({"Origin": "https://evil.example"}, {"Origin": "null"},
-                    {"Origin": "http://127.0.0.1:1"}, {"Sec-Fetch-Site": "cross-site"},
-                    {"Sec-Fetch-Site": "same-site"}):
+    for headers in (
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},
+        {"Origin": "http://127.0.0.1:1"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+    ):
         for auth in ({}, bearer(branch.token)):
-            answer = httpx.post(branch.url + "/backups", content=b"x", headers={
-                "Content-Type": "text/plain", **headers, **auth})
+            answer = httpx.post(
+                branch.url + "/backups",
+                content=b"x",
+                headers={"Content-Type": "text/plain", **headers, **auth},
+            )
             assert answer.status_code == 403, (headers, answer.text)
             assert answer.json()["error"]["code"] == "ORIGIN-NOT-ALLOWED"
     assert httpx.get(branch.url + "/backups", headers=bearer(branch.token)).json()["result"] == before
-    same = httpx.get(branch.url + "/backups", headers={"Origin": branch.url, "Sec-Fetch-Site": "same-origin",
-                                                       **bearer(branch.token)})
+    same = httpx.get(
+        branch.url + "/backups",
+        headers={"Origin": branch.url, "Sec-Fetch-Site": "same-origin", **bearer(branch.token)},
+    )
     assert same.status_code == 200
 
 
-@pytest.mark.parametrize("host", ["localhost:80@evil.example", "evil.example", "localhost:99999", "localhost:",
-                                  "localhost:80/x", "127.0.0.1:0", "[::1", "", "user@localhost"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "localhost:80@evil.example",
+        "evil.example",
+        "localhost:99999",
+        "localhost:",
+        "localhost:80/x",
+        "127.0.0.1:0",
+        "[::1",
+        "",
+        "user@localhost",
+    ],
+)
 def test_the_host_header_is_parsed_strictly(branch, host):
     port = branch.url.rsplit(":", 1)[1]
     with socket.create_connection(("127.0.0.1", int(port)), timeout=5) as sock:
@@ -149,8 +181,15 @@ def test_proxy_headers_are_ignored_on_the_lan_listener(tmp_path):
     try:
         with httpx.Client(base_url=thread.urls[1], verify=False) as http:
             for path in ("/management/customers", "/desks", "/management/bookings/waiting?includes=customer"):
-                answer = http.get(path, headers={"X-Forwarded-Proto": "http", "X-Forwarded-For": "127.0.0.1",
-                                                 "Forwarded": "for=127.0.0.1;proto=http", "Host": "127.0.0.1"})
+                answer = http.get(
+                    path,
+                    headers={
+                        "X-Forwarded-Proto": "http",
+                        "X-Forwarded-For": "127.0.0.1",
+                        "Forwarded": "for=127.0.0.1;proto=http",
+                        "Host": "127.0.0.1",
+                    },
+                )
                 assert answer.status_code == 401, (path, answer.text)
     finally:
         thread.stop()
@@ -166,8 +205,12 @@ def test_every_route_declares_its_role_and_answers_by_it(branch):
     manager desk: 401 without a desk, 403 for a lesser role, neither when allowed."""
     routes = route_roles(branch.app)
     assert len(routes) >= 50 and [p for p, _, role in routes if role is None] == []
-    tokens = {"none": None, "provider": desk_token(branch, "provider", ["dr-omar"]),
-              "reception": desk_token(branch, "reception"), "manager": desk_token(branch, "manager")}
+    tokens = {
+        "none": None,
+        "provider": desk_token(branch, "provider", ["dr-omar"]),
+        "reception": desk_token(branch, "reception"),
+        "manager": desk_token(branch, "manager"),
+    }
     spec = httpx.get(branch.url + "/openapi.json", headers=bearer(tokens["provider"])).json()
     walked, wrong = 0, []
     with httpx.Client(base_url=branch.url, timeout=10) as http:
@@ -188,9 +231,13 @@ def test_every_route_declares_its_role_and_answers_by_it(branch):
                         expected = {403}
                     else:
                         expected = None
-                    ok = (answer.status_code in expected) if expected else answer.status_code not in (401, 403)
+                    ok = (
+                        (answer.status_code in expected) if expected else answer.status_code not in (401, 403)
+                    )
                     if not ok:
-                        wrong.append(f"{method.upper()} {path} as {role}: {answer.status_code} {answer.text[:80]}")
+                        wrong.append(
+                            f"{method.upper()} {path} as {role}: {answer.status_code} {answer.text[:80]}"
+                        )
     assert walked > 150 and not wrong, "\n".join(wrong)
     for role in ("provider", "reception", "manager"):
         with httpx.stream("GET", branch.url + "/events", headers=bearer(tokens[role]), timeout=5) as stream:
@@ -199,10 +246,16 @@ def test_every_route_declares_its_role_and_answers_by_it(branch):
 
 def test_a_provider_desk_sees_only_its_own_waiting_and_queued_patients(branch):
     service = branch.service
-    mine = service.create({"type": "gen", "assign": False, "customerIdentifier": {"id": "c1"}})  # omar serves gen
-    other = service.create({"type": "dental", "assign": False, "customerIdentifier": {"id": "c2"}})  # sara only
+    mine = service.create(
+        {"type": "gen", "assign": False, "customerIdentifier": {"id": "c1"}}
+    )  # omar serves gen
+    other = service.create(
+        {"type": "dental", "assign": False, "customerIdentifier": {"id": "c2"}}
+    )  # sara only
     provider = bearer(desk_token(branch, "provider", ["dr-omar"]))
-    waiting = httpx.get(branch.url + "/management/bookings/waiting?includes=customer", headers=provider).json()
+    waiting = httpx.get(
+        branch.url + "/management/bookings/waiting?includes=customer", headers=provider
+    ).json()
     assert [b["id"] for b in waiting["result"]] == [mine["id"]]
     assert other["customerId"] not in str(waiting)
     queues = httpx.get(branch.url + "/management/queues?includes=customer", headers=provider).json()["result"]
@@ -246,13 +299,18 @@ def test_a_code_without_a_role_pairs_a_reception_desk_and_the_role_cannot_be_rai
 
 def test_a_provider_code_fixes_its_resources(pairing):
     thread, _, _ = pairing
-    made = httpx.post(thread.url + "/desks/pairing-code", json={"role": "provider", "resourceIds": ["dr-omar"]},
-                      headers=thread.auth).json()["result"]
+    made = httpx.post(
+        thread.url + "/desks/pairing-code",
+        json={"role": "provider", "resourceIds": ["dr-omar"]},
+        headers=thread.auth,
+    ).json()["result"]
     assert _pair(thread, code=made["code"], role="provider", resourceIds=["dr-sara"]).status_code == 403
     assert _pair(thread, code=made["code"], role="reception").status_code == 403
     paired = _pair(thread, code=made["code"]).json()["result"]
     assert paired["role"] == "provider" and paired["resourceIds"] == ["dr-omar"]
-    no_resources = httpx.post(thread.url + "/desks/pairing-code", json={"role": "provider"}, headers=thread.auth)
+    no_resources = httpx.post(
+        thread.url + "/desks/pairing-code", json={"role": "provider"}, headers=thread.auth
+    )
     assert no_resources.status_code == 400
 
 

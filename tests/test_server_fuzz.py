@@ -35,8 +35,9 @@ def refusal_has_the_envelope(ctx, response, case):
     try:
         error = response.json()["error"]
     except (ValueError, KeyError, TypeError):
-        raise AssertionError(f"{response.status_code} without the JSON error envelope: {response.text[:200]!r}") \
-            from None
+        raise AssertionError(
+            f"{response.status_code} without the JSON error envelope: {response.text[:200]!r}"
+        ) from None
     if not (isinstance(error.get("code"), str) and error["code"] and isinstance(error.get("message"), str)):
         raise AssertionError(f"{response.status_code} envelope without code and message: {error!r}")
     return None
@@ -49,8 +50,15 @@ EXCLUDED_CHECKS = [positive_data_acceptance]
 
 
 #: invalid data may also be refused as too large (413, before the body is read)
-CONFIG = SchemathesisConfig.from_dict({"checks": {"negative_data_rejection": {
-    "expected-statuses": [*NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES, "413"]}}})
+CONFIG = SchemathesisConfig.from_dict(
+    {
+        "checks": {
+            "negative_data_rejection": {
+                "expected-statuses": [*NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES, "413"]
+            }
+        }
+    }
+)
 
 
 def start_fuzz_server(data_dir: str | Path):
@@ -96,12 +104,20 @@ def fuzz(schema, auth: dict, examples: int, extra_checks: tuple = ()) -> tuple[i
     for operation, mode in ((op, m) for op in operations for m in GenerationMode):
         walked += 1
 
-        @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None,
-                  derandomize=SEEDED)
+        @settings(
+            max_examples=examples,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+            derandomize=SEEDED,
+        )
         @given(case=operation.as_strategy(generation_mode=mode))
         def check(case):
-            case.call_and_validate(timeout=10, excluded_checks=EXCLUDED_CHECKS,
-                                   additional_checks=[refusal_has_the_envelope, *extra_checks])
+            case.call_and_validate(
+                timeout=10,
+                excluded_checks=EXCLUDED_CHECKS,
+                additional_checks=[refusal_has_the_envelope, *extra_checks],
+            )
 
         try:
             check()
@@ -110,7 +126,9 @@ def fuzz(schema, auth: dict, examples: int, extra_checks: tuple = ()) -> tuple[i
         except (Exception, BaseExceptionGroup) as exc:  # collect every failing operation, not just the first
             text = f"{operation.label} ({mode.value}): {exc}"
             found = list(getattr(exc, "exceptions", [exc]))
-            five = any(type(e).__name__ == "ServerError" or getattr(e, "status_code", 0) >= 500 for e in found)
+            five = any(
+                type(e).__name__ == "ServerError" or getattr(e, "status_code", 0) >= 500 for e in found
+            )
             (server_errors if five else others).append(text)
     return walked, server_errors, others
 

@@ -78,11 +78,17 @@ def test_no_token_wrong_token_and_wrong_role_learn_nothing(lan):
     thread, service, fingerprint = lan
     ctx = pinned_context(fingerprint)
     with httpx.Client(base_url=thread.urls[1], verify=ctx) as http:
-        for method, path in (("GET", "/management/bookings?date=2026-11-22"), ("GET", "/openapi.json"),
-                             ("GET", "/management/customers"), ("GET", "/events")):
+        for method, path in (
+            ("GET", "/management/bookings?date=2026-11-22"),
+            ("GET", "/openapi.json"),
+            ("GET", "/management/customers"),
+            ("GET", "/events"),
+        ):
             response = http.request(method, path)
             assert response.status_code == 401, path
-            assert response.json() == {"error": {"code": "AUTH-REQUIRED", "message": "a valid desk token is required"}}
+            assert response.json() == {
+                "error": {"code": "AUTH-REQUIRED", "message": "a valid desk token is required"}
+            }
         wrong = http.get("/management/customers", headers={"Authorization": "Bearer nope"})
         assert wrong.status_code == 401 and "Fatima" not in wrong.text
         bad_pair = http.post("/desks/pair", json={"deskName": "x", "role": "manager", "code": "AAAA-BBBB"})
@@ -93,9 +99,13 @@ def test_no_token_wrong_token_and_wrong_role_learn_nothing(lan):
         reception, _ = await paired(thread, role="reception")
         out = {}
         try:
-            for name, call in (("customers", desk.customers("Fat")), ("book", desk.book("gen", "c1", DAY, 1100)),
-                               ("other queue", desk.queue("dr-sara")), ("pairing", reception.pairing_code()),
-                               ("other day", desk.day(DAY, ["dr-sara"]))):
+            for name, call in (
+                ("customers", desk.customers("Fat")),
+                ("book", desk.book("gen", "c1", DAY, 1100)),
+                ("other queue", desk.queue("dr-sara")),
+                ("pairing", reception.pairing_code()),
+                ("other day", desk.day(DAY, ["dr-sara"])),
+            ):
                 try:
                     await call
                     out[name] = None
@@ -157,14 +167,19 @@ def test_host_allow_list_and_body_limit_on_loopback(lan):
         rebinding = http.get("/management/customers", headers={"Host": "evil.example:80"})
         assert rebinding.status_code == 403 and rebinding.json()["error"]["code"] == "HOST-NOT-ALLOWED"
         assert http.get("/readyz", headers={"Host": "localhost"}).status_code == 200
-        big = http.put("/management/scheduling/new", content=b"{" + b" " * 70_000 + b"}",
-                       headers={"content-type": "application/json"})
+        big = http.put(
+            "/management/scheduling/new",
+            content=b"{" + b" " * 70_000 + b"}",
+            headers={"content-type": "application/json"},
+        )
         assert big.status_code == 413 and big.json()["error"]["code"] == "TOO-LARGE"
 
         def chunks():
             for _ in range(20):
                 yield b" " * 8192
 
-        chunked = http.put("/management/scheduling/new", content=chunks(), headers={"content-type": "application/json"})
+        chunked = http.put(
+            "/management/scheduling/new", content=chunks(), headers={"content-type": "application/json"}
+        )
         assert chunked.status_code == 413
     assert service.store.db["bookings"].count == 0

@@ -51,8 +51,12 @@ def run(coro):
     return asyncio.run(coro)
 
 
-async def collect(client: DeskClient, into: list, last_event_id=None, types=("booking.changed", "queue.changed",
-                                                                            "slot.freed")):
+async def collect(
+    client: DeskClient,
+    into: list,
+    last_event_id=None,
+    types=("booking.changed", "queue.changed", "slot.freed"),
+):
     async for event in client.events(last_event_id=last_event_id):
         if event["type"] in types:
             into.append(event)
@@ -71,8 +75,11 @@ def test_two_desks_racing_for_one_slot_one_wins_the_other_is_told(branch):
         a = DeskClient(branch.thread.url, token=branch.token, desk_id="a")
         b = DeskClient(branch.thread.url, token=branch.token, desk_id="b")
         try:
-            return await asyncio.gather(a.book("gen", "c1", DAY, 1100, "dr-sara"),
-                                        b.book("gen", "c2", DAY, 1110, "dr-sara"), return_exceptions=True)
+            return await asyncio.gather(
+                a.book("gen", "c1", DAY, 1100, "dr-sara"),
+                b.book("gen", "c2", DAY, 1110, "dr-sara"),
+                return_exceptions=True,
+            )
         finally:
             await a.aclose()
             await b.aclose()
@@ -98,7 +105,10 @@ def test_provider_accepts_from_its_queue_while_reception_books_walk_ins_both_liv
         creds = await pair(b.thread.urls[1], code, "Dr. Omar's room", "provider", ["dr-omar"])
         provider = DeskClient(b.thread.urls[1], token=creds["token"], fingerprint=creds["fingerprint"])
         seen_r, seen_p = [], []
-        tasks = [asyncio.create_task(collect(reception, seen_r)), asyncio.create_task(collect(provider, seen_p))]
+        tasks = [
+            asyncio.create_task(collect(reception, seen_r)),
+            asyncio.create_task(collect(provider, seen_p)),
+        ]
         try:
             await asyncio.sleep(0.3)
             first = await reception.walk_in("gen", "c1")
@@ -109,8 +119,12 @@ def test_provider_accepts_from_its_queue_while_reception_books_walk_ins_both_liv
             accepted = await provider.accept(queue[0]["id"], "dr-omar")
             walk = await reception.walk_in("gen", "c4")  # reception keeps booking meanwhile
             await until(lambda: any(e["data"].get("action") == "accept" for e in seen_r))
-            await until(lambda: any(e["type"] == "booking.changed" and e["data"]["booking"]["id"] == walk["id"]
-                                    for e in seen_p))
+            await until(
+                lambda: any(
+                    e["type"] == "booking.changed" and e["data"]["booking"]["id"] == walk["id"]
+                    for e in seen_p
+                )
+            )
             return first, second, dental, accepted, seen_r, seen_p
         finally:
             for task in tasks:
@@ -130,8 +144,13 @@ def test_provider_accepts_from_its_queue_while_reception_books_walk_ins_both_liv
     # queue events carry the new positions: after the accept the second walk-in is first
     after_accept = [e for e in seen_r if e["type"] == "queue.changed" and e["data"]["reason"] == "accept"][0]
     omar = after_accept["data"]["queues"]["dr-omar"]
-    assert omar[0] == {"bookingId": second["id"], "queuePosition": 1, "estimatedWaitMinutes": 20,
-                       "bestPosition": 1, "bestWaitMinutes": 20}
+    assert omar[0] == {
+        "bookingId": second["id"],
+        "queuePosition": 1,
+        "estimatedWaitMinutes": 20,
+        "bestPosition": 1,
+        "bestWaitMinutes": 20,
+    }
     provider_queues = [e["data"]["queues"] for e in seen_p if e["type"] == "queue.changed"]
     assert provider_queues and all(set(q) == {"dr-omar"} for q in provider_queues)
     ids = [e["id"] for e in seen_r]
@@ -160,8 +179,15 @@ def test_a_desk_reconnecting_after_a_server_restart_misses_no_event(tmp_path):
     b.stop()
     b.start()
     b.service.start(walk["id"], {"deskId": "other"})
-    booked = b.service.create({"type": "gen", "date": DAY.isoformat(), "time": 1100, "resourceId": "dr-sara",
-                               "customerIdentifier": {"id": "c2"}})
+    booked = b.service.create(
+        {
+            "type": "gen",
+            "date": DAY.isoformat(),
+            "time": 1100,
+            "resourceId": "dr-sara",
+            "customerIdentifier": {"id": "c2"},
+        }
+    )
 
     async def second_session():
         desk = DeskClient(b.thread.url, token=b.token)
@@ -187,8 +213,13 @@ def test_a_desk_reconnecting_after_a_server_restart_misses_no_event(tmp_path):
 
 def test_temporary_hold_keeps_the_slot_then_confirms_or_lapses(branch):
     service = branch.service
-    body = {"type": "gen", "date": DAY.isoformat(), "time": 1100, "resourceId": "dr-sara",
-            "customerIdentifier": {"id": "c1"}}
+    body = {
+        "type": "gen",
+        "date": DAY.isoformat(),
+        "time": 1100,
+        "resourceId": "dr-sara",
+        "customerIdentifier": {"id": "c1"},
+    }
 
     async def scenario():
         desk = DeskClient(branch.thread.url, token=branch.token)
@@ -218,8 +249,15 @@ def test_temporary_hold_keeps_the_slot_then_confirms_or_lapses(branch):
 
 def test_ending_early_offers_the_freed_time_to_the_first_waiting_booking(branch):
     service = branch.service
-    booked = service.create({"type": "dental", "date": DAY.isoformat(), "time": 1000, "resourceId": "dr-sara",
-                             "customerIdentifier": {"id": "c1"}})
+    booked = service.create(
+        {
+            "type": "dental",
+            "date": DAY.isoformat(),
+            "time": 1000,
+            "resourceId": "dr-sara",
+            "customerIdentifier": {"id": "c1"},
+        }
+    )
     walk = service.create({"type": "gen", "assign": False, "customerIdentifier": {"id": "c2"}})
     service.start(booked["id"])
     service.clock.shift(timedelta(minutes=5))
@@ -235,13 +273,20 @@ def test_ending_early_offers_the_freed_time_to_the_first_waiting_booking(branch)
 
 def test_overbooking_needs_a_reason_and_it_is_recorded(branch):
     service = branch.service
-    body = {"type": "gen", "date": DAY.isoformat(), "time": 1100, "resourceId": "dr-sara",
-            "customerIdentifier": {"id": "c1"}}
+    body = {
+        "type": "gen",
+        "date": DAY.isoformat(),
+        "time": 1100,
+        "resourceId": "dr-sara",
+        "customerIdentifier": {"id": "c1"},
+    }
     service.create(body)
     with pytest.raises(Exception) as err:
         service.create({**body, "customerIdentifier": {"id": "c2"}, "overbookReason": "   "})
     assert err.value.code == "SCH-SLOT-TAKEN"
-    over = service.create({**body, "customerIdentifier": {"id": "c2"}, "overbookReason": "urgent, doctor agreed"},
-                          {"deskId": "reception-1", "user": "mona"})
+    over = service.create(
+        {**body, "customerIdentifier": {"id": "c2"}, "overbookReason": "urgent, doctor agreed"},
+        {"deskId": "reception-1", "user": "mona"},
+    )
     entry = service.history(over["id"])[0]
     assert entry["after"]["overbookReason"] == "urgent, doctor agreed" and entry["deskId"] == "reception-1"

@@ -53,13 +53,24 @@ def test_second_claim_raises_the_first_window(qapp_instance, qtbot, tmp_path):
 
 
 def _desk(data_dir: Path, *extra: str, env: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, str(ROOT / "main.py"), "--data-dir", str(data_dir), *extra],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), "--data-dir", str(data_dir), *extra],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def test_second_start_on_the_same_data_dir_leaves_the_database_alone(tmp_path):
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "ISTIQBAL_LOG_DIR": str(tmp_path / "logs"),
-           "ISTIQBAL_CONFIG_DIR": str(tmp_path / "config"), "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "ISTIQBAL_LOG_DIR": str(tmp_path / "logs"),
+        "ISTIQBAL_CONFIG_DIR": str(tmp_path / "config"),
+        "PYTHONUNBUFFERED": "1",
+    }
     first = _desk(tmp_path / "data", env=env)
     try:
         deadline = time.monotonic() + 60
@@ -72,14 +83,32 @@ def test_second_start_on_the_same_data_dir_leaves_the_database_alone(tmp_path):
             if "branch server listening" in line:
                 break
         assert any("branch server listening" in line for line in lines), "".join(lines)
-        second = subprocess.run([sys.executable, str(ROOT / "main.py"), "--data-dir", str(tmp_path / "data")],
-                                cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        second = subprocess.run(
+            [sys.executable, str(ROOT / "main.py"), "--data-dir", str(tmp_path / "data")],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert second.returncode == 0, second.stderr[-3000:]
         assert "already running" in second.stderr
         assert "branch server listening" not in second.stderr  # it never opened the database
-        shot = subprocess.run([sys.executable, str(ROOT / "main.py"), "--data-dir", str(tmp_path / "data"),
-                               "--screenshot", str(tmp_path / "x.png")],
-                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        shot = subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "main.py"),
+                "--data-dir",
+                str(tmp_path / "data"),
+                "--screenshot",
+                str(tmp_path / "x.png"),
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert shot.returncode == 3 and not (tmp_path / "x.png").exists()
         deadline = time.monotonic() + 20
         log = tmp_path / "logs" / "istiqbal.log"

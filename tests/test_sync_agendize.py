@@ -86,8 +86,13 @@ def sim():
 
 
 def connect(sim, desk, company=True):
-    config = CloudConfig(sim.url, sim.cloud.api_key, sim.cloud.token, cloud="agendize",
-                         extra={"companyId": sim.company.id} if company else {})
+    config = CloudConfig(
+        sim.url,
+        sim.cloud.api_key,
+        sim.cloud.token,
+        cloud="agendize",
+        extra={"companyId": sim.company.id} if company else {},
+    )
     return registry.get("agendize").factory(config, desk)
 
 
@@ -118,7 +123,10 @@ def test_zoned_times_and_statuses():
     "status" (seven values); contract "Desk operations": the visit states."""
     assert mapping.zoned_to_utc({"dateTime": "2026-12-07T09:00:00", "timeZone": "Asia/Riyadh"}, "UTC") == NOW
     assert mapping.zoned_to_utc({"dateTime": "2026-12-07T10:00:00"}, "Asia/Dubai") == NOW
-    assert mapping.utc_to_zoned(NOW, "Asia/Riyadh") == {"dateTime": "2026-12-07T09:00:00", "timeZone": "Asia/Riyadh"}
+    assert mapping.utc_to_zoned(NOW, "Asia/Riyadh") == {
+        "dateTime": "2026-12-07T09:00:00",
+        "timeZone": "Asia/Riyadh",
+    }
     with pytest.raises(mapping.MappingError):
         mapping.zoned_to_utc({"dateTime": "2026-12-07T10:00:00", "timeZone": "Mars/Base"}, "UTC")
     assert mapping.local_status("pending", has_staff=False) == (Status.PENDING_ASSIGNMENT, None)
@@ -139,14 +147,24 @@ def test_time_rules_custom_hours_vacations_and_blocks():
     the weekly hours of their date only; a lunch block is cut out of that day."""
     from app.domain.timerules import periods_on
 
-    company = {"id": "1", "timeZone": "Asia/Riyadh",
-               "workingHours": [{"day": d, "hours": [{"start": "08:00", "end": "20:00"}]}
-                                for d in ("sunday", "monday", "tuesday", "wednesday", "thursday")],
-               "vacations": [{"startDate": "2026-12-17", "endDate": "2026-12-17"}]}
-    staff = {"id": "9", "workingHours": [{"day": "monday", "hours": [{"start": "07:00", "end": "14:00"}]}],
-             "customWorkingHours": [{"date": "2026-12-14", "hours": [{"start": "10:00", "end": "12:00"}]},
-                                    {"date": "2026-12-21", "hours": []}],
-             "vacations": [{"startDate": "2026-12-28", "endDate": "2026-12-28"}]}
+    company = {
+        "id": "1",
+        "timeZone": "Asia/Riyadh",
+        "workingHours": [
+            {"day": d, "hours": [{"start": "08:00", "end": "20:00"}]}
+            for d in ("sunday", "monday", "tuesday", "wednesday", "thursday")
+        ],
+        "vacations": [{"startDate": "2026-12-17", "endDate": "2026-12-17"}],
+    }
+    staff = {
+        "id": "9",
+        "workingHours": [{"day": "monday", "hours": [{"start": "07:00", "end": "14:00"}]}],
+        "customWorkingHours": [
+            {"date": "2026-12-14", "hours": [{"start": "10:00", "end": "12:00"}]},
+            {"date": "2026-12-21", "hours": []},
+        ],
+        "vacations": [{"startDate": "2026-12-28", "endDate": "2026-12-28"}],
+    }
     lunch = {"startDateTime": "2026-12-07T10:00:00Z", "endDateTime": "2026-12-07T10:45:00Z"}  # 13:00 Riyadh
     rules = mapping.time_rules(company, staff, [lunch])
     day = datetime.fromisoformat
@@ -206,9 +224,16 @@ def test_initial_pull_then_incremental_only_changes(sim):
         before = connector.client.requests
         quiet = await desk.pull(connector)
         quiet_requests = connector.client.requests - before
-        some = next(c for c, row in desk.bookings.items() if row["status"] == Status.CONFIRMED
-                    and row.get("visitStatus") is None and row["startDateTime"] > "2026-12-08")
-        moved = datetime.fromisoformat(desk.bookings[some]["startDateTime"].replace("Z", "+00:00")) - timedelta(hours=1)
+        some = next(
+            c
+            for c, row in desk.bookings.items()
+            if row["status"] == Status.CONFIRMED
+            and row.get("visitStatus") is None
+            and row["startDateTime"] > "2026-12-08"
+        )
+        moved = datetime.fromisoformat(
+            desk.bookings[some]["startDateTime"].replace("Z", "+00:00")
+        ) - timedelta(hours=1)
         sim.cloud.clock.shift(timedelta(minutes=1))
         try:
             sim.cloud.client_reschedule(sim.company.id, some, moved)
@@ -219,8 +244,11 @@ def test_initial_pull_then_incremental_only_changes(sim):
         return pages, quiet, quiet_requests, changed, some, connector.client.requests - before
 
     pages, quiet, quiet_requests, changed, some, changed_requests = run(_with(sim, desk, body))
-    in_cloud = [r for r in sim.company.appointments.values() if r["type"] == "normal"
-                and r["_end"] > NOW - timedelta(days=1) - timedelta(hours=3)]
+    in_cloud = [
+        r
+        for r in sim.company.appointments.values()
+        if r["type"] == "normal" and r["_end"] > NOW - timedelta(days=1) - timedelta(hours=3)
+    ]
     assert len(pages) > 1 and pages[-1].cursor["syncToken"] and pages[0].restarted
     assert pages[-1].windows_done[0].name == "horizon"
     assert len(desk.bookings) >= len(in_cloud) - 5  # the horizon starts at the local day before
@@ -243,8 +271,11 @@ def test_refused_sync_token_restarts_with_full_read_nothing_lost_nothing_doubled
     async def body(connector):
         await desk.pull(connector)
         first = set(desk.bookings)
-        pending = next(c for c, row in desk.bookings.items() if row["status"] == Status.CONFIRMED
-                       and row["startDateTime"] > "2026-12-09")
+        pending = next(
+            c
+            for c, row in desk.bookings.items()
+            if row["status"] == Status.CONFIRMED and row["startDateTime"] > "2026-12-09"
+        )
         sim.cloud.dashboard_delete(sim.company.id, pending)
         sim.cloud.invalidate_sync_tokens()
         with pytest.raises(CloudError) as refused:
@@ -292,23 +323,43 @@ def free_start(sim, staff, service, after):
     member = company.staff[staff_ids(sim)[staff]]
     minutes = company.services[service_ids(sim)[service]]["duration"]
     while True:
-        probe = {"id": "", "_start": start, "_end": start + timedelta(minutes=minutes), "_staff": member["id"],
-                 "_resource": None, "_service": service_ids(sim)[service]}
-        if sim.cloud.working(company, member, start, probe["_end"]) and sim.cloud.clash(company, probe) is None:
+        probe = {
+            "id": "",
+            "_start": start,
+            "_end": start + timedelta(minutes=minutes),
+            "_staff": member["id"],
+            "_resource": None,
+            "_service": service_ids(sim)[service],
+        }
+        if (
+            sim.cloud.working(company, member, start, probe["_end"])
+            and sim.cloud.clash(company, probe) is None
+        ):
             return start
         start += timedelta(minutes=30)
 
 
 def _desk_booking(sim, desk, after=NOW + timedelta(days=2), staff=0, service=0, customer="C1"):
     start = free_start(sim, staff, service, after)
-    desk.customers.setdefault(customer, {"firstName": "Noura", "lastName": "Aziz", "phone": "+966551112233",
-                                         "email": "noura@example.com"})
+    desk.customers.setdefault(
+        customer,
+        {"firstName": "Noura", "lastName": "Aziz", "phone": "+966551112233", "email": "noura@example.com"},
+    )
     desk.maps[("type", "T")] = service_ids(sim)[service]
     desk.maps[("resource", "R")] = staff_ids(sim)[staff]
     minutes = sim.company.services[service_ids(sim)[service]]["duration"]
-    return {"id": "B1", "status": "CONFIRMED", "visitStatus": None, "startDateTime": clock_iso(start),
-            "endDateTime": clock_iso(start + timedelta(minutes=minutes)), "duration": minutes,
-            "typeId": "T", "resourceId": "R", "customerId": customer, "note": "first visit"}
+    return {
+        "id": "B1",
+        "status": "CONFIRMED",
+        "visitStatus": None,
+        "startDateTime": clock_iso(start),
+        "endDateTime": clock_iso(start + timedelta(minutes=minutes)),
+        "duration": minutes,
+        "typeId": "T",
+        "resourceId": "R",
+        "customerId": customer,
+        "note": "first visit",
+    }
 
 
 def _op(action, after, before=None, op_id="01OPERATION", actor=None):
@@ -324,7 +375,10 @@ def test_create_carries_desk_ids_and_a_lost_reply_is_found_not_doubled(sim):
     booking = _desk_booking(sim, desk)
     connector_plan = registry.get("agendize").factory(CloudConfig(sim.url, "k", "t"), desk).plan
     assert [p.action for p in connector_plan("create", None, booking)] == ["create"]
-    assert connector_plan("create", None, {**booking, "startDateTime": None, "status": "PENDING_ASSIGNMENT"}) == []
+    assert (
+        connector_plan("create", None, {**booking, "startDateTime": None, "status": "PENDING_ASSIGNMENT"})
+        == []
+    )
     op = _op("create", booking)
 
     async def body(connector):
@@ -340,7 +394,9 @@ def test_create_carries_desk_ids_and_a_lost_reply_is_found_not_doubled(sim):
     made = sim.cloud.view(sim.company.appointments[result.booking.cloud_id])
     assert made["extendedProperties"]["private"]["deskOpId"] == op.id
     assert made["client"]["externalId"] == "C1" and made["client"]["email"] == "noura@example.com"
-    assert made["start"] == mapping.utc_to_zoned(datetime.fromisoformat(booking["startDateTime"]), "Asia/Riyadh")
+    assert made["start"] == mapping.utc_to_zoned(
+        datetime.fromisoformat(booking["startDateTime"]), "Asia/Riyadh"
+    )
     assert result.booking.row["startDateTime"] == booking["startDateTime"] and made["status"] == "accepted"
     assert result.booking.customer["externalId"] == "C1"
 
@@ -404,7 +460,10 @@ def test_cancel_writes_the_reason_and_a_resent_cancel_after_delete_is_done(sim):
     result, again = run(_with(sim, desk, body))
     assert result.booking.raw["status"] == "cancelled"
     assert result.booking.raw["notes"] == "first visit\nCancelled: patient travelling"
-    assert result.booking.row["cancelReason"] == "patient travelling" and result.booking.row["note"] == "first visit"
+    assert (
+        result.booking.row["cancelReason"] == "patient travelling"
+        and result.booking.row["note"] == "first visit"
+    )
     assert again.booking is None
 
 
@@ -414,9 +473,17 @@ def test_accept_a_request_and_the_lost_race(sim):
     dashboard is refused (needs-attention), never overwritten."""
     desk = Desk()
     start = datetime(2026, 12, 8, 7, 0, tzinfo=UTC)
-    while sim.cloud.clash(sim.company, {"id": "", "_start": start, "_end": start + timedelta(minutes=30),
-                                        "_staff": staff_ids(sim)[0], "_resource": None,
-                                        "_service": service_ids(sim)[0]}):
+    while sim.cloud.clash(
+        sim.company,
+        {
+            "id": "",
+            "_start": start,
+            "_end": start + timedelta(minutes=30),
+            "_staff": staff_ids(sim)[0],
+            "_resource": None,
+            "_service": service_ids(sim)[0],
+        },
+    ):
         start += timedelta(minutes=30)
     request = sim.cloud.online_booking(sim.company.id, service_ids(sim)[0], start)
     second = sim.cloud.online_booking(sim.company.id, service_ids(sim)[0], start + timedelta(minutes=30))
@@ -428,13 +495,29 @@ def test_accept_a_request_and_the_lost_race(sim):
         desk.maps[("booking", "Q1")] = request["id"]
         desk.maps[("booking", "Q2")] = second["id"]
         desk.maps[("resource", "R")] = staff_ids(sim)[0]
-        queued = {"id": "Q1", "status": "PENDING_ASSIGNMENT", "resourceId": None, "startDateTime": None,
-                  "typeId": "T", "customerId": "C"}
-        accepted = {**queued, "status": "CONFIRMED", "resourceId": "R", "startDateTime": "2026-12-07T06:00:00Z"}
+        queued = {
+            "id": "Q1",
+            "status": "PENDING_ASSIGNMENT",
+            "resourceId": None,
+            "startDateTime": None,
+            "typeId": "T",
+            "customerId": "C",
+        }
+        accepted = {
+            **queued,
+            "status": "CONFIRMED",
+            "resourceId": "R",
+            "startDateTime": "2026-12-07T06:00:00Z",
+        }
         [accept] = connector.plan("accept", queued, accepted)
         won = await connector.send(_op(accept.action, accepted, queued))
-        sim.cloud.update(sim.company.id, second["id"], {"status": "accepted", "staff": {"id": staff_ids(sim)[1]}}, force=True,
-                         source="dashboard")
+        sim.cloud.update(
+            sim.company.id,
+            second["id"],
+            {"status": "accepted", "staff": {"id": staff_ids(sim)[1]}},
+            force=True,
+            source="dashboard",
+        )
         with pytest.raises(CloudError) as lost:
             await connector.send(_op("accept", {**accepted, "id": "Q2"}, {**queued, "id": "Q2"}, "op7"))
         return won, connector.classify(lost.value)
@@ -460,11 +543,16 @@ def test_reschedule_same_id_and_overbook_override_forces(sim):
     async def body(connector):
         made = (await connector.send(_op("create", booking))).booking
         desk.maps[("booking", "B1")] = made.cloud_id
-        late = {**booking, "startDateTime": booking["startDateTime"][:10] + "T13:00:00Z"}  # 16:00, Sara is off
+        late = {
+            **booking,
+            "startDateTime": booking["startDateTime"][:10] + "T13:00:00Z",
+        }  # 16:00, Sara is off
         [move] = connector.plan("reschedule", booking, late)
         with pytest.raises(CloudError) as refused:
             await connector.send(_op(move.action, late, booking, "op8"))
-        forced = await connector.send(_op(move.action, late, booking, "op9", actor={"overbookReason": "urgent"}))
+        forced = await connector.send(
+            _op(move.action, late, booking, "op9", actor={"overbookReason": "urgent"})
+        )
         return made, connector.classify(refused.value), forced
 
     made, verdict, forced = run(_with(sim, desk, body))
@@ -481,8 +569,11 @@ def test_errors_are_classified(sim):
 
     async def body(connector):
         out = []
-        for fault in (lambda: sim.cloud.faults.fail(status=503), lambda: sim.cloud.faults.rate_limit(retry_after=7),
-                      lambda: sim.cloud.faults.drop()):
+        for fault in (
+            lambda: sim.cloud.faults.fail(status=503),
+            lambda: sim.cloud.faults.rate_limit(retry_after=7),
+            lambda: sim.cloud.faults.drop(),
+        ):
             fault()
             try:
                 await connector.check()
@@ -511,13 +602,19 @@ def test_incremental_pull_figure(sim):
         await desk.pull(connector)
         requests, received, began = connector.client.requests, connector.client.received, time.perf_counter()
         await desk.pull(connector)
-        quiet = (connector.client.requests - requests, connector.client.received - received,
-                 time.perf_counter() - began)
+        quiet = (
+            connector.client.requests - requests,
+            connector.client.received - received,
+            time.perf_counter() - began,
+        )
         connector.full_every = 0  # the nightly re-read, now
         requests, received, began = connector.client.requests, connector.client.received, time.perf_counter()
         await desk.pull(connector, full=True)
-        full = (connector.client.requests - requests, connector.client.received - received,
-                time.perf_counter() - began)
+        full = (
+            connector.client.requests - requests,
+            connector.client.received - received,
+            time.perf_counter() - began,
+        )
         return quiet, full
 
     quiet, full = run(_with(sim, desk, body))
@@ -530,8 +627,9 @@ def test_history_entries_say_who_changed_what(sim):
     online at 09:00"."""
     desk = Desk()
     start = free_start(sim, 2, 0, NOW + timedelta(days=4))
-    made = sim.cloud.online_booking(sim.company.id, service_ids(sim)[0], start, staff_id=staff_ids(sim)[2],
-                                    status="accepted")
+    made = sim.cloud.online_booking(
+        sim.company.id, service_ids(sim)[0], start, staff_id=staff_ids(sim)[2], status="accepted"
+    )
     later = free_start(sim, 2, 0, start + timedelta(hours=2))
     sim.cloud.client_reschedule(sim.company.id, made["id"], later)
 
@@ -554,7 +652,9 @@ def test_companies_for_the_settings(sim):
 
     config = CloudConfig(sim.url, sim.cloud.api_key, sim.cloud.token, cloud="agendize")
     found = run(list_companies(config))
-    assert [c["id"] for c in found] == sim.clinic["companies"] and found[0]["name"] == "Istiqbal Clinic Riyadh"
+    assert [c["id"] for c in found] == sim.clinic["companies"] and found[0][
+        "name"
+    ] == "Istiqbal Clinic Riyadh"
     with pytest.raises(CloudError) as refused:
         run(list_companies(CloudConfig(sim.url, sim.cloud.api_key, "wrong", cloud="agendize")))
     assert connect(sim, Desk()).classify(refused.value).kind == FailureKind.AUTH
@@ -564,8 +664,15 @@ def test_plan_follows_the_desk_operations_table():
     """Contract "Desk operations on Agendize": what each desk change sends; check-in, a
     hold, a walk-in still waiting and an expired request stay the desk's own."""
     plan = registry.get("agendize").factory(CloudConfig("http://127.0.0.1:9", "k", "t"), Desk()).plan
-    booked = {"id": "B", "status": "CONFIRMED", "visitStatus": None, "startDateTime": "2026-12-08T06:00:00Z",
-              "resourceId": "R", "typeId": "T", "customerId": "C"}
+    booked = {
+        "id": "B",
+        "status": "CONFIRMED",
+        "visitStatus": None,
+        "startDateTime": "2026-12-08T06:00:00Z",
+        "resourceId": "R",
+        "typeId": "T",
+        "customerId": "C",
+    }
 
     def actions(action, before, after):
         return [p.action for p in plan(action, before, after)]
@@ -577,7 +684,9 @@ def test_plan_follows_the_desk_operations_table():
     assert actions("create", None, walk_in) == []
     assert actions("accept", walk_in, booked) == ["accept"]
     assert actions("expire", walk_in, {**walk_in, "status": "REJECTED"}) == []
-    assert actions("reschedule", booked, {**booked, "startDateTime": "2026-12-08T07:00:00Z"}) == ["reschedule"]
+    assert actions("reschedule", booked, {**booked, "startDateTime": "2026-12-08T07:00:00Z"}) == [
+        "reschedule"
+    ]
     assert actions("reschedule", booked, {**booked, "resourceId": "R2"}) == ["reschedule"]
     checked = {**booked, "visitStatus": "CHECKED_IN"}
     assert actions("check_in", booked, checked) == []
@@ -612,8 +721,13 @@ class Branch:
         self.live = live
         self.store = open_store(path / "branch.sqlite3")
         self.service = BookingService(self.store)
-        config = CloudConfig(live.url, live.cloud.api_key, live.cloud.token, cloud="agendize",
-                             extra={"companyId": live.company.id})
+        config = CloudConfig(
+            live.url,
+            live.cloud.api_key,
+            live.cloud.token,
+            cloud="agendize",
+            extra={"companyId": live.company.id},
+        )
         self.engine = SyncEngine(self.service, config).attach()
 
     def sync(self):
@@ -622,6 +736,7 @@ class Branch:
                 return await self.engine.sync_once(deadline=20)
             finally:
                 await self.engine.close()
+
         return asyncio.run(once())
 
     def local(self, cloud_id):
@@ -631,8 +746,12 @@ class Branch:
         return self.store.booking(self.local(cloud_id))
 
     def mapped(self):
-        return [r[0] for r in self.store.db.execute(
-            "select cloudId from cloud_ids where cloud = 'agendize' and entity = 'booking'")]
+        return [
+            r[0]
+            for r in self.store.db.execute(
+                "select cloudId from cloud_ids where cloud = 'agendize' and entity = 'booking'"
+            )
+        ]
 
 
 @pytest.fixture
@@ -645,8 +764,13 @@ def branch(live, tmp_path):
 def in_horizon(live):
     now = datetime.now(UTC)
     low = now - timedelta(days=2)
-    return {i for i, r in live.company.appointments.items() if r["type"] == "normal"
-            and r["_start"] >= low + timedelta(days=1, hours=3) and r["_start"] < now + timedelta(days=29)}
+    return {
+        i
+        for i, r in live.company.appointments.items()
+        if r["type"] == "normal"
+        and r["_start"] >= low + timedelta(days=1, hours=3)
+        and r["_start"] < now + timedelta(days=29)
+    }
 
 
 def test_engine_full_then_token_refused_nothing_lost_nothing_doubled(live, branch, caplog):
@@ -657,8 +781,12 @@ def test_engine_full_then_token_refused_nothing_lost_nothing_doubled(live, branc
     first = branch.mapped()
     assert in_horizon(live) <= set(first) and len(first) == len(set(first))
     count = branch.store.db.execute("select count(*) from bookings").fetchone()[0]
-    target = next(c for c in first if branch.booking(c)["status"] == Status.CONFIRMED
-                  and branch.booking(c)["startDateTime"] > datetime.now(UTC).isoformat())
+    target = next(
+        c
+        for c in first
+        if branch.booking(c)["status"] == Status.CONFIRMED
+        and branch.booking(c)["startDateTime"] > datetime.now(UTC).isoformat()
+    )
     live.cloud.dashboard_delete(live.company.id, target)
     live.cloud.invalidate_sync_tokens()
     with caplog.at_level("INFO", logger="app.sync.engine"):
@@ -683,10 +811,18 @@ def test_engine_desk_create_and_visit_flow_show_in_the_cloud(live, branch):
     bodies = []
     for minutes in (40, 20):
         with live.cloud.lock:
-            made = live.cloud.insert(live.company.id, {
-                "client": {"id": live.clinic["clients"][1]}, "service": {"id": service}, "staff": {"id": staff},
-                "start": live.cloud.zoned_view(now - timedelta(minutes=minutes), live.company)},
-                force=True, silent=True, source="dashboard")
+            made = live.cloud.insert(
+                live.company.id,
+                {
+                    "client": {"id": live.clinic["clients"][1]},
+                    "service": {"id": service},
+                    "staff": {"id": staff},
+                    "start": live.cloud.zoned_view(now - timedelta(minutes=minutes), live.company),
+                },
+                force=True,
+                silent=True,
+                source="dashboard",
+            )
         bodies.append(made["id"])
     live.cloud.clock.shift(timedelta(seconds=1))
     branch.sync()
@@ -709,10 +845,15 @@ def test_engine_desk_create_and_visit_flow_show_in_the_cloud(live, branch):
     local = datetime.fromtimestamp(start.timestamp(), UTC).astimezone(live.company.zone)
     before = len(live.company.appointments)
     live.cloud.faults.lose_reply(method="POST", path="/api/2.1")
-    booked = branch.service.create({"type": branch.store.local_id("agendize", service, "type") or service,
-                                    "date": local.date().isoformat(), "time": local.hour * 100 + local.minute,
-                                    "resourceId": branch.store.local_id("agendize", staff, "resource"),
-                                    "customerIdentifier": {"id": customer}})
+    booked = branch.service.create(
+        {
+            "type": branch.store.local_id("agendize", service, "type") or service,
+            "date": local.date().isoformat(),
+            "time": local.hour * 100 + local.minute,
+            "resourceId": branch.store.local_id("agendize", staff, "resource"),
+            "customerIdentifier": {"id": customer},
+        }
+    )
     status = branch.sync()
     assert status["pending"] == 0 and status["needsAttention"] == 0, status
     assert len(live.company.appointments) == before + 1  # the lost reply did not double it
@@ -734,13 +875,27 @@ def test_command_line_takes_key_token_and_company(tmp_path, monkeypatch):
     monkeypatch.setenv("ISTIQBAL_CLOUD_KEY", "sso-token")
     parser = argparse.ArgumentParser()
     add_sync_arguments(parser)
-    args = parser.parse_args(["--cloud", "agendize", "--cloud-url", "http://127.0.0.1:9/api/2.1/",
-                              "--cloud-account", "API-KEY", "--company", "1717074"])
+    args = parser.parse_args(
+        [
+            "--cloud",
+            "agendize",
+            "--cloud-url",
+            "http://127.0.0.1:9/api/2.1/",
+            "--cloud-account",
+            "API-KEY",
+            "--company",
+            "1717074",
+        ]
+    )
     store = open_store(tmp_path / "branch.sqlite3")
     try:
         config = _config(args, store)
         assert (config.cloud, config.base_url, config.account, config.secret) == (
-            "agendize", "http://127.0.0.1:9/api/2.1", "API-KEY", "sso-token")
+            "agendize",
+            "http://127.0.0.1:9/api/2.1",
+            "API-KEY",
+            "sso-token",
+        )
         assert config.extra["companyId"] == "1717074"
         stored = store.setting("sync.cloud")
         assert stored["extra"]["companyId"] == "1717074" and "sso-token" not in str(stored)
@@ -754,16 +909,22 @@ def test_engine_cancelled_in_the_cloud_with_a_desk_change_waiting_needs_attentio
     cloud's state is kept (the desk's change does not revive it)."""
     branch.sync()
     now = datetime.now(UTC)
-    cloud_id = next(c for c in branch.mapped() if branch.booking(c)["status"] == Status.CONFIRMED
-                    and branch.booking(c)["startDateTime"] > (now + timedelta(days=1)).isoformat()
-                    and live.company.appointments[c]["_staff"] == staff_ids(live)[2])
+    cloud_id = next(
+        c
+        for c in branch.mapped()
+        if branch.booking(c)["status"] == Status.CONFIRMED
+        and branch.booking(c)["startDateTime"] > (now + timedelta(days=1)).isoformat()
+        and live.company.appointments[c]["_staff"] == staff_ids(live)[2]
+    )
     booking = branch.booking(cloud_id)
     start = datetime.fromisoformat(booking["startDateTime"].replace("Z", "+00:00"))
     free = free_start(live, 2, 0, start + timedelta(days=1))
     local = free.astimezone(live.company.zone)
     live.cloud.client_cancel(live.company.id, cloud_id)
-    branch.service.reschedule(booking["id"], {"date": local.date().isoformat(),
-                                              "time": local.hour * 100 + local.minute, "overbookReason": "test"})
+    branch.service.reschedule(
+        booking["id"],
+        {"date": local.date().isoformat(), "time": local.hour * 100 + local.minute, "overbookReason": "test"},
+    )
     status = branch.sync()
     assert status["needsAttention"] == 1 and status["pending"] == 0, status
     assert branch.booking(cloud_id)["status"] == Status.CANCELED
@@ -776,9 +937,13 @@ def test_engine_history_says_who_changed_it_in_the_cloud(live, branch):
     booking's history with the cloud's account of it: "rescheduled by the client online"."""
     branch.sync()
     now = datetime.now(UTC)
-    cloud_id = next(c for c in branch.mapped() if branch.booking(c)["status"] == Status.CONFIRMED
-                    and branch.booking(c)["startDateTime"] > (now + timedelta(days=1)).isoformat()
-                    and live.company.appointments[c]["_staff"] == staff_ids(live)[2])
+    cloud_id = next(
+        c
+        for c in branch.mapped()
+        if branch.booking(c)["status"] == Status.CONFIRMED
+        and branch.booking(c)["startDateTime"] > (now + timedelta(days=1)).isoformat()
+        and live.company.appointments[c]["_staff"] == staff_ids(live)[2]
+    )
     start = live.company.appointments[cloud_id]["_start"]
     moved = free_start(live, 2, 0, start + timedelta(days=1))
     live.cloud.client_reschedule(live.company.id, cloud_id, moved)
@@ -799,13 +964,19 @@ def test_engine_overbook_override_is_sent_as_force(live, branch):
     branch.sync()
     now = datetime.now(UTC)
     sara = staff_ids(live)[0]  # works 08:00-14:00
-    cloud_id = next(c for c in branch.mapped() if branch.booking(c)["status"] == Status.CONFIRMED
-                    and branch.booking(c)["startDateTime"] > (now + timedelta(days=1)).isoformat()
-                    and live.company.appointments[c]["_staff"] == sara)
+    cloud_id = next(
+        c
+        for c in branch.mapped()
+        if branch.booking(c)["status"] == Status.CONFIRMED
+        and branch.booking(c)["startDateTime"] > (now + timedelta(days=1)).isoformat()
+        and live.company.appointments[c]["_staff"] == sara
+    )
     start = live.company.appointments[cloud_id]["_start"].astimezone(live.company.zone)
     late = start.replace(hour=16, minute=0)  # after her hours, inside the clinic's
-    branch.service.reschedule(branch.local(cloud_id), {"date": late.date().isoformat(), "time": 1600,
-                                                       "overbookReason": "urgent case"})
+    branch.service.reschedule(
+        branch.local(cloud_id),
+        {"date": late.date().isoformat(), "time": 1600, "overbookReason": "urgent case"},
+    )
     status = branch.sync()
     assert status["needsAttention"] == 0 and status["pending"] == 0, status
     assert live.company.appointments[cloud_id]["_start"] == late.astimezone(UTC)
@@ -814,7 +985,8 @@ def test_engine_overbook_override_is_sent_as_force(live, branch):
 # ---- money coming down ----------------------------------------------------------------------
 def test_price_and_the_paid_flag_map_to_cloud_money():
     assert mapping.money({"price": {"amount": 150.5, "currency": "SAR"}, "paid": "true"}) == CloudMoney(
-        price="150.5", paid="150.5", fully_paid=True)
+        price="150.5", paid="150.5", fully_paid=True
+    )
     assert mapping.money({"price": {"amount": 80, "currency": "SAR"}, "paid": False}).paid == "0"
     assert mapping.money({"paid": False}) == CloudMoney(price=None, paid="0", fully_paid=False)
     assert mapping.money({"price": {"amount": "n/a"}}).price is None and mapping.money({}) is None
@@ -831,22 +1003,39 @@ def test_engine_price_and_paid_come_down_and_show_once(live, branch):
     assert branch.sync()["lastError"] is None
     payments = Payments(branch.service)
     with live.cloud.lock:
-        priced = next(i for i, r in live.company.appointments.items() if r["type"] == "normal" and branch.local(i)
-                      and live.company.services[r["_service"]]["price"] and r["status"] == "accepted"
-                      and r["_start"] > datetime.now(UTC))
+        priced = next(
+            i
+            for i, r in live.company.appointments.items()
+            if r["type"] == "normal"
+            and branch.local(i)
+            and live.company.services[r["_service"]]["price"]
+            and r["status"] == "accepted"
+            and r["_start"] > datetime.now(UTC)
+        )
         amount = live.company.services[live.company.appointments[priced]["_service"]]["price"]["amount"]
     local = branch.local(priced)
     figures = payments.figures(local, parts=True)
     assert (figures["price"], figures["priceSource"], figures["paid"], figures["cloudFullyPaid"]) == (
-        round(amount * 100), "cloud", 0, False)
-    reply = httpx.post(f"{live.root}/_sim/companies/{live.company.id}/appointments/{priced}/paid",
-                       headers=live.admin, json={"paid": True})
+        round(amount * 100),
+        "cloud",
+        0,
+        False,
+    )
+    reply = httpx.post(
+        f"{live.root}/_sim/companies/{live.company.id}/appointments/{priced}/paid",
+        headers=live.admin,
+        json={"paid": True},
+    )
     assert reply.status_code == 200, reply.text
     for _ in range(2):
         assert branch.sync()["lastError"] is None
         figures = payments.figures(local, parts=True)
         assert (figures["paidCloud"], figures["paidLocal"], figures["balance"], figures["cloud"]) == (
-            round(amount * 100), 0, 0, "agendize")
+            round(amount * 100),
+            0,
+            0,
+            "agendize",
+        )
         assert figures["cloudFullyPaid"] is True
 
 
@@ -854,8 +1043,10 @@ def _history(branch, cloud_id):
     import json
 
     rows = branch.store.history(branch.local(cloud_id))
-    return [{**h, "after": h["after"] if isinstance(h["after"], dict) else json.loads(h["after"] or "{}")}
-            for h in rows]
+    return [
+        {**h, "after": h["after"] if isinstance(h["after"], dict) else json.loads(h["after"] or "{}")}
+        for h in rows
+    ]
 
 
 def cloud_time(entry: dict) -> datetime:
@@ -875,12 +1066,18 @@ def test_engine_copies_every_cloud_history_entry_once_with_its_source_and_time(l
     the API, not as someone else's."""
     branch.sync()
     now = datetime.now(UTC)
-    cloud_id = next(c for c in branch.mapped() if branch.booking(c)["status"] == Status.CONFIRMED
-                    and branch.booking(c)["startDateTime"] > (now + timedelta(days=1)).isoformat()
-                    and live.company.appointments[c]["_staff"] == staff_ids(live)[2])
+    cloud_id = next(
+        c
+        for c in branch.mapped()
+        if branch.booking(c)["status"] == Status.CONFIRMED
+        and branch.booking(c)["startDateTime"] > (now + timedelta(days=1)).isoformat()
+        and live.company.appointments[c]["_staff"] == staff_ids(live)[2]
+    )
     first = _history(branch, cloud_id)
     booked = [h for h in first if h["action"].startswith("cloud.")]
-    assert [h["after"]["type"] for h in booked] == [e["type"] for e in live.company.appointments[cloud_id]["history"]]
+    assert [h["after"]["type"] for h in booked] == [
+        e["type"] for e in live.company.appointments[cloud_id]["history"]
+    ]
 
     # two changes in the cloud between pulls: staff put it back to pending in the dashboard,
     # then the client moves it online; both are copied, each at its own time
@@ -914,8 +1111,9 @@ def test_engine_copies_every_cloud_history_entry_once_with_its_source_and_time(l
 
     # the desk's own reschedule comes back in history[] as made through the API (its key)
     later = free_start(live, 2, 0, moved + timedelta(days=1)).astimezone(live.company.zone)
-    branch.service.reschedule(branch.local(cloud_id), {"date": later.date().isoformat(),
-                                                       "time": later.hour * 100 + later.minute})
+    branch.service.reschedule(
+        branch.local(cloud_id), {"date": later.date().isoformat(), "time": later.hour * 100 + later.minute}
+    )
     live.cloud.clock.shift(timedelta(minutes=2))
     branch.sync()
     branch.sync()

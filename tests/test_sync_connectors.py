@@ -49,17 +49,37 @@ def test_the_registry_names_each_cloud_with_what_it_can_do():
 def test_a_registered_cloud_is_a_command_line_choice_and_gets_its_own_spelling():
     from app.composition.sync_cli import add_sync_arguments
 
-    other = ConnectorInfo(name="testcloud", title="Test Cloud", capabilities=Capabilities(pull_mode=PullMode.NONE),
-                          fields=(ConfigField("baseUrl", "Address", "url"),
-                                  ConfigField("account", "Tenant", cli="tenant-id"),
-                                  ConfigField("region", "Region", cli="test-region"), ConfigField("zone", "Zone")),
-                          factory=lambda *a, **k: None, synced_fields=("status",))
+    other = ConnectorInfo(
+        name="testcloud",
+        title="Test Cloud",
+        capabilities=Capabilities(pull_mode=PullMode.NONE),
+        fields=(
+            ConfigField("baseUrl", "Address", "url"),
+            ConfigField("account", "Tenant", cli="tenant-id"),
+            ConfigField("region", "Region", cli="test-region"),
+            ConfigField("zone", "Zone"),
+        ),
+        factory=lambda *a, **k: None,
+        synced_fields=("status",),
+    )
     registry.register(other)
     try:
         parser = argparse.ArgumentParser()
         add_sync_arguments(parser)
-        args = parser.parse_args(["--cloud", "testcloud", "--cloud-url", "https://x", "--tenant-id", "t-1",
-                                  "--test-region", "riyadh", "--zone", "b"])
+        args = parser.parse_args(
+            [
+                "--cloud",
+                "testcloud",
+                "--cloud-url",
+                "https://x",
+                "--tenant-id",
+                "t-1",
+                "--test-region",
+                "riyadh",
+                "--zone",
+                "b",
+            ]
+        )
         assert (args.cloud, args.cloud_url, args.cloud_account) == ("testcloud", "https://x", "t-1")
         assert (args.cloud_extra_region, args.cloud_extra_zone) == ("riyadh", "b")  # its other fields
         assert parser.parse_args(["--app-id", "a-1"]).cloud_account == "a-1"  # Ehjzny's spelling
@@ -88,7 +108,9 @@ def test_every_booking_customer_resource_and_type_carries_its_cloud_ids(branch, 
     with TestClient(api, base_url="http://127.0.0.1") as http:
         resources = http.get("/management/resources", headers=headers).json()["result"]
         types = http.get("/management/types", headers=headers).json()["result"]
-        customers = http.get("/management/customers", params={"search": "Huda"}, headers=headers).json()["result"]
+        customers = http.get("/management/customers", params={"search": "Huda"}, headers=headers).json()[
+            "result"
+        ]
         booking = http.get(f"/management/bookings/{local}", headers=headers).json()["result"]
     assert {r["id"]: r["cloudIds"] for r in resources}["resAhmed"] == {"ehjzny": "resAhmed"}
     assert {t["id"]: t["cloudIds"] for t in types}["typeGeneral"] == {"ehjzny": "typeGeneral"}

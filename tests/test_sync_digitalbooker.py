@@ -24,11 +24,26 @@ KINDS = {"11": "worker", "12": "worker", "21": "resource"}
 
 def booking(**changes) -> dict:
     """A booking object as the contract names it (API reference "The booking object")."""
-    obj = {"object": "booking", "id": 501, "type": "service", "title": "General", "location_id": 1,
-           "date": "2026-12-08", "start_time": "09:30", "end_time": "10:00", "service_id": 7,
-           "resources": [11, 21], "price": 230.0, "tax": 30.0, "paid": False,
-           "user": {"object": "user", "id": 900, "name": "Huda Saleh"}, "notes": "first visit",
-           "confirmed": True, "interface": 1, "created": "2026-12-01T08:15:00"}
+    obj = {
+        "object": "booking",
+        "id": 501,
+        "type": "service",
+        "title": "General",
+        "location_id": 1,
+        "date": "2026-12-08",
+        "start_time": "09:30",
+        "end_time": "10:00",
+        "service_id": 7,
+        "resources": [11, 21],
+        "price": 230.0,
+        "tax": 30.0,
+        "paid": False,
+        "user": {"object": "user", "id": 900, "name": "Huda Saleh"},
+        "notes": "first visit",
+        "confirmed": True,
+        "interface": 1,
+        "created": "2026-12-01T08:15:00",
+    }
     obj.update(changes)
     return obj
 
@@ -56,9 +71,17 @@ def test_the_mark_is_the_clouds_newest_created_or_modified_in_its_own_wall_time(
 # ---- bookings -------------------------------------------------------------------------
 def test_a_confirmed_service_booking_maps_to_its_worker_type_and_times():
     row = mapping.booking_from_cloud(booking(), ZONE, KINDS)
-    assert row == {"status": "CONFIRMED", "startDateTime": "2026-12-08T06:30:00Z",
-                   "endDateTime": "2026-12-08T07:00:00Z", "duration": 30, "typeId": "7", "resourceId": "11",
-                   "customerId": "900", "note": "first visit", "createdAt": "2026-12-01T05:15:00Z"}
+    assert row == {
+        "status": "CONFIRMED",
+        "startDateTime": "2026-12-08T06:30:00Z",
+        "endDateTime": "2026-12-08T07:00:00Z",
+        "duration": 30,
+        "typeId": "7",
+        "resourceId": "11",
+        "customerId": "900",
+        "note": "first visit",
+        "createdAt": "2026-12-01T05:15:00Z",
+    }
 
 
 def test_the_confirmed_flag_is_the_only_status_and_no_worker_means_the_queue():
@@ -70,8 +93,9 @@ def test_the_confirmed_flag_is_the_only_status_and_no_worker_means_the_queue():
 def test_resource_and_class_bookings_get_the_read_only_types():
     room = mapping.booking_from_cloud(booking(type="resource", service_id=None, resources=[21]), ZONE, KINDS)
     assert (room["typeId"], room["resourceId"], room["status"]) == (mapping.ROOM_TYPE, "21", "CONFIRMED")
-    group = mapping.booking_from_cloud(booking(type="class", service_id=None, class_id=3, resources=[12]), ZONE,
-                                       KINDS)
+    group = mapping.booking_from_cloud(
+        booking(type="class", service_id=None, class_id=3, resources=[12]), ZONE, KINDS
+    )
     assert (group["typeId"], group["resourceId"]) == (mapping.CLASS_TYPE, "12")
     connector = DigitalBookerConnector.__new__(DigitalBookerConnector)
     assert connector.plan("reschedule", {**room, "id": "b"}, {**room, "id": "b"}) == []
@@ -79,8 +103,13 @@ def test_resource_and_class_bookings_get_the_read_only_types():
 
 
 def test_a_booking_that_cannot_be_read_is_refused_not_guessed():
-    for bad in (booking(start_time="late"), booking(date=None), booking(type="course"), booking(service_id=None),
-                booking(id=None)):
+    for bad in (
+        booking(start_time="late"),
+        booking(date=None),
+        booking(type="course"),
+        booking(service_id=None),
+        booking(id=None),
+    ):
         with pytest.raises(mapping.MappingError):
             mapping.booking_from_cloud(bad, ZONE, KINDS)
 
@@ -91,10 +120,22 @@ def test_a_booking_past_midnight_ends_the_next_day():
 
 
 def test_the_natural_key_of_a_created_booking_matches_its_body():
-    body = mapping.service_booking_body(location_id="1", service_id="7", start=datetime(2026, 12, 8, 6, 30, tzinfo=UTC),
-                                        zone=ZONE, resources=["11"], user="900")
-    assert body == {"location_id": 1, "service_id": 7, "date": "2026-12-08", "start_time": "09:30",
-                    "resources": [11], "user_id": 900}
+    body = mapping.service_booking_body(
+        location_id="1",
+        service_id="7",
+        start=datetime(2026, 12, 8, 6, 30, tzinfo=UTC),
+        zone=ZONE,
+        resources=["11"],
+        user="900",
+    )
+    assert body == {
+        "location_id": 1,
+        "service_id": 7,
+        "date": "2026-12-08",
+        "start_time": "09:30",
+        "resources": [11],
+        "user_id": 900,
+    }
     assert mapping.body_key(body) == mapping.booking_key(booking(resources=[11], start_time="09:30:00"))
     assert mapping.body_key(body) != mapping.booking_key(booking(resources=[12]))
 
@@ -104,10 +145,15 @@ def test_users_are_normal_with_an_email_or_phone_and_temporary_without():
     """Contract "Behaviour" → Users: the user list omits temporary users, so the desk makes
     normal users whenever it has an email or phone."""
     assert mapping.user_body({"firstName": "Huda", "lastName": "Saleh", "phone": "+966501234567"}) == {
-        "first_name": "Huda", "last_name": "Saleh", "phone": "+966501234567", "type": "normal"}
+        "first_name": "Huda",
+        "last_name": "Saleh",
+        "phone": "+966501234567",
+        "type": "normal",
+    }
     assert mapping.user_body({"firstName": "Walk", "lastName": ""})["type"] == "temporary"
-    row = mapping.customer_from_cloud({"id": 900, "name": "Huda bint Saleh", "phone": "0501234567",
-                                       "email": "h@example.com"})
+    row = mapping.customer_from_cloud(
+        {"id": 900, "name": "Huda bint Saleh", "phone": "0501234567", "email": "h@example.com"}
+    )
     assert (row["firstName"], row["lastName"], row["phone"]) == ("Huda bint", "Saleh", "+966501234567")
     assert mapping.same_person({"phone": "+966 50 123 4567"}, {"phone": "+966501234567"})
     assert mapping.same_person({"email": "H@Example.com"}, {"email": "h@example.com"})
@@ -117,16 +163,30 @@ def test_a_cash_payment_goes_with_its_amount_including_tax_and_the_tax_percentag
     assert mapping.payment_body(23000, 2, 1500) == {"type": "cash", "amount": 230.0, "tax": 15.0}
     with pytest.raises(mapping.MappingError):
         mapping.payment_body(100_000_00, 2, 1500)  # API reference: amount range 0 - 99999
-    assert mapping.payments_from_cloud([{"object": "payment", "id": 4, "type": "cash", "amount": 230, "tax": 15},
-                                        "junk"]) == [{"id": "4", "type": "cash", "amount": 230.0, "tax": 15.0}]
+    assert mapping.payments_from_cloud(
+        [{"object": "payment", "id": 4, "type": "cash", "amount": 230, "tax": 15}, "junk"]
+    ) == [{"id": "4", "type": "cash", "amount": 230.0, "tax": 15.0}]
 
 
 # ---- reference data -------------------------------------------------------------------
 def test_dated_work_hours_become_dated_time_rules_and_a_day_without_hours_is_off():
-    hours = [{"object": "work_hours", "date": "2026-12-08", "location_id": 1,
-              "hours": [{"start_time": "09:00", "end_time": "13:00"}, {"start_time": "16:00", "end_time": "00:00"}]},
-             {"object": "work_hours", "date": "2026-12-08", "location_id": 2,
-              "hours": [{"start_time": "06:00", "end_time": "08:00"}]}]
+    hours = [
+        {
+            "object": "work_hours",
+            "date": "2026-12-08",
+            "location_id": 1,
+            "hours": [
+                {"start_time": "09:00", "end_time": "13:00"},
+                {"start_time": "16:00", "end_time": "00:00"},
+            ],
+        },
+        {
+            "object": "work_hours",
+            "date": "2026-12-08",
+            "location_id": 2,
+            "hours": [{"start_time": "06:00", "end_time": "08:00"}],
+        },
+    ]
     rules = mapping.time_rules(hours, "1", date(2026, 12, 7), date(2027, 1, 6))
     assert timerules.periods_on(rules, date(2026, 12, 8)) == [(900, 1300), (1600, 2400)]
     assert timerules.periods_on(rules, date(2026, 12, 9)) == []
@@ -135,8 +195,16 @@ def test_dated_work_hours_become_dated_time_rules_and_a_day_without_hours_is_off
 
 
 def test_public_durations_give_a_services_minutes():
-    categories = [{"object": "service_category", "id": 1, "services": [
-        {"object": "service", "id": 7, "durations": ["00:45", "01:00"]}, {"object": "service", "id": 8}]}]
+    categories = [
+        {
+            "object": "service_category",
+            "id": 1,
+            "services": [
+                {"object": "service", "id": 7, "durations": ["00:45", "01:00"]},
+                {"object": "service", "id": 8},
+            ],
+        }
+    ]
     assert mapping.public_minutes(categories) == {"7": 45}
     assert mapping.booking_type({"id": 8, "name": "Cleaning"})["minutes"] == mapping.DEFAULT_MINUTES
 
@@ -172,8 +240,10 @@ def test_the_plan_of_each_desk_action():
     assert [p.action for p in connector.plan("cancel", timed, {**timed, "status": "CANCELED"})] == ["cancel"]
     for local in ("check_in", "start", "end", "no_show"):
         assert connector.plan(local, timed, timed) == []
-    assert [p.action for p in connector.plan("payment", timed, {**timed, "payment": {"method": "cash",
-                                                                                     "amount": 100}})] == ["payment"]
+    assert [
+        p.action
+        for p in connector.plan("payment", timed, {**timed, "payment": {"method": "cash", "amount": 100}})
+    ] == ["payment"]
     assert connector.plan("payment", timed, {**timed, "payment": {"method": "card", "amount": 100}}) == []
     assert connector.plan("payment", timed, {**timed, "payment": {"method": "cash", "amount": -100}}) == []
 
@@ -209,8 +279,13 @@ class Sim:
         self.users = clinic["users"]
 
     def config(self, **extra) -> CloudConfig:
-        return CloudConfig(self.running.url, self.cloud.key_id, self.cloud.password, cloud="digitalbooker",
-                           extra={"locationId": str(self.location), **extra})
+        return CloudConfig(
+            self.running.url,
+            self.cloud.key_id,
+            self.cloud.password,
+            cloud="digitalbooker",
+            extra={"locationId": str(self.location), **extra},
+        )
 
     def workday(self, skip: int = 1):
         day = self.cloud.today() + timedelta(days=skip)
@@ -222,19 +297,30 @@ class Sim:
         """The first start from ``after`` (minutes of the day) where ``worker`` works and is free."""
         for start in range(after, 20 * 60, 15):
             begin = datetime.combine(day, time(start // 60, start % 60))
-            visit = {"id": None, "date": day, "start": begin.time(), "start_offset": 0, "end_offset": 0,
-                     "end": (begin + timedelta(minutes=minutes)).time(), "resources": [worker]}
+            visit = {
+                "id": None,
+                "date": day,
+                "start": begin.time(),
+                "start_offset": 0,
+                "end_offset": 0,
+                "end": (begin + timedelta(minutes=minutes)).time(),
+                "resources": [worker],
+            }
             with self.cloud.lock:
-                if self.cloud.works(worker, self.location, Span(begin, begin + timedelta(minutes=minutes))) \
-                        and self.cloud.clash(visit) is None:
+                if (
+                    self.cloud.works(worker, self.location, Span(begin, begin + timedelta(minutes=minutes)))
+                    and self.cloud.clash(visit) is None
+                ):
                     return begin.time()
         raise AssertionError("no free time")
 
     def live_for(self, user: int, service: int) -> list[dict]:
         with self.cloud.lock:
-            return [dict(b) for b in self.cloud.bookings.values() if b["user_id"] == user
-                    and b["service_id"] == service]
-
+            return [
+                dict(b)
+                for b in self.cloud.bookings.values()
+                if b["user_id"] == user and b["service_id"] == service
+            ]
 
 
 def new_sim() -> tuple:
@@ -273,6 +359,7 @@ class Branch:
                 return await self.engine.sync_once(deadline=deadline)
             finally:
                 await self.engine.close()
+
         return asyncio.run(once())
 
     def local(self, cloud_id) -> str | None:
@@ -285,9 +372,15 @@ class Branch:
         return self.store.local_id("digitalbooker", str(cloud_id), entity)
 
     def book(self, worker: int, day, at: time, user: int) -> dict:
-        return self.service.create({"type": self.local_of("type", self.sim.consult), "date": day.isoformat(),
-                                    "time": at.hour * 100 + at.minute, "resourceId": self.local_of("resource", worker),
-                                    "customerIdentifier": {"id": self.local_of("customer", user)}})
+        return self.service.create(
+            {
+                "type": self.local_of("type", self.sim.consult),
+                "date": day.isoformat(),
+                "time": at.hour * 100 + at.minute,
+                "resourceId": self.local_of("resource", worker),
+                "customerIdentifier": {"id": self.local_of("customer", user)},
+            }
+        )
 
     def booked_in_cloud(self, worker: int, user: int, minutes: int = 30) -> tuple[dict, object, time]:
         """After a first sync, a desk booking with ``worker`` for ``user`` at the first free time
@@ -300,8 +393,9 @@ class Branch:
         return booking, day, at
 
     def move(self, local_id: str, day, at: time, **extra) -> dict:
-        return self.service.reschedule(local_id, {"date": day.isoformat(), "time": at.hour * 100 + at.minute,
-                                                  **extra})
+        return self.service.reschedule(
+            local_id, {"date": day.isoformat(), "time": at.hour * 100 + at.minute, **extra}
+        )
 
 
 @pytest.fixture
@@ -314,8 +408,12 @@ def branch(sim, tmp_path):
 def horizon_ids(sim: Sim) -> set[str]:
     today = sim.cloud.today()
     with sim.cloud.lock:
-        return {str(i) for i, b in sim.cloud.bookings.items() if b["location_id"] == sim.location
-                and today - timedelta(days=1) <= b["date"] <= today + timedelta(days=30)}
+        return {
+            str(i)
+            for i, b in sim.cloud.bookings.items()
+            if b["location_id"] == sim.location
+            and today - timedelta(days=1) <= b["date"] <= today + timedelta(days=30)
+        }
 
 
 def test_a_wrong_key_password_is_an_auth_failure(sim):
@@ -328,6 +426,7 @@ def test_a_wrong_key_password_is_an_auth_failure(sim):
             await connector.check()
         finally:
             await connector.close()
+
     with pytest.raises(Exception) as caught:
         asyncio.run(check())
     assert connector.classify(caught.value).kind == FailureKind.AUTH
@@ -336,8 +435,12 @@ def test_a_wrong_key_password_is_an_auth_failure(sim):
 def test_the_first_pull_mirrors_the_location_with_its_people_hours_and_read_only_bookings(sim, branch):
     status = branch.sync()
     assert status["lastError"] is None and status["pending"] == 0, status
-    mapped = {r[0] for r in branch.store.db.execute(
-        "select cloudId from cloud_ids where cloud = 'digitalbooker' and entity = 'booking'")}
+    mapped = {
+        r[0]
+        for r in branch.store.db.execute(
+            "select cloudId from cloud_ids where cloud = 'digitalbooker' and entity = 'booking'"
+        )
+    }
     assert mapped == horizon_ids(sim)  # every booking of this location, once; none of the other location's
     providers = {r["id"]: r for r in branch.store.resources() if r.get("category") == "provider"}
     assert len(providers) == 3 and all(r["timeRules"]["rules"] for r in providers.values())
@@ -351,7 +454,10 @@ def test_the_first_pull_mirrors_the_location_with_its_people_hours_and_read_only
     with sim.cloud.lock:
         theirs = [str(i) for i, b in sim.cloud.bookings.items() if b["user_id"] == temporary]
     customer = branch.store.customer(branch.store.booking(branch.local(theirs[0]))["customerId"])
-    assert (customer["firstName"], customer["lastName"]) == ("Walk-in Guest", "1")  # read by get-user (not listed)
+    assert (customer["firstName"], customer["lastName"]) == (
+        "Walk-in Guest",
+        "1",
+    )  # read by get-user (not listed)
 
 
 def test_changes_are_found_by_the_clouds_own_mark_when_its_clock_is_hours_behind(tmp_path):
@@ -368,8 +474,9 @@ def test_changes_are_found_by_the_clouds_own_mark_when_its_clock_is_hours_behind
             branch.sync()
             day = sim.workday(2)
             at = sim.free(sim.sara, day)
-            made = sim.cloud.online_booking(sim.location, sim.consult, day, at, user_id=sim.users[0],
-                                            worker_id=sim.sara, confirmed=True)
+            made = sim.cloud.online_booking(
+                sim.location, sim.consult, day, at, user_id=sim.users[0], worker_id=sim.sara, confirmed=True
+            )
             branch.sync()
             assert branch.local(made["id"])  # a new booking, by the mark
             later = sim.free(sim.sara, day, after=at.hour * 60 + at.minute + 60)
@@ -377,8 +484,9 @@ def test_changes_are_found_by_the_clouds_own_mark_when_its_clock_is_hours_behind
             sim.cloud.calendar_move(made["id"], day, later, [sim.sara])
             branch.sync()
             local = branch.store.booking(branch.local(made["id"]))
-            assert local["startDateTime"] == mapping.local_to_utc(day.isoformat(), later.strftime("%H:%M"), ZONE
-                                                                  ).isoformat().replace("+00:00", "Z")
+            assert local["startDateTime"] == mapping.local_to_utc(
+                day.isoformat(), later.strftime("%H:%M"), ZONE
+            ).isoformat().replace("+00:00", "Z")
         finally:
             branch.store.close()
 
@@ -399,14 +507,22 @@ def test_a_move_made_elsewhere_as_create_then_delete_is_followed(sim, branch):
     the old; the local booking follows the new id (module docstring, "Pull" 3)."""
     day = sim.workday(2)
     at = sim.free(sim.lina, day)
-    old = sim.cloud.online_booking(sim.location, sim.consult, day, at, user_id=sim.users[3], worker_id=sim.lina,
-                                   confirmed=True)
+    old = sim.cloud.online_booking(
+        sim.location, sim.consult, day, at, user_id=sim.users[3], worker_id=sim.lina, confirmed=True
+    )
     branch.sync()
     local_id = branch.local(old["id"])
     later = sim.free(sim.lina, day, after=at.hour * 60 + at.minute + 60)
-    new = sim.cloud.create_service_booking({"location_id": sim.location, "service_id": sim.consult,
-                                            "date": day.isoformat(), "start_time": later.strftime("%H:%M"),
-                                            "resources": [sim.lina], "user_id": sim.users[3]})
+    new = sim.cloud.create_service_booking(
+        {
+            "location_id": sim.location,
+            "service_id": sim.consult,
+            "date": day.isoformat(),
+            "start_time": later.strftime("%H:%M"),
+            "resources": [sim.lina],
+            "user_id": sim.users[3],
+        }
+    )
     sim.cloud.delete_booking(old["id"])
     branch.sync()
     assert branch.local(new["id"]) == local_id and branch.local(old["id"]) is None
@@ -429,16 +545,31 @@ def test_a_lost_create_reply_is_found_by_the_listing_and_never_doubles(sim, bran
 
 def test_a_new_customer_becomes_a_normal_user_once_even_after_a_lost_reply(sim, branch):
     branch.sync()
-    customer = branch.service.store.upsert("customers", [{"id": "C-new", "firstName": "Noura", "lastName": "Saad",
-                                                          "phone": "+966555000111", "customerNumber": 9001}])
+    customer = branch.service.store.upsert(
+        "customers",
+        [
+            {
+                "id": "C-new",
+                "firstName": "Noura",
+                "lastName": "Saad",
+                "phone": "+966555000111",
+                "customerNumber": 9001,
+            }
+        ],
+    )
     del customer
     sim.cloud.faults.lose_reply(method="POST", path="/api/en/admin/v1/users")
     day = sim.workday(1)
     at = sim.free(sim.lina, day)
-    booking = branch.service.create({"type": branch.local_of("type", sim.consult), "date": day.isoformat(),
-                                     "time": at.hour * 100 + at.minute,
-                                     "resourceId": branch.local_of("resource", sim.lina),
-                                     "customerIdentifier": {"id": "C-new"}})
+    booking = branch.service.create(
+        {
+            "type": branch.local_of("type", sim.consult),
+            "date": day.isoformat(),
+            "time": at.hour * 100 + at.minute,
+            "resourceId": branch.local_of("resource", sim.lina),
+            "customerIdentifier": {"id": "C-new"},
+        }
+    )
     branch.sync()
     users = [u for u in sim.cloud.users.values() if u["phone"] and u["phone"].endswith("555000111")]
     assert len(users) == 1 and users[0]["type"] == "normal"
@@ -475,13 +606,30 @@ def test_a_payment_is_queued_only_for_a_cloud_that_takes_payments(tmp_path):
         service = BookingService(store)
         engine = SyncEngine(service, CloudConfig("http://127.0.0.1:9", "app", "k", cloud="ehjzny")).attach()
         store.upsert("types", [{"id": "t", "name": "T", "minutes": 20, "price": "100.00", "on": True}])
-        store.upsert("resources", [{"id": "r", "name": "R", "types": ["t"], "on": True, "activated": True,
-                                    "timeRules": {"rules": [{"days": list(timerules.DAY_NAMES), "from": 0,
-                                                              "to": 2400}]}}])
+        store.upsert(
+            "resources",
+            [
+                {
+                    "id": "r",
+                    "name": "R",
+                    "types": ["t"],
+                    "on": True,
+                    "activated": True,
+                    "timeRules": {"rules": [{"days": list(timerules.DAY_NAMES), "from": 0, "to": 2400}]},
+                }
+            ],
+        )
         store.upsert("customers", [{"id": "c", "firstName": "A", "lastName": "B", "customerNumber": 1}])
         day = date.today() + timedelta(days=2)
-        made = service.create({"type": "t", "date": day.isoformat(), "time": 1000, "resourceId": "r",
-                               "customerIdentifier": {"id": "c"}})
+        made = service.create(
+            {
+                "type": "t",
+                "date": day.isoformat(),
+                "time": 1000,
+                "resourceId": "r",
+                "customerIdentifier": {"id": "c"},
+            }
+        )
         before = engine.outbox.pending_count()
         Payments(service).take({"bookingId": made["id"], "amount": 5000, "method": "cash"}, {"user": "desk"})
         assert engine.outbox.pending_count() == before
@@ -511,8 +659,9 @@ def test_a_refused_move_after_the_delete_books_the_old_time_again(sim, branch):
     re-created (another new id) and the case goes to needs-attention."""
     booking, day, at = branch.booked_in_cloud(sim.sara, sim.users[7], minutes=60)
     blocker_at = (datetime.combine(day, at) + timedelta(minutes=30)).time()
-    sim.cloud.online_booking(sim.location, sim.consult, day, blocker_at, user_id=sim.users[8],
-                             worker_id=sim.sara, confirmed=True)  # the next half hour, booked online meanwhile
+    sim.cloud.online_booking(
+        sim.location, sim.consult, day, blocker_at, user_id=sim.users[8], worker_id=sim.sara, confirmed=True
+    )  # the next half hour, booked online meanwhile
     shifted = (datetime.combine(day, at) + timedelta(minutes=15)).time()  # overlaps both
     branch.move(booking["id"], day, shifted, overbookReason="squeezed in")
     status = branch.sync()
@@ -524,7 +673,8 @@ def test_a_refused_move_after_the_delete_books_the_old_time_again(sim, branch):
     assert branch.cloud_id(booking["id"]) == str(live[0]["id"])
     branch.sync()
     assert branch.store.booking(booking["id"])["startDateTime"] == mapping.local_to_utc(
-        day.isoformat(), at.strftime("%H:%M"), ZONE).isoformat().replace("+00:00", "Z")
+        day.isoformat(), at.strftime("%H:%M"), ZONE
+    ).isoformat().replace("+00:00", "Z")
 
 
 STEP_FAULTS = st.sampled_from(("none", "lose_reply", "drop", "fail"))
@@ -535,8 +685,9 @@ STEP_FAULTS = st.sampled_from(("none", "lose_reply", "drop", "fail"))
 @example(create="none", delete="lose_reply", confirm="none", shift=120)
 @example(create="lose_reply", delete="lose_reply", confirm="lose_reply", shift=15)
 @given(create=STEP_FAULTS, delete=STEP_FAULTS, confirm=STEP_FAULTS, shift=st.sampled_from((15, 120)))
-def test_a_reschedule_with_either_reply_dropped_ends_with_one_booking(tmp_path_factory, create, delete, confirm,
-                                                                      shift):
+def test_a_reschedule_with_either_reply_dropped_ends_with_one_booking(
+    tmp_path_factory, create, delete, confirm, shift
+):
     """Issue "Done when": whichever step of a reschedule loses its reply (or its request, or
     meets a 5xx), the cloud ends with exactly one booking for that visit, at the new time,
     mapped to the desk's booking (contract "Behaviour": the new id is committed as soon as
@@ -553,8 +704,11 @@ def test_a_reschedule_with_either_reply_dropped_ends_with_one_booking(tmp_path_f
             branch.sync()
             moved_to = (datetime.combine(day, at) + timedelta(minutes=shift)).time()
             faults = sim.cloud.faults
-            for kind, (method, path) in ((create, CREATE), (delete, DELETE),
-                                         (confirm, ("POST", "/api/en/admin/v1/bookings/"))):
+            for kind, (method, path) in (
+                (create, CREATE),
+                (delete, DELETE),
+                (confirm, ("POST", "/api/en/admin/v1/bookings/")),
+            ):
                 if kind != "none":
                     getattr(faults, kind)(method=method, path=path)
             branch.move(booking["id"], day, moved_to)
@@ -598,8 +752,12 @@ def test_a_move_whose_delete_keeps_failing_shows_one_booking_at_the_desk(sim, br
     customer = booking["customerId"]
 
     def on_desk() -> set[str]:
-        return {b["id"] for b in branch.store.db.query(
-            "select id from bookings where customerId = ? and status != 'CANCELED'", [customer])}
+        return {
+            b["id"]
+            for b in branch.store.db.query(
+                "select id from bookings where customerId = ? and status != 'CANCELED'", [customer]
+            )
+        }
 
     before = on_desk()
     sim.cloud.faults.fail(count=None, method=DELETE[0], path=DELETE[1])
@@ -635,12 +793,19 @@ def test_a_move_of_a_booking_deleted_in_the_cloud_meanwhile_is_not_booked_again(
 # ---- money coming down ----------------------------------------------------------------------
 def test_a_bookings_payments_and_paid_flag_map_to_cloud_money():
     obj = {**booking(), "price": 230.0, "paid": False}
-    money = mapping.money_from_cloud(obj, [{"object": "payment", "id": 7, "type": "prepaid", "amount": 100, "tax": 15},
-                                           {"object": "payment", "id": 8, "type": "online", "amount": 30.5, "tax": 15},
-                                           {"object": "payment", "type": "cash"}])  # no id: left out
+    money = mapping.money_from_cloud(
+        obj,
+        [
+            {"object": "payment", "id": 7, "type": "prepaid", "amount": 100, "tax": 15},
+            {"object": "payment", "id": 8, "type": "online", "amount": 30.5, "tax": 15},
+            {"object": "payment", "type": "cash"},
+        ],
+    )  # no id: left out
     assert money.price == "230.0" and money.fully_paid is False and money.paid is None
     assert [(p.cloud_id, p.amount, p.method, p.kind, p.vat_rate) for p in money.payments] == [
-        ("7", "100.0", "other", "prepaid", 1500), ("8", "30.5", "online", "online", 1500)]
+        ("7", "100.0", "other", "prepaid", 1500),
+        ("8", "30.5", "online", "online", 1500),
+    ]
     assert mapping.has_money(obj) and not mapping.has_money({**booking(), "price": None, "paid": None})
 
 
@@ -648,8 +813,11 @@ def _admin_payment(sim: Sim, cloud_id: str, kind: str, amount: float) -> dict:
     """A payment taken in DigitalBooker itself, through the simulation's admin surface over HTTP."""
     import httpx
 
-    reply = httpx.post(f"{sim.running.root}/_sim/bookings/{cloud_id}/payments", headers=sim.running.admin,
-                       json={"type": kind, "amount": amount, "tax": 15})
+    reply = httpx.post(
+        f"{sim.running.root}/_sim/bookings/{cloud_id}/payments",
+        headers=sim.running.admin,
+        json={"type": kind, "amount": amount, "tax": 15},
+    )
     assert reply.status_code == 200, reply.text
     return reply.json()
 
@@ -660,8 +828,11 @@ def test_payments_made_in_the_cloud_show_on_the_booking_once_and_a_repull_change
     cloud shows once, marked with its source, however often the branch pulls."""
     branch.sync()
     with sim.cloud.lock:
-        paid = {str(i): (b["price"], [p["amount"] for p in b["payments"]]) for i, b in sim.cloud.bookings.items()
-                if b["payments"] and branch.local(i)}
+        paid = {
+            str(i): (b["price"], [p["amount"] for p in b["payments"]])
+            for i, b in sim.cloud.bookings.items()
+            if b["payments"] and branch.local(i)
+        }
     assert paid
     for cloud_id, (price, amounts) in paid.items():
         figures = branch.payments.figures(branch.local(cloud_id), parts=True)
@@ -670,8 +841,11 @@ def test_payments_made_in_the_cloud_show_on_the_booking_once_and_a_repull_change
         assert figures["cloud"] == "digitalbooker"
     day = sim.workday(1)
     with sim.cloud.lock:
-        unpaid = next(str(i) for i, b in sim.cloud.bookings.items() if b["price"] and not b["payments"]
-                      and branch.local(i) and b["date"] >= day)
+        unpaid = next(
+            str(i)
+            for i, b in sim.cloud.bookings.items()
+            if b["price"] and not b["payments"] and branch.local(i) and b["date"] >= day
+        )
     local = branch.local(unpaid)
     before = branch.payments.figures(local, parts=True)
     assert before["paid"] == 0 and before["cloudFullyPaid"] is False
@@ -680,11 +854,21 @@ def test_payments_made_in_the_cloud_show_on_the_booking_once_and_a_repull_change
         status = branch.sync()
         assert status["lastError"] is None, status
         figures = branch.payments.figures(local, parts=True)
-        assert (figures["paidCloud"], figures["paid"], figures["balance"]) == (5000, 5000, before["price"] - 5000)
+        assert (figures["paidCloud"], figures["paid"], figures["balance"]) == (
+            5000,
+            5000,
+            before["price"] - 5000,
+        )
         rows = branch.payments.of_booking(local)
         assert [(r["source"], r["amount"], r["method"], r["cloudId"]) for r in rows] == [
-            ("digitalbooker", 5000, "online", str(made["id"]))]
-    assert branch.store.db.execute("select count(*) from cloud_payments where bookingId = ?", [local]).fetchone()[0] == 1
+            ("digitalbooker", 5000, "online", str(made["id"]))
+        ]
+    assert (
+        branch.store.db.execute(
+            "select count(*) from cloud_payments where bookingId = ?", [local]
+        ).fetchone()[0]
+        == 1
+    )
 
 
 def test_a_cash_payment_pushed_from_the_desk_does_not_come_back_as_a_second_one(sim, branch):
@@ -695,7 +879,9 @@ def test_a_cash_payment_pushed_from_the_desk_does_not_come_back_as_a_second_one(
     booking = branch.book(sim.omar, day, sim.free(sim.omar, day), sim.users[6])
     branch.sync()
     sim.cloud.faults.lose_reply(method="POST", path="/api/en/admin/v1/bookings/")
-    taken = branch.payments.take({"bookingId": booking["id"], "amount": 10000, "method": "cash"}, {"user": "desk"})
+    taken = branch.payments.take(
+        {"bookingId": booking["id"], "amount": 10000, "method": "cash"}, {"user": "desk"}
+    )
     for _ in range(3):
         status = branch.sync()
         assert status["pending"] == 0 and status["needsAttention"] == 0, status

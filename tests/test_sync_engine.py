@@ -76,14 +76,28 @@ class Branch:
     def cloud_id(self, local_id: str) -> str | None:
         return self.store.cloud_ids(local_id).get("ehjzny")
 
-    def book(self, day: date, time: int, resource: str = "resAhmed", customer: str = "cusHuda",
-             type_: str = "typeGeneral") -> dict:
-        return self.service.create({"type": type_, "date": day.isoformat(), "time": time, "resourceId": resource,
-                                    "customerIdentifier": {"id": self.customer(customer)}})
+    def book(
+        self,
+        day: date,
+        time: int,
+        resource: str = "resAhmed",
+        customer: str = "cusHuda",
+        type_: str = "typeGeneral",
+    ) -> dict:
+        return self.service.create(
+            {
+                "type": type_,
+                "date": day.isoformat(),
+                "time": time,
+                "resourceId": resource,
+                "customerIdentifier": {"id": self.customer(customer)},
+            }
+        )
 
     def walk_in(self, customer: str = "cusOmar", type_: str = "typeGeneral") -> dict:
-        return self.service.create({"type": type_, "assign": False,
-                                    "customerIdentifier": {"id": self.customer(customer)}})
+        return self.service.create(
+            {"type": type_, "assign": False, "customerIdentifier": {"id": self.customer(customer)}}
+        )
 
     def close(self) -> None:
         self.store.close()
@@ -101,6 +115,7 @@ def run(branch_or_branches, scenario):
         finally:
             for b in branches:
                 await b.engine.close()
+
     return asyncio.run(main())
 
 
@@ -197,8 +212,12 @@ def test_offline_reschedule_maps_to_the_new_cloud_id(branch, running):
     # the old, canceled cloud booking never comes back as a second local booking
     run(branch, lambda: branch.engine.pull(horizon=True))
     assert branch.store.local_id("ehjzny", old_cloud) is None
-    assert branch.store.db.execute("select count(*) from bookings where startDateTime = ?",
-                                   [moved["startDateTime"]]).fetchone()[0] == 1
+    assert (
+        branch.store.db.execute(
+            "select count(*) from bookings where startDateTime = ?", [moved["startDateTime"]]
+        ).fetchone()[0]
+        == 1
+    )
 
 
 @pytest.mark.parametrize("kind", ["timed", "walk-in"])
@@ -221,8 +240,12 @@ def test_a_pull_recognises_an_unanswered_create(branch, running):
     run(branch, lambda: branch.engine.pull())
     assert branch.engine.outbox.pending_count() == 0
     assert branch.cloud_id(booking["id"]) == desk_bookings_in_cloud(running.cloud)[0]["id"]
-    assert branch.store.db.execute("select count(*) from bookings where status = 'PENDING_ASSIGNMENT'"
-                                   ).fetchone()[0] == 1
+    assert (
+        branch.store.db.execute(
+            "select count(*) from bookings where status = 'PENDING_ASSIGNMENT'"
+        ).fetchone()[0]
+        == 1
+    )
 
 
 def test_transient_failures_are_retried_with_backoff_and_retry_after(branch, running):
@@ -241,6 +264,7 @@ def test_transient_failures_are_retried_with_backoff_and_retry_after(branch, run
                 return True
             await asyncio.sleep(0.1)
         return False
+
     assert run(branch, until_sent)
     assert branch.cloud_id(booking["id"])
     # uniform(0.5, 1) × min(60, 0.5 × 2^(n-1)): the 7th retry waits 16–32 s, never more than the cap
@@ -250,13 +274,22 @@ def test_transient_failures_are_retried_with_backoff_and_retry_after(branch, run
 
 
 def test_an_expired_access_token_is_refreshed(running, tmp_path):
-    tokens = httpx.post(running.url + "/auth/otp/verify", headers={"X-APP-ID": running.app_id},
-                        json={"phoneNumber": "+966511111111", "isOrgMember": True, "code": "1234"})
+    tokens = httpx.post(
+        running.url + "/auth/otp/verify",
+        headers={"X-APP-ID": running.app_id},
+        json={"phoneNumber": "+966511111111", "isOrgMember": True, "code": "1234"},
+    )
     assert tokens.status_code == 400 or tokens.status_code == 401  # not requested yet
-    httpx.post(running.url + "/auth/otp/request", headers={"X-APP-ID": running.app_id},
-               json={"phoneNumber": "+966511111111", "isOrgMember": True})
-    tokens = httpx.post(running.url + "/auth/otp/verify", headers={"X-APP-ID": running.app_id},
-                        json={"phoneNumber": "+966511111111", "isOrgMember": True, "code": "1234"}).json()["result"]
+    httpx.post(
+        running.url + "/auth/otp/request",
+        headers={"X-APP-ID": running.app_id},
+        json={"phoneNumber": "+966511111111", "isOrgMember": True},
+    )
+    tokens = httpx.post(
+        running.url + "/auth/otp/verify",
+        headers={"X-APP-ID": running.app_id},
+        json={"phoneNumber": "+966511111111", "isOrgMember": True, "code": "1234"},
+    ).json()["result"]
     b = Branch(running, tmp_path)
     b.engine.config = CloudConfig(running.url, running.app_id, tokens["refreshToken"], auth="otp")
     run(b, lambda: b.engine.sync_once(deadline=10))
@@ -285,13 +318,15 @@ def test_pulled_rows_leave_unacknowledged_fields_alone(branch, running):
 def test_an_expired_page_token_restarts_the_listing(branch, running):
     for i, day in enumerate(work_days(2)):
         for time in slots(day)[:6]:
-            running.cloud.add_online_booking("typeGeneral", day=day, time=time,
-                                             resource_id=("resAhmed", "resSara")[i % 2])
+            running.cloud.add_online_booking(
+                "typeGeneral", day=day, time=time, resource_id=("resAhmed", "resSara")[i % 2]
+            )
     branch.engine.page_limit = 5
     with branch.store.transaction():
         params = branch.engine.windows(True)["horizon"]
-        branch.engine._set_cursor("pull", {"createdSince": None,
-                                           "windows": {"horizon": {"params": params, "token": "stale-token"}}})
+        branch.engine._set_cursor(
+            "pull", {"createdSince": None, "windows": {"horizon": {"params": params, "token": "stale-token"}}}
+        )
     run(branch, lambda: branch.engine.pull(horizon=True))
     assert all(branch.store.local_id("ehjzny", b) for b in running.cloud.bookings)
     assert branch.engine._cursor("pull")["windows"]["horizon"] == {"done": True}
@@ -304,13 +339,18 @@ def test_a_booking_gone_from_the_cloud_shows_canceled_and_keeps_what_the_desk_re
     from app.server.payments import Payments
 
     day = work_days(1)[0]
-    gone, kept, here = (running.cloud.add_online_booking("typeGeneral", day=day, time=t, resource_id="resAhmed")
-                        for t in (1000, 1100, 1200))
+    gone, kept, here = (
+        running.cloud.add_online_booking("typeGeneral", day=day, time=t, resource_id="resAhmed")
+        for t in (1000, 1100, 1200)
+    )
     run(branch, lambda: branch.engine.pull(horizon=True))
-    gone_local, kept_local, here_local = (branch.store.local_id("ehjzny", b["id"]) for b in (gone, kept, here))
+    gone_local, kept_local, here_local = (
+        branch.store.local_id("ehjzny", b["id"]) for b in (gone, kept, here)
+    )
 
-    Payments(branch.service).take({"bookingId": gone_local, "amount": 5000, "method": "cash"},
-                                        {"user": "reception"})
+    Payments(branch.service).take(
+        {"bookingId": gone_local, "amount": 5000, "method": "cash"}, {"user": "reception"}
+    )
     branch.service.check_in(here_local)
     run(branch, lambda: branch.engine.push())
     assert not branch.engine.outbox.dirty_map()
@@ -336,8 +376,11 @@ def test_a_booking_gone_from_the_cloud_shows_canceled_and_keeps_what_the_desk_re
 def test_sync_routes_status_attention_resolve_and_now(running, tmp_path):
     from app.composition import BranchServer
 
-    server = BranchServer(tmp_path, cloud=CloudConfig(running.url, running.app_id, running.api_key),
-                          sync_options={"hot_every": 0.3}).start()
+    server = BranchServer(
+        tmp_path,
+        cloud=CloudConfig(running.url, running.app_id, running.api_key),
+        sync_options={"hot_every": 0.3},
+    ).start()
     http = Authed(server)
     try:
         url = server.url
@@ -347,7 +390,9 @@ def test_sync_routes_status_attention_resolve_and_now(running, tmp_path):
         running.cloud.faults.fail(count=None, method="GET", path="/management/bookings")
         running.cloud.assign(walk["id"], "resSara")  # another branch is quicker
         running.cloud.faults.drop(count=None, method="POST", path="/management/bookings/assign")
-        accepted = http.post(url + "/management/bookings/assign", json={"bookingId": local, "resourceId": "resAhmed"})
+        accepted = http.post(
+            url + "/management/bookings/assign", json={"bookingId": local, "resourceId": "resAhmed"}
+        )
         assert accepted.status_code == 200, accepted.text
         running.cloud.faults.clear()
         http.post(url + "/sync/now")
@@ -359,7 +404,9 @@ def test_sync_routes_status_attention_resolve_and_now(running, tmp_path):
         assert shown["cloudIds"] == {"ehjzny": walk["id"]} and shown["resourceId"] == "resSara"
         bad = http.post(url + f"/sync/attention/{cases[0]['id']}/resolve", json={"resolution": "maybe"})
         assert bad.status_code == 400
-        done = http.post(url + f"/sync/attention/{cases[0]['id']}/resolve", json={"resolution": "accept-cloud"})
+        done = http.post(
+            url + f"/sync/attention/{cases[0]['id']}/resolve", json={"resolution": "accept-cloud"}
+        )
         assert done.json()["result"]["resolution"] == "accept-cloud"
         assert http.get(url + "/sync/attention").json()["result"] == []
         again = http.post(url + f"/sync/attention/{cases[0]['id']}/resolve", json={"resolution": "reapply"})
@@ -395,18 +442,33 @@ def test_a_booking_the_cloud_cannot_take_stays_on_the_desk_and_needs_attention(b
     still goes up), and staff see why; with a phone added, re-applying sends it."""
     day = work_days(1)[0]
     now = to_iso(Clock().now())
-    nameless = {"id": "cusLocalOnly", "firstName": "Salma", "lastName": "Nour", "phone": None, "email": None,
-                "createdAt": now, "searchText": "salma nour", "customerNumber": 9001}
+    nameless = {
+        "id": "cusLocalOnly",
+        "firstName": "Salma",
+        "lastName": "Nour",
+        "phone": None,
+        "email": None,
+        "createdAt": now,
+        "searchText": "salma nour",
+        "customerNumber": 9001,
+    }
     with branch.store.transaction():
         branch.store.upsert("customers", [nameless])
-    stuck = branch.service.create({"type": "typeGeneral", "date": day.isoformat(), "time": 1000,
-                                   "resourceId": "resAhmed", "customerIdentifier": {"id": "cusLocalOnly"}})
+    stuck = branch.service.create(
+        {
+            "type": "typeGeneral",
+            "date": day.isoformat(),
+            "time": 1000,
+            "resourceId": "resAhmed",
+            "customerIdentifier": {"id": "cusLocalOnly"},
+        }
+    )
     other = branch.book(day, 1100)
     status = run(branch, lambda: branch.engine.sync_once(deadline=10))
     assert status["pending"] == 0 and status["needsAttention"] == 1
-    assert branch.cloud_id(other["id"]) is not None            # the queue did not stop behind it
+    assert branch.cloud_id(other["id"]) is not None  # the queue did not stop behind it
     assert branch.cloud_id(stuck["id"]) is None
-    assert branch.store.booking(stuck["id"])["status"] == Status.CONFIRMED   # not rejected: the visit stands
+    assert branch.store.booking(stuck["id"])["status"] == Status.CONFIRMED  # not rejected: the visit stands
     case = branch.engine.outbox.attention()[0]
     assert case["bookingId"] == stuck["id"] and case["code"] == "SYNC-NOT-SENT"
     assert "phone" in case["message"] and "e-mail" in case["message"]
@@ -416,7 +478,9 @@ def test_a_booking_the_cloud_cannot_take_stays_on_the_desk_and_needs_attention(b
     status = run(branch, lambda: branch.engine.sync_once(deadline=10))
     assert status["pending"] == 0 and status["needsAttention"] == 0
     cloud_id = branch.cloud_id(stuck["id"])
-    assert cloud_id and from_iso(running.cloud.bookings[cloud_id]["startDateTime"]) == from_iso(stuck["startDateTime"])
+    assert cloud_id and from_iso(running.cloud.bookings[cloud_id]["startDateTime"]) == from_iso(
+        stuck["startDateTime"]
+    )
 
 
 def test_secret_falls_back_to_a_private_file_without_keyring(monkeypatch, tmp_path):
@@ -426,6 +490,7 @@ def test_secret_falls_back_to_a_private_file_without_keyring(monkeypatch, tmp_pa
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     import keyring
     import keyring.backends.fail
+
     monkeypatch.setattr(keyring.core, "_keyring_backend", keyring.backends.fail.Keyring())
     where = connection.save_secret("app@http://x", "s3cret")
     assert where.startswith("file:")
@@ -446,16 +511,37 @@ def test_sync_once_command_exit_status(running, tmp_path, monkeypatch, capsys):
 
     monkeypatch.setenv("ISTIQBAL_CLOUD_KEY", running.api_key)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    assert main(["sync", "--data-dir", str(tmp_path), "--cloud", "ehjzny", "--cloud-url", running.url,
-                 "--app-id", running.app_id, "--once"]) == 0
+    assert (
+        main(
+            [
+                "sync",
+                "--data-dir",
+                str(tmp_path),
+                "--cloud",
+                "ehjzny",
+                "--cloud-url",
+                running.url,
+                "--app-id",
+                running.app_id,
+                "--once",
+            ]
+        )
+        == 0
+    )
     assert main(["sync", "--data-dir", str(tmp_path), "--once"]) == 0  # the connection is remembered
     running.cloud.faults.drop(count=None)
     store = open_store(tmp_path / "branch.sqlite3")
     b = BookingService(store)
     from app.sync.engine import SyncEngine as Engine
+
     Engine(b, CloudConfig(running.url, running.app_id, running.api_key)).attach()
-    b.create({"type": "typeGeneral", "assign": False,
-              "customerIdentifier": {"id": store.local_id("ehjzny", "cusHuda", "customer")}})
+    b.create(
+        {
+            "type": "typeGeneral",
+            "assign": False,
+            "customerIdentifier": {"id": store.local_id("ehjzny", "cusHuda", "customer")},
+        }
+    )
     store.close()
     assert main(["sync", "--data-dir", str(tmp_path), "--once", "--deadline", "0.5"]) == 2
     running.cloud.faults.clear()

@@ -24,19 +24,47 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 
 
 def _env(running, tmp_path: Path) -> dict:
-    return {**os.environ, "ISTIQBAL_CLOUD_KEY": running.api_key, "XDG_CONFIG_HOME": str(tmp_path / "config"),
-            "PYTHONPATH": str(ROOT)}
+    return {
+        **os.environ,
+        "ISTIQBAL_CLOUD_KEY": running.api_key,
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "PYTHONPATH": str(ROOT),
+    }
 
 
 def _serve(running, data_dir: Path, env: dict, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "app.sync", "serve", "--data-dir", str(data_dir),
-                             "--cloud", "ehjzny", "--cloud-url", running.url, "--app-id", running.app_id, *extra],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "app.sync",
+            "serve",
+            "--data-dir",
+            str(data_dir),
+            "--cloud",
+            "ehjzny",
+            "--cloud-url",
+            running.url,
+            "--app-id",
+            running.app_id,
+            *extra,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _sync_once(data_dir: Path, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "app.sync", "sync", "--data-dir", str(data_dir), "--once",
-                           "--deadline", "30"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=90)
+    return subprocess.run(
+        [sys.executable, "-m", "app.sync", "sync", "--data-dir", str(data_dir), "--once", "--deadline", "30"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
 
 
 def _wait_for(probe, process: subprocess.Popen, timeout: float = 30.0) -> None:
@@ -93,9 +121,18 @@ def test_kill_9_during_pull(tmp_path):
             for resource in ("resAhmed", "resSara"):
                 for minutes in range(0, 24 * 60 - 20, 20):
                     start = from_local(day, minutes // 60 * 100 + minutes % 60, "Asia/Riyadh")
-                    bookings.append({"id": f"load{len(bookings):05d}", "status": "CONFIRMED", "typeId": "typeGeneral",
-                                     "resourceId": resource, "customerId": "cusOmar", "startDateTime": to_iso(start),
-                                     "duration": 20, "createdAt": to_iso(Clock().now() - timedelta(days=3))})
+                    bookings.append(
+                        {
+                            "id": f"load{len(bookings):05d}",
+                            "status": "CONFIRMED",
+                            "typeId": "typeGeneral",
+                            "resourceId": resource,
+                            "customerId": "cusOmar",
+                            "startDateTime": to_iso(start),
+                            "duration": 20,
+                            "createdAt": to_iso(Clock().now() - timedelta(days=3)),
+                        }
+                    )
         cloud.load({"bookings": bookings})
         total = len(cloud.bookings)
         cloud.faults.latency(40, method="GET", path="/management/bookings")
@@ -107,6 +144,7 @@ def test_kill_9_during_pull(tmp_path):
             if not db_path.exists():
                 return False
             import sqlite3
+
             try:
                 with sqlite3.connect(db_path, timeout=1) as conn:
                     return conn.execute("select count(*) from bookings").fetchone()[0] > 500
@@ -123,7 +161,9 @@ def test_kill_9_during_pull(tmp_path):
         assert done.returncode == 0, done.stdout + done.stderr
         store = open_store(db_path)
         local = store.db.execute("select count(*) from bookings").fetchone()[0]
-        mapped = store.db.execute("select count(distinct cloudId), count(distinct localId) from cloud_ids"
-                                  " where entity = 'booking' and cloud = 'ehjzny'").fetchone()
+        mapped = store.db.execute(
+            "select count(distinct cloudId), count(distinct localId) from cloud_ids"
+            " where entity = 'booking' and cloud = 'ehjzny'"
+        ).fetchone()
         store.close()
         assert local == total and tuple(mapped) == (total, total)

@@ -30,12 +30,19 @@ def _clinic(today, count: int) -> dict:
     clinic = sample_clinic(today, ZONE)
     created = to_iso(Clock().now() - timedelta(days=2))
     for i in range(count):
-        minutes = 6 * 60 + (i // 2) % 90 * 10    # all on today: a day view of 500 bookings
-        clinic["bookings"].append({
-            "id": f"page{i:04d}", "status": "CONFIRMED", "typeId": "typeGeneral",
-            "resourceId": ("resAhmed", "resSara")[i % 2], "customerId": ("cusHuda", "cusLina", "cusOmar")[i % 3],
-            "startDateTime": to_iso(from_local(today, minutes // 60 * 100 + minutes % 60, ZONE)),
-            "duration": 10, "createdAt": created})
+        minutes = 6 * 60 + (i // 2) % 90 * 10  # all on today: a day view of 500 bookings
+        clinic["bookings"].append(
+            {
+                "id": f"page{i:04d}",
+                "status": "CONFIRMED",
+                "typeId": "typeGeneral",
+                "resourceId": ("resAhmed", "resSara")[i % 2],
+                "customerId": ("cusHuda", "cusLina", "cusOmar")[i % 3],
+                "startDateTime": to_iso(from_local(today, minutes // 60 * 100 + minutes % 60, ZONE)),
+                "duration": 10,
+                "createdAt": created,
+            }
+        )
     return clinic
 
 
@@ -46,19 +53,22 @@ def test_day_view_answers_while_a_long_sync_page_is_written(tmp_path, monkeypatc
 
     today = local_date(Clock().now(), ZONE)
     with start_cloud(clinic=_clinic(today, PAGE), zone=ZONE) as cloud:
-        server = BranchServer(tmp_path, cloud=CloudConfig(cloud.url, cloud.app_id, cloud.api_key),
-                              sync_options={"hot_every": 3600, "horizon_every": 3600, "page_limit": PAGE})
+        server = BranchServer(
+            tmp_path,
+            cloud=CloudConfig(cloud.url, cloud.app_id, cloud.api_key),
+            sync_options={"hot_every": 3600, "horizon_every": 3600, "page_limit": PAGE},
+        )
         applier = server.sync.applier
         real_apply = applier.apply_bookings
-        batches: list[tuple[int, float, float]] = []   # (bookings, started, ended) of each slow batch
+        batches: list[tuple[int, float, float]] = []  # (bookings, started, ended) of each slow batch
         inside = threading.Event()
 
         def slow_apply(bookings, zone, now, **options):
             changed = real_apply(bookings, zone, now, **options)
-            if len(bookings) > 1:                       # a pulled page's batch, not a reply
+            if len(bookings) > 1:  # a pulled page's batch, not a reply
                 started = time.monotonic()
                 inside.set()
-                time.sleep(SLOW)                        # the batch's transaction stays open
+                time.sleep(SLOW)  # the batch's transaction stays open
                 inside.clear()
                 batches.append((len(bookings), started, time.monotonic()))
             return changed
@@ -92,10 +102,13 @@ async def _scenario(server, today, inside: threading.Event):
             await asyncio.sleep(0.05)
         assert inside.is_set(), "the pull never reached its page"
         started = time.monotonic()
-        write = asyncio.ensure_future(http.post("/management/customers", json={
-            "firstName": "Walk", "lastName": "In", "phone": "0551234567"}))
+        write = asyncio.ensure_future(
+            http.post(
+                "/management/customers", json={"firstName": "Walk", "lastName": "In", "phone": "0551234567"}
+            )
+        )
         times = []
-        for limit in range(900, 910):              # each a new query: no cached answer
+        for limit in range(900, 910):  # each a new query: no cached answer
             t0 = time.perf_counter()
             reply = await http.get("/management/bookings", params={**day, "limit": limit})
             times.append(time.perf_counter() - t0)
@@ -104,12 +117,12 @@ async def _scenario(server, today, inside: threading.Event):
         created = await write
         assert created.status_code == 201, created.text
         written_at = time.monotonic()
-        for _ in range(600):                       # the rest of the pull
+        for _ in range(600):  # the rest of the pull
             if server.sync.last_pull_at:
                 break
             await asyncio.sleep(0.05)
         baseline = []
-        for limit in range(800, 808):              # after the pull: the same reads, no write open
+        for limit in range(800, 808):  # after the pull: the same reads, no write open
             t0 = time.perf_counter()
             assert (await http.get("/management/bookings", params={**day, "limit": limit})).status_code == 200
             baseline.append(time.perf_counter() - t0)

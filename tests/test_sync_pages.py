@@ -29,10 +29,18 @@ def _clinic(count: int) -> dict:
     for i in range(count):
         day = today + timedelta(days=1 + i % 5)
         minutes = 9 * 60 + i // 5 * 20
-        clinic["bookings"].append({
-            "id": f"page{i:03d}", "status": "CONFIRMED", "typeId": "typeGeneral", "resourceId": "resAhmed",
-            "customerId": ("cusHuda", "cusLina", "cusOmar")[i % 3], "duration": 20, "createdAt": created,
-            "startDateTime": to_iso(from_local(day, minutes // 60 * 100 + minutes % 60, ZONE))})
+        clinic["bookings"].append(
+            {
+                "id": f"page{i:03d}",
+                "status": "CONFIRMED",
+                "typeId": "typeGeneral",
+                "resourceId": "resAhmed",
+                "customerId": ("cusHuda", "cusLina", "cusOmar")[i % 3],
+                "duration": 20,
+                "createdAt": created,
+                "startDateTime": to_iso(from_local(day, minutes // 60 * 100 + minutes % 60, ZONE)),
+            }
+        )
     return clinic
 
 

@@ -35,22 +35,39 @@ ZONE = "Asia/Riyadh"
 NOW = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)  # 09:00 in Riyadh
 
 # API reference "Services" → Response (the example as written, with its placeholder GUIDs)
-SEED_SERVICES = [{
-    "branch": {"id": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "name": "string",
-               "address": {"streetName": "string", "zipCode": "string", "city": "string", "country": "string"},
-               "location": {"longitude": 180, "latitude": 180}},
-    "service": {"id": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "name": "string",
-                "config": {"maxNumberOfReservations": 0, "onlineBookable": False}},
-    "resourceSelection": {"required": True, "availableResources": [
-        {"id": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "name": "string"}]},
-    "informationQuestions": [{"required": True, "questionText": "string", "clarificationText": "string"}],
-    "screeningQuestions": [{"yesRequiredAnswer": True, "questionText": "string", "clarificationText": "string",
-                            "answerDeniedMessage": "string"}],
-}]
+SEED_SERVICES = [
+    {
+        "branch": {
+            "id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+            "name": "string",
+            "address": {"streetName": "string", "zipCode": "string", "city": "string", "country": "string"},
+            "location": {"longitude": 180, "latitude": 180},
+        },
+        "service": {
+            "id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+            "name": "string",
+            "config": {"maxNumberOfReservations": 0, "onlineBookable": False},
+        },
+        "resourceSelection": {
+            "required": True,
+            "availableResources": [{"id": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "name": "string"}],
+        },
+        "informationQuestions": [{"required": True, "questionText": "string", "clarificationText": "string"}],
+        "screeningQuestions": [
+            {
+                "yesRequiredAnswer": True,
+                "questionText": "string",
+                "clarificationText": "string",
+                "answerDeniedMessage": "string",
+            }
+        ],
+    }
+]
 BRANCH = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 
 
 # ---- the mapping, on the API reference's payloads ----------------------------------------------------
+
 
 def test_service_rows_give_the_branch_its_services_resources_and_required_questions():
     """API reference "Services": one row per branch and service, with its resources and questions."""
@@ -70,12 +87,16 @@ def test_a_known_service_keeps_the_arabic_name_the_desk_gave_it():
     new = mapping.booking_type(service, 20, known=False)
     assert new["name_translations"] == {"en": "string", "ar": "string"} and new["minutes"] == 20
     known = mapping.booking_type(service, 20, known=True)
-    assert "name_translations" not in known and known["name"] == "string"  # the upsert leaves the stored names
+    assert (
+        "name_translations" not in known and known["name"] == "string"
+    )  # the upsert leaves the stored names
 
 
 def test_cloud_times_with_an_offset_become_utc_and_desk_times_go_out_in_the_branch_zone():
     """Contract "Transport": times are ISO-8601 with an offset (public page example)."""
-    assert mapping.from_cloud_time("2022-03-03T09:00:00+01:00", ZONE) == datetime(2022, 3, 3, 8, 0, tzinfo=UTC)
+    assert mapping.from_cloud_time("2022-03-03T09:00:00+01:00", ZONE) == datetime(
+        2022, 3, 3, 8, 0, tzinfo=UTC
+    )
     assert mapping.from_cloud_time("2022-03-03T09:00:00", ZONE) == datetime(2022, 3, 3, 6, 0, tzinfo=UTC)
     assert mapping.to_cloud_time(datetime(2026, 12, 8, 6, 0, tzinfo=UTC), ZONE) == "2026-12-08T09:00:00+03:00"
     with pytest.raises(mapping.MappingError):
@@ -86,8 +107,10 @@ def test_slots_give_the_duration_and_the_hours_of_a_day():
     """API reference "Timeslots": a 60-minute service open 8–16 offers 8–9, 9–10, …; the duration is
     the slots' length and the desk's working hours are the periods they cover."""
     day = "2026-12-08"
-    reply = [{"startTime": f"{day}T{h:02d}:00:00+03:00", "endTime": f"{day}T{h + 1:02d}:00:00+03:00"}
-             for h in (8, 9, 10, 13, 14, 15)]
+    reply = [
+        {"startTime": f"{day}T{h:02d}:00:00+03:00", "endTime": f"{day}T{h + 1:02d}:00:00+03:00"}
+        for h in (8, 9, 10, 13, 14, 15)
+    ]
     spans = mapping.slot_spans(reply, ZONE)
     assert mapping.duration_minutes(spans) == 60
     rules = mapping.time_rules_from_slots(spans, ZONE)
@@ -115,27 +138,52 @@ def test_missing_customer_fields_are_named_and_nothing_is_invented():
     full = {"firstName": "Sara", "lastName": "Ali", "email": "sara@example.com", "phone": "+966501234567"}
     assert mapping.missing_fields(full, ident) == []
     assert mapping.missing_fields({**full, "email": None}, ident) == ["email"]
-    assert mapping.missing_fields({"firstName": " "}, "bad") == ["firstName", "lastName", "email",
-                                                                 "personalIdentifier"]
-    assert mapping.missing_fields(full, ident, ["Reason for visit"]) == ["informationQuestions: Reason for visit"]
+    assert mapping.missing_fields({"firstName": " "}, "bad") == [
+        "firstName",
+        "lastName",
+        "email",
+        "personalIdentifier",
+    ]
+    assert mapping.missing_fields(full, ident, ["Reason for visit"]) == [
+        "informationQuestions: Reason for visit"
+    ]
     body = mapping.confirm_body(full, ident)[NAMES["customer"]]
-    assert body == {"personalIdentifier": ident, "firstName": "Sara", "lastName": "Ali",
-                    "email": "sara@example.com", "phoneNumber": "966501234567"}  # digits, as a string
+    assert body == {
+        "personalIdentifier": ident,
+        "firstName": "Sara",
+        "lastName": "Ali",
+        "email": "sara@example.com",
+        "phoneNumber": "966501234567",
+    }  # digits, as a string
 
 
 def test_a_searched_appointment_maps_to_a_confirmed_booking_with_its_customer():
     """Contract "Objects": Appointment (public page search reply)."""
     ident = mapping.personal_identifier(new_id())
-    obj = {"appointmentId": "a-1", "timeSlot": {"startTime": "2026-12-08T09:00:00+03:00",
-                                                 "endTime": "2026-12-08T09:30:00+03:00"},
-           "customer": {"firstName": "Sara", "lastName": "Ali", "phoneNumber": 966501234567,
-                        "email": "sara@example.com"},
-           "service": {"id": "svc", "name": "Check-up", "config": {"maxNumberOfReservations": 1}},
-           "branch": {"id": BRANCH, "name": "Main"}, "numberOfReservations": 1, "supportNotes": ""}
+    obj = {
+        "appointmentId": "a-1",
+        "timeSlot": {"startTime": "2026-12-08T09:00:00+03:00", "endTime": "2026-12-08T09:30:00+03:00"},
+        "customer": {
+            "firstName": "Sara",
+            "lastName": "Ali",
+            "phoneNumber": 966501234567,
+            "email": "sara@example.com",
+        },
+        "service": {"id": "svc", "name": "Check-up", "config": {"maxNumberOfReservations": 1}},
+        "branch": {"id": BRANCH, "name": "Main"},
+        "numberOfReservations": 1,
+        "supportNotes": "",
+    }
     row = mapping.appointment(obj, ZONE, pools={"svc": mapping.pool_id(BRANCH)})
-    assert row == {"id": "a-1", "status": "CONFIRMED", "startDateTime": "2026-12-08T06:00:00Z",
-                   "endDateTime": "2026-12-08T06:30:00Z", "duration": 30, "typeId": "svc",
-                   "resourceId": mapping.pool_id(BRANCH)}
+    assert row == {
+        "id": "a-1",
+        "status": "CONFIRMED",
+        "startDateTime": "2026-12-08T06:00:00Z",
+        "endDateTime": "2026-12-08T06:30:00Z",
+        "duration": 30,
+        "typeId": "svc",
+        "resourceId": mapping.pool_id(BRANCH),
+    }
     customer = mapping.customer_row(obj["customer"], ident)
     assert customer["id"] == ident and customer["phone"] == "+966501234567"
     assert mapping.appointment({**obj, "resource": {"id": "r1"}}, ZONE)["resourceId"] == "r1"
@@ -148,22 +196,41 @@ def test_a_reserve_body_names_the_slot_as_qmatic_offered_it():
     """API reference "Create a new Reservation": service, branch, resource, time slot, notes, 1."""
     slot = {"startTime": "2026-12-08T09:00:00+03:00", "endTime": "2026-12-08T09:30:00+03:00"}
     body = mapping.reserve_body(service_id="svc", branch_id=BRANCH, resource_id="r1", slot=slot, notes="x")
-    assert body == {"serviceId": "svc", "branchId": BRANCH, "requestedResourceId": "r1", "timeSlot": slot,
-                    "notes": "x", "numberOfReservations": 1}
-    pooled = mapping.reserve_body(service_id="svc", branch_id=BRANCH, resource_id=mapping.pool_id(BRANCH),
-                                  slot=slot)
+    assert body == {
+        "serviceId": "svc",
+        "branchId": BRANCH,
+        "requestedResourceId": "r1",
+        "timeSlot": slot,
+        "notes": "x",
+        "numberOfReservations": 1,
+    }
+    pooled = mapping.reserve_body(
+        service_id="svc", branch_id=BRANCH, resource_id=mapping.pool_id(BRANCH), slot=slot
+    )
     assert "requestedResourceId" not in pooled  # a virtual pool: Qmatic picks
 
 
 # ---- declarations, plan and classify --------------------------------------------------------
+
 
 def test_qmatic_declares_what_it_lacks():
     """Contract "Desk operations on Qmatic": no listing, no queue, no check-in."""
     info = registry.get("qmatic")
     caps = info.capabilities.as_dict()
     assert caps["pull_mode"] == "none"
-    assert not any(caps[k] for k in ("queue", "walk_ins", "attendances", "visit_status_push", "end_early",
-                                     "deleted_feed", "customer_write", "time_rules_write"))
+    assert not any(
+        caps[k]
+        for k in (
+            "queue",
+            "walk_ins",
+            "attendances",
+            "visit_status_push",
+            "end_early",
+            "deleted_feed",
+            "customer_write",
+            "time_rules_write",
+        )
+    )
     assert caps["restore"]
     keys = {f.key: f for f in info.fields}
     assert set(keys) >= {"baseUrl", "account", "secret", "branchId"}
@@ -183,8 +250,15 @@ def _connector() -> QmaticConnector:
 
 
 def _row(**changes) -> dict:
-    row = {"id": "b1", "status": "CONFIRMED", "startDateTime": "2026-12-08T06:00:00Z", "duration": 30,
-           "typeId": "t1", "resourceId": "r1", "customerId": "c1"}
+    row = {
+        "id": "b1",
+        "status": "CONFIRMED",
+        "startDateTime": "2026-12-08T06:00:00Z",
+        "duration": 30,
+        "typeId": "t1",
+        "resourceId": "r1",
+        "customerId": "c1",
+    }
     return {**row, **changes}
 
 
@@ -195,13 +269,16 @@ def test_plan_follows_the_desk_operations_table():
     assert c.plan("hold", None, _row(heldUntil="2026-12-07T06:10:00Z")) == []
     assert [p.action for p in c.plan("cancel", _row(), _row(status="CANCELED"))] == ["cancel"]
     assert [p.action for p in c.plan("restore", _row(status="CANCELED"), _row())] == ["restore"]
-    assert [p.action for p in c.plan("reschedule", _row(), _row(startDateTime="2026-12-08T07:00:00Z"))] \
-        == ["reschedule"]
+    assert [p.action for p in c.plan("reschedule", _row(), _row(startDateTime="2026-12-08T07:00:00Z"))] == [
+        "reschedule"
+    ]
     assert [p.action for p in c.plan("reschedule", _row(), _row(resourceId="r2"))] == ["reschedule"]
     assert [p.action for p in c.plan("reschedule", _row(), _row(typeId="t2"))] == ["reschedule"]
     for visit in ("CHECKED_IN", "IN_PROGRESS", "COMPLETED", "NO_SHOW"):  # local only
         assert c.plan("check_in", _row(), _row(visitStatus=visit)) == []
-    accepted = c.plan("accept", _row(status="PENDING_ASSIGNMENT", startDateTime=None, resourceId=None), _row())
+    accepted = c.plan(
+        "accept", _row(status="PENDING_ASSIGNMENT", startDateTime=None, resourceId=None), _row()
+    )
     assert [(p.action, p.creates) for p in accepted] == [("create", True)]  # a desk walk-in, now timed
 
 
@@ -221,9 +298,10 @@ def test_classify_sorts_the_failures_the_contract_names():
     held = c.classify(OrphanHeld("held", 5))
     assert held.kind == FailureKind.TRANSIENT and held.retry_after == 5
     incomplete = CustomerIncomplete(["email"])  # not a failed call: the booking stays on the desk
-    assert isinstance(incomplete, NotSendable) and c.classify(incomplete) is None and "email" in str(incomplete)
+    assert (
+        isinstance(incomplete, NotSendable) and c.classify(incomplete) is None and "email" in str(incomplete)
+    )
     assert c.classify(ValueError("a bug")) is None
-
 
 
 # ---- the connector against the simulated Qmatic cloud, over real HTTP ---------------------
@@ -288,8 +366,9 @@ def _service(cloud, name: str) -> str:
 
 async def _connected(running, cloud, clinic, ctx: Ctx | None = None) -> tuple[QmaticConnector, Ctx]:
     ctx = ctx or Ctx()
-    config = CloudConfig(running.url, cloud.tenant, GATEWAY, cloud="qmatic",
-                         extra={"branchId": clinic["branches"][0]})
+    config = CloudConfig(
+        running.url, cloud.tenant, GATEWAY, cloud="qmatic", extra={"branchId": clinic["branches"][0]}
+    )
     connector = QmaticConnector(config, ctx)
     ref = await connector.pull_reference()
     for row in ref.types:
@@ -301,8 +380,13 @@ async def _connected(running, cloud, clinic, ctx: Ctx | None = None) -> tuple[Qm
 
 def _customer(ctx: Ctx, email: str | None = "mona@example.com") -> str:
     local = new_id()
-    ctx.customers[local] = {"id": local, "firstName": "Mona", "lastName": "Saleh", "phone": "+966501112233",
-                            "email": email}
+    ctx.customers[local] = {
+        "id": local,
+        "firstName": "Mona",
+        "lastName": "Saleh",
+        "phone": "+966501112233",
+        "email": email,
+    }
     return local
 
 
@@ -312,14 +396,24 @@ def _free(cloud, branch: str, service: str, resource: str | None, days: int = 2)
 
     slots = cloud.timeslots(service, {"branchId": branch, "requestedResourceId": resource})
     target = datetime.now(UTC) + timedelta(days=days)
-    return next(parse_time(s["startTime"], "start") for s in slots if parse_time(s["startTime"], "s") > target)
+    return next(
+        parse_time(s["startTime"], "start") for s in slots if parse_time(s["startTime"], "s") > target
+    )
 
 
-def _create_op(ctx: Ctx, service: str, resource: str | None, start: datetime, customer: str,
-               minutes: int = 15) -> Operation:
-    after = {"id": "B1", "status": "CONFIRMED", "startDateTime": start.isoformat().replace("+00:00", "Z"),
-             "duration": minutes, "typeId": f"T-{service}", "resourceId": f"R-{resource}" if resource else None,
-             "customerId": customer, "note": "first visit"}
+def _create_op(
+    ctx: Ctx, service: str, resource: str | None, start: datetime, customer: str, minutes: int = 15
+) -> Operation:
+    after = {
+        "id": "B1",
+        "status": "CONFIRMED",
+        "startDateTime": start.isoformat().replace("+00:00", "Z"),
+        "duration": minutes,
+        "typeId": f"T-{service}",
+        "resourceId": f"R-{resource}" if resource else None,
+        "customerId": customer,
+        "note": "first visit",
+    }
     return Operation(new_id(), "B1", "create", {"before": None, "after": after, "creates": True})
 
 
@@ -354,8 +448,11 @@ def test_reference_data_types_resources_and_hours_from_the_slots(sim):
     assert pool["types"] == [_service(cloud, "Vaccination")] and pool["category"] == "room"
     doctor = by_id[clinic["resources"][branch][0]]
     assert set(doctor["types"]) == {_service(cloud, "General consultation"), _service(cloud, "Follow-up")}
-    friday = next(datetime.now(UTC).date() + timedelta(days=d) for d in range(1, 8)
-                  if (datetime.now(UTC).date() + timedelta(days=d)).weekday() == 4)
+    friday = next(
+        datetime.now(UTC).date() + timedelta(days=d)
+        for d in range(1, 8)
+        if (datetime.now(UTC).date() + timedelta(days=d)).weekday() == 4
+    )
     assert periods_on(doctor["timeRules"], friday) == []  # the clinic is closed on Fridays
     sunday = friday + timedelta(days=2)
     assert periods_on(doctor["timeRules"], sunday)[0][0] == 800 and ref.hours_unknown == []
@@ -367,8 +464,13 @@ def test_every_call_carries_the_tenant_the_language_and_the_configured_authoriza
     running, cloud, clinic = sim
 
     async def go(secret):
-        config = CloudConfig(running.url, cloud.tenant, secret, cloud="qmatic",
-                             extra={"branchId": clinic["branches"][0], "language": "fr_FR"})
+        config = CloudConfig(
+            running.url,
+            cloud.tenant,
+            secret,
+            cloud="qmatic",
+            extra={"branchId": clinic["branches"][0], "language": "fr_FR"},
+        )
         connector = QmaticConnector(config, Ctx())
         try:
             await connector.check()
@@ -416,11 +518,20 @@ def test_create_reserves_commits_the_reservation_then_confirms_one_appointment(s
     made = _confirmed(cloud)
     assert [r.id for r in made] == [result.booking.cloud_id]
     record = made[0]
-    assert (record.start, record.resource_id, record.service_id, record.notes) == (start, doctor, service, "first visit")
+    assert (record.start, record.resource_id, record.service_id, record.notes) == (
+        start,
+        doctor,
+        service,
+        "first visit",
+    )
     assert record.personal_identifier == mapping.personal_identifier(op.payload["after"]["customerId"])
     # the reservation id and its time were committed before the confirm went out
     reserved = next(s["book"] for s in ctx.saved if s.get("book", {}).get("reservationId"))
-    assert reserved["reservationId"] == record.id and reserved["reservedAt"] and not reserved.get("confirmRequested")
+    assert (
+        reserved["reservationId"] == record.id
+        and reserved["reservedAt"]
+        and not reserved.get("confirmRequested")
+    )
     assert result.booking.row["customerId"] == record.personal_identifier
     assert result.booking.customer["email"] == "mona@example.com"
 
@@ -445,8 +556,9 @@ def _interrupted(running, cloud, clinic, *, shift: timedelta | None):
             cloud.clock.shift(shift)
         fresh = QmaticConnector(connector.config, ctx)  # a new process: only the committed steps remain
         await fresh.pull_reference()
-        again = Operation(op.id, op.booking_id, op.action, op.payload, requested_at=op.requested_at,
-                          steps=ctx.saved[-1])
+        again = Operation(
+            op.id, op.booking_id, op.action, op.payload, requested_at=op.requested_at, steps=ctx.saved[-1]
+        )
         result = await fresh.send(again)
         await connector.close()
         await fresh.close()
@@ -506,8 +618,13 @@ def test_a_409_on_a_first_reserve_is_a_taken_slot(sim):
     branch = clinic["branches"][0]
     service, doctor = _service(cloud, "Follow-up"), clinic["resources"][branch][0]
     start = _free(cloud, branch, service, doctor, days=5)
-    cloud.online_booking(service, branch, start, {"personalIdentifier": "x" * 32, "firstName": "A",
-                                                  "lastName": "B", "email": "a@b.c"}, resource_id=doctor)
+    cloud.online_booking(
+        service,
+        branch,
+        start,
+        {"personalIdentifier": "x" * 32, "firstName": "A", "lastName": "B", "email": "a@b.c"},
+        resource_id=doctor,
+    )
 
     async def go():
         connector, ctx = await _connected(running, cloud, clinic)
@@ -532,8 +649,9 @@ def test_a_customer_without_email_or_answers_is_not_sent(sim):
     async def go(service, email):
         connector, ctx = await _connected(running, cloud, clinic)
         try:
-            await connector.send(_create_op(ctx, service, doctor, _free(cloud, branch, service, doctor),
-                                            _customer(ctx, email)))
+            await connector.send(
+                _create_op(ctx, service, doctor, _free(cloud, branch, service, doctor), _customer(ctx, email))
+            )
         finally:
             await connector.close()
 
@@ -609,27 +727,50 @@ def test_reschedule_cancel_restore_and_a_change_of_service(sim):
         assert settled.booking.cloud_id == ident and settled.replaces is None
         assert cloud.appointments[ident].start == later
         other = {**moved, "resourceId": f"R-{other_doctor}"}  # another doctor, same time
-        swapped = await connector.send(Operation(new_id(), "B1", "reschedule", {"before": moved, "after": other}))
+        swapped = await connector.send(
+            Operation(new_id(), "B1", "reschedule", {"before": moved, "after": other})
+        )
         assert swapped.booking.cloud_id == ident and cloud.appointments[ident].resource_id == other_doctor
         assert swapped.booking.row["resourceId"] == other_doctor
         vaccine = _service(cloud, "Dental cleaning")
         chair = next(r for r in clinic["resources"][branch] if cloud.resources[r].name == "Dental chair 1")
         dental_at = _free(cloud, branch, vaccine, chair, days=8)
-        changed = {**other, "typeId": f"T-{vaccine}", "resourceId": f"R-{chair}", "duration": 45,
-                   "startDateTime": dental_at.isoformat().replace("+00:00", "Z")}
-        replaced = await connector.send(Operation(new_id(), "B1", "reschedule", {"before": other, "after": changed}))
+        changed = {
+            **other,
+            "typeId": f"T-{vaccine}",
+            "resourceId": f"R-{chair}",
+            "duration": 45,
+            "startDateTime": dental_at.isoformat().replace("+00:00", "Z"),
+        }
+        replaced = await connector.send(
+            Operation(new_id(), "B1", "reschedule", {"before": other, "after": changed})
+        )
         new_id_ = replaced.booking.cloud_id
         assert replaced.replaces == ident and new_id_ != ident
-        assert cloud.appointments[ident].state != CONFIRMED and cloud.appointments[new_id_].service_id == vaccine
+        assert (
+            cloud.appointments[ident].state != CONFIRMED and cloud.appointments[new_id_].service_id == vaccine
+        )
         ctx.maps["booking"]["B1"] = new_id_
-        cancel = Operation(new_id(), "B1", "cancel", {"before": changed, "after": {**changed, "status": "CANCELED",
-                                                                                     "cancelReason": "called"}})
+        cancel = Operation(
+            new_id(),
+            "B1",
+            "cancel",
+            {"before": changed, "after": {**changed, "status": "CANCELED", "cancelReason": "called"}},
+        )
         assert (await connector.send(cancel)).booking is None
         await connector.send(cancel)  # re-sent after a lost reply: 404 is done
         assert new_id_ not in {r.id for r in cloud.live()}
-        restored = await connector.send(Operation(new_id(), "B1", "restore", {"before": {**changed, "status": "CANCELED"},
-                                                                               "after": changed, "creates": True}))
-        assert restored.replaces == new_id_ and cloud.appointments[restored.booking.cloud_id].state == CONFIRMED
+        restored = await connector.send(
+            Operation(
+                new_id(),
+                "B1",
+                "restore",
+                {"before": {**changed, "status": "CANCELED"}, "after": changed, "creates": True},
+            )
+        )
+        assert (
+            restored.replaces == new_id_ and cloud.appointments[restored.booking.cloud_id].state == CONFIRMED
+        )
         await connector.close()
 
     run(go())
@@ -647,14 +788,35 @@ def test_known_customer_pull_brings_new_appointments_and_cloud_cancellations(sim
         created = await connector.send(_create_op(ctx, service, doctor, start, customer))
         ident, pid = created.booking.cloud_id, created.booking.row["customerId"]
         ctx.maps["booking"]["B1"], ctx.maps["customer"][customer] = ident, pid
-        ctx.held = [{"cloudId": ident, "localId": "B1", "customer": pid, "localCustomer": customer,
-                     "startDateTime": created.booking.row["startDateTime"], "status": "CONFIRMED"}]
+        ctx.held = [
+            {
+                "cloudId": ident,
+                "localId": "B1",
+                "customer": pid,
+                "localCustomer": customer,
+                "startDateTime": created.booking.row["startDateTime"],
+                "status": "CONFIRMED",
+            }
+        ]
         online_at = _free(cloud, branch, service, doctor, days=9)
-        online = cloud.online_booking(service, branch, online_at, {
-            "personalIdentifier": pid, "firstName": "Mona", "lastName": "Saleh", "email": "mona@example.com"},
-            resource_id=doctor)
-        stranger = cloud.online_booking(service, branch, _free(cloud, branch, service, doctor, days=10), {
-            "personalIdentifier": "f" * 32, "firstName": "Nour", "lastName": "Z", "email": "n@z.c"})
+        online = cloud.online_booking(
+            service,
+            branch,
+            online_at,
+            {
+                "personalIdentifier": pid,
+                "firstName": "Mona",
+                "lastName": "Saleh",
+                "email": "mona@example.com",
+            },
+            resource_id=doctor,
+        )
+        stranger = cloud.online_booking(
+            service,
+            branch,
+            _free(cloud, branch, service, doctor, days=10),
+            {"personalIdentifier": "f" * 32, "firstName": "Nour", "lastName": "Z", "email": "n@z.c"},
+        )
         pages = [p async for p in connector.pull(None, full=True)]
         seen = {b.cloud_id: b for p in pages for b in p.bookings}
         assert set(seen) == {ident, online.id} and stranger.id not in seen
@@ -667,9 +829,21 @@ def test_known_customer_pull_brings_new_appointments_and_cloud_cancellations(sim
         pages = [p async for p in connector.pull(pages[-1].cursor, full=True)]
         cancelled = {b.cloud_id: b.row for p in pages for b in p.bookings}[ident]
         assert cancelled == {"id": ident, "status": "CANCELED"}
-        found = await connector.find_sent(Operation(new_id(), "B2", "create", {
-            "after": {"customerId": customer, "typeId": f"T-{service}",
-                      "startDateTime": online_at.isoformat().replace("+00:00", "Z")}}, requested_at=datetime.now(UTC).isoformat()))
+        found = await connector.find_sent(
+            Operation(
+                new_id(),
+                "B2",
+                "create",
+                {
+                    "after": {
+                        "customerId": customer,
+                        "typeId": f"T-{service}",
+                        "startDateTime": online_at.isoformat().replace("+00:00", "Z"),
+                    }
+                },
+                requested_at=datetime.now(UTC).isoformat(),
+            )
+        )
         assert [b.cloud_id for b in found] == [online.id]
         await connector.close()
 
@@ -677,6 +851,7 @@ def test_known_customer_pull_brings_new_appointments_and_cloud_cancellations(sim
 
 
 # ---- a real branch server process: kill -9 between reserve and confirm --------------------
+
 
 @pytest.fixture
 def qmatic_branch(tmp_path):
@@ -704,7 +879,11 @@ def _desk_booking(harness, branch, n: int = 0, customer: str | None = None, nth:
 
 def _desk_appointments(harness) -> list:
     with harness.cloud.lock:
-        return [r for r in harness.cloud.appointments.values() if r.source == "api" and r.id not in harness.initial]
+        return [
+            r
+            for r in harness.cloud.appointments.values()
+            if r.source == "api" and r.id not in harness.initial
+        ]
 
 
 def _outbox_steps(branch) -> list[str]:
@@ -742,11 +921,15 @@ def test_kill_9_between_reserve_and_confirm(qmatic_branch, restart):
     faults = harness.cloud.faults  # the cloud's own: clearing them leaves the holds alone
     faults.drop(count=None, method="PUT", path="/external/v1/reservations/")  # no confirm arrives
     booking = _desk_booking(harness, branch)
-    held = branch.wait_for(lambda: [r for r in _desk_appointments(harness) if r.state == RESERVED],
-                           what="the reserve in the cloud")
+    held = branch.wait_for(
+        lambda: [r for r in _desk_appointments(harness) if r.state == RESERVED],
+        what="the reserve in the cloud",
+    )
     # the branch has committed the reservation's reply (its step state) before the crash; a
     # crash before that is the lost-reply case of the next test
-    branch.wait_for(lambda: any(held[0].id in s for s in _outbox_steps(branch)), what="the reserve's reply kept")
+    branch.wait_for(
+        lambda: any(held[0].id in s for s in _outbox_steps(branch)), what="the reserve's reply kept"
+    )
     branch.kill()
     faults.clear()
     if restart == "after the hold":
@@ -769,7 +952,9 @@ def test_a_lost_reserve_reply_leaves_one_appointment_once_the_orphan_expires(qma
     harness, branch = qmatic_branch
     harness.cloud.faults.lose_reply(method="POST", path="/external/v1/reservations")
     booking = _desk_booking(harness, branch, n=1)
-    branch.wait_for(lambda: any("held" in e for e in _outbox_errors(branch)), what="the re-sent reserve met the orphan")
+    branch.wait_for(
+        lambda: any("held" in e for e in _outbox_errors(branch)), what="the re-sent reserve met the orphan"
+    )
     assert branch.status()["needsAttention"] == 0 and branch.status()["pending"] == 1  # kept, not refused
     harness.cloud.clock.shift(timedelta(minutes=16))  # the orphan's 15 minutes are over
     status = branch.settle()
@@ -782,8 +967,9 @@ def test_a_lost_reserve_reply_leaves_one_appointment_once_the_orphan_expires(qma
 def test_a_customer_qmatic_cannot_take_stays_on_the_desk_and_needs_attention(qmatic_branch):
     """Contract "Behaviour": customer data — not sent, not rejected: needs-attention names it."""
     harness, branch = qmatic_branch
-    customer = branch.call("POST", "/management/customers", {"firstName": "Nour", "lastName": "Zaid",
-                                                             "phone": "+966501110099"})
+    customer = branch.call(
+        "POST", "/management/customers", {"firstName": "Nour", "lastName": "Zaid", "phone": "+966501110099"}
+    )
     booking = _desk_booking(harness, branch, customer=customer["id"], nth=2)
     status = branch.settle()
     assert status["pending"] == 0 and status["needsAttention"] == 1, status

@@ -74,24 +74,48 @@ def sim():
     main = cloud.add_branch("الفرع الرئيسي", "Main Branch")
     other = cloud.add_branch("الفرع الثانوي", "Secondary Branch")
     sara, omar = cloud.add_provider("د. سارة"), cloud.add_provider("Dr. Omar")
-    product = cloud.add_product("كشف عام", "General consultation", [
-        {"nameAr": "كشف جديد", "nameEn": "New visit", "amount": 200, "duration": 30},
-        {"nameAr": "مراجعة", "nameEn": "Follow-up", "amount": 0, "duration": 15},
-    ], [sara["id"], omar["id"]], [main["id"]])
-    single = cloud.add_product("تنظيف", "Cleaning", [{"nameAr": "جلسة", "nameEn": "Session", "amount": 0}],
-                               [omar["id"]], [main["id"], other["id"]], duration=45)
+    product = cloud.add_product(
+        "كشف عام",
+        "General consultation",
+        [
+            {"nameAr": "كشف جديد", "nameEn": "New visit", "amount": 200, "duration": 30},
+            {"nameAr": "مراجعة", "nameEn": "Follow-up", "amount": 0, "duration": 15},
+        ],
+        [sara["id"], omar["id"]],
+        [main["id"]],
+    )
+    single = cloud.add_product(
+        "تنظيف",
+        "Cleaning",
+        [{"nameAr": "جلسة", "nameEn": "Session", "amount": 0}],
+        [omar["id"]],
+        [main["id"], other["id"]],
+        duration=45,
+    )
     huda = cloud.add_customer("Huda Saleh", "+966501234567", main["id"])
     with start_cloud(cloud) as running:
-        running.ids = {"main": main["id"], "other": other["id"], "sara": sara["id"], "omar": omar["id"],
-                       "product": product["id"], "paid": product["pricing"][0]["id"],
-                       "free": product["pricing"][1]["id"], "single": single["pricing"][0]["id"],
-                       "huda": huda["id"]}
+        running.ids = {
+            "main": main["id"],
+            "other": other["id"],
+            "sara": sara["id"],
+            "omar": omar["id"],
+            "product": product["id"],
+            "paid": product["pricing"][0]["id"],
+            "free": product["pricing"][1]["id"],
+            "single": single["pricing"][0]["id"],
+            "huda": huda["id"],
+        }
         yield running
 
 
 def connector(sim, ctx=None, *, key=None, tenant=None, branch=None) -> RekazConnector:
-    config = CloudConfig(base_url=sim.url, account=tenant or sim.cloud.tenant, secret=key or sim.cloud.key,
-                         cloud="rekaz", extra={"branchId": branch or sim.ids["main"]})
+    config = CloudConfig(
+        base_url=sim.url,
+        account=tenant or sim.cloud.tenant,
+        secret=key or sim.cloud.key,
+        cloud="rekaz",
+        extra={"branchId": branch or sim.ids["main"]},
+    )
     return registry.get("rekaz").factory(config, ctx or Ctx())
 
 
@@ -102,13 +126,23 @@ def mapped_ctx(sim) -> Ctx:
         for name in ids:
             ctx.map(entity, "L-" + sim.ids[name], sim.ids[name])
     ctx.map("customer", "L-huda", sim.ids["huda"])
-    ctx.customers["L-huda"] = {"id": "L-huda", "firstName": "Huda", "lastName": "Saleh", "phone": "+966501234567"}
+    ctx.customers["L-huda"] = {
+        "id": "L-huda",
+        "firstName": "Huda",
+        "lastName": "Saleh",
+        "phone": "+966501234567",
+    }
     return ctx
 
 
 def op(action, after, before=None, booking_id="B1", **kw) -> Operation:
-    return Operation(id="op-" + action, booking_id=booking_id, action=action,
-                     payload={"before": before, "after": after, "actor": {}}, **kw)
+    return Operation(
+        id="op-" + action,
+        booking_id=booking_id,
+        action=action,
+        payload={"before": before, "after": after, "actor": {}},
+        **kw,
+    )
 
 
 async def _with(conn, fn):
@@ -130,6 +164,7 @@ def test_registered_with_its_fields_and_capabilities():
 # ---- transport ----------------------------------------------------------------------------
 def test_key_goes_as_issued_and_a_wrong_key_is_auth(sim):
     """API reference "Authentication": ``Basic <key>`` and ``__tenant``; 401 → auth, not retried."""
+
     async def scenario():
         good = RekazClient(sim.url, sim.cloud.key, sim.cloud.tenant)
         bad = RekazClient(sim.url, sim.cloud.key + "x", sim.cloud.tenant)
@@ -141,6 +176,7 @@ def test_key_goes_as_issued_and_a_wrong_key_is_auth(sim):
         finally:
             await good.aclose()
             await bad.aclose()
+
     run(scenario())
 
 
@@ -154,6 +190,7 @@ def test_error_codes_compare_case_insensitively():
 
 def test_429_retry_after_is_honoured_on_reads_and_raised_on_writes(sim):
     """Contract "Transport": ``RateLimit`` comes as 429 with ``Retry-After``, honoured."""
+
     async def scenario():
         client = RekazClient(sim.url, sim.cloud.key, sim.cloud.tenant)
         try:
@@ -163,12 +200,15 @@ def test_429_retry_after_is_honoured_on_reads_and_raised_on_writes(sim):
             assert time.monotonic() - began >= 0.95 and client.calls["branches"] == 2
             sim.cloud.faults.rate_limit(retry_after=7, method="POST")
             with pytest.raises(RekazError) as caught:
-                await client.call("create_customer", body={"name": "X", "mobileNumber": "0501112222",
-                                                           "branchId": sim.ids["main"]})
+                await client.call(
+                    "create_customer",
+                    body={"name": "X", "mobileNumber": "0501112222", "branchId": sim.ids["main"]},
+                )
             assert caught.value.transient and caught.value.retry_after == 7
             assert len(sim.cloud.customers) == 1
         finally:
             await client.aclose()
+
     run(scenario())
 
 
@@ -184,6 +224,7 @@ def test_paged_listings_are_read_to_the_end(sim):
         finally:
             await client.aclose()
         assert len(rows) == 231 and client.calls["customers"] == 3
+
     run(scenario())
 
 
@@ -196,7 +237,10 @@ def test_reference_data_in_arabic_and_english(sim):
     paid = types[sim.ids["paid"]]
     assert paid["name_translations"] == {"ar": "كشف عام · كشف جديد", "en": "General consultation · New visit"}
     assert paid["minutes"] == 30 and paid["price"] == "200.00"
-    assert types[sim.ids["single"]]["name_translations"]["en"] == "Cleaning" and types[sim.ids["single"]]["minutes"] == 45
+    assert (
+        types[sim.ids["single"]]["name_translations"]["en"] == "Cleaning"
+        and types[sim.ids["single"]]["minutes"] == 45
+    )
     resources = {r["id"]: r for r in ref.resources}
     assert set(resources[sim.ids["omar"]]["types"]) == {sim.ids["paid"], sim.ids["free"], sim.ids["single"]}
     assert resources[sim.ids["sara"]]["timeRules"]["unknown"] is True
@@ -212,10 +256,19 @@ def test_other_branch_sees_only_its_products(sim):
 def _book(sim, price="paid", providers=("sara",), start=NOW + timedelta(hours=1), customer="huda"):
     product, price_obj = sim.cloud.price(sim.ids[price])
     minutes = sim.cloud.minutes(product, price_obj)
-    body = {"customerId": sim.ids[customer], "branchId": sim.ids["main"],
-            "items": [{"quantity": 1, "priceId": sim.ids[price], "from": start.isoformat(),
-                       "to": (start + timedelta(minutes=minutes)).isoformat(),
-                       "providerIds": [sim.ids[p] for p in providers]}]}
+    body = {
+        "customerId": sim.ids[customer],
+        "branchId": sim.ids["main"],
+        "items": [
+            {
+                "quantity": 1,
+                "priceId": sim.ids[price],
+                "from": start.isoformat(),
+                "to": (start + timedelta(minutes=minutes)).isoformat(),
+                "providerIds": [sim.ids[p] for p in providers],
+            }
+        ],
+    }
     return sim.cloud.bulk_create(body, source="WebBooking")["reservationIds"][0]
 
 
@@ -272,6 +325,7 @@ def test_attendance_made_in_rekaz_moves_the_booking_once(sim):
         sim.cloud.kiosk_attendance(ident, CHECK_OUT)
         fourth = await _pages(conn, third[-1].cursor, full=False)
         assert next(b.row for b in fourth[0].bookings if b.cloud_id == ident)["visitStatus"] == "COMPLETED"
+
     run(_with(conn, scenario))
 
 
@@ -284,6 +338,7 @@ def test_fetch_after_delete_is_none(sim):
         assert (await conn.fetch(ident)).row["status"] == "PENDING_APPROVAL"
         sim.cloud.remove(ident)
         assert await conn.fetch(ident) is None
+
     run(_with(conn, scenario))
 
 
@@ -299,14 +354,23 @@ def test_interrupted_listing_resumes_at_its_page(sim):
         assert page.cursor["listing"]["skip"] == 100 and not page.windows_done
         rest = await _pages(conn, page.cursor, full=True)
         assert not rest[0].restarted and len(rest[0].bookings) == 30 and rest[0].windows_done
+
     run(_with(conn, scenario))
 
 
 # ---- desk operations ----------------------------------------------------------------------
 def _desk(sim, **kw):
-    row = {"id": "B1", "status": "CONFIRMED", "startDateTime": "2026-12-07T08:00:00Z",
-           "endDateTime": "2026-12-07T08:30:00Z", "duration": 30, "typeId": "L-" + sim.ids["paid"],
-           "resourceId": "L-" + sim.ids["sara"], "customerId": "L-huda", "visitStatus": None}
+    row = {
+        "id": "B1",
+        "status": "CONFIRMED",
+        "startDateTime": "2026-12-07T08:00:00Z",
+        "endDateTime": "2026-12-07T08:30:00Z",
+        "duration": 30,
+        "typeId": "L-" + sim.ids["paid"],
+        "resourceId": "L-" + sim.ids["sara"],
+        "customerId": "L-huda",
+        "visitStatus": None,
+    }
     row.update(kw)
     return row
 
@@ -315,14 +379,24 @@ def test_create_with_a_new_customer_first_then_confirmed(sim):
     """Contract "Desk operations": customer first, bulk create with one item; Pending →
     confirm; ``invoiceId`` and ``paymentLink`` kept."""
     ctx = mapped_ctx(sim)
-    ctx.customers["L-new"] = {"id": "L-new", "firstName": "Reem", "lastName": "Alharbi", "phone": "+966551230000"}
+    ctx.customers["L-new"] = {
+        "id": "L-new",
+        "firstName": "Reem",
+        "lastName": "Alharbi",
+        "phone": "+966551230000",
+    }
     conn = connector(sim, ctx)
     after = _desk(sim, customerId="L-new")
     assert [p.action for p in conn.plan("create", None, after)] == ["create"]
     result = run(_with(conn, lambda: conn.send(op("create", after))))
-    assert result.booking.row["status"] == "CONFIRMED" and result.booking.row["startDateTime"] == after["startDateTime"]
+    assert (
+        result.booking.row["status"] == "CONFIRMED"
+        and result.booking.row["startDateTime"] == after["startDateTime"]
+    )
     assert result.booking.raw["paymentLink"].startswith("https://") and result.booking.raw["invoiceId"]
-    assert result.booking.row["paymentLink"] == result.booking.raw["paymentLink"]  # shown on the desk as a QR code
+    assert (
+        result.booking.row["paymentLink"] == result.booking.raw["paymentLink"]
+    )  # shown on the desk as a QR code
     [created] = [c for c in sim.cloud.customers.values() if c["name"] == "Reem Alharbi"]
     assert created["mobileNumber"] == "+966551230000"
     assert sim.cloud.reservations[result.booking.cloud_id]["customerId"] == created["id"]
@@ -344,6 +418,7 @@ def test_lost_create_reply_makes_exactly_one_reservation(sim):
         assert len(candidates) == 1
         result = await conn.send(operation)
         assert result.booking.cloud_id == candidates[0].cloud_id
+
     run(_with(conn, scenario))
     assert len(sim.cloud.reservations) == 1
 
@@ -351,7 +426,12 @@ def test_lost_create_reply_makes_exactly_one_reservation(sim):
 def test_lost_customer_reply_makes_exactly_one_customer(sim):
     """Contract "Behaviour": lost reply on ``POST /customers`` → scan by mobile (``05…`` = ``+9665…``)."""
     ctx = mapped_ctx(sim)
-    ctx.customers["L-new"] = {"id": "L-new", "firstName": "Salman", "lastName": None, "phone": "+966559998888"}
+    ctx.customers["L-new"] = {
+        "id": "L-new",
+        "firstName": "Salman",
+        "lastName": None,
+        "phone": "+966559998888",
+    }
     conn = connector(sim, ctx)
     operation = op("create", _desk(sim, customerId="L-new"))
 
@@ -360,6 +440,7 @@ def test_lost_customer_reply_makes_exactly_one_customer(sim):
         with pytest.raises(TransportError):
             await conn.send(operation)
         await conn.send(operation)
+
     run(_with(conn, scenario))
     assert len([c for c in sim.cloud.customers.values() if c["name"] == "Salman"]) == 1
     assert len(sim.cloud.reservations) == 1
@@ -373,8 +454,12 @@ def test_reschedule_keeps_the_id_and_cancel_twice_is_done(sim):
     ctx.map("booking", "B1", ident)
     conn = connector(sim, ctx)
     before = _desk(sim)
-    after = _desk(sim, startDateTime="2026-12-07T10:00:00Z", endDateTime="2026-12-07T10:30:00Z",
-                  resourceId="L-" + sim.ids["omar"])
+    after = _desk(
+        sim,
+        startDateTime="2026-12-07T10:00:00Z",
+        endDateTime="2026-12-07T10:30:00Z",
+        resourceId="L-" + sim.ids["omar"],
+    )
 
     async def scenario():
         moved = await conn.send(op("reschedule", after, before))
@@ -384,6 +469,7 @@ def test_reschedule_keeps_the_id_and_cancel_twice_is_done(sim):
         cancel = op("cancel", {**after, "status": "CANCELED", "cancelReason": "asked by phone"}, after)
         assert (await conn.send(cancel)).booking.row["status"] == "CANCELED"
         assert (await conn.send(cancel)).booking.row["status"] == "CANCELED"
+
     run(_with(conn, scenario))
     assert sim.cloud.reservations[ident]["_cancellationReason"] == "asked by phone"
 
@@ -396,19 +482,29 @@ def test_accept_is_read_check_write_check(sim):
     ctx.map("booking", "B1", won)
     ctx.map("booking", "B2", lost)
     conn = connector(sim, ctx)
-    after = _desk(sim, typeId="L-" + sim.ids["free"], resourceId="L-" + sim.ids["sara"],
-                  startDateTime="2026-12-07T06:20:00Z", endDateTime="2026-12-07T06:35:00Z", duration=15)
+    after = _desk(
+        sim,
+        typeId="L-" + sim.ids["free"],
+        resourceId="L-" + sim.ids["sara"],
+        startDateTime="2026-12-07T06:20:00Z",
+        endDateTime="2026-12-07T06:35:00Z",
+        duration=15,
+    )
     assert [p.action for p in conn.plan("accept", {**after, "resourceId": None}, after)] == ["assign"]
     _book(sim, price="free", providers=("sara",), start=NOW)  # Sara was busy when the walk-in came
 
     async def scenario():
         result = await conn.send(op("assign", after))
-        assert result.booking.row["resourceId"] == sim.ids["sara"] and result.booking.row["status"] == "CONFIRMED"
+        assert (
+            result.booking.row["resourceId"] == sim.ids["sara"]
+            and result.booking.row["status"] == "CONFIRMED"
+        )
         sim.cloud.cloud_move(lost, NOW + timedelta(minutes=30), provider_ids=[sim.ids["omar"]])
         with pytest.raises(Exception) as caught:
             await conn.send(op("assign", after, booking_id="B2"))
         failure = conn.classify(caught.value)
         assert failure.kind == FailureKind.REFUSED and failure.code == ALREADY_ASSIGNED
+
     run(_with(conn, scenario))
     assert sim.cloud.reservations[lost]["providers"] == ["Dr. Omar"]
     assert sim.cloud.reservations[won]["startAt"] == "2026-12-07T06:20:00Z"  # accepted at the desk's time
@@ -421,8 +517,13 @@ def test_end_early_rereads_the_start_and_checks_out(sim):
     ident = _book(sim, price="free", start=NOW - timedelta(minutes=10))
     ctx.map("booking", "B1", ident)
     conn = connector(sim, ctx)
-    before = _desk(sim, startDateTime="2026-12-07T05:50:00Z", endDateTime="2026-12-07T06:05:00Z",
-                   typeId="L-" + sim.ids["free"], visitStatus="CHECKED_IN")
+    before = _desk(
+        sim,
+        startDateTime="2026-12-07T05:50:00Z",
+        endDateTime="2026-12-07T06:05:00Z",
+        typeId="L-" + sim.ids["free"],
+        visitStatus="CHECKED_IN",
+    )
     after = {**before, "endDateTime": "2026-12-07T06:02:00Z", "duration": 12, "visitStatus": "COMPLETED"}
 
     async def scenario():
@@ -432,6 +533,7 @@ def test_end_early_rereads_the_start_and_checks_out(sim):
         result = await conn.send(op("end", after, before))
         assert result.booking.row["startDateTime"] == "2026-12-07T05:49:00Z"
         assert result.booking.row["endDateTime"] == "2026-12-07T06:02:00Z"
+
     run(_with(conn, scenario))
     assert [a["kind"] for a in sim.cloud.attendances] == ["CheckIn", "CheckOut"]
 
@@ -449,6 +551,7 @@ def test_lost_attendance_reply_is_not_sent_twice(sim):
         with pytest.raises(TransportError):
             await conn.send(operation)
         await conn.send(operation)
+
     run(_with(conn, scenario))
     assert [a["kind"] for a in sim.cloud.attendances] == ["CheckIn"]
 
@@ -483,25 +586,35 @@ def test_initial_sync_of_the_generated_clinic():
     cloud = RekazCloud()
     clinic = generate_clinic(cloud, per_day=12)
     with start_cloud(cloud) as running:
-        config = CloudConfig(base_url=running.url, account=cloud.tenant, secret=cloud.key, cloud="rekaz",
-                             extra={"branchId": clinic["branches"][0]})
+        config = CloudConfig(
+            base_url=running.url,
+            account=cloud.tenant,
+            secret=cloud.key,
+            cloud="rekaz",
+            extra={"branchId": clinic["branches"][0]},
+        )
         conn = registry.get("rekaz").factory(config, Ctx(now=datetime.now(UTC)))
 
         async def scenario():
             ref = await conn.pull_reference()
             pages = await _pages(conn)
             return ref, pages
+
         ref, pages = run(_with(conn, scenario))
     want = {r["id"] for r in cloud.reservations.values() if r["branchId"] == clinic["branches"][0]}
     got = {b.cloud_id for p in pages for b in p.bookings}
     assert got == want and not conn.problems and sum(p.set_aside for p in pages) == 0
-    assert {t["name_translations"]["en"] for t in ref.types} >= {"General consultation · New visit", "Free consultation"}
+    assert {t["name_translations"]["en"] for t in ref.types} >= {
+        "General consultation · New visit",
+        "Free consultation",
+    }
 
 
 def test_mobile_keys_agree():
     """Contract "Behaviour": ``+966…``, ``966…`` and ``05…`` all become ``9665…``."""
-    assert {mapping.mobile_key(m) for m in ("+966501234567", "966501234567", "0501234567",
-                                             "00966501234567")} == {"966501234567"}
+    assert {
+        mapping.mobile_key(m) for m in ("+966501234567", "966501234567", "0501234567", "00966501234567")
+    } == {"966501234567"}
 
 
 def test_unassigned_reservation_waits_180_minutes_then_is_rejected(sim):
@@ -513,7 +626,9 @@ def test_unassigned_reservation_waits_180_minutes_then_is_rejected(sim):
     pages = run(_with(conn, lambda: _pages(conn)))
     rows = {b.cloud_id: b.row for p in pages for b in p.bookings}
     assert rows[waiting]["status"] == "PENDING_ASSIGNMENT" and rows[waiting]["assignmentTimeout"] == 180
-    assert rows[over]["status"] == "REJECTED" and rows[over]["startDateTime"] == clock_iso(NOW - timedelta(minutes=181))
+    assert rows[over]["status"] == "REJECTED" and rows[over]["startDateTime"] == clock_iso(
+        NOW - timedelta(minutes=181)
+    )
     assert rows[over]["resourceId"] is None
 
 
@@ -540,7 +655,11 @@ def test_find_sent_candidates_carry_the_request_time(sim):
             await conn.send(operation)
         operation.requested_at = "2026-12-07T05:59:30Z"
         [found] = await conn.find_sent(operation)
-        assert found.row["createdAt"] == "2026-12-07T05:59:30Z" and found.row["startDateTime"] == "2026-12-07T08:00:00Z"
+        assert (
+            found.row["createdAt"] == "2026-12-07T05:59:30Z"
+            and found.row["startDateTime"] == "2026-12-07T08:00:00Z"
+        )
+
     run(_with(conn, scenario))
 
 
@@ -566,7 +685,10 @@ def test_a_cancel_taken_back_is_booked_again_with_a_new_id(sim):
     assert planned.creates
     result = run(_with(conn, lambda: conn.send(op(planned.action, row, {**row, "status": "CANCELED"}))))
     assert result.replaces == ident and result.booking.cloud_id != ident
-    assert result.booking.row["status"] == "CONFIRMED" and result.booking.row["startDateTime"] == row["startDateTime"]
+    assert (
+        result.booking.row["status"] == "CONFIRMED"
+        and result.booking.row["startDateTime"] == row["startDateTime"]
+    )
     assert sim.cloud.reservations[ident]["status"] == "Cancelled"
 
 
@@ -606,6 +728,7 @@ def test_a_queue_booking_gone_from_its_window_is_checked_by_id(sim):
         rows = {b.cloud_id: b.row for p in second for b in p.bookings}
         assert rows[moved]["createdAt"] == clock_iso(NOW + timedelta(days=3)) and stays in rows
         assert set(second[-1].cursor["queued"]) == {moved, stays}
+
     run(_with(conn, scenario))
 
 
@@ -614,8 +737,11 @@ def clock_iso(moment):
 
 
 def test_page_limit_is_at_most_100(sim):
-    conn = registry.get("rekaz").factory(CloudConfig(sim.url, sim.cloud.tenant, sim.cloud.key, cloud="rekaz"),
-                                         Ctx(), options={"page_limit": 500, "horizon_days": (0, 2)})
+    conn = registry.get("rekaz").factory(
+        CloudConfig(sim.url, sim.cloud.tenant, sim.cloud.key, cloud="rekaz"),
+        Ctx(),
+        options={"page_limit": 500, "horizon_days": (0, 2)},
+    )
     assert conn.page_limit == 100 and conn.horizon_days == (0, 2)
     conn.page_limit = 7
     assert conn.page_limit == 7
@@ -633,8 +759,9 @@ class EngineBranch:
         self.running = running
         self.store = open_store(path / "branch.sqlite3")
         self.service = BookingService(self.store)
-        config = CloudConfig(running.url, running.cloud.tenant, running.cloud.key, cloud="rekaz",
-                             extra={"branchId": branch_id})
+        config = CloudConfig(
+            running.url, running.cloud.tenant, running.cloud.key, cloud="rekaz", extra={"branchId": branch_id}
+        )
         self.engine = SyncEngine(self.service, config).attach()
 
     def local(self, cloud_id, entity="booking"):
@@ -650,6 +777,7 @@ class EngineBranch:
                 return await scenario()
             finally:
                 await self.engine.close()
+
         return asyncio.run(main())
 
 
@@ -667,10 +795,14 @@ def clinic(tmp_path):
 
 def _in_horizon(cloud, branch_id):
     from zoneinfo import ZoneInfo
+
     zone = ZoneInfo("Asia/Riyadh")
     today = datetime.now(UTC).astimezone(zone).date()
-    return {r["id"] for r in cloud.reservations.values() if r["branchId"] == branch_id
-            and -1 <= (r["_start"].astimezone(zone).date() - today).days <= 30}
+    return {
+        r["id"]
+        for r in cloud.reservations.values()
+        if r["branchId"] == branch_id and -1 <= (r["_start"].astimezone(zone).date() - today).days <= 30
+    }
 
 
 def test_engine_initial_sync_and_a_kiosk_check_in(clinic):
@@ -682,18 +814,34 @@ def test_engine_initial_sync_and_a_kiosk_check_in(clinic):
         status = await branch.engine.sync_once(deadline=20)
         assert status["pending"] == 0 and status["needsAttention"] == 0, status
         want = _in_horizon(cloud, made["branches"][0])
-        got = {r[0] for r in branch.store.db.execute(
-            "select cloudId from cloud_ids where entity = 'booking' and cloud = 'rekaz'")}
+        got = {
+            r[0]
+            for r in branch.store.db.execute(
+                "select cloudId from cloud_ids where entity = 'booking' and cloud = 'rekaz'"
+            )
+        }
         assert got == want
         from zoneinfo import ZoneInfo
+
         local_today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Riyadh")).date()
-        today = [r for r in cloud.reservations.values() if r["branchId"] == made["branches"][0]
-                 and r["status"] == "Confirmed" and r["_providerIds"] and cloud._attendance_state(r["id"]) is None
-                 and r["_start"].astimezone(ZoneInfo("Asia/Riyadh")).date() == local_today]  # the hot window
+        today = [
+            r
+            for r in cloud.reservations.values()
+            if r["branchId"] == made["branches"][0]
+            and r["status"] == "Confirmed"
+            and r["_providerIds"]
+            and cloud._attendance_state(r["id"]) is None
+            and r["_start"].astimezone(ZoneInfo("Asia/Riyadh")).date() == local_today
+        ]  # the hot window
         if not today:  # the generated day may have none left: make one (waiting, no provider)
             price = made["prices"]["Follow-up"]
-            today = [cloud.reservations[cloud.online_booking(price, datetime.now(UTC).replace(microsecond=0),
-                                                             branch_id=made["branches"][0])["id"]]]
+            today = [
+                cloud.reservations[
+                    cloud.online_booking(
+                        price, datetime.now(UTC).replace(microsecond=0), branch_id=made["branches"][0]
+                    )["id"]
+                ]
+            ]
             await branch.engine.pull(horizon=False)
         target = today[0]["id"]
         cloud.kiosk_attendance(target)
@@ -702,6 +850,7 @@ def test_engine_initial_sync_and_a_kiosk_check_in(clinic):
         assert local["visitStatus"] == "CHECKED_IN" and local["checkedInAt"]
         types = branch.store.types()
         assert any(t["name_translations"]["en"] == "General consultation · New visit" for t in types)
+
     branch.run(scenario)
 
 
@@ -717,18 +866,36 @@ def test_engine_desk_booking_with_a_lost_reply_is_made_once(clinic):
         resource = branch.local(made["providers"][0], "resource")
         customer = branch.store.customers(limit=1)[0]["id"]
         from zoneinfo import ZoneInfo
+
         day = (datetime.now(UTC).astimezone(ZoneInfo("Asia/Riyadh")) + timedelta(days=20)).date()
         cloud.faults.lose_reply(method="POST", path="/api/public/reservations/bulk")
-        booking = branch.service.create({"type": type_id, "date": day.isoformat(), "time": 2030,
-                                         "resourceId": resource, "customerIdentifier": {"id": customer}})
+        booking = branch.service.create(
+            {
+                "type": type_id,
+                "date": day.isoformat(),
+                "time": 2030,
+                "resourceId": resource,
+                "customerIdentifier": {"id": customer},
+            }
+        )
         status = await branch.engine.sync_once(deadline=30)
         assert status["pending"] == 0 and status["needsAttention"] == 0, status
         assert not cloud.faults.rules()  # the reply was lost
         new = set(cloud.reservations) - before
         assert len(new) == 1 and branch.cloud_id(booking["id"]) == next(iter(new))
         assert cloud.reservations[next(iter(new))]["status"] == "Confirmed"  # confirmed after the create
-        assert len([b for b in branch.store.db.execute("select id from bookings where startDateTime = ?",
-                                                       [booking["startDateTime"]])]) == 1
+        assert (
+            len(
+                [
+                    b
+                    for b in branch.store.db.execute(
+                        "select id from bookings where startDateTime = ?", [booking["startDateTime"]]
+                    )
+                ]
+            )
+            == 1
+        )
+
     branch.run(scenario)
 
 
@@ -740,17 +907,23 @@ def test_engine_walk_in_then_accept(clinic):
         await branch.engine.sync_once(deadline=20)
         type_id = branch.local(made["prices"]["Follow-up"], "type")
         customer = branch.store.customers(limit=1)[0]["id"]
-        walk_in = branch.service.create({"type": type_id, "assign": False, "customerIdentifier": {"id": customer}})
+        walk_in = branch.service.create(
+            {"type": type_id, "assign": False, "customerIdentifier": {"id": customer}}
+        )
         await branch.engine.sync_once(deadline=20)
         cloud_id = branch.cloud_id(walk_in["id"])
         assert cloud_id and cloud.reservations[cloud_id]["providers"] == []
-        free = next(p for p in made["providers"][:3]
-                    if not cloud.busy(p, datetime.now(UTC), datetime.now(UTC) + timedelta(minutes=15)))
+        free = next(
+            p
+            for p in made["providers"][:3]
+            if not cloud.busy(p, datetime.now(UTC), datetime.now(UTC) + timedelta(minutes=15))
+        )
         branch.service.accept(walk_in["id"], branch.local(free, "resource"))
         status = await branch.engine.sync_once(deadline=20)
         assert status["needsAttention"] == 0, branch.engine.outbox.attention()
         assert cloud.reservations[cloud_id]["_providerIds"] == [free]
         assert branch.store.booking(walk_in["id"])["status"] == "CONFIRMED"
+
     branch.run(scenario)
 
 
@@ -766,10 +939,13 @@ def test_customers_are_scanned_once_and_known_ones_not_sent_again(sim):
         ctx.map("customer", "L-huda", sim.ids["huda"])
         sim.cloud.add_customer("Noura", "0551112222", sim.ids["main"])
         calls = conn.client.calls.get("customers", 0)
-        assert (await conn.pull_reference()).customers == [] and conn.client.calls.get("customers", 0) == calls
+        assert (await conn.pull_reference()).customers == [] and conn.client.calls.get(
+            "customers", 0
+        ) == calls
         conn._customers_at -= 24 * 3600
         again = await conn.pull_reference()
         assert [c["firstName"] for c in again.customers] == ["Noura"]  # Huda is known: not sent again
+
     run(_with(conn, scenario))
 
 
@@ -786,6 +962,7 @@ def test_a_create_whose_confirm_failed_is_not_made_again(sim):
             await conn.send(operation)
         result = await conn.send(operation)
         assert result.booking.row["status"] == "CONFIRMED"
+
     run(_with(conn, scenario))
     assert len(sim.cloud.reservations) == 1
 
@@ -803,6 +980,7 @@ def test_a_lost_create_that_a_pull_mapped_is_not_made_again(sim):
             await conn.send(operation)
         ctx.map("booking", "B1", next(iter(sim.cloud.reservations)))
         await conn.send(operation)
+
     run(_with(conn, scenario))
     assert len(sim.cloud.reservations) == 1
 
@@ -814,8 +992,11 @@ def test_engine_ambiguous_provider_name_needs_attention_once(clinic):
     cloud = branch.running.cloud
     name = cloud.providers[made["providers"][1]]["name"]
     cloud.add_provider(name)  # a second provider with the same name
-    theirs = {r["id"] for r in cloud.reservations.values() if r["branchId"] == made["branches"][0]
-              and name in r["providers"]} & _in_horizon(cloud, made["branches"][0])
+    theirs = {
+        r["id"]
+        for r in cloud.reservations.values()
+        if r["branchId"] == made["branches"][0] and name in r["providers"]
+    } & _in_horizon(cloud, made["branches"][0])
     assert theirs
 
     async def scenario():
@@ -826,6 +1007,7 @@ def test_engine_ambiguous_provider_name_needs_attention_once(clinic):
         assert all(branch.store.booking(branch.local(i))["resourceId"] is None for i in theirs)
         await branch.engine.pull(horizon=True)
         assert len(branch.engine.outbox.attention()) == len(cases)
+
     branch.run(scenario)
 
 
@@ -840,31 +1022,45 @@ def test_engine_a_provider_busy_in_the_other_branch_is_refused_into_needs_attent
     cloud = branch.running.cloud
     main, north = made["branches"]
     from zoneinfo import ZoneInfo
+
     zone = ZoneInfo("Asia/Riyadh")
     tomorrow = datetime.now(UTC) + timedelta(days=1)
     general = {p["id"] for p in cloud.products[made["products"][0]]["pricing"]}
-    theirs = next(r for r in sorted(cloud.reservations.values(), key=lambda r: r["_start"])
-                  if r["branchId"] == north and r["_providerIds"] and r["status"] != "Cancelled"
-                  and r["_priceId"] in general and r["_start"] > tomorrow)
+    theirs = next(
+        r
+        for r in sorted(cloud.reservations.values(), key=lambda r: r["_start"])
+        if r["branchId"] == north
+        and r["_providerIds"]
+        and r["status"] != "Cancelled"
+        and r["_priceId"] in general
+        and r["_start"] > tomorrow
+    )
     provider, start = theirs["_providerIds"][0], theirs["_start"].astimezone(zone)
 
     async def scenario():
         status = await branch.engine.sync_once(deadline=20)
         assert status["needsAttention"] == 0, status
         before = set(cloud.reservations)
-        booking = branch.service.create({
-            "type": branch.local(theirs["_priceId"], "type"), "date": start.date().isoformat(),
-            "time": start.hour * 100 + start.minute, "resourceId": branch.local(provider, "resource"),
-            "customerIdentifier": {"id": branch.store.customers(limit=1)[0]["id"]}})
+        booking = branch.service.create(
+            {
+                "type": branch.local(theirs["_priceId"], "type"),
+                "date": start.date().isoformat(),
+                "time": start.hour * 100 + start.minute,
+                "resourceId": branch.local(provider, "resource"),
+                "customerIdentifier": {"id": branch.store.customers(limit=1)[0]["id"]},
+            }
+        )
         status = await branch.engine.sync_once(deadline=20)
         assert status["pending"] == 0 and status["needsAttention"] == 1, status
         cases = branch.engine.outbox.attention()
-        assert [(c["bookingId"], c["action"], c["code"]) for c in cases] == [(booking["id"], "create",
-                                                                                "BusinessLogicError")]
+        assert [(c["bookingId"], c["action"], c["code"]) for c in cases] == [
+            (booking["id"], "create", "BusinessLogicError")
+        ]
         assert cloud.providers[provider]["name"] in cases[0]["message"]  # Rekaz's reason, as it came
         assert set(cloud.reservations) == before  # nothing booked in Rekaz
         local = branch.store.booking(booking["id"])  # kept, and shown as refused by the cloud
         assert local is not None and local["status"] == "REJECTED"
+
     branch.run(scenario)
 
 
@@ -882,17 +1078,24 @@ def test_a_kiosk_check_in_shows_on_a_desk_as_arrived_within_a_minute(tmp_path):
             branch.settle()
             cloud_id = harness.started_booking(harness.desk_pick(2))  # due now, confirmed in the dashboard
             branch.call("POST", "/sync/now")
-            local_id = branch.wait_for(lambda: (branch.by_cloud_id().get(cloud_id) or [{}])[0].get("id"),
-                                       what="the booking on the desk")
+            local_id = branch.wait_for(
+                lambda: (branch.by_cloud_id().get(cloud_id) or [{}])[0].get("id"),
+                what="the booking on the desk",
+            )
             assert not branch.booking(local_id)["visitStatus"]
             for kind, shown in (("CheckIn", "CHECKED_IN"), ("CheckOut", "COMPLETED")):
                 began = time.monotonic()
                 harness.cloud.kiosk_attendance(cloud_id, kind)
-                branch.wait_for(lambda shown=shown: branch.booking(local_id)["visitStatus"] == shown, timeout=60,
-                                what=f"the desk to show {shown}")
+                branch.wait_for(
+                    lambda shown=shown: branch.booking(local_id)["visitStatus"] == shown,
+                    timeout=60,
+                    what=f"the desk to show {shown}",
+                )
                 assert time.monotonic() - began < 60
             assert [a["kind"] for a in harness.cloud.attendances if a["reservationId"] == cloud_id] == [
-                "CheckIn", "CheckOut"]  # the kiosk's two, none sent back by the desk
+                "CheckIn",
+                "CheckOut",
+            ]  # the kiosk's two, none sent back by the desk
             assert branch.booking(local_id)["status"] == "CONFIRMED"
         finally:
             branch.stop()
@@ -922,8 +1125,11 @@ def test_the_choices_route_lists_the_branches_the_key_sees(tmp_path, monkeypatch
             assert answer.status_code == 200, answer.text
             assert [(c["value"], c["labels"]) for c in answer.json()["result"]] == [
                 (made["branches"][0], {"en": "Main Branch", "ar": "الفرع الرئيسي"}),
-                (made["branches"][1], {"en": "Al Malqa Branch", "ar": "فرع الملقا"})]
-            wrong = http.post(server.url + "/sync/choices/branchId", json={**body, "secret": "nope"}, timeout=20)
+                (made["branches"][1], {"en": "Al Malqa Branch", "ar": "فرع الملقا"}),
+            ]
+            wrong = http.post(
+                server.url + "/sync/choices/branchId", json={**body, "secret": "nope"}, timeout=20
+            )
             assert wrong.status_code == 400 and wrong.json()["error"]["code"] == "CLOUD-AUTH-FAILED"
             other = http.post(server.url + "/sync/choices/account", json=body, timeout=20)
             assert other.status_code == 400 and other.json()["error"]["code"] == "VALIDATION", other.text
@@ -934,8 +1140,9 @@ def test_the_choices_route_lists_the_branches_the_key_sees(tmp_path, monkeypatch
 
 # ---- money coming down ----------------------------------------------------------------------
 def test_the_reservations_amounts_map_to_cloud_money():
-    money = mapping.money({"invoiceTotalAmount": 400, "reservationTotalAmount": 200,
-                           "reservationRemainingAmount": 50})
+    money = mapping.money(
+        {"invoiceTotalAmount": 400, "reservationTotalAmount": 200, "reservationRemainingAmount": 50}
+    )
     assert (money.price, money.paid, money.fully_paid) == ("200.00", "150.00", False)
     assert mapping.money({"reservationTotalAmount": 200, "reservationRemainingAmount": 0}).fully_paid is True
     assert mapping.money({"reservationTotalAmount": 0, "reservationRemainingAmount": 0}).fully_paid is None
@@ -959,20 +1166,33 @@ def test_engine_invoice_amounts_come_down_and_a_payment_in_rekaz_shows_once(clin
     async def scenario():
         assert (await branch.engine.sync_once(deadline=20))["lastError"] is None
         with cloud.lock:
-            priced = next(r["id"] for r in cloud.reservations.values() if r["reservationTotalAmount"] > 10
-                          and r["reservationRemainingAmount"] == r["reservationTotalAmount"]
-                          and r["status"] != "Cancelled" and branch.local(r["id"]))
+            priced = next(
+                r["id"]
+                for r in cloud.reservations.values()
+                if r["reservationTotalAmount"] > 10
+                and r["reservationRemainingAmount"] == r["reservationTotalAmount"]
+                and r["status"] != "Cancelled"
+                and branch.local(r["id"])
+            )
             total = round(cloud.reservations[priced]["reservationTotalAmount"] * 100)
         local = branch.local(priced)
         figures = payments.figures(local, parts=True)
         assert (figures["price"], figures["priceSource"], figures["paid"]) == (total, "cloud", 0)
         async with httpx.AsyncClient() as http:
-            reply = await http.post(f"{branch.running.root}/_sim/reservations/{priced}/pay",
-                                    headers=branch.running.admin, json={"amount": 10})
+            reply = await http.post(
+                f"{branch.running.root}/_sim/reservations/{priced}/pay",
+                headers=branch.running.admin,
+                json={"amount": 10},
+            )
         assert reply.status_code == 200, reply.text
         for _ in range(2):
             await branch.engine.sync_once(deadline=20)
             figures = payments.figures(local, parts=True)
             assert (figures["paidCloud"], figures["paidLocal"], figures["balance"], figures["cloud"]) == (
-                1000, 0, total - 1000, "rekaz")
+                1000,
+                0,
+                total - 1000,
+                "rekaz",
+            )
+
     branch.run(scenario)

@@ -55,8 +55,15 @@ def test_unreadable_time_rules_are_unknown_not_closed(running, tmp_path, caplog)
         assert "cannot be read" in caplog.text
         day = work_days(1)[0]
         assert b.service.free_times("typeDental", day, "resSara", step=60)  # not closed
-        booked = b.service.create({"type": "typeDental", "date": day.isoformat(), "time": 1000,
-                                   "resourceId": "resSara", "customerIdentifier": {"id": b.customer("cusLina")}})
+        booked = b.service.create(
+            {
+                "type": "typeDental",
+                "date": day.isoformat(),
+                "time": 1000,
+                "resourceId": "resSara",
+                "customerIdentifier": {"id": b.customer("cusLina")},
+            }
+        )
         assert booked["status"] == Status.CONFIRMED
         assert b.store.resource("resAhmed")["timeRules"]["rules"]  # the readable ones are read
     finally:
@@ -66,7 +73,9 @@ def test_unreadable_time_rules_are_unknown_not_closed(running, tmp_path, caplog)
 # ---- the desk's resource --------------------------------------------------------------------
 def test_the_chosen_resource_goes_in_resource_filters_and_a_move_is_followed_and_shown(branch, running):
     day = work_days(1)[0]
-    running.cloud.add_online_booking("typeGeneral", day=day, time=1000, resource_id="resAhmed", customer_id="cusLina")
+    running.cloud.add_online_booking(
+        "typeGeneral", day=day, time=1000, resource_id="resAhmed", customer_id="cusLina"
+    )
     assert running.cloud.bookings  # Ahmed is taken in the cloud, the desk does not know yet
     booking = branch.book(day, 1000, resource="resAhmed")
     status = run(branch, lambda: branch.engine.sync_once(deadline=10))
@@ -75,14 +84,18 @@ def test_the_chosen_resource_goes_in_resource_filters_and_a_move_is_followed_and
     assert len(made) == 1 and made[0]["resourceId"] == "resSara"
     local = branch.store.booking(booking["id"])
     assert local["resourceId"] == "resSara" and branch.cloud_id(booking["id"]) == made[0]["id"]
-    history = [h["action"] for h in branch.store.db.query("select action from history where bookingId = ?",
-                                                          [booking["id"]])]
+    history = [
+        h["action"]
+        for h in branch.store.db.query("select action from history where bookingId = ?", [booking["id"]])
+    ]
     assert "sync.moved" in history
 
 
 def test_a_lost_create_reply_on_a_moved_resource_is_not_sent_again(branch, running):
     day = work_days(1)[0]
-    running.cloud.add_online_booking("typeGeneral", day=day, time=1100, resource_id="resAhmed", customer_id="cusLina")
+    running.cloud.add_online_booking(
+        "typeGeneral", day=day, time=1100, resource_id="resAhmed", customer_id="cusLina"
+    )
     running.cloud.faults.lose_reply(method="PUT", path="/management/scheduling")
     booking = branch.book(day, 1100, resource="resAhmed")
     status = run(branch, lambda: branch.engine.sync_once(deadline=10))
@@ -219,8 +232,16 @@ def test_a_change_to_a_booking_the_cloud_never_had_creates_it_first(branch, runn
 
 def test_a_hold_goes_to_scheduling_temporary_and_its_confirmation_to_confirm(branch, running):
     day = work_days(1)[0]
-    held = branch.service.hold({"type": "typeGeneral", "date": day.isoformat(), "time": 1000, "resourceId": "resAhmed",
-                                "reservedForMinutes": 10, "customerIdentifier": {"id": branch.customer("cusHuda")}})
+    held = branch.service.hold(
+        {
+            "type": "typeGeneral",
+            "date": day.isoformat(),
+            "time": 1000,
+            "resourceId": "resAhmed",
+            "reservedForMinutes": 10,
+            "customerIdentifier": {"id": branch.customer("cusHuda")},
+        }
+    )
     run(branch, lambda: branch.engine.sync_once(deadline=10))
     cloud_id = branch.cloud_id(held["id"])
     assert cloud_id and running.cloud.bookings[cloud_id].get("_reservedUntil")  # held in the cloud
@@ -235,15 +256,21 @@ def test_a_hold_goes_to_scheduling_temporary_and_its_confirmation_to_confirm(bra
 
 
 def test_a_time_rule_edit_is_pushed_in_the_contract_shape(branch, running):
-    edited = {"depthOfDays": 14, "scheduleAfterHoursFromNow": 0, "offRules": [],
-              "rules": [{"days": ["sun", "mon"], "from": 800, "to": 1400}]}
+    edited = {
+        "depthOfDays": 14,
+        "scheduleAfterHoursFromNow": 0,
+        "offRules": [],
+        "rules": [{"days": ["sun", "mon"], "from": 800, "to": 1400}],
+    }
     with branch.store.transaction():  # what PUT /management/resources/{id}/timeRules does
         branch.store.upsert("resources", [{**branch.store.resource("resAhmed"), "timeRules": edited}])
         for listener in branch.service.time_rule_listeners:
             listener("resAhmed", edited)
     status = run(branch, lambda: branch.engine.sync_once(deadline=10))
     assert status["pending"] == 0
-    assert running.cloud.time_rules["resAhmed"]["rules"] == [{"weekDays": [0, 1], "times": [{"from": 800, "to": 1400}]}]
+    assert running.cloud.time_rules["resAhmed"]["rules"] == [
+        {"weekDays": [0, 1], "times": [{"from": 800, "to": 1400}]}
+    ]
     run(branch, lambda: branch.engine.pull(horizon=True))  # the next pull does not undo it
     rules = branch.store.resource("resAhmed")["timeRules"]["rules"]
     assert [(sorted(r["days"]), r["from"], r["to"]) for r in rules] == [(["mon", "sun"], 800, 1400)]
@@ -259,7 +286,9 @@ def test_a_rotated_refresh_token_survives_a_restart(running, tmp_path):
     base = {"X-APP-ID": running.app_id}
     login = {"method": "sms", "phoneNumber": "+966511111111", "isOrgMember": True}
     httpx.post(running.url + "/auth/otp/request", json=login, headers=base)
-    tokens = httpx.post(running.url + "/auth/otp/verify", json={**login, "code": "1234"}, headers=base).json()["result"]
+    tokens = httpx.post(
+        running.url + "/auth/otp/verify", json={**login, "code": "1234"}, headers=base
+    ).json()["result"]
     b = Branch(running, tmp_path)
     try:
         config = connection.CloudConfig(running.url, running.app_id, tokens["refreshToken"], auth="otp")

@@ -55,16 +55,25 @@ def test_connect_with_an_api_key_live_then_disconnect(server, cloud, no_keyring)
     assert http.get(url + "/sync/status").json()["result"]["connected"] is False
     assert http.get(url + "/sync/attention").json()["result"] == []
 
-    wrong = http.put(url + "/sync/settings", json={"cloud": "ehjzny", "baseUrl": cloud.url,
-                                                    "appId": cloud.app_id, "apiKey": "nope"}, timeout=20)
+    wrong = http.put(
+        url + "/sync/settings",
+        json={"cloud": "ehjzny", "baseUrl": cloud.url, "appId": cloud.app_id, "apiKey": "nope"},
+        timeout=20,
+    )
     assert wrong.status_code == 400 and wrong.json()["error"]["code"] == "CLOUD-AUTH-FAILED"
-    unreachable = http.put(url + "/sync/settings", json={"baseUrl": "http://127.0.0.1:9", "appId": "x",
-                                                          "apiKey": "k"}, timeout=20)
+    unreachable = http.put(
+        url + "/sync/settings",
+        json={"baseUrl": "http://127.0.0.1:9", "appId": "x", "apiKey": "k"},
+        timeout=20,
+    )
     assert unreachable.status_code == 502 and unreachable.json()["error"]["code"] == "CLOUD-UNREACHABLE"
     assert http.put(url + "/sync/settings", json={"baseUrl": cloud.url, "appId": "x"}).status_code == 400
 
-    done = http.put(url + "/sync/settings", json={"cloud": "ehjzny", "baseUrl": cloud.url + "/",
-                                                   "appId": cloud.app_id, "apiKey": cloud.api_key}, timeout=20)
+    done = http.put(
+        url + "/sync/settings",
+        json={"cloud": "ehjzny", "baseUrl": cloud.url + "/", "appId": cloud.app_id, "apiKey": cloud.api_key},
+        timeout=20,
+    )
     assert done.status_code == 200, done.text
     shown = done.json()["result"]
     assert shown["connected"] is True and shown["baseUrl"] == cloud.url and shown["appId"] == cloud.app_id
@@ -111,8 +120,11 @@ def test_a_server_started_with_a_cloud_still_serves_its_routes(tmp_path, cloud, 
     from app.composition import BranchServer
     from app.sync.connection import CloudConfig
 
-    server = BranchServer(tmp_path / "b", cloud=CloudConfig(cloud.url, cloud.app_id, cloud.api_key),
-                          sync_options={"hot_every": 0.3}).start()
+    server = BranchServer(
+        tmp_path / "b",
+        cloud=CloudConfig(cloud.url, cloud.app_id, cloud.api_key),
+        sync_options={"hot_every": 0.3},
+    ).start()
     http = Authed(server)
     try:
         wait(lambda: http.get(server.url + "/sync/status").json()["result"]["lastPullAt"])
@@ -133,13 +145,16 @@ def test_a_branch_whose_key_is_gone_still_opens_and_asks_to_connect_again(tmp_pa
     data = tmp_path / "branch"
     server = BranchServer(data, demo=False).start()
     try:
-        answer = Authed(server).put(server.url + "/sync/settings", json={
-            "cloud": "ehjzny", "baseUrl": cloud.url, "appId": cloud.app_id, "apiKey": cloud.api_key}, timeout=20)
+        answer = Authed(server).put(
+            server.url + "/sync/settings",
+            json={"cloud": "ehjzny", "baseUrl": cloud.url, "appId": cloud.app_id, "apiKey": cloud.api_key},
+            timeout=20,
+        )
         assert answer.status_code == 200, answer.text
         secrets = Path(answer.json()["result"]["secretPath"])
     finally:
         server.stop()
-    secrets.unlink()                                    # the key is gone
+    secrets.unlink()  # the key is gone
 
     started = main.start_server(main.parse_args(["--data-dir", str(data)]), demo=False)
     try:
@@ -151,8 +166,21 @@ def test_a_branch_whose_key_is_gone_still_opens_and_asks_to_connect_again(tmp_pa
     finally:
         started.stop()
     with pytest.raises(SystemExit, match="no key"):
-        main.start_server(main.parse_args(["--data-dir", str(data), "--server-only", "--cloud", "ehjzny",
-                                           "--cloud-url", cloud.url, "--cloud-account", cloud.app_id]))
+        main.start_server(
+            main.parse_args(
+                [
+                    "--data-dir",
+                    str(data),
+                    "--server-only",
+                    "--cloud",
+                    "ehjzny",
+                    "--cloud-url",
+                    cloud.url,
+                    "--cloud-account",
+                    cloud.app_id,
+                ]
+            )
+        )
 
 
 def test_a_demo_branch_is_not_connected_to_a_real_account(tmp_path):
@@ -162,8 +190,10 @@ def test_a_demo_branch_is_not_connected_to_a_real_account(tmp_path):
     server = BranchServer(tmp_path / "demo-branch").start()  # first start: the demo clinic
     http = Authed(server)
     try:
-        answer = http.put(f"{server.url}/sync/settings", json={
-            "cloud": "ehjzny", "baseUrl": "http://127.0.0.1:9", "appId": "app", "apiKey": "key"})
+        answer = http.put(
+            f"{server.url}/sync/settings",
+            json={"cloud": "ehjzny", "baseUrl": "http://127.0.0.1:9", "appId": "app", "apiKey": "key"},
+        )
         assert answer.status_code == 409 and answer.json()["error"]["code"] == "SYNC-DEMO-DATA"
         assert http.get(f"{server.url}/sync/status").json()["result"]["connected"] is False
     finally:

@@ -56,8 +56,12 @@ class SyncMachine(RuleBasedStateMachine):
         return self.branch.store._rows(f"select * from bookings where {where} order by id", params)
 
     # desk -----------------------------------------------------------------------------
-    @rule(day=st.sampled_from(DAYS), time=st.sampled_from(SLOTS), resource=st.sampled_from(RESOURCES),
-          customer=st.sampled_from(CUSTOMERS))
+    @rule(
+        day=st.sampled_from(DAYS),
+        time=st.sampled_from(SLOTS),
+        resource=st.sampled_from(RESOURCES),
+        customer=st.sampled_from(CUSTOMERS),
+    )
     def desk_book(self, day, time, resource, customer):
         try:
             self.branch.book(day, time, resource, customer)
@@ -97,12 +101,17 @@ class SyncMachine(RuleBasedStateMachine):
             pass
 
     # cloud side -----------------------------------------------------------------------
-    @rule(day=st.sampled_from(DAYS), time=st.sampled_from(SLOTS), resource=st.sampled_from(RESOURCES),
-          customer=st.sampled_from(CUSTOMERS))
+    @rule(
+        day=st.sampled_from(DAYS),
+        time=st.sampled_from(SLOTS),
+        resource=st.sampled_from(RESOURCES),
+        customer=st.sampled_from(CUSTOMERS),
+    )
     def cloud_online_booking(self, day, time, resource, customer):
         try:
-            self.cloud.add_online_booking("typeGeneral", day=day, time=time, resource_id=resource,
-                                          customer_id=customer)
+            self.cloud.add_online_booking(
+                "typeGeneral", day=day, time=time, resource_id=resource, customer_id=customer
+            )
             self.made += 1
         except (BookingError, SimError):
             pass
@@ -117,8 +126,10 @@ class SyncMachine(RuleBasedStateMachine):
 
     def _cloud_queue(self) -> list[dict]:
         with self.cloud.lock:
-            return sorted((dict(b) for b in self.cloud.bookings.values()
-                           if b["status"] == Status.PENDING_ASSIGNMENT), key=lambda b: b["id"])
+            return sorted(
+                (dict(b) for b in self.cloud.bookings.values() if b["status"] == Status.PENDING_ASSIGNMENT),
+                key=lambda b: b["id"],
+            )
 
     @rule(data=st.data())
     def cloud_customer_leaves_queue(self, data):
@@ -134,8 +145,10 @@ class SyncMachine(RuleBasedStateMachine):
             self._try(self.cloud.assign, data.draw(st.sampled_from(queue))["id"], resource)
 
     # faults and sync ------------------------------------------------------------------
-    @rule(kind=st.sampled_from(("fail", "drop", "lose_reply", "rate_limit", "page_tokens")),
-          method=st.sampled_from((None, "GET", "PUT", "POST")))
+    @rule(
+        kind=st.sampled_from(("fail", "drop", "lose_reply", "rate_limit", "page_tokens")),
+        method=st.sampled_from((None, "GET", "PUT", "POST")),
+    )
     def fault(self, kind, method):
         faults = self.cloud.faults
         if kind == "fail":
@@ -159,6 +172,7 @@ class SyncMachine(RuleBasedStateMachine):
                 await engine.pull(horizon=horizon)
             except (TransportError, CloudError):
                 pass
+
         self.loop.run_until_complete(step())
 
     # the end state ----------------------------------------------------------------------
@@ -181,19 +195,28 @@ class SyncMachine(RuleBasedStateMachine):
         store = self.branch.store
         with self.cloud.lock:
             live = {b["id"]: dict(b) for b in self.cloud.bookings.values() if not b.get("_rescheduledTo")}
-        mapped = dict(store.db.execute("select cloudId, localId from cloud_ids where entity = 'booking'"
-                                       " and cloud = 'ehjzny'").fetchall())
-        assert set(mapped) == set(live), (set(mapped) ^ set(live))
+        mapped = dict(
+            store.db.execute(
+                "select cloudId, localId from cloud_ids where entity = 'booking' and cloud = 'ehjzny'"
+            ).fetchall()
+        )
+        assert set(mapped) == set(live), set(mapped) ^ set(live)
         assert len(set(mapped.values())) == len(mapped)
         for cloud_id, record in live.items():
             local = store.booking(mapped[cloud_id])
             for field in ("status", "resourceId", "typeId"):
                 assert local[field] == record.get(field), (field, local, record)
             cloud_start = from_iso(record.get("startDateTime"))  # an accept starts "now", with milliseconds
-            assert from_iso(local["startDateTime"]) == (cloud_start and cloud_start.replace(microsecond=0)), \
-                (local, record)
-        unmapped = {b["id"] for b in self._local("id not in (select localId from cloud_ids where entity ="
-                                                 " 'booking' and cloud = 'ehjzny')")}
+            assert from_iso(local["startDateTime"]) == (cloud_start and cloud_start.replace(microsecond=0)), (
+                local,
+                record,
+            )
+        unmapped = {
+            b["id"]
+            for b in self._local(
+                "id not in (select localId from cloud_ids where entity = 'booking' and cloud = 'ehjzny')"
+            )
+        }
         attention = {c["bookingId"] for c in self.branch.engine.outbox.attention()}
         assert unmapped <= attention, unmapped - attention
         assert self._local_count() == self.made  # no booking exists twice

@@ -54,22 +54,33 @@ def _seeds() -> list[int]:
 
 def _clinic_extra() -> dict:
     """Two dozen patients and a day of bookings around today (the clinic that is synced)."""
-    customers = [{"id": c, "firstName": f"Patient {i}", "lastName": "Storm", "phone": f"+9665100000{i:02d}"}
-                 for i, c in enumerate(CUSTOMERS)]
+    customers = [
+        {"id": c, "firstName": f"Patient {i}", "lastName": "Storm", "phone": f"+9665100000{i:02d}"}
+        for i, c in enumerate(CUSTOMERS)
+    ]
     today = local_date(Clock().now(), ZONE)
     bookings = []
     for offset, day in enumerate([today + timedelta(days=d) for d in (1, 2, 3)]):
         for i, minutes in enumerate(range(9 * 60, 12 * 60, 20)):
             start = _local(day, minutes)
-            bookings.append({"id": f"bkLoad{offset}{i:02d}", "status": "CONFIRMED", "typeId": "typeGeneral",
-                             "resourceId": RESOURCES[i % 2], "customerId": CUSTOMERS[(offset * 7 + i) % 24],
-                             "startDateTime": to_iso(start), "duration": 20,
-                             "createdAt": to_iso(Clock().now() - timedelta(days=2))})
+            bookings.append(
+                {
+                    "id": f"bkLoad{offset}{i:02d}",
+                    "status": "CONFIRMED",
+                    "typeId": "typeGeneral",
+                    "resourceId": RESOURCES[i % 2],
+                    "customerId": CUSTOMERS[(offset * 7 + i) % 24],
+                    "startDateTime": to_iso(start),
+                    "duration": 20,
+                    "createdAt": to_iso(Clock().now() - timedelta(days=2)),
+                }
+            )
     return {"customers": customers, "bookings": bookings}
 
 
 def _local(day, minutes: int):
     from app.domain.clock import from_local
+
     return from_local(day, minutes // 60 * 100 + minutes % 60, ZONE)
 
 
@@ -88,13 +99,24 @@ class Desk:
         return answer.json()["result"] if answer.status_code == 200 else None
 
     def book(self, day, time_: int, resource: str, customer: str) -> dict | None:
-        return self.call("PUT", "/management/scheduling/new", {
-            "type": "typeGeneral", "date": day.isoformat(), "time": time_, "resourceId": resource,
-            "customerIdentifier": {"id": self.customers[customer]}})
+        return self.call(
+            "PUT",
+            "/management/scheduling/new",
+            {
+                "type": "typeGeneral",
+                "date": day.isoformat(),
+                "time": time_,
+                "resourceId": resource,
+                "customerIdentifier": {"id": self.customers[customer]},
+            },
+        )
 
     def walk_in(self, customer: str) -> dict | None:
-        return self.call("PUT", "/management/scheduling/new", {
-            "type": "typeGeneral", "assign": False, "customerIdentifier": {"id": self.customers[customer]}})
+        return self.call(
+            "PUT",
+            "/management/scheduling/new",
+            {"type": "typeGeneral", "assign": False, "customerIdentifier": {"id": self.customers[customer]}},
+        )
 
     def close(self) -> None:
         self.http.close()
@@ -157,22 +179,36 @@ def test_fault_storm(tmp_path, seed):
             elif roll < 0.6 and walk_ins:
                 target = rng.choice(walk_ins)
                 resource = rng.choice(RESOURCES)
-                accepted = desk.call("POST", "/management/bookings/assign", {"bookingId": target, "resourceId": resource})
+                accepted = desk.call(
+                    "POST", "/management/bookings/assign", {"bookingId": target, "resourceId": resource}
+                )
                 if accepted and rng.random() < 0.5:
                     desk.call("POST", "/management/bookings/checkin", {"bookingId": target})
                     time.sleep(0.05)
                     desk.call("POST", "/management/bookings/end", {"bookingId": target})
             elif roll < 0.7 and made:
-                desk.call("POST", "/management/bookings/cancel", {"bookingId": rng.choice(made), "reason": "storm"})
+                desk.call(
+                    "POST", "/management/bookings/cancel", {"bookingId": rng.choice(made), "reason": "storm"}
+                )
             elif roll < 0.8 and made:
                 day, time_ = free.pop()
-                desk.call("PUT", "/management/scheduling/new", {"rescheduleBookingId": rng.choice(made),
-                                                                "date": day.isoformat(), "time": time_})
+                desk.call(
+                    "PUT",
+                    "/management/scheduling/new",
+                    {"rescheduleBookingId": rng.choice(made), "date": day.isoformat(), "time": time_},
+                )
             elif roll < 0.88:
                 day, time_ = free.pop()
                 try:
-                    cloud_made.add(cloud.add_online_booking("typeGeneral", day=day, time=time_,
-                                                            resource_id=rng.choice(RESOURCES), customer_id=who)["id"])
+                    cloud_made.add(
+                        cloud.add_online_booking(
+                            "typeGeneral",
+                            day=day,
+                            time=time_,
+                            resource_id=rng.choice(RESOURCES),
+                            customer_id=who,
+                        )["id"]
+                    )
                 except Exception:
                     pass
             elif roll < 0.94:
@@ -216,8 +252,11 @@ def test_fault_storm(tmp_path, seed):
         try:
             with cloud.lock:
                 records = {b["id"]: dict(b) for b in cloud.bookings.values()}
-            mapped = dict(store.db.execute("select cloudId, localId from cloud_ids where entity = 'booking'"
-                                           " and cloud = 'ehjzny'").fetchall())
+            mapped = dict(
+                store.db.execute(
+                    "select cloudId, localId from cloud_ids where entity = 'booking' and cloud = 'ehjzny'"
+                ).fetchall()
+            )
             retired = {r[0] for r in store.db.execute("select cloudId from sync_retired")}
             cases = [dict(r) for r in store.db.query("select * from sync_attention where resolvedAt is null")]
             attention = {c["bookingId"] for c in cases}
@@ -237,10 +276,18 @@ def test_fault_storm(tmp_path, seed):
             desk_made = {c for c in records if c not in BOOKING_IDS and c not in cloud_made}
             orphans = {c for c in desk_made if c not in mapped and c not in retired}
             assert not orphans, [records[c] for c in orphans]
-            live = [r for c, r in records.items() if r["status"] not in ("CANCELED", "REJECTED") and r.get("startDateTime")
-                    and c not in retired]
-            doubled = [k for k, n in Counter((r["customerId"], r["typeId"], from_iso(r["startDateTime"]))
-                                             for r in live).items() if n > 1]
+            live = [
+                r
+                for c, r in records.items()
+                if r["status"] not in ("CANCELED", "REJECTED") and r.get("startDateTime") and c not in retired
+            ]
+            doubled = [
+                k
+                for k, n in Counter(
+                    (r["customerId"], r["typeId"], from_iso(r["startDateTime"])) for r in live
+                ).items()
+                if n > 1
+            ]
             assert not doubled, doubled
             assert store.db.execute("select count(*) from sync_outbox").fetchone()[0] == 0
             # every needs-attention case is a real conflict: the cloud differs from what the desk asked
@@ -248,4 +295,6 @@ def test_fault_storm(tmp_path, seed):
                 assert case["code"] in CONFLICTS, case
         finally:
             store.close()
-    print(f"storm seed {seed}: {len(made)} desk bookings, {len(cases)} cases, {time.monotonic() - began:.1f} s")
+    print(
+        f"storm seed {seed}: {len(made)} desk bookings, {len(cases)} cases, {time.monotonic() - began:.1f} s"
+    )

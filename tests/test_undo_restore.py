@@ -27,8 +27,15 @@ def service(tmp_path):
 
 
 def book(svc, time, resource="dr-sara", customer="c2"):
-    return svc.create({"type": "gen", "date": DAY.isoformat(), "time": time, "resourceId": resource,
-                       "customerIdentifier": {"id": customer}})
+    return svc.create(
+        {
+            "type": "gen",
+            "date": DAY.isoformat(),
+            "time": time,
+            "resourceId": resource,
+            "customerIdentifier": {"id": customer},
+        }
+    )
 
 
 def bookings_of(svc, customer):
@@ -42,7 +49,7 @@ def test_undo_cancel_restores_the_same_booking_with_history_and_outbox(service):
     assert restored["id"] == booking["id"] and restored["status"] == Status.CONFIRMED
     assert (restored["startDateTime"], restored["resourceId"]) == (booking["startDateTime"], "dr-sara")
     assert restored["cancelReason"] is None
-    assert [b["id"] for b in bookings_of(service, "c2")] == [booking["id"]]   # never a second booking
+    assert [b["id"] for b in bookings_of(service, "c2")] == [booking["id"]]  # never a second booking
     assert [h["action"] for h in service.history(booking["id"])] == ["create", "cancel", "restore"]
     ops = Outbox(service.store, "ehjzny").pending()
     assert [op["action"] for op in ops] == ["create", "cancel", "restore"]
@@ -71,7 +78,7 @@ def test_a_restored_walk_in_keeps_its_ticket_and_place(service):
 def test_restore_is_refused_when_the_time_was_taken_meanwhile(service):
     booking = book(service, 1100)
     service.cancel(booking["id"], "called to cancel")
-    book(service, 1100, customer="c3")                      # another desk books the freed time
+    book(service, 1100, customer="c3")  # another desk books the freed time
     with pytest.raises(BookingError) as err:
         service.restore(booking["id"])
     assert err.value.code == "SCH-SLOT-TAKEN"
@@ -81,12 +88,20 @@ def test_restore_is_refused_when_the_time_was_taken_meanwhile(service):
 def test_restore_needs_a_desk_cancel(service):
     booking = book(service, 1100)
     with pytest.raises(BookingError) as err:
-        service.restore(booking["id"])                      # not canceled
+        service.restore(booking["id"])  # not canceled
     assert err.value.code == "INVALID-TRANSITION"
-    hold = service.hold({"type": "gen", "date": DAY.isoformat(), "time": 1200, "resourceId": "dr-sara",
-                         "customerIdentifier": {"id": "c4"}, "reservedForMinutes": 5})
+    hold = service.hold(
+        {
+            "type": "gen",
+            "date": DAY.isoformat(),
+            "time": 1200,
+            "resourceId": "dr-sara",
+            "customerIdentifier": {"id": "c4"},
+            "reservedForMinutes": 5,
+        }
+    )
     service.clock.shift(timedelta(minutes=10))
-    service.expire_overdue()                                # a lapsed hold is not a desk cancel
+    service.expire_overdue()  # a lapsed hold is not a desk cancel
     with pytest.raises(BookingError):
         service.restore(hold["id"])
 
@@ -109,13 +124,18 @@ def test_a_restore_reaches_the_cloud_as_the_same_local_booking(tmp_path):
             again = branch.cloud_id(booking["id"])
             assert status["pending"] == 0 and again != first_cloud
             assert running.cloud.bookings[again]["status"] == Status.CONFIRMED
-            assert datetime.fromisoformat(running.cloud.bookings[again]["startDateTime"]) == \
-                    datetime.fromisoformat(booking["startDateTime"])
+            assert datetime.fromisoformat(
+                running.cloud.bookings[again]["startDateTime"]
+            ) == datetime.fromisoformat(booking["startDateTime"])
             local = branch.store.booking(booking["id"])
             assert local["status"] == Status.CONFIRMED
-            run(branch, lambda: branch.engine.pull(horizon=True))   # the canceled one never comes back
-            assert branch.store.db.execute("select count(*) from bookings where startDateTime = ?"
-                                           " and customerId = ?", [booking["startDateTime"],
-                                                                   booking["customerId"]]).fetchone()[0] == 1
+            run(branch, lambda: branch.engine.pull(horizon=True))  # the canceled one never comes back
+            assert (
+                branch.store.db.execute(
+                    "select count(*) from bookings where startDateTime = ? and customerId = ?",
+                    [booking["startDateTime"], booking["customerId"]],
+                ).fetchone()[0]
+                == 1
+            )
         finally:
             branch.close()

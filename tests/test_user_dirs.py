@@ -37,9 +37,19 @@ def home(monkeypatch, tmp_path):
     new.mkdir(parents=True, mode=0o755)
     url = "https://desk-server:8765"
     files = {
-        old / "secrets.json": {"app@http://cloud": "s3cret", f"{desk_credentials.SERVICE}|{url}": "desk-token"},
-        old / "desks.json": {url: {"fingerprint": "ab" * 32, "deskId": "d1", "deskName": "Front",
-                                   "role": "manager", "resourceIds": []}},
+        old / "secrets.json": {
+            "app@http://cloud": "s3cret",
+            f"{desk_credentials.SERVICE}|{url}": "desk-token",
+        },
+        old / "desks.json": {
+            url: {
+                "fingerprint": "ab" * 32,
+                "deskId": "d1",
+                "deskName": "Front",
+                "role": "manager",
+                "resourceIds": [],
+            }
+        },
         new / "desk.json": {"language": "ar", "digits": "arab"},
     }
     for path, data in files.items():
@@ -51,13 +61,13 @@ def home(monkeypatch, tmp_path):
 
 def test_files_of_the_old_directory_are_found_after_the_move(home):
     old, new, url = home
-    assert desk_prefs.load()["language"] == "ar"                       # the one directory's own file
-    assert connection.load_secret("app@http://cloud")[0] == "s3cret"   # the cloud's secret, moved
-    paired = desk_credentials.load(url)                                # the paired desk, moved
+    assert desk_prefs.load()["language"] == "ar"  # the one directory's own file
+    assert connection.load_secret("app@http://cloud")[0] == "s3cret"  # the cloud's secret, moved
+    paired = desk_credentials.load(url)  # the paired desk, moved
     assert paired is not None and (paired.token, paired.role) == ("desk-token", "manager")
     assert secret_store.secrets_file() == new / "secrets.json"
     assert sorted(p.name for p in new.iterdir()) == ["desk.json", "desks.json", "secrets.json"]
-    assert not old.exists()                                            # nothing left behind
+    assert not old.exists()  # nothing left behind
     assert mode(new) == 0o700
     assert mode(new / "secrets.json") == 0o600 and mode(new / "desks.json") == 0o600
 

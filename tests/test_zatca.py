@@ -15,11 +15,19 @@ EXAMPLE = "AQxCb2JzIFJlY29yZHMCDzMxMDEyMjM5MzUwMDAwMwMUMjAyMi0wNC0yNVQxNTozMDowM
 
 
 def test_the_guideline_example_encodes_and_decodes():
-    assert zatca.invoice_qr_payload("Bobs Records", "310122393500003", "2022-04-25T15:30:00Z",
-                                    "1000.00", "150.00") == EXAMPLE
-    assert zatca.read_invoice_qr(EXAMPLE) == {"sellerName": "Bobs Records", "vatNumber": "310122393500003",
-                                              "timestamp": "2022-04-25T15:30:00Z", "total": "1000.00",
-                                              "vatTotal": "150.00"}
+    assert (
+        zatca.invoice_qr_payload(
+            "Bobs Records", "310122393500003", "2022-04-25T15:30:00Z", "1000.00", "150.00"
+        )
+        == EXAMPLE
+    )
+    assert zatca.read_invoice_qr(EXAMPLE) == {
+        "sellerName": "Bobs Records",
+        "vatNumber": "310122393500003",
+        "timestamp": "2022-04-25T15:30:00Z",
+        "total": "1000.00",
+        "vatTotal": "150.00",
+    }
 
 
 def test_arabic_seller_name_length_is_counted_in_utf8_bytes():

@@ -57,8 +57,11 @@ def install_excepthook() -> None:
         log.error("uncaught error", exc_info=(kind, value, tb))
         if QApplication.instance() is None or issubclass(kind, KeyboardInterrupt):
             return
-        box = QMessageBox(QMessageBox.Icon.Critical, _("Istiqbal"),
-                          _("Something went wrong. The error was logged; the desk keeps running."))
+        box = QMessageBox(
+            QMessageBox.Icon.Critical,
+            _("Istiqbal"),
+            _("Something went wrong. The error was logged; the desk keeps running."),
+        )
         box.setDetailedText("".join(traceback.format_exception(kind, value, tb)))
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.finished.connect(lambda _r: _kept.remove(box) if box in _kept else None)
@@ -106,10 +109,19 @@ def quit_on_stop_signals(app: QApplication):
     return stop
 
 
-async def run_desk(url: str | None, *, screenshot: Path | None = None, server_label: str | None = None,
-                   provider: str | None = None, token: str | None = None, server_alive=None,
-                   restart_server=None, start_server=None, failed: list | None = None,
-                   startup_window: QWidget | None = None) -> int:
+async def run_desk(
+    url: str | None,
+    *,
+    screenshot: Path | None = None,
+    server_label: str | None = None,
+    provider: str | None = None,
+    token: str | None = None,
+    server_alive=None,
+    restart_server=None,
+    start_server=None,
+    failed: list | None = None,
+    startup_window: QWidget | None = None,
+) -> int:
     """Show the main window against ``url`` until it closes (or, with ``screenshot``, until
     the first full paint after the initial fetches, saved as PNG); with ``provider`` (a
     resource id) it also opens doctor mode for that provider. ``token``: the embedded
@@ -128,8 +140,13 @@ async def run_desk(url: str | None, *, screenshot: Path | None = None, server_la
 
     app = application()
     if start_server is not None:
-        return await _run_starting(start_server, screenshot=screenshot, provider=provider, failed=failed,
-                                   startup_window=startup_window)
+        return await _run_starting(
+            start_server,
+            screenshot=screenshot,
+            provider=provider,
+            failed=failed,
+            startup_window=startup_window,
+        )
     if url.startswith("https://"):  # another machine's server: paired token, pinned certificate
         from ui.dialogs.pairing import lan_client
 
@@ -155,8 +172,14 @@ async def run_desk(url: str | None, *, screenshot: Path | None = None, server_la
     return await _run_window(window, url, screenshot=screenshot, provider=provider)
 
 
-async def _run_starting(start_server, *, screenshot: Path | None, provider: str | None,
-                        failed: list | None, startup_window: QWidget | None = None) -> int:
+async def _run_starting(
+    start_server,
+    *,
+    screenshot: Path | None,
+    provider: str | None,
+    failed: list | None,
+    startup_window: QWidget | None = None,
+) -> int:
     """The window at once, the embedded branch server started meanwhile (off the GUI thread)."""
     from app.client import DeskClient
     from ui.windows.main import MainWindow
@@ -254,6 +277,7 @@ async def _run_window(window, url: str, *, screenshot: Path | None, provider: st
     app, client = application(), window.client
     closed = asyncio.get_running_loop().create_future()
     app.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(True))
+
     def stopped() -> None:  # a stop signal: the windows close, the desk ends
         if not closed.done():
             closed.set_result(True)
@@ -261,8 +285,9 @@ async def _run_window(window, url: str, *, screenshot: Path | None, provider: st
     _on_stop_signal.append(stopped)
     try:
         window.start()
-        window.first_load.add_done_callback(lambda done: done.cancelled() or done.exception()
-                                            or log.info("desk ready on %s", url))
+        window.first_load.add_done_callback(
+            lambda done: done.cancelled() or done.exception() or log.info("desk ready on %s", url)
+        )
         _log_day_painted(window)
         window.show()
         if provider:  # from the Qt loop, not inside this coroutine (qasync re-entrancy)
@@ -300,8 +325,10 @@ async def resolve_provider(client: DeskClient, query: str) -> str | None:
         resources = await client.resources()
         return match_resource(query, resources)["id"]
     except ApiError as exc:
-        print(_("Could not read the providers from the branch server: {error}").format(error=exc.message),
-              file=sys.stderr)
+        print(
+            _("Could not read the providers from the branch server: {error}").format(error=exc.message),
+            file=sys.stderr,
+        )
         return None
     except ResourceChoice as choice:
         if choice.ambiguous:
@@ -330,15 +357,30 @@ async def _screenshot(window, path: Path) -> int:
     if pixmap.isNull() or not pixmap.save(str(path), "PNG"):
         log.error("could not save the screenshot to %s", path)
         return 1
-    log.info("screenshot saved: %s (%dx%d); calendar axis x=%d, first column x=%d", path,
-             pixmap.width(), pixmap.height(), canvas.axis_rect().x(),
-             canvas.column_rect(0).x())
+    log.info(
+        "screenshot saved: %s (%dx%d); calendar axis x=%d, first column x=%d",
+        path,
+        pixmap.width(),
+        pixmap.height(),
+        canvas.axis_rect().x(),
+        canvas.column_rect(0).x(),
+    )
     return 0
 
 
-def main(url: str | None, *, lang: str | None = None, screenshot: Path | None = None,
-         server_label: str | None = None, provider: str | None = None, token: str | None = None,
-         server_alive=None, restart_server=None, start_server=None, startup_window: QWidget | None = None) -> int:
+def main(
+    url: str | None,
+    *,
+    lang: str | None = None,
+    screenshot: Path | None = None,
+    server_label: str | None = None,
+    provider: str | None = None,
+    token: str | None = None,
+    server_alive=None,
+    restart_server=None,
+    start_server=None,
+    startup_window: QWidget | None = None,
+) -> int:
     """Run the desk against the branch server at ``url``; returns the exit code (``token``,
     and the embedded server's ``server_alive``/``restart_server``: :func:`run_desk`). With
     ``start_server`` (and no ``url``) the window shows first and the embedded server starts
@@ -352,9 +394,20 @@ def main(url: str | None, *, lang: str | None = None, screenshot: Path | None = 
     from qasync import run as run_qasync  # after PySide6, so qasync picks this binding
 
     failed: list[str] = []
-    code = run_qasync(run_desk(url, screenshot=screenshot, server_label=server_label, provider=provider,
-                               token=token, server_alive=server_alive, restart_server=restart_server,
-                               start_server=start_server, failed=failed, startup_window=startup_window))
+    code = run_qasync(
+        run_desk(
+            url,
+            screenshot=screenshot,
+            server_label=server_label,
+            provider=provider,
+            token=token,
+            server_alive=server_alive,
+            restart_server=restart_server,
+            start_server=start_server,
+            failed=failed,
+            startup_window=startup_window,
+        )
+    )
     if failed and screenshot is None:
         show_fatal(lang, failed[0])  # after the loop: a modal box is safe here
     quit_on_stop_signals(app).ignore_from_now()  # the desk is closed: a late Ctrl+C ends nothing
@@ -365,7 +418,10 @@ def show_fatal(lang: str | None, detail: str) -> None:
     """Tell the user the desk cannot start (outside any event loop, so ``exec`` is safe)."""
     app = application()
     setup_language(app, lang)
-    box = QMessageBox(QMessageBox.Icon.Critical, _("Istiqbal"),
-                      _("The branch server could not start. Another program may be using its port."))
+    box = QMessageBox(
+        QMessageBox.Icon.Critical,
+        _("Istiqbal"),
+        _("The branch server could not start. Another program may be using its port."),
+    )
     box.setDetailedText(detail)
     box.exec()

@@ -23,8 +23,8 @@ from PySide6.QtWidgets import QApplication, QWidget
 from app.i18n import _
 
 log = logging.getLogger(__name__)
-HOURS = 12          # hour lines drawn (the clinic's day is drawn by the calendar later)
-COLUMNS = 6         # empty resource columns of the skeleton
+HOURS = 12  # hour lines drawn (the clinic's day is drawn by the calendar later)
+COLUMNS = 6  # empty resource columns of the skeleton
 TOP_BAR, HEADER, STATUS, AXIS = 44, 34, 24, 72  # logical pixels, as the main window's
 ICON = Path(__file__).resolve().parents[1] / "resources" / "icons" / "istiqbal.png"
 
@@ -108,8 +108,11 @@ class StartupWindow(QWidget):
                 p.fillRect(QRect(self._x(12, AXIS - 24), y + 6, AXIS - 24, 8), muted)
             p.setPen(palette.color(QPalette.ColorRole.Text))
             p.drawText(QRect(0, 0, w, body_bottom), Qt.AlignmentFlag.AlignCenter, self.message)
-            p.drawText(QRect(8, body_bottom, w - 16, STATUS),
-                       Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeading, self.message)
+            p.drawText(
+                QRect(8, body_bottom, w - 16, STATUS),
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeading,
+                self.message,
+            )
         if not self.painted:
             self.painted = True
             log.info("window shown")

@@ -72,8 +72,17 @@ class DeskClient:
     whose certificate's SHA-256 is not ``fingerprint``, before sending a byte.
     """
 
-    def __init__(self, base_url: str, *, token: str | None = None, desk_id: str | None = None,
-                 user: str | None = None, timeout: float = 10.0, verify=True, fingerprint: str | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        desk_id: str | None = None,
+        user: str | None = None,
+        timeout: float = 10.0,
+        verify=True,
+        fingerprint: str | None = None,
+    ):
         headers = {"X-Desk-Id": desk_id or "", "X-Desk-User": user or ""}
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -113,9 +122,12 @@ class DeskClient:
             body = {}
         if response.status_code >= 400:
             error = body.get("error", body) if isinstance(body, dict) else {}
-            raise ApiError(error.get("code", f"HTTP-{response.status_code}"),
-                           error.get("message", response.reason_phrase), response.status_code,
-                           error.get("details"))
+            raise ApiError(
+                error.get("code", f"HTTP-{response.status_code}"),
+                error.get("message", response.reason_phrase),
+                response.status_code,
+                error.get("details"),
+            )
         return body
 
     async def _result(self, method: str, path: str, **kwargs):
@@ -146,10 +158,13 @@ class DeskClient:
         return await self._all("/management/types")
 
     async def customers(self, search: str = "", limit: int = 30) -> list[dict]:
-        return (await self._call("GET", "/management/customers", params={"search": search, "limit": limit}))["result"]
+        return (await self._call("GET", "/management/customers", params={"search": search, "limit": limit}))[
+            "result"
+        ]
 
-    async def create_customer(self, firstName: str, lastName: str = "", phone: str | None = None,
-                              email: str | None = None) -> dict:
+    async def create_customer(
+        self, firstName: str, lastName: str = "", phone: str | None = None, email: str | None = None
+    ) -> dict:
         body = {"firstName": firstName, "lastName": lastName, "phone": phone, "email": email}
         return await self._result("POST", "/management/customers", json={k: v for k, v in body.items() if v})
 
@@ -162,7 +177,9 @@ class DeskClient:
         return await self._all("/management/bookings", params)
 
     async def bookings(self, start_iso: str, end_iso: str) -> list[dict]:
-        return await self._all("/management/bookings", {"from": start_iso, "to": end_iso, "includes": INCLUDES})
+        return await self._all(
+            "/management/bookings", {"from": start_iso, "to": end_iso, "includes": INCLUDES}
+        )
 
     async def booking(self, booking_id: str) -> dict:
         return await self._result("GET", f"/management/bookings/{booking_id}", params={"includes": INCLUDES})
@@ -171,8 +188,9 @@ class DeskClient:
         return await self._result("GET", "/management/bookings/waiting", params={"includes": INCLUDES})
 
     async def queue(self, resource_id: str) -> list[dict]:
-        return await self._result("GET", "/management/bookings/unassigned",
-                                  params={"resourceId": resource_id, "includes": INCLUDES})
+        return await self._result(
+            "GET", "/management/bookings/unassigned", params={"resourceId": resource_id, "includes": INCLUDES}
+        )
 
     async def attendances(self, day: date) -> list[dict]:
         return await self._result("GET", "/management/attendances", params={"date": day.isoformat()})
@@ -180,13 +198,25 @@ class DeskClient:
     async def history(self, booking_id: str) -> list[dict]:
         return await self._result("GET", f"/management/bookings/{booking_id}/history")
 
-    async def free_times(self, type_id: str, day: date, resource_id: str | None = None,
-                         ignore_id: str | None = None, granularity: str | None = None,
-                         fixed_times: list[int] | None = None) -> list[dict]:
+    async def free_times(
+        self,
+        type_id: str,
+        day: date,
+        resource_id: str | None = None,
+        ignore_id: str | None = None,
+        granularity: str | None = None,
+        fixed_times: list[int] | None = None,
+    ) -> list[dict]:
         """Free starts ``[{resourceId, startDateTime, date, time}]``; ``granularity`` hour, half,
         third, quarter (default), sixth, optimize or fixed (with ``fixed_times``, military)."""
-        body = {"type": type_id, "date": day.isoformat(), "resourceId": resource_id,
-                "rescheduleBookingId": ignore_id, "granularity": granularity, "fixedTimes": fixed_times}
+        body = {
+            "type": type_id,
+            "date": day.isoformat(),
+            "resourceId": resource_id,
+            "rescheduleBookingId": ignore_id,
+            "granularity": granularity,
+            "fixedTimes": fixed_times,
+        }
         return await self._result("POST", "/availability/times", json={k: v for k, v in body.items() if v})
 
     async def available_types(self, resource_id: str | None = None) -> list[dict]:
@@ -215,8 +245,9 @@ class DeskClient:
 
     async def set_ticket_prefix(self, type_id: str, prefix: str) -> dict:
         """Set a booking type's ticket prefix (manager desks only); returns the type."""
-        return await self._result("PUT", f"/management/types/{type_id}/ticketPrefix",
-                                  json={"ticketPrefix": prefix})
+        return await self._result(
+            "PUT", f"/management/types/{type_id}/ticketPrefix", json={"ticketPrefix": prefix}
+        )
 
     async def customer(self, customer_id: str) -> dict:
         return await self._result("GET", f"/management/customers/{customer_id}")
@@ -229,51 +260,106 @@ class DeskClient:
 
     async def customer_bookings(self, customer_id: str, limit: int = 200) -> list[dict]:
         """The customer's bookings, newest first, with ``type`` and ``resource`` embedded."""
-        return await self._result("GET", f"/management/customers/{customer_id}/bookings",
-                                  params={"includes": "type,resource", "limit": limit})
+        return await self._result(
+            "GET",
+            f"/management/customers/{customer_id}/bookings",
+            params={"includes": "type,resource", "limit": limit},
+        )
 
     async def sync_status(self) -> dict:
         return await self._result("GET", "/sync/status")
 
     # actions
-    async def book(self, type_id: str, customer_id: str, day: date, time: int, resource_id: str | None = None,
-                   note: str | None = None, overbook_reason: str | None = None) -> dict:
-        body = {"type": type_id, "customerIdentifier": {"id": customer_id}, "date": day.isoformat(),
-                "time": time, "resourceId": resource_id, "note": note, "overbookReason": overbook_reason}
-        return await self._result("PUT", ACTIONS[Action.CREATE].route, json={k: v for k, v in body.items() if v is not None})
+    async def book(
+        self,
+        type_id: str,
+        customer_id: str,
+        day: date,
+        time: int,
+        resource_id: str | None = None,
+        note: str | None = None,
+        overbook_reason: str | None = None,
+    ) -> dict:
+        body = {
+            "type": type_id,
+            "customerIdentifier": {"id": customer_id},
+            "date": day.isoformat(),
+            "time": time,
+            "resourceId": resource_id,
+            "note": note,
+            "overbookReason": overbook_reason,
+        }
+        return await self._result(
+            "PUT", ACTIONS[Action.CREATE].route, json={k: v for k, v in body.items() if v is not None}
+        )
 
     async def walk_in(self, type_id: str, customer_id: str, note: str | None = None) -> dict:
         body = {"type": type_id, "customerIdentifier": {"id": customer_id}, "assign": False, "note": note}
-        return await self._result("PUT", ACTIONS[Action.CREATE].route, json={k: v for k, v in body.items() if v is not None})
+        return await self._result(
+            "PUT", ACTIONS[Action.CREATE].route, json={k: v for k, v in body.items() if v is not None}
+        )
 
-    async def reschedule(self, booking_id: str, day: date, time: int, resource_id: str | None = None,
-                         overbook_reason: str | None = None, type_id: str | None = None) -> dict:
-        body = {"rescheduleBookingId": booking_id, "type": type_id or "-", "date": day.isoformat(), "time": time,
-                "resourceId": resource_id, "overbookReason": overbook_reason}
-        return await self._result("PUT", ACTIONS[Action.CREATE].route, json={k: v for k, v in body.items() if v is not None})
+    async def reschedule(
+        self,
+        booking_id: str,
+        day: date,
+        time: int,
+        resource_id: str | None = None,
+        overbook_reason: str | None = None,
+        type_id: str | None = None,
+    ) -> dict:
+        body = {
+            "rescheduleBookingId": booking_id,
+            "type": type_id or "-",
+            "date": day.isoformat(),
+            "time": time,
+            "resourceId": resource_id,
+            "overbookReason": overbook_reason,
+        }
+        return await self._result(
+            "PUT", ACTIONS[Action.CREATE].route, json={k: v for k, v in body.items() if v is not None}
+        )
 
-    async def hold(self, type_id: str, customer_id: str, day: date, time: int, resource_id: str | None = None,
-                   minutes: int = 15, note: str | None = None) -> dict:
+    async def hold(
+        self,
+        type_id: str,
+        customer_id: str,
+        day: date,
+        time: int,
+        resource_id: str | None = None,
+        minutes: int = 15,
+        note: str | None = None,
+    ) -> dict:
         """Keep a slot for ``minutes`` (``heldUntil``) while the patient decides; :meth:`confirm`
         makes it a booking, else it lapses and the slot is free."""
-        body = {"type": type_id, "customerIdentifier": {"id": customer_id}, "date": day.isoformat(),
-                "time": time, "resourceId": resource_id, "reservedForMinutes": minutes, "note": note}
-        return await self._result("PUT", ACTIONS[Action.HOLD].route,
-                                  json={k: v for k, v in body.items() if v is not None})
+        body = {
+            "type": type_id,
+            "customerIdentifier": {"id": customer_id},
+            "date": day.isoformat(),
+            "time": time,
+            "resourceId": resource_id,
+            "reservedForMinutes": minutes,
+            "note": note,
+        }
+        return await self._result(
+            "PUT", ACTIONS[Action.HOLD].route, json={k: v for k, v in body.items() if v is not None}
+        )
 
     async def confirm(self, booking_id: str) -> dict:
         return await self.act(Action.CONFIRM, booking_id)
 
     async def record_attendance(self, booking_id: str, action_type: str = AttendanceKind.CHECK_IN) -> dict:
         """Rekaz-style attendance: ``CheckIn`` or ``CheckOut`` (ends the visit)."""
-        return await self._result("POST", "/management/attendances",
-                                  json={"bookingId": booking_id, "actionType": action_type})
+        return await self._result(
+            "POST", "/management/attendances", json={"bookingId": booking_id, "actionType": action_type}
+        )
 
     # desks (pairing; the server's own desk or a manager)
     async def pairing_code(self, role: str | None = None, resource_ids: list[str] | None = None) -> dict:
         """``{"code": "ABCD-EFGH", "expiresAt", "role", "resourceIds", "fingerprint"}`` to show."""
-        return await self._result("POST", "/desks/pairing-code",
-                                  json={"role": role, "resourceIds": resource_ids or []})
+        return await self._result(
+            "POST", "/desks/pairing-code", json={"role": role, "resourceIds": resource_ids or []}
+        )
 
     async def desks(self) -> list[dict]:
         return await self._result("GET", "/desks")
@@ -298,28 +384,54 @@ class DeskClient:
         None), secretPath, hasSecret, connected, clouds}`` — never the secret itself."""
         return await self._result("GET", "/sync/settings")
 
-    async def connect_cloud(self, cloud: str, base_url: str, account: str, secret: str | None = None,
-                            extra: dict | None = None) -> dict:
+    async def connect_cloud(
+        self, cloud: str, base_url: str, account: str, secret: str | None = None, extra: dict | None = None
+    ) -> dict:
         """Connect the branch to ``cloud`` with its key, token or password (tried against the
         cloud first; ApiError ``CLOUD-AUTH-FAILED`` or ``CLOUD-UNREACHABLE``); no secret keeps
         the stored one of the same account. ``extra``: the connector's other declared fields."""
-        body = {"cloud": cloud, "baseUrl": base_url, "account": account, "secret": secret, "extra": extra or None}
-        return await self._result("PUT", "/sync/settings", json={k: v for k, v in body.items() if v is not None})
+        body = {
+            "cloud": cloud,
+            "baseUrl": base_url,
+            "account": account,
+            "secret": secret,
+            "extra": extra or None,
+        }
+        return await self._result(
+            "PUT", "/sync/settings", json={k: v for k, v in body.items() if v is not None}
+        )
 
-    async def cloud_choices(self, key: str, cloud: str, base_url: str, account: str, secret: str | None = None,
-                            extra: dict | None = None) -> list[dict]:
+    async def cloud_choices(
+        self,
+        key: str,
+        cloud: str,
+        base_url: str,
+        account: str,
+        secret: str | None = None,
+        extra: dict | None = None,
+    ) -> list[dict]:
         """The values ``cloud`` lists for its field ``key`` (declared ``listed``), asked with
         these credentials (no secret: the stored one of the same account):
         ``[{value, label, labels: {en, ar}}]``. ApiError as for :meth:`connect_cloud`."""
-        body = {"cloud": cloud, "baseUrl": base_url, "account": account, "secret": secret, "extra": extra or None}
-        return await self._result("POST", f"/sync/choices/{key}",
-                                  json={k: v for k, v in body.items() if v is not None})
+        body = {
+            "cloud": cloud,
+            "baseUrl": base_url,
+            "account": account,
+            "secret": secret,
+            "extra": extra or None,
+        }
+        return await self._result(
+            "POST", f"/sync/choices/{key}", json={k: v for k, v in body.items() if v is not None}
+        )
 
-    async def save_sync_settings(self, base_url: str, app_id: str, api_key: str | None = None,
-                                 cloud: str | None = None) -> dict:
+    async def save_sync_settings(
+        self, base_url: str, app_id: str, api_key: str | None = None, cloud: str | None = None
+    ) -> dict:
         """:meth:`connect_cloud` with the first cloud's names (app id, API key)."""
         body = {"cloud": cloud, "baseUrl": base_url, "appId": app_id, "apiKey": api_key}
-        return await self._result("PUT", "/sync/settings", json={k: v for k, v in body.items() if v is not None})
+        return await self._result(
+            "PUT", "/sync/settings", json={k: v for k, v in body.items() if v is not None}
+        )
 
     async def disconnect_sync(self) -> dict:
         return await self._result("DELETE", "/sync/settings")
@@ -327,19 +439,29 @@ class DeskClient:
     async def sign_in_step(self, cloud: str, base_url: str, account: str, step: str, values: dict) -> dict:
         """One step of the cloud's sign-in (its declared ``signIn`` steps): ``{"sent": True,
         "message"}`` before the last step; the last one connects and returns the settings."""
-        return await self._result("POST", f"/sync/sign-in/{step}", json={
-            "cloud": cloud, "baseUrl": base_url, "account": account, "values": values})
+        return await self._result(
+            "POST",
+            f"/sync/sign-in/{step}",
+            json={"cloud": cloud, "baseUrl": base_url, "account": account, "values": values},
+        )
 
-    async def request_sync_otp(self, base_url: str, app_id: str, phone: str, cloud: str | None = None) -> dict:
+    async def request_sync_otp(
+        self, base_url: str, app_id: str, phone: str, cloud: str | None = None
+    ) -> dict:
         """Ask the cloud to send a sign-in code to ``phone`` (a staff member's)."""
         body = {"cloud": cloud, "baseUrl": base_url, "appId": app_id, "phone": phone}
-        return await self._result("POST", "/sync/otp/request", json={k: v for k, v in body.items() if v is not None})
+        return await self._result(
+            "POST", "/sync/otp/request", json={k: v for k, v in body.items() if v is not None}
+        )
 
-    async def verify_sync_otp(self, base_url: str, app_id: str, phone: str, code: str,
-                              cloud: str | None = None) -> dict:
+    async def verify_sync_otp(
+        self, base_url: str, app_id: str, phone: str, code: str, cloud: str | None = None
+    ) -> dict:
         """Sign in with the received code and connect the branch; returns the settings."""
         body = {"cloud": cloud, "baseUrl": base_url, "appId": app_id, "phone": phone, "code": code}
-        return await self._result("POST", "/sync/otp/verify", json={k: v for k, v in body.items() if v is not None})
+        return await self._result(
+            "POST", "/sync/otp/verify", json={k: v for k, v in body.items() if v is not None}
+        )
 
     async def attention(self) -> list[dict]:
         """Open needs-attention cases (changes the cloud refused), oldest first."""
@@ -347,7 +469,9 @@ class DeskClient:
 
     async def resolve_attention(self, case_id: str, resolution: str) -> dict:
         """``resolution``: ``accept-cloud`` (keep the cloud's version) or ``reapply``."""
-        return await self._result("POST", f"/sync/attention/{case_id}/resolve", json={"resolution": resolution})
+        return await self._result(
+            "POST", f"/sync/attention/{case_id}/resolve", json={"resolution": resolution}
+        )
 
     async def sync_now(self) -> dict:
         return await self._result("POST", "/sync/now")
@@ -366,7 +490,9 @@ class DeskClient:
         return await self._result("POST", ACTIONS[Action.ACCEPT].route, json=body)
 
     async def cancel(self, booking_id: str, reason: str) -> dict:
-        return await self._result("POST", ACTIONS[Action.CANCEL].route, json={"bookingId": booking_id, "reason": reason})
+        return await self._result(
+            "POST", ACTIONS[Action.CANCEL].route, json={"bookingId": booking_id, "reason": reason}
+        )
 
     async def act(self, action: Action | str, booking_id: str) -> dict:
         """Do ``action`` to a booking: one whose route takes ``{"bookingId"}`` alone
@@ -402,27 +528,54 @@ class DeskClient:
         return await self.act(Action.REOPEN, booking_id)
 
     # payments, receipts and the cash drawer (app.server.payment_routes; money in minor units)
-    async def payments(self, booking_id: str | None = None, day: date | None = None,
-                       desk_id: str | None = None, user: str | None = None) -> list[dict]:
+    async def payments(
+        self,
+        booking_id: str | None = None,
+        day: date | None = None,
+        desk_id: str | None = None,
+        user: str | None = None,
+    ) -> list[dict]:
         """A booking's payments, or a branch-local day's (optionally one desk's and user's)."""
-        params = {k: v for k, v in {"bookingId": booking_id, "date": day.isoformat() if day else None,
-                                    "deskId": desk_id, "user": user}.items() if v}
+        params = {
+            k: v
+            for k, v in {
+                "bookingId": booking_id,
+                "date": day.isoformat() if day else None,
+                "deskId": desk_id,
+                "user": user,
+            }.items()
+            if v
+        }
         return await self._result("GET", "/management/payments", params=params)
 
-    async def take_payment(self, booking_id: str, amount: int, method: str, reference: str | None = None,
-                           reason: str | None = None) -> dict:
+    async def take_payment(
+        self,
+        booking_id: str,
+        amount: int,
+        method: str,
+        reference: str | None = None,
+        reason: str | None = None,
+    ) -> dict:
         """A payment (``amount`` > 0, minor units) or refund (< 0, with ``reason``) → the payment
         with ``invoiceNumber`` and ``booking`` ``{price, paid, balance, currency}``."""
-        body = {"bookingId": booking_id, "amount": amount, "method": method, "reference": reference,
-                "reason": reason}
-        return await self._result("POST", "/management/payments", json={k: v for k, v in body.items() if v is not None})
+        body = {
+            "bookingId": booking_id,
+            "amount": amount,
+            "method": method,
+            "reference": reference,
+            "reason": reason,
+        }
+        return await self._result(
+            "POST", "/management/payments", json={k: v for k, v in body.items() if v is not None}
+        )
 
     async def receipt(self, payment_id: str) -> dict:
         return await self._result("GET", f"/management/payments/{payment_id}/receipt")
 
     async def set_price(self, booking_id: str, price: int, reason: str) -> dict:
-        return await self._result("PUT", f"/management/bookings/{booking_id}/price",
-                                  json={"price": price, "reason": reason})
+        return await self._result(
+            "PUT", f"/management/bookings/{booking_id}/price", json={"price": price, "reason": reason}
+        )
 
     async def billing(self) -> dict:
         return await self._result("GET", "/management/billing")
@@ -434,27 +587,54 @@ class DeskClient:
         params = {k: v for k, v in {"date": day.isoformat(), "deskId": desk_id, "user": user}.items() if v}
         return await self._result("GET", "/management/drawer", params=params)
 
-    async def close_drawer(self, day: date, counted: dict[str, int], note: str | None = None,
-                           desk_id: str | None = None, user: str | None = None) -> dict:
+    async def close_drawer(
+        self,
+        day: date,
+        counted: dict[str, int],
+        note: str | None = None,
+        desk_id: str | None = None,
+        user: str | None = None,
+    ) -> dict:
         body = {"date": day.isoformat(), "counted": counted, "note": note, "deskId": desk_id, "user": user}
-        return await self._result("POST", "/management/drawer-counts",
-                                  json={k: v for k, v in body.items() if v is not None})
+        return await self._result(
+            "POST", "/management/drawer-counts", json={k: v for k, v in body.items() if v is not None}
+        )
 
     async def drawer_counts(self, day: date) -> list[dict]:
         return await self._result("GET", "/management/drawer-counts", params={"date": day.isoformat()})
 
     # reports (app.server.report_routes; minutes and minor units, branch-local days)
-    async def report(self, kind: str, first: date, last: date, resource_id: str | None = None,
-                     type_id: str | None = None, group_by: str | None = None) -> dict:
+    async def report(
+        self,
+        kind: str,
+        first: date,
+        last: date,
+        resource_id: str | None = None,
+        type_id: str | None = None,
+        group_by: str | None = None,
+    ) -> dict:
         """The report ``kind`` (``bookings``, ``no-shows``, ``waits``, ``visits``,
         ``utilisation``, ``revenue``) over the branch-local days ``first``..``last``."""
-        params = {k: v for k, v in {"from": first.isoformat(), "to": last.isoformat(), "resourceId": resource_id,
-                                    "typeId": type_id, "groupBy": group_by}.items() if v}
+        params = {
+            k: v
+            for k, v in {
+                "from": first.isoformat(),
+                "to": last.isoformat(),
+                "resourceId": resource_id,
+                "typeId": type_id,
+                "groupBy": group_by,
+            }.items()
+            if v
+        }
         return await self._result("GET", f"/reports/{kind}", params=params)
 
     # live events
-    async def events(self, last_event_id: int | None = None, retry: float = 1.0,
-                     on_live: Callable[[bool, str | None], None] | None = None) -> AsyncIterator[dict]:
+    async def events(
+        self,
+        last_event_id: int | None = None,
+        retry: float = 1.0,
+        on_live: Callable[[bool, str | None], None] | None = None,
+    ) -> AsyncIterator[dict]:
         """Yield ``{"id", "type", "data"}`` events forever, reconnecting with the last id seen
         after a dropped connection (so no change is missed or seen twice). A ``resync``
         event means the server could not replay what was missed: refetch the view.
@@ -467,13 +647,17 @@ class DeskClient:
         while True:
             headers = {"Last-Event-ID": str(last)} if last is not None else {}
             try:
-                async with aconnect_sse(self.http, "GET", "/events", headers=headers,
-                                        timeout=httpx.Timeout(10.0, read=None)) as source:
+                async with aconnect_sse(
+                    self.http, "GET", "/events", headers=headers, timeout=httpx.Timeout(10.0, read=None)
+                ) as source:
                     if source.response.status_code in (401, 403):
                         await source.response.aread()
                         error = source.response.json().get("error", {})
-                        raise ApiError(error.get("code", "AUTH-REQUIRED"), error.get("message", ""),
-                                       source.response.status_code)
+                        raise ApiError(
+                            error.get("code", "AUTH-REQUIRED"),
+                            error.get("message", ""),
+                            source.response.status_code,
+                        )
                     async for sse in source.aiter_sse():
                         if sse.id and sse.id.isdigit():
                             last = int(sse.id)
@@ -494,9 +678,14 @@ class DeskClient:
             await asyncio.sleep(retry)
 
 
-
-async def pair(base_url: str, code: str, desk_name: str, role: str | None = None,
-               resource_ids: list[str] | None = None, timeout: float = 10.0) -> dict:
+async def pair(
+    base_url: str,
+    code: str,
+    desk_name: str,
+    role: str | None = None,
+    resource_ids: list[str] | None = None,
+    timeout: float = 10.0,
+) -> dict:
     """Pair this desk with the branch server at ``base_url`` (``https://host:port``) using the
     code shown on the server's screen. The code itself never crosses the network: the desk
     sends ``proof`` = HMAC(code, fingerprint of the certificate it sees), which a machine in
@@ -509,15 +698,20 @@ async def pair(base_url: str, code: str, desk_name: str, role: str | None = None
     if the certificate changed during pairing)."""
 
     seen: list[str] = []
-    async with httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout,
-                                 verify=pinned_context(None, seen)) as http:
+    async with httpx.AsyncClient(
+        base_url=base_url.rstrip("/"), timeout=timeout, verify=pinned_context(None, seen)
+    ) as http:
         try:
             await http.get("/readyz")  # the TLS handshake shows the certificate (401 is fine)
         except httpx.HTTPError as exc:
             raise ApiError("NETWORK", f"the branch server at {base_url} did not answer ({exc})") from exc
         if not seen:
             raise ApiError("NETWORK", "pairing needs the server's HTTPS address")
-        body = {"deskName": desk_name, "proof": pairing_proof(code, seen[0]), "resourceIds": resource_ids or []}
+        body = {
+            "deskName": desk_name,
+            "proof": pairing_proof(code, seen[0]),
+            "resourceIds": resource_ids or [],
+        }
         if role:
             body["role"] = role
         client = DeskClient.__new__(DeskClient)

@@ -27,8 +27,17 @@ from app.domain.model import EventType, Status
 
 APPLIED, UNCHANGED, REFETCH = "applied", "unchanged", "refetch"
 #: events that never change the bookings a desk shows
-QUIET = frozenset({EventType.SLOT_FREED, EventType.SYNC_MOVED, EventType.SYNC_ATTENTION, EventType.SYNC_CONNECTED,
-                   EventType.SYNC_DISCONNECTED, EventType.HELLO, "ping"})
+QUIET = frozenset(
+    {
+        EventType.SLOT_FREED,
+        EventType.SYNC_MOVED,
+        EventType.SYNC_ATTENTION,
+        EventType.SYNC_CONNECTED,
+        EventType.SYNC_DISCONNECTED,
+        EventType.HELLO,
+        "ping",
+    }
+)
 
 
 def _version(row: dict | None) -> int:
@@ -55,8 +64,14 @@ class LiveDay:
     bookings of these resources on the day (None: all). ``types``: ``{id: booking type}``
     (for the wait estimate, minutes per position)."""
 
-    def __init__(self, zone: str, day: date | None = None, resource_ids: set[str] | None = None,
-                 types: dict[str, dict] | None = None, with_waiting: bool = True):
+    def __init__(
+        self,
+        zone: str,
+        day: date | None = None,
+        resource_ids: set[str] | None = None,
+        types: dict[str, dict] | None = None,
+        with_waiting: bool = True,
+    ):
         self.zone, self.resource_ids, self.types = zone, resource_ids, types or {}
         self.with_waiting = with_waiting
         self.bookings: list[dict] = []
@@ -101,8 +116,15 @@ class LiveDay:
             out["type"] = self.types[out["typeId"]]
         if "customer" not in out:
             cid = out.get("customerId")
-            known = next((r["customer"] for rows in (self.bookings, self.waiting) for r in rows
-                          if r.get("customerId") == cid and r.get("customer")), None)
+            known = next(
+                (
+                    r["customer"]
+                    for rows in (self.bookings, self.waiting)
+                    for r in rows
+                    if r.get("customerId") == cid and r.get("customer")
+                ),
+                None,
+            )
             if known is not None:
                 out["customer"] = known
             elif cid:
@@ -200,8 +222,12 @@ class LiveDay:
 
     def _customer(self, customer: dict) -> bool:
         def with_customer(rows: list[dict]) -> list[dict]:
-            return [{**r, "customer": customer} if r.get("customerId") == customer.get("id")
-                    and r.get("customer") != customer else r for r in rows]
+            return [
+                {**r, "customer": customer}
+                if r.get("customerId") == customer.get("id") and r.get("customer") != customer
+                else r
+                for r in rows
+            ]
 
         bookings, waiting = with_customer(self.bookings), with_customer(self.waiting)
         if bookings == self.bookings and waiting == self.waiting:
@@ -252,7 +278,10 @@ class LiveQueues:
         if kind == EventType.CUSTOMER_CHANGED and isinstance(data.get("customer"), dict):
             customer, changed = data["customer"], False
             for rid, rows in self.queues.items():
-                new = [{**r, "customer": customer} if r.get("customerId") == customer.get("id") else r for r in rows]
+                new = [
+                    {**r, "customer": customer} if r.get("customerId") == customer.get("id") else r
+                    for r in rows
+                ]
                 if new != rows:
                     self.queues[rid], changed = new, True
             return APPLIED if changed else UNCHANGED
@@ -281,7 +310,10 @@ class LiveQueues:
             if index is not None:
                 old = rows[index]
                 if kind == "queued" and not old.get("awaitingPayment"):
-                    new = {**booking, **{k: old[k] for k in ("queuePosition", "estimatedWaitMinutes") if k in old}}
+                    new = {
+                        **booking,
+                        **{k: old[k] for k in ("queuePosition", "estimatedWaitMinutes") if k in old},
+                    }
                 elif kind == "unpaid" and old.get("awaitingPayment"):
                     new = {**booking, "awaitingPayment": True}
                 else:
@@ -308,9 +340,15 @@ class LiveQueues:
                 row = self._known.get(item["bookingId"])
                 if row is None:
                     return REFETCH
-                rows.append({**{k: v for k, v in row.items() if k not in ("queuePosition", "estimatedWaitMinutes")},
-                             "queuePosition": item.get("queuePosition"),
-                             "estimatedWaitMinutes": item.get("estimatedWaitMinutes")})
+                rows.append(
+                    {
+                        **{
+                            k: v for k, v in row.items() if k not in ("queuePosition", "estimatedWaitMinutes")
+                        },
+                        "queuePosition": item.get("queuePosition"),
+                        "estimatedWaitMinutes": item.get("estimatedWaitMinutes"),
+                    }
+                )
                 self.unplaced.discard(item["bookingId"])
             rows += [r for r in self.queues[rid] if r.get("awaitingPayment")]
             if rows != self.queues[rid]:

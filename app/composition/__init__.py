@@ -80,11 +80,21 @@ class BranchServer:
     or when it fails to start. Without it the server takes the lock itself. Raises
     :class:`DataDirInUse` when another process holds the branch."""
 
-    def __init__(self, data_dir: str | Path, host: str = "127.0.0.1", port: int = 0,
-                 clock: Clock | None = None, demo: bool = True, cloud=None, sync_options: dict | None = None,
-                 backup_interval: float | None = backup.INTERVAL, claim: BranchLock | None = None,
-                 local_token_file: bool = False, forwarded_allow_ips: str | None = None,
-                 local_token: str | None = None):
+    def __init__(
+        self,
+        data_dir: str | Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: Clock | None = None,
+        demo: bool = True,
+        cloud=None,
+        sync_options: dict | None = None,
+        backup_interval: float | None = backup.INTERVAL,
+        claim: BranchLock | None = None,
+        local_token_file: bool = False,
+        forwarded_allow_ips: str | None = None,
+        local_token: str | None = None,
+    ):
         self.data_dir = Path(data_dir)
         self._local_token = local_token  # None: a new random one (a restart passes the old one on)
         self.local_token_file = local_token_file
@@ -116,14 +126,20 @@ class BranchServer:
             from app.sync.engine import SyncEngine
 
             self.sync = SyncEngine(self.service, cloud, **self.sync_options).attach()
-        self.app = create_app(self.service, extra_lifespan=self._sync_lifespan(),
-                              desks=DeskRegistry(self.store, local_token=self._local_token))
+        self.app = create_app(
+            self.service,
+            extra_lifespan=self._sync_lifespan(),
+            desks=DeskRegistry(self.store, local_token=self._local_token),
+        )
         if self.sync is not None:
             self.app.state.sync_status = self.sync.status
         # the routes follow whichever engine runs now (connect_cloud may start one later)
         self.app.include_router(make_router(lambda: self.sync))
-        self.app.include_router(make_settings_router(self.store, self.connect_cloud, self.disconnect_cloud,
-                                                     lambda: self.sync is not None))
+        self.app.include_router(
+            make_settings_router(
+                self.store, self.connect_cloud, self.disconnect_cloud, lambda: self.sync is not None
+            )
+        )
         self._add_server_info_route()
         from app.server.backups import make_backup_router
 
@@ -131,8 +147,13 @@ class BranchServer:
         # off loopback: HTTPS with the server's own certificate for LAN desks (paired, pinned),
         # and plain HTTP on 127.0.0.1 for the embedded desk
         lan = lan_listener(self.app, self.data_dir, host, port)
-        self.thread = ServerThread(self.app, "127.0.0.1" if lan else host, 0 if lan else port,
-                                   extra=[lan] if lan else [], forwarded_allow_ips=self.forwarded_allow_ips)
+        self.thread = ServerThread(
+            self.app,
+            "127.0.0.1" if lan else host,
+            0 if lan else port,
+            extra=[lan] if lan else [],
+            forwarded_allow_ips=self.forwarded_allow_ips,
+        )
 
     @property
     def lan_url(self) -> str | None:
@@ -170,14 +191,16 @@ class BranchServer:
             log.info("local token written to %s", path)
         if self.backups is not None:
             self.backups.start()
-        private_files.write_private(self.data_dir / SERVER_INFO_NAME,
-                                    json.dumps({"url": self.url, "pid": os.getpid()}))
+        private_files.write_private(
+            self.data_dir / SERVER_INFO_NAME, json.dumps({"url": self.url, "pid": os.getpid()})
+        )
         log.info("branch server listening on %s", self.url)
         return self
 
     # the cloud connection, live ---------------------------------------------------------
     def _sync_lifespan(self, _api=None):
         """Run the engine present at start-up (``cloud=``) and close whichever runs at the end."""
+
         @asynccontextmanager
         async def run(_app):
             if self.sync is not None:
@@ -188,6 +211,7 @@ class BranchServer:
             finally:
                 if self.sync is not None:
                     await self.sync.close()
+
         return run
 
     async def connect_cloud(self, config, **sync_options) -> None:
@@ -202,7 +226,9 @@ class BranchServer:
         engine.start()
         self.sync = engine
         self.app.state.sync_status = engine.status
-        self.service.events.publish(EventType.SYNC_CONNECTED, {"cloud": config.cloud, "baseUrl": config.base_url})
+        self.service.events.publish(
+            EventType.SYNC_CONNECTED, {"cloud": config.cloud, "baseUrl": config.base_url}
+        )
         log.info("connected to %s at %s", config.cloud, config.base_url)
 
     async def disconnect_cloud(self) -> None:
@@ -217,10 +243,12 @@ class BranchServer:
 
     def _add_server_info_route(self) -> None:
         """``GET /desks/server`` (manager): ``{lanUrl, fingerprint}`` for the pairing screen."""
+
         @self.app.get("/desks/server", dependencies=[require(Role.MANAGER)])
         async def server_info():
-            return {"result": {"lanUrl": self.lan_url, "fingerprint": self.fingerprint,
-                               "loopbackUrl": self.url}}
+            return {
+                "result": {"lanUrl": self.lan_url, "fingerprint": self.fingerprint, "loopbackUrl": self.url}
+            }
 
     def stop(self) -> None:
         """Stop serving, close the store and free the branch (idempotent)."""

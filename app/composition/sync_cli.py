@@ -40,22 +40,32 @@ def add_sync_arguments(parser: argparse.ArgumentParser, *, once: bool = False) -
     """Add ``--cloud`` (the registered clouds), ``--cloud-url``, ``--cloud-account`` and each
     connector's own spelling of it (and ``--once``, ``--deadline`` with ``once=True``)."""
     group = parser.add_argument_group("cloud sync")
-    group.add_argument("--cloud", choices=registry.names(), default=None,
-                       help="keep the branch in sync with this cloud")
+    group.add_argument(
+        "--cloud", choices=registry.names(), default=None, help="keep the branch in sync with this cloud"
+    )
     group.add_argument("--cloud-url", metavar="URL", help="the cloud's base URL (https://host/api)")
     aliases = []
     for info in registry.connectors():
         declared = info.field("account")
         if declared is not None and declared.cli and f"--{declared.cli}" not in aliases:
             aliases.append(f"--{declared.cli}")
-    group.add_argument("--cloud-account", *aliases, dest="cloud_account", metavar="ID",
-                       help="the cloud account (app id, tenant, company or key id)")
+    group.add_argument(
+        "--cloud-account",
+        *aliases,
+        dest="cloud_account",
+        metavar="ID",
+        help="the cloud account (app id, tenant, company or key id)",
+    )
     for option, (key, help_text) in extra_options().items():  # a connector's other fields
         group.add_argument(option, dest=f"cloud_extra_{key}", metavar="VALUE", help=help_text)
     if once:
         group.add_argument("--once", action="store_true", help="one push and pull, then exit")
-        group.add_argument("--deadline", type=float, default=60.0,
-                           help="seconds to keep retrying transient failures (default: %(default)s)")
+        group.add_argument(
+            "--deadline",
+            type=float,
+            default=60.0,
+            help="seconds to keep retrying transient failures (default: %(default)s)",
+        )
 
 
 def extra_options() -> dict[str, tuple[str, str]]:
@@ -77,11 +87,17 @@ def _config(args: argparse.Namespace, store) -> CloudConfig | None:
     from app.sync.connection import connect, load_config
 
     url, account = getattr(args, "cloud_url", None), getattr(args, "cloud_account", None)
-    extra = {k[len("cloud_extra_"):]: v for k, v in vars(args).items() if k.startswith("cloud_extra_") and v}
-    config = load_config(store, cloud=getattr(args, "cloud", None), base_url=url, account=account, extra=extra)
+    extra = {k[len("cloud_extra_") :]: v for k, v in vars(args).items() if k.startswith("cloud_extra_") and v}
+    config = load_config(
+        store, cloud=getattr(args, "cloud", None), base_url=url, account=account, extra=extra
+    )
     if config is not None and url and account:
-        connect(store, CloudConfig(config.base_url, config.account, auth=config.auth, cloud=config.cloud,
-                                   extra=config.extra))  # remember, no secret
+        connect(
+            store,
+            CloudConfig(
+                config.base_url, config.account, auth=config.auth, cloud=config.cloud, extra=config.extra
+            ),
+        )  # remember, no secret
     return config
 
 
@@ -110,8 +126,11 @@ def server_only_sync(args: argparse.Namespace, claim=None) -> dict:
     if not config.secret and registry.get(config.cloud).secret_required:
         if wanted:
             raise SystemExit(f"no key for {config.secret_user}: set {ENV_KEY} or connect the branch first")
-        log.warning("the branch's cloud connection (%s) has no key here (a new PC or a wiped keyring): "
-                    "the branch runs without sync until it is connected again", config.secret_user)
+        log.warning(
+            "the branch's cloud connection (%s) has no key here (a new PC or a wiped keyring): "
+            "the branch runs without sync until it is connected again",
+            config.secret_user,
+        )
         return {}
     return {"cloud": config}
 
@@ -133,8 +152,11 @@ def run_sync_command(args: argparse.Namespace) -> int:
     try:
         config = _config(args, store)
         if config is None or (not config.secret and registry.get(config.cloud).secret_required):
-            print("sync: this branch is not connected to a cloud (give --cloud, --cloud-url, --cloud-account and "
-                  f"{ENV_KEY})", file=sys.stderr)
+            print(
+                "sync: this branch is not connected to a cloud (give --cloud, --cloud-url, --cloud-account and "
+                f"{ENV_KEY})",
+                file=sys.stderr,
+            )
             return EXIT_NOT_CONNECTED
         engine = SyncEngine(BookingService(store), config).attach()
 
@@ -154,7 +176,9 @@ def run_sync_command(args: argparse.Namespace) -> int:
 def _report(status: dict, cases: list[dict]) -> int:
     print(json.dumps(status, ensure_ascii=False))
     for case in cases:
-        print(f"needs attention: booking {case['bookingId']} {case['action']}: {case['code']}: {case['message']}")
+        print(
+            f"needs attention: booking {case['bookingId']} {case['action']}: {case['code']}: {case['message']}"
+        )
     if status["pending"]:
         print(f"sync: {status['pending']} change(s) still pending ({status['lastError']})", file=sys.stderr)
         return EXIT_PENDING
@@ -173,8 +197,11 @@ def _sync_through_server(args: argparse.Namespace, in_use: Exception) -> int:
     info = running_server(data_dir)
     token = local_token(data_dir)
     if info is None or not token:
-        print(f"sync: refused: {in_use}. A running desk or branch server syncs this branch itself; "
-              "stop it to sync from here.", file=sys.stderr)
+        print(
+            f"sync: refused: {in_use}. A running desk or branch server syncs this branch itself; "
+            "stop it to sync from here.",
+            file=sys.stderr,
+        )
         return EXIT_IN_USE
     deadline = float(getattr(args, "deadline", 60.0))
 
@@ -218,10 +245,23 @@ def serve(args: argparse.Namespace) -> int:
     lock = claim_data_dir(Path(args.data_dir))
     try:
         options = server_only_sync(args, claim=lock)
-        sync_options = {k: v for k, v in (("hot_every", getattr(args, "hot_every", None)),
-                                          ("page_limit", getattr(args, "page_limit", None))) if v}
-        server = BranchServer(args.data_dir, host=args.host, port=args.port, sync_options=sync_options,
-                              claim=lock, local_token_file=True, **options).start()
+        sync_options = {
+            k: v
+            for k, v in (
+                ("hot_every", getattr(args, "hot_every", None)),
+                ("page_limit", getattr(args, "page_limit", None)),
+            )
+            if v
+        }
+        server = BranchServer(
+            args.data_dir,
+            host=args.host,
+            port=args.port,
+            sync_options=sync_options,
+            claim=lock,
+            local_token_file=True,
+            **options,
+        ).start()
     except BaseException:
         lock.release()
         raise
@@ -240,9 +280,16 @@ def _connect(args: argparse.Namespace) -> int:
     from app.sync.connection import ENV_KEY, connect
 
     info = registry.get(args.cloud)
-    config = CloudConfig(args.cloud_url.rstrip("/"), args.cloud_account, os.environ.get(ENV_KEY),
-                         auth=info.auth_kinds[0][0], cloud=info.name)
-    values = {k: v for k, v in (("phone", args.otp_phone), ("email", args.otp_email), ("code", args.otp_code)) if v}
+    config = CloudConfig(
+        args.cloud_url.rstrip("/"),
+        args.cloud_account,
+        os.environ.get(ENV_KEY),
+        auth=info.auth_kinds[0][0],
+        cloud=info.name,
+    )
+    values = {
+        k: v for k, v in (("phone", args.otp_phone), ("email", args.otp_email), ("code", args.otp_code)) if v
+    }
     if values and info.sign_in_step is not None:
         step = info.sign_in[-1].name if args.otp_code else info.sign_in[0].name
         answer = asyncio.run(info.sign_in_step(config, step, values))

@@ -128,8 +128,12 @@ def make_router(engine: SyncEngine | Callable[[], SyncEngine | None]) -> APIRout
 
         def upload() -> dict:
             if running.store.db.execute("select 1 from cloud_ids where cloud = 'demo' limit 1").fetchone():
-                raise BookingError("SYNC-DEMO-DATA", "this branch holds the demo clinic; its bookings are not "
-                                   "uploaded to a real cloud account", 409)
+                raise BookingError(
+                    "SYNC-DEMO-DATA",
+                    "this branch holds the demo clinic; its bookings are not "
+                    "uploaded to a real cloud account",
+                    409,
+                )
             return {"queued": running.upload_local(), **running.status()}
 
         return {"result": await running.store.write(upload)}
@@ -138,8 +142,16 @@ def make_router(engine: SyncEngine | Callable[[], SyncEngine | None]) -> APIRout
     async def now():
         running = current()
         if running is None:
-            return {"result": {"online": False, "connected": False, "cloud": None, "lastPullAt": None,
-                               "pending": 0, "needsAttention": 0}}
+            return {
+                "result": {
+                    "online": False,
+                    "connected": False,
+                    "cloud": None,
+                    "lastPullAt": None,
+                    "pending": 0,
+                    "needsAttention": 0,
+                }
+            }
         await running.store.write(running.request_cycle)
         return {"result": await running.store.read(running.status)}
 
@@ -165,8 +177,12 @@ def _cloud_failure(info, exc: Exception) -> BookingError:
     if failure is None:
         raise exc
     if failure.kind != FailureKind.TRANSIENT:
-        return BookingError("CLOUD-AUTH-FAILED", f"the cloud refused the credentials ({failure.code}: "
-                            f"{failure.message})", 400, cloudCode=failure.code)
+        return BookingError(
+            "CLOUD-AUTH-FAILED",
+            f"the cloud refused the credentials ({failure.code}: {failure.message})",
+            400,
+            cloudCode=failure.code,
+        )
     return BookingError("CLOUD-UNREACHABLE", f"the cloud did not answer ({exc})", 502)
 
 
@@ -183,9 +199,12 @@ async def check_credentials(config: CloudConfig) -> None:
         await connector.close()
 
 
-def make_settings_router(store, connect: Callable[[CloudConfig], Awaitable[None]],
-                         disconnect: Callable[[], Awaitable[None]],
-                         connected: Callable[[], bool]) -> APIRouter:
+def make_settings_router(
+    store,
+    connect: Callable[[CloudConfig], Awaitable[None]],
+    disconnect: Callable[[], Awaitable[None]],
+    connected: Callable[[], bool],
+) -> APIRouter:
     """``/sync/settings`` and the OTP sign-in over ``store``; ``connect(config)`` starts (or
     restarts) the sync engine in the running server, ``disconnect()`` stops it,
     ``connected()`` tells whether one runs."""
@@ -200,8 +219,12 @@ def make_settings_router(store, connect: Callable[[CloudConfig], Awaitable[None]
         """A branch filled with the demo clinic is not connected to a real account: its made-up
         patients would be pushed to the cloud and mixed with the real ones."""
         if store.db.execute("select 1 from cloud_ids where cloud = 'demo' limit 1").fetchone():
-            raise BookingError("SYNC-DEMO-DATA", "this branch holds the demo clinic; connect the cloud "
-                               "account from a new branch (the first-run page or another data directory)", 409)
+            raise BookingError(
+                "SYNC-DEMO-DATA",
+                "this branch holds the demo clinic; connect the cloud "
+                "account from a new branch (the first-run page or another data directory)",
+                409,
+            )
 
     async def save(config: CloudConfig) -> dict:
         await store.write(connection.connect, store, config)
@@ -217,11 +240,24 @@ def make_settings_router(store, connect: Callable[[CloudConfig], Awaitable[None]
         info = _cloud(body.cloud)
         await store.read(no_demo)
         secret = (body.secret or body.apiKey or "").strip() or None
-        config = CloudConfig(_url(body.baseUrl), body.account_id(), secret, auth=info.auth_kinds[0][0],
-                             cloud=info.name, extra={k: v.strip() for k, v in body.extra.items()})
+        config = CloudConfig(
+            _url(body.baseUrl),
+            body.account_id(),
+            secret,
+            auth=info.auth_kinds[0][0],
+            cloud=info.name,
+            extra={k: v.strip() for k, v in body.extra.items()},
+        )
         if config.secret is None:
-            stored = await store.read(functools.partial(connection.load_config, store, cloud=info.name,
-                                                        base_url=config.base_url, account=config.account))
+            stored = await store.read(
+                functools.partial(
+                    connection.load_config,
+                    store,
+                    cloud=info.name,
+                    base_url=config.base_url,
+                    account=config.account,
+                )
+            )
             if (stored is None or not stored.secret) and info.secret_required:
                 raise errors.invalid("the key is required", field="secret")
             if stored is not None and stored.secret:
@@ -237,10 +273,18 @@ def make_settings_router(store, connect: Callable[[CloudConfig], Awaitable[None]
         if declared is None or not declared.listed:
             raise errors.invalid(f"{info.title} lists no values for {key!r}", field="key")
         secret = (body.secret or body.apiKey or "").strip() or None
-        config = CloudConfig(_url(body.baseUrl), body.account_id(), secret, auth=info.auth_kinds[0][0],
-                             cloud=info.name, extra={k: v.strip() for k, v in body.extra.items()})
+        config = CloudConfig(
+            _url(body.baseUrl),
+            body.account_id(),
+            secret,
+            auth=info.auth_kinds[0][0],
+            cloud=info.name,
+            extra={k: v.strip() for k, v in body.extra.items()},
+        )
         if config.secret is None:
-            stored = connection.load_config(store, cloud=info.name, base_url=config.base_url, account=config.account)
+            stored = connection.load_config(
+                store, cloud=info.name, base_url=config.base_url, account=config.account
+            )
             if (stored is None or not stored.secret) and info.secret_required:
                 raise errors.invalid("the key is required", field="secret")
             if stored is not None and stored.secret:
@@ -268,11 +312,16 @@ def make_settings_router(store, connect: Callable[[CloudConfig], Awaitable[None]
         steps = [s.name for s in info.sign_in]
         if info.sign_in_step is None or step not in steps:
             raise errors.invalid(f"{info.title} has no sign-in step {step!r}", field="step")
-        values = {**body.values, **{k: v for k, v in (("phone", body.phone), ("email", body.email),
-                                                       ("code", body.code)) if v}}
+        values = {
+            **body.values,
+            **{k: v for k, v in (("phone", body.phone), ("email", body.email), ("code", body.code)) if v},
+        }
         for declared in next(s for s in info.sign_in if s.name == step).fields:
-            if declared.required and not values.get(declared.key) and not (declared.key == "phone"
-                                                                            and values.get("email")):
+            if (
+                declared.required
+                and not values.get(declared.key)
+                and not (declared.key == "phone" and values.get("email"))
+            ):
                 raise errors.invalid(f"give the {declared.label.lower()}", field=declared.key)
         config = CloudConfig(_url(body.baseUrl), body.account_id(), cloud=info.name)
         try:

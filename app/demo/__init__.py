@@ -16,8 +16,13 @@ from app.domain import clock
 __all__ = ["counts", "generate_clinic", "write_clinic_json"]
 
 
-def write_clinic_json(path: str | Path, today: date | None = None, zone: str = "Asia/Riyadh",
-                      seed: int = 7, now: datetime | None = None) -> dict:
+def write_clinic_json(
+    path: str | Path,
+    today: date | None = None,
+    zone: str = "Asia/Riyadh",
+    seed: int = 7,
+    now: datetime | None = None,
+) -> dict:
     """Generate a clinic (``today`` default: the current date in ``zone``) and write it as
     UTF-8 JSON (Arabic kept readable) to ``path``. Returns :func:`counts` of the clinic."""
     moment = now or clock.utc_now()

@@ -62,10 +62,18 @@ class _Clinic:
 def _make_types(c: _Clinic) -> None:
     for key, en, ar, minutes, before, after, color, price in catalog.TYPES:
         c.types[key] = {
-            "id": c.new_id(), "name": en, "name_translations": {"en": en, "ar": ar},
-            "minutes": minutes, "leaveMinutesBefore": before, "leaveMinutesAfter": after,
-            "category": "clinic", "color": color, "on": True, "price": price,
-            "autoConfirm": True, "bookFromWebsite": True,
+            "id": c.new_id(),
+            "name": en,
+            "name_translations": {"en": en, "ar": ar},
+            "minutes": minutes,
+            "leaveMinutesBefore": before,
+            "leaveMinutesAfter": after,
+            "category": "clinic",
+            "color": color,
+            "on": True,
+            "price": price,
+            "autoConfirm": True,
+            "bookFromWebsite": True,
         }
 
 
@@ -75,15 +83,24 @@ def _make_resources(c: _Clinic) -> None:
     conference = (c.today + timedelta(days=4)).isoformat()
     for key, en, ar, category, spec_en, spec_ar, served, periods in catalog.RESOURCES:
         resource: dict[str, Any] = {
-            "id": c.new_id(), "name": en, "name_translations": {"en": en, "ar": ar}, "on": True,
-            "description": spec_en, "description_translations": {"en": spec_en, "ar": spec_ar},
-            "category": category, "bookFromWebsite": True, "activated": True, "meta": {},
+            "id": c.new_id(),
+            "name": en,
+            "name_translations": {"en": en, "ar": ar},
+            "on": True,
+            "description": spec_en,
+            "description_translations": {"en": spec_en, "ar": spec_ar},
+            "category": category,
+            "bookFromWebsite": True,
+            "activated": True,
+            "meta": {},
             "types": [c.types[t]["id"] for t in served],
         }
         off = [{"from": conference, "to": conference, "reason": "Conference"}] if key == "noura" else []
         c.resources.append(resource)
         c.time_rules[resource["id"]] = {
-            "depthOfDays": 30, "scheduleAfterHoursFromNow": 0, "offRules": off,
+            "depthOfDays": 30,
+            "scheduleAfterHoursFromNow": 0,
+            "offRules": off,
             "rules": [{"days": list(days), "from": start, "to": end} for start, end in periods],
         }
 
@@ -93,8 +110,9 @@ def _make_customers(c: _Clinic) -> None:
     midnight = datetime.combine(c.today, time(0), ZoneInfo(c.zone))
     for index in range(CUSTOMERS):
         if c.rng.random() < 0.7:
-            first, first_latin = c.rng.choice(catalog.ARABIC_MALE if c.rng.random() < 0.5
-                                              else catalog.ARABIC_FEMALE)
+            first, first_latin = c.rng.choice(
+                catalog.ARABIC_MALE if c.rng.random() < 0.5 else catalog.ARABIC_FEMALE
+            )
             last, last_latin = c.rng.choice(catalog.ARABIC_FAMILY)
             wants_email = c.rng.random() < 0.25
         else:
@@ -107,11 +125,18 @@ def _make_customers(c: _Clinic) -> None:
         phones.add(phone)
         email = f"{first_latin}.{last_latin}{index}@{c.rng.choice(catalog.EMAIL_DOMAINS)}"
         created = midnight - timedelta(days=c.rng.randint(8, 900), minutes=c.rng.randint(0, 1439))
-        c.customers.append({
-            "id": c.new_id(), "firstName": first, "lastName": last, "phone": phone,
-            "email": email if wants_email else None, "note": c.rng.choice(catalog.NOTES),
-            "data": {}, "createdAt": _cloud_time(created),
-        })
+        c.customers.append(
+            {
+                "id": c.new_id(),
+                "firstName": first,
+                "lastName": last,
+                "phone": phone,
+                "email": email if wants_email else None,
+                "note": c.rng.choice(catalog.NOTES),
+                "data": {},
+                "createdAt": _cloud_time(created),
+            }
+        )
 
 
 def _free_starts(c: _Clinic, resource_id: str, day: date, kind: dict) -> list[int]:
@@ -159,28 +184,37 @@ def _place(c: _Clinic, resource: dict, day: date) -> bool:
         return False
     begin = c.rng.choice(starts)
     c.busy.setdefault((resource["id"], day), []).append(
-        (begin - kind["leaveMinutesBefore"], begin + kind["minutes"] + kind["leaveMinutesAfter"]))
+        (begin - kind["leaveMinutesBefore"], begin + kind["minutes"] + kind["leaveMinutesAfter"])
+    )
     military = begin // 60 * 100 + begin % 60
     start = clock.from_local(day, military, c.zone)
     end = start + timedelta(minutes=kind["minutes"])
     created = start - timedelta(hours=c.rng.randint(2, 24 * 14))
     if created > c.now:
         created = c.now - timedelta(minutes=c.rng.randint(5, 72 * 60))
-    c.bookings.append({
-        "id": c.new_id(), "status": _status(c, day), "startTime": military,
-        "startDate": day.isoformat(), "startDateTime": _cloud_time(start),
-        "endDateTime": _cloud_time(end), "duration": kind["minutes"], "info": {},
-        "typeId": kind["id"], "resourceId": resource["id"],
-        "customerId": _pick_customer(c, start, end)["id"],
-        "note": c.rng.choice(catalog.BOOKING_NOTES), "createdAt": _cloud_time(created),
-    })
+    c.bookings.append(
+        {
+            "id": c.new_id(),
+            "status": _status(c, day),
+            "startTime": military,
+            "startDate": day.isoformat(),
+            "startDateTime": _cloud_time(start),
+            "endDateTime": _cloud_time(end),
+            "duration": kind["minutes"],
+            "info": {},
+            "typeId": kind["id"],
+            "resourceId": resource["id"],
+            "customerId": _pick_customer(c, start, end)["id"],
+            "note": c.rng.choice(catalog.BOOKING_NOTES),
+            "createdAt": _cloud_time(created),
+        }
+    )
     return True
 
 
 def _make_schedule(c: _Clinic) -> None:
     days = [c.today + timedelta(days=k) for k in range(-WINDOW_DAYS, WINDOW_DAYS + 1)]
-    slots = [(r, d) for d in days for r in c.resources
-             if timerules.periods_on(c.time_rules[r["id"]], d)]
+    slots = [(r, d) for d in days for r in c.resources if timerules.periods_on(c.time_rules[r["id"]], d)]
     for resource, day in slots:
         if day == c.today:
             for _ in range(TODAY_MINIMUM):
@@ -201,15 +235,24 @@ def _make_walk_ins(c: _Clinic) -> None:
     for waited, customer in zip(reversed(arrivals), walkers, strict=True):
         kind = c.rng.choice(queue_types)
         created = (c.now - timedelta(minutes=waited)).replace(microsecond=0)
-        c.bookings.append({
-            "id": c.new_id(), "status": "PENDING_ASSIGNMENT", "duration": kind["minutes"],
-            "info": {}, "typeId": kind["id"], "customerId": customer["id"], "note": None,
-            "createdAt": _cloud_time(created), "assignmentTimeout": WALK_IN_TIMEOUT,
-        })
+        c.bookings.append(
+            {
+                "id": c.new_id(),
+                "status": "PENDING_ASSIGNMENT",
+                "duration": kind["minutes"],
+                "info": {},
+                "typeId": kind["id"],
+                "customerId": customer["id"],
+                "note": None,
+                "createdAt": _cloud_time(created),
+                "assignmentTimeout": WALK_IN_TIMEOUT,
+            }
+        )
 
 
-def generate_clinic(today: date, zone: str = "Asia/Riyadh", seed: int = 7,
-                    now: datetime | None = None) -> dict:
+def generate_clinic(
+    today: date, zone: str = "Asia/Riyadh", seed: int = 7, now: datetime | None = None
+) -> dict:
     """A demo clinic as Ehjzny payloads (contract "Objects"; Ehjzny API reference response samples).
 
     Returns ``{"organization": {"name", "name_translations", "timeZone"}, "resources",
@@ -232,8 +275,11 @@ def generate_clinic(today: date, zone: str = "Asia/Riyadh", seed: int = 7,
     _make_walk_ins(c)
     return {
         "organization": {**catalog.ORGANIZATION, "timeZone": zone},
-        "resources": c.resources, "types": list(c.types.values()), "customers": c.customers,
-        "bookings": c.bookings, "timeRules": c.time_rules,
+        "resources": c.resources,
+        "types": list(c.types.values()),
+        "customers": c.customers,
+        "bookings": c.bookings,
+        "timeRules": c.time_rules,
     }
 
 
@@ -241,4 +287,5 @@ def counts(clinic: dict) -> dict:
     """``{"resources", "types", "customers", "bookings", "walkIns"}`` of a generated clinic."""
     walk_ins = sum(1 for b in clinic["bookings"] if b["status"] == "PENDING_ASSIGNMENT")
     return {key: len(clinic[key]) for key in ("resources", "types", "customers", "bookings")} | {
-        "walkIns": walk_ins}
+        "walkIns": walk_ins
+    }

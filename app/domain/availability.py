@@ -31,11 +31,26 @@ from app.domain.timerules import periods_on
 
 #: Grid names → minutes. The first five are this API's names, the rest the API reference's
 #: ``bookingTimeSplitting`` values (Ehjzny API reference, widget settings).
-GRANULARITY = {"hour": 60, "half": 30, "third": 20, "quarter": 15, "sixth": 10,
-               "oclock": 60, "oclockAndHalf": 30, "20": 20, "15": 15, "10": 10}
+GRANULARITY = {
+    "hour": 60,
+    "half": 30,
+    "third": 20,
+    "quarter": 15,
+    "sixth": 10,
+    "oclock": 60,
+    "oclockAndHalf": 30,
+    "20": 20,
+    "15": 15,
+    "10": 10,
+}
 #: The API reference's ``show...`` flags of ``/availability/times`` → minutes.
-SHOW_FLAGS = {"showOclock": 60, "showHalfHour": 30, "showThirdHour": 20, "showQuarterHour": 15,
-              "showSixthHour": 10}
+SHOW_FLAGS = {
+    "showOclock": 60,
+    "showHalfHour": 30,
+    "showThirdHour": 20,
+    "showQuarterHour": 15,
+    "showSixthHour": 10,
+}
 
 
 @dataclass(frozen=True)
@@ -57,8 +72,13 @@ class Grid:
     in_between: bool = False
 
 
-def grid_from(granularity: str | None = None, step: int | None = None, fixed_times=None,
-              flags: dict | None = None, in_between: bool = False) -> Grid:
+def grid_from(
+    granularity: str | None = None,
+    step: int | None = None,
+    fixed_times=None,
+    flags: dict | None = None,
+    in_between: bool = False,
+) -> Grid:
     """Build a :class:`Grid` from the API's options. Raises ValueError for an unknown
     granularity or a fixed time that is not military (HHMM). With nothing given: quarters."""
     steps: set[int] = set()
@@ -83,8 +103,12 @@ def grid_from(granularity: str | None = None, step: int | None = None, fixed_tim
     return Grid(tuple(sorted(steps)), fixed, in_between)
 
 
-def busy_spans(bookings: Iterable[Mapping[str, Any]], types: Mapping[str, Mapping[str, Any]],
-               ignore_id: str | None = None, now: datetime | None = None) -> list[Busy]:
+def busy_spans(
+    bookings: Iterable[Mapping[str, Any]],
+    types: Mapping[str, Mapping[str, Any]],
+    ignore_id: str | None = None,
+    now: datetime | None = None,
+) -> list[Busy]:
     """Occupied spans of a resource's active bookings (their buffers included). With ``now``,
     a temporary hold whose ``heldUntil`` has passed is left out."""
     spans = []
@@ -94,8 +118,12 @@ def busy_spans(bookings: Iterable[Mapping[str, Any]], types: Mapping[str, Mappin
         if now is not None and b.get("heldUntil") and from_iso(b["heldUntil"]) <= now:
             continue
         t = types.get(b["typeId"], {})
-        spans.append(Busy(from_iso(b["startDateTime"]) - timedelta(minutes=t.get("leaveMinutesBefore") or 0),
-                          from_iso(b["endDateTime"]) + timedelta(minutes=t.get("leaveMinutesAfter") or 0)))
+        spans.append(
+            Busy(
+                from_iso(b["startDateTime"]) - timedelta(minutes=t.get("leaveMinutesBefore") or 0),
+                from_iso(b["endDateTime"]) + timedelta(minutes=t.get("leaveMinutesAfter") or 0),
+            )
+        )
     return spans
 
 
@@ -112,19 +140,29 @@ def overlaps(start: datetime, end: datetime, spans: list[Busy]) -> bool:
 
 def working_spans(time_rules: dict | None, day: date, zone: str) -> list[tuple[datetime, datetime]]:
     """The UTC spans of the resource's working periods on the branch-local ``day``."""
+
     def at(military: int) -> datetime:  # 2400: midnight at the day's end
-        return from_local(day + timedelta(days=1), 0, zone) if military >= 2400 else from_local(day, military, zone)
+        return (
+            from_local(day + timedelta(days=1), 0, zone)
+            if military >= 2400
+            else from_local(day, military, zone)
+        )
+
     return [(at(p_from), at(p_to)) for p_from, p_to in periods_on(time_rules, day)]
 
 
-def within_working_hours(start: datetime, booking_type: Mapping[str, Any], time_rules: dict | None, zone: str) -> bool:
+def within_working_hours(
+    start: datetime, booking_type: Mapping[str, Any], time_rules: dict | None, zone: str
+) -> bool:
     """True when the booking (with buffers) fits inside one working period of its local day."""
     lo, hi = span_with_buffers(start, booking_type)
-    return any(p_lo <= lo and hi <= p_hi for p_lo, p_hi in working_spans(time_rules, local_date(start, zone), zone))
+    return any(
+        p_lo <= lo and hi <= p_hi for p_lo, p_hi in working_spans(time_rules, local_date(start, zone), zone)
+    )
 
 
 def earliest_start(time_rules: dict | None, now: datetime, zone: str) -> datetime:
-    """"Schedule after N hours from now" (Ehjzny API reference, "Update Resource's Time Rules"):
+    """ "Schedule after N hours from now" (Ehjzny API reference, "Update Resource's Time Rules"):
     -1 = from tomorrow (branch-local midnight), n ≥ 0 = now + n hours."""
     hours = int((time_rules or {}).get("scheduleAfterHoursFromNow") or 0)
     if hours < 0:
@@ -171,11 +209,19 @@ def _fixed_starts(day: date, fixed: tuple[int, ...], zone: str) -> list[datetime
     return sorted(out)
 
 
-def free_starts(day: date, booking_type: Mapping[str, Any], time_rules: dict | None,
-                bookings: Iterable[Mapping[str, Any]],
-                types: Mapping[str, Mapping[str, Any]], zone: str, now: datetime, step: int | None = None,
-                fixed_times: list[int] | None = None, ignore_id: str | None = None,
-                grid: Grid | None = None) -> list[datetime]:
+def free_starts(
+    day: date,
+    booking_type: Mapping[str, Any],
+    time_rules: dict | None,
+    bookings: Iterable[Mapping[str, Any]],
+    types: Mapping[str, Mapping[str, Any]],
+    zone: str,
+    now: datetime,
+    step: int | None = None,
+    fixed_times: list[int] | None = None,
+    ignore_id: str | None = None,
+    grid: Grid | None = None,
+) -> list[datetime]:
     """Free UTC start times on the branch-local ``day`` for ``booking_type`` on one resource,
     ascending.
 
@@ -197,8 +243,9 @@ def free_starts(day: date, booking_type: Mapping[str, Any], time_rules: dict | N
         if grid.steps:
             candidates += _grid_starts(period_start, period_end, grid.steps, zone)
         if grid.in_between:
-            candidates += [period_start + before] + [s.end + before for s in spans
-                                                     if period_start <= s.end < period_end]
+            candidates += [period_start + before] + [
+                s.end + before for s in spans if period_start <= s.end < period_end
+            ]
         for start in candidates:
             lo, hi = span_with_buffers(start, booking_type)
             if lo < period_start or hi > period_end or start < not_before:

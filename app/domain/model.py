@@ -128,9 +128,27 @@ ACTIVE_STATUSES = frozenset({Status.PENDING_APPROVAL, Status.PENDING_PAYMENT, St
 QUEUED_STATUSES = frozenset({Status.PENDING_ASSIGNMENT})
 
 BOOKING_FIELDS = (
-    "id", "status", "visitStatus", "startDateTime", "endDateTime", "duration", "typeId",
-    "resourceId", "customerId", "note", "cancelReason", "queueNumber", "assignmentTimeout",
-    "checkedInAt", "startedAt", "endedAt", "createdAt", "updatedAt", "version", "heldUntil", "ticket",
+    "id",
+    "status",
+    "visitStatus",
+    "startDateTime",
+    "endDateTime",
+    "duration",
+    "typeId",
+    "resourceId",
+    "customerId",
+    "note",
+    "cancelReason",
+    "queueNumber",
+    "assignmentTimeout",
+    "checkedInAt",
+    "startedAt",
+    "endedAt",
+    "createdAt",
+    "updatedAt",
+    "version",
+    "heldUntil",
+    "ticket",
     "paymentLink",
 )
 

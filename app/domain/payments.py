@@ -34,8 +34,8 @@ from app.domain.errors import BookingError
 METHODS = ("cash", "card", "transfer", "online")
 CURRENCY_DEFAULT = "SAR"
 VAT_RATE_DEFAULT = 1500  # basis points: the Saudi standard rate, 15 % since 2020-07-01
-VAT_RATE_MAX = 10000     # 100 %
-AMOUNT_MAX = 10**10      # minor units (100 000 000 SAR): anything larger is a typing slip
+VAT_RATE_MAX = 10000  # 100 %
+AMOUNT_MAX = 10**10  # minor units (100 000 000 SAR): anything larger is a typing slip
 
 BAD_AMOUNT = "PAY-BAD-AMOUNT"
 BAD_METHOD = "PAY-BAD-METHOD"
@@ -52,7 +52,9 @@ def decimals(currency: str) -> int:
     """Digits after the decimal point of ``currency`` (ISO 4217; CLDR): SAR 2, KWD 3, JPY 0.
     Raises PAY-BAD-CURRENCY for a code that is not three letters."""
     if not (isinstance(currency, str) and len(currency) == 3 and currency.isalpha() and currency.isupper()):
-        raise BookingError(BAD_CURRENCY, f"not an ISO 4217 currency code: {currency!r}", 400, field="currency")
+        raise BookingError(
+            BAD_CURRENCY, f"not an ISO 4217 currency code: {currency!r}", 400, field="currency"
+        )
     return get_currency_precision(currency)
 
 
@@ -87,7 +89,7 @@ def parse_amount(text: str, currency: str = CURRENCY_DEFAULT) -> int:
 def to_major(amount: int, currency: str = CURRENCY_DEFAULT) -> Decimal:
     """``15000`` minor units → ``Decimal("150.00")`` (for formatting with Babel)."""
     places = decimals(currency)
-    return (Decimal(int(amount)) / (10 ** places)).quantize(Decimal(1).scaleb(-places))
+    return (Decimal(int(amount)) / (10**places)).quantize(Decimal(1).scaleb(-places))
 
 
 def vat_in(amount: int, rate: int) -> int:
@@ -103,21 +105,27 @@ def vat_in(amount: int, rate: int) -> int:
 def check_rate(rate) -> int:
     """A VAT rate in basis points, 0..10000. Raises PAY-BAD-VAT-RATE."""
     if isinstance(rate, bool) or not isinstance(rate, int) or not 0 <= rate <= VAT_RATE_MAX:
-        raise BookingError(BAD_RATE, f"the VAT rate is basis points from 0 to {VAT_RATE_MAX}, not {rate!r}",
-                           400, field="vatRate")
+        raise BookingError(
+            BAD_RATE,
+            f"the VAT rate is basis points from 0 to {VAT_RATE_MAX}, not {rate!r}",
+            400,
+            field="vatRate",
+        )
     return rate
 
 
 def check_price(price) -> int:
     """A booking's price in minor units (VAT included), 0..AMOUNT_MAX. Raises PAY-BAD-AMOUNT."""
     if isinstance(price, bool) or not isinstance(price, int) or not 0 <= price <= AMOUNT_MAX:
-        raise BookingError(BAD_AMOUNT, "the price is a whole number of minor units (halalas), 0 or more",
-                           400, field="price")
+        raise BookingError(
+            BAD_AMOUNT, "the price is a whole number of minor units (halalas), 0 or more", 400, field="price"
+        )
     return price
 
 
-def check_payment(amount, method: str, reason: str | None, *, price: int, paid: int,
-                  status: str | None = None) -> None:
+def check_payment(
+    amount, method: str, reason: str | None, *, price: int, paid: int, status: str | None = None
+) -> None:
     """Refuse a payment (``amount`` > 0) or refund (``amount`` < 0) the rules do not allow.
 
     ``price`` and ``paid`` are the booking's, in minor units; ``status`` its status. Raises
@@ -126,24 +134,39 @@ def check_payment(amount, method: str, reason: str | None, *, price: int, paid: 
     PAY-REASON-REQUIRED (a refund without a reason), PAY-REFUND-OVER-PAID (a refund larger
     than what has been paid)."""
     if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0 or abs(amount) > AMOUNT_MAX:
-        raise BookingError(BAD_AMOUNT, "the amount is a non-zero whole number of minor units (halalas);"
-                           " a refund is negative", 400, field="amount")
+        raise BookingError(
+            BAD_AMOUNT,
+            "the amount is a non-zero whole number of minor units (halalas); a refund is negative",
+            400,
+            field="amount",
+        )
     if method not in METHODS:
         raise BookingError(BAD_METHOD, f"method takes {', '.join(METHODS)}", 400, field="method")
     if amount > 0 and status in CLOSED_STATUSES:
-        raise BookingError(BOOKING_CLOSED, "a canceled or rejected booking takes no payment; a refund is"
-                           " still possible", 409, field="bookingId", status=status)
+        raise BookingError(
+            BOOKING_CLOSED,
+            "a canceled or rejected booking takes no payment; a refund is still possible",
+            409,
+            field="bookingId",
+            status=status,
+        )
     if amount > 0:
         balance = price - paid
         if amount > balance:
-            raise BookingError(OVER_BALANCE, "the amount is more than the booking's balance", 400,
-                               field="amount", balance=balance)
+            raise BookingError(
+                OVER_BALANCE,
+                "the amount is more than the booking's balance",
+                400,
+                field="amount",
+                balance=balance,
+            )
     else:
         if not (reason or "").strip():
             raise BookingError(REASON_REQUIRED, "a refund needs a reason", 400, field="reason")
         if -amount > paid:
-            raise BookingError(OVER_REFUND, "a refund cannot be more than has been paid", 400,
-                               field="amount", paid=paid)
+            raise BookingError(
+                OVER_REFUND, "a refund cannot be more than has been paid", 400, field="amount", paid=paid
+            )
 
 
 def figures(price: int, payments: list[dict]) -> dict:

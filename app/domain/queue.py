@@ -26,6 +26,7 @@ from app.domain.model import (
 #: a booking row (:class:`app.domain.rows.BookingRow`) or its API shape
 _Row = TypeVar("_Row", bound=Mapping[str, Any])
 
+
 def clamp_timeout(minutes: int | None) -> int:
     """Assignment timeout in minutes, clamped to 5..180; None → the branch default (120)."""
     if minutes is None:
@@ -64,8 +65,12 @@ def positions(queue: Sequence[Mapping[str, Any]], types: Mapping[str, Mapping[st
     return out
 
 
-def best_position(booking: Mapping[str, Any], resources: Iterable[Mapping[str, Any]],
-                  queued: Iterable[Mapping[str, Any]], now: datetime) -> int | None:
+def best_position(
+    booking: Mapping[str, Any],
+    resources: Iterable[Mapping[str, Any]],
+    queued: Iterable[Mapping[str, Any]],
+    now: datetime,
+) -> int | None:
     """The booking's position in the shortest queue among the resources serving its type."""
     best = None
     for resource in resources:
@@ -88,7 +93,11 @@ def called_to(resource_id: str, bookings: Iterable[_Row]) -> list[_Row]:
     Booking" leaves the pace of accepting to the provider)."""
     mine = [b for b in bookings if b.get("resourceId") == resource_id and b.get("status") == Status.CONFIRMED]
     in_room = [b for b in mine if b.get("visitStatus") == "IN_PROGRESS"]
-    sent = [b for b in mine if b.get("visitStatus") == "CHECKED_IN"
-            or ((b.get("ticket") or b.get("queueNumber")) and b.get("visitStatus") in (None, ""))]
+    sent = [
+        b
+        for b in mine
+        if b.get("visitStatus") == "CHECKED_IN"
+        or ((b.get("ticket") or b.get("queueNumber")) and b.get("visitStatus") in (None, ""))
+    ]
     sent.sort(key=lambda b: (b.get("checkedInAt") or b.get("startDateTime") or "", b["id"]))
     return in_room + sent

@@ -19,8 +19,18 @@ SOURCES = ("desk", "walk-in", "cloud")
 
 #: The state a report counts a booking in: its status, or for a CONFIRMED booking the visit
 #: once it has one (:class:`app.domain.model.VisitStatus`).
-STATES = ("PENDING_APPROVAL", "PENDING_PAYMENT", "PENDING_ASSIGNMENT", "CONFIRMED", "CHECKED_IN",
-          "IN_PROGRESS", "COMPLETED", "NO_SHOW", "CANCELED", "REJECTED")
+STATES = (
+    "PENDING_APPROVAL",
+    "PENDING_PAYMENT",
+    "PENDING_ASSIGNMENT",
+    "CONFIRMED",
+    "CHECKED_IN",
+    "IN_PROGRESS",
+    "COMPLETED",
+    "NO_SHOW",
+    "CANCELED",
+    "REJECTED",
+)
 
 #: The longest range one report covers, days (a year and a leap day, with room for a
 #: range that starts and ends mid-week).

@@ -23,14 +23,19 @@ from app.domain.queue import is_expired
 
 def _refuse(booking: Mapping[str, Any], action: str) -> BookingError:
     state = booking.get("visitStatus") or booking["status"]
-    return BookingError(errors.INVALID_TRANSITION,
-                        f"cannot {action} a booking that is {state}", 409,
-                        bookingId=booking["id"], status=booking["status"],
-                        visitStatus=booking.get("visitStatus"))
+    return BookingError(
+        errors.INVALID_TRANSITION,
+        f"cannot {action} a booking that is {state}",
+        409,
+        bookingId=booking["id"],
+        status=booking["status"],
+        visitStatus=booking.get("visitStatus"),
+    )
 
 
-def accept(booking: Mapping[str, Any], resource: Mapping[str, Any], booking_type: Mapping[str, Any],
-           now: datetime) -> dict:
+def accept(
+    booking: Mapping[str, Any], resource: Mapping[str, Any], booking_type: Mapping[str, Any], now: datetime
+) -> dict:
     """Assign a waiting booking to ``resource`` → ``CONFIRMED``, starting now.
 
     Ehjzny API reference, "Instant Booking" step 5 and "Race Condition Handling": an assigned booking is
@@ -39,22 +44,37 @@ def accept(booking: Mapping[str, Any], resource: Mapping[str, Any], booking_type
     ("Provider: View Unassigned Bookings"). The queue fields are dropped (step 7).
     """
     if booking.get("resourceId") or booking["status"] == Status.CONFIRMED:
-        raise BookingError(errors.ALREADY_ASSIGNED, "another provider accepted this booking first",
-                           400, bookingId=booking["id"], resourceId=booking.get("resourceId"))
+        raise BookingError(
+            errors.ALREADY_ASSIGNED,
+            "another provider accepted this booking first",
+            400,
+            bookingId=booking["id"],
+            resourceId=booking.get("resourceId"),
+        )
     if booking["status"] == Status.REJECTED or is_expired(booking, now):
-        raise BookingError(errors.EXPIRED, "booking expired: the assignment timeout has passed", 400,
-                           bookingId=booking["id"])
+        raise BookingError(
+            errors.EXPIRED, "booking expired: the assignment timeout has passed", 400, bookingId=booking["id"]
+        )
     if booking["status"] != Status.PENDING_ASSIGNMENT:
         raise _refuse(booking, "accept")
     if booking["typeId"] not in (resource.get("types") or []):
-        raise BookingError(errors.TYPE_NOT_SERVED,
-                           f"{resource.get('name')} does not serve this booking type", 400,
-                           resourceId=resource["id"], typeId=booking["typeId"])
+        raise BookingError(
+            errors.TYPE_NOT_SERVED,
+            f"{resource.get('name')} does not serve this booking type",
+            400,
+            resourceId=resource["id"],
+            typeId=booking["typeId"],
+        )
     start = now.replace(second=0, microsecond=0)
     minutes = int(booking_type["minutes"])
-    return {**booking, "status": Status.CONFIRMED, "resourceId": resource["id"],
-            "startDateTime": to_iso(start), "endDateTime": to_iso(start + timedelta(minutes=minutes)),
-            "duration": minutes}
+    return {
+        **booking,
+        "status": Status.CONFIRMED,
+        "resourceId": resource["id"],
+        "startDateTime": to_iso(start),
+        "endDateTime": to_iso(start + timedelta(minutes=minutes)),
+        "duration": minutes,
+    }
 
 
 def ensure_waiting(booking: Mapping[str, Any]) -> None:
@@ -78,7 +98,9 @@ def cancel(booking: dict, reason: str) -> dict:
     if not reason:
         raise errors.invalid("a reason is required to cancel a booking", field="reason")
     if booking["status"] in FINAL_STATUSES or booking.get("visitStatus") in (
-            VisitStatus.IN_PROGRESS, VisitStatus.COMPLETED):
+        VisitStatus.IN_PROGRESS,
+        VisitStatus.COMPLETED,
+    ):
         raise _refuse(booking, "cancel")
     return {**booking, "status": Status.CANCELED, "cancelReason": reason}
 
@@ -94,10 +116,17 @@ def start(booking: dict, now: datetime) -> dict:
     """The patient goes into the room → ``IN_PROGRESS``. An accepted walk-in may start
     without a separate check-in (it is at the desk already)."""
     if booking["status"] != Status.CONFIRMED or booking.get("visitStatus") not in (
-            None, "", VisitStatus.CHECKED_IN):
+        None,
+        "",
+        VisitStatus.CHECKED_IN,
+    ):
         raise _refuse(booking, "start")
-    return {**booking, "visitStatus": VisitStatus.IN_PROGRESS, "startedAt": to_iso(now),
-            "checkedInAt": booking.get("checkedInAt") or to_iso(now)}
+    return {
+        **booking,
+        "visitStatus": VisitStatus.IN_PROGRESS,
+        "startedAt": to_iso(now),
+        "checkedInAt": booking.get("checkedInAt") or to_iso(now),
+    }
 
 
 def end(booking: dict, now: datetime) -> dict:
@@ -105,7 +134,9 @@ def end(booking: dict, now: datetime) -> dict:
     shortened to the time served (Ehjzny API reference, "End Booking": ``endDateTime`` = now,
     ``duration`` recomputed). A visit that overruns keeps its scheduled end."""
     if booking["status"] != Status.CONFIRMED or booking.get("visitStatus") not in (
-            VisitStatus.CHECKED_IN, VisitStatus.IN_PROGRESS):
+        VisitStatus.CHECKED_IN,
+        VisitStatus.IN_PROGRESS,
+    ):
         raise _refuse(booking, "end")
     out = {**booking, "visitStatus": VisitStatus.COMPLETED, "endedAt": to_iso(now)}
     begin, finish = from_iso(booking["startDateTime"]), from_iso(booking["endDateTime"])
@@ -120,13 +151,15 @@ def no_show(booking: dict, now: datetime) -> dict:
     if booking["status"] != Status.CONFIRMED or booking.get("visitStatus") not in (None, ""):
         raise _refuse(booking, "mark as no-show")
     if from_iso(booking["startDateTime"]) > now:
-        raise BookingError(errors.INVALID_TRANSITION, "the booking has not started yet", 409,
-                           bookingId=booking["id"])
+        raise BookingError(
+            errors.INVALID_TRANSITION, "the booking has not started yet", 409, bookingId=booking["id"]
+        )
     return {**booking, "visitStatus": VisitStatus.NO_SHOW}
 
 
-def reschedule(booking: Mapping[str, Any], start_at: datetime, resource_id: str,
-               booking_type: Mapping[str, Any]) -> dict:
+def reschedule(
+    booking: Mapping[str, Any], start_at: datetime, resource_id: str, booking_type: Mapping[str, Any]
+) -> dict:
     """Move a booking to a new start (and resource), keeping its local id.
 
     The cloud cancels the old booking and creates one with a new id (Ehjzny API reference, "Create
@@ -136,16 +169,23 @@ def reschedule(booking: Mapping[str, Any], start_at: datetime, resource_id: str,
     """
     ensure_movable(booking)
     minutes = int(booking_type["minutes"])
-    return {**booking, "startDateTime": to_iso(start_at),
-            "endDateTime": to_iso(start_at + timedelta(minutes=minutes)),
-            "duration": minutes, "resourceId": resource_id}
+    return {
+        **booking,
+        "startDateTime": to_iso(start_at),
+        "endDateTime": to_iso(start_at + timedelta(minutes=minutes)),
+        "duration": minutes,
+        "resourceId": resource_id,
+    }
 
 
 def ensure_movable(booking: Mapping[str, Any]) -> None:
     """Raise INVALID-TRANSITION unless the booking may be rescheduled: scheduled, not final,
     and its visit not under way (a checked-in patient may still be moved)."""
-    if booking["status"] in FINAL_STATUSES or booking["status"] == Status.PENDING_ASSIGNMENT \
-            or booking.get("visitStatus") not in (None, "", VisitStatus.CHECKED_IN):
+    if (
+        booking["status"] in FINAL_STATUSES
+        or booking["status"] == Status.PENDING_ASSIGNMENT
+        or booking.get("visitStatus") not in (None, "", VisitStatus.CHECKED_IN)
+    ):
         raise _refuse(booking, "reschedule")
 
 
@@ -166,16 +206,20 @@ def reopen(booking: dict, scheduled_end: str | None, scheduled_duration: int | N
     """
     if booking["status"] != Status.CONFIRMED or booking.get("visitStatus") != VisitStatus.COMPLETED:
         raise _refuse(booking, "reopen")
-    out = {**booking, "endedAt": None,
-           "visitStatus": VisitStatus.IN_PROGRESS if booking.get("startedAt") else VisitStatus.CHECKED_IN}
+    out = {
+        **booking,
+        "endedAt": None,
+        "visitStatus": VisitStatus.IN_PROGRESS if booking.get("startedAt") else VisitStatus.CHECKED_IN,
+    }
     if scheduled_end and scheduled_duration:
         out.update(endDateTime=scheduled_end, duration=int(scheduled_duration))
     return out
 
 
 #: statuses a canceled booking may be restored to (what it was before the cancel)
-RESTORABLE_STATUSES = frozenset({Status.CONFIRMED, Status.PENDING_APPROVAL, Status.PENDING_PAYMENT,
-                                 Status.PENDING_ASSIGNMENT})
+RESTORABLE_STATUSES = frozenset(
+    {Status.CONFIRMED, Status.PENDING_APPROVAL, Status.PENDING_PAYMENT, Status.PENDING_ASSIGNMENT}
+)
 
 
 def restore(booking: Mapping[str, Any], status_before: str | None, now: datetime) -> dict:
@@ -192,6 +236,7 @@ def restore(booking: Mapping[str, Any], status_before: str | None, now: datetime
         raise _refuse(booking, "restore")
     out = {**booking, "status": Status(status_before), "cancelReason": None}
     if out["status"] == Status.PENDING_ASSIGNMENT and is_expired(out, now):
-        raise BookingError(errors.EXPIRED, "booking expired: the assignment timeout has passed", 400,
-                           bookingId=booking["id"])
+        raise BookingError(
+            errors.EXPIRED, "booking expired: the assignment timeout has passed", 400, bookingId=booking["id"]
+        )
     return out

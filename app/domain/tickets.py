@@ -52,8 +52,10 @@ def free_prefixes(taken: Iterable[str]) -> Iterator[str]:
 def default_prefixes(types: list[dict]) -> dict[str, str]:
     """``{typeId: prefix}`` for the types without a ``ticketPrefix``: the first free letters,
     in name (then id) order."""
-    missing = sorted((t for t in types if not t.get("ticketPrefix")),
-                     key=lambda t: (str(t.get("name") or ""), str(t["id"])))
+    missing = sorted(
+        (t for t in types if not t.get("ticketPrefix")),
+        key=lambda t: (str(t.get("name") or ""), str(t["id"])),
+    )
     fresh = free_prefixes(t["ticketPrefix"] for t in types if t.get("ticketPrefix"))
     return {t["id"]: next(fresh) for t in missing}
 

@@ -69,8 +69,19 @@ def _weekday(value) -> str:
     raise UnreadableTimeRules(f"not a weekday: {value!r}")
 
 
-_LONG_NAMES = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-               "tues", "wednes", "thur", "thurs"}
+_LONG_NAMES = {
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "tues",
+    "wednes",
+    "thur",
+    "thurs",
+}
 
 
 def _military(value) -> int:
@@ -81,8 +92,11 @@ def _military(value) -> int:
         out = int(value)
     elif isinstance(value, str) and (match := _CLOCK.match(value)):
         hours, minutes = match.group(1), match.group(2)
-        out = int(hours) * 100 + int(minutes) if minutes is not None and not value.strip().isdigit() \
+        out = (
+            int(hours) * 100 + int(minutes)
+            if minutes is not None and not value.strip().isdigit()
             else int(value.strip())
+        )
     else:
         raise UnreadableTimeRules(f"not a time: {value!r}")
     if not (0 <= out // 100 <= 24 and out % 100 < 60) or (out // 100 == 24 and out % 100):
@@ -125,8 +139,10 @@ def _rule(obj) -> list[dict]:
             date.fromisoformat(value[:10])
         except ValueError:
             raise UnreadableTimeRules(f"not a date: {value!r}") from None
-    return [{"days": names, "from": lo, "to": hi, **{k: v[:10] for k, v in dates.items()}}
-            for lo, hi in map(_span, periods)]
+    return [
+        {"days": names, "from": lo, "to": hi, **{k: v[:10] for k, v in dates.items()}}
+        for lo, hi in map(_span, periods)
+    ]
 
 
 def read(raw) -> dict:
@@ -136,12 +152,16 @@ def read(raw) -> dict:
         return raw
     if not isinstance(raw, dict) or not isinstance(raw.get("rules"), list):
         raise UnreadableTimeRules("time rules need a list of rules")
-    out = {"depthOfDays": int(raw.get("depthOfDays") or 0),
-           "scheduleAfterHoursFromNow": int(raw.get("scheduleAfterHoursFromNow") or 0),
-           "rules": [r for rule in raw["rules"] for r in _rule(rule)]}
+    out = {
+        "depthOfDays": int(raw.get("depthOfDays") or 0),
+        "scheduleAfterHoursFromNow": int(raw.get("scheduleAfterHoursFromNow") or 0),
+        "rules": [r for rule in raw["rules"] for r in _rule(rule)],
+    }
     off = raw.get("offRules")
     if off:
-        if not isinstance(off, list) or not all(isinstance(o, dict) and o.get("from") and o.get("to") for o in off):
+        if not isinstance(off, list) or not all(
+            isinstance(o, dict) and o.get("from") and o.get("to") for o in off
+        ):
             raise UnreadableTimeRules("offRules: [{from, to}] dates")
         out["offRules"] = off
     return out
@@ -163,8 +183,11 @@ def to_contract(time_rules: dict) -> dict:
         rule = {"weekDays": sorted(days), "times": sorted(times, key=lambda t: (t["from"], t["to"]))}
         rule.update({k: v for k, v in (("fromDate", first), ("toDate", last)) if v})
         rules.append(rule)
-    return {"depthOfDays": ours["depthOfDays"], "scheduleAfterHoursFromNow": ours["scheduleAfterHoursFromNow"],
-            "rules": rules}
+    return {
+        "depthOfDays": ours["depthOfDays"],
+        "scheduleAfterHoursFromNow": ours["scheduleAfterHoursFromNow"],
+        "rules": rules,
+    }
 
 
 def periods_on(time_rules: dict | None, day: date) -> list[tuple[int, int]]:
@@ -179,8 +202,15 @@ def periods_on(time_rules: dict | None, day: date) -> list[tuple[int, int]]:
         if off.get("from", "") <= iso <= off.get("to", ""):
             return []
     rules = time_rules.get("rules") or []
-    if not all(isinstance(r, dict) and "days" in r and "from" in r and "to" in r
-               and isinstance(r["from"], int) and isinstance(r["to"], int) for r in rules):
+    if not all(
+        isinstance(r, dict)
+        and "days" in r
+        and "from" in r
+        and "to" in r
+        and isinstance(r["from"], int)
+        and isinstance(r["to"], int)
+        for r in rules
+    ):
         try:
             rules = read(time_rules)["rules"]
         except UnreadableTimeRules:
@@ -189,8 +219,10 @@ def periods_on(time_rules: dict | None, day: date) -> list[tuple[int, int]]:
     found = sorted(
         (int(rule["from"]), int(rule["to"]))
         for rule in rules
-        if name in rule.get("days", ()) and int(rule["to"]) > int(rule["from"])
-        and (not rule.get("fromDate") or rule["fromDate"] <= iso) and (not rule.get("toDate") or iso <= rule["toDate"])
+        if name in rule.get("days", ())
+        and int(rule["to"]) > int(rule["from"])
+        and (not rule.get("fromDate") or rule["fromDate"] <= iso)
+        and (not rule.get("toDate") or iso <= rule["toDate"])
     )
     merged: list[tuple[int, int]] = []
     for lo, hi in found:

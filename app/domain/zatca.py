@@ -46,7 +46,7 @@ def decode_tlv(data: bytes) -> dict[int, str]:
         if i + 2 > len(data):
             raise TLVError("truncated TLV header")
         tag, length = data[i], data[i + 1]
-        value = data[i + 2:i + 2 + length]
+        value = data[i + 2 : i + 2 + length]
         if len(value) != length:
             raise TLVError(f"tag {tag}: truncated value")
         try:

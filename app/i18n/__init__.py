@@ -46,9 +46,27 @@ from pathlib import Path
 from app.i18n.catalogs import DOMAIN, LOCALES_DIR, mo_path_for, po_path
 
 __all__ = [
-    "DOMAIN", "FONTS_DIR", "LANGUAGES", "LOCALES_DIR", "PSEUDO", "RTL_LANGUAGES", "SUPPORTED",
-    "N_", "_", "current_language", "font_files", "gettext", "is_pseudo", "is_rtl", "language_setting",
-    "ngettext", "npgettext", "on_language_changed", "pgettext", "set_language", "translate",
+    "DOMAIN",
+    "FONTS_DIR",
+    "LANGUAGES",
+    "LOCALES_DIR",
+    "PSEUDO",
+    "RTL_LANGUAGES",
+    "SUPPORTED",
+    "N_",
+    "_",
+    "current_language",
+    "font_files",
+    "gettext",
+    "is_pseudo",
+    "is_rtl",
+    "language_setting",
+    "ngettext",
+    "npgettext",
+    "on_language_changed",
+    "pgettext",
+    "set_language",
+    "translate",
 ]
 
 log = logging.getLogger(__name__)
@@ -139,8 +157,10 @@ def on_language_changed(callback: Callable[[str], object]) -> Callable[[], None]
     if hasattr(callback, "__self__") and hasattr(callback, "__func__"):
         ref: Callable[[], Callable[[str], object] | None] = weakref.WeakMethod(callback)
     else:
+
         def ref(cb=callback):
             return cb
+
     _listeners.append(ref)
 
     def unsubscribe() -> None:
@@ -164,16 +184,19 @@ def _call(ref: Callable[[], Callable[[str], object] | None], lang: str) -> bool:
     try:
         callback(lang)
     except RuntimeError as exc:
-        if "already deleted" in str(exc):   # a Qt widget gone while its Python object lives on
+        if "already deleted" in str(exc):  # a Qt widget gone while its Python object lives on
             return False
         log.exception("language-change listener %s failed", getattr(callback, "__qualname__", "?"))
     except Exception:
-        name = getattr(callback, "__qualname__", type(callback).__name__)  # repr may fail (deleted Qt objects)
+        name = getattr(
+            callback, "__qualname__", type(callback).__name__
+        )  # repr may fail (deleted Qt objects)
         log.exception("language-change listener %s failed", name)
     return True
 
 
 # --- translation functions: always the current catalog ------------------------------------
+
 
 def _(message: str) -> str:
     """Translate ``message`` into the current language."""
@@ -210,6 +233,7 @@ def translate(msgid: str) -> str:
 
 
 # --- fonts --------------------------------------------------------------------------------
+
 
 def font_files() -> list[Path]:
     """The bundled font files, for ``QFontDatabase.addApplicationFont`` (sorted, .ttf/.otf)."""

@@ -17,9 +17,17 @@ from app.i18n.catalogs import DOMAIN, ROOT, po_path
 SOURCES = ("app", "ui", "main.py")
 
 COMMANDS = {
-    "extract": ["extract", "-F", "babel.cfg", "-o", f"locales/{DOMAIN}.pot",
-                "--add-comments=Translators:", "--project=Istiqbal",
-                "--copyright-holder=Istiqbal contributors", "--sort-by-file"],
+    "extract": [
+        "extract",
+        "-F",
+        "babel.cfg",
+        "-o",
+        f"locales/{DOMAIN}.pot",
+        "--add-comments=Translators:",
+        "--project=Istiqbal",
+        "--copyright-holder=Istiqbal contributors",
+        "--sort-by-file",
+    ],
     "update": ["update", "-i", f"locales/{DOMAIN}.pot", "-d", "locales", "-D", DOMAIN],
     "compile": ["compile", "-d", "locales", "-D", DOMAIN, "--statistics"],
 }
@@ -37,7 +45,9 @@ def reset_source_catalog() -> None:
     with path.open("rb") as fp:
         catalog = read_po(fp, locale=SOURCE_LANGUAGE)
     for message in catalog:
-        if message.id and (message.fuzzy or any(message.string if message.pluralizable else (message.string,))):
+        if message.id and (
+            message.fuzzy or any(message.string if message.pluralizable else (message.string,))
+        ):
             message.string = ("",) * catalog.num_plurals if message.pluralizable else ""
             message.flags.discard("fuzzy")
             message.previous_id = []

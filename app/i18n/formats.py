@@ -35,9 +35,23 @@ from hijridate import Gregorian
 from app.i18n import current_language, pgettext
 
 __all__ = [
-    "babel_locale", "current_digits", "digits_setting", "first_week_day", "format_currency", "format_date",
-    "format_datetime", "format_duration_minutes", "format_number", "format_percent", "format_time", "hijri_date",
-    "localize_digits", "set_digits", "set_territory", "territory", "weekend_days",
+    "babel_locale",
+    "current_digits",
+    "digits_setting",
+    "first_week_day",
+    "format_currency",
+    "format_date",
+    "format_datetime",
+    "format_duration_minutes",
+    "format_number",
+    "format_percent",
+    "format_time",
+    "hijri_date",
+    "localize_digits",
+    "set_digits",
+    "set_territory",
+    "territory",
+    "weekend_days",
 ]
 
 DIGITS = ("latn", "arab")
@@ -49,6 +63,7 @@ Zone = str | dt.tzinfo
 
 
 # --- settings -----------------------------------------------------------------------------
+
 
 def set_digits(system: str) -> None:
     """``'latn'`` (0123) or ``'arab'`` (٠١٢٣) for the Arabic UI."""
@@ -121,6 +136,7 @@ def weekend_days() -> frozenset[int]:
 
 # --- helpers ------------------------------------------------------------------------------
 
+
 def localize_digits(text: str) -> str:
     """Replace Latin digits with Arabic-Indic ones when the Arabic UI asks for them.
 
@@ -148,6 +164,7 @@ def _as_date(value: dt.date | dt.datetime, zone: Zone | None) -> dt.date:
 
 # --- dates and times ----------------------------------------------------------------------
 
+
 def format_time(moment: dt.datetime, zone: Zone, format: str = "short") -> str:
     """Local wall time of an aware ``moment`` in ``zone`` (``'short'``: 9:05 PM / 9:05 م)."""
     local = _local(moment, zone)
@@ -162,8 +179,9 @@ def format_date(value: dt.date | dt.datetime, zone: Zone | None = None, format: 
     return localize_digits(bdates.format_date(_as_date(value, zone), format, locale=babel_locale()))
 
 
-def format_datetime(moment: dt.datetime, zone: Zone, date_format: str = "medium",
-                    time_format: str = "short") -> str:
+def format_datetime(
+    moment: dt.datetime, zone: Zone, date_format: str = "medium", time_format: str = "short"
+) -> str:
     """Date and time of ``moment`` in ``zone``, joined by the locale's own pattern."""
     loc = babel_locale()
     local = _local(moment, zone)
@@ -189,7 +207,8 @@ def format_duration_minutes(minutes: int) -> str:
     if hours and rest:
         # Translators: joins "1 hr" and "30 min"; Arabic attaches و to the minutes.
         text = pgettext("duration", "{hours} {minutes}").format(
-            hours=unit(hours, "duration-hour"), minutes=unit(rest, "duration-minute"))
+            hours=unit(hours, "duration-hour"), minutes=unit(rest, "duration-minute")
+        )
     elif hours:
         text = unit(hours, "duration-hour")
     else:
@@ -198,6 +217,7 @@ def format_duration_minutes(minutes: int) -> str:
 
 
 # --- numbers and money --------------------------------------------------------------------
+
 
 def format_number(number: int | float | Decimal | str) -> str:
     """Grouped decimal number in the current language and digits (``1,234.5`` / ``١٬٢٣٤٫٥``)."""
@@ -219,12 +239,12 @@ def format_currency(amount: int | float | Decimal | str, currency: str = "SAR") 
     """Money in the current language: ``SAR 150.00`` / ``‏150.00 ر.س.‏``. Prices are
     stored as strings (``"150.00"``); they are parsed as Decimal, never float."""
     value = Decimal(amount) if isinstance(amount, str) else amount
-    text = bnumbers.format_currency(value, currency, locale=babel_locale(),
-                                    numbering_system=current_digits())
+    text = bnumbers.format_currency(value, currency, locale=babel_locale(), numbering_system=current_digits())
     return _SPACING.sub("\u00a0", localize_digits(text))
 
 
 # --- Hijri calendar -----------------------------------------------------------------------
+
 
 def hijri_date(value: dt.date | dt.datetime, zone: Zone | None = None) -> str:
     """The Umm al-Qura date: ``11 Jumada al-Akhirah 1448 AH`` / ``11 جمادى الآخرة 1448 هـ``.
@@ -239,5 +259,8 @@ def hijri_date(value: dt.date | dt.datetime, zone: Zone | None = None) -> str:
     lang = "ar" if current_language() == "ar" else "en"
     # Translators: Hijri (Umm al-Qura) date; {month} is the Hijri month name.
     text = pgettext("hijri date", "{day} {month} {year} AH").format(
-        day=hijri.day, month=hijri.month_name(lang), year=hijri.year)  # type: ignore[arg-type]  # en or ar
+        day=hijri.day,
+        month=hijri.month_name(lang),  # type: ignore[arg-type]  # en or ar
+        year=hijri.year,
+    )
     return localize_digits(text)

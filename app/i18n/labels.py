@@ -12,8 +12,17 @@ from app.i18n import N_, _, ngettext
 from app.i18n.text import fsi
 
 __all__ = [
-    "ACTION_LABELS", "ERROR_MESSAGES", "HTTP_STATUS_MESSAGES", "STATUS_LABELS", "VIEW_LABELS", "VISIT_STATUS_LABELS",
-    "action_label", "error_message", "offline_label", "patients_waiting", "status_label",
+    "ACTION_LABELS",
+    "ERROR_MESSAGES",
+    "HTTP_STATUS_MESSAGES",
+    "STATUS_LABELS",
+    "VIEW_LABELS",
+    "VISIT_STATUS_LABELS",
+    "action_label",
+    "error_message",
+    "offline_label",
+    "patients_waiting",
+    "status_label",
     "view_label",
 ]
 
@@ -73,7 +82,9 @@ ERROR_MESSAGES: dict[str, str] = {
     "FORBIDDEN": N_("This desk's role is not allowed to do this."),
     "TOO-LARGE": N_("The request is too large."),
     "CUSTOMER-EXISTS": N_("A customer with this phone number exists already."),
-    "HOST-NOT-ALLOWED": N_("The branch server refused this address. Connect with the address it was set up with."),
+    "HOST-NOT-ALLOWED": N_(
+        "The branch server refused this address. Connect with the address it was set up with."
+    ),
     "METHOD-NOT-ALLOWED": N_("The branch server does not support this request. Update the desk."),
     "HTTP-ERROR": N_("The branch server could not handle the request."),
     "PAIRING-FAILED": N_("The pairing code is wrong or has expired."),
@@ -96,10 +107,16 @@ ERROR_MESSAGES: dict[str, str] = {
     "SCH-NO-RESOURCE": N_("No provider is available for this booking in the cloud."),
     "CLOUD-AUTH-FAILED": N_("The cloud refused the credentials. Check the key or the code and try again."),
     "CLOUD-UNREACHABLE": N_("The cloud did not answer. Check the internet connection and try again."),
-    "SYNC-NOT-SENT": N_("This booking is not in the cloud: the cloud needs a detail of the customer the desk does not have. Add it, then re-apply."),
-    "SYNC-DELETED-DURING-VISIT": N_("The cloud deleted this booking after the patient arrived. It stays on the desk as it is: finish the visit, then cancel it here if it should not have happened."),
+    "SYNC-NOT-SENT": N_(
+        "This booking is not in the cloud: the cloud needs a detail of the customer the desk does not have. Add it, then re-apply."
+    ),
+    "SYNC-DELETED-DURING-VISIT": N_(
+        "The cloud deleted this booking after the patient arrived. It stays on the desk as it is: finish the visit, then cancel it here if it should not have happened."
+    ),
     "SYNC-NOT-CONNECTED": N_("This branch is not connected to a cloud account."),
-    "SYNC-DEMO-DATA": N_("This branch holds the demo clinic. Connect the cloud account from a new branch: the first-run page or another data folder."),
+    "SYNC-DEMO-DATA": N_(
+        "This branch holds the demo clinic. Connect the cloud account from a new branch: the first-run page or another data folder."
+    ),
     # Payments (app.domain.payments, app.server.payments).
     "PAY-BAD-AMOUNT": N_("Type an amount greater than zero, e.g. 150 or 150.50."),
     "PAY-BAD-METHOD": N_("Choose how the patient pays."),
@@ -113,21 +130,43 @@ ERROR_MESSAGES: dict[str, str] = {
     # Cloud connectors (app.sync; Rekaz: app.sync.rekaz, names that cannot be resolved).
     "CLOUD-PROBLEM": N_("The cloud's booking could not be fully read. Check it in the cloud."),
     "NO-ANSWER": N_("The cloud did not answer; the sync will try again."),
-    "QMATIC-CUSTOMER-INCOMPLETE": N_("Qmatic needs the customer's first name, last name and e-mail (and the service's required answers). The booking stays on this desk and is not sent to Qmatic."),
-    "QMATIC-NOT-MAPPED": N_("Qmatic does not know this booking's service or resource yet. Sync the reference data and try again."),
-    "QMATIC-HOLD-LAPSED": N_("Qmatic let the reservation lapse before it was used; the sync reserves the time again."),
-    "QMATIC-SLOT-HELD": N_("Qmatic still holds this time, most likely for an earlier try whose answer was lost; the sync tries again until the hold expires."),
+    "QMATIC-CUSTOMER-INCOMPLETE": N_(
+        "Qmatic needs the customer's first name, last name and e-mail (and the service's required answers). The booking stays on this desk and is not sent to Qmatic."
+    ),
+    "QMATIC-NOT-MAPPED": N_(
+        "Qmatic does not know this booking's service or resource yet. Sync the reference data and try again."
+    ),
+    "QMATIC-HOLD-LAPSED": N_(
+        "Qmatic let the reservation lapse before it was used; the sync reserves the time again."
+    ),
+    "QMATIC-SLOT-HELD": N_(
+        "Qmatic still holds this time, most likely for an earlier try whose answer was lost; the sync tries again until the hold expires."
+    ),
     "SLOT-TAKEN": N_("The cloud no longer has this time free. Choose another time."),
-    "REKAZ-NOT-MAPPED": N_("Rekaz does not know this booking's service, provider or customer yet. Sync the reference data and try again."),
-    "REKAZ-RESOURCE-UNKNOWN": N_("Rekaz names a provider this branch does not know. Choose the provider for this booking."),
-    "REKAZ-RESOURCE-AMBIGUOUS": N_("Rekaz names a provider that several providers share. Choose the provider for this booking."),
+    "REKAZ-NOT-MAPPED": N_(
+        "Rekaz does not know this booking's service, provider or customer yet. Sync the reference data and try again."
+    ),
+    "REKAZ-RESOURCE-UNKNOWN": N_(
+        "Rekaz names a provider this branch does not know. Choose the provider for this booking."
+    ),
+    "REKAZ-RESOURCE-AMBIGUOUS": N_(
+        "Rekaz names a provider that several providers share. Choose the provider for this booking."
+    ),
     "REKAZ-TYPE-UNKNOWN": N_("Rekaz names a service this branch does not know. Check the booking's service."),
-    "REKAZ-TYPE-AMBIGUOUS": N_("Rekaz names a service that several services share. Check the booking's service."),
+    "REKAZ-TYPE-AMBIGUOUS": N_(
+        "Rekaz names a service that several services share. Check the booking's service."
+    ),
     # DigitalBooker (app.sync.digitalbooker).
-    "DIGITALBOOKER-NOT-MAPPED": N_("DigitalBooker does not know this booking's service, worker or customer yet. Sync the reference data and try again."),
+    "DIGITALBOOKER-NOT-MAPPED": N_(
+        "DigitalBooker does not know this booking's service, worker or customer yet. Sync the reference data and try again."
+    ),
     "DIGITALBOOKER-BAD-VALUE": N_("DigitalBooker cannot take this value, e.g. a payment over 99,999."),
-    "DIGITALBOOKER-BOOKING-GONE": N_("The booking was deleted in DigitalBooker before the new time could be sent, so it was not booked again. Book the patient again if the visit is still wanted."),
-    "DIGITALBOOKER-MOVE-ROLLED-BACK": N_("DigitalBooker refused the new time, so the booking was put back at its old time. Choose another time."),
+    "DIGITALBOOKER-BOOKING-GONE": N_(
+        "The booking was deleted in DigitalBooker before the new time could be sent, so it was not booked again. Book the patient again if the visit is still wanted."
+    ),
+    "DIGITALBOOKER-MOVE-ROLLED-BACK": N_(
+        "DigitalBooker refused the new time, so the booking was put back at its old time. Choose another time."
+    ),
 }
 #: ``HTTP-<status>`` codes (a reply without an error body): by the status's first digit.
 HTTP_STATUS_MESSAGES: dict[str, str] = {

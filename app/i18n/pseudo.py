@@ -21,8 +21,10 @@ _ACCENTS = str.maketrans(
     "àƀçđéƒĝĥîĵķĺɱñöþʠŕšţûṽŵẋýžÀƁÇĐÉƑĜĤÎĴĶĹṀÑÖÞǪŔŠŢÛṼŴẊÝŽ",
 )
 # Kept as they are: printf and brace placeholders, HTML tags and entities, accelerators.
-_KEEP = re.compile(r"%\([^)]*\)[-#0 +]*\d*(?:\.\d+)?[a-zA-Z]|%[-#0 +]*\d*(?:\.\d+)?[sdifr%]"
-                   r"|\{[^{}]*\}|<[^<>]*>|&[a-zA-Z]+;|&&|&(?=\S)")
+_KEEP = re.compile(
+    r"%\([^)]*\)[-#0 +]*\d*(?:\.\d+)?[a-zA-Z]|%[-#0 +]*\d*(?:\.\d+)?[sdifr%]"
+    r"|\{[^{}]*\}|<[^<>]*>|&[a-zA-Z]+;|&&|&(?=\S)"
+)
 EXPANSION = 0.4
 OPEN, CLOSE, PAD = "[", "]", "·"
 
@@ -33,7 +35,7 @@ def pseudo(text: str) -> str:
         return text
     out, last, visible = [], 0, 0
     for m in _KEEP.finditer(text):
-        chunk = text[last:m.start()]
+        chunk = text[last : m.start()]
         out += [chunk.translate(_ACCENTS), m.group()]
         visible += len(chunk)
         last = m.end()

@@ -16,8 +16,16 @@ import re
 import unicodedata
 from collections.abc import Mapping
 
-__all__ = ["FSI", "PDI", "display_name", "first_strong", "fsi", "isolate", "normalize_arabic",
-           "strip_bidi_controls"]
+__all__ = [
+    "FSI",
+    "PDI",
+    "display_name",
+    "first_strong",
+    "fsi",
+    "isolate",
+    "normalize_arabic",
+    "strip_bidi_controls",
+]
 
 FSI, PDI = "\u2068", "\u2069"
 _ISOLATE_START = "\u2066\u2067\u2068"  # LRI, RLI, FSI
@@ -86,7 +94,7 @@ def isolate(text: str) -> str:
         return text
     out, last = [], 0
     for m in _ISOLATED.finditer(text):
-        out += [_isolate_plain(text[last:m.start()]), m.group()]
+        out += [_isolate_plain(text[last : m.start()]), m.group()]
         last = m.end()
     out.append(_isolate_plain(text[last:]))
     return "".join(out)
@@ -115,8 +123,9 @@ def fsi(value: object) -> str:
     return f"{FSI}{value}{PDI}"
 
 
-_BIDI_CONTROLS = dict.fromkeys(map(ord, "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e"
-                                        "\u2066\u2067\u2068\u2069\u200c\u200d\ufeff"))
+_BIDI_CONTROLS = dict.fromkeys(
+    map(ord, "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200c\u200d\ufeff")
+)
 
 
 def strip_bidi_controls(text: str) -> str:
@@ -124,17 +133,19 @@ def strip_bidi_controls(text: str) -> str:
     return text.translate(_BIDI_CONTROLS)
 
 
-_FOLD = str.maketrans({  # type: ignore[misc]  # str and code-point keys, as maketrans takes them
-    "\u0671": "\u0627",  # ٱ alef wasla → ا (أ إ آ lose their hamza/madda as marks)
-    "\u0649": "\u064a",  # ى alef maksura → ي
-    "\u06cc": "\u064a",  # ی Farsi yeh → ي
-    "\u0629": "\u0647",  # ة teh marbuta → ه
-    "\u06c0": "\u0647",  # ۀ → ه
-    "\u06a9": "\u0643",  # ک keheh → ك
-    "\u0640": None,      # ـ tatweel
-    **{ord(d): str(i) for i, d in enumerate("٠١٢٣٤٥٦٧٨٩")},
-    **{ord(d): str(i) for i, d in enumerate("۰۱۲۳۴۵۶۷۸۹")},
-})
+_FOLD = str.maketrans(
+    {  # type: ignore[misc]  # str and code-point keys, as maketrans takes them
+        "\u0671": "\u0627",  # ٱ alef wasla → ا (أ إ آ lose their hamza/madda as marks)
+        "\u0649": "\u064a",  # ى alef maksura → ي
+        "\u06cc": "\u064a",  # ی Farsi yeh → ي
+        "\u0629": "\u0647",  # ة teh marbuta → ه
+        "\u06c0": "\u0647",  # ۀ → ه
+        "\u06a9": "\u0643",  # ک keheh → ك
+        "\u0640": None,  # ـ tatweel
+        **{ord(d): str(i) for i, d in enumerate("٠١٢٣٤٥٦٧٨٩")},
+        **{ord(d): str(i) for i, d in enumerate("۰۱۲۳۴۵۶۷۸۹")},
+    }
+)
 _SPACES = re.compile(r"\s+")
 
 

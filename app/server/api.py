@@ -68,9 +68,16 @@ def _check_customer(store, row: dict) -> None:
         raise errors.invalid("phone is not a phone number", field="phone") from exc
     existing = store.customer_by(phone=row["phone"]) if row["phone"] else None
     if existing and existing["id"] != row["id"]:
-        raise BookingError("CUSTOMER-EXISTS", "a customer with this phone number exists", 409,
-                           phone=row["phone"], candidate=existing)
-    row["searchText"] = normalize_arabic(f"{row['firstName']} {row.get('lastName') or ''} {row['phone'] or ''}")
+        raise BookingError(
+            "CUSTOMER-EXISTS",
+            "a customer with this phone number exists",
+            409,
+            phone=row["phone"],
+            candidate=existing,
+        )
+    row["searchText"] = normalize_arabic(
+        f"{row['firstName']} {row.get('lastName') or ''} {row['phone'] or ''}"
+    )
 
 
 def _page(items: list, limit: int, token: str | None) -> dict:
@@ -81,7 +88,7 @@ def _page(items: list, limit: int, token: str | None) -> dict:
             raise ValueError(offset)
     except ValueError as exc:
         raise errors.invalid("nextPageToken is not valid", field="nextPageToken") from exc
-    chunk = items[offset:offset + limit]
+    chunk = items[offset : offset + limit]
     more = offset + limit < len(items)
     next_token = base64.urlsafe_b64encode(str(offset + limit).encode()).decode() if more else None
     return {"result": chunk, "pagination": {"nextPageToken": next_token, "hasMore": more}}
@@ -106,8 +113,9 @@ def _instant(text: str, field: str):
 def _event_id(text: str) -> int:
     """``Last-Event-ID``: ASCII digits, at most :data:`MAX_EVENT_ID`. Raises VALIDATION."""
     if not (text.isascii() and text.isdigit() and len(text) <= 16 and int(text) <= MAX_EVENT_ID):
-        raise errors.invalid(f"Last-Event-ID must be an event id (ASCII digits, at most {MAX_EVENT_ID})",
-                             field="Last-Event-ID")
+        raise errors.invalid(
+            f"Last-Event-ID must be an event id (ASCII digits, at most {MAX_EVENT_ID})", field="Last-Event-ID"
+        )
     return int(text)
 
 
@@ -163,8 +171,14 @@ def _check_booking(request: Request, service: BookingService, booking: Mapping[s
         raise _forbid()
 
 
-def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lifespan=None,
-               desks: DeskRegistry | None = None, host_names: frozenset[str] | None = None) -> FastAPI:
+def create_app(
+    service: BookingService,
+    *,
+    expire_every: float = 30.0,
+    extra_lifespan=None,
+    desks: DeskRegistry | None = None,
+    host_names: frozenset[str] | None = None,
+) -> FastAPI:
     """The ASGI app over ``service``. ``extra_lifespan`` (an async context manager factory
     taking the app) runs beside it, e.g. the sync engine. ``desks`` (default: a registry on
     the service's store) pairs and authenticates LAN desks; ``api.state.desks``."""
@@ -189,9 +203,16 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         finally:
             task.cancel()
 
-    api = FastAPI(title="Istiqbal branch booking server", version=app_package.__version__, lifespan=lifespan,
-                  description=__doc__, openapi_url=None, docs_url=None, redoc_url=None,
-                  dependencies=[Depends(undeclared_refused)])
+    api = FastAPI(
+        title="Istiqbal branch booking server",
+        version=app_package.__version__,
+        lifespan=lifespan,
+        description=__doc__,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        dependencies=[Depends(undeclared_refused)],
+    )
     api.state.service = service
     api.state.desks = desks or DeskRegistry(service.store)
     api.add_middleware(DeskGuard, registry=api.state.desks, names=host_names)
@@ -212,15 +233,26 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
     async def validation_error(_: Request, exc: RequestValidationError):
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-        message = f"{where}: {first.get('msg', 'invalid request')}" if where else first.get("msg", "invalid request")
+        message = (
+            f"{where}: {first.get('msg', 'invalid request')}"
+            if where
+            else first.get("msg", "invalid request")
+        )
         return JSONResponse({"error": {"code": errors.VALIDATION, "message": message}}, status_code=400)
 
     @api.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException):
-        code = {400: errors.VALIDATION, 404: errors.NOT_FOUND, 405: "METHOD-NOT-ALLOWED",
-                413: "TOO-LARGE"}.get(exc.status_code, "HTTP-ERROR")
-        return JSONResponse({"error": {"code": code, "message": str(exc.detail)}}, status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+        code = {
+            400: errors.VALIDATION,
+            404: errors.NOT_FOUND,
+            405: "METHOD-NOT-ALLOWED",
+            413: "TOO-LARGE",
+        }.get(exc.status_code, "HTTP-ERROR")
+        return JSONResponse(
+            {"error": {"code": code, "message": str(exc.detail)}},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
 
     @api.get("/openapi.json", include_in_schema=False, dependencies=[require(Role.PROVIDER)])
     async def openapi():
@@ -239,8 +271,9 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
     # reference data ---------------------------------------------------------------
     @api.get("/management/resources", dependencies=[require(Role.PROVIDER)])
     @reading
-    def resources(request: Request, limit: int = Query(100, ge=1, le=MAX_LIMIT),
-                        nextPageToken: str | None = None):
+    def resources(
+        request: Request, limit: int = Query(100, ge=1, le=MAX_LIMIT), nextPageToken: str | None = None
+    ):
         return _page(_localized(request, service.store.resources()), limit, nextPageToken)
 
     @api.get("/management/resources/mine", dependencies=[require(Role.PROVIDER)])
@@ -276,8 +309,9 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
 
     @api.get("/management/types", dependencies=[require(Role.PROVIDER)])
     @reading
-    def types(request: Request, limit: int = Query(100, ge=1, le=MAX_LIMIT),
-                    nextPageToken: str | None = None):
+    def types(
+        request: Request, limit: int = Query(100, ge=1, le=MAX_LIMIT), nextPageToken: str | None = None
+    ):
         return _page(_localized(request, service.store.types()), limit, nextPageToken)
 
     @api.get("/management/types/{typeId}", dependencies=[require(Role.PROVIDER)])
@@ -299,17 +333,21 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
 
     @api.get("/management/customers", dependencies=[require(Role.RECEPTION)])
     @reading
-    def customers(search: str | None = Query(None, max_length=100),
-                        limit: int = Query(50, ge=1, le=MAX_LIMIT), nextPageToken: str | None = None):
+    def customers(
+        search: str | None = Query(None, max_length=100),
+        limit: int = Query(50, ge=1, le=MAX_LIMIT),
+        nextPageToken: str | None = None,
+    ):
         """Customers matching ``search`` by name (Arabic or English, normalised), phone digits
         or customer number."""
         text = (search or "").strip()
         digits = "".join(str(unicodedata.decimal(ch)) for ch in text if ch.isdecimal())  # ٠١٢ too
         found = service.store.customers(
             search_key=normalize_arabic(text) if text else None,
-            phone_digits=phones.search_forms(text, service.store.phone_region),   # 055…, +96655…, 0096655…
+            phone_digits=phones.search_forms(text, service.store.phone_region),  # 055…, +96655…, 0096655…
             number=int(digits) if digits and len(digits) <= 9 else None,
-            limit=MAX_LIMIT * 5)
+            limit=MAX_LIMIT * 5,
+        )
         return _page(found, limit, nextPageToken)
 
     @api.post("/management/customers", status_code=201, dependencies=[require(Role.RECEPTION)])
@@ -347,8 +385,12 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
             if current is None:
                 raise errors.not_found("customer", customerId)
             row = {k: current.get(k) for k in ("id", "firstName", "lastName", "phone", "email", "note")}
-            row.update({k: (v.strip() if isinstance(v, str) else v) or (None if k != "lastName" else "")
-                        for k, v in changes.items()})
+            row.update(
+                {
+                    k: (v.strip() if isinstance(v, str) else v) or (None if k != "lastName" else "")
+                    for k, v in changes.items()
+                }
+            )
             _check_customer(store, row)
             with store.transaction():
                 store.upsert("customers", [row])
@@ -366,8 +408,11 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
 
     @api.get("/management/customers/{customerId}/bookings", dependencies=[require(Role.RECEPTION)])
     @reading
-    def customer_bookings(customerId: str, includes: str | None = Query(None, max_length=100),
-                                limit: int = Query(200, ge=1, le=MAX_LIMIT)):
+    def customer_bookings(
+        customerId: str,
+        includes: str | None = Query(None, max_length=100),
+        limit: int = Query(200, ge=1, le=MAX_LIMIT),
+    ):
         """The customer's bookings (any status), newest start first, waiting ones first of
         all: the desk's customer card (reception role)."""
         rows = service.customer_bookings(customerId, limit)
@@ -376,15 +421,18 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
     # bookings ---------------------------------------------------------------------
     @api.get("/management/bookings", dependencies=[require(Role.PROVIDER)])
     @reading
-    def bookings(request: Request,
-                       from_: str | None = Query(None, alias="from", max_length=40),
-                       to: str | None = Query(None, max_length=40),
-                       date_: str | None = Query(None, alias="date", max_length=10),
-                       resources: str | None = Query(None, max_length=2000),
-                       status: str | None = Query(None, max_length=200),
-                       includes: str | None = Query(None, max_length=100),
-                       orderDirection: str = Query("asc", pattern="^(asc|desc)$"),
-                       limit: int = Query(MAX_LIMIT, ge=1, le=5000), nextPageToken: str | None = None):
+    def bookings(
+        request: Request,
+        from_: str | None = Query(None, alias="from", max_length=40),
+        to: str | None = Query(None, max_length=40),
+        date_: str | None = Query(None, alias="date", max_length=10),
+        resources: str | None = Query(None, max_length=2000),
+        status: str | None = Query(None, max_length=200),
+        includes: str | None = Query(None, max_length=100),
+        orderDirection: str = Query("asc", pattern="^(asc|desc)$"),
+        limit: int = Query(MAX_LIMIT, ge=1, le=5000),
+        nextPageToken: str | None = None,
+    ):
         """Scheduled bookings overlapping ``from``..``to`` (UTC ISO) or the branch-local
         ``date``; ``resources`` and ``status`` comma-separated filters."""
         if date_:
@@ -396,8 +444,17 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         if end <= start or (end - start).days > 62:
             raise errors.invalid("the range must be positive and at most 62 days", field="to")
         own = _own(request)
-        key = (start, end, resources, status, includes, orderDirection, limit, nextPageToken,
-               frozenset(own) if own is not None else None)
+        key = (
+            start,
+            end,
+            resources,
+            status,
+            includes,
+            orderDirection,
+            limit,
+            nextPageToken,
+            frozenset(own) if own is not None else None,
+        )
         generation = day_cache.generation()
         cached = day_cache.get(key)
         if cached is not None:
@@ -422,8 +479,11 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
 
     @api.get("/management/bookings/unassigned", dependencies=[require(Role.PROVIDER)])
     @reading
-    def unassigned(request: Request, resourceId: str = Query(min_length=1, max_length=64),
-                         includes: str | None = Query(None, max_length=100)):
+    def unassigned(
+        request: Request,
+        resourceId: str = Query(min_length=1, max_length=64),
+        includes: str | None = Query(None, max_length=100),
+    ):
         """The resource's queue, FIFO, with positions (Ehjzny API reference, "Provider: View Unassigned Bookings")."""
         _check_resource(request, resourceId)
         rows = service.embed(service.queue(resourceId), _includes(includes))
@@ -448,8 +508,13 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         """Every resource's queue: ``[{"resourceId", "queue": [booking with position]}]``; for
         a provider desk its own resources' queues only."""
         wanted, own = _includes(includes), _own(request)
-        return {"result": [{"resourceId": r["id"], "queue": service.embed(service.queue(r["id"]), wanted)}
-                           for r in service.store.resources() if own is None or r["id"] in own]}
+        return {
+            "result": [
+                {"resourceId": r["id"], "queue": service.embed(service.queue(r["id"]), wanted)}
+                for r in service.store.resources()
+                if own is None or r["id"] in own
+            ]
+        }
 
     @api.get("/management/bookings/{bookingId}", dependencies=[require(Role.PROVIDER)])
     @reading
@@ -469,7 +534,11 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
     @writing
     def assign(body: schemas.AssignBody, request: Request):
         _check_resource(request, body.resourceId)
-        return {"result": service.accept(body.bookingId, body.resourceId, _actor(request), when_free=body.whenFree)}
+        return {
+            "result": service.accept(
+                body.bookingId, body.resourceId, _actor(request), when_free=body.whenFree
+            )
+        }
 
     @api.post(ACTIONS[Action.CANCEL].route, dependencies=[require(RANK[ACTIONS[Action.CANCEL].role])])
     @writing
@@ -481,11 +550,14 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         def handler(body: schemas.BookingRef, request: Request):
             _check_booking(request, service, service._booking(body.bookingId))
             return {"result": service.act(action, body.bookingId, _actor(request))}
+
         return handler
 
     # the actions whose body is {"bookingId"} alone: route, role and service call from the table
     for action, spec in ref_actions():
-        api.post(spec.route, name=spec.method or action, dependencies=[require(RANK[spec.role])])(_visit(action))
+        api.post(spec.route, name=spec.method or action, dependencies=[require(RANK[spec.role])])(
+            _visit(action)
+        )
 
     @api.put(ACTIONS[Action.CREATE].route, dependencies=[require(RANK[ACTIONS[Action.CREATE].role])])
     @writing
@@ -506,13 +578,18 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         if body.showFixedTimes:
             fixed += [int(t) for t in body.showFixedTimes.replace(" ", "").split(",") if t]
         try:
-            grid = availability.grid_from(body.granularity, body.step, fixed,
-                                          body.model_dump(include=set(availability.SHOW_FLAGS)),
-                                          body.showInBetweenSlots)
+            grid = availability.grid_from(
+                body.granularity,
+                body.step,
+                fixed,
+                body.model_dump(include=set(availability.SHOW_FLAGS)),
+                body.showInBetweenSlots,
+            )
         except ValueError as exc:
             raise errors.invalid(str(exc), field="granularity") from exc
-        result = service.free_times(body.type, _day(body.date), body.resourceId,
-                                    ignore_id=body.rescheduleBookingId, grid=grid)
+        result = service.free_times(
+            body.type, _day(body.date), body.resourceId, ignore_id=body.rescheduleBookingId, grid=grid
+        )
         return {"result": result, "pagination": {"nextPageToken": None, "hasMore": False}}
 
     @api.post("/availability/types", dependencies=[require(Role.RECEPTION)])
@@ -529,16 +606,19 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
     # attendances (Rekaz "Attendances API") -------------------------------------------
     @api.get("/management/attendances", dependencies=[require(Role.RECEPTION)])
     @reading
-    def attendances(date_: str | None = Query(None, alias="date", max_length=10),
-                          customerId: str | None = Query(None, max_length=64)):
+    def attendances(
+        date_: str | None = Query(None, alias="date", max_length=10),
+        customerId: str | None = Query(None, max_length=64),
+    ):
         """Check-ins and check-outs of a branch-local ``date`` and/or of one customer."""
         if not date_ and not customerId:
             raise errors.invalid("give date or customerId", field="date")
         if date_:
             rows = service.attendances(_day(date_))
         else:
-            rows = service.store._rows("select * from attendances where customerId = ? order by createdAt",
-                                       [customerId])
+            rows = service.store._rows(
+                "select * from attendances where customerId = ? order by createdAt", [customerId]
+            )
         return {"result": [r for r in rows if not customerId or r["customerId"] == customerId]}
 
     @api.post("/management/attendances", status_code=201, dependencies=[require(Role.RECEPTION)])
@@ -548,8 +628,10 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
         _check_booking(request, service, service._booking(body.bookingId))
         action = service.check_in if body.actionType == AttendanceKind.CHECK_IN else service.end
         booking = action(body.bookingId, _actor(request))
-        rows = service.store._rows("select * from attendances where bookingId = ? and type = ?"
-                                   " order by createdAt desc limit 1", [body.bookingId, body.actionType])
+        rows = service.store._rows(
+            "select * from attendances where bookingId = ? and type = ? order by createdAt desc limit 1",
+            [body.bookingId, body.actionType],
+        )
         return {"result": {**(rows[0] if rows else {}), "booking": booking}}
 
     # live events --------------------------------------------------------------------
@@ -600,9 +682,18 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
     @api.get("/sync/status", dependencies=[require(Role.RECEPTION)])
     async def sync_status():
         status = getattr(api.state, "sync_status", None)
-        return {"result": await service.store.read(status) if status else {
-            "online": False, "connected": False, "cloud": None, "lastPullAt": None, "pending": 0,
-            "needsAttention": 0}}
+        return {
+            "result": await service.store.read(status)
+            if status
+            else {
+                "online": False,
+                "connected": False,
+                "cloud": None,
+                "lastPullAt": None,
+                "pending": 0,
+                "needsAttention": 0,
+            }
+        }
 
     desk_routes.add_routes(api)
     api.include_router(payment_routes.router)
@@ -610,13 +701,30 @@ def create_app(service: BookingService, *, expire_every: float = 30.0, extra_lif
     return api
 
 
-_ERROR_SCHEMA = {"type": "object", "required": ["error"], "properties": {"error": {
-    "type": "object", "required": ["code", "message"],
-    "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "object"}}}}}
-_ERROR_RESPONSES = {"400": "refused input (code VALIDATION or a booking rule)", "401": "no valid desk token",
-                    "403": "this desk's role may not do this, or another origin or host",
-                    "404": "no such record", "409": "a conflict with the current state",
-                    "413": "the body is larger than 64 KiB", "429": "too many wrong pairing codes"}
+_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {"type": "object"},
+            },
+        }
+    },
+}
+_ERROR_RESPONSES = {
+    "400": "refused input (code VALIDATION or a booking rule)",
+    "401": "no valid desk token",
+    "403": "this desk's role may not do this, or another origin or host",
+    "404": "no such record",
+    "409": "a conflict with the current state",
+    "413": "the body is larger than 64 KiB",
+    "429": "too many wrong pairing codes",
+}
 
 
 def _openapi(api: FastAPI) -> dict:
@@ -628,7 +736,10 @@ def _openapi(api: FastAPI) -> dict:
         schema = api.openapi()
         components = schema.setdefault("components", {})
         components.setdefault("securitySchemes", {})["bearer"] = {
-            "type": "http", "scheme": "bearer", "description": "a desk token (the server's own, or a paired desk's)"}
+            "type": "http",
+            "scheme": "bearer",
+            "description": "a desk token (the server's own, or a paired desk's)",
+        }
         components.setdefault("schemas", {})["Error"] = _ERROR_SCHEMA
         for path, methods, role in route_roles(api):
             item = schema.get("paths", {}).get(path)
@@ -644,8 +755,15 @@ def _openapi(api: FastAPI) -> dict:
                 for status, text in _ERROR_RESPONSES.items():
                     if role is Role.NONE and status in ("401", "403") and path != "/desks/pair":
                         continue
-                    responses.setdefault(status, {"description": text, "content": {
-                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+                    responses.setdefault(
+                        status,
+                        {
+                            "description": text,
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                            },
+                        },
+                    )
                 if role is not Role.NONE:
                     operation["security"] = [{"bearer": []}]
         api._roles_marked = schema  # type: ignore[attr-defined]
@@ -655,19 +773,23 @@ def _openapi(api: FastAPI) -> dict:
 def _off_loop(run):
     """A decorator: the route's plain function runs through ``run`` (``Store.read`` or
     ``Store.write``) off the event loop; FastAPI still reads its parameters."""
+
     def decorate(fn):
         @functools.wraps(fn)
         async def route(*args, **kwargs):
             return await run(functools.partial(fn, *args, **kwargs))
+
         return route
+
     return decorate
 
 
 def _json(content) -> Response:
     """A JSON response encoded once with the stdlib encoder (FastAPI's generic encoder costs
     ~60 ms for a day of 600 bookings)."""
-    return Response(json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode(),
-                    media_type="application/json")
+    return Response(
+        json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode(), media_type="application/json"
+    )
 
 
 class ResponseCache:
@@ -718,7 +840,11 @@ def _localized(request: Request, rows: Sequence[Mapping[str, Any]]) -> list[Any]
 
 
 def _sse(event: dict) -> dict:
-    return {"event": event["type"], "id": str(event["id"]), "data": json.dumps(event["data"], ensure_ascii=False)}
+    return {
+        "event": event["type"],
+        "id": str(event["id"]),
+        "data": json.dumps(event["data"], ensure_ascii=False),
+    }
 
 
 def _event_filter(service: BookingService, own: set[str] | None):

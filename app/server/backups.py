@@ -31,7 +31,10 @@ def make_backup_router(store: Store) -> APIRouter:
 
     @router.get("/backups", dependencies=[require(Role.RECEPTION)])
     def backups() -> dict:
-        return {"result": backup.list_backups(store.path), "pendingRestore": backup.pending_restore(store.path)}
+        return {
+            "result": backup.list_backups(store.path),
+            "pendingRestore": backup.pending_restore(store.path),
+        }
 
     @router.get("/backups/recovery", dependencies=[require(Role.RECEPTION)])
     def recovery() -> dict:

@@ -36,8 +36,15 @@ def add_routes(api: FastAPI) -> None:
         if not body.code and not body.proof:
             raise errors.invalid("give the pairing code or its proof", field="code")
         source = (request.client.host if request.client else "") or ""
-        pair = functools.partial(registry.pair, body.deskName, body.role, code=body.code, proof=body.proof,
-                                 resource_ids=body.resourceIds, source=source)
+        pair = functools.partial(
+            registry.pair,
+            body.deskName,
+            body.role,
+            code=body.code,
+            proof=body.proof,
+            resource_ids=body.resourceIds,
+            source=source,
+        )
         return {"result": await store.write(pair)}
 
     @api.get("/desks", dependencies=[require(Role.MANAGER)])

@@ -137,8 +137,13 @@ class DeskRegistry:
         with self._lock:
             self._codes = {c: v for c, v in self._codes.items() if v["expires"] > self._now()}
             self._codes[raw] = {"expires": expires, "role": role, "resourceIds": resources}
-        return {"code": f"{raw[:4]}-{raw[4:]}", "expiresAt": to_iso(expires), "role": role,
-                "resourceIds": resources, "fingerprint": self.fingerprint}
+        return {
+            "code": f"{raw[:4]}-{raw[4:]}",
+            "expiresAt": to_iso(expires),
+            "role": role,
+            "resourceIds": resources,
+            "fingerprint": self.fingerprint,
+        }
 
     def _wait_left(self, source: str, now: datetime) -> int:
         """Seconds ``source`` must still wait before its next guess counts (0: may try)."""
@@ -155,13 +160,22 @@ class DeskRegistry:
                 continue
             if code and hmac.compare_digest(normalize_code(code).encode(), raw.encode()):
                 return raw
-            if proof and self.fingerprint and hmac.compare_digest(
-                    proof.lower().encode(), pairing_proof(raw, self.fingerprint).encode()):
+            if (
+                proof
+                and self.fingerprint
+                and hmac.compare_digest(proof.lower().encode(), pairing_proof(raw, self.fingerprint).encode())
+            ):
                 return raw
         return None
 
-    def _take(self, code: str | None, proof: str | None, role: str | None, resource_ids: list[str] | None,
-              source: str) -> dict:
+    def _take(
+        self,
+        code: str | None,
+        proof: str | None,
+        role: str | None,
+        resource_ids: list[str] | None,
+        source: str,
+    ) -> dict:
         """Consume the matching live code once the role (and resources) asked for, when given,
         are the code's. Raises PAIRING-RATE-LIMITED (429) while ``source`` must wait, PAIRING-FAILED
         (403) for a wrong or expired code (counted against ``source``) or another role or other resources (the code stays valid)."""
@@ -172,8 +186,12 @@ class DeskRegistry:
                 self._guesses = {s: v for s, v in self._guesses.items() if v[1] > cutoff}
             wait = self._wait_left(source, now)
             if wait:
-                raise BookingError("PAIRING-RATE-LIMITED", f"too many wrong pairing codes; try again in {wait} s",
-                                   429, retryAfter=wait)
+                raise BookingError(
+                    "PAIRING-RATE-LIMITED",
+                    f"too many wrong pairing codes; try again in {wait} s",
+                    429,
+                    retryAfter=wait,
+                )
             found = self._find(code, proof, now)
             if found is None:
                 count = self._guesses.get(source, (0, now))[0] + 1
@@ -181,15 +199,26 @@ class DeskRegistry:
                 raise BookingError("PAIRING-FAILED", "the pairing code is wrong or has expired", 403)
             grant = self._codes[found]
             if role is not None and role != grant["role"]:
-                raise BookingError("PAIRING-FAILED", f"this code was made for a {grant['role']} desk", 403,
-                                   role=grant["role"])
+                raise BookingError(
+                    "PAIRING-FAILED",
+                    f"this code was made for a {grant['role']} desk",
+                    403,
+                    role=grant["role"],
+                )
             if resource_ids and sorted(set(resource_ids)) != sorted(grant["resourceIds"]):
                 raise BookingError("PAIRING-FAILED", "this code was made for other resources", 403)
             self._guesses.pop(source, None)
             return self._codes.pop(found)
 
-    def pair(self, desk_name: str, role: str | None = None, code: str | None = None, proof: str | None = None,
-             resource_ids: list[str] | None = None, source: str = "") -> dict:
+    def pair(
+        self,
+        desk_name: str,
+        role: str | None = None,
+        code: str | None = None,
+        proof: str | None = None,
+        resource_ids: list[str] | None = None,
+        source: str = "",
+    ) -> dict:
         """Pair a desk → ``{"token", "deskId", "deskName", "role", "resourceIds",
         "fingerprint"}`` with the role and resources fixed when the code was made.
         ``source``: the caller's address (wrong guesses are counted per address).
@@ -201,11 +230,23 @@ class DeskRegistry:
         grant = self._take(code, proof, role, resource_ids, source)
         resources = grant["resourceIds"]
         token = secrets.token_urlsafe(32)
-        desk = {"id": new_id(), "name": desk_name, "role": grant["role"], "resourceIds": resources,
-                "tokenHash": token_hash(token), "createdAt": to_iso(self._now())}
+        desk = {
+            "id": new_id(),
+            "name": desk_name,
+            "role": grant["role"],
+            "resourceIds": resources,
+            "tokenHash": token_hash(token),
+            "createdAt": to_iso(self._now()),
+        }
         self.store.add_desk(desk)
-        return {"token": token, "deskId": desk["id"], "deskName": desk_name, "role": grant["role"],
-                "resourceIds": resources, "fingerprint": self.fingerprint}
+        return {
+            "token": token,
+            "deskId": desk["id"],
+            "deskName": desk_name,
+            "role": grant["role"],
+            "resourceIds": resources,
+            "fingerprint": self.fingerprint,
+        }
 
     def authenticate(self, token: str) -> Desk | None:
         """The desk holding ``token`` (:data:`LOCAL_DESK` for :attr:`local_token`), or None

@@ -71,8 +71,10 @@ class EventLog:
             return self.publish(type_, data)
         text = json.dumps(data, ensure_ascii=False)
         with self.store.transaction():
-            cursor = self.store.db.execute("insert into events (type, data, createdAt) values (?, ?, ?)",
-                                           [type_, text, to_iso(utc_now())])
+            cursor = self.store.db.execute(
+                "insert into events (type, data, createdAt) values (?, ?, ?)",
+                [type_, text, to_iso(utc_now())],
+            )
             event = {"id": int(cursor.lastrowid), "type": type_, "data": data}
             self.store.after_commit(lambda: self._fan_out(event))
         return event
@@ -112,8 +114,9 @@ class EventLog:
                 return [e for e in self._events if e["id"] > last_id]
         if self.store is None:
             return None
-        rows = self.store.db.execute("select id, type, data from events where id > ? and id <= ? order by id",
-                                     [last_id, self._last_id]).fetchall()
+        rows = self.store.db.execute(
+            "select id, type, data from events where id > ? and id <= ? order by id", [last_id, self._last_id]
+        ).fetchall()
         if not rows or rows[0][0] != last_id + 1:
             return None
         return [{"id": i, "type": t, "data": json.loads(d)} for i, t, d in rows]

@@ -100,10 +100,13 @@ def _day(text: str):
 
 
 @router.get("/management/payments", dependencies=[require(Role.RECEPTION)])
-async def list_payments(request: Request, bookingId: str | None = Query(None, max_length=64),
-                        date_: str | None = Query(None, alias="date", max_length=10),
-                        deskId: str | None = Query(None, max_length=100),
-                        user: str | None = Query(None, max_length=100)):
+async def list_payments(
+    request: Request,
+    bookingId: str | None = Query(None, max_length=64),
+    date_: str | None = Query(None, alias="date", max_length=10),
+    deskId: str | None = Query(None, max_length=100),
+    user: str | None = Query(None, max_length=100),
+):
     """A booking's payments, or those of a branch-local day, by invoice number."""
     if bookingId:
         rows = await _read(request, _payments(request).of_booking, bookingId)
@@ -135,8 +138,11 @@ async def receipt(request: Request, paymentId: str):
 @router.put("/management/bookings/{bookingId}/price", dependencies=[require(Role.MANAGER)])
 async def set_price(request: Request, bookingId: str, body: PriceBody):
     """A booking's own price (manager), with the reason kept in its history."""
-    return {"result": await _write(request, _payments(request).set_price, bookingId, body.price, body.reason,
-                                   _actor(request))}
+    return {
+        "result": await _write(
+            request, _payments(request).set_price, bookingId, body.price, body.reason, _actor(request)
+        )
+    }
 
 
 @router.get("/management/billing", dependencies=[require(Role.RECEPTION)])
@@ -151,21 +157,38 @@ async def put_billing(request: Request, body: BillingBody):
 
 
 @router.get("/management/drawer", dependencies=[require(Role.RECEPTION)])
-async def drawer(request: Request, date_: str = Query(alias="date", max_length=10),
-                 deskId: str | None = Query(None, max_length=100), user: str | None = Query(None, max_length=100)):
+async def drawer(
+    request: Request,
+    date_: str = Query(alias="date", max_length=10),
+    deskId: str | None = Query(None, max_length=100),
+    user: str | None = Query(None, max_length=100),
+):
     """Expected takings by method of a branch-local day for one desk and user (default: the
     calling desk and its user)."""
     me = _actor(request)
-    return {"result": await _read(request, _payments(request).drawer, _day(date_), deskId or me["deskId"],
-                                  user or me["user"])}
+    return {
+        "result": await _read(
+            request, _payments(request).drawer, _day(date_), deskId or me["deskId"], user or me["user"]
+        )
+    }
 
 
 @router.post("/management/drawer-counts", status_code=201, dependencies=[require(Role.RECEPTION)])
 async def close_drawer(request: Request, body: DrawerCountBody):
     """Close the day: save the counted drawer against the expected (a difference needs a note)."""
     me = _actor(request)
-    return {"result": await _write(request, _payments(request).close_drawer, _day(body.date),
-                                   body.deskId or me["deskId"], body.user or me["user"], body.counted, body.note, me)}
+    return {
+        "result": await _write(
+            request,
+            _payments(request).close_drawer,
+            _day(body.date),
+            body.deskId or me["deskId"],
+            body.user or me["user"],
+            body.counted,
+            body.note,
+            me,
+        )
+    }
 
 
 @router.get("/management/drawer-counts", dependencies=[require(Role.RECEPTION)])

@@ -32,6 +32,7 @@ class ReadsMixin:
 
     store: Store
     if TYPE_CHECKING:  # provided by BookingService
+
         @property
         def zone(self) -> str: ...
         def now(self) -> datetime: ...
@@ -64,7 +65,9 @@ class ReadsMixin:
         writer lock so two readers never expire the same booking; without taking the lock
         when nothing is due (the common case: a read does not wait for a running write)."""
         now = self.now()
-        if any(is_expired(b, now) for b in self.store.queued_bookings()) or self.store.expired_holds(to_iso(now)):
+        if any(is_expired(b, now) for b in self.store.queued_bookings()) or self.store.expired_holds(
+            to_iso(now)
+        ):
             with self.store.lock:
                 self.expire_overdue()
 
@@ -72,16 +75,24 @@ class ReadsMixin:
         return local_day_bounds(day, self.zone)
 
     # bookings in API shape ---------------------------------------------------------------
-    def to_api(self, booking: BookingRow, queued: Sequence[BookingRow] | None = None,
-               resources: Sequence[ResourceRow] | None = None) -> dict:
+    def to_api(
+        self,
+        booking: BookingRow,
+        queued: Sequence[BookingRow] | None = None,
+        resources: Sequence[ResourceRow] | None = None,
+    ) -> dict:
         """The booking as the API returns it: stored fields, the branch-local
         ``startDate``/``startTime`` view, ``cloudIds``, ``price``/``paid``/``balance`` (minor
         units, VAT included) with ``currency`` (:mod:`app.server.payments`) and, while
         waiting, the queue fields."""
         return self.to_api_many([booking], queued, resources)[0]
 
-    def to_api_many(self, rows: Sequence[Mapping[str, Any]], queued: Sequence[BookingRow] | None = None,
-                    resources: Sequence[ResourceRow] | None = None) -> list[dict]:
+    def to_api_many(
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        queued: Sequence[BookingRow] | None = None,
+        resources: Sequence[ResourceRow] | None = None,
+    ) -> list[dict]:
         """:meth:`to_api` for many bookings with one query per table."""
         cloud = self.store.cloud_ids_many([b["id"] for b in rows]) if rows else {}
         zone, out = self.zone, []
@@ -113,8 +124,11 @@ class ReadsMixin:
             return rows
         types = self._types() if "type" in wanted else {}
         resources = {r["id"]: r for r in self.store.resources()} if "resource" in wanted else {}
-        customers = self.store.customers_many(sorted({r["customerId"] for r in rows if r.get("customerId")})) \
-            if "customer" in wanted else {}
+        customers = (
+            self.store.customers_many(sorted({r["customerId"] for r in rows if r.get("customerId")}))
+            if "customer" in wanted
+            else {}
+        )
         for row in rows:
             if "customer" in wanted:
                 row["customer"] = customers.get(row.get("customerId"))
@@ -124,10 +138,17 @@ class ReadsMixin:
                 row["resource"] = resources.get(row["resourceId"])
         return rows
 
-    def list_bookings(self, start: datetime, end: datetime, resource_ids: list[str] | None = None,
-                      statuses: list[str] | None = None) -> list[dict]:
+    def list_bookings(
+        self,
+        start: datetime,
+        end: datetime,
+        resource_ids: list[str] | None = None,
+        statuses: list[str] | None = None,
+    ) -> list[dict]:
         """Scheduled bookings overlapping ``[start, end)`` (UTC), ordered by start."""
-        return self.to_api_many(self.store.bookings_between(to_iso(start), to_iso(end), resource_ids, statuses))
+        return self.to_api_many(
+            self.store.bookings_between(to_iso(start), to_iso(end), resource_ids, statuses)
+        )
 
     # queues ------------------------------------------------------------------------------
     def queue(self, resource_id: str) -> list[dict]:
@@ -140,21 +161,25 @@ class ReadsMixin:
         queue = resource_queue(resource, self.store.queued_bookings(), self.now())
         served = set(resource.get("types") or [])
         unpaid = [b for b in self._awaiting_payment() if b["typeId"] in served]
-        return [{**b, **{k: p[k] for k in ("queuePosition", "estimatedWaitMinutes")}}
-                for b, p in zip(self.to_api_many(queue), positions(queue, self._types()), strict=True)] + \
-            [{**b, "awaitingPayment": True} for b in self.to_api_many(unpaid)]
+        return [
+            {**b, **{k: p[k] for k in ("queuePosition", "estimatedWaitMinutes")}}
+            for b, p in zip(self.to_api_many(queue), positions(queue, self._types()), strict=True)
+        ] + [{**b, "awaitingPayment": True} for b in self.to_api_many(unpaid)]
 
     def _awaiting_payment(self) -> list[dict]:
         """Queue bookings (no start) in ``PENDING_PAYMENT``, oldest first."""
-        return self.store._rows("select * from bookings where status = ? and startDateTime is null"
-                                " order by createdAt, id", [Status.PENDING_PAYMENT])
+        return self.store._rows(
+            "select * from bookings where status = ? and startDateTime is null order by createdAt, id",
+            [Status.PENDING_PAYMENT],
+        )
 
     def waiting(self) -> list[dict]:
         """Every booking waiting for a resource, oldest first, with its best position."""
         self._expire_due()
         queued = self.store.queued_bookings()
-        return self.to_api_many(queued, queued, self.store.resources()) + \
-            [{**b, "awaitingPayment": True} for b in self.to_api_many(self._awaiting_payment())]
+        return self.to_api_many(queued, queued, self.store.resources()) + [
+            {**b, "awaitingPayment": True} for b in self.to_api_many(self._awaiting_payment())
+        ]
 
     def queue_positions(self, type_id: str) -> dict[str, list[dict]]:
         """``{resourceId: [{bookingId, queuePosition, estimatedWaitMinutes, bestPosition,
@@ -173,10 +198,16 @@ class ReadsMixin:
                     best[b["id"]] = min(best.get(b["id"], index), index)
             if type_id in (resource.get("types") or []):
                 out[resource["id"]] = [
-                    {"bookingId": b["id"], "queuePosition": b["queuePosition"],
-                     "estimatedWaitMinutes": b["estimatedWaitMinutes"], "bestPosition": best.get(b["id"]),
-                     "bestWaitMinutes": (best.get(b["id"]) or 0) * int(types.get(b["typeId"], {}).get("minutes") or 0)}
-                    for b in positions(queue, types)]
+                    {
+                        "bookingId": b["id"],
+                        "queuePosition": b["queuePosition"],
+                        "estimatedWaitMinutes": b["estimatedWaitMinutes"],
+                        "bestPosition": best.get(b["id"]),
+                        "bestWaitMinutes": (best.get(b["id"]) or 0)
+                        * int(types.get(b["typeId"], {}).get("minutes") or 0),
+                    }
+                    for b in positions(queue, types)
+                ]
         return out
 
     def customer_bookings(self, customer_id: str, limit: int = 500) -> list[dict]:
@@ -187,27 +218,53 @@ class ReadsMixin:
         return self.to_api_many(self.store.customer_bookings(customer_id, limit))
 
     # availability ------------------------------------------------------------------------
-    def free_times(self, type_id: str, day: date, resource_id: str | None = None,
-                   ignore_id: str | None = None, step: int | None = None,
-                   grid: availability.Grid | None = None) -> list[dict]:
+    def free_times(
+        self,
+        type_id: str,
+        day: date,
+        resource_id: str | None = None,
+        ignore_id: str | None = None,
+        step: int | None = None,
+        grid: availability.Grid | None = None,
+    ) -> list[dict]:
         """Free start times on the branch-local ``day``: ``[{resourceId, startDateTime,
         date, time}]`` ordered by time then resource (``POST /availability/times``).
         Raises NOT-FOUND for an unknown type or resource."""
         booking_type = self._type(type_id)
-        resources = [self._resource(resource_id)] if resource_id else [
-            r for r in self.store.resources() if type_id in (r.get("types") or []) and _on(r)]
+        resources = (
+            [self._resource(resource_id)]
+            if resource_id
+            else [r for r in self.store.resources() if type_id in (r.get("types") or []) and _on(r)]
+        )
         lo, hi = self.day_bounds(day)
-        around = self.store.active_bookings([r["id"] for r in resources], to_iso(lo - timedelta(hours=4)),
-                                            to_iso(hi + timedelta(hours=4)))
+        around = self.store.active_bookings(
+            [r["id"] for r in resources], to_iso(lo - timedelta(hours=4)), to_iso(hi + timedelta(hours=4))
+        )
         types, now, out = self._types(), self.now(), []
         for resource in resources:
             if type_id not in (resource.get("types") or []):
                 continue
             mine = [b for b in around if b["resourceId"] == resource["id"]]
-            for start in availability.free_starts(day, booking_type, resource.get("timeRules"), mine, types,
-                                                  self.zone, now, step=step, ignore_id=ignore_id, grid=grid):
-                out.append({"resourceId": resource["id"], "startDateTime": to_iso(start),
-                            "date": day.isoformat(), "time": military(start, self.zone)})
+            for start in availability.free_starts(
+                day,
+                booking_type,
+                resource.get("timeRules"),
+                mine,
+                types,
+                self.zone,
+                now,
+                step=step,
+                ignore_id=ignore_id,
+                grid=grid,
+            ):
+                out.append(
+                    {
+                        "resourceId": resource["id"],
+                        "startDateTime": to_iso(start),
+                        "date": day.isoformat(),
+                        "time": military(start, self.zone),
+                    }
+                )
         return sorted(out, key=lambda s: (s["startDateTime"], s["resourceId"]))
 
     def pending_counts(self) -> dict[str, int]:
@@ -224,13 +281,19 @@ class ReadsMixin:
         resources = [self._resource(resource_id)] if resource_id else self.store.resources()
         served = {t for r in resources if _on(r) for t in (r.get("types") or [])}
         counts = self.pending_counts()
-        return [{**t, "pendingCount": counts.get(t["id"], 0)} for t in self.store.types()
-                if t["id"] in served and t.get("on") is not False]
+        return [
+            {**t, "pendingCount": counts.get(t["id"], 0)}
+            for t in self.store.types()
+            if t["id"] in served and t.get("on") is not False
+        ]
 
     def available_resources(self, type_id: str | None = None) -> list[ResourceRow]:
         """Active resources, those serving ``type_id`` when given (``POST
         /availability/resources``, Ehjzny API reference, "List Available Resources")."""
         if type_id:
             self._type(type_id)
-        return [r for r in self.store.resources()
-                if _on(r) and (type_id is None or type_id in (r.get("types") or []))]
+        return [
+            r
+            for r in self.store.resources()
+            if _on(r) and (type_id is None or type_id in (r.get("types") or []))
+        ]

@@ -31,10 +31,15 @@ def _day(text: str, field: str):
 
 
 @router.get("/reports/{kind}", dependencies=[require(Role.RECEPTION)])
-async def report(request: Request, kind: str,
-                 first: str = Query(alias="from", max_length=10), last: str = Query(alias="to", max_length=10),
-                 resourceId: str | None = Query(None, max_length=64), typeId: str | None = Query(None, max_length=64),
-                 groupBy: str | None = Query(None, max_length=10)):
+async def report(
+    request: Request,
+    kind: str,
+    first: str = Query(alias="from", max_length=10),
+    last: str = Query(alias="to", max_length=10),
+    resourceId: str | None = Query(None, max_length=64),
+    typeId: str | None = Query(None, max_length=64),
+    groupBy: str | None = Query(None, max_length=10),
+):
     """One report over a range of branch-local days (module docstring)."""
     service = request.app.state.service
     start, end = _day(first, "from"), _day(last, "to")

@@ -69,15 +69,18 @@ _DAY = "coalesce(b.startDateTime, b.createdAt)"
 #: The expressions of the report indexes (migrations ``m017``, ``m020``: the same trees, or SQLite will not
 #: use them): an index in each report's ``group by`` order lets a year be aggregated
 #: without sorting it (``indexed by`` when the report is not broken down).
-_WAIT = ("max(0, case when b.queueNumber is not null then unixepoch(b.startedAt) - unixepoch(b.createdAt)"
-         " else unixepoch(b.startedAt) - unixepoch(b.checkedInAt) end)")
+_WAIT = (
+    "max(0, case when b.queueNumber is not null then unixepoch(b.startedAt) - unixepoch(b.createdAt)"
+    " else unixepoch(b.startedAt) - unixepoch(b.checkedInAt) end)"
+)
 _SERVED = "unixepoch(b.endedAt) - unixepoch(b.startedAt)"
 _ACTIVE = (Status.CONFIRMED, Status.PENDING_APPROVAL, Status.PENDING_PAYMENT)
 KINDS = ("bookings", "no-shows", "waits", "visits", "utilisation", "revenue")
 
 
-def _scope(first: date, last: date, zone: str, resource_id: str | None, type_id: str | None,
-           group_by: str | None) -> tuple[str, str, list]:
+def _scope(
+    first: date, last: date, zone: str, resource_id: str | None, type_id: str | None, group_by: str | None
+) -> tuple[str, str, list]:
     """(group SQL, where SQL over bookings ``b``, params) of one report's range and filters.
     Raises VALIDATION for a range backwards or longer than :data:`rules.MAX_DAYS`, or an
     unknown ``groupBy``."""
@@ -123,8 +126,12 @@ def _spread(hist: list[tuple[float, int]]) -> dict:
     count = sum(c for _v, c in hist)
     total = sum(v * c for v, c in hist)
     median, p90 = rules.quantile(hist, 0.5), rules.quantile(hist, 0.9)
-    return {"count": count, "median": None if median is None else median / 60,
-            "p90": None if p90 is None else p90 / 60, "mean": total / count / 60 if count else None}
+    return {
+        "count": count,
+        "median": None if median is None else median / 60,
+        "p90": None if p90 is None else p90 / 60,
+        "mean": total / count / 60 if count else None,
+    }
 
 
 @lru_cache(maxsize=256)
@@ -149,8 +156,16 @@ class Reports:
     ``group_by`` (None, ``"resource"``, ``"type"``) and returns ``{"from", "to", "groupBy",
     "rows": [...]}`` plus its totals."""
 
-    def __init__(self, conn, zone: str, now, resources: list[dict], currency: str,
-                 minutes: dict[str, int] | None = None, vat_rates: dict | None = None):
+    def __init__(
+        self,
+        conn,
+        zone: str,
+        now,
+        resources: list[dict],
+        currency: str,
+        minutes: dict[str, int] | None = None,
+        vat_rates: dict | None = None,
+    ):
         self.conn, self.zone, self.now = conn, zone, now
         self.resources, self.currency = resources, currency
         #: booking type id → its minutes (the booked length of a visit)
@@ -162,9 +177,15 @@ class Reports:
     def of_store(cls, store, zone: str, now, conn=None) -> Reports:
         """The reports of ``store`` (through ``conn``, default the store's own connection)."""
         settings = billing(store)
-        return cls(conn or store.db.conn, zone, now, store.resources(), settings["currency"],
-                   {t["id"]: t.get("minutes") for t in store.types()},
-                   {"rate": settings["vatRate"], "types": settings["typeVatRates"] or {}})
+        return cls(
+            conn or store.db.conn,
+            zone,
+            now,
+            store.resources(),
+            settings["currency"],
+            {t["id"]: t.get("minutes") for t in store.types()},
+            {"rate": settings["vatRate"], "types": settings["typeVatRates"] or {}},
+        )
 
     def _q(self, sql: str, params: list) -> list[tuple]:
         return self.conn.execute(sql, params).fetchall()
@@ -172,11 +193,24 @@ class Reports:
     def _head(self, first: date, last: date, group_by: str | None) -> dict:
         return {"from": first.isoformat(), "to": last.isoformat(), "groupBy": group_by}
 
-    def run(self, kind: str, first: date, last: date, resource_id: str | None = None,
-            type_id: str | None = None, group_by: str | None = None) -> dict:
+    def run(
+        self,
+        kind: str,
+        first: date,
+        last: date,
+        resource_id: str | None = None,
+        type_id: str | None = None,
+        group_by: str | None = None,
+    ) -> dict:
         """The report ``kind`` (:data:`KINDS`). Raises NOT-FOUND for another kind."""
-        method = {"bookings": self.bookings, "no-shows": self.no_shows, "waits": self.waits,
-                  "visits": self.visits, "utilisation": self.utilisation, "revenue": self.revenue}.get(kind)
+        method = {
+            "bookings": self.bookings,
+            "no-shows": self.no_shows,
+            "waits": self.waits,
+            "visits": self.visits,
+            "utilisation": self.utilisation,
+            "revenue": self.revenue,
+        }.get(kind)
         if method is None:
             raise errors.not_found("report", kind)
         return method(first, last, resource_id, type_id, group_by)
@@ -184,42 +218,61 @@ class Reports:
     def bookings(self, first, last, resource_id=None, type_id=None, group_by=None) -> dict:
         group, where, params = _scope(first, last, self.zone, resource_id, type_id, group_by)
         ordered, by = _index(first, last, group_by, "bookings_report_states")
-        rows = self._q(f"select {group}, b.source, b.status, b.visitStatus, count(*) from bookings b {by}"
-                       f" where {where} group by {'' if ordered else '1, '}b.source, b.status, b.visitStatus", params)
+        rows = self._q(
+            f"select {group}, b.source, b.status, b.visitStatus, count(*) from bookings b {by}"
+            f" where {where} group by {'' if ordered else '1, '}b.source, b.status, b.visitStatus",
+            params,
+        )
         counts: dict = defaultdict(int)
         for g, source, status, visit, n in rows:
             state = visit if status == Status.CONFIRMED and visit else status
             counts[(g, state, source or "cloud")] += n
-        out = [{"group": g, "state": state, "source": source, "count": n}
-               for (g, state, source), n in sorted(counts.items(), key=lambda kv: tuple(x or "" for x in kv[0]))]
+        out = [
+            {"group": g, "state": state, "source": source, "count": n}
+            for (g, state, source), n in sorted(counts.items(), key=lambda kv: tuple(x or "" for x in kv[0]))
+        ]
         return {**self._head(first, last, group_by), "rows": out, "total": sum(r["count"] for r in out)}
 
     def no_shows(self, first, last, resource_id=None, type_id=None, group_by=None) -> dict:
         group, where, params = _scope(first, last, self.zone, resource_id, type_id, group_by)
         ordered, by = _index(first, last, group_by, "bookings_report_states")
         # a CONFIRMED booking has a start, so the day it counts in is its start (all in the index)
-        rows = self._q(f"select {group}, count(*), coalesce(sum(b.visitStatus = 'NO_SHOW'), 0) from bookings b {by}"
-                       f" where {where} and b.status = 'CONFIRMED' and b.queueNumber is null"
-                       f" and {_DAY} < ?" + (" group by 1" if group_by else ""), [*params, to_iso(self.now())])
+        rows = self._q(
+            f"select {group}, count(*), coalesce(sum(b.visitStatus = 'NO_SHOW'), 0) from bookings b {by}"
+            f" where {where} and b.status = 'CONFIRMED' and b.queueNumber is null"
+            f" and {_DAY} < ?" + (" group by 1" if group_by else ""),
+            [*params, to_iso(self.now())],
+        )
         out = [{"group": g, "expected": n, "noShows": k, "rate": rules.rate(k, n)} for g, n, k in rows if n]
         expected, no_shows = sum(r["expected"] for r in out), sum(r["noShows"] for r in out)
-        return {**self._head(first, last, group_by), "rows": out, "expected": expected, "noShows": no_shows,
-                "rate": rules.rate(no_shows, expected)}
+        return {
+            **self._head(first, last, group_by),
+            "rows": out,
+            "expected": expected,
+            "noShows": no_shows,
+            "rate": rules.rate(no_shows, expected),
+        }
 
     def waits(self, first, last, resource_id=None, type_id=None, group_by=None) -> dict:
         group, where, params = _scope(first, last, self.zone, resource_id, type_id, group_by)
         ordered, by = _index(first, last, group_by, "bookings_report_waits")
-        rows = self._q(f"select {group}, b.queueNumber is not null, {_WAIT}, count(*) from bookings b {by}"
-                       f" where {where} and b.startedAt is not null and b.checkedInAt is not null"
-                       f" group by {'2, 3' if ordered else '1, 2, 3'}", params)
+        rows = self._q(
+            f"select {group}, b.queueNumber is not null, {_WAIT}, count(*) from bookings b {by}"
+            f" where {where} and b.startedAt is not null and b.checkedInAt is not null"
+            f" group by {'2, 3' if ordered else '1, 2, 3'}",
+            params,
+        )
         hists: dict = defaultdict(list)
         for g, is_walk_in, seconds, n in rows:
             kind = "walk-in" if is_walk_in else "booked"
             hists[(g, kind)].append((seconds, n))
             if group_by is not None:
                 hists[(None, kind)].append((seconds, n))
-        out = [{"group": g, "kind": kind, **_spread(h)} for (g, kind), h in hists.items()
-               if group_by is None or g is not None]
+        out = [
+            {"group": g, "kind": kind, **_spread(h)}
+            for (g, kind), h in hists.items()
+            if group_by is None or g is not None
+        ]
         out.sort(key=lambda r: (r["group"] or "", r["kind"]))
         total = {kind: _spread(hists.get((None, kind), [])) for kind in ("booked", "walk-in")}
         return {**self._head(first, last, group_by), "rows": out, "total": total}
@@ -227,9 +280,12 @@ class Reports:
     def visits(self, first, last, resource_id=None, type_id=None, group_by=None) -> dict:
         group, where, params = _scope(first, last, self.zone, resource_id, type_id, group_by)
         ordered, by = _index(first, last, group_by, "bookings_report_visits")
-        rows = self._q(f"select {group}, {_SERVED}, b.typeId, count(*) from bookings b {by}"
-                       f" where {where} and b.visitStatus = 'COMPLETED' and b.startedAt is not null"
-                       f" and b.endedAt is not null group by {'2, 3' if ordered else '1, 2, 3'}", params)
+        rows = self._q(
+            f"select {group}, {_SERVED}, b.typeId, count(*) from bookings b {by}"
+            f" where {where} and b.visitStatus = 'COMPLETED' and b.startedAt is not null"
+            f" and b.endedAt is not null group by {'2, 3' if ordered else '1, 2, 3'}",
+            params,
+        )
         acc: defaultdict = defaultdict(lambda: {"hist": defaultdict(int), "booked": 0.0, "over": 0})
         for g, seconds, booking_type, n in rows:
             minutes = self.minutes.get(booking_type)
@@ -242,14 +298,25 @@ class Reports:
         def figures(a) -> dict:
             spread = _spread(list(a["hist"].items()))
             n = spread["count"]
-            return {"count": n, "servedMean": spread["mean"], "servedMedian": spread["median"],
-                    "servedP90": spread["p90"], "bookedMean": a["booked"] / n if n else None,
-                    "overran": a["over"]}
+            return {
+                "count": n,
+                "servedMean": spread["mean"],
+                "servedMedian": spread["median"],
+                "servedP90": spread["p90"],
+                "bookedMean": a["booked"] / n if n else None,
+                "overran": a["over"],
+            }
 
-        out = [{"group": g, **figures(a)} for g, a in sorted(acc.items(), key=lambda kv: kv[0] or "")
-               if group_by is None or g is not None]
-        return {**self._head(first, last, group_by), "rows": out,
-                "total": figures(acc[None]) if None in acc else figures(acc.default_factory())}
+        out = [
+            {"group": g, **figures(a)}
+            for g, a in sorted(acc.items(), key=lambda kv: kv[0] or "")
+            if group_by is None or g is not None
+        ]
+        return {
+            **self._head(first, last, group_by),
+            "rows": out,
+            "total": figures(acc[None]) if None in acc else figures(acc.default_factory()),
+        }
 
     def utilisation(self, first, last, resource_id=None, type_id=None, group_by=None) -> dict:
         """Always per resource (``groupBy`` is ignored); see the module docstring."""
@@ -259,17 +326,27 @@ class Reports:
         # resources are named, so the index is read in one range per resource (of the days
         # asked), with or without statistics
         ids = [resource_id] if resource_id else [r["id"] for r in self.resources] or [""]
-        where, params = ["b.resourceId is not null", f"b.resourceId in ({','.join('?' * len(ids))})", "b.startDateTime >= ?",
-                         "b.startDateTime < ?"], [*ids, to_iso(start), to_iso(end)]
+        where, params = (
+            [
+                "b.resourceId is not null",
+                f"b.resourceId in ({','.join('?' * len(ids))})",
+                "b.startDateTime >= ?",
+                "b.startDateTime < ?",
+            ],
+            [*ids, to_iso(start), to_iso(end)],
+        )
         if type_id:
             where.append("b.typeId = ?")
             params.append(type_id)
         marks = ",".join("?" * len(_ACTIVE))
-        rows = self._q(f"select b.resourceId, coalesce(sum(case when b.status in ({marks}) then b.duration end), 0),"
-                       f" coalesce(sum(case when b.visitStatus = 'COMPLETED' then {_SERVED} end), 0)"
-                       " from bookings b indexed by bookings_report_utilisation"
-                       f" where {' and '.join(where)}"
-                       " group by 1", [*_ACTIVE, *params])
+        rows = self._q(
+            f"select b.resourceId, coalesce(sum(case when b.status in ({marks}) then b.duration end), 0),"
+            f" coalesce(sum(case when b.visitStatus = 'COMPLETED' then {_SERVED} end), 0)"
+            " from bookings b indexed by bookings_report_utilisation"
+            f" where {' and '.join(where)}"
+            " group by 1",
+            [*_ACTIVE, *params],
+        )
         used = {r: (booked, served / 60) for r, booked, served in rows}
         out = []
         for resource in self.resources:
@@ -280,15 +357,30 @@ class Reports:
             text = json.dumps(resource.get("timeRules"), sort_keys=True) if resource.get("timeRules") else ""
             working = _working_minutes(text, first, last, self.zone)
             booked, served = used.get(resource["id"], (0, 0.0))
-            out.append({"group": resource["id"], "workingMinutes": working, "bookedMinutes": booked,
-                        "servedMinutes": served, "booked": rules.rate(booked, working),
-                        "served": rules.rate(served, working)})
+            out.append(
+                {
+                    "group": resource["id"],
+                    "workingMinutes": working,
+                    "bookedMinutes": booked,
+                    "servedMinutes": served,
+                    "booked": rules.rate(booked, working),
+                    "served": rules.rate(served, working),
+                }
+            )
         working = sum(r["workingMinutes"] for r in out)
         booked = sum(r["bookedMinutes"] for r in out)
         served = sum(r["servedMinutes"] for r in out)
-        return {**self._head(first, last, "resource"), "rows": out,
-                "total": {"workingMinutes": working, "bookedMinutes": booked, "servedMinutes": served,
-                          "booked": rules.rate(booked, working), "served": rules.rate(served, working)}}
+        return {
+            **self._head(first, last, "resource"),
+            "rows": out,
+            "total": {
+                "workingMinutes": working,
+                "bookedMinutes": booked,
+                "servedMinutes": served,
+                "booked": rules.rate(booked, working),
+                "served": rules.rate(served, working),
+            },
+        }
 
     def revenue(self, first, last, resource_id=None, type_id=None, group_by=None) -> dict:
         """Money in, by method: the desk's payments on the day they were taken, and what the
@@ -305,15 +397,29 @@ class Reports:
         if type_id:
             where.append("b.typeId = ?")
             params.append(type_id)
-        source = "payments p join bookings b on b.id = p.bookingId" if joined else \
-            f"payments p {'indexed by payments_report_methods' if _long(first, last) else ''}"
-        rows = self._q(f"select {group}, p.method, count(*), coalesce(sum(max(p.amount, 0)), 0),"
-                       f" coalesce(sum(min(p.amount, 0)), 0), sum(p.amount), sum(p.vatAmount) from {source}"
-                       f" where {' and '.join(where)} group by {'1, ' if joined else ''}p.method", params)
+        source = (
+            "payments p join bookings b on b.id = p.bookingId"
+            if joined
+            else f"payments p {'indexed by payments_report_methods' if _long(first, last) else ''}"
+        )
+        rows = self._q(
+            f"select {group}, p.method, count(*), coalesce(sum(max(p.amount, 0)), 0),"
+            f" coalesce(sum(min(p.amount, 0)), 0), sum(p.amount), sum(p.vatAmount) from {source}"
+            f" where {' and '.join(where)} group by {'1, ' if joined else ''}p.method",
+            params,
+        )
         acc: dict = {}
         for g, m, n, taken, refunded, net, vat in rows:
-            acc[(g, m)] = {"group": g, "method": m, "count": n, "taken": taken, "refunded": refunded, "net": net,
-                           "vat": vat, "cloud": 0}
+            acc[(g, m)] = {
+                "group": g,
+                "method": m,
+                "count": n,
+                "taken": taken,
+                "refunded": refunded,
+                "net": net,
+                "vat": vat,
+                "cloud": 0,
+            }
         rate, rate_params = self._vat_rate_sql()
         # the clouds' own payments (listed one by one), then the paid totals of the clouds that
         # list none (``online``); a payment the desk pushed to a cloud is neither (it is the desk's).
@@ -321,32 +427,61 @@ class Reports:
         # bookings up by id (index only); over a short one the range's bookings by day
         if _long(first, last):
             payments_src = "cloud_payments cp cross join bookings b indexed by bookings_report_money on b.id = cp.bookingId"
-            money_src = "cloud_money cm cross join bookings b indexed by bookings_report_money on b.id = cm.bookingId"
+            money_src = (
+                "cloud_money cm cross join bookings b indexed by bookings_report_money on b.id = cm.bookingId"
+            )
         else:  # the range's few bookings by day, their money by booking id
             payments_src = "bookings b indexed by bookings_report_day cross join cloud_payments cp on cp.bookingId = b.id"
-            money_src = "bookings b indexed by bookings_report_day cross join cloud_money cm on cm.bookingId = b.id"
-        cloud = (f"select {group} as g, cp.method as m, cp.amount as a, coalesce(cp.vatRate, {rate}) as r"
-                 f" from {payments_src} where {where_b}"
-                 f" union all select {group}, 'online', cm.paid, {rate}"
-                 f" from {money_src} where {where_b} and cm.paid != 0"
-                 " and not exists (select 1 from cloud_payments x where x.cloud = cm.cloud and x.bookingId = cm.bookingId)")
+            money_src = (
+                "bookings b indexed by bookings_report_day cross join cloud_money cm on cm.bookingId = b.id"
+            )
+        cloud = (
+            f"select {group} as g, cp.method as m, cp.amount as a, coalesce(cp.vatRate, {rate}) as r"
+            f" from {payments_src} where {where_b}"
+            f" union all select {group}, 'online', cm.paid, {rate}"
+            f" from {money_src} where {where_b} and cm.paid != 0"
+            " and not exists (select 1 from cloud_payments x where x.cloud = cm.cloud and x.bookingId = cm.bookingId)"
+        )
         # :func:`app.domain.payments.vat_in` in integer SQL: a·r/(10000 + r), half away from zero
         vat = "(case when a < 0 then -1 else 1 end) * ((abs(a) * r * 2 + 10000 + r) / (2 * (10000 + r)))"
         for g, m, n, taken, refunded, net, vat_sum in self._q(
-                f"select g, m, count(*), coalesce(sum(max(a, 0)), 0), coalesce(sum(min(a, 0)), 0), sum(a), sum({vat})"
-                f" from ({cloud}) group by 1, 2", [*rate_params, *params_b, *rate_params, *params_b]):
-            row = acc.setdefault((g, m), {"group": g, "method": m, "count": 0, "taken": 0, "refunded": 0, "net": 0,
-                                          "vat": 0, "cloud": 0})
-            for key, value in (("count", n), ("taken", taken), ("refunded", refunded), ("net", net), ("vat", vat_sum)):
+            f"select g, m, count(*), coalesce(sum(max(a, 0)), 0), coalesce(sum(min(a, 0)), 0), sum(a), sum({vat})"
+            f" from ({cloud}) group by 1, 2",
+            [*rate_params, *params_b, *rate_params, *params_b],
+        ):
+            row = acc.setdefault(
+                (g, m),
+                {
+                    "group": g,
+                    "method": m,
+                    "count": 0,
+                    "taken": 0,
+                    "refunded": 0,
+                    "net": 0,
+                    "vat": 0,
+                    "cloud": 0,
+                },
+            )
+            for key, value in (
+                ("count", n),
+                ("taken", taken),
+                ("refunded", refunded),
+                ("net", net),
+                ("vat", vat_sum),
+            ):
                 row[key] += value
             row["cloud"] += net
         order = {m: i for i, m in enumerate(payments_rules.METHODS)}
-        out = sorted(acc.values(), key=lambda r: (r["group"] or "", order.get(r["method"], len(order)), r["method"]))
+        out = sorted(
+            acc.values(), key=lambda r: (r["group"] or "", order.get(r["method"], len(order)), r["method"])
+        )
         for row in out:
             row["netOfVat"] = row["net"] - row["vat"]
-        total = {k: sum(r[k] for r in out) for k in ("count", "taken", "refunded", "net", "vat", "netOfVat", "cloud")}
-        return {**self._head(first, last, group_by), "rows": out, "total": total,
-                "currency": self.currency}
+        total = {
+            k: sum(r[k] for r in out)
+            for k in ("count", "taken", "refunded", "net", "vat", "netOfVat", "cloud")
+        }
+        return {**self._head(first, last, group_by), "rows": out, "total": total, "currency": self.currency}
 
     def _vat_rate_sql(self) -> tuple[str, list]:
         """The VAT rate (bp) of a booking ``b`` as SQL: its booking type's own rate, else the
@@ -356,5 +491,7 @@ class Reports:
         if not own:
             return "?", [int(self.vat_rates["rate"])]
         whens = " ".join("when ? then ?" for _t in own)
-        return f"(case b.typeId {whens} else ? end)", \
-            [*(x for t, r in own.items() for x in (t, int(r))), int(self.vat_rates["rate"])]
+        return f"(case b.typeId {whens} else ? end)", [
+            *(x for t, r in own.items() for x in (t, int(r))),
+            int(self.vat_rates["rate"]),
+        ]

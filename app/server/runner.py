@@ -56,19 +56,34 @@ class ServerThread:
     lifespan runs once (with the first listener). ``.urls`` lists every listener's URL.
     """
 
-    def __init__(self, asgi_app, host: str = "127.0.0.1", port: int = 0, *, extra: Sequence[Listener] = (),
-                 certfile: str | None = None, keyfile: str | None = None, forwarded_allow_ips: str | None = None):
+    def __init__(
+        self,
+        asgi_app,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        extra: Sequence[Listener] = (),
+        certfile: str | None = None,
+        keyfile: str | None = None,
+        forwarded_allow_ips: str | None = None,
+    ):
         listeners = [Listener(host, port, certfile, keyfile), *extra]
         self.socks, self.servers, self.urls = [], [], []
         try:
             for index, listener in enumerate(listeners):
                 sock = bind(listener.host, listener.port)
                 self.socks.append(sock)
-                config = uvicorn.Config(asgi_app, log_level="warning", access_log=False,
-                                        lifespan="on" if index == 0 else "off", timeout_graceful_shutdown=2,
-                                        ssl_certfile=listener.certfile, ssl_keyfile=listener.keyfile,
-                                        proxy_headers=bool(forwarded_allow_ips),
-                                        forwarded_allow_ips=forwarded_allow_ips or "")
+                config = uvicorn.Config(
+                    asgi_app,
+                    log_level="warning",
+                    access_log=False,
+                    lifespan="on" if index == 0 else "off",
+                    timeout_graceful_shutdown=2,
+                    ssl_certfile=listener.certfile,
+                    ssl_keyfile=listener.keyfile,
+                    proxy_headers=bool(forwarded_allow_ips),
+                    forwarded_allow_ips=forwarded_allow_ips or "",
+                )
                 self.servers.append(uvicorn.Server(config))
                 bound_host, bound_port = sock.getsockname()[:2]
                 scheme = "https" if listener.certfile else "http"
@@ -94,8 +109,9 @@ class ServerThread:
         return self._thread.is_alive()
 
     async def _serve_all(self) -> None:
-        await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in zip(self.servers, self.socks,
-                                                                                     strict=True)))
+        await asyncio.gather(
+            *(server.serve(sockets=[sock]) for server, sock in zip(self.servers, self.socks, strict=True))
+        )
 
     def _run(self) -> None:
         try:

@@ -242,8 +242,10 @@ class TimeRulesBody(Strict):
     def _some_field(cls, data):
         if isinstance(data, dict) and not any(k in data for k in TIME_RULE_FIELDS):
             unknown = ", ".join(sorted(map(str, data))[:5])
-            raise ValueError((f"unknown field(s) {unknown}; " if unknown else "")
-                             + f"give at least one of {', '.join(TIME_RULE_FIELDS)}")
+            raise ValueError(
+                (f"unknown field(s) {unknown}; " if unknown else "")
+                + f"give at least one of {', '.join(TIME_RULE_FIELDS)}"
+            )
         return data
 
 

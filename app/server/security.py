@@ -53,8 +53,10 @@ from app.server.desks import DeskRegistry
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
-_HOST = re.compile(r"(?:\[(?P<v6>[0-9a-f:.]+)\]|(?P<name>[a-z0-9](?:[a-z0-9.-]{0,252}[a-z0-9])?))"
-                   r"(?::(?P<port>[0-9]{1,5}))?")
+_HOST = re.compile(
+    r"(?:\[(?P<v6>[0-9a-f:.]+)\]|(?P<name>[a-z0-9](?:[a-z0-9.-]{0,252}[a-z0-9])?))"
+    r"(?::(?P<port>[0-9]{1,5}))?"
+)
 _SAME_SITE_OK = frozenset({"same-origin", "none"})
 _DEFAULT_PORT = {"http": 80, "https": 443}
 
@@ -119,8 +121,11 @@ def route_roles(api) -> list[tuple[str, frozenset[str], Role | None]]:
         contexts = [(r, getattr(r, "path", None)) for r in api.routes]
     else:
         contexts = [(c.original_route, c.path) for c in iter_route_contexts(api.routes)]
-    return [(path, frozenset(route.methods), declared_role(route)) for route, path in contexts
-            if path and getattr(route, "methods", None)]
+    return [
+        (path, frozenset(route.methods), declared_role(route))
+        for route, path in contexts
+        if path and getattr(route, "methods", None)
+    ]
 
 
 def _known_query_only(request: Request) -> None:
@@ -131,12 +136,20 @@ def _known_query_only(request: Request) -> None:
         return
     unknown = sorted(set(request.query_params) - _query_names(route))
     if unknown:
-        raise BookingError("VALIDATION", f"unknown query parameter(s): {', '.join(unknown)[:200]}", 400,
-                           field=unknown[0][:100])
+        raise BookingError(
+            "VALIDATION",
+            f"unknown query parameter(s): {', '.join(unknown)[:200]}",
+            400,
+            field=unknown[0][:100],
+        )
     repeated = sorted(k for k in set(request.query_params) if len(request.query_params.getlist(k)) > 1)
     if repeated:  # every parameter here takes one value; FastAPI would silently keep the last
-        raise BookingError("VALIDATION", f"query parameter(s) given more than once: {', '.join(repeated)[:200]}",
-                           400, field=repeated[0][:100])
+        raise BookingError(
+            "VALIDATION",
+            f"query parameter(s) given more than once: {', '.join(repeated)[:200]}",
+            400,
+            field=repeated[0][:100],
+        )
 
 
 def _query_names(route) -> frozenset[str]:
@@ -219,8 +232,9 @@ def _is_json(content_type: str) -> bool:
 class DeskGuard:
     """``DeskGuard(app, registry=..., names=..., max_body=...)`` — see the module docstring."""
 
-    def __init__(self, app, registry: DeskRegistry, names: frozenset[str] | None = None,
-                 max_body: int = MAX_BODY):
+    def __init__(
+        self, app, registry: DeskRegistry, names: frozenset[str] | None = None, max_body: int = MAX_BODY
+    ):
         self.app, self.registry, self.max_body = app, registry, max_body
         self.names = names or lan_names()
 
@@ -238,7 +252,9 @@ class DeskGuard:
             return await _deny(send, 403, "ORIGIN-NOT-ALLOWED", "requests from other web pages are refused")
         length = headers.get("content-length", "")
         if length and (not (length.isascii() and length.isdigit()) or int(length) > self.max_body):
-            return await _deny(send, 413, "TOO-LARGE", f"the request body is larger than {self.max_body} bytes")
+            return await _deny(
+                send, 413, "TOO-LARGE", f"the request body is larger than {self.max_body} bytes"
+            )
         auth = headers.get("authorization", "")
         desk = None
         if auth[:7].lower() == "bearer ":
@@ -251,7 +267,9 @@ class DeskGuard:
         if scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):
             body = await self._read_limited(receive)
             if body is None:
-                return await _deny(send, 413, "TOO-LARGE", f"the request body is larger than {self.max_body} bytes")
+                return await _deny(
+                    send, 413, "TOO-LARGE", f"the request body is larger than {self.max_body} bytes"
+                )
             if body.strip() and _is_json(headers.get("content-type", "")):
                 problem = strict_json_error(body)
                 if problem:
@@ -327,7 +345,9 @@ class ErrorEnvelope:
             log.exception("unexpected error answering %s %s", scope.get("method"), scope.get("path"))
             if started:
                 raise
-            await _deny(send, 500, "INTERNAL", "the server could not answer this request; the error was logged")
+            await _deny(
+                send, 500, "INTERNAL", "the server could not answer this request; the error was logged"
+            )
 
 
 def _replay(body: bytes, receive):

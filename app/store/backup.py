@@ -63,8 +63,9 @@ def _copy(source: sqlite3.Connection, dest_path: Path) -> None:
     os.replace(tmp, dest_path)
 
 
-def take_backup(db_path: str | Path, reason: str = "scheduled", keep: int = KEEP,
-                source: sqlite3.Connection | None = None) -> Path:
+def take_backup(
+    db_path: str | Path, reason: str = "scheduled", keep: int = KEEP, source: sqlite3.Connection | None = None
+) -> Path:
     """Back up the database at ``db_path`` (through ``source`` when given, else through a
     new read connection beside the writer); returns the backup's path."""
     db_path = Path(db_path)
@@ -90,8 +91,14 @@ def list_backups(db_path: str | Path) -> list[dict]:
         created = _created(path.name)
         if created is None:
             continue
-        out.append({"name": path.name, "createdAt": created.isoformat().replace("+00:00", "Z"),
-                    "reason": NAME_RE.match(path.name).group(2), "size": path.stat().st_size})
+        out.append(
+            {
+                "name": path.name,
+                "createdAt": created.isoformat().replace("+00:00", "Z"),
+                "reason": NAME_RE.match(path.name).group(2),
+                "size": path.stat().st_size,
+            }
+        )
     return sorted(out, key=lambda b: b["name"], reverse=True)
 
 
@@ -123,7 +130,7 @@ def move_aside(db_path: Path, label: str = "damaged") -> Path:
     target = db_path.with_name(f"{db_path.name}.{label}-{_stamp()}")
     for extra in _sidecars(db_path):
         if extra.exists():
-            os.replace(extra, target.with_name(target.name + extra.name[len(db_path.name):]))
+            os.replace(extra, target.with_name(target.name + extra.name[len(db_path.name) :]))
     os.replace(db_path, target)
     return target
 
@@ -159,8 +166,10 @@ def carry_outbox(db_path: Path, rows: list[dict]) -> int:
                     continue
                 values = {k: v for k, v in row.items() if k in columns and k != "seq"}
                 names = ", ".join(f'"{k}"' for k in values)
-                conn.execute(f"insert into sync_outbox ({names}) values ({', '.join('?' * len(values))})",
-                             list(values.values()))
+                conn.execute(
+                    f"insert into sync_outbox ({names}) values ({', '.join('?' * len(values))})",
+                    list(values.values()),
+                )
                 added += 1
         return added
     finally:
@@ -248,8 +257,13 @@ def check_and_recover(db_path: str | Path) -> dict:
         return {"status": "ok"}
     log.error("the branch database %s is damaged: %s", db_path, problem)
     aside = move_aside(db_path, "damaged")
-    report: dict = {"status": "damaged-no-backup", "problem": problem, "movedAside": str(aside),
-                    "restored": None, "outboxCarried": 0}
+    report: dict = {
+        "status": "damaged-no-backup",
+        "problem": problem,
+        "movedAside": str(aside),
+        "restored": None,
+        "outboxCarried": 0,
+    }
     _restore_newest_good(db_path, report)
     rows = outbox_rows(aside)
     if report["restored"]:

@@ -25,11 +25,15 @@ from app.domain.rows import BookingRow
 #: ``source`` (where a booking was made: ``desk``, ``walk-in``, ``cloud``) is written on insert
 #: only: a later change, from a desk or a pull, never moves it
 _COLUMNS = ", ".join(f'"{f}"' for f in (*BOOKING_FIELDS, "source"))
-UPSERT = (f"insert into bookings ({_COLUMNS}) values ({', '.join('?' * (len(BOOKING_FIELDS) + 1))})"
-          " on conflict(id) do update set "
-          + ", ".join(f'"{f}" = excluded."{f}"' for f in BOOKING_FIELDS if f != "id"))
-_HISTORY = ('insert into history ("bookingId", "createdAt", "action", "actor", "deskId", "before", "after")'
-            " values (?, ?, ?, ?, ?, ?, ?)")
+UPSERT = (
+    f"insert into bookings ({_COLUMNS}) values ({', '.join('?' * (len(BOOKING_FIELDS) + 1))})"
+    " on conflict(id) do update set "
+    + ", ".join(f'"{f}" = excluded."{f}"' for f in BOOKING_FIELDS if f != "id")
+)
+_HISTORY = (
+    'insert into history ("bookingId", "createdAt", "action", "actor", "deskId", "before", "after")'
+    " values (?, ?, ?, ?, ?, ?, ?)"
+)
 _ROW = itemgetter(*BOOKING_FIELDS)
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
 _dumps = _ENCODER.encode
@@ -103,11 +107,29 @@ def write_changes(db, changes: Iterable[BookingChange], now: str, entries: Itera
                 diff_after = changed_fields(change.before, after)
             if change.extra:
                 diff_after.update(change.extra)
-            history.append((after["id"], now, change.action, change.actor, change.desk_id,
-                            _dumps(diff_before), _dumps(diff_after)))
+            history.append(
+                (
+                    after["id"],
+                    now,
+                    change.action,
+                    change.actor,
+                    change.desk_id,
+                    _dumps(diff_before),
+                    _dumps(diff_after),
+                )
+            )
     for entry in entries:
-        history.append((entry["bookingId"], entry["createdAt"], entry["action"], entry.get("actor"),
-                        entry.get("deskId"), _dumps(entry.get("before") or {}), _dumps(entry.get("after") or {})))
+        history.append(
+            (
+                entry["bookingId"],
+                entry["createdAt"],
+                entry["action"],
+                entry.get("actor"),
+                entry.get("deskId"),
+                _dumps(entry.get("before") or {}),
+                _dumps(entry.get("after") or {}),
+            )
+        )
     if rows:
         conn.executemany(UPSERT, rows)
     if history:

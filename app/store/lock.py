@@ -23,8 +23,10 @@ class BranchInUse(RuntimeError):
 
     def __init__(self, db_path: Path):
         self.db_path = Path(db_path)
-        super().__init__(f"another Istiqbal process is using the branch database {self.db_path} "
-                         f"(its lock {lock_path(self.db_path).name} is held); stop it first")
+        super().__init__(
+            f"another Istiqbal process is using the branch database {self.db_path} "
+            f"(its lock {lock_path(self.db_path).name} is held); stop it first"
+        )
 
 
 def lock_path(db_path: str | Path) -> Path:

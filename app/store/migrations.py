@@ -21,29 +21,73 @@ migrations = Migrations("istiqbal")
 def m001_initial(db: Database) -> None:
     db["settings"].create({"key": str, "value": str}, pk="key")
     db["resources"].create(
-        {"id": str, "name": str, "name_translations": str, "category": str, "types": str,
-         "on": int, "activated": int, "timeRules": str, "color": str, "sortOrder": int},
+        {
+            "id": str,
+            "name": str,
+            "name_translations": str,
+            "category": str,
+            "types": str,
+            "on": int,
+            "activated": int,
+            "timeRules": str,
+            "color": str,
+            "sortOrder": int,
+        },
         pk="id",
     )
     db["types"].create(
-        {"id": str, "name": str, "name_translations": str, "minutes": int,
-         "leaveMinutesBefore": int, "leaveMinutesAfter": int, "color": str, "price": str,
-         "autoConfirm": int, "on": int},
+        {
+            "id": str,
+            "name": str,
+            "name_translations": str,
+            "minutes": int,
+            "leaveMinutesBefore": int,
+            "leaveMinutesAfter": int,
+            "color": str,
+            "price": str,
+            "autoConfirm": int,
+            "on": int,
+        },
         pk="id",
     )
     db["customers"].create(
-        {"id": str, "firstName": str, "lastName": str, "phone": str, "email": str,
-         "note": str, "customerNumber": int, "searchText": str, "createdAt": str},
+        {
+            "id": str,
+            "firstName": str,
+            "lastName": str,
+            "phone": str,
+            "email": str,
+            "note": str,
+            "customerNumber": int,
+            "searchText": str,
+            "createdAt": str,
+        },
         pk="id",
     )
     db["customers"].create_index(["phone"])
     db["customers"].create_index(["customerNumber"], unique=True)
     db["bookings"].create(
-        {"id": str, "status": str, "visitStatus": str, "startDateTime": str,
-         "endDateTime": str, "duration": int, "typeId": str, "resourceId": str,
-         "customerId": str, "note": str, "cancelReason": str, "queueNumber": int,
-         "assignmentTimeout": int, "checkedInAt": str, "startedAt": str, "endedAt": str,
-         "createdAt": str, "updatedAt": str, "version": int},
+        {
+            "id": str,
+            "status": str,
+            "visitStatus": str,
+            "startDateTime": str,
+            "endDateTime": str,
+            "duration": int,
+            "typeId": str,
+            "resourceId": str,
+            "customerId": str,
+            "note": str,
+            "cancelReason": str,
+            "queueNumber": int,
+            "assignmentTimeout": int,
+            "checkedInAt": str,
+            "startedAt": str,
+            "endedAt": str,
+            "createdAt": str,
+            "updatedAt": str,
+            "version": int,
+        },
         pk="id",
     )
     db["bookings"].create_index(["startDateTime"])
@@ -56,12 +100,21 @@ def m001_initial(db: Database) -> None:
     )
     db["attendances"].create_index(["bookingId"])
     # entity: "booking" or "customer"; resources and types keep the cloud's id as theirs
-    db["cloud_ids"].create({"entity": str, "localId": str, "cloud": str, "cloudId": str},
-                           pk=("entity", "cloud", "cloudId"))
+    db["cloud_ids"].create(
+        {"entity": str, "localId": str, "cloud": str, "cloudId": str}, pk=("entity", "cloud", "cloudId")
+    )
     db["cloud_ids"].create_index(["entity", "localId", "cloud"], unique=True)
     db["history"].create(
-        {"id": int, "bookingId": str, "createdAt": str, "action": str, "actor": str,
-         "deskId": str, "before": str, "after": str},
+        {
+            "id": int,
+            "bookingId": str,
+            "createdAt": str,
+            "action": str,
+            "actor": str,
+            "deskId": str,
+            "before": str,
+            "after": str,
+        },
         pk="id",
     )
     db["history"].create_index(["bookingId", "id"])
@@ -81,24 +134,47 @@ def m002_sync(db: Database) -> None:
     an unfinished window listing. ``sync_retired``: cloud ids replaced by a reschedule.
     """
     db["sync_outbox"].create(
-        {"seq": int, "id": str, "cloud": str, "bookingId": str, "action": str, "payload": str,
-         "fields": str, "createdAt": str, "attempts": int, "nextAttemptAt": str, "requestedAt": str,
-         "lastError": str},
+        {
+            "seq": int,
+            "id": str,
+            "cloud": str,
+            "bookingId": str,
+            "action": str,
+            "payload": str,
+            "fields": str,
+            "createdAt": str,
+            "attempts": int,
+            "nextAttemptAt": str,
+            "requestedAt": str,
+            "lastError": str,
+        },
         pk="seq",
     )
     db["sync_outbox"].create_index(["id"], unique=True)
     db["sync_outbox"].create_index(["bookingId", "seq"])
     db["sync_attention"].create(
-        {"id": str, "cloud": str, "bookingId": str, "opId": str, "action": str, "code": str,
-         "message": str, "desk": str, "cloudState": str, "createdAt": str, "resolvedAt": str,
-         "resolution": str},
+        {
+            "id": str,
+            "cloud": str,
+            "bookingId": str,
+            "opId": str,
+            "action": str,
+            "code": str,
+            "message": str,
+            "desk": str,
+            "cloudState": str,
+            "createdAt": str,
+            "resolvedAt": str,
+            "resolution": str,
+        },
         pk="id",
     )
     db["sync_attention"].create_index(["resolvedAt"])
     db["sync_cursors"].create({"name": str, "value": str, "updatedAt": str}, pk="name")
     db["sync_seen"].create({"window": str, "cloudId": str}, pk=("window", "cloudId"))
-    db["sync_retired"].create({"cloud": str, "cloudId": str, "localId": str, "retiredAt": str},
-                              pk=("cloud", "cloudId"))
+    db["sync_retired"].create(
+        {"cloud": str, "cloudId": str, "localId": str, "retiredAt": str}, pk=("cloud", "cloudId")
+    )
 
 
 @migrations()
@@ -110,8 +186,16 @@ def m003_events_holds_desks(db: Database) -> None:
     db["bookings"].add_column("heldUntil", str)
     db["bookings"].create_index(["heldUntil"])
     db["desks"].create(
-        {"id": str, "name": str, "role": str, "resourceIds": str, "tokenHash": str,
-         "createdAt": str, "lastSeenAt": str, "revokedAt": str},
+        {
+            "id": str,
+            "name": str,
+            "role": str,
+            "resourceIds": str,
+            "tokenHash": str,
+            "createdAt": str,
+            "lastSeenAt": str,
+            "revokedAt": str,
+        },
         pk="id",
     )
     db["desks"].create_index(["tokenHash"], unique=True)
@@ -129,10 +213,13 @@ def m013_tickets(db: Database) -> None:
     for type_id, prefix in prefixes.items():
         db.execute("update types set ticketPrefix = ? where id = ?", [prefix, type_id])
     for booking_id, type_id, number in db.execute(
-            "select id, typeId, queueNumber from bookings where queueNumber is not null").fetchall():
+        "select id, typeId, queueNumber from bookings where queueNumber is not null"
+    ).fetchall():
         if type_id in prefixes:
-            db.execute("update bookings set ticket = ? where id = ?", [ticket_text(prefixes[type_id], number),
-                                                                      booking_id])
+            db.execute(
+                "update bookings set ticket = ? where id = ?",
+                [ticket_text(prefixes[type_id], number), booking_id],
+            )
 
 
 @migrations()
@@ -143,11 +230,14 @@ def m014_phones(db: Database) -> None:
     row = db.execute("select value from settings where key = 'branch'").fetchone()
     region = region_of(json.loads(row[0]) if row else None)
     for customer_id, phone, search in db.execute(
-            "select id, phone, searchText from customers where phone is not null and phone != ''").fetchall():
+        "select id, phone, searchText from customers where phone is not null and phone != ''"
+    ).fetchall():
         fixed = normalize_or_keep(phone, region)
         if fixed != phone:
             search = (search or "").replace(phone, fixed) if phone in (search or "") else search
-            db.execute("update customers set phone = ?, searchText = ? where id = ?", [fixed, search, customer_id])
+            db.execute(
+                "update customers set phone = ?, searchText = ? where id = ?", [fixed, search, customer_id]
+            )
 
 
 @migrations()
@@ -159,25 +249,61 @@ def m015_payments(db: Database) -> None:
     reason. ``drawer_counts``: a desk's and user's counted cash drawer for a branch-local
     ``date`` (``expected``/``counted``: JSON ``{method: amount}``)."""
     db["payments"].create(
-        {"id": str, "invoiceNumber": int, "bookingId": str, "customerId": str, "amount": int,
-         "currency": str, "method": str, "reference": str, "reason": str, "vatRate": int,
-         "vatAmount": int, "actor": str, "deskId": str, "createdAt": str},
-        pk="id", not_null={"invoiceNumber", "bookingId", "amount", "currency", "method", "vatRate",
-                           "vatAmount", "createdAt"},
+        {
+            "id": str,
+            "invoiceNumber": int,
+            "bookingId": str,
+            "customerId": str,
+            "amount": int,
+            "currency": str,
+            "method": str,
+            "reference": str,
+            "reason": str,
+            "vatRate": int,
+            "vatAmount": int,
+            "actor": str,
+            "deskId": str,
+            "createdAt": str,
+        },
+        pk="id",
+        not_null={
+            "invoiceNumber",
+            "bookingId",
+            "amount",
+            "currency",
+            "method",
+            "vatRate",
+            "vatAmount",
+            "createdAt",
+        },
     )
     db["payments"].create_index(["invoiceNumber"], unique=True)
     db["payments"].create_index(["bookingId"])
     db["payments"].create_index(["createdAt"])
     for event in ("update", "delete"):  # a refund is a new row; a payment is never changed or removed
-        db.execute(f"create trigger payments_no_{event} before {event} on payments"
-                   " begin select raise(abort, 'payments are never changed or deleted'); end")
+        db.execute(
+            f"create trigger payments_no_{event} before {event} on payments"
+            " begin select raise(abort, 'payments are never changed or deleted'); end"
+        )
     db["booking_prices"].create(
         {"bookingId": str, "price": int, "reason": str, "actor": str, "deskId": str, "updatedAt": str},
-        pk="bookingId", not_null={"price"},
+        pk="bookingId",
+        not_null={"price"},
     )
     db["drawer_counts"].create(
-        {"id": str, "date": str, "deskId": str, "user": str, "expected": str, "counted": str,
-         "difference": int, "note": str, "currency": str, "actor": str, "createdAt": str},
+        {
+            "id": str,
+            "date": str,
+            "deskId": str,
+            "user": str,
+            "expected": str,
+            "counted": str,
+            "difference": int,
+            "note": str,
+            "currency": str,
+            "actor": str,
+            "createdAt": str,
+        },
         pk="id",
     )
     db["drawer_counts"].create_index(["date"])
@@ -200,30 +326,43 @@ def m016_clouds(db: Database) -> None:
     old = {name: value for name, value, _ in db.execute("select name, value, updatedAt from sync_cursors")}
     stamps = [r[0] for r in db.execute("select max(updatedAt) from sync_cursors")]
     db["sync_cursors"].drop()
-    db["sync_cursors"].create({"cloud": str, "name": str, "value": str, "updatedAt": str}, pk=("cloud", "name"))
+    db["sync_cursors"].create(
+        {"cloud": str, "name": str, "value": str, "updatedAt": str}, pk=("cloud", "name")
+    )
     if old:
         windows = {k.split(".", 1)[1]: json.loads(v) for k, v in old.items() if k.startswith("window.")}
         since = json.loads(old["created.since"]) if "created.since" in old else None
-        db["sync_cursors"].insert({"cloud": cloud, "name": "pull", "updatedAt": stamps[0],
-                                   "value": json.dumps({"createdSince": since, "windows": windows})})
+        db["sync_cursors"].insert(
+            {
+                "cloud": cloud,
+                "name": "pull",
+                "updatedAt": stamps[0],
+                "value": json.dumps({"createdSince": since, "windows": windows}),
+            }
+        )
     seen = db.execute("select window, cloudId from sync_seen").fetchall()
     db["sync_seen"].drop()
     db["sync_seen"].create({"cloud": str, "window": str, "cloudId": str}, pk=("cloud", "window", "cloudId"))
-    db.conn.executemany("insert into sync_seen (cloud, window, cloudId) values (?, ?, ?)",
-                        [(cloud, w, c) for w, c in seen])
+    db.conn.executemany(
+        "insert into sync_seen (cloud, window, cloudId) values (?, ?, ?)", [(cloud, w, c) for w, c in seen]
+    )
     row = db.execute("select value from settings where key = 'sync.cloud'").fetchone()
     setting = json.loads(row[0]) if row and row[0] else None
-    connected = bool(db.execute("select 1 from cloud_ids where cloud = ? limit 1", [cloud]).fetchone()) \
-        or bool(setting and (setting.get("cloud") or cloud) == cloud)
+    connected = bool(
+        db.execute("select 1 from cloud_ids where cloud = ? limit 1", [cloud]).fetchone()
+    ) or bool(setting and (setting.get("cloud") or cloud) == cloud)
     if connected:
         for table, entity in (("resources", "resource"), ("types", "type")):
-            db.execute(f"insert or ignore into cloud_ids (entity, localId, cloud, cloudId)"
-                       f" select '{entity}', id, '{cloud}', id from {table}")
+            db.execute(
+                f"insert or ignore into cloud_ids (entity, localId, cloud, cloudId)"
+                f" select '{entity}', id, '{cloud}', id from {table}"
+            )
     if setting:
         setting = {**setting, "cloud": setting.get("cloud") or cloud, "account": setting.get("appId")}
         db.execute("update settings set value = ? where key = 'sync.cloud'", [json.dumps(setting)])
-        db["settings"].upsert({"key": "sync.connections", "value": json.dumps({setting["cloud"]: setting})},
-                              pk="key")
+        db["settings"].upsert(
+            {"key": "sync.connections", "value": json.dumps({setting["cloud"]: setting})}, pk="key"
+        )
 
 
 @migrations()
@@ -239,18 +378,26 @@ def m017_reports_payment_links(db: Database) -> None:
     must stay the same to use them)."""
     db.execute("alter table bookings add column source text not null default 'cloud'")
     db.execute("alter table bookings add column paymentLink text")
-    db.execute("update bookings set source = case when queueNumber is not null then 'walk-in' else 'desk' end"
-               " where exists (select 1 from history h where h.bookingId = bookings.id"
-               " and h.action in ('create', 'hold'))")
+    db.execute(
+        "update bookings set source = case when queueNumber is not null then 'walk-in' else 'desk' end"
+        " where exists (select 1 from history h where h.bookingId = bookings.id"
+        " and h.action in ('create', 'hold'))"
+    )
     day = "coalesce(startDateTime, createdAt)"
-    wait = ("max(0, case when source = 'walk-in' then unixepoch(startedAt) - unixepoch(createdAt)"
-            " else unixepoch(startedAt) - unixepoch(checkedInAt) end)")
+    wait = (
+        "max(0, case when source = 'walk-in' then unixepoch(startedAt) - unixepoch(createdAt)"
+        " else unixepoch(startedAt) - unixepoch(checkedInAt) end)"
+    )
     db.execute(f"create index bookings_report_day on bookings ({day})")
     db.execute(f"create index bookings_report_states on bookings (source, status, visitStatus, {day})")
-    db.execute(f"create index bookings_report_waits on bookings (source = 'walk-in', {wait}, {day})"
-               " where startedAt is not null and checkedInAt is not null")
-    db.execute(f"create index bookings_report_visits on bookings (unixepoch(endedAt) - unixepoch(startedAt), typeId,"
-               f" {day}) where visitStatus = 'COMPLETED' and startedAt is not null and endedAt is not null")
+    db.execute(
+        f"create index bookings_report_waits on bookings (source = 'walk-in', {wait}, {day})"
+        " where startedAt is not null and checkedInAt is not null"
+    )
+    db.execute(
+        f"create index bookings_report_visits on bookings (unixepoch(endedAt) - unixepoch(startedAt), typeId,"
+        f" {day}) where visitStatus = 'COMPLETED' and startedAt is not null and endedAt is not null"
+    )
     db.execute("create index payments_report_methods on payments (method, createdAt, amount, vatAmount)")
 
 
@@ -265,15 +412,32 @@ def m018_cloud_money(db: Database) -> None:
     on each pull of that booking; a payment the desk pushed is not here (``cloud_ids`` entity
     ``payment`` maps it to the desk's payment). The desk's own ``payments`` stay as they are."""
     db["cloud_money"].create(
-        {"cloud": str, "bookingId": str, "price": int, "paid": int, "fullyPaid": int, "reference": str,
-         "updatedAt": str},
-        pk=("cloud", "bookingId"), not_null={"cloud", "bookingId"},
+        {
+            "cloud": str,
+            "bookingId": str,
+            "price": int,
+            "paid": int,
+            "fullyPaid": int,
+            "reference": str,
+            "updatedAt": str,
+        },
+        pk=("cloud", "bookingId"),
+        not_null={"cloud", "bookingId"},
     )
     db["cloud_money"].create_index(["bookingId"])
     db["cloud_payments"].create(
-        {"cloud": str, "cloudId": str, "bookingId": str, "amount": int, "method": str, "kind": str,
-         "vatRate": int, "seenAt": str},
-        pk=("cloud", "cloudId"), not_null={"cloud", "cloudId", "bookingId", "amount"},
+        {
+            "cloud": str,
+            "cloudId": str,
+            "bookingId": str,
+            "amount": int,
+            "method": str,
+            "kind": str,
+            "vatRate": int,
+            "seenAt": str,
+        },
+        pk=("cloud", "cloudId"),
+        not_null={"cloud", "cloudId", "bookingId", "amount"},
     )
     db["cloud_payments"].create_index(["bookingId"])
 
@@ -292,8 +456,11 @@ def m019_action_spellings(db: Database) -> None:
     for old, new in _ACTION_SPELLINGS.items():
         db.execute("update history set action = ? where action = ?", [new, old])
         for key in ("$.action", "$.reason"):
-            db.execute(f"update events set data = json_set(data, '{key}', ?)"
-                       f" where json_valid(data) and json_extract(data, '{key}') = ?", [new, old])
+            db.execute(
+                f"update events set data = json_set(data, '{key}', ?)"
+                f" where json_valid(data) and json_extract(data, '{key}') = ?",
+                [new, old],
+            )
 
 
 @migrations()
@@ -304,21 +471,30 @@ def m020_report_covering_indexes(db: Database) -> None:
     cloud reports (looked up by id: the day a booking counts in, its resource and type); and
     the day index of ``m017`` again with the columns a short range's reports read; the waits
     index of ``m017`` again with a walk-in told by its queue number."""
-    db.execute("create index bookings_report_utilisation on bookings (resourceId, startDateTime, status, duration,"
-               " visitStatus, startedAt, endedAt, typeId) where resourceId is not null")
-    db.execute("create index bookings_report_money on bookings (id, startDateTime, createdAt, resourceId, typeId)")
+    db.execute(
+        "create index bookings_report_utilisation on bookings (resourceId, startDateTime, status, duration,"
+        " visitStatus, startedAt, endedAt, typeId) where resourceId is not null"
+    )
+    db.execute(
+        "create index bookings_report_money on bookings (id, startDateTime, createdAt, resourceId, typeId)"
+    )
     # the day index made wide enough for a short range's reports to read nothing else
     db.execute("drop index bookings_report_day")
-    db.execute("create index bookings_report_day on bookings (coalesce(startDateTime, createdAt), source, status,"
-               " visitStatus, resourceId, typeId, queueNumber, startDateTime, createdAt, checkedInAt, startedAt,"
-               " endedAt, id)")
+    db.execute(
+        "create index bookings_report_day on bookings (coalesce(startDateTime, createdAt), source, status,"
+        " visitStatus, resourceId, typeId, queueNumber, startDateTime, createdAt, checkedInAt, startedAt,"
+        " endedAt, id)"
+    )
     # a walk-in is a booking that came through a queue (a queue number), also from a cloud's queue
-    wait = ("max(0, case when queueNumber is not null then unixepoch(startedAt) - unixepoch(createdAt)"
-            " else unixepoch(startedAt) - unixepoch(checkedInAt) end)")
+    wait = (
+        "max(0, case when queueNumber is not null then unixepoch(startedAt) - unixepoch(createdAt)"
+        " else unixepoch(startedAt) - unixepoch(checkedInAt) end)"
+    )
     db.execute("drop index bookings_report_waits")
-    db.execute(f"create index bookings_report_waits on bookings (queueNumber is not null, {wait},"
-               " coalesce(startDateTime, createdAt)) where startedAt is not null and checkedInAt is not null")
-
+    db.execute(
+        f"create index bookings_report_waits on bookings (queueNumber is not null, {wait},"
+        " coalesce(startDateTime, createdAt)) where startedAt is not null and checkedInAt is not null"
+    )
 
 
 #: How many migrations make the newest schema (those a new, empty database still lacks).

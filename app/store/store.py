@@ -74,7 +74,7 @@ class Store:
         self._writer.execute("PRAGMA synchronous=NORMAL")
         self._writer.execute("PRAGMA foreign_keys=ON")
         self._lock = threading.RLock()
-        self._local = threading.local()          # each thread's read connection
+        self._local = threading.local()  # each thread's read connection
         self._readers: list[Database] = []
         self._readers_lock = threading.Lock()
         self._read_pool: ThreadPoolExecutor | None = None
@@ -199,13 +199,13 @@ class Store:
 
     def set_setting(self, key: str, value) -> None:
         with self.transaction():
-            self.db["settings"].upsert({"key": key, "value": json.dumps(value, ensure_ascii=False)},
-                                       pk="key")
+            self.db["settings"].upsert({"key": key, "value": json.dumps(value, ensure_ascii=False)}, pk="key")
 
     def branch(self) -> dict:
         """``{"name", "name_translations", "timeZone"}``; the zone defaults to Asia/Riyadh."""
         return self.setting("branch", None) or {
-            "name": "Branch", "name_translations": {"en": "Branch", "ar": "الفرع"},
+            "name": "Branch",
+            "name_translations": {"en": "Branch", "ar": "الفرع"},
             "timeZone": "Asia/Riyadh",
         }
 
@@ -229,20 +229,24 @@ class Store:
         ids = [r["id"] for r in rows]
         found: dict[str, dict[str, str]] = {}
         for chunk in range(0, len(ids), 500):
-            part = ids[chunk:chunk + 500]
+            part = ids[chunk : chunk + 500]
             for local, cloud, cloud_id in self.db.execute(
-                    f"select localId, cloud, cloudId from cloud_ids where entity = ? and localId in"
-                    f" ({','.join('?' * len(part))})", [entity, *part]).fetchall():
+                f"select localId, cloud, cloudId from cloud_ids where entity = ? and localId in"
+                f" ({','.join('?' * len(part))})",
+                [entity, *part],
+            ).fetchall():
                 found.setdefault(local, {})[cloud] = cloud_id
         for row in rows:
             row["cloudIds"] = found.get(row["id"], {})
         return rows
 
     def resources(self) -> list[ResourceRow]:
-        return self.with_cloud_ids(self._rows('select * from resources order by sortOrder, name'), "resource")
+        return self.with_cloud_ids(self._rows("select * from resources order by sortOrder, name"), "resource")
 
     def resource(self, resource_id: str) -> ResourceRow | None:
-        rows = self.with_cloud_ids(self._rows("select * from resources where id = ?", [resource_id]), "resource")
+        rows = self.with_cloud_ids(
+            self._rows("select * from resources where id = ?", [resource_id]), "resource"
+        )
         return rows[0] if rows else None
 
     def types(self) -> list[BookingTypeRow]:
@@ -256,7 +260,9 @@ class Store:
         """Insert or replace whole reference rows (resources, types, customers)."""
         if table == "customers":  # phones in E.164, read in the branch's region (app.domain.phones)
             region = self.phone_region
-            rows = [{**r, "phone": normalize_or_keep(r["phone"], region)} if r.get("phone") else r for r in rows]
+            rows = [
+                {**r, "phone": normalize_or_keep(r["phone"], region)} if r.get("phone") else r for r in rows
+            ]
         rows = [_encode({k: v for k, v in r.items() if k != "cloudIds"}) for r in rows]
         if rows:
             self.db[table].upsert_all(rows, pk="id", alter=True)
@@ -266,21 +272,30 @@ class Store:
 
     # customers ----------------------------------------------------------------
     def customer(self, customer_id: str) -> CustomerRow | None:
-        rows = self.with_cloud_ids(self._rows("select * from customers where id = ?", [customer_id]), "customer")
+        rows = self.with_cloud_ids(
+            self._rows("select * from customers where id = ?", [customer_id]), "customer"
+        )
         return rows[0] if rows else None
 
     def customer_by(self, *, phone: str | None = None, email: str | None = None) -> CustomerRow | None:
         if phone:
-            rows = self._rows("select * from customers where phone = ?",
-                              [normalize_or_keep(phone, self.phone_region)])
+            rows = self._rows(
+                "select * from customers where phone = ?", [normalize_or_keep(phone, self.phone_region)]
+            )
         elif email:
             rows = self._rows("select * from customers where lower(email) = lower(?)", [email])
         else:
             return None
         return self.with_cloud_ids(rows[:1], "customer")[0] if rows else None
 
-    def customers(self, search_key: str | None = None, phone_digits: str | list[str] | None = None,
-                  number: int | None = None, limit: int = 50, offset: int = 0) -> list[CustomerRow]:
+    def customers(
+        self,
+        search_key: str | None = None,
+        phone_digits: str | list[str] | None = None,
+        number: int | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[CustomerRow]:
         """Customers whose normalised name contains ``search_key``, phone contains one of
         ``phone_digits`` (digit strings, see :func:`app.domain.phones.search_forms`) or
         customer number equals ``number`` (any that is given)."""
@@ -310,8 +325,9 @@ class Store:
         rows = self._rows("select * from bookings where id = ?", [booking_id])
         return rows[0] if rows else None
 
-    def bookings_between(self, start: str, end: str, resource_ids: list[str] | None = None,
-                         statuses: list[str] | None = None) -> list[BookingRow]:
+    def bookings_between(
+        self, start: str, end: str, resource_ids: list[str] | None = None, statuses: list[str] | None = None
+    ) -> list[BookingRow]:
         """Bookings that overlap ``[start, end)`` (UTC ISO), ordered by start."""
         sql = "select * from bookings where startDateTime < ? and endDateTime > ?"
         params: list = [end, start]
@@ -345,25 +361,31 @@ class Store:
 
     def expired_holds(self, now: str) -> list[BookingRow]:
         """Temporary holds whose ``heldUntil`` has passed and that still occupy their slot."""
-        return self._rows("select * from bookings where heldUntil is not null and heldUntil <= ?"
-                          " and status in (?, ?, ?) order by heldUntil",
-                          [now, Status.PENDING_APPROVAL, Status.PENDING_PAYMENT, Status.CONFIRMED])
+        return self._rows(
+            "select * from bookings where heldUntil is not null and heldUntil <= ?"
+            " and status in (?, ?, ?) order by heldUntil",
+            [now, Status.PENDING_APPROVAL, Status.PENDING_PAYMENT, Status.CONFIRMED],
+        )
 
     def customer_bookings(self, customer_id: str, limit: int = 500) -> list[BookingRow]:
         """Every booking of one customer (any status), newest start first, waiting ones
         (no start yet) first of all; at most ``limit``."""
-        return self._rows("select * from bookings where customerId = ?"
-                          " order by startDateTime is not null, startDateTime desc, createdAt desc limit ?",
-                          [customer_id, limit])
+        return self._rows(
+            "select * from bookings where customerId = ?"
+            " order by startDateTime is not null, startDateTime desc, createdAt desc limit ?",
+            [customer_id, limit],
+        )
 
     def queued_bookings(self) -> list[BookingRow]:
         """Every booking waiting for a resource, oldest ``createdAt`` first."""
-        return self._rows("select * from bookings where status = ? order by createdAt, id",
-                          [Status.PENDING_ASSIGNMENT])
+        return self._rows(
+            "select * from bookings where status = ? order by createdAt, id", [Status.PENDING_ASSIGNMENT]
+        )
 
     def bookings_created_between(self, start: str, end: str) -> list[BookingRow]:
-        return self._rows("select * from bookings where createdAt >= ? and createdAt < ?"
-                          " order by createdAt", [start, end])
+        return self._rows(
+            "select * from bookings where createdAt >= ? and createdAt < ? order by createdAt", [start, end]
+        )
 
     def ticket_prefix(self, type_id: str) -> str:
         """The booking type's ticket prefix, giving every type without one its default first
@@ -376,25 +398,28 @@ class Store:
 
     def fill_ticket_prefixes(self) -> None:
         """Give each booking type without a ``ticketPrefix`` the first free letter (name order)."""
-        missing = default_prefixes([dict(r) for r in self.db.query("select id, name, ticketPrefix from types")])
+        missing = default_prefixes(
+            [dict(r) for r in self.db.query("select id, name, ticketPrefix from types")]
+        )
         for type_id, prefix in missing.items():
             self.db.execute("update types set ticketPrefix = ? where id = ?", [prefix, type_id])
         if missing:
             self.generation += 1
 
-    def next_ticket_number(self, prefix: str, day_start: str, day_end: str,
-                           also: Iterable[int] = ()) -> int:
+    def next_ticket_number(self, prefix: str, day_start: str, day_end: str, also: Iterable[int] = ()) -> int:
         """The next number of ``prefix`` (:mod:`app.domain.tickets`): after the prefix's
         tickets created in ``[day_start, day_end)`` (UTC ISO, the branch-local day) and those
         still waiting from earlier; ``also``: numbers given out but not yet written."""
         rows = self.db.execute(
             "select queueNumber from bookings where ticket glob ? and queueNumber is not null"
             " and ((createdAt >= ? and createdAt < ?) or status = ?)",
-            [f"{prefix}[0-9]*", day_start, day_end, Status.PENDING_ASSIGNMENT]).fetchall()
+            [f"{prefix}[0-9]*", day_start, day_end, Status.PENDING_ASSIGNMENT],
+        ).fetchall()
         return next_number([r[0] for r in rows] + list(also))
 
-    def new_ticket(self, type_id: str, created_at: str, zone: str,
-                   given: dict | None = None) -> tuple[int, str]:
+    def new_ticket(
+        self, type_id: str, created_at: str, zone: str, given: dict | None = None
+    ) -> tuple[int, str]:
         """``(queueNumber, ticket)`` for a walk-in of ``type_id`` created at ``created_at``
         (UTC ISO) in a branch of ``zone``: its type's prefix and the next number of that
         prefix on the branch-local day. Call under the writer lock, in the transaction that
@@ -449,12 +474,17 @@ class Store:
 
     def remove_last_attendance(self, booking_id: str, kind: str) -> None:
         """Delete the newest ``kind`` (CheckIn/CheckOut) attendance of a booking (an undo)."""
-        self.db.execute("delete from attendances where id = (select id from attendances where bookingId = ?"
-                        " and type = ? order by createdAt desc, id desc limit 1)", [booking_id, kind])
+        self.db.execute(
+            "delete from attendances where id = (select id from attendances where bookingId = ?"
+            " and type = ? order by createdAt desc, id desc limit 1)",
+            [booking_id, kind],
+        )
 
     def attendances(self, start: str, end: str) -> list[dict]:
-        return self._rows("select * from attendances where createdAt >= ? and createdAt < ?"
-                          " order by createdAt", [start, end])
+        return self._rows(
+            "select * from attendances where createdAt >= ? and createdAt < ? order by createdAt",
+            [start, end],
+        )
 
     def add_history(self, row: dict) -> None:
         self.db["history"].insert(_encode(row))
@@ -469,11 +499,13 @@ class Store:
         out: dict[str, set[str]] = {}
         ids = list(dict.fromkeys(booking_ids))
         for i in range(0, len(ids), 500):
-            part = ids[i:i + 500]
+            part = ids[i : i + 500]
             rows = self.db.execute(
                 "select bookingId, coalesce(json_extract(after, '$.cloudKey'), json_extract(after, '$.cloudChange.key'))"
                 f" from history where bookingId in ({', '.join('?' * len(part))})"
-                " and (action = 'sync' or action like 'cloud.%')", part).fetchall()
+                " and (action = 'sync' or action like 'cloud.%')",
+                part,
+            ).fetchall()
             for booking_id, key in rows:
                 if key:
                     out.setdefault(booking_id, set()).add(key)
@@ -482,18 +514,21 @@ class Store:
     # cloud identity -----------------------------------------------------------
     def cloud_ids(self, local_id: str, entity: str = "booking") -> dict[str, str]:
         """``{"<cloud name>": "<cloud id>", ...}`` for a local booking (or customer, resource, type)."""
-        rows = self.db.execute("select cloud, cloudId from cloud_ids where entity = ? and localId = ?",
-                               [entity, local_id]).fetchall()
+        rows = self.db.execute(
+            "select cloud, cloudId from cloud_ids where entity = ? and localId = ?", [entity, local_id]
+        ).fetchall()
         return {cloud: cloud_id for cloud, cloud_id in rows}
 
     def cloud_ids_many(self, local_ids: list[str], entity: str = "booking") -> dict[str, dict[str, str]]:
         """``{localId: {cloud: cloudId}}`` for many local ids in few queries."""
         out: dict[str, dict[str, str]] = {}
         for chunk in range(0, len(local_ids), 500):
-            part = local_ids[chunk:chunk + 500]
+            part = local_ids[chunk : chunk + 500]
             rows = self.db.execute(
                 f"select localId, cloud, cloudId from cloud_ids where entity = ? and localId in"
-                f" ({','.join('?' * len(part))})", [entity, *part]).fetchall()
+                f" ({','.join('?' * len(part))})",
+                [entity, *part],
+            ).fetchall()
             for local, cloud, cloud_id in rows:
                 out.setdefault(local, {})[cloud] = cloud_id
         return out
@@ -502,7 +537,7 @@ class Store:
         """``{id: customer}`` for many customer ids in few queries."""
         out: dict[str, CustomerRow] = {}
         for chunk in range(0, len(ids), 500):
-            part = ids[chunk:chunk + 500]
+            part = ids[chunk : chunk + 500]
             for row in self._rows(f"select * from customers where id in ({','.join('?' * len(part))})", part):
                 out[row["id"]] = row
         self.with_cloud_ids(list(out.values()), "customer")
@@ -522,32 +557,45 @@ class Store:
 
     def revoke_desk(self, desk_id: str, when: str) -> bool:
         with self.transaction():
-            cur = self.db.execute("update desks set revokedAt = ? where id = ? and revokedAt is null",
-                                  [when, desk_id])
+            cur = self.db.execute(
+                "update desks set revokedAt = ? where id = ? and revokedAt is null", [when, desk_id]
+            )
             return cur.rowcount > 0
 
     def set_cloud_id(self, local_id: str, cloud: str, cloud_id: str, entity: str = "booking") -> None:
         """Map a local booking (or customer) to its id in ``cloud``, replacing an older mapping
         (a cloud reschedule gives the booking a new cloud id, contract "Behaviour")."""
-        self.db["cloud_ids"].delete_where("entity = ? and localId = ? and cloud = ?",
-                                          [entity, local_id, cloud])
-        self.db["cloud_ids"].upsert({"entity": entity, "localId": local_id, "cloud": cloud,
-                                     "cloudId": cloud_id}, pk=("entity", "cloud", "cloudId"))
+        self.db["cloud_ids"].delete_where(
+            "entity = ? and localId = ? and cloud = ?", [entity, local_id, cloud]
+        )
+        self.db["cloud_ids"].upsert(
+            {"entity": entity, "localId": local_id, "cloud": cloud, "cloudId": cloud_id},
+            pk=("entity", "cloud", "cloudId"),
+        )
         self.generation += 1  # also when written outside transaction()
 
     def set_cloud_ids(self, pairs: list[tuple[str, str]], cloud: str, entity: str = "booking") -> None:
         """:meth:`set_cloud_id` for many ``(local id, cloud id)`` pairs of one cloud at once."""
         if not pairs:
             return
-        self.db.conn.executemany("delete from cloud_ids where entity = ? and localId = ? and cloud = ?",
-                                 [(entity, local, cloud) for local, _cloud_id in pairs])
-        self.db["cloud_ids"].upsert_all([{"entity": entity, "localId": local, "cloud": cloud, "cloudId": cloud_id}
-                                         for local, cloud_id in pairs], pk=("entity", "cloud", "cloudId"))
+        self.db.conn.executemany(
+            "delete from cloud_ids where entity = ? and localId = ? and cloud = ?",
+            [(entity, local, cloud) for local, _cloud_id in pairs],
+        )
+        self.db["cloud_ids"].upsert_all(
+            [
+                {"entity": entity, "localId": local, "cloud": cloud, "cloudId": cloud_id}
+                for local, cloud_id in pairs
+            ],
+            pk=("entity", "cloud", "cloudId"),
+        )
         self.generation += 1  # also when written outside transaction()
 
     def local_id(self, cloud: str, cloud_id: str, entity: str = "booking") -> str | None:
-        row = self.db.execute("select localId from cloud_ids where entity = ? and cloud = ? and cloudId = ?",
-                              [entity, cloud, cloud_id]).fetchone()
+        row = self.db.execute(
+            "select localId from cloud_ids where entity = ? and cloud = ? and cloudId = ?",
+            [entity, cloud, cloud_id],
+        ).fetchone()
         return row[0] if row else None
 
 

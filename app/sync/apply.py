@@ -75,7 +75,7 @@ def _random80() -> int:
         return next(_local.bits)
     except (AttributeError, StopIteration):
         block = os.urandom(10 * 1024)
-        _local.bits = (int.from_bytes(block[i:i + 10], "big") for i in range(0, len(block), 10))
+        _local.bits = (int.from_bytes(block[i : i + 10], "big") for i in range(0, len(block), 10))
         return next(_local.bits)
 
 
@@ -88,13 +88,22 @@ def fast_ulid() -> str:
     if _head[0] != ms:  # a page's ids mostly share their millisecond
         _head = (ms, "".join(_CROCKFORD[(ms >> shift) & 31] for shift in range(45, -1, -5)))
     n, p = _random80(), _PAIRS
-    return (_head[1] + p[n >> 70] + p[(n >> 60) & 1023] + p[(n >> 50) & 1023] + p[(n >> 40) & 1023]
-            + p[(n >> 30) & 1023] + p[(n >> 20) & 1023] + p[(n >> 10) & 1023] + p[n & 1023])
+    return (
+        _head[1]
+        + p[n >> 70]
+        + p[(n >> 60) & 1023]
+        + p[(n >> 50) & 1023]
+        + p[(n >> 40) & 1023]
+        + p[(n >> 30) & 1023]
+        + p[(n >> 20) & 1023]
+        + p[(n >> 10) & 1023]
+        + p[n & 1023]
+    )
 
 
 def _chunks(items: list, size: int = 500) -> Iterable[list]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 class Applier:
@@ -112,7 +121,9 @@ class Applier:
         for part in _chunks(sorted({c for c in cloud_ids if c})):
             rows = self.db.execute(
                 f"select cloudId, localId from cloud_ids where entity = ? and cloud = ?"
-                f" and cloudId in ({','.join('?' * len(part))})", [entity, self.cloud, *part])
+                f" and cloudId in ({','.join('?' * len(part))})",
+                [entity, self.cloud, *part],
+            )
             out.update(dict(rows.fetchall()))
         return out
 
@@ -121,14 +132,20 @@ class Applier:
 
     def reference_map(self, entity: str) -> dict[str, str]:
         """Every mapped ``resource`` or ``type`` of this cloud: cloud id → local id."""
-        return dict(self.db.execute("select cloudId, localId from cloud_ids where entity = ? and cloud = ?",
-                                    [entity, self.cloud]).fetchall())
+        return dict(
+            self.db.execute(
+                "select cloudId, localId from cloud_ids where entity = ? and cloud = ?", [entity, self.cloud]
+            ).fetchall()
+        )
 
     def retired(self, cloud_ids: list[str]) -> set[str]:
         out: set[str] = set()
         for part in _chunks(cloud_ids):
-            rows = self.db.execute(f"select cloudId from sync_retired where cloud = ?"
-                                   f" and cloudId in ({','.join('?' * len(part))})", [self.cloud, *part])
+            rows = self.db.execute(
+                f"select cloudId from sync_retired where cloud = ?"
+                f" and cloudId in ({','.join('?' * len(part))})",
+                [self.cloud, *part],
+            )
             out.update(r[0] for r in rows)
         return out
 
@@ -139,13 +156,21 @@ class Applier:
         """Point ``local_id`` at ``new_cloud_id``, retiring its previous cloud id."""
         old = self.cloud_id(local_id)
         if old and old != new_cloud_id:
-            self.db.table("sync_retired").upsert({"cloud": self.cloud, "cloudId": old, "localId": local_id,
-                                            "retiredAt": clock.to_iso(now)}, pk=("cloud", "cloudId"))
+            self.db.table("sync_retired").upsert(
+                {"cloud": self.cloud, "cloudId": old, "localId": local_id, "retiredAt": clock.to_iso(now)},
+                pk=("cloud", "cloudId"),
+            )
         self.store.set_cloud_id(local_id, self.cloud, new_cloud_id)
 
     # reference data ---------------------------------------------------------------------
-    def apply_reference(self, table: str, entity: str, rows: list[dict], keep: Set[str] = frozenset(),
-                        keep_column: str | None = None) -> int:
+    def apply_reference(
+        self,
+        table: str,
+        entity: str,
+        rows: list[dict],
+        keep: Set[str] = frozenset(),
+        keep_column: str | None = None,
+    ) -> int:
         """Upsert resources (``table="resources"``, ``entity="resource"``) or booking types
         from cloud rows, mapping their ids (a new one keeps the cloud's id when free).
         ``keep``: cloud ids whose ``keep_column`` is left as stored (a desk edit waiting)."""
@@ -156,8 +181,10 @@ class Applier:
             cloud_id = str(row["id"])
             local = known.get(cloud_id)
             if local is None:  # new here: the cloud's id when no other thing holds it
-                holder = self.db.execute("select 1 from cloud_ids where entity = ? and cloud = ? and localId = ?",
-                                         [entity, self.cloud, cloud_id]).fetchone()
+                holder = self.db.execute(
+                    "select 1 from cloud_ids where entity = ? and cloud = ? and localId = ?",
+                    [entity, self.cloud, cloud_id],
+                ).fetchone()
                 local = fast_ulid() if holder or self._mapped_elsewhere(entity, cloud_id) else cloud_id
                 self.store.set_cloud_id(local, self.cloud, cloud_id, entity=entity)
                 known[cloud_id] = local
@@ -173,12 +200,18 @@ class Applier:
     def _mapped_elsewhere(self, entity: str, local_id: str) -> bool:
         """Is the local ``entity`` ``local_id`` another cloud's (then this cloud's same id is
         another thing and gets its own local id)?"""
-        return self.db.execute("select 1 from cloud_ids where entity = ? and localId = ? and cloud != ?",
-                               [entity, local_id, self.cloud]).fetchone() is not None
+        return (
+            self.db.execute(
+                "select 1 from cloud_ids where entity = ? and localId = ? and cloud != ?",
+                [entity, local_id, self.cloud],
+            ).fetchone()
+            is not None
+        )
 
     # customers --------------------------------------------------------------------------
-    def local_customer(self, cloud_customer_id: str | None, obj: dict | None = None,
-                       fallback: str | None = None) -> str | None:
+    def local_customer(
+        self, cloud_customer_id: str | None, obj: dict | None = None, fallback: str | None = None
+    ) -> str | None:
         """The local id of a cloud customer, mapping or creating it: an already mapped id,
         else ``fallback`` (the local customer a desk create named), else the local customer
         with the same phone/email, else a new local customer made from ``obj`` (a customer
@@ -192,7 +225,9 @@ class Applier:
         if fallback and self.store.customer(fallback):
             found = fallback
         elif obj:
-            match = self.store.customer_by(phone=obj.get("phone")) or self.store.customer_by(email=obj.get("email"))
+            match = self.store.customer_by(phone=obj.get("phone")) or self.store.customer_by(
+                email=obj.get("email")
+            )
             found = match["id"] if match else None
         if found is None:
             if not obj:
@@ -224,8 +259,12 @@ class Applier:
             out.append(row)
         stored: set[str] = set()
         for part in _chunks(sorted({r["id"] for r in out})):
-            stored.update(r[0] for r in self.db.execute(
-                f"select id from customers where id in ({','.join('?' * len(part))})", part))
+            stored.update(
+                r[0]
+                for r in self.db.execute(
+                    f"select id from customers where id in ({','.join('?' * len(part))})", part
+                )
+            )
         number = None
         for row in out:
             if row["id"] not in stored:
@@ -240,8 +279,12 @@ class Applier:
         return len(out)
 
     # natural key ------------------------------------------------------------------------
-    def local_fields(self, booking: CloudBooking, types: dict[str, str] | None = None,
-                     resources: dict[str, str] | None = None) -> dict:
+    def local_fields(
+        self,
+        booking: CloudBooking,
+        types: dict[str, str] | None = None,
+        resources: dict[str, str] | None = None,
+    ) -> dict:
         """The booking row with local type and resource ids (the customer is still the cloud's)."""
         row = dict(booking.row)
         row.pop("id", None)
@@ -253,8 +296,9 @@ class Applier:
             row["resourceId"] = resources.get(row["resourceId"], row["resourceId"])
         return row
 
-    def matches(self, booking: CloudBooking, op: OutboxOp, now: datetime | None = None,
-                fields: dict | None = None) -> bool:
+    def matches(
+        self, booking: CloudBooking, op: OutboxOp, now: datetime | None = None, fields: dict | None = None
+    ) -> bool:
         """Is cloud ``booking`` the one the creating ``op`` asked for? Booking type,
         customer, ``createdAt`` not before the request − 1 min, and the same start (timed)
         or, for a queue booking, no start or a start (accepted) between its ``createdAt``
@@ -284,11 +328,15 @@ class Applier:
             return mapped == local_id
         local = self.store.customer(local_id) or {}
         if obj:
-            return bool((local.get("phone") and obj.get("phone") == local["phone"])
-                        or (local.get("email") and (obj.get("email") or "").lower() == local["email"].lower()))
+            return bool(
+                (local.get("phone") and obj.get("phone") == local["phone"])
+                or (local.get("email") and (obj.get("email") or "").lower() == local["email"].lower())
+            )
         return False
 
-    def find_created(self, candidates: list[CloudBooking], op: OutboxOp, now: datetime | None = None) -> CloudBooking | None:
+    def find_created(
+        self, candidates: list[CloudBooking], op: OutboxOp, now: datetime | None = None
+    ) -> CloudBooking | None:
         """The oldest unmapped candidate matching ``op``'s natural key, or None."""
         mapped = self.booking_ids([c.cloud_id for c in candidates])
         for booking in sorted(candidates, key=lambda c: str(c.row.get("createdAt") or "")):
@@ -297,8 +345,14 @@ class Applier:
         return None
 
     # bookings ---------------------------------------------------------------------------
-    def apply_bookings(self, bookings: list[CloudBooking], zone: str, now: datetime, *,
-                       fallback_customers: dict[str, str] | None = None) -> list[str]:
+    def apply_bookings(
+        self,
+        bookings: list[CloudBooking],
+        zone: str,
+        now: datetime,
+        *,
+        fallback_customers: dict[str, str] | None = None,
+    ) -> list[str]:
         """Write cloud bookings into the store (call inside a transaction). Returns the
         local ids whose row changed."""
         if not bookings:
@@ -318,7 +372,8 @@ class Applier:
         if state.new_maps:
             self.db.conn.executemany(
                 "insert or replace into cloud_ids (entity, localId, cloud, cloudId) values ('booking', ?, ?, ?)",
-                [(local, self.cloud, cid) for local, cid in state.new_maps])
+                [(local, self.cloud, cid) for local, cid in state.new_maps],
+            )
         if state.changes or state.entries:
             self.store.write_changes(state.changes, clock.to_iso(now), state.entries)
         with_money = [b for b in bookings if b.money is not None and b.cloud_id not in retired]
@@ -326,7 +381,11 @@ class Applier:
             local = self.booking_ids([b.cloud_id for b in with_money])
             for booking in with_money:
                 local_id = local.get(booking.cloud_id)
-                if local_id and self.apply_money(local_id, booking.money, now) and local_id not in state.changed:
+                if (
+                    local_id
+                    and self.apply_money(local_id, booking.money, now)
+                    and local_id not in state.changed
+                ):
                     state.changed.append(local_id)
         return state.changed
 
@@ -352,8 +411,10 @@ class Applier:
         sum, or the cloud's reported total when it lists none. Returns True when the stored
         figures changed (desks are told)."""
         currency = self._currency()
-        old = self.db.execute("select price, paid, fullyPaid, reference from cloud_money where cloud = ?"
-                              " and bookingId = ?", [self.cloud, local_id]).fetchone()
+        old = self.db.execute(
+            "select price, paid, fullyPaid, reference from cloud_money where cloud = ? and bookingId = ?",
+            [self.cloud, local_id],
+        ).fetchone()
         price = self._minor(money.price, currency, "price")
         paid = self._minor(money.paid, currency, "paid")
         changed = False
@@ -368,17 +429,36 @@ class Applier:
                 if p.method == "cash" and amount in waiting:  # maybe the push whose reply was lost
                     waiting.remove(amount)
                     continue
-                rows.append({"cloud": self.cloud, "cloudId": p.cloud_id, "bookingId": local_id, "amount": amount,
-                             "method": p.method, "kind": p.kind or p.method, "vatRate": p.vat_rate,
-                             "seenAt": clock.to_iso(now)})
-            stored = {r[0]: r[1:] for r in self.db.execute(
-                "select cloudId, amount, method, kind, vatRate from cloud_payments where cloud = ? and bookingId = ?",
-                [self.cloud, local_id])}
+                rows.append(
+                    {
+                        "cloud": self.cloud,
+                        "cloudId": p.cloud_id,
+                        "bookingId": local_id,
+                        "amount": amount,
+                        "method": p.method,
+                        "kind": p.kind or p.method,
+                        "vatRate": p.vat_rate,
+                        "seenAt": clock.to_iso(now),
+                    }
+                )
+            stored = {
+                r[0]: r[1:]
+                for r in self.db.execute(
+                    "select cloudId, amount, method, kind, vatRate from cloud_payments where cloud = ? and bookingId = ?",
+                    [self.cloud, local_id],
+                )
+            }
             fresh = {r["cloudId"]: (r["amount"], r["method"], r["kind"], r["vatRate"]) for r in rows}
             if stored != fresh:
-                seen = dict(self.db.execute("select cloudId, seenAt from cloud_payments where cloud = ?"
-                                            " and bookingId = ?", [self.cloud, local_id]).fetchall())
-                self.db.execute("delete from cloud_payments where cloud = ? and bookingId = ?", [self.cloud, local_id])
+                seen = dict(
+                    self.db.execute(
+                        "select cloudId, seenAt from cloud_payments where cloud = ? and bookingId = ?",
+                        [self.cloud, local_id],
+                    ).fetchall()
+                )
+                self.db.execute(
+                    "delete from cloud_payments where cloud = ? and bookingId = ?", [self.cloud, local_id]
+                )
                 for r in rows:
                     r["seenAt"] = seen.get(r["cloudId"], r["seenAt"])
                 if rows:
@@ -387,9 +467,18 @@ class Applier:
             paid = sum(r["amount"] for r in rows)
         new = (price, paid, None if money.fully_paid is None else int(money.fully_paid), money.reference)
         if old is None or tuple(old) != new:
-            self.db.table("cloud_money").upsert({"cloud": self.cloud, "bookingId": local_id, "price": price, "paid": paid,
-                                           "fullyPaid": new[2], "reference": money.reference,
-                                           "updatedAt": clock.to_iso(now)}, pk=("cloud", "bookingId"))
+            self.db.table("cloud_money").upsert(
+                {
+                    "cloud": self.cloud,
+                    "bookingId": local_id,
+                    "price": price,
+                    "paid": paid,
+                    "fullyPaid": new[2],
+                    "reference": money.reference,
+                    "updatedAt": clock.to_iso(now),
+                },
+                pk=("cloud", "bookingId"),
+            )
             changed = True
         return changed
 
@@ -404,26 +493,34 @@ class Applier:
                 out.append(int(payment["amount"]))
         return out
 
-    def map_payment(self, local_payment_id: str, cloud_payment_id: str, local_booking_id: str,
-                    now: datetime) -> bool:
+    def map_payment(
+        self, local_payment_id: str, cloud_payment_id: str, local_booking_id: str, now: datetime
+    ) -> bool:
         """A pushed payment's cloud id is known: map it to the desk's payment and take it out
         of the cloud's own payments if a pull counted it meanwhile. Returns True when the
         booking's cloud figures changed."""
         self.store.set_cloud_id(local_payment_id, self.cloud, cloud_payment_id, entity="payment")
-        gone = self.db.execute("delete from cloud_payments where cloud = ? and cloudId = ?",
-                               [self.cloud, cloud_payment_id]).rowcount
+        gone = self.db.execute(
+            "delete from cloud_payments where cloud = ? and cloudId = ?", [self.cloud, cloud_payment_id]
+        ).rowcount
         if not gone:
             return False
-        total = self.db.execute("select coalesce(sum(amount), 0) from cloud_payments where cloud = ?"
-                                " and bookingId = ?", [self.cloud, local_booking_id]).fetchone()[0]
-        self.db.execute("update cloud_money set paid = ?, updatedAt = ? where cloud = ? and bookingId = ?",
-                        [int(total), clock.to_iso(now), self.cloud, local_booking_id])
+        total = self.db.execute(
+            "select coalesce(sum(amount), 0) from cloud_payments where cloud = ? and bookingId = ?",
+            [self.cloud, local_booking_id],
+        ).fetchone()[0]
+        self.db.execute(
+            "update cloud_money set paid = ?, updatedAt = ? where cloud = ? and bookingId = ?",
+            [int(total), clock.to_iso(now), self.cloud, local_booking_id],
+        )
         return True
 
     def _rows(self, local_ids: list[str]) -> dict[str, dict]:
         out: dict[str, dict] = {}
         for part in _chunks(local_ids):
-            for row in self.db.query(f"select * from bookings where id in ({','.join('?' * len(part))})", part):
+            for row in self.db.query(
+                f"select * from bookings where id in ({','.join('?' * len(part))})", part
+            ):
                 out[row["id"]] = dict(row)
         return out
 
@@ -449,10 +546,15 @@ class Applier:
         patient is here, so a person decides. Returns (the local ids canceled, those kept)."""
         rows = self._rows(list(gone.values()))
         kept = [local for local in gone.values() if (rows.get(local) or {}).get("visitStatus")]
-        deleted = [CloudBooking(cloud_id, {"id": cloud_id, "status": Status.CANCELED.value},
-                                change={"type": "deleted", "channel": "cloud"})
-                   for cloud_id, local in gone.items()
-                   if local in rows and local not in kept and rows[local]["status"] not in FINAL_STATUSES]
+        deleted = [
+            CloudBooking(
+                cloud_id,
+                {"id": cloud_id, "status": Status.CANCELED.value},
+                change={"type": "deleted", "channel": "cloud"},
+            )
+            for cloud_id, local in gone.items()
+            if local in rows and local not in kept and rows[local]["status"] not in FINAL_STATUSES
+        ]
         return self.apply_bookings(deleted, zone, now), kept
 
 
@@ -502,15 +604,20 @@ class _Batch:
         fallback = self.fallbacks.get(booking.cloud_id)
         if local_id and local_id in self.existing:
             fallback = fallback or self.existing[local_id]["customerId"]
-        local = self.customers.get(cloud_customer or "") or self.a.local_customer(cloud_customer, booking.customer,
-                                                                                   fallback)
+        local = self.customers.get(cloud_customer or "") or self.a.local_customer(
+            cloud_customer, booking.customer, fallback
+        )
         if cloud_customer and local:
             self.customers[cloud_customer] = local
         return local
 
     def take(self, booking: CloudBooking) -> None:
         local_id = self.mapped.get(booking.cloud_id)
-        if booking.replaced_by and local_id and self.a.follow_reschedule(local_id, booking.replaced_by, self.now):
+        if (
+            booking.replaced_by
+            and local_id
+            and self.a.follow_reschedule(local_id, booking.replaced_by, self.now)
+        ):
             return
         if local_id and local_id in self.rescheduling:  # the old booking of a reschedule in flight
             return
@@ -532,24 +639,33 @@ class _Batch:
             row["createdAt"] = row["createdAt"] or self.stamp
             row["updatedAt"] = row["updatedAt"] or row["createdAt"]
             if fields.get("status") in QUEUED_STATUSES and row.get("createdAt"):
-                row["queueNumber"], row["ticket"] = self.a.store.new_ticket(row["typeId"], row["createdAt"],
-                                                                            self.zone, self.numbers)
+                row["queueNumber"], row["ticket"] = self.a.store.new_ticket(
+                    row["typeId"], row["createdAt"], self.zone, self.numbers
+                )
             if local_id is None:
                 self.new_maps.append((row["id"], booking.cloud_id))
                 self.copied[row["id"]] = set()  # a new booking: nothing of it copied yet
             self.changes.append(BookingChange("sync", None, row, self.a.cloud, history=False))
         else:
             protect = self.dirty.get(local_id, ())
-            diff = {k: v for k, v in fields.items()
-                    if k in self.a.synced and k not in protect and old.get(k) != v}
+            diff = {
+                k: v for k, v in fields.items() if k in self.a.synced and k not in protect and old.get(k) != v
+            }
             if not diff:
                 if self._copy_history(booking, local_id, None) and local_id not in self.changed:
                     self.changed.append(local_id)
                 return
             row = {**old, **diff, "updatedAt": self.stamp, "version": int(old.get("version") or 0) + 1}
-            self.changes.append(BookingChange("sync", old, row, self.a.cloud,
-                                              extra={"cloudChange": booking.change} if booking.change else None,
-                                              fields=tuple(k for k in diff if k not in ("updatedAt", "version"))))
+            self.changes.append(
+                BookingChange(
+                    "sync",
+                    old,
+                    row,
+                    self.a.cloud,
+                    extra={"cloudChange": booking.change} if booking.change else None,
+                    fields=tuple(k for k in diff if k not in ("updatedAt", "version")),
+                )
+            )
         self.existing[row["id"]] = row
         self._copy_history(booking, row["id"], booking.change if old is not None else None)
         self.changed.append(row["id"])
@@ -570,7 +686,14 @@ class _Batch:
             if entry["key"] in copied:
                 continue
             copied.add(entry["key"])
-            self.entries.append({"bookingId": local_id, "createdAt": entry["createdAt"], "action": entry["action"],
-                                 "actor": entry.get("actor") or self.a.cloud, "after": entry.get("after") or {}})
+            self.entries.append(
+                {
+                    "bookingId": local_id,
+                    "createdAt": entry["createdAt"],
+                    "action": entry["action"],
+                    "actor": entry.get("actor") or self.a.cloud,
+                    "after": entry.get("after") or {},
+                }
+            )
             count += 1
         return count

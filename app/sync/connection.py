@@ -36,13 +36,24 @@ def _service(cloud: str | None) -> str:
         secret_store.BARE_FILE_SERVICES.add(service)
     return service
 
+
 log = logging.getLogger(__name__)
 SETTING_KEY = "sync.cloud"
 CONNECTIONS_KEY = "sync.connections"
 ENV_KEY = "ISTIQBAL_CLOUD_KEY"
 
-__all__ = ["CloudConfig", "ENV_KEY", "SETTING_KEY", "connect", "disconnect", "load_config", "load_secret",
-           "public_settings", "save_secret", "delete_secret"]
+__all__ = [
+    "CloudConfig",
+    "ENV_KEY",
+    "SETTING_KEY",
+    "connect",
+    "disconnect",
+    "load_config",
+    "load_secret",
+    "public_settings",
+    "save_secret",
+    "delete_secret",
+]
 
 
 def save_secret(account: str, secret: str, cloud: str | None = None) -> str:
@@ -68,11 +79,16 @@ def connect(store: Store, config: CloudConfig) -> str:
     secret went (``"keyring"``, ``"file:<path>"``, or ``"none"`` without a secret)."""
     registry.get(config.cloud)  # KeyError for an unknown cloud
     where = save_secret(config.secret_user, config.secret, config.cloud) if config.secret else "none"
-    setting = {**config.to_setting(), "secretStore": where.split(":")[0],
-               "secretPath": where.split(":", 1)[1] if where.startswith("file:") else None}
+    setting = {
+        **config.to_setting(),
+        "secretStore": where.split(":")[0],
+        "secretPath": where.split(":", 1)[1] if where.startswith("file:") else None,
+    }
     with store.transaction():
         store.set_setting(SETTING_KEY, setting)
-        store.set_setting(CONNECTIONS_KEY, {**(store.setting(CONNECTIONS_KEY, None) or {}), config.cloud: setting})
+        store.set_setting(
+            CONNECTIONS_KEY, {**(store.setting(CONNECTIONS_KEY, None) or {}), config.cloud: setting}
+        )
     return where
 
 
@@ -100,15 +116,31 @@ def public_settings(store: Store, connected: bool = False) -> dict:
         has_secret = bool(secret)
     kind = where.split(":")[0] if where else stored.get("secretStore")
     path = where.split(":", 1)[1] if where and where.startswith("file:") else None
-    return {"cloud": stored.get("cloud"), "baseUrl": stored.get("baseUrl"), "account": account, "appId": account,
-            "auth": stored.get("auth"), "extra": stored.get("extra") or {},
-            "secretStore": kind if kind in ("keyring", "file") else None,
-            "secretPath": path, "hasSecret": has_secret, "connected": connected, "clouds": registry.describe()}
+    return {
+        "cloud": stored.get("cloud"),
+        "baseUrl": stored.get("baseUrl"),
+        "account": account,
+        "appId": account,
+        "auth": stored.get("auth"),
+        "extra": stored.get("extra") or {},
+        "secretStore": kind if kind in ("keyring", "file") else None,
+        "secretPath": path,
+        "hasSecret": has_secret,
+        "connected": connected,
+        "clouds": registry.describe(),
+    }
 
 
-def load_config(store: Store, *, cloud: str | None = None, base_url: str | None = None,
-                account: str | None = None, app_id: str | None = None, secret: str | None = None,
-                extra: dict | None = None) -> CloudConfig | None:
+def load_config(
+    store: Store,
+    *,
+    cloud: str | None = None,
+    base_url: str | None = None,
+    account: str | None = None,
+    app_id: str | None = None,
+    secret: str | None = None,
+    extra: dict | None = None,
+) -> CloudConfig | None:
     """The branch's connection: arguments win over the stored setting (``app_id`` is
     a cloud's own spelling of ``account``); the secret comes from ``secret``, else the
     environment variable :data:`ENV_KEY`, else keyring/file. None when no base URL and
@@ -116,16 +148,22 @@ def load_config(store: Store, *, cloud: str | None = None, base_url: str | None 
     stored = store.setting(SETTING_KEY, None) or {}
     cloud = cloud or stored.get("cloud") or registry.default_cloud()
     info = registry.get(cloud)
-    if stored.get("cloud") and stored["cloud"] != cloud:  # another cloud's details, if it was connected before
+    if (
+        stored.get("cloud") and stored["cloud"] != cloud
+    ):  # another cloud's details, if it was connected before
         stored = (store.setting(CONNECTIONS_KEY, None) or {}).get(cloud) or {}
     base_url = base_url or stored.get("baseUrl") or info.default_url
     account = account or app_id or stored.get("account") or stored.get("appId")
     if not (base_url and account):
         return None
     same = stored.get("baseUrl") == base_url.rstrip("/")
-    config = CloudConfig(base_url.rstrip("/"), account, auth=stored.get("auth", info.auth_kinds[0][0])
-                         if same else info.auth_kinds[0][0], cloud=cloud,
-                         extra={**(stored.get("extra") or {}), **(extra or {})})
+    config = CloudConfig(
+        base_url.rstrip("/"),
+        account,
+        auth=stored.get("auth", info.auth_kinds[0][0]) if same else info.auth_kinds[0][0],
+        cloud=cloud,
+        extra={**(stored.get("extra") or {}), **(extra or {})},
+    )
     config.secret = secret or os.environ.get(ENV_KEY) or load_secret(config.secret_user, cloud)[0]
     if secret or os.environ.get(ENV_KEY):
         config.auth = info.auth_kinds[0][0]

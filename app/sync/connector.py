@@ -182,8 +182,14 @@ class CloudConfig:
     def to_setting(self) -> dict:
         """The stored form (no secret): ``{cloud, baseUrl, account, appId, auth, extra}``
         (``appId`` repeats ``account`` for readers of the older form)."""
-        return {"cloud": self.cloud, "baseUrl": self.base_url.rstrip("/"), "account": self.account,
-                "appId": self.account, "auth": self.auth, "extra": dict(self.extra)}
+        return {
+            "cloud": self.cloud,
+            "baseUrl": self.base_url.rstrip("/"),
+            "account": self.account,
+            "appId": self.account,
+            "auth": self.auth,
+            "extra": dict(self.extra),
+        }
 
 
 class FailureKind(StrEnum):
@@ -548,16 +554,33 @@ class ConnectorInfo:
         """The JSON form for the settings dialog (``GET /sync/clouds``): ``{name, title,
         capabilities, fields: [{key, label, kind, required, help, default, choices, cli, listed}],
         authKinds: [[kind, label]], signIn: [{name, label, fields}], defaultUrl, customerRequires, secretRequired}``."""
+
         def one(f: ConfigField) -> dict:
-            return {"key": f.key, "label": f.label, "kind": f.kind, "required": f.required, "help": f.help,
-                    "default": f.default, "choices": [list(c) for c in f.choices], "cli": f.cli,
-                    "listed": f.listed}
-        return {"name": self.name, "title": self.title, "capabilities": self.capabilities.as_dict(),
-                "fields": [one(f) for f in self.fields], "authKinds": [list(a) for a in self.auth_kinds],
-                "signIn": [{"name": s.name, "label": s.label, "fields": [one(f) for f in s.fields]}
-                           for s in self.sign_in],
-                "defaultUrl": self.default_url, "customerRequires": list(self.customer_requires),
-                "secretRequired": self.secret_required}
+            return {
+                "key": f.key,
+                "label": f.label,
+                "kind": f.kind,
+                "required": f.required,
+                "help": f.help,
+                "default": f.default,
+                "choices": [list(c) for c in f.choices],
+                "cli": f.cli,
+                "listed": f.listed,
+            }
+
+        return {
+            "name": self.name,
+            "title": self.title,
+            "capabilities": self.capabilities.as_dict(),
+            "fields": [one(f) for f in self.fields],
+            "authKinds": [list(a) for a in self.auth_kinds],
+            "signIn": [
+                {"name": s.name, "label": s.label, "fields": [one(f) for f in s.fields]} for s in self.sign_in
+            ],
+            "defaultUrl": self.default_url,
+            "customerRequires": list(self.customer_requires),
+            "secretRequired": self.secret_required,
+        }
 
 
 class BareContext:

@@ -150,9 +150,20 @@ class _Context:
             "select c.cloudId, b.id, k.cloudId, b.customerId, b.startDateTime, b.status from cloud_ids c"
             " join bookings b on b.id = c.localId left join cloud_ids k on k.entity = 'customer'"
             " and k.cloud = c.cloud and k.localId = b.customerId"
-            " where c.entity = 'booking' and c.cloud = ? and b.startDateTime >= ?", [cloud, since]).fetchall()
-        return [{"cloudId": r[0], "localId": r[1], "customer": r[2], "localCustomer": r[3], "startDateTime": r[4],
-                 "status": r[5]} for r in rows]
+            " where c.entity = 'booking' and c.cloud = ? and b.startDateTime >= ?",
+            [cloud, since],
+        ).fetchall()
+        return [
+            {
+                "cloudId": r[0],
+                "localId": r[1],
+                "customer": r[2],
+                "localCustomer": r[3],
+                "startDateTime": r[4],
+                "status": r[5],
+            }
+            for r in rows
+        ]
 
     @property
     def pull_asked(self) -> bool:
@@ -169,8 +180,10 @@ class _Context:
 
         def mark():
             with store.transaction():
-                store.db.execute("update sync_outbox set requestedAt = ?, attempts = attempts + 1 where id = ?",
-                                 [stamp, op.id])
+                store.db.execute(
+                    "update sync_outbox set requestedAt = ?, attempts = attempts + 1 where id = ?",
+                    [stamp, op.id],
+                )
 
         await store.write(mark)
         op.requested_at = stamp
@@ -189,8 +202,15 @@ class _Context:
 
 
 def _operation(op: OutboxOp) -> Operation:
-    return Operation(op["id"], op["bookingId"], op["action"], cast(dict, op["payload"]), int(op.get("attempts") or 0),
-                     op.get("requestedAt"), dict(op.get("steps") or {}))
+    return Operation(
+        op["id"],
+        op["bookingId"],
+        op["action"],
+        cast(dict, op["payload"]),
+        int(op.get("attempts") or 0),
+        op.get("requestedAt"),
+        dict(op.get("steps") or {}),
+    )
 
 
 class SyncEngine:
@@ -204,24 +224,44 @@ class SyncEngine:
     for the connector (tests).
     """
 
-    def __init__(self, service: BookingPort, config: CloudConfig, *, hot_every: float = 5.0,
-                 horizon_every: float = 60.0, horizon_days: tuple[int, int] = (-1, 30),
-                 concurrency: int = 8, page_limit: int = 500, transport=None,
-                 info: ConnectorInfo | None = None):
+    def __init__(
+        self,
+        service: BookingPort,
+        config: CloudConfig,
+        *,
+        hot_every: float = 5.0,
+        horizon_every: float = 60.0,
+        horizon_days: tuple[int, int] = (-1, 30),
+        concurrency: int = 8,
+        page_limit: int = 500,
+        transport=None,
+        info: ConnectorInfo | None = None,
+    ):
         self.service, self.store, self.config = service, service.store, config
         self.info = info or registry.get(config.cloud)
         self.cloud = self.info.name
         self.hot_every, self.horizon_every = hot_every, horizon_every
         self.concurrency, self.transport = concurrency, transport
         self.ctx = _Context(self)
-        self.connector: Connector = self.info.factory(config, self.ctx, transport=transport, options={
-            "page_limit": page_limit, "horizon_days": horizon_days})
-        self.outbox = Outbox(self.store, self.cloud, now=precise_now, on_change=self.kick,
-                             plan=self.connector.plan, synced_fields=self.info.synced_fields)
+        self.connector: Connector = self.info.factory(
+            config,
+            self.ctx,
+            transport=transport,
+            options={"page_limit": page_limit, "horizon_days": horizon_days},
+        )
+        self.outbox = Outbox(
+            self.store,
+            self.cloud,
+            now=precise_now,
+            on_change=self.kick,
+            plan=self.connector.plan,
+            synced_fields=self.info.synced_fields,
+        )
         self.applier = Applier(self.store, self.outbox, self.cloud, self.info.synced_fields)
         self.online: bool | None = None
-        self.last_pull_at: str | None = self.store.setting(f"sync.{self.cloud}.lastPullAt") \
-            or self.store.setting("sync.lastPullAt")
+        self.last_pull_at: str | None = self.store.setting(
+            f"sync.{self.cloud}.lastPullAt"
+        ) or self.store.setting("sync.lastPullAt")
         self.last_push_at: str | None = None
         self.last_error: str | None = None
         self.hours_unknown: list[str] = []  # resources whose pulled time rules could not be read
@@ -261,8 +301,10 @@ class SyncEngine:
 
     def detach(self) -> None:
         """Stop queueing the service's local changes (the engine is being disconnected)."""
-        for listeners, listener in ((self.service.listeners, self.outbox.listener),
-                                    (self.service.time_rule_listeners, self.outbox.time_rules_listener)):
+        for listeners, listener in (
+            (self.service.listeners, self.outbox.listener),
+            (self.service.time_rule_listeners, self.outbox.time_rules_listener),
+        ):
             if listener in listeners:
                 listeners.remove(listener)
         self._attached = False
@@ -302,11 +344,14 @@ class SyncEngine:
 
     def start(self) -> None:
         """Start the pusher and puller tasks in the running loop (after :meth:`open`)."""
-        self._tasks = [asyncio.create_task(self._push_loop(), name="sync-push"),
-                       asyncio.create_task(self._pull_loop(), name="sync-pull")]
+        self._tasks = [
+            asyncio.create_task(self._push_loop(), name="sync-push"),
+            asyncio.create_task(self._pull_loop(), name="sync-pull"),
+        ]
 
     def lifespan(self, _app=None):
         """An async context manager factory for ``create_app(extra_lifespan=...)``."""
+
         @asynccontextmanager
         async def run(_api):
             await self.open()
@@ -315,6 +360,7 @@ class SyncEngine:
                 yield
             finally:
                 await self.close()
+
         return run
 
     # failures ---------------------------------------------------------------------------
@@ -344,17 +390,28 @@ class SyncEngine:
         read; ``unsynced``: local bookings the cloud does not have, see :meth:`upload_local`;
         ``pullGap``: a msgid saying what the cloud's pull cannot see, or None;
         ``customerRequires``: the customer fields the cloud needs to take a booking)."""
-        return {"online": bool(self.online), "connected": True, "cloud": self.cloud,
-                "baseUrl": self.config.base_url, "lastPullAt": self.last_pull_at,
-                "lastPushAt": self.last_push_at, "pending": self.outbox.pending_count(),
-                "needsAttention": self.outbox.attention_count(), "lastError": self.last_error,
-                "hoursUnknown": list(self.hours_unknown), "unsynced": self.unsynced_count(),
-                "pullGap": getattr(self.connector, "pull_gap", None), "cloudTitle": self.info.title,
-                "customerRequires": list(self.info.customer_requires)}
+        return {
+            "online": bool(self.online),
+            "connected": True,
+            "cloud": self.cloud,
+            "baseUrl": self.config.base_url,
+            "lastPullAt": self.last_pull_at,
+            "lastPushAt": self.last_push_at,
+            "pending": self.outbox.pending_count(),
+            "needsAttention": self.outbox.attention_count(),
+            "lastError": self.last_error,
+            "hoursUnknown": list(self.hours_unknown),
+            "unsynced": self.unsynced_count(),
+            "pullGap": getattr(self.connector, "pull_gap", None),
+            "cloudTitle": self.info.title,
+            "customerRequires": list(self.info.customer_requires),
+        }
 
-    _UNSYNCED = ("from bookings b where b.status not in (?, ?) and not exists (select 1 from cloud_ids c"
-                 " where c.entity = 'booking' and c.cloud = ? and c.localId = b.id) and not exists"
-                 " (select 1 from sync_outbox o where o.cloud = ? and o.bookingId = b.id)")
+    _UNSYNCED = (
+        "from bookings b where b.status not in (?, ?) and not exists (select 1 from cloud_ids c"
+        " where c.entity = 'booking' and c.cloud = ? and c.localId = b.id) and not exists"
+        " (select 1 from sync_outbox o where o.cloud = ? and o.bookingId = b.id)"
+    )
 
     def unsynced_count(self) -> int:
         """Local bookings the cloud does not have and nothing will send (made before the
@@ -535,8 +592,10 @@ class SyncEngine:
             if cloud_id and op["action"] != "restore":  # a pull already recognised it
                 found = await self._call(self.connector.fetch(cloud_id))
                 if found is None:
-                    raise CloudFailure(Failure(FailureKind.NOT_FOUND, "NOT-FOUND", f"cloud booking {cloud_id} is gone"),
-                                       LookupError(cloud_id))
+                    raise CloudFailure(
+                        Failure(FailureKind.NOT_FOUND, "NOT-FOUND", f"cloud booking {cloud_id} is gone"),
+                        LookupError(cloud_id),
+                    )
                 return found
         elif cloud_id is None:  # never reached the cloud (made before connecting, or refused)
             await self._create_first(op, booking)
@@ -586,20 +645,29 @@ class SyncEngine:
         """A change to a booking the cloud has never had: the booking is created first, in
         its current state, which already holds this change and the later ones. A booking
         that is over (canceled, rejected) has nothing to send. Its ``end`` still follows."""
+
         def queue_create():
             later = self.outbox.later_ops(op)
             with self.store.transaction():
                 for dropped in [op, *later]:
                     self.outbox.remove(dropped["id"])
                 if booking["status"] in (Status.CANCELED, Status.REJECTED):
-                    log.info("sync: %s of %s dropped: the cloud never had the booking and it is over",
-                             op["action"], booking["id"])
+                    log.info(
+                        "sync: %s of %s dropped: the cloud never had the booking and it is over",
+                        op["action"],
+                        booking["id"],
+                    )
                     return
-                self.outbox.add(booking["id"], "create", {"before": None, "after": booking,
-                                                          "actor": op["payload"].get("actor"), "creates": True},
-                                list(self.info.synced_fields))
+                self.outbox.add(
+                    booking["id"],
+                    "create",
+                    {"before": None, "after": booking, "actor": op["payload"].get("actor"), "creates": True},
+                    list(self.info.synced_fields),
+                )
                 if any(o["action"] == "end" for o in [op, *later]):
-                    self.outbox.add(booking["id"], "end", {"before": booking, "after": booking, "actor": None}, [])
+                    self.outbox.add(
+                        booking["id"], "end", {"before": booking, "after": booking, "actor": None}, []
+                    )
 
         await self.store.write(queue_create)
         self.kick()
@@ -609,15 +677,22 @@ class SyncEngine:
         """Queue a create for every local booking the cloud does not have (made before the
         branch was connected) that is not over and has nothing waiting in the outbox.
         Returns how many were queued. The caller refuses the demo clinic first."""
-        rows = list(self.store.db.query("select b.id " + self._UNSYNCED + " order by b.createdAt",
-                                        [Status.CANCELED.value, Status.REJECTED.value, self.cloud, self.cloud]))
+        rows = list(
+            self.store.db.query(
+                "select b.id " + self._UNSYNCED + " order by b.createdAt",
+                [Status.CANCELED.value, Status.REJECTED.value, self.cloud, self.cloud],
+            )
+        )
         count = 0
         with self.store.transaction():
             for row in rows:
                 booking = self.store.booking(row["id"])
-                self.outbox.add(booking["id"], "create", {"before": None, "after": booking,
-                                                          "actor": {"user": "upload"}, "creates": True},
-                                list(self.info.synced_fields))
+                self.outbox.add(
+                    booking["id"],
+                    "create",
+                    {"before": None, "after": booking, "actor": {"user": "upload"}, "creates": True},
+                    list(self.info.synced_fields),
+                )
                 count += 1
         self.kick()
         return count
@@ -634,11 +709,14 @@ class SyncEngine:
             with self.store.transaction():
                 self.store.db.execute(
                     "update sync_outbox set attempts = max(attempts, ?), nextAttemptAt = ?, lastError = ?"
-                    " where id = ?", [attempts, stamp_ms(due), str(exc)[:500], op["id"]])
+                    " where id = ?",
+                    [attempts, stamp_ms(due), str(exc)[:500], op["id"]],
+                )
 
         await self.store.write(keep)
-        log.info("sync: %s of %s kept for retry in %s: %s", op["action"], op["bookingId"],
-                 clock.to_iso(due), exc)
+        log.info(
+            "sync: %s of %s kept for retry in %s: %s", op["action"], op["bookingId"], clock.to_iso(due), exc
+        )
 
     def _acknowledge(self, op: OutboxOp, result: CloudBooking) -> None:
         """The cloud accepted ``op``: map ids, drop the row, take the cloud's state (one
@@ -648,22 +726,33 @@ class SyncEngine:
             if self._creates(op):
                 holder = self.store.local_id(self.cloud, result.cloud_id)
                 if holder not in (None, local_id):  # never steal another booking's cloud id
-                    log.error("sync: cloud booking %s is already %s's, not %s's", result.cloud_id, holder, local_id)
+                    log.error(
+                        "sync: cloud booking %s is already %s's, not %s's", result.cloud_id, holder, local_id
+                    )
                     self.outbox.remove(op["id"])
                     return
                 if holder is None:
                     self.applier.remap(local_id, result.cloud_id, now)
             self.outbox.remove(op["id"])
             booking = self.store.booking(local_id)
-            changed = self.applier.apply_bookings([result], self.store.zone, now,
-                                                  fallback_customers={result.cloud_id: booking["customerId"]}
-                                                  ) if booking else []
+            changed = (
+                self.applier.apply_bookings(
+                    [result],
+                    self.store.zone,
+                    now,
+                    fallback_customers={result.cloud_id: booking["customerId"]},
+                )
+                if booking
+                else []
+            )
             moved = self._moved(op, result, booking, now)
             self._publish(changed)
             if moved:
                 self.service.events.publish(EventType.SYNC_MOVED, moved)
 
-    def _moved(self, op: OutboxOp, result: CloudBooking, booking: BookingRow | None, now: datetime) -> dict | None:
+    def _moved(
+        self, op: OutboxOp, result: CloudBooking, booking: BookingRow | None, now: datetime
+    ) -> dict | None:
         """The cloud placed a booking on another resource than the desk chose (the booking
         takes the cloud's resource and the move is shown). Writes a history entry and
         returns the ``sync.moved`` event data, or None."""
@@ -673,11 +762,20 @@ class SyncEngine:
             placed = self.store.local_id(self.cloud, placed, "resource") or placed
         if not self._creates(op) or not asked or not placed or str(placed) == asked or booking is None:
             return None
-        self.store.add_history({"bookingId": booking["id"], "createdAt": clock.to_iso(now),
-                                "action": Action.SYNC_MOVED,
-                                "actor": self.cloud, "deskId": None, "before": {"resourceId": asked},
-                                "after": {"resourceId": str(placed),
-                                          "message": "the cloud placed the booking on another resource"}})
+        self.store.add_history(
+            {
+                "bookingId": booking["id"],
+                "createdAt": clock.to_iso(now),
+                "action": Action.SYNC_MOVED,
+                "actor": self.cloud,
+                "deskId": None,
+                "before": {"resourceId": asked},
+                "after": {
+                    "resourceId": str(placed),
+                    "message": "the cloud placed the booking on another resource",
+                },
+            }
+        )
         log.warning("sync: the cloud placed %s on %s, not on %s", booking["id"], placed, asked)
         return {"bookingId": booking["id"], "asked": asked, "resourceId": str(placed)}
 
@@ -704,17 +802,29 @@ class SyncEngine:
             later = self.outbox.later_ops(op)
             for dropped in [op, *later]:
                 self.outbox.remove(dropped["id"])
-            self.outbox.add_attention(op, failure.code, failure.message,
-                                      (cloud_state.raw or cloud_state.row) if cloud_state else None, later)
+            self.outbox.add_attention(
+                op,
+                failure.code,
+                failure.message,
+                (cloud_state.raw or cloud_state.row) if cloud_state else None,
+                later,
+            )
             if cloud_state is not None:
                 changed = self.applier.apply_bookings([cloud_state], self.store.zone, now)
             else:
                 changed = self._reject_locally(op["bookingId"], failure, now)
             self._publish(changed)
-            self.service.events.publish(EventType.SYNC_ATTENTION, {"bookingId": op["bookingId"], "code": failure.code,
-                                                           "message": failure.message})
-        log.warning("sync: the cloud refused %s of %s: %s %s", op["action"], op["bookingId"], failure.code,
-                    failure.message)
+            self.service.events.publish(
+                EventType.SYNC_ATTENTION,
+                {"bookingId": op["bookingId"], "code": failure.code, "message": failure.message},
+            )
+        log.warning(
+            "sync: the cloud refused %s of %s: %s %s",
+            op["action"],
+            op["bookingId"],
+            failure.code,
+            failure.message,
+        )
 
     def _not_sendable(self, op: OutboxOp, exc: NotSendable) -> None:
         """The connector cannot express ``op`` (:class:`~app.sync.connector.NotSendable`): the
@@ -729,8 +839,10 @@ class SyncEngine:
             for dropped in [op, *later]:
                 self.outbox.remove(dropped["id"])
             self.outbox.add_attention(op, exc.code, str(exc), None, later)
-            self.service.events.publish(EventType.SYNC_ATTENTION, {"bookingId": op["bookingId"], "code": exc.code,
-                                                           "message": str(exc)})
+            self.service.events.publish(
+                EventType.SYNC_ATTENTION,
+                {"bookingId": op["bookingId"], "code": exc.code, "message": str(exc)},
+            )
         log.warning("sync: %s of %s not sent: %s", op["action"], op["bookingId"], exc)
 
     def _reject_locally(self, local_id: str, failure: Failure, now: datetime) -> list[str]:
@@ -743,8 +855,10 @@ class SyncEngine:
     def _write(self, booking: BookingRow, changes: dict, now: datetime, note: str | None = None) -> None:
         stamp = clock.to_iso(now)
         row = {**booking, **changes, "updatedAt": stamp, "version": int(booking.get("version") or 0) + 1}
-        self.store.write_changes([BookingChange(Action.SYNC, booking, row, self.cloud,
-                                                extra={"message": note} if note else None)], stamp)
+        self.store.write_changes(
+            [BookingChange(Action.SYNC, booking, row, self.cloud, extra={"message": note} if note else None)],
+            stamp,
+        )
 
     def _publish(self, changed: list[str]) -> None:
         """``booking.changed`` for each changed local booking (``resync`` for more than 50);
@@ -757,8 +871,10 @@ class SyncEngine:
         for local_id in changed:
             booking = self.store.booking(local_id)
             if booking is not None:
-                self.service.events.publish(EventType.BOOKING_CHANGED, {"action": Action.SYNC,
-                                                                "booking": self.service.to_api(booking)})
+                self.service.events.publish(
+                    EventType.BOOKING_CHANGED,
+                    {"action": Action.SYNC, "booking": self.service.to_api(booking)},
+                )
 
     # attention --------------------------------------------------------------------------
     def resolve(self, case_id: str, resolution: str) -> dict:
@@ -775,12 +891,16 @@ class SyncEngine:
         synced = self.info.synced_fields
         with self.store.transaction():
             if resolution == Resolution.REAPPLY:
-                ops = [{"action": case["desk"]["action"], "payload": case["desk"]["payload"]},
-                       *case["desk"]["dropped"]]
+                ops = [
+                    {"action": case["desk"]["action"], "payload": case["desk"]["payload"]},
+                    *case["desk"]["dropped"],
+                ]
                 booking = self.store.booking(case["bookingId"])
                 if booking is not None:
                     desk = ops[-1]["payload"]["after"]
-                    changes = {k: desk.get(k) for k in synced if k != "createdAt" and desk.get(k) != booking.get(k)}
+                    changes = {
+                        k: desk.get(k) for k in synced if k != "createdAt" and desk.get(k) != booking.get(k)
+                    }
                     if changes:
                         self._write(booking, changes, now, "desk version re-applied")
                         changed.append(booking["id"])
@@ -791,12 +911,18 @@ class SyncEngine:
                             continue
                         if action == "create" and in_cloud:
                             action = "reschedule"
-                        if action != "create" and not in_cloud and not any(o["action"] == "create" for o in ops):
+                        if (
+                            action != "create"
+                            and not in_cloud
+                            and not any(o["action"] == "create" for o in ops)
+                        ):
                             continue
                         fields = [f for f in synced if f in (op["payload"].get("after") or {})]
                         self.outbox.add(booking["id"], action, op["payload"], fields)
-            self.store.db.execute("update sync_attention set resolvedAt = ?, resolution = ? where id = ?",
-                                  [clock.to_iso(now), resolution, case_id])
+            self.store.db.execute(
+                "update sync_attention set resolvedAt = ?, resolution = ? where id = ?",
+                [clock.to_iso(now), resolution, case_id],
+            )
         self._publish(changed)
         self.kick()
         return self.outbox.attention_case(case_id)
@@ -817,8 +943,9 @@ class SyncEngine:
         edited_cloud = {self.store.cloud_ids(r, "resource").get(self.cloud) or r for r in edited}
         with self.store.transaction():
             self.applier.apply_reference("types", "type", ref.types)
-            self.applier.apply_reference("resources", "resource", ref.resources, keep=edited_cloud,
-                                         keep_column="timeRules")
+            self.applier.apply_reference(
+                "resources", "resource", ref.resources, keep=edited_cloud, keep_column="timeRules"
+            )
             count = self.applier.apply_customers(ref.customers)
         resources = self.applier.reference_map("resource")
         return count, [resources.get(r, r) for r in ref.hours_unknown if r not in edited_cloud]
@@ -910,15 +1037,18 @@ class SyncEngine:
         previous cursor and its applied batches are found mapped (nothing twice). Returns
         the local ids whose row changed."""
         bookings = page.bookings
-        batches = [bookings[i:i + APPLY_BATCH] for i in range(0, len(bookings), APPLY_BATCH)] or [[]]
+        batches = [bookings[i : i + APPLY_BATCH] for i in range(0, len(bookings), APPLY_BATCH)] or [[]]
         changed: list[str] = []
         async with self._cpu_turn():
             for number, batch in enumerate(batches):
-                changed += await self.store.write(self._apply_batch, page, batch, number == 0,
-                                                  number == len(batches) - 1)
+                changed += await self.store.write(
+                    self._apply_batch, page, batch, number == 0, number == len(batches) - 1
+                )
         return changed
 
-    def _apply_batch(self, page: PullPage, bookings: list[CloudBooking], first: bool, last: bool) -> list[str]:
+    def _apply_batch(
+        self, page: PullPage, bookings: list[CloudBooking], first: bool, last: bool
+    ) -> list[str]:
         """One transaction of :meth:`_apply_page` (under the writer lock): ``bookings`` (part of
         ``page``), their needs-attention cases and seen ids, the events for desks; with
         ``last`` also the page's deletions and its cursor."""
@@ -930,7 +1060,8 @@ class SyncEngine:
             if page.window and bookings:
                 self.store.db.conn.executemany(
                     "insert or ignore into sync_seen (cloud, window, cloudId) values (?, ?, ?)",
-                    [(self.cloud, page.window, b.cloud_id) for b in bookings])
+                    [(self.cloud, page.window, b.cloud_id) for b in bookings],
+                )
             if last and page.deleted:
                 dirty = self.outbox.dirty_map()
                 mapped = self.applier.booking_ids([str(c) for c in page.deleted])
@@ -959,17 +1090,26 @@ class SyncEngine:
             local_id = mapped.get(booking.cloud_id)
             for problem in booking.problems if local_id else ():
                 code = str(problem.get("code") or "CLOUD-PROBLEM")
-                op = {"id": f"pull:{booking.cloud_id}:{code}", "bookingId": local_id, "action": "pull",
-                      "payload": {"cloudId": booking.cloud_id, "problem": problem}}
-                noted += self._attention_once(op, code, str(problem.get("message") or code), booking.raw or booking.row)
+                op = {
+                    "id": f"pull:{booking.cloud_id}:{code}",
+                    "bookingId": local_id,
+                    "action": "pull",
+                    "payload": {"cloudId": booking.cloud_id, "problem": problem},
+                }
+                noted += self._attention_once(
+                    op, code, str(problem.get("message") or code), booking.raw or booking.row
+                )
         return noted
 
     def _attention_once(self, op: dict, code: str, message: str, cloud_state: dict | None) -> list[dict]:
         """A needs-attention case found by a pull (``op``: its pseudo-operation), unless one with
         the same booking and ``code`` is still open. Returns its ``sync.attention`` event data
         (empty: already open)."""
-        if self.store.db.execute("select 1 from sync_attention where cloud = ? and bookingId = ? and code = ?"
-                                 " and resolvedAt is null", [self.cloud, op["bookingId"], code]).fetchone():
+        if self.store.db.execute(
+            "select 1 from sync_attention where cloud = ? and bookingId = ? and code = ?"
+            " and resolvedAt is null",
+            [self.cloud, op["bookingId"], code],
+        ).fetchone():
             return []
         self.outbox.add_attention(op, code, message, cloud_state, [])
         return [{"bookingId": op["bookingId"], "code": code, "message": message}]
@@ -981,17 +1121,27 @@ class SyncEngine:
         noted: list[dict] = []
         code = "SYNC-DELETED-DURING-VISIT"
         for local_id in local_ids:
-            op = {"id": f"pull:{local_id}:{code}", "bookingId": local_id, "action": "pull", "payload": {"deleted": True}}
-            noted += self._attention_once(op, code, "The cloud deleted this booking after the patient arrived;"
-                                          " it is kept here.", {"deleted": True})
+            op = {
+                "id": f"pull:{local_id}:{code}",
+                "bookingId": local_id,
+                "action": "pull",
+                "payload": {"deleted": True},
+            }
+            noted += self._attention_once(
+                op,
+                code,
+                "The cloud deleted this booking after the patient arrived; it is kept here.",
+                {"deleted": True},
+            )
         return noted
 
     def _forget_seen(self, window: str) -> None:
         self.store.db.execute("delete from sync_seen where cloud = ? and window = ?", [self.cloud, window])
 
     def _cursor(self, name: str):
-        row = self.store.db.execute("select value from sync_cursors where cloud = ? and name = ?",
-                                    [self.cloud, name]).fetchone()
+        row = self.store.db.execute(
+            "select value from sync_cursors where cloud = ? and name = ?", [self.cloud, name]
+        ).fetchone()
         return json.loads(row[0]) if row else None
 
     def _set_cursor(self, name: str, value) -> None:
@@ -999,14 +1149,17 @@ class SyncEngine:
         self.store.db.execute(
             "insert into sync_cursors (cloud, name, value, updatedAt) values (?, ?, ?, ?)"
             " on conflict (cloud, name) do update set value = excluded.value, updatedAt = excluded.updatedAt",
-            [self.cloud, name, json.dumps(value), clock.to_iso(self.now())])
+            [self.cloud, name, json.dumps(value), clock.to_iso(self.now())],
+        )
 
     async def _sweep(self, window: Window) -> None:
         """Bookings mapped locally, inside a fully read window, absent from its listing."""
         column = "startDateTime" if window.column == "startDateTime" else "createdAt"
-        sql = ("select c.cloudId, c.localId from cloud_ids c join bookings b on b.id = c.localId"
-               f" where c.entity = 'booking' and c.cloud = ? and b.status not in ('CANCELED', 'REJECTED')"
-               f" and b.{column} >= ?")
+        sql = (
+            "select c.cloudId, c.localId from cloud_ids c join bookings b on b.id = c.localId"
+            f" where c.entity = 'booking' and c.cloud = ? and b.status not in ('CANCELED', 'REJECTED')"
+            f" and b.{column} >= ?"
+        )
         args = [self.cloud, window.start]
         if window.end:
             sql += f" and b.{column} < ?"
@@ -1014,7 +1167,9 @@ class SyncEngine:
         sql += " and c.cloudId not in (select cloudId from sync_seen where cloud = ? and window = ?)"
 
         def missing_ones():
-            return self.store.db.execute(sql, [*args, self.cloud, window.name]).fetchall(), self.outbox.dirty_map()
+            return self.store.db.execute(
+                sql, [*args, self.cloud, window.name]
+            ).fetchall(), self.outbox.dirty_map()
 
         missing, dirty = await self.store.read(missing_ones)
         for cloud_id, local_id in missing:
@@ -1031,7 +1186,9 @@ class SyncEngine:
             if self.store.local_id(self.cloud, cloud_id) != local_id or self.outbox.dirty_fields(local_id):
                 return
             if current is None:
-                canceled, kept = self.applier.cancel_deleted({cloud_id: local_id}, self.store.zone, self.now())
+                canceled, kept = self.applier.cancel_deleted(
+                    {cloud_id: local_id}, self.store.zone, self.now()
+                )
                 for event in self._note_deleted_during_visit(kept):
                     self.service.events.publish(EventType.SYNC_ATTENTION, event)
                 self._publish(canceled)
@@ -1041,5 +1198,6 @@ class SyncEngine:
     def _forget_window(self, window: str) -> None:
         with self.store.transaction():
             self._forget_seen(window)
+
 
 __all__ = ["BookingPort", "CloudFailure", "SyncEngine", "backoff_seconds"]

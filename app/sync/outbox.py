@@ -41,8 +41,19 @@ from app.sync.connector import PlannedOp
 #: besides those the connector's plan marked ``creates``
 CREATING = ("create", "hold", "reschedule", "restore")
 #: the booking fields most clouds own (a connector declares its own ``synced_fields``)
-SYNCED_FIELDS = ("status", "startDateTime", "endDateTime", "duration", "typeId", "resourceId",
-                 "customerId", "note", "cancelReason", "assignmentTimeout", "createdAt")
+SYNCED_FIELDS = (
+    "status",
+    "startDateTime",
+    "endDateTime",
+    "duration",
+    "typeId",
+    "resourceId",
+    "customerId",
+    "note",
+    "cancelReason",
+    "assignmentTimeout",
+    "createdAt",
+)
 Plan = Callable[[Action, dict | None, dict], list[PlannedOp]]
 
 
@@ -74,9 +85,16 @@ class Outbox:
     ``on_change()`` is called (from any thread) after a row is queued, to wake the engine.
     """
 
-    def __init__(self, store: Store, cloud: str, now: Callable[[], datetime] = utc_now,
-                 on_change: Callable[[], None] | None = None, *, plan: Plan = _default_plan,
-                 synced_fields: tuple[str, ...] = SYNCED_FIELDS):
+    def __init__(
+        self,
+        store: Store,
+        cloud: str,
+        now: Callable[[], datetime] = utc_now,
+        on_change: Callable[[], None] | None = None,
+        *,
+        plan: Plan = _default_plan,
+        synced_fields: tuple[str, ...] = SYNCED_FIELDS,
+    ):
         self.store, self.cloud, self.now = store, cloud, now
         self.on_change = on_change
         self.plan, self.synced_fields = plan, tuple(synced_fields)
@@ -87,8 +105,11 @@ class Outbox:
         (the connector's plan; none for the desk's own actions)."""
         planned = self.plan(action, before, after)
         for op in planned:
-            fields = list(op.fields) if op.fields is not None else \
-                [f for f in self.synced_fields if before is None or (before.get(f) != after.get(f))]
+            fields = (
+                list(op.fields)
+                if op.fields is not None
+                else [f for f in self.synced_fields if before is None or (before.get(f) != after.get(f))]
+            )
             payload: dict[str, object] = {"before": before, "after": after, "actor": actor}
             if op.creates:
                 payload["creates"] = True
@@ -103,31 +124,52 @@ class Outbox:
         if not planned:
             return
         key = f"resource:{resource_id}"
-        self.store.db.execute("delete from sync_outbox where cloud = ? and bookingId = ? and bookingId like 'resource:%'"
-                              " and requestedAt is null", [self.cloud, key])
+        self.store.db.execute(
+            "delete from sync_outbox where cloud = ? and bookingId = ? and bookingId like 'resource:%'"
+            " and requestedAt is null",
+            [self.cloud, key],
+        )
         self.add(key, planned[0].action, {"before": None, "after": time_rules, "resourceId": resource_id}, [])
         if self.on_change:
             self.store.after_commit(self.on_change)
 
     def time_rules_waiting(self) -> set[str]:
         """Resource ids whose edited time rules have not reached the cloud yet."""
-        return {r[0].split(":", 1)[1] for r in self.store.db.execute(
-            "select bookingId from sync_outbox where cloud = ? and bookingId like 'resource:%'", [self.cloud])}
+        return {
+            r[0].split(":", 1)[1]
+            for r in self.store.db.execute(
+                "select bookingId from sync_outbox where cloud = ? and bookingId like 'resource:%'",
+                [self.cloud],
+            )
+        }
 
     def add(self, booking_id: str, action: str, payload: dict, fields: list[str]) -> str:
         """Append one operation (call inside a transaction); returns its id."""
         op_id = new_id()
-        self.store.db.table("sync_outbox").insert({
-            "id": op_id, "cloud": self.cloud, "bookingId": booking_id, "action": action,
-            "payload": json.dumps(payload, ensure_ascii=False, default=str),
-            "fields": json.dumps(fields), "createdAt": to_iso(self.now()), "attempts": 0,
-            "nextAttemptAt": None, "requestedAt": None, "lastError": None, "steps": None})
+        self.store.db.table("sync_outbox").insert(
+            {
+                "id": op_id,
+                "cloud": self.cloud,
+                "bookingId": booking_id,
+                "action": action,
+                "payload": json.dumps(payload, ensure_ascii=False, default=str),
+                "fields": json.dumps(fields),
+                "createdAt": to_iso(self.now()),
+                "attempts": 0,
+                "nextAttemptAt": None,
+                "requestedAt": None,
+                "lastError": None,
+                "steps": None,
+            }
+        )
         return op_id
 
     # reading --------------------------------------------------------------------------
     def _ops(self, where: str = "1", params: list | None = None) -> list[OutboxOp]:
-        rows = self.store.db.query(f"select * from sync_outbox where cloud = ? and {where} order by seq",
-                                   [self.cloud, *(params or [])])
+        rows = self.store.db.query(
+            f"select * from sync_outbox where cloud = ? and {where} order by seq",
+            [self.cloud, *(params or [])],
+        )
         return [cast(OutboxOp, _loads(dict(r), "payload", "fields", "steps")) for r in rows]
 
     def op(self, op_id: str) -> OutboxOp | None:
@@ -138,14 +180,18 @@ class Outbox:
         return self._ops()
 
     def pending_count(self) -> int:
-        return self.store.db.execute("select count(*) from sync_outbox where cloud = ?", [self.cloud]).fetchone()[0]
+        return self.store.db.execute(
+            "select count(*) from sync_outbox where cloud = ?", [self.cloud]
+        ).fetchone()[0]
 
     def ready(self, now: datetime, busy: Set[str] = frozenset()) -> list[OutboxOp]:
         """The first waiting operation of each booking not in ``busy``, whose retry time has
         come (one booking's operations go out in order; others keep flowing)."""
         rows = self.store.db.query(
             "select o.* from sync_outbox o join (select bookingId, min(seq) seq from sync_outbox"
-            " where cloud = ? group by bookingId) f on o.seq = f.seq order by o.seq", [self.cloud])
+            " where cloud = ? group by bookingId) f on o.seq = f.seq order by o.seq",
+            [self.cloud],
+        )
         stamp = stamp_ms(now)
         out: list[OutboxOp] = []
         for row in rows:
@@ -155,54 +201,70 @@ class Outbox:
         return out
 
     def next_attempt_at(self) -> str | None:
-        row = self.store.db.execute("select min(nextAttemptAt) from sync_outbox where cloud = ?",
-                                    [self.cloud]).fetchone()
+        row = self.store.db.execute(
+            "select min(nextAttemptAt) from sync_outbox where cloud = ?", [self.cloud]
+        ).fetchone()
         return row[0] if row else None
 
     def dirty_fields(self, booking_id: str) -> set[str]:
         """Cloud-owned fields with local changes not yet acknowledged by the cloud."""
         out: set[str] = set()
         for (fields,) in self.store.db.execute(
-                "select fields from sync_outbox where cloud = ? and bookingId = ?", [self.cloud, booking_id]):
+            "select fields from sync_outbox where cloud = ? and bookingId = ?", [self.cloud, booking_id]
+        ):
             out.update(json.loads(fields or "[]"))
         return out
 
     def dirty_map(self) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
         for booking_id, fields in self.store.db.execute(
-                "select bookingId, fields from sync_outbox where cloud = ?", [self.cloud]):
+            "select bookingId, fields from sync_outbox where cloud = ?", [self.cloud]
+        ):
             out.setdefault(booking_id, set()).update(json.loads(fields or "[]"))
         return out
 
     def in_flight_creates(self) -> list[OutboxOp]:
         """Creating operations sent at least once without an answer (candidates for
         natural-key matching: each makes a new cloud booking)."""
-        return [op for op in self._ops("requestedAt is not null")
-                if op["action"] in CREATING or (op["payload"] or {}).get("creates")]
+        return [
+            op
+            for op in self._ops("requestedAt is not null")
+            if op["action"] in CREATING or (op["payload"] or {}).get("creates")
+        ]
 
     def rescheduling(self) -> set[str]:
         """Local booking ids with a reschedule waiting in the outbox."""
-        return {r[0] for r in self.store.db.execute(
-            "select distinct bookingId from sync_outbox where cloud = ? and action = 'reschedule'", [self.cloud])}
+        return {
+            r[0]
+            for r in self.store.db.execute(
+                "select distinct bookingId from sync_outbox where cloud = ? and action = 'reschedule'",
+                [self.cloud],
+            )
+        }
 
     def made_ids(self) -> set[str]:
         """Cloud booking ids named in the step state of waiting operations (step keys ending
         in ``Id``, :class:`app.sync.connector.Operation`): bookings those operations made."""
         out: set[str] = set()
-        for (raw,) in self.store.db.execute("select steps from sync_outbox where cloud = ? and steps is not null",
-                                            [self.cloud]):
+        for (raw,) in self.store.db.execute(
+            "select steps from sync_outbox where cloud = ? and steps is not null", [self.cloud]
+        ):
             try:
                 steps = json.loads(raw)
             except ValueError:
                 continue
             if isinstance(steps, dict):
-                out.update(str(v) for k, v in steps.items() if k.endswith("Id") and isinstance(v, (str, int)) and v)
+                out.update(
+                    str(v) for k, v in steps.items() if k.endswith("Id") and isinstance(v, (str, int)) and v
+                )
         return out
 
     def save_steps(self, op_id: str, steps: dict) -> None:
         """Keep the step state of a multi-step operation (call inside a transaction)."""
-        self.store.db.execute("update sync_outbox set steps = ? where id = ?",
-                              [json.dumps(steps, ensure_ascii=False, default=str), op_id])
+        self.store.db.execute(
+            "update sync_outbox set steps = ? where id = ?",
+            [json.dumps(steps, ensure_ascii=False, default=str), op_id],
+        )
 
     def retry_all_now(self) -> None:
         """Make every waiting operation due now (``POST /sync/now``, ``sync --once``)."""
@@ -223,22 +285,45 @@ class Outbox:
         return found[0] if found else None
 
     def attention_count(self) -> int:
-        return self.store.db.execute("select count(*) from sync_attention where cloud = ? and resolvedAt is null",
-                                     [self.cloud]).fetchone()[0]
+        return self.store.db.execute(
+            "select count(*) from sync_attention where cloud = ? and resolvedAt is null", [self.cloud]
+        ).fetchone()[0]
 
-    def add_attention(self, op: Mapping[str, Any], code: str, message: str, cloud_state: dict | None,
-                      dropped: Sequence[Mapping[str, Any]]) -> str:
+    def add_attention(
+        self,
+        op: Mapping[str, Any],
+        code: str,
+        message: str,
+        cloud_state: dict | None,
+        dropped: Sequence[Mapping[str, Any]],
+    ) -> str:
         """Record a refused operation (call inside a transaction; ``op`` an :class:`OutboxOp`, or a
         pull's problem in that shape); returns the case id."""
         case_id = new_id()
-        desk = {"action": op["action"], "opId": op["id"], "payload": op["payload"],
-                "dropped": [{"action": d["action"], "opId": d["id"], "payload": d["payload"]} for d in dropped]}
-        self.store.db.table("sync_attention").insert({
-            "id": case_id, "cloud": self.cloud, "bookingId": op["bookingId"], "opId": op["id"],
-            "action": op["action"], "code": code, "message": message,
-            "desk": json.dumps(desk, ensure_ascii=False, default=str),
-            "cloudState": json.dumps(cloud_state, ensure_ascii=False, default=str) if cloud_state else None,
-            "createdAt": to_iso(self.now()), "resolvedAt": None, "resolution": None})
+        desk = {
+            "action": op["action"],
+            "opId": op["id"],
+            "payload": op["payload"],
+            "dropped": [{"action": d["action"], "opId": d["id"], "payload": d["payload"]} for d in dropped],
+        }
+        self.store.db.table("sync_attention").insert(
+            {
+                "id": case_id,
+                "cloud": self.cloud,
+                "bookingId": op["bookingId"],
+                "opId": op["id"],
+                "action": op["action"],
+                "code": code,
+                "message": message,
+                "desk": json.dumps(desk, ensure_ascii=False, default=str),
+                "cloudState": json.dumps(cloud_state, ensure_ascii=False, default=str)
+                if cloud_state
+                else None,
+                "createdAt": to_iso(self.now()),
+                "resolvedAt": None,
+                "resolution": None,
+            }
+        )
         return case_id
 
     def remove(self, op_id: str) -> None:

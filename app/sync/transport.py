@@ -38,17 +38,27 @@ from tenacity.stop import stop_base
 log = logging.getLogger(__name__)
 
 
-def http_client(*, base_url: str = "", headers: dict | None = None, auth: httpx.Auth | None = None,
-                timeout: float = 15.0, connections: int = 8,
-                transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+def http_client(
+    *,
+    base_url: str = "",
+    headers: dict | None = None,
+    auth: httpx.Auth | None = None,
+    timeout: float = 15.0,
+    connections: int = 8,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> httpx.AsyncClient:
     """An ``httpx.AsyncClient`` for one cloud account: ``Accept: application/json`` plus
     ``headers``, ``auth`` on every call (unless a call passes ``auth=None``), ``timeout``
     seconds per request, at most ``connections`` connections kept open. ``transport`` is
     for tests (an in-process app)."""
-    return httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=transport, auth=auth,
-                             headers={"Accept": "application/json", **(headers or {})},
-                             limits=httpx.Limits(max_connections=connections,
-                                                 max_keepalive_connections=connections))
+    return httpx.AsyncClient(
+        base_url=base_url,
+        timeout=timeout,
+        transport=transport,
+        auth=auth,
+        headers={"Accept": "application/json", **(headers or {})},
+        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+    )
 
 
 class _WaitLongerThan(stop_base):
@@ -60,6 +70,7 @@ class _WaitLongerThan(stop_base):
 
     def __call__(self, retry_state: RetryCallState) -> bool:
         return (retry_state.upcoming_sleep or 0.0) > self.seconds
+
 
 class HeaderAuth(httpx.Auth):
     """Sends the header ``name: value`` exactly as given (the client never composes or
@@ -78,8 +89,11 @@ class BearerAuth(httpx.Auth):
     ``on_unauthorized()`` (optional) is awaited once, e.g. to refresh an access token, and
     the call is sent again once with the token asked for anew."""
 
-    def __init__(self, token_source: Callable[[], Awaitable[str]],
-                 on_unauthorized: Callable[[], Awaitable[None]] | None = None):
+    def __init__(
+        self,
+        token_source: Callable[[], Awaitable[str]],
+        on_unauthorized: Callable[[], Awaitable[None]] | None = None,
+    ):
         self.token_source, self.on_unauthorized = token_source, on_unauthorized
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
@@ -101,8 +115,14 @@ def retry_after(response: httpx.Response) -> float | None:
         return None
 
 
-def backoff_seconds(attempts: int, retry_after: float | None = None, *, base: float = 0.5,
-                    cap: float = 60.0, rng: random.Random | None = None) -> float:
+def backoff_seconds(
+    attempts: int,
+    retry_after: float | None = None,
+    *,
+    base: float = 0.5,
+    cap: float = 60.0,
+    rng: random.Random | None = None,
+) -> float:
     """Seconds to wait before retry number ``attempts`` (1, 2, ...): ``Retry-After`` when the
     cloud sent it (honour it), else "full jitter" exponential backoff
     ``uniform(0.5, 1) × min(cap, base × 2^(attempts-1))``."""
@@ -138,9 +158,17 @@ class Transport:
     ``requests`` counts the requests sent (each retry too), ``calls`` the same per
     operation, ``received`` the bytes of the replies."""
 
-    def __init__(self, cloud: str, http: httpx.AsyncClient, *, error: Callable[[httpx.Response], Exception],
-                 unreachable: type[Exception], malformed: Callable[[int, str], Exception] | None = None,
-                 reads: ReadRetry | None = None, rng: random.Random | None = None):
+    def __init__(
+        self,
+        cloud: str,
+        http: httpx.AsyncClient,
+        *,
+        error: Callable[[httpx.Response], Exception],
+        unreachable: type[Exception],
+        malformed: Callable[[int, str], Exception] | None = None,
+        reads: ReadRetry | None = None,
+        rng: random.Random | None = None,
+    ):
         self.cloud, self.http = cloud, http
         self.error, self.unreachable = error, unreachable
         self.malformed = malformed or (lambda status, message: ValueError(message))
@@ -153,8 +181,9 @@ class Transport:
     async def aclose(self) -> None:
         await self.http.aclose()
 
-    async def send(self, method: str, url: str, *, operation: str = "", read: bool = False,
-                   **kwargs) -> httpx.Response:
+    async def send(
+        self, method: str, url: str, *, operation: str = "", read: bool = False, **kwargs
+    ) -> httpx.Response:
         """Send one request (``kwargs`` go to ``httpx.AsyncClient.request``: ``params``,
         ``json``, ``auth``, ``headers``); a ``read`` is retried as :class:`ReadRetry` says.
         Returns the answer (status < 400). Raises ``unreachable`` or ``error(response)``."""
@@ -180,18 +209,33 @@ class Transport:
 
         def wait(state: RetryCallState) -> float:
             failure = state.outcome.exception() if state.outcome else None
-            return backoff_seconds(state.attempt_number, getattr(failure, "retry_after", None),
-                                   base=policy.base, cap=policy.cap, rng=self.rng)
-
+            return backoff_seconds(
+                state.attempt_number,
+                getattr(failure, "retry_after", None),
+                base=policy.base,
+                cap=policy.cap,
+                rng=self.rng,
+            )
 
         def before_sleep(state: RetryCallState) -> None:
             failure = state.outcome.exception() if state.outcome else None
-            log.info("%s %s %s: %s; retry %d in %.1f s", self.cloud, method, url, failure, state.attempt_number,
-                     state.upcoming_sleep)
+            log.info(
+                "%s %s %s: %s; retry %d in %.1f s",
+                self.cloud,
+                method,
+                url,
+                failure,
+                state.attempt_number,
+                state.upcoming_sleep,
+            )
 
-        return AsyncRetrying(retry=retry_if_exception(lambda exc: is_transient(exc, self.unreachable)),
-                             wait=wait, stop=stop_any(stop_after_attempt(policy.retries + 1), _WaitLongerThan(policy.max_wait)),
-                             before_sleep=before_sleep, reraise=True)
+        return AsyncRetrying(
+            retry=retry_if_exception(lambda exc: is_transient(exc, self.unreachable)),
+            wait=wait,
+            stop=stop_any(stop_after_attempt(policy.retries + 1), _WaitLongerThan(policy.max_wait)),
+            before_sleep=before_sleep,
+            reraise=True,
+        )
 
     async def json(self, method: str, url: str, *, operation: str = "", read: bool = False, **kwargs):
         """:meth:`send`, then the decoded JSON answer, or None for 204 or an empty body. A
@@ -204,4 +248,3 @@ class Transport:
             return response.json()
         except ValueError as exc:
             raise self.malformed(response.status_code, f"{method} {url}: the reply is not JSON") from exc
-

@@ -84,13 +84,19 @@ async def pull(connector, ctx, cursor, full=False):
         rows += len(page.bookings)
         ctx.bookings.update((b.cloud_id, b.row.get("status")) for b in page.bookings)
         cursor = page.cursor
-    return cursor, {"requests": client.requests - requests, "bytes": client.received - received,
-                    "seconds": time.perf_counter() - began, "rows": rows}
+    return cursor, {
+        "requests": client.requests - requests,
+        "bytes": client.received - received,
+        "seconds": time.perf_counter() - began,
+        "rows": rows,
+    }
 
 
 async def run(url: str, root: str, key: str, token: str, admin: str) -> list[tuple[str, dict]]:
     ctx = Context()
-    companies = httpx.get(f"{url}/scheduling/companies", params={"apiKey": key, "token": token}).json()["items"]
+    companies = httpx.get(f"{url}/scheduling/companies", params={"apiKey": key, "token": token}).json()[
+        "items"
+    ]
     company = str(companies[0]["id"])
     config = CloudConfig(url, key, token, cloud="agendize", extra={"companyId": company})
     connector = registry.get("agendize").factory(config, ctx)
@@ -104,17 +110,28 @@ async def run(url: str, root: str, key: str, token: str, admin: str) -> list[tup
         for _ in range(7):
             cursor, one = await pull(connector, ctx, cursor)
             quiet.append(one)
-        out.append(("no-change pull (median of 7)", {**quiet[0], "seconds": statistics.median(q["seconds"]
-                                                                                             for q in quiet)}))
+        out.append(
+            (
+                "no-change pull (median of 7)",
+                {**quiet[0], "seconds": statistics.median(q["seconds"] for q in quiet)},
+            )
+        )
         changed = []
         for n in range(7):
             target = sorted(c for c, status in ctx.bookings.items() if status == "CONFIRMED")[n * 97]
-            httpx.post(f"{root}/_sim/companies/{company}/appointments/{target}/status", json={"status": "noShow"},
-                       headers={"X-Sim-Admin": admin}).raise_for_status()
+            httpx.post(
+                f"{root}/_sim/companies/{company}/appointments/{target}/status",
+                json={"status": "noShow"},
+                headers={"X-Sim-Admin": admin},
+            ).raise_for_status()
             cursor, one = await pull(connector, ctx, cursor)
             changed.append(one)
-        out.append(("one-change pull (median of 7)", {**changed[0], "seconds": statistics.median(c["seconds"]
-                                                                                               for c in changed)}))
+        out.append(
+            (
+                "one-change pull (median of 7)",
+                {**changed[0], "seconds": statistics.median(c["seconds"] for c in changed)},
+            )
+        )
         connector.full_every = 0  # the nightly re-read, now
         cursor, full = await pull(connector, ctx, cursor, full=True)
         full["requests"] -= 1  # the change feed's own call before the window
@@ -145,7 +162,9 @@ def engine_run(url: str, root: str, key: str, token: str, admin: str) -> list[tu
     from app.store.changes import UPSERT
     from app.sync.engine import SyncEngine
 
-    companies = httpx.get(f"{url}/scheduling/companies", params={"apiKey": key, "token": token}).json()["items"]
+    companies = httpx.get(f"{url}/scheduling/companies", params={"apiKey": key, "token": token}).json()[
+        "items"
+    ]
     company = str(companies[0]["id"])
     config = CloudConfig(url, key, token, cloud="agendize", extra={"companyId": company})
     out = []
@@ -168,9 +187,14 @@ def engine_run(url: str, root: str, key: str, token: str, admin: str) -> list[tu
                     cloud_id = store.db.execute(
                         "select c.cloudId from cloud_ids c join bookings b on b.id = c.localId where c.cloud ="
                         " 'agendize' and c.entity = 'booking' and b.status = 'CONFIRMED' and b.visitStatus is null"
-                        " order by c.cloudId limit 1 offset ?", [n * 89]).fetchone()[0]
-                    httpx.post(f"{root}/_sim/companies/{company}/appointments/{cloud_id}/status",
-                               json={"status": "noShow"}, headers={"X-Sim-Admin": admin}).raise_for_status()
+                        " order by c.cloudId limit 1 offset ?",
+                        [n * 89],
+                    ).fetchone()[0]
+                    httpx.post(
+                        f"{root}/_sim/companies/{company}/appointments/{cloud_id}/status",
+                        json={"status": "noShow"},
+                        headers={"X-Sim-Admin": admin},
+                    ).raise_for_status()
                     requests, began = client.requests, time.perf_counter()
                     await engine.pull(horizon=False, reference=False)
                     changes.append((time.perf_counter() - began, client.requests - requests))
@@ -181,8 +205,12 @@ def engine_run(url: str, root: str, key: str, token: str, admin: str) -> list[tu
 
         total, changes = asyncio.run(scenario())
         pulled = store.db.execute("select count(*) from bookings").fetchone()[0]
-        rows = [tuple(r) for r in store.db.execute(
-            f"select {', '.join(chr(34) + f + chr(34) for f in BOOKING_FIELDS)} from bookings")]
+        rows = [
+            tuple(r)
+            for r in store.db.execute(
+                f"select {', '.join(chr(34) + f + chr(34) for f in BOOKING_FIELDS)} from bookings"
+            )
+        ]
         store.close()
         ceiling_store = open_store(Path(tmp) / "ceiling.sqlite3")
         began = time.perf_counter()
@@ -192,12 +220,16 @@ def engine_run(url: str, root: str, key: str, token: str, admin: str) -> list[tu
         ceiling_store.close()
     apply_rate, ceiling_rate = pulled / timer.seconds, len(rows) / ceiling
     seconds = statistics.median(c[0] for c in changes)
-    out += [("initial sync through the engine, end to end", f"{total:.1f} s for {pulled:,} bookings"),
-            ("local apply (in write transactions)", f"{apply_rate:,.0f} bookings/s ({timer.seconds:.1f} s)"),
-            ("ceiling: one executemany, one transaction", f"{ceiling_rate:,.0f} bookings/s ({ceiling:.2f} s)"),
-            ("apply / ceiling", f"{100 * apply_rate / ceiling_rate:.0f} %"),
-            ("pull after one cloud change, end to end (median of 7)",
-             f"{seconds * 1000:.1f} ms, {max(c[1] for c in changes)} request(s)")]
+    out += [
+        ("initial sync through the engine, end to end", f"{total:.1f} s for {pulled:,} bookings"),
+        ("local apply (in write transactions)", f"{apply_rate:,.0f} bookings/s ({timer.seconds:.1f} s)"),
+        ("ceiling: one executemany, one transaction", f"{ceiling_rate:,.0f} bookings/s ({ceiling:.2f} s)"),
+        ("apply / ceiling", f"{100 * apply_rate / ceiling_rate:.0f} %"),
+        (
+            "pull after one cloud change, end to end (median of 7)",
+            f"{seconds * 1000:.1f} ms, {max(c[1] for c in changes)} request(s)",
+        ),
+    ]
     return out
 
 
@@ -205,10 +237,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--appointments", type=int, default=100_000)
     args = parser.parse_args()
-    port, key, token, admin = free_port(), "ak" + secrets.token_hex(8), "st" + secrets.token_hex(8), secrets.token_hex(8)
-    process = subprocess.Popen([sys.executable, "-m", "tests.clouds.agendize", "--port", str(port), "--appointments",
-                                str(args.appointments), "--page-size", "500", "--api-key", key, "--token", token,
-                                "--admin-key", admin], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    port, key, token, admin = (
+        free_port(),
+        "ak" + secrets.token_hex(8),
+        "st" + secrets.token_hex(8),
+        secrets.token_hex(8),
+    )
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.clouds.agendize",
+            "--port",
+            str(port),
+            "--appointments",
+            str(args.appointments),
+            "--page-size",
+            "500",
+            "--api-key",
+            key,
+            "--token",
+            token,
+            "--admin-key",
+            admin,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         for line in process.stdout:
             if line.startswith("admin"):

@@ -36,11 +36,21 @@ os.environ.setdefault("QT_API", "pyside6")
 ROOT = Path(__file__).resolve().parents[2]
 ZONE = "Asia/Riyadh"
 WIDTH, HEIGHT = 1920, 1080
-RULES = {"rules": [{"days": ["sun", "mon", "tue", "wed", "thu", "sat"], "from": 800, "to": 1300},
-                   {"days": ["sun", "mon", "tue", "wed", "thu", "sat"], "from": 1400, "to": 2000}]}
+RULES = {
+    "rules": [
+        {"days": ["sun", "mon", "tue", "wed", "thu", "sat"], "from": 800, "to": 1300},
+        {"days": ["sun", "mon", "tue", "wed", "thu", "sat"], "from": 1400, "to": 2000},
+    ]
+}
 COLORS = ("#4f8fd6", "#e8a54b", "#5fbf95", "#cf7fbf", "#8c9bab", "#e57373")
-STATES = ((0.70, "CONFIRMED", None), (0.08, "CONFIRMED", "CHECKED_IN"), (0.05, "CONFIRMED", "IN_PROGRESS"),
-          (0.10, "CONFIRMED", "COMPLETED"), (0.04, "CONFIRMED", "NO_SHOW"), (0.03, "PENDING_APPROVAL", None))
+STATES = (
+    (0.70, "CONFIRMED", None),
+    (0.08, "CONFIRMED", "CHECKED_IN"),
+    (0.05, "CONFIRMED", "IN_PROGRESS"),
+    (0.10, "CONFIRMED", "COMPLETED"),
+    (0.04, "CONFIRMED", "NO_SHOW"),
+    (0.03, "PENDING_APPROVAL", None),
+)
 
 
 def _iso(moment: datetime) -> str:
@@ -53,16 +63,22 @@ def synthetic(days: list[date], n_resources: int = 20, n_bookings: int = 5000, s
 
     rnd = random.Random(seed)
     zone = ZoneInfo(ZONE)
-    types = {f"t{i}": {"id": f"t{i}", "name": f"Type {i}", "color": c, "minutes": (10, 15, 20, 30, 45, 30)[i]}
-             for i, c in enumerate(COLORS)}
-    resources = [{"id": f"r{i:02d}", "name": f"Dr. Resource Number {i}", "timeRules": RULES,
-                  "types": list(types)} for i in range(n_resources)]
+    types = {
+        f"t{i}": {"id": f"t{i}", "name": f"Type {i}", "color": c, "minutes": (10, 15, 20, 30, 45, 30)[i]}
+        for i, c in enumerate(COLORS)
+    }
+    resources = [
+        {"id": f"r{i:02d}", "name": f"Dr. Resource Number {i}", "timeRules": RULES, "types": list(types)}
+        for i in range(n_resources)
+    ]
     bookings = []
     for k in range(n_bookings):
         day = days[k % len(days)]
         type_id = rnd.choice(list(types))
         minutes = types[type_id]["minutes"]
-        start = datetime(day.year, day.month, day.day, 8, tzinfo=zone) + timedelta(minutes=5 * rnd.randrange(0, 140))
+        start = datetime(day.year, day.month, day.day, 8, tzinfo=zone) + timedelta(
+            minutes=5 * rnd.randrange(0, 140)
+        )
         roll, acc = rnd.random(), 0.0
         status, visit = STATES[0][1:]
         for p, s, v in STATES:
@@ -70,10 +86,19 @@ def synthetic(days: list[date], n_resources: int = 20, n_bookings: int = 5000, s
             if roll <= acc:
                 status, visit = s, v
                 break
-        bookings.append({"id": f"b{seed}-{k}", "resourceId": resources[rnd.randrange(n_resources)]["id"],
-                         "typeId": type_id, "status": status, "visitStatus": visit,
-                         "startDateTime": _iso(start), "endDateTime": _iso(start + timedelta(minutes=minutes)),
-                         "customer": {"firstName": f"Patient{k}", "lastName": "Example"}, "type": types[type_id]})
+        bookings.append(
+            {
+                "id": f"b{seed}-{k}",
+                "resourceId": resources[rnd.randrange(n_resources)]["id"],
+                "typeId": type_id,
+                "status": status,
+                "visitStatus": visit,
+                "startDateTime": _iso(start),
+                "endDateTime": _iso(start + timedelta(minutes=minutes)),
+                "customer": {"firstName": f"Patient{k}", "lastName": "Example"},
+                "type": types[type_id],
+            }
+        )
     return resources, types, bookings
 
 
@@ -147,11 +172,16 @@ def _paint_bench(quick: bool = False) -> dict:
                 frame()
                 frames.append(time.perf_counter() - t0)
         app.processEvents()
-        results[label] = {"first_paint_ms": _ms(switches[0]), "switch_median_ms": _ms(statistics.median(switches)),
-                          "switch_max_ms": _ms(max(switches)), "scroll_worst_ms": _ms(max(frames)),
-                          "scroll_p95_ms": _ms(sorted(frames)[int(len(frames) * 0.95)]), "frames": len(frames),
-                          "blocks": len(week.blocks), "shown": len(week._visible_blocks(scroll.viewport().rect().translated(
-                              0, bar.value())))}
+        results[label] = {
+            "first_paint_ms": _ms(switches[0]),
+            "switch_median_ms": _ms(statistics.median(switches)),
+            "switch_max_ms": _ms(max(switches)),
+            "scroll_worst_ms": _ms(max(frames)),
+            "scroll_p95_ms": _ms(sorted(frames)[int(len(frames) * 0.95)]),
+            "frames": len(frames),
+            "blocks": len(week.blocks),
+            "shown": len(week._visible_blocks(scroll.viewport().rect().translated(0, bar.value()))),
+        }
     view.close()
     type(week).paintEvent = original
     print("paints", paints[0], "frames", len(frames), file=sys.stderr)
@@ -183,11 +213,23 @@ def make_store(data_dir: Path, n: int = 100_000, seed: int = 7) -> int:
         type_id = rnd.choice(resource.get("types") or list(types))
         minutes = int(types[type_id]["minutes"])
         day = today + timedelta(days=rnd.randrange(-60, 61))
-        start = datetime(day.year, day.month, day.day, 8, tzinfo=zone) + timedelta(minutes=5 * rnd.randrange(0, 150))
-        row = {"id": new_id(), "status": "CONFIRMED", "visitStatus": None, "startDateTime": _iso(start),
-               "endDateTime": _iso(start + timedelta(minutes=minutes)), "duration": minutes,
-               "resourceId": resource["id"], "typeId": type_id, "customerId": rnd.choice(customers),
-               "createdAt": stamp, "updatedAt": stamp, "version": 1}
+        start = datetime(day.year, day.month, day.day, 8, tzinfo=zone) + timedelta(
+            minutes=5 * rnd.randrange(0, 150)
+        )
+        row = {
+            "id": new_id(),
+            "status": "CONFIRMED",
+            "visitStatus": None,
+            "startDateTime": _iso(start),
+            "endDateTime": _iso(start + timedelta(minutes=minutes)),
+            "duration": minutes,
+            "resourceId": resource["id"],
+            "typeId": type_id,
+            "customerId": rnd.choice(customers),
+            "createdAt": stamp,
+            "updatedAt": stamp,
+            "version": 1,
+        }
         rows.append({f: row.get(f) for f in BOOKING_FIELDS})
     with store.transaction():
         store.db["bookings"].insert_all(rows, batch_size=2000)
@@ -255,29 +297,45 @@ def main() -> int:
         t0 = time.perf_counter()
         count = make_store(Path(tmp), n)
         made = time.perf_counter() - t0
-        child = subprocess.run([sys.executable, "-m", "tests.bench.bench_calendar", "--desk-rss", tmp],
-                               cwd=ROOT, capture_output=True, text=True, timeout=600,
-                               env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+        child = subprocess.run(
+            [sys.executable, "-m", "tests.bench.bench_calendar", "--desk-rss", tmp],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        )
         if child.returncode != 0:
             print(child.stderr[-3000:], file=sys.stderr)
             return 1
         memory = json.loads(child.stdout.strip().splitlines()[-1])
 
     print(f"\nWeek view, 20 resources, {WIDTH}×{HEIGHT} offscreen (PySide6, QT_QPA_PLATFORM=offscreen)\n")
-    print("| week | blocks | first paint after switch | switch median / max | scroll worst frame | scroll p95 | frames |")
+    print(
+        "| week | blocks | first paint after switch | switch median / max | scroll worst frame | scroll p95 | frames |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|")
     for label, r in paint.items():
-        print(f"| {label} | {r['blocks']} | {r['first_paint_ms']} ms | {r['switch_median_ms']} / {r['switch_max_ms']} ms"
-              f" | {r['scroll_worst_ms']} ms | {r['scroll_p95_ms']} ms | {r['frames']} |")
-    print(f"\nDesk process (embedded server + main window in week view), store of {count:,} bookings"
-          f" (generated in {made:.1f} s)\n")
+        print(
+            f"| {label} | {r['blocks']} | {r['first_paint_ms']} ms | {r['switch_median_ms']} / {r['switch_max_ms']} ms"
+            f" | {r['scroll_worst_ms']} ms | {r['scroll_p95_ms']} ms | {r['frames']} |"
+        )
+    print(
+        f"\nDesk process (embedded server + main window in week view), store of {count:,} bookings"
+        f" (generated in {made:.1f} s)\n"
+    )
     print("| store bookings | bookings in the shown week | RSS | peak RSS (VmHWM) |")
     print("|---:|---:|---:|---:|")
     print(f"| {count:,} | {memory['week_bookings']:,} | {memory['VmRSS']} MB | {memory['VmHWM']} MB |")
-    goals = (paint["5,000 bookings"]["first_paint_ms"] < 100, paint["5,000 bookings"]["scroll_worst_ms"] < 16,
-             memory["VmRSS"] < 300)
-    print(f"\ngoals: first paint < 100 ms {'✓' if goals[0] else '✗'}, worst scroll frame < 16 ms "
-          f"{'✓' if goals[1] else '✗'}, RSS < 300 MB {'✓' if goals[2] else '✗'}")
+    goals = (
+        paint["5,000 bookings"]["first_paint_ms"] < 100,
+        paint["5,000 bookings"]["scroll_worst_ms"] < 16,
+        memory["VmRSS"] < 300,
+    )
+    print(
+        f"\ngoals: first paint < 100 ms {'✓' if goals[0] else '✗'}, worst scroll frame < 16 ms "
+        f"{'✓' if goals[1] else '✗'}, RSS < 300 MB {'✓' if goals[2] else '✗'}"
+    )
     return 0
 
 

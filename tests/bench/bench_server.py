@@ -44,19 +44,52 @@ def serve(data_dir: str, ready) -> None:
     store = open_store(Path(data_dir) / "branch.sqlite3")
     fill(store)
     every = {"rules": [{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "from": 700, "to": 2300}]}
-    store.upsert("resources", [{"id": f"r{i:02d}", "name": f"Dr {i}", "name_translations": {"en": f"Dr {i}"},
-                                "category": "doctors", "types": ["gen", "dental"], "on": True, "activated": True,
-                                "timeRules": every, "sortOrder": i} for i in range(RESOURCES)])
-    store.upsert("customers", [{"id": f"k{i}", "firstName": f"Patient {i}", "lastName": "Test",
-                                "phone": f"+9665{i:08d}", "customerNumber": 5000 + i, "searchText": f"patient {i}",
-                                "createdAt": to_iso(from_local(DAY, 700, "Asia/Riyadh"))} for i in range(800)])
+    store.upsert(
+        "resources",
+        [
+            {
+                "id": f"r{i:02d}",
+                "name": f"Dr {i}",
+                "name_translations": {"en": f"Dr {i}"},
+                "category": "doctors",
+                "types": ["gen", "dental"],
+                "on": True,
+                "activated": True,
+                "timeRules": every,
+                "sortOrder": i,
+            }
+            for i in range(RESOURCES)
+        ],
+    )
+    store.upsert(
+        "customers",
+        [
+            {
+                "id": f"k{i}",
+                "firstName": f"Patient {i}",
+                "lastName": "Test",
+                "phone": f"+9665{i:08d}",
+                "customerNumber": 5000 + i,
+                "searchText": f"patient {i}",
+                "createdAt": to_iso(from_local(DAY, 700, "Asia/Riyadh")),
+            }
+            for i in range(800)
+        ],
+    )
     service = BookingService(store, Clock(lambda: from_local(DAY, 730, "Asia/Riyadh")))
     n = 0
     for r in range(RESOURCES):
         for slot in range(PER_RESOURCE):
             minute = 8 * 60 + slot * 20
-            service.create({"type": "gen", "date": DAY.isoformat(), "time": (minute // 60) * 100 + minute % 60,
-                            "resourceId": f"r{r:02d}", "customerIdentifier": {"id": f"k{n}"}})
+            service.create(
+                {
+                    "type": "gen",
+                    "date": DAY.isoformat(),
+                    "time": (minute // 60) * 100 + minute % 60,
+                    "resourceId": f"r{r:02d}",
+                    "customerIdentifier": {"id": f"k{n}"},
+                }
+            )
             n += 1
     api = create_app(service)
     thread = ServerThread(api, "127.0.0.1", 0).start()
@@ -86,8 +119,10 @@ def writers(url: str, token: str, desks: int, seconds: float, done) -> None:
         while time.perf_counter() < end:
             t = time.perf_counter()
             if pending is None:
-                r = await http.put("/management/scheduling/new", json={
-                    "type": "gen", "assign": False, "customerIdentifier": {"id": f"k{600 + index}"}})
+                r = await http.put(
+                    "/management/scheduling/new",
+                    json={"type": "gen", "assign": False, "customerIdentifier": {"id": f"k{600 + index}"}},
+                )
                 pending = r.json()["result"]["id"]
             else:
                 await http.post("/management/bookings/cancel", json={"bookingId": pending, "reason": "bench"})
@@ -95,7 +130,9 @@ def writers(url: str, token: str, desks: int, seconds: float, done) -> None:
             await asyncio.sleep(max(0.0, 1.0 - (time.perf_counter() - t)))
 
     async def main():
-        async with httpx.AsyncClient(base_url=url, headers=bearer(token), limits=httpx.Limits(max_connections=desks)) as http:
+        async with httpx.AsyncClient(
+            base_url=url, headers=bearer(token), limits=httpx.Limits(max_connections=desks)
+        ) as http:
             await asyncio.gather(*(desk(i, http) for i in range(desks)))
 
     asyncio.run(main())
@@ -143,11 +180,17 @@ async def fan_out(url: str, token: str, subscribers: int = 20, rounds: int = 30)
     async with httpx.AsyncClient(base_url=url, headers=bearer(token)) as desk:
         await asyncio.sleep(0.5)
         for i in range(rounds):
-            walk = (await desk.put("/management/scheduling/new", json={
-                "type": "gen", "assign": False, "customerIdentifier": {"id": f"k{700 + i}"}})).json()["result"]
+            walk = (
+                await desk.put(
+                    "/management/scheduling/new",
+                    json={"type": "gen", "assign": False, "customerIdentifier": {"id": f"k{700 + i}"}},
+                )
+            ).json()["result"]
             await asyncio.sleep(0.05)
             sent = time.perf_counter()
-            await desk.post("/management/bookings/assign", json={"bookingId": walk["id"], "resourceId": "dr-omar"})
+            await desk.post(
+                "/management/bookings/assign", json={"bookingId": walk["id"], "resourceId": "dr-omar"}
+            )
             for _ in range(200):
                 if len(received.get(walk["id"], [])) >= subscribers:
                     break
@@ -211,7 +254,7 @@ def desks_process(url: str, token: str, first: int, count: int, seconds: float, 
             totals["failed"] += 1
             await client.aclose()
             return
-        totals["requests"] -= 2      # the first load is not a change's cost
+        totals["requests"] -= 2  # the first load is not a change's cost
         totals["refetches"] -= 1
         tasks = [asyncio.create_task(follow()), asyncio.create_task(refetcher())]
         await asyncio.sleep(index % 100 / 100)  # spread the desks over the second
@@ -248,8 +291,11 @@ def capacity(url: str, token: str, desks: int, react: str, seconds: float = 10.0
     out = mp.Queue()
     share = [desks // procs + (1 if i < desks % procs else 0) for i in range(procs)]
     starts = [sum(share[:i]) for i in range(procs)]
-    workers = [mp.Process(target=desks_process, args=(url, token, starts[i], share[i], seconds + 2, react, out))
-               for i in range(procs) if share[i]]
+    workers = [
+        mp.Process(target=desks_process, args=(url, token, starts[i], share[i], seconds + 2, react, out))
+        for i in range(procs)
+        if share[i]
+    ]
     for w in workers:
         w.start()
     time.sleep(2.5)  # the desks loaded and their streams open
@@ -268,8 +314,12 @@ def capacity(url: str, token: str, desks: int, react: str, seconds: float = 10.0
             totals[key] += value
     for w in workers:
         w.join()
-    return {"p50": pct(samples, 50), "p99": pct(samples, 99), **totals,
-            "per_change": totals["requests"] / max(1, totals["changes"])}
+    return {
+        "p50": pct(samples, 50),
+        "p99": pct(samples, 99),
+        **totals,
+        "per_change": totals["requests"] / max(1, totals["changes"]),
+    }
 
 
 def pct(values: list[float], q: float) -> float:
@@ -281,10 +331,18 @@ def main(argv: list[str] | None = None) -> None:
     import argparse
 
     parser = argparse.ArgumentParser(description="branch server benchmarks")
-    parser.add_argument("--desks", type=lambda t: [int(x) for x in t.split(",")], default=[8, 16, 32, 64, 128],
-                        help="capacity curve sizes (comma-separated)")
-    parser.add_argument("--baseline", type=lambda t: [int(x) for x in t.split(",") if x], default=[8, 32],
-                        help="sizes measured with the refetching desk of before, as the baseline")
+    parser.add_argument(
+        "--desks",
+        type=lambda t: [int(x) for x in t.split(",")],
+        default=[8, 16, 32, 64, 128],
+        help="capacity curve sizes (comma-separated)",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=lambda t: [int(x) for x in t.split(",") if x],
+        default=[8, 32],
+        help="sizes measured with the refetching desk of before, as the baseline",
+    )
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds per capacity point")
     args = parser.parse_args(argv)
     ctx_ready = mp.Queue()
@@ -294,7 +352,9 @@ def main(argv: list[str] | None = None) -> None:
         url, token = ctx_ready.get(timeout=120)
         rows = []
         alone = latencies(url, token, 300)
-        rows.append(("day view, 1 desk alone", f"{pct(alone, 50):.1f} ms", f"{pct(alone, 99):.1f} ms", "p50 < 10 ms"))
+        rows.append(
+            ("day view, 1 desk alone", f"{pct(alone, 50):.1f} ms", f"{pct(alone, 99):.1f} ms", "p50 < 10 ms")
+        )
         done = mp.Queue()
         load = mp.Process(target=writers, args=(url, token, 32, 12.0, done))
         load.start()
@@ -302,8 +362,14 @@ def main(argv: list[str] | None = None) -> None:
         busy = latencies(url, token, 300)
         done.get(timeout=60)
         load.join()
-        rows.append(("day view, 32 desks writing 1/s", f"{pct(busy, 50):.1f} ms", f"{pct(busy, 99):.1f} ms",
-                     "p99 < 50 ms"))
+        rows.append(
+            (
+                "day view, 32 desks writing 1/s",
+                f"{pct(busy, 50):.1f} ms",
+                f"{pct(busy, 99):.1f} ms",
+                "p99 < 50 ms",
+            )
+        )
         procs = max(2, min(8, mp.cpu_count()))
         day_rps = throughput(url, token, DAY_PATH, procs)
         ready_rps = throughput(url, token, "/readyz", procs)
@@ -311,35 +377,57 @@ def main(argv: list[str] | None = None) -> None:
         rows.append((f"saturation, {procs} client processes: /readyz", f"{ready_rps:.0f} req/s", "", ""))
         rows.append(("saturation: day view / `/readyz`", f"{day_rps / ready_rps:.0%}", "", "≥ 60 %"))
         fan = asyncio.run(fan_out(url, token))
-        rows.append(("accept → 20 subscribed desks", f"{pct(fan, 50):.1f} ms", f"{pct(fan, 99):.1f} ms",
-                     "p99 < 100 ms"))
+        rows.append(
+            (
+                "accept → 20 subscribed desks",
+                f"{pct(fan, 50):.1f} ms",
+                f"{pct(fan, 99):.1f} ms",
+                "p99 < 100 ms",
+            )
+        )
         fan = asyncio.run(fan_out(url, token, subscribers=100, rounds=20))
-        rows.append(("accept → 100 subscribed desks", f"{pct(fan, 50):.1f} ms", f"{pct(fan, 99):.1f} ms",
-                     "p99 < 100 ms"))
+        rows.append(
+            (
+                "accept → 100 subscribed desks",
+                f"{pct(fan, 50):.1f} ms",
+                f"{pct(fan, 99):.1f} ms",
+                "p99 < 100 ms",
+            )
+        )
         curve = []
         for react, sizes in (("refetch", args.baseline), ("apply", args.desks)):
             for n in sizes:
                 result = capacity(url, token, n, react, seconds=args.seconds)
                 curve.append((react, n, result))
-                print(f"  {react:8} N={n:4}: p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms, "
-                      f"{result['per_change']:.2f} requests per change, {result['refetches']} refetches, "
-                      f"{result['events']} events, {result['changes']} changes, {result['failed']} desks failed",
-                      flush=True)
+                print(
+                    f"  {react:8} N={n:4}: p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms, "
+                    f"{result['per_change']:.2f} requests per change, {result['refetches']} refetches, "
+                    f"{result['events']} events, {result['changes']} changes, {result['failed']} desks failed",
+                    flush=True,
+                )
         server.terminate()
     print("\n| measurement | p50 / rate | p99 | goal |\n|---|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
-    print("\nCapacity: N desks, each one change a second and an event stream it reacts to as the desk does"
-          " (apply: the events' rows applied; refetch: the desk before, every event refetches day and queue)")
-    print("\n| desks react | N | day view p50 | p99 | requests per change | full refetches | changes |"
-          "\n|---|---|---|---|---|---|---|")
+    print(
+        "\nCapacity: N desks, each one change a second and an event stream it reacts to as the desk does"
+        " (apply: the events' rows applied; refetch: the desk before, every event refetches day and queue)"
+    )
+    print(
+        "\n| desks react | N | day view p50 | p99 | requests per change | full refetches | changes |"
+        "\n|---|---|---|---|---|---|---|"
+    )
     for react, n, r in curve:
-        print(f"| {react} | {n} | {r['p50']:.1f} ms | {r['p99']:.1f} ms | {r['per_change']:.2f} | {r['refetches']} |"
-              f" {r['changes']} |")
+        print(
+            f"| {react} | {n} | {r['p50']:.1f} ms | {r['p99']:.1f} ms | {r['per_change']:.2f} | {r['refetches']} |"
+            f" {r['changes']} |"
+        )
     fits = [n for react, n, r in curve if react == "apply" and r["p99"] < 50]
     print(f"\nlargest N with p99 < 50 ms (apply): {max(fits) if fits else 'none'} (goal ≥ 100)")
-    print(f"\n({RESOURCES} resources, {RESOURCES * PER_RESOURCE} bookings on the day; "
-          f"{mp.cpu_count()} CPUs; {time.strftime('%Y-%m-%d')})")
+    print(
+        f"\n({RESOURCES} resources, {RESOURCES * PER_RESOURCE} bookings on the day; "
+        f"{mp.cpu_count()} CPUs; {time.strftime('%Y-%m-%d')})"
+    )
 
 
 if __name__ == "__main__":

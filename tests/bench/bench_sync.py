@@ -52,8 +52,10 @@ def cloud_clinic(bookings: int) -> dict:
 
     today = local_date(Clock().now(), ZONE)
     clinic = sample_clinic(today, ZONE)
-    customers = [{"id": f"cus{i:04d}", "firstName": f"Patient {i}", "lastName": "Bench",
-                  "phone": f"+9665{i:08d}"} for i in range(500)]
+    customers = [
+        {"id": f"cus{i:04d}", "firstName": f"Patient {i}", "lastName": "Bench", "phone": f"+9665{i:08d}"}
+        for i in range(500)
+    ]
     clinic["customers"] += customers
     created = to_iso(Clock().now() - timedelta(days=5))
     rows = []
@@ -61,9 +63,18 @@ def cloud_clinic(bookings: int) -> dict:
         day = today + timedelta(days=i % 30)
         minutes = (i // 60) % 70 * 20
         start = from_local(day, minutes // 60 * 100 + minutes % 60, ZONE)
-        rows.append({"id": f"bench{i:06d}", "status": "CONFIRMED", "typeId": "typeGeneral",
-                     "resourceId": ("resAhmed", "resSara")[i % 2], "customerId": customers[i % 500]["id"],
-                     "startDateTime": to_iso(start), "duration": 20, "createdAt": created})
+        rows.append(
+            {
+                "id": f"bench{i:06d}",
+                "status": "CONFIRMED",
+                "typeId": "typeGeneral",
+                "resourceId": ("resAhmed", "resSara")[i % 2],
+                "customerId": customers[i % 500]["id"],
+                "startDateTime": to_iso(start),
+                "duration": 20,
+                "createdAt": created,
+            }
+        )
     clinic["bookings"] += rows
     return clinic
 
@@ -73,7 +84,9 @@ def serve_cloud(bookings: int) -> None:
     from tests.clouds.ehjzny import start_cloud
 
     with start_cloud(clinic=cloud_clinic(bookings), zone=ZONE, page_token_ttl=600) as running:
-        print(json.dumps({"url": running.url, "appId": running.app_id, "apiKey": running.api_key}), flush=True)
+        print(
+            json.dumps({"url": running.url, "appId": running.app_id, "apiKey": running.api_key}), flush=True
+        )
         sys.stdin.read()  # until the parent closes our stdin
 
 
@@ -86,8 +99,13 @@ def rekaz_cloud(bookings: int, providers: int = 40):
     cloud = RekazCloud(zone=ZONE)
     branch = cloud.add_branch("الفرع الرئيسي", "Main Branch")["id"]
     staff = [cloud.add_provider(f"Dr. Bench {i:02d}")["id"] for i in range(providers)]
-    product = cloud.add_product("كشف عام", "General consultation",
-                                [{"nameAr": "كشف", "nameEn": "Visit", "amount": 0, "duration": 15}], staff, [branch])
+    product = cloud.add_product(
+        "كشف عام",
+        "General consultation",
+        [{"nameAr": "كشف", "nameEn": "Visit", "amount": 0, "duration": 15}],
+        staff,
+        [branch],
+    )
     customers = [cloud.add_customer(f"Patient{i} Bench", f"+9665{i:08d}", branch)["id"] for i in range(500)]
     today = local_date(Clock().now(), ZONE)
     rows = []
@@ -108,16 +126,23 @@ def serve_rekaz(bookings: int) -> None:
 
     cloud, branch = rekaz_cloud(bookings)
     with start_cloud(cloud) as running:
-        print(json.dumps({"url": running.url, "tenant": cloud.tenant, "key": cloud.key, "branchId": branch}),
-              flush=True)
+        print(
+            json.dumps({"url": running.url, "tenant": cloud.tenant, "key": cloud.key, "branchId": branch}),
+            flush=True,
+        )
         sys.stdin.read()
 
 
 @contextmanager
 def cloud_process(bookings: int, cloud: str = "ehjzny"):
     serve = "--serve-rekaz" if cloud == "rekaz" else "--serve-cloud"
-    child = subprocess.Popen([sys.executable, "-m", "tests.bench.bench_sync", serve, str(bookings)],
-                             cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.bench.bench_sync", serve, str(bookings)],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         info = json.loads(child.stdout.readline())
         yield info
@@ -176,8 +201,9 @@ def _first_sync(info: dict, cloud: str, path: Path, *, read_ahead: bool | None =
     before read-ahead), so the write transactions share the interpreter with nothing."""
     store = open_store(path)
     if cloud == "rekaz":
-        config = CloudConfig(info["url"], info["tenant"], info["key"], cloud="rekaz",
-                             extra={"branchId": info["branchId"]})
+        config = CloudConfig(
+            info["url"], info["tenant"], info["key"], cloud="rekaz", extra={"branchId": info["branchId"]}
+        )
     else:
         config = CloudConfig(info["url"], info["appId"], info["apiKey"])
     engine = SyncEngine(BookingService(store), config).attach()
@@ -230,7 +256,7 @@ def bench_initial(bookings: int, cloud: str = "ehjzny") -> list[tuple[str, str, 
         started = time.perf_counter()
         for first in range(0, len(rows), APPLY_BATCH):
             with batched_store.transaction():
-                batched_store.db.conn.executemany(_UPSERT, rows[first:first + APPLY_BATCH])
+                batched_store.db.conn.executemany(_UPSERT, rows[first : first + APPLY_BATCH])
         batched = time.perf_counter() - started
         batched_store.close()
     assert pulled >= bookings, pulled
@@ -238,20 +264,40 @@ def bench_initial(bookings: int, cloud: str = "ehjzny") -> list[tuple[str, str, 
     label = "" if cloud == "ehjzny" else f"{cloud}: "
     out = [(f"{label}initial sync, end to end", f"{total:.1f} s for {pulled:,} bookings", "< 10 s")]
     if cloud == "ehjzny":
-        out.append((f"{label}write transactions during it (fetch alongside)",
-                    f"{pulled / in_run:,.0f} bookings/s ({in_run:.1f} s)", ""))
+        out.append(
+            (
+                f"{label}write transactions during it (fetch alongside)",
+                f"{pulled / in_run:,.0f} bookings/s ({in_run:.1f} s)",
+                "",
+            )
+        )
     out += [
-        (f"{label}local apply (write transactions, nothing alongside)",
-         f"{apply_rate:,.0f} bookings/s ({alone:.1f} s)", ""),
-        (f"{label}ceiling: one executemany, one transaction", f"{ceiling_rate:,.0f} bookings/s ({ceiling:.2f} s)",
-         ""),
+        (
+            f"{label}local apply (write transactions, nothing alongside)",
+            f"{apply_rate:,.0f} bookings/s ({alone:.1f} s)",
+            "",
+        ),
+        (
+            f"{label}ceiling: one executemany, one transaction",
+            f"{ceiling_rate:,.0f} bookings/s ({ceiling:.2f} s)",
+            "",
+        ),
         (f"{label}apply / ceiling", f"{100 * apply_rate / ceiling_rate:.0f} %", ">= 50 %"),
-        (f"{label}the ceiling's executemany in {APPLY_BATCH}-row transactions",
-         f"{len(rows) / batched:,.0f} bookings/s ({batched:.2f} s)", ""),
-        (f"{label}GUI stand-in thread, worst wait / p99 during the sync",
-         "{:.1f} ms / {:.1f} ms".format(*during.figures()), "< 50 ms"),
-        (f"{label}GUI stand-in thread, worst wait / p99 idle (baseline)", "{:.1f} ms / {:.1f} ms".format(
-            *idle.figures()), ""),
+        (
+            f"{label}the ceiling's executemany in {APPLY_BATCH}-row transactions",
+            f"{len(rows) / batched:,.0f} bookings/s ({batched:.2f} s)",
+            "",
+        ),
+        (
+            f"{label}GUI stand-in thread, worst wait / p99 during the sync",
+            "{:.1f} ms / {:.1f} ms".format(*during.figures()),
+            "< 50 ms",
+        ),
+        (
+            f"{label}GUI stand-in thread, worst wait / p99 idle (baseline)",
+            "{:.1f} ms / {:.1f} ms".format(*idle.figures()),
+            "",
+        ),
     ]
     return out
 
@@ -276,9 +322,15 @@ def bench_backlog(changes: int = 200, latency_ms: int = 50) -> list[tuple[str, s
                 for resource in ("resAhmed", "resSara"):
                     for minutes in list(range(9 * 60, 13 * 60, 20)) + list(range(16 * 60, 21 * 60, 20)):
                         if made < changes:
-                            service.create({"type": "typeGeneral", "date": day.isoformat(),
-                                            "time": minutes // 60 * 100 + minutes % 60, "resourceId": resource,
-                                            "customerIdentifier": {"id": customer}})
+                            service.create(
+                                {
+                                    "type": "typeGeneral",
+                                    "date": day.isoformat(),
+                                    "time": minutes // 60 * 100 + minutes % 60,
+                                    "resourceId": resource,
+                                    "customerIdentifier": {"id": customer},
+                                }
+                            )
                             made += 1
             day += timedelta(days=1)
         httpx.post(info["url"] + "/_sim/faults", json={"kind": "latency", "ms": latency_ms, "count": None})
@@ -295,8 +347,13 @@ def bench_backlog(changes: int = 200, latency_ms: int = 50) -> list[tuple[str, s
         seconds = asyncio.run(run(drain))
         left = engine.outbox.pending_count()
         store.close()
-    return [(f"offline backlog of {changes} changes, +{latency_ms} ms per call",
-             f"drained in {seconds:.1f} s ({left} left)", "< 60 s")]
+    return [
+        (
+            f"offline backlog of {changes} changes, +{latency_ms} ms per call",
+            f"drained in {seconds:.1f} s ({left} left)",
+            "< 60 s",
+        )
+    ]
 
 
 # ---- DigitalBooker: the same initial sync through its connector (changed-since, offset pages of 100) ----
@@ -316,28 +373,54 @@ def serve_digitalbooker(bookings: int) -> None:
         for i in range(bookings):
             column, row = divmod(i, len(workers) * 30)
             start = time(column // 6 % 24, column % 6 * 10)
-            record = cloud._new_record("service", location, today + timedelta(days=row % 30), start, 30,
-                                       [workers[row // 30 % len(workers)]], clinic["users"][i % len(clinic["users"])],
-                                       ADMIN)
+            record = cloud._new_record(
+                "service",
+                location,
+                today + timedelta(days=row % 30),
+                start,
+                30,
+                [workers[row // 30 % len(workers)]],
+                clinic["users"][i % len(clinic["users"])],
+                ADMIN,
+            )
             record.update(service_id=service, confirmed=True)
             cloud._store(record)
     with start_cloud(cloud) as running:
-        print(json.dumps({"url": running.url, "account": cloud.key_id, "secret": cloud.password,
-                          "location": str(location)}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "url": running.url,
+                    "account": cloud.key_id,
+                    "secret": cloud.password,
+                    "location": str(location),
+                }
+            ),
+            flush=True,
+        )
         sys.stdin.read()
 
 
 def bench_digitalbooker(bookings: int) -> list[tuple[str, str, str]]:
     """Initial sync of ``bookings`` DigitalBooker bookings through the engine, the local apply
     rate, and the ``executemany`` ceiling of the same rows in the same run."""
-    child = subprocess.Popen([sys.executable, "-m", "tests.bench.bench_sync", "--serve-digitalbooker",
-                              str(bookings)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.bench.bench_sync", "--serve-digitalbooker", str(bookings)],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         info = json.loads(child.stdout.readline())
         with tempfile.TemporaryDirectory() as tmp:
             store = open_store(Path(tmp) / "branch.sqlite3")
-            config = CloudConfig(info["url"], info["account"], info["secret"], cloud="digitalbooker",
-                                 extra={"locationId": info["location"]})
+            config = CloudConfig(
+                info["url"],
+                info["account"],
+                info["secret"],
+                cloud="digitalbooker",
+                extra={"locationId": info["location"]},
+            )
             engine = SyncEngine(BookingService(store), config).attach()
             timer = TimedTransactions(store)
 
@@ -354,8 +437,12 @@ def bench_digitalbooker(bookings: int) -> list[tuple[str, str, str]]:
             status = asyncio.run(first_sync())
             total = time.perf_counter() - started
             pulled = store.db.execute("select count(*) from bookings").fetchone()[0]
-            rows = [tuple(r) for r in store.db.execute(
-                f"select {', '.join(chr(34) + f + chr(34) for f in (*BOOKING_FIELDS, 'source'))} from bookings")]
+            rows = [
+                tuple(r)
+                for r in store.db.execute(
+                    f"select {', '.join(chr(34) + f + chr(34) for f in (*BOOKING_FIELDS, 'source'))} from bookings"
+                )
+            ]
             store.close()
             ceiling_store = open_store(Path(tmp) / "ceiling.sqlite3")
             from app.store.changes import UPSERT as _UPSERT
@@ -372,8 +459,11 @@ def bench_digitalbooker(bookings: int) -> list[tuple[str, str, str]]:
     assert status["pending"] == 0 and pulled >= bookings, (status, pulled)
     return [
         ("DigitalBooker: initial sync, end to end", f"{total:.1f} s for {pulled:,} bookings", ""),
-        ("DigitalBooker: local apply (in write transactions)", f"{apply_rate:,.0f} bookings/s ({timer.seconds:.1f} s)",
-         ""),
+        (
+            "DigitalBooker: local apply (in write transactions)",
+            f"{apply_rate:,.0f} bookings/s ({timer.seconds:.1f} s)",
+            "",
+        ),
         ("DigitalBooker: ceiling, one executemany", f"{ceiling_rate:,.0f} bookings/s ({ceiling:.2f} s)", ""),
         ("DigitalBooker: apply / ceiling", f"{100 * apply_rate / ceiling_rate:.0f} %", ">= 50 %"),
     ]
@@ -382,11 +472,21 @@ def bench_digitalbooker(bookings: int) -> list[tuple[str, str, str]]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.bench_sync", description=__doc__)
     parser.add_argument("--bookings", type=int, default=50_000)
-    parser.add_argument("--digitalbooker-bookings", type=int, default=50_000,
-                        help="bookings of the DigitalBooker initial sync (default: %(default)s)")
-    parser.add_argument("--rekaz-bookings", type=int, default=10_000, help="Rekaz reservations (0: skip Rekaz)")
-    parser.add_argument("--only", choices=("ehjzny", "rekaz", "digitalbooker"), default=None,
-                        help="run one cloud's benchmarks only")
+    parser.add_argument(
+        "--digitalbooker-bookings",
+        type=int,
+        default=50_000,
+        help="bookings of the DigitalBooker initial sync (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--rekaz-bookings", type=int, default=10_000, help="Rekaz reservations (0: skip Rekaz)"
+    )
+    parser.add_argument(
+        "--only",
+        choices=("ehjzny", "rekaz", "digitalbooker"),
+        default=None,
+        help="run one cloud's benchmarks only",
+    )
     parser.add_argument("--serve-cloud", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--serve-rekaz", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--serve-digitalbooker", type=int, default=None, help=argparse.SUPPRESS)

@@ -43,8 +43,9 @@ class FaultRule:
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
-        return ((self.method is None or self.method.upper() == method)
-                and (self.path is None or path.startswith(self.path)))
+        return (self.method is None or self.method.upper() == method) and (
+            self.path is None or path.startswith(self.path)
+        )
 
 
 class Faults:
@@ -139,8 +140,10 @@ class FaultMiddleware:
         if rule.kind == "drop":
             return await _drop(send)
         if rule.kind == "lose_reply":
+
             async def swallow(message):
                 return None
+
             await self.app(scope, receive, swallow)
             return await _drop(send)
         status, code = rule.status, None

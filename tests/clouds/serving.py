@@ -36,8 +36,9 @@ def serve_in_thread(app, port: int, name: str) -> tuple[uvicorn.Server, threadin
         sock.close()
         raise
     sock.listen(128)
-    config = uvicorn.Config(app, http="h11", lifespan="off", log_level="warning",
-                            access_log=False, timeout_graceful_shutdown=1)
+    config = uvicorn.Config(
+        app, http="h11", lifespan="off", log_level="warning", access_log=False, timeout_graceful_shutdown=1
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=name, daemon=True)
     thread.start()
@@ -87,8 +88,9 @@ def http_errors(body: Callable[[int, str], dict]) -> dict:
     return {HTTPException: handler}
 
 
-def runner_arguments(name: str, doc: str | None, port: int, *, seed: bool = True,
-                     admin_key: bool = True) -> argparse.ArgumentParser:
+def runner_arguments(
+    name: str, doc: str | None, port: int, *, seed: bool = True, admin_key: bool = True
+) -> argparse.ArgumentParser:
     """The argument parser of ``python -m tests.clouds.<name>``: ``--port`` (``port`` by
     default; 0 = any free port) and, unless told not to, ``--seed`` of the generated clinic
     and a fixed ``--admin-key``. The simulator adds its own arguments."""

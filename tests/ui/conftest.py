@@ -113,10 +113,12 @@ def desk(loop, branch_server):
     try:
         yield window
     finally:
+
         async def close_window():
             window.stop()
             await asyncio.sleep(0)
             await window.client.aclose()
             window.close()
+
         loop.run_until_complete(close_window())
         window.deleteLater()

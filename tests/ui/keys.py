@@ -16,13 +16,27 @@ from ui.core.keyboard import ARABIC_AT, XKB_KEYCODES
 
 _SCAN = {ch: code for code, ch in XKB_KEYCODES.items()}
 #: What Shift + a key gives on the Arabic (101) layout (the harakat on the letter keys).
-SHIFTED_AT = {"q": "\u064e", "w": "\u064b", "e": "\u064f", "r": "\u064c", "a": "\u0650", "s": "\u064d",
-              "x": "\u0652", "h": "أ", "y": "إ", "n": "آ"}
+SHIFTED_AT = {
+    "q": "\u064e",
+    "w": "\u064b",
+    "e": "\u064f",
+    "r": "\u064c",
+    "a": "\u0650",
+    "s": "\u064d",
+    "x": "\u0652",
+    "h": "أ",
+    "y": "إ",
+    "n": "آ",
+}
 STROKES: list[str] = []  # every key press sent, for the walk's keystroke counts
 
 
-def arabic_event(latin: str, modifiers=Qt.KeyboardModifier.NoModifier, native: bool = True,
-                 kind: QEvent.Type = QEvent.Type.KeyPress) -> QKeyEvent:
+def arabic_event(
+    latin: str,
+    modifiers=Qt.KeyboardModifier.NoModifier,
+    native: bool = True,
+    kind: QEvent.Type = QEvent.Type.KeyPress,
+) -> QKeyEvent:
     """The event Qt makes for the key at the position of US ``latin`` on the Arabic layout:
     Arabic key and text; with ``native`` the Latin virtual key and the evdev scan code."""
     ch = ARABIC_AT[latin.lower()]
@@ -62,5 +76,6 @@ def typed(text: str) -> None:
     for ch in text:
         STROKES.append(ch)
         key = ord(ch.upper()) if ch != " " else Qt.Key.Key_Space
-        QTest.sendKeyEvent(QTest.KeyAction.Click, QApplication.focusWidget(), Qt.Key(key), ch,
-                           Qt.KeyboardModifier.NoModifier)
+        QTest.sendKeyEvent(
+            QTest.KeyAction.Click, QApplication.focusWidget(), Qt.Key(key), ch, Qt.KeyboardModifier.NoModifier
+        )

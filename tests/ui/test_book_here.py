@@ -18,7 +18,9 @@ async def _free_slot(window):
     state = window.state
     tomorrow = state.today_date() + timedelta(days=1)
     window.go_to(tomorrow)
-    await until(lambda: window.calendar.canvas.day == tomorrow and not window.tasks.busy, what="tomorrow shown")
+    await until(
+        lambda: window.calendar.canvas.day == tomorrow and not window.tasks.busy, what="tomorrow shown"
+    )
     canvas = window.calendar.canvas
     for column, resource in enumerate(canvas.resources):
         for type_id in resource.get("types") or []:
@@ -50,23 +52,33 @@ def test_double_click_or_enter_on_an_empty_slot_books_there(loop, desk):
         window.calendar.scroll.ensureVisible(point.x(), point.y(), 0, 200)
         await asyncio.sleep(0.05)
         QTest.mouseDClick(canvas, Qt.MouseButton.LeftButton, pos=point)
-        await until(lambda: (d := window.booking_desk.booking_dialog) is not None and d.slot() is not None
-                    and d.slot()["resourceId"] == resource["id"]
-                    and from_iso(d.slot()["startDateTime"]) == from_iso(slot["startDateTime"]),
-                    what="the dialog on the double-clicked slot")
+        await until(
+            lambda: (
+                (d := window.booking_desk.booking_dialog) is not None
+                and d.slot() is not None
+                and d.slot()["resourceId"] == resource["id"]
+                and from_iso(d.slot()["startDateTime"]) == from_iso(slot["startDateTime"])
+            ),
+            what="the dialog on the double-clicked slot",
+        )
         dialog = _check_dialog(window, resource, slot)
         dialog.reject()
         await until(lambda: window.booking_desk.booking_dialog is None, what="the dialog closed")
 
-        QTest.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=point)     # the slot cursor …
+        QTest.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=point)  # the slot cursor …
         assert canvas.slot is not None and window.selected_id is None
         canvas.setFocus()
-        QTest.keyClick(canvas, Qt.Key.Key_Down)                            # … a quarter later …
-        QTest.keyClick(canvas, Qt.Key.Key_Up)                              # … and back
-        QTest.keyClick(canvas, Qt.Key.Key_Return)                          # Enter books there
-        await until(lambda: (d := window.booking_desk.booking_dialog) is not None and d.slot() is not None
-                    and from_iso(d.slot()["startDateTime"]) == from_iso(slot["startDateTime"]),
-                    what="the dialog on the slot cursor")
+        QTest.keyClick(canvas, Qt.Key.Key_Down)  # … a quarter later …
+        QTest.keyClick(canvas, Qt.Key.Key_Up)  # … and back
+        QTest.keyClick(canvas, Qt.Key.Key_Return)  # Enter books there
+        await until(
+            lambda: (
+                (d := window.booking_desk.booking_dialog) is not None
+                and d.slot() is not None
+                and from_iso(d.slot()["startDateTime"]) == from_iso(slot["startDateTime"])
+            ),
+            what="the dialog on the slot cursor",
+        )
         _check_dialog(window, resource, slot).reject()
 
     loop.run_until_complete(scenario())
@@ -80,12 +92,23 @@ def test_the_slot_picked_in_the_calendar_is_looked_for_once(loop, desk):
     async def scenario():
         _canvas, _point, resource, slot = await _free_slot(window)
         window.book_here(resource["id"], from_iso(slot["startDateTime"]))
-        dialog = await until(lambda: (d := window.booking_desk.booking_dialog) and d.slot() is not None
-                             and from_iso(d.slot()["startDateTime"]) == from_iso(slot["startDateTime"]) and d,
-                             what="the picked slot chosen")
+        dialog = await until(
+            lambda: (
+                (d := window.booking_desk.booking_dialog)
+                and d.slot() is not None
+                and from_iso(d.slot()["startDateTime"]) == from_iso(slot["startDateTime"])
+                and d
+            ),
+            what="the picked slot chosen",
+        )
         dialog.set_day(dialog.day() + timedelta(days=2))
-        await until(lambda: dialog.slot() is not None and from_iso(dialog.slot()["startDateTime"]).date()
-                    >= dialog.day() - timedelta(days=1), what="the later day's free times")
+        await until(
+            lambda: (
+                dialog.slot() is not None
+                and from_iso(dialog.slot()["startDateTime"]).date() >= dialog.day() - timedelta(days=1)
+            ),
+            what="the later day's free times",
+        )
         assert dialog.status.text() == "", dialog.status.text()
         dialog.reject()
 

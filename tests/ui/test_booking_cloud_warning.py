@@ -14,15 +14,24 @@ from PySide6.QtWidgets import QApplication
 from app.client import DeskClient
 from tests.ui.conftest import until
 
-QMATIC = {"connected": True, "online": True, "cloud": "qmatic", "cloudTitle": "Qmatic",
-          "customerRequires": ["firstName", "lastName", "email"], "pending": 0, "needsAttention": 0}
+QMATIC = {
+    "connected": True,
+    "online": True,
+    "cloud": "qmatic",
+    "cloudTitle": "Qmatic",
+    "customerRequires": ["firstName", "lastName", "email"],
+    "pending": 0,
+    "needsAttention": 0,
+}
 
 
 async def _open(window):
     window.activateWindow()
     await until(lambda: QApplication.activeWindow() is window, what="the main window to be active")
     QTest.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
-    return await until(lambda: (d := window.booking_desk.booking_dialog) and d.isVisible() and d, what="the dialog")
+    return await until(
+        lambda: (d := window.booking_desk.booking_dialog) and d.isVisible() and d, what="the dialog"
+    )
 
 
 async def _pick_customer_and_slot(dialog, client: DeskClient, email: str | None):

@@ -31,8 +31,9 @@ async def _open(window):
     window.activateWindow()
     await until(lambda: QApplication.activeWindow() is window, what="the main window to be active")
     QTest.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
-    dialog = await until(lambda: (d := window.booking_desk.booking_dialog) and d.isVisible() and d,
-                         what="the booking dialog")
+    dialog = await until(
+        lambda: (d := window.booking_desk.booking_dialog) and d.isVisible() and d, what="the booking dialog"
+    )
     await until(lambda: _focus() is dialog.search.edit, what="focus in the customer search")
     return dialog
 
@@ -72,7 +73,9 @@ def test_book_a_caller_by_keyboard(loop, desk, branch_server):
         slot = dialog.slot()
         assert slot == slots[2]
         _key(Qt.Key.Key_Return)  # Enter on a free time books it
-        await until(lambda: window.booking_desk.booking_dialog is None, what="the dialog to close after booking")
+        await until(
+            lambda: window.booking_desk.booking_dialog is None, what="the dialog to close after booking"
+        )
         booked = results[0]
         assert booked["startDateTime"] == slot["startDateTime"] and booked["resourceId"] == provider
         await until(lambda: "Booked" in window.statusBar().currentMessage(), what="the status message")
@@ -84,8 +87,10 @@ def test_book_a_caller_by_keyboard(loop, desk, branch_server):
             await other.aclose()
         assert row["customerId"] == wanted["id"] and row["status"] == Status.CONFIRMED
         assert row["type"]["name"] == "General consultation"
-        await until(lambda: window.state.day == date.fromisoformat(slot["date"]) and window.state.find(booked["id"]),
-                    what="the desk to show the booking")
+        await until(
+            lambda: window.state.day == date.fromisoformat(slot["date"]) and window.state.find(booked["id"]),
+            what="the desk to show the booking",
+        )
         assert window.selected_id == booked["id"]
 
     loop.run_until_complete(scenario())

@@ -11,18 +11,30 @@ from ui.calendar import AXIS_W, DayCanvas
 
 DAY = date(2026, 11, 22)
 RULES = {"rules": [{"days": ["sat", "sun", "mon", "tue", "wed", "thu"], "from": 900, "to": 1700}]}
-RESOURCES = [{"id": "r1", "name": "Dr. One", "timeRules": RULES}, {"id": "r2", "name": "Dr. Two", "timeRules": RULES}]
+RESOURCES = [
+    {"id": "r1", "name": "Dr. One", "timeRules": RULES},
+    {"id": "r2", "name": "Dr. Two", "timeRules": RULES},
+]
 TYPES = {"t": {"id": "t", "name": "Consultation", "color": "#4a90d9", "minutes": 30}}
 
 
 def _booking(ident, resource, start, end, **extra):
-    return {"id": ident, "resourceId": resource, "typeId": "t", "status": "CONFIRMED", "visitStatus": None,
-            "startDateTime": start, "endDateTime": end, "customer": {"firstName": ident}, **extra}
+    return {
+        "id": ident,
+        "resourceId": resource,
+        "typeId": "t",
+        "status": "CONFIRMED",
+        "visitStatus": None,
+        "startDateTime": start,
+        "endDateTime": end,
+        "customer": {"firstName": ident},
+        **extra,
+    }
 
 
 BOOKINGS = [
-    _booking("a", "r1", "2026-11-22T07:00:00Z", "2026-11-22T07:30:00Z"),            # 10:00 Riyadh
-    _booking("b", "r1", "2026-11-22T07:15:00Z", "2026-11-22T07:45:00Z"),            # overlaps a
+    _booking("a", "r1", "2026-11-22T07:00:00Z", "2026-11-22T07:30:00Z"),  # 10:00 Riyadh
+    _booking("b", "r1", "2026-11-22T07:15:00Z", "2026-11-22T07:45:00Z"),  # overlaps a
     _booking("c", "r2", "2026-11-22T10:00:00Z", "2026-11-22T10:30:00Z", visitStatus="COMPLETED"),
     _booking("x", "r2", "2026-11-22T11:00:00Z", "2026-11-22T11:30:00Z", status="CANCELED"),
 ]
@@ -90,9 +102,16 @@ def _arabic_day(qtbot, minutes: tuple[int, ...]):
         for r, resource in enumerate(("r1", "r2")):
             end = start + timedelta(minutes=length)
             name = ARABIC_NAMES[(i + r) % len(ARABIC_NAMES)].split(" ", 1)
-            bookings.append(_booking(f"{resource}-{i}", resource, start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                                     end.strftime("%Y-%m-%dT%H:%M:%SZ"), visitStatus=states[i % len(states)],
-                                     customer={"firstName": name[0], "lastName": name[1] if len(name) > 1 else ""}))
+            bookings.append(
+                _booking(
+                    f"{resource}-{i}",
+                    resource,
+                    start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    visitStatus=states[i % len(states)],
+                    customer={"firstName": name[0], "lastName": name[1] if len(name) > 1 else ""},
+                )
+            )
         start = end + timedelta(minutes=5)
     canvas = DayCanvas()
     qtbot.addWidget(canvas)
@@ -128,7 +147,7 @@ def test_arabic_blocks_keep_their_text_inside(qtbot):
                 names.add(first)
                 if ELLIPSIS in first:
                     assert first.endswith(ELLIPSIS) and full.startswith(first[:-1].strip("\u2068\u2069"))
-            if block.end - block.start >= 40:   # a 40-minute block keeps its type line
+            if block.end - block.start >= 40:  # a 40-minute block keeps its type line
                 assert any("استشارة" in line.text for line in fitted.lines), [x.text for x in fitted.lines]
         assert names
         image = canvas.grab().toImage()
@@ -152,10 +171,22 @@ def test_block_state_is_readable_not_a_colour_dot(qtbot):
     from ui.calendar.common import STATE_PATTERN
 
     states = ["CHECKED_IN", "IN_PROGRESS", "NO_SHOW", "COMPLETED"]
-    bookings = [_booking(f"s{i}", "r1" if i % 2 else "r2", f"2026-11-22T0{6 + i}:00:00Z", f"2026-11-22T0{6 + i}:30:00Z",
-                         visitStatus=state) for i, state in enumerate(states)]
-    bookings += [_booking(f"n{i}", "r1" if i % 2 else "r2", f"2026-11-22T0{6 + i}:00:00Z",
-                          f"2026-11-22T0{6 + i}:30:00Z") for i in range(4)]   # side by side: narrow lanes
+    bookings = [
+        _booking(
+            f"s{i}",
+            "r1" if i % 2 else "r2",
+            f"2026-11-22T0{6 + i}:00:00Z",
+            f"2026-11-22T0{6 + i}:30:00Z",
+            visitStatus=state,
+        )
+        for i, state in enumerate(states)
+    ]
+    bookings += [
+        _booking(
+            f"n{i}", "r1" if i % 2 else "r2", f"2026-11-22T0{6 + i}:00:00Z", f"2026-11-22T0{6 + i}:30:00Z"
+        )
+        for i in range(4)
+    ]  # side by side: narrow lanes
     for width in (1400, 800, 420):
         canvas = DayCanvas()
         qtbot.addWidget(canvas)
@@ -168,9 +199,14 @@ def test_block_state_is_readable_not_a_colour_dot(qtbot):
             assert "dot" not in kinds
             fitted = canvas.fit_text(block)
             words = {status_label("CONFIRMED", state), _(SHORT.get(state, "-"))}
-            readable = (fitted.chip is not None and fitted.chip.text in words) or \
-                any(line.text in words for line in fitted.lines)
-            assert readable or ("pattern" in kinds and STATE_PATTERN[state] is not None), (width, state, fitted)
+            readable = (fitted.chip is not None and fitted.chip.text in words) or any(
+                line.text in words for line in fitted.lines
+            )
+            assert readable or ("pattern" in kinds and STATE_PATTERN[state] is not None), (
+                width,
+                state,
+                fitted,
+            )
         canvas.grab()
 
 

@@ -98,8 +98,9 @@ def test_the_digitalbooker_location_is_picked_from_the_locations_the_key_sees(lo
             await until(lambda: dialog.settings.get("connected"), what="connected", timeout=20)
             assert dialog.settings["extra"]["locationId"] == str(north) != str(olaya)
             # the Arabic names come from the cloud's own localization (the ar segment)
-            listed = await client.cloud_choices("locationId", "digitalbooker", running.url, cloud.key_id,
-                                                cloud.password)
+            listed = await client.cloud_choices(
+                "locationId", "digitalbooker", running.url, cloud.key_id, cloud.password
+            )
             assert [v["labels"]["ar"] for v in listed] == ["عيادة استقبال العليا", "عيادة استقبال الشمال"]
         finally:
             _close(dialog)

@@ -21,7 +21,11 @@ from app.i18n.text import first_strong, strip_bidi_controls
 from tests.ui.conftest import until
 from tests.ui.keys import arabic, plain, typed
 
-ALT, CTRL, SHIFT = Qt.KeyboardModifier.AltModifier, Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
+ALT, CTRL, SHIFT = (
+    Qt.KeyboardModifier.AltModifier,
+    Qt.KeyboardModifier.ControlModifier,
+    Qt.KeyboardModifier.ShiftModifier,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -48,16 +52,26 @@ def _future(window, exclude=()):
     """A confirmed booking of the shown day starting over an hour from now (None: the day has
     none left, e.g. late in the evening)."""
     now = window.state.now()
-    return next((b for b in window.calendar.canvas.visible_bookings()
-                 if b["status"] == Status.CONFIRMED and not b.get("visitStatus")
-                 and from_iso(b["startDateTime"]) > now + timedelta(hours=1) and b["id"] not in exclude), None)
+    return next(
+        (
+            b
+            for b in window.calendar.canvas.visible_bookings()
+            if b["status"] == Status.CONFIRMED
+            and not b.get("visitStatus")
+            and from_iso(b["startDateTime"]) > now + timedelta(hours=1)
+            and b["id"] not in exclude
+        ),
+        None,
+    )
 
 
 async def _tomorrow(window):
     state = window.state
     tomorrow = state.today_date() + timedelta(days=1)
     window.go_to(tomorrow)
-    await until(lambda: window.calendar.canvas.day == tomorrow and not window.tasks.busy, timeout=30, what="tomorrow")
+    await until(
+        lambda: window.calendar.canvas.day == tomorrow and not window.tasks.busy, timeout=30, what="tomorrow"
+    )
 
 
 def test_cancel_dialog_enter_confirms_tab_moves_on_and_reasons_are_offered(loop, desk, branch_server):
@@ -72,8 +86,12 @@ def test_cancel_dialog_enter_confirms_tab_moves_on_and_reasons_are_offered(loop,
         await _active(window)
         window.calendar.setFocus()
         plain(Qt.Key.Key_Delete, CTRL | SHIFT)  # Booking → Cancel booking…
-        dialog = await until(lambda: isinstance(window._dialog, CancelDialog) and window._dialog.isVisible()
-                             and window._dialog, what="the cancel dialog")
+        dialog = await until(
+            lambda: (
+                isinstance(window._dialog, CancelDialog) and window._dialog.isVisible() and window._dialog
+            ),
+            what="the cancel dialog",
+        )
         header = strip_bidi_controls(dialog.header.text())
         start = from_iso(target["startDateTime"]).astimezone(ZoneInfo(window.state.zone))
         assert str(start.year) in header and str(start.day) in header  # the date, not only the time
@@ -94,7 +112,9 @@ def test_cancel_dialog_enter_confirms_tab_moves_on_and_reasons_are_offered(loop,
         await until(lambda: window._dialog is None, what="Enter to confirm")
         other = DeskClient(branch_server.url, token=branch_server.token)
         try:
-            row = await until_async(lambda: other.booking(target["id"]), lambda r: r["status"] == Status.CANCELED)
+            row = await until_async(
+                lambda: other.booking(target["id"]), lambda r: r["status"] == Status.CANCELED
+            )
         finally:
             await other.aclose()
         assert row["cancelReason"] == "Called, will come next week" and "\n" not in row["cancelReason"]
@@ -146,7 +166,9 @@ def test_book_on_a_chosen_date_with_the_hijri_date_shown(loop, desk, branch_serv
         await _active(window)
         window.calendar.setFocus()
         QTest.keyClick(window, Qt.Key.Key_N, CTRL)
-        dialog = await until(lambda: (d := window.booking_desk.booking_dialog) and d.isVisible() and d, what="the dialog")
+        dialog = await until(
+            lambda: (d := window.booking_desk.booking_dialog) and d.isVisible() and d, what="the dialog"
+        )
         QTest.keyClicks(dialog.search.edit, "ahmed")
         await until(lambda: dialog.search.results.count() > 0, what="customers found")
         plain(Qt.Key.Key_Return)
@@ -162,14 +184,20 @@ def test_book_on_a_chosen_date_with_the_hijri_date_shown(loop, desk, branch_serv
         assert dialog.hijri.text() and dialog.hijri.text() != hijri_today
         plain(Qt.Key.Key_Tab)
         assert _focus() is dialog.slots
-        await until(lambda: dialog.slots.count() > 0 and dialog.slot() and dialog.slot()["date"] >= wanted.isoformat(),
-                    what="free times from the chosen date")
+        await until(
+            lambda: (
+                dialog.slots.count() > 0 and dialog.slot() and dialog.slot()["date"] >= wanted.isoformat()
+            ),
+            what="free times from the chosen date",
+        )
         slots = [dialog.slots.item(i).data(256) for i in range(dialog.slots.count())]
         assert all(s["date"] >= wanted.isoformat() for s in slots)
         slot = dialog.slot()
         plain(Qt.Key.Key_Return)
         await until(lambda: window.booking_desk.booking_dialog is None, what="booked")
-        await until(lambda: state.day.isoformat() == slot["date"], what="the calendar to go to the booked day")
+        await until(
+            lambda: state.day.isoformat() == slot["date"], what="the calendar to go to the booked day"
+        )
 
     loop.run_until_complete(scenario())
 
@@ -189,14 +217,24 @@ def test_booking_dialog_prefilled_with_resource_and_start(loop, desk):
                 break
         assert len(probe) > 2
         start = from_iso(probe[2]["startDateTime"])
-        dialog = BookingDialog(window.client, state.resources, state.types, state.zone, state.today_date(), window,
-                               resource_id=resource["id"], start=start)
+        dialog = BookingDialog(
+            window.client,
+            state.resources,
+            state.types,
+            state.zone,
+            state.today_date(),
+            window,
+            resource_id=resource["id"],
+            start=start,
+        )
         index = dialog.type_combo.findData(type_id)
         dialog.type_combo.setCurrentIndex(index)
         dialog.resource_combo.setCurrentIndex(dialog.resource_combo.findData(resource["id"]))
         assert dialog.day() == day
-        await until(lambda: dialog.slot() is not None and dialog.slot()["startDateTime"] == probe[2]["startDateTime"],
-                    what="the pre-filled free time picked")
+        await until(
+            lambda: dialog.slot() is not None and dialog.slot()["startDateTime"] == probe[2]["startDateTime"],
+            what="the pre-filled free time picked",
+        )
         dialog.reject()
 
     loop.run_until_complete(scenario())
@@ -214,10 +252,17 @@ def test_go_to_date_from_the_keyboard(loop, desk):
         await _active(window)
         window.calendar.setFocus()
         arabic("d", CTRL)  # Ctrl+D on the Arabic layout (Ctrl+ي)
-        dialog = await until(lambda: next((d for d in window.booking_desk.dialogs if d.isVisible()
-                                           and d.windowTitle() == "Go to date"), None), what="the go-to-date dialog")
-        await until(lambda: dialog.calendar.isAncestorOf(_focus()) or _focus() is dialog.calendar,
-                    what="focus in the month calendar")
+        dialog = await until(
+            lambda: next(
+                (d for d in window.booking_desk.dialogs if d.isVisible() and d.windowTitle() == "Go to date"),
+                None,
+            ),
+            what="the go-to-date dialog",
+        )
+        await until(
+            lambda: dialog.calendar.isAncestorOf(_focus()) or _focus() is dialog.calendar,
+            what="focus in the month calendar",
+        )
         assert "AH" in dialog.hijri.text()
         plain(Qt.Key.Key_PageDown)  # a month later
         for _i in range(2):
@@ -225,7 +270,9 @@ def test_go_to_date_from_the_keyboard(loop, desk):
         wanted = dialog.day()
         assert wanted > state.today_date() + timedelta(days=27)
         plain(Qt.Key.Key_Return)
-        await until(lambda: state.day == wanted and window.calendar.canvas.day == wanted, what="the chosen day")
+        await until(
+            lambda: state.day == wanted and window.calendar.canvas.day == wanted, what="the chosen day"
+        )
 
     loop.run_until_complete(scenario())
 
@@ -239,19 +286,26 @@ def test_customer_card_from_the_booking_dialog_and_the_booking_pane(loop, desk, 
         other = DeskClient(branch_server.url, token=branch_server.token)
         try:
             booking = _future(window)
-            if booking is None:                  # late in the day: tomorrow's
+            if booking is None:  # late in the day: tomorrow's
                 await _tomorrow(window)
                 booking = _future(window)
             customer = booking["customer"]
-            past = await other.book(booking["typeId"], customer["id"], state.today_date() + timedelta(days=20), 900)
+            past = await other.book(
+                booking["typeId"], customer["id"], state.today_date() + timedelta(days=20), 900
+            )
             await other.no_show(past["id"]) if False else None
         finally:
             await other.aclose()
         window.select_booking(booking["id"])
         assert window.detail.card_button.isEnabled()
         window.detail.card_button.click()
-        card = await until(lambda: next((d for d in window.booking_desk.dialogs if isinstance(d, CustomerCard)
-                                         and d.isVisible()), None), what="the card from the booking pane")
+        card = await until(
+            lambda: next(
+                (d for d in window.booking_desk.dialogs if isinstance(d, CustomerCard) and d.isVisible()),
+                None,
+            ),
+            what="the card from the booking pane",
+        )
         await until(lambda: card.bookings is not None, what="the bookings")
         assert customer["phone"] in strip_bidi_controls(card.values["phone"].text())
         assert int(card.values["upcoming"].text()) >= 2
@@ -261,14 +315,21 @@ def test_customer_card_from_the_booking_dialog_and_the_booking_pane(loop, desk, 
 
         await _active(window)
         QTest.keyClick(window, Qt.Key.Key_N, CTRL)
-        dialog = await until(lambda: (d := window.booking_desk.booking_dialog) and d.isVisible() and d, what="the dialog")
+        dialog = await until(
+            lambda: (d := window.booking_desk.booking_dialog) and d.isVisible() and d, what="the dialog"
+        )
         assert not dialog.card_button.isEnabled()
         QTest.keyClicks(dialog.search.edit, customer["phone"])
         await until(lambda: dialog.search.results.count() > 0, what="found by phone")
         plain(Qt.Key.Key_Return)
         arabic("a", ALT)  # Customer c&ard… (ش on the Arabic layout)
-        card = await until(lambda: next((d for d in window.booking_desk.dialogs if isinstance(d, CustomerCard)
-                                         and d.isVisible()), None), what="the card from the booking dialog")
+        card = await until(
+            lambda: next(
+                (d for d in window.booking_desk.dialogs if isinstance(d, CustomerCard) and d.isVisible()),
+                None,
+            ),
+            what="the card from the booking dialog",
+        )
         await until(lambda: card.bookings is not None, what="the bookings")
         assert card.customer["id"] == customer["id"]
         card.reject()
@@ -281,11 +342,18 @@ def test_split_bookings_counts_no_shows_in_the_past():
     from ui.dialogs.customer_card import split_bookings
 
     now = datetime(2026, 12, 7, 10, tzinfo=ZoneInfo("UTC"))
-    rows = [{"id": "a", "status": "CONFIRMED", "startDateTime": "2026-12-08T09:00:00Z"},
-            {"id": "b", "status": "CONFIRMED", "startDateTime": "2026-12-01T09:00:00Z", "visitStatus": "NO_SHOW"},
-            {"id": "c", "status": "CANCELED", "startDateTime": "2026-12-09T09:00:00Z"},
-            {"id": "d", "status": "PENDING_ASSIGNMENT"},
-            {"id": "e", "status": "CONFIRMED", "startDateTime": "2026-12-03T09:00:00Z", "visitStatus": "COMPLETED"}]
+    rows = [
+        {"id": "a", "status": "CONFIRMED", "startDateTime": "2026-12-08T09:00:00Z"},
+        {"id": "b", "status": "CONFIRMED", "startDateTime": "2026-12-01T09:00:00Z", "visitStatus": "NO_SHOW"},
+        {"id": "c", "status": "CANCELED", "startDateTime": "2026-12-09T09:00:00Z"},
+        {"id": "d", "status": "PENDING_ASSIGNMENT"},
+        {
+            "id": "e",
+            "status": "CONFIRMED",
+            "startDateTime": "2026-12-03T09:00:00Z",
+            "visitStatus": "COMPLETED",
+        },
+    ]
     upcoming, past, no_shows = split_bookings(rows, now)
     assert [b["id"] for b in upcoming] == ["d", "a"]
     assert [b["id"] for b in past] == ["c", "e", "b"] and no_shows == 1
@@ -297,7 +365,9 @@ def test_booked_names_the_customer_created_a_moment_ago(loop, desk):
     async def scenario():
         await _active(window)
         QTest.keyClick(window, Qt.Key.Key_N, CTRL)
-        dialog = await until(lambda: (d := window.booking_desk.booking_dialog) and d.isVisible() and d, what="the dialog")
+        dialog = await until(
+            lambda: (d := window.booking_desk.booking_dialog) and d.isVisible() and d, what="the dialog"
+        )
         QTest.keyClicks(dialog.search.edit, "Zainab Haddad")
         await until(lambda: "No customer found" in dialog.search.status.text(), what="no match")
         QTest.keyClick(dialog, Qt.Key.Key_N, ALT)
@@ -324,7 +394,9 @@ def test_accept_outside_working_hours_warns_then_confirms(loop, desk):
     night = datetime.combine(state.today_date(), datetime.min.time(), zone).replace(hour=1, minute=16)
 
     async def scenario():
-        dialog = AcceptDialog(waiting, state.resources_serving(waiting["typeId"]), state.zone, window, now=night)
+        dialog = AcceptDialog(
+            waiting, state.resources_serving(waiting["typeId"]), state.zone, window, now=night
+        )
         accepted = []
         dialog.accepted.connect(lambda: accepted.append(True))
         dialog.open()
@@ -360,11 +432,15 @@ def test_dialog_headers_follow_the_desk_direction(loop, desk, lang):
     window, state = desk, desk.state
     language.controller().apply(lang)
     latin = next(b for b in state.bookings if (b.get("customer") or {}).get("firstName", "").isascii())
-    arabic_name = next(b for b in state.bookings if not (b.get("customer") or {}).get("firstName", "x").isascii())
+    arabic_name = next(
+        b for b in state.bookings if not (b.get("customer") or {}).get("firstName", "x").isascii()
+    )
     wanted = "rtl" if lang == "ar" else "ltr"
     for booking in (latin, arabic_name):
-        for dialog in (AcceptDialog(booking, state.resources, state.zone, window),
-                       CancelDialog(booking, state.zone, window)):
+        for dialog in (
+            AcceptDialog(booking, state.resources, state.zone, window),
+            CancelDialog(booking, state.zone, window),
+        ):
             assert first_strong(dialog.header.text()) == wanted, (lang, dialog.header.text())
             dialog.deleteLater()
 
@@ -374,8 +450,9 @@ def _isolated_ltr(text: str, phone: str) -> bool:
     return f"\u2066{phone}\u2069" in text
 
 
-def test_a_customers_phone_corrected_from_the_card_shows_on_the_card_and_the_booking_pane(loop, desk,
-                                                                                          branch_server):
+def test_a_customers_phone_corrected_from_the_card_shows_on_the_card_and_the_booking_pane(
+    loop, desk, branch_server
+):
     from ui.dialogs.customer_card import CustomerCard, CustomerEdit
 
     window, state = desk, desk.state
@@ -386,17 +463,27 @@ def test_a_customers_phone_corrected_from_the_card_shows_on_the_card_and_the_boo
             await _tomorrow(window)
             booking = _future(window)
         customer = booking["customer"]
-        other = next(b["customer"] for b in state.bookings if (b.get("customer") or {}).get("phone")
-                     and b["customer"]["id"] != customer["id"])
+        other = next(
+            b["customer"]
+            for b in state.bookings
+            if (b.get("customer") or {}).get("phone") and b["customer"]["id"] != customer["id"]
+        )
         window.select_booking(booking["id"])
         window.detail.card_button.click()
-        card = await until(lambda: next((d for d in window.booking_desk.dialogs if isinstance(d, CustomerCard)
-                                         and d.isVisible()), None), what="the card")
+        card = await until(
+            lambda: next(
+                (d for d in window.booking_desk.dialogs if isinstance(d, CustomerCard) and d.isVisible()),
+                None,
+            ),
+            what="the card",
+        )
         card.activateWindow()
         await until(lambda: QApplication.activeWindow() is card, what="the card to be active")
         QTest.keyClick(card, Qt.Key.Key_E, ALT)  # &Edit…
-        editor = await until(lambda: isinstance(card.editor, CustomerEdit) and card.editor.isVisible()
-                             and card.editor, what="the edit form")
+        editor = await until(
+            lambda: isinstance(card.editor, CustomerEdit) and card.editor.isVisible() and card.editor,
+            what="the edit form",
+        )
         await until(lambda: _focus() is editor.first_name, what="the first name to have the focus")
         editor.phone.selectAll()
         QTest.keyClicks(editor.phone, other["phone"])  # a number another customer has
@@ -409,8 +496,11 @@ def test_a_customers_phone_corrected_from_the_card_shows_on_the_card_and_the_boo
         await until(lambda: not editor.isVisible(), what="the form to close once saved")
         assert "+966559876543" in strip_bidi_controls(card.values["phone"].text())
         card.reject()
-        await until(lambda: "+966559876543" in strip_bidi_controls(window.detail.fields["phone"].text()),
-                    timeout=10, what="the booking pane to show the new phone (customer.changed)")
+        await until(
+            lambda: "+966559876543" in strip_bidi_controls(window.detail.fields["phone"].text()),
+            timeout=10,
+            what="the booking pane to show the new phone (customer.changed)",
+        )
 
     loop.run_until_complete(scenario())
 
@@ -432,7 +522,9 @@ def test_phones_read_left_to_right_in_the_arabic_desk(loop, desk):
     card = CustomerCard(window.client, customer, state.zone, window)
     assert _isolated_ltr(card.values["phone"].text(), phone)
     card.deleteLater()
-    doc = document(day_sheet_html(state.day, state.resources, [booking], state.types, state.zone, state.branch))
+    doc = document(
+        day_sheet_html(state.day, state.resources, [booking], state.types, state.zone, state.branch)
+    )
     assert _isolated_ltr(doc.toPlainText(), phone)  # the printed day sheet
 
 
@@ -450,6 +542,7 @@ def test_menus_file_quit_first_help_last_and_shortcuts_left_to_right(loop, desk)
     language.controller().apply("ar")
     titles = [a.text() for a in bar.actions()]
     assert titles[-1] == window.menus.help_menu.title()
+
     def menus(menu):
         yield menu
         for action in menu.actions():
@@ -516,7 +609,9 @@ def test_typed_arabic_reaches_the_search(loop, desk):
     async def scenario():
         await _active(window)
         QTest.keyClick(window, Qt.Key.Key_N, CTRL)
-        dialog = await until(lambda: (d := window.booking_desk.booking_dialog) and d.isVisible() and d, what="the dialog")
+        dialog = await until(
+            lambda: (d := window.booking_desk.booking_dialog) and d.isVisible() and d, what="the dialog"
+        )
         await until(lambda: _focus() is dialog.search.edit, what="focus in the search")
         typed("أحمد")  # plain Arabic letters are typed, never taken as shortcuts
         assert dialog.search.edit.text() == "أحمد"

@@ -32,8 +32,16 @@ def test_first_run_choice_is_remembered(loop, config_dir):
 
     async def scenario():
         task = asyncio.ensure_future(first_run.choose())
-        page = await until(lambda: next((w for w in QApplication.topLevelWidgets()
-                                         if isinstance(w, first_run.FirstRunPage) and w.isVisible()), None))
+        page = await until(
+            lambda: next(
+                (
+                    w
+                    for w in QApplication.topLevelWidgets()
+                    if isinstance(w, first_run.FirstRunPage) and w.isVisible()
+                ),
+                None,
+            )
+        )
         assert set(page.buttons) == {"demo", "cloud", "lan"}
         page.buttons["demo"].click()
         return await asyncio.wait_for(task, 10)
@@ -48,8 +56,16 @@ def test_closing_the_page_chooses_nothing(loop, config_dir):
 
     async def scenario():
         task = asyncio.ensure_future(first_run.choose())
-        page = await until(lambda: next((w for w in QApplication.topLevelWidgets()
-                                         if isinstance(w, first_run.FirstRunPage) and w.isVisible()), None))
+        page = await until(
+            lambda: next(
+                (
+                    w
+                    for w in QApplication.topLevelWidgets()
+                    if isinstance(w, first_run.FirstRunPage) and w.isVisible()
+                ),
+                None,
+            )
+        )
         page.reject()
         return await asyncio.wait_for(task, 10)
 
@@ -70,11 +86,21 @@ def test_first_run_wanted_only_on_a_plain_start(config_dir):
 
 
 def test_first_run_screenshot(tmp_path):
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "ISTIQBAL_CONFIG_DIR": str(tmp_path / "config"),
-           "ISTIQBAL_LOG_DIR": str(tmp_path / "logs")}
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "ISTIQBAL_CONFIG_DIR": str(tmp_path / "config"),
+        "ISTIQBAL_LOG_DIR": str(tmp_path / "logs"),
+    }
     png = tmp_path / "first-run.png"
-    done = subprocess.run([sys.executable, str(ROOT / "main.py"), "--first-run", "--screenshot", str(png)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "--first-run", "--screenshot", str(png)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not (tmp_path / "config" / "desk.json").exists()  # a screenshot chooses nothing
@@ -88,8 +114,11 @@ def test_copy_diagnostics_puts_a_redacted_report_on_the_clipboard(loop, desk):
 
     text = loop.run_until_complete(scenario())
     assert text.startswith("Istiqbal diagnostics")
-    customers = httpx.get(f"{desk.client.base_url}/management/customers", params={"limit": 50},
-                          headers={"Authorization": desk.client.http.headers["authorization"]}).json()["result"]
+    customers = httpx.get(
+        f"{desk.client.base_url}/management/customers",
+        params={"limit": 50},
+        headers={"Authorization": desk.client.http.headers["authorization"]},
+    ).json()["result"]
     for customer in customers:
         assert customer["firstName"] not in text
         if customer.get("phone"):
@@ -101,8 +130,12 @@ def test_backups_dialog_lists_takes_and_schedules_a_restore(loop, desk):
 
     async def scenario():
         desk.care.act_backups.trigger()
-        dialog = await until(lambda: next((w for w in QApplication.topLevelWidgets()
-                                           if isinstance(w, BackupsDialog) and w.isVisible()), None))
+        dialog = await until(
+            lambda: next(
+                (w for w in QApplication.topLevelWidgets() if isinstance(w, BackupsDialog) and w.isVisible()),
+                None,
+            )
+        )
         dialog.back_up.click()
 
         def manual_row():
@@ -114,31 +147,50 @@ def test_backups_dialog_lists_takes_and_schedules_a_restore(loop, desk):
         dialog.list.setCurrentRow(row)
         chosen = dialog.list.currentItem().data(Qt.ItemDataRole.UserRole)
         dialog.ask_restore()
-        box = await until(lambda: next((w for w in QApplication.topLevelWidgets()
-                                        if isinstance(w, QMessageBox) and w.isVisible()), None))
+        box = await until(
+            lambda: next(
+                (w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()),
+                None,
+            )
+        )
         next(b for b in box.buttons() if box.buttonRole(b) == QMessageBox.ButtonRole.AcceptRole).click()
         await until(lambda: "waiting" in dialog.status.text(), what="the pending restore")
-        info = await until(lambda: next((w for w in QApplication.topLevelWidgets()
-                                         if isinstance(w, QMessageBox) and w.isVisible()), None))
+        info = await until(
+            lambda: next(
+                (w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()),
+                None,
+            )
+        )
         assert "starts again" in info.text()
         info.accept()
         dialog.reject()
         return chosen
 
     chosen = loop.run_until_complete(scenario())
-    listed = httpx.get(f"{desk.client.base_url}/backups",
-                       headers={"Authorization": desk.client.http.headers["authorization"]}).json()
+    listed = httpx.get(
+        f"{desk.client.base_url}/backups",
+        headers={"Authorization": desk.client.http.headers["authorization"]},
+    ).json()
     assert listed["pendingRestore"]["name"] == chosen
 
 
 def test_recovery_notice_after_the_first_load(loop, desk, monkeypatch, branch_server):
-    branch_server.store.recovery = {"status": "recovered", "problem": "malformed", "outboxReadable": True,
-                                    "restored": "branch-x-scheduled.sqlite3", "movedAside": "/x"}
+    branch_server.store.recovery = {
+        "status": "recovered",
+        "problem": "malformed",
+        "outboxReadable": True,
+        "restored": "branch-x-scheduled.sqlite3",
+        "movedAside": "/x",
+    }
 
     async def scenario():
         desk.care.check_recovery()
-        return await until(lambda: next((w for w in QApplication.topLevelWidgets()
-                                         if isinstance(w, QMessageBox) and w.isVisible()), None))
+        return await until(
+            lambda: next(
+                (w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()),
+                None,
+            )
+        )
 
     box = loop.run_until_complete(scenario())
     assert "damaged" in box.text() and "backup" in box.text()

@@ -18,8 +18,10 @@ def _block(window, booking_id):
 
 
 def _dialog(window, kind):
-    return until(lambda: isinstance(window._dialog, kind) and window._dialog.isVisible() and window._dialog,
-                 what=f"the {kind.__name__}")
+    return until(
+        lambda: isinstance(window._dialog, kind) and window._dialog.isVisible() and window._dialog,
+        what=f"the {kind.__name__}",
+    )
 
 
 def test_accept_check_in_start_end(loop, desk):
@@ -53,13 +55,18 @@ def test_accept_check_in_start_end(loop, desk):
         checkins = window.checkins
         window.tabs.setCurrentWidget(checkins)
         assert checkins.select(first["id"])
-        for action, visit in (("check_in", VisitStatus.CHECKED_IN), ("start", VisitStatus.IN_PROGRESS),
-                              ("end", VisitStatus.COMPLETED)):
+        for action, visit in (
+            ("check_in", VisitStatus.CHECKED_IN),
+            ("start", VisitStatus.IN_PROGRESS),
+            ("end", VisitStatus.COMPLETED),
+        ):
             await until(lambda a=action: checkins.buttons[a].isEnabled(), what=f"{action} enabled")
             height_before = _block(window, first["id"]).rect.height()
             checkins.buttons[action].click()
-            await until(lambda v=visit: (b := _block(window, first["id"])) and b.booking["visitStatus"] == v,
-                        what=f"the block to show {visit}")
+            await until(
+                lambda v=visit: (b := _block(window, first["id"])) and b.booking["visitStatus"] == v,
+                what=f"the block to show {visit}",
+            )
             row = checkins.model.row_of(first["id"])
             if row >= 0:
                 assert checkins.model.booking(row)["visitStatus"] == visit
@@ -77,7 +84,7 @@ def test_accept_check_in_start_end(loop, desk):
         assert not checkins.buttons["end"].isEnabled()
         await until(lambda: "Visit ended" in window.statusBar().currentMessage(), what="the end's message")
         await window.tasks.wait_idle()
-        await asyncio.sleep(0.2)   # every earlier action and refresh has finished: none overwrote it
+        await asyncio.sleep(0.2)  # every earlier action and refresh has finished: none overwrote it
         assert "Visit ended" in window.statusBar().currentMessage()
 
     loop.run_until_complete(scenario())
@@ -85,8 +92,14 @@ def test_accept_check_in_start_end(loop, desk):
 
 def _future_booking(window, day_rows, exclude=()):
     now = window.state.now()
-    return next(b for b in day_rows if b["status"] == Status.CONFIRMED and not b.get("visitStatus")
-                and from_iso(b["startDateTime"]) > now + timedelta(hours=1) and b["id"] not in exclude)
+    return next(
+        b
+        for b in day_rows
+        if b["status"] == Status.CONFIRMED
+        and not b.get("visitStatus")
+        and from_iso(b["startDateTime"]) > now + timedelta(hours=1)
+        and b["id"] not in exclude
+    )
 
 
 def test_reschedule_and_cancel(loop, desk):
@@ -97,8 +110,12 @@ def test_reschedule_and_cancel(loop, desk):
     async def scenario():
         tomorrow = state.today_date() + timedelta(days=1)
         window.act_next.trigger()
-        await until(lambda: state.day == tomorrow and window.calendar.canvas.day == tomorrow and not window.tasks.busy,
-                    what="tomorrow's view")
+        await until(
+            lambda: (
+                state.day == tomorrow and window.calendar.canvas.day == tomorrow and not window.tasks.busy
+            ),
+            what="tomorrow's view",
+        )
         target = _future_booking(window, window.calendar.canvas.visible_bookings())
         before = _block(window, target["id"]).rect
 
@@ -114,9 +131,14 @@ def test_reschedule_and_cancel(loop, desk):
         assert slot["startDateTime"] != target["startDateTime"]
         dialog.times.setCurrentRow(dialog.times.count() - 1)
         dialog.accept()
-        moved = await until(lambda: (b := _block(window, target["id"]))
-                            and b.booking["startDateTime"] == slot["startDateTime"] and b,
-                            what="the block to move")
+        moved = await until(
+            lambda: (
+                (b := _block(window, target["id"]))
+                and b.booking["startDateTime"] == slot["startDateTime"]
+                and b
+            ),
+            what="the block to move",
+        )
         assert moved.rect.topLeft() != before.topLeft()
         assert moved.booking["resourceId"] == slot["resourceId"]
 
@@ -153,8 +175,10 @@ def test_live_events_and_refused_action(loop, desk, branch_server):
             stale = dict(waiting)
             window.state.waiting.append(stale)  # as if the event had not arrived yet
             window._do(window.client.accept(stale["id"], resource["id"]), "{name}", stale)
-            await until(lambda: "accepted this booking first" in window.statusBar().currentMessage(),
-                        what="the error message")
+            await until(
+                lambda: "accepted this booking first" in window.statusBar().currentMessage(),
+                what="the error message",
+            )
             await asyncio.sleep(0)
         finally:
             await other.aclose()
@@ -208,7 +232,7 @@ def test_refreshes_asked_during_a_slow_fetch_are_served_by_one_newer_fetch(loop,
             calls.append(d)
             rows = await real_day(d, *args, **kwargs)
             if len(calls) == 1:
-                await gate.wait()            # the first fetch is slow
+                await gate.wait()  # the first fetch is slow
                 return [dict(r, note="stale") for r in rows]
             return rows
 

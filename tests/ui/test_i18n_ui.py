@@ -48,9 +48,40 @@ LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’._@-]*")
 FORMAT_EXAMPLE = re.compile(r"https?://\S+|[A-Z0-9]+(?:-[A-Z0-9]+)+")
 #: Key names and technical words that stay Latin in any language (the shortcut sheet,
 #: file filters, the server address).
-ALWAYS_LATIN = {"Ctrl", "Shift", "Alt", "Del", "Delete", "Enter", "Return", "Esc", "Tab", "Up", "Down",
-                "Left", "Right", "Home", "End", "Ins", "PgUp", "PgDown", "Space", "Backspace", "Meta",
-                "F1", "F5", "F11", "Print", "http", "https", "csv", "ics", "pdf", "PDF", "CSV"}
+ALWAYS_LATIN = {
+    "Ctrl",
+    "Shift",
+    "Alt",
+    "Del",
+    "Delete",
+    "Enter",
+    "Return",
+    "Esc",
+    "Tab",
+    "Up",
+    "Down",
+    "Left",
+    "Right",
+    "Home",
+    "End",
+    "Ins",
+    "PgUp",
+    "PgDown",
+    "Space",
+    "Backspace",
+    "Meta",
+    "F1",
+    "F5",
+    "F11",
+    "Print",
+    "http",
+    "https",
+    "csv",
+    "ics",
+    "pdf",
+    "PDF",
+    "CSV",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -95,6 +126,7 @@ def _save(widget: QWidget, folder: Path, name: str) -> Path:
 
 # --- what the user sees ----------------------------------------------------------------------
 
+
 def arabic_msgstrs() -> set[str]:
     with catalogs.po_path("ar").open("rb") as fp:
         catalog = read_po(fp, locale="ar")
@@ -107,7 +139,7 @@ def arabic_msgstrs() -> set[str]:
 
 def _plain(text: str) -> str:
     text = strip_bidi_controls(text or "")
-    text = re.sub(r"<[^>]+>", " ", text)                    # rich text
+    text = re.sub(r"<[^>]+>", " ", text)  # rich text
     text = text.replace("&&", "\0").replace("&", "").replace("\0", "&")
     return text.strip()
 
@@ -126,13 +158,19 @@ def arabic_translations() -> dict[str, str]:
     return out
 
 
-def still_english(before: list[tuple[str, str]], after: list[tuple[str, str]],
-                  translations: dict[str, str]) -> list[tuple[str, str]]:
+def still_english(
+    before: list[tuple[str, str]], after: list[tuple[str, str]], translations: dict[str, str]
+) -> list[tuple[str, str]]:
     """The translatable texts shown before a switch to Arabic that are still shown, in the
     same kind of widget, after it: a widget that did not retranslate."""
     shown_after = {(where, _plain(text)) for where, text in after}
-    return sorted({(where, _plain(text)) for where, text in before
-                   if _plain(text) in translations and (where, _plain(text)) in shown_after})
+    return sorted(
+        {
+            (where, _plain(text))
+            for where, text in before
+            if _plain(text) in translations and (where, _plain(text)) in shown_after
+        }
+    )
 
 
 def visible_texts(top: QWidget) -> list[tuple[str, str]]:
@@ -202,9 +240,18 @@ def data_words(window) -> set[str]:
             for v in value:
                 take(v)
 
-    take([state.branch, state.resources, list(state.types.values()), state.bookings, state.waiting, state.today])
+    take(
+        [
+            state.branch,
+            state.resources,
+            list(state.types.values()),
+            state.bookings,
+            state.waiting,
+            state.today,
+        ]
+    )
     take(window.client.base_url)
-    take(list(i18n.LANGUAGES.values()))   # View → Language: each language in its own name
+    take(list(i18n.LANGUAGES.values()))  # View → Language: each language in its own name
     return words
 
 
@@ -218,8 +265,14 @@ def untranslated(texts: list[tuple[str, str]], msgstrs: set[str], data: set[str]
         plain = _plain(text)
         if not LATIN_WORD.search(plain) or plain in plain_msgstrs or FORMAT_EXAMPLE.fullmatch(plain):
             continue
-        unknown = [w for w in LATIN_WORD.findall(plain) if w not in data and w not in msgstr_words
-                   and w.strip(".") not in data and not re.fullmatch(r"[A-Z]|F\d+", w)]   # key names
+        unknown = [
+            w
+            for w in LATIN_WORD.findall(plain)
+            if w not in data
+            and w not in msgstr_words
+            and w.strip(".") not in data
+            and not re.fullmatch(r"[A-Z]|F\d+", w)
+        ]  # key names
         if unknown:
             bad.append((where, text))
     return bad
@@ -235,10 +288,19 @@ def _dialogs(window):
     booked = next(b for b in state.bookings if b.get("startDateTime") and b.get("status") == "CONFIRMED")
     yield "accept", AcceptDialog(waiting, state.resources_serving(waiting["typeId"]), state.zone, window)
     yield "cancel", CancelDialog(booked, state.zone, window)
-    yield "reschedule", RescheduleDialog(booked, state.zone, {r["id"]: r for r in state.resources}, state.day,
-                                         state.today_date(),
-                                         lambda day: window.client.free_times(booked["typeId"], day),
-                                         window.tasks, window)
+    yield (
+        "reschedule",
+        RescheduleDialog(
+            booked,
+            state.zone,
+            {r["id"]: r for r in state.resources},
+            state.day,
+            state.today_date(),
+            lambda day: window.client.free_times(booked["typeId"], day),
+            window.tasks,
+            window,
+        ),
+    )
     yield "provider-picker", ResourcePicker(state.resources, None, window)
     yield "shortcuts", window.shortcut_help.show_shortcuts()
     yield "new-booking", window.booking_desk.new_booking()
@@ -246,12 +308,13 @@ def _dialogs(window):
     from importlib import import_module
 
     for name, module, cls, args in (
-            ("overbook", "ui.calendar", "OverbookDialog", (booked, "10:00", state.resources[0])),
-            ("cloud-settings", "ui.dialogs.cloud_settings", "CloudSettingsDialog", (window.client,)),
-            ("pair-desk", "ui.dialogs.pairing", "PairDeskDialog", (window.client,)),
-            ("connect", "ui.dialogs.pairing", "ConnectToServerDialog", (None,)),
-            ("backups", "ui.dialogs.maintenance", "BackupsDialog", (window.client,)),
-            ("first-run", "ui.windows.first_run", "FirstRunPage", ())):
+        ("overbook", "ui.calendar", "OverbookDialog", (booked, "10:00", state.resources[0])),
+        ("cloud-settings", "ui.dialogs.cloud_settings", "CloudSettingsDialog", (window.client,)),
+        ("pair-desk", "ui.dialogs.pairing", "PairDeskDialog", (window.client,)),
+        ("connect", "ui.dialogs.pairing", "ConnectToServerDialog", (None,)),
+        ("backups", "ui.dialogs.maintenance", "BackupsDialog", (window.client,)),
+        ("first-run", "ui.windows.first_run", "FirstRunPage", ()),
+    ):
         try:
             dialog_class = getattr(import_module(module), cls)
         except (ImportError, AttributeError):
@@ -268,7 +331,7 @@ async def _visit_dialogs(window, folder: Path, lang: str, check=None) -> list[st
             dialog.reload()
         await _settle(window)
         tasks = getattr(dialog, "tasks", None) or window.tasks
-        await tasks.wait_idle()   # closing a dialog while it loads is another test's business
+        await tasks.wait_idle()  # closing a dialog while it loads is another test's business
         _save(dialog, folder, f"dialog-{name}-{lang}")
         if check is not None:
             check(name, dialog)
@@ -279,6 +342,7 @@ async def _visit_dialogs(window, folder: Path, lang: str, check=None) -> list[st
 
 
 # --- tests -------------------------------------------------------------------------------------
+
 
 def test_arabic_desk_shows_no_untranslated_text(loop, desk, shots):
     from ui.windows.doctor_mode import DoctorMode
@@ -292,15 +356,25 @@ def test_arabic_desk_shows_no_untranslated_text(loop, desk, shots):
         problems = untranslated(visible_texts(window), msgstrs, data)
 
         def check(name, dialog):
-            problems.extend((f"{name}: {where}", text) for where, text in
-                            untranslated(visible_texts(dialog), msgstrs, data))
+            problems.extend(
+                (f"{name}: {where}", text)
+                for where, text in untranslated(visible_texts(dialog), msgstrs, data)
+            )
 
         await _visit_dialogs(window, shots, "ar-check", check)
         window.screens.open_doctor_mode(window.state.resources[0]["id"])
-        doctor = await until(lambda: isinstance(window.screens.doctor, DoctorMode) and window.screens.doctor.loaded
-                             and window.screens.doctor, what="doctor mode")
+        doctor = await until(
+            lambda: (
+                isinstance(window.screens.doctor, DoctorMode)
+                and window.screens.doctor.loaded
+                and window.screens.doctor
+            ),
+            what="doctor mode",
+        )
         await _settle(doctor)
-        problems.extend((f"doctor mode: {w}", t) for w, t in untranslated(visible_texts(doctor), msgstrs, data))
+        problems.extend(
+            (f"doctor mode: {w}", t) for w, t in untranslated(visible_texts(doctor), msgstrs, data)
+        )
         doctor.close()
         room = window.screens.open_waiting_room(None)
         await _settle()
@@ -310,8 +384,10 @@ def test_arabic_desk_shows_no_untranslated_text(loop, desk, shots):
         own += [("waiting room: action", a.text()) for a in room.actions()]
         problems.extend(untranslated(own, msgstrs, data))
         room.close()
-        assert problems == [], "English left in the Arabic desk (run extract/update and translate):\n" + "\n".join(
-            f"  {where}: {text!r}" for where, text in problems)
+        assert problems == [], (
+            "English left in the Arabic desk (run extract/update and translate):\n"
+            + "\n".join(f"  {where}: {text!r}" for where, text in problems)
+        )
 
     loop.run_until_complete(scenario())
 
@@ -329,10 +405,12 @@ def test_screenshots_of_each_screen_and_dialog(loop, desk, shots, lang):
         last = canvas.column_rect(canvas.column_count() - 1)
         if lang == "en":
             assert axis.x() < first.x() < last.x()
-        else:   # Arabic and pseudo run right to left: axis on the right, first resource rightmost
+        else:  # Arabic and pseudo run right to left: axis on the right, first resource rightmost
             assert axis.x() > first.x() > last.x()
-            assert window.isRightToLeft() and window.splitter.widget(0).geometry().x() > \
-                window.splitter.widget(1).geometry().x()   # the calendar pane is on the right
+            assert (
+                window.isRightToLeft()
+                and window.splitter.widget(0).geometry().x() > window.splitter.widget(1).geometry().x()
+            )  # the calendar pane is on the right
         window.calendar.set_mode("week")
         await _settle(window)
         _save(window, shots, f"main-week-{lang}")
@@ -344,7 +422,9 @@ def test_screenshots_of_each_screen_and_dialog(loop, desk, shots, lang):
         names = await _visit_dialogs(window, shots, lang)
         assert len(names) >= 6
         if lang == "pseudo":
-            assert window.act_today.text().startswith("[") and window.menuBar().actions()[0].text().startswith("[")
+            assert window.act_today.text().startswith("[") and window.menuBar().actions()[
+                0
+            ].text().startswith("[")
 
     loop.run_until_complete(scenario())
     assert len(list(shots.glob(f"*-{lang}.png"))) >= 9
@@ -366,28 +446,38 @@ def test_live_switch_keeps_selection_and_scroll_and_mirrors(loop, desk):
         english_detail = window.detail.fields["customer"].text()
         english_texts = visible_texts(window)
         # View → Language lists each language in its own name, in any desk language
-        translations = {en: ar for en, ar in arabic_translations().items() if en not in i18n.LANGUAGES.values()}
+        translations = {
+            en: ar for en, ar in arabic_translations().items() if en not in i18n.LANGUAGES.values()
+        }
         translatable = [(w, t) for w, t in english_texts if _plain(t) in translations]
-        assert len(translatable) > 50, translatable   # menus, actions, buttons, tabs, headers, labels
+        assert len(translatable) > 50, translatable  # menus, actions, buttons, tabs, headers, labels
 
         menus = window.language_menus
         arabic = next(a for a in menus.language_menu.actions() if a.data() == "ar")
-        arabic.trigger()                                    # View → Language → العربية
+        arabic.trigger()  # View → Language → العربية
         await _settle(window)
-        assert i18n.current_language() == "ar" and QApplication.layoutDirection() == Qt.LayoutDirection.RightToLeft
+        assert (
+            i18n.current_language() == "ar"
+            and QApplication.layoutDirection() == Qt.LayoutDirection.RightToLeft
+        )
         # every label, menu, action, button, tab and header of the window changed language
         assert still_english(english_texts, visible_texts(window), translations) == []
         assert window.selected_id == booking["id"] and window.detail.booking["id"] == booking["id"]
-        assert window.calendar.canvas.selected_id == booking["id"] if hasattr(window.calendar.canvas, "selected_id") \
+        assert (
+            window.calendar.canvas.selected_id == booking["id"]
+            if hasattr(window.calendar.canvas, "selected_id")
             else True
+        )
         assert bar.value() == scroll
-        assert window.detail.fields["customer"].text().strip("\u200e\u200f") == english_detail.strip("\u200e\u200f")
+        assert window.detail.fields["customer"].text().strip("\u200e\u200f") == english_detail.strip(
+            "\u200e\u200f"
+        )
         assert window.act_today.text() == i18n._("Today") != "Today"
         assert window.view_menu.title() == i18n._("&View") != "&View"
         assert window.detail.title() == i18n._("Booking") != "Booking"
-        assert window.act_prev.icon().cacheKey() != prev_icon        # ◀ became ▶
+        assert window.act_prev.icon().cacheKey() != prev_icon  # ◀ became ▶
         assert window.act_prev.shortcut().toString() == "Alt+Right"
-        assert desk_prefs.load()["language"] == "ar"                     # remembered for this desk
+        assert desk_prefs.load()["language"] == "ar"  # remembered for this desk
         canvas = window.calendar.canvas
         assert canvas.axis_rect().x() > canvas.column_rect(0).x()
         # Qt's own strings: the qtbase translator is installed and kept referenced.
@@ -401,7 +491,7 @@ def test_live_switch_keeps_selection_and_scroll_and_mirrors(loop, desk):
         await _settle(window)
         assert window.act_today.text() == "Today" and not window.isRightToLeft()
         back = {(w, _plain(t)) for w, t in visible_texts(window)}
-        assert [(w, _plain(t)) for w, t in translatable if (w, _plain(t)) not in back] == []   # and back again
+        assert [(w, _plain(t)) for w, t in translatable if (w, _plain(t)) not in back] == []  # and back again
         assert window.selected_id == booking["id"] and bar.value() == scroll
         assert window.act_prev.icon().cacheKey() != 0
 
@@ -422,7 +512,9 @@ def test_digits_menu_shows_arabic_indic_digits_everywhere(loop, desk):
         times = [model.data(model.index(r, 0)) for r in range(model.rowCount())]
         assert times and all(not re.search(r"[0-9]", t) and re.search(r"[٠-٩]", t) for t in times)
         assert not re.search(r"[0-9]", window.queue.summary.text())
-        assert not re.search(r"[0-9]", window.date_label.text()) and re.search(r"[٠-٩]", window.hijri_label.text())
+        assert not re.search(r"[0-9]", window.date_label.text()) and re.search(
+            r"[٠-٩]", window.hijri_label.text()
+        )
         next(a for a in digits.actions() if a.data() == "latn").trigger()
         await _settle(window)
         assert re.search(r"[0-9]", model.data(model.index(0, 0)))
@@ -450,8 +542,11 @@ def test_names_follow_the_language(loop, desk):
     window = desk
 
     async def scenario():
-        both = next(r for r in window.state.resources
-                    if isinstance(r.get("name_translations"), dict) and len(set(r["name_translations"].values())) == 2)
+        both = next(
+            r
+            for r in window.state.resources
+            if isinstance(r.get("name_translations"), dict) and len(set(r["name_translations"].values())) == 2
+        )
         _switch("ar")
         await _settle(window)
         assert display_name(both) == both["name_translations"]["ar"]
@@ -471,7 +566,7 @@ def test_startup_language_pseudo_env_and_saved_setting(monkeypatch):
     assert startup_language(None) == "en"
     desk_prefs.save(language="ar")
     assert startup_language(None) == "ar"
-    assert startup_language("en") == "en"                      # --lang overrides
+    assert startup_language("en") == "en"  # --lang overrides
     monkeypatch.setenv("ISTIQBAL_PSEUDO", "1")
     assert startup_language(None) == "pseudo"
 
@@ -497,7 +592,7 @@ def test_table_cells_take_their_own_direction(loop, desk):
         arabic = [t for t in directions if re.match(r"[\u0600-\u06ff]", t)]
         assert latin and arabic
         assert all(directions[t][0] == Qt.LayoutDirection.LeftToRight for t in latin)
-        assert all(directions[t][1] & Qt.AlignmentFlag.AlignRight for t in latin)   # the column's side
+        assert all(directions[t][1] & Qt.AlignmentFlag.AlignRight for t in latin)  # the column's side
         assert all(directions[t][0] == Qt.LayoutDirection.RightToLeft for t in arabic)
 
     loop.run_until_complete(scenario())
@@ -516,7 +611,9 @@ def test_pseudo_mode_shows_every_string_went_through_the_catalog(loop, desk):
         raw = []
         for where, text in visible_texts(window):
             plain = _plain(text)
-            words = [w for w in LATIN_WORD.findall(plain) if w not in data and not re.fullmatch(r"[A-Z]|F\d+", w)]
+            words = [
+                w for w in LATIN_WORD.findall(plain) if w not in data and not re.fullmatch(r"[A-Z]|F\d+", w)
+            ]
             if words and "[" not in plain:
                 raw.append((where, text))
         assert raw == [], "strings shown without the catalog:\n" + "\n".join(f"  {w}: {t!r}" for w, t in raw)

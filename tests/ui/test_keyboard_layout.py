@@ -35,8 +35,10 @@ async def _open_booking(window, native=True):
     window.calendar.setFocus()
     await until(lambda: QApplication.activeWindow() is window, what="the main window to be active")
     arabic("n", CTRL, native=native)  # Ctrl+N on the Arabic layout: Ctrl+ى
-    dialog = await until(lambda: (d := window.booking_desk.booking_dialog) and d.isVisible() and d,
-                         what="the booking dialog from Ctrl+ى")
+    dialog = await until(
+        lambda: (d := window.booking_desk.booking_dialog) and d.isVisible() and d,
+        what="the booking dialog from Ctrl+ى",
+    )
     await until(lambda: _focus() is dialog.search.edit, what="focus in the customer search")
     return dialog
 
@@ -123,13 +125,23 @@ def test_menu_shortcuts_and_menu_letters_with_an_arabic_layout(loop, desk):
         arabic("t", CTRL)  # Ctrl+T (ف): today
         assert window.state.day == day
         arabic("h", ALT)  # &Help is Alt+H (ا): opens the menu
-        menu = await until(lambda: isinstance(QApplication.activePopupWidget(), QMenu)
-                           and QApplication.activePopupWidget(), what="Alt+ا to open the Help menu")
+        menu = await until(
+            lambda: isinstance(QApplication.activePopupWidget(), QMenu) and QApplication.activePopupWidget(),
+            what="Alt+ا to open the Help menu",
+        )
         assert menu is window.menus.help_menu
         arabic("k")  # &Keyboard shortcuts: the letter ن in the open menu
-        sheet = await until(lambda: next((d for d in window.shortcut_help.dialogs if d.isVisible()
-                                          and d.windowTitle() == "Keyboard shortcuts"), None),
-                            what="the shortcut sheet from the menu letter")
+        sheet = await until(
+            lambda: next(
+                (
+                    d
+                    for d in window.shortcut_help.dialogs
+                    if d.isVisible() and d.windowTitle() == "Keyboard shortcuts"
+                ),
+                None,
+            ),
+            what="the shortcut sheet from the menu letter",
+        )
         sheet.close()
 
     loop.run_until_complete(scenario())
@@ -186,8 +198,10 @@ def test_mnemonics_are_unique_in_every_menu_and_dialog(loop, desk, lang):
         _check_unique("new booking", _dialog_texts(dialog))
         dialog.reject()
         booking = window.state.bookings[0]
-        for other in (CancelDialog(booking, window.state.zone, window),
-                      AcceptDialog(booking, window.state.resources, window.state.zone, window)):
+        for other in (
+            CancelDialog(booking, window.state.zone, window),
+            AcceptDialog(booking, window.state.resources, window.state.zone, window),
+        ):
             _check_unique(type(other).__name__, _dialog_texts(other))
             other.deleteLater()
 

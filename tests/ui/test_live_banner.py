@@ -54,8 +54,9 @@ def test_banner_when_the_server_goes_and_gone_when_it_is_back(loop, tmp_path):
             port = servers[0].thread.port
             await asyncio.to_thread(servers[0].stop)
             await until(banner.isVisible, what="the not-live banner")
-            assert "Not live" in _banner_text(window) and "connection to the branch server was lost" in \
-                _banner_text(window)
+            assert "Not live" in _banner_text(
+                window
+            ) and "connection to the branch server was lost" in _banner_text(window)
             assert banner.retry.isVisible() and banner.retry.text() == "Retry"
             set_language("ar")
             window.live_watch.retranslate_ui()
@@ -64,13 +65,22 @@ def test_banner_when_the_server_goes_and_gone_when_it_is_back(loop, tmp_path):
             set_language("en")
             window.live_watch.retranslate_ui()
 
-            servers.append(BranchServer(data_dir, port=port, backup_interval=None, local_token=servers[0].token).start())
-            booked = servers[-1].service.create({"type": servers[-1].store.types()[0]["id"], "assign": False,
-                                                 "customerIdentifier": {"id": servers[-1].store.customers()[0]["id"]}})
+            servers.append(
+                BranchServer(data_dir, port=port, backup_interval=None, local_token=servers[0].token).start()
+            )
+            booked = servers[-1].service.create(
+                {
+                    "type": servers[-1].store.types()[0]["id"],
+                    "assign": False,
+                    "customerIdentifier": {"id": servers[-1].store.customers()[0]["id"]},
+                }
+            )
             banner.retry.click()
             await until(lambda: not banner.isVisible(), what="the banner gone once live again")
-            await until(lambda: any(b["id"] == booked["id"] for b in window.state.waiting),
-                        what="the day refetched once live")
+            await until(
+                lambda: any(b["id"] == booked["id"] for b in window.state.waiting),
+                what="the day refetched once live",
+            )
         finally:
             await _close(window)
 
@@ -125,7 +135,9 @@ def test_a_short_drop_mended_by_the_reconnect_shows_nothing(loop, tmp_path, seco
             port = servers[0].thread.port
             await asyncio.to_thread(servers[0].stop)
             await asyncio.sleep(seconds)
-            servers.append(BranchServer(data_dir, port=port, backup_interval=None, local_token=servers[0].token).start())
+            servers.append(
+                BranchServer(data_dir, port=port, backup_interval=None, local_token=servers[0].token).start()
+            )
             await until(lambda: window.live_watch.stream_live, what="reconnected")
             await asyncio.sleep(0.2)
             assert not window.live_watch.banner.isVisible()

@@ -48,7 +48,7 @@ def counted_server(tmp_path):
 
 
 def _since(seen, desk, mark):
-    return [r for r in seen[desk][mark.get(desk, 0):] if r[:2] not in CLOCKED]
+    return [r for r in seen[desk][mark.get(desk, 0) :] if r[:2] not in CLOCKED]
 
 
 def test_an_accept_costs_its_desk_one_request_and_other_desks_none(loop, counted_server):
@@ -83,37 +83,59 @@ def test_an_accept_costs_its_desk_one_request_and_other_desks_none(loop, counted
         assert any(r["id"] == booking["id"] for r in doctor.queue_rows)
         ticket = booking["ticket"]
         assert any(ticket in t for g in room.groups for t in g["tickets"])
-        await until(lambda: all(len([r for r in seen[d] if r[1] == "/events"]) == 1
-                                for d in ("A", "B", "doctor", "room")), what="every event stream open")
-        await until(lambda: all(("GET", "/backups/recovery", "") in seen[d] for d in ("A", "B")),
-                    what="the desks' one start-up check of the backups")
-        await asyncio.sleep(0.5)                 # first loads and streams settled
+        await until(
+            lambda: all(
+                len([r for r in seen[d] if r[1] == "/events"]) == 1 for d in ("A", "B", "doctor", "room")
+            ),
+            what="every event stream open",
+        )
+        await until(
+            lambda: all(("GET", "/backups/recovery", "") in seen[d] for d in ("A", "B")),
+            what="the desks' one start-up check of the backups",
+        )
+        await asyncio.sleep(0.5)  # first loads and streams settled
         for window in (a, b):
             await window.tasks.wait_idle()
         mark = {desk: len(rows) for desk, rows in seen.items()}
         before = {r["id"]: r.get("queuePosition") for r in b.state.waiting if r.get("queuePosition")}
         fetches = (a.state.fetches, b.state.fetches)
 
-        a.run_action("accept", booking["id"])    # the desk's Accept… dialog, OK
+        a.run_action("accept", booking["id"])  # the desk's Accept… dialog, OK
         dialog = a._dialog
-        assert dialog.resource_id() == resource["id"]   # the first resource serving the type
+        assert dialog.resource_id() == resource["id"]  # the first resource serving the type
         dialog.ok.click()
-        if a._dialog is dialog:                  # outside working hours: the first click only warns
+        if a._dialog is dialog:  # outside working hours: the first click only warns
             dialog.ok.click()
 
         def shows_accepted(rows):
             row = next((r for r in rows if r["id"] == booking["id"]), None)
-            return row is not None and row["status"] == Status.CONFIRMED and row["resourceId"] == resource["id"]
+            return (
+                row is not None and row["status"] == Status.CONFIRMED and row["resourceId"] == resource["id"]
+            )
 
-        await until(lambda: shows_accepted(a.state.bookings) and shows_accepted(b.state.bookings)
-                    and not any(r["id"] == booking["id"] for r in a.state.waiting + b.state.waiting),
-                    what="both desks to show the accept")
-        await until(lambda: shows_accepted(doctor.day_rows) and not any(r["id"] == booking["id"]
-                                                                         for r in doctor.queue_rows),
-                    what="doctor mode to show the accept")
-        await until(lambda: not any(ticket in t for g in room.groups for t in g["tickets"])
-                    and any(r["id"] == booking["id"] for r in room.called_rows), what="the waiting room to call it")
-        await asyncio.sleep(1.0)                 # any late reaction (the echo, a debounce) would show now
+        await until(
+            lambda: (
+                shows_accepted(a.state.bookings)
+                and shows_accepted(b.state.bookings)
+                and not any(r["id"] == booking["id"] for r in a.state.waiting + b.state.waiting)
+            ),
+            what="both desks to show the accept",
+        )
+        await until(
+            lambda: (
+                shows_accepted(doctor.day_rows)
+                and not any(r["id"] == booking["id"] for r in doctor.queue_rows)
+            ),
+            what="doctor mode to show the accept",
+        )
+        await until(
+            lambda: (
+                not any(ticket in t for g in room.groups for t in g["tickets"])
+                and any(r["id"] == booking["id"] for r in room.called_rows)
+            ),
+            what="the waiting room to call it",
+        )
+        await asyncio.sleep(1.0)  # any late reaction (the echo, a debounce) would show now
         for window in (a, b):
             await window.tasks.wait_idle()
 
@@ -132,6 +154,7 @@ def test_an_accept_costs_its_desk_one_request_and_other_desks_none(loop, counted
     try:
         loop.run_until_complete(scenario())
     finally:
+
         async def close():
             for window in windows:
                 window.stop()
@@ -139,6 +162,7 @@ def test_an_accept_costs_its_desk_one_request_and_other_desks_none(loop, counted
             for window in windows:
                 await window.client.aclose()
                 window.close()
+
         loop.run_until_complete(close())
         for window in windows:
             window.deleteLater()
@@ -154,8 +178,13 @@ def test_the_live_events_helper_hands_a_burst_over_once_in_order_and_to_a_runnin
     from ui.core.live_events import LiveEvents
 
     owner, batches, seen_at_once = QObject(), [], []
-    live = LiveEvents(DeskClient("http://127.0.0.1:9", token="t"), batches.append, owner, debounce_ms=50,
-                      on_event=lambda e: seen_at_once.append(e["id"]))
+    live = LiveEvents(
+        DeskClient("http://127.0.0.1:9", token="t"),
+        batches.append,
+        owner,
+        debounce_ms=50,
+        on_event=lambda e: seen_at_once.append(e["id"]),
+    )
     events = [{"id": n, "type": "booking.changed", "data": {}} for n in (1, 2, 3)]
 
     async def scenario():
@@ -164,7 +193,7 @@ def test_the_live_events_helper_hands_a_burst_over_once_in_order_and_to_a_runnin
         with live.collecting() as during_fetch:
             live.receive(events[2])
         assert during_fetch == [events[2]]
-        assert seen_at_once == [1, 2, 3] and batches == []   # nothing applied before the pause
+        assert seen_at_once == [1, 2, 3] and batches == []  # nothing applied before the pause
         await until(lambda: batches, what="the batch")
         await asyncio.sleep(0.2)
         assert batches == [events]

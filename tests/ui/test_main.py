@@ -18,8 +18,14 @@ GEOMETRY = re.compile(r"calendar axis x=(\d+), first column x=(\d+)")
 
 def _run(*args: str, timeout: float = 90) -> subprocess.CompletedProcess:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
@@ -38,12 +44,20 @@ def test_screenshot(tmp_path, lang):
 
 def test_server_only_runs_headless_and_stops_on_sigterm(tmp_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    code = ("import runpy, sys; sys.argv = ['main.py'] + sys.argv[1:]; "
-            "import main; rc = main.main(); "
-            "assert not any(m.startswith('PySide6') or m == 'qasync' for m in sys.modules), 'Qt imported'; "
-            "sys.exit(rc)")
-    proc = subprocess.Popen([sys.executable, "-c", code, "--server-only", "--data-dir", str(tmp_path)],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    code = (
+        "import runpy, sys; sys.argv = ['main.py'] + sys.argv[1:]; "
+        "import main; rc = main.main(); "
+        "assert not any(m.startswith('PySide6') or m == 'qasync' for m in sys.modules), 'Qt imported'; "
+        "sys.exit(rc)"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "--server-only", "--data-dir", str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         url = proc.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:"), proc.stderr.read() if proc.poll() is not None else url
@@ -56,14 +70,30 @@ def test_server_only_runs_headless_and_stops_on_sigterm(tmp_path):
 
 
 def _in_a_fresh_process(code: str, tmp_path: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "ISTIQBAL_CONFIG_DIR": str(tmp_path / "config"),
-           "ISTIQBAL_LOG_DIR": str(tmp_path / "logs")}
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=90)
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "ISTIQBAL_CONFIG_DIR": str(tmp_path / "config"),
+        "ISTIQBAL_LOG_DIR": str(tmp_path / "logs"),
+    }
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=90
+    )
 
 
-HEAVY = ("fastapi", "uvicorn", "cryptography", "sqlite_utils", "httpx", "asyncio", "qasync",
-         "ui.windows.main", "app.composition", "app.server", "app.sync.registry")
+HEAVY = (
+    "fastapi",
+    "uvicorn",
+    "cryptography",
+    "sqlite_utils",
+    "httpx",
+    "asyncio",
+    "qasync",
+    "ui.windows.main",
+    "app.composition",
+    "app.server",
+    "app.sync.registry",
+)
 
 
 def test_the_start_up_window_paints_before_the_server_and_the_main_window_are_imported(tmp_path):
@@ -73,7 +103,7 @@ def test_the_start_up_window_paints_before_the_server_and_the_main_window_are_im
     code = f"""
 import sys
 import main
-args = main.parse_args(["--data-dir", {str(tmp_path / 'data')!r}, "--lang", "ar"])
+args = main.parse_args(["--data-dir", {str(tmp_path / "data")!r}, "--lang", "ar"])
 from ui import startup_window
 shown = startup_window.show_for(args.lang, None)
 assert shown.painted and shown.isVisible(), "not painted"
@@ -122,4 +152,4 @@ def test_a_desk_start_shows_its_windows_in_order_then_the_day(tmp_path):
 
     assert at("window shown") < at("desk window shown") < at("branch server listening") < at("day painted")
     assert at("day painted") < at("screenshot saved")
-    assert "demo clinic imported" not in done.stderr   # the existing database is not filled again
+    assert "demo clinic imported" not in done.stderr  # the existing database is not filled again

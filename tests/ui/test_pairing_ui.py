@@ -45,16 +45,23 @@ def test_pair_a_desk_with_the_dialogs_and_load_the_day(loop, lan_server):
         pairing = PairDeskDialog(local)
         pairing.open()
         await until(lambda: url in pairing.address.text(), what="the LAN address")
-        assert pairing.fingerprint.text().replace(" ", "").strip("\u2066\u2069").lower() == lan_server.fingerprint
+        assert (
+            pairing.fingerprint.text().replace(" ", "").strip("\u2066\u2069").lower()
+            == lan_server.fingerprint
+        )
         pairing.new_code.click()
-        code = await until(lambda: "-" in pairing.code.text() and pairing.code.text().strip("\u2066\u2069"),
-                           what="a pairing code")
+        code = await until(
+            lambda: "-" in pairing.code.text() and pairing.code.text().strip("\u2066\u2069"),
+            what="a pairing code",
+        )
         assert "Valid once, until" in pairing.expires.text()
         shot(pairing, "istiqbal-pair-desk-en.png")
 
         dialogs: list = []
         opening = asyncio.ensure_future(lan_client(url, dialogs=dialogs))
-        dialog = await until(lambda: dialogs and dialogs[0].isVisible() and dialogs[0], what="the connect dialog")
+        dialog = await until(
+            lambda: dialogs and dialogs[0].isVisible() and dialogs[0], what="the connect dialog"
+        )
         assert isinstance(dialog, ConnectToServerDialog) and dialog.url.text() == url
         dialog.code.setText("WRNG-CODE")
         dialog.name.setText("Reception 2")
@@ -112,7 +119,9 @@ def test_a_code_made_for_a_doctor_pairs_a_doctor_desk_without_choosing_a_role(lo
         dialog.code.setText(made["code"])
         dialog.name.setText("Room 3")
         dialog.ok.click()
-        await until(lambda: dialog.credentials is not None or "⚠" in dialog.message.text(), what="paired or refused")
+        await until(
+            lambda: dialog.credentials is not None or "⚠" in dialog.message.text(), what="paired or refused"
+        )
         assert dialog.credentials is not None, dialog.message.text()
         assert dialog.credentials.role == "provider" and dialog.credentials.resource_ids == [doctor["id"]]
         await local.aclose()
@@ -159,6 +168,7 @@ def test_pairing_dialogs_in_arabic(loop, lan_server):
     from ui.dialogs.pairing import ConnectToServerDialog, PairDeskDialog
 
     app = QApplication.instance()
+
     def isolated(text: str) -> str:
         """The text inside LRI … PDI (left to right inside Arabic text); fails when it is not."""
         match = re.fullmatch("\u2066(.+)\u2069", text)
@@ -166,8 +176,11 @@ def test_pairing_dialogs_in_arabic(loop, lan_server):
         return match.group(1)
 
     def label_right_of_field(dialog, field) -> bool:
-        form = next(item.layout() for item in (dialog.layout().itemAt(i) for i in range(dialog.layout().count()))
-                    if isinstance(item.layout(), QFormLayout))
+        form = next(
+            item.layout()
+            for item in (dialog.layout().itemAt(i) for i in range(dialog.layout().count()))
+            if isinstance(item.layout(), QFormLayout)
+        )
         label = form.labelForField(field)
         return label.geometry().left() > field.geometry().right()
 
@@ -198,11 +211,13 @@ def test_pairing_dialogs_in_arabic(loop, lan_server):
 
             connect.open()
             await asyncio.sleep(0.05)
-            assert connect.windowTitle() == _("Connect to the branch server") and _arabic(connect.windowTitle())
+            assert connect.windowTitle() == _("Connect to the branch server") and _arabic(
+                connect.windowTitle()
+            )
             assert connect.isRightToLeft() and label_right_of_field(connect, connect.code)
             assert connect.url.text() == lan_server.lan_url and not connect.url.isRightToLeft()
             assert not connect.code.isRightToLeft()
-            assert not connect.ok.isEnabled() and _arabic(connect.ok.text())   # no code typed yet
+            assert not connect.ok.isEnabled() and _arabic(connect.ok.text())  # no code typed yet
             # The role comes with the code: the new desk is told so and has nothing to choose.
             assert connect.role_note.isVisible() and _arabic(connect.role_note.text())
             assert not connect.findChildren(QComboBox)

@@ -52,7 +52,11 @@ def _decode(image: QImage) -> list[str]:
     return [b.text for b in zxingcpp.read_barcodes(image.convertToFormat(QImage.Format.Format_Grayscale8))]
 
 
-def test_the_desk_shows_the_payment_link_as_a_qr_code_until_the_cloud_reports_it_paid(loop, running, tmp_path):  # noqa: F811
+def test_the_desk_shows_the_payment_link_as_a_qr_code_until_the_cloud_reports_it_paid(
+    loop,
+    running,  # noqa: F811
+    tmp_path,
+):
     from ui.paper.printing import ticket_html, write_pdf
 
     branch = Branch(running, tmp_path)
@@ -67,14 +71,21 @@ def test_the_desk_shows_the_payment_link_as_a_qr_code_until_the_cloud_reports_it
             assert not pane.pay_link_qr.isHidden() and link in pane.pay_link_text.text()
             assert _decode(pane.pay_link_qr.pixmap().toImage()) == [link]
 
-            pdf = write_pdf(ticket_html(pane.booking, window.state.types, window.state.zone, window.state.branch,
-                                        utc_now()), tmp_path / "ticket.pdf", ticket=True)
+            pdf = write_pdf(
+                ticket_html(
+                    pane.booking, window.state.types, window.state.zone, window.state.branch, utc_now()
+                ),
+                tmp_path / "ticket.pdf",
+                ticket=True,
+            )
             assert link in _qr_texts(pdf)
 
             running.cloud.pay(unpaid["id"])  # the patient paid on their phone
             await branch.engine.sync_once(deadline=10)
-            await until(lambda: pane.booking and pane.booking["status"] == Status.PENDING_ASSIGNMENT,
-                        what="the desk showing the booking paid")
+            await until(
+                lambda: pane.booking and pane.booking["status"] == Status.PENDING_ASSIGNMENT,
+                what="the desk showing the booking paid",
+            )
             assert pane.pay_link_qr.isHidden() and pane.pay_link_text.isHidden()
 
     try:
@@ -103,8 +114,10 @@ def test_the_booking_pane_shows_a_payment_made_in_the_cloud_with_its_source(loop
             assert "0.00" in text and "150.00" in text, text
             assert httpx.post(f"{running.url}/_sim/bookings/{unpaid['id']}/pay").status_code == 200
             await branch.engine.sync_once(deadline=10)
-            await until(lambda: pane.booking and pane.booking.get("paidCloud") == 15000,
-                        what="the desk showing the cloud's payment")
+            await until(
+                lambda: pane.booking and pane.booking.get("paidCloud") == 15000,
+                what="the desk showing the cloud's payment",
+            )
             text = pane.fields["money"].text()
             lines = [line.strip("\u200e\u200f") for line in text.split("\n")]
             assert lines[0].endswith("0.00") and "150.00" in lines[0], lines  # balance 0

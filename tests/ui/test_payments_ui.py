@@ -38,7 +38,9 @@ def _qr_texts(path) -> list[str]:
     for page in PdfReader(str(path)).pages:
         for _name, ref in (page["/Resources"].get("/XObject") or {}).items():
             image = QImage.fromData(ref.get_object()._data)  # Qt writes them as JPEG (DCTDecode)
-            out += [b.text for b in zxingcpp.read_barcodes(image.convertToFormat(QImage.Format.Format_Grayscale8))]
+            out += [
+                b.text for b in zxingcpp.read_barcodes(image.convertToFormat(QImage.Format.Format_Grayscale8))
+            ]
     return out
 
 
@@ -59,8 +61,15 @@ def test_receipt_pdf_has_the_invoice_and_a_qr_code_with_the_five_fields(loop, cl
     from ui.paper.receipt import receipt_html, write_pdf
 
     thread, service = clinic
-    booking = service.create({"type": "gen", "date": DAY.isoformat(), "time": 1100, "resourceId": "dr-sara",
-                              "customerIdentifier": {"id": "c2"}})
+    booking = service.create(
+        {
+            "type": "gen",
+            "date": DAY.isoformat(),
+            "time": 1100,
+            "resourceId": "dr-sara",
+            "customerIdentifier": {"id": "c2"},
+        }
+    )
 
     async def take():
         client = DeskClient(thread.url, token=thread.token, desk_id="desk-1", user="Huda")
@@ -93,17 +102,28 @@ def test_receipt_pdf_has_the_invoice_and_a_qr_code_with_the_five_fields(loop, cl
         assert "Invoice number 2" in text and "SAR" in text and "POS 77" in text
     [payload] = _qr_texts(path)
     assert payload == receipt["qr"]
-    assert zatca.read_invoice_qr(payload) == {"sellerName": "عيادة الاختبار", "vatNumber": "310122393500003",
-                                              "timestamp": "2026-11-22T07:00:00Z", "total": "100.00",
-                                              "vatTotal": "13.04"}
+    assert zatca.read_invoice_qr(payload) == {
+        "sellerName": "عيادة الاختبار",
+        "vatNumber": "310122393500003",
+        "timestamp": "2026-11-22T07:00:00Z",
+        "total": "100.00",
+        "vatTotal": "13.04",
+    }
 
 
 def test_refund_prints_as_a_credit_note_with_negative_amounts(loop, clinic, tmp_path):
     from ui.paper.receipt import receipt_html, write_pdf
 
     thread, service = clinic
-    booking = service.create({"type": "gen", "date": DAY.isoformat(), "time": 1100, "resourceId": "dr-sara",
-                              "customerIdentifier": {"id": "c2"}})
+    booking = service.create(
+        {
+            "type": "gen",
+            "date": DAY.isoformat(),
+            "time": 1100,
+            "resourceId": "dr-sara",
+            "customerIdentifier": {"id": "c2"},
+        }
+    )
 
     async def take():
         client = DeskClient(thread.url, token=thread.token)
@@ -123,8 +143,11 @@ def test_refund_prints_as_a_credit_note_with_negative_amounts(loop, clinic, tmp_
 
 
 def _booking_in_pane(window, state):
-    booking = next(b for b in state.bookings if b["status"] == Status.CONFIRMED and b.get("balance", 0) > 0
-                   and not b.get("visitStatus"))
+    booking = next(
+        b
+        for b in state.bookings
+        if b["status"] == Status.CONFIRMED and b.get("balance", 0) > 0 and not b.get("visitStatus")
+    )
     window.select_booking(booking["id"])
     return booking
 
@@ -141,8 +164,10 @@ def test_payment_dialog_from_the_booking_pane_keyboard_only(loop, desk, branch_s
         assert window.detail.pay_button.isEnabled()
         assert "Balance" in window.detail.fields["money"].text()
         QTest.keyClick(window, Qt.Key.Key_F9)
-        dialog = await until(lambda: isinstance(window.payments.dialog, PaymentDialog) and window.payments.dialog,
-                             what="the payment dialog")
+        dialog = await until(
+            lambda: isinstance(window.payments.dialog, PaymentDialog) and window.payments.dialog,
+            what="the payment dialog",
+        )
         await until(lambda: dialog.amount.hasFocus(), what="the amount to have the keyboard")
         assert dialog.amount.selectedText() == dialog.amount.text() != ""
         QTest.keyClicks(dialog.amount, "abc")
@@ -150,18 +175,22 @@ def test_payment_dialog_from_the_booking_pane_keyboard_only(loop, desk, branch_s
         await until(lambda: "amount" in dialog.error.text(), what="the refused amount's message")
         dialog.amount.selectAll()
         QTest.keyClicks(dialog.amount, "50")
-        QTest.keyClick(dialog, Qt.Key.Key_M, Qt.KeyboardModifier.AltModifier)   # Alt+M: the method
+        QTest.keyClick(dialog, Qt.Key.Key_M, Qt.KeyboardModifier.AltModifier)  # Alt+M: the method
         assert dialog.method.hasFocus()
-        QTest.keyClick(dialog.method, Qt.Key.Key_2)                             # 2 = card
+        QTest.keyClick(dialog.method, Qt.Key.Key_2)  # 2 = card
         assert dialog.method_code() == "card"
         QTest.keyClick(dialog, Qt.Key.Key_R, Qt.KeyboardModifier.AltModifier)
         QTest.keyClicks(dialog.reference, "POS 1234")
         QTest.keyClick(dialog.reference, Qt.Key.Key_Return)
         await until(lambda: window.payments.dialog is None, what="the dialog to close after the payment")
-        printing = await until(lambda: next((d for d in window.payments.printer.dialogs
-                                             if isinstance(d, QPrintDialog)), None), what="the receipt's print dialog")
+        printing = await until(
+            lambda: next((d for d in window.payments.printer.dialogs if isinstance(d, QPrintDialog)), None),
+            what="the receipt's print dialog",
+        )
         printing.reject()
-        await until(lambda: "Payment taken: invoice 1" in window.statusBar().currentMessage(), what="the message")
+        await until(
+            lambda: "Payment taken: invoice 1" in window.statusBar().currentMessage(), what="the message"
+        )
         await until(lambda: (window.detail.booking or {}).get("paid") == 5000, what="the pane's new balance")
         client = DeskClient(branch_server.url, token=branch_server.token)
         try:
@@ -170,8 +199,9 @@ def test_payment_dialog_from_the_booking_pane_keyboard_only(loop, desk, branch_s
             await client.aclose()
         assert (taken["amount"], taken["method"], taken["reference"]) == (5000, "card", "POS 1234")
         assert window.detail.booking["balance"] == booking["balance"] - 5000
-        assert fmt.format_currency("50.00", "SAR").replace("\u00a0", " ") in \
-            window.detail.fields["money"].text().replace("\u00a0", " ")
+        assert fmt.format_currency("50.00", "SAR").replace("\u00a0", " ") in window.detail.fields[
+            "money"
+        ].text().replace("\u00a0", " ")
         await asyncio.sleep(0.05)
 
     loop.run_until_complete(scenario())
@@ -184,16 +214,24 @@ def test_check_out_opens_the_payment_dialog_for_the_balance(loop, desk):
 
     async def scenario():
         now = state.now()
-        booking = next((b for b in state.bookings if b.get("visitStatus") in ("CHECKED_IN", "IN_PROGRESS")
-                        and b.get("balance", 0) > 0), None)
+        booking = next(
+            (
+                b
+                for b in state.bookings
+                if b.get("visitStatus") in ("CHECKED_IN", "IN_PROGRESS") and b.get("balance", 0) > 0
+            ),
+            None,
+        )
         if booking is None:  # the demo day has none in the room yet: check one in
             booking = _booking_in_pane(window, state)
             await window.client.check_in(booking["id"])
             await window.state.refresh()
         assert now is not None
         window.run_action("end", booking["id"])
-        dialog = await until(lambda: isinstance(window.payments.dialog, PaymentDialog) and window.payments.dialog,
-                             what="the payment dialog after check-out")
+        dialog = await until(
+            lambda: isinstance(window.payments.dialog, PaymentDialog) and window.payments.dialog,
+            what="the payment dialog after check-out",
+        )
         assert dialog.booking["id"] == booking["id"]
         assert dialog.amount_minor() == dialog.booking["balance"]
         dialog.reject()
@@ -206,8 +244,15 @@ def test_payment_dialog_in_arabic_with_arabic_indic_digits(loop, clinic):
     from ui.dialogs.payment import PaymentDialog
 
     thread, service = clinic
-    booking = service.create({"type": "gen", "date": DAY.isoformat(), "time": 1100, "resourceId": "dr-sara",
-                              "customerIdentifier": {"id": "c2"}})
+    booking = service.create(
+        {
+            "type": "gen",
+            "date": DAY.isoformat(),
+            "time": 1100,
+            "resourceId": "dr-sara",
+            "customerIdentifier": {"id": "c2"},
+        }
+    )
     booking = service.embed([service.to_api(service.store.booking(booking["id"]))], {"customer", "type"})[0]
     set_language("ar")
     fmt.set_digits("arab")
@@ -230,11 +275,28 @@ def test_closing_the_day_counts_the_drawer_after_a_refund(loop, clinic, tmp_path
     from ui.paper.receipt import write_pdf
 
     thread, service = clinic
-    a = service.create({"type": "gen", "date": DAY.isoformat(), "time": 1100, "resourceId": "dr-sara",
-                        "customerIdentifier": {"id": "c2"}})
-    b = service.create({"type": "dental", "date": DAY.isoformat(), "time": 1200, "resourceId": "dr-sara",
-                        "customerIdentifier": {"id": "c3"}})
-    mine, theirs = DeskClient(thread.url, token=thread.token, desk_id="desk-1", user="Huda"), DeskClient(thread.url, token=thread.token, desk_id="desk-2")
+    a = service.create(
+        {
+            "type": "gen",
+            "date": DAY.isoformat(),
+            "time": 1100,
+            "resourceId": "dr-sara",
+            "customerIdentifier": {"id": "c2"},
+        }
+    )
+    b = service.create(
+        {
+            "type": "dental",
+            "date": DAY.isoformat(),
+            "time": 1200,
+            "resourceId": "dr-sara",
+            "customerIdentifier": {"id": "c3"},
+        }
+    )
+    mine, theirs = (
+        DeskClient(thread.url, token=thread.token, desk_id="desk-1", user="Huda"),
+        DeskClient(thread.url, token=thread.token, desk_id="desk-2"),
+    )
     tasks = Tasks()
     owner = QWidget()  # the closing dialog is not the last window (that would stop the loop)
     owner.show()
@@ -281,8 +343,15 @@ def test_a_manager_changes_the_price_from_the_payment_dialog(loop, clinic):
     from ui.dialogs.payment import PaymentDialog
 
     thread, service = clinic
-    created = service.create({"type": "gen", "date": DAY.isoformat(), "time": 1100, "resourceId": "dr-sara",
-                              "customerIdentifier": {"id": "c2"}})
+    created = service.create(
+        {
+            "type": "gen",
+            "date": DAY.isoformat(),
+            "time": 1100,
+            "resourceId": "dr-sara",
+            "customerIdentifier": {"id": "c2"},
+        }
+    )
     booking = service.embed([service.to_api(service.store.booking(created["id"]))], {"customer", "type"})[0]
     client, owner = DeskClient(thread.url, token=thread.token, user="Manager Mona"), QWidget()
     owner.show()
@@ -298,7 +367,9 @@ def test_a_manager_changes_the_price_from_the_payment_dialog(loop, clinic):
         QTest.keyClicks(prices.reason, "returning patient")
         prices.submit()
         await until(lambda: dialog.booking["price"] == 12000, what="the new price in the payment dialog")
-        assert dialog.amount_minor() == 12000 and fmt.format_currency("120.00", "SAR") in dialog.figures.text()
+        assert (
+            dialog.amount_minor() == 12000 and fmt.format_currency("120.00", "SAR") in dialog.figures.text()
+        )
         dialog.reject()
 
     try:
@@ -307,4 +378,8 @@ def test_a_manager_changes_the_price_from_the_payment_dialog(loop, clinic):
         loop.run_until_complete(client.aclose())
         owner.close()
     last = service.history(created["id"])[-1]
-    assert (last["action"], last["after"]["priceReason"], last["actor"]) == ("price", "returning patient", "Manager Mona")
+    assert (last["action"], last["after"]["priceReason"], last["actor"]) == (
+        "price",
+        "returning patient",
+        "Manager Mona",
+    )

@@ -19,21 +19,28 @@ def test_new_customer_with_an_existing_phone_in_local_form_shows_the_candidate(l
     async def scenario():
         other = DeskClient(branch_server.url, token=branch_server.token)
         try:
-            existing = next(c for c in await other.customers("ahmed") if (c.get("phone") or "").startswith("+9665"))
+            existing = next(
+                c for c in await other.customers("ahmed") if (c.get("phone") or "").startswith("+9665")
+            )
         finally:
             await other.aclose()
-        local = "0" + existing["phone"][4:]              # +966 5x… → 05x…
+        local = "0" + existing["phone"][4:]  # +966 5x… → 05x…
         dialog = await _open(window)
         dialog.first_name.setText("Someone")
         dialog.phone.setText(local)
         dialog.create_customer()
-        await until(lambda: "Probably the same customer" in dialog.status.text(), what="the duplicate warning")
+        await until(
+            lambda: "Probably the same customer" in dialog.status.text(), what="the duplicate warning"
+        )
         assert existing["firstName"] in dialog.status.text()
-        await dialog.tasks.wait_idle()                   # the free-times search ends meanwhile…
+        await dialog.tasks.wait_idle()  # the free-times search ends meanwhile…
         assert "Probably the same customer" in dialog.status.text()  # …and does not erase the warning
-        assert dialog.customer is None                   # nobody was created
+        assert dialog.customer is None  # nobody was created
         await until(lambda: dialog.search.results.count() > 0, what="the candidate listed")
-        listed = [dialog.search.results.item(i).data(CustomerRole)["id"] for i in range(dialog.search.results.count())]
+        listed = [
+            dialog.search.results.item(i).data(CustomerRole)["id"]
+            for i in range(dialog.search.results.count())
+        ]
         assert existing["id"] in listed
         QTest.keyClick(dialog, Qt.Key.Key_Escape)
 

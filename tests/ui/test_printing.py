@@ -34,8 +34,13 @@ def test_day_sheet_to_pdf_through_the_save_dialog(loop, desk, tmp_path):
 
     async def scenario():
         window.paper.act_pdf_day.trigger()
-        dialog = await until(lambda: next((d for d in window.paper.printer.dialogs if isinstance(d, QFileDialog)
-                                           and d.isVisible()), None), what="the non-blocking save dialog")
+        dialog = await until(
+            lambda: next(
+                (d for d in window.paper.printer.dialogs if isinstance(d, QFileDialog) and d.isVisible()),
+                None,
+            ),
+            what="the non-blocking save dialog",
+        )
         dialog.fileSelected.emit(str(path))  # as if the user chose the file
         dialog.reject()
         await until(lambda: path.exists() and "Saved" in window.statusBar().currentMessage(), what="the PDF")
@@ -55,7 +60,9 @@ def test_day_sheet_to_pdf_through_the_save_dialog(loop, desk, tmp_path):
 
     set_language("ar")
     try:
-        markup = day_sheet_html(state.day, state.resources, state.bookings, state.types, state.zone, state.branch)
+        markup = day_sheet_html(
+            state.day, state.resources, state.bookings, state.types, state.zone, state.branch
+        )
     finally:
         set_language("en")
     assert 'dir="rtl"' in markup and "page-break-before" in markup
@@ -83,15 +90,25 @@ def test_ticket_goes_to_the_chosen_ticket_printer_without_a_dialog(loop, desk, t
         window.queue.select(waiting["id"])
         assert window.queue.print_button.isEnabled()
         window.queue.print_button.click()
-        chooser = await until(lambda: next((d for d in window.paper.printer.dialogs
-                                            if isinstance(d, TicketPrinterDialog) and d.isVisible()), None),
-                              what="the ticket printer chooser (first time)")
+        chooser = await until(
+            lambda: next(
+                (
+                    d
+                    for d in window.paper.printer.dialogs
+                    if isinstance(d, TicketPrinterDialog) and d.isVisible()
+                ),
+                None,
+            ),
+            what="the ticket printer chooser (first time)",
+        )
         pdf_row = chooser.list.count() - 1
         chooser.list.item(pdf_row).setData(256, PDF_PREFIX + str(path))
         chooser.list.setCurrentRow(pdf_row)
         chooser.accept()
-        await until(lambda: path.exists() and "Sent to the printer" in window.statusBar().currentMessage(),
-                    what="the first ticket")
+        await until(
+            lambda: path.exists() and "Sent to the printer" in window.statusBar().currentMessage(),
+            what="the first ticket",
+        )
         assert desk_prefs.ticket_printer() == PDF_PREFIX + str(path)
         first = _pdf_text(path)
         assert waiting["ticket"] in first and "Your queue number" in first  # the string the queue shows
@@ -102,7 +119,9 @@ def test_ticket_goes_to_the_chosen_ticket_printer_without_a_dialog(loop, desk, t
         try:
             window.queue.print_button.click()
             await until(lambda: path.exists(), what="the second ticket, straight to the printer")
-            assert not any(isinstance(d, (QPrintDialog, TicketPrinterDialog)) for d in window.paper.printer.dialogs)
+            assert not any(
+                isinstance(d, (QPrintDialog, TicketPrinterDialog)) for d in window.paper.printer.dialogs
+            )
         finally:
             language.controller().apply("en")
 
@@ -111,7 +130,9 @@ def test_ticket_goes_to_the_chosen_ticket_printer_without_a_dialog(loop, desk, t
     assert abs(float(page.mediabox.width) - 80 * MM) < 1  # an 80 mm roll, not Letter/A4
     assert float(page.mediabox.height) < 150 * MM
     text = _pdf_text(path)
-    prefix = re.sub(r"[^A-Za-z]", "", waiting["ticket"])  # a ticket's prefix is Latin (A001) in every language
+    prefix = re.sub(
+        r"[^A-Za-z]", "", waiting["ticket"]
+    )  # a ticket's prefix is Latin (A001) in every language
     latin = re.sub(r"[^A-Za-z]", "", text).replace(prefix, "")
     branch = state.branch.get("name_translations", {}).get("ar") if state.branch else None
     assert latin == "" or (branch and latin in re.sub(r"[^A-Za-z]", "", branch)), text  # no English line
@@ -139,7 +160,9 @@ def test_arabic_ticket_lays_out_right_to_left_with_the_period_at_the_end():
         for run in line.glyphRuns(-1, -1, QTextLayout.GlyphRunRetrievalFlag.RetrieveAll):
             for index, position in zip(run.stringIndexes(), run.positions(), strict=False):
                 xs[index] = position.x()
-        assert xs[len(text) - 1] < min(x for i, x in xs.items() if i < len(text) - 1)  # the sentence's end (its period) is on the left
+        assert xs[len(text) - 1] < min(
+            x for i, x in xs.items() if i < len(text) - 1
+        )  # the sentence's end (its period) is on the left
     finally:
         set_language("en")
 
@@ -149,7 +172,10 @@ def test_csv_and_ics_exports_parse_back(desk, tmp_path):
 
     state = desk.state
     day = desk.paper._day_bookings()
-    shown = sorted((b for b in day if b["status"] != Status.CANCELED), key=lambda b: (b["startDateTime"], b["resourceId"]))
+    shown = sorted(
+        (b for b in day if b["status"] != Status.CANCELED),
+        key=lambda b: (b["startDateTime"], b["resourceId"]),
+    )
     assert shown
 
     csv_path = export.write_csv(tmp_path / "day.csv", day, state.zone, state.types, state.resources)
@@ -165,7 +191,9 @@ def test_csv_and_ics_exports_parse_back(desk, tmp_path):
         assert row[4] == f"{booking['customer']['firstName']} {booking['customer']['lastName']}"
     assert any(any("\u0600" <= ch <= "\u06ff" for ch in row[4]) for row in rows[1:])  # Arabic names survive
 
-    ics_path = export.write_ics(tmp_path / "day.ics", day, state.zone, state.types, state.resources, state.branch)
+    ics_path = export.write_ics(
+        tmp_path / "day.ics", day, state.zone, state.types, state.resources, state.branch
+    )
     calendar = Calendar.from_ical(ics_path.read_bytes())
     events = list(calendar.walk("VEVENT"))
     assert len(events) == len(shown)

@@ -121,7 +121,9 @@ def test_export_csv_and_pdf(loop, day_server, tmp_path):
         assert ["Bookings", "Total", "11"] in rows
         assert any(r[0] == "No-shows" and r[2] == "1 of 5 (20%)" for r in rows)
         pdf = window.write_pdf(tmp_path / "r.pdf")
-        text = re.sub(r"\s+", " ", strip_bidi_controls(" ".join(p.extract_text() or "" for p in PdfReader(pdf).pages)))
+        text = re.sub(
+            r"\s+", " ", strip_bidi_controls(" ".join(p.extract_text() or "" for p in PdfReader(pdf).pages))
+        )
         assert "Reports" in text and "1 of 5 (20%)" in text
         images = sum(len(p["/Resources"].get("/XObject") or {}) for p in PdfReader(pdf).pages)
         assert images >= 5  # the charts
@@ -131,7 +133,9 @@ def test_export_csv_and_pdf(loop, day_server, tmp_path):
 
 def test_day_menu_opens_reports_from_the_keyboard(loop, desk):
     async def go():
-        QTest.keyClick(desk, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        QTest.keyClick(
+            desk, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+        )
         window = await until(lambda: desk.reports.reports_window, what="the Reports window")
         await until(lambda: window.drawn, what="the charts drawn")
         return window
@@ -152,8 +156,10 @@ def test_a_live_language_switch_mirrors_the_open_window(loop, day_server):
         language.controller().apply("ar")
 
         async def mirrored():
-            await until(lambda: window.drawn and window.layoutDirection() == Qt.LayoutDirection.RightToLeft,
-                        what="the window in Arabic")
+            await until(
+                lambda: window.drawn and window.layoutDirection() == Qt.LayoutDirection.RightToLeft,
+                what="the window in Arabic",
+            )
 
         loop.run_until_complete(mirrored())
         _chart, x, y = _axes(window.charts[0])
@@ -177,18 +183,33 @@ def test_long_names_are_whole_and_cloud_money_shows_by_its_method(loop, tmp_path
 
     store, service = make_day(tmp_path / "branch.sqlite3")
     long_name = "Dr. Sara Abdulrahman Al-Qahtani"
-    store.upsert("resources", [{**r, "name": long_name, "name_translations": {"en": long_name, "ar": long_name}}
-                               for r in store.resources() if r["id"] == "dr-sara"])
-    b7 = store.db.execute("select id from bookings where resourceId = 'dr-sara' and typeId = 'dental'"
-                          " and visitStatus is null").fetchone()[0]
+    store.upsert(
+        "resources",
+        [
+            {**r, "name": long_name, "name_translations": {"en": long_name, "ar": long_name}}
+            for r in store.resources()
+            if r["id"] == "dr-sara"
+        ],
+    )
+    b7 = store.db.execute(
+        "select id from bookings where resourceId = 'dr-sara' and typeId = 'dental' and visitStatus is null"
+    ).fetchone()[0]
     now = service.now()
     with store.transaction():
         for cloud, booking_id, money in (
-                ("ehjzny", "C1", CloudMoney(price="150.00", paid="150.00", fully_paid=True)),
-                ("digitalbooker", b7, CloudMoney(price="250.00", payments=(
-                    CloudPayment("db-2", "100.0", "other", "prepaid", 1500),)))):
+            ("ehjzny", "C1", CloudMoney(price="150.00", paid="150.00", fully_paid=True)),
+            (
+                "digitalbooker",
+                b7,
+                CloudMoney(
+                    price="250.00", payments=(CloudPayment("db-2", "100.0", "other", "prepaid", 1500),)
+                ),
+            ),
+        ):
             fields = registry.get(cloud).synced_fields
-            Applier(store, Outbox(store, cloud, synced_fields=fields), cloud, fields).apply_money(booking_id, money, now)
+            Applier(store, Outbox(store, cloud, synced_fields=fields), cloud, fields).apply_money(
+                booking_id, money, now
+            )
     thread = serve(service)
     try:
         window, client = _open(loop, thread)

@@ -20,7 +20,7 @@ def _agree(window, booking_id: str) -> None:
     assert window.detail.booking and window.detail.booking["id"] == booking_id
     assert window.calendar.canvas.selected == booking_id and window.calendar.week.selected == booking_id
     for table in (window.queue.table, window.checkins.table):
-        assert _highlighted(table) in ([], [booking_id])   # never another row beside the block
+        assert _highlighted(table) in ([], [booking_id])  # never another row beside the block
     in_queue = window.queue.model.row_of(booking_id) >= 0
     assert (_highlighted(window.queue.table) == [booking_id]) == in_queue
 
@@ -33,12 +33,15 @@ def test_one_selection_across_panels_language_refresh_and_live_event(loop, desk,
         await asyncio.sleep(0.05)
         assert len(window.queue.model.rows) >= 2
         waiting = window.queue.model.rows[1]["id"]
-        window.queue.table.selectRow(1)                      # the receptionist clicks a queue row
+        window.queue.table.selectRow(1)  # the receptionist clicks a queue row
         await until(lambda: window.selected_id == waiting, what="queue selection")
         _agree(window, waiting)
 
-        block = next(bl for bl in window.calendar.canvas.blocks if bl.booking["id"] not in
-                     {r["id"] for r in window.queue.model.rows})
+        block = next(
+            bl
+            for bl in window.calendar.canvas.blocks
+            if bl.booking["id"] not in {r["id"] for r in window.queue.model.rows}
+        )
         from PySide6.QtCore import Qt
         from PySide6.QtTest import QTest
 
@@ -46,9 +49,9 @@ def test_one_selection_across_panels_language_refresh_and_live_event(loop, desk,
         chosen = block.booking["id"]
         await until(lambda: window.selected_id == chosen, what="calendar selection")
         _agree(window, chosen)
-        assert _highlighted(window.queue.table) == []       # the queue row is no longer highlighted
+        assert _highlighted(window.queue.table) == []  # the queue row is no longer highlighted
 
-        window.refresh()                                    # F5
+        window.refresh()  # F5
         await window.tasks.wait_idle()
         _agree(window, chosen)
 
@@ -59,7 +62,7 @@ def test_one_selection_across_panels_language_refresh_and_live_event(loop, desk,
         assert i18n.current_language() == "ar"
         _agree(window, chosen)
 
-        other = DeskClient(branch_server.url, token=branch_server.token)                # another desk changes the queue
+        other = DeskClient(branch_server.url, token=branch_server.token)  # another desk changes the queue
         try:
             loaded = asyncio.Event()
             window.loaded.connect(loaded.set)

@@ -15,7 +15,9 @@ from tests.ui.conftest import until
 def _main_window():
     from ui.windows.main import MainWindow
 
-    return next((w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()), None)
+    return next(
+        (w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()), None
+    )
 
 
 def test_the_window_shows_before_the_server_and_fills_when_it_answers(loop, tmp_path):
@@ -26,12 +28,16 @@ def test_the_window_shows_before_the_server_and_fills_when_it_answers(loop, tmp_
     release, servers = threading.Event(), []
 
     def start_server() -> dict:
-        assert threading.current_thread() is not threading.main_thread()   # off the GUI thread
+        assert threading.current_thread() is not threading.main_thread()  # off the GUI thread
         assert release.wait(20)
         server = BranchServer(tmp_path / "branch", host="127.0.0.1", port=0).start()
         servers.append(server)
-        return {"url": server.url, "token": server.token, "server_alive": lambda: server.alive,
-                "restart_server": None}
+        return {
+            "url": server.url,
+            "token": server.token,
+            "server_alive": lambda: server.alive,
+            "restart_server": None,
+        }
 
     async def scenario():
         desk = asyncio.ensure_future(run_desk(None, start_server=start_server, failed=[]))
@@ -40,13 +46,13 @@ def test_the_window_shows_before_the_server_and_fills_when_it_answers(loop, tmp_
         assert not window.state.loaded and not servers
         assert window.date_label.text().startswith("Today")
         await asyncio.sleep(0.3)
-        assert desk.done() is False and window.isVisible()   # the GUI keeps running meanwhile
+        assert desk.done() is False and window.isVisible()  # the GUI keeps running meanwhile
         release.set()
         await asyncio.wait_for(window.first_load, 30)
         assert window.state.bookings and window.calendar.canvas.visible_bookings()
         assert window.client.base_url == servers[0].url
         assert "Starting" not in window.statusBar().currentMessage()
-        for stop in list(desk_app._on_stop_signal):   # as Ctrl+C does: the desk ends
+        for stop in list(desk_app._on_stop_signal):  # as Ctrl+C does: the desk ends
             stop()
         assert await asyncio.wait_for(desk, 10) == 0
         return window
@@ -96,8 +102,12 @@ def test_the_server_starts_once_the_window_has_painted_and_the_day_paint_is_logg
         seen_at_start.extend(r.getMessage() for r in caplog.records)
         server = BranchServer(tmp_path / "branch", host="127.0.0.1", port=0).start()
         servers.append(server)
-        return {"url": server.url, "token": server.token, "server_alive": lambda: server.alive,
-                "restart_server": None}
+        return {
+            "url": server.url,
+            "token": server.token,
+            "server_alive": lambda: server.alive,
+            "restart_server": None,
+        }
 
     async def scenario():
         desk = asyncio.ensure_future(run_desk(None, start_server=start_server, failed=[]))

@@ -42,8 +42,10 @@ def test_connect_to_agendize_from_the_dialog(loop, empty_server):
             status = await until_pulled(client)
             assert status["cloud"] == "agendize" and status["lastError"] is None
             now = datetime.now(UTC)
-            bookings = await client.bookings((now - timedelta(hours=12)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                                             (now + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+            bookings = await client.bookings(
+                (now - timedelta(hours=12)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                (now + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            )
             ids = {(b.get("cloudIds") or {}).get("agendize") for b in bookings}
             assert ids and None not in ids and ids <= set(cloud.companies[company].appointments)
         finally:

@@ -53,8 +53,10 @@ def test_the_rekaz_branch_is_picked_from_the_branches_the_key_sees(loop, empty_s
             status = await until_pulled(client)
             assert status["cloud"] == "rekaz" and status["lastError"] is None
             now = datetime.now(UTC)
-            bookings = await client.bookings((now - timedelta(hours=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                                             (now + timedelta(days=8)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+            bookings = await client.bookings(
+                (now - timedelta(hours=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                (now + timedelta(days=8)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            )
             ids = {(b.get("cloudIds") or {}).get("rekaz") for b in bookings}
             assert ids and None not in ids
             assert {cloud.reservations[i]["branchId"] for i in ids} == {malqa}  # the picked branch's only

@@ -32,6 +32,7 @@ def open_window(loop, url, token):
         window.show()
         await asyncio.wait_for(window.first_load, 15)
         return window
+
     return loop.run_until_complete(start())
 
 
@@ -41,6 +42,7 @@ def close_window(loop, window):
         await asyncio.sleep(0)
         await window.client.aclose()
         window.close()
+
     loop.run_until_complete(close())
     window.deleteLater()
 
@@ -57,6 +59,7 @@ def test_connect_pull_conflict_and_resolve(loop, empty_server, cloud):
     window = open_window(loop, empty_server.url, empty_server.token)
     sync = window.sync_desk
     try:
+
         async def scenario():
             await until(lambda: sync.status.status is not None, what="the first sync status")
             assert window.sync_label.text() == "offline — local only"
@@ -64,8 +67,10 @@ def test_connect_pull_conflict_and_resolve(loop, empty_server, cloud):
 
             # Settings → Cloud account…: the secret goes to a 0600 file (no keyring here)
             sync.act_cloud.trigger()
-            dialog = await until(lambda: isinstance(window._dialog, CloudSettingsDialog) and window._dialog,
-                                 what="the cloud settings dialog")
+            dialog = await until(
+                lambda: isinstance(window._dialog, CloudSettingsDialog) and window._dialog,
+                what="the cloud settings dialog",
+            )
             await until(lambda: dialog.state_label.text(), what="the stored settings")
             assert not dialog.connect_button.isEnabled()
             dialog.base_url.setText(cloud.url)
@@ -85,11 +90,16 @@ def test_connect_pull_conflict_and_resolve(loop, empty_server, cloud):
             dialog.deleteLater()
 
             # the status bar goes online with the last pull; the pulled clinic shows
-            await until(lambda: "online" in window.sync_label.text() and "last pull" in window.sync_label.text(),
-                        timeout=15, what="online with a last pull")
+            await until(
+                lambda: "online" in window.sync_label.text() and "last pull" in window.sync_label.text(),
+                timeout=15,
+                what="online with a last pull",
+            )
             assert "just now" in window.sync_label.text()
-            await until(lambda: {r["id"] for r in window.state.resources} == {"resAhmed", "resSara"},
-                        what="the cloud's resources on the desk")
+            await until(
+                lambda: {r["id"] for r in window.state.resources} == {"resAhmed", "resSara"},
+                what="the cloud's resources on the desk",
+            )
             assert window.tabs.tabText(window.tabs.indexOf(sync.panel)) == "Needs attention (0)"
 
             # the two-branch race: the desk accepts a walk-in the cloud gave to another doctor
@@ -99,8 +109,10 @@ def test_connect_pull_conflict_and_resolve(loop, empty_server, cloud):
             cloud.cloud.faults.drop(count=None)  # the line drops…
             cloud.cloud.assign(walk["id"], "resSara")  # …while another branch accepts it
             await window.client.accept(local, "resAhmed")
-            await until(lambda: "offline" in window.sync_label.text() or "waiting" in window.sync_label.text(),
-                        what="the change waiting")
+            await until(
+                lambda: "offline" in window.sync_label.text() or "waiting" in window.sync_label.text(),
+                what="the change waiting",
+            )
             cloud.cloud.faults.clear()
             await window.client.sync_now()
             await until(lambda: sync.panel.count() == 1, timeout=15, what="the case in the panel")
@@ -140,13 +152,29 @@ def test_dialogs_render_in_both_languages(loop, branch_server, no_keyring):
     from ui.panels.attention import AttentionPanel
 
     app = QApplication.instance()
-    case = {"id": "c1", "bookingId": "b1", "action": "assign", "code": "SCH-ALREADY_ASSIGNED",
-            "message": "already assigned", "createdAt": "2026-01-10T07:30:00Z",
-            "desk": {"payload": {"after": {"resourceId": "resSara"}}}}
-    other = {**case, "id": "c2", "action": "create", "code": "XYZ-1", "message": "Something odd",
-             "desk": {"payload": {"after": {"startDateTime": "2026-01-11T09:00:00Z"}}}}
-    booking = {"id": "b1", "customer": {"firstName": "هدى", "lastName": "Ali"}, "type": {"name": "General"},
-               "startDateTime": "2026-01-10T08:00:00Z"}
+    case = {
+        "id": "c1",
+        "bookingId": "b1",
+        "action": "assign",
+        "code": "SCH-ALREADY_ASSIGNED",
+        "message": "already assigned",
+        "createdAt": "2026-01-10T07:30:00Z",
+        "desk": {"payload": {"after": {"resourceId": "resSara"}}},
+    }
+    other = {
+        **case,
+        "id": "c2",
+        "action": "create",
+        "code": "XYZ-1",
+        "message": "Something odd",
+        "desk": {"payload": {"after": {"startDateTime": "2026-01-11T09:00:00Z"}}},
+    }
+    booking = {
+        "id": "b1",
+        "customer": {"firstName": "هدى", "lastName": "Ali"},
+        "type": {"name": "General"},
+        "startDateTime": "2026-01-10T08:00:00Z",
+    }
 
     async def scenario(lang):
         client = DeskClient(branch_server.url, token=branch_server.token)
@@ -156,11 +184,23 @@ def test_dialogs_render_in_both_languages(loop, branch_server, no_keyring):
             await until(lambda: dialog.state_label.text(), what="settings")
             dialog.base_url.setText("https://api.ehjzny.com")
             dialog.app_id.setText("clinic-42")
-            dialog.secret_label.setText(secret_place({"hasSecret": True, "secretStore": "file",
-                                                      "secretPath": "/home/reem/.config/istiqbal/secrets.json"}))
+            dialog.secret_label.setText(
+                secret_place(
+                    {
+                        "hasSecret": True,
+                        "secretStore": "file",
+                        "secretPath": "/home/reem/.config/istiqbal/secrets.json",
+                    }
+                )
+            )
             dialog.secret_label.show()
             await asyncio.sleep(0.1)
-            shot(dialog, f"istiqbal-cloud-settings-{lang}.png" if lang == "ar" else "istiqbal-cloud-settings-file-en.png")
+            shot(
+                dialog,
+                f"istiqbal-cloud-settings-{lang}.png"
+                if lang == "ar"
+                else "istiqbal-cloud-settings-file-en.png",
+            )
             dialog.use_otp.setChecked(True)
             await asyncio.sleep(0.05)
             shot(dialog, f"istiqbal-cloud-settings-otp-{lang}.png")
@@ -185,7 +225,9 @@ def test_dialogs_render_in_both_languages(loop, branch_server, no_keyring):
     try:
         for lang in ("en", "ar"):
             set_language(lang)
-            app.setLayoutDirection(Qt.LayoutDirection.RightToLeft if lang == "ar" else Qt.LayoutDirection.LeftToRight)
+            app.setLayoutDirection(
+                Qt.LayoutDirection.RightToLeft if lang == "ar" else Qt.LayoutDirection.LeftToRight
+            )
             loop.run_until_complete(scenario(lang))
     finally:
         set_language("en")
@@ -199,11 +241,22 @@ def test_the_dialog_is_built_from_the_chosen_clouds_fields(loop, empty_server):
     from app.sync.connector import Capabilities, ConfigField, ConnectorInfo, PullMode
     from ui.dialogs.cloud_settings import CloudSettingsDialog
 
-    registry.register(ConnectorInfo(
-        name="testcloud", title="Test Cloud", capabilities=Capabilities(pull_mode=PullMode.NONE),
-        fields=(ConfigField("baseUrl", "Address", "url"), ConfigField("account", "Tenant"),
-                ConfigField("region", "Region"), ConfigField("secret", "Password", "secret")),
-        factory=registry.get("ehjzny").factory, synced_fields=("status",), auth_kinds=(("password", "Password"),)))
+    registry.register(
+        ConnectorInfo(
+            name="testcloud",
+            title="Test Cloud",
+            capabilities=Capabilities(pull_mode=PullMode.NONE),
+            fields=(
+                ConfigField("baseUrl", "Address", "url"),
+                ConfigField("account", "Tenant"),
+                ConfigField("region", "Region"),
+                ConfigField("secret", "Password", "secret"),
+            ),
+            factory=registry.get("ehjzny").factory,
+            synced_fields=("status",),
+            auth_kinds=(("password", "Password"),),
+        )
+    )
 
     async def scenario():
         client = DeskClient(empty_server.url, token=empty_server.token)

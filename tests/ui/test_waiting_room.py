@@ -35,17 +35,19 @@ def test_waiting_room_updates_when_a_number_is_called(loop, desk, branch_server)
             customer = (await other.customers("ahmed"))[0]
             walk_in = await other.walk_in(type_id, customer["id"])
             number = walk_in["ticket"]
-            assert number[:-3].isalpha() and number[-3:].isdigit()     # e.g. B004: prefix and number
+            assert number[:-3].isalpha() and number[-3:].isdigit()  # e.g. B004: prefix and number
             await until(lambda: number in room.shown_tickets()["waiting"], what="the new ticket waiting")
             assert number not in room.shown_tickets()["called"]
             waiting = room.shown_tickets()["waiting"]
-            assert len(waiting) == len(set(waiting)) and waiting.count(number) == 1                          # never two of one ticket
+            assert len(waiting) == len(set(waiting)) and waiting.count(number) == 1  # never two of one ticket
             queue = window.queue.model
             await until(lambda: queue.row_of(walk_in["id"]) >= 0, what="the walk-in in the desk's queue")
-            assert queue.index(queue.row_of(walk_in["id"]), queue.TICKET).data() == number   # the same string
+            assert queue.index(queue.row_of(walk_in["id"]), queue.TICKET).data() == number  # the same string
 
             await other.accept(walk_in["id"], doctor["id"])
-            await until(lambda: room.shown_tickets()["called"][:1] == [number], what="the number to be called")
+            await until(
+                lambda: room.shown_tickets()["called"][:1] == [number], what="the number to be called"
+            )
         finally:
             await other.aclose()
         assert number not in room.shown_tickets()["waiting"]

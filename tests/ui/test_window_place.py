@@ -41,10 +41,12 @@ def test_the_window_opens_where_it_was_closed(qapp, forget_place):
     window_place.remember(first)
     again = _window(qapp)
     window_place.place(again)
-    assert (again.geometry().size(), again.geometry().topLeft()) == (first.geometry().size(),
-                                                                     first.geometry().topLeft())
+    assert (again.geometry().size(), again.geometry().topLeft()) == (
+        first.geometry().size(),
+        first.geometry().topLeft(),
+    )
     fresh = _window(qapp)
-    window_place.place(fresh, remembered=False)        # a screenshot: always the default, fitted
+    window_place.place(fresh, remembered=False)  # a screenshot: always the default, fitted
     assert fresh.geometry().size() != first.geometry().size()
 
 

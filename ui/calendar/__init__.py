@@ -26,6 +26,22 @@ from ui.calendar.dragdrop import DragState
 from ui.calendar.header import ResourceHeader
 from ui.calendar.view import CalendarView
 
-__all__ = ["AXIS_COLOR", "AXIS_W", "CHIP", "DEFAULT_HOURS", "HEADER_H", "HOUR_H", "STATUS_MARK", "ZOOM_STEPS",
-           "Block", "CalendarView", "DayCanvas", "DragState", "OverbookDialog", "ResourceHeader", "TimeCanvas",
-           "day_label", "state_key"]
+__all__ = [
+    "AXIS_COLOR",
+    "AXIS_W",
+    "CHIP",
+    "DEFAULT_HOURS",
+    "HEADER_H",
+    "HOUR_H",
+    "STATUS_MARK",
+    "ZOOM_STEPS",
+    "Block",
+    "CalendarView",
+    "DayCanvas",
+    "DragState",
+    "OverbookDialog",
+    "ResourceHeader",
+    "TimeCanvas",
+    "day_label",
+    "state_key",
+]

@@ -75,10 +75,31 @@ class Block:
     """One placed booking: its rectangle (widget coordinates, mirrored in RTL), its column,
     its minutes after the local midnight of its day, and the colours it is painted with."""
 
-    __slots__ = ("rect", "booking", "column", "start", "end", "lane", "lanes", "fill", "stripe", "mark", "key")
+    __slots__ = (
+        "rect",
+        "booking",
+        "column",
+        "start",
+        "end",
+        "lane",
+        "lanes",
+        "fill",
+        "stripe",
+        "mark",
+        "key",
+    )
 
-    def __init__(self, booking: dict, column: int, start: int, end: int, fill: QColor, stripe: QColor,
-                 mark: QColor | None, key: str):
+    def __init__(
+        self,
+        booking: dict,
+        column: int,
+        start: int,
+        end: int,
+        fill: QColor,
+        stripe: QColor,
+        mark: QColor | None,
+        key: str,
+    ):
         self.booking, self.column, self.start, self.end = booking, column, start, end
         self.fill, self.stripe, self.mark, self.key = fill, stripe, mark, key
         self.lane, self.lanes = 0, 1
@@ -88,12 +109,12 @@ class Block:
 @dataclass
 class _Item:
     """A booking parsed once per data change: its day index, resource and minutes."""
+
     booking: dict
     day: int
     resource: str
     start: int
     end: int
-
 
 
 class TimeCanvas(PaintingMixin, DragMixin, QWidget):
@@ -102,17 +123,17 @@ class TimeCanvas(PaintingMixin, DragMixin, QWidget):
     bookingClicked = Signal(str)
     bookingActivated = Signal(str)
     layoutChanged = Signal()
-    dragStarted = Signal(str)                       # booking id
-    dropped = Signal(str, object, int, str, bool)   # booking id, day, local minutes, resource id, free
-    zoomRequested = Signal(int, int)                # steps (+ in, - out), anchor y in the canvas
-    bookHere = Signal(object, int, str)             # day, local minutes, resource id: book on an empty slot
-    slotMoved = Signal(QRect)                       # the slot cursor moved (keep it in view)
+    dragStarted = Signal(str)  # booking id
+    dropped = Signal(str, object, int, str, bool)  # booking id, day, local minutes, resource id, free
+    zoomRequested = Signal(int, int)  # steps (+ in, - out), anchor y in the canvas
+    bookHere = Signal(object, int, str)  # day, local minutes, resource id: book on an empty slot
+    slotMoved = Signal(QRect)  # the slot cursor moved (keep it in view)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.days: list[date] = []
         self.all_resources: list[dict] = []
-        self.resources: list[dict] = []     # the shown ones (resource filter)
+        self.resources: list[dict] = []  # the shown ones (resource filter)
         self.hidden_resources: set[str] = set()
         self.bookings: list[dict] = []
         self.types: dict[str, dict] = {}
@@ -127,19 +148,19 @@ class TimeCanvas(PaintingMixin, DragMixin, QWidget):
         self._by_column: list[list[Block]] = []
         self._starts: list[list[int]] = []
         self._max_len: list[int] = []
-        self._periods: list[list[tuple[int, int]]] = []   # per column: working periods (minutes)
+        self._periods: list[list[tuple[int, int]]] = []  # per column: working periods (minutes)
         self._work_rects: list[QRect] = []
         self._break_rects: list[QRect] = []
         self._text_cache: dict[tuple, list] = {}
         self._tiles: dict[int, QPixmap] = {}
         self._block_by_id: dict[str, Block] = {}
         self._colors: dict[str, QColor] = {}
-        self._free: dict[tuple[int, str], list[int]] | None = None   # (day, resource) → free starts
+        self._free: dict[tuple[int, str], list[int]] | None = None  # (day, resource) → free starts
         self._free_for: str | None = None
         self.drag: DragState | None = None
-        self.pending: DragState | None = None   # a drop waiting for the server's answer
+        self.pending: DragState | None = None  # a drop waiting for the server's answer
         self._press: tuple[QPoint, Block] | None = None
-        self.slot: tuple[int, int] | None = None   # the empty slot cursor: (column, local minutes)
+        self.slot: tuple[int, int] | None = None  # the empty slot cursor: (column, local minutes)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMouseTracking(False)
@@ -150,8 +171,15 @@ class TimeCanvas(PaintingMixin, DragMixin, QWidget):
     def day(self) -> date | None:
         return self.days[0] if self.days else None
 
-    def set_data(self, days: list[date], resources: list[dict], bookings: list[dict], types: dict[str, dict],
-                 zone: str, now: datetime) -> None:
+    def set_data(
+        self,
+        days: list[date],
+        resources: list[dict],
+        bookings: list[dict],
+        types: dict[str, dict],
+        zone: str,
+        now: datetime,
+    ) -> None:
         self.days, self.all_resources, self.bookings = list(days), list(resources), list(bookings)
         self.types, self.zone, self.now = types, zone, now
         self.pending = None
@@ -169,7 +197,7 @@ class TimeCanvas(PaintingMixin, DragMixin, QWidget):
         if booking_id != self.selected:
             self.selected = booking_id
             if booking_id:
-                self.slot = None   # a booking selected: no empty slot under the cursor any more
+                self.slot = None  # a booking selected: no empty slot under the cursor any more
             self.update()
 
     def set_show_canceled(self, show: bool) -> None:
@@ -192,9 +220,13 @@ class TimeCanvas(PaintingMixin, DragMixin, QWidget):
 
     def visible_bookings(self) -> list[dict]:
         ids = {r["id"] for r in self.resources}
-        return [b for b in self.bookings
-                if b.get("startDateTime") and b.get("resourceId") in ids
-                and (self.show_canceled or b.get("status") not in HIDDEN_STATUSES)]
+        return [
+            b
+            for b in self.bookings
+            if b.get("startDateTime")
+            and b.get("resourceId") in ids
+            and (self.show_canceled or b.get("status") not in HIDDEN_STATUSES)
+        ]
 
     def block_of(self, booking_id: str) -> Block | None:
         return self._block_by_id.get(booking_id)
@@ -267,7 +299,12 @@ class TimeCanvas(PaintingMixin, DragMixin, QWidget):
         self._periods = []
         for day in self.days:
             for resource in self.resources:
-                self._periods.append([(military_minutes(a), military_minutes(b)) for a, b in periods_on(resource.get("timeRules"), day)])
+                self._periods.append(
+                    [
+                        (military_minutes(a), military_minutes(b))
+                        for a, b in periods_on(resource.get("timeRules"), day)
+                    ]
+                )
         columns: list[list[Block]] = [[] for _ in range(ncols)]
         lo, hi = 24 * 60, 0
         for periods in self._periods:
@@ -294,7 +331,9 @@ class TimeCanvas(PaintingMixin, DragMixin, QWidget):
                 lo = start
             if end > hi:
                 hi = end
-        self.first_hour, self.last_hour = (DEFAULT_HOURS if lo >= hi else (max(0, lo // 60), min(24, -(-hi // 60))))
+        self.first_hour, self.last_hour = (
+            DEFAULT_HOURS if lo >= hi else (max(0, lo // 60), min(24, -(-hi // 60)))
+        )
         self.blocks = []
         self._starts, self._max_len = [], []
         for column in columns:
@@ -417,10 +456,14 @@ class TimeCanvas(PaintingMixin, DragMixin, QWidget):
         for column, periods in enumerate(self._periods):
             x0, x1 = self._column_x(column)
             for i, (a, b) in enumerate(periods):
-                self._work_rects.append(self._mirror(QRect(x0, self.y_of(a), x1 - x0, self.y_of(b) - self.y_of(a))))
+                self._work_rects.append(
+                    self._mirror(QRect(x0, self.y_of(a), x1 - x0, self.y_of(b) - self.y_of(a)))
+                )
                 if i + 1 < len(periods) and periods[i + 1][0] > b:
                     nxt = periods[i + 1][0]
-                    self._break_rects.append(self._mirror(QRect(x0, self.y_of(b), x1 - x0, self.y_of(nxt) - self.y_of(b))))
+                    self._break_rects.append(
+                        self._mirror(QRect(x0, self.y_of(b), x1 - x0, self.y_of(nxt) - self.y_of(b)))
+                    )
         self._tiles.clear()
         self.update()
         self.layoutChanged.emit()
@@ -494,7 +537,7 @@ class TimeCanvas(PaintingMixin, DragMixin, QWidget):
             self.set_slot(slot)
             if self.selected:
                 self.set_selected(None)
-                self.bookingClicked.emit("")   # an empty slot: no booking selected
+                self.bookingClicked.emit("")  # an empty slot: no booking selected
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
@@ -503,8 +546,11 @@ class TimeCanvas(PaintingMixin, DragMixin, QWidget):
             self.move_drag(pos)
         elif self._press is not None and event.buttons() & Qt.MouseButton.LeftButton:
             start, block = self._press
-            if (pos - start).manhattanLength() >= QApplication.startDragDistance() and self.now is not None \
-                    and allowed("reschedule", block.booking, self.now):
+            if (
+                (pos - start).manhattanLength() >= QApplication.startDragDistance()
+                and self.now is not None
+                and allowed("reschedule", block.booking, self.now)
+            ):
                 self.begin_drag(block, self.minutes_at(start.y()))
                 self.move_drag(pos)
         super().mouseMoveEvent(event)
@@ -550,8 +596,15 @@ class TimeCanvas(PaintingMixin, DragMixin, QWidget):
                 self.bookingClicked.emit("")
             event.accept()
             return
-        moves = {Qt.Key.Key_Up: (0, -1), Qt.Key.Key_Down: (0, 1), Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0)}
-        plain = not event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
+        moves = {
+            Qt.Key.Key_Up: (0, -1),
+            Qt.Key.Key_Down: (0, 1),
+            Qt.Key.Key_Left: (-1, 0),
+            Qt.Key.Key_Right: (1, 0),
+        }
+        plain = not event.modifiers() & (
+            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+        )
         if self.slot is not None and plain and key in moves:
             self._move_slot(*moves[key])
             event.accept()
@@ -599,14 +652,28 @@ class TimeCanvas(PaintingMixin, DragMixin, QWidget):
                 column = self.column_at(pos.x())
                 if column is not None and len(self.days) > 1:
                     day, resource = self.column_day_resource(column)
-                    QToolTip.showText(event.globalPos(), "\n".join((display_name(resource), f.day_label(day))), self)
+                    QToolTip.showText(
+                        event.globalPos(), "\n".join((display_name(resource), f.day_label(day))), self
+                    )
                 else:
                     QToolTip.hideText()
             else:
                 resource = next((r for r in self.resources if r["id"] == booking.get("resourceId")), None)
-                QToolTip.showText(event.globalPos(), "\n".join(x for x in (
-                    f.customer_name(booking), f.span_of(booking, self.zone), f.type_name(booking, self.types),
-                    display_name(resource) if resource else "", f.booking_status(booking)) if x), self)
+                QToolTip.showText(
+                    event.globalPos(),
+                    "\n".join(
+                        x
+                        for x in (
+                            f.customer_name(booking),
+                            f.span_of(booking, self.zone),
+                            f.type_name(booking, self.types),
+                            display_name(resource) if resource else "",
+                            f.booking_status(booking),
+                        )
+                        if x
+                    ),
+                    self,
+                )
             return True
         return super().event(event)
 
@@ -614,7 +681,13 @@ class TimeCanvas(PaintingMixin, DragMixin, QWidget):
 class DayCanvas(TimeCanvas):
     """One branch-local day, one column per resource."""
 
-    def set_day(self, day: date, resources: list[dict], bookings: list[dict], types: dict[str, dict],
-                zone: str, now: datetime) -> None:
+    def set_day(
+        self,
+        day: date,
+        resources: list[dict],
+        bookings: list[dict],
+        types: dict[str, dict],
+        zone: str,
+        now: datetime,
+    ) -> None:
         self.set_data([day], resources, bookings, types, zone, now)
-

@@ -21,10 +21,10 @@ DAY_GAP = 5
 DEFAULT_HOURS = (7, 22)
 HIDDEN_STATUSES = {Status.CANCELED, Status.REJECTED}
 SNAP_MINUTES = 5
-SLOT_MINUTES = 15     # the slot cursor's step (an empty slot to book on)
-MAGNET_MINUTES = 7      # a drop this close to a free start snaps to it
-DETAIL_W, DETAIL_H = 26, 13   # smaller blocks are painted in batches, without text
-TILE_H, MAX_TILES = 512, 10   # the painted content is kept in tiles of the full width
+SLOT_MINUTES = 15  # the slot cursor's step (an empty slot to book on)
+MAGNET_MINUTES = 7  # a drop this close to a free start snaps to it
+DETAIL_W, DETAIL_H = 26, 13  # smaller blocks are painted in batches, without text
+TILE_H, MAX_TILES = 512, 10  # the painted content is kept in tiles of the full width
 
 #: Status chip colours: (background, text).
 CHIP = {
@@ -108,10 +108,12 @@ def day_label(day: date, pattern: str) -> str:
 
 
 def mix(a: QColor, b: QColor, t: float) -> QColor:
-    return QColor(round(a.red() + (b.red() - a.red()) * t), round(a.green() + (b.green() - a.green()) * t),
-                  round(a.blue() + (b.blue() - a.blue()) * t))
+    return QColor(
+        round(a.red() + (b.red() - a.red()) * t),
+        round(a.green() + (b.green() - a.green()) * t),
+        round(a.blue() + (b.blue() - a.blue()) * t),
+    )
 
 
 def luminance(c: QColor) -> float:
     return (0.299 * c.red() + 0.587 * c.green() + 0.114 * c.blue()) / 255
-

@@ -27,7 +27,10 @@ class OverbookDialog(QDialog):
         layout = QVBoxLayout(self)
         # Translators: the overbook dialog: {name} is the customer, {when} the new time, {resource} who.
         text = _("{name} → {when}, {resource}: this time is not free.").format(
-            name=fsi(f.customer_name(booking)), when=fsi(when), resource=fsi(display_name(resource) if resource else ""))
+            name=fsi(f.customer_name(booking)),
+            when=fsi(when),
+            resource=fsi(display_name(resource) if resource else ""),
+        )
         label = QLabel(text)
         label.setWordWrap(True)
         layout.addWidget(label)

@@ -28,9 +28,9 @@ from app.i18n import formats as fmt
 @dataclass
 class DragState:
     booking: dict
-    offset: int                 # minutes between the booking's start and the grab point
+    offset: int  # minutes between the booking's start and the grab point
     duration: int
-    column: int | None = None   # the target column
+    column: int | None = None  # the target column
     minutes: int | None = None  # the target start
     free: bool = False
 
@@ -71,7 +71,7 @@ class DragMixin:
             return
         _day, resource = self.column_day_resource(column)
         if drag.booking.get("typeId") not in (resource.get("types") or []):
-            drag.column = drag.minutes = None   # this resource does not serve the type
+            drag.column = drag.minutes = None  # this resource does not serve the type
             drag.free = False
             return
         minutes = max(0, min(24 * 60 - drag.duration, minutes))
@@ -97,8 +97,11 @@ class DragMixin:
         column = self.column_at(pos.x())
         raw = self.minutes_at(pos.y()) - self.drag.offset
         self._retarget(column, int(round(raw / SNAP_MINUTES) * SNAP_MINUTES))
-        self.setCursor(Qt.CursorShape.ClosedHandCursor if self.drag.column is not None
-                       else Qt.CursorShape.ForbiddenCursor)
+        self.setCursor(
+            Qt.CursorShape.ClosedHandCursor
+            if self.drag.column is not None
+            else Qt.CursorShape.ForbiddenCursor
+        )
         self.update()
 
     def end_drag(self, drop: bool = True) -> None:
@@ -110,7 +113,7 @@ class DragMixin:
             block = self.block_of(drag.booking["id"])
             if block is not None and block.column == drag.column and block.start == drag.minutes:
                 self.update()
-                return   # dropped where it was
+                return  # dropped where it was
             self.pending = drag
             day, resource = self.column_day_resource(drag.column)
             self.dropped.emit(drag.booking["id"], day, drag.minutes, resource["id"], drag.free)
@@ -122,7 +125,6 @@ class DragMixin:
         self.pending = None
         self._free = None
         self.update()
-
 
 
 class DropHandlerMixin:
@@ -138,15 +140,18 @@ class DropHandlerMixin:
         days = list(canvas.days)
 
         async def fetch() -> list[dict]:
-            answers = await asyncio.gather(*(self.client.free_times(booking["typeId"], d, ignore_id=booking_id)
-                                             for d in days))
+            answers = await asyncio.gather(
+                *(self.client.free_times(booking["typeId"], d, ignore_id=booking_id) for d in days)
+            )
             return [slot for answer in answers for slot in answer]
 
-        self._free_task = self.tasks.run(fetch(), lambda slots: canvas.set_free_slots(booking_id, slots),
-                                         lambda exc: None)
+        self._free_task = self.tasks.run(
+            fetch(), lambda slots: canvas.set_free_slots(booking_id, slots), lambda exc: None
+        )
 
-    def _dropped(self, canvas: TimeCanvas, booking_id: str, day: date, minutes: int, resource_id: str,
-                 free: bool) -> None:
+    def _dropped(
+        self, canvas: TimeCanvas, booking_id: str, day: date, minutes: int, resource_id: str, free: bool
+    ) -> None:
         booking = canvas.find(booking_id)
         if booking is None:
             canvas.clear_pending()
@@ -154,7 +159,7 @@ class DropHandlerMixin:
         task = self._free_task
 
         async def decide() -> None:
-            if task is not None and not task.done():   # the free times are still on their way
+            if task is not None and not task.done():  # the free times are still on their way
                 try:
                     await task
                 except Exception:  # noqa: BLE001 - unknown: ask for a reason rather than guess
@@ -169,7 +174,9 @@ class DropHandlerMixin:
 
         self.tasks.run(decide())
 
-    def _ask_reason(self, canvas: TimeCanvas, booking: dict, day: date, military: int, resource_id: str) -> None:
+    def _ask_reason(
+        self, canvas: TimeCanvas, booking: dict, day: date, military: int, resource_id: str
+    ) -> None:
         zone = canvas.zone
         moment = from_local(day, military, zone)
         when = f"{fmt.format_date(day, format='medium')} {fmt.format_time(moment, zone)}"

@@ -11,7 +11,6 @@ if TYPE_CHECKING:
     from ui.calendar.canvas import TimeCanvas
 
 
-
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import (
     QColor,
@@ -37,7 +36,9 @@ class ResourceHeader(QWidget):
         canvas.layoutChanged.connect(self.update)
 
     def offset(self) -> int:
-        return self.canvas.mapTo(self.window(), QPoint(0, 0)).x() - self.mapTo(self.window(), QPoint(0, 0)).x()
+        return (
+            self.canvas.mapTo(self.window(), QPoint(0, 0)).x() - self.mapTo(self.window(), QPoint(0, 0)).x()
+        )
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
@@ -61,8 +62,10 @@ class ResourceHeader(QWidget):
                         lines[-1] = joined
                     else:
                         lines.append(word)
-                name = "\n".join(elide_end(x, rect.width(), lambda t, _r: metrics.horizontalAdvance(t), "") or x[:1]
-                                 for x in lines)
+                name = "\n".join(
+                    elide_end(x, rect.width(), lambda t, _r: metrics.horizontalAdvance(t), "") or x[:1]
+                    for x in lines
+                )
             p.drawText(rect, Qt.AlignmentFlag.AlignCenter, name)
             p.setPen(QColor("#c3c9d0"))
             x = col.left() if not self.canvas.is_rtl() else col.right()

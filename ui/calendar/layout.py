@@ -35,9 +35,9 @@ ELLIPSIS = "…"
 PAD_START, PAD_END, PAD_Y = 8, 6, 1
 #: Blocks narrower than this (a week lane) keep only the stripe's room and a hair on the other side.
 NARROW, NARROW_PAD_START, NARROW_PAD_END = 60, 6, 2
-CHIP_PAD = 12        # horizontal room around a chip's label
-CHIP_GAP = 4         # between the chip and the name
-MIN_NAME_CHARS = 2   # a name cut shorter than this (plus "…") is not shown at all
+CHIP_PAD = 12  # horizontal room around a chip's label
+CHIP_GAP = 4  # between the chip and the name
+MIN_NAME_CHARS = 2  # a name cut shorter than this (plus "…") is not shown at all
 
 Measure = Callable[[str, str], float]
 LineHeight = Callable[[str], int]
@@ -122,7 +122,7 @@ def assign_lanes(blocks: list[Laned]) -> int:
     blocks.sort(key=lambda bl: (bl.start, -bl.end))
     longest = 0
     for cluster in clusters(blocks):
-        lanes: list[int] = []   # the end minute of each lane
+        lanes: list[int] = []  # the end minute of each lane
         for block in cluster:
             start = block.start
             for i, last in enumerate(lanes):
@@ -162,9 +162,9 @@ def elide_end(text: str, width: float, measure: Measure, role: str) -> str:
         return text
     points = _cut_points(text)
     lo, hi, best = 0, len(points) - 1, ""
-    while lo <= hi:   # the advance grows with the prefix: bisect the cut points
+    while lo <= hi:  # the advance grows with the prefix: bisect the cut points
         mid = (lo + hi) // 2
-        candidate = text[:points[mid]].rstrip() + ELLIPSIS
+        candidate = text[: points[mid]].rstrip() + ELLIPSIS
         if measure(candidate, role) <= width:
             best, lo = candidate, mid + 1
         else:
@@ -177,10 +177,22 @@ def _direction(text: str, rtl_layout: bool) -> bool:
     return rtl_layout if kind is None else kind == "rtl"
 
 
-def fit_block(width: int, height: int, *, name: str, time: str, span: str, details: Sequence[str],
-              state: Sequence[str], state_line: str = "", rtl: bool, measure: Measure, line_height: LineHeight,
-              name_with_time: Callable[[str, str], str] = lambda n, t: f"{n}  {t}",
-              ink: Callable[[str, str], tuple[int, int]] | None = None) -> BlockText:
+def fit_block(
+    width: int,
+    height: int,
+    *,
+    name: str,
+    time: str,
+    span: str,
+    details: Sequence[str],
+    state: Sequence[str],
+    state_line: str = "",
+    rtl: bool,
+    measure: Measure,
+    line_height: LineHeight,
+    name_with_time: Callable[[str, str], str] = lambda n, t: f"{n}  {t}",
+    ink: Callable[[str, str], tuple[int, int]] | None = None,
+) -> BlockText:
     """The text of a ``width`` × ``height`` block (pixels).
 
     ``name``: the customer's name; ``time``: the start time, shown after the name on its
@@ -223,7 +235,7 @@ def fit_block(width: int, height: int, *, name: str, time: str, span: str, detai
     rest = [s for s in (*details, "" if chip else state_line) if s]
     wanted = [span, *rest] if span else rest
     if room < len(wanted) and span:
-        wanted = rest   # the range goes first; the start time joins the name
+        wanted = rest  # the range goes first; the start time joins the name
         joined = True
     else:
         joined = room == 0
@@ -235,7 +247,9 @@ def fit_block(width: int, height: int, *, name: str, time: str, span: str, detai
     lines: list[Line] = []
 
     def place(text: str, role: str, y: int, h: int, avail: int, whole: bool = False) -> bool:
-        fitted = text if measure(text, role) <= avail else "" if whole else elide_end(text, avail, measure, role)
+        fitted = (
+            text if measure(text, role) <= avail else "" if whole else elide_end(text, avail, measure, role)
+        )
         if not fitted:
             return False
         w = min(avail, int(measure(fitted, role) + 0.999))
@@ -244,18 +258,28 @@ def fit_block(width: int, height: int, *, name: str, time: str, span: str, detai
         return True
 
     if not place(title, name_role, first_y, first_h, name_w):
-        if name_role == DETAIL or not place(name, DETAIL, first_y, detail_h, name_w):   # a narrow lane: smaller
-            return BlockText((), chip)   # no room for the name: nothing else either (the tooltip has it all)
+        if name_role == DETAIL or not place(
+            name, DETAIL, first_y, detail_h, name_w
+        ):  # a narrow lane: smaller
+            return BlockText((), chip)  # no room for the name: nothing else either (the tooltip has it all)
         first_h = detail_h
     y = first_y + first_h
     for text in wanted[:room]:
-        if place(text, DETAIL, y, detail_h, inner_w, whole=text == span):   # never a cut-off time
+        if place(text, DETAIL, y, detail_h, inner_w, whole=text == span):  # never a cut-off time
             y += detail_h
     return BlockText(tuple(lines), chip)
 
 
-def _ink_line(width: int, height: int, name: str, inner_x: int, inner_w: int, rtl: bool, measure: Measure,
-              ink: Callable[[str, str], tuple[int, int]] | None) -> BlockText:
+def _ink_line(
+    width: int,
+    height: int,
+    name: str,
+    inner_x: int,
+    inner_w: int,
+    rtl: bool,
+    measure: Measure,
+    ink: Callable[[str, str], tuple[int, int]] | None,
+) -> BlockText:
     """The name alone in the small font, boxed by its glyphs, when they fit the block's height."""
     if ink is None:
         return BlockText((), None)
@@ -267,4 +291,6 @@ def _ink_line(width: int, height: int, name: str, inner_x: int, inner_w: int, rt
         return BlockText((), None)
     w = min(inner_w, int(measure(fitted, DETAIL) + 0.999))
     x = inner_x + inner_w - w if rtl else inner_x
-    return BlockText((Line(fitted, DETAIL, Box(x, (height - h) // 2, w, h), _direction(fitted, rtl), top),), None)
+    return BlockText(
+        (Line(fitted, DETAIL, Box(x, (height - h) // 2, w, h), _direction(fitted, rtl), top),), None
+    )

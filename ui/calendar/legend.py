@@ -19,9 +19,14 @@ from ui.calendar.common import PATTERN_COLOR, STATE_PATTERN
 from ui.core import language
 
 #: State entries of the legend, in visit order: (status, visit status, colour).
-STATUSES = ((Status.PENDING_APPROVAL, None, "#6a1b9a"), (Status.CONFIRMED, VisitStatus.CHECKED_IN, "#f9a825"),
-            (Status.CONFIRMED, VisitStatus.IN_PROGRESS, "#2e7d32"), (Status.CONFIRMED, VisitStatus.COMPLETED, "#78909c"),
-            (Status.CONFIRMED, VisitStatus.NO_SHOW, "#c62828"), (Status.CANCELED, None, "#b71c1c"))
+STATUSES = (
+    (Status.PENDING_APPROVAL, None, "#6a1b9a"),
+    (Status.CONFIRMED, VisitStatus.CHECKED_IN, "#f9a825"),
+    (Status.CONFIRMED, VisitStatus.IN_PROGRESS, "#2e7d32"),
+    (Status.CONFIRMED, VisitStatus.COMPLETED, "#78909c"),
+    (Status.CONFIRMED, VisitStatus.NO_SHOW, "#c62828"),
+    (Status.CANCELED, None, "#b71c1c"),
+)
 MAX_ROWS = 2
 SWATCH_W, GAP, GROUP_GAP = 14, 12, 10
 
@@ -34,8 +39,8 @@ class Legend(QWidget):
         language.follow(self)  # retranslate_ui after every language or digits switch
         # (text, colour, kind: type|status, pattern or None)
         self.entries: list[tuple[str, QColor, str, Qt.BrushStyle | None]] = []
-        self.placed: list[tuple[int, QRect, QRect]] = []   # (entry index, swatch, label) painted
-        self.overflow: list[int] = []                      # entry indexes behind the "+N" button
+        self.placed: list[tuple[int, QRect, QRect]] = []  # (entry index, swatch, label) painted
+        self.overflow: list[int] = []  # entry indexes behind the "+N" button
         self._shown: tuple = ({}, None)
         self.more = QToolButton(self)
         self.more.setAutoRaise(True)
@@ -51,10 +56,15 @@ class Legend(QWidget):
     def set_types(self, types: dict[str, dict], bookings: list[dict] | None = None) -> None:
         used = {b.get("typeId") for b in bookings} if bookings else set(types)
         self._shown = (types, [{"typeId": t} for t in used] if bookings else None)
-        entries = [(display_name(t), QColor(t.get("color") or "#90a4ae"), "type", None)
-                   for t in types.values() if t["id"] in used or not bookings]
+        entries = [
+            (display_name(t), QColor(t.get("color") or "#90a4ae"), "type", None)
+            for t in types.values()
+            if t["id"] in used or not bookings
+        ]
         entries.sort(key=lambda e: e[0])
-        entries += [(status_label(s, v), QColor(c), "status", STATE_PATTERN.get(v or s)) for s, v, c in STATUSES]
+        entries += [
+            (status_label(s, v), QColor(c), "status", STATE_PATTERN.get(v or s)) for s, v, c in STATUSES
+        ]
         if entries != self.entries:
             self.entries = entries
             self.setToolTip("\n".join(e[0] for e in entries))
@@ -81,7 +91,7 @@ class Legend(QWidget):
                 room = width - (more_w if last_row and i < len(self.entries) - 1 else 0)
                 if x + w <= room:
                     break
-                if last_row:   # the rest goes behind the "+N" button
+                if last_row:  # the rest goes behind the "+N" button
                     return placed, list(range(i, len(self.entries)))
                 row, x = row + 1, 0
             y = row * h
@@ -153,7 +163,9 @@ class Legend(QWidget):
         width = self.width()
         for i, swatch, label in self.placed:
             if rtl:
-                swatch = QRect(width - swatch.x() - swatch.width(), swatch.y(), swatch.width(), swatch.height())
+                swatch = QRect(
+                    width - swatch.x() - swatch.width(), swatch.y(), swatch.width(), swatch.height()
+                )
                 label = QRect(width - label.x() - label.width(), label.y(), label.width(), label.height())
             self._paint_swatch(p, swatch, i)
             p.setPen(QColor("#37474f"))

@@ -86,7 +86,7 @@ class PaintingMixin:
             p.fillRect(exposed, self._color(OFF_COLOR))
             p.end()
             return
-        if self.drag is not None and self._free is not None:   # free/busy shading under the blocks
+        if self.drag is not None and self._free is not None:  # free/busy shading under the blocks
             p.fillRect(exposed, self._color(OFF_COLOR))
             p.setClipRect(exposed)
             self._paint_background(p, exposed)
@@ -109,12 +109,16 @@ class PaintingMixin:
             pixmap = self._tiles.pop(tile, None)
             if pixmap is None or pixmap.width() != round(self.width() * dpr):
                 pixmap = self._render_tile(tile, dpr)
-            self._tiles[tile] = pixmap          # most recently used last
+            self._tiles[tile] = pixmap  # most recently used last
             while len(self._tiles) > MAX_TILES:
                 self._tiles.pop(next(iter(self._tiles)))
             target = QRect(0, tile * TILE_H, self.width(), TILE_H).intersected(exposed)
-            source = QRectF(target.x() * dpr, (target.y() - tile * TILE_H) * dpr,
-                            target.width() * dpr, target.height() * dpr)
+            source = QRectF(
+                target.x() * dpr,
+                (target.y() - tile * TILE_H) * dpr,
+                target.width() * dpr,
+                target.height() * dpr,
+            )
             p.drawPixmap(QRectF(target), pixmap, source)
 
     def _render_tile(self, tile: int, dpr: float) -> QPixmap:
@@ -143,7 +147,7 @@ class PaintingMixin:
                     veil.setAlpha(150)
                     p.fillRect(block.rect, veil)
         slot = self.slot_rect()
-        if slot is not None:   # the empty slot Enter books
+        if slot is not None:  # the empty slot Enter books
             p.setPen(QPen(self.palette().highlight().color(), 2, Qt.PenStyle.DashLine))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRect(slot)
@@ -175,7 +179,10 @@ class PaintingMixin:
             p.drawRects(breaks)
         grid = self._mirror(QRect(AXIS_W, 0, self.width() - AXIS_W, self.height()))
         top, bottom = exposed.top(), exposed.bottom()
-        hour_pen, half_pen = QPen(self._color("#cfd4da"), 1), QPen(self._color("#e6e9ed"), 1, Qt.PenStyle.DashLine)
+        hour_pen, half_pen = (
+            QPen(self._color("#cfd4da"), 1),
+            QPen(self._color("#e6e9ed"), 1, Qt.PenStyle.DashLine),
+        )
         for hour in range(self.first_hour, self.last_hour + 1):
             y = self.y_of(hour * 60)
             if top - 1 <= y <= bottom + 1:
@@ -198,8 +205,11 @@ class PaintingMixin:
             p.setBrush(self._color("#c9ced6"))
             for d in range(len(self.days) - 1):
                 right = self.day_rect(d)
-                gap = QRect(right.right() + 1, top, DAY_GAP, bottom - top + 1) if not self.is_rtl() else \
-                    QRect(right.left() - DAY_GAP, top, DAY_GAP, bottom - top + 1)
+                gap = (
+                    QRect(right.right() + 1, top, DAY_GAP, bottom - top + 1)
+                    if not self.is_rtl()
+                    else QRect(right.left() - DAY_GAP, top, DAY_GAP, bottom - top + 1)
+                )
                 p.drawRect(gap)
 
     def _paint_free_busy(self, p: QPainter, exposed: QRect) -> None:
@@ -212,16 +222,22 @@ class PaintingMixin:
         for column in self._visible_columns(exposed):
             day, resource = self.column_day_resource(column)
             rect = self.column_rect(column)
-            area = QRect(rect.x(), self.y_of(self.first_hour * 60), rect.width(),
-                         self.y_of(self.last_hour * 60) - self.y_of(self.first_hour * 60))
+            area = QRect(
+                rect.x(),
+                self.y_of(self.first_hour * 60),
+                rect.width(),
+                self.y_of(self.last_hour * 60) - self.y_of(self.first_hour * 60),
+            )
             if type_id not in (resource.get("types") or []):
                 p.fillRect(area, not_served)
                 continue
             p.fillRect(area, busy)
             starts = self._free.get((self.days.index(day), resource["id"]), [])
             p.setBrush(self._color(WORK_COLOR))
-            cells = [QRect(rect.x(), self.y_of(m), rect.width(), max(2, self.y_of(m + step) - self.y_of(m)))
-                     for m in starts]
+            cells = [
+                QRect(rect.x(), self.y_of(m), rect.width(), max(2, self.y_of(m + step) - self.y_of(m)))
+                for m in starts
+            ]
             p.drawRects(cells)
             p.setBrush(FREE_COLOR)
             p.drawRects(cells)
@@ -273,12 +289,16 @@ class PaintingMixin:
                 continue
             small.setdefault(id(block.fill), (block.fill, []))[1].append(rect)
             if rect.width() >= 8:
-                stripe = QRect(rect.right() - 1, rect.y(), 2, rect.height()) if rtl else \
-                    QRect(rect.x(), rect.y(), 2, rect.height())
+                stripe = (
+                    QRect(rect.right() - 1, rect.y(), 2, rect.height())
+                    if rtl
+                    else QRect(rect.x(), rect.y(), 2, rect.height())
+                )
                 stripes.setdefault(id(block.stripe), (block.stripe, []))[1].append(stripe)
             if block.mark is not None:
                 marks.setdefault(id(block.mark), (block.mark, []))[1].append(
-                    QRect(rect.x(), rect.y(), rect.width(), min(3, rect.height())))
+                    QRect(rect.x(), rect.y(), rect.width(), min(3, rect.height()))
+                )
             style = STATE_PATTERN.get(block.key)
             if style is not None:
                 patterns.setdefault(style, []).append(rect)
@@ -287,7 +307,7 @@ class PaintingMixin:
             for color, rects in group.values():
                 p.setBrush(color)
                 p.drawRects(rects)
-        for style, rects in patterns.items():   # the state without colour: a pattern per state
+        for style, rects in patterns.items():  # the state without colour: a pattern per state
             p.setBrush(QBrush(self._color(PATTERN_COLOR), style))
             p.drawRects(rects)
         if big:
@@ -319,7 +339,7 @@ class PaintingMixin:
         cache_key = (b["id"], rect.width(), rect.height())
         parts = self._text_cache.get(cache_key)
         if parts is None:
-            if len(self._text_cache) > 4000:   # keyed by size: old zooms and widths pile up
+            if len(self._text_cache) > 4000:  # keyed by size: old zooms and widths pile up
                 self._text_cache.clear()
             parts = self._text_cache[cache_key] = self._layout_text(block)
         origin = rect.topLeft()
@@ -334,7 +354,7 @@ class PaintingMixin:
                 if style is not None:
                     p.setPen(Qt.PenStyle.NoPen)
                     veil = QColor(self._color(PATTERN_COLOR))
-                    veil.setAlpha(70)   # light under the text: the name stays readable
+                    veil.setAlpha(70)  # light under the text: the name stays readable
                     p.setBrush(QBrush(veil, style))
                     p.drawRoundedRect(rect, 4, 4)
             else:
@@ -342,7 +362,9 @@ class PaintingMixin:
                 p.setFont(a)
                 p.drawStaticText(QPointF(origin) + offset, item)
 
-    def _static(self, text: str, font: QFont, rtl: bool | None = None, width: int | None = None) -> QStaticText:
+    def _static(
+        self, text: str, font: QFont, rtl: bool | None = None, width: int | None = None
+    ) -> QStaticText:
         """``text`` laid out once in ``font``, in its own direction (``rtl``; default: the
         layout's), ``width`` wide when given (the right-to-left text then ends at the box's
         right edge instead of hanging left of the drawing point)."""
@@ -386,19 +408,25 @@ class PaintingMixin:
             short = _(SHORT_STATE[key]) if key in SHORT_STATE else label
             if key != Status.CONFIRMED:
                 state = (label, short) if short != label else (label,)
-            elif rect.width() >= 234:   # "Confirmed" only where there is room to spare
+            elif rect.width() >= 234:  # "Confirmed" only where there is room to spare
                 state = (label,)
         # Translators: a short booking block in the calendar: customer name, then start time.
         joined = _("{name}  {time}")
         return fit_block(
-            rect.width(), rect.height(), name=f.customer_name(b),
-            time=f.time_of(b.get("startDateTime"), self.zone), span=f.span_of(b, self.zone),
-            details=(f.type_name(b, self.types),), state=state,
-            state_line=f.booking_status(b) if key != Status.CONFIRMED else "", rtl=self.is_rtl(),
+            rect.width(),
+            rect.height(),
+            name=f.customer_name(b),
+            time=f.time_of(b.get("startDateTime"), self.zone),
+            span=f.span_of(b, self.zone),
+            details=(f.type_name(b, self.types),),
+            state=state,
+            state_line=f.booking_status(b) if key != Status.CONFIRMED else "",
+            rtl=self.is_rtl(),
             measure=lambda text, role: metrics[role].horizontalAdvance(text),
             line_height=lambda role: metrics[role].height(),
             ink=lambda text, role: _ink(metrics[role], text),
-            name_with_time=lambda n, t: joined.format(name=fsi(n), time=fsi(t)))
+            name_with_time=lambda n, t: joined.format(name=fsi(n), time=fsi(t)),
+        )
 
     def _layout_text(self, block: Block) -> list:
         """The block's text and state chip as painted parts (relative to the block's corner)."""
@@ -413,8 +441,15 @@ class PaintingMixin:
             parts.append(("chip", box, None, self._color(colors[0]), self._color(colors[1])))
             st = self._static(chip.text, fonts[CHIP_ROLE], width=box.width() - 12)
             size = st.size()
-            parts.append(("text", st, QPointF(box.x() + 6, box.y() + (box.height() - size.height()) / 2),
-                          fonts[CHIP_ROLE], self._color(colors[1])))
+            parts.append(
+                (
+                    "text",
+                    st,
+                    QPointF(box.x() + 6, box.y() + (box.height() - size.height()) / 2),
+                    fonts[CHIP_ROLE],
+                    self._color(colors[1]),
+                )
+            )
         text_color = self._color("#1c2530") if luminance(block.fill) > 0.5 else self._color("#ffffff")
         for line in fitted.lines:
             box = line.box
@@ -423,7 +458,9 @@ class PaintingMixin:
             y = box.y - line.ink_top if line.ink_top is not None else box.y + (box.h - size.height()) / 2
             parts.append(("text", st, QPointF(box.x, y), fonts[line.role], text_color))
         if chip is None and not any(line.text == f.booking_status(block.booking) for line in fitted.lines):
-            parts.insert(0, ("pattern", None, None, None, None))   # no readable state: its pattern, under the text
+            parts.insert(
+                0, ("pattern", None, None, None, None)
+            )  # no readable state: its pattern, under the text
         return parts
 
     def _paint_now(self, p: QPainter) -> None:
@@ -433,8 +470,11 @@ class PaintingMixin:
         if local.date() not in self.days:
             return
         y = self.y_of(local.hour * 60 + local.minute + local.second / 60)
-        grid = self.day_rect(self.days.index(local.date())) if len(self.days) > 1 else \
-            self._mirror(QRect(AXIS_W, 0, self.width() - AXIS_W, self.height()))
+        grid = (
+            self.day_rect(self.days.index(local.date()))
+            if len(self.days) > 1
+            else self._mirror(QRect(AXIS_W, 0, self.width() - AXIS_W, self.height()))
+        )
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.setPen(QPen(self._color("#e53935"), 2))
         p.drawLine(grid.left(), y, grid.right(), y)
@@ -452,7 +492,9 @@ class PaintingMixin:
         color.setAlpha(210)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.setBrush(color)
-        p.setPen(QPen(self._color("#2e7d32") if ghost.free else self._color("#c62828"), 2, Qt.PenStyle.DashLine))
+        p.setPen(
+            QPen(self._color("#2e7d32") if ghost.free else self._color("#c62828"), 2, Qt.PenStyle.DashLine)
+        )
         p.drawRoundedRect(rect, 4, 4)
         day, _resource = self.column_day_resource(ghost.column)
         moment = from_local(day, ghost.minutes // 60 * 100 + ghost.minutes % 60, self.zone)
@@ -464,7 +506,9 @@ class PaintingMixin:
         font = QFont(self.font())
         font.setBold(True)
         p.setFont(font)
-        p.drawText(rect.adjusted(6, 0, -6, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
-                   QFontMetrics(font).elidedText(label, Qt.TextElideMode.ElideRight, max(0, rect.width() - 12)))
+        p.drawText(
+            rect.adjusted(6, 0, -6, 0),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
+            QFontMetrics(font).elidedText(label, Qt.TextElideMode.ElideRight, max(0, rect.width() - 12)),
+        )
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-

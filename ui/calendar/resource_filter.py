@@ -13,7 +13,7 @@ from ui.core import language
 
 
 class ResourceFilter(QToolButton):
-    changed = Signal(object)   # the set of hidden resource ids
+    changed = Signal(object)  # the set of hidden resource ids
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -77,4 +77,8 @@ class ResourceFilter(QToolButton):
             self.setText(_("All resources"))
         else:
             # Translators: the calendar's resource filter when some are hidden, e.g. "3 of 8 resources".
-            self.setText(_("{shown} of {total} resources").format(shown=format_number(shown), total=format_number(total)))
+            self.setText(
+                _("{shown} of {total} resources").format(
+                    shown=format_number(shown), total=format_number(total)
+                )
+            )

@@ -53,10 +53,10 @@ class CalendarView(DropHandlerMixin, QWidget):
     dragged, its free times; a drop ends in :attr:`moveRequested` (with the overbook reason
     already asked when the slot is taken)."""
 
-    moveRequested = Signal(str, object, int, str, str)   # booking id, day, military time, resource id, reason
+    moveRequested = Signal(str, object, int, str, str)  # booking id, day, military time, resource id, reason
     bookingClicked = Signal(str)
     modeChanged = Signal(str)
-    bookHereRequested = Signal(str, object)   # resource id, start (an aware datetime): book on an empty slot
+    bookHereRequested = Signal(str, object)  # resource id, start (an aware datetime): book on an empty slot
 
     def __init__(self, parent: QWidget | None = None):
         from ui.calendar.legend import Legend
@@ -134,12 +134,19 @@ class CalendarView(DropHandlerMixin, QWidget):
             canvas.dragStarted.connect(lambda booking_id, c=canvas: self._drag_started(c, booking_id))
             canvas.dropped.connect(lambda *args, c=canvas: self._dropped(c, *args))
             canvas.zoomRequested.connect(lambda steps, y, c=canvas: self.zoom(steps, c, y))
-            canvas.bookHere.connect(lambda day, minutes, resource_id, c=canvas: self.bookHereRequested.emit(
-                resource_id, from_local(day, minutes // 60 * 100 + minutes % 60, c.zone)))
-        self.canvas.slotMoved.connect(lambda rect: self.scroll.ensureVisible(rect.center().x(), rect.center().y(),
-                                                                             0, rect.height()))
-        self.week.slotMoved.connect(lambda rect: self.week_pane.scroll.ensureVisible(
-            rect.center().x(), rect.center().y(), 0, rect.height()))
+            canvas.bookHere.connect(
+                lambda day, minutes, resource_id, c=canvas: self.bookHereRequested.emit(
+                    resource_id, from_local(day, minutes // 60 * 100 + minutes % 60, c.zone)
+                )
+            )
+        self.canvas.slotMoved.connect(
+            lambda rect: self.scroll.ensureVisible(rect.center().x(), rect.center().y(), 0, rect.height())
+        )
+        self.week.slotMoved.connect(
+            lambda rect: self.week_pane.scroll.ensureVisible(
+                rect.center().x(), rect.center().y(), 0, rect.height()
+            )
+        )
 
     # wiring ----------------------------------------------------------------------------
     def attach(self, client, tasks) -> None:
@@ -151,8 +158,12 @@ class CalendarView(DropHandlerMixin, QWidget):
     def retranslate_ui(self, _lang: str | None = None) -> None:
         """After a language or digits switch: action texts, and every cached text laid out
         again (the canvases and headers repaint in the new language and direction)."""
-        for action, text in ((self.act_day, _("&Day view")), (self.act_week, _("&Week view")),
-                             (self.act_zoom_in, _("Zoom &in")), (self.act_zoom_out, _("Zoom &out"))):
+        for action, text in (
+            (self.act_day, _("&Day view")),
+            (self.act_week, _("&Week view")),
+            (self.act_zoom_in, _("Zoom &in")),
+            (self.act_zoom_out, _("Zoom &out")),
+        ):
             action.setText(text)
         for button in self.mode_buttons:
             button.setText(button.defaultAction().text().replace("&", ""))
@@ -174,8 +185,15 @@ class CalendarView(DropHandlerMixin, QWidget):
         return 7 if self.mode == "week" else 1
 
     # data ------------------------------------------------------------------------------
-    def set_day(self, day: date, resources: list[dict], bookings: list[dict], types: dict[str, dict],
-                zone: str, now: datetime) -> None:
+    def set_day(
+        self,
+        day: date,
+        resources: list[dict],
+        bookings: list[dict],
+        types: dict[str, dict],
+        zone: str,
+        now: datetime,
+    ) -> None:
         self._context = (day, resources, types, zone)
         self.canvas.set_day(day, resources, bookings, types, zone, now)
         self.legend.set_types(types, bookings)
@@ -208,7 +226,7 @@ class CalendarView(DropHandlerMixin, QWidget):
         self.mode = mode
         self.stack.setCurrentWidget(self.week_pane if mode == "week" else self.day_pane)
         if mode == "week":
-            self._week_opened = False   # open it at its working hours once its bookings are in
+            self._week_opened = False  # open it at its working hours once its bookings are in
             self.load_week()
         self.current_scroll().verticalScrollBar().setValue(max(0, self.current().y_of(top)))
         self.current().setFocus()
@@ -230,7 +248,9 @@ class CalendarView(DropHandlerMixin, QWidget):
         def show(rows: list[dict]) -> None:
             if generation == self._week_generation:
                 other_week = self.week.days != days
-                self.week.set_week(days, resources, rows, types, zone, self.canvas.now or datetime.now().astimezone())
+                self.week.set_week(
+                    days, resources, rows, types, zone, self.canvas.now or datetime.now().astimezone()
+                )
                 self.legend.set_types(types, rows)
                 if other_week or not self._week_opened:
                     self._week_opened = True
@@ -241,7 +261,9 @@ class CalendarView(DropHandlerMixin, QWidget):
     def scroll_to_minutes(self, minutes: int) -> None:
         """Scroll so that ``minutes`` after local midnight is near the top."""
         for pane in (self.day_pane, self.week_pane):
-            pane.scroll.verticalScrollBar().setValue(max(0, pane.canvas.y_of(minutes) - pane.canvas.hour_h // 2))
+            pane.scroll.verticalScrollBar().setValue(
+                max(0, pane.canvas.y_of(minutes) - pane.canvas.hour_h // 2)
+            )
 
     def _scroll_pane(self, pane: _Pane, minutes: int) -> None:
         """Put ``minutes`` (after local midnight) at the top of ``pane``, once the canvas has
@@ -255,7 +277,7 @@ class CalendarView(DropHandlerMixin, QWidget):
         QTimer.singleShot(0, scroll)
 
     def _clicked(self, booking_id: str) -> None:
-        self.bookingClicked.emit(booking_id)   # "" for an empty slot: no booking selected
+        self.bookingClicked.emit(booking_id)  # "" for an empty slot: no booking selected
 
     # zoom ------------------------------------------------------------------------------
     def zoom(self, steps: int, canvas: TimeCanvas | None = None, anchor_y: int | None = None) -> None:
@@ -273,4 +295,3 @@ class CalendarView(DropHandlerMixin, QWidget):
             c.set_hour_height(new)
         scroll.widget().adjustSize()
         bar.setValue(max(0, canvas.y_of(minute) - on_screen))
-

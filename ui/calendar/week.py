@@ -37,15 +37,22 @@ def short_name(resource: dict, width: int, metrics: QFontMetrics) -> str:
     if width >= metrics.horizontalAdvance(name[:6] + "…"):
         return elide_end(name, width, lambda text, _role: metrics.horizontalAdvance(text), "")
     while initials and metrics.horizontalAdvance(initials) > width:
-        initials = initials[:-1]   # the lane's tooltip has the whole name
+        initials = initials[:-1]  # the lane's tooltip has the whole name
     return initials
 
 
 class WeekCanvas(TimeCanvas):
     """Seven local days × the shown resources."""
 
-    def set_week(self, days: list[date], resources: list[dict], bookings: list[dict], types: dict[str, dict],
-                 zone: str, now: datetime) -> None:
+    def set_week(
+        self,
+        days: list[date],
+        resources: list[dict],
+        bookings: list[dict],
+        types: dict[str, dict],
+        zone: str,
+        now: datetime,
+    ) -> None:
         self.set_data(days, resources, bookings, types, zone, now)
 
 
@@ -55,7 +62,9 @@ class WeekHeader(QWidget):
 
     def lane_at(self, pos: QPoint) -> tuple[date, dict] | None:
         """The (day, resource) of the lane label under ``pos`` (header coordinates)."""
-        offset = self.canvas.mapTo(self.window(), QPoint(0, 0)).x() - self.mapTo(self.window(), QPoint(0, 0)).x()
+        offset = (
+            self.canvas.mapTo(self.window(), QPoint(0, 0)).x() - self.mapTo(self.window(), QPoint(0, 0)).x()
+        )
         column = self.canvas.column_at(pos.x() - offset)
         if column is None or not self.canvas.resources:
             return None
@@ -68,8 +77,11 @@ class WeekHeader(QWidget):
                 QToolTip.hideText()
             else:
                 day, resource = lane
-                QToolTip.showText(event.globalPos(), "\n".join((display_name(resource), day_label(day, "EEEE d MMMM"))),
-                                  self)
+                QToolTip.showText(
+                    event.globalPos(),
+                    "\n".join((display_name(resource), day_label(day, "EEEE d MMMM"))),
+                    self,
+                )
             return True
         return super().event(event)
 
@@ -105,8 +117,13 @@ class WeekHeader(QWidget):
             p.setFont(bold)
             p.setPen(QColor("#1565c0") if day == today else QColor("#1c2530"))
             label = day_label(day, "EEE d MMM")  # CLDR pattern: Babel localises the names
-            p.drawText(top.adjusted(4, 0, -4, 0), Qt.AlignmentFlag.AlignCenter,
-                       elide_end(label, max(0, top.width() - 8), lambda t, _r: QFontMetrics(bold).horizontalAdvance(t), ""))
+            p.drawText(
+                top.adjusted(4, 0, -4, 0),
+                Qt.AlignmentFlag.AlignCenter,
+                elide_end(
+                    label, max(0, top.width() - 8), lambda t, _r: QFontMetrics(bold).horizontalAdvance(t), ""
+                ),
+            )
             p.setFont(small)
             p.setPen(QColor("#5f6b7a"))
             for r, resource in enumerate(canvas.resources):
@@ -117,7 +134,11 @@ class WeekHeader(QWidget):
                 if text is None:
                     text = self._cache[key] = short_name(resource, width, sm)
                 if text:
-                    p.drawText(QRect(lane.x() + 1, row, width, HEADER_H - row - 2), Qt.AlignmentFlag.AlignCenter, text)
+                    p.drawText(
+                        QRect(lane.x() + 1, row, width, HEADER_H - row - 2),
+                        Qt.AlignmentFlag.AlignCenter,
+                        text,
+                    )
                 if r:
                     p.setPen(QColor("#d5d9df"))
                     x = lane.left() if not canvas.is_rtl() else lane.right()

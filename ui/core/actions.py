@@ -36,17 +36,27 @@ class DeskAction:
 DESK_ACTIONS: dict[Action, DeskAction] = {
     Action.ACCEPT: DeskAction("Ctrl+Shift+A", N_("Accepted: {name}"), dialog=True),
     Action.CHECK_IN: DeskAction("Ctrl+I", N_("Checked in: {name}"), undo=N_("Undo check-in of {name}")),
-    Action.START: DeskAction("Ctrl+G", N_("In room: {name}"), button=N_("&Start"),
-                             progress=N_("Starting the visit…")),
-    Action.END: DeskAction("Ctrl+E", N_("Visit ended: {name}"), button=N_("&End visit"),
-                           progress=N_("Ending the visit…"),
-                           undo=N_("Undo end of visit of {name} (the visit continues)")),
-    Action.NO_SHOW: DeskAction("Ctrl+Shift+N", N_("No-show: {name}"), button=N_("&No-show"),
-                               progress=N_("Marking as no-show…")),
+    Action.START: DeskAction(
+        "Ctrl+G", N_("In room: {name}"), button=N_("&Start"), progress=N_("Starting the visit…")
+    ),
+    Action.END: DeskAction(
+        "Ctrl+E",
+        N_("Visit ended: {name}"),
+        button=N_("&End visit"),
+        progress=N_("Ending the visit…"),
+        undo=N_("Undo end of visit of {name} (the visit continues)"),
+    ),
+    Action.NO_SHOW: DeskAction(
+        "Ctrl+Shift+N", N_("No-show: {name}"), button=N_("&No-show"), progress=N_("Marking as no-show…")
+    ),
     # Translators: the Edit menu's undo entry after moving a booking.
-    Action.RESCHEDULE: DeskAction("Ctrl+R", N_("Rescheduled: {name}"), dialog=True, undo=N_("Undo move of {name}")),
+    Action.RESCHEDULE: DeskAction(
+        "Ctrl+R", N_("Rescheduled: {name}"), dialog=True, undo=N_("Undo move of {name}")
+    ),
     # Translators: the Edit menu's undo entry after a cancel: the same booking comes back.
-    Action.CANCEL: DeskAction("Ctrl+Shift+Del", N_("Canceled: {name}"), dialog=True, undo=N_("Undo cancel of {name}")),
+    Action.CANCEL: DeskAction(
+        "Ctrl+Shift+Del", N_("Canceled: {name}"), dialog=True, undo=N_("Undo cancel of {name}")
+    ),
 }
 
 #: The main window's Booking menu, in order: (action, shortcut).

@@ -25,8 +25,9 @@ def span_of(booking: dict, zone: str) -> str:
     if not booking.get("startDateTime"):
         return ""
     # Translators: a time range, e.g. "9:00 AM – 9:30 AM".
-    return _("{start} – {end}").format(start=fsi(time_of(booking["startDateTime"], zone)),
-                                       end=fsi(time_of(booking.get("endDateTime"), zone)))
+    return _("{start} – {end}").format(
+        start=fsi(time_of(booking["startDateTime"], zone)), end=fsi(time_of(booking.get("endDateTime"), zone))
+    )
 
 
 def day_label(day: date) -> str:

@@ -48,14 +48,58 @@ __all__ = ["ARABIC_101", "LayoutKeys", "install", "latin_key", "mnemonic_of"]
 #: Arabic (101) layout: the character a key gives → the US key at that position (lower
 #: case; the shifted characters map to their key too).
 ARABIC_101: dict[str, str] = {
-    "ذ": "`", "ض": "q", "ص": "w", "ث": "e", "ق": "r", "ف": "t", "غ": "y", "ع": "u", "ه": "i", "خ": "o",
-    "ح": "p", "ج": "[", "د": "]", "ش": "a", "س": "s", "ي": "d", "ب": "f", "ل": "g", "ا": "h", "ت": "j",
-    "ن": "k", "م": "l", "ك": ";", "ط": "'", "ئ": "z", "ء": "x", "ؤ": "c", "ر": "v", "ى": "n", "ة": "m",
-    "و": ",", "ز": ".", "ظ": "/",
+    "ذ": "`",
+    "ض": "q",
+    "ص": "w",
+    "ث": "e",
+    "ق": "r",
+    "ف": "t",
+    "غ": "y",
+    "ع": "u",
+    "ه": "i",
+    "خ": "o",
+    "ح": "p",
+    "ج": "[",
+    "د": "]",
+    "ش": "a",
+    "س": "s",
+    "ي": "d",
+    "ب": "f",
+    "ل": "g",
+    "ا": "h",
+    "ت": "j",
+    "ن": "k",
+    "م": "l",
+    "ك": ";",
+    "ط": "'",
+    "ئ": "z",
+    "ء": "x",
+    "ؤ": "c",
+    "ر": "v",
+    "ى": "n",
+    "ة": "m",
+    "و": ",",
+    "ز": ".",
+    "ظ": "/",
     # shifted (the harakat and signs; the shifted ASCII ones are Latin keys already)
-    "إ": "y", "أ": "h", "آ": "n", "ـ": "j", "،": "k", "؛": "p", "؟": "/",
-    "\u064e": "q", "\u064b": "w", "\u064f": "e", "\u064c": "r", "\u0650": "a", "\u064d": "s", "\u0652": "x",
-    "÷": "i", "×": "o", "‘": "u", "’": "m",
+    "إ": "y",
+    "أ": "h",
+    "آ": "n",
+    "ـ": "j",
+    "،": "k",
+    "؛": "p",
+    "؟": "/",
+    "\u064e": "q",
+    "\u064b": "w",
+    "\u064f": "e",
+    "\u064c": "r",
+    "\u0650": "a",
+    "\u064d": "s",
+    "\u0652": "x",
+    "÷": "i",
+    "×": "o",
+    "‘": "u",
+    "’": "m",
     # Arabic-Indic digits (the "digits" variants of the layout)
     **{d: str(i) for i, d in enumerate("٠١٢٣٤٥٦٧٨٩")},
 }
@@ -98,7 +142,13 @@ def latin_key(event: QKeyEvent) -> int | None:
         if 0x41 <= vk <= 0x5A or 0x30 <= vk <= 0x39 or 0x61 <= vk <= 0x7A:
             return _key_of(chr(vk))
     platform = QGuiApplication.platformName()
-    table = WINDOWS_SCAN_CODES if platform == "windows" else XKB_KEYCODES if platform in ("xcb", "wayland") else {}
+    table = (
+        WINDOWS_SCAN_CODES
+        if platform == "windows"
+        else XKB_KEYCODES
+        if platform in ("xcb", "wayland")
+        else {}
+    )
     ch = table.get(event.nativeScanCode())
     if ch is None:
         text = event.text() or chr(key)
@@ -154,16 +204,23 @@ def _active_window(receiver: QObject) -> QWidget | None:
 def trigger_sequence(window: QWidget, sequence: QKeySequence) -> bool:
     """Trigger the enabled action or shortcut of ``window`` bound to ``sequence``."""
     for action in window.findChildren(QAction):
-        if not action.isEnabled() or not any(s.matches(sequence) == QKeySequence.SequenceMatch.ExactMatch
-                                             for s in action.shortcuts()):
+        if not action.isEnabled() or not any(
+            s.matches(sequence) == QKeySequence.SequenceMatch.ExactMatch for s in action.shortcuts()
+        ):
             continue
-        if action.shortcutContext() != Qt.ShortcutContext.ApplicationShortcut and _owner_window(action) is not window:
+        if (
+            action.shortcutContext() != Qt.ShortcutContext.ApplicationShortcut
+            and _owner_window(action) is not window
+        ):
             continue
         action.trigger()
         return True
     for shortcut in window.findChildren(QShortcut):
-        if shortcut.isEnabled() and any(k.matches(sequence) == QKeySequence.SequenceMatch.ExactMatch
-                                        for k in shortcut.keys()) and _owner_window(shortcut) is window:
+        if (
+            shortcut.isEnabled()
+            and any(k.matches(sequence) == QKeySequence.SequenceMatch.ExactMatch for k in shortcut.keys())
+            and _owner_window(shortcut) is window
+        ):
             shortcut.activated.emit()
             return True
     return False
@@ -188,12 +245,18 @@ def mnemonic_targets(window: QWidget) -> list[tuple[str, QObject, object]]:
             found.append((m, box, None))
     for bar in window.findChildren(QTabBar):
         if _reachable(bar, window):
-            found += [(m, bar, i) for i in range(bar.count())
-                      if bar.isTabEnabled(i) and (m := mnemonic_of(bar.tabText(i)))]
+            found += [
+                (m, bar, i)
+                for i in range(bar.count())
+                if bar.isTabEnabled(i) and (m := mnemonic_of(bar.tabText(i)))
+            ]
     if isinstance(window, QMainWindow) and window.menuWidget() is not None:
         bar = window.menuBar()
-        found += [(m, bar, a) for a in bar.actions()
-                  if a.isVisible() and a.isEnabled() and (m := mnemonic_of(a.text()))]
+        found += [
+            (m, bar, a)
+            for a in bar.actions()
+            if a.isVisible() and a.isEnabled() and (m := mnemonic_of(a.text()))
+        ]
     return found
 
 
@@ -263,11 +326,17 @@ class LayoutKeys(QObject):
         latin = latin_key(event)
         if alt and not ctrl and not (mods & Qt.KeyboardModifier.MetaModifier):
             text = event.text()
-            if latin is None and not (text and text.isprintable()) and not (0x20 < int(event.key()) < 0x01000000):
+            if (
+                latin is None
+                and not (text and text.isprintable())
+                and not (0x20 < int(event.key()) < 0x01000000)
+            ):
                 return False
             if press_mnemonic(window, _candidates(event)):
                 return True
-            if latin is not None and trigger_sequence(window, QKeySequence(QKeyCombination(mods, Qt.Key(latin)))):
+            if latin is not None and trigger_sequence(
+                window, QKeySequence(QKeyCombination(mods, Qt.Key(latin)))
+            ):
                 return True
             return bool(text and text.isprintable()) or latin is not None  # never type Alt+letter
         if latin is None:
@@ -287,7 +356,13 @@ class LayoutKeys(QObject):
             if ch in entries:
                 if ch == (event.text() or "").lower()[:1]:
                     return False  # the menu matches it as typed
-                self._send(menu, QEvent.Type.KeyPress, _key_of(ch) if ch.isascii() else ord(ch), Qt.KeyboardModifier.NoModifier, ch)
+                self._send(
+                    menu,
+                    QEvent.Type.KeyPress,
+                    _key_of(ch) if ch.isascii() else ord(ch),
+                    Qt.KeyboardModifier.NoModifier,
+                    ch,
+                )
                 return True
         return False
 

@@ -58,13 +58,13 @@ def startup_language(cli_lang: str | None) -> str:
 
 
 class LanguageController(QObject):
-    languageChanged = Signal(str)   # 'ar', 'en' or 'pseudo', after every widget is retranslated
-    digitsChanged = Signal(str)     # 'latn' or 'arab'
+    languageChanged = Signal(str)  # 'ar', 'en' or 'pseudo', after every widget is retranslated
+    digitsChanged = Signal(str)  # 'latn' or 'arab'
 
     def __init__(self, app: QApplication):
         super().__init__(app)
         self.app = app
-        self.translators: list[QTranslator] = []   # kept referenced while installed
+        self.translators: list[QTranslator] = []  # kept referenced while installed
         self.families: list[str] | None = None
         self.lang: str | None = None
 
@@ -74,13 +74,16 @@ class LanguageController(QObject):
         setting = i18n.PSEUDO if lang.strip().lower() == i18n.PSEUDO else i18n._normalise(lang)
         text_lang = "en" if setting == i18n.PSEUDO else setting
         rtl = i18n.is_rtl(setting)
-        QLocale.setDefault(QLocale(QLocale.Language.Arabic, QLocale.Country.SaudiArabia) if text_lang == "ar"
-                           else QLocale(QLocale.Language.English, QLocale.Country.UnitedStates))
+        QLocale.setDefault(
+            QLocale(QLocale.Language.Arabic, QLocale.Country.SaudiArabia)
+            if text_lang == "ar"
+            else QLocale(QLocale.Language.English, QLocale.Country.UnitedStates)
+        )
         self._load_qt_translations(text_lang)
         self.app.setLayoutDirection(Qt.LayoutDirection.RightToLeft if rtl else Qt.LayoutDirection.LeftToRight)
         self._set_font(text_lang)
         self.lang = setting
-        i18n.set_language(setting)        # runs every retranslate_ui
+        i18n.set_language(setting)  # runs every retranslate_ui
         if save:
             desk_prefs.save(language=setting)
         self.languageChanged.emit(setting)
@@ -98,7 +101,9 @@ class LanguageController(QObject):
                 self.app.installTranslator(translator)
                 self.translators.append(translator)
             else:
-                log.warning("Qt's %s_%s.qm is not in %s; Qt's own dialogs stay in English", name, lang, folder)
+                log.warning(
+                    "Qt's %s_%s.qm is not in %s; Qt's own dialogs stay in English", name, lang, folder
+                )
 
     def _set_font(self, lang: str) -> None:
         if self.families is None:
@@ -118,7 +123,7 @@ class LanguageController(QObject):
         fmt.set_digits(system)
         if save:
             desk_prefs.save(digits=system)
-        i18n._notify(i18n.language_setting())   # numbers are text: the same re-render
+        i18n._notify(i18n.language_setting())  # numbers are text: the same re-render
         self.digitsChanged.emit(system)
 
     # menus -----------------------------------------------------------------------------
@@ -134,7 +139,7 @@ class LanguageMenus(QObject):
         super().__init__(view_menu)
         self.language_menu = view_menu.addMenu("")
         group = QActionGroup(self.language_menu)
-        for code in i18n.SUPPORTED[::-1]:   # English, العربية: each in its own language
+        for code in i18n.SUPPORTED[::-1]:  # English, العربية: each in its own language
             action = QAction(i18n.LANGUAGES[code], self.language_menu)
             action.setCheckable(True)
             action.setData(code)
@@ -192,6 +197,7 @@ def load_fonts() -> list[str]:
 
 
 # --- helpers for widgets ------------------------------------------------------------------
+
 
 def follow(widget: QObject) -> None:
     """Call ``widget.retranslate_ui(lang)`` after every language (or digits) switch.

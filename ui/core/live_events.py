@@ -44,9 +44,17 @@ class LiveEvents(QObject):
     or dropped and reconnecting) and is also called with ``False`` when the stream stops on
     an error (e.g. the server refused the desk). ``name`` prefixes the log lines."""
 
-    def __init__(self, client: DeskClient, on_batch: Callable[[list[dict]], None], parent: QObject,
-                 *, debounce_ms: int = DEBOUNCE_MS, on_event: Callable[[dict], None] | None = None,
-                 on_live: Callable[[bool, str | None], None] | None = None, name: str = "desk"):
+    def __init__(
+        self,
+        client: DeskClient,
+        on_batch: Callable[[list[dict]], None],
+        parent: QObject,
+        *,
+        debounce_ms: int = DEBOUNCE_MS,
+        on_event: Callable[[dict], None] | None = None,
+        on_live: Callable[[bool, str | None], None] | None = None,
+        name: str = "desk",
+    ):
         super().__init__(parent)
         self.client = client
         self.on_batch, self.on_event, self.on_live, self.name = on_batch, on_event, on_live, name

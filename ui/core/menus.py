@@ -63,9 +63,11 @@ class DeskPart(QObject):
         language.follow(self)  # retranslate_ui after every language or digits switch
         self.window = window
         self.dialogs: list[QDialog] = []
-        self._msgids: dict[QAction, str] = {}   # action → msgid, for retranslate_ui
+        self._msgids: dict[QAction, str] = {}  # action → msgid, for retranslate_ui
 
-    def action(self, msgid: str, slot: Callable, shortcut: str | QKeySequence | None = None, icon=None) -> QAction:
+    def action(
+        self, msgid: str, slot: Callable, shortcut: str | QKeySequence | None = None, icon=None
+    ) -> QAction:
         """A window action labelled ``_(msgid)`` (again after a language switch) calling ``slot()``."""
         action = QAction(_(msgid), self.window)
         self._msgids[action] = msgid

@@ -110,8 +110,14 @@ CHECKIN_FILTERS: dict[str, tuple[str, object]] = {
     "done": (N_("Done"), lambda b: b.get("visitStatus") == VisitStatus.COMPLETED),
     "no_show": (N_("No-show"), lambda b: b.get("visitStatus") == VisitStatus.NO_SHOW),
 }
-_VISIT_ORDER = {VisitStatus.IN_PROGRESS: 0, VisitStatus.CHECKED_IN: 1, None: 2, "": 2,
-                VisitStatus.COMPLETED: 3, VisitStatus.NO_SHOW: 4}
+_VISIT_ORDER = {
+    VisitStatus.IN_PROGRESS: 0,
+    VisitStatus.CHECKED_IN: 1,
+    None: 2,
+    "": 2,
+    VisitStatus.COMPLETED: 3,
+    VisitStatus.NO_SHOW: 4,
+}
 
 
 class CheckinsModel(BookingTable):
@@ -126,14 +132,23 @@ class CheckinsModel(BookingTable):
         self.resources: dict[str, dict] = {}
         self._all: list[dict] = []
 
-    def set_bookings(self, rows: list[dict], zone: str, types: dict, resources: list[dict],
-                     now: datetime, filter_key: str | None = None) -> None:
+    def set_bookings(
+        self,
+        rows: list[dict],
+        zone: str,
+        types: dict,
+        resources: list[dict],
+        now: datetime,
+        filter_key: str | None = None,
+    ) -> None:
         self.resources = {r["id"]: r for r in resources}
         self.filter = filter_key or self.filter
         self._all = [b for b in rows if b.get("status") in (Status.CONFIRMED, Status.PENDING_APPROVAL)]
         keep = CHECKIN_FILTERS[self.filter][1]
-        shown = sorted((b for b in self._all if keep(b)),
-                       key=lambda b: (_VISIT_ORDER.get(b.get("visitStatus"), 5), b.get("startDateTime") or ""))
+        shown = sorted(
+            (b for b in self._all if keep(b)),
+            key=lambda b: (_VISIT_ORDER.get(b.get("visitStatus"), 5), b.get("startDateTime") or ""),
+        )
         self.set_rows(shown, zone, types, now)
 
     def set_filter(self, key: str) -> None:

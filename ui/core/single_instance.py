@@ -36,8 +36,9 @@ def bring_to_front() -> bool:
     found = False
     for widget in QApplication.topLevelWidgets():
         if isinstance(widget, QMainWindow) and not widget.isHidden():
-            widget.setWindowState((widget.windowState() & ~Qt.WindowState.WindowMinimized)
-                                  | Qt.WindowState.WindowActive)
+            widget.setWindowState(
+                (widget.windowState() & ~Qt.WindowState.WindowMinimized) | Qt.WindowState.WindowActive
+            )
             widget.show()
             widget.raise_()
             widget.activateWindow()

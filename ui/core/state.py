@@ -41,8 +41,8 @@ class DeskState(QObject):
         #: full refetches of the view done (the proof that an event cost none)
         self.fetches = 0
         self._lock = asyncio.Lock()
-        self._requested = 0   # refreshes asked for
-        self._applied = 0     # the newest request whose answer the state holds
+        self._requested = 0  # refreshes asked for
+        self._applied = 0  # the newest request whose answer the state holds
         self._during: list[dict] | None = None  # events and replies that arrived while a fetch ran
 
     # the rows the views show ---------------------------------------------------------
@@ -76,7 +76,9 @@ class DeskState(QObject):
         return next((r for r in self.resources if r["id"] == resource_id), None)
 
     def resources_serving(self, type_id: str) -> list[dict]:
-        return [r for r in self.resources if type_id in (r.get("types") or []) and r.get("on", True) is not False]
+        return [
+            r for r in self.resources if type_id in (r.get("types") or []) and r.get("on", True) is not False
+        ]
 
     def find(self, booking_id: str | None) -> dict | None:
         if not booking_id:
@@ -89,7 +91,8 @@ class DeskState(QObject):
 
     async def load_reference(self) -> None:
         branch, resources, types = await asyncio.gather(
-            self.client.branch(), self.client.resources(), self.client.types())
+            self.client.branch(), self.client.resources(), self.client.types()
+        )
         self.branch, self.resources = branch, [r for r in resources if r.get("on", True) is not False]
         self.zone = branch.get("timeZone") or self.zone
         self.types = {t["id"]: t for t in types}
@@ -126,7 +129,9 @@ class DeskState(QObject):
             finally:
                 self._during = None
             self.fetches += 1
-            if day != self.day or seq <= self._applied:  # moved on meanwhile / an answer older than the shown one
+            if (
+                day != self.day or seq <= self._applied
+            ):  # moved on meanwhile / an answer older than the shown one
                 return
             self.live = LiveDay(self.zone, day, types=self.types)
             self.live.load(results[0], results[1])

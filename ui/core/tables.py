@@ -20,7 +20,9 @@ class BidiDelegate(QStyledItemDelegate):
         table_rtl = option.direction == Qt.LayoutDirection.RightToLeft
         if direction is None or (direction == "rtl") == table_rtl:
             return
-        option.direction = Qt.LayoutDirection.RightToLeft if direction == "rtl" else Qt.LayoutDirection.LeftToRight
+        option.direction = (
+            Qt.LayoutDirection.RightToLeft if direction == "rtl" else Qt.LayoutDirection.LeftToRight
+        )
         side = Qt.AlignmentFlag.AlignRight if table_rtl else Qt.AlignmentFlag.AlignLeft
         option.displayAlignment = side | Qt.AlignmentFlag.AlignAbsolute | Qt.AlignmentFlag.AlignVCenter
 
@@ -62,5 +64,6 @@ class BookingTableView(QTableView):
         if row >= 0:
             self.selectionModel().setCurrentIndex(
                 self.booking_model.index(row, 0),
-                QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+                QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+            )
         return row >= 0

@@ -28,8 +28,12 @@ class Tasks(QObject):
     def busy(self) -> bool:
         return bool(self._running)
 
-    def run(self, coro: Awaitable, on_done: Callable | None = None,
-            on_error: Callable[[BaseException], object] | None = None) -> asyncio.Future:
+    def run(
+        self,
+        coro: Awaitable,
+        on_done: Callable | None = None,
+        on_error: Callable[[BaseException], object] | None = None,
+    ) -> asyncio.Future:
         task = asyncio.ensure_future(coro)
         self._running.add(task)
         task.add_done_callback(lambda t: self._finished(t, on_done, on_error))

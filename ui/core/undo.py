@@ -45,9 +45,9 @@ UNDOABLE = tuple(action for action, spec in ACTIONS.items() if spec.undone_by)
 
 @dataclass
 class UndoEntry:
-    kind: str        # reschedule | cancel | check_in | end
-    booking: dict    # the booking before the action
-    version: int | None = None   # the booking's version right after the action (None: unknown)
+    kind: str  # reschedule | cancel | check_in | end
+    booking: dict  # the booking before the action
+    version: int | None = None  # the booking's version right after the action (None: unknown)
 
     @property
     def booking_id(self) -> str:
@@ -129,7 +129,7 @@ class UndoStack(QObject):
             current = find(entry.booking_id)
             if current is None or entry.version is None or current.get("version") is None:
                 continue
-            if int(current["version"]) > entry.version:   # versions only grow: older views are ignored
+            if int(current["version"]) > entry.version:  # versions only grow: older views are ignored
                 dropped.add(entry.booking_id)
                 messages.append(stale_message(entry))
         if dropped:
@@ -156,8 +156,9 @@ class UndoStack(QObject):
 
 def stale_message(entry: UndoEntry) -> str:
     # Translators: status bar message: an undo was taken off the Edit menu; {action} is e.g. "Undo move of Sara".
-    return _("“{action}” is no longer possible: the booking has changed since (on this or another desk)").format(
-        action=entry.text())
+    return _(
+        "“{action}” is no longer possible: the booking has changed since (on this or another desk)"
+    ).format(action=entry.text())
 
 
 def failed_message(entry: UndoEntry, reason: str) -> str:

@@ -14,14 +14,18 @@ from app import desk_prefs
 
 KEY = "windowGeometry"
 DEFAULT_SIZE = (1600, 1000)  # logical pixels
-MARGIN = 0.96                # of the available area, so the frame fits too
+MARGIN = 0.96  # of the available area, so the frame fits too
 
 
 def place(window: QWidget, *, remembered: bool = True) -> None:
     """Size and place ``window`` before it is first shown (``remembered=False``: always the
     default size fitted to the screen, e.g. for a screenshot)."""
     saved = desk_prefs.load().get(KEY) if remembered else None
-    if saved and window.restoreGeometry(QByteArray.fromBase64(saved.encode("ascii"))) and _on_a_screen(window):
+    if (
+        saved
+        and window.restoreGeometry(QByteArray.fromBase64(saved.encode("ascii")))
+        and _on_a_screen(window)
+    ):
         return
     screen = window.screen() or QGuiApplication.primaryScreen()
     area = screen.availableGeometry() if screen is not None else QRect(0, 0, *DEFAULT_SIZE)

@@ -79,11 +79,20 @@ class BookingDialog(QDialog):
     booked = Signal(dict)
     printTicket = Signal(dict)
 
-    customerCardRequested = Signal(dict)   # the chosen customer
+    customerCardRequested = Signal(dict)  # the chosen customer
 
-    def __init__(self, client: DeskClient, resources: list[dict], types: dict[str, dict], zone: str,
-                 today: date, parent: QWidget | None = None, resource_id: str | None = None,
-                 start: datetime | None = None, cloud_status: dict | None = None):
+    def __init__(
+        self,
+        client: DeskClient,
+        resources: list[dict],
+        types: dict[str, dict],
+        zone: str,
+        today: date,
+        parent: QWidget | None = None,
+        resource_id: str | None = None,
+        start: datetime | None = None,
+        cloud_status: dict | None = None,
+    ):
         """``resource_id`` / ``start`` (aware): pre-fill the provider and the date, and pick
         that free time once the free times arrive (an empty calendar slot; as
         :meth:`book_at`). ``cloud_status``: the branch's ``/sync/status`` (its
@@ -100,7 +109,7 @@ class BookingDialog(QDialog):
         self.result_booking: dict | None = None
         self._slots_generation = 0
         self._status_about_slots = False  # the status line shows a free-times message
-        self.wanted: tuple | None = None    # (resource id, aware start): a slot picked in the calendar
+        self.wanted: tuple | None = None  # (resource id, aware start): a slot picked in the calendar
         self.setWindowTitle(_("New booking"))
 
         # customer ---------------------------------------------------------------------
@@ -115,7 +124,9 @@ class BookingDialog(QDialog):
         self.chosen.setFont(bold)
         self.card_button = QPushButton(_("Customer c&ard…"))
         self.card_button.setToolTip(_("The customer's upcoming and past bookings, no-shows and phone"))
-        self.card_button.clicked.connect(lambda: self.customer and self.customerCardRequested.emit(self.customer))
+        self.card_button.clicked.connect(
+            lambda: self.customer and self.customerCardRequested.emit(self.customer)
+        )
         self.new_button = QPushButton(_("&New customer…"))
         self.new_button.setCheckable(True)
         self.new_button.toggled.connect(self._toggle_new)
@@ -130,8 +141,12 @@ class BookingDialog(QDialog):
         self.save_customer = QPushButton(_("&Save customer"))
         self.save_customer.clicked.connect(self.create_customer)
         form = QFormLayout(self.new_box)
-        for text, field in ((_("&First name:"), self.first_name), (_("&Last name:"), self.last_name),
-                            (_("P&hone:"), self.phone), (_("E-&mail:"), self.email)):
+        for text, field in (
+            (_("&First name:"), self.first_name),
+            (_("&Last name:"), self.last_name),
+            (_("P&hone:"), self.phone),
+            (_("E-&mail:"), self.email),
+        ):
             label = QLabel(text)
             label.setBuddy(field)
             form.addRow(label, field)
@@ -142,11 +157,14 @@ class BookingDialog(QDialog):
         # what and when ------------------------------------------------------------------
         self.type_combo = QComboBox()
         served = {t for r in resources for t in (r.get("types") or [])}
-        for booking_type in sorted((t for t in types.values() if t["id"] in served and t.get("on", True) is not False),
-                                   key=display_name):
+        for booking_type in sorted(
+            (t for t in types.values() if t["id"] in served and t.get("on", True) is not False),
+            key=display_name,
+        ):
             # Translators: a booking type in the new-booking dialog: name and length.
-            text = _("{type} ({minutes})").format(type=display_name(booking_type),
-                                                  minutes=f.minutes_text(int(booking_type.get("minutes") or 0)))
+            text = _("{type} ({minutes})").format(
+                type=display_name(booking_type), minutes=f.minutes_text(int(booking_type.get("minutes") or 0))
+            )
             self.type_combo.addItem(text, booking_type["id"])
         self.resource_combo = QComboBox()
         type_label = QLabel(_("&Type:"))
@@ -159,8 +177,10 @@ class BookingDialog(QDialog):
         self.slots.currentItemChanged.connect(lambda _cur, _prev: self._update_buttons())
         self.date_edit = DateField()
         self.date_edit.setCalendarPopup(True)  # Alt+Down or the arrow: a month calendar
-        self.date_edit.setDateRange(QDate(today.year, today.month, today.day),
-                                    QDate(today.year, today.month, today.day).addDays(MAX_DAYS_AHEAD))
+        self.date_edit.setDateRange(
+            QDate(today.year, today.month, today.day),
+            QDate(today.year, today.month, today.day).addDays(MAX_DAYS_AHEAD),
+        )
         self.date_edit.setDate(QDate(today.year, today.month, today.day))
         self.date_edit.setDisplayFormat(QLocale().dateFormat(QLocale.FormatType.LongFormat))
         self.hijri = QLabel()
@@ -182,14 +202,23 @@ class BookingDialog(QDialog):
         self.queue_button.setToolTip(_("Walk-in: the patient waits for the next free provider"))
         self.queue_button.clicked.connect(self.put_in_queue)
         self.print_button = QPushButton(_("&Print ticket"))
-        self.print_button.clicked.connect(lambda: self.result_booking and self.printTicket.emit(self.result_booking))
+        self.print_button.clicked.connect(
+            lambda: self.result_booking and self.printTicket.emit(self.result_booking)
+        )
         self.print_button.setVisible(False)
         self.close_button = QPushButton(_("Close"))
         self.close_button.clicked.connect(self.reject)
-        for button in (self.book_button, self.queue_button, self.print_button, self.close_button,
-                       self.new_button, self.save_customer, self.card_button):
+        for button in (
+            self.book_button,
+            self.queue_button,
+            self.print_button,
+            self.close_button,
+            self.new_button,
+            self.save_customer,
+            self.card_button,
+        ):
             button.setAutoDefault(True)  # Enter on the focused button presses it…
-            button.setDefault(False)     # …but Enter in a field never books by surprise
+            button.setDefault(False)  # …but Enter in a field never books by surprise
 
         # layout ----------------------------------------------------------------------------
         left = QVBoxLayout()
@@ -220,9 +249,25 @@ class BookingDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(columns, 1)
         layout.addLayout(buttons)
-        chain = (self.search.edit, self.search.results, self.card_button, self.new_button, self.first_name, self.last_name,
-                 self.phone, self.email, self.save_customer, self.type_combo, self.resource_combo, self.date_edit, self.slots,
-                 self.book_button, self.queue_button, self.print_button, self.close_button)
+        chain = (
+            self.search.edit,
+            self.search.results,
+            self.card_button,
+            self.new_button,
+            self.first_name,
+            self.last_name,
+            self.phone,
+            self.email,
+            self.save_customer,
+            self.type_combo,
+            self.resource_combo,
+            self.date_edit,
+            self.slots,
+            self.book_button,
+            self.queue_button,
+            self.print_button,
+            self.close_button,
+        )
         for a, b in zip(chain, chain[1:], strict=False):
             QWidget.setTabOrder(a, b)
         self.resize(900, 520)
@@ -291,8 +336,11 @@ class BookingDialog(QDialog):
             return
         email = self.email.text().strip() or None
         self._busy(True, _("Saving the customer…"))
-        self.tasks.run(self.client.create_customer(first, self.last_name.text().strip(), phone, email),
-                       self._customer_created, self._customer_failed)
+        self.tasks.run(
+            self.client.create_customer(first, self.last_name.text().strip(), phone, email),
+            self._customer_created,
+            self._customer_failed,
+        )
 
     def _customer_created(self, customer: dict) -> None:
         self._busy(False, _("Customer saved."))
@@ -308,11 +356,18 @@ class BookingDialog(QDialog):
                 from ui.dialogs.customer_search import customer_text
 
                 # Translators: booking dialog; {customer} is e.g. "Ahmed Ali · +966551234567 · No. 1282".
-                self._say(_("Probably the same customer: {customer} has this phone number already;"
-                            " they are shown in the list.").format(customer=customer_text(candidate)), error=True)
+                self._say(
+                    _(
+                        "Probably the same customer: {customer} has this phone number already;"
+                        " they are shown in the list."
+                    ).format(customer=customer_text(candidate)),
+                    error=True,
+                )
             else:
-                self._say(_("A customer with this phone number exists already; it is shown in the list."),
-                          error=True)
+                self._say(
+                    _("A customer with this phone number exists already; it is shown in the list."),
+                    error=True,
+                )
             self.search.edit.setText((candidate or {}).get("phone") or phone_digits(self.phone.text()))
             self.search.search_now()
             self.search.results.setFocus()
@@ -375,11 +430,16 @@ class BookingDialog(QDialog):
                 found += await self.client.free_times(type_id, day, resource_id=resource_id)
                 if len(found) >= WANTED_SLOTS or generation != self._slots_generation:
                     break
-            return sorted(found, key=lambda s: (s["startDateTime"], s["resourceId"]))[:WANTED_SLOTS * 2]
+            return sorted(found, key=lambda s: (s["startDateTime"], s["resourceId"]))[: WANTED_SLOTS * 2]
 
-        self.tasks.run(load(), lambda slots: self._show_slots(generation, slots, keep_message),
-                       lambda exc: generation == self._slots_generation and self._say(message_for(exc), error=True,
-                                                                                      about_slots=True))
+        self.tasks.run(
+            load(),
+            lambda slots: self._show_slots(generation, slots, keep_message),
+            lambda exc: (
+                generation == self._slots_generation
+                and self._say(message_for(exc), error=True, about_slots=True)
+            ),
+        )
 
     def _show_slots(self, generation: int, slots: list[dict], keep_message: bool = False) -> None:
         if generation != self._slots_generation:
@@ -396,8 +456,11 @@ class BookingDialog(QDialog):
             else:
                 when = f"{fmt.format_date(day, format='EEE d MMM')} {fsi(when)}"
             resource = self.resources.get(slot["resourceId"])
-            text = _("{time}  —  {resource}").format(time=fsi(when), resource=fsi(display_name(resource))) \
-                if resource else when
+            text = (
+                _("{time}  —  {resource}").format(time=fsi(when), resource=fsi(display_name(resource)))
+                if resource
+                else when
+            )
             item = QListWidgetItem(text)
             item.setData(SlotRole, slot)
             self.slots.addItem(item)
@@ -405,23 +468,35 @@ class BookingDialog(QDialog):
             self.slots.setCurrentRow(0)
             if not keep_message:
                 self._say("", about_slots=True)
-            if self.wanted is not None:   # a slot picked in the calendar: looked for once
+            if self.wanted is not None:  # a slot picked in the calendar: looked for once
                 resource_id, start = self.wanted
                 self.wanted = None
-                row = next((i for i, slot in enumerate(slots) if slot["resourceId"] == resource_id
-                            and from_iso(slot["startDateTime"]) == start), None)
+                row = next(
+                    (
+                        i
+                        for i, slot in enumerate(slots)
+                        if slot["resourceId"] == resource_id and from_iso(slot["startDateTime"]) == start
+                    ),
+                    None,
+                )
                 if row is not None:
                     self.slots.setCurrentRow(row)
                 else:
                     self._say(_("That time is not free; the next free times are listed."), about_slots=True)
         else:
             if self.day() == self.today:
-                self._say(_("No free time in the next two weeks. Put the patient in the queue instead?"),
-                          about_slots=True)
+                self._say(
+                    _("No free time in the next two weeks. Put the patient in the queue instead?"),
+                    about_slots=True,
+                )
             else:
                 # Translators: {date} is the date chosen in the new-booking dialog.
-                self._say(_("No free time in the two weeks from {date}.").format(
-                    date=fsi(fmt.format_date(self.day(), format="medium"))), about_slots=True)
+                self._say(
+                    _("No free time in the two weeks from {date}.").format(
+                        date=fsi(fmt.format_date(self.day(), format="medium"))
+                    ),
+                    about_slots=True,
+                )
         self._update_buttons()
 
     def book_at(self, resource_id: str, start) -> None:
@@ -432,7 +507,9 @@ class BookingDialog(QDialog):
 
         served = (self.resources.get(resource_id) or {}).get("types") or []
         if self.type_id() not in served:
-            index = next((i for i in range(self.type_combo.count()) if self.type_combo.itemData(i) in served), -1)
+            index = next(
+                (i for i in range(self.type_combo.count()) if self.type_combo.itemData(i) in served), -1
+            )
             if index >= 0:
                 self.type_combo.setCurrentIndex(index)
         index = self.resource_combo.findData(resource_id)
@@ -485,16 +562,27 @@ class BookingDialog(QDialog):
         if self._warn_cloud_fields():
             return
         self._busy(True, _("Booking…"))
-        self.tasks.run(self.client.book(type_id, self.customer["id"], date.fromisoformat(slot["date"]),
-                                        int(slot["time"]), resource_id=slot["resourceId"]),
-                       self._booked, self._failed)
+        self.tasks.run(
+            self.client.book(
+                type_id,
+                self.customer["id"],
+                date.fromisoformat(slot["date"]),
+                int(slot["time"]),
+                resource_id=slot["resourceId"],
+            ),
+            self._booked,
+            self._failed,
+        )
 
     def missing_for_cloud(self) -> list[str]:
         """The fields the branch's cloud requires that the chosen customer lacks."""
         if not self.cloud_status.get("connected") or not self.customer:
             return []
-        return [k for k in self.cloud_status.get("customerRequires") or ()
-                if not str(self.customer.get(k) or "").strip()]
+        return [
+            k
+            for k in self.cloud_status.get("customerRequires") or ()
+            if not str(self.customer.get(k) or "").strip()
+        ]
 
     def _warn_cloud_fields(self) -> bool:
         """Warn once per customer, before saving, when the cloud cannot take the booking
@@ -505,19 +593,33 @@ class BookingDialog(QDialog):
         if not missing or self._warned_for == self.customer.get("id"):
             return False
         self._warned_for = self.customer.get("id")
-        names = {"firstName": _("first name"), "lastName": _("last name"), "email": _("e-mail"),
-                 "phone": _("phone number")}
+        names = {
+            "firstName": _("first name"),
+            "lastName": _("last name"),
+            "email": _("e-mail"),
+            "phone": _("phone number"),
+        }
         # Translators: booking dialog, before saving; {cloud} is e.g. "Qmatic", {fields} e.g. "e-mail".
-        self._say(_("{cloud} needs the customer's {fields}: this booking will stay on the desk and wait in "
-                    "Needs attention. Book again to save it anyway.").format(
-            cloud=translate(self.cloud_status.get("cloudTitle") or self.cloud_status.get("cloud") or ""),
-            fields=format_list([names.get(k, k) for k in missing], locale=fmt.babel_locale())), error=True)
+        self._say(
+            _(
+                "{cloud} needs the customer's {fields}: this booking will stay on the desk and wait in "
+                "Needs attention. Book again to save it anyway."
+            ).format(
+                cloud=translate(self.cloud_status.get("cloudTitle") or self.cloud_status.get("cloud") or ""),
+                fields=format_list([names.get(k, k) for k in missing], locale=fmt.babel_locale()),
+            ),
+            error=True,
+        )
         return True
 
     def _with_customer(self, booking: dict) -> dict:
         """The server's answer carries the customer's id only: add the customer chosen here,
         so "Booked: …" names a customer created a moment ago."""
-        if not booking.get("customer") and self.customer and booking.get("customerId") == self.customer.get("id"):
+        if (
+            not booking.get("customer")
+            and self.customer
+            and booking.get("customerId") == self.customer.get("id")
+        ):
             booking = {**booking, "customer": self.customer}
         return booking
 
@@ -561,7 +663,9 @@ class BookingDialog(QDialog):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         # QDialog presses its default button on Enter; here Enter in a field only does what
         # that field says (pick a customer, book a free time), and on a button presses it.
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not isinstance(self.focusWidget(), QPushButton):
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not isinstance(
+            self.focusWidget(), QPushButton
+        ):
             event.accept()
             return
         super().keyPressEvent(event)

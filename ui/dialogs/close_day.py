@@ -47,32 +47,49 @@ def drawer_html(report: dict, zone: str) -> str:
 
     def row(cells, tag="td", bold=False) -> str:
         wrap = (lambda t: f"<b>{t}</b>") if bold else (lambda t: t)
-        return "<tr>" + "".join(f'<{tag} align="{a}" dir="{d}">{wrap(e(c))}</{tag}>' for c, a in ltr_cells(
-            *((c, "right" if i else "left") for i, c in enumerate(cells)))) + "</tr>"
+        return (
+            "<tr>"
+            + "".join(
+                f'<{tag} align="{a}" dir="{d}">{wrap(e(c))}</{tag}>'
+                for c, a in ltr_cells(*((c, "right" if i else "left") for i, c in enumerate(cells)))
+            )
+            + "</tr>"
+        )
 
     head = row((_("Method"), _("Expected"), _("Counted"), _("Difference")), "th")
     rows = []
     for method in pay.METHODS:
-        cells = (method_label(method), money(report["expected"].get(method, 0), currency),
-                 money(report["counted"].get(method, 0), currency),
-                 money(report["differenceByMethod"].get(method, 0), currency))
+        cells = (
+            method_label(method),
+            money(report["expected"].get(method, 0), currency),
+            money(report["counted"].get(method, 0), currency),
+            money(report["differenceByMethod"].get(method, 0), currency),
+        )
         rows.append(row(cells))
-    total = (_("Total"), money(sum(report["expected"].values()), currency),
-             money(sum(report["counted"].values()), currency), money(report["difference"], currency))
+    total = (
+        _("Total"),
+        money(sum(report["expected"].values()), currency),
+        money(sum(report["counted"].values()), currency),
+        money(report["difference"], currency),
+    )
     rows.append(row(total, bold=True))
     lines = [fmt.format_date(date.fromisoformat(report["date"]), format="full")]
     # Translators: on the printed cash drawer report: the desk and the person at it.
-    lines.append(_("Desk {desk} · {user}").format(desk=report.get("deskId") or "—", user=report.get("user") or "—"))
+    lines.append(
+        _("Desk {desk} · {user}").format(desk=report.get("deskId") or "—", user=report.get("user") or "—")
+    )
     if report.get("note"):
         lines.append(_("Note: {note}").format(note=report["note"]))
     if report.get("createdAt"):
         lines.append(_("Saved {when}").format(when=fmt.format_datetime(from_iso(report["createdAt"]), zone)))
     heading = _("Cash drawer")
-    return (f'<html><body dir="{d}"><p align="center" style="font-size:12pt; font-weight:bold;">'
-            f'{e(heading)}</p>'
-            + "".join(f'<p align="center" dir="{d}" style="margin:0;">{e(x)}</p>' for x in lines)
-            + f'<hr/><table width="100%" cellspacing="0" cellpadding="1">{head}{"".join(rows)}'
-            "</table></body></html>")
+    return (
+        f'<html><body dir="{d}"><p align="center" style="font-size:12pt; font-weight:bold;">'
+        f"{e(heading)}</p>"
+        + "".join(f'<p align="center" dir="{d}" style="margin:0;">{e(x)}</p>' for x in lines)
+        + f'<hr/><table width="100%" cellspacing="0" cellpadding="1">{head}{"".join(rows)}'
+        "</table></body></html>"
+    )
 
 
 class CloseDayDialog(QDialog):
@@ -102,7 +119,9 @@ class CloseDayDialog(QDialog):
             edit.textChanged.connect(lambda _t: self._update())
             label.setBuddy(edit)
             self.differences[method] = QLabel()
-            for col, widget in enumerate((label, self.expected_labels[method], edit, self.differences[method])):
+            for col, widget in enumerate(
+                (label, self.expected_labels[method], edit, self.differences[method])
+            ):
                 grid.addWidget(widget, row, col)
         self.total = QLabel()
         grid.addWidget(self.total, len(pay.METHODS) + 1, 0, 1, 4)
@@ -116,7 +135,9 @@ class CloseDayDialog(QDialog):
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b00020;")
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok.setText(_("Save"))
         self.ok.setDefault(True)
@@ -135,7 +156,9 @@ class CloseDayDialog(QDialog):
         self.resize(520, 360)
 
     def load(self) -> None:
-        self.tasks.run(self.client.drawer(self.day), self._loaded, lambda exc: self.error.setText(message_for(exc)))
+        self.tasks.run(
+            self.client.drawer(self.day), self._loaded, lambda exc: self.error.setText(message_for(exc))
+        )
 
     def _loaded(self, drawer: dict) -> None:
         self.expected, self.currency = drawer["expected"], drawer.get("currency") or self.currency
@@ -166,9 +189,13 @@ class CloseDayDialog(QDialog):
             label.setText(money(counted[method] - self.expected.get(method, 0), self.currency))
         difference = sum(counted.values()) - sum(self.expected.values())
         # Translators: the close-the-day dialog's totals line.
-        self.total.setText(_("Expected {expected} · Counted {counted} · Difference {difference}").format(
-            expected=money(sum(self.expected.values()), self.currency),
-            counted=money(sum(counted.values()), self.currency), difference=money(difference, self.currency)))
+        self.total.setText(
+            _("Expected {expected} · Counted {counted} · Difference {difference}").format(
+                expected=money(sum(self.expected.values()), self.currency),
+                counted=money(sum(counted.values()), self.currency),
+                difference=money(difference, self.currency),
+            )
+        )
 
     def submit(self) -> None:
         try:
@@ -182,8 +209,11 @@ class CloseDayDialog(QDialog):
             self.note.setFocus()
             return
         self.ok.setEnabled(False)
-        self.tasks.run(self.client.close_drawer(self.day, counted, note=self.note.text().strip() or None),
-                       self._done, self._refused)
+        self.tasks.run(
+            self.client.close_drawer(self.day, counted, note=self.note.text().strip() or None),
+            self._done,
+            self._refused,
+        )
 
     def _refused(self, exc: BaseException) -> None:
         self.ok.setEnabled(True)

@@ -51,15 +51,18 @@ def secret_place(settings: dict) -> str:
         return _("The key is kept in the system keyring.")
     if settings.get("secretStore") == "file":
         # Translators: %(path)s is a file path, e.g. /home/reem/.config/istiqbal/secrets.json.
-        return _("The key is kept in a file only you can read: %(path)s — this machine has no keyring "
-                 "service.") % {"path": fsi(settings.get("secretPath") or "")}
+        return _(
+            "The key is kept in a file only you can read: %(path)s — this machine has no keyring service."
+        ) % {"path": fsi(settings.get("secretPath") or "")}
     return ""
 
 
 def cloud_error(exc: BaseException) -> str:
     if isinstance(exc, ApiError):
         if exc.code == "CLOUD-AUTH-FAILED":
-            return _("The cloud refused these details. Check the app id and the key (or the code) and try again.")
+            return _(
+                "The cloud refused these details. Check the app id and the key (or the code) and try again."
+            )
         if exc.code == "CLOUD-UNREACHABLE":
             return _("The cloud did not answer. Check the address and the internet connection.")
         if exc.code == "FORBIDDEN":
@@ -142,9 +145,13 @@ class CloudSettingsDialog(QDialog):
         self.setWindowTitle(_("Cloud account"))
         self.setMinimumWidth(560)
 
-        self.intro = QLabel(_("Connect this branch to its cloud booking account. Bookings made here are sent "
-                              "to the cloud, and online bookings arrive here. Without a connection the "
-                              "branch works on its own."))
+        self.intro = QLabel(
+            _(
+                "Connect this branch to its cloud booking account. Bookings made here are sent "
+                "to the cloud, and online bookings arrive here. Without a connection the "
+                "branch works on its own."
+            )
+        )
         self.intro.setWordWrap(True)
         self.state_label = QLabel()
         font = self.state_label.font()
@@ -167,8 +174,11 @@ class CloudSettingsDialog(QDialog):
 
         form = QFormLayout()
         form.addRow(_("Cloud"), self.cloud)
-        self.url_label, self.account_label, self.key_label = QLabel(_("Address")), QLabel(_("App id")), \
-            QLabel(_("API key"))
+        self.url_label, self.account_label, self.key_label = (
+            QLabel(_("Address")),
+            QLabel(_("App id")),
+            QLabel(_("API key")),
+        )
         form.addRow(self.url_label, self.base_url)
         form.addRow(self.account_label, self.app_id)
         self.methods_label = QLabel(_("Sign in with"))
@@ -186,7 +196,9 @@ class CloudSettingsDialog(QDialog):
 
         self.buttons = QDialogButtonBox()
         self.connect_button = self.buttons.addButton(_("Connect"), QDialogButtonBox.ButtonRole.AcceptRole)
-        self.disconnect_button = self.buttons.addButton(_("Disconnect"), QDialogButtonBox.ButtonRole.DestructiveRole)
+        self.disconnect_button = self.buttons.addButton(
+            _("Disconnect"), QDialogButtonBox.ButtonRole.DestructiveRole
+        )
         self.close_button = self.buttons.addButton(_("Close"), QDialogButtonBox.ButtonRole.RejectRole)
         self.connect_button.setDefault(True)
         self.connect_button.clicked.connect(self.save)
@@ -210,7 +222,9 @@ class CloudSettingsDialog(QDialog):
     # the chosen cloud's form -------------------------------------------------------------
     def _info(self) -> dict:
         name = self.cloud.currentData()
-        return next((c for c in self.clouds if c["name"] == name), {"fields": [], "authKinds": [], "signIn": []})
+        return next(
+            (c for c in self.clouds if c["name"] == name), {"fields": [], "authKinds": [], "signIn": []}
+        )
 
     def _declared(self, key: str) -> dict | None:
         return next((f for f in self._info().get("fields") or [] if f["key"] == key), None)
@@ -235,8 +249,14 @@ class CloudSettingsDialog(QDialog):
             self.methods.removeWidget(button)
             button.deleteLater()
         self.auth_buttons, self.extra, self.sign_in_inputs, self.step_buttons = {}, {}, {}, {}
-        for key, label in ((k, lbl) for k, lbl in (("baseUrl", self.url_label), ("account", self.account_label),
-                                                   ("secret", self.key_label))):
+        for key, label in (
+            (k, lbl)
+            for k, lbl in (
+                ("baseUrl", self.url_label),
+                ("account", self.account_label),
+                ("secret", self.key_label),
+            )
+        ):
             declared = self._declared(key)
             if declared:
                 label.setText(translate(declared["label"]))
@@ -259,7 +279,9 @@ class CloudSettingsDialog(QDialog):
             if declared.get("listed"):
                 line = ListedField()
                 line.textChanged.connect(lambda _text: self._enable())
-                line.list_button.clicked.connect(lambda _checked=False, key=declared["key"]: self.list_values(key))
+                line.list_button.clicked.connect(
+                    lambda _checked=False, key=declared["key"]: self.list_values(key)
+                )
             else:
                 line = self._line(declared)
             if declared.get("help"):
@@ -316,7 +338,9 @@ class CloudSettingsDialog(QDialog):
             self.cloud.blockSignals(True)
             self.cloud.clear()
             for info in clouds:
-                self.cloud.addItem(translate(info["title"]) if info.get("title") else info["name"], info["name"])
+                self.cloud.addItem(
+                    translate(info["title"]) if info.get("title") else info["name"], info["name"]
+                )
             self.cloud.blockSignals(False)
             if settings.get("cloud"):
                 self.cloud.setCurrentIndex(max(0, self.cloud.findData(settings["cloud"])))
@@ -337,7 +361,9 @@ class CloudSettingsDialog(QDialog):
         else:
             self.state_label.setText(_("Not connected: this branch works on its own."))
             self.state_label.setStyleSheet("color: #8a5a00;")
-        self.api_key.setPlaceholderText(_("(unchanged — the stored key is used)") if settings.get("hasSecret") else "")
+        self.api_key.setPlaceholderText(
+            _("(unchanged — the stored key is used)") if settings.get("hasSecret") else ""
+        )
         self.secret_label.setText(secret_place(settings))
         self.secret_label.setVisible(bool(self.secret_label.text()))
         self._enable()
@@ -357,24 +383,40 @@ class CloudSettingsDialog(QDialog):
         if self._signing_in():
             ready = ready and all(line.text().strip() for line in self.sign_in_inputs.values())
         else:
-            ready = ready and bool(self.api_key.text().strip() or (self.settings.get("hasSecret") and self._same())
-                                   or not self._info().get("secretRequired", True))  # e.g. an optional gateway key
+            ready = ready and bool(
+                self.api_key.text().strip()
+                or (self.settings.get("hasSecret") and self._same())
+                or not self._info().get("secretRequired", True)
+            )  # e.g. an optional gateway key
         self.connect_button.setEnabled(ready and not working)
         first = next(iter(self.sign_in_inputs.values()), None)
         for button in self.step_buttons.values():
-            button.setEnabled(bool(self.base_url.text().strip() and self.app_id.text().strip()
-                                   and first is not None and first.text().strip()) and not working)
+            button.setEnabled(
+                bool(
+                    self.base_url.text().strip()
+                    and self.app_id.text().strip()
+                    and first is not None
+                    and first.text().strip()
+                )
+                and not working
+            )
         self.disconnect_button.setEnabled(bool(self.settings.get("baseUrl")) and not working)
         keyed = bool(self.api_key.text().strip() or (self.settings.get("hasSecret") and self._same()))
         for line in self.extra.values():
             if isinstance(line, ListedField):
-                line.list_button.setEnabled(bool(self.base_url.text().strip() and self.app_id.text().strip())
-                                            and keyed and not working)
+                line.list_button.setEnabled(
+                    bool(self.base_url.text().strip() and self.app_id.text().strip())
+                    and keyed
+                    and not working
+                )
 
     def _same(self) -> bool:
-        return (self.base_url.text().strip().rstrip("/") == (self.settings.get("baseUrl") or "")
-                and self.app_id.text().strip() == (self.settings.get("account") or self.settings.get("appId") or "")
-                and self.cloud.currentData() == (self.settings.get("cloud") or self.cloud.currentData()))
+        return (
+            self.base_url.text().strip().rstrip("/") == (self.settings.get("baseUrl") or "")
+            and self.app_id.text().strip()
+            == (self.settings.get("account") or self.settings.get("appId") or "")
+            and self.cloud.currentData() == (self.settings.get("cloud") or self.cloud.currentData())
+        )
 
     def _say(self, text: str, error: bool = False) -> None:
         self.message.setText(("⚠ " if error else "") + text)
@@ -411,24 +453,40 @@ class CloudSettingsDialog(QDialog):
         self._say(_("Connected. The branch is syncing with the cloud now."))
         self.saved.emit(settings)
         self.tasks.run(self.client.sync_status(), self._offer_upload, lambda exc: None)
+
     def _offer_upload(self, status: dict) -> None:
         """Bookings made before the branch was connected reach the cloud only if staff agree."""
         count = int((status or {}).get("unsynced") or 0)
         if not count:
             return
-        box = QMessageBox(QMessageBox.Icon.Question, _("Cloud account"),
-                          ngettext("%(count)s booking made here before connecting is not in the cloud. "
-                                   "Upload it now?",
-                                   "%(count)s bookings made here before connecting are not in the cloud. "
-                                   "Upload them now?", count) % {"count": count},
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            _("Cloud account"),
+            ngettext(
+                "%(count)s booking made here before connecting is not in the cloud. Upload it now?",
+                "%(count)s bookings made here before connecting are not in the cloud. Upload them now?",
+                count,
+            )
+            % {"count": count},
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
         self.upload_box = box
 
         def answered(_result: int) -> None:
             if box.clickedButton() is box.button(QMessageBox.StandardButton.Yes):
-                self.tasks.run(self.client.upload_local(), lambda r: self._say(
-                    ngettext("%(count)s booking queued for the cloud.", "%(count)s bookings queued for the cloud.",
-                             int(r.get("queued") or 0)) % {"count": int(r.get("queued") or 0)}), self._failed)
+                self.tasks.run(
+                    self.client.upload_local(),
+                    lambda r: self._say(
+                        ngettext(
+                            "%(count)s booking queued for the cloud.",
+                            "%(count)s bookings queued for the cloud.",
+                            int(r.get("queued") or 0),
+                        )
+                        % {"count": int(r.get("queued") or 0)}
+                    ),
+                    self._failed,
+                )
 
         box.finished.connect(answered)
         box.open()
@@ -441,21 +499,31 @@ class CloudSettingsDialog(QDialog):
         if not isinstance(field, ListedField) or not (url and account):
             return
         self._busy(True)
-        others = {k: line.text().strip() for k, line in self.extra.items() if k != key and line.text().strip()}
+        others = {
+            k: line.text().strip() for k, line in self.extra.items() if k != key and line.text().strip()
+        }
 
         def listed(values: list[dict]) -> None:
             self._busy(False)
             field.set_values(values or [])
             if values:
-                self._say(ngettext("The cloud lists %(count)s choice: pick it, then connect.",
-                                   "The cloud lists %(count)s choices: pick one, then connect.",
-                                   len(values)) % {"count": len(values)})
+                self._say(
+                    ngettext(
+                        "The cloud lists %(count)s choice: pick it, then connect.",
+                        "The cloud lists %(count)s choices: pick one, then connect.",
+                        len(values),
+                    )
+                    % {"count": len(values)}
+                )
             else:
                 self._say(_("The cloud lists nothing to choose from with this key."), error=True)
             field.combo.setFocus()
 
-        self.tasks.run(self.client.cloud_choices(key, cloud, url, account, self.api_key.text().strip() or None,
-                                                 others), listed, self._failed)
+        self.tasks.run(
+            self.client.cloud_choices(key, cloud, url, account, self.api_key.text().strip() or None, others),
+            listed,
+            self._failed,
+        )
 
     def request_code(self, step: str | None = None) -> None:
         """Run a sign-in step before the last one (the first by default: send the code)."""
@@ -473,7 +541,9 @@ class CloudSettingsDialog(QDialog):
             if self.code is not None:
                 self.code.setFocus()
 
-        self.tasks.run(self.client.sign_in_step(cloud, url, account, step, self._values()), sent, self._failed)
+        self.tasks.run(
+            self.client.sign_in_step(cloud, url, account, step, self._values()), sent, self._failed
+        )
 
     def disconnect(self) -> None:
         self._busy(True)

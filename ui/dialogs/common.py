@@ -49,8 +49,9 @@ def _title(booking: dict, zone: str, with_date: bool = False) -> str:
     when = f.span_of(booking, zone)
     if with_date and booking.get("startDateTime"):
         # Translators: a booking's date and time range in a dialog's header, e.g. "Sun, Dec 7, 2026 9:00 AM – 9:30 AM".
-        when = _("{date} {times}").format(date=fsi(fmt.format_date(from_iso(booking["startDateTime"]), zone, "full")),
-                                          times=fsi(when))
+        when = _("{date} {times}").format(
+            date=fsi(fmt.format_date(from_iso(booking["startDateTime"]), zone, "full")), times=fsi(when)
+        )
     return " · ".join(x for x in (fsi(f.customer_name(booking)), fsi(f.type_name(booking)), when) if x)
 
 
@@ -93,8 +94,14 @@ class AcceptDialog(QDialog):
     Outside the chosen resource's working hours (its time rules, branch-local) the first
     Accept only warns; Accept again confirms."""
 
-    def __init__(self, booking: dict, resources: list[dict], zone: str, parent: QWidget | None = None,
-                 now: datetime | None = None):
+    def __init__(
+        self,
+        booking: dict,
+        resources: list[dict],
+        zone: str,
+        parent: QWidget | None = None,
+        now: datetime | None = None,
+    ):
         super().__init__(parent)
         self.booking, self.zone, self.now = booking, zone, now
         self.resources = {r["id"]: r for r in resources}
@@ -167,7 +174,9 @@ class AcceptDialog(QDialog):
             if periods:
                 # Translators: {hours} lists today's working hours, e.g. "9:00 AM–1:00 PM".
                 text = _("{name} does not work at this time (today: {hours}). Accept anyway?").format(
-                    name=name, hours=_hours_text(periods, local_date(self.now or utc_now(), self.zone), self.zone))
+                    name=name,
+                    hours=_hours_text(periods, local_date(self.now or utc_now(), self.zone), self.zone),
+                )
             else:
                 text = _("{name} does not work today. Accept anyway?").format(name=name)
             self.warning.setText("⚠ " + text)
@@ -179,8 +188,13 @@ class AcceptDialog(QDialog):
 
 
 #: Common reasons to cancel, offered in the cancel dialog (free text is still allowed).
-CANCEL_REASONS = (N_("The patient asked to cancel"), N_("The patient is ill"), N_("The doctor is not available"),
-                  N_("Booked by mistake"), N_("The patient booked another time"))
+CANCEL_REASONS = (
+    N_("The patient asked to cancel"),
+    N_("The patient is ill"),
+    N_("The doctor is not available"),
+    N_("Booked by mistake"),
+    N_("The patient booked another time"),
+)
 
 
 class CancelDialog(QDialog):
@@ -225,7 +239,9 @@ class CancelDialog(QDialog):
         # Enter in the reason confirms — never the Close button that Tab passed through
         # (Qt makes a focused auto-default button the default one until focus comes back).
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.focusWidget() in (
-                self.reason_edit, self.reason_edit.lineEdit()):
+            self.reason_edit,
+            self.reason_edit.lineEdit(),
+        ):
             if self.ok.isEnabled():
                 self.ok.click()
             event.accept()
@@ -241,10 +257,25 @@ class RescheduleDialog(QDialog):
 
     DAYS_AHEAD = 60
 
-    def __init__(self, booking: dict, zone: str, resources: dict[str, dict], start_day: date, today: date,
-                 load: Callable[[date], Awaitable[list[dict]]], tasks: Tasks, parent: QWidget | None = None):
+    def __init__(
+        self,
+        booking: dict,
+        zone: str,
+        resources: dict[str, dict],
+        start_day: date,
+        today: date,
+        load: Callable[[date], Awaitable[list[dict]]],
+        tasks: Tasks,
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
-        self.booking, self.zone, self.resources, self._load, self.tasks = booking, zone, resources, load, tasks
+        self.booking, self.zone, self.resources, self._load, self.tasks = (
+            booking,
+            zone,
+            resources,
+            load,
+            tasks,
+        )
         self.setWindowTitle(_("Reschedule"))
         self.days = QListWidget()
         weekend = fmt.weekend_days()
@@ -289,8 +320,11 @@ class RescheduleDialog(QDialog):
         self.times.clear()
         self.ok.setEnabled(False)
         self.status.setText(_("Looking for free times…"))
-        self.tasks.run(self._load(day), lambda slots: self._show(day, slots),
-                       lambda exc: self.status.setText(message_for(exc)))
+        self.tasks.run(
+            self._load(day),
+            lambda slots: self._show(day, slots),
+            lambda exc: self.status.setText(message_for(exc)),
+        )
 
     def _show(self, day: date, slots: list[dict]) -> None:
         if day != self._loading_day:
@@ -327,7 +361,8 @@ class GoToDateDialog(QDialog):
         self.calendar.selectionChanged.connect(self._show)
         self.today_button = QPushButton(_("&Today"))
         self.today_button.clicked.connect(
-            lambda: self.calendar.setSelectedDate(QDate(today.year, today.month, today.day)))
+            lambda: self.calendar.setSelectedDate(QDate(today.year, today.month, today.day))
+        )
         self.today_button.setAutoDefault(False)
         layout = QVBoxLayout(self)
         layout.addWidget(self.calendar, 1)

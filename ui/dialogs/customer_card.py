@@ -48,8 +48,9 @@ def split_bookings(bookings: list[dict], now: datetime) -> tuple[list[dict], lis
     upcoming, past = [], []
     for booking in bookings:
         start = from_iso(booking.get("startDateTime"))
-        active = booking.get("status") not in (Status.CANCELED, Status.REJECTED) and booking.get("visitStatus") not in (
-            VisitStatus.NO_SHOW, VisitStatus.COMPLETED)
+        active = booking.get("status") not in (Status.CANCELED, Status.REJECTED) and booking.get(
+            "visitStatus"
+        ) not in (VisitStatus.NO_SHOW, VisitStatus.COMPLETED)
         if active and (start is None or start >= now):
             upcoming.append(booking)
         else:
@@ -82,19 +83,32 @@ class CustomerEdit(QDialog):
         self.note.setTabChangesFocus(True)
         self.note.setMaximumHeight(80)
         form = QFormLayout()
-        for text, field in ((_("&First name:"), self.first_name), (_("&Last name:"), self.last_name),
-                            (_("P&hone:"), self.phone), (_("E-&mail:"), self.email), (_("&Note:"), self.note)):
+        for text, field in (
+            (_("&First name:"), self.first_name),
+            (_("&Last name:"), self.last_name),
+            (_("P&hone:"), self.phone),
+            (_("E-&mail:"), self.email),
+            (_("&Note:"), self.note),
+        ):
             label = QLabel(text)
             label.setBuddy(field)
             form.addRow(label, field)
         self.message = QLabel("")
         self.message.setWordWrap(True)
         clouds = sorted((customer.get("cloudIds") or {}).keys())
-        self.cloud_note = QLabel(_("This customer is also in the cloud booking system. The change is kept on"
-                                   " this branch; the cloud's copy stays as it is.") if clouds else "")
+        self.cloud_note = QLabel(
+            _(
+                "This customer is also in the cloud booking system. The change is kept on"
+                " this branch; the cloud's copy stays as it is."
+            )
+            if clouds
+            else ""
+        )
         self.cloud_note.setWordWrap(True)
         self.cloud_note.setVisible(bool(clouds))
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setText(_("&Save"))
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(_("Cancel"))
         self.buttons.accepted.connect(self.save)
@@ -108,9 +122,13 @@ class CustomerEdit(QDialog):
 
     def changes(self) -> dict:
         """The fields that differ from the customer as opened (``""``: cleared)."""
-        typed = {"firstName": self.first_name.text().strip(), "lastName": self.last_name.text().strip(),
-                 "phone": digits_of(self.phone.text()), "email": self.email.text().strip(),
-                 "note": self.note.toPlainText().strip()}
+        typed = {
+            "firstName": self.first_name.text().strip(),
+            "lastName": self.last_name.text().strip(),
+            "phone": digits_of(self.phone.text()),
+            "email": self.email.text().strip(),
+            "note": self.note.toPlainText().strip(),
+        }
         was = {k: (self.customer.get(k) or "") for k in typed}
         was["phone"] = digits_of(was["phone"])
         return {k: v for k, v in typed.items() if v != was[k]}
@@ -144,8 +162,12 @@ class CustomerEdit(QDialog):
             from ui.dialogs.customer_search import customer_text
 
             # Translators: editing a customer; {customer} is e.g. "Ahmed Ali · +966551234567 · No. 1282".
-            self._say(_("{customer} has this phone number already. Check the number, or book that"
-                        " customer instead.").format(customer=customer_text(exc.details["candidate"])))
+            self._say(
+                _(
+                    "{customer} has this phone number already. Check the number, or book that"
+                    " customer instead."
+                ).format(customer=customer_text(exc.details["candidate"]))
+            )
             self.phone.setFocus()
             return
         self._say(message_for(exc))
@@ -161,8 +183,14 @@ class CustomerEdit(QDialog):
 class CustomerCard(QDialog):
     """The card of ``customer`` (a customer dict with ``id``)."""
 
-    def __init__(self, client: DeskClient, customer: dict, zone: str, parent: QWidget | None = None,
-                 now: datetime | None = None):
+    def __init__(
+        self,
+        client: DeskClient,
+        customer: dict,
+        zone: str,
+        parent: QWidget | None = None,
+        now: datetime | None = None,
+    ):
         super().__init__(parent)
         self.client, self.customer, self.zone = client, customer, zone
         self.now = now or utc_now()
@@ -173,8 +201,13 @@ class CustomerCard(QDialog):
         self.header = header_label(name)
         self.values: dict[str, QLabel] = {}
         form = QFormLayout()
-        rows = (("phone", _("Phone")), ("number", _("Customer number")), ("upcoming", _("Upcoming bookings")),
-                ("past", _("Past bookings")), ("no_shows", _("No-shows")))
+        rows = (
+            ("phone", _("Phone")),
+            ("number", _("Customer number")),
+            ("upcoming", _("Upcoming bookings")),
+            ("past", _("Past bookings")),
+            ("no_shows", _("No-shows")),
+        )
         for key, label in rows:
             value = QLabel("…")
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -247,11 +280,18 @@ class CustomerCard(QDialog):
             table.setRowCount(len(rows))
             for row, booking in enumerate(rows):
                 start = from_iso(booking.get("startDateTime"))
-                when = (f"{fmt.format_date(start, self.zone, 'medium')} {f.time_of(booking['startDateTime'], self.zone)}"
-                        if start else _("Waiting in the queue"))
+                when = (
+                    f"{fmt.format_date(start, self.zone, 'medium')} {f.time_of(booking['startDateTime'], self.zone)}"
+                    if start
+                    else _("Waiting in the queue")
+                )
                 resource = booking.get("resource")
-                cells = (when, f.type_name(booking), display_name(resource) if resource else "—",
-                         f.booking_status(booking))
+                cells = (
+                    when,
+                    f.type_name(booking),
+                    display_name(resource) if resource else "—",
+                    f.booking_status(booking),
+                )
                 for column, text in enumerate(cells):
                     item = QTableWidgetItem(text)
                     item.setData(Qt.ItemDataRole.UserRole, booking["id"])

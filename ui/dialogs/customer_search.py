@@ -41,8 +41,9 @@ class CustomerSearch(QWidget):
     picked = Signal(dict)
     searching = Signal(bool)
 
-    def __init__(self, search: Callable[[str], Awaitable[list[dict]]], tasks: Tasks,
-                 parent: QWidget | None = None):
+    def __init__(
+        self, search: Callable[[str], Awaitable[list[dict]]], tasks: Tasks, parent: QWidget | None = None
+    ):
         super().__init__(parent)
         self._search, self.tasks = search, tasks
         self._generation = 0
@@ -94,8 +95,11 @@ class CustomerSearch(QWidget):
         self.status.setText(_("Searching…"))
         self._in_flight = True
         self.searching.emit(True)
-        self.tasks.run(self._search(text), lambda rows: self._show(generation, rows),
-                       lambda exc: self._failed(generation, exc))
+        self.tasks.run(
+            self._search(text),
+            lambda rows: self._show(generation, rows),
+            lambda exc: self._failed(generation, exc),
+        )
 
     def _show(self, generation: int, rows: list[dict]) -> None:
         if generation != self._generation:

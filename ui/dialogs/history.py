@@ -43,8 +43,13 @@ from ui.core.tasks import Tasks
 from ui.dialogs.common import header_label
 
 #: the cloud platforms' names as they are written (a product name, not translated)
-CLOUD_TITLES = {"ehjzny": "Ehjzny", "rekaz": "Rekaz", "agendize": "Agendize", "digitalbooker": "DigitalBooker",
-                "qmatic": "Qmatic"}
+CLOUD_TITLES = {
+    "ehjzny": "Ehjzny",
+    "rekaz": "Rekaz",
+    "agendize": "Agendize",
+    "digitalbooker": "DigitalBooker",
+    "qmatic": "Qmatic",
+}
 
 #: the server's history actions that read the same every time (both spellings of the
 #: actions the branch server renamed)
@@ -108,15 +113,19 @@ def cloud_title(name: str | None) -> str:
     return CLOUD_TITLES.get(name.lower(), name[:1].upper() + name[1:])
 
 
-def history_lines(entries: list[dict], zone: str, resources: dict[str, dict] | None = None,
-                  currency: str = "SAR") -> list[HistoryLine]:
+def history_lines(
+    entries: list[dict], zone: str, resources: dict[str, dict] | None = None, currency: str = "SAR"
+) -> list[HistoryLine]:
     """The history entries of ``client.history`` (``{"createdAt" (UTC), "action", "actor",
     "deskId", "before", "after"}``) as lines, newest first. A cloud entry that a pull's own
     entry carries (``after.cloudChange.key``) is shown once, as that pull's change;
     ``resources``: id → resource, to name a provider; amounts are minor units of
     ``currency``."""
-    carried = {(e.get("after") or {}).get("cloudChange", {}).get("key") for e in entries
-               if isinstance((e.get("after") or {}).get("cloudChange"), dict)}
+    carried = {
+        (e.get("after") or {}).get("cloudChange", {}).get("key")
+        for e in entries
+        if isinstance((e.get("after") or {}).get("cloudChange"), dict)
+    }
     out: list[tuple[str, int, HistoryLine]] = []
     for order, entry in enumerate(entries):
         after = entry.get("after") or {}
@@ -124,8 +133,9 @@ def history_lines(entries: list[dict], zone: str, resources: dict[str, dict] | N
             continue
         change = after.get("cloudChange") if isinstance(after.get("cloudChange"), dict) else None
         at = (change or {}).get("at") or entry.get("createdAt")
-        line = HistoryLine(from_iso(at) if at else None, _what(entry, zone, resources or {}, currency),
-                           _who(entry, change))
+        line = HistoryLine(
+            from_iso(at) if at else None, _what(entry, zone, resources or {}, currency), _who(entry, change)
+        )
         out.append((at or "", order, line))
     out.sort(key=lambda item: (item[0], item[1]), reverse=True)
     return [line for _at, _order, line in out]
@@ -164,27 +174,30 @@ def _what(entry: dict, zone: str, resources: dict, currency: str) -> str:
         from ui.paper.receipt import money
 
         # Translators: a history line: a manager set this booking's own price, with a reason.
-        return _("Price set to {price}: {reason}").format(price=fsi(money(int(after.get("price") or 0), currency)),
-                                                         reason=fsi(after.get("priceReason") or ""))
+        return _("Price set to {price}: {reason}").format(
+            price=fsi(money(int(after.get("price") or 0), currency)),
+            reason=fsi(after.get("priceReason") or ""),
+        )
     if action == Action.SYNC_MOVED:
         resource = resources.get(after.get("resourceId") or "")
         # Translators: a history line; the cloud booking platform put the booking with
         # another doctor or room than the desk chose.
         return _("Placed with {resource} by {cloud}").format(
             resource=fsi(display_name(resource) if resource else _("another provider")),
-            cloud=fsi(cloud_title(entry.get("actor"))))
+            cloud=fsi(cloud_title(entry.get("actor"))),
+        )
     if action == Action.SYNC:
         return _synced(entry, zone, resources)
     if action.startswith("cloud."):
-        return _cloud_words(action[len("cloud."):], entry)
+        return _cloud_words(action[len("cloud.") :], entry)
     # Translators: a history line of an action this desk has no words for.
     return _("Changed")
 
 
 def _cloud_words(kind: str, entry: dict) -> str:
     for prefix in ("user_", "client_"):
-        if kind.startswith(prefix) and kind[len(prefix):] in CLOUD_WORDS and kind not in CLOUD_WORDS:
-            kind = kind[len(prefix):]
+        if kind.startswith(prefix) and kind[len(prefix) :] in CLOUD_WORDS and kind not in CLOUD_WORDS:
+            kind = kind[len(prefix) :]
     if kind in CLOUD_WORDS:
         return _(CLOUD_WORDS[kind])
     # Translators: a history line: a change a cloud booking platform recorded that the desk
@@ -208,12 +221,16 @@ def _moved(before: dict, after: dict, zone: str, resources: dict) -> str:
         if fmt.format_date(old, zone) == fmt.format_date(new, zone):
             start, end = fmt.format_time(old, zone), fmt.format_time(new, zone)
         else:
-            start, end = (fmt.format_datetime(old, zone, "medium", "short"),
-                          fmt.format_datetime(new, zone, "medium", "short"))
+            start, end = (
+                fmt.format_datetime(old, zone, "medium", "short"),
+                fmt.format_datetime(new, zone, "medium", "short"),
+            )
         # Translators: a history line; {start} and {end} are the old and the new time.
         parts.append(_("Rescheduled from {start} to {end}").format(start=fsi(start), end=fsi(end)))
     elif new and not old:
-        parts.append(_("Booked for {time}").format(time=fsi(fmt.format_datetime(new, zone, "medium", "short"))))
+        parts.append(
+            _("Booked for {time}").format(time=fsi(fmt.format_datetime(new, zone, "medium", "short")))
+        )
     if "resourceId" in after and after.get("resourceId") != before.get("resourceId"):
         resource = resources.get(after.get("resourceId") or "")
         if resource:
@@ -305,8 +322,14 @@ class HistoryDialog(QDialog):
 
     COLUMNS = (N_("When"), N_("What happened"), N_("Who"))
 
-    def __init__(self, booking: dict, client: DeskClient, zone: str, resources: dict[str, dict] | None = None,
-                 parent: QWidget | None = None):
+    def __init__(
+        self,
+        booking: dict,
+        client: DeskClient,
+        zone: str,
+        resources: dict[str, dict] | None = None,
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.booking, self.client, self.zone = booking, client, zone
         self.resources = resources or {}
@@ -341,8 +364,9 @@ class HistoryDialog(QDialog):
     def retranslate_ui(self, _lang: str | None = None) -> None:
         # Translators: the title of a booking's history window.
         self.setWindowTitle(_("Booking history"))
-        self.header.setText(_("History of {customer}'s booking").format(
-            customer=fsi(f.customer_name(self.booking))))
+        self.header.setText(
+            _("History of {customer}'s booking").format(customer=fsi(f.customer_name(self.booking)))
+        )
         self.table.setHorizontalHeaderLabels([_(c) for c in self.COLUMNS])
         self._fill()
 
@@ -363,7 +387,9 @@ class HistoryDialog(QDialog):
                 return
 
     def lines(self) -> list[HistoryLine]:
-        return history_lines(self.entries or [], self.zone, self.resources, self.booking.get("currency") or "SAR")
+        return history_lines(
+            self.entries or [], self.zone, self.resources, self.booking.get("currency") or "SAR"
+        )
 
     def _loaded(self, entries: list[dict]) -> None:
         self.entries, self.error = list(entries or []), None
@@ -428,7 +454,9 @@ class HistoryDesk(QObject):
         w = self.window
         dialog = HistoryDialog(booking, w.client, w.state.zone, {r["id"]: r for r in w.state.resources}, w)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.finished.connect(lambda _r, d=dialog: setattr(self, "dialog", None) if self.dialog is d else None)
+        dialog.finished.connect(
+            lambda _r, d=dialog: setattr(self, "dialog", None) if self.dialog is d else None
+        )
         self.dialog = dialog
         dialog.open()
         dialog.load()

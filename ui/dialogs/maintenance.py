@@ -59,9 +59,13 @@ class BackupsDialog(QDialog):
         self.tasks.failed.connect(self._failed)
         self.setWindowTitle(_("Backups"))
         self.setMinimumSize(520, 360)
-        intro = QLabel(_("The branch server backs up its database every hour and before every update. "
-                         "A restored backup replaces today's data when the desk starts again; the "
-                         "current file is kept beside it and changes not yet sent to the cloud are carried over."))
+        intro = QLabel(
+            _(
+                "The branch server backs up its database every hour and before every update. "
+                "A restored backup replaces today's data when the desk starts again; the "
+                "current file is kept beside it and changes not yet sent to the cloud are carried over."
+            )
+        )
         intro.setWordWrap(True)
         self.list = QListWidget()
         self.status = QLabel()
@@ -93,8 +97,10 @@ class BackupsDialog(QDialog):
             when = formats.format_datetime(from_iso(item["createdAt"]), zone)
             # Translators: a backup in the list: its time, why it was taken and its size.
             text = _("%(when)s — %(reason)s, %(size)s MB") % {
-                "when": when, "reason": _(REASONS.get(item["reason"], item["reason"])),
-                "size": formats.format_number(round(item["size"] / 1e6, 1))}
+                "when": when,
+                "reason": _(REASONS.get(item["reason"], item["reason"])),
+                "size": formats.format_number(round(item["size"] / 1e6, 1)),
+            }
             row = QListWidgetItem(text)
             row.setData(Qt.ItemDataRole.UserRole, item["name"])
             self.list.addItem(row)
@@ -120,21 +126,43 @@ class BackupsDialog(QDialog):
         if item is None:
             return
         name = item.data(Qt.ItemDataRole.UserRole)
-        box = QMessageBox(QMessageBox.Icon.Warning, _("Restore a backup"),
-                          _("Restore the backup of %(when)s? Bookings made after it are replaced when the "
-                            "desk starts again.") % {"when": item.text().split(" — ")[0]},
-                          QMessageBox.StandardButton.Cancel, self)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            _("Restore a backup"),
+            _(
+                "Restore the backup of %(when)s? Bookings made after it are replaced when the "
+                "desk starts again."
+            )
+            % {"when": item.text().split(" — ")[0]},
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
         box.addButton(_("Restore at next start"), QMessageBox.ButtonRole.AcceptRole)
-        box.finished.connect(lambda _r: self._confirmed(name) if box.buttonRole(box.clickedButton())
-                             == QMessageBox.ButtonRole.AcceptRole else None)
+        box.finished.connect(
+            lambda _r: (
+                self._confirmed(name)
+                if box.buttonRole(box.clickedButton()) == QMessageBox.ButtonRole.AcceptRole
+                else None
+            )
+        )
         _open(self, box)
 
     def _confirmed(self, name: str) -> None:
         def done(_result) -> None:
             self.load()
-            _open(self, QMessageBox(QMessageBox.Icon.Information, _("Restore a backup"),
-                                    _("The backup will be restored when the desk starts again. "
-                                      "Close the desk and open it again now."), QMessageBox.StandardButton.Ok, self))
+            _open(
+                self,
+                QMessageBox(
+                    QMessageBox.Icon.Information,
+                    _("Restore a backup"),
+                    _(
+                        "The backup will be restored when the desk starts again. "
+                        "Close the desk and open it again now."
+                    ),
+                    QMessageBox.StandardButton.Ok,
+                    self,
+                ),
+            )
 
         self.tasks.run(self.client._call("POST", "/backups/restore", json={"name": name}), on_done=done)
 
@@ -167,20 +195,30 @@ class DeskCare(QObject):
         self.retranslate_ui()
         first_load = getattr(window, "first_load", None)
         if first_load is not None:
-            first_load.add_done_callback(lambda fut: None if fut.cancelled() or fut.exception()
-                                         else QTimer.singleShot(RECOVERY_CHECK_MS, self.check_recovery))
+            first_load.add_done_callback(
+                lambda fut: (
+                    None
+                    if fut.cancelled() or fut.exception()
+                    else QTimer.singleShot(RECOVERY_CHECK_MS, self.check_recovery)
+                )
+            )
 
     def retranslate_ui(self, _lang: str | None = None) -> None:
         self.act_diagnostics.setText(_("Copy &diagnostics"))
-        self.act_diagnostics.setStatusTip(_("Put a report for support on the clipboard, without patient "
-                                            "names, phone numbers or keys"))
+        self.act_diagnostics.setStatusTip(
+            _("Put a report for support on the clipboard, without patient names, phone numbers or keys")
+        )
         self.act_backups.setText(_("&Backups…"))
 
     # diagnostics ---------------------------------------------------------------------
     async def _report(self) -> str:
-        info = await diagnostics.collect(self.client, {"qt": {"pyside": pyside_version,
-                                                                 "platform": QGuiApplication.platformName()},
-                                                          "os": platform.system()})
+        info = await diagnostics.collect(
+            self.client,
+            {
+                "qt": {"pyside": pyside_version, "platform": QGuiApplication.platformName()},
+                "os": platform.system(),
+            },
+        )
         error = diagnostics.last_sync_error(info.get("sync"))
         if error:
             log.warning("last sync error: %s", error)
@@ -213,19 +251,30 @@ class DeskCare(QObject):
         report = body.get("result") or {}
         status = report.get("status")
         if status == "recovered":
-            text = _("The branch database was damaged. It was put aside and the newest good backup was "
-                     "restored; bookings made after that backup may be missing.")
+            text = _(
+                "The branch database was damaged. It was put aside and the newest good backup was "
+                "restored; bookings made after that backup may be missing."
+            )
             if report.get("outboxReadable") is False:
-                text += "\n\n" + _("Changes not yet sent to the cloud could not be read from the damaged file; "
-                                   "it is kept for support.")
+                text += "\n\n" + _(
+                    "Changes not yet sent to the cloud could not be read from the damaged file; "
+                    "it is kept for support."
+                )
         elif status == "damaged-no-backup":
-            text = _("The branch database was damaged and there was no backup. It was put aside for "
-                     "support and the desk started with an empty database.")
+            text = _(
+                "The branch database was damaged and there was no backup. It was put aside for "
+                "support and the desk started with an empty database."
+            )
         elif status == "restored":
             text = _("The backup was restored. The previous database is kept beside it.")
         else:
             return
-        box = QMessageBox(QMessageBox.Icon.Warning if status != "restored" else QMessageBox.Icon.Information,
-                          _("Istiqbal"), text, QMessageBox.StandardButton.Ok, self.window)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning if status != "restored" else QMessageBox.Icon.Information,
+            _("Istiqbal"),
+            text,
+            QMessageBox.StandardButton.Ok,
+            self.window,
+        )
         box.setDetailedText("\n".join(f"{k}: {v}" for k, v in report.items()))
         _open(self.window, box)

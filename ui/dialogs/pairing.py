@@ -54,8 +54,11 @@ ROLES = ((DeskRole.RECEPTION, "Reception"), (DeskRole.PROVIDER, "Doctor or room 
 
 
 def role_label(role: str) -> str:
-    return {DeskRole.RECEPTION: _("Reception"), DeskRole.PROVIDER: _("Doctor or room (provider)"),
-            DeskRole.MANAGER: _("Manager")}.get(role, role)
+    return {
+        DeskRole.RECEPTION: _("Reception"),
+        DeskRole.PROVIDER: _("Doctor or room (provider)"),
+        DeskRole.MANAGER: _("Manager"),
+    }.get(role, role)
 
 
 def grouped_fingerprint(fingerprint: str | None) -> str:
@@ -63,7 +66,7 @@ def grouped_fingerprint(fingerprint: str | None) -> str:
     if not fingerprint:
         return ""
     text = fingerprint.upper()
-    return "\u2066" + " ".join(text[i:i + 4] for i in range(0, len(text), 4)) + "\u2069"
+    return "\u2066" + " ".join(text[i : i + 4] for i in range(0, len(text), 4)) + "\u2069"
 
 
 def is_pin_mismatch(exc: BaseException) -> bool:
@@ -85,10 +88,14 @@ def pairing_error(exc: BaseException) -> str:
         if is_pin_mismatch(exc):
             return _("The server's certificate changed while pairing. Do not trust this connection.")
         if exc.code == "VALIDATION" and exc.details.get("field") == "resourceIds":
-            return _("A provider desk needs a code made for its doctor or room: choose them at the server's "
-                     "desk when you make the code.")
+            return _(
+                "A provider desk needs a code made for its doctor or room: choose them at the server's "
+                "desk when you make the code."
+            )
         if exc.code == "NETWORK":
-            return _("No branch server answered at this address. Check the address (https://…) and the network.")
+            return _(
+                "No branch server answered at this address. Check the address (https://…) and the network."
+            )
     return message_for(exc)
 
 
@@ -103,8 +110,12 @@ class PairDeskDialog(QDialog):
         self.setWindowTitle(_("Pair a desk"))
         self.setMinimumWidth(620)
 
-        intro = QLabel(_("Another computer on this network can work as a desk of this branch. On that "
-                         "computer, start Istiqbal with the address below and type the pairing code."))
+        intro = QLabel(
+            _(
+                "Another computer on this network can work as a desk of this branch. On that "
+                "computer, start Istiqbal with the address below and type the pairing code."
+            )
+        )
         intro.setWordWrap(True)
         self.role = QComboBox()
         for role, _label in ROLES:
@@ -191,8 +202,12 @@ class PairDeskDialog(QDialog):
             self.address.setText(f"\u2066{lan}\u2069")
             self.address.setStyleSheet("")
         else:
-            self.address.setText(_("This server listens on this computer only. Start it with --host 0.0.0.0 "
-                                   "(or this computer's network address) so other desks can reach it."))
+            self.address.setText(
+                _(
+                    "This server listens on this computer only. Start it with --host 0.0.0.0 "
+                    "(or this computer's network address) so other desks can reach it."
+                )
+            )
             self.address.setStyleSheet("color: #8a5a00;")
         self.fingerprint.setText(grouped_fingerprint(self.info.get("fingerprint")) or "—")
         self._show_desks(desks)
@@ -217,9 +232,14 @@ class PairDeskDialog(QDialog):
         shown = [d for d in desks if not d.get("revokedAt")]
         self.desks.setRowCount(len(shown))
         for row, desk in enumerate(shown):
-            paired = fmt.format_datetime(from_iso(desk["createdAt"]), zone, "medium", "short") \
-                if desk.get("createdAt") else ""
-            for column, text in enumerate((desk.get("name") or "", role_label(desk.get("role") or ""), paired)):
+            paired = (
+                fmt.format_datetime(from_iso(desk["createdAt"]), zone, "medium", "short")
+                if desk.get("createdAt")
+                else ""
+            )
+            for column, text in enumerate(
+                (desk.get("name") or "", role_label(desk.get("role") or ""), paired)
+            ):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, desk["id"])
                 self.desks.setItem(row, column, item)
@@ -231,14 +251,19 @@ class PairDeskDialog(QDialog):
 
     def make_code(self) -> None:
         role = self.role.currentData()
-        resources = [self.resource.currentData()] if role == DeskRole.PROVIDER and self.resource.currentData() else None
+        resources = (
+            [self.resource.currentData()]
+            if role == DeskRole.PROVIDER and self.resource.currentData()
+            else None
+        )
         self.message.clear()
 
         def shown(code: dict) -> None:
             self.code.setText(f"\u2066{code['code']}\u2069")
             zone = getattr(getattr(self.parent(), "state", None), "zone", "UTC")
-            self.expires.setText(_("Valid once, until %(time)s") % {
-                "time": fmt.format_time(from_iso(code["expiresAt"]), zone)})
+            self.expires.setText(
+                _("Valid once, until %(time)s") % {"time": fmt.format_time(from_iso(code["expiresAt"]), zone)}
+            )
             if code.get("fingerprint"):
                 self.fingerprint.setText(grouped_fingerprint(code["fingerprint"]))
 
@@ -273,8 +298,12 @@ class ConnectToServerDialog(QDialog):
         self.credentials: desk_credentials.DeskCredentials | None = None
         self.setWindowTitle(_("Connect to the branch server"))
         self.setMinimumWidth(520)
-        intro = QLabel(_("At the server's desk, open Settings → Pair a desk… and make a code. Type the "
-                         "server's address and the code here."))
+        intro = QLabel(
+            _(
+                "At the server's desk, open Settings → Pair a desk… and make a code. Type the "
+                "server's address and the code here."
+            )
+        )
         intro.setWordWrap(True)
         self.url = ltr_field(QLineEdit(url or ""))
         self.url.setPlaceholderText("https://192.168.1.10:8765")
@@ -283,8 +312,12 @@ class ConnectToServerDialog(QDialog):
         self.code.setMaxLength(12)
         self.name = QLineEdit(socket.gethostname())
         # The code fixes the desk's role (and a provider desk's doctor or room): nothing to choose here.
-        self.role_note = QLabel(_("The desk works in the role chosen when the code was made: reception, "
-                                  "manager, or the desk of one doctor or room."))
+        self.role_note = QLabel(
+            _(
+                "The desk works in the role chosen when the code was made: reception, "
+                "manager, or the desk of one doctor or room."
+            )
+        )
         self.role_note.setWordWrap(True)
         self.role_note.setStyleSheet("color: #5f6b7a;")
         form = QFormLayout()
@@ -345,12 +378,24 @@ class ConnectToServerDialog(QDialog):
 
 
 def refusal_box(url: str, parent: QWidget | None = None) -> QMessageBox:
-    box = QMessageBox(QMessageBox.Icon.Critical, _("Connection refused"),
-                      _("The server at %(url)s shows a different certificate than when this desk was paired. "
-                        "It may be another machine pretending to be the branch server, so this desk will not "
-                        "connect.") % {"url": fsi(url)}, QMessageBox.StandardButton.Close, parent)
-    box.setInformativeText(_("If the server was reinstalled on purpose, remove this desk's pairing and pair "
-                             "it again with a new code."))
+    box = QMessageBox(
+        QMessageBox.Icon.Critical,
+        _("Connection refused"),
+        _(
+            "The server at %(url)s shows a different certificate than when this desk was paired. "
+            "It may be another machine pretending to be the branch server, so this desk will not "
+            "connect."
+        )
+        % {"url": fsi(url)},
+        QMessageBox.StandardButton.Close,
+        parent,
+    )
+    box.setInformativeText(
+        _(
+            "If the server was reinstalled on purpose, remove this desk's pairing and pair "
+            "it again with a new code."
+        )
+    )
     box.button(QMessageBox.StandardButton.Close).setText(_("Close"))
     return box
 
@@ -363,7 +408,9 @@ async def _wait_finished(dialog: QDialog) -> int:
     return await done
 
 
-async def lan_client(url: str, parent: QWidget | None = None, dialogs: list | None = None) -> DeskClient | None:
+async def lan_client(
+    url: str, parent: QWidget | None = None, dialogs: list | None = None
+) -> DeskClient | None:
     """The client of a paired desk for the LAN server at ``url``: the stored token and
     fingerprint, or pair first (:class:`ConnectToServerDialog`). Checks the server once: a
     server with another certificate is refused with a message (None). ``dialogs`` gets each
@@ -376,8 +423,12 @@ async def lan_client(url: str, parent: QWidget | None = None, dialogs: list | No
         if await _wait_finished(dialog) != QDialog.DialogCode.Accepted or dialog.credentials is None:
             return None
         credentials = dialog.credentials
-    client = DeskClient(credentials.url, token=credentials.token, fingerprint=credentials.fingerprint,
-                        desk_id=credentials.desk_id)
+    client = DeskClient(
+        credentials.url,
+        token=credentials.token,
+        fingerprint=credentials.fingerprint,
+        desk_id=credentials.desk_id,
+    )
     try:
         await client.ready()
     except ApiError as exc:

@@ -79,21 +79,28 @@ class PaymentDialog(QDialog):
         self.error.setStyleSheet("color: #b00020;")
         form = QFormLayout()
         labels = {}
-        for key, text, widget in (("amount", _("&Amount"), self.amount), ("method", _("&Method"), self.method),
-                                  ("reference", _("&Reference"), self.reference),
-                                  ("reason", _("Refund rea&son"), self.reason)):
+        for key, text, widget in (
+            ("amount", _("&Amount"), self.amount),
+            ("method", _("&Method"), self.method),
+            ("reference", _("&Reference"), self.reference),
+            ("reason", _("Refund rea&son"), self.reason),
+        ):
             labels[key] = QLabel(text)
             labels[key].setBuddy(widget)
             form.addRow(labels[key], widget)
         self.reason_label = labels["reason"]
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok.setDefault(True)
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(_("Close"))
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
         # A manager desk changes this booking's price (with a reason kept in its history).
-        self.price_button = self.buttons.addButton(_("Change &price…"), QDialogButtonBox.ButtonRole.ActionRole)
+        self.price_button = self.buttons.addButton(
+            _("Change &price…"), QDialogButtonBox.ButtonRole.ActionRole
+        )
         self.price_button.setAutoDefault(False)
         self.price_button.clicked.connect(self.change_price)
         self.price_dialog: PriceDialog | None = None
@@ -116,9 +123,13 @@ class PaymentDialog(QDialog):
         self.reason.setVisible(refund)
         self.reason_label.setVisible(refund)
         # Translators: the figures of a booking in the payment dialog.
-        self.figures.setText(_("Price {price} · Paid {paid} · Balance {balance}").format(
-            price=money(b.get("price", 0), self.currency), paid=money(b.get("paid", 0), self.currency),
-            balance=money(b.get("balance", 0), self.currency)))
+        self.figures.setText(
+            _("Price {price} · Paid {paid} · Balance {balance}").format(
+                price=money(b.get("price", 0), self.currency),
+                paid=money(b.get("paid", 0), self.currency),
+                balance=money(b.get("balance", 0), self.currency),
+            )
+        )
         suggested = b.get("paid", 0) if refund else b.get("balance", 0)
         self.amount.setText(amount_text(max(0, suggested), self.currency))
         self.amount.selectAll()
@@ -139,8 +150,11 @@ class PaymentDialog(QDialog):
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
         """1–4 on the method list choose cash, card, transfer, online."""
-        if watched is self.method and event.type() == QEvent.Type.KeyPress \
-                and Qt.Key.Key_1 <= event.key() < Qt.Key.Key_1 + len(pay.METHODS):
+        if (
+            watched is self.method
+            and event.type() == QEvent.Type.KeyPress
+            and Qt.Key.Key_1 <= event.key() < Qt.Key.Key_1 + len(pay.METHODS)
+        ):
             self.method.setCurrentIndex(event.key() - Qt.Key.Key_1)
             return True
         return super().eventFilter(watched, event)
@@ -149,16 +163,25 @@ class PaymentDialog(QDialog):
     def submit(self) -> None:
         try:
             amount = self.amount_minor()
-            pay.check_payment(amount, self.method_code(), self.reason.text(),
-                              price=self.booking.get("price", 0), paid=self.booking.get("paid", 0),
-                              status=self.booking.get("status"))
+            pay.check_payment(
+                amount,
+                self.method_code(),
+                self.reason.text(),
+                price=self.booking.get("price", 0),
+                paid=self.booking.get("paid", 0),
+                status=self.booking.get("status"),
+            )
         except BookingError as exc:
             self._refused(exc)
             return
         self.ok.setEnabled(False)
-        call = self.client.take_payment(self.booking["id"], amount, self.method_code(),
-                                        reference=self.reference.text().strip() or None,
-                                        reason=self.reason.text().strip() or None)
+        call = self.client.take_payment(
+            self.booking["id"],
+            amount,
+            self.method_code(),
+            reference=self.reference.text().strip() or None,
+            reason=self.reason.text().strip() or None,
+        )
         self.tasks.run(call, self._done, self._refused)
 
     def _refused(self, exc: BaseException) -> None:
@@ -174,8 +197,10 @@ class PaymentDialog(QDialog):
         return dialog
 
     def _repriced(self, booking: dict) -> None:
-        self.booking = {**self.booking, **{k: booking[k] for k in ("price", "paid", "balance", "currency")
-                                           if k in booking}}
+        self.booking = {
+            **self.booking,
+            **{k: booking[k] for k in ("price", "paid", "balance", "currency") if k in booking},
+        }
         self._mode(self.refund.isChecked())
 
     def _done(self, payment: dict) -> None:
@@ -207,7 +232,9 @@ class PriceDialog(QDialog):
             label = QLabel(text)
             label.setBuddy(widget)
             form.addRow(label, widget)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok.setText(_("Change price"))
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(_("Close"))
@@ -231,8 +258,11 @@ class PriceDialog(QDialog):
             self.reason.setFocus()
             return
         self.ok.setEnabled(False)
-        self.tasks.run(self.client.set_price(self.booking["id"], price, self.reason.text().strip()),
-                       self._done, self._refused)
+        self.tasks.run(
+            self.client.set_price(self.booking["id"], price, self.reason.text().strip()),
+            self._done,
+            self._refused,
+        )
 
     def _refused(self, exc: BaseException) -> None:
         self.ok.setEnabled(True)
@@ -282,7 +312,9 @@ class PaymentDesk(QObject):
         from ui.dialogs.close_day import CloseDayDialog, drawer_html
 
         window = self.window
-        dialog = CloseDayDialog(window.client, window.tasks, window.state.today_date(), window.state.zone, window)
+        dialog = CloseDayDialog(
+            window.client, window.tasks, window.state.today_date(), window.state.zone, window
+        )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.finished.connect(lambda _r: setattr(self, "close_dialog", None))
 
@@ -317,13 +349,22 @@ class PaymentDesk(QObject):
 
     def _paid(self, payment: dict, print_receipt: bool) -> None:
         # Translators: status bar after a payment; {n} is the invoice number, {amount} money.
-        text = _("Payment taken: invoice {n}, {amount}") if payment["amount"] > 0 else \
-            _("Refund made: invoice {n}, {amount}")
-        self.window.statusBar().showMessage(text.format(
-            n=fmt.localize_digits(str(payment["invoiceNumber"])), amount=money(payment["amount"], payment["currency"])),
-            8000)
+        text = (
+            _("Payment taken: invoice {n}, {amount}")
+            if payment["amount"] > 0
+            else _("Refund made: invoice {n}, {amount}")
+        )
+        self.window.statusBar().showMessage(
+            text.format(
+                n=fmt.localize_digits(str(payment["invoiceNumber"])),
+                amount=money(payment["amount"], payment["currency"]),
+            ),
+            8000,
+        )
         self.window.refresh()
         if print_receipt:
-            self.window.tasks.run(self.window.client.receipt(payment["id"]),
-                                  lambda receipt: self.printer.print_receipt(receipt, self.window.state.zone),
-                                  self.window.show_error)
+            self.window.tasks.run(
+                self.window.client.receipt(payment["id"]),
+                lambda receipt: self.printer.print_receipt(receipt, self.window.state.zone),
+                self.window.show_error,
+            )

@@ -63,7 +63,9 @@ def shortcut_rows(actions: list[QAction]) -> list[tuple[str, str]]:
     """(label, keys) of each action with a shortcut and a text, once each, in order."""
     rows, seen = [], set()
     for action in actions:
-        keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts() if not k.isEmpty()]
+        keys = [
+            k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts() if not k.isEmpty()
+        ]
         if not keys or not action.text():
             continue
         row = (plain(action.text()), " / ".join(keys))
@@ -98,8 +100,10 @@ class ShortcutSheet(QDialog):
         self.resize(620, 560)
 
     def rows(self) -> list[tuple[str, str]]:
-        return [(self.table.item(r, 0).text(), self.table.item(r, 1).text().strip("\u2066\u2069"))
-                for r in range(self.table.rowCount())]
+        return [
+            (self.table.item(r, 0).text(), self.table.item(r, 1).text().strip("\u2066\u2069"))
+            for r in range(self.table.rowCount())
+        ]
 
 
 class ShortcutsHelp(DeskPart):
@@ -107,8 +111,9 @@ class ShortcutsHelp(DeskPart):
 
     def __init__(self, window, help_menu):
         super().__init__(window)
-        self.act_shortcuts = self.action(N_("&Keyboard shortcuts"), self.show_shortcuts,
-                                         QKeySequence.StandardKey.HelpContents)
+        self.act_shortcuts = self.action(
+            N_("&Keyboard shortcuts"), self.show_shortcuts, QKeySequence.StandardKey.HelpContents
+        )
         help_menu.addAction(self.act_shortcuts)
 
     def shortcut_rows(self) -> list[tuple[str, str]]:
@@ -116,12 +121,18 @@ class ShortcutsHelp(DeskPart):
         actions = list(self.window.findChildren(QAction))
         rows = shortcut_rows(actions)
         doctor = [(_("Doctor mode: ") + plain(_("Accept next")), ACCEPT_NEXT_SHORTCUT)]
-        doctor += [(_("Doctor mode: ") + _(label), keys) for label, keys in
-                   zip((N_("Start"), N_("End"), N_("No-show")), (k for _n, k in PATIENT_ACTIONS), strict=True)]
+        doctor += [
+            (_("Doctor mode: ") + _(label), keys)
+            for label, keys in zip(
+                (N_("Start"), N_("End"), N_("No-show")), (k for _n, k in PATIENT_ACTIONS), strict=True
+            )
+        ]
         hints = [(_(msgid), native_keys(keys)) for keys, msgid in KEY_HINTS]
         hints += [(_(msgid), keys) for label, msgid in MNEMONIC_HINTS if (keys := mnemonic_keys(_(label)))]
-        native = [(text, QKeySequence(keys).toString(QKeySequence.SequenceFormat.NativeText) or keys)
-                  for text, keys in doctor]
+        native = [
+            (text, QKeySequence(keys).toString(QKeySequence.SequenceFormat.NativeText) or keys)
+            for text, keys in doctor
+        ]
         return rows + [r for r in native if r not in rows] + hints
 
     def show_shortcuts(self) -> ShortcutSheet:

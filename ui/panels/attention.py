@@ -51,7 +51,9 @@ def what_the_desk_did(case: dict, state=None) -> str:
     payload = (case.get("desk") or {}).get("payload") or {}
     after = payload.get("after") or {}
     zone = getattr(state, "zone", "Asia/Riyadh")
-    resource = state.resource(after.get("resourceId")) if state is not None and after.get("resourceId") else None
+    resource = (
+        state.resource(after.get("resourceId")) if state is not None and after.get("resourceId") else None
+    )
     who = display_name(resource) if resource else (after.get("resourceId") or "")
     when = ""
     if after.get("startDateTime"):
@@ -136,7 +138,7 @@ class AttentionPanel(QWidget):
     """``AttentionPanel(client, tasks)``; ``reload()`` refetches; ``countChanged(n)``."""
 
     countChanged = Signal(int)
-    resolved = Signal(object)   # the resolved case
+    resolved = Signal(object)  # the resolved case
 
     def __init__(self, client: DeskClient, tasks, parent: QWidget | None = None):
         super().__init__(parent)
@@ -163,7 +165,9 @@ class AttentionPanel(QWidget):
         self.details = QLabel()
         self.details.setWordWrap(True)
         self.details.setTextFormat(Qt.TextFormat.RichText)
-        self.details.setStyleSheet("background: #fff8e6; border: 1px solid #e6d3a3; border-radius: 4px; padding: 8px;")
+        self.details.setStyleSheet(
+            "background: #fff8e6; border: 1px solid #e6d3a3; border-radius: 4px; padding: 8px;"
+        )
         self.table.selectionModel().selectionChanged.connect(lambda *_a: self._show_details())
         self.accept_cloud = QPushButton()
         self.reapply = QPushButton()
@@ -187,15 +191,21 @@ class AttentionPanel(QWidget):
         self._show_empty()
 
     def retranslate(self) -> None:
-        self.intro.setText(_("The cloud refused these changes made at this branch. The booking now shows "
-                             "the cloud's version; keep it, or send this desk's version again."))
+        self.intro.setText(
+            _(
+                "The cloud refused these changes made at this branch. The booking now shows "
+                "the cloud's version; keep it, or send this desk's version again."
+            )
+        )
         self.empty.setText(_("Nothing needs attention."))
         self.accept_cloud.setText(_("Accept the cloud's version"))
         self.reapply.setText(_("Apply mine again"))
         self.model.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.model.HEADERS) - 1)
         if self.model.rowCount():
-            self.model.dataChanged.emit(self.model.index(0, 0),
-                                        self.model.index(self.model.rowCount() - 1, len(self.model.HEADERS) - 1))
+            self.model.dataChanged.emit(
+                self.model.index(0, 0),
+                self.model.index(self.model.rowCount() - 1, len(self.model.HEADERS) - 1),
+            )
 
     def set_reference(self, state) -> None:
         """``state()``: the window's :class:`~ui.core.state.DeskState` (zone, resources, types)."""
@@ -239,11 +249,14 @@ class AttentionPanel(QWidget):
         self.details.setVisible(case is not None)
         if case is not None:
             row = self.model.cases.index(case)
-            lines = [(_("This desk"), self.model.index(row, AttentionModel.DESK).data()),
-                     (_("The cloud"), self.model.index(row, AttentionModel.CLOUD).data()),
-                     (_("When"), self.model.index(row, AttentionModel.WHEN).data() or "")]
-            self.details.setText("<br>".join(f"<b>{html.escape(label)}:</b> {html.escape(fsi(text))}"
-                                             for label, text in lines))
+            lines = [
+                (_("This desk"), self.model.index(row, AttentionModel.DESK).data()),
+                (_("The cloud"), self.model.index(row, AttentionModel.CLOUD).data()),
+                (_("When"), self.model.index(row, AttentionModel.WHEN).data() or ""),
+            ]
+            self.details.setText(
+                "<br>".join(f"<b>{html.escape(label)}:</b> {html.escape(fsi(text))}" for label, text in lines)
+            )
         self._enable()
 
     # loading and resolving -------------------------------------------------------------

@@ -19,14 +19,14 @@ ACTIONS = (Action.CHECK_IN, Action.START, Action.END, Action.NO_SHOW)
 
 
 class CheckinsPanel(QWidget):
-    actionRequested = Signal(str, str)   # action, booking id
+    actionRequested = Signal(str, str)  # action, booking id
     bookingSelected = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         language.follow(self)  # retranslate_ui after every language or digits switch
         self.model = CheckinsModel()
-        self._selection: str | None = None   # the window's selection (one for the whole window)
+        self._selection: str | None = None  # the window's selection (one for the whole window)
         self._quiet = False
         self.now: datetime | None = None
         self.filter = QComboBox()
@@ -60,7 +60,9 @@ class CheckinsPanel(QWidget):
         self.model.retranslate()
         self._label_filters()
 
-    def set_bookings(self, rows: list[dict], zone: str, types: dict, resources: list[dict], now: datetime) -> None:
+    def set_bookings(
+        self, rows: list[dict], zone: str, types: dict, resources: list[dict], now: datetime
+    ) -> None:
         self.now = now
         self.model.set_bookings(rows, zone, types, resources, now)
         self._label_filters()
@@ -75,8 +77,12 @@ class CheckinsPanel(QWidget):
         for i in range(self.filter.count()):
             key = self.filter.itemData(i)
             # Translators: a check-in filter and how many bookings it shows, e.g. "Arrived (3)".
-            self.filter.setItemText(i, _("{label} ({count})").format(
-                label=_(CHECKIN_FILTERS[key][0]), count=format_number(self.model.count(key))))
+            self.filter.setItemText(
+                i,
+                _("{label} ({count})").format(
+                    label=_(CHECKIN_FILTERS[key][0]), count=format_number(self.model.count(key))
+                ),
+            )
 
     def _reselect(self, booking_id: str | None) -> None:
         self._quiet = True

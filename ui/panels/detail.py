@@ -21,13 +21,21 @@ from ui.core.models import allowed
 #: Buttons of the pane, in reading order (two rows of three).
 ACTIONS = (Action.CHECK_IN, Action.START, Action.END, Action.NO_SHOW, Action.RESCHEDULE, Action.CANCEL)
 #: The form's rows: (key, msgid of the label).
-FIELDS = (("customer", N_("Customer")), ("phone", N_("Phone")), ("type", N_("Type")),
-          ("resource", N_("With")), ("when", N_("When")), ("status", N_("Status")),
-          ("visit", N_("Visit")), ("money", N_("Payment")), ("note", N_("Note")))
+FIELDS = (
+    ("customer", N_("Customer")),
+    ("phone", N_("Phone")),
+    ("type", N_("Type")),
+    ("resource", N_("With")),
+    ("when", N_("When")),
+    ("status", N_("Status")),
+    ("visit", N_("Visit")),
+    ("money", N_("Payment")),
+    ("note", N_("Note")),
+)
 
 
 class DetailPane(QGroupBox):
-    actionRequested = Signal(str, str)   # action, booking id
+    actionRequested = Signal(str, str)  # action, booking id
     customerCardRequested = Signal(dict)  # the booking's customer
 
     def __init__(self, parent: QWidget | None = None):
@@ -100,8 +108,14 @@ class DetailPane(QGroupBox):
         self.pay_button.setText(_("Payment…"))
         self.history_button.setText(_("History…"))
 
-    def show_booking(self, booking: dict | None, resource: dict | None, zone: str, now: datetime | None,
-                     types: dict | None = None) -> None:
+    def show_booking(
+        self,
+        booking: dict | None,
+        resource: dict | None,
+        zone: str,
+        now: datetime | None,
+        types: dict | None = None,
+    ) -> None:
         self.booking = booking
         self.placeholder.setVisible(booking is None)
         self.form_box.setVisible(booking is not None)
@@ -109,8 +123,9 @@ class DetailPane(QGroupBox):
             button.setEnabled(booking is not None and now is not None and allowed(action, booking, now))
         self.card_button.setEnabled(bool(booking and (booking.get("customer") or {}).get("id")))
         self.history_button.setEnabled(booking is not None)
-        self.pay_button.setEnabled(booking is not None and "price" in booking
-                                   and (booking["balance"] > 0 or booking["paid"] > 0))
+        self.pay_button.setEnabled(
+            booking is not None and "price" in booking and (booking["balance"] > 0 or booking["paid"] > 0)
+        )
         self._show_payment_link(booking)
         if booking is None:
             return
@@ -131,7 +146,9 @@ class DetailPane(QGroupBox):
         note = booking.get("note") or ""
         if booking.get("cancelReason"):
             # Translators: shown in the note field of a canceled booking.
-            note = (note + "\n" if note else "") + _("Cancel reason: %(reason)s") % {"reason": booking["cancelReason"]}
+            note = (note + "\n" if note else "") + _("Cancel reason: %(reason)s") % {
+                "reason": booking["cancelReason"]
+            }
         v["note"] = note or "—"
         # Each line starts with the layout's direction mark, so a Latin name in the Arabic UI
         # (or an Arabic one in the English UI) keeps the form's alignment.
@@ -189,8 +206,10 @@ def _money(booking: dict, cloud_titles: dict[str, str]) -> str:
     currency = booking.get("currency") or "SAR"
     # Translators: the booking pane's payment line.
     text = _("Price {price} · Paid {paid} · Balance {balance}").format(
-        price=money(booking["price"], currency), paid=money(booking["paid"], currency),
-        balance=money(booking["balance"], currency))
+        price=money(booking["price"], currency),
+        paid=money(booking["paid"], currency),
+        balance=money(booking["balance"], currency),
+    )
     cloud = booking.get("cloud")
     if cloud:
         title = translate(cloud_titles[cloud]) if cloud in cloud_titles else cloud
@@ -198,8 +217,10 @@ def _money(booking: dict, cloud_titles: dict[str, str]) -> str:
         # Translators: the booking pane, under the payment line: money a cloud booking platform
         # reports paid, and money taken at this desk (kept locally).
         text += "\n" + _("Paid in {cloud}: {cloud_paid} · Paid here (local): {local_paid}").format(
-            cloud=source, cloud_paid=money(int(booking.get("paidCloud") or 0), currency),
-            local_paid=money(int(booking.get("paidLocal") or 0), currency))
+            cloud=source,
+            cloud_paid=money(int(booking.get("paidCloud") or 0), currency),
+            local_paid=money(int(booking.get("paidLocal") or 0), currency),
+        )
         if booking.get("priceSource") == "cloud":
             # Translators: the booking pane: the price shown is the one the cloud gives.
             text += "\n" + _("Price from {cloud}").format(cloud=source)

@@ -37,8 +37,10 @@ class LiveBanner(QFrame):
         super().__init__(parent)
         language.follow(self)  # retranslate_ui after every language or digits switch
         self.setObjectName("liveBanner")
-        self.setStyleSheet("#liveBanner { background: #fdecea; border-bottom: 1px solid #d93025; }"
-                           "#liveBanner QLabel { color: #8c1d18; font-weight: bold; }")
+        self.setStyleSheet(
+            "#liveBanner { background: #fdecea; border-bottom: 1px solid #d93025; }"
+            "#liveBanner QLabel { color: #8c1d18; font-weight: bold; }"
+        )
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.retry = QPushButton()
@@ -140,11 +142,15 @@ class LiveWatch(QObject):
         if self._retrying:
             text = _("Reconnecting to the branch server…")
         elif self.server_stopped:
-            text = _("Not live: the branch server in this desk stopped at {time}. The day shown may be "
-                     "out of date.").format(time=when)
+            text = _(
+                "Not live: the branch server in this desk stopped at {time}. The day shown may be "
+                "out of date."
+            ).format(time=when)
         else:
-            text = _("Not live: the connection to the branch server was lost at {time}. The day shown may "
-                     "be out of date; the desk keeps trying to reconnect.").format(time=when)
+            text = _(
+                "Not live: the connection to the branch server was lost at {time}. The day shown may "
+                "be out of date; the desk keeps trying to reconnect."
+            ).format(time=when)
         self.banner.message.setText(text)
         self.banner.retry.setEnabled(not self._retrying)
 

@@ -16,15 +16,15 @@ from ui.core.tables import BookingTableView
 
 
 class QueuePanel(QWidget):
-    acceptRequested = Signal(str)     # booking id
-    printRequested = Signal(str)      # booking id: print its queue ticket
-    bookingSelected = Signal(str)     # booking id
+    acceptRequested = Signal(str)  # booking id
+    printRequested = Signal(str)  # booking id: print its queue ticket
+    bookingSelected = Signal(str)  # booking id
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         language.follow(self)  # retranslate_ui after every language or digits switch
         self.model = QueueModel()
-        self._selection: str | None = None   # the window's selection (one for the whole window)
+        self._selection: str | None = None  # the window's selection (one for the whole window)
         self._quiet = False
         self.table = BookingTableView(self.model, QueueModel.CUSTOMER)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
@@ -34,7 +34,9 @@ class QueuePanel(QWidget):
         self.accept_button.clicked.connect(self._accept)
         self.accept_button.setEnabled(False)
         self.print_button = QPushButton()
-        self.print_button.clicked.connect(lambda: (bid := self.table.selected_id()) and self.printRequested.emit(bid))
+        self.print_button.clicked.connect(
+            lambda: (bid := self.table.selected_id()) and self.printRequested.emit(bid)
+        )
         self.print_button.setEnabled(False)
         buttons = QHBoxLayout()
         buttons.addWidget(self.summary, 1)

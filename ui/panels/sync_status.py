@@ -51,8 +51,11 @@ def ago(moment: datetime, now: datetime) -> str:
 def describe(status: dict | None, now: datetime | None = None, zone: str = "UTC") -> tuple[str, str, str]:
     """``(text, tooltip, colour key)`` for a ``/sync/status`` answer (None: not known yet)."""
     if not status or not status.get("connected"):
-        return offline_label(), _("This branch is not connected to a cloud account. "
-                                  "Settings → Cloud account… connects it."), "local"
+        return (
+            offline_label(),
+            _("This branch is not connected to a cloud account. Settings → Cloud account… connects it."),
+            "local",
+        )
     now = now or utc_now()
     parts = [_("online") if status.get("online") else _("offline")]
     last = from_iso(status["lastPullAt"]) if status.get("lastPullAt") else None
@@ -66,7 +69,9 @@ def describe(status: dict | None, now: datetime | None = None, zone: str = "UTC"
         parts.append(count_text(ngettext("%(n)d change waiting", "%(n)d changes waiting", pending), pending))
     attention = int(status.get("needsAttention") or 0)
     if attention:
-        parts.append(count_text(ngettext("%(n)d needs attention", "%(n)d need attention", attention), attention))
+        parts.append(
+            count_text(ngettext("%(n)d needs attention", "%(n)d need attention", attention), attention)
+        )
     tooltip = _("Cloud: %(url)s") % {"url": f"\u2066{status.get('baseUrl') or ''}\u2069"}
     if last is not None:
         tooltip += "\n" + _("Last successful pull: %(time)s") % {"time": fmt.format_datetime(last, zone)}
@@ -81,11 +86,12 @@ def describe(status: dict | None, now: datetime | None = None, zone: str = "UTC"
 class SyncStatus(QObject):
     """Polls the sync status into ``label``; ``changed(status)`` after every answer."""
 
-    changed = Signal(object)   # the status dict
-    forbidden = Signal()       # this desk may not see sync state (a provider desk)
+    changed = Signal(object)  # the status dict
+    forbidden = Signal()  # this desk may not see sync state (a provider desk)
 
-    def __init__(self, client: DeskClient, label: QLabel, tasks, parent: QObject | None = None,
-                 zone=lambda: "UTC"):
+    def __init__(
+        self, client: DeskClient, label: QLabel, tasks, parent: QObject | None = None, zone=lambda: "UTC"
+    ):
         super().__init__(parent)
         self.client, self.label, self.tasks, self.zone = client, label, tasks, zone
         self.status: dict | None = None
@@ -147,8 +153,9 @@ class SyncDesk(QObject):
         from ui.panels.attention import AttentionPanel
 
         self.window = window
-        self.status = SyncStatus(window.client, window.sync_label, window.tasks, self,
-                                 zone=lambda: window.state.zone)
+        self.status = SyncStatus(
+            window.client, window.sync_label, window.tasks, self, zone=lambda: window.state.zone
+        )
         self.panel = AttentionPanel(window.client, window.tasks)
         self.panel.set_reference(lambda: window.state)
         self._tab_added = False
@@ -164,8 +171,14 @@ class SyncDesk(QObject):
     # menu ------------------------------------------------------------------------------
     def _build_menu(self) -> None:
         title = _("&Settings")
-        menu = next((a.menu() for a in self.window.menuBar().actions() if a.menu() is not None
-                     and (a.menu().objectName() == "settings-menu" or a.text() == title)), None)
+        menu = next(
+            (
+                a.menu()
+                for a in self.window.menuBar().actions()
+                if a.menu() is not None and (a.menu().objectName() == "settings-menu" or a.text() == title)
+            ),
+            None,
+        )
         if menu is None:
             menu = self.window.menuBar().addMenu(title)
             menu.setObjectName("settings-menu")
@@ -197,8 +210,9 @@ class SyncDesk(QObject):
         self._open(PairDeskDialog(self.window.client, self.window))
 
     def sync_now(self) -> None:
-        self.window.tasks.run(self.window.client.sync_now(), lambda _s: self.status.poll_soon(),
-                              self.window.show_error)
+        self.window.tasks.run(
+            self.window.client.sync_now(), lambda _s: self.status.poll_soon(), self.window.show_error
+        )
 
     # state -----------------------------------------------------------------------------
     def start(self) -> None:

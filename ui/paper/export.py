@@ -32,17 +32,38 @@ def _local(iso: str | None, zone: ZoneInfo) -> datetime | None:
 
 
 def _rows(bookings: list[dict], include_canceled: bool) -> list[dict]:
-    shown = [b for b in bookings if b.get("startDateTime") and (include_canceled or b.get("status") != Status.CANCELED)]
+    shown = [
+        b
+        for b in bookings
+        if b.get("startDateTime") and (include_canceled or b.get("status") != Status.CANCELED)
+    ]
     return sorted(shown, key=lambda b: (b["startDateTime"], b.get("resourceId") or ""))
 
 
 def csv_header() -> list[str]:
-    return [_("Date"), _("Start"), _("End"), _("With"), _("Customer"), _("Phone"), _("Customer number"),
-            _("Type"), _("State"), _("Ticket"), _("Note")]
+    return [
+        _("Date"),
+        _("Start"),
+        _("End"),
+        _("With"),
+        _("Customer"),
+        _("Phone"),
+        _("Customer number"),
+        _("Type"),
+        _("State"),
+        _("Ticket"),
+        _("Note"),
+    ]
 
 
-def write_csv(path: str | Path, bookings: list[dict], zone: str, types: dict[str, dict],
-              resources: list[dict], include_canceled: bool = False) -> Path:
+def write_csv(
+    path: str | Path,
+    bookings: list[dict],
+    zone: str,
+    types: dict[str, dict],
+    resources: list[dict],
+    include_canceled: bool = False,
+) -> Path:
     """The day's bookings as CSV (UTF-8 with BOM, so Excel reads Arabic names)."""
     tz, by_id = ZoneInfo(zone), {r["id"]: r for r in resources}
     with open(path, "w", encoding="utf-8-sig", newline="") as out:
@@ -52,19 +73,32 @@ def write_csv(path: str | Path, bookings: list[dict], zone: str, types: dict[str
             start, end = _local(b["startDateTime"], tz), _local(b.get("endDateTime"), tz)
             customer = b.get("customer") or {}
             resource = by_id.get(b.get("resourceId") or "")
-            writer.writerow([
-                start.date().isoformat(), start.strftime("%H:%M"), end.strftime("%H:%M") if end else "",
-                display_name(resource) if resource else "",
-                strip_bidi_controls(f.customer_name(b)), customer.get("phone") or "",
-                customer.get("customerNumber") or "", f.type_name(b, types),
-                status_label(b.get("status"), b.get("visitStatus")), f.ticket_text(b),
-                b.get("note") or "",
-            ])
+            writer.writerow(
+                [
+                    start.date().isoformat(),
+                    start.strftime("%H:%M"),
+                    end.strftime("%H:%M") if end else "",
+                    display_name(resource) if resource else "",
+                    strip_bidi_controls(f.customer_name(b)),
+                    customer.get("phone") or "",
+                    customer.get("customerNumber") or "",
+                    f.type_name(b, types),
+                    status_label(b.get("status"), b.get("visitStatus")),
+                    f.ticket_text(b),
+                    b.get("note") or "",
+                ]
+            )
     return Path(path)
 
 
-def calendar(bookings: list[dict], zone: str, types: dict[str, dict], resources: list[dict],
-             branch: dict | None = None, include_canceled: bool = False) -> Calendar:
+def calendar(
+    bookings: list[dict],
+    zone: str,
+    types: dict[str, dict],
+    resources: list[dict],
+    branch: dict | None = None,
+    include_canceled: bool = False,
+) -> Calendar:
     from icalendar import Calendar, Event  # here, not on the desk's start-up path
 
     tz, by_id = ZoneInfo(zone), {r["id"]: r for r in resources}
@@ -85,8 +119,12 @@ def calendar(bookings: list[dict], zone: str, types: dict[str, dict], resources:
         if b.get("endDateTime"):
             event.add("dtend", _local(b["endDateTime"], tz))
         # Translators: an exported calendar event's title: customer and booking type.
-        event.add("summary", _("{customer} — {type}").format(
-            customer=strip_bidi_controls(f.customer_name(b)), type=f.type_name(b, types)))
+        event.add(
+            "summary",
+            _("{customer} — {type}").format(
+                customer=strip_bidi_controls(f.customer_name(b)), type=f.type_name(b, types)
+            ),
+        )
         if resource:
             event.add("location", display_name(resource))
         details = [status_label(b.get("status"), b.get("visitStatus"))]
@@ -102,7 +140,14 @@ def calendar(bookings: list[dict], zone: str, types: dict[str, dict], resources:
     return cal
 
 
-def write_ics(path: str | Path, bookings: list[dict], zone: str, types: dict[str, dict],
-              resources: list[dict], branch: dict | None = None, include_canceled: bool = False) -> Path:
+def write_ics(
+    path: str | Path,
+    bookings: list[dict],
+    zone: str,
+    types: dict[str, dict],
+    resources: list[dict],
+    branch: dict | None = None,
+    include_canceled: bool = False,
+) -> Path:
     Path(path).write_bytes(calendar(bookings, zone, types, resources, branch, include_canceled).to_ical())
     return Path(path)

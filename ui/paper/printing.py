@@ -85,18 +85,28 @@ def document(markup: str) -> QTextDocument:
 
 # --- the documents ----------------------------------------------------------------------
 
+
 def _header(title: str, day: date) -> str:
     dates = f.day_label(day)
     hijri = f.hijri_label(day)
     if hijri:
         dates = f"{dates} — {hijri}"
-    return (f'<h2 dir="{_direction()}">{_e(title)}</h2>'
-            f'<p dir="{_direction()}" style="color:#444;">{_e(dates)}</p>')
+    return (
+        f'<h2 dir="{_direction()}">{_e(title)}</h2>'
+        f'<p dir="{_direction()}" style="color:#444;">{_e(dates)}</p>'
+    )
 
 
-def day_sheet_html(day: date, resources: list[dict], bookings: list[dict], types: dict[str, dict], zone: str,
-                   branch: dict | None = None, printed_at: datetime | None = None,
-                   include_canceled: bool = False) -> str:
+def day_sheet_html(
+    day: date,
+    resources: list[dict],
+    bookings: list[dict],
+    types: dict[str, dict],
+    zone: str,
+    branch: dict | None = None,
+    printed_at: datetime | None = None,
+    include_canceled: bool = False,
+) -> str:
     """One page per resource that has bookings on ``day`` (all ``resources`` if none has):
     time, customer, phone, type, state and note, with the Gregorian and Hijri date."""
     d = _direction()
@@ -108,23 +118,39 @@ def day_sheet_html(day: date, resources: list[dict], bookings: list[dict], types
     heads = (_("Time"), _("Customer"), _("Phone"), _("Type"), _("State"), _("Note"))
     parts = [f'<html><body dir="{d}">']
     for number, resource in enumerate(pages):
-        rows = sorted((b for b in shown if b.get("resourceId") == resource["id"]),
-                      key=lambda b: b.get("startDateTime") or "")
+        rows = sorted(
+            (b for b in shown if b.get("resourceId") == resource["id"]),
+            key=lambda b: b.get("startDateTime") or "",
+        )
         title = " — ".join(x for x in (display_name(resource), branch_name) if x)
         style = ' style="page-break-before: always;"' if number else ""
         parts.append(f'<div dir="{d}"{style}>')
         parts.append(_header(title, day))
-        parts.append(f'<table dir="{d}" width="100%" border="1" cellspacing="0" cellpadding="4" '
-                     f'style="border-collapse: collapse; border-color: #999;">')
-        parts.append("<tr>" + "".join(f'<th align="{align}" style="background:#e8edf3;">{_e(h)}</th>'
-                                      for h in heads) + "</tr>")
+        parts.append(
+            f'<table dir="{d}" width="100%" border="1" cellspacing="0" cellpadding="4" '
+            f'style="border-collapse: collapse; border-color: #999;">'
+        )
+        parts.append(
+            "<tr>"
+            + "".join(f'<th align="{align}" style="background:#e8edf3;">{_e(h)}</th>' for h in heads)
+            + "</tr>"
+        )
         for b in rows:
             phone = (b.get("customer") or {}).get("phone") or ""
             # LRI … PDI: QTextDocument ignores dir on a span; the phone must read left to right
-            cells = (f.span_of(b, zone), f.customer_name(b), f'\u2066{_e(phone)}\u2069' if phone else "",
-                     f.type_name(b, types), status_label(b.get("status"), b.get("visitStatus")), b.get("note"))
-            parts.append("<tr>" + "".join(
-                f'<td align="{align}">{c if i == 2 else _e(c)}</td>' for i, c in enumerate(cells)) + "</tr>")
+            cells = (
+                f.span_of(b, zone),
+                f.customer_name(b),
+                f"\u2066{_e(phone)}\u2069" if phone else "",
+                f.type_name(b, types),
+                status_label(b.get("status"), b.get("visitStatus")),
+                b.get("note"),
+            )
+            parts.append(
+                "<tr>"
+                + "".join(f'<td align="{align}">{c if i == 2 else _e(c)}</td>' for i, c in enumerate(cells))
+                + "</tr>"
+            )
         if not rows:
             empty = _("No bookings on this day.")
             parts.append(f'<tr><td colspan="{len(heads)}" align="{align}">{_e(empty)}</td></tr>')
@@ -140,8 +166,9 @@ def day_sheet_html(day: date, resources: list[dict], bookings: list[dict], types
     return "".join(parts)
 
 
-def ticket_html(booking: dict, types: dict[str, dict], zone: str, branch: dict | None = None,
-                now: datetime | None = None) -> str:
+def ticket_html(
+    booking: dict, types: dict[str, dict], zone: str, branch: dict | None = None, now: datetime | None = None
+) -> str:
     """A walk-in's ticket: its number (large), the branch, the booking type, when it was
     taken and how many are ahead in the queue."""
     d = _direction()
@@ -161,18 +188,23 @@ def ticket_html(booking: dict, types: dict[str, dict], zone: str, branch: dict |
         from ui.paper.receipt import qr_data_uri
 
         scan = _("Awaiting payment: scan to pay")
-        body += (f'<p align="center" dir="{d}">{_e(scan)}</p>'
-                 f'<p align="center"><img src="{qr_data_uri(link)}" width="150" height="150"/></p>')
+        body += (
+            f'<p align="center" dir="{d}">{_e(scan)}</p>'
+            f'<p align="center"><img src="{qr_data_uri(link)}" width="150" height="150"/></p>'
+        )
     heading, wait = _("Your queue number"), _("Please wait until your number is called.")
-    return (f'<html><body dir="{d}">'
-            f'<p align="center" dir="{d}" style="font-size:12pt;">{_e(heading)}</p>'
-            f'<p align="center" style="font-size:48pt; font-weight:bold;">{_e(number)}</p>'
-            f"{body}"
-            f'<p align="center" dir="{d}" style="font-size:9pt;">'
-            f'{_e(wait)}</p></body></html>')
+    return (
+        f'<html><body dir="{d}">'
+        f'<p align="center" dir="{d}" style="font-size:12pt;">{_e(heading)}</p>'
+        f'<p align="center" style="font-size:48pt; font-weight:bold;">{_e(number)}</p>'
+        f"{body}"
+        f'<p align="center" dir="{d}" style="font-size:9pt;">'
+        f"{_e(wait)}</p></body></html>"
+    )
 
 
 # --- printing and PDF -------------------------------------------------------------------
+
 
 def render(markup: str, printer: QPrinter) -> None:
     document(markup).print_(printer)
@@ -190,9 +222,14 @@ def write_pdf(markup: str, path: str | Path, ticket: bool = False) -> Path:
 
 
 def _ticket_page(printer: QPrinter) -> None:
-    printer.setPageLayout(QPageLayout(QPageSize(TICKET_SIZE_MM, QPageSize.Unit.Millimeter),
-                                      QPageLayout.Orientation.Portrait, QMarginsF(4, 4, 4, 4),
-                                      QPageLayout.Unit.Millimeter))
+    printer.setPageLayout(
+        QPageLayout(
+            QPageSize(TICKET_SIZE_MM, QPageSize.Unit.Millimeter),
+            QPageLayout.Orientation.Portrait,
+            QMarginsF(4, 4, 4, 4),
+            QPageLayout.Unit.Millimeter,
+        )
+    )
 
 
 PDF_PREFIX = "pdf:"
@@ -204,7 +241,7 @@ def ticket_printer(name: str) -> QPrinter | None:
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     if name.startswith(PDF_PREFIX):
         printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-        printer.setOutputFileName(name[len(PDF_PREFIX):])
+        printer.setOutputFileName(name[len(PDF_PREFIX) :])
     else:
         if name not in QPrinterInfo.availablePrinterNames():
             return None
@@ -233,15 +270,23 @@ class TicketPrinterDialog(QDialog):
         item.setData(Qt.ItemDataRole.UserRole, current if current and current.startswith(PDF_PREFIX) else pdf)
         self.list.addItem(item)
         wanted = current or default
-        rows = [i for i in range(self.list.count()) if self.list.item(i).data(Qt.ItemDataRole.UserRole) == wanted]
+        rows = [
+            i for i in range(self.list.count()) if self.list.item(i).data(Qt.ItemDataRole.UserRole) == wanted
+        ]
         self.list.setCurrentRow(rows[0] if rows else 0)
         self.list.itemDoubleClicked.connect(lambda _item: self.accept())  # Enter: the default button
         label = QLabel(_("&Print queue tickets on:"))
         label.setBuddy(self.list)
-        note = QLabel(_("Tickets are printed on an 80 mm roll, without asking again. "
-                        "Change it with File → Ticket printer."))
+        note = QLabel(
+            _(
+                "Tickets are printed on an 80 mm roll, without asking again. "
+                "Change it with File → Ticket printer."
+            )
+        )
         note.setWordWrap(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText(_("Use this printer"))
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(_("Close"))
         buttons.accepted.connect(self.accept)
@@ -292,7 +337,9 @@ class Printer(QObject):
         # The dialog points at the printer until Qt deletes it (later than ``finished``):
         # keep the printer until the dialog is destroyed, or the dialog touches freed memory.
         self.printers.append(printer)
-        dialog.destroyed.connect(lambda _obj=None, p=printer: self.printers.remove(p) if p in self.printers else None)
+        dialog.destroyed.connect(
+            lambda _obj=None, p=printer: self.printers.remove(p) if p in self.printers else None
+        )
         self._keep(dialog)
         QDialog.open(dialog)  # QPrintDialog.open(receiver, member) hides the plain overload
         return dialog
@@ -312,8 +359,9 @@ class Printer(QObject):
         self.done.emit(_("Sent to the printer: %(title)s") % {"title": title})
 
     def save_pdf(self, markup: str, suggested: str, ticket: bool = False) -> QFileDialog:
-        dialog = QFileDialog(self.widget, _("Save as PDF"), str(Path.home() / suggested),
-                             _("PDF files (*.pdf)"))
+        dialog = QFileDialog(
+            self.widget, _("Save as PDF"), str(Path.home() / suggested), _("PDF files (*.pdf)")
+        )
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setDefaultSuffix("pdf")
         dialog.fileSelected.connect(lambda path: self.write(markup, path, ticket))

@@ -41,9 +41,14 @@ _SCREEN_DPI = 96  # QTextDocument lays out in 96-dpi pixels and scales to the pr
 
 def method_label(method: str) -> str:
     """The payment method's name in the desk's language."""
-    return {"cash": _("Cash"), "card": _("Card"), "transfer": _("Bank transfer"), "online": _("Online"),
-            # Translators: a payment method a cloud booking platform names that the desk has no word for (prepaid…).
-            "other": _("Other")}.get(method, method)
+    return {
+        "cash": _("Cash"),
+        "card": _("Card"),
+        "transfer": _("Bank transfer"),
+        "online": _("Online"),
+        # Translators: a payment method a cloud booking platform names that the desk has no word for (prepaid…).
+        "other": _("Other"),
+    }.get(method, method)
 
 
 def money(amount: int, currency: str) -> str:
@@ -84,7 +89,9 @@ def receipt_html(receipt: dict, zone: str) -> str:
     currency = p["currency"]
     d = "rtl" if is_rtl() else "ltr"
     refund = p["amount"] < 0
-    title_ar, title_en = ("إشعار دائن", "Credit note") if refund else ("فاتورة ضريبية مبسطة", "Simplified tax invoice")
+    title_ar, title_en = (
+        ("إشعار دائن", "Credit note") if refund else ("فاتورة ضريبية مبسطة", "Simplified tax invoice")
+    )
     customer = receipt.get("customer") or {}
     name = " ".join(x for x in (customer.get("firstName"), customer.get("lastName")) if x)
     booking_type = receipt.get("type") or {}
@@ -113,8 +120,14 @@ def receipt_html(receipt: dict, zone: str) -> str:
         out = ['<table width="100%" cellspacing="0" cellpadding="1">']
         for i, (label, value) in enumerate(pairs):
             weight = "font-weight:bold;" if bold_last and i == len(pairs) - 1 else ""
-            out.append("<tr>" + "".join(f'<td align="{a}" dir="{d}" style="{weight}">{_e(c)}</td>'
-                                        for c, a in ltr_cells((label, "left"), (value, "right"))) + "</tr>")
+            out.append(
+                "<tr>"
+                + "".join(
+                    f'<td align="{a}" dir="{d}" style="{weight}">{_e(c)}</td>'
+                    for c, a in ltr_cells((label, "left"), (value, "right"))
+                )
+                + "</tr>"
+            )
         return "".join(out) + "</table>"
 
     total = (_("Total with VAT"), money(p["amount"], currency))
@@ -156,9 +169,12 @@ def document(markup: str) -> QTextDocument:
 def page_layout(doc: QTextDocument) -> QPageLayout:
     """An 80 mm wide page exactly as long as ``doc`` (one page, no blank roll)."""
     height_mm = doc.pageSize().height() / _SCREEN_DPI * 25.4 + 2 * MARGIN_MM
-    return QPageLayout(QPageSize(QSizeF(PAGE_WIDTH_MM, height_mm), QPageSize.Unit.Millimeter),
-                       QPageLayout.Orientation.Portrait, QMarginsF(MARGIN_MM, MARGIN_MM, MARGIN_MM, MARGIN_MM),
-                       QPageLayout.Unit.Millimeter)
+    return QPageLayout(
+        QPageSize(QSizeF(PAGE_WIDTH_MM, height_mm), QPageSize.Unit.Millimeter),
+        QPageLayout.Orientation.Portrait,
+        QMarginsF(MARGIN_MM, MARGIN_MM, MARGIN_MM, MARGIN_MM),
+        QPageLayout.Unit.Millimeter,
+    )
 
 
 def render(markup: str, printer: QPrinter) -> None:
@@ -186,14 +202,18 @@ class ReceiptPrinter(Printer):
         return self.print_markup(receipt_html(receipt, zone), self.title(receipt))
 
     def save_pdf(self, receipt: dict, zone: str) -> QFileDialog:
-        return self.save_markup(receipt_html(receipt, zone), f"invoice-{receipt['payment']['invoiceNumber']}.pdf")
+        return self.save_markup(
+            receipt_html(receipt, zone), f"invoice-{receipt['payment']['invoiceNumber']}.pdf"
+        )
 
     def print_markup(self, markup: str, title: str) -> QPrintDialog:
         """Any 80 mm document (a receipt, the day's drawer report) through the print dialog."""
         return self.print_html(markup, title, layout=page_layout(document(markup)))
 
     def save_markup(self, markup: str, suggested: str) -> QFileDialog:
-        dialog = QFileDialog(self.widget, _("Save as PDF"), str(Path.home() / suggested), _("PDF files (*.pdf)"))
+        dialog = QFileDialog(
+            self.widget, _("Save as PDF"), str(Path.home() / suggested), _("PDF files (*.pdf)")
+        )
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setDefaultSuffix("pdf")
         dialog.fileSelected.connect(lambda path: self.write(markup, path))

@@ -34,8 +34,12 @@ class BookingDesk(DeskPart):
         super().__init__(window)
         self.booking_dialog: BookingDialog | None = None
         style = window.style()
-        self.act_new_booking = self.action(N_("&New booking…"), self.new_booking, "Ctrl+N",
-                                           style.standardIcon(QStyle.StandardPixmap.SP_FileDialogNewFolder))
+        self.act_new_booking = self.action(
+            N_("&New booking…"),
+            self.new_booking,
+            "Ctrl+N",
+            style.standardIcon(QStyle.StandardPixmap.SP_FileDialogNewFolder),
+        )
         self.act_find = self.action(N_("&Find customer…"), self.find_customer, QKeySequence.StandardKey.Find)
         self.act_accept_next = self.action(N_("&Accept next"), self.accept_next, ACCEPT_NEXT_SHORTCUT)
         self.act_go_to = self.action(N_("&Go to date…"), self.go_to_date, GO_TO_DATE_SHORTCUT)
@@ -65,8 +69,15 @@ class BookingDesk(DeskPart):
         if not self.ready():
             return None
         state = self.window.state
-        dialog = BookingDialog(self.window.client, state.resources, state.types, state.zone, state.today_date(),
-                               self.window, cloud_status=self.window.sync_desk.status.status)
+        dialog = BookingDialog(
+            self.window.client,
+            state.resources,
+            state.types,
+            state.zone,
+            state.today_date(),
+            self.window,
+            cloud_status=self.window.sync_desk.status.status,
+        )
         dialog.booked.connect(self._booked)
         dialog.customerCardRequested.connect(lambda customer: self.open_customer_card(customer, dialog))
         dialog.printTicket.connect(lambda booking: self.window.paper.print_ticket(booking["id"]))
@@ -82,8 +93,13 @@ class BookingDesk(DeskPart):
 
     def open_customer_card(self, customer: dict, parent: QWidget | None = None) -> CustomerCard:
         """The customer's card over ``parent`` (the main window by default)."""
-        card = CustomerCard(self.window.client, customer, self.window.state.zone, parent or self.window,
-                            now=self.window.state.now())
+        card = CustomerCard(
+            self.window.client,
+            customer,
+            self.window.state.zone,
+            parent or self.window,
+            now=self.window.state.now(),
+        )
         self.keep(card)
         card.open()
         card.load()
@@ -106,7 +122,8 @@ class BookingDesk(DeskPart):
         else:
             # Translators: status message after a walk-in joined the queue.
             text = _("In the queue: {name}, ticket {number}").format(
-                name=name, number=fsi(f.ticket_text(booking)))
+                name=name, number=fsi(f.ticket_text(booking))
+            )
         w.selected_id, w.selected_booking = booking["id"], booking
         day = date.fromisoformat(booking["startDate"]) if booking.get("startDate") else None
         if day is not None and day != w.state.day:

@@ -115,12 +115,26 @@ class DoctorMode(QMainWindow):
     refreshed = Signal()
     notified = Signal(str, str)
 
-    def __init__(self, client: DeskClient, resource: dict, zone: str, types: dict[str, dict],
-                 branch: dict | None = None, parent: QWidget | None = None, follow_events: bool = True):
+    def __init__(
+        self,
+        client: DeskClient,
+        resource: dict,
+        zone: str,
+        types: dict[str, dict],
+        branch: dict | None = None,
+        parent: QWidget | None = None,
+        follow_events: bool = True,
+    ):
         super().__init__(parent)
         language.follow(self)  # retranslate_ui after every language or digits switch
         self.setWindowFlag(Qt.WindowType.Window, True)
-        self.client, self.resource, self.zone, self.types, self.branch = client, resource, zone, types, branch or {}
+        self.client, self.resource, self.zone, self.types, self.branch = (
+            client,
+            resource,
+            zone,
+            types,
+            branch or {},
+        )
         self.resource_id = resource["id"]
         self.tasks = Tasks()  # no Qt parent: cancelled tasks report after this widget is gone
         self.tasks.failed.connect(self.show_error)
@@ -131,10 +145,16 @@ class DoctorMode(QMainWindow):
         self.loaded = False
         self._acting = False  # an action runs: its buttons stay disabled, the cursor is busy
         self._queue_count: int | None = None
-        self._live_day: LiveDay | None = None       # the day and queue as the events keep them
+        self._live_day: LiveDay | None = None  # the day and queue as the events keep them
         self._live_queue: LiveQueues | None = None
-        self.live = LiveEvents(client, self._apply_events, self, debounce_ms=DEBOUNCE_MS, on_event=self.on_event,
-                               name="doctor mode")
+        self.live = LiveEvents(
+            client,
+            self._apply_events,
+            self,
+            debounce_ms=DEBOUNCE_MS,
+            on_event=self.on_event,
+            name="doctor mode",
+        )
         self._follow = follow_events
         self.tray: QSystemTrayIcon | None = None
         self.setWindowTitle(_("Doctor mode — {provider}").format(provider=display_name(resource)))
@@ -151,8 +171,10 @@ class DoctorMode(QMainWindow):
         self.banner = QLabel()
         self.banner.setWordWrap(True)
         self.banner.setVisible(False)
-        self.banner.setStyleSheet("background: #fff4ce; color: #4a3b00; border: 1px solid #e0c060;"
-                                  " border-radius: 4px; padding: 8px; font-weight: bold;")
+        self.banner.setStyleSheet(
+            "background: #fff4ce; color: #4a3b00; border: 1px solid #e0c060;"
+            " border-radius: 4px; padding: 8px; font-weight: bold;"
+        )
         self.banner_timer = QTimer(self)
         self.banner_timer.setSingleShot(True)
         self.banner_timer.timeout.connect(lambda: self.banner.setVisible(False))
@@ -162,9 +184,11 @@ class DoctorMode(QMainWindow):
         huge.setPointSizeF(big.pointSizeF() * 1.2)
         self.accept_next_button.setFont(huge)
         self.accept_next_button.setMinimumHeight(72)
-        self.accept_next_button.setStyleSheet("QPushButton { background: #1f6f43; color: white; border-radius: 6px;"
-                                              " padding: 8px 24px; } QPushButton:disabled { background: #9bb5a6; }"
-                                              " QPushButton:focus { border: 3px solid #f2c94c; }")
+        self.accept_next_button.setStyleSheet(
+            "QPushButton { background: #1f6f43; color: white; border-radius: 6px;"
+            " padding: 8px 24px; } QPushButton:disabled { background: #9bb5a6; }"
+            " QPushButton:focus { border: 3px solid #f2c94c; }"
+        )
         self.accept_next_button.clicked.connect(self.accept_next)
         self.waiting_label = QLabel()
         self.waiting_label.setFont(big)
@@ -242,8 +266,11 @@ class DoctorMode(QMainWindow):
             menu.addAction(action)
         menu.addSeparator()
         menu.addAction(self.act_refresh)
-        for a, b in zip((self.accept_next_button, *self.buttons.values(), self.queue_table),
-                        (*self.buttons.values(), self.queue_table, self.day_table), strict=True):
+        for a, b in zip(
+            (self.accept_next_button, *self.buttons.values(), self.queue_table),
+            (*self.buttons.values(), self.queue_table, self.day_table),
+            strict=True,
+        ):
             QWidget.setTabOrder(a, b)
 
         self.resize(1100, 760)
@@ -293,11 +320,16 @@ class DoctorMode(QMainWindow):
         (the rows follow with the debounced batch, :meth:`_apply_events`)."""
         data = event.get("data") or {}
         booking = data.get("booking") or {}
-        if (event.get("type") == EventType.BOOKING_CHANGED and data.get("action") == Action.CHECK_IN
-                and booking.get("visitStatus") == VisitStatus.CHECKED_IN
-                and booking.get("resourceId") == self.resource_id):
+        if (
+            event.get("type") == EventType.BOOKING_CHANGED
+            and data.get("action") == Action.CHECK_IN
+            and booking.get("visitStatus") == VisitStatus.CHECKED_IN
+            and booking.get("resourceId") == self.resource_id
+        ):
             # Translators: a doctor-mode notification; {name} is the patient.
-            self.notify(_("Patient checked in"), _("{name} has arrived.").format(name=fsi(f.customer_name(booking))))
+            self.notify(
+                _("Patient checked in"), _("{name} has arrived.").format(name=fsi(f.customer_name(booking)))
+            )
 
     def _apply_events(self, events: list[dict]) -> None:
         """A debounced batch of events applied to the day and queue; a refetch when one cannot be."""
@@ -317,8 +349,9 @@ class DoctorMode(QMainWindow):
     async def _load(self) -> None:
         today = self.today()
         with self.live.collecting() as during:
-            queue, day = await asyncio.gather(self.client.queue(self.resource_id),
-                                              self.client.day(today, [self.resource_id]))
+            queue, day = await asyncio.gather(
+                self.client.queue(self.resource_id), self.client.day(today, [self.resource_id])
+            )
         live_day = LiveDay(self.zone, today, {self.resource_id}, self.types, with_waiting=False)
         live_day.load(day)
         live_queue = LiveQueues({self.resource_id: set(self.resource.get("types") or [])})
@@ -333,8 +366,12 @@ class DoctorMode(QMainWindow):
         before, count = self._queue_count, len(queue)
         self.queue_rows, self.day_rows, self._queue_count = queue, day, count
         if before == 0 and count > 0:
-            self.notify(_("A patient is waiting"),
-                        _("Your queue was empty; now: {waiting}.").format(waiting=localize_digits(patients_waiting(count))))
+            self.notify(
+                _("A patient is waiting"),
+                _("Your queue was empty; now: {waiting}.").format(
+                    waiting=localize_digits(patients_waiting(count))
+                ),
+            )
         self.loaded = True
         self._show()
         self.refreshed.emit()
@@ -343,8 +380,11 @@ class DoctorMode(QMainWindow):
         """The patient with (or on the way to) this provider: the one the doctor chose, else
         the one in the room, else the one reception (or this desk) sent: an accepted walk-in
         not yet in the room or a checked-in patient, who came first."""
-        rows = [b for b in self.day_rows if b.get("status") == Status.CONFIRMED
-                and b.get("visitStatus") in ACTIVE_VISITS]
+        rows = [
+            b
+            for b in self.day_rows
+            if b.get("status") == Status.CONFIRMED and b.get("visitStatus") in ACTIVE_VISITS
+        ]
         chosen = next((b for b in rows if b["id"] == self.current_id), None)
         if chosen is None:
             chosen = next((b for b in rows if b.get("visitStatus") == VisitStatus.IN_PROGRESS), None)
@@ -372,15 +412,22 @@ class DoctorMode(QMainWindow):
         self.current_id = booking["id"] if booking else None
         if booking:
             self.current_name.setText(f.customer_name(booking))
-            parts = [f.type_name(booking, self.types), f.span_of(booking, self.zone), f.booking_status(booking)]
+            parts = [
+                f.type_name(booking, self.types),
+                f.span_of(booking, self.zone),
+                f.booking_status(booking),
+            ]
             if f.ticket_text(booking):
                 # Translators: a walk-in's ticket number in doctor mode.
                 parts.insert(0, _("Ticket {number}").format(number=fsi(f.ticket_text(booking))))
             self.current_detail.setText(" · ".join(p for p in parts if p))
         else:
             self.current_name.setText(_("No patient with you now."))
-            self.current_detail.setText(_("Press “Accept next” to call the first patient in your queue.")
-                                        if self.queue_rows else _("Nobody is waiting for you."))
+            self.current_detail.setText(
+                _("Press “Accept next” to call the first patient in your queue.")
+                if self.queue_rows
+                else _("Nobody is waiting for you.")
+            )
         busy = self._acting
         for name, button in self.buttons.items():
             enabled = not busy and allowed(name, booking, now)
@@ -390,8 +437,12 @@ class DoctorMode(QMainWindow):
         self.accept_next_button.setEnabled(not busy and self.loaded and waiting_for is None)
         self.accept_next_button.setToolTip(
             # Translators: doctor mode: why "Accept next" is off; {name} is the patient called or in the room.
-            _("Finish with {name} first: one patient at a time.").format(name=fsi(f.customer_name(waiting_for)))
-            if waiting_for else QKeySequence(ACCEPT_NEXT_SHORTCUT).toString(QKeySequence.SequenceFormat.NativeText))
+            _("Finish with {name} first: one patient at a time.").format(
+                name=fsi(f.customer_name(waiting_for))
+            )
+            if waiting_for
+            else QKeySequence(ACCEPT_NEXT_SHORTCUT).toString(QKeySequence.SequenceFormat.NativeText)
+        )
         self.day_table.select_id(self.current_id)
 
     def _day_row_changed(self, current, _previous) -> None:
@@ -400,7 +451,11 @@ class DoctorMode(QMainWindow):
             self._choose(booking)
 
     def _choose(self, booking: dict | None) -> None:
-        if booking and booking.get("status") == Status.CONFIRMED and booking.get("visitStatus") in ACTIVE_VISITS:
+        if (
+            booking
+            and booking.get("status") == Status.CONFIRMED
+            and booking.get("visitStatus") in ACTIVE_VISITS
+        ):
             self.current_id = booking["id"]
             self._show()
 
@@ -426,8 +481,12 @@ class DoctorMode(QMainWindow):
             return
         waiting_for = self.busy_with()
         if waiting_for is not None:
-            self.statusBar().showMessage(_("Finish with {name} first: one patient at a time.").format(
-                name=fsi(f.customer_name(waiting_for))), 8000)
+            self.statusBar().showMessage(
+                _("Finish with {name} first: one patient at a time.").format(
+                    name=fsi(f.customer_name(waiting_for))
+                ),
+                8000,
+            )
             return
         self._progress(_("Calling the next patient…"))
 
@@ -458,8 +517,11 @@ class DoctorMode(QMainWindow):
             if result is None:
                 self._finish(_("Nobody is waiting for you."))
             elif result.get("busyWith"):
-                self._finish(_("Finish with {name} first: one patient at a time.").format(
-                    name=fsi(f.customer_name(result["busyWith"]))))
+                self._finish(
+                    _("Finish with {name} first: one patient at a time.").format(
+                        name=fsi(f.customer_name(result["busyWith"]))
+                    )
+                )
             else:
                 self._finish(_("Accepted: {name}").format(name=fsi(f.customer_name(result))))
 
@@ -499,8 +561,9 @@ class DoctorMode(QMainWindow):
         QApplication.beep()
         if QSystemTrayIcon.isSystemTrayAvailable():
             if self.tray is None:
-                self.tray = QSystemTrayIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxInformation),
-                                            self)
+                self.tray = QSystemTrayIcon(
+                    self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxInformation), self
+                )
                 self.tray.setToolTip(self.windowTitle())
             self.tray.show()
             self.tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, BANNER_MS)
@@ -509,9 +572,13 @@ class DoctorMode(QMainWindow):
 
     def _banner(self, text: str, error: bool = False) -> None:
         self.banner.setStyleSheet(
-            ("background: #fde7e9; color: #7a1020; border: 1px solid #e0a0a8;" if error else
-             "background: #fff4ce; color: #4a3b00; border: 1px solid #e0c060;")
-            + " border-radius: 4px; padding: 8px; font-weight: bold;")
+            (
+                "background: #fde7e9; color: #7a1020; border: 1px solid #e0a0a8;"
+                if error
+                else "background: #fff4ce; color: #4a3b00; border: 1px solid #e0c060;"
+            )
+            + " border-radius: 4px; padding: 8px; font-weight: bold;"
+        )
         self.banner.setText(text)
         self.banner.setVisible(True)
         self.banner_timer.start(BANNER_MS)

@@ -30,8 +30,10 @@ from app.i18n import _
 from ui.startup_window import app_icon
 
 log = logging.getLogger(__name__)
-FOCUS_STYLE = ("QCommandLinkButton { border: 2px solid transparent; border-radius: 6px; }"
-               "QCommandLinkButton:focus { border: 2px solid #1a73e8; background: #e8f0fe; }")
+FOCUS_STYLE = (
+    "QCommandLinkButton { border: 2px solid transparent; border-radius: 6px; }"
+    "QCommandLinkButton:focus { border: 2px solid #1a73e8; background: #e8f0fe; }"
+)
 
 
 class FirstRunPage(QDialog):
@@ -57,14 +59,29 @@ class FirstRunPage(QDialog):
         layout.addWidget(intro)
         self.buttons: dict[str, QCommandLinkButton] = {}
         for mode, text, note in (
-            ("demo", _("Try the demo clinic"),
-             _("A made-up clinic with eight doctors and rooms and today's bookings, kept on this computer.")),
-            ("cloud", _("Connect to a cloud account"),
-             _("This computer keeps the branch's bookings and syncs them with your cloud booking account; "
-               "it keeps working when the internet drops.")),
-            ("lan", _("Connect to a branch server on the network"),
-             _("Another computer in the clinic runs the branch server; this desk pairs with it "
-               "using a code shown there.")),
+            (
+                "demo",
+                _("Try the demo clinic"),
+                _(
+                    "A made-up clinic with eight doctors and rooms and today's bookings, kept on this computer."
+                ),
+            ),
+            (
+                "cloud",
+                _("Connect to a cloud account"),
+                _(
+                    "This computer keeps the branch's bookings and syncs them with your cloud booking account; "
+                    "it keeps working when the internet drops."
+                ),
+            ),
+            (
+                "lan",
+                _("Connect to a branch server on the network"),
+                _(
+                    "Another computer in the clinic runs the branch server; this desk pairs with it "
+                    "using a code shown there."
+                ),
+            ),
         ):
             button = QCommandLinkButton(text, note)
             button.setAutoDefault(True)  # Enter presses the focused choice
@@ -125,7 +142,8 @@ async def choose(screenshot: Path | None = None) -> dict | int | None:
                     await asyncio.sleep(0.05)
                 ok = page.grab().save(str(screenshot), "PNG")
                 log.info("first-run screenshot saved: %s", screenshot) if ok else log.error(
-                    "could not save the screenshot to %s", screenshot)
+                    "could not save the screenshot to %s", screenshot
+                )
                 page.close()
                 return 0 if ok else 1
             if await _finished(page) != QDialog.DialogCode.Accepted or page.choice is None:
@@ -158,8 +176,14 @@ def open_cloud_settings_when_shown(tries: int = 100) -> None:
     desk's window as soon as that window is shown (it holds the client)."""
 
     def attempt(left: int) -> None:
-        window = next((w for w in QApplication.topLevelWidgets()
-                       if isinstance(w, QMainWindow) and w.isVisible() and hasattr(w, "client")), None)
+        window = next(
+            (
+                w
+                for w in QApplication.topLevelWidgets()
+                if isinstance(w, QMainWindow) and w.isVisible() and hasattr(w, "client")
+            ),
+            None,
+        )
         if window is None:
             if left:
                 QTimer.singleShot(100, lambda: attempt(left - 1))

@@ -72,7 +72,7 @@ def server_text(url: str, branch: dict | None = None) -> str:
 
 
 class MainWindow(QMainWindow):
-    loaded = Signal()           # after every applied refresh or applied events
+    loaded = Signal()  # after every applied refresh or applied events
     #: the server events of each debounced batch, as they arrived (e.g. an open history follows its booking)
     events_applied = Signal(list)
     #: the sync status may have changed: a full refetch or a sync event (else its own timer polls)
@@ -175,8 +175,14 @@ class MainWindow(QMainWindow):
         self.server_alive = None
         self.restart_server = None
         self.live_watch = LiveWatch(self)
-        self.live = LiveEvents(client, self._apply_events, self, debounce_ms=DEBOUNCE_MS,
-                               on_live=self.live_watch.on_live, name="desk")
+        self.live = LiveEvents(
+            client,
+            self._apply_events,
+            self,
+            debounce_ms=DEBOUNCE_MS,
+            on_live=self.live_watch.on_live,
+            name="desk",
+        )
 
         self.menus.finish([self.paper.act_ticket_printer])  # File (Ticket printer, Quit) first, Help last
         # Last, so that on a language switch every part built above has retranslated itself
@@ -187,15 +193,23 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         rtl = self.layoutDirection() == Qt.LayoutDirection.RightToLeft
         style = self.style()
-        self.act_prev = QAction(style.standardIcon(QStyle.StandardPixmap.SP_ArrowBack), _("Previous day"), self)
+        self.act_prev = QAction(
+            style.standardIcon(QStyle.StandardPixmap.SP_ArrowBack), _("Previous day"), self
+        )
         self.act_prev.setShortcut(QKeySequence("Alt+Right" if rtl else "Alt+Left"))
-        self.act_prev.triggered.connect(lambda: self.go_to(self.state.day - timedelta(days=self.calendar.step_days())))
+        self.act_prev.triggered.connect(
+            lambda: self.go_to(self.state.day - timedelta(days=self.calendar.step_days()))
+        )
         self.act_today = QAction(_("Today"), self)
         self.act_today.setShortcut(QKeySequence("Ctrl+T"))
         self.act_today.triggered.connect(lambda: self.go_to(self.state.today_date()))
-        self.act_next = QAction(style.standardIcon(QStyle.StandardPixmap.SP_ArrowForward), _("Next day"), self)
+        self.act_next = QAction(
+            style.standardIcon(QStyle.StandardPixmap.SP_ArrowForward), _("Next day"), self
+        )
         self.act_next.setShortcut(QKeySequence("Alt+Left" if rtl else "Alt+Right"))
-        self.act_next.triggered.connect(lambda: self.go_to(self.state.day + timedelta(days=self.calendar.step_days())))
+        self.act_next.triggered.connect(
+            lambda: self.go_to(self.state.day + timedelta(days=self.calendar.step_days()))
+        )
         self.act_refresh = QAction(_("Refresh"), self)
         self.act_refresh.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
         self.act_refresh.triggered.connect(self.refresh)
@@ -272,8 +286,12 @@ class MainWindow(QMainWindow):
         self.act_today.setText(_("Today"))
         self.act_next.setText(_("Next day"))
         self.act_refresh.setText(_("Refresh"))
-        for menu, title in ((self.day_menu, _("&Day")), (self.edit_menu, _("&Edit")),
-                            (self.view_menu, _("&View")), (self.booking_menu, _("&Booking"))):
+        for menu, title in (
+            (self.day_menu, _("&Day")),
+            (self.edit_menu, _("&Edit")),
+            (self.view_menu, _("&View")),
+            (self.booking_menu, _("&Booking")),
+        ):
             menu.setTitle(title)
         for name, action in self.booking_actions.items():
             action.setText(action_label(name) + ("…" if name in ("accept", "reschedule", "cancel") else ""))
@@ -398,7 +416,9 @@ class MainWindow(QMainWindow):
         else:
             shown = self.calendar.canvas.visible_bookings()
             starts = [from_iso(b["startDateTime"]).astimezone(zone) for b in shown]
-            minutes = min((s.hour * 60 + s.minute for s in starts), default=self.calendar.canvas.first_hour * 60)
+            minutes = min(
+                (s.hour * 60 + s.minute for s in starts), default=self.calendar.canvas.first_hour * 60
+            )
         self.calendar.scroll_to_minutes(minutes)
 
     def _tick(self) -> None:
@@ -443,22 +463,30 @@ class MainWindow(QMainWindow):
     # actions ---------------------------------------------------------------------------
     def run_action(self, action: str, booking_id: str | None) -> None:
         booking = self.state.find(booking_id) or (
-            self.selected_booking if self.selected_booking and self.selected_booking["id"] == booking_id else None)
+            self.selected_booking
+            if self.selected_booking and self.selected_booking["id"] == booking_id
+            else None
+        )
         if booking is None:
             return
         self.select_booking(booking_id)
         zone = self.state.zone
         done = _(DESK_ACTIONS[Action(action)].done) if action in DESK_ACTIONS else ""
         if action == Action.ACCEPT:
-            dialog = AcceptDialog(booking, self.state.resources_serving(booking["typeId"]), zone, self,
-                                  now=self.state.now())
-            dialog.accepted.connect(lambda: self._do(
-                self.client.accept(booking_id, dialog.resource_id()), done, booking))
+            dialog = AcceptDialog(
+                booking, self.state.resources_serving(booking["typeId"]), zone, self, now=self.state.now()
+            )
+            dialog.accepted.connect(
+                lambda: self._do(self.client.accept(booking_id, dialog.resource_id()), done, booking)
+            )
             self._open(dialog)
         elif action == Action.CANCEL:
             dialog = CancelDialog(booking, zone, self)
-            dialog.accepted.connect(lambda: self._do(
-                self.client.cancel(booking_id, dialog.reason()), done, booking, record=Action.CANCEL))
+            dialog.accepted.connect(
+                lambda: self._do(
+                    self.client.cancel(booking_id, dialog.reason()), done, booking, record=Action.CANCEL
+                )
+            )
             self._open(dialog)
         elif action == "payment":
             self.payments.open(booking)
@@ -466,15 +494,26 @@ class MainWindow(QMainWindow):
             self.history.open(booking)
         elif action == Action.RESCHEDULE:
             dialog = RescheduleDialog(
-                booking, zone, {r["id"]: r for r in self.state.resources}, self.state.day or self.state.today_date(),
-                self.state.today_date(), lambda day: self.client.free_times(booking["typeId"], day, ignore_id=booking_id), self.tasks, self)
+                booking,
+                zone,
+                {r["id"]: r for r in self.state.resources},
+                self.state.day or self.state.today_date(),
+                self.state.today_date(),
+                lambda day: self.client.free_times(booking["typeId"], day, ignore_id=booking_id),
+                self.tasks,
+                self,
+            )
             dialog.accepted.connect(lambda: self._reschedule(booking, dialog.slot()))
             self._open(dialog)
             dialog.reload()
         else:
-            self._do(self.client.act(action, booking_id), done, booking,
-                     record=action if action in UNDOABLE else None,
-                     then=self.payments.after_checkout if action == Action.END else None)
+            self._do(
+                self.client.act(action, booking_id),
+                done,
+                booking,
+                record=action if action in UNDOABLE else None,
+                then=self.payments.after_checkout if action == Action.END else None,
+            )
 
     def _open(self, dialog) -> None:
         self._dialog = dialog
@@ -486,16 +525,27 @@ class MainWindow(QMainWindow):
         if not slot:
             return
         day = date.fromisoformat(slot["date"])
-        self._do(self.client.reschedule(booking["id"], day, slot["time"], resource_id=slot["resourceId"]),
-                 _(DESK_ACTIONS[Action.RESCHEDULE].done), booking, go_to=day, record=Action.RESCHEDULE)
+        self._do(
+            self.client.reschedule(booking["id"], day, slot["time"], resource_id=slot["resourceId"]),
+            _(DESK_ACTIONS[Action.RESCHEDULE].done),
+            booking,
+            go_to=day,
+            record=Action.RESCHEDULE,
+        )
 
     def _move(self, booking_id: str, day: date, time: int, resource_id: str, reason: str) -> None:
         """A booking dropped in the calendar (``reason``: the overbook reason for a taken slot)."""
         booking = self.state.find(booking_id) or self.calendar.current().find(booking_id)
         if booking is None:
             return
-        self._do(self.client.reschedule(booking_id, day, time, resource_id=resource_id, overbook_reason=reason or None),
-                 _("Overbooked: {name}") if reason else _("Rescheduled: {name}"), booking, record="reschedule")
+        self._do(
+            self.client.reschedule(
+                booking_id, day, time, resource_id=resource_id, overbook_reason=reason or None
+            ),
+            _("Overbooked: {name}") if reason else _("Rescheduled: {name}"),
+            booking,
+            record="reschedule",
+        )
 
     def undo_last(self) -> None:
         entry = self.undo.pop()
@@ -526,8 +576,15 @@ class MainWindow(QMainWindow):
 
         self.tasks.run(act(), None, lambda exc: self._failed(exc, seq))
 
-    def _do(self, call, message: str, booking: dict, go_to: date | None = None, record: str | None = None,
-            then=None) -> None:
+    def _do(
+        self,
+        call,
+        message: str,
+        booking: dict,
+        go_to: date | None = None,
+        record: str | None = None,
+        then=None,
+    ) -> None:
         """Run an action, then show what the server says (its reply); ``record``: the kind of
         action for the undo stack (recorded with the booking as it was before); ``then``:
         called with the server's booking afterwards. Each action has a sequence number: an
@@ -546,7 +603,7 @@ class MainWindow(QMainWindow):
             else:  # e.g. start after check-in: the older undos of this booking cannot apply any more
                 self.undo.forget(result["id"])
             self._follow(seq, result, go_to)
-            self.say(message.format(name=name), 8000, seq)   # the server agreed: say so at once
+            self.say(message.format(name=name), 8000, seq)  # the server agreed: say so at once
             await self._show_reply(result)
             return result
 
@@ -570,7 +627,7 @@ class MainWindow(QMainWindow):
         error or a removed undo);
         a message of an action older than the one shown is dropped (logged). Returns whether
         it was shown."""
-        seq = self._action_seq if seq is None else seq   # a message of its own: as new as the newest action
+        seq = self._action_seq if seq is None else seq  # a message of its own: as new as the newest action
         if seq < self._shown_seq:
             log.info("status message of an older action dropped: %s", text)
             return False

@@ -32,7 +32,9 @@ class PaperDesk(DeskPart):
         self.printer = Printer(window)
         self.printer.done.connect(lambda text: window.statusBar().showMessage(text, 8000))
         self.printer.failed.connect(lambda text: window.statusBar().showMessage("⚠ " + text, 15000))
-        self.act_print_day = self.action(N_("&Print day sheet…"), self.print_day, QKeySequence.StandardKey.Print)
+        self.act_print_day = self.action(
+            N_("&Print day sheet…"), self.print_day, QKeySequence.StandardKey.Print
+        )
         self.act_pdf_day = self.action(N_("Save day sheet as P&DF…"), self.save_day_pdf, "Ctrl+Shift+P")
         self.act_csv = self.action(N_("Export day as &CSV…"), self.export_csv, "Ctrl+Shift+E")
         self.act_ics = self.action(N_("Export day as &iCalendar…"), self.export_ics, "Ctrl+Shift+I")
@@ -49,8 +51,11 @@ class PaperDesk(DeskPart):
         """The viewed day's bookings (the state may hold a whole week in week view)."""
         state = self.window.state
         zone = ZoneInfo(state.zone)
-        return [b for b in state.bookings if b.get("startDateTime")
-                and from_iso(b["startDateTime"]).astimezone(zone).date() == state.day]
+        return [
+            b
+            for b in state.bookings
+            if b.get("startDateTime") and from_iso(b["startDateTime"]).astimezone(zone).date() == state.day
+        ]
 
     def _resources(self) -> list[dict]:
         """The resources of the day sheet: doctor mode's provider when it is the active
@@ -62,8 +67,15 @@ class PaperDesk(DeskPart):
 
     def day_sheet(self) -> str:
         state = self.window.state
-        return day_sheet_html(state.day, self._resources(), self._day_bookings(), state.types, state.zone,
-                              state.branch, printed_at=utc_now())
+        return day_sheet_html(
+            state.day,
+            self._resources(),
+            self._day_bookings(),
+            state.types,
+            state.zone,
+            state.branch,
+            printed_at=utc_now(),
+        )
 
     def _title(self) -> str:
         # Translators: a printed document's title; {date} is the day.
@@ -89,14 +101,16 @@ class PaperDesk(DeskPart):
         def show(booking: dict) -> None:
             # Translators: a printed ticket's title; {number} is the queue number.
             title = _("Queue ticket {number}").format(number=f.ticket_text(booking))
-            self.printer.print_ticket(ticket_html(booking, w.state.types, w.state.zone, w.state.branch, utc_now()),
-                                      title)
+            self.printer.print_ticket(
+                ticket_html(booking, w.state.types, w.state.zone, w.state.branch, utc_now()), title
+            )
 
         self.status(_("Preparing the ticket…"))
         w.tasks.run(load(), show, lambda exc: self.status(message_for(exc), error=True))
 
-    def _save_dialog(self, title: str, suggested: str, file_filter: str, suffix: str,
-                     write: Callable[[str], Path]) -> QFileDialog:
+    def _save_dialog(
+        self, title: str, suggested: str, file_filter: str, suffix: str, write: Callable[[str], Path]
+    ) -> QFileDialog:
         dialog = QFileDialog(self.window, title, str(Path.home() / suggested), file_filter)
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setDefaultSuffix(suffix)
@@ -118,16 +132,26 @@ class PaperDesk(DeskPart):
         if not self.ready():
             return None
         state = self.window.state
-        return self._save_dialog(_("Export day as CSV"), f"istiqbal-{state.day.isoformat()}.csv",
-                                 _("CSV files (*.csv)"), "csv",
-                                 lambda path: export.write_csv(path, self._day_bookings(), state.zone, state.types,
-                                                               state.resources))
+        return self._save_dialog(
+            _("Export day as CSV"),
+            f"istiqbal-{state.day.isoformat()}.csv",
+            _("CSV files (*.csv)"),
+            "csv",
+            lambda path: export.write_csv(
+                path, self._day_bookings(), state.zone, state.types, state.resources
+            ),
+        )
 
     def export_ics(self) -> QFileDialog | None:
         if not self.ready():
             return None
         state = self.window.state
-        return self._save_dialog(_("Export day as iCalendar"), f"istiqbal-{state.day.isoformat()}.ics",
-                                 _("iCalendar files (*.ics)"), "ics",
-                                 lambda path: export.write_ics(path, self._day_bookings(), state.zone, state.types,
-                                                               state.resources, state.branch))
+        return self._save_dialog(
+            _("Export day as iCalendar"),
+            f"istiqbal-{state.day.isoformat()}.ics",
+            _("iCalendar files (*.ics)"),
+            "ics",
+            lambda path: export.write_ics(
+                path, self._day_bookings(), state.zone, state.types, state.resources, state.branch
+            ),
+        )

@@ -57,10 +57,24 @@ from ui.core.tasks import Tasks
 from ui.paper.receipt import method_label, money
 
 KINDS = ("bookings", "no-shows", "waits", "visits", "utilisation", "revenue")
-PALETTE = ("#4f8fd6", "#5fbf95", "#e8a54b", "#cf7fbf", "#8c9bab", "#e57373", "#64b5c8", "#b39ddb", "#a1887f",
-           "#90a4ae")
-_STATE_OF = {"CHECKED_IN": ("CONFIRMED", "CHECKED_IN"), "IN_PROGRESS": ("CONFIRMED", "IN_PROGRESS"),
-             "COMPLETED": ("CONFIRMED", "COMPLETED"), "NO_SHOW": ("CONFIRMED", "NO_SHOW")}
+PALETTE = (
+    "#4f8fd6",
+    "#5fbf95",
+    "#e8a54b",
+    "#cf7fbf",
+    "#8c9bab",
+    "#e57373",
+    "#64b5c8",
+    "#b39ddb",
+    "#a1887f",
+    "#90a4ae",
+)
+_STATE_OF = {
+    "CHECKED_IN": ("CONFIRMED", "CHECKED_IN"),
+    "IN_PROGRESS": ("CONFIRMED", "IN_PROGRESS"),
+    "COMPLETED": ("CONFIRMED", "COMPLETED"),
+    "NO_SHOW": ("CONFIRMED", "NO_SHOW"),
+}
 
 
 def state_label(state: str) -> str:
@@ -116,8 +130,14 @@ def category_label(text: str) -> str:
     return "<br>".join(html.escape(line, quote=False) for line in lines)
 
 
-def bar_chart(title: str, categories: list[str], series: list[tuple[str, list[float]]], value_text,
-              stacked: bool = False, legend_aside: bool = False) -> QChartView:
+def bar_chart(
+    title: str,
+    categories: list[str],
+    series: list[tuple[str, list[float]]],
+    value_text,
+    stacked: bool = False,
+    legend_aside: bool = False,
+) -> QChartView:
     """A bar chart (stacked or side by side) mirrored for a right-to-left desk; ``value_text``
     formats the value axis' labels. Category labels are whole, on as many lines as they need
     (:func:`category_label`)."""
@@ -174,8 +194,15 @@ class ReportsWindow(QDialog):
 
     loaded = Signal()
 
-    def __init__(self, client, tasks: Tasks, zone: str, first: date | None = None, last: date | None = None,
-                 parent: QWidget | None = None):
+    def __init__(
+        self,
+        client,
+        tasks: Tasks,
+        zone: str,
+        first: date | None = None,
+        last: date | None = None,
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.client, self.tasks, self.zone = client, tasks, zone
         self.setWindowFlag(Qt.WindowType.Window)
@@ -240,9 +267,14 @@ class ReportsWindow(QDialog):
     def retranslate_ui(self, _lang: str | None = None) -> None:
         """Texts in the desk's language; the charts are built again (mirrored, digits)."""
         self.setWindowTitle(_("Reports"))
-        self.setLayoutDirection(Qt.LayoutDirection.RightToLeft if is_rtl() else Qt.LayoutDirection.LeftToRight)
-        for label, text in zip(self.labels, (_("&From"), _("&To"), _("&Resource"), _("Booking t&ype"),
-                                             _("&Group by")), strict=True):
+        self.setLayoutDirection(
+            Qt.LayoutDirection.RightToLeft if is_rtl() else Qt.LayoutDirection.LeftToRight
+        )
+        for label, text in zip(
+            self.labels,
+            (_("&From"), _("&To"), _("&Resource"), _("Booking t&ype"), _("&Group by")),
+            strict=True,
+        ):
             label.setText(text)
         for i, text in enumerate((_("Nothing"), _("Resource"), _("Booking type"))):
             self.group_box.setItemText(i, text)
@@ -262,9 +294,13 @@ class ReportsWindow(QDialog):
 
     # loading ----------------------------------------------------------------------------
     def options(self) -> dict:
-        return {"first": self.first_edit.date().toPython(), "last": self.last_edit.date().toPython(),
-                "resource_id": self.resource_box.currentData(), "type_id": self.type_box.currentData(),
-                "group_by": self.group_box.currentData()}
+        return {
+            "first": self.first_edit.date().toPython(),
+            "last": self.last_edit.date().toPython(),
+            "resource_id": self.resource_box.currentData(),
+            "type_id": self.type_box.currentData(),
+            "group_by": self.group_box.currentData(),
+        }
 
     def load(self) -> None:
         """Fetch every report for the chosen range and filters (in the background)."""
@@ -274,8 +310,10 @@ class ReportsWindow(QDialog):
         need_lists = not self.resources
 
         async def fetch():
-            calls = [self.client.report(kind, o["first"], o["last"], o["resource_id"], o["type_id"], o["group_by"])
-                     for kind in KINDS]
+            calls = [
+                self.client.report(kind, o["first"], o["last"], o["resource_id"], o["type_id"], o["group_by"])
+                for kind in KINDS
+            ]
             if need_lists:
                 calls += [self.client.resources(), self.client.types()]
             return await asyncio.gather(*calls)
@@ -290,7 +328,7 @@ class ReportsWindow(QDialog):
 
     def _loaded(self, results: list) -> None:
         self.show_button.setEnabled(True)
-        self.reports = dict(zip(KINDS, results[:len(KINDS)], strict=True))
+        self.reports = dict(zip(KINDS, results[: len(KINDS)], strict=True))
         if len(results) > len(KINDS):
             self.resources, self.types = results[len(KINDS)], results[len(KINDS) + 1]
             self._fill_filters()
@@ -326,11 +364,17 @@ class ReportsWindow(QDialog):
             item = self.grid.takeAt(0)
             if item.widget():
                 item.widget().deleteLater()
-        self.charts = [self._bookings_chart(), self._waits_chart(), self._visits_chart(),
-                       self._utilisation_chart(), self._revenue_chart()]
+        self.charts = [
+            self._bookings_chart(),
+            self._waits_chart(),
+            self._visits_chart(),
+            self._utilisation_chart(),
+            self._revenue_chart(),
+        ]
         # three a row; utilisation (a bar pair per resource) takes two places of the second row
-        for view, (row, col, span) in zip(self.charts, ((0, 0, 1), (0, 1, 1), (0, 2, 1), (1, 0, 2), (1, 2, 1)),
-                                          strict=True):
+        for view, (row, col, span) in zip(
+            self.charts, ((0, 0, 1), (0, 1, 1), (0, 2, 1), (1, 0, 2), (1, 2, 1)), strict=True
+        ):
             self.grid.addWidget(view, row, col, 1, span)
         self.summary.setText(self.summary_text())
         rows = self.figure_rows()
@@ -348,12 +392,19 @@ class ReportsWindow(QDialog):
         u, rev = self.reports["utilisation"]["total"], self.reports["revenue"]
         currency = rev.get("currency") or pay.CURRENCY_DEFAULT
         # Translators: the Reports window's summary line; every value is already formatted.
-        return _("{bookings} bookings · no-shows {noshow} · median wait {wait} (walk-ins {queue})"
-                 " · booked {booked} / served {served} of working time · net {net}, VAT {vat}").format(
-            bookings=fmt.format_number(b["total"]), noshow=percent_label(n["rate"]),
-            wait=minutes_label(w["booked"]["median"]), queue=minutes_label(w["walk-in"]["median"]),
-            booked=percent_label(u["booked"]), served=percent_label(u["served"]),
-            net=money(rev["total"]["net"], currency), vat=money(rev["total"]["vat"], currency))
+        return _(
+            "{bookings} bookings · no-shows {noshow} · median wait {wait} (walk-ins {queue})"
+            " · booked {booked} / served {served} of working time · net {net}, VAT {vat}"
+        ).format(
+            bookings=fmt.format_number(b["total"]),
+            noshow=percent_label(n["rate"]),
+            wait=minutes_label(w["booked"]["median"]),
+            queue=minutes_label(w["walk-in"]["median"]),
+            booked=percent_label(u["booked"]),
+            served=percent_label(u["served"]),
+            net=money(rev["total"]["net"], currency),
+            vat=money(rev["total"]["vat"], currency),
+        )
 
     def _bookings_chart(self) -> QChartView:
         report = self.reports["bookings"]
@@ -367,60 +418,98 @@ class ReportsWindow(QDialog):
             keys = sorted({r["group"] for r in report["rows"]}, key=lambda g: self.group_name(g, group_by))
             categories = [self.group_name(g, group_by) for g in keys]
             value = lambda r: r["group"]  # noqa: E731
-        series = [(state_label(s), [sum(r["count"] for r in report["rows"] if r["state"] == s and value(r) == k)
-                                    for k in keys]) for s in states]
-        return bar_chart(_("Bookings by state and source"), categories, series,
-                         lambda v: fmt.format_number(int(v)), stacked=True, legend_aside=True)
+        series = [
+            (
+                state_label(s),
+                [sum(r["count"] for r in report["rows"] if r["state"] == s and value(r) == k) for k in keys],
+            )
+            for s in states
+        ]
+        return bar_chart(
+            _("Bookings by state and source"),
+            categories,
+            series,
+            lambda v: fmt.format_number(int(v)),
+            stacked=True,
+            legend_aside=True,
+        )
 
     def _waits_chart(self) -> QChartView:
         report = self.reports["waits"]
         kinds = (("booked", _("Arrival to start")), ("walk-in", _("Walk-ins: queue wait")))
         if report["groupBy"] is None:
             categories = [label for _k, label in kinds]
-            series = [(_("Median"), [report["total"][k]["median"] or 0 for k, _l in kinds]),
-                      (_("90th percentile"), [report["total"][k]["p90"] or 0 for k, _l in kinds])]
+            series = [
+                (_("Median"), [report["total"][k]["median"] or 0 for k, _l in kinds]),
+                (_("90th percentile"), [report["total"][k]["p90"] or 0 for k, _l in kinds]),
+            ]
         else:
-            groups = sorted({r["group"] for r in report["rows"]}, key=lambda g: self.group_name(g, report["groupBy"]))
+            groups = sorted(
+                {r["group"] for r in report["rows"]}, key=lambda g: self.group_name(g, report["groupBy"])
+            )
             categories = [self.group_name(g, report["groupBy"]) for g in groups]
             by = {(r["group"], r["kind"]): r for r in report["rows"]}
             # Translators: reports, waiting-time chart: the series of each kind's median wait.
             median = _("median")
-            series = [(f"{label} · {median}", [(by.get((g, k)) or {}).get("median") or 0 for g in groups])
-                      for k, label in kinds]
-        return bar_chart(_("Waiting time (minutes)"), categories, series, lambda v: fmt.format_number(round(v)))
+            series = [
+                (f"{label} · {median}", [(by.get((g, k)) or {}).get("median") or 0 for g in groups])
+                for k, label in kinds
+            ]
+        return bar_chart(
+            _("Waiting time (minutes)"), categories, series, lambda v: fmt.format_number(round(v))
+        )
 
     def _visits_chart(self) -> QChartView:
         report = self.reports["visits"]
         rows = report["rows"] if report["groupBy"] else [{"group": None, **report["total"]}]
         categories = [self.group_name(r["group"], report["groupBy"]) for r in rows]
-        series = [(_("Booked (mean)"), [r["bookedMean"] or 0 for r in rows]),
-                  (_("Served (mean)"), [r["servedMean"] or 0 for r in rows]),
-                  (_("Served (median)"), [r["servedMedian"] or 0 for r in rows])]
-        return bar_chart(_("Visit length against booked (minutes)"), categories, series,
-                         lambda v: fmt.format_number(round(v)))
+        series = [
+            (_("Booked (mean)"), [r["bookedMean"] or 0 for r in rows]),
+            (_("Served (mean)"), [r["servedMean"] or 0 for r in rows]),
+            (_("Served (median)"), [r["servedMedian"] or 0 for r in rows]),
+        ]
+        return bar_chart(
+            _("Visit length against booked (minutes)"),
+            categories,
+            series,
+            lambda v: fmt.format_number(round(v)),
+        )
 
     def _utilisation_chart(self) -> QChartView:
         report = self.reports["utilisation"]
         rows = report["rows"]
         categories = [self.group_name(r["group"], "resource") for r in rows]
-        series = [(_("Booked"), [100 * (r["booked"] or 0) for r in rows]),
-                  (_("Served"), [100 * (r["served"] or 0) for r in rows])]
-        return bar_chart(_("Utilisation of working time"), categories, series,
-                         lambda v: fmt.format_percent(v / 100))
+        series = [
+            (_("Booked"), [100 * (r["booked"] or 0) for r in rows]),
+            (_("Served"), [100 * (r["served"] or 0) for r in rows]),
+        ]
+        return bar_chart(
+            _("Utilisation of working time"), categories, series, lambda v: fmt.format_percent(v / 100)
+        )
 
     def _revenue_chart(self) -> QChartView:
         report = self.reports["revenue"]
         currency = report.get("currency") or pay.CURRENCY_DEFAULT
         present = {r["method"] for r in report["rows"]}
-        methods = [m for m in pay.METHODS if m in present] + sorted(present - set(pay.METHODS)) or list(pay.METHODS)
+        methods = [m for m in pay.METHODS if m in present] + sorted(present - set(pay.METHODS)) or list(
+            pay.METHODS
+        )
         scale = 10 ** pay.decimals(currency)
 
         def total(method, key):
             return sum(r[key] for r in report["rows"] if r["method"] == method) / scale
 
-        series = [(_("Net of VAT"), [total(m, "netOfVat") for m in methods]), (_("VAT"), [total(m, "vat") for m in methods])]
-        return bar_chart(_("Revenue and VAT by method"), [method_label(m) for m in methods], series,
-                         lambda v: fmt.format_number(round(v)), stacked=True)
+        series = [
+            (_("Net of VAT"), [total(m, "netOfVat") for m in methods]),
+            (_("VAT"), [total(m, "vat") for m in methods]),
+        ]
+        return bar_chart(
+            _("Revenue and VAT by method"),
+            [method_label(m) for m in methods],
+            series,
+            lambda v: fmt.format_number(round(v)),
+            stacked=True,
+        )
 
     # figures (table, CSV, PDF) ------------------------------------------------------------
     def figure_rows(self) -> list[tuple[str, str, str]]:
@@ -432,39 +521,81 @@ class ReportsWindow(QDialog):
             name = f"{state_label(row['state'])} · {source_label(row['source'])}"
             if r["bookings"]["groupBy"]:
                 name = f"{self.group_name(row['group'], r['bookings']['groupBy'])} · {name}"
-            out.append((head, name,
-                        fmt.format_number(row["count"])))
+            out.append((head, name, fmt.format_number(row["count"])))
         out.append((head, _("Total"), fmt.format_number(r["bookings"]["total"])))
         head = _("No-shows")
         for row in r["no-shows"]["rows"]:
             group = self.group_name(row["group"], r["no-shows"]["groupBy"])
-            out.append((head, group, _("{n} of {expected} ({rate})").format(
-                n=fmt.format_number(row["noShows"]), expected=fmt.format_number(row["expected"]),
-                rate=percent_label(row["rate"]))))
+            out.append(
+                (
+                    head,
+                    group,
+                    _("{n} of {expected} ({rate})").format(
+                        n=fmt.format_number(row["noShows"]),
+                        expected=fmt.format_number(row["expected"]),
+                        rate=percent_label(row["rate"]),
+                    ),
+                )
+            )
         head = _("Waiting time")
         kinds = {"booked": _("Arrival to start"), "walk-in": _("Walk-ins: queue wait")}
         waits = r["waits"]
-        items = [(None, k, v) for k, v in waits["total"].items()] if waits["groupBy"] is None else \
-            [(row["group"], row["kind"], row) for row in waits["rows"]]
+        items = (
+            [(None, k, v) for k, v in waits["total"].items()]
+            if waits["groupBy"] is None
+            else [(row["group"], row["kind"], row) for row in waits["rows"]]
+        )
         for group, kind, v in items:
-            name = f"{self.group_name(group, waits['groupBy'])} · {kinds[kind]}" if waits["groupBy"] else kinds[kind]
-            out.append((head, name, _("{n} visits · median {median} · 90th percentile {p90}").format(
-                n=fmt.format_number(v["count"]), median=minutes_label(v["median"]), p90=minutes_label(v["p90"]))))
+            name = (
+                f"{self.group_name(group, waits['groupBy'])} · {kinds[kind]}"
+                if waits["groupBy"]
+                else kinds[kind]
+            )
+            out.append(
+                (
+                    head,
+                    name,
+                    _("{n} visits · median {median} · 90th percentile {p90}").format(
+                        n=fmt.format_number(v["count"]),
+                        median=minutes_label(v["median"]),
+                        p90=minutes_label(v["p90"]),
+                    ),
+                )
+            )
         head = _("Visit length")
         visits = r["visits"]
         for row in visits["rows"] if visits["groupBy"] else [{"group": None, **visits["total"]}]:
-            out.append((head, self.group_name(row["group"], visits["groupBy"]),
-                        _("{n} visits · booked {booked} · served {served} (median {median}, 90th percentile {p90})"
-                          " · {over} overran").format(
-                            n=fmt.format_number(row["count"]), booked=minutes_label(row["bookedMean"]),
-                            served=minutes_label(row["servedMean"]), median=minutes_label(row["servedMedian"]),
-                            p90=minutes_label(row["servedP90"]), over=fmt.format_number(row["overran"]))))
+            out.append(
+                (
+                    head,
+                    self.group_name(row["group"], visits["groupBy"]),
+                    _(
+                        "{n} visits · booked {booked} · served {served} (median {median}, 90th percentile {p90})"
+                        " · {over} overran"
+                    ).format(
+                        n=fmt.format_number(row["count"]),
+                        booked=minutes_label(row["bookedMean"]),
+                        served=minutes_label(row["servedMean"]),
+                        median=minutes_label(row["servedMedian"]),
+                        p90=minutes_label(row["servedP90"]),
+                        over=fmt.format_number(row["overran"]),
+                    ),
+                )
+            )
         head = _("Utilisation")
         for row in [*r["utilisation"]["rows"], {"group": None, **r["utilisation"]["total"]}]:
             name = self.group_name(row["group"], "resource") if row["group"] else _("All")
-            out.append((head, name, _("booked {booked} · served {served} of {working}").format(
-                booked=percent_label(row["booked"]), served=percent_label(row["served"]),
-                working=minutes_label(row["workingMinutes"]))))
+            out.append(
+                (
+                    head,
+                    name,
+                    _("booked {booked} · served {served} of {working}").format(
+                        booked=percent_label(row["booked"]),
+                        served=percent_label(row["served"]),
+                        working=minutes_label(row["workingMinutes"]),
+                    ),
+                )
+            )
         head = _("Revenue")
         currency = r["revenue"].get("currency") or pay.CURRENCY_DEFAULT
         for row in [*r["revenue"]["rows"], {"group": None, "method": None, **r["revenue"]["total"]}]:
@@ -472,8 +603,11 @@ class ReportsWindow(QDialog):
             if row["method"] is not None and r["revenue"]["groupBy"]:
                 name = f"{self.group_name(row['group'], r['revenue']['groupBy'])} · {name}"
             value = _("net {net} (taken {taken}, refunded {refunded}) · VAT {vat}").format(
-                net=money(row["net"], currency), taken=money(row["taken"], currency),
-                refunded=money(row["refunded"], currency), vat=money(row["vat"], currency))
+                net=money(row["net"], currency),
+                taken=money(row["taken"], currency),
+                refunded=money(row["refunded"], currency),
+                vat=money(row["vat"], currency),
+            )
             if row.get("cloud"):
                 # Translators: appended to a revenue figure: the part a cloud booking platform reported paid.
                 value += " · " + _("{amount} paid in the cloud").format(amount=money(row["cloud"], currency))
@@ -483,7 +617,9 @@ class ReportsWindow(QDialog):
     def range_text(self) -> str:
         o = self.options()
         # Translators: the range of a report, e.g. "1 Nov 2026 – 30 Nov 2026".
-        return _("{first} – {last}").format(first=fmt.format_date(o["first"]), last=fmt.format_date(o["last"]))
+        return _("{first} – {last}").format(
+            first=fmt.format_date(o["first"]), last=fmt.format_date(o["last"])
+        )
 
     def write_csv(self, path: str | Path) -> Path:
         """The figures as CSV (UTF-8 with BOM so Excel reads Arabic)."""
@@ -507,15 +643,25 @@ class ReportsWindow(QDialog):
         from ui.paper.receipt import ltr_cells
 
         def cells(row, tag="td"):
-            return "<tr>" + "".join(f'<{tag} align="{a}" dir="{d}">{html.escape(t)}</{tag}>'
-                                    for t, a in ltr_cells(*((t, "left") for t in row))) + "</tr>"
+            return (
+                "<tr>"
+                + "".join(
+                    f'<{tag} align="{a}" dir="{d}">{html.escape(t)}</{tag}>'
+                    for t, a in ltr_cells(*((t, "left") for t in row))
+                )
+                + "</tr>"
+            )
 
-        table = cells((_("Report"), _("Figure"), _("Value")), "th") + "".join(cells(r) for r in self.figure_rows())
+        table = cells((_("Report"), _("Figure"), _("Value")), "th") + "".join(
+            cells(r) for r in self.figure_rows()
+        )
         heading = _("Reports")
-        return (f'<html><body dir="{d}"><h2 dir="{d}">{html.escape(heading)}</h2>'
-                f'<p dir="{d}">{html.escape(self.range_text())}</p><p dir="{d}">{html.escape(self.summary_text())}</p>'
-                f'<p align="center">{" ".join(images)}</p>'
-                f'<table width="100%" cellspacing="0" cellpadding="2" border="1">{table}</table></body></html>')
+        return (
+            f'<html><body dir="{d}"><h2 dir="{d}">{html.escape(heading)}</h2>'
+            f'<p dir="{d}">{html.escape(self.range_text())}</p><p dir="{d}">{html.escape(self.summary_text())}</p>'
+            f'<p align="center">{" ".join(images)}</p>'
+            f'<table width="100%" cellspacing="0" cellpadding="2" border="1">{table}</table></body></html>'
+        )
 
     def write_pdf(self, path: str | Path) -> Path:
         from ui.paper.printing import write_pdf
@@ -556,7 +702,15 @@ class ReportsWindow(QDialog):
         self.status.setText(_("Saved: %(path)s") % {"path": f"\u2066{path}\u2069"})
 
 
-_ORDER = ("COMPLETED", "IN_PROGRESS", "CHECKED_IN", "CONFIRMED", "PENDING_APPROVAL", "PENDING_PAYMENT",
-          "PENDING_ASSIGNMENT", "NO_SHOW", "CANCELED", "REJECTED")
-
-
+_ORDER = (
+    "COMPLETED",
+    "IN_PROGRESS",
+    "CHECKED_IN",
+    "CONFIRMED",
+    "PENDING_APPROVAL",
+    "PENDING_PAYMENT",
+    "PENDING_ASSIGNMENT",
+    "NO_SHOW",
+    "CANCELED",
+    "REJECTED",
+)

@@ -25,17 +25,22 @@ class ScreensDesk(DeskPart):
         super().__init__(window)
         self.doctor: DoctorMode | None = None
         self.waiting_room: WaitingRoom | None = None
-        self.act_doctor = self.action(N_("Do&ctor mode…"), lambda: self.open_doctor_mode(None), "Ctrl+Shift+D")
+        self.act_doctor = self.action(
+            N_("Do&ctor mode…"), lambda: self.open_doctor_mode(None), "Ctrl+Shift+D"
+        )
         self.act_chime = QAction(_("&Chime on call"), window)
         self.act_chime.setCheckable(True)
         self.act_chime.setChecked(True)
-        self.act_chime.toggled.connect(lambda on: self.waiting_room is not None and setattr(self.waiting_room, "chime", on))
+        self.act_chime.toggled.connect(
+            lambda on: self.waiting_room is not None and setattr(self.waiting_room, "chime", on)
+        )
         view = menu_named(window, _("&View"))
         view.addSeparator()
         view.addAction(self.act_doctor)
         self.screen_menu = view.addMenu(_("Waiting-&room screen"))
         self.screen_menu.aboutToShow.connect(
-            lambda: fill_screen_menu(self.screen_menu, self.open_waiting_room, self.act_chime))
+            lambda: fill_screen_menu(self.screen_menu, self.open_waiting_room, self.act_chime)
+        )
         fill_screen_menu(self.screen_menu, self.open_waiting_room, self.act_chime)
         window.installEventFilter(self)
 
@@ -61,13 +66,18 @@ class ScreensDesk(DeskPart):
         if not w.state.loaded:
             if resource_id:
                 w.first_load.add_done_callback(
-                    lambda fut: not fut.cancelled() and fut.exception() is None and self.open_doctor_mode(resource_id))
+                    lambda fut: (
+                        not fut.cancelled() and fut.exception() is None and self.open_doctor_mode(resource_id)
+                    )
+                )
             else:
                 self.ready()
             return
         if resource_id is None:
             picker = ResourcePicker(w.state.resources, self.doctor.resource_id if self.doctor else None, w)
-            picker.accepted.connect(lambda: picker.resource_id() and self.open_doctor_mode(picker.resource_id()))
+            picker.accepted.connect(
+                lambda: picker.resource_id() and self.open_doctor_mode(picker.resource_id())
+            )
             self.keep(picker)
             picker.open()
             return

@@ -48,9 +48,9 @@ from ui.paper.printing import bundled_families
 log = logging.getLogger(__name__)
 DEBOUNCE_MS = 250
 CLOCK_MS = 15_000
-RECENT_CALL = timedelta(minutes=30)   # an accepted walk-in stays "called" this long
+RECENT_CALL = timedelta(minutes=30)  # an accepted walk-in stays "called" this long
 MAX_CALLED = 4
-LANGS = ("en", "ar")                  # left to right on the screen: English, then Arabic
+LANGS = ("en", "ar")  # left to right on the screen: English, then Arabic
 
 NOW_CALLING = N_("Now calling")
 WAITING = N_("Waiting")
@@ -92,8 +92,11 @@ def called_bookings(day: list[dict], now: datetime) -> list[dict]:
         visit = b.get("visitStatus")
         moment = from_iso(b.get("startedAt") or b.get("updatedAt") or b.get("createdAt"))
         if visit == VisitStatus.IN_PROGRESS or (
-                b.get("queueNumber") and visit in (None, "", VisitStatus.CHECKED_IN)
-                and moment and now - moment <= RECENT_CALL):
+            b.get("queueNumber")
+            and visit in (None, "", VisitStatus.CHECKED_IN)
+            and moment
+            and now - moment <= RECENT_CALL
+        ):
             out.append((moment or now, b))
     out.sort(key=lambda pair: pair[0], reverse=True)
     return [b for _moment, b in out[:MAX_CALLED]]
@@ -140,7 +143,9 @@ def _label(text: str, size: float, lang: str = "en", bold: bool = False, color: 
     if lang == "ar":
         label.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
         # Absolute: in a right-to-left widget a plain AlignRight is mirrored to the left.
-        label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignAbsolute | Qt.AlignmentFlag.AlignVCenter)
+        label.setAlignment(
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignAbsolute | Qt.AlignmentFlag.AlignVCenter
+        )
     else:
         label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
     return label
@@ -297,13 +302,16 @@ class WaitingRoom(QWidget):
     async def _load(self) -> None:
         if not self.branch:
             branch, resources, types = await asyncio.gather(
-                self.client.branch(), self.client.resources(), self.client.types())
+                self.client.branch(), self.client.resources(), self.client.types()
+            )
             self.branch, self.zone = branch, branch.get("timeZone") or self.zone
             self.resources = {r["id"]: r for r in resources}
             self.types = {t["id"]: t for t in types}
         now = utc_now()
         with self.live.collecting() as during:
-            queues, day = await asyncio.gather(self.client.queues(), self.client.day(local_date(now, self.zone)))
+            queues, day = await asyncio.gather(
+                self.client.queues(), self.client.day(local_date(now, self.zone))
+            )
         live_day = LiveDay(self.zone, local_date(now, self.zone), types=self.types, with_waiting=False)
         live_day.load(day)
         live_queues = LiveQueues({rid: set(r.get("types") or []) for rid, r in self.resources.items()})
@@ -338,7 +346,11 @@ class WaitingRoom(QWidget):
         self.groups = waiting_groups(queues, self.resources, self.types)
         ids = {b["id"] + ":" + (b.get("visitStatus") or "") for b in self.called_rows}
         if self._seen_calls is not None:
-            new = [b for b in self.called_rows if b["id"] + ":" + (b.get("visitStatus") or "") not in self._seen_calls]
+            new = [
+                b
+                for b in self.called_rows
+                if b["id"] + ":" + (b.get("visitStatus") or "") not in self._seen_calls
+            ]
             if new:
                 if self.chime:
                     QApplication.beep()
@@ -358,8 +370,11 @@ class WaitingRoom(QWidget):
 
     def _render(self) -> None:
         self._tick()
-        branch = names(self.branch) if self.branch else {"en": catalog("en").gettext("Istiqbal"),
-                                                         "ar": catalog("ar").gettext("Istiqbal")}
+        branch = (
+            names(self.branch)
+            if self.branch
+            else {"en": catalog("en").gettext("Istiqbal"), "ar": catalog("ar").gettext("Istiqbal")}
+        )
         self.branch_en.setText(branch["en"])
         self.branch_ar.setText(branch["ar"])
         _clear(self.called_layout)
@@ -396,11 +411,15 @@ class WaitingRoom(QWidget):
 
     def shown_tickets(self) -> dict[str, list[str]]:
         """What the screen shows (tests): ``{"called": [...], "waiting": [...]}``."""
-        return {"called": [ticket_of(b) for b in self.called_rows],
-                "waiting": [t for g in self.groups for t in g["tickets"]]}
+        return {
+            "called": [ticket_of(b) for b in self.called_rows],
+            "waiting": [t for g in self.groups for t in g["tickets"]],
+        }
 
 
-def fill_screen_menu(menu: QMenu, open_on: Callable[[QScreen | None], object], chime: QAction | None = None) -> None:
+def fill_screen_menu(
+    menu: QMenu, open_on: Callable[[QScreen | None], object], chime: QAction | None = None
+) -> None:
     """(Re)build the Waiting-room screen menu: a window, then one entry per monitor."""
     menu.clear()
     windowed = menu.addAction(_("In a &window"))
@@ -412,7 +431,11 @@ def fill_screen_menu(menu: QMenu, open_on: Callable[[QScreen | None], object], c
         geometry = screen.geometry()
         # Translators: a monitor in the waiting-room menu: number, name and resolution.
         text = _("Full screen on monitor {number}: {name} ({width}×{height})").format(
-            number=number, name=screen.name() or screen.model(), width=geometry.width(), height=geometry.height())
+            number=number,
+            name=screen.name() or screen.model(),
+            width=geometry.width(),
+            height=geometry.height(),
+        )
         action = menu.addAction(text)
         action.triggered.connect(lambda _checked=False, s=screen: open_on(s))
     if chime is not None:

@@ -129,8 +129,12 @@ def _error(response: httpx.Response) -> CloudError:
     data = _json(response)
     error = data.get("error", data) if isinstance(data, dict) else {}
     error = error if isinstance(error, dict) else {}
-    return CloudError(response.status_code, str(error.get("reason") or ""),
-                      str(error.get("message") or response.reason_phrase), retry_after(response))
+    return CloudError(
+        response.status_code,
+        str(error.get("reason") or ""),
+        str(error.get("message") or response.reason_phrase),
+        retry_after(response),
+    )
 
 
 class AgendizeClient:
@@ -139,14 +143,25 @@ class AgendizeClient:
     defaults to the same host's ``/api/2.0``. ``requests`` counts calls and ``received``
     the reply bytes (the pull benchmark reads them)."""
 
-    def __init__(self, base_url: str, api_key: str, token: str, *, clients_url: str | None = None,
-                 timeout: float = 15.0, transport: httpx.AsyncBaseTransport | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        token: str,
+        *,
+        clients_url: str | None = None,
+        timeout: float = 15.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ):
         self.base_url = base_url.rstrip("/")
         self.clients_url = (clients_url or default_clients_url(self.base_url)).rstrip("/")
         self.auth = {"apiKey": api_key, "token": token}
-        self.transport = http.Transport("Agendize", http.http_client(timeout=timeout, transport=transport,
-                                                                     connections=16),
-                                        error=_error, unreachable=TransportError)
+        self.transport = http.Transport(
+            "Agendize",
+            http.http_client(timeout=timeout, transport=transport, connections=16),
+            error=_error,
+            unreachable=TransportError,
+        )
         self.http = self.transport.http
 
     @property
@@ -162,8 +177,9 @@ class AgendizeClient:
     async def aclose(self) -> None:
         await self.transport.aclose()
 
-    async def call(self, operation: str, *, ids: dict | None = None, params: dict | None = None,
-                   body: dict | None = None):
+    async def call(
+        self, operation: str, *, ids: dict | None = None, params: dict | None = None, body: dict | None = None
+    ):
         """One call of ``operation`` (a key of :data:`ROUTES`); ``ids`` fills the path
         (``company``, ``id``). Returns the reply's JSON (None for an empty body or one that
         is not JSON). Never retried here (the engine backs off). Raises TransportError or
@@ -174,8 +190,9 @@ class AgendizeClient:
         response = await self.transport.send(method, url, operation=operation, params=query, json=body)
         return _json(response)
 
-    async def pages(self, operation: str, *, ids: dict | None = None,
-                    params: dict | None = None) -> AsyncIterator[dict]:
+    async def pages(
+        self, operation: str, *, ids: dict | None = None, params: dict | None = None
+    ) -> AsyncIterator[dict]:
         """Yield each page (``{"items", "nextPageToken"?, "nextSyncToken"?}``, contract
         "Transport": list envelope) until the last one, which carries ``nextSyncToken``."""
         token = None

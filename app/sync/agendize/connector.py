@@ -67,10 +67,28 @@ LIST_SHAPE = {"showDeleted": True, "personalAppointments": True, "levelDetail": 
 LOOKUP_MARGIN = timedelta(minutes=2)
 #: the booking fields a pull writes (the cloud owns them); ``visitStatus`` only when the
 #: cloud says it (``inProgress``, ``completed``, ``noShow``)
-SYNCED_FIELDS = ("status", "visitStatus", "startDateTime", "endDateTime", "duration", "typeId", "resourceId",
-                 "customerId", "note", "cancelReason", "assignmentTimeout", "createdAt")
-CAPABILITIES = Capabilities(pull_mode=PullMode.SYNC_TOKEN, queue=True, visit_status_push=True, restore=True,
-                            deleted_feed=True, payments_down=True)
+SYNCED_FIELDS = (
+    "status",
+    "visitStatus",
+    "startDateTime",
+    "endDateTime",
+    "duration",
+    "typeId",
+    "resourceId",
+    "customerId",
+    "note",
+    "cancelReason",
+    "assignmentTimeout",
+    "createdAt",
+)
+CAPABILITIES = Capabilities(
+    pull_mode=PullMode.SYNC_TOKEN,
+    queue=True,
+    visit_status_push=True,
+    restore=True,
+    deleted_feed=True,
+    payments_down=True,
+)
 _REQUESTS = (Status.PENDING_ASSIGNMENT, Status.PENDING_APPROVAL)
 
 
@@ -86,9 +104,17 @@ class AgendizeConnector:
     name = NAME
     capabilities = CAPABILITIES
 
-    def __init__(self, config: CloudConfig, ctx: ConnectorContext, *, transport=None,
-                 horizon_days: tuple[int, int] = (-1, 30), day_every: float = 300.0,
-                 full_every: float = 86_400.0, clients_every: float = 1_800.0):
+    def __init__(
+        self,
+        config: CloudConfig,
+        ctx: ConnectorContext,
+        *,
+        transport=None,
+        horizon_days: tuple[int, int] = (-1, 30),
+        day_every: float = 300.0,
+        full_every: float = 86_400.0,
+        clients_every: float = 1_800.0,
+    ):
         self.config, self.ctx, self.transport = config, ctx, transport
         self.horizon_days, self.day_every, self.full_every = horizon_days, day_every, full_every
         self.clients_every = clients_every
@@ -102,9 +128,13 @@ class AgendizeConnector:
     # connection ---------------------------------------------------------------------------
     async def open(self) -> None:
         if self.client is None:
-            self.client = AgendizeClient(self.config.base_url, self.config.account, self.config.secret or "",
-                                         clients_url=(self.config.extra or {}).get("clientsUrl") or None,
-                                         transport=self.transport)
+            self.client = AgendizeClient(
+                self.config.base_url,
+                self.config.account,
+                self.config.secret or "",
+                clients_url=(self.config.extra or {}).get("clientsUrl") or None,
+                transport=self.transport,
+            )
 
     async def close(self) -> None:
         if self.client is not None:
@@ -187,9 +217,15 @@ class AgendizeConnector:
                     rules = {"unknown": True, "reason": str(exc), "cloud": member.get("workingHours")}
                     out.hours_unknown.append(key)
                 row = mapping.staff_resource(member, company, rules)
-                row["types"] = sorted(set(row["types"]) | {str(s["id"]) for s in services
-                                                           if {"id": str(member["id"])} in
-                                                           [{"id": str(x.get("id"))} for x in s.get("staff") or []]})
+                row["types"] = sorted(
+                    set(row["types"])
+                    | {
+                        str(s["id"])
+                        for s in services
+                        if {"id": str(member["id"])}
+                        in [{"id": str(x.get("id"))} for x in s.get("staff") or []]
+                    }
+                )
                 out.resources.append(row)
             except (mapping.MappingError, KeyError, TypeError) as exc:
                 log.warning("agendize: staff member set aside: %s", exc)
@@ -237,8 +273,11 @@ class AgendizeConnector:
             try:
                 found = mapping.appointment(obj, zone)
             except (mapping.MappingError, TypeError, KeyError, AttributeError) as exc:
-                log.warning("agendize: appointment %s set aside: %s",
-                            obj.get("id") if isinstance(obj, dict) else "?", exc)
+                log.warning(
+                    "agendize: appointment %s set aside: %s",
+                    obj.get("id") if isinstance(obj, dict) else "?",
+                    exc,
+                )
                 set_aside += 1
                 continue
             if found.kind == "block":
@@ -259,16 +298,30 @@ class AgendizeConnector:
             row.pop("duration", None)
         history = mapping.history_entries(raw, self.zone or self.ctx.zone) if raw.get("history") else None
         change = mapping.change_of(history)
-        return CloudBooking(found.cloud_id, row, customer=self._customer(found.client), raw=raw, change=change,
-                            money=mapping.money(raw), history=history)
+        return CloudBooking(
+            found.cloud_id,
+            row,
+            customer=self._customer(found.client),
+            raw=raw,
+            change=change,
+            money=mapping.money(raw),
+            history=history,
+        )
 
     def _customer(self, client: dict | None) -> dict | None:
         """The embedded client as a customer row (cloud id), read once per client and
         contact details (phone parsing is the costly part of a large pull)."""
         if client is None:
             return None
-        key = (str(client.get("id")), client.get("firstName"), client.get("lastName"), client.get("email"),
-               client.get("mobilePhone"), client.get("phone"), client.get("externalId"))
+        key = (
+            str(client.get("id")),
+            client.get("firstName"),
+            client.get("lastName"),
+            client.get("email"),
+            client.get("mobilePhone"),
+            client.get("phone"),
+            client.get("externalId"),
+        )
         cached = self._customers.get(key)
         if cached is None:
             try:
@@ -293,10 +346,14 @@ class AgendizeConnector:
             if last and page.get("nextSyncToken"):
                 cursor["syncToken"] = page["nextSyncToken"]
             cursor["blocks"] = dict(self.blocks)
-            yield PullPage(bookings=bookings, cursor=cursor if last else {**state, "blocks": dict(self.blocks),
-                                                                          "reading": True},
-                           window=window.name if window else None, restarted=first and window is not None,
-                           windows_done=[window] if last and window else [], set_aside=set_aside)
+            yield PullPage(
+                bookings=bookings,
+                cursor=cursor if last else {**state, "blocks": dict(self.blocks), "reading": True},
+                window=window.name if window else None,
+                restarted=first and window is not None,
+                windows_done=[window] if last and window else [],
+                set_aside=set_aside,
+            )
             first = False
 
     async def pull(self, cursor: dict | None, *, full: bool) -> AsyncIterator[PullPage]:
@@ -319,8 +376,15 @@ class AgendizeConnector:
             if page.cursor.get("syncToken"):
                 state["syncToken"] = page.cursor["syncToken"]
             yield page
-        due = clock.from_iso(state.get("dayReadAt") or now) + timedelta(seconds=self.day_every) <= self.ctx.now()
-        if full and clock.from_iso(state.get("fullAt") or now) + timedelta(seconds=self.full_every) > self.ctx.now():
+        due = (
+            clock.from_iso(state.get("dayReadAt") or now) + timedelta(seconds=self.day_every)
+            <= self.ctx.now()
+        )
+        if (
+            full
+            and clock.from_iso(state.get("fullAt") or now) + timedelta(seconds=self.full_every)
+            > self.ctx.now()
+        ):
             full = False  # the horizon was read recently enough: the change feed holds the rest
         if full:
             lo, hi = self._horizon()
@@ -341,7 +405,9 @@ class AgendizeConnector:
         personal appointment (not a booking)."""
         zone = await self._zone()
         try:
-            raw = await self.client.call("appointment", ids=self._ids(cloud_id), params={"levelDetail": "full"})
+            raw = await self.client.call(
+                "appointment", ids=self._ids(cloud_id), params={"levelDetail": "full"}
+            )
         except CloudError as exc:
             if exc.status == 404:
                 return None
@@ -373,7 +439,9 @@ class AgendizeConnector:
         if status in (Status.REJECTED,):
             return []  # an expired request: the desk's own (the cloud keeps it pending)
         out = []
-        if before.get("startDateTime") != after.get("startDateTime") or before.get("resourceId") != after.get("resourceId"):
+        if before.get("startDateTime") != after.get("startDateTime") or before.get("resourceId") != after.get(
+            "resourceId"
+        ):
             out.append(PlannedOp("reschedule", ("startDateTime", "endDateTime", "duration", "resourceId")))
         if _cloud_visit(before) != _cloud_visit(after):
             out.append(PlannedOp("visit", ("visitStatus",)))
@@ -432,7 +500,9 @@ class AgendizeConnector:
         params = {"silent": False}
         if op.action == "cancel":
             request = before.get("status") in _REQUESTS
-            notes = mapping.cancel_notes(after.get("note"), after.get("cancelReason") or "cancelled at the desk")
+            notes = mapping.cancel_notes(
+                after.get("note"), after.get("cancelReason") or "cancelled at the desk"
+            )
             return {"status": "declined" if request else "cancelled", "notes": notes}, params
         if op.action == "restore":
             note = after.get("note")
@@ -486,12 +556,21 @@ class AgendizeConnector:
                 return SendResult(found)
         if op.requested_at:  # an earlier attempt may have committed without a reply
             for candidate in await self.find_sent(op):
-                if ((candidate.raw or {}).get("extendedProperties") or {}).get("private", {}).get("deskOpId") == op.id:
+                if ((candidate.raw or {}).get("extendedProperties") or {}).get("private", {}).get(
+                    "deskOpId"
+                ) == op.id:
                     return SendResult(candidate)
         service = self.ctx.cloud_id("type", after.get("typeId")) or after.get("typeId")
         staff, room = self._resource(after.get("resourceId"))
-        body = mapping.insert_body(after, client=await self._client_ref(op, after), service_id=str(service),
-                                   staff_id=staff, room_id=room, zone=self.zone, op_id=op.id)
+        body = mapping.insert_body(
+            after,
+            client=await self._client_ref(op, after),
+            service_id=str(service),
+            staff_id=staff,
+            room_id=room,
+            zone=self.zone,
+            op_id=op.id,
+        )
         params = {"silent": False}
         if _overbook(op) and staff:
             params["force"] = True
@@ -505,13 +584,18 @@ class AgendizeConnector:
         ``{status: accepted, staff}``. The reply's staff is the truth (contract "Accept
         race": a small window remains, last write wins)."""
         staff, room = self._resource(after.get("resourceId"))
-        current = await self.client.call("appointment", ids=self._ids(cloud_id), params={"levelDetail": "full"})
+        current = await self.client.call(
+            "appointment", ids=self._ids(cloud_id), params={"levelDetail": "full"}
+        )
         holder = str((current.get("staff") or {}).get("id") or "")
         if current.get("status") != "pending" or (holder and holder != staff):
             if current.get("status") == "accepted" and holder == staff and op.requested_at:
                 return SendResult(self._result(current))  # our own earlier, unanswered attempt
-            raise CloudError(409, "alreadyAccepted",
-                             f"the request is {current.get('status')} with staff {holder or 'none'}")
+            raise CloudError(
+                409,
+                "alreadyAccepted",
+                f"the request is {current.get('status')} with staff {holder or 'none'}",
+            )
         body = {"status": "accepted", **({"staff": {"id": staff}} if staff else {"resource": {"id": room}})}
         await self.ctx.mark_requested(op)
         raw = await self.client.call("update", ids=self._ids(cloud_id), params={"silent": False}, body=body)
@@ -527,8 +611,12 @@ class AgendizeConnector:
         after = op.payload.get("after") or {}
         since = clock.from_iso(op.requested_at) if op.requested_at else self.ctx.now()
         start = clock.from_iso(after.get("startDateTime")) or self.ctx.now()
-        params = {"createdStartDate": mapping.gmt(since - LOOKUP_MARGIN), "levelDetail": "full",
-                  "startDate": mapping.gmt(start - timedelta(days=1)), "endDate": mapping.gmt(start + timedelta(days=1))}
+        params = {
+            "createdStartDate": mapping.gmt(since - LOOKUP_MARGIN),
+            "levelDetail": "full",
+            "startDate": mapping.gmt(start - timedelta(days=1)),
+            "endDate": mapping.gmt(start + timedelta(days=1)),
+        }
         mapped = self.ctx.cloud_id("customer", after.get("customerId")) if after.get("customerId") else None
         client = mapped or op.steps.get("clientId")
         if client:
@@ -549,9 +637,12 @@ class AgendizeConnector:
                 continue
             if private.get("deskOpId") == op.id:
                 ours.append(self._booking(found, raw))
-            elif private.get("deskOpId") in (None, "") and str((raw.get("service") or {}).get("id")) == service \
-                    and str((raw.get("staff") or {}).get("id") or "") == (staff or "") \
-                    and found.row.get("startDateTime") == after.get("startDateTime"):
+            elif (
+                private.get("deskOpId") in (None, "")
+                and str((raw.get("service") or {}).get("id")) == service
+                and str((raw.get("staff") or {}).get("id") or "") == (staff or "")
+                and found.row.get("startDateTime") == after.get("startDateTime")
+            ):
                 same.append(self._booking(found, raw))
         return ours + same
 
@@ -561,8 +652,13 @@ class AgendizeConnector:
         verdict = classify(error)
         if verdict is None:
             return None
-        return Failure(FailureKind(verdict.kind), verdict.code, verdict.message, verdict.retry_after,
-                       error.status if isinstance(error, CloudError) else None)
+        return Failure(
+            FailureKind(verdict.kind),
+            verdict.code,
+            verdict.message,
+            verdict.retry_after,
+            error.status if isinstance(error, CloudError) else None,
+        )
 
 
 def _cloud_visit(booking: dict) -> str | None:
@@ -581,24 +677,33 @@ def _overbook(op: Operation) -> bool:
 
 
 def _companies(data: dict) -> list[dict]:
-    return [{"id": str(c["id"]), "name": c.get("name"), "timeZone": c.get("timeZone")}
-            for c in data.get("items") or [] if isinstance(c, dict) and c.get("id") is not None]
+    return [
+        {"id": str(c["id"]), "name": c.get("name"), "timeZone": c.get("timeZone")}
+        for c in data.get("items") or []
+        if isinstance(c, dict) and c.get("id") is not None
+    ]
 
 
 async def list_companies(config: CloudConfig, *, transport=None) -> list[dict]:
     """The companies of the account in ``config`` (API key and token) → ``[{id, name,
     timeZone}]``: the settings dialog's choices for the ``companyId`` field. Raises
     CloudError / TransportError (a wrong key or token: 401)."""
-    client = AgendizeClient(config.base_url, config.account, config.secret or "",
-                            clients_url=(config.extra or {}).get("clientsUrl") or None, transport=transport)
+    client = AgendizeClient(
+        config.base_url,
+        config.account,
+        config.secret or "",
+        clients_url=(config.extra or {}).get("clientsUrl") or None,
+        transport=transport,
+    )
     try:
         return _companies(await client.call("companies") or {})
     finally:
         await client.aclose()
 
 
-def make(config: CloudConfig, ctx: ConnectorContext, *, transport=None, options: dict | None = None
-         ) -> AgendizeConnector:
+def make(
+    config: CloudConfig, ctx: ConnectorContext, *, transport=None, options: dict | None = None
+) -> AgendizeConnector:
     """The connector for ``config``; ``options["horizon_days"]`` (first, last) sets the
     horizon of a full read (the engine's)."""
     horizon = tuple((options or {}).get("horizon_days") or (-1, 30))
@@ -606,14 +711,32 @@ def make(config: CloudConfig, ctx: ConnectorContext, *, transport=None, options:
 
 
 CONNECTOR = ConnectorInfo(
-    name=NAME, title=N_("Agendize"), capabilities=CAPABILITIES,
-    fields=(ConfigField("baseUrl", N_("Server address"), kind="url", default=DEFAULT_URL,
-                        help=N_("The Agendize API address, ending in /api/2.1")),
-            ConfigField("account", N_("API key"), help=N_("The Agendize account's API key")),
-            ConfigField("secret", N_("Token"), kind="secret", help=N_("The Agendize SSO token")),
-            ConfigField("companyId", N_("Company"), required=False, cli="company", listed=True,
-                        help=N_("The Agendize company of this branch (one company is one branch)"))),
-    factory=make, synced_fields=SYNCED_FIELDS, auth_kinds=(("apiKey", N_("API key and token")),),
-    default_url=DEFAULT_URL)
+    name=NAME,
+    title=N_("Agendize"),
+    capabilities=CAPABILITIES,
+    fields=(
+        ConfigField(
+            "baseUrl",
+            N_("Server address"),
+            kind="url",
+            default=DEFAULT_URL,
+            help=N_("The Agendize API address, ending in /api/2.1"),
+        ),
+        ConfigField("account", N_("API key"), help=N_("The Agendize account's API key")),
+        ConfigField("secret", N_("Token"), kind="secret", help=N_("The Agendize SSO token")),
+        ConfigField(
+            "companyId",
+            N_("Company"),
+            required=False,
+            cli="company",
+            listed=True,
+            help=N_("The Agendize company of this branch (one company is one branch)"),
+        ),
+    ),
+    factory=make,
+    synced_fields=SYNCED_FIELDS,
+    auth_kinds=(("apiKey", N_("API key and token")),),
+    default_url=DEFAULT_URL,
+)
 
 __all__ = ["CONNECTOR", "AgendizeConnector", "list_companies", "make"]

@@ -40,8 +40,11 @@ STATUS_IN = {
 }
 #: local visit status → cloud status pushed (contract: start → inProgress, end →
 #: completed, no-show → noShow; check-in has none and stays local).
-VISIT_OUT: dict[str, str] = {VisitStatus.IN_PROGRESS: "inProgress", VisitStatus.COMPLETED: "completed",
-             VisitStatus.NO_SHOW: "noShow"}
+VISIT_OUT: dict[str, str] = {
+    VisitStatus.IN_PROGRESS: "inProgress",
+    VisitStatus.COMPLETED: "completed",
+    VisitStatus.NO_SHOW: "noShow",
+}
 #: the line the desk appends to ``notes`` on a cancel (contract: no reason field)
 CANCEL_PREFIX = "Cancelled: "
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -166,7 +169,10 @@ def _vacations(vacations, what: str) -> list[dict]:
     out = []
     for entry in vacations or []:
         try:
-            first, last = date.fromisoformat(entry["startDate"][:10]), date.fromisoformat(entry["endDate"][:10])
+            first, last = (
+                date.fromisoformat(entry["startDate"][:10]),
+                date.fromisoformat(entry["endDate"][:10]),
+            )
         except (TypeError, KeyError, ValueError):
             raise MappingError(f"{what}: not a vacation {entry!r}") from None
         out.append({"from": first.isoformat(), "to": last.isoformat(), "reason": "vacation"})
@@ -216,8 +222,14 @@ def time_rules(company: dict, staff: dict | None = None, blocks: list[dict] | No
     as "hours unknown")."""
     what = f"hours of {'staff ' + str(staff.get('id')) if staff else 'company ' + str(company.get('id'))}"
     firm = weekly_hours(company.get("workingHours"), what)
-    weekly = firm if staff is None else {d: _intersect(p, firm.get(d, []))
-                                         for d, p in weekly_hours(staff.get("workingHours"), what).items()}
+    weekly = (
+        firm
+        if staff is None
+        else {
+            d: _intersect(p, firm.get(d, []))
+            for d, p in weekly_hours(staff.get("workingHours"), what).items()
+        }
+    )
     off = _vacations(company.get("vacations"), what)
     custom: dict[str, list[tuple[int, int]]] = {}
     if staff is not None:
@@ -227,7 +239,9 @@ def time_rules(company: dict, staff: dict | None = None, blocks: list[dict] | No
                 on = date.fromisoformat(str(entry["date"])[:10])
             except (TypeError, KeyError, ValueError):
                 raise MappingError(f"{what}: not a custom day {entry!r}") from None
-            custom[on.isoformat()] = _intersect(_periods(entry.get("hours"), what), firm.get(_SHORT[on.weekday()], []))
+            custom[on.isoformat()] = _intersect(
+                _periods(entry.get("hours"), what), firm.get(_SHORT[on.weekday()], [])
+            )
     zone = str(company.get("timeZone") or "UTC")
     for block in blocks or []:
         for day, lo, hi in block_spans(block, zone):
@@ -255,8 +269,15 @@ def time_rules(company: dict, staff: dict | None = None, blocks: list[dict] | No
         if not periods:
             off.append({"from": day, "to": day, "reason": "custom hours: closed"})
         for lo, hi in periods:
-            rules.append({"days": [_SHORT[date.fromisoformat(day).weekday()]], "from": lo, "to": hi,
-                          "fromDate": day, "toDate": day})
+            rules.append(
+                {
+                    "days": [_SHORT[date.fromisoformat(day).weekday()]],
+                    "from": lo,
+                    "to": hi,
+                    "fromDate": day,
+                    "toDate": day,
+                }
+            )
     out = {"depthOfDays": 0, "scheduleAfterHoursFromNow": 0, "rules": rules}
     if off:
         out["offRules"] = off
@@ -273,9 +294,15 @@ def staff_resource(staff: dict, company: dict, rules: dict | None = None) -> dic
     provide; ``timeRules`` as given (:func:`time_rules`). Raises MappingError without id."""
     ident = _id(staff, "staff")
     name = _name(staff)
-    row = {"id": staff_key(ident), "name": name, "name_translations": {"en": name, "ar": name},
-           "category": "provider", "types": [str(s["id"]) for s in staff.get("services") or [] if s.get("id")],
-           "on": True, "activated": True}
+    row = {
+        "id": staff_key(ident),
+        "name": name,
+        "name_translations": {"en": name, "ar": name},
+        "category": "provider",
+        "types": [str(s["id"]) for s in staff.get("services") or [] if s.get("id")],
+        "on": True,
+        "activated": True,
+    }
     if rules is not None:
         row["timeRules"] = rules
     return row
@@ -286,9 +313,18 @@ def room_resource(resource: dict, services: list[dict], rules: dict | None = Non
     :func:`room_key`; ``types`` the services that use the room (service ``resource[]``)."""
     ident = _id(resource, "resource")
     name = resource.get("name") or ident
-    types = [str(s["id"]) for s in services if any(str(r.get("id")) == ident for r in s.get("resource") or [])]
-    row = {"id": room_key(ident), "name": name, "name_translations": {"en": name, "ar": name},
-           "category": "room", "types": types, "on": True, "activated": True}
+    types = [
+        str(s["id"]) for s in services if any(str(r.get("id")) == ident for r in s.get("resource") or [])
+    ]
+    row = {
+        "id": room_key(ident),
+        "name": name,
+        "name_translations": {"en": name, "ar": name},
+        "category": "room",
+        "types": types,
+        "on": True,
+        "activated": True,
+    }
     if rules is not None:
         row["timeRules"] = rules
     return row
@@ -315,12 +351,18 @@ def booking_type(service: dict) -> dict:
     name = service.get("name") or ident
     arabic = ((service.get("i18n") or {}).get("ar") or {}).get("name")
     price = (service.get("price") or {}).get("amount") if isinstance(service.get("price"), dict) else None
-    return {"id": ident, "name": name, "name_translations": {"en": name, "ar": arabic or name},
-            "minutes": _minutes(service.get("duration"), what, allow_zero=False),
-            "leaveMinutesBefore": _minutes(service.get("preparationDuration"), what),
-            "leaveMinutesAfter": _minutes(service.get("bufferDuration"), what),
-            "color": service.get("color"), "price": None if price in (None, "") else f"{float(price):.2f}",
-            "autoConfirm": True, "on": True}
+    return {
+        "id": ident,
+        "name": name,
+        "name_translations": {"en": name, "ar": arabic or name},
+        "minutes": _minutes(service.get("duration"), what, allow_zero=False),
+        "leaveMinutesBefore": _minutes(service.get("preparationDuration"), what),
+        "leaveMinutesAfter": _minutes(service.get("bufferDuration"), what),
+        "color": service.get("color"),
+        "price": None if price in (None, "") else f"{float(price):.2f}",
+        "autoConfirm": True,
+        "on": True,
+    }
 
 
 def customer(client: dict, region: str = phones.DEFAULT_REGION) -> dict:
@@ -337,8 +379,12 @@ def customer(client: dict, region: str = phones.DEFAULT_REGION) -> dict:
             phone = None
         if phone:
             break
-    row = {"firstName": client.get("firstName") or None, "lastName": client.get("lastName") or None,
-           "phone": phone, "email": client.get("email") or None}
+    row = {
+        "firstName": client.get("firstName") or None,
+        "lastName": client.get("lastName") or None,
+        "phone": phone,
+        "email": client.get("email") or None,
+    }
     row["searchText"] = search_text(row["firstName"], row["lastName"], row["phone"])
     return {k: v for k, v in row.items() if k in ("firstName", "lastName", "searchText") or v is not None}
 
@@ -347,8 +393,13 @@ def client_to_cloud(row: dict, desk_id: str) -> dict:
     """A local customer → a client body (``POST /clients``, or the ``client`` of an insert):
     names, email, ``mobilePhone`` and ``externalId`` = the desk's customer id (contract
     "Desk operations": create)."""
-    body = {"firstName": row.get("firstName") or "", "lastName": row.get("lastName") or "",
-            "email": row.get("email"), "mobilePhone": row.get("phone"), "externalId": desk_id}
+    body = {
+        "firstName": row.get("firstName") or "",
+        "lastName": row.get("lastName") or "",
+        "email": row.get("email"),
+        "mobilePhone": row.get("phone"),
+        "externalId": desk_id,
+    }
     if not (body["firstName"] or body["lastName"]):
         body["lastName"] = row.get("phone") or row.get("email") or desk_id
     return {k: v for k, v in body.items() if v not in (None, "")}
@@ -392,7 +443,7 @@ def split_notes(notes: str | None) -> tuple[str | None, str | None]:
     text = notes or ""
     head, sep, reason = text.rpartition("\n" + CANCEL_PREFIX)
     if not sep and text.startswith(CANCEL_PREFIX):
-        head, sep, reason = "", CANCEL_PREFIX, text[len(CANCEL_PREFIX):]
+        head, sep, reason = "", CANCEL_PREFIX, text[len(CANCEL_PREFIX) :]
     if sep:
         return head or None, reason.strip() or None
     return text or None, None
@@ -431,12 +482,25 @@ def history_entries(obj: dict, default_zone: str) -> list[dict]:
         if seen[key] > 1:
             key = f"{key}#{seen[key]}"
         by = "client" if kind.startswith("client_") else "api" if source == "api" else "staff"
-        out.append({"key": key, "createdAt": stamp, "action": f"cloud.{kind or 'change'}",
-                    "actor": "agendize",
-                    "after": {"cloudKey": key, "type": kind, "status": entry.get("text"), "source": source,
-                              "channel": CHANNELS.get(source, source or None), "by": by,
-                              "user": _name(user) if (user.get("firstName") or user.get("lastName")) else
-                              user.get("userName")}})
+        out.append(
+            {
+                "key": key,
+                "createdAt": stamp,
+                "action": f"cloud.{kind or 'change'}",
+                "actor": "agendize",
+                "after": {
+                    "cloudKey": key,
+                    "type": kind,
+                    "status": entry.get("text"),
+                    "source": source,
+                    "channel": CHANNELS.get(source, source or None),
+                    "by": by,
+                    "user": _name(user)
+                    if (user.get("firstName") or user.get("lastName"))
+                    else user.get("userName"),
+                },
+            }
+        )
     return out
 
 
@@ -446,8 +510,12 @@ def change_of(entries: list[dict] | None) -> dict | None:
     if not entries:
         return None
     last = entries[-1]
-    return {"key": last["key"], "type": last["after"]["type"], "at": last["createdAt"],
-            **{k: last["after"][k] for k in ("status", "channel", "by", "user")}}
+    return {
+        "key": last["key"],
+        "type": last["after"]["type"],
+        "at": last["createdAt"],
+        **{k: last["after"][k] for k in ("status", "channel", "by", "user")},
+    }
 
 
 def appointment(obj: dict, default_zone: str) -> Appointment:
@@ -469,15 +537,25 @@ def appointment(obj: dict, default_zone: str) -> Appointment:
     if end <= start:
         raise MappingError(f"{what}: end {clock.to_iso(end)} is not after the start")
     staff = obj.get("staff") if isinstance(obj.get("staff"), dict) and obj["staff"].get("id") else None
-    room = obj.get("resource") if isinstance(obj.get("resource"), dict) and obj["resource"].get("id") else None
+    room = (
+        obj.get("resource") if isinstance(obj.get("resource"), dict) and obj["resource"].get("id") else None
+    )
     resource_id = staff_key(staff["id"]) if staff else room_key(room["id"]) if room else None
     deleted = obj.get("status") == "cancelled" or obj.get("deleted") is True
     if obj.get("type") == "personal":
         if not staff:
             raise MappingError(f"{what}: a personal appointment without staff")
-        return Appointment(ident, "block", {"resourceId": resource_id, "startDateTime": clock.to_iso(start),
-                                            "endDateTime": clock.to_iso(end), "note": obj.get("notes") or None},
-                           deleted=deleted)
+        return Appointment(
+            ident,
+            "block",
+            {
+                "resourceId": resource_id,
+                "startDateTime": clock.to_iso(start),
+                "endDateTime": clock.to_iso(end),
+                "note": obj.get("notes") or None,
+            },
+            deleted=deleted,
+        )
     service = obj.get("service")
     if not isinstance(service, dict) or not service.get("id"):
         raise MappingError(f"{what}: missing service")
@@ -492,23 +570,35 @@ def appointment(obj: dict, default_zone: str) -> Appointment:
         updated_at = created_at
     note, reason = split_notes(obj.get("notes"))
     queued = status == Status.PENDING_ASSIGNMENT
-    row = {"status": str(status),
-           "startDateTime": None if queued else clock.to_iso(start),
-           "endDateTime": None if queued else clock.to_iso(end),
-           "duration": int((end - start).total_seconds() // 60),
-           "typeId": str(service["id"]), "resourceId": None if queued else resource_id,
-           "customerId": str(client["id"]) if client else None, "note": note,
-           "cancelReason": reason or (_deleted_reason(obj.get("history")) if status == Status.CANCELED else None),
-           "createdAt": created_at, "updatedAt": updated_at or created_at}
+    row = {
+        "status": str(status),
+        "startDateTime": None if queued else clock.to_iso(start),
+        "endDateTime": None if queued else clock.to_iso(end),
+        "duration": int((end - start).total_seconds() // 60),
+        "typeId": str(service["id"]),
+        "resourceId": None if queued else resource_id,
+        "customerId": str(client["id"]) if client else None,
+        "note": note,
+        "cancelReason": reason
+        or (_deleted_reason(obj.get("history")) if status == Status.CANCELED else None),
+        "createdAt": created_at,
+        "updatedAt": updated_at or created_at,
+    }
     if queued:
         row["assignmentTimeout"] = ASSIGNMENT_TIMEOUT_MAX
     if visit is not None:
         row["visitStatus"] = str(visit)
     private = (obj.get("extendedProperties") or {}).get("private") or {}
     op_id = private.get("deskOpId") if isinstance(private, dict) else None
-    return Appointment(ident, "booking", row, client=client, desk_op_id=str(op_id) if op_id else None,
-                       deleted=deleted,
-                       requested_start=clock.to_iso(start) if queued else None)
+    return Appointment(
+        ident,
+        "booking",
+        row,
+        client=client,
+        desk_op_id=str(op_id) if op_id else None,
+        deleted=deleted,
+        requested_start=clock.to_iso(start) if queued else None,
+    )
 
 
 def _last_change(history, zone: str) -> str | None:
@@ -551,11 +641,21 @@ def money(obj: dict) -> CloudMoney | None:
     except InvalidOperation:
         text = None
     paid = flag is True or (isinstance(flag, str) and flag.strip().lower() == "true")
-    return CloudMoney(price=text, paid=(text or "0") if paid else "0", fully_paid=None if flag is None else paid)
+    return CloudMoney(
+        price=text, paid=(text or "0") if paid else "0", fully_paid=None if flag is None else paid
+    )
 
 
-def insert_body(booking: dict, *, client: dict, service_id: str, staff_id: str | None,
-                room_id: str | None, zone: str, op_id: str) -> dict:
+def insert_body(
+    booking: dict,
+    *,
+    client: dict,
+    service_id: str,
+    staff_id: str | None,
+    room_id: str | None,
+    zone: str,
+    op_id: str,
+) -> dict:
     """A desk booking → the body of ``POST …/appointments`` (contract "Desk operations":
     create): ``client`` (``{"id"}`` or names and email, always with ``externalId``),
     ``service``, ``staff``, ``resource`` (a room), ``start`` in the company's ``zone``,
@@ -563,9 +663,16 @@ def insert_body(booking: dict, *, client: dict, service_id: str, staff_id: str |
     operation id (contract "Lost reply on insert"). Raises MappingError without a start."""
     start = clock.from_iso(booking.get("startDateTime"))
     if start is None:
-        raise MappingError(f"booking {booking.get('id')}: a booking without a start stays local until accepted")
-    body = {"client": client, "service": {"id": service_id}, "start": utc_to_zoned(start, zone),
-            "status": "accepted", "extendedProperties": {"private": {"deskOpId": op_id}}}
+        raise MappingError(
+            f"booking {booking.get('id')}: a booking without a start stays local until accepted"
+        )
+    body = {
+        "client": client,
+        "service": {"id": service_id},
+        "start": utc_to_zoned(start, zone),
+        "status": "accepted",
+        "extendedProperties": {"private": {"deskOpId": op_id}},
+    }
     if staff_id:
         body["staff"] = {"id": staff_id}
     if room_id:

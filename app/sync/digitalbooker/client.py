@@ -45,8 +45,15 @@ class DigitalBookerError(Exception):
     API reference's optional error code and message), ``errors`` (the per-parameter list,
     ``[{param, message}]``) and ``retry_after`` (seconds, from a 429's ``Retry-After``)."""
 
-    def __init__(self, status: int, code: str | None, message: str, *, errors: list | None = None,
-                 retry_after: float | None = None):
+    def __init__(
+        self,
+        status: int,
+        code: str | None,
+        message: str,
+        *,
+        errors: list | None = None,
+        retry_after: float | None = None,
+    ):
         super().__init__(f"{status} {code or '-'}: {message}")
         self.status, self.code, self.message = status, code, message
         self.errors = errors or []
@@ -87,10 +94,13 @@ def _error(response: httpx.Response) -> DigitalBookerError:
     error = inner if isinstance(inner, dict) else data
     code = error.get(name("error.code"))
     errors = error.get(name("error.errors"))
-    return DigitalBookerError(response.status_code, str(code) if code is not None else None,
-                              str(error.get(name("error.message")) or response.reason_phrase or "error"),
-                              errors=errors if isinstance(errors, list) else None,
-                              retry_after=retry_after(response))
+    return DigitalBookerError(
+        response.status_code,
+        str(code) if code is not None else None,
+        str(error.get(name("error.message")) or response.reason_phrase or "error"),
+        errors=errors if isinstance(errors, list) else None,
+        retry_after=retry_after(response),
+    )
 
 
 def _query(params: dict | None) -> dict:
@@ -115,17 +125,32 @@ class DigitalBookerClient:
     longest ``Retry-After`` waited inside one call (a longer one goes to the caller).
     ``requests`` counts the calls made."""
 
-    def __init__(self, base_url: str, key_id: str, password: str, *, lang: str = "en", timeout: float = 15.0,
-                 read_retries: int = 2, max_wait: float = 10.0,
-                 transport: httpx.AsyncBaseTransport | None = None, rng: random.Random | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        key_id: str,
+        password: str,
+        *,
+        lang: str = "en",
+        timeout: float = 15.0,
+        read_retries: int = 2,
+        max_wait: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        rng: random.Random | None = None,
+    ):
         self.base_url = base_url.rstrip("/")
         self.lang = (lang or "en").strip().strip("/") or "en"
         self.transport = http.Transport(
             "DigitalBooker",
-            http.http_client(auth=httpx.BasicAuth(key_id or "", password or ""), timeout=timeout, transport=transport),
-            error=_error, unreachable=TransportError,
+            http.http_client(
+                auth=httpx.BasicAuth(key_id or "", password or ""), timeout=timeout, transport=transport
+            ),
+            error=_error,
+            unreachable=TransportError,
             malformed=lambda status, message: DigitalBookerError(status, None, message),
-            reads=http.ReadRetry(read_retries, max_wait, base=0.3, cap=10.0), rng=rng)
+            reads=http.ReadRetry(read_retries, max_wait, base=0.3, cap=10.0),
+            rng=rng,
+        )
         self.http = self.transport.http
 
     @property
@@ -141,8 +166,15 @@ class DigitalBookerClient:
         method, path = route(operation)
         return method, f"{self.base_url}/{self.lang}{path.format(**(ids or {}))}"
 
-    async def call(self, operation: str, *, ids: dict | None = None, params: dict | None = None,
-                   body: dict | None = None, public: bool = False):
+    async def call(
+        self,
+        operation: str,
+        *,
+        ids: dict | None = None,
+        params: dict | None = None,
+        body: dict | None = None,
+        public: bool = False,
+    ):
         """One call of ``operation`` (a ``route.*`` key of the names table): the decoded
         JSON reply (None for an empty one). ``public``: without credentials (the Public
         API). A GET is retried after a transient failure (:class:`app.sync.transport.Transport`).
@@ -155,16 +187,26 @@ class DigitalBookerClient:
             kwargs["json"] = body if body is not None else {}
         return await self.transport.json(method, url, operation=operation, read=method == "GET", **kwargs)
 
-    async def pages(self, operation: str, *, ids: dict | None = None, params: dict | None = None,
-                    limit: int = MAX_LIMIT, start: int = 0):
+    async def pages(
+        self,
+        operation: str,
+        *,
+        ids: dict | None = None,
+        params: dict | None = None,
+        limit: int = MAX_LIMIT,
+        start: int = 0,
+    ):
         """Yield ``(data, next_cursor)`` page by page (``next_cursor`` None after the last
         page): the cursor is an offset, ``cursor + len(data)`` while ``has_more`` (contract
         "Transport": Paging). Raises DigitalBookerError for a reply that is not a list."""
         cursor = int(start or 0)
         limit = max(1, min(MAX_LIMIT, int(limit)))
         while True:
-            reply = await self.call(operation, ids=ids, params={**(params or {}), name("list.limit"): limit,
-                                                                name("list.cursor"): cursor})
+            reply = await self.call(
+                operation,
+                ids=ids,
+                params={**(params or {}), name("list.limit"): limit, name("list.cursor"): cursor},
+            )
             if not isinstance(reply, dict) or not isinstance(reply.get(name("list.data")), list):
                 raise DigitalBookerError(200, "bad_list", f"{operation}: the reply is not a list object")
             data = reply[name("list.data")]
@@ -174,8 +216,9 @@ class DigitalBookerClient:
             if not more:
                 return
 
-    async def all(self, operation: str, *, ids: dict | None = None, params: dict | None = None,
-                  limit: int = MAX_LIMIT) -> list:
+    async def all(
+        self, operation: str, *, ids: dict | None = None, params: dict | None = None, limit: int = MAX_LIMIT
+    ) -> list:
         """Every row of a listing, all pages, merged by id (the later copy wins); rows that
         are not objects (the deleted-ids listing's ints) are kept once each, in order."""
         merged: dict = {}

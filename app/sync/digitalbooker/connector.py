@@ -78,15 +78,37 @@ PAYMENT_READS = 4
 #: seconds between re-reads of the reference data (contract: at start and hourly)
 REFERENCE_EVERY = 3600.0
 #: booking fields the cloud owns (a pull writes only these)
-SYNCED_FIELDS = ("status", "startDateTime", "endDateTime", "duration", "typeId", "resourceId", "customerId",
-                 "note", "createdAt")
+SYNCED_FIELDS = (
+    "status",
+    "startDateTime",
+    "endDateTime",
+    "duration",
+    "typeId",
+    "resourceId",
+    "customerId",
+    "note",
+    "createdAt",
+)
 #: the fields a reschedule or accept changes (left alone by a pull while it waits)
 MOVE_FIELDS = ("status", "startDateTime", "endDateTime", "duration", "resourceId")
 
 CAPABILITIES = Capabilities(
-    pull_mode=PullMode.CHANGED_SINCE, queue=True, walk_ins=False, end_early=False, holds=False, approve=False,
-    attendances=False, visit_status_push=False, payments=True, reschedule_new_id=True, customer_write=True,
-    time_rules_write=False, restore=True, deleted_feed=True, payments_down=True)
+    pull_mode=PullMode.CHANGED_SINCE,
+    queue=True,
+    walk_ins=False,
+    end_early=False,
+    holds=False,
+    approve=False,
+    attendances=False,
+    visit_status_push=False,
+    payments=True,
+    reschedule_new_id=True,
+    customer_write=True,
+    time_rules_write=False,
+    restore=True,
+    deleted_feed=True,
+    payments_down=True,
+)
 
 
 class AcceptLost(Exception):
@@ -103,8 +125,10 @@ class RolledBack(Exception):
     again (``restored``: its new id) and the case goes to needs-attention."""
 
     def __init__(self, cause: DigitalBookerError, restored: str | None):
-        super().__init__(f"the move was refused ({cause.message}); the booking was put back"
-                         + (f" as {restored}" if restored else " but could not be re-created"))
+        super().__init__(
+            f"the move was refused ({cause.message}); the booking was put back"
+            + (f" as {restored}" if restored else " but could not be re-created")
+        )
         self.cause, self.restored = cause, restored
 
 
@@ -124,7 +148,9 @@ class DigitalBookerConnector:
     name = NAME
     capabilities = CAPABILITIES
 
-    def __init__(self, config: CloudConfig, ctx: ConnectorContext, *, transport=None, options: dict | None = None):
+    def __init__(
+        self, config: CloudConfig, ctx: ConnectorContext, *, transport=None, options: dict | None = None
+    ):
         self.config, self.ctx, self.transport = config, ctx, transport
         options = options or {}
         self.page_limit = options.get("page_limit") or MAX_LIMIT
@@ -162,8 +188,13 @@ class DigitalBookerConnector:
     # connection ---------------------------------------------------------------------------
     async def open(self) -> None:
         if self.client is None:
-            self.client = DigitalBookerClient(self.config.base_url, self.config.account, self.config.secret or "",
-                                              lang=self.lang, transport=self.transport)
+            self.client = DigitalBookerClient(
+                self.config.base_url,
+                self.config.account,
+                self.config.secret or "",
+                lang=self.lang,
+                transport=self.transport,
+            )
 
     async def close(self) -> None:
         if self.client is not None:
@@ -179,12 +210,22 @@ class DigitalBookerConnector:
         ids = [str(loc.get(name("location.id"))) for loc in locations if isinstance(loc, dict)]
         if not self.location_id:
             if len(ids) != 1:
-                names = ", ".join(f"{loc.get(name('location.name'))} ({loc.get(name('location.id'))})"
-                                  for loc in locations if isinstance(loc, dict)) or "none"
-                raise DigitalBookerError(400, "location_required", f"choose the location of this branch: {names}")
+                names = (
+                    ", ".join(
+                        f"{loc.get(name('location.name'))} ({loc.get(name('location.id'))})"
+                        for loc in locations
+                        if isinstance(loc, dict)
+                    )
+                    or "none"
+                )
+                raise DigitalBookerError(
+                    400, "location_required", f"choose the location of this branch: {names}"
+                )
             self.location_id = ids[0]
         elif self.location_id not in ids:
-            raise DigitalBookerError(403, "location_not_visible", f"the key does not see location {self.location_id}")
+            raise DigitalBookerError(
+                403, "location_not_visible", f"the key does not see location {self.location_id}"
+            )
 
     async def choices(self, key: str) -> list[dict]:
         """The values DigitalBooker lists for a connection field: for ``locationId`` the
@@ -199,19 +240,32 @@ class DigitalBookerConnector:
         if key != "locationId":
             raise ValueError(f"DigitalBooker lists no values for {key!r}")
         await self.open()
-        locations = [loc for loc in await self.client.all("locations")
-                     if isinstance(loc, dict) and loc.get(name("location.id")) is not None]
+        locations = [
+            loc
+            for loc in await self.client.all("locations")
+            if isinstance(loc, dict) and loc.get(name("location.id")) is not None
+        ]
         arabic: dict[str, str] = {}
         if self.lang != "ar" and locations:
-            other = DigitalBookerClient(self.config.base_url, self.config.account, self.config.secret or "",
-                                        lang="ar", transport=self.transport)
+            other = DigitalBookerClient(
+                self.config.base_url,
+                self.config.account,
+                self.config.secret or "",
+                lang="ar",
+                transport=self.transport,
+            )
             try:
-                arabic = {str(loc.get(name("location.id"))): str(loc.get(name("location.name")) or "")
-                          for loc in await other.all("locations") if isinstance(loc, dict)}
+                arabic = {
+                    str(loc.get(name("location.id"))): str(loc.get(name("location.name")) or "")
+                    for loc in await other.all("locations")
+                    if isinstance(loc, dict)
+                }
             except DigitalBookerError as exc:
                 if exc.status >= 500:
                     raise
-                log.info("DigitalBooker lists no Arabic location names (%s); the configured language's stand", exc)
+                log.info(
+                    "DigitalBooker lists no Arabic location names (%s); the configured language's stand", exc
+                )
             finally:
                 await other.aclose()
         out = []
@@ -230,10 +284,14 @@ class DigitalBookerConnector:
             await self._load_kinds()
 
     async def _load_kinds(self) -> list[dict]:
-        rows = await self.client.all("resources", params={name("query.location_id"): self.location_id},
-                                     limit=self.page_limit)
-        self.kinds = {str(r.get(name("resource.id"))): str(r.get(name("resource.type")) or mapping.WORKER)
-                      for r in rows if isinstance(r, dict) and r.get(name("resource.id")) is not None}
+        rows = await self.client.all(
+            "resources", params={name("query.location_id"): self.location_id}, limit=self.page_limit
+        )
+        self.kinds = {
+            str(r.get(name("resource.id"))): str(r.get(name("resource.type")) or mapping.WORKER)
+            for r in rows
+            if isinstance(r, dict) and r.get(name("resource.id")) is not None
+        }
         self._kinds_at = time.monotonic()
         return rows
 
@@ -249,15 +307,19 @@ class DigitalBookerConnector:
         if isinstance(error, BookingGone):
             return Failure(FailureKind.REFUSED, "DIGITALBOOKER-BOOKING-GONE", str(error), status=404)
         if isinstance(error, RolledBack):
-            return Failure(FailureKind.REFUSED, "DIGITALBOOKER-MOVE-ROLLED-BACK", str(error),
-                           status=error.cause.status)
+            return Failure(
+                FailureKind.REFUSED, "DIGITALBOOKER-MOVE-ROLLED-BACK", str(error), status=error.cause.status
+            )
         if isinstance(error, NotReady):
             return Failure(FailureKind.REFUSED, "DIGITALBOOKER-NOT-MAPPED", str(error))
         if isinstance(error, mapping.MappingError):
             return Failure(FailureKind.REFUSED, "DIGITALBOOKER-BAD-VALUE", str(error))
         if isinstance(error, DigitalBookerError):
-            kind = {"transient": FailureKind.TRANSIENT, "auth": FailureKind.AUTH,
-                    "not_found": FailureKind.NOT_FOUND}.get(error.kind, FailureKind.REFUSED)
+            kind = {
+                "transient": FailureKind.TRANSIENT,
+                "auth": FailureKind.AUTH,
+                "not_found": FailureKind.NOT_FOUND,
+            }.get(error.kind, FailureKind.REFUSED)
             return Failure(kind, error.label, error.message, error.retry_after, error.status)
         return None
 
@@ -350,8 +412,13 @@ class DigitalBookerConnector:
         if standing:
             obj = await self._get(standing)
             found = self._booking(obj) if obj else None
-            return CloudBooking(cloud_id, dict(found.row, id=cloud_id) if found else {"id": cloud_id},
-                                found.customer if found else None, replaced_by=standing, raw=obj)
+            return CloudBooking(
+                cloud_id,
+                dict(found.row, id=cloud_id) if found else {"id": cloud_id},
+                found.customer if found else None,
+                replaced_by=standing,
+                raw=obj,
+            )
         obj = await self._get(cloud_id)
         if obj is None:
             return self._deleted(cloud_id)
@@ -363,8 +430,12 @@ class DigitalBookerConnector:
 
     @staticmethod
     def _deleted(cloud_id: str) -> CloudBooking:
-        return CloudBooking(cloud_id, {"id": cloud_id, "status": Status.CANCELED.value},
-                            change={"type": "deleted", "channel": "cloud"}, raw={"id": cloud_id, "deleted": True})
+        return CloudBooking(
+            cloud_id,
+            {"id": cloud_id, "status": Status.CANCELED.value},
+            change={"type": "deleted", "channel": "cloud"},
+            raw={"id": cloud_id, "deleted": True},
+        )
 
     # reference data -----------------------------------------------------------------------
     async def pull_reference(self) -> Reference:
@@ -397,17 +468,24 @@ class DigitalBookerConnector:
         type_ids = [t["id"] for t in types]
         out = Reference(types=[*types, *mapping.read_only_types()])
         today = mapping.local_today(self.ctx.now(), self.ctx.zone)
-        first, last = today + timedelta(days=self.horizon_days[0]), today + timedelta(days=self.horizon_days[1])
+        first, last = (
+            today + timedelta(days=self.horizon_days[0]),
+            today + timedelta(days=self.horizon_days[1]),
+        )
         for obj in resources:
             ident = str(obj.get(name("resource.id")))
             worker = self.kinds.get(ident) == mapping.WORKER
             rules = None
             if worker:
                 try:
-                    hours = await self.client.call("location_work_hours", ids={"id": ident,
-                                                                               "location_id": self.location_id},
-                                                   params={name("query.from_date"): first.isoformat(),
-                                                           name("query.to_date"): last.isoformat()})
+                    hours = await self.client.call(
+                        "location_work_hours",
+                        ids={"id": ident, "location_id": self.location_id},
+                        params={
+                            name("query.from_date"): first.isoformat(),
+                            name("query.to_date"): last.isoformat(),
+                        },
+                    )
                     data = hours.get(name("list.data")) if isinstance(hours, dict) else hours
                     rules = mapping.time_rules(data, self.location_id, first, last)
                 except DigitalBookerError as exc:
@@ -451,10 +529,17 @@ class DigitalBookerConnector:
             url_text = location.get(name("location.url_text"))
             if not url_text:
                 return {}, {}
-            public = await self.client.call("public_location", ids={"url_text": url_text},
-                                            params={"expand": name("location.views")}, public=True)
-            views = [v for v in public.get(name("location.views")) or [] if isinstance(v, dict)
-                     and v.get(name("view.type")) in ("services", "time")]
+            public = await self.client.call(
+                "public_location",
+                ids={"url_text": url_text},
+                params={"expand": name("location.views")},
+                public=True,
+            )
+            views = [
+                v
+                for v in public.get(name("location.views")) or []
+                if isinstance(v, dict) and v.get(name("view.type")) in ("services", "time")
+            ]
             if not views:
                 return {}, {}
             view = views[0][name("view.url_text")]
@@ -465,8 +550,9 @@ class DigitalBookerConnector:
             serves: dict[str, list[str]] = {}
             for service in services:
                 sid = str(service.get(name("service.id")))
-                reply = await self.client.call("public_service_resources", ids={**ids, "service_id": sid},
-                                               public=True)
+                reply = await self.client.call(
+                    "public_service_resources", ids={**ids, "service_id": sid}, public=True
+                )
                 for res in (reply.get(name("list.data")) if isinstance(reply, dict) else reply) or []:
                     if isinstance(res, dict) and res.get(name("resource.id")) is not None:
                         serves.setdefault(str(res[name("resource.id")]), []).append(sid)
@@ -482,9 +568,16 @@ class DigitalBookerConnector:
         """(first date, last date, UTC start, UTC end) of the horizon, location-local."""
         zone = self.ctx.zone
         today = mapping.local_today(self.ctx.now(), zone)
-        first, last = today + timedelta(days=self.horizon_days[0]), today + timedelta(days=self.horizon_days[1])
-        return (first.isoformat(), last.isoformat(), clock.to_iso(clock.local_day_bounds(first, zone)[0]),
-                clock.to_iso(clock.local_day_bounds(last, zone)[1]))
+        first, last = (
+            today + timedelta(days=self.horizon_days[0]),
+            today + timedelta(days=self.horizon_days[1]),
+        )
+        return (
+            first.isoformat(),
+            last.isoformat(),
+            clock.to_iso(clock.local_day_bounds(first, zone)[0]),
+            clock.to_iso(clock.local_day_bounds(last, zone)[1]),
+        )
 
     def _today(self) -> tuple[str, str, str]:
         zone = self.ctx.zone
@@ -493,11 +586,16 @@ class DigitalBookerConnector:
         return today.isoformat(), clock.to_iso(lo), clock.to_iso(hi)
 
     def _listing_params(self, first: str, last: str, since: str | None = None) -> dict:
-        return {name("query.location_id"): self.location_id, name("query.from_date"): first,
-                name("query.to_date"): last, name("query.changed_since"): since}
+        return {
+            name("query.location_id"): self.location_id,
+            name("query.from_date"): first,
+            name("query.to_date"): last,
+            name("query.changed_since"): since,
+        }
 
-    async def _window(self, window: Window, params: dict, state: dict, *, last_cursor: bool
-                      ) -> AsyncIterator[PullPage]:
+    async def _window(
+        self, window: Window, params: dict, state: dict, *, last_cursor: bool
+    ) -> AsyncIterator[PullPage]:
         """One listing read to its end, page by page (bookings merged by id across pages by
         the engine's upsert); its window is done with the last page."""
         first = True
@@ -509,9 +607,14 @@ class DigitalBookerConnector:
             bookings, set_aside = self._bookings(data)
             await self._add_money(bookings)
             done = nxt is None
-            yield PullPage(bookings=bookings, cursor=dict(state) if done and last_cursor else None,
-                           window=window.name, restarted=first, windows_done=[window] if done else [],
-                           set_aside=set_aside)
+            yield PullPage(
+                bookings=bookings,
+                cursor=dict(state) if done and last_cursor else None,
+                window=window.name,
+                restarted=first,
+                windows_done=[window] if done else [],
+                set_aside=set_aside,
+            )
             first = False
 
     async def pull(self, cursor: dict | None, *, full: bool) -> AsyncIterator[PullPage]:
@@ -522,33 +625,52 @@ class DigitalBookerConnector:
         first, last, lo, hi = self._horizon()
         today = mapping.local_today(now, self.ctx.zone)
         if not state.get("read"):
-            state = {"read": True, "mark": None, "deletedFrom": today.isoformat(),
-                     "dayAt": clock.to_iso(now), "horizonAt": clock.to_iso(now)}
-            async for page in self._window(Window("horizon", "startDateTime", lo, hi),
-                                           self._listing_params(first, last), state, last_cursor=True):
+            state = {
+                "read": True,
+                "mark": None,
+                "deletedFrom": today.isoformat(),
+                "dayAt": clock.to_iso(now),
+                "horizonAt": clock.to_iso(now),
+            }
+            async for page in self._window(
+                Window("horizon", "startDateTime", lo, hi),
+                self._listing_params(first, last),
+                state,
+                last_cursor=True,
+            ):
                 yield page
             return
         since = mapping.shift_stamp(state["mark"], -MARK_OVERLAP_MINUTES) if state.get("mark") else None
         changed: dict[str, dict] = {}
-        async for data, _ in self.client.pages("bookings", params=self._listing_params(first, last, since),
-                                               limit=self.page_limit):
+        async for data, _ in self.client.pages(
+            "bookings", params=self._listing_params(first, last, since), limit=self.page_limit
+        ):
             for obj in data:
                 if isinstance(obj, dict) and obj.get(name("booking.id")) is not None:
                     changed[str(obj[name("booking.id")])] = obj
         deleted_from = mapping.parse_date(state.get("deletedFrom") or today.isoformat()) - timedelta(days=1)
         deleted_ids: list[str] = []
         seen_ids: set[str] = set()
-        for item in await self.client.all("deleted_bookings", params={
+        for item in await self.client.all(
+            "deleted_bookings",
+            params={
                 name("query.from_date"): deleted_from.isoformat(),
-                name("query.to_date"): (today + timedelta(days=1)).isoformat()}, limit=self.page_limit):
+                name("query.to_date"): (today + timedelta(days=1)).isoformat(),
+            },
+            limit=self.page_limit,
+        ):
             ident = str(item.get(name("booking.id")) if isinstance(item, dict) else item)
             if ident and ident not in seen_ids and ident != "None":
                 seen_ids.add(ident)
                 deleted_ids.append(ident)
         objs = list(changed.values())
         await self._expand_users(objs)
-        held = [o for o in objs if mapping.booking_key(o) in self._in_flight
-                and self.ctx.local_id("booking", str(o[name("booking.id")])) is None]
+        held = [
+            o
+            for o in objs
+            if mapping.booking_key(o) in self._in_flight
+            and self.ctx.local_id("booking", str(o[name("booking.id")])) is None
+        ]
         mark = state.get("mark")
         for obj in objs:
             if obj not in held:
@@ -562,29 +684,47 @@ class DigitalBookerConnector:
         mapped_deleted = [d for d in deleted_ids if self.ctx.local_id("booking", d) is not None]
         replaced = self._replacements([d for d in mapped_deleted if d not in self._own_deletes], bookings)
         if replaced:
-            yield PullPage(bookings=[CloudBooking(old, {"id": old}, replaced_by=new,
-                                                  change={"type": "replaced", "channel": "cloud"})
-                                     for old, new in replaced.items()])
+            yield PullPage(
+                bookings=[
+                    CloudBooking(
+                        old, {"id": old}, replaced_by=new, change={"type": "replaced", "channel": "cloud"}
+                    )
+                    for old, new in replaced.items()
+                ]
+            )
         gone = [self._deleted(d) for d in mapped_deleted if d not in replaced]
         state.update(mark=mark, deletedFrom=today.isoformat())
         backstop = None
-        if full and clock.from_iso(state.get("horizonAt") or clock.to_iso(now)) \
-                + timedelta(seconds=self.full_every) <= now:
+        if (
+            full
+            and clock.from_iso(state.get("horizonAt") or clock.to_iso(now))
+            + timedelta(seconds=self.full_every)
+            <= now
+        ):
             backstop = ("horizon", first, last, lo, hi)
             state.update(horizonAt=clock.to_iso(now), dayAt=clock.to_iso(now))
-        elif clock.from_iso(state.get("dayAt") or clock.to_iso(now)) + timedelta(seconds=self.day_every) <= now:
+        elif (
+            clock.from_iso(state.get("dayAt") or clock.to_iso(now)) + timedelta(seconds=self.day_every) <= now
+        ):
             day, dlo, dhi = self._today()
             backstop = ("day", day, day, dlo, dhi)
             state["dayAt"] = clock.to_iso(now)
-        parts = [bookings[i:i + 500] for i in range(0, len(bookings), 500)] or [[]]
+        parts = [bookings[i : i + 500] for i in range(0, len(bookings), 500)] or [[]]
         for index, part in enumerate(parts):
             final = index == len(parts) - 1
-            yield PullPage(bookings=[*part, *gone] if final else part, cursor=dict(state) if final else None,
-                           set_aside=set_aside if final else 0)
+            yield PullPage(
+                bookings=[*part, *gone] if final else part,
+                cursor=dict(state) if final else None,
+                set_aside=set_aside if final else 0,
+            )
         if backstop:
             wname, wfirst, wlast, wlo, whi = backstop
-            async for page in self._window(Window(wname, "startDateTime", wlo, whi),
-                                           self._listing_params(wfirst, wlast), dict(state), last_cursor=False):
+            async for page in self._window(
+                Window(wname, "startDateTime", wlo, whi),
+                self._listing_params(wfirst, wlast),
+                dict(state),
+                last_cursor=False,
+            ):
                 yield page
 
     def _replacements(self, deleted: list[str], bookings: list[CloudBooking]) -> dict[str, str]:
@@ -600,7 +740,11 @@ class DigitalBookerConnector:
             key = self._seen.get(old)
             if key and key[0]:
                 olds.setdefault(key, []).append(old)
-        return {ids[0]: fresh[key][0] for key, ids in olds.items() if len(ids) == 1 and len(fresh.get(key, [])) == 1}
+        return {
+            ids[0]: fresh[key][0]
+            for key, ids in olds.items()
+            if len(ids) == 1 and len(fresh.get(key, [])) == 1
+        }
 
     # push ---------------------------------------------------------------------------------
     def plan(self, action: str, before: dict | None, after: dict) -> list[PlannedOp]:
@@ -627,8 +771,11 @@ class DigitalBookerConnector:
             return []
         status = after.get("status")
         if action in ("create", "restore"):
-            if status not in (Status.CONFIRMED, Status.PENDING_APPROVAL) or not after.get("startDateTime") \
-                    or after.get("heldUntil"):
+            if (
+                status not in (Status.CONFIRMED, Status.PENDING_APPROVAL)
+                or not after.get("startDateTime")
+                or after.get("heldUntil")
+            ):
                 return []
             return [PlannedOp(action, creates=True)]
         if action in ("reschedule", "accept"):
@@ -704,22 +851,35 @@ class DigitalBookerConnector:
         if start is None:
             raise NotReady(f"booking {op.booking_id} has no start")
         user = await self._user_id(op, desk.get("customerId"))
-        return mapping.service_booking_body(location_id=self.location_id, service_id=service, start=start,
-                                            zone=self.ctx.zone, resources=self._resources(desk), user=user)
+        return mapping.service_booking_body(
+            location_id=self.location_id,
+            service_id=service,
+            start=start,
+            zone=self.ctx.zone,
+            resources=self._resources(desk),
+            user=user,
+        )
 
     async def _lookup(self, body: dict, since: datetime) -> dict | None:
         """The booking an unanswered create made, or None (contract "Behaviour": lost reply
         on a create): bookings of the date, location and worker changed since the request −
         2 min, matched on user, service, start, resources and ``interface`` = 1, not held
         by another local booking."""
-        params = {name("query.date"): body[name("booking.date")], name("query.location_id"): self.location_id,
-                  name("query.resources"): body[name("booking.resources")][:1],
-                  name("query.changed_since"): mapping.utc_to_stamp(since - LOOKUP_MARGIN, self.ctx.zone)}
+        params = {
+            name("query.date"): body[name("booking.date")],
+            name("query.location_id"): self.location_id,
+            name("query.resources"): body[name("booking.resources")][:1],
+            name("query.changed_since"): mapping.utc_to_stamp(since - LOOKUP_MARGIN, self.ctx.zone),
+        }
         key = mapping.body_key(body)
         for obj in await self.client.all("bookings", params=params, limit=self.page_limit):
             if not isinstance(obj, dict) or mapping.booking_key(obj) != key:
                 continue
-            if obj.get(name("booking.interface")) not in (None, mapping.ADMIN_INTERFACE, str(mapping.ADMIN_INTERFACE)):
+            if obj.get(name("booking.interface")) not in (
+                None,
+                mapping.ADMIN_INTERFACE,
+                str(mapping.ADMIN_INTERFACE),
+            ):
                 continue
             return obj
         return None
@@ -741,7 +901,9 @@ class DigitalBookerConnector:
         await self._save(op, **{f"{step}Id": ident})
         return ident
 
-    async def _result(self, cloud_id: str, replaces: str | None = None, desk: dict | None = None) -> SendResult:
+    async def _result(
+        self, cloud_id: str, replaces: str | None = None, desk: dict | None = None
+    ) -> SendResult:
         obj = await self._get(cloud_id)
         if obj is None:
             return SendResult(self._deleted(cloud_id), replaces=replaces)
@@ -819,13 +981,18 @@ class DigitalBookerConnector:
             steps = await self._save(op, oldId=old)
         if accept and not steps.get("newId") and not steps.get("newRequested"):
             await self._check_accept(old, before, after)
-        elif not (steps.get("newId") or steps.get("newRequested") or steps.get("oldDeleted")) \
-                and await self._get(old) is None:
+        elif (
+            not (steps.get("newId") or steps.get("newRequested") or steps.get("oldDeleted"))
+            and await self._get(old) is None
+        ):
             raise BookingGone(f"booking {old} was deleted in DigitalBooker before the move")
         # an accepted queue booking keeps the time it was booked for (a DigitalBooker booking
         # without a worker is still a timed booking); the desk's accept "now" is the desk's
-        desk = {**after, "startDateTime": before.get("startDateTime") or after.get("startDateTime")} if accept \
+        desk = (
+            {**after, "startDateTime": before.get("startDateTime") or after.get("startDateTime")}
+            if accept
             else after
+        )
         body = steps.get("body") or await self._create_body(op, desk)
         if not steps.get("body"):
             steps = await self._save(op, body=body)
@@ -835,7 +1002,12 @@ class DigitalBookerConnector:
             try:
                 new = await self._post_booking(op, body, "new")
             except DigitalBookerError as exc:
-                if exc.kind != "conflict" or accept or op.steps.get("oldDeleted") or not _overlaps_own(before, after):
+                if (
+                    exc.kind != "conflict"
+                    or accept
+                    or op.steps.get("oldDeleted")
+                    or not _overlaps_own(before, after)
+                ):
                     raise
                 new = await self._delete_first(op, old, before, exc)
             if not op.steps.get("oldDeleted"):
@@ -876,8 +1048,11 @@ class DigitalBookerConnector:
         given a worker meanwhile: accepted elsewhere first (:class:`AcceptLost`)."""
         current = await self._get(old)
         if current is not None:
-            workers = [r for r in mapping.ids_of(current.get(name("booking.resources")))
-                       if self.kinds.get(r) == mapping.WORKER]
+            workers = [
+                r
+                for r in mapping.ids_of(current.get(name("booking.resources")))
+                if self.kinds.get(r) == mapping.WORKER
+            ]
             if workers:
                 raise AcceptLost(f"the booking has worker {workers[0]} in DigitalBooker already")
             return
@@ -885,16 +1060,26 @@ class DigitalBookerConnector:
         service = self._cloud("type", before.get("typeId"))
         start = clock.from_iso(before.get("startDateTime")) or self.ctx.now()
         day = mapping.utc_to_local(start, self.ctx.zone)[0]
-        for obj in await self.client.all("bookings", params={name("query.date"): day,
-                                                             name("query.location_id"): self.location_id},
-                                         limit=self.page_limit):
-            if not isinstance(obj, dict) or mapping.user_id(obj) != user \
-                    or str(obj.get(name("booking.service_id"))) != str(service):
+        for obj in await self.client.all(
+            "bookings",
+            params={name("query.date"): day, name("query.location_id"): self.location_id},
+            limit=self.page_limit,
+        ):
+            if (
+                not isinstance(obj, dict)
+                or mapping.user_id(obj) != user
+                or str(obj.get(name("booking.service_id"))) != str(service)
+            ):
                 continue
             ident = str(obj[name("booking.id")])
             holder = self.ctx.local_id("booking", ident)
-            if any(self.kinds.get(r) == mapping.WORKER for r in mapping.ids_of(obj.get(name("booking.resources")))) \
-                    and holder is None:
+            if (
+                any(
+                    self.kinds.get(r) == mapping.WORKER
+                    for r in mapping.ids_of(obj.get(name("booking.resources")))
+                )
+                and holder is None
+            ):
                 self._replaced[old] = ident
                 raise AcceptLost(f"booking {old} was accepted elsewhere as {ident}")
         raise DigitalBookerError(404, "not_found", f"booking {old} is gone from DigitalBooker")
@@ -907,12 +1092,19 @@ class DigitalBookerConnector:
         before the request is this one."""
         payment = op.payload["after"]["payment"]
         ident = self._booking_id(op)
-        body = mapping.payment_body(int(payment["amount"]), currency_decimals(payment.get("currency") or "SAR"),
-                                    int(payment.get("vatRate") or 0))
+        body = mapping.payment_body(
+            int(payment["amount"]),
+            currency_decimals(payment.get("currency") or "SAR"),
+            int(payment.get("vatRate") or 0),
+        )
         steps = op.steps or {}
 
         def same(listed: list[dict]) -> list[dict]:
-            return [p for p in listed if p["type"] == "cash" and abs(p["amount"] - body[name("payment.amount")]) < 1e-6]
+            return [
+                p
+                for p in listed
+                if p["type"] == "cash" and abs(p["amount"] - body[name("payment.amount")]) < 1e-6
+            ]
 
         if steps.get("paymentRequested"):
             found = same(mapping.payments_from_cloud(await self._payments(ident)))
@@ -924,7 +1116,9 @@ class DigitalBookerConnector:
                 return SendResult(None)  # a push saved before the ids were kept: done, id unknown
         else:
             found = same(mapping.payments_from_cloud(await self._payments(ident)))
-            await self._save(op, paymentRequested=True, sameBefore=len(found), idsBefore=[p["id"] for p in found])
+            await self._save(
+                op, paymentRequested=True, sameBefore=len(found), idsBefore=[p["id"] for p in found]
+            )
         reply = await self.client.call("add_payment", ids={"id": ident}, body=body)
         made = reply.get(name("payment.id")) if isinstance(reply, dict) else None
         return SendResult(None, payment_id=None if made is None else str(made))
@@ -966,27 +1160,56 @@ def _overlaps_own(before: dict, after: dict) -> bool:
     return new_lo < hi and lo < new_hi
 
 
-def make(config: CloudConfig, ctx: ConnectorContext, *, transport=None, options: dict | None = None
-         ) -> DigitalBookerConnector:
+def make(
+    config: CloudConfig, ctx: ConnectorContext, *, transport=None, options: dict | None = None
+) -> DigitalBookerConnector:
     """The factory of :data:`CONNECTOR` (``options``: ``page_limit``, ``horizon_days``)."""
     return DigitalBookerConnector(config, ctx, transport=transport, options=options)
 
 
 CONNECTOR = ConnectorInfo(
-    name=NAME, title=N_("DigitalBooker"), capabilities=CAPABILITIES,
+    name=NAME,
+    title=N_("DigitalBooker"),
+    capabilities=CAPABILITIES,
     fields=(
-        ConfigField("baseUrl", N_("API address"), kind="url",
-                    help=N_("The DigitalBooker API address, e.g. https://example.digitalbooker.com/api")),
+        ConfigField(
+            "baseUrl",
+            N_("API address"),
+            kind="url",
+            help=N_("The DigitalBooker API address, e.g. https://example.digitalbooker.com/api"),
+        ),
         ConfigField("account", N_("API key id"), help=N_("The id of the DigitalBooker API key")),
-        ConfigField("secret", N_("API key password"), kind="secret",
-                    help=N_("The password of the DigitalBooker API key")),
-        ConfigField("lang", N_("Language"), kind="choice", required=False, default="en", cli="digitalbooker-lang",
-                    choices=(("en", N_("English")), ("fi", N_("Finnish")), ("sv", N_("Swedish"))),
-                    help=N_("The language segment of the API address")),
-        ConfigField("locationId", N_("Location"), required=False, cli="digitalbooker-location", listed=True,
-                    help=N_("One desk branch is one DigitalBooker location. Leave it empty when the key "
-                            "sees one location; otherwise connecting lists them.")),
+        ConfigField(
+            "secret",
+            N_("API key password"),
+            kind="secret",
+            help=N_("The password of the DigitalBooker API key"),
+        ),
+        ConfigField(
+            "lang",
+            N_("Language"),
+            kind="choice",
+            required=False,
+            default="en",
+            cli="digitalbooker-lang",
+            choices=(("en", N_("English")), ("fi", N_("Finnish")), ("sv", N_("Swedish"))),
+            help=N_("The language segment of the API address"),
+        ),
+        ConfigField(
+            "locationId",
+            N_("Location"),
+            required=False,
+            cli="digitalbooker-location",
+            listed=True,
+            help=N_(
+                "One desk branch is one DigitalBooker location. Leave it empty when the key "
+                "sees one location; otherwise connecting lists them."
+            ),
+        ),
     ),
-    factory=make, synced_fields=SYNCED_FIELDS, auth_kinds=(("apiKey", N_("API key")),))
+    factory=make,
+    synced_fields=SYNCED_FIELDS,
+    auth_kinds=(("apiKey", N_("API key")),),
+)
 
 __all__ = ["CONNECTOR", "DigitalBookerConnector", "make"]

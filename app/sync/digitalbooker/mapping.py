@@ -140,8 +140,11 @@ def ids_of(values) -> list[str]:
     """An int list (``resources``) → cloud ids as text; anything else → ``[]``."""
     if not isinstance(values, list):
         return []
-    return [str(v.get("id") if isinstance(v, dict) else v) for v in values
-            if v is not None and not isinstance(v, bool)]
+    return [
+        str(v.get("id") if isinstance(v, dict) else v)
+        for v in values
+        if v is not None and not isinstance(v, bool)
+    ]
 
 
 def user_id(obj: dict) -> str | None:
@@ -200,8 +203,14 @@ def booking_from_cloud(obj: dict, zone: str, kinds: dict[str, str]) -> dict:
     else:
         status = Status.PENDING_APPROVAL
     minutes = int((end - start).total_seconds() // 60) if end else None
-    row = {"status": status.value, "startDateTime": _iso(start), "typeId": type_id, "resourceId": resource,
-           "customerId": user_id(obj), "note": obj.get(name("booking.notes")) or None}
+    row = {
+        "status": status.value,
+        "startDateTime": _iso(start),
+        "typeId": type_id,
+        "resourceId": resource,
+        "customerId": user_id(obj),
+        "note": obj.get(name("booking.notes")) or None,
+    }
     if end is not None:
         row["endDateTime"], row["duration"] = _iso(end), minutes
     created = obj.get(name("booking.created"))
@@ -226,24 +235,40 @@ def booking_key(obj: dict) -> tuple:
         start = parse_time(start).strftime("%H:%M")
     except MappingError:
         start = str(start)
-    return (user_id(obj), str(obj.get(name("booking.service_id"))), str(obj.get(name("booking.date")))[:10],
-            start, tuple(sorted(ids_of(obj.get(name("booking.resources"))))))
+    return (
+        user_id(obj),
+        str(obj.get(name("booking.service_id"))),
+        str(obj.get(name("booking.date")))[:10],
+        start,
+        tuple(sorted(ids_of(obj.get(name("booking.resources"))))),
+    )
 
 
-def service_booking_body(*, location_id: str, service_id: str, start: datetime, zone: str,
-                         resources: list[str], user: str) -> dict:
+def service_booking_body(
+    *, location_id: str, service_id: str, start: datetime, zone: str, resources: list[str], user: str
+) -> dict:
     """The body of "Create a service booking" (API reference; names inferred): location, service,
     the location's date and start time, ``resources`` = [worker (, room)], ``user_id``."""
     day, clock_time = utc_to_local(start, zone)
-    return {name("booking.location_id"): _int(location_id), name("booking.service_id"): _int(service_id),
-            name("booking.date"): day, name("booking.start_time"): clock_time,
-            name("booking.resources"): [_int(r) for r in resources], name("booking.user_id"): _int(user)}
+    return {
+        name("booking.location_id"): _int(location_id),
+        name("booking.service_id"): _int(service_id),
+        name("booking.date"): day,
+        name("booking.start_time"): clock_time,
+        name("booking.resources"): [_int(r) for r in resources],
+        name("booking.user_id"): _int(user),
+    }
 
 
 def body_key(body: dict) -> tuple:
     """:func:`booking_key` of a create body (what a listed booking must match)."""
-    return (str(body[name("booking.user_id")]), str(body[name("booking.service_id")]), body[name("booking.date")],
-            body[name("booking.start_time")], tuple(sorted(str(r) for r in body[name("booking.resources")])))
+    return (
+        str(body[name("booking.user_id")]),
+        str(body[name("booking.service_id")]),
+        body[name("booking.date")],
+        body[name("booking.start_time")],
+        tuple(sorted(str(r) for r in body[name("booking.resources")])),
+    )
 
 
 def _int(value):
@@ -258,11 +283,11 @@ def _iso(moment: datetime) -> str:
 
 # ---- payments -----------------------------------------------------------------------------
 def payment_body(amount_minor: int, decimals: int, vat_rate_bp: int) -> dict:
-    """"Add a payment to a booking" (API reference): ``type`` cash (the only type that can be added),
+    """ "Add a payment to a booking" (API reference): ``type`` cash (the only type that can be added),
     ``amount`` including tax (0–99999, a float in the currency's units) and ``tax`` (a
     percentage 0–100). ``amount_minor``: the desk's minor units; ``vat_rate_bp``: basis
     points (1500 = 15 %). Raises MappingError outside the API reference's ranges."""
-    amount = round(amount_minor / (10 ** decimals), decimals)
+    amount = round(amount_minor / (10**decimals), decimals)
     tax = round(vat_rate_bp / 100, 2)
     if not 0 <= amount <= 99999:
         raise MappingError(f"payment amount {amount} is outside 0..99999")
@@ -279,9 +304,14 @@ def payments_from_cloud(items: list) -> list[dict]:
         if not isinstance(item, dict) or item.get(name("payment.id")) is None:
             continue
         try:
-            out.append({"id": str(item[name("payment.id")]), "type": str(item.get(name("payment.type")) or ""),
-                        "amount": float(item.get(name("payment.amount")) or 0),
-                        "tax": float(item.get(name("payment.tax")) or 0)})
+            out.append(
+                {
+                    "id": str(item[name("payment.id")]),
+                    "type": str(item.get(name("payment.type")) or ""),
+                    "amount": float(item.get(name("payment.amount")) or 0),
+                    "tax": float(item.get(name("payment.tax")) or 0),
+                }
+            )
         except (TypeError, ValueError):
             continue
     return out
@@ -311,11 +341,19 @@ def money_from_cloud(obj: dict, items: list) -> CloudMoney:
         price_text = None
     payments = []
     for p in payments_from_cloud(items):
-        payments.append(CloudPayment(p["id"], str(Decimal(str(p["amount"]))), PAYMENT_METHODS.get(p["type"], "other"),
-                                     p["type"], int(round(p["tax"] * 100))))
+        payments.append(
+            CloudPayment(
+                p["id"],
+                str(Decimal(str(p["amount"]))),
+                PAYMENT_METHODS.get(p["type"], "other"),
+                p["type"],
+                int(round(p["tax"] * 100)),
+            )
+        )
     paid = obj.get(name("booking.paid"))
-    return CloudMoney(price=price_text, payments=tuple(payments),
-                      fully_paid=None if paid is None else bool(paid))
+    return CloudMoney(
+        price=price_text, payments=tuple(payments), fully_paid=None if paid is None else bool(paid)
+    )
 
 
 # ---- users --------------------------------------------------------------------------------
@@ -338,14 +376,19 @@ def customer_from_cloud(user: dict, region: str = phones.DEFAULT_REGION) -> dict
         phone = phones.normalize(user.get(name("user.phone")), region)
     except ValueError:
         phone = None
-    row = {"id": ident, "firstName": first or None, "lastName": last or None, "phone": phone,
-           "email": (user.get(name("user.email")) or None)}
+    row = {
+        "id": ident,
+        "firstName": first or None,
+        "lastName": last or None,
+        "phone": phone,
+        "email": (user.get(name("user.email")) or None),
+    }
     row["searchText"] = search_text(row["firstName"], row["lastName"], row["phone"])
     return {k: v for k, v in row.items() if v is not None or k in ("firstName", "lastName")}
 
 
 def user_body(customer: dict) -> dict:
-    """"Create a user object" (API reference): first and last name (both required), email, phone and
+    """ "Create a user object" (API reference): first and last name (both required), email, phone and
     ``type`` — ``normal`` whenever there is an email or phone (the user list, scanned after
     a lost reply, omits ``temporary`` users), ``temporary`` for a walk-in with neither
     (contract "Behaviour" → Users)."""
@@ -382,17 +425,42 @@ def booking_type(service: dict, minutes: int | None = None) -> dict:
     gives its own."""
     ident = _id(service, "service")
     label = str(service.get(name("service.name")) or ident)
-    return {"id": ident, "name": label, "name_translations": {"en": label, "ar": label},
-            "minutes": int(minutes or DEFAULT_MINUTES), "leaveMinutesBefore": 0, "leaveMinutesAfter": 0,
-            "autoConfirm": True, "on": True}
+    return {
+        "id": ident,
+        "name": label,
+        "name_translations": {"en": label, "ar": label},
+        "minutes": int(minutes or DEFAULT_MINUTES),
+        "leaveMinutesBefore": 0,
+        "leaveMinutesAfter": 0,
+        "autoConfirm": True,
+        "on": True,
+    }
 
 
 def read_only_types() -> list[dict]:
     """The booking types of class and room bookings (:data:`READ_ONLY_TYPES`)."""
-    return [{"id": CLASS_TYPE, "name": "Class", "name_translations": {"en": "Class", "ar": "حصة جماعية"},
-             "minutes": 60, "leaveMinutesBefore": 0, "leaveMinutesAfter": 0, "autoConfirm": True, "on": True},
-            {"id": ROOM_TYPE, "name": "Room booking", "name_translations": {"en": "Room booking", "ar": "حجز غرفة"},
-             "minutes": 60, "leaveMinutesBefore": 0, "leaveMinutesAfter": 0, "autoConfirm": True, "on": True}]
+    return [
+        {
+            "id": CLASS_TYPE,
+            "name": "Class",
+            "name_translations": {"en": "Class", "ar": "حصة جماعية"},
+            "minutes": 60,
+            "leaveMinutesBefore": 0,
+            "leaveMinutesAfter": 0,
+            "autoConfirm": True,
+            "on": True,
+        },
+        {
+            "id": ROOM_TYPE,
+            "name": "Room booking",
+            "name_translations": {"en": "Room booking", "ar": "حجز غرفة"},
+            "minutes": 60,
+            "leaveMinutesBefore": 0,
+            "leaveMinutesAfter": 0,
+            "autoConfirm": True,
+            "on": True,
+        },
+    ]
 
 
 def public_minutes(categories: list) -> dict[str, int]:
@@ -418,8 +486,15 @@ def resource_row(resource: dict, types: list[str], time_rules: dict | None) -> d
     ident = _id(resource, "resource")
     label = str(resource.get(name("resource.name")) or ident)
     worker = resource.get(name("resource.type")) == WORKER
-    row = {"id": ident, "name": label, "name_translations": {"en": label, "ar": label},
-           "category": "provider" if worker else "room", "types": list(types), "on": True, "activated": True}
+    row = {
+        "id": ident,
+        "name": label,
+        "name_translations": {"en": label, "ar": label},
+        "category": "provider" if worker else "room",
+        "types": list(types),
+        "on": True,
+        "activated": True,
+    }
     if time_rules is not None:
         row["timeRules"] = time_rules
     return row
@@ -461,7 +536,18 @@ def time_rules(work_hours: list, location_id: str, first: date, last: date) -> d
                 end = 2400
             if end <= start:
                 raise MappingError(f"work hours of {day}: {start} to {end}")
-            rules.append({"days": [day_name(day)], "from": start, "to": end, "fromDate": day.isoformat(),
-                          "toDate": day.isoformat()})
-    return {"depthOfDays": max(0, (last - first).days), "scheduleAfterHoursFromNow": 0, "rules": rules,
-            "offRules": []}
+            rules.append(
+                {
+                    "days": [day_name(day)],
+                    "from": start,
+                    "to": end,
+                    "fromDate": day.isoformat(),
+                    "toDate": day.isoformat(),
+                }
+            )
+    return {
+        "depthOfDays": max(0, (last - first).days),
+        "scheduleAfterHoursFromNow": 0,
+        "rules": rules,
+        "offRules": [],
+    }

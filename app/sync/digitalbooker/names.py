@@ -38,9 +38,10 @@ NAMES: dict[str, object] = {
     "route.service_categories": ("GET", "/admin/v1/service_categories"),
     "route.public_location": ("GET", "/public/v1/locations/{url_text}"),
     "route.public_services": ("GET", "/public/v1/locations/{url_text}/views/{view_url_text}/services"),
-    "route.public_service_resources": ("GET",
-                                       "/public/v1/locations/{url_text}/views/{view_url_text}/services/{service_id}"
-                                       "/resources"),
+    "route.public_service_resources": (
+        "GET",
+        "/public/v1/locations/{url_text}/views/{view_url_text}/services/{service_id}/resources",
+    ),
     # ---- list and error envelopes ---------------------------------------------------------
     "list.data": "data",
     "list.has_more": "has_more",

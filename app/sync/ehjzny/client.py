@@ -86,9 +86,12 @@ def _error(response: httpx.Response) -> CloudError:
     data = _json(response)
     error = data.get("error", data) if isinstance(data, dict) else {}
     error = error if isinstance(error, dict) else {}
-    return CloudError(str(error.get("code") or f"HTTP-{response.status_code}"),
-                      str(error.get("message") or response.reason_phrase), response.status_code,
-                      retry_after(response))
+    return CloudError(
+        str(error.get("code") or f"HTTP-{response.status_code}"),
+        str(error.get("message") or response.reason_phrase),
+        response.status_code,
+        retry_after(response),
+    )
 
 
 class EhjznyClient:
@@ -99,26 +102,49 @@ class EhjznyClient:
     call is retried once, e.g. to refresh the access token.
     """
 
-    def __init__(self, base_url: str, app_id: str, token_source: Callable[[], Awaitable[str]],
-                 *, on_unauthorized: Callable[[], Awaitable[None]] | None = None, lang: str = "en",
-                 timeout: float = 15.0, transport: httpx.AsyncBaseTransport | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        app_id: str,
+        token_source: Callable[[], Awaitable[str]],
+        *,
+        on_unauthorized: Callable[[], Awaitable[None]] | None = None,
+        lang: str = "en",
+        timeout: float = 15.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ):
         self.base_url = base_url.rstrip("/")
         self.app_id = app_id
         self.token_source = token_source
         self.on_unauthorized = on_unauthorized
         self.transport = http.Transport(
             "Ehjzny",
-            http.http_client(base_url=self.base_url, timeout=timeout, transport=transport, connections=16,
-                             headers={"X-APP-ID": app_id, "lang": lang},
-                             auth=http.BearerAuth(token_source, on_unauthorized)),
-            error=_error, unreachable=TransportError)
+            http.http_client(
+                base_url=self.base_url,
+                timeout=timeout,
+                transport=transport,
+                connections=16,
+                headers={"X-APP-ID": app_id, "lang": lang},
+                auth=http.BearerAuth(token_source, on_unauthorized),
+            ),
+            error=_error,
+            unreachable=TransportError,
+        )
         self.http = self.transport.http
 
     async def aclose(self) -> None:
         await self.transport.aclose()
 
-    async def call(self, operation: str, *, ids: dict | None = None, params: dict | None = None,
-                   body: dict | None = None, auth: bool = True, envelope: bool = False):
+    async def call(
+        self,
+        operation: str,
+        *,
+        ids: dict | None = None,
+        params: dict | None = None,
+        body: dict | None = None,
+        auth: bool = True,
+        envelope: bool = False,
+    ):
         """One call of ``operation`` (a key of :data:`ROUTES`); ``auth=False`` sends no
         bearer. Returns ``result`` (or the whole envelope with ``envelope=True``). Never
         retried here (the engine backs off; a 401 is retried once after ``on_unauthorized``).
@@ -127,19 +153,23 @@ class EhjznyClient:
         kwargs: dict = {"params": {k: v for k, v in (params or {}).items() if v is not None}, "json": body}
         if not auth:
             kwargs["auth"] = None
-        response = await self.transport.send(method, path.format(**(ids or {})), operation=operation, **kwargs)
+        response = await self.transport.send(
+            method, path.format(**(ids or {})), operation=operation, **kwargs
+        )
         data = _json(response)
         if envelope:
             return data
         return data.get("result") if isinstance(data, dict) else data
 
-    async def pages(self, operation: str, params: dict | None = None, *, token: str | None = None,
-                    limit: int = 500) -> AsyncIterator[tuple[list[dict], str | None]]:
+    async def pages(
+        self, operation: str, params: dict | None = None, *, token: str | None = None, limit: int = 500
+    ) -> AsyncIterator[tuple[list[dict], str | None]]:
         """Yield ``(items, next_token)`` page by page from ``token`` (None = page one).
         An expired token raises CloudError with ``page_token_expired``."""
         while True:
-            data = await self.call(operation, params={**(params or {}), "limit": limit, "nextPageToken": token},
-                                   envelope=True)
+            data = await self.call(
+                operation, params={**(params or {}), "limit": limit, "nextPageToken": token}, envelope=True
+            )
             pagination = data.get("pagination") or {}
             token = pagination.get("nextPageToken") if pagination.get("hasMore", True) else None
             yield list(data.get("result") or []), token

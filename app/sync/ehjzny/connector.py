@@ -78,9 +78,22 @@ SWEPT_WINDOWS = ("day", "queues", "horizon")
 SYNCED_FIELDS = tuple(f for f in mapping.CLOUD_BOOKING_FIELDS if f != "updatedAt")
 
 CAPABILITIES = Capabilities(
-    pull_mode=PullMode.WINDOWS, queue=True, walk_ins=True, end_early=True, holds=True, approve=False, attendances=False,
-    visit_status_push=False, payments=False, reschedule_new_id=True, customer_write=False,
-    time_rules_write=True, restore=True, deleted_feed=False, payments_down=True)
+    pull_mode=PullMode.WINDOWS,
+    queue=True,
+    walk_ins=True,
+    end_early=True,
+    holds=True,
+    approve=False,
+    attendances=False,
+    visit_status_push=False,
+    payments=False,
+    reschedule_new_id=True,
+    customer_write=False,
+    time_rules_write=True,
+    restore=True,
+    deleted_feed=False,
+    payments_down=True,
+)
 
 #: the booking service's action → the cloud operation; the others (check-in, start,
 #: no-show, expire) are the desk's own or happen in the cloud by itself
@@ -129,7 +142,9 @@ class EhjznyConnector:
     #: fetch the next one while this one is applied (:attr:`Connector.read_ahead`)
     read_ahead = True
 
-    def __init__(self, config: CloudConfig, ctx: ConnectorContext, *, transport=None, options: dict | None = None):
+    def __init__(
+        self, config: CloudConfig, ctx: ConnectorContext, *, transport=None, options: dict | None = None
+    ):
         self.config, self.ctx, self.transport = config, ctx, transport
         options = options or {}
         self.page_limit = int(options.get("page_limit") or 500)
@@ -140,8 +155,13 @@ class EhjznyConnector:
     # connection ---------------------------------------------------------------------------
     async def open(self) -> None:
         if self.client is None:
-            self.client = EhjznyClient(self.config.base_url, self.config.account, self._token,
-                                       on_unauthorized=self._refresh, transport=self.transport)
+            self.client = EhjznyClient(
+                self.config.base_url,
+                self.config.account,
+                self._token,
+                on_unauthorized=self._refresh,
+                transport=self.transport,
+            )
 
     async def close(self) -> None:
         if self.client is not None:
@@ -171,7 +191,9 @@ class EhjznyConnector:
         return classify(error)
 
     # reading ------------------------------------------------------------------------------
-    def _booking(self, obj: dict, zone: str | None = None, customers: dict | None = None) -> CloudBooking | None:
+    def _booking(
+        self, obj: dict, zone: str | None = None, customers: dict | None = None
+    ) -> CloudBooking | None:
         """A payload → :class:`CloudBooking`; None (logged) when it cannot be read.
         ``zone``: the branch's (default: asked of the context); ``customers``: embedded
         customers read so far in this page (cloud id → (payload, row)), so each is read once."""
@@ -195,12 +217,18 @@ class EhjznyConnector:
                 if customers is not None:
                     customers[key] = (embedded, customer)
         cloud_id = str(obj["id"])
-        return CloudBooking(cloud_id, {"id": cloud_id, **row}, customer,
-                            str(obj["rescheduledTo"]) if obj.get("rescheduledTo") else None, obj,
-                            money=mapping.money(obj))
+        return CloudBooking(
+            cloud_id,
+            {"id": cloud_id, **row},
+            customer,
+            str(obj["rescheduledTo"]) if obj.get("rescheduledTo") else None,
+            obj,
+            money=mapping.money(obj),
+        )
 
-    def _bookings(self, objs: list[dict], zone: str | None = None,
-                  customers: dict | None = None) -> tuple[list[CloudBooking], int]:
+    def _bookings(
+        self, objs: list[dict], zone: str | None = None, customers: dict | None = None
+    ) -> tuple[list[CloudBooking], int]:
         """Payloads → (the bookings read, how many were set aside as malformed, logged);
         ``customers``: as :meth:`_booking`'s, kept across the pages of one pull."""
         zone, customers = zone or self.ctx.zone, {} if customers is None else customers
@@ -236,8 +264,11 @@ class EhjznyConnector:
                 continue
             if timerules.is_unknown(rules):
                 out.hours_unknown.append(row["id"])
-                log.warning("sync: working hours of resource %s cannot be read (%s): hours unknown",
-                            row["id"], rules["reason"])
+                log.warning(
+                    "sync: working hours of resource %s cannot be read (%s): hours unknown",
+                    row["id"],
+                    rules["reason"],
+                )
             out.resources.append(row)
         for obj in await self.client.all("types", limit=self.page_limit):
             try:
@@ -257,20 +288,38 @@ class EhjznyConnector:
         today = clock.local_date(self.ctx.now(), zone)
         day_start, day_end = clock.local_day_bounds(today, zone)
         base = {"orderDirection": "asc", "includes": "customer"}
-        out = {"day": {**base, "dateType": "dateTime", "from": clock.to_iso(day_start), "to": clock.to_iso(day_end)},
-               "queues": {**base, "dateType": "createdAt",
-                          "from": clock.to_iso(day_start - timedelta(minutes=MAX_QUEUE_MINUTES))}}
+        out = {
+            "day": {
+                **base,
+                "dateType": "dateTime",
+                "from": clock.to_iso(day_start),
+                "to": clock.to_iso(day_end),
+            },
+            "queues": {
+                **base,
+                "dateType": "createdAt",
+                "from": clock.to_iso(day_start - timedelta(minutes=MAX_QUEUE_MINUTES)),
+            },
+        }
         since = (cursor or {}).get("createdSince")
         if since:
             out["created"] = {**base, "dateType": "createdAt", "from": since}
         if full or not since:
             first = clock.local_day_bounds(today + timedelta(days=self.horizon_days[0]), zone)[0]
             last = clock.local_day_bounds(today + timedelta(days=self.horizon_days[1]), zone)[1]
-            out["horizon"] = {**base, "dateType": "dateTime", "from": clock.to_iso(first), "to": clock.to_iso(last)}
+            out["horizon"] = {
+                **base,
+                "dateType": "dateTime",
+                "from": clock.to_iso(first),
+                "to": clock.to_iso(last),
+            }
         return out
 
     async def pull(self, cursor: dict | None, *, full: bool) -> AsyncIterator[PullPage]:
-        state = {"createdSince": (cursor or {}).get("createdSince"), "windows": dict((cursor or {}).get("windows") or {})}
+        state = {
+            "createdSince": (cursor or {}).get("createdSince"),
+            "windows": dict((cursor or {}).get("windows") or {}),
+        }
         started = self.ctx.now()
         customers: dict = {}  # the embedded customers read in this pull (each read once)
         for name, params in self.windows(state, full).items():
@@ -291,8 +340,11 @@ class EhjznyConnector:
         restarts = 0
         while True:
             try:
-                page = await self.client.call("bookings", params={**params, "limit": self.page_limit,
-                                                                  "nextPageToken": token}, envelope=True)
+                page = await self.client.call(
+                    "bookings",
+                    params={**params, "limit": self.page_limit, "nextPageToken": token},
+                    envelope=True,
+                )
             except CloudError as exc:
                 if exc.page_token_expired and restarts < 2:
                     restarts, token, restarted = restarts + 1, None, True
@@ -313,10 +365,22 @@ class EhjznyConnector:
             done = []
             if sweep and not token:
                 column = "startDateTime" if params["dateType"] == "dateTime" else "createdAt"
-                done.append(Window(name, column, clock.to_iso(clock.from_iso(params["from"])),
-                                   clock.to_iso(clock.from_iso(params["to"])) if params.get("to") else None))
-            yield PullPage(bookings=bookings, cursor=_copy(state), window=name if sweep else None,
-                           restarted=restarted and sweep, windows_done=done, set_aside=set_aside)
+                done.append(
+                    Window(
+                        name,
+                        column,
+                        clock.to_iso(clock.from_iso(params["from"])),
+                        clock.to_iso(clock.from_iso(params["to"])) if params.get("to") else None,
+                    )
+                )
+            yield PullPage(
+                bookings=bookings,
+                cursor=_copy(state),
+                window=name if sweep else None,
+                restarted=restarted and sweep,
+                windows_done=done,
+                set_aside=set_aside,
+            )
             restarted = False
             if not token:
                 return
@@ -336,25 +400,32 @@ class EhjznyConnector:
         type_id = self.ctx.cloud_id("type", desk["typeId"]) or desk["typeId"]
         resource = desk.get("resourceId")
         resource = (self.ctx.cloud_id("resource", resource) or resource) if resource else None
-        return mapping.booking_to_cloud(desk, self.ctx.zone, type_id, resource,
-                                        self._customer_identifier(desk["customerId"]),
-                                        reschedule_booking_id=reschedule)
+        return mapping.booking_to_cloud(
+            desk,
+            self.ctx.zone,
+            type_id,
+            resource,
+            self._customer_identifier(desk["customerId"]),
+            reschedule_booking_id=reschedule,
+        )
 
     async def send(self, op: Operation) -> SendResult:
         action, after = op.action, op.payload.get("after") or {}
         if action == "time_rules":
             resource = op.payload["resourceId"]
             body = mapping.time_rules_to_cloud(after)
-            await self.client.call("put_time_rules", ids={"id": self.ctx.cloud_id("resource", resource) or resource},
-                                   body=body)
+            await self.client.call(
+                "put_time_rules", ids={"id": self.ctx.cloud_id("resource", resource) or resource}, body=body
+            )
             return SendResult()
         cloud_id = self.ctx.cloud_id("booking", op.booking_id)
         if action in ("create", "hold", "restore"):
             body = self._create_body(after)
             if action == "hold":  # Ehjzny API reference, "Create Temporary Booking"
                 held = clock.from_iso(after.get("heldUntil"))
-                body["reservedForMinutes"] = max(1, int(((held - self.ctx.now()).total_seconds() + 59) // 60)) \
-                    if held else 15
+                body["reservedForMinutes"] = (
+                    max(1, int(((held - self.ctx.now()).total_seconds() + 59) // 60)) if held else 15
+                )
             await self.ctx.mark_requested(op)
             obj = await self.client.call("schedule_temporary" if action == "hold" else "schedule", body=body)
             return SendResult(self._booking(obj))
@@ -402,8 +473,13 @@ class EhjznyConnector:
                     return []
         desk = op.payload["after"]
         since = clock.from_iso(op.requested_at) - LOOKUP_MARGIN
-        params = {"dateType": "createdAt", "from": clock.to_iso(since), "orderDirection": "asc",
-                  "customerId": self.ctx.cloud_id("customer", desk["customerId"]), "includes": "customer"}
+        params = {
+            "dateType": "createdAt",
+            "from": clock.to_iso(since),
+            "orderDirection": "asc",
+            "customerId": self.ctx.cloud_id("customer", desk["customerId"]),
+            "includes": "customer",
+        }
         objs = await self.client.all("bookings", params, limit=self.page_limit)
         return self._bookings(objs)[0]
 
@@ -412,18 +488,22 @@ def _copy(state: dict) -> dict:
     return {"createdSince": state.get("createdSince"), "windows": dict(state.get("windows") or {})}
 
 
-def make(config: CloudConfig, ctx: ConnectorContext, *, transport=None, options: dict | None = None) -> EhjznyConnector:
+def make(
+    config: CloudConfig, ctx: ConnectorContext, *, transport=None, options: dict | None = None
+) -> EhjznyConnector:
     return EhjznyConnector(config, ctx, transport=transport, options=options)
 
 
-async def otp_login(base_url: str, app_id: str, *, phone: str | None = None, email: str | None = None,
-                    code: str | None = None) -> dict:
+async def otp_login(
+    base_url: str, app_id: str, *, phone: str | None = None, email: str | None = None, code: str | None = None
+) -> dict:
     """OTP sign-in of a staff member (contract "Operations": request/verify OTP).
 
     Without ``code`` it requests the code and returns ``{"sent": True, ...}``; with ``code``
     it verifies and returns the tokens ``{accessToken, refreshToken, expiresIn, ...}``.
     Raises :class:`~app.sync.ehjzny.client.CloudError` or ``TransportError``.
     """
+
     async def no_token() -> str:
         return ""
 
@@ -447,16 +527,29 @@ async def sign_in_step(config: CloudConfig, step: str, values: dict) -> SignInRe
     if step == "request":
         answer = await otp_login(config.base_url, config.account, phone=phone, email=email)
         return SignInResult(False, message=N_("A code was sent."), data=answer or {})
-    answer = await otp_login(config.base_url, config.account, phone=phone, email=email, code=values.get("code"))
+    answer = await otp_login(
+        config.base_url, config.account, phone=phone, email=email, code=values.get("code")
+    )
     return SignInResult(True, secret=answer["refreshToken"], auth="otp", data={})
 
 
 CONNECTOR = ConnectorInfo(
-    name=NAME, title=N_("Ehjzny"), capabilities=CAPABILITIES, factory=make, synced_fields=SYNCED_FIELDS,
-    fields=(ConfigField("baseUrl", N_("Address"), "url", help=N_("The cloud's address, https://…")),
-            ConfigField("account", N_("App id"), "text", cli="app-id"),
-            ConfigField("secret", N_("API key"), "secret", required=False)),
+    name=NAME,
+    title=N_("Ehjzny"),
+    capabilities=CAPABILITIES,
+    factory=make,
+    synced_fields=SYNCED_FIELDS,
+    fields=(
+        ConfigField("baseUrl", N_("Address"), "url", help=N_("The cloud's address, https://…")),
+        ConfigField("account", N_("App id"), "text", cli="app-id"),
+        ConfigField("secret", N_("API key"), "secret", required=False),
+    ),
     auth_kinds=(("apiKey", N_("Organization API key")), ("otp", N_("One-time code by SMS"))),
-    sign_in=(SignInStep("request", N_("Send code"), (ConfigField("phone", N_("Staff phone"), "phone"),)),
-             SignInStep("verify", N_("Connect"), (ConfigField("code", N_("Code"), "text"),))),
-    sign_in_step=sign_in_step, default_url=None, primary=True)
+    sign_in=(
+        SignInStep("request", N_("Send code"), (ConfigField("phone", N_("Staff phone"), "phone"),)),
+        SignInStep("verify", N_("Connect"), (ConfigField("code", N_("Code"), "text"),)),
+    ),
+    sign_in_step=sign_in_step,
+    default_url=None,
+    primary=True,
+)

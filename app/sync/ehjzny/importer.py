@@ -54,8 +54,9 @@ def _queue_number(store: Store, row: dict, zone: str, given: dict) -> None:
         row["queueNumber"], row["ticket"] = store.new_ticket(row["typeId"], row["createdAt"], zone, given)
 
 
-def _import_bookings(store: Store, bookings: list[dict], zone: str, cloud: str,
-                     now: datetime) -> tuple[int, int, int]:
+def _import_bookings(
+    store: Store, bookings: list[dict], zone: str, cloud: str, now: datetime
+) -> tuple[int, int, int]:
     done = queued = skipped = 0
     numbers: dict = {}
     mapped = []
@@ -117,19 +118,33 @@ def import_clinic(store: Store, clinic: dict, cloud: str = "demo", now: datetime
     org = clinic.get("organization") or {}
     zone = org.get("timeZone") or store.zone
     time_rules = clinic.get("timeRules") or {}
-    resources = [mapping.resource_from_cloud(obj, time_rules=time_rules.get(str(obj.get("id"))),
-                                             sort_order=index)
-                 for index, obj in enumerate(clinic.get("resources") or [])]
+    resources = [
+        mapping.resource_from_cloud(obj, time_rules=time_rules.get(str(obj.get("id"))), sort_order=index)
+        for index, obj in enumerate(clinic.get("resources") or [])
+    ]
     types = [mapping.type_from_cloud(obj) for obj in clinic.get("types") or []]
     now = now or clock.utc_now()
     with store.transaction():
         if org:
-            store.set_setting("branch", {"name": org.get("name"),
-                                         "name_translations": org.get("name_translations"),
-                                         "timeZone": zone})
+            store.set_setting(
+                "branch",
+                {
+                    "name": org.get("name"),
+                    "name_translations": org.get("name_translations"),
+                    "timeZone": zone,
+                },
+            )
         store.upsert("resources", resources)
         store.upsert("types", types)
         customers, bad_customers = _import_customers(store, clinic.get("customers") or [], cloud)
-        bookings, queued, bad_bookings = _import_bookings(store, clinic.get("bookings") or [], zone, cloud, now)
-    return {"resources": len(resources), "types": len(types), "customers": customers,
-            "bookings": bookings, "queued": queued, "skipped": bad_customers + bad_bookings}
+        bookings, queued, bad_bookings = _import_bookings(
+            store, clinic.get("bookings") or [], zone, cloud, now
+        )
+    return {
+        "resources": len(resources),
+        "types": len(types),
+        "customers": customers,
+        "bookings": bookings,
+        "queued": queued,
+        "skipped": bad_customers + bad_bookings,
+    }

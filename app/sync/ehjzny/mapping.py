@@ -33,8 +33,19 @@ from app.sync.connector import CloudMoney, NotSendable
 #: The desk-only fields (``id``, ``visitStatus``, ``queueNumber``, ``checkedInAt``,
 #: ``startedAt``, ``endedAt``, ``version``) are the caller's.
 CLOUD_BOOKING_FIELDS = (
-    "status", "startDateTime", "endDateTime", "duration", "typeId", "resourceId",
-    "customerId", "note", "cancelReason", "assignmentTimeout", "createdAt", "updatedAt", "paymentLink",
+    "status",
+    "startDateTime",
+    "endDateTime",
+    "duration",
+    "typeId",
+    "resourceId",
+    "customerId",
+    "note",
+    "cancelReason",
+    "assignmentTimeout",
+    "createdAt",
+    "updatedAt",
+    "paymentLink",
 )
 
 #: Reply fields that are not in the API reference (contract "Shapes the reference lost"): used when a
@@ -151,9 +162,7 @@ def time_rules_to_cloud(time_rules: dict) -> dict:
         raise MappingError(f"time rules: {exc}") from None
 
 
-
-def resource_from_cloud(obj: dict, *, time_rules: dict | None = None,
-                        sort_order: int | None = None) -> dict:
+def resource_from_cloud(obj: dict, *, time_rules: dict | None = None, sort_order: int | None = None) -> dict:
     """Ehjzny Resource (Ehjzny API reference, "ResourceForManagement") → local ``resources`` row.
 
     The row keeps the cloud's ``id``. ``types`` is the list of served booking type ids.
@@ -164,9 +173,13 @@ def resource_from_cloud(obj: dict, *, time_rules: dict | None = None,
     _require(obj, "id", "resource")
     _require(obj, "name", "resource")
     row = {
-        "id": str(obj["id"]), "name": obj["name"], "name_translations": _translations(obj),
-        "category": obj.get("category"), "types": [str(t) for t in obj.get("types") or []],
-        "on": bool(obj.get("on", True)), "activated": bool(obj.get("activated", True)),
+        "id": str(obj["id"]),
+        "name": obj["name"],
+        "name_translations": _translations(obj),
+        "category": obj.get("category"),
+        "types": [str(t) for t in obj.get("types") or []],
+        "on": bool(obj.get("on", True)),
+        "activated": bool(obj.get("activated", True)),
     }
     if time_rules is not None:
         row["timeRules"] = time_rules
@@ -185,13 +198,16 @@ def type_from_cloud(obj: dict) -> dict:
     _require(obj, "name", "booking type")
     what = f"booking type {obj['id']}"
     return {
-        "id": str(obj["id"]), "name": obj["name"], "name_translations": _translations(obj),
+        "id": str(obj["id"]),
+        "name": obj["name"],
+        "name_translations": _translations(obj),
         "minutes": _minutes(obj.get("minutes"), what, allow_zero=False),
         "leaveMinutesBefore": _minutes(obj.get("leaveMinutesBefore") or 0, what),
         "leaveMinutesAfter": _minutes(obj.get("leaveMinutesAfter") or 0, what),
         "color": obj.get("color"),
         "price": _price(obj.get("price"), what),
-        "autoConfirm": bool(obj.get("autoConfirm", True)), "on": bool(obj.get("on", True)),
+        "autoConfirm": bool(obj.get("autoConfirm", True)),
+        "on": bool(obj.get("on", True)),
     }
 
 
@@ -207,8 +223,12 @@ def customer_from_cloud(obj: dict, local_id: str, customer_number: int | None = 
         raise MappingError(f"customer {obj['id']}: needs a phone or an email")
     created = _utc(obj.get("createdAt"), f"customer {obj['id']}")
     row = {
-        "id": local_id, "firstName": obj.get("firstName"), "lastName": obj.get("lastName"),
-        "phone": obj.get("phone"), "email": obj.get("email"), "note": obj.get("note"),
+        "id": local_id,
+        "firstName": obj.get("firstName"),
+        "lastName": obj.get("lastName"),
+        "phone": obj.get("phone"),
+        "email": obj.get("email"),
+        "note": obj.get("note"),
         "searchText": search_text(obj.get("firstName"), obj.get("lastName"), obj.get("phone")),
         "createdAt": clock.to_iso(created),
     }
@@ -272,8 +292,12 @@ def _payment_link(obj: dict) -> str | None:
     "Use the paymentLink's URL in payment object found inside scheduling response"), when it
     is an http(s) URL of at most 2,000 characters; else None (the booking is still kept)."""
     link = (obj.get("payment") or {}).get("paymentLink") if isinstance(obj.get("payment"), dict) else None
-    if isinstance(link, str) and link.startswith(("https://", "http://")) and len(link) <= 2000 \
-            and not any(c.isspace() for c in link):
+    if (
+        isinstance(link, str)
+        and link.startswith(("https://", "http://"))
+        and len(link) <= 2000
+        and not any(c.isspace() for c in link)
+    ):
         return link
     return None
 
@@ -297,9 +321,12 @@ def money(obj: dict) -> CloudMoney | None:
         return None
     paid = None if balance is None else max(0.0, float(total) - float(balance))
     number = payment.get("invoiceNumber") or payment.get("invoiceId")
-    return CloudMoney(price=total, paid=None if paid is None else f"{paid:.2f}",
-                      fully_paid=None if balance is None else float(balance) == 0,
-                      reference=None if number in (None, "") else str(number))
+    return CloudMoney(
+        price=total,
+        paid=None if paid is None else f"{paid:.2f}",
+        fully_paid=None if balance is None else float(balance) == 0,
+        reference=None if number in (None, "") else str(number),
+    )
 
 
 def booking_from_cloud(obj: dict, zone: str) -> dict:
@@ -352,9 +379,15 @@ def booking_from_cloud(obj: dict, zone: str) -> dict:
     return out
 
 
-def booking_to_cloud(local_booking: dict, zone: str, cloud_type_id: str,
-                     cloud_resource_id: str | None, customer_identifier: dict, *,
-                     reschedule_booking_id: str | None = None) -> dict:
+def booking_to_cloud(
+    local_booking: dict,
+    zone: str,
+    cloud_type_id: str,
+    cloud_resource_id: str | None,
+    customer_identifier: dict,
+    *,
+    reschedule_booking_id: str | None = None,
+) -> dict:
     """Local booking → body of ``PUT /management/scheduling/new`` (contract "Operations").
 
     A timed booking gives ``date`` (branch-local ``YYYY-MM-DD``), ``time`` (branch-local
@@ -369,8 +402,10 @@ def booking_to_cloud(local_booking: dict, zone: str, cloud_type_id: str,
     e-mail: Ehjzny books by one of them, Ehjzny API reference, "Create Booking" ``customerIdentifier``).
     """
     if not customer_identifier or not any(customer_identifier.values()):
-        raise NotSendable("the customer has neither a phone number nor an e-mail address, and Ehjzny "
-                          "needs one of them to book: add one to the customer, then re-apply")
+        raise NotSendable(
+            "the customer has neither a phone number nor an e-mail address, and Ehjzny "
+            "needs one of them to book: add one to the customer, then re-apply"
+        )
     body: dict = {"type": cloud_type_id, "customerIdentifier": dict(customer_identifier)}
     start = clock.from_iso(local_booking.get("startDateTime"))
     if start is None:

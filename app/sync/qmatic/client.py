@@ -40,36 +40,53 @@ from app.sync.transport import retry_after
 #: "Objects": inferred). Correct a deployment's spelling here.
 TABLE: dict[str, dict] = {
     "routes": {
-        "services": ("GET", "/services"),                                   # doc
-        "service_groups": ("GET", "/services/groups"),                      # doc
-        "service": ("GET", "/services/{serviceId}"),                        # doc (/services/serviceId)
-        "timeslots": ("GET", "/services/{serviceId}/timeslots"),            # doc path
-        "reserve": ("POST", "/reservations"),                               # doc
-        "confirm": ("PUT", "/reservations/{reservationId}"),                # doc (/reservations/reservationId)
+        "services": ("GET", "/services"),  # doc
+        "service_groups": ("GET", "/services/groups"),  # doc
+        "service": ("GET", "/services/{serviceId}"),  # doc (/services/serviceId)
+        "timeslots": ("GET", "/services/{serviceId}/timeslots"),  # doc path
+        "reserve": ("POST", "/reservations"),  # doc
+        "confirm": ("PUT", "/reservations/{reservationId}"),  # doc (/reservations/reservationId)
         "release": ("DELETE", "/reservations/reservations/{appointmentId}"),  # public page; method inferred
-        "search": ("POST", "/appointments/search"),                         # public page
-        "appointment": ("GET", "/appointments/{appointmentId}"),            # inferred
+        "search": ("POST", "/appointments/search"),  # public page
+        "appointment": ("GET", "/appointments/{appointmentId}"),  # inferred
         "reschedule": ("PUT", "/appointments/{appointmentId}/reschedule"),  # inferred
-        "cancel": ("DELETE", "/appointments/{appointmentId}"),              # public page
+        "cancel": ("DELETE", "/appointments/{appointmentId}"),  # public page
         "update_customer": ("PUT", "/appointments/{appointmentId}/customer"),  # inferred
     },
-    "query": {"branchId": "branchId", "requestedResourceId": "requestedResourceId",
-              "numberOfReservations": "numberOfReservations"},
+    "query": {
+        "branchId": "branchId",
+        "requestedResourceId": "requestedResourceId",
+        "numberOfReservations": "numberOfReservations",
+    },
     "names": {
         # reserve body
-        "serviceId": "serviceId", "branchId": "branchId", "requestedResourceId": "requestedResourceId",
-        "timeSlot": "timeSlot", "startTime": "startTime", "endTime": "endTime", "notes": "notes",
+        "serviceId": "serviceId",
+        "branchId": "branchId",
+        "requestedResourceId": "requestedResourceId",
+        "timeSlot": "timeSlot",
+        "startTime": "startTime",
+        "endTime": "endTime",
+        "notes": "notes",
         "numberOfReservations": "numberOfReservations",
         # reserve reply: the reservation id is the appointment id (public release page)
-        "appointmentId": "appointmentId", "id": "id",
+        "appointmentId": "appointmentId",
+        "id": "id",
         # confirm body (the nesting under "customer" follows the search body)
-        "customer": "customer", "personalIdentifier": "personalIdentifier", "firstName": "firstName",
-        "lastName": "lastName", "phoneNumber": "phoneNumber", "email": "email", "dateOfBirth": "dateOfBirth",
-        "informationQuestions": "informationQuestions", "questionText": "questionText", "answer": "answer",
+        "customer": "customer",
+        "personalIdentifier": "personalIdentifier",
+        "firstName": "firstName",
+        "lastName": "lastName",
+        "phoneNumber": "phoneNumber",
+        "email": "email",
+        "dateOfBirth": "dateOfBirth",
+        "informationQuestions": "informationQuestions",
+        "questionText": "questionText",
+        "answer": "answer",
         # reschedule body
         "reservationId": "reservationId",
         # appointment fields used when present
-        "status": "status", "resource": "resource",
+        "status": "status",
+        "resource": "resource",
     },
 }
 ROUTES: dict[str, tuple[str, str]] = TABLE["routes"]
@@ -120,8 +137,9 @@ def _error(response: httpx.Response) -> QmaticError:
     nested = data.get("error") if isinstance(data.get("error"), dict) else {}
     message = data.get("message") or nested.get("message") or response.reason_phrase or "error"
     code = data.get("code") if data.get("code") is not None else nested.get("code")
-    return QmaticError(response.status_code, str(code) if code is not None else None, str(message),
-                       retry_after(response))
+    return QmaticError(
+        response.status_code, str(code) if code is not None else None, str(message), retry_after(response)
+    )
 
 
 class QmaticClient:
@@ -130,18 +148,35 @@ class QmaticClient:
     transient failure; ``max_wait``: the longest ``Retry-After`` waited inside one call
     (seconds; a longer one goes to the caller, whose backoff honours it)."""
 
-    def __init__(self, base_url: str, tenant: str, *, language: str = "en_US", authorization: str | None = None,
-                 timeout: float = 15.0, read_retries: int = 3, max_wait: float = 30.0,
-                 transport: httpx.AsyncBaseTransport | None = None, rng: random.Random | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        tenant: str,
+        *,
+        language: str = "en_US",
+        authorization: str | None = None,
+        timeout: float = 15.0,
+        read_retries: int = 3,
+        max_wait: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        rng: random.Random | None = None,
+    ):
         self.base_url = base_url.rstrip("/")
         self.transport = http.Transport(
             "Qmatic",
-            http.http_client(base_url=self.base_url, timeout=timeout, transport=transport,
-                             headers={"X-TENANT-ID": tenant, "Accept-Language": language or "en_US"},
-                             auth=http.HeaderAuth("Authorization", authorization) if authorization else None),
-            error=_error, unreachable=TransportError,
+            http.http_client(
+                base_url=self.base_url,
+                timeout=timeout,
+                transport=transport,
+                headers={"X-TENANT-ID": tenant, "Accept-Language": language or "en_US"},
+                auth=http.HeaderAuth("Authorization", authorization) if authorization else None,
+            ),
+            error=_error,
+            unreachable=TransportError,
             malformed=lambda status, message: QmaticError(status, None, message),
-            reads=http.ReadRetry(read_retries, max_wait, base=0.5, cap=30.0), rng=rng)
+            reads=http.ReadRetry(read_retries, max_wait, base=0.5, cap=30.0),
+            rng=rng,
+        )
         self.http = self.transport.http
         #: calls made per operation, each retry too (tests, the sync status)
         self.calls: dict[str, int] = self.transport.calls
@@ -158,5 +193,10 @@ class QmaticClient:
         kwargs: dict = {"params": {k: v for k, v in (params or {}).items() if v is not None}}
         if body is not None:
             kwargs["json"] = body
-        return await self.transport.json(method, path.format(**(ids or {})), operation=operation,
-                                         read=method == "GET" or operation == "search", **kwargs)
+        return await self.transport.json(
+            method,
+            path.format(**(ids or {})),
+            operation=operation,
+            read=method == "GET" or operation == "search",
+            **kwargs,
+        )

@@ -71,17 +71,39 @@ REFERENCE_EVERY = 3600.0
 #: (contract "Behaviour": lost reply on reserve — the orphaned hold expires by itself)
 ORPHAN_WINDOW = timedelta(minutes=16)
 #: what the desk cannot see (contract "Behaviour": Pull → Gap), for the sync status
-PULL_GAP = N_("Qmatic lists no calendar: online bookings of customers this desk has never booked "
-              "do not come down.")
+PULL_GAP = N_(
+    "Qmatic lists no calendar: online bookings of customers this desk has never booked do not come down."
+)
 #: booking fields a pull writes (the rest, e.g. the cancel reason and the note, stay the desk's)
-SYNCED_FIELDS = ("status", "startDateTime", "endDateTime", "duration", "typeId", "resourceId", "customerId",
-                 "createdAt")
+SYNCED_FIELDS = (
+    "status",
+    "startDateTime",
+    "endDateTime",
+    "duration",
+    "typeId",
+    "resourceId",
+    "customerId",
+    "createdAt",
+)
 LIVE = (Status.CONFIRMED, Status.PENDING_APPROVAL, Status.PENDING_PAYMENT)
 
 CAPABILITIES = Capabilities(
-    pull_mode=PullMode.NONE, queue=False, walk_ins=False, end_early=False, holds=False, approve=False,
-    attendances=False, visit_status_push=False, payments=False, reschedule_new_id=False, customer_write=False,
-    time_rules_write=False, restore=True, deleted_feed=False, payments_down=False)
+    pull_mode=PullMode.NONE,
+    queue=False,
+    walk_ins=False,
+    end_early=False,
+    holds=False,
+    approve=False,
+    attendances=False,
+    visit_status_push=False,
+    payments=False,
+    reschedule_new_id=False,
+    customer_write=False,
+    time_rules_write=False,
+    restore=True,
+    deleted_feed=False,
+    payments_down=False,
+)
 
 
 class NotReady(Exception):
@@ -123,12 +145,16 @@ class QmaticConnector:
     capabilities = CAPABILITIES
     pull_gap = PULL_GAP
 
-    def __init__(self, config: CloudConfig, ctx: ConnectorContext, *, transport=None, options: dict | None = None):
+    def __init__(
+        self, config: CloudConfig, ctx: ConnectorContext, *, transport=None, options: dict | None = None
+    ):
         self.config, self.ctx, self.transport = config, ctx, transport
         extra = config.extra or {}
         self.branch_id: str = str(extra.get("branchId") or "")
         self.language: str = str(extra.get("language") or LANGUAGES[0])
-        self.page_limit = int((options or {}).get("page_limit") or 500)  # no paging in Qmatic; kept for the engine
+        self.page_limit = int(
+            (options or {}).get("page_limit") or 500
+        )  # no paging in Qmatic; kept for the engine
         self.client: QmaticClient | None = None
         self.rows: dict[str, dict] = {}  # service id → its row of GET /services in this branch
         self.pools: dict[str, str] = {}  # service id → the branch pool (no named resources)
@@ -139,8 +165,13 @@ class QmaticConnector:
     # lifecycle -----------------------------------------------------------------------
     async def open(self) -> None:
         if self.client is None:
-            self.client = QmaticClient(self.config.base_url, self.config.account, language=self.language,
-                                       authorization=self.config.secret or None, transport=self.transport)
+            self.client = QmaticClient(
+                self.config.base_url,
+                self.config.account,
+                language=self.language,
+                authorization=self.config.secret or None,
+                transport=self.transport,
+            )
 
     async def close(self) -> None:
         if self.client is not None:
@@ -174,16 +205,22 @@ class QmaticConnector:
         reply = await self.client.call("services")
         rows = mapping.branch_rows(reply if isinstance(reply, list) else [], self.branch_id)
         self.rows = {str(r["service"]["id"]): r for r in rows}
-        self.pools = {sid: mapping.pool_id(self.branch_id) for sid, r in self.rows.items()
-                      if not mapping.named_resources(r)}
+        self.pools = {
+            sid: mapping.pool_id(self.branch_id)
+            for sid, r in self.rows.items()
+            if not mapping.named_resources(r)
+        }
         self._reference_at = time.monotonic()
         return rows
 
     async def _slots(self, service_id: str, resource_id: str | None) -> list | None:
         """Free time slots of a service (and resource) in the branch; None when the reply
         cannot be read (logged: the hours become unknown, never closed)."""
-        params = {QUERY["branchId"]: self.branch_id, QUERY["numberOfReservations"]: 1,
-                  QUERY["requestedResourceId"]: resource_id}
+        params = {
+            QUERY["branchId"]: self.branch_id,
+            QUERY["numberOfReservations"]: 1,
+            QUERY["requestedResourceId"]: resource_id,
+        }
         reply = await self.client.call("timeslots", ids={"serviceId": service_id}, params=params)
         try:
             spans = mapping.slot_spans(reply, self.ctx.zone)
@@ -217,8 +254,13 @@ class QmaticConnector:
         types, serves, names, unknown_hours = [], {}, {}, []
         for sid, row in self.rows.items():
             spans = [s for (service, _), found in self.slots.items() if service == sid for s in found or []]
-            types.append(mapping.booking_type(row["service"], mapping.duration_minutes(spans),
-                                              known=self.ctx.local_id("type", sid) is not None))
+            types.append(
+                mapping.booking_type(
+                    row["service"],
+                    mapping.duration_minutes(spans),
+                    known=self.ctx.local_id("type", sid) is not None,
+                )
+            )
             for resource in mapping.named_resources(row) or [None]:
                 rid = str(resource["id"]) if resource else mapping.pool_id(self.branch_id)
                 serves.setdefault(rid, []).append(sid)
@@ -245,8 +287,9 @@ class QmaticConnector:
         return bool(getattr(self.ctx, "pull_asked", False))
 
     # bookings in the domain's shape ----------------------------------------------------
-    def booking(self, obj: dict, identifier: str | None = None, *, own: bool = False,
-                created_at: str | None = None) -> CloudBooking:
+    def booking(
+        self, obj: dict, identifier: str | None = None, *, own: bool = False, created_at: str | None = None
+    ) -> CloudBooking:
         """An appointment as a :class:`CloudBooking` (raises MappingError). ``identifier``:
         the customer's ``personalIdentifier`` when known (the search was made with it).
         Qmatic gives no creation time: an appointment the branch has not mapped gets
@@ -308,8 +351,9 @@ class QmaticConnector:
         for row in rows:
             if row.get("status") not in LIVE:
                 continue
-            identifier = row.get("customer") or (mapping.personal_identifier(row["localCustomer"])
-                                                 if row.get("localCustomer") else None)
+            identifier = row.get("customer") or (
+                mapping.personal_identifier(row["localCustomer"]) if row.get("localCustomer") else None
+            )
             if identifier:
                 out.setdefault(identifier, []).append(row)
         return out
@@ -328,8 +372,11 @@ class QmaticConnector:
         yielded = False
         for identifier, bookings in sorted(held.items()):
             last = clock.from_iso(state["searched"].get(identifier))
-            busy_today = any(clock.local_date(clock.from_iso(b["startDateTime"]), self.ctx.zone) == today
-                             for b in bookings if b.get("startDateTime"))
+            busy_today = any(
+                clock.local_date(clock.from_iso(b["startDateTime"]), self.ctx.zone) == today
+                for b in bookings
+                if b.get("startDateTime")
+            )
             every = TODAY_EVERY if busy_today else REST_EVERY
             if not everyone and last is not None and (now - last).total_seconds() < every:
                 continue
@@ -349,8 +396,11 @@ class QmaticConnector:
                     continue
                 current = await self._get(held_row["cloudId"])  # absent from the search: confirm by GET
                 if current is None:
-                    found.append(CloudBooking(held_row["cloudId"], {"id": held_row["cloudId"],
-                                                                    "status": str(Status.CANCELED)}))
+                    found.append(
+                        CloudBooking(
+                            held_row["cloudId"], {"id": held_row["cloudId"], "status": str(Status.CANCELED)}
+                        )
+                    )
                 else:
                     try:
                         found.append(self.booking(current, identifier))
@@ -387,9 +437,20 @@ class QmaticConnector:
             return [PlannedOp("create", creates=True)]  # a desk walk-in accepted: now a timed booking
         if status not in LIVE:
             return []
-        if (before.get("startDateTime"), before.get("resourceId"), before.get("typeId"), before.get("duration")) != \
-                (after.get("startDateTime"), after.get("resourceId"), after.get("typeId"), after.get("duration")):
-            return [PlannedOp("reschedule", ("startDateTime", "endDateTime", "duration", "resourceId", "typeId"))]
+        if (
+            before.get("startDateTime"),
+            before.get("resourceId"),
+            before.get("typeId"),
+            before.get("duration"),
+        ) != (
+            after.get("startDateTime"),
+            after.get("resourceId"),
+            after.get("typeId"),
+            after.get("duration"),
+        ):
+            return [
+                PlannedOp("reschedule", ("startDateTime", "endDateTime", "duration", "resourceId", "typeId"))
+            ]
         return []
 
     async def send(self, op: Operation) -> SendResult:
@@ -429,7 +490,9 @@ class QmaticConnector:
         row = self.ctx.customer(local) if local else None
         identifier = self._cloud("customer", local) or (mapping.personal_identifier(local) if local else None)
         service = self._service(after)
-        missing = mapping.missing_fields(row, identifier, mapping.required_questions(self.rows.get(service) or {}))
+        missing = mapping.missing_fields(
+            row, identifier, mapping.required_questions(self.rows.get(service) or {})
+        )
         if missing:
             raise CustomerIncomplete(missing)
         return row, identifier
@@ -452,7 +515,10 @@ class QmaticConnector:
         key = (service, None if mapping.is_pool(resource) else resource)
         for lo, _hi, slot in self.slots.get(key) or []:
             if lo == start:
-                return {NAMES["startTime"]: slot[NAMES["startTime"]], NAMES["endTime"]: slot[NAMES["endTime"]]}
+                return {
+                    NAMES["startTime"]: slot[NAMES["startTime"]],
+                    NAMES["endTime"]: slot[NAMES["endTime"]],
+                }
         return mapping.composed_slot(start, minutes, self.ctx.zone)
 
     async def _reserve(self, op: Operation, steps: dict, part: str, after: dict) -> str:
@@ -468,8 +534,13 @@ class QmaticConnector:
         resent = bool(state.get("reserveRequested"))
         if not state.get("body"):
             slot = self._slot(service, resource, start, minutes)
-            state["body"] = mapping.reserve_body(service_id=service, branch_id=self.branch_id, resource_id=resource,
-                                                 slot=slot, notes=after.get("note"))
+            state["body"] = mapping.reserve_body(
+                service_id=service,
+                branch_id=self.branch_id,
+                resource_id=resource,
+                slot=slot,
+                notes=after.get("note"),
+            )
         state.setdefault("firstReserveAt", clock.to_iso(now))
         state["reserveRequested"] = True
         steps[part] = state
@@ -483,8 +554,10 @@ class QmaticConnector:
             first = clock.from_iso(state["firstReserveAt"])
             if exc.kind == "conflict" and resent and now - first < ORPHAN_WINDOW:
                 left = (first + ORPHAN_WINDOW - now).total_seconds()
-                raise OrphanHeld(f"the slot is held, likely by the reserve whose reply was lost: {exc.message}",
-                                 retry_after=min(30.0, max(1.0, left / 8))) from exc
+                raise OrphanHeld(
+                    f"the slot is held, likely by the reserve whose reply was lost: {exc.message}",
+                    retry_after=min(30.0, max(1.0, left / 8)),
+                ) from exc
             steps.pop(part, None)
             await self._save(op, steps)
             raise
@@ -514,8 +587,9 @@ class QmaticConnector:
         state["confirmRequested"] = True
         await self._save(op, steps)
         try:
-            reply = await self.client.call("confirm", ids={"reservationId": ident},
-                                           body=mapping.confirm_body(customer, identifier))
+            reply = await self.client.call(
+                "confirm", ids={"reservationId": ident}, body=mapping.confirm_body(customer, identifier)
+            )
         except QmaticError as exc:
             if exc.kind in ("refused", "conflict"):
                 current = await self._get(ident)
@@ -525,8 +599,12 @@ class QmaticConnector:
                 steps.pop(part, None)
                 await self._save(op, steps)
             raise
-        if not (isinstance(reply, dict) and mapping.appointment_id(reply) and mapping.slot_of(reply)
-                and reply.get("service")):
+        if not (
+            isinstance(reply, dict)
+            and mapping.appointment_id(reply)
+            and mapping.slot_of(reply)
+            and reply.get("service")
+        ):
             reply = await self._get(ident)
             if reply is None:
                 raise QmaticError(404, "NOT_FOUND", f"appointment {ident} is not there after its confirm")
@@ -548,8 +626,9 @@ class QmaticConnector:
             reserved = clock.from_iso(state.get("reservedAt")) or self.ctx.now()
             if self.ctx.now() - reserved < mapping.HOLD:
                 try:
-                    return self.booking(await self._confirm(op, steps, part, customer, identifier), identifier,
-                                        own=True)
+                    return self.booking(
+                        await self._confirm(op, steps, part, customer, identifier), identifier, own=True
+                    )
                 except QmaticError as exc:
                     if exc.kind != "not_found":
                         raise
@@ -558,7 +637,9 @@ class QmaticConnector:
             await self._save(op, steps)
         await self._reserve(op, steps, part, after)
         try:
-            return self.booking(await self._confirm(op, steps, part, customer, identifier), identifier, own=True)
+            return self.booking(
+                await self._confirm(op, steps, part, customer, identifier), identifier, own=True
+            )
         except QmaticError as exc:
             if exc.kind == "not_found":  # the hold is gone already: reserve again on the next try
                 steps.pop(part, None)
@@ -576,7 +657,8 @@ class QmaticConnector:
         state = steps.get("move") or {}
         target = clock.from_iso(after["startDateTime"])
         identifier = self._cloud("customer", after.get("customerId")) or (
-            mapping.personal_identifier(after["customerId"]) if after.get("customerId") else None)
+            mapping.personal_identifier(after["customerId"]) if after.get("customerId") else None
+        )
         if state.get("rescheduleRequested"):
             for ident in (old, state.get("reservationId")):
                 current = await self._get(ident) if ident else None
@@ -595,8 +677,11 @@ class QmaticConnector:
         state["rescheduleRequested"] = True
         await self._save(op, steps)
         try:
-            reply = await self.client.call("reschedule", ids={"appointmentId": old},
-                                           body={NAMES["reservationId"]: state["reservationId"]})
+            reply = await self.client.call(
+                "reschedule",
+                ids={"appointmentId": old},
+                body={NAMES["reservationId"]: state["reservationId"]},
+            )
         except QmaticError as exc:
             if exc.kind == "not_found":
                 if await self._get(old) is None:
@@ -660,7 +745,9 @@ class QmaticConnector:
             return []
         if not after.get("customerId") or not after.get("startDateTime"):
             return []
-        identifier = self._cloud("customer", after["customerId"]) or mapping.personal_identifier(after["customerId"])
+        identifier = self._cloud("customer", after["customerId"]) or mapping.personal_identifier(
+            after["customerId"]
+        )
         service = self._cloud("type", after.get("typeId"))
         start = clock.from_iso(after["startDateTime"])
         out = []
@@ -684,35 +771,68 @@ class QmaticConnector:
         if isinstance(error, NotReady):
             return Failure(FailureKind.REFUSED, "QMATIC-NOT-MAPPED", str(error))
         if isinstance(error, QmaticError):
-            kind = {"transient": FailureKind.TRANSIENT, "auth": FailureKind.AUTH,
-                    "not_found": FailureKind.NOT_FOUND}.get(error.kind, FailureKind.REFUSED)
+            kind = {
+                "transient": FailureKind.TRANSIENT,
+                "auth": FailureKind.AUTH,
+                "not_found": FailureKind.NOT_FOUND,
+            }.get(error.kind, FailureKind.REFUSED)
             code = error.code or ("SLOT-TAKEN" if error.kind == "conflict" else f"HTTP-{error.status}")
             return Failure(kind, code, error.message, error.retry_after, error.status)
         return None
 
 
-def make(config: CloudConfig, ctx: ConnectorContext, *, transport=None, options: dict | None = None) -> QmaticConnector:
+def make(
+    config: CloudConfig, ctx: ConnectorContext, *, transport=None, options: dict | None = None
+) -> QmaticConnector:
     """The factory of :data:`CONNECTOR`."""
     return QmaticConnector(config, ctx, transport=transport, options=options)
 
 
 CONNECTOR = ConnectorInfo(
-    name=NAME, title=N_("Qmatic"), capabilities=CAPABILITIES,
+    name=NAME,
+    title=N_("Qmatic"),
+    capabilities=CAPABILITIES,
     fields=(
-        ConfigField("baseUrl", N_("API address"), kind="url",
-                    help=N_("The tenant's external API, e.g. https://tenant.example/external/v1")),
+        ConfigField(
+            "baseUrl",
+            N_("API address"),
+            kind="url",
+            help=N_("The tenant's external API, e.g. https://tenant.example/external/v1"),
+        ),
         ConfigField("account", N_("Tenant ID"), help=N_("The X-TENANT-ID value of the Qmatic tenant")),
-        ConfigField("secret", N_("Authorization"), kind="secret", required=False,
-                    help=N_("Only when a gateway in front of the tenant asks for one: the whole "
-                            "Authorization header value, e.g. Bearer …")),
-        ConfigField("branchId", N_("Qmatic branch"), required=False, cli="qmatic-branch",
-                    help=N_("One desk branch is one Qmatic branch. Leave it empty when the tenant has one "
-                            "branch; otherwise connecting lists its branches.")),
-        ConfigField("language", N_("Language of service names"), kind="choice", required=False,
-                    default=LANGUAGES[0], cli="qmatic-language", choices=tuple((code, code) for code in LANGUAGES),
-                    help=N_("Qmatic has no Arabic: the desk keeps its own Arabic names, which a manager "
-                            "can edit.")),
+        ConfigField(
+            "secret",
+            N_("Authorization"),
+            kind="secret",
+            required=False,
+            help=N_(
+                "Only when a gateway in front of the tenant asks for one: the whole "
+                "Authorization header value, e.g. Bearer …"
+            ),
+        ),
+        ConfigField(
+            "branchId",
+            N_("Qmatic branch"),
+            required=False,
+            cli="qmatic-branch",
+            help=N_(
+                "One desk branch is one Qmatic branch. Leave it empty when the tenant has one "
+                "branch; otherwise connecting lists its branches."
+            ),
+        ),
+        ConfigField(
+            "language",
+            N_("Language of service names"),
+            kind="choice",
+            required=False,
+            default=LANGUAGES[0],
+            cli="qmatic-language",
+            choices=tuple((code, code) for code in LANGUAGES),
+            help=N_("Qmatic has no Arabic: the desk keeps its own Arabic names, which a manager can edit."),
+        ),
     ),
-    factory=make, synced_fields=SYNCED_FIELDS, auth_kinds=(("authorization", N_("Authorization header")),),
+    factory=make,
+    synced_fields=SYNCED_FIELDS,
+    auth_kinds=(("authorization", N_("Authorization header")),),
     customer_requires=("firstName", "lastName", "email"),
 )

@@ -127,8 +127,12 @@ def branch_rows(service_rows: list, branch_id: str) -> list[dict]:
         if not isinstance(row, dict):
             continue
         branch, service = row.get("branch"), row.get("service")
-        if isinstance(branch, dict) and str(branch.get("id")) == branch_id and isinstance(service, dict) \
-                and service.get("id"):
+        if (
+            isinstance(branch, dict)
+            and str(branch.get("id")) == branch_id
+            and isinstance(service, dict)
+            and service.get("id")
+        ):
             out.append(row)
     return out
 
@@ -141,8 +145,11 @@ def named_resources(row: dict) -> list[dict]:
 
 def required_questions(row: dict) -> list[str]:
     """The ``questionText`` of each required information question of a service row."""
-    return [str(q.get("questionText") or "") for q in row.get("informationQuestions") or []
-            if isinstance(q, dict) and q.get("required")]
+    return [
+        str(q.get("questionText") or "")
+        for q in row.get("informationQuestions") or []
+        if isinstance(q, dict) and q.get("required")
+    ]
 
 
 def slot_spans(reply, zone: str) -> list[tuple[datetime, datetime, dict]]:
@@ -195,8 +202,16 @@ def time_rules_from_slots(spans: list[tuple[datetime, datetime, dict]], zone: st
                 merged[-1][1] = max(last, merged[-1][1])
             else:
                 merged.append([first, last])
-        rules += [{"days": [day_name(day)], "from": first, "to": last, "fromDate": day.isoformat(),
-                   "toDate": day.isoformat()} for first, last in merged]
+        rules += [
+            {
+                "days": [day_name(day)],
+                "from": first,
+                "to": last,
+                "fromDate": day.isoformat(),
+                "toDate": day.isoformat(),
+            }
+            for first, last in merged
+        ]
     return {"depthOfDays": 0, "scheduleAfterHoursFromNow": 0, "rules": rules, "offRules": []}
 
 
@@ -211,8 +226,7 @@ def booking_type(service: dict, minutes: int | None, *, known: bool) -> dict:
     left out, so a manager's Arabic name stays)."""
     ident = _id(service, "service")
     name = str(service.get("name") or ident)
-    row = {"id": ident, "name": name, "minutes": minutes or DEFAULT_MINUTES, "on": True,
-           "autoConfirm": True}
+    row = {"id": ident, "name": name, "minutes": minutes or DEFAULT_MINUTES, "on": True, "autoConfirm": True}
     if not known:
         row["name_translations"] = {"en": name, "ar": name}
     return row
@@ -223,8 +237,15 @@ def resource_row(resource: dict, types: list[str], rules: dict, *, known: bool) 
     ``types`` (service ids); a known one keeps its desk names (see :func:`booking_type`)."""
     ident = _id(resource, "resource")
     name = str(resource.get("name") or ident)
-    row = {"id": ident, "name": name, "category": "provider", "types": sorted(set(types)), "on": True,
-           "activated": True, "timeRules": rules}
+    row = {
+        "id": ident,
+        "name": name,
+        "category": "provider",
+        "types": sorted(set(types)),
+        "on": True,
+        "activated": True,
+        "timeRules": rules,
+    }
     if not known:
         row["name_translations"] = {"en": name, "ar": name}
     return row
@@ -235,8 +256,15 @@ def pool_row(branch: dict, types: list[str], rules: dict, *, known: bool) -> dic
     of category ``room`` named after the branch."""
     branch_id = _id(branch, "branch")
     name = str(branch.get("name") or branch_id)
-    row = {"id": pool_id(branch_id), "name": name, "category": "room", "types": sorted(set(types)), "on": True,
-           "activated": True, "timeRules": rules}
+    row = {
+        "id": pool_id(branch_id),
+        "name": name,
+        "category": "room",
+        "types": sorted(set(types)),
+        "on": True,
+        "activated": True,
+        "timeRules": rules,
+    }
     if not known:
         row["name_translations"] = {"en": name, "ar": name}
     return row
@@ -261,8 +289,12 @@ def customer_body(customer: dict, identifier: str) -> dict:
     """A desk customer → the ``customer`` of a confirm (API reference "Confirm a reservation"):
     ``phoneNumber`` as a string of digits (typed integer in the API reference; contract "Bodies")."""
     n = NAMES
-    body = {n["personalIdentifier"]: identifier, n["firstName"]: str(customer["firstName"]).strip(),
-            n["lastName"]: str(customer["lastName"]).strip(), n["email"]: str(customer["email"]).strip()}
+    body = {
+        n["personalIdentifier"]: identifier,
+        n["firstName"]: str(customer["firstName"]).strip(),
+        n["lastName"]: str(customer["lastName"]).strip(),
+        n["email"]: str(customer["email"]).strip(),
+    }
     digits = re.sub(r"\D", "", str(customer.get("phone") or ""))
     if digits:
         body[n["phoneNumber"]] = digits
@@ -293,10 +325,17 @@ def customer_row(obj: dict | None, identifier: str, region: str = phones.DEFAULT
             phone = phones.normalize(text if text.startswith(("+", "0")) else f"+{text}", region)
         except ValueError:
             phone = None
-    row = {"id": identifier, "firstName": obj.get(n["firstName"]) or None, "lastName": obj.get(n["lastName"]) or None,
-           "phone": phone, "email": obj.get(n["email"]) or None}
+    row = {
+        "id": identifier,
+        "firstName": obj.get(n["firstName"]) or None,
+        "lastName": obj.get(n["lastName"]) or None,
+        "phone": phone,
+        "email": obj.get(n["email"]) or None,
+    }
     row["searchText"] = search_text(row["firstName"], row["lastName"], row["phone"])
-    return {k: v for k, v in row.items() if k in ("id", "firstName", "lastName", "searchText") or v is not None}
+    return {
+        k: v for k, v in row.items() if k in ("id", "firstName", "lastName", "searchText") or v is not None
+    }
 
 
 # ---- appointments ----------------------------------------------------------------------
@@ -334,9 +373,14 @@ def appointment(obj: dict, zone: str, *, pools: dict[str, str] | None = None) ->
     service = obj.get("service")
     if not isinstance(service, dict) or not service.get("id"):
         raise MappingError(f"{what}: missing service")
-    row = {"id": ident, "status": str(Status.CONFIRMED), "startDateTime": clock.to_iso(start),
-           "endDateTime": clock.to_iso(end), "duration": int((end - start).total_seconds() // 60),
-           "typeId": str(service["id"])}
+    row = {
+        "id": ident,
+        "status": str(Status.CONFIRMED),
+        "startDateTime": clock.to_iso(start),
+        "endDateTime": clock.to_iso(end),
+        "duration": int((end - start).total_seconds() // 60),
+        "typeId": str(service["id"]),
+    }
     resource = obj.get(NAMES["resource"])
     if isinstance(resource, dict) and resource.get("id"):
         row["resourceId"] = str(resource["id"])
@@ -359,14 +403,18 @@ def natural_key(obj: dict, zone: str) -> tuple[str, str, datetime] | None:
     return str(service.get("id") or ""), str(branch.get("id") or ""), start
 
 
-def reserve_body(*, service_id: str, branch_id: str, resource_id: str | None, slot: dict,
-                 notes: str | None = None) -> dict:
+def reserve_body(
+    *, service_id: str, branch_id: str, resource_id: str | None, slot: dict, notes: str | None = None
+) -> dict:
     """``POST /reservations`` (API reference "Create a new Reservation"): one reservation of the
     slot as Qmatic offered it (``startTime``/``endTime`` as sent in the time-slot reply)."""
     n = NAMES
-    body = {n["serviceId"]: service_id, n["branchId"]: branch_id,
-            n["timeSlot"]: {n["startTime"]: slot[n["startTime"]], n["endTime"]: slot[n["endTime"]]},
-            n["numberOfReservations"]: 1}
+    body = {
+        n["serviceId"]: service_id,
+        n["branchId"]: branch_id,
+        n["timeSlot"]: {n["startTime"]: slot[n["startTime"]], n["endTime"]: slot[n["endTime"]]},
+        n["numberOfReservations"]: 1,
+    }
     if resource_id and not is_pool(resource_id):
         body[n["requestedResourceId"]] = resource_id
     if notes:
@@ -377,5 +425,7 @@ def reserve_body(*, service_id: str, branch_id: str, resource_id: str | None, sl
 def composed_slot(start: datetime, minutes: int, zone: str) -> dict:
     """A slot written from the desk's start and duration (when the time-slot reply cannot
     be read)."""
-    return {NAMES["startTime"]: to_cloud_time(start, zone),
-            NAMES["endTime"]: to_cloud_time(start + timedelta(minutes=minutes), zone)}
+    return {
+        NAMES["startTime"]: to_cloud_time(start, zone),
+        NAMES["endTime"]: to_cloud_time(start + timedelta(minutes=minutes), zone),
+    }

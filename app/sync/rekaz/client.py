@@ -82,8 +82,16 @@ class RekazError(Exception):
     ``message``, ``details``, ``validation_errors`` (``[{field, message}]``) and, for 429,
     ``retry_after`` seconds (None when no ``Retry-After`` came)."""
 
-    def __init__(self, status: int, code: str | None, message: str, *, details: str | None = None,
-                 validation_errors: list | None = None, retry_after: float | None = None):
+    def __init__(
+        self,
+        status: int,
+        code: str | None,
+        message: str,
+        *,
+        details: str | None = None,
+        validation_errors: list | None = None,
+        retry_after: float | None = None,
+    ):
         super().__init__(f"{status} {code or '-'}: {message}")
         self.status, self.code, self.message, self.details = status, code, message, details
         self.validation_errors = validation_errors or []
@@ -120,10 +128,14 @@ def _error(response: httpx.Response) -> RekazError:
     code = error.get("code")
     if code is None and response.status_code == 429:
         code = "RateLimit"
-    return RekazError(response.status_code, str(code) if code is not None else None,
-                      str(error.get("message") or response.reason_phrase or "error"),
-                      details=error.get("details"), validation_errors=error.get("validationErrors"),
-                      retry_after=retry_after(response))
+    return RekazError(
+        response.status_code,
+        str(code) if code is not None else None,
+        str(error.get("message") or response.reason_phrase or "error"),
+        details=error.get("details"),
+        validation_errors=error.get("validationErrors"),
+        retry_after=retry_after(response),
+    )
 
 
 class RekazClient:
@@ -136,18 +148,34 @@ class RekazClient:
     is raised to the caller, whose backoff honours it).
     """
 
-    def __init__(self, base_url: str, key: str, tenant: str, *, timeout: float = 15.0,
-                 read_retries: int = 3, max_wait: float = 30.0,
-                 transport: httpx.AsyncBaseTransport | None = None, rng: random.Random | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        key: str,
+        tenant: str,
+        *,
+        timeout: float = 15.0,
+        read_retries: int = 3,
+        max_wait: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        rng: random.Random | None = None,
+    ):
         self.base_url = base_url.rstrip("/")
         self.transport = http.Transport(
             "Rekaz",
-            http.http_client(base_url=self.base_url, timeout=timeout, transport=transport,
-                             headers={"__tenant": tenant, "Content-Type": "application/json"},
-                             auth=http.HeaderAuth("Authorization", f"Basic {key}")),
-            error=_error, unreachable=TransportError,
+            http.http_client(
+                base_url=self.base_url,
+                timeout=timeout,
+                transport=transport,
+                headers={"__tenant": tenant, "Content-Type": "application/json"},
+                auth=http.HeaderAuth("Authorization", f"Basic {key}"),
+            ),
+            error=_error,
+            unreachable=TransportError,
             malformed=lambda status, message: RekazError(status, None, message),
-            reads=http.ReadRetry(read_retries, max_wait, base=0.5, cap=30.0), rng=rng)
+            reads=http.ReadRetry(read_retries, max_wait, base=0.5, cap=30.0),
+            rng=rng,
+        )
         self.http = self.transport.http
         #: calls made per operation, each retry too (tests, the sync status)
         self.calls: dict[str, int] = self.transport.calls
@@ -155,8 +183,7 @@ class RekazClient:
     async def aclose(self) -> None:
         await self.transport.aclose()
 
-    async def call(self, operation: str, *, ids: dict | None = None, params: dict | None = None,
-                   body=None):
+    async def call(self, operation: str, *, ids: dict | None = None, params: dict | None = None, body=None):
         """One call of ``operation`` (a key of :data:`ROUTES`): the decoded JSON reply, or
         None for 204. List values of ``params`` are sent as repeated keys (contract
         "Transport", ASP.NET style); None values are left out. A GET is retried after a
@@ -166,20 +193,25 @@ class RekazClient:
         kwargs: dict = {"params": {k: v for k, v in (params or {}).items() if v is not None and v != []}}
         if method != "GET":
             kwargs["json"] = body if body is not None else {}
-        return await self.transport.json(method, path.format(**(ids or {})), operation=operation,
-                                         read=method == "GET", **kwargs)
+        return await self.transport.json(
+            method, path.format(**(ids or {})), operation=operation, read=method == "GET", **kwargs
+        )
 
-    async def pages(self, operation: str, params: dict | None = None, *,
-                    page_size: int = MAX_RESULT_COUNT) -> AsyncIterator[tuple[list[dict], int]]:
+    async def pages(
+        self, operation: str, params: dict | None = None, *, page_size: int = MAX_RESULT_COUNT
+    ) -> AsyncIterator[tuple[list[dict], int]]:
         """Yield ``(items, totalCount)`` page by page (``skipCount``/``maxResultCount``,
         API reference "Query Parameters"); the listing ends when ``skipCount + len(items) >=
         totalCount`` or a page comes back empty (contract "Transport": Paging)."""
         skip = 0
         while True:
-            data = await self.call(operation, params={**(params or {}), "skipCount": skip,
-                                                      "maxResultCount": page_size})
+            data = await self.call(
+                operation, params={**(params or {}), "skipCount": skip, "maxResultCount": page_size}
+            )
             if not isinstance(data, dict):
-                raise RekazError(200, None, f"{operation}: expected {{items, totalCount}}, got {type(data).__name__}")
+                raise RekazError(
+                    200, None, f"{operation}: expected {{items, totalCount}}, got {type(data).__name__}"
+                )
             items = [i for i in data.get("items") or [] if isinstance(i, dict)]
             total = int(data.get("totalCount") or 0)
             yield items, total

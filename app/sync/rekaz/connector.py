@@ -69,26 +69,55 @@ CUSTOMER_SCAN_EVERY = 24 * 3600.0
 #: the horizon, days around the branch-local today (contract "Behaviour" → Pull)
 HORIZON_DAYS = (-1, 30)
 #: booking fields the pull writes (the others are the desk's own)
-SYNCED_FIELDS = (*mapping.CLOUD_BOOKING_FIELDS, "createdAt", "assignmentTimeout", "visitStatus", "checkedInAt",
-                 "endedAt", "paymentLink")
+SYNCED_FIELDS = (
+    *mapping.CLOUD_BOOKING_FIELDS,
+    "createdAt",
+    "assignmentTimeout",
+    "visitStatus",
+    "checkedInAt",
+    "endedAt",
+    "paymentLink",
+)
 
 CAPABILITIES = Capabilities(
-    pull_mode=PullMode.WINDOWS, queue=True, walk_ins=True, end_early=True, holds=False, approve=True, attendances=True,
-    visit_status_push=False, payments=False, reschedule_new_id=False, customer_write=True,
-    time_rules_write=False, restore=True, deleted_feed=False, payments_down=True)
+    pull_mode=PullMode.WINDOWS,
+    queue=True,
+    walk_ins=True,
+    end_early=True,
+    holds=False,
+    approve=True,
+    attendances=True,
+    visit_status_push=False,
+    payments=False,
+    reschedule_new_id=False,
+    customer_write=True,
+    time_rules_write=False,
+    restore=True,
+    deleted_feed=False,
+    payments_down=True,
+)
 
 #: service action → the Rekaz operation (contract "Desk operations on Rekaz"); an action
 #: not listed is the desk's own (in progress, no-show, undoing a check-in, expiry)
-ACTIONS = {Action.CREATE: "create", Action.CONFIRM: "confirm", Action.RESCHEDULE: "reschedule",
-           Action.CANCEL: "cancel", Action.ACCEPT: "assign", Action.END: "end", Action.CHECK_IN: "check_in",
-           Action.RESTORE: "restore"}
+ACTIONS = {
+    Action.CREATE: "create",
+    Action.CONFIRM: "confirm",
+    Action.RESCHEDULE: "reschedule",
+    Action.CANCEL: "cancel",
+    Action.ACCEPT: "assign",
+    Action.END: "end",
+    Action.CHECK_IN: "check_in",
+    Action.RESTORE: "restore",
+}
 
 
 class AcceptLost(Exception):
     """Another channel assigned the reservation first (contract "Behaviour": accept race)."""
 
     def __init__(self, providers: list):
-        super().__init__(f"the reservation is assigned to {', '.join(map(str, providers)) or 'nobody'} in Rekaz")
+        super().__init__(
+            f"the reservation is assigned to {', '.join(map(str, providers)) or 'nobody'} in Rekaz"
+        )
         self.providers = providers
 
 
@@ -103,7 +132,9 @@ class RekazConnector:
     name = NAME
     capabilities = CAPABILITIES
 
-    def __init__(self, config: CloudConfig, ctx: ConnectorContext, *, transport=None, options: dict | None = None):
+    def __init__(
+        self, config: CloudConfig, ctx: ConnectorContext, *, transport=None, options: dict | None = None
+    ):
         self.config, self.ctx, self.transport = config, ctx, transport
         options = options or {}
         self.page_limit = options.get("page_limit") or MAX_RESULT_COUNT
@@ -133,8 +164,9 @@ class RekazConnector:
     # lifecycle -----------------------------------------------------------------------
     async def open(self) -> None:
         if self.client is None:
-            self.client = RekazClient(self.config.base_url, self.config.secret or "", self.config.account,
-                                      transport=self.transport)
+            self.client = RekazClient(
+                self.config.base_url, self.config.secret or "", self.config.account, transport=self.transport
+            )
 
     async def close(self) -> None:
         if self.client is not None:
@@ -213,8 +245,11 @@ class RekazConnector:
         for product in products:  # a product may list a provider that /providers does not
             for provider in product.get("productProviders") or []:
                 known.setdefault(str(provider.get("id")), provider)
-        resources = [mapping.resource_from_provider(known[pid], sorted(set(tids)))
-                     for pid, tids in serves.items() if pid in known]
+        resources = [
+            mapping.resource_from_provider(known[pid], sorted(set(tids)))
+            for pid, tids in serves.items()
+            if pid in known
+        ]
         customers = []
         if self._customers_at is None or time.monotonic() - self._customers_at >= CUSTOMER_SCAN_EVERY:
             for obj in await self.client.all("customers"):
@@ -225,12 +260,18 @@ class RekazConnector:
                 except mapping.MappingError as exc:
                     log.warning("Rekaz customer set aside: %s", exc)
             self._customers_at = time.monotonic()
-        return Reference(resources=resources, types=types, customers=customers,
-                         hours_unknown=[r["id"] for r in resources])
+        return Reference(
+            resources=resources, types=types, customers=customers, hours_unknown=[r["id"] for r in resources]
+        )
 
     # bookings in the domain's shape -------------------------------------------------------
-    def booking(self, obj: dict, visits: dict[str, str] | None = None,
-                created_at: str | None = None, own: bool = False) -> CloudBooking:
+    def booking(
+        self,
+        obj: dict,
+        visits: dict[str, str] | None = None,
+        created_at: str | None = None,
+        own: bool = False,
+    ) -> CloudBooking:
         """A reservation as a :class:`CloudBooking` (raises MappingError).
 
         Rekaz gives no creation time: a timed reservation the branch has not mapped yet gets
@@ -243,11 +284,17 @@ class RekazConnector:
         row, problems = mapping.booking_from_cloud(obj, self.names or mapping.NameIndex(), now)
         cloud_id = str(obj["id"])
         row["id"] = cloud_id
-        if "createdAt" not in row and not own and (created_at or self.ctx.local_id("booking", cloud_id) is None):
+        if (
+            "createdAt" not in row
+            and not own
+            and (created_at or self.ctx.local_id("booking", cloud_id) is None)
+        ):
             row["createdAt"] = created_at or clock.to_iso(now)
         if visits and cloud_id in visits:
             row["visitStatus"] = visits[cloud_id]
-            row["checkedInAt" if visits[cloud_id] == VisitStatus.CHECKED_IN else "endedAt"] = clock.to_iso(now)
+            row["checkedInAt" if visits[cloud_id] == VisitStatus.CHECKED_IN else "endedAt"] = clock.to_iso(
+                now
+            )
         if problems:
             self.problems[cloud_id] = problems
         else:
@@ -258,16 +305,30 @@ class RekazConnector:
             customer = self._customers.get(key)
             if customer is None and (key[1] or key[2]):  # phone parsing is slow: once per customer
                 customer = self._customers[key] = mapping.customer_from_cloud(
-                    {"id": key[0], "name": key[1], "mobileNumber": key[2]})
+                    {"id": key[0], "name": key[1], "mobileNumber": key[2]}
+                )
             customer = dict(customer) if customer else None
         raw = mapping.cloud_state(obj)
-        notes = [{"code": p.code, "field": p.field, "reason": p.reason, "name": p.name,
-                  "candidates": list(p.candidates), "message": p.message()} for p in problems]
+        notes = [
+            {
+                "code": p.code,
+                "field": p.field,
+                "reason": p.reason,
+                "name": p.name,
+                "candidates": list(p.candidates),
+                "message": p.message(),
+            }
+            for p in problems
+        ]
         if notes:
             raw["problems"] = notes
-        return CloudBooking(cloud_id, row, customer=customer, raw=raw, problems=notes, money=mapping.money(obj))
+        return CloudBooking(
+            cloud_id, row, customer=customer, raw=raw, problems=notes, money=mapping.money(obj)
+        )
 
-    def _bookings(self, objs: list[dict], visits: dict[str, str] | None = None) -> tuple[list[CloudBooking], int]:
+    def _bookings(
+        self, objs: list[dict], visits: dict[str, str] | None = None
+    ) -> tuple[list[CloudBooking], int]:
         out, set_aside = [], 0
         for obj in objs:
             try:
@@ -344,11 +405,15 @@ class RekazConnector:
             whole = restarted  # every page of this listing read in this run
             seen: set[str] = set()
             queued: dict[str, str] = {}
-            params = {"dateMin": start, "dateMax": clock.to_iso(clock.from_iso(end) - timedelta(seconds=1)),
-                      "branchId": self.branch_id or None}
+            params = {
+                "dateMin": start,
+                "dateMax": clock.to_iso(clock.from_iso(end) - timedelta(seconds=1)),
+                "branchId": self.branch_id or None,
+            }
             while True:
-                data = await self.client.call("reservations", params={**params, "skipCount": skip,
-                                                                      "maxResultCount": self.page_limit})
+                data = await self.client.call(
+                    "reservations", params={**params, "skipCount": skip, "maxResultCount": self.page_limit}
+                )
                 objs = [o for o in (data or {}).get("items") or [] if isinstance(o, dict)]
                 total = int((data or {}).get("totalCount") or 0)
                 await self._maybe_reload_names(objs)
@@ -364,15 +429,30 @@ class RekazConnector:
                 if last:
                     deleted = await self._check_queue(state, start, end, seen, queued, bookings, whole)
                 done = [Window(name, "startDateTime", start, end)] if last else []
-                yield PullPage(bookings=bookings, deleted=deleted, cursor=dict(state), window=name,
-                               restarted=restarted, windows_done=done, set_aside=set_aside)
+                yield PullPage(
+                    bookings=bookings,
+                    deleted=deleted,
+                    cursor=dict(state),
+                    window=name,
+                    restarted=restarted,
+                    windows_done=done,
+                    set_aside=set_aside,
+                )
                 restarted = False
                 if last:
                     break
             listing = None
 
-    async def _check_queue(self, state: dict, start: str, end: str, seen: set[str], queued: dict[str, str],
-                           bookings: list[CloudBooking], whole: bool) -> list[str]:
+    async def _check_queue(
+        self,
+        state: dict,
+        start: str,
+        end: str,
+        seen: set[str],
+        queued: dict[str, str],
+        bookings: list[CloudBooking],
+        whole: bool,
+    ) -> list[str]:
         """Queue bookings listed before inside ``[start, end)`` and missing now: fetched by id
         (their new state joins ``bookings``); returns the ids that are gone (404)."""
         before = dict(state.get("queued") or {})
@@ -446,7 +526,9 @@ class RekazConnector:
     async def _get(self, reservation_id: str) -> dict:
         return await self.client.call("reservation", ids={"id": reservation_id})
 
-    async def _result(self, reservation_id: str, replaces: str | None = None, extra: dict | None = None) -> SendResult:
+    async def _result(
+        self, reservation_id: str, replaces: str | None = None, extra: dict | None = None
+    ) -> SendResult:
         booking = self.booking(await self._get(reservation_id), own=True)
         if extra:
             booking.raw = {**(booking.raw or {}), **extra}
@@ -475,7 +557,9 @@ class RekazConnector:
         steps["customerRequested"] = True
         await self.ctx.save_steps(op, steps)
         op.steps = steps
-        created = await self.client.call("create_customer", body=mapping.customer_to_cloud(row, self.branch_id))
+        created = await self.client.call(
+            "create_customer", body=mapping.customer_to_cloud(row, self.branch_id)
+        )
         steps["customerId"] = str(created)
         await self.ctx.save_steps(op, steps)
         op.steps = steps
@@ -504,8 +588,14 @@ class RekazConnector:
         body = steps.get("body")
         if body is None:
             start = clock.from_iso(after.get("startDateTime")) or self.ctx.now().replace(microsecond=0)
-            body = mapping.create_body(customer_id=customer_id, branch_id=self.branch_id, price_id=price_id,
-                                       start=start, minutes=minutes, provider_id=provider_id)
+            body = mapping.create_body(
+                customer_id=customer_id,
+                branch_id=self.branch_id,
+                price_id=price_id,
+                start=start,
+                minutes=minutes,
+                provider_id=provider_id,
+            )
             steps["body"] = body
             await self.ctx.save_steps(op, steps)
             op.steps = steps
@@ -531,9 +621,15 @@ class RekazConnector:
         item = body["items"][0]
         exclude = set()
         rows = await lookups.find_reservations(
-            self.client, self.names, customer_id=body["customerId"], branch_id=body["branchId"],
-            start=item["from"], end=item["to"], price_id=item["priceId"],
-            provider_id=(item.get("providerIds") or [None])[0])
+            self.client,
+            self.names,
+            customer_id=body["customerId"],
+            branch_id=body["branchId"],
+            start=item["from"],
+            end=item["to"],
+            price_id=item["priceId"],
+            provider_id=(item.get("providerIds") or [None])[0],
+        )
         for row in rows:
             if self.ctx.local_id("booking", str(row["id"])) not in (None, own):
                 exclude.add(str(row["id"]))
@@ -568,8 +664,13 @@ class RekazConnector:
         if after.get("resourceId") != before.get("resourceId"):
             provider = self._cloud("resource", after.get("resourceId"))
             providers = [provider] if provider else []
-        await self.client.call("update", ids={"id": ident}, body=mapping.update_body(
-            after["startDateTime"], end=after.get("endDateTime"), provider_ids=providers))
+        await self.client.call(
+            "update",
+            ids={"id": ident},
+            body=mapping.update_body(
+                after["startDateTime"], end=after.get("endDateTime"), provider_ids=providers
+            ),
+        )
         return await self._result(ident)
 
     async def _send_cancel(self, op: Operation) -> SendResult:
@@ -578,8 +679,9 @@ class RekazConnector:
         ident = self._reservation_id(op)
         reason = op.payload["after"].get("cancelReason") or ""
         try:
-            await self.client.call("cancel", ids={"id": ident},
-                                   body={"cancellationReason": reason, "notifyCustomer": True})
+            await self.client.call(
+                "cancel", ids={"id": ident}, body={"cancellationReason": reason, "notifyCustomer": True}
+            )
         except RekazError as exc:
             if not exc.is_code(BUSINESS) or not mapping.is_cancelled(await self._get(ident)):
                 raise
@@ -607,8 +709,9 @@ class RekazConnector:
             # busy with someone else, which Rekaz refuses as a double booking
             start = after.get("startDateTime") or current["startAt"]
             end = after.get("endDateTime") if after.get("startDateTime") else None
-            await self.client.call("update", ids={"id": ident}, body=mapping.update_body(
-                start, end=end, provider_ids=[provider]))
+            await self.client.call(
+                "update", ids={"id": ident}, body=mapping.update_body(start, end=end, provider_ids=[provider])
+            )
             current = await self._get(ident)
             names = [p for p in current.get("providers") or [] if str(p).strip()]
             if [self.names.provider(p)[0] for p in names] != [provider]:
@@ -637,7 +740,9 @@ class RekazConnector:
         try:
             await self.client.call("attend", body=mapping.attendance_body(kind, customer, ident))
         except RekazError as exc:
-            kinds = await lookups.attendance_state(self.client, customer, ident) if exc.is_code(BUSINESS) else []
+            kinds = (
+                await lookups.attendance_state(self.client, customer, ident) if exc.is_code(BUSINESS) else []
+            )
             if not kinds or kinds[-1] != kind:
                 raise
         steps[key] = "done"
@@ -658,9 +763,16 @@ class RekazConnector:
         ident = self._reservation_id(op)
         current = await self._get(ident)
         steps = dict(op.steps or {})
-        if after.get("endDateTime") and after.get("endDateTime") != before.get("endDateTime") and not steps.get("ended"):
-            await self.client.call("update", ids={"id": ident}, body=mapping.update_body(
-                current["startAt"], end=after["endDateTime"]))
+        if (
+            after.get("endDateTime")
+            and after.get("endDateTime") != before.get("endDateTime")
+            and not steps.get("ended")
+        ):
+            await self.client.call(
+                "update",
+                ids={"id": ident},
+                body=mapping.update_body(current["startAt"], end=after["endDateTime"]),
+            )
             steps["ended"] = True
             await self.ctx.save_steps(op, steps)
             op.steps = steps
@@ -684,8 +796,11 @@ class RekazConnector:
             op.steps = steps
         if not steps.get("cancelled"):
             try:
-                await self.client.call("cancel", ids={"id": old}, body={
-                    "cancellationReason": "service changed at the desk", "notifyCustomer": False})
+                await self.client.call(
+                    "cancel",
+                    ids={"id": old},
+                    body={"cancellationReason": "service changed at the desk", "notifyCustomer": False},
+                )
             except RekazError as exc:
                 if not exc.is_code(BUSINESS) or not mapping.is_cancelled(await self._get(old)):
                     raise
@@ -733,9 +848,14 @@ class RekazConnector:
         if isinstance(error, NotReady):
             return Failure(FailureKind.REFUSED, "REKAZ-NOT-MAPPED", str(error))
         if isinstance(error, RekazError):
-            kind = {"transient": FailureKind.TRANSIENT, "auth": FailureKind.AUTH,
-                    "not_found": FailureKind.NOT_FOUND}.get(error.kind, FailureKind.REFUSED)
-            return Failure(kind, error.code or f"HTTP-{error.status}", error.message, error.retry_after, error.status)
+            kind = {
+                "transient": FailureKind.TRANSIENT,
+                "auth": FailureKind.AUTH,
+                "not_found": FailureKind.NOT_FOUND,
+            }.get(error.kind, FailureKind.REFUSED)
+            return Failure(
+                kind, error.code or f"HTTP-{error.status}", error.message, error.retry_after, error.status
+            )
         return None
 
 
@@ -744,23 +864,46 @@ def mapping_visit(kind: str) -> str:
     return str(VisitStatus.CHECKED_IN if kind == mapping.CHECK_IN else VisitStatus.COMPLETED)
 
 
-def make(config: CloudConfig, ctx: ConnectorContext, *, transport=None, options: dict | None = None) -> RekazConnector:
+def make(
+    config: CloudConfig, ctx: ConnectorContext, *, transport=None, options: dict | None = None
+) -> RekazConnector:
     """The factory of :data:`CONNECTOR` (``options``: ``page_limit``, ``horizon_days``)."""
     return RekazConnector(config, ctx, transport=transport, options=options)
 
 
 CONNECTOR = ConnectorInfo(
-    name=NAME, title=N_("Rekaz"), capabilities=CAPABILITIES,
+    name=NAME,
+    title=N_("Rekaz"),
+    capabilities=CAPABILITIES,
     fields=(
-        ConfigField("baseUrl", N_("API address"), kind="url", default=DEFAULT_URL,
-                    help=N_("The Rekaz public API, e.g. https://platform.rekaz.io/api/public")),
+        ConfigField(
+            "baseUrl",
+            N_("API address"),
+            kind="url",
+            default=DEFAULT_URL,
+            help=N_("The Rekaz public API, e.g. https://platform.rekaz.io/api/public"),
+        ),
         ConfigField("account", N_("Tenant ID"), help=N_("The __tenant value Rekaz gave with the key")),
-        ConfigField("secret", N_("API key"), kind="secret",
-                    help=N_("The key exactly as Rekaz issued it (sent after Basic)")),
-        ConfigField("branchId", N_("Rekaz branch"), required=False, cli="rekaz-branch", listed=True,
-                    help=N_("One desk branch is one Rekaz branch. Leave it empty when the key sees one "
-                            "branch; otherwise connecting lists the branches the key can see.")),
+        ConfigField(
+            "secret",
+            N_("API key"),
+            kind="secret",
+            help=N_("The key exactly as Rekaz issued it (sent after Basic)"),
+        ),
+        ConfigField(
+            "branchId",
+            N_("Rekaz branch"),
+            required=False,
+            cli="rekaz-branch",
+            listed=True,
+            help=N_(
+                "One desk branch is one Rekaz branch. Leave it empty when the key sees one "
+                "branch; otherwise connecting lists the branches the key can see."
+            ),
+        ),
     ),
-    factory=make, synced_fields=SYNCED_FIELDS, auth_kinds=(("apiKey", N_("API key")),),
+    factory=make,
+    synced_fields=SYNCED_FIELDS,
+    auth_kinds=(("apiKey", N_("API key")),),
     default_url=DEFAULT_URL,
 )

@@ -23,15 +23,31 @@ from app.sync.rekaz import mapping
 from app.sync.rekaz.client import RekazClient
 
 
-async def find_reservations(client: RekazClient, names: mapping.NameIndex, *, customer_id: str, branch_id: str,
-                            start: datetime | str, end: datetime | str, price_id: str,
-                            provider_id: str | None, exclude: Set[str] = frozenset()) -> list[dict]:
+async def find_reservations(
+    client: RekazClient,
+    names: mapping.NameIndex,
+    *,
+    customer_id: str,
+    branch_id: str,
+    start: datetime | str,
+    end: datetime | str,
+    price_id: str,
+    provider_id: str | None,
+    exclude: Set[str] = frozenset(),
+) -> list[dict]:
     """The reservations that match one create item (oldest ``reservationNumber`` first),
     leaving out cancelled ones and the ids in ``exclude`` (already mapped)."""
     start = clock.from_iso(start) if isinstance(start, str) else start
     end = clock.from_iso(end) if isinstance(end, str) else end
-    rows = await client.all("reservations", {"customerId": customer_id, "branchId": branch_id,
-                                             "dateMin": mapping.cloud_time(start), "dateMax": mapping.cloud_time(start)})
+    rows = await client.all(
+        "reservations",
+        {
+            "customerId": customer_id,
+            "branchId": branch_id,
+            "dateMin": mapping.cloud_time(start),
+            "dateMax": mapping.cloud_time(start),
+        },
+    )
     found = []
     for row in rows:
         if str(row.get("id")) in exclude or mapping.is_cancelled(row):

@@ -39,8 +39,15 @@ from app.sync.connector import CloudMoney
 #: ``duration`` is nullable and has no default; contract "Objects": read as minutes)
 DEFAULT_MINUTES = 60
 #: Rekaz's booking fields the pull writes (the desk-only ones are the caller's)
-CLOUD_BOOKING_FIELDS = ("status", "startDateTime", "endDateTime", "duration", "typeId", "resourceId",
-                        "customerId")
+CLOUD_BOOKING_FIELDS = (
+    "status",
+    "startDateTime",
+    "endDateTime",
+    "duration",
+    "typeId",
+    "resourceId",
+    "customerId",
+)
 #: attendance kinds (contract "Objects": Attendance)
 CHECK_IN, CHECK_OUT = "CheckIn", "CheckOut"
 RESERVATION, SUBSCRIPTION = "Reservation", "Subscription"
@@ -142,8 +149,12 @@ def branch_from_cloud(obj: dict) -> dict:
     """Rekaz branch → ``{"id", "name", "name_translations": {ar, en}, "addressUrl"}``."""
     if not isinstance(obj, dict) or not obj.get("id"):
         raise MappingError("branch without an id")
-    return {"id": str(obj["id"]), "name": obj.get("name") or obj.get("nameEn") or "", "name_translations": _names(obj),
-            "addressUrl": obj.get("addressUrl")}
+    return {
+        "id": str(obj["id"]),
+        "name": obj.get("name") or obj.get("nameEn") or "",
+        "name_translations": _names(obj),
+        "addressUrl": obj.get("addressUrl"),
+    }
 
 
 def offered(product: dict, branch_id: str) -> bool:
@@ -173,7 +184,9 @@ def types_from_product(product: dict) -> list[dict]:
         own = _names(price)
         translations = dict(names)
         if len(prices) > 1:
-            translations = {lang: f"{names[lang]} · {own[lang]}" if own[lang] else names[lang] for lang in names}
+            translations = {
+                lang: f"{names[lang]} · {own[lang]}" if own[lang] else names[lang] for lang in names
+            }
         minutes = price.get("duration") or product.get("duration") or DEFAULT_MINUTES
         try:
             minutes = max(1, int(minutes))
@@ -181,10 +194,20 @@ def types_from_product(product: dict) -> list[dict]:
             minutes = DEFAULT_MINUTES
         amount = price.get("discountedAmount")
         amount = _amount(amount if amount not in (None, "") else price.get("amount"))
-        out.append({"id": str(price["id"]),
-                    "name": translations["ar"] or translations["en"], "name_translations": translations,
-                    "minutes": minutes, "leaveMinutesBefore": 0, "leaveMinutesAfter": 0, "color": None,
-                    "price": amount, "autoConfirm": True, "on": True})
+        out.append(
+            {
+                "id": str(price["id"]),
+                "name": translations["ar"] or translations["en"],
+                "name_translations": translations,
+                "minutes": minutes,
+                "leaveMinutesBefore": 0,
+                "leaveMinutesAfter": 0,
+                "color": None,
+                "price": amount,
+                "autoConfirm": True,
+                "on": True,
+            }
+        )
     return out
 
 
@@ -194,9 +217,16 @@ def resource_from_provider(obj: dict, type_ids: list[str]) -> dict:
     if not isinstance(obj, dict) or not obj.get("id"):
         raise MappingError("provider without an id")
     name = _key(obj.get("name"))
-    return {"id": str(obj["id"]), "name": name, "name_translations": {"ar": name, "en": name},
-            "category": None, "types": list(type_ids), "on": True, "activated": True,
-            "timeRules": timerules.unknown("Rekaz has no working hours; the slot search is its only signal")}
+    return {
+        "id": str(obj["id"]),
+        "name": name,
+        "name_translations": {"ar": name, "en": name},
+        "category": None,
+        "types": list(type_ids),
+        "on": True,
+        "activated": True,
+        "timeRules": timerules.unknown("Rekaz has no working hours; the slot search is its only signal"),
+    }
 
 
 def split_name(name: str | None) -> tuple[str | None, str | None]:
@@ -219,8 +249,14 @@ def customer_from_cloud(obj: dict, region: str = "SA") -> dict:
     if mobile and not str(mobile).startswith(("+", "0")) and str(mobile).startswith("966"):
         mobile = "+" + str(mobile)  # the API reference's samples write 9665… as well as +9665…
     phone = normalize_or_keep(mobile, region) if mobile else None
-    return {"id": str(obj["id"]), "firstName": first, "lastName": last, "phone": phone,
-            "email": obj.get("email") or None, "searchText": search_text(first, last, phone)}
+    return {
+        "id": str(obj["id"]),
+        "firstName": first,
+        "lastName": last,
+        "phone": phone,
+        "email": obj.get("email") or None,
+        "searchText": search_text(first, last, phone),
+    }
 
 
 def customer_to_cloud(row: dict, branch_id: str) -> dict:
@@ -302,7 +338,9 @@ def is_cancelled(obj: dict) -> bool:
     return status_key(obj.get("status")) == "cancelled"
 
 
-def booking_from_cloud(obj: dict, names: NameIndex, now: datetime | None = None) -> tuple[dict, list[Problem]]:
+def booking_from_cloud(
+    obj: dict, names: NameIndex, now: datetime | None = None
+) -> tuple[dict, list[Problem]]:
     """Rekaz reservation → (booking fields, problems).
 
     Fields: the keys of :data:`CLOUD_BOOKING_FIELDS` plus ``createdAt`` for a queue booking.
@@ -366,8 +404,12 @@ def booking_from_cloud(obj: dict, names: NameIndex, now: datetime | None = None)
 def payment_link(link) -> str | None:
     """The ``paymentLink`` of a create reply (contract "Create body": the desk stores it)
     when it is an http(s) URL of at most 2,000 characters without spaces; else None."""
-    if isinstance(link, str) and link.startswith(("https://", "http://")) and len(link) <= 2000 \
-            and not any(c.isspace() for c in link):
+    if (
+        isinstance(link, str)
+        and link.startswith(("https://", "http://"))
+        and len(link) <= 2000
+        and not any(c.isspace() for c in link)
+    ):
         return link
     return None
 
@@ -383,40 +425,76 @@ def money(obj: dict) -> CloudMoney | None:
         return None
     remaining = _amount(obj.get("reservationRemainingAmount"))
     paid = max(0.0, float(total) - float(remaining)) if remaining is not None else None
-    return CloudMoney(price=total, paid=None if paid is None else f"{paid:.2f}",
-                      fully_paid=None if paid is None or float(total) == 0 else float(remaining or 0) == 0)
+    return CloudMoney(
+        price=total,
+        paid=None if paid is None else f"{paid:.2f}",
+        fully_paid=None if paid is None or float(total) == 0 else float(remaining or 0) == 0,
+    )
 
 
 def cloud_state(obj: dict) -> dict:
     """What the desk keeps of a reservation beside the booking fields: ``reservationNumber``,
     ``status`` as sent, ``customStatus`` (a free label, read only), ``source``,
     ``providers`` (names), amounts, ``branchId``."""
-    keys = ("id", "reservationNumber", "status", "customStatus", "source", "providers", "productName",
-            "priceName", "invoiceTotalAmount", "reservationTotalAmount", "reservationRemainingAmount",
-            "branchId", "isWalkInCustomer", "meetingUrl")
+    keys = (
+        "id",
+        "reservationNumber",
+        "status",
+        "customStatus",
+        "source",
+        "providers",
+        "productName",
+        "priceName",
+        "invoiceTotalAmount",
+        "reservationTotalAmount",
+        "reservationRemainingAmount",
+        "branchId",
+        "isWalkInCustomer",
+        "meetingUrl",
+    )
     return {k: obj.get(k) for k in keys if k in obj}
 
 
 def fingerprint(obj: dict) -> tuple:
     """The parts of a reservation whose change the desk acts on (change detection by
     comparison: Rekaz has no timestamps, contract "Behaviour" → Pull)."""
-    return (obj.get("startAt"), obj.get("endAt"), status_key(obj.get("status")), tuple(obj.get("providers") or []),
-            obj.get("productName"), obj.get("priceName"), obj.get("customerId"), obj.get("customStatus"))
+    return (
+        obj.get("startAt"),
+        obj.get("endAt"),
+        status_key(obj.get("status")),
+        tuple(obj.get("providers") or []),
+        obj.get("productName"),
+        obj.get("priceName"),
+        obj.get("customerId"),
+        obj.get("customStatus"),
+    )
 
 
-def create_body(*, customer_id: str, branch_id: str, price_id: str, start: datetime, minutes: int,
-                provider_id: str | None) -> dict:
+def create_body(
+    *, customer_id: str, branch_id: str, price_id: str, start: datetime, minutes: int, provider_id: str | None
+) -> dict:
     """Body of ``POST /reservations/bulk`` with one item (contract "Operations": create body).
     ``start`` aware; the item runs ``minutes`` from it. No provider → ``providerIds: []``,
     a queue booking (API reference sample)."""
-    return {"customerId": customer_id, "branchId": branch_id,
-            "items": [{"quantity": 1, "priceId": price_id, "from": cloud_time(start),
-                       "to": cloud_time(start + timedelta(minutes=minutes)),
-                       "providerIds": [provider_id] if provider_id else [], "customFields": {}}]}
+    return {
+        "customerId": customer_id,
+        "branchId": branch_id,
+        "items": [
+            {
+                "quantity": 1,
+                "priceId": price_id,
+                "from": cloud_time(start),
+                "to": cloud_time(start + timedelta(minutes=minutes)),
+                "providerIds": [provider_id] if provider_id else [],
+                "customFields": {},
+            }
+        ],
+    }
 
 
-def update_body(start: str | datetime, *, end: str | datetime | None = None,
-                provider_ids: list[str] | None = None) -> dict:
+def update_body(
+    start: str | datetime, *, end: str | datetime | None = None, provider_ids: list[str] | None = None
+) -> dict:
     """Body of ``PUT /reservations/{id}``: ``startDate`` always (API reference: required), ``endDate``
     and ``providerIds`` only when given (API reference: omitted ones are kept)."""
     body: dict[str, object] = {"startDate": cloud_time(start)}
@@ -441,7 +519,12 @@ def attendance_kind(obj: dict) -> tuple[str | None, str | None]:
             kind = CHECK_IN if key == "checkin" else CHECK_OUT
         elif key in ("reservation", "subscription"):
             target = RESERVATION if key == "reservation" else SUBSCRIPTION
-    if kind is None and target is None and isinstance(obj.get("type"), int) and isinstance(obj.get("actionType"), int):
+    if (
+        kind is None
+        and target is None
+        and isinstance(obj.get("type"), int)
+        and isinstance(obj.get("actionType"), int)
+    ):
         target = RESERVATION if obj["type"] == 0 else SUBSCRIPTION
         kind = CHECK_IN if obj["actionType"] == 0 else CHECK_OUT
     return kind, target
@@ -450,8 +533,12 @@ def attendance_kind(obj: dict) -> tuple[str | None, str | None]:
 def attendance_body(kind: str, customer_id: str, reservation_id: str) -> dict:
     """Body of ``POST /attendances`` (API reference): ``type`` 0 (reservation), ``actionType`` 0
     check-in / 1 check-out."""
-    return {"type": 0, "actionType": 0 if kind == CHECK_IN else 1, "customerId": customer_id,
-            "actionId": reservation_id}
+    return {
+        "type": 0,
+        "actionType": 0 if kind == CHECK_IN else 1,
+        "customerId": customer_id,
+        "actionId": reservation_id,
+    }
 
 
 def visit_from_attendances(items: list[dict]) -> dict[str, str]:

@@ -20,5 +20,15 @@ from .clinic import generate_clinic
 from .faults import FaultRule, Faults
 from .model import STATUSES, AgendizeCloud, AgendizeError, Clock
 
-__all__ = ["STATUSES", "AgendizeCloud", "AgendizeError", "Clock", "FaultRule", "Faults", "RunningCloud",
-           "build_app", "generate_clinic", "start_cloud"]
+__all__ = [
+    "STATUSES",
+    "AgendizeCloud",
+    "AgendizeError",
+    "Clock",
+    "FaultRule",
+    "Faults",
+    "RunningCloud",
+    "build_app",
+    "generate_clinic",
+    "start_cloud",
+]

@@ -14,15 +14,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--api-key", help="fixed apiKey (default: generated)")
     parser.add_argument("--token", help="fixed SSO token (default: generated)")
     args = parser.parse_args(argv)
-    cloud = AgendizeCloud(api_key=args.api_key, token=args.token, admin_key=args.admin_key,
-                          page_size=args.page_size)
+    cloud = AgendizeCloud(
+        api_key=args.api_key, token=args.token, admin_key=args.admin_key, page_size=args.page_size
+    )
     clinic = generate_clinic(cloud, seed=args.seed, appointments=args.appointments)
     running = start_cloud(cloud, args.port)
-    serve_until_interrupted(running, [
-        f"Agendize simulated cloud at {running.url} (clients: {running.clients_url})",
-        f"apiKey={cloud.api_key} token={cloud.token} (or Authorization: Bearer {cloud.access_token})",
-        f"companies: {', '.join(clinic['companies'])}",
-    ])
+    serve_until_interrupted(
+        running,
+        [
+            f"Agendize simulated cloud at {running.url} (clients: {running.clients_url})",
+            f"apiKey={cloud.api_key} token={cloud.token} (or Authorization: Bearer {cloud.access_token})",
+            f"companies: {', '.join(clinic['companies'])}",
+        ],
+    )
 
 
 if __name__ == "__main__":

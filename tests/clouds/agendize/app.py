@@ -58,6 +58,7 @@ def route(method: str, path: str):
     def register(handler):
         ROUTES.append((method, path, handler))
         return handler
+
     return register
 
 
@@ -144,14 +145,20 @@ def appointment(ctx: Ctx):
 
 @route("POST", COMPANY + "/appointments")
 def insert(ctx: Ctx):
-    return ctx.cloud.insert(ctx.path("companyId"), ctx.object_body(), force=ctx.flag("force"),
-                            silent=ctx.flag("silent"))
+    return ctx.cloud.insert(
+        ctx.path("companyId"), ctx.object_body(), force=ctx.flag("force"), silent=ctx.flag("silent")
+    )
 
 
 @route("PUT", COMPANY + "/appointments/{appointmentId}")
 def update(ctx: Ctx):
-    return ctx.cloud.update(ctx.path("companyId"), ctx.path("appointmentId"), ctx.object_body(),
-                            force=ctx.flag("force"), silent=ctx.flag("silent"))
+    return ctx.cloud.update(
+        ctx.path("companyId"),
+        ctx.path("appointmentId"),
+        ctx.object_body(),
+        force=ctx.flag("force"),
+        silent=ctx.flag("silent"),
+    )
 
 
 @route("DELETE", COMPANY + "/appointments/{appointmentId}")
@@ -172,7 +179,7 @@ def clients(ctx: Ctx):
                 raise invalid("pageToken is unknown")
             offset = page["offset"]
         listed = list(cloud.clients.values())
-        out = {"items": listed[offset:offset + cloud.page_size]}
+        out = {"items": listed[offset : offset + cloud.page_size]}
         if offset + cloud.page_size < len(listed):
             token = "pc" + secrets.token_urlsafe(12)
             cloud.pages[token] = {"clients": True, "offset": offset + cloud.page_size}
@@ -222,6 +229,7 @@ def _endpoint(cloud: AgendizeCloud, handler: Callable):
             log.exception("simulated Agendize failed on %s %s", request.method, request.url.path)
             return JSONResponse(envelope(500, "internal error"), status_code=500)
         return Response(status_code=204) if result is NO_CONTENT else JSONResponse(result)
+
     return endpoint
 
 
@@ -236,17 +244,21 @@ def _admin_routes(cloud: AgendizeCloud) -> list[Route]:
     def admin(handler):
         async def endpoint(request: Request):
             if request.headers.get("x-sim-admin") != cloud.admin_key:
-                return JSONResponse(envelope(401, "X-Sim-Admin key required", "unauthorized"), status_code=401)
+                return JSONResponse(
+                    envelope(401, "X-Sim-Admin key required", "unauthorized"), status_code=401
+                )
             raw = await request.body()
             try:
                 body = json.loads(raw) if raw else {}
-                result = handler(request, body, request.path_params.get("companyId"),
-                                 request.path_params.get("id"))
+                result = handler(
+                    request, body, request.path_params.get("companyId"), request.path_params.get("id")
+                )
             except AgendizeError as exc:
                 return JSONResponse(exc.body(), status_code=exc.status)
             except (TypeError, ValueError, KeyError) as exc:
                 return JSONResponse(envelope(400, str(exc), "invalid"), status_code=400)
             return Response(status_code=204) if result is NO_CONTENT else JSONResponse(result)
+
         return endpoint
 
     def faults(request, body, *_):
@@ -277,9 +289,15 @@ def _admin_routes(cloud: AgendizeCloud) -> list[Route]:
             return {"items": list(cloud.notifications)}
 
     def online(request, body, company_id, _):
-        return cloud.online_booking(company_id, str(body["serviceId"]), _utc(body["start"]),
-                                    client_id=body.get("clientId"), staff_id=body.get("staffId"),
-                                    status=body.get("status") or "pending", notes=body.get("notes") or "")
+        return cloud.online_booking(
+            company_id,
+            str(body["serviceId"]),
+            _utc(body["start"]),
+            client_id=body.get("clientId"),
+            staff_id=body.get("staffId"),
+            status=body.get("status") or "pending",
+            notes=body.get("notes") or "",
+        )
 
     def reschedule(request, body, company_id, ident):
         return cloud.client_reschedule(company_id, ident, _utc(body["start"]))
@@ -298,23 +316,26 @@ def _admin_routes(cloud: AgendizeCloud) -> list[Route]:
         return NO_CONTENT
 
     def personal(request, body, company_id, _):
-        return cloud.add_personal(company_id, str(body["staffId"]), _utc(body["start"]), _utc(body["end"]),
-                                  body.get("notes") or "")
+        return cloud.add_personal(
+            company_id, str(body["staffId"]), _utc(body["start"]), _utc(body["end"]), body.get("notes") or ""
+        )
 
     base = "/_sim/companies/{companyId}"
-    return [Route("/_sim/health", admin(health), methods=["GET"]),
-            Route("/_sim/faults", admin(faults), methods=["GET", "POST", "DELETE"]),
-            Route("/_sim/clock", admin(clock), methods=["POST"]),
-            Route("/_sim/sync-tokens", admin(sync_tokens), methods=["DELETE"]),
-            Route("/_sim/token/revoke", admin(revoke), methods=["POST"]),
-            Route("/_sim/notifications", admin(notifications), methods=["GET"]),
-            Route(base + "/appointments", admin(online), methods=["POST"]),
-            Route(base + "/appointments/{id}", admin(remove), methods=["DELETE"]),
-            Route(base + "/appointments/{id}/reschedule", admin(reschedule), methods=["POST"]),
-            Route(base + "/appointments/{id}/cancel", admin(cancel), methods=["POST"]),
-            Route(base + "/appointments/{id}/status", admin(status), methods=["POST"]),
-            Route(base + "/appointments/{id}/paid", admin(paid), methods=["POST"]),
-            Route(base + "/personal", admin(personal), methods=["POST"])]
+    return [
+        Route("/_sim/health", admin(health), methods=["GET"]),
+        Route("/_sim/faults", admin(faults), methods=["GET", "POST", "DELETE"]),
+        Route("/_sim/clock", admin(clock), methods=["POST"]),
+        Route("/_sim/sync-tokens", admin(sync_tokens), methods=["DELETE"]),
+        Route("/_sim/token/revoke", admin(revoke), methods=["POST"]),
+        Route("/_sim/notifications", admin(notifications), methods=["GET"]),
+        Route(base + "/appointments", admin(online), methods=["POST"]),
+        Route(base + "/appointments/{id}", admin(remove), methods=["DELETE"]),
+        Route(base + "/appointments/{id}/reschedule", admin(reschedule), methods=["POST"]),
+        Route(base + "/appointments/{id}/cancel", admin(cancel), methods=["POST"]),
+        Route(base + "/appointments/{id}/status", admin(status), methods=["POST"]),
+        Route(base + "/appointments/{id}/paid", admin(paid), methods=["POST"]),
+        Route(base + "/personal", admin(personal), methods=["POST"]),
+    ]
 
 
 def _http_error(status: int, detail: str) -> dict:
@@ -325,8 +346,9 @@ def build_app(cloud: AgendizeCloud):
     """The ASGI app serving ``cloud``, with the fault injection in front."""
     routes = [Route(path, _endpoint(cloud, handler), methods=[method]) for method, path, handler in ROUTES]
     app = Starlette(routes=_admin_routes(cloud) + routes, exception_handlers=serving.http_errors(_http_error))
-    return FaultMiddleware(app, cloud.faults, lambda status, code, message: envelope(status, message),
-                           "rateLimitExceeded")
+    return FaultMiddleware(
+        app, cloud.faults, lambda status, code, message: envelope(status, message), "rateLimitExceeded"
+    )
 
 
 class RunningCloud(serving.RunningCloud):

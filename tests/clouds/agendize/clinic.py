@@ -16,18 +16,37 @@ from datetime import date, datetime, time, timedelta
 
 from .model import STATUS_HISTORY, AgendizeCloud, _client_user
 
-WEEK = [{"day": d, "hours": [{"start": "08:00", "end": "20:00"}]}
-        for d in ("sunday", "monday", "tuesday", "wednesday", "thursday")] + [
-    {"day": "saturday", "hours": [{"start": "09:00", "end": "14:00"}]}]
+WEEK = [
+    {"day": d, "hours": [{"start": "08:00", "end": "20:00"}]}
+    for d in ("sunday", "monday", "tuesday", "wednesday", "thursday")
+] + [{"day": "saturday", "hours": [{"start": "09:00", "end": "14:00"}]}]
 MORNING = [{"day": d["day"], "hours": [{"start": "08:00", "end": "14:00"}]} for d in WEEK]
 EVENING = [{"day": d["day"], "hours": [{"start": "13:00", "end": "20:00"}]} for d in WEEK[:5]]
-PEOPLE = [("Huda", "Saleh"), ("Omar", "Nasser"), ("Lina", "Fahad"), ("Yousef", "Kareem"), ("Maha", "Ali"),
-          ("Faisal", "Otaibi"), ("Sara", "Haddad"), ("Nasser", "Qahtani"), ("Reem", "Shehri"),
-          ("Tariq", "Zahrani"), ("Dana", "Mutairi"), ("Majed", "Harbi")]
+PEOPLE = [
+    ("Huda", "Saleh"),
+    ("Omar", "Nasser"),
+    ("Lina", "Fahad"),
+    ("Yousef", "Kareem"),
+    ("Maha", "Ali"),
+    ("Faisal", "Otaibi"),
+    ("Sara", "Haddad"),
+    ("Nasser", "Qahtani"),
+    ("Reem", "Shehri"),
+    ("Tariq", "Zahrani"),
+    ("Dana", "Mutairi"),
+    ("Majed", "Harbi"),
+]
 
 
-def generate_clinic(cloud: AgendizeCloud, today: date | None = None, *, seed: int = 7, clients: int = 24,
-                    appointments: int = 120, days: tuple[int, int] = (-7, 14)) -> dict:
+def generate_clinic(
+    cloud: AgendizeCloud,
+    today: date | None = None,
+    *,
+    seed: int = 7,
+    clients: int = 24,
+    appointments: int = 120,
+    days: tuple[int, int] = (-7, 14),
+) -> dict:
     """Fill ``cloud``; returns ``{"companies": [ids], "staff": {company: [ids]},
     "services": {company: [ids]}, "clients": [ids]}``."""
     rng = random.Random(seed)
@@ -37,29 +56,64 @@ def generate_clinic(cloud: AgendizeCloud, today: date | None = None, *, seed: in
     out = {"companies": [], "staff": {}, "services": {}, "clients": []}
     for n in range(clients):
         first, last = PEOPLE[n % len(PEOPLE)]
-        body = {"firstName": first, "lastName": last if n < len(PEOPLE) else f"{last} {n}",
-                "email": f"{first.lower()}.{n}@example.com", "mobilePhone": f"+96650{rng.randrange(10**6, 10**7)}"}
+        body = {
+            "firstName": first,
+            "lastName": last if n < len(PEOPLE) else f"{last} {n}",
+            "email": f"{first.lower()}.{n}@example.com",
+            "mobilePhone": f"+96650{rng.randrange(10**6, 10**7)}",
+        }
         if n % 3 == 0:
             body["externalId"] = f"desk-{n:04d}"
         out["clients"].append(cloud.create_client(body)["id"])
     for name, zone in (("Istiqbal Clinic Riyadh", "Asia/Riyadh"), ("Istiqbal Clinic Dubai", "Asia/Dubai")):
-        company = cloud.add_company(name, zone, working_hours=WEEK, address="King Fahd Road",
-                                    vacations=[{"startDate": holiday, "endDate": holiday}])
+        company = cloud.add_company(
+            name,
+            zone,
+            working_hours=WEEK,
+            address="King Fahd Road",
+            vacations=[{"startDate": holiday, "endDate": holiday}],
+        )
         off = (today + timedelta(days=3)).isoformat()
-        staff = [cloud.add_staff(company.id, "Sara", "Qahtani", working_hours=MORNING, email="sara@example.com"),
-                 cloud.add_staff(company.id, "Omar", "Haddad", working_hours=EVENING,
-                                 custom_hours=[{"date": (today + timedelta(days=((4 - today.weekday()) % 7) or 7)
-                                                         ).isoformat(),
-                                                "hours": [{"start": "10:00", "end": "13:00"}]}]),
-                 cloud.add_staff(company.id, "Lina", "Farouk", working_hours=WEEK,
-                                 vacations=[{"startDate": off, "endDate": off}])]
+        staff = [
+            cloud.add_staff(company.id, "Sara", "Qahtani", working_hours=MORNING, email="sara@example.com"),
+            cloud.add_staff(
+                company.id,
+                "Omar",
+                "Haddad",
+                working_hours=EVENING,
+                custom_hours=[
+                    {
+                        "date": (today + timedelta(days=((4 - today.weekday()) % 7) or 7)).isoformat(),
+                        "hours": [{"start": "10:00", "end": "13:00"}],
+                    }
+                ],
+            ),
+            cloud.add_staff(
+                company.id,
+                "Lina",
+                "Farouk",
+                working_hours=WEEK,
+                vacations=[{"startDate": off, "endDate": off}],
+            ),
+        ]
         ids = [s["id"] for s in staff]
         room = cloud.add_resource(company.id, "Room 1", "room-1")
         cloud.add_resource(company.id, "X-ray room", "xray")
-        services = [cloud.add_service(company.id, "Consultation", 30, ids, price=200, i18n={"fr": {"name": "Consultation"}}),
-                    cloud.add_service(company.id, "Follow-up", 15, ids[:2]),
-                    cloud.add_service(company.id, "Dental cleaning", 45, ids[2:], price=350, buffer=15,
-                                      resources=[{"id": room["id"], "quantity": 1}])]
+        services = [
+            cloud.add_service(
+                company.id, "Consultation", 30, ids, price=200, i18n={"fr": {"name": "Consultation"}}
+            ),
+            cloud.add_service(company.id, "Follow-up", 15, ids[:2]),
+            cloud.add_service(
+                company.id,
+                "Dental cleaning",
+                45,
+                ids[2:],
+                price=350,
+                buffer=15,
+                resources=[{"id": room["id"], "quantity": 1}],
+            ),
+        ]
         out["companies"].append(company.id)
         out["staff"][company.id] = ids
         out["services"][company.id] = [s["id"] for s in services]
@@ -83,13 +137,19 @@ def _fill(cloud, company, staff, services, clients, rng, today, days, count, now
                 cursor += timedelta(minutes=rng.choice((0, 15, 30)))
                 start = cursor
                 cursor += timedelta(minutes=service["duration"] + service["bufferDuration"] + 45)
-                body = {"client": {"id": rng.choice(clients)}, "service": {"id": service["id"]},
-                        "staff": {"id": member["id"]}, "start": cloud.zoned_view(start, company),
-                        "status": _status(rng, start, now, service["duration"]),
-                        "extendedProperties": {"private": {}, "public": {}}}
+                body = {
+                    "client": {"id": rng.choice(clients)},
+                    "service": {"id": service["id"]},
+                    "staff": {"id": member["id"]},
+                    "start": cloud.zoned_view(start, company),
+                    "status": _status(rng, start, now, service["duration"]),
+                    "extendedProperties": {"private": {}, "public": {}},
+                }
                 source = rng.choice(("widget", "dashboard", "api"))
                 user = _client_user(cloud.clients[body["client"]["id"]]) if source == "widget" else None
-                ident = cloud.insert(company.id, body, force=True, silent=True, source=source, user=user, reply=False)["id"]
+                ident = cloud.insert(
+                    company.id, body, force=True, silent=True, source=source, user=user, reply=False
+                )["id"]
                 _backdate(cloud, company, company.appointments[ident], rng, now)
                 made += 1
     _in_progress(cloud, company, staff, services, clients, now)
@@ -103,8 +163,15 @@ def _backdate(cloud, company, record, rng, now) -> None:
     if record["status"] not in ("accepted", "pending"):
         kind = STATUS_HISTORY.get(record["status"]) or "user_deleted"
         moment = min(now, max(created, record["_start"]))
-        record["history"].append({**record["history"][0], "type": kind, "text": record["status"],
-                                  "date": cloud.zoned_view(moment, company), "source": "dashboard"})
+        record["history"].append(
+            {
+                **record["history"][0],
+                "type": kind,
+                "text": record["status"],
+                "date": cloud.zoned_view(moment, company),
+                "source": "dashboard",
+            }
+        )
 
 
 def _in_progress(cloud, company, staff, services, clients, now) -> None:
@@ -112,11 +179,22 @@ def _in_progress(cloud, company, staff, services, clients, now) -> None:
     for member in staff:
         service = next(s for s in services if {"id": member["id"]} in s["staff"])
         start = now - timedelta(minutes=5)
-        probe = {"id": "", "_start": start, "_end": start + timedelta(minutes=service["duration"]),
-                 "_staff": member["id"], "_resource": None, "_service": service["id"]}
+        probe = {
+            "id": "",
+            "_start": start,
+            "_end": start + timedelta(minutes=service["duration"]),
+            "_staff": member["id"],
+            "_resource": None,
+            "_service": service["id"],
+        }
         if cloud.clash(company, probe) is None:
-            body = {"client": {"id": clients[0]}, "service": {"id": service["id"]}, "staff": {"id": member["id"]},
-                    "start": cloud.zoned_view(start, company), "status": "inProgress"}
+            body = {
+                "client": {"id": clients[0]},
+                "service": {"id": service["id"]},
+                "staff": {"id": member["id"]},
+                "start": cloud.zoned_view(start, company),
+                "status": "inProgress",
+            }
             cloud.insert(company.id, body, force=True, silent=True, source="dashboard")
             return
 

@@ -32,8 +32,14 @@ from .faults import Faults
 STATUSES = ("pending", "accepted", "inProgress", "completed", "noShow", "declined", "cancelled")
 LIST_STATUSES = ("noShow", "accepted", "completed", "cancelled", "pending")  # API reference "List": status
 INACTIVE = ("declined", "cancelled")  # they hold no time
-STATUS_HISTORY = {"pending": "pending", "accepted": "accepted", "inProgress": "in_progress",
-                  "completed": "completed", "noShow": "no_show", "declined": "declined"}
+STATUS_HISTORY = {
+    "pending": "pending",
+    "accepted": "accepted",
+    "inProgress": "in_progress",
+    "completed": "completed",
+    "noShow": "no_show",
+    "declined": "declined",
+}
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WINDOW_FILTERS = ("startDate", "endDate", "createdStartDate", "createdEndDate")
 QUERY_FILTERS = ("status", "clientId", "serviceId", "staffId", "resourceId", "q", "externalClientId")
@@ -115,8 +121,14 @@ class Company:
     appointments: dict = field(default_factory=dict)
 
     def view(self) -> dict:
-        return {"id": self.id, "name": self.name, "timeZone": self.zone.key, "address": self.address,
-                "workingHours": self.working_hours, "vacations": self.vacations}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "timeZone": self.zone.key,
+            "address": self.address,
+            "workingHours": self.working_hours,
+            "vacations": self.vacations,
+        }
 
 
 class AgendizeCloud:
@@ -127,9 +139,18 @@ class AgendizeCloud:
     appointments (and clients) per page; sync tokens live ``sync_token_ttl``.
     """
 
-    def __init__(self, *, api_key: str | None = None, token: str | None = None, clock: Clock | None = None,
-                 page_size: int = 100, sync_token_ttl: timedelta = timedelta(days=7), currency: str = "USD",
-                 fault_seed: int = 0, admin_key: str | None = None):
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        token: str | None = None,
+        clock: Clock | None = None,
+        page_size: int = 100,
+        sync_token_ttl: timedelta = timedelta(days=7),
+        currency: str = "USD",
+        fault_seed: int = 0,
+        admin_key: str | None = None,
+    ):
         self.api_key = api_key or "ak" + secrets.token_hex(12)
         self.token = token or "sso" + secrets.token_hex(16)
         self.access_token = "at" + secrets.token_hex(16)
@@ -162,34 +183,80 @@ class AgendizeCloud:
         self._log_ids.append((record["_company"], record["id"]))
 
     # ---- reference data ------------------------------------------------------------------
-    def add_company(self, name: str, zone: str, *, working_hours=None, vacations=None, address=None) -> Company:
-        company = Company(self.new_id(), name, ZoneInfo(zone), address, list(working_hours or []),
-                          list(vacations or []))
+    def add_company(
+        self, name: str, zone: str, *, working_hours=None, vacations=None, address=None
+    ) -> Company:
+        company = Company(
+            self.new_id(), name, ZoneInfo(zone), address, list(working_hours or []), list(vacations or [])
+        )
         with self.lock:
             self.companies[company.id] = company
         return company
 
-    def add_staff(self, company_id: str, first: str, last: str, *, working_hours=None, custom_hours=None,
-                  vacations=None, email=None, phone=None, color="#3366cc", external_id=None) -> dict:
-        staff = {"id": self.new_id(), "firstName": first, "lastName": last, "email": email, "phone": phone,
-                 "color": color, "services": [], "workingHours": list(working_hours or []),
-                 "customWorkingHours": list(custom_hours or []), "vacations": list(vacations or []),
-                 "externalId": external_id}
+    def add_staff(
+        self,
+        company_id: str,
+        first: str,
+        last: str,
+        *,
+        working_hours=None,
+        custom_hours=None,
+        vacations=None,
+        email=None,
+        phone=None,
+        color="#3366cc",
+        external_id=None,
+    ) -> dict:
+        staff = {
+            "id": self.new_id(),
+            "firstName": first,
+            "lastName": last,
+            "email": email,
+            "phone": phone,
+            "color": color,
+            "services": [],
+            "workingHours": list(working_hours or []),
+            "customWorkingHours": list(custom_hours or []),
+            "vacations": list(vacations or []),
+            "externalId": external_id,
+        }
         with self.lock:
             self.company(company_id).staff[staff["id"]] = staff
         return staff
 
-    def add_service(self, company_id: str, name: str, minutes: int, staff_ids: list[str], *, price=None,
-                    buffer=0, preparation=0, resources=None, i18n=None, color="#22aa66", external_id=None) -> dict:
+    def add_service(
+        self,
+        company_id: str,
+        name: str,
+        minutes: int,
+        staff_ids: list[str],
+        *,
+        price=None,
+        buffer=0,
+        preparation=0,
+        resources=None,
+        i18n=None,
+        color="#22aa66",
+        external_id=None,
+    ) -> dict:
         """A service; ``price`` in :attr:`currency` (None = free); ``resources`` [{id, quantity}]."""
         with self.lock:
             company = self.company(company_id)
-            service = {"id": self.new_id(), "name": name, "duration": minutes, "bufferDuration": buffer,
-                       "preparationDuration": preparation,
-                       "price": {"amount": float(price), "currency": self.currency} if price else None,
-                       "color": color, "staff": [{"id": i} for i in staff_ids], "resource": list(resources or []),
-                       "i18n": dict(i18n or {}), "workingHours": None, "useCompanyWorkingHours": True,
-                       "externalId": external_id}
+            service = {
+                "id": self.new_id(),
+                "name": name,
+                "duration": minutes,
+                "bufferDuration": buffer,
+                "preparationDuration": preparation,
+                "price": {"amount": float(price), "currency": self.currency} if price else None,
+                "color": color,
+                "staff": [{"id": i} for i in staff_ids],
+                "resource": list(resources or []),
+                "i18n": dict(i18n or {}),
+                "workingHours": None,
+                "useCompanyWorkingHours": True,
+                "externalId": external_id,
+            }
             company.services[service["id"]] = service
             for ident in staff_ids:
                 company.staff[ident]["services"].append({"id": service["id"], "name": name})
@@ -215,8 +282,14 @@ class AgendizeCloud:
         if ref.get("id") is not None:
             found = table.get(str(ref["id"]))
         else:
-            found = next((o for o in table.values() if ref.get("externalId") is not None
-                          and o.get("externalId") == ref.get("externalId")), None)
+            found = next(
+                (
+                    o
+                    for o in table.values()
+                    if ref.get("externalId") is not None and o.get("externalId") == ref.get("externalId")
+                ),
+                None,
+            )
         if found is None:
             raise invalid(f"unknown {kind} {ref.get('id') or ref.get('externalId')}")
         return found
@@ -231,9 +304,16 @@ class AgendizeCloud:
         for name in ("firstName", "lastName", "email"):
             if len(str(body.get(name) or "")) > 127:
                 raise invalid(f"client.{name} is longer than 127 characters")
-        client = {"id": self.new_id(), "firstName": first, "lastName": last, "email": body.get("email"),
-                  "phone": body.get("phone"), "mobilePhone": body.get("mobilePhone"),
-                  "externalId": body.get("externalId"), "timeZone": body.get("timeZone")}
+        client = {
+            "id": self.new_id(),
+            "firstName": first,
+            "lastName": last,
+            "email": body.get("email"),
+            "phone": body.get("phone"),
+            "mobilePhone": body.get("mobilePhone"),
+            "externalId": body.get("externalId"),
+            "timeZone": body.get("timeZone"),
+        }
         with self.lock:
             self.clients[client["id"]] = client
         return client
@@ -277,8 +357,10 @@ class AgendizeCloud:
 
     @staticmethod
     def zoned_view(moment: datetime, company: Company) -> dict:
-        return {"dateTime": moment.astimezone(company.zone).replace(tzinfo=None).isoformat(timespec="seconds"),
-                "timeZone": company.zone.key}
+        return {
+            "dateTime": moment.astimezone(company.zone).replace(tzinfo=None).isoformat(timespec="seconds"),
+            "timeZone": company.zone.key,
+        }
 
     @staticmethod
     def _within(hours: list, day_date: date, start_t, end_t, custom: list | None = None) -> bool:
@@ -305,13 +387,15 @@ class AgendizeCloud:
             return False
         end_t = "24:00" if midnight else local_end.strftime("%H:%M")
         start_t = local_start.strftime("%H:%M")
-        if self._on_vacation(company.vacations, day_date) or not self._within(company.working_hours, day_date,
-                                                                               start_t, end_t):
+        if self._on_vacation(company.vacations, day_date) or not self._within(
+            company.working_hours, day_date, start_t, end_t
+        ):
             return False
         if staff is None:
             return True
-        return (not self._on_vacation(staff["vacations"], day_date)
-                and self._within(staff["workingHours"], day_date, start_t, end_t, staff["customWorkingHours"]))
+        return not self._on_vacation(staff["vacations"], day_date) and self._within(
+            staff["workingHours"], day_date, start_t, end_t, staff["customWorkingHours"]
+        )
 
     def occupied(self, record: dict, company: Company) -> tuple[datetime, datetime]:
         """The time a record holds: preparation before and buffer after (service fields)."""
@@ -341,8 +425,11 @@ class AgendizeCloud:
             return
         staff = company.staff.get(record.get("_staff") or "")
         if record["type"] == "normal" and not self.working(company, staff, record["_start"], record["_end"]):
-            raise AgendizeError(400, "the start is outside working hours (send force=true with a staff id)",
-                                "outsideWorkingHours")
+            raise AgendizeError(
+                400,
+                "the start is outside working hours (send force=true with a staff id)",
+                "outsideWorkingHours",
+            )
         taken = self.clash(company, record)
         if taken:
             raise AgendizeError(409, f"the slot is taken: the {taken} is busy then", "slotTaken")
@@ -365,46 +452,90 @@ class AgendizeCloud:
         staff = company.staff.get(record.get("_staff") or "")
         resource = company.resources.get(record.get("_resource") or "")
         client = self.clients.get(record.get("_client") or "")
-        out = {"id": record["id"], "reference": record["reference"],
-               "company": {"id": company.id, "name": company.name}}
+        out = {
+            "id": record["id"],
+            "reference": record["reference"],
+            "company": {"id": company.id, "name": company.name},
+        }
         if service:
-            out["service"] = {"id": service["id"], "name": service["name"], "externalId": service["externalId"]}
+            out["service"] = {
+                "id": service["id"],
+                "name": service["name"],
+                "externalId": service["externalId"],
+            }
         if resource:
-            out["resource"] = {"id": resource["id"], "name": resource["name"], "externalId": resource["externalId"]}
+            out["resource"] = {
+                "id": resource["id"],
+                "name": resource["name"],
+                "externalId": resource["externalId"],
+            }
         if staff:
-            out["staff"] = {"id": staff["id"], "firstName": staff["firstName"], "lastName": staff["lastName"],
-                            "externalId": staff["externalId"]}
+            out["staff"] = {
+                "id": staff["id"],
+                "firstName": staff["firstName"],
+                "lastName": staff["lastName"],
+                "externalId": staff["externalId"],
+            }
         if client:
             keys = ("id", "firstName", "lastName", "email", "phone", "mobilePhone", "externalId", "timeZone")
             out["client"] = {k: client[k] for k in (keys if level == "full" else keys[:3] + ("externalId",))}
-        out.update(start=self.zoned_view(record["_start"], company), end=self.zoned_view(record["_end"], company),
-                   created=self.zoned_view(record["_created"], company), status=record["status"],
-                   notes=record["notes"], type=record["type"], paid=record["paid"],
-                   addToWaitingList=record["addToWaitingList"], source=record["source"],
-                   encryptedId=record["encryptedId"], location=record["location"])
+        out.update(
+            start=self.zoned_view(record["_start"], company),
+            end=self.zoned_view(record["_end"], company),
+            created=self.zoned_view(record["_created"], company),
+            status=record["status"],
+            notes=record["notes"],
+            type=record["type"],
+            paid=record["paid"],
+            addToWaitingList=record["addToWaitingList"],
+            source=record["source"],
+            encryptedId=record["encryptedId"],
+            location=record["location"],
+        )
         if record["_end"] > self.clock.now() and record["type"] == "normal":
             out["rescheduleLink"] = f"https://app.agendize.com/reschedule/{record['encryptedId']}"
         if service and service["price"]:
             out["price"] = dict(service["price"])
         if level == "full":
-            out.update(history=[dict(h) for h in record["history"]], form=list(record["form"]),
-                       extendedProperties={k: dict(v) for k, v in record["extendedProperties"].items()})
+            out.update(
+                history=[dict(h) for h in record["history"]],
+                form=list(record["form"]),
+                extendedProperties={k: dict(v) for k, v in record["extendedProperties"].items()},
+            )
         if fields:
             out = {k: v for k, v in out.items() if k in fields}
         return out
 
     def _history(self, record: dict, kind: str, source: str, user: dict | None) -> None:
         company = self.companies[record["_company"]]
-        record["history"].append({"text": record["status"], "date": self.zoned_view(self.clock.now(), company),
-                                  "source": source, "user": dict(user or API_USER), "type": kind})
+        record["history"].append(
+            {
+                "text": record["status"],
+                "date": self.zoned_view(self.clock.now(), company),
+                "source": source,
+                "user": dict(user or API_USER),
+                "type": kind,
+            }
+        )
 
     def _notify(self, record: dict, event: str, silent: bool) -> None:
         if not silent and record.get("_client"):
-            self.notifications.append({"appointmentId": record["id"], "clientId": record["_client"], "event": event})
+            self.notifications.append(
+                {"appointmentId": record["id"], "clientId": record["_client"], "event": event}
+            )
 
     # ---- appointments: writes ------------------------------------------------------------
-    def insert(self, company_id: str, body: dict, *, force: bool = False, silent: bool = False,
-               source: str = "api", user: dict | None = None, reply: bool = True) -> dict:
+    def insert(
+        self,
+        company_id: str,
+        body: dict,
+        *,
+        force: bool = False,
+        silent: bool = False,
+        source: str = "api",
+        user: dict | None = None,
+        reply: bool = True,
+    ) -> dict:
         """``POST …/appointments`` (API reference "Insert") → the new appointment (full; only
         ``{"id"}`` with ``reply=False``, for bulk loading).
 
@@ -421,13 +552,28 @@ class AgendizeCloud:
             status = self._status(body, "accepted")
             if force and not (body.get("staff") or {}).get("id"):
                 raise invalid("force needs staff.id (seed: to force, the staff id need to be set)")
-            record = {"id": self.new_id(), "reference": _reference(), "encryptedId": secrets.token_urlsafe(12),
-                      "_company": company.id, "_service": None, "_staff": None, "_resource": None, "_client": None,
-                      "_created": self.clock.now(), "status": status, "type": kind, "paid": False,
-                      "addToWaitingList": bool(body.get("addToWaitingList")), "source": source,
-                      "location": body.get("location") or "companyAddress", "notes": self._notes(body),
-                      "history": [], "form": list(body.get("form") or []),
-                      "extendedProperties": {"private": {}, "public": {}}, "_deleted": False}
+            record = {
+                "id": self.new_id(),
+                "reference": _reference(),
+                "encryptedId": secrets.token_urlsafe(12),
+                "_company": company.id,
+                "_service": None,
+                "_staff": None,
+                "_resource": None,
+                "_client": None,
+                "_created": self.clock.now(),
+                "status": status,
+                "type": kind,
+                "paid": False,
+                "addToWaitingList": bool(body.get("addToWaitingList")),
+                "source": source,
+                "location": body.get("location") or "companyAddress",
+                "notes": self._notes(body),
+                "history": [],
+                "form": list(body.get("form") or []),
+                "extendedProperties": {"private": {}, "public": {}},
+                "_deleted": False,
+            }
             self._extended(record, body)
             start = self.zoned(body.get("start"), company, "start")
             if kind == "personal":
@@ -452,8 +598,18 @@ class AgendizeCloud:
             self._notify(record, "created", silent)
             return self.view(record) if reply else {"id": record["id"]}
 
-    def update(self, company_id: str, ident: str, body: dict, *, force: bool = False, silent: bool = False,
-               source: str = "api", user: dict | None = None, actor: str = "user") -> dict:
+    def update(
+        self,
+        company_id: str,
+        ident: str,
+        body: dict,
+        *,
+        force: bool = False,
+        silent: bool = False,
+        source: str = "api",
+        user: dict | None = None,
+        actor: str = "user",
+    ) -> dict:
         """``PUT …/appointments/{id}`` (API reference "Update"): partial, every property optional
         (contract "Behaviour": PUT is partial). ``end`` changes personal appointments only;
         a finished appointment cannot be moved (API reference "rescheduleLink"). Each change adds
@@ -478,8 +634,11 @@ class AgendizeCloud:
                     changes.append("changed_service")
             if body.get("staff") is not None:
                 service = company.services.get(new["_service"] or "")
-                staff = (self._staff_for(company, service, body["staff"]) if service
-                         else self.lookup(company.staff, body["staff"], "staff"))
+                staff = (
+                    self._staff_for(company, service, body["staff"])
+                    if service
+                    else self.lookup(company.staff, body["staff"], "staff")
+                )
                 if staff["id"] != record["_staff"]:
                     new["_staff"] = staff["id"]
                     changes.append(f"{actor}_rescheduled_changed_staff")
@@ -527,8 +686,16 @@ class AgendizeCloud:
             self._notify(record, "updated", silent)
             return self.view(record)
 
-    def delete(self, company_id: str, ident: str, *, silent: bool = False, source: str = "api",
-               user: dict | None = None, actor: str = "user") -> None:
+    def delete(
+        self,
+        company_id: str,
+        ident: str,
+        *,
+        silent: bool = False,
+        source: str = "api",
+        user: dict | None = None,
+        actor: str = "user",
+    ) -> None:
         """``DELETE …/appointments/{id}`` (API reference "Delete"): the appointment is deleted. It
         then answers 404 and is listed only with ``showDeleted=true``, as ``cancelled``."""
         with self.lock:
@@ -561,7 +728,9 @@ class AgendizeCloud:
         props = body.get("extendedProperties")
         if props is None:
             return
-        if not isinstance(props, dict) or not all(isinstance(props.get(k, {}), dict) for k in ("private", "public")):
+        if not isinstance(props, dict) or not all(
+            isinstance(props.get(k, {}), dict) for k in ("private", "public")
+        ):
             raise invalid("extendedProperties holds the objects private and public")
         for key in ("private", "public"):
             if key in props:
@@ -588,7 +757,11 @@ class AgendizeCloud:
             level = params.get("levelDetail") or "light"
             if level not in ("light", "full"):
                 raise invalid("levelDetail is light or full")
-            fields = [f.strip() for f in params["fields"].split(",") if f.strip()] if params.get("fields") else None
+            fields = (
+                [f.strip() for f in params["fields"].split(",") if f.strip()]
+                if params.get("fields")
+                else None
+            )
             show_deleted = _flag(params, "showDeleted")
             personal = _flag(params, "personalAppointments")
             if params.get("pageToken"):
@@ -596,7 +769,10 @@ class AgendizeCloud:
             else:
                 page = self._first_page(company, params, show_deleted, personal)
             offset, ids = page["offset"], page["ids"]
-            items = [self.view(company.appointments[i], level, fields) for i in ids[offset:offset + self.page_size]]
+            items = [
+                self.view(company.appointments[i], level, fields)
+                for i in ids[offset : offset + self.page_size]
+            ]
             out: dict = {"items": items}
             if offset + self.page_size < len(ids):
                 token = "pt" + secrets.token_urlsafe(12)
@@ -604,7 +780,9 @@ class AgendizeCloud:
                 out["nextPageToken"] = token
             else:
                 token = "st" + secrets.token_urlsafe(16)
-                self.sync_tokens[token] = SyncToken(page["seq"], company.id, page["filters"], self.clock.now())
+                self.sync_tokens[token] = SyncToken(
+                    page["seq"], company.id, page["filters"], self.clock.now()
+                )
                 out["nextSyncToken"] = token
             return out
 
@@ -623,11 +801,15 @@ class AgendizeCloud:
             if used:
                 raise invalid(f"syncToken cannot be combined with {', '.join(used)}")
             token = self.sync_tokens.get(params["syncToken"])
-            if token is None or token.company_id != company.id or (
-                    self.clock.now() - token.issued > self.sync_token_ttl):
+            if (
+                token is None
+                or token.company_id != company.id
+                or (self.clock.now() - token.issued > self.sync_token_ttl)
+            ):
                 self.sync_tokens.pop(params["syncToken"], None)
-                raise AgendizeError(410, "the sync token is no longer valid: a full sync is required",
-                                    "fullSyncRequired")
+                raise AgendizeError(
+                    410, "the sync token is no longer valid: a full sync is required", "fullSyncRequired"
+                )
             start = bisect.bisect_right(self._log_seqs, token.seq)
             changed = dict.fromkeys(i for c, i in self._log_ids[start:] if c == company.id)
             records = [company.appointments[i] for i in changed]
@@ -636,19 +818,46 @@ class AgendizeCloud:
             filters = token.filters
         else:
             now = self.clock.now()
-            low = parse_gmt(params["startDate"], "startDate") if params.get("startDate") else now - timedelta(days=30)
-            high = parse_gmt(params["endDate"], "endDate") if params.get("endDate") else now + timedelta(days=30)
-            c_low = parse_gmt(params["createdStartDate"], "createdStartDate") if params.get("createdStartDate") else None
-            c_high = parse_gmt(params["createdEndDate"], "createdEndDate") if params.get("createdEndDate") else None
-            records = [r for r in company.appointments.values()
-                       if r["_end"] > low and r["_start"] < high
-                       and (c_low is None or r["_created"] > c_low) and (c_high is None or r["_created"] < c_high)
-                       and _matches(self, r, filters)]
+            low = (
+                parse_gmt(params["startDate"], "startDate")
+                if params.get("startDate")
+                else now - timedelta(days=30)
+            )
+            high = (
+                parse_gmt(params["endDate"], "endDate") if params.get("endDate") else now + timedelta(days=30)
+            )
+            c_low = (
+                parse_gmt(params["createdStartDate"], "createdStartDate")
+                if params.get("createdStartDate")
+                else None
+            )
+            c_high = (
+                parse_gmt(params["createdEndDate"], "createdEndDate")
+                if params.get("createdEndDate")
+                else None
+            )
+            records = [
+                r
+                for r in company.appointments.values()
+                if r["_end"] > low
+                and r["_start"] < high
+                and (c_low is None or r["_created"] > c_low)
+                and (c_high is None or r["_created"] < c_high)
+                and _matches(self, r, filters)
+            ]
             records.sort(key=lambda r: (r["_start"], int(r["id"])))
-        records = [r for r in records if (show_deleted or not r["_deleted"])
-                   and (personal or r["type"] != "personal")]
-        return {"ids": [r["id"] for r in records], "offset": 0, "seq": self._seq, "filters": filters,
-                "query": _query_key(params)}
+        records = [
+            r
+            for r in records
+            if (show_deleted or not r["_deleted"]) and (personal or r["type"] != "personal")
+        ]
+        return {
+            "ids": [r["id"] for r in records],
+            "offset": 0,
+            "seq": self._seq,
+            "filters": filters,
+            "query": _query_key(params),
+        }
 
     def invalidate_sync_tokens(self) -> int:
         """Every sync token issued so far is refused from now on (410); returns how many."""
@@ -658,16 +867,30 @@ class AgendizeCloud:
             return count
 
     # ---- cloud-side changes (tests act as the clinic's other channels) --------------------
-    def online_booking(self, company_id: str, service_id: str, start: datetime, *, client_id: str | None = None,
-                       staff_id: str | None = None, status: str = "pending", notes: str = "") -> dict:
+    def online_booking(
+        self,
+        company_id: str,
+        service_id: str,
+        start: datetime,
+        *,
+        client_id: str | None = None,
+        staff_id: str | None = None,
+        status: str = "pending",
+        notes: str = "",
+    ) -> dict:
         """A client books in the Agendize widget (``source: widget``); a request waiting
         in the queue (``pending``, no staff) by default. Without ``client_id`` the first
         client books. Working time is checked as for an insert."""
         with self.lock:
             company = self.company(company_id)
             client = self.clients[client_id] if client_id else next(iter(self.clients.values()))
-            body = {"client": {"id": client["id"]}, "service": {"id": service_id}, "status": status,
-                    "start": self.zoned_view(start, company), "notes": notes}
+            body = {
+                "client": {"id": client["id"]},
+                "service": {"id": service_id},
+                "status": status,
+                "start": self.zoned_view(start, company),
+                "notes": notes,
+            }
             if staff_id:
                 body["staff"] = {"id": staff_id}
             return self.insert(company_id, body, source="widget", user=_client_user(client))
@@ -678,16 +901,23 @@ class AgendizeCloud:
         with self.lock:
             company = self.company(company_id)
             record = self.find(company, ident)
-            return self.update(company_id, ident, {"start": self.zoned_view(start, company)}, source="widget",
-                               user=_client_user(self.clients.get(record["_client"])), actor="client")
+            return self.update(
+                company_id,
+                ident,
+                {"start": self.zoned_view(start, company)},
+                source="widget",
+                user=_client_user(self.clients.get(record["_client"])),
+                actor="client",
+            )
 
     def client_cancel(self, company_id: str, ident: str) -> dict:
         """The client cancels in the widget: ``cancelled`` (history ``client_deleted``)."""
         with self.lock:
             record = self.find(self.company(company_id), ident)
             user = _client_user(self.clients.get(record["_client"]))
-            return self.update(company_id, ident, {"status": "cancelled"}, source="widget", user=user,
-                               actor="client")
+            return self.update(
+                company_id, ident, {"status": "cancelled"}, source="widget", user=user, actor="client"
+            )
 
     def dashboard_status(self, company_id: str, ident: str, status: str) -> dict:
         """A staff member sets the status in the Agendize dashboard."""
@@ -709,13 +939,19 @@ class AgendizeCloud:
         """A staff member deletes the appointment in the dashboard (history ``user_deleted``)."""
         self.delete(company_id, ident, source="dashboard", silent=True)
 
-    def add_personal(self, company_id: str, staff_id: str, start: datetime, end: datetime,
-                     notes: str = "") -> dict:
+    def add_personal(
+        self, company_id: str, staff_id: str, start: datetime, end: datetime, notes: str = ""
+    ) -> dict:
         """A staff member blocks time in the dashboard (``type: personal``)."""
         with self.lock:
             company = self.company(company_id)
-            body = {"type": "personal", "staff": {"id": staff_id}, "start": self.zoned_view(start, company),
-                    "end": self.zoned_view(end, company), "notes": notes}
+            body = {
+                "type": "personal",
+                "staff": {"id": staff_id},
+                "start": self.zoned_view(start, company),
+                "end": self.zoned_view(end, company),
+                "notes": notes,
+            }
             return self.insert(company_id, body, force=True, source="dashboard", silent=True)
 
     def revoke_token(self) -> str:
@@ -746,8 +982,11 @@ def _matches(cloud: AgendizeCloud, r: dict, filters: dict) -> bool:
         client = cloud.clients.get(r.get("_client") or "")
         if not client or client.get("externalId") != filters["externalClientId"]:
             return False
-    for name, table, key in (("serviceId", company.services, "_service"), ("staffId", company.staff, "_staff"),
-                             ("resourceId", company.resources, "_resource")):
+    for name, table, key in (
+        ("serviceId", company.services, "_service"),
+        ("staffId", company.staff, "_staff"),
+        ("resourceId", company.resources, "_resource"),
+    ):
         wanted = filters.get(name)
         if wanted:
             obj = table.get(r.get(key) or "")
@@ -755,9 +994,13 @@ def _matches(cloud: AgendizeCloud, r: dict, filters: dict) -> bool:
                 return False
     if filters.get("q"):
         terms = filters["q"].casefold()
-        values = " ".join(str(i.get("value") or "") + " " + " ".join(str(v.get("value") or "")
-                                                                     for v in i.get("values") or [])
-                          for i in r["form"] if isinstance(i, dict)).casefold()
+        values = " ".join(
+            str(i.get("value") or "")
+            + " "
+            + " ".join(str(v.get("value") or "") for v in i.get("values") or [])
+            for i in r["form"]
+            if isinstance(i, dict)
+        ).casefold()
         if terms not in values:
             return False
     return True
@@ -770,5 +1013,9 @@ def _reference() -> str:
 
 def _client_user(client: dict | None) -> dict:
     client = client or {}
-    return {"firstName": client.get("firstName"), "lastName": client.get("lastName"),
-            "email": client.get("email"), "userName": client.get("email")}
+    return {
+        "firstName": client.get("firstName"),
+        "lastName": client.get("lastName"),
+        "email": client.get("email"),
+        "userName": client.get("email"),
+    }

@@ -56,7 +56,9 @@ def cli_arguments(harness) -> list[str]:
             continue
         if key not in values:
             if field.get("required", True) and field.get("default") is None:
-                raise AssertionError(f"the {harness.name} harness has no value for the connector's field {key!r}")
+                raise AssertionError(
+                    f"the {harness.name} harness has no value for the connector's field {key!r}"
+                )
             continue
         if key == "account":
             option = "--cloud-account"
@@ -80,23 +82,37 @@ class Branch:
 
     # ---- the process ---------------------------------------------------------------------
     def env(self) -> dict:
-        return {**os.environ, "ISTIQBAL_CLOUD_KEY": self.harness.config_values()["secret"],
-                "PYTHONPATH": str(ROOT)}
+        return {
+            **os.environ,
+            "ISTIQBAL_CLOUD_KEY": self.harness.config_values()["secret"],
+            "PYTHONPATH": str(ROOT),
+        }
 
     def command(self) -> list[str]:
         extra = ["--hot-every", str(self.hot_every)]
         if self.page_limit:
             extra += ["--page-limit", str(self.page_limit)]
-        return [sys.executable, "-m", "app.sync", "serve", "--data-dir", str(self.data_dir),
-                *cli_arguments(self.harness), *extra]
+        return [
+            sys.executable,
+            "-m",
+            "app.sync",
+            "serve",
+            "--data-dir",
+            str(self.data_dir),
+            *cli_arguments(self.harness),
+            *extra,
+        ]
 
     def start(self) -> Branch:
-        self.process = subprocess.Popen(self.command(), cwd=ROOT, env=self.env(), stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE)
+        self.process = subprocess.Popen(
+            self.command(), cwd=ROOT, env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
         line = self.process.stdout.readline().decode().strip()
         if not line.startswith("http"):
             self.process.kill()
-            raise AssertionError(f"the branch server did not start: {self.process.stderr.read().decode()[-3000:]}")
+            raise AssertionError(
+                f"the branch server did not start: {self.process.stderr.read().decode()[-3000:]}"
+            )
         self.url = line
         token = (self.data_dir / "local-token").read_text(encoding="utf-8").strip()
         self.http = httpx.Client(base_url=self.url, timeout=30, headers={"Authorization": f"Bearer {token}"})
@@ -136,9 +152,24 @@ class Branch:
 
     def sync_once(self, deadline: float = 30) -> subprocess.CompletedProcess:
         """``sync --once`` on the data dir (run with the server stopped, or it asks the server)."""
-        return subprocess.run([sys.executable, "-m", "app.sync", "sync", "--data-dir", str(self.data_dir), "--once",
-                               "--deadline", str(deadline)], cwd=ROOT, env=self.env(), capture_output=True,
-                              text=True, timeout=deadline + 240)
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "app.sync",
+                "sync",
+                "--data-dir",
+                str(self.data_dir),
+                "--once",
+                "--deadline",
+                str(deadline),
+            ],
+            cwd=ROOT,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=deadline + 240,
+        )
 
     # ---- the desk's calls ----------------------------------------------------------------
     def call(self, method: str, path: str, body: dict | None = None, *, ok: bool = True, **params):
@@ -189,7 +220,9 @@ class Branch:
             if value:
                 return value
             if self.process is not None and self.process.poll() is not None:
-                raise AssertionError(f"the branch server exited: {self.process.stderr.read().decode()[-2000:]}")
+                raise AssertionError(
+                    f"the branch server exited: {self.process.stderr.read().decode()[-2000:]}"
+                )
             time.sleep(0.02)
         raise AssertionError(f"timed out waiting for {what}")
 
@@ -258,31 +291,62 @@ class Branch:
 
     # ---- desk actions --------------------------------------------------------------------
     def free_times(self, type_local: str, day, resource_local: str) -> list[int]:
-        found = self.call("POST", "/availability/times", {"type": type_local, "date": day.isoformat(),
-                                                          "resourceId": resource_local, "step": 15})
+        found = self.call(
+            "POST",
+            "/availability/times",
+            {"type": type_local, "date": day.isoformat(), "resourceId": resource_local, "step": 15},
+        )
         return [t["time"] for t in found]
 
     def book(self, type_local: str, day, time_: int, resource_local: str, customer_local: str, *, ok=True):
-        return self.call("PUT", "/management/scheduling/new", {
-            "type": type_local, "date": day.isoformat(), "time": time_, "resourceId": resource_local,
-            "customerIdentifier": {"id": customer_local}}, ok=ok)
+        return self.call(
+            "PUT",
+            "/management/scheduling/new",
+            {
+                "type": type_local,
+                "date": day.isoformat(),
+                "time": time_,
+                "resourceId": resource_local,
+                "customerIdentifier": {"id": customer_local},
+            },
+            ok=ok,
+        )
 
     def walk_in(self, type_local: str, customer_local: str, *, ok=True):
-        return self.call("PUT", "/management/scheduling/new", {
-            "type": type_local, "assign": False, "customerIdentifier": {"id": customer_local}}, ok=ok)
+        return self.call(
+            "PUT",
+            "/management/scheduling/new",
+            {"type": type_local, "assign": False, "customerIdentifier": {"id": customer_local}},
+            ok=ok,
+        )
 
     def reschedule(self, local_id: str, day, time_: int, *, ok=True):
         current = self.booking(local_id)
-        return self.call("PUT", "/management/scheduling/new", {
-            "rescheduleBookingId": local_id, "type": current["typeId"], "resourceId": current["resourceId"],
-            "date": day.isoformat(), "time": time_}, ok=ok)
+        return self.call(
+            "PUT",
+            "/management/scheduling/new",
+            {
+                "rescheduleBookingId": local_id,
+                "type": current["typeId"],
+                "resourceId": current["resourceId"],
+                "date": day.isoformat(),
+                "time": time_,
+            },
+            ok=ok,
+        )
 
     def cancel(self, local_id: str, reason: str = "patient called", *, ok=True):
-        return self.call("POST", "/management/bookings/cancel", {"bookingId": local_id, "reason": reason}, ok=ok)
+        return self.call(
+            "POST", "/management/bookings/cancel", {"bookingId": local_id, "reason": reason}, ok=ok
+        )
 
     def accept(self, local_id: str, resource_local: str, *, ok=True):
-        return self.call("POST", "/management/bookings/assign", {"bookingId": local_id,
-                                                                 "resourceId": resource_local}, ok=ok)
+        return self.call(
+            "POST",
+            "/management/bookings/assign",
+            {"bookingId": local_id, "resourceId": resource_local},
+            ok=ok,
+        )
 
     def visit(self, action: str, local_id: str, *, ok=True):
         """``checkin``, ``start``, ``end`` or ``noshow``."""

@@ -25,8 +25,14 @@ class Desk:
         self.resources = resources  # cloud id → local id
 
 
-def free_slot(branch: Branch, harness: CloudHarness, desk: Desk, day_index: int = 1, nth: int = 0,
-              resource: str | None = None) -> tuple:
+def free_slot(
+    branch: Branch,
+    harness: CloudHarness,
+    desk: Desk,
+    day_index: int = 1,
+    nth: int = 0,
+    resource: str | None = None,
+) -> tuple:
     """(day, military time) of the ``nth`` free start the branch offers on a working day."""
     for day in harness.work_days(8)[day_index:]:
         times = [t for t in branch.free_times(desk.type, day, resource or desk.resource) if t >= 900]

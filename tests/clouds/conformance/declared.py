@@ -32,8 +32,9 @@ def connectors() -> dict[str, dict]:
     """name → the connector's description (``GET /sync/clouds``). Raises RuntimeError when
     the probe fails (the app cannot even list its connectors: every case would be wrong)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", _PROBE], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     if done.returncode != 0:
         raise RuntimeError(f"the connector registry cannot be read: {done.stderr[-2000:]}")
     return {c["name"]: c for c in json.loads(done.stdout.strip().splitlines()[-1])}
@@ -67,4 +68,6 @@ def require(name: str, *keys: str, pull_modes: tuple[str, ...] | None = None) ->
         if not caps.get(key):
             pytest.skip(f"{name} declares {key} = {caps.get(key)!r}: the case does not apply")
     if pull_modes is not None and caps.get("pull_mode") not in pull_modes:
-        pytest.skip(f"{name} declares pull_mode = {caps.get('pull_mode')!r}; the case needs one of {pull_modes}")
+        pytest.skip(
+            f"{name} declares pull_mode = {caps.get('pull_mode')!r}; the case needs one of {pull_modes}"
+        )

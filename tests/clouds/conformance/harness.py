@@ -19,7 +19,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 CONFIRMED, CANCELED, REJECTED = "CONFIRMED", "CANCELED", "REJECTED"
-PENDING_ASSIGNMENT, PENDING_APPROVAL, PENDING_PAYMENT = "PENDING_ASSIGNMENT", "PENDING_APPROVAL", "PENDING_PAYMENT"
+PENDING_ASSIGNMENT, PENDING_APPROVAL, PENDING_PAYMENT = (
+    "PENDING_ASSIGNMENT",
+    "PENDING_APPROVAL",
+    "PENDING_PAYMENT",
+)
 
 
 @dataclass
@@ -107,8 +111,11 @@ class CloudHarness:
 
     def desk_made(self) -> list[Record]:
         """Cloud bookings made since :meth:`mark`, other than those a case made cloud-side."""
-        return [r for r in self.records().values() if r.id not in self.initial and r.id not in self.since
-                and r.id not in self.cloud_made]
+        return [
+            r
+            for r in self.records().values()
+            if r.id not in self.initial and r.id not in self.since and r.id not in self.cloud_made
+        ]
 
     def work_days(self, count: int, skip: int = 1) -> list[date]:
         """The next ``count`` days (from today + ``skip``) the generated clinic is open."""
@@ -157,7 +164,9 @@ class CloudHarness:
         for resource in self.resources_for(pick):
             for minutes in (4, 6, 8):
                 try:
-                    return self.online_booking(replace(pick, resource=resource), now - timedelta(minutes=minutes))
+                    return self.online_booking(
+                        replace(pick, resource=resource), now - timedelta(minutes=minutes)
+                    )
                 except Exception as exc:  # noqa: BLE001 (that resource is busy then)
                     refused = exc
         raise AssertionError(f"no resource is free now for {pick}: {refused}")
@@ -233,19 +242,33 @@ class EhjznyHarness(CloudHarness):
         from tests.clouds.ehjzny import sample_clinic, start_cloud
 
         clinic = sample_clinic(self.today(), self.zone.key)
-        clinic["customers"] += [{"id": f"cusG{i:02d}", "firstName": f"Guest{i:02d}", "lastName": "Conformance",
-                                 "phone": f"+9665010000{i:02d}"} for i in range(24)]
+        clinic["customers"] += [
+            {
+                "id": f"cusG{i:02d}",
+                "firstName": f"Guest{i:02d}",
+                "lastName": "Conformance",
+                "phone": f"+9665010000{i:02d}",
+            }
+            for i in range(24)
+        ]
         created = (datetime.now(UTC) - timedelta(days=3)).isoformat().replace("+00:00", "Z")
         for day in self.work_days(5):
             for i, hhmm in enumerate((900, 940, 1020, 1100, 1620, 1700, 1740)):
                 if self.rng.random() < 0.4:
                     continue
                 resource = ("resAhmed", "resSara")[i % 2]
-                clinic["bookings"].append({
-                    "id": f"bkG{day:%m%d}{i}", "status": CANCELED if self.rng.random() < 0.15 else CONFIRMED,
-                    "typeId": "typeGeneral", "resourceId": resource, "customerId": f"cusG{self.rng.randrange(24):02d}",
-                    "startDateTime": self.local_start(day, hhmm).isoformat().replace("+00:00", "Z"),
-                    "duration": 20, "createdAt": created})
+                clinic["bookings"].append(
+                    {
+                        "id": f"bkG{day:%m%d}{i}",
+                        "status": CANCELED if self.rng.random() < 0.15 else CONFIRMED,
+                        "typeId": "typeGeneral",
+                        "resourceId": resource,
+                        "customerId": f"cusG{self.rng.randrange(24):02d}",
+                        "startDateTime": self.local_start(day, hhmm).isoformat().replace("+00:00", "Z"),
+                        "duration": 20,
+                        "createdAt": created,
+                    }
+                )
         with start_cloud(clinic=clinic, fault_seed=self.seed) as running:
             self.running, self.cloud = running, running.cloud
             for customer in ("cusG20", "cusG21"):
@@ -269,14 +292,23 @@ class EhjznyHarness(CloudHarness):
         out = {}
         for b in rows:
             start = parse(b.get("startDateTime"))
-            booked_end = start + timedelta(minutes=int(self.cloud.types[b["typeId"]]["minutes"])) if start else None
+            booked_end = (
+                start + timedelta(minutes=int(self.cloud.types[b["typeId"]]["minutes"])) if start else None
+            )
             end = parse(b.get("endDateTime"))
             out[b["id"]] = Record(
-                id=b["id"], status=b["status"], start=start, resource=b.get("resourceId"), customer=b["customerId"],
-                type=b["typeId"], canceled=b["status"] in (CANCELED, REJECTED),
+                id=b["id"],
+                status=b["status"],
+                start=start,
+                resource=b.get("resourceId"),
+                customer=b["customerId"],
+                type=b["typeId"],
+                canceled=b["status"] in (CANCELED, REJECTED),
                 queued=b["status"] in (PENDING_ASSIGNMENT, PENDING_PAYMENT),
-                ended=bool(end and booked_end and end < booked_end), retired=bool(b.get("_rescheduledTo")),
-                created=parse(b.get("createdAt")))
+                ended=bool(end and booked_end and end < booked_end),
+                retired=bool(b.get("_rescheduledTo")),
+                created=parse(b.get("createdAt")),
+            )
         return out
 
     def local_statuses(self, record: Record) -> set[str]:
@@ -291,7 +323,9 @@ class EhjznyHarness(CloudHarness):
         return "typeGeneral"
 
     def online_booking(self, pick: DeskPick, start: datetime) -> str:
-        made = self.cloud.add_online_booking(pick.type, start, resource_id=pick.resource, customer_id=pick.customer)
+        made = self.cloud.add_online_booking(
+            pick.type, start, resource_id=pick.resource, customer_id=pick.customer
+        )
         self.cloud_made.add(made["id"])
         return made["id"]
 
@@ -307,9 +341,15 @@ class EhjznyHarness(CloudHarness):
         with self.cloud.lock:
             old = self.cloud.bookings[cloud_id]
             day, hhmm = start.astimezone(self.zone).date(), int(start.astimezone(self.zone).strftime("%H%M"))
-            made = self.cloud.schedule({"rescheduleBookingId": cloud_id, "date": day.isoformat(), "time": hhmm,
-                                        "resourceFilters": {"resourceId": old["resourceId"]}},
-                                       customer_id=old["customerId"])
+            made = self.cloud.schedule(
+                {
+                    "rescheduleBookingId": cloud_id,
+                    "date": day.isoformat(),
+                    "time": hhmm,
+                    "resourceFilters": {"resourceId": old["resourceId"]},
+                },
+                customer_id=old["customerId"],
+            )
         self.cloud_made.add(made["id"])
         return made["id"]
 
@@ -317,12 +357,14 @@ class EhjznyHarness(CloudHarness):
         with self.cloud.lock:  # gone from the cloud: listed no more, GET answers 404
             del self.cloud.bookings[cloud_id]
 
-
     def priced_unpaid(self, pick: DeskPick, start: datetime) -> str | None:
-        self.cloud.payments = True  # booked online while online payments are on: PENDING_PAYMENT, with its invoice
+        self.cloud.payments = (
+            True  # booked online while online payments are on: PENDING_PAYMENT, with its invoice
+        )
         try:
-            made = self.cloud.add_online_booking("typeGeneral", start, resource_id=pick.resource,
-                                                 customer_id=pick.customer)
+            made = self.cloud.add_online_booking(
+                "typeGeneral", start, resource_id=pick.resource, customer_id=pick.customer
+            )
         finally:
             self.cloud.payments = False
         self.cloud_made.add(made["id"])
@@ -366,9 +408,18 @@ class EhjznyHarness(CloudHarness):
                     if len(bookings) >= count:
                         break
                     start = self.local_start(day, minutes // 60 * 100 + minutes % 60)
-                    bookings.append({"id": f"load{len(bookings):05d}", "status": CONFIRMED, "typeId": "typeGeneral",
-                                     "resourceId": resource, "customerId": "cusOmar", "duration": 20,
-                                     "startDateTime": start.isoformat().replace("+00:00", "Z"), "createdAt": created})
+                    bookings.append(
+                        {
+                            "id": f"load{len(bookings):05d}",
+                            "status": CONFIRMED,
+                            "typeId": "typeGeneral",
+                            "resourceId": resource,
+                            "customerId": "cusOmar",
+                            "duration": 20,
+                            "startDateTime": start.isoformat().replace("+00:00", "Z"),
+                            "createdAt": created,
+                        }
+                    )
         self.cloud.load({"bookings": bookings})
         self.cloud_made.update(b["id"] for b in bookings)
         return len(bookings)
@@ -405,8 +456,12 @@ class RekazHarness(CloudHarness):
 
     def config_values(self) -> dict:
         """Tenant, key and the branch (API reference "Authentication": ``__tenant``, ``Basic <key>``)."""
-        return {"baseUrl": self.running.url, "account": self.cloud.tenant, "secret": self.cloud.key,
-                "branchId": self.branch_id}
+        return {
+            "baseUrl": self.running.url,
+            "account": self.cloud.tenant,
+            "secret": self.cloud.key,
+            "branchId": self.branch_id,
+        }
 
     def _provider_ids(self, names: list[str]) -> list[str]:
         by_name = {p["name"]: p["id"] for p in self.cloud.providers.values()}
@@ -425,9 +480,17 @@ class RekazHarness(CloudHarness):
                 checked_in, checked_out = self._attendance(r["id"])
                 providers = list(r["_providerIds"])
                 out[r["id"]] = Record(
-                    id=r["id"], status=r["status"], start=r["_start"], resource=providers[0] if providers else None,
-                    customer=r["customerId"], type=r["_priceId"], canceled=r["status"] == "Cancelled",
-                    queued=not providers and r["status"] != "Cancelled", checked_in=checked_in, ended=checked_out)
+                    id=r["id"],
+                    status=r["status"],
+                    start=r["_start"],
+                    resource=providers[0] if providers else None,
+                    customer=r["customerId"],
+                    type=r["_priceId"],
+                    canceled=r["status"] == "Cancelled",
+                    queued=not providers and r["status"] != "Cancelled",
+                    checked_in=checked_in,
+                    ended=checked_out,
+                )
         return out
 
     def in_scope(self, record: Record) -> bool:
@@ -450,25 +513,35 @@ class RekazHarness(CloudHarness):
         with self.cloud.lock:
             products = [p for p in self.cloud.products.values() if self.branch_id in p["branchIds"]]
             product = products[0]
-            price = next(p for p in product["pricing"] if p["amount"] == 0) if n % 2 else product["pricing"][0]
+            price = (
+                next(p for p in product["pricing"] if p["amount"] == 0) if n % 2 else product["pricing"][0]
+            )
             staff = [p["id"] for p in product["productProviders"]]
             customers = [c for c in self.cloud.customers.values() if self.branch_id in c["branchIds"]]
             customer = customers[n % len(customers)]
-        return DeskPick(price["id"], staff[n % len(staff)], customer["id"], customer["name"],
-                        staff[(n + 1) % len(staff)])
+        return DeskPick(
+            price["id"], staff[n % len(staff)], customer["id"], customer["name"], staff[(n + 1) % len(staff)]
+        )
 
     def queue_type(self) -> str:
         return self.desk_pick(1).type
 
     def resources_for(self, pick: DeskPick) -> list[str]:
         with self.cloud.lock:
-            product = next(p for p in self.cloud.products.values() if any(x["id"] == pick.type for x in p["pricing"]))
+            product = next(
+                p for p in self.cloud.products.values() if any(x["id"] == pick.type for x in p["pricing"])
+            )
             staff = [p["id"] for p in product["productProviders"]]
         return [pick.resource] + [s for s in staff if s != pick.resource]
 
     def online_booking(self, pick: DeskPick, start: datetime) -> str:
-        made = self.cloud.online_booking(pick.type, start, customer_id=pick.customer, provider_ids=[pick.resource],
-                                         branch_id=self.branch_id)
+        made = self.cloud.online_booking(
+            pick.type,
+            start,
+            customer_id=pick.customer,
+            provider_ids=[pick.resource],
+            branch_id=self.branch_id,
+        )
         self.cloud_made.add(made["id"])
         return made["id"]
 
@@ -494,14 +567,22 @@ class RekazHarness(CloudHarness):
     def cloud_delete(self, cloud_id: str) -> None:
         self.cloud.remove(cloud_id)
 
-
     def priced_unpaid(self, pick: DeskPick, start: datetime) -> str | None:
         low, high = datetime.now(UTC) + timedelta(days=1), datetime.now(UTC) + timedelta(days=20)
         with self.cloud.lock:
-            return next((r["id"] for r in self.cloud.reservations.values()
-                         if r["branchId"] == self.branch_id and r["reservationTotalAmount"] > 10
-                         and r["reservationRemainingAmount"] == r["reservationTotalAmount"] and r["_providerIds"]
-                         and r["status"] != "Cancelled" and low <= r["_start"] <= high), None)
+            return next(
+                (
+                    r["id"]
+                    for r in self.cloud.reservations.values()
+                    if r["branchId"] == self.branch_id
+                    and r["reservationTotalAmount"] > 10
+                    and r["reservationRemainingAmount"] == r["reservationTotalAmount"]
+                    and r["_providerIds"]
+                    and r["status"] != "Cancelled"
+                    and low <= r["_start"] <= high
+                ),
+                None,
+            )
 
     def cloud_payment(self, cloud_id: str) -> int:
         paid = self._sim_post(f"/_sim/reservations/{cloud_id}/pay", {"amount": 10}, self.running.admin)
@@ -509,8 +590,9 @@ class RekazHarness(CloudHarness):
 
     def join_queue(self, pick: DeskPick) -> str:
         start = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=30)
-        made = self.cloud.online_booking(pick.type, start, customer_id=pick.customer, provider_ids=[],
-                                         branch_id=self.branch_id)
+        made = self.cloud.online_booking(
+            pick.type, start, customer_id=pick.customer, provider_ids=[], branch_id=self.branch_id
+        )
         self.cloud_made.add(made["id"])
         return made["id"]
 
@@ -528,9 +610,16 @@ class RekazHarness(CloudHarness):
     def load_many(self, count: int) -> int:
         pick = self.desk_pick(1)
         with self.cloud.lock:
-            staff = [p["id"] for p in self.cloud.products[next(
-                p["id"] for p in self.cloud.products.values() if any(x["id"] == pick.type for x in p["pricing"]))
-            ]["productProviders"]]
+            staff = [
+                p["id"]
+                for p in self.cloud.products[
+                    next(
+                        p["id"]
+                        for p in self.cloud.products.values()
+                        if any(x["id"] == pick.type for x in p["pricing"])
+                    )
+                ]["productProviders"]
+            ]
         added = 0
         for offset in range(0, 25):
             day = self.today() + timedelta(days=offset)
@@ -540,9 +629,15 @@ class RekazHarness(CloudHarness):
                         return added
                     start = self.local_start(day, minutes // 60 * 100 + minutes % 60)
                     try:
-                        self.cloud_made.add(self.cloud.online_booking(
-                            pick.type, start, customer_id=pick.customer, provider_ids=[provider],
-                            branch_id=self.branch_id)["id"])
+                        self.cloud_made.add(
+                            self.cloud.online_booking(
+                                pick.type,
+                                start,
+                                customer_id=pick.customer,
+                                provider_ids=[provider],
+                                branch_id=self.branch_id,
+                            )["id"]
+                        )
                         added += 1
                     except Exception:  # noqa: BLE001 (the provider is taken then)
                         continue
@@ -583,8 +678,12 @@ class AgendizeHarness(CloudHarness):
     def config_values(self) -> dict:
         """The connection as the Agendize connector's fields name it: the account is the API key,
         the secret the SSO token, and the company the branch's (contract "Transport")."""
-        return {"baseUrl": self.running.url, "account": self.cloud.api_key, "secret": self.cloud.token,
-                "companyId": self.company_id}
+        return {
+            "baseUrl": self.running.url,
+            "account": self.cloud.api_key,
+            "secret": self.cloud.token,
+            "companyId": self.company_id,
+        }
 
     def records(self) -> dict[str, Record]:
         out = {}
@@ -594,11 +693,19 @@ class AgendizeHarness(CloudHarness):
                     continue
                 status = "cancelled" if a["_deleted"] else a["status"]
                 out[a["id"]] = Record(
-                    id=a["id"], status=status, start=a["_start"], resource=a["_staff"], customer=a["_client"],
-                    type=a["_service"], canceled=status in ("cancelled", "declined"),
+                    id=a["id"],
+                    status=status,
+                    start=a["_start"],
+                    resource=a["_staff"],
+                    customer=a["_client"],
+                    type=a["_service"],
+                    canceled=status in ("cancelled", "declined"),
                     queued=a["_staff"] is None and status in ("pending", "accepted"),
-                    checked_in=status in ("inProgress", "completed"), ended=status == "completed",
-                    no_show=status == "noShow", created=a["_created"])
+                    checked_in=status in ("inProgress", "completed"),
+                    ended=status == "completed",
+                    no_show=status == "noShow",
+                    created=a["_created"],
+                )
         return out
 
     def in_scope(self, record: Record) -> bool:
@@ -624,23 +731,39 @@ class AgendizeHarness(CloudHarness):
             service = self.company.services[self.clinic["services"][self.company_id][0]]  # all staff serve it
             clients = self.clinic["clients"]
             client = self.cloud.clients[clients[(n * 5) % len(clients)]]
-        return DeskPick(service["id"], staff[2 if n % 2 == 0 else 0], client["id"], client["mobilePhone"],
-                        staff[0 if n % 2 == 0 else 2])
+        return DeskPick(
+            service["id"],
+            staff[2 if n % 2 == 0 else 0],
+            client["id"],
+            client["mobilePhone"],
+            staff[0 if n % 2 == 0 else 2],
+        )
 
     def queue_type(self) -> str:
         return self.desk_pick().type
 
     def online_booking(self, pick: DeskPick, start: datetime) -> str:
-        made = self.cloud.online_booking(self.company_id, pick.type, start, client_id=pick.customer,
-                                         staff_id=pick.resource, status="accepted")
+        made = self.cloud.online_booking(
+            self.company_id,
+            pick.type,
+            start,
+            client_id=pick.customer,
+            staff_id=pick.resource,
+            status="accepted",
+        )
         self.cloud_made.add(made["id"])
         return made["id"]
 
     def started_booking(self, pick: DeskPick) -> str:
         start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=4)
         with self.cloud.lock:  # the dashboard books it (working time is not checked with force)
-            body = {"client": {"id": pick.customer}, "service": {"id": pick.type}, "staff": {"id": pick.resource},
-                    "start": self.cloud.zoned_view(start, self.company), "status": "accepted"}
+            body = {
+                "client": {"id": pick.customer},
+                "service": {"id": pick.type},
+                "staff": {"id": pick.resource},
+                "start": self.cloud.zoned_view(start, self.company),
+                "status": "accepted",
+            }
             made = self.cloud.insert(self.company_id, body, force=True, silent=True, source="dashboard")
         self.cloud_made.add(made["id"])
         return made["id"]
@@ -662,19 +785,29 @@ class AgendizeHarness(CloudHarness):
     def cloud_delete(self, cloud_id: str) -> None:
         self.cloud.dashboard_delete(self.company_id, cloud_id)
 
-
     def priced_unpaid(self, pick: DeskPick, start: datetime) -> str | None:
         low, high = datetime.now(UTC) + timedelta(days=1), datetime.now(UTC) + timedelta(days=20)
         company = self.cloud.companies[self.company_id]
         with self.cloud.lock:
-            return next((i for i, r in company.appointments.items()
-                         if r["type"] == "normal" and r["status"] == "accepted" and not r["paid"]
-                         and (company.services.get(r["_service"] or "") or {}).get("price")
-                         and low <= r["_start"] <= high), None)
+            return next(
+                (
+                    i
+                    for i, r in company.appointments.items()
+                    if r["type"] == "normal"
+                    and r["status"] == "accepted"
+                    and not r["paid"]
+                    and (company.services.get(r["_service"] or "") or {}).get("price")
+                    and low <= r["_start"] <= high
+                ),
+                None,
+            )
 
     def cloud_payment(self, cloud_id: str) -> int:
-        paid = self._sim_post(f"/_sim/companies/{self.company_id}/appointments/{cloud_id}/paid", {"paid": True},
-                              self.running.admin)
+        paid = self._sim_post(
+            f"/_sim/companies/{self.company_id}/appointments/{cloud_id}/paid",
+            {"paid": True},
+            self.running.admin,
+        )
         return round(float(paid["price"]["amount"]) * 100) if paid.get("paid") else 0
 
     def join_queue(self, pick: DeskPick) -> str:
@@ -684,8 +817,12 @@ class AgendizeHarness(CloudHarness):
             if hhmm % 100 >= 60:
                 continue
             try:
-                made = self.cloud.online_booking(self.company_id, pick.type,
-                                                 self.local_start(self.work_days(1)[0], hhmm), client_id=pick.customer)
+                made = self.cloud.online_booking(
+                    self.company_id,
+                    pick.type,
+                    self.local_start(self.work_days(1)[0], hhmm),
+                    client_id=pick.customer,
+                )
             except Exception as exc:  # noqa: BLE001 (taken in the generated clinic)
                 refused = exc
                 continue
@@ -694,8 +831,14 @@ class AgendizeHarness(CloudHarness):
         raise AssertionError(f"no free time for a request: {refused}")
 
     def accept_elsewhere(self, cloud_id: str, resource: str) -> None:
-        self.cloud.update(self.company_id, cloud_id, {"status": "accepted", "staff": {"id": resource}},
-                          source="dashboard", silent=True, force=True)  # the dashboard may overbook
+        self.cloud.update(
+            self.company_id,
+            cloud_id,
+            {"status": "accepted", "staff": {"id": resource}},
+            source="dashboard",
+            silent=True,
+            force=True,
+        )  # the dashboard may overbook
 
     def arm_cursor_expiry(self) -> None:
         self._expiries += self.cloud.invalidate_sync_tokens()
@@ -714,8 +857,13 @@ class AgendizeHarness(CloudHarness):
                         if added >= count:
                             return added
                         start = self.local_start(day, minutes // 60 * 100 + minutes % 60)
-                        body = {"client": {"id": pick.customer}, "service": {"id": pick.type}, "staff": {"id": staff},
-                                "start": self.cloud.zoned_view(start, self.company), "status": "accepted"}
+                        body = {
+                            "client": {"id": pick.customer},
+                            "service": {"id": pick.type},
+                            "staff": {"id": staff},
+                            "start": self.cloud.zoned_view(start, self.company),
+                            "status": "accepted",
+                        }
                         made = self.cloud.insert(self.company_id, body, force=True, silent=True, reply=False)
                         self.cloud_made.add(made["id"])
                         added += 1
@@ -752,16 +900,21 @@ class DigitalBookerHarness(CloudHarness):
             self.running, self.cloud = running, cloud
             self.initial = {str(i) for i in cloud.bookings}
             # queue bookings made cloud-side → (user, service): a desk's accept of one makes a new booking
-            self._queued_made: dict[str, tuple] = {r.id: (r.customer, r.type) for r in self.records().values()
-                                                   if r.queued}
+            self._queued_made: dict[str, tuple] = {
+                r.id: (r.customer, r.type) for r in self.records().values() if r.queued
+            }
             yield self
 
     def open_on(self, day: date) -> bool:
         return day.weekday() in (6, 0, 1, 2, 3)  # the generated clinic's Sunday to Thursday
 
     def config_values(self) -> dict:
-        return {"baseUrl": self.running.url, "account": self.cloud.key_id, "secret": self.cloud.password,
-                "locationId": str(self.location)}
+        return {
+            "baseUrl": self.running.url,
+            "account": self.cloud.key_id,
+            "secret": self.cloud.password,
+            "locationId": str(self.location),
+        }
 
     def _record(self, b: dict) -> Record:
         kinds = {i: r["type"] for i, r in self.cloud.resources.items()}
@@ -770,10 +923,16 @@ class DigitalBookerHarness(CloudHarness):
         start = datetime.combine(b["date"], b["start"], self.zone).astimezone(UTC)
         queued = b["type"] == "service" and not workers
         resource = (workers or rooms or [None])[0]
-        return Record(id=str(b["id"]), status="CONFIRMED" if b["confirmed"] else "UNCONFIRMED", start=start,
-                      resource=str(resource) if resource is not None else None, customer=str(b["user_id"]),
-                      type=str(b["service_id"]) if b["service_id"] else b["type"], queued=queued,
-                      created=b["_created"])
+        return Record(
+            id=str(b["id"]),
+            status="CONFIRMED" if b["confirmed"] else "UNCONFIRMED",
+            start=start,
+            resource=str(resource) if resource is not None else None,
+            customer=str(b["user_id"]),
+            type=str(b["service_id"]) if b["service_id"] else b["type"],
+            queued=queued,
+            created=b["_created"],
+        )
 
     def records(self) -> dict[str, Record]:
         with self.cloud.lock:
@@ -786,8 +945,19 @@ class DigitalBookerHarness(CloudHarness):
             return found
         with self.cloud.lock:
             deleted = any(str(ident) == str(cloud_id) for _, _, ident in self.cloud.deleted)
-        return Record(id=str(cloud_id), status="deleted", start=None, resource=None, customer=None, type=None,
-                      canceled=True) if deleted else None
+        return (
+            Record(
+                id=str(cloud_id),
+                status="deleted",
+                start=None,
+                resource=None,
+                customer=None,
+                type=None,
+                canceled=True,
+            )
+            if deleted
+            else None
+        )
 
     def desk_made(self) -> list[Record]:
         """As for every cloud, less the new booking of a desk's accept of a queue booking made
@@ -817,8 +987,15 @@ class DigitalBookerHarness(CloudHarness):
 
     def online_booking(self, pick: DeskPick, start: datetime) -> str:
         local = start.astimezone(self.zone)
-        made = self.cloud.online_booking(self.location, int(pick.type), local.date(), local.time(),
-                                         user_id=int(pick.customer), worker_id=int(pick.resource), confirmed=True)
+        made = self.cloud.online_booking(
+            self.location,
+            int(pick.type),
+            local.date(),
+            local.time(),
+            user_id=int(pick.customer),
+            worker_id=int(pick.resource),
+            confirmed=True,
+        )
         self.cloud_made.add(str(made["id"]))
         return str(made["id"])
 
@@ -831,8 +1008,14 @@ class DigitalBookerHarness(CloudHarness):
             for minutes in (4, 6, 8):
                 local = (now - timedelta(minutes=minutes)).astimezone(self.zone)
                 try:
-                    made = self.cloud.calendar_booking(self.location, int(pick.type), local.date(), local.time(),
-                                                       user_id=int(pick.customer), worker_id=int(resource))
+                    made = self.cloud.calendar_booking(
+                        self.location,
+                        int(pick.type),
+                        local.date(),
+                        local.time(),
+                        user_id=int(pick.customer),
+                        worker_id=int(resource),
+                    )
                 except Exception as exc:  # noqa: BLE001 (that worker is busy then)
                     refused = exc
                     continue
@@ -854,17 +1037,27 @@ class DigitalBookerHarness(CloudHarness):
     def cloud_delete(self, cloud_id: str) -> None:
         self.cloud.calendar_delete(int(cloud_id))
 
-
     def priced_unpaid(self, pick: DeskPick, start: datetime) -> str | None:
         today = self.today()
         with self.cloud.lock:
-            return next((str(i) for i, b in self.cloud.bookings.items()
-                         if b["location_id"] == self.location and b["price"] and not b["payments"]
-                         and today + timedelta(days=1) <= b["date"] <= today + timedelta(days=20)), None)
+            return next(
+                (
+                    str(i)
+                    for i, b in self.cloud.bookings.items()
+                    if b["location_id"] == self.location
+                    and b["price"]
+                    and not b["payments"]
+                    and today + timedelta(days=1) <= b["date"] <= today + timedelta(days=20)
+                ),
+                None,
+            )
 
     def cloud_payment(self, cloud_id: str) -> int:
-        self._sim_post(f"/_sim/bookings/{cloud_id}/payments", {"type": "online", "amount": 20.0, "tax": 15},
-                       self.running.admin)
+        self._sim_post(
+            f"/_sim/bookings/{cloud_id}/payments",
+            {"type": "online", "amount": 20.0, "tax": 15},
+            self.running.admin,
+        )
         with self.cloud.lock:
             return round(sum(p["amount"] for p in self.cloud.bookings[int(cloud_id)]["payments"]) * 100)
 
@@ -877,16 +1070,26 @@ class DigitalBookerHarness(CloudHarness):
         for hour in range(9, 19):
             for minute in (0, 20, 40):
                 begin = datetime.combine(day, time(hour, minute))
-                visit = {"id": None, "date": day, "start": begin.time(), "start_offset": 0, "end_offset": 0,
-                         "end": (begin + timedelta(minutes=30)).time()}
+                visit = {
+                    "id": None,
+                    "date": day,
+                    "start": begin.time(),
+                    "start_offset": 0,
+                    "end_offset": 0,
+                    "end": (begin + timedelta(minutes=30)).time(),
+                }
                 with self.cloud.lock:  # a time either accepting worker can take
-                    free = all(self.cloud.works(w, self.location, Span(begin, begin + timedelta(minutes=30)))
-                               and self.cloud.clash({**visit, "resources": [w]}) is None for w in accepting)
+                    free = all(
+                        self.cloud.works(w, self.location, Span(begin, begin + timedelta(minutes=30)))
+                        and self.cloud.clash({**visit, "resources": [w]}) is None
+                        for w in accepting
+                    )
                 if not free:
                     continue
                 try:
-                    made = self.cloud.online_booking(self.location, int(pick.type), day, time(hour, minute),
-                                                     user_id=int(pick.customer))
+                    made = self.cloud.online_booking(
+                        self.location, int(pick.type), day, time(hour, minute), user_id=int(pick.customer)
+                    )
                 except Exception:  # noqa: BLE001 (the slot rules refused it)
                     continue
                 ident = str(made["id"])
@@ -948,12 +1151,19 @@ class QmaticHarness(CloudHarness):
 
     name = "qmatic"
     listed = False  # no listing: nothing of the generated clinic is held before the desk books
-    create_call = ("PUT", "/external/v1/reservations/")  # the confirm makes the booking; the reserve only holds
+    create_call = (
+        "PUT",
+        "/external/v1/reservations/",
+    )  # the confirm makes the booking; the reserve only holds
     cursor = None  # no listing, nothing that expires (contract "incremental sync: none")
     list_call = ("POST", "/external/v1/appointments/search")
     AUTHORIZATION = "Bearer conformance-gateway"
-    PEOPLE = (("Mona", "Saleh", "+966501110001"), ("Khalid", "Amin", "+966501110002"),
-              ("Rana", "Fouad", "+966501110003"), ("Sami", "Hariri", "+966501110004"))
+    PEOPLE = (
+        ("Mona", "Saleh", "+966501110001"),
+        ("Khalid", "Amin", "+966501110002"),
+        ("Rana", "Fouad", "+966501110003"),
+        ("Sami", "Hariri", "+966501110004"),
+    )
     #: pick n → customer: the cases' online bookings (picks 6, 12-15) are of customers the desk
     #: booked before them and kept (picks 0, 1); a pick ≥ 8 alternates between those two
     CUSTOMER_OF = (0, 1, 2, 3, 3, 3, 0, 3)
@@ -971,9 +1181,17 @@ class QmaticHarness(CloudHarness):
         self.service_id = next(s.id for s in cloud.services.values() if s.name("en_US") == "Follow-up")
         self.doctors = list(cloud.services[self.service_id].offers[self.branch_id].resources)
         # until a branch registers them, the desk's customers have a stand-in identifier
-        self.customers = [{"personalIdentifier": uuid.UUID(int=self.rng.getrandbits(128)).hex, "firstName": first,
-                           "lastName": last, "email": f"{first.lower()}@example.com", "phoneNumber": phone[1:],
-                           "search": phone} for first, last, phone in self.PEOPLE]
+        self.customers = [
+            {
+                "personalIdentifier": uuid.UUID(int=self.rng.getrandbits(128)).hex,
+                "firstName": first,
+                "lastName": last,
+                "email": f"{first.lower()}@example.com",
+                "phoneNumber": phone[1:],
+                "search": phone,
+            }
+            for first, last, phone in self.PEOPLE
+        ]
         self.prepared = False
         self.linked: set[str] = set()
         with start_cloud(cloud) as running:
@@ -995,8 +1213,12 @@ class QmaticHarness(CloudHarness):
             self.cloud.clock.shift(HOLD + timedelta(minutes=1))
 
     def config_values(self) -> dict:
-        return {"baseUrl": self.running.url, "account": self.cloud.tenant, "secret": self.AUTHORIZATION,
-                "branchId": self.branch_id}
+        return {
+            "baseUrl": self.running.url,
+            "account": self.cloud.tenant,
+            "secret": self.AUTHORIZATION,
+            "branchId": self.branch_id,
+        }
 
     def prepare_branch(self, branch) -> None:
         """The desk registers its customers (a reception's everyday step: Qmatic has no
@@ -1005,11 +1227,23 @@ class QmaticHarness(CloudHarness):
         from ulid import ULID
 
         for person in self.customers:
-            answer = branch.call("POST", "/management/customers", {
-                "firstName": person["firstName"], "lastName": person["lastName"], "phone": person["search"],
-                "email": person["email"]}, ok=False)
+            answer = branch.call(
+                "POST",
+                "/management/customers",
+                {
+                    "firstName": person["firstName"],
+                    "lastName": person["lastName"],
+                    "phone": person["search"],
+                    "email": person["email"],
+                },
+                ok=False,
+            )
             body = answer.json()
-            local = body["result"]["id"] if answer.status_code == 201 else body["error"]["details"]["candidate"]["id"]
+            local = (
+                body["result"]["id"]
+                if answer.status_code == 201
+                else body["error"]["details"]["candidate"]["id"]
+            )
             person["personalIdentifier"] = ULID.from_str(local).hex
         if self.prepared:
             return
@@ -1018,10 +1252,14 @@ class QmaticHarness(CloudHarness):
         for n in range(len(self.customers)):
             made = None
             for minutes in range(11 * 60, 17 * 60, 15):  # the first free time from 11:00 (the generated
-                try:                                     # clinic's own bookings depend on the date)
+                try:  # clinic's own bookings depend on the date)
                     made = self.cloud.online_booking(
-                        self.service_id, self.branch_id, self.local_start(days[n], minutes // 60 * 100 + minutes % 60),
-                        self.customer(n), resource_id=self.doctors[n % len(self.doctors)])
+                        self.service_id,
+                        self.branch_id,
+                        self.local_start(days[n], minutes // 60 * 100 + minutes % 60),
+                        self.customer(n),
+                        resource_id=self.doctors[n % len(self.doctors)],
+                    )
                     break
                 except ValueError as exc:
                     if "is not free" not in str(exc):
@@ -1038,8 +1276,11 @@ class QmaticHarness(CloudHarness):
     def open_on(self, day: date) -> bool:
         with self.cloud.lock:
             service = self.cloud.services[self.service_id]
-            return bool(self.cloud._grid(service, service.offers[self.branch_id], self.cloud.branches[self.branch_id],
-                                         day))
+            return bool(
+                self.cloud._grid(
+                    service, service.offers[self.branch_id], self.cloud.branches[self.branch_id], day
+                )
+            )
 
     def records(self) -> dict[str, Record]:
         from tests.clouds.qmatic import CANCELLED, CONFIRMED
@@ -1047,14 +1288,33 @@ class QmaticHarness(CloudHarness):
         mine = {c["personalIdentifier"] for c in self.customers}
         with self.cloud.lock:
             self.cloud.sweep()
-            rows = [r for r in self.cloud.appointments.values()
-                    if r.branch_id == self.branch_id and r.state in (CONFIRMED, CANCELLED)]  # a hold is no booking
+            rows = [
+                r
+                for r in self.cloud.appointments.values()
+                if r.branch_id == self.branch_id and r.state in (CONFIRMED, CANCELLED)
+            ]  # a hold is no booking
         # the customers a branch searches: those of its own live bookings (contract "Behaviour": Pull)
-        self.linked = {r.personal_identifier for r in rows if r.state == CONFIRMED and r.personal_identifier in mine
-                       and r.id not in self.initial and r.id not in self.cloud_made}
-        return {r.id: Record(id=r.id, status=r.state, start=r.start, resource=r.resource_id,
-                             customer=r.personal_identifier, type=r.service_id, canceled=r.state == CANCELLED,
-                             created=r.created) for r in rows}
+        self.linked = {
+            r.personal_identifier
+            for r in rows
+            if r.state == CONFIRMED
+            and r.personal_identifier in mine
+            and r.id not in self.initial
+            and r.id not in self.cloud_made
+        }
+        return {
+            r.id: Record(
+                id=r.id,
+                status=r.state,
+                start=r.start,
+                resource=r.resource_id,
+                customer=r.personal_identifier,
+                type=r.service_id,
+                canceled=r.state == CANCELLED,
+                created=r.created,
+            )
+            for r in rows
+        }
 
     def in_scope(self, record: Record) -> bool:
         """A branch that has pulled everything holds a booking of a customer it booked itself
@@ -1070,12 +1330,19 @@ class QmaticHarness(CloudHarness):
 
     def desk_pick(self, n: int = 0) -> DeskPick:
         person = self.customers[self.CUSTOMER_OF[n] if n < len(self.CUSTOMER_OF) else n % 2]
-        return DeskPick(self.service_id, self.doctors[n % 2], person["personalIdentifier"], person["search"],
-                        self.doctors[(n + 1) % 2])
+        return DeskPick(
+            self.service_id,
+            self.doctors[n % 2],
+            person["personalIdentifier"],
+            person["search"],
+            self.doctors[(n + 1) % 2],
+        )
 
     def online_booking(self, pick: DeskPick, start: datetime) -> str:
         n = next(i for i, c in enumerate(self.customers) if c["personalIdentifier"] == pick.customer)
-        made = self.cloud.online_booking(pick.type, self.branch_id, start, self.customer(n), resource_id=pick.resource)
+        made = self.cloud.online_booking(
+            pick.type, self.branch_id, start, self.customer(n), resource_id=pick.resource
+        )
         self.cloud_made.add(made.id)
         return made.id
 
@@ -1093,10 +1360,10 @@ class QmaticHarness(CloudHarness):
         self.cloud.cloud_delete(cloud_id)
 
     def join_queue(self, pick: DeskPick) -> str:
-        raise AssertionError("Qmatic has no queue (contract \"Desk operations on Qmatic\")")
+        raise AssertionError('Qmatic has no queue (contract "Desk operations on Qmatic")')
 
     def accept_elsewhere(self, cloud_id: str, resource: str) -> None:
-        raise AssertionError("Qmatic has no accept/assign (contract \"Desk operations on Qmatic\")")
+        raise AssertionError('Qmatic has no accept/assign (contract "Desk operations on Qmatic")')
 
     def arm_cursor_expiry(self) -> None:
         raise AssertionError("Qmatic has no cursor that expires")
@@ -1111,17 +1378,23 @@ class QmaticHarness(CloudHarness):
             day = self.today() + timedelta(days=offset)
             with self.cloud.lock:
                 service = self.cloud.services[self.service_id]
-                grid = self.cloud._grid(service, service.offers[self.branch_id], self.cloud.branches[self.branch_id],
-                                        day)
+                grid = self.cloud._grid(
+                    service, service.offers[self.branch_id], self.cloud.branches[self.branch_id], day
+                )
             for start, _end in grid:
                 for doctor in self.doctors:
                     if added >= count:
                         return added
-                    customer = {"personalIdentifier": f"{added:032x}", "firstName": "Guest", "lastName": str(added),
-                                "email": f"guest{added}@example.com"}
+                    customer = {
+                        "personalIdentifier": f"{added:032x}",
+                        "firstName": "Guest",
+                        "lastName": str(added),
+                        "email": f"guest{added}@example.com",
+                    }
                     try:
-                        made = self.cloud.online_booking(self.service_id, self.branch_id, start, customer,
-                                                         resource_id=doctor)
+                        made = self.cloud.online_booking(
+                            self.service_id, self.branch_id, start, customer, resource_id=doctor
+                        )
                     except ValueError:  # taken in the generated clinic
                         continue
                     self.cloud_made.add(made.id)
@@ -1129,5 +1402,6 @@ class QmaticHarness(CloudHarness):
         return added
 
 
-HARNESSES = {h.name: h for h in (EhjznyHarness, RekazHarness, AgendizeHarness, DigitalBookerHarness,
-                                 QmaticHarness)}
+HARNESSES = {
+    h.name: h for h in (EhjznyHarness, RekazHarness, AgendizeHarness, DigitalBookerHarness, QmaticHarness)
+}

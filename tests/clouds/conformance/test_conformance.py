@@ -179,9 +179,20 @@ def test_desk_no_show_reaches_the_cloud(harness, branch):
 def _initial_in_scope(harness, count: int):
     """``count`` bookings of the generated clinic, confirmed, starting tomorrow or later."""
     tomorrow = datetime.now(UTC) + timedelta(days=1)
-    found = sorted((r for r in harness.records().values() if r.id in harness.initial and harness.in_scope(r)
-                    and not r.canceled and not r.queued and r.start and r.start > tomorrow
-                    and r.status in ("CONFIRMED", "Confirmed", "accepted")), key=lambda r: (r.start, r.id))
+    found = sorted(
+        (
+            r
+            for r in harness.records().values()
+            if r.id in harness.initial
+            and harness.in_scope(r)
+            and not r.canceled
+            and not r.queued
+            and r.start
+            and r.start > tomorrow
+            and r.status in ("CONFIRMED", "Confirmed", "accepted")
+        ),
+        key=lambda r: (r.start, r.id),
+    )
     assert len(found) >= count, found
     return found[:count]
 
@@ -285,7 +296,9 @@ def test_a_reply_slower_than_the_timeout_is_retried(harness, branch):
     assert_settled(branch.settle(timeout=harness.slow_reply_ms / 1000))
     assert online in branch.by_cloud_id()
     assert not harness.faults.rules()  # the slow reply was met
-    assert time.monotonic() - began < harness.slow_reply_ms / 1000 * 0.7, "the branch waited for the slow reply"
+    assert time.monotonic() - began < harness.slow_reply_ms / 1000 * 0.7, (
+        "the branch waited for the slow reply"
+    )
     assert_mirrors(harness, branch)
 
 
@@ -293,8 +306,10 @@ def test_an_expired_cursor_restarts_the_listing(fresh, new_branch):
     harness = fresh
     if harness.cursor is None:
         caps = capability(harness.name, "pull_mode")
-        pytest.skip(f"{harness.name} declares pull_mode = {caps!r} and its simulated cloud pages without a "
-                    "cursor that can expire")
+        pytest.skip(
+            f"{harness.name} declares pull_mode = {caps!r} and its simulated cloud pages without a "
+            "cursor that can expire"
+        )
     branch = new_branch(harness, page_limit=5).start()
     assert_settled(branch.settle())
     desk = Desk(branch, harness.desk_pick(5))
@@ -346,5 +361,9 @@ def test_a_payment_made_in_the_cloud_shows_on_the_desk_once(harness, branch):
     for _ in range(2):
         assert_settled(branch.settle())
         booking = branch.booking(local_id)
-        assert (booking["paidCloud"], booking["paidLocal"], booking["cloud"]) == (expected, 0, harness.name), booking
+        assert (booking["paidCloud"], booking["paidLocal"], booking["cloud"]) == (
+            expected,
+            0,
+            harness.name,
+        ), booking
         assert booking["paid"] == expected and booking["balance"] == booking["price"] - expected

@@ -37,8 +37,10 @@ def test_kill_9_during_push(fresh, new_branch):
     assert_settled(branch.settle())
     method, path = harness.create_call
     harness.faults.drop(count=None, method=method, path=path)  # the line is down while the desk books
-    made = [branch.book(desk.type, day, t, desk.resource, desk.customer)["id"]
-            for day, t, desk in _slots(branch, harness, 32)]
+    made = [
+        branch.book(desk.type, day, t, desk.resource, desk.customer)["id"]
+        for day, t, desk in _slots(branch, harness, 32)
+    ]
     harness.faults.clear()
     harness.faults.latency(400, method=method, path=path)
     branch.call("POST", "/sync/now")

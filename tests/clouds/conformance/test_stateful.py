@@ -107,7 +107,9 @@ class ConformanceMachine(RuleBasedStateMachine):
 
     @rule(data=st.data(), day=st.integers(0, 2), nth=st.integers(0, 12))
     def desk_reschedule(self, data, day, nth):
-        movable = [b for b in self._mine({"CONFIRMED"}) if b.get("startDateTime") and not b.get("visitStatus")]
+        movable = [
+            b for b in self._mine({"CONFIRMED"}) if b.get("startDateTime") and not b.get("visitStatus")
+        ]
         if not movable:
             return
         booking = data.draw(st.sampled_from(movable))
@@ -140,8 +142,11 @@ class ConformanceMachine(RuleBasedStateMachine):
             pass
 
     def _cloud_live(self, queued: bool | None = None) -> list[str]:
-        return sorted(r.id for r in self.harness.records().values()
-                      if self.harness.in_scope(r) and not r.canceled and (queued is None or r.queued == queued))
+        return sorted(
+            r.id
+            for r in self.harness.records().values()
+            if self.harness.in_scope(r) and not r.canceled and (queued is None or r.queued == queued)
+        )
 
     @rule(data=st.data())
     def cloud_cancel(self, data):
@@ -163,8 +168,10 @@ class ConformanceMachine(RuleBasedStateMachine):
                 pass
 
     # faults and sync ------------------------------------------------------------------
-    @rule(kind=st.sampled_from(("fail", "drop", "lose_reply", "rate_limit", "cursor")),
-          method=st.sampled_from((None, "GET", "PUT", "POST")))
+    @rule(
+        kind=st.sampled_from(("fail", "drop", "lose_reply", "rate_limit", "cursor")),
+        method=st.sampled_from((None, "GET", "PUT", "POST")),
+    )
     def fault(self, kind, method):
         faults = self.harness.faults
         if kind == "fail":
@@ -207,14 +214,22 @@ class ConformanceMachine(RuleBasedStateMachine):
         for local_id in self.made:
             local = self.branch.booking(local_id)
             if local_id not in by_local:  # never reached the cloud: refused (needs attention) or over first
-                kept = not self.caps.get("walk_ins") and local["status"] == "PENDING_ASSIGNMENT"  # the desk's own
+                kept = (
+                    not self.caps.get("walk_ins") and local["status"] == "PENDING_ASSIGNMENT"
+                )  # the desk's own
                 assert local["status"] in ("CANCELED", "REJECTED") or local_id in attention or kept, local
 
 
 def _settings() -> settings:
     examples = int(os.environ.get("ISTIQBAL_CONFORMANCE_EXAMPLES") or 3)
-    return settings(max_examples=examples, stateful_step_count=15, deadline=None, derandomize=examples <= 3,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much], database=None)
+    return settings(
+        max_examples=examples,
+        stateful_step_count=15,
+        deadline=None,
+        derandomize=examples <= 3,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        database=None,
+    )
 
 
 def test_sync_state_machine(cloud_name):

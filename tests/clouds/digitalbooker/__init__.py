@@ -30,5 +30,19 @@ from .model import (
     DigitalBookerError,
 )
 
-__all__ = ["ADMIN", "BOOKING_TYPES", "PAYMENT_TYPES", "WWW", "ApiKey", "Clock", "DigitalBookerCloud",
-           "DigitalBookerError", "FaultRule", "Faults", "RunningCloud", "build_app", "generate_clinic", "start_cloud"]
+__all__ = [
+    "ADMIN",
+    "BOOKING_TYPES",
+    "PAYMENT_TYPES",
+    "WWW",
+    "ApiKey",
+    "Clock",
+    "DigitalBookerCloud",
+    "DigitalBookerError",
+    "FaultRule",
+    "Faults",
+    "RunningCloud",
+    "build_app",
+    "generate_clinic",
+    "start_cloud",
+]

@@ -14,15 +14,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--key-id", help="fixed API key id (default: generated)")
     parser.add_argument("--password", help="fixed API key password (default: generated)")
     args = parser.parse_args(argv)
-    cloud = DigitalBookerCloud(key_id=args.key_id, password=args.password, zone=args.zone,
-                               admin_key=args.admin_key)
+    cloud = DigitalBookerCloud(
+        key_id=args.key_id, password=args.password, zone=args.zone, admin_key=args.admin_key
+    )
     clinic = generate_clinic(cloud, seed=args.seed, bookings=args.bookings)
     running = start_cloud(cloud, args.port)
-    serve_until_interrupted(running, [
-        f"DigitalBooker simulated cloud at {running.url} (admin API: {running.admin_url})",
-        f"API key id={cloud.key_id} password={cloud.password} (HTTP Basic); zone {cloud.zone.key}",
-        f"locations: {', '.join(map(str, clinic['locations']))}",
-    ])
+    serve_until_interrupted(
+        running,
+        [
+            f"DigitalBooker simulated cloud at {running.url} (admin API: {running.admin_url})",
+            f"API key id={cloud.key_id} password={cloud.password} (HTTP Basic); zone {cloud.zone.key}",
+            f"locations: {', '.join(map(str, clinic['locations']))}",
+        ],
+    )
 
 
 if __name__ == "__main__":

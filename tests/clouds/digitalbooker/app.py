@@ -74,9 +74,11 @@ NO_CONTENT = object()
 def route(method: str, path: str, privilege: str | None):
     """Register a handler; ``privilege`` is the key privilege it needs (``area:read`` /
     ``area:write``), None for the Public API."""
+
     def register(handler):
         ROUTES.append((method, path, privilege, handler))
         return handler
+
     return register
 
 
@@ -100,11 +102,19 @@ class Ctx:
         """One page of ``items`` (API reference "Pagination"): ``limit`` 1–100 (default 100) from
         ``cursor`` (an offset, default 0)."""
         params = self.request.query_params
-        limit = parse_int(params["limit"], "limit", minimum=1, maximum=MAX_LIMIT) if params.get("limit") else MAX_LIMIT
+        limit = (
+            parse_int(params["limit"], "limit", minimum=1, maximum=MAX_LIMIT)
+            if params.get("limit")
+            else MAX_LIMIT
+        )
         cursor = parse_int(params["cursor"], "cursor", minimum=0) if params.get("cursor") else 0
-        data = items[cursor:cursor + limit]
-        return {"object": "list", "data": data, "has_more": cursor + len(data) < len(items),
-                "total_count": len(items)}
+        data = items[cursor : cursor + limit]
+        return {
+            "object": "list",
+            "data": data,
+            "has_more": cursor + len(data) < len(items),
+            "total_count": len(items),
+        }
 
     def flag(self, name: str) -> bool:
         value = self.request.query_params.get(name)
@@ -227,8 +237,9 @@ def user_groups_of(ctx: Ctx):
 @route("GET", ADMIN + "/user_groups/{id:int}", "users:read")
 def user_group(ctx: Ctx):
     with ctx.cloud.lock:
-        return ctx.cloud.category_view(ctx.cloud.find(ctx.cloud.user_groups, ctx.id(), "user group"), ctx.lang,
-                                       "user_group")
+        return ctx.cloud.category_view(
+            ctx.cloud.find(ctx.cloud.user_groups, ctx.id(), "user group"), ctx.lang, "user_group"
+        )
 
 
 # ---- locations, resources, workers (API reference "Locations", "Resources", "Workers") ----------------------
@@ -236,14 +247,18 @@ def user_group(ctx: Ctx):
 def locations(ctx: Ctx):
     external = ctx.flag("external_ids")
     with ctx.cloud.lock:
-        return ctx.paged([ctx.cloud.location_view(loc, ctx.lang, external) for loc in _sorted(ctx.cloud.locations)])
+        return ctx.paged(
+            [ctx.cloud.location_view(loc, ctx.lang, external) for loc in _sorted(ctx.cloud.locations)]
+        )
 
 
 @route("GET", ADMIN + "/locations/{id:int}", "locations:read")
 def location(ctx: Ctx):
     external = ctx.flag("external_ids")
     with ctx.cloud.lock:
-        return ctx.cloud.location_view(ctx.cloud.find(ctx.cloud.locations, ctx.id(), "location"), ctx.lang, external)
+        return ctx.cloud.location_view(
+            ctx.cloud.find(ctx.cloud.locations, ctx.id(), "location"), ctx.lang, external
+        )
 
 
 def _resource_type(ctx: Ctx) -> str | None:
@@ -260,9 +275,13 @@ def resources(ctx: Ctx):
     category = parse_int(params["category_id"], "category_id") if params.get("category_id") else None
     location_id = parse_int(params["location_id"], "location_id") if params.get("location_id") else None
     with ctx.cloud.lock:
-        rows = [r for r in _sorted(ctx.cloud.resources) if (kind is None or r["type"] == kind)
-                and (category is None or r["category_id"] == category)
-                and (location_id is None or location_id in r["locations"])]
+        rows = [
+            r
+            for r in _sorted(ctx.cloud.resources)
+            if (kind is None or r["type"] == kind)
+            and (category is None or r["category_id"] == category)
+            and (location_id is None or location_id in r["locations"])
+        ]
         return ctx.paged([ctx.cloud.resource_view(r, ctx.lang) for r in rows])
 
 
@@ -325,14 +344,17 @@ def service(ctx: Ctx):
 @route("GET", ADMIN + "/service_categories", "services:read")
 def service_categories(ctx: Ctx):
     with ctx.cloud.lock:
-        return ctx.paged([ctx.cloud.category_view(c, ctx.lang) for c in _sorted(ctx.cloud.service_categories)])
+        return ctx.paged(
+            [ctx.cloud.category_view(c, ctx.lang) for c in _sorted(ctx.cloud.service_categories)]
+        )
 
 
 @route("GET", ADMIN + "/service_categories/{id:int}", "services:read")
 def service_category(ctx: Ctx):
     with ctx.cloud.lock:
-        return ctx.cloud.category_view(ctx.cloud.find(ctx.cloud.service_categories, ctx.id(), "service category"),
-                                       ctx.lang)
+        return ctx.cloud.category_view(
+            ctx.cloud.find(ctx.cloud.service_categories, ctx.id(), "service category"), ctx.lang
+        )
 
 
 @route("GET", ADMIN + "/class_types", "classes:read")
@@ -361,8 +383,14 @@ def public_location(ctx: Ctx):
     if any(e != "views" for e in expand):
         raise invalid("expand", "allowed values: views")
     with ctx.cloud.lock:
-        location = next((loc for loc in ctx.cloud.locations.values()
-                         if loc["url_text"] == ctx.request.path_params["url_text"] and loc["public"]), None)
+        location = next(
+            (
+                loc
+                for loc in ctx.cloud.locations.values()
+                if loc["url_text"] == ctx.request.path_params["url_text"] and loc["public"]
+            ),
+            None,
+        )
         if location is None:
             raise not_found("location", ctx.request.path_params["url_text"])
         return ctx.cloud.public_location_view(location, ctx.lang, "views" in expand)
@@ -388,7 +416,9 @@ def public_services(ctx: Ctx):
         offered = cloud.view_services(location)
         out = []
         for category in _sorted(cloud.service_categories):
-            mine = [cloud.public_service_view(s, ctx.lang) for s in offered if s.category_id == category["id"]]
+            mine = [
+                cloud.public_service_view(s, ctx.lang) for s in offered if s.category_id == category["id"]
+            ]
             if mine:
                 out.append({**cloud.category_view(category, ctx.lang, "service_category"), "services": mine})
         return whole(out)
@@ -409,9 +439,17 @@ def public_service_resources(ctx: Ctx):
     with cloud.lock:
         location, _ = _view(ctx)
         found = cloud.public_service(location, ctx.request.path_params["service_id"])
-        return whole([{"object": "resource", "id": w["id"], "type": w["type"],
-                           "name": cloud.resource_view(w, ctx.lang)["name"]}
-                          for w in cloud.service_workers(location, found)])
+        return whole(
+            [
+                {
+                    "object": "resource",
+                    "id": w["id"],
+                    "type": w["type"],
+                    "name": cloud.resource_view(w, ctx.lang)["name"],
+                }
+                for w in cloud.service_workers(location, found)
+            ]
+        )
 
 
 @route("GET", PUBLIC + "/locations/{url_text}/views/{view}/times", None)
@@ -461,6 +499,7 @@ def _endpoint(cloud: DigitalBookerCloud, privilege: str | None, handler: Callabl
             log.exception("simulated DigitalBooker failed on %s %s", request.method, request.url.path)
             return JSONResponse(envelope("internal_error", "internal error"), status_code=500)
         return Response(status_code=204) if result is NO_CONTENT else JSONResponse(result)
+
     return endpoint
 
 
@@ -479,6 +518,7 @@ def _admin_routes(cloud: DigitalBookerCloud) -> list[Route]:
             except (TypeError, ValueError, KeyError, StopIteration) as exc:
                 return JSONResponse(envelope("invalid_argument", str(exc)), status_code=400)
             return Response(status_code=204) if result is NO_CONTENT else JSONResponse(result)
+
         return endpoint
 
     def faults(request, body, _):
@@ -497,33 +537,55 @@ def _admin_routes(cloud: DigitalBookerCloud) -> list[Route]:
 
     def health(request, body, _):
         with cloud.lock:
-            return {"ok": True, "locations": sorted(cloud.locations), "bookings": len(cloud.bookings),
-                    "deleted": len(cloud.deleted), "now": cloud.datetime_text(cloud.clock.now()),
-                    "zone": cloud.zone.key}
+            return {
+                "ok": True,
+                "locations": sorted(cloud.locations),
+                "bookings": len(cloud.bookings),
+                "deleted": len(cloud.deleted),
+                "now": cloud.datetime_text(cloud.clock.now()),
+                "zone": cloud.zone.key,
+            }
 
     def keys(request, body, ident):
         if request.method == "DELETE":
             cloud.delete_key(str(ident))
             return NO_CONTENT
         privileges = body.get("privileges")
-        key = cloud.add_key(body.get("id"), body.get("password"), set(privileges) if privileges is not None else None)
+        key = cloud.add_key(
+            body.get("id"), body.get("password"), set(privileges) if privileges is not None else None
+        )
         return {"id": key.id, "password": key.password, "privileges": sorted(key.privileges or []) or None}
 
     def online(request, body, _):
         if body.get("by") == "staff":
-            return cloud.calendar_booking(int(body["location_id"]), int(body["service_id"]),
-                                          parse_date(body["date"], "date"),
-                                          parse_time(body["start_time"], "start_time"), user_id=int(body["user_id"]),
-                                          worker_id=body.get("worker_id"), room_id=body.get("room_id"),
-                                          confirmed=bool(body.get("confirmed", True)))
-        return cloud.online_booking(int(body["location_id"]), int(body["service_id"]),
-                                    parse_date(body["date"], "date"), parse_time(body["start_time"], "start_time"),
-                                    user_id=body.get("user_id"), worker_id=body.get("worker_id"),
-                                    campaign_code=body.get("campaign_code"), confirmed=bool(body.get("confirmed")))
+            return cloud.calendar_booking(
+                int(body["location_id"]),
+                int(body["service_id"]),
+                parse_date(body["date"], "date"),
+                parse_time(body["start_time"], "start_time"),
+                user_id=int(body["user_id"]),
+                worker_id=body.get("worker_id"),
+                room_id=body.get("room_id"),
+                confirmed=bool(body.get("confirmed", True)),
+            )
+        return cloud.online_booking(
+            int(body["location_id"]),
+            int(body["service_id"]),
+            parse_date(body["date"], "date"),
+            parse_time(body["start_time"], "start_time"),
+            user_id=body.get("user_id"),
+            worker_id=body.get("worker_id"),
+            campaign_code=body.get("campaign_code"),
+            confirmed=bool(body.get("confirmed")),
+        )
 
     def move(request, body, ident):
-        return cloud.calendar_move(ident, parse_date(body["date"], "date"),
-                                   parse_time(body["start_time"], "start_time"), body.get("resources"))
+        return cloud.calendar_move(
+            ident,
+            parse_date(body["date"], "date"),
+            parse_time(body["start_time"], "start_time"),
+            body.get("resources"),
+        )
 
     def assign(request, body, ident):
         return cloud.calendar_assign(ident, int(body["worker_id"]))
@@ -532,23 +594,26 @@ def _admin_routes(cloud: DigitalBookerCloud) -> list[Route]:
         return cloud.calendar_confirm(ident, bool(body.get("confirmed", True)))
 
     def pay(request, body, ident):
-        return cloud.calendar_payment(ident, body.get("type") or "online", float(body["amount"]),
-                                      float(body.get("tax") or 0))
+        return cloud.calendar_payment(
+            ident, body.get("type") or "online", float(body["amount"]), float(body.get("tax") or 0)
+        )
 
     def remove(request, body, ident):
         return cloud.calendar_delete(ident)
 
-    return [Route("/_sim/health", admin(health), methods=["GET"]),
-            Route("/_sim/faults", admin(faults), methods=["GET", "POST", "DELETE"]),
-            Route("/_sim/clock", admin(clock), methods=["POST"]),
-            Route("/_sim/keys", admin(keys), methods=["POST"]),
-            Route("/_sim/keys/{id}", admin(keys), methods=["DELETE"]),
-            Route("/_sim/bookings", admin(online), methods=["POST"]),
-            Route("/_sim/bookings/{id}", admin(remove), methods=["DELETE"]),
-            Route("/_sim/bookings/{id}/move", admin(move), methods=["POST"]),
-            Route("/_sim/bookings/{id}/assign", admin(assign), methods=["POST"]),
-            Route("/_sim/bookings/{id}/confirm", admin(confirm_), methods=["POST"]),
-            Route("/_sim/bookings/{id}/payments", admin(pay), methods=["POST"])]
+    return [
+        Route("/_sim/health", admin(health), methods=["GET"]),
+        Route("/_sim/faults", admin(faults), methods=["GET", "POST", "DELETE"]),
+        Route("/_sim/clock", admin(clock), methods=["POST"]),
+        Route("/_sim/keys", admin(keys), methods=["POST"]),
+        Route("/_sim/keys/{id}", admin(keys), methods=["DELETE"]),
+        Route("/_sim/bookings", admin(online), methods=["POST"]),
+        Route("/_sim/bookings/{id}", admin(remove), methods=["DELETE"]),
+        Route("/_sim/bookings/{id}/move", admin(move), methods=["POST"]),
+        Route("/_sim/bookings/{id}/assign", admin(assign), methods=["POST"]),
+        Route("/_sim/bookings/{id}/confirm", admin(confirm_), methods=["POST"]),
+        Route("/_sim/bookings/{id}/payments", admin(pay), methods=["POST"]),
+    ]
 
 
 def _http_error(status: int, detail: str) -> dict:
@@ -557,12 +622,17 @@ def _http_error(status: int, detail: str) -> dict:
 
 def build_app(cloud: DigitalBookerCloud):
     """The ASGI app serving ``cloud``, with the fault injection in front."""
-    routes = [Route(path, _endpoint(cloud, privilege, handler), methods=[method])
-              for method, path, privilege, handler in ROUTES]
+    routes = [
+        Route(path, _endpoint(cloud, privilege, handler), methods=[method])
+        for method, path, privilege, handler in ROUTES
+    ]
     app = Starlette(routes=_admin_routes(cloud) + routes, exception_handlers=serving.http_errors(_http_error))
-    return FaultMiddleware(app, cloud.faults,
-                           lambda status, code, message: envelope(code or f"http_{status}", message),
-                           "rate_limited")
+    return FaultMiddleware(
+        app,
+        cloud.faults,
+        lambda status, code, message: envelope(code or f"http_{status}", message),
+        "rate_limited",
+    )
 
 
 class RunningCloud(serving.RunningCloud):
@@ -570,7 +640,9 @@ class RunningCloud(serving.RunningCloud):
     ``admin_url`` (``{url}/en/admin/v1``), ``public_url`` (``{url}/en/public/v1``), ``root``,
     ``cloud``, ``auth`` (the ``(key id, password)`` pair for httpx), ``admin`` headers."""
 
-    def __init__(self, cloud: DigitalBookerCloud, server: uvicorn.Server, thread: threading.Thread, port: int):
+    def __init__(
+        self, cloud: DigitalBookerCloud, server: uvicorn.Server, thread: threading.Thread, port: int
+    ):
         super().__init__(cloud, server, thread, port)
         self.url = self.root + BASE
         self.admin_url = self.url + "/en/admin/v1"

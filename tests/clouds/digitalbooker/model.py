@@ -63,7 +63,9 @@ def envelope(code: str | None, message: str | None, errors: list[dict] | None = 
 
 def invalid(param: str, message: str) -> DigitalBookerError:
     """400 for one bad argument (contract "Transport" → Errors: 400 invalid arguments)."""
-    return DigitalBookerError(400, "invalid_argument", f"{param}: {message}", [{"param": param, "message": message}])
+    return DigitalBookerError(
+        400, "invalid_argument", f"{param}: {message}", [{"param": param, "message": message}]
+    )
 
 
 def not_found(kind: str, ident) -> DigitalBookerError:
@@ -236,8 +238,16 @@ class DigitalBookerCloud:
     the account's local zone (IANA). ``fault_seed`` seeds the fault injection's generator.
     """
 
-    def __init__(self, *, key_id: str | None = None, password: str | None = None, zone: str = "Asia/Riyadh",
-                 clock: Clock | None = None, fault_seed: int = 0, admin_key: str | None = None):
+    def __init__(
+        self,
+        *,
+        key_id: str | None = None,
+        password: str | None = None,
+        zone: str = "Asia/Riyadh",
+        clock: Clock | None = None,
+        fault_seed: int = 0,
+        admin_key: str | None = None,
+    ):
         self.zone = ZoneInfo(zone)
         self.clock = clock or Clock()
         self.faults = Faults(fault_seed)
@@ -300,7 +310,9 @@ class DigitalBookerCloud:
     def parse_datetime(self, value, param: str) -> datetime:
         """A datetime argument → local naive: ``YYYY-MM-DDTHH:MM:SS`` in the account's time;
         a space separator or an offset is accepted (an offset is converted)."""
-        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?.*", value):
+        if not isinstance(value, str) or not re.fullmatch(
+            r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?.*", value
+        ):
             raise invalid(param, "must be a datetime YYYY-MM-DDTHH:MM:SS")
         try:
             moment = datetime.fromisoformat(value.replace(" ", "T", 1).replace("Z", "+00:00"))
@@ -311,11 +323,15 @@ class DigitalBookerCloud:
         return moment.replace(microsecond=0)
 
     # ---- keys ----------------------------------------------------------------------------------
-    def add_key(self, key_id: str | None = None, password: str | None = None,
-                privileges: set[str] | None = None) -> ApiKey:
+    def add_key(
+        self, key_id: str | None = None, password: str | None = None, privileges: set[str] | None = None
+    ) -> ApiKey:
         """A new API key (API reference: "Multiple API keys is allowed"); ``privileges`` None = all."""
-        key = ApiKey(key_id or "k" + secrets.token_hex(8), password or secrets.token_urlsafe(24),
-                     set(privileges) if privileges is not None else None)
+        key = ApiKey(
+            key_id or "k" + secrets.token_hex(8),
+            password or secrets.token_urlsafe(24),
+            set(privileges) if privileges is not None else None,
+        )
         with self.lock:
             self.keys[key.id] = key
         return key
@@ -328,29 +344,63 @@ class DigitalBookerCloud:
     def authenticate(self, key_id: str | None, password: str | None) -> ApiKey:
         key = self.keys.get(key_id or "")
         if key is None or not secrets.compare_digest(key.password.encode(), (password or "").encode()):
-            raise DigitalBookerError(401, "unauthorized", "a valid API key id and password are required "
-                                     "(HTTP Basic)")
+            raise DigitalBookerError(
+                401, "unauthorized", "a valid API key id and password are required (HTTP Basic)"
+            )
         return key
 
     # ---- reference data (loaded by the generated clinic) ----------------------------------------
-    def add_location(self, name: dict | str, url_text: str, *, address=None, zip_code=None, city=None,
-                     country=None, phone=None, business_hours: bool = True, latitude=None, longitude=None,
-                     admin_calendar: bool = True, public: bool = True, in_menu: bool = True,
-                     external_id: str | None = None) -> dict:
-        location = {"id": self.new_id("location"), "name": _texts(name), "url_text": url_text,
-                    "address": _texts(address), "zip_code": zip_code, "city": _texts(city), "country": country,
-                    "phone": phone, "business_hours": business_hours, "latitude": latitude,
-                    "longitude": longitude, "admin_calendar": admin_calendar, "public": public,
-                    "in_menu": in_menu, "external_id": external_id}
+    def add_location(
+        self,
+        name: dict | str,
+        url_text: str,
+        *,
+        address=None,
+        zip_code=None,
+        city=None,
+        country=None,
+        phone=None,
+        business_hours: bool = True,
+        latitude=None,
+        longitude=None,
+        admin_calendar: bool = True,
+        public: bool = True,
+        in_menu: bool = True,
+        external_id: str | None = None,
+    ) -> dict:
+        location = {
+            "id": self.new_id("location"),
+            "name": _texts(name),
+            "url_text": url_text,
+            "address": _texts(address),
+            "zip_code": zip_code,
+            "city": _texts(city),
+            "country": country,
+            "phone": phone,
+            "business_hours": business_hours,
+            "latitude": latitude,
+            "longitude": longitude,
+            "admin_calendar": admin_calendar,
+            "public": public,
+            "in_menu": in_menu,
+            "external_id": external_id,
+        }
         with self.lock:
             self.locations[location["id"]] = location
         return location
 
-    def add_view(self, location_id: int, name: dict | str, url_text: str, view_type: str = "services") -> dict:
+    def add_view(
+        self, location_id: int, name: dict | str, url_text: str, view_type: str = "services"
+    ) -> dict:
         if view_type not in VIEW_TYPES:
             raise ValueError(f"view type is one of {VIEW_TYPES}")
-        view = {"id": self.new_id("view"), "location_id": location_id, "name": _texts(name), "url_text": url_text,
-                "type": view_type}
+        view = {
+            "id": self.new_id("view"),
+            "location_id": location_id,
+            "name": _texts(name),
+            "url_text": url_text,
+            "type": view_type,
+        }
         with self.lock:
             self.views[view["id"]] = view
         return view
@@ -361,15 +411,32 @@ class DigitalBookerCloud:
             self.resource_categories[category["id"]] = category
         return category
 
-    def add_resource(self, resource_type: str, name: dict | str, category_id: int, locations: list[int], *,
-                     description=None, user_id: int | None = None, bookable: bool = True,
-                     external_id: str | None = None) -> dict:
+    def add_resource(
+        self,
+        resource_type: str,
+        name: dict | str,
+        category_id: int,
+        locations: list[int],
+        *,
+        description=None,
+        user_id: int | None = None,
+        bookable: bool = True,
+        external_id: str | None = None,
+    ) -> dict:
         """A worker (a person) or a resource (a room) at ``locations`` (API reference "Resources")."""
         if resource_type not in RESOURCE_TYPES:
             raise ValueError(f"resource type is one of {RESOURCE_TYPES}")
-        resource = {"id": self.new_id("resource"), "type": resource_type, "name": _texts(name),
-                    "category_id": category_id, "description": _texts(description), "user_id": user_id,
-                    "bookable": bookable, "external_id": external_id, "locations": list(locations)}
+        resource = {
+            "id": self.new_id("resource"),
+            "type": resource_type,
+            "name": _texts(name),
+            "category_id": category_id,
+            "description": _texts(description),
+            "user_id": user_id,
+            "bookable": bookable,
+            "external_id": external_id,
+            "locations": list(locations),
+        }
         with self.lock:
             self.resources[resource["id"]] = resource
         return resource
@@ -380,14 +447,38 @@ class DigitalBookerCloud:
             self.service_categories[category["id"]] = category
         return category
 
-    def add_service(self, name: dict | str, category_id: int, durations: list[int], workers: list[int],
-                    locations: list[int], *, price: float | None = None, tax_percent: float = 0.0,
-                    description=None, start_offset: int = 0, end_offset: int = 0, phone_only: bool = False) -> Service:
+    def add_service(
+        self,
+        name: dict | str,
+        category_id: int,
+        durations: list[int],
+        workers: list[int],
+        locations: list[int],
+        *,
+        price: float | None = None,
+        tax_percent: float = 0.0,
+        description=None,
+        start_offset: int = 0,
+        end_offset: int = 0,
+        phone_only: bool = False,
+    ) -> Service:
         """A service; ``durations`` in minutes (the public ``durations``), ``price`` including
         tax, ``start_offset``/``end_offset`` minutes blocked before and after (contract
         "Behaviour": offsets read as buffers)."""
-        service = Service(self.new_id("service"), _texts(name), category_id, list(durations), price, tax_percent,
-                          _texts(description), list(workers), list(locations), start_offset, end_offset, phone_only)
+        service = Service(
+            self.new_id("service"),
+            _texts(name),
+            category_id,
+            list(durations),
+            price,
+            tax_percent,
+            _texts(description),
+            list(workers),
+            list(locations),
+            start_offset,
+            end_offset,
+            phone_only,
+        )
         with self.lock:
             self.services[service.id] = service
         return service
@@ -399,19 +490,42 @@ class DigitalBookerCloud:
         return category
 
     def add_class_type(self, title: dict | str, category_id: int, description=None) -> dict:
-        class_type = {"id": self.new_id("class_type"), "title": _texts(title), "category_id": category_id,
-                      "description": _texts(description)}
+        class_type = {
+            "id": self.new_id("class_type"),
+            "title": _texts(title),
+            "category_id": category_id,
+            "description": _texts(description),
+        }
         with self.lock:
             self.class_types[class_type["id"]] = class_type
         return class_type
 
-    def add_class(self, class_type_id: int, location_id: int, day: date, start: time, end: time, *,
-                  resources: list[int] | None = None, price: float | None = None, tax_percent: float = 0.0,
-                  max_bookings: int = 10) -> dict:
+    def add_class(
+        self,
+        class_type_id: int,
+        location_id: int,
+        day: date,
+        start: time,
+        end: time,
+        *,
+        resources: list[int] | None = None,
+        price: float | None = None,
+        tax_percent: float = 0.0,
+        max_bookings: int = 10,
+    ) -> dict:
         """One held class (a course booking's ``course_id`` names it, NOTES.md)."""
-        held = {"id": self.new_id("class"), "class_type_id": class_type_id, "location_id": location_id,
-                "date": day, "start": start, "end": end, "resources": list(resources or []), "price": price,
-                "tax_percent": tax_percent, "max_bookings": max_bookings}
+        held = {
+            "id": self.new_id("class"),
+            "class_type_id": class_type_id,
+            "location_id": location_id,
+            "date": day,
+            "start": start,
+            "end": end,
+            "resources": list(resources or []),
+            "price": price,
+            "tax_percent": tax_percent,
+            "max_bookings": max_bookings,
+        }
         with self.lock:
             self.classes[held["id"]] = held
         return held
@@ -424,20 +538,42 @@ class DigitalBookerCloud:
 
     # ---- views of reference data --------------------------------------------------------------------
     def location_view(self, location: dict, lang: str, external_ids: bool = False) -> dict:
-        out = {"object": "location", "id": location["id"], "name": localized(location["name"], lang),
-               "url_text": location["url_text"], "address": localized(location["address"], lang),
-               "zip_code": location["zip_code"], "city": localized(location["city"], lang),
-               "country": location["country"], "phone": location["phone"],
-               "business_hours": location["business_hours"], "latitude": location["latitude"],
-               "longitude": location["longitude"], "admin_calendar": location["admin_calendar"],
-               "public": location["public"], "in_menu": location["in_menu"]}
+        out = {
+            "object": "location",
+            "id": location["id"],
+            "name": localized(location["name"], lang),
+            "url_text": location["url_text"],
+            "address": localized(location["address"], lang),
+            "zip_code": location["zip_code"],
+            "city": localized(location["city"], lang),
+            "country": location["country"],
+            "phone": location["phone"],
+            "business_hours": location["business_hours"],
+            "latitude": location["latitude"],
+            "longitude": location["longitude"],
+            "admin_calendar": location["admin_calendar"],
+            "public": location["public"],
+            "in_menu": location["in_menu"],
+        }
         if external_ids and location["external_id"] is not None:
             out["external_id"] = location["external_id"]
         return _set_only(out)
 
     def public_location_view(self, location: dict, lang: str, expand_views: bool = False) -> dict:
-        keys = ("object", "id", "name", "url_text", "address", "zip_code", "city", "country", "phone",
-                "business_hours", "latitude", "longitude")
+        keys = (
+            "object",
+            "id",
+            "name",
+            "url_text",
+            "address",
+            "zip_code",
+            "city",
+            "country",
+            "phone",
+            "business_hours",
+            "latitude",
+            "longitude",
+        )
         full = self.location_view(location, lang)
         out = {k: full[k] for k in keys if k in full}
         if expand_views:
@@ -449,14 +585,25 @@ class DigitalBookerCloud:
 
     @staticmethod
     def view_view(view: dict, lang: str) -> dict:
-        return {"object": "view", "id": view["id"], "type": view["type"], "name": localized(view["name"], lang),
-                "url_text": view["url_text"]}
+        return {
+            "object": "view",
+            "id": view["id"],
+            "type": view["type"],
+            "name": localized(view["name"], lang),
+            "url_text": view["url_text"],
+        }
 
     def resource_view(self, resource: dict, lang: str) -> dict:
-        out = {"object": "resource", "id": resource["id"], "type": resource["type"],
-               "name": localized(resource["name"], lang), "category_id": resource["category_id"],
-               "description": localized(resource["description"], lang), "bookable": resource["bookable"],
-               "external_id": resource["external_id"]}
+        out = {
+            "object": "resource",
+            "id": resource["id"],
+            "type": resource["type"],
+            "name": localized(resource["name"], lang),
+            "category_id": resource["category_id"],
+            "description": localized(resource["description"], lang),
+            "bookable": resource["bookable"],
+            "external_id": resource["external_id"],
+        }
         user = self.users.get(resource["user_id"] or 0)
         if user:
             out["user"] = self.user_ref(user)
@@ -464,22 +611,39 @@ class DigitalBookerCloud:
 
     @staticmethod
     def resource_category_view(category: dict, lang: str) -> dict:
-        return {"object": "resource_category", "id": category["id"], "name": localized(category["name"], lang),
-                "type": category["type"]}
+        return {
+            "object": "resource_category",
+            "id": category["id"],
+            "name": localized(category["name"], lang),
+            "type": category["type"],
+        }
 
     @staticmethod
     def service_view(service: Service, lang: str) -> dict:
         """The admin service object (API reference "Services"): no durations, no price."""
-        return _set_only({"object": "service", "id": service.id, "name": localized(service.name, lang),
-                          "description": localized(service.description, lang), "category_id": service.category_id})
+        return _set_only(
+            {
+                "object": "service",
+                "id": service.id,
+                "name": localized(service.name, lang),
+                "description": localized(service.description, lang),
+                "category_id": service.category_id,
+            }
+        )
 
     @staticmethod
     def public_service_view(service: Service, lang: str) -> dict:
         """The public service object (API reference Public API "Services"): ``durations`` set, so
         ``has_alternatives`` is not (API reference: "If set, has_alternatives will not be set")."""
-        out = {"object": "service", "id": service.id, "name": localized(service.name, lang),
-               "extra_services": [], "durations": [duration_text(m) for m in service.durations],
-               "phone_only": service.phone_only, "min_extra_services": 0}
+        out = {
+            "object": "service",
+            "id": service.id,
+            "name": localized(service.name, lang),
+            "extra_services": [],
+            "durations": [duration_text(m) for m in service.durations],
+            "phone_only": service.phone_only,
+            "min_extra_services": 0,
+        }
         text = localized(service.description, lang)
         if text:
             out["description"] = {"object": "description", "body": text, "icons": []}
@@ -491,10 +655,15 @@ class DigitalBookerCloud:
 
     @staticmethod
     def class_type_view(class_type: dict, lang: str) -> dict:
-        return _set_only({"object": "class_type", "id": class_type["id"],
-                          "title": localized(class_type["title"], lang),
-                          "description": localized(class_type["description"], lang),
-                          "category_id": class_type["category_id"]})
+        return _set_only(
+            {
+                "object": "class_type",
+                "id": class_type["id"],
+                "title": localized(class_type["title"], lang),
+                "description": localized(class_type["description"], lang),
+                "category_id": class_type["category_id"],
+            }
+        )
 
     def find(self, table: dict, ident: int, kind: str):
         found = table.get(ident)
@@ -518,9 +687,20 @@ class DigitalBookerCloud:
     def user_view(user: dict) -> dict:
         """The user object (API reference "The user object"): ``email`` and ``type`` always (``email``
         null when none); the attributes it marks "If set" only when set."""
-        out = _set_only({"object": "user", "id": user["id"], "name": user["name"], "phone": user["phone"],
-                         "type": user["type"], "address": user["address"], "zip_code": user["zip_code"],
-                         "city": user["city"], "birth_year": user["birth_year"], "gender": user["gender"]})
+        out = _set_only(
+            {
+                "object": "user",
+                "id": user["id"],
+                "name": user["name"],
+                "phone": user["phone"],
+                "type": user["type"],
+                "address": user["address"],
+                "zip_code": user["zip_code"],
+                "city": user["city"],
+                "birth_year": user["birth_year"],
+                "gender": user["gender"],
+            }
+        )
         return {"object": "user", "id": user["id"], "name": user["name"], "email": user["email"], **out}
 
     def _user_fields(self, body: dict, creating: bool) -> dict:
@@ -561,9 +741,13 @@ class DigitalBookerCloud:
             if kind not in USER_TYPES:
                 errors.append({"param": "type", "message": f"is one of {', '.join(USER_TYPES)}"})
             out["type"] = kind
-            for name, default in (("allow_transactional_email", 1), ("allow_marketing_email", 0),
-                                  ("allow_transactional_sms", 1), ("allow_marketing_sms", 1),
-                                  ("send_account_info", 0)):
+            for name, default in (
+                ("allow_transactional_email", 1),
+                ("allow_marketing_email", 0),
+                ("allow_transactional_sms", 1),
+                ("allow_marketing_sms", 1),
+                ("send_account_info", 0),
+            ):
                 value = body.get(name, default)
                 if value not in (0, 1, True, False):
                     errors.append({"param": name, "message": "is 0 or 1"})
@@ -582,8 +766,12 @@ class DigitalBookerCloud:
             raise invalid("body", "must be a JSON object")
         with self.lock:
             fields = self._user_fields(body, True)
-            user = {"id": self.new_id("user"), "name": f"{fields['first_name']} {fields['last_name']}", **fields,
-                    "_created": self.clock.now()}
+            user = {
+                "id": self.new_id("user"),
+                "name": f"{fields['first_name']} {fields['last_name']}",
+                **fields,
+                "_created": self.clock.now(),
+            }
             self.users[user["id"]] = user
             return self.user_view(user)
 
@@ -620,12 +808,17 @@ class DigitalBookerCloud:
         with self.lock:
             if group_id is not None:
                 members = set(self.find(self.user_groups, group_id, "user group")["members"])
-            users = [u for u in self.users.values() if u["type"] != "temporary"
-                     and (group_id is None or u["id"] in members)]
+            users = [
+                u
+                for u in self.users.values()
+                if u["type"] != "temporary" and (group_id is None or u["id"] in members)
+            ]
             return [self.user_view(u) for u in sorted(users, key=lambda u: u["id"])]
 
     # ---- work hours (API reference "Workers") ----------------------------------------------------------
-    def set_work_hours(self, worker_id: int, location_id: int, days: dict[date, list[tuple[time, time]]]) -> None:
+    def set_work_hours(
+        self, worker_id: int, location_id: int, days: dict[date, list[tuple[time, time]]]
+    ) -> None:
         """Replace the hours of each given date at the location (API reference "Add work hours":
         "Removes work hours for defined date before add"); an empty list leaves the day off."""
         with self.lock:
@@ -692,8 +885,12 @@ class DigitalBookerCloud:
 
     def work_hours_view(self, worker_id: int, location_id: int, day: date) -> dict:
         hours = self.work_hours.get((worker_id, location_id, day), [])
-        return {"object": "work_hours", "date": day.isoformat(), "location_id": location_id,
-                "hours": [{"start_time": hhmm(a), "end_time": hhmm(b)} for a, b in hours]}
+        return {
+            "object": "work_hours",
+            "date": day.isoformat(),
+            "location_id": location_id,
+            "hours": [{"start_time": hhmm(a), "end_time": hhmm(b)} for a, b in hours],
+        }
 
     def list_work_hours(self, worker_id: int, params: dict, location_id: int | None = None) -> list[dict]:
         """A worker's hours by date (and location), dates with hours only, in date order
@@ -704,7 +901,7 @@ class DigitalBookerCloud:
                 self.find(self.locations, location_id, "location")
             low, high = self.date_window(params)
             out = []
-            for (w, loc, day) in sorted(self.work_hours, key=lambda k: (k[2], k[1])):
+            for w, loc, day in sorted(self.work_hours, key=lambda k: (k[2], k[1])):
                 if w == worker["id"] and low <= day <= (high or day) and location_id in (None, loc):
                     out.append(self.work_hours_view(w, loc, day))
             return out
@@ -714,8 +911,10 @@ class DigitalBookerCloud:
         if span.end.date() != span.start.date() and span.end.time() != time(0):
             return False
         end = span.end.time() if span.end.date() == span.start.date() else time(23, 59, 59)
-        return any(a <= span.start.time() and end <= b
-                   for a, b in self.work_hours.get((worker_id, location_id, span.start.date()), []))
+        return any(
+            a <= span.start.time() and end <= b
+            for a, b in self.work_hours.get((worker_id, location_id, span.start.date()), [])
+        )
 
     # ---- date windows -------------------------------------------------------------------------
     def date_window(self, params: dict) -> tuple[date, date | None]:
@@ -751,20 +950,33 @@ class DigitalBookerCloud:
         """The booking object (API reference "The booking object"; contract names). Attributes the API reference
         marks "If set" are left out when unset; ``modified`` only once modified (doc)."""
         user = self.users.get(record["user_id"])
-        out = {"object": "booking", "id": record["id"], "type": record["type"],
-               "title": self._title(record, lang), "location_id": record["location_id"],
-               "date": record["date"].isoformat(), "start_time": hhmm(record["start"]),
-               "end_time": hhmm(record["end"]), "service_id": record["service_id"],
-               "class_id": record["class_id"], "resources": list(record["resources"]) or None,
-               "price": record["price"], "tax": record["tax"],
-               "paid": self.paid(record) if record["price"] is not None or record["payments"] else None,
-               "user": self.user_ref(user) if user else ({"object": "user", "id": record["user_id"]}
-                                                          if record["user_id"] else None),
-               "notes": record["notes"] or None, "confirmed": record["confirmed"],
-               "campaign_code": record["campaign_code"], "interface": record["interface"],
-               "created": self.datetime_text(record["_created"]),
-               "modified": self.datetime_text(record["_modified"]) if record["_modified"] else None,
-               "start_offset": record["start_offset"] or None, "end_offset": record["end_offset"] or None}
+        out = {
+            "object": "booking",
+            "id": record["id"],
+            "type": record["type"],
+            "title": self._title(record, lang),
+            "location_id": record["location_id"],
+            "date": record["date"].isoformat(),
+            "start_time": hhmm(record["start"]),
+            "end_time": hhmm(record["end"]),
+            "service_id": record["service_id"],
+            "class_id": record["class_id"],
+            "resources": list(record["resources"]) or None,
+            "price": record["price"],
+            "tax": record["tax"],
+            "paid": self.paid(record) if record["price"] is not None or record["payments"] else None,
+            "user": self.user_ref(user)
+            if user
+            else ({"object": "user", "id": record["user_id"]} if record["user_id"] else None),
+            "notes": record["notes"] or None,
+            "confirmed": record["confirmed"],
+            "campaign_code": record["campaign_code"],
+            "interface": record["interface"],
+            "created": self.datetime_text(record["_created"]),
+            "modified": self.datetime_text(record["_modified"]) if record["_modified"] else None,
+            "start_offset": record["start_offset"] or None,
+            "end_offset": record["end_offset"] or None,
+        }
         return _set_only(out)
 
     def _title(self, record: dict, lang: str) -> str:
@@ -784,8 +996,13 @@ class DigitalBookerCloud:
 
     @staticmethod
     def payment_view(payment: dict) -> dict:
-        return {"object": "payment", "id": payment["id"], "type": payment["type"], "amount": payment["amount"],
-                "tax": payment["tax"]}
+        return {
+            "object": "payment",
+            "id": payment["id"],
+            "type": payment["type"],
+            "amount": payment["amount"],
+            "tax": payment["tax"],
+        }
 
     # ---- bookings: listing ----------------------------------------------------------------------
     def list_bookings(self, params: dict) -> list[dict]:
@@ -794,14 +1011,22 @@ class DigitalBookerCloud:
         bookings holding any of the ids; ``changed_since`` keeps those created or modified at
         or after it; ``confirmed=true`` keeps confirmed ones only."""
         with self.lock:
-            key = (self._version, tuple(sorted((k, v) for k, v in params.items() if k not in ("limit", "cursor"))))
+            key = (
+                self._version,
+                tuple(sorted((k, v) for k, v in params.items() if k not in ("limit", "cursor"))),
+            )
             if key in self._listed:
                 return self._listed[key]
             low, high = self.date_window(params)
-            location_id = parse_int(params["location_id"], "location_id") if params.get("location_id") else None
+            location_id = (
+                parse_int(params["location_id"], "location_id") if params.get("location_id") else None
+            )
             wanted = set(parse_int_list(params.get("resources"), "resources"))
-            since = self.parse_datetime(params["changed_since"], "changed_since") if params.get("changed_since") \
+            since = (
+                self.parse_datetime(params["changed_since"], "changed_since")
+                if params.get("changed_since")
                 else None
+            )
             confirmed = parse_bool(params["confirmed"], "confirmed") if params.get("confirmed") else False
             out = []
             for record in self.bookings.values():
@@ -902,32 +1127,69 @@ class DigitalBookerCloud:
         resource is held by another booking (offsets included). Both refusals are a 409:
         ``outside_work_hours`` and ``slot_taken`` (NOTES.md)."""
         if check_hours:
-            visit = Span(datetime.combine(record["date"], record["start"]),
-                         datetime.combine(record["date"], record["end"]))
+            visit = Span(
+                datetime.combine(record["date"], record["start"]),
+                datetime.combine(record["date"], record["end"]),
+            )
             if record["end"] <= record["start"]:
                 visit.end += timedelta(days=1)
             for ident in record["resources"]:
                 resource = self.resources[ident]
                 if resource["type"] == "worker" and not self.works(ident, record["location_id"], visit):
-                    raise DigitalBookerError(409, "outside_work_hours",
-                                             f"worker {ident} does not work then at location "
-                                             f"{record['location_id']}",
-                                             [{"param": "start_time", "message": "outside the worker's work hours"}])
+                    raise DigitalBookerError(
+                        409,
+                        "outside_work_hours",
+                        f"worker {ident} does not work then at location {record['location_id']}",
+                        [{"param": "start_time", "message": "outside the worker's work hours"}],
+                    )
         taken = self.clash(record)
         if taken is not None:
             shared = sorted(set(record["resources"]) & set(taken["resources"]))
-            raise DigitalBookerError(409, "slot_taken", f"the time is no longer free for resource "
-                                     f"{', '.join(map(str, shared))}",
-                                     [{"param": "start_time", "message": "the slot is no longer free"}])
+            raise DigitalBookerError(
+                409,
+                "slot_taken",
+                f"the time is no longer free for resource {', '.join(map(str, shared))}",
+                [{"param": "start_time", "message": "the slot is no longer free"}],
+            )
 
-    def _new_record(self, kind: str, location_id: int, day: date, start: time, minutes: int, resources: list[int],
-                    user_id: int, interface: int) -> dict:
+    def _new_record(
+        self,
+        kind: str,
+        location_id: int,
+        day: date,
+        start: time,
+        minutes: int,
+        resources: list[int],
+        user_id: int,
+        interface: int,
+    ) -> dict:
         end = (datetime.combine(day, start) + timedelta(minutes=minutes)).time()
-        return {"id": None, "type": kind, "location_id": location_id, "date": day, "start": start, "end": end,
-                "service_id": None, "class_id": None, "resources": resources, "price": None, "tax": None,
-                "user_id": user_id, "notes": "", "confirmed": False, "campaign_code": None, "interface": interface,
-                "_created": self.clock.now(), "_modified": None, "start_offset": 0, "end_offset": 0,
-                "payments": [], "extra_info": None, "extra_services": [], "alternatives": []}
+        return {
+            "id": None,
+            "type": kind,
+            "location_id": location_id,
+            "date": day,
+            "start": start,
+            "end": end,
+            "service_id": None,
+            "class_id": None,
+            "resources": resources,
+            "price": None,
+            "tax": None,
+            "user_id": user_id,
+            "notes": "",
+            "confirmed": False,
+            "campaign_code": None,
+            "interface": interface,
+            "_created": self.clock.now(),
+            "_modified": None,
+            "start_offset": 0,
+            "end_offset": 0,
+            "payments": [],
+            "extra_info": None,
+            "extra_services": [],
+            "alternatives": [],
+        }
 
     def _store(self, record: dict) -> dict:
         record["id"] = self.new_id("booking")
@@ -936,8 +1198,9 @@ class DigitalBookerCloud:
         self.changed()
         return record
 
-    def create_service_booking(self, body: dict, *, interface: int = ADMIN, check_hours: bool = True,
-                               lang: str = "en") -> dict:
+    def create_service_booking(
+        self, body: dict, *, interface: int = ADMIN, check_hours: bool = True, lang: str = "en"
+    ) -> dict:
         """``POST /admin/v1/bookings/service`` (API reference "Create a service booking") → the new
         booking. Required: ``location_id``, ``service_id``, ``date``, ``start_time``,
         ``resources`` (``null`` or ``[]``: no resource, a booking waiting for a worker) and
@@ -947,8 +1210,11 @@ class DigitalBookerCloud:
         if not isinstance(body, dict):
             raise invalid("body", "must be a JSON object")
         with self.lock:
-            errors = [{"param": p, "message": "is required"}
-                      for p in ("location_id", "service_id", "date", "start_time", "user_id") if p not in body]
+            errors = [
+                {"param": p, "message": "is required"}
+                for p in ("location_id", "service_id", "date", "start_time", "user_id")
+                if p not in body
+            ]
             if "resources" not in body:
                 errors.append({"param": "resources", "message": "is required (null to unset)"})
             if errors:
@@ -959,7 +1225,9 @@ class DigitalBookerCloud:
             if service is None:
                 raise invalid("service_id", f"no service with id {service_id}")
             if location["id"] not in service.locations:
-                raise invalid("service_id", f"service {service_id} is not offered at location {location['id']}")
+                raise invalid(
+                    "service_id", f"service {service_id} is not offered at location {location['id']}"
+                )
             day = parse_date(body["date"], "date")
             start = parse_time(body["start_time"], "start_time")
             resources = self._resources_at(body["resources"], location, False)
@@ -973,11 +1241,17 @@ class DigitalBookerCloud:
             if alternatives:
                 raise invalid("alternatives", f"service {service_id} has no alternatives")
             user_id = self._user_for(body["user_id"])
-            record = self._new_record("service", location["id"], day, start, service.durations[0], resources,
-                                      user_id, interface)
-            record.update(service_id=service.id, price=service.price, start_offset=service.start_offset,
-                          end_offset=service.end_offset, extra_info=self._extra_info(body),
-                          tax=_tax(service.price, service.tax_percent))
+            record = self._new_record(
+                "service", location["id"], day, start, service.durations[0], resources, user_id, interface
+            )
+            record.update(
+                service_id=service.id,
+                price=service.price,
+                start_offset=service.start_offset,
+                end_offset=service.end_offset,
+                extra_info=self._extra_info(body),
+                tax=_tax(service.price, service.tax_percent),
+            )
             self.control(record, check_hours)
             return self.booking_view(self._store(record), lang)
 
@@ -987,9 +1261,11 @@ class DigitalBookerCloud:
         if not isinstance(body, dict):
             raise invalid("body", "must be a JSON object")
         with self.lock:
-            errors = [{"param": p, "message": "is required"}
-                      for p in ("location_id", "date", "start_time", "duration", "resources", "user_id")
-                      if body.get(p) is None]
+            errors = [
+                {"param": p, "message": "is required"}
+                for p in ("location_id", "date", "start_time", "duration", "resources", "user_id")
+                if body.get(p) is None
+            ]
             if errors:
                 raise DigitalBookerError(400, "invalid_argument", "missing arguments", errors)
             location = self._location(body["location_id"])
@@ -998,8 +1274,9 @@ class DigitalBookerCloud:
             minutes = parse_duration(body["duration"], "duration")
             resources = self._resources_at(body["resources"], location, True)
             user_id = self._user_for(body["user_id"])
-            record = self._new_record("resource", location["id"], day, start, minutes, resources, user_id,
-                                      interface)
+            record = self._new_record(
+                "resource", location["id"], day, start, minutes, resources, user_id, interface
+            )
             record["extra_info"] = self._extra_info(body)
             self.control(record)
             return self.booking_view(self._store(record), lang)
@@ -1011,7 +1288,11 @@ class DigitalBookerCloud:
         if not isinstance(body, dict):
             raise invalid("body", "must be a JSON object")
         with self.lock:
-            errors = [{"param": p, "message": "is required"} for p in ("course_id", "user_id") if body.get(p) is None]
+            errors = [
+                {"param": p, "message": "is required"}
+                for p in ("course_id", "user_id")
+                if body.get(p) is None
+            ]
             if errors:
                 raise DigitalBookerError(400, "invalid_argument", "missing arguments", errors)
             course_id = parse_int(body["course_id"], "course_id")
@@ -1021,14 +1302,35 @@ class DigitalBookerCloud:
             user_id = self._user_for(body["user_id"])
             taken = sum(1 for b in self.bookings.values() if b["class_id"] == course_id)
             if taken >= held["max_bookings"]:
-                raise DigitalBookerError(409, "class_full", f"course {course_id} is full",
-                                         [{"param": "course_id", "message": "the course is full"}])
-            minutes = int((datetime.combine(held["date"], held["end"]) -
-                           datetime.combine(held["date"], held["start"])).total_seconds() // 60)
-            record = self._new_record("class", held["location_id"], held["date"], held["start"], minutes,
-                                      list(held["resources"]), user_id, interface)
-            record.update(class_id=course_id, price=held["price"], tax=_tax(held["price"], held["tax_percent"]),
-                          extra_info=self._extra_info(body))
+                raise DigitalBookerError(
+                    409,
+                    "class_full",
+                    f"course {course_id} is full",
+                    [{"param": "course_id", "message": "the course is full"}],
+                )
+            minutes = int(
+                (
+                    datetime.combine(held["date"], held["end"])
+                    - datetime.combine(held["date"], held["start"])
+                ).total_seconds()
+                // 60
+            )
+            record = self._new_record(
+                "class",
+                held["location_id"],
+                held["date"],
+                held["start"],
+                minutes,
+                list(held["resources"]),
+                user_id,
+                interface,
+            )
+            record.update(
+                class_id=course_id,
+                price=held["price"],
+                tax=_tax(held["price"], held["tax_percent"]),
+                extra_info=self._extra_info(body),
+            )
             self._store(record)  # a class holds its room for all its bookings: no clash between them
             return self.booking_view(record, lang)
 
@@ -1074,7 +1376,9 @@ class DigitalBookerCloud:
             kind = body.get("type") or "cash"
             if kind not in allowed:
                 raise invalid("type", f"is one of {', '.join(allowed)}")
-            errors = [{"param": p, "message": "is required"} for p in ("amount", "tax") if body.get(p) is None]
+            errors = [
+                {"param": p, "message": "is required"} for p in ("amount", "tax") if body.get(p) is None
+            ]
             if errors:
                 raise DigitalBookerError(400, "invalid_argument", "missing arguments", errors)
             amount = parse_float(body["amount"], "amount", 0, 99999)
@@ -1094,8 +1398,9 @@ class DigitalBookerCloud:
 
     # ---- public available times (API reference Public API "List available times") -------------------------
     def public_view(self, url_text: str, view_url_text: str) -> tuple[dict, dict]:
-        location = next((loc for loc in self.locations.values() if loc["url_text"] == url_text and loc["public"]),
-                        None)
+        location = next(
+            (loc for loc in self.locations.values() if loc["url_text"] == url_text and loc["public"]), None
+        )
         if location is None:
             raise DigitalBookerError(404, "not_found", f"no location {url_text}")
         view = next((v for v in self.location_views(location["id"]) if v["url_text"] == view_url_text), None)
@@ -1104,7 +1409,9 @@ class DigitalBookerCloud:
         return location, view
 
     def view_services(self, location: dict) -> list[Service]:
-        return sorted((s for s in self.services.values() if location["id"] in s.locations), key=lambda s: s.id)
+        return sorted(
+            (s for s in self.services.values() if location["id"] in s.locations), key=lambda s: s.id
+        )
 
     def public_service(self, location: dict, value) -> Service:
         service_id = parse_int(value, "service_id")
@@ -1114,8 +1421,11 @@ class DigitalBookerCloud:
         return service
 
     def service_workers(self, location: dict, service: Service) -> list[dict]:
-        return [self.resources[w] for w in service.workers
-                if location["id"] in self.resources[w]["locations"] and self.resources[w]["bookable"]]
+        return [
+            self.resources[w]
+            for w in service.workers
+            if location["id"] in self.resources[w]["locations"] and self.resources[w]["bookable"]
+        ]
 
     def available_times(self, location: dict, view: dict, params: dict) -> dict:
         """Free starts of the service, every ``SLOT_STEP`` minutes inside the workers' hours
@@ -1146,7 +1456,9 @@ class DigitalBookerCloud:
         span = params.get("range") or "week"
         if span not in TIME_RANGES:
             raise invalid("range", f"is one of {', '.join(TIME_RANGES)}")
-        later = parse_bool(params["next_available"], "next_available") if params.get("next_available") else False
+        later = (
+            parse_bool(params["next_available"], "next_available") if params.get("next_available") else False
+        )
         with self.lock:
             first, days = _range_days(day, span)
             times = self._times(location, service, workers, minutes, first, days)
@@ -1168,44 +1480,86 @@ class DigitalBookerCloud:
                 for a, b in self.work_hours.get((worker["id"], location["id"], day), []):
                     start = datetime.combine(day, a)
                     while start + timedelta(minutes=minutes) <= datetime.combine(day, b):
-                        probe = {"id": None, "date": day, "start": start.time(),
-                                 "end": (start + timedelta(minutes=minutes)).time(), "resources": [worker["id"]],
-                                 "start_offset": service.start_offset, "end_offset": service.end_offset}
+                        probe = {
+                            "id": None,
+                            "date": day,
+                            "start": start.time(),
+                            "end": (start + timedelta(minutes=minutes)).time(),
+                            "resources": [worker["id"]],
+                            "start_offset": service.start_offset,
+                            "end_offset": service.end_offset,
+                        }
                         if start >= now and self.clash(probe) is None:
-                            out.append({"date": day.isoformat(), "start_time": hhmm(start),
-                                        "end_time": hhmm(start + timedelta(minutes=minutes)),
-                                        "worker_id": worker["id"]})
+                            out.append(
+                                {
+                                    "date": day.isoformat(),
+                                    "start_time": hhmm(start),
+                                    "end_time": hhmm(start + timedelta(minutes=minutes)),
+                                    "worker_id": worker["id"],
+                                }
+                            )
                         start += timedelta(minutes=SLOT_STEP)
         out.sort(key=lambda t: (t["date"], t["start_time"], t["worker_id"]))
         return out
 
     # ---- cloud-side changes (tests act as the clinic's other channels) ---------------------------
-    def online_booking(self, location_id: int, service_id: int, day: date, start: time, *,
-                       user_id: int | None = None, worker_id: int | None = None,
-                       campaign_code: str | None = None, confirmed: bool = False, lang: str = "en") -> dict:
+    def online_booking(
+        self,
+        location_id: int,
+        service_id: int,
+        day: date,
+        start: time,
+        *,
+        user_id: int | None = None,
+        worker_id: int | None = None,
+        campaign_code: str | None = None,
+        confirmed: bool = False,
+        lang: str = "en",
+    ) -> dict:
         """A customer books on the public booking site (``interface`` 2, API reference "interface":
         2 = www). Without ``worker_id`` no worker is chosen (a booking waiting for one);
         without ``user_id`` the first registered user books. The slot rules apply."""
         with self.lock:
             if user_id is None:
                 user_id = next(u["id"] for u in self.users.values() if u["type"] == "normal")
-            body = {"location_id": location_id, "service_id": service_id, "date": day.isoformat(),
-                    "start_time": hhmm(start), "resources": [worker_id] if worker_id else [], "user_id": user_id}
+            body = {
+                "location_id": location_id,
+                "service_id": service_id,
+                "date": day.isoformat(),
+                "start_time": hhmm(start),
+                "resources": [worker_id] if worker_id else [],
+                "user_id": user_id,
+            }
             made = self.create_service_booking(body, interface=WWW, lang=lang)
             record = self.bookings[made["id"]]
             record["campaign_code"], record["confirmed"] = campaign_code, confirmed
             self.changed()
             return self.booking_view(record, lang)
 
-    def calendar_booking(self, location_id: int, service_id: int, day: date, start: time, *, user_id: int,
-                         worker_id: int | None = None, room_id: int | None = None, confirmed: bool = True,
-                         lang: str = "en") -> dict:
+    def calendar_booking(
+        self,
+        location_id: int,
+        service_id: int,
+        day: date,
+        start: time,
+        *,
+        user_id: int,
+        worker_id: int | None = None,
+        room_id: int | None = None,
+        confirmed: bool = True,
+        lang: str = "en",
+    ) -> dict:
         """Staff book in the admin calendar (``interface`` 1): clashes are refused, work hours
         are not checked (staff may book outside them)."""
         with self.lock:
-            body = {"location_id": location_id, "service_id": service_id, "date": day.isoformat(),
-                    "start_time": hhmm(start), "resources": [r for r in (worker_id, room_id) if r],
-                    "user_id": user_id}
+            body = {
+                "location_id": location_id,
+                "service_id": service_id,
+                "date": day.isoformat(),
+                "start_time": hhmm(start),
+                "resources": [r for r in (worker_id, room_id) if r],
+                "user_id": user_id,
+            }
             made = self.create_service_booking(body, check_hours=False, lang=lang)
             record = self.bookings[made["id"]]
             record["confirmed"] = confirmed
@@ -1216,9 +1570,17 @@ class DigitalBookerCloud:
         """A booking's start as an aware UTC moment (its local date and start time in the zone)."""
         return datetime.combine(record["date"], record["start"], self.zone).astimezone(UTC)
 
-    def load_bookings(self, location_id: int, count: int, *, service_id: int | None = None,
-                      user_id: int | None = None, first_day: date | None = None, days: int = 25,
-                      confirmed: bool = True) -> list[int]:
+    def load_bookings(
+        self,
+        location_id: int,
+        count: int,
+        *,
+        service_id: int | None = None,
+        user_id: int | None = None,
+        first_day: date | None = None,
+        days: int = 25,
+        confirmed: bool = True,
+    ) -> list[int]:
         """Bulk load for benchmarks: up to ``count`` service bookings at the location, each
         worker's days filled back to back from 00:00 (work hours not checked, clashes
         skipped), from ``first_day`` (default today) over ``days`` days; returns their ids."""
@@ -1233,15 +1595,30 @@ class DigitalBookerCloud:
             for offset in range(days):
                 day = first_day + timedelta(days=offset)
                 for worker in workers:
-                    for minutes in range(service.start_offset, 24 * 60 - step + service.start_offset + 1, step):
+                    for minutes in range(
+                        service.start_offset, 24 * 60 - step + service.start_offset + 1, step
+                    ):
                         if len(made) >= count:
                             self.changed()
                             return made
-                        record = self._new_record("service", location_id, day, time(minutes // 60, minutes % 60),
-                                                  service.durations[0], [worker], user_id, ADMIN)
-                        record.update(service_id=service.id, price=service.price, start_offset=service.start_offset,
-                                      end_offset=service.end_offset, tax=_tax(service.price, service.tax_percent),
-                                      confirmed=confirmed)
+                        record = self._new_record(
+                            "service",
+                            location_id,
+                            day,
+                            time(minutes // 60, minutes % 60),
+                            service.durations[0],
+                            [worker],
+                            user_id,
+                            ADMIN,
+                        )
+                        record.update(
+                            service_id=service.id,
+                            price=service.price,
+                            start_offset=service.start_offset,
+                            end_offset=service.end_offset,
+                            tax=_tax(service.price, service.tax_percent),
+                            confirmed=confirmed,
+                        )
                         if self.clash(record) is None:
                             made.append(self._store(record)["id"])
             self.changed()
@@ -1253,9 +1630,15 @@ class DigitalBookerCloud:
         still answers GET). The slot rules apply, work hours aside."""
         with self.lock:
             record = self.booking(ident)
-            moved = dict(record, date=day, start=start,
-                         resources=list(resources) if resources is not None else list(record["resources"]))
-            length = datetime.combine(record["date"], record["end"]) - datetime.combine(record["date"], record["start"])
+            moved = dict(
+                record,
+                date=day,
+                start=start,
+                resources=list(resources) if resources is not None else list(record["resources"]),
+            )
+            length = datetime.combine(record["date"], record["end"]) - datetime.combine(
+                record["date"], record["start"]
+            )
             moved["end"] = (datetime.combine(day, start) + length).time()
             self.control(moved, check_hours=False)
             moved["_modified"] = self.clock.now()

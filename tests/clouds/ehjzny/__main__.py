@@ -29,12 +29,15 @@ def main(argv: list[str] | None = None) -> None:
     else:
         clinic = sample_clinic(local_day(datetime.now(UTC), args.zone), args.zone)
     running = start_cloud(args.port, clinic, zone=args.zone, app_id=args.app_id, api_key=args.api_key)
-    serve_until_interrupted(running, [
-        f"Ehjzny simulated cloud at {running.url}",
-        f"X-APP-ID: {running.app_id}",
-        f"API key (Authorization: Bearer ...): {running.api_key}",
-        "Faults: POST /_sim/faults, clock: POST /_sim/clock.",
-    ])
+    serve_until_interrupted(
+        running,
+        [
+            f"Ehjzny simulated cloud at {running.url}",
+            f"X-APP-ID: {running.app_id}",
+            f"API key (Authorization: Bearer ...): {running.api_key}",
+            "Faults: POST /_sim/faults, clock: POST /_sim/clock.",
+        ],
+    )
 
 
 if __name__ == "__main__":

@@ -47,9 +47,11 @@ MAX_LIMIT = 500
 
 def route(method: str, path: str, access: str = "member"):
     """Register a handler; ``access``: open (app id only), member, customer."""
+
     def register(handler):
         ROUTES.append((method, path, handler, access))
         return handler
+
     return register
 
 
@@ -91,7 +93,10 @@ class Ctx:
         rest = {k: v for k, v in source.items() if k not in ("limit", "nextPageToken")}
         scope = self.request.url.path + json.dumps(rest, sort_keys=True, default=str)
         page, token = self.cloud.pages.page(items, key, limit, source.get("nextPageToken"), scope, descending)
-        return {"result": [show(i) for i in page], "pagination": {"nextPageToken": token, "hasMore": bool(token)}}
+        return {
+            "result": [show(i) for i in page],
+            "pagination": {"nextPageToken": token, "hasMore": bool(token)},
+        }
 
 
 def _by_id(obj: dict) -> str:
@@ -177,7 +182,9 @@ def _bookings(ctx: Ctx, customer_id: str | None = None, default_limit: int = 100
     found, key, descending = ctx.cloud.find_bookings(dict(ctx.request.query_params), customer_id)
     includes = set((ctx.arg("includes") or "").split(",")) if customer_id is None else {"type", "resource"}
     with ctx.cloud.lock:
-        return ctx.page(found, key, lambda b: ctx.cloud.view(b, ctx.lang, includes), descending, default_limit)
+        return ctx.page(
+            found, key, lambda b: ctx.cloud.view(b, ctx.lang, includes), descending, default_limit
+        )
 
 
 @route("GET", "/management/bookings")
@@ -190,8 +197,12 @@ def unassigned(ctx: Ctx):
     queue = ctx.cloud.unassigned(ctx.need("resourceId"))
     place = {b["id"]: i for i, b in enumerate(queue, 1)}
     with ctx.cloud.lock:
-        return ctx.page(queue, lambda b: (b["createdAt"], b["_seq"]),
-                        lambda b: ctx.cloud.view(b, ctx.lang, position=place[b["id"]]), default_limit=100)
+        return ctx.page(
+            queue,
+            lambda b: (b["createdAt"], b["_seq"]),
+            lambda b: ctx.cloud.view(b, ctx.lang, position=place[b["id"]]),
+            default_limit=100,
+        )
 
 
 @route("GET", "/management/bookings/{id}")
@@ -235,9 +246,17 @@ def confirm(ctx: Ctx):
 def available_types(ctx: Ctx):
     cloud = ctx.cloud
     with cloud.lock:
-        found = sorted((t for t in cloud.types.values() if t.get("on", True) and cloud.serving(t["id"])
-                        and ctx.body.get("type") in (None, t["id"])), key=_by_id)
-        return ctx.page(found, _by_id, lambda t: {**localized(t, ctx.lang), "pendingCount": cloud.pending_count(t["id"])})
+        found = sorted(
+            (
+                t
+                for t in cloud.types.values()
+                if t.get("on", True) and cloud.serving(t["id"]) and ctx.body.get("type") in (None, t["id"])
+            ),
+            key=_by_id,
+        )
+        return ctx.page(
+            found, _by_id, lambda t: {**localized(t, ctx.lang), "pendingCount": cloud.pending_count(t["id"])}
+        )
 
 
 @route("POST", "/availability/resources", "open")
@@ -250,7 +269,10 @@ def available_resources(ctx: Ctx):
 
 @route("POST", "/availability/times", "open")
 def available_times(ctx: Ctx):
-    return {"result": ctx.cloud.available_times(ctx.body), "pagination": {"nextPageToken": None, "hasMore": False}}
+    return {
+        "result": ctx.cloud.available_times(ctx.body),
+        "pagination": {"nextPageToken": None, "hasMore": False},
+    }
 
 
 @route("PUT", "/customer/scheduling/new", "customer")
@@ -260,8 +282,9 @@ def customer_schedule(ctx: Ctx):
 
 @route("POST", "/customer/bookings/cancel", "customer")
 def customer_cancel(ctx: Ctx):
-    return ctx.cloud.cancel(ctx.need("bookingId"), ctx.body.get("reason"), customer_id=ctx.customer_id,
-                            lang=ctx.lang)
+    return ctx.cloud.cancel(
+        ctx.need("bookingId"), ctx.body.get("reason"), customer_id=ctx.customer_id, lang=ctx.lang
+    )
 
 
 @route("GET", "/customer/bookings", "customer")
@@ -298,7 +321,10 @@ def _endpoint(cloud: EhjznyCloud, handler: Callable, access: str):
         except Exception:
             log.exception("simulated cloud failed on %s %s", request.method, request.url.path)
             return JSONResponse({"error": {"code": "INTERNAL", "message": "internal error"}}, status_code=500)
-        return JSONResponse(result if isinstance(result, dict) and "pagination" in result else {"result": result})
+        return JSONResponse(
+            result if isinstance(result, dict) and "pagination" in result else {"result": result}
+        )
+
     return endpoint
 
 
@@ -338,9 +364,12 @@ def _sim_routes(cloud: EhjznyCloud) -> list[Route]:
         except SimError as exc:
             return _error(exc)
 
-    return [Route("/_sim/faults", faults, methods=["GET", "POST", "DELETE"]),
-            Route("/_sim/clock", clock, methods=["POST"]), Route("/_sim/health", health, methods=["GET"]),
-            Route("/_sim/bookings/{id}/pay", pay, methods=["POST"])]
+    return [
+        Route("/_sim/faults", faults, methods=["GET", "POST", "DELETE"]),
+        Route("/_sim/clock", clock, methods=["POST"]),
+        Route("/_sim/health", health, methods=["GET"]),
+        Route("/_sim/bookings/{id}/pay", pay, methods=["POST"]),
+    ]
 
 
 def _http_error(status: int, detail: str) -> dict:
@@ -349,7 +378,9 @@ def _http_error(status: int, detail: str) -> dict:
 
 def build_app(cloud: EhjznyCloud):
     """The ASGI app (faults in front) serving ``cloud``."""
-    routes = [Route(path, _endpoint(cloud, handler, access), methods=[method])
-              for method, path, handler, access in ROUTES]
+    routes = [
+        Route(path, _endpoint(cloud, handler, access), methods=[method])
+        for method, path, handler, access in ROUTES
+    ]
     app = Starlette(routes=_sim_routes(cloud) + routes, exception_handlers=serving.http_errors(_http_error))
     return FaultMiddleware(app, cloud.faults)

@@ -93,8 +93,13 @@ class AuthMixin:
         token = "at-" + secrets.token_urlsafe(24)
         expires = self.clock.now() + timedelta(seconds=self.access_token_ttl)
         self.access_tokens[token] = (expires, user)
-        return {"accessToken": token, "refreshToken": refresh, "expiresIn": self.access_token_ttl,
-                "accessTokenExpiresAt": iso(expires), "user": user}
+        return {
+            "accessToken": token,
+            "refreshToken": refresh,
+            "expiresIn": self.access_token_ttl,
+            "accessTokenExpiresAt": iso(expires),
+            "user": user,
+        }
 
     @staticmethod
     def _otp_key(body: dict) -> tuple:

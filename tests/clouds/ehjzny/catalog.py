@@ -24,8 +24,12 @@ class CatalogMixin:
         with self.lock:
             if self._customer_by(body.get("phone"), body.get("email")):
                 raise SimError(CUSTOMER_EXISTS, "a customer with this phone or email exists", 409)
-            customer = {**CUSTOMER_DEFAULTS, **{k: body[k] for k in CUSTOMER_FIELDS if k in body},
-                        "id": cloud_id(), "createdAt": iso(self.clock.now())}
+            customer = {
+                **CUSTOMER_DEFAULTS,
+                **{k: body[k] for k in CUSTOMER_FIELDS if k in body},
+                "id": cloud_id(),
+                "createdAt": iso(self.clock.now()),
+            }
             self.customers[customer["id"]] = customer
             return dict(customer)
 
@@ -49,18 +53,26 @@ class CatalogMixin:
     def get_time_rules(self, resource_id: str) -> dict:
         with self.lock:
             self.get("resources", resource_id)
-            return dict(self.time_rules.get(resource_id) or {"depthOfDays": 0, "rules": [],
-                                                             "scheduleAfterHoursFromNow": 0})
+            return dict(
+                self.time_rules.get(resource_id)
+                or {"depthOfDays": 0, "rules": [], "scheduleAfterHoursFromNow": 0}
+            )
 
     def put_time_rules(self, resource_id: str, body: dict) -> dict:
         with self.lock:
             self.get("resources", resource_id)
             rules = body.get("rules", [])
             if not isinstance(rules, list) or not all(
-                    isinstance(r, dict) and isinstance(r.get("weekDays"), list) and isinstance(r.get("times"), list)
-                    and all(isinstance(d, int) and 0 <= d <= 6 for d in r["weekDays"])
-                    and all(isinstance(t, dict) and isinstance(t.get("from"), int) and isinstance(t.get("to"), int)
-                            for t in r["times"]) for r in rules):
+                isinstance(r, dict)
+                and isinstance(r.get("weekDays"), list)
+                and isinstance(r.get("times"), list)
+                and all(isinstance(d, int) and 0 <= d <= 6 for d in r["weekDays"])
+                and all(
+                    isinstance(t, dict) and isinstance(t.get("from"), int) and isinstance(t.get("to"), int)
+                    for t in r["times"]
+                )
+                for r in rules
+            ):
                 raise invalid("rules: [{weekDays: [0..6], times: [{from, to}] (military)}]")
             self.time_rules[resource_id] = {k: body[k] for k in TIME_RULE_FIELDS if k in body}
             return self.get_time_rules(resource_id)
@@ -70,4 +82,3 @@ class CatalogMixin:
             if (phone and customer.get("phone") == phone) or (email and customer.get("email") == email):
                 return customer
         return None
-

@@ -28,15 +28,29 @@ class EhjznyCloud(AuthMixin, CatalogMixin, SchedulingMixin, QueueMixin, ListingM
         self._auth_init()
         self.faults = Faults(fault_seed)
 
-    def customer_join_queue(self, customer_id: str, type_id: str, *, assignment_timeout: int | None = None,
-                            note: str | None = None) -> dict:
+    def customer_join_queue(
+        self,
+        customer_id: str,
+        type_id: str,
+        *,
+        assignment_timeout: int | None = None,
+        note: str | None = None,
+    ) -> dict:
         """A customer joins the queue from the Ehjzny app (``assign: false``)."""
         body = {"type": type_id, "assign": False, "assignmentTimeout": assignment_timeout, "note": note}
         return self.schedule(body, customer_id=customer_id, customer_side=True)
 
-    def add_online_booking(self, type_id: str, start: datetime | None = None, *, day: date | None = None,
-                           time: int | None = None, customer_id: str | None = None,
-                           resource_id: str | None = None, note: str | None = None) -> dict:
+    def add_online_booking(
+        self,
+        type_id: str,
+        start: datetime | None = None,
+        *,
+        day: date | None = None,
+        time: int | None = None,
+        customer_id: str | None = None,
+        resource_id: str | None = None,
+        note: str | None = None,
+    ) -> dict:
         """A confirmed booking made online (by ``start`` UTC, or local ``day`` + military ``time``).
 
         Without ``customer_id`` the first customer books. Working hours are not checked.
@@ -47,8 +61,13 @@ class EhjznyCloud(AuthMixin, CatalogMixin, SchedulingMixin, QueueMixin, ListingM
             raise ValueError("give start, or day and time")
         with self.lock:
             customer_id = customer_id or next(iter(self.customers))
-        body = {"type": type_id, "date": day.isoformat(), "time": time, "note": note,
-                "resourceFilters": {"resourceId": resource_id} if resource_id else {}}
+        body = {
+            "type": type_id,
+            "date": day.isoformat(),
+            "time": time,
+            "note": note,
+            "resourceFilters": {"resourceId": resource_id} if resource_id else {},
+        }
         return self.schedule(body, customer_id=customer_id)
 
     def customer_cancel(self, customer_id: str, booking_id: str) -> dict:

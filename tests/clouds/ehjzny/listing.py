@@ -63,22 +63,37 @@ class ListingMixin:
             moment = parse(b.get(field))
             if (lo or hi) and moment is None:
                 return False
-            return ((lo is None or moment >= lo) and (hi is None or moment < hi)
-                    and (resources is None or b.get("resourceId") in resources)
-                    and (statuses is None or b["status"] in statuses)
-                    and (customer_id is None or b["customerId"] == customer_id))
+            return (
+                (lo is None or moment >= lo)
+                and (hi is None or moment < hi)
+                and (resources is None or b.get("resourceId") in resources)
+                and (statuses is None or b["status"] in statuses)
+                and (customer_id is None or b["customerId"] == customer_id)
+            )
 
         def key(b: dict) -> tuple:
             return (b.get(field) or b["createdAt"], b["_seq"])
 
-        query = (field, lo, hi, frozenset(resources or ()) if resources is not None else None,
-                 frozenset(statuses or ()) if statuses is not None else None, customer_id, direction)
+        query = (
+            field,
+            lo,
+            hi,
+            frozenset(resources or ()) if resources is not None else None,
+            frozenset(statuses or ()) if statuses is not None else None,
+            customer_id,
+            direction,
+        )
         with self.lock:
             self.tick()
             cached = self._listings.get(query)
             if cached is None or cached[0] != self.revision:
-                found = Listing(sorted((b for b in self.bookings.values() if wanted(b)), key=key,
-                                       reverse=direction == "desc"), key, direction == "desc")
+                found = Listing(
+                    sorted(
+                        (b for b in self.bookings.values() if wanted(b)), key=key, reverse=direction == "desc"
+                    ),
+                    key,
+                    direction == "desc",
+                )
                 if len(self._listings) >= LISTINGS_KEPT:
                     self._listings.pop(next(iter(self._listings)))
                 self._listings[query] = cached = (self.revision, found)
@@ -94,18 +109,35 @@ class ListingMixin:
             first = _day(body.get("from")) or local_day(now, self.zone)
             last = _day(body.get("to")) or first + timedelta(days=6)
             step = next((m for flag, m in ORDER_FLAGS if body.get(flag)), 60)
-            fixed = [int(t) for t in str(body["showFixedTimes"]).split(",")] if body.get("showFixedTimes") else None
+            fixed = (
+                [int(t) for t in str(body["showFixedTimes"]).split(",")]
+                if body.get("showFixedTimes")
+                else None
+            )
             days = []
             day = first
             while day <= last and len(days) < int(body.get("limit") or 366):
                 slots: dict[int, list[str]] = {}
                 for resource in resources:
-                    for start in free_times(day, btype, self.time_rules.get(resource["id"]),
-                                            self.active_on(resource["id"]), self.types, self.zone, now,
-                                            step=step, fixed=fixed, ignore_id=body.get("rescheduleBookingId")):
+                    for start in free_times(
+                        day,
+                        btype,
+                        self.time_rules.get(resource["id"]),
+                        self.active_on(resource["id"]),
+                        self.types,
+                        self.zone,
+                        now,
+                        step=step,
+                        fixed=fixed,
+                        ignore_id=body.get("rescheduleBookingId"),
+                    ):
                         slots.setdefault(military_of(start, self.zone), []).append(resource["id"])
-                days.append({"date": day.isoformat(),
-                             "times": [{"time": t, "resourceIds": ids} for t, ids in sorted(slots.items())]})
+                days.append(
+                    {
+                        "date": day.isoformat(),
+                        "times": [{"time": t, "resourceIds": ids} for t, ids in sorted(slots.items())],
+                    }
+                )
                 day += timedelta(days=1)
             return days
 

@@ -27,8 +27,15 @@ class PageTokens:
         self._tokens: dict[str, tuple] = {}
         self._lock = threading.Lock()
 
-    def page(self, items: Sequence, key: Callable, limit: int, token: str | None, scope: str,
-             descending: bool = False) -> tuple[list, str | None]:
+    def page(
+        self,
+        items: Sequence,
+        key: Callable,
+        limit: int,
+        token: str | None,
+        scope: str,
+        descending: bool = False,
+    ) -> tuple[list, str | None]:
         """One page of ``items`` (already sorted by ``key``) → (page, next token or None).
         ``items`` may carry ``ascending_keys`` (the items' keys, ascending, as
         :class:`.listing.Listing` does): the page then starts by bisection, not a scan."""
@@ -42,7 +49,7 @@ class PageTokens:
                 start = len(keys) - bisect.bisect_left(keys, last)
             else:
                 start = bisect.bisect_right(keys, last)
-        page = list(items[start:start + limit])
+        page = list(items[start : start + limit])
         if len(items) - start <= limit:
             return page, None
         return page, self._issue(scope, key(page[-1]))

@@ -72,8 +72,13 @@ class QueueMixin:
             if record["typeId"] not in (resource.get("types") or []):
                 raise SimError(TYPE_NOT_SERVED, f"resource {resource_id} does not serve {record['typeId']}")
             now = self.clock.now()
-            record.update(status=CONFIRMED, resourceId=resource_id, startDateTime=iso(now),
-                          endDateTime=iso(now + timedelta(minutes=record["duration"])), updatedAt=iso(now))
+            record.update(
+                status=CONFIRMED,
+                resourceId=resource_id,
+                startDateTime=iso(now),
+                endDateTime=iso(now + timedelta(minutes=record["duration"])),
+                updatedAt=iso(now),
+            )
             return self.view(record, lang)
 
     def end(self, booking_id: str, lang: str = "en") -> dict:
@@ -86,8 +91,11 @@ class QueueMixin:
             if record["status"] != CONFIRMED or start is None or now <= start:
                 raise SimError(NOT_ACTIVE, "only a started CONFIRMED booking can be ended")
             end = min(now, parse(record["endDateTime"]))
-            record.update(endDateTime=iso(end), duration=max(1, math.ceil((end - start).total_seconds() / 60)),
-                          updatedAt=iso(now))
+            record.update(
+                endDateTime=iso(end),
+                duration=max(1, math.ceil((end - start).total_seconds() / 60)),
+                updatedAt=iso(now),
+            )
             return self.view(record, lang)
 
     def unassigned(self, resource_id: str) -> list[dict]:

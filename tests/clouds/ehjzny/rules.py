@@ -24,7 +24,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 # ---- statuses (contract "Objects" → Statuses) -------------------------------------------------
-PENDING_APPROVAL, PENDING_PAYMENT, PENDING_ASSIGNMENT = "PENDING_APPROVAL", "PENDING_PAYMENT", "PENDING_ASSIGNMENT"
+PENDING_APPROVAL, PENDING_PAYMENT, PENDING_ASSIGNMENT = (
+    "PENDING_APPROVAL",
+    "PENDING_PAYMENT",
+    "PENDING_ASSIGNMENT",
+)
 CONFIRMED, CANCELED, REJECTED = "CONFIRMED", "CANCELED", "REJECTED"
 STATUSES = (PENDING_APPROVAL, PENDING_PAYMENT, PENDING_ASSIGNMENT, CONFIRMED, CANCELED, REJECTED)
 FINAL = frozenset({CANCELED, REJECTED})
@@ -132,9 +136,13 @@ def periods(time_rules: dict | None, day: date) -> list[tuple[int, int]]:
         if contract_weekday(day) not in (rule.get("weekDays") or []):
             continue
         iso_day = day.isoformat()
-        if (rule.get("fromDate") and iso_day < rule["fromDate"]) or (rule.get("toDate") and iso_day > rule["toDate"]):
+        if (rule.get("fromDate") and iso_day < rule["fromDate"]) or (
+            rule.get("toDate") and iso_day > rule["toDate"]
+        ):
             continue
-        found += [(int(t["from"]), int(t["to"])) for t in rule.get("times") or [] if int(t["to"]) > int(t["from"])]
+        found += [
+            (int(t["from"]), int(t["to"])) for t in rule.get("times") or [] if int(t["to"]) > int(t["from"])
+        ]
     merged: list[tuple[int, int]] = []
     for lo, hi in sorted(found):
         if merged and lo <= merged[-1][1]:
@@ -149,7 +157,9 @@ def working_spans(time_rules: dict | None, day: date, zone: str) -> list[tuple[d
 
 
 def within_hours(start: datetime, end: datetime, time_rules: dict | None, zone: str) -> bool:
-    return any(lo <= start and end <= hi for lo, hi in working_spans(time_rules, local_day(start, zone), zone))
+    return any(
+        lo <= start and end <= hi for lo, hi in working_spans(time_rules, local_day(start, zone), zone)
+    )
 
 
 def bookable_day(day: date, time_rules: dict | None, now: datetime, zone: str) -> bool:
@@ -168,18 +178,26 @@ def not_before(time_rules: dict | None, now: datetime, zone: str) -> datetime:
 # ---- occupancy ----------------------------------------------------------------------------
 def span(start: datetime, btype: dict) -> tuple[datetime, datetime]:
     """What a booking of ``btype`` at ``start`` occupies, with the type's leave minutes."""
-    return (start - timedelta(minutes=int(btype.get("leaveMinutesBefore") or 0)),
-            start + timedelta(minutes=int(btype["minutes"]) + int(btype.get("leaveMinutesAfter") or 0)))
+    return (
+        start - timedelta(minutes=int(btype.get("leaveMinutesBefore") or 0)),
+        start + timedelta(minutes=int(btype["minutes"]) + int(btype.get("leaveMinutesAfter") or 0)),
+    )
 
 
-def taken(records: list[dict], types: dict[str, dict], ignore_id: str | None = None) -> list[tuple[datetime, datetime]]:
+def taken(
+    records: list[dict], types: dict[str, dict], ignore_id: str | None = None
+) -> list[tuple[datetime, datetime]]:
     out = []
     for record in records:
         if record["id"] == ignore_id or not record.get("startDateTime"):
             continue
         btype = types.get(record["typeId"]) or {}
-        out.append((parse(record["startDateTime"]) - timedelta(minutes=int(btype.get("leaveMinutesBefore") or 0)),
-                    parse(record["endDateTime"]) + timedelta(minutes=int(btype.get("leaveMinutesAfter") or 0))))
+        out.append(
+            (
+                parse(record["startDateTime"]) - timedelta(minutes=int(btype.get("leaveMinutesBefore") or 0)),
+                parse(record["endDateTime"]) + timedelta(minutes=int(btype.get("leaveMinutesAfter") or 0)),
+            )
+        )
     return out
 
 
@@ -187,9 +205,18 @@ def collides(lo: datetime, hi: datetime, spans: list[tuple[datetime, datetime]])
     return any(lo < b and a < hi for a, b in spans)
 
 
-def free_times(day: date, btype: dict, time_rules: dict | None, records: list[dict], types: dict[str, dict],
-               zone: str, now: datetime, step: int = 60, fixed: list[int] | None = None,
-               ignore_id: str | None = None) -> list[datetime]:
+def free_times(
+    day: date,
+    btype: dict,
+    time_rules: dict | None,
+    records: list[dict],
+    types: dict[str, dict],
+    zone: str,
+    now: datetime,
+    step: int = 60,
+    fixed: list[int] | None = None,
+    ignore_id: str | None = None,
+) -> list[datetime]:
     """Free starts on ``day`` for ``btype`` on one resource (API reference "List Available Times"):
     every ``step`` minutes of each working period (or the ``fixed`` military times)."""
     if not bookable_day(day, time_rules, now, zone):
@@ -218,8 +245,10 @@ def clamp_timeout(minutes) -> int:
 
 
 def expired(record: dict, now: datetime) -> bool:
-    return (record["status"] == PENDING_ASSIGNMENT
-            and parse(record["createdAt"]) + timedelta(minutes=record["_timeout"]) <= now)
+    return (
+        record["status"] == PENDING_ASSIGNMENT
+        and parse(record["createdAt"]) + timedelta(minutes=record["_timeout"]) <= now
+    )
 
 
 def queue_of(resource: dict, waiting: list[dict]) -> list[dict]:

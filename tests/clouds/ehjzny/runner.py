@@ -34,8 +34,7 @@ class RunningCloud(serving.RunningCloud):
         return {"X-APP-ID": self.app_id, "Authorization": f"Bearer {self.api_key}"}
 
 
-def start_cloud(port: int = 0, clinic: dict | None = None, clock=None,
-                **options) -> RunningCloud:
+def start_cloud(port: int = 0, clinic: dict | None = None, clock=None, **options) -> RunningCloud:
     """Start a cloud serving ``clinic`` (the shape of :meth:`CloudState.load`) on ``port`` (0 = free).
 
     ``clock`` is any object with ``now()`` (aware UTC) and ``shift(timedelta)``.

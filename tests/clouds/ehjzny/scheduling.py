@@ -62,12 +62,21 @@ class SchedulingMixin:
     #: priced queue bookings start PENDING_PAYMENT (a payment gateway is linked)
     payments = False
 
-    def schedule(self, body: dict, *, customer_id: str | None = None, customer_side: bool = False,
-                 reserved_minutes: int | None = None, lang: str = "en") -> dict:
+    def schedule(
+        self,
+        body: dict,
+        *,
+        customer_id: str | None = None,
+        customer_side: bool = False,
+        reserved_minutes: int | None = None,
+        lang: str = "en",
+    ) -> dict:
         """``PUT /management/scheduling/new`` (or ``/temporary`` with ``reserved_minutes``)."""
         with self.lock:
             self.tick()
-            old = self.get("bookings", body["rescheduleBookingId"]) if body.get("rescheduleBookingId") else None
+            old = (
+                self.get("bookings", body["rescheduleBookingId"]) if body.get("rescheduleBookingId") else None
+            )
             if old is not None and old["status"] in FINAL:
                 raise SimError(NOT_ACTIVE, f"booking {old['id']} is {old['status']}")
             if not (body.get("type") or old):
@@ -80,25 +89,46 @@ class SchedulingMixin:
             else:
                 customer = self.get("customers", old["customerId"])
             now = self.clock.now()
-            record = self.bookings.record({
-                "id": cloud_id(), "status": CONFIRMED, "typeId": btype["id"], "customerId": customer["id"],
-                "duration": int(btype["minutes"]), "note": body.get("note", (old or {}).get("note")),
-                "info": body.get("info") or {}, "createdAt": iso(now), "_seq": self.next_seq(),
-                "_timeout": clamp_timeout(body.get("assignmentTimeout"))})
+            record = self.bookings.record(
+                {
+                    "id": cloud_id(),
+                    "status": CONFIRMED,
+                    "typeId": btype["id"],
+                    "customerId": customer["id"],
+                    "duration": int(btype["minutes"]),
+                    "note": body.get("note", (old or {}).get("note")),
+                    "info": body.get("info") or {},
+                    "createdAt": iso(now),
+                    "_seq": self.next_seq(),
+                    "_timeout": clamp_timeout(body.get("assignmentTimeout")),
+                }
+            )
             if body.get("assign", True) is False:
                 if reserved_minutes is not None:
                     raise invalid("a temporary booking needs a date and time")
                 if not self.serving(btype["id"]):
                     raise SimError(NO_RESOURCE, f"no resource serves type {btype['id']}")
-                record["status"] = PENDING_PAYMENT if self.payments and self._priced(btype) else PENDING_ASSIGNMENT
+                record["status"] = (
+                    PENDING_PAYMENT if self.payments and self._priced(btype) else PENDING_ASSIGNMENT
+                )
             else:
                 start = self._start_of(body)
-                resource = self._free_resource(btype, start, body.get("resourceFilters") or {},
-                                               ignore_id=old and old["id"], check_hours=customer_side)
-                record.update(resourceId=resource["id"], startDateTime=iso(start),
-                              endDateTime=iso(start + timedelta(minutes=int(btype["minutes"]))))
+                resource = self._free_resource(
+                    btype,
+                    start,
+                    body.get("resourceFilters") or {},
+                    ignore_id=old and old["id"],
+                    check_hours=customer_side,
+                )
+                record.update(
+                    resourceId=resource["id"],
+                    startDateTime=iso(start),
+                    endDateTime=iso(start + timedelta(minutes=int(btype["minutes"]))),
+                )
                 if reserved_minutes is not None:
-                    record.update(status=PENDING_APPROVAL, _reservedUntil=iso(now + timedelta(minutes=reserved_minutes)))
+                    record.update(
+                        status=PENDING_APPROVAL, _reservedUntil=iso(now + timedelta(minutes=reserved_minutes))
+                    )
                 elif customer_side and btype.get("autoConfirm") is False:
                     record["status"] = PENDING_APPROVAL
                 elif customer_id and self.payments and self._priced(btype):  # booked online by the customer
@@ -106,7 +136,12 @@ class SchedulingMixin:
             if record["status"] == PENDING_PAYMENT:
                 record["payment"] = self._invoice(btype, record["id"])
             if old is not None:
-                old.update(status=CANCELED, _cancelReason="rescheduled", _rescheduledTo=record["id"], updatedAt=iso(now))
+                old.update(
+                    status=CANCELED,
+                    _cancelReason="rescheduled",
+                    _rescheduledTo=record["id"],
+                    updatedAt=iso(now),
+                )
                 old.pop("_reservedUntil", None)
             self.bookings[record["id"]] = record
             return self.view(record, lang)
@@ -132,10 +167,13 @@ class SchedulingMixin:
         self.invoices = getattr(self, "invoices", 0) + 1
         invoice_id = f"inv{booking_id}"
         total = f"{float(btype.get('price') or 0):.2f}"
-        return {"invoiceId": invoice_id, "invoiceNumber": 5000 + self.invoices,
-                "paymentLink": f"https://pay.ehjzny.test/i/{invoice_id}",
-                "paymentWebViewLink": f"https://pay.ehjzny.test/i/{invoice_id}?view=web",
-                "amount": {"subTotal": total, "total": total, "balance": total, "discount": "0.00"}}
+        return {
+            "invoiceId": invoice_id,
+            "invoiceNumber": 5000 + self.invoices,
+            "paymentLink": f"https://pay.ehjzny.test/i/{invoice_id}",
+            "paymentWebViewLink": f"https://pay.ehjzny.test/i/{invoice_id}?view=web",
+            "amount": {"subTotal": total, "total": total, "balance": total, "discount": "0.00"},
+        }
 
     def pay(self, booking_id: str, lang: str = "en") -> dict:
         """The customer pays a ``PENDING_PAYMENT`` booking: a queue booking →
@@ -147,12 +185,15 @@ class SchedulingMixin:
                 status = CONFIRMED if record.get("startDateTime") else PENDING_ASSIGNMENT
                 record.update(status=status, updatedAt=iso(self.clock.now()))
                 if record.get("payment"):
-                    record["payment"] = {**record["payment"],
-                                         "amount": {**record["payment"]["amount"], "balance": "0.00"}}
+                    record["payment"] = {
+                        **record["payment"],
+                        "amount": {**record["payment"]["amount"], "balance": "0.00"},
+                    }
             return self.view(record, lang)
 
-    def cancel(self, booking_id: str, reason: str | None = None, *, customer_id: str | None = None,
-               lang: str = "en") -> dict:
+    def cancel(
+        self, booking_id: str, reason: str | None = None, *, customer_id: str | None = None, lang: str = "en"
+    ) -> dict:
         """Cancel a booking or leave the queue; ``customer_id`` limits it to that customer's."""
         with self.lock:
             self.tick()
@@ -192,7 +233,9 @@ class SchedulingMixin:
             return named + rest
         return found
 
-    def _free_resource(self, btype: dict, start, filters: dict, ignore_id: str | None, check_hours: bool) -> dict:
+    def _free_resource(
+        self, btype: dict, start, filters: dict, ignore_id: str | None, check_hours: bool
+    ) -> dict:
         candidates = self._matching(btype, filters)
         lo, hi = span(start, btype)
         inside = 0
@@ -208,4 +251,8 @@ class SchedulingMixin:
 
     def active_on(self, resource_id: str) -> list[dict]:
         """Bookings occupying ``resource_id``'s time (held temporary bookings included)."""
-        return [b for b in self.bookings.values() if b.get("resourceId") == resource_id and b["status"] in OCCUPYING]
+        return [
+            b
+            for b in self.bookings.values()
+            if b.get("resourceId") == resource_id and b["status"] in OCCUPYING
+        ]

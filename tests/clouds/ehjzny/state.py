@@ -25,11 +25,29 @@ from .rules import CONFIRMED, STATUSES, SimClock, at_local, clamp_timeout, inval
 
 ID_ALPHABET = string.ascii_letters + string.digits
 RESOURCE_DEFAULTS = {"on": True, "activated": True, "bookFromWebsite": True, "category": None, "types": []}
-TYPE_DEFAULTS = {"minutes": 30, "leaveMinutesBefore": 0, "leaveMinutesAfter": 0, "color": "#3366cc",
-                 "price": "0.00", "autoConfirm": True, "on": True}
+TYPE_DEFAULTS = {
+    "minutes": 30,
+    "leaveMinutesBefore": 0,
+    "leaveMinutesAfter": 0,
+    "color": "#3366cc",
+    "price": "0.00",
+    "autoConfirm": True,
+    "on": True,
+}
 CUSTOMER_DEFAULTS = {"firstName": "", "lastName": "", "phone": None, "email": None, "note": None, "data": {}}
-BOOKING_KEEP = ("id", "status", "startDateTime", "endDateTime", "duration", "typeId", "resourceId",
-                "customerId", "note", "info", "createdAt")
+BOOKING_KEEP = (
+    "id",
+    "status",
+    "startDateTime",
+    "endDateTime",
+    "duration",
+    "typeId",
+    "resourceId",
+    "customerId",
+    "note",
+    "info",
+    "createdAt",
+)
 #: Fields some deployments might send but the API reference does not have. Off unless a test names
 #: them: ``EhjznyCloud(extensions={"rescheduledTo"})`` shows the old booking's successor.
 EXTENSIONS = frozenset({"rescheduledTo", "cancelReason", "assignmentTimeout", "reservedUntil"})
@@ -142,16 +160,28 @@ def cloud_id() -> str:
 
 
 class CloudState:
-    def __init__(self, clock=None, zone: str = "Asia/Riyadh", *, app_id: str | None = None,
-                 api_key: str | None = None, access_token_ttl: int = 3600, page_token_ttl: float = 60.0,
-                 otp_code: str = "1234", extensions=()):
+    def __init__(
+        self,
+        clock=None,
+        zone: str = "Asia/Riyadh",
+        *,
+        app_id: str | None = None,
+        api_key: str | None = None,
+        access_token_ttl: int = 3600,
+        page_token_ttl: float = 60.0,
+        otp_code: str = "1234",
+        extensions=(),
+    ):
         unknown = set(extensions) - EXTENSIONS
         if unknown:
             raise ValueError(f"unknown extensions {sorted(unknown)}; known: {sorted(EXTENSIONS)}")
         self.extensions = frozenset(extensions)
         self.clock = clock or SimClock()
         self.zone = zone
-        self.organization = {"timeZone": zone, "name_translations": {"en": "Simulated clinic", "ar": "عيادة تجريبية"}}
+        self.organization = {
+            "timeZone": zone,
+            "name_translations": {"en": "Simulated clinic", "ar": "عيادة تجريبية"},
+        }
         self.app_id = app_id or "sim-" + secrets.token_hex(6)
         self.api_key = api_key or "key-" + secrets.token_urlsafe(18)
         self.access_token_ttl = access_token_ttl
@@ -175,8 +205,11 @@ class CloudState:
             self.organization.update(org)
             self.zone = org.get("timeZone") or self.zone
             self.organization["timeZone"] = self.zone
-            for kind, defaults in (("resources", RESOURCE_DEFAULTS), ("types", TYPE_DEFAULTS),
-                                   ("customers", CUSTOMER_DEFAULTS)):
+            for kind, defaults in (
+                ("resources", RESOURCE_DEFAULTS),
+                ("types", TYPE_DEFAULTS),
+                ("customers", CUSTOMER_DEFAULTS),
+            ):
                 table = getattr(self, kind)
                 for obj in clinic.get(kind) or []:
                     table[obj["id"]] = {**defaults, **obj}
@@ -214,8 +247,11 @@ class CloudState:
 
     def serving(self, type_id: str) -> list[dict]:
         """Resources that are on, activated and serve ``type_id``, in catalogue order."""
-        return [r for r in self.resources.values()
-                if r.get("on", True) and r.get("activated", True) and type_id in (r.get("types") or [])]
+        return [
+            r
+            for r in self.resources.values()
+            if r.get("on", True) and r.get("activated", True) and type_id in (r.get("types") or [])
+        ]
 
     @property
     def revision(self) -> int:

@@ -36,7 +36,9 @@ def localized(obj: dict, lang: str) -> dict:
 
 
 class ViewsMixin:
-    def view(self, record: dict, lang: str = "en", includes=ALL_INCLUDES, position: int | None = None) -> dict:
+    def view(
+        self, record: dict, lang: str = "en", includes=ALL_INCLUDES, position: int | None = None
+    ) -> dict:
         """A booking record as the API returns it.
 
         ``position``: the booking's place in one resource's queue (the unassigned listing);
@@ -56,8 +58,11 @@ class ViewsMixin:
             out["startTime"] = military_of(start, self.zone)
         if record["status"] == PENDING_ASSIGNMENT:
             self._add_queue_fields(record, out, position)
-        linked = {"type": ("types", "typeId"), "resource": ("resources", "resourceId"),
-                  "customer": ("customers", "customerId")}
+        linked = {
+            "type": ("types", "typeId"),
+            "resource": ("resources", "resourceId"),
+            "customer": ("customers", "customerId"),
+        }
         for name, (table, key) in linked.items():
             obj = getattr(self, table).get(record.get(key) or "")
             if name in includes and obj is not None:
@@ -71,9 +76,12 @@ class ViewsMixin:
 
     def _add_queue_fields(self, record: dict, out: dict, position: int | None) -> None:
         if position is None:  # the best place among the resources serving its type
-            places = [[b["id"] for b in queue_of(r, self.queued())].index(record["id"]) + 1
-                      for r in self.resources.values() if record["typeId"] in (r.get("types") or [])
-                      and record["id"] in [b["id"] for b in queue_of(r, self.queued())]]
+            places = [
+                [b["id"] for b in queue_of(r, self.queued())].index(record["id"]) + 1
+                for r in self.resources.values()
+                if record["typeId"] in (r.get("types") or [])
+                and record["id"] in [b["id"] for b in queue_of(r, self.queued())]
+            ]
             position = min(places) if places else None
         if position is not None:
             minutes = int(self.types.get(record["typeId"], {}).get("minutes") or 0)

@@ -33,6 +33,25 @@ from .model import (
     QmaticError,
 )
 
-__all__ = ["BASE", "CANCELLED", "CONFIRMED", "EXPIRED", "HOLD", "LANGUAGES", "RELEASED", "RESERVED", "USED",
-           "Appointment", "Clock", "FaultRule", "Faults", "QmaticCloud", "QmaticError", "RunningCloud", "build_app",
-           "customer_of", "generate_clinic", "start_cloud"]
+__all__ = [
+    "BASE",
+    "CANCELLED",
+    "CONFIRMED",
+    "EXPIRED",
+    "HOLD",
+    "LANGUAGES",
+    "RELEASED",
+    "RESERVED",
+    "USED",
+    "Appointment",
+    "Clock",
+    "FaultRule",
+    "Faults",
+    "QmaticCloud",
+    "QmaticError",
+    "RunningCloud",
+    "build_app",
+    "customer_of",
+    "generate_clinic",
+    "start_cloud",
+]

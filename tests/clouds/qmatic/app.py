@@ -61,7 +61,13 @@ class RouteRow:
     and whether ``Accept-Language`` is required."""
 
     def __init__(self, method: str, path: str, handler: Callable, status: int, language: bool):
-        self.method, self.path, self.handler, self.status, self.language = method, path, handler, status, language
+        self.method, self.path, self.handler, self.status, self.language = (
+            method,
+            path,
+            handler,
+            status,
+            language,
+        )
 
 
 ROUTES: list[RouteRow] = []
@@ -71,6 +77,7 @@ def route(method: str, path: str, status: int = 200, language: bool = False):
     def register(handler):
         ROUTES.append(RouteRow(method, BASE + path, handler, status, language))
         return handler
+
     return register
 
 
@@ -168,8 +175,10 @@ def _transport(cloud: QmaticCloud, request: Request, language_required: bool) ->
     by_case = {lang.lower(): lang for lang in cloud.languages}
     lang = by_case.get(asked.strip().lower())
     if lang is None:
-        raise invalid(f"Accept-Language {asked!r} is not supported; one of {', '.join(cloud.languages)}",
-                      "language.not.supported")
+        raise invalid(
+            f"Accept-Language {asked!r} is not supported; one of {', '.join(cloud.languages)}",
+            "language.not.supported",
+        )
     return lang
 
 
@@ -189,7 +198,12 @@ def _endpoint(cloud: QmaticCloud, row: RouteRow):
         except Exception:
             log.exception("simulated Qmatic failed on %s %s", request.method, request.url.path)
             return JSONResponse(envelope("server.error", "internal error"), status_code=500)
-        return Response(status_code=204) if result is NO_CONTENT else JSONResponse(result, status_code=row.status)
+        return (
+            Response(status_code=204)
+            if result is NO_CONTENT
+            else JSONResponse(result, status_code=row.status)
+        )
+
     return endpoint
 
 
@@ -207,6 +221,7 @@ def _admin_routes(cloud: QmaticCloud) -> list[Route]:
             except (TypeError, ValueError, KeyError) as exc:
                 return JSONResponse(envelope("validation.error", str(exc)), status_code=400)
             return Response(status_code=204) if result is NO_CONTENT else JSONResponse(result)
+
         return endpoint
 
     def faults(request, body, _):
@@ -225,8 +240,12 @@ def _admin_routes(cloud: QmaticCloud) -> list[Route]:
         return {"now": cloud.clock.now().isoformat()}
 
     def health(request, body, _):
-        return {"ok": True, "tenant": cloud.tenant, "branches": list(cloud.branches),
-                "now": cloud.clock.now().isoformat()}
+        return {
+            "ok": True,
+            "tenant": cloud.tenant,
+            "branches": list(cloud.branches),
+            "now": cloud.clock.now().isoformat(),
+        }
 
     def records(request, body, _):
         cloud.sweep()
@@ -239,10 +258,16 @@ def _admin_routes(cloud: QmaticCloud) -> list[Route]:
             return cloud.admin_view(cloud.appointments[ident])
 
     def online(request, body, _):
-        record = cloud.online_booking(str(body["serviceId"]), str(body["branchId"]),
-                                      parse_time(body["start"], "start"), body["customer"],
-                                      resource_id=body.get("resourceId"), answers=body.get("answers"),
-                                      notes=body.get("notes"), source=body.get("source") or "online")
+        record = cloud.online_booking(
+            str(body["serviceId"]),
+            str(body["branchId"]),
+            parse_time(body["start"], "start"),
+            body["customer"],
+            resource_id=body.get("resourceId"),
+            answers=body.get("answers"),
+            notes=body.get("notes"),
+            source=body.get("source") or "online",
+        )
         with cloud.lock:
             return cloud.admin_view(record)
 
@@ -259,15 +284,17 @@ def _admin_routes(cloud: QmaticCloud) -> list[Route]:
         cloud.cloud_delete(ident)
         return NO_CONTENT
 
-    return [Route("/_sim/health", admin(health), methods=["GET"]),
-            Route("/_sim/faults", admin(faults), methods=["GET", "POST", "DELETE"]),
-            Route("/_sim/clock", admin(clock), methods=["POST"]),
-            Route("/_sim/appointments", admin(records), methods=["GET"]),
-            Route("/_sim/appointments", admin(online), methods=["POST"]),
-            Route("/_sim/appointments/{id}", admin(one), methods=["GET"]),
-            Route("/_sim/appointments/{id}", admin(remove), methods=["DELETE"]),
-            Route("/_sim/appointments/{id}/cancel", admin(cancel), methods=["POST"]),
-            Route("/_sim/appointments/{id}/move", admin(move), methods=["POST"])]
+    return [
+        Route("/_sim/health", admin(health), methods=["GET"]),
+        Route("/_sim/faults", admin(faults), methods=["GET", "POST", "DELETE"]),
+        Route("/_sim/clock", admin(clock), methods=["POST"]),
+        Route("/_sim/appointments", admin(records), methods=["GET"]),
+        Route("/_sim/appointments", admin(online), methods=["POST"]),
+        Route("/_sim/appointments/{id}", admin(one), methods=["GET"]),
+        Route("/_sim/appointments/{id}", admin(remove), methods=["DELETE"]),
+        Route("/_sim/appointments/{id}/cancel", admin(cancel), methods=["POST"]),
+        Route("/_sim/appointments/{id}/move", admin(move), methods=["POST"]),
+    ]
 
 
 def _http_error(status: int, detail: str) -> dict:
@@ -278,8 +305,12 @@ def build_app(cloud: QmaticCloud):
     """The ASGI app serving ``cloud``, with the fault injection in front."""
     routes = [Route(row.path, _endpoint(cloud, row), methods=[row.method]) for row in ROUTES]
     app = Starlette(routes=_admin_routes(cloud) + routes, exception_handlers=serving.http_errors(_http_error))
-    return FaultMiddleware(app, cloud.faults, lambda status, code, message: envelope(code or "server.error", message),
-                           "rate.limited")
+    return FaultMiddleware(
+        app,
+        cloud.faults,
+        lambda status, code, message: envelope(code or "server.error", message),
+        "rate.limited",
+    )
 
 
 class RunningCloud(serving.RunningCloud):

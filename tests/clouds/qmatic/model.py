@@ -107,7 +107,12 @@ class Branch:
     closed: set = field(default_factory=set)
 
     def view(self) -> dict:
-        return {"id": self.id, "name": self.name, "address": dict(self.address), "location": dict(self.location)}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "address": dict(self.address),
+            "location": dict(self.location),
+        }
 
 
 @dataclass
@@ -201,10 +206,18 @@ class QmaticCloud:
     (depends on configs)"). ``admin_key`` guards the ``/_sim/`` test interface.
     """
 
-    def __init__(self, *, tenant: str | None = None, authorization: str | None = None,
-                 languages: tuple[str, ...] = LANGUAGES, date_of_birth_required: bool = False,
-                 clock: Clock | None = None, fault_seed: int = 0, admin_key: str | None = None,
-                 horizon_days: int = HORIZON_DAYS):
+    def __init__(
+        self,
+        *,
+        tenant: str | None = None,
+        authorization: str | None = None,
+        languages: tuple[str, ...] = LANGUAGES,
+        date_of_birth_required: bool = False,
+        clock: Clock | None = None,
+        fault_seed: int = 0,
+        admin_key: str | None = None,
+        horizon_days: int = HORIZON_DAYS,
+    ):
         unknown = [lang for lang in languages if lang not in LANGUAGES]
         if unknown or DEFAULT_LANGUAGE not in languages:
             raise ValueError(f"languages are among {LANGUAGES} and include {DEFAULT_LANGUAGE}: {unknown}")
@@ -230,14 +243,31 @@ class QmaticCloud:
         """A GUID such as ``3fa85f64-5717-4562-b3fc-2c963f66afa6`` (the API reference's examples)."""
         return str(uuid.uuid4())
 
-    def add_branch(self, name: str, zone: str, *, hours: dict, address: dict | None = None,
-                   location: dict | None = None, closed=(), ident: str | None = None) -> Branch:
+    def add_branch(
+        self,
+        name: str,
+        zone: str,
+        *,
+        hours: dict,
+        address: dict | None = None,
+        location: dict | None = None,
+        closed=(),
+        ident: str | None = None,
+    ) -> Branch:
         """A branch; ``hours`` weekday (Monday 0) → [("08:00", "20:00"), ...] local."""
-        parsed = {int(day): [(time.fromisoformat(a), time.fromisoformat(b)) for a, b in spans]
-                  for day, spans in hours.items()}
-        branch = Branch(ident or self.new_id(), name, ZoneInfo(zone),
-                        dict(address or {"streetName": "", "zipCode": "", "city": "", "country": ""}),
-                        dict(location or {"longitude": 0, "latitude": 0}), parsed, set(closed))
+        parsed = {
+            int(day): [(time.fromisoformat(a), time.fromisoformat(b)) for a, b in spans]
+            for day, spans in hours.items()
+        }
+        branch = Branch(
+            ident or self.new_id(),
+            name,
+            ZoneInfo(zone),
+            dict(address or {"streetName": "", "zipCode": "", "city": "", "country": ""}),
+            dict(location or {"longitude": 0, "latitude": 0}),
+            parsed,
+            set(closed),
+        )
         with self.lock:
             self.branches[branch.id] = branch
         return branch
@@ -249,21 +279,46 @@ class QmaticCloud:
             self.resources[resource.id] = resource
         return resource
 
-    def add_service(self, names: dict | str, minutes: int, *, max_reservations: int = 1,
-                    online_bookable: bool = True, descriptions: dict | None = None, questions=(),
-                    screening=(), ident: str | None = None) -> Service:
+    def add_service(
+        self,
+        names: dict | str,
+        minutes: int,
+        *,
+        max_reservations: int = 1,
+        online_bookable: bool = True,
+        descriptions: dict | None = None,
+        questions=(),
+        screening=(),
+        ident: str | None = None,
+    ) -> Service:
         """A service of ``minutes`` per slot; ``names`` language → name (or one en_US name);
         ``questions`` [{"required", "questionText", "clarificationText"}]."""
         names = {DEFAULT_LANGUAGE: names} if isinstance(names, str) else dict(names)
-        service = Service(ident or self.new_id(), names, minutes, max_reservations, online_bookable,
-                          next(self._index), dict(descriptions or {}), [dict(q) for q in questions],
-                          [dict(q) for q in screening])
+        service = Service(
+            ident or self.new_id(),
+            names,
+            minutes,
+            max_reservations,
+            online_bookable,
+            next(self._index),
+            dict(descriptions or {}),
+            [dict(q) for q in questions],
+            [dict(q) for q in screening],
+        )
         with self.lock:
             self.services[service.id] = service
         return service
 
-    def offer(self, service_id: str, branch_id: str, *, resources=(), selection_required: bool = False,
-              pool: int = 1, hours: dict | None = None) -> Offer:
+    def offer(
+        self,
+        service_id: str,
+        branch_id: str,
+        *,
+        resources=(),
+        selection_required: bool = False,
+        pool: int = 1,
+        hours: dict | None = None,
+    ) -> Offer:
         """Offer a service at a branch, served by the named ``resources`` (ids of that branch)
         or, with none, by a virtual pool of ``pool`` units."""
         with self.lock:
@@ -271,9 +326,14 @@ class QmaticCloud:
             for ident in resources:
                 if self.resources[ident].branch_id != branch.id:
                     raise ValueError(f"resource {ident} is not at branch {branch.id}")
-            parsed = None if hours is None else {
-                int(day): [(time.fromisoformat(a), time.fromisoformat(b)) for a, b in spans]
-                for day, spans in hours.items()}
+            parsed = (
+                None
+                if hours is None
+                else {
+                    int(day): [(time.fromisoformat(a), time.fromisoformat(b)) for a, b in spans]
+                    for day, spans in hours.items()
+                }
+            )
             offer = Offer(branch.id, list(resources), selection_required and bool(resources), pool, parsed)
             service.offers[branch.id] = offer
             return offer
@@ -300,8 +360,10 @@ class QmaticCloud:
     # ---- reference data views (API reference "Services", "Service Groups", "Branches") ---------------
     def _selection(self, offer: Offer) -> dict:
         """API reference "Services": ``resourceSelection``; a virtual pool gives the API reference's empty form."""
-        return {"required": offer.selection_required,
-                "availableResources": [self.resources[r].view() for r in offer.resources]}
+        return {
+            "required": offer.selection_required,
+            "availableResources": [self.resources[r].view() for r in offer.resources],
+        }
 
     def service_rows(self, lang: str) -> list[dict]:
         """``GET /services``: one row per branch offering a service, by service then branch."""
@@ -309,19 +371,32 @@ class QmaticCloud:
         with self.lock:
             for service in sorted(self.services.values(), key=lambda s: s.index):
                 for branch_id, offer in service.offers.items():
-                    rows.append({
-                        "branch": self.branches[branch_id].view(),
-                        "service": {"id": service.id, "name": service.name(lang),
-                                    "config": {"maxNumberOfReservations": service.max_reservations,
-                                               "onlineBookable": service.online_bookable}},
-                        "resourceSelection": self._selection(offer),
-                        "informationQuestions": [dict(q) for q in service.questions],
-                        "screeningQuestions": [dict(q) for q in service.screening]})
+                    rows.append(
+                        {
+                            "branch": self.branches[branch_id].view(),
+                            "service": {
+                                "id": service.id,
+                                "name": service.name(lang),
+                                "config": {
+                                    "maxNumberOfReservations": service.max_reservations,
+                                    "onlineBookable": service.online_bookable,
+                                },
+                            },
+                            "resourceSelection": self._selection(offer),
+                            "informationQuestions": [dict(q) for q in service.questions],
+                            "screeningQuestions": [dict(q) for q in service.screening],
+                        }
+                    )
         return rows
 
     def _group_service(self, service: Service, lang: str) -> dict:
-        return {"id": service.id, "name": service.name(lang), "index": service.index,
-                "externalDescription": service.description(lang), "onlineBookable": service.online_bookable}
+        return {
+            "id": service.id,
+            "name": service.name(lang),
+            "index": service.index,
+            "externalDescription": service.description(lang),
+            "onlineBookable": service.online_bookable,
+        }
 
     def groups_view(self, lang: str) -> dict:
         """``GET /services/groups``: ``services`` are those in no group; 404 when the tenant
@@ -331,19 +406,27 @@ class QmaticCloud:
                 raise QmaticError(404, "service.groups.not.configured", "no service groups are configured")
             grouped = {i for g in self.groups.values() for i in g.service_ids}
             ordered = sorted(self.services.values(), key=lambda s: s.index)
-            return {"services": [self._group_service(s, lang) for s in ordered if s.id not in grouped],
-                    "serviceGroups": [{"id": g.id, "name": g.names.get(lang) or g.names[DEFAULT_LANGUAGE],
-                                       "index": g.index,
-                                       "services": [self._group_service(self.services[i], lang)
-                                                    for i in g.service_ids]}
-                                      for g in sorted(self.groups.values(), key=lambda g: g.index)]}
+            return {
+                "services": [self._group_service(s, lang) for s in ordered if s.id not in grouped],
+                "serviceGroups": [
+                    {
+                        "id": g.id,
+                        "name": g.names.get(lang) or g.names[DEFAULT_LANGUAGE],
+                        "index": g.index,
+                        "services": [self._group_service(self.services[i], lang) for i in g.service_ids],
+                    }
+                    for g in sorted(self.groups.values(), key=lambda g: g.index)
+                ],
+            }
 
     def service_branches(self, service_id: str) -> list[dict]:
         """``GET /services/{serviceId}``: the branches offering it, with their resources."""
         with self.lock:
             service = self.service(service_id)
-            return [{"branch": self.branches[b].view(), "resourceSelection": self._selection(o)}
-                    for b, o in service.offers.items()]
+            return [
+                {"branch": self.branches[b].view(), "resourceSelection": self._selection(o)}
+                for b, o in service.offers.items()
+            ]
 
     # ---- availability -----------------------------------------------------------------------
     def sweep(self) -> None:
@@ -369,7 +452,9 @@ class QmaticCloud:
             return []
         return (offer.hours if offer.hours is not None else branch.hours).get(day.weekday(), [])
 
-    def _grid(self, service: Service, offer: Offer, branch: Branch, day: date) -> list[tuple[datetime, datetime]]:
+    def _grid(
+        self, service: Service, offer: Offer, branch: Branch, day: date
+    ) -> list[tuple[datetime, datetime]]:
         """The day's slots (aware UTC): consecutive service lengths from each opening time."""
         length = timedelta(minutes=service.minutes)
         out = []
@@ -385,18 +470,36 @@ class QmaticCloud:
         local_start, local_end = start.astimezone(branch.zone), end.astimezone(branch.zone)
         if local_end.date() != local_start.date():
             return False
-        return any(opens <= local_start.time() and local_end.time() <= closes
-                   for opens, closes in self._hours_on(offer, branch, local_start.date()))
+        return any(
+            opens <= local_start.time() and local_end.time() <= closes
+            for opens, closes in self._hours_on(offer, branch, local_start.date())
+        )
 
-    def _busy(self, branch_id: str, start: datetime, end: datetime, skip: str | None = None,
-              among: list[Appointment] | None = None) -> list[Appointment]:
+    def _busy(
+        self,
+        branch_id: str,
+        start: datetime,
+        end: datetime,
+        skip: str | None = None,
+        among: list[Appointment] | None = None,
+    ) -> list[Appointment]:
         pool = self.appointments.values() if among is None else among
-        return [r for r in pool
-                if r.live and r.branch_id == branch_id and r.id != skip and r.start < end and start < r.end]
+        return [
+            r
+            for r in pool
+            if r.live and r.branch_id == branch_id and r.id != skip and r.start < end and start < r.end
+        ]
 
-    def free_resource(self, service: Service, offer: Offer, start: datetime, end: datetime,
-                      requested: str | None = None, skip: str | None = None,
-                      among: list[Appointment] | None = None) -> tuple[bool, str | None]:
+    def free_resource(
+        self,
+        service: Service,
+        offer: Offer,
+        start: datetime,
+        end: datetime,
+        requested: str | None = None,
+        skip: str | None = None,
+        among: list[Appointment] | None = None,
+    ) -> tuple[bool, str | None]:
         """Whether ``[start, end)`` is free for this offer, and the resource that would serve
         it (the requested one, else the first free named one; None for a virtual pool).
         ``among``: the records to look at (default: all), to spare a scan per slot."""
@@ -413,8 +516,10 @@ class QmaticCloud:
         if requested in (None, ""):
             return None
         if not isinstance(requested, str) or requested not in offer.resources:
-            raise invalid(f"requestedResourceId {requested} does not serve this service at this branch",
-                          "resource.not.found")
+            raise invalid(
+                f"requestedResourceId {requested} does not serve this service at this branch",
+                "resource.not.found",
+            )
         return requested
 
     def _number(self, service: Service, value) -> int:
@@ -431,7 +536,9 @@ class QmaticCloud:
 
     def horizon_end(self, branch: Branch) -> datetime:
         today = self.clock.now().astimezone(branch.zone).date()
-        return datetime.combine(today + timedelta(days=self.horizon_days + 1), time(0), branch.zone).astimezone(UTC)
+        return datetime.combine(
+            today + timedelta(days=self.horizon_days + 1), time(0), branch.zone
+        ).astimezone(UTC)
 
     def timeslots(self, service_id: str, params: dict) -> list[dict]:
         """``GET /services/{serviceId}/timeslots``: the free slots from now to the end of the
@@ -452,8 +559,10 @@ class QmaticCloud:
                 if grid:
                     today = self._busy(branch.id, grid[0][0], grid[-1][1], among=live)
                     for start, end in grid:
-                        if start >= now and self.free_resource(service, offer, start, end, requested,
-                                                               among=today)[0]:
+                        if (
+                            start >= now
+                            and self.free_resource(service, offer, start, end, requested, among=today)[0]
+                        ):
                             out.append(self.slot_view(start, end, branch))
                 day += timedelta(days=1)
             return out
@@ -478,8 +587,10 @@ class QmaticCloud:
             branch = self.branches[offer.branch_id]
             requested = self._requested(offer, body.get("requestedResourceId"))
             if offer.selection_required and requested is None:
-                raise invalid("this service needs a requestedResourceId (resourceSelection.required)",
-                              "resource.required")
+                raise invalid(
+                    "this service needs a requestedResourceId (resourceSelection.required)",
+                    "resource.required",
+                )
             number = self._number(service, body.get("numberOfReservations"))
             notes = body.get("notes")
             if notes is not None and not isinstance(notes, str):
@@ -487,8 +598,10 @@ class QmaticCloud:
             slot = body.get("timeSlot")
             if not isinstance(slot, dict):
                 raise invalid("timeSlot {startTime, endTime} is required")
-            start, end = parse_time(slot.get("startTime"), "timeSlot.startTime"), \
-                parse_time(slot.get("endTime"), "timeSlot.endTime")
+            start, end = (
+                parse_time(slot.get("startTime"), "timeSlot.startTime"),
+                parse_time(slot.get("endTime"), "timeSlot.endTime"),
+            )
             now = self.clock.now()
             if start < now:
                 raise invalid("the time slot is in the past", "timeslot.not.valid")
@@ -500,8 +613,19 @@ class QmaticCloud:
             free, resource = self.free_resource(service, offer, start, end, requested)
             if not free:
                 raise QmaticError(409, "timeslot.not.available", "the time slot is no longer available")
-            record = Appointment(self.new_id(), RESERVED, service.id, branch.id, resource, start, end, number,
-                                 notes, now, now + HOLD)
+            record = Appointment(
+                self.new_id(),
+                RESERVED,
+                service.id,
+                branch.id,
+                resource,
+                start,
+                end,
+                number,
+                notes,
+                now,
+                now + HOLD,
+            )
             self.appointments[record.id] = record
             return record
 
@@ -519,7 +643,9 @@ class QmaticCloud:
         with self.lock:
             record = self.live_record(ident)
             if record.state == CONFIRMED:
-                raise QmaticError(409, "appointment.already.confirmed", f"appointment {ident} is already confirmed")
+                raise QmaticError(
+                    409, "appointment.already.confirmed", f"appointment {ident} is already confirmed"
+                )
             customer, pid = self._customer(body.get("customer"))
             answers = self._answers(self.services[record.service_id], body.get("informationQuestions"), True)
             record.customer, record.personal_identifier, record.answers = customer, pid, answers
@@ -542,7 +668,9 @@ class QmaticCloud:
                 raise invalid(f"customer.{name} is longer than {MAX_NAME} characters")
         phone = value.get("phoneNumber")
         if phone is not None:
-            digits = str(phone) if isinstance(phone, int) and not isinstance(phone, bool) and phone >= 0 else phone
+            digits = (
+                str(phone) if isinstance(phone, int) and not isinstance(phone, bool) and phone >= 0 else phone
+            )
             if not isinstance(digits, str) or not PHONE_DIGITS.fullmatch(digits):
                 raise invalid("customer.phoneNumber is a number (digits only, at most 255)")
         birth = value.get("dateOfBirth")
@@ -555,8 +683,13 @@ class QmaticCloud:
                 born = None
             if born is None or born > self.clock.now().date():
                 raise invalid("customer.dateOfBirth is a past date such as 2000-01-01")
-        stored = {"firstName": value["firstName"], "lastName": value["lastName"], "phoneNumber": phone,
-                  "email": value["email"], "dateOfBirth": birth}
+        stored = {
+            "firstName": value["firstName"],
+            "lastName": value["lastName"],
+            "phoneNumber": phone,
+            "email": value["email"],
+            "dateOfBirth": birth,
+        }
         return stored, pid
 
     @staticmethod
@@ -576,9 +709,13 @@ class QmaticCloud:
             if isinstance(answer, str):
                 answer = [answer]
             if not isinstance(answer, list) or not all(isinstance(a, str) for a in answer):
-                raise invalid(f"informationQuestions: the answer to {item['questionText']!r} is an array of text")
+                raise invalid(
+                    f"informationQuestions: the answer to {item['questionText']!r} is an array of text"
+                )
             if sum(len(a) for a in answer) > MAX_ANSWER:
-                raise invalid(f"informationQuestions: the answer to {item['questionText']!r} exceeds {MAX_ANSWER}")
+                raise invalid(
+                    f"informationQuestions: the answer to {item['questionText']!r} exceeds {MAX_ANSWER}"
+                )
             out.append({"questionText": item["questionText"], "answer": list(answer)})
         if required_check:
             answered = {a["questionText"] for a in out if any(x.strip() for x in a["answer"])}
@@ -594,8 +731,11 @@ class QmaticCloud:
         with self.lock:
             record = self.live_record(ident)
             if record.state != RESERVED:
-                raise QmaticError(409, "appointment.confirmed",
-                                  f"appointment {ident} is confirmed: cancel it instead of releasing it")
+                raise QmaticError(
+                    409,
+                    "appointment.confirmed",
+                    f"appointment {ident} is confirmed: cancel it instead of releasing it",
+                )
             record.state = RELEASED
 
     # ---- appointments -----------------------------------------------------------------------
@@ -608,7 +748,9 @@ class QmaticCloud:
             raise invalid("customer.personalIdentifier must contain 10-48 characters matching A-Za-z0-9")
         self.sweep()
         with self.lock:
-            found = [r for r in self.appointments.values() if r.state == CONFIRMED and r.personal_identifier == pid]
+            found = [
+                r for r in self.appointments.values() if r.state == CONFIRMED and r.personal_identifier == pid
+            ]
             return sorted(found, key=lambda r: (r.start, r.id))
 
     def reschedule(self, ident: str, body: dict) -> Appointment:
@@ -627,10 +769,13 @@ class QmaticCloud:
                 raise QmaticError(409, "appointment.not.confirmed", f"appointment {ident} is not confirmed")
             reservation = self.live_record(reservation_id)
             if reservation.state != RESERVED:
-                raise QmaticError(409, "reservation.already.confirmed", f"{reservation_id} is not a reservation")
+                raise QmaticError(
+                    409, "reservation.already.confirmed", f"{reservation_id} is not a reservation"
+                )
             if reservation.service_id != record.service_id:
-                raise invalid("a reschedule keeps the service: reserve a slot of the same service",
-                              "service.mismatch")
+                raise invalid(
+                    "a reschedule keeps the service: reserve a slot of the same service", "service.mismatch"
+                )
             record.start, record.end = reservation.start, reservation.end
             record.branch_id, record.resource_id = reservation.branch_id, reservation.resource_id
             record.number = reservation.number
@@ -651,7 +796,9 @@ class QmaticCloud:
                 raise QmaticError(409, "appointment.not.confirmed", f"appointment {ident} is not confirmed")
             customer, pid = self._customer(body.get("customer"))
             if "informationQuestions" in body:
-                record.answers = self._answers(self.services[record.service_id], body["informationQuestions"], True)
+                record.answers = self._answers(
+                    self.services[record.service_id], body["informationQuestions"], True
+                )
             record.customer, record.personal_identifier = customer, pid
             return record
 
@@ -659,12 +806,18 @@ class QmaticCloud:
         """The contract's Appointment object ("Objects"): ``customer`` only once confirmed,
         ``resource`` only when a named resource serves it."""
         branch, service = self.branches[record.branch_id], self.services[record.service_id]
-        out = {"appointmentId": record.id, "status": record.state,
-               "timeSlot": self.slot_view(record.start, record.end, branch)}
+        out = {
+            "appointmentId": record.id,
+            "status": record.state,
+            "timeSlot": self.slot_view(record.start, record.end, branch),
+        }
         if record.customer is not None:
             out["customer"] = dict(record.customer)
-        out["service"] = {"id": service.id, "name": service.name(lang),
-                          "config": {"maxNumberOfReservations": service.max_reservations}}
+        out["service"] = {
+            "id": service.id,
+            "name": service.name(lang),
+            "config": {"maxNumberOfReservations": service.max_reservations},
+        }
         out["branch"] = branch.view()
         if record.resource_id is not None:
             out["resource"] = self.resources[record.resource_id].view()
@@ -675,16 +828,35 @@ class QmaticCloud:
 
     def admin_view(self, record: Appointment) -> dict:
         """Everything about a record, for tests (``/_sim/appointments``): UTC times, hidden state."""
-        return {**self.view(record), "status": record.state, "personalIdentifier": record.personal_identifier,
-                "answers": record.answers, "source": record.source, "start": record.start.isoformat(),
-                "end": record.end.isoformat(), "created": record.created.isoformat(),
-                "heldUntil": record.held_until.isoformat() if record.held_until else None,
-                "resourceId": record.resource_id, "serviceId": record.service_id, "branchId": record.branch_id}
+        return {
+            **self.view(record),
+            "status": record.state,
+            "personalIdentifier": record.personal_identifier,
+            "answers": record.answers,
+            "source": record.source,
+            "start": record.start.isoformat(),
+            "end": record.end.isoformat(),
+            "created": record.created.isoformat(),
+            "heldUntil": record.held_until.isoformat() if record.held_until else None,
+            "resourceId": record.resource_id,
+            "serviceId": record.service_id,
+            "branchId": record.branch_id,
+        }
 
     # ---- cloud-side changes (tests act as the booking page and the staff) ----------------------
-    def online_booking(self, service_id: str, branch_id: str, start: datetime, customer: dict, *,
-                       resource_id: str | None = None, answers=None, notes: str | None = None,
-                       source: str = "online", check_grid: bool = False) -> Appointment:
+    def online_booking(
+        self,
+        service_id: str,
+        branch_id: str,
+        start: datetime,
+        customer: dict,
+        *,
+        resource_id: str | None = None,
+        answers=None,
+        notes: str | None = None,
+        source: str = "online",
+        check_grid: bool = False,
+    ) -> Appointment:
         """A customer books (reserve and confirm at once) on the booking page, or staff book
         (``source="staff"``, which may book a service that is not ``onlineBookable``). The
         start may lie in the past and off the grid unless ``check_grid``; it must lie inside
@@ -704,13 +876,29 @@ class QmaticCloud:
                 raise ValueError(f"{start} is not a time slot of the service")
             if not self._inside_hours(offer, branch, start, end):
                 raise ValueError(f"{start} is outside the opening hours")
-            free, resource = self.free_resource(service, offer, start, end, self._requested(offer, resource_id))
+            free, resource = self.free_resource(
+                service, offer, start, end, self._requested(offer, resource_id)
+            )
             if not free:
                 raise ValueError(f"{start} is not free")
             stored, pid = self._customer(customer)
-            record = Appointment(self.new_id(), CONFIRMED, service.id, branch.id, resource, start, end, 1, notes,
-                                 self.clock.now(), None, stored, pid,
-                                 self._answers(service, answers, False), source=source)
+            record = Appointment(
+                self.new_id(),
+                CONFIRMED,
+                service.id,
+                branch.id,
+                resource,
+                start,
+                end,
+                1,
+                notes,
+                self.clock.now(),
+                None,
+                stored,
+                pid,
+                self._answers(service, answers, False),
+                source=source,
+            )
             self.appointments[record.id] = record
             return record
 
@@ -730,9 +918,14 @@ class QmaticCloud:
             end = start + timedelta(minutes=service.minutes)
             if not self._inside_hours(offer, branch, start, end):
                 raise ValueError(f"{start} is outside the opening hours")
-            free, resource = self.free_resource(service, offer, start, end,
-                                                self._requested(offer, resource_id) or record.resource_id,
-                                                skip=record.id)
+            free, resource = self.free_resource(
+                service,
+                offer,
+                start,
+                end,
+                self._requested(offer, resource_id) or record.resource_id,
+                skip=record.id,
+            )
             if not free and resource_id is None and offer.resources:
                 free, resource = self.free_resource(service, offer, start, end, None, skip=record.id)
             if not free:

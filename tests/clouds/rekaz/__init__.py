@@ -19,5 +19,14 @@ from .clinic import generate_clinic
 from .faults import FaultRule, Faults
 from .model import Clock, RekazCloud, RekazError
 
-__all__ = ["Clock", "FaultRule", "Faults", "RekazCloud", "RekazError", "RunningCloud", "build_app",
-           "generate_clinic", "start_cloud"]
+__all__ = [
+    "Clock",
+    "FaultRule",
+    "Faults",
+    "RekazCloud",
+    "RekazError",
+    "RunningCloud",
+    "build_app",
+    "generate_clinic",
+    "start_cloud",
+]

@@ -16,12 +16,15 @@ def main(argv: list[str] | None = None) -> None:
     cloud = RekazCloud(key=args.key, tenant=args.tenant, admin_key=args.admin_key)
     clinic = generate_clinic(cloud, seed=args.seed, per_day=args.per_day)
     running = start_cloud(cloud, args.port)
-    serve_until_interrupted(running, [
-        f"Rekaz simulated cloud at {running.url}",
-        f"Authorization: Basic {cloud.key}",
-        f"__tenant: {cloud.tenant}",
-        f"branches: {', '.join(clinic['branches'])}",
-    ])
+    serve_until_interrupted(
+        running,
+        [
+            f"Rekaz simulated cloud at {running.url}",
+            f"Authorization: Basic {cloud.key}",
+            f"__tenant: {cloud.tenant}",
+            f"branches: {', '.join(clinic['branches'])}",
+        ],
+    )
 
 
 if __name__ == "__main__":

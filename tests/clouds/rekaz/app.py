@@ -70,6 +70,7 @@ def route(method: str, path: str):
     def register(handler):
         ROUTES.append((method, BASE + path, handler))
         return handler
+
     return register
 
 
@@ -101,7 +102,7 @@ class Ctx:
             raise invalid("skipCount must be 0 or more", "skipCount")
         if not 1 <= count <= MAX_RESULT_COUNT:
             raise invalid(f"maxResultCount must be within 1..{MAX_RESULT_COUNT}", "maxResultCount")
-        return {"items": items[skip:skip + count], "totalCount": len(items)}
+        return {"items": items[skip : skip + count], "totalCount": len(items)}
 
     def _int(self, name: str, default: int) -> int:
         raw = self.one(name)
@@ -209,7 +210,9 @@ def cancel(ctx: Ctx):
 # ---- attendances --------------------------------------------------------------------------
 @route("GET", "/attendances")
 def attendances(ctx: Ctx):
-    found = ctx.cloud.find_attendances(ctx.one("customerId"), ctx.one("mobileNumber"), ctx.one("customerNumber"))
+    found = ctx.cloud.find_attendances(
+        ctx.one("customerId"), ctx.one("mobileNumber"), ctx.one("customerNumber")
+    )
     return ctx.paged(found)
 
 
@@ -258,8 +261,11 @@ def _endpoint(cloud: RekazCloud, handler: Callable, limiter: RateLimiter | None)
         try:
             _authenticate(cloud, request)
             if limiter is not None and (wait := limiter.retry_after()) is not None:
-                return JSONResponse(envelope(429, RATE_LIMIT, "too many requests"), status_code=429,
-                                    headers={"Retry-After": str(wait)})
+                return JSONResponse(
+                    envelope(429, RATE_LIMIT, "too many requests"),
+                    status_code=429,
+                    headers={"Retry-After": str(wait)},
+                )
             raw = await request.body()
             try:
                 body = json.loads(raw) if raw else {}
@@ -272,6 +278,7 @@ def _endpoint(cloud: RekazCloud, handler: Callable, limiter: RateLimiter | None)
             log.exception("simulated Rekaz failed on %s %s", request.method, request.url.path)
             return JSONResponse(envelope(500, None, "An internal error occurred"), status_code=500)
         return _reply(result)
+
     return endpoint
 
 
@@ -289,6 +296,7 @@ def _admin_routes(cloud: RekazCloud) -> list[Route]:
             except (TypeError, ValueError, KeyError) as exc:
                 return JSONResponse(envelope(400, "ValidationError", str(exc)), status_code=400)
             return _reply(result)
+
         return endpoint
 
     def faults(request, body):
@@ -316,9 +324,14 @@ def _admin_routes(cloud: RekazCloud) -> list[Route]:
 
     def online(request, body):
         end = parse_time(body["endAt"], "endAt") if body.get("endAt") else None
-        return cloud.online_booking(body["priceId"], parse_time(body.get("startAt"), "startAt"),
-                                    customer_id=body.get("customerId"), provider_ids=body.get("providerIds"),
-                                    branch_id=body.get("branchId"), end=end)
+        return cloud.online_booking(
+            body["priceId"],
+            parse_time(body.get("startAt"), "startAt"),
+            customer_id=body.get("customerId"),
+            provider_ids=body.get("providerIds"),
+            branch_id=body.get("branchId"),
+            end=end,
+        )
 
     def one(request, body):
         ident = request.path_params["id"]
@@ -334,8 +347,12 @@ def _admin_routes(cloud: RekazCloud) -> list[Route]:
 
     def move(request, body):
         end = parse_time(body["endAt"], "endAt") if body.get("endAt") else None
-        return cloud.cloud_move(request.path_params["id"], parse_time(body.get("startAt"), "startAt"), end,
-                                body.get("providerIds"))
+        return cloud.cloud_move(
+            request.path_params["id"],
+            parse_time(body.get("startAt"), "startAt"),
+            end,
+            body.get("providerIds"),
+        )
 
     def pay(request, body):
         return cloud.cloud_payment(request.path_params["id"], body.get("amount"))
@@ -343,16 +360,18 @@ def _admin_routes(cloud: RekazCloud) -> list[Route]:
     def new_customer(request, body):
         return cloud.add_customer(body["name"], body["mobileNumber"], body["branchId"], body.get("email"))
 
-    return [Route("/_sim/health", admin(health), methods=["GET"]),
-            Route("/_sim/faults", admin(faults), methods=["GET", "POST", "DELETE"]),
-            Route("/_sim/clock", admin(clock), methods=["POST"]),
-            Route("/_sim/attendances", admin(kiosk), methods=["POST"]),
-            Route("/_sim/customers", admin(new_customer), methods=["POST"]),
-            Route("/_sim/reservations", admin(online), methods=["POST"]),
-            Route("/_sim/reservations/{id}", admin(one), methods=["GET", "DELETE"]),
-            Route("/_sim/reservations/{id}/cancel", admin(cancel_one), methods=["POST"]),
-            Route("/_sim/reservations/{id}/move", admin(move), methods=["POST"]),
-            Route("/_sim/reservations/{id}/pay", admin(pay), methods=["POST"])]
+    return [
+        Route("/_sim/health", admin(health), methods=["GET"]),
+        Route("/_sim/faults", admin(faults), methods=["GET", "POST", "DELETE"]),
+        Route("/_sim/clock", admin(clock), methods=["POST"]),
+        Route("/_sim/attendances", admin(kiosk), methods=["POST"]),
+        Route("/_sim/customers", admin(new_customer), methods=["POST"]),
+        Route("/_sim/reservations", admin(online), methods=["POST"]),
+        Route("/_sim/reservations/{id}", admin(one), methods=["GET", "DELETE"]),
+        Route("/_sim/reservations/{id}/cancel", admin(cancel_one), methods=["POST"]),
+        Route("/_sim/reservations/{id}/move", admin(move), methods=["POST"]),
+        Route("/_sim/reservations/{id}/pay", admin(pay), methods=["POST"]),
+    ]
 
 
 def _http_error(status: int, detail: str) -> dict:
@@ -362,10 +381,13 @@ def _http_error(status: int, detail: str) -> dict:
 def build_app(cloud: RekazCloud, rate_limit: tuple[int, float] | None = None):
     """The ASGI app serving ``cloud``, with the fault injection in front."""
     limiter = RateLimiter(*rate_limit) if rate_limit else None
-    routes = [Route(path, _endpoint(cloud, handler, limiter), methods=[method]) for method, path, handler in ROUTES]
+    routes = [
+        Route(path, _endpoint(cloud, handler, limiter), methods=[method]) for method, path, handler in ROUTES
+    ]
     app = Starlette(routes=_admin_routes(cloud) + routes, exception_handlers=serving.http_errors(_http_error))
-    return FaultMiddleware(app, cloud.faults, lambda status, code, message: envelope(status, code, message),
-                           RATE_LIMIT)
+    return FaultMiddleware(
+        app, cloud.faults, lambda status, code, message: envelope(status, code, message), RATE_LIMIT
+    )
 
 
 class RunningCloud(serving.RunningCloud):
@@ -378,12 +400,16 @@ class RunningCloud(serving.RunningCloud):
 
     @property
     def headers(self) -> dict:
-        return {"Authorization": f"Basic {self.cloud.key}", "__tenant": self.cloud.tenant,
-                "Content-Type": "application/json"}
+        return {
+            "Authorization": f"Basic {self.cloud.key}",
+            "__tenant": self.cloud.tenant,
+            "Content-Type": "application/json",
+        }
 
 
-def start_cloud(cloud: RekazCloud | None = None, port: int = 0,
-                rate_limit: tuple[int, float] | None = None) -> RunningCloud:
+def start_cloud(
+    cloud: RekazCloud | None = None, port: int = 0, rate_limit: tuple[int, float] | None = None
+) -> RunningCloud:
     """Serve ``cloud`` (a new empty one by default) on 127.0.0.1:``port`` (0 = any free).
 
     A bind failure raises here (:func:`tests.clouds.serving.serve_in_thread`).

@@ -16,15 +16,37 @@ from datetime import date, datetime, time, timedelta
 from .model import CHECK_OUT, PENDING, RekazCloud, RekazError
 
 PROVIDERS = ["د. سارة القحطاني", "Dr. Omar Haddad", "د. خالد العتيبي", "Dr. Lina Farouk", "أخصائية نورة"]
-FIRST = [("محمد", "Mohammed"), ("فاطمة", "Fatimah"), ("عبدالله", "Abdullah"), ("نورة", "Noura"),
-         ("أحمد", "Ahmed"), ("ريم", "Reem"), ("خالد", "Khalid"), ("هند", "Hind"), ("سلمان", "Salman"),
-         ("لطيفة", "Latifa")]
-LAST = [("الشهري", "Alshehri"), ("الحربي", "Alharbi"), ("الغامدي", "Alghamdi"), ("الزهراني", "Alzahrani"),
-        ("المطيري", "Almutairi")]
+FIRST = [
+    ("محمد", "Mohammed"),
+    ("فاطمة", "Fatimah"),
+    ("عبدالله", "Abdullah"),
+    ("نورة", "Noura"),
+    ("أحمد", "Ahmed"),
+    ("ريم", "Reem"),
+    ("خالد", "Khalid"),
+    ("هند", "Hind"),
+    ("سلمان", "Salman"),
+    ("لطيفة", "Latifa"),
+]
+LAST = [
+    ("الشهري", "Alshehri"),
+    ("الحربي", "Alharbi"),
+    ("الغامدي", "Alghamdi"),
+    ("الزهراني", "Alzahrani"),
+    ("المطيري", "Almutairi"),
+]
 
 
-def generate_clinic(cloud: RekazCloud, today: date | None = None, *, seed: int = 7, customers: int = 24,
-                    per_day: int = 8, days: tuple[int, int] = (-1, 7), second_branch_books: bool = True) -> dict:
+def generate_clinic(
+    cloud: RekazCloud,
+    today: date | None = None,
+    *,
+    seed: int = 7,
+    customers: int = 24,
+    per_day: int = 8,
+    days: tuple[int, int] = (-1, 7),
+    second_branch_books: bool = True,
+) -> dict:
     """Fill ``cloud`` with a clinic; returns ``{"branches", "providers", "products", "prices"}``
     (lists of ids; ``prices`` maps an English price name to its id). ``per_day``
     reservations per branch and day, for the days ``today + days[0] … today + days[1]``.
@@ -40,16 +62,35 @@ def generate_clinic(cloud: RekazCloud, today: date | None = None, *, seed: int =
     north = cloud.add_branch("فرع الملقا", "Al Malqa Branch", "https://maps.example.com/malqa")
     both = [main["id"], north["id"]]
     staff = [cloud.add_provider(name)["id"] for name in PROVIDERS]
-    general = cloud.add_product("كشف عام", "General consultation", [
-        {"nameAr": "كشف جديد", "nameEn": "New visit", "amount": 200, "duration": 30},
-        {"nameAr": "مراجعة", "nameEn": "Follow-up", "amount": 0, "duration": 15},
-    ], staff[:3], both)
-    dental = cloud.add_product("تنظيف الأسنان", "Dental cleaning", [
-        {"nameAr": "جلسة", "nameEn": "Session", "amount": 350, "discountedAmount": 300, "duration": 45},
-    ], [staff[3]], [main["id"]])
-    advice = cloud.add_product("استشارة مجانية", "Free consultation", [
-        {"nameAr": "استشارة", "nameEn": "Advice", "amount": 0},
-    ], [staff[1], staff[4]], both, duration=20)
+    general = cloud.add_product(
+        "كشف عام",
+        "General consultation",
+        [
+            {"nameAr": "كشف جديد", "nameEn": "New visit", "amount": 200, "duration": 30},
+            {"nameAr": "مراجعة", "nameEn": "Follow-up", "amount": 0, "duration": 15},
+        ],
+        staff[:3],
+        both,
+    )
+    dental = cloud.add_product(
+        "تنظيف الأسنان",
+        "Dental cleaning",
+        [
+            {"nameAr": "جلسة", "nameEn": "Session", "amount": 350, "discountedAmount": 300, "duration": 45},
+        ],
+        [staff[3]],
+        [main["id"]],
+    )
+    advice = cloud.add_product(
+        "استشارة مجانية",
+        "Free consultation",
+        [
+            {"nameAr": "استشارة", "nameEn": "Advice", "amount": 0},
+        ],
+        [staff[1], staff[4]],
+        both,
+        duration=20,
+    )
     products = [general, dental, advice]
     prices = {p["nameEn"]: p["id"] for product in products for p in product["pricing"]}
 
@@ -69,15 +110,29 @@ def generate_clinic(cloud: RekazCloud, today: date | None = None, *, seed: int =
             for _ in range(per_day):
                 product = rng.choice(offered)
                 price = rng.choice(product["pricing"])
-                start = datetime.combine(day, time(rng.randrange(9, 20), rng.choice((0, 15, 30, 45))), cloud.zone)
+                start = datetime.combine(
+                    day, time(rng.randrange(9, 20), rng.choice((0, 15, 30, 45))), cloud.zone
+                )
                 end = start + timedelta(minutes=cloud.minutes(product, price))
                 pool = [p["id"] for p in product["productProviders"]]
                 providers = [] if rng.random() < 0.15 else [rng.choice(pool)]
-                body = {"customerId": rng.choice(people), "branchId": branch["id"],
-                        "items": [{"quantity": 1, "priceId": price["id"], "from": start.isoformat(),
-                                   "to": end.isoformat(), "providerIds": providers}]}
+                body = {
+                    "customerId": rng.choice(people),
+                    "branchId": branch["id"],
+                    "items": [
+                        {
+                            "quantity": 1,
+                            "priceId": price["id"],
+                            "from": start.isoformat(),
+                            "to": end.isoformat(),
+                            "providerIds": providers,
+                        }
+                    ],
+                }
                 try:
-                    made = cloud.bulk_create(body, source=rng.choice(("WebBooking", "PublicApi", "Dashboard")))
+                    made = cloud.bulk_create(
+                        body, source=rng.choice(("WebBooking", "PublicApi", "Dashboard"))
+                    )
                 except RekazError:
                     continue  # the provider is taken then: skip, as a receptionist would
                 ident = made["reservationIds"][0]
@@ -94,7 +149,9 @@ def _settle(cloud: RekazCloud, ident: str, rng: random.Random, now: datetime) ->
         cloud.cancel(ident, "customer asked", notify=False)
         return
     if record["_start"] <= now and rng.random() < 0.8:
-        cloud.attend({"type": 0, "actionType": 0, "customerId": record["customerId"], "actionId": ident},
-                     source="Kiosk")
+        cloud.attend(
+            {"type": 0, "actionType": 0, "customerId": record["customerId"], "actionId": ident},
+            source="Kiosk",
+        )
         if record["_end"] <= now and rng.random() < 0.8:
             cloud.kiosk_attendance(ident, CHECK_OUT)

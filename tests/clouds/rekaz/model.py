@@ -44,8 +44,14 @@ class RekazError(Exception):
     """An API error: HTTP ``status`` and the API reference's envelope ``{"error": {code, message,
     details, validationErrors}}``."""
 
-    def __init__(self, status: int, code: str | None, message: str, details: str | None = None,
-                 field: str | None = None):
+    def __init__(
+        self,
+        status: int,
+        code: str | None,
+        message: str,
+        details: str | None = None,
+        field: str | None = None,
+    ):
         super().__init__(message)
         self.status, self.code, self.message, self.details = status, code, message, details
         self.validation_errors = [{"field": field, "message": message}] if field else []
@@ -54,11 +60,22 @@ class RekazError(Exception):
         return envelope(self.status, self.code, self.message, self.details, self.validation_errors)
 
 
-def envelope(status: int, code: str | None, message: str, details: str | None = None,
-             validation_errors: list | None = None) -> dict:
+def envelope(
+    status: int,
+    code: str | None,
+    message: str,
+    details: str | None = None,
+    validation_errors: list | None = None,
+) -> dict:
     """The API reference's "Error Response Format" (``status`` is not part of the body)."""
-    return {"error": {"code": code, "message": message, "details": details,
-                      "validationErrors": validation_errors or []}}
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "details": details,
+            "validationErrors": validation_errors or [],
+        }
+    }
 
 
 def invalid(message: str, field: str | None = None) -> RekazError:
@@ -133,9 +150,17 @@ class RekazCloud:
     signal (contract "Desk operations": working hours **none**).
     """
 
-    def __init__(self, *, key: str | None = None, tenant: str | None = None, clock: Clock | None = None,
-                 zone: str = "Asia/Riyadh", hours: tuple[time, time] = (time(9), time(21)),
-                 fault_seed: int = 0, admin_key: str | None = None):
+    def __init__(
+        self,
+        *,
+        key: str | None = None,
+        tenant: str | None = None,
+        clock: Clock | None = None,
+        zone: str = "Asia/Riyadh",
+        hours: tuple[time, time] = (time(9), time(21)),
+        fault_seed: int = 0,
+        admin_key: str | None = None,
+    ):
         self.key = key or "sim-" + secrets.token_urlsafe(24)
         self.tenant = tenant or guid()
         self.admin_key = admin_key or "admin-" + secrets.token_urlsafe(18)
@@ -157,7 +182,13 @@ class RekazCloud:
 
     # ---- reference data ------------------------------------------------------------------
     def add_branch(self, name_ar: str, name_en: str, address_url: str | None = None) -> dict:
-        branch = {"id": guid(), "name": name_ar, "nameAr": name_ar, "nameEn": name_en, "addressUrl": address_url}
+        branch = {
+            "id": guid(),
+            "name": name_ar,
+            "nameAr": name_ar,
+            "nameEn": name_en,
+            "addressUrl": address_url,
+        }
         with self.lock:
             self.branches[branch["id"]] = branch
         return branch
@@ -168,22 +199,57 @@ class RekazCloud:
             self.providers[provider["id"]] = provider
         return provider
 
-    def add_product(self, name_ar: str, name_en: str, pricing: list[dict], provider_ids: list[str],
-                    branch_ids: list[str], duration: int | None = None) -> dict:
+    def add_product(
+        self,
+        name_ar: str,
+        name_en: str,
+        pricing: list[dict],
+        provider_ids: list[str],
+        branch_ids: list[str],
+        duration: int | None = None,
+    ) -> dict:
         """A product (a service) with ``pricing`` items ``{nameAr, nameEn, amount,
         discountedAmount?, duration?}`` (minutes, nullable: contract "Objects")."""
-        prices = [{"id": guid(), "name": p["nameAr"], "nameAr": p["nameAr"], "nameEn": p["nameEn"], "model": 0,
-                   "billingCycle": 0, "amount": p["amount"], "discountedAmount": p.get("discountedAmount", p["amount"]),
-                   "hasMinimum": False, "hasDeposit": False, "hasOccurrence": False,
-                   "duration": p.get("duration"), "sku": None} for p in pricing]
+        prices = [
+            {
+                "id": guid(),
+                "name": p["nameAr"],
+                "nameAr": p["nameAr"],
+                "nameEn": p["nameEn"],
+                "model": 0,
+                "billingCycle": 0,
+                "amount": p["amount"],
+                "discountedAmount": p.get("discountedAmount", p["amount"]),
+                "hasMinimum": False,
+                "hasDeposit": False,
+                "hasOccurrence": False,
+                "duration": p.get("duration"),
+                "sku": None,
+            }
+            for p in pricing
+        ]
         with self.lock:
-            product = {"id": guid(), "name": name_ar, "nameAr": name_ar, "nameEn": name_en, "description": "",
-                       "shortDescription": "", "amount": prices[0]["amount"] if prices else 0,
-                       "duration": duration, "slots": None,
-                       "productProviders": [{"id": i, "image": None, "name": self.providers[i]["name"],
-                                             "description": ""} for i in provider_ids],
-                       "pricing": prices, "maximumQuantityPerOrder": 1, "customFields": [],
-                       "type": 0, "typeString": "Reservation", "branchIds": list(branch_ids)}
+            product = {
+                "id": guid(),
+                "name": name_ar,
+                "nameAr": name_ar,
+                "nameEn": name_en,
+                "description": "",
+                "shortDescription": "",
+                "amount": prices[0]["amount"] if prices else 0,
+                "duration": duration,
+                "slots": None,
+                "productProviders": [
+                    {"id": i, "image": None, "name": self.providers[i]["name"], "description": ""}
+                    for i in provider_ids
+                ],
+                "pricing": prices,
+                "maximumQuantityPerOrder": 1,
+                "customFields": [],
+                "type": 0,
+                "typeString": "Reservation",
+                "branchIds": list(branch_ids),
+            }
             self.products[product["id"]] = product
         return product
 
@@ -222,18 +288,31 @@ class RekazCloud:
             raise invalid("name is required", "name")
         mobile = body.get("mobileNumber")
         if not isinstance(mobile, str) or not re.fullmatch(r"9665\d{8}", mobile_digits(mobile)):
-            raise RekazError(400, VALIDATION, "The request validation failed",
-                             "The mobile number format is invalid", "mobileNumber")
+            raise RekazError(
+                400,
+                VALIDATION,
+                "The request validation failed",
+                "The mobile number format is invalid",
+                "mobileNumber",
+            )
         kind = body.get("type", 1)
         if kind not in (1, 2):
             raise invalid("type must be 1 (individual) or 2 (company)", "type")
         with self.lock:
             branch = self.branch_for_write(body.get("branchId"))
-            customer = {"id": guid(), "name": name, "customerNumber": next(self._customer_numbers),
-                        "mobileNumber": mobile, "email": body.get("email") or None, "customerType": kind,
-                        "address": body.get("address") or None, "companyName": body.get("companyName") or None,
-                        "customFields": dict(body.get("customFields") or {}), "branchIds": [branch["id"]],
-                        "isBlocked": False}
+            customer = {
+                "id": guid(),
+                "name": name,
+                "customerNumber": next(self._customer_numbers),
+                "mobileNumber": mobile,
+                "email": body.get("email") or None,
+                "customerType": kind,
+                "address": body.get("address") or None,
+                "companyName": body.get("companyName") or None,
+                "customFields": dict(body.get("customFields") or {}),
+                "branchIds": [branch["id"]],
+                "isBlocked": False,
+            }
             self.customers[customer["id"]] = customer
         return customer["id"]
 
@@ -249,6 +328,7 @@ class RekazCloud:
         ``upcoming=true`` (``startAt`` ≥ now), ``keyword``, ``branchId``. Ordered by ``startAt``.
         ``view=False`` gives the records themselves (the caller views the page it serves, under
         :attr:`lock`)."""
+
         def one(name):
             values = query(name)
             return values[-1] if values else None
@@ -269,7 +349,11 @@ class RekazCloud:
             found = []
             for r in self.reservations.values():
                 start = r["_start"]
-                if (low and start < low) or (high and start > high) or (branch_id and r["branchId"] != branch_id):
+                if (
+                    (low and start < low)
+                    or (high and start > high)
+                    or (branch_id and r["branchId"] != branch_id)
+                ):
                     continue
                 if statuses and _status_key(r["status"]) not in statuses:
                     continue
@@ -290,10 +374,18 @@ class RekazCloud:
             return self.reservation_view(self.get("reservations", ident, "reservation"))
 
     def busy(self, provider_id: str, start: datetime, end: datetime, ignore: str | None = None) -> bool:
-        return any(r["_start"] < end and start < r["_end"] and provider_id in r["_providerIds"]
-                   and r["status"] != CANCELLED and r["id"] != ignore for r in self.reservations.values())
+        return any(
+            r["_start"] < end
+            and start < r["_end"]
+            and provider_id in r["_providerIds"]
+            and r["status"] != CANCELLED
+            and r["id"] != ignore
+            for r in self.reservations.values()
+        )
 
-    def _check_providers(self, product: dict, provider_ids, start, end, ignore=None, field="providerIds") -> list:
+    def _check_providers(
+        self, product: dict, provider_ids, start, end, ignore=None, field="providerIds"
+    ) -> list:
         if not isinstance(provider_ids, list) or not all(isinstance(p, str) for p in provider_ids):
             raise invalid("providerIds must be a list of ids", field)
         allowed = {p["id"] for p in product["productProviders"]}
@@ -301,7 +393,9 @@ class RekazCloud:
             if provider_id not in self.providers or provider_id not in allowed:
                 raise invalid(f"provider {provider_id} does not serve this product", field)
             if self.busy(provider_id, start, end, ignore):
-                raise business(f"the provider {self.providers[provider_id]['name']} is not available at that time")
+                raise business(
+                    f"the provider {self.providers[provider_id]['name']} is not available at that time"
+                )
         return list(dict.fromkeys(provider_ids))
 
     def bulk_create(self, body: dict, source: str = "PublicApi") -> dict:
@@ -318,7 +412,9 @@ class RekazCloud:
             for n, item in enumerate(items):
                 planned.append(self._plan_item(item, n, branch, planned))
             if body.get("customerId") is None:
-                customer = self.customers[self.create_customer({**body["customerDetails"], "branchId": branch["id"]})]
+                customer = self.customers[
+                    self.create_customer({**body["customerDetails"], "branchId": branch["id"]})
+                ]
             total = round(sum(p["_total"] for p in planned), 2)
             invoice_id = guid()
             link = f"https://platform.rekaz.io/i/{secrets.token_urlsafe(3)}" if total > 0 else None
@@ -326,7 +422,12 @@ class RekazCloud:
             for p in planned:
                 record = self._new_reservation(p, branch, customer, total, source)
                 ids.append(record["id"])
-            self.invoices[invoice_id] = {"id": invoice_id, "reservationIds": ids, "total": total, "paymentLink": link}
+            self.invoices[invoice_id] = {
+                "id": invoice_id,
+                "reservationIds": ids,
+                "total": total,
+                "paymentLink": link,
+            }
             return {"invoiceId": invoice_id, "reservationIds": ids, "paymentLink": link}
 
     def _customer_of(self, body: dict) -> dict | None:
@@ -346,14 +447,21 @@ class RekazCloud:
             raise invalid("this product is not offered in this branch", f"{field}.priceId")
         quantity = item.get("quantity", 1)
         if not isinstance(quantity, int) or quantity < 1 or quantity > product["maximumQuantityPerOrder"]:
-            raise invalid("quantity must be at least 1 and at most the product's maximum", f"{field}.quantity")
+            raise invalid(
+                "quantity must be at least 1 and at most the product's maximum", f"{field}.quantity"
+            )
         start, end = parse_time(item.get("from"), f"{field}.from"), parse_time(item.get("to"), f"{field}.to")
         if end <= start:
             raise invalid("to must be after from", f"{field}.to")
-        provider_ids = self._check_providers(product, item.get("providerIds") or [], start, end,
-                                             field=f"{field}.providerIds")
+        provider_ids = self._check_providers(
+            product, item.get("providerIds") or [], start, end, field=f"{field}.providerIds"
+        )
         for other in planned:
-            if set(provider_ids) & set(other["_providerIds"]) and other["_start"] < end and start < other["_end"]:
+            if (
+                set(provider_ids) & set(other["_providerIds"])
+                and other["_start"] < end
+                and start < other["_end"]
+            ):
                 raise business("two items of this request take the same provider at the same time")
         amount = float(price["discountedAmount"]) * quantity
         discount = item.get("discount") or {}
@@ -366,26 +474,54 @@ class RekazCloud:
         if not isinstance(custom, dict):
             raise invalid("customFields must be an object", f"{field}.customFields")
         labels = {f["name"]: f["label"] for f in product["customFields"]}
-        return {"_product": product, "_price": price, "_start": start, "_end": end, "_providerIds": provider_ids,
-                "_total": round(max(amount, 0.0), 2), "quantity": quantity,
-                "customFields": [{"name": k, "label": labels.get(k, k), "type": "String", "value": v}
-                                 for k, v in custom.items()]}
+        return {
+            "_product": product,
+            "_price": price,
+            "_start": start,
+            "_end": end,
+            "_providerIds": provider_ids,
+            "_total": round(max(amount, 0.0), 2),
+            "quantity": quantity,
+            "customFields": [
+                {"name": k, "label": labels.get(k, k), "type": "String", "value": v}
+                for k, v in custom.items()
+            ],
+        }
 
-    def _new_reservation(self, plan: dict, branch: dict, customer: dict, invoice_total: float, source: str) -> dict:
+    def _new_reservation(
+        self, plan: dict, branch: dict, customer: dict, invoice_total: float, source: str
+    ) -> dict:
         product, price = plan["_product"], plan["_price"]
         record = {
-            "id": guid(), "startAt": iso(plan["_start"]), "endAt": iso(plan["_end"]),
-            "status": CONFIRMED if plan["_total"] == 0 else PENDING, "customStatus": None,
-            "customerName": customer["name"], "customerMobile": customer["mobileNumber"],
-            "customerId": customer["id"], "reservationNumber": next(self._reservation_numbers),
-            "productName": product["name"], "priceName": price["name"], "quantity": plan["quantity"],
+            "id": guid(),
+            "startAt": iso(plan["_start"]),
+            "endAt": iso(plan["_end"]),
+            "status": CONFIRMED if plan["_total"] == 0 else PENDING,
+            "customStatus": None,
+            "customerName": customer["name"],
+            "customerMobile": customer["mobileNumber"],
+            "customerId": customer["id"],
+            "reservationNumber": next(self._reservation_numbers),
+            "productName": product["name"],
+            "priceName": price["name"],
+            "quantity": plan["quantity"],
             "providers": [self.providers[i]["name"] for i in plan["_providerIds"]],
-            "customFields": plan["customFields"], "invoiceTotalAmount": invoice_total,
-            "reservationTotalAmount": plan["_total"], "reservationRemainingAmount": plan["_total"],
-            "branchId": branch["id"], "branchName": branch["name"], "meetingUrl": None, "source": source,
-            "isZeroPrice": plan["_total"] == 0, "isWalkInCustomer": False,
-            "_start": plan["_start"], "_end": plan["_end"], "_providerIds": plan["_providerIds"],
-            "_priceId": price["id"], "_productId": product["id"], "_cancellationReason": None,
+            "customFields": plan["customFields"],
+            "invoiceTotalAmount": invoice_total,
+            "reservationTotalAmount": plan["_total"],
+            "reservationRemainingAmount": plan["_total"],
+            "branchId": branch["id"],
+            "branchName": branch["name"],
+            "meetingUrl": None,
+            "source": source,
+            "isZeroPrice": plan["_total"] == 0,
+            "isWalkInCustomer": False,
+            "_start": plan["_start"],
+            "_end": plan["_end"],
+            "_providerIds": plan["_providerIds"],
+            "_priceId": price["id"],
+            "_productId": product["id"],
+            "_cancellationReason": None,
         }
         self.reservations[record["id"]] = record
         return record
@@ -408,8 +544,14 @@ class RekazCloud:
             product = self.products[record["_productId"]]
             wanted = body["providerIds"] if body.get("providerIds") is not None else record["_providerIds"]
             providers = self._check_providers(product, wanted, start, end, ignore=ident)
-            record.update(_start=start, _end=end, startAt=iso(start), endAt=iso(end), _providerIds=providers,
-                          providers=[self.providers[i]["name"] for i in providers])
+            record.update(
+                _start=start,
+                _end=end,
+                startAt=iso(start),
+                endAt=iso(end),
+                _providerIds=providers,
+                providers=[self.providers[i]["name"] for i in providers],
+            )
 
     def confirm(self, ident: str) -> None:
         """``PUT /reservations/{id}/confirm``: ``Pending`` → ``Confirmed``; confirming a
@@ -430,8 +572,14 @@ class RekazCloud:
             record["status"] = CANCELLED
             record["_cancellationReason"] = reason
             if notify:
-                self.notifications.append({"customerId": record["customerId"], "reservationId": ident,
-                                           "kind": "cancelled", "reason": reason})
+                self.notifications.append(
+                    {
+                        "customerId": record["customerId"],
+                        "reservationId": ident,
+                        "kind": "cancelled",
+                        "reason": reason,
+                    }
+                )
 
     def slots(self, query: Callable[[str], list[str]]) -> list[dict]:
         """``GET /reservations/slots`` (API reference): ``StartDate``, ``EndDate`` (no zone, read as
@@ -439,6 +587,7 @@ class RekazCloud:
         ``ProvidersIds`` (repeated) optional. Slots are the price's duration long, within
         the opening hours in :attr:`zone`; a slot is available when enough of the
         product's (or the named) providers are free."""
+
         def one(name):
             values = query(name)
             return values[-1] if values else None
@@ -469,8 +618,11 @@ class RekazCloud:
                 close = datetime.combine(day, self.hours[1], self.zone).astimezone(UTC)
                 while moment + step <= close:
                     if moment >= low and moment + step <= high:
-                        out.append(self._slot(product, price, pool, moment, moment + step, quantity,
-                                              min_providers, now))
+                        out.append(
+                            self._slot(
+                                product, price, pool, moment, moment + step, quantity, min_providers, now
+                            )
+                        )
                     moment += step
                 day += timedelta(days=1)
             return out
@@ -479,14 +631,23 @@ class RekazCloud:
         free = {i: not self.busy(i, start, end) for i in pool}
         free_ids = [i for i, ok in free.items() if ok]
         total = round(float(price["amount"]) * quantity, 2)
-        return {"from": iso(start), "to": iso(end), "availableReservationsCount": len(free_ids),
-                "availableProvidersCount": len(free_ids), "availableProviderIds": free_ids,
-                "isOutDated": start < now,
-                "isAvailable": start >= now and len(free_ids) >= max(min_providers, 1),
-                "amounts": {"totalPrice": total, "effectiveQuantity": quantity,
-                            "totalAfterDiscount": round(float(price["discountedAmount"]) * quantity, 2),
-                            "depositAmount": None},
-                "maxConnectedTo": iso(end), "allProvidersAvailability": free}
+        return {
+            "from": iso(start),
+            "to": iso(end),
+            "availableReservationsCount": len(free_ids),
+            "availableProvidersCount": len(free_ids),
+            "availableProviderIds": free_ids,
+            "isOutDated": start < now,
+            "isAvailable": start >= now and len(free_ids) >= max(min_providers, 1),
+            "amounts": {
+                "totalPrice": total,
+                "effectiveQuantity": quantity,
+                "totalAfterDiscount": round(float(price["discountedAmount"]) * quantity, 2),
+                "depositAmount": None,
+            },
+            "maxConnectedTo": iso(end),
+            "allProvidersAvailability": free,
+        }
 
     # ---- attendances ---------------------------------------------------------------------
     def attend(self, body: dict, source: str = "PublicApi") -> dict:
@@ -512,8 +673,13 @@ class RekazCloud:
                 raise business("the customer is already checked in")
             if kind == CHECK_OUT and state != CHECK_IN:
                 raise business("the customer is not checked in")
-            entry = {"kind": kind, "reservationId": record["id"], "first": kind == CHECK_IN and state is None,
-                     "at": self.clock.now(), "source": source}
+            entry = {
+                "kind": kind,
+                "reservationId": record["id"],
+                "first": kind == CHECK_IN and state is None,
+                "at": self.clock.now(),
+                "source": source,
+            }
             self.attendances.append(entry)
             return self.attendance_view(entry)
 
@@ -530,15 +696,24 @@ class RekazCloud:
         them (contract "Objects": Attendance)."""
         r = self.reservations[entry["reservationId"]]
         state = self._attendance_state(r["id"])
-        return {"type": entry["kind"], "actionType": "Reservation", "customerId": r["customerId"],
-                "customerName": r["customerName"], "customerMobileNumber": r["customerMobile"],
-                "providers": list(r["providers"]), "customerImageUrl": None,
-                "actionName": r["productName"], "actionId": r["id"], "actionDateFrom": r["startAt"],
-                "actionDateTo": r["endAt"], "isActive": r["status"] != CANCELLED,
-                "canDoCheckIn": r["status"] != CANCELLED and state != CHECK_IN,
-                "isFirstCheckIn": entry["first"],
-                "customFields": [{"label": f["label"], "value": f["value"]} for f in r["customFields"]],
-                "isPackage": False}
+        return {
+            "type": entry["kind"],
+            "actionType": "Reservation",
+            "customerId": r["customerId"],
+            "customerName": r["customerName"],
+            "customerMobileNumber": r["customerMobile"],
+            "providers": list(r["providers"]),
+            "customerImageUrl": None,
+            "actionName": r["productName"],
+            "actionId": r["id"],
+            "actionDateFrom": r["startAt"],
+            "actionDateTo": r["endAt"],
+            "isActive": r["status"] != CANCELLED,
+            "canDoCheckIn": r["status"] != CANCELLED and state != CHECK_IN,
+            "isFirstCheckIn": entry["first"],
+            "customFields": [{"label": f["label"], "value": f["value"]} for f in r["customFields"]],
+            "isPackage": False,
+        }
 
     def find_attendances(self, customer_id: str | None, mobile: str | None, number: str | None) -> list[dict]:
         """``GET /attendances`` filters (API reference): ``customerId``, ``mobileNumber`` (digits
@@ -564,13 +739,24 @@ class RekazCloud:
         """The customer checks in (or out) at the clinic's kiosk or in the Rekaz app."""
         with self.lock:
             record = self.get("reservations", reservation_id, "reservation")
-            body = {"type": 0, "actionType": 0 if kind == CHECK_IN else 1,
-                    "customerId": record["customerId"], "actionId": reservation_id}
+            body = {
+                "type": 0,
+                "actionType": 0 if kind == CHECK_IN else 1,
+                "customerId": record["customerId"],
+                "actionId": reservation_id,
+            }
             return self.attend(body, source="Kiosk")
 
-    def online_booking(self, price_id: str, start: datetime, *, customer_id: str | None = None,
-                       provider_ids: list[str] | None = None, branch_id: str | None = None,
-                       end: datetime | None = None) -> dict:
+    def online_booking(
+        self,
+        price_id: str,
+        start: datetime,
+        *,
+        customer_id: str | None = None,
+        provider_ids: list[str] | None = None,
+        branch_id: str | None = None,
+        end: datetime | None = None,
+    ) -> dict:
         """A customer books on the Rekaz web page (``source: WebBooking``); returns the
         reservation. Without ``customer_id`` the first customer books; without
         ``branch_id`` the product's first branch."""
@@ -578,9 +764,19 @@ class RekazCloud:
             product, price = self.price(price_id)
             customer_id = customer_id or next(iter(self.customers))
             end = end or start + timedelta(minutes=self.minutes(product, price))
-            body = {"customerId": customer_id, "branchId": branch_id or product["branchIds"][0],
-                    "items": [{"quantity": 1, "priceId": price_id, "from": iso(start), "to": iso(end),
-                               "providerIds": provider_ids or []}]}
+            body = {
+                "customerId": customer_id,
+                "branchId": branch_id or product["branchIds"][0],
+                "items": [
+                    {
+                        "quantity": 1,
+                        "priceId": price_id,
+                        "from": iso(start),
+                        "to": iso(end),
+                        "providerIds": provider_ids or [],
+                    }
+                ],
+            }
             created = self.bulk_create(body, source="WebBooking")
             return self.reservation(created["reservationIds"][0])
 
@@ -597,11 +793,18 @@ class RekazCloud:
             raise invalid("amount must be a positive number", "amount")
         with self.lock:
             record = self.get("reservations", reservation_id, "reservation")
-            record["reservationRemainingAmount"] = round(max(0.0, record["reservationRemainingAmount"] - amount), 2)
+            record["reservationRemainingAmount"] = round(
+                max(0.0, record["reservationRemainingAmount"] - amount), 2
+            )
             return self.reservation_view(record)
 
-    def cloud_move(self, reservation_id: str, start: datetime, end: datetime | None = None,
-                   provider_ids: list[str] | None = None) -> dict:
+    def cloud_move(
+        self,
+        reservation_id: str,
+        start: datetime,
+        end: datetime | None = None,
+        provider_ids: list[str] | None = None,
+    ) -> dict:
         """Someone moves the reservation (or changes its providers) in the Rekaz dashboard."""
         body = {"startDate": iso(start), "endDate": iso(end), "providerIds": provider_ids}
         self.update(reservation_id, body)
@@ -621,8 +824,14 @@ class RekazCloud:
             self.get("reservations", reservation_id, "reservation")["customStatus"] = label
         return self.reservation(reservation_id)
 
-    def load_reservations(self, branch_id: str, price_id: str, rows: list[tuple[datetime, str, str]],
-                          status: str = CONFIRMED, source: str = "Dashboard") -> list[str]:
+    def load_reservations(
+        self,
+        branch_id: str,
+        price_id: str,
+        rows: list[tuple[datetime, str, str]],
+        status: str = CONFIRMED,
+        source: str = "Dashboard",
+    ) -> list[str]:
         """Many reservations at once, as the cloud keeps them, for benchmarks: ``rows`` of
         (UTC start, customer id, provider id), each the price's duration long, without the
         create's per-item checks (the caller keeps every provider free of overlaps: a
@@ -634,8 +843,16 @@ class RekazCloud:
             total = round(float(price["discountedAmount"]), 2)
             ids = []
             for start, customer_id, provider_id in rows:
-                plan = {"_product": product, "_price": price, "_start": start, "_end": start + minutes,
-                        "_providerIds": [provider_id], "_total": total, "quantity": 1, "customFields": []}
+                plan = {
+                    "_product": product,
+                    "_price": price,
+                    "_start": start,
+                    "_end": start + minutes,
+                    "_providerIds": [provider_id],
+                    "_total": total,
+                    "quantity": 1,
+                    "customFields": [],
+                }
                 record = self._new_reservation(plan, branch, self.customers[customer_id], total, source)
                 record["status"] = status
                 ids.append(record["id"])
@@ -643,8 +860,9 @@ class RekazCloud:
 
     def add_customer(self, name: str, mobile: str, branch_id: str, email: str | None = None) -> dict:
         """A customer registers in Rekaz (web page or dashboard); returns the customer."""
-        ident = self.create_customer({"name": name, "mobileNumber": mobile, "branchId": branch_id,
-                                      "email": email, "type": 1})
+        ident = self.create_customer(
+            {"name": name, "mobileNumber": mobile, "branchId": branch_id, "email": email, "type": 1}
+        )
         return self.customers[ident]
 
 
@@ -654,8 +872,15 @@ def _status_key(text: str) -> str:
 
 
 def _haystack(r: dict) -> str:
-    parts = [r["customerName"], r["customerMobile"], r["productName"], r["priceName"],
-             str(r["reservationNumber"]), *r["providers"], r.get("customStatus") or ""]
+    parts = [
+        r["customerName"],
+        r["customerMobile"],
+        r["productName"],
+        r["priceName"],
+        str(r["reservationNumber"]),
+        *r["providers"],
+        r.get("customStatus") or "",
+    ]
     return " ".join(p for p in parts if p).casefold()
 
 
