@@ -7,7 +7,7 @@ the branch database, and serves the API from a background thread; the desk then 
 ``.url`` through :mod:`app.client` like any other desk on the LAN. The database is checked
 (and, when damaged, recovered from its newest good backup) before it opens, and backed up
 every hour into ``<data-dir>/backups`` (:mod:`app.store.backup`, routes in
-:mod:`app.server.backups`).
+:mod:`app.server.backup_routes`).
 
 Every request needs a token (:mod:`app.server.security`). The server's own one,
 :attr:`BranchServer.token`, is random per process: the embedded desk gets it in-process
@@ -141,7 +141,7 @@ class BranchServer:
             )
         )
         self._add_server_info_route()
-        from app.server.backups import make_backup_router
+        from app.server.backup_routes import make_backup_router
 
         self.app.include_router(make_backup_router(self.store))
         # off loopback: HTTPS with the server's own certificate for LAN desks (paired, pinned),
