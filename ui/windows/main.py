@@ -337,6 +337,7 @@ class MainWindow(QMainWindow):
         self.live.stop()
         self.live_watch.stop()
         self.tasks.cancel_all()
+        self.care.tasks.cancel_all()  # e.g. a Copy diagnostics still reading the server
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.stop()
